@@ -1,0 +1,50 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# Run every benchmark with its default repeats; write one JSON object per line
+# to BUILD_DIR/bench-results.jsonl and print them. The human progress of each
+# bench goes to stderr. See docs/PERFORMANCE.md.
+#
+# usage: bench/run.sh BUILD_DIR
+set -eu
+
+if [ $# -ne 1 ] || [ ! -d "$1" ]; then
+	echo "usage: $0 BUILD_DIR" >&2
+	exit 2
+fi
+build=$1
+out=$build/bench-results.jsonl
+tmp=$out.tmp
+: >"$tmp"
+
+# One bench: run it, keep its JSON line, fail loudly if it fails.
+run() {
+	prog=$build/$1
+	shift
+	if [ ! -x "$prog" ]; then
+		echo "bench: $prog not built, skipped" >&2
+		return 0
+	fi
+	echo "bench: $prog $*" >&2
+	"$prog" "$@" >>"$tmp"
+}
+
+echo "bench: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cpus, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+
+# The ceilings: producer on cpu 0 and consumer on cpu 1; then one thread
+# driving both ends, the peer of the single-threaded benches.
+run bench_memwire --pin
+run bench_memwire --pin --single
+# One request in flight (latency bound), then vectors of 32.
+run bench_ping --pin --window 1
+run bench_ping --pin --window 32
+# IPv4 forwarding, one worker, 64-byte frames, against the raw wire.
+run bench_forward --pin
+# Workers: 1 and 2 (a 16-core machine: MPNET_BENCH_WORKERS=1,2,4,8).
+MPNET_BENCH_WORKERS=${MPNET_BENCH_WORKERS:-1,2} run bench_mp --pin
+# LPM lookup with ~1M routes (DPDK's rte_lpm is compared by bench/dpdk_lpm.sh).
+run bench_lpm4
+
+mv "$tmp" "$out"
+cat "$out"
+echo "bench: results in $out" >&2

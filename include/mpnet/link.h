@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/**
+ * @file link.h
+ * Packet I/O: one ops table behind every back end (memory wire, TAP, AF_PACKET,
+ * ...) and behind the decorators that wrap any link (capture, fault).
+ *
+ * Ownership: rx_burst hands the caller packets it now owns. tx_burst takes
+ * ownership of the first k packets it returns (sent, or dropped and counted by
+ * the link); the caller keeps packets k..n-1.
+ *
+ * Threads: each queue is used by one thread at a time for rx and one for tx;
+ * different queues may be used from different threads. Info is read-only after
+ * create. Stats may be read from any thread (a snapshot).
+ */
+#ifndef MPNET_LINK_H
+#define MPNET_LINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mpnet/clock.h"
+#include "mpnet/pkt.h"
+
+#define MPNET_LINK_NAME_MAX 32
+
+/* Offload capabilities in mpnet_link_info.offloads. */
+#define MPNET_LINK_OFF_RX_CSUM (1u << 0)
+#define MPNET_LINK_OFF_TX_CSUM (1u << 1)
+#define MPNET_LINK_OFF_TSO     (1u << 2)
+#define MPNET_LINK_OFF_VLAN    (1u << 3)
+
+struct mpnet_link_info {
+        char kind[16];     /* "mem", "capture", "fault", ... */
+        uint8_t mac[6];    /* station address */
+        uint32_t mtu;      /* largest L3 payload of one frame */
+        uint16_t n_rxq;    /* receive queues */
+        uint16_t n_txq;    /* transmit queues */
+        uint32_t offloads; /* MPNET_LINK_OFF_* */
+        uint64_t speed_bps;
+};
+
+struct mpnet_link_stats {
+        uint64_t rx_pkts, rx_bytes;
+        uint64_t tx_pkts, tx_bytes;
+        uint64_t rx_drops; /* lost on receive (ring full, fault loss, ...) */
+        uint64_t tx_drops; /* accepted by tx_burst but not sent (too big, fault, ...) */
+};
+
+struct mpnet_link;
+
+struct mpnet_link_ops {
+        uint16_t (*rx_burst)(struct mpnet_link *l, uint16_t q, struct mpnet_pkt **pkts, uint16_t n);
+        uint16_t (*tx_burst)(struct mpnet_link *l, uint16_t q, struct mpnet_pkt **pkts, uint16_t n);
+        /* Optional: the earliest time at which rx may yield a packet the link
+         * holds back (a delay), or MPNET_TIME_NEVER. */
+        uint64_t (*next_event)(struct mpnet_link *l, uint64_t now);
+        void (*get_stats)(struct mpnet_link *l, struct mpnet_link_stats *st);
+        void (*destroy)(struct mpnet_link *l);
+};
+
+/** A link. Back ends embed it as the first member of their own struct. */
+struct mpnet_link {
+        const struct mpnet_link_ops *ops;
+        struct mpnet_link_info info;
+        char name[MPNET_LINK_NAME_MAX];
+};
+
+static inline uint16_t mpnet_link_rx_burst(struct mpnet_link *l, uint16_t q,
+                                           struct mpnet_pkt **pkts, uint16_t n)
+{
+        return l->ops->rx_burst(l, q, pkts, n);
+}
+
+static inline uint16_t mpnet_link_tx_burst(struct mpnet_link *l, uint16_t q,
+                                           struct mpnet_pkt **pkts, uint16_t n)
+{
+        return l->ops->tx_burst(l, q, pkts, n);
+}
+
+/** @return the earliest time a held-back packet becomes receivable. */
+uint64_t mpnet_link_next_event(struct mpnet_link *l, uint64_t now);
+/** Fill st with the link's counters. */
+void mpnet_link_get_stats(struct mpnet_link *l, struct mpnet_link_stats *st);
+/** Destroy a link (a decorator destroys the link it wraps too). NULL is ignored. */
+void mpnet_link_destroy(struct mpnet_link *l);
+
+/* ---- mem: the in-process wire ---------------------------------------- */
+
+struct mpnet_memwire_cfg {
+        uint16_t n_queues;  /* queues per direction (default 1) */
+        uint32_t ring_size; /* slots per queue, power of two (default 1024) */
+        uint32_t mtu;       /* default 1500 */
+        uint64_t speed_bps; /* reported speed (default 10 Gbit/s) */
+        uint8_t mac_a[6];   /* station addresses; zero picks 02:00:00:00:xx:0a/0b */
+        uint8_t mac_b[6];
+        const char *name; /* ends are named NAME-a and NAME-b (default "mem") */
+        /* Software RSS, as a multi-queue NIC does it: a frame sent on any
+         * queue is received on the queue the Toeplitz hash of its addresses
+         * and ports picks through the receiving end's indirection table, with
+         * the hash in flow_hash (MPNET_PKT_F_FLOW_HASH). rss_key NULL: the
+         * symmetric key, so both directions of a flow meet on one queue. A
+         * frame whose queue is full is dropped and counted (rx_drops). */
+        bool rss;
+        const uint8_t *rss_key;
+        size_t rss_key_len;
+};
+
+/**
+ * Create a wire with two ends. Transmit queue q of one end feeds receive queue
+ * q of the other, zero-copy. Frames longer than mtu + 18 (Ethernet header plus
+ * one VLAN tag) are dropped and counted as tx_drops.
+ * @param cfg NULL for defaults.
+ * @return 0, -EINVAL or -ENOMEM. The ends are destroyed separately; the wire
+ * goes when both are gone, freeing any packets still in flight.
+ */
+int mpnet_memwire_create(const struct mpnet_memwire_cfg *cfg, struct mpnet_link **a,
+                         struct mpnet_link **b);
+
+struct mpnet_reta;
+/** @return the indirection table that steers frames received by end l of
+ * an RSS wire (change entries with mpnet_reta_set()), or NULL. */
+struct mpnet_reta *mpnet_memwire_reta(struct mpnet_link *l);
+
+/* ---- decorators ------------------------------------------------------ */
+
+enum mpnet_capture_format { MPNET_CAPTURE_PCAP, MPNET_CAPTURE_PCAPNG };
+
+/**
+ * Wrap a link so every frame it receives or transmits is written to a capture
+ * file (pcap, or pcapng with the direction of each frame), with timestamps from
+ * clock. The capture link owns inner and the file.
+ * @return the wrapping link, or NULL with errno set (inner is left alone).
+ */
+struct mpnet_link *mpnet_capture_create(struct mpnet_link *inner, const char *path,
+                                        enum mpnet_capture_format fmt, struct mpnet_clock *clock);
+
+struct mpnet_fault_cfg {
+        uint64_t seed;
+        uint32_t loss_ppm;    /* frames dropped, parts per million */
+        uint32_t dup_ppm;     /* frames delivered twice */
+        uint32_t reorder_ppm; /* frames held back behind the next one */
+        uint32_t corrupt_ppm; /* frames with one bit flipped */
+        uint64_t delay_ns;    /* added to every received frame */
+        uint64_t jitter_ns;   /* uniform extra delay 0..jitter_ns */
+};
+
+/**
+ * Wrap a link so frames it receives suffer seeded faults: loss, duplication,
+ * reordering, corruption and delay measured on clock. The same seed and the
+ * same input give the same faults. The fault link owns inner.
+ * @param pool where duplicates are allocated.
+ * @return the wrapping link, or NULL with errno set.
+ */
+struct mpnet_link *mpnet_fault_create(struct mpnet_link *inner, const struct mpnet_fault_cfg *cfg,
+                                      struct mpnet_clock *clock, struct mpnet_pool *pool);
+
+/** Counters of what a fault link did. */
+struct mpnet_fault_stats {
+        uint64_t lost, duplicated, reordered, corrupted, delayed;
+};
+/** @return 0, or -EINVAL when l is not a fault link. */
+int mpnet_fault_get_stats(struct mpnet_link *l, struct mpnet_fault_stats *st);
+
+#endif

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/**
+ * @file checksum.h
+ * The Internet checksum (RFC 1071) and its incremental update (RFC 1624).
+ *
+ * Values are host-order numbers of the big-endian 16-bit words: store a result
+ * with mpnet_put_be16(). A region whose checksum field is correct sums to 0
+ * through mpnet_csum().
+ */
+#ifndef MPNET_WIRE_CHECKSUM_H
+#define MPNET_WIRE_CHECKSUM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/**
+ * Add n bytes to a running one's-complement sum (not folded). Only the last
+ * region added may have an odd length.
+ */
+uint64_t mpnet_csum_add(uint64_t sum, const void *b, size_t n);
+
+/** Fold a running sum to 16 bits and complement it: the checksum field value. */
+static inline uint16_t mpnet_csum_fold(uint64_t sum)
+{
+        sum = (sum & 0xffffffff) + (sum >> 32);
+        sum = (sum & 0xffff) + (sum >> 16);
+        sum = (sum & 0xffff) + (sum >> 16);
+        sum = (sum & 0xffff) + (sum >> 16);
+        return (uint16_t)~sum;
+}
+
+/** @return the checksum of n bytes (0 when they include a correct checksum). */
+static inline uint16_t mpnet_csum(const void *b, size_t n)
+{
+        return mpnet_csum_fold(mpnet_csum_add(0, b, n));
+}
+
+/**
+ * @return true when the 20 bytes at b (an IPv4 header without options) carry
+ * a correct checksum. Five 32-bit adds: the check only asks whether the
+ * folded sum is all ones, which does not depend on byte order.
+ */
+static inline bool mpnet_csum20_ok(const uint8_t *b)
+{
+        uint32_t w[5];
+        uint64_t s;
+
+        __builtin_memcpy(w, b, 20);
+        s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+        s = (s & 0xffffffff) + (s >> 32);
+        s = (s & 0xffff) + (s >> 16);
+        s = (s & 0xffff) + (s >> 16);
+        s = (s & 0xffff) + (s >> 16);
+        return s == 0xffff;
+}
+
+/**
+ * RFC 1624 eqn. 3: the new checksum after one 16-bit word of the covered data
+ * changed from old_word to new_word: HC' = ~(~HC + ~m + m').
+ */
+static inline uint16_t mpnet_csum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word)
+{
+        uint32_t s = (uint16_t)~csum + (uint32_t)(uint16_t)~old_word + new_word;
+
+        s = (s & 0xffff) + (s >> 16);
+        s = (s & 0xffff) + (s >> 16);
+        return (uint16_t)~s;
+}
+
+#endif

@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * IPv4 FIB of a stack: tables (VRFs) of routes, each an LPM (fib/lpm4.c)
+ * mapping a prefix to a next-hop object. A next-hop object belongs to one
+ * route and never changes once published: a route change builds a new one,
+ * swaps the LPM entry (one atomic store per table word) and retires the old
+ * one through stack_defer(), so a packet that looked up the old route still
+ * reads a whole object.
+ *
+ * Next-hop objects live in a two-level directory indexed by the 24-bit index
+ * the LPM stores; chunks are allocated on demand and never move, so readers
+ * index them without locks.
+ *
+ * Synchronisation: changes come from the thread that drives the stack (the
+ * control thread); lookups from the packet path.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack/stack_priv.h"
+
+static const char *const nh_names[MPNET_NH__COUNT] = {
+    [MPNET_NH_CONNECTED] = "connected",
+    [MPNET_NH_GATEWAY] = "gateway",
+    [MPNET_NH_LOCAL] = "local",
+    [MPNET_NH_BLACKHOLE] = "blackhole",
+    [MPNET_NH_UNREACHABLE] = "unreachable",
+    [MPNET_NH_PROHIBIT] = "prohibit",
+};
+
+const char *mpnet_nh_type_name(enum mpnet_nh_type t)
+{
+        return (unsigned)t < MPNET_NH__COUNT ? nh_names[t] : "?";
+}
+
+static void lpm_defer(void *ctx, void (*fn)(void *), void *arg)
+{
+        stack_defer(ctx, fn, arg);
+}
+
+static struct fib4_table *table_new(struct mpnet_stack *s, uint32_t id)
+{
+        struct mpnet_lpm4_cfg cfg = {.defer_free = lpm_defer, .defer_ctx = s};
+        struct fib4_table *t = calloc(1, sizeof(*t));
+
+        if (t == NULL)
+                return NULL;
+        t->id = id;
+        t->lpm = mpnet_lpm4_create(&cfg);
+        if (t->lpm == NULL) {
+                free(t);
+                return NULL;
+        }
+        return t;
+}
+
+int fib4_init(struct mpnet_stack *s)
+{
+        s->fib.tables[0] = table_new(s, 0);
+        return s->fib.tables[0] != NULL ? 0 : -ENOMEM;
+}
+
+static void table_free(struct fib4_table *t);
+
+void fib4_fini(struct mpnet_stack *s)
+{
+        for (unsigned i = 0; i < MPNET_TABLE_MAX; i++) {
+                if (s->fib.tables[i] != NULL)
+                        table_free(s->fib.tables[i]);
+        }
+        for (unsigned i = 0; i < FIB_NH_DIR; i++) {
+                if (s->fib.nh_dir[i] == NULL)
+                        continue;
+                /* Live objects only: retired ones were freed and unpublished. */
+                for (unsigned j = 0; j < FIB_NH_CHUNK; j++)
+                        free(atomic_load_explicit(&s->fib.nh_dir[i][j], memory_order_relaxed));
+                free(s->fib.nh_dir[i]);
+        }
+        free(s->fib.nh_free);
+}
+
+struct fib4_table *fib4_table(struct mpnet_stack *s, uint32_t id)
+{
+        return id < MPNET_TABLE_MAX ? s->fib.tables[id] : NULL;
+}
+
+/* ---- next-hop objects ------------------------------------------------- */
+
+static int nh_alloc_index(struct mpnet_stack *s, uint32_t *idx)
+{
+        struct fib *f = &s->fib;
+        uint32_t i;
+
+        if (f->nh_free_n > 0) {
+                *idx = f->nh_free[--f->nh_free_n];
+                return 0;
+        }
+        i = f->nh_next;
+        if (i > MPNET_LPM4_NH_MAX)
+                return -ENOSPC;
+        if (f->nh_dir[i / FIB_NH_CHUNK] == NULL) {
+                f->nh_dir[i / FIB_NH_CHUNK] = calloc(FIB_NH_CHUNK, sizeof(struct fib_nh *));
+                if (f->nh_dir[i / FIB_NH_CHUNK] == NULL)
+                        return -ENOMEM;
+        }
+        f->nh_next++;
+        *idx = i;
+        return 0;
+}
+
+static void nh_release_index(struct mpnet_stack *s, uint32_t idx)
+{
+        struct fib *f = &s->fib;
+
+        if (f->nh_free_n == f->nh_free_cap) {
+                uint32_t cap = f->nh_free_cap ? f->nh_free_cap * 2 : 1024;
+                uint32_t *n = realloc(f->nh_free, cap * sizeof(*n));
+
+                if (n == NULL)
+                        return; /* the index leaks; nothing breaks */
+                f->nh_free = n;
+                f->nh_free_cap = cap;
+        }
+        f->nh_free[f->nh_free_n++] = idx;
+}
+
+static void nh_publish(struct mpnet_stack *s, uint32_t idx, struct fib_nh *nh)
+{
+        atomic_store_explicit(&s->fib.nh_dir[idx / FIB_NH_CHUNK][idx % FIB_NH_CHUNK], nh,
+                              memory_order_release);
+}
+
+struct nh_retire {
+        struct mpnet_stack *s;
+        uint32_t idx;
+        struct fib_nh *nh;
+};
+
+/* After the grace period: no packet can hold the old object any more. */
+static void nh_retire_cb(void *arg)
+{
+        struct nh_retire *r = arg;
+
+        if (fib_nh_get(r->s, r->idx) == r->nh)
+                nh_publish(r->s, r->idx, NULL);
+        free(r->nh);
+        nh_release_index(r->s, r->idx);
+        free(r);
+}
+
+static void nh_retire(struct mpnet_stack *s, uint32_t idx, struct fib_nh *old)
+{
+        struct nh_retire *r = malloc(sizeof(*r));
+
+        if (r == NULL)
+                return; /* leak rather than free under a reader */
+        *r = (struct nh_retire){.s = s, .idx = idx, .nh = old};
+        stack_defer(s, nh_retire_cb, r);
+}
+
+static int route_check(struct mpnet_stack *s, const struct mpnet_route4 *r)
+{
+        if (r->plen > 32 || (r->plen < 32 && (r->dst & ~ip4_mask(r->plen)) != 0))
+                return -EINVAL;
+        switch (r->type) {
+        case MPNET_NH_CONNECTED:
+        case MPNET_NH_LOCAL:
+                if (r->n_paths != 1)
+                        return -EINVAL;
+                break;
+        case MPNET_NH_GATEWAY:
+                if (r->n_paths < 1 || r->n_paths > MPNET_ROUTE_MAX_PATHS)
+                        return -EINVAL;
+                break;
+        case MPNET_NH_BLACKHOLE:
+        case MPNET_NH_UNREACHABLE:
+        case MPNET_NH_PROHIBIT:
+                return r->n_paths == 0 ? 0 : -EINVAL;
+        default:
+                return -EINVAL;
+        }
+        for (unsigned i = 0; i < r->n_paths; i++) {
+                const struct mpnet_route_path *p = &r->paths[i];
+
+                if (stack_iface(s, p->ifindex) == NULL)
+                        return -ENODEV;
+                if (r->type == MPNET_NH_GATEWAY && (p->gw == 0 || mpnet_ip4_is_multicast(p->gw) ||
+                                                    mpnet_ip4_is_limited_bcast(p->gw)))
+                        return -EINVAL;
+        }
+        return 0;
+}
+
+static struct fib_nh *nh_build(struct mpnet_stack *s, const struct mpnet_route4 *r)
+{
+        struct fib_nh *nh = calloc(1, sizeof(*nh) + r->n_paths * sizeof(nh->paths[0]));
+
+        if (nh == NULL)
+                return NULL;
+        nh->type = (uint8_t)r->type;
+        nh->plen = r->plen;
+        nh->n_paths = r->n_paths;
+        nh->dst = r->dst;
+        for (unsigned i = 0; i < r->n_paths; i++) {
+                nh->paths[i].ifp = stack_iface(s, r->paths[i].ifindex);
+                nh->paths[i].gw = r->type == MPNET_NH_GATEWAY ? r->paths[i].gw : 0;
+        }
+        return nh;
+}
+
+static void nh_to_route(const struct fib_nh *nh, uint32_t dst, uint8_t plen, struct mpnet_route4 *r)
+{
+        memset(r, 0, sizeof(*r));
+        r->dst = dst;
+        r->plen = plen;
+        r->type = (enum mpnet_nh_type)nh->type;
+        r->n_paths = nh->n_paths;
+        for (unsigned i = 0; i < nh->n_paths; i++) {
+                r->paths[i].ifindex = nh->paths[i].ifp->ifindex;
+                r->paths[i].gw = nh->paths[i].gw;
+        }
+}
+
+/* ---- routes ----------------------------------------------------------- */
+
+static int route_set(struct mpnet_stack *s, uint32_t table, const struct mpnet_route4 *r,
+                     bool replace)
+{
+        struct fib4_table *t = fib4_table(s, table);
+        struct fib_nh *nh, *old = NULL;
+        uint32_t idx, old_idx;
+        int err;
+
+        if (t == NULL)
+                return -ENOENT;
+        err = route_check(s, r);
+        if (err != 0)
+                return err;
+        if (mpnet_lpm4_get(t->lpm, r->dst, r->plen, &old_idx) == 0) {
+                if (!replace)
+                        return -EEXIST;
+                old = fib_nh_get(s, old_idx);
+        }
+        nh = nh_build(s, r);
+        if (nh == NULL)
+                return -ENOMEM;
+        err = nh_alloc_index(s, &idx);
+        if (err != 0) {
+                free(nh);
+                return err;
+        }
+        /* Publish the object before the table entry that leads to it. */
+        nh_publish(s, idx, nh);
+        err = mpnet_lpm4_add(t->lpm, r->dst, r->plen, idx);
+        if (err != 0) {
+                nh_publish(s, idx, NULL);
+                free(nh);
+                nh_release_index(s, idx);
+                return err;
+        }
+        if (old != NULL)
+                nh_retire(s, old_idx, old);
+        else
+                t->n_routes++;
+        return 0;
+}
+
+int mpnet_route4_add(struct mpnet_stack *s, uint32_t table, const struct mpnet_route4 *r)
+{
+        return route_set(s, table, r, false);
+}
+
+int mpnet_route4_replace(struct mpnet_stack *s, uint32_t table, const struct mpnet_route4 *r)
+{
+        return route_set(s, table, r, true);
+}
+
+int mpnet_route4_del(struct mpnet_stack *s, uint32_t table, uint32_t dst, uint8_t plen)
+{
+        struct fib4_table *t = fib4_table(s, table);
+        uint32_t idx;
+        int err;
+
+        if (t == NULL)
+                return -ENOENT;
+        if (plen > 32)
+                return -EINVAL;
+        err = mpnet_lpm4_get(t->lpm, dst, plen, &idx);
+        if (err != 0)
+                return err;
+        err = mpnet_lpm4_delete(t->lpm, dst, plen);
+        if (err != 0)
+                return err;
+        t->n_routes--;
+        nh_retire(s, idx, fib_nh_get(s, idx));
+        return 0;
+}
+
+int mpnet_route4_get(struct mpnet_stack *s, uint32_t table, uint32_t dst, uint8_t plen,
+                     struct mpnet_route4 *r)
+{
+        struct fib4_table *t = fib4_table(s, table);
+        uint32_t idx;
+        int err;
+
+        if (t == NULL)
+                return -ENOENT;
+        if (plen > 32)
+                return -EINVAL;
+        err = mpnet_lpm4_get(t->lpm, dst, plen, &idx);
+        if (err != 0)
+                return err;
+        nh_to_route(fib_nh_get(s, idx), dst & ip4_mask(plen), plen, r);
+        return 0;
+}
+
+int mpnet_route4_lookup(struct mpnet_stack *s, uint32_t table, uint32_t addr,
+                        struct mpnet_route4 *r)
+{
+        struct fib4_table *t = fib4_table(s, table);
+        const struct fib_nh *nh;
+
+        if (t == NULL)
+                return -ENOENT;
+        nh = fib4_lookup(s, t, addr);
+        if (nh == NULL)
+                return -ENOENT;
+        nh_to_route(nh, nh->dst, nh->plen, r);
+        return 0;
+}
+
+struct walk_ctx {
+        struct mpnet_stack *s;
+        mpnet_route4_walk_fn fn;
+        void *arg;
+};
+
+static int walk_one(void *arg, uint32_t prefix, unsigned plen, uint32_t idx)
+{
+        struct walk_ctx *w = arg;
+        struct mpnet_route4 r;
+
+        nh_to_route(fib_nh_get(w->s, idx), prefix, (uint8_t)plen, &r);
+        return w->fn(w->arg, &r);
+}
+
+int mpnet_route4_walk(struct mpnet_stack *s, uint32_t table, mpnet_route4_walk_fn fn, void *arg)
+{
+        struct fib4_table *t = fib4_table(s, table);
+        struct walk_ctx w = {.s = s, .fn = fn, .arg = arg};
+
+        if (t == NULL)
+                return -ENOENT;
+        return mpnet_lpm4_walk(t->lpm, 0, 0, walk_one, &w);
+}
+
+long mpnet_route4_count(struct mpnet_stack *s, uint32_t table)
+{
+        struct fib4_table *t = fib4_table(s, table);
+
+        return t != NULL ? (long)t->n_routes : -ENOENT;
+}
+
+/* ---- tables ----------------------------------------------------------- */
+
+int mpnet_table_add(struct mpnet_stack *s, uint32_t id)
+{
+        if (id == 0 || id >= MPNET_TABLE_MAX)
+                return -EINVAL;
+        if (s->fib.tables[id] != NULL)
+                return -EEXIST;
+        s->fib.tables[id] = table_new(s, id);
+        return s->fib.tables[id] != NULL ? 0 : -ENOMEM;
+}
+
+static void table_free(struct fib4_table *t)
+{
+        mpnet_lpm4_destroy(t->lpm);
+        free(t);
+}
+
+int mpnet_table_del(struct mpnet_stack *s, uint32_t id)
+{
+        struct fib4_table *t;
+
+        if (id == 0 || id >= MPNET_TABLE_MAX)
+                return -EINVAL;
+        t = s->fib.tables[id];
+        if (t == NULL)
+                return -ENOENT;
+        if (t->n_routes != 0 || t->n_ifaces != 0)
+                return -EBUSY;
+        s->fib.tables[id] = NULL;
+        /* Readers found the table through an interface; none is bound. */
+        table_free(t);
+        return 0;
+}

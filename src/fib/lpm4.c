@@ -1,0 +1,712 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * IPv4 longest-prefix match: DIR-24-8 lookup tables beside a RIB of hash tables.
+ *
+ * Invariants: every tbl24 entry and every tbl8 entry holds the longest route
+ * of length 1..32 that covers its addresses (VALID, with its length and next
+ * hop), or 0 when only the /0 route (lpm->dflt) or nothing does. A /24 has a
+ * tbl8 group (its tbl24 entry is EXT) exactly while a route longer than /24
+ * lies inside it; then all 256 entries of the group hold their answer, and
+ * the ones that no longer route is in all agree. The RIB holds every route,
+ * the /0 one included.
+ *
+ * Synchronisation: one writer at a time (the caller serialises); readers take
+ * no lock. Each entry changes by one release store of the whole 32-bit word,
+ * so a reader sees either answer for an address. A new tbl8 group is filled
+ * completely before the release store that links it into tbl24; a group that
+ * leaves tbl24 (the store of the plain entry comes first) goes through
+ * cfg.defer_free and only then back on the free list, so a reader that
+ * loaded the old tbl24 entry still reads a stable group. The deferred callback
+ * may run in another thread: it pushes the group on the lock-free `returned`
+ * stack, which the writer takes whole (one exchange, so no ABA).
+ *
+ * Life cycle: create maps tbl24 and the tbl8 area as reserved, unbacked
+ * address space; the writer's stores make it resident page by page. destroy
+ * unmaps it all; the caller makes sure no reader and no deferred callback is
+ * left.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "mpnet/lpm4.h"
+
+#define TBL24_N          (1u << 24)
+#define TBL8_GSIZE       256u
+#define PAGE_4K          4096u
+#define PAGE_2M          (2u << 20)
+#define NIL              UINT32_MAX
+#define E_LEN(e)         (((e) >> MPNET_LPM4_E_LEN_SHIFT) & 63u)
+#define E_ROUTE(len, nh) (MPNET_LPM4_E_VALID | ((uint32_t)(len) << MPNET_LPM4_E_LEN_SHIFT) | (nh))
+
+/* Addresses ahead of the one being resolved whose tbl24 line is prefetched. */
+#define BULK_PREFETCH 32u
+
+/*
+ * The RIB: for each prefix length, an open-addressing hash table (linear
+ * probing, backward-shift delete) of the routes of that length, as VPP keeps
+ * its FIB beside its mtrie. An insert or an exact query is one probe; the
+ * route covering a prefix is the first hit probing the shorter lengths that
+ * hold routes, longest first.
+ */
+struct rib_slot {
+        uint32_t key; /* prefix, host bits clear */
+        uint32_t val; /* RIB_USED | nh, or 0 for a free slot */
+};
+
+struct rib_len {
+        struct rib_slot *slot;
+        uint32_t cap; /* 0, or a power of two >= RIB_MIN_CAP */
+        uint32_t n;
+};
+
+#define RIB_USED    (1u << 31)
+#define RIB_MIN_CAP 8u
+
+/* A tbl8 group's link on the free lists, and the argument of its deferred
+ * free. */
+struct tbl8_rec {
+        struct lpm4 *lpm;
+        uint32_t next;
+};
+
+struct lpm4 {
+        struct mpnet_lpm4 pub; /* first: the handle is its address */
+        struct mpnet_lpm4_cfg cfg;
+
+        /* RIB */
+        struct rib_len rib[33];
+        uint64_t rib_nonempty; /* bit l: some route of length l */
+        uint64_t routes;
+
+        /* tbl8 groups */
+        struct tbl8_rec *recs;
+        uint32_t free8;            /* the writer's free list */
+        uint32_t fresh;            /* groups never used yet start here */
+        uint32_t used8;            /* linked into tbl24 */
+        _Atomic uint32_t returned; /* back from defer_free, for the writer */
+        _Atomic uint32_t deferred; /* handed to defer_free, not back yet */
+        size_t tbl8_len, recs_len;
+        uint64_t touched[TBL24_N * 4 / PAGE_4K / 64]; /* tbl24 pages written */
+};
+
+static inline struct lpm4 *lpm4_of(const struct mpnet_lpm4 *pub)
+{
+        return (struct lpm4 *)pub;
+}
+
+static inline uint32_t mask_of(unsigned plen)
+{
+        return plen == 0 ? 0 : ~0u << (32 - plen);
+}
+
+static inline uint32_t e_get(_Atomic uint32_t *p)
+{
+        return atomic_load_explicit(p, memory_order_relaxed); /* the writer's own */
+}
+
+static inline void e_set(_Atomic uint32_t *p, uint32_t v)
+{
+        atomic_store_explicit(p, v, memory_order_release);
+}
+
+/* ---- memory -------------------------------------------------------------- */
+
+/* Reserved, zero, unbacked memory; huge: 2 MiB aligned and advised for THP. */
+static void *map_lazy(size_t len, bool huge)
+{
+        size_t span = huge ? len + PAGE_2M : len;
+        uint8_t *p = mmap(NULL, span, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        uintptr_t a;
+
+        if (p == MAP_FAILED)
+                return NULL;
+        if (!huge) {
+                (void)madvise(p, len, MADV_NOHUGEPAGE); /* sparse tables stay small */
+                return p;
+        }
+        a = ((uintptr_t)p + PAGE_2M - 1) & ~(uintptr_t)(PAGE_2M - 1);
+        if (a > (uintptr_t)p)
+                munmap(p, a - (uintptr_t)p);
+        if ((uint8_t *)a + len < p + span)
+                munmap((uint8_t *)a + len, (size_t)(p + span - ((uint8_t *)a + len)));
+        (void)madvise((void *)a, len, MADV_HUGEPAGE); /* advice: best effort */
+        return (void *)a;
+}
+
+/* Note tbl24[first .. first + n - 1] as written, for the statistics. */
+static void touch24(struct lpm4 *l, uint32_t first, uint32_t n)
+{
+        uint32_t last = (first + n - 1) / (PAGE_4K / 4);
+
+        for (uint32_t pg = first / (PAGE_4K / 4); pg <= last; pg++)
+                l->touched[pg / 64] |= 1ull << (pg % 64);
+}
+
+/* ---- RIB ------------------------------------------------------------------ */
+
+static inline uint32_t rib_hash(uint32_t key, uint32_t cap)
+{
+        /* Fibonacci hashing: the high bits of the product mix all key bits,
+         * also the low ones that prefixes leave clear. */
+        return (uint32_t)(((uint64_t)key * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1);
+}
+
+static struct rib_slot *rib_lookup(const struct rib_len *t, uint32_t key)
+{
+        if (t->n == 0)
+                return NULL;
+        for (uint32_t i = rib_hash(key, t->cap);; i = (i + 1) & (t->cap - 1)) {
+                struct rib_slot *s = &t->slot[i];
+
+                if ((s->val & RIB_USED) == 0)
+                        return NULL;
+                if (s->key == key)
+                        return s;
+        }
+}
+
+/* The free slot where key goes (key is not there). */
+static struct rib_slot *rib_free_slot(const struct rib_len *t, uint32_t key)
+{
+        uint32_t i = rib_hash(key, t->cap);
+
+        while ((t->slot[i].val & RIB_USED) != 0)
+                i = (i + 1) & (t->cap - 1);
+        return &t->slot[i];
+}
+
+static int rib_resize(struct rib_len *t, uint32_t cap)
+{
+        struct rib_len nt = {.cap = cap, .n = t->n};
+
+        nt.slot = calloc(cap, sizeof(*nt.slot));
+        if (nt.slot == NULL)
+                return -ENOMEM;
+        for (uint32_t i = 0; i < t->cap; i++)
+                if ((t->slot[i].val & RIB_USED) != 0)
+                        *rib_free_slot(&nt, t->slot[i].key) = t->slot[i];
+        free(t->slot);
+        *t = nt;
+        return 0;
+}
+
+/* Insert or replace key/plen -> nh. @return 1 when replaced, 0 when new. */
+static int rib_insert(struct lpm4 *l, uint32_t key, unsigned plen, uint32_t nh)
+{
+        struct rib_len *t = &l->rib[plen];
+        struct rib_slot *s = rib_lookup(t, key);
+        int rc;
+
+        if (s != NULL) {
+                s->val = RIB_USED | nh;
+                return 1;
+        }
+        if ((t->n + 1) * 4 > t->cap * 3) { /* load factor at most 3/4 */
+                rc = rib_resize(t, t->cap != 0 ? t->cap * 2 : RIB_MIN_CAP);
+                if (rc < 0)
+                        return rc;
+        }
+        *rib_free_slot(t, key) = (struct rib_slot){key, RIB_USED | nh};
+        t->n++;
+        l->rib_nonempty |= 1ull << plen;
+        return 0;
+}
+
+/* Remove key/plen. @return 0 or -ENOENT. */
+static int rib_remove(struct lpm4 *l, uint32_t key, unsigned plen)
+{
+        struct rib_len *t = &l->rib[plen];
+        struct rib_slot *s = rib_lookup(t, key);
+        uint32_t mask = t->cap - 1, i, j;
+
+        if (s == NULL)
+                return -ENOENT;
+        /* Backward shift: pull later slots of the probe run into the hole
+         * unless their home lies cyclically in (hole, slot]. */
+        i = (uint32_t)(s - t->slot);
+        for (j = (i + 1) & mask; (t->slot[j].val & RIB_USED) != 0; j = (j + 1) & mask) {
+                uint32_t k = rib_hash(t->slot[j].key, t->cap);
+
+                if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+                        continue;
+                t->slot[i] = t->slot[j];
+                i = j;
+        }
+        t->slot[i].val = 0;
+        if (--t->n == 0) {
+                l->rib_nonempty &= ~(1ull << plen);
+                free(t->slot);
+                *t = (struct rib_len){0};
+        } else if (t->cap > RIB_MIN_CAP && t->n * 8 < t->cap) {
+                (void)rib_resize(t, t->cap / 2); /* best effort: stays larger if it fails */
+        }
+        return 0;
+}
+
+/* The longest route shorter than plen (and not /0) that covers key. */
+static const struct rib_slot *rib_cover(const struct lpm4 *l, uint32_t key, unsigned plen,
+                                        unsigned *cover_len)
+{
+        uint64_t m = l->rib_nonempty & ((1ull << plen) - 1) & ~1ull;
+
+        while (m != 0) {
+                unsigned len = 63 - (unsigned)__builtin_clzll(m);
+                const struct rib_slot *s = rib_lookup(&l->rib[len], key & mask_of(len));
+
+                if (s != NULL) {
+                        *cover_len = len;
+                        return s;
+                }
+                m &= ~(1ull << len);
+        }
+        return NULL;
+}
+
+/* ---- tbl8 groups ---------------------------------------------------------- */
+
+static int tbl8_alloc(struct lpm4 *l, uint32_t *g)
+{
+        if (l->free8 == NIL)
+                l->free8 = atomic_exchange_explicit(&l->returned, NIL, memory_order_acquire);
+        if (l->free8 != NIL) {
+                *g = l->free8;
+                l->free8 = l->recs[*g].next;
+        } else if (l->fresh < l->cfg.max_tbl8) {
+                *g = l->fresh++;
+        } else {
+                return -ENOSPC;
+        }
+        l->used8++;
+        return 0;
+}
+
+/* Give back a group no reader has seen. */
+static void tbl8_unalloc(struct lpm4 *l, uint32_t g)
+{
+        l->recs[g].next = l->free8;
+        l->free8 = g;
+        l->used8--;
+}
+
+/* The deferred free: runs once no reader can hold the group, in any thread. */
+static void tbl8_reclaim(void *arg)
+{
+        struct tbl8_rec *r = arg;
+        struct lpm4 *l = r->lpm;
+        uint32_t g = (uint32_t)(r - l->recs);
+        uint32_t head = atomic_load_explicit(&l->returned, memory_order_relaxed);
+
+        do
+                r->next = head;
+        while (!atomic_compare_exchange_weak_explicit(&l->returned, &head, g, memory_order_release,
+                                                      memory_order_relaxed));
+        atomic_fetch_sub_explicit(&l->deferred, 1, memory_order_relaxed);
+}
+
+/* A group that tbl24 no longer points to. */
+static void tbl8_retire(struct lpm4 *l, uint32_t g)
+{
+        if (l->cfg.defer_free == NULL) {
+                tbl8_unalloc(l, g);
+                return;
+        }
+        l->used8--;
+        l->recs[g].lpm = l;
+        atomic_fetch_add_explicit(&l->deferred, 1, memory_order_relaxed);
+        l->cfg.defer_free(l->cfg.defer_ctx, tbl8_reclaim, &l->recs[g]);
+}
+
+static inline _Atomic uint32_t *tbl8_at(struct lpm4 *l, uint32_t g)
+{
+        return &l->pub.tbl8[(size_t)g * TBL8_GSIZE];
+}
+
+/* ---- create, destroy ------------------------------------------------------ */
+
+struct mpnet_lpm4 *mpnet_lpm4_create(const struct mpnet_lpm4_cfg *cfg)
+{
+        struct mpnet_lpm4_cfg c = cfg != NULL ? *cfg : (struct mpnet_lpm4_cfg){0};
+        bool huge = (c.flags & MPNET_LPM4_F_HUGEPAGE) != 0;
+        struct lpm4 *l;
+
+        if (c.max_tbl8 == 0)
+                c.max_tbl8 = MPNET_LPM4_TBL8_DEFAULT;
+        if (c.max_tbl8 > MPNET_LPM4_TBL8_MAX || (c.flags & ~MPNET_LPM4_F_HUGEPAGE) != 0) {
+                errno = EINVAL;
+                return NULL;
+        }
+        l = calloc(1, sizeof(*l));
+        if (l == NULL)
+                return NULL;
+        l->cfg = c;
+        l->free8 = NIL;
+        atomic_init(&l->returned, NIL);
+        atomic_init(&l->deferred, 0);
+        atomic_init(&l->pub.dflt, 0);
+        l->tbl8_len = (size_t)c.max_tbl8 * TBL8_GSIZE * sizeof(uint32_t);
+        l->recs_len = (size_t)c.max_tbl8 * sizeof(struct tbl8_rec);
+        l->pub.tbl24 = map_lazy((size_t)TBL24_N * sizeof(uint32_t), huge);
+        l->pub.tbl8 = map_lazy(l->tbl8_len, huge);
+        l->recs = map_lazy(l->recs_len, false);
+        if (l->pub.tbl24 == NULL || l->pub.tbl8 == NULL || l->recs == NULL) {
+                mpnet_lpm4_destroy(&l->pub);
+                errno = ENOMEM;
+                return NULL;
+        }
+        return &l->pub;
+}
+
+void mpnet_lpm4_destroy(struct mpnet_lpm4 *lpm)
+{
+        struct lpm4 *l = lpm4_of(lpm);
+        uint32_t pending;
+
+        if (lpm == NULL)
+                return;
+        pending = atomic_load_explicit(&l->deferred, memory_order_acquire);
+        if (pending != 0)
+                fprintf(stderr, "lpm4: destroyed with %u tbl8 groups still deferred\n", pending);
+        if (l->pub.tbl24 != NULL)
+                munmap((void *)l->pub.tbl24, (size_t)TBL24_N * sizeof(uint32_t));
+        if (l->pub.tbl8 != NULL)
+                munmap((void *)l->pub.tbl8, l->tbl8_len);
+        if (l->recs != NULL)
+                munmap(l->recs, l->recs_len);
+        for (unsigned len = 0; len <= 32; len++)
+                free(l->rib[len].slot);
+        free(l);
+}
+
+/* ---- add, delete ---------------------------------------------------------- */
+
+/* Store e_new where the entry's route is no longer than plen. */
+static void group_cover(_Atomic uint32_t *t, uint32_t n, unsigned plen, uint32_t e_new)
+{
+        for (uint32_t j = 0; j < n; j++)
+                if (E_LEN(e_get(&t[j])) <= plen)
+                        e_set(&t[j], e_new);
+}
+
+/* Store e_repl where the entry holds the route of length plen (the deleted
+ * one: no other route of that length covers these addresses). */
+static void group_uncover(_Atomic uint32_t *t, uint32_t n, unsigned plen, uint32_t e_repl)
+{
+        for (uint32_t j = 0; j < n; j++) {
+                uint32_t e = e_get(&t[j]);
+
+                if ((e & MPNET_LPM4_E_VALID) != 0 && E_LEN(e) == plen)
+                        e_set(&t[j], e_repl);
+        }
+}
+
+/* A route of length 1..24 over tbl24[first .. first + n - 1]; del: remove it
+ * (e is then the covering route's entry) instead of adding it. */
+static void range24_update(struct lpm4 *l, uint32_t first, uint32_t n, unsigned plen, uint32_t e,
+                           bool del)
+{
+        _Atomic uint32_t *t24 = l->pub.tbl24;
+
+        for (uint32_t i = first; i < first + n; i++) {
+                uint32_t cur = e_get(&t24[i]);
+
+                if ((cur & MPNET_LPM4_E_EXT) != 0) {
+                        _Atomic uint32_t *t8 = tbl8_at(l, cur & MPNET_LPM4_E_NH);
+
+                        if (del)
+                                group_uncover(t8, TBL8_GSIZE, plen, e);
+                        else
+                                group_cover(t8, TBL8_GSIZE, plen, e);
+                } else if (del ? (cur & MPNET_LPM4_E_VALID) != 0 && E_LEN(cur) == plen
+                               : E_LEN(cur) <= plen) {
+                        e_set(&t24[i], e);
+                }
+        }
+        touch24(l, first, n);
+}
+
+/* Link a fresh group for tbl24[i] holding its old answer and the new route
+ * over [lo, lo + n). */
+static void group_publish(struct lpm4 *l, uint32_t i, uint32_t g, uint32_t lo, uint32_t n,
+                          uint32_t e_new)
+{
+        _Atomic uint32_t *t8 = tbl8_at(l, g);
+        uint32_t old = e_get(&l->pub.tbl24[i]);
+
+        /* Unpublished: plain stores; the release store below publishes them. */
+        for (uint32_t j = 0; j < TBL8_GSIZE; j++)
+                atomic_store_explicit(&t8[j], j - lo < n ? e_new : old, memory_order_relaxed);
+        e_set(&l->pub.tbl24[i], MPNET_LPM4_E_EXT | g);
+        touch24(l, i, 1);
+}
+
+int mpnet_lpm4_add(struct mpnet_lpm4 *lpm, uint32_t prefix, unsigned plen, uint32_t nh)
+{
+        struct lpm4 *l = lpm4_of(lpm);
+        uint32_t e_new, cur, g = NIL;
+        int rc;
+
+        if (plen > 32 || nh > MPNET_LPM4_NH_MAX)
+                return -EINVAL;
+        prefix &= mask_of(plen);
+        e_new = E_ROUTE(plen, nh);
+        cur = e_get(&lpm->tbl24[prefix >> 8]);
+        /* Everything that can fail comes before the first change. */
+        if (plen > 24 && (cur & MPNET_LPM4_E_EXT) == 0) {
+                rc = tbl8_alloc(l, &g);
+                if (rc < 0)
+                        return rc;
+        }
+        rc = rib_insert(l, prefix, plen, nh);
+        if (rc < 0) {
+                if (g != NIL)
+                        tbl8_unalloc(l, g);
+                return rc;
+        }
+        l->routes += rc == 0;
+        if (plen == 0)
+                atomic_store_explicit(&lpm->dflt, MPNET_LPM4_E_VALID | nh, memory_order_release);
+        else if (plen <= 24)
+                range24_update(l, prefix >> 8, 1u << (24 - plen), plen, e_new, false);
+        else if (g != NIL)
+                group_publish(l, prefix >> 8, g, prefix & 0xff, 1u << (32 - plen), e_new);
+        else
+                group_cover(tbl8_at(l, cur & MPNET_LPM4_E_NH) + (prefix & 0xff), 1u << (32 - plen),
+                            plen, e_new);
+        return 0;
+}
+
+/* After a delete inside the group of tbl24[i]: with no route longer than /24
+ * left there, the entries agree; put their answer back in tbl24. */
+static void group_collapse(struct lpm4 *l, uint32_t i)
+{
+        uint32_t g = e_get(&l->pub.tbl24[i]) & MPNET_LPM4_E_NH;
+        _Atomic uint32_t *t8 = tbl8_at(l, g);
+
+        for (uint32_t j = 0; j < TBL8_GSIZE; j++)
+                if (E_LEN(e_get(&t8[j])) > 24)
+                        return;
+        e_set(&l->pub.tbl24[i], e_get(&t8[0]));
+        tbl8_retire(l, g);
+}
+
+int mpnet_lpm4_delete(struct mpnet_lpm4 *lpm, uint32_t prefix, unsigned plen)
+{
+        struct lpm4 *l = lpm4_of(lpm);
+        const struct rib_slot *cov;
+        uint32_t e_repl = 0, cur;
+        unsigned cov_len = 0;
+
+        if (plen > 32)
+                return -EINVAL;
+        prefix &= mask_of(plen);
+        if (rib_remove(l, prefix, plen) != 0)
+                return -ENOENT;
+        l->routes--;
+        if (plen == 0) {
+                atomic_store_explicit(&lpm->dflt, 0, memory_order_release);
+                return 0;
+        }
+        cov = rib_cover(l, prefix, plen, &cov_len);
+        if (cov != NULL)
+                e_repl = E_ROUTE(cov_len, cov->val & MPNET_LPM4_NH_MAX);
+        if (plen <= 24) {
+                range24_update(l, prefix >> 8, 1u << (24 - plen), plen, e_repl, true);
+                return 0;
+        }
+        cur = e_get(&lpm->tbl24[prefix >> 8]);
+        group_uncover(tbl8_at(l, cur & MPNET_LPM4_E_NH) + (prefix & 0xff), 1u << (32 - plen), plen,
+                      e_repl);
+        group_collapse(l, prefix >> 8);
+        return 0;
+}
+
+/* ---- queries --------------------------------------------------------------- */
+
+int mpnet_lpm4_get(const struct mpnet_lpm4 *lpm, uint32_t prefix, unsigned plen, uint32_t *nh)
+{
+        const struct rib_slot *s;
+
+        if (plen > 32)
+                return -EINVAL;
+        s = rib_lookup(&lpm4_of(lpm)->rib[plen], prefix & mask_of(plen));
+        if (s == NULL)
+                return -ENOENT;
+        *nh = s->val & MPNET_LPM4_NH_MAX;
+        return 0;
+}
+
+/* A route packed so that sorting the words sorts by address, then length. */
+static inline uint64_t walk_word(uint32_t prefix, unsigned plen, uint32_t nh)
+{
+        return (uint64_t)prefix << 32 | (uint64_t)plen << 24 | nh;
+}
+
+/* LSD radix sort of v[0..n) by bits 24..63 (address and length), a byte at a
+ * time; tmp holds n words. */
+static void walk_sort(uint64_t *v, uint64_t *tmp, size_t n)
+{
+        for (unsigned shift = 24; shift < 64; shift += 8) {
+                size_t count[257] = {0};
+
+                for (size_t i = 0; i < n; i++)
+                        count[((v[i] >> shift) & 0xff) + 1]++;
+                for (unsigned b = 0; b < 256; b++)
+                        count[b + 1] += count[b];
+                for (size_t i = 0; i < n; i++)
+                        tmp[count[(v[i] >> shift) & 0xff]++] = v[i];
+                memcpy(v, tmp, n * sizeof(*v));
+        }
+}
+
+int mpnet_lpm4_walk(const struct mpnet_lpm4 *lpm, uint32_t prefix, unsigned plen,
+                    mpnet_lpm4_walk_fn fn, void *arg)
+{
+        const struct lpm4 *l = lpm4_of(lpm);
+        uint64_t *v;
+        size_t n = 0, cap = 0;
+        int rc = 0;
+
+        if (plen > 32)
+                return -EINVAL;
+        prefix &= mask_of(plen);
+        for (unsigned len = plen; len <= 32; len++)
+                cap += l->rib[len].n;
+        if (cap == 0)
+                return 0;
+        v = malloc(2 * cap * sizeof(*v));
+        if (v == NULL)
+                return -ENOMEM;
+        /* A sorted snapshot: fn may change the table. */
+        for (unsigned len = plen; len <= 32; len++) {
+                const struct rib_len *t = &l->rib[len];
+
+                for (uint32_t i = 0; i < t->cap; i++)
+                        if ((t->slot[i].val & RIB_USED) != 0 &&
+                            (t->slot[i].key & mask_of(plen)) == prefix)
+                                v[n++] = walk_word(t->slot[i].key, len,
+                                                   t->slot[i].val & MPNET_LPM4_NH_MAX);
+        }
+        walk_sort(v, v + cap, n);
+        for (size_t i = 0; i < n && rc == 0; i++)
+                rc = fn(arg, (uint32_t)(v[i] >> 32), (unsigned)(v[i] >> 24) & 63u,
+                        (uint32_t)v[i] & MPNET_LPM4_NH_MAX);
+        free(v);
+        return rc;
+}
+
+void mpnet_lpm4_get_stats(const struct mpnet_lpm4 *lpm, struct mpnet_lpm4_stats *st)
+{
+        const struct lpm4 *l = lpm4_of(lpm);
+        bool huge = (l->cfg.flags & MPNET_LPM4_F_HUGEPAGE) != 0;
+        uint64_t pages = 0, regions = 0;
+        const unsigned per2m = PAGE_2M / PAGE_4K / 64; /* words of touched[] per 2 MiB */
+
+        for (size_t w = 0; w < sizeof(l->touched) / sizeof(l->touched[0]); w += per2m) {
+                bool any = false;
+
+                for (unsigned k = 0; k < per2m; k++) {
+                        pages += (uint64_t)__builtin_popcountll(l->touched[w + k]);
+                        any |= l->touched[w + k] != 0;
+                }
+                regions += any;
+        }
+        memset(st, 0, sizeof(*st));
+        st->routes = l->routes;
+        st->tbl8_used = l->used8;
+        st->tbl8_deferred = atomic_load_explicit(&l->deferred, memory_order_relaxed);
+        st->tbl8_max = l->cfg.max_tbl8;
+        st->tbl24_bytes = huge ? regions * PAGE_2M : pages * PAGE_4K;
+        st->tbl8_bytes = (uint64_t)l->fresh * TBL8_GSIZE * sizeof(uint32_t);
+        if (huge)
+                st->tbl8_bytes = (st->tbl8_bytes + PAGE_2M - 1) / PAGE_2M * PAGE_2M;
+        else
+                st->tbl8_bytes = (st->tbl8_bytes + PAGE_4K - 1) / PAGE_4K * PAGE_4K;
+        for (unsigned len = 0; len <= 32; len++)
+                st->rib_bytes += (uint64_t)l->rib[len].cap * sizeof(struct rib_slot);
+        st->mem_bytes =
+            sizeof(*l) + st->tbl24_bytes + st->tbl8_bytes + st->rib_bytes +
+            ((uint64_t)l->fresh * sizeof(struct tbl8_rec) + PAGE_4K - 1) / PAGE_4K * PAGE_4K;
+}
+
+/* ---- lookup ---------------------------------------------------------------- */
+
+static inline __attribute__((always_inline)) void prefetch8(_Atomic uint32_t *t24,
+                                                            const uint32_t *addr)
+{
+#pragma GCC unroll 8
+        for (unsigned k = 0; k < 8; k++)
+                __builtin_prefetch((const void *)&t24[addr[k] >> 8]);
+}
+
+/* Resolve addr[0..7] into nh[0..7]. @return how many missed the tables. */
+static inline __attribute__((always_inline)) unsigned resolve8(_Atomic uint32_t *t24,
+                                                               _Atomic uint32_t *t8,
+                                                               const uint32_t *addr, uint32_t *nh,
+                                                               uint32_t fallback)
+{
+        uint32_t e[8], any = 0;
+        unsigned misses = 0;
+
+#pragma GCC unroll 8
+        for (unsigned k = 0; k < 8; k++) {
+                e[k] = atomic_load_explicit(&t24[addr[k] >> 8], memory_order_acquire);
+                any |= e[k];
+        }
+        if (__builtin_expect((any & MPNET_LPM4_E_EXT) != 0, 0))
+                for (unsigned k = 0; k < 8; k++)
+                        if ((e[k] & MPNET_LPM4_E_EXT) != 0)
+                                e[k] = atomic_load_explicit(
+                                    &t8[((size_t)(e[k] & MPNET_LPM4_E_NH) << 8) | (addr[k] & 0xff)],
+                                    memory_order_acquire);
+#pragma GCC unroll 8
+        for (unsigned k = 0; k < 8; k++) {
+                bool hit = (e[k] & MPNET_LPM4_E_VALID) != 0;
+
+                nh[k] = hit ? e[k] & MPNET_LPM4_E_NH : fallback;
+                misses += !hit;
+        }
+        return misses;
+}
+
+/*
+ * The tbl24 lines of the first BULK_PREFETCH addresses are prefetched at
+ * once (a vector of 32 costs about one memory latency, not 32); then each
+ * block of 8 prefetches the block BULK_PREFETCH further on before resolving
+ * itself. tbl8 is rare enough (a /24 with a longer prefix) to be read as is.
+ */
+unsigned mpnet_lpm4_lookup_bulk(const struct mpnet_lpm4 *lpm, const uint32_t *addr, uint32_t *nh,
+                                unsigned n, uint32_t miss)
+{
+        _Atomic uint32_t *t24 = lpm->tbl24, *t8 = lpm->tbl8;
+        uint32_t d = atomic_load_explicit(&lpm->dflt, memory_order_acquire);
+        uint32_t fallback = (d & MPNET_LPM4_E_VALID) != 0 ? d & MPNET_LPM4_E_NH : miss;
+        unsigned misses = 0, i = 0;
+
+        for (unsigned k = 0; k < BULK_PREFETCH && k < n; k++)
+                __builtin_prefetch((const void *)&t24[addr[k] >> 8]);
+        for (; i + 8 + BULK_PREFETCH <= n; i += 8) {
+                prefetch8(t24, &addr[i + BULK_PREFETCH]);
+                misses += resolve8(t24, t8, &addr[i], &nh[i], fallback);
+        }
+        for (; i + 8 <= n; i += 8)
+                misses += resolve8(t24, t8, &addr[i], &nh[i], fallback);
+        for (; i < n; i++) {
+                uint32_t e = atomic_load_explicit(&t24[addr[i] >> 8], memory_order_acquire);
+                bool hit;
+
+                if ((e & MPNET_LPM4_E_EXT) != 0)
+                        e = atomic_load_explicit(
+                            &t8[((size_t)(e & MPNET_LPM4_E_NH) << 8) | (addr[i] & 0xff)],
+                            memory_order_acquire);
+                hit = (e & MPNET_LPM4_E_VALID) != 0;
+                nh[i] = hit ? e & MPNET_LPM4_E_NH : fallback;
+                misses += !hit;
+        }
+        /* With a /0 route, an entry that misses takes it. */
+        return (d & MPNET_LPM4_E_VALID) != 0 ? 0 : misses;
+}

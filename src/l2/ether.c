@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Ethernet input and output (IEEE 802.3 / RFC 894 framing).
+ *
+ * ether_input (the ether-input node) takes a received vector, drops what is
+ * not for this interface and splits the rest into the arp-input and ip4-input
+ * frames. ether_output prepends the
+ * header and queues the frame on the interface's transmit vector, which the
+ * poll loop hands to the link in one burst.
+ *
+ * Synchronisation: called by the thread that drives the stack.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "mpnet/wire/ethernet.h"
+#include "stack/stack_priv.h"
+
+/* Where a received frame goes next. */
+enum ether_next { ETHER_NEXT_DROP, ETHER_NEXT_ARP, ETHER_NEXT_IP4 };
+
+static enum ether_next ether_classify(struct mpnet_stack *s, struct mpnet_iface *ifp,
+                                      struct mpnet_pkt *p)
+{
+        const uint8_t *dst;
+        uint32_t d4, m4;
+        uint16_t d2, m2;
+
+        if (p->next != NULL) {
+                STK_INC(s, rx_chained);
+                return ETHER_NEXT_DROP;
+        }
+        if (__builtin_expect(p->len < MPNET_ETH_HLEN, 0)) {
+                STK_INC(s, eth_truncated);
+                return ETHER_NEXT_DROP;
+        }
+        dst = p->data;
+        p->ol_flags &= ~MPNET_PKT_F_L2_BCAST;
+        /* Our MAC? Two loads and compares instead of memcmp(). */
+        memcpy(&d4, dst, 4);
+        memcpy(&d2, dst + 4, 2);
+        memcpy(&m4, ifp->mac, 4);
+        memcpy(&m2, ifp->mac + 4, 2);
+        if (__builtin_expect((d4 ^ m4) | (uint32_t)(d2 ^ m2), 0)) {
+                /* No multicast groups are joined yet. */
+                if (!mpnet_eth_is_broadcast(dst)) {
+                        STK_INC(s, eth_not_for_us);
+                        return ETHER_NEXT_DROP;
+                }
+                p->ol_flags |= MPNET_PKT_F_L2_BCAST;
+        }
+        if (__builtin_expect(memcmp(dst + 6, ifp->mac, 6) == 0, 0)) {
+                STK_INC(s, eth_own_src);
+                return ETHER_NEXT_DROP;
+        }
+        switch (mpnet_get_be16(dst + 12)) {
+        case MPNET_ETHERTYPE_ARP:
+                return ETHER_NEXT_ARP;
+        case MPNET_ETHERTYPE_IPV4:
+                return ETHER_NEXT_IP4;
+        default:
+                STK_INC(s, eth_unknown_type);
+                return ETHER_NEXT_DROP;
+        }
+}
+
+void ether_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **pkts, unsigned n)
+{
+        struct mpnet_stack *s = w->s;
+        struct frame *arp = &w->fr[MPNET_NODE_arp_input];
+        struct frame *ip4 = &w->fr[MPNET_NODE_ip4_input];
+
+        for (unsigned i = 0; i < n; i++) {
+                struct mpnet_pkt *p = pkts[i];
+
+                if (i + 2 < n)
+                        __builtin_prefetch(pkts[i + 2]->data);
+                p->ifindex = (uint32_t)ifp->ifindex;
+                switch (ether_classify(s, ifp, p)) {
+                case ETHER_NEXT_ARP:
+                        mpnet_pkt_adj(p, MPNET_ETH_HLEN);
+                        /* ARP changes the neighbour table: the control thread's. */
+                        if (ctx_is_worker(w))
+                                stack_punt(w, p, PUNT_ARP, (unsigned)ifp->ifindex, 0, 0, 0);
+                        else
+                                arp->p[arp->n++] = p;
+                        break;
+                case ETHER_NEXT_IP4:
+                        mpnet_pkt_adj(p, MPNET_ETH_HLEN);
+                        ip4->p[ip4->n++] = p;
+                        break;
+                case ETHER_NEXT_DROP:
+                        mpnet_pkt_free(p);
+                        break;
+                }
+        }
+}
+
+void ctx_tx_flush(struct wctx *w, struct mpnet_iface *ifp)
+{
+        struct mpnet_stack *s = w->s;
+        struct mpnet_vec *v = w->txv[ifp->ifindex];
+        uint16_t sent;
+
+        if (v == NULL || v->n == 0)
+                return;
+        sent = mpnet_link_tx_burst(ifp->link, w->txq, v->p, (uint16_t)v->n);
+        STK_ADD(s, tx_frames, sent);
+        if (sent < v->n) {
+                STK_ADD(s, tx_link_full, v->n - sent);
+                mpnet_pkt_free_bulk(&v->p[sent], v->n - sent);
+        }
+        v->n = 0;
+}
+
+/* ctx_tx() when the vector is missing or full. */
+void ctx_tx_slow(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p)
+{
+        struct mpnet_vec *v = w->txv[ifp->ifindex];
+
+        if (__builtin_expect(v == NULL, 0)) {
+                v = calloc(1, sizeof(*v));
+                if (v == NULL) {
+                        STK_INC(w->s, nobufs);
+                        mpnet_pkt_free(p);
+                        return;
+                }
+                w->txv[ifp->ifindex] = v;
+        }
+        p->ifindex = (uint32_t)ifp->ifindex;
+        if (mpnet_vec_full(v))
+                ctx_tx_flush(w, ifp);
+        mpnet_vec_push(v, p);
+}
+
+int ether_output(struct mpnet_iface *ifp, struct mpnet_pkt *p, const uint8_t *dst,
+                 uint16_t ethertype)
+{
+        struct mpnet_eth_repr eth;
+        uint8_t *h;
+
+        if (!atomic_load_explicit(&ifp->up, memory_order_relaxed)) {
+                mpnet_pkt_free(p);
+                return -ENETDOWN;
+        }
+        h = mpnet_pkt_prepend(p, MPNET_ETH_HLEN);
+        if (h == NULL) {
+                mpnet_pkt_free(p);
+                return -ENOBUFS;
+        }
+        memcpy(eth.dst, dst, 6);
+        memcpy(eth.src, ifp->mac, 6);
+        eth.ethertype = ethertype;
+        mpnet_eth_repr_emit(&eth, h);
+        ctx_tx(ifp->stack->ctx[0], ifp, p);
+        return 0;
+}

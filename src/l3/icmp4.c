@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * ICMP (RFC 792, RFC 1122 section 3.2.2, RFC 1812 section 4.3): echo reply,
+ * the echo requests the stack sends for mpnet_ping4_send(), the errors it
+ * sends (with the rules of RFC 1812 4.3.2.7 and a token-bucket rate limit)
+ * and the errors it receives about its own echo requests.
+ *
+ * Synchronisation: called by the thread that drives the stack.
+ */
+#include <errno.h>
+
+#include "mpnet/wire/icmp4.h"
+#include "mpnet/wire/ipv4.h"
+#include "stack/stack_priv.h"
+
+#define ICMP_TTL      64
+#define PING_MIN_DATA 8 /* the send timestamp */
+#define PING_MAX_DATA (65535 - MPNET_IP4_HLEN - MPNET_ICMP4_HLEN)
+#define ICMP_ERR_MAX  576 /* RFC 1812 4.3.2.3: the whole error fits in 576 bytes */
+
+/* The one's-complement sum of a chain's bytes from the first segment's data.
+ * A segment that starts at an odd offset has its sum byte-swapped (RFC 1071
+ * section 2(B)). */
+static uint16_t pkt_csum(const struct mpnet_pkt *p)
+{
+        uint64_t sum = 0;
+        uint32_t off = 0;
+
+        for (; p != NULL; p = p->next) {
+                uint64_t part = mpnet_csum_add(0, p->data, p->len);
+
+                if (off & 1) {
+                        uint16_t f = (uint16_t)~mpnet_csum_fold(part);
+
+                        part = (uint16_t)(f << 8 | f >> 8);
+                }
+                sum += part;
+                off += p->len;
+        }
+        return mpnet_csum_fold(sum);
+}
+
+/* Answer in place: the request's buffers become the reply. Only the type
+ * changes, so the checksum is updated, not recomputed (RFC 1624). */
+static void icmp4_echo_reply(struct mpnet_stack *s, struct mpnet_pkt *p,
+                             const struct mpnet_ip4_repr *ip)
+{
+        uint8_t *b = p->data;
+        uint16_t old = mpnet_get_be16(b);
+
+        b[0] = MPNET_ICMP4_ECHO_REPLY;
+        mpnet_put_be16(b + 2, mpnet_csum_update16(mpnet_get_be16(b + 2), old, mpnet_get_be16(b)));
+        STK_INC(s, icmp4_echo_req);
+        /* RFC 1122 3.2.2.6: the reply's source is the request's destination. */
+        ip4_output(s, p, ip->dst, ip->src, MPNET_IPPROTO_ICMP, ICMP_TTL);
+}
+
+static struct mpnet_ping_reply *ping_slot(struct mpnet_stack *s)
+{
+        struct mpnet_ping_reply *pr;
+
+        if (s->ping_head - s->ping_tail == PING_RING_SIZE) {
+                STK_INC(s, ping_overflow);
+                s->ping_tail++;
+        }
+        pr = &s->ping[s->ping_head++ % PING_RING_SIZE];
+        memset(pr, 0, sizeof(*pr));
+        return pr;
+}
+
+static void ping_record(struct mpnet_stack *s, const struct mpnet_ip4_repr *ip,
+                        const struct mpnet_pkt *p, const struct mpnet_icmp4_repr *r)
+{
+        struct mpnet_ping_reply *pr = ping_slot(s);
+        uint64_t sent = 0;
+
+        pr->from = ip->src;
+        pr->id = r->id;
+        pr->seq = r->seq;
+        pr->type = MPNET_ICMP4_ECHO_REPLY;
+        pr->payload_len = p->pkt_len - MPNET_ICMP4_HLEN;
+        pr->ttl = ip->ttl;
+        if (pr->payload_len >= PING_MIN_DATA)
+                mpnet_pkt_read(p, MPNET_ICMP4_HLEN, &sent, sizeof(sent));
+        pr->rtt_ns = sent != 0 && sent <= s->now ? s->now - sent : 0;
+}
+
+/* An error about one of our echo requests: the quoted header and the first
+ * eight bytes of the request tell which (RFC 792). */
+static void icmp4_error_input(struct mpnet_stack *s, const struct mpnet_ip4_repr *ip,
+                              const struct mpnet_icmp4_repr *r)
+{
+        struct mpnet_ip4_view qv;
+        const uint8_t *q;
+        struct mpnet_ping_reply *pr;
+
+        STK_INC(s, icmp4_err_rx);
+        /* The quote may be cut short of its total length: check the header
+         * only, against what is there. */
+        if (r->data_len < MPNET_IP4_HLEN + 8 || (r->data[0] >> 4) != 4 ||
+            (size_t)(r->data[0] & 0xf) * 4 + 8 > r->data_len)
+                return;
+        qv.b = r->data;
+        qv.n = r->data_len;
+        if (mpnet_ip4_proto(&qv) != MPNET_IPPROTO_ICMP || !stack_is_local4(s, mpnet_ip4_src(&qv)))
+                return;
+        q = mpnet_ip4_payload(&qv);
+        if (q[0] != MPNET_ICMP4_ECHO_REQUEST)
+                return;
+        pr = ping_slot(s);
+        pr->from = ip->src;
+        pr->id = mpnet_get_be16(q + 4);
+        pr->seq = mpnet_get_be16(q + 6);
+        pr->ttl = ip->ttl;
+        pr->type = r->type;
+        pr->code = r->code;
+        pr->info = r->type == MPNET_ICMP4_DEST_UNREACH && r->code == 4 ? r->rest & 0xffff : r->rest;
+}
+
+void icmp4_input(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                 const struct mpnet_ip4_repr *ip)
+{
+        struct mpnet_icmp4_view v;
+        struct mpnet_icmp4_repr r;
+
+        (void)ifp;
+        STK_INC(s, icmp4_rx);
+        if (mpnet_icmp4_view_check(p->data, p->len, &v) != 0) {
+                STK_INC(s, icmp4_truncated);
+                goto drop;
+        }
+        if (!(p->ol_flags & MPNET_PKT_F_L4_CSUM_OK) && pkt_csum(p) != 0) {
+                STK_INC(s, icmp4_bad_csum);
+                goto drop;
+        }
+        mpnet_icmp4_repr_parse(&v, &r);
+        switch (r.type) {
+        case MPNET_ICMP4_ECHO_REQUEST:
+                /* RFC 1122 3.2.2.6 allows ignoring echo to broadcast; answering
+                 * makes smurf amplifiers. */
+                if (!stack_is_local4(s, ip->dst)) {
+                        STK_INC(s, icmp4_bcast_echo);
+                        goto drop;
+                }
+                icmp4_echo_reply(s, p, ip);
+                return;
+        case MPNET_ICMP4_ECHO_REPLY:
+                STK_INC(s, icmp4_echo_reply);
+                ping_record(s, ip, p, &r);
+                goto drop;
+        case MPNET_ICMP4_DEST_UNREACH:
+        case MPNET_ICMP4_TIME_EXCEEDED:
+        case MPNET_ICMP4_PARAM_PROBLEM:
+                icmp4_error_input(s, ip, &r);
+                goto drop;
+        default:
+                STK_INC(s, icmp4_other);
+                goto drop;
+        }
+drop:
+        mpnet_pkt_free(p);
+}
+
+/* ICMP types that are errors (RFC 792): never answered with an error. */
+static bool icmp4_is_error(uint8_t type)
+{
+        return type == MPNET_ICMP4_DEST_UNREACH || type == 4 /* source quench */ ||
+               type == 5 /* redirect */ || type == MPNET_ICMP4_TIME_EXCEEDED ||
+               type == MPNET_ICMP4_PARAM_PROBLEM;
+}
+
+/* RFC 1812 4.3.2.7 (and RFC 1122 3.2.2): when no error may be sent. */
+static bool icmp4_error_allowed(struct mpnet_stack *s, const struct mpnet_pkt *p)
+{
+        const uint8_t *b = p->data;
+        size_t hlen = (size_t)(b[0] & 0xf) * 4;
+        uint32_t src = mpnet_get_be32(b + 12), dst = mpnet_get_be32(b + 16);
+        const struct fib_nh *nh;
+
+        /* A datagram sent as a link-layer broadcast. */
+        if (p->ol_flags & MPNET_PKT_F_L2_BCAST)
+                return false;
+        /* To an IP broadcast or multicast address. */
+        if (dst >= 0xe0000000u)
+                return false;
+        nh = fib4_lookup(s, s->fib.tables[0], dst);
+        if (nh != NULL && nh->type == MPNET_NH_CONNECTED && nh->plen < 31 &&
+            (dst | ip4_mask(nh->plen)) == UINT32_MAX)
+                return false;
+        /* A fragment other than the first. */
+        if ((mpnet_get_be16(b + 6) & 0x1fff) != 0)
+                return false;
+        /* A source that does not name one host: 0/8, 127/8, 224/4, 240/4. */
+        if (mpnet_ip4_is_martian_src(src))
+                return false;
+        /* An ICMP error. */
+        if (b[9] == MPNET_IPPROTO_ICMP && p->len >= hlen + 1 && icmp4_is_error(b[hlen]))
+                return false;
+        return true;
+}
+
+/* Token bucket: icmp4_rate errors a second, bursts of icmp4_burst. */
+static bool icmp4_rate_ok(struct mpnet_stack *s)
+{
+        uint64_t cap = (uint64_t)s->icmp4_burst * MPNET_NS_PER_S;
+        uint64_t dt = s->now - s->icmp4_last;
+
+        if (dt > 3600 * MPNET_NS_PER_S)
+                dt = 3600 * MPNET_NS_PER_S;
+        s->icmp4_last = s->now;
+        s->icmp4_tokens += dt * s->icmp4_rate;
+        if (s->icmp4_tokens > cap)
+                s->icmp4_tokens = cap;
+        if (s->icmp4_tokens < MPNET_NS_PER_S)
+                return false;
+        s->icmp4_tokens -= MPNET_NS_PER_S;
+        return true;
+}
+
+void icmp4_error(struct mpnet_stack *s, const struct mpnet_pkt *p, uint8_t type, uint8_t code,
+                 uint32_t rest)
+{
+        struct mpnet_icmp4_repr r = {.type = type, .code = code, .rest = rest};
+        struct mpnet_pkt *q;
+        uint32_t quote;
+        uint8_t *b;
+
+        if (!icmp4_error_allowed(s, p)) {
+                STK_INC(s, icmp4_err_suppressed);
+                return;
+        }
+        if (!icmp4_rate_ok(s)) {
+                STK_INC(s, icmp4_err_ratelimited);
+                return;
+        }
+        q = mpnet_pkt_alloc(s->pool);
+        if (q == NULL) {
+                STK_INC(s, nobufs);
+                return;
+        }
+        /* As much of the offending datagram as fits in 576 bytes. */
+        quote = p->pkt_len;
+        if (quote > ICMP_ERR_MAX - MPNET_IP4_HLEN - MPNET_ICMP4_HLEN)
+                quote = ICMP_ERR_MAX - MPNET_IP4_HLEN - MPNET_ICMP4_HLEN;
+        b = mpnet_pkt_append(q, MPNET_ICMP4_HLEN + quote);
+        if (mpnet_pkt_read(p, 0, b + MPNET_ICMP4_HLEN, quote) != 0) {
+                mpnet_pkt_free(q);
+                return;
+        }
+        r.data = b + MPNET_ICMP4_HLEN;
+        r.data_len = quote;
+        mpnet_icmp4_repr_emit(&r, b);
+        STK_INC(s, icmp4_err_tx);
+        /* The source is chosen on the way out: an address of the interface the
+         * error leaves by (RFC 1812 4.3.2.4). */
+        ip4_output(s, q, 0, mpnet_get_be32(p->data + 12), MPNET_IPPROTO_ICMP, ICMP_TTL);
+}
+
+int mpnet_ping4_send_req(struct mpnet_stack *s, const struct mpnet_ping4_req *req, uint64_t now)
+{
+        struct mpnet_pkt *head = NULL, **tail = &head;
+        uint32_t total, left, off = 0;
+        uint16_t nseg = 0;
+
+        if (req->payload_len < PING_MIN_DATA || req->payload_len > PING_MAX_DATA)
+                return -EINVAL;
+        if (now > s->now)
+                s->now = now;
+        total = MPNET_ICMP4_HLEN + req->payload_len;
+        /* Build the message in as many segments as it takes. */
+        for (left = total; left > 0;) {
+                uint32_t n = left < MPNET_PKT_DATA_SIZE ? left : MPNET_PKT_DATA_SIZE;
+                struct mpnet_pkt *p = mpnet_pkt_alloc(s->pool);
+                uint8_t *b;
+
+                if (p == NULL) {
+                        mpnet_pkt_free(head);
+                        STK_INC(s, nobufs);
+                        return -ENOBUFS;
+                }
+                b = mpnet_pkt_append(p, n);
+                for (uint32_t i = 0; i < n; i++)
+                        b[i] = (uint8_t)(off + i - MPNET_ICMP4_HLEN);
+                if (off == 0) {
+                        b[0] = MPNET_ICMP4_ECHO_REQUEST;
+                        b[1] = 0;
+                        b[2] = b[3] = 0;
+                        mpnet_put_be16(b + 4, req->id);
+                        mpnet_put_be16(b + 6, req->seq);
+                        /* Data: the send time, then the pattern ping(8) uses. */
+                        memcpy(b + MPNET_ICMP4_HLEN, &s->now, sizeof(s->now));
+                }
+                *tail = p;
+                tail = &p->next;
+                nseg++;
+                off += n;
+                left -= n;
+        }
+        head->pkt_len = total;
+        head->nb_segs = nseg;
+        mpnet_put_be16(head->data + 2, pkt_csum(head));
+        return ip4_output_df(s, head, 0, req->dst, MPNET_IPPROTO_ICMP,
+                             req->ttl ? req->ttl : ICMP_TTL, req->df);
+}
+
+int mpnet_ping4_send(struct mpnet_stack *s, uint32_t dst, uint16_t id, uint16_t seq,
+                     uint16_t payload_len, uint64_t now)
+{
+        struct mpnet_ping4_req req = {.dst = dst, .id = id, .seq = seq, .payload_len = payload_len};
+
+        if (payload_len > 1472)
+                return -EINVAL;
+        return mpnet_ping4_send_req(s, &req, now);
+}
+
+unsigned mpnet_ping4_recv(struct mpnet_stack *s, struct mpnet_ping_reply *out, unsigned n)
+{
+        unsigned k = 0;
+
+        while (k < n && s->ping_tail != s->ping_head)
+                out[k++] = s->ping[s->ping_tail++ % PING_RING_SIZE];
+        return k;
+}

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The ip4-rewrite node: forwarding of the packets ip4-lookup routed through
+ * us (RFC 1812 section 5.3). Per packet: TTL check and decrement with an
+ * incremental checksum update (RFC 1624), choice of an ECMP path by flow
+ * hash, the MTU check (fragment, or ICMP fragmentation needed when DF is
+ * set), and the Ethernet header from the neighbour entry. Packets whose
+ * neighbour is resolved and reachable take the fast path straight onto the
+ * output interface's transmit vector; the rest go through ARP resolution.
+ *
+ * Synchronisation: called by the thread that drives the stack.
+ */
+#include "mpnet/wire/ethernet.h"
+#include "mpnet/wire/icmp4.h"
+#include "mpnet/wire/ipv4.h"
+#include "stack/stack_priv.h"
+
+/* A flow hash for ECMP: the link's RSS hash when it gave one, else a mix of
+ * the addresses, the protocol and, for unfragmented TCP and UDP, the ports. */
+static uint32_t ip4_flow_hash(const struct mpnet_pkt *p)
+{
+        const uint8_t *b = p->data;
+        uint64_t h;
+
+        if (p->ol_flags & MPNET_PKT_F_FLOW_HASH)
+                return p->flow_hash;
+        h = (uint64_t)mpnet_get_be32(b + 12) << 32 | mpnet_get_be32(b + 16);
+        h ^= (uint64_t)b[9] << 17;
+        if ((b[9] == MPNET_IPPROTO_TCP || b[9] == MPNET_IPPROTO_UDP) &&
+            (mpnet_get_be16(b + 6) & 0x3fff) == 0) {
+                size_t hl = (size_t)(b[0] & 0xf) * 4;
+
+                if (p->len >= hl + 4)
+                        h ^= (uint64_t)mpnet_get_be32(b + hl) << 7;
+        }
+        h *= 0x9e3779b97f4a7c15ull;
+        return (uint32_t)(h >> 32);
+}
+
+/* TTL minus one, checksum updated in place (RFC 1624 eqn. 3). */
+static inline void ip4_ttl_dec(uint8_t *b)
+{
+        uint16_t old = mpnet_get_be16(b + 8);
+
+        b[8]--;
+        mpnet_put_be16(b + 10,
+                       mpnet_csum_update16(mpnet_get_be16(b + 10), old, mpnet_get_be16(b + 8)));
+}
+
+/* Forward one packet. @return 1 when it went on (counted by the caller per
+ * vector), 0 when it was dropped or turned into an error. */
+static inline unsigned ip4_forward_one(struct wctx *w, struct mpnet_pkt *p, const struct fib_nh *nh)
+{
+        struct mpnet_stack *s = w->s;
+        uint8_t *b = p->data;
+        const struct fib_path *path = &nh->paths[0];
+        struct mpnet_iface *out;
+        struct arp_entry *e;
+        uint32_t nexthop;
+
+        /* RFC 1812 5.3.1: a packet that arrives with TTL 1 (or 0) dies here. */
+        if (__builtin_expect(b[8] <= 1, 0)) {
+                STK_INC(s, ip4_ttl_exceeded);
+                node_icmp_error(w, p, MPNET_ICMP4_TIME_EXCEEDED, 0, 0);
+                return 0;
+        }
+        if (nh->n_paths > 1)
+                path = &nh->paths[ip4_flow_hash(p) % nh->n_paths];
+        out = path->ifp;
+        if (__builtin_expect(!atomic_load_explicit(&out->up, memory_order_relaxed), 0)) {
+                STK_INC(s, ip4_iface_down);
+                mpnet_pkt_free(p);
+                return 0;
+        }
+        nexthop = nh->type == MPNET_NH_GATEWAY ? path->gw : mpnet_get_be32(b + 16);
+        if (__builtin_expect(p->pkt_len > out->mtu, 0)) {
+                if (b[6] & 0x40) {
+                        /* RFC 1191: report the next-hop MTU in the low 16 bits. */
+                        STK_INC(s, ip4_frag_needed);
+                        node_icmp_error(w, p, MPNET_ICMP4_DEST_UNREACH, 4, out->mtu & 0xffff);
+                        return 0;
+                }
+                ip4_ttl_dec(b);
+                if (ctx_is_worker(w))
+                        stack_punt(w, p, PUNT_FRAG, (unsigned)out->ifindex, 0, 0, nexthop);
+                else
+                        ip4_send_on(s, out, nexthop, p, false);
+                return 1;
+        }
+        ip4_ttl_dec(b);
+        e = arp_lookup(out, nexthop);
+        if (__builtin_expect(e != NULL, 1)) {
+                /* One atomic word: the MAC and the state it is valid in. A
+                 * stale entry goes the slow way once, which starts its delay
+                 * (RFC 4861 7.3.3); the others with a MAC are used as is. */
+                uint64_t f = atomic_load_explicit(&e->fast, memory_order_acquire);
+                unsigned st = (unsigned)(f >> 48);
+
+                if (__builtin_expect(st == MPNET_NEIGH_REACHABLE || st == MPNET_NEIGH_PERMANENT ||
+                                         st == MPNET_NEIGH_DELAY || st == MPNET_NEIGH_PROBE,
+                                     1)) {
+                        uint8_t *h = mpnet_pkt_prepend(p, MPNET_ETH_HLEN);
+
+                        if (__builtin_expect(h == NULL, 0)) {
+                                STK_INC(s, nobufs);
+                                mpnet_pkt_free(p);
+                                return 0;
+                        }
+                        /* f holds the MAC in its low six bytes, in order on a
+                         * little-endian machine. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                        memcpy(h, &f, 6);
+#else
+                        for (int i = 0; i < 6; i++)
+                                h[i] = (uint8_t)(f >> (8 * i));
+#endif
+                        memcpy(h + 6, out->mac, 6);
+                        mpnet_put_be16(h + 12, MPNET_ETHERTYPE_IPV4);
+                        ctx_tx(w, out, p);
+                        return 1;
+                }
+        }
+        if (ctx_is_worker(w))
+                stack_punt(w, p, PUNT_RESOLVE, (unsigned)out->ifindex, 0, 0, nexthop);
+        else
+                arp_resolve_output(out, nexthop, p);
+        return 1;
+}
+
+void ip4_rewrite_node(struct wctx *w, struct mpnet_iface *ifp)
+{
+        struct mpnet_stack *s = w->s;
+        struct frame *in = &w->fr[MPNET_NODE_ip4_rewrite];
+        unsigned n = in->n, i = 0, fwd = 0;
+
+        (void)ifp;
+        for (; i + 8 <= n; i += 4) {
+                for (unsigned j = 4; j < 8; j++)
+                        __builtin_prefetch(fib_nh_get(s, in->aux[i + j]));
+                for (unsigned j = 0; j < 4; j++)
+                        fwd += ip4_forward_one(w, in->p[i + j], fib_nh_get(s, in->aux[i + j]));
+        }
+        for (; i < n; i++)
+                fwd += ip4_forward_one(w, in->p[i], fib_nh_get(s, in->aux[i]));
+        STK_ADD(s, ip4_forwarded, fwd);
+        in->n = 0;
+}

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * IPv4 input as three nodes on the vector of one receiving interface:
+ *
+ *   ip4-input   header checks (RFC 791, RFC 1122 3.2.1, RFC 1812 5.2.2 and
+ *               5.3.7): version, IHL, total length, checksum, martian
+ *               sources; trims link padding.
+ *   ip4-lookup  longest-prefix match of every destination in the table of
+ *               the interface (one batched LPM call), then the split: local
+ *               delivery, forwarding (ip4-rewrite), or drop with or without
+ *               an ICMP error.
+ *   ip4-local   delivery to the protocols of this stack.
+ *
+ * Each node takes its frame (stack_priv.h) and fills the next ones; the
+ * dispatcher in stack.c runs them in order and times them.
+ *
+ * Synchronisation: called by the thread that drives the stack.
+ */
+#include "l3/ip4_frag.h"
+#include "mpnet/wire/icmp4.h"
+#include "mpnet/wire/ipv4.h"
+#include "stack/stack_priv.h"
+
+/* Map a view-check error to its drop counter. */
+static void ip4_count_error(struct mpnet_stack *s, int err)
+{
+        switch (-err) {
+        case MPNET_WIRE_TRUNCATED:
+                STK_INC(s, ip4_truncated);
+                break;
+        case MPNET_WIRE_BAD_VERSION:
+                STK_INC(s, ip4_bad_version);
+                break;
+        case MPNET_WIRE_BAD_HLEN:
+                STK_INC(s, ip4_bad_hlen);
+                break;
+        default:
+                STK_INC(s, ip4_bad_len);
+                break;
+        }
+}
+
+/* The header checks of one packet. @return true when p goes on. */
+static inline bool ip4_check(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_t *dst)
+{
+        const uint8_t *b = p->data;
+        uint32_t total;
+        size_t hlen = MPNET_IP4_HLEN;
+
+        if (__builtin_expect(p->len < MPNET_IP4_HLEN || b[0] != 0x45, 0)) {
+                /* Not the common 20-byte header: the full check. */
+                struct mpnet_ip4_view v;
+                int err = mpnet_ip4_view_check(b, p->len, &v);
+
+                if (err != 0) {
+                        ip4_count_error(s, err);
+                        return false;
+                }
+                hlen = mpnet_ip4_hlen(&v);
+        }
+        total = mpnet_get_be16(b + 2);
+        if (__builtin_expect(total < hlen || total > p->len, 0)) {
+                if (total < MPNET_IP4_HLEN || total > p->len)
+                        STK_INC(s, ip4_bad_len);
+                else
+                        STK_INC(s, ip4_bad_hlen);
+                return false;
+        }
+        if (!(p->ol_flags & MPNET_PKT_F_L3_CSUM_OK) &&
+            !(hlen == MPNET_IP4_HLEN ? mpnet_csum20_ok(b) : mpnet_csum(b, hlen) == 0)) {
+                STK_INC(s, ip4_bad_csum);
+                return false;
+        }
+        if (mpnet_ip4_is_martian_src(mpnet_get_be32(b + 12))) {
+                STK_INC(s, ip4_bad_src);
+                return false;
+        }
+        /* Link padding past the total length goes. */
+        p->len = p->pkt_len = total;
+        p->l3_off = (uint16_t)mpnet_pkt_headroom(p);
+        *dst = mpnet_get_be32(b + 16);
+        return true;
+}
+
+void ip4_input_node(struct wctx *w, struct mpnet_iface *ifp)
+{
+        struct mpnet_stack *s = w->s;
+        struct frame *in = &w->fr[MPNET_NODE_ip4_input];
+        struct frame *out = &w->fr[MPNET_NODE_ip4_lookup];
+        unsigned n = in->n, i = 0;
+
+        (void)ifp;
+        STK_ADD(s, ip4_rx, n);
+        /* Four at a time, the headers of the next four prefetched. */
+        for (; i + 8 <= n; i += 4) {
+                for (unsigned j = 4; j < 8; j++)
+                        __builtin_prefetch(in->p[i + j]->data);
+                for (unsigned j = 0; j < 4; j++) {
+                        struct mpnet_pkt *p = in->p[i + j];
+
+                        if (ip4_check(s, p, &out->aux[out->n]))
+                                out->p[out->n++] = p;
+                        else
+                                mpnet_pkt_free(p);
+                }
+        }
+        for (; i < n; i++) {
+                struct mpnet_pkt *p = in->p[i];
+
+                if (ip4_check(s, p, &out->aux[out->n]))
+                        out->p[out->n++] = p;
+                else
+                        mpnet_pkt_free(p);
+        }
+        in->n = 0;
+}
+
+#define NH_MISS UINT32_MAX
+
+static inline void to_frame(struct frame *f, struct mpnet_pkt *p, uint32_t aux)
+{
+        f->aux[f->n] = aux;
+        f->p[f->n++] = p;
+}
+
+/* The broadcast address of a connected prefix (none for /31 and /32). */
+static inline bool is_directed_bcast(const struct fib_nh *nh, uint32_t dst)
+{
+        return nh->plen < 31 && (dst | ip4_mask(nh->plen)) == UINT32_MAX;
+}
+
+void ip4_lookup_node(struct wctx *w, struct mpnet_iface *ifp)
+{
+        struct mpnet_stack *s = w->s;
+        struct frame *in = &w->fr[MPNET_NODE_ip4_lookup];
+        struct frame *fwd = &w->fr[MPNET_NODE_ip4_rewrite];
+        struct frame *local = &w->fr[MPNET_NODE_ip4_local];
+        const struct fib4_table *t =
+            s->fib.tables[atomic_load_explicit(&ifp->table, memory_order_relaxed)];
+        bool forwarding = atomic_load_explicit(&s->ip4_fwd, memory_order_relaxed);
+        uint32_t nhi[MPNET_VEC_MAX];
+        unsigned n = in->n;
+
+        mpnet_lpm4_lookup_bulk(t->lpm, in->aux, nhi, n, NH_MISS);
+        for (unsigned i = 0; i < n; i++) {
+                struct mpnet_pkt *p = in->p[i];
+                uint32_t dst = in->aux[i];
+                const struct fib_nh *nh = nhi[i] != NH_MISS ? fib_nh_get(s, nhi[i]) : NULL;
+
+                if (i + 1 < n && nhi[i + 1] != NH_MISS)
+                        __builtin_prefetch(s->fib.nh_dir[nhi[i + 1] / FIB_NH_CHUNK] +
+                                           nhi[i + 1] % FIB_NH_CHUNK);
+                if (__builtin_expect(dst >= 0xe0000000u, 0)) {
+                        /* Limited broadcast is ours; multicast needs groups. */
+                        if (mpnet_ip4_is_limited_bcast(dst)) {
+                                to_frame(local, p, NH_MISS);
+                        } else {
+                                STK_INC(s, ip4_multicast);
+                                mpnet_pkt_free(p);
+                        }
+                        continue;
+                }
+                if (__builtin_expect(nh == NULL, 0)) {
+                        if (forwarding) {
+                                STK_INC(s, ip4_no_route);
+                                node_icmp_error(w, p, MPNET_ICMP4_DEST_UNREACH, 0, 0);
+                        } else {
+                                STK_INC(s, ip4_not_for_us);
+                                mpnet_pkt_free(p);
+                        }
+                        continue;
+                }
+                switch (nh->type) {
+                case MPNET_NH_LOCAL:
+                        to_frame(local, p, nhi[i]);
+                        continue;
+                case MPNET_NH_CONNECTED:
+                        /* RFC 1812 5.3.5.2: directed broadcasts are not forwarded
+                         * by default; to the receiving network they are ours. */
+                        if (__builtin_expect(is_directed_bcast(nh, dst), 0)) {
+                                if (nh->paths[0].ifp == ifp) {
+                                        to_frame(local, p, nhi[i]);
+                                } else {
+                                        STK_INC(s, ip4_directed_bcast);
+                                        mpnet_pkt_free(p);
+                                }
+                                continue;
+                        }
+                        /* fall through */
+                case MPNET_NH_GATEWAY:
+                        if (__builtin_expect(!forwarding, 0)) {
+                                STK_INC(s, ip4_not_for_us);
+                                mpnet_pkt_free(p);
+                                continue;
+                        }
+                        to_frame(fwd, p, nhi[i]);
+                        continue;
+                case MPNET_NH_BLACKHOLE:
+                        STK_INC(s, ip4_blackhole);
+                        break;
+                case MPNET_NH_UNREACHABLE:
+                        STK_INC(s, ip4_unreachable);
+                        node_icmp_error(w, p, MPNET_ICMP4_DEST_UNREACH, 1, 0);
+                        continue;
+                case MPNET_NH_PROHIBIT:
+                        STK_INC(s, ip4_unreachable);
+                        /* RFC 1812 5.2.7.1: code 13, communication prohibited. */
+                        node_icmp_error(w, p, MPNET_ICMP4_DEST_UNREACH, 13, 0);
+                        continue;
+                }
+                mpnet_pkt_free(p);
+        }
+        in->n = 0;
+        /* Local delivery is the control thread's. */
+        if (ctx_is_worker(w)) {
+                for (unsigned i = 0; i < local->n; i++)
+                        stack_punt(w, local->p[i], PUNT_LOCAL, (unsigned)ifp->ifindex, 0, 0, 0);
+                local->n = 0;
+        }
+}
+
+/* Delivery of one packet to this stack. */
+void ip4_local_one(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p)
+{
+        struct mpnet_ip4_view v;
+        struct mpnet_ip4_repr r;
+
+        if (mpnet_ip4_is_fragment(&(struct mpnet_ip4_view){.b = p->data, .n = p->len})) {
+                /* RFC 791 / RFC 815: hold it until the datagram is whole. */
+                enum ip4_reass_result res;
+
+                STK_INC(s, ip4_frag_rx);
+                p = ip4_reass_input(s->reass, p, s->now, &res);
+                switch (res) {
+                case IP4_REASS_DONE:
+                        STK_INC(s, ip4_reassembled);
+                        break;
+                case IP4_REASS_HELD:
+                        break;
+                case IP4_REASS_DUP:
+                        STK_INC(s, ip4_reass_dup);
+                        break;
+                case IP4_REASS_OVERLAP:
+                case IP4_REASS_CONFLICT:
+                        STK_INC(s, ip4_reass_overlap);
+                        break;
+                case IP4_REASS_CAP:
+                        STK_INC(s, ip4_reass_cap);
+                        break;
+                case IP4_REASS_BAD:
+                        STK_INC(s, ip4_reass_bad);
+                        break;
+                }
+                if (p == NULL)
+                        return;
+        }
+        /* The packet path checked the header; this gives the parsed form. A
+         * reassembled datagram is a chain: its header is in the first segment,
+         * its length in pkt_len. */
+        if (mpnet_ip4_view_check(p->data, p->pkt_len, &v) != 0) {
+                STK_INC(s, ip4_bad_len);
+                goto drop;
+        }
+        mpnet_ip4_repr_parse(&v, &r);
+        /* RFC 1122 3.2.1.3: one of our own addresses as the source. */
+        if (stack_is_local4(s, r.src)) {
+                STK_INC(s, ip4_bad_src);
+                goto drop;
+        }
+        mpnet_pkt_adj(p, mpnet_ip4_hlen(&v));
+        p->l4_off = (uint16_t)mpnet_pkt_headroom(p);
+        switch (r.proto) {
+        case MPNET_IPPROTO_ICMP:
+                icmp4_input(s, ifp, p, &r);
+                return;
+        case MPNET_IPPROTO_UDP:
+                /* No sockets yet: every port is closed. RFC 1122 3.2.2.1. */
+                STK_INC(s, ip4_unknown_proto);
+                mpnet_pkt_prepend(p, (uint32_t)mpnet_ip4_hlen(&v));
+                icmp4_error(s, p, MPNET_ICMP4_DEST_UNREACH, 3, 0);
+                goto drop;
+        case MPNET_IPPROTO_TCP:
+                /* TCP answers with a reset once it exists; no ICMP for it. */
+                STK_INC(s, ip4_unknown_proto);
+                goto drop;
+        default:
+                STK_INC(s, ip4_unknown_proto);
+                mpnet_pkt_prepend(p, (uint32_t)mpnet_ip4_hlen(&v));
+                icmp4_error(s, p, MPNET_ICMP4_DEST_UNREACH, 2, 0);
+                goto drop;
+        }
+drop:
+        mpnet_pkt_free(p);
+}
+
+void ip4_local_node(struct wctx *w, struct mpnet_iface *ifp)
+{
+        struct frame *in = &w->fr[MPNET_NODE_ip4_local];
+
+        for (unsigned i = 0; i < in->n; i++)
+                ip4_local_one(w->s, ifp, in->p[i]);
+        in->n = 0;
+}

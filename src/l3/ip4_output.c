@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * IPv4 output of what the stack itself sends: route in table 0, pick the
+ * source address, prepend the header, fragment to the MTU when DF is clear,
+ * resolve the next hop. A packet to one of our own addresses loops back
+ * through the next poll's input, as through a loopback interface.
+ *
+ * Synchronisation: called by the thread that drives the stack.
+ */
+#include <errno.h>
+
+#include "l3/ip4_frag.h"
+#include "mpnet/wire/ethernet.h"
+#include "mpnet/wire/ipv4.h"
+#include "stack/stack_priv.h"
+
+/* The most fragments one datagram can need: 65535 bytes at the RFC 791
+ * minimum MTU of 68 (48 bytes of data each). */
+#define IP4_FRAG_MAX_OUT 1366
+
+static const uint8_t eth_bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+/* Source address selection: an address of the output interface on the next
+ * hop's prefix, else its first, else any of the stack's. */
+static uint32_t ip4_pick_src(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t nexthop)
+{
+        const struct ifaddr4 *a = iface_addr_match(ifp, nexthop);
+
+        if (a != NULL)
+                return a->addr;
+        if (ifp->n_addrs > 0)
+                return ifp->addrs[0].addr;
+        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
+                if (s->ifs[i] != NULL && s->ifs[i]->n_addrs > 0)
+                        return s->ifs[i]->addrs[0].addr;
+        }
+        return 0;
+}
+
+static int ip4_fragment_out(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t nexthop,
+                            struct mpnet_pkt *p, bool bcast);
+
+int ip4_send_on(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t nexthop,
+                struct mpnet_pkt *p, bool bcast)
+{
+        if (p->pkt_len > ifp->mtu)
+                return ip4_fragment_out(s, ifp, nexthop, p, bcast);
+        if (bcast)
+                return ether_output(ifp, p, eth_bcast, MPNET_ETHERTYPE_IPV4);
+        return arp_resolve_output(ifp, nexthop, p);
+}
+
+int ip4_output_df(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_t src, uint32_t dst,
+                  uint8_t proto, uint8_t ttl, bool df)
+{
+        const struct fib_nh *nh = fib4_lookup(s, s->fib.tables[0], dst);
+        const struct fib_path *path;
+        struct mpnet_iface *ifp;
+        struct mpnet_ip4_repr r;
+        uint32_t nexthop;
+        bool bcast = false;
+        uint8_t *h;
+
+        if (nh == NULL) {
+                STK_INC(s, ip4_no_route);
+                mpnet_pkt_free(p);
+                return -ENETUNREACH;
+        }
+        switch (nh->type) {
+        case MPNET_NH_BLACKHOLE:
+                mpnet_pkt_free(p);
+                return -EINVAL; /* as Linux answers for a blackhole route */
+        case MPNET_NH_UNREACHABLE:
+                mpnet_pkt_free(p);
+                return -EHOSTUNREACH;
+        case MPNET_NH_PROHIBIT:
+                mpnet_pkt_free(p);
+                return -EACCES;
+        default:
+                break;
+        }
+        path = &nh->paths[nh->n_paths > 1 ? (dst ^ src ^ proto) * 2654435761u % nh->n_paths : 0];
+        ifp = path->ifp;
+        nexthop = nh->type == MPNET_NH_GATEWAY ? path->gw : dst;
+        if (src == 0)
+                src = nh->type == MPNET_NH_LOCAL ? dst : ip4_pick_src(s, ifp, nexthop);
+        if (src == 0) {
+                mpnet_pkt_free(p);
+                return -EADDRNOTAVAIL;
+        }
+        if (df && p->pkt_len + MPNET_IP4_HLEN > ifp->mtu && nh->type != MPNET_NH_LOCAL) {
+                mpnet_pkt_free(p);
+                return -EMSGSIZE;
+        }
+        if (p->pkt_len + MPNET_IP4_HLEN > 0xffff) {
+                mpnet_pkt_free(p);
+                return -EMSGSIZE;
+        }
+        h = mpnet_pkt_prepend(p, MPNET_IP4_HLEN);
+        if (h == NULL) {
+                STK_INC(s, nobufs);
+                mpnet_pkt_free(p);
+                return -ENOBUFS;
+        }
+        r = (struct mpnet_ip4_repr){
+            .src = src,
+            .dst = dst,
+            .id = s->ip_id++,
+            .payload_len = (uint16_t)(p->pkt_len - MPNET_IP4_HLEN),
+            .proto = proto,
+            .ttl = ttl,
+            .df = df,
+        };
+        mpnet_ip4_repr_emit(&r, h);
+        p->l3_off = (uint16_t)mpnet_pkt_headroom(p);
+        STK_INC(s, ip4_tx);
+        if (nh->type == MPNET_NH_LOCAL) {
+                /* Loopback: input on the next poll, on the address's interface. */
+                p->ifindex = (uint32_t)ifp->ifindex;
+                if (mpnet_vec_full(&s->loopq)) {
+                        STK_INC(s, tx_link_full);
+                        mpnet_pkt_free(p);
+                        return -ENOBUFS;
+                }
+                mpnet_vec_push(&s->loopq, p);
+                return 0;
+        }
+        if (nh->type == MPNET_NH_CONNECTED)
+                bcast = nh->plen < 31 && (dst | ip4_mask(nh->plen)) == UINT32_MAX;
+        return ip4_send_on(s, ifp, nexthop, p, bcast);
+}
+
+int ip4_output(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_t src, uint32_t dst,
+               uint8_t proto, uint8_t ttl)
+{
+        /* RFC 1122 3.2.1.4: DF off lets a path with a smaller MTU pass what we
+         * send until PMTU discovery exists. */
+        return ip4_output_df(s, p, src, dst, proto, ttl, false);
+}
+
+/* RFC 791 3.2: cut a datagram (DF clear) into fragments that fit ifp. */
+static int ip4_fragment_out(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t nexthop,
+                            struct mpnet_pkt *p, bool bcast)
+{
+        struct mpnet_pkt *frags[IP4_FRAG_MAX_OUT];
+        int n = ip4_fragment(s->pool, p, ifp->mtu, frags, IP4_FRAG_MAX_OUT);
+
+        if (n < 0) {
+                if (n == -EMSGSIZE)
+                        STK_INC(s, ip4_frag_needed);
+                else
+                        STK_INC(s, nobufs);
+                mpnet_pkt_free(p);
+                return n;
+        }
+        STK_ADD(s, ip4_fragmented, (uint64_t)n);
+        for (int i = 0; i < n; i++) {
+                if (bcast)
+                        ether_output(ifp, frags[i], eth_bcast, MPNET_ETHERTYPE_IPV4);
+                else
+                        arp_resolve_output(ifp, nexthop, frags[i]);
+        }
+        return 0;
+}

@@ -1,0 +1,1070 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * afpacket: packet sockets with memory-mapped rings
+ * (Documentation/networking/packet_mmap.rst).
+ *
+ * Per queue, one socket with a TPACKET_V3 receive ring and a TPACKET_V3
+ * transmit ring in one mapping. The receive ring is a circle of blocks the
+ * kernel fills with variable-size frames and hands over (TP_STATUS_USER) when
+ * full or after block_tov_ms; we copy each frame into a pool buffer and hand
+ * the block back. The transmit ring is a circle of fixed slots: we copy each
+ * frame into a free slot (TP_STATUS_AVAILABLE), mark it TP_STATUS_SEND_REQUEST
+ * and kick the kernel with one sendto() per burst; the kernel marks the slot
+ * available again when the driver has freed the skb.
+ *
+ * Synchronisation: per queue one rx thread and one tx thread (link.h); the
+ * rings are shared with the kernel through the status words, read with
+ * acquire and written with release order. Each counter has one writer, except
+ * the kernel's drop count, which any get_stats caller folds in atomically.
+ * Life cycle: create opens every queue (in the target namespace, from a
+ * helper thread); reopen closes and opens them again; destroy unmaps and
+ * closes.
+ */
+#define _GNU_SOURCE /* setns */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/stat.h"
+#include "mpnet/afpacket.h"
+#include "mpnet/wire/bytes.h"
+#include "mpnet/wire/checksum.h"
+
+#define AFP_STASH        32u
+#define AFP_TX_DATA      TPACKET_ALIGN(sizeof(struct tpacket3_hdr)) /* frame start in a slot */
+#define AFP_CHECK_NS     (10 * 1000000ull) /* socket error check while idle */
+#define ETH_VLAN_EXTRA   18u
+#define AFP_DEF_BLOCK    (64u * 1024)
+#define AFP_DEF_NBLOCKS  64u
+#define AFP_DEF_TOV_MS   1u
+#define AFP_DEF_TX_SLOTS 1024u
+
+enum { AQ_OK = 0, AQ_FAILING, AQ_GONE };
+
+struct afp_q {
+        int fd;
+        _Atomic int state;
+        _Atomic int err;
+        uint8_t *map;
+        size_t map_len;
+        /* rx side (one thread) */
+        uint8_t *rx;
+        uint32_t rx_cur;             /* block being read */
+        uint32_t rx_left;            /* frames left in it */
+        bool rx_in_block;            /* rx_cur is ours (TP_STATUS_USER) */
+        bool skip_outgoing;          /* the kernel lacks PACKET_IGNORE_OUTGOING */
+        struct tpacket3_hdr *rx_hdr; /* next frame in the block */
+        uint64_t next_check;         /* coarse monotonic time of the next error check */
+        unsigned n_stash;
+        struct mpnet_pkt *stash[AFP_STASH];
+        mpnet_stat_t rx_pkts, rx_bytes, rx_truncated, rx_nobufs, rx_vlan;
+        _Atomic uint64_t rx_kdrops;
+        /* tx side (one thread) */
+        uint8_t *tx;
+        uint32_t tx_cur;
+        mpnet_stat_t tx_pkts, tx_bytes, tx_ring_full, tx_oversize, tx_bad_ol, tx_down;
+} __attribute__((aligned(MPNET_CACHE_LINE)));
+
+struct afp {
+        struct mpnet_link link;
+        struct mpnet_afpacket_cfg cfg; /* copy; strings below */
+        char ifname[IFNAMSIZ];
+        char *netns;
+        int ifindex;
+        uint32_t block_size, n_blocks, tov_ms;
+        uint32_t slot_size, n_slots, tx_block;
+        uint32_t max_frame; /* mtu + 18 */
+        uint32_t mtu_floor; /* a reopen keeps slots for the MTU the stack has */
+        bool mac_set;       /* the link's MAC is fixed (cfg or a previous open) */
+        uint32_t fanout_id;
+        _Atomic int down;
+        mpnet_stat_t down_events;
+        uint16_t nq;
+        struct afp_q q[];
+};
+
+static const struct mpnet_link_ops afp_ops;
+
+/* ---- errors and namespaces ---------------------------------------------- */
+
+static void __attribute__((format(printf, 2, 3)))
+afp_msg(const struct mpnet_afpacket_cfg *cfg, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (cfg->errbuf != NULL && cfg->errbuf_len > 0) {
+                vsnprintf(cfg->errbuf, cfg->errbuf_len, fmt, ap);
+        } else {
+                fputs("mpnet: ", stderr);
+                vfprintf(stderr, fmt, ap);
+                fputc('\n', stderr);
+        }
+        va_end(ap);
+}
+
+struct ns_job {
+        const char *netns;
+        const struct mpnet_afpacket_cfg *cfg;
+        int (*fn)(void *);
+        void *arg;
+        int rc;
+};
+
+static void *ns_thread(void *a)
+{
+        struct ns_job *j = a;
+        char path[PATH_MAX];
+        int fd;
+
+        if (strchr(j->netns, '/') != NULL)
+                snprintf(path, sizeof(path), "%s", j->netns);
+        else
+                snprintf(path, sizeof(path), "/var/run/netns/%s", j->netns);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+                j->rc = -errno;
+                afp_msg(j->cfg, "afpacket: network namespace %s: %s", path, strerror(errno));
+                return NULL;
+        }
+        /* This thread alone moves; it ends right after the work. */
+        if (setns(fd, CLONE_NEWNET) != 0) {
+                j->rc = -errno;
+                afp_msg(j->cfg, "afpacket: cannot enter network namespace %s: %s%s", path,
+                        strerror(errno), errno == EPERM ? " (needs CAP_SYS_ADMIN)" : "");
+                close(fd);
+                return NULL;
+        }
+        close(fd);
+        j->rc = j->fn(j->arg);
+        return NULL;
+}
+
+/* Run fn in the named network namespace, or here when netns is NULL. */
+static int in_netns(const char *netns, const struct mpnet_afpacket_cfg *cfg, int (*fn)(void *),
+                    void *arg)
+{
+        struct ns_job j = {.netns = netns, .cfg = cfg, .fn = fn, .arg = arg};
+        pthread_t t;
+        int rc;
+
+        if (netns == NULL)
+                return fn(arg);
+        rc = pthread_create(&t, NULL, ns_thread, &j);
+        if (rc != 0) {
+                afp_msg(cfg, "afpacket: cannot start a thread: %s", strerror(rc));
+                return -rc;
+        }
+        pthread_join(t, NULL);
+        return j.rc;
+}
+
+/* ---- opening -------------------------------------------------------------- */
+
+static int sockopt(struct afp *a, int fd, int opt, const void *v, socklen_t n, const char *what)
+{
+        if (setsockopt(fd, SOL_PACKET, opt, v, n) == 0)
+                return 0;
+        afp_msg(&a->cfg, "afpacket: %s on %s: %s", what, a->ifname, strerror(errno));
+        return -errno;
+}
+
+static int int_opt(struct afp *a, int fd, int opt, int v, const char *what)
+{
+        return sockopt(a, fd, opt, &v, sizeof(v), what);
+}
+
+/* Both rings, then one mapping: rx blocks first, tx slots after. */
+static int rings_setup(struct afp *a, struct afp_q *aq)
+{
+        struct tpacket_req3 rx = {
+            .tp_block_size = a->block_size,
+            .tp_block_nr = a->n_blocks,
+            .tp_frame_size = TPACKET_ALIGNMENT << 7,
+            .tp_frame_nr = a->block_size / (TPACKET_ALIGNMENT << 7) * a->n_blocks,
+            .tp_retire_blk_tov = a->tov_ms,
+        };
+        struct tpacket_req3 tx = {
+            .tp_block_size = a->tx_block,
+            .tp_block_nr = a->n_slots / (a->tx_block / a->slot_size),
+            .tp_frame_size = a->slot_size,
+            .tp_frame_nr = a->n_slots,
+        };
+        size_t rx_len = (size_t)a->block_size * a->n_blocks;
+        int rc;
+
+        bool tx_ring = !(a->cfg.flags & MPNET_AFP_F_TX_SENDMMSG);
+
+        rc = sockopt(a, aq->fd, PACKET_RX_RING, &rx, sizeof(rx), "PACKET_RX_RING");
+        if (rc == 0 && tx_ring)
+                rc = sockopt(a, aq->fd, PACKET_TX_RING, &tx, sizeof(tx), "PACKET_TX_RING");
+        if (rc != 0)
+                return rc;
+        aq->map_len = rx_len + (tx_ring ? (size_t)a->slot_size * a->n_slots : 0);
+        aq->map =
+            mmap(NULL, aq->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, aq->fd, 0);
+        if (aq->map == MAP_FAILED) {
+                aq->map = NULL;
+                afp_msg(&a->cfg, "afpacket: mmap of the rings: %s", strerror(errno));
+                return -errno;
+        }
+        aq->rx = aq->map;
+        aq->tx = tx_ring ? aq->map + rx_len : NULL;
+        aq->rx_cur = aq->tx_cur = 0;
+        aq->rx_left = 0;
+        aq->rx_in_block = false;
+        return 0;
+}
+
+/* Spread received frames over the queues by flow hash. The first socket
+ * asks the kernel for an unused group id (so no stranger's group is joined),
+ * the others join it. */
+static int fanout_join(struct afp *a, struct afp_q *aq, bool first)
+{
+        int v;
+        socklen_t n = sizeof(v);
+
+        if (first) {
+                v = (PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_UNIQUEID) << 16;
+                if (int_opt(a, aq->fd, PACKET_FANOUT, v, "PACKET_FANOUT") != 0)
+                        return -errno;
+                if (getsockopt(aq->fd, SOL_PACKET, PACKET_FANOUT, &v, &n) != 0)
+                        return -errno;
+                a->fanout_id = (uint32_t)v & 0xffff;
+                return 0;
+        }
+        v = (int)(a->fanout_id | PACKET_FANOUT_HASH << 16);
+        return int_opt(a, aq->fd, PACKET_FANOUT, v, "PACKET_FANOUT");
+}
+
+static int queue_open(struct afp *a, uint16_t q)
+{
+        struct afp_q *aq = &a->q[q];
+        struct sockaddr_ll sll = {0};
+        int rc;
+
+        /* Protocol 0: nothing arrives before the ring is in place. */
+        aq->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (aq->fd < 0) {
+                rc = -errno;
+                afp_msg(&a->cfg, "afpacket: packet socket: %s%s", strerror(errno),
+                        errno == EPERM ? " (needs CAP_NET_RAW)" : "");
+                return rc;
+        }
+        rc = int_opt(a, aq->fd, PACKET_VERSION, TPACKET_V3, "PACKET_VERSION");
+        if (rc == 0 && !(a->cfg.flags & MPNET_AFP_F_NO_QDISC_BYPASS))
+                rc = int_opt(a, aq->fd, PACKET_QDISC_BYPASS, 1, "PACKET_QDISC_BYPASS");
+        /* A malformed slot is skipped instead of stopping the ring. */
+        if (rc == 0)
+                rc = int_opt(a, aq->fd, PACKET_LOSS, 1, "PACKET_LOSS");
+        /* Not our own frames back (Linux 4.20); without it, the receive
+         * path skips them by sll_pkttype. */
+        if (rc == 0) {
+                int one = 1;
+
+                aq->skip_outgoing =
+                    setsockopt(aq->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) != 0;
+        }
+        if (rc == 0)
+                rc = rings_setup(a, aq);
+        if (rc != 0)
+                return rc;
+        sll.sll_family = AF_PACKET;
+        sll.sll_protocol = htons(ETH_P_ALL);
+        sll.sll_ifindex = a->ifindex;
+        if (bind(aq->fd, (struct sockaddr *)&sll, sizeof(sll)) != 0) {
+                rc = -errno;
+                afp_msg(&a->cfg, "afpacket: bind to %s: %s", a->ifname, strerror(errno));
+                return rc;
+        }
+        if (q == 0 && !(a->cfg.flags & MPNET_AFP_F_NO_PROMISC)) {
+                struct packet_mreq mr = {.mr_ifindex = a->ifindex, .mr_type = PACKET_MR_PROMISC};
+
+                rc = sockopt(a, aq->fd, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr),
+                             "PACKET_ADD_MEMBERSHIP");
+                if (rc != 0)
+                        return rc;
+        }
+        if (a->nq > 1)
+                return fanout_join(a, aq, q == 0);
+        return 0;
+}
+
+static void queues_close(struct afp *a)
+{
+        for (uint16_t q = 0; q < a->nq; q++) {
+                struct afp_q *aq = &a->q[q];
+
+                if (aq->map != NULL)
+                        munmap(aq->map, aq->map_len);
+                if (aq->fd >= 0)
+                        close(aq->fd);
+                aq->map = aq->rx = aq->tx = NULL;
+                aq->fd = -1;
+        }
+}
+
+/* Index, MTU and address of the interface. */
+static int dev_query(struct afp *a)
+{
+        struct ifreq ifr;
+        int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = 0;
+
+        if (s < 0)
+                return -errno;
+        memset(&ifr, 0, sizeof(ifr));
+        snprintf(ifr.ifr_name, IFNAMSIZ, "%s", a->ifname);
+        if (ioctl(s, SIOCGIFINDEX, &ifr) != 0) {
+                rc = -errno;
+                afp_msg(&a->cfg, "afpacket: no interface %s: %s", a->ifname, strerror(errno));
+                goto out;
+        }
+        a->ifindex = ifr.ifr_ifindex;
+        if (ioctl(s, SIOCGIFMTU, &ifr) != 0) {
+                rc = -errno;
+                goto out;
+        }
+        a->link.info.mtu = (uint32_t)ifr.ifr_mtu;
+        if (ioctl(s, SIOCGIFHWADDR, &ifr) != 0) {
+                rc = -errno;
+                goto out;
+        }
+        if (ifr.ifr_hwaddr.sa_family != 1 /* ARPHRD_ETHER */) {
+                afp_msg(&a->cfg, "afpacket: %s is not an Ethernet interface", a->ifname);
+                rc = -EINVAL;
+                goto out;
+        }
+        if (!a->mac_set)
+                memcpy(a->link.info.mac, ifr.ifr_hwaddr.sa_data, 6);
+out:
+        close(s);
+        return rc;
+}
+
+/* Runs in the interface's namespace. */
+static int afp_open_all(void *arg)
+{
+        struct afp *a = arg;
+        int rc = dev_query(a);
+
+        if (rc != 0)
+                return rc;
+        if (a->link.info.mtu < a->mtu_floor)
+                a->link.info.mtu = a->mtu_floor;
+        if (a->link.info.mtu < 68 || a->link.info.mtu > 65535) {
+                afp_msg(&a->cfg, "afpacket: MTU %u of %s out of range", a->link.info.mtu,
+                        a->ifname);
+                return -EINVAL;
+        }
+        a->max_frame = a->link.info.mtu + ETH_VLAN_EXTRA;
+        /* The smallest power-of-two slot (2 KiB at least) that holds the slot
+         * header and the largest frame; 16 slots to a block. */
+        for (a->slot_size = 2048; a->slot_size < AFP_TX_DATA + a->max_frame;)
+                a->slot_size *= 2;
+        a->tx_block = 16 * a->slot_size;
+        for (uint16_t q = 0; q < a->nq; q++) {
+                rc = queue_open(a, q);
+                if (rc != 0) {
+                        queues_close(a);
+                        return rc;
+                }
+        }
+        return 0;
+}
+
+/* ---- state --------------------------------------------------------------- */
+
+static void queue_fail(struct afp *a, struct afp_q *aq, int e, bool gone)
+{
+        atomic_store_explicit(&aq->err, e, memory_order_relaxed);
+        atomic_store_explicit(&aq->state, gone ? AQ_GONE : AQ_FAILING, memory_order_relaxed);
+        if (atomic_exchange_explicit(&a->down, 1, memory_order_relaxed) == 0)
+                atomic_fetch_add_explicit(&a->down_events, 1, memory_order_relaxed);
+}
+
+static void queue_ok(struct afp *a, struct afp_q *aq)
+{
+        atomic_store_explicit(&aq->state, AQ_OK, memory_order_relaxed);
+        for (uint16_t q = 0; q < a->nq; q++)
+                if (atomic_load_explicit(&a->q[q].state, memory_order_relaxed) != AQ_OK)
+                        return;
+        atomic_store_explicit(&a->down, 0, memory_order_relaxed);
+}
+
+/*
+ * Did the interface go down or away? Going down sets the socket error
+ * ENETDOWN; being unregistered (deleted, or taken along with a veth peer's
+ * namespace) unbinds the socket (ifindex -1) after that, with no new error,
+ * so the binding is looked at on every check.
+ */
+static void queue_check(struct afp *a, struct afp_q *aq)
+{
+        struct sockaddr_ll sll;
+        socklen_t n = sizeof(sll);
+        int e = 0;
+
+        if (getsockname(aq->fd, (struct sockaddr *)&sll, &n) == 0 &&
+            sll.sll_ifindex != a->ifindex) {
+                queue_fail(a, aq, ENXIO, true);
+                return;
+        }
+        n = sizeof(e);
+        if (getsockopt(aq->fd, SOL_SOCKET, SO_ERROR, &e, &n) == 0 && e != 0)
+                queue_fail(a, aq, e, false);
+}
+
+static uint64_t coarse_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- receive -------------------------------------------------------------- */
+
+static bool frame_l4(const uint8_t *b, uint32_t n, uint32_t *l4, uint8_t *proto);
+
+/* Copy one ring frame into a packet (a chain when it is long). */
+static struct mpnet_pkt *rx_copy(struct afp *a, struct afp_q *aq, const struct tpacket3_hdr *h)
+{
+        const uint8_t *f = (const uint8_t *)h + h->tp_mac;
+        uint32_t len = h->tp_snaplen;
+        struct mpnet_pkt *p;
+
+        if (len <= MPNET_PKT_DATA_SIZE) {
+                if (aq->n_stash == 0)
+                        aq->n_stash = mpnet_pkt_alloc_bulk(a->cfg.pool, aq->stash, AFP_STASH);
+                if (aq->n_stash == 0)
+                        return NULL;
+                p = aq->stash[--aq->n_stash];
+                memcpy(p->data, f, len);
+                p->len = p->pkt_len = len;
+        } else {
+                p = mpnet_pkt_from_bytes(a->cfg.pool, f, len);
+                if (p == NULL)
+                        return NULL;
+        }
+        if (h->tp_status & TP_STATUS_CSUMNOTREADY) {
+                uint32_t l4;
+                uint8_t proto;
+
+                /* Sent by a local socket over veth: the TCP/UDP checksum
+                 * field holds only the pseudo-header sum. */
+                p->ol_flags |= MPNET_PKT_F_L4_CSUM_OK;
+                if (frame_l4(p->data, p->len, &l4, &proto)) {
+                        p->ol_flags |= MPNET_PKT_F_L4_CSUM_TX;
+                        p->l4_off = (uint16_t)(mpnet_pkt_headroom(p) + l4);
+                }
+        } else if (h->tp_status & TP_STATUS_CSUM_VALID) {
+                p->ol_flags |= MPNET_PKT_F_L4_CSUM_OK;
+        }
+        if (h->tp_status & TP_STATUS_VLAN_VALID) {
+                uint16_t tpid =
+                    (h->tp_status & TP_STATUS_VLAN_TPID_VALID) ? h->hv1.tp_vlan_tpid : 0x8100;
+                uint8_t *e;
+
+                mpnet_stat_add(&aq->rx_vlan, 1);
+                if (a->cfg.flags & MPNET_AFP_F_VLAN_META) {
+                        p->ol_flags |= MPNET_PKT_F_VLAN;
+                        p->vlan_tci = (uint16_t)h->hv1.tp_vlan_tci;
+                } else if (p->len >= 12 && (e = mpnet_pkt_prepend(p, 4)) != NULL) {
+                        /* Back where it was on the wire (IEEE 802.1Q 9.3). */
+                        memmove(e, e + 4, 12);
+                        mpnet_put_be16(e + 12, tpid);
+                        mpnet_put_be16(e + 14, (uint16_t)h->hv1.tp_vlan_tci);
+                }
+        }
+        return p;
+}
+
+static bool rx_outgoing(const struct tpacket3_hdr *h)
+{
+        const struct sockaddr_ll *sll =
+            (const struct sockaddr_ll *)((const uint8_t *)h +
+                                         TPACKET_ALIGN(sizeof(struct tpacket3_hdr)));
+
+        return sll->sll_pkttype == PACKET_OUTGOING;
+}
+
+static uint16_t afp_rx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt **pkts, uint16_t n)
+{
+        struct afp *a = (struct afp *)l;
+        struct afp_q *aq;
+        uint64_t bytes = 0;
+        uint16_t got = 0;
+
+        if (q >= a->nq || a->q[q].rx == NULL)
+                return 0;
+        aq = &a->q[q];
+        while (got < n) {
+                struct tpacket_block_desc *bd =
+                    (struct tpacket_block_desc *)(aq->rx + (size_t)aq->rx_cur * a->block_size);
+                const struct tpacket3_hdr *h;
+                struct mpnet_pkt *p;
+
+                if (!aq->rx_in_block) {
+                        if (!(__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) &
+                              TP_STATUS_USER))
+                                break;
+                        aq->rx_in_block = true;
+                        aq->rx_left = bd->hdr.bh1.num_pkts;
+                        aq->rx_hdr = (struct tpacket3_hdr *)((uint8_t *)bd +
+                                                             bd->hdr.bh1.offset_to_first_pkt);
+                }
+                if (aq->rx_left == 0) {
+                        __atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL,
+                                         __ATOMIC_RELEASE);
+                        aq->rx_in_block = false;
+                        aq->rx_cur = (aq->rx_cur + 1) % a->n_blocks;
+                        continue;
+                }
+                h = aq->rx_hdr;
+                if (aq->skip_outgoing && rx_outgoing(h)) {
+                        /* ours, looped back by an old kernel */
+                } else if (h->tp_snaplen < h->tp_len) {
+                        mpnet_stat_add(&aq->rx_truncated, 1);
+                } else if ((p = rx_copy(a, aq, h)) == NULL) {
+                        /* The frame is lost: the block must go back anyway. */
+                        mpnet_stat_add(&aq->rx_nobufs, 1);
+                } else {
+                        bytes += p->pkt_len;
+                        pkts[got++] = p;
+                }
+                aq->rx_left--;
+                aq->rx_hdr = (struct tpacket3_hdr *)((uint8_t *)h + h->tp_next_offset);
+        }
+        if (got > 0) {
+                mpnet_stat_add(&aq->rx_pkts, got);
+                mpnet_stat_add(&aq->rx_bytes, bytes);
+                if (atomic_load_explicit(&aq->state, memory_order_relaxed) == AQ_FAILING)
+                        queue_ok(a, aq);
+        } else if (atomic_load_explicit(&aq->state, memory_order_relaxed) != AQ_GONE) {
+                /* Idle: look for a device that went away, at most every 10 ms. */
+                uint64_t now = coarse_ns();
+
+                if (now >= aq->next_check) {
+                        aq->next_check = now + AFP_CHECK_NS;
+                        queue_check(a, aq);
+                }
+        }
+        return got;
+}
+
+/* ---- transmit ------------------------------------------------------------- */
+
+/* Find the TCP or UDP header of an unfragmented IPv4 or IPv6 (no extension
+ * headers) packet behind up to two VLAN tags. */
+static bool frame_l4(const uint8_t *b, uint32_t n, uint32_t *l4, uint8_t *proto)
+{
+        uint32_t off = 12, l3;
+        uint16_t et;
+
+        if (n < 14)
+                return false;
+        et = mpnet_get_be16(b + off);
+        for (int k = 0; k < 2 && (et == 0x8100 || et == 0x88a8); k++) {
+                off += 4;
+                if (n < off + 2)
+                        return false;
+                et = mpnet_get_be16(b + off);
+        }
+        l3 = off + 2;
+        if (et == 0x0800 && n >= l3 + 20 && (b[l3] >> 4) == 4) {
+                if ((mpnet_get_be16(b + l3 + 6) & 0x3fff) != 0)
+                        return false;
+                *l4 = l3 + (b[l3] & 15u) * 4;
+                *proto = b[l3 + 9];
+        } else if (et == 0x86dd && n >= l3 + 40) {
+                *l4 = l3 + 40;
+                *proto = b[l3 + 6];
+        } else {
+                return false;
+        }
+        return (*proto == 6 && n >= *l4 + 20) || (*proto == 17 && n >= *l4 + 8);
+}
+
+/* The IPv4 header of a frame, or NULL. */
+static uint8_t *frame_ip4(uint8_t *b, uint32_t n, uint32_t *hlen)
+{
+        uint32_t off = 12;
+        uint16_t et;
+
+        if (n < 14)
+                return NULL;
+        et = mpnet_get_be16(b + off);
+        for (int k = 0; k < 2 && (et == 0x8100 || et == 0x88a8); k++) {
+                off += 4;
+                if (n < off + 2)
+                        return NULL;
+                et = mpnet_get_be16(b + off);
+        }
+        off += 2;
+        if (et != 0x0800 || n < off + 20 || (b[off] >> 4) != 4)
+                return NULL;
+        *hlen = (b[off] & 15u) * 4;
+        return *hlen >= 20 && n >= off + *hlen ? b + off : NULL;
+}
+
+/* Checksums the packet asked the link for, done in software on the copy in
+ * the ring. @return 0, or -1 when the frame does not allow them. */
+static int tx_csum(uint8_t *b, uint32_t n, uint32_t ol)
+{
+        if (ol & MPNET_PKT_F_L3_CSUM_TX) {
+                uint32_t hlen;
+                uint8_t *ip = frame_ip4(b, n, &hlen);
+
+                if (ip == NULL)
+                        return -1;
+                ip[10] = ip[11] = 0;
+                mpnet_put_be16(ip + 10, mpnet_csum(ip, hlen));
+        }
+        if (ol & MPNET_PKT_F_L4_CSUM_TX) {
+                uint32_t l4;
+                uint8_t proto;
+                uint16_t c;
+
+                if (!frame_l4(b, n, &l4, &proto))
+                        return -1;
+                /* The field holds the pseudo-header sum (DPDK's and virtio's
+                 * convention): sum from the L4 header to the end. */
+                c = mpnet_csum(b + l4, n - l4);
+                if (proto == 17 && c == 0)
+                        c = 0xffff; /* RFC 768 */
+                mpnet_put_be16(b + l4 + (proto == 6 ? 16 : 6), c);
+        }
+        return 0;
+}
+
+/* Copy a packet into a slot's frame area. @return the frame length. */
+static uint32_t tx_copy(uint8_t *d, const struct mpnet_pkt *p)
+{
+        uint32_t off = 0, skip = 0;
+
+        if (p->ol_flags & MPNET_PKT_F_VLAN) {
+                mpnet_pkt_read(p, 0, d, 12);
+                mpnet_put_be16(d + 12, 0x8100);
+                mpnet_put_be16(d + 14, p->vlan_tci);
+                off = 16;
+                skip = 12;
+        }
+        for (const struct mpnet_pkt *s = p; s != NULL; s = s->next) {
+                uint32_t k = s->len;
+
+                if (skip >= k) {
+                        skip -= k;
+                        continue;
+                }
+                memcpy(d + off, s->data + skip, k - skip);
+                off += k - skip;
+                skip = 0;
+        }
+        return off;
+}
+
+static struct tpacket3_hdr *tx_slot(struct afp *a, struct afp_q *aq, uint32_t i)
+{
+        return (struct tpacket3_hdr *)(aq->tx + (size_t)(i & (a->n_slots - 1)) * a->slot_size);
+}
+
+/*
+ * The kick failed (the device is down or gone): give back the slots the
+ * kernel did not take, lest they go out stale later. The kernel walks the
+ * ring from its own head and stops at the first slot not marked
+ * SEND_REQUEST, so our cursor must come back to the first slot it left
+ * marked, or later frames would wait behind an empty slot forever.
+ * @return how many slots were given back.
+ */
+static uint32_t tx_reclaim(struct afp *a, struct afp_q *aq, uint32_t first, uint32_t count)
+{
+        uint32_t i = 0, back;
+
+        while (i < count && __atomic_load_n(&tx_slot(a, aq, first + i)->tp_status,
+                                            __ATOMIC_ACQUIRE) != TP_STATUS_SEND_REQUEST)
+                i++;
+        back = count - i;
+        for (uint32_t k = i; k < count; k++)
+                __atomic_store_n(&tx_slot(a, aq, first + k)->tp_status, TP_STATUS_AVAILABLE,
+                                 __ATOMIC_RELEASE);
+        aq->tx_cur = (first + i) & (a->n_slots - 1);
+        return back;
+}
+
+static void tx_kick(struct afp *a, struct afp_q *aq, uint32_t first, uint32_t queued,
+                    uint64_t bytes)
+{
+        uint32_t back;
+        ssize_t r;
+        int e;
+
+        do
+                r = sendto(aq->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+        while (r < 0 && errno == EINTR);
+        /* EAGAIN, ENOBUFS: the slots stay queued and go with the next kick. */
+        if (r >= 0 || errno == EAGAIN || errno == ENOBUFS) {
+                mpnet_stat_add(&aq->tx_pkts, queued);
+                mpnet_stat_add(&aq->tx_bytes, bytes);
+                if (atomic_load_explicit(&aq->state, memory_order_relaxed) == AQ_FAILING)
+                        queue_ok(a, aq);
+                return;
+        }
+        e = errno;
+        back = tx_reclaim(a, aq, first, queued);
+        mpnet_stat_add(&aq->tx_pkts, queued - back);
+        mpnet_stat_add(&aq->tx_down, back);
+        queue_fail(a, aq, e, e == ENXIO || e == ENODEV);
+}
+
+/* ---- transmit without a ring: sendmmsg() ----------------------------------- */
+
+#define AFP_MMSG_MAX 64u
+#define AFP_MMSG_IOV 8u
+
+/*
+ * Make a packet ready to go as it is: its VLAN tag into the frame, the
+ * checksums it asks for done in place (flags cleared, so a packet given back
+ * and offered again is not summed twice). @return 0, or -1 to drop it.
+ */
+static int tx_inplace(struct afp *a, struct mpnet_pkt *p)
+{
+        if ((p->ol_flags & MPNET_PKT_F_TSO) || p->nb_segs > AFP_MMSG_IOV ||
+            p->pkt_len + ((p->ol_flags & MPNET_PKT_F_VLAN) ? 4u : 0u) > a->max_frame)
+                return -1;
+        if (p->ol_flags & MPNET_PKT_F_VLAN) {
+                uint8_t *h = mpnet_pkt_prepend(p, 4);
+
+                if (h == NULL || p->len < 16)
+                        return -1;
+                memmove(h, h + 4, 12);
+                mpnet_put_be16(h + 12, 0x8100);
+                mpnet_put_be16(h + 14, p->vlan_tci);
+                p->ol_flags &= ~MPNET_PKT_F_VLAN;
+        }
+        if (p->ol_flags & (MPNET_PKT_F_L3_CSUM_TX | MPNET_PKT_F_L4_CSUM_TX)) {
+                if (p->next != NULL || tx_csum(p->data, p->len, p->ol_flags) != 0)
+                        return -1;
+                p->ol_flags &= ~(MPNET_PKT_F_L3_CSUM_TX | MPNET_PKT_F_L4_CSUM_TX);
+        }
+        return 0;
+}
+
+/* Send runs of good packets with one sendmmsg() each; a packet that cannot
+ * go is dropped where it stands, so what the caller keeps is a suffix. */
+static uint16_t tx_mmsg(struct afp *a, struct afp_q *aq, struct mpnet_pkt **pkts, uint16_t n)
+{
+        struct mmsghdr mh[AFP_MMSG_MAX];
+        struct iovec iov[AFP_MMSG_MAX][AFP_MMSG_IOV];
+        uint16_t i = 0;
+
+        while (i < n) {
+                unsigned m = 0;
+                uint64_t bytes = 0;
+                int r;
+
+                if (tx_inplace(a, pkts[i]) != 0) {
+                        mpnet_stat_add(&aq->tx_bad_ol, 1);
+                        mpnet_pkt_free(pkts[i++]);
+                        continue;
+                }
+                while (m < AFP_MMSG_MAX && i + m < n &&
+                       (m == 0 || tx_inplace(a, pkts[i + m]) == 0)) {
+                        unsigned k = 0;
+
+                        for (struct mpnet_pkt *s = pkts[i + m]; s != NULL; s = s->next)
+                                iov[m][k++] = (struct iovec){s->data, s->len};
+                        memset(&mh[m], 0, sizeof(mh[m]));
+                        mh[m].msg_hdr.msg_iov = iov[m];
+                        mh[m].msg_hdr.msg_iovlen = k;
+                        m++;
+                }
+                do
+                        r = sendmmsg(aq->fd, mh, m, MSG_DONTWAIT);
+                while (r < 0 && errno == EINTR);
+                if (r < 0) {
+                        if (errno == EAGAIN || errno == ENOBUFS)
+                                break;
+                        queue_fail(a, aq, errno, errno == ENXIO || errno == ENODEV);
+                        mpnet_stat_add(&aq->tx_down, m);
+                        mpnet_pkt_free_bulk(&pkts[i], m);
+                        i = (uint16_t)(i + m);
+                        continue;
+                }
+                for (int k = 0; k < r; k++)
+                        bytes += pkts[i + k]->pkt_len;
+                mpnet_stat_add(&aq->tx_pkts, (uint64_t)r);
+                mpnet_stat_add(&aq->tx_bytes, bytes);
+                mpnet_pkt_free_bulk(&pkts[i], (unsigned)r);
+                i = (uint16_t)(i + r);
+                if (r > 0 && atomic_load_explicit(&aq->state, memory_order_relaxed) == AQ_FAILING)
+                        queue_ok(a, aq);
+                if ((unsigned)r < m)
+                        break;
+        }
+        return i;
+}
+
+static uint16_t afp_tx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt **pkts, uint16_t n)
+{
+        struct afp *a = (struct afp *)l;
+        struct afp_q *aq;
+        uint32_t first, queued = 0;
+        uint64_t bytes = 0;
+        uint16_t i;
+
+        if (q >= a->nq)
+                return 0;
+        aq = &a->q[q];
+        if (aq->fd < 0 || atomic_load_explicit(&aq->state, memory_order_relaxed) == AQ_GONE) {
+                mpnet_stat_add(&aq->tx_down, n);
+                mpnet_pkt_free_bulk(pkts, n);
+                return n;
+        }
+        if (aq->tx == NULL)
+                return tx_mmsg(a, aq, pkts, n);
+        first = aq->tx_cur;
+        for (i = 0; i < n; i++) {
+                struct mpnet_pkt *p = pkts[i];
+                struct tpacket3_hdr *h = tx_slot(a, aq, aq->tx_cur);
+                uint32_t len = p->pkt_len + ((p->ol_flags & MPNET_PKT_F_VLAN) ? 4u : 0u);
+                uint8_t *d = (uint8_t *)h + AFP_TX_DATA;
+
+                if (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) != TP_STATUS_AVAILABLE) {
+                        mpnet_stat_add(&aq->tx_ring_full, 1);
+                        break;
+                }
+                if (len > a->max_frame) {
+                        mpnet_stat_add(&aq->tx_oversize, 1);
+                } else if ((p->ol_flags & MPNET_PKT_F_TSO) ||
+                           tx_csum(d, tx_copy(d, p), p->ol_flags) != 0) {
+                        mpnet_stat_add(&aq->tx_bad_ol, 1);
+                } else {
+                        h->tp_len = len;
+                        h->tp_snaplen = len;
+                        h->tp_next_offset = 0;
+                        __atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
+                        aq->tx_cur = (aq->tx_cur + 1) & (a->n_slots - 1);
+                        queued++;
+                        bytes += len;
+                }
+                mpnet_pkt_free(p);
+        }
+        if (queued > 0)
+                tx_kick(a, aq, first, queued, bytes);
+        return i;
+}
+
+/* ---- stats, life cycle ------------------------------------------------------ */
+
+/* Fold the kernel's ring drops (reading them resets them) into our count. */
+static uint64_t kernel_drops(struct afp_q *aq)
+{
+        struct tpacket_stats_v3 ks;
+        socklen_t n = sizeof(ks);
+
+        if (aq->fd >= 0 && getsockopt(aq->fd, SOL_PACKET, PACKET_STATISTICS, &ks, &n) == 0)
+                atomic_fetch_add_explicit(&aq->rx_kdrops, ks.tp_drops, memory_order_relaxed);
+        return atomic_load_explicit(&aq->rx_kdrops, memory_order_relaxed);
+}
+
+static void afp_get_stats(struct mpnet_link *l, struct mpnet_link_stats *st)
+{
+        struct afp *a = (struct afp *)l;
+
+        for (uint16_t q = 0; q < a->nq; q++) {
+                struct afp_q *aq = &a->q[q];
+
+                st->rx_pkts += mpnet_stat_read(&aq->rx_pkts);
+                st->rx_bytes += mpnet_stat_read(&aq->rx_bytes);
+                st->rx_drops += kernel_drops(aq) + mpnet_stat_read(&aq->rx_truncated) +
+                                mpnet_stat_read(&aq->rx_nobufs);
+                st->tx_pkts += mpnet_stat_read(&aq->tx_pkts);
+                st->tx_bytes += mpnet_stat_read(&aq->tx_bytes);
+                st->tx_drops += mpnet_stat_read(&aq->tx_oversize) +
+                                mpnet_stat_read(&aq->tx_bad_ol) + mpnet_stat_read(&aq->tx_down);
+        }
+}
+
+int mpnet_afpacket_get_stats(struct mpnet_link *l, struct mpnet_afpacket_stats *st)
+{
+        struct afp *a = (struct afp *)l;
+
+        if (l == NULL || l->ops != &afp_ops)
+                return -EINVAL;
+        memset(st, 0, sizeof(*st));
+        st->up = true;
+        for (uint16_t q = 0; q < a->nq; q++) {
+                struct afp_q *aq = &a->q[q];
+                int s = atomic_load_explicit(&aq->state, memory_order_relaxed);
+
+                st->rx_kernel_drops += kernel_drops(aq);
+                st->rx_truncated += mpnet_stat_read(&aq->rx_truncated);
+                st->rx_nobufs += mpnet_stat_read(&aq->rx_nobufs);
+                st->rx_vlan += mpnet_stat_read(&aq->rx_vlan);
+                st->tx_ring_full += mpnet_stat_read(&aq->tx_ring_full);
+                st->tx_oversize += mpnet_stat_read(&aq->tx_oversize);
+                st->tx_bad_ol += mpnet_stat_read(&aq->tx_bad_ol);
+                st->tx_down += mpnet_stat_read(&aq->tx_down);
+                if (s != AQ_OK) {
+                        st->up = false;
+                        st->last_errno = atomic_load_explicit(&aq->err, memory_order_relaxed);
+                }
+                st->gone |= s == AQ_GONE;
+        }
+        st->down_events = mpnet_stat_read(&a->down_events);
+        st->ifindex = (uint32_t)a->ifindex;
+        return 0;
+}
+
+int mpnet_afpacket_fd(struct mpnet_link *l, uint16_t q)
+{
+        struct afp *a = (struct afp *)l;
+
+        if (l == NULL || l->ops != &afp_ops || q >= a->nq)
+                return -EINVAL;
+        return a->q[q].fd;
+}
+
+static void afp_free(struct afp *a)
+{
+        queues_close(a);
+        for (uint16_t q = 0; q < a->nq; q++)
+                mpnet_pkt_free_bulk(a->q[q].stash, a->q[q].n_stash);
+        free(a->netns);
+        free(a);
+}
+
+static void afp_destroy(struct mpnet_link *l)
+{
+        afp_free((struct afp *)l);
+}
+
+static const struct mpnet_link_ops afp_ops = {
+    .rx_burst = afp_rx_burst,
+    .tx_burst = afp_tx_burst,
+    .get_stats = afp_get_stats,
+    .destroy = afp_destroy,
+};
+
+int mpnet_afpacket_reopen(struct mpnet_link *l, char *errbuf, size_t errbuf_len)
+{
+        struct afp *a = (struct afp *)l;
+        uint32_t mtu;
+        int rc;
+
+        if (l == NULL || l->ops != &afp_ops)
+                return -EINVAL;
+        queues_close(a);
+        mtu = a->link.info.mtu;
+        a->mtu_floor = mtu;
+        a->cfg.errbuf = errbuf;
+        a->cfg.errbuf_len = errbuf_len;
+        rc = in_netns(a->netns, &a->cfg, afp_open_all, a);
+        a->cfg.errbuf = NULL;
+        /* The stack copied the MTU when it attached the link. */
+        a->link.info.mtu = mtu;
+        a->max_frame = mtu + ETH_VLAN_EXTRA;
+        if (rc != 0)
+                return rc;
+        for (uint16_t q = 0; q < a->nq; q++) {
+                atomic_store(&a->q[q].err, 0);
+                atomic_store(&a->q[q].state, AQ_OK);
+                a->q[q].next_check = 0;
+        }
+        atomic_store(&a->down, 0);
+        return 0;
+}
+
+static bool pow2(uint32_t v)
+{
+        return v != 0 && (v & (v - 1)) == 0;
+}
+
+static int cfg_check(const struct mpnet_afpacket_cfg *c)
+{
+        long page = sysconf(_SC_PAGESIZE);
+
+        if (c->ifname == NULL || *c->ifname == '\0' || strlen(c->ifname) >= IFNAMSIZ ||
+            c->pool == NULL || c->n_queues > MPNET_AFP_MAX_QUEUES || (c->mac[0] & 1))
+                return -EINVAL;
+        if (c->block_size != 0 && (!pow2(c->block_size) || c->block_size < (uint32_t)page))
+                return -EINVAL;
+        if (c->tx_slots != 0 && (!pow2(c->tx_slots) || c->tx_slots < 16))
+                return -EINVAL;
+        return 0;
+}
+
+static int mac_is_zero(const uint8_t *m)
+{
+        return (m[0] | m[1] | m[2] | m[3] | m[4] | m[5]) == 0;
+}
+
+struct mpnet_link *mpnet_afpacket_create(const struct mpnet_afpacket_cfg *cfg)
+{
+        struct afp *a;
+        uint16_t nq;
+        int rc;
+
+        if (cfg == NULL || cfg_check(cfg) != 0) {
+                if (cfg != NULL)
+                        afp_msg(cfg, "afpacket: invalid configuration");
+                errno = EINVAL;
+                return NULL;
+        }
+        nq = cfg->n_queues ? cfg->n_queues : 1;
+        if (posix_memalign((void **)&a, MPNET_CACHE_LINE, sizeof(*a) + nq * sizeof(struct afp_q)) !=
+            0) {
+                errno = ENOMEM;
+                return NULL;
+        }
+        memset(a, 0, sizeof(*a) + nq * sizeof(struct afp_q));
+        a->nq = nq;
+        a->cfg = *cfg;
+        a->cfg.ifname = a->cfg.netns = NULL;
+        for (uint16_t q = 0; q < nq; q++)
+                a->q[q].fd = -1;
+        snprintf(a->ifname, sizeof(a->ifname), "%s", cfg->ifname);
+        if (cfg->netns != NULL && (a->netns = strdup(cfg->netns)) == NULL) {
+                free(a);
+                errno = ENOMEM;
+                return NULL;
+        }
+        a->block_size = cfg->block_size ? cfg->block_size : AFP_DEF_BLOCK;
+        a->n_blocks = cfg->n_blocks ? cfg->n_blocks : AFP_DEF_NBLOCKS;
+        a->tov_ms = cfg->block_tov_ms ? cfg->block_tov_ms : AFP_DEF_TOV_MS;
+        a->n_slots = cfg->tx_slots ? cfg->tx_slots : AFP_DEF_TX_SLOTS;
+        if (!mac_is_zero(cfg->mac)) {
+                memcpy(a->link.info.mac, cfg->mac, 6);
+                a->mac_set = true;
+        }
+        a->link.ops = &afp_ops;
+        a->link.info.n_rxq = a->link.info.n_txq = nq;
+        a->link.info.offloads = MPNET_LINK_OFF_VLAN;
+        snprintf(a->link.info.kind, sizeof(a->link.info.kind), "afpacket");
+        snprintf(a->link.name, sizeof(a->link.name), "%s", a->ifname);
+
+        rc = in_netns(a->netns, &a->cfg, afp_open_all, a);
+        a->cfg.errbuf = NULL; /* the caller's buffer need not outlive the call */
+        if (rc != 0) {
+                afp_free(a);
+                errno = -rc;
+                return NULL;
+        }
+        a->mac_set = true; /* a reopen keeps the address the stack has */
+        return &a->link;
+}

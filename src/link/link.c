@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <string.h>
+
+#include "mpnet/link.h"
+
+uint64_t mpnet_link_next_event(struct mpnet_link *l, uint64_t now)
+{
+	return l->ops->next_event ? l->ops->next_event(l, now) : MPNET_TIME_NEVER;
+}
+
+void mpnet_link_get_stats(struct mpnet_link *l, struct mpnet_link_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (l->ops->get_stats)
+		l->ops->get_stats(l, st);
+}
+
+void mpnet_link_destroy(struct mpnet_link *l)
+{
+	if (l != NULL)
+		l->ops->destroy(l);
+}

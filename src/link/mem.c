@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * mem: the in-process wire. Two ends; transmit queue q of one end is an SPSC
+ * ring that is receive queue q of the other, so a frame crosses by pointer.
+ *
+ * Synchronisation: per queue, one transmitting thread and one receiving thread
+ * (the ring's contract). Counters are single-writer stats.
+ * Life cycle: each end holds a reference on the wire; the last end destroyed
+ * drains the rings and frees the wire.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "base/stat.h"
+#include "mpnet/link.h"
+#include "mpnet/ring.h"
+#include "mpnet/rss.h"
+
+#define MEM_MAX_QUEUES 64
+
+struct mem_qstats {
+        mpnet_stat_t pkts, bytes, drops;
+} __attribute__((aligned(MPNET_CACHE_LINE)));
+
+struct mem_wire;
+static const struct mpnet_link_ops mem_ops;
+
+struct mem_end {
+        struct mpnet_link link;
+        struct mem_wire *wire;
+        int side; /* 0 = a, 1 = b */
+        struct mem_qstats rx[MEM_MAX_QUEUES];
+        struct mem_qstats tx[MEM_MAX_QUEUES];
+        struct mpnet_reta reta; /* steers what this end receives (RSS wires) */
+};
+
+struct mem_wire {
+        struct mem_end end[2];
+        struct mpnet_ring **ring[2]; /* ring[s][q]: frames sent by side s */
+        uint16_t n_queues;
+        uint32_t max_frame;
+        _Atomic int refs;
+        struct mpnet_rss *rss; /* NULL: queue q feeds queue q */
+};
+
+static uint16_t mem_rx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt **pkts, uint16_t n)
+{
+        struct mem_end *e = (struct mem_end *)l;
+        unsigned got;
+        uint64_t bytes = 0;
+
+        if (q >= e->wire->n_queues)
+                return 0;
+        got = mpnet_ring_dequeue_burst(e->wire->ring[!e->side][q], (void **)pkts, n);
+        if (got == 0)
+                return 0;
+        for (unsigned i = 0; i < got; i++)
+                bytes += pkts[i]->pkt_len;
+        mpnet_stat_add(&e->rx[q].pkts, got);
+        mpnet_stat_add(&e->rx[q].bytes, bytes);
+        return (uint16_t)got;
+}
+
+/* RSS: each frame to the peer's queue its hash picks. The rings are MPSC,
+ * as every transmit queue may feed every receive queue. */
+static uint16_t mem_tx_rss(struct mem_end *e, uint16_t q, struct mpnet_pkt **pkts, uint16_t n)
+{
+        struct mem_wire *w = e->wire;
+        struct mem_end *peer = &w->end[!e->side];
+        uint64_t bytes = 0, sent = 0, drops = 0;
+
+        for (unsigned i = 0; i < n; i++) {
+                struct mpnet_pkt *p = pkts[i];
+                uint32_t h;
+                uint16_t rq;
+
+                if (p->pkt_len > w->max_frame) {
+                        mpnet_pkt_free(p);
+                        drops++;
+                        continue;
+                }
+                h = mpnet_rss_hash_eth(w->rss, p->data, p->len, NULL);
+                p->flow_hash = h;
+                p->ol_flags |= MPNET_PKT_F_FLOW_HASH;
+                rq = mpnet_rss_queue(&peer->reta, h);
+                if (rq >= w->n_queues)
+                        rq = 0;
+                bytes += p->pkt_len;
+                if (mpnet_ring_enqueue_burst(w->ring[e->side][rq], (void **)&p, 1) != 1) {
+                        bytes -= p->pkt_len;
+                        mpnet_pkt_free(p);
+                        mpnet_stat_add(&peer->rx[rq].drops, 1);
+                        continue;
+                }
+                sent++;
+        }
+        mpnet_stat_add(&e->tx[q].pkts, sent);
+        mpnet_stat_add(&e->tx[q].bytes, bytes);
+        mpnet_stat_add(&e->tx[q].drops, drops);
+        return n;
+}
+
+static uint16_t mem_tx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt **pkts, uint16_t n)
+{
+        struct mem_end *e = (struct mem_end *)l;
+        struct mem_wire *w = e->wire;
+        struct mpnet_pkt *ok[MPNET_VEC_MAX];
+        unsigned n_ok = 0, sent, taken = 0, drops = 0;
+        uint64_t bytes = 0;
+
+        if (q >= w->n_queues)
+                return 0;
+        if (w->rss != NULL)
+                return mem_tx_rss(e, q, pkts, n);
+        /* Oversized frames are taken and dropped; the rest go in order. The
+         * caller keeps whatever does not fit in the ring. */
+        while (taken < n) {
+                n_ok = 0;
+                for (; taken < n && n_ok < MPNET_VEC_MAX; taken++) {
+                        if (pkts[taken]->pkt_len > w->max_frame) {
+                                mpnet_pkt_free(pkts[taken]);
+                                drops++;
+                                continue;
+                        }
+                        bytes += pkts[taken]->pkt_len;
+                        ok[n_ok++] = pkts[taken];
+                }
+                /* Once in the ring a packet is the receiver's: count before. */
+                sent = mpnet_ring_enqueue_burst(w->ring[e->side][q], (void **)ok, n_ok);
+                mpnet_stat_add(&e->tx[q].pkts, sent);
+                if (sent < n_ok) {
+                        /* Give back the unsent ones: compact them to the front of
+                         * the caller's tail. */
+                        unsigned keep = n_ok - sent;
+
+                        for (unsigned i = sent; i < n_ok; i++)
+                                bytes -= ok[i]->pkt_len;
+                        memmove(&pkts[taken - keep], &ok[sent], keep * sizeof(*ok));
+                        taken -= keep;
+                        break;
+                }
+        }
+        mpnet_stat_add(&e->tx[q].bytes, bytes);
+        mpnet_stat_add(&e->tx[q].drops, drops);
+        return (uint16_t)taken;
+}
+
+static void mem_get_stats(struct mpnet_link *l, struct mpnet_link_stats *st)
+{
+        struct mem_end *e = (struct mem_end *)l;
+
+        for (unsigned q = 0; q < e->wire->n_queues; q++) {
+                st->rx_pkts += mpnet_stat_read(&e->rx[q].pkts);
+                st->rx_bytes += mpnet_stat_read(&e->rx[q].bytes);
+                st->rx_drops += mpnet_stat_read(&e->rx[q].drops);
+                st->tx_pkts += mpnet_stat_read(&e->tx[q].pkts);
+                st->tx_bytes += mpnet_stat_read(&e->tx[q].bytes);
+                st->tx_drops += mpnet_stat_read(&e->tx[q].drops);
+        }
+}
+
+static void wire_free(struct mem_wire *w)
+{
+        for (int s = 0; s < 2; s++) {
+                if (w->ring[s] == NULL)
+                        continue;
+                for (unsigned q = 0; q < w->n_queues; q++) {
+                        void *p;
+
+                        if (w->ring[s][q] == NULL)
+                                continue;
+                        while (mpnet_ring_dequeue_burst(w->ring[s][q], &p, 1) == 1)
+                                mpnet_pkt_free(p);
+                        mpnet_ring_destroy(w->ring[s][q]);
+                }
+                free(w->ring[s]);
+        }
+        free(w->rss);
+        free(w);
+}
+
+struct mpnet_reta *mpnet_memwire_reta(struct mpnet_link *l)
+{
+        struct mem_end *e = (struct mem_end *)l;
+
+        if (l == NULL || l->ops != &mem_ops || e->wire->rss == NULL)
+                return NULL;
+        return &e->reta;
+}
+
+static void mem_destroy(struct mpnet_link *l)
+{
+        struct mem_wire *w = ((struct mem_end *)l)->wire;
+
+        if (atomic_fetch_sub(&w->refs, 1) == 1)
+                wire_free(w);
+}
+
+static const struct mpnet_link_ops mem_ops = {
+    .rx_burst = mem_rx_burst,
+    .tx_burst = mem_tx_burst,
+    .get_stats = mem_get_stats,
+    .destroy = mem_destroy,
+};
+
+static int mac_is_zero(const uint8_t *m)
+{
+        return (m[0] | m[1] | m[2] | m[3] | m[4] | m[5]) == 0;
+}
+
+int mpnet_memwire_create(const struct mpnet_memwire_cfg *cfg, struct mpnet_link **a,
+                         struct mpnet_link **b)
+{
+        static const struct mpnet_memwire_cfg defaults = {0};
+        struct mem_wire *w;
+        uint32_t ring_size, mtu;
+        uint16_t nq;
+        const char *name;
+
+        if (cfg == NULL)
+                cfg = &defaults;
+        nq = cfg->n_queues ? cfg->n_queues : 1;
+        ring_size = cfg->ring_size ? cfg->ring_size : 1024;
+        mtu = cfg->mtu ? cfg->mtu : 1500;
+        name = cfg->name ? cfg->name : "mem";
+        if (nq > MEM_MAX_QUEUES || (ring_size & (ring_size - 1)) != 0 || mtu < 68 || mtu > 65535 ||
+            a == NULL || b == NULL)
+                return -EINVAL;
+        if (posix_memalign((void **)&w, MPNET_CACHE_LINE, sizeof(*w)) != 0)
+                return -ENOMEM;
+        memset(w, 0, sizeof(*w));
+        w->n_queues = nq;
+        w->max_frame = mtu + 18;
+        atomic_init(&w->refs, 2);
+        if (cfg->rss) {
+                w->rss = aligned_alloc(64, sizeof(*w->rss));
+                if (w->rss == NULL ||
+                    mpnet_rss_init(w->rss, cfg->rss_key ? cfg->rss_key : mpnet_rss_key_sym,
+                                   cfg->rss_key ? cfg->rss_key_len : MPNET_RSS_KEY_LEN) != 0 ||
+                    mpnet_reta_init(&w->end[0].reta, 0, nq) != 0 ||
+                    mpnet_reta_init(&w->end[1].reta, 0, nq) != 0) {
+                        free(w->rss);
+                        free(w);
+                        return -EINVAL;
+                }
+        }
+        for (int s = 0; s < 2; s++) {
+                struct mem_end *e = &w->end[s];
+                const uint8_t *mac = s == 0 ? cfg->mac_a : cfg->mac_b;
+
+                w->ring[s] = calloc(nq, sizeof(*w->ring[s]));
+                if (w->ring[s] == NULL)
+                        goto fail;
+                for (unsigned q = 0; q < nq; q++) {
+                        w->ring[s][q] = mpnet_ring_create(ring_size, cfg->rss ? MPNET_RING_MPSC
+                                                                              : MPNET_RING_SPSC);
+                        if (w->ring[s][q] == NULL)
+                                goto fail;
+                }
+                e->wire = w;
+                e->side = s;
+                e->link.ops = &mem_ops;
+                snprintf(e->link.name, sizeof(e->link.name), "%s-%c", name, 'a' + s);
+                snprintf(e->link.info.kind, sizeof(e->link.info.kind), "mem");
+                if (mac_is_zero(mac)) {
+                        /* Locally administered unicast from the name, so a
+                         * simulated run is the same every time. */
+                        uint32_t h = 2166136261u;
+
+                        for (const char *c = name; *c; c++)
+                                h = (h ^ (uint8_t)*c) * 16777619u;
+                        e->link.info.mac[0] = 0x02;
+                        e->link.info.mac[1] = (uint8_t)(h >> 24);
+                        e->link.info.mac[2] = (uint8_t)(h >> 16);
+                        e->link.info.mac[3] = (uint8_t)(h >> 8);
+                        e->link.info.mac[4] = (uint8_t)h;
+                        e->link.info.mac[5] = (uint8_t)(0x0a + s);
+                } else {
+                        memcpy(e->link.info.mac, mac, 6);
+                }
+                e->link.info.mtu = mtu;
+                e->link.info.n_rxq = e->link.info.n_txq = nq;
+                e->link.info.speed_bps = cfg->speed_bps ? cfg->speed_bps : 10000000000ull;
+        }
+        *a = &w->end[0].link;
+        *b = &w->end[1].link;
+        return 0;
+fail:
+        wire_free(w);
+        return -ENOMEM;
+}

@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Worker threads (see worker.h). Each worker's assignment set is an
+ * immutable array published with a release store (rcu_assign_pointer()); a
+ * change builds a new array, publishes it and frees the old one after
+ * synchronize_rcu().
+ */
+#define _GNU_SOURCE /* pthread_setaffinity_np */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <urcu-qsbr.h>
+
+#include "mpnet/thread.h"
+#include "mpnet/worker.h"
+#include "stack/stack_priv.h"
+
+struct assign {
+        struct mpnet_stack *s;
+        struct mpnet_iface *ifp;
+        struct wctx *w;
+        uint16_t rxq;
+};
+
+struct assign_set {
+        unsigned n;
+        struct assign a[];
+};
+
+struct worker {
+        struct mpnet_runtime *rt;
+        unsigned idx;
+        pthread_t th;
+        bool running;
+        struct assign_set *_Atomic set; /* RCU-published (release/acquire) */
+        mpnet_stat_t loops, busy, pkts, sleeps, cpu_ns;
+        _Atomic uint64_t qs; /* as wctx.qs, for the assignment sets */
+        struct mpnet_pkt *v[MPNET_VEC_MAX];
+} __attribute__((aligned(64)));
+
+struct mpnet_runtime {
+        unsigned n;
+        int cpus[MPNET_MAX_WORKERS];
+        bool pin;
+        atomic_bool stop;
+        bool started;
+        uint64_t busy_poll_ns, max_sleep_ns;
+        struct worker w[];
+};
+
+struct mpnet_runtime *mpnet_runtime_create(const struct mpnet_runtime_cfg *cfg)
+{
+        struct mpnet_runtime *rt;
+
+        if (cfg == NULL || cfg->n_workers == 0 || cfg->n_workers > MPNET_MAX_WORKERS) {
+                errno = EINVAL;
+                return NULL;
+        }
+        rt = aligned_alloc(64,
+                           (sizeof(*rt) + cfg->n_workers * sizeof(struct worker) + 63) / 64 * 64);
+        if (rt == NULL)
+                return NULL;
+        memset(rt, 0, sizeof(*rt) + cfg->n_workers * sizeof(struct worker));
+        rt->n = cfg->n_workers;
+        rt->busy_poll_ns = cfg->busy_poll_ns ? cfg->busy_poll_ns : 200 * MPNET_NS_PER_US;
+        rt->max_sleep_ns = cfg->max_sleep_ns ? cfg->max_sleep_ns : MPNET_NS_PER_MS;
+        rt->pin = cfg->cpus != NULL;
+        for (unsigned i = 0; i < rt->n; i++) {
+                rt->w[i].rt = rt;
+                rt->w[i].idx = i;
+                if (rt->pin)
+                        rt->cpus[i] = cfg->cpus[i];
+        }
+        return rt;
+}
+
+/* Send out what a worker's contexts hold. */
+static void flush_all(struct assign_set *set)
+{
+        for (unsigned i = 0; i < set->n; i++) {
+                bool seen = false;
+
+                /* Once per context, not once per assignment. */
+                for (unsigned j = 0; j < i && !seen; j++)
+                        seen = set->a[j].w == set->a[i].w;
+                if (!seen) {
+                        ctx_tx_flush_all(set->a[i].w);
+                        atomic_fetch_add_explicit(&set->a[i].w->qs, 1, memory_order_release);
+                }
+        }
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return (uint64_t)ts.tv_sec * MPNET_NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+/* Nothing to do for a while: sleep offline (a grace period need not wait
+ * for a sleeping worker), doubling the sleep while it stays idle. */
+static void idle_sleep(struct worker *wk, uint64_t *sleep_ns)
+{
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)*sleep_ns};
+
+        rcu_thread_offline();
+        nanosleep(&ts, NULL);
+        rcu_thread_online();
+        mpnet_stat_add(&wk->sleeps, 1);
+        if (*sleep_ns < wk->rt->max_sleep_ns)
+                *sleep_ns =
+                    *sleep_ns * 2 < wk->rt->max_sleep_ns ? *sleep_ns * 2 : wk->rt->max_sleep_ns;
+}
+
+static void *worker_main(void *arg)
+{
+        struct worker *wk = arg;
+        struct mpnet_runtime *rt = wk->rt;
+        uint64_t idle_since = 0, sleep_ns = 1000;
+        unsigned idle_loops = 0;
+
+        if (rt->pin) {
+                cpu_set_t cs;
+
+                CPU_ZERO(&cs);
+                CPU_SET(rt->cpus[wk->idx], &cs);
+                pthread_setaffinity_np(pthread_self(), sizeof(cs), &cs);
+        }
+        mpnet_thread_set_slot(wk->idx + 1);
+        rcu_register_thread();
+        while (!atomic_load_explicit(&rt->stop, memory_order_relaxed)) {
+                struct assign_set *set = atomic_load_explicit(&wk->set, memory_order_acquire);
+                bool busy = false;
+
+                for (unsigned i = 0; set != NULL && i < set->n; i++) {
+                        struct assign *a = &set->a[i];
+                        uint16_t n;
+
+                        if (!atomic_load_explicit(&a->ifp->up, memory_order_relaxed))
+                                continue;
+                        n = mpnet_link_rx_burst(a->ifp->link, a->rxq, wk->v, MPNET_VEC_MAX);
+                        if (n == 0)
+                                continue;
+                        busy = true;
+                        STK_ADD(a->s, rx_frames, n);
+                        mpnet_stat_add(&wk->pkts, n);
+                        ether_node(a->w, a->ifp, wk->v, n);
+                }
+                /* Flush, and mark the coming quiescent state on each context,
+                 * then on the worker once nothing of the set is read any more. */
+                if (set != NULL)
+                        flush_all(set);
+                atomic_fetch_add_explicit(&wk->qs, 1, memory_order_release);
+                mpnet_stat_add(&wk->loops, 1);
+                if (busy)
+                        mpnet_stat_add(&wk->busy, 1);
+                /* Nothing read before this point is used after it. */
+                rcu_quiescent_state();
+                if (busy) {
+                        idle_loops = 0;
+                        sleep_ns = 1000;
+                        continue;
+                }
+                /* Idle: busy-poll for busy_poll_ns (the clock read only every
+                 * 64 empty loops), then sleep; once sleeping, every empty loop
+                 * sleeps again. */
+                __builtin_ia32_pause();
+                if (sleep_ns > 1000) {
+                        idle_sleep(wk, &sleep_ns);
+                        atomic_store_explicit(&wk->cpu_ns, thread_cpu_ns(), memory_order_relaxed);
+                        continue;
+                }
+                if (++idle_loops % 64 != 0)
+                        continue;
+                if (idle_loops == 64) {
+                        idle_since = mpnet_monotonic_ns();
+                        atomic_store_explicit(&wk->cpu_ns, thread_cpu_ns(), memory_order_relaxed);
+                } else if (mpnet_monotonic_ns() - idle_since >= rt->busy_poll_ns) {
+                        idle_sleep(wk, &sleep_ns);
+                        atomic_store_explicit(&wk->cpu_ns, thread_cpu_ns(), memory_order_relaxed);
+                }
+        }
+        rcu_unregister_thread();
+        mpnet_thread_set_slot(MPNET_SLOT_NONE);
+        return NULL;
+}
+
+/* Replace worker w's set; the old one is freed after a grace period. */
+static void publish(struct mpnet_runtime *rt, struct worker *wk, struct assign_set *set)
+{
+        struct assign_set *old = wk->set;
+
+        /* rcu_assign_pointer(), in the C11 form ThreadSanitizer understands. */
+        atomic_store_explicit(&wk->set, set, memory_order_release);
+        if (rt->started) {
+                synchronize_rcu();
+                /* For ThreadSanitizer: the worker's last loop on the old set
+                 * happened before this free (see wctx.qs). */
+                (void)atomic_load_explicit(&wk->qs, memory_order_acquire);
+        }
+        free(old);
+}
+
+static bool assigned(struct mpnet_runtime *rt, struct mpnet_stack *s, int ifindex, uint16_t rxq,
+                     unsigned *wi, unsigned *ai)
+{
+        for (unsigned i = 0; i < rt->n; i++) {
+                struct assign_set *set = rt->w[i].set;
+
+                for (unsigned j = 0; set != NULL && j < set->n; j++) {
+                        if (set->a[j].s == s && set->a[j].ifp->ifindex == ifindex &&
+                            set->a[j].rxq == rxq) {
+                                *wi = i;
+                                *ai = j;
+                                return true;
+                        }
+                }
+        }
+        return false;
+}
+
+int mpnet_runtime_assign(struct mpnet_runtime *rt, unsigned w, struct mpnet_stack *s, int ifindex,
+                         uint16_t rxq)
+{
+        struct mpnet_iface *ifp = stack_iface(s, ifindex);
+        struct assign_set *old, *set;
+        struct wctx *ctx;
+        unsigned wi, ai, n;
+
+        if (w >= rt->n)
+                return -EINVAL;
+        if (ifp == NULL)
+                return -ENODEV;
+        if (rxq >= ifp->link->info.n_rxq || ifp->link->info.n_txq < w + 2)
+                return -EINVAL;
+        if (assigned(rt, s, ifindex, rxq, &wi, &ai))
+                return -EEXIST;
+        ctx = stack_ctx_get(s, w + 1);
+        if (ctx == NULL)
+                return -ENOMEM;
+        old = rt->w[w].set;
+        n = old != NULL ? old->n : 0;
+        set = malloc(sizeof(*set) + (n + 1) * sizeof(set->a[0]));
+        if (set == NULL)
+                return -ENOMEM;
+        if (n != 0)
+                memcpy(set->a, old->a, n * sizeof(set->a[0]));
+        set->a[n] = (struct assign){.s = s, .ifp = ifp, .w = ctx, .rxq = rxq};
+        set->n = n + 1;
+        /* From now on the stack's control thread leaves the links to us. */
+        atomic_fetch_add_explicit(&s->n_workers, 1, memory_order_acq_rel);
+        publish(rt, &rt->w[w], set);
+        return 0;
+}
+
+int mpnet_runtime_unassign(struct mpnet_runtime *rt, struct mpnet_stack *s, int ifindex,
+                           uint16_t rxq)
+{
+        struct assign_set *old, *set;
+        struct wctx *ctx;
+        unsigned wi, ai;
+
+        if (!assigned(rt, s, ifindex, rxq, &wi, &ai))
+                return -ENOENT;
+        old = rt->w[wi].set;
+        ctx = old->a[ai].w;
+        set = malloc(sizeof(*set) + old->n * sizeof(set->a[0]));
+        if (set == NULL)
+                return -ENOMEM;
+        set->n = 0;
+        for (unsigned j = 0; j < old->n; j++) {
+                if (j != ai)
+                        set->a[set->n++] = old->a[j];
+        }
+        publish(rt, &rt->w[wi], set);
+        /* The worker no longer runs this context: what it queued goes out. */
+        if (!rt->started)
+                ctx_tx_flush_all(ctx);
+        atomic_fetch_sub_explicit(&s->n_workers, 1, memory_order_acq_rel);
+        return 0;
+}
+
+int mpnet_runtime_start(struct mpnet_runtime *rt)
+{
+        if (rt->started)
+                return -EALREADY;
+        atomic_store(&rt->stop, false);
+        rt->started = true;
+        for (unsigned i = 0; i < rt->n; i++) {
+                int err = pthread_create(&rt->w[i].th, NULL, worker_main, &rt->w[i]);
+
+                if (err != 0) {
+                        mpnet_runtime_stop(rt);
+                        return -err;
+                }
+                rt->w[i].running = true;
+        }
+        return 0;
+}
+
+void mpnet_runtime_stop(struct mpnet_runtime *rt)
+{
+        if (!rt->started)
+                return;
+        atomic_store(&rt->stop, true);
+        for (unsigned i = 0; i < rt->n; i++) {
+                if (rt->w[i].running)
+                        pthread_join(rt->w[i].th, NULL);
+                rt->w[i].running = false;
+                if (rt->w[i].set != NULL)
+                        flush_all(rt->w[i].set);
+        }
+        rt->started = false;
+}
+
+void mpnet_runtime_destroy(struct mpnet_runtime *rt)
+{
+        if (rt == NULL)
+                return;
+        mpnet_runtime_stop(rt);
+        for (unsigned i = 0; i < rt->n; i++) {
+                struct assign_set *set = rt->w[i].set;
+
+                for (unsigned j = 0; set != NULL && j < set->n; j++)
+                        atomic_fetch_sub_explicit(&set->a[j].s->n_workers, 1, memory_order_acq_rel);
+                free(set);
+        }
+        free(rt);
+}
+
+int mpnet_runtime_worker_stats(struct mpnet_runtime *rt, unsigned w, struct mpnet_worker_stats *st)
+{
+        if (w >= rt->n)
+                return -EINVAL;
+        st->loops = mpnet_stat_read(&rt->w[w].loops);
+        st->busy = mpnet_stat_read(&rt->w[w].busy);
+        st->pkts = mpnet_stat_read(&rt->w[w].pkts);
+        st->sleeps = mpnet_stat_read(&rt->w[w].sleeps);
+        st->cpu_ns = mpnet_stat_read(&rt->w[w].cpu_ns);
+        return 0;
+}

@@ -1,0 +1,786 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The stack object: creation, interfaces, addresses, the poll loop, counters.
+ *
+ * Synchronisation: a stack is driven by one thread (stack.h). Nothing here is
+ * global: every piece of state hangs off struct mpnet_stack.
+ * Life cycle: the stack owns its interfaces, addresses, neighbour entries and
+ * every packet it holds; it never owns the links, which the caller destroys
+ * after the stack.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "mpnet/wire/ethernet.h"
+#include <urcu-qsbr.h>
+
+#include "l3/ip4_frag.h"
+#include "mpnet/wire/icmp4.h"
+#include "stack/stack_priv.h"
+
+static const char *const counter_names[] = {
+#define X(name, desc) #name,
+    MPNET_STACK_COUNTERS(X)
+#undef X
+};
+
+static const char *const counter_descs[] = {
+#define X(name, desc) desc,
+    MPNET_STACK_COUNTERS(X)
+#undef X
+};
+
+const char *mpnet_stack_counter_name(enum mpnet_stack_counter c)
+{
+        return (unsigned)c < MPNET_STK__COUNT ? counter_names[c] : NULL;
+}
+
+const char *mpnet_stack_counter_desc(enum mpnet_stack_counter c)
+{
+        return (unsigned)c < MPNET_STK__COUNT ? counter_descs[c] : NULL;
+}
+
+uint64_t mpnet_stack_counter(const struct mpnet_stack *s, enum mpnet_stack_counter c)
+{
+        return (unsigned)c < MPNET_STK__COUNT ? mpnet_counter_read(s->ctr, c) : 0;
+}
+
+/* splitmix64: small, seedable, good enough for jitter and IP ids. */
+uint64_t stack_random(struct mpnet_stack *s)
+{
+        uint64_t z = (s->rng += 0x9e3779b97f4a7c15ull);
+
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        return z ^ (z >> 31);
+}
+
+/* Tunables: {default, min, max}; 0 in the config takes the default. */
+static int tunable(uint64_t v, uint64_t def, uint64_t min, uint64_t max, uint64_t *out)
+{
+        if (v == 0)
+                v = def;
+        if (v < min || v > max)
+                return -EINVAL;
+        *out = v;
+        return 0;
+}
+
+/* A datagram whose first fragment came timed out: RFC 792 / RFC 1122
+ * 3.3.2.1, time exceeded, code 1 (fragment reassembly time exceeded). */
+static void reass_expired(void *arg, struct mpnet_pkt *first)
+{
+        struct mpnet_stack *s = arg;
+
+        STK_INC(s, ip4_reass_timeout);
+        icmp4_error(s, first, MPNET_ICMP4_TIME_EXCEEDED, 1, 0);
+}
+
+struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
+{
+        struct mpnet_stack *s;
+        uint64_t qmax, probes;
+
+        if (cfg == NULL || cfg->clock == NULL || cfg->pool == NULL) {
+                errno = EINVAL;
+                return NULL;
+        }
+        s = calloc(1, sizeof(*s));
+        if (s == NULL)
+                return NULL;
+        if (tunable(cfg->arp_queue_max, 16, 1, 1024, &qmax) ||
+            tunable(cfg->arp_max_probes, 3, 1, 100, &probes) ||
+            tunable(cfg->arp_reachable_ns, 30 * MPNET_NS_PER_S, MPNET_NS_PER_MS,
+                    3600 * MPNET_NS_PER_S, &s->arp_reachable_ns) ||
+            tunable(cfg->arp_retrans_ns, MPNET_NS_PER_S, MPNET_NS_PER_MS, 60 * MPNET_NS_PER_S,
+                    &s->arp_retrans_ns)) {
+                free(s);
+                errno = EINVAL;
+                return NULL;
+        }
+        s->ip4_forwarding = cfg->ip4_forwarding;
+        atomic_store(&s->ip4_fwd, cfg->ip4_forwarding);
+        s->icmp4_rate = cfg->icmp4_rate ? cfg->icmp4_rate : 1000;
+        s->icmp4_burst = cfg->icmp4_burst ? cfg->icmp4_burst : 50;
+        s->icmp4_tokens = (uint64_t)s->icmp4_burst * MPNET_NS_PER_S;
+        s->arp_queue_max = (uint32_t)qmax;
+        s->arp_max_probes = (uint32_t)probes;
+        snprintf(s->name, sizeof(s->name), "%s", cfg->name ? cfg->name : "stack");
+        s->clock = cfg->clock;
+        s->pool = cfg->pool;
+        s->rng = cfg->seed;
+        s->now = mpnet_clock_now(cfg->clock);
+        s->icmp4_last = s->now;
+        s->ip_id = (uint16_t)stack_random(s);
+        s->timers = mpnet_timer_wheel_create(TIMER_TICK_NS, s->now);
+        s->ctr = mpnet_counters_create(MPNET_STK__COUNT);
+        s->punt = mpnet_ring_create(PUNT_RING_SIZE, MPNET_RING_MPSC);
+        {
+                /* Reassembly may hold at most a quarter of the pool. */
+                struct ip4_reass_cfg rc = {
+                    .hash_seed = stack_random(s),
+                    .expired = reass_expired,
+                    .arg = s,
+                    .max_bytes = (uint64_t)mpnet_pool_size(cfg->pool) / 4 * IP4_REASS_TRUESIZE,
+                };
+
+                if (rc.max_bytes < 64 * IP4_REASS_TRUESIZE)
+                        rc.max_bytes = 64 * IP4_REASS_TRUESIZE;
+                if (rc.max_bytes > (4u << 20))
+                        rc.max_bytes = 4u << 20;
+                rc.max_per_src = rc.max_bytes / 16;
+                if (rc.max_per_src < 64 * IP4_REASS_TRUESIZE)
+                        rc.max_per_src = rc.max_bytes;
+                s->reass = ip4_reass_create(&rc);
+        }
+        s->ctx[0] = stack_ctx_get(s, 0);
+        if (s->timers == NULL || s->ctr == NULL || s->punt == NULL || s->ctx[0] == NULL ||
+            s->reass == NULL || fib4_init(s) != 0) {
+                mpnet_stack_destroy(s);
+                errno = ENOMEM;
+                return NULL;
+        }
+        return s;
+}
+
+void mpnet_stack_destroy(struct mpnet_stack *s)
+{
+        if (s == NULL)
+                return;
+        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
+                struct mpnet_iface *ifp = s->ifs[i];
+
+                if (ifp == NULL)
+                        continue;
+                arp_iface_flush(ifp);
+        }
+        for (unsigned c = 0; c < STACK_MAX_CTX; c++) {
+                struct wctx *w = s->ctx[c];
+
+                if (w == NULL)
+                        continue;
+                for (unsigned i = 0; i <= STACK_MAX_IFACES; i++) {
+                        if (w->txv[i] != NULL)
+                                mpnet_pkt_free_bulk(w->txv[i]->p, w->txv[i]->n);
+                        free(w->txv[i]);
+                }
+                free(w);
+        }
+        if (s->punt != NULL) {
+                struct mpnet_pkt *p[64];
+                unsigned n;
+
+                while ((n = mpnet_ring_dequeue_burst(s->punt, (void **)p, 64)) > 0)
+                        mpnet_pkt_free_bulk(p, n);
+                mpnet_ring_destroy(s->punt);
+        }
+        mpnet_pkt_free_bulk(s->loopq.p, s->loopq.n);
+        ip4_reass_destroy(s->reass);
+        /* No worker runs any more: what waited for a grace period goes now. */
+        while (s->defer != NULL) {
+                struct defer_item *d = s->defer;
+
+                s->defer = d->next;
+                d->fn(d->arg);
+                free(d);
+        }
+        for (int i = 1; i <= STACK_MAX_IFACES; i++)
+                free(s->ifs[i]);
+        fib4_fini(s);
+        mpnet_timer_wheel_destroy(s->timers);
+        mpnet_counters_destroy(s->ctr);
+        free(s);
+}
+
+/*
+ * Without workers one thread drives the stack and reads its tables between
+ * polls, so nothing can hold what a change retires: the callback runs at
+ * once. With workers it waits on a list that the next poll hands over after
+ * an RCU grace period (QSBR: every worker has passed a quiescent state).
+ */
+void stack_defer(struct mpnet_stack *s, void (*fn)(void *), void *arg)
+{
+        struct defer_item *d;
+
+        if (atomic_load_explicit(&s->n_workers, memory_order_acquire) == 0) {
+                fn(arg);
+                return;
+        }
+        d = malloc(sizeof(*d));
+        if (d == NULL) {
+                /* Waiting here is correct too, only slower. */
+                synchronize_rcu();
+                fn(arg);
+                return;
+        }
+        d->fn = fn;
+        d->arg = arg;
+        d->next = s->defer;
+        s->defer = d;
+}
+
+static void defer_flush(struct mpnet_stack *s)
+{
+        struct defer_item *list = s->defer;
+
+        if (list == NULL)
+                return;
+        s->defer = NULL;
+        synchronize_rcu();
+        for (unsigned c = 1; c < STACK_MAX_CTX; c++) {
+                if (s->ctx[c] != NULL)
+                        (void)atomic_load_explicit(&s->ctx[c]->qs, memory_order_acquire);
+        }
+        while (list != NULL) {
+                struct defer_item *d = list;
+
+                list = d->next;
+                d->fn(d->arg);
+                free(d);
+        }
+}
+
+struct wctx *stack_ctx_get(struct mpnet_stack *s, unsigned id)
+{
+        struct wctx *w;
+
+        if (id >= STACK_MAX_CTX)
+                return NULL;
+        if (s->ctx[id] != NULL)
+                return s->ctx[id];
+        w = calloc(1, sizeof(*w));
+        if (w == NULL)
+                return NULL;
+        w->s = s;
+        w->id = id;
+        w->txq = (uint16_t)id;
+        s->ctx[id] = w;
+        return w;
+}
+
+/* Punt metadata rides in the first 8 bytes of the buffer's headroom, which
+ * nothing on the way in uses (received frames start 128 bytes in). */
+static inline uint64_t *punt_meta(struct mpnet_pkt *p)
+{
+        return (uint64_t *)(void *)mpnet_pkt_buf(p);
+}
+
+void stack_punt(struct wctx *w, struct mpnet_pkt *p, enum punt_kind k, unsigned ifindex, uint8_t a,
+                uint8_t b, uint32_t c)
+{
+        struct mpnet_stack *s = w->s;
+
+        if (mpnet_pkt_headroom(p) < sizeof(uint64_t)) {
+                STK_INC(s, punt_drop);
+                mpnet_pkt_free(p);
+                return;
+        }
+        *punt_meta(p) = (uint64_t)k << 56 | (uint64_t)(ifindex & 0xff) << 48 | (uint64_t)a << 40 |
+                        (uint64_t)b << 32 | c;
+        if (mpnet_ring_enqueue_burst(s->punt, (void *const *)&p, 1) != 1) {
+                STK_INC(s, punt_drop);
+                mpnet_pkt_free(p);
+                return;
+        }
+        STK_INC(s, punt);
+}
+
+/* The control thread does what workers punted. */
+static void punt_run(struct mpnet_stack *s)
+{
+        struct mpnet_pkt *v[64];
+        unsigned n;
+
+        while ((n = mpnet_ring_dequeue_burst(s->punt, (void **)v, 64)) > 0) {
+                for (unsigned i = 0; i < n; i++) {
+                        struct mpnet_pkt *p = v[i];
+                        uint64_t m = *punt_meta(p);
+                        struct mpnet_iface *ifp = stack_iface(s, (int)(m >> 48 & 0xff));
+
+                        if (ifp == NULL) {
+                                mpnet_pkt_free(p);
+                                continue;
+                        }
+                        switch ((enum punt_kind)(m >> 56)) {
+                        case PUNT_ARP:
+                                arp_input(ifp, p);
+                                break;
+                        case PUNT_LOCAL:
+                                ip4_local_one(s, ifp, p);
+                                break;
+                        case PUNT_ICMP_ERR:
+                                icmp4_error(s, p, (uint8_t)(m >> 40), (uint8_t)(m >> 32),
+                                            (uint32_t)m);
+                                mpnet_pkt_free(p);
+                                break;
+                        case PUNT_RESOLVE:
+                                arp_resolve_output(ifp, (uint32_t)m, p);
+                                break;
+                        case PUNT_FRAG:
+                                ip4_send_on(s, ifp, (uint32_t)m, p, false);
+                                break;
+                        default:
+                                mpnet_pkt_free(p);
+                                break;
+                        }
+                }
+        }
+}
+
+struct mpnet_iface *stack_iface(struct mpnet_stack *s, int ifindex)
+{
+        if (ifindex < 1 || ifindex > STACK_MAX_IFACES)
+                return NULL;
+        return s->ifs[ifindex];
+}
+
+static void announce_timer(struct mpnet_timer *t, void *arg, uint64_t now)
+{
+        struct mpnet_iface *ifp = arg;
+        bool more = false;
+
+        for (unsigned i = 0; i < ifp->n_addrs; i++) {
+                struct ifaddr4 *a = &ifp->addrs[i];
+
+                if (a->announce_left == 0)
+                        continue;
+                arp_announce(ifp, a->addr);
+                more |= --a->announce_left > 0;
+        }
+        if (more)
+                mpnet_timer_arm(ifp->stack->timers, t, now + ANNOUNCE_INTERVAL);
+}
+
+int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *name)
+{
+        struct mpnet_iface *ifp;
+        int idx;
+
+        if (l == NULL)
+                return -EINVAL;
+        for (idx = 1; idx <= STACK_MAX_IFACES; idx++) {
+                if (s->ifs[idx] != NULL && s->ifs[idx]->link == l)
+                        return -EEXIST;
+        }
+        for (idx = 1; idx <= STACK_MAX_IFACES && s->ifs[idx] != NULL; idx++)
+                ;
+        if (idx > STACK_MAX_IFACES)
+                return -ENOSPC;
+        ifp = calloc(1, sizeof(*ifp));
+        if (ifp == NULL)
+                return -ENOMEM;
+        ifp->stack = s;
+        ifp->link = l;
+        ifp->ifindex = idx;
+        atomic_store(&ifp->up, true);
+        snprintf(ifp->name, sizeof(ifp->name), "%s", name ? name : l->name);
+        memcpy(ifp->mac, l->info.mac, 6);
+        ifp->mtu = l->info.mtu;
+        mpnet_timer_init(&ifp->announce_timer, announce_timer, ifp);
+        ifp->table = 0;
+        s->fib.tables[0]->n_ifaces++;
+        s->ifs[idx] = ifp;
+        return idx;
+}
+
+int mpnet_iface_set_up(struct mpnet_stack *s, int ifindex, bool up)
+{
+        struct mpnet_iface *ifp = stack_iface(s, ifindex);
+
+        if (ifp == NULL)
+                return -ENODEV;
+        atomic_store(&ifp->up, up);
+        return 0;
+}
+
+/* An address that may be configured on an interface (RFC 1122 3.2.1.3). */
+static bool addr4_usable(uint32_t a, uint8_t plen)
+{
+        uint32_t host;
+
+        if (plen > 32)
+                return false;
+        host = a & ~ip4_mask(plen);
+        if (mpnet_ip4_is_zeronet(a) || mpnet_ip4_is_loopback(a) || mpnet_ip4_is_multicast(a) ||
+            mpnet_ip4_is_class_e(a))
+                return false;
+        /* Host part all zeros or all ones is the network or broadcast, except
+         * on /31 (RFC 3021) and /32. */
+        if (plen < 31 && (host == 0 || host == ~ip4_mask(plen)))
+                return false;
+        return true;
+}
+
+/* Another address of ifp (other than skip) on the same prefix. */
+static bool prefix_shared(const struct mpnet_iface *ifp, uint32_t addr, uint8_t plen, uint32_t skip)
+{
+        for (unsigned i = 0; i < ifp->n_addrs; i++) {
+                const struct ifaddr4 *a = &ifp->addrs[i];
+
+                if (a->addr != skip && a->plen == plen && ((a->addr ^ addr) & ip4_mask(plen)) == 0)
+                        return true;
+        }
+        return false;
+}
+
+/*
+ * Add (or remove) an address's routes in its interface's table: the local
+ * /32 and the connected prefix (none for a /32). A prefix that another
+ * address of the interface already covers keeps its one connected route.
+ */
+static int addr4_routes(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t addr, uint8_t plen,
+                        bool add)
+{
+        struct mpnet_route4 r = {.dst = addr, .plen = 32, .type = MPNET_NH_LOCAL, .n_paths = 1};
+        uint32_t net = addr & ip4_mask(plen);
+        bool connected = plen < 32 && !prefix_shared(ifp, addr, plen, addr);
+        int err;
+
+        r.paths[0].ifindex = ifp->ifindex;
+        if (!add) {
+                mpnet_route4_del(s, ifp->table, addr, 32);
+                if (connected)
+                        mpnet_route4_del(s, ifp->table, net, plen);
+                return 0;
+        }
+        /* Replace: a static route to the same /32 gives way to the address. */
+        err = mpnet_route4_replace(s, ifp->table, &r);
+        if (err != 0 || !connected)
+                return err;
+        r.dst = net;
+        r.plen = plen;
+        r.type = MPNET_NH_CONNECTED;
+        err = mpnet_route4_replace(s, ifp->table, &r);
+        if (err != 0)
+                mpnet_route4_del(s, ifp->table, addr, 32);
+        return err;
+}
+
+int mpnet_addr4_add(struct mpnet_stack *s, int ifindex, uint32_t addr, uint8_t plen)
+{
+        struct mpnet_iface *ifp = stack_iface(s, ifindex);
+        struct ifaddr4 *a;
+        int err;
+
+        if (ifp == NULL)
+                return -ENODEV;
+        if (!addr4_usable(addr, plen))
+                return -EINVAL;
+        for (unsigned i = 0; i < ifp->n_addrs; i++) {
+                if (ifp->addrs[i].addr == addr)
+                        return -EEXIST;
+        }
+        if (ifp->n_addrs == IFACE_MAX_ADDRS)
+                return -ENOSPC;
+        err = addr4_routes(s, ifp, addr, plen, true);
+        if (err != 0)
+                return err;
+        a = &ifp->addrs[ifp->n_addrs++];
+        a->addr = addr;
+        a->plen = plen;
+        a->mask = ip4_mask(plen);
+        a->announce_left = ANNOUNCE_NUM;
+        /* The first announcement goes with the next poll, so a caller that
+         * adds the address before the peer is listening still gets it out. */
+        mpnet_timer_arm(s->timers, &ifp->announce_timer, s->now);
+        return 0;
+}
+
+int mpnet_addr4_del(struct mpnet_stack *s, int ifindex, uint32_t addr, uint8_t plen)
+{
+        struct mpnet_iface *ifp = stack_iface(s, ifindex);
+
+        if (ifp == NULL)
+                return -ENODEV;
+        for (unsigned i = 0; i < ifp->n_addrs; i++) {
+                if (ifp->addrs[i].addr == addr && ifp->addrs[i].plen == plen) {
+                        addr4_routes(s, ifp, addr, plen, false);
+                        ifp->addrs[i] = ifp->addrs[--ifp->n_addrs];
+                        return 0;
+                }
+        }
+        return -ENOENT;
+}
+
+int mpnet_iface_set_table(struct mpnet_stack *s, int ifindex, uint32_t id)
+{
+        struct mpnet_iface *ifp = stack_iface(s, ifindex);
+        struct fib4_table *t = fib4_table(s, id);
+        unsigned n;
+
+        if (ifp == NULL)
+                return -ENODEV;
+        if (t == NULL)
+                return -ENOENT;
+        if (atomic_load(&ifp->table) == id)
+                return 0;
+        /* Move the addresses' routes: drop them from the old table (as if the
+         * addresses went, last first), rebind, add them to the new one. */
+        n = ifp->n_addrs;
+        while (ifp->n_addrs > 0) {
+                ifp->n_addrs--;
+                addr4_routes(s, ifp, ifp->addrs[ifp->n_addrs].addr, ifp->addrs[ifp->n_addrs].plen,
+                             false);
+        }
+        fib4_table(s, ifp->table)->n_ifaces--;
+        t->n_ifaces++;
+        atomic_store(&ifp->table, id);
+        for (unsigned i = 0; i < n; i++) {
+                addr4_routes(s, ifp, ifp->addrs[i].addr, ifp->addrs[i].plen, true);
+                ifp->n_addrs++;
+        }
+        return 0;
+}
+
+/* The address whose connected prefix holds dst, the longest one. */
+const struct ifaddr4 *iface_addr_match(const struct mpnet_iface *ifp, uint32_t dst)
+{
+        const struct ifaddr4 *best = NULL;
+
+        for (unsigned i = 0; i < ifp->n_addrs; i++) {
+                const struct ifaddr4 *a = &ifp->addrs[i];
+
+                if (((dst ^ a->addr) & a->mask) == 0 && (best == NULL || a->plen > best->plen))
+                        best = a;
+        }
+        return best;
+}
+
+bool iface_has_addr(const struct mpnet_iface *ifp, uint32_t a)
+{
+        for (unsigned i = 0; i < ifp->n_addrs; i++) {
+                if (ifp->addrs[i].addr == a)
+                        return true;
+        }
+        return false;
+}
+
+bool stack_is_local4(const struct mpnet_stack *s, uint32_t a)
+{
+        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
+                if (s->ifs[i] != NULL && iface_has_addr(s->ifs[i], a))
+                        return true;
+        }
+        return false;
+}
+
+static const char *const node_names[] = {
+#define MPNET_X_NAME(id, name) name,
+    MPNET_NODES(MPNET_X_NAME)
+#undef MPNET_X_NAME
+};
+
+const char *mpnet_node_name(enum mpnet_node n)
+{
+        return (unsigned)n < MPNET_NODE__COUNT ? node_names[n] : NULL;
+}
+
+int mpnet_node_stats_get(const struct mpnet_stack *s, enum mpnet_node n,
+                         struct mpnet_node_stats *st)
+{
+        if ((unsigned)n >= MPNET_NODE__COUNT)
+                return -EINVAL;
+        memset(st, 0, sizeof(*st));
+        for (unsigned c = 0; c < STACK_MAX_CTX; c++) {
+                const struct wctx *w = s->ctx[c];
+
+                if (w == NULL)
+                        continue;
+                st->calls += mpnet_stat_read(&w->node_calls[n]);
+                st->pkts += mpnet_stat_read(&w->node_pkts[n]);
+                st->cycles += mpnet_stat_read(&w->node_cycles[n]);
+        }
+        return 0;
+}
+
+void mpnet_node_stats_reset(struct mpnet_stack *s)
+{
+        for (unsigned c = 0; c < STACK_MAX_CTX; c++) {
+                struct wctx *w = s->ctx[c];
+
+                if (w == NULL)
+                        continue;
+                for (unsigned n = 0; n < MPNET_NODE__COUNT; n++) {
+                        atomic_store_explicit(&w->node_calls[n], 0, memory_order_relaxed);
+                        atomic_store_explicit(&w->node_pkts[n], 0, memory_order_relaxed);
+                        atomic_store_explicit(&w->node_cycles[n], 0, memory_order_relaxed);
+                }
+        }
+}
+
+void mpnet_stack_set_forwarding(struct mpnet_stack *s, bool on)
+{
+        s->ip4_forwarding = on;
+        atomic_store(&s->ip4_fwd, on);
+}
+
+static inline void node_account(struct wctx *w, enum mpnet_node id, unsigned n, uint64_t cyc)
+{
+        mpnet_stat_add(&w->node_cycles[id], cyc);
+        mpnet_stat_add(&w->node_calls[id], 1);
+        mpnet_stat_add(&w->node_pkts[id], n);
+}
+
+/* Run a node on its frame when the frame holds packets, and time it. */
+#define NODE_RUN(w, id, call)                                                                      \
+        do {                                                                                       \
+                unsigned n_ = (w)->fr[MPNET_NODE_##id].n;                                          \
+                if (n_ != 0) {                                                                     \
+                        uint64_t t0_ = node_clock();                                               \
+                        call;                                                                      \
+                        node_account(w, MPNET_NODE_##id, n_, node_clock() - t0_);                  \
+                }                                                                                  \
+        } while (0)
+
+/* The graph, in order, over the frames one received vector filled. */
+void graph_run(struct wctx *w, struct mpnet_iface *ifp)
+{
+        NODE_RUN(w, arp_input, arp_node(w, ifp));
+        NODE_RUN(w, ip4_input, ip4_input_node(w, ifp));
+        NODE_RUN(w, ip4_lookup, ip4_lookup_node(w, ifp));
+        NODE_RUN(w, ip4_rewrite, ip4_rewrite_node(w, ifp));
+        NODE_RUN(w, ip4_local, ip4_local_node(w, ifp));
+}
+
+void ether_node(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **pkts, unsigned n)
+{
+        uint64_t t0 = node_clock();
+
+        ether_input(w, ifp, pkts, n);
+        node_account(w, MPNET_NODE_ether_input, n, node_clock() - t0);
+        graph_run(w, ifp);
+}
+
+/* What we sent to ourselves comes in as if received on the address's
+ * interface, past Ethernet. */
+static void loop_input(struct mpnet_stack *s)
+{
+        struct mpnet_vec *q = &s->loopq;
+        struct wctx *w = s->ctx[0];
+        unsigned n = q->n;
+
+        q->n = 0;
+        for (unsigned i = 0; i < n; i++) {
+                struct mpnet_pkt *p = q->p[i];
+                struct mpnet_iface *ifp = stack_iface(s, (int)p->ifindex);
+
+                if (ifp == NULL) {
+                        mpnet_pkt_free(p);
+                        continue;
+                }
+                w->fr[MPNET_NODE_ip4_input].p[w->fr[MPNET_NODE_ip4_input].n++] = p;
+                graph_run(w, ifp);
+        }
+}
+
+/* The interface-tx node: hand every transmit vector of w to its link. */
+void ctx_tx_flush_all(struct wctx *w)
+{
+        struct mpnet_stack *s = w->s;
+        uint64_t t0 = node_clock();
+        unsigned pkts = 0, calls = 0;
+
+        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
+                struct mpnet_iface *ifp = s->ifs[i];
+
+                if (ifp == NULL || w->txv[i] == NULL || w->txv[i]->n == 0)
+                        continue;
+                pkts += w->txv[i]->n;
+                calls++;
+                ctx_tx_flush(w, ifp);
+        }
+        if (calls != 0)
+                node_account(w, MPNET_NODE_iface_tx, pkts, node_clock() - t0);
+}
+
+uint64_t mpnet_stack_poll(struct mpnet_stack *s, uint64_t now)
+{
+        struct wctx *w = s->ctx[0];
+        bool workers = atomic_load_explicit(&s->n_workers, memory_order_acquire) != 0;
+        uint64_t next;
+        bool busy = false;
+
+        if (now > s->now)
+                s->now = now;
+        mpnet_timer_wheel_run(s->timers, s->now);
+        ip4_reass_expire(s->reass, s->now);
+        punt_run(s);
+        if (s->loopq.n > 0)
+                loop_input(s);
+        /* With workers attached they read the links; we only do what they
+         * punt. */
+        for (int i = 1; !workers && i <= STACK_MAX_IFACES; i++) {
+                struct mpnet_iface *ifp = s->ifs[i];
+                uint16_t n;
+
+                if (ifp == NULL || !atomic_load_explicit(&ifp->up, memory_order_relaxed))
+                        continue;
+                n = mpnet_link_rx_burst(ifp->link, 0, s->rxv.p, MPNET_VEC_MAX);
+                if (n == 0)
+                        continue;
+                busy |= n == MPNET_VEC_MAX;
+                STK_ADD(s, rx_frames, n);
+                ether_node(w, ifp, s->rxv.p, n);
+        }
+        ctx_tx_flush_all(w);
+        defer_flush(s);
+        next = mpnet_timer_wheel_next(s->timers);
+        if (ip4_reass_next_expiry(s->reass) < next)
+                next = ip4_reass_next_expiry(s->reass);
+        for (int i = 1; !workers && i <= STACK_MAX_IFACES; i++) {
+                struct mpnet_iface *ifp = s->ifs[i];
+                uint64_t t;
+
+                if (ifp == NULL)
+                        continue;
+                t = mpnet_link_next_event(ifp->link, s->now);
+                if (t < next)
+                        next = t;
+        }
+        /* A full burst means the link may hold more, and looped-back packets
+         * wait for the next poll: come back at once. With workers, punts may
+         * arrive any time: the caller polls on its own schedule. */
+        return busy || s->loopq.n > 0 ? s->now : next;
+}
+
+int mpnet_neigh4_get(struct mpnet_stack *s, int ifindex, uint32_t addr,
+                     struct mpnet_neigh_info *info)
+{
+        struct mpnet_iface *ifp = stack_iface(s, ifindex);
+        struct arp_entry *e;
+
+        if (ifp == NULL)
+                return -ENODEV;
+        e = arp_lookup(ifp, addr);
+        if (e == NULL)
+                return -ENOENT;
+        info->state = e->state;
+        memcpy(info->mac, e->mac, 6);
+        info->queued = e->qn;
+        info->probes = e->probes;
+        return 0;
+}
+
+int mpnet_neigh4_add(struct mpnet_stack *s, int ifindex, uint32_t addr, const uint8_t mac[6])
+{
+        struct mpnet_iface *ifp = stack_iface(s, ifindex);
+
+        if (ifp == NULL)
+                return -ENODEV;
+        if (mpnet_eth_is_multicast(mac) || mpnet_eth_is_zero(mac))
+                return -EINVAL;
+        return arp_add_permanent(ifp, addr, mac);
+}
+
+const char *mpnet_neigh_state_name(enum mpnet_neigh_state st)
+{
+        static const char *const names[] = {
+            [MPNET_NEIGH_INCOMPLETE] = "INCOMPLETE", [MPNET_NEIGH_REACHABLE] = "REACHABLE",
+            [MPNET_NEIGH_STALE] = "STALE",           [MPNET_NEIGH_DELAY] = "DELAY",
+            [MPNET_NEIGH_PROBE] = "PROBE",           [MPNET_NEIGH_FAILED] = "FAILED",
+            [MPNET_NEIGH_PERMANENT] = "PERMANENT",
+        };
+
+        return (unsigned)st <= MPNET_NEIGH_PERMANENT ? names[st] : "?";
+}

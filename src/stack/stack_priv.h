@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The stack object's insides, shared by the files of l2/, l3/ and stack/.
+ *
+ * Synchronisation: one thread drives a stack (see stack.h); nothing here is
+ * locked. Life cycle: interfaces, addresses and neighbour entries are created
+ * by the control calls or by input (ARP) and live until removed or until the
+ * stack is destroyed.
+ */
+#ifndef MPNET_STACK_PRIV_H
+#define MPNET_STACK_PRIV_H
+
+#include "base/stat.h"
+#include "mpnet/counter.h"
+#include "mpnet/ring.h"
+#include "mpnet/link.h"
+#include "mpnet/lpm4.h"
+#include "mpnet/route.h"
+#include "mpnet/stack.h"
+#include "mpnet/timer.h"
+#include "mpnet/wire/ipv4.h"
+
+#define STACK_MAX_IFACES  64
+#define IFACE_MAX_ADDRS   16
+#define ARP_HASH_SIZE     256 /* buckets per interface */
+#define ARP_MAX_ENTRIES   4096
+#define PING_RING_SIZE    1024
+#define ANNOUNCE_NUM      2 /* RFC 5227 section 1.1 */
+#define ANNOUNCE_INTERVAL (2 * MPNET_NS_PER_S)
+#define ARP_DELAY_NS      (5 * MPNET_NS_PER_S)    /* RFC 4861 DELAY_FIRST_PROBE_TIME */
+#define ARP_HOLDDOWN_NS   (20 * MPNET_NS_PER_S)   /* FreeBSD arpt_down */
+#define ARP_STALE_GC_NS   (1200 * MPNET_NS_PER_S) /* FreeBSD max_age */
+#define TIMER_TICK_NS     MPNET_NS_PER_MS
+#define PUNT_RING_SIZE    4096
+
+struct mpnet_iface;
+struct mpnet_stack;
+
+/* ---- FIB (fib/fib4.c) ---- */
+#define FIB_NH_CHUNK 4096u
+#define FIB_NH_DIR   ((MPNET_LPM4_NH_MAX + 1) / FIB_NH_CHUNK)
+
+struct fib_path {
+        struct mpnet_iface *ifp;
+        uint32_t gw;
+};
+
+/* A route's next hop; immutable once published. */
+struct fib_nh {
+        uint8_t type; /* enum mpnet_nh_type */
+        uint8_t plen;
+        uint8_t n_paths;
+        uint32_t dst;
+        struct fib_path paths[];
+};
+
+struct fib4_table {
+        struct mpnet_lpm4 *lpm;
+        uint32_t id;
+        unsigned n_ifaces; /* interfaces bound to it */
+        uint64_t n_routes;
+};
+
+struct fib {
+        struct fib4_table *tables[MPNET_TABLE_MAX];
+        struct fib_nh *_Atomic *nh_dir[FIB_NH_DIR];
+        uint32_t nh_next;
+        uint32_t *nh_free, nh_free_n, nh_free_cap;
+};
+
+struct arp_entry {
+        struct arp_entry *_Atomic hnext;
+        struct mpnet_iface *ifp;
+        uint32_t addr;
+        enum mpnet_neigh_state state;
+        uint8_t mac[6];
+        /* What a worker reads: the MAC in bits 0-47, the state in 48-55,
+         * written whenever either changes (one atomic word: never torn). */
+        _Atomic uint64_t fast;
+        uint32_t probes;
+        struct mpnet_timer timer;
+        uint32_t qn;           /* packets held while INCOMPLETE */
+        struct mpnet_pkt *q[]; /* cfg arp_queue_max slots, oldest first */
+};
+
+struct ifaddr4 {
+        uint32_t addr;
+        uint32_t mask;
+        uint8_t plen;
+        uint8_t announce_left; /* gratuitous ARPs still to send */
+};
+
+struct mpnet_iface {
+        struct mpnet_stack *stack;
+        struct mpnet_link *link;
+        int ifindex;
+        _Atomic bool up;
+        _Atomic uint32_t table; /* FIB table id */
+        char name[MPNET_LINK_NAME_MAX];
+        uint8_t mac[6];
+        uint32_t mtu;
+        unsigned n_addrs;
+        struct ifaddr4 addrs[IFACE_MAX_ADDRS];
+        struct mpnet_timer announce_timer;
+        unsigned arp_count;
+        struct arp_entry *_Atomic arp_hash[ARP_HASH_SIZE];
+};
+
+/* A node's input: packets and one word of per-packet data (a destination
+ * address, a next-hop index). */
+struct frame {
+        unsigned n;
+        struct mpnet_pkt *p[MPNET_VEC_MAX];
+        uint32_t aux[MPNET_VEC_MAX];
+};
+
+/*
+ * A context that runs the graph: the control thread (id 0, the one calling
+ * mpnet_stack_poll()) or a worker (1 and up). Each has its own frames,
+ * node statistics and transmit vectors, and sends on its own queue of every
+ * link, so contexts share nothing on the packet path. What a worker cannot
+ * do itself (ARP, local delivery, ICMP errors, neighbour resolution,
+ * fragmentation) it punts to the control thread through the punt ring.
+ */
+#define STACK_MAX_CTX (MPNET_MAX_SLOTS + 1)
+
+struct wctx {
+        struct mpnet_stack *s;
+        unsigned id;
+        uint16_t txq;
+        struct frame fr[MPNET_NODE__COUNT];
+        mpnet_stat_t node_calls[MPNET_NODE__COUNT];
+        mpnet_stat_t node_pkts[MPNET_NODE__COUNT];
+        mpnet_stat_t node_cycles[MPNET_NODE__COUNT];
+        struct mpnet_vec *txv[STACK_MAX_IFACES + 1]; /* per ifindex, made on first use */
+        /* Bumped (release) by the worker just before each quiescent state and
+         * read (acquire) after every grace period: the happens-before that
+         * liburcu provides but ThreadSanitizer cannot see, made explicit. */
+        _Atomic uint64_t qs;
+};
+
+enum punt_kind { PUNT_ARP = 1, PUNT_LOCAL, PUNT_ICMP_ERR, PUNT_RESOLVE, PUNT_FRAG };
+
+struct defer_item {
+        struct defer_item *next;
+        void (*fn)(void *);
+        void *arg;
+};
+
+struct mpnet_stack {
+        char name[32];
+        struct mpnet_clock *clock;
+        struct mpnet_pool *pool;
+        uint64_t rng;
+        uint32_t arp_queue_max, arp_max_probes;
+        uint64_t arp_reachable_ns, arp_retrans_ns;
+        uint64_t now; /* time of the poll in progress */
+        uint16_t ip_id;
+        struct mpnet_timer_wheel *timers;
+        struct mpnet_counters *ctr;
+        struct mpnet_iface *ifs[STACK_MAX_IFACES + 1]; /* by ifindex; 0 unused */
+        struct mpnet_ping_reply ping[PING_RING_SIZE];
+        uint32_t ping_head, ping_tail;
+        struct mpnet_vec rxv; /* scratch receive vector */
+        bool ip4_forwarding;
+        uint32_t icmp4_rate, icmp4_burst;
+        uint64_t icmp4_tokens; /* in units of 1/rate s, times NS_PER_S */
+        uint64_t icmp4_last;
+        _Atomic bool ip4_fwd;            /* as ip4_forwarding, for workers */
+        struct wctx *ctx[STACK_MAX_CTX]; /* [0] the control thread */
+        _Atomic unsigned n_workers; /* workers attached: the control thread stops reading links */
+        struct mpnet_ring *punt;    /* MPSC: workers -> control */
+        struct defer_item *defer;   /* waiting for a grace period */
+        struct ip4_reass *reass;    /* IPv4 reassembly (control thread) */
+        struct mpnet_vec loopq;     /* sent to ourselves: input on the next poll */
+        struct fib fib;
+};
+
+#define STK_INC(s, c)    mpnet_counter_inc((s)->ctr, MPNET_STK_##c)
+#define STK_ADD(s, c, n) mpnet_counter_add((s)->ctr, MPNET_STK_##c, (n))
+
+static inline uint32_t ip4_mask(uint8_t plen)
+{
+        return plen == 0 ? 0 : ~0u << (32 - plen);
+}
+
+static inline struct fib_nh *fib_nh_get(struct mpnet_stack *s, uint32_t idx)
+{
+        return atomic_load_explicit(&s->fib.nh_dir[idx / FIB_NH_CHUNK][idx % FIB_NH_CHUNK],
+                                    memory_order_acquire);
+}
+
+/* fib/fib4.c */
+int fib4_init(struct mpnet_stack *s);
+void fib4_fini(struct mpnet_stack *s);
+struct fib4_table *fib4_table(struct mpnet_stack *s, uint32_t id);
+
+static inline const struct fib_nh *fib4_lookup(struct mpnet_stack *s, const struct fib4_table *t,
+                                               uint32_t addr)
+{
+        uint32_t idx;
+
+        if (mpnet_lpm4_lookup(t->lpm, addr, &idx) != 0)
+                return NULL;
+        return fib_nh_get(s, idx);
+}
+
+/* stack.c */
+/* Run fn(arg) once no packet path can still read what arg frees. */
+void stack_defer(struct mpnet_stack *s, void (*fn)(void *), void *arg);
+struct mpnet_iface *stack_iface(struct mpnet_stack *s, int ifindex);
+const struct ifaddr4 *iface_addr_match(const struct mpnet_iface *ifp, uint32_t dst);
+bool iface_has_addr(const struct mpnet_iface *ifp, uint32_t a);
+bool stack_is_local4(const struct mpnet_stack *s, uint32_t a);
+uint64_t stack_random(struct mpnet_stack *s);
+
+/* stack.c: contexts and punts */
+struct wctx *stack_ctx_get(struct mpnet_stack *s, unsigned id);
+void stack_punt(struct wctx *w, struct mpnet_pkt *p, enum punt_kind k, unsigned ifindex, uint8_t a,
+                uint8_t b, uint32_t c);
+void graph_run(struct wctx *w, struct mpnet_iface *ifp);
+void ether_node(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **pkts, unsigned n);
+void ctx_tx_flush_all(struct wctx *w);
+static inline bool ctx_is_worker(const struct wctx *w)
+{
+        return w->id != 0;
+}
+
+/* l2/ether.c: classify into the arp-input and ip4-input frames */
+void ether_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **pkts, unsigned n);
+/* Control thread: prepend the header and queue on the control context. */
+int ether_output(struct mpnet_iface *ifp, struct mpnet_pkt *p, const uint8_t *dst,
+                 uint16_t ethertype);
+void ctx_tx_flush(struct wctx *w, struct mpnet_iface *ifp);
+void ctx_tx_slow(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p);
+
+/* l3/arp.c */
+void arp_input(struct mpnet_iface *ifp, struct mpnet_pkt *p);
+void arp_node(struct wctx *w, struct mpnet_iface *ifp);
+int arp_resolve_output(struct mpnet_iface *ifp, uint32_t nexthop, struct mpnet_pkt *p);
+void arp_announce(struct mpnet_iface *ifp, uint32_t addr);
+void arp_iface_flush(struct mpnet_iface *ifp);
+struct arp_entry *arp_lookup(struct mpnet_iface *ifp, uint32_t addr);
+int arp_add_permanent(struct mpnet_iface *ifp, uint32_t addr, const uint8_t mac[6]);
+
+/* l3/ip4_input.c: the ip4-input, ip4-lookup and ip4-local nodes */
+void ip4_input_node(struct wctx *w, struct mpnet_iface *ifp);
+void ip4_lookup_node(struct wctx *w, struct mpnet_iface *ifp);
+void ip4_local_node(struct wctx *w, struct mpnet_iface *ifp);
+void ip4_local_one(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p);
+
+/* l3/ip4_forward.c: the ip4-rewrite node */
+void ip4_rewrite_node(struct wctx *w, struct mpnet_iface *ifp);
+
+/* l3/ip4_output.c */
+int ip4_output(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_t src, uint32_t dst,
+               uint8_t proto, uint8_t ttl);
+/* With don't-fragment; p may be a chain. */
+int ip4_output_df(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_t src, uint32_t dst,
+                  uint8_t proto, uint8_t ttl, bool df);
+/* Hand a packet whose IPv4 header is written to next hop nexthop on ifp,
+ * fragmenting it when it exceeds the MTU. */
+int ip4_send_on(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t nexthop,
+                struct mpnet_pkt *p, bool bcast);
+
+/* l3/icmp4.c */
+void icmp4_input(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                 const struct mpnet_ip4_repr *ip);
+/* Send an ICMP error about p (at its IPv4 header) unless RFC 1812 4.3.2.7
+ * forbids it or the rate limit is reached. p stays the caller's. */
+void icmp4_error(struct mpnet_stack *s, const struct mpnet_pkt *p, uint8_t type, uint8_t code,
+                 uint32_t rest);
+
+/* Queue a finished frame on w's transmit vector for ifp. */
+static inline void ctx_tx(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p)
+{
+        struct mpnet_vec *v = w->txv[ifp->ifindex];
+
+        if (__builtin_expect(v == NULL || v->n == MPNET_VEC_MAX, 0)) {
+                ctx_tx_slow(w, ifp, p);
+                return;
+        }
+        p->ifindex = (uint32_t)ifp->ifindex;
+        v->p[v->n++] = p;
+}
+
+/* An ICMP error about p, then p freed: sent by the control thread, punted
+ * to it by a worker. */
+static inline void node_icmp_error(struct wctx *w, struct mpnet_pkt *p, uint8_t type, uint8_t code,
+                                   uint32_t rest)
+{
+        if (ctx_is_worker(w)) {
+                stack_punt(w, p, PUNT_ICMP_ERR, p->ifindex, type, code, rest);
+                return;
+        }
+        icmp4_error(w->s, p, type, code, rest);
+        mpnet_pkt_free(p);
+}
+
+/* Timing of a node run: TSC where there is one. */
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+static inline uint64_t node_clock(void)
+{
+        return __rdtsc();
+}
+#else
+static inline uint64_t node_clock(void)
+{
+        return mpnet_monotonic_ns();
+}
+#endif
+
+#endif

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * mpgen's command line: every malformed line exits 2 with a message on stderr
+ * that names the problem, before anything runs. The parser runs in this
+ * process (main.c compiled in under another name); when the mpgen binary is
+ * built beside this test, a few lines also go through it for the real exit
+ * status.
+ */
+#include "../../tools/mpgen/dut.c"
+#include "../../tools/mpgen/gen.c"
+#include "../../tools/mpgen/hist.c"
+#include "../../tools/mpgen/report.c"
+#include "../../tools/mpgen/rfc2544.c"
+#include "../../tools/mpgen/rx.c"
+#include "../../tools/mpgen/search.c"
+#include "../../tools/mpgen/trial.c"
+
+int mpgen_main(int argc, char **argv);
+#define main mpgen_main
+#include "../../tools/mpgen/main.c"
+#undef main
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+/* Run mpgen_main on a command line with stderr captured. @return the exit
+ * code; err gets what it printed. */
+static int run_cli(const char *line, char *err, size_t n)
+{
+        char buf[512], *argv[32], *save, *tok;
+        int argc = 0, rc, saved, fd;
+        FILE *f;
+        size_t got;
+
+        snprintf(buf, sizeof(buf), "mpgen %s", line);
+        for (tok = strtok_r(buf, " ", &save); tok != NULL && argc < 31;
+             tok = strtok_r(NULL, " ", &save))
+                argv[argc++] = tok;
+        argv[argc] = NULL;
+        f = tmpfile();
+        assert_non_null(f);
+        fflush(stderr);
+        saved = dup(2);
+        fd = fileno(f);
+        dup2(fd, 2);
+        rc = mpgen_main(argc, argv);
+        fflush(stderr);
+        dup2(saved, 2);
+        close(saved);
+        rewind(f);
+        got = fread(err, 1, n - 1, f);
+        err[got] = '\0';
+        fclose(f);
+        return rc;
+}
+
+static const struct {
+        const char *line, *says;
+} bad_lines[] = {
+    {"", "a command is needed"},
+    {"bench", "unknown command 'bench'"},
+    {"rfc2544 --bogus", "unknown option '--bogus'"},
+    {"rfc2544 --sizes", "missing value for '--sizes'"},
+    {"rfc2544 --sizes 64,,x", "bad value '64,,x' for --sizes"},
+    {"rfc2544 --sizes 63", "frame size 63 out of range 64..1518"},
+    {"rfc2544 --sizes 1519", "frame size 1519 out of range"},
+    {"rfc2544 --sizes 64 --ip6 --dut wire", "frame size 64 out of range 78..1518 for IPv6"},
+    {"rfc2544 --dut tap", "bad value 'tap' for --dut"},
+    {"rfc2544 --workers 4", "only 1 worker"},
+    {"rfc2544 --workers 0", "bad value '0' for --workers"},
+    {"rfc2544 --ip6", "--ip6 needs --dut wire"},
+    {"rfc2544 --vlan 5", "--vlan needs --dut wire"},
+    {"rfc2544 --vlan 4095 --dut wire", "bad value '4095' for --vlan"},
+    {"rfc2544 --speed fast", "bad value 'fast' for --speed"},
+    {"rfc2544 --ring 1000", "a power of two"},
+    {"rfc2544 --tests throughput,jitter", "bad value 'throughput,jitter' for --tests"},
+    {"rfc2544 --search linear", "binary or mlr"},
+    {"rfc2544 --resolution 0", "bad value '0' for --resolution"},
+    {"rfc2544 --resolution 5x", "bad value '5x' for --resolution"},
+    {"rfc2544 --duration -1", "bad value '-1' for --duration"},
+    {"rfc2544 --duration 10h", "bad value '10h' for --duration"},
+    {"rfc2544 --phases 5", "bad value '5' for --phases"},
+    {"rfc2544 --src 198.18.0.300", "bad value '198.18.0.300' for --src"},
+    {"rfc2544 --dst 198.19.0.9-198.19.0.1", "bad value '198.19.0.9-198.19.0.1' for --dst"},
+    {"rfc2544 --sport 70000", "bad value '70000' for --sport"},
+    {"rfc2544 --src 198.18.0.0-198.18.255.255 --dst 198.19.0.0-198.19.0.1", "more than 65536"},
+    {"rfc2544 --rate 1M", "--rate does not apply to `mpgen rfc2544`"},
+    {"rfc2544 extra", "unexpected argument 'extra'"},
+    {"run", "run needs --rate"},
+    {"run --rate 5x", "bad value '5x' for --rate"},
+    {"run --rate 101%", "bad value '101%' for --rate"},
+    {"run --rate 0", "bad value '0' for --rate"},
+    {"run --rate 1M --quick", "--quick does not apply to `mpgen run`"},
+    {"run --rate 1M --count 5 --duration 1", "--duration or --count, not both"},
+    {"run --rate 1M --size 40", "frame size 40 out of range"},
+    {"run --rate 1M --pin 0,1", "bad value '0,1' for --pin"},
+};
+
+static void test_bad_lines(void **state)
+{
+        char err[1024];
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(bad_lines) / sizeof(*bad_lines); i++) {
+                int rc = run_cli(bad_lines[i].line, err, sizeof(err));
+
+                if (rc != 2 || strstr(err, bad_lines[i].says) == NULL)
+                        print_error("line '%s': rc %d, stderr '%s'\n", bad_lines[i].line, rc, err);
+                assert_int_equal(rc, 2);
+                assert_non_null(strstr(err, bad_lines[i].says));
+                assert_true(strncmp(err, "mpgen: ", 7) == 0);
+                assert_non_null(strchr(err, '\n'));
+        }
+}
+
+/* Good lines parse into what they say. */
+static void test_good_lines(void **state)
+{
+        struct opts o;
+        char l1[] = "mpgen", l2[] = "rfc2544", l3[] = "--quick", l4[] = "--sizes", l5[] = "64,1518",
+             l6[] = "--dst", l7[] = "198.19.1.0-198.19.1.99", l8[] = "--dport", l9[] = "5000-5009",
+             l10[] = "--search", l11[] = "mlr", l12[] = "--speed", l13[] = "1G";
+        char *argv[] = {l1, l2, l3, l4, l5, l6, l7, l8, l9, l10, l11, l12, l13, NULL};
+        char r1[] = "mpgen", r2[] = "run", r3[] = "--rate", r4[] = "50%", r5[] = "--ip6",
+             r6[] = "--dut", r7[] = "wire";
+        char *rargv[] = {r1, r2, r3, r4, r5, r6, r7, NULL};
+
+        (void)state;
+        assert_int_equal(parse_opts(13, argv, &o), 0);
+        assert_true(o.rfc2544);
+        assert_string_equal(o.cfg.profile, "quick");
+        assert_int_equal(o.cfg.n_sizes, 2);
+        assert_int_equal(o.cfg.sizes[1], 1518);
+        assert_int_equal(o.cfg.flows.dst4, IP4(198, 19, 1, 0));
+        assert_int_equal(mpg_flows_count(&o.cfg.flows), 1000);
+        assert_true(o.cfg.mlr);
+        assert_int_equal(o.cfg.speed_bps, 1000000000ull);
+        assert_int_equal(parse_opts(7, rargv, &o), 0);
+        assert_false(o.rfc2544);
+        assert_true(o.cfg.flows.ip6);
+        assert_int_equal(o.size, 78);
+        assert_int_equal(o.rate_unit, R_PCT);
+        assert_true(o.rate == 50);
+        assert_true(fabs(run_rate(&o, 1e6, 78) - 5e5) < 1e-6);
+}
+
+/* Through the binary, when it is there: the real exit status. */
+static void test_binary(void **state)
+{
+        char bin[1024], cmd[1200];
+        const char *out = getenv("MPNET_TEST_OUT");
+        int st;
+
+        (void)state;
+        if (out == NULL || *out == '\0')
+                skip();
+        snprintf(bin, sizeof(bin), "%s/../mpgen", out);
+        if (access(bin, X_OK) != 0)
+                skip();
+        snprintf(cmd, sizeof(cmd), "%s rfc2544 --sizes 12 2>/dev/null", bin);
+        st = system(cmd);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+        snprintf(cmd, sizeof(cmd), "%s 2>/dev/null", bin);
+        st = system(cmd);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+        snprintf(cmd, sizeof(cmd), "%s --help | grep -q 'EXIT STATUS'", bin);
+        st = system(cmd);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_bad_lines),
+            cmocka_unit_test(test_good_lines),
+            cmocka_unit_test(test_binary),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * gen: test frames and their pacing.
+ *
+ * Each flow has a template (Ethernet, optional 802.1Q tag, IPv4 or IPv6, UDP,
+ * a zeroed signature, zero padding) and the one's-complement sum of its UDP
+ * checksum without the signature. A frame is its template copied into a fresh
+ * buffer, the signature written, and the checksum completed from the sum plus
+ * the six signature words (RFC 1071; a result of zero is sent as 0xffff,
+ * RFC 768). IPv6 needs the UDP checksum (RFC 8200 section 8.1); IPv4 gets it
+ * too, so frames are correct everywhere.
+ *
+ * Pacing: frame k of a stream is due at t0 + ceil(k * 1e9 / rate) ns, so the
+ * frames are evenly spaced over the trial. A step offers the frames due by
+ * `now` (at most a burst): one tx_burst call, one timestamp for the burst.
+ * A frame the link refuses (its ring is full) is freed and counted as refused,
+ * not retried: its due time has passed, and on a memory wire the ring is the
+ * DUT's receive queue, so a refusal is the DUT not keeping up. Counters
+ * count what tx_burst accepted; nothing is queued inside the generator.
+ *
+ * Frames go round-robin over the flows, so each flow sees rate / flows.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* pthread_setaffinity_np, CPU_SET; first, as tests include these files */
+#endif
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpgen.h"
+#include "mpnet/wire/checksum.h"
+#include "mpnet/wire/ethernet.h"
+#include "mpnet/wire/ipv4.h"
+
+#define IP6_HLEN 40u
+#define UDP_HLEN 8u
+
+double mpg_line_rate(uint64_t speed_bps, unsigned frame)
+{
+        return (double)speed_bps / ((double)(frame + MPG_L1_OVERHEAD) * 8.0);
+}
+
+uint32_t mpg_flows_count(const struct mpg_flows *f)
+{
+        uint64_t n = (uint64_t)f->n_src * f->n_dst;
+
+        n *= f->n_sport;
+        if (n > MPG_FLOWS_MAX)
+                return 0;
+        n *= f->n_dport;
+        return n == 0 || n > MPG_FLOWS_MAX ? 0 : (uint32_t)n;
+}
+
+void mpg_flows_default(struct mpg_flows *f, bool ip6)
+{
+        /* 2001:2::/48 is RFC 5180's benchmarking prefix. */
+        static const uint8_t s6[16] = {0x20, 0x01, 0x00, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+        static const uint8_t d6[16] = {0x20, 0x01, 0x00, 0x02, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2};
+
+        memset(f, 0, sizeof(*f));
+        f->ip6 = ip6;
+        f->src4 = 0xc6120002u; /* 198.18.0.2 */
+        f->dst4 = 0xc6130002u; /* 198.19.0.2 */
+        memcpy(f->src6, s6, 16);
+        memcpy(f->dst6, d6, 16);
+        f->n_src = f->n_dst = f->n_sport = f->n_dport = 1;
+        f->sport = f->dport = 1024;
+}
+
+static unsigned l3_off(const struct mpg_flows *f)
+{
+        return MPNET_ETH_HLEN + (f->vlan ? 4u : 0u);
+}
+
+static unsigned hdr_len(const struct mpg_flows *f)
+{
+        return l3_off(f) + (f->ip6 ? IP6_HLEN : MPNET_IP4_HLEN) + UDP_HLEN;
+}
+
+unsigned mpg_frame_min(const struct mpg_flows *f)
+{
+        unsigned need = hdr_len(f) + MPG_SIG_LEN + MPG_FCS_LEN;
+        unsigned std = f->ip6 ? MPG_FRAME_MIN6 : MPG_FRAME_MIN4;
+
+        return need > std ? need : std;
+}
+
+/* Flow i's tuple: ports vary fastest, then the destination, then the source. */
+static void flow_tuple(const struct mpg_flows *f, uint32_t i, uint32_t *src, uint32_t *dst,
+                       uint16_t *sport, uint16_t *dport)
+{
+        *dport = (uint16_t)(f->dport + i % f->n_dport);
+        i /= f->n_dport;
+        *sport = (uint16_t)(f->sport + i % f->n_sport);
+        i /= f->n_sport;
+        *dst = i % f->n_dst;
+        i /= f->n_dst;
+        *src = i % f->n_src;
+}
+
+static void put_ip6(uint8_t *b, const uint8_t base[16], uint32_t add)
+{
+        memcpy(b, base, 16);
+        mpnet_put_be32(b + 12, mpnet_get_be32(base + 12) + add);
+}
+
+/* Write flow i's template into b; return its UDP checksum sum without the
+ * signature (pseudo-header included). */
+static uint32_t build_template(const struct mpg_flows *f, uint32_t i, uint8_t *b, unsigned len,
+                               const uint8_t src_mac[6], const uint8_t dst_mac[6])
+{
+        unsigned off = l3_off(f), udp, udp_len;
+        uint32_t s, d;
+        uint16_t sp, dp;
+        uint64_t sum;
+        uint8_t ph[40];
+
+        memset(b, 0, len);
+        memcpy(b, dst_mac, 6);
+        memcpy(b + 6, src_mac, 6);
+        if (f->vlan) {
+                mpnet_put_be16(b + 12, MPNET_ETHERTYPE_VLAN);
+                mpnet_put_be16(b + 14, f->vlan);
+        }
+        mpnet_put_be16(b + off - 2, f->ip6 ? MPNET_ETHERTYPE_IPV6 : MPNET_ETHERTYPE_IPV4);
+        flow_tuple(f, i, &s, &d, &sp, &dp);
+        if (f->ip6) {
+                udp = off + IP6_HLEN;
+                udp_len = len - udp;
+                b[off] = 0x60; /* version 6, traffic class 0, flow label 0 */
+                mpnet_put_be16(b + off + 4, (uint16_t)udp_len);
+                b[off + 6] = MPNET_IPPROTO_UDP;
+                b[off + 7] = 64;
+                put_ip6(b + off + 8, f->src6, s);
+                put_ip6(b + off + 24, f->dst6, d);
+                /* RFC 8200 section 8.1 pseudo-header. */
+                memcpy(ph, b + off + 8, 32);
+                mpnet_put_be32(ph + 32, udp_len);
+                memset(ph + 36, 0, 3);
+                ph[39] = MPNET_IPPROTO_UDP;
+                sum = mpnet_csum_add(0, ph, 40);
+        } else {
+                struct mpnet_ip4_repr ip = {
+                    .src = f->src4 + s, .dst = f->dst4 + d, .ttl = 64, .proto = MPNET_IPPROTO_UDP};
+
+                udp = off + MPNET_IP4_HLEN;
+                udp_len = len - udp;
+                ip.payload_len = (uint16_t)udp_len;
+                mpnet_ip4_repr_emit(&ip, b + off);
+                /* RFC 768 pseudo-header. */
+                memcpy(ph, b + off + 12, 8);
+                ph[8] = 0;
+                ph[9] = MPNET_IPPROTO_UDP;
+                mpnet_put_be16(ph + 10, (uint16_t)udp_len);
+                sum = mpnet_csum_add(0, ph, 12);
+        }
+        mpnet_put_be16(b + udp, sp);
+        mpnet_put_be16(b + udp + 2, dp);
+        mpnet_put_be16(b + udp + 4, (uint16_t)udp_len);
+        sum = mpnet_csum_add(sum, b + udp, udp_len);
+        /* Keep the sum folded but not complemented. */
+        return (uint16_t)~mpnet_csum_fold(sum);
+}
+
+int mpg_gen_init(struct mpg_gen *g, struct mpnet_link *link, struct mpnet_pool *pool,
+                 struct mpnet_clock *clock, const struct mpg_flows *fl, const uint8_t src_mac[6],
+                 const uint8_t dst_mac[6], unsigned frame)
+{
+        uint32_t n = mpg_flows_count(fl);
+        unsigned max = MPG_FRAME_MAX + (fl->vlan ? 4u : 0u);
+
+        memset(g, 0, sizeof(*g));
+        if (n == 0 || frame < mpg_frame_min(fl) || frame > max || frame - MPG_FCS_LEN > 2048)
+                return -EINVAL;
+        g->link = link;
+        g->pool = pool;
+        g->clock = clock;
+        g->frame = frame;
+        g->len = frame - MPG_FCS_LEN;
+        g->sig_off = hdr_len(fl);
+        g->n_flows = n;
+        g->tmpl = malloc((size_t)n * g->len);
+        g->csum = calloc(n, sizeof(*g->csum));
+        g->seq = calloc(n, sizeof(*g->seq));
+        g->tx_flow = calloc(n, sizeof(*g->tx_flow));
+        if (g->tmpl == NULL || g->csum == NULL || g->seq == NULL || g->tx_flow == NULL) {
+                mpg_gen_fini(g);
+                return -ENOMEM;
+        }
+        for (uint32_t i = 0; i < n; i++)
+                g->csum[i] =
+                    build_template(fl, i, g->tmpl + (size_t)i * g->len, g->len, src_mac, dst_mac);
+        return 0;
+}
+
+void mpg_gen_fini(struct mpg_gen *g)
+{
+        free(g->tmpl);
+        free(g->csum);
+        free(g->seq);
+        free(g->tx_flow);
+        g->tmpl = NULL;
+        g->csum = NULL;
+        g->seq = NULL;
+        g->tx_flow = NULL;
+}
+
+void mpg_gen_start(struct mpg_gen *g, uint8_t tag, double rate, uint64_t total, uint64_t t0)
+{
+        g->tag = tag;
+        g->rate = rate;
+        g->total = total;
+        g->t0 = t0;
+        g->offered = g->tx = g->refused = g->nobufs = 0;
+        g->t_first = g->t_last = g->lag_max = 0;
+        g->next_flow = 0;
+        memset(g->seq, 0, g->n_flows * sizeof(*g->seq));
+        memset(g->tx_flow, 0, g->n_flows * sizeof(*g->tx_flow));
+}
+
+uint64_t mpg_gen_due(const struct mpg_gen *g, uint64_t k)
+{
+        if (k >= g->total)
+                return MPNET_TIME_NEVER;
+        if (k == 0)
+                return g->t0;
+        return g->t0 + (uint64_t)ceil((double)k * 1e9 / g->rate);
+}
+
+/* Fill one frame of flow f from its template. */
+static void build_frame(struct mpg_gen *g, struct mpnet_pkt *p, uint32_t f, uint32_t ts)
+{
+        uint8_t *d = mpnet_pkt_append(p, g->len), *sig = d + g->sig_off;
+        uint32_t seq = g->seq[f]++;
+        uint32_t sum = g->csum[f];
+        uint16_t c;
+
+        memcpy(d, g->tmpl + (size_t)f * g->len, g->len);
+        sig[0] = MPG_MAGIC;
+        sig[1] = g->tag;
+        mpnet_put_be16(sig + 2, (uint16_t)f);
+        mpnet_put_be32(sig + 4, seq);
+        mpnet_put_be32(sig + 8, ts);
+        sum += ((uint32_t)MPG_MAGIC << 8 | g->tag) + f + (seq >> 16) + (seq & 0xffff) + (ts >> 16) +
+               (ts & 0xffff);
+        sum = (sum & 0xffff) + (sum >> 16);
+        sum = (sum & 0xffff) + (sum >> 16);
+        c = (uint16_t)~sum;
+        mpnet_put_be16(sig - 2, c == 0 ? 0xffff : c);
+}
+
+unsigned mpg_gen_step(struct mpg_gen *g, uint64_t now, unsigned max)
+{
+        struct mpnet_pkt *v[MPG_BURST_MAX];
+        uint32_t flows[MPG_BURST_MAX];
+        unsigned n = 0, got, k;
+
+        if (max > MPG_BURST_MAX)
+                max = MPG_BURST_MAX;
+        while (n < max && mpg_gen_due(g, g->offered + n) <= now)
+                n++;
+        if (n == 0)
+                return 0;
+        if (now - mpg_gen_due(g, g->offered) > g->lag_max)
+                g->lag_max = now - mpg_gen_due(g, g->offered);
+        got = mpnet_pkt_alloc_bulk(g->pool, v, n);
+        if (got < n)
+                g->nobufs += n - got;
+        if (got == 0)
+                return 0;
+        for (unsigned i = 0; i < got; i++) {
+                flows[i] = g->next_flow;
+                build_frame(g, v[i], flows[i], (uint32_t)now);
+                if (++g->next_flow == g->n_flows)
+                        g->next_flow = 0;
+        }
+        k = mpnet_link_tx_burst(g->link, g->q, v, (uint16_t)got);
+        for (unsigned i = 0; i < k; i++)
+                g->tx_flow[flows[i]]++;
+        if (k < got)
+                mpnet_pkt_free_bulk(v + k, got - k);
+        if (g->offered == 0)
+                g->t_first = now;
+        g->t_last = now;
+        g->offered += got;
+        g->tx += k;
+        g->refused += got - k;
+        return got;
+}

@@ -1,0 +1,994 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * mpgen: the command line. `mpgen rfc2544` runs the suite and writes the
+ * report; `mpgen run` offers one stream and prints what came back.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* pthread_setaffinity_np, CPU_SET; first, as tests include these files */
+#endif
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "mpgen.h"
+#include "mpnet/stack.h"
+#include "mpnet/wire/ipv4.h"
+
+static const char usage[] =
+    "NAME\n"
+    "    mpgen - traffic generator and RFC 2544 benchmarker for mpnet\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    mpgen rfc2544 [--quick] [--dut builtin|wire] [--sizes LIST] [--tests LIST]\n"
+    "                  [--search binary|mlr] [--resolution PCT] [--out DIR] [OPTIONS]\n"
+    "    mpgen run --rate RATE [--size N] [--duration TIME | --count N] [--dut ...]\n"
+    "              [--json FILE] [OPTIONS]\n"
+    "    mpgen --help\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    mpgen sends Ethernet/IPv4 (or IPv6) UDP test frames through a device\n"
+    "    under test and receives them on another thread, counting loss,\n"
+    "    duplicates and reordering per flow and timestamping every frame. Each\n"
+    "    frame carries a 12-byte signature: trial tag, flow, sequence number and\n"
+    "    transmit time. Frames are evenly paced; counters count what the link\n"
+    "    accepted, and a frame the link refuses counts as lost.\n"
+    "\n"
+    "    rfc2544 runs, for each frame size: a calibration through a plain wire\n"
+    "    (the tester's own ceiling: no trial asks the DUT for more, and a trial\n"
+    "    whose offered rate falls more than 1 % short of the intended rate is\n"
+    "    invalid, never a result); throughput (RFC 2544 26.1) by binary search,\n"
+    "    or NDR and PDR in one pass (--search mlr); latency at the throughput\n"
+    "    rate (26.2); frame loss rate from 100 % of line rate down in 10 %\n"
+    "    steps until two trials lose nothing (26.3); back-to-back frames by\n"
+    "    burst search (26.4, RFC 9004). It prints a table, and writes DIR/\n"
+    "    report.json (every trial), DIR/throughput.dat, DIR/throughput.gp and,\n"
+    "    with gnuplot installed, DIR/throughput.svg. Trial lengths follow RFC 2544\n"
+    "    sections 23-24 by default (a full run takes hours); --quick shortens\n"
+    "    every trial for demos and CI.\n"
+    "\n"
+    "    run offers one stream (or --repeat N) at RATE and prints the result.\n"
+    "\n"
+    "DEVICES UNDER TEST\n"
+    "    builtin   an mpnet router stack between two memory wires (default):\n"
+    "              198.18.0.2 -> [198.18.0.1 router 198.19.0.1] -> 198.19.0.2,\n"
+    "              routes for 198.18.0.0/16 and 198.19.0.0/16, one worker thread\n"
+    "    wire      a plain memory wire: measures mpgen itself\n"
+    "\n"
+    "COMMON OPTIONS\n"
+    "    --dut builtin|wire  device under test (default builtin)\n"
+    "    --workers N         router workers; only 1 until the multi-core runtime\n"
+    "    --speed BPS         virtual link speed for line-rate arithmetic: 10G,\n"
+    "                        1G, 100M ... (default 10G)\n"
+    "    --ring N            slots per memory-wire queue, a power of two\n"
+    "                        (default 4096): the DUT's receive ring\n"
+    "    --src A[-B]         source addresses (default 198.18.0.2, or 2001:2::2)\n"
+    "    --dst A[-B]         destination addresses (default 198.19.0.2, or\n"
+    "                        2001:2:0:1::2); an IPv6 range varies the last 32 bits\n"
+    "    --sport P[-Q]       UDP source ports (default 1024)\n"
+    "    --dport P[-Q]       UDP destination ports (default 1024)\n"
+    "                        flows are every combination of the four ranges\n"
+    "                        (at most 65536), sent round-robin\n"
+    "    --ip6               IPv6 frames (RFC 5180); the builtin router has no\n"
+    "                        IPv6 forwarding yet, so only with --dut wire\n"
+    "    --vlan ID           add an 802.1Q tag (wire DUT only)\n"
+    "    --pin TX,RX,DUT     pin the generator, receiver and router threads to\n"
+    "                        these CPUs (PERF-METHOD: pin when comparing)\n"
+    "    -q, --quiet         no progress line on stderr\n"
+    "    -h, --help          this text\n"
+    "\n"
+    "RFC2544 OPTIONS\n"
+    "    --quick             short trials (0.1 s), 2 % resolution, 5 ms rests\n"
+    "    --sizes LIST        frame sizes with FCS (default\n"
+    "                        64,128,256,512,1024,1280,1518; 78 replaces 64 for IPv6)\n"
+    "    --tests LIST        of throughput,latency,loss,b2b (default all)\n"
+    "    --search binary|mlr binary: RFC 2544 search (default); mlr: NDR and PDR\n"
+    "                        in one pass, short early trials (MLRsearch spirit)\n"
+    "    --resolution PCT    search stops at hi - lo <= PCT % of hi (default 0.5)\n"
+    "    --pdr PCT           loss the PDR accepts (default 0.5)\n"
+    "    --phases N          search phases, 1-4 (default 2: short, then full)\n"
+    "    --duration TIME     final throughput trial (default 60s)\n"
+    "    --search-duration TIME  first-phase trial (default 10s)\n"
+    "    --latency-duration TIME --latency-repeats N   (default 120s, 20)\n"
+    "    --loss-duration TIME    frame loss trial (default 60s)\n"
+    "    --loss-step PCT         frame loss step (default 10)\n"
+    "    --b2b-max N         longest burst tried (default 2 s at line rate)\n"
+    "    --b2b-repeats N     independent burst searches (default 50)\n"
+    "    --calibration TIME  calibration trial (default 5s)\n"
+    "    --settle TIME       wait for residual frames (default 2s, RFC 2544 23 D;\n"
+    "                        also for run)\n"
+    "    --rest TIME         pause before each trial (default 5s, 23 E)\n"
+    "    --retries N         reruns of a trial that came out invalid (default 2);\n"
+    "                        one still invalid counts as a failure at its rate\n"
+    "    --out DIR           where the report goes (default mpgen-report)\n"
+    "    --no-plot           do not run gnuplot\n"
+    "\n"
+    "RUN OPTIONS\n"
+    "    --rate RATE         N[k|M|G] frames/s; N% of line rate; N[k|M|G]bps of\n"
+    "                        line bits (preamble and gap included); N[k|M|G]bps-l2\n"
+    "                        of frame bits\n"
+    "    --size N            frame size with FCS (default 64)\n"
+    "    --duration TIME     stream length (default 1s), or --count N frames\n"
+    "    --repeat N          streams (default 1)\n"
+    "    --json FILE         write the trials as JSON\n"
+    "\n"
+    "    TIME is seconds, or a number with s, ms or us.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    mpgen rfc2544 --quick --dut builtin\n"
+    "    mpgen rfc2544 --dut builtin --sizes 64,1518 --tests throughput --search mlr\n"
+    "    mpgen run --dut builtin --rate 50% --size 512 --dst 198.19.1.1-198.19.1.200\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0 on success (run: no frame lost); 1 on a runtime failure (run: loss);\n"
+    "    2 on bad usage.\n";
+
+enum {
+        O_DUT = 256,
+        O_WORKERS,
+        O_SPEED,
+        O_RING,
+        O_SRC,
+        O_DST,
+        O_SPORT,
+        O_DPORT,
+        O_IP6,
+        O_VLAN,
+        O_QUICK,
+        O_SIZES,
+        O_TESTS,
+        O_SEARCH,
+        O_RES,
+        O_PDR,
+        O_PHASES,
+        O_DURATION,
+        O_SEARCH_DUR,
+        O_LAT_DUR,
+        O_LAT_REP,
+        O_LOSS_DUR,
+        O_LOSS_STEP,
+        O_B2B_MAX,
+        O_B2B_REP,
+        O_CALIB,
+        O_SETTLE,
+        O_REST,
+        O_RETRIES,
+        O_PIN,
+        O_OUT,
+        O_NOPLOT,
+        O_RATE,
+        O_SIZE,
+        O_COUNT,
+        O_REPEAT,
+        O_JSON,
+};
+
+static const struct option long_opts[] = {
+    {"dut", required_argument, NULL, O_DUT},
+    {"workers", required_argument, NULL, O_WORKERS},
+    {"speed", required_argument, NULL, O_SPEED},
+    {"ring", required_argument, NULL, O_RING},
+    {"src", required_argument, NULL, O_SRC},
+    {"dst", required_argument, NULL, O_DST},
+    {"sport", required_argument, NULL, O_SPORT},
+    {"dport", required_argument, NULL, O_DPORT},
+    {"ip6", no_argument, NULL, O_IP6},
+    {"vlan", required_argument, NULL, O_VLAN},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"quick", no_argument, NULL, O_QUICK},
+    {"sizes", required_argument, NULL, O_SIZES},
+    {"tests", required_argument, NULL, O_TESTS},
+    {"search", required_argument, NULL, O_SEARCH},
+    {"resolution", required_argument, NULL, O_RES},
+    {"pdr", required_argument, NULL, O_PDR},
+    {"phases", required_argument, NULL, O_PHASES},
+    {"duration", required_argument, NULL, O_DURATION},
+    {"search-duration", required_argument, NULL, O_SEARCH_DUR},
+    {"latency-duration", required_argument, NULL, O_LAT_DUR},
+    {"latency-repeats", required_argument, NULL, O_LAT_REP},
+    {"loss-duration", required_argument, NULL, O_LOSS_DUR},
+    {"loss-step", required_argument, NULL, O_LOSS_STEP},
+    {"b2b-max", required_argument, NULL, O_B2B_MAX},
+    {"b2b-repeats", required_argument, NULL, O_B2B_REP},
+    {"calibration", required_argument, NULL, O_CALIB},
+    {"settle", required_argument, NULL, O_SETTLE},
+    {"rest", required_argument, NULL, O_REST},
+    {"retries", required_argument, NULL, O_RETRIES},
+    {"pin", required_argument, NULL, O_PIN},
+    {"out", required_argument, NULL, O_OUT},
+    {"no-plot", no_argument, NULL, O_NOPLOT},
+    {"rate", required_argument, NULL, O_RATE},
+    {"size", required_argument, NULL, O_SIZE},
+    {"count", required_argument, NULL, O_COUNT},
+    {"repeat", required_argument, NULL, O_REPEAT},
+    {"json", required_argument, NULL, O_JSON},
+    {NULL, 0, NULL, 0},
+};
+
+enum rate_unit { R_FPS, R_PCT, R_L1, R_L2 };
+
+struct opts {
+        bool rfc2544;
+        struct mpg_suite_cfg cfg;
+        bool plot;
+        bool seen[O_JSON + 1];
+        const char *src, *dst;
+        /* run */
+        double rate;
+        enum rate_unit rate_unit;
+        unsigned size;
+        uint64_t duration_ns, count;
+        unsigned repeat;
+        const char *json;
+};
+
+/* Set by SIGINT and SIGTERM; read by every thread (lock-free, so safe in a
+ * signal handler). */
+static atomic_bool stop_flag;
+
+static void on_sigint(int sig)
+{
+        (void)sig;
+        atomic_store_explicit(&stop_flag, true, memory_order_relaxed);
+}
+
+static int bad(const char *opt, const char *val, const char *why)
+{
+        fprintf(stderr, "mpgen: bad value '%s' for --%s: %s (see mpgen --help)\n", val, opt, why);
+        return -1;
+}
+
+/* A decimal number with an optional k, M or G multiplier; rest gets the tail. */
+static int parse_scaled(const char *s, double *out, const char **rest)
+{
+        char *end;
+        double v;
+
+        errno = 0;
+        v = strtod(s, &end);
+        if (errno != 0 || end == s || !isfinite(v) || v < 0)
+                return -1;
+        switch (*end) {
+        case 'k':
+        case 'K':
+                v *= 1e3;
+                end++;
+                break;
+        case 'M':
+                v *= 1e6;
+                end++;
+                break;
+        case 'G':
+                v *= 1e9;
+                end++;
+                break;
+        default:
+                break;
+        }
+        *out = v;
+        *rest = end;
+        return 0;
+}
+
+static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+        char *end;
+        unsigned long long v;
+
+        errno = 0;
+        if (*s == '-' || *s == '\0')
+                return -1;
+        v = strtoull(s, &end, 10);
+        if (errno != 0 || *end != '\0' || v < min || v > max)
+                return -1;
+        *out = v;
+        return 0;
+}
+
+static int parse_time(const char *s, uint64_t *ns)
+{
+        char *end;
+        double v, mul = 1e9;
+
+        errno = 0;
+        v = strtod(s, &end);
+        if (errno != 0 || end == s || !isfinite(v) || v <= 0)
+                return -1;
+        if (strcmp(end, "ms") == 0)
+                mul = 1e6;
+        else if (strcmp(end, "us") == 0)
+                mul = 1e3;
+        else if (*end != '\0' && strcmp(end, "s") != 0)
+                return -1;
+        if (v * mul < 1 || v * mul > 1e15)
+                return -1;
+        *ns = (uint64_t)(v * mul);
+        return 0;
+}
+
+static int parse_pct(const char *s, double min, double max, double *out)
+{
+        char *end;
+        double v;
+
+        errno = 0;
+        v = strtod(s, &end);
+        if (errno != 0 || end == s || (*end != '\0' && strcmp(end, "%") != 0) || !isfinite(v) ||
+            v < min || v > max)
+                return -1;
+        *out = v / 100;
+        return 0;
+}
+
+static int parse_rate(struct opts *o, const char *s)
+{
+        const char *rest;
+        double v;
+
+        if (parse_scaled(s, &v, &rest) != 0 || v <= 0)
+                return -1;
+        if (*rest == '\0' || strcmp(rest, "fps") == 0 || strcmp(rest, "pps") == 0)
+                o->rate_unit = R_FPS;
+        else if (strcmp(rest, "%") == 0 && v <= 100)
+                o->rate_unit = R_PCT;
+        else if (strcmp(rest, "bps") == 0)
+                o->rate_unit = R_L1;
+        else if (strcmp(rest, "bps-l2") == 0)
+                o->rate_unit = R_L2;
+        else
+                return -1;
+        o->rate = v;
+        return 0;
+}
+
+static int parse_port_range(const char *s, uint16_t *base, uint32_t *n)
+{
+        char buf[32], *dash;
+        uint64_t a, b;
+
+        if (strlen(s) >= sizeof(buf))
+                return -1;
+        strcpy(buf, s);
+        dash = strchr(buf, '-');
+        if (dash != NULL)
+                *dash++ = '\0';
+        if (parse_u64(buf, 0, 65535, &a) != 0)
+                return -1;
+        b = a;
+        if (dash != NULL && parse_u64(dash, a, 65535, &b) != 0)
+                return -1;
+        *base = (uint16_t)a;
+        *n = (uint32_t)(b - a + 1);
+        return 0;
+}
+
+/* A[-B], IPv4 or IPv6 (the range in the last 32 bits). */
+static int parse_addr_range(const char *s, bool ip6, uint32_t *v4, uint8_t v6[16], uint32_t *n)
+{
+        char buf[128], *dash;
+        uint8_t a6[16], b6[16];
+        uint32_t a, b;
+
+        if (strlen(s) >= sizeof(buf))
+                return -1;
+        strcpy(buf, s);
+        /* IPv6 has no '-'; the first '-' separates the range. */
+        dash = strchr(buf, '-');
+        if (dash != NULL)
+                *dash++ = '\0';
+        if (!ip6) {
+                if (mpnet_ip4_pton(buf, &a) != 0)
+                        return -1;
+                b = a;
+                if (dash != NULL && (mpnet_ip4_pton(dash, &b) != 0 || b < a))
+                        return -1;
+                *v4 = a;
+                *n = b - a + 1;
+                return *n == 0 ? -1 : 0;
+        }
+        if (inet_pton(AF_INET6, buf, a6) != 1)
+                return -1;
+        memcpy(b6, a6, 16);
+        if (dash != NULL && (inet_pton(AF_INET6, dash, b6) != 1 || memcmp(a6, b6, 12) != 0))
+                return -1;
+        a = (uint32_t)a6[12] << 24 | (uint32_t)a6[13] << 16 | (uint32_t)a6[14] << 8 | a6[15];
+        b = (uint32_t)b6[12] << 24 | (uint32_t)b6[13] << 16 | (uint32_t)b6[14] << 8 | b6[15];
+        if (b < a || b - a + 1 == 0)
+                return -1;
+        memcpy(v6, a6, 16);
+        *n = b - a + 1;
+        return 0;
+}
+
+static int parse_sizes(struct mpg_suite_cfg *c, const char *s)
+{
+        char buf[256], *tok, *save;
+
+        if (strlen(s) >= sizeof(buf))
+                return -1;
+        strcpy(buf, s);
+        c->n_sizes = 0;
+        for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+                uint64_t v;
+
+                if (c->n_sizes == MPG_SIZES_MAX || parse_u64(tok, 1, 65535, &v) != 0)
+                        return -1;
+                c->sizes[c->n_sizes++] = (unsigned)v;
+        }
+        return c->n_sizes > 0 ? 0 : -1;
+}
+
+static int parse_tests(struct mpg_suite_cfg *c, const char *s)
+{
+        char buf[256], *tok, *save;
+
+        if (strlen(s) >= sizeof(buf))
+                return -1;
+        strcpy(buf, s);
+        c->t_tput = c->t_lat = c->t_flr = c->t_b2b = false;
+        for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+                if (strcmp(tok, "throughput") == 0)
+                        c->t_tput = true;
+                else if (strcmp(tok, "latency") == 0)
+                        c->t_lat = true;
+                else if (strcmp(tok, "loss") == 0)
+                        c->t_flr = true;
+                else if (strcmp(tok, "b2b") == 0)
+                        c->t_b2b = true;
+                else
+                        return -1;
+        }
+        return c->t_tput || c->t_lat || c->t_flr || c->t_b2b ? 0 : -1;
+}
+
+static int parse_cpus(struct mpg_suite_cfg *c, const char *s)
+{
+        char buf[64], *tok, *save;
+        unsigned n = 0;
+
+        if (strlen(s) >= sizeof(buf))
+                return -1;
+        strcpy(buf, s);
+        for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+                uint64_t v;
+
+                if (n == 3 || parse_u64(tok, 0, 1023, &v) != 0)
+                        return -1;
+                c->cpus[n++] = (unsigned)v;
+        }
+        c->pin = n == 3;
+        return n == 3 ? 0 : -1;
+}
+
+/* Options that need the rest of the command line (quick sets the defaults). */
+static int parse_one(struct opts *o, int c, const char *arg)
+{
+        struct mpg_suite_cfg *cfg = &o->cfg;
+        const char *name = NULL, *rest;
+        uint64_t u;
+        double d;
+
+        for (const struct option *lo = long_opts; lo->name != NULL; lo++)
+                if (lo->val == c)
+                        name = lo->name;
+        switch (c) {
+        case O_DUT:
+                if (strcmp(arg, "builtin") == 0)
+                        cfg->dut = MPG_DUT_BUILTIN;
+                else if (strcmp(arg, "wire") == 0)
+                        cfg->dut = MPG_DUT_WIRE;
+                else
+                        return bad(name, arg, "builtin or wire");
+                break;
+        case O_WORKERS:
+                if (parse_u64(arg, 1, 256, &u) != 0)
+                        return bad(name, arg, "a worker count");
+                if (u != 1)
+                        return bad(name, arg, "only 1 worker until the multi-core runtime lands");
+                cfg->workers = 1;
+                break;
+        case O_SPEED:
+                if (parse_scaled(arg, &d, &rest) != 0 ||
+                    (*rest != '\0' && strcmp(rest, "bps") != 0) || d < 1e6 || d > 1e13)
+                        return bad(name, arg, "bits per second, 1M..10T, e.g. 10G");
+                cfg->speed_bps = (uint64_t)d;
+                break;
+        case O_RING:
+                if (parse_u64(arg, 64, 1u << 20, &u) != 0 || (u & (u - 1)) != 0)
+                        return bad(name, arg, "a power of two, 64..1048576");
+                cfg->ring_size = (uint32_t)u;
+                break;
+        case O_SRC:
+                o->src = arg;
+                break;
+        case O_DST:
+                o->dst = arg;
+                break;
+        case O_SPORT:
+                if (parse_port_range(arg, &cfg->flows.sport, &cfg->flows.n_sport) != 0)
+                        return bad(name, arg, "a port or a range P-Q");
+                break;
+        case O_DPORT:
+                if (parse_port_range(arg, &cfg->flows.dport, &cfg->flows.n_dport) != 0)
+                        return bad(name, arg, "a port or a range P-Q");
+                break;
+        case O_IP6:
+                break; /* applied before the other options */
+        case O_VLAN:
+                if (parse_u64(arg, 1, 4094, &u) != 0)
+                        return bad(name, arg, "a VLAN id 1..4094");
+                cfg->flows.vlan = (uint16_t)u;
+                break;
+        case O_QUICK:
+                break; /* applied before the other options */
+        case O_SIZES:
+                if (parse_sizes(cfg, arg) != 0)
+                        return bad(name, arg, "a comma-separated list of frame sizes");
+                break;
+        case O_TESTS:
+                if (parse_tests(cfg, arg) != 0)
+                        return bad(name, arg, "a list of throughput, latency, loss, b2b");
+                break;
+        case O_SEARCH:
+                if (strcmp(arg, "mlr") == 0)
+                        cfg->mlr = true;
+                else if (strcmp(arg, "binary") == 0)
+                        cfg->mlr = false;
+                else
+                        return bad(name, arg, "binary or mlr");
+                break;
+        case O_RES:
+                if (parse_pct(arg, 0.001, 50, &cfg->resolution) != 0)
+                        return bad(name, arg, "a percentage, 0.001..50");
+                break;
+        case O_PDR:
+                if (parse_pct(arg, 0.0001, 50, &cfg->pdr_loss) != 0)
+                        return bad(name, arg, "a percentage, 0.0001..50");
+                break;
+        case O_PHASES:
+                if (parse_u64(arg, 1, MPG_SEARCH_PHASES, &u) != 0)
+                        return bad(name, arg, "1..4");
+                cfg->phases = (unsigned)u;
+                break;
+        case O_DURATION:
+                if (parse_time(arg, &o->duration_ns) != 0)
+                        return bad(name, arg, "a time, e.g. 60, 60s, 500ms");
+                cfg->tput_ns = o->duration_ns;
+                break;
+        case O_SEARCH_DUR:
+                if (parse_time(arg, &cfg->search_ns) != 0)
+                        return bad(name, arg, "a time, e.g. 10s");
+                break;
+        case O_LAT_DUR:
+                if (parse_time(arg, &cfg->lat_ns) != 0)
+                        return bad(name, arg, "a time, e.g. 120s");
+                break;
+        case O_LAT_REP:
+                if (parse_u64(arg, 1, 1000, &u) != 0)
+                        return bad(name, arg, "1..1000");
+                cfg->lat_repeats = (unsigned)u;
+                break;
+        case O_LOSS_DUR:
+                if (parse_time(arg, &cfg->flr_ns) != 0)
+                        return bad(name, arg, "a time, e.g. 60s");
+                break;
+        case O_LOSS_STEP:
+                if (parse_pct(arg, 1, 100, &cfg->flr_step) != 0)
+                        return bad(name, arg, "a percentage, 1..100");
+                break;
+        case O_B2B_MAX:
+                if (parse_u64(arg, 1, 1ull << 40, &cfg->b2b_max) != 0)
+                        return bad(name, arg, "a frame count");
+                break;
+        case O_B2B_REP:
+                if (parse_u64(arg, 1, 1000, &u) != 0)
+                        return bad(name, arg, "1..1000");
+                cfg->b2b_repeats = (unsigned)u;
+                break;
+        case O_CALIB:
+                if (parse_time(arg, &cfg->calib_ns) != 0)
+                        return bad(name, arg, "a time");
+                break;
+        case O_SETTLE:
+                if (parse_time(arg, &cfg->settle_ns) != 0)
+                        return bad(name, arg, "a time");
+                break;
+        case O_REST:
+                if (strcmp(arg, "0") == 0)
+                        cfg->rest_ns = 0;
+                else if (parse_time(arg, &cfg->rest_ns) != 0)
+                        return bad(name, arg, "a time");
+                break;
+        case O_PIN:
+                if (parse_cpus(cfg, arg) != 0)
+                        return bad(name, arg, "three CPU numbers: generator,receiver,router");
+                break;
+        case O_RETRIES:
+                if (parse_u64(arg, 0, 100, &u) != 0)
+                        return bad(name, arg, "0..100");
+                cfg->retries = (unsigned)u;
+                break;
+        case O_OUT:
+                if (*arg == '\0')
+                        return bad(name, arg, "a directory");
+                cfg->out_dir = arg;
+                break;
+        case O_NOPLOT:
+                o->plot = false;
+                break;
+        case O_RATE:
+                if (parse_rate(o, arg) != 0)
+                        return bad(name, arg, "N[k|M|G] fps, N%, N[k|M|G]bps or N[k|M|G]bps-l2");
+                break;
+        case O_SIZE:
+                if (parse_u64(arg, 1, 65535, &u) != 0)
+                        return bad(name, arg, "a frame size");
+                o->size = (unsigned)u;
+                break;
+        case O_COUNT:
+                if (parse_u64(arg, 1, 1ull << 40, &o->count) != 0)
+                        return bad(name, arg, "a frame count");
+                break;
+        case O_REPEAT:
+                if (parse_u64(arg, 1, 100000, &u) != 0)
+                        return bad(name, arg, "1..100000");
+                o->repeat = (unsigned)u;
+                break;
+        case O_JSON:
+                o->json = arg;
+                break;
+        default:
+                return -1;
+        }
+        return 0;
+}
+
+static const int rfc_only[] = {O_QUICK,    O_SIZES,     O_TESTS,      O_SEARCH,  O_RES,
+                               O_PDR,      O_PHASES,    O_SEARCH_DUR, O_LAT_DUR, O_LAT_REP,
+                               O_LOSS_DUR, O_LOSS_STEP, O_B2B_MAX,    O_B2B_REP, O_CALIB,
+                               O_OUT,      O_NOPLOT,    O_REST,       O_RETRIES};
+static const int run_only[] = {O_RATE, O_SIZE, O_COUNT, O_REPEAT, O_JSON};
+
+static const char *opt_name(int c)
+{
+        for (const struct option *lo = long_opts; lo->name != NULL; lo++)
+                if (lo->val == c)
+                        return lo->name;
+        return "?";
+}
+
+static int check_combination(struct opts *o)
+{
+        const struct mpg_suite_cfg *c = &o->cfg;
+        const int *other = o->rfc2544 ? run_only : rfc_only;
+        size_t n = o->rfc2544 ? sizeof(run_only) / sizeof(*run_only)
+                              : sizeof(rfc_only) / sizeof(*rfc_only);
+
+        for (size_t i = 0; i < n; i++)
+                if (o->seen[other[i]]) {
+                        fprintf(stderr, "mpgen: --%s does not apply to `mpgen %s`\n",
+                                opt_name(other[i]), o->rfc2544 ? "rfc2544" : "run");
+                        return -1;
+                }
+        if (c->flows.ip6 && c->dut == MPG_DUT_BUILTIN) {
+                fprintf(stderr, "mpgen: --ip6 needs --dut wire: the builtin router forwards "
+                                "IPv4 only for now\n");
+                return -1;
+        }
+        if (c->flows.vlan && c->dut == MPG_DUT_BUILTIN) {
+                fprintf(stderr, "mpgen: --vlan needs --dut wire: the builtin router has no "
+                                "VLAN interfaces yet\n");
+                return -1;
+        }
+        if (mpg_flows_count(&c->flows) == 0) {
+                fprintf(stderr, "mpgen: more than %u flows (the product of the four ranges)\n",
+                        MPG_FLOWS_MAX);
+                return -1;
+        }
+        if (!o->rfc2544 && o->rate <= 0) {
+                fprintf(stderr, "mpgen: run needs --rate (see mpgen --help)\n");
+                return -1;
+        }
+        if (!o->rfc2544 && o->seen[O_COUNT] && o->seen[O_DURATION]) {
+                fprintf(stderr, "mpgen: give --duration or --count, not both\n");
+                return -1;
+        }
+        for (unsigned i = 0; i < (o->rfc2544 ? c->n_sizes : 1); i++) {
+                unsigned f = o->rfc2544 ? c->sizes[i] : o->size;
+                unsigned max = MPG_FRAME_MAX + (c->flows.vlan ? 4u : 0u);
+
+                if (f < mpg_frame_min(&c->flows) || f > max) {
+                        fprintf(stderr, "mpgen: frame size %u out of range %u..%u for IPv%c\n", f,
+                                mpg_frame_min(&c->flows), max, c->flows.ip6 ? '6' : '4');
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+        bool quick = false, ip6 = false;
+        int c;
+
+        memset(o, 0, sizeof(*o));
+        if (argc < 2) {
+                fprintf(stderr, "mpgen: a command is needed: rfc2544 or run (see mpgen --help)\n");
+                return -1;
+        }
+        if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+            strcmp(argv[1], "help") == 0) {
+                fputs(usage, stdout);
+                exit(0);
+        }
+        if (strcmp(argv[1], "rfc2544") == 0)
+                o->rfc2544 = true;
+        else if (strcmp(argv[1], "run") != 0) {
+                fprintf(stderr, "mpgen: unknown command '%s': rfc2544 or run (see mpgen --help)\n",
+                        argv[1]);
+                return -1;
+        }
+        /* Options follow the command: getopt sees argv + 1 with the command as
+         * its program name, and optind = 0 starts a fresh scan each time. First
+         * pass: --help, --quick and --ip6 set the defaults the rest edit. */
+        argc--;
+        argv++;
+        opterr = 0;
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "+qh", long_opts, NULL)) != -1) {
+                if (c == 'h') {
+                        fputs(usage, stdout);
+                        exit(0);
+                }
+                quick |= c == O_QUICK;
+                ip6 |= c == O_IP6;
+        }
+        mpg_suite_defaults(&o->cfg, quick);
+        mpg_flows_default(&o->cfg.flows, ip6);
+        if (ip6)
+                o->cfg.sizes[0] = MPG_FRAME_MIN6; /* RFC 5180 section 5.1.1 */
+        o->plot = true;
+        o->size = ip6 ? MPG_FRAME_MIN6 : MPG_FRAME_MIN4;
+        o->duration_ns = MPNET_NS_PER_S;
+        o->repeat = 1;
+        opterr = 0;
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "+:qh", long_opts, NULL)) != -1) {
+                if (c == '?' || c == ':') {
+                        const char *arg = argv[optind - 1];
+
+                        fprintf(stderr, "mpgen: %s '%s' (see mpgen --help)\n",
+                                c == ':' ? "missing value for" : "unknown option", arg);
+                        return -1;
+                }
+                if (c == 'q') {
+                        o->cfg.quiet = true;
+                        continue;
+                }
+                if (c > 0 && c <= O_JSON)
+                        o->seen[c] = true;
+                if (parse_one(o, c, optarg) != 0)
+                        return -1;
+        }
+        if (optind < argc) {
+                fprintf(stderr, "mpgen: unexpected argument '%s' (see mpgen --help)\n",
+                        argv[optind]);
+                return -1;
+        }
+        if (o->src != NULL && parse_addr_range(o->src, ip6, &o->cfg.flows.src4, o->cfg.flows.src6,
+                                               &o->cfg.flows.n_src) != 0)
+                return bad("src", o->src, ip6 ? "an IPv6 address or range" : "an address or range");
+        if (o->dst != NULL && parse_addr_range(o->dst, ip6, &o->cfg.flows.dst4, o->cfg.flows.dst6,
+                                               &o->cfg.flows.n_dst) != 0)
+                return bad("dst", o->dst, ip6 ? "an IPv6 address or range" : "an address or range");
+        return check_combination(o);
+}
+
+static char *join_args(int argc, char **argv)
+{
+        size_t n = 1;
+        char *s;
+
+        for (int i = 0; i < argc; i++)
+                n += strlen(argv[i]) + 1;
+        s = calloc(1, n);
+        for (int i = 0; s != NULL && i < argc; i++) {
+                if (i > 0)
+                        strcat(s, " ");
+                strcat(s, argv[i]);
+        }
+        return s;
+}
+
+static int cmd_rfc2544(struct opts *o, char *cmdline)
+{
+        struct mpg_suite *s = calloc(1, sizeof(*s));
+        char path[4096];
+        int err, perr = 0, plot = 0;
+
+        if (s == NULL)
+                return 1;
+        s->cfg = o->cfg;
+        s->cfg.cmdline = cmdline;
+        s->interrupted = &stop_flag;
+        if (mkdir(s->cfg.out_dir, 0777) != 0 && errno != EEXIST) {
+                fprintf(stderr, "mpgen: %s: %s\n", s->cfg.out_dir, strerror(errno));
+                free(s);
+                return 1;
+        }
+        err = mpg_suite_run(s);
+        if (err != 0 && err != -EINTR)
+                fprintf(stderr, "mpgen: %s\n", strerror(-err));
+        if (err == -EINTR)
+                fprintf(stderr, "mpgen: interrupted; reporting what was measured\n");
+        mpg_report_table(stdout, s);
+        snprintf(path, sizeof(path), "%s/report.json", s->cfg.out_dir);
+        perr = mpg_report_json(s, path);
+        if (perr != 0)
+                fprintf(stderr, "mpgen: %s: %s\n", path, strerror(-perr));
+        else
+                printf("report: %s\n", path);
+        if (o->plot) {
+                plot = mpg_report_plot(s, s->cfg.out_dir);
+                if (plot == 1)
+                        printf("plot:   %s/throughput.svg\n", s->cfg.out_dir);
+                else if (plot == 0)
+                        printf("plot:   gnuplot not found; run `gnuplot %s/throughput.gp` "
+                               "(Debian: gnuplot-nox) to make %s/throughput.svg\n",
+                               s->cfg.out_dir, s->cfg.out_dir);
+                else if (plot == -ENODATA)
+                        printf("plot:   none: no throughput was measured\n");
+                else
+                        fprintf(stderr, "mpgen: plot: %s\n", strerror(-plot));
+        }
+        mpg_suite_fini(s);
+        free(s);
+        return err != 0 || perr != 0 || (plot < 0 && plot != -ENODATA) ? 1 : 0;
+}
+
+static double run_rate(const struct opts *o, double line, unsigned frame)
+{
+        switch (o->rate_unit) {
+        case R_PCT:
+                return line * o->rate / 100;
+        case R_L1:
+                return o->rate / ((frame + MPG_L1_OVERHEAD) * 8.0);
+        case R_L2:
+                return o->rate / (frame * 8.0);
+        default:
+                return o->rate;
+        }
+}
+
+static void print_trial(const struct mpg_trial *t, double line)
+{
+        printf("trial %u: %u-byte frames at %.0f fps (%.2f %% of line rate): offered %llu "
+               "(%.0f fps), tx %llu, refused %llu\n",
+               t->no, t->frame, t->rate, 100 * t->rate / line, (unsigned long long)t->offered,
+               t->offered_rate, (unsigned long long)t->tx, (unsigned long long)t->refused);
+        printf("  received %llu unique (%.0f fps), lost %lld (%.4f %%), %llu duplicates, %llu "
+               "reordered, %llu other frames; %u flows with loss (%.4f..%.4f %%)%s%s\n",
+               (unsigned long long)t->unique, t->rx_rate, (long long)t->lost, t->loss_ratio * 100,
+               (unsigned long long)t->dup, (unsigned long long)t->reorder,
+               (unsigned long long)t->other, t->flows_with_loss, t->flow_loss_min * 100,
+               t->flow_loss_max * 100,
+               t->valid ? "" : "\n  INVALID: ", t->valid ? "" : t->invalid_reason);
+        if (t->lat.count > 0)
+                printf("  latency us: min %.2f mean %.2f p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max "
+                       "%.2f (PDV %.2f)\n",
+                       t->lat.min / 1e3, t->lat.mean / 1e3, t->lat.p50 / 1e3, t->lat.p90 / 1e3,
+                       t->lat.p99 / 1e3, t->lat.p999 / 1e3, t->lat.max / 1e3, t->lat.pdv / 1e3);
+}
+
+static int cmd_run(struct opts *o)
+{
+        const struct mpg_suite_cfg *c = &o->cfg;
+        struct mpg_dut_cfg dc = {.kind = c->dut,
+                                 .speed_bps = c->speed_bps,
+                                 .ring_size = c->ring_size,
+                                 .workers = c->workers,
+                                 .pin = c->pin,
+                                 .cpu = c->cpus[2]};
+        struct mpnet_clock clk;
+        struct mpg_env env = {.clock = &clk,
+                              .flows = c->flows,
+                              .settle_ns = c->settle_ns,
+                              .valid_min = c->valid_min,
+                              .pin = c->pin,
+                              .cpu_tx = c->cpus[0],
+                              .cpu_rx = c->cpus[1],
+                              .interrupted = &stop_flag};
+        struct mpg_runner rn;
+        struct mpg_dut dut;
+        struct mpg_json j;
+        FILE *jf = NULL;
+        double line, rate;
+        int err, rc = 0;
+
+        mpnet_clock_init_monotonic(&clk);
+        dc.clock = &clk;
+        dc.pool = env.pool = mpnet_pool_create("mpgen", c->pool_size);
+        if (dc.pool == NULL || (err = mpg_dut_create(&dc, &dut)) != 0) {
+                fprintf(stderr, "mpgen: cannot set up the DUT\n");
+                return 1;
+        }
+        mpg_dut_path(&dut, &env.path);
+        env.path.poll = NULL;
+        line = mpg_line_rate(env.path.speed_bps, o->size);
+        rate = run_rate(o, line, o->size);
+        err = mpg_runner_init(&rn, &env, o->size);
+        if (err == 0)
+                err = mpg_dut_start(&dut);
+        if (err == 0 && o->json != NULL && (jf = fopen(o->json, "w")) == NULL)
+                err = -errno;
+        if (jf != NULL) {
+                mpg_json_init(&j, jf);
+                mpg_json_obj(&j, NULL);
+                mpg_json_str(&j, "tool", "mpgen run");
+                mpg_json_str(&j, "dut", mpg_dut_name(c->dut));
+                mpg_json_u64(&j, "link_speed_bps", env.path.speed_bps);
+                mpg_json_num(&j, "line_rate_fps", line);
+                mpg_json_arr(&j, "trials");
+        }
+        for (unsigned i = 0; err == 0 && i < o->repeat; i++) {
+                struct mpg_trial t = {.kind = MPG_T_RUN, .phase = -1, .rate = rate};
+
+                t.count = o->count ? o->count : (uint64_t)(rate * (double)o->duration_ns / 1e9);
+                if (t.count == 0)
+                        t.count = 1;
+                err = mpg_trial_run(&rn, &t);
+                print_trial(&t, line);
+                if (jf != NULL)
+                        mpg_json_trial(&j, NULL, &t);
+                if (t.lost != 0 || !t.valid)
+                        rc = 1;
+        }
+        if (jf != NULL) {
+                mpg_json_arr_end(&j);
+                mpg_json_obj_end(&j);
+                fputc('\n', jf);
+                fclose(jf);
+        }
+        if (err != 0 && err != -EINTR)
+                fprintf(stderr, "mpgen: %s\n", strerror(-err));
+        mpg_dut_stop(&dut);
+        if (c->dut == MPG_DUT_BUILTIN) {
+                printf("router:");
+                for (unsigned k = 0; k < MPNET_STK__COUNT; k++) {
+                        uint64_t v = mpnet_stack_counter(dut.stack, k);
+
+                        if (v != 0)
+                                printf(" %s=%llu", mpnet_stack_counter_name(k),
+                                       (unsigned long long)v);
+                }
+                printf("\n");
+        }
+        mpg_runner_fini(&rn);
+        mpg_dut_destroy(&dut);
+        mpnet_pool_destroy(dc.pool);
+        return err != 0 ? 1 : rc;
+}
+
+int main(int argc, char **argv)
+{
+        struct sigaction sa = {.sa_handler = on_sigint};
+        struct opts o;
+        char *cmdline;
+        int rc;
+
+        if (parse_opts(argc, argv, &o) != 0)
+                return 2;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        cmdline = join_args(argc, argv);
+        rc = o.rfc2544 ? cmd_rfc2544(&o, cmdline) : cmd_run(&o);
+        free(cmdline);
+        return rc;
+}
