@@ -22,8 +22,8 @@
 enum mpnet_clock_kind { MPNET_CLOCK_MONOTONIC, MPNET_CLOCK_VIRTUAL };
 
 struct mpnet_clock {
-	enum mpnet_clock_kind kind;
-	_Atomic uint64_t vnow; /* virtual time, ns */
+        enum mpnet_clock_kind kind;
+        _Atomic uint64_t vnow; /* virtual time, ns */
 };
 
 /** Initialise a clock reading CLOCK_MONOTONIC. */

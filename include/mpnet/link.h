@@ -58,6 +58,8 @@ struct mpnet_link_ops {
         uint64_t (*next_event)(struct mpnet_link *l, uint64_t now);
         void (*get_stats)(struct mpnet_link *l, struct mpnet_link_stats *st);
         void (*destroy)(struct mpnet_link *l);
+        /* Optional: see mpnet_link_rx_wait_arm(). */
+        int (*rx_wait_arm)(struct mpnet_link *l, uint16_t q);
 };
 
 /** A link. Back ends embed it as the first member of their own struct. */
@@ -79,6 +81,15 @@ static inline uint16_t mpnet_link_tx_burst(struct mpnet_link *l, uint16_t q,
         return l->ops->tx_burst(l, q, pkts, n);
 }
 
+/**
+ * Get ready to sleep until receive queue q may hold a frame; called by the
+ * queue's receiving thread, which then polls the descriptor (POLLIN) and, on
+ * waking for any reason, simply receives again (a later arm drains it).
+ * @return a file descriptor that becomes readable once a frame may be
+ * waiting; -EAGAIN when one is waiting already (do not sleep); -ENOTSUP when
+ * the link cannot wake a sleeper (sleep on a timer instead).
+ */
+int mpnet_link_rx_wait_arm(struct mpnet_link *l, uint16_t q);
 /** @return the earliest time a held-back packet becomes receivable. */
 uint64_t mpnet_link_next_event(struct mpnet_link *l, uint64_t now);
 /** Fill st with the link's counters. */

@@ -34,8 +34,12 @@ struct mpnet_runtime_cfg {
         unsigned n_workers; /* 1..MPNET_MAX_WORKERS */
         const int *cpus;    /* n_workers CPU numbers to pin to, or NULL */
         /* A worker that found nothing busy-polls this long (0: 200 us), then
-         * sleeps in steps that double from 1 us up to max_sleep_ns (0: 1 ms),
-         * the bound on its wake-up latency; an idle runtime costs ~0 % CPU. */
+         * sleeps until a frame arrives on one of its queues (the link's
+         * rx_wait_arm: an eventfd for memory wires, the socket for TAP and
+         * AF_PACKET), or at most 100 ms; an idle runtime costs ~0 % CPU.
+         * Where a link cannot wake it, it naps instead, in steps that double
+         * from 1 us up to max_sleep_ns (0: 1 ms), the bound on its wake-up
+         * latency there. */
         uint64_t busy_poll_ns;
         uint64_t max_sleep_ns;
 };

@@ -14,13 +14,13 @@ typedef _Atomic uint64_t mpnet_stat_t;
 
 static inline void mpnet_stat_add(mpnet_stat_t *s, uint64_t v)
 {
-	atomic_store_explicit(s, atomic_load_explicit(s, memory_order_relaxed) + v,
-			      memory_order_relaxed);
+        atomic_store_explicit(s, atomic_load_explicit(s, memory_order_relaxed) + v,
+                              memory_order_relaxed);
 }
 
 static inline uint64_t mpnet_stat_read(const mpnet_stat_t *s)
 {
-	return atomic_load_explicit((mpnet_stat_t *)s, memory_order_relaxed);
+        return atomic_load_explicit((mpnet_stat_t *)s, memory_order_relaxed);
 }
 
 #endif

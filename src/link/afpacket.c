@@ -954,11 +954,31 @@ static void afp_destroy(struct mpnet_link *l)
         afp_free((struct afp *)l);
 }
 
+/* The socket polls readable once the kernel hands a block to user space. */
+static int afp_rx_wait_arm(struct mpnet_link *l, uint16_t q)
+{
+        struct afp *a = (struct afp *)l;
+        struct afp_q *aq;
+        const struct tpacket_block_desc *bd;
+
+        if (q >= a->nq || a->q[q].rx == NULL)
+                return -EINVAL;
+        aq = &a->q[q];
+        if (atomic_load_explicit(&aq->state, memory_order_relaxed) == AQ_GONE || aq->fd < 0)
+                return -ENOTSUP; /* the timed nap keeps looking for it */
+        bd = (const struct tpacket_block_desc *)(aq->rx + (size_t)aq->rx_cur * a->block_size);
+        if (aq->rx_in_block ||
+            (__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER))
+                return -EAGAIN;
+        return aq->fd;
+}
+
 static const struct mpnet_link_ops afp_ops = {
     .rx_burst = afp_rx_burst,
     .tx_burst = afp_tx_burst,
     .get_stats = afp_get_stats,
     .destroy = afp_destroy,
+    .rx_wait_arm = afp_rx_wait_arm,
 };
 
 int mpnet_afpacket_reopen(struct mpnet_link *l, char *errbuf, size_t errbuf_len)

@@ -268,6 +268,12 @@ static uint64_t cap_next_event(struct mpnet_link *l, uint64_t now)
         return mpnet_link_next_event(((struct capture *)l)->inner, now);
 }
 
+/* Capture holds nothing back: the inner link's wake-up is ours. */
+static int cap_rx_wait_arm(struct mpnet_link *l, uint16_t q)
+{
+        return mpnet_link_rx_wait_arm(((struct capture *)l)->inner, q);
+}
+
 static void cap_get_stats(struct mpnet_link *l, struct mpnet_link_stats *st)
 {
         mpnet_link_get_stats(((struct capture *)l)->inner, st);
@@ -305,6 +311,7 @@ static const struct mpnet_link_ops cap_ops = {
     .next_event = cap_next_event,
     .get_stats = cap_get_stats,
     .destroy = cap_destroy,
+    .rx_wait_arm = cap_rx_wait_arm,
 };
 
 static int write_pcap_header(FILE *f)

@@ -7,10 +7,19 @@
  * (the ring's contract). Counters are single-writer stats.
  * Life cycle: each end holds a reference on the wire; the last end destroyed
  * drains the rings and frees the wire.
+ *
+ * Sleeping receivers: a receiver arms its queue (armed = 1, full fence, ring
+ * still empty?) and sleeps on the queue's eventfd; a transmitter that put
+ * frames into the ring fences and, if the queue is armed, disarms it and
+ * writes the eventfd. The two fences order each side's store before its load
+ * (Dekker), so one of them sees the other: no lost wake-up. Transmitters pay
+ * the fence only on wires where some receiver has ever armed (waiters).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "base/stat.h"
 #include "mpnet/link.h"
@@ -23,6 +32,12 @@ struct mem_qstats {
         mpnet_stat_t pkts, bytes, drops;
 } __attribute__((aligned(MPNET_CACHE_LINE)));
 
+/* A receive queue's sleeper (see the head comment). */
+struct mem_wait {
+        _Atomic int armed;
+        _Atomic int efd; /* eventfd, made by the first arm; -1 before */
+} __attribute__((aligned(MPNET_CACHE_LINE)));
+
 struct mem_wire;
 static const struct mpnet_link_ops mem_ops;
 
@@ -32,7 +47,8 @@ struct mem_end {
         int side; /* 0 = a, 1 = b */
         struct mem_qstats rx[MEM_MAX_QUEUES];
         struct mem_qstats tx[MEM_MAX_QUEUES];
-        struct mpnet_reta reta; /* steers what this end receives (RSS wires) */
+        struct mem_wait wait[MEM_MAX_QUEUES]; /* receive queues' sleepers */
+        struct mpnet_reta reta;               /* steers what this end receives (RSS wires) */
 };
 
 struct mem_wire {
@@ -41,8 +57,57 @@ struct mem_wire {
         uint16_t n_queues;
         uint32_t max_frame;
         _Atomic int refs;
+        atomic_bool waiters;   /* a receiver has armed a queue */
         struct mpnet_rss *rss; /* NULL: queue q feeds queue q */
 };
+
+/* After frames went into the receive queues of rx in mask: wake the armed. */
+static void mem_wake(struct mem_end *rx, uint64_t mask)
+{
+        if (!atomic_load_explicit(&rx->wire->waiters, memory_order_relaxed))
+                return;
+        atomic_thread_fence(memory_order_seq_cst);
+        while (mask != 0) {
+                struct mem_wait *wt = &rx->wait[__builtin_ctzll(mask)];
+                uint64_t one = 1;
+
+                mask &= mask - 1;
+                if (atomic_load_explicit(&wt->armed, memory_order_relaxed) &&
+                    atomic_exchange_explicit(&wt->armed, 0, memory_order_acq_rel))
+                        (void)!write(atomic_load_explicit(&wt->efd, memory_order_relaxed), &one,
+                                     sizeof(one));
+        }
+}
+
+static int mem_rx_wait_arm(struct mpnet_link *l, uint16_t q)
+{
+        struct mem_end *e = (struct mem_end *)l;
+        struct mem_wait *wt;
+        int fd;
+
+        if (q >= e->wire->n_queues)
+                return -EINVAL;
+        wt = &e->wait[q];
+        fd = atomic_load_explicit(&wt->efd, memory_order_relaxed);
+        if (fd < 0) {
+                fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+                if (fd < 0)
+                        return -ENOTSUP;
+                atomic_store_explicit(&wt->efd, fd, memory_order_relaxed);
+        } else {
+                uint64_t v;
+
+                (void)!read(fd, &v, sizeof(v)); /* an old wake-up */
+        }
+        atomic_store_explicit(&e->wire->waiters, true, memory_order_relaxed);
+        atomic_store_explicit(&wt->armed, 1, memory_order_seq_cst);
+        atomic_thread_fence(memory_order_seq_cst);
+        if (mpnet_ring_count(e->wire->ring[!e->side][q]) != 0) {
+                atomic_store_explicit(&wt->armed, 0, memory_order_relaxed);
+                return -EAGAIN;
+        }
+        return fd;
+}
 
 static uint16_t mem_rx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt **pkts, uint16_t n)
 {
@@ -68,7 +133,7 @@ static uint16_t mem_tx_rss(struct mem_end *e, uint16_t q, struct mpnet_pkt **pkt
 {
         struct mem_wire *w = e->wire;
         struct mem_end *peer = &w->end[!e->side];
-        uint64_t bytes = 0, sent = 0, drops = 0;
+        uint64_t bytes = 0, sent = 0, drops = 0, woke = 0;
 
         for (unsigned i = 0; i < n; i++) {
                 struct mpnet_pkt *p = pkts[i];
@@ -94,10 +159,13 @@ static uint16_t mem_tx_rss(struct mem_end *e, uint16_t q, struct mpnet_pkt **pkt
                         continue;
                 }
                 sent++;
+                woke |= 1ull << rq;
         }
         mpnet_stat_add(&e->tx[q].pkts, sent);
         mpnet_stat_add(&e->tx[q].bytes, bytes);
         mpnet_stat_add(&e->tx[q].drops, drops);
+        if (woke != 0)
+                mem_wake(peer, woke);
         return n;
 }
 
@@ -143,6 +211,8 @@ static uint16_t mem_tx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
         }
         mpnet_stat_add(&e->tx[q].bytes, bytes);
         mpnet_stat_add(&e->tx[q].drops, drops);
+        if (taken > drops)
+                mem_wake(&w->end[!e->side], 1ull << q);
         return (uint16_t)taken;
 }
 
@@ -163,6 +233,12 @@ static void mem_get_stats(struct mpnet_link *l, struct mpnet_link_stats *st)
 static void wire_free(struct mem_wire *w)
 {
         for (int s = 0; s < 2; s++) {
+                for (unsigned q = 0; q < w->n_queues; q++) {
+                        int fd = atomic_load_explicit(&w->end[s].wait[q].efd, memory_order_relaxed);
+
+                        if (fd >= 0)
+                                close(fd);
+                }
                 if (w->ring[s] == NULL)
                         continue;
                 for (unsigned q = 0; q < w->n_queues; q++) {
@@ -202,6 +278,7 @@ static const struct mpnet_link_ops mem_ops = {
     .tx_burst = mem_tx_burst,
     .get_stats = mem_get_stats,
     .destroy = mem_destroy,
+    .rx_wait_arm = mem_rx_wait_arm,
 };
 
 static int mac_is_zero(const uint8_t *m)
@@ -233,6 +310,9 @@ int mpnet_memwire_create(const struct mpnet_memwire_cfg *cfg, struct mpnet_link 
         w->n_queues = nq;
         w->max_frame = mtu + 18;
         atomic_init(&w->refs, 2);
+        for (int s = 0; s < 2; s++)
+                for (unsigned q = 0; q < nq; q++)
+                        atomic_init(&w->end[s].wait[q].efd, -1);
         if (cfg->rss) {
                 w->rss = aligned_alloc(64, sizeof(*w->rss));
                 if (w->rss == NULL ||

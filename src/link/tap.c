@@ -752,11 +752,24 @@ static void tap_destroy(struct mpnet_link *l)
         tap_free((struct tap *)l);
 }
 
+/* The queue's descriptor polls readable when the kernel has a frame. */
+static int tap_rx_wait_arm(struct mpnet_link *l, uint16_t q)
+{
+        struct tap *t = (struct tap *)l;
+
+        if (q >= t->nq)
+                return -EINVAL;
+        if (atomic_load_explicit(&t->q[q].state, memory_order_relaxed) == TQ_GONE || t->q[q].fd < 0)
+                return -ENOTSUP; /* the timed nap keeps looking for it */
+        return t->q[q].fd;
+}
+
 static const struct mpnet_link_ops tap_ops = {
     .rx_burst = tap_rx_burst,
     .tx_burst = tap_tx_burst,
     .get_stats = tap_get_stats,
     .destroy = tap_destroy,
+    .rx_wait_arm = tap_rx_wait_arm,
 };
 
 int mpnet_tap_reopen(struct mpnet_link *l, char *errbuf, size_t errbuf_len)

@@ -7,11 +7,14 @@
  */
 #define _GNU_SOURCE /* pthread_setaffinity_np */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 #include <urcu-qsbr.h>
 
 #include "mpnet/thread.h"
@@ -38,6 +41,9 @@ struct worker {
         struct assign_set *_Atomic set; /* RCU-published (release/acquire) */
         mpnet_stat_t loops, busy, pkts, sleeps, cpu_ns;
         _Atomic uint64_t qs; /* as wctx.qs, for the assignment sets */
+        int wake_fd;         /* eventfd: the control thread wakes a sleeper */
+        struct pollfd *pfd;  /* the worker's own: what it sleeps on */
+        unsigned pfd_cap;
         struct mpnet_pkt *v[MPNET_VEC_MAX];
 } __attribute__((aligned(64)));
 
@@ -73,6 +79,16 @@ struct mpnet_runtime *mpnet_runtime_create(const struct mpnet_runtime_cfg *cfg)
                 rt->w[i].idx = i;
                 if (rt->pin)
                         rt->cpus[i] = cfg->cpus[i];
+                rt->w[i].wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+                if (rt->w[i].wake_fd < 0) {
+                        int e = errno;
+
+                        while (i-- > 0)
+                                close(rt->w[i].wake_fd);
+                        free(rt);
+                        errno = e == EMFILE || e == ENFILE ? ENOMEM : e;
+                        return NULL;
+                }
         }
         return rt;
 }
@@ -101,8 +117,9 @@ static uint64_t thread_cpu_ns(void)
         return (uint64_t)ts.tv_sec * MPNET_NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 
-/* Nothing to do for a while: sleep offline (a grace period need not wait
- * for a sleeping worker), doubling the sleep while it stays idle. */
+/* Nothing to do, and a link that cannot wake us: nap offline (a grace
+ * period need not wait for a sleeping worker), doubling the nap while it
+ * stays idle. */
 static void idle_sleep(struct worker *wk, uint64_t *sleep_ns)
 {
         struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)*sleep_ns};
@@ -116,12 +133,73 @@ static void idle_sleep(struct worker *wk, uint64_t *sleep_ns)
                     *sleep_ns * 2 < wk->rt->max_sleep_ns ? *sleep_ns * 2 : wk->rt->max_sleep_ns;
 }
 
+/* Nothing to do: arm every assigned queue and sleep until one of them (or
+ * the control thread, through wake_fd) wakes us. The sleep is bounded by
+ * WAIT_MAX_NS, so an interface set up while we sleep is polled soon after.
+ * Falls back to idle_sleep() when a link cannot wake a sleeper. */
+#define WAIT_MAX_MS 100
+
+static void idle_wait(struct worker *wk, uint64_t *sleep_ns)
+{
+        /* Read afresh: the loop's copy is past its quiescent state. */
+        struct assign_set *set = atomic_load_explicit(&wk->set, memory_order_acquire);
+        unsigned n = 0, need = (set != NULL ? set->n : 0) + 1;
+        uint64_t v;
+
+        if (need > wk->pfd_cap) {
+                struct pollfd *p = realloc(wk->pfd, need * sizeof(*p));
+
+                if (p == NULL) {
+                        idle_sleep(wk, sleep_ns);
+                        return;
+                }
+                wk->pfd = p;
+                wk->pfd_cap = need;
+        }
+        wk->pfd[n++] = (struct pollfd){.fd = wk->wake_fd, .events = POLLIN};
+        for (unsigned i = 0; set != NULL && i < set->n; i++) {
+                struct assign *a = &set->a[i];
+                int fd;
+
+                if (!atomic_load_explicit(&a->ifp->up, memory_order_relaxed))
+                        continue;
+                fd = mpnet_link_rx_wait_arm(a->ifp->link, a->rxq);
+                if (fd == -EAGAIN)
+                        return; /* a frame came in meanwhile */
+                if (fd < 0) {
+                        idle_sleep(wk, sleep_ns);
+                        return;
+                }
+                wk->pfd[n++] = (struct pollfd){.fd = fd, .events = POLLIN};
+        }
+        /* Offline: nothing RCU-protected (the set included) is read until
+         * we are back online. The descriptors stay open while we poll them
+         * even if their link goes meanwhile. */
+        for (unsigned i = 0; set != NULL && i < set->n; i++)
+                atomic_fetch_add_explicit(&set->a[i].w->qs, 1, memory_order_release);
+        atomic_fetch_add_explicit(&wk->qs, 1, memory_order_release);
+        rcu_thread_offline();
+        (void)poll(wk->pfd, n, WAIT_MAX_MS);
+        rcu_thread_online();
+        (void)!read(wk->wake_fd, &v, sizeof(v));
+        mpnet_stat_add(&wk->sleeps, 1);
+}
+
+/* Wake worker wk if it sleeps. */
+static void wake(struct worker *wk)
+{
+        uint64_t one = 1;
+
+        (void)!write(wk->wake_fd, &one, sizeof(one));
+}
+
 static void *worker_main(void *arg)
 {
         struct worker *wk = arg;
         struct mpnet_runtime *rt = wk->rt;
         uint64_t idle_since = 0, sleep_ns = 1000;
         unsigned idle_loops = 0;
+        bool slept = false;
 
         if (rt->pin) {
                 cpu_set_t cs;
@@ -156,33 +234,32 @@ static void *worker_main(void *arg)
                         flush_all(set);
                 atomic_fetch_add_explicit(&wk->qs, 1, memory_order_release);
                 mpnet_stat_add(&wk->loops, 1);
-                if (busy)
-                        mpnet_stat_add(&wk->busy, 1);
                 /* Nothing read before this point is used after it. */
                 rcu_quiescent_state();
                 if (busy) {
+                        mpnet_stat_add(&wk->busy, 1);
                         idle_loops = 0;
                         sleep_ns = 1000;
+                        slept = false;
                         continue;
                 }
                 /* Idle: busy-poll for busy_poll_ns (the clock read only every
-                 * 64 empty loops), then sleep; once sleeping, every empty loop
-                 * sleeps again. */
-                __builtin_ia32_pause();
-                if (sleep_ns > 1000) {
-                        idle_sleep(wk, &sleep_ns);
-                        atomic_store_explicit(&wk->cpu_ns, thread_cpu_ns(), memory_order_relaxed);
-                        continue;
+                 * 64 empty loops), then sleep; once asleep, an empty loop
+                 * sleeps again at once. */
+                if (!slept) {
+                        __builtin_ia32_pause();
+                        if (++idle_loops % 64 != 0)
+                                continue;
+                        if (idle_loops == 64) {
+                                idle_since = mpnet_monotonic_ns();
+                                continue;
+                        }
+                        if (mpnet_monotonic_ns() - idle_since < rt->busy_poll_ns)
+                                continue;
                 }
-                if (++idle_loops % 64 != 0)
-                        continue;
-                if (idle_loops == 64) {
-                        idle_since = mpnet_monotonic_ns();
-                        atomic_store_explicit(&wk->cpu_ns, thread_cpu_ns(), memory_order_relaxed);
-                } else if (mpnet_monotonic_ns() - idle_since >= rt->busy_poll_ns) {
-                        idle_sleep(wk, &sleep_ns);
-                        atomic_store_explicit(&wk->cpu_ns, thread_cpu_ns(), memory_order_relaxed);
-                }
+                idle_wait(wk, &sleep_ns);
+                slept = true;
+                atomic_store_explicit(&wk->cpu_ns, thread_cpu_ns(), memory_order_relaxed);
         }
         rcu_unregister_thread();
         mpnet_thread_set_slot(MPNET_SLOT_NONE);
@@ -197,6 +274,7 @@ static void publish(struct mpnet_runtime *rt, struct worker *wk, struct assign_s
         /* rcu_assign_pointer(), in the C11 form ThreadSanitizer understands. */
         atomic_store_explicit(&wk->set, set, memory_order_release);
         if (rt->started) {
+                wake(wk); /* a sleeper picks the new set up now */
                 synchronize_rcu();
                 /* For ThreadSanitizer: the worker's last loop on the old set
                  * happened before this free (see wctx.qs). */
@@ -307,6 +385,8 @@ void mpnet_runtime_stop(struct mpnet_runtime *rt)
         if (!rt->started)
                 return;
         atomic_store(&rt->stop, true);
+        for (unsigned i = 0; i < rt->n; i++)
+                wake(&rt->w[i]);
         for (unsigned i = 0; i < rt->n; i++) {
                 if (rt->w[i].running)
                         pthread_join(rt->w[i].th, NULL);
@@ -328,6 +408,8 @@ void mpnet_runtime_destroy(struct mpnet_runtime *rt)
                 for (unsigned j = 0; set != NULL && j < set->n; j++)
                         atomic_fetch_sub_explicit(&set->a[j].s->n_workers, 1, memory_order_acq_rel);
                 free(set);
+                free(rt->w[i].pfd);
+                close(rt->w[i].wake_fd);
         }
         free(rt);
 }
