@@ -8,12 +8,19 @@
  * Life cycle: each end holds a reference on the wire; the last end destroyed
  * drains the rings and frees the wire.
  *
- * Sleeping receivers: a receiver arms its queue (armed = 1, full fence, ring
- * still empty?) and sleeps on the queue's eventfd; a transmitter that put
- * frames into the ring fences and, if the queue is armed, disarms it and
- * writes the eventfd. The two fences order each side's store before its load
- * (Dekker), so one of them sees the other: no lost wake-up. Transmitters pay
- * the fence only on wires where some receiver has ever armed (waiters).
+ * Sleeping receivers: a receiver arms its queue (exchange armed to 1, then
+ * is the ring still empty?) and sleeps on the queue's eventfd; a transmitter
+ * that put frames into the ring exchanges armed to 0 and, if it was 1, writes
+ * the eventfd. Both exchanges are acq_rel read-modify-writes of armed, so
+ * they are ordered: either the transmitter's comes later and sees the 1, or
+ * the receiver's comes later, reads the transmitter's 0 and with it the
+ * frames (release/acquire), and does not sleep. No lost wake-up, and nothing
+ * a C11 fence would need (ThreadSanitizer models these, not fences). The
+ * transmitter's exchange is unconditional: a plain load of armed first could
+ * be satisfied before its ring store is visible (store-load reordering, which
+ * x86 does) and miss a receiver arming at that moment. One locked exchange
+ * per queue per burst, on a line only the transmitter writes while traffic
+ * flows.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -57,23 +64,18 @@ struct mem_wire {
         uint16_t n_queues;
         uint32_t max_frame;
         _Atomic int refs;
-        atomic_bool waiters;   /* a receiver has armed a queue */
         struct mpnet_rss *rss; /* NULL: queue q feeds queue q */
 };
 
 /* After frames went into the receive queues of rx in mask: wake the armed. */
 static void mem_wake(struct mem_end *rx, uint64_t mask)
 {
-        if (!atomic_load_explicit(&rx->wire->waiters, memory_order_relaxed))
-                return;
-        atomic_thread_fence(memory_order_seq_cst);
         while (mask != 0) {
                 struct mem_wait *wt = &rx->wait[__builtin_ctzll(mask)];
                 uint64_t one = 1;
 
                 mask &= mask - 1;
-                if (atomic_load_explicit(&wt->armed, memory_order_relaxed) &&
-                    atomic_exchange_explicit(&wt->armed, 0, memory_order_acq_rel))
+                if (atomic_exchange_explicit(&wt->armed, 0, memory_order_acq_rel))
                         (void)!write(atomic_load_explicit(&wt->efd, memory_order_relaxed), &one,
                                      sizeof(one));
         }
@@ -99,9 +101,7 @@ static int mem_rx_wait_arm(struct mpnet_link *l, uint16_t q)
 
                 (void)!read(fd, &v, sizeof(v)); /* an old wake-up */
         }
-        atomic_store_explicit(&e->wire->waiters, true, memory_order_relaxed);
-        atomic_store_explicit(&wt->armed, 1, memory_order_seq_cst);
-        atomic_thread_fence(memory_order_seq_cst);
+        (void)atomic_exchange_explicit(&wt->armed, 1, memory_order_acq_rel);
         if (mpnet_ring_count(e->wire->ring[!e->side][q]) != 0) {
                 atomic_store_explicit(&wt->armed, 0, memory_order_relaxed);
                 return -EAGAIN;

@@ -265,6 +265,11 @@ static void test_churn_under_traffic(void **state)
         /* Both workers took a share. */
         assert_int_equal(mpnet_runtime_worker_stats(m->rt, 0, &ws0), 0);
         assert_int_equal(mpnet_runtime_worker_stats(m->rt, 1, &ws1), 0);
+        print_message("worker 0: %llu frames, %llu loops, %llu sleeps; worker 1: %llu frames, "
+                      "%llu loops, %llu sleeps\n",
+                      (unsigned long long)ws0.pkts, (unsigned long long)ws0.loops,
+                      (unsigned long long)ws0.sleeps, (unsigned long long)ws1.pkts,
+                      (unsigned long long)ws1.loops, (unsigned long long)ws1.sleeps);
         assert_true(ws0.pkts > 0 && ws1.pkts > 0);
         forwarded = mpnet_stack_counter(m->r, MPNET_STK_ip4_forwarded);
         assert_int_equal(forwarded, atomic_load(&m->got_stable) + atomic_load(&m->got_churn));
