@@ -7,6 +7,7 @@
  * status.
  */
 #include "../../tools/mpgen/dut.c"
+#include "../../tools/mpgen/netns.c"
 #include "../../tools/mpgen/gen.c"
 #include "../../tools/mpgen/hist.c"
 #include "../../tools/mpgen/report.c"
@@ -69,10 +70,12 @@ static const struct {
     {"rfc2544 --sizes 1519", "frame size 1519 out of range"},
     {"rfc2544 --sizes 64 --ip6 --dut wire", "frame size 64 out of range 78..1518 for IPv6"},
     {"rfc2544 --dut tap", "bad value 'tap' for --dut"},
-    {"rfc2544 --workers 4", "only 1 worker"},
+    {"rfc2544 --workers 63", "bad value '63' for --workers"},
+    {"rfc2544 --workers 2 --dut wire", "--workers applies to --dut builtin"},
     {"rfc2544 --workers 0", "bad value '0' for --workers"},
-    {"rfc2544 --ip6", "--ip6 needs --dut wire"},
-    {"rfc2544 --vlan 5", "--vlan needs --dut wire"},
+    {"rfc2544 --ip6", "--ip6 needs --dut wire or veth"},
+    {"rfc2544 --vlan 5", "--vlan needs --dut wire or veth"},
+    {"rfc2544 --ip6 --dut kernel", "--ip6 needs --dut wire or veth"},
     {"rfc2544 --vlan 4095 --dut wire", "bad value '4095' for --vlan"},
     {"rfc2544 --speed fast", "bad value 'fast' for --speed"},
     {"rfc2544 --ring 1000", "a power of two"},

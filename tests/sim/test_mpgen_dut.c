@@ -8,6 +8,7 @@
  * (virtual time gives the router all the CPU it wants).
  */
 #include "../../tools/mpgen/dut.c"
+#include "../../tools/mpgen/netns.c"
 #include "../../tools/mpgen/gen.c"
 #include "../../tools/mpgen/hist.c"
 #include "../../tools/mpgen/rx.c"
@@ -166,7 +167,8 @@ static void test_wire_and_errors(void **state)
         mpnet_clock_init_virtual(&clk, 0);
         dc.clock = &clk;
         dc.pool = mpnet_pool_create("x", 64);
-        assert_int_equal(mpg_dut_create(&dc, &d), -EINVAL); /* one worker for now */
+        dc.workers = MPNET_MAX_WORKERS;
+        assert_int_equal(mpg_dut_create(&dc, &d), -EINVAL);
         dc.workers = 1;
         dc.kind = 7;
         assert_int_equal(mpg_dut_create(&dc, &d), -EINVAL);

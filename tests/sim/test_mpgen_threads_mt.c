@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mpgen in real time: generator, receiver and the built-in router each on a
- * thread of their own (the _mt suffix runs this under ThreadSanitizer too).
- * Rates are low and every trial fits the receive ring, so the result does not
+ * thread of their own (or the router on two workers of the runtime) (the _mt suffix runs this under
+ * ThreadSanitizer too). Rates are low and every trial fits the receive ring, so the result does not
  * depend on how loaded the machine is: every frame the link accepted arrives,
  * once. Whether a trial is valid does depend on the scheduler (a tx thread
  * preempted near the end misses the 1 % rate check), so only the counts are
  * asserted.
  */
 #include "../../tools/mpgen/dut.c"
+#include "../../tools/mpgen/netns.c"
 #include "../../tools/mpgen/gen.c"
 #include "../../tools/mpgen/hist.c"
 #include "../../tools/mpgen/rx.c"
@@ -16,9 +17,9 @@
 
 #include "testutil.h"
 
-static void run_dut(enum mpg_dut_kind kind)
+static void run_dut(enum mpg_dut_kind kind, unsigned workers)
 {
-        struct mpg_dut_cfg dc = {.kind = kind, .ring_size = 4096, .workers = 1};
+        struct mpg_dut_cfg dc = {.kind = kind, .ring_size = 4096, .workers = workers};
         struct mpnet_clock clk;
         struct mpg_env env = {.settle_ns = 2 * MPNET_NS_PER_S, .valid_min = 0.99};
         struct mpg_runner rn;
@@ -53,6 +54,16 @@ static void run_dut(enum mpg_dut_kind kind)
         mpg_dut_stop(&dut);
         if (kind == MPG_DUT_BUILTIN)
                 assert_int_equal(mpnet_stack_counter(dut.stack, MPNET_STK_ip4_forwarded), 6000);
+        if (workers > 1) {
+                /* RSS spread the 10 flows over the workers' queues. */
+                for (unsigned w = 0; w < workers; w++) {
+                        struct mpnet_worker_stats ws;
+
+                        assert_int_equal(mpnet_runtime_worker_stats(dut.rt, w, &ws), 0);
+                        print_message("worker %u: %llu frames\n", w, (unsigned long long)ws.pkts);
+                        assert_true(ws.pkts > 0);
+                }
+        }
         mpg_dut_destroy(&dut);
         assert_int_equal(mpnet_pool_in_use(dc.pool), 0);
         mpnet_pool_destroy(dc.pool);
@@ -61,13 +72,19 @@ static void run_dut(enum mpg_dut_kind kind)
 static void test_wire(void **state)
 {
         (void)state;
-        run_dut(MPG_DUT_WIRE);
+        run_dut(MPG_DUT_WIRE, 1);
 }
 
 static void test_builtin(void **state)
 {
         (void)state;
-        run_dut(MPG_DUT_BUILTIN);
+        run_dut(MPG_DUT_BUILTIN, 1);
+}
+
+static void test_builtin_workers(void **state)
+{
+        (void)state;
+        run_dut(MPG_DUT_BUILTIN, 2);
 }
 
 int main(void)
@@ -75,6 +92,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_wire),
             cmocka_unit_test(test_builtin),
+            cmocka_unit_test(test_builtin_workers),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

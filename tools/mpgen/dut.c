@@ -7,10 +7,16 @@
  *            ceiling (the calibration of the issue's self-checks).
  *   builtin  an mpnet router stack (IPv4 forwarding) between two memory wires,
  *            polled by a thread of its own in real time, or by the trial
- *            runner between its steps in virtual time.
- *
- * The router has one worker: the stack is driven by one thread (stack.h).
- * Several workers wait for the multi-core runtime.
+ *            runner between its steps in virtual time. With workers > 1 the
+ *            wires have a queue per worker, software RSS spreads the frames
+ *            over them, and the multi-core runtime (worker.h) forwards; the
+ *            DUT thread is then the stack's control thread.
+ *   kernel   the Linux kernel routing between two veth pairs in a network
+ *            namespace of its own (netns.c), mpgen on AF_PACKET at the other
+ *            ends: the peer the builtin router is measured against.
+ *   afpacket the mpnet router on the same veths, over AF_PACKET.
+ *   veth     one veth pair, mpgen at both ends: the ceiling of the two above,
+ *            their calibration.
  *
  * Synchronisation: after create, only the DUT thread touches the stack; other
  * threads read its counters, which are per-thread rows summed on read.
@@ -26,15 +32,30 @@
 #include <string.h>
 
 #include "mpgen.h"
+#include "mpnet/afpacket.h"
 #include "mpnet/route.h"
+#include "mpnet/rss.h"
 #include "mpnet/stack.h"
 #include "mpnet/thread.h"
+#include "mpnet/worker.h"
 
 #define DUT_IDLE_YIELD 16 /* empty polls before giving the CPU away */
 
 const char *mpg_dut_name(enum mpg_dut_kind k)
 {
-        return k == MPG_DUT_WIRE ? "wire" : k == MPG_DUT_BUILTIN ? "builtin" : "?";
+        switch (k) {
+        case MPG_DUT_WIRE:
+                return "wire";
+        case MPG_DUT_BUILTIN:
+                return "builtin";
+        case MPG_DUT_KERNEL:
+                return "kernel";
+        case MPG_DUT_AFPACKET:
+                return "afpacket";
+        case MPG_DUT_VETH:
+                return "veth";
+        }
+        return "?";
 }
 
 static int add_route(struct mpnet_stack *s, uint32_t dst, uint8_t plen, int ifindex, uint32_t gw)
@@ -55,19 +76,12 @@ static void drain(struct mpnet_link *l)
                 mpnet_pkt_free_bulk(v, n);
 }
 
-static int router_create(struct mpg_dut *d, const struct mpnet_memwire_cfg *wc)
+/* The router stack on links da (from the generator) and db (to the
+ * receiver), the testers' MACs given. */
+static int router_create(struct mpg_dut *d, const uint8_t *mac_a, const uint8_t *mac_b)
 {
-        struct mpnet_memwire_cfg in = *wc, out = *wc;
         struct mpnet_stack_cfg sc = {.name = "dut", .seed = 1, .ip4_forwarding = true};
-        int err;
 
-        in.name = "dut-in";
-        out.name = "dut-out";
-        err = mpnet_memwire_create(&in, &d->tx, &d->da);
-        if (err == 0)
-                err = mpnet_memwire_create(&out, &d->db, &d->rx);
-        if (err != 0)
-                return err;
         sc.clock = d->cfg.clock;
         sc.pool = d->cfg.pool;
         d->stack = mpnet_stack_create(&sc);
@@ -77,8 +91,8 @@ static int router_create(struct mpg_dut *d, const struct mpnet_memwire_cfg *wc)
             mpnet_iface_attach(d->stack, d->db, "out") != 2 ||
             mpnet_addr4_add(d->stack, 1, MPG_DUT_A_ADDR, 24) != 0 ||
             mpnet_addr4_add(d->stack, 2, MPG_DUT_B_ADDR, 24) != 0 ||
-            mpnet_neigh4_add(d->stack, 1, MPG_TESTER_A_ADDR, d->tx->info.mac) != 0 ||
-            mpnet_neigh4_add(d->stack, 2, MPG_TESTER_B_ADDR, d->rx->info.mac) != 0 ||
+            mpnet_neigh4_add(d->stack, 1, MPG_TESTER_A_ADDR, mac_a) != 0 ||
+            mpnet_neigh4_add(d->stack, 2, MPG_TESTER_B_ADDR, mac_b) != 0 ||
             add_route(d->stack, 0xc6120000u, 16, 1, MPG_TESTER_A_ADDR) != 0 ||
             add_route(d->stack, 0xc6130000u, 16, 2, MPG_TESTER_B_ADDR) != 0)
                 return -EINVAL;
@@ -89,6 +103,103 @@ static int router_create(struct mpg_dut *d, const struct mpnet_memwire_cfg *wc)
         drain(d->tx);
         drain(d->rx);
         return 0;
+}
+
+/* Builtin: two memory wires; with workers, one queue per worker (and the
+ * control thread's transmit queue 0), frames spread by RSS over the
+ * workers' queues and all gathered on the receiver's queue 0. */
+static int builtin_create(struct mpg_dut *d, const struct mpnet_memwire_cfg *wc)
+{
+        struct mpnet_memwire_cfg in = *wc, out = *wc;
+        unsigned nw = d->cfg.workers > 1 ? d->cfg.workers : 0;
+        int err;
+
+        in.name = "dut-in";
+        out.name = "dut-out";
+        if (nw > 0) {
+                in.n_queues = out.n_queues = (uint16_t)(nw + 1);
+                in.rss = out.rss = true;
+        }
+        err = mpnet_memwire_create(&in, &d->tx, &d->da);
+        if (err == 0)
+                err = mpnet_memwire_create(&out, &d->db, &d->rx);
+        if (err != 0)
+                return err;
+        if (nw > 0) {
+                struct mpnet_reta *ra = mpnet_memwire_reta(d->da), *rb = mpnet_memwire_reta(d->rx);
+
+                for (uint32_t i = 0; i < mpnet_reta_size(ra); i++) {
+                        mpnet_reta_set(ra, i, (uint16_t)(i % nw));
+                        if (i < mpnet_reta_size(rb))
+                                mpnet_reta_set(rb, i, 0);
+                }
+        }
+        err = router_create(d, d->tx->info.mac, d->rx->info.mac);
+        if (err != 0 || nw == 0)
+                return err;
+        d->rt = mpnet_runtime_create(&(struct mpnet_runtime_cfg){.n_workers = nw});
+        if (d->rt == NULL)
+                return -errno;
+        for (unsigned w = 0; w < nw; w++) {
+                if ((err = mpnet_runtime_assign(d->rt, w, d->stack, 1, (uint16_t)w)) != 0 ||
+                    (err = mpnet_runtime_assign(d->rt, w, d->stack, 2, (uint16_t)w)) != 0)
+                        return err;
+        }
+        return 0;
+}
+
+static struct mpnet_link *afp_link(struct mpg_dut *d, const char *ns, const char *ifname, char *err,
+                                   size_t errlen)
+{
+        struct mpnet_afpacket_cfg c = {.ifname = ifname,
+                                       .netns = ns,
+                                       .pool = d->cfg.pool,
+                                       .errbuf = err,
+                                       .errbuf_len = errlen};
+
+        return mpnet_afpacket_create(&c);
+}
+
+/* External: the namespaces, mpgen's AF_PACKET links on ta and tb, and for
+ * afpacket the router on da and db. */
+static int external_create(struct mpg_dut *d, char *err, size_t errlen)
+{
+        int rc = mpg_netns_up(&d->ns, d->cfg.kind, err, errlen);
+
+        if (rc != 0)
+                return rc;
+        d->tx = afp_link(d, d->ns.t, "ta", err, errlen);
+        d->rx = d->tx != NULL ? afp_link(d, d->ns.t, "tb", err, errlen) : NULL;
+        if (d->rx == NULL)
+                return -EIO;
+        switch (d->cfg.kind) {
+        case MPG_DUT_VETH:
+                memcpy(d->dst_mac, mpg_ns_mac[1], 6);
+                return 0;
+        case MPG_DUT_KERNEL:
+                memcpy(d->dst_mac, mpg_ns_mac[2], 6);
+                return 0;
+        default:
+                d->da = afp_link(d, d->ns.d, "da", err, errlen);
+                d->db = d->da != NULL ? afp_link(d, d->ns.d, "db", err, errlen) : NULL;
+                if (d->db == NULL)
+                        return -EIO;
+                rc = router_create(d, mpg_ns_mac[0], mpg_ns_mac[1]);
+                if (rc != 0) {
+                        snprintf(err, errlen, "cannot set up the router: %s", strerror(-rc));
+                        return rc;
+                }
+                /* The announcements cross the veths in their own time (and
+                 * the kernel hands a ring block over after up to 1 ms): drop
+                 * what arrives in the next 20 ms. */
+                for (int i = 0; i < 20; i++) {
+                        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+                        mpnet_stack_poll(d->stack, mpnet_clock_now(d->cfg.clock));
+                        drain(d->tx);
+                        drain(d->rx);
+                }
+                return 0;
+        }
 }
 
 int mpg_dut_create(const struct mpg_dut_cfg *cfg, struct mpg_dut *d)
@@ -109,14 +220,32 @@ int mpg_dut_create(const struct mpg_dut_cfg *cfg, struct mpg_dut *d)
                         memcpy(d->dst_mac, d->rx->info.mac, 6);
                 return err;
         case MPG_DUT_BUILTIN:
-                if (cfg->workers > 1)
+                if (cfg->workers >= MPNET_MAX_WORKERS) {
+                        snprintf(d->err, sizeof(d->err), "at most %d workers",
+                                 MPNET_MAX_WORKERS - 1);
                         return -EINVAL;
-                err = router_create(d, &wc);
-                if (err != 0)
-                        mpg_dut_destroy(d);
-                return err;
+                }
+                err = builtin_create(d, &wc);
+                if (err != 0 && d->err[0] == '\0')
+                        snprintf(d->err, sizeof(d->err), "builtin router: %s", strerror(-err));
+                break;
+        case MPG_DUT_KERNEL:
+        case MPG_DUT_AFPACKET:
+        case MPG_DUT_VETH:
+                err = external_create(d, d->err, sizeof(d->err));
+                break;
+        default:
+                snprintf(d->err, sizeof(d->err), "no such DUT kind");
+                return -EINVAL;
         }
-        return -EINVAL;
+        if (err != 0) {
+                char why[sizeof(d->err)];
+
+                memcpy(why, d->err, sizeof(why));
+                mpg_dut_destroy(d);
+                memcpy(d->err, why, sizeof(why));
+        }
+        return err;
 }
 
 static void *dut_main(void *arg)
@@ -127,7 +256,13 @@ static void *dut_main(void *arg)
         mpnet_thread_set_slot(MPG_SLOT_DUT);
         if (d->cfg.pin)
                 mpg_pin_self(d->cfg.cpu);
-        while (!atomic_load_explicit(&d->stop, memory_order_acquire)) {
+        /* With workers this is the control thread: timers and punts only. */
+        while (d->rt != NULL && !atomic_load_explicit(&d->stop, memory_order_acquire)) {
+                mpnet_stack_poll(d->stack, mpnet_clock_now(d->cfg.clock));
+                d->polls++;
+                nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+        }
+        while (d->rt == NULL && !atomic_load_explicit(&d->stop, memory_order_acquire)) {
                 uint64_t before = mpnet_stack_counter(d->stack, MPNET_STK_rx_frames);
 
                 mpnet_stack_poll(d->stack, mpnet_clock_now(d->cfg.clock));
@@ -159,8 +294,14 @@ int mpg_dut_start(struct mpg_dut *d)
         if (th == NULL)
                 return -ENOMEM;
         atomic_store(&d->stop, false);
+        if (d->rt != NULL && (err = mpnet_runtime_start(d->rt)) != 0) {
+                free(th);
+                return err;
+        }
         err = pthread_create(th, NULL, dut_main, d);
         if (err != 0) {
+                if (d->rt != NULL)
+                        mpnet_runtime_stop(d->rt);
                 free(th);
                 return -err;
         }
@@ -175,6 +316,8 @@ void mpg_dut_stop(struct mpg_dut *d)
                 return;
         atomic_store_explicit(&d->stop, true, memory_order_release);
         pthread_join(*(pthread_t *)d->thread, NULL);
+        if (d->rt != NULL)
+                mpnet_runtime_stop(d->rt);
         free(d->thread);
         d->thread = NULL;
         d->running = false;
@@ -183,12 +326,14 @@ void mpg_dut_stop(struct mpg_dut *d)
 void mpg_dut_destroy(struct mpg_dut *d)
 {
         mpg_dut_stop(d);
+        mpnet_runtime_destroy(d->rt);
         if (d->stack != NULL)
                 mpnet_stack_destroy(d->stack);
         mpnet_link_destroy(d->tx);
         mpnet_link_destroy(d->rx);
         mpnet_link_destroy(d->da);
         mpnet_link_destroy(d->db);
+        mpg_netns_down(&d->ns);
         memset(d, 0, sizeof(*d));
 }
 
@@ -196,7 +341,8 @@ uint64_t mpg_dut_poll(void *arg, uint64_t now)
 {
         struct mpg_dut *d = arg;
 
-        return d->stack != NULL ? mpnet_stack_poll(d->stack, now) : MPNET_TIME_NEVER;
+        return d->stack != NULL && d->rt == NULL ? mpnet_stack_poll(d->stack, now)
+                                                 : MPNET_TIME_NEVER;
 }
 
 void mpg_dut_path(struct mpg_dut *d, struct mpg_path *p)
@@ -206,8 +352,11 @@ void mpg_dut_path(struct mpg_dut *d, struct mpg_path *p)
         p->rx = d->rx;
         memcpy(p->src_mac, d->tx->info.mac, 6);
         memcpy(p->dst_mac, d->dst_mac, 6);
-        p->speed_bps = d->tx->info.speed_bps;
-        if (d->stack != NULL) {
+        p->speed_bps = d->cfg.speed_bps        ? d->cfg.speed_bps
+                       : d->tx->info.speed_bps ? d->tx->info.speed_bps
+                                               : 10000000000ull;
+        /* Virtual time: only a builtin router on one thread. */
+        if (d->cfg.kind == MPG_DUT_BUILTIN && d->rt == NULL) {
                 p->poll = mpg_dut_poll;
                 p->poll_arg = d;
         }

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "mpgen.h"
+#include "mpnet/worker.h"
 #include "mpnet/stack.h"
 #include "mpnet/wire/ipv4.h"
 
@@ -25,7 +26,7 @@ static const char usage[] =
     "    mpgen - traffic generator and RFC 2544 benchmarker for mpnet\n"
     "\n"
     "SYNOPSIS\n"
-    "    mpgen rfc2544 [--quick] [--dut builtin|wire] [--sizes LIST] [--tests LIST]\n"
+    "    mpgen rfc2544 [--quick] [--dut KIND] [--sizes LIST] [--tests LIST]\n"
     "                  [--search binary|mlr] [--resolution PCT] [--out DIR] [OPTIONS]\n"
     "    mpgen run --rate RATE [--size N] [--duration TIME | --count N] [--dut ...]\n"
     "              [--json FILE] [OPTIONS]\n"
@@ -57,12 +58,23 @@ static const char usage[] =
     "DEVICES UNDER TEST\n"
     "    builtin   an mpnet router stack between two memory wires (default):\n"
     "              198.18.0.2 -> [198.18.0.1 router 198.19.0.1] -> 198.19.0.2,\n"
-    "              routes for 198.18.0.0/16 and 198.19.0.0/16, one worker thread\n"
+    "              routes for 198.18.0.0/16 and 198.19.0.0/16; one thread, or\n"
+    "              --workers N workers with RSS over N queues per wire\n"
     "    wire      a plain memory wire: measures mpgen itself\n"
+    "    kernel    the Linux kernel routing, same addresses and routes, between\n"
+    "              two veth pairs in a network namespace mpgen makes (and\n"
+    "              removes); mpgen sends and receives on the other ends through\n"
+    "              AF_PACKET, in a second namespace. Needs root (CAP_SYS_ADMIN,\n"
+    "              CAP_NET_ADMIN).\n"
+    "    afpacket  the mpnet router on the same veths through AF_PACKET: with\n"
+    "              kernel, mpnet and Linux measured by one tool on one topology\n"
+    "    veth      one veth pair, mpgen on both ends: the ceiling of kernel and\n"
+    "              afpacket (their calibration in rfc2544)\n"
     "\n"
     "COMMON OPTIONS\n"
-    "    --dut builtin|wire  device under test (default builtin)\n"
-    "    --workers N         router workers; only 1 until the multi-core runtime\n"
+    "    --dut KIND          builtin, wire, kernel, afpacket or veth (default\n"
+    "                        builtin)\n"
+    "    --workers N         builtin router workers, 1-62 (default 1)\n"
     "    --speed BPS         virtual link speed for line-rate arithmetic: 10G,\n"
     "                        1G, 100M ... (default 10G)\n"
     "    --ring N            slots per memory-wire queue, a power of two\n"
@@ -479,19 +491,16 @@ static int parse_one(struct opts *o, int c, const char *arg)
                         name = lo->name;
         switch (c) {
         case O_DUT:
-                if (strcmp(arg, "builtin") == 0)
-                        cfg->dut = MPG_DUT_BUILTIN;
-                else if (strcmp(arg, "wire") == 0)
-                        cfg->dut = MPG_DUT_WIRE;
-                else
-                        return bad(name, arg, "builtin or wire");
+                for (cfg->dut = MPG_DUT_WIRE; cfg->dut <= MPG_DUT_VETH; cfg->dut++)
+                        if (strcmp(arg, mpg_dut_name(cfg->dut)) == 0)
+                                break;
+                if (cfg->dut > MPG_DUT_VETH)
+                        return bad(name, arg, "builtin, wire, kernel, afpacket or veth");
                 break;
         case O_WORKERS:
-                if (parse_u64(arg, 1, 256, &u) != 0)
-                        return bad(name, arg, "a worker count");
-                if (u != 1)
-                        return bad(name, arg, "only 1 worker until the multi-core runtime lands");
-                cfg->workers = 1;
+                if (parse_u64(arg, 1, MPNET_MAX_WORKERS - 1, &u) != 0)
+                        return bad(name, arg, "a worker count, 1-62");
+                cfg->workers = (unsigned)u;
                 break;
         case O_SPEED:
                 if (parse_scaled(arg, &d, &rest) != 0 ||
@@ -676,14 +685,18 @@ static int check_combination(struct opts *o)
                                 opt_name(other[i]), o->rfc2544 ? "rfc2544" : "run");
                         return -1;
                 }
-        if (c->flows.ip6 && c->dut == MPG_DUT_BUILTIN) {
-                fprintf(stderr, "mpgen: --ip6 needs --dut wire: the builtin router forwards "
-                                "IPv4 only for now\n");
+        if (c->flows.ip6 && c->dut != MPG_DUT_WIRE && c->dut != MPG_DUT_VETH) {
+                fprintf(stderr, "mpgen: --ip6 needs --dut wire or veth: the routers are set "
+                                "up for IPv4 only for now\n");
                 return -1;
         }
-        if (c->flows.vlan && c->dut == MPG_DUT_BUILTIN) {
-                fprintf(stderr, "mpgen: --vlan needs --dut wire: the builtin router has no "
+        if (c->flows.vlan && c->dut != MPG_DUT_WIRE && c->dut != MPG_DUT_VETH) {
+                fprintf(stderr, "mpgen: --vlan needs --dut wire or veth: the routers have no "
                                 "VLAN interfaces yet\n");
+                return -1;
+        }
+        if (c->workers > 1 && c->dut != MPG_DUT_BUILTIN) {
+                fprintf(stderr, "mpgen: --workers applies to --dut builtin\n");
                 return -1;
         }
         if (mpg_flows_count(&c->flows) == 0) {
@@ -914,8 +927,14 @@ static int cmd_run(struct opts *o)
         mpnet_clock_init_monotonic(&clk);
         dc.clock = &clk;
         dc.pool = env.pool = mpnet_pool_create("mpgen", c->pool_size);
-        if (dc.pool == NULL || (err = mpg_dut_create(&dc, &dut)) != 0) {
-                fprintf(stderr, "mpgen: cannot set up the DUT\n");
+        if (dc.pool == NULL) {
+                fprintf(stderr, "mpgen: out of memory\n");
+                return 1;
+        }
+        if ((err = mpg_dut_create(&dc, &dut)) != 0) {
+                fprintf(stderr, "mpgen: cannot set up the %s DUT: %s\n", mpg_dut_name(c->dut),
+                        dut.err);
+                mpnet_pool_destroy(dc.pool);
                 return 1;
         }
         mpg_dut_path(&dut, &env.path);
@@ -958,7 +977,7 @@ static int cmd_run(struct opts *o)
         if (err != 0 && err != -EINTR)
                 fprintf(stderr, "mpgen: %s\n", strerror(-err));
         mpg_dut_stop(&dut);
-        if (c->dut == MPG_DUT_BUILTIN) {
+        if (dut.stack != NULL) {
                 printf("router:");
                 for (unsigned k = 0; k < MPNET_STK__COUNT; k++) {
                         uint64_t v = mpnet_stack_counter(dut.stack, k);

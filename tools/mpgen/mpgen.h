@@ -395,9 +395,27 @@ int mpg_flr(const struct mpg_flr_cfg *cfg, mpg_trial_fn fn, void *arg, struct mp
 /* ---- DUTs (dut.c) --------------------------------------------------------- */
 
 enum mpg_dut_kind {
-        MPG_DUT_WIRE,    /* a plain memory wire: the generator's own ceiling */
-        MPG_DUT_BUILTIN, /* an mpnet router stack between two memory wires */
+        MPG_DUT_WIRE,     /* a plain memory wire: the generator's own ceiling */
+        MPG_DUT_BUILTIN,  /* an mpnet router stack between two memory wires */
+        MPG_DUT_KERNEL,   /* the Linux kernel routing between two veth pairs */
+        MPG_DUT_AFPACKET, /* an mpnet router on the same veths, over AF_PACKET */
+        MPG_DUT_VETH,     /* one veth pair: the ceiling of the two above */
 };
+
+/* External DUTs (netns.c): the namespaces and veths they run on. */
+struct mpg_netns {
+        char t[32], d[32]; /* tester and DUT namespaces */
+        bool have_t, have_d;
+};
+
+/* MACs of ta, tb, da, db (netns.c). */
+extern const uint8_t mpg_ns_mac[4][6];
+
+/** Make the namespaces and veths of an external DUT of this kind.
+ * @return 0, or -errno with a message in err. */
+int mpg_netns_up(struct mpg_netns *n, enum mpg_dut_kind kind, char *err, size_t errlen);
+/** Remove what mpg_netns_up() made. */
+void mpg_netns_down(struct mpg_netns *n);
 
 struct mpg_dut_cfg {
         enum mpg_dut_kind kind;
@@ -405,7 +423,7 @@ struct mpg_dut_cfg {
         struct mpnet_pool *pool;
         uint64_t speed_bps; /* virtual link speed (0: 10 Gbit/s) */
         uint32_t ring_size; /* slots per memory-wire queue (0: 1024) */
-        unsigned workers;   /* builtin: 1 (the worker runtime comes later) */
+        unsigned workers;   /* builtin: 1 (one thread) or the runtime's worker count */
         bool pin;           /* pin the router thread to cpu */
         unsigned cpu;
 };
@@ -430,8 +448,11 @@ struct mpnet_stack;
 struct mpg_dut {
         struct mpg_dut_cfg cfg;
         struct mpnet_link *tx, *rx; /* tester ends */
-        struct mpnet_link *da, *db; /* router ends (builtin) */
+        struct mpnet_link *da, *db; /* router ends (builtin, afpacket) */
         struct mpnet_stack *stack;
+        struct mpg_netns ns;      /* external DUTs */
+        char err[256];            /* why create failed */
+        struct mpnet_runtime *rt; /* builtin with workers */
         uint8_t dst_mac[6];
         bool running;
         _Atomic bool stop;
@@ -439,7 +460,7 @@ struct mpg_dut {
         void *thread;         /* pthread_t, boxed */
 };
 
-/** @return 0, -EINVAL (bad kind or workers) or -ENOMEM. */
+/** @return 0, or -errno with the reason in d->err. */
 int mpg_dut_create(const struct mpg_dut_cfg *cfg, struct mpg_dut *d);
 /** Builtin in real time: start the thread that polls the router. */
 int mpg_dut_start(struct mpg_dut *d);

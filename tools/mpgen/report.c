@@ -291,6 +291,25 @@ static void json_size(struct mpg_json *j, const struct mpg_suite *s, const struc
         mpg_json_obj_end(j);
 }
 
+/* What the DUT is, for the table's title. */
+static const char *dut_what(const struct mpg_suite_cfg *c)
+{
+        static char buf[64];
+
+        switch (c->dut) {
+        case MPG_DUT_BUILTIN:
+                snprintf(buf, sizeof(buf), " (mpnet router, %u worker%s)", c->workers,
+                         c->workers == 1 ? "" : "s");
+                return buf;
+        case MPG_DUT_KERNEL:
+                return " (Linux kernel router over veth)";
+        case MPG_DUT_AFPACKET:
+                return " (mpnet router over AF_PACKET on veth)";
+        default:
+                return "";
+        }
+}
+
 static void cpu_model(char *model, size_t n)
 {
         char line[256];
@@ -519,14 +538,16 @@ void mpg_report_table(FILE *f, const struct mpg_suite *s)
         fprintf(f,
                 "\nmpgen rfc2544: DUT %s%s, %.4g Gbit/s links, %u flow%s, IPv%c, %s profile, "
                 "%s search to %.3g %%\n",
-                mpg_dut_name(c->dut), c->dut == MPG_DUT_BUILTIN ? " (mpnet router, 1 worker)" : "",
-                (double)c->speed_bps / 1e9, mpg_flows_count(&c->flows),
-                mpg_flows_count(&c->flows) == 1 ? "" : "s", c->flows.ip6 ? '6' : '4', c->profile,
-                c->mlr ? "MLR" : "binary", c->resolution * 100);
+                mpg_dut_name(c->dut), dut_what(c), (double)c->speed_bps / 1e9,
+                mpg_flows_count(&c->flows), mpg_flows_count(&c->flows) == 1 ? "" : "s",
+                c->flows.ip6 ? '6' : '4', c->profile, c->mlr ? "MLR" : "binary",
+                c->resolution * 100);
         table_throughput(f, s);
         table_more(f, s);
-        fprintf(f, "\n>= passed at the tester's ceiling (calibrated through a plain wire); "
-                   "* upper bound is a trial the generator could not offer\n");
+        fprintf(f,
+                "\n>= passed at the tester's ceiling (calibrated through a plain %s); "
+                "* upper bound is a trial the generator could not offer\n",
+                c->dut == MPG_DUT_KERNEL || c->dut == MPG_DUT_AFPACKET ? "veth pair" : "wire");
         cpu_model(model, sizeof(model));
         fprintf(f,
                 "%zu trials in %.1f s on %s, %ld CPUs, load average %.2f at start, %.2f at end\n",

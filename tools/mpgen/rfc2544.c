@@ -159,9 +159,16 @@ static int suite_trial(void *arg, struct mpg_trial *t)
 
 /* ---- the tests of one frame size ------------------------------------------- */
 
+/* The tester's ceiling through what joins its links when no DUT is there:
+ * a memory wire for the in-process DUTs, a veth pair for the external ones. */
+static enum mpg_dut_kind calib_kind(enum mpg_dut_kind dut)
+{
+        return dut == MPG_DUT_KERNEL || dut == MPG_DUT_AFPACKET ? MPG_DUT_VETH : MPG_DUT_WIRE;
+}
+
 static int calibrate(struct mpg_suite *s, struct mpg_env *base, struct mpg_size_res *r)
 {
-        struct mpg_dut_cfg dc = {.kind = MPG_DUT_WIRE,
+        struct mpg_dut_cfg dc = {.kind = calib_kind(s->cfg.dut),
                                  .clock = base->clock,
                                  .pool = base->pool,
                                  .speed_bps = s->cfg.speed_bps,
@@ -174,8 +181,11 @@ static int calibrate(struct mpg_suite *s, struct mpg_env *base, struct mpg_size_
         int err = 0;
 
         err = mpg_dut_create(&dc, &wire);
-        if (err != 0)
+        if (err != 0) {
+                fprintf(stderr, "mpgen: cannot set up the %s for calibration: %s\n",
+                        mpg_dut_name(dc.kind), wire.err);
                 return err;
+        }
         mpg_dut_path(&wire, &env.path);
         err = mpg_runner_init(&rn, &env, r->frame);
         if (err != 0) {
@@ -367,6 +377,8 @@ int mpg_suite_run(struct mpg_suite *s)
                 return -ENOMEM;
         err = mpg_dut_create(&dc, &dut);
         if (err != 0) {
+                fprintf(stderr, "mpgen: cannot set up the %s DUT: %s\n", mpg_dut_name(dc.kind),
+                        dut.err);
                 mpnet_pool_destroy(dc.pool);
                 return err;
         }

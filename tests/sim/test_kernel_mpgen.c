@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * mpgen's external DUTs, with the Linux kernel in namespaces mpgen makes:
+ * a veth pair (the calibration), the kernel routing, and the mpnet router
+ * over AF_PACKET on the same veths. At a low rate every frame crosses each
+ * of them once, TTL decremented on the routed ones, and the namespaces are
+ * gone afterwards. Without root the DUT refuses with a message naming the
+ * capabilities, and the test checks that message instead.
+ */
+#define _GNU_SOURCE
+#include "../../tools/mpgen/dut.c"
+#include "../../tools/mpgen/gen.c"
+#include "../../tools/mpgen/hist.c"
+#include "../../tools/mpgen/netns.c"
+#include "../../tools/mpgen/rx.c"
+#include "../../tools/mpgen/trial.c"
+
+#include "netns_util.h"
+#include "testutil.h"
+
+/* Namespaces named like ours (this pid) still listed? */
+static bool ns_left(void)
+{
+        char pre[32];
+        DIR *d = opendir("/var/run/netns");
+        struct dirent *e;
+        bool left = false;
+
+        if (d == NULL)
+                return false;
+        snprintf(pre, sizeof(pre), "-%d-", (int)getpid());
+        while ((e = readdir(d)) != NULL)
+                left |= strncmp(e->d_name, "mpg-", 4) == 0 && strstr(e->d_name, pre) != NULL;
+        closedir(d);
+        return left;
+}
+
+static void run_ext(enum mpg_dut_kind kind)
+{
+        struct mpg_dut_cfg dc = {.kind = kind, .workers = 1};
+        struct mpnet_clock clk;
+        struct mpg_env env = {.settle_ns = MPNET_NS_PER_S / 2, .valid_min = 0.99};
+        struct mpg_runner rn;
+        struct mpg_dut dut;
+        const char *why = kt_skip_reason(false);
+
+        mpnet_clock_init_monotonic(&clk);
+        dc.clock = env.clock = &clk;
+        dc.pool = env.pool = mpnet_pool_create("kt", 8192);
+        assert_non_null(dc.pool);
+        if (why != NULL) {
+                if (geteuid() != 0) {
+                        assert_int_not_equal(mpg_dut_create(&dc, &dut), 0);
+                        print_message("refused as it should be: %s\n", dut.err);
+                        assert_non_null(strstr(dut.err, "CAP_NET_ADMIN"));
+                }
+                print_message("skipped: %s\n", why);
+                mpnet_pool_destroy(dc.pool);
+                skip();
+        }
+        if (mpg_dut_create(&dc, &dut) != 0)
+                fail_msg("%s DUT: %s", mpg_dut_name(kind), dut.err);
+        mpg_dut_path(&dut, &env.path);
+        mpg_flows_default(&env.flows, false);
+        env.flows.n_dport = 10;
+        assert_int_equal(mpg_dut_start(&dut), 0);
+        assert_int_equal(mpg_runner_init(&rn, &env, 128), 0);
+        for (unsigned i = 0; i < 2; i++) {
+                struct mpg_trial t = {.kind = MPG_T_RUN, .rate = 20000, .count = 2000};
+
+                assert_int_equal(mpg_trial_run(&rn, &t), 0);
+                print_message("%s: tx %llu, received %llu, other %llu, latency p50 %.0f us\n",
+                              mpg_dut_name(kind), (unsigned long long)t.tx,
+                              (unsigned long long)t.unique, (unsigned long long)t.other,
+                              t.lat.p50 / 1e3);
+                assert_int_equal(t.tx, 2000);
+                assert_int_equal(t.unique, 2000);
+                assert_int_equal(t.lost, 0);
+                assert_int_equal(t.dup, 0);
+                assert_int_equal(t.other, 0);
+        }
+        mpg_runner_fini(&rn);
+        mpg_dut_stop(&dut);
+        if (kind == MPG_DUT_AFPACKET)
+                assert_int_equal(mpnet_stack_counter(dut.stack, MPNET_STK_ip4_forwarded), 4000);
+        if (kind == MPG_DUT_KERNEL)
+                assert_true(kt_snmp(dut.ns.d, "Ip", "ForwDatagrams") >= 4000);
+        mpg_dut_destroy(&dut);
+        assert_false(ns_left());
+        assert_int_equal(mpnet_pool_in_use(dc.pool), 0);
+        mpnet_pool_destroy(dc.pool);
+}
+
+static void test_veth(void **state)
+{
+        (void)state;
+        run_ext(MPG_DUT_VETH);
+}
+
+static void test_kernel_router(void **state)
+{
+        (void)state;
+        run_ext(MPG_DUT_KERNEL);
+}
+
+static void test_mpnet_over_afpacket(void **state)
+{
+        (void)state;
+        run_ext(MPG_DUT_AFPACKET);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_veth),
+            cmocka_unit_test(test_kernel_router),
+            cmocka_unit_test(test_mpnet_over_afpacket),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
