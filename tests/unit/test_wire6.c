@@ -12,10 +12,10 @@
  * header type 4), and UDP sent with IPV6_DSTOPTS and IPV6_HOPOPTS sticky
  * options (B answers the hop-by-hop option 0x9e with a parameter problem).
  * scripts/capture-wire6.sh does all this again. Field values were read back
- * with tshark. Each frame is parsed and re-emitted
- * from its repr, which must give back the captured bytes; malformed cases are
- * these frames with a byte changed, as each test says. Linux sends no router
- * advertisement, so the RA test is built from its repr and read back.
+ * with tshark. Each frame is parsed and re-emitted from its repr, which must
+ * give back the captured bytes; malformed cases are these frames with a byte
+ * changed, as each test says. Linux sends no router advertisement, so the RA
+ * test is built from its repr and read back.
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
