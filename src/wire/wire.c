@@ -20,6 +20,14 @@ const char *mpnet_wire_err_str(int err)
                 return "unsupported";
         case MPNET_WIRE_BAD_FIELD:
                 return "bad field";
+        case MPNET_WIRE_BAD_ORDER:
+                return "header out of order";
+        case MPNET_WIRE_DEPRECATED:
+                return "deprecated";
+        case MPNET_WIRE_TOO_LONG:
+                return "header chain too long";
+        case MPNET_WIRE_BAD_OPTION:
+                return "bad option";
         default:
                 return "unknown error";
         }

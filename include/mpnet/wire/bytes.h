@@ -24,6 +24,10 @@ enum mpnet_wire_err {
         MPNET_WIRE_BAD_CSUM,    /* checksum does not verify */
         MPNET_WIRE_UNSUPPORTED, /* valid but a variant we do not handle */
         MPNET_WIRE_BAD_FIELD,   /* some other field has a forbidden value */
+        MPNET_WIRE_BAD_ORDER,   /* a header where it may not appear (IPv6 hop-by-hop not first) */
+        MPNET_WIRE_DEPRECATED,  /* a variant that must be dropped (IPv6 routing type 0) */
+        MPNET_WIRE_TOO_LONG,    /* a header chain beyond the parser's bounds */
+        MPNET_WIRE_BAD_OPTION,  /* an option with a forbidden length */
 };
 
 /** @return a short description of a (positive or negated) wire error. */
