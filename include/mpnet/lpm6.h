@@ -185,7 +185,8 @@ static inline int mpnet_lpm6_lookup(const struct mpnet_lpm6 *lpm, const uint8_t 
 }
 
 /**
- * Longest-prefix match of n addresses, 8 at a time with prefetch.
+ * Longest-prefix match of n addresses, 16 at a time, level by level, with
+ * prefetch.
  * @param addr n addresses, 16 bytes each, network order.
  * @param nh n results: the next hop, or miss where no route matches.
  * @return how many addresses missed.

@@ -61,6 +61,8 @@ typedef unsigned __int128 u128;
 
 /* Addresses ahead of the one being resolved whose tbl24 line is prefetched. */
 #define BULK_PREFETCH 32u
+/* Addresses resolved together, level by level. */
+#define BULK_BLK 16u
 
 /*
  * The RIB: for each prefix length, an open-addressing hash table (linear
@@ -739,27 +741,29 @@ static inline uint32_t idx24(const uint8_t *a)
         return (uint32_t)a[0] << 16 | (uint32_t)a[1] << 8 | a[2];
 }
 
-/* Resolve addr[0..7] into nh[0..7], level by level across the eight, so that
- * their loads of one level are independent and overlap.
+/* Resolve addr[0 .. BULK_BLK) into nh[], level by level across the block,
+ * so that their loads of one level are independent and overlap (16 in flight
+ * took 1M-route lookups from about 290 to 200 cycles here; 8 overlap too
+ * few group misses, 32 gained little more).
  * @return how many missed the tables. */
-static inline __attribute__((always_inline)) unsigned resolve8(_Atomic uint32_t *t24,
-                                                               _Atomic uint32_t *t8,
-                                                               const uint8_t (*addr)[16],
-                                                               uint32_t *nh, uint32_t fallback)
+static inline __attribute__((always_inline)) unsigned resolve_blk(_Atomic uint32_t *t24,
+                                                                  _Atomic uint32_t *t8,
+                                                                  const uint8_t (*addr)[16],
+                                                                  uint32_t *nh, uint32_t fallback)
 {
-        uint32_t e[8];
+        uint32_t e[BULK_BLK];
         unsigned misses = 0;
         bool ext = false;
 
-#pragma GCC unroll 8
-        for (unsigned k = 0; k < 8; k++) {
+#pragma GCC unroll 16
+        for (unsigned k = 0; k < BULK_BLK; k++) {
                 e[k] = atomic_load_explicit(&t24[idx24(addr[k])], memory_order_acquire);
                 ext |= MPNET_LPM6_E_IS_EXT(e[k]);
         }
         for (unsigned i = 3; ext; i++) {
                 ext = false;
-#pragma GCC unroll 8
-                for (unsigned k = 0; k < 8; k++) {
+#pragma GCC unroll 16
+                for (unsigned k = 0; k < BULK_BLK; k++) {
                         if (MPNET_LPM6_E_IS_EXT(e[k])) {
                                 e[k] = atomic_load_explicit(&t8[(size_t)e[k] << 8 | addr[k][i]],
                                                             memory_order_acquire);
@@ -767,8 +771,8 @@ static inline __attribute__((always_inline)) unsigned resolve8(_Atomic uint32_t 
                         }
                 }
         }
-#pragma GCC unroll 8
-        for (unsigned k = 0; k < 8; k++) {
+#pragma GCC unroll 16
+        for (unsigned k = 0; k < BULK_BLK; k++) {
                 bool hit = (e[k] & MPNET_LPM6_E_VALID) != 0;
 
                 nh[k] = hit ? e[k] & MPNET_LPM6_E_NH : fallback;
@@ -779,10 +783,10 @@ static inline __attribute__((always_inline)) unsigned resolve8(_Atomic uint32_t 
 
 /*
  * As lpm4: the tbl24 lines of the first BULK_PREFETCH addresses are
- * prefetched at once, then each block of 8 prefetches the block
+ * prefetched at once, then each block of BULK_BLK prefetches the block
  * BULK_PREFETCH further on before resolving itself. The group loads depend
- * on the entry above them, so they are not prefetched; resolve8 overlaps
- * eight of them instead.
+ * on the entry above them, so they are not prefetched; resolve_blk overlaps
+ * a block of them instead.
  */
 unsigned mpnet_lpm6_lookup_bulk(const struct mpnet_lpm6 *lpm, const uint8_t (*addr)[16],
                                 uint32_t *nh, unsigned n, uint32_t miss)
@@ -794,14 +798,14 @@ unsigned mpnet_lpm6_lookup_bulk(const struct mpnet_lpm6 *lpm, const uint8_t (*ad
 
         for (unsigned k = 0; k < BULK_PREFETCH && k < n; k++)
                 __builtin_prefetch((const void *)&t24[idx24(addr[k])]);
-        for (; i + 8 + BULK_PREFETCH <= n; i += 8) {
-#pragma GCC unroll 8
-                for (unsigned k = 0; k < 8; k++)
+        for (; i + BULK_BLK + BULK_PREFETCH <= n; i += BULK_BLK) {
+#pragma GCC unroll 16
+                for (unsigned k = 0; k < BULK_BLK; k++)
                         __builtin_prefetch((const void *)&t24[idx24(addr[i + BULK_PREFETCH + k])]);
-                misses += resolve8(t24, t8, &addr[i], &nh[i], fallback);
+                misses += resolve_blk(t24, t8, &addr[i], &nh[i], fallback);
         }
-        for (; i + 8 <= n; i += 8)
-                misses += resolve8(t24, t8, &addr[i], &nh[i], fallback);
+        for (; i + BULK_BLK <= n; i += BULK_BLK)
+                misses += resolve_blk(t24, t8, &addr[i], &nh[i], fallback);
         for (; i < n; i++) {
                 uint32_t e = atomic_load_explicit(&t24[idx24(addr[i])], memory_order_acquire);
                 bool hit;
