@@ -214,6 +214,12 @@ static void test_pacing(void **state)
         }
         assert_int_equal(g.lag_max, 0);
         assert_true(mpg_gen_done(&g));
+        /* A step (system recovery): 300 kfps to frame 600, then 100 kfps. */
+        mpg_gen_start(&g, 2, 300000, 1000, t0);
+        mpg_gen_step_rate(&g, 600, 100000);
+        assert_int_equal(mpg_gen_due(&g, 600), t0 + 2000000);
+        assert_int_equal(mpg_gen_due(&g, 601), t0 + 2000000 + 10000);
+        assert_int_equal(mpg_gen_due(&g, 999), t0 + 2000000 + 3990000);
         mpg_gen_fini(&g);
         genv_fini(&e);
 }
@@ -291,6 +297,15 @@ static void test_rx_accounting(void **state)
         assert_int_equal(r.rx - r.dup, 7); /* 0..5 and 9 */
         assert_int_equal(h->count, 7);     /* duplicates carry no latency */
         assert_int_equal(h->min, 10);
+        /* The stream (2 flows, frame k = seq * 2 + flow): only flow 1
+         * arrives, so every frame jumps over flow 0's; the last jump, to
+         * seq 9 (k 19), skipped up to k 18. Frames arrive 10 ns apart; the
+         * reordered and the duplicate one are not in order, so the longest
+         * gap across a jump is from seq 4 to seq 5: 30 ns, one frame lost. */
+        assert_true(r.lost_any);
+        assert_int_equal(r.k_lost, 18);
+        assert_int_equal(r.outage_ns, 30);
+        assert_int_equal(r.outage_lost, 1);
         /* Another trial's frames, another flow out of range, junk. */
         n = sig_frame(b, 8, 1, 10, 0);
         mpg_rx_frame(&r, b, n, 0);

@@ -301,6 +301,38 @@ static void test_frame_loss_rate(void **state)
 
 /* A bucket of 500 frames at 50 kfps under line-rate bursts of 148.8 kfps
  * holds 500 / (1 - 50/148.8) = 753 frames. */
+/* RFC 2544 26.5 against a policer at 50 kfps: 110 % loses frames until the
+ * step, half the rate loses none after it (recovered at once); a step to
+ * a rate still above the policer's loses to the end. */
+static void test_system_recovery(void **state)
+{
+        const double p = 50000, dur = 0.2;
+        struct denv d;
+        struct mpg_trial t = {.kind = MPG_T_RECOVERY, .phase = -1, .rate = 1.1 * p};
+
+        (void)state;
+        denv_init(&d, (uint64_t)p, 2);
+        t.step_rate = t.rate / 2;
+        t.step_at = (uint64_t)(t.rate * dur);
+        t.count = t.step_at + (uint64_t)(t.step_rate * dur);
+        assert_int_equal(mpg_trial_run(&d.rn, &t), 0);
+        print_message("step to 50 %%: lost %lld, recovered %d in %llu ns\n", (long long)t.lost,
+                      t.recovered, (unsigned long long)t.recovery_ns);
+        assert_true(t.valid);
+        assert_true(t.lost > 0.08 * (double)t.step_at && t.lost < 0.1 * (double)t.step_at);
+        assert_true(t.recovered);
+        assert_true(t.recovery_ns <= 2e9 / t.step_rate);
+        t = (struct mpg_trial){.kind = MPG_T_RECOVERY, .phase = -1, .rate = 1.1 * p};
+        t.step_rate = 1.05 * p;
+        t.step_at = (uint64_t)(t.rate * dur);
+        t.count = t.step_at + (uint64_t)(t.step_rate * dur);
+        assert_int_equal(mpg_trial_run(&d.rn, &t), 0);
+        print_message("step to 105 %%: recovered %d, last loss %llu ns after the step\n",
+                      t.recovered, (unsigned long long)t.recovery_ns);
+        assert_true(!t.recovered || t.recovery_ns > 0.9 * dur * 1e9);
+        denv_fini(&d);
+}
+
 static void test_back_to_back(void **state)
 {
         struct denv d;
@@ -327,6 +359,7 @@ int main(void)
             cmocka_unit_test(test_inner_full),           cmocka_unit_test(test_create_errors),
             cmocka_unit_test(test_throughput_converges), cmocka_unit_test(test_mlr_pdr),
             cmocka_unit_test(test_frame_loss_rate),      cmocka_unit_test(test_back_to_back),
+            cmocka_unit_test(test_system_recovery),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

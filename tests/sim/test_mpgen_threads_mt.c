@@ -69,6 +69,52 @@ static void run_dut(enum mpg_dut_kind kind, unsigned workers)
         mpnet_pool_destroy(dc.pool);
 }
 
+/* RFC 2544 26.6 on the builtin router: a reset (a new router stack) in the
+ * middle of a stream; frames flow again after it, and the new stack counts
+ * only what it forwarded. */
+static void test_builtin_reset(void **state)
+{
+        struct mpg_dut_cfg dc = {.kind = MPG_DUT_BUILTIN, .ring_size = 4096, .workers = 1};
+        struct mpnet_clock clk;
+        struct mpg_env env = {.settle_ns = 2 * MPNET_NS_PER_S, .valid_min = 0.99};
+        struct mpg_trial t = {.kind = MPG_T_RESET, .phase = -1, .rate = 50000, .count = 5000};
+        struct mpg_runner rn;
+        struct mpg_dut dut;
+
+        (void)state;
+        mpnet_clock_init_monotonic(&clk);
+        dc.clock = env.clock = &clk;
+        dc.pool = env.pool = mpnet_pool_create("rs", 8192);
+        assert_int_equal(mpg_dut_create(&dc, &dut), 0);
+        mpg_dut_path(&dut, &env.path);
+        env.path.poll = NULL;
+        env.action = mpg_dut_reset;
+        env.action_arg = &dut;
+        mpg_flows_default(&env.flows, false);
+        assert_int_equal(mpg_dut_start(&dut), 0);
+        assert_int_equal(mpg_runner_init(&rn, &env, 64), 0);
+        t.action_ns = 40 * MPNET_NS_PER_MS;
+        assert_int_equal(mpg_trial_run(&rn, &t), 0);
+        print_message("reset: %llu received, %llu lost at the reset over %llu us\n",
+                      (unsigned long long)t.unique, (unsigned long long)t.outage_lost,
+                      (unsigned long long)t.outage_ns / 1000);
+        assert_int_equal(t.action_err, 0);
+        assert_true(t.recovered); /* the last frame came through */
+        assert_true(t.unique > 4000);
+        mpg_runner_fini(&rn);
+        mpg_dut_stop(&dut);
+        assert_true(mpnet_stack_counter(dut.stack, MPNET_STK_ip4_forwarded) < t.unique);
+        assert_true(mpnet_stack_counter(dut.stack, MPNET_STK_ip4_forwarded) > 0);
+        /* A wire cannot be reset. */
+        mpg_dut_destroy(&dut);
+        dc.kind = MPG_DUT_WIRE;
+        assert_int_equal(mpg_dut_create(&dc, &dut), 0);
+        assert_int_equal(mpg_dut_reset(&dut), -ENOTSUP);
+        mpg_dut_destroy(&dut);
+        assert_int_equal(mpnet_pool_in_use(dc.pool), 0);
+        mpnet_pool_destroy(dc.pool);
+}
+
 static void test_wire(void **state)
 {
         (void)state;
@@ -93,6 +139,7 @@ int main(void)
             cmocka_unit_test(test_wire),
             cmocka_unit_test(test_builtin),
             cmocka_unit_test(test_builtin_workers),
+            cmocka_unit_test(test_builtin_reset),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -97,11 +97,26 @@ static int router_create(struct mpg_dut *d, const uint8_t *mac_a, const uint8_t 
             add_route(d->stack, 0xc6130000u, 16, 2, MPG_TESTER_B_ADDR) != 0)
                 return -EINVAL;
         memcpy(d->dst_mac, d->da->info.mac, 6);
-        /* Let the address announcements (gratuitous ARP) go out and drop
-         * them, so the first trial does not count them as other frames. */
         mpnet_stack_poll(d->stack, mpnet_clock_now(d->cfg.clock));
-        drain(d->tx);
-        drain(d->rx);
+        return 0;
+}
+
+/* With workers: the runtime, worker w on queue w of both interfaces. */
+static int workers_create(struct mpg_dut *d)
+{
+        unsigned nw = d->cfg.workers > 1 ? d->cfg.workers : 0;
+        int err;
+
+        if (nw == 0)
+                return 0;
+        d->rt = mpnet_runtime_create(&(struct mpnet_runtime_cfg){.n_workers = nw});
+        if (d->rt == NULL)
+                return -errno;
+        for (unsigned w = 0; w < nw; w++) {
+                if ((err = mpnet_runtime_assign(d->rt, w, d->stack, 1, (uint16_t)w)) != 0 ||
+                    (err = mpnet_runtime_assign(d->rt, w, d->stack, 2, (uint16_t)w)) != 0)
+                        return err;
+        }
         return 0;
 }
 
@@ -135,17 +150,13 @@ static int builtin_create(struct mpg_dut *d, const struct mpnet_memwire_cfg *wc)
                 }
         }
         err = router_create(d, d->tx->info.mac, d->rx->info.mac);
-        if (err != 0 || nw == 0)
+        if (err != 0)
                 return err;
-        d->rt = mpnet_runtime_create(&(struct mpnet_runtime_cfg){.n_workers = nw});
-        if (d->rt == NULL)
-                return -errno;
-        for (unsigned w = 0; w < nw; w++) {
-                if ((err = mpnet_runtime_assign(d->rt, w, d->stack, 1, (uint16_t)w)) != 0 ||
-                    (err = mpnet_runtime_assign(d->rt, w, d->stack, 2, (uint16_t)w)) != 0)
-                        return err;
-        }
-        return 0;
+        /* Drop the address announcements (gratuitous ARP), so the first
+         * trial does not count them as other frames. */
+        drain(d->tx);
+        drain(d->rx);
+        return workers_create(d);
 }
 
 static struct mpnet_link *afp_link(struct mpg_dut *d, const char *ns, const char *ifname, char *err,
@@ -335,6 +346,54 @@ void mpg_dut_destroy(struct mpg_dut *d)
         mpnet_link_destroy(d->db);
         mpg_netns_down(&d->ns);
         memset(d, 0, sizeof(*d));
+}
+
+/* Drop what waits in the router's receive queues, as a reboot loses it. */
+static void drain_all(struct mpnet_link *l)
+{
+        struct mpnet_pkt *v[64];
+
+        for (uint16_t q = 0; q < l->info.n_rxq; q++) {
+                uint16_t n;
+
+                while ((n = mpnet_link_rx_burst(l, q, v, 64)) > 0)
+                        mpnet_pkt_free_bulk(v, n);
+        }
+}
+
+/* Called from the trial runner while generator and receiver run: the tester's
+ * links are theirs, only the router's are touched. */
+int mpg_dut_reset(void *arg)
+{
+        struct mpg_dut *d = arg;
+        bool running = d->running;
+        int err;
+
+        switch (d->cfg.kind) {
+        case MPG_DUT_KERNEL:
+                return mpg_netns_kernel_reset(&d->ns, d->err, sizeof(d->err));
+        case MPG_DUT_BUILTIN:
+        case MPG_DUT_AFPACKET:
+                break;
+        default:
+                return -ENOTSUP;
+        }
+        /* A software reset: the router goes with all its state, a new one
+         * is configured as at start. */
+        mpg_dut_stop(d);
+        mpnet_runtime_destroy(d->rt);
+        d->rt = NULL;
+        mpnet_stack_destroy(d->stack);
+        d->stack = NULL;
+        drain_all(d->da);
+        drain_all(d->db);
+        err = router_create(d, d->cfg.kind == MPG_DUT_BUILTIN ? d->tx->info.mac : mpg_ns_mac[0],
+                            d->cfg.kind == MPG_DUT_BUILTIN ? d->rx->info.mac : mpg_ns_mac[1]);
+        if (err == 0)
+                err = workers_create(d);
+        if (err == 0 && running)
+                err = mpg_dut_start(d);
+        return err;
 }
 
 uint64_t mpg_dut_poll(void *arg, uint64_t now)

@@ -215,8 +215,16 @@ void mpg_gen_start(struct mpg_gen *g, uint8_t tag, double rate, uint64_t total, 
         g->offered = g->tx = g->refused = g->nobufs = 0;
         g->t_first = g->t_last = g->lag_max = 0;
         g->next_flow = 0;
+        g->k2 = 0;
+        g->rate2 = 0;
         memset(g->seq, 0, g->n_flows * sizeof(*g->seq));
         memset(g->tx_flow, 0, g->n_flows * sizeof(*g->tx_flow));
+}
+
+void mpg_gen_step_rate(struct mpg_gen *g, uint64_t k2, double rate2)
+{
+        g->k2 = k2;
+        g->rate2 = rate2;
 }
 
 uint64_t mpg_gen_due(const struct mpg_gen *g, uint64_t k)
@@ -225,6 +233,9 @@ uint64_t mpg_gen_due(const struct mpg_gen *g, uint64_t k)
                 return MPNET_TIME_NEVER;
         if (k == 0)
                 return g->t0;
+        if (g->rate2 > 0 && k > g->k2)
+                return g->t0 + (uint64_t)ceil((double)g->k2 * 1e9 / g->rate) +
+                       (uint64_t)ceil((double)(k - g->k2) * 1e9 / g->rate2);
         return g->t0 + (uint64_t)ceil((double)k * 1e9 / g->rate);
 }
 

@@ -98,7 +98,13 @@ static const char usage[] =
     "    --quick             short trials (0.1 s), 2 % resolution, 5 ms rests\n"
     "    --sizes LIST        frame sizes with FCS (default\n"
     "                        64,128,256,512,1024,1280,1518; 78 replaces 64 for IPv6)\n"
-    "    --tests LIST        of throughput,latency,loss,b2b (default all)\n"
+    "    --tests LIST        of throughput,latency,loss,b2b,recovery,reset\n"
+    "                        (default all). recovery: 110 % of the throughput\n"
+    "                        rate for 60 s, then half of it; the time from the\n"
+    "                        step to the last frame lost (RFC 2544 26.5).\n"
+    "                        reset: the DUT is reset 10 s into a stream at the\n"
+    "                        throughput rate of the smallest size; the gap in\n"
+    "                        the frames received (26.6); not for wire or veth\n"
     "    --search binary|mlr binary: RFC 2544 search (default); mlr: NDR and PDR\n"
     "                        in one pass, short early trials (MLRsearch spirit)\n"
     "    --resolution PCT    search stops at hi - lo <= PCT % of hi (default 0.5)\n"
@@ -443,7 +449,7 @@ static int parse_tests(struct mpg_suite_cfg *c, const char *s)
         if (strlen(s) >= sizeof(buf))
                 return -1;
         strcpy(buf, s);
-        c->t_tput = c->t_lat = c->t_flr = c->t_b2b = false;
+        c->t_tput = c->t_lat = c->t_flr = c->t_b2b = c->t_rec = c->t_reset = false;
         for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
                 if (strcmp(tok, "throughput") == 0)
                         c->t_tput = true;
@@ -453,10 +459,14 @@ static int parse_tests(struct mpg_suite_cfg *c, const char *s)
                         c->t_flr = true;
                 else if (strcmp(tok, "b2b") == 0)
                         c->t_b2b = true;
+                else if (strcmp(tok, "recovery") == 0)
+                        c->t_rec = true;
+                else if (strcmp(tok, "reset") == 0)
+                        c->t_reset = true;
                 else
                         return -1;
         }
-        return c->t_tput || c->t_lat || c->t_flr || c->t_b2b ? 0 : -1;
+        return c->t_tput || c->t_lat || c->t_flr || c->t_b2b || c->t_rec || c->t_reset ? 0 : -1;
 }
 
 static int parse_cpus(struct mpg_suite_cfg *c, const char *s)
@@ -542,7 +552,8 @@ static int parse_one(struct opts *o, int c, const char *arg)
                 break;
         case O_TESTS:
                 if (parse_tests(cfg, arg) != 0)
-                        return bad(name, arg, "a list of throughput, latency, loss, b2b");
+                        return bad(name, arg,
+                                   "a list of throughput, latency, loss, b2b, recovery, reset");
                 break;
         case O_SEARCH:
                 if (strcmp(arg, "mlr") == 0)

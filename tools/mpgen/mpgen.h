@@ -111,6 +111,8 @@ struct mpg_gen {
         double rate;    /* frames per second */
         uint64_t total; /* frames to offer */
         uint64_t t0;    /* due time of frame 0 */
+        uint64_t k2;    /* a step: from frame k2 on ... */
+        double rate2;   /* ... the rate is rate2 (0: no step) */
         /* counters */
         uint64_t offered;         /* frames handed to tx_burst at their time */
         uint64_t tx;              /* ... and accepted by it */
@@ -132,6 +134,8 @@ int mpg_gen_init(struct mpg_gen *g, struct mpnet_link *link, struct mpnet_pool *
 void mpg_gen_fini(struct mpg_gen *g);
 /** Prepare a stream: `total` frames evenly paced at `rate` from t0. */
 void mpg_gen_start(struct mpg_gen *g, uint8_t tag, double rate, uint64_t total, uint64_t t0);
+/** From frame k2 of the started stream on, pace at rate2 (RFC 2544 26.5). */
+void mpg_gen_step_rate(struct mpg_gen *g, uint64_t k2, double rate2);
 /** @return the time frame k of the stream is due. */
 uint64_t mpg_gen_due(const struct mpg_gen *g, uint64_t k);
 /** Offer the frames due by now, at most max of them. @return frames offered. */
@@ -202,6 +206,15 @@ struct mpg_rx {
         uint64_t dup, reorder, late;
         uint64_t other; /* frames that are not ours: other trials, ARP, junk */
         uint64_t t_first, t_last;
+        /* Frame k of the stream is flow k % n_flows, sequence k / n_flows
+         * (the generator goes round-robin), so a jump in k over the frames
+         * received in order is frames lost in between. */
+        uint64_t k_next;         /* stream index after the last in-order frame */
+        uint64_t t_prev;         /* when that frame was received */
+        bool lost_any;           /* a jump was seen ... */
+        uint64_t k_lost;         /* ... and the last frame it skipped */
+        uint64_t outage_ns;      /* the longest receive gap across a jump */
+        uint64_t outage_lost;    /* frames skipped by that jump */
         _Atomic uint64_t unique; /* rx - dup, published for the runner */
 };
 
@@ -247,7 +260,12 @@ struct mpg_env {
         void (*on_trial)(void *arg, const struct mpg_trial *t);
         void *on_trial_arg;
         const atomic_bool *interrupted; /* set by SIGINT; may be NULL */
-        bool pin;                       /* pin the generator and receiver threads */
+        /* Called once, action_ns into a trial that asks for it, on the
+         * runner's thread (real time) or between steps (virtual time): the
+         * DUT reset of RFC 2544 26.6. @return 0 or -errno. */
+        int (*action)(void *arg);
+        void *action_arg;
+        bool pin; /* pin the generator and receiver threads */
         unsigned cpu_tx, cpu_rx;
 };
 
@@ -260,6 +278,8 @@ enum mpg_kind {
         MPG_T_LATENCY,
         MPG_T_FRAME_LOSS,
         MPG_T_BACK_TO_BACK,
+        MPG_T_RECOVERY,
+        MPG_T_RESET,
         MPG_T_RUN,
         MPG_T__COUNT
 };
@@ -269,9 +289,12 @@ struct mpg_trial {
         /* request */
         enum mpg_kind kind;
         unsigned frame;
-        double rate;    /* intended frames per second */
-        uint64_t count; /* frames to offer */
-        int phase;      /* search phase, -1 outside a search */
+        double rate;      /* intended frames per second */
+        uint64_t count;   /* frames to offer */
+        int phase;        /* search phase, -1 outside a search */
+        uint64_t step_at; /* with step_rate: frames step_at.. go at step_rate */
+        double step_rate;
+        uint64_t action_ns; /* call env->action this long after the start */
         /* result */
         unsigned no;
         uint64_t duration_ns; /* intended: count / rate */
@@ -287,6 +310,15 @@ struct mpg_trial {
         bool valid;
         const char *invalid_reason;
         struct mpg_lat lat;
+        /* RFC 2544 26.5: with a step, the last frame lost came recovery_ns
+         * after the step (0: none after it); not recovered: the stream's last
+         * frame never arrived, so loss went on to the end. */
+        bool recovered;
+        uint64_t recovery_ns;
+        /* RFC 2544 26.6: the longest time between two frames received across
+         * lost ones, and how many were lost there. */
+        uint64_t outage_ns, outage_lost;
+        int action_err; /* what env->action returned */
 };
 
 struct mpg_runner {
@@ -414,6 +446,9 @@ extern const uint8_t mpg_ns_mac[4][6];
 /** Make the namespaces and veths of an external DUT of this kind.
  * @return 0, or -errno with a message in err. */
 int mpg_netns_up(struct mpg_netns *n, enum mpg_dut_kind kind, char *err, size_t errlen);
+/** The kernel DUT's reset: da and db down and up, then its neighbours and
+ * routes again (a link going down takes its routes). @return 0 or -EIO. */
+int mpg_netns_kernel_reset(struct mpg_netns *n, char *err, size_t errlen);
 /** Remove what mpg_netns_up() made. */
 void mpg_netns_down(struct mpg_netns *n);
 
@@ -462,6 +497,10 @@ struct mpg_dut {
 
 /** @return 0, or -errno with the reason in d->err. */
 int mpg_dut_create(const struct mpg_dut_cfg *cfg, struct mpg_dut *d);
+/** RFC 2544 26.6: reset the DUT (an mpnet router: a new stack, as after a
+ * reboot; the kernel: links down and up, routes and neighbours again).
+ * @return 0, -ENOTSUP (a wire or veth), or -errno. */
+int mpg_dut_reset(void *d);
 /** Builtin in real time: start the thread that polls the router. */
 int mpg_dut_start(struct mpg_dut *d);
 void mpg_dut_stop(struct mpg_dut *d);
@@ -483,7 +522,7 @@ struct mpg_suite_cfg {
         uint32_t ring_size, pool_size;
         struct mpg_flows flows;
         unsigned sizes[MPG_SIZES_MAX], n_sizes;
-        bool t_tput, t_lat, t_flr, t_b2b;
+        bool t_tput, t_lat, t_flr, t_b2b, t_rec, t_reset;
         const char *profile; /* "rfc2544" or "quick" */
         /* throughput */
         bool mlr;
@@ -498,6 +537,10 @@ struct mpg_suite_cfg {
         uint64_t b2b_max;
         unsigned b2b_repeats;
         double b2b_res;
+        /* system recovery: overload, then the 50 % stream; reset stream */
+        uint64_t rec_ns, rec_after_ns;
+        unsigned rec_repeats;
+        uint64_t reset_ns, reset_at_ns;
         /* every trial */
         uint64_t calib_ns, settle_ns, rest_ns;
         double valid_min;
@@ -530,6 +573,20 @@ struct mpg_size_res {
         struct mpg_flr_res flr;
         bool b2b_done;
         struct mpg_b2b_res b2b;
+        /* RFC 2544 26.5: recovery after rec_rate (110 % of throughput, at
+         * most the ceiling) drops to half of it; mean and max over the
+         * repeats that recovered */
+        bool rec_done;
+        double rec_rate;
+        unsigned rec_repeats, rec_recovered;
+        double rec_mean_ns;
+        uint64_t rec_max_ns;
+        /* RFC 2544 26.6 (smallest frame size only): receive gap over a reset
+         * of the DUT while a stream at the throughput rate runs */
+        bool reset_done;
+        double reset_rate;
+        uint64_t reset_gap_ns, reset_lost;
+        int reset_err;
         int err;
 };
 

@@ -118,8 +118,8 @@ static int ns_add(const char *ns, char *err, size_t errlen)
 }
 
 /* A veth pair a (in ns_a, MAC ma) - b (in ns_b, MAC mb), both up. */
-static int veth(const char *ns_a, const char *a, const uint8_t *ma, const char *ns_b,
-                const char *b, const uint8_t *mb, char *err, size_t errlen)
+static int veth(const char *ns_a, const char *a, const uint8_t *ma, const char *ns_b, const char *b,
+                const uint8_t *mb, char *err, size_t errlen)
 {
         char sa[18], sb[18];
 
@@ -129,27 +129,48 @@ static int veth(const char *ns_a, const char *a, const uint8_t *ma, const char *
                   ns_a, a, mac_str(ma, sa), b, mac_str(mb, sb), ns_b, ns_a, a, ns_b, b);
 }
 
-static int kernel_router(const char *d, char *err, size_t errlen)
+/* The testers as permanent neighbours and the routes through them. */
+static int kernel_routes(const char *d, char *err, size_t errlen)
 {
         char ta[18], tb[18];
 
         mac_str(mpg_ns_mac[0], ta);
         mac_str(mpg_ns_mac[1], tb);
+        return sh(err, errlen,
+                  "ip -n %s neigh replace 198.18.0.2 lladdr %s dev da nud permanent "
+                  "&& ip -n %s neigh replace 198.19.0.2 lladdr %s dev db nud permanent "
+                  "&& ip -n %s route replace 198.18.0.0/16 via 198.18.0.2 "
+                  "&& ip -n %s route replace 198.19.0.0/16 via 198.19.0.2",
+                  d, ta, d, tb, d, d);
+}
+
+static int kernel_router(const char *d, char *err, size_t errlen)
+{
         /* No redirects (both testers sit on their own link anyway) and no
          * reverse-path filter: the kernel as a plain router. */
         if (sh(err, errlen,
                "ip netns exec %s sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 "
                "net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.all.send_redirects=0 "
                "net.ipv4.conf.default.send_redirects=0",
-               d) != 0)
+               d) != 0 ||
+            sh(err, errlen,
+               "ip -n %s addr add 198.18.0.1/24 dev da && ip -n %s addr add 198.19.0.1/24 dev db",
+               d, d) != 0)
                 return -1;
-        return sh(err, errlen,
-                  "ip -n %s addr add 198.18.0.1/24 dev da && ip -n %s addr add 198.19.0.1/24 dev db "
-                  "&& ip -n %s neigh replace 198.18.0.2 lladdr %s dev da nud permanent "
-                  "&& ip -n %s neigh replace 198.19.0.2 lladdr %s dev db nud permanent "
-                  "&& ip -n %s route add 198.18.0.0/16 via 198.18.0.2 "
-                  "&& ip -n %s route add 198.19.0.0/16 via 198.19.0.2",
-                  d, d, d, ta, d, tb, d, d);
+        return kernel_routes(d, err, errlen);
+}
+
+int mpg_netns_kernel_reset(struct mpg_netns *n, char *err, size_t errlen)
+{
+        if (!n->have_d)
+                return -ENOTSUP;
+        if (sh(err, errlen,
+               "ip -n %s link set da down && ip -n %s link set db down && "
+               "ip -n %s link set da up && ip -n %s link set db up",
+               n->d, n->d, n->d, n->d) != 0 ||
+            kernel_routes(n->d, err, errlen) != 0)
+                return -EIO;
+        return 0;
 }
 
 int mpg_netns_up(struct mpg_netns *n, enum mpg_dut_kind kind, char *err, size_t errlen)

@@ -193,6 +193,18 @@ void mpg_json_trial(struct mpg_json *j, const char *key, const struct mpg_trial 
         if (!t->valid)
                 mpg_json_str(j, "invalid_reason", t->invalid_reason ? t->invalid_reason : "?");
         json_lat(j, "latency", &t->lat);
+        if (t->step_rate > 0) {
+                mpg_json_u64(j, "step_at_frame", t->step_at);
+                mpg_json_num(j, "step_fps", t->step_rate);
+                mpg_json_bool(j, "recovered", t->recovered);
+                mpg_json_u64(j, "recovery_ns", t->recovery_ns);
+        }
+        if (t->action_ns > 0) {
+                mpg_json_u64(j, "reset_at_ns", t->action_ns);
+                mpg_json_i64(j, "reset_error", t->action_err);
+        }
+        mpg_json_u64(j, "outage_ns", t->outage_ns);
+        mpg_json_u64(j, "outage_lost", t->outage_lost);
         mpg_json_obj_end(j);
 }
 
@@ -284,6 +296,25 @@ static void json_size(struct mpg_json *j, const struct mpg_suite *s, const struc
         } else if (s->cfg.t_b2b && r->calibrated && r->ceiling < r->line_rate) {
                 mpg_json_obj(j, "back_to_back");
                 mpg_json_str(j, "skipped", "the generator cannot send at line rate");
+                mpg_json_obj_end(j);
+        }
+        if (r->rec_done) {
+                mpg_json_obj(j, "system_recovery");
+                mpg_json_num(j, "overload_fps", r->rec_rate);
+                mpg_json_num(j, "after_fps", r->rec_rate / 2);
+                mpg_json_u64(j, "repeats", r->rec_repeats);
+                mpg_json_u64(j, "recovered", r->rec_recovered);
+                mpg_json_num(j, "mean_ns", r->rec_mean_ns);
+                mpg_json_u64(j, "max_ns", r->rec_max_ns);
+                mpg_json_obj_end(j);
+        }
+        if (r->reset_done || r->reset_err != 0) {
+                mpg_json_obj(j, "reset");
+                mpg_json_num(j, "rate_fps", r->reset_rate);
+                if (r->reset_err != 0)
+                        mpg_json_str(j, "error", strerror(-r->reset_err));
+                mpg_json_u64(j, "reset_ns", r->reset_gap_ns);
+                mpg_json_u64(j, "frames_lost", r->reset_lost);
                 mpg_json_obj_end(j);
         }
         if (r->err != 0)
@@ -466,6 +497,37 @@ static void table_throughput(FILE *f, const struct mpg_suite *s)
         }
 }
 
+/* Recovery (26.5) and reset (26.6). */
+static void table_recovery(FILE *f, const struct mpg_suite *s)
+{
+        bool any = false;
+
+        for (unsigned i = 0; i < s->n_res; i++)
+                any |= s->res[i].rec_done || s->res[i].reset_done || s->res[i].reset_err != 0;
+        if (!any)
+                return;
+        fprintf(f, "\n%6s %14s %12s %12s %10s | %12s %10s\n", "frame", "overload fps",
+                "recovery us", "max us", "recovered", "reset us", "lost");
+        for (unsigned i = 0; i < s->n_res; i++) {
+                const struct mpg_size_res *r = &s->res[i];
+
+                fprintf(f, "%6u", r->frame);
+                if (r->rec_done)
+                        fprintf(f, " %14.0f %12.1f %12.1f %6u/%-3u", r->rec_rate,
+                                r->rec_mean_ns / 1e3, (double)r->rec_max_ns / 1e3, r->rec_recovered,
+                                r->rec_repeats);
+                else
+                        fprintf(f, " %14s %12s %12s %10s", "not run", "", "", "");
+                if (r->reset_done)
+                        fprintf(f, " | %12.1f %10llu\n", (double)r->reset_gap_ns / 1e3,
+                                (unsigned long long)r->reset_lost);
+                else if (r->reset_err != 0)
+                        fprintf(f, " | reset failed: %s\n", strerror(-r->reset_err));
+                else
+                        fprintf(f, " | %12s\n", "-");
+        }
+}
+
 static void table_more(FILE *f, const struct mpg_suite *s)
 {
         bool any_b2b = false, any_flr = false, mlr = s->cfg.mlr;
@@ -544,6 +606,7 @@ void mpg_report_table(FILE *f, const struct mpg_suite *s)
                 c->resolution * 100);
         table_throughput(f, s);
         table_more(f, s);
+        table_recovery(f, s);
         fprintf(f,
                 "\n>= passed at the tester's ceiling (calibrated through a plain %s); "
                 "* upper bound is a trial the generator could not offer\n",

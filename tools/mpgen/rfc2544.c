@@ -14,7 +14,16 @@
  *      tagged frame); the RFC 2544 figure is the mean over the repeats;
  *   4. frame loss rate (section 26.3) from 100 % of line rate in steps;
  *   5. back-to-back frames (section 26.4 as updated by RFC 9004) when the
- *      ceiling is line rate; without it no burst has the minimum gap.
+ *      ceiling is line rate; without it no burst has the minimum gap;
+ *   6. system recovery (section 26.5): 110 % of the throughput rate (at most
+ *      the ceiling) for rec_ns, then 50 % of that in the same stream; the
+ *      recovery time is from the step to the last frame lost, the mean of
+ *      the repeats;
+ *   7. reset (section 26.6), for the smallest frame size only: a stream at
+ *      the throughput rate, the DUT reset reset_at_ns into it (an mpnet
+ *      router: a new stack; the kernel: links down and up); the reset time
+ *      is from the last frame received before the lost ones to the first
+ *      after.
  *
  * Trial lengths: section 24 (60 s for throughput and frame loss; the search
  * may use shorter trials), section 26.2 (120 s, 20 repeats), RFC 9004 section
@@ -47,7 +56,7 @@ void mpg_suite_defaults(struct mpg_suite_cfg *c, bool quick)
         mpg_flows_default(&c->flows, false);
         memcpy(c->sizes, sizes, sizeof(sizes));
         c->n_sizes = 7;
-        c->t_tput = c->t_lat = c->t_flr = c->t_b2b = true;
+        c->t_tput = c->t_lat = c->t_flr = c->t_b2b = c->t_rec = c->t_reset = true;
         c->pdr_loss = 0.005;
         c->flr_step = 0.1;
         c->valid_min = 0.99;
@@ -66,6 +75,11 @@ void mpg_suite_defaults(struct mpg_suite_cfg *c, bool quick)
                 c->b2b_repeats = 2;
                 c->b2b_res = 0.05;
                 c->calib_ns = 200 * MPNET_NS_PER_MS;
+                c->rec_ns = 300 * MPNET_NS_PER_MS;
+                c->rec_after_ns = 300 * MPNET_NS_PER_MS;
+                c->rec_repeats = 2;
+                c->reset_ns = 600 * MPNET_NS_PER_MS;
+                c->reset_at_ns = 200 * MPNET_NS_PER_MS;
                 c->settle_ns = 20 * MPNET_NS_PER_MS;
                 c->rest_ns = 5 * MPNET_NS_PER_MS;
                 c->retries = 1;
@@ -83,6 +97,11 @@ void mpg_suite_defaults(struct mpg_suite_cfg *c, bool quick)
         c->b2b_repeats = 50;
         c->b2b_res = 0;
         c->calib_ns = 5 * MPNET_NS_PER_S;
+        c->rec_ns = 60 * MPNET_NS_PER_S; /* section 26.5: at least 60 s */
+        c->rec_after_ns = 30 * MPNET_NS_PER_S;
+        c->rec_repeats = 5;
+        c->reset_ns = 60 * MPNET_NS_PER_S;
+        c->reset_at_ns = 10 * MPNET_NS_PER_S;
         c->settle_ns = 2 * MPNET_NS_PER_S;
         c->rest_ns = 5 * MPNET_NS_PER_S;
 }
@@ -318,6 +337,74 @@ static int test_b2b(struct mpg_suite *s, struct suite_trial *st, struct mpg_size
         return err;
 }
 
+static unsigned smallest_size(const struct mpg_suite_cfg *c)
+{
+        unsigned m = c->sizes[0];
+
+        for (unsigned i = 1; i < c->n_sizes; i++)
+                if (c->sizes[i] < m)
+                        m = c->sizes[i];
+        return m;
+}
+
+static int test_recovery(struct mpg_suite *s, struct suite_trial *st, struct mpg_size_res *r)
+{
+        double sum = 0;
+        int err = 0;
+
+        if (!r->tput_done || r->tput.rate[0] <= 0)
+                return 0; /* reported as not run: no throughput to start from */
+        s->cur_test = "recovery";
+        r->rec_rate = 1.1 * r->tput.rate[0] < r->ceiling ? 1.1 * r->tput.rate[0] : r->ceiling;
+        for (unsigned i = 0; i < s->cfg.rec_repeats && err == 0; i++) {
+                struct mpg_trial t;
+
+                for (unsigned a = 0; a <= s->cfg.retries; a++) {
+                        t = (struct mpg_trial){.kind = MPG_T_RECOVERY,
+                                               .phase = -1,
+                                               .rate = r->rec_rate,
+                                               .step_rate = r->rec_rate / 2};
+                        t.step_at = (uint64_t)(r->rec_rate * (double)s->cfg.rec_ns / 1e9);
+                        t.count = t.step_at +
+                                  (uint64_t)(t.step_rate * (double)s->cfg.rec_after_ns / 1e9) + 1;
+                        err = suite_trial(st, &t);
+                        if (err != 0 || t.valid)
+                                break;
+                }
+                r->rec_repeats++;
+                if (err != 0 || !t.valid || !t.recovered)
+                        continue;
+                r->rec_recovered++;
+                sum += (double)t.recovery_ns;
+                if (t.recovery_ns > r->rec_max_ns)
+                        r->rec_max_ns = t.recovery_ns;
+        }
+        r->rec_mean_ns = r->rec_recovered > 0 ? sum / r->rec_recovered : 0;
+        r->rec_done = err == 0;
+        return err;
+}
+
+static int test_reset(struct mpg_suite *s, struct suite_trial *st, struct mpg_size_res *r)
+{
+        struct mpg_trial t = {.kind = MPG_T_RESET, .phase = -1};
+        int err;
+
+        if (!r->tput_done || r->tput.rate[0] <= 0 || st->rn->env->action == NULL)
+                return 0; /* reported as not run */
+        s->cur_test = "reset";
+        r->reset_rate = t.rate = r->tput.rate[0];
+        t.count = (uint64_t)(t.rate * (double)s->cfg.reset_ns / 1e9) + 1;
+        t.action_ns = s->cfg.reset_at_ns;
+        err = suite_trial(st, &t);
+        if (err != 0)
+                return err;
+        r->reset_err = t.action_err;
+        r->reset_gap_ns = t.outage_ns;
+        r->reset_lost = t.outage_lost;
+        r->reset_done = t.action_err == 0;
+        return 0;
+}
+
 static int run_size(struct mpg_suite *s, struct mpg_env *env, struct mpg_dut *dut,
                     struct mpg_size_res *r)
 {
@@ -335,7 +422,7 @@ static int run_size(struct mpg_suite *s, struct mpg_env *env, struct mpg_dut *du
         err = mpg_runner_init(&rn, env, r->frame);
         if (err != 0)
                 return err;
-        if (s->cfg.t_tput || s->cfg.t_lat || s->cfg.t_b2b)
+        if (s->cfg.t_tput || s->cfg.t_lat || s->cfg.t_b2b || s->cfg.t_rec || s->cfg.t_reset)
                 err = test_throughput(s, &st, r);
         if (err == 0 && s->cfg.t_lat)
                 err = test_latency(s, &st, r);
@@ -343,6 +430,10 @@ static int run_size(struct mpg_suite *s, struct mpg_env *env, struct mpg_dut *du
                 err = test_flr(s, &st, r);
         if (err == 0 && s->cfg.t_b2b)
                 err = test_b2b(s, &st, r);
+        if (err == 0 && s->cfg.t_rec)
+                err = test_recovery(s, &st, r);
+        if (err == 0 && s->cfg.t_reset && r->frame == smallest_size(&s->cfg))
+                err = test_reset(s, &st, r);
         mpg_runner_fini(&rn);
         return err;
 }
@@ -397,6 +488,10 @@ int mpg_suite_run(struct mpg_suite *s)
         env.cpu_rx = s->cfg.cpus[1];
         mpg_dut_path(&dut, &env.path);
         env.path.poll = NULL; /* real time: the DUT has its own thread */
+        if (s->cfg.dut != MPG_DUT_WIRE && s->cfg.dut != MPG_DUT_VETH) {
+                env.action = mpg_dut_reset;
+                env.action_arg = &dut;
+        }
         s->tty = isatty(2) == 1;
         s->wall_start = (long long)time(NULL);
         s->t_start = mpnet_monotonic_ns();

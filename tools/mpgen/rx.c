@@ -54,6 +54,8 @@ void mpg_rx_start(struct mpg_rx *r, uint8_t tag)
         r->tag = tag;
         r->rx = r->dup = r->reorder = r->late = r->other = 0;
         r->t_first = r->t_last = 0;
+        r->k_next = r->t_prev = r->k_lost = r->outage_ns = r->outage_lost = 0;
+        r->lost_any = false;
         atomic_store_explicit(&r->unique, 0, memory_order_relaxed);
         memset(r->flow, 0, r->n_flows * sizeof(*r->flow));
         if (r->lat != NULL)
@@ -109,6 +111,26 @@ static bool flow_seq(struct mpg_rx *r, struct mpg_flow_rx *f, uint32_t seq)
         r->late++;
         r->reorder++;
         return false;
+}
+
+/* Frame k of the stream arrived at now: a jump over frames not received is
+ * loss (or reordering, which a single path rarely does); remember the last
+ * frame skipped (system recovery) and the longest gap in arrival across a
+ * jump (reset). Frames behind the last in-order one change nothing. */
+static void stream_pos(struct mpg_rx *r, uint64_t k, uint64_t now)
+{
+        if (k < r->k_next)
+                return;
+        if (k > r->k_next) {
+                r->lost_any = true;
+                r->k_lost = k - 1;
+                if (r->t_prev != 0 && now - r->t_prev > r->outage_ns) {
+                        r->outage_ns = now - r->t_prev;
+                        r->outage_lost = k - r->k_next;
+                }
+        }
+        r->k_next = k + 1;
+        r->t_prev = now;
 }
 
 /* @return the offset of the UDP header, or 0 when the frame is not ours. */
@@ -168,6 +190,7 @@ void mpg_rx_frame(struct mpg_rx *r, const uint8_t *b, uint32_t n, uint64_t now)
         r->t_last = now;
         if (flow_seq(r, f, mpnet_get_be32(sig + 4)))
                 return;
+        stream_pos(r, (uint64_t)mpnet_get_be32(sig + 4) * r->n_flows + flow, now);
         if (r->lat != NULL)
                 mpg_hist_add(r->lat, (uint32_t)((uint32_t)now - mpnet_get_be32(sig + 8)));
         return;

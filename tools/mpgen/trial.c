@@ -35,7 +35,8 @@
 #define WAIT_POLL_NS      (100 * MPNET_NS_PER_US)
 
 static const char *const kind_names[MPG_T__COUNT] = {
-    "calibration", "throughput", "latency", "frame_loss", "back_to_back", "run",
+    "calibration",  "throughput", "latency", "frame_loss",
+    "back_to_back", "recovery",   "reset",   "run",
 };
 
 const char *mpg_kind_name(enum mpg_kind k)
@@ -158,24 +159,46 @@ static void virt_idle(struct mpg_runner *rn, uint64_t until)
         }
 }
 
+/* How long the stream is meant to take (both rates of a step). */
+static double stream_ns(const struct mpg_gen *g)
+{
+        if (g->rate2 > 0 && g->total > g->k2)
+                return (double)g->k2 * 1e9 / g->rate + (double)(g->total - g->k2) * 1e9 / g->rate2;
+        return (double)g->total * 1e9 / g->rate;
+}
+
 /* A generator this far behind gives up: the trial is invalid anyway. */
 static uint64_t abort_time(const struct mpg_gen *g)
 {
-        return g->t0 + 3 * (uint64_t)((double)g->total * 1e9 / g->rate) + 100 * MPNET_NS_PER_MS;
+        return g->t0 + 3 * (uint64_t)stream_ns(g) + 100 * MPNET_NS_PER_MS;
 }
 
-static int run_virtual(struct mpg_runner *rn, bool *aborted)
+/* The trial's action, once its time has come. */
+static void maybe_act(struct mpg_runner *rn, struct mpg_trial *t, bool *done, uint64_t now)
+{
+        if (*done || t->action_ns == 0 || rn->env->action == NULL ||
+            now < rn->gen.t0 + t->action_ns)
+                return;
+        *done = true;
+        t->action_err = rn->env->action(rn->env->action_arg);
+}
+
+static int run_virtual(struct mpg_runner *rn, struct mpg_trial *t, bool *aborted)
 {
         struct mpg_env *env = rn->env;
         struct mpnet_clock *clk = env->clock;
         uint64_t abort_at;
+        bool acted = false;
 
         rn->gen.t0 = mpnet_clock_now(clk);
         abort_at = abort_time(&rn->gen);
         for (;;) {
                 uint64_t now = mpnet_clock_now(clk), next, end;
 
+                maybe_act(rn, t, &acted, now);
                 next = virt_pump(rn, now, true);
+                if (t->action_ns != 0 && !acted)
+                        next = min64(next, rn->gen.t0 + t->action_ns);
                 if (!mpg_gen_done(&rn->gen) && now >= abort_at) {
                         /* The pool stayed empty: frames are stuck somewhere. */
                         *aborted = true;
@@ -277,7 +300,7 @@ static void *rx_main(void *arg)
         return NULL;
 }
 
-static int run_threads(struct mpg_runner *rn, bool *aborted)
+static int run_threads(struct mpg_runner *rn, struct mpg_trial *t, bool *aborted)
 {
         struct mpg_env *env = rn->env;
         struct run_ctx c = {.rn = rn};
@@ -294,6 +317,15 @@ static int run_threads(struct mpg_runner *rn, bool *aborted)
                 atomic_store(&c.rx_stop, true);
                 pthread_join(rx, NULL);
                 return -err;
+        }
+        if (t->action_ns != 0 && env->action != NULL) {
+                /* The generator sets t0 as it starts: this is close enough,
+                 * and the reset is measured by the receiver, not from here. */
+                uint64_t at = mpnet_clock_now(env->clock) + t->action_ns;
+
+                while (mpnet_clock_now(env->clock) < at && !interrupted(env))
+                        sleep_ns(WAIT_POLL_NS);
+                t->action_err = env->action(env->action_arg);
         }
         pthread_join(tx, NULL);
         end = (rn->gen.t_last > rn->gen.t0 ? rn->gen.t_last : rn->gen.t0) + env->settle_ns;
@@ -331,9 +363,9 @@ static void fill_results(struct mpg_runner *rn, struct mpg_trial *t, bool aborte
 {
         const struct mpg_gen *g = &rn->gen;
         const struct mpg_rx *r = &rn->rx;
-        double ival = 1e9 / t->rate;
+        double ival = 1e9 / (g->rate2 > 0 ? g->rate2 : t->rate);
 
-        t->duration_ns = (uint64_t)((double)t->count * ival);
+        t->duration_ns = (uint64_t)stream_ns(g);
         t->offered = g->offered;
         t->tx = g->tx;
         t->refused = g->refused;
@@ -351,12 +383,18 @@ static void fill_results(struct mpg_runner *rn, struct mpg_trial *t, bool aborte
         t->rx_rate = t->elapsed_ns > 0 ? (double)t->unique * 1e9 / (double)t->elapsed_ns : 0;
         flow_losses(rn, t);
         mpg_hist_summary(&rn->hist, &t->lat);
+        t->recovered = r->k_next == g->total;
+        t->recovery_ns = 0;
+        if (g->rate2 > 0 && r->lost_any && r->k_lost > g->k2)
+                t->recovery_ns = mpg_gen_due(g, r->k_lost) - mpg_gen_due(g, g->k2);
+        t->outage_ns = r->outage_ns;
+        t->outage_lost = r->outage_lost;
         t->valid = true;
         t->invalid_reason = NULL;
         if (aborted || t->offered < t->count) {
                 t->valid = false;
                 t->invalid_reason = "the generator did not offer every frame in time";
-        } else if (t->offered_rate < rn->env->valid_min * t->rate) {
+        } else if ((double)t->elapsed_ns * rn->env->valid_min > (double)t->duration_ns) {
                 t->valid = false;
                 t->invalid_reason = "offered rate fell short of the intended rate";
         }
@@ -383,7 +421,10 @@ int mpg_trial_run(struct mpg_runner *rn, struct mpg_trial *t)
                 return -EINTR;
         mpg_rx_start(&rn->rx, (uint8_t)t->no);
         mpg_gen_start(&rn->gen, (uint8_t)t->no, t->rate, t->count, 0);
-        err = env->virtual_time ? run_virtual(rn, &aborted) : run_threads(rn, &aborted);
+        if (t->step_rate > 0)
+                mpg_gen_step_rate(&rn->gen, t->step_at, t->step_rate);
+        t->action_err = 0;
+        err = env->virtual_time ? run_virtual(rn, t, &aborted) : run_threads(rn, t, &aborted);
         fill_results(rn, t, aborted);
         if (env->on_trial != NULL)
                 env->on_trial(env->on_trial_arg, t);
