@@ -77,6 +77,11 @@ static const struct {
     {"rfc2544 --vlan 5", "--vlan needs --dut wire or veth"},
     {"rfc2544 --ip6 --dut kernel", "--ip6 needs --dut wire or veth"},
     {"rfc2544 --vlan 4095 --dut wire", "bad value '4095' for --vlan"},
+    {"rfc2544 --tcp --sizes 64", "frame size 64 out of range 70..1518 for IPv4 TCP"},
+    {"run --rate 1 --tcp --ip6 --dut wire --size 78", "out of range 90..1518 for IPv6 TCP"},
+    {"run --rate 1 --flow-file /nonexistent/flows", "--flow-file /nonexistent/flows: No such"},
+    {"run --rate 1 --flow-file /dev/null", "--flow-file /dev/null: no flow in it"},
+    {"run --rate 1 --flow-file /dev/null --src 198.18.0.9", "--flow-file replaces --src"},
     {"rfc2544 --speed fast", "bad value 'fast' for --speed"},
     {"rfc2544 --ring 1000", "a power of two"},
     {"rfc2544 --tests throughput,jitter", "bad value 'throughput,jitter' for --tests"},
@@ -148,6 +153,29 @@ static void test_good_lines(void **state)
         assert_int_equal(o.rate_unit, R_PCT);
         assert_true(o.rate == 50);
         assert_true(fabs(run_rate(&o, 1e6, 78) - 5e5) < 1e-6);
+        free(o.flow_list);
+        /* A flow file (two flows, one with ports, a comment, a blank line),
+         * TCP: the default sizes start at 70 bytes. */
+        {
+                char path[] = "/tmp/mpgen-flows-XXXXXX", f1[] = "mpgen", f2[] = "rfc2544",
+                     f3[] = "--tcp", f4[] = "--flow-file";
+                char *fargv[] = {f1, f2, f3, f4, path, NULL};
+                int fd = mkstemp(path);
+                FILE *f = fdopen(fd, "w");
+
+                assert_non_null(f);
+                fputs("# flows\n198.18.0.2 198.19.0.9 1000 2000\n\n198.18.0.3 198.19.0.10\n", f);
+                fclose(f);
+                assert_int_equal(parse_opts(5, fargv, &o), 0);
+                unlink(path);
+                assert_int_equal(mpg_flows_count(&o.cfg.flows), 2);
+                assert_int_equal(o.cfg.flows.list[0].dport, 2000);
+                assert_int_equal(o.cfg.flows.list[1].sport, 1024);
+                assert_int_equal(o.cfg.flows.list[1].dst4, IP4(198, 19, 0, 10));
+                assert_int_equal(o.cfg.flows.proto, MPNET_IPPROTO_TCP);
+                assert_int_equal(o.cfg.sizes[0], 70);
+                free(o.flow_list);
+        }
 }
 
 /* Through the binary, when it is there: the real exit status. */

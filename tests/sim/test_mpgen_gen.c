@@ -148,6 +148,84 @@ static void test_frames_ip6(void **state)
         check_frames(true, 0);
 }
 
+/* TCP segments from a flow list: the list's addresses and ports, a valid
+ * TCP checksum over the pseudo-header, ACK|PSH, and the receiver reads the
+ * signature after the TCP header. */
+static void check_tcp(bool ip6)
+{
+        struct mpg_flow_ent list[2] = {
+            {.src4 = IP4(198, 18, 0, 5), .dst4 = IP4(198, 19, 3, 4), .sport = 7, .dport = 9},
+            {.src4 = IP4(198, 18, 0, 6), .dst4 = IP4(198, 19, 3, 5), .sport = 8, .dport = 10}};
+        struct genv e;
+        struct mpg_flows fl;
+        struct mpg_gen g;
+        struct mpg_rx r;
+        struct mpnet_pkt *p[4];
+        unsigned frame = ip6 ? 90 : 70, l4 = 14 + (ip6 ? 40 : 20);
+
+        list[0].src6[0] = list[0].dst6[0] = list[1].src6[0] = list[1].dst6[0] = 0x20;
+        list[1].dst6[15] = 5;
+        genv_init(&e);
+        mpg_flows_default(&fl, ip6);
+        fl.proto = MPNET_IPPROTO_TCP;
+        fl.list = list;
+        fl.n_list = 2;
+        assert_int_equal(mpg_frame_min(&fl), frame);
+        assert_int_equal(mpg_gen_init(&g, e.a, e.pool, &e.clk, &fl, mac_s, mac_d, frame - 1),
+                         -EINVAL);
+        assert_int_equal(mpg_gen_init(&g, e.a, e.pool, &e.clk, &fl, mac_s, mac_d, frame), 0);
+        assert_int_equal(g.n_flows, 2);
+        assert_int_equal(mpg_rx_init(&r, e.b, &e.clk, 2), 0);
+        mpg_rx_start(&r, 5);
+        mpg_gen_start(&g, 5, 1e6, 2, mpnet_clock_now(&e.clk));
+        assert_int_equal(mpg_gen_step(&g, mpnet_clock_now(&e.clk) + 5000, 64), 2);
+        assert_int_equal(mpnet_link_rx_burst(e.b, 0, p, 4), 2);
+        for (unsigned i = 0; i < 2; i++) {
+                const uint8_t *b = p[i]->data;
+                unsigned tlen = p[i]->len - l4;
+                uint8_t ph[40];
+                uint64_t sum;
+
+                if (ip6) {
+                        assert_int_equal(b[14 + 6], 6);
+                        assert_int_equal(b[14 + 24 + 15], i == 1 ? 5 : 0);
+                        memcpy(ph, b + 14 + 8, 32);
+                        mpnet_put_be32(ph + 32, tlen);
+                        memset(ph + 36, 0, 3);
+                        ph[39] = 6;
+                        sum = mpnet_csum_add(0, ph, 40);
+                } else {
+                        assert_int_equal(b[14 + 9], 6);
+                        assert_int_equal(mpnet_get_be32(b + 14 + 16), list[i].dst4);
+                        memcpy(ph, b + 14 + 12, 8);
+                        ph[8] = 0;
+                        ph[9] = 6;
+                        mpnet_put_be16(ph + 10, (uint16_t)tlen);
+                        sum = mpnet_csum_add(0, ph, 12);
+                }
+                assert_int_equal(mpnet_get_be16(b + l4), list[i].sport);
+                assert_int_equal(mpnet_get_be16(b + l4 + 2), list[i].dport);
+                assert_int_equal(b[l4 + 12], 0x50);
+                assert_int_equal(b[l4 + 13], 0x18);
+                assert_int_equal(mpnet_csum_fold(mpnet_csum_add(sum, b + l4, tlen)), 0);
+                assert_int_equal(b[l4 + 20], MPG_MAGIC);
+                mpg_rx_frame(&r, b, p[i]->len, mpnet_clock_now(&e.clk) + 6000);
+        }
+        assert_int_equal(r.rx, 2);
+        assert_int_equal(r.other, 0);
+        mpnet_pkt_free_bulk(p, 2);
+        mpg_rx_fini(&r);
+        mpg_gen_fini(&g);
+        genv_fini(&e);
+}
+
+static void test_tcp_flow_list(void **state)
+{
+        (void)state;
+        check_tcp(false);
+        check_tcp(true);
+}
+
 static void test_frame_limits(void **state)
 {
         struct genv e;
@@ -377,6 +455,7 @@ int main(void)
             cmocka_unit_test(test_frame_limits),  cmocka_unit_test(test_line_rate),
             cmocka_unit_test(test_pacing),        cmocka_unit_test(test_refused),
             cmocka_unit_test(test_rx_accounting), cmocka_unit_test(test_hist),
+            cmocka_unit_test(test_tcp_flow_list),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

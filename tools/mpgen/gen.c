@@ -23,8 +23,10 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* pthread_setaffinity_np, CPU_SET; first, as tests include these files */
 #endif
+#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +37,7 @@
 
 #define IP6_HLEN 40u
 #define UDP_HLEN 8u
+#define TCP_HLEN 20u
 
 double mpg_line_rate(uint64_t speed_bps, unsigned frame)
 {
@@ -45,6 +48,8 @@ uint32_t mpg_flows_count(const struct mpg_flows *f)
 {
         uint64_t n = (uint64_t)f->n_src * f->n_dst;
 
+        if (f->list != NULL)
+                return f->n_list <= MPG_FLOWS_MAX ? f->n_list : 0;
         n *= f->n_sport;
         if (n > MPG_FLOWS_MAX)
                 return 0;
@@ -66,6 +71,79 @@ void mpg_flows_default(struct mpg_flows *f, bool ip6)
         memcpy(f->dst6, d6, 16);
         f->n_src = f->n_dst = f->n_sport = f->n_dport = 1;
         f->sport = f->dport = 1024;
+        f->proto = MPNET_IPPROTO_UDP;
+}
+
+int mpg_flows_read(const char *path, bool ip6, struct mpg_flow_ent **list, uint32_t *n, char *err,
+                   size_t errlen)
+{
+        FILE *f = fopen(path, "r");
+        struct mpg_flow_ent *v = NULL;
+        uint32_t cnt = 0, cap = 0;
+        unsigned line = 0;
+        char buf[512];
+
+        if (f == NULL) {
+                snprintf(err, errlen, "%s: %s", path, strerror(errno));
+                return -1;
+        }
+        while (fgets(buf, sizeof(buf), f) != NULL) {
+                char src[64], dst[64], junk[2];
+                unsigned sp = 1024, dp = 1024;
+                struct mpg_flow_ent e = {0};
+                int k;
+
+                line++;
+                buf[strcspn(buf, "#\n")] = '\0';
+                k = sscanf(buf, "%63s %63s %u %u %1s", src, dst, &sp, &dp, junk);
+                if (k <= 0)
+                        continue; /* blank or comment */
+                if ((k != 2 && k != 4) || sp == 0 || sp > 65535 || dp == 0 || dp > 65535) {
+                        snprintf(err, errlen, "%s line %u: want SRC DST [SPORT DPORT]", path, line);
+                        goto fail;
+                }
+                if (ip6 ? inet_pton(AF_INET6, src, e.src6) != 1 ||
+                              inet_pton(AF_INET6, dst, e.dst6) != 1
+                        : inet_pton(AF_INET, src, &e.src4) != 1 ||
+                              inet_pton(AF_INET, dst, &e.dst4) != 1) {
+                        snprintf(err, errlen, "%s line %u: not two IPv%c addresses%s", path, line,
+                                 ip6 ? '6' : '4', ip6 ? "" : " (IPv6 flows need --ip6)");
+                        goto fail;
+                }
+                e.src4 = ntohl(e.src4);
+                e.dst4 = ntohl(e.dst4);
+                e.sport = (uint16_t)sp;
+                e.dport = (uint16_t)dp;
+                if (cnt == MPG_FLOWS_MAX) {
+                        snprintf(err, errlen, "%s: more than %u flows", path, MPG_FLOWS_MAX);
+                        goto fail;
+                }
+                if (cnt == cap) {
+                        struct mpg_flow_ent *nv;
+
+                        cap = cap ? cap * 2 : 64;
+                        nv = realloc(v, cap * sizeof(*v));
+                        if (nv == NULL) {
+                                snprintf(err, errlen, "%s: out of memory", path);
+                                goto fail;
+                        }
+                        v = nv;
+                }
+                v[cnt++] = e;
+        }
+        fclose(f);
+        if (cnt == 0) {
+                snprintf(err, errlen, "%s: no flow in it", path);
+                free(v);
+                return -1;
+        }
+        *list = v;
+        *n = cnt;
+        return 0;
+fail:
+        fclose(f);
+        free(v);
+        return -1;
 }
 
 static unsigned l3_off(const struct mpg_flows *f)
@@ -75,7 +153,8 @@ static unsigned l3_off(const struct mpg_flows *f)
 
 static unsigned hdr_len(const struct mpg_flows *f)
 {
-        return l3_off(f) + (f->ip6 ? IP6_HLEN : MPNET_IP4_HLEN) + UDP_HLEN;
+        return l3_off(f) + (f->ip6 ? IP6_HLEN : MPNET_IP4_HLEN) +
+               (f->proto == MPNET_IPPROTO_TCP ? TCP_HLEN : UDP_HLEN);
 }
 
 unsigned mpg_frame_min(const struct mpg_flows *f)
@@ -86,33 +165,43 @@ unsigned mpg_frame_min(const struct mpg_flows *f)
         return need > std ? need : std;
 }
 
-/* Flow i's tuple: ports vary fastest, then the destination, then the source. */
-static void flow_tuple(const struct mpg_flows *f, uint32_t i, uint32_t *src, uint32_t *dst,
-                       uint16_t *sport, uint16_t *dport)
-{
-        *dport = (uint16_t)(f->dport + i % f->n_dport);
-        i /= f->n_dport;
-        *sport = (uint16_t)(f->sport + i % f->n_sport);
-        i /= f->n_sport;
-        *dst = i % f->n_dst;
-        i /= f->n_dst;
-        *src = i % f->n_src;
-}
-
 static void put_ip6(uint8_t *b, const uint8_t base[16], uint32_t add)
 {
         memcpy(b, base, 16);
         mpnet_put_be32(b + 12, mpnet_get_be32(base + 12) + add);
 }
 
-/* Write flow i's template into b; return its UDP checksum sum without the
- * signature (pseudo-header included). */
+/* Flow i: from the list, or from the ranges, where the ports vary fastest,
+ * then the destination, then the source. */
+static void flow_get(const struct mpg_flows *f, uint32_t i, struct mpg_flow_ent *e)
+{
+        uint32_t s, d;
+
+        if (f->list != NULL) {
+                *e = f->list[i];
+                return;
+        }
+        e->dport = (uint16_t)(f->dport + i % f->n_dport);
+        i /= f->n_dport;
+        e->sport = (uint16_t)(f->sport + i % f->n_sport);
+        i /= f->n_sport;
+        d = i % f->n_dst;
+        i /= f->n_dst;
+        s = i % f->n_src;
+        e->src4 = f->src4 + s;
+        e->dst4 = f->dst4 + d;
+        put_ip6(e->src6, f->src6, s);
+        put_ip6(e->dst6, f->dst6, d);
+}
+
+/* Write flow i's template into b; return its UDP or TCP checksum sum
+ * without the signature (pseudo-header included). */
 static uint32_t build_template(const struct mpg_flows *f, uint32_t i, uint8_t *b, unsigned len,
                                const uint8_t src_mac[6], const uint8_t dst_mac[6])
 {
         unsigned off = l3_off(f), udp, udp_len;
-        uint32_t s, d;
-        uint16_t sp, dp;
+        uint8_t proto = f->proto == MPNET_IPPROTO_TCP ? MPNET_IPPROTO_TCP : MPNET_IPPROTO_UDP;
+        struct mpg_flow_ent e;
         uint64_t sum;
         uint8_t ph[40];
 
@@ -124,40 +213,48 @@ static uint32_t build_template(const struct mpg_flows *f, uint32_t i, uint8_t *b
                 mpnet_put_be16(b + 14, f->vlan);
         }
         mpnet_put_be16(b + off - 2, f->ip6 ? MPNET_ETHERTYPE_IPV6 : MPNET_ETHERTYPE_IPV4);
-        flow_tuple(f, i, &s, &d, &sp, &dp);
+        flow_get(f, i, &e);
         if (f->ip6) {
                 udp = off + IP6_HLEN;
                 udp_len = len - udp;
                 b[off] = 0x60; /* version 6, traffic class 0, flow label 0 */
                 mpnet_put_be16(b + off + 4, (uint16_t)udp_len);
-                b[off + 6] = MPNET_IPPROTO_UDP;
+                b[off + 6] = proto;
                 b[off + 7] = 64;
-                put_ip6(b + off + 8, f->src6, s);
-                put_ip6(b + off + 24, f->dst6, d);
+                memcpy(b + off + 8, e.src6, 16);
+                memcpy(b + off + 24, e.dst6, 16);
                 /* RFC 8200 section 8.1 pseudo-header. */
                 memcpy(ph, b + off + 8, 32);
                 mpnet_put_be32(ph + 32, udp_len);
                 memset(ph + 36, 0, 3);
-                ph[39] = MPNET_IPPROTO_UDP;
+                ph[39] = proto;
                 sum = mpnet_csum_add(0, ph, 40);
         } else {
                 struct mpnet_ip4_repr ip = {
-                    .src = f->src4 + s, .dst = f->dst4 + d, .ttl = 64, .proto = MPNET_IPPROTO_UDP};
+                    .src = e.src4, .dst = e.dst4, .ttl = 64, .proto = proto};
 
                 udp = off + MPNET_IP4_HLEN;
                 udp_len = len - udp;
                 ip.payload_len = (uint16_t)udp_len;
                 mpnet_ip4_repr_emit(&ip, b + off);
-                /* RFC 768 pseudo-header. */
+                /* RFC 768 / RFC 9293 3.1 pseudo-header. */
                 memcpy(ph, b + off + 12, 8);
                 ph[8] = 0;
-                ph[9] = MPNET_IPPROTO_UDP;
+                ph[9] = proto;
                 mpnet_put_be16(ph + 10, (uint16_t)udp_len);
                 sum = mpnet_csum_add(0, ph, 12);
         }
-        mpnet_put_be16(b + udp, sp);
-        mpnet_put_be16(b + udp + 2, dp);
-        mpnet_put_be16(b + udp + 4, (uint16_t)udp_len);
+        mpnet_put_be16(b + udp, e.sport);
+        mpnet_put_be16(b + udp + 2, e.dport);
+        if (proto == MPNET_IPPROTO_TCP) {
+                /* A segment of an established connection: ACK|PSH, no
+                 * options (data offset 5), a full window (RFC 9293 3.1). */
+                b[udp + 12] = 5 << 4;
+                b[udp + 13] = 0x18;
+                mpnet_put_be16(b + udp + 14, 65535);
+        } else {
+                mpnet_put_be16(b + udp + 4, (uint16_t)udp_len);
+        }
         sum = mpnet_csum_add(sum, b + udp, udp_len);
         /* Keep the sum folded but not complemented. */
         return (uint16_t)~mpnet_csum_fold(sum);
@@ -180,6 +277,7 @@ int mpg_gen_init(struct mpg_gen *g, struct mpnet_link *link, struct mpnet_pool *
         g->len = frame - MPG_FCS_LEN;
         g->sig_off = hdr_len(fl);
         g->n_flows = n;
+        g->tcp = fl->proto == MPNET_IPPROTO_TCP;
         g->tmpl = malloc((size_t)n * g->len);
         g->csum = calloc(n, sizeof(*g->csum));
         g->seq = calloc(n, sizeof(*g->seq));
@@ -258,7 +356,13 @@ static void build_frame(struct mpg_gen *g, struct mpnet_pkt *p, uint32_t f, uint
         sum = (sum & 0xffff) + (sum >> 16);
         sum = (sum & 0xffff) + (sum >> 16);
         c = (uint16_t)~sum;
-        mpnet_put_be16(sig - 2, c == 0 ? 0xffff : c);
+        /* UDP: the checksum sits just before the signature, and 0 is sent
+         * as 0xffff (RFC 768); TCP: 4 bytes before (then the urgent
+         * pointer), sent as computed. */
+        if (g->tcp)
+                mpnet_put_be16(sig - 4, c);
+        else
+                mpnet_put_be16(sig - 2, c == 0 ? 0xffff : c);
 }
 
 unsigned mpg_gen_step(struct mpg_gen *g, uint64_t now, unsigned max)

@@ -82,10 +82,16 @@ static const char usage[] =
     "    --src A[-B]         source addresses (default 198.18.0.2, or 2001:2::2)\n"
     "    --dst A[-B]         destination addresses (default 198.19.0.2, or\n"
     "                        2001:2:0:1::2); an IPv6 range varies the last 32 bits\n"
-    "    --sport P[-Q]       UDP source ports (default 1024)\n"
-    "    --dport P[-Q]       UDP destination ports (default 1024)\n"
+    "    --sport P[-Q]       UDP (or TCP) source ports (default 1024)\n"
+    "    --dport P[-Q]       destination ports (default 1024)\n"
     "                        flows are every combination of the four ranges\n"
     "                        (at most 65536), sent round-robin\n"
+    "    --flow-file FILE    the flows from a file instead: one a line,\n"
+    "                        SRC DST [SPORT DPORT] (ports 1024 when left out),\n"
+    "                        '#' comments; IPv6 addresses with --ip6\n"
+    "    --tcp               TCP segments (ACK|PSH, no options) instead of UDP\n"
+    "                        datagrams; the signature needs 70-byte frames\n"
+    "                        (90 with --ip6), so 64 is refused\n"
     "    --ip6               IPv6 frames (RFC 5180); the builtin router has no\n"
     "                        IPv6 forwarding yet, so only with --dut wire\n"
     "    --vlan ID           add an 802.1Q tag (wire DUT only)\n"
@@ -156,6 +162,8 @@ enum {
         O_SPORT,
         O_DPORT,
         O_IP6,
+        O_TCP,
+        O_FLOW_FILE,
         O_VLAN,
         O_QUICK,
         O_SIZES,
@@ -196,6 +204,8 @@ static const struct option long_opts[] = {
     {"sport", required_argument, NULL, O_SPORT},
     {"dport", required_argument, NULL, O_DPORT},
     {"ip6", no_argument, NULL, O_IP6},
+    {"tcp", no_argument, NULL, O_TCP},
+    {"flow-file", required_argument, NULL, O_FLOW_FILE},
     {"vlan", required_argument, NULL, O_VLAN},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -236,7 +246,8 @@ struct opts {
         struct mpg_suite_cfg cfg;
         bool plot;
         bool seen[O_JSON + 1];
-        const char *src, *dst;
+        const char *src, *dst, *flow_file;
+        struct mpg_flow_ent *flow_list; /* read from flow_file */
         /* run */
         double rate;
         enum rate_unit rate_unit;
@@ -539,6 +550,12 @@ static int parse_one(struct opts *o, int c, const char *arg)
                 break;
         case O_IP6:
                 break; /* applied before the other options */
+        case O_TCP:
+                cfg->flows.proto = MPNET_IPPROTO_TCP;
+                break;
+        case O_FLOW_FILE:
+                o->flow_file = arg;
+                break;
         case O_VLAN:
                 if (parse_u64(arg, 1, 4094, &u) != 0)
                         return bad(name, arg, "a VLAN id 1..4094");
@@ -728,8 +745,9 @@ static int check_combination(struct opts *o)
                 unsigned max = MPG_FRAME_MAX + (c->flows.vlan ? 4u : 0u);
 
                 if (f < mpg_frame_min(&c->flows) || f > max) {
-                        fprintf(stderr, "mpgen: frame size %u out of range %u..%u for IPv%c\n", f,
-                                mpg_frame_min(&c->flows), max, c->flows.ip6 ? '6' : '4');
+                        fprintf(stderr, "mpgen: frame size %u out of range %u..%u for IPv%c%s\n", f,
+                                mpg_frame_min(&c->flows), max, c->flows.ip6 ? '6' : '4',
+                                c->flows.proto == MPNET_IPPROTO_TCP ? " TCP" : "");
                         return -1;
                 }
         }
@@ -805,12 +823,35 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                         argv[optind]);
                 return -1;
         }
+        if (o->flow_file != NULL) {
+                char err[512];
+
+                if (o->src != NULL || o->dst != NULL || o->seen[O_SPORT] || o->seen[O_DPORT]) {
+                        fprintf(stderr, "mpgen: --flow-file replaces --src, --dst, --sport and "
+                                        "--dport\n");
+                        return -1;
+                }
+                if (mpg_flows_read(o->flow_file, ip6, &o->flow_list, &o->cfg.flows.n_list, err,
+                                   sizeof(err)) != 0) {
+                        fprintf(stderr, "mpgen: --flow-file %s\n", err);
+                        return -1;
+                }
+                o->cfg.flows.list = o->flow_list;
+        }
         if (o->src != NULL && parse_addr_range(o->src, ip6, &o->cfg.flows.src4, o->cfg.flows.src6,
                                                &o->cfg.flows.n_src) != 0)
                 return bad("src", o->src, ip6 ? "an IPv6 address or range" : "an address or range");
         if (o->dst != NULL && parse_addr_range(o->dst, ip6, &o->cfg.flows.dst4, o->cfg.flows.dst6,
                                                &o->cfg.flows.n_dst) != 0)
                 return bad("dst", o->dst, ip6 ? "an IPv6 address or range" : "an address or range");
+        /* TCP's header leaves no room for the signature in the smallest
+         * frame: the default sizes start at the smallest that carries it. */
+        if (o->cfg.flows.proto == MPNET_IPPROTO_TCP && !o->seen[O_SIZES] &&
+            o->cfg.sizes[0] < mpg_frame_min(&o->cfg.flows))
+                o->cfg.sizes[0] = mpg_frame_min(&o->cfg.flows);
+        if (o->cfg.flows.proto == MPNET_IPPROTO_TCP && !o->seen[O_SIZE] &&
+            o->size < mpg_frame_min(&o->cfg.flows))
+                o->size = mpg_frame_min(&o->cfg.flows);
         return check_combination(o);
 }
 
@@ -1020,5 +1061,6 @@ int main(int argc, char **argv)
         cmdline = join_args(argc, argv);
         rc = o.rfc2544 ? cmd_rfc2544(&o, cmdline) : cmd_run(&o);
         free(cmdline);
+        free(o.flow_list);
         return rc;
 }

@@ -72,15 +72,32 @@ double mpg_line_rate(uint64_t speed_bps, unsigned frame);
  * address, source port, destination port (ports vary fastest). Addresses are
  * IPv4 in host order, or IPv6 with the range in the last 32 bits.
  */
+/* One flow of a list (--flow-file). */
+struct mpg_flow_ent {
+        uint32_t src4, dst4;
+        uint8_t src6[16], dst6[16];
+        uint16_t sport, dport;
+};
+
 struct mpg_flows {
         bool ip6;
+        uint8_t proto; /* MPNET_IPPROTO_UDP (default) or MPNET_IPPROTO_TCP */
         uint32_t src4, dst4;
         uint8_t src6[16], dst6[16];
         uint32_t n_src, n_dst;
         uint16_t sport, dport;
         uint32_t n_sport, n_dport;
         uint16_t vlan; /* 802.1Q VLAN id 1..4094, 0 for none */
+        /* A list instead of the ranges: n_list flows (the caller owns it). */
+        const struct mpg_flow_ent *list;
+        uint32_t n_list;
 };
+
+/** Read a flow list: one flow a line, "SRC DST [SPORT DPORT]" (ports 1024
+ * when left out), '#' starts a comment; addresses of the family ip6 says.
+ * @return 0, or -1 with a message naming the line in err. */
+int mpg_flows_read(const char *path, bool ip6, struct mpg_flow_ent **list, uint32_t *n, char *err,
+                   size_t errlen);
 
 /** @return the number of flows, or 0 when it exceeds MPG_FLOWS_MAX. */
 uint32_t mpg_flows_count(const struct mpg_flows *f);
@@ -102,6 +119,7 @@ struct mpg_gen {
         unsigned len;   /* bytes handed to the link */
         unsigned sig_off;
         uint32_t n_flows;
+        bool tcp;          /* TCP frames (else UDP) */
         uint8_t *tmpl;     /* n_flows templates of len bytes, signature zero */
         uint32_t *csum;    /* per flow: folded UDP sum over the template */
         uint32_t *seq;     /* per flow: next sequence number (frames offered) */

@@ -4,7 +4,7 @@
  * this trial's signature and counts the rest as `other` (frames of another
  * trial, the DUT's ARP, anything malformed). Frames are read through checked
  * bounds only: Ethernet (one optional 802.1Q tag), IPv4 with a verified header
- * checksum or IPv6, UDP, then the signature.
+ * checksum or IPv6, UDP or TCP, then the signature.
  *
  * Per flow it keeps the highest sequence number seen and a window of the last
  * MPG_RX_WINDOW sequence numbers, a bit each:
@@ -133,11 +133,13 @@ static void stream_pos(struct mpg_rx *r, uint64_t k, uint64_t now)
         r->t_prev = now;
 }
 
-/* @return the offset of the UDP header, or 0 when the frame is not ours. */
-static unsigned udp_offset(const uint8_t *b, uint32_t n)
+/* @return the offset of the UDP or TCP payload (where the signature is),
+ * or 0 when the frame is not ours. */
+static unsigned sig_offset(const uint8_t *b, uint32_t n)
 {
-        unsigned off = MPNET_ETH_HLEN;
+        unsigned off = MPNET_ETH_HLEN, l4;
         uint16_t type;
+        uint8_t proto;
 
         if (n < MPNET_ETH_HLEN)
                 return 0;
@@ -151,35 +153,43 @@ static unsigned udp_offset(const uint8_t *b, uint32_t n)
         if (type == MPNET_ETHERTYPE_IPV4) {
                 struct mpnet_ip4_view ip;
 
-                if (mpnet_ip4_view_check(b + off, n - off, &ip) != 0 ||
-                    mpnet_ip4_proto(&ip) != MPNET_IPPROTO_UDP || mpnet_ip4_is_fragment(&ip))
+                if (mpnet_ip4_view_check(b + off, n - off, &ip) != 0 || mpnet_ip4_is_fragment(&ip))
                         return 0;
                 /* Test frames have no options: the 20-byte sum is five adds. */
                 if (mpnet_ip4_hlen(&ip) == MPNET_IP4_HLEN ? !mpnet_csum20_ok(ip.b)
                                                           : !mpnet_ip4_csum_ok(&ip))
                         return 0;
-                return off + (unsigned)mpnet_ip4_hlen(&ip);
-        }
-        if (type == MPNET_ETHERTYPE_IPV6) {
-                if (n < off + 40u || b[off] >> 4 != 6 || b[off + 6] != MPNET_IPPROTO_UDP ||
+                proto = mpnet_ip4_proto(&ip);
+                l4 = off + (unsigned)mpnet_ip4_hlen(&ip);
+        } else if (type == MPNET_ETHERTYPE_IPV6) {
+                if (n < off + 40u || b[off] >> 4 != 6 ||
                     mpnet_get_be16(b + off + 4) > n - off - 40u)
                         return 0;
-                return off + 40u;
+                proto = b[off + 6];
+                l4 = off + 40u;
+        } else {
+                return 0;
         }
+        if (proto == MPNET_IPPROTO_UDP) {
+                if (n < l4 + 8u || mpnet_get_be16(b + l4 + 4) < 8u + MPG_SIG_LEN)
+                        return 0;
+                return l4 + 8u;
+        }
+        if (proto == MPNET_IPPROTO_TCP && n >= l4 + 20u && b[l4 + 12] >> 4 >= 5)
+                return l4 + (b[l4 + 12] >> 4) * 4u;
         return 0;
 }
 
 void mpg_rx_frame(struct mpg_rx *r, const uint8_t *b, uint32_t n, uint64_t now)
 {
-        unsigned udp = udp_offset(b, n);
+        unsigned off = sig_offset(b, n);
         const uint8_t *sig;
         struct mpg_flow_rx *f;
         uint16_t flow;
 
-        if (udp == 0 || n < udp + 8u + MPG_SIG_LEN ||
-            mpnet_get_be16(b + udp + 4) < 8u + MPG_SIG_LEN)
+        if (off == 0 || n < off + MPG_SIG_LEN)
                 goto other;
-        sig = b + udp + 8;
+        sig = b + off;
         flow = mpnet_get_be16(sig + 2);
         if (sig[0] != MPG_MAGIC || sig[1] != r->tag || flow >= r->n_flows)
                 goto other;
