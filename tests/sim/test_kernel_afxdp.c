@@ -437,7 +437,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {cmocka_unit_test(test_axl_not_built)};
 
-        return cmocka_run_tests(tests);
+        return cmocka_run_group_tests(tests, NULL, NULL);
 }
 
 #endif
