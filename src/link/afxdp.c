@@ -520,6 +520,8 @@ static uint16_t axl_rx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
         if (got > 0) {
                 mpnet_stat_add(&aq->rx_pkts, got);
                 mpnet_stat_add(&aq->rx_bytes, bytes);
+                if (atomic_load_explicit(&aq->state, memory_order_relaxed) == AQ_FAILING)
+                        queue_ok(a, aq);
         } else {
                 /* Idle: look for a device that went down or away, at most
                  * every 10 ms. */
