@@ -3,7 +3,8 @@
 # when they are all present. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev libcmocka-dev
-      liburcu-dev tshark tcpdump iputils-ping clang-format valgrind iproute2 gnuplot-nox)
+      liburcu-dev libxdp-dev libbpf-dev tshark tcpdump iputils-ping clang-format valgrind
+      iproute2 gnuplot-nox)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

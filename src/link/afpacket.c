@@ -44,7 +44,7 @@
 #include "base/stat.h"
 #include "mpnet/afpacket.h"
 #include "mpnet/wire/bytes.h"
-#include "mpnet/wire/checksum.h"
+#include "link/frame.h"
 
 #define AFP_STASH        32u
 #define AFP_TX_DATA      TPACKET_ALIGN(sizeof(struct tpacket3_hdr)) /* frame start in a slot */
@@ -439,8 +439,6 @@ static uint64_t coarse_ns(void)
 
 /* ---- receive -------------------------------------------------------------- */
 
-static bool frame_l4(const uint8_t *b, uint32_t n, uint32_t *l4, uint8_t *proto);
-
 /* Copy one ring frame into a packet (a chain when it is long). */
 static struct mpnet_pkt *rx_copy(struct afp *a, struct afp_q *aq, const struct tpacket3_hdr *h)
 {
@@ -468,7 +466,7 @@ static struct mpnet_pkt *rx_copy(struct afp *a, struct afp_q *aq, const struct t
                 /* Sent by a local socket over veth: the TCP/UDP checksum
                  * field holds only the pseudo-header sum. */
                 p->ol_flags |= MPNET_PKT_F_L4_CSUM_OK;
-                if (frame_l4(p->data, p->len, &l4, &proto)) {
+                if (link_frame_l4(p->data, p->len, &l4, &proto)) {
                         p->ol_flags |= MPNET_PKT_F_L4_CSUM_TX;
                         p->l4_off = (uint16_t)(mpnet_pkt_headroom(p) + l4);
                 }
@@ -569,115 +567,6 @@ static uint16_t afp_rx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
 
 /* ---- transmit ------------------------------------------------------------- */
 
-/* Find the TCP or UDP header of an unfragmented IPv4 or IPv6 (no extension
- * headers) packet behind up to two VLAN tags. */
-static bool frame_l4(const uint8_t *b, uint32_t n, uint32_t *l4, uint8_t *proto)
-{
-        uint32_t off = 12, l3;
-        uint16_t et;
-
-        if (n < 14)
-                return false;
-        et = mpnet_get_be16(b + off);
-        for (int k = 0; k < 2 && (et == 0x8100 || et == 0x88a8); k++) {
-                off += 4;
-                if (n < off + 2)
-                        return false;
-                et = mpnet_get_be16(b + off);
-        }
-        l3 = off + 2;
-        if (et == 0x0800 && n >= l3 + 20 && (b[l3] >> 4) == 4) {
-                if ((mpnet_get_be16(b + l3 + 6) & 0x3fff) != 0)
-                        return false;
-                *l4 = l3 + (b[l3] & 15u) * 4;
-                *proto = b[l3 + 9];
-        } else if (et == 0x86dd && n >= l3 + 40) {
-                *l4 = l3 + 40;
-                *proto = b[l3 + 6];
-        } else {
-                return false;
-        }
-        return (*proto == 6 && n >= *l4 + 20) || (*proto == 17 && n >= *l4 + 8);
-}
-
-/* The IPv4 header of a frame, or NULL. */
-static uint8_t *frame_ip4(uint8_t *b, uint32_t n, uint32_t *hlen)
-{
-        uint32_t off = 12;
-        uint16_t et;
-
-        if (n < 14)
-                return NULL;
-        et = mpnet_get_be16(b + off);
-        for (int k = 0; k < 2 && (et == 0x8100 || et == 0x88a8); k++) {
-                off += 4;
-                if (n < off + 2)
-                        return NULL;
-                et = mpnet_get_be16(b + off);
-        }
-        off += 2;
-        if (et != 0x0800 || n < off + 20 || (b[off] >> 4) != 4)
-                return NULL;
-        *hlen = (b[off] & 15u) * 4;
-        return *hlen >= 20 && n >= off + *hlen ? b + off : NULL;
-}
-
-/* Checksums the packet asked the link for, done in software on the copy in
- * the ring. @return 0, or -1 when the frame does not allow them. */
-static int tx_csum(uint8_t *b, uint32_t n, uint32_t ol)
-{
-        if (ol & MPNET_PKT_F_L3_CSUM_TX) {
-                uint32_t hlen;
-                uint8_t *ip = frame_ip4(b, n, &hlen);
-
-                if (ip == NULL)
-                        return -1;
-                ip[10] = ip[11] = 0;
-                mpnet_put_be16(ip + 10, mpnet_csum(ip, hlen));
-        }
-        if (ol & MPNET_PKT_F_L4_CSUM_TX) {
-                uint32_t l4;
-                uint8_t proto;
-                uint16_t c;
-
-                if (!frame_l4(b, n, &l4, &proto))
-                        return -1;
-                /* The field holds the pseudo-header sum (DPDK's and virtio's
-                 * convention): sum from the L4 header to the end. */
-                c = mpnet_csum(b + l4, n - l4);
-                if (proto == 17 && c == 0)
-                        c = 0xffff; /* RFC 768 */
-                mpnet_put_be16(b + l4 + (proto == 6 ? 16 : 6), c);
-        }
-        return 0;
-}
-
-/* Copy a packet into a slot's frame area. @return the frame length. */
-static uint32_t tx_copy(uint8_t *d, const struct mpnet_pkt *p)
-{
-        uint32_t off = 0, skip = 0;
-
-        if (p->ol_flags & MPNET_PKT_F_VLAN) {
-                mpnet_pkt_read(p, 0, d, 12);
-                mpnet_put_be16(d + 12, 0x8100);
-                mpnet_put_be16(d + 14, p->vlan_tci);
-                off = 16;
-                skip = 12;
-        }
-        for (const struct mpnet_pkt *s = p; s != NULL; s = s->next) {
-                uint32_t k = s->len;
-
-                if (skip >= k) {
-                        skip -= k;
-                        continue;
-                }
-                memcpy(d + off, s->data + skip, k - skip);
-                off += k - skip;
-                skip = 0;
-        }
-        return off;
-}
-
 static struct tpacket3_hdr *tx_slot(struct afp *a, struct afp_q *aq, uint32_t i)
 {
         return (struct tpacket3_hdr *)(aq->tx + (size_t)(i & (a->n_slots - 1)) * a->slot_size);
@@ -757,7 +646,7 @@ static int tx_inplace(struct afp *a, struct mpnet_pkt *p)
                 p->ol_flags &= ~MPNET_PKT_F_VLAN;
         }
         if (p->ol_flags & (MPNET_PKT_F_L3_CSUM_TX | MPNET_PKT_F_L4_CSUM_TX)) {
-                if (p->next != NULL || tx_csum(p->data, p->len, p->ol_flags) != 0)
+                if (p->next != NULL || link_frame_csum(p->data, p->len, p->ol_flags) != 0)
                         return -1;
                 p->ol_flags &= ~(MPNET_PKT_F_L3_CSUM_TX | MPNET_PKT_F_L4_CSUM_TX);
         }
@@ -851,7 +740,7 @@ static uint16_t afp_tx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
                 if (len > a->max_frame) {
                         mpnet_stat_add(&aq->tx_oversize, 1);
                 } else if ((p->ol_flags & MPNET_PKT_F_TSO) ||
-                           tx_csum(d, tx_copy(d, p), p->ol_flags) != 0) {
+                           link_frame_csum(d, link_frame_copy(d, p), p->ol_flags) != 0) {
                         mpnet_stat_add(&aq->tx_bad_ol, 1);
                 } else {
                         h->tp_len = len;

@@ -1,0 +1,443 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The Linux kernel as a peer over AF_XDP. As in test_kernel_afpacket.c the
+ * test makes mpnet-axk-PID (the kernel's end of each veth pair, with its
+ * address) and mpnet-axm-PID (the end mpnet opens with AF_XDP); the test
+ * thread never changes namespace.
+ *
+ * - ping both ways with ARP both ways, in generic (skb) and in native (veth
+ *   driver) XDP mode, a tcpdump capture on the kernel side checked by
+ *   tshark, and no XDP program left on the interface after destroy;
+ * - zero-copy insisted on: veth cannot, so create fails and says so;
+ * - the kernel's namespace deleted while it pings mpnet: the link goes down
+ *   and gone, counts it, keeps answering bursts, and reopen binds the
+ *   recreated interface;
+ * - without CAP_NET_ADMIN, CAP_BPF and CAP_SYS_ADMIN: EPERM and a message
+ *   naming them.
+ *
+ * Skipped (with the reason) when the library was built without the AF_XDP
+ * link, when not root, without CAP_NET_ADMIN, CAP_BPF or CAP_NET_RAW, or
+ * without ip(8).
+ */
+#define _GNU_SOURCE /* setns */
+#include <sched.h>
+
+#include "netns_util.h"
+
+#ifdef MPNET_HAVE_AFXDP
+
+#include "mpnet/afxdp.h"
+
+#define KT_CAP_BPF 39
+
+static char g_nsk[64], g_nsm[64], g_nsv[64];
+static const char *g_skip;
+
+#define KADDR IP4(192, 0, 2, 2)
+#define MADDR IP4(192, 0, 2, 1)
+
+#define SKIP_WITHOUT_KERNEL()                                                                      \
+        do {                                                                                       \
+                if (g_skip != NULL) {                                                              \
+                        print_message("skipped: %s\n", g_skip);                                    \
+                        skip();                                                                    \
+                }                                                                                  \
+        } while (0)
+
+static int group_setup(void **state)
+{
+        (void)state;
+        g_skip = kt_skip_reason(false);
+        if (g_skip == NULL && !kt_have_cap(KT_CAP_BPF))
+                g_skip = "no CAP_BPF (needed to load the XDP program)";
+        if (g_skip == NULL && (kt_ns_add(g_nsk, sizeof(g_nsk), "mpnet-axk") != 0 ||
+                               kt_ns_add(g_nsm, sizeof(g_nsm), "mpnet-axm") != 0))
+                g_skip = "cannot create a network namespace (ip netns add failed)";
+        snprintf(g_nsv, sizeof(g_nsv), "mpnet-axv-%d", (int)getpid());
+        kt_ns_del_stale("mpnet-axv");
+        return 0;
+}
+
+static int group_teardown(void **state)
+{
+        (void)state;
+        kt_ns_del(g_nsk);
+        kt_ns_del(g_nsm);
+        if (access("/var/run/netns", F_OK) == 0)
+                kt_ns_del_stale("mpnet-axv");
+        return 0;
+}
+
+/* A veth pair: kif in nsk with address kaddr (may be NULL), mif in mpnet's
+ * namespace; both up. */
+static void veth_make(const char *nsk, const char *kif, const char *mif, const char *kaddr)
+{
+        assert_int_equal(
+            kt_sh("ip -n %s link add %s type veth peer name %s netns %s", nsk, kif, mif, g_nsm), 0);
+        assert_int_equal(
+            kt_sh("ip -n %s link set %s up && ip -n %s link set %s up", nsk, kif, g_nsm, mif), 0);
+        if (kaddr != NULL)
+                assert_int_equal(kt_sh("ip -n %s addr add %s dev %s", nsk, kaddr, kif), 0);
+}
+
+static struct mpnet_link *axl_make(const char *ifname, enum mpnet_afxdp_mode mode,
+                                   struct mpnet_pool *pool)
+{
+        char err[256] = "";
+        struct mpnet_afxdp_cfg c = {.ifname = ifname,
+                                    .netns = g_nsm,
+                                    .pool = pool,
+                                    .mode = mode,
+                                    .errbuf = err,
+                                    .errbuf_len = sizeof(err)};
+        struct mpnet_link *l = mpnet_afxdp_create(&c);
+
+        if (l == NULL)
+                fail_msg("mpnet_afxdp_create(%s): %s (%s)", ifname, err, strerror(errno));
+        return l;
+}
+
+static struct mpnet_afxdp_stats axl_stats(struct mpnet_link *l)
+{
+        struct mpnet_afxdp_stats st;
+
+        assert_int_equal(mpnet_afxdp_get_stats(l, &st), 0);
+        return st;
+}
+
+/* Whether ip(8) shows an XDP program (xdp, xdpgeneric, xdpdrv, ...) on the
+ * interface. */
+static bool xdp_attached(const char *ns, const char *ifname)
+{
+        return kt_sh("ip -n %s link show dev %s | grep -q xdp", ns, ifname) == 0;
+}
+
+/* mpnet pings the kernel across the veth, then the kernel (its neighbour
+ * table flushed) pings mpnet; the kernel side captures the frames. */
+static void ping_both_ways(enum mpnet_afxdp_mode mode, const char *kif, const char *mif)
+{
+        struct mpnet_afxdp_stats st;
+        struct kt_capture cap;
+        struct kt_frames fr;
+        struct kt_net k;
+        struct mpnet_neigh_info ni;
+        struct mpnet_pool *pool;
+        struct mpnet_link *l;
+        uint8_t kmac[6], mmac[6];
+        char file[512], mac[32], out[256];
+        uint64_t rep0;
+        bool captured;
+
+        veth_make(g_nsk, kif, mif, "192.0.2.2/24");
+        pool = mpnet_pool_create("axl", 1024);
+        assert_non_null(pool);
+        l = axl_make(mif, mode, pool);
+        assert_string_equal(l->info.kind, "afxdp");
+        assert_string_equal(l->name, mif);
+        assert_int_equal(l->info.mtu, 1500);
+        assert_int_equal(kt_if_mac(g_nsm, mif, mmac), 0);
+        assert_memory_equal(l->info.mac, mmac, 6);
+        st = axl_stats(l);
+        print_message("%s: %s mode, %s, XDP program %u\n", mif, st.native ? "native" : "generic",
+                      st.zerocopy ? "zero-copy" : "copy", st.prog_id);
+        assert_int_equal(st.native, mode == MPNET_AFXDP_MODE_NATIVE);
+        assert_false(st.zerocopy); /* veth has no zero-copy */
+        assert_true(st.prog_id > 0);
+        assert_true(xdp_attached(g_nsm, mif));
+        assert_int_equal(kt_if_mac(g_nsk, kif, kmac), 0);
+        snprintf(file, sizeof(file), "%s/kernel_afxdp_%s.pcap", test_out_dir(),
+                 st.native ? "native" : "generic");
+        captured = kt_capture_start(&cap, g_nsk, kif, file) == 0;
+        kt_net_init(&k, l, mpnet_afxdp_fd(l, 0), MADDR, 24, pool);
+        kt_run_for(&k, 20 * MPNET_NS_PER_MS);
+
+        assert_int_equal(kt_mpnet_ping(&k, KADDR, 3), 3);
+        assert_int_equal(mpnet_neigh4_get(k.st, k.ifindex, KADDR, &ni), 0);
+        assert_memory_equal(ni.mac, kmac, 6);
+
+        kt_sh("ip -n %s neigh flush dev %s", g_nsk, kif);
+        rep0 = mpnet_stack_counter(k.st, MPNET_STK_arp_reply_tx);
+        assert_int_equal(kt_run_cmd(&k, "timeout 10 ip netns exec %s ping -n -c 3 -i 0.2 -W 1 %s",
+                                    g_nsk, "192.0.2.1"),
+                         0);
+        assert_true(mpnet_stack_counter(k.st, MPNET_STK_arp_reply_tx) > rep0);
+        assert_true(mpnet_stack_counter(k.st, MPNET_STK_icmp4_echo_req) >= 3);
+        kt_mac_str(l->info.mac, mac);
+        kt_sh_out(out, sizeof(out), "ip -n %s neigh show 192.0.2.1 dev %s", g_nsk, kif);
+        assert_non_null(strstr(out, mac));
+        st = axl_stats(l);
+        print_message("rx_dropped %llu, rx_ring_full %llu, fill_ring_empty %llu, tx_ring_empty "
+                      "%llu, kicks rx %llu tx %llu\n",
+                      (unsigned long long)st.rx_dropped, (unsigned long long)st.rx_ring_full,
+                      (unsigned long long)st.fill_ring_empty, (unsigned long long)st.tx_ring_empty,
+                      (unsigned long long)st.rx_kicks, (unsigned long long)st.tx_kicks);
+        assert_true(st.up);
+        assert_int_equal(st.down_events, 0);
+        assert_int_equal(st.rx_dropped + st.rx_ring_full + st.rx_nobufs, 0);
+        assert_true(st.tx_kicks >= 6);
+        kt_capture_stop(&cap);
+        kt_net_fini(&k);
+        /* The program went with the last socket. */
+        assert_false(xdp_attached(g_nsm, mif));
+        kt_sh("ip -n %s link del %s", g_nsk, kif);
+
+        if (!captured || !kt_tool("tshark")) {
+                print_message(
+                    "tcpdump or tshark missing: the kernel-side capture is not checked\n");
+                return;
+        }
+        fr = kt_tshark_frames(file);
+        print_message("kernel-side capture: %ld frames, %ld/%ld echo requests/replies, %ld/%ld ARP "
+                      "requests/replies, %ld malformed or with a bad checksum\n",
+                      fr.total, fr.icmp_req, fr.icmp_rep, fr.arp_req, fr.arp_rep, fr.bad);
+        assert_true(fr.icmp_req >= 6);
+        assert_true(fr.icmp_rep >= 6);
+        assert_true(fr.arp_req >= 2);
+        assert_true(fr.arp_rep >= 2);
+        assert_int_equal(fr.bad, 0);
+}
+
+static void test_axl_ping_generic(void **state)
+{
+        (void)state;
+        SKIP_WITHOUT_KERNEL();
+        ping_both_ways(MPNET_AFXDP_MODE_GENERIC, "vk0", "vm0");
+}
+
+static void test_axl_ping_native(void **state)
+{
+        (void)state;
+        SKIP_WITHOUT_KERNEL();
+        ping_both_ways(MPNET_AFXDP_MODE_NATIVE, "vk1", "vm1");
+}
+
+/* veth has no zero-copy: insisting on it fails with a reason and leaves no
+ * program behind; the automatic choice falls back to copy mode. */
+static void test_axl_zerocopy_refused(void **state)
+{
+        struct mpnet_pool *pool;
+        struct mpnet_link *l;
+        char err[256] = "";
+        struct mpnet_afxdp_cfg c = {.ifname = "vm2",
+                                    .errbuf = err,
+                                    .errbuf_len = sizeof(err),
+                                    .bind = MPNET_AFXDP_BIND_ZEROCOPY};
+
+        (void)state;
+        SKIP_WITHOUT_KERNEL();
+        veth_make(g_nsk, "vk2", "vm2", NULL);
+        pool = mpnet_pool_create("axzc", 64);
+        c.pool = pool;
+        c.netns = g_nsm;
+        assert_null(mpnet_afxdp_create(&c));
+        print_message("zero-copy on veth: %s (%s)\n", err, strerror(errno));
+        assert_int_equal(errno, EOPNOTSUPP);
+        assert_non_null(strstr(err, "zero-copy"));
+        assert_false(xdp_attached(g_nsm, "vm2"));
+        c.bind = MPNET_AFXDP_BIND_AUTO;
+        l = mpnet_afxdp_create(&c);
+        assert_non_null(l);
+        assert_true(axl_stats(l).native);
+        assert_false(axl_stats(l).zerocopy);
+        mpnet_link_destroy(l);
+        assert_false(xdp_attached(g_nsm, "vm2"));
+        kt_sh("ip -n %s link del vk2", g_nsk);
+        mpnet_pool_destroy(pool);
+}
+
+/* Poll the stack until the link's up state is want, and with want false
+ * and gone until it is gone (at most 3 s). */
+static bool wait_state(struct kt_net *k, bool want, bool gone)
+{
+        uint64_t end = mpnet_monotonic_ns() + 3 * MPNET_NS_PER_S;
+
+        while (mpnet_monotonic_ns() < end) {
+                struct mpnet_afxdp_stats st = axl_stats(k->link);
+
+                if (st.up == want && (!gone || st.gone))
+                        return true;
+                kt_poll_once(k, -1, 2);
+        }
+        return false;
+}
+
+/* The interface goes down and up; then the kernel's namespace is deleted
+ * while the kernel floods mpnet with pings, taking the veth pair with it:
+ * the link goes down and gone, counts it, keeps answering bursts, and
+ * reopen binds the recreated interface. */
+static void test_axl_vanish_and_reopen(void **state)
+{
+        struct mpnet_afxdp_stats st;
+        struct kt_net k;
+        struct mpnet_pool *pool;
+        struct mpnet_link *l;
+        uint64_t echo0;
+        char err[256];
+
+        (void)state;
+        SKIP_WITHOUT_KERNEL();
+        assert_int_equal(kt_sh("ip netns add %s", g_nsv), 0);
+        veth_make(g_nsv, "vv", "vm3", "192.0.2.2/24");
+        pool = mpnet_pool_create("axgone", 1024);
+        l = axl_make("vm3", MPNET_AFXDP_MODE_AUTO, pool);
+        kt_net_init(&k, l, mpnet_afxdp_fd(l, 0), MADDR, 24, pool);
+        assert_int_equal(kt_mpnet_ping(&k, KADDR, 1), 1);
+
+        /* Down: the wakeup says ENETDOWN; up again, frames flow. */
+        assert_int_equal(kt_sh("ip -n %s link set vm3 down", g_nsm), 0);
+        assert_true(wait_state(&k, false, false));
+        st = axl_stats(l);
+        assert_false(st.gone);
+        assert_int_equal(st.last_errno, ENETDOWN);
+        assert_int_equal(st.down_events, 1);
+        assert_int_equal(kt_sh("ip -n %s link set vm3 up", g_nsm), 0);
+        assert_true(wait_state(&k, true, false));
+        assert_int_equal(kt_mpnet_ping(&k, KADDR, 1), 1);
+
+        /* Mid-traffic: the kernel pings every 10 ms; its namespace goes
+         * once the ping has run for 300 ms. */
+        echo0 = mpnet_stack_counter(k.st, MPNET_STK_icmp4_echo_req);
+        kt_run_cmd(&k,
+                   "(ip netns exec %s ping -q -n -i 0.01 -c 1000 192.0.2.1 & P=$!; sleep 0.3; "
+                   "kill $P; wait $P; ip netns del %s)",
+                   g_nsv, g_nsv);
+        print_message(
+            "echo requests answered before the namespace went: %llu\n",
+            (unsigned long long)(mpnet_stack_counter(k.st, MPNET_STK_icmp4_echo_req) - echo0));
+        assert_true(mpnet_stack_counter(k.st, MPNET_STK_icmp4_echo_req) > echo0 + 5);
+        assert_true(wait_state(&k, false, true));
+        st = axl_stats(l);
+        assert_true(st.gone);
+        assert_int_equal(st.last_errno, ENXIO);
+        assert_int_equal(st.down_events, 2);
+        assert_int_equal(kt_mpnet_ping_wait(&k, KADDR, 1, 200), 0);
+        assert_true(axl_stats(l).tx_down >= 1);
+        assert_int_equal(mpnet_afxdp_reopen(l, err, sizeof(err)), -ENODEV);
+        print_message("reopen while gone: %s\n", err);
+        kt_run_for(&k, 50 * MPNET_NS_PER_MS); /* polling a gone link is harmless */
+
+        /* Recreated: the kernel (new MACs) resolves mpnet, mpnet learns the
+         * kernel's new MAC from that request. */
+        assert_int_equal(kt_sh("ip netns add %s", g_nsv), 0);
+        veth_make(g_nsv, "vv", "vm3", "192.0.2.2/24");
+        assert_int_equal(mpnet_afxdp_reopen(l, err, sizeof(err)), 0);
+        assert_true(xdp_attached(g_nsm, "vm3"));
+        assert_int_equal(kt_run_cmd(&k, "timeout 10 ip netns exec %s ping -n -c 2 -i 0.2 -W 1 %s",
+                                    g_nsv, "192.0.2.1"),
+                         0);
+        assert_int_equal(kt_mpnet_ping(&k, KADDR, 1), 1);
+        st = axl_stats(l);
+        assert_true(st.up);
+        assert_false(st.gone);
+        assert_int_equal(st.down_events, 2);
+        kt_net_fini(&k);
+        assert_false(xdp_attached(g_nsm, "vm3"));
+        kt_ns_del(g_nsv);
+}
+
+/* In a child without CAP_NET_ADMIN, CAP_BPF and CAP_SYS_ADMIN: EPERM and a
+ * message naming them. */
+static void test_axl_eperm(void **state)
+{
+        pid_t pid;
+        int status;
+
+        (void)state;
+        SKIP_WITHOUT_KERNEL();
+        veth_make(g_nsk, "vk4", "vm4", NULL);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                struct mpnet_pool *pool = mpnet_pool_create("eperm", 64);
+                char err[256] = "";
+                struct mpnet_afxdp_cfg c = {
+                    .ifname = "vm4", .pool = pool, .errbuf = err, .errbuf_len = sizeof(err)};
+
+                if (kt_enter_ns(g_nsm) != 0 || kt_drop_cap(KT_CAP_NET_ADMIN) != 0 ||
+                    kt_drop_cap(KT_CAP_BPF) != 0 || kt_drop_cap(KT_CAP_SYS_ADMIN) != 0)
+                        _exit(10);
+                if (mpnet_afxdp_create(&c) != NULL || errno != EPERM)
+                        _exit(11);
+                fprintf(stderr, "  without CAP_NET_ADMIN, CAP_BPF, CAP_SYS_ADMIN: %s\n", err);
+                if (strstr(err, "CAP_NET_ADMIN") == NULL || strstr(err, "CAP_BPF") == NULL)
+                        _exit(12);
+                mpnet_pool_destroy(pool);
+                _exit(0);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        assert_false(xdp_attached(g_nsm, "vm4"));
+        kt_sh("ip -n %s link del vk4", g_nsk);
+}
+
+static void test_axl_bad_cfg(void **state)
+{
+        struct mpnet_pool *pool = mpnet_pool_create("badcfg", 16);
+        char err[256];
+        struct mpnet_afxdp_cfg c = {.pool = pool, .errbuf = err, .errbuf_len = sizeof(err)};
+
+        (void)state;
+        assert_null(mpnet_afxdp_create(&c)); /* no interface name */
+        assert_int_equal(errno, EINVAL);
+        c.ifname = "lo";
+        c.ring_size = 1000; /* not a power of two */
+        assert_null(mpnet_afxdp_create(&c));
+        assert_int_equal(errno, EINVAL);
+        c.ring_size = 32768;
+        assert_null(mpnet_afxdp_create(&c));
+        c.ring_size = 0;
+        c.n_queues = MPNET_AFXDP_MAX_QUEUES + 1;
+        assert_null(mpnet_afxdp_create(&c));
+        c.n_queues = 1;
+        c.mode = (enum mpnet_afxdp_mode)7;
+        assert_null(mpnet_afxdp_create(&c));
+        c.mode = MPNET_AFXDP_MODE_AUTO;
+        assert_int_equal(mpnet_afxdp_get_stats(NULL, NULL), -EINVAL);
+        assert_int_equal(mpnet_afxdp_fd(NULL, 0), -EINVAL);
+        assert_int_equal(mpnet_afxdp_reopen(NULL, NULL, 0), -EINVAL);
+        if (g_skip == NULL) {
+                c.netns = "mpnet-no-such-namespace";
+                assert_null(mpnet_afxdp_create(&c));
+                assert_int_equal(errno, ENOENT);
+                c.netns = g_nsm;
+                c.ifname = "nosuch0";
+                assert_null(mpnet_afxdp_create(&c));
+                assert_int_equal(errno, ENODEV);
+                assert_non_null(strstr(err, "nosuch0"));
+        }
+        mpnet_pool_destroy(pool);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_axl_bad_cfg),
+            cmocka_unit_test(test_axl_ping_generic),
+            cmocka_unit_test(test_axl_ping_native),
+            cmocka_unit_test(test_axl_zerocopy_refused),
+            cmocka_unit_test(test_axl_vanish_and_reopen),
+            cmocka_unit_test(test_axl_eperm),
+        };
+
+        return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
+
+#else /* !MPNET_HAVE_AFXDP */
+
+static void test_axl_not_built(void **state)
+{
+        (void)state;
+        print_message("skipped: mpnet was built without the AF_XDP link (libxdp-dev and "
+                      "libbpf-dev not found, or MPNET_AFXDP=OFF)\n");
+        skip();
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {cmocka_unit_test(test_axl_not_built)};
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
+
+#endif
