@@ -60,6 +60,8 @@ struct mpnet_link_ops {
         void (*destroy)(struct mpnet_link *l);
         /* Optional: see mpnet_link_rx_wait_arm(). */
         int (*rx_wait_arm)(struct mpnet_link *l, uint16_t q);
+        /* Optional: see mpnet_link_carrier(). */
+        bool (*carrier)(struct mpnet_link *l);
 };
 
 /** A link. Back ends embed it as the first member of their own struct. */
@@ -90,6 +92,10 @@ static inline uint16_t mpnet_link_tx_burst(struct mpnet_link *l, uint16_t q,
  * the link cannot wake a sleeper (sleep on a timer instead).
  */
 int mpnet_link_rx_wait_arm(struct mpnet_link *l, uint16_t q);
+/** @return whether the link has its device and carrier: false while a TAP,
+ * AF_PACKET or AF_XDP link's device is down or gone. Any thread; a link
+ * without the notion is always up. */
+bool mpnet_link_carrier(struct mpnet_link *l);
 /** @return the earliest time a held-back packet becomes receivable. */
 uint64_t mpnet_link_next_event(struct mpnet_link *l, uint64_t now);
 /** Fill st with the link's counters. */

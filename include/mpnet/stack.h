@@ -194,6 +194,8 @@ const char *mpnet_neigh_state_name(enum mpnet_neigh_state st);
  */
 #define MPNET_STACK_COUNTERS(X)                                                                    \
         X(rx_frames, "frames received")                                                            \
+        X(link_down, "links that lost their device or carrier")                                    \
+        X(link_up, "links that got it back")                                                       \
         X(rx_chained, "drop: multi-segment frame (no jumbo input yet)")                            \
         X(tx_frames, "frames transmitted")                                                         \
         X(eth_truncated, "drop: frame shorter than an Ethernet header")                            \

@@ -224,6 +224,13 @@ static void nh_to_route(const struct fib_nh *nh, uint32_t dst, uint8_t plen, str
 
 /* ---- routes ----------------------------------------------------------- */
 
+static void route_event(struct mpnet_stack *s, enum mpnet_event_type t, uint32_t table,
+                        uint32_t dst, uint8_t plen)
+{
+        stack_event(s,
+                    &(struct mpnet_event){.type = t, .table = table, .addr4 = dst, .plen = plen});
+}
+
 static int route_set(struct mpnet_stack *s, uint32_t table, const struct mpnet_route4 *r,
                      bool replace)
 {
@@ -263,6 +270,8 @@ static int route_set(struct mpnet_stack *s, uint32_t table, const struct mpnet_r
                 nh_retire(s, old_idx, old);
         else
                 t->n_routes++;
+        route_event(s, old != NULL ? MPNET_EV_ROUTE_REPLACE : MPNET_EV_ROUTE_ADD, table, r->dst,
+                    r->plen);
         return 0;
 }
 
@@ -294,6 +303,7 @@ int mpnet_route4_del(struct mpnet_stack *s, uint32_t table, uint32_t dst, uint8_
                 return err;
         t->n_routes--;
         nh_retire(s, idx, fib_nh_get(s, idx));
+        route_event(s, MPNET_EV_ROUTE_DEL, table, dst, plen);
         return 0;
 }
 

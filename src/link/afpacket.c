@@ -843,6 +843,17 @@ static void afp_destroy(struct mpnet_link *l)
         afp_free((struct afp *)l);
 }
 
+/* Up while every queue is. */
+static bool afp_carrier(struct mpnet_link *l)
+{
+        struct afp *a = (struct afp *)l;
+
+        for (uint16_t q = 0; q < a->nq; q++)
+                if (atomic_load_explicit(&a->q[q].state, memory_order_relaxed) != AQ_OK)
+                        return false;
+        return true;
+}
+
 /* The socket polls readable once the kernel hands a block to user space. */
 static int afp_rx_wait_arm(struct mpnet_link *l, uint16_t q)
 {
@@ -868,6 +879,7 @@ static const struct mpnet_link_ops afp_ops = {
     .get_stats = afp_get_stats,
     .destroy = afp_destroy,
     .rx_wait_arm = afp_rx_wait_arm,
+    .carrier = afp_carrier,
 };
 
 int mpnet_afpacket_reopen(struct mpnet_link *l, char *errbuf, size_t errbuf_len)

@@ -748,12 +748,24 @@ static int axl_rx_wait_arm(struct mpnet_link *l, uint16_t q)
         return aq->fd;
 }
 
+/* Up while every queue is. */
+static bool axl_carrier(struct mpnet_link *l)
+{
+        struct axl *a = (struct axl *)l;
+
+        for (uint16_t q = 0; q < a->nq; q++)
+                if (atomic_load_explicit(&a->q[q].state, memory_order_relaxed) != AQ_OK)
+                        return false;
+        return true;
+}
+
 static const struct mpnet_link_ops axl_ops = {
     .rx_burst = axl_rx_burst,
     .tx_burst = axl_tx_burst,
     .get_stats = axl_get_stats,
     .destroy = axl_destroy,
     .rx_wait_arm = axl_rx_wait_arm,
+    .carrier = axl_carrier,
 };
 
 int mpnet_afxdp_reopen(struct mpnet_link *l, char *errbuf, size_t errbuf_len)

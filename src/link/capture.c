@@ -305,6 +305,12 @@ static void cap_destroy(struct mpnet_link *l)
         cap_free(c);
 }
 
+/* The inner link's carrier is ours. */
+static bool cap_carrier(struct mpnet_link *l)
+{
+        return mpnet_link_carrier(((struct capture *)l)->inner);
+}
+
 static const struct mpnet_link_ops cap_ops = {
     .rx_burst = cap_rx_burst,
     .tx_burst = cap_tx_burst,
@@ -312,6 +318,7 @@ static const struct mpnet_link_ops cap_ops = {
     .get_stats = cap_get_stats,
     .destroy = cap_destroy,
     .rx_wait_arm = cap_rx_wait_arm,
+    .carrier = cap_carrier,
 };
 
 static int write_pcap_header(FILE *f)

@@ -373,12 +373,19 @@ static void fault_destroy(struct mpnet_link *l)
         mpnet_link_destroy(inner);
 }
 
+/* The inner link's carrier is ours. */
+static bool fault_carrier(struct mpnet_link *l)
+{
+        return mpnet_link_carrier(((struct fault *)l)->inner);
+}
+
 static const struct mpnet_link_ops fault_ops = {
     .rx_burst = fault_rx_burst,
     .tx_burst = fault_tx_burst,
     .next_event = fault_next_event,
     .get_stats = fault_get_stats,
     .destroy = fault_destroy,
+    .carrier = fault_carrier,
 };
 
 struct mpnet_link *mpnet_fault_create(struct mpnet_link *inner, const struct mpnet_fault_cfg *cfg,

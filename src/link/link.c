@@ -26,3 +26,8 @@ int mpnet_link_rx_wait_arm(struct mpnet_link *l, uint16_t q)
 {
         return l->ops->rx_wait_arm ? l->ops->rx_wait_arm(l, q) : -ENOTSUP;
 }
+
+bool mpnet_link_carrier(struct mpnet_link *l)
+{
+        return l->ops->carrier ? l->ops->carrier(l) : true;
+}

@@ -188,12 +188,19 @@ static void rl_destroy(struct mpnet_link *l)
         free(r);
 }
 
+/* The inner link's carrier is ours. */
+static bool rl_carrier(struct mpnet_link *l)
+{
+        return mpnet_link_carrier(((struct ratelimit *)l)->inner);
+}
+
 static const struct mpnet_link_ops rl_ops = {
     .rx_burst = rl_rx_burst,
     .tx_burst = rl_tx_burst,
     .next_event = rl_next_event,
     .get_stats = rl_get_stats,
     .destroy = rl_destroy,
+    .carrier = rl_carrier,
 };
 
 struct mpnet_link *mpnet_ratelimit_create(struct mpnet_link *inner,

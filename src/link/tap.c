@@ -752,6 +752,17 @@ static void tap_destroy(struct mpnet_link *l)
         tap_free((struct tap *)l);
 }
 
+/* Up while every queue is. */
+static bool tap_carrier(struct mpnet_link *l)
+{
+        struct tap *t = (struct tap *)l;
+
+        for (uint16_t q = 0; q < t->nq; q++)
+                if (atomic_load_explicit(&t->q[q].state, memory_order_relaxed) != TQ_OK)
+                        return false;
+        return true;
+}
+
 /* The queue's descriptor polls readable when the kernel has a frame. */
 static int tap_rx_wait_arm(struct mpnet_link *l, uint16_t q)
 {
@@ -770,6 +781,7 @@ static const struct mpnet_link_ops tap_ops = {
     .get_stats = tap_get_stats,
     .destroy = tap_destroy,
     .rx_wait_arm = tap_rx_wait_arm,
+    .carrier = tap_carrier,
 };
 
 int mpnet_tap_reopen(struct mpnet_link *l, char *errbuf, size_t errbuf_len)

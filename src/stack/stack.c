@@ -374,6 +374,7 @@ int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *
         ifp->link = l;
         ifp->ifindex = idx;
         atomic_store(&ifp->up, true);
+        ifp->carrier = mpnet_link_carrier(l);
         snprintf(ifp->name, sizeof(ifp->name), "%s", name ? name : l->name);
         memcpy(ifp->mac, l->info.mac, 6);
         ifp->mtu = l->info.mtu;
@@ -390,7 +391,8 @@ int mpnet_iface_set_up(struct mpnet_stack *s, int ifindex, bool up)
 
         if (ifp == NULL)
                 return -ENODEV;
-        atomic_store(&ifp->up, up);
+        if (atomic_exchange(&ifp->up, up) != up)
+                stack_event_iface(s, up ? MPNET_EV_IFACE_UP : MPNET_EV_IFACE_DOWN, ifindex);
         return 0;
 }
 
@@ -484,6 +486,9 @@ int mpnet_addr4_add(struct mpnet_stack *s, int ifindex, uint32_t addr, uint8_t p
         /* The first announcement goes with the next poll, so a caller that
          * adds the address before the peer is listening still gets it out. */
         mpnet_timer_arm(s->timers, &ifp->announce_timer, s->now);
+        stack_event(
+            s, &(struct mpnet_event){
+                   .type = MPNET_EV_ADDR_ADD, .ifindex = ifindex, .addr4 = addr, .plen = plen});
         return 0;
 }
 
@@ -497,6 +502,10 @@ int mpnet_addr4_del(struct mpnet_stack *s, int ifindex, uint32_t addr, uint8_t p
                 if (ifp->addrs[i].addr == addr && ifp->addrs[i].plen == plen) {
                         addr4_routes(s, ifp, addr, plen, false);
                         ifp->addrs[i] = ifp->addrs[--ifp->n_addrs];
+                        stack_event(s, &(struct mpnet_event){.type = MPNET_EV_ADDR_DEL,
+                                                             .ifindex = ifindex,
+                                                             .addr4 = addr,
+                                                             .plen = plen});
                         return 0;
                 }
         }
@@ -704,6 +713,7 @@ uint64_t mpnet_stack_poll(struct mpnet_stack *s, uint64_t now)
         if (now > s->now)
                 s->now = now;
         mpnet_timer_wheel_run(s->timers, s->now);
+        stack_carrier_watch(s);
         ip4_reass_expire(s->reass, s->now);
         punt_run(s);
         if (s->loopq.n > 0)

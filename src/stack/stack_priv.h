@@ -12,6 +12,7 @@
 
 #include "base/stat.h"
 #include "mpnet/counter.h"
+#include "mpnet/event.h"
 #include "mpnet/ring.h"
 #include "mpnet/link.h"
 #include "mpnet/lpm4.h"
@@ -95,6 +96,7 @@ struct mpnet_iface {
         struct mpnet_link *link;
         int ifindex;
         _Atomic bool up;
+        bool carrier;           /* the link's, as last seen by the control thread */
         _Atomic uint32_t table; /* FIB table id */
         char name[MPNET_LINK_NAME_MAX];
         uint8_t mac[6];
@@ -147,6 +149,13 @@ struct defer_item {
         void *arg;
 };
 
+#define EV_RING_SIZE 256u
+
+struct stack_events {
+        struct mpnet_event ev[EV_RING_SIZE];
+        uint64_t head, tail, lost, seq;
+};
+
 struct mpnet_stack {
         char name[32];
         struct mpnet_clock *clock;
@@ -174,7 +183,14 @@ struct mpnet_stack {
         struct ip4_reass *reass;    /* IPv4 reassembly (control thread) */
         struct mpnet_vec loopq;     /* sent to ourselves: input on the next poll */
         struct fib fib;
+        struct stack_events events; /* change notifications (event.h) */
 };
+
+/* stack/event.c: record a change (control thread). */
+void stack_event(struct mpnet_stack *s, const struct mpnet_event *e);
+void stack_event_iface(struct mpnet_stack *s, enum mpnet_event_type t, int ifindex);
+/* Look at every link's carrier; an event for each change. */
+void stack_carrier_watch(struct mpnet_stack *s);
 
 #define STK_INC(s, c)    mpnet_counter_inc((s)->ctr, MPNET_STK_##c)
 #define STK_ADD(s, c, n) mpnet_counter_add((s)->ctr, MPNET_STK_##c, (n))

@@ -6,8 +6,10 @@
  * 198.51.100.0/24. The kernel's own ping crosses it both ways (ARP resolved
  * by mpnet towards both hosts, TTL 64 arriving as 63), a tcpdump capture on
  * the far host has no malformed frame or bad checksum, and `iperf3 -u`
- * with small datagrams crosses it with little loss. One thread runs the
- * stack, sleeping on both links (mpnet_link_rx_wait_arm) between polls.
+ * with small datagrams crosses it with little loss; when one host's
+ * namespace goes, the stack reports that link down (an event, a counter).
+ * One thread runs the stack, sleeping on both links (mpnet_link_rx_wait_arm)
+ * between polls.
  *
  * Root only: without CAP_NET_ADMIN/CAP_SYS_ADMIN every test skips with the
  * reason; without iperf3 the iperf3 test skips.
@@ -16,6 +18,7 @@
 #include <pthread.h>
 
 #include "mpnet/afpacket.h"
+#include "mpnet/event.h"
 #include "mpnet/stack.h"
 #include "netns_util.h"
 #include "testutil.h"
@@ -162,10 +165,10 @@ static void test_ping_across(void **state)
         captured = kt_capture_start(&cap, g.ns_b, "b0", file) == 0;
         assert_int_equal(kt_sh("ip netns exec %s ping -c 3 -i 0.2 -W 2 198.51.100.2", g.ns_a), 0);
         assert_int_equal(kt_sh("ip netns exec %s ping -c 3 -i 0.2 -W 2 192.0.2.2", g.ns_b), 0);
-        assert_int_equal(kt_sh_out(out, sizeof(out),
-                                   "ip netns exec %s ping -c 1 -W 2 198.51.100.2 | grep ttl=",
-                                   g.ns_a),
-                         0);
+        assert_int_equal(
+            kt_sh_out(out, sizeof(out),
+                      "ip netns exec %s ping -c 1 -W 2 198.51.100.2 | grep ttl=", g.ns_a),
+            0);
         print_message("%s\n", out);
         assert_non_null(strstr(out, "ttl=63"));
         if (captured) {
@@ -204,13 +207,51 @@ static void test_iperf3_udp(void **state)
                                    g.ns_a),
                          0);
         lost = strtod(out, NULL);
-        print_message("iperf3 -u 20 Mbit/s, 256-byte datagrams: %.3f %% lost, mpnet forwarded %llu\n",
-                      lost, (unsigned long long)(mpnet_stack_counter(g.st, MPNET_STK_ip4_forwarded) -
-                                                 fwd0));
+        print_message(
+            "iperf3 -u 20 Mbit/s, 256-byte datagrams: %.3f %% lost, mpnet forwarded %llu\n", lost,
+            (unsigned long long)(mpnet_stack_counter(g.st, MPNET_STK_ip4_forwarded) - fwd0));
         assert_true(out[0] != '\0');
         /* On 2 shared vCPUs a burst can outrun the router now and then. */
         assert_true(lost < 5.0);
         assert_true(mpnet_stack_counter(g.st, MPNET_STK_ip4_forwarded) - fwd0 > 15000);
+}
+
+/* Host B's namespace goes (its veth pair with it): the router's link on
+ * that side loses its device, which the stack reports as a link-down event
+ * and counts; nothing crashes, and host A is still answered. */
+static void test_link_gone_event(void **state)
+{
+        struct mpnet_event ev[64];
+        uint64_t end;
+        bool down = false;
+
+        (void)state;
+        need_router();
+        /* From here the test's thread is the stack's control thread. */
+        atomic_store(&g.stop, true);
+        pthread_join(g.th, NULL);
+        while (mpnet_stack_events(g.st, ev, 64) > 0)
+                ;
+        kt_ns_del(g.ns_b);
+        g.ns_b[0] = '\0';
+        end = mpnet_monotonic_ns() + 3 * MPNET_NS_PER_S;
+        while (!down && mpnet_monotonic_ns() < end) {
+                unsigned n;
+
+                mpnet_stack_poll(g.st, mpnet_clock_now(&g.clk));
+                n = mpnet_stack_events(g.st, ev, 64);
+                for (unsigned i = 0; i < n; i++)
+                        down |= ev[i].type == MPNET_EV_LINK_DOWN && ev[i].ifindex == 2;
+                usleep(1000);
+        }
+        assert_true(down);
+        assert_int_equal(mpnet_stack_counter(g.st, MPNET_STK_link_down), 1);
+        assert_false(mpnet_link_carrier(g.rb));
+        assert_true(mpnet_link_carrier(g.ra));
+        /* Side A still works: the kernel pings the router's address. */
+        atomic_store(&g.stop, false);
+        assert_int_equal(pthread_create(&g.th, NULL, router_main, &g), 0);
+        assert_int_equal(kt_sh("ip netns exec %s ping -c 2 -i 0.2 -W 2 192.0.2.1", g.ns_a), 0);
 }
 
 int main(void)
@@ -218,6 +259,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_ping_across),
             cmocka_unit_test(test_iperf3_udp),
+            cmocka_unit_test(test_link_gone_event),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
