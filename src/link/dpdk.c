@@ -46,6 +46,7 @@
 #define DPDK_DEF_DESC     1024u
 #define DPDK_CACHE        256u
 #define DPDK_DRAIN_BURSTS 256u /* 16 Ki mbufs */
+#define DPDK_TX_SEGS      64u  /* mbufs of one frame: 64 KiB in 2 KiB ones */
 #define ETH_VLAN_EXTRA    18u
 #define DPDK_NAME_MAX     RTE_ETH_NAME_MAX_LEN
 #define DPDK_RX_CSUM_ALL                                                                           \
@@ -478,13 +479,13 @@ static int tx_prep(struct dpdk *d, struct dpdk_q *dq, const struct mpnet_pkt *p,
         const uint32_t csum = MPNET_PKT_F_L3_CSUM_TX | MPNET_PKT_F_L4_CSUM_TX;
         uint32_t len = p->pkt_len + ((p->ol_flags & MPNET_PKT_F_VLAN) ? 4u : 0u);
         uint32_t nseg = (len + d->room - 1) / d->room;
-        struct rte_mbuf *m[RTE_MBUF_MAX_NB_SEGS];
+        struct rte_mbuf *m[DPDK_TX_SEGS];
 
         if (p->ol_flags & MPNET_PKT_F_TSO) {
                 mpnet_stat_add(&dq->tx_bad_ol, 1);
                 return TX_DROP;
         }
-        if (len > d->max_frame || len == 0 || nseg > RTE_MBUF_MAX_NB_SEGS ||
+        if (len > d->max_frame || len == 0 || nseg > DPDK_TX_SEGS ||
             (nseg > 1 && !(d->txoff & RTE_ETH_TX_OFFLOAD_MULTI_SEGS))) {
                 mpnet_stat_add(&dq->tx_oversize, 1);
                 return TX_DROP;
