@@ -31,6 +31,7 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_ip.h>
+#include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
@@ -254,9 +255,23 @@ static struct mpnet_pkt *rx_copy(struct dpdk *d, struct dpdk_q *dq, const struct
         return head;
 }
 
-/* Give received mbufs back through the queue's cache. */
+/*
+ * The mbuf cache for this thread: an EAL or registered thread's own (lcore)
+ * cache, shared by its rx and tx, so the mbufs it frees on receive are the
+ * ones it transmits next, still in the CPU cache; any other thread's, the
+ * queue's (rx and tx each their own, as they may be different threads).
+ */
+static struct rte_mempool_cache *mb_cache(struct rte_mempool_cache *queue_cache)
+{
+        struct rte_mempool_cache *c = rte_mempool_default_cache(mbuf_pool, rte_lcore_id());
+
+        return c != NULL ? c : queue_cache;
+}
+
+/* Give received mbufs back through the thread's cache. */
 static void rx_free(struct dpdk_q *dq, struct rte_mbuf **m, unsigned n)
 {
+        struct rte_mempool_cache *cache = mb_cache(dq->rx_cache);
         void *back[DPDK_BURST];
         unsigned k = 0;
 
@@ -270,7 +285,7 @@ static void rx_free(struct dpdk_q *dq, struct rte_mbuf **m, unsigned n)
                         if (f != NULL && f->pool == mbuf_pool) {
                                 back[k++] = f;
                                 if (k == DPDK_BURST) {
-                                        rte_mempool_generic_put(mbuf_pool, back, k, dq->rx_cache);
+                                        rte_mempool_generic_put(mbuf_pool, back, k, cache);
                                         k = 0;
                                 }
                         } else if (f != NULL) {
@@ -280,7 +295,7 @@ static void rx_free(struct dpdk_q *dq, struct rte_mbuf **m, unsigned n)
                 }
         }
         if (k > 0)
-                rte_mempool_generic_put(mbuf_pool, back, k, dq->rx_cache);
+                rte_mempool_generic_put(mbuf_pool, back, k, cache);
 }
 
 static uint16_t dpdk_rx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt **pkts, uint16_t n)
@@ -490,7 +505,7 @@ static int tx_prep(struct dpdk *d, struct dpdk_q *dq, const struct mpnet_pkt *p,
                 mpnet_stat_add(&dq->tx_oversize, 1);
                 return TX_DROP;
         }
-        if (rte_mempool_generic_get(mbuf_pool, (void **)m, nseg, dq->tx_cache) != 0) {
+        if (rte_mempool_generic_get(mbuf_pool, (void **)m, nseg, mb_cache(dq->tx_cache)) != 0) {
                 mpnet_stat_add(&dq->tx_nombufs, 1);
                 return TX_NOMBUF;
         }

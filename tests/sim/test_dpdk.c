@@ -13,6 +13,7 @@
  *   sent on tx queue q arrives on rx queue q; a 3000-byte frame crosses as a
  *   multi-segment mbuf and arrives as a chain; checksums asked for are done
  *   in software (net_ring offers no offload) and a VLAN tag inserted;
+ * - bursts from a thread the EAL does not know (the queues' mbuf caches);
  * - RSS configured on net_null (which hashes but takes no key);
  * - net_tap (root only, else skipped): the kernel pings mpnet and back,
  *   with the port's checksum offload towards the kernel;
@@ -26,8 +27,10 @@
 #include "netns_util.h"
 
 #ifdef MPNET_HAVE_DPDK
+#include <pthread.h>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
 #include <rte_ring.h>
 
 #include "mpnet/dpdk.h"
@@ -354,6 +357,62 @@ static void test_ring_queues_chains_csum(void **state)
         mpnet_pool_destroy(pool);
 }
 
+struct thread_run {
+        struct mpnet_link *a, *b;
+        struct mpnet_pool *pool;
+        unsigned sent, got;
+        bool eal_thread;
+};
+
+/* A thread the EAL does not know: the queues' own mbuf caches. */
+static void *plain_thread(void *arg)
+{
+        static const uint8_t bc[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+        struct thread_run *t = arg;
+        uint64_t end = mpnet_monotonic_ns() + MPNET_NS_PER_S;
+
+        t->eal_thread = rte_lcore_id() != LCORE_ID_ANY;
+        for (unsigned i = 0; i < 8; i++) {
+                struct mpnet_pkt *v[32];
+
+                for (unsigned k = 0; k < 32; k++)
+                        v[k] = kt_udp_frame(t->pool, bc, t->a->info.mac, A_IP, B_IP, 9, 18, false);
+                t->sent += mpnet_link_tx_burst(t->a, 0, v, 32);
+        }
+        while (t->got < t->sent && mpnet_monotonic_ns() < end) {
+                struct mpnet_pkt *v[32];
+                uint16_t n = mpnet_link_rx_burst(t->b, 0, v, 32);
+
+                t->got += n;
+                mpnet_pkt_free_bulk(v, n);
+        }
+        mpnet_pool_flush_cache(t->pool);
+        return NULL;
+}
+
+static void test_ring_plain_thread(void **state)
+{
+        struct thread_run t = {0};
+        pthread_t th;
+
+        (void)state;
+        SKIP_WITHOUT_EAL();
+        ring_pair("th", 1);
+        t.pool = mpnet_pool_create("dpdk", 1024);
+        assert_non_null(t.pool);
+        t.a = dpdk_open("net_ring_th-a", 1, 0, t.pool, 0x0a);
+        t.b = dpdk_open("net_ring_th-b", 1, 0, t.pool, 0x0b);
+        assert_int_equal(pthread_create(&th, NULL, plain_thread, &t), 0);
+        assert_int_equal(pthread_join(th, NULL), 0);
+        assert_false(t.eal_thread);
+        assert_int_equal(t.sent, 256);
+        assert_int_equal(t.got, 256);
+        mpnet_link_destroy(t.a);
+        mpnet_link_destroy(t.b);
+        assert_int_equal(mpnet_pool_in_use(t.pool), 0);
+        mpnet_pool_destroy(t.pool);
+}
+
 /* net_ring0 from the EAL arguments: with no rings given, a port whose tx
  * queue feeds its own rx queue. */
 static void test_vdev_loopback(void **state)
@@ -527,10 +586,15 @@ static void test_tap_kernel(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_eal_bad_args),  cmocka_unit_test(test_eal_init),
-            cmocka_unit_test(test_ring_ping),     cmocka_unit_test(test_ring_queues_chains_csum),
-            cmocka_unit_test(test_vdev_loopback), cmocka_unit_test(test_rss_null),
-            cmocka_unit_test(test_errors),        cmocka_unit_test(test_tap_kernel),
+            cmocka_unit_test(test_eal_bad_args),
+            cmocka_unit_test(test_eal_init),
+            cmocka_unit_test(test_ring_ping),
+            cmocka_unit_test(test_ring_queues_chains_csum),
+            cmocka_unit_test(test_ring_plain_thread),
+            cmocka_unit_test(test_vdev_loopback),
+            cmocka_unit_test(test_rss_null),
+            cmocka_unit_test(test_errors),
+            cmocka_unit_test(test_tap_kernel),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
