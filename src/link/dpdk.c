@@ -63,7 +63,9 @@ enum { EAL_NONE = 0, EAL_BUSY, EAL_UP, EAL_FAILED };
 /* Process-wide, as the EAL is. */
 static _Atomic int eal_state;
 static struct rte_mempool *mbuf_pool;
-static char **eal_argv; /* the EAL may keep pointers into its arguments */
+/* Kept for the life of the process, as the EAL may keep pointers into its
+ * arguments; volatile, as nothing here reads it again. */
+static char **volatile eal_argv;
 
 struct dpdk_q {
         /* rx side (one thread) */
@@ -111,27 +113,32 @@ dpdk_msg(char *errbuf, size_t errbuf_len, const char *fmt, ...)
 
 /* ---- the EAL ------------------------------------------------------------- */
 
-static void argv_free(char **v)
+/*
+ * The EAL's argv: "mpnet", then copies of the caller's arguments, then NULL;
+ * after it the same pointers again, ours to free, as the EAL permutes and
+ * overwrites entries of the first half.
+ */
+static void argv_free(char **v, int argc)
 {
         if (v == NULL)
                 return;
-        for (char **a = v; *a != NULL; a++)
-                free(*a);
+        for (int i = 0; i < argc + 1; i++)
+                free(v[argc + 2 + i]);
         free(v);
 }
 
-/* "mpnet", then copies of the caller's arguments (the EAL permutes them). */
 static char **argv_make(const struct mpnet_dpdk_eal_cfg *cfg)
 {
-        char **v = calloc((size_t)cfg->argc + 2, sizeof(*v));
+        int n = cfg->argc + 2;
+        char **v = calloc(2 * (size_t)n, sizeof(*v));
 
-        if (v == NULL || (v[0] = strdup("mpnet")) == NULL) {
-                free(v);
+        if (v == NULL)
                 return NULL;
-        }
-        for (int i = 0; i < cfg->argc; i++) {
-                if (cfg->argv[i] == NULL || (v[i + 1] = strdup(cfg->argv[i])) == NULL) {
-                        argv_free(v);
+        for (int i = 0; i < cfg->argc + 1; i++) {
+                const char *a = i == 0 ? "mpnet" : cfg->argv[i - 1];
+
+                if (a == NULL || (v[i] = v[n + i] = strdup(a)) == NULL) {
+                        argv_free(v, cfg->argc);
                         return NULL;
                 }
         }
@@ -158,7 +165,7 @@ static int eal_start(const struct mpnet_dpdk_eal_cfg *cfg)
                          e == EINVAL     ? " (bad EAL arguments; the EAL printed why)"
                          : e == EALREADY ? " (the EAL was initialised before, outside mpnet)"
                                          : "");
-                argv_free(v);
+                argv_free(v, cfg->argc);
                 return -e;
         }
         eal_argv = v;
