@@ -9,6 +9,8 @@
  * - two net_ring ports wired back to back (rte_eth_from_rings() with each
  *   port's tx rings the other's rx rings), an mpnet stack on each, pinging
  *   both ways over IPv4 with ARP under a virtual clock;
+ * - the same over two net_memif ports (server and client in this process),
+ *   hot-plugged by create from their device arguments;
  * - two queues on such a pair: net_ring cannot hash (no RSS), so what is
  *   sent on tx queue q arrives on rx queue q; a 3000-byte frame crosses as a
  *   multi-segment mbuf and arrives as a chain; checksums asked for are done
@@ -151,29 +153,15 @@ static struct mpnet_link *dpdk_open(const char *port, uint16_t nq, uint16_t mtu,
         return l;
 }
 
-static void test_ring_ping(void **state)
+/* A stack on each link pings the other five times each way, with ARP, under
+ * a virtual clock (both ports deliver at once); then everything goes. */
+static void ping_pair(struct mpnet_link *la, struct mpnet_link *lb, struct mpnet_pool *pool)
 {
         struct mpnet_stack_cfg sc = {0};
         struct mpnet_stack *st[2];
-        struct mpnet_link *la, *lb;
         struct mpnet_clock clk;
-        struct mpnet_pool *pool;
         struct mpnet_neigh_info ni;
         int ia, ib;
-
-        (void)state;
-        SKIP_WITHOUT_EAL();
-        ring_pair("rp", 1);
-        pool = mpnet_pool_create("dpdk", 4096);
-        assert_non_null(pool);
-        la = dpdk_open("net_ring_rp-a", 1, 0, pool, 0x0a);
-        lb = dpdk_open("net_ring_rp-b", 1, 0, pool, 0x0b);
-        assert_string_equal(la->info.kind, "dpdk");
-        assert_string_equal(la->name, "net_ring_rp-a");
-        assert_int_equal(la->info.mtu, 1500);
-        assert_int_equal(la->info.n_rxq, 1);
-        /* net_ring verifies and fills no checksum. */
-        assert_int_equal(la->info.offloads, MPNET_LINK_OFF_VLAN);
 
         mpnet_clock_init_virtual(&clk, MPNET_NS_PER_S);
         sc.clock = &clk;
@@ -226,6 +214,65 @@ static void test_ring_ping(void **state)
         mpnet_pool_flush_cache(pool);
         assert_int_equal(mpnet_pool_in_use(pool), 0);
         mpnet_pool_destroy(pool);
+}
+
+static void test_ring_ping(void **state)
+{
+        struct mpnet_link *la, *lb;
+        struct mpnet_pool *pool;
+
+        (void)state;
+        SKIP_WITHOUT_EAL();
+        ring_pair("rp", 1);
+        pool = mpnet_pool_create("dpdk", 4096);
+        assert_non_null(pool);
+        la = dpdk_open("net_ring_rp-a", 1, 0, pool, 0x0a);
+        lb = dpdk_open("net_ring_rp-b", 1, 0, pool, 0x0b);
+        assert_string_equal(la->info.kind, "dpdk");
+        assert_string_equal(la->name, "net_ring_rp-a");
+        assert_int_equal(la->info.mtu, 1500);
+        assert_int_equal(la->info.n_rxq, 1);
+        /* net_ring verifies and fills no checksum. */
+        assert_int_equal(la->info.offloads, MPNET_LINK_OFF_VLAN);
+        ping_pair(la, lb, pool);
+}
+
+/* Two memif ports of this process, server and client on one abstract
+ * socket, hot-plugged by create: shared memory, no hugepages, no root. */
+static void test_memif_ping(void **state)
+{
+        struct mpnet_dpdk_stats ds;
+        struct mpnet_link *la, *lb;
+        struct mpnet_pool *pool;
+        struct rte_eth_link ka, kb;
+        char sa[128], sb[128];
+        uint64_t end;
+
+        (void)state;
+        SKIP_WITHOUT_EAL();
+        snprintf(sa, sizeof(sa), "net_memif0,role=server,socket-abstract=yes,socket=/mpnet-%d",
+                 (int)getpid());
+        snprintf(sb, sizeof(sb), "net_memif1,role=client,socket-abstract=yes,socket=/mpnet-%d",
+                 (int)getpid());
+        pool = mpnet_pool_create("dpdk", 4096);
+        assert_non_null(pool);
+        la = dpdk_open(sa, 1, 0, pool, 0x0a);
+        lb = dpdk_open(sb, 1, 0, pool, 0x0b);
+        assert_string_equal(la->name, "net_memif0");
+        assert_int_equal(mpnet_dpdk_get_stats(la, &ds), 0);
+        /* The two connect in the EAL's interrupt thread. */
+        end = mpnet_monotonic_ns() + 5 * MPNET_NS_PER_S;
+        do {
+                rte_eth_link_get_nowait(ds.port_id, &ka);
+                assert_int_equal(mpnet_dpdk_get_stats(lb, &ds), 0);
+                rte_eth_link_get_nowait(ds.port_id, &kb);
+                assert_int_equal(mpnet_dpdk_get_stats(la, &ds), 0);
+                usleep(10000);
+        } while (!(ka.link_status && kb.link_status) && mpnet_monotonic_ns() < end);
+        assert_true(ka.link_status && kb.link_status);
+        ping_pair(la, lb, pool);
+        /* Hot-plugged, so removed by destroy: the name is free again. */
+        assert_int_not_equal(rte_eth_dev_get_port_by_name("net_memif0", &ds.port_id), 0);
 }
 
 /* Receive one frame from link l, any queue, within a second. */
@@ -589,6 +636,7 @@ int main(void)
             cmocka_unit_test(test_eal_bad_args),
             cmocka_unit_test(test_eal_init),
             cmocka_unit_test(test_ring_ping),
+            cmocka_unit_test(test_memif_ping),
             cmocka_unit_test(test_ring_queues_chains_csum),
             cmocka_unit_test(test_ring_plain_thread),
             cmocka_unit_test(test_vdev_loopback),
