@@ -12,6 +12,7 @@
  *
  * The EAL runs with --no-huge --no-pci --no-shconf (no root needed).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +32,7 @@
 
 struct cfg {
         uint64_t pkts, burst, repeat, frame;
-        bool pin;
+        bool pin, plain;
 };
 
 struct result {
@@ -119,6 +120,45 @@ static void run_once(const struct cfg *c, struct mpnet_link *a, struct mpnet_lin
         res->rx_cycles_per_pkt = (double)t_rx / (double)pkts;
 }
 
+struct job {
+        const struct cfg *c;
+        struct mpnet_link *a, *b;
+        struct mpnet_pool *pool;
+        uint64_t pkts;
+        struct result *res;
+};
+
+static void *job_run(void *arg)
+{
+        struct job *j = arg;
+
+        if (j->c->pin)
+                bench_pin_self(0);
+        mpnet_thread_set_slot(1);
+        run_once(j->c, j->a, j->b, j->pool, j->pkts, j->res);
+        mpnet_pool_flush_cache(j->pool);
+        mpnet_thread_set_slot(MPNET_SLOT_NONE);
+        return NULL;
+}
+
+/* On this thread (the EAL's main lcore: its mbuf cache), or with --plain on
+ * a thread the EAL does not know (the queues' caches, as a worker that is
+ * not registered with rte_thread_register()). */
+static void run(const struct cfg *c, struct mpnet_link *a, struct mpnet_link *b,
+                struct mpnet_pool *pool, uint64_t pkts, struct result *res)
+{
+        struct job j = {.c = c, .a = a, .b = b, .pool = pool, .pkts = pkts, .res = res};
+        pthread_t t;
+
+        if (!c->plain) {
+                run_once(c, a, b, pool, pkts, res);
+                return;
+        }
+        if (pthread_create(&t, NULL, job_run, &j) != 0)
+                bench_die("bench_dpdk: cannot start a thread\n");
+        pthread_join(t, NULL);
+}
+
 static void report(const struct cfg *c, const struct result *res)
 {
         static const char *const names[4] = {"mpps", "cycles_per_pkt", "tx_cycles_per_pkt",
@@ -134,6 +174,7 @@ static void report(const struct cfg *c, const struct result *res)
         bench_json_u64(&j, "burst", c->burst);
         bench_json_u64(&j, "pkts", c->pkts);
         bench_json_bool(&j, "pin", c->pin);
+        bench_json_bool(&j, "eal_thread", !c->plain);
         bench_json_u64(&j, "threads", 1);
         bench_json_num(&j, "tsc_hz", bench_tsc_hz());
         bench_json_machine(&j);
@@ -163,6 +204,8 @@ int main(int argc, char **argv)
             {"repeat", BENCH_OPT_U64, &c.repeat, 1, 1000, "timed repeats"},
             {"frame", BENCH_OPT_U64, &c.frame, 60, 1514, "frame length, bytes"},
             {"pin", BENCH_OPT_FLAG, &c.pin, 0, 0, "pin the thread to cpu 0"},
+            {"plain", BENCH_OPT_FLAG, &c.plain, 0, 0,
+             "run in a thread the EAL does not know (the queues' mbuf caches)"},
         };
         static const char *const eal[] = {"--no-huge",          "-m",          "256",
                                           "--no-pci",           "--no-shconf", "--no-telemetry",
@@ -198,12 +241,13 @@ int main(int argc, char **argv)
         a = open_port(ring_port("bench-a", ba, ab), pool, 0x0a);
         b = open_port(ring_port("bench-b", ab, ba), pool, 0x0b);
 
-        fprintf(stderr, "dpdk: tsc %.0f Hz, %llu pkts x %llu repeats, burst %llu, one thread%s\n",
+        fprintf(stderr,
+                "dpdk: tsc %.0f Hz, %llu pkts x %llu repeats, burst %llu, one %s thread%s\n",
                 bench_tsc_hz(), (unsigned long long)c.pkts, (unsigned long long)c.repeat,
-                (unsigned long long)c.burst, c.pin ? ", pinned" : "");
-        run_once(&c, a, b, pool, c.pkts < WARMUP_PKTS ? c.pkts : WARMUP_PKTS, &res[0]);
+                (unsigned long long)c.burst, c.plain ? "non-EAL" : "EAL", c.pin ? ", pinned" : "");
+        run(&c, a, b, pool, c.pkts < WARMUP_PKTS ? c.pkts : WARMUP_PKTS, &res[0]);
         for (uint64_t i = 0; i < c.repeat; i++) {
-                run_once(&c, a, b, pool, c.pkts, &res[i]);
+                run(&c, a, b, pool, c.pkts, &res[i]);
                 fprintf(stderr, "  repeat %llu: %.2f Mpps, %.1f cycles/pkt (tx %.1f, rx %.1f)\n",
                         (unsigned long long)i, res[i].mpps, res[i].cycles_per_pkt,
                         res[i].tx_cycles_per_pkt, res[i].rx_cycles_per_pkt);
