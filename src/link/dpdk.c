@@ -492,7 +492,7 @@ static int tx_csum(struct dpdk *d, struct dpdk_q *dq, struct rte_mbuf *m, uint32
         return 0;
 }
 
-enum { TX_OK = 0, TX_DROP, TX_NOMBUF };
+enum { TX_OK = 0, TX_OVERSIZE, TX_BAD_OL, TX_NOMBUF };
 
 /* Copy a packet into mbufs ready for the port. */
 static int tx_prep(struct dpdk *d, struct dpdk_q *dq, const struct mpnet_pkt *p,
@@ -504,13 +504,11 @@ static int tx_prep(struct dpdk *d, struct dpdk_q *dq, const struct mpnet_pkt *p,
         struct rte_mbuf *m[DPDK_TX_SEGS];
 
         if (p->ol_flags & MPNET_PKT_F_TSO) {
-                mpnet_stat_add(&dq->tx_bad_ol, 1);
-                return TX_DROP;
+                return TX_BAD_OL;
         }
         if (len > d->max_frame || len == 0 || nseg > DPDK_TX_SEGS ||
             (nseg > 1 && !(d->txoff & RTE_ETH_TX_OFFLOAD_MULTI_SEGS))) {
-                mpnet_stat_add(&dq->tx_oversize, 1);
-                return TX_DROP;
+                return TX_OVERSIZE;
         }
         if (rte_mempool_generic_get(mbuf_pool, (void **)m, nseg, mb_cache(dq->tx_cache)) != 0) {
                 mpnet_stat_add(&dq->tx_nombufs, 1);
@@ -526,8 +524,7 @@ static int tx_prep(struct dpdk *d, struct dpdk_q *dq, const struct mpnet_pkt *p,
         tx_copy(m[0], p, d->room);
         if ((p->ol_flags & csum) && tx_csum(d, dq, m[0], p->ol_flags) != 0) {
                 rte_pktmbuf_free(m[0]);
-                mpnet_stat_add(&dq->tx_bad_ol, 1);
-                return TX_DROP;
+                return TX_BAD_OL;
         }
         *out = m[0];
         return TX_OK;
@@ -539,17 +536,20 @@ static uint16_t tx_chunk(struct dpdk *d, struct dpdk_q *dq, uint16_t q, struct m
                          uint16_t n)
 {
         struct rte_mbuf *m[DPDK_BURST];
-        uint16_t at[DPDK_BURST]; /* the packet of each mbuf */
+        uint16_t at[DPDK_BURST];  /* the packet of each mbuf */
+        uint32_t len[DPDK_BURST]; /* its length: once sent, the mbuf is the port's */
+        uint8_t why[DPDK_BURST];  /* TX_* of each packet */
         uint16_t k = 0, i, sent, taken;
         uint64_t bytes = 0;
 
         for (i = 0; i < n; i++) {
-                int rc = tx_prep(d, dq, pkts[i], &m[k]);
-
-                if (rc == TX_NOMBUF)
+                why[i] = (uint8_t)tx_prep(d, dq, pkts[i], &m[k]);
+                if (why[i] == TX_NOMBUF)
                         break;
-                if (rc == TX_OK)
+                if (why[i] == TX_OK) {
+                        len[k] = rte_pktmbuf_pkt_len(m[k]);
                         at[k++] = i;
+                }
         }
         sent = k > 0 ? rte_eth_tx_burst(d->port, q, m, k) : 0;
         taken = i;
@@ -559,7 +559,15 @@ static uint16_t tx_chunk(struct dpdk *d, struct dpdk_q *dq, uint16_t q, struct m
                 taken = at[sent];
         }
         for (uint16_t j = 0; j < sent; j++)
-                bytes += rte_pktmbuf_pkt_len(m[j]);
+                bytes += len[j];
+        /* A dropped packet the caller gets back is offered again: count the
+         * drops of those taken only. */
+        for (uint16_t j = 0; j < taken; j++) {
+                if (why[j] == TX_OVERSIZE)
+                        mpnet_stat_add(&dq->tx_oversize, 1);
+                else if (why[j] == TX_BAD_OL)
+                        mpnet_stat_add(&dq->tx_bad_ol, 1);
+        }
         mpnet_stat_add(&dq->tx_pkts, sent);
         mpnet_stat_add(&dq->tx_bytes, bytes);
         mpnet_pkt_free_bulk(pkts, taken);
