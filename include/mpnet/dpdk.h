@@ -38,9 +38,12 @@
  * - MTU and MAC are the port's (either may be set instead); the port is put
  *   in promiscuous mode unless MPNET_DPDK_F_NO_PROMISC.
  *
- * Threads: the link contract (link.h): per queue one rx thread and one tx
- * thread, which need not be EAL threads (each queue keeps its own mbuf
- * cache). mpnet_dpdk_init(), create and destroy run on a control thread,
+ * Threads: the link contract (link.h): per queue one rx and one tx thread.
+ * They need not be EAL threads: an EAL thread, or one registered with
+ * rte_thread_register(), uses its lcore's mbuf cache for both directions
+ * (the mbufs it frees on receive are the ones it sends next, still in the
+ * CPU cache); any other thread uses a cache of the queue's own, one per
+ * direction. mpnet_dpdk_init(), create and destroy run on a control thread,
  * destroy while no burst runs on the link. Stats are readable from any
  * thread.
  */
