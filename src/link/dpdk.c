@@ -689,11 +689,23 @@ static void dpdk_destroy(struct mpnet_link *l)
         dpdk_free((struct dpdk *)l, true);
 }
 
+/* The port's link status, without waiting for autonegotiation. */
+static bool dpdk_carrier(struct mpnet_link *l)
+{
+        struct dpdk *d = (struct dpdk *)l;
+        struct rte_eth_link link;
+
+        if (rte_eth_link_get_nowait(d->port, &link) != 0)
+                return true; /* the driver cannot tell: assume up */
+        return link.link_status == RTE_ETH_LINK_UP;
+}
+
 static const struct mpnet_link_ops dpdk_ops = {
     .rx_burst = dpdk_rx_burst,
     .tx_burst = dpdk_tx_burst,
     .get_stats = dpdk_get_stats,
     .destroy = dpdk_destroy,
+    .carrier = dpdk_carrier,
 };
 
 /* ---- create ----------------------------------------------------------------- */

@@ -46,12 +46,18 @@ uint64_t mpnet_stack_events_lost(const struct mpnet_stack *s)
 const char *mpnet_event_name(enum mpnet_event_type t)
 {
         static const char *const names[] = {
-            [MPNET_EV_LINK_DOWN] = "link-down",         [MPNET_EV_LINK_UP] = "link-up",
-            [MPNET_EV_IFACE_DOWN] = "iface-down",       [MPNET_EV_IFACE_UP] = "iface-up",
-            [MPNET_EV_ADDR_ADD] = "addr-add",           [MPNET_EV_ADDR_DEL] = "addr-del",
-            [MPNET_EV_ROUTE_ADD] = "route-add",         [MPNET_EV_ROUTE_DEL] = "route-del",
-            [MPNET_EV_ROUTE_REPLACE] = "route-replace", [MPNET_EV_NEIGH_REACHABLE] = "neigh-reachable",
-            [MPNET_EV_NEIGH_FAILED] = "neigh-failed",   [MPNET_EV_NEIGH_DEL] = "neigh-del",
+            [MPNET_EV_LINK_DOWN] = "link-down",
+            [MPNET_EV_LINK_UP] = "link-up",
+            [MPNET_EV_IFACE_DOWN] = "iface-down",
+            [MPNET_EV_IFACE_UP] = "iface-up",
+            [MPNET_EV_ADDR_ADD] = "addr-add",
+            [MPNET_EV_ADDR_DEL] = "addr-del",
+            [MPNET_EV_ROUTE_ADD] = "route-add",
+            [MPNET_EV_ROUTE_DEL] = "route-del",
+            [MPNET_EV_ROUTE_REPLACE] = "route-replace",
+            [MPNET_EV_NEIGH_REACHABLE] = "neigh-reachable",
+            [MPNET_EV_NEIGH_FAILED] = "neigh-failed",
+            [MPNET_EV_NEIGH_DEL] = "neigh-del",
         };
 
         return (unsigned)t < sizeof(names) / sizeof(*names) && names[t] != NULL ? names[t] : "?";

@@ -234,6 +234,7 @@ static void test_ring_ping(void **state)
         assert_int_equal(la->info.n_rxq, 1);
         /* net_ring verifies and fills no checksum. */
         assert_int_equal(la->info.offloads, MPNET_LINK_OFF_VLAN);
+        assert_true(mpnet_link_carrier(la)); /* a started ring port is up */
         ping_pair(la, lb, pool);
 }
 

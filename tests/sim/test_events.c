@@ -121,8 +121,8 @@ static void test_config_changes(void **state)
         n = take(&e, ev, 16);
         for (unsigned i = 0; i < n; i++)
                 print_message("  %llu %s if %d table %u %08x/%u\n", (unsigned long long)ev[i].seq,
-                              mpnet_event_name(ev[i].type), ev[i].ifindex, ev[i].table,
-                              ev[i].addr4, ev[i].plen);
+                              mpnet_event_name(ev[i].type), ev[i].ifindex, ev[i].table, ev[i].addr4,
+                              ev[i].plen);
         /* The address's connected and local routes come with it. */
         assert_true(n >= 7);
         assert_int_equal(ev[0].type, MPNET_EV_ROUTE_ADD);
@@ -159,12 +159,10 @@ static void test_neighbours(void **state)
         assert_int_equal(mpnet_addr4_add(e.s, 1, IP4(192, 0, 2, 1), 24), 0);
         run(&e, 10 * MPNET_NS_PER_MS);
         take(&e, ev, 32);
-        assert_int_equal(mpnet_ping4_send(e.s, IP4(192, 0, 2, 2), 1, 1, 16,
-                                          mpnet_clock_now(&e.clk)),
-                         0);
-        assert_int_equal(mpnet_ping4_send(e.s, IP4(192, 0, 2, 99), 1, 1, 16,
-                                          mpnet_clock_now(&e.clk)),
-                         0);
+        assert_int_equal(
+            mpnet_ping4_send(e.s, IP4(192, 0, 2, 2), 1, 1, 16, mpnet_clock_now(&e.clk)), 0);
+        assert_int_equal(
+            mpnet_ping4_send(e.s, IP4(192, 0, 2, 99), 1, 1, 16, mpnet_clock_now(&e.clk)), 0);
         run(&e, 10 * MPNET_NS_PER_S);
         n = take(&e, ev, 32);
         for (unsigned i = 0; i < n; i++) {
