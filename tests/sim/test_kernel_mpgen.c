@@ -37,7 +37,7 @@ static bool ns_left(void)
 
 static void run_ext(enum mpg_dut_kind kind)
 {
-        struct mpg_dut_cfg dc = {.kind = kind, .workers = 1};
+        struct mpg_dut_cfg dc = {.kind = kind, .workers = 1, .mtu = 9000};
         struct mpnet_clock clk;
         struct mpg_env env = {.settle_ns = MPNET_NS_PER_S / 2, .valid_min = 0.99};
         struct mpg_runner rn;
@@ -78,6 +78,19 @@ static void run_ext(enum mpg_dut_kind kind)
                 assert_int_equal(t.lost, 0);
                 assert_int_equal(t.dup, 0);
                 assert_int_equal(t.other, 0);
+        }
+        /* Jumbo frames (chains of buffers) over the veths with MTU 9000,
+         * for the DUTs that carry them. */
+        if (mpg_dut_jumbo(kind)) {
+                struct mpg_runner rj;
+                struct mpg_trial t = {.kind = MPG_T_RUN, .rate = 5000, .count = 500};
+
+                assert_int_equal(mpg_runner_init(&rj, &env, MPG_FRAME_JUMBO), 0);
+                assert_int_equal(mpg_trial_run(&rj, &t), 0);
+                print_message("%s: 9018-byte frames: %llu of %llu\n", mpg_dut_name(kind),
+                              (unsigned long long)t.unique, (unsigned long long)t.tx);
+                assert_int_equal(t.unique, 500);
+                mpg_runner_fini(&rj);
         }
         /* RFC 2544 26.6: reset the router in the middle of a stream;
          * frames flow again after it (the last one arrives). */

@@ -41,6 +41,18 @@
 
 #define DUT_IDLE_YIELD 16 /* empty polls before giving the CPU away */
 
+uint32_t mpg_mtu_for(unsigned frame)
+{
+        return frame > MPG_FRAME_MAX ? frame - 18 : 1500; /* Ethernet header and FCS */
+}
+
+/* The mpnet router drops frames longer than one buffer (rx_chained) until
+ * its input takes chains; wires and the kernel carry them. */
+bool mpg_dut_jumbo(enum mpg_dut_kind k)
+{
+        return k == MPG_DUT_WIRE || k == MPG_DUT_VETH || k == MPG_DUT_KERNEL;
+}
+
 const char *mpg_dut_name(enum mpg_dut_kind k)
 {
         switch (k) {
@@ -175,7 +187,7 @@ static struct mpnet_link *afp_link(struct mpg_dut *d, const char *ns, const char
  * afpacket the router on da and db. */
 static int external_create(struct mpg_dut *d, char *err, size_t errlen)
 {
-        int rc = mpg_netns_up(&d->ns, d->cfg.kind, err, errlen);
+        int rc = mpg_netns_up(&d->ns, d->cfg.kind, d->cfg.mtu, err, errlen);
 
         if (rc != 0)
                 return rc;
@@ -215,7 +227,8 @@ static int external_create(struct mpg_dut *d, char *err, size_t errlen)
 
 int mpg_dut_create(const struct mpg_dut_cfg *cfg, struct mpg_dut *d)
 {
-        struct mpnet_memwire_cfg wc = {.ring_size = cfg->ring_size, .speed_bps = cfg->speed_bps};
+        struct mpnet_memwire_cfg wc = {
+            .ring_size = cfg->ring_size, .speed_bps = cfg->speed_bps, .mtu = cfg->mtu};
         int err;
 
         memset(d, 0, sizeof(*d));

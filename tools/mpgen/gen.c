@@ -194,10 +194,11 @@ static void flow_get(const struct mpg_flows *f, uint32_t i, struct mpg_flow_ent 
         put_ip6(e->dst6, f->dst6, d);
 }
 
-/* Write flow i's template into b; return its UDP or TCP checksum sum
- * without the signature (pseudo-header included). */
+/* Write the first tlen bytes of flow i's len-byte frame into b (the rest of
+ * a longer frame is zeros); return its UDP or TCP checksum sum without the
+ * signature (pseudo-header included; the zeros add nothing). */
 static uint32_t build_template(const struct mpg_flows *f, uint32_t i, uint8_t *b, unsigned len,
-                               const uint8_t src_mac[6], const uint8_t dst_mac[6])
+                               unsigned tlen, const uint8_t src_mac[6], const uint8_t dst_mac[6])
 {
         unsigned off = l3_off(f), udp, udp_len;
         uint8_t proto = f->proto == MPNET_IPPROTO_TCP ? MPNET_IPPROTO_TCP : MPNET_IPPROTO_UDP;
@@ -205,7 +206,7 @@ static uint32_t build_template(const struct mpg_flows *f, uint32_t i, uint8_t *b
         uint64_t sum;
         uint8_t ph[40];
 
-        memset(b, 0, len);
+        memset(b, 0, tlen);
         memcpy(b, dst_mac, 6);
         memcpy(b + 6, src_mac, 6);
         if (f->vlan) {
@@ -255,7 +256,7 @@ static uint32_t build_template(const struct mpg_flows *f, uint32_t i, uint8_t *b
         } else {
                 mpnet_put_be16(b + udp + 4, (uint16_t)udp_len);
         }
-        sum = mpnet_csum_add(sum, b + udp, udp_len);
+        sum = mpnet_csum_add(sum, b + udp, tlen - udp);
         /* Keep the sum folded but not complemented. */
         return (uint16_t)~mpnet_csum_fold(sum);
 }
@@ -265,20 +266,23 @@ int mpg_gen_init(struct mpg_gen *g, struct mpnet_link *link, struct mpnet_pool *
                  const uint8_t dst_mac[6], unsigned frame)
 {
         uint32_t n = mpg_flows_count(fl);
-        unsigned max = MPG_FRAME_MAX + (fl->vlan ? 4u : 0u);
+        unsigned max = MPG_FRAME_JUMBO + (fl->vlan ? 4u : 0u);
 
         memset(g, 0, sizeof(*g));
-        if (n == 0 || frame < mpg_frame_min(fl) || frame > max || frame - MPG_FCS_LEN > 2048)
+        if (n == 0 || frame < mpg_frame_min(fl) || frame > max)
                 return -EINVAL;
         g->link = link;
         g->pool = pool;
         g->clock = clock;
         g->frame = frame;
         g->len = frame - MPG_FCS_LEN;
+        /* A frame longer than one buffer is a chain: the template is its
+         * first buffer, the other buffers are zeros. */
+        g->tlen = g->len < MPNET_PKT_DATA_SIZE ? g->len : MPNET_PKT_DATA_SIZE;
         g->sig_off = hdr_len(fl);
         g->n_flows = n;
         g->tcp = fl->proto == MPNET_IPPROTO_TCP;
-        g->tmpl = malloc((size_t)n * g->len);
+        g->tmpl = malloc((size_t)n * g->tlen);
         g->csum = calloc(n, sizeof(*g->csum));
         g->seq = calloc(n, sizeof(*g->seq));
         g->tx_flow = calloc(n, sizeof(*g->tx_flow));
@@ -287,8 +291,8 @@ int mpg_gen_init(struct mpg_gen *g, struct mpnet_link *link, struct mpnet_pool *
                 return -ENOMEM;
         }
         for (uint32_t i = 0; i < n; i++)
-                g->csum[i] =
-                    build_template(fl, i, g->tmpl + (size_t)i * g->len, g->len, src_mac, dst_mac);
+                g->csum[i] = build_template(fl, i, g->tmpl + (size_t)i * g->tlen, g->len, g->tlen,
+                                            src_mac, dst_mac);
         return 0;
 }
 
@@ -337,15 +341,45 @@ uint64_t mpg_gen_due(const struct mpg_gen *g, uint64_t k)
         return g->t0 + (uint64_t)ceil((double)k * 1e9 / g->rate);
 }
 
-/* Fill one frame of flow f from its template. */
+/* Give head p the zero buffers of a frame longer than one buffer.
+ * @return 0, or -ENOBUFS (the pool is empty; p is left as it was). */
+static int add_tail(struct mpg_gen *g, struct mpnet_pkt *p)
+{
+        struct mpnet_pkt **link = &p->next;
+        uint32_t left = g->len - g->tlen;
+
+        p->nb_segs = 1;
+        while (left > 0) {
+                struct mpnet_pkt *s = mpnet_pkt_alloc(g->pool);
+                uint32_t k = left < MPNET_PKT_DATA_SIZE ? left : MPNET_PKT_DATA_SIZE;
+
+                if (s == NULL) {
+                        mpnet_pkt_free(p->next); /* frees the segments chained so far */
+                        p->next = NULL;
+                        p->nb_segs = 1;
+                        return -ENOBUFS;
+                }
+                memset(mpnet_pkt_append(s, k), 0, k);
+                *link = s;
+                link = &s->next;
+                p->nb_segs++;
+                left -= k;
+        }
+        return 0;
+}
+
+/* Fill one frame of flow f from its template into a fresh head p (the tail
+ * of a jumbo frame already chained to it). */
 static void build_frame(struct mpg_gen *g, struct mpnet_pkt *p, uint32_t f, uint32_t ts)
 {
-        uint8_t *d = mpnet_pkt_append(p, g->len), *sig = d + g->sig_off;
+        uint8_t *d = p->data, *sig = d + g->sig_off;
         uint32_t seq = g->seq[f]++;
         uint32_t sum = g->csum[f];
         uint16_t c;
 
-        memcpy(d, g->tmpl + (size_t)f * g->len, g->len);
+        p->len = g->tlen; /* a fresh buffer has tailroom for a whole one */
+        p->pkt_len = g->len;
+        memcpy(d, g->tmpl + (size_t)f * g->tlen, g->tlen);
         sig[0] = MPG_MAGIC;
         sig[1] = g->tag;
         mpnet_put_be16(sig + 2, (uint16_t)f);
@@ -380,6 +414,12 @@ unsigned mpg_gen_step(struct mpg_gen *g, uint64_t now, unsigned max)
         if (now - mpg_gen_due(g, g->offered) > g->lag_max)
                 g->lag_max = now - mpg_gen_due(g, g->offered);
         got = mpnet_pkt_alloc_bulk(g->pool, v, n);
+        for (unsigned i = 0; g->len > g->tlen && i < got; i++) {
+                if (add_tail(g, v[i]) != 0) {
+                        mpnet_pkt_free_bulk(v + i, got - i);
+                        got = i;
+                }
+        }
         if (got < n)
                 g->nobufs += n - got;
         if (got == 0)

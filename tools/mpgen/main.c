@@ -742,8 +742,17 @@ static int check_combination(struct opts *o)
         }
         for (unsigned i = 0; i < (o->rfc2544 ? c->n_sizes : 1); i++) {
                 unsigned f = o->rfc2544 ? c->sizes[i] : o->size;
-                unsigned max = MPG_FRAME_MAX + (c->flows.vlan ? 4u : 0u);
+                unsigned max = (mpg_dut_jumbo(c->dut) ? MPG_FRAME_JUMBO : MPG_FRAME_MAX) +
+                               (c->flows.vlan ? 4u : 0u);
 
+                if (f > max && f <= MPG_FRAME_JUMBO + 4u && !mpg_dut_jumbo(c->dut)) {
+                        fprintf(stderr,
+                                "mpgen: frame size %u: the %s DUT takes at most %u (the mpnet "
+                                "router drops frames longer than one buffer); jumbo frames need "
+                                "--dut wire, veth or kernel\n",
+                                f, mpg_dut_name(c->dut), max);
+                        return -1;
+                }
                 if (f < mpg_frame_min(&c->flows) || f > max) {
                         fprintf(stderr, "mpgen: frame size %u out of range %u..%u for IPv%c%s\n", f,
                                 mpg_frame_min(&c->flows), max, c->flows.ip6 ? '6' : '4',
@@ -957,6 +966,7 @@ static int cmd_run(struct opts *o)
         struct mpg_dut_cfg dc = {.kind = c->dut,
                                  .speed_bps = c->speed_bps,
                                  .ring_size = c->ring_size,
+                                 .mtu = mpg_mtu_for(o->size),
                                  .workers = c->workers,
                                  .pin = c->pin,
                                  .cpu = c->cpus[2]};

@@ -49,6 +49,7 @@
 #define MPG_FRAME_MIN4  64u   /* IPv4: RFC 2544 section 9.1 */
 #define MPG_FRAME_MIN6  78u   /* IPv6: RFC 5180 section 5.1.1 */
 #define MPG_FRAME_MAX   1518u /* plus 4 with a VLAN tag */
+#define MPG_FRAME_JUMBO 9018u /* jumbo: 9000-byte MTU (plus 4 with a VLAN tag) */
 #define MPG_BURST_MAX   64u   /* frames per tx_burst call */
 
 /* Thread slots (mpnet/thread.h) of mpgen's threads, for the pool caches. The
@@ -117,6 +118,7 @@ struct mpg_gen {
         uint16_t q;
         unsigned frame; /* bytes with the FCS */
         unsigned len;   /* bytes handed to the link */
+        unsigned tlen;  /* bytes of a template: the frame's first buffer */
         unsigned sig_off;
         uint32_t n_flows;
         bool tcp;          /* TCP frames (else UDP) */
@@ -455,6 +457,7 @@ enum mpg_dut_kind {
 /* External DUTs (netns.c): the namespaces and veths they run on. */
 struct mpg_netns {
         char t[32], d[32]; /* tester and DUT namespaces */
+        uint32_t mtu;      /* of every veth */
         bool have_t, have_d;
 };
 
@@ -463,7 +466,12 @@ extern const uint8_t mpg_ns_mac[4][6];
 
 /** Make the namespaces and veths of an external DUT of this kind.
  * @return 0, or -errno with a message in err. */
-int mpg_netns_up(struct mpg_netns *n, enum mpg_dut_kind kind, char *err, size_t errlen);
+int mpg_netns_up(struct mpg_netns *n, enum mpg_dut_kind kind, uint32_t mtu, char *err,
+                 size_t errlen);
+/** The MTU the links need for frames up to `frame` bytes (FCS included). */
+uint32_t mpg_mtu_for(unsigned frame);
+/** @return whether the DUT forwards frames longer than 1518 bytes. */
+bool mpg_dut_jumbo(enum mpg_dut_kind k);
 /** The kernel DUT's reset: da and db down and up, then its neighbours and
  * routes again (a link going down takes its routes). @return 0 or -EIO. */
 int mpg_netns_kernel_reset(struct mpg_netns *n, char *err, size_t errlen);
@@ -476,6 +484,7 @@ struct mpg_dut_cfg {
         struct mpnet_pool *pool;
         uint64_t speed_bps; /* virtual link speed (0: 10 Gbit/s) */
         uint32_t ring_size; /* slots per memory-wire queue (0: 1024) */
+        uint32_t mtu;       /* of the links (0: 1500); above it for jumbo frames */
         unsigned workers;   /* builtin: 1 (one thread) or the runtime's worker count */
         bool pin;           /* pin the router thread to cpu */
         unsigned cpu;

@@ -118,15 +118,16 @@ static int ns_add(const char *ns, char *err, size_t errlen)
 }
 
 /* A veth pair a (in ns_a, MAC ma) - b (in ns_b, MAC mb), both up. */
-static int veth(const char *ns_a, const char *a, const uint8_t *ma, const char *ns_b, const char *b,
-                const uint8_t *mb, char *err, size_t errlen)
+static int veth(const struct mpg_netns *n, const char *ns_a, const char *a, const uint8_t *ma,
+                const char *ns_b, const char *b, const uint8_t *mb, char *err, size_t errlen)
 {
         char sa[18], sb[18];
 
         return sh(err, errlen,
-                  "ip -n %s link add %s address %s type veth peer name %s address %s netns %s && "
-                  "ip -n %s link set %s up && ip -n %s link set %s up",
-                  ns_a, a, mac_str(ma, sa), b, mac_str(mb, sb), ns_b, ns_a, a, ns_b, b);
+                  "ip -n %s link add %s mtu %u address %s type veth peer name %s mtu %u address %s "
+                  "netns %s && ip -n %s link set %s up && ip -n %s link set %s up",
+                  ns_a, a, n->mtu, mac_str(ma, sa), b, n->mtu, mac_str(mb, sb), ns_b, ns_a, a, ns_b,
+                  b);
 }
 
 /* The testers as permanent neighbours and the routes through them. */
@@ -173,7 +174,8 @@ int mpg_netns_kernel_reset(struct mpg_netns *n, char *err, size_t errlen)
         return 0;
 }
 
-int mpg_netns_up(struct mpg_netns *n, enum mpg_dut_kind kind, char *err, size_t errlen)
+int mpg_netns_up(struct mpg_netns *n, enum mpg_dut_kind kind, uint32_t mtu, char *err,
+                 size_t errlen)
 {
         static atomic_uint count;
         unsigned no = atomic_fetch_add(&count, 1);
@@ -181,6 +183,7 @@ int mpg_netns_up(struct mpg_netns *n, enum mpg_dut_kind kind, char *err, size_t 
         memset(n, 0, sizeof(*n));
         snprintf(n->t, sizeof(n->t), "mpg-t-%d-%u", (int)getpid(), no);
         snprintf(n->d, sizeof(n->d), "mpg-d-%d-%u", (int)getpid(), no);
+        n->mtu = mtu ? mtu : 1500;
         if (geteuid() != 0) {
                 snprintf(err, errlen,
                          "the %s DUT makes network namespaces and veth pairs: it needs "
@@ -193,15 +196,15 @@ int mpg_netns_up(struct mpg_netns *n, enum mpg_dut_kind kind, char *err, size_t 
                 goto fail;
         n->have_t = true;
         if (kind == MPG_DUT_VETH) {
-                if (veth(n->t, "ta", mpg_ns_mac[0], n->t, "tb", mpg_ns_mac[1], err, errlen) != 0)
+                if (veth(n, n->t, "ta", mpg_ns_mac[0], n->t, "tb", mpg_ns_mac[1], err, errlen) != 0)
                         goto fail;
                 return 0;
         }
         if (ns_add(n->d, err, errlen) != 0)
                 goto fail;
         n->have_d = true;
-        if (veth(n->t, "ta", mpg_ns_mac[0], n->d, "da", mpg_ns_mac[2], err, errlen) != 0 ||
-            veth(n->t, "tb", mpg_ns_mac[1], n->d, "db", mpg_ns_mac[3], err, errlen) != 0)
+        if (veth(n, n->t, "ta", mpg_ns_mac[0], n->d, "da", mpg_ns_mac[2], err, errlen) != 0 ||
+            veth(n, n->t, "tb", mpg_ns_mac[1], n->d, "db", mpg_ns_mac[3], err, errlen) != 0)
                 goto fail;
         if (kind == MPG_DUT_KERNEL && kernel_router(n->d, err, errlen) != 0)
                 goto fail;

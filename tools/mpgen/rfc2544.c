@@ -120,6 +120,26 @@ static double loadavg(void)
         return l;
 }
 
+static unsigned largest_size(const struct mpg_suite_cfg *c)
+{
+        unsigned m = c->sizes[0];
+
+        for (unsigned i = 1; i < c->n_sizes; i++)
+                if (c->sizes[i] > m)
+                        m = c->sizes[i];
+        return m;
+}
+
+static unsigned smallest_size(const struct mpg_suite_cfg *c)
+{
+        unsigned m = c->sizes[0];
+
+        for (unsigned i = 1; i < c->n_sizes; i++)
+                if (c->sizes[i] < m)
+                        m = c->sizes[i];
+        return m;
+}
+
 /* ---- progress and the trial log ------------------------------------------- */
 
 static void progress(struct mpg_suite *s, const struct mpg_trial *t, bool done)
@@ -191,7 +211,8 @@ static int calibrate(struct mpg_suite *s, struct mpg_env *base, struct mpg_size_
                                  .clock = base->clock,
                                  .pool = base->pool,
                                  .speed_bps = s->cfg.speed_bps,
-                                 .ring_size = s->cfg.ring_size};
+                                 .ring_size = s->cfg.ring_size,
+                                 .mtu = mpg_mtu_for(largest_size(&s->cfg))};
         struct mpg_env env = *base;
         struct mpg_runner rn;
         struct mpg_dut wire;
@@ -337,16 +358,6 @@ static int test_b2b(struct mpg_suite *s, struct suite_trial *st, struct mpg_size
         return err;
 }
 
-static unsigned smallest_size(const struct mpg_suite_cfg *c)
-{
-        unsigned m = c->sizes[0];
-
-        for (unsigned i = 1; i < c->n_sizes; i++)
-                if (c->sizes[i] < m)
-                        m = c->sizes[i];
-        return m;
-}
-
 static int test_recovery(struct mpg_suite *s, struct suite_trial *st, struct mpg_size_res *r)
 {
         double sum = 0;
@@ -453,6 +464,7 @@ int mpg_suite_run(struct mpg_suite *s)
         struct mpg_dut_cfg dc = {.kind = s->cfg.dut,
                                  .speed_bps = s->cfg.speed_bps,
                                  .ring_size = s->cfg.ring_size,
+                                 .mtu = mpg_mtu_for(largest_size(&s->cfg)),
                                  .workers = s->cfg.workers,
                                  .pin = s->cfg.pin,
                                  .cpu = s->cfg.cpus[2]};
