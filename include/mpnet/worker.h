@@ -36,12 +36,14 @@ struct mpnet_runtime_cfg {
         /* A worker that found nothing busy-polls this long (0: 200 us), then
          * sleeps until a frame arrives on one of its queues (the link's
          * rx_wait_arm: an eventfd for memory wires, the socket for TAP and
-         * AF_PACKET), or at most 100 ms; an idle runtime costs ~0 % CPU.
+         * AF_PACKET), or at most wait_max_ns (0: 100 ms); an idle runtime
+         * costs ~0 % CPU.
          * Where a link cannot wake it, it naps instead, in steps that double
          * from 1 us up to max_sleep_ns (0: 1 ms), the bound on its wake-up
          * latency there. */
         uint64_t busy_poll_ns;
         uint64_t max_sleep_ns;
+        uint64_t wait_max_ns;
 };
 
 /** @return a runtime (workers not started), or NULL with errno EINVAL/ENOMEM. */

@@ -54,6 +54,7 @@ struct mpnet_runtime {
         atomic_bool stop;
         bool started;
         uint64_t busy_poll_ns, max_sleep_ns;
+        int wait_max_ms;
         struct worker w[];
 };
 
@@ -73,6 +74,9 @@ struct mpnet_runtime *mpnet_runtime_create(const struct mpnet_runtime_cfg *cfg)
         rt->n = cfg->n_workers;
         rt->busy_poll_ns = cfg->busy_poll_ns ? cfg->busy_poll_ns : 200 * MPNET_NS_PER_US;
         rt->max_sleep_ns = cfg->max_sleep_ns ? cfg->max_sleep_ns : MPNET_NS_PER_MS;
+        rt->wait_max_ms = cfg->wait_max_ns
+                              ? (int)((cfg->wait_max_ns + MPNET_NS_PER_MS - 1) / MPNET_NS_PER_MS)
+                              : 100;
         rt->pin = cfg->cpus != NULL;
         for (unsigned i = 0; i < rt->n; i++) {
                 rt->w[i].rt = rt;
@@ -135,10 +139,8 @@ static void idle_sleep(struct worker *wk, uint64_t *sleep_ns)
 
 /* Nothing to do: arm every assigned queue and sleep until one of them (or
  * the control thread, through wake_fd) wakes us. The sleep is bounded by
- * WAIT_MAX_NS, so an interface set up while we sleep is polled soon after.
+ * wait_max_ms, so an interface set up while we sleep is polled soon after.
  * Falls back to idle_sleep() when a link cannot wake a sleeper. */
-#define WAIT_MAX_MS 100
-
 static void idle_wait(struct worker *wk, uint64_t *sleep_ns)
 {
         /* Read afresh: the loop's copy is past its quiescent state. */
@@ -179,7 +181,7 @@ static void idle_wait(struct worker *wk, uint64_t *sleep_ns)
                 atomic_fetch_add_explicit(&set->a[i].w->qs, 1, memory_order_release);
         atomic_fetch_add_explicit(&wk->qs, 1, memory_order_release);
         rcu_thread_offline();
-        (void)poll(wk->pfd, n, WAIT_MAX_MS);
+        (void)poll(wk->pfd, n, wk->rt->wait_max_ms);
         rcu_thread_online();
         (void)!read(wk->wake_fd, &v, sizeof(v));
         mpnet_stat_add(&wk->sleeps, 1);

@@ -510,8 +510,7 @@ int main(void)
             cmocka_unit_test(test_frame_limits),  cmocka_unit_test(test_line_rate),
             cmocka_unit_test(test_pacing),        cmocka_unit_test(test_refused),
             cmocka_unit_test(test_rx_accounting), cmocka_unit_test(test_hist),
-            cmocka_unit_test(test_tcp_flow_list),
-            cmocka_unit_test(test_jumbo),
+            cmocka_unit_test(test_tcp_flow_list), cmocka_unit_test(test_jumbo),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "mpnet/route.h"
@@ -293,7 +294,9 @@ static void idle_run(bool nap)
 {
         struct mpnet_memwire_cfg wc = {.name = "idle", .n_queues = 2};
         struct mpnet_stack_cfg sc = {.name = "R", .seed = 9, .ip4_forwarding = true};
-        struct mpnet_runtime_cfg rc = {.n_workers = 1, .max_sleep_ns = MPNET_NS_PER_MS};
+        /* A sleep bound of 5 s: a wake-up well under it is the frame's. */
+        struct mpnet_runtime_cfg rc = {
+            .n_workers = 1, .max_sleep_ns = MPNET_NS_PER_MS, .wait_max_ns = 5 * MPNET_NS_PER_S};
         struct mpnet_route4 r = {
             .dst = IP4(198, 19, 0, 0), .plen = 24, .type = MPNET_NH_GATEWAY, .n_paths = 1};
         struct mpnet_fault_cfg fc = {.seed = 1};
@@ -301,6 +304,7 @@ static void idle_run(bool nap)
         struct mt *m = calloc(1, sizeof(*m));
         struct mpnet_runtime *rt;
         uint64_t t0, lat = 0, loops, sleeps, cpu;
+        struct rusage ru0, ru1;
 
         mpnet_clock_init_monotonic(&m->clk);
         m->pool = mpnet_pool_create("idle", 1024);
@@ -326,26 +330,36 @@ static void idle_run(bool nap)
         assert_int_equal(mpnet_runtime_start(rt), 0);
         usleep(100000);
         assert_int_equal(mpnet_runtime_worker_stats(rt, 0, &st0), 0);
+        getrusage(RUSAGE_SELF, &ru0);
         usleep(400000);
+        getrusage(RUSAGE_SELF, &ru1);
         assert_int_equal(mpnet_runtime_worker_stats(rt, 0, &st1), 0);
         loops = st1.loops - st0.loops;
         sleeps = st1.sleeps - st0.sleeps;
-        cpu = st1.cpu_ns - st0.cpu_ns;
-        print_message("idle worker (%s): %llu loops, %llu busy, %llu sleeps, %llu us of CPU in "
-                      "400 ms\n",
+        /* The whole process's CPU time (this thread sleeps meanwhile): the
+         * worker's own figure is only brought up to date when it wakes. */
+        cpu = (uint64_t)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec + ru1.ru_stime.tv_sec -
+                         ru0.ru_stime.tv_sec) *
+                  MPNET_NS_PER_S +
+              (uint64_t)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec + ru1.ru_stime.tv_usec -
+                         ru0.ru_stime.tv_usec) *
+                  1000;
+        print_message("idle worker (%s): %llu loops, %llu busy, %llu sleeps; the process used "
+                      "%llu us of CPU in 400 ms\n",
                       nap ? "timed naps" : "event wait", (unsigned long long)loops,
                       (unsigned long long)(st1.busy - st0.busy), (unsigned long long)sleeps,
                       (unsigned long long)cpu / 1000);
-        /* Asleep, not polling: every idle loop ends in a sleep. */
-        assert_true(sleeps > 0);
-        assert_true(loops <= sleeps + 2);
-        if (!nap) {
-                /* Woken by nothing but the 100 ms bound (and start-up). The
-                 * CPU figure is what the kernel charged the thread; a kernel
-                 * that charges whole ticks to whoever runs at the tick
-                 * charges a thread waking every 1 ms nap nearly 100 %, hence
-                 * no CPU bound on the nap mode. */
-                assert_true(loops <= 10);
+        if (nap) {
+                /* Asleep, not polling: every idle loop ends in a nap. */
+                assert_true(sleeps > 0);
+                assert_true(loops <= sleeps + 2);
+        } else {
+                /* One sleep through the 400 ms (its bound is 5 s), counted
+                 * when it ends. The CPU figure is what the kernel charged the
+                 * thread; a kernel that charges whole ticks to whoever runs
+                 * at the tick charges a thread waking every 1 ms nap nearly
+                 * 100 %, hence no CPU bound on the nap mode. */
+                assert_true(loops <= 2);
                 assert_true(cpu < 100 * MPNET_NS_PER_MS);
         }
         /* Wake-up: one frame in, time until it is out. */
@@ -369,11 +383,11 @@ static void idle_run(bool nap)
         }
         print_message("wake-up latency (%s, worst of 5): %llu us\n",
                       nap ? "timed naps" : "event wait", (unsigned long long)lat / 1000);
-        /* Event wait: well under the 100 ms bound, so the frame woke the
-         * worker; naps: bounded by the 1 ms nap plus how soon the kernel
-         * runs the worker again (on an overloaded 2-core machine, hundreds
-         * of ms). */
-        assert_true(lat < (nap ? 2 * MPNET_NS_PER_S : 50 * MPNET_NS_PER_MS));
+        /* Event wait: well under the 5 s bound, so the frame woke the
+         * worker (100 - 300 us on a quiet machine; the bound leaves room for
+         * an overloaded CI machine's scheduler); naps: bounded by the 1 ms
+         * nap plus how soon the kernel runs the worker again. */
+        assert_true(lat < (nap ? 2 * MPNET_NS_PER_S : MPNET_NS_PER_S));
         mpnet_runtime_destroy(rt);
         mpnet_stack_destroy(m->r);
         mpnet_link_destroy(m->g);
