@@ -187,6 +187,7 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
         }
         for (int i = 1; i <= STACK_MAX_IFACES; i++)
                 free(s->ifs[i]);
+        fib6_fini(s);
         fib4_fini(s);
         mpnet_timer_wheel_destroy(s->timers);
         mpnet_counters_destroy(s->ctr);
