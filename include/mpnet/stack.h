@@ -141,6 +141,10 @@ unsigned mpnet_ping4_recv(struct mpnet_stack *s, struct mpnet_ping_reply *out, u
         X(ip4_lookup, "ip4-lookup")                                                                \
         X(ip4_rewrite, "ip4-rewrite")                                                              \
         X(ip4_local, "ip4-local")                                                                  \
+        X(ip6_input, "ip6-input")                                                                  \
+        X(ip6_lookup, "ip6-lookup")                                                                \
+        X(ip6_rewrite, "ip6-rewrite")                                                              \
+        X(ip6_local, "ip6-local")                                                                  \
         X(iface_tx, "interface-tx")
 
 enum mpnet_node {

@@ -42,18 +42,18 @@ struct mpnet_iface;
 struct mpnet_stack;
 
 /* IPv6 (l3/ip6_*.c, nd6*.c, icmp6.c, mld6.c) */
-#define IFACE_MAX_MC       32
-#define ND6_HASH_SIZE      256
-#define ND6_MAX_ENTRIES    4096
-#define PING6_RING_SIZE    1024
-#define PMTU6_SIZE         256
-#define IP6_HLIM_DEFAULT   64
-#define ND6_HOLDDOWN_NS    (20 * MPNET_NS_PER_S)
-#define ND6_STALE_GC_NS    (1200 * MPNET_NS_PER_S)
-#define ND6_DELAY_NS       (5 * MPNET_NS_PER_S) /* RFC 4861 10: DELAY_FIRST_PROBE_TIME */
-#define ND6_MAX_SOLICIT    3                    /* MAX_MULTICAST_SOLICIT, MAX_UNICAST_SOLICIT */
-#define ND6_REACHABLE_NS   (30 * MPNET_NS_PER_S) /* REACHABLE_TIME */
-#define ND6_RETRANS_NS     MPNET_NS_PER_S        /* RETRANS_TIMER */
+#define IFACE_MAX_MC     32
+#define ND6_HASH_SIZE    256
+#define ND6_MAX_ENTRIES  4096
+#define PING6_RING_SIZE  1024
+#define PMTU6_SIZE       256
+#define IP6_HLIM_DEFAULT 64
+#define ND6_HOLDDOWN_NS  (20 * MPNET_NS_PER_S)
+#define ND6_STALE_GC_NS  (1200 * MPNET_NS_PER_S)
+#define ND6_DELAY_NS     (5 * MPNET_NS_PER_S)  /* RFC 4861 10: DELAY_FIRST_PROBE_TIME */
+#define ND6_MAX_SOLICIT  3                     /* MAX_MULTICAST_SOLICIT, MAX_UNICAST_SOLICIT */
+#define ND6_REACHABLE_NS (30 * MPNET_NS_PER_S) /* REACHABLE_TIME */
+#define ND6_RETRANS_NS   MPNET_NS_PER_S        /* RETRANS_TIMER */
 
 /* ---- FIB (fib/fib4.c) ---- */
 #define FIB_NH_CHUNK 4096u
@@ -146,12 +146,12 @@ struct nd6_entry {
 struct ifaddr6 {
         uint8_t addr[16];
         uint8_t plen;
-        uint32_t flags;                /* MPNET_ADDR6_F_* */
-        uint64_t valid_until;          /* MPNET_TIME_NEVER: for ever */
+        uint32_t flags;       /* MPNET_ADDR6_F_* */
+        uint64_t valid_until; /* MPNET_TIME_NEVER: for ever */
         uint64_t pref_until;
-        uint64_t dad_at;               /* next DAD step; MPNET_TIME_NEVER: none */
-        uint8_t dad_left;              /* probes still to send */
-        uint8_t nonce[6];              /* of the last probe (RFC 7527) */
+        uint64_t dad_at;  /* next DAD step; MPNET_TIME_NEVER: none */
+        uint8_t dad_left; /* probes still to send */
+        uint8_t nonce[6]; /* of the last probe (RFC 7527) */
 };
 
 /* A joined IPv6 multicast group (MLD, RFC 3810). */
@@ -205,10 +205,9 @@ struct mpnet_iface {
         uint8_t cur_hop_limit;
         unsigned rs_left;
         uint64_t rs_next, mld_next, mld_query_at;
-        const uint8_t *mld_query_group; /* NULL: general; else into mc6[] */
-        uint8_t mld_query_addr[16];
-        uint8_t dr_addr[16]; /* default router learnt from RAs */
-        uint64_t dr_until;   /* 0: none */
+        uint8_t mld_query_group[16]; /* :: for a general query */
+        uint8_t dr_addr[16];         /* default router learnt from RAs */
+        uint64_t dr_until;           /* 0: none */
         unsigned n_rdnss;
         uint8_t rdnss[MPNET_RA_MAX_RDNSS][16];
         uint64_t rdnss_until;
@@ -433,7 +432,6 @@ void ip6_local_one(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_
 
 /* l3/ip6_forward.c: the ip6-rewrite node */
 void ip6_rewrite_node(struct wctx *w, struct mpnet_iface *ifp);
-uint32_t ip6_flow_hash(const struct mpnet_pkt *p);
 
 /* l3/ip6_output.c */
 /* Send an upper-layer message p (a chain allowed) from src (:: to choose)
@@ -443,6 +441,11 @@ int ip6_output(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src, c
                uint8_t proto, uint8_t hlim, int oif);
 /* Hand a packet whose IPv6 header is written to nexthop on ifp. */
 int ip6_send_on(struct mpnet_iface *ifp, const uint8_t *nexthop, struct mpnet_pkt *p);
+/* Prepend an IPv6 header to p and send it on ifp: to dmac when given, to
+ * the group's MAC for multicast, else through neighbour resolution. For ND
+ * and MLD, which name their interface and hop limit. */
+int ip6_send_raw(struct mpnet_iface *ifp, struct mpnet_pkt *p, const uint8_t *src,
+                 const uint8_t *dst, uint8_t proto, uint8_t hlim, const uint8_t *dmac);
 /* RFC 6724 among ifp's addresses (all interfaces' when ifp is NULL). */
 const struct ifaddr6 *ip6_src_pick(struct mpnet_stack *s, struct mpnet_iface *ifp,
                                    const uint8_t *dst);
@@ -468,9 +471,12 @@ void nd6_ns_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, cons
                   size_t n);
 void nd6_na_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, const uint8_t *msg,
                   size_t n);
+/* src NULL: a DAD probe from :: with a fresh nonce (RFC 7527). dmac NULL:
+ * the group's MAC of a multicast dst. */
 void nd6_ns_send(struct mpnet_iface *ifp, const uint8_t *src, const uint8_t *dst,
-                 const uint8_t *target, const uint8_t *nonce);
-void nd6_na_send(struct mpnet_iface *ifp, const uint8_t *dst, const uint8_t *target, bool solicited);
+                 const uint8_t *target, const uint8_t *dmac);
+void nd6_na_send(struct mpnet_iface *ifp, const uint8_t *dst, const uint8_t *target,
+                 bool solicited);
 /* Learn a link-layer address from a source link-layer option (RS, RA, NS). */
 void nd6_learn(struct mpnet_iface *ifp, const uint8_t *addr, const uint8_t *mac, bool router);
 uint64_t nd6_reachable_time(struct mpnet_iface *ifp);
@@ -478,14 +484,22 @@ uint64_t nd6_reachable_time(struct mpnet_iface *ifp);
 /* l3/nd6_addr.c: addresses, DAD, SLAAC, RS/RA, the interface's ND timer */
 struct ifaddr6 *ifaddr6_find(struct mpnet_iface *ifp, const uint8_t *a);
 bool stack_is_local6(struct mpnet_stack *s, const uint8_t *a);
+/* Add or remove the routes of ifp's usable addresses (table moves). */
+void iface_addr6_routes(struct mpnet_iface *ifp, bool add);
+/* A usable link-local address of ifp, or NULL. */
+const struct ifaddr6 *iface_ll6(const struct mpnet_iface *ifp);
 void nd6_kick(struct mpnet_iface *ifp);
+/* At attach: the timer and defaults; IPv6 on when the stack says so. */
+void nd6_iface_init(struct mpnet_iface *ifp);
 void nd6_dad_duplicate(struct mpnet_iface *ifp, struct ifaddr6 *a);
 void nd6_rs_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, const uint8_t *msg,
                   size_t n);
 void nd6_ra_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, const uint8_t *msg,
                   size_t n);
-/* Valid ND options (RFC 4861 4.6: none of length 0, none past the end). */
-bool nd6_opts_ok(struct mpnet_stack *s, const uint8_t *opts, size_t n);
+/* Parse an ND message, counting why it is dropped (RFC 4861 4.6: an option
+ * of length 0 or past the end drops it). */
+struct mpnet_nd_repr;
+bool nd6_parse(struct mpnet_stack *s, const uint8_t *msg, size_t n, struct mpnet_nd_repr *r);
 
 /* l3/mld6.c */
 int mc6_join(struct mpnet_iface *ifp, const uint8_t *group);
@@ -543,8 +557,8 @@ static inline void node_icmp_error(struct wctx *w, struct mpnet_pkt *p, uint8_t 
         mpnet_pkt_free(p);
 }
 
-static inline void node_icmp6_error(struct wctx *w, struct mpnet_pkt *p, uint8_t type,
-                                    uint8_t code, uint32_t info)
+static inline void node_icmp6_error(struct wctx *w, struct mpnet_pkt *p, uint8_t type, uint8_t code,
+                                    uint32_t info)
 {
         if (ctx_is_worker(w)) {
                 stack_punt(w, p, PUNT_ICMP6_ERR, p->ifindex, type, code, info);
