@@ -38,6 +38,8 @@ bool iface_mc_mac_ok(const struct mpnet_iface *ifp, const uint8_t *mac)
 {
         uint64_t w = mac_word(mac);
 
+        if (w == 0)
+                return false; /* 0 marks a free slot */
         for (unsigned i = 0; i < IFACE_MAX_MC; i++) {
                 if (atomic_load_explicit(&ifp->mc_mac[i], memory_order_relaxed) == w)
                         return true;

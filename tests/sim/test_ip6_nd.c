@@ -365,12 +365,55 @@ static void test_malformed_nd(void **state)
         net6_fini(&n);
 }
 
+/* RFC 3810: a general query is answered within its maximum response delay
+ * with the groups joined (the solicited-node ones; never all-nodes). */
+static void test_mld_query(void **state)
+{
+        uint8_t f[256], lla[16], snm[16], mc[6];
+        struct mpnet_pkt *p;
+        struct net6 n;
+        size_t len;
+        /* MLDv2 general query, maximum response 1000 ms. */
+        uint8_t q[28] = {MPNET_ICMP6_MLD_QUERY, 0, 0, 0, 0x03, 0xe8};
+        const uint8_t peer[6] = {0x02, 0, 0, 0, 0x55, 0x55};
+
+        (void)state;
+        net6_init(&n, 1, NULL);
+        ll_of(n.la->info.mac, lla);
+        mpnet_ip6_solicited_node(lla, snm);
+        run(&n, 15 * MPNET_NS_PER_S);
+        assert_int_equal(ctr(&n, 0, MPNET_STK_mld_report_tx), 2); /* robustness 2 */
+        link_drain(n.lb);
+        mpnet_ip6_mc_mac(A6("ff02::1"), mc);
+        len = frame6_icmp(f, mc, peer, A6("fe80::1"), A6("ff02::1"), 1, q, sizeof(q));
+        link_send(n.pool, n.lb, f, len);
+        /* Hop limit 2: not from the link (5.1.14): ignored. */
+        len = frame6_icmp(f, mc, peer, A6("fe80::1"), A6("ff02::1"), 2, q, sizeof(q));
+        link_send(n.pool, n.lb, f, len);
+        run(&n, 1001 * MPNET_NS_PER_MS);
+        assert_int_equal(ctr(&n, 0, MPNET_STK_mld_rx), 2);
+        assert_int_equal(ctr(&n, 0, MPNET_STK_mld_bad), 1);
+        assert_int_equal(ctr(&n, 0, MPNET_STK_mld_report_tx), 3);
+        assert_int_equal(mpnet_link_rx_burst(n.lb, 0, &p, 1), 1);
+        /* IPv6, hop-by-hop with router alert, then a report of one record:
+         * MODE_IS_EXCLUDE for our solicited-node group. */
+        assert_int_equal(p->data[20], MPNET_IPPROTO_HOPOPTS);
+        assert_int_equal(p->data[21], 1);
+        assert_int_equal(p->data[56], MPNET_IP6_OPT_ROUTER_ALERT);
+        assert_int_equal(p->data[62], MPNET_ICMP6_MLD2_REPORT);
+        assert_int_equal(mpnet_get_be16(p->data + 68), 1);
+        assert_int_equal(p->data[70], MPNET_MLD2_MODE_IS_EXCLUDE);
+        assert_memory_equal(p->data + 74, snm, 16);
+        mpnet_pkt_free(p);
+        net6_fini(&n);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_ping6_ll_and_global), cmocka_unit_test(test_dad_duplicate),
             cmocka_unit_test(test_dad_loopback),        cmocka_unit_test(test_nud_unreachable),
-            cmocka_unit_test(test_malformed_nd),
+            cmocka_unit_test(test_malformed_nd),        cmocka_unit_test(test_mld_query),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
