@@ -344,6 +344,21 @@ int ip6_output(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src, c
                 memcpy(hdr.dst, dst, 16);
                 return ip6_fragment_out(s, ifp, nexthop, p, &hdr, mtu);
         }
+        if (p->next != NULL && !local) {
+                /* A chain that fits (an answer to a reassembled datagram)
+                 * leaves as one frame: links take single buffers. */
+                struct mpnet_pkt *q = mpnet_pkt_alloc(s->pool);
+                uint8_t *b = q != NULL ? mpnet_pkt_append(q, p->pkt_len) : NULL;
+
+                if (b == NULL || mpnet_pkt_read(p, 0, b, p->pkt_len) != 0) {
+                        STK_INC(s, nobufs);
+                        mpnet_pkt_free(q);
+                        mpnet_pkt_free(p);
+                        return -ENOBUFS;
+                }
+                mpnet_pkt_free(p);
+                p = q;
+        }
         err = ip6_hdr_push(s, p, src, dst, proto, hlim);
         if (err != 0)
                 return err;

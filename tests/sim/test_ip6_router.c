@@ -139,6 +139,15 @@ static void test_slaac_and_ping_across(void **state)
         assert_int_equal(ping(&n, B, n.a, 56, 0, 9, r), 1);
         assert_memory_equal(r[0].from, n.a, 16);
         assert_int_equal(ctr(&n, R, MPNET_STK_ip6_forwarded), 8);
+        /* B's 1400-byte ping reaches A in fragments; A's answer, rebuilt as
+         * one frame, fits A's link but not R-B: R sends A packet too big
+         * and the answer to the next ping comes in fragments. */
+        assert_int_equal(ping(&n, B, n.a, 1400, 0, 10, r), 0);
+        assert_int_equal(ctr(&n, R, MPNET_STK_ip6_too_big), 1);
+        assert_int_equal(ctr(&n, R, MPNET_STK_rx_chained), 0);
+        assert_int_equal(mpnet_pmtu6_get(n.st[A], n.b), 1280);
+        assert_int_equal(ping(&n, B, n.a, 1400, 0, 11, r), 1);
+        assert_int_equal(r[0].payload_len, 1400);
         net3_fini(&n);
 }
 
