@@ -85,7 +85,8 @@ static size_t frame(struct net1 *n, uint8_t nh, const uint8_t *ext, size_t extn,
         memcpy(ip.src, A6("2001:db8::99"), 16);
         memcpy(ip.dst, A6("2001:db8::1"), 16);
         mpnet_ip6_repr_emit(&ip, f + 14);
-        memcpy(f + 54, ext, extn);
+        if (extn > 0)
+                memcpy(f + 54, ext, extn);
         memcpy(f + 54 + extn, data, dn);
         return 54 + extn + dn;
 }
