@@ -230,11 +230,56 @@ static void test_ext_header_errors(void **state)
         net1_fini(&n);
 }
 
+/* RFC 4443 2.4: no error about an error or to a group (but for the
+ * exceptions), and a token bucket on the rest. */
+static void test_icmp6_error_rules(void **state)
+{
+        struct net1 n;
+        uint8_t m[24], code;
+        uint32_t word;
+        uint8_t hbh[8] = {MPNET_IPPROTO_ICMPV6, 0, 0x80, 4, 0, 0, 0, 0};
+        size_t len;
+
+        (void)state;
+        net1_init(&n);
+        /* An unknown next header sent to all-nodes: no error. */
+        echo24(m, 1);
+        len = frame(&n, 253, NULL, 0, m, 24);
+        memcpy(n.f + 38, A6("ff02::1"), 16);
+        mpnet_ip6_mc_mac(A6("ff02::1"), n.f);
+        link_send(n.pool, n.lb, n.f, len);
+        /* The same to all-nodes with an option of action 10: parameter
+         * problem code 2 is allowed (2.4(e.3)). */
+        len = frame(&n, MPNET_IPPROTO_HOPOPTS, hbh, 8, m, 24);
+        memcpy(n.f + 38, A6("ff02::1"), 16);
+        mpnet_ip6_mc_mac(A6("ff02::1"), n.f);
+        link_send(n.pool, n.lb, n.f, len);
+        run(&n, MPNET_NS_PER_MS);
+        assert_int_equal(ctr(&n, MPNET_STK_icmp6_err_suppressed), 1);
+        assert_int_equal(take_icmp(&n, &code, &word), MPNET_ICMP6_PARAM_PROBLEM);
+        assert_int_equal(code, MPNET_ICMP6_PARAM_OPTION);
+        /* An ICMPv6 error with a bad option: not answered (2.4(e.1)). */
+        m[0] = MPNET_ICMP6_DEST_UNREACH;
+        link_send(n.pool, n.lb, n.f, frame(&n, MPNET_IPPROTO_HOPOPTS, hbh, 8, m, 24));
+        run(&n, MPNET_NS_PER_MS);
+        assert_int_equal(ctr(&n, MPNET_STK_icmp6_err_suppressed), 2);
+        assert_int_equal(link_drain(n.lb), 0);
+        /* 60 at once: the burst of 50 goes, the rest waits for tokens. */
+        echo24(m, 2);
+        for (int i = 0; i < 60; i++)
+                link_send(n.pool, n.lb, n.f, frame(&n, 253, NULL, 0, m, 24));
+        run(&n, MPNET_NS_PER_MS);
+        assert_int_equal(link_drain(n.lb), 50);
+        assert_true(ctr(&n, MPNET_STK_icmp6_err_ratelimited) >= 9);
+        net1_fini(&n);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_reassembly),
             cmocka_unit_test(test_ext_header_errors),
+            cmocka_unit_test(test_icmp6_error_rules),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
