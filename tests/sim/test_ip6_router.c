@@ -211,11 +211,48 @@ static void test_errors_and_fragments(void **state)
         net3_fini(&n);
 }
 
+/* RFC 4862 5.5.3-5.5.4 lifetimes, RFC 4861 6.2.5: the router stops. */
+static void test_ra_lifetimes(void **state)
+{
+        struct mpnet_ra_cfg c = {.max_interval_ms = 30000, .n_prefix = 1};
+        struct mpnet_route6 rt;
+        struct net3 n;
+        uint8_t a2[16];
+
+        (void)state;
+        net3_init(&n);
+        /* A second prefix with short lifetimes on r1. */
+        memcpy(c.prefix[0].prefix, A6("2001:db8:3::"), 16);
+        c.prefix[0].plen = 64;
+        c.prefix[0].autonomous = true;
+        c.prefix[0].valid_s = 40;
+        c.prefix[0].preferred_s = 20;
+        assert_int_equal(mpnet_iface_ra_set(n.st[R], 1, &c), 0);
+        slaac_addr(n.l[0]->info.mac, "2001:db8:3::", a2);
+        net3_run(&n, 5 * MPNET_NS_PER_S);
+        assert_int_equal(addr6_flags(n.st[A], 1, a2), MPNET_ADDR6_F_AUTOCONF);
+        /* The router stops: a last advertisement with lifetime 0 takes the
+         * default route away at once. */
+        assert_int_equal(mpnet_iface_ra_set(n.st[R], 1, NULL), 0);
+        net3_run(&n, MPNET_NS_PER_S);
+        assert_int_equal(mpnet_route6_lookup(n.st[A], 0, A6("2001:db8:99::1"), &rt), -ENOENT);
+        /* Preferred lifetime over: deprecated; valid lifetime over: gone. */
+        net3_run(&n, 20 * MPNET_NS_PER_S);
+        assert_int_equal(addr6_flags(n.st[A], 1, a2),
+                         MPNET_ADDR6_F_AUTOCONF | MPNET_ADDR6_F_DEPRECATED);
+        net3_run(&n, 20 * MPNET_NS_PER_S);
+        assert_int_equal(addr6_flags(n.st[A], 1, a2), UINT32_MAX);
+        /* The first prefix (30-day lifetime) stays. */
+        assert_int_equal(addr6_flags(n.st[A], 1, n.a), MPNET_ADDR6_F_AUTOCONF);
+        net3_fini(&n);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_slaac_and_ping_across),
             cmocka_unit_test(test_errors_and_fragments),
+            cmocka_unit_test(test_ra_lifetimes),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
