@@ -500,6 +500,51 @@ void nd6_rs_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, cons
         }
 }
 
+static void onlink_route(struct mpnet_iface *ifp, const struct onlink6 *o, bool add)
+{
+        struct mpnet_route6 r = {.plen = o->plen, .type = MPNET_NH_CONNECTED, .n_paths = 1};
+
+        memcpy(r.dst, o->prefix, 16);
+        r.paths[0].ifindex = ifp->ifindex;
+        if (add)
+                mpnet_route6_replace(ifp->stack, atomic_load(&ifp->table), &r);
+        else
+                mpnet_route6_del(ifp->stack, atomic_load(&ifp->table), r.dst, r.plen);
+}
+
+static void onlink_remove(struct mpnet_iface *ifp, unsigned i)
+{
+        onlink_route(ifp, &ifp->onlink[i], false);
+        ifp->onlink[i] = ifp->onlink[--ifp->n_onlink];
+}
+
+/* RFC 4861 6.3.4: the prefix list entry of an on-link prefix, its route and
+ * its invalidation time (the valid lifetime; 0 removes it at once). */
+static void onlink_update(struct mpnet_iface *ifp, const struct mpnet_nd_prefix *pi)
+{
+        struct onlink6 o = {.plen = pi->prefix_len};
+        unsigned i;
+
+        for (unsigned k = 0; k < pi->prefix_len; k++)
+                o.prefix[k / 8] |= pi->prefix[k / 8] & (0x80 >> (k % 8));
+        for (i = 0; i < ifp->n_onlink; i++) {
+                if (ifp->onlink[i].plen == o.plen && ip6_eq(ifp->onlink[i].prefix, o.prefix))
+                        break;
+        }
+        if (pi->valid == 0) {
+                if (i < ifp->n_onlink)
+                        onlink_remove(ifp, i);
+                return;
+        }
+        if (i == ifp->n_onlink) {
+                if (ifp->n_onlink == IFACE_MAX_ONLINK)
+                        return;
+                ifp->onlink[ifp->n_onlink++] = o;
+        }
+        ifp->onlink[i].until = lifetime_until(ifp->stack->now, pi->valid);
+        onlink_route(ifp, &ifp->onlink[i], true);
+}
+
 /* RFC 4862 5.5.3: a prefix information option with the A flag. */
 static void slaac_prefix(struct mpnet_iface *ifp, const struct mpnet_nd_prefix *pi)
 {
@@ -535,24 +580,12 @@ static void slaac_prefix(struct mpnet_iface *ifp, const struct mpnet_nd_prefix *
 
 static void ra_prefix(struct mpnet_iface *ifp, const struct mpnet_nd_prefix *pi)
 {
-        struct mpnet_stack *s = ifp->stack;
-
         /* 6.3.4 and RFC 4862 5.5.3 (a), (b), (c). */
         if (pi->prefix_len > 128 || mpnet_ip6_is_link_local(pi->prefix) ||
             pi->preferred > pi->valid)
                 return;
-        if (pi->onlink) {
-                struct mpnet_route6 r = {
-                    .plen = pi->prefix_len, .type = MPNET_NH_CONNECTED, .n_paths = 1};
-
-                for (unsigned i = 0; i < pi->prefix_len; i++)
-                        r.dst[i / 8] |= pi->prefix[i / 8] & (0x80 >> (i % 8));
-                r.paths[0].ifindex = ifp->ifindex;
-                if (pi->valid != 0)
-                        mpnet_route6_replace(s, atomic_load(&ifp->table), &r);
-                else
-                        mpnet_route6_del(s, atomic_load(&ifp->table), r.dst, r.plen);
-        }
+        if (pi->onlink)
+                onlink_update(ifp, pi);
         if (pi->autonomous)
                 slaac_prefix(ifp, pi);
 }
@@ -698,6 +731,14 @@ static void nd6_timer_fn(struct mpnet_timer *t, void *arg, uint64_t now)
         }
         if (ifp->dr_until != 0)
                 next = min64(next, ifp->dr_until);
+        for (unsigned i = 0; i < ifp->n_onlink;) {
+                if (ifp->onlink[i].until <= now) {
+                        onlink_remove(ifp, i);
+                        continue;
+                }
+                next = min64(next, ifp->onlink[i].until);
+                i++;
+        }
         if (ifp->ra != NULL) {
                 if (ifp->ra->next <= now && iface_ll6(ifp) == NULL) {
                         ifp->ra->next = MPNET_TIME_NEVER; /* until it is ready */

@@ -43,6 +43,7 @@ struct mpnet_stack;
 
 /* IPv6 (l3/ip6_*.c, nd6*.c, icmp6.c, mld6.c) */
 #define IFACE_MAX_MC     32
+#define IFACE_MAX_ONLINK 8
 #define ND6_HASH_SIZE    256
 #define ND6_MAX_ENTRIES  4096
 #define PING6_RING_SIZE  1024
@@ -212,6 +213,13 @@ struct mpnet_iface {
         uint8_t rdnss[MPNET_RA_MAX_RDNSS][16];
         uint64_t rdnss_until;
         struct ra_state *ra; /* advertising (router mode), else NULL */
+        /* On-link prefixes learnt from advertisements (RFC 4861 6.3.4). */
+        unsigned n_onlink;
+        struct onlink6 {
+                uint8_t prefix[16];
+                uint8_t plen;
+                uint64_t until;
+        } onlink[IFACE_MAX_ONLINK];
         unsigned nd_count;
         struct nd6_entry *_Atomic nd_hash[ND6_HASH_SIZE];
 };

@@ -224,7 +224,7 @@ static void test_ra_lifetimes(void **state)
         /* A second prefix with short lifetimes on r1. */
         memcpy(c.prefix[0].prefix, A6("2001:db8:3::"), 16);
         c.prefix[0].plen = 64;
-        c.prefix[0].autonomous = true;
+        c.prefix[0].autonomous = c.prefix[0].onlink = true;
         c.prefix[0].valid_s = 40;
         c.prefix[0].preferred_s = 20;
         assert_int_equal(mpnet_iface_ra_set(n.st[R], 1, &c), 0);
@@ -240,8 +240,12 @@ static void test_ra_lifetimes(void **state)
         net3_run(&n, 20 * MPNET_NS_PER_S);
         assert_int_equal(addr6_flags(n.st[A], 1, a2),
                          MPNET_ADDR6_F_AUTOCONF | MPNET_ADDR6_F_DEPRECATED);
+        assert_int_equal(mpnet_route6_get(n.st[A], 0, A6("2001:db8:3::"), 64, &rt), 0);
         net3_run(&n, 20 * MPNET_NS_PER_S);
         assert_int_equal(addr6_flags(n.st[A], 1, a2), UINT32_MAX);
+        /* The on-link prefix went with its valid lifetime (RFC 4861 6.3.4). */
+        assert_int_equal(mpnet_route6_get(n.st[A], 0, A6("2001:db8:3::"), 64, &rt), -ENOENT);
+        assert_int_equal(mpnet_route6_get(n.st[A], 0, A6("2001:db8:1::"), 64, &rt), 0);
         /* The first prefix (30-day lifetime) stays. */
         assert_int_equal(addr6_flags(n.st[A], 1, n.a), MPNET_ADDR6_F_AUTOCONF);
         net3_fini(&n);
