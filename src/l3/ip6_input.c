@@ -106,6 +106,7 @@ static inline bool ip6_check(struct wctx *w, struct mpnet_pkt *p)
 {
         struct mpnet_stack *s = w->s;
         const uint8_t *b = p->data;
+        uint64_t src_hi, dst_hi;
         uint32_t total;
 
         if (__builtin_expect(p->len < MPNET_IP6_HLEN, 0)) {
@@ -123,18 +124,20 @@ static inline bool ip6_check(struct wctx *w, struct mpnet_pkt *p)
         }
         /* RFC 4291 2.7: never a multicast source; 2.5.3: loopback never on
          * a link; 2.5.2: :: only from a node without an address yet, which
-         * speaks to groups (DAD, MLD). */
-        if (__builtin_expect(
-                mpnet_ip6_is_multicast(b + 8) || mpnet_ip6_is_loopback(b + 8) ||
-                    (mpnet_ip6_is_unspecified(b + 8) && !mpnet_ip6_is_multicast(b + 24)),
-                0)) {
-                STK_INC(s, ip6_bad_src);
-                goto drop;
-        }
-        if (__builtin_expect(mpnet_ip6_is_unspecified(b + 24) || mpnet_ip6_is_loopback(b + 24),
-                             0)) {
-                STK_INC(s, ip6_bad_dst);
-                goto drop;
+         * speaks to groups (DAD, MLD). Both :: and ::1 start with 8 zero
+         * bytes: one load each rules them out for most packets. */
+        memcpy(&src_hi, b + 8, 8);
+        memcpy(&dst_hi, b + 24, 8);
+        if (__builtin_expect(b[8] == 0xff || src_hi == 0 || dst_hi == 0, 0)) {
+                if (mpnet_ip6_is_multicast(b + 8) || mpnet_ip6_is_loopback(b + 8) ||
+                    (mpnet_ip6_is_unspecified(b + 8) && !mpnet_ip6_is_multicast(b + 24))) {
+                        STK_INC(s, ip6_bad_src);
+                        goto drop;
+                }
+                if (mpnet_ip6_is_unspecified(b + 24) || mpnet_ip6_is_loopback(b + 24)) {
+                        STK_INC(s, ip6_bad_dst);
+                        goto drop;
+                }
         }
         p->len = p->pkt_len = total;
         p->l3_off = (uint16_t)mpnet_pkt_headroom(p);
