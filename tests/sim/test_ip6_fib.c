@@ -82,10 +82,32 @@ static void test_route6_api(void **state)
         net2_fini(&n);
 }
 
+/* An interface's addresses follow it to another table. */
+static void test_table_move(void **state)
+{
+        struct mpnet_route6 got;
+        struct net2 n;
+        uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+
+        (void)state;
+        net2_init(&n, NULL, NULL);
+        assert_int_equal(mpnet_addr6_add(n.st[0], 1, a, 64, MPNET_ADDR6_F_NODAD), 0);
+        assert_int_equal(mpnet_route6_get(n.st[0], 0, a, 128, &got), 0);
+        assert_int_equal(got.type, MPNET_NH_LOCAL);
+        assert_int_equal(mpnet_table_add(n.st[0], 9), 0);
+        assert_int_equal(mpnet_iface_set_table(n.st[0], 1, 9), 0);
+        assert_int_equal(mpnet_route6_get(n.st[0], 0, a, 128, &got), -ENOENT);
+        assert_int_equal(mpnet_route6_get(n.st[0], 9, a, 128, &got), 0);
+        assert_int_equal(mpnet_route6_count(n.st[0], 9), 2); /* local and connected */
+        assert_int_equal(mpnet_route6_count(n.st[0], 0), 0);
+        net2_fini(&n);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_route6_api),
+            cmocka_unit_test(test_table_move),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

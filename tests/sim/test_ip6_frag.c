@@ -274,12 +274,57 @@ static void test_icmp6_error_rules(void **state)
         net1_fini(&n);
 }
 
+/* One source holds at most a quarter of the reassembly memory; another
+ * source still gets its datagram through. */
+static void test_reass_caps(void **state)
+{
+        struct net1 n;
+        uint8_t m[24], code;
+        uint32_t word;
+        unsigned held;
+
+        (void)state;
+        net1_init(&n);
+        echo24(m, 1);
+        /* First fragments only, each of another datagram: 1024 buffers in
+         * the pool, a quarter for reassembly, a quarter of that a source. */
+        for (uint32_t id = 1; id <= 100; id++)
+                send_frag(&n, m, id, 0, 16, true);
+        run(&n, MPNET_NS_PER_MS);
+        held = 100 - (unsigned)ctr(&n, MPNET_STK_ip6_reass_cap);
+        assert_int_equal(held, 64);
+        /* Another source: a whole datagram. */
+        {
+                uint8_t fh[8] = {MPNET_IPPROTO_ICMPV6, 0, 0, 1, 0, 0, 0, 9};
+                size_t len;
+
+                assert_int_equal(mpnet_neigh6_add(n.st[0], 1, A6("2001:db8::98"), peer_mac), 0);
+                memset(m, 0, sizeof(m));
+                m[0] = MPNET_ICMP6_ECHO_REQUEST;
+                mpnet_put_be16(m + 2,
+                               mpnet_icmp6_csum(m, 24, A6("2001:db8::98"), A6("2001:db8::1")));
+                len = frame(&n, MPNET_IPPROTO_FRAGMENT, fh, 8, m, 16);
+                memcpy(n.f + 22, A6("2001:db8::98"), 16);
+                link_send(n.pool, n.lb, n.f, len);
+                fh[3] = 0;
+                mpnet_put_be16(fh + 2, 16);
+                len = frame(&n, MPNET_IPPROTO_FRAGMENT, fh, 8, m + 16, 8);
+                memcpy(n.f + 22, A6("2001:db8::98"), 16);
+                link_send(n.pool, n.lb, n.f, len);
+        }
+        run(&n, MPNET_NS_PER_MS);
+        assert_int_equal(ctr(&n, MPNET_STK_ip6_reassembled), 1);
+        assert_int_equal(take_icmp(&n, &code, &word), MPNET_ICMP6_ECHO_REPLY);
+        net1_fini(&n);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_reassembly),
             cmocka_unit_test(test_ext_header_errors),
             cmocka_unit_test(test_icmp6_error_rules),
+            cmocka_unit_test(test_reass_caps),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
