@@ -516,13 +516,9 @@ void nd6_na_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, cons
         } else if (differ) {
                 nd6_set_state(e, MPNET_NEIGH_STALE, s->now + ND6_STALE_GC_NS);
         }
-        if (e->router && !r.router && ifp->dr_until != 0 && ip6_eq(ifp->dr_addr, e->addr)) {
-                /* 7.2.5: no longer a router: off the default router list. */
-                static const uint8_t any[16];
-
-                mpnet_route6_del(s, atomic_load(&ifp->table), any, 0);
-                ifp->dr_until = 0;
-        }
+        /* 7.2.5: no longer a router: off the default router list. */
+        if (e->router && !r.router)
+                nd6_dr_update(ifp, e->addr, 0);
         e->router = r.router;
 }
 

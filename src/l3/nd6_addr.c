@@ -147,7 +147,7 @@ static void addr6_ready(struct mpnet_iface *ifp, struct ifaddr6 *a)
                 ifp->ra->next = s->now;
         /* A host solicits routers once it has a link-local source (6.3.7). */
         if (mpnet_ip6_is_link_local(a->addr) && ifp->ra == NULL && !atomic_load(&s->ip6_fwd) &&
-            ifp->dr_until == 0) {
+            ifp->n_dr == 0) {
                 ifp->rs_left = MAX_RTR_SOLICITATIONS;
                 ifp->rs_next = s->now + rnd_upto(s, MAX_RTR_SOLICITATION_DELAY_NS);
         }
@@ -632,7 +632,6 @@ void nd6_ra_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, cons
         struct mpnet_nd_repr r = {.type = msg[0]};
         struct mpnet_nd_opt_iter it;
         struct mpnet_nd_opt o;
-        uint32_t table = atomic_load(&ifp->table);
 
         STK_INC(s, nd_ra_rx);
         if (!nd6_parse(s, msg, n, &r))
@@ -654,22 +653,52 @@ void nd6_ra_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, cons
         }
         if (r.retrans != 0)
                 ifp->nd_retrans_ns = (uint64_t)r.retrans * MPNET_NS_PER_MS;
-        if (r.router_lifetime != 0) {
-                struct mpnet_route6 d = {.type = MPNET_NH_GATEWAY, .n_paths = 1};
-
-                d.paths[0].ifindex = ifp->ifindex;
-                memcpy(d.paths[0].gw, ip->src, 16);
-                if (mpnet_route6_replace(s, table, &d) == 0) {
-                        memcpy(ifp->dr_addr, ip->src, 16);
-                        ifp->dr_until = s->now + (uint64_t)r.router_lifetime * MPNET_NS_PER_S;
-                }
-        } else if (ifp->dr_until != 0 && ip6_eq(ifp->dr_addr, ip->src)) {
-                mpnet_route6_del(s, table, in6_any, 0);
-                ifp->dr_until = 0;
-        }
+        nd6_dr_update(ifp, ip->src, r.router_lifetime);
         mpnet_nd_opt_iter_init(&it, r.opts, r.opts_len);
         while (mpnet_nd_opt_next(&it, &o) == 1)
                 ra_option(ifp, ip, &o);
+        nd6_kick(ifp);
+}
+
+/* ---- the default router list ---- */
+
+/* The ::/0 route of the interface's table: a path per router. */
+static void dr_sync(struct mpnet_iface *ifp)
+{
+        struct mpnet_route6 d = {.type = MPNET_NH_GATEWAY, .n_paths = (uint8_t)ifp->n_dr};
+        uint32_t table = atomic_load(&ifp->table);
+
+        if (ifp->n_dr == 0) {
+                mpnet_route6_del(ifp->stack, table, in6_any, 0);
+                return;
+        }
+        for (unsigned i = 0; i < ifp->n_dr; i++) {
+                d.paths[i].ifindex = ifp->ifindex;
+                memcpy(d.paths[i].gw, ifp->dr[i].addr, 16);
+        }
+        mpnet_route6_replace(ifp->stack, table, &d);
+}
+
+void nd6_dr_update(struct mpnet_iface *ifp, const uint8_t *router, uint32_t lifetime_s)
+{
+        unsigned i;
+
+        for (i = 0; i < ifp->n_dr && !ip6_eq(ifp->dr[i].addr, router); i++)
+                ;
+        if (lifetime_s == 0) {
+                if (i == ifp->n_dr)
+                        return;
+                ifp->dr[i] = ifp->dr[--ifp->n_dr];
+                dr_sync(ifp);
+                return;
+        }
+        if (i == ifp->n_dr) {
+                if (ifp->n_dr == IFACE_MAX_DR)
+                        return; /* 6.3.4: a bounded list may ignore more */
+                memcpy(ifp->dr[ifp->n_dr++].addr, router, 16);
+                dr_sync(ifp);
+        }
+        ifp->dr[i].until = ifp->stack->now + (uint64_t)lifetime_s * MPNET_NS_PER_S;
         nd6_kick(ifp);
 }
 
@@ -725,12 +754,13 @@ static void nd6_timer_fn(struct mpnet_timer *t, void *arg, uint64_t now)
         }
         if (ifp->rs_left > 0)
                 next = min64(next, ifp->rs_next);
-        if (ifp->dr_until != 0 && ifp->dr_until <= now) {
-                mpnet_route6_del(s, atomic_load(&ifp->table), in6_any, 0);
-                ifp->dr_until = 0;
+        for (unsigned i = 0; i < ifp->n_dr; i++) {
+                if (ifp->dr[i].until <= now) {
+                        nd6_dr_update(ifp, ifp->dr[i].addr, 0);
+                        break; /* the list changed: the next run sees the rest */
+                }
+                next = min64(next, ifp->dr[i].until);
         }
-        if (ifp->dr_until != 0)
-                next = min64(next, ifp->dr_until);
         for (unsigned i = 0; i < ifp->n_onlink;) {
                 if (ifp->onlink[i].until <= now) {
                         onlink_remove(ifp, i);

@@ -44,6 +44,7 @@ struct mpnet_stack;
 /* IPv6 (l3/ip6_*.c, nd6*.c, icmp6.c, mld6.c) */
 #define IFACE_MAX_MC     32
 #define IFACE_MAX_ONLINK 8
+#define IFACE_MAX_DR     4
 #define ND6_HASH_SIZE    256
 #define ND6_MAX_ENTRIES  4096
 #define PING6_RING_SIZE  1024
@@ -207,8 +208,13 @@ struct mpnet_iface {
         unsigned rs_left;
         uint64_t rs_next, mld_next, mld_query_at;
         uint8_t mld_query_group[16]; /* :: for a general query */
-        uint8_t dr_addr[16];         /* default router learnt from RAs */
-        uint64_t dr_until;           /* 0: none */
+        /* The default router list (RFC 4861 6.3.4): one ::/0 route with a
+         * path per router, chosen by flow hash. */
+        unsigned n_dr;
+        struct {
+                uint8_t addr[16];
+                uint64_t until;
+        } dr[IFACE_MAX_DR];
         unsigned n_rdnss;
         uint8_t rdnss[MPNET_RA_MAX_RDNSS][16];
         uint64_t rdnss_until;
@@ -504,6 +510,9 @@ void nd6_rs_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, cons
                   size_t n);
 void nd6_ra_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, const uint8_t *msg,
                   size_t n);
+/* Put a router on the default router list for lifetime_s seconds; 0 takes
+ * it off (RFC 4861 6.3.4, 7.2.5). */
+void nd6_dr_update(struct mpnet_iface *ifp, const uint8_t *router, uint32_t lifetime_s);
 /* Parse an ND message, counting why it is dropped (RFC 4861 4.6: an option
  * of length 0 or past the end drops it). */
 struct mpnet_nd_repr;

@@ -365,6 +365,65 @@ static void test_malformed_nd(void **state)
         net6_fini(&n);
 }
 
+/* An RA from router fe80::R (MAC 02:00:00:00:00:R) with a lifetime. */
+static void send_ra(struct net6 *n, uint8_t r, uint16_t lifetime)
+{
+        uint8_t f[256], src[16] = {0xfe, 0x80, [15] = r}, mc[6];
+        uint8_t msg[24] = {MPNET_ICMP6_ND_RA, 0, 0, 0, 64, 0, 0, 0};
+        const uint8_t mac[6] = {0x02, 0, 0, 0, 0, r};
+
+        mpnet_put_be16(msg + 6, lifetime);
+        msg[16] = MPNET_ND_OPT_SLLA;
+        msg[17] = 1;
+        memcpy(msg + 18, mac, 6);
+        mpnet_ip6_mc_mac(A6("ff02::1"), mc);
+        link_send(n->pool, n->lb, f,
+                  frame6_icmp(f, mc, mac, src, A6("ff02::1"), 255, msg, sizeof(msg)));
+}
+
+/* RFC 4861 6.3.4: every advertising router is a default router, until its
+ * lifetime ends, it says 0, or it says it is no router (7.2.5). */
+static void test_default_routers(void **state)
+{
+        const uint8_t *any = A6("::");
+        uint8_t f[256], mac_b[6] = {0x02, 0, 0, 0, 0, 0x0b}, lla[16];
+        uint8_t na[32] = {MPNET_ICMP6_ND_NA, 0, 0, 0, 0x20, 0, 0, 0};
+        struct mpnet_route6 rt;
+        struct net6 n;
+
+        (void)state;
+        net6_init(&n, 1, NULL);
+        ll_of(n.la->info.mac, lla);
+        run(&n, 3 * MPNET_NS_PER_S);
+        send_ra(&n, 0x0a, 600);
+        send_ra(&n, 0x0b, 600);
+        run(&n, MPNET_NS_PER_MS);
+        assert_int_equal(mpnet_route6_get(n.st[0], 0, any, 0, &rt), 0);
+        assert_int_equal(rt.n_paths, 2);
+        /* fe80::b: an advertisement without the router flag. */
+        memcpy(na + 8, A6("fe80::b"), 16);
+        na[24] = MPNET_ND_OPT_TLLA;
+        na[25] = 1;
+        memcpy(na + 26, mac_b, 6);
+        link_send(n.pool, n.lb, f,
+                  frame6_icmp(f, n.la->info.mac, mac_b, A6("fe80::b"), lla, 255, na, sizeof(na)));
+        run(&n, MPNET_NS_PER_MS);
+        assert_int_equal(mpnet_route6_get(n.st[0], 0, any, 0, &rt), 0);
+        assert_int_equal(rt.n_paths, 1);
+        assert_memory_equal(rt.paths[0].gw, A6("fe80::a"), 16);
+        /* fe80::a: lifetime 0 takes it off at once. */
+        send_ra(&n, 0x0a, 0);
+        run(&n, MPNET_NS_PER_MS);
+        assert_int_equal(mpnet_route6_get(n.st[0], 0, any, 0, &rt), -ENOENT);
+        /* A short lifetime runs out. */
+        send_ra(&n, 0x0b, 5);
+        run(&n, MPNET_NS_PER_MS);
+        assert_int_equal(mpnet_route6_get(n.st[0], 0, any, 0, &rt), 0);
+        run(&n, 5 * MPNET_NS_PER_S);
+        assert_int_equal(mpnet_route6_get(n.st[0], 0, any, 0, &rt), -ENOENT);
+        net6_fini(&n);
+}
+
 /* RFC 3810: a general query is answered within its maximum response delay
  * with the groups joined (the solicited-node ones; never all-nodes). */
 static void test_mld_query(void **state)
@@ -414,6 +473,7 @@ int main(void)
             cmocka_unit_test(test_ping6_ll_and_global), cmocka_unit_test(test_dad_duplicate),
             cmocka_unit_test(test_dad_loopback),        cmocka_unit_test(test_nud_unreachable),
             cmocka_unit_test(test_malformed_nd),        cmocka_unit_test(test_mld_query),
+            cmocka_unit_test(test_default_routers),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
