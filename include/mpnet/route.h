@@ -80,6 +80,42 @@ int mpnet_route4_walk(struct mpnet_stack *s, uint32_t table, mpnet_route4_walk_f
 /** @return the number of routes in a table, or -ENOENT. */
 long mpnet_route4_count(struct mpnet_stack *s, uint32_t table);
 
+/* ---- IPv6 (RFC 8200) ---------------------------------------------------- */
+
+/*
+ * The same tables hold IPv6 routes beside the IPv4 ones: a table id names
+ * both, mpnet_table_add() makes both and mpnet_iface_set_table() binds an
+ * interface's IPv6 traffic too. Addresses are 16 bytes in network order.
+ * A link-local gateway (fe80::/10) is resolved on its path's interface.
+ */
+struct mpnet_route6_path {
+        int ifindex;
+        uint8_t gw[16]; /* gateway (MPNET_NH_GATEWAY), :: otherwise */
+};
+
+struct mpnet_route6 {
+        uint8_t dst[16]; /* bits beyond plen must be zero */
+        uint8_t plen;    /* 0..128 */
+        enum mpnet_nh_type type;
+        uint8_t n_paths; /* as for mpnet_route4 */
+        struct mpnet_route6_path paths[MPNET_ROUTE_MAX_PATHS];
+};
+
+/** Add an IPv6 route. @return as mpnet_route4_add(). */
+int mpnet_route6_add(struct mpnet_stack *s, uint32_t table, const struct mpnet_route6 *r);
+/** Add or atomically replace an IPv6 route. @return as mpnet_route4_replace(). */
+int mpnet_route6_replace(struct mpnet_stack *s, uint32_t table, const struct mpnet_route6 *r);
+/** Delete an IPv6 route. @return 0, -EINVAL, -ENOENT. */
+int mpnet_route6_del(struct mpnet_stack *s, uint32_t table, const uint8_t dst[16], uint8_t plen);
+/** Exact match. @return 0 with *r filled, -EINVAL, -ENOENT. */
+int mpnet_route6_get(struct mpnet_stack *s, uint32_t table, const uint8_t dst[16], uint8_t plen,
+                     struct mpnet_route6 *r);
+/** Longest-prefix match, as the packet path sees it. @return 0, -ENOENT. */
+int mpnet_route6_lookup(struct mpnet_stack *s, uint32_t table, const uint8_t addr[16],
+                        struct mpnet_route6 *r);
+/** @return the number of IPv6 routes in a table, or -ENOENT. */
+long mpnet_route6_count(struct mpnet_stack *s, uint32_t table);
+
 /** @return "connected", "gateway", ... */
 const char *mpnet_nh_type_name(enum mpnet_nh_type t);
 

@@ -5,7 +5,8 @@
  * ARP neighbours and counters. Many stacks live in one process; nothing is
  * shared between them but what the caller shares (a clock, a pool, a wire).
  *
- * Addresses are IPv4 in host byte order (192.0.2.1 is 0xc0000201).
+ * Addresses are IPv4 in host byte order (192.0.2.1 is 0xc0000201); IPv6
+ * (addresses, neighbours, router advertisements, ping6) is in mpnet/ip6.h.
  *
  * Threads: in this version a stack is driven by one thread at a time: the one
  * that calls mpnet_stack_poll() also configures it and sends pings. (The
@@ -38,6 +39,13 @@ struct mpnet_stack_cfg {
         /* ICMP errors sent (token bucket): per second (0: 1000) and burst (0: 50). */
         uint32_t icmp4_rate;
         uint32_t icmp4_burst;
+        /* IPv6 (mpnet/ip6.h). ip6_auto: IPv6 on every attached interface
+         * (link-local address, DAD, router solicitation), as a host does. */
+        bool ip6_auto;
+        bool ip6_forwarding;
+        /* ICMPv6 errors sent (token bucket, RFC 4443 2.4(f)): as for ICMP. */
+        uint32_t icmp6_rate;
+        uint32_t icmp6_burst;
 };
 
 /**
@@ -134,6 +142,10 @@ unsigned mpnet_ping4_recv(struct mpnet_stack *s, struct mpnet_ping_reply *out, u
         X(ip4_lookup, "ip4-lookup")                                                                \
         X(ip4_rewrite, "ip4-rewrite")                                                              \
         X(ip4_local, "ip4-local")                                                                  \
+        X(ip6_input, "ip6-input")                                                                  \
+        X(ip6_lookup, "ip6-lookup")                                                                \
+        X(ip6_rewrite, "ip6-rewrite")                                                              \
+        X(ip6_local, "ip6-local")                                                                  \
         X(iface_tx, "interface-tx")
 
 enum mpnet_node {
@@ -174,6 +186,7 @@ struct mpnet_neigh_info {
         uint8_t mac[6];
         uint32_t queued; /* packets waiting for resolution */
         uint32_t probes; /* requests sent in this resolution */
+        bool router;     /* IPv6: the neighbour is a router (RFC 4861 isRouter) */
 };
 
 /** @return 0 and fills info, or -ENOENT / -ENODEV. */
@@ -253,6 +266,67 @@ const char *mpnet_neigh_state_name(enum mpnet_neigh_state st);
         X(icmp4_err_suppressed, "ICMP errors not sent (RFC 1812 4.3.2.7 rules)")                   \
         X(icmp4_err_ratelimited, "ICMP errors not sent (rate limit)")                              \
         X(ping_overflow, "echo replies lost: the caller did not collect them")                     \
+        X(ip6_rx, "IPv6 packets received")                                                         \
+        X(ip6_truncated, "drop: IPv6 packet shorter than its header")                              \
+        X(ip6_bad_version, "drop: IP version is not 6")                                            \
+        X(ip6_bad_len, "drop: IPv6 payload length past the frame")                                 \
+        X(ip6_bad_src, "drop: IPv6 source multicast, loopback, or :: not to a group")              \
+        X(ip6_bad_dst, "drop: IPv6 destination unspecified or loopback")                           \
+        X(ip6_hbh_bad, "drop: hop-by-hop options header malformed")                                \
+        X(ip6_opt_unknown, "drop: unrecognised option whose action is discard")                    \
+        X(ip6_ext_bad, "drop: extension header error (parameter problem)")                         \
+        X(ip6_not_for_us, "drop: IPv6 destination not ours (forwarding is off)")                   \
+        X(ip6_mc_not_joined, "drop: multicast group not joined")                                   \
+        X(ip6_scope, "drop: link-local address beyond its link")                                   \
+        X(ip6_no_route, "drop: no IPv6 route to the destination")                                  \
+        X(ip6_blackhole, "drop: IPv6 blackhole route")                                             \
+        X(ip6_unreachable, "drop: IPv6 unreachable or prohibit route")                             \
+        X(ip6_hlim_exceeded, "drop: hop limit expired in transit")                                 \
+        X(ip6_too_big, "drop: larger than the next hop's MTU (packet too big sent)")               \
+        X(ip6_iface_down, "drop: IPv6 output interface down")                                      \
+        X(ip6_forwarded, "IPv6 packets forwarded")                                                 \
+        X(ip6_tx, "IPv6 packets sent")                                                             \
+        X(ip6_unknown_proto, "drop: no handler for the IPv6 next header")                          \
+        X(ip6_frag_rx, "IPv6 fragments received for us")                                           \
+        X(ip6_atomic_frag, "IPv6 atomic fragments (RFC 6946) taken in isolation")                  \
+        X(ip6_reassembled, "IPv6 datagrams reassembled")                                           \
+        X(ip6_reass_overlap, "drop: overlapping IPv6 fragments (whole datagram, RFC 5722)")        \
+        X(ip6_reass_cap, "drop: IPv6 reassembly memory caps")                                      \
+        X(ip6_reass_bad, "drop: inconsistent IPv6 fragment")                                       \
+        X(ip6_reass_timeout, "drop: IPv6 reassembly timed out")                                    \
+        X(ip6_fragmented, "IPv6 fragments sent")                                                   \
+        X(icmp6_rx, "ICMPv6 messages received")                                                    \
+        X(icmp6_truncated, "drop: ICMPv6 message too short")                                       \
+        X(icmp6_bad_csum, "drop: ICMPv6 checksum")                                                 \
+        X(icmp6_echo_req, "ICMPv6 echo requests answered")                                         \
+        X(icmp6_echo_reply, "ICMPv6 echo replies received")                                        \
+        X(icmp6_other, "ICMPv6 messages of other types ignored")                                   \
+        X(icmp6_err_tx, "ICMPv6 errors sent")                                                      \
+        X(icmp6_err_rx, "ICMPv6 errors received")                                                  \
+        X(icmp6_err_suppressed, "ICMPv6 errors not sent (RFC 4443 2.4(e) rules)")                  \
+        X(icmp6_err_ratelimited, "ICMPv6 errors not sent (rate limit)")                            \
+        X(icmp6_pmtu_update, "path MTU lowered by a packet too big")                               \
+        X(nd_ns_rx, "neighbour solicitations received")                                            \
+        X(nd_ns_tx, "neighbour solicitations sent")                                                \
+        X(nd_na_rx, "neighbour advertisements received")                                           \
+        X(nd_na_tx, "neighbour advertisements sent")                                               \
+        X(nd_rs_rx, "router solicitations received")                                               \
+        X(nd_rs_tx, "router solicitations sent")                                                   \
+        X(nd_ra_rx, "router advertisements received")                                              \
+        X(nd_ra_tx, "router advertisements sent")                                                  \
+        X(nd_bad_hlim, "drop: ND message with hop limit other than 255")                           \
+        X(nd_bad_opt, "drop: ND message with a zero-length or truncated option")                   \
+        X(nd_invalid, "drop: ND message failing RFC 4861 validation")                              \
+        X(nd_not_for_us, "ND solicitation for a target that is not ours")                          \
+        X(nd_dad_dup, "duplicate address detected (address not used)")                             \
+        X(nd_dad_loopback, "own DAD probe looped back (RFC 7527 nonce)")                           \
+        X(nd_queue_drop, "drop: ND resolution queue full (oldest dropped)")                        \
+        X(nd_resolve_failed, "drop: IPv6 neighbour did not answer")                                \
+        X(nd_table_full, "drop: IPv6 neighbour table full")                                        \
+        X(mld_rx, "MLD messages received")                                                         \
+        X(mld_report_tx, "MLDv2 reports sent")                                                     \
+        X(mld_bad, "drop: MLD message failing RFC 3810 validation")                                \
+        X(ping6_overflow, "echo6 replies lost: the caller did not collect them")                   \
         X(tx_link_full, "drop: the link did not take the frame")                                   \
         X(punt, "packets handed by workers to the control thread")                                 \
         X(punt_drop, "drop: punt ring to the control thread full")                                 \

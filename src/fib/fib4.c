@@ -401,6 +401,8 @@ int mpnet_table_del(struct mpnet_stack *s, uint32_t id)
                 return -ENOENT;
         if (t->n_routes != 0 || t->n_ifaces != 0)
                 return -EBUSY;
+        if (fib6_table_del(s, id) != 0)
+                return -EBUSY;
         s->fib.tables[id] = NULL;
         /* Readers found the table through an interface; none is bound. */
         table_free(t);

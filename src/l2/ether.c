@@ -3,8 +3,8 @@
  * Ethernet input and output (IEEE 802.3 / RFC 894 framing).
  *
  * ether_input (the ether-input node) takes a received vector, drops what is
- * not for this interface and splits the rest into the arp-input and ip4-input
- * frames. ether_output prepends the
+ * not for this interface and splits the rest into the arp-input, ip4-input
+ * and ip6-input frames. ether_output prepends the
  * header and queues the frame on the interface's transmit vector, which the
  * poll loop hands to the link in one burst.
  *
@@ -17,7 +17,7 @@
 #include "stack/stack_priv.h"
 
 /* Where a received frame goes next. */
-enum ether_next { ETHER_NEXT_DROP, ETHER_NEXT_ARP, ETHER_NEXT_IP4 };
+enum ether_next { ETHER_NEXT_DROP, ETHER_NEXT_ARP, ETHER_NEXT_IP4, ETHER_NEXT_IP6 };
 
 static enum ether_next ether_classify(struct mpnet_stack *s, struct mpnet_iface *ifp,
                                       struct mpnet_pkt *p)
@@ -42,14 +42,18 @@ static enum ether_next ether_classify(struct mpnet_stack *s, struct mpnet_iface 
         memcpy(&m4, ifp->mac, 4);
         memcpy(&m2, ifp->mac + 4, 2);
         if (__builtin_expect((d4 ^ m4) | (uint32_t)(d2 ^ m2), 0)) {
-                /* No multicast groups are joined yet. */
-                if (!mpnet_eth_is_broadcast(dst)) {
+                /* Broadcast, or a group the interface joined (IPv6). */
+                if (!mpnet_eth_is_broadcast(dst) && !iface_mc_mac_ok(ifp, dst)) {
                         STK_INC(s, eth_not_for_us);
                         return ETHER_NEXT_DROP;
                 }
                 p->ol_flags |= MPNET_PKT_F_L2_BCAST;
         }
-        if (__builtin_expect(memcmp(dst + 6, ifp->mac, 6) == 0, 0)) {
+        /* Our own frames looped back, but for IPv6 to a group: duplicate
+         * address detection must see its own probe to tell a looped link
+         * from a duplicate (RFC 7527). */
+        if (__builtin_expect(memcmp(dst + 6, ifp->mac, 6) == 0, 0) &&
+            !(mpnet_eth_is_multicast(dst) && mpnet_get_be16(dst + 12) == MPNET_ETHERTYPE_IPV6)) {
                 STK_INC(s, eth_own_src);
                 return ETHER_NEXT_DROP;
         }
@@ -58,6 +62,8 @@ static enum ether_next ether_classify(struct mpnet_stack *s, struct mpnet_iface 
                 return ETHER_NEXT_ARP;
         case MPNET_ETHERTYPE_IPV4:
                 return ETHER_NEXT_IP4;
+        case MPNET_ETHERTYPE_IPV6:
+                return ETHER_NEXT_IP6;
         default:
                 STK_INC(s, eth_unknown_type);
                 return ETHER_NEXT_DROP;
@@ -69,6 +75,7 @@ void ether_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **pkt
         struct mpnet_stack *s = w->s;
         struct frame *arp = &w->fr[MPNET_NODE_arp_input];
         struct frame *ip4 = &w->fr[MPNET_NODE_ip4_input];
+        struct frame *ip6 = &w->fr[MPNET_NODE_ip6_input];
 
         for (unsigned i = 0; i < n; i++) {
                 struct mpnet_pkt *p = pkts[i];
@@ -88,6 +95,10 @@ void ether_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **pkt
                 case ETHER_NEXT_IP4:
                         mpnet_pkt_adj(p, MPNET_ETH_HLEN);
                         ip4->p[ip4->n++] = p;
+                        break;
+                case ETHER_NEXT_IP6:
+                        mpnet_pkt_adj(p, MPNET_ETH_HLEN);
+                        ip6->p[ip6->n++] = p;
                         break;
                 case ETHER_NEXT_DROP:
                         mpnet_pkt_free(p);

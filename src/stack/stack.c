@@ -104,6 +104,11 @@ struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
         s->icmp4_rate = cfg->icmp4_rate ? cfg->icmp4_rate : 1000;
         s->icmp4_burst = cfg->icmp4_burst ? cfg->icmp4_burst : 50;
         s->icmp4_tokens = (uint64_t)s->icmp4_burst * MPNET_NS_PER_S;
+        s->ip6_auto = cfg->ip6_auto;
+        atomic_store(&s->ip6_fwd, cfg->ip6_forwarding);
+        s->icmp6_rate = cfg->icmp6_rate ? cfg->icmp6_rate : 1000;
+        s->icmp6_burst = cfg->icmp6_burst ? cfg->icmp6_burst : 50;
+        s->icmp6_tokens = (uint64_t)s->icmp6_burst * MPNET_NS_PER_S;
         s->arp_queue_max = (uint32_t)qmax;
         s->arp_max_probes = (uint32_t)probes;
         snprintf(s->name, sizeof(s->name), "%s", cfg->name ? cfg->name : "stack");
@@ -112,6 +117,7 @@ struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
         s->rng = cfg->seed;
         s->now = mpnet_clock_now(cfg->clock);
         s->icmp4_last = s->now;
+        s->icmp6_last = s->now;
         s->ip_id = (uint16_t)stack_random(s);
         s->timers = mpnet_timer_wheel_create(TIMER_TICK_NS, s->now);
         s->ctr = mpnet_counters_create(MPNET_STK__COUNT);
@@ -133,10 +139,11 @@ struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
                 if (rc.max_per_src < 64 * IP4_REASS_TRUESIZE)
                         rc.max_per_src = rc.max_bytes;
                 s->reass = ip4_reass_create(&rc);
+                s->reass6 = ip6_reass_create(s, rc.max_bytes);
         }
         s->ctx[0] = stack_ctx_get(s, 0);
         if (s->timers == NULL || s->ctr == NULL || s->punt == NULL || s->ctx[0] == NULL ||
-            s->reass == NULL || fib4_init(s) != 0) {
+            s->reass == NULL || s->reass6 == NULL || fib4_init(s) != 0) {
                 mpnet_stack_destroy(s);
                 errno = ENOMEM;
                 return NULL;
@@ -154,6 +161,8 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
                 if (ifp == NULL)
                         continue;
                 arp_iface_flush(ifp);
+                nd6_iface_flush(ifp);
+                free(ifp->ra);
         }
         for (unsigned c = 0; c < STACK_MAX_CTX; c++) {
                 struct wctx *w = s->ctx[c];
@@ -177,6 +186,7 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
         }
         mpnet_pkt_free_bulk(s->loopq.p, s->loopq.n);
         ip4_reass_destroy(s->reass);
+        ip6_reass_destroy(s->reass6);
         /* No worker runs any more: what waited for a grace period goes now. */
         while (s->defer != NULL) {
                 struct defer_item *d = s->defer;
@@ -187,6 +197,7 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
         }
         for (int i = 1; i <= STACK_MAX_IFACES; i++)
                 free(s->ifs[i]);
+        fib6_fini(s);
         fib4_fini(s);
         mpnet_timer_wheel_destroy(s->timers);
         mpnet_counters_destroy(s->ctr);
@@ -320,6 +331,21 @@ static void punt_run(struct mpnet_stack *s)
                         case PUNT_FRAG:
                                 ip4_send_on(s, ifp, (uint32_t)m, p, false);
                                 break;
+                        case PUNT_LOCAL6:
+                                ip6_local_one(s, ifp, p);
+                                break;
+                        case PUNT_ICMP6_ERR:
+                                icmp6_error(s, p, (uint8_t)(m >> 40), (uint8_t)(m >> 32),
+                                            (uint32_t)m);
+                                mpnet_pkt_free(p);
+                                break;
+                        case PUNT_RESOLVE6: {
+                                uint8_t nexthop[16];
+
+                                memcpy(nexthop, mpnet_pkt_buf(p) + 8, 16);
+                                nd6_resolve_output(ifp, nexthop, p);
+                                break;
+                        }
                         default:
                                 mpnet_pkt_free(p);
                                 break;
@@ -382,6 +408,7 @@ int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *
         ifp->table = 0;
         s->fib.tables[0]->n_ifaces++;
         s->ifs[idx] = ifp;
+        nd6_iface_init(ifp);
         return idx;
 }
 
@@ -532,9 +559,11 @@ int mpnet_iface_set_table(struct mpnet_stack *s, int ifindex, uint32_t id)
                 addr4_routes(s, ifp, ifp->addrs[ifp->n_addrs].addr, ifp->addrs[ifp->n_addrs].plen,
                              false);
         }
+        iface_addr6_routes(ifp, false);
         fib4_table(s, ifp->table)->n_ifaces--;
         t->n_ifaces++;
         atomic_store(&ifp->table, id);
+        iface_addr6_routes(ifp, true);
         for (unsigned i = 0; i < n; i++) {
                 addr4_routes(s, ifp, ifp->addrs[i].addr, ifp->addrs[i].plen, true);
                 ifp->n_addrs++;
@@ -624,6 +653,11 @@ void mpnet_stack_set_forwarding(struct mpnet_stack *s, bool on)
         atomic_store(&s->ip4_fwd, on);
 }
 
+void mpnet_stack_set_forwarding6(struct mpnet_stack *s, bool on)
+{
+        atomic_store(&s->ip6_fwd, on);
+}
+
 static inline void node_account(struct wctx *w, enum mpnet_node id, unsigned n, uint64_t cyc)
 {
         mpnet_stat_add(&w->node_cycles[id], cyc);
@@ -650,6 +684,10 @@ void graph_run(struct wctx *w, struct mpnet_iface *ifp)
         NODE_RUN(w, ip4_lookup, ip4_lookup_node(w, ifp));
         NODE_RUN(w, ip4_rewrite, ip4_rewrite_node(w, ifp));
         NODE_RUN(w, ip4_local, ip4_local_node(w, ifp));
+        NODE_RUN(w, ip6_input, ip6_input_node(w, ifp));
+        NODE_RUN(w, ip6_lookup, ip6_lookup_node(w, ifp));
+        NODE_RUN(w, ip6_rewrite, ip6_rewrite_node(w, ifp));
+        NODE_RUN(w, ip6_local, ip6_local_node(w, ifp));
 }
 
 void ether_node(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **pkts, unsigned n)
@@ -678,7 +716,10 @@ static void loop_input(struct mpnet_stack *s)
                         mpnet_pkt_free(p);
                         continue;
                 }
-                w->fr[MPNET_NODE_ip4_input].p[w->fr[MPNET_NODE_ip4_input].n++] = p;
+                if (p->len > 0 && (p->data[0] >> 4) == 6)
+                        w->fr[MPNET_NODE_ip6_input].p[w->fr[MPNET_NODE_ip6_input].n++] = p;
+                else
+                        w->fr[MPNET_NODE_ip4_input].p[w->fr[MPNET_NODE_ip4_input].n++] = p;
                 graph_run(w, ifp);
         }
 }
@@ -715,6 +756,7 @@ uint64_t mpnet_stack_poll(struct mpnet_stack *s, uint64_t now)
         mpnet_timer_wheel_run(s->timers, s->now);
         stack_carrier_watch(s);
         ip4_reass_expire(s->reass, s->now);
+        ip6_reass_expire(s->reass6, s->now);
         punt_run(s);
         if (s->loopq.n > 0)
                 loop_input(s);
@@ -738,6 +780,8 @@ uint64_t mpnet_stack_poll(struct mpnet_stack *s, uint64_t now)
         next = mpnet_timer_wheel_next(s->timers);
         if (ip4_reass_next_expiry(s->reass) < next)
                 next = ip4_reass_next_expiry(s->reass);
+        if (ip6_reass_next_expiry(s->reass6) < next)
+                next = ip6_reass_next_expiry(s->reass6);
         for (int i = 1; !workers && i <= STACK_MAX_IFACES; i++) {
                 struct mpnet_iface *ifp = s->ifs[i];
                 uint64_t t;

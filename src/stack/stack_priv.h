@@ -16,10 +16,15 @@
 #include "mpnet/ring.h"
 #include "mpnet/link.h"
 #include "mpnet/lpm4.h"
+#include "mpnet/lpm6.h"
+#include "mpnet/ip6.h"
 #include "mpnet/route.h"
 #include "mpnet/stack.h"
 #include "mpnet/timer.h"
+#include <string.h>
+
 #include "mpnet/wire/ipv4.h"
+#include "mpnet/wire/ipv6.h"
 
 #define STACK_MAX_IFACES  64
 #define IFACE_MAX_ADDRS   16
@@ -36,6 +41,22 @@
 
 struct mpnet_iface;
 struct mpnet_stack;
+
+/* IPv6 (l3/ip6_*.c, nd6*.c, icmp6.c, mld6.c) */
+#define IFACE_MAX_MC     32
+#define IFACE_MAX_ONLINK 8
+#define IFACE_MAX_DR     4
+#define ND6_HASH_SIZE    256
+#define ND6_MAX_ENTRIES  4096
+#define PING6_RING_SIZE  1024
+#define PMTU6_SIZE       256
+#define IP6_HLIM_DEFAULT 64
+#define ND6_HOLDDOWN_NS  (20 * MPNET_NS_PER_S)
+#define ND6_STALE_GC_NS  (1200 * MPNET_NS_PER_S)
+#define ND6_DELAY_NS     (5 * MPNET_NS_PER_S)  /* RFC 4861 10: DELAY_FIRST_PROBE_TIME */
+#define ND6_MAX_SOLICIT  3                     /* MAX_MULTICAST_SOLICIT, MAX_UNICAST_SOLICIT */
+#define ND6_REACHABLE_NS (30 * MPNET_NS_PER_S) /* REACHABLE_TIME */
+#define ND6_RETRANS_NS   MPNET_NS_PER_S        /* RETRANS_TIMER */
 
 /* ---- FIB (fib/fib4.c) ---- */
 #define FIB_NH_CHUNK 4096u
@@ -62,6 +83,33 @@ struct fib4_table {
         uint64_t n_routes;
 };
 
+/* IPv6 next hops and tables (fib/fib6.c): as the IPv4 ones. */
+struct fib6_path {
+        struct mpnet_iface *ifp;
+        uint8_t gw[16];
+};
+
+struct fib6_nh {
+        uint8_t type;
+        uint8_t plen;
+        uint8_t n_paths;
+        uint8_t dst[16];
+        struct fib6_path paths[];
+};
+
+struct fib6_table {
+        struct mpnet_lpm6 *lpm;
+        uint64_t n_routes;
+};
+
+struct fib6 {
+        /* Made on the first route of a table; workers read them. */
+        struct fib6_table *_Atomic tables[MPNET_TABLE_MAX];
+        struct fib6_nh *_Atomic *nh_dir[FIB_NH_DIR];
+        uint32_t nh_next;
+        uint32_t *nh_free, nh_free_n, nh_free_cap;
+};
+
 struct fib {
         struct fib4_table *tables[MPNET_TABLE_MAX];
         struct fib_nh *_Atomic *nh_dir[FIB_NH_DIR];
@@ -82,6 +130,46 @@ struct arp_entry {
         struct mpnet_timer timer;
         uint32_t qn;           /* packets held while INCOMPLETE */
         struct mpnet_pkt *q[]; /* cfg arp_queue_max slots, oldest first */
+};
+
+struct nd6_entry {
+        struct nd6_entry *_Atomic hnext;
+        struct mpnet_iface *ifp;
+        uint8_t addr[16];
+        enum mpnet_neigh_state state;
+        uint8_t mac[6];
+        bool router;
+        _Atomic uint64_t fast; /* as arp_entry.fast */
+        uint32_t probes;
+        struct mpnet_timer timer;
+        uint32_t qn;
+        struct mpnet_pkt *q[];
+};
+
+struct ifaddr6 {
+        uint8_t addr[16];
+        uint8_t plen;
+        uint32_t flags;       /* MPNET_ADDR6_F_* */
+        uint64_t valid_until; /* MPNET_TIME_NEVER: for ever */
+        uint64_t pref_until;
+        uint64_t dad_at;  /* next DAD step; MPNET_TIME_NEVER: none */
+        uint8_t dad_left; /* probes still to send */
+        uint8_t nonce[6]; /* of the last probe (RFC 7527) */
+};
+
+/* A joined IPv6 multicast group (MLD, RFC 3810). */
+struct mc6_group {
+        uint8_t addr[16];
+        uint32_t refs;
+        uint8_t report_left; /* unsolicited reports still to send */
+};
+
+/* A router interface's advertising state (RFC 4861 6.2). */
+struct ra_state {
+        struct mpnet_ra_cfg cfg;
+        unsigned initial_left; /* MAX_INITIAL_RTR_ADVERTISEMENTS */
+        uint64_t next;         /* next advertisement */
+        uint64_t last;         /* last multicast advertisement (6.2.6 rate) */
 };
 
 struct ifaddr4 {
@@ -106,6 +194,42 @@ struct mpnet_iface {
         struct mpnet_timer announce_timer;
         unsigned arp_count;
         struct arp_entry *_Atomic arp_hash[ARP_HASH_SIZE];
+        /* IPv6 */
+        bool ip6_on;
+        _Atomic uint32_t mtu6; /* link MTU for IPv6 (an RA may lower it) */
+        unsigned n_addrs6;
+        struct ifaddr6 addrs6[IFACE_MAX_ADDRS];
+        unsigned n_mc6;
+        struct mc6_group mc6[IFACE_MAX_MC];
+        /* The groups' MACs (33:33:...) in bits 0-47 of each, 0 when free:
+         * what ether-input reads on workers. */
+        _Atomic uint64_t mc_mac[IFACE_MAX_MC];
+        struct mpnet_timer nd_timer; /* DAD, lifetimes, RS, RA, MLD */
+        uint64_t nd_reachable_base, nd_reachable_ns, nd_retrans_ns;
+        uint8_t cur_hop_limit;
+        unsigned rs_left;
+        uint64_t rs_next, mld_next, mld_query_at;
+        uint8_t mld_query_group[16]; /* :: for a general query */
+        /* The default router list (RFC 4861 6.3.4): one ::/0 route with a
+         * path per router, chosen by flow hash. */
+        unsigned n_dr;
+        struct {
+                uint8_t addr[16];
+                uint64_t until;
+        } dr[IFACE_MAX_DR];
+        unsigned n_rdnss;
+        uint8_t rdnss[MPNET_RA_MAX_RDNSS][16];
+        uint64_t rdnss_until;
+        struct ra_state *ra; /* advertising (router mode), else NULL */
+        /* On-link prefixes learnt from advertisements (RFC 4861 6.3.4). */
+        unsigned n_onlink;
+        struct onlink6 {
+                uint8_t prefix[16];
+                uint8_t plen;
+                uint64_t until;
+        } onlink[IFACE_MAX_ONLINK];
+        unsigned nd_count;
+        struct nd6_entry *_Atomic nd_hash[ND6_HASH_SIZE];
 };
 
 /* A node's input: packets and one word of per-packet data (a destination
@@ -141,7 +265,16 @@ struct wctx {
         _Atomic uint64_t qs;
 };
 
-enum punt_kind { PUNT_ARP = 1, PUNT_LOCAL, PUNT_ICMP_ERR, PUNT_RESOLVE, PUNT_FRAG };
+enum punt_kind {
+        PUNT_ARP = 1,
+        PUNT_LOCAL,
+        PUNT_ICMP_ERR,
+        PUNT_RESOLVE,
+        PUNT_FRAG,
+        PUNT_LOCAL6,
+        PUNT_ICMP6_ERR,
+        PUNT_RESOLVE6 /* the next hop in the 16 bytes after the punt word */
+};
 
 struct defer_item {
         struct defer_item *next;
@@ -183,6 +316,20 @@ struct mpnet_stack {
         struct ip4_reass *reass;    /* IPv4 reassembly (control thread) */
         struct mpnet_vec loopq;     /* sent to ourselves: input on the next poll */
         struct fib fib;
+        /* IPv6 */
+        struct fib6 fib6;
+        bool ip6_auto;
+        _Atomic bool ip6_fwd;
+        uint32_t icmp6_rate, icmp6_burst;
+        uint64_t icmp6_tokens, icmp6_last;
+        struct mpnet_ping6_reply ping6[PING6_RING_SIZE];
+        uint32_t ping6_head, ping6_tail;
+        struct ip6_reass *reass6;
+        struct pmtu6_entry {
+                uint8_t dst[16];
+                uint32_t mtu; /* 0: free */
+                uint64_t until;
+        } pmtu6[PMTU6_SIZE];
         struct stack_events events; /* change notifications (event.h) */
 };
 
@@ -219,6 +366,34 @@ static inline const struct fib_nh *fib4_lookup(struct mpnet_stack *s, const stru
         if (mpnet_lpm4_lookup(t->lpm, addr, &idx) != 0)
                 return NULL;
         return fib_nh_get(s, idx);
+}
+
+/* fib/fib6.c */
+void fib6_fini(struct mpnet_stack *s);
+int fib6_table_del(struct mpnet_stack *s, uint32_t id); /* -EBUSY with routes */
+
+static inline struct fib6_nh *fib6_nh_get(struct mpnet_stack *s, uint32_t idx)
+{
+        return atomic_load_explicit(&s->fib6.nh_dir[idx / FIB_NH_CHUNK][idx % FIB_NH_CHUNK],
+                                    memory_order_acquire);
+}
+
+static inline struct fib6_table *fib6_table(struct mpnet_stack *s, uint32_t id)
+{
+        return id < MPNET_TABLE_MAX
+                   ? atomic_load_explicit(&s->fib6.tables[id], memory_order_acquire)
+                   : NULL;
+}
+
+static inline const struct fib6_nh *fib6_lookup(struct mpnet_stack *s, uint32_t table,
+                                                const uint8_t *addr)
+{
+        struct fib6_table *t = fib6_table(s, table);
+        uint32_t idx;
+
+        if (t == NULL || mpnet_lpm6_lookup(t->lpm, addr, &idx) != 0)
+                return NULL;
+        return fib6_nh_get(s, idx);
 }
 
 /* stack.c */
@@ -279,6 +454,108 @@ int ip4_output_df(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_t src, uint
 int ip4_send_on(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t nexthop,
                 struct mpnet_pkt *p, bool bcast);
 
+/* l3/ip6_input.c: the ip6-input, ip6-lookup and ip6-local nodes */
+void ip6_input_node(struct wctx *w, struct mpnet_iface *ifp);
+void ip6_lookup_node(struct wctx *w, struct mpnet_iface *ifp);
+void ip6_local_node(struct wctx *w, struct mpnet_iface *ifp);
+void ip6_local_one(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p);
+
+/* l3/ip6_forward.c: the ip6-rewrite node */
+void ip6_rewrite_node(struct wctx *w, struct mpnet_iface *ifp);
+
+/* l3/ip6_output.c */
+/* Send an upper-layer message p (a chain allowed) from src (:: to choose)
+ * to dst; oif names the interface for a link-local or multicast dst (0:
+ * route in table 0). Fragments to the path MTU (RFC 8200 4.5). */
+int ip6_output(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src, const uint8_t *dst,
+               uint8_t proto, uint8_t hlim, int oif);
+/* Hand a packet whose IPv6 header is written to nexthop on ifp. */
+int ip6_send_on(struct mpnet_iface *ifp, const uint8_t *nexthop, struct mpnet_pkt *p);
+/* Prepend an IPv6 header to p and send it on ifp: to dmac when given, to
+ * the group's MAC for multicast, else through neighbour resolution. For ND
+ * and MLD, which name their interface and hop limit. */
+int ip6_send_raw(struct mpnet_iface *ifp, struct mpnet_pkt *p, const uint8_t *src,
+                 const uint8_t *dst, uint8_t proto, uint8_t hlim, const uint8_t *dmac);
+/* RFC 6724 among ifp's addresses (all interfaces' when ifp is NULL). */
+const struct ifaddr6 *ip6_src_pick(struct mpnet_stack *s, struct mpnet_iface *ifp,
+                                   const uint8_t *dst);
+uint32_t pmtu6_lookup(struct mpnet_stack *s, const uint8_t *dst);
+void pmtu6_update(struct mpnet_stack *s, const uint8_t *dst, uint32_t mtu);
+
+/* l3/ip6_frag.c: reassembly (RFC 8200 4.5, RFC 5722) */
+struct ip6_reass *ip6_reass_create(struct mpnet_stack *s, uint64_t max_bytes);
+void ip6_reass_destroy(struct ip6_reass *r);
+void ip6_reass_expire(struct ip6_reass *r, uint64_t now);
+uint64_t ip6_reass_next_expiry(const struct ip6_reass *r);
+/* p: a fragment (IPv6 header first) with its fragment header at frag_off.
+ * @return the whole datagram (a chain, fragment header gone), or NULL. */
+struct mpnet_pkt *ip6_reass_input(struct ip6_reass *r, struct mpnet_pkt *p, uint16_t frag_hdr_off,
+                                  uint16_t prev_nh_off);
+
+/* l3/nd6.c: neighbour cache and NS/NA (RFC 4861 7) */
+struct nd6_entry *nd6_lookup(struct mpnet_iface *ifp, const uint8_t *addr);
+int nd6_resolve_output(struct mpnet_iface *ifp, const uint8_t *nexthop, struct mpnet_pkt *p);
+void nd6_iface_flush(struct mpnet_iface *ifp);
+int nd6_add_permanent(struct mpnet_iface *ifp, const uint8_t *addr, const uint8_t mac[6]);
+void nd6_ns_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, const uint8_t *msg,
+                  size_t n);
+void nd6_na_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, const uint8_t *msg,
+                  size_t n);
+/* src NULL: a DAD probe from :: with a fresh nonce (RFC 7527). dmac NULL:
+ * the group's MAC of a multicast dst. */
+void nd6_ns_send(struct mpnet_iface *ifp, const uint8_t *src, const uint8_t *dst,
+                 const uint8_t *target, const uint8_t *dmac);
+void nd6_na_send(struct mpnet_iface *ifp, const uint8_t *dst, const uint8_t *target,
+                 bool solicited);
+/* Learn a link-layer address from a source link-layer option (RS, RA, NS). */
+void nd6_learn(struct mpnet_iface *ifp, const uint8_t *addr, const uint8_t *mac, bool router);
+uint64_t nd6_reachable_time(struct mpnet_iface *ifp);
+
+/* l3/nd6_addr.c: addresses, DAD, SLAAC, RS/RA, the interface's ND timer */
+struct ifaddr6 *ifaddr6_find(struct mpnet_iface *ifp, const uint8_t *a);
+bool stack_is_local6(struct mpnet_stack *s, const uint8_t *a);
+/* Add or remove the routes of ifp's usable addresses (table moves). */
+void iface_addr6_routes(struct mpnet_iface *ifp, bool add);
+/* A usable link-local address of ifp, or NULL. */
+const struct ifaddr6 *iface_ll6(const struct mpnet_iface *ifp);
+void nd6_kick(struct mpnet_iface *ifp);
+/* At attach: the timer and defaults; IPv6 on when the stack says so. */
+void nd6_iface_init(struct mpnet_iface *ifp);
+void nd6_dad_duplicate(struct mpnet_iface *ifp, struct ifaddr6 *a);
+void nd6_rs_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, const uint8_t *msg,
+                  size_t n);
+void nd6_ra_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, const uint8_t *msg,
+                  size_t n);
+/* Put a router on the default router list for lifetime_s seconds; 0 takes
+ * it off (RFC 4861 6.3.4, 7.2.5). */
+void nd6_dr_update(struct mpnet_iface *ifp, const uint8_t *router, uint32_t lifetime_s);
+/* Parse an ND message, counting why it is dropped (RFC 4861 4.6: an option
+ * of length 0 or past the end drops it). */
+struct mpnet_nd_repr;
+bool nd6_parse(struct mpnet_stack *s, const uint8_t *msg, size_t n, struct mpnet_nd_repr *r);
+
+/* l3/mld6.c */
+int mc6_join(struct mpnet_iface *ifp, const uint8_t *group);
+void mc6_leave(struct mpnet_iface *ifp, const uint8_t *group);
+bool mc6_joined(const struct mpnet_iface *ifp, const uint8_t *group);
+bool iface_mc_mac_ok(const struct mpnet_iface *ifp, const uint8_t *mac);
+void mld_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, const uint8_t *msg,
+               size_t n);
+/* Reports due by now; @return the next time one is due. */
+uint64_t mld_tick(struct mpnet_iface *ifp, uint64_t now);
+
+/* l3/icmp6.c */
+void icmp6_input(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                 const struct mpnet_ip6_repr *ip);
+/* An ICMPv6 error about p (at its IPv6 header) unless RFC 4443 2.4(e)
+ * forbids it or the rate limit says no. p stays the caller's. */
+void icmp6_error(struct mpnet_stack *s, const struct mpnet_pkt *p, uint8_t type, uint8_t code,
+                 uint32_t info);
+/* Build an ICMPv6 message of n bytes (header zeroed) in one buffer. */
+uint8_t *icmp6_alloc(struct mpnet_stack *s, size_t n, struct mpnet_pkt **pp);
+/* The one's-complement sum of a chain's bytes (RFC 1071). */
+uint16_t pkt_csum_chain(const struct mpnet_pkt *p, uint64_t sum);
+
 /* l3/icmp4.c */
 void icmp4_input(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                  const struct mpnet_ip4_repr *ip);
@@ -312,6 +589,41 @@ static inline void node_icmp_error(struct wctx *w, struct mpnet_pkt *p, uint8_t 
         icmp4_error(w->s, p, type, code, rest);
         mpnet_pkt_free(p);
 }
+
+static inline void node_icmp6_error(struct wctx *w, struct mpnet_pkt *p, uint8_t type, uint8_t code,
+                                    uint32_t info)
+{
+        if (ctx_is_worker(w)) {
+                stack_punt(w, p, PUNT_ICMP6_ERR, p->ifindex, type, code, info);
+                return;
+        }
+        icmp6_error(w->s, p, type, code, info);
+        mpnet_pkt_free(p);
+}
+
+static inline bool ip6_eq(const uint8_t *a, const uint8_t *b)
+{
+        uint64_t a0, a1, b0, b1;
+
+        memcpy(&a0, a, 8);
+        memcpy(&a1, a + 8, 8);
+        memcpy(&b0, b, 8);
+        memcpy(&b1, b + 8, 8);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
+/* The first plen bits of a and b agree. */
+static inline bool ip6_prefix_eq(const uint8_t *a, const uint8_t *b, unsigned plen)
+{
+        unsigned bytes = plen / 8, bits = plen % 8;
+
+        if (memcmp(a, b, bytes) != 0)
+                return false;
+        return bits == 0 || ((a[bytes] ^ b[bytes]) & (0xff00 >> bits)) == 0;
+}
+
+static const uint8_t ip6_all_nodes[16] = {0xff, 2, [15] = 1};
+static const uint8_t ip6_all_routers[16] = {0xff, 2, [15] = 2};
 
 /* Timing of a node run: TSC where there is one. */
 #if defined(__x86_64__) || defined(__i386__)

@@ -5,13 +5,16 @@
  * The input is a sequence of frames, each a 2-byte big-endian length and that
  * many bytes. Each frame is placed at the very end of its buffer, so under
  * ASan (whose build poisons a gap after every buffer) a read past the frame is
- * reported. Between frames the virtual clock moves, so ARP timers run too.
+ * reported. Between frames the virtual clock moves, so ARP and ND timers run
+ * too. The stack speaks IPv4 and IPv6 (a host on both, an IPv6 router).
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "mpnet/ip6.h"
 #include "mpnet/link.h"
+#include "mpnet/route.h"
 #include "mpnet/stack.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -40,7 +43,16 @@ static void drain(struct mpnet_link *l)
 
 static void env_init(struct fuzz_env *e)
 {
-        struct mpnet_stack_cfg sc = {.name = "fuzz", .seed = 1};
+        struct mpnet_stack_cfg sc = {
+            .name = "fuzz", .seed = 1, .ip6_auto = true, .ip6_forwarding = true};
+        /* 2001:db8::1/64 ours, 2001:db8::2 the peer, 2001:db8:5::/48 via it. */
+        static const uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+        struct mpnet_route6 r6 = {
+            .dst = {0x20, 0x01, 0x0d, 0xb8, 0, 5},
+            .plen = 48,
+            .type = MPNET_NH_GATEWAY,
+            .n_paths = 1,
+            .paths = {{.ifindex = 1, .gw = {0x20, 0x01, 0x0d, 0xb8, [15] = 2}}}};
         struct mpnet_memwire_cfg wc = {
             .name = "fz", .mac_a = {0x02, 0, 0, 0, 0, 1}, .mac_b = {0x02, 0, 0, 0, 0, 2}};
         static const uint8_t peer[6] = {0x02, 0, 0, 0, 0, 2};
@@ -61,6 +73,9 @@ static void env_init(struct fuzz_env *e)
         mpnet_addr4_add(e->s, 1, 0xc0000201, 24); /* 192.0.2.1/24 */
         mpnet_addr4_add(e->s, 1, 0xc6120001, 15); /* 198.18.0.1/15 */
         mpnet_neigh4_add(e->s, 1, 0xc0000202, peer);
+        mpnet_addr6_add(e->s, 1, a6, 64, MPNET_ADDR6_F_NODAD);
+        mpnet_neigh6_add(e->s, 1, r6.paths[0].gw, peer);
+        mpnet_route6_add(e->s, 0, &r6);
 }
 
 static void env_fini(struct fuzz_env *e)

@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * IPv6 FIB of a stack: the same tables as IPv4 (fib4.c), each with an LPM
+ * (fib/lpm6.c) made on its first IPv6 route, mapping a prefix to an
+ * immutable next-hop object. A change publishes a new object, swaps the LPM
+ * entry and retires the old object through stack_defer(), as fib4.c does.
+ *
+ * Synchronisation: changes from the control thread; lookups from the packet
+ * path, without locks (the table pointer and every entry are atomic).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack/stack_priv.h"
+
+/* Groups per table: 2^14 (16 MiB of address space) is room for some
+ * thousands of /48s and longer. */
+#define FIB6_TBL8 (1u << 14)
+
+static void lpm_defer(void *ctx, void (*fn)(void *), void *arg)
+{
+        stack_defer(ctx, fn, arg);
+}
+
+static struct fib6_table *table6_get(struct mpnet_stack *s, uint32_t id, bool create)
+{
+        struct mpnet_lpm6_cfg cfg = {
+            .max_tbl8 = FIB6_TBL8, .defer_free = lpm_defer, .defer_ctx = s};
+        struct fib6_table *t = fib6_table(s, id);
+
+        if (t != NULL || !create || fib4_table(s, id) == NULL)
+                return t;
+        t = calloc(1, sizeof(*t));
+        if (t == NULL)
+                return NULL;
+        t->lpm = mpnet_lpm6_create(&cfg);
+        if (t->lpm == NULL) {
+                free(t);
+                return NULL;
+        }
+        atomic_store_explicit(&s->fib6.tables[id], t, memory_order_release);
+        return t;
+}
+
+static void table6_free(void *arg)
+{
+        struct fib6_table *t = arg;
+
+        mpnet_lpm6_destroy(t->lpm);
+        free(t);
+}
+
+int fib6_table_del(struct mpnet_stack *s, uint32_t id)
+{
+        struct fib6_table *t = fib6_table(s, id);
+
+        if (t == NULL)
+                return 0;
+        if (t->n_routes != 0)
+                return -EBUSY;
+        atomic_store_explicit(&s->fib6.tables[id], NULL, memory_order_release);
+        stack_defer(s, table6_free, t);
+        return 0;
+}
+
+void fib6_fini(struct mpnet_stack *s)
+{
+        for (unsigned i = 0; i < MPNET_TABLE_MAX; i++) {
+                struct fib6_table *t = fib6_table(s, i);
+
+                if (t != NULL)
+                        table6_free(t);
+        }
+        for (unsigned i = 0; i < FIB_NH_DIR; i++) {
+                if (s->fib6.nh_dir[i] == NULL)
+                        continue;
+                for (unsigned j = 0; j < FIB_NH_CHUNK; j++)
+                        free(atomic_load_explicit(&s->fib6.nh_dir[i][j], memory_order_relaxed));
+                free(s->fib6.nh_dir[i]);
+        }
+        free(s->fib6.nh_free);
+}
+
+/* ---- next-hop objects (as fib4.c) -------------------------------------- */
+
+static int nh_alloc_index(struct mpnet_stack *s, uint32_t *idx)
+{
+        struct fib6 *f = &s->fib6;
+        uint32_t i;
+
+        if (f->nh_free_n > 0) {
+                *idx = f->nh_free[--f->nh_free_n];
+                return 0;
+        }
+        i = f->nh_next;
+        if (i > MPNET_LPM6_NH_MAX)
+                return -ENOSPC;
+        if (f->nh_dir[i / FIB_NH_CHUNK] == NULL) {
+                f->nh_dir[i / FIB_NH_CHUNK] = calloc(FIB_NH_CHUNK, sizeof(struct fib6_nh *));
+                if (f->nh_dir[i / FIB_NH_CHUNK] == NULL)
+                        return -ENOMEM;
+        }
+        f->nh_next++;
+        *idx = i;
+        return 0;
+}
+
+static void nh_release_index(struct mpnet_stack *s, uint32_t idx)
+{
+        struct fib6 *f = &s->fib6;
+
+        if (f->nh_free_n == f->nh_free_cap) {
+                uint32_t cap = f->nh_free_cap ? f->nh_free_cap * 2 : 1024;
+                uint32_t *n = realloc(f->nh_free, cap * sizeof(*n));
+
+                if (n == NULL)
+                        return; /* the index leaks; nothing breaks */
+                f->nh_free = n;
+                f->nh_free_cap = cap;
+        }
+        f->nh_free[f->nh_free_n++] = idx;
+}
+
+static void nh_publish(struct mpnet_stack *s, uint32_t idx, struct fib6_nh *nh)
+{
+        atomic_store_explicit(&s->fib6.nh_dir[idx / FIB_NH_CHUNK][idx % FIB_NH_CHUNK], nh,
+                              memory_order_release);
+}
+
+struct nh_retire {
+        struct mpnet_stack *s;
+        uint32_t idx;
+        struct fib6_nh *nh;
+};
+
+static void nh_retire_cb(void *arg)
+{
+        struct nh_retire *r = arg;
+
+        if (fib6_nh_get(r->s, r->idx) == r->nh)
+                nh_publish(r->s, r->idx, NULL);
+        free(r->nh);
+        nh_release_index(r->s, r->idx);
+        free(r);
+}
+
+static void nh_retire(struct mpnet_stack *s, uint32_t idx, struct fib6_nh *old)
+{
+        struct nh_retire *r = malloc(sizeof(*r));
+
+        if (r == NULL)
+                return; /* leak rather than free under a reader */
+        *r = (struct nh_retire){.s = s, .idx = idx, .nh = old};
+        stack_defer(s, nh_retire_cb, r);
+}
+
+static bool host_bits_zero(const uint8_t *a, unsigned plen)
+{
+        for (unsigned i = plen; i < 128; i++) {
+                if (a[i / 8] & (0x80 >> (i % 8)))
+                        return false;
+        }
+        return true;
+}
+
+static int route_check(struct mpnet_stack *s, const struct mpnet_route6 *r)
+{
+        if (r->plen > 128 || !host_bits_zero(r->dst, r->plen))
+                return -EINVAL;
+        switch (r->type) {
+        case MPNET_NH_CONNECTED:
+        case MPNET_NH_LOCAL:
+                if (r->n_paths != 1)
+                        return -EINVAL;
+                break;
+        case MPNET_NH_GATEWAY:
+                if (r->n_paths < 1 || r->n_paths > MPNET_ROUTE_MAX_PATHS)
+                        return -EINVAL;
+                break;
+        case MPNET_NH_BLACKHOLE:
+        case MPNET_NH_UNREACHABLE:
+        case MPNET_NH_PROHIBIT:
+                return r->n_paths == 0 ? 0 : -EINVAL;
+        default:
+                return -EINVAL;
+        }
+        for (unsigned i = 0; i < r->n_paths; i++) {
+                const struct mpnet_route6_path *p = &r->paths[i];
+
+                if (stack_iface(s, p->ifindex) == NULL)
+                        return -ENODEV;
+                if (r->type == MPNET_NH_GATEWAY &&
+                    (mpnet_ip6_is_unspecified(p->gw) || mpnet_ip6_is_multicast(p->gw) ||
+                     mpnet_ip6_is_loopback(p->gw)))
+                        return -EINVAL;
+        }
+        return 0;
+}
+
+static struct fib6_nh *nh_build(struct mpnet_stack *s, const struct mpnet_route6 *r)
+{
+        struct fib6_nh *nh = calloc(1, sizeof(*nh) + r->n_paths * sizeof(nh->paths[0]));
+
+        if (nh == NULL)
+                return NULL;
+        nh->type = (uint8_t)r->type;
+        nh->plen = r->plen;
+        nh->n_paths = r->n_paths;
+        memcpy(nh->dst, r->dst, 16);
+        for (unsigned i = 0; i < r->n_paths; i++) {
+                nh->paths[i].ifp = stack_iface(s, r->paths[i].ifindex);
+                if (r->type == MPNET_NH_GATEWAY)
+                        memcpy(nh->paths[i].gw, r->paths[i].gw, 16);
+        }
+        return nh;
+}
+
+static void nh_to_route(const struct fib6_nh *nh, const uint8_t *dst, uint8_t plen,
+                        struct mpnet_route6 *r)
+{
+        memset(r, 0, sizeof(*r));
+        memcpy(r->dst, dst, 16);
+        r->plen = plen;
+        r->type = (enum mpnet_nh_type)nh->type;
+        r->n_paths = nh->n_paths;
+        for (unsigned i = 0; i < nh->n_paths; i++) {
+                r->paths[i].ifindex = nh->paths[i].ifp->ifindex;
+                memcpy(r->paths[i].gw, nh->paths[i].gw, 16);
+        }
+}
+
+/* ---- routes ----------------------------------------------------------- */
+
+static int route_set(struct mpnet_stack *s, uint32_t table, const struct mpnet_route6 *r,
+                     bool replace)
+{
+        struct fib6_table *t;
+        struct fib6_nh *nh, *old = NULL;
+        uint32_t idx, old_idx;
+        int err;
+
+        if (fib4_table(s, table) == NULL)
+                return -ENOENT;
+        err = route_check(s, r);
+        if (err != 0)
+                return err;
+        t = table6_get(s, table, true);
+        if (t == NULL)
+                return -ENOMEM;
+        if (mpnet_lpm6_get(t->lpm, r->dst, r->plen, &old_idx) == 0) {
+                if (!replace)
+                        return -EEXIST;
+                old = fib6_nh_get(s, old_idx);
+        }
+        nh = nh_build(s, r);
+        if (nh == NULL)
+                return -ENOMEM;
+        err = nh_alloc_index(s, &idx);
+        if (err != 0) {
+                free(nh);
+                return err;
+        }
+        /* Publish the object before the table entry that leads to it. */
+        nh_publish(s, idx, nh);
+        err = mpnet_lpm6_add(t->lpm, r->dst, r->plen, idx);
+        if (err != 0) {
+                nh_publish(s, idx, NULL);
+                free(nh);
+                nh_release_index(s, idx);
+                return err;
+        }
+        if (old != NULL)
+                nh_retire(s, old_idx, old);
+        else
+                t->n_routes++;
+        return 0;
+}
+
+int mpnet_route6_add(struct mpnet_stack *s, uint32_t table, const struct mpnet_route6 *r)
+{
+        return route_set(s, table, r, false);
+}
+
+int mpnet_route6_replace(struct mpnet_stack *s, uint32_t table, const struct mpnet_route6 *r)
+{
+        return route_set(s, table, r, true);
+}
+
+int mpnet_route6_del(struct mpnet_stack *s, uint32_t table, const uint8_t dst[16], uint8_t plen)
+{
+        struct fib6_table *t = table6_get(s, table, false);
+        uint32_t idx;
+        int err;
+
+        if (fib4_table(s, table) == NULL)
+                return -ENOENT;
+        if (plen > 128)
+                return -EINVAL;
+        if (t == NULL)
+                return -ENOENT;
+        err = mpnet_lpm6_get(t->lpm, dst, plen, &idx);
+        if (err != 0)
+                return err;
+        err = mpnet_lpm6_delete(t->lpm, dst, plen);
+        if (err != 0)
+                return err;
+        t->n_routes--;
+        nh_retire(s, idx, fib6_nh_get(s, idx));
+        return 0;
+}
+
+int mpnet_route6_get(struct mpnet_stack *s, uint32_t table, const uint8_t dst[16], uint8_t plen,
+                     struct mpnet_route6 *r)
+{
+        struct fib6_table *t = table6_get(s, table, false);
+        uint8_t pfx[16] = {0};
+        uint32_t idx;
+        int err;
+
+        if (fib4_table(s, table) == NULL || t == NULL)
+                return -ENOENT;
+        if (plen > 128)
+                return -EINVAL;
+        err = mpnet_lpm6_get(t->lpm, dst, plen, &idx);
+        if (err != 0)
+                return err;
+        for (unsigned i = 0; i < plen; i++)
+                pfx[i / 8] |= dst[i / 8] & (0x80 >> (i % 8));
+        nh_to_route(fib6_nh_get(s, idx), pfx, plen, r);
+        return 0;
+}
+
+int mpnet_route6_lookup(struct mpnet_stack *s, uint32_t table, const uint8_t addr[16],
+                        struct mpnet_route6 *r)
+{
+        const struct fib6_nh *nh;
+
+        if (fib4_table(s, table) == NULL)
+                return -ENOENT;
+        nh = fib6_lookup(s, table, addr);
+        if (nh == NULL)
+                return -ENOENT;
+        nh_to_route(nh, nh->dst, nh->plen, r);
+        return 0;
+}
+
+long mpnet_route6_count(struct mpnet_stack *s, uint32_t table)
+{
+        struct fib6_table *t = table6_get(s, table, false);
+
+        if (fib4_table(s, table) == NULL)
+                return -ENOENT;
+        return t != NULL ? (long)t->n_routes : 0;
+}

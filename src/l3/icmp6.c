@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * ICMPv6 (RFC 4443): echo reply, the echo requests of mpnet_ping6_send(),
+ * the errors the stack sends (2.4(e) rules, a token bucket per stack as for
+ * ICMP) and those it receives (packet too big feeds the path MTU cache,
+ * RFC 8201; errors quoting our echo requests go to the ping6 caller); and
+ * the dispatch of ND (RFC 4861) and MLD (RFC 3810) messages.
+ *
+ * Synchronisation: the control thread.
+ */
+#include <errno.h>
+
+#include "mpnet/wire/icmp6.h"
+#include "stack/stack_priv.h"
+
+#define PING_MIN_DATA 8 /* the send timestamp */
+#define PING_MAX_DATA (65535 - MPNET_ICMP6_HLEN)
+#define ICMP6_ERR_MAX MPNET_IP6_MIN_MTU /* 2.4(c): the error fits the minimum MTU */
+
+uint16_t pkt_csum_chain(const struct mpnet_pkt *p, uint64_t sum)
+{
+        uint32_t off = 0;
+
+        for (; p != NULL; p = p->next) {
+                uint64_t part = mpnet_csum_add(0, p->data, p->len);
+
+                if (off & 1) {
+                        uint16_t f = (uint16_t)~mpnet_csum_fold(part);
+
+                        part = (uint16_t)(f << 8 | f >> 8);
+                }
+                sum += part;
+                off += p->len;
+        }
+        return mpnet_csum_fold(sum);
+}
+
+static uint16_t icmp6_csum_chain(const struct mpnet_pkt *p, const uint8_t *src, const uint8_t *dst)
+{
+        return pkt_csum_chain(p, mpnet_ip6_pseudo_sum(src, dst, p->pkt_len, MPNET_IPPROTO_ICMPV6));
+}
+
+uint8_t *icmp6_alloc(struct mpnet_stack *s, size_t n, struct mpnet_pkt **pp)
+{
+        struct mpnet_pkt *p = mpnet_pkt_alloc(s->pool);
+        uint8_t *b;
+
+        if (p == NULL) {
+                STK_INC(s, nobufs);
+                return NULL;
+        }
+        b = mpnet_pkt_append(p, (uint32_t)n);
+        memset(b, 0, n);
+        *pp = p;
+        return b;
+}
+
+/* ---- echo ---- */
+
+static void icmp6_echo_reply(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                             const struct mpnet_ip6_repr *ip)
+{
+        uint8_t src[16];
+
+        STK_INC(s, icmp6_echo_req);
+        /* 4.2: the reply's source is the request's unicast destination; for
+         * a multicast request, an address of the receiving interface. */
+        if (mpnet_ip6_is_multicast(ip->dst)) {
+                const struct ifaddr6 *a = ip6_src_pick(s, ifp, ip->src);
+
+                if (a == NULL) {
+                        mpnet_pkt_free(p);
+                        return;
+                }
+                memcpy(src, a->addr, 16);
+        } else {
+                memcpy(src, ip->dst, 16);
+        }
+        p->data[0] = MPNET_ICMP6_ECHO_REPLY;
+        mpnet_put_be16(p->data + 2, 0);
+        mpnet_put_be16(p->data + 2, icmp6_csum_chain(p, src, ip->src));
+        ip6_output(s, p, src, ip->src, MPNET_IPPROTO_ICMPV6, ifp->cur_hop_limit, ifp->ifindex);
+}
+
+static struct mpnet_ping6_reply *ping6_slot(struct mpnet_stack *s)
+{
+        struct mpnet_ping6_reply *pr;
+
+        if (s->ping6_head - s->ping6_tail == PING6_RING_SIZE) {
+                STK_INC(s, ping6_overflow);
+                s->ping6_tail++;
+        }
+        pr = &s->ping6[s->ping6_head++ % PING6_RING_SIZE];
+        memset(pr, 0, sizeof(*pr));
+        return pr;
+}
+
+static void ping6_record(struct mpnet_stack *s, const struct mpnet_ip6_repr *ip,
+                         const struct mpnet_pkt *p)
+{
+        struct mpnet_ping6_reply *pr = ping6_slot(s);
+        uint64_t sent = 0;
+
+        memcpy(pr->from, ip->src, 16);
+        pr->id = mpnet_get_be16(p->data + 4);
+        pr->seq = mpnet_get_be16(p->data + 6);
+        pr->type = MPNET_ICMP6_ECHO_REPLY;
+        pr->payload_len = p->pkt_len - MPNET_ICMP6_HLEN;
+        pr->hop_limit = ip->hop_limit;
+        if (pr->payload_len >= PING_MIN_DATA)
+                mpnet_pkt_read(p, MPNET_ICMP6_HLEN, &sent, sizeof(sent));
+        pr->rtt_ns = sent != 0 && sent <= s->now ? s->now - sent : 0;
+}
+
+/* An error: the invoking packet's start is quoted after the header. */
+static void icmp6_error_input(struct mpnet_stack *s, const struct mpnet_ip6_repr *ip,
+                              const struct mpnet_pkt *p)
+{
+        const uint8_t *q = p->data + MPNET_ICMP6_HLEN;
+        size_t qn = p->len - MPNET_ICMP6_HLEN;
+        struct mpnet_ping6_reply *pr;
+        struct mpnet_ip6_view qv = {.b = q, .n = qn};
+        struct mpnet_ip6_chain c;
+        uint32_t info = mpnet_get_be32(p->data + 4);
+        const uint8_t *e;
+
+        STK_INC(s, icmp6_err_rx);
+        if (qn < MPNET_IP6_HLEN || (q[0] >> 4) != 6 || !stack_is_local6(s, q + 8))
+                return;
+        if (p->data[0] == MPNET_ICMP6_PACKET_TOO_BIG)
+                pmtu6_update(s, q + 24, info);
+        /* The quote may be cut: walk what is there. */
+        if (mpnet_ip6_walk(&qv, &c) != 0 || c.l4_proto != MPNET_IPPROTO_ICMPV6 ||
+            qn < (size_t)c.l4_off + 8)
+                return;
+        e = q + c.l4_off;
+        if (e[0] != MPNET_ICMP6_ECHO_REQUEST)
+                return;
+        pr = ping6_slot(s);
+        memcpy(pr->from, ip->src, 16);
+        pr->id = mpnet_get_be16(e + 4);
+        pr->seq = mpnet_get_be16(e + 6);
+        pr->hop_limit = ip->hop_limit;
+        pr->type = p->data[0];
+        pr->code = p->data[1];
+        pr->info = info;
+}
+
+/* ND messages are contiguous and come with hop limit 255 (RFC 4861 6.1,
+ * 7.1): anything else may come from off link. */
+static void nd6_dispatch(struct mpnet_stack *s, struct mpnet_iface *ifp, const struct mpnet_pkt *p,
+                         const struct mpnet_ip6_repr *ip)
+{
+        if (ip->hop_limit != 255) {
+                STK_INC(s, nd_bad_hlim);
+                return;
+        }
+        if (p->next != NULL) {
+                STK_INC(s, nd_invalid);
+                return;
+        }
+        switch (p->data[0]) {
+        case MPNET_ICMP6_ND_NS:
+                nd6_ns_input(ifp, ip, p->data, p->len);
+                break;
+        case MPNET_ICMP6_ND_NA:
+                nd6_na_input(ifp, ip, p->data, p->len);
+                break;
+        case MPNET_ICMP6_ND_RS:
+                nd6_rs_input(ifp, ip, p->data, p->len);
+                break;
+        case MPNET_ICMP6_ND_RA:
+                nd6_ra_input(ifp, ip, p->data, p->len);
+                break;
+        default:
+                STK_INC(s, icmp6_other); /* redirects are not followed */
+                break;
+        }
+}
+
+void icmp6_input(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                 const struct mpnet_ip6_repr *ip)
+{
+        STK_INC(s, icmp6_rx);
+        if (p->len < MPNET_ICMP6_HLEN) {
+                STK_INC(s, icmp6_truncated);
+                goto drop;
+        }
+        if (!(p->ol_flags & MPNET_PKT_F_L4_CSUM_OK) && icmp6_csum_chain(p, ip->src, ip->dst) != 0) {
+                STK_INC(s, icmp6_bad_csum);
+                goto drop;
+        }
+        switch (p->data[0]) {
+        case MPNET_ICMP6_ECHO_REQUEST:
+                icmp6_echo_reply(s, ifp, p, ip);
+                return;
+        case MPNET_ICMP6_ECHO_REPLY:
+                STK_INC(s, icmp6_echo_reply);
+                ping6_record(s, ip, p);
+                break;
+        case MPNET_ICMP6_DEST_UNREACH:
+        case MPNET_ICMP6_PACKET_TOO_BIG:
+        case MPNET_ICMP6_TIME_EXCEEDED:
+        case MPNET_ICMP6_PARAM_PROBLEM:
+                icmp6_error_input(s, ip, p);
+                break;
+        case MPNET_ICMP6_ND_RS:
+        case MPNET_ICMP6_ND_RA:
+        case MPNET_ICMP6_ND_NS:
+        case MPNET_ICMP6_ND_NA:
+        case MPNET_ICMP6_ND_REDIRECT:
+                nd6_dispatch(s, ifp, p, ip);
+                break;
+        case MPNET_ICMP6_MLD_QUERY:
+        case 131: /* MLDv1 report */
+        case 132: /* MLDv1 done */
+        case MPNET_ICMP6_MLD2_REPORT:
+                if (p->next == NULL)
+                        mld_input(ifp, ip, p->data, p->len);
+                break;
+        default:
+                STK_INC(s, icmp6_other);
+                break;
+        }
+drop:
+        mpnet_pkt_free(p);
+}
+
+/* ---- errors ---- */
+
+/* RFC 4443 2.4(e): the packets no error may answer. */
+static bool icmp6_error_allowed(const struct mpnet_pkt *p, uint8_t type, uint8_t code)
+{
+        const uint8_t *b = p->data;
+        struct mpnet_ip6_view v = {.b = b, .n = p->len};
+        struct mpnet_ip6_chain c;
+        /* (e.3), (e.4): the exceptions for multicast. */
+        bool mc_ok = type == MPNET_ICMP6_PACKET_TOO_BIG ||
+                     (type == MPNET_ICMP6_PARAM_PROBLEM && code == MPNET_ICMP6_PARAM_OPTION);
+
+        if (p->len < MPNET_IP6_HLEN)
+                return false;
+        /* (e.6): a source that names no single node. */
+        if (mpnet_ip6_is_unspecified(b + 8) || mpnet_ip6_is_multicast(b + 8))
+                return false;
+        if ((mpnet_ip6_is_multicast(b + 24) || (p->ol_flags & MPNET_PKT_F_L2_BCAST)) && !mc_ok)
+                return false;
+        /* (e.1), (e.2): an error message or a redirect. */
+        if (mpnet_ip6_walk(&v, &c) == 0 && c.l4_proto == MPNET_IPPROTO_ICMPV6 &&
+            (!c.has_frag || c.frag_off == 0) && p->len > c.l4_off) {
+                uint8_t t = b[c.l4_off];
+
+                if (t < 128 || t == MPNET_ICMP6_ND_REDIRECT)
+                        return false;
+        }
+        return true;
+}
+
+static bool icmp6_rate_ok(struct mpnet_stack *s)
+{
+        uint64_t cap = (uint64_t)s->icmp6_burst * MPNET_NS_PER_S;
+        uint64_t dt = s->now - s->icmp6_last;
+
+        if (dt > 3600 * MPNET_NS_PER_S)
+                dt = 3600 * MPNET_NS_PER_S;
+        s->icmp6_last = s->now;
+        s->icmp6_tokens += dt * s->icmp6_rate;
+        if (s->icmp6_tokens > cap)
+                s->icmp6_tokens = cap;
+        if (s->icmp6_tokens < MPNET_NS_PER_S)
+                return false;
+        s->icmp6_tokens -= MPNET_NS_PER_S;
+        return true;
+}
+
+void icmp6_error(struct mpnet_stack *s, const struct mpnet_pkt *p, uint8_t type, uint8_t code,
+                 uint32_t info)
+{
+        struct mpnet_icmp6_repr r = {.type = type, .code = code, .rest = info};
+        const uint8_t *osrc = p->data + 8, *odst = p->data + 24;
+        int oif = mpnet_ip6_is_link_local(osrc) ? (int)p->ifindex : 0;
+        struct mpnet_pkt *q;
+        uint8_t src[16];
+        uint32_t quote;
+        uint8_t *b;
+
+        if (!icmp6_error_allowed(p, type, code)) {
+                STK_INC(s, icmp6_err_suppressed);
+                return;
+        }
+        if (!icmp6_rate_ok(s)) {
+                STK_INC(s, icmp6_err_ratelimited);
+                return;
+        }
+        /* The source: the invoking packet's destination when it was ours,
+         * else what selection gives toward its source (RFC 4443 2.2). */
+        if (stack_is_local6(s, odst))
+                memcpy(src, odst, 16);
+        else if (mpnet_ip6_src_select(s, osrc, oif, src) != 0)
+                return;
+        quote = p->pkt_len;
+        if (quote > ICMP6_ERR_MAX - MPNET_IP6_HLEN - MPNET_ICMP6_HLEN)
+                quote = ICMP6_ERR_MAX - MPNET_IP6_HLEN - MPNET_ICMP6_HLEN;
+        b = icmp6_alloc(s, MPNET_ICMP6_HLEN + quote, &q);
+        if (b == NULL)
+                return;
+        mpnet_pkt_read(p, 0, b + MPNET_ICMP6_HLEN, quote);
+        r.data = b + MPNET_ICMP6_HLEN;
+        r.data_len = quote;
+        mpnet_icmp6_repr_emit(&r, src, osrc, b);
+        STK_INC(s, icmp6_err_tx);
+        ip6_output(s, q, src, osrc, MPNET_IPPROTO_ICMPV6, IP6_HLIM_DEFAULT, oif);
+}
+
+/* ---- ping6 ---- */
+
+int mpnet_ping6_send(struct mpnet_stack *s, const struct mpnet_ping6_req *req, uint64_t now)
+{
+        struct mpnet_pkt *head = NULL, **tail = &head;
+        uint32_t total, left, off = 0;
+        uint16_t nseg = 0;
+        uint8_t src[16];
+        int err;
+
+        if (req->payload_len < PING_MIN_DATA || req->payload_len > PING_MAX_DATA ||
+            mpnet_ip6_is_unspecified(req->dst))
+                return -EINVAL;
+        if (now > s->now)
+                s->now = now;
+        err = mpnet_ip6_src_select(s, req->dst, req->ifindex, src);
+        if (err != 0)
+                return err;
+        total = MPNET_ICMP6_HLEN + req->payload_len;
+        for (left = total; left > 0;) {
+                uint32_t n = left < MPNET_PKT_DATA_SIZE ? left : MPNET_PKT_DATA_SIZE;
+                struct mpnet_pkt *p = mpnet_pkt_alloc(s->pool);
+                uint8_t *b;
+
+                if (p == NULL) {
+                        mpnet_pkt_free(head);
+                        STK_INC(s, nobufs);
+                        return -ENOBUFS;
+                }
+                b = mpnet_pkt_append(p, n);
+                for (uint32_t i = 0; i < n; i++)
+                        b[i] = (uint8_t)(off + i - MPNET_ICMP6_HLEN);
+                if (off == 0) {
+                        b[0] = MPNET_ICMP6_ECHO_REQUEST;
+                        b[1] = b[2] = b[3] = 0;
+                        mpnet_put_be16(b + 4, req->id);
+                        mpnet_put_be16(b + 6, req->seq);
+                        memcpy(b + MPNET_ICMP6_HLEN, &s->now, sizeof(s->now));
+                }
+                *tail = p;
+                tail = &p->next;
+                nseg++;
+                off += n;
+                left -= n;
+        }
+        head->pkt_len = total;
+        head->nb_segs = nseg;
+        mpnet_put_be16(head->data + 2, icmp6_csum_chain(head, src, req->dst));
+        return ip6_output(s, head, src, req->dst, MPNET_IPPROTO_ICMPV6,
+                          req->hop_limit ? req->hop_limit : IP6_HLIM_DEFAULT, req->ifindex);
+}
+
+unsigned mpnet_ping6_recv(struct mpnet_stack *s, struct mpnet_ping6_reply *out, unsigned n)
+{
+        unsigned k = 0;
+
+        while (k < n && s->ping6_tail != s->ping6_head)
+                out[k++] = s->ping6[s->ping6_tail++ % PING6_RING_SIZE];
+        return k;
+}

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The ip6-rewrite node: forwarding of what ip6-lookup routed through us
+ * (RFC 8200, RFC 4443). Per packet: hop limit check and decrement (no
+ * checksum in IPv6), an ECMP path by flow hash, the scope of a link-local
+ * source (RFC 4291 2.5.6), the MTU check (routers never fragment: packet
+ * too big, RFC 8200 5), and the Ethernet header from the neighbour entry.
+ * Packets whose neighbour is known go straight onto the output vector; the
+ * rest go through ND resolution on the control thread.
+ *
+ * Synchronisation: any context; the tables and neighbour entries are read
+ * without locks.
+ */
+#include "mpnet/wire/ethernet.h"
+#include "mpnet/wire/icmp6.h"
+#include "stack/stack_priv.h"
+
+/* RFC 6437: the flow label names the flow; without one, the addresses, the
+ * next header and, for TCP and UDP right after the header, the ports. */
+static uint32_t ip6_flow_hash(const struct mpnet_pkt *p)
+{
+        const uint8_t *b = p->data;
+        uint32_t label = mpnet_get_be32(b) & 0xfffff;
+        uint64_t h = label, x;
+
+        if (p->ol_flags & MPNET_PKT_F_FLOW_HASH)
+                return p->flow_hash;
+        for (int i = 8; i < 40; i += 8) {
+                memcpy(&x, b + i, 8);
+                h = (h ^ x) * 0x9e3779b97f4a7c15ull;
+        }
+        h ^= (uint64_t)b[6] << 17;
+        if (label == 0 && (b[6] == MPNET_IPPROTO_TCP || b[6] == MPNET_IPPROTO_UDP) &&
+            p->len >= MPNET_IP6_HLEN + 4)
+                h ^= (uint64_t)mpnet_get_be32(b + MPNET_IP6_HLEN) << 7;
+        h *= 0x9e3779b97f4a7c15ull;
+        return (uint32_t)(h >> 32);
+}
+
+static inline unsigned ip6_forward_one(struct wctx *w, struct mpnet_iface *in, struct mpnet_pkt *p,
+                                       const struct fib6_nh *nh)
+{
+        struct mpnet_stack *s = w->s;
+        uint8_t *b = p->data;
+        const struct fib6_path *path = &nh->paths[0];
+        struct mpnet_iface *out;
+        struct nd6_entry *e;
+        const uint8_t *nexthop;
+
+        /* RFC 4443 3.3: hop limit exceeded in transit. */
+        if (__builtin_expect(b[7] <= 1, 0)) {
+                STK_INC(s, ip6_hlim_exceeded);
+                node_icmp6_error(w, p, MPNET_ICMP6_TIME_EXCEEDED, 0, 0);
+                return 0;
+        }
+        if (nh->n_paths > 1)
+                path = &nh->paths[ip6_flow_hash(p) % nh->n_paths];
+        out = path->ifp;
+        if (__builtin_expect(!atomic_load_explicit(&out->up, memory_order_relaxed), 0)) {
+                STK_INC(s, ip6_iface_down);
+                mpnet_pkt_free(p);
+                return 0;
+        }
+        /* RFC 4291 2.5.6, RFC 4443 3.1 code 2: a link-local source stays on
+         * its link. */
+        if (__builtin_expect(out != in && mpnet_ip6_is_link_local(b + 8), 0)) {
+                STK_INC(s, ip6_scope);
+                node_icmp6_error(w, p, MPNET_ICMP6_DEST_UNREACH, 2, 0);
+                return 0;
+        }
+        if (__builtin_expect(p->pkt_len > atomic_load_explicit(&out->mtu6, memory_order_relaxed),
+                             0)) {
+                STK_INC(s, ip6_too_big);
+                node_icmp6_error(w, p, MPNET_ICMP6_PACKET_TOO_BIG, 0,
+                                 atomic_load_explicit(&out->mtu6, memory_order_relaxed));
+                return 0;
+        }
+        nexthop = nh->type == MPNET_NH_GATEWAY ? path->gw : b + 24;
+        b[7]--;
+        e = nd6_lookup(out, nexthop);
+        if (__builtin_expect(e != NULL, 1)) {
+                uint64_t f = atomic_load_explicit(&e->fast, memory_order_acquire);
+                unsigned st = (unsigned)(f >> 48);
+
+                if (__builtin_expect(st == MPNET_NEIGH_REACHABLE || st == MPNET_NEIGH_PERMANENT ||
+                                         st == MPNET_NEIGH_DELAY || st == MPNET_NEIGH_PROBE,
+                                     1)) {
+                        uint8_t *h = mpnet_pkt_prepend(p, MPNET_ETH_HLEN);
+
+                        if (__builtin_expect(h == NULL, 0)) {
+                                STK_INC(s, nobufs);
+                                mpnet_pkt_free(p);
+                                return 0;
+                        }
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                        memcpy(h, &f, 6);
+#else
+                        for (int i = 0; i < 6; i++)
+                                h[i] = (uint8_t)(f >> (8 * i));
+#endif
+                        memcpy(h + 6, out->mac, 6);
+                        mpnet_put_be16(h + 12, MPNET_ETHERTYPE_IPV6);
+                        ctx_tx(w, out, p);
+                        return 1;
+                }
+        }
+        if (ctx_is_worker(w)) {
+                /* The next hop rides in the headroom after the punt word. */
+                if (mpnet_pkt_headroom(p) < 24) {
+                        STK_INC(s, punt_drop);
+                        mpnet_pkt_free(p);
+                        return 0;
+                }
+                memcpy(mpnet_pkt_buf(p) + 8, nexthop, 16);
+                stack_punt(w, p, PUNT_RESOLVE6, (unsigned)out->ifindex, 0, 0, 0);
+        } else {
+                nd6_resolve_output(out, nexthop, p);
+        }
+        return 1;
+}
+
+void ip6_rewrite_node(struct wctx *w, struct mpnet_iface *ifp)
+{
+        struct mpnet_stack *s = w->s;
+        struct frame *in = &w->fr[MPNET_NODE_ip6_rewrite];
+        unsigned n = in->n, i = 0, fwd = 0;
+
+        for (; i + 8 <= n; i += 4) {
+                for (unsigned j = 4; j < 8; j++)
+                        __builtin_prefetch(fib6_nh_get(s, in->aux[i + j]));
+                for (unsigned j = 0; j < 4; j++)
+                        fwd +=
+                            ip6_forward_one(w, ifp, in->p[i + j], fib6_nh_get(s, in->aux[i + j]));
+        }
+        for (; i < n; i++)
+                fwd += ip6_forward_one(w, ifp, in->p[i], fib6_nh_get(s, in->aux[i]));
+        STK_ADD(s, ip6_forwarded, fwd);
+        in->n = 0;
+}

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * IPv6 reassembly for local delivery (RFC 8200 4.5):
+ *   - a datagram is keyed by source, destination and identification and
+ *     lives 60 s from its first fragment; at the timeout, if the offset-0
+ *     fragment came, it gets time exceeded code 1;
+ *   - any overlap drops the whole datagram and every fragment of it that
+ *     still comes until its timeout (RFC 5722);
+ *   - inconsistent ends (two last fragments, data past the last) drop it;
+ *   - the memory held is capped per stack and per source address, the
+ *     fragments per datagram and the datagrams at once are bounded.
+ * Atomic fragments never get here (RFC 6946: ip6-local takes them alone).
+ *
+ * The whole datagram is the first fragment, its fragment header taken out,
+ * with the payloads of the others chained behind it.
+ *
+ * Synchronisation: the control thread.
+ */
+#include <stdlib.h>
+
+#include "mpnet/wire/icmp6.h"
+#include "stack/stack_priv.h"
+
+#define REASS6_TIMEOUT_NS (60 * MPNET_NS_PER_S)
+#define REASS6_MAX_FRAGS  64
+#define REASS6_MAX_QUEUES 256
+#define REASS6_TRUESIZE   ((uint64_t)sizeof(struct mpnet_pkt) + MPNET_PKT_BUF_SIZE)
+#define FRAG_HLEN         8
+
+struct r6frag {
+        struct mpnet_pkt *p;
+        uint16_t off, len; /* the payload's place in the datagram */
+        uint16_t hdr;      /* bytes in front of the payload in p */
+};
+
+struct r6q {
+        struct r6q *next;
+        uint8_t src[16], dst[16];
+        uint32_t id;
+        uint64_t expire;
+        bool dead; /* dropped for an overlap: the rest follows it */
+        bool have_last;
+        uint32_t total;
+        uint16_t first_fo, first_prev; /* fragment header and the field naming it */
+        unsigned n;
+        struct r6frag f[REASS6_MAX_FRAGS];
+};
+
+struct ip6_reass {
+        struct mpnet_stack *s;
+        struct r6q *head;
+        unsigned nq;
+        uint64_t bytes, max_bytes, max_per_src;
+};
+
+struct ip6_reass *ip6_reass_create(struct mpnet_stack *s, uint64_t max_bytes)
+{
+        struct ip6_reass *r = calloc(1, sizeof(*r));
+
+        if (r == NULL)
+                return NULL;
+        r->s = s;
+        r->max_bytes = max_bytes;
+        /* One source may take a quarter: others still get through. */
+        r->max_per_src = max_bytes / 4 > REASS6_TRUESIZE * 8 ? max_bytes / 4 : max_bytes;
+        return r;
+}
+
+static void q_free_frags(struct ip6_reass *r, struct r6q *q)
+{
+        for (unsigned i = 0; i < q->n; i++)
+                mpnet_pkt_free(q->f[i].p);
+        r->bytes -= q->n * REASS6_TRUESIZE;
+        q->n = 0;
+}
+
+static void q_unlink(struct ip6_reass *r, struct r6q *q)
+{
+        struct r6q **pp = &r->head;
+
+        while (*pp != q)
+                pp = &(*pp)->next;
+        *pp = q->next;
+        r->nq--;
+        free(q);
+}
+
+void ip6_reass_destroy(struct ip6_reass *r)
+{
+        if (r == NULL)
+                return;
+        while (r->head != NULL) {
+                q_free_frags(r, r->head);
+                q_unlink(r, r->head);
+        }
+        free(r);
+}
+
+void ip6_reass_expire(struct ip6_reass *r, uint64_t now)
+{
+        struct r6q *q = r->head, *next;
+
+        for (; q != NULL; q = next) {
+                next = q->next;
+                if (q->expire > now)
+                        continue;
+                if (!q->dead) {
+                        STK_INC(r->s, ip6_reass_timeout);
+                        if (q->n > 0 && q->f[0].off == 0)
+                                icmp6_error(r->s, q->f[0].p, MPNET_ICMP6_TIME_EXCEEDED, 1, 0);
+                }
+                q_free_frags(r, q);
+                q_unlink(r, q);
+        }
+}
+
+uint64_t ip6_reass_next_expiry(const struct ip6_reass *r)
+{
+        uint64_t t = MPNET_TIME_NEVER;
+
+        for (const struct r6q *q = r->head; q != NULL; q = q->next) {
+                if (q->expire < t)
+                        t = q->expire;
+        }
+        return t;
+}
+
+static uint64_t src_bytes(const struct ip6_reass *r, const uint8_t *src)
+{
+        uint64_t b = 0;
+
+        for (const struct r6q *q = r->head; q != NULL; q = q->next) {
+                if (ip6_eq(q->src, src))
+                        b += q->n * REASS6_TRUESIZE;
+        }
+        return b;
+}
+
+static struct r6q *q_get(struct ip6_reass *r, const uint8_t *b, uint32_t id)
+{
+        struct r6q *q;
+
+        for (q = r->head; q != NULL; q = q->next) {
+                if (q->id == id && ip6_eq(q->src, b + 8) && ip6_eq(q->dst, b + 24))
+                        return q;
+        }
+        if (r->nq >= REASS6_MAX_QUEUES)
+                return NULL;
+        q = calloc(1, sizeof(*q));
+        if (q == NULL)
+                return NULL;
+        memcpy(q->src, b + 8, 16);
+        memcpy(q->dst, b + 24, 16);
+        q->id = id;
+        q->expire = r->s->now + REASS6_TIMEOUT_NS;
+        q->next = r->head;
+        r->head = q;
+        r->nq++;
+        return q;
+}
+
+static bool q_complete(const struct r6q *q)
+{
+        uint32_t at = 0;
+
+        if (!q->have_last)
+                return false;
+        for (unsigned i = 0; i < q->n; i++) {
+                if (q->f[i].off != at)
+                        return false;
+                at += q->f[i].len;
+        }
+        return at == q->total;
+}
+
+/* The datagram: the unfragmentable part slides over the fragment header. */
+static struct mpnet_pkt *q_build(struct ip6_reass *r, struct r6q *q)
+{
+        struct mpnet_pkt *p0 = q->f[0].p, *tail = p0;
+        uint16_t fo = q->first_fo;
+        uint8_t nh = p0->data[fo];
+        uint32_t plen = fo - MPNET_IP6_HLEN + q->total;
+
+        if (plen > 0xffff) {
+                STK_INC(r->s, ip6_reass_bad);
+                q_free_frags(r, q);
+                q_unlink(r, q);
+                return NULL;
+        }
+        memmove(p0->data + FRAG_HLEN, p0->data, fo);
+        mpnet_pkt_adj(p0, FRAG_HLEN);
+        p0->data[q->first_prev] = nh;
+        mpnet_put_be16(p0->data + 4, (uint16_t)plen);
+        p0->pkt_len = p0->len;
+        for (unsigned i = 1; i < q->n; i++) {
+                struct mpnet_pkt *p = q->f[i].p;
+
+                mpnet_pkt_adj(p, q->f[i].hdr);
+                p->next = NULL;
+                tail->next = p;
+                tail = p;
+                p0->pkt_len += p->len;
+        }
+        p0->nb_segs = (uint16_t)q->n;
+        r->bytes -= q->n * REASS6_TRUESIZE;
+        q->n = 0;
+        q_unlink(r, q);
+        return p0;
+}
+
+/* Drop a datagram: dead keeps its key until the timeout (RFC 5722). */
+static void q_drop(struct ip6_reass *r, struct r6q *q, bool dead)
+{
+        q_free_frags(r, q);
+        if (dead)
+                q->dead = true;
+        else
+                q_unlink(r, q);
+}
+
+struct mpnet_pkt *ip6_reass_input(struct ip6_reass *r, struct mpnet_pkt *p, uint16_t fo,
+                                  uint16_t prev)
+{
+        struct mpnet_stack *s = r->s;
+        const uint8_t *b = p->data;
+        uint16_t off = mpnet_get_be16(b + fo + 2) & 0xfff8;
+        bool more = b[fo + 3] & 1;
+        uint32_t id = mpnet_get_be32(b + fo + 4);
+        uint16_t hdr = (uint16_t)(fo + FRAG_HLEN);
+        uint32_t len = p->len - hdr, end = off + len;
+        struct r6q *q = q_get(r, b, id);
+        unsigned i;
+
+        if (q == NULL) {
+                STK_INC(s, ip6_reass_cap);
+                goto free;
+        }
+        if (q->dead) {
+                STK_INC(s, ip6_reass_overlap);
+                goto free;
+        }
+        if ((len == 0 && more) || (!more && q->have_last && end != q->total) ||
+            (q->have_last && end > q->total) ||
+            (!more && q->n > 0 && q->f[q->n - 1].off + q->f[q->n - 1].len > end)) {
+                STK_INC(s, ip6_reass_bad);
+                q_drop(r, q, false);
+                goto free;
+        }
+        for (i = 0; i < q->n; i++) {
+                if (off < q->f[i].off + q->f[i].len && q->f[i].off < end) {
+                        STK_INC(s, ip6_reass_overlap);
+                        q_drop(r, q, true);
+                        goto free;
+                }
+        }
+        if (q->n == REASS6_MAX_FRAGS || r->bytes + REASS6_TRUESIZE > r->max_bytes ||
+            src_bytes(r, q->src) + REASS6_TRUESIZE > r->max_per_src) {
+                STK_INC(s, ip6_reass_cap);
+                q_drop(r, q, false);
+                goto free;
+        }
+        if (!more) {
+                q->have_last = true;
+                q->total = end;
+        }
+        if (off == 0) {
+                q->first_fo = fo;
+                q->first_prev = prev;
+        }
+        for (i = q->n; i > 0 && q->f[i - 1].off > off; i--)
+                q->f[i] = q->f[i - 1];
+        q->f[i] = (struct r6frag){.p = p, .off = off, .len = (uint16_t)len, .hdr = hdr};
+        q->n++;
+        r->bytes += REASS6_TRUESIZE;
+        return q_complete(q) ? q_build(r, q) : NULL;
+free:
+        mpnet_pkt_free(p);
+        return NULL;
+}

@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * IPv6 input as three nodes on the vector of one receiving interface, the
+ * shape of ip4_input.c:
+ *
+ *   ip6-input   header checks (RFC 8200 3): version, payload length against
+ *               the frame (link padding trimmed), source and destination
+ *               classes (RFC 4291 2.5.2, 2.5.3, 2.7); the hop-by-hop options
+ *               header, the one every node on the path processes (RFC 8200
+ *               4.3), option by option by the action bits of 4.2.
+ *   ip6-lookup  longest-prefix match of every destination (one bulk lpm6
+ *               call), then local delivery, forwarding (ip6-rewrite), or a
+ *               drop with or without an ICMPv6 error; multicast to the
+ *               groups joined; link-local addresses kept on their link.
+ *   ip6-local   the rest of the extension header chain (the wire walker),
+ *               destination options, routing header, fragments
+ *               (reassembly, or an atomic fragment in isolation, RFC 6946),
+ *               then the upper layer.
+ *
+ * Synchronisation: ip6-input and ip6-lookup run on any context; ip6-local
+ * on the control thread (workers punt local packets).
+ */
+#include "mpnet/wire/icmp6.h"
+#include "stack/stack_priv.h"
+
+#define NH_MISS UINT32_MAX
+
+/* What to do with a packet after an options header. */
+enum opt_verdict { OPT_OK, OPT_DROP, OPT_ERROR };
+
+/*
+ * The options of a hop-by-hop or destination options header (RFC 8200 4.2):
+ * Pad1, PadN and router alert (RFC 2711) are known; an unknown option is
+ * skipped, or drops the packet with or without a parameter problem (code 2,
+ * pointing at the option) as its two high bits say.
+ */
+static enum opt_verdict ip6_options(struct mpnet_stack *s, const struct mpnet_ip6_view *v,
+                                    const struct mpnet_ip6_ext *ext, uint32_t *ptr)
+{
+        struct mpnet_ip6_opt_iter it;
+        struct mpnet_ip6_opt o;
+        int r;
+
+        mpnet_ip6_opt_iter_init(&it, v, ext);
+        while ((r = mpnet_ip6_opt_next(&it, &o)) == 1) {
+                if (o.type == MPNET_IP6_OPT_ROUTER_ALERT && o.len == 2)
+                        continue;
+                switch (mpnet_ip6_opt_action(o.type)) {
+                case MPNET_IP6_OPT_SKIP:
+                        continue;
+                case MPNET_IP6_OPT_DISCARD:
+                        STK_INC(s, ip6_opt_unknown);
+                        return OPT_DROP;
+                case MPNET_IP6_OPT_DISCARD_ICMP_UCAST:
+                        if (mpnet_ip6_is_multicast(mpnet_ip6_dst(v))) {
+                                STK_INC(s, ip6_opt_unknown);
+                                return OPT_DROP;
+                        }
+                        /* fall through */
+                case MPNET_IP6_OPT_DISCARD_ICMP:
+                        STK_INC(s, ip6_opt_unknown);
+                        *ptr = o.off;
+                        return OPT_ERROR;
+                }
+        }
+        if (r < 0) {
+                STK_INC(s, ip6_hbh_bad);
+                return OPT_DROP;
+        }
+        return OPT_OK;
+}
+
+/* The hop-by-hop header, right after the IPv6 header (RFC 8200 4.1). */
+static bool ip6_hbh(struct wctx *w, struct mpnet_pkt *p)
+{
+        struct mpnet_stack *s = w->s;
+        struct mpnet_ip6_view v = {.b = p->data, .n = p->len};
+        struct mpnet_ip6_ext ext = {.proto = MPNET_IPPROTO_HOPOPTS, .off = MPNET_IP6_HLEN};
+        uint32_t ptr;
+
+        if (p->len < MPNET_IP6_HLEN + 8) {
+                STK_INC(s, ip6_hbh_bad);
+                goto drop;
+        }
+        ext.len = (uint16_t)((p->data[MPNET_IP6_HLEN + 1] + 1) * 8);
+        if (MPNET_IP6_HLEN + (uint32_t)ext.len > p->len) {
+                STK_INC(s, ip6_hbh_bad);
+                goto drop;
+        }
+        switch (ip6_options(s, &v, &ext, &ptr)) {
+        case OPT_OK:
+                return true;
+        case OPT_ERROR:
+                node_icmp6_error(w, p, MPNET_ICMP6_PARAM_PROBLEM, MPNET_ICMP6_PARAM_OPTION, ptr);
+                return false;
+        case OPT_DROP:
+                break;
+        }
+drop:
+        mpnet_pkt_free(p);
+        return false;
+}
+
+/* The header checks of one packet. @return true when p goes on. */
+static inline bool ip6_check(struct wctx *w, struct mpnet_pkt *p)
+{
+        struct mpnet_stack *s = w->s;
+        const uint8_t *b = p->data;
+        uint64_t src_hi, dst_hi;
+        uint32_t total;
+
+        if (__builtin_expect(p->len < MPNET_IP6_HLEN, 0)) {
+                STK_INC(s, ip6_truncated);
+                goto drop;
+        }
+        if (__builtin_expect((b[0] >> 4) != 6, 0)) {
+                STK_INC(s, ip6_bad_version);
+                goto drop;
+        }
+        total = MPNET_IP6_HLEN + mpnet_get_be16(b + 4);
+        if (__builtin_expect(total > p->len || p->next != NULL, 0)) {
+                STK_INC(s, ip6_bad_len);
+                goto drop;
+        }
+        /* RFC 4291 2.7: never a multicast source; 2.5.3: loopback never on
+         * a link; 2.5.2: :: only from a node without an address yet, which
+         * speaks to groups (DAD, MLD). Both :: and ::1 start with 8 zero
+         * bytes: one load each rules them out for most packets. */
+        memcpy(&src_hi, b + 8, 8);
+        memcpy(&dst_hi, b + 24, 8);
+        if (__builtin_expect(b[8] == 0xff || src_hi == 0 || dst_hi == 0, 0)) {
+                if (mpnet_ip6_is_multicast(b + 8) || mpnet_ip6_is_loopback(b + 8) ||
+                    (mpnet_ip6_is_unspecified(b + 8) && !mpnet_ip6_is_multicast(b + 24))) {
+                        STK_INC(s, ip6_bad_src);
+                        goto drop;
+                }
+                if (mpnet_ip6_is_unspecified(b + 24) || mpnet_ip6_is_loopback(b + 24)) {
+                        STK_INC(s, ip6_bad_dst);
+                        goto drop;
+                }
+        }
+        p->len = p->pkt_len = total;
+        p->l3_off = (uint16_t)mpnet_pkt_headroom(p);
+        if (b[6] == MPNET_IPPROTO_HOPOPTS)
+                return ip6_hbh(w, p);
+        return true;
+drop:
+        mpnet_pkt_free(p);
+        return false;
+}
+
+void ip6_input_node(struct wctx *w, struct mpnet_iface *ifp)
+{
+        struct mpnet_stack *s = w->s;
+        struct frame *in = &w->fr[MPNET_NODE_ip6_input];
+        struct frame *out = &w->fr[MPNET_NODE_ip6_lookup];
+        unsigned n = in->n, i = 0;
+
+        (void)ifp;
+        STK_ADD(s, ip6_rx, n);
+        for (; i + 8 <= n; i += 4) {
+                for (unsigned j = 4; j < 8; j++)
+                        __builtin_prefetch(in->p[i + j]->data);
+                for (unsigned j = 0; j < 4; j++) {
+                        struct mpnet_pkt *p = in->p[i + j];
+
+                        if (ip6_check(w, p))
+                                out->p[out->n++] = p;
+                }
+        }
+        for (; i < n; i++) {
+                struct mpnet_pkt *p = in->p[i];
+
+                if (ip6_check(w, p))
+                        out->p[out->n++] = p;
+        }
+        in->n = 0;
+}
+
+static inline void to_frame(struct frame *f, struct mpnet_pkt *p, uint32_t aux)
+{
+        f->aux[f->n] = aux;
+        f->p[f->n++] = p;
+}
+
+/* A group this interface listens to; workers see only the MACs of the
+ * groups, ip6-local checks the group itself. */
+static bool mc_accept(const struct mpnet_iface *ifp, const uint8_t *dst)
+{
+        uint8_t mac[6];
+
+        if (ip6_eq(dst, ip6_all_nodes))
+                return true;
+        mpnet_ip6_mc_mac(dst, mac);
+        return iface_mc_mac_ok(ifp, mac);
+}
+
+/* The next hop of one packet: where it goes, counted when dropped. */
+static void ip6_lookup_one(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                           uint32_t nhi, bool forwarding)
+{
+        struct mpnet_stack *s = w->s;
+        const uint8_t *dst = p->data + 24;
+        const struct fib6_nh *nh = nhi != NH_MISS ? fib6_nh_get(s, nhi) : NULL;
+        struct frame *local = &w->fr[MPNET_NODE_ip6_local];
+
+        if (__builtin_expect(mpnet_ip6_is_multicast(dst), 0)) {
+                /* No multicast routing: a group of ours, or nothing. */
+                if (mpnet_ip6_mc_scope(dst) != MPNET_IP6_SCOPE_INTERFACE && mc_accept(ifp, dst)) {
+                        to_frame(local, p, NH_MISS);
+                        return;
+                }
+                STK_INC(s, ip6_mc_not_joined);
+                goto drop;
+        }
+        if (__builtin_expect(mpnet_ip6_is_link_local(dst), 0)) {
+                /* RFC 4291 2.5.6: never forwarded; ours only on this link. */
+                if (nh != NULL && nh->type == MPNET_NH_LOCAL && nh->paths[0].ifp == ifp) {
+                        to_frame(local, p, nhi);
+                        return;
+                }
+                STK_INC(s, ip6_scope);
+                goto drop;
+        }
+        if (__builtin_expect(nh == NULL, 0)) {
+                if (forwarding) {
+                        STK_INC(s, ip6_no_route);
+                        node_icmp6_error(w, p, MPNET_ICMP6_DEST_UNREACH, 0, 0);
+                        return;
+                }
+                STK_INC(s, ip6_not_for_us);
+                goto drop;
+        }
+        switch (nh->type) {
+        case MPNET_NH_LOCAL:
+                to_frame(local, p, nhi);
+                return;
+        case MPNET_NH_CONNECTED:
+        case MPNET_NH_GATEWAY:
+                if (__builtin_expect(!forwarding, 0)) {
+                        STK_INC(s, ip6_not_for_us);
+                        goto drop;
+                }
+                to_frame(&w->fr[MPNET_NODE_ip6_rewrite], p, nhi);
+                return;
+        case MPNET_NH_BLACKHOLE:
+                STK_INC(s, ip6_blackhole);
+                goto drop;
+        case MPNET_NH_UNREACHABLE:
+                /* RFC 4443 3.1: code 6, reject route to destination. */
+                STK_INC(s, ip6_unreachable);
+                node_icmp6_error(w, p, MPNET_ICMP6_DEST_UNREACH, 6, 0);
+                return;
+        case MPNET_NH_PROHIBIT:
+                STK_INC(s, ip6_unreachable);
+                node_icmp6_error(w, p, MPNET_ICMP6_DEST_UNREACH, 1, 0);
+                return;
+        }
+drop:
+        mpnet_pkt_free(p);
+}
+
+void ip6_lookup_node(struct wctx *w, struct mpnet_iface *ifp)
+{
+        struct mpnet_stack *s = w->s;
+        struct frame *in = &w->fr[MPNET_NODE_ip6_lookup];
+        struct frame *local = &w->fr[MPNET_NODE_ip6_local];
+        const struct fib6_table *t =
+            fib6_table(s, atomic_load_explicit(&ifp->table, memory_order_relaxed));
+        bool forwarding = atomic_load_explicit(&s->ip6_fwd, memory_order_relaxed);
+        uint8_t dst[MPNET_VEC_MAX][16];
+        uint32_t nhi[MPNET_VEC_MAX];
+        unsigned n = in->n;
+
+        for (unsigned i = 0; i < n; i++)
+                memcpy(dst[i], in->p[i]->data + 24, 16);
+        if (t != NULL) {
+                mpnet_lpm6_lookup_bulk(t->lpm, (const uint8_t(*)[16])dst, nhi, n, NH_MISS);
+        } else {
+                for (unsigned i = 0; i < n; i++)
+                        nhi[i] = NH_MISS;
+        }
+        for (unsigned i = 0; i < n; i++) {
+                if (i + 1 < n && nhi[i + 1] != NH_MISS)
+                        __builtin_prefetch(s->fib6.nh_dir[nhi[i + 1] / FIB_NH_CHUNK] +
+                                           nhi[i + 1] % FIB_NH_CHUNK);
+                ip6_lookup_one(w, ifp, in->p[i], nhi[i], forwarding);
+        }
+        in->n = 0;
+        if (ctx_is_worker(w)) {
+                for (unsigned i = 0; i < local->n; i++)
+                        stack_punt(w, local->p[i], PUNT_LOCAL6, (unsigned)ifp->ifindex, 0, 0, 0);
+                local->n = 0;
+        }
+}
+
+/* ---- local delivery ---- */
+
+static void param_problem(struct mpnet_stack *s, struct mpnet_pkt *p, uint8_t code, uint32_t ptr)
+{
+        STK_INC(s, ip6_ext_bad);
+        icmp6_error(s, p, MPNET_ICMP6_PARAM_PROBLEM, code, ptr);
+        mpnet_pkt_free(p);
+}
+
+/* A walker error as RFC 8200 4 and RFC 7112 5 answer it. */
+static void walk_error(struct mpnet_stack *s, struct mpnet_pkt *p, int err,
+                       const struct mpnet_ip6_chain *c)
+{
+        switch (-err) {
+        case MPNET_WIRE_TRUNCATED:
+                param_problem(s, p,
+                              c->has_frag && c->frag_off == 0 ? MPNET_ICMP6_PARAM_CHAIN
+                                                              : MPNET_ICMP6_PARAM_HEADER,
+                              c->err_off);
+                return;
+        case MPNET_WIRE_BAD_ORDER:
+                param_problem(s, p, MPNET_ICMP6_PARAM_NEXT_HEADER, c->err_off);
+                return;
+        case MPNET_WIRE_DEPRECATED:
+        case MPNET_WIRE_BAD_LEN:
+                param_problem(s, p, MPNET_ICMP6_PARAM_HEADER, c->err_off);
+                return;
+        default:
+                STK_INC(s, ip6_ext_bad);
+                mpnet_pkt_free(p);
+                return;
+        }
+}
+
+/* Destination options and routing headers of a walked chain. @return false
+ * when p was consumed. */
+static bool ip6_ext_process(struct mpnet_stack *s, struct mpnet_pkt *p,
+                            const struct mpnet_ip6_view *v, const struct mpnet_ip6_chain *c)
+{
+        for (unsigned i = 0; i < c->n_ext; i++) {
+                const struct mpnet_ip6_ext *e = &c->ext[i];
+                uint32_t ptr;
+
+                if (e->proto == MPNET_IPPROTO_DSTOPTS) {
+                        switch (ip6_options(s, v, e, &ptr)) {
+                        case OPT_OK:
+                                break;
+                        case OPT_ERROR:
+                                param_problem(s, p, MPNET_ICMP6_PARAM_OPTION, ptr);
+                                return false;
+                        case OPT_DROP:
+                                mpnet_pkt_free(p);
+                                return false;
+                        }
+                } else if (e->proto == MPNET_IPPROTO_ROUTING && c->rh_segs_left > 0) {
+                        /* 4.4: no routing type is known to us: with segments
+                         * left, point at the type. */
+                        param_problem(s, p, MPNET_ICMP6_PARAM_HEADER, e->off + 2u);
+                        return false;
+                }
+        }
+        return true;
+}
+
+static void ip6_upper(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                      const struct mpnet_ip6_repr *r, const struct mpnet_ip6_chain *c)
+{
+        uint32_t nh_field = c->n_ext == 0 ? 6 : c->ext[c->n_ext - 1].off;
+
+        switch (c->l4_proto) {
+        case MPNET_IPPROTO_ICMPV6:
+                mpnet_pkt_adj(p, c->l4_off);
+                p->l4_off = (uint16_t)mpnet_pkt_headroom(p);
+                icmp6_input(s, ifp, p, r);
+                return;
+        case MPNET_IPPROTO_NONE:
+                break; /* 4.7: nothing follows */
+        case MPNET_IPPROTO_UDP:
+                /* No sockets yet: every port is closed (RFC 4443 3.1 code 4). */
+                STK_INC(s, ip6_unknown_proto);
+                icmp6_error(s, p, MPNET_ICMP6_DEST_UNREACH, 4, 0);
+                break;
+        case MPNET_IPPROTO_TCP:
+                STK_INC(s, ip6_unknown_proto);
+                break;
+        default:
+                /* RFC 8200 4: an unrecognised next header. */
+                STK_INC(s, ip6_unknown_proto);
+                icmp6_error(s, p, MPNET_ICMP6_PARAM_PROBLEM, MPNET_ICMP6_PARAM_NEXT_HEADER,
+                            nh_field);
+                break;
+        }
+        mpnet_pkt_free(p);
+}
+
+void ip6_local_one(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p)
+{
+        /* A reassembled datagram is a chain whose headers sit in the first
+         * segment (RFC 7112 held them to the first fragment). */
+        struct mpnet_ip6_view v = {.b = p->data, .n = p->len};
+        struct mpnet_ip6_chain c;
+        struct mpnet_ip6_repr r;
+        int err;
+
+        mpnet_ip6_repr_parse(&v, &r);
+        if (mpnet_ip6_is_multicast(r.dst) && !ip6_eq(r.dst, ip6_all_nodes) &&
+            !mc6_joined(ifp, r.dst)) {
+                STK_INC(s, ip6_mc_not_joined);
+                goto drop;
+        }
+        /* RFC 4862 5.4: a tentative address receives nothing yet. */
+        if (!mpnet_ip6_is_multicast(r.dst) && !stack_is_local6(s, r.dst)) {
+                STK_INC(s, ip6_not_for_us);
+                goto drop;
+        }
+        err = mpnet_ip6_walk(&v, &c);
+        if (err != 0) {
+                walk_error(s, p, err, &c);
+                return;
+        }
+        if (!ip6_ext_process(s, p, &v, &c))
+                return;
+        if (c.has_frag && c.frag_atomic) {
+                STK_INC(s, ip6_atomic_frag); /* RFC 6946 4: not reassembled */
+        } else if (c.has_frag) {
+                unsigned fi = 0;
+
+                while (c.ext[fi].proto != MPNET_IPPROTO_FRAGMENT)
+                        fi++;
+                STK_INC(s, ip6_frag_rx);
+                p = ip6_reass_input(s->reass6, p, c.ext[fi].off, fi == 0 ? 6 : c.ext[fi - 1].off);
+                if (p != NULL) {
+                        STK_INC(s, ip6_reassembled);
+                        ip6_local_one(s, ifp, p);
+                }
+                return;
+        }
+        ip6_upper(s, ifp, p, &r, &c);
+        return;
+drop:
+        mpnet_pkt_free(p);
+}
+
+void ip6_local_node(struct wctx *w, struct mpnet_iface *ifp)
+{
+        struct frame *in = &w->fr[MPNET_NODE_ip6_local];
+
+        for (unsigned i = 0; i < in->n; i++)
+                ip6_local_one(w->s, ifp, in->p[i]);
+        in->n = 0;
+}

@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * IPv6 output of what the stack itself sends (RFC 8200): route (table 0, or
+ * the named interface for link-local and multicast destinations), source
+ * address selection (RFC 6724), the IPv6 header, fragmentation at the
+ * source to the path MTU (RFC 8200 4.5; RFC 8201 path MTU cache), then the
+ * neighbour (ND) or the group's MAC. A packet to one of our addresses loops
+ * back through the next poll.
+ *
+ * Synchronisation: the control thread.
+ */
+#include <errno.h>
+
+#include "mpnet/wire/ethernet.h"
+#include "stack/stack_priv.h"
+
+#define PMTU6_LIFETIME_NS (600 * MPNET_NS_PER_S) /* RFC 8201 5.3: at least 5 min; 10 */
+#define IP6_FRAG_HLEN     8
+
+/* ---- source address selection (RFC 6724 section 5) ---- */
+
+static unsigned ip6_scope(const uint8_t *a)
+{
+        if (mpnet_ip6_is_multicast(a))
+                return mpnet_ip6_mc_scope(a);
+        if (mpnet_ip6_is_link_local(a) || mpnet_ip6_is_loopback(a))
+                return MPNET_IP6_SCOPE_LINK;
+        return MPNET_IP6_SCOPE_GLOBAL;
+}
+
+static unsigned common_prefix(const uint8_t *a, const uint8_t *b)
+{
+        unsigned n = 0;
+
+        while (n < 128 && ((a[n / 8] ^ b[n / 8]) & (0x80 >> (n % 8))) == 0)
+                n++;
+        return n;
+}
+
+/* Rules 1, 2, 3 and 8: true when sa is better than sb for dst. */
+static bool src_better(const struct ifaddr6 *sa, const struct ifaddr6 *sb, const uint8_t *dst)
+{
+        unsigned sc_a = ip6_scope(sa->addr), sc_b = ip6_scope(sb->addr), sc_d = ip6_scope(dst);
+        bool dep_a = sa->flags & MPNET_ADDR6_F_DEPRECATED,
+             dep_b = sb->flags & MPNET_ADDR6_F_DEPRECATED;
+        unsigned ca, cb;
+
+        if (ip6_eq(sa->addr, dst) != ip6_eq(sb->addr, dst))
+                return ip6_eq(sa->addr, dst);
+        if (sc_a != sc_b) {
+                if (sc_a < sc_b)
+                        return sc_a >= sc_d ? true : false;
+                return sc_b >= sc_d ? false : true;
+        }
+        if (dep_a != dep_b)
+                return !dep_a;
+        ca = common_prefix(sa->addr, dst);
+        cb = common_prefix(sb->addr, dst);
+        if (ca > sa->plen)
+                ca = sa->plen;
+        if (cb > sb->plen)
+                cb = sb->plen;
+        return ca > cb;
+}
+
+static const struct ifaddr6 *src_pick_iface(const struct mpnet_iface *ifp, const uint8_t *dst,
+                                            const struct ifaddr6 *best)
+{
+        for (unsigned i = 0; i < ifp->n_addrs6; i++) {
+                const struct ifaddr6 *a = &ifp->addrs6[i];
+
+                if (a->flags & (MPNET_ADDR6_F_TENTATIVE | MPNET_ADDR6_F_DUPLICATED))
+                        continue;
+                if (best == NULL || src_better(a, best, dst))
+                        best = a;
+        }
+        return best;
+}
+
+const struct ifaddr6 *ip6_src_pick(struct mpnet_stack *s, struct mpnet_iface *ifp,
+                                   const uint8_t *dst)
+{
+        const struct ifaddr6 *best = NULL;
+
+        /* Rule 5 first: an address of the outgoing interface. */
+        if (ifp != NULL)
+                best = src_pick_iface(ifp, dst, NULL);
+        for (int i = 1; best == NULL && i <= STACK_MAX_IFACES; i++) {
+                if (s->ifs[i] != NULL && ip6_scope(dst) > MPNET_IP6_SCOPE_LINK)
+                        best = src_pick_iface(s->ifs[i], dst, best);
+        }
+        return best;
+}
+
+/* ---- path MTU (RFC 8201) ---- */
+
+static struct pmtu6_entry *pmtu6_slot(struct mpnet_stack *s, const uint8_t *dst)
+{
+        uint64_t a, b;
+
+        memcpy(&a, dst, 8);
+        memcpy(&b, dst + 8, 8);
+        return &s->pmtu6[((a ^ b * 0x9e3779b97f4a7c15ull) >> 40) % PMTU6_SIZE];
+}
+
+uint32_t pmtu6_lookup(struct mpnet_stack *s, const uint8_t *dst)
+{
+        struct pmtu6_entry *e = pmtu6_slot(s, dst);
+
+        if (e->mtu == 0 || !ip6_eq(e->dst, dst))
+                return 0;
+        if (e->until <= s->now) {
+                /* RFC 8201 4: try the larger MTU again once the entry ages out. */
+                e->mtu = 0;
+                return 0;
+        }
+        return e->mtu;
+}
+
+void pmtu6_update(struct mpnet_stack *s, const uint8_t *dst, uint32_t mtu)
+{
+        struct pmtu6_entry *e = pmtu6_slot(s, dst);
+        uint32_t cur = pmtu6_lookup(s, dst);
+
+        /* RFC 8201 4: never below the IPv6 minimum; RFC 8021: no atomic
+         * fragments for a smaller one. */
+        if (mtu < MPNET_IP6_MIN_MTU)
+                mtu = MPNET_IP6_MIN_MTU;
+        if (cur != 0 && mtu >= cur)
+                return;
+        memcpy(e->dst, dst, 16);
+        e->mtu = mtu;
+        e->until = s->now + PMTU6_LIFETIME_NS;
+        STK_INC(s, icmp6_pmtu_update);
+}
+
+uint32_t mpnet_pmtu6_get(struct mpnet_stack *s, const uint8_t dst[16])
+{
+        return pmtu6_lookup(s, dst);
+}
+
+/* ---- sending ---- */
+
+int ip6_send_on(struct mpnet_iface *ifp, const uint8_t *nexthop, struct mpnet_pkt *p)
+{
+        uint8_t mac[6];
+
+        if (mpnet_ip6_is_multicast(nexthop)) {
+                mpnet_ip6_mc_mac(nexthop, mac);
+                return ether_output(ifp, p, mac, MPNET_ETHERTYPE_IPV6);
+        }
+        return nd6_resolve_output(ifp, nexthop, p);
+}
+
+static int ip6_hdr_push(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src,
+                        const uint8_t *dst, uint8_t proto, uint8_t hlim)
+{
+        struct mpnet_ip6_repr r = {.next_header = proto, .hop_limit = hlim};
+        uint8_t *h;
+
+        if (p->pkt_len > 0xffff) {
+                mpnet_pkt_free(p);
+                return -EMSGSIZE;
+        }
+        r.payload_len = (uint16_t)p->pkt_len;
+        h = mpnet_pkt_prepend(p, MPNET_IP6_HLEN);
+        if (h == NULL) {
+                STK_INC(s, nobufs);
+                mpnet_pkt_free(p);
+                return -ENOBUFS;
+        }
+        memcpy(r.src, src, 16);
+        memcpy(r.dst, dst, 16);
+        mpnet_ip6_repr_emit(&r, h);
+        p->l3_off = (uint16_t)mpnet_pkt_headroom(p);
+        STK_INC(s, ip6_tx);
+        return 0;
+}
+
+int ip6_send_raw(struct mpnet_iface *ifp, struct mpnet_pkt *p, const uint8_t *src,
+                 const uint8_t *dst, uint8_t proto, uint8_t hlim, const uint8_t *dmac)
+{
+        int err = ip6_hdr_push(ifp->stack, p, src, dst, proto, hlim);
+
+        if (err != 0)
+                return err;
+        if (dmac != NULL)
+                return ether_output(ifp, p, dmac, MPNET_ETHERTYPE_IPV6);
+        return ip6_send_on(ifp, dst, p);
+}
+
+/*
+ * RFC 8200 4.5: cut an upper-layer message p (not yet carrying its IPv6
+ * header) into fragments of at most mtu bytes: each the IPv6 header, a
+ * fragment header and a multiple of 8 bytes of p. The identification is
+ * random (RFC 7739).
+ */
+static int ip6_fragment_out(struct mpnet_stack *s, struct mpnet_iface *ifp, const uint8_t *nexthop,
+                            struct mpnet_pkt *p, const struct mpnet_ip6_repr *hdr, uint32_t mtu)
+{
+        uint32_t chunk = (mtu - MPNET_IP6_HLEN - IP6_FRAG_HLEN) & ~7u;
+        uint32_t total = p->pkt_len, id = (uint32_t)stack_random(s);
+        int err = 0;
+
+        if (chunk > MPNET_PKT_DATA_SIZE - MPNET_IP6_HLEN - IP6_FRAG_HLEN)
+                chunk = (MPNET_PKT_DATA_SIZE - MPNET_IP6_HLEN - IP6_FRAG_HLEN) & ~7u;
+        for (uint32_t off = 0; off < total && err == 0; off += chunk) {
+                uint32_t n = total - off < chunk ? total - off : chunk;
+                bool more = off + n < total;
+                struct mpnet_pkt *f = mpnet_pkt_alloc(s->pool);
+                struct mpnet_ip6_repr r = *hdr;
+                uint8_t *b;
+
+                if (f == NULL) {
+                        STK_INC(s, nobufs);
+                        err = -ENOBUFS;
+                        break;
+                }
+                b = mpnet_pkt_append(f, MPNET_IP6_HLEN + IP6_FRAG_HLEN + n);
+                r.next_header = MPNET_IPPROTO_FRAGMENT;
+                r.payload_len = (uint16_t)(IP6_FRAG_HLEN + n);
+                mpnet_ip6_repr_emit(&r, b);
+                b[40] = hdr->next_header;
+                b[41] = 0;
+                mpnet_put_be16(b + 42, (uint16_t)(off | (more ? 1 : 0)));
+                mpnet_put_be32(b + 44, id);
+                mpnet_pkt_read(p, off, b + 48, n);
+                f->l3_off = (uint16_t)mpnet_pkt_headroom(f);
+                STK_INC(s, ip6_fragmented);
+                STK_INC(s, ip6_tx);
+                err = ip6_send_on(ifp, nexthop, f);
+        }
+        mpnet_pkt_free(p);
+        return err;
+}
+
+static int loopback(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p)
+{
+        p->ifindex = (uint32_t)ifp->ifindex;
+        if (mpnet_vec_full(&s->loopq)) {
+                STK_INC(s, tx_link_full);
+                mpnet_pkt_free(p);
+                return -ENOBUFS;
+        }
+        mpnet_vec_push(&s->loopq, p);
+        return 0;
+}
+
+/* Where dst goes: the interface, the next hop and whether it is ours. */
+static int ip6_route(struct mpnet_stack *s, const uint8_t *dst, const uint8_t *src, int oif,
+                     struct mpnet_iface **ifpp, const uint8_t **nexthop, bool *local)
+{
+        struct mpnet_iface *ifp = stack_iface(s, oif);
+        const struct fib6_nh *nh;
+        const struct fib6_path *path;
+
+        *local = false;
+        *nexthop = dst;
+        if (mpnet_ip6_is_multicast(dst) || mpnet_ip6_is_link_local(dst)) {
+                /* RFC 4007: these name no interface by themselves. */
+                if (ifp == NULL)
+                        return -ENETUNREACH;
+                *ifpp = ifp;
+                *local = ifaddr6_find(ifp, dst) != NULL;
+                return 0;
+        }
+        nh = fib6_lookup(s, ifp != NULL ? atomic_load(&ifp->table) : 0, dst);
+        if (nh == NULL) {
+                STK_INC(s, ip6_no_route);
+                return -ENETUNREACH;
+        }
+        switch (nh->type) {
+        case MPNET_NH_BLACKHOLE:
+                return -EINVAL;
+        case MPNET_NH_UNREACHABLE:
+                return -EHOSTUNREACH;
+        case MPNET_NH_PROHIBIT:
+                return -EACCES;
+        default:
+                break;
+        }
+        path = &nh->paths[0];
+        if (nh->n_paths > 1) {
+                uint32_t h = 0;
+
+                for (int i = 0; i < 16; i++)
+                        h = h * 31 + (uint32_t)(dst[i] ^ (src != NULL ? src[i] : 0));
+                path = &nh->paths[h % nh->n_paths];
+        }
+        *ifpp = path->ifp;
+        *local = nh->type == MPNET_NH_LOCAL;
+        if (nh->type == MPNET_NH_GATEWAY)
+                *nexthop = path->gw;
+        return 0;
+}
+
+int mpnet_ip6_src_select(struct mpnet_stack *s, const uint8_t dst[16], int ifindex, uint8_t out[16])
+{
+        struct mpnet_iface *ifp;
+        const uint8_t *nexthop;
+        const struct ifaddr6 *a;
+        bool local;
+        int err = ip6_route(s, dst, NULL, ifindex, &ifp, &nexthop, &local);
+
+        if (err != 0)
+                return err;
+        a = local ? ifaddr6_find(ifp, dst) : ip6_src_pick(s, ifp, dst);
+        if (a == NULL || (a->flags & (MPNET_ADDR6_F_TENTATIVE | MPNET_ADDR6_F_DUPLICATED)))
+                a = ip6_src_pick(s, ifp, dst);
+        if (a == NULL)
+                return -EADDRNOTAVAIL;
+        memcpy(out, a->addr, 16);
+        return 0;
+}
+
+int ip6_output(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src, const uint8_t *dst,
+               uint8_t proto, uint8_t hlim, int oif)
+{
+        struct mpnet_ip6_repr hdr = {.next_header = proto, .hop_limit = hlim};
+        struct mpnet_iface *ifp;
+        const uint8_t *nexthop;
+        uint32_t mtu, pmtu;
+        bool local;
+        int err = ip6_route(s, dst, src, oif, &ifp, &nexthop, &local);
+
+        if (err == 0 && (src == NULL || mpnet_ip6_is_unspecified(src))) {
+                const struct ifaddr6 *a = ip6_src_pick(s, ifp, dst);
+
+                if (a == NULL)
+                        err = -EADDRNOTAVAIL;
+                else
+                        src = a->addr;
+        }
+        if (err != 0) {
+                mpnet_pkt_free(p);
+                return err;
+        }
+        mtu = atomic_load_explicit(&ifp->mtu6, memory_order_relaxed);
+        pmtu = pmtu6_lookup(s, dst);
+        if (pmtu != 0 && pmtu < mtu)
+                mtu = pmtu;
+        if (!local && p->pkt_len + MPNET_IP6_HLEN > mtu) {
+                memcpy(hdr.src, src, 16);
+                memcpy(hdr.dst, dst, 16);
+                return ip6_fragment_out(s, ifp, nexthop, p, &hdr, mtu);
+        }
+        if (p->next != NULL && !local) {
+                /* A chain that fits (an answer to a reassembled datagram)
+                 * leaves as one frame: links take single buffers. */
+                struct mpnet_pkt *q = mpnet_pkt_alloc(s->pool);
+                uint8_t *b = q != NULL ? mpnet_pkt_append(q, p->pkt_len) : NULL;
+
+                if (b == NULL || mpnet_pkt_read(p, 0, b, p->pkt_len) != 0) {
+                        STK_INC(s, nobufs);
+                        mpnet_pkt_free(q);
+                        mpnet_pkt_free(p);
+                        return -ENOBUFS;
+                }
+                mpnet_pkt_free(p);
+                p = q;
+        }
+        err = ip6_hdr_push(s, p, src, dst, proto, hlim);
+        if (err != 0)
+                return err;
+        if (local)
+                return loopback(s, ifp, p);
+        return ip6_send_on(ifp, nexthop, p);
+}
