@@ -24,9 +24,9 @@ struct benv {
         struct mpg_env env;
 };
 
-static void benv_init(struct benv *e, enum mpg_dut_kind kind)
+static void benv_init6(struct benv *e, enum mpg_dut_kind kind, bool ip6)
 {
-        struct mpg_dut_cfg dc = {.kind = kind, .ring_size = 4096, .workers = 1};
+        struct mpg_dut_cfg dc = {.kind = kind, .ring_size = 4096, .workers = 1, .ip6 = ip6};
 
         memset(e, 0, sizeof(*e));
         mpnet_clock_init_virtual(&e->clk, MPNET_NS_PER_S);
@@ -39,9 +39,14 @@ static void benv_init(struct benv *e, enum mpg_dut_kind kind)
         e->env.virtual_time = true;
         e->env.pool = e->pool;
         mpg_dut_path(&e->dut, &e->env.path);
-        mpg_flows_default(&e->env.flows, false);
+        mpg_flows_default(&e->env.flows, ip6);
         e->env.settle_ns = 10 * MPNET_NS_PER_MS;
         e->env.valid_min = 0.99;
+}
+
+static void benv_init(struct benv *e, enum mpg_dut_kind kind)
+{
+        benv_init6(e, kind, false);
 }
 
 static void benv_fini(struct benv *e)
@@ -92,6 +97,29 @@ static void test_every_size_forwarded(void **state)
         }
         assert_int_equal(ctr(&e, MPNET_STK_ip4_forwarded), total);
         assert_int_equal(ctr(&e, MPNET_STK_tx_link_full), 0);
+        benv_fini(&e);
+}
+
+/* RFC 5180: IPv6 frames of every size through the router's IPv6 side
+ * (2001:2::/64 in, 2001:2:0:1::/64 out), hop limit 63 on arrival. */
+static void test_ip6_forwarded(void **state)
+{
+        static const unsigned sizes6[] = {78, 128, 256, 512, 1024, 1280, 1518};
+        struct benv e;
+        uint64_t total = 0;
+
+        (void)state;
+        benv_init6(&e, MPG_DUT_BUILTIN, true);
+        for (unsigned i = 0; i < 7; i++) {
+                struct mpg_trial t;
+
+                run_one(&e, sizes6[i], 1e6, 3000, &t);
+                assert_int_equal(t.lost, 0);
+                assert_int_equal(t.unique, 3000);
+                total += 3000;
+        }
+        assert_int_equal(ctr(&e, MPNET_STK_ip6_forwarded), total);
+        assert_int_equal(ctr(&e, MPNET_STK_ip4_forwarded), 0);
         benv_fini(&e);
 }
 
@@ -188,7 +216,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_every_size_forwarded), cmocka_unit_test(test_many_flows),
             cmocka_unit_test(test_unrouted_is_loss),     cmocka_unit_test(test_search_at_line_rate),
-            cmocka_unit_test(test_wire_and_errors),
+            cmocka_unit_test(test_wire_and_errors),      cmocka_unit_test(test_ip6_forwarded),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

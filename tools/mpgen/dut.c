@@ -33,6 +33,7 @@
 
 #include "mpgen.h"
 #include "mpnet/afpacket.h"
+#include "mpnet/ip6.h"
 #include "mpnet/route.h"
 #include "mpnet/rss.h"
 #include "mpnet/stack.h"
@@ -88,11 +89,33 @@ static void drain(struct mpnet_link *l)
                 mpnet_pkt_free_bulk(v, n);
 }
 
+/* RFC 5180 addressing: 2001:2::/64 on the generator's side, 2001:2:0:1::/64
+ * on the receiver's; the router is ::1 on each, the testers ::2. */
+static const uint8_t dut6_a[16] = {0x20, 0x01, 0, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},
+                     dut6_b[16] = {0x20, 0x01, 0, 0x02, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1},
+                     tester6_a[16] = {0x20, 0x01, 0, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2},
+                     tester6_b[16] = {0x20, 0x01, 0, 0x02, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2};
+
+/* The router's IPv6 side, for IPv6 trials only (its neighbour and MLD
+ * announcements would be other frames in IPv4 ones): addresses without
+ * duplicate detection (the testers have none to defend), the testers as
+ * permanent neighbours. */
+static int router_ip6(struct mpg_dut *d, const uint8_t *mac_a, const uint8_t *mac_b)
+{
+        if (mpnet_addr6_add(d->stack, 1, dut6_a, 64, MPNET_ADDR6_F_NODAD) != 0 ||
+            mpnet_addr6_add(d->stack, 2, dut6_b, 64, MPNET_ADDR6_F_NODAD) != 0 ||
+            mpnet_neigh6_add(d->stack, 1, tester6_a, mac_a) != 0 ||
+            mpnet_neigh6_add(d->stack, 2, tester6_b, mac_b) != 0)
+                return -EINVAL;
+        return 0;
+}
+
 /* The router stack on links da (from the generator) and db (to the
  * receiver), the testers' MACs given. */
 static int router_create(struct mpg_dut *d, const uint8_t *mac_a, const uint8_t *mac_b)
 {
-        struct mpnet_stack_cfg sc = {.name = "dut", .seed = 1, .ip4_forwarding = true};
+        struct mpnet_stack_cfg sc = {
+            .name = "dut", .seed = 1, .ip4_forwarding = true, .ip6_forwarding = true};
 
         sc.clock = d->cfg.clock;
         sc.pool = d->cfg.pool;
@@ -106,7 +129,8 @@ static int router_create(struct mpg_dut *d, const uint8_t *mac_a, const uint8_t 
             mpnet_neigh4_add(d->stack, 1, MPG_TESTER_A_ADDR, mac_a) != 0 ||
             mpnet_neigh4_add(d->stack, 2, MPG_TESTER_B_ADDR, mac_b) != 0 ||
             add_route(d->stack, 0xc6120000u, 16, 1, MPG_TESTER_A_ADDR) != 0 ||
-            add_route(d->stack, 0xc6130000u, 16, 2, MPG_TESTER_B_ADDR) != 0)
+            add_route(d->stack, 0xc6130000u, 16, 2, MPG_TESTER_B_ADDR) != 0 ||
+            (d->cfg.ip6 && router_ip6(d, mac_a, mac_b) != 0))
                 return -EINVAL;
         memcpy(d->dst_mac, d->da->info.mac, 6);
         mpnet_stack_poll(d->stack, mpnet_clock_now(d->cfg.clock));

@@ -92,8 +92,9 @@ static const char usage[] =
     "    --tcp               TCP segments (ACK|PSH, no options) instead of UDP\n"
     "                        datagrams; the signature needs 70-byte frames\n"
     "                        (90 with --ip6), so 64 is refused\n"
-    "    --ip6               IPv6 frames (RFC 5180); the builtin router has no\n"
-    "                        IPv6 forwarding yet, so only with --dut wire\n"
+    "    --ip6               IPv6 frames (RFC 5180: 2001:2::2 -> 2001:2:0:1::2);\n"
+    "                        the builtin router then routes 2001:2::/64 and\n"
+    "                        2001:2:0:1::/64 too; not with kernel or afpacket\n"
     "    --vlan ID           add an 802.1Q tag (wire DUT only)\n"
     "    --pin TX,RX,DUT     pin the generator, receiver and router threads to\n"
     "                        these CPUs (PERF-METHOD: pin when comparing)\n"
@@ -715,9 +716,9 @@ static int check_combination(struct opts *o)
                                 opt_name(other[i]), o->rfc2544 ? "rfc2544" : "run");
                         return -1;
                 }
-        if (c->flows.ip6 && c->dut != MPG_DUT_WIRE && c->dut != MPG_DUT_VETH) {
-                fprintf(stderr, "mpgen: --ip6 needs --dut wire or veth: the routers are set "
-                                "up for IPv4 only for now\n");
+        if (c->flows.ip6 && (c->dut == MPG_DUT_KERNEL || c->dut == MPG_DUT_AFPACKET)) {
+                fprintf(stderr, "mpgen: --ip6 needs --dut builtin, wire or veth: the namespace "
+                                "routers are set up for IPv4 only for now\n");
                 return -1;
         }
         if (c->flows.vlan && c->dut != MPG_DUT_WIRE && c->dut != MPG_DUT_VETH) {
@@ -969,6 +970,7 @@ static int cmd_run(struct opts *o)
                                  .speed_bps = c->speed_bps,
                                  .ring_size = c->ring_size,
                                  .mtu = mpg_mtu_for(o->size),
+                                 .ip6 = c->flows.ip6,
                                  .workers = c->workers,
                                  .pin = c->pin,
                                  .cpu = c->cpus[2]};

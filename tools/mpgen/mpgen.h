@@ -485,6 +485,7 @@ struct mpg_dut_cfg {
         uint64_t speed_bps; /* virtual link speed (0: 10 Gbit/s) */
         uint32_t ring_size; /* slots per memory-wire queue (0: 1024) */
         uint32_t mtu;       /* of the links (0: 1500); above it for jumbo frames */
+        bool ip6;           /* builtin: give the router its IPv6 side too */
         unsigned workers;   /* builtin: 1 (one thread) or the runtime's worker count */
         bool pin;           /* pin the router thread to cpu */
         unsigned cpu;
