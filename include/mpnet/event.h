@@ -26,7 +26,8 @@ enum mpnet_event_type {
         MPNET_EV_LINK_UP,       /* ... and has it again */
         MPNET_EV_IFACE_DOWN,    /* set administratively down */
         MPNET_EV_IFACE_UP,
-        MPNET_EV_ADDR_ADD, /* addr4, plen */
+        MPNET_EV_IFACE_DEL, /* detached */
+        MPNET_EV_ADDR_ADD,  /* addr4, plen */
         MPNET_EV_ADDR_DEL,
         MPNET_EV_ROUTE_ADD, /* table, addr4 (destination), plen */
         MPNET_EV_ROUTE_DEL,

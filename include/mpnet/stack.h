@@ -64,6 +64,16 @@ void mpnet_stack_destroy(struct mpnet_stack *s);
  */
 int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *name);
 
+/**
+ * Take an interface out of the stack: its addresses, the routes and route
+ * paths through it, its neighbours and its timers go, and with workers the
+ * call waits for a grace period, so the link is the caller's to destroy
+ * when it returns. Its queues must first be taken back from the workers
+ * (mpnet_runtime_unassign()). The index may be reused by a later attach.
+ * @return 0, -ENODEV, -EBUSY (a worker still polls one of its queues).
+ */
+int mpnet_iface_detach(struct mpnet_stack *s, int ifindex);
+
 /** Bring an interface up or down. @return 0 or -ENODEV. */
 int mpnet_iface_set_up(struct mpnet_stack *s, int ifindex, bool up);
 
@@ -209,6 +219,7 @@ const char *mpnet_neigh_state_name(enum mpnet_neigh_state st);
         X(rx_frames, "frames received")                                                            \
         X(link_down, "links that lost their device or carrier")                                    \
         X(link_up, "links that got it back")                                                       \
+        X(tx_no_iface, "drop: queued for an interface that was detached")                          \
         X(rx_chained, "drop: multi-segment frame (no jumbo input yet)")                            \
         X(tx_frames, "frames transmitted")                                                         \
         X(eth_truncated, "drop: frame shorter than an Ethernet header")                            \

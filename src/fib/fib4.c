@@ -408,3 +408,64 @@ int mpnet_table_del(struct mpnet_stack *s, uint32_t id)
         table_free(t);
         return 0;
 }
+
+/* ---- an interface going away -------------------------------------------- */
+
+struct flush4 {
+        int ifindex;
+        unsigned n, cap;
+        struct mpnet_route4 *r;
+};
+
+static int flush4_collect(void *arg, const struct mpnet_route4 *r)
+{
+        struct flush4 *f = arg;
+
+        for (unsigned i = 0; i < r->n_paths; i++) {
+                if (r->paths[i].ifindex != f->ifindex)
+                        continue;
+                if (f->n == f->cap) {
+                        unsigned cap = f->cap ? f->cap * 2 : 16;
+                        struct mpnet_route4 *v = realloc(f->r, cap * sizeof(*v));
+
+                        if (v == NULL)
+                                return -ENOMEM;
+                        f->r = v;
+                        f->cap = cap;
+                }
+                f->r[f->n++] = *r;
+                return 0;
+        }
+        return 0;
+}
+
+int fib4_iface_flush(struct mpnet_stack *s, int ifindex)
+{
+        int err = 0;
+
+        for (uint32_t id = 0; id < MPNET_TABLE_MAX; id++) {
+                struct flush4 f = {.ifindex = ifindex};
+
+                if (fib4_table(s, id) == NULL)
+                        continue;
+                if (mpnet_route4_walk(s, id, flush4_collect, &f) != 0)
+                        err = -ENOMEM;
+                /* A route through the interface loses that path; with none
+                 * left it goes (as Linux drops a multipath route's nexthop). */
+                for (unsigned k = 0; k < f.n; k++) {
+                        struct mpnet_route4 *r = &f.r[k];
+                        uint8_t n = 0;
+
+                        for (unsigned i = 0; i < r->n_paths; i++)
+                                if (r->paths[i].ifindex != ifindex)
+                                        r->paths[n++] = r->paths[i];
+                        r->n_paths = n;
+                        if (n == 0)
+                                mpnet_route4_del(s, id, r->dst, r->plen);
+                        else
+                                mpnet_route4_replace(s, id, r);
+                }
+                free(f.r);
+        }
+        return err;
+}

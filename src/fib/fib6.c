@@ -353,3 +353,66 @@ long mpnet_route6_count(struct mpnet_stack *s, uint32_t table)
                 return -ENOENT;
         return t != NULL ? (long)t->n_routes : 0;
 }
+
+/* ---- an interface going away -------------------------------------------- */
+
+struct flush6 {
+        struct mpnet_stack *s;
+        const struct mpnet_iface *ifp;
+        unsigned n, cap;
+        struct mpnet_route6 *r;
+};
+
+static int flush6_collect(void *arg, const uint8_t prefix[16], unsigned plen, uint32_t idx)
+{
+        struct flush6 *f = arg;
+        const struct fib6_nh *nh = fib6_nh_get(f->s, idx);
+
+        for (unsigned i = 0; i < nh->n_paths; i++) {
+                if (nh->paths[i].ifp != f->ifp)
+                        continue;
+                if (f->n == f->cap) {
+                        unsigned cap = f->cap ? f->cap * 2 : 16;
+                        struct mpnet_route6 *v = realloc(f->r, cap * sizeof(*v));
+
+                        if (v == NULL)
+                                return -ENOMEM;
+                        f->r = v;
+                        f->cap = cap;
+                }
+                nh_to_route(nh, prefix, (uint8_t)plen, &f->r[f->n++]);
+                return 0;
+        }
+        return 0;
+}
+
+int fib6_iface_flush(struct mpnet_stack *s, const struct mpnet_iface *ifp)
+{
+        static const uint8_t any[16];
+        int err = 0;
+
+        for (uint32_t id = 0; id < MPNET_TABLE_MAX; id++) {
+                struct fib6_table *t = fib6_table(s, id);
+                struct flush6 f = {.s = s, .ifp = ifp};
+
+                if (t == NULL)
+                        continue;
+                if (mpnet_lpm6_walk(t->lpm, any, 0, flush6_collect, &f) != 0)
+                        err = -ENOMEM;
+                for (unsigned k = 0; k < f.n; k++) {
+                        struct mpnet_route6 *r = &f.r[k];
+                        uint8_t n = 0;
+
+                        for (unsigned i = 0; i < r->n_paths; i++)
+                                if (r->paths[i].ifindex != ifp->ifindex)
+                                        r->paths[n++] = r->paths[i];
+                        r->n_paths = n;
+                        if (n == 0)
+                                mpnet_route6_del(s, id, r->dst, r->plen);
+                        else
+                                mpnet_route6_replace(s, id, r);
+                }
+                free(f.r);
+        }
+        return err;
+}

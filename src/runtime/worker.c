@@ -331,6 +331,7 @@ int mpnet_runtime_assign(struct mpnet_runtime *rt, unsigned w, struct mpnet_stac
                 memcpy(set->a, old->a, n * sizeof(set->a[0]));
         set->a[n] = (struct assign){.s = s, .ifp = ifp, .w = ctx, .rxq = rxq};
         set->n = n + 1;
+        atomic_fetch_add(&ifp->n_assigned, 1); /* mpnet_iface_detach() waits for 0 */
         /* From now on the stack's control thread leaves the links to us. */
         atomic_fetch_add_explicit(&s->n_workers, 1, memory_order_acq_rel);
         publish(rt, &rt->w[w], set);
@@ -342,12 +343,14 @@ int mpnet_runtime_unassign(struct mpnet_runtime *rt, struct mpnet_stack *s, int 
 {
         struct assign_set *old, *set;
         struct wctx *ctx;
+        struct mpnet_iface *ifp;
         unsigned wi, ai;
 
         if (!assigned(rt, s, ifindex, rxq, &wi, &ai))
                 return -ENOENT;
         old = rt->w[wi].set;
         ctx = old->a[ai].w;
+        ifp = old->a[ai].ifp;
         set = malloc(sizeof(*set) + old->n * sizeof(set->a[0]));
         if (set == NULL)
                 return -ENOMEM;
@@ -357,6 +360,7 @@ int mpnet_runtime_unassign(struct mpnet_runtime *rt, struct mpnet_stack *s, int 
                         set->a[set->n++] = old->a[j];
         }
         publish(rt, &rt->w[wi], set);
+        atomic_fetch_sub(&ifp->n_assigned, 1);
         /* The worker no longer runs this context: what it queued goes out. */
         if (!rt->started)
                 ctx_tx_flush_all(ctx);
@@ -407,8 +411,10 @@ void mpnet_runtime_destroy(struct mpnet_runtime *rt)
         for (unsigned i = 0; i < rt->n; i++) {
                 struct assign_set *set = rt->w[i].set;
 
-                for (unsigned j = 0; set != NULL && j < set->n; j++)
+                for (unsigned j = 0; set != NULL && j < set->n; j++) {
                         atomic_fetch_sub_explicit(&set->a[j].s->n_workers, 1, memory_order_acq_rel);
+                        atomic_fetch_sub(&set->a[j].ifp->n_assigned, 1);
+                }
                 free(set);
                 free(rt->w[i].pfd);
                 close(rt->w[i].wake_fd);

@@ -50,6 +50,7 @@ const char *mpnet_event_name(enum mpnet_event_type t)
             [MPNET_EV_LINK_UP] = "link-up",
             [MPNET_EV_IFACE_DOWN] = "iface-down",
             [MPNET_EV_IFACE_UP] = "iface-up",
+            [MPNET_EV_IFACE_DEL] = "iface-del",
             [MPNET_EV_ADDR_ADD] = "addr-add",
             [MPNET_EV_ADDR_DEL] = "addr-del",
             [MPNET_EV_ROUTE_ADD] = "route-add",

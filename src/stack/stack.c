@@ -407,9 +407,53 @@ int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *
         mpnet_timer_init(&ifp->announce_timer, announce_timer, ifp);
         ifp->table = 0;
         s->fib.tables[0]->n_ifaces++;
-        s->ifs[idx] = ifp;
+        __atomic_store_n(&s->ifs[idx], ifp, __ATOMIC_RELEASE);
         nd6_iface_init(ifp);
         return idx;
+}
+
+int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
+{
+        struct mpnet_iface *ifp = stack_iface(s, ifindex);
+        struct mpnet_vec *txv;
+
+        if (ifp == NULL)
+                return -ENODEV;
+        if (atomic_load(&ifp->n_assigned) != 0)
+                return -EBUSY;
+        atomic_store(&ifp->up, false);
+        while (ifp->n_addrs > 0)
+                mpnet_addr4_del(s, ifindex, ifp->addrs[0].addr, ifp->addrs[0].plen);
+        while (ifp->n_addrs6 > 0)
+                mpnet_addr6_del(s, ifindex, ifp->addrs6[0].addr, ifp->addrs6[0].plen);
+        fib4_iface_flush(s, ifindex);
+        fib6_iface_flush(s, ifp);
+        arp_iface_flush(ifp);
+        nd6_iface_flush(ifp);
+        mpnet_timer_cancel(s->timers, &ifp->announce_timer);
+        mpnet_timer_cancel(s->timers, &ifp->nd_timer);
+        fib4_table(s, ifp->table)->n_ifaces--;
+        __atomic_store_n(&s->ifs[ifindex], NULL, __ATOMIC_RELEASE);
+        stack_event_iface(s, MPNET_EV_IFACE_DEL, ifindex);
+        /* A worker may still hold the interface (a next hop it read before
+         * the routes went) and send on its link: both stay until every
+         * worker has passed a quiescent state. What it queued for the
+         * interface meanwhile its own flush drops (ctx_tx_flush_all). */
+        if (atomic_load_explicit(&s->n_workers, memory_order_acquire) != 0) {
+                synchronize_rcu();
+                for (unsigned c = 1; c < STACK_MAX_CTX; c++)
+                        if (s->ctx[c] != NULL)
+                                (void)atomic_load_explicit(&s->ctx[c]->qs, memory_order_acquire);
+        }
+        txv = s->ctx[0]->txv[ifindex];
+        if (txv != NULL && txv->n > 0) {
+                STK_ADD(s, tx_no_iface, txv->n);
+                mpnet_pkt_free_bulk(txv->p, txv->n);
+                txv->n = 0;
+        }
+        free(ifp->ra);
+        free(ifp);
+        return 0;
 }
 
 int mpnet_iface_set_up(struct mpnet_stack *s, int ifindex, bool up)
@@ -732,10 +776,18 @@ void ctx_tx_flush_all(struct wctx *w)
         unsigned pkts = 0, calls = 0;
 
         for (int i = 1; i <= STACK_MAX_IFACES; i++) {
-                struct mpnet_iface *ifp = s->ifs[i];
+                struct mpnet_iface *ifp = __atomic_load_n(&s->ifs[i], __ATOMIC_ACQUIRE);
 
-                if (ifp == NULL || w->txv[i] == NULL || w->txv[i]->n == 0)
+                if (w->txv[i] == NULL || w->txv[i]->n == 0)
                         continue;
+                if (ifp == NULL) {
+                        /* Queued through a next hop read before the
+                         * interface was detached. */
+                        STK_ADD(s, tx_no_iface, w->txv[i]->n);
+                        mpnet_pkt_free_bulk(w->txv[i]->p, w->txv[i]->n);
+                        w->txv[i]->n = 0;
+                        continue;
+                }
                 pkts += w->txv[i]->n;
                 calls++;
                 ctx_tx_flush(w, ifp);

@@ -184,8 +184,9 @@ struct mpnet_iface {
         struct mpnet_link *link;
         int ifindex;
         _Atomic bool up;
-        bool carrier;           /* the link's, as last seen by the control thread */
-        _Atomic uint32_t table; /* FIB table id */
+        bool carrier;                /* the link's, as last seen by the control thread */
+        _Atomic unsigned n_assigned; /* (queue, worker) pairs of the runtime */
+        _Atomic uint32_t table;      /* FIB table id */
         char name[MPNET_LINK_NAME_MAX];
         uint8_t mac[6];
         uint32_t mtu;
@@ -356,6 +357,8 @@ static inline struct fib_nh *fib_nh_get(struct mpnet_stack *s, uint32_t idx)
 /* fib/fib4.c */
 int fib4_init(struct mpnet_stack *s);
 void fib4_fini(struct mpnet_stack *s);
+/* Take the interface out of every route (the route goes with its last path). */
+int fib4_iface_flush(struct mpnet_stack *s, int ifindex);
 struct fib4_table *fib4_table(struct mpnet_stack *s, uint32_t id);
 
 static inline const struct fib_nh *fib4_lookup(struct mpnet_stack *s, const struct fib4_table *t,
@@ -370,6 +373,8 @@ static inline const struct fib_nh *fib4_lookup(struct mpnet_stack *s, const stru
 
 /* fib/fib6.c */
 void fib6_fini(struct mpnet_stack *s);
+/* Take the interface out of every route (the route goes with its last path). */
+int fib6_iface_flush(struct mpnet_stack *s, const struct mpnet_iface *ifp);
 int fib6_table_del(struct mpnet_stack *s, uint32_t id); /* -EBUSY with routes */
 
 static inline struct fib6_nh *fib6_nh_get(struct mpnet_stack *s, uint32_t idx)

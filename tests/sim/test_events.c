@@ -6,6 +6,7 @@
  * and recorded; a full queue keeps the newest events and counts the rest.
  */
 #include "mpnet/event.h"
+#include "mpnet/ip6.h"
 #include "mpnet/route.h"
 #include "mpnet/stack.h"
 #include "testutil.h"
@@ -210,6 +211,73 @@ static void test_link_carrier(void **state)
         env_fini(&e);
 }
 
+/* Detaching an interface takes its addresses, its routes (a two-path route
+ * keeps the other path), its IPv6 side and its neighbours; the index is
+ * free again; an event says so. */
+static void test_iface_detach(void **state)
+{
+        struct flaky f = {.link = {.ops = &fl_ops, .info = {.mtu = 1500, .n_rxq = 1, .n_txq = 1}},
+                          .carrier = true};
+        struct mpnet_route4 r = {.dst = IP4(198, 51, 100, 0),
+                                 .plen = 24,
+                                 .type = MPNET_NH_GATEWAY,
+                                 .n_paths = 2,
+                                 .paths = {{.ifindex = 1, .gw = IP4(192, 0, 2, 2)},
+                                           {.ifindex = 2, .gw = IP4(203, 0, 113, 2)}}},
+                            only2 = {.dst = IP4(198, 18, 0, 0),
+                                     .plen = 16,
+                                     .type = MPNET_NH_GATEWAY,
+                                     .n_paths = 1,
+                                     .paths = {{.ifindex = 2, .gw = IP4(203, 0, 113, 2)}}},
+                            got;
+        struct mpnet_route6 r6 = {.dst = {0x20, 0x01, 0x0d, 0xb8, 0, 9},
+                                  .plen = 48,
+                                  .type = MPNET_NH_GATEWAY,
+                                  .n_paths = 1,
+                                  .paths = {{.ifindex = 2, .gw = {0xfe, 0x80, [15] = 1}}}};
+        static const uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 7, [15] = 1};
+        struct mpnet_event ev[32];
+        struct env e;
+        unsigned n;
+        bool del = false;
+
+        (void)state;
+        env_init(&e);
+        assert_int_equal(mpnet_addr4_add(e.s, 1, IP4(192, 0, 2, 1), 24), 0);
+        assert_int_equal(mpnet_iface_attach(e.s, &f.link, "gone"), 2);
+        assert_int_equal(mpnet_addr4_add(e.s, 2, IP4(203, 0, 113, 1), 24), 0);
+        assert_int_equal(mpnet_addr6_add(e.s, 2, a6, 64, MPNET_ADDR6_F_NODAD), 0);
+        assert_int_equal(mpnet_route4_add(e.s, 0, &r), 0);
+        assert_int_equal(mpnet_route4_add(e.s, 0, &only2), 0);
+        assert_int_equal(mpnet_route6_add(e.s, 0, &r6), 0);
+        run(&e, MPNET_NS_PER_MS);
+        take(&e, ev, 32);
+        assert_int_equal(mpnet_iface_detach(e.s, 2), 0);
+        assert_int_equal(mpnet_iface_detach(e.s, 2), -ENODEV);
+        assert_int_equal(mpnet_iface_set_up(e.s, 2, true), -ENODEV);
+        assert_int_equal(mpnet_route4_get(e.s, 0, r.dst, 24, &got), 0);
+        assert_int_equal(got.n_paths, 1);
+        assert_int_equal(got.paths[0].ifindex, 1);
+        assert_int_equal(mpnet_route4_get(e.s, 0, only2.dst, 16, &got), -ENOENT);
+        assert_int_equal(mpnet_route4_get(e.s, 0, IP4(203, 0, 113, 0), 24, &got), -ENOENT);
+        assert_int_equal(mpnet_route6_count(e.s, 0), 0);
+        n = take(&e, ev, 32);
+        for (unsigned i = 0; i < n; i++)
+                del |= ev[i].type == MPNET_EV_IFACE_DEL && ev[i].ifindex == 2;
+        assert_true(del);
+        /* The other interface still works, and the index is free again. */
+        assert_int_equal(
+            mpnet_ping4_send(e.s, IP4(192, 0, 2, 2), 1, 1, 16, mpnet_clock_now(&e.clk)), 0);
+        run(&e, 10 * MPNET_NS_PER_MS);
+        {
+                struct mpnet_ping_reply pr[4];
+
+                assert_int_equal(mpnet_ping4_recv(e.s, pr, 4), 1);
+        }
+        assert_int_equal(mpnet_iface_attach(e.s, &f.link, "back"), 2);
+        env_fini(&e);
+}
+
 /* 300 changes into a queue of 256: the newest 256 stay, 44 are counted lost. */
 static void test_overflow(void **state)
 {
@@ -235,10 +303,9 @@ static void test_overflow(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_config_changes),
-            cmocka_unit_test(test_neighbours),
-            cmocka_unit_test(test_link_carrier),
-            cmocka_unit_test(test_overflow),
+            cmocka_unit_test(test_config_changes), cmocka_unit_test(test_neighbours),
+            cmocka_unit_test(test_link_carrier),   cmocka_unit_test(test_overflow),
+            cmocka_unit_test(test_iface_detach),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

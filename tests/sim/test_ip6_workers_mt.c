@@ -74,7 +74,10 @@ static void test_forward_on_worker(void **state)
                 struct mpnet_pkt *p[32];
                 uint16_t k;
 
-                if (sent < REQS) {
+                /* The first request resolves B (its queue holds few
+                 * packets): the others follow once it is answered, so a
+                 * slow machine does not overflow that queue. */
+                if (sent < REQS && (sent == 0 || replies > 0)) {
                         uint8_t f[128], m[24] = {MPNET_ICMP6_ECHO_REQUEST, 0, 0, 0, 0, 7};
                         uint8_t hlim = sent % 8 == 7 ? 1 : 64;
                         size_t len;
