@@ -35,9 +35,10 @@ static bool ns_left(void)
         return left;
 }
 
-static void run_ext(enum mpg_dut_kind kind)
+static void run_ext(enum mpg_dut_kind kind, bool afxdp)
 {
-        struct mpg_dut_cfg dc = {.kind = kind, .workers = 1, .mtu = 9000};
+        struct mpg_dut_cfg dc = {
+            .kind = kind, .workers = 1, .mtu = afxdp ? 1500 : 9000, .afxdp = afxdp};
         struct mpnet_clock clk;
         struct mpg_env env = {.settle_ns = MPNET_NS_PER_S / 2, .valid_min = 0.99};
         struct mpg_runner rn;
@@ -80,8 +81,8 @@ static void run_ext(enum mpg_dut_kind kind)
                 assert_int_equal(t.other, 0);
         }
         /* Jumbo frames (chains of buffers) over the veths with MTU 9000,
-         * for the DUTs that carry them. */
-        if (mpg_dut_jumbo(kind)) {
+         * for the DUTs that carry them (AF_XDP takes one buffer a frame). */
+        if (mpg_dut_jumbo(kind) && !afxdp) {
                 struct mpg_runner rj;
                 struct mpg_trial t = {.kind = MPG_T_RUN, .rate = 5000, .count = 500};
 
@@ -125,19 +126,31 @@ static void run_ext(enum mpg_dut_kind kind)
 static void test_veth(void **state)
 {
         (void)state;
-        run_ext(MPG_DUT_VETH);
+        run_ext(MPG_DUT_VETH, false);
 }
 
 static void test_kernel_router(void **state)
 {
         (void)state;
-        run_ext(MPG_DUT_KERNEL);
+        run_ext(MPG_DUT_KERNEL, false);
 }
 
 static void test_mpnet_over_afpacket(void **state)
 {
         (void)state;
-        run_ext(MPG_DUT_AFPACKET);
+        run_ext(MPG_DUT_AFPACKET, false);
+}
+
+/* The tester's links through AF_XDP instead of AF_PACKET. */
+static void test_kernel_router_afxdp(void **state)
+{
+        (void)state;
+#ifdef MPNET_HAVE_AFXDP
+        run_ext(MPG_DUT_KERNEL, true);
+#else
+        print_message("skipped: built without the AF_XDP link\n");
+        skip();
+#endif
 }
 
 int main(void)
@@ -146,6 +159,7 @@ int main(void)
             cmocka_unit_test(test_veth),
             cmocka_unit_test(test_kernel_router),
             cmocka_unit_test(test_mpnet_over_afpacket),
+            cmocka_unit_test(test_kernel_router_afxdp),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

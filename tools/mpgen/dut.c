@@ -33,6 +33,9 @@
 
 #include "mpgen.h"
 #include "mpnet/afpacket.h"
+#ifdef MPNET_HAVE_AFXDP
+#include "mpnet/afxdp.h"
+#endif
 #include "mpnet/ip6.h"
 #include "mpnet/route.h"
 #include "mpnet/rss.h"
@@ -207,16 +210,41 @@ static struct mpnet_link *afp_link(struct mpg_dut *d, const char *ns, const char
         return mpnet_afpacket_create(&c);
 }
 
-/* External: the namespaces, mpgen's AF_PACKET links on ta and tb, and for
- * afpacket the router on da and db. */
+/* mpgen's own link on a veth end of the tester namespace: AF_PACKET, or
+ * AF_XDP (generic mode, copy: what veth offers) when asked. */
+static struct mpnet_link *tester_link(struct mpg_dut *d, const char *ifname, char *err,
+                                      size_t errlen)
+{
+#ifdef MPNET_HAVE_AFXDP
+        if (d->cfg.afxdp) {
+                struct mpnet_afxdp_cfg c = {.ifname = ifname,
+                                            .netns = d->ns.t,
+                                            .pool = d->cfg.pool,
+                                            .mode = MPNET_AFXDP_MODE_GENERIC,
+                                            .errbuf = err,
+                                            .errbuf_len = errlen};
+
+                return mpnet_afxdp_create(&c);
+        }
+#else
+        if (d->cfg.afxdp) {
+                snprintf(err, errlen, "built without the AF_XDP link (libxdp-dev, libbpf-dev)");
+                return NULL;
+        }
+#endif
+        return afp_link(d, d->ns.t, ifname, err, errlen);
+}
+
+/* External: the namespaces, mpgen's links on ta and tb, and for afpacket
+ * the router on da and db. */
 static int external_create(struct mpg_dut *d, char *err, size_t errlen)
 {
         int rc = mpg_netns_up(&d->ns, d->cfg.kind, d->cfg.mtu, err, errlen);
 
         if (rc != 0)
                 return rc;
-        d->tx = afp_link(d, d->ns.t, "ta", err, errlen);
-        d->rx = d->tx != NULL ? afp_link(d, d->ns.t, "tb", err, errlen) : NULL;
+        d->tx = tester_link(d, "ta", err, errlen);
+        d->rx = d->tx != NULL ? tester_link(d, "tb", err, errlen) : NULL;
         if (d->rx == NULL)
                 return -EIO;
         switch (d->cfg.kind) {

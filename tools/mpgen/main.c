@@ -75,6 +75,8 @@ static const char usage[] =
     "    --dut KIND          builtin, wire, kernel, afpacket or veth (default\n"
     "                        builtin)\n"
     "    --workers N         builtin router workers, 1-62 (default 1)\n"
+    "    --link afpacket|afxdp  mpgen's own links for kernel, afpacket and veth:\n"
+    "                        AF_PACKET (default) or AF_XDP (generic mode)\n"
     "    --speed BPS         virtual link speed for line-rate arithmetic: 10G,\n"
     "                        1G, 100M ... (default 10G)\n"
     "    --ring N            slots per memory-wire queue, a power of two\n"
@@ -158,6 +160,7 @@ static const char usage[] =
 enum {
         O_DUT = 256,
         O_WORKERS,
+        O_LINK,
         O_SPEED,
         O_RING,
         O_SRC,
@@ -200,6 +203,7 @@ enum {
 static const struct option long_opts[] = {
     {"dut", required_argument, NULL, O_DUT},
     {"workers", required_argument, NULL, O_WORKERS},
+    {"link", required_argument, NULL, O_LINK},
     {"speed", required_argument, NULL, O_SPEED},
     {"ring", required_argument, NULL, O_RING},
     {"src", required_argument, NULL, O_SRC},
@@ -521,6 +525,14 @@ static int parse_one(struct opts *o, int c, const char *arg)
                 if (cfg->dut > MPG_DUT_VETH)
                         return bad(name, arg, "builtin, wire, kernel, afpacket or veth");
                 break;
+        case O_LINK:
+                if (strcmp(arg, "afpacket") == 0)
+                        cfg->afxdp = false;
+                else if (strcmp(arg, "afxdp") == 0)
+                        cfg->afxdp = true;
+                else
+                        return bad(name, arg, "afpacket or afxdp");
+                break;
         case O_WORKERS:
                 if (parse_u64(arg, 1, MPNET_MAX_WORKERS - 1, &u) != 0)
                         return bad(name, arg, "a worker count, 1-62");
@@ -724,6 +736,11 @@ static int check_combination(struct opts *o)
         if (c->flows.vlan && c->dut != MPG_DUT_WIRE && c->dut != MPG_DUT_VETH) {
                 fprintf(stderr, "mpgen: --vlan needs --dut wire or veth: the routers have no "
                                 "VLAN interfaces yet\n");
+                return -1;
+        }
+        if (c->afxdp && c->dut != MPG_DUT_KERNEL && c->dut != MPG_DUT_AFPACKET &&
+            c->dut != MPG_DUT_VETH) {
+                fprintf(stderr, "mpgen: --link applies to --dut kernel, afpacket and veth\n");
                 return -1;
         }
         if (c->workers > 1 && c->dut != MPG_DUT_BUILTIN) {
@@ -971,6 +988,7 @@ static int cmd_run(struct opts *o)
                                  .ring_size = c->ring_size,
                                  .mtu = mpg_mtu_for(o->size),
                                  .ip6 = c->flows.ip6,
+                                 .afxdp = c->afxdp,
                                  .workers = c->workers,
                                  .pin = c->pin,
                                  .cpu = c->cpus[2]};

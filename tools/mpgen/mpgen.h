@@ -486,6 +486,7 @@ struct mpg_dut_cfg {
         uint32_t ring_size; /* slots per memory-wire queue (0: 1024) */
         uint32_t mtu;       /* of the links (0: 1500); above it for jumbo frames */
         bool ip6;           /* builtin: give the router its IPv6 side too */
+        bool afxdp;         /* external: mpgen's links through AF_XDP, not AF_PACKET */
         unsigned workers;   /* builtin: 1 (one thread) or the runtime's worker count */
         bool pin;           /* pin the router thread to cpu */
         unsigned cpu;
@@ -546,6 +547,7 @@ const char *mpg_dut_name(enum mpg_dut_kind k);
 struct mpg_suite_cfg {
         enum mpg_dut_kind dut;
         unsigned workers;
+        bool afxdp; /* external DUTs: the tester's links through AF_XDP */
         uint64_t speed_bps;
         uint32_t ring_size, pool_size;
         struct mpg_flows flows;

@@ -213,7 +213,8 @@ static int calibrate(struct mpg_suite *s, struct mpg_env *base, struct mpg_size_
                                  .speed_bps = s->cfg.speed_bps,
                                  .ring_size = s->cfg.ring_size,
                                  .mtu = mpg_mtu_for(largest_size(&s->cfg)),
-                                 .ip6 = s->cfg.flows.ip6};
+                                 .ip6 = s->cfg.flows.ip6,
+                                 .afxdp = s->cfg.afxdp};
         struct mpg_env env = *base;
         struct mpg_runner rn;
         struct mpg_dut wire;
@@ -467,6 +468,7 @@ int mpg_suite_run(struct mpg_suite *s)
                                  .ring_size = s->cfg.ring_size,
                                  .mtu = mpg_mtu_for(largest_size(&s->cfg)),
                                  .ip6 = s->cfg.flows.ip6,
+                                 .afxdp = s->cfg.afxdp,
                                  .workers = s->cfg.workers,
                                  .pin = s->cfg.pin,
                                  .cpu = s->cfg.cpus[2]};
