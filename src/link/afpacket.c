@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "base/stat.h"
+#include "link/netns.h"
 #include "mpnet/afpacket.h"
 #include "mpnet/wire/bytes.h"
 #include "link/frame.h"
@@ -119,60 +120,13 @@ afp_msg(const struct mpnet_afpacket_cfg *cfg, const char *fmt, ...)
         va_end(ap);
 }
 
-struct ns_job {
-        const char *netns;
-        const struct mpnet_afpacket_cfg *cfg;
-        int (*fn)(void *);
-        void *arg;
-        int rc;
-};
-
-static void *ns_thread(void *a)
-{
-        struct ns_job *j = a;
-        char path[PATH_MAX];
-        int fd;
-
-        if (strchr(j->netns, '/') != NULL)
-                snprintf(path, sizeof(path), "%s", j->netns);
-        else
-                snprintf(path, sizeof(path), "/var/run/netns/%s", j->netns);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-                j->rc = -errno;
-                afp_msg(j->cfg, "afpacket: network namespace %s: %s", path, strerror(errno));
-                return NULL;
-        }
-        /* This thread alone moves; it ends right after the work. */
-        if (setns(fd, CLONE_NEWNET) != 0) {
-                j->rc = -errno;
-                afp_msg(j->cfg, "afpacket: cannot enter network namespace %s: %s%s", path,
-                        strerror(errno), errno == EPERM ? " (needs CAP_SYS_ADMIN)" : "");
-                close(fd);
-                return NULL;
-        }
-        close(fd);
-        j->rc = j->fn(j->arg);
-        return NULL;
-}
-
 /* Run fn in the named network namespace, or here when netns is NULL. */
 static int in_netns(const char *netns, const struct mpnet_afpacket_cfg *cfg, int (*fn)(void *),
                     void *arg)
 {
-        struct ns_job j = {.netns = netns, .cfg = cfg, .fn = fn, .arg = arg};
-        pthread_t t;
-        int rc;
+        struct link_err e = {.buf = cfg->errbuf, .len = cfg->errbuf_len, .who = "afpacket"};
 
-        if (netns == NULL)
-                return fn(arg);
-        rc = pthread_create(&t, NULL, ns_thread, &j);
-        if (rc != 0) {
-                afp_msg(cfg, "afpacket: cannot start a thread: %s", strerror(rc));
-                return -rc;
-        }
-        pthread_join(t, NULL);
-        return j.rc;
+        return link_in_netns(netns, fn, arg, &e);
 }
 
 /* ---- opening -------------------------------------------------------------- */

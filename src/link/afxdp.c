@@ -47,6 +47,7 @@
 
 #include "base/stat.h"
 #include "link/frame.h"
+#include "link/netns.h"
 #include "mpnet/afxdp.h"
 
 #define AXQ_STASH      32u
@@ -122,62 +123,34 @@ axl_msg(const struct mpnet_afxdp_cfg *cfg, const char *fmt, ...)
         va_end(ap);
 }
 
-struct ns_job {
-        int nsfd;
-        const struct mpnet_afxdp_cfg *cfg;
+/* fn(a), called through the namespace helper's void * interface. */
+struct axl_job {
         int (*fn)(struct axl *);
-        struct axl *arg;
-        int rc;
+        struct axl *a;
 };
 
-static void *ns_thread(void *p)
+static int axl_job_run(void *p)
 {
-        struct ns_job *j = p;
+        struct axl_job *j = p;
 
-        /* This thread alone moves; it ends right after the work. */
-        if (setns(j->nsfd, CLONE_NEWNET) != 0) {
-                j->rc = -errno;
-                axl_msg(j->cfg, "afxdp: cannot enter the network namespace: %s%s", strerror(errno),
-                        errno == EPERM ? " (needs CAP_SYS_ADMIN)" : "");
-                return NULL;
-        }
-        j->rc = j->fn(j->arg);
-        return NULL;
+        return j->fn(j->a);
 }
 
-/* Run fn in the link's network namespace. */
+/* Run fn in the link's network namespace (kept open: destroy detaches the
+ * program there even after the caller's view of the name has gone). */
 static int in_netns(struct axl *a, int (*fn)(struct axl *))
 {
-        struct ns_job j = {.nsfd = a->nsfd, .cfg = &a->cfg, .fn = fn, .arg = a};
-        pthread_t t;
-        int rc;
+        struct link_err e = {.buf = a->cfg.errbuf, .len = a->cfg.errbuf_len, .who = "afxdp"};
+        struct axl_job j = {.fn = fn, .a = a};
 
-        if (a->nsfd < 0)
-                return fn(a);
-        rc = pthread_create(&t, NULL, ns_thread, &j);
-        if (rc != 0) {
-                axl_msg(&a->cfg, "afxdp: cannot start a thread: %s", strerror(rc));
-                return -rc;
-        }
-        pthread_join(t, NULL);
-        return j.rc;
+        return link_in_netns_fd(a->nsfd, axl_job_run, &j, &e);
 }
 
 static int ns_open(const char *netns, const struct mpnet_afxdp_cfg *cfg)
 {
-        char path[PATH_MAX];
-        int fd;
+        struct link_err e = {.buf = cfg->errbuf, .len = cfg->errbuf_len, .who = "afxdp"};
 
-        if (strchr(netns, '/') != NULL)
-                snprintf(path, sizeof(path), "%s", netns);
-        else
-                snprintf(path, sizeof(path), "/var/run/netns/%s", netns);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-                fd = -errno;
-                axl_msg(cfg, "afxdp: network namespace %s: %s", path, strerror(errno));
-        }
-        return fd;
+        return link_netns_open(netns, &e);
 }
 
 /* ---- opening -------------------------------------------------------------- */
