@@ -779,6 +779,7 @@ static void nd6_timer_fn(struct mpnet_timer *t, void *arg, uint64_t now)
                 next = min64(next, ifp->ra->next);
         }
         next = min64(next, mld_tick(ifp, now));
+        next = min64(next, nd6_redirect_tick(ifp, now));
         if (next != MPNET_TIME_NEVER)
                 mpnet_timer_arm(s->timers, t, next);
 }
@@ -793,6 +794,8 @@ void nd6_iface_init(struct mpnet_iface *ifp)
         ifp->nd_reachable_ns = nd6_reachable_time(ifp);
         ifp->nd_retrans_ns = ND6_RETRANS_NS;
         ifp->cur_hop_limit = IP6_HLIM_DEFAULT;
+        ifp->redirect_accept = true;
+        atomic_store(&ifp->redirect_send, true);
         ifp->mld_next = ifp->mld_query_at = MPNET_TIME_NEVER;
         if (s->ip6_auto)
                 mpnet_iface_ip6_enable(s, ifp->ifindex);

@@ -346,6 +346,14 @@ static void punt_run(struct mpnet_stack *s)
                                 nd6_resolve_output(ifp, nexthop, p);
                                 break;
                         }
+                        case PUNT_REDIRECT6: {
+                                uint8_t target[16];
+
+                                memcpy(target, mpnet_pkt_buf(p) + 8, 16);
+                                nd6_redirect_send(ifp, p, target);
+                                mpnet_pkt_free(p);
+                                break;
+                        }
                         default:
                                 mpnet_pkt_free(p);
                                 break;
@@ -656,6 +664,12 @@ void mpnet_stack_set_forwarding(struct mpnet_stack *s, bool on)
 void mpnet_stack_set_forwarding6(struct mpnet_stack *s, bool on)
 {
         atomic_store(&s->ip6_fwd, on);
+        /* RFC 4861 8.2: a router takes no redirects; what it took as a host
+         * must not steer what it forwards. */
+        for (int i = 1; on && i <= STACK_MAX_IFACES; i++) {
+                if (s->ifs[i] != NULL)
+                        nd6_redirect_flush(s->ifs[i]);
+        }
 }
 
 static inline void node_account(struct wctx *w, enum mpnet_node id, unsigned n, uint64_t cyc)
