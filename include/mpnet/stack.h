@@ -43,6 +43,13 @@ struct mpnet_stack_cfg {
          * (link-local address, DAD, router solicitation), as a host does. */
         bool ip6_auto;
         bool ip6_forwarding;
+        /* RFC 7217 stable privacy addresses: the interface identifier of
+         * the link-local and SLAAC addresses is SHA-256 over the prefix,
+         * the interface name, a DAD counter and ip6_secret (all zero: a
+         * random key from seed), not the MAC. The same key, name and
+         * prefix give the same address on every run. */
+        bool ip6_stable_iid;
+        uint8_t ip6_secret[16];
         /* ICMPv6 errors sent (token bucket, RFC 4443 2.4(f)): as for ICMP. */
         uint32_t icmp6_rate;
         uint32_t icmp6_burst;

@@ -105,6 +105,8 @@ struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
         s->icmp4_burst = cfg->icmp4_burst ? cfg->icmp4_burst : 50;
         s->icmp4_tokens = (uint64_t)s->icmp4_burst * MPNET_NS_PER_S;
         s->ip6_auto = cfg->ip6_auto;
+        s->ip6_stable_iid = cfg->ip6_stable_iid;
+        memcpy(s->ip6_secret, cfg->ip6_secret, sizeof(s->ip6_secret));
         atomic_store(&s->ip6_fwd, cfg->ip6_forwarding);
         s->icmp6_rate = cfg->icmp6_rate ? cfg->icmp6_rate : 1000;
         s->icmp6_burst = cfg->icmp6_burst ? cfg->icmp6_burst : 50;
@@ -119,6 +121,14 @@ struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
         s->icmp4_last = s->now;
         s->icmp6_last = s->now;
         s->ip_id = (uint16_t)stack_random(s);
+        if (s->ip6_stable_iid && memcmp(s->ip6_secret, (uint8_t[16]){0}, 16) == 0) {
+                /* RFC 7217 5: no key given, one from the seed. */
+                for (size_t i = 0; i < sizeof(s->ip6_secret); i += 8) {
+                        uint64_t r = stack_random(s);
+
+                        memcpy(s->ip6_secret + i, &r, 8);
+                }
+        }
         s->timers = mpnet_timer_wheel_create(TIMER_TICK_NS, s->now);
         s->ctr = mpnet_counters_create(MPNET_STK__COUNT);
         s->punt = mpnet_ring_create(PUNT_RING_SIZE, MPNET_RING_MPSC);

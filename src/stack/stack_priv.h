@@ -153,9 +153,11 @@ struct ifaddr6 {
         uint32_t flags;       /* MPNET_ADDR6_F_* */
         uint64_t valid_until; /* MPNET_TIME_NEVER: for ever */
         uint64_t pref_until;
-        uint64_t dad_at;  /* next DAD step; MPNET_TIME_NEVER: none */
-        uint8_t dad_left; /* probes still to send */
-        uint8_t nonce[6]; /* of the last probe (RFC 7527) */
+        uint64_t dad_at;     /* next DAD step; MPNET_TIME_NEVER: none */
+        uint8_t dad_left;    /* probes still to send */
+        uint8_t nonce[6];    /* of the last probe (RFC 7527) */
+        bool stable;         /* an RFC 7217 identifier ... */
+        uint8_t dad_counter; /* ... made with this DAD_Counter */
 };
 
 /* A joined IPv6 multicast group (MLD, RFC 3810). */
@@ -330,6 +332,8 @@ struct mpnet_stack {
         /* IPv6 */
         struct fib6 fib6;
         bool ip6_auto;
+        bool ip6_stable_iid;
+        uint8_t ip6_secret[16]; /* RFC 7217 secret_key */
         _Atomic bool ip6_fwd;
         uint32_t icmp6_rate, icmp6_burst;
         uint64_t icmp6_tokens, icmp6_last;
