@@ -4,7 +4,7 @@
  * IPv6 on a stack (RFC 8200): addresses (RFC 4291, RFC 4862 autoconfiguration
  * with duplicate address detection), neighbours (RFC 4861), router
  * advertisements sent as a router, path MTU (RFC 8201) and the ping6 API
- * (RFC 4443 echo). Routes are in mpnet/route.h.
+ * (RFC 4443 echo), redirects (RFC 4861 8). Routes are in mpnet/route.h.
  *
  * Addresses are 16 bytes in network order. A link-local destination
  * (fe80::/10) needs an interface: the calls that send take an ifindex for it.
@@ -82,6 +82,17 @@ int mpnet_neigh6_add(struct mpnet_stack *s, int ifindex, const uint8_t addr[16],
 
 /** Turn IPv6 forwarding on or off (router or host, RFC 8200 / RFC 4861 6.2.8). */
 void mpnet_stack_set_forwarding6(struct mpnet_stack *s, bool on);
+
+/**
+ * Redirects on an interface (RFC 4861 section 8), as Linux's accept_redirects
+ * and send_redirects; both on by default. accept: a host (forwarding off)
+ * follows the redirects it receives, each a host route to the destination
+ * for 10 minutes; a router ignores them whatever this says. send: a router
+ * (forwarding on) tells a neighbour of a better first hop on the link when
+ * it forwards the neighbour's packet back out the interface it came in on.
+ * @return 0, -ENODEV.
+ */
+int mpnet_iface_ip6_redirects(struct mpnet_stack *s, int ifindex, bool accept, bool send);
 
 /* ---- router advertisements (RFC 4861 section 6.2) ---- */
 

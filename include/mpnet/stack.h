@@ -43,6 +43,13 @@ struct mpnet_stack_cfg {
          * (link-local address, DAD, router solicitation), as a host does. */
         bool ip6_auto;
         bool ip6_forwarding;
+        /* RFC 7217 stable privacy addresses: the interface identifier of
+         * the link-local and SLAAC addresses is SHA-256 over the prefix,
+         * the interface name, a DAD counter and ip6_secret (all zero: a
+         * random key from seed), not the MAC. The same key, name and
+         * prefix give the same address on every run. */
+        bool ip6_stable_iid;
+        uint8_t ip6_secret[16];
         /* ICMPv6 errors sent (token bucket, RFC 4443 2.4(f)): as for ICMP. */
         uint32_t icmp6_rate;
         uint32_t icmp6_burst;
@@ -334,6 +341,14 @@ const char *mpnet_neigh_state_name(enum mpnet_neigh_state st);
         X(nd_queue_drop, "drop: ND resolution queue full (oldest dropped)")                        \
         X(nd_resolve_failed, "drop: IPv6 neighbour did not answer")                                \
         X(nd_table_full, "drop: IPv6 neighbour table full")                                        \
+        X(nd_redirect_rx, "redirects received")                                                    \
+        X(nd_redirect_tx, "redirects sent (RFC 4861 8.2)")                                         \
+        X(nd_redirect_ignored, "redirects ignored (forwarding on, or accept off)")                 \
+        X(nd_redirect_bad_src, "drop: redirect from a source that is not link-local")              \
+        X(nd_redirect_bad_dst, "drop: redirect for a multicast destination")                       \
+        X(nd_redirect_bad_target, "drop: redirect target neither link-local nor the destination")  \
+        X(nd_redirect_not_first_hop, "drop: redirect not from the destination's first-hop router") \
+        X(nd_redirect_ratelimited, "redirects not sent (ICMPv6 rate limit)")                       \
         X(mld_rx, "MLD messages received")                                                         \
         X(mld_report_tx, "MLDv2 reports sent")                                                     \
         X(mld_bad, "drop: MLD message failing RFC 3810 validation")                                \

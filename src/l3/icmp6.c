@@ -4,7 +4,8 @@
  * the errors the stack sends (2.4(e) rules, a token bucket per stack as for
  * ICMP) and those it receives (packet too big feeds the path MTU cache,
  * RFC 8201; errors quoting our echo requests go to the ping6 caller); and
- * the dispatch of ND (RFC 4861) and MLD (RFC 3810) messages.
+ * the dispatch of ND (RFC 4861, redirects included) and MLD (RFC 3810)
+ * messages.
  *
  * Synchronisation: the control thread.
  */
@@ -172,8 +173,8 @@ static void nd6_dispatch(struct mpnet_stack *s, struct mpnet_iface *ifp, const s
         case MPNET_ICMP6_ND_RA:
                 nd6_ra_input(ifp, ip, p->data, p->len);
                 break;
-        default:
-                STK_INC(s, icmp6_other); /* redirects are not followed */
+        case MPNET_ICMP6_ND_REDIRECT:
+                nd6_redirect_input(ifp, ip, p->data, p->len);
                 break;
         }
 }
@@ -256,7 +257,7 @@ static bool icmp6_error_allowed(const struct mpnet_pkt *p, uint8_t type, uint8_t
         return true;
 }
 
-static bool icmp6_rate_ok(struct mpnet_stack *s)
+bool icmp6_rate_ok(struct mpnet_stack *s)
 {
         uint64_t cap = (uint64_t)s->icmp6_burst * MPNET_NS_PER_S;
         uint64_t dt = s->now - s->icmp6_last;

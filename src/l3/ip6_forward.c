@@ -4,7 +4,9 @@
  * (RFC 8200, RFC 4443). Per packet: hop limit check and decrement (no
  * checksum in IPv6), an ECMP path by flow hash, the scope of a link-local
  * source (RFC 4291 2.5.6), the MTU check (routers never fragment: packet
- * too big, RFC 8200 5), and the Ethernet header from the neighbour entry.
+ * too big, RFC 8200 5), a redirect for a packet that goes back out the
+ * link it came from (RFC 4861 8.2), and the Ethernet header from the
+ * neighbour entry.
  * Packets whose neighbour is known go straight onto the output vector; the
  * rest go through ND resolution on the control thread.
  *
@@ -35,6 +37,49 @@ static uint32_t ip6_flow_hash(const struct mpnet_pkt *p)
                 h ^= (uint64_t)mpnet_get_be32(b + MPNET_IP6_HLEN) << 7;
         h *= 0x9e3779b97f4a7c15ull;
         return (uint32_t)(h >> 32);
+}
+
+/*
+ * RFC 4861 8.2: a packet that leaves by the interface it came in on, from a
+ * neighbour (a link-local source, or one of a prefix connected there), has
+ * a better first hop on that link: the gateway, which must be named by its
+ * link-local address, or the destination itself. The redirect is built on
+ * the control thread; a worker punts a copy of the part it quotes.
+ */
+static void ip6_redirect(struct wctx *w, struct mpnet_iface *in, const struct mpnet_pkt *p,
+                         const struct fib6_nh *nh, const struct fib6_path *path)
+{
+        struct mpnet_stack *s = w->s;
+        const uint8_t *src = p->data + 8;
+        const uint8_t *target = nh->type == MPNET_NH_GATEWAY ? path->gw : p->data + 24;
+        const struct fib6_nh *snh;
+        struct mpnet_pkt *q;
+        uint32_t n;
+        uint8_t *b;
+
+        if (!atomic_load_explicit(&in->redirect_send, memory_order_relaxed) ||
+            (nh->type == MPNET_NH_GATEWAY && !mpnet_ip6_is_link_local(target)) ||
+            ip6_eq(target, src))
+                return;
+        if (!mpnet_ip6_is_link_local(src)) {
+                snh = fib6_lookup(s, atomic_load_explicit(&in->table, memory_order_relaxed), src);
+                if (snh == NULL || snh->type != MPNET_NH_CONNECTED || snh->paths[0].ifp != in)
+                        return;
+        }
+        if (!ctx_is_worker(w)) {
+                nd6_redirect_send(in, p, target);
+                return;
+        }
+        q = mpnet_pkt_alloc(s->pool);
+        if (q == NULL) {
+                STK_INC(s, nobufs);
+                return;
+        }
+        n = p->pkt_len < MPNET_IP6_MIN_MTU ? p->pkt_len : MPNET_IP6_MIN_MTU;
+        b = mpnet_pkt_append(q, n);
+        mpnet_pkt_read(p, 0, b, n);
+        memcpy(mpnet_pkt_buf(q) + 8, target, 16);
+        stack_punt(w, q, PUNT_REDIRECT6, (unsigned)in->ifindex, 0, 0, 0);
 }
 
 static inline unsigned ip6_forward_one(struct wctx *w, struct mpnet_iface *in, struct mpnet_pkt *p,
@@ -75,6 +120,8 @@ static inline unsigned ip6_forward_one(struct wctx *w, struct mpnet_iface *in, s
                                  atomic_load_explicit(&out->mtu6, memory_order_relaxed));
                 return 0;
         }
+        if (__builtin_expect(out == in, 0))
+                ip6_redirect(w, in, p, nh, path);
         nexthop = nh->type == MPNET_NH_GATEWAY ? path->gw : b + 24;
         b[7]--;
         e = nd6_lookup(out, nexthop);

@@ -355,10 +355,8 @@ void nd6_learn(struct mpnet_iface *ifp, const uint8_t *addr, const uint8_t *mac,
         nd6_queue_flush(e);
 }
 
-/* The link-layer address option of type want, or NULL; *nonce gets a nonce
- * option when asked. The options were checked as TLVs. */
-static const uint8_t *nd6_opt_lladdr(const struct mpnet_nd_repr *r, uint8_t want,
-                                     const uint8_t **nonce)
+/* The options were checked as TLVs by nd6_parse(). */
+const uint8_t *nd6_opt_lladdr(const struct mpnet_nd_repr *r, uint8_t want, const uint8_t **nonce)
 {
         struct mpnet_nd_opt_iter it;
         struct mpnet_nd_opt o;

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "base/sha256.h"
 #include "mpnet/wire/icmp6.h"
 #include "stack/stack_priv.h"
 
@@ -29,6 +30,7 @@
 #define MAX_RA_DELAY_TIME_NS            (500 * MPNET_NS_PER_MS)
 #define DAD_TRANSMITS                   1 /* RFC 4862 5.1 DupAddrDetectTransmits */
 #define TWO_HOURS_NS                    (7200 * MPNET_NS_PER_S)
+#define IDGEN_RETRIES                   3 /* RFC 7217 7 */
 
 static const uint8_t in6_any[16];
 
@@ -151,14 +153,6 @@ static void addr6_ready(struct mpnet_iface *ifp, struct ifaddr6 *a)
                 ifp->rs_left = MAX_RTR_SOLICITATIONS;
                 ifp->rs_next = s->now + rnd_upto(s, MAX_RTR_SOLICITATION_DELAY_NS);
         }
-}
-
-void nd6_dad_duplicate(struct mpnet_iface *ifp, struct ifaddr6 *a)
-{
-        /* RFC 4862 5.4.5: never used; kept, marked, for the operator. */
-        STK_INC(ifp->stack, nd_dad_dup);
-        a->flags = (a->flags & ~MPNET_ADDR6_F_TENTATIVE) | MPNET_ADDR6_F_DUPLICATED;
-        a->dad_at = MPNET_TIME_NEVER;
 }
 
 static int addr6_insert(struct mpnet_iface *ifp, const uint8_t *addr, uint8_t plen, uint32_t flags,
@@ -291,10 +285,73 @@ static void eui64_iid(const uint8_t *mac, uint8_t *a)
         a[15] = mac[5];
 }
 
+/*
+ * RFC 7217 5: RID = F(Prefix, Net_Iface, Network_ID, DAD_Counter,
+ * secret_key) with F = SHA-256, the interface's name as Net_Iface, an empty
+ * Network_ID and the counter as one byte; the identifier is the RID's 64
+ * least significant bits.
+ */
+static void stable_iid(const struct mpnet_iface *ifp, const uint8_t *prefix, uint8_t counter,
+                       uint8_t *a)
+{
+        struct sha256 h;
+        uint8_t rid[SHA256_LEN];
+
+        sha256_init(&h);
+        sha256_update(&h, prefix, 8);
+        sha256_update(&h, ifp->name, strlen(ifp->name));
+        sha256_update(&h, &counter, 1);
+        sha256_update(&h, ifp->stack->ip6_secret, sizeof(ifp->stack->ip6_secret));
+        sha256_final(&h, rid);
+        memcpy(a, prefix, 8);
+        memcpy(a + 8, rid + SHA256_LEN - 8, 8);
+}
+
+/* RFC 5453: the subnet-router anycast identifier and the reserved range
+ * fdff:ffff:ffff:ff80 to fdff:ffff:ffff:ffff. */
+static bool iid_reserved(const uint8_t *a)
+{
+        static const uint8_t zero[8], anycast[7] = {0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+        return memcmp(a + 8, zero, 8) == 0 || (memcmp(a + 8, anycast, 7) == 0 && a[15] >= 0x80);
+}
+
+/*
+ * An address in the /64 prefix: the modified EUI-64 identifier, or with
+ * RFC 7217 the first DAD_Counter from counter on whose identifier is
+ * neither reserved nor taken on ifp (7217 5, step 3), at most
+ * IDGEN_RETRIES past 0.
+ */
+static int addr6_gen(struct mpnet_iface *ifp, const uint8_t *prefix, uint8_t counter,
+                     uint32_t flags, uint64_t valid_until, uint64_t pref_until)
+{
+        uint8_t a[16];
+        int err;
+
+        if (!ifp->stack->ip6_stable_iid) {
+                memcpy(a, prefix, 8);
+                eui64_iid(ifp->mac, a);
+                return addr6_insert(ifp, a, 64, flags, valid_until, pref_until);
+        }
+        for (;; counter++) {
+                if (counter > IDGEN_RETRIES)
+                        return -EEXIST;
+                stable_iid(ifp, prefix, counter, a);
+                if (!iid_reserved(a) && ifaddr6_find(ifp, a) == NULL)
+                        break;
+        }
+        err = addr6_insert(ifp, a, 64, flags, valid_until, pref_until);
+        if (err == 0) {
+                ifp->addrs6[ifp->n_addrs6 - 1].stable = true;
+                ifp->addrs6[ifp->n_addrs6 - 1].dad_counter = counter;
+        }
+        return err;
+}
+
 int mpnet_iface_ip6_enable(struct mpnet_stack *s, int ifindex)
 {
         struct mpnet_iface *ifp = stack_iface(s, ifindex);
-        uint8_t ll[16] = {0xfe, 0x80};
+        static const uint8_t ll[8] = {0xfe, 0x80};
 
         if (ifp == NULL)
                 return -ENODEV;
@@ -302,8 +359,25 @@ int mpnet_iface_ip6_enable(struct mpnet_stack *s, int ifindex)
                 if (mpnet_ip6_is_link_local(ifp->addrs6[i].addr))
                         return -EALREADY;
         }
-        eui64_iid(ifp->mac, ll);
-        return addr6_insert(ifp, ll, 64, 0, MPNET_TIME_NEVER, MPNET_TIME_NEVER);
+        return addr6_gen(ifp, ll, 0, 0, MPNET_TIME_NEVER, MPNET_TIME_NEVER);
+}
+
+void nd6_dad_duplicate(struct mpnet_iface *ifp, struct ifaddr6 *a)
+{
+        struct ifaddr6 dup = *a;
+
+        STK_INC(ifp->stack, nd_dad_dup);
+        /* RFC 7217 6: a stable identifier gives way to the one of the next
+         * DAD_Counter, IDGEN_RETRIES times; the last duplicate stays. */
+        if (dup.stable && dup.dad_counter < IDGEN_RETRIES) {
+                addr6_remove(ifp, (unsigned)(a - ifp->addrs6));
+                addr6_gen(ifp, dup.addr, (uint8_t)(dup.dad_counter + 1),
+                          dup.flags & MPNET_ADDR6_F_AUTOCONF, dup.valid_until, dup.pref_until);
+                return;
+        }
+        /* RFC 4862 5.4.5: never used; kept, marked, for the operator. */
+        a->flags = (a->flags & ~MPNET_ADDR6_F_TENTATIVE) | MPNET_ADDR6_F_DUPLICATED;
+        a->dad_at = MPNET_TIME_NEVER;
 }
 
 int mpnet_ip6_rdnss_get(struct mpnet_stack *s, int ifindex, uint8_t (*out)[16], unsigned max)
@@ -550,19 +624,27 @@ static void slaac_prefix(struct mpnet_iface *ifp, const struct mpnet_nd_prefix *
 {
         struct mpnet_stack *s = ifp->stack;
         uint8_t a[16];
-        struct ifaddr6 *x;
+        struct ifaddr6 *x = NULL;
         uint64_t valid = lifetime_until(s->now, pi->valid);
 
         /* (d): the prefix and the 64-bit identifier must make 128 bits. */
         if (pi->prefix_len != 64)
                 return;
         memcpy(a, pi->prefix, 8);
-        eui64_iid(ifp->mac, a);
-        x = ifaddr6_find(ifp, a);
+        if (s->ip6_stable_iid) {
+                /* RFC 7217: whichever DAD_Counter made the prefix's address. */
+                for (unsigned i = 0; i < ifp->n_addrs6 && x == NULL; i++) {
+                        if (ifp->addrs6[i].stable && ip6_prefix_eq(ifp->addrs6[i].addr, a, 64))
+                                x = &ifp->addrs6[i];
+                }
+        } else {
+                eui64_iid(ifp->mac, a);
+                x = ifaddr6_find(ifp, a);
+        }
         if (x == NULL) {
                 if (pi->valid != 0)
-                        addr6_insert(ifp, a, 64, MPNET_ADDR6_F_AUTOCONF, valid,
-                                     lifetime_until(s->now, pi->preferred));
+                        addr6_gen(ifp, a, 0, MPNET_ADDR6_F_AUTOCONF, valid,
+                                  lifetime_until(s->now, pi->preferred));
                 return;
         }
         if (!(x->flags & MPNET_ADDR6_F_AUTOCONF))
@@ -779,6 +861,7 @@ static void nd6_timer_fn(struct mpnet_timer *t, void *arg, uint64_t now)
                 next = min64(next, ifp->ra->next);
         }
         next = min64(next, mld_tick(ifp, now));
+        next = min64(next, nd6_redirect_tick(ifp, now));
         if (next != MPNET_TIME_NEVER)
                 mpnet_timer_arm(s->timers, t, next);
 }
@@ -793,6 +876,8 @@ void nd6_iface_init(struct mpnet_iface *ifp)
         ifp->nd_reachable_ns = nd6_reachable_time(ifp);
         ifp->nd_retrans_ns = ND6_RETRANS_NS;
         ifp->cur_hop_limit = IP6_HLIM_DEFAULT;
+        ifp->redirect_accept = true;
+        atomic_store(&ifp->redirect_send, true);
         ifp->mld_next = ifp->mld_query_at = MPNET_TIME_NEVER;
         if (s->ip6_auto)
                 mpnet_iface_ip6_enable(s, ifp->ifindex);

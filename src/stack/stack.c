@@ -105,6 +105,8 @@ struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
         s->icmp4_burst = cfg->icmp4_burst ? cfg->icmp4_burst : 50;
         s->icmp4_tokens = (uint64_t)s->icmp4_burst * MPNET_NS_PER_S;
         s->ip6_auto = cfg->ip6_auto;
+        s->ip6_stable_iid = cfg->ip6_stable_iid;
+        memcpy(s->ip6_secret, cfg->ip6_secret, sizeof(s->ip6_secret));
         atomic_store(&s->ip6_fwd, cfg->ip6_forwarding);
         s->icmp6_rate = cfg->icmp6_rate ? cfg->icmp6_rate : 1000;
         s->icmp6_burst = cfg->icmp6_burst ? cfg->icmp6_burst : 50;
@@ -119,6 +121,14 @@ struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
         s->icmp4_last = s->now;
         s->icmp6_last = s->now;
         s->ip_id = (uint16_t)stack_random(s);
+        if (s->ip6_stable_iid && memcmp(s->ip6_secret, (uint8_t[16]){0}, 16) == 0) {
+                /* RFC 7217 5: no key given, one from the seed. */
+                for (size_t i = 0; i < sizeof(s->ip6_secret); i += 8) {
+                        uint64_t r = stack_random(s);
+
+                        memcpy(s->ip6_secret + i, &r, 8);
+                }
+        }
         s->timers = mpnet_timer_wheel_create(TIMER_TICK_NS, s->now);
         s->ctr = mpnet_counters_create(MPNET_STK__COUNT);
         s->punt = mpnet_ring_create(PUNT_RING_SIZE, MPNET_RING_MPSC);
@@ -344,6 +354,14 @@ static void punt_run(struct mpnet_stack *s)
 
                                 memcpy(nexthop, mpnet_pkt_buf(p) + 8, 16);
                                 nd6_resolve_output(ifp, nexthop, p);
+                                break;
+                        }
+                        case PUNT_REDIRECT6: {
+                                uint8_t target[16];
+
+                                memcpy(target, mpnet_pkt_buf(p) + 8, 16);
+                                nd6_redirect_send(ifp, p, target);
+                                mpnet_pkt_free(p);
                                 break;
                         }
                         default:
@@ -700,6 +718,12 @@ void mpnet_stack_set_forwarding(struct mpnet_stack *s, bool on)
 void mpnet_stack_set_forwarding6(struct mpnet_stack *s, bool on)
 {
         atomic_store(&s->ip6_fwd, on);
+        /* RFC 4861 8.2: a router takes no redirects; what it took as a host
+         * must not steer what it forwards. */
+        for (int i = 1; on && i <= STACK_MAX_IFACES; i++) {
+                if (s->ifs[i] != NULL)
+                        nd6_redirect_flush(s->ifs[i]);
+        }
 }
 
 static inline void node_account(struct wctx *w, enum mpnet_node id, unsigned n, uint64_t cyc)

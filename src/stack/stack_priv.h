@@ -46,6 +46,7 @@ struct mpnet_stack;
 #define IFACE_MAX_MC     32
 #define IFACE_MAX_ONLINK 8
 #define IFACE_MAX_DR     4
+#define IFACE_MAX_REDIR  32 /* redirect entries (RFC 4861 8.3) per interface */
 #define ND6_HASH_SIZE    256
 #define ND6_MAX_ENTRIES  4096
 #define PING6_RING_SIZE  1024
@@ -152,9 +153,11 @@ struct ifaddr6 {
         uint32_t flags;       /* MPNET_ADDR6_F_* */
         uint64_t valid_until; /* MPNET_TIME_NEVER: for ever */
         uint64_t pref_until;
-        uint64_t dad_at;  /* next DAD step; MPNET_TIME_NEVER: none */
-        uint8_t dad_left; /* probes still to send */
-        uint8_t nonce[6]; /* of the last probe (RFC 7527) */
+        uint64_t dad_at;     /* next DAD step; MPNET_TIME_NEVER: none */
+        uint8_t dad_left;    /* probes still to send */
+        uint8_t nonce[6];    /* of the last probe (RFC 7527) */
+        bool stable;         /* an RFC 7217 identifier ... */
+        uint8_t dad_counter; /* ... made with this DAD_Counter */
 };
 
 /* A joined IPv6 multicast group (MLD, RFC 3810). */
@@ -229,6 +232,15 @@ struct mpnet_iface {
                 uint8_t plen;
                 uint64_t until;
         } onlink[IFACE_MAX_ONLINK];
+        /* Redirects (RFC 4861 8): the switches, and the destinations this
+         * host was redirected for, each a /128 route until it expires. */
+        bool redirect_accept;
+        _Atomic bool redirect_send;
+        unsigned n_redir;
+        struct redirect6 {
+                uint8_t dst[16];
+                uint64_t until;
+        } redir[IFACE_MAX_REDIR];
         unsigned nd_count;
         struct nd6_entry *_Atomic nd_hash[ND6_HASH_SIZE];
 };
@@ -274,7 +286,8 @@ enum punt_kind {
         PUNT_FRAG,
         PUNT_LOCAL6,
         PUNT_ICMP6_ERR,
-        PUNT_RESOLVE6 /* the next hop in the 16 bytes after the punt word */
+        PUNT_RESOLVE6, /* the next hop in the 16 bytes after the punt word */
+        PUNT_REDIRECT6 /* a copy to quote; the target after the punt word */
 };
 
 struct defer_item {
@@ -320,6 +333,8 @@ struct mpnet_stack {
         /* IPv6 */
         struct fib6 fib6;
         bool ip6_auto;
+        bool ip6_stable_iid;
+        uint8_t ip6_secret[16]; /* RFC 7217 secret_key */
         _Atomic bool ip6_fwd;
         uint32_t icmp6_rate, icmp6_burst;
         uint64_t icmp6_tokens, icmp6_last;
@@ -514,6 +529,10 @@ void nd6_na_send(struct mpnet_iface *ifp, const uint8_t *dst, const uint8_t *tar
                  bool solicited);
 /* Learn a link-layer address from a source link-layer option (RS, RA, NS). */
 void nd6_learn(struct mpnet_iface *ifp, const uint8_t *addr, const uint8_t *mac, bool router);
+struct mpnet_nd_repr;
+/* The link-layer address option of type want, or NULL; *nonce gets a nonce
+ * option when asked. */
+const uint8_t *nd6_opt_lladdr(const struct mpnet_nd_repr *r, uint8_t want, const uint8_t **nonce);
 uint64_t nd6_reachable_time(struct mpnet_iface *ifp);
 
 /* l3/nd6_addr.c: addresses, DAD, SLAAC, RS/RA, the interface's ND timer */
@@ -539,6 +558,17 @@ void nd6_dr_update(struct mpnet_iface *ifp, const uint8_t *router, uint32_t life
 struct mpnet_nd_repr;
 bool nd6_parse(struct mpnet_stack *s, const uint8_t *msg, size_t n, struct mpnet_nd_repr *r);
 
+/* l3/nd6_redirect.c: redirects (RFC 4861 8) */
+void nd6_redirect_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip,
+                        const uint8_t *msg, size_t n);
+/* Send a redirect for p (at its IPv6 header, the stack's to keep) to its
+ * source, naming target as the better first hop. */
+void nd6_redirect_send(struct mpnet_iface *ifp, const struct mpnet_pkt *p, const uint8_t *target);
+/* Drop every redirect entry of ifp and its routes. */
+void nd6_redirect_flush(struct mpnet_iface *ifp);
+/* Expire redirect entries; @return the next expiry. */
+uint64_t nd6_redirect_tick(struct mpnet_iface *ifp, uint64_t now);
+
 /* l3/mld6.c */
 int mc6_join(struct mpnet_iface *ifp, const uint8_t *group);
 void mc6_leave(struct mpnet_iface *ifp, const uint8_t *group);
@@ -558,6 +588,8 @@ void icmp6_error(struct mpnet_stack *s, const struct mpnet_pkt *p, uint8_t type,
                  uint32_t info);
 /* Build an ICMPv6 message of n bytes (header zeroed) in one buffer. */
 uint8_t *icmp6_alloc(struct mpnet_stack *s, size_t n, struct mpnet_pkt **pp);
+/* A token from the ICMPv6 error rate limiter (RFC 4443 2.4(f)). */
+bool icmp6_rate_ok(struct mpnet_stack *s);
 /* The one's-complement sum of a chain's bytes (RFC 1071). */
 uint16_t pkt_csum_chain(const struct mpnet_pkt *p, uint64_t sum);
 
