@@ -309,9 +309,9 @@ static void wait_usable(int ifindex, const uint8_t *a)
         struct addr_at x = {ifindex, a};
         char s[INET6_ADDRSTRLEN];
 
-        if (!stack_until(4000, addr_usable, &x)) {
+        if (!stack_until(6000, addr_usable, &x)) {
                 ntop6(a, s);
-                fail_msg("mpnet's %s: flags 0x%x after 4 s", s, addr6_flags(g.st, ifindex, a));
+                fail_msg("mpnet's %s: flags 0x%x after 6 s", s, addr6_flags(g.st, ifindex, a));
         }
 }
 
