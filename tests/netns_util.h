@@ -651,11 +651,14 @@ static inline void kt_capture_stop(struct kt_capture *c)
 
 /*
  * Per-type frame counts of a capture and the frames tshark finds malformed
- * (an expert item of severity error) or with a bad IPv4, ICMP, UDP or TCP
- * checksum, in one tshark pass (each pass costs seconds).
+ * (an expert item of severity error) or with a bad IPv4, ICMP, ICMPv6, UDP or
+ * TCP checksum, in one tshark pass (each pass costs seconds). The ICMPv6
+ * counts go by the first ICMPv6 header of a frame (an error's quoted packet
+ * does not count).
  */
 struct kt_frames {
         long total, icmp_req, icmp_rep, arp_req, arp_rep, bad;
+        long icmp6_req, icmp6_rep, nd_rs, nd_ra, nd_ns, nd_na; /* RFC 4443, RFC 4861 */
 };
 
 /* Whether any '/'-separated value of a field makes the frame bad. */
@@ -685,16 +688,17 @@ static inline struct kt_frames kt_tshark_frames(const char *file)
                  "-o tcp.check_checksum:TRUE -T fields -E separator=, -E occurrence=a "
                  "-E aggregator=/ -e icmp.type -e arp.opcode -e _ws.expert.severity "
                  "-e ip.checksum.status -e icmp.checksum.status -e udp.checksum.status "
-                 "-e tcp.checksum.status 2>/dev/null",
+                 "-e tcp.checksum.status -e icmpv6.type -e icmpv6.checksum.status 2>/dev/null",
                  file);
         f = popen(cmd, "r");
         assert_non_null(f);
         while (fgets(line, sizeof(line), f) != NULL) {
-                const char *fld[7];
+                const char *fld[9];
                 char *p = line;
                 bool bad = false;
+                long t6;
 
-                for (int i = 0; i < 7; i++) {
+                for (int i = 0; i < 9; i++) {
                         fld[i] = p;
                         p += strcspn(p, ",\n");
                         if (*p == ',')
@@ -705,12 +709,40 @@ static inline struct kt_frames kt_tshark_frames(const char *file)
                 c.icmp_rep += fld[0][0] == '0';
                 c.arp_req += fld[1][0] == '1';
                 c.arp_rep += fld[1][0] == '2';
+                t6 = fld[7][0] >= '0' && fld[7][0] <= '9' ? strtol(fld[7], NULL, 10) : -1;
+                c.icmp6_req += t6 == 128;
+                c.icmp6_rep += t6 == 129;
+                c.nd_rs += t6 == 133;
+                c.nd_ra += t6 == 134;
+                c.nd_ns += t6 == 135;
+                c.nd_na += t6 == 136;
                 for (int i = 2; i < 7; i++)
                         bad |= kt_field_bad(fld[i], i == 2);
+                bad |= kt_field_bad(fld[8], false);
                 c.bad += bad;
         }
         assert_int_equal(pclose(f), 0);
         return c;
+}
+
+/* How many frames of a capture match a tshark display filter (one pass).
+ * @return the count, or -1 when tshark failed (a bad filter). */
+static inline long kt_tshark_count(const char *file, const char *filter)
+{
+        char cmd[1024], line[512];
+        long n = 0;
+        FILE *f;
+        int rc;
+
+        snprintf(cmd, sizeof(cmd),
+                 "tshark -n -r '%s' -Y '%s' -T fields -e frame.number 2>/dev/null", file, filter);
+        f = popen(cmd, "r");
+        if (f == NULL)
+                return -1;
+        while (fgets(line, sizeof(line), f) != NULL)
+                n++;
+        rc = pclose(f);
+        return rc == 0 ? n : -1;
 }
 
 /* ---- privileges -------------------------------------------------------------------- */
