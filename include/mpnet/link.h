@@ -62,6 +62,8 @@ struct mpnet_link_ops {
         int (*rx_wait_arm)(struct mpnet_link *l, uint16_t q);
         /* Optional: see mpnet_link_carrier(). */
         bool (*carrier)(struct mpnet_link *l);
+        /* Optional: see mpnet_link_revive(). */
+        int (*revive)(struct mpnet_link *l);
 };
 
 /** A link. Back ends embed it as the first member of their own struct. */
@@ -96,6 +98,15 @@ int mpnet_link_rx_wait_arm(struct mpnet_link *l, uint16_t q);
  * AF_PACKET or AF_XDP link's device is down or gone. Any thread; a link
  * without the notion is always up. */
 bool mpnet_link_carrier(struct mpnet_link *l);
+/**
+ * A link whose device has gone (deleted, its namespace gone): try to open it
+ * again (TAP, AF_PACKET, AF_XDP: their reopen, quietly). No burst may run on
+ * the link meanwhile.
+ * @return 0 when the link is up again, -EAGAIN when the device is there
+ * (down, perhaps, but not gone: nothing to reopen), -ENOTSUP for a link
+ * without the notion, or why it is still down.
+ */
+int mpnet_link_revive(struct mpnet_link *l);
 /** @return the earliest time a held-back packet becomes receivable. */
 uint64_t mpnet_link_next_event(struct mpnet_link *l, uint64_t now);
 /** Fill st with the link's counters. */

@@ -226,6 +226,7 @@ const char *mpnet_neigh_state_name(enum mpnet_neigh_state st);
         X(rx_frames, "frames received")                                                            \
         X(link_down, "links that lost their device or carrier")                                    \
         X(link_up, "links that got it back")                                                       \
+        X(link_revived, "links opened again by the stack after their device came back")            \
         X(tx_no_iface, "drop: queued for an interface that was detached")                          \
         X(rx_chained, "drop: multi-segment frame (no jumbo input yet)")                            \
         X(tx_frames, "frames transmitted")                                                         \

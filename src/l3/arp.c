@@ -116,6 +116,25 @@ void arp_iface_flush(struct mpnet_iface *ifp)
         }
 }
 
+/* The link lost its carrier: what was learnt on it may be stale when it
+ * comes back (a new peer, a new MAC); static entries stay (as Linux's
+ * neigh_carrier_down). */
+void arp_iface_flush_learnt(struct mpnet_iface *ifp)
+{
+        for (unsigned h = 0; h < ARP_HASH_SIZE; h++) {
+                struct arp_entry *e = atomic_load_explicit(&ifp->arp_hash[h], memory_order_relaxed);
+
+                while (e != NULL) {
+                        struct arp_entry *next =
+                            atomic_load_explicit(&e->hnext, memory_order_relaxed);
+
+                        if (e->state != MPNET_NEIGH_PERMANENT)
+                                arp_delete(e);
+                        e = next;
+                }
+        }
+}
+
 /* The source address for ARP about target: ours on the same subnet. */
 static uint32_t arp_source(struct mpnet_iface *ifp, uint32_t target)
 {

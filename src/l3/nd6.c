@@ -106,6 +106,23 @@ void nd6_iface_flush(struct mpnet_iface *ifp)
         }
 }
 
+/* As arp_iface_flush_learnt(). */
+void nd6_iface_flush_learnt(struct mpnet_iface *ifp)
+{
+        for (unsigned h = 0; h < ND6_HASH_SIZE; h++) {
+                struct nd6_entry *e = atomic_load_explicit(&ifp->nd_hash[h], memory_order_relaxed);
+
+                while (e != NULL) {
+                        struct nd6_entry *next =
+                            atomic_load_explicit(&e->hnext, memory_order_relaxed);
+
+                        if (e->state != MPNET_NEIGH_PERMANENT)
+                                nd6_delete(e);
+                        e = next;
+                }
+        }
+}
+
 /* RFC 4861 6.3.2: ReachableTime is BaseReachableTime times a random factor
  * in [0.5, 1.5). */
 uint64_t nd6_reachable_time(struct mpnet_iface *ifp)

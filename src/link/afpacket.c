@@ -827,6 +827,19 @@ static int afp_rx_wait_arm(struct mpnet_link *l, uint16_t q)
         return aq->fd;
 }
 
+/* The stack's revive: once the device has gone (not merely down), reopen
+ * it, the reason kept off stderr (the stack retries). */
+static int afp_revive(struct mpnet_link *l)
+{
+        struct afp *a = (struct afp *)l;
+        bool gone = false;
+        char err[256];
+
+        for (uint16_t q = 0; q < a->nq; q++)
+                gone |= atomic_load_explicit(&a->q[q].state, memory_order_relaxed) == AQ_GONE;
+        return gone ? mpnet_afpacket_reopen(l, err, sizeof(err)) : -EAGAIN;
+}
+
 static const struct mpnet_link_ops afp_ops = {
     .rx_burst = afp_rx_burst,
     .tx_burst = afp_tx_burst,
@@ -834,6 +847,7 @@ static const struct mpnet_link_ops afp_ops = {
     .destroy = afp_destroy,
     .rx_wait_arm = afp_rx_wait_arm,
     .carrier = afp_carrier,
+    .revive = afp_revive,
 };
 
 int mpnet_afpacket_reopen(struct mpnet_link *l, char *errbuf, size_t errbuf_len)

@@ -732,6 +732,19 @@ static bool axl_carrier(struct mpnet_link *l)
         return true;
 }
 
+/* The stack's revive: once the device has gone (not merely down), reopen
+ * it, the reason kept off stderr (the stack retries). */
+static int axl_revive(struct mpnet_link *l)
+{
+        struct axl *a = (struct axl *)l;
+        bool gone = false;
+        char err[256];
+
+        for (uint16_t q = 0; q < a->nq; q++)
+                gone |= atomic_load_explicit(&a->q[q].state, memory_order_relaxed) == AQ_GONE;
+        return gone ? mpnet_afxdp_reopen(l, err, sizeof(err)) : -EAGAIN;
+}
+
 static const struct mpnet_link_ops axl_ops = {
     .rx_burst = axl_rx_burst,
     .tx_burst = axl_tx_burst,
@@ -739,6 +752,7 @@ static const struct mpnet_link_ops axl_ops = {
     .destroy = axl_destroy,
     .rx_wait_arm = axl_rx_wait_arm,
     .carrier = axl_carrier,
+    .revive = axl_revive,
 };
 
 int mpnet_afxdp_reopen(struct mpnet_link *l, char *errbuf, size_t errbuf_len)

@@ -305,6 +305,12 @@ static void cap_destroy(struct mpnet_link *l)
         cap_free(c);
 }
 
+/* Reviving is the inner link's. */
+static int cap_revive(struct mpnet_link *l)
+{
+        return mpnet_link_revive(((struct capture *)l)->inner);
+}
+
 /* The inner link's carrier is ours. */
 static bool cap_carrier(struct mpnet_link *l)
 {
@@ -319,6 +325,7 @@ static const struct mpnet_link_ops cap_ops = {
     .destroy = cap_destroy,
     .rx_wait_arm = cap_rx_wait_arm,
     .carrier = cap_carrier,
+    .revive = cap_revive,
 };
 
 static int write_pcap_header(FILE *f)

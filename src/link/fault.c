@@ -373,6 +373,12 @@ static void fault_destroy(struct mpnet_link *l)
         mpnet_link_destroy(inner);
 }
 
+/* Reviving is the inner link's. */
+static int fault_revive(struct mpnet_link *l)
+{
+        return mpnet_link_revive(((struct fault *)l)->inner);
+}
+
 /* The inner link's carrier is ours. */
 static bool fault_carrier(struct mpnet_link *l)
 {
@@ -386,6 +392,7 @@ static const struct mpnet_link_ops fault_ops = {
     .get_stats = fault_get_stats,
     .destroy = fault_destroy,
     .carrier = fault_carrier,
+    .revive = fault_revive,
 };
 
 struct mpnet_link *mpnet_fault_create(struct mpnet_link *inner, const struct mpnet_fault_cfg *cfg,

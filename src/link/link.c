@@ -31,3 +31,8 @@ bool mpnet_link_carrier(struct mpnet_link *l)
 {
         return l->ops->carrier ? l->ops->carrier(l) : true;
 }
+
+int mpnet_link_revive(struct mpnet_link *l)
+{
+        return l->ops->revive ? l->ops->revive(l) : -ENOTSUP;
+}

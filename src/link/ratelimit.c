@@ -188,6 +188,12 @@ static void rl_destroy(struct mpnet_link *l)
         free(r);
 }
 
+/* Reviving is the inner link's. */
+static int rl_revive(struct mpnet_link *l)
+{
+        return mpnet_link_revive(((struct ratelimit *)l)->inner);
+}
+
 /* The inner link's carrier is ours. */
 static bool rl_carrier(struct mpnet_link *l)
 {
@@ -201,6 +207,7 @@ static const struct mpnet_link_ops rl_ops = {
     .get_stats = rl_get_stats,
     .destroy = rl_destroy,
     .carrier = rl_carrier,
+    .revive = rl_revive,
 };
 
 struct mpnet_link *mpnet_ratelimit_create(struct mpnet_link *inner,

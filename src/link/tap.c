@@ -729,6 +729,19 @@ static int tap_rx_wait_arm(struct mpnet_link *l, uint16_t q)
         return t->q[q].fd;
 }
 
+/* The stack's revive: once the device has gone (not merely down), reopen
+ * it, the reason kept off stderr (the stack retries). */
+static int tap_revive(struct mpnet_link *l)
+{
+        struct tap *t = (struct tap *)l;
+        bool gone = false;
+        char err[256];
+
+        for (uint16_t q = 0; q < t->nq; q++)
+                gone |= atomic_load_explicit(&t->q[q].state, memory_order_relaxed) == TQ_GONE;
+        return gone ? mpnet_tap_reopen(l, err, sizeof(err)) : -EAGAIN;
+}
+
 static const struct mpnet_link_ops tap_ops = {
     .rx_burst = tap_rx_burst,
     .tx_burst = tap_tx_burst,
@@ -736,6 +749,7 @@ static const struct mpnet_link_ops tap_ops = {
     .destroy = tap_destroy,
     .rx_wait_arm = tap_rx_wait_arm,
     .carrier = tap_carrier,
+    .revive = tap_revive,
 };
 
 int mpnet_tap_reopen(struct mpnet_link *l, char *errbuf, size_t errbuf_len)

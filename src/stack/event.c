@@ -64,6 +64,22 @@ const char *mpnet_event_name(enum mpnet_event_type t)
         return (unsigned)t < sizeof(names) / sizeof(*names) && names[t] != NULL ? names[t] : "?";
 }
 
+#define REVIVE_EVERY_NS MPNET_NS_PER_S
+
+/* A link without its device: try to open it again, once a second. Only a
+ * stack without workers does it, since a reopen must not meet a burst and
+ * workers transmit on every link; with workers the application takes the
+ * link's queues back and reopens it (docs/LINKS.md). */
+static void revive(struct mpnet_stack *s, struct mpnet_iface *ifp)
+{
+        if (atomic_load_explicit(&s->n_workers, memory_order_acquire) != 0 ||
+            s->now < ifp->revive_at)
+                return;
+        ifp->revive_at = s->now + REVIVE_EVERY_NS;
+        if (mpnet_link_revive(ifp->link) == 0)
+                STK_INC(s, link_revived);
+}
+
 /* Once a poll: a link whose carrier changed since the last look makes an
  * event and is counted. The data path does not look: a link without its
  * device drops and counts what it is given. */
@@ -75,14 +91,19 @@ void stack_carrier_watch(struct mpnet_stack *s)
 
                 if (ifp == NULL)
                         continue;
+                if (!ifp->carrier)
+                        revive(s, ifp);
                 up = mpnet_link_carrier(ifp->link);
                 if (up == ifp->carrier)
                         continue;
                 ifp->carrier = up;
-                if (up)
+                if (up) {
                         STK_INC(s, link_up);
-                else
+                } else {
                         STK_INC(s, link_down);
+                        arp_iface_flush_learnt(ifp);
+                        nd6_iface_flush_learnt(ifp);
+                }
                 stack_event_iface(s, up ? MPNET_EV_LINK_UP : MPNET_EV_LINK_DOWN, i);
         }
 }

@@ -188,6 +188,7 @@ struct mpnet_iface {
         int ifindex;
         _Atomic bool up;
         bool carrier;                /* the link's, as last seen by the control thread */
+        uint64_t revive_at;          /* while down: when to try the link again */
         _Atomic unsigned n_assigned; /* (queue, worker) pairs of the runtime */
         _Atomic uint32_t table;      /* FIB table id */
         char name[MPNET_LINK_NAME_MAX];
@@ -451,6 +452,7 @@ void arp_node(struct wctx *w, struct mpnet_iface *ifp);
 int arp_resolve_output(struct mpnet_iface *ifp, uint32_t nexthop, struct mpnet_pkt *p);
 void arp_announce(struct mpnet_iface *ifp, uint32_t addr);
 void arp_iface_flush(struct mpnet_iface *ifp);
+void arp_iface_flush_learnt(struct mpnet_iface *ifp); /* all but the static */
 struct arp_entry *arp_lookup(struct mpnet_iface *ifp, uint32_t addr);
 int arp_add_permanent(struct mpnet_iface *ifp, uint32_t addr, const uint8_t mac[6]);
 
@@ -516,6 +518,7 @@ struct mpnet_pkt *ip6_reass_input(struct ip6_reass *r, struct mpnet_pkt *p, uint
 struct nd6_entry *nd6_lookup(struct mpnet_iface *ifp, const uint8_t *addr);
 int nd6_resolve_output(struct mpnet_iface *ifp, const uint8_t *nexthop, struct mpnet_pkt *p);
 void nd6_iface_flush(struct mpnet_iface *ifp);
+void nd6_iface_flush_learnt(struct mpnet_iface *ifp); /* all but the static */
 int nd6_add_permanent(struct mpnet_iface *ifp, const uint8_t *addr, const uint8_t mac[6]);
 void nd6_ns_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, const uint8_t *msg,
                   size_t n);
