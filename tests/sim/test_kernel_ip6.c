@@ -30,6 +30,9 @@
 
 #include "ip6util.h"
 #include "mpnet/afpacket.h"
+#ifdef MPNET_HAVE_AFXDP
+#include "mpnet/afxdp.h"
+#endif
 #include "mpnet/tap.h"
 #include "netns_util.h"
 
@@ -201,6 +204,29 @@ static int afp_attach(const char *ifname)
         assert_int_equal(ifindex, g.n_links);
         return ifindex;
 }
+
+#ifdef MPNET_HAVE_AFXDP
+/* mpnet's veth end through AF_XDP (generic mode, copy: what veth offers). */
+static int afxdp_attach(const char *ifname)
+{
+        char err[256] = "";
+        struct mpnet_afxdp_cfg c = {.ifname = ifname,
+                                    .netns = g.ns_m,
+                                    .pool = g.pool,
+                                    .mode = MPNET_AFXDP_MODE_GENERIC,
+                                    .errbuf = err,
+                                    .errbuf_len = sizeof(err)};
+        struct mpnet_link *l = mpnet_afxdp_create(&c);
+        int ifindex;
+
+        if (l == NULL)
+                fail_msg("afxdp on %s: %s (%s)", ifname, err, strerror(errno));
+        g.l[g.n_links++] = l;
+        ifindex = mpnet_iface_attach(g.st, l, ifname);
+        assert_int_equal(ifindex, g.n_links);
+        return ifindex;
+}
+#endif
 
 /* A tap device kif in the kernel's namespace, mpnet at its far end. */
 static int tap_attach(const char *kif)
@@ -395,8 +421,12 @@ static struct kt_frames capture_check(struct kt_capture *cap, const char *file)
  * end up with the other's MAC. mpnet's DAD (RFC 4862) completes beside the
  * kernel, and the kernel's capture is clean.
  */
-static void nd_both_ways(bool tap)
+enum back_end { BE_AFPACKET, BE_TAP, BE_AFXDP };
+
+static void nd_both_ways(enum back_end be)
 {
+        static const char *const cap_name[] = {"kernel_ip6_afp", "kernel_ip6_tap",
+                                               "kernel_ip6_afxdp"};
         uint8_t kmac[6], mmac[6], kll[16], mll[16], kaddr[16], maddr[16], hlim = 0;
         char file[512], s_mll[INET6_ADDRSTRLEN], s_kll[INET6_ADDRSTRLEN];
         struct mpnet_neigh_info ni;
@@ -409,12 +439,16 @@ static void nd_both_ways(bool tap)
         memcpy(kaddr, A6("2001:db8:1::2"), 16);
         memcpy(maddr, A6("2001:db8:1::1"), 16);
         stack_make(false);
-        if (tap) {
+        if (be == BE_TAP) {
                 ifi = tap_attach("k0"); /* brought up by the link */
         } else {
                 veth_make(g.ns_k, "k0", "m0");
                 link_up(g.ns_k, "k0");
+#ifdef MPNET_HAVE_AFXDP
+                ifi = be == BE_AFXDP ? afxdp_attach("m0") : afp_attach("m0");
+#else
                 ifi = afp_attach("m0");
+#endif
         }
         assert_int_equal(kt_sh("ip -n %s -6 addr add 2001:db8:1::2/64 dev k0 nodad", g.ns_k), 0);
         assert_int_equal(kt_if_mac(g.ns_k, "k0", kmac), 0);
@@ -423,7 +457,7 @@ static void nd_both_ways(bool tap)
         ll_of(mmac, mll);
         ntop6(kll, s_kll);
         ntop6(mll, s_mll);
-        capture_file(file, sizeof(file), tap ? "kernel_ip6_tap" : "kernel_ip6_afp");
+        capture_file(file, sizeof(file), cap_name[be]);
         captured = kt_capture_start(&cap, g.ns_k, "k0", file) == 0;
 
         /* DAD on both of mpnet's addresses with the kernel listening. */
@@ -478,13 +512,24 @@ static void nd_both_ways(bool tap)
 static void test_nd_both_ways_afpacket(void **state)
 {
         (void)state;
-        nd_both_ways(false);
+        nd_both_ways(BE_AFPACKET);
 }
 
 static void test_nd_both_ways_tap(void **state)
 {
         (void)state;
-        nd_both_ways(true);
+        nd_both_ways(BE_TAP);
+}
+
+static void test_nd_both_ways_afxdp(void **state)
+{
+        (void)state;
+#ifdef MPNET_HAVE_AFXDP
+        nd_both_ways(BE_AFXDP);
+#else
+        print_message("skipped: built without the AF_XDP link\n");
+        skip();
+#endif
 }
 
 /*
@@ -854,6 +899,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(test_nd_both_ways_afpacket, setup, teardown),
             cmocka_unit_test_setup_teardown(test_nd_both_ways_tap, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_nd_both_ways_afxdp, setup, teardown),
             cmocka_unit_test_setup_teardown(test_dad_against_kernel, setup, teardown),
             cmocka_unit_test_setup_teardown(test_slaac_from_radvd, setup, teardown),
             cmocka_unit_test_setup_teardown(test_kernel_slaac_from_mpnet, setup, teardown),
