@@ -33,6 +33,7 @@
 
 #include "mpgen.h"
 #include "mpnet/afpacket.h"
+#include "mpnet/tap.h"
 #ifdef MPNET_HAVE_AFXDP
 #include "mpnet/afxdp.h"
 #endif
@@ -210,13 +211,25 @@ static struct mpnet_link *afp_link(struct mpg_dut *d, const char *ns, const char
         return mpnet_afpacket_create(&c);
 }
 
-/* mpgen's own link on a veth end of the tester namespace: AF_PACKET, or
- * AF_XDP (generic mode, copy: what veth offers) when asked. */
-static struct mpnet_link *tester_link(struct mpg_dut *d, const char *ifname, char *err,
-                                      size_t errlen)
+/* mpgen's own link: AF_PACKET on a veth end of the tester namespace, AF_XDP
+ * there (generic mode, copy: what veth offers), or a TAP device of that name
+ * in the DUT namespace with mpgen's end at mac. */
+static struct mpnet_link *tester_link(struct mpg_dut *d, const char *ifname, const uint8_t *mac,
+                                      char *err, size_t errlen)
 {
+        if (d->cfg.link == MPG_LINK_TAP) {
+                struct mpnet_tap_cfg c = {.ifname = ifname,
+                                          .netns = d->ns.d,
+                                          .pool = d->cfg.pool,
+                                          .mtu = d->cfg.mtu,
+                                          .errbuf = err,
+                                          .errbuf_len = errlen};
+
+                memcpy(c.mac, mac, 6);
+                return mpnet_tap_create(&c);
+        }
 #ifdef MPNET_HAVE_AFXDP
-        if (d->cfg.afxdp) {
+        if (d->cfg.link == MPG_LINK_AFXDP) {
                 struct mpnet_afxdp_cfg c = {.ifname = ifname,
                                             .netns = d->ns.t,
                                             .pool = d->cfg.pool,
@@ -227,7 +240,7 @@ static struct mpnet_link *tester_link(struct mpg_dut *d, const char *ifname, cha
                 return mpnet_afxdp_create(&c);
         }
 #else
-        if (d->cfg.afxdp) {
+        if (d->cfg.link == MPG_LINK_AFXDP) {
                 snprintf(err, errlen, "built without the AF_XDP link (libxdp-dev, libbpf-dev)");
                 return NULL;
         }
@@ -239,21 +252,31 @@ static struct mpnet_link *tester_link(struct mpg_dut *d, const char *ifname, cha
  * the router on da and db. */
 static int external_create(struct mpg_dut *d, char *err, size_t errlen)
 {
-        int rc = mpg_netns_up(&d->ns, d->cfg.kind, d->cfg.mtu, err, errlen);
+        int rc;
+
+        if (d->cfg.link == MPG_LINK_TAP && d->cfg.kind == MPG_DUT_AFPACKET) {
+                snprintf(err, errlen, "the afpacket DUT runs on veths: no TAP links with it");
+                return -EINVAL;
+        }
+        rc =
+            mpg_netns_up(&d->ns, d->cfg.kind, d->cfg.mtu, d->cfg.link == MPG_LINK_TAP, err, errlen);
 
         if (rc != 0)
                 return rc;
-        d->tx = tester_link(d, "ta", err, errlen);
-        d->rx = d->tx != NULL ? tester_link(d, "tb", err, errlen) : NULL;
+        d->tx = tester_link(d, "ta", mpg_ns_mac[0], err, errlen);
+        d->rx = d->tx != NULL ? tester_link(d, "tb", mpg_ns_mac[1], err, errlen) : NULL;
         if (d->rx == NULL)
                 return -EIO;
+        if (d->cfg.link == MPG_LINK_TAP &&
+            (rc = mpg_netns_tap_config(&d->ns, d->cfg.kind, err, errlen)) != 0)
+                return rc;
         switch (d->cfg.kind) {
         case MPG_DUT_VETH:
                 memcpy(d->dst_mac, mpg_ns_mac[1], 6);
-                return 0;
+                break;
         case MPG_DUT_KERNEL:
                 memcpy(d->dst_mac, mpg_ns_mac[2], 6);
-                return 0;
+                break;
         default:
                 d->da = afp_link(d, d->ns.d, "da", err, errlen);
                 d->db = d->da != NULL ? afp_link(d, d->ns.d, "db", err, errlen) : NULL;
@@ -264,17 +287,19 @@ static int external_create(struct mpg_dut *d, char *err, size_t errlen)
                         snprintf(err, errlen, "cannot set up the router: %s", strerror(-rc));
                         return rc;
                 }
-                /* The announcements cross the veths in their own time (and
-                 * the kernel hands a ring block over after up to 1 ms): drop
-                 * what arrives in the next 20 ms. */
-                for (int i = 0; i < 20; i++) {
-                        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
-                        mpnet_stack_poll(d->stack, mpnet_clock_now(d->cfg.clock));
-                        drain(d->tx);
-                        drain(d->rx);
-                }
-                return 0;
         }
+        /* What the set-up sent (the router's announcements, a bridge's or a
+         * device's first frames) crosses in its own time (and the kernel
+         * hands a ring block over after up to 1 ms): drop what arrives in
+         * the next 20 ms. */
+        for (int i = 0; i < 20; i++) {
+                nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+                if (d->stack != NULL)
+                        mpnet_stack_poll(d->stack, mpnet_clock_now(d->cfg.clock));
+                drain(d->tx);
+                drain(d->rx);
+        }
+        return 0;
 }
 
 int mpg_dut_create(const struct mpg_dut_cfg *cfg, struct mpg_dut *d)

@@ -75,8 +75,11 @@ static const char usage[] =
     "    --dut KIND          builtin, wire, kernel, afpacket or veth (default\n"
     "                        builtin)\n"
     "    --workers N         builtin router workers, 1-62 (default 1)\n"
-    "    --link afpacket|afxdp  mpgen's own links for kernel, afpacket and veth:\n"
-    "                        AF_PACKET (default) or AF_XDP (generic mode)\n"
+    "    --link KIND         mpgen's own links for kernel, afpacket and veth:\n"
+    "                        afpacket (default) or afxdp (generic mode) on the\n"
+    "                        veths, or tap: TAP devices in the DUT's namespace\n"
+    "                        (kernel: it routes between them; veth: a kernel\n"
+    "                        bridge joins them, the calibration)\n"
     "    --speed BPS         virtual link speed for line-rate arithmetic: 10G,\n"
     "                        1G, 100M ... (default 10G)\n"
     "    --ring N            slots per memory-wire queue, a power of two\n"
@@ -527,11 +530,13 @@ static int parse_one(struct opts *o, int c, const char *arg)
                 break;
         case O_LINK:
                 if (strcmp(arg, "afpacket") == 0)
-                        cfg->afxdp = false;
+                        cfg->link = MPG_LINK_AFPACKET;
                 else if (strcmp(arg, "afxdp") == 0)
-                        cfg->afxdp = true;
+                        cfg->link = MPG_LINK_AFXDP;
+                else if (strcmp(arg, "tap") == 0)
+                        cfg->link = MPG_LINK_TAP;
                 else
-                        return bad(name, arg, "afpacket or afxdp");
+                        return bad(name, arg, "afpacket, afxdp or tap");
                 break;
         case O_WORKERS:
                 if (parse_u64(arg, 1, MPNET_MAX_WORKERS - 1, &u) != 0)
@@ -738,9 +743,14 @@ static int check_combination(struct opts *o)
                                 "VLAN interfaces yet\n");
                 return -1;
         }
-        if (c->afxdp && c->dut != MPG_DUT_KERNEL && c->dut != MPG_DUT_AFPACKET &&
-            c->dut != MPG_DUT_VETH) {
+        if (c->link != MPG_LINK_AFPACKET && c->dut != MPG_DUT_KERNEL &&
+            c->dut != MPG_DUT_AFPACKET && c->dut != MPG_DUT_VETH) {
                 fprintf(stderr, "mpgen: --link applies to --dut kernel, afpacket and veth\n");
+                return -1;
+        }
+        if (c->link == MPG_LINK_TAP && c->dut == MPG_DUT_AFPACKET) {
+                fprintf(stderr, "mpgen: --link tap does not apply to --dut afpacket (it runs on "
+                                "veths)\n");
                 return -1;
         }
         if (c->workers > 1 && c->dut != MPG_DUT_BUILTIN) {
@@ -988,7 +998,7 @@ static int cmd_run(struct opts *o)
                                  .ring_size = c->ring_size,
                                  .mtu = mpg_mtu_for(o->size),
                                  .ip6 = c->flows.ip6,
-                                 .afxdp = c->afxdp,
+                                 .link = c->link,
                                  .workers = c->workers,
                                  .pin = c->pin,
                                  .cpu = c->cpus[2]};

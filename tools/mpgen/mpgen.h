@@ -454,11 +454,19 @@ enum mpg_dut_kind {
         MPG_DUT_VETH,     /* one veth pair: the ceiling of the two above */
 };
 
+/* mpgen's own links with an external DUT. */
+enum mpg_link {
+        MPG_LINK_AFPACKET, /* AF_PACKET on veth ends in the tester namespace */
+        MPG_LINK_AFXDP,    /* AF_XDP on the same (generic mode) */
+        MPG_LINK_TAP,      /* TAP devices in the DUT namespace: no veth at all */
+};
+
 /* External DUTs (netns.c): the namespaces and veths they run on. */
 struct mpg_netns {
         char t[32], d[32]; /* tester and DUT namespaces */
         uint32_t mtu;      /* of every veth */
         bool have_t, have_d;
+        bool tap; /* MPG_LINK_TAP: one namespace; the DUT's interfaces are ta, tb */
 };
 
 /* MACs of ta, tb, da, db (netns.c). */
@@ -466,8 +474,12 @@ extern const uint8_t mpg_ns_mac[4][6];
 
 /** Make the namespaces and veths of an external DUT of this kind.
  * @return 0, or -errno with a message in err. */
-int mpg_netns_up(struct mpg_netns *n, enum mpg_dut_kind kind, uint32_t mtu, char *err,
+int mpg_netns_up(struct mpg_netns *n, enum mpg_dut_kind kind, uint32_t mtu, bool tap, char *err,
                  size_t errlen);
+/** With TAP links, once mpgen's devices ta and tb exist in the DUT
+ * namespace: the kernel router on them, or (veth kind) a bridge between
+ * them, the TAP ceiling. @return 0 or -EIO. */
+int mpg_netns_tap_config(struct mpg_netns *n, enum mpg_dut_kind kind, char *err, size_t errlen);
 /** The MTU the links need for frames up to `frame` bytes (FCS included). */
 uint32_t mpg_mtu_for(unsigned frame);
 /** @return whether the DUT forwards frames longer than 1518 bytes. */
@@ -486,7 +498,7 @@ struct mpg_dut_cfg {
         uint32_t ring_size; /* slots per memory-wire queue (0: 1024) */
         uint32_t mtu;       /* of the links (0: 1500); above it for jumbo frames */
         bool ip6;           /* builtin: give the router its IPv6 side too */
-        bool afxdp;         /* external: mpgen's links through AF_XDP, not AF_PACKET */
+        enum mpg_link link; /* external: what mpgen's own two links are */
         unsigned workers;   /* builtin: 1 (one thread) or the runtime's worker count */
         bool pin;           /* pin the router thread to cpu */
         unsigned cpu;
@@ -547,7 +559,7 @@ const char *mpg_dut_name(enum mpg_dut_kind k);
 struct mpg_suite_cfg {
         enum mpg_dut_kind dut;
         unsigned workers;
-        bool afxdp; /* external DUTs: the tester's links through AF_XDP */
+        enum mpg_link link; /* external DUTs: the tester's links */
         uint64_t speed_bps;
         uint32_t ring_size, pool_size;
         struct mpg_flows flows;

@@ -131,22 +131,37 @@ static int veth(const struct mpg_netns *n, const char *ns_a, const char *a, cons
 }
 
 /* The testers as permanent neighbours and the routes through them. */
-static int kernel_routes(const char *d, char *err, size_t errlen)
+/* The kernel router's interfaces: the veth ends da, db, or mpgen's TAP
+ * devices ta, tb in the DUT namespace. */
+static const char *if_a(const struct mpg_netns *n)
 {
+        return n->tap ? "ta" : "da";
+}
+
+static const char *if_b(const struct mpg_netns *n)
+{
+        return n->tap ? "tb" : "db";
+}
+
+static int kernel_routes(const struct mpg_netns *n, char *err, size_t errlen)
+{
+        const char *d = n->d;
         char ta[18], tb[18];
 
         mac_str(mpg_ns_mac[0], ta);
         mac_str(mpg_ns_mac[1], tb);
         return sh(err, errlen,
-                  "ip -n %s neigh replace 198.18.0.2 lladdr %s dev da nud permanent "
-                  "&& ip -n %s neigh replace 198.19.0.2 lladdr %s dev db nud permanent "
+                  "ip -n %s neigh replace 198.18.0.2 lladdr %s dev %s nud permanent "
+                  "&& ip -n %s neigh replace 198.19.0.2 lladdr %s dev %s nud permanent "
                   "&& ip -n %s route replace 198.18.0.0/16 via 198.18.0.2 "
                   "&& ip -n %s route replace 198.19.0.0/16 via 198.19.0.2",
-                  d, ta, d, tb, d, d);
+                  d, ta, if_a(n), d, tb, if_b(n), d, d);
 }
 
-static int kernel_router(const char *d, char *err, size_t errlen)
+static int kernel_router(const struct mpg_netns *n, char *err, size_t errlen)
 {
+        const char *d = n->d;
+
         /* No redirects (both testers sit on their own link anyway) and no
          * reverse-path filter: the kernel as a plain router. */
         if (sh(err, errlen,
@@ -155,10 +170,36 @@ static int kernel_router(const char *d, char *err, size_t errlen)
                "net.ipv4.conf.default.send_redirects=0",
                d) != 0 ||
             sh(err, errlen,
-               "ip -n %s addr add 198.18.0.1/24 dev da && ip -n %s addr add 198.19.0.1/24 dev db",
-               d, d) != 0)
+               "ip -n %s addr add 198.18.0.1/24 dev %s && ip -n %s addr add 198.19.0.1/24 dev %s",
+               d, if_a(n), d, if_b(n)) != 0)
                 return -1;
-        return kernel_routes(d, err, errlen);
+        return kernel_routes(n, err, errlen);
+}
+
+int mpg_netns_tap_config(struct mpg_netns *n, enum mpg_dut_kind kind, char *err, size_t errlen)
+{
+        char ma[18], mb[18];
+
+        if (kind == MPG_DUT_VETH) {
+                /* The TAP ceiling: the kernel bridges ta and tb, no routing. */
+                if (sh(err, errlen,
+                       "ip -n %s link add br0 type bridge && ip -n %s link set ta master br0 && "
+                       "ip -n %s link set tb master br0 && ip -n %s link set br0 up && "
+                       "ip -n %s link set ta up && ip -n %s link set tb up",
+                       n->d, n->d, n->d, n->d, n->d, n->d) != 0)
+                        return -EIO;
+                return 0;
+        }
+        /* The kernel's ends get the MACs da and db have in the veth set-up. */
+        if (sh(err, errlen,
+               "ip -n %s link set ta address %s mtu %u up && ip -n %s link set tb address %s mtu "
+               "%u "
+               "up",
+               n->d, mac_str(mpg_ns_mac[2], ma), n->mtu, n->d, mac_str(mpg_ns_mac[3], mb),
+               n->mtu) != 0 ||
+            kernel_router(n, err, errlen) != 0)
+                return -EIO;
+        return 0;
 }
 
 int mpg_netns_kernel_reset(struct mpg_netns *n, char *err, size_t errlen)
@@ -166,15 +207,15 @@ int mpg_netns_kernel_reset(struct mpg_netns *n, char *err, size_t errlen)
         if (!n->have_d)
                 return -ENOTSUP;
         if (sh(err, errlen,
-               "ip -n %s link set da down && ip -n %s link set db down && "
-               "ip -n %s link set da up && ip -n %s link set db up",
-               n->d, n->d, n->d, n->d) != 0 ||
-            kernel_routes(n->d, err, errlen) != 0)
+               "ip -n %s link set %s down && ip -n %s link set %s down && "
+               "ip -n %s link set %s up && ip -n %s link set %s up",
+               n->d, if_a(n), n->d, if_b(n), n->d, if_a(n), n->d, if_b(n)) != 0 ||
+            kernel_routes(n, err, errlen) != 0)
                 return -EIO;
         return 0;
 }
 
-int mpg_netns_up(struct mpg_netns *n, enum mpg_dut_kind kind, uint32_t mtu, char *err,
+int mpg_netns_up(struct mpg_netns *n, enum mpg_dut_kind kind, uint32_t mtu, bool tap, char *err,
                  size_t errlen)
 {
         static atomic_uint count;
@@ -184,6 +225,7 @@ int mpg_netns_up(struct mpg_netns *n, enum mpg_dut_kind kind, uint32_t mtu, char
         snprintf(n->t, sizeof(n->t), "mpg-t-%d-%u", (int)getpid(), no);
         snprintf(n->d, sizeof(n->d), "mpg-d-%d-%u", (int)getpid(), no);
         n->mtu = mtu ? mtu : 1500;
+        n->tap = tap;
         if (geteuid() != 0) {
                 snprintf(err, errlen,
                          "the %s DUT makes network namespaces and veth pairs: it needs "
@@ -192,6 +234,14 @@ int mpg_netns_up(struct mpg_netns *n, enum mpg_dut_kind kind, uint32_t mtu, char
                 return -EPERM;
         }
         del_stale();
+        if (tap) {
+                /* One namespace; mpgen's TAP devices come next, then
+                 * mpg_netns_tap_config(). */
+                if (ns_add(n->d, err, errlen) != 0)
+                        goto fail;
+                n->have_d = true;
+                return 0;
+        }
         if (ns_add(n->t, err, errlen) != 0)
                 goto fail;
         n->have_t = true;
@@ -206,7 +256,7 @@ int mpg_netns_up(struct mpg_netns *n, enum mpg_dut_kind kind, uint32_t mtu, char
         if (veth(n, n->t, "ta", mpg_ns_mac[0], n->d, "da", mpg_ns_mac[2], err, errlen) != 0 ||
             veth(n, n->t, "tb", mpg_ns_mac[1], n->d, "db", mpg_ns_mac[3], err, errlen) != 0)
                 goto fail;
-        if (kind == MPG_DUT_KERNEL && kernel_router(n->d, err, errlen) != 0)
+        if (kind == MPG_DUT_KERNEL && kernel_router(n, err, errlen) != 0)
                 goto fail;
         return 0;
 fail:

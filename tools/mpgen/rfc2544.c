@@ -214,7 +214,7 @@ static int calibrate(struct mpg_suite *s, struct mpg_env *base, struct mpg_size_
                                  .ring_size = s->cfg.ring_size,
                                  .mtu = mpg_mtu_for(largest_size(&s->cfg)),
                                  .ip6 = s->cfg.flows.ip6,
-                                 .afxdp = s->cfg.afxdp};
+                                 .link = s->cfg.link};
         struct mpg_env env = *base;
         struct mpg_runner rn;
         struct mpg_dut wire;
@@ -468,7 +468,7 @@ int mpg_suite_run(struct mpg_suite *s)
                                  .ring_size = s->cfg.ring_size,
                                  .mtu = mpg_mtu_for(largest_size(&s->cfg)),
                                  .ip6 = s->cfg.flows.ip6,
-                                 .afxdp = s->cfg.afxdp,
+                                 .link = s->cfg.link,
                                  .workers = s->cfg.workers,
                                  .pin = s->cfg.pin,
                                  .cpu = s->cfg.cpus[2]};
