@@ -20,6 +20,7 @@
 #include <sched.h> /* setns: the including file defines _GNU_SOURCE first */
 #include <signal.h>
 #include <stdbool.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -119,6 +120,20 @@ static inline const char *kt_skip_reason(bool need_tun)
         if (kt_sh("command -v ping") != 0)
                 return "the ping command is missing";
         return NULL;
+}
+
+/* @return NULL when this kernel has AF_XDP sockets, else why not (a kernel
+ * built without CONFIG_XDP_SOCKETS: the AF_XDP tests skip). */
+static inline const char *kt_af_xdp_missing(void)
+{
+        int fd = socket(44 /* AF_XDP */, SOCK_RAW | SOCK_CLOEXEC, 0);
+
+        if (fd >= 0) {
+                close(fd);
+                return NULL;
+        }
+        return errno == EAFNOSUPPORT ? "this kernel has no AF_XDP sockets (CONFIG_XDP_SOCKETS)"
+                                     : NULL;
 }
 
 /* Remove PREFIX-PID namespaces whose process is gone. */

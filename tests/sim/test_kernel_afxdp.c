@@ -50,6 +50,8 @@ static int group_setup(void **state)
         g_skip = kt_skip_reason(false);
         if (g_skip == NULL && !kt_have_cap(KT_CAP_BPF))
                 g_skip = "no CAP_BPF (needed to load the XDP program)";
+        if (g_skip == NULL)
+                g_skip = kt_af_xdp_missing();
         if (g_skip == NULL && (kt_ns_add(g_nsk, sizeof(g_nsk), "mpnet-axk") != 0 ||
                                kt_ns_add(g_nsm, sizeof(g_nsm), "mpnet-axm") != 0))
                 g_skip = "cannot create a network namespace (ip netns add failed)";

@@ -518,6 +518,10 @@ static void test_nd_both_ways_afpacket(void **state)
 static void test_nd_both_ways_tap(void **state)
 {
         (void)state;
+        if (g_skip == NULL && access("/dev/net/tun", R_OK | W_OK) != 0) {
+                print_message("skipped: no /dev/net/tun\n");
+                skip();
+        }
         nd_both_ways(BE_TAP);
 }
 
@@ -525,6 +529,10 @@ static void test_nd_both_ways_afxdp(void **state)
 {
         (void)state;
 #ifdef MPNET_HAVE_AFXDP
+        if (kt_af_xdp_missing() != NULL) {
+                print_message("skipped: %s\n", kt_af_xdp_missing());
+                skip();
+        }
         nd_both_ways(BE_AFXDP);
 #else
         print_message("skipped: built without the AF_XDP link\n");

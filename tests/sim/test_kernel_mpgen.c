@@ -149,6 +149,10 @@ static void test_kernel_router_afxdp(void **state)
 {
         (void)state;
 #ifdef MPNET_HAVE_AFXDP
+        if (geteuid() == 0 && kt_af_xdp_missing() != NULL) {
+                print_message("skipped: %s\n", kt_af_xdp_missing());
+                skip();
+        }
         run_ext(MPG_DUT_KERNEL, MPG_LINK_AFXDP);
 #else
         print_message("skipped: built without the AF_XDP link\n");
@@ -161,6 +165,10 @@ static void test_kernel_router_afxdp(void **state)
 static void test_kernel_router_tap(void **state)
 {
         (void)state;
+        if (geteuid() == 0 && access("/dev/net/tun", R_OK | W_OK) != 0) {
+                print_message("skipped: no /dev/net/tun\n");
+                skip();
+        }
         run_ext(MPG_DUT_KERNEL, MPG_LINK_TAP);
         run_ext(MPG_DUT_VETH, MPG_LINK_TAP);
 }
