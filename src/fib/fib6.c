@@ -72,87 +72,30 @@ void fib6_fini(struct mpnet_stack *s)
                 if (t != NULL)
                         table6_free(t);
         }
-        for (unsigned i = 0; i < FIB_NH_DIR; i++) {
-                if (s->fib6.nh_dir[i] == NULL)
-                        continue;
-                for (unsigned j = 0; j < FIB_NH_CHUNK; j++)
-                        free(atomic_load_explicit(&s->fib6.nh_dir[i][j], memory_order_relaxed));
-                free(s->fib6.nh_dir[i]);
-        }
-        free(s->fib6.nh_free);
+        nh_table_fini(&s->fib6.nh);
 }
 
 /* ---- next-hop objects (as fib4.c) -------------------------------------- */
 
+/* The family's next-hop objects: the shared table (fib/nh_table.c). */
 static int nh_alloc_index(struct mpnet_stack *s, uint32_t *idx)
 {
-        struct fib6 *f = &s->fib6;
-        uint32_t i;
-
-        if (f->nh_free_n > 0) {
-                *idx = f->nh_free[--f->nh_free_n];
-                return 0;
-        }
-        i = f->nh_next;
-        if (i > MPNET_LPM6_NH_MAX)
-                return -ENOSPC;
-        if (f->nh_dir[i / FIB_NH_CHUNK] == NULL) {
-                f->nh_dir[i / FIB_NH_CHUNK] = calloc(FIB_NH_CHUNK, sizeof(struct fib6_nh *));
-                if (f->nh_dir[i / FIB_NH_CHUNK] == NULL)
-                        return -ENOMEM;
-        }
-        f->nh_next++;
-        *idx = i;
-        return 0;
+        return nh_table_alloc(&s->fib6.nh, MPNET_LPM6_NH_MAX, idx);
 }
 
 static void nh_release_index(struct mpnet_stack *s, uint32_t idx)
 {
-        struct fib6 *f = &s->fib6;
-
-        if (f->nh_free_n == f->nh_free_cap) {
-                uint32_t cap = f->nh_free_cap ? f->nh_free_cap * 2 : 1024;
-                uint32_t *n = realloc(f->nh_free, cap * sizeof(*n));
-
-                if (n == NULL)
-                        return; /* the index leaks; nothing breaks */
-                f->nh_free = n;
-                f->nh_free_cap = cap;
-        }
-        f->nh_free[f->nh_free_n++] = idx;
+        nh_table_release(&s->fib6.nh, idx);
 }
 
 static void nh_publish(struct mpnet_stack *s, uint32_t idx, struct fib6_nh *nh)
 {
-        atomic_store_explicit(&s->fib6.nh_dir[idx / FIB_NH_CHUNK][idx % FIB_NH_CHUNK], nh,
-                              memory_order_release);
-}
-
-struct nh_retire {
-        struct mpnet_stack *s;
-        uint32_t idx;
-        struct fib6_nh *nh;
-};
-
-static void nh_retire_cb(void *arg)
-{
-        struct nh_retire *r = arg;
-
-        if (fib6_nh_get(r->s, r->idx) == r->nh)
-                nh_publish(r->s, r->idx, NULL);
-        free(r->nh);
-        nh_release_index(r->s, r->idx);
-        free(r);
+        nh_table_publish(&s->fib6.nh, idx, nh);
 }
 
 static void nh_retire(struct mpnet_stack *s, uint32_t idx, struct fib6_nh *old)
 {
-        struct nh_retire *r = malloc(sizeof(*r));
-
-        if (r == NULL)
-                return; /* leak rather than free under a reader */
-        *r = (struct nh_retire){.s = s, .idx = idx, .nh = old};
-        stack_defer(s, nh_retire_cb, r);
+        nh_table_retire(s, &s->fib6.nh, idx, old);
 }
 
 static bool host_bits_zero(const uint8_t *a, unsigned plen)

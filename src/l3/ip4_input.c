@@ -148,7 +148,7 @@ void ip4_lookup_node(struct wctx *w, struct mpnet_iface *ifp)
                 const struct fib_nh *nh = nhi[i] != NH_MISS ? fib_nh_get(s, nhi[i]) : NULL;
 
                 if (i + 1 < n && nhi[i + 1] != NH_MISS)
-                        __builtin_prefetch(s->fib.nh_dir[nhi[i + 1] / FIB_NH_CHUNK] +
+                        __builtin_prefetch(s->fib.nh.dir[nhi[i + 1] / FIB_NH_CHUNK] +
                                            nhi[i + 1] % FIB_NH_CHUNK);
                 if (__builtin_expect(dst >= 0xe0000000u, 0)) {
                         /* Limited broadcast is ours; multicast needs groups. */

@@ -282,7 +282,7 @@ void ip6_lookup_node(struct wctx *w, struct mpnet_iface *ifp)
         }
         for (unsigned i = 0; i < n; i++) {
                 if (i + 1 < n && nhi[i + 1] != NH_MISS)
-                        __builtin_prefetch(s->fib6.nh_dir[nhi[i + 1] / FIB_NH_CHUNK] +
+                        __builtin_prefetch(s->fib6.nh.dir[nhi[i + 1] / FIB_NH_CHUNK] +
                                            nhi[i + 1] % FIB_NH_CHUNK);
                 ip6_lookup_one(w, ifp, in->p[i], nhi[i], forwarding);
         }

@@ -84,6 +84,26 @@ struct fib4_table {
         uint64_t n_routes;
 };
 
+/* The next-hop objects of one family (fib/nh_table.c): a directory of
+ * chunks of atomic pointers, indexed from the LPM entries. */
+struct nh_table {
+        void *_Atomic *dir[FIB_NH_DIR];
+        uint32_t next;
+        uint32_t *free, free_n, free_cap;
+};
+
+/* A free index (up to max), its chunk made if need be. @return 0, -ENOSPC,
+ * -ENOMEM. */
+int nh_table_alloc(struct nh_table *t, uint32_t max, uint32_t *idx);
+/* Recycle an index no reader can have reached. */
+void nh_table_release(struct nh_table *t, uint32_t idx);
+/* Make nh the object of idx (release store: readers see it whole). */
+void nh_table_publish(struct nh_table *t, uint32_t idx, void *nh);
+/* After a grace period: unpublish old if still there, free it, recycle idx. */
+void nh_table_retire(struct mpnet_stack *s, struct nh_table *t, uint32_t idx, void *old);
+/* Free every live object and the directory. */
+void nh_table_fini(struct nh_table *t);
+
 /* IPv6 next hops and tables (fib/fib6.c): as the IPv4 ones. */
 struct fib6_path {
         struct mpnet_iface *ifp;
@@ -106,16 +126,12 @@ struct fib6_table {
 struct fib6 {
         /* Made on the first route of a table; workers read them. */
         struct fib6_table *_Atomic tables[MPNET_TABLE_MAX];
-        struct fib6_nh *_Atomic *nh_dir[FIB_NH_DIR];
-        uint32_t nh_next;
-        uint32_t *nh_free, nh_free_n, nh_free_cap;
+        struct nh_table nh; /* of struct fib6_nh */
 };
 
 struct fib {
         struct fib4_table *tables[MPNET_TABLE_MAX];
-        struct fib_nh *_Atomic *nh_dir[FIB_NH_DIR];
-        uint32_t nh_next;
-        uint32_t *nh_free, nh_free_n, nh_free_cap;
+        struct nh_table nh; /* of struct fib_nh */
 };
 
 struct arp_entry {
@@ -366,7 +382,7 @@ static inline uint32_t ip4_mask(uint8_t plen)
 
 static inline struct fib_nh *fib_nh_get(struct mpnet_stack *s, uint32_t idx)
 {
-        return atomic_load_explicit(&s->fib.nh_dir[idx / FIB_NH_CHUNK][idx % FIB_NH_CHUNK],
+        return atomic_load_explicit(&s->fib.nh.dir[idx / FIB_NH_CHUNK][idx % FIB_NH_CHUNK],
                                     memory_order_acquire);
 }
 
@@ -395,7 +411,7 @@ int fib6_table_del(struct mpnet_stack *s, uint32_t id); /* -EBUSY with routes */
 
 static inline struct fib6_nh *fib6_nh_get(struct mpnet_stack *s, uint32_t idx)
 {
-        return atomic_load_explicit(&s->fib6.nh_dir[idx / FIB_NH_CHUNK][idx % FIB_NH_CHUNK],
+        return atomic_load_explicit(&s->fib6.nh.dir[idx / FIB_NH_CHUNK][idx % FIB_NH_CHUNK],
                                     memory_order_acquire);
 }
 

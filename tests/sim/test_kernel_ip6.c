@@ -725,8 +725,10 @@ static void test_slaac_from_radvd(void **state)
                          alive ? "running" : "exited", g.radvd_log);
         }
         print_message("mpnet autoconfigured %s\n", s);
+        /* From an RA; whether mpnet's solicitation or radvd's unsolicited
+         * first advertisement came first depends on timing (an RA that
+         * comes first ends the solicitations, RFC 4861 6.3.7). */
         assert_true(mpnet_stack_counter(g.st, MPNET_STK_nd_ra_rx) >= 1);
-        assert_true(mpnet_stack_counter(g.st, MPNET_STK_nd_rs_tx) >= 1);
         /* The default route via the kernel's link-local address, a router. */
         assert_int_equal(mpnet_route6_lookup(g.st, 0, A6("2001:db8:99::1"), &rt), 0);
         assert_int_equal(rt.type, MPNET_NH_GATEWAY);
