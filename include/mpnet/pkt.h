@@ -183,6 +183,11 @@ struct mpnet_pkt *mpnet_pkt_copy(struct mpnet_pool *pool, const struct mpnet_pkt
  */
 int mpnet_pkt_read(const struct mpnet_pkt *p, uint32_t off, void *dst, uint32_t len);
 
+/** Shorten a packet, chain included, to n bytes (link padding past an IP
+ * total length, say); the segments past the cut go back to their pool.
+ * Nothing happens when n is not below pkt_len. */
+void mpnet_pkt_trim(struct mpnet_pkt *p, uint32_t n);
+
 /**
  * Build a packet from bytes, chaining segments when len exceeds one buffer.
  * @return the packet, or NULL when the pool is exhausted.

@@ -228,7 +228,6 @@ const char *mpnet_neigh_state_name(enum mpnet_neigh_state st);
         X(link_up, "links that got it back")                                                       \
         X(link_revived, "links opened again by the stack after their device came back")            \
         X(tx_no_iface, "drop: queued for an interface that was detached")                          \
-        X(rx_chained, "drop: multi-segment frame (no jumbo input yet)")                            \
         X(tx_frames, "frames transmitted")                                                         \
         X(eth_truncated, "drop: frame shorter than an Ethernet header")                            \
         X(eth_not_for_us, "drop: destination MAC is not ours")                                     \

@@ -336,6 +336,28 @@ struct mpnet_pkt *mpnet_pkt_copy(struct mpnet_pool *pool, const struct mpnet_pkt
         return c;
 }
 
+void mpnet_pkt_trim(struct mpnet_pkt *p, uint32_t n)
+{
+        struct mpnet_pkt *s = p;
+        uint32_t left = n;
+        uint16_t segs = 1;
+
+        if (n >= p->pkt_len)
+                return;
+        while (left > s->len && s->next != NULL) {
+                left -= s->len;
+                s = s->next;
+                segs++;
+        }
+        if (left > s->len)
+                return; /* pkt_len overstated the chain: nothing to cut */
+        s->len = left;
+        mpnet_pkt_free(s->next);
+        s->next = NULL;
+        p->pkt_len = n;
+        p->nb_segs = segs;
+}
+
 int mpnet_pkt_read(const struct mpnet_pkt *p, uint32_t off, void *dst, uint32_t len)
 {
         uint8_t *d = dst;

@@ -26,10 +26,8 @@ static enum ether_next ether_classify(struct mpnet_stack *s, struct mpnet_iface 
         uint32_t d4, m4;
         uint16_t d2, m2;
 
-        if (p->next != NULL) {
-                STK_INC(s, rx_chained);
-                return ETHER_NEXT_DROP;
-        }
+        /* A frame longer than one buffer (jumbo) is a chain: the headers
+         * the nodes read must be in its first buffer, which each checks. */
         if (__builtin_expect(p->len < MPNET_ETH_HLEN, 0)) {
                 STK_INC(s, eth_truncated);
                 return ETHER_NEXT_DROP;

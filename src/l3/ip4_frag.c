@@ -555,27 +555,6 @@ static void make_room(struct ip4_reass *r, const struct reass_dg *keep, uint64_t
         }
 }
 
-/* Trim a packet longer than its IP total length (link padding) to n bytes. */
-static void pkt_trim(struct mpnet_pkt *p, uint32_t n)
-{
-        struct mpnet_pkt *s = p;
-        uint32_t left = n;
-        uint16_t segs = 1;
-
-        while (left > s->len && s->next != NULL) {
-                left -= s->len;
-                s = s->next;
-                segs++;
-        }
-        if (left > s->len)
-                return; /* pkt_len overstated the chain; frag_parse refuses it */
-        s->len = left;
-        mpnet_pkt_free(s->next);
-        s->next = NULL;
-        p->pkt_len = n;
-        p->nb_segs = segs;
-}
-
 /* @return the bytes in p's segments; *segs their number. */
 static uint64_t chain_len(const struct mpnet_pkt *p, uint64_t *segs)
 {
@@ -605,7 +584,7 @@ static enum ip4_reass_result frag_parse(struct mpnet_pkt *p, struct frag_info *f
         if ((fo & (IP4_F_MF | IP4_OFF_MASK)) == 0)
                 return IP4_REASS_DONE;
         if (p->pkt_len > tot)
-                pkt_trim(p, tot);
+                mpnet_pkt_trim(p, tot);
         if (chain_len(p, &segs) != tot || segs != p->nb_segs)
                 return IP4_REASS_BAD;
         dlen = tot - fi->hlen;

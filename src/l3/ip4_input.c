@@ -48,9 +48,12 @@ static inline bool ip4_check(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_
         size_t hlen = MPNET_IP4_HLEN;
 
         if (__builtin_expect(p->len < MPNET_IP4_HLEN || b[0] != 0x45, 0)) {
-                /* Not the common 20-byte header: the full check. */
+                /* Not the common 20-byte header: the full check. A chain's
+                 * lengths are the chain's, once its first buffer holds any
+                 * header (60 bytes); else they are that buffer's, and fail. */
                 struct mpnet_ip4_view v;
-                int err = mpnet_ip4_view_check(b, p->len, &v);
+                int err = mpnet_ip4_view_check(
+                    b, p->next != NULL && p->len >= MPNET_IP4_HLEN_MAX ? p->pkt_len : p->len, &v);
 
                 if (err != 0) {
                         ip4_count_error(s, err);
@@ -59,8 +62,8 @@ static inline bool ip4_check(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_
                 hlen = mpnet_ip4_hlen(&v);
         }
         total = mpnet_get_be16(b + 2);
-        if (__builtin_expect(total < hlen || total > p->len, 0)) {
-                if (total < MPNET_IP4_HLEN || total > p->len)
+        if (__builtin_expect(total < hlen || total > p->pkt_len, 0)) {
+                if (total < MPNET_IP4_HLEN || total > p->pkt_len)
                         STK_INC(s, ip4_bad_len);
                 else
                         STK_INC(s, ip4_bad_hlen);
@@ -76,7 +79,10 @@ static inline bool ip4_check(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_
                 return false;
         }
         /* Link padding past the total length goes. */
-        p->len = p->pkt_len = total;
+        if (p->next == NULL)
+                p->len = p->pkt_len = total;
+        else
+                mpnet_pkt_trim(p, total);
         p->l3_off = (uint16_t)mpnet_pkt_headroom(p);
         *dst = mpnet_get_be32(b + 16);
         return true;

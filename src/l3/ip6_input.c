@@ -118,7 +118,7 @@ static inline bool ip6_check(struct wctx *w, struct mpnet_pkt *p)
                 goto drop;
         }
         total = MPNET_IP6_HLEN + mpnet_get_be16(b + 4);
-        if (__builtin_expect(total > p->len || p->next != NULL, 0)) {
+        if (__builtin_expect(total > p->pkt_len, 0)) {
                 STK_INC(s, ip6_bad_len);
                 goto drop;
         }
@@ -139,7 +139,12 @@ static inline bool ip6_check(struct wctx *w, struct mpnet_pkt *p)
                         goto drop;
                 }
         }
-        p->len = p->pkt_len = total;
+        /* Link padding past the payload length goes; a chain (jumbo) is
+         * cut the same way, its headers in its first buffer. */
+        if (p->next == NULL)
+                p->len = p->pkt_len = total;
+        else
+                mpnet_pkt_trim(p, total);
         p->l3_off = (uint16_t)mpnet_pkt_headroom(p);
         if (b[6] == MPNET_IPPROTO_HOPOPTS)
                 return ip6_hbh(w, p);

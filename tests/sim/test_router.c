@@ -38,9 +38,11 @@ static void add_default(struct mpnet_stack *s, uint32_t gw)
         assert_int_equal(mpnet_route4_add(s, 0, &r), 0);
 }
 
-static void net3_init(struct net3 *n, const char *cap)
+/* A - R on a wire of MTU mtu_ar (0: 1500), R - B at 1280. */
+static void net3_init_mtu(struct net3 *n, const char *cap, uint32_t mtu_ar)
 {
-        struct mpnet_memwire_cfg w1 = {.name = "ar"}, w2 = {.name = "rb", .mtu = 1280};
+        struct mpnet_memwire_cfg w1 = {.name = "ar", .mtu = mtu_ar},
+                                 w2 = {.name = "rb", .mtu = 1280};
         struct mpnet_stack_cfg sc = {0};
 
         memset(n, 0, sizeof(*n));
@@ -84,6 +86,11 @@ static void net3_init(struct net3 *n, const char *cap)
                 r.paths[0].gw = B_IP;
                 assert_int_equal(mpnet_route4_add(n->st[R], 0, &r), 0);
         }
+}
+
+static void net3_init(struct net3 *n, const char *cap)
+{
+        net3_init_mtu(n, cap, 0);
 }
 
 static void net3_fini(struct net3 *n)
@@ -253,6 +260,29 @@ static void test_fragmented_echo(void **state)
                 assert_int_equal(rep[0].seq, i);
         }
         assert_int_equal(ctr(&n, B, MPNET_STK_ip4_reassembled), 5);
+        net3_fini(&n);
+}
+
+/* Jumbo frames: A and R on a 9000-byte MTU, so A sends an 8000-byte echo
+ * request whole, a frame longer than one buffer (a chain); R takes the
+ * chain in, routes it and cuts it to B's 1280; B's fragmented answer is
+ * routed back and reassembled by A. */
+static void test_jumbo_forwarded(void **state)
+{
+        struct net3 n;
+        struct mpnet_ping_reply rep[4];
+        struct mpnet_ping4_req req = {.dst = B_IP, .id = 10, .seq = 1, .payload_len = 8000};
+
+        (void)state;
+        net3_init_mtu(&n, NULL, 9000);
+        assert_int_equal(ping_one(&n, A, &req, rep, 4), 1);
+        assert_int_equal(rep[0].type, MPNET_ICMP4_ECHO_REPLY);
+        assert_int_equal(rep[0].payload_len, 8000);
+        assert_int_equal(ctr(&n, A, MPNET_STK_ip4_fragmented), 0); /* 8028 fits 9000 */
+        assert_true(ctr(&n, R, MPNET_STK_ip4_fragmented) >= 7);    /* cut to 1280 */
+        assert_int_equal(ctr(&n, B, MPNET_STK_ip4_reassembled), 1);
+        assert_int_equal(ctr(&n, A, MPNET_STK_ip4_reassembled), 1);
+        assert_int_equal(ctr(&n, R, MPNET_STK_ip4_bad_len), 0);
         net3_fini(&n);
 }
 
@@ -463,6 +493,7 @@ int main(void)
             cmocka_unit_test(test_ttl_exceeded),
             cmocka_unit_test(test_frag_needed),
             cmocka_unit_test(test_fragmented_echo),
+            cmocka_unit_test(test_jumbo_forwarded),
             cmocka_unit_test(test_unreachable_kinds),
             cmocka_unit_test(test_icmp_rate_limit),
             cmocka_unit_test(test_route_replace_under_traffic),

@@ -51,11 +51,12 @@ uint32_t mpg_mtu_for(unsigned frame)
         return frame > MPG_FRAME_MAX ? frame - 18 : 1500; /* Ethernet header and FCS */
 }
 
-/* The mpnet router drops frames longer than one buffer (rx_chained) until
- * its input takes chains; wires and the kernel carry them. */
+/* Frames longer than one buffer travel as chains: memory wires, veths, the
+ * kernel and the mpnet router carry them; the router on AF_PACKET does not
+ * (its transmit ring slots hold one buffer). */
 bool mpg_dut_jumbo(enum mpg_dut_kind k)
 {
-        return k == MPG_DUT_WIRE || k == MPG_DUT_VETH || k == MPG_DUT_KERNEL;
+        return k != MPG_DUT_AFPACKET;
 }
 
 const char *mpg_dut_name(enum mpg_dut_kind k)

@@ -110,7 +110,7 @@ static const char usage[] =
     "    --quick             short trials (0.1 s), 2 % resolution, 5 ms rests\n"
     "    --sizes LIST        frame sizes with FCS (default\n"
     "                        64,128,256,512,1024,1280,1518; 78 replaces 64 for IPv6);\n"
-    "                        up to 9018 (jumbo) with --dut wire, veth or kernel\n"
+    "                        up to 9018 (jumbo) but with --dut afpacket\n"
     "    --tests LIST        of throughput,latency,loss,b2b,recovery,reset\n"
     "                        (default all). recovery: 110 % of the throughput\n"
     "                        rate for 60 s, then half of it; the time from the\n"
@@ -777,9 +777,8 @@ static int check_combination(struct opts *o)
 
                 if (f > max && f <= MPG_FRAME_JUMBO + 4u && !mpg_dut_jumbo(c->dut)) {
                         fprintf(stderr,
-                                "mpgen: frame size %u: the %s DUT takes at most %u (the mpnet "
-                                "router drops frames longer than one buffer); jumbo frames need "
-                                "--dut wire, veth or kernel\n",
+                                "mpgen: frame size %u: the %s DUT takes at most %u (its "
+                                "AF_PACKET transmit slots hold one buffer)\n",
                                 f, mpg_dut_name(c->dut), max);
                         return -1;
                 }

@@ -15,6 +15,7 @@
 #include "mpnet/wire/checksum.h"
 
 #define MPNET_IP4_HLEN       20 /* without options */
+#define MPNET_IP4_HLEN_MAX   60 /* with the most options (IHL 15) */
 #define MPNET_IPPROTO_ICMP   1
 #define MPNET_IPPROTO_TCP    6
 #define MPNET_IPPROTO_UDP    17
