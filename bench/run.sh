@@ -38,12 +38,22 @@ run bench_memwire --pin --single
 # One request in flight (latency bound), then vectors of 32.
 run bench_ping --pin --window 1
 run bench_ping --pin --window 32
-# IPv4 forwarding, one worker, 64-byte frames, against the raw wire.
+# IPv4 forwarding, one worker, 64-byte frames, against the raw wire; IPv6
+# beside IPv4 in one run.
 run bench_forward --pin
+run bench_forward6 --pin
 # Workers: 1 and 2 (a 16-core machine: MPNET_BENCH_WORKERS=1,2,4,8).
 MPNET_BENCH_WORKERS=${MPNET_BENCH_WORKERS:-1,2} run bench_mp --pin
-# LPM lookup with ~1M routes (DPDK's rte_lpm is compared by bench/dpdk_lpm.sh).
-run bench_lpm4
+# LPM lookup with ~1M routes, IPv4 and IPv6; DPDK's rte_lpm and rte_lpm6 in
+# the same run when dpdk-test is installed (text in BUILD_DIR/dpdk-lpm.txt).
+run bench_lpm4 --small-pages
+run bench_lpm6 --pin
+./bench/dpdk_lpm.sh >"$build/dpdk-lpm.txt"
+# Kernel-interface links (root; without it each prints a "skipped" object)
+# and DPDK's net_ring pair (when the DPDK link is built).
+run bench_afpacket --pin
+run bench_afxdp --pin
+run bench_dpdk --pin
 
 mv "$tmp" "$out"
 cat "$out"
