@@ -35,7 +35,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -274,41 +273,21 @@ static void queues_close(struct afp *a)
         }
 }
 
-/* Index, MTU and address of the interface. */
+/* Index, MTU and address of the interface (the address only when the
+ * configuration gave none). */
 static int dev_query(struct afp *a)
 {
-        struct ifreq ifr;
-        int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = 0;
+        struct link_err e = {.buf = a->cfg.errbuf, .len = a->cfg.errbuf_len, .who = "afpacket"};
+        struct link_dev d;
+        int rc = link_dev_query(a->ifname, &d, &e);
 
-        if (s < 0)
-                return -errno;
-        memset(&ifr, 0, sizeof(ifr));
-        snprintf(ifr.ifr_name, IFNAMSIZ, "%s", a->ifname);
-        if (ioctl(s, SIOCGIFINDEX, &ifr) != 0) {
-                rc = -errno;
-                afp_msg(&a->cfg, "afpacket: no interface %s: %s", a->ifname, strerror(errno));
-                goto out;
-        }
-        a->ifindex = ifr.ifr_ifindex;
-        if (ioctl(s, SIOCGIFMTU, &ifr) != 0) {
-                rc = -errno;
-                goto out;
-        }
-        a->link.info.mtu = (uint32_t)ifr.ifr_mtu;
-        if (ioctl(s, SIOCGIFHWADDR, &ifr) != 0) {
-                rc = -errno;
-                goto out;
-        }
-        if (ifr.ifr_hwaddr.sa_family != 1 /* ARPHRD_ETHER */) {
-                afp_msg(&a->cfg, "afpacket: %s is not an Ethernet interface", a->ifname);
-                rc = -EINVAL;
-                goto out;
-        }
+        if (rc != 0)
+                return rc;
+        a->ifindex = d.ifindex;
+        a->link.info.mtu = d.mtu;
         if (!a->mac_set)
-                memcpy(a->link.info.mac, ifr.ifr_hwaddr.sa_data, 6);
-out:
-        close(s);
-        return rc;
+                memcpy(a->link.info.mac, d.mac, 6);
+        return 0;
 }
 
 /* Runs in the interface's namespace. */

@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Network-namespace helpers of the kernel-interface back ends (netns.h). */
+/* Network-namespace and interface helpers of the kernel-interface back
+ * ends (netns.h). */
 #define _GNU_SOURCE /* setns */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <net/if.h>
+#include <net/if_arp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "link/netns.h"
@@ -95,5 +100,42 @@ int link_in_netns(const char *netns, int (*fn)(void *), void *arg, const struct 
                 return fd;
         rc = link_in_netns_fd(fd, fn, arg, e);
         close(fd);
+        return rc;
+}
+
+int link_dev_query(const char *ifname, struct link_dev *d, const struct link_err *e)
+{
+        struct ifreq ifr;
+        int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = 0;
+
+        if (s < 0)
+                return -errno;
+        memset(&ifr, 0, sizeof(ifr));
+        snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
+        if (ioctl(s, SIOCGIFINDEX, &ifr) != 0) {
+                rc = -errno;
+                link_msg(e, "no interface %s: %s", ifname, strerror(errno));
+                goto out;
+        }
+        d->ifindex = ifr.ifr_ifindex;
+        if (ioctl(s, SIOCGIFMTU, &ifr) != 0) {
+                rc = -errno;
+                link_msg(e, "MTU of %s: %s", ifname, strerror(errno));
+                goto out;
+        }
+        d->mtu = (uint32_t)ifr.ifr_mtu;
+        if (ioctl(s, SIOCGIFHWADDR, &ifr) != 0) {
+                rc = -errno;
+                link_msg(e, "address of %s: %s", ifname, strerror(errno));
+                goto out;
+        }
+        if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER) {
+                link_msg(e, "%s is not an Ethernet interface", ifname);
+                rc = -EINVAL;
+                goto out;
+        }
+        memcpy(d->mac, ifr.ifr_hwaddr.sa_data, 6);
+out:
+        close(s);
         return rc;
 }

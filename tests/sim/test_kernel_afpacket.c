@@ -525,6 +525,10 @@ static void test_afp_bad_cfg(void **state)
                 assert_null(mpnet_afpacket_create(&c));
                 assert_int_equal(errno, ENODEV);
                 assert_non_null(strstr(err, "nosuch0"));
+                c.ifname = "lo"; /* every namespace has one; not Ethernet */
+                assert_null(mpnet_afpacket_create(&c));
+                assert_int_equal(errno, EINVAL);
+                assert_non_null(strstr(err, "not an Ethernet interface"));
         }
         mpnet_pool_destroy(pool);
 }
