@@ -27,23 +27,28 @@ enum mpnet_event_type {
         MPNET_EV_IFACE_DOWN,    /* set administratively down */
         MPNET_EV_IFACE_UP,
         MPNET_EV_IFACE_DEL, /* detached */
-        MPNET_EV_ADDR_ADD,  /* addr4, plen */
+        MPNET_EV_ADDR_ADD,  /* address, plen */
         MPNET_EV_ADDR_DEL,
-        MPNET_EV_ROUTE_ADD, /* table, addr4 (destination), plen */
+        MPNET_EV_ROUTE_ADD, /* table, address (the destination), plen */
         MPNET_EV_ROUTE_DEL,
         MPNET_EV_ROUTE_REPLACE,
-        MPNET_EV_NEIGH_REACHABLE, /* addr4, mac: resolved or confirmed again */
-        MPNET_EV_NEIGH_FAILED,    /* addr4: resolution failed */
-        MPNET_EV_NEIGH_DEL,       /* addr4: removed */
+        MPNET_EV_NEIGH_REACHABLE, /* address, mac: resolved (from incomplete or failed) */
+        MPNET_EV_NEIGH_FAILED,    /* address: resolution failed */
+        MPNET_EV_NEIGH_DEL,       /* address: removed */
 };
 
+/* The address of an address, route or neighbour event is addr4 (host
+ * order) where family is 4 (IPv4, ARP) and addr6 where it is 6 (IPv6, ND);
+ * family is 0 for link and interface events. */
 struct mpnet_event {
         enum mpnet_event_type type;
         int ifindex;    /* 0 for routes */
         uint32_t table; /* routes */
-        uint32_t addr4;
+        uint8_t family; /* 0, 4 or 6 */
         uint8_t plen;
         uint8_t mac[6];
+        uint32_t addr4;
+        uint8_t addr6[16];
         uint64_t time; /* the stack's clock when it happened */
         uint64_t seq;  /* 1, 2, ... in the order of the changes */
 };

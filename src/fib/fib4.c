@@ -168,8 +168,8 @@ static void nh_to_route(const struct fib_nh *nh, uint32_t dst, uint8_t plen, str
 static void route_event(struct mpnet_stack *s, enum mpnet_event_type t, uint32_t table,
                         uint32_t dst, uint8_t plen)
 {
-        stack_event(s,
-                    &(struct mpnet_event){.type = t, .table = table, .addr4 = dst, .plen = plen});
+        stack_event(s, &(struct mpnet_event){
+                           .type = t, .table = table, .family = 4, .addr4 = dst, .plen = plen});
 }
 
 static int route_set(struct mpnet_stack *s, uint32_t table, const struct mpnet_route4 *r,

@@ -175,6 +175,15 @@ static void nh_to_route(const struct fib6_nh *nh, const uint8_t *dst, uint8_t pl
 
 /* ---- routes ----------------------------------------------------------- */
 
+static void route_event(struct mpnet_stack *s, enum mpnet_event_type t, uint32_t table,
+                        const uint8_t dst[16], uint8_t plen)
+{
+        struct mpnet_event ev = {.type = t, .table = table, .family = 6, .plen = plen};
+
+        memcpy(ev.addr6, dst, 16);
+        stack_event(s, &ev);
+}
+
 static int route_set(struct mpnet_stack *s, uint32_t table, const struct mpnet_route6 *r,
                      bool replace)
 {
@@ -217,6 +226,8 @@ static int route_set(struct mpnet_stack *s, uint32_t table, const struct mpnet_r
                 nh_retire(s, old_idx, old);
         else
                 t->n_routes++;
+        route_event(s, old != NULL ? MPNET_EV_ROUTE_REPLACE : MPNET_EV_ROUTE_ADD, table, r->dst,
+                    r->plen);
         return 0;
 }
 
@@ -250,6 +261,7 @@ int mpnet_route6_del(struct mpnet_stack *s, uint32_t table, const uint8_t dst[16
                 return err;
         t->n_routes--;
         nh_retire(s, idx, fib6_nh_get(s, idx));
+        route_event(s, MPNET_EV_ROUTE_DEL, table, dst, plen);
         return 0;
 }
 

@@ -92,6 +92,7 @@ static void arp_delete(struct arp_entry *e)
 
         stack_event(ifp->stack, &(struct mpnet_event){.type = MPNET_EV_NEIGH_DEL,
                                                       .ifindex = ifp->ifindex,
+                                                      .family = 4,
                                                       .addr4 = e->addr});
         struct arp_entry *_Atomic *pp = &ifp->arp_hash[arp_hash(e->addr)];
 
@@ -194,12 +195,10 @@ static uint64_t arp_retrans(struct mpnet_stack *s)
 static void arp_set_state(struct arp_entry *e, enum mpnet_neigh_state st, uint64_t expire)
 {
         struct mpnet_timer_wheel *w = e->ifp->stack->timers;
-        struct mpnet_event ev = {.ifindex = e->ifp->ifindex, .addr4 = e->addr};
+        struct mpnet_event ev = {.ifindex = e->ifp->ifindex, .family = 4, .addr4 = e->addr};
 
-        /* Events for what a listener acts on: resolved (or back from
-         * probing), and failed; not every REACHABLE/STALE round. */
-        if (st == MPNET_NEIGH_REACHABLE && e->state != MPNET_NEIGH_REACHABLE &&
-            e->state != MPNET_NEIGH_STALE && e->state != MPNET_NEIGH_DELAY) {
+        /* Events for what a listener acts on: resolved, and failed. */
+        if (neigh_resolved(e->state, st)) {
                 ev.type = MPNET_EV_NEIGH_REACHABLE;
                 memcpy(ev.mac, e->mac, 6);
                 stack_event(e->ifp->stack, &ev);

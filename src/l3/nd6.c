@@ -80,10 +80,22 @@ static struct nd6_entry *nd6_create(struct mpnet_iface *ifp, const uint8_t *addr
         return e;
 }
 
+static void nd6_event(struct nd6_entry *e, enum mpnet_event_type t)
+{
+        struct mpnet_event ev = {.type = t, .ifindex = e->ifp->ifindex, .family = 6};
+
+        memcpy(ev.addr6, e->addr, 16);
+        if (t == MPNET_EV_NEIGH_REACHABLE)
+                memcpy(ev.mac, e->mac, 6);
+        stack_event(e->ifp->stack, &ev);
+}
+
 static void nd6_delete(struct nd6_entry *e)
 {
         struct mpnet_iface *ifp = e->ifp;
         struct nd6_entry *_Atomic *pp = &ifp->nd_hash[nd6_hash(e->addr)];
+
+        nd6_event(e, MPNET_EV_NEIGH_DEL);
 
         while (atomic_load_explicit(pp, memory_order_relaxed) != e)
                 pp = &atomic_load_explicit(pp, memory_order_relaxed)->hnext;
@@ -222,6 +234,10 @@ static void nd6_set_state(struct nd6_entry *e, enum mpnet_neigh_state st, uint64
 {
         struct mpnet_timer_wheel *w = e->ifp->stack->timers;
 
+        if (neigh_resolved(e->state, st))
+                nd6_event(e, MPNET_EV_NEIGH_REACHABLE);
+        else if (st == MPNET_NEIGH_FAILED && e->state != MPNET_NEIGH_FAILED)
+                nd6_event(e, MPNET_EV_NEIGH_FAILED);
         e->state = st;
         nd6_set_fast(e);
         if (expire == MPNET_TIME_NEVER)

@@ -155,6 +155,15 @@ static void addr6_ready(struct mpnet_iface *ifp, struct ifaddr6 *a)
         }
 }
 
+static void addr6_event(struct mpnet_iface *ifp, enum mpnet_event_type t, const uint8_t *addr,
+                        uint8_t plen)
+{
+        struct mpnet_event ev = {.type = t, .ifindex = ifp->ifindex, .family = 6, .plen = plen};
+
+        memcpy(ev.addr6, addr, 16);
+        stack_event(ifp->stack, &ev);
+}
+
 static int addr6_insert(struct mpnet_iface *ifp, const uint8_t *addr, uint8_t plen, uint32_t flags,
                         uint64_t valid_until, uint64_t pref_until)
 {
@@ -196,6 +205,7 @@ static int addr6_insert(struct mpnet_iface *ifp, const uint8_t *addr, uint8_t pl
                 a->dad_at = s->now + rnd_upto(s, MAX_RTR_SOLICITATION_DELAY_NS);
         }
         nd6_kick(ifp);
+        addr6_event(ifp, MPNET_EV_ADDR_ADD, addr, plen);
         return 0;
 }
 
@@ -219,6 +229,7 @@ static void addr6_remove(struct mpnet_iface *ifp, unsigned i)
         }
         mpnet_ip6_solicited_node(gone.addr, snm);
         mc6_leave(ifp, snm);
+        addr6_event(ifp, MPNET_EV_ADDR_DEL, gone.addr, gone.plen);
 }
 
 int mpnet_addr6_add(struct mpnet_stack *s, int ifindex, const uint8_t addr[16], uint8_t plen,

@@ -575,9 +575,11 @@ int mpnet_addr4_add(struct mpnet_stack *s, int ifindex, uint32_t addr, uint8_t p
         /* The first announcement goes with the next poll, so a caller that
          * adds the address before the peer is listening still gets it out. */
         mpnet_timer_arm(s->timers, &ifp->announce_timer, s->now);
-        stack_event(
-            s, &(struct mpnet_event){
-                   .type = MPNET_EV_ADDR_ADD, .ifindex = ifindex, .addr4 = addr, .plen = plen});
+        stack_event(s, &(struct mpnet_event){.type = MPNET_EV_ADDR_ADD,
+                                             .ifindex = ifindex,
+                                             .family = 4,
+                                             .addr4 = addr,
+                                             .plen = plen});
         return 0;
 }
 
@@ -593,6 +595,7 @@ int mpnet_addr4_del(struct mpnet_stack *s, int ifindex, uint32_t addr, uint8_t p
                         ifp->addrs[i] = ifp->addrs[--ifp->n_addrs];
                         stack_event(s, &(struct mpnet_event){.type = MPNET_EV_ADDR_DEL,
                                                              .ifindex = ifindex,
+                                                             .family = 4,
                                                              .addr4 = addr,
                                                              .plen = plen});
                         return 0;

@@ -369,6 +369,17 @@ struct mpnet_stack {
 /* stack/event.c: record a change (control thread). */
 void stack_event(struct mpnet_stack *s, const struct mpnet_event *e);
 void stack_event_iface(struct mpnet_stack *s, enum mpnet_event_type t, int ifindex);
+
+/* A neighbour entry going from old to new is resolved (MPNET_EV_NEIGH_REACHABLE)
+ * when it gains a link-layer address: it left INCOMPLETE or FAILED for any
+ * state that has one, STALE included (learnt from an unsolicited packet).
+ * Not every REACHABLE/STALE/PROBE round of an entry that had it: those are
+ * what a listener need not act on. Shared by ARP and ND. */
+static inline bool neigh_resolved(enum mpnet_neigh_state old, enum mpnet_neigh_state new)
+{
+        return (old == MPNET_NEIGH_INCOMPLETE || old == MPNET_NEIGH_FAILED) &&
+               new != MPNET_NEIGH_INCOMPLETE &&new != MPNET_NEIGH_FAILED;
+}
 /* Look at every link's carrier; an event for each change. */
 void stack_carrier_watch(struct mpnet_stack *s);
 

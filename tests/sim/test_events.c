@@ -4,7 +4,9 @@
  * interface and neighbour change is recorded in order with its time; a
  * link's carrier going and coming back is seen by the next poll, counted
  * and recorded; a full queue keeps the newest events and counts the rest.
+ * IPv6 addresses, routes and ND neighbours give the same events as IPv4's.
  */
+#include "ip6util.h"
 #include "mpnet/event.h"
 #include "mpnet/ip6.h"
 #include "mpnet/route.h"
@@ -141,6 +143,7 @@ static void test_config_changes(void **state)
                 assert_int_equal(k, 6); /* in this order */
         }
         assert_int_equal(ev[n - 1].type, MPNET_EV_ADDR_DEL);
+        assert_int_equal(ev[n - 1].family, 4);
         assert_int_equal(ev[n - 1].addr4, IP4(192, 0, 2, 1));
         assert_int_equal(ev[n - 1].plen, 24);
         assert_int_equal(ev[0].time, mpnet_clock_now(&e.clk));
@@ -300,12 +303,89 @@ static void test_overflow(void **state)
         env_fini(&e);
 }
 
+/* Find the first event of type t for an IPv6 address (NULL: any). */
+static const struct mpnet_event *find6(const struct mpnet_event *ev, unsigned n,
+                                       enum mpnet_event_type t, const uint8_t *a)
+{
+        for (unsigned i = 0; i < n; i++) {
+                if (ev[i].type == t && ev[i].family == 6 &&
+                    (a == NULL || memcmp(ev[i].addr6, a, 16) == 0))
+                        return &ev[i];
+        }
+        return NULL;
+}
+
+/* IPv6: addresses, routes and ND give the events IPv4 and ARP give. */
+static void test_ip6(void **state)
+{
+        struct mpnet_route6 r = {.plen = 48, .type = MPNET_NH_GATEWAY, .n_paths = 1};
+        struct mpnet_ping6_req req = {.id = 1, .seq = 1, .payload_len = 16};
+        struct mpnet_event ev[64];
+        const struct mpnet_event *x;
+        uint8_t a1[16], a2[16], gone[16];
+        struct env e;
+        unsigned n;
+
+        (void)state;
+        env_init(&e);
+        memcpy(a1, A6("2001:db8::1"), 16);
+        memcpy(a2, A6("2001:db8::2"), 16);
+        memcpy(gone, A6("2001:db8::99"), 16);
+        assert_int_equal(mpnet_addr6_add(e.s, 1, a1, 64, MPNET_ADDR6_F_NODAD), 0);
+        assert_int_equal(mpnet_addr6_add(e.peer, 1, a2, 64, MPNET_ADDR6_F_NODAD), 0);
+        n = take(&e, ev, 64);
+        x = find6(ev, n, MPNET_EV_ADDR_ADD, a1);
+        assert_non_null(x);
+        assert_int_equal(x->ifindex, 1);
+        assert_int_equal(x->plen, 64);
+        assert_non_null(find6(ev, n, MPNET_EV_ROUTE_ADD, NULL)); /* connected /64 */
+
+        memcpy(r.dst, A6("2001:db8:1::"), 16);
+        r.paths[0].ifindex = 1;
+        memcpy(r.paths[0].gw, a2, 16);
+        assert_int_equal(mpnet_route6_add(e.s, 0, &r), 0);
+        assert_int_equal(mpnet_route6_add(e.s, 0, &r), -EEXIST); /* no event */
+        assert_int_equal(mpnet_route6_replace(e.s, 0, &r), 0);
+        assert_int_equal(mpnet_route6_del(e.s, 0, r.dst, 48), 0);
+        n = take(&e, ev, 64);
+        assert_int_equal(n, 3);
+        assert_int_equal(ev[0].type, MPNET_EV_ROUTE_ADD);
+        assert_int_equal(ev[1].type, MPNET_EV_ROUTE_REPLACE);
+        assert_int_equal(ev[2].type, MPNET_EV_ROUTE_DEL);
+        for (unsigned i = 0; i < 3; i++) {
+                assert_int_equal(ev[i].family, 6);
+                assert_memory_equal(ev[i].addr6, r.dst, 16);
+                assert_int_equal(ev[i].plen, 48);
+        }
+
+        memcpy(req.dst, a2, 16);
+        assert_int_equal(mpnet_ping6_send(e.s, &req, mpnet_clock_now(&e.clk)), 0);
+        memcpy(req.dst, gone, 16);
+        assert_int_equal(mpnet_ping6_send(e.s, &req, mpnet_clock_now(&e.clk)), 0);
+        run(&e, 10 * MPNET_NS_PER_S);
+        n = take(&e, ev, 64);
+        /* The peer's unsolicited advertisement may make the entry STALE
+         * before the solicited one confirms it: one event either way. */
+        x = find6(ev, n, MPNET_EV_NEIGH_REACHABLE, a2);
+        assert_non_null(x);
+        assert_memory_equal(x->mac, e.b->info.mac, 6);
+        assert_null(find6(x + 1, n - (unsigned)(x + 1 - ev), MPNET_EV_NEIGH_REACHABLE, a2));
+        assert_non_null(find6(ev, n, MPNET_EV_NEIGH_FAILED, gone));
+
+        assert_int_equal(mpnet_addr6_del(e.s, 1, a1, 64), 0);
+        n = take(&e, ev, 64);
+        x = find6(ev, n, MPNET_EV_ADDR_DEL, a1);
+        assert_non_null(x);
+        assert_int_equal(x->plen, 64);
+        env_fini(&e);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_config_changes), cmocka_unit_test(test_neighbours),
             cmocka_unit_test(test_link_carrier),   cmocka_unit_test(test_overflow),
-            cmocka_unit_test(test_iface_detach),
+            cmocka_unit_test(test_iface_detach),   cmocka_unit_test(test_ip6),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
