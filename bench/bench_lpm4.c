@@ -30,7 +30,7 @@
 
 struct cfg {
         uint64_t routes, batches, repeat, seed, ws, bulk, tbl8;
-        bool pin, wide, small_pages;
+        bool pin, wide, small_pages, huge_pages;
 };
 
 struct route {
@@ -54,6 +54,7 @@ static const char *const fig_names[N_FIG] = {FIGURES(FIG_NAME)};
 
 struct result {
         double fig[N_FIG];
+        uint32_t huge_regions;
         uint64_t tbl8_used, mem_bytes, unique, refused;
 };
 
@@ -206,7 +207,9 @@ static void lc_set(struct result *res, int fig, struct lcycles lc)
 static void run_once(const struct cfg *c, const struct route *r, size_t n, struct result *res)
 {
         struct mpnet_lpm4_cfg lc = {.max_tbl8 = (uint32_t)c->tbl8,
-                                    .flags = c->small_pages ? 0 : MPNET_LPM4_F_HUGEPAGE};
+                                    .flags = c->small_pages  ? MPNET_LPM4_F_SMALLPAGES
+                                             : c->huge_pages ? MPNET_LPM4_F_HUGEPAGE
+                                                             : 0};
         struct mpnet_lpm4 *t = mpnet_lpm4_create(&lc);
         static uint32_t a[BATCH];
         struct mpnet_lpm4_stats st;
@@ -233,6 +236,7 @@ static void run_once(const struct cfg *c, const struct route *r, size_t n, struc
         res->unique = st.routes;
         res->tbl8_used = st.tbl8_used;
         res->mem_bytes = st.mem_bytes;
+        res->huge_regions = st.huge_regions;
 
         /* Random addresses, a fresh batch each time (untimed), then the
          * working set: addresses inside the routes, the same ones again. */
@@ -280,7 +284,8 @@ static void report(const struct cfg *c, size_t n, const struct result *res)
         bench_json_u64(&j, "tbl8_max", c->tbl8);
         bench_json_u64(&j, "refused_routes", res[0].refused);
         bench_json_u64(&j, "mem_bytes", res[0].mem_bytes);
-        bench_json_bool(&j, "hugepage", !c->small_pages);
+        bench_json_str(&j, "pages", bench_pages_name(c->small_pages, c->huge_pages));
+        bench_json_u64(&j, "huge_regions", res[0].huge_regions);
         bench_json_u64(&j, "batch", BATCH);
         bench_json_u64(&j, "batches", c->batches);
         bench_json_u64(&j, "bulk", c->bulk);
@@ -327,7 +332,10 @@ int main(int argc, char **argv)
             {"tbl8", BENCH_OPT_U64, &c.tbl8, 1, MPNET_LPM4_TBL8_MAX,
              "tbl8 groups (131072; lpm_perf_autotest configures 2048)"},
             {"small-pages", BENCH_OPT_FLAG, &c.small_pages, 0, 0,
-             "4 KiB pages (no MPNET_LPM4_F_HUGEPAGE), as DPDK's --no-huge"},
+             "4 KiB pages only (MPNET_LPM4_F_SMALLPAGES), as DPDK's --no-huge"},
+            {"huge-pages", BENCH_OPT_FLAG, &c.huge_pages, 0, 0,
+             "2 MiB pages from the start (MPNET_LPM4_F_HUGEPAGE); default: the library's, "
+             "half-written 2 MiB regions move to huge pages"},
         };
         struct route *r;
         struct result *res;
@@ -339,6 +347,8 @@ int main(int argc, char **argv)
                          opts, sizeof(opts) / sizeof(opts[0]));
         if (BATCH % c.bulk != 0)
                 bench_die("bench_lpm4: --bulk must divide %u\n", BATCH);
+        if (c.small_pages && c.huge_pages)
+                bench_die("bench_lpm4: --small-pages or --huge-pages, not both\n");
         if (c.pin)
                 bench_pin_self(0);
         rng = c.seed;
@@ -347,9 +357,10 @@ int main(int argc, char **argv)
         if (r == NULL || res == NULL)
                 bench_die("bench_lpm4: out of memory\n");
         n = gen_routes(&c, r);
-        fprintf(stderr, "lpm4: tsc %.0f Hz, %zu routes (%s), %llu x %u lookups, %llu repeats%s%s\n",
+        fprintf(stderr,
+                "lpm4: tsc %.0f Hz, %zu routes (%s), %llu x %u lookups, %llu repeats, %s pages%s\n",
                 bench_tsc_hz(), n, c.wide ? "wide" : "dpdk", (unsigned long long)c.batches, BATCH,
-                (unsigned long long)c.repeat, c.small_pages ? ", 4 KiB pages" : ", huge pages",
+                (unsigned long long)c.repeat, bench_pages_name(c.small_pages, c.huge_pages),
                 c.pin ? ", pinned" : "");
         run_once(&c, r, n, &res[0]); /* warm-up */
         for (uint64_t i = 0; i < c.repeat; i++) {

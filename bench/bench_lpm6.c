@@ -40,7 +40,7 @@ typedef unsigned __int128 u128;
 
 struct cfg {
         uint64_t routes, batches, repeat, seed, ws, bulk;
-        bool pin, small_pages;
+        bool pin, small_pages, huge_pages;
 };
 
 struct route {
@@ -62,6 +62,7 @@ static const char *const fig_names[N_FIG] = {FIGURES(FIG_NAME)};
 
 struct result {
         double fig[N_FIG];
+        uint32_t huge_regions;
         uint64_t tbl8_used, mem_bytes, tbl24_bytes, tbl8_bytes, rib_bytes, unique;
 };
 
@@ -262,7 +263,9 @@ static void lc_set(struct result *res, int fig, struct lcycles lc)
 static void run_once(const struct cfg *c, const struct route *r, size_t n, struct result *res)
 {
         struct mpnet_lpm6_cfg lc = {.max_tbl8 = 1u << 20,
-                                    .flags = c->small_pages ? 0 : MPNET_LPM6_F_HUGEPAGE};
+                                    .flags = c->small_pages  ? MPNET_LPM6_F_SMALLPAGES
+                                             : c->huge_pages ? MPNET_LPM6_F_HUGEPAGE
+                                                             : 0};
         struct mpnet_lpm6 *t = mpnet_lpm6_create(&lc);
         static uint8_t a[BATCH][16];
         struct mpnet_lpm6_stats st;
@@ -288,6 +291,7 @@ static void run_once(const struct cfg *c, const struct route *r, size_t n, struc
         res->unique = st.routes;
         res->tbl8_used = st.tbl8_used;
         res->mem_bytes = st.mem_bytes;
+        res->huge_regions = st.huge_regions;
         res->tbl24_bytes = st.tbl24_bytes;
         res->tbl8_bytes = st.tbl8_bytes;
         res->rib_bytes = st.rib_bytes;
@@ -339,7 +343,8 @@ static void report(const struct cfg *c, size_t n, const struct result *res)
         bench_json_u64(&j, "tbl24_bytes", res[0].tbl24_bytes);
         bench_json_u64(&j, "tbl8_bytes", res[0].tbl8_bytes);
         bench_json_u64(&j, "rib_bytes", res[0].rib_bytes);
-        bench_json_bool(&j, "hugepage", !c->small_pages);
+        bench_json_str(&j, "pages", bench_pages_name(c->small_pages, c->huge_pages));
+        bench_json_u64(&j, "huge_regions", res[0].huge_regions);
         bench_json_u64(&j, "batch", BATCH);
         bench_json_u64(&j, "batches", c->batches);
         bench_json_u64(&j, "bulk", c->bulk);
@@ -378,7 +383,10 @@ int main(int argc, char **argv)
             {"seed", BENCH_OPT_U64, &c.seed, 0, UINT64_MAX, "route and address generator seed"},
             {"pin", BENCH_OPT_FLAG, &c.pin, 0, 0, "pin to cpu 0"},
             {"small-pages", BENCH_OPT_FLAG, &c.small_pages, 0, 0,
-             "4 KiB pages (no MPNET_LPM6_F_HUGEPAGE), as DPDK's --no-huge"},
+             "4 KiB pages only (MPNET_LPM6_F_SMALLPAGES), as DPDK's --no-huge"},
+            {"huge-pages", BENCH_OPT_FLAG, &c.huge_pages, 0, 0,
+             "2 MiB pages from the start (MPNET_LPM6_F_HUGEPAGE); default: the library's, "
+             "half-written 2 MiB regions move to huge pages"},
         };
         struct route *r;
         struct result *res;
@@ -390,6 +398,8 @@ int main(int argc, char **argv)
                          opts, sizeof(opts) / sizeof(opts[0]));
         if (BATCH % c.bulk != 0)
                 bench_die("bench_lpm6: --bulk must divide %u\n", BATCH);
+        if (c.small_pages && c.huge_pages)
+                bench_die("bench_lpm6: --small-pages or --huge-pages, not both\n");
         if (c.pin)
                 bench_pin_self(0);
         rng = c.seed;
@@ -400,10 +410,10 @@ int main(int argc, char **argv)
         n = gen_routes(&c, r);
         if (c.ws > n)
                 c.ws = n;
-        fprintf(stderr, "lpm6: tsc %.0f Hz, %zu routes, %llu x %u lookups, %llu repeats%s%s\n",
-                bench_tsc_hz(), n, (unsigned long long)c.batches, BATCH,
-                (unsigned long long)c.repeat, c.small_pages ? ", 4 KiB pages" : ", huge pages",
-                c.pin ? ", pinned" : "");
+        fprintf(
+            stderr, "lpm6: tsc %.0f Hz, %zu routes, %llu x %u lookups, %llu repeats, %s pages%s\n",
+            bench_tsc_hz(), n, (unsigned long long)c.batches, BATCH, (unsigned long long)c.repeat,
+            bench_pages_name(c.small_pages, c.huge_pages), c.pin ? ", pinned" : "");
         run_once(&c, r, n, &res[0]); /* warm-up */
         for (uint64_t i = 0; i < c.repeat; i++) {
                 run_once(&c, r, n, &res[i]);

@@ -123,4 +123,10 @@ void bench_parse_args(int argc, char **argv, const char *what, const struct benc
 /** Print to stderr and exit 1. */
 void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/* The page-size options of the LPM benches, by name for the JSON. */
+static inline const char *bench_pages_name(bool small, bool huge)
+{
+        return small ? "small" : huge ? "huge" : "auto";
+}
+
 #endif

@@ -36,7 +36,15 @@
  * bytes of tbl24 (at least one 4 KiB page), a longer one a 1 KiB group and
  * one tbl24 page; the RIB takes 11 to 22 bytes per route (8-byte hash slots,
  * loaded 3/8 to 3/4). An empty table, or one holding only a default route,
- * costs about 3 KiB. mpnet_lpm4_get_stats() reports what a table costs.
+ * costs about 5 KiB. mpnet_lpm4_get_stats() reports what a table costs.
+ * Page size: by default the arrays start on 4 KiB pages and each 2 MiB
+ * region of them that is half written moves to one transparent huge page
+ * (MADV_COLLAPSE, which takes the writer 1 to 6 ms here; a reader touching
+ * that region meanwhile waits in a page fault, 0.05 to 2.5 ms on the
+ * development VM), so a sparse table stays small and a full one misses the
+ * TLB less: random lookups over a full table cost about a quarter less
+ * (docs/PERFORMANCE.md). A full table is promoted region by region as it
+ * fills (48 times for a 1M-route table). The flags below fix one page size.
  * Reserved address space is 64 MiB + 1040 bytes * max_tbl8 per table (129
  * MiB by default: 4096 tables take 516 GiB of the 128 TiB a process has); it
  * needs vm.overcommit_memory 0 or 1, not 2.
@@ -56,10 +64,13 @@
 #define MPNET_LPM4_TBL8_DEFAULT (1u << 16)
 #define MPNET_LPM4_TBL8_MAX     (1u << 20)
 
-/** cfg.flags: back the tables with transparent huge pages (2 MiB). Fewer TLB
- * misses on a full table; but every 2 MiB region written costs 2 MiB, so keep
- * it for large tables. Without it the tables are advised MADV_NOHUGEPAGE. */
+/** cfg.flags: back the arrays with transparent huge pages (2 MiB) from the
+ * start: every 2 MiB region written costs 2 MiB, so keep it for tables
+ * known to be large. */
 #define MPNET_LPM4_F_HUGEPAGE (1u << 0)
+/** cfg.flags: 4 KiB pages only (MADV_NOHUGEPAGE), never a huge page, even
+ * with THP set to "always"; no collapse pauses. Not with F_HUGEPAGE. */
+#define MPNET_LPM4_F_SMALLPAGES (1u << 1)
 
 /*
  * A table entry (tbl24 and tbl8). Public only for the inline lookup.
@@ -110,13 +121,15 @@ struct mpnet_lpm4_stats {
         uint64_t tbl8_bytes;    /* tbl8 memory written so far (resident) */
         uint64_t rib_bytes;     /* the RIB's node array */
         uint64_t mem_bytes;     /* the table's whole resident cost */
+        uint32_t huge_regions;  /* 2 MiB regions of tbl24 and tbl8 on huge pages */
+        uint32_t huge_refused;  /* regions whose move failed: on 4 KiB pages */
 };
 
 /**
  * Create an empty table.
  * @param cfg NULL for the defaults.
  * @return the table, or NULL with errno EINVAL (max_tbl8 too large, unknown
- * flags) or ENOMEM.
+ * flags, F_HUGEPAGE with F_SMALLPAGES) or ENOMEM.
  */
 struct mpnet_lpm4 *mpnet_lpm4_create(const struct mpnet_lpm4_cfg *cfg);
 

@@ -53,9 +53,11 @@
 #define MPNET_LPM6_TBL8_DEFAULT (1u << 18)
 #define MPNET_LPM6_TBL8_MAX     (1u << 24)
 
-/** cfg.flags: back the tables with transparent huge pages (2 MiB), as
- * MPNET_LPM4_F_HUGEPAGE. */
-#define MPNET_LPM6_F_HUGEPAGE (1u << 0)
+/** cfg.flags: the page size, as MPNET_LPM4_F_HUGEPAGE and
+ * MPNET_LPM4_F_SMALLPAGES; by default 2 MiB regions that are half written
+ * move to huge pages, as in lpm4.h. */
+#define MPNET_LPM6_F_HUGEPAGE   (1u << 0)
+#define MPNET_LPM6_F_SMALLPAGES (1u << 1)
 
 /*
  * A table entry (tbl24 and tbl8). Public only for the inline lookup.
@@ -108,13 +110,15 @@ struct mpnet_lpm6_stats {
         uint64_t tbl8_bytes;    /* group memory written so far (resident) */
         uint64_t rib_bytes;     /* the RIB's slot arrays */
         uint64_t mem_bytes;     /* the table's whole resident cost */
+        uint32_t huge_regions;  /* 2 MiB regions of tbl24 and groups on huge pages */
+        uint32_t huge_refused;  /* regions whose move failed: on 4 KiB pages */
 };
 
 /**
  * Create an empty table.
  * @param cfg NULL for the defaults.
  * @return the table, or NULL with errno EINVAL (max_tbl8 too large, unknown
- * flags) or ENOMEM.
+ * flags, F_HUGEPAGE with F_SMALLPAGES) or ENOMEM.
  */
 struct mpnet_lpm6 *mpnet_lpm6_create(const struct mpnet_lpm6_cfg *cfg);
 

@@ -30,14 +30,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
+#include "fib/table_mem.h"
 #include "mpnet/lpm4.h"
 
 #define TBL24_N          (1u << 24)
 #define TBL8_GSIZE       256u
-#define PAGE_4K          4096u
-#define PAGE_2M          (2u << 20)
 #define NIL              UINT32_MAX
 #define E_LEN(e)         (((e) >> MPNET_LPM4_E_LEN_SHIFT) & 63u)
 #define E_ROUTE(len, nh) (MPNET_LPM4_E_VALID | ((uint32_t)(len) << MPNET_LPM4_E_LEN_SHIFT) | (nh))
@@ -83,14 +81,13 @@ struct lpm4 {
         uint64_t routes;
 
         /* tbl8 groups */
-        struct tbl8_rec *recs;
-        uint32_t free8;            /* the writer's free list */
-        uint32_t fresh;            /* groups never used yet start here */
-        uint32_t used8;            /* linked into tbl24 */
-        _Atomic uint32_t returned; /* back from defer_free, for the writer */
-        _Atomic uint32_t deferred; /* handed to defer_free, not back yet */
-        size_t tbl8_len, recs_len;
-        uint64_t touched[TBL24_N * 4 / PAGE_4K / 64]; /* tbl24 pages written */
+        struct tbl8_rec *recs;          /* in mrec */
+        uint32_t free8;                 /* the writer's free list */
+        uint32_t fresh;                 /* groups never used yet start here */
+        uint32_t used8;                 /* linked into tbl24 */
+        _Atomic uint32_t returned;      /* back from defer_free, for the writer */
+        _Atomic uint32_t deferred;      /* handed to defer_free, not back yet */
+        struct table_mem m24, m8, mrec; /* behind tbl24, tbl8 and recs */
 };
 
 static inline struct lpm4 *lpm4_of(const struct mpnet_lpm4 *pub)
@@ -115,36 +112,10 @@ static inline void e_set(_Atomic uint32_t *p, uint32_t v)
 
 /* ---- memory -------------------------------------------------------------- */
 
-/* Reserved, zero, unbacked memory; huge: 2 MiB aligned and advised for THP. */
-static void *map_lazy(size_t len, bool huge)
-{
-        size_t span = huge ? len + PAGE_2M : len;
-        uint8_t *p = mmap(NULL, span, PROT_READ | PROT_WRITE,
-                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        uintptr_t a;
-
-        if (p == MAP_FAILED)
-                return NULL;
-        if (!huge) {
-                (void)madvise(p, len, MADV_NOHUGEPAGE); /* sparse tables stay small */
-                return p;
-        }
-        a = ((uintptr_t)p + PAGE_2M - 1) & ~(uintptr_t)(PAGE_2M - 1);
-        if (a > (uintptr_t)p)
-                munmap(p, a - (uintptr_t)p);
-        if ((uint8_t *)a + len < p + span)
-                munmap((uint8_t *)a + len, (size_t)(p + span - ((uint8_t *)a + len)));
-        (void)madvise((void *)a, len, MADV_HUGEPAGE); /* advice: best effort */
-        return (void *)a;
-}
-
-/* Note tbl24[first .. first + n - 1] as written, for the statistics. */
+/* Note tbl24[first .. first + n - 1] as written. */
 static void touch24(struct lpm4 *l, uint32_t first, uint32_t n)
 {
-        uint32_t last = (first + n - 1) / (PAGE_4K / 4);
-
-        for (uint32_t pg = first / (PAGE_4K / 4); pg <= last; pg++)
-                l->touched[pg / 64] |= 1ull << (pg % 64);
+        table_mem_wrote(&l->m24, (size_t)first * sizeof(uint32_t), (size_t)n * sizeof(uint32_t));
 }
 
 /* ---- RIB ------------------------------------------------------------------ */
@@ -278,6 +249,11 @@ static int tbl8_alloc(struct lpm4 *l, uint32_t *g)
                 l->free8 = l->recs[*g].next;
         } else if (l->fresh < l->cfg.max_tbl8) {
                 *g = l->fresh++;
+                /* Groups are handed out in order: a fresh one is new memory. */
+                table_mem_wrote(&l->m8, (size_t)*g * TBL8_GSIZE * sizeof(uint32_t),
+                                TBL8_GSIZE * sizeof(uint32_t));
+                table_mem_wrote(&l->mrec, (size_t)*g * sizeof(struct tbl8_rec),
+                                sizeof(struct tbl8_rec));
         } else {
                 return -ENOSPC;
         }
@@ -331,15 +307,21 @@ static inline _Atomic uint32_t *tbl8_at(struct lpm4 *l, uint32_t g)
 struct mpnet_lpm4 *mpnet_lpm4_create(const struct mpnet_lpm4_cfg *cfg)
 {
         struct mpnet_lpm4_cfg c = cfg != NULL ? *cfg : (struct mpnet_lpm4_cfg){0};
-        bool huge = (c.flags & MPNET_LPM4_F_HUGEPAGE) != 0;
+        const uint32_t known = MPNET_LPM4_F_HUGEPAGE | MPNET_LPM4_F_SMALLPAGES;
+        enum table_mem_pages pages = TABLE_MEM_AUTO;
         struct lpm4 *l;
 
         if (c.max_tbl8 == 0)
                 c.max_tbl8 = MPNET_LPM4_TBL8_DEFAULT;
-        if (c.max_tbl8 > MPNET_LPM4_TBL8_MAX || (c.flags & ~MPNET_LPM4_F_HUGEPAGE) != 0) {
+        if (c.max_tbl8 > MPNET_LPM4_TBL8_MAX || (c.flags & ~known) != 0 ||
+            (c.flags & known) == known) {
                 errno = EINVAL;
                 return NULL;
         }
+        if ((c.flags & MPNET_LPM4_F_HUGEPAGE) != 0)
+                pages = TABLE_MEM_HUGE;
+        else if ((c.flags & MPNET_LPM4_F_SMALLPAGES) != 0)
+                pages = TABLE_MEM_SMALL;
         l = calloc(1, sizeof(*l));
         if (l == NULL)
                 return NULL;
@@ -348,16 +330,17 @@ struct mpnet_lpm4 *mpnet_lpm4_create(const struct mpnet_lpm4_cfg *cfg)
         atomic_init(&l->returned, NIL);
         atomic_init(&l->deferred, 0);
         atomic_init(&l->pub.dflt, 0);
-        l->tbl8_len = (size_t)c.max_tbl8 * TBL8_GSIZE * sizeof(uint32_t);
-        l->recs_len = (size_t)c.max_tbl8 * sizeof(struct tbl8_rec);
-        l->pub.tbl24 = map_lazy((size_t)TBL24_N * sizeof(uint32_t), huge);
-        l->pub.tbl8 = map_lazy(l->tbl8_len, huge);
-        l->recs = map_lazy(l->recs_len, false);
-        if (l->pub.tbl24 == NULL || l->pub.tbl8 == NULL || l->recs == NULL) {
+        if (table_mem_map(&l->m24, (size_t)TBL24_N * sizeof(uint32_t), pages) != 0 ||
+            table_mem_map(&l->m8, (size_t)c.max_tbl8 * TBL8_GSIZE * sizeof(uint32_t), pages) != 0 ||
+            table_mem_map(&l->mrec, (size_t)c.max_tbl8 * sizeof(struct tbl8_rec),
+                          TABLE_MEM_SMALL) != 0) {
                 mpnet_lpm4_destroy(&l->pub);
                 errno = ENOMEM;
                 return NULL;
         }
+        l->pub.tbl24 = l->m24.base;
+        l->pub.tbl8 = l->m8.base;
+        l->recs = l->mrec.base;
         return &l->pub;
 }
 
@@ -371,12 +354,9 @@ void mpnet_lpm4_destroy(struct mpnet_lpm4 *lpm)
         pending = atomic_load_explicit(&l->deferred, memory_order_acquire);
         if (pending != 0)
                 fprintf(stderr, "lpm4: destroyed with %u tbl8 groups still deferred\n", pending);
-        if (l->pub.tbl24 != NULL)
-                munmap((void *)l->pub.tbl24, (size_t)TBL24_N * sizeof(uint32_t));
-        if (l->pub.tbl8 != NULL)
-                munmap((void *)l->pub.tbl8, l->tbl8_len);
-        if (l->recs != NULL)
-                munmap(l->recs, l->recs_len);
+        table_mem_unmap(&l->m24);
+        table_mem_unmap(&l->m8);
+        table_mem_unmap(&l->mrec);
         for (unsigned len = 0; len <= 32; len++)
                 free(l->rib[len].slot);
         free(l);
@@ -602,35 +582,21 @@ int mpnet_lpm4_walk(const struct mpnet_lpm4 *lpm, uint32_t prefix, unsigned plen
 void mpnet_lpm4_get_stats(const struct mpnet_lpm4 *lpm, struct mpnet_lpm4_stats *st)
 {
         const struct lpm4 *l = lpm4_of(lpm);
-        bool huge = (l->cfg.flags & MPNET_LPM4_F_HUGEPAGE) != 0;
-        uint64_t pages = 0, regions = 0;
-        const unsigned per2m = PAGE_2M / PAGE_4K / 64; /* words of touched[] per 2 MiB */
 
-        for (size_t w = 0; w < sizeof(l->touched) / sizeof(l->touched[0]); w += per2m) {
-                bool any = false;
-
-                for (unsigned k = 0; k < per2m; k++) {
-                        pages += (uint64_t)__builtin_popcountll(l->touched[w + k]);
-                        any |= l->touched[w + k] != 0;
-                }
-                regions += any;
-        }
         memset(st, 0, sizeof(*st));
         st->routes = l->routes;
         st->tbl8_used = l->used8;
         st->tbl8_deferred = atomic_load_explicit(&l->deferred, memory_order_relaxed);
         st->tbl8_max = l->cfg.max_tbl8;
-        st->tbl24_bytes = huge ? regions * PAGE_2M : pages * PAGE_4K;
-        st->tbl8_bytes = (uint64_t)l->fresh * TBL8_GSIZE * sizeof(uint32_t);
-        if (huge)
-                st->tbl8_bytes = (st->tbl8_bytes + PAGE_2M - 1) / PAGE_2M * PAGE_2M;
-        else
-                st->tbl8_bytes = (st->tbl8_bytes + PAGE_4K - 1) / PAGE_4K * PAGE_4K;
+        st->tbl24_bytes = table_mem_bytes(&l->m24);
+        st->tbl8_bytes = table_mem_bytes(&l->m8);
+        st->huge_regions = l->m24.regions_huge + l->m8.regions_huge;
+        st->huge_refused = l->m24.promote_failed + l->m8.promote_failed;
         for (unsigned len = 0; len <= 32; len++)
                 st->rib_bytes += (uint64_t)l->rib[len].cap * sizeof(struct rib_slot);
-        st->mem_bytes =
-            sizeof(*l) + st->tbl24_bytes + st->tbl8_bytes + st->rib_bytes +
-            ((uint64_t)l->fresh * sizeof(struct tbl8_rec) + PAGE_4K - 1) / PAGE_4K * PAGE_4K;
+        st->mem_bytes = sizeof(*l) + st->tbl24_bytes + st->tbl8_bytes + st->rib_bytes +
+                        table_mem_bytes(&l->mrec) + table_mem_book_bytes(&l->m24) +
+                        table_mem_book_bytes(&l->m8) + table_mem_book_bytes(&l->mrec);
 }
 
 /* ---- lookup ---------------------------------------------------------------- */

@@ -20,6 +20,9 @@
 #include <pthread.h>
 #include <sched.h>
 #include <time.h>
+#include <errno.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <cmocka.h>
 
 #include "mpnet/lpm4.h"
@@ -1068,6 +1071,209 @@ static void test_memory_cost(void **state)
         mpnet_lpm4_destroy(t);
 }
 
+/* ---- page size ---------------------------------------------------------------- */
+
+/* AnonHugePages (kB) of the mapping holding addr, or -1. */
+static long anon_huge_kb(const void *addr)
+{
+        FILE *f = fopen("/proc/self/smaps", "r");
+        char line[256];
+        bool in = false;
+        long kb = -1;
+
+        if (f == NULL)
+                return -1;
+        while (fgets(line, sizeof(line), f) != NULL) {
+                unsigned long lo, hi;
+
+                if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, ':') != NULL &&
+                    line[strspn(line, "0123456789abcdef")] == '-') {
+                        in = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
+                        continue;
+                }
+                if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+                        break;
+        }
+        fclose(f);
+        return in ? kb : -1;
+}
+
+/* Whether the kernel gives this process a huge page right now: an advised,
+ * aligned region written once (what the table does with its staging page). */
+static bool huge_page_now(void)
+{
+        const size_t len = 4u << 20;
+        uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        uint8_t *a = (uint8_t *)(((uintptr_t)p + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1));
+        bool ok;
+
+        if (p == MAP_FAILED)
+                return false;
+        ok = madvise(a, 2u << 20, MADV_HUGEPAGE) == 0;
+        memset(a, 1, 2u << 20);
+        ok = ok && anon_huge_kb(a) >= 2048;
+        munmap(p, len);
+        return ok;
+}
+
+/* A /24 in each of the first k 4 KiB pages of tbl24's region 8.0.0.0/5. */
+static void fill_pages(struct mpnet_lpm4 *t, unsigned from, unsigned to)
+{
+        for (unsigned k = from; k < to; k++)
+                assert_int_equal(mpnet_lpm4_add(t, IP4(8, 0, 0, 0) + (k << 18), 24, 100 + k), 0);
+}
+
+static void test_page_promotion(void **state)
+{
+        struct mpnet_lpm4_cfg both = {.flags = MPNET_LPM4_F_HUGEPAGE | MPNET_LPM4_F_SMALLPAGES};
+        struct mpnet_lpm4_cfg small = {.flags = MPNET_LPM4_F_SMALLPAGES};
+        struct mpnet_lpm4_cfg huge = {.flags = MPNET_LPM4_F_HUGEPAGE};
+        struct mpnet_lpm4 *t;
+        struct mpnet_lpm4_stats st;
+        long kb;
+
+        errno = 0;
+        assert_null(mpnet_lpm4_create(&both));
+        assert_int_equal(errno, EINVAL);
+
+        /* Default: 4 KiB pages while sparse; the 256th page written of a 2
+         * MiB region (half of it) moves the region to a huge page. */
+        t = mpnet_lpm4_create(NULL);
+        assert_non_null(t);
+        fill_pages(t, 0, 255);
+        mpnet_lpm4_get_stats(t, &st);
+        assert_int_equal(st.huge_regions, 0);
+        assert_int_equal(st.tbl24_bytes, 255 * 4096);
+        fill_pages(t, 255, 256);
+        mpnet_lpm4_get_stats(t, &st);
+        assert_int_equal(st.huge_regions, 1);
+        assert_int_equal(st.tbl24_bytes, 2u << 20);
+        fill_pages(t, 256, 300); /* more in the same region costs nothing */
+        mpnet_lpm4_get_stats(t, &st);
+        assert_int_equal(st.tbl24_bytes, 2u << 20);
+        for (unsigned k = 0; k < 300; k++) {
+                assert_int_equal(lk(t, IP4(8, 0, 0, 77) + (k << 18)), 100 + k);
+                assert_int_equal(lk(t, IP4(8, 0, 1, 0) + (k << 18)), UINT32_MAX);
+        }
+        kb = anon_huge_kb((const uint8_t *)t->tbl24 + (8u << 16) * 4);
+        if (huge_page_now())
+                assert_true(kb >= 2048);
+        else
+                print_message("no huge page to be had here (THP off or memory fragmented): "
+                              "%ld kB huge, accounting checked only\n",
+                              kb);
+        /* A region of another part of the table is untouched by that. */
+        assert_int_equal(mpnet_lpm4_add(t, IP4(192, 0, 2, 0), 24, 7), 0);
+        mpnet_lpm4_get_stats(t, &st);
+        assert_int_equal(st.tbl24_bytes, (2u << 20) + 4096);
+        assert_int_equal(st.huge_regions, 1);
+        mpnet_lpm4_destroy(t);
+
+        /* No memory for the move: the region stays as it was, on 4 KiB
+         * pages, and says so. (Not under a sanitizer, whose own mappings
+         * would fail under the limit.) */
+        if (SANITIZED == 0) {
+                struct rlimit old, lim;
+                unsigned long vm_kb = 0;
+                char line[128];
+                FILE *f = fopen("/proc/self/status", "r");
+
+                assert_non_null(f);
+                while (fgets(line, sizeof(line), f) != NULL)
+                        if (sscanf(line, "VmSize: %lu kB", &vm_kb) == 1)
+                                break;
+                fclose(f);
+                t = mpnet_lpm4_create(NULL);
+                assert_non_null(t);
+                fill_pages(t, 0, 255);
+                assert_int_equal(getrlimit(RLIMIT_AS, &old), 0);
+                lim = old;
+                /* the table, and 3 MiB: less than the 4 MiB the move maps */
+                lim.rlim_cur = (vm_kb + 129 * 1024 + 3 * 1024) * 1024;
+                assert_int_equal(setrlimit(RLIMIT_AS, &lim), 0);
+                fill_pages(t, 255, 300);
+                assert_int_equal(setrlimit(RLIMIT_AS, &old), 0);
+                mpnet_lpm4_get_stats(t, &st);
+                assert_int_equal(st.huge_regions, 0);
+                assert_int_equal(st.huge_refused, 1);
+                assert_int_equal(st.tbl24_bytes, 300 * 4096);
+                for (unsigned k = 0; k < 300; k++)
+                        assert_int_equal(lk(t, IP4(8, 0, 0, 77) + (k << 18)), 100 + k);
+                mpnet_lpm4_destroy(t);
+        }
+
+        /* F_SMALLPAGES: never. */
+        t = mpnet_lpm4_create(&small);
+        assert_non_null(t);
+        fill_pages(t, 0, 512);
+        mpnet_lpm4_get_stats(t, &st);
+        assert_int_equal(st.huge_regions, 0);
+        assert_int_equal(st.tbl24_bytes, 512 * 4096);
+        assert_int_equal(anon_huge_kb((const uint8_t *)t->tbl24 + (8u << 16) * 4), 0);
+        mpnet_lpm4_destroy(t);
+
+        /* F_HUGEPAGE: from the first write. */
+        t = mpnet_lpm4_create(&huge);
+        assert_non_null(t);
+        fill_pages(t, 0, 1);
+        mpnet_lpm4_get_stats(t, &st);
+        assert_int_equal(st.huge_regions, 1);
+        assert_int_equal(st.tbl24_bytes, 2u << 20);
+        mpnet_lpm4_destroy(t);
+}
+
+/* Readers of a region while the writer's 256th page moves it to a huge page:
+ * every answer stays right. */
+struct promote_race {
+        struct mpnet_lpm4 *t;
+        atomic_bool stop;
+        atomic_ulong lookups, bad;
+};
+
+static void *promote_reader(void *arg)
+{
+        struct promote_race *r = arg;
+        unsigned long n = 0, bad = 0;
+
+        while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+                uint32_t a[32], nh[32];
+
+                for (unsigned k = 0; k < 32; k++)
+                        a[k] = IP4(8, 0, 0, 9) + (((n + k * 7) % 200) << 18);
+                mpnet_lpm4_lookup_bulk(r->t, a, nh, 32, UINT32_MAX);
+                for (unsigned k = 0; k < 32; k++)
+                        bad += nh[k] != 100 + (a[k] - IP4(8, 0, 0, 9)) / (1u << 18);
+                n++;
+        }
+        atomic_store(&r->lookups, n * 32);
+        atomic_store(&r->bad, bad);
+        return NULL;
+}
+
+static void test_promotion_under_readers(void **state)
+{
+        static struct promote_race r;
+        const struct timespec pause = {0, 3000000};
+        pthread_t th;
+
+        for (unsigned round = 0; round < 3; round++) {
+                memset(&r, 0, sizeof(r));
+                r.t = mpnet_lpm4_create(NULL);
+                assert_non_null(r.t);
+                fill_pages(r.t, 0, 200);
+                assert_int_equal(pthread_create(&th, NULL, promote_reader, &r), 0);
+                nanosleep(&pause, NULL); /* the reader runs before the collapse */
+                fill_pages(r.t, 200, 512);
+                nanosleep(&pause, NULL);
+                atomic_store(&r.stop, true);
+                pthread_join(th, NULL);
+                assert_int_equal(atomic_load(&r.bad), 0);
+                mpnet_lpm4_destroy(r.t);
+        }
+        print_message("promotion race: last round %lu reader lookups\n",
+                      (unsigned long)atomic_load(&r.lookups));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1082,6 +1288,8 @@ int main(void)
             cmocka_unit_test(test_walk),
             cmocka_unit_test(test_bulk_sizes),
             cmocka_unit_test(test_memory_cost),
+            cmocka_unit_test(test_page_promotion),
+            cmocka_unit_test(test_promotion_under_readers),
             cmocka_unit_test(test_concurrent_readers),
             cmocka_unit_test(test_random_vs_reference),
         };

@@ -10,6 +10,7 @@
  * MPNET_TEST_SEED picks the seed (printed either way). Readers racing the
  * writer are in test_lpm6_mt.c.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -595,6 +596,41 @@ static void test_memory_cost(void **state)
         mpnet_lpm6_destroy(t);
 }
 
+/* Page size: half of a 2 MiB region of tbl24 written moves it to a huge
+ * page (the mechanism is lpm4's, tested in full in test_lpm4); the flags
+ * fix one size. */
+static void test_page_promotion(void **state)
+{
+        struct mpnet_lpm6_cfg both = {.flags = MPNET_LPM6_F_HUGEPAGE | MPNET_LPM6_F_SMALLPAGES};
+        struct mpnet_lpm6_cfg small = {.flags = MPNET_LPM6_F_SMALLPAGES};
+        struct mpnet_lpm6 *t, *s;
+        /* /24 k is in tbl24 page k: 2000::/3 from its start, 1024 apart. */
+        const u128 base = (u128)0x2000 << 112;
+
+        errno = 0;
+        assert_null(mpnet_lpm6_create(&both));
+        assert_int_equal(errno, EINVAL);
+        t = mpnet_lpm6_create(NULL);
+        s = mpnet_lpm6_create(&small);
+        assert_non_null(t);
+        assert_non_null(s);
+        for (unsigned k = 0; k < 256; k++) {
+                u128 p = base + ((u128)k << (104 + 10));
+
+                assert_int_equal(stats(t).huge_regions, 0);
+                assert_int_equal(mpnet_lpm6_add(t, a6_of(p).b, 24, k), 0);
+                assert_int_equal(mpnet_lpm6_add(s, a6_of(p).b, 24, k), 0);
+        }
+        assert_int_equal(stats(t).huge_regions, 1);
+        assert_int_equal(stats(t).tbl24_bytes, 2u << 20);
+        assert_int_equal(stats(s).huge_regions, 0);
+        assert_int_equal(stats(s).tbl24_bytes, 256 * 4096);
+        for (unsigned k = 0; k < 256; k++)
+                assert_int_equal(lkk(t, base + ((u128)k << 114) + 5), k);
+        mpnet_lpm6_destroy(t);
+        mpnet_lpm6_destroy(s);
+}
+
 /* ---- the reference: one open-addressing hash table per prefix length ----- */
 
 struct ref_len {
@@ -1099,6 +1135,7 @@ int main(void)
             cmocka_unit_test(test_walk),
             cmocka_unit_test(test_bulk_sizes),
             cmocka_unit_test(test_memory_cost),
+            cmocka_unit_test(test_page_promotion),
             cmocka_unit_test(test_random_vs_reference),
         };
 

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The memory behind an LPM's lookup arrays (lpm4.c, lpm6.c): reserved
+ * address space (MAP_NORESERVE) that only becomes memory where the writer
+ * stores, with the 4 KiB pages written tracked for the statistics, and a
+ * page-size policy:
+ *   TABLE_MEM_SMALL  4 KiB pages only (MADV_NOHUGEPAGE): a sparse table stays
+ *                    small even with THP set to "always";
+ *   TABLE_MEM_HUGE   the whole area advised for 2 MiB pages from the start;
+ *   TABLE_MEM_AUTO   4 KiB pages until half of a 2 MiB region is written,
+ *                    then that region is copied into a huge page that
+ *                    replaces it (table_mem.c, promote()). Random lookups
+ *                    over a full table miss the TLB on 4 KiB pages; a
+ *                    region at least half written costs at most twice its
+ *                    4 KiB pages as one huge page. Where the kernel has no
+ *                    transparent huge pages ("never"), AUTO is SMALL.
+ * A reader that touches a region while it is replaced waits in a page fault
+ * (under 0.5 ms on the development VM) and then reads the same words. Writer only, one thread; the readers only
+ * read the area through m->base.
+ */
+#ifndef MPNET_FIB_TABLE_MEM_H
+#define MPNET_FIB_TABLE_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum table_mem_pages { TABLE_MEM_SMALL, TABLE_MEM_AUTO, TABLE_MEM_HUGE };
+
+/* A 2 MiB region: which of its 512 pages were written, made at its first
+ * write (where that allocation fails, the region counts as all written). */
+struct table_region {
+        uint64_t *written;
+        uint16_t pages;
+        bool huge;    /* on (or advised for) a huge page */
+        bool refused; /* its promotion failed */
+};
+
+struct table_mem {
+        void *base; /* 2 MiB aligned unless TABLE_MEM_SMALL */
+        size_t len; /* whole regions */
+        enum table_mem_pages pages;
+        struct table_region *region;
+        uint32_t regions_huge;
+        uint32_t promote_failed; /* promotions refused (no memory, too many mappings) */
+};
+
+/* Reserve len bytes, zero and unbacked. @return 0 or -ENOMEM. */
+int table_mem_map(struct table_mem *m, size_t len, enum table_mem_pages pages);
+
+/* Give the area and its bookkeeping back; m may be zeroed or half mapped. */
+void table_mem_unmap(struct table_mem *m);
+
+/* The writer stores (or has stored) into bytes [off, off + n). */
+void table_mem_wrote(struct table_mem *m, size_t off, size_t n);
+
+/* Bytes of memory the area costs: 4 KiB per page written, 2 MiB per region
+ * advised for huge pages (an upper bound where the kernel has not collapsed
+ * it yet). */
+uint64_t table_mem_bytes(const struct table_mem *m);
+
+/* Bytes of the bookkeeping above (heap). */
+uint64_t table_mem_book_bytes(const struct table_mem *m);
+
+#endif
