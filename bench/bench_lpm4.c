@@ -15,11 +15,16 @@
  *     of batches, as its "BULK LPM Lookup"; bulk256: 256 a call (a vector);
  *   - ws_single, ws_bulk: the same over a working set of --ws addresses
  *     taken from the routes, looked up again and again (a cache-hot FIB);
- *   - delete: every route.
+ *   - delete: every route;
+ *   - with --reader: the longest gap between a reader thread's bulk calls
+ *     while the routes went in, and how many gaps passed 100 us.
  *
- * Synchronisation: one thread.
+ * Synchronisation: one thread; with --reader a second one, lookups only,
+ * stopped before the lookup phases.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +35,7 @@
 
 struct cfg {
         uint64_t routes, batches, repeat, seed, ws, bulk, tbl8;
-        bool pin, wide, small_pages, huge_pages;
+        bool pin, wide, small_pages, huge_pages, reader;
 };
 
 struct route {
@@ -45,7 +50,8 @@ struct route {
         X(insert_per_s) X(insert_cycles) X(delete_cycles)                       \
         X(single_cycles) X(single_p50) X(bulk_cycles) X(bulk_p50)              \
         X(bulk256_cycles) X(bulk256_p50) X(ws_single_cycles) X(ws_single_p50)  \
-        X(ws_bulk_cycles) X(ws_bulk_p50) X(fail_pct)
+        X(ws_bulk_cycles) X(ws_bulk_p50) X(fail_pct)                           \
+        X(reader_max_gap_us) X(reader_gaps_over_100us)
 /* clang-format on */
 #define FIG_ENUM(name) FIG_##name,
 #define FIG_NAME(name) #name,
@@ -204,8 +210,46 @@ static void lc_set(struct result *res, int fig, struct lcycles lc)
         res->fig[fig + 1] = lc.median;
 }
 
+/* --reader: a thread on the other CPU doing bulk lookups of 32 random
+ * addresses while the routes go in, timing the gap between calls; a gap
+ * longer than a call is the reader waiting (a page being replaced, or the
+ * machine taking the CPU away: compare with --small-pages). */
+struct reader {
+        const struct mpnet_lpm4 *t;
+        atomic_bool stop;
+        uint64_t max_gap, over_100us;
+};
+
+static void *reader_main(void *arg)
+{
+        struct reader *rd = arg;
+        uint64_t x = 0x9e3779b97f4a7c15ull, prev, limit = (uint64_t)(bench_tsc_hz() / 10000);
+        uint32_t a[32], nh[32];
+
+        bench_pin_self(1);
+        prev = bench_tsc();
+        while (!atomic_load_explicit(&rd->stop, memory_order_relaxed)) {
+                uint64_t now, gap;
+
+                for (unsigned k = 0; k < 32; k++) {
+                        x = x * 6364136223846793005ull + 1442695040888963407ull;
+                        a[k] = (uint32_t)(x >> 32);
+                }
+                mpnet_lpm4_lookup_bulk(rd->t, a, nh, 32, UINT32_MAX);
+                __asm__ volatile("" : : "r"(nh[0]));
+                now = bench_tsc();
+                gap = now - prev;
+                prev = now;
+                rd->max_gap = gap > rd->max_gap ? gap : rd->max_gap;
+                rd->over_100us += gap > limit;
+        }
+        return NULL;
+}
+
 static void run_once(const struct cfg *c, const struct route *r, size_t n, struct result *res)
 {
+        static struct reader rd;
+        pthread_t th;
         struct mpnet_lpm4_cfg lc = {.max_tbl8 = (uint32_t)c->tbl8,
                                     .flags = c->small_pages  ? MPNET_LPM4_F_SMALLPAGES
                                              : c->huge_pages ? MPNET_LPM4_F_HUGEPAGE
@@ -218,6 +262,12 @@ static void run_once(const struct cfg *c, const struct route *r, size_t n, struc
 
         if (t == NULL || per_batch == NULL)
                 bench_die("bench_lpm4: create: %s\n", strerror(errno));
+        if (c->reader) {
+                memset(&rd, 0, sizeof(rd));
+                rd.t = t;
+                if (pthread_create(&th, NULL, reader_main, &rd) != 0)
+                        bench_die("bench_lpm4: reader thread\n");
+        }
         t0 = bench_tsc();
         for (size_t i = 0; i < n; i++) {
                 int rc = mpnet_lpm4_add(t, r[i].prefix, r[i].plen, (uint32_t)i & 0xffff);
@@ -230,6 +280,12 @@ static void run_once(const struct cfg *c, const struct route *r, size_t n, struc
                         bench_die("bench_lpm4: add: %s\n", strerror(-rc));
         }
         t1 = bench_tsc();
+        if (c->reader) {
+                atomic_store(&rd.stop, true);
+                pthread_join(th, NULL);
+                res->fig[FIG_reader_max_gap_us] = (double)rd.max_gap / hz * 1e6;
+                res->fig[FIG_reader_gaps_over_100us] = (double)rd.over_100us;
+        }
         res->fig[FIG_insert_cycles] = (double)(t1 - t0) / (double)n;
         res->fig[FIG_insert_per_s] = (double)n / ((double)(t1 - t0) / hz);
         mpnet_lpm4_get_stats(t, &st);
@@ -333,6 +389,8 @@ int main(int argc, char **argv)
              "tbl8 groups (131072; lpm_perf_autotest configures 2048)"},
             {"small-pages", BENCH_OPT_FLAG, &c.small_pages, 0, 0,
              "4 KiB pages only (MPNET_LPM4_F_SMALLPAGES), as DPDK's --no-huge"},
+            {"reader", BENCH_OPT_FLAG, &c.reader, 0, 0,
+             "a reader thread on cpu 1 (main on cpu 0) times its lookups while routes go in"},
             {"huge-pages", BENCH_OPT_FLAG, &c.huge_pages, 0, 0,
              "2 MiB pages from the start (MPNET_LPM4_F_HUGEPAGE); default: the library's, "
              "half-written 2 MiB regions move to huge pages"},
@@ -349,7 +407,7 @@ int main(int argc, char **argv)
                 bench_die("bench_lpm4: --bulk must divide %u\n", BATCH);
         if (c.small_pages && c.huge_pages)
                 bench_die("bench_lpm4: --small-pages or --huge-pages, not both\n");
-        if (c.pin)
+        if (c.pin || c.reader)
                 bench_pin_self(0);
         rng = c.seed;
         r = malloc(2 * c.routes * sizeof(*r));
@@ -376,6 +434,12 @@ int main(int argc, char **argv)
                         res[i].fig[FIG_bulk256_p50], res[i].fig[FIG_ws_single_cycles],
                         res[i].fig[FIG_ws_single_p50], res[i].fig[FIG_ws_bulk_cycles],
                         res[i].fig[FIG_ws_bulk_p50], res[i].fig[FIG_fail_pct]);
+                if (c.reader)
+                        fprintf(
+                            stderr,
+                            "    reader during inserts: longest gap %.0f us, %.0f over 100 us\n",
+                            res[i].fig[FIG_reader_max_gap_us],
+                            res[i].fig[FIG_reader_gaps_over_100us]);
         }
         report(&c, n, res);
         free(r);

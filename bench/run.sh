@@ -46,7 +46,10 @@ run bench_forward6 --pin
 MPNET_BENCH_WORKERS=${MPNET_BENCH_WORKERS:-1,2} run bench_mp --pin
 # LPM lookup with ~1M routes, IPv4 and IPv6; DPDK's rte_lpm and rte_lpm6 in
 # the same run when dpdk-test is installed (text in BUILD_DIR/dpdk-lpm.txt).
-run bench_lpm4 --small-pages
+# bench_lpm4 twice: the default page policy, and 4 KiB pages only (the page
+# size dpdk-test --no-huge runs on).
+run bench_lpm4 --pin
+run bench_lpm4 --pin --small-pages
 run bench_lpm6 --pin
 ./bench/dpdk_lpm.sh >"$build/dpdk-lpm.txt"
 # Kernel-interface links (root; without it each prints a "skipped" object)

@@ -36,15 +36,15 @@
  * bytes of tbl24 (at least one 4 KiB page), a longer one a 1 KiB group and
  * one tbl24 page; the RIB takes 11 to 22 bytes per route (8-byte hash slots,
  * loaded 3/8 to 3/4). An empty table, or one holding only a default route,
- * costs about 5 KiB. mpnet_lpm4_get_stats() reports what a table costs.
+ * costs about 2 KiB. mpnet_lpm4_get_stats() reports what a table costs.
  * Page size: by default the arrays start on 4 KiB pages and each 2 MiB
  * region of them that is half written moves to one transparent huge page
- * (MADV_COLLAPSE, which takes the writer 1 to 6 ms here; a reader touching
- * that region meanwhile waits in a page fault, 0.05 to 2.5 ms on the
- * development VM), so a sparse table stays small and a full one misses the
- * TLB less: random lookups over a full table cost about a quarter less
- * (docs/PERFORMANCE.md). A full table is promoted region by region as it
- * fills (48 times for a 1M-route table). The flags below fix one page size.
+ * (the writer copies it, about 1 ms, and swaps it in with mremap(); a reader
+ * touching that region meanwhile waits in a page fault), so a sparse table
+ * stays small and a full one misses the TLB less: random lookups over a
+ * full table cost about a quarter less (docs/PERFORMANCE.md). A full table
+ * is promoted region by region as it fills (48 times for a 1M-route
+ * table). The flags below fix one page size.
  * Reserved address space is 64 MiB + 1040 bytes * max_tbl8 per table (129
  * MiB by default: 4096 tables take 516 GiB of the 128 TiB a process has); it
  * needs vm.overcommit_memory 0 or 1, not 2.

@@ -15,8 +15,9 @@
  *                    4 KiB pages as one huge page. Where the kernel has no
  *                    transparent huge pages ("never"), AUTO is SMALL.
  * A reader that touches a region while it is replaced waits in a page fault
- * (under 0.5 ms on the development VM) and then reads the same words. Writer only, one thread; the readers only
- * read the area through m->base.
+ * and then reads the same words (how long: bench_lpm4 --reader, in
+ * docs/PERFORMANCE.md).
+ * Writer only, one thread; readers only read the area through m->base.
  */
 #ifndef MPNET_FIB_TABLE_MEM_H
 #define MPNET_FIB_TABLE_MEM_H
