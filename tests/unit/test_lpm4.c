@@ -1123,6 +1123,22 @@ static void fill_pages(struct mpnet_lpm4 *t, unsigned from, unsigned to)
                 assert_int_equal(mpnet_lpm4_add(t, IP4(8, 0, 0, 0) + (k << 18), 24, 100 + k), 0);
 }
 
+/* A table made with c after fill_pages(0, pages): its huge regions and tbl24
+ * bytes as expected. */
+static struct mpnet_lpm4 *filled(const struct mpnet_lpm4_cfg *c, unsigned pages, uint32_t huge,
+                                 uint64_t bytes)
+{
+        struct mpnet_lpm4 *t = mpnet_lpm4_create(c);
+        struct mpnet_lpm4_stats st;
+
+        assert_non_null(t);
+        fill_pages(t, 0, pages);
+        mpnet_lpm4_get_stats(t, &st);
+        assert_int_equal(st.huge_regions, huge);
+        assert_int_equal(st.tbl24_bytes, bytes);
+        return t;
+}
+
 static void test_page_promotion(void **state)
 {
         struct mpnet_lpm4_cfg both = {.flags = MPNET_LPM4_F_HUGEPAGE | MPNET_LPM4_F_SMALLPAGES};
@@ -1138,12 +1154,7 @@ static void test_page_promotion(void **state)
 
         /* Default: 4 KiB pages while sparse; the 256th page written of a 2
          * MiB region (half of it) moves the region to a huge page. */
-        t = mpnet_lpm4_create(NULL);
-        assert_non_null(t);
-        fill_pages(t, 0, 255);
-        mpnet_lpm4_get_stats(t, &st);
-        assert_int_equal(st.huge_regions, 0);
-        assert_int_equal(st.tbl24_bytes, 255 * 4096);
+        t = filled(NULL, 255, 0, 255 * 4096);
         fill_pages(t, 255, 256);
         mpnet_lpm4_get_stats(t, &st);
         assert_int_equal(st.huge_regions, 1);
@@ -1203,22 +1214,12 @@ static void test_page_promotion(void **state)
         }
 
         /* F_SMALLPAGES: never. */
-        t = mpnet_lpm4_create(&small);
-        assert_non_null(t);
-        fill_pages(t, 0, 512);
-        mpnet_lpm4_get_stats(t, &st);
-        assert_int_equal(st.huge_regions, 0);
-        assert_int_equal(st.tbl24_bytes, 512 * 4096);
+        t = filled(&small, 512, 0, 512 * 4096);
         assert_int_equal(anon_huge_kb((const uint8_t *)t->tbl24 + (8u << 16) * 4), 0);
         mpnet_lpm4_destroy(t);
 
         /* F_HUGEPAGE: from the first write. */
-        t = mpnet_lpm4_create(&huge);
-        assert_non_null(t);
-        fill_pages(t, 0, 1);
-        mpnet_lpm4_get_stats(t, &st);
-        assert_int_equal(st.huge_regions, 1);
-        assert_int_equal(st.tbl24_bytes, 2u << 20);
+        t = filled(&huge, 1, 1, 2u << 20);
         mpnet_lpm4_destroy(t);
 }
 
