@@ -39,14 +39,17 @@
  * costs about 2 KiB. mpnet_lpm4_get_stats() reports what a table costs.
  * Page size: by default the arrays start on 4 KiB pages and each 2 MiB
  * region of them that is half written moves to one transparent huge page
- * (the writer copies it, about 1 ms, and swaps it in with mremap(); a reader
- * touching that region meanwhile waits in a page fault), so a sparse table
- * stays small and a full one misses the TLB less: random lookups over a
- * full table cost about a quarter less (docs/PERFORMANCE.md). A full table
- * is promoted region by region as it fills (48 times for a 1M-route
- * table). The flags below fix one page size.
- * Reserved address space is 64 MiB + 1040 bytes * max_tbl8 per table (129
- * MiB by default: 4096 tables take 516 GiB of the 128 TiB a process has); it
+ * (the kernel collapses it, MADV_COLLAPSE, Linux 6.1: a few ms of the
+ * writer's time, and a reader touching that region meanwhile waits in a
+ * page fault about as long), so a sparse table stays small and a full one
+ * misses the TLB less: random lookups over a full table cost about a
+ * quarter less (docs/PERFORMANCE.md). A full table is promoted region by
+ * region as it fills (48 times for a 1M-route table); where the kernel
+ * refuses, the region stays on 4 KiB pages (stats: huge_refused). The flags
+ * below fix one page size.
+ * Reserved address space is 64 MiB + 1040 bytes * max_tbl8 per table, each
+ * array rounded up to 2 MiB (130 MiB by default: 4096 tables take 520 GiB of
+ * the 128 TiB a process has); it
  * needs vm.overcommit_memory 0 or 1, not 2.
  */
 #ifndef MPNET_LPM4_H
@@ -195,7 +198,9 @@ static inline int mpnet_lpm4_lookup(const struct mpnet_lpm4 *lpm, uint32_t addr,
 }
 
 /**
- * Longest-prefix match of n addresses, 8 at a time with prefetch.
+ * Longest-prefix match of n addresses: one pass loads the entries, a second
+ * turns them into next hops four at a time. nh may be addr itself (each
+ * address is read before its result is written), not an overlap of it.
  * @param nh n results: the next hop, or miss where no route matches.
  * @return how many addresses missed.
  */

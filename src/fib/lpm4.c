@@ -603,8 +603,8 @@ typedef uint32_t u32x4 __attribute__((vector_size(16)));
 /*
  * Two passes. The first only loads: each address's tbl24 entry (its tbl8
  * entry in the rare /24 that holds a longer prefix) goes raw into nh[]. The
- * second turns four entries at a time into next hops (vectors: SSE2 on
- * x86-64, NEON on arm64). Random lookups over a full table are bound by how
+ * second turns four entries at a time into next hops (GCC vector
+ * extensions: SSE2 on the x86-64 this builds for). Random lookups over a full table are bound by how
  * many table misses are in flight at once, which is how many lookups fit in
  * the core's reorder window, so what counts is the instructions per lookup:
  * this takes about 25 % fewer cycles than one pass that resolves 8 at a time

@@ -2,7 +2,6 @@
 /*
  * Lazily backed LPM arrays with a page-size policy (table_mem.h).
  */
-#define _GNU_SOURCE /* mremap() */
 #include "fib/table_mem.h"
 
 #include <errno.h>
@@ -10,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE 25 /* Linux 6.1 uapi; older headers lack it */
@@ -20,13 +20,17 @@
 #define PAGES_PER_2M (PAGE_2M / PAGE_4K)
 #define AUTO_PAGES   (PAGES_PER_2M / 2) /* half a region written: promote */
 
-/* Whether the kernel gives transparent huge pages to advised memory. */
+/* Whether the kernel gives this process transparent huge pages where it is
+ * advised to. */
 static bool thp_available(void)
 {
-        FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+        FILE *f;
         char line[128] = "";
         bool ok;
 
+        if (prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) == 1)
+                return false;
+        f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
         if (f == NULL)
                 return false;
         ok = fgets(line, sizeof(line), f) != NULL && strstr(line, "[never]") == NULL;
@@ -80,54 +84,27 @@ void table_mem_unmap(struct table_mem *m)
         memset(m, 0, sizeof(*m));
 }
 
-/* A 2 MiB aligned, unbacked, huge-page-advised staging region, or NULL. */
-static uint8_t *stage_map(void)
-{
-        uint8_t *p = mmap(NULL, 2 * PAGE_2M, PROT_READ | PROT_WRITE,
-                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        uint8_t *a;
-
-        if (p == MAP_FAILED)
-                return NULL;
-        a = (uint8_t *)(((uintptr_t)p + PAGE_2M - 1) & ~(uintptr_t)(PAGE_2M - 1));
-        if (a > p)
-                munmap(p, (size_t)(a - p));
-        munmap(a + PAGE_2M, (size_t)(p + 2 * PAGE_2M - (a + PAGE_2M)));
-        (void)madvise(a, PAGE_2M, MADV_HUGEPAGE);
-        return a;
-}
-
 /*
- * Region r is half written: from now on one huge page. The region is copied
- * into a staging huge page no reader can see, which mremap() then moves over
- * the region in one step: the kernel holds the mmap lock throughout, so a
- * reader that faults meanwhile waits and then finds the new page with the
- * same words. The writer is the only one storing, so nothing changes
- * between the copy and the move. MADV_COLLAPSE on the live region does the
- * copy under that lock instead: in a standalone trial here a reader stalled
- * 5 ms per region that way, 0.5 ms this way, and the writer spent 5 ms
- * against 1 ms.
+ * Region r is half written: from now on one huge page. The kernel collapses
+ * it in place (MADV_COLLAPSE, Linux 6.1): it copies the region into a huge
+ * page with the page table entry cleared and the mmap lock held, so a reader
+ * that touches the region meanwhile waits in a page fault and then reads the
+ * same words, and a collapse that fails leaves the region as it was. A
+ * user-space swap (copy to a staged huge page, mremap() it over the region)
+ * stalled readers a tenth as long but is not safe: mremap() unmaps the
+ * destination before steps that can still fail with ENOMEM, leaving a hole
+ * that readers fault on. Where the kernel refuses (older than 6.1, THP off
+ * for the process, no huge page free), the advice stays and khugepaged may
+ * collapse the region later.
  */
 static bool promote(struct table_mem *m, size_t r)
 {
-        uint8_t *dst = (uint8_t *)m->base + r * PAGE_2M, *st = stage_map();
+        uint8_t *a = (uint8_t *)m->base + r * PAGE_2M;
 
-        if (st == NULL) {
-                m->promote_failed++;
-                return false;
-        }
-        memcpy(st, dst, PAGE_2M);
-        (void)madvise(st, PAGE_2M, MADV_COLLAPSE); /* a no-op where the fault was huge */
-        if (mremap(st, PAGE_2M, PAGE_2M, MREMAP_MAYMOVE | MREMAP_FIXED, dst) != MAP_FAILED)
+        (void)madvise(a, PAGE_2M, MADV_HUGEPAGE);
+        if (madvise(a, PAGE_2M, MADV_COLLAPSE) == 0)
                 return true;
-        /* Refused (the kernel checks the mapping count before it unmaps
-         * anything): the region is as it was. */
         m->promote_failed++;
-        if (msync(dst, PAGE_2M, MS_ASYNC) != 0 && errno == ENOMEM &&
-            mmap(dst, PAGE_2M, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == dst)
-                memcpy(dst, st, PAGE_2M); /* failed after the unmap: put it back */
-        munmap(st, PAGE_2M);
         return false;
 }
 

@@ -8,13 +8,14 @@
  *                    small even with THP set to "always";
  *   TABLE_MEM_HUGE   the whole area advised for 2 MiB pages from the start;
  *   TABLE_MEM_AUTO   4 KiB pages until half of a 2 MiB region is written,
- *                    then that region is copied into a huge page that
- *                    replaces it (table_mem.c, promote()). Random lookups
- *                    over a full table miss the TLB on 4 KiB pages; a
- *                    region at least half written costs at most twice its
- *                    4 KiB pages as one huge page. Where the kernel has no
- *                    transparent huge pages ("never"), AUTO is SMALL.
- * A reader that touches a region while it is replaced waits in a page fault
+ *                    then the kernel collapses that region into a huge page
+ *                    (table_mem.c, promote()). Random lookups over a full
+ *                    table miss the TLB on 4 KiB pages; a region at least
+ *                    half written costs at most twice its 4 KiB pages as
+ *                    one huge page. Where the process gets no transparent
+ *                    huge pages ("never", or PR_SET_THP_DISABLE), AUTO is
+ *                    SMALL.
+ * A reader that touches a region while it is collapsed waits in a page fault
  * and then reads the same words (how long: bench_lpm4 --reader, in
  * docs/PERFORMANCE.md).
  * Writer only, one thread; readers only read the area through m->base.
@@ -34,7 +35,7 @@ struct table_region {
         uint64_t *written;
         uint16_t pages;
         bool huge;    /* on (or advised for) a huge page */
-        bool refused; /* its promotion failed */
+        bool refused; /* its collapse was refused: counted at its 4 KiB pages */
 };
 
 struct table_mem {
@@ -43,7 +44,7 @@ struct table_mem {
         enum table_mem_pages pages;
         struct table_region *region;
         uint32_t regions_huge;
-        uint32_t promote_failed; /* promotions refused (no memory, too many mappings) */
+        uint32_t promote_failed; /* collapses refused (old kernel, THP off, no huge page) */
 };
 
 /* Reserve len bytes, zero and unbacked. @return 0 or -ENOMEM. */

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Transparent huge pages, as the LPM tests see them: whether the kernel
+ * collapses a region for this process right now, and how much of a mapping
+ * is on huge pages.
+ */
+#ifndef MPNET_THP_UTIL_H
+#define MPNET_THP_UTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+
+/* AnonHugePages (kB) of the mapping holding addr; 0 if /proc says nothing. */
+static inline long anon_huge_kb(const void *addr)
+{
+        FILE *f = fopen("/proc/self/smaps", "r");
+        char line[256];
+        bool in = false;
+        long kb = 0;
+
+        if (f == NULL)
+                return 0;
+        while (fgets(line, sizeof(line), f) != NULL) {
+                unsigned long lo, hi;
+
+                if (line[strspn(line, "0123456789abcdef")] == '-' &&
+                    sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+                        in = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
+                        continue;
+                }
+                if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+                        break;
+        }
+        fclose(f);
+        return in ? kb : 0;
+}
+
+/* Whether the kernel collapses a written, advised 2 MiB region of this
+ * process into a huge page now (Linux 6.1, THP not off, a huge page free):
+ * what the tables do when a region is half written. */
+static inline bool thp_collapses_now(void)
+{
+        const size_t len = 4u << 20;
+        uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        uint8_t *a = (uint8_t *)(((uintptr_t)p + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1));
+        bool ok;
+
+        if (p == MAP_FAILED)
+                return false;
+        (void)madvise(a, 2u << 20, MADV_NOHUGEPAGE);
+        memset(a, 1, 1u << 20);
+        ok = madvise(a, 2u << 20, MADV_HUGEPAGE) == 0 &&
+             madvise(a, 2u << 20, MADV_COLLAPSE) == 0 && anon_huge_kb(a) >= 2048;
+        munmap(p, len);
+        return ok;
+}
+
+#endif
