@@ -17,7 +17,10 @@
  *                    SMALL.
  * A reader that touches a region while it is collapsed waits in a page fault
  * and then reads the same words (how long: bench_lpm4 --reader, in
- * docs/PERFORMANCE.md).
+ * docs/PERFORMANCE.md). The collapse takes the mmap lock for writing at its
+ * end: before Linux 6.4 (no per-VMA locks) any page fault of the process
+ * waits for that step, and every CPU running the process gets a TLB
+ * shootdown.
  * Writer only, one thread; readers only read the area through m->base.
  */
 #ifndef MPNET_FIB_TABLE_MEM_H
