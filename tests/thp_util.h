@@ -56,8 +56,8 @@ static inline bool thp_collapses_now(void)
                 return false;
         (void)madvise(a, 2u << 20, MADV_NOHUGEPAGE);
         memset(a, 1, 1u << 20);
-        ok = madvise(a, 2u << 20, MADV_HUGEPAGE) == 0 &&
-             madvise(a, 2u << 20, MADV_COLLAPSE) == 0 && anon_huge_kb(a) >= 2048;
+        ok = madvise(a, 2u << 20, MADV_HUGEPAGE) == 0 && madvise(a, 2u << 20, MADV_COLLAPSE) == 0 &&
+             anon_huge_kb(a) >= 2048;
         munmap(p, len);
         return ok;
 }

@@ -604,12 +604,13 @@ typedef uint32_t u32x4 __attribute__((vector_size(16)));
  * Two passes. The first only loads: each address's tbl24 entry (its tbl8
  * entry in the rare /24 that holds a longer prefix) goes raw into nh[]. The
  * second turns four entries at a time into next hops (GCC vector
- * extensions: SSE2 on the x86-64 this builds for). Random lookups over a full table are bound by how
- * many table misses are in flight at once, which is how many lookups fit in
- * the core's reorder window, so what counts is the instructions per lookup:
- * this takes about 25 % fewer cycles than one pass that resolves 8 at a time
- * with software prefetch 32 ahead, and than the same two passes with a
- * scalar second one (docs/PERFORMANCE.md, "IPv4 LPM lookup").
+ * extensions: SSE2 on the x86-64 this builds for). Random lookups over a
+ * full table are bound by how many table misses are in flight at once,
+ * which is how many lookups fit in the core's reorder window, so what
+ * counts is the instructions per lookup: this takes about 25 % fewer cycles
+ * than one pass that resolves 8 at a time with software prefetch 32 ahead,
+ * and than the same two passes with a scalar second one (docs/PERFORMANCE.md,
+ * "IPv4 LPM lookup").
  */
 unsigned mpnet_lpm4_lookup_bulk(const struct mpnet_lpm4 *lpm, const uint32_t *addr, uint32_t *nh,
                                 unsigned n, uint32_t miss)
