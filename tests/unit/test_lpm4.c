@@ -26,66 +26,11 @@
 #include <cmocka.h>
 
 #include "mpnet/lpm4.h"
+#include "test_rand.h"
 #include "thp_util.h"
 
 #define IP4(a, b, c, d)                                                                            \
         (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
-
-/* Sanitizers make the randomised run smaller; ThreadSanitizer, whose atomics
- * are slowest, smaller still. */
-#if defined(__SANITIZE_THREAD__)
-#define SANITIZED 2
-#elif defined(__SANITIZE_ADDRESS__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define SANITIZED 2
-#elif __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#ifndef SANITIZED
-#define SANITIZED 0
-#endif
-
-static bool quick(void)
-{
-        const char *q = getenv("MPNET_TEST_QUICK");
-
-        return SANITIZED != 0 || (q != NULL && *q != '\0' && strcmp(q, "0") != 0);
-}
-
-static uint64_t rng_state;
-
-/* splitmix64 */
-static uint64_t rnd(void)
-{
-        uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        return z ^ (z >> 31);
-}
-
-static uint32_t rnd32(void)
-{
-        return (uint32_t)(rnd() >> 32);
-}
-
-static uint64_t seed_from_env(void)
-{
-        const char *s = getenv("MPNET_TEST_SEED");
-
-        return s != NULL && *s != '\0' ? strtoull(s, NULL, 0) : 0x6c706d34ull;
-}
-
-static double now_s(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static uint32_t lk(const struct mpnet_lpm4 *t, uint32_t a)
 {
@@ -841,7 +786,7 @@ static void test_random_vs_reference(void **state)
         const bool q = quick();
         const size_t n_pfx = SANITIZED == 2 ? 10000 : q ? 50000 : FULL_PREFIXES;
         const uint64_t n_lookups = SANITIZED == 2 ? 100000 : q ? 500000 : FULL_LOOKUPS;
-        const uint64_t seed = seed_from_env();
+        const uint64_t seed = seed_from_env(0x6c706d34ull);
         struct mpnet_lpm4 *t = mpnet_lpm4_create(NULL);
         struct ref *f = calloc(1, sizeof(*f));
         struct pfx *v = malloc(n_pfx * sizeof(*v));

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "mpnet/lpm6.h"
+#include "test_rand.h"
 
 typedef unsigned __int128 u128;
 
@@ -191,14 +192,6 @@ static void churn(struct mt *m, unsigned s, unsigned round)
                 assert_int_equal(del_k(m->t, a, l - 8), 0);
         else
                 assert_int_equal(add_k(m->t, a ^ 1, 128, NH_C2 + s), 0); /* kept a round */
-}
-
-static double now_s(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static void test_readers_vs_writer(void **state)

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "mpnet/rss.h"
+#include "test_rand.h"
 #include "mpnet/wire/bytes.h"
 #include "mpnet/wire/ethernet.h"
 #include "mpnet/wire/ipv4.h"
@@ -61,18 +62,6 @@ static const struct {
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- helpers ------------------------------------------------------------ */
-
-/* splitmix64: a fixed seed makes every run the same. */
-static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
-
-static uint64_t rnd(void)
-{
-        uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-}
 
 static void rnd_bytes(uint8_t *b, size_t n)
 {
@@ -783,5 +772,6 @@ int main(void)
             cmocka_unit_test(test_rss_eth_not_ip),
         };
 
+        rng_state = 0x2545f4914f6cdd1dULL; /* a fixed seed: every run the same */
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
