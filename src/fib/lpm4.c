@@ -16,9 +16,8 @@
  * completely before the release store that links it into tbl24; a group that
  * leaves tbl24 (the store of the plain entry comes first) goes through
  * cfg.defer_free and only then back on the free list, so a reader that
- * loaded the old tbl24 entry still reads a stable group. The deferred callback
- * may run in another thread: it pushes the group on the lock-free `returned`
- * stack, which the writer takes whole (one exchange, so no ABA).
+ * loaded the old tbl24 entry still reads a stable group (the groups and
+ * their free lists: fib/tbl8_pool.c, shared with lpm6).
  *
  * Life cycle: create maps tbl24 and the tbl8 area as reserved, unbacked
  * address space; the writer's stores make it resident page by page. destroy
@@ -31,11 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fib/table_mem.h"
+#include "fib/tbl8_pool.h"
 #include "mpnet/lpm4.h"
 
 #define TBL24_N          (1u << 24)
-#define TBL8_GSIZE       256u
 #define NIL              UINT32_MAX
 #define E_LEN(e)         (((e) >> MPNET_LPM4_E_LEN_SHIFT) & 63u)
 #define E_ROUTE(len, nh) (MPNET_LPM4_E_VALID | ((uint32_t)(len) << MPNET_LPM4_E_LEN_SHIFT) | (nh))
@@ -61,13 +59,6 @@ struct rib_len {
 #define RIB_USED    (1u << 31)
 #define RIB_MIN_CAP 8u
 
-/* A tbl8 group's link on the free lists, and the argument of its deferred
- * free. */
-struct tbl8_rec {
-        struct lpm4 *lpm;
-        uint32_t next;
-};
-
 struct lpm4 {
         struct mpnet_lpm4 pub; /* first: the handle is its address */
         struct mpnet_lpm4_cfg cfg;
@@ -78,13 +69,8 @@ struct lpm4 {
         uint64_t routes;
 
         /* tbl8 groups */
-        struct tbl8_rec *recs;          /* in mrec */
-        uint32_t free8;                 /* the writer's free list */
-        uint32_t fresh;                 /* groups never used yet start here */
-        uint32_t used8;                 /* linked into tbl24 */
-        _Atomic uint32_t returned;      /* back from defer_free, for the writer */
-        _Atomic uint32_t deferred;      /* handed to defer_free, not back yet */
-        struct table_mem m24, m8, mrec; /* behind tbl24, tbl8 and recs */
+        struct tbl8_pool g8;
+        struct table_mem m24; /* behind tbl24 */
 };
 
 static inline struct lpm4 *lpm4_of(const struct mpnet_lpm4 *pub)
@@ -237,66 +223,9 @@ static const struct rib_slot *rib_cover(const struct lpm4 *l, uint32_t key, unsi
 
 /* ---- tbl8 groups ---------------------------------------------------------- */
 
-static int tbl8_alloc(struct lpm4 *l, uint32_t *g)
-{
-        if (l->free8 == NIL)
-                l->free8 = atomic_exchange_explicit(&l->returned, NIL, memory_order_acquire);
-        if (l->free8 != NIL) {
-                *g = l->free8;
-                l->free8 = l->recs[*g].next;
-        } else if (l->fresh < l->cfg.max_tbl8) {
-                *g = l->fresh++;
-                /* Groups are handed out in order: a fresh one is new memory. */
-                table_mem_wrote(&l->m8, (size_t)*g * TBL8_GSIZE * sizeof(uint32_t),
-                                TBL8_GSIZE * sizeof(uint32_t));
-                table_mem_wrote(&l->mrec, (size_t)*g * sizeof(struct tbl8_rec),
-                                sizeof(struct tbl8_rec));
-        } else {
-                return -ENOSPC;
-        }
-        l->used8++;
-        return 0;
-}
-
-/* Give back a group no reader has seen. */
-static void tbl8_unalloc(struct lpm4 *l, uint32_t g)
-{
-        l->recs[g].next = l->free8;
-        l->free8 = g;
-        l->used8--;
-}
-
-/* The deferred free: runs once no reader can hold the group, in any thread. */
-static void tbl8_reclaim(void *arg)
-{
-        struct tbl8_rec *r = arg;
-        struct lpm4 *l = r->lpm;
-        uint32_t g = (uint32_t)(r - l->recs);
-        uint32_t head = atomic_load_explicit(&l->returned, memory_order_relaxed);
-
-        do
-                r->next = head;
-        while (!atomic_compare_exchange_weak_explicit(&l->returned, &head, g, memory_order_release,
-                                                      memory_order_relaxed));
-        atomic_fetch_sub_explicit(&l->deferred, 1, memory_order_relaxed);
-}
-
-/* A group that tbl24 no longer points to. */
-static void tbl8_retire(struct lpm4 *l, uint32_t g)
-{
-        if (l->cfg.defer_free == NULL) {
-                tbl8_unalloc(l, g);
-                return;
-        }
-        l->used8--;
-        l->recs[g].lpm = l;
-        atomic_fetch_add_explicit(&l->deferred, 1, memory_order_relaxed);
-        l->cfg.defer_free(l->cfg.defer_ctx, tbl8_reclaim, &l->recs[g]);
-}
-
 static inline _Atomic uint32_t *tbl8_at(struct lpm4 *l, uint32_t g)
 {
-        return &l->pub.tbl8[(size_t)g * TBL8_GSIZE];
+        return tbl8_pool_group(&l->g8, g);
 }
 
 /* ---- create, destroy ------------------------------------------------------ */
@@ -323,37 +252,26 @@ struct mpnet_lpm4 *mpnet_lpm4_create(const struct mpnet_lpm4_cfg *cfg)
         if (l == NULL)
                 return NULL;
         l->cfg = c;
-        l->free8 = NIL;
-        atomic_init(&l->returned, NIL);
-        atomic_init(&l->deferred, 0);
         atomic_init(&l->pub.dflt, 0);
         if (table_mem_map(&l->m24, (size_t)TBL24_N * sizeof(uint32_t), pages) != 0 ||
-            table_mem_map(&l->m8, (size_t)c.max_tbl8 * TBL8_GSIZE * sizeof(uint32_t), pages) != 0 ||
-            table_mem_map(&l->mrec, (size_t)c.max_tbl8 * sizeof(struct tbl8_rec),
-                          TABLE_MEM_SMALL) != 0) {
+            tbl8_pool_init(&l->g8, 0, c.max_tbl8, pages, c.defer_free, c.defer_ctx) != 0) {
                 mpnet_lpm4_destroy(&l->pub);
                 errno = ENOMEM;
                 return NULL;
         }
         l->pub.tbl24 = l->m24.base;
-        l->pub.tbl8 = l->m8.base;
-        l->recs = l->mrec.base;
+        l->pub.tbl8 = l->g8.m8.base;
         return &l->pub;
 }
 
 void mpnet_lpm4_destroy(struct mpnet_lpm4 *lpm)
 {
         struct lpm4 *l = lpm4_of(lpm);
-        uint32_t pending;
 
         if (lpm == NULL)
                 return;
-        pending = atomic_load_explicit(&l->deferred, memory_order_acquire);
-        if (pending != 0)
-                fprintf(stderr, "lpm4: destroyed with %u tbl8 groups still deferred\n", pending);
         table_mem_unmap(&l->m24);
-        table_mem_unmap(&l->m8);
-        table_mem_unmap(&l->mrec);
+        tbl8_pool_fini(&l->g8, "lpm4");
         for (unsigned len = 0; len <= 32; len++)
                 free(l->rib[len].slot);
         free(l);
@@ -434,14 +352,14 @@ int mpnet_lpm4_add(struct mpnet_lpm4 *lpm, uint32_t prefix, unsigned plen, uint3
         cur = e_get(&lpm->tbl24[prefix >> 8]);
         /* Everything that can fail comes before the first change. */
         if (plen > 24 && (cur & MPNET_LPM4_E_EXT) == 0) {
-                rc = tbl8_alloc(l, &g);
+                rc = tbl8_pool_alloc(&l->g8, &g);
                 if (rc < 0)
                         return rc;
         }
         rc = rib_insert(l, prefix, plen, nh);
         if (rc < 0) {
                 if (g != NIL)
-                        tbl8_unalloc(l, g);
+                        tbl8_pool_unalloc(&l->g8, g);
                 return rc;
         }
         l->routes += rc == 0;
@@ -468,7 +386,7 @@ static void group_collapse(struct lpm4 *l, uint32_t i)
                 if (E_LEN(e_get(&t8[j])) > 24)
                         return;
         e_set(&l->pub.tbl24[i], e_get(&t8[0]));
-        tbl8_retire(l, g);
+        tbl8_pool_retire(&l->g8, g);
 }
 
 int mpnet_lpm4_delete(struct mpnet_lpm4 *lpm, uint32_t prefix, unsigned plen)
@@ -582,18 +500,17 @@ void mpnet_lpm4_get_stats(const struct mpnet_lpm4 *lpm, struct mpnet_lpm4_stats 
 
         memset(st, 0, sizeof(*st));
         st->routes = l->routes;
-        st->tbl8_used = l->used8;
-        st->tbl8_deferred = atomic_load_explicit(&l->deferred, memory_order_relaxed);
+        st->tbl8_used = l->g8.used;
+        st->tbl8_deferred = atomic_load_explicit(&l->g8.deferred, memory_order_relaxed);
         st->tbl8_max = l->cfg.max_tbl8;
         st->tbl24_bytes = table_mem_bytes(&l->m24);
-        st->tbl8_bytes = table_mem_bytes(&l->m8);
-        st->huge_regions = l->m24.regions_huge + l->m8.regions_huge;
-        st->huge_refused = l->m24.promote_failed + l->m8.promote_failed;
+        st->tbl8_bytes = table_mem_bytes(&l->g8.m8);
+        st->huge_regions = l->m24.regions_huge + l->g8.m8.regions_huge;
+        st->huge_refused = l->m24.promote_failed + l->g8.m8.promote_failed;
         for (unsigned len = 0; len <= 32; len++)
                 st->rib_bytes += (uint64_t)l->rib[len].cap * sizeof(struct rib_slot);
         st->mem_bytes = sizeof(*l) + st->tbl24_bytes + st->tbl8_bytes + st->rib_bytes +
-                        table_mem_bytes(&l->mrec) + table_mem_book_bytes(&l->m24) +
-                        table_mem_book_bytes(&l->m8) + table_mem_book_bytes(&l->mrec);
+                        table_mem_book_bytes(&l->m24) + tbl8_pool_side_bytes(&l->g8);
 }
 
 /* ---- lookup ---------------------------------------------------------------- */
