@@ -35,8 +35,7 @@ void tbl8_pool_fini(struct tbl8_pool *p, const char *who)
         uint32_t pending = atomic_load_explicit(&p->deferred, memory_order_acquire);
 
         if (pending != 0 && who != NULL)
-                fprintf(stderr, "%s: destroyed with %u tbl8 groups still deferred\n", who,
-                        pending);
+                fprintf(stderr, "%s: destroyed with %u tbl8 groups still deferred\n", who, pending);
         table_mem_unmap(&p->m8);
         table_mem_unmap(&p->mrec);
         p->recs = NULL;
