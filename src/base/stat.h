@@ -18,6 +18,20 @@ static inline void mpnet_stat_add(mpnet_stat_t *s, uint64_t v)
                               memory_order_relaxed);
 }
 
+/* One writer, a reader that needs what the writer did before: the release
+ * store publishes it, still without a locked instruction. */
+static inline void mpnet_stat_inc_release(mpnet_stat_t *s)
+{
+        atomic_store_explicit(s, atomic_load_explicit(s, memory_order_relaxed) + 1,
+                              memory_order_release);
+}
+
+/* Several writers (rare events only: a locked add). */
+static inline void mpnet_stat_add_shared(mpnet_stat_t *s, uint64_t v)
+{
+        atomic_fetch_add_explicit(s, v, memory_order_relaxed);
+}
+
 static inline uint64_t mpnet_stat_read(const mpnet_stat_t *s)
 {
         return atomic_load_explicit((mpnet_stat_t *)s, memory_order_relaxed);

@@ -57,24 +57,29 @@ static struct fib4_table *table_new(struct mpnet_stack *s, uint32_t id)
 
 int fib4_init(struct mpnet_stack *s)
 {
-        s->fib.tables[0] = table_new(s, 0);
-        return s->fib.tables[0] != NULL ? 0 : -ENOMEM;
+        struct fib4_table *t = table_new(s, 0);
+
+        atomic_store_explicit(&s->fib.tables[0], t, memory_order_release);
+        return t != NULL ? 0 : -ENOMEM;
 }
 
-static void table_free(struct fib4_table *t);
+static void table_free(void *arg);
 
 void fib4_fini(struct mpnet_stack *s)
 {
         for (unsigned i = 0; i < MPNET_TABLE_MAX; i++) {
-                if (s->fib.tables[i] != NULL)
-                        table_free(s->fib.tables[i]);
+                struct fib4_table *t = fib4_table(s, i);
+
+                if (t != NULL)
+                        table_free(t);
         }
         nh_table_fini(&s->fib.nh);
 }
 
 struct fib4_table *fib4_table(struct mpnet_stack *s, uint32_t id)
 {
-        return id < MPNET_TABLE_MAX ? s->fib.tables[id] : NULL;
+        return id < MPNET_TABLE_MAX ? atomic_load_explicit(&s->fib.tables[id], memory_order_acquire)
+                                    : NULL;
 }
 
 /* ---- next-hop objects ------------------------------------------------- */
@@ -317,16 +322,23 @@ long mpnet_route4_count(struct mpnet_stack *s, uint32_t table)
 
 int mpnet_table_add(struct mpnet_stack *s, uint32_t id)
 {
+        struct fib4_table *t;
+
         if (id == 0 || id >= MPNET_TABLE_MAX)
                 return -EINVAL;
-        if (s->fib.tables[id] != NULL)
+        if (fib4_table(s, id) != NULL)
                 return -EEXIST;
-        s->fib.tables[id] = table_new(s, id);
-        return s->fib.tables[id] != NULL ? 0 : -ENOMEM;
+        t = table_new(s, id);
+        if (t == NULL)
+                return -ENOMEM;
+        atomic_store_explicit(&s->fib.tables[id], t, memory_order_release);
+        return 0;
 }
 
-static void table_free(struct fib4_table *t)
+static void table_free(void *arg)
 {
+        struct fib4_table *t = arg;
+
         mpnet_lpm4_destroy(t->lpm);
         free(t);
 }
@@ -337,16 +349,17 @@ int mpnet_table_del(struct mpnet_stack *s, uint32_t id)
 
         if (id == 0 || id >= MPNET_TABLE_MAX)
                 return -EINVAL;
-        t = s->fib.tables[id];
+        t = fib4_table(s, id);
         if (t == NULL)
                 return -ENOENT;
         if (t->n_routes != 0 || t->n_ifaces != 0)
                 return -EBUSY;
         if (fib6_table_del(s, id) != 0)
                 return -EBUSY;
-        s->fib.tables[id] = NULL;
-        /* Readers found the table through an interface; none is bound. */
-        table_free(t);
+        atomic_store_explicit(&s->fib.tables[id], NULL, memory_order_release);
+        /* No interface is bound now, but a worker may still be looking it up
+         * through one that mpnet_iface_set_table() just moved off it. */
+        stack_defer(s, table_free, t);
         return 0;
 }
 

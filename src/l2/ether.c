@@ -105,6 +105,20 @@ void ether_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **pkt
         }
 }
 
+/* A link with fewer transmit queues than contexts: each context sends on
+ * the queue its id maps to, one at a time (VPP locks shared queues too). */
+static uint16_t tx_shared(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_vec *v)
+{
+        uint16_t q = (uint16_t)(w->txq % ifp->link->info.n_txq), sent;
+        atomic_flag *busy = &ifp->txlock[q].busy;
+
+        while (atomic_flag_test_and_set_explicit(busy, memory_order_acquire))
+                __builtin_ia32_pause();
+        sent = mpnet_link_tx_burst(ifp->link, q, v->p, (uint16_t)v->n);
+        atomic_flag_clear_explicit(busy, memory_order_release);
+        return sent;
+}
+
 void ctx_tx_flush(struct wctx *w, struct mpnet_iface *ifp)
 {
         struct mpnet_stack *s = w->s;
@@ -113,7 +127,10 @@ void ctx_tx_flush(struct wctx *w, struct mpnet_iface *ifp)
 
         if (v == NULL || v->n == 0)
                 return;
-        sent = mpnet_link_tx_burst(ifp->link, w->txq, v->p, (uint16_t)v->n);
+        if (__builtin_expect(atomic_load_explicit(&ifp->tx_shared, memory_order_acquire), 0))
+                sent = tx_shared(w, ifp, v);
+        else
+                sent = mpnet_link_tx_burst(ifp->link, w->txq, v->p, (uint16_t)v->n);
         STK_ADD(s, tx_frames, sent);
         if (sent < v->n) {
                 STK_ADD(s, tx_link_full, v->n - sent);

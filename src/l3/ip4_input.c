@@ -141,8 +141,7 @@ void ip4_lookup_node(struct wctx *w, struct mpnet_iface *ifp)
         struct frame *in = &w->fr[MPNET_NODE_ip4_lookup];
         struct frame *fwd = &w->fr[MPNET_NODE_ip4_rewrite];
         struct frame *local = &w->fr[MPNET_NODE_ip4_local];
-        const struct fib4_table *t =
-            s->fib.tables[atomic_load_explicit(&ifp->table, memory_order_relaxed)];
+        const struct fib4_table *t = iface_fib4(ifp);
         bool forwarding = atomic_load_explicit(&s->ip4_fwd, memory_order_relaxed);
         uint32_t nhi[MPNET_VEC_MAX];
         unsigned n = in->n;

@@ -53,7 +53,7 @@ int ip4_send_on(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t nexthop
 int ip4_output_df(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_t src, uint32_t dst,
                   uint8_t proto, uint8_t ttl, bool df)
 {
-        const struct fib_nh *nh = fib4_lookup(s, s->fib.tables[0], dst);
+        const struct fib_nh *nh = fib4_lookup(s, fib4_table(s, 0), dst);
         const struct fib_path *path;
         struct mpnet_iface *ifp;
         struct mpnet_ip4_repr r;

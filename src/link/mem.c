@@ -155,7 +155,8 @@ static uint16_t mem_tx_rss(struct mem_end *e, uint16_t q, struct mpnet_pkt **pkt
                 if (mpnet_ring_enqueue_burst(w->ring[e->side][rq], (void **)&p, 1) != 1) {
                         bytes -= p->pkt_len;
                         mpnet_pkt_free(p);
-                        mpnet_stat_add(&peer->rx[rq].drops, 1);
+                        /* Every transmit queue feeds this receive queue. */
+                        mpnet_stat_add_shared(&peer->rx[rq].drops, 1);
                         continue;
                 }
                 sent++;

@@ -86,7 +86,7 @@ struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
                 errno = EINVAL;
                 return NULL;
         }
-        s = calloc(1, sizeof(*s));
+        s = aligned_calloc(sizeof(*s));
         if (s == NULL)
                 return NULL;
         if (tunable(cfg->arp_queue_max, 16, 1, 1024, &qmax) ||
@@ -205,8 +205,12 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
                 d->fn(d->arg);
                 free(d);
         }
-        for (int i = 1; i <= STACK_MAX_IFACES; i++)
+        s->defer_last = NULL;
+        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
+                if (s->ifs[i] != NULL)
+                        free(s->ifs[i]->txlock);
                 free(s->ifs[i]);
+        }
         fib6_fini(s);
         fib4_fini(s);
         mpnet_timer_wheel_destroy(s->timers);
@@ -237,8 +241,65 @@ void stack_defer(struct mpnet_stack *s, void (*fn)(void *), void *arg)
         }
         d->fn = fn;
         d->arg = arg;
-        d->next = s->defer;
-        s->defer = d;
+        /* In the order of the calls: a table retired after its routes is
+         * freed after what they retired (tbl8 groups the table's LPM owns). */
+        d->next = NULL;
+        if (s->defer_last != NULL)
+                s->defer_last->next = d;
+        else
+                s->defer = d;
+        s->defer_last = d;
+}
+
+static void grace_wait(struct mpnet_stack *s)
+{
+        synchronize_rcu();
+        for (unsigned c = 1; c < STACK_MAX_CTX; c++) {
+                if (s->ctx[c] != NULL)
+                        (void)atomic_load_explicit(&s->ctx[c]->qs, memory_order_acquire);
+        }
+}
+
+void stack_grace(struct mpnet_stack *s)
+{
+        if (atomic_load_explicit(&s->n_workers, memory_order_acquire) != 0)
+                grace_wait(s);
+}
+
+/* Share the transmit queues of every link with fewer of them than there
+ * are contexts up to id (a link's queues are the contexts' own otherwise).
+ * A context that sent without the lock must be done with it before one
+ * that maps onto its queue starts: a grace period when a running link
+ * becomes shared. @return 0 or -ENOMEM. */
+static int iface_tx_share(struct mpnet_stack *s, struct mpnet_iface *ifp, unsigned id)
+{
+        if (id < ifp->link->info.n_txq || atomic_load(&ifp->tx_shared))
+                return 0;
+        if (ifp->link->info.n_txq == 0)
+                return -EINVAL;
+        ifp->txlock = aligned_alloc(MPNET_CACHE_LINE, ifp->link->info.n_txq * sizeof(*ifp->txlock));
+        if (ifp->txlock == NULL)
+                return -ENOMEM;
+        for (unsigned q = 0; q < ifp->link->info.n_txq; q++)
+                atomic_flag_clear(&ifp->txlock[q].busy);
+        atomic_store_explicit(&ifp->tx_shared, true, memory_order_release);
+        return 1;
+}
+
+static int stack_tx_share(struct mpnet_stack *s, unsigned id)
+{
+        bool grace = false;
+
+        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
+                int err = s->ifs[i] != NULL ? iface_tx_share(s, s->ifs[i], id) : 0;
+
+                if (err < 0)
+                        return err;
+                grace |= err > 0;
+        }
+        if (grace)
+                stack_grace(s);
+        return 0;
 }
 
 static void defer_flush(struct mpnet_stack *s)
@@ -247,12 +308,8 @@ static void defer_flush(struct mpnet_stack *s)
 
         if (list == NULL)
                 return;
-        s->defer = NULL;
-        synchronize_rcu();
-        for (unsigned c = 1; c < STACK_MAX_CTX; c++) {
-                if (s->ctx[c] != NULL)
-                        (void)atomic_load_explicit(&s->ctx[c]->qs, memory_order_acquire);
-        }
+        s->defer = s->defer_last = NULL;
+        grace_wait(s);
         while (list != NULL) {
                 struct defer_item *d = list;
 
@@ -270,7 +327,9 @@ struct wctx *stack_ctx_get(struct mpnet_stack *s, unsigned id)
                 return NULL;
         if (s->ctx[id] != NULL)
                 return s->ctx[id];
-        w = calloc(1, sizeof(*w));
+        if (stack_tx_share(s, id) != 0)
+                return NULL;
+        w = aligned_calloc(sizeof(*w));
         if (w == NULL)
                 return NULL;
         w->s = s;
@@ -411,7 +470,7 @@ int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *
                 ;
         if (idx > STACK_MAX_IFACES)
                 return -ENOSPC;
-        ifp = calloc(1, sizeof(*ifp));
+        ifp = aligned_calloc(sizeof(*ifp));
         if (ifp == NULL)
                 return -ENOMEM;
         ifp->stack = s;
@@ -423,8 +482,18 @@ int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *
         memcpy(ifp->mac, l->info.mac, 6);
         ifp->mtu = l->info.mtu;
         mpnet_timer_init(&ifp->announce_timer, announce_timer, ifp);
+        for (unsigned c = STACK_MAX_CTX; c-- > 0;) {
+                if (s->ctx[c] != NULL) {
+                        if (iface_tx_share(s, ifp, c) < 0) {
+                                free(ifp);
+                                return -ENOMEM;
+                        }
+                        break;
+                }
+        }
         ifp->table = 0;
-        s->fib.tables[0]->n_ifaces++;
+        ifp->fib4 = fib4_table(s, 0);
+        fib4_table(s, 0)->n_ifaces++;
         __atomic_store_n(&s->ifs[idx], ifp, __ATOMIC_RELEASE);
         nd6_iface_init(ifp);
         return idx;
@@ -457,12 +526,7 @@ int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
          * the routes went) and send on its link: both stay until every
          * worker has passed a quiescent state. What it queued for the
          * interface meanwhile its own flush drops (ctx_tx_flush_all). */
-        if (atomic_load_explicit(&s->n_workers, memory_order_acquire) != 0) {
-                synchronize_rcu();
-                for (unsigned c = 1; c < STACK_MAX_CTX; c++)
-                        if (s->ctx[c] != NULL)
-                                (void)atomic_load_explicit(&s->ctx[c]->qs, memory_order_acquire);
-        }
+        stack_grace(s);
         txv = s->ctx[0]->txv[ifindex];
         if (txv != NULL && txv->n > 0) {
                 STK_ADD(s, tx_no_iface, txv->n);
@@ -470,6 +534,7 @@ int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
                 txv->n = 0;
         }
         free(ifp->ra);
+        free(ifp->txlock);
         free(ifp);
         return 0;
 }
@@ -628,6 +693,7 @@ int mpnet_iface_set_table(struct mpnet_stack *s, int ifindex, uint32_t id)
         fib4_table(s, ifp->table)->n_ifaces--;
         t->n_ifaces++;
         atomic_store(&ifp->table, id);
+        atomic_store_explicit(&ifp->fib4, t, memory_order_release);
         iface_addr6_routes(ifp, true);
         for (unsigned i = 0; i < n; i++) {
                 addr4_routes(s, ifp, ifp->addrs[i].addr, ifp->addrs[i].plen, true);

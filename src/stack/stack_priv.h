@@ -21,6 +21,7 @@
 #include "mpnet/route.h"
 #include "mpnet/stack.h"
 #include "mpnet/timer.h"
+#include <stdlib.h>
 #include <string.h>
 
 #include "mpnet/wire/ipv4.h"
@@ -41,6 +42,17 @@
 
 struct mpnet_iface;
 struct mpnet_stack;
+
+/* Zeroed memory on a cache line of its own (for objects laid out by line). */
+static inline void *aligned_calloc(size_t size)
+{
+        size_t n = (size + MPNET_CACHE_LINE - 1) & ~(size_t)(MPNET_CACHE_LINE - 1);
+        void *p = aligned_alloc(MPNET_CACHE_LINE, n);
+
+        if (p != NULL)
+                memset(p, 0, n);
+        return p;
+}
 
 /* IPv6 (l3/ip6_*.c, nd6*.c, icmp6.c, mld6.c) */
 #define IFACE_MAX_MC     32
@@ -130,7 +142,9 @@ struct fib6 {
 };
 
 struct fib {
-        struct fib4_table *tables[MPNET_TABLE_MAX];
+        /* Published with release, retired through stack_defer(): a worker
+         * may hold a table an interface was just moved off. */
+        struct fib4_table *_Atomic tables[MPNET_TABLE_MAX];
         struct nh_table nh; /* of struct fib_nh */
 };
 
@@ -207,14 +221,24 @@ struct mpnet_iface {
         uint64_t revive_at;          /* while down: when to try the link again */
         _Atomic unsigned n_assigned; /* (queue, worker) pairs of the runtime */
         _Atomic uint32_t table;      /* FIB table id */
+        /* Its IPv4 table, what workers read: the table a worker loaded stays
+         * valid until its next quiescent state (mpnet_table_del defers the
+         * free), even if the interface moved and the table went meanwhile. */
+        struct fib4_table *_Atomic fib4;
+        /* Set once a context's transmit queue (its id) is past the link's
+         * last: from then every context maps its id onto the link's queues
+         * and holds that queue's lock while it sends (ctx_tx_flush). */
+        _Atomic bool tx_shared;
+        struct iface_txlock *txlock; /* [link n_txq], made when shared */
         char name[MPNET_LINK_NAME_MAX];
         uint8_t mac[6];
         uint32_t mtu;
         unsigned n_addrs;
         struct ifaddr4 addrs[IFACE_MAX_ADDRS];
         struct mpnet_timer announce_timer;
-        unsigned arp_count;
-        struct arp_entry *_Atomic arp_hash[ARP_HASH_SIZE];
+        unsigned arp_count, nd_count; /* entries: the control thread's */
+        /* Read by workers; on lines of their own. */
+        _Alignas(MPNET_CACHE_LINE) struct arp_entry *_Atomic arp_hash[ARP_HASH_SIZE];
         /* IPv6 */
         bool ip6_on;
         _Atomic uint32_t mtu6; /* link MTU for IPv6 (an RA may lower it) */
@@ -258,9 +282,12 @@ struct mpnet_iface {
                 uint8_t dst[16];
                 uint64_t until;
         } redir[IFACE_MAX_REDIR];
-        unsigned nd_count;
-        struct nd6_entry *_Atomic nd_hash[ND6_HASH_SIZE];
+        _Alignas(MPNET_CACHE_LINE) struct nd6_entry *_Atomic nd_hash[ND6_HASH_SIZE];
 };
+
+struct iface_txlock {
+        atomic_flag busy;
+} __attribute__((aligned(MPNET_CACHE_LINE)));
 
 /* A node's input: packets and one word of per-packet data (a destination
  * address, a next-hop index). */
@@ -291,8 +318,9 @@ struct wctx {
         struct mpnet_vec *txv[STACK_MAX_IFACES + 1]; /* per ifindex, made on first use */
         /* Bumped (release) by the worker just before each quiescent state and
          * read (acquire) after every grace period: the happens-before that
-         * liburcu provides but ThreadSanitizer cannot see, made explicit. */
-        _Atomic uint64_t qs;
+         * liburcu provides but ThreadSanitizer cannot see, made explicit.
+         * Bumped every loop: a line of its own (contexts are line-aligned). */
+        _Alignas(MPNET_CACHE_LINE) mpnet_stat_t qs;
 };
 
 enum punt_kind {
@@ -320,18 +348,33 @@ struct stack_events {
         uint64_t head, tail, lost, seq;
 };
 
+/*
+ * Laid out by who writes what: the first part is read by every context on
+ * the packet path and written only by configuration calls; what the
+ * control thread writes on every poll (the time, ICMP tokens, ping rings)
+ * starts on a cache line of its own, so workers' lines stay shared-clean.
+ */
 struct mpnet_stack {
+        /* Read by workers; changed by configuration. */
         char name[32];
         struct mpnet_clock *clock;
         struct mpnet_pool *pool;
+        struct mpnet_counters *ctr;
+        _Atomic bool ip4_fwd; /* as ip4_forwarding, for workers */
+        _Atomic bool ip6_fwd;
+        _Atomic unsigned n_workers; /* workers attached: the control thread stops reading links */
+        struct mpnet_ring *punt;    /* MPSC: workers -> control */
+        struct mpnet_iface *ifs[STACK_MAX_IFACES + 1]; /* by ifindex; 0 unused */
+        struct wctx *ctx[STACK_MAX_CTX];               /* [0] the control thread */
+        struct fib fib;
+        struct fib6 fib6;
+        /* The control thread's own. */
+        _Alignas(MPNET_CACHE_LINE) uint64_t now; /* time of the poll in progress */
         uint64_t rng;
         uint32_t arp_queue_max, arp_max_probes;
         uint64_t arp_reachable_ns, arp_retrans_ns;
-        uint64_t now; /* time of the poll in progress */
         uint16_t ip_id;
         struct mpnet_timer_wheel *timers;
-        struct mpnet_counters *ctr;
-        struct mpnet_iface *ifs[STACK_MAX_IFACES + 1]; /* by ifindex; 0 unused */
         struct mpnet_ping_reply ping[PING_RING_SIZE];
         uint32_t ping_head, ping_tail;
         struct mpnet_vec rxv; /* scratch receive vector */
@@ -339,20 +382,14 @@ struct mpnet_stack {
         uint32_t icmp4_rate, icmp4_burst;
         uint64_t icmp4_tokens; /* in units of 1/rate s, times NS_PER_S */
         uint64_t icmp4_last;
-        _Atomic bool ip4_fwd;            /* as ip4_forwarding, for workers */
-        struct wctx *ctx[STACK_MAX_CTX]; /* [0] the control thread */
-        _Atomic unsigned n_workers; /* workers attached: the control thread stops reading links */
-        struct mpnet_ring *punt;    /* MPSC: workers -> control */
-        struct defer_item *defer;   /* waiting for a grace period */
-        struct ip4_reass *reass;    /* IPv4 reassembly (control thread) */
-        struct mpnet_vec loopq;     /* sent to ourselves: input on the next poll */
-        struct fib fib;
+        struct defer_item *defer; /* waiting for a grace period, oldest first */
+        struct defer_item *defer_last;
+        struct ip4_reass *reass; /* IPv4 reassembly (control thread) */
+        struct mpnet_vec loopq;  /* sent to ourselves: input on the next poll */
         /* IPv6 */
-        struct fib6 fib6;
         bool ip6_auto;
         bool ip6_stable_iid;
         uint8_t ip6_secret[16]; /* RFC 7217 secret_key */
-        _Atomic bool ip6_fwd;
         uint32_t icmp6_rate, icmp6_burst;
         uint64_t icmp6_tokens, icmp6_last;
         struct mpnet_ping6_reply ping6[PING6_RING_SIZE];
@@ -403,6 +440,11 @@ void fib4_fini(struct mpnet_stack *s);
 /* Take the interface out of every route (the route goes with its last path). */
 int fib4_iface_flush(struct mpnet_stack *s, int ifindex);
 struct fib4_table *fib4_table(struct mpnet_stack *s, uint32_t id);
+
+static inline const struct fib4_table *iface_fib4(const struct mpnet_iface *ifp)
+{
+        return atomic_load_explicit(&ifp->fib4, memory_order_acquire);
+}
 
 static inline const struct fib_nh *fib4_lookup(struct mpnet_stack *s, const struct fib4_table *t,
                                                uint32_t addr)
@@ -455,6 +497,9 @@ uint64_t stack_random(struct mpnet_stack *s);
 
 /* stack.c: contexts and punts */
 struct wctx *stack_ctx_get(struct mpnet_stack *s, unsigned id);
+/* Wait until every worker has passed a quiescent state (no-op without
+ * workers); what they did before is visible after, to TSan too. */
+void stack_grace(struct mpnet_stack *s);
 void stack_punt(struct wctx *w, struct mpnet_pkt *p, enum punt_kind k, unsigned ifindex, uint8_t a,
                 uint8_t b, uint32_t c);
 void graph_run(struct wctx *w, struct mpnet_iface *ifp);

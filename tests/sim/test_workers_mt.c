@@ -398,6 +398,192 @@ static void test_link_detach_under_traffic(void **state)
         mpnet_thread_set_slot(MPNET_SLOT_NONE);
 }
 
+/* Tables come and go under the workers' feet: the receiving interface moves
+ * from table 0 to a fresh table 5 and back, and table 5 is deleted the
+ * moment the interface has left it, again and again, while two workers
+ * forward. A worker that loaded the table before the move must still find
+ * it whole (ASan: no use after free; TSan: no race). Both tables route the
+ * traffic, so a frame may only go missing through a table emptied under a
+ * worker that still held it: every frame is forwarded or counted as having
+ * no route. */
+static void test_table_churn_under_traffic(void **state)
+{
+        struct mpnet_memwire_cfg w1 = {.name = "tb1", .n_queues = 3, .ring_size = 4096};
+        struct mpnet_memwire_cfg w2 = {.name = "tb2", .n_queues = 3, .ring_size = 4096};
+        struct mpnet_stack_cfg sc = {.name = "R", .seed = 7, .ip4_forwarding = true};
+        struct mpnet_runtime_cfg rc = {.n_workers = 2};
+        struct mpnet_route4 rt[2] = {
+            {.dst = IP4(198, 19, 0, 0), .plen = 24, .type = MPNET_NH_GATEWAY, .n_paths = 1},
+            {.dst = IP4(198, 19, 1, 0), .plen = 24, .type = MPNET_NH_GATEWAY, .n_paths = 1}};
+        pthread_t gen, snk;
+        struct mt *m = calloc(1, sizeof(*m));
+        uint64_t rounds = 0, forwarded, no_route, got;
+
+        (void)state;
+        mpnet_thread_set_slot(0);
+        mpnet_clock_init_monotonic(&m->clk);
+        m->pool = mpnet_pool_create("tb", 32768);
+        assert_int_equal(mpnet_memwire_create(&w1, &m->g, &m->r1), 0);
+        assert_int_equal(mpnet_memwire_create(&w2, &m->r2, &m->k), 0);
+        sc.clock = &m->clk;
+        sc.pool = m->pool;
+        m->r = mpnet_stack_create(&sc);
+        assert_int_equal(mpnet_iface_attach(m->r, m->r1, "in"), 1);
+        assert_int_equal(mpnet_iface_attach(m->r, m->r2, "out"), 2);
+        assert_int_equal(mpnet_addr4_add(m->r, 1, IP4(192, 0, 2, 1), 24), 0);
+        assert_int_equal(mpnet_addr4_add(m->r, 2, IP4(198, 51, 100, 1), 24), 0);
+        assert_int_equal(mpnet_neigh4_add(m->r, 2, GW1, m->k->info.mac), 0);
+        for (int i = 0; i < 2; i++) {
+                rt[i].paths[0] = (struct mpnet_route_path){.ifindex = 2, .gw = GW1};
+                assert_int_equal(mpnet_route4_add(m->r, 0, &rt[i]), 0);
+        }
+        mpnet_stack_poll(m->r, mpnet_clock_now(&m->clk));
+        make_tmpl(m);
+        m->rt = mpnet_runtime_create(&rc);
+        assert_int_equal(mpnet_runtime_assign(m->rt, 0, m->r, 1, 0), 0);
+        assert_int_equal(mpnet_runtime_assign(m->rt, 1, m->r, 1, 1), 0);
+        assert_int_equal(mpnet_runtime_start(m->rt), 0);
+        assert_int_equal(pthread_create(&snk, NULL, sink, m), 0);
+        assert_int_equal(pthread_create(&gen, NULL, generator, m), 0);
+        while (!atomic_load(&m->gen_done)) {
+                assert_int_equal(mpnet_table_add(m->r, 5), 0);
+                for (int i = 0; i < 2; i++)
+                        assert_int_equal(mpnet_route4_add(m->r, 5, &rt[i]), 0);
+                assert_int_equal(mpnet_iface_set_table(m->r, 1, 5), 0);
+                /* Bound tables and tables with routes stay. */
+                assert_int_equal(mpnet_table_del(m->r, 5), -EBUSY);
+                assert_int_equal(mpnet_iface_set_table(m->r, 1, 0), 0);
+                for (int i = 0; i < 2; i++)
+                        assert_int_equal(mpnet_route4_del(m->r, 5, rt[i].dst, 24), 0);
+                assert_int_equal(mpnet_table_del(m->r, 5), 0);
+                mpnet_stack_poll(m->r, mpnet_clock_now(&m->clk));
+                rounds++;
+        }
+        for (int i = 0; i < 200; i++) {
+                mpnet_stack_poll(m->r, mpnet_clock_now(&m->clk));
+                usleep(1000);
+                if (atomic_load(&m->got_stable) == atomic_load(&m->sent_stable) && i > 20)
+                        break;
+        }
+        pthread_join(gen, NULL);
+        mpnet_runtime_stop(m->rt);
+        atomic_store(&m->stop_sink, true);
+        pthread_join(snk, NULL);
+        forwarded = mpnet_stack_counter(m->r, MPNET_STK_ip4_forwarded);
+        no_route = mpnet_stack_counter(m->r, MPNET_STK_ip4_no_route);
+        got = atomic_load(&m->got_stable) + atomic_load(&m->got_churn);
+        print_message("%llu table add/bind/unbind/delete rounds; %llu of %u forwarded, %llu with "
+                      "no route\n",
+                      (unsigned long long)rounds, (unsigned long long)forwarded, PKTS,
+                      (unsigned long long)no_route);
+        assert_true(rounds >= 3);
+        assert_int_equal(forwarded, got);
+        assert_int_equal(forwarded + no_route, PKTS);
+        assert_int_equal(mpnet_route4_count(m->r, 5), -ENOENT);
+        mpnet_runtime_destroy(m->rt);
+        mpnet_stack_destroy(m->r);
+        mpnet_link_destroy(m->g);
+        mpnet_link_destroy(m->r1);
+        mpnet_link_destroy(m->r2);
+        mpnet_link_destroy(m->k);
+        assert_int_equal(mpnet_pool_in_use(m->pool), 0);
+        mpnet_pool_destroy(m->pool);
+        free(m);
+        mpnet_thread_set_slot(MPNET_SLOT_NONE);
+}
+
+/* An output link with fewer transmit queues than the contexts that send on
+ * it (control thread + 2 workers): the queues are shared under a lock, and
+ * nothing is lost or counted forwarded without leaving. 2 queues: worker 1
+ * (queue 2) maps onto queue 0, the control thread's (which was dropped as
+ * link full before); 1 queue: both workers send on queue 0 (a race TSan
+ * would see without the lock). */
+static void few_txq_run(uint16_t nq)
+{
+        struct mpnet_memwire_cfg w1 = {.name = "fq1", .n_queues = 3, .ring_size = 4096};
+        struct mpnet_memwire_cfg w2 = {.name = "fq2", .n_queues = nq, .ring_size = 4096};
+        struct mpnet_stack_cfg sc = {.name = "R", .seed = 8, .ip4_forwarding = true};
+        struct mpnet_runtime_cfg rc = {.n_workers = 2};
+        struct mpnet_route4 rt[2] = {
+            {.dst = IP4(198, 19, 0, 0), .plen = 24, .type = MPNET_NH_GATEWAY, .n_paths = 1},
+            {.dst = IP4(198, 19, 1, 0), .plen = 24, .type = MPNET_NH_GATEWAY, .n_paths = 1}};
+        struct mpnet_worker_stats ws0, ws1;
+        pthread_t gen, snk;
+        struct mt *m = calloc(1, sizeof(*m));
+        uint64_t forwarded;
+
+        mpnet_thread_set_slot(0);
+        mpnet_clock_init_monotonic(&m->clk);
+        m->pool = mpnet_pool_create("fq", 32768);
+        assert_int_equal(mpnet_memwire_create(&w1, &m->g, &m->r1), 0);
+        assert_int_equal(mpnet_memwire_create(&w2, &m->r2, &m->k), 0);
+        sc.clock = &m->clk;
+        sc.pool = m->pool;
+        m->r = mpnet_stack_create(&sc);
+        assert_int_equal(mpnet_iface_attach(m->r, m->r1, "in"), 1);
+        assert_int_equal(mpnet_iface_attach(m->r, m->r2, "out"), 2);
+        assert_int_equal(mpnet_addr4_add(m->r, 1, IP4(192, 0, 2, 1), 24), 0);
+        assert_int_equal(mpnet_addr4_add(m->r, 2, IP4(198, 51, 100, 1), 24), 0);
+        assert_int_equal(mpnet_neigh4_add(m->r, 2, GW1, m->k->info.mac), 0);
+        for (int i = 0; i < 2; i++) {
+                rt[i].paths[0] = (struct mpnet_route_path){.ifindex = 2, .gw = GW1};
+                assert_int_equal(mpnet_route4_add(m->r, 0, &rt[i]), 0);
+        }
+        mpnet_stack_poll(m->r, mpnet_clock_now(&m->clk));
+        make_tmpl(m);
+        m->rt = mpnet_runtime_create(&rc);
+        assert_int_equal(mpnet_runtime_assign(m->rt, 0, m->r, 1, 0), 0);
+        assert_int_equal(mpnet_runtime_assign(m->rt, 1, m->r, 1, 1), 0);
+        assert_int_equal(mpnet_runtime_start(m->rt), 0);
+        assert_int_equal(pthread_create(&snk, NULL, sink, m), 0);
+        assert_int_equal(pthread_create(&gen, NULL, generator, m), 0);
+        while (!atomic_load(&m->gen_done)) {
+                mpnet_stack_poll(m->r, mpnet_clock_now(&m->clk));
+                usleep(200);
+        }
+        for (int i = 0; i < 200; i++) {
+                mpnet_stack_poll(m->r, mpnet_clock_now(&m->clk));
+                usleep(1000);
+                if (atomic_load(&m->got_stable) + atomic_load(&m->got_churn) == PKTS && i > 20)
+                        break;
+        }
+        pthread_join(gen, NULL);
+        mpnet_runtime_stop(m->rt);
+        atomic_store(&m->stop_sink, true);
+        pthread_join(snk, NULL);
+        forwarded = mpnet_stack_counter(m->r, MPNET_STK_ip4_forwarded);
+        assert_int_equal(mpnet_runtime_worker_stats(m->rt, 0, &ws0), 0);
+        assert_int_equal(mpnet_runtime_worker_stats(m->rt, 1, &ws1), 0);
+        print_message(
+            "%u tx queue(s): %llu of %u forwarded, %llu arrived, %llu link full; worker "
+            "0 %llu, worker 1 %llu frames\n",
+            nq, (unsigned long long)forwarded, PKTS,
+            (unsigned long long)(atomic_load(&m->got_stable) + atomic_load(&m->got_churn)),
+            (unsigned long long)mpnet_stack_counter(m->r, MPNET_STK_tx_link_full),
+            (unsigned long long)ws0.pkts, (unsigned long long)ws1.pkts);
+        assert_true(ws0.pkts > 0 && ws1.pkts > 0);
+        assert_int_equal(forwarded, PKTS);
+        assert_int_equal(atomic_load(&m->got_stable) + atomic_load(&m->got_churn), PKTS);
+        assert_int_equal(mpnet_stack_counter(m->r, MPNET_STK_tx_link_full), 0);
+        mpnet_runtime_destroy(m->rt);
+        mpnet_stack_destroy(m->r);
+        mpnet_link_destroy(m->g);
+        mpnet_link_destroy(m->r1);
+        mpnet_link_destroy(m->r2);
+        mpnet_link_destroy(m->k);
+        assert_int_equal(mpnet_pool_in_use(m->pool), 0);
+        mpnet_pool_destroy(m->pool);
+        free(m);
+        mpnet_thread_set_slot(MPNET_SLOT_NONE);
+}
+
+static void test_few_tx_queues(void **state)
+{
+        (void)state;
+        few_txq_run(2);
+        few_txq_run(1);
+}
+
 /* An idle worker sleeps and wakes for the next packet. nap: the router's
  * receiving link is wrapped in a fault link (no faults), which cannot wake a
  * sleeper, so the worker naps on a timer instead of sleeping on an eventfd. */
@@ -527,6 +713,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_churn_under_traffic),
             cmocka_unit_test(test_link_detach_under_traffic),
+            cmocka_unit_test(test_table_churn_under_traffic),
+            cmocka_unit_test(test_few_tx_queues),
             cmocka_unit_test(test_idle_event_wait),
             cmocka_unit_test(test_idle_timed_naps),
         };
