@@ -4,10 +4,14 @@
  * Per-thread slot: the index that picks a thread's packet-pool cache and its
  * row of counters.
  *
- * Threads: the slot is thread-local. The application (or the worker runtime)
- * gives each packet-path thread a distinct slot below MPNET_MAX_SLOTS; mpnet
- * keeps no process-wide registry. A thread without a slot uses the shared,
- * locked paths, which are correct from any thread but slower.
+ * Threads: the slot is thread-local; which slots are held is process-wide
+ * (one atomic word), so no two threads ever hold the same slot, whichever
+ * runtime or program made them. The worker runtime takes any free slot for
+ * each worker; an application thread takes a given slot with
+ * mpnet_thread_set_slot() or any free one with mpnet_thread_slot_acquire().
+ * A slot goes back when its thread gives it up or exits. A thread without a
+ * slot uses the shared, locked paths, which are correct from any thread but
+ * slower.
  */
 #ifndef MPNET_THREAD_H
 #define MPNET_THREAD_H
@@ -17,12 +21,23 @@
 #define MPNET_SLOT_NONE MPNET_MAX_SLOTS
 
 /**
- * Give the calling thread a slot. Two threads must never hold the same slot at
- * the same time.
+ * Give the calling thread a given slot (giving up the one it had), or give
+ * its slot up.
  * @param slot below MPNET_MAX_SLOTS, or MPNET_SLOT_NONE to give it up.
- * @return 0, or -EINVAL for a slot out of range.
+ * @return 0, -EINVAL for a slot out of range, -EBUSY when another thread
+ * holds it (the thread keeps the slot it had).
  */
 int mpnet_thread_set_slot(unsigned slot);
+
+/**
+ * Give the calling thread a free slot, the lowest; a thread that holds one
+ * keeps it.
+ * @return the slot, or -EBUSY when all MPNET_MAX_SLOTS are held.
+ */
+int mpnet_thread_slot_acquire(void);
+
+/** @return how many slots no thread holds (a snapshot). */
+unsigned mpnet_thread_slots_free(void);
 
 /* The slot itself; read through mpnet_thread_slot(). */
 extern _Thread_local unsigned mpnet_thread_slot_;

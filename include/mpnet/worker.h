@@ -8,7 +8,9 @@
  * A worker forwards on its own: it reads the FIB and the neighbour table
  * without locks (RCU, QSBR flavour: it reports a quiescent state once per
  * loop) and transmits on its own queue of every link (worker w sends on
- * queue w + 1; queue 0 is the control thread's). What it cannot do alone -
+ * queue w + 1; queue 0 is the control thread's). A link with fewer transmit
+ * queues than that is shared: worker w sends on queue (w + 1) mod n_txq
+ * under a per-queue spin lock, taken only on such links. What it cannot do alone -
  * ARP, delivery to the stack, ICMP errors, neighbour resolution,
  * fragmentation - it hands to the stack's control thread, which keeps
  * calling mpnet_stack_poll() (it no longer reads the links itself). No lock
@@ -26,7 +28,7 @@
 
 #include "mpnet/stack.h"
 
-#define MPNET_MAX_WORKERS 63 /* thread slots 1..63; slot 0 is the caller's */
+#define MPNET_MAX_WORKERS 63 /* each takes a free thread slot (thread.h) */
 
 struct mpnet_runtime;
 
@@ -50,9 +52,8 @@ struct mpnet_runtime_cfg {
 struct mpnet_runtime *mpnet_runtime_create(const struct mpnet_runtime_cfg *cfg);
 
 /**
- * Give receive queue rxq of an interface to worker w (0-based). The link
- * needs at least w + 2 transmit queues.
- * @return 0, -EINVAL (bad worker, queue, or too few tx queues), -ENODEV,
+ * Give receive queue rxq of an interface to worker w (0-based).
+ * @return 0, -EINVAL (bad worker or queue), -ENODEV,
  * -EEXIST (the pair is assigned already), -ENOMEM.
  */
 int mpnet_runtime_assign(struct mpnet_runtime *rt, unsigned w, struct mpnet_stack *s, int ifindex,
@@ -77,6 +78,8 @@ struct mpnet_worker_stats {
         uint64_t pkts;   /* packets received */
         uint64_t sleeps; /* times it slept for want of work */
         uint64_t cpu_ns; /* CPU time the thread used (as of its last loop) */
+        unsigned slot;   /* its thread slot (thread.h); MPNET_SLOT_NONE: none,
+                            or not started */
 };
 
 /** @return 0, or -EINVAL for a bad worker. */

@@ -40,9 +40,10 @@ struct worker {
         bool running;
         struct assign_set *_Atomic set; /* RCU-published (release/acquire) */
         mpnet_stat_t loops, busy, pkts, sleeps, cpu_ns;
-        _Atomic uint64_t qs; /* as wctx.qs, for the assignment sets */
-        int wake_fd;         /* eventfd: the control thread wakes a sleeper */
-        struct pollfd *pfd;  /* the worker's own: what it sleeps on */
+        mpnet_stat_t qs;       /* as wctx.qs, for the assignment sets */
+        _Atomic unsigned slot; /* its thread slot; MPNET_SLOT_NONE: none */
+        int wake_fd;           /* eventfd: the control thread wakes a sleeper */
+        struct pollfd *pfd;    /* the worker's own: what it sleeps on */
         unsigned pfd_cap;
         struct mpnet_pkt *v[MPNET_VEC_MAX];
 } __attribute__((aligned(64)));
@@ -81,6 +82,7 @@ struct mpnet_runtime *mpnet_runtime_create(const struct mpnet_runtime_cfg *cfg)
         for (unsigned i = 0; i < rt->n; i++) {
                 rt->w[i].rt = rt;
                 rt->w[i].idx = i;
+                rt->w[i].slot = MPNET_SLOT_NONE;
                 if (rt->pin)
                         rt->cpus[i] = cfg->cpus[i];
                 rt->w[i].wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -108,7 +110,7 @@ static void flush_all(struct assign_set *set)
                         seen = set->a[j].w == set->a[i].w;
                 if (!seen) {
                         ctx_tx_flush_all(set->a[i].w);
-                        atomic_fetch_add_explicit(&set->a[i].w->qs, 1, memory_order_release);
+                        mpnet_stat_inc_release(&set->a[i].w->qs);
                 }
         }
 }
@@ -178,8 +180,8 @@ static void idle_wait(struct worker *wk, uint64_t *sleep_ns)
          * we are back online. The descriptors stay open while we poll them
          * even if their link goes meanwhile. */
         for (unsigned i = 0; set != NULL && i < set->n; i++)
-                atomic_fetch_add_explicit(&set->a[i].w->qs, 1, memory_order_release);
-        atomic_fetch_add_explicit(&wk->qs, 1, memory_order_release);
+                mpnet_stat_inc_release(&set->a[i].w->qs);
+        mpnet_stat_inc_release(&wk->qs);
         rcu_thread_offline();
         (void)poll(wk->pfd, n, wk->rt->wait_max_ms);
         rcu_thread_online();
@@ -202,6 +204,7 @@ static void *worker_main(void *arg)
         uint64_t idle_since = 0, sleep_ns = 1000;
         unsigned idle_loops = 0;
         bool slept = false;
+        int slot;
 
         if (rt->pin) {
                 cpu_set_t cs;
@@ -210,7 +213,12 @@ static void *worker_main(void *arg)
                 CPU_SET(rt->cpus[wk->idx], &cs);
                 pthread_setaffinity_np(pthread_self(), sizeof(cs), &cs);
         }
-        mpnet_thread_set_slot(wk->idx + 1);
+        /* Any free slot (another runtime, mpgen or the application may hold
+         * some); with none left the worker uses the pools' and counters'
+         * shared paths. */
+        slot = mpnet_thread_slot_acquire();
+        atomic_store_explicit(&wk->slot, slot >= 0 ? (unsigned)slot : MPNET_SLOT_NONE,
+                              memory_order_relaxed);
         rcu_register_thread();
         while (!atomic_load_explicit(&rt->stop, memory_order_relaxed)) {
                 struct assign_set *set = atomic_load_explicit(&wk->set, memory_order_acquire);
@@ -234,7 +242,7 @@ static void *worker_main(void *arg)
                  * then on the worker once nothing of the set is read any more. */
                 if (set != NULL)
                         flush_all(set);
-                atomic_fetch_add_explicit(&wk->qs, 1, memory_order_release);
+                mpnet_stat_inc_release(&wk->qs);
                 mpnet_stat_add(&wk->loops, 1);
                 /* Nothing read before this point is used after it. */
                 rcu_quiescent_state();
@@ -265,6 +273,7 @@ static void *worker_main(void *arg)
         }
         rcu_unregister_thread();
         mpnet_thread_set_slot(MPNET_SLOT_NONE);
+        atomic_store_explicit(&wk->slot, MPNET_SLOT_NONE, memory_order_relaxed);
         return NULL;
 }
 
@@ -315,7 +324,7 @@ int mpnet_runtime_assign(struct mpnet_runtime *rt, unsigned w, struct mpnet_stac
                 return -EINVAL;
         if (ifp == NULL)
                 return -ENODEV;
-        if (rxq >= ifp->link->info.n_rxq || ifp->link->info.n_txq < w + 2)
+        if (rxq >= ifp->link->info.n_rxq)
                 return -EINVAL;
         if (assigned(rt, s, ifindex, rxq, &wi, &ai))
                 return -EEXIST;
@@ -431,5 +440,6 @@ int mpnet_runtime_worker_stats(struct mpnet_runtime *rt, unsigned w, struct mpne
         st->pkts = mpnet_stat_read(&rt->w[w].pkts);
         st->sleeps = mpnet_stat_read(&rt->w[w].sleeps);
         st->cpu_ns = mpnet_stat_read(&rt->w[w].cpu_ns);
+        st->slot = atomic_load_explicit(&rt->w[w].slot, memory_order_relaxed);
         return 0;
 }

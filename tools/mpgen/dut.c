@@ -355,7 +355,7 @@ static void *dut_main(void *arg)
         struct mpg_dut *d = arg;
         unsigned idle = 0;
 
-        mpnet_thread_set_slot(MPG_SLOT_DUT);
+        (void)mpnet_thread_slot_acquire();
         if (d->cfg.pin)
                 mpg_pin_self(d->cfg.cpu);
         /* With workers this is the control thread: timers and punts only. */

@@ -52,14 +52,6 @@
 #define MPG_FRAME_JUMBO 9018u /* jumbo: 9000-byte MTU (plus 4 with a VLAN tag) */
 #define MPG_BURST_MAX   64u   /* frames per tx_burst call */
 
-/* Thread slots (mpnet/thread.h) of mpgen's threads, for the pool caches. The
- * worker runtime (mpnet/worker.h) gives its workers slots 1..n and the control
- * thread slot 0, so mpgen takes the top three: a runtime of up to 60 workers
- * can share the process. */
-#define MPG_SLOT_TX  (MPNET_MAX_SLOTS - 1)
-#define MPG_SLOT_RX  (MPNET_MAX_SLOTS - 2)
-#define MPG_SLOT_DUT (MPNET_MAX_SLOTS - 3)
-
 /* ---- line-rate arithmetic ------------------------------------------------ */
 
 /** @return frames per second at line rate for a frame of `frame` bytes (FCS

@@ -237,7 +237,7 @@ static void *tx_main(void *arg)
         struct mpnet_clock *clk = c->rn->env->clock;
         uint64_t abort_at;
 
-        mpnet_thread_set_slot(MPG_SLOT_TX);
+        (void)mpnet_thread_slot_acquire(); /* none left: the shared paths */
         if (c->rn->env->pin)
                 mpg_pin_self(c->rn->env->cpu_tx);
         g->t0 = mpnet_clock_now(clk);
@@ -276,7 +276,7 @@ static void *rx_main(void *arg)
         struct mpg_rx *r = &c->rn->rx;
         unsigned idle = 0;
 
-        mpnet_thread_set_slot(MPG_SLOT_RX);
+        (void)mpnet_thread_slot_acquire();
         if (c->rn->env->pin)
                 mpg_pin_self(c->rn->env->cpu_rx);
         for (;;) {
