@@ -666,8 +666,16 @@ static uint16_t afp_tx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
                 uint32_t len = p->pkt_len + ((p->ol_flags & MPNET_PKT_F_VLAN) ? 4u : 0u);
                 uint8_t *d = (uint8_t *)h + AFP_TX_DATA;
 
-                if (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) != TP_STATUS_AVAILABLE) {
+                uint32_t st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+
+                if (st != TP_STATUS_AVAILABLE) {
                         mpnet_stat_add(&aq->tx_ring_full, 1);
+                        /* Full of slots the kernel handed back unsent (a
+                         * kick that met ENOBUFS while the device had no
+                         * carrier): only another kick sends them, and with
+                         * the ring full nothing else would make one. */
+                        if (queued == 0 && st == TP_STATUS_SEND_REQUEST)
+                                tx_kick(a, aq, first, 0, 0);
                         break;
                 }
                 if (len > a->max_frame) {
