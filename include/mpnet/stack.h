@@ -265,6 +265,7 @@ const char *mpnet_neigh_state_name(enum mpnet_neigh_state st);
         X(ip4_no_route, "drop: no route to the destination")                                       \
         X(ip4_multicast, "drop: multicast destination (no groups joined)")                         \
         X(ip4_directed_bcast, "drop: directed broadcast to another network")                       \
+        X(ip4_l2_bcast, "drop: unicast packet in a link-layer broadcast, not forwarded")           \
         X(ip4_blackhole, "drop: blackhole route")                                                  \
         X(ip4_unreachable, "drop: unreachable or prohibit route")                                  \
         X(ip4_ttl_exceeded, "drop: TTL expired in transit")                                        \

@@ -198,6 +198,15 @@ void ip4_lookup_node(struct wctx *w, struct mpnet_iface *ifp)
                                 mpnet_pkt_free(p);
                                 continue;
                         }
+                        /* RFC 1812 5.3.4: a router MUST NOT forward a
+                         * packet it received as a link-layer broadcast
+                         * (IP multicast went above), and sends no error
+                         * for it (4.3.2.7). */
+                        if (__builtin_expect(p->ol_flags & MPNET_PKT_F_L2_BCAST, 0)) {
+                                STK_INC(s, ip4_l2_bcast);
+                                mpnet_pkt_free(p);
+                                continue;
+                        }
                         to_frame(fwd, p, nhi[i]);
                         continue;
                 case MPNET_NH_BLACKHOLE:

@@ -10,7 +10,9 @@
  * 792/1812; routes change under traffic; tables (VRFs) keep their own routes.
  */
 #include "mpnet/route.h"
+#include "mpnet/wire/ethernet.h"
 #include "mpnet/wire/icmp4.h"
+#include "mpnet/wire/ipv4.h"
 #include "testutil.h"
 
 #define A_IP  IP4(192, 0, 2, 1)
@@ -328,6 +330,50 @@ static void test_unreachable_kinds(void **state)
         net3_fini(&n);
 }
 
+/* RFC 1812 5.3.4: a unicast packet that came in a link-layer broadcast
+ * frame is not forwarded, and draws no ICMP error (nor does one to a group
+ * R has not joined); the same packet to R's MAC is. */
+static void test_l2_bcast_not_forwarded(void **state)
+{
+        static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+        static const uint8_t mcast[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01};
+        const uint8_t *dst[3] = {bcast, mcast, NULL};
+        struct net3 n;
+
+        (void)state;
+        net3_init(&n, NULL);
+        net3_run(&n, MPNET_NS_PER_S); /* announcements settle */
+        for (int i = 0; i < 3; i++) {
+                struct mpnet_eth_repr eth = {.ethertype = MPNET_ETHERTYPE_IPV4};
+                struct mpnet_ip4_repr ip = {.src = A_IP,
+                                            .dst = B_IP,
+                                            .payload_len = 16,
+                                            .proto = MPNET_IPPROTO_UDP,
+                                            .ttl = 64};
+                uint64_t fwd = ctr(&n, R, MPNET_STK_ip4_forwarded);
+                uint64_t err = ctr(&n, R, MPNET_STK_icmp4_err_tx); /* R's own */
+                struct mpnet_pkt *p = mpnet_pkt_alloc(n.pool);
+                uint8_t *b = mpnet_pkt_append(p, 50);
+
+                memset(b, 0, 50);
+                memcpy(eth.dst, dst[i] != NULL ? dst[i] : n.l[1]->info.mac, 6);
+                memcpy(eth.src, n.l[0]->info.mac, 6);
+                mpnet_eth_repr_emit(&eth, b);
+                mpnet_ip4_repr_emit(&ip, b + 14);
+                assert_int_equal(mpnet_link_tx_burst(n.l[0], 0, &p, 1), 1);
+                net3_run(&n, 10 * MPNET_NS_PER_MS);
+                /* To R's MAC: forwarded (and B's port unreachable back). */
+                if (dst[i] == NULL)
+                        assert_true(ctr(&n, R, MPNET_STK_ip4_forwarded) > fwd);
+                else
+                        assert_int_equal(ctr(&n, R, MPNET_STK_ip4_forwarded), fwd);
+                /* A group R has not joined stops at ether-input. */
+                assert_int_equal(ctr(&n, R, MPNET_STK_ip4_l2_bcast), 1);
+                assert_int_equal(ctr(&n, R, MPNET_STK_icmp4_err_tx), err);
+        }
+        net3_fini(&n);
+}
+
 static void test_icmp_rate_limit(void **state)
 {
         struct net3 n;
@@ -495,6 +541,7 @@ int main(void)
             cmocka_unit_test(test_fragmented_echo),
             cmocka_unit_test(test_jumbo_forwarded),
             cmocka_unit_test(test_unreachable_kinds),
+            cmocka_unit_test(test_l2_bcast_not_forwarded),
             cmocka_unit_test(test_icmp_rate_limit),
             cmocka_unit_test(test_route_replace_under_traffic),
             cmocka_unit_test(test_ecmp_spreads),
