@@ -85,6 +85,15 @@ int mpnet_iface_detach(struct mpnet_stack *s, int ifindex);
 int mpnet_iface_set_up(struct mpnet_stack *s, int ifindex, bool up);
 
 /**
+ * Whether a router sends ICMP host redirects (RFC 1812 5.2.7.2) for packets
+ * it forwards back out this interface, from a host on a network connected
+ * there, to a next hop on that network (on by default). The packet is
+ * forwarded either way; redirects share the ICMP error rate limit.
+ * @return 0 or -ENODEV.
+ */
+int mpnet_iface_ip4_redirects(struct mpnet_stack *s, int ifindex, bool send);
+
+/**
  * Add an IPv4 address with a prefix length; adds its connected route and
  * announces it with a gratuitous ARP (RFC 5227 section 2.3).
  * @return 0, -ENODEV, -EINVAL (bad address or length), -EEXIST, -ENOSPC.
@@ -266,6 +275,8 @@ const char *mpnet_neigh_state_name(enum mpnet_neigh_state st);
         X(ip4_multicast, "drop: multicast destination (no groups joined)")                         \
         X(ip4_directed_bcast, "drop: directed broadcast to another network")                       \
         X(ip4_l2_bcast, "drop: unicast packet in a link-layer broadcast, not forwarded")           \
+        X(ip4_redirect_tx,                                                                         \
+          "ICMP redirects asked for (RFC 1812 5.2.7.2; sent within the rate limit)")               \
         X(ip4_blackhole, "drop: blackhole route")                                                  \
         X(ip4_unreachable, "drop: unreachable or prohibit route")                                  \
         X(ip4_ttl_exceeded, "drop: TTL expired in transit")                                        \

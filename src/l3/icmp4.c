@@ -149,6 +149,7 @@ void icmp4_input(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pk
                 ping_record(s, ip, p, &r);
                 goto drop;
         case MPNET_ICMP4_DEST_UNREACH:
+        case MPNET_ICMP4_REDIRECT: /* reported to the pinger, routes unchanged */
         case MPNET_ICMP4_TIME_EXCEEDED:
         case MPNET_ICMP4_PARAM_PROBLEM:
                 icmp4_error_input(s, ip, &r);
@@ -165,7 +166,7 @@ drop:
 static bool icmp4_is_error(uint8_t type)
 {
         return type == MPNET_ICMP4_DEST_UNREACH || type == 4 /* source quench */ ||
-               type == 5 /* redirect */ || type == MPNET_ICMP4_TIME_EXCEEDED ||
+               type == MPNET_ICMP4_REDIRECT || type == MPNET_ICMP4_TIME_EXCEEDED ||
                type == MPNET_ICMP4_PARAM_PROBLEM;
 }
 

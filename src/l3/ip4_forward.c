@@ -7,8 +7,12 @@
  * set), and the Ethernet header from the neighbour entry. Packets whose
  * neighbour is resolved and reachable take the fast path straight onto the
  * output interface's transmit vector; the rest go through ARP resolution.
+ * A packet that goes back out the interface it came in on may draw a
+ * redirect (RFC 1812 5.2.7.2).
  *
- * Synchronisation: called by the thread that drives the stack.
+ * Synchronisation: runs on any context (the control thread or a worker);
+ * what only the control thread may do (ARP resolution, fragmentation, ICMP
+ * errors) a worker punts.
  */
 #include "mpnet/wire/ethernet.h"
 #include "mpnet/wire/icmp4.h"
@@ -47,9 +51,71 @@ static inline void ip4_ttl_dec(uint8_t *b)
                        mpnet_csum_update16(mpnet_get_be16(b + 10), old, mpnet_get_be16(b + 8)));
 }
 
+/* A loose or strict source route option (RFC 791 3.1) in the header. */
+static bool ip4_has_source_route(const uint8_t *b)
+{
+        size_t hl = (size_t)(b[0] & 0xf) * 4, i = MPNET_IP4_HLEN;
+
+        while (i < hl) {
+                uint8_t t = b[i];
+
+                if (t == 0) /* end of options */
+                        break;
+                if (t == 1) { /* no-op */
+                        i++;
+                        continue;
+                }
+                if (t == 131 || t == 137)
+                        return true;
+                if (i + 1 >= hl || b[i + 1] < 2)
+                        break;
+                i += b[i + 1];
+        }
+        return false;
+}
+
+/*
+ * RFC 1812 5.2.7.2: a packet that leaves by the interface it came in on,
+ * from a source on a network connected there that also holds the next hop,
+ * and with no source route, had a better first hop: redirect the host
+ * (code 1; network redirects are not sent, RFC 1812 5.2.7.2) to the next
+ * hop. The packet is still forwarded. The error is built where ICMP errors
+ * are (the control thread, rate-limited), from a copy of the quoted part.
+ */
+static void ip4_redirect(struct wctx *w, struct mpnet_iface *in, const struct mpnet_pkt *p,
+                         uint32_t nexthop)
+{
+        struct mpnet_stack *s = w->s;
+        uint32_t src = mpnet_get_be32(p->data + 12), n;
+        const struct fib_nh *snh;
+        struct mpnet_pkt *q;
+
+        if (!atomic_load_explicit(&in->redirect4_send, memory_order_relaxed) || nexthop == src)
+                return;
+        snh = fib4_lookup(s, iface_fib4(in), src);
+        if (snh == NULL || snh->type != MPNET_NH_CONNECTED || snh->paths[0].ifp != in ||
+            ((src ^ nexthop) & ip4_mask(snh->plen)) != 0 || ip4_has_source_route(p->data))
+                return;
+        q = mpnet_pkt_alloc(s->pool);
+        if (q == NULL) {
+                STK_INC(s, nobufs);
+                return;
+        }
+        /* What an ICMP error quotes at most (576 bytes in all). */
+        n = p->pkt_len < 548 ? p->pkt_len : 548;
+        if (mpnet_pkt_read(p, 0, mpnet_pkt_append(q, n), n) != 0) {
+                mpnet_pkt_free(q);
+                return;
+        }
+        q->ifindex = p->ifindex;
+        STK_INC(s, ip4_redirect_tx);
+        node_icmp_error(w, q, MPNET_ICMP4_REDIRECT, 1, nexthop);
+}
+
 /* Forward one packet. @return 1 when it went on (counted by the caller per
  * vector), 0 when it was dropped or turned into an error. */
-static inline unsigned ip4_forward_one(struct wctx *w, struct mpnet_pkt *p, const struct fib_nh *nh)
+static inline unsigned ip4_forward_one(struct wctx *w, struct mpnet_iface *in, struct mpnet_pkt *p,
+                                       const struct fib_nh *nh)
 {
         struct mpnet_stack *s = w->s;
         uint8_t *b = p->data;
@@ -87,6 +153,8 @@ static inline unsigned ip4_forward_one(struct wctx *w, struct mpnet_pkt *p, cons
                         ip4_send_on(s, out, nexthop, p, false);
                 return 1;
         }
+        if (__builtin_expect(out == in, 0))
+                ip4_redirect(w, in, p, nexthop);
         ip4_ttl_dec(b);
         e = arp_lookup(out, nexthop);
         if (__builtin_expect(e != NULL, 1)) {
@@ -133,15 +201,14 @@ void ip4_rewrite_node(struct wctx *w, struct mpnet_iface *ifp)
         struct frame *in = &w->fr[MPNET_NODE_ip4_rewrite];
         unsigned n = in->n, i = 0, fwd = 0;
 
-        (void)ifp;
         for (; i + 8 <= n; i += 4) {
                 for (unsigned j = 4; j < 8; j++)
                         __builtin_prefetch(fib_nh_get(s, in->aux[i + j]));
                 for (unsigned j = 0; j < 4; j++)
-                        fwd += ip4_forward_one(w, in->p[i + j], fib_nh_get(s, in->aux[i + j]));
+                        fwd += ip4_forward_one(w, ifp, in->p[i + j], fib_nh_get(s, in->aux[i + j]));
         }
         for (; i < n; i++)
-                fwd += ip4_forward_one(w, in->p[i], fib_nh_get(s, in->aux[i]));
+                fwd += ip4_forward_one(w, ifp, in->p[i], fib_nh_get(s, in->aux[i]));
         STK_ADD(s, ip4_forwarded, fwd);
         in->n = 0;
 }

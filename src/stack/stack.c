@@ -482,6 +482,9 @@ int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *
         memcpy(ifp->mac, l->info.mac, 6);
         ifp->mtu = l->info.mtu;
         mpnet_timer_init(&ifp->announce_timer, announce_timer, ifp);
+        /* RFC 1812 5.2.7.2: a router SHOULD send host redirects (as Linux
+         * does by default). */
+        atomic_store(&ifp->redirect4_send, true);
         for (unsigned c = STACK_MAX_CTX; c-- > 0;) {
                 if (s->ctx[c] != NULL) {
                         if (iface_tx_share(s, ifp, c) < 0) {
@@ -536,6 +539,16 @@ int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
         free(ifp->ra);
         free(ifp->txlock);
         free(ifp);
+        return 0;
+}
+
+int mpnet_iface_ip4_redirects(struct mpnet_stack *s, int ifindex, bool send)
+{
+        struct mpnet_iface *ifp = stack_iface(s, ifindex);
+
+        if (ifp == NULL)
+                return -ENODEV;
+        atomic_store(&ifp->redirect4_send, send);
         return 0;
 }
 

@@ -276,7 +276,8 @@ struct mpnet_iface {
         /* Redirects (RFC 4861 8): the switches, and the destinations this
          * host was redirected for, each a /128 route until it expires. */
         bool redirect_accept;
-        _Atomic bool redirect_send;
+        _Atomic bool redirect_send;  /* IPv6 */
+        _Atomic bool redirect4_send; /* IPv4 (RFC 1812 5.2.7.2) */
         unsigned n_redir;
         struct redirect6 {
                 uint8_t dst[16];

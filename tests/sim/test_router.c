@@ -330,6 +330,35 @@ static void test_unreachable_kinds(void **state)
         net3_fini(&n);
 }
 
+/* A UDP packet from src to dst (header options opt, a multiple of 4 bytes)
+ * put on A's wire in a frame to mac (NULL: R's), and 10 ms of time. */
+static void inject4(struct net3 *n, const uint8_t *mac, uint32_t src, uint32_t dst,
+                    const uint8_t *opt, size_t optlen)
+{
+        struct mpnet_eth_repr eth = {.ethertype = MPNET_ETHERTYPE_IPV4};
+        struct mpnet_ip4_repr ip = {
+            .src = src, .dst = dst, .payload_len = 16, .proto = MPNET_IPPROTO_UDP, .ttl = 64};
+        struct mpnet_pkt *p = mpnet_pkt_alloc(n->pool);
+        size_t len = 14 + 20 + optlen + 16;
+        uint8_t *b = mpnet_pkt_append(p, (uint32_t)len), *h = b + 14;
+
+        memset(b, 0, len);
+        memcpy(eth.dst, mac != NULL ? mac : n->l[1]->info.mac, 6);
+        memcpy(eth.src, n->l[0]->info.mac, 6);
+        mpnet_eth_repr_emit(&eth, b);
+        mpnet_ip4_repr_emit(&ip, h);
+        if (optlen != 0) {
+                /* Longer header: IHL, total length, options, checksum. */
+                h[0] = (uint8_t)(0x40 | (20 + optlen) / 4);
+                mpnet_put_be16(h + 2, (uint16_t)(20 + optlen + 16));
+                memcpy(h + 20, opt, optlen);
+                h[10] = h[11] = 0;
+                mpnet_put_be16(h + 10, mpnet_csum(h, 20 + optlen));
+        }
+        assert_int_equal(mpnet_link_tx_burst(n->l[0], 0, &p, 1), 1);
+        net3_run(n, 10 * MPNET_NS_PER_MS);
+}
+
 /* RFC 1812 5.3.4: a unicast packet that came in a link-layer broadcast
  * frame is not forwarded, and draws no ICMP error (nor does one to a group
  * R has not joined); the same packet to R's MAC is. */
@@ -344,24 +373,10 @@ static void test_l2_bcast_not_forwarded(void **state)
         net3_init(&n, NULL);
         net3_run(&n, MPNET_NS_PER_S); /* announcements settle */
         for (int i = 0; i < 3; i++) {
-                struct mpnet_eth_repr eth = {.ethertype = MPNET_ETHERTYPE_IPV4};
-                struct mpnet_ip4_repr ip = {.src = A_IP,
-                                            .dst = B_IP,
-                                            .payload_len = 16,
-                                            .proto = MPNET_IPPROTO_UDP,
-                                            .ttl = 64};
                 uint64_t fwd = ctr(&n, R, MPNET_STK_ip4_forwarded);
                 uint64_t err = ctr(&n, R, MPNET_STK_icmp4_err_tx); /* R's own */
-                struct mpnet_pkt *p = mpnet_pkt_alloc(n.pool);
-                uint8_t *b = mpnet_pkt_append(p, 50);
 
-                memset(b, 0, 50);
-                memcpy(eth.dst, dst[i] != NULL ? dst[i] : n.l[1]->info.mac, 6);
-                memcpy(eth.src, n.l[0]->info.mac, 6);
-                mpnet_eth_repr_emit(&eth, b);
-                mpnet_ip4_repr_emit(&ip, b + 14);
-                assert_int_equal(mpnet_link_tx_burst(n.l[0], 0, &p, 1), 1);
-                net3_run(&n, 10 * MPNET_NS_PER_MS);
+                inject4(&n, dst[i], A_IP, B_IP, NULL, 0);
                 /* To R's MAC: forwarded (and B's port unreachable back). */
                 if (dst[i] == NULL)
                         assert_true(ctr(&n, R, MPNET_STK_ip4_forwarded) > fwd);
@@ -371,6 +386,58 @@ static void test_l2_bcast_not_forwarded(void **state)
                 assert_int_equal(ctr(&n, R, MPNET_STK_ip4_l2_bcast), 1);
                 assert_int_equal(ctr(&n, R, MPNET_STK_icmp4_err_tx), err);
         }
+        net3_fini(&n);
+}
+
+/* RFC 1812 5.2.7.2: R routes 198.19.5.0/24 back onto A's network (via
+ * 192.0.2.2, a neighbour there): A's ping draws a host redirect naming that
+ * gateway, and the packet still goes on. No redirect when the interface
+ * sends none, nor for a source off the network, nor with a source route. */
+static void test_redirect_sent(void **state)
+{
+        static const uint8_t c_mac[6] = {0x02, 0, 0, 0, 0, 0x0c};
+        /* Loose source route, one hop left (pointer past it), then end. */
+        static const uint8_t lsrr[8] = {131, 7, 8, 192, 0, 2, 9, 0};
+        struct mpnet_route4 r = {.dst = IP4(198, 19, 5, 0),
+                                 .plen = 24,
+                                 .type = MPNET_NH_GATEWAY,
+                                 .n_paths = 1,
+                                 .paths = {{.ifindex = 1, .gw = IP4(192, 0, 2, 2)}}};
+        struct mpnet_ping4_req req = {
+            .dst = IP4(198, 19, 5, 9), .id = 9, .seq = 1, .payload_len = 16};
+        struct mpnet_ping_reply rep[4];
+        struct net3 n;
+        uint64_t fwd;
+
+        (void)state;
+        net3_init(&n, NULL);
+        assert_int_equal(mpnet_neigh4_add(n.st[R], 1, IP4(192, 0, 2, 2), c_mac), 0);
+        assert_int_equal(mpnet_route4_add(n.st[R], 0, &r), 0);
+        fwd = ctr(&n, R, MPNET_STK_ip4_forwarded);
+        assert_int_equal(ping_one(&n, A, &req, rep, 4), 1);
+        assert_int_equal(rep[0].type, MPNET_ICMP4_REDIRECT);
+        assert_int_equal(rep[0].code, 1);
+        assert_int_equal(rep[0].info, IP4(192, 0, 2, 2));
+        assert_int_equal(rep[0].from, R1_IP);
+        assert_int_equal(ctr(&n, R, MPNET_STK_ip4_redirect_tx), 1);
+        assert_int_equal(ctr(&n, R, MPNET_STK_ip4_forwarded), fwd + 1);
+        /* Off on the interface: forwarded, no redirect. */
+        assert_int_equal(mpnet_iface_ip4_redirects(n.st[R], 1, false), 0);
+        req.seq = 2;
+        assert_int_equal(ping_one(&n, A, &req, rep, 4), 0);
+        assert_int_equal(ctr(&n, R, MPNET_STK_ip4_forwarded), fwd + 2);
+        assert_int_equal(mpnet_iface_ip4_redirects(n.st[R], 9, false), -ENODEV);
+        assert_int_equal(mpnet_iface_ip4_redirects(n.st[R], 1, true), 0);
+        /* A source R does not have on the interface's networks, and a
+         * source-routed packet (LSRR, RFC 791): forwarded, no redirect. */
+        inject4(&n, NULL, IP4(198, 18, 7, 1), IP4(198, 19, 5, 9), NULL, 0);
+        assert_int_equal(ctr(&n, R, MPNET_STK_ip4_forwarded), fwd + 3);
+        inject4(&n, NULL, A_IP, IP4(198, 19, 5, 9), lsrr, sizeof(lsrr));
+        assert_int_equal(ctr(&n, R, MPNET_STK_ip4_forwarded), fwd + 4);
+        assert_int_equal(ctr(&n, R, MPNET_STK_ip4_redirect_tx), 1);
+        /* The same packet without the option: redirected. */
+        inject4(&n, NULL, A_IP, IP4(198, 19, 5, 9), NULL, 0);
+        assert_int_equal(ctr(&n, R, MPNET_STK_ip4_redirect_tx), 2);
         net3_fini(&n);
 }
 
@@ -542,6 +609,7 @@ int main(void)
             cmocka_unit_test(test_jumbo_forwarded),
             cmocka_unit_test(test_unreachable_kinds),
             cmocka_unit_test(test_l2_bcast_not_forwarded),
+            cmocka_unit_test(test_redirect_sent),
             cmocka_unit_test(test_icmp_rate_limit),
             cmocka_unit_test(test_route_replace_under_traffic),
             cmocka_unit_test(test_ecmp_spreads),
