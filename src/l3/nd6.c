@@ -282,8 +282,8 @@ static void nd6_timer(struct mpnet_timer *t, void *arg, uint64_t now)
                         mpnet_timer_arm(s->timers, t, now + nd6_retrans(ifp));
                         return;
                 }
-                /* 7.3.3: no answer to the probes: unreachable. */
-                STK_INC(s, nd_resolve_failed);
+                /* 7.3.3: no answer to the probes: unreachable. Nothing is
+                 * held while probing, so nothing is dropped (counted) here. */
                 nd6_set_state(e, MPNET_NEIGH_FAILED, now + ND6_HOLDDOWN_NS);
                 return;
         case MPNET_NEIGH_STALE:
