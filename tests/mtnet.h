@@ -51,6 +51,7 @@ struct mtnet {
         struct mpnet_clock clk;
         struct mpnet_pool *pool;
         struct mpnet_link *g, *r1, *r2, *k;
+        struct mpnet_link *extra[4]; /* the test's, destroyed after R */
         struct mpnet_stack *r;
         struct mpnet_runtime *rt;
         pthread_t gen_th, sink_th;
@@ -59,7 +60,8 @@ struct mtnet {
         atomic_bool stop_gen, stop_sink;
         _Atomic uint64_t answer; /* bit i: neighbour i answers */
         _Atomic uint64_t sent[MT_CLASSES], got[MT_CLASSES];
-        _Atomic uint64_t arp_req_seen, arp_rep_sent, ns_seen, na_sent, back;
+        _Atomic uint64_t arp_req_seen, arp_rep_sent, ns_seen, na_sent;
+        _Atomic uint64_t back; /* IPv4 frames R sent to the generator */
         uint8_t stable_nh6[16], gen6[16], r1_6[16], r2_6[16];
 };
 
@@ -275,11 +277,14 @@ static void *mt_sink(void *arg)
                         any |= n > 0;
                         /* What R sends back to the generator (ICMP errors). */
                         n = mpnet_link_rx_burst(m->g, q, v, 64);
-                        atomic_fetch_add(&m->back, n);
                         for (unsigned j = 0; j < n; j++) {
+                                uint16_t et = mpnet_get_be16(v[j]->data + 12);
+
                                 /* R's announcements on interface 1. */
-                                if (mpnet_get_be16(v[j]->data + 12) == MPNET_ETHERTYPE_ARP)
+                                if (et == MPNET_ETHERTYPE_ARP)
                                         atomic_fetch_add(&m->arp_req_seen, 1);
+                                else if (et == MPNET_ETHERTYPE_IPV4)
+                                        atomic_fetch_add(&m->back, 1);
                         }
                         mpnet_pkt_free_bulk(v, n);
                         any |= n > 0;
@@ -407,6 +412,8 @@ static inline void mt_fini(struct mtnet *m)
         mpnet_link_destroy(m->r1);
         mpnet_link_destroy(m->r2);
         mpnet_link_destroy(m->k);
+        for (int i = 0; i < 4; i++)
+                mpnet_link_destroy(m->extra[i]);
         assert_int_equal(mpnet_pool_in_use(m->pool), 0);
         mpnet_pool_destroy(m->pool);
         free(m);
