@@ -278,6 +278,7 @@ static void life_cycle(int family)
         assert_int_equal(mpnet_stack_events_lost(n.m->r), 0);
         /* Nothing lost through the permanent gateway; the rest accounted. */
         assert_int_equal(atomic_load(&n.m->got[0]), atomic_load(&n.m->sent[0]));
+        assert_int_equal(sent, mt_accounted(n.m));
         assert_int_equal(sent, got + drops);
         assert_int_equal(mpnet_stack_counter(n.m->r, MPNET_STK_punt_drop), 0);
         assert_true(drops > 0);
