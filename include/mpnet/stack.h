@@ -254,6 +254,7 @@ const char *mpnet_neigh_state_name(enum mpnet_neigh_state st);
         X(arp_queue_drop, "drop: resolution queue full (oldest dropped)")                          \
         X(arp_resolve_failed, "drop: neighbour did not answer")                                    \
         X(arp_table_full, "drop: neighbour table full")                                            \
+        X(arp_flushed, "drop: held for resolution when the entry went (carrier lost, detach)")     \
         X(ip4_rx, "IPv4 packets received")                                                         \
         X(ip4_truncated, "drop: IPv4 packet shorter than its header")                              \
         X(ip4_bad_version, "drop: IP version is not 4")                                            \
@@ -353,6 +354,7 @@ const char *mpnet_neigh_state_name(enum mpnet_neigh_state st);
         X(nd_queue_drop, "drop: ND resolution queue full (oldest dropped)")                        \
         X(nd_resolve_failed, "drop: IPv6 neighbour did not answer")                                \
         X(nd_table_full, "drop: IPv6 neighbour table full")                                        \
+        X(nd_flushed, "drop: held for ND resolution when the entry went (carrier lost, detach)")   \
         X(nd_redirect_rx, "redirects received")                                                    \
         X(nd_redirect_tx, "redirects sent (RFC 4861 8.2)")                                         \
         X(nd_redirect_ignored, "redirects ignored (forwarding on, or accept off)")                 \

@@ -166,6 +166,11 @@ int ether_output(struct mpnet_iface *ifp, struct mpnet_pkt *p, const uint8_t *ds
         uint8_t *h;
 
         if (!atomic_load_explicit(&ifp->up, memory_order_relaxed)) {
+                /* ARP counts as IPv4's. */
+                if (ethertype == MPNET_ETHERTYPE_IPV6)
+                        STK_INC(ifp->stack, ip6_iface_down);
+                else
+                        STK_INC(ifp->stack, ip4_iface_down);
                 mpnet_pkt_free(p);
                 return -ENETDOWN;
         }

@@ -86,6 +86,13 @@ static void arp_queue_drop(struct arp_entry *e)
         e->qn = 0;
 }
 
+/* An entry still resolving is removed (a flush): what it held is lost. */
+static void arp_queue_flushed(struct arp_entry *e)
+{
+        STK_ADD(e->ifp->stack, arp_flushed, e->qn);
+        arp_queue_drop(e);
+}
+
 static void arp_delete(struct arp_entry *e)
 {
         struct mpnet_iface *ifp = e->ifp;
@@ -101,7 +108,7 @@ static void arp_delete(struct arp_entry *e)
         atomic_store_explicit(pp, atomic_load_explicit(&e->hnext, memory_order_relaxed),
                               memory_order_release);
         mpnet_timer_cancel(ifp->stack->timers, &e->timer);
-        arp_queue_drop(e);
+        arp_queue_flushed(e);
         ifp->arp_count--;
         /* A worker may still be reading it. */
         stack_defer(ifp->stack, free, e);

@@ -102,6 +102,8 @@ static void nd6_delete(struct nd6_entry *e)
         atomic_store_explicit(pp, atomic_load_explicit(&e->hnext, memory_order_relaxed),
                               memory_order_release);
         mpnet_timer_cancel(ifp->stack->timers, &e->timer);
+        /* Only an entry still resolving holds packets: removed by a flush. */
+        STK_ADD(ifp->stack, nd_flushed, e->qn);
         mpnet_pkt_free_bulk(e->q, e->qn);
         e->qn = 0;
         ifp->nd_count--;
@@ -282,8 +284,8 @@ static void nd6_timer(struct mpnet_timer *t, void *arg, uint64_t now)
                         mpnet_timer_arm(s->timers, t, now + nd6_retrans(ifp));
                         return;
                 }
-                /* 7.3.3: no answer to the probes: unreachable. */
-                STK_INC(s, nd_resolve_failed);
+                /* 7.3.3: no answer to the probes: unreachable. Nothing is
+                 * held while probing, so nothing is dropped (counted) here. */
                 nd6_set_state(e, MPNET_NEIGH_FAILED, now + ND6_HOLDDOWN_NS);
                 return;
         case MPNET_NEIGH_STALE:
@@ -335,6 +337,7 @@ int nd6_resolve_output(struct mpnet_iface *ifp, const uint8_t *nexthop, struct m
         struct nd6_entry *e = nd6_lookup(ifp, nexthop);
 
         if (!atomic_load_explicit(&ifp->up, memory_order_relaxed)) {
+                STK_INC(s, ip6_iface_down);
                 mpnet_pkt_free(p);
                 return -ENETDOWN;
         }

@@ -339,11 +339,30 @@ struct wctx *stack_ctx_get(struct mpnet_stack *s, unsigned id)
         return w;
 }
 
-/* Punt metadata rides in the first 8 bytes of the buffer's headroom, which
- * nothing on the way in uses (received frames start 128 bytes in). */
+/* Punt metadata rides in the first bytes of the buffer's headroom, which
+ * nothing on the way in uses (received frames start 128 bytes in): the punt
+ * word, 16 bytes that PUNT_RESOLVE6 and PUNT_REDIRECT6 fill, and the gen of
+ * the interface the punt names. */
+#define PUNT_GEN_OFF 24
+#define PUNT_HDR_LEN 28
+
 static inline uint64_t *punt_meta(struct mpnet_pkt *p)
 {
         return (uint64_t *)(void *)mpnet_pkt_buf(p);
+}
+
+/* The gen of the interface at ifindex, 0 when there is none. A worker punts
+ * for an interface it reached within its read-side section (a next hop, its
+ * assignment), so the slot holds that interface, or NULL once a detach has
+ * begun: never a successor, which is attached only after the detach's grace
+ * period. */
+static uint32_t punt_iface_gen(struct mpnet_stack *s, unsigned ifindex)
+{
+        struct mpnet_iface *ifp = NULL;
+
+        if (ifindex >= 1 && ifindex <= STACK_MAX_IFACES)
+                ifp = __atomic_load_n(&s->ifs[ifindex], __ATOMIC_ACQUIRE);
+        return ifp != NULL ? ifp->gen : 0;
 }
 
 void stack_punt(struct wctx *w, struct mpnet_pkt *p, enum punt_kind k, unsigned ifindex, uint8_t a,
@@ -351,13 +370,16 @@ void stack_punt(struct wctx *w, struct mpnet_pkt *p, enum punt_kind k, unsigned 
 {
         struct mpnet_stack *s = w->s;
 
-        if (mpnet_pkt_headroom(p) < sizeof(uint64_t)) {
+        uint32_t gen = punt_iface_gen(s, ifindex);
+
+        if (mpnet_pkt_headroom(p) < PUNT_HDR_LEN) {
                 STK_INC(s, punt_drop);
                 mpnet_pkt_free(p);
                 return;
         }
         *punt_meta(p) = (uint64_t)k << 56 | (uint64_t)(ifindex & 0xff) << 48 | (uint64_t)a << 40 |
                         (uint64_t)b << 32 | c;
+        memcpy(mpnet_pkt_buf(p) + PUNT_GEN_OFF, &gen, sizeof(gen));
         if (mpnet_ring_enqueue_burst(s->punt, (void *const *)&p, 1) != 1) {
                 STK_INC(s, punt_drop);
                 mpnet_pkt_free(p);
@@ -377,8 +399,13 @@ static void punt_run(struct mpnet_stack *s)
                         struct mpnet_pkt *p = v[i];
                         uint64_t m = *punt_meta(p);
                         struct mpnet_iface *ifp = stack_iface(s, (int)(m >> 48 & 0xff));
+                        uint32_t gen;
 
-                        if (ifp == NULL) {
+                        memcpy(&gen, mpnet_pkt_buf(p) + PUNT_GEN_OFF, sizeof(gen));
+                        /* Its interface was detached, perhaps its index
+                         * reused since: the punt is not the successor's. */
+                        if (ifp == NULL || ifp->gen != gen) {
+                                STK_INC(s, tx_no_iface);
                                 mpnet_pkt_free(p);
                                 continue;
                         }
@@ -476,6 +503,7 @@ int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *
         ifp->stack = s;
         ifp->link = l;
         ifp->ifindex = idx;
+        ifp->gen = ++s->iface_gen != 0 ? s->iface_gen : ++s->iface_gen;
         atomic_store(&ifp->up, true);
         ifp->carrier = mpnet_link_carrier(l);
         snprintf(ifp->name, sizeof(ifp->name), "%s", name ? name : l->name);

@@ -216,6 +216,7 @@ struct mpnet_iface {
         struct mpnet_stack *stack;
         struct mpnet_link *link;
         int ifindex;
+        uint32_t gen; /* stack-unique, never 0: tells a reused ifindex's interfaces apart */
         _Atomic bool up;
         bool carrier;                /* the link's, as last seen by the control thread */
         uint64_t revive_at;          /* while down: when to try the link again */
@@ -376,6 +377,7 @@ struct mpnet_stack {
         uint64_t arp_reachable_ns, arp_retrans_ns;
         uint16_t ip_id;
         struct mpnet_timer_wheel *timers;
+        uint32_t iface_gen; /* the last interface's gen */
         struct mpnet_ping_reply ping[PING_RING_SIZE];
         uint32_t ping_head, ping_tail;
         struct mpnet_vec rxv; /* scratch receive vector */
