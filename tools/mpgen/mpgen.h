@@ -39,6 +39,7 @@
 #include "mpnet/clock.h"
 #include "mpnet/link.h"
 #include "mpnet/pkt.h"
+#include "mpnet/stack.h"
 #include "mpnet/thread.h"
 
 #define MPG_FCS_LEN     4u
@@ -630,10 +631,10 @@ struct mpg_suite {
         unsigned n_res;
         struct mpg_trial *log; /* every trial, in order */
         size_t n_log, cap_log;
-        uint64_t t_start, t_end;     /* CLOCK_MONOTONIC */
-        double load_start, load_end; /* 1-minute load average, -1 unknown */
-        long long wall_start;        /* time(2) */
-        uint64_t dut_counters[128];  /* builtin: stack counters at the end */
+        uint64_t t_start, t_end;                 /* CLOCK_MONOTONIC */
+        double load_start, load_end;             /* 1-minute load average, -1 unknown */
+        long long wall_start;                    /* time(2) */
+        uint64_t dut_counters[MPNET_STK__COUNT]; /* builtin: stack counters at the end */
         unsigned n_dut_counters;
         const atomic_bool *interrupted;
         /* progress */

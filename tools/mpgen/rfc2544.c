@@ -456,9 +456,9 @@ static void snapshot_counters(struct mpg_suite *s, const struct mpg_dut *dut)
         s->n_dut_counters = 0;
         if (dut->stack == NULL)
                 return;
-        for (unsigned c = 0; c < MPNET_STK__COUNT && c < 128; c++)
+        for (unsigned c = 0; c < MPNET_STK__COUNT; c++)
                 s->dut_counters[c] = mpnet_stack_counter(dut->stack, c);
-        s->n_dut_counters = MPNET_STK__COUNT < 128 ? MPNET_STK__COUNT : 128;
+        s->n_dut_counters = MPNET_STK__COUNT;
 }
 
 int mpg_suite_run(struct mpg_suite *s)
