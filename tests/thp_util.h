@@ -13,9 +13,20 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "mpnet/lpm_tbl24.h"
+
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE 25
 #endif
+
+/* Where tbl24 entry i lives, its page written (the directory points
+ * there). */
+static inline const void *tbl24_addr(const struct mpnet_tbl24 *v, uint32_t i)
+{
+        _Atomic mpnet_tbl24_page *pd = atomic_load(&v->dir[i >> 19]);
+
+        return atomic_load(&pd[(i >> 10) & 511]) + (i & 1023);
+}
 
 /* AnonHugePages (kB) of the mapping holding addr; 0 if /proc says nothing. */
 static inline long anon_huge_kb(const void *addr)

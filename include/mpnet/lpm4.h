@@ -60,6 +60,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mpnet/lpm_tbl24.h"
+
 /** The largest next-hop index. */
 #define MPNET_LPM4_NH_MAX ((1u << 24) - 1)
 
@@ -110,9 +112,9 @@ struct mpnet_lpm4_cfg {
  * fields as private.
  */
 struct mpnet_lpm4 {
-        _Atomic uint32_t *tbl24; /* indexed by address >> 8 */
-        _Atomic uint32_t *tbl8;  /* group g is tbl8[g * 256 .. g * 256 + 255] */
-        _Atomic uint32_t dflt;   /* the /0 route: MPNET_LPM4_E_VALID | nh, or 0 */
+        struct mpnet_tbl24 tbl24; /* indexed by address >> 8 (lpm_tbl24.h) */
+        _Atomic uint32_t *tbl8;   /* group g is tbl8[g * 256 .. g * 256 + 255] */
+        _Atomic uint32_t dflt;    /* the /0 route: MPNET_LPM4_E_VALID | nh, or 0 */
 };
 
 struct mpnet_lpm4_stats {
@@ -185,7 +187,7 @@ void mpnet_lpm4_get_stats(const struct mpnet_lpm4 *lpm, struct mpnet_lpm4_stats 
  */
 static inline int mpnet_lpm4_lookup(const struct mpnet_lpm4 *lpm, uint32_t addr, uint32_t *nh)
 {
-        uint32_t e = atomic_load_explicit(&lpm->tbl24[addr >> 8], memory_order_acquire);
+        uint32_t e = mpnet_tbl24_load(&lpm->tbl24, addr >> 8);
 
         if (__builtin_expect((e & MPNET_LPM4_E_EXT) != 0, 0))
                 e = atomic_load_explicit(

@@ -1064,7 +1064,7 @@ static void test_page_promotion(void **state)
         if (collapses) {
                 assert_int_equal(st.huge_regions, 1);
                 assert_int_equal(st.tbl24_bytes, 2u << 20);
-                assert_true(anon_huge_kb((const uint8_t *)t->tbl24 + (8u << 16) * 4) >= 2048);
+                assert_true(anon_huge_kb(tbl24_addr(&t->tbl24, 8u << 16)) >= 2048);
         } else {
                 print_message("no collapse to be had here (Linux < 6.1, THP off or no huge "
                               "page free): the region stays on 4 KiB pages\n");
@@ -1095,7 +1095,7 @@ static void test_page_promotion(void **state)
                 assert_int_equal(st.huge_regions, 0);
                 assert_int_equal(st.huge_refused, 1);
                 assert_int_equal(st.tbl24_bytes, 300 * 4096);
-                assert_int_equal(anon_huge_kb((const uint8_t *)t->tbl24 + (8u << 16) * 4), 0);
+                assert_int_equal(anon_huge_kb(tbl24_addr(&t->tbl24, 8u << 16)), 0);
                 for (unsigned k = 0; k < 300; k++)
                         assert_int_equal(lk(t, IP4(8, 0, 0, 77) + (k << 18)), 100 + k);
                 mpnet_lpm4_destroy(t);
@@ -1103,7 +1103,7 @@ static void test_page_promotion(void **state)
 
         /* F_SMALLPAGES: never. */
         t = filled(&small, 512, 0, 512 * 4096);
-        assert_int_equal(anon_huge_kb((const uint8_t *)t->tbl24 + (8u << 16) * 4), 0);
+        assert_int_equal(anon_huge_kb(tbl24_addr(&t->tbl24, 8u << 16)), 0);
         mpnet_lpm4_destroy(t);
 
         /* F_HUGEPAGE: from the first write (the accounting; the kernel

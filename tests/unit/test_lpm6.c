@@ -573,7 +573,7 @@ static void test_page_promotion(void **state)
         assert_int_equal(stats(t).huge_regions, collapses ? 1 : 0);
         assert_int_equal(stats(t).tbl24_bytes, collapses ? 2u << 20 : 256 * 4096);
         if (collapses)
-                assert_true(anon_huge_kb(t->tbl24 + 0x200000) >= 2048); /* 2000::/24 */
+                assert_true(anon_huge_kb(tbl24_addr(&t->tbl24, 0x200000)) >= 2048); /* 2000::/24 */
         assert_int_equal(stats(s).huge_regions, 0);
         assert_int_equal(stats(s).tbl24_bytes, 256 * 4096);
         for (unsigned k = 0; k < 256; k++)
