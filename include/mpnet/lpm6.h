@@ -36,7 +36,9 @@
  * its /24 costs three groups, a /48 beside others of its /40 none. The RIB
  * takes 32 to 64 bytes per route (24-byte hash slots, loaded 3/8 to 3/4).
  * mpnet_lpm6_get_stats() reports what a table costs. It needs
- * vm.overcommit_memory 0 or 1, not 2.
+ * vm.overcommit_memory 0 or 1, not 2. As lpm4 (lpm4.h, "Sparse and dense"),
+ * a lookup never reads a tbl24 page never written: through a directory while
+ * less than half of tbl24 is resident, directly once all of it is.
  */
 #ifndef MPNET_LPM6_H
 #define MPNET_LPM6_H
