@@ -50,6 +50,8 @@ MPNET_BENCH_WORKERS=${MPNET_BENCH_WORKERS:-1,2} run bench_mp --pin
 # size dpdk-test --no-huge runs on).
 run bench_lpm4 --pin
 run bench_lpm4 --pin --small-pages
+# A VRF-sized table (sparse tbl24, looked up through its directory).
+run bench_lpm4 --pin --routes 1000
 run bench_lpm6 --pin
 ./bench/dpdk_lpm.sh >"$build/dpdk-lpm.txt"
 # Kernel-interface links (root; without it each prints a "skipped" object)

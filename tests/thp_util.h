@@ -13,9 +13,41 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "mpnet/lpm_tbl24.h"
+
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE 25
 #endif
+
+/* Where tbl24 entry i lives, its page written (the directory points
+ * there). */
+static inline const void *tbl24_addr(const struct mpnet_tbl24 *v, uint32_t i)
+{
+        _Atomic mpnet_tbl24_page *pd = atomic_load(&v->dir[i >> 19]);
+
+        return atomic_load(&pd[(i >> 10) & 511]) + (i & 1023);
+}
+
+/* The 64 MiB tbl24 array of a table, found through the page of entry i,
+ * which must be written. */
+static inline const uint8_t *tbl24_base(const struct mpnet_tbl24 *v, uint32_t i)
+{
+        return (const uint8_t *)tbl24_addr(v, i) - (size_t)i * 4;
+}
+
+/* How many 4 KiB pages of tbl24 are mapped (mincore: a page the kernel's
+ * zero page stands for counts too); -1 if mincore fails. */
+static inline long tbl24_mapped_pages(const uint8_t *base)
+{
+        static unsigned char vec[MPNET_TBL24_REGIONS * MPNET_TBL24_REGION_PAGES];
+        long n = 0;
+
+        if (mincore((void *)base, sizeof(vec) * 4096, vec) != 0)
+                return -1;
+        for (size_t i = 0; i < sizeof(vec); i++)
+                n += vec[i] & 1;
+        return n;
+}
 
 /* AnonHugePages (kB) of the mapping holding addr; 0 if /proc says nothing. */
 static inline long anon_huge_kb(const void *addr)

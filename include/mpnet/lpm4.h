@@ -35,8 +35,18 @@
  * where the writer stores: a route of length L <= 24 touches 4 * 2^(24 - L)
  * bytes of tbl24 (at least one 4 KiB page), a longer one a 1 KiB group and
  * one tbl24 page; the RIB takes 11 to 22 bytes per route (8-byte hash slots,
- * loaded 3/8 to 3/4). An empty table, or one holding only a default route,
- * costs about 2 KiB. mpnet_lpm4_get_stats() reports what a table costs.
+ * loaded 3/8 to 3/4); each 2 MiB region of tbl24 written adds a 4 KiB
+ * directory page (below). An empty table, or one holding only a default
+ * route, costs about 2 KiB. mpnet_lpm4_get_stats() reports what a table
+ * costs.
+ * Sparse and dense: a lookup never reads a page of tbl24 that was never
+ * written (the kernel's zero page: on a shadow-paging VM a hypervisor fault
+ * per address, and far slower still once more than about 1,000 addresses map
+ * it; mpnet/lpm_tbl24.h). While less than half of tbl24 is resident, lookups
+ * go through a directory (region, page, entry: two more loads, both cached)
+ * whose unwritten pages are one shared page of zeros; at half, all 64 MiB
+ * become resident (huge pages where the kernel gives them) and lookups index
+ * tbl24 directly, one load as before.
  * Page size: by default the arrays start on 4 KiB pages and each 2 MiB
  * region of them that is half written moves to one transparent huge page
  * (the kernel collapses it, MADV_COLLAPSE, Linux 6.1: a few ms of the
@@ -59,6 +69,8 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "mpnet/lpm_tbl24.h"
 
 /** The largest next-hop index. */
 #define MPNET_LPM4_NH_MAX ((1u << 24) - 1)
@@ -110,9 +122,9 @@ struct mpnet_lpm4_cfg {
  * fields as private.
  */
 struct mpnet_lpm4 {
-        _Atomic uint32_t *tbl24; /* indexed by address >> 8 */
-        _Atomic uint32_t *tbl8;  /* group g is tbl8[g * 256 .. g * 256 + 255] */
-        _Atomic uint32_t dflt;   /* the /0 route: MPNET_LPM4_E_VALID | nh, or 0 */
+        struct mpnet_tbl24 tbl24; /* indexed by address >> 8 (lpm_tbl24.h) */
+        _Atomic uint32_t *tbl8;   /* group g is tbl8[g * 256 .. g * 256 + 255] */
+        _Atomic uint32_t dflt;    /* the /0 route: MPNET_LPM4_E_VALID | nh, or 0 */
 };
 
 struct mpnet_lpm4_stats {
@@ -185,7 +197,7 @@ void mpnet_lpm4_get_stats(const struct mpnet_lpm4 *lpm, struct mpnet_lpm4_stats 
  */
 static inline int mpnet_lpm4_lookup(const struct mpnet_lpm4 *lpm, uint32_t addr, uint32_t *nh)
 {
-        uint32_t e = atomic_load_explicit(&lpm->tbl24[addr >> 8], memory_order_acquire);
+        uint32_t e = mpnet_tbl24_load(&lpm->tbl24, addr >> 8);
 
         if (__builtin_expect((e & MPNET_LPM4_E_EXT) != 0, 0))
                 e = atomic_load_explicit(

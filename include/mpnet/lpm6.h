@@ -36,7 +36,9 @@
  * its /24 costs three groups, a /48 beside others of its /40 none. The RIB
  * takes 32 to 64 bytes per route (24-byte hash slots, loaded 3/8 to 3/4).
  * mpnet_lpm6_get_stats() reports what a table costs. It needs
- * vm.overcommit_memory 0 or 1, not 2.
+ * vm.overcommit_memory 0 or 1, not 2. As lpm4 (lpm4.h, "Sparse and dense"),
+ * a lookup never reads a tbl24 page never written: through a directory while
+ * less than half of tbl24 is resident, directly once all of it is.
  */
 #ifndef MPNET_LPM6_H
 #define MPNET_LPM6_H
@@ -45,6 +47,8 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "mpnet/lpm_tbl24.h"
 
 /** The largest next-hop index (as MPNET_LPM4_NH_MAX). */
 #define MPNET_LPM6_NH_MAX ((1u << 24) - 1)
@@ -96,9 +100,9 @@ struct mpnet_lpm6_cfg {
  * fields as private.
  */
 struct mpnet_lpm6 {
-        _Atomic uint32_t *tbl24; /* indexed by the address's first three bytes */
-        _Atomic uint32_t *tbl8;  /* group g is tbl8[g * 256 .. g * 256 + 255]; g >= 1 */
-        _Atomic uint32_t dflt;   /* the /0 route: MPNET_LPM6_E_VALID | nh, or 0 */
+        struct mpnet_tbl24 tbl24; /* indexed by the address's first three bytes */
+        _Atomic uint32_t *tbl8;   /* group g is tbl8[g * 256 .. g * 256 + 255]; g >= 1 */
+        _Atomic uint32_t dflt;    /* the /0 route: MPNET_LPM6_E_VALID | nh, or 0 */
 };
 
 struct mpnet_lpm6_stats {
@@ -174,9 +178,8 @@ void mpnet_lpm6_get_stats(const struct mpnet_lpm6 *lpm, struct mpnet_lpm6_stats 
 static inline int mpnet_lpm6_lookup(const struct mpnet_lpm6 *lpm, const uint8_t addr[16],
                                     uint32_t *nh)
 {
-        uint32_t e = atomic_load_explicit(
-            &lpm->tbl24[(uint32_t)addr[0] << 16 | (uint32_t)addr[1] << 8 | addr[2]],
-            memory_order_acquire);
+        uint32_t e = mpnet_tbl24_load(&lpm->tbl24,
+                                      (uint32_t)addr[0] << 16 | (uint32_t)addr[1] << 8 | addr[2]);
 
         /* A level-13 group (the last address byte) holds no EXT entry. */
         for (unsigned i = 3; MPNET_LPM6_E_IS_EXT(e); i++)

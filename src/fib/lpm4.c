@@ -95,7 +95,20 @@ static inline void e_set(_Atomic uint32_t *p, uint32_t v)
 
 /* ---- memory -------------------------------------------------------------- */
 
-/* Note tbl24[first .. first + n - 1] as written. */
+/* The writer's tbl24: the array itself, which it stores into. */
+static inline _Atomic uint32_t *t24_of(struct lpm4 *l)
+{
+        return l->m24.base;
+}
+
+/* Before storing into tbl24[first .. first + n - 1]. @return 0 or -ENOMEM. */
+static int prepare24(struct lpm4 *l, uint32_t first, uint32_t n)
+{
+        return table_mem_prepare(&l->m24, (size_t)first * sizeof(uint32_t),
+                                 (size_t)n * sizeof(uint32_t));
+}
+
+/* Note tbl24[first .. first + n - 1] as written: readers see it. */
 static void touch24(struct lpm4 *l, uint32_t first, uint32_t n)
 {
         table_mem_wrote(&l->m24, (size_t)first * sizeof(uint32_t), (size_t)n * sizeof(uint32_t));
@@ -253,13 +266,12 @@ struct mpnet_lpm4 *mpnet_lpm4_create(const struct mpnet_lpm4_cfg *cfg)
                 return NULL;
         l->cfg = c;
         atomic_init(&l->pub.dflt, 0);
-        if (table_mem_map(&l->m24, (size_t)TBL24_N * sizeof(uint32_t), pages) != 0 ||
+        if (table_mem_map_tbl24(&l->m24, &l->pub.tbl24, pages) != 0 ||
             tbl8_pool_init(&l->g8, 0, c.max_tbl8, pages, c.defer_free, c.defer_ctx) != 0) {
                 mpnet_lpm4_destroy(&l->pub);
                 errno = ENOMEM;
                 return NULL;
         }
-        l->pub.tbl24 = l->m24.base;
         l->pub.tbl8 = l->g8.m8.base;
         return &l->pub;
 }
@@ -304,7 +316,7 @@ static void group_uncover(_Atomic uint32_t *t, uint32_t n, unsigned plen, uint32
 static void range24_update(struct lpm4 *l, uint32_t first, uint32_t n, unsigned plen, uint32_t e,
                            bool del)
 {
-        _Atomic uint32_t *t24 = l->pub.tbl24;
+        _Atomic uint32_t *t24 = t24_of(l);
 
         for (uint32_t i = first; i < first + n; i++) {
                 uint32_t cur = e_get(&t24[i]);
@@ -330,12 +342,12 @@ static void group_publish(struct lpm4 *l, uint32_t i, uint32_t g, uint32_t lo, u
                           uint32_t e_new)
 {
         _Atomic uint32_t *t8 = tbl8_at(l, g);
-        uint32_t old = e_get(&l->pub.tbl24[i]);
+        uint32_t old = mpnet_tbl24_load(&l->pub.tbl24, i); /* no read of a page never written */
 
         /* Unpublished: plain stores; the release store below publishes them. */
         for (uint32_t j = 0; j < TBL8_GSIZE; j++)
                 atomic_store_explicit(&t8[j], j - lo < n ? e_new : old, memory_order_relaxed);
-        e_set(&l->pub.tbl24[i], MPNET_LPM4_E_EXT | g);
+        e_set(&t24_of(l)[i], MPNET_LPM4_E_EXT | g);
         touch24(l, i, 1);
 }
 
@@ -349,8 +361,14 @@ int mpnet_lpm4_add(struct mpnet_lpm4 *lpm, uint32_t prefix, unsigned plen, uint3
                 return -EINVAL;
         prefix &= mask_of(plen);
         e_new = E_ROUTE(plen, nh);
-        cur = e_get(&lpm->tbl24[prefix >> 8]);
+        cur = mpnet_tbl24_load(&lpm->tbl24, prefix >> 8);
         /* Everything that can fail comes before the first change. */
+        if (plen > 0 && plen <= 24)
+                rc = prepare24(l, prefix >> 8, 1u << (24 - plen));
+        else
+                rc = plen > 24 ? prepare24(l, prefix >> 8, 1) : 0;
+        if (rc < 0)
+                return rc;
         if (plen > 24 && (cur & MPNET_LPM4_E_EXT) == 0) {
                 rc = tbl8_pool_alloc(&l->g8, &g);
                 if (rc < 0)
@@ -379,13 +397,13 @@ int mpnet_lpm4_add(struct mpnet_lpm4 *lpm, uint32_t prefix, unsigned plen, uint3
  * left there, the entries agree; put their answer back in tbl24. */
 static void group_collapse(struct lpm4 *l, uint32_t i)
 {
-        uint32_t g = e_get(&l->pub.tbl24[i]) & MPNET_LPM4_E_NH;
+        uint32_t g = e_get(&t24_of(l)[i]) & MPNET_LPM4_E_NH;
         _Atomic uint32_t *t8 = tbl8_at(l, g);
 
         for (uint32_t j = 0; j < TBL8_GSIZE; j++)
                 if (E_LEN(e_get(&t8[j])) > 24)
                         return;
-        e_set(&l->pub.tbl24[i], e_get(&t8[0]));
+        e_set(&t24_of(l)[i], e_get(&t8[0]));
         tbl8_pool_retire(&l->g8, g);
 }
 
@@ -413,7 +431,7 @@ int mpnet_lpm4_delete(struct mpnet_lpm4 *lpm, uint32_t prefix, unsigned plen)
                 range24_update(l, prefix >> 8, 1u << (24 - plen), plen, e_repl, true);
                 return 0;
         }
-        cur = e_get(&lpm->tbl24[prefix >> 8]);
+        cur = e_get(&t24_of(l)[prefix >> 8]); /* EXT: the route was there */
         group_uncover(tbl8_at(l, cur & MPNET_LPM4_E_NH) + (prefix & 0xff), 1u << (32 - plen), plen,
                       e_repl);
         group_collapse(l, prefix >> 8);
@@ -517,6 +535,15 @@ void mpnet_lpm4_get_stats(const struct mpnet_lpm4 *lpm, struct mpnet_lpm4_stats 
 
 typedef uint32_t u32x4 __attribute__((vector_size(16)));
 
+/* An address's entry, given its tbl24 entry e. */
+static inline uint32_t load_entry(_Atomic uint32_t *t8, uint32_t e, uint32_t addr)
+{
+        if (__builtin_expect((e & MPNET_LPM4_E_EXT) != 0, 0))
+                e = atomic_load_explicit(&t8[((size_t)(e & MPNET_LPM4_E_NH) << 8) | (addr & 0xff)],
+                                         memory_order_acquire);
+        return e;
+}
+
 /*
  * Two passes. The first only loads: each address's tbl24 entry (its tbl8
  * entry in the rare /24 that holds a longer prefix) goes raw into nh[]. The
@@ -532,21 +559,22 @@ typedef uint32_t u32x4 __attribute__((vector_size(16)));
 unsigned mpnet_lpm4_lookup_bulk(const struct mpnet_lpm4 *lpm, const uint32_t *addr, uint32_t *nh,
                                 unsigned n, uint32_t miss)
 {
-        _Atomic uint32_t *t24 = lpm->tbl24, *t8 = lpm->tbl8;
+        _Atomic uint32_t *t24 = atomic_load_explicit(&lpm->tbl24.dense, memory_order_acquire);
+        _Atomic uint32_t *t8 = lpm->tbl8;
         uint32_t d = atomic_load_explicit(&lpm->dflt, memory_order_acquire);
         uint32_t fallback = (d & MPNET_LPM4_E_VALID) != 0 ? d & MPNET_LPM4_E_NH : miss;
         u32x4 vfb = {fallback, fallback, fallback, fallback}, vmiss = {0, 0, 0, 0};
         unsigned misses, i;
 
-        for (i = 0; i < n; i++) {
-                uint32_t e = atomic_load_explicit(&t24[addr[i] >> 8], memory_order_acquire);
-
-                if (__builtin_expect((e & MPNET_LPM4_E_EXT) != 0, 0))
-                        e = atomic_load_explicit(
-                            &t8[((size_t)(e & MPNET_LPM4_E_NH) << 8) | (addr[i] & 0xff)],
-                            memory_order_acquire);
-                nh[i] = e;
-        }
+        if (t24 != NULL)
+                for (i = 0; i < n; i++)
+                        nh[i] = load_entry(
+                            t8, atomic_load_explicit(&t24[addr[i] >> 8], memory_order_acquire),
+                            addr[i]);
+        else
+                for (i = 0; i < n; i++)
+                        nh[i] = load_entry(t8, mpnet_tbl24_sparse_load(&lpm->tbl24, addr[i] >> 8),
+                                           addr[i]);
         for (i = 0; i + 4 <= n; i += 4) {
                 u32x4 e, hit, r;
 

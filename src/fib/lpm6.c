@@ -143,7 +143,20 @@ static inline void e_set(_Atomic uint32_t *p, uint32_t v)
 
 /* ---- memory -------------------------------------------------------------- */
 
-/* Note tbl24[first .. first + n - 1] as written. */
+/* The writer's tbl24: the array itself, which it stores into. */
+static inline _Atomic uint32_t *t24_of(struct lpm6 *l)
+{
+        return l->m24.base;
+}
+
+/* Before storing into tbl24[first .. first + n - 1]. @return 0 or -ENOMEM. */
+static int prepare24(struct lpm6 *l, uint32_t first, uint32_t n)
+{
+        return table_mem_prepare(&l->m24, (size_t)first * sizeof(uint32_t),
+                                 (size_t)n * sizeof(uint32_t));
+}
+
+/* Note tbl24[first .. first + n - 1] as written: readers see it. */
 static void touch24(struct lpm6 *l, uint32_t first, uint32_t n)
 {
         table_mem_wrote(&l->m24, (size_t)first * sizeof(uint32_t), (size_t)n * sizeof(uint32_t));
@@ -310,13 +323,12 @@ struct mpnet_lpm6 *mpnet_lpm6_create(const struct mpnet_lpm6_cfg *cfg)
         l->cfg = c;
         atomic_init(&l->pub.dflt, 0);
         /* Group 0 is never handed out, so an EXT entry is nonzero. */
-        if (table_mem_map(&l->m24, (size_t)TBL24_N * sizeof(uint32_t), pages) != 0 ||
+        if (table_mem_map_tbl24(&l->m24, &l->pub.tbl24, pages) != 0 ||
             tbl8_pool_init(&l->g8, 1, c.max_tbl8 + 1, pages, c.defer_free, c.defer_ctx) != 0) {
                 mpnet_lpm6_destroy(&l->pub);
                 errno = ENOMEM;
                 return NULL;
         }
-        l->pub.tbl24 = l->m24.base;
         l->pub.tbl8 = l->g8.m8.base;
         return &l->pub;
 }
@@ -368,17 +380,16 @@ static void range_uncover(struct lpm6 *l, _Atomic uint32_t *t, uint32_t n, unsig
 }
 
 /*
- * Link fresh groups g[d0 + 1 .. lv] below the plain entry *link of level d0:
+ * Link fresh groups g[d0 + 1 .. lv] below the plain entry *link (old) of level d0:
  * each holds the entry's old answer, the one of level lv also the new route
  * over [lo, lo + n), the others an EXT entry on the path to it. The groups
  * are unpublished, so plain stores; the release store of *link publishes the
  * whole chain.
  */
-static void chain_publish(struct lpm6 *l, _Atomic uint32_t *link, const uint32_t *g, unsigned d0,
-                          unsigned lv, u128 key, uint32_t lo, uint32_t n, uint32_t e_new)
+static void chain_publish(struct lpm6 *l, _Atomic uint32_t *link, uint32_t old, const uint32_t *g,
+                          unsigned d0, unsigned lv, u128 key, uint32_t lo, uint32_t n,
+                          uint32_t e_new)
 {
-        uint32_t old = e_get(link);
-
         for (unsigned d = lv; d > d0; d--) {
                 _Atomic uint32_t *t8 = tbl8_at(l, g[d]);
 
@@ -399,14 +410,16 @@ static int add_long(struct lpm6 *l, u128 key, unsigned plen, uint32_t nh)
 {
         const unsigned lv = level_of(plen);
         const uint32_t lo = idx_at(key, lv), n = 1u << (24 + 8 * lv - plen);
-        _Atomic uint32_t *t = l->pub.tbl24, *link;
-        uint32_t g[LEVELS + 1], e;
+        _Atomic uint32_t *t = t24_of(l), *link;
+        uint32_t g[LEVELS + 1], e = 0;
         unsigned d = 0, d0;
         int rc;
 
-        /* Down the EXT entries as far as they go: t is the level-d table. */
+        /* Down the EXT entries as far as they go: t is the level-d table.
+         * tbl24 is read as readers read it: no read of a page never written. */
         for (; d < lv; d++) {
-                e = e_get(&t[idx_at(key, d)]);
+                e = d == 0 ? mpnet_tbl24_load(&l->pub.tbl24, idx_at(key, 0))
+                           : e_get(&t[idx_at(key, d)]);
                 if (!MPNET_LPM6_E_IS_EXT(e))
                         break;
                 t = tbl8_at(l, e);
@@ -414,6 +427,8 @@ static int add_long(struct lpm6 *l, u128 key, unsigned plen, uint32_t nh)
         d0 = d;
         link = &t[idx_at(key, d0)];
         /* Everything that can fail comes before the first change. */
+        if (d0 == 0 && (rc = prepare24(l, idx_at(key, 0), 1)) < 0)
+                return rc;
         for (d = d0 + 1; d <= lv; d++) {
                 rc = tbl8_pool_alloc(&l->g8, &g[d]);
                 if (rc < 0)
@@ -424,7 +439,7 @@ static int add_long(struct lpm6 *l, u128 key, unsigned plen, uint32_t nh)
                 goto unalloc;
         l->routes += rc == 0;
         if (d0 < lv) {
-                chain_publish(l, link, g, d0, lv, key, lo, n, E_ROUTE(plen, nh));
+                chain_publish(l, link, e, g, d0, lv, key, lo, n, E_ROUTE(plen, nh));
                 if (d0 == 0)
                         touch24(l, idx_at(key, 0), 1);
         } else {
@@ -448,6 +463,8 @@ int mpnet_lpm6_add(struct mpnet_lpm6 *lpm, const uint8_t prefix[16], unsigned pl
         key = key_of(prefix) & mask_of(plen);
         if (plen > 24)
                 return add_long(l, key, plen, nh);
+        if (plen > 0 && (rc = prepare24(l, idx_at(key, 0), 1u << (24 - plen))) < 0)
+                return rc;
         rc = rib_insert(l, key, plen, nh);
         if (rc < 0)
                 return rc;
@@ -457,7 +474,7 @@ int mpnet_lpm6_add(struct mpnet_lpm6 *lpm, const uint8_t prefix[16], unsigned pl
         } else {
                 uint32_t first = idx_at(key, 0), n = 1u << (24 - plen);
 
-                range_cover(l, lpm->tbl24 + first, n, plen, E_ROUTE(plen, nh));
+                range_cover(l, t24_of(l) + first, n, plen, E_ROUTE(plen, nh));
                 touch24(l, first, n);
         }
         return 0;
@@ -488,7 +505,7 @@ static void delete_long(struct lpm6 *l, u128 key, unsigned plen, uint32_t e_repl
         _Atomic uint32_t *path[LEVELS + 1]; /* the level-d table on the route's path */
 
         /* The route exists, so its path is all EXT down to its level. */
-        path[0] = l->pub.tbl24;
+        path[0] = t24_of(l);
         for (unsigned d = 1; d <= lv; d++)
                 path[d] = tbl8_at(l, e_get(&path[d - 1][idx_at(key, d - 1)]));
         range_uncover(l, path[lv] + lo, n, plen, e_repl);
@@ -523,7 +540,7 @@ int mpnet_lpm6_delete(struct mpnet_lpm6 *lpm, const uint8_t prefix[16], unsigned
         if (plen > 24)
                 delete_long(l, key, plen, e_repl);
         else
-                range_uncover(l, lpm->tbl24 + idx_at(key, 0), 1u << (24 - plen), plen, e_repl);
+                range_uncover(l, t24_of(l) + idx_at(key, 0), 1u << (24 - plen), plen, e_repl);
         return 0;
 }
 
@@ -623,15 +640,24 @@ static inline uint32_t idx24(const uint8_t *a)
         return (uint32_t)a[0] << 16 | (uint32_t)a[1] << 8 | a[2];
 }
 
+/* The tbl24 entry of a: dense, t24 indexed directly; else through the
+ * directory (lpm_tbl24.h). */
+static inline __attribute__((always_inline)) uint32_t
+load24(const struct mpnet_lpm6 *lpm, _Atomic uint32_t *t24, bool dense, const uint8_t *a)
+{
+        if (dense)
+                return atomic_load_explicit(&t24[idx24(a)], memory_order_acquire);
+        return mpnet_tbl24_sparse_load(&lpm->tbl24, idx24(a));
+}
+
 /* Resolve addr[0 .. BULK_BLK) into nh[], level by level across the block,
  * so that their loads of one level are independent and overlap (16 in flight
  * took 1M-route lookups from about 290 to 200 cycles here; 8 overlap too
  * few group misses, 32 gained little more).
  * @return how many missed the tables. */
-static inline __attribute__((always_inline)) unsigned resolve_blk(_Atomic uint32_t *t24,
-                                                                  _Atomic uint32_t *t8,
-                                                                  const uint8_t (*addr)[16],
-                                                                  uint32_t *nh, uint32_t fallback)
+static inline __attribute__((always_inline)) unsigned
+resolve_blk(const struct mpnet_lpm6 *lpm, _Atomic uint32_t *t24, bool dense, _Atomic uint32_t *t8,
+            const uint8_t (*addr)[16], uint32_t *nh, uint32_t fallback)
 {
         uint32_t e[BULK_BLK];
         unsigned misses = 0;
@@ -639,7 +665,7 @@ static inline __attribute__((always_inline)) unsigned resolve_blk(_Atomic uint32
 
 #pragma GCC unroll 16
         for (unsigned k = 0; k < BULK_BLK; k++) {
-                e[k] = atomic_load_explicit(&t24[idx24(addr[k])], memory_order_acquire);
+                e[k] = load24(lpm, t24, dense, addr[k]);
                 ext |= MPNET_LPM6_E_IS_EXT(e[k]);
         }
         for (unsigned i = 3; ext; i++) {
@@ -668,28 +694,32 @@ static inline __attribute__((always_inline)) unsigned resolve_blk(_Atomic uint32
  * prefetched at once, then each block of BULK_BLK prefetches the block
  * BULK_PREFETCH further on before resolving itself. The group loads depend
  * on the entry above them, so they are not prefetched; resolve_blk overlaps
- * a block of them instead.
+ * a block of them instead. A sparse table's tbl24 is mostly the shared
+ * zeros, in cache: no prefetch there.
+ * @return how many missed the tables.
  */
-unsigned mpnet_lpm6_lookup_bulk(const struct mpnet_lpm6 *lpm, const uint8_t (*addr)[16],
-                                uint32_t *nh, unsigned n, uint32_t miss)
+static inline __attribute__((always_inline)) unsigned
+bulk_run(const struct mpnet_lpm6 *lpm, _Atomic uint32_t *t24, bool dense, const uint8_t (*addr)[16],
+         uint32_t *nh, unsigned n, uint32_t fallback)
 {
-        _Atomic uint32_t *t24 = lpm->tbl24, *t8 = lpm->tbl8;
-        uint32_t d = atomic_load_explicit(&lpm->dflt, memory_order_acquire);
-        uint32_t fallback = (d & MPNET_LPM6_E_VALID) != 0 ? d & MPNET_LPM6_E_NH : miss;
+        _Atomic uint32_t *t8 = lpm->tbl8;
         unsigned misses = 0, i = 0;
 
-        for (unsigned k = 0; k < BULK_PREFETCH && k < n; k++)
-                __builtin_prefetch((const void *)&t24[idx24(addr[k])]);
-        for (; i + BULK_BLK + BULK_PREFETCH <= n; i += BULK_BLK) {
+        if (dense) {
+                for (unsigned k = 0; k < BULK_PREFETCH && k < n; k++)
+                        __builtin_prefetch((const void *)&t24[idx24(addr[k])]);
+                for (; i + BULK_BLK + BULK_PREFETCH <= n; i += BULK_BLK) {
 #pragma GCC unroll 16
-                for (unsigned k = 0; k < BULK_BLK; k++)
-                        __builtin_prefetch((const void *)&t24[idx24(addr[i + BULK_PREFETCH + k])]);
-                misses += resolve_blk(t24, t8, &addr[i], &nh[i], fallback);
+                        for (unsigned k = 0; k < BULK_BLK; k++)
+                                __builtin_prefetch(
+                                    (const void *)&t24[idx24(addr[i + BULK_PREFETCH + k])]);
+                        misses += resolve_blk(lpm, t24, dense, t8, &addr[i], &nh[i], fallback);
+                }
         }
         for (; i + BULK_BLK <= n; i += BULK_BLK)
-                misses += resolve_blk(t24, t8, &addr[i], &nh[i], fallback);
+                misses += resolve_blk(lpm, t24, dense, t8, &addr[i], &nh[i], fallback);
         for (; i < n; i++) {
-                uint32_t e = atomic_load_explicit(&t24[idx24(addr[i])], memory_order_acquire);
+                uint32_t e = load24(lpm, t24, dense, addr[i]);
                 bool hit;
 
                 for (unsigned j = 3; MPNET_LPM6_E_IS_EXT(e); j++)
@@ -699,6 +729,18 @@ unsigned mpnet_lpm6_lookup_bulk(const struct mpnet_lpm6 *lpm, const uint8_t (*ad
                 nh[i] = hit ? e & MPNET_LPM6_E_NH : fallback;
                 misses += !hit;
         }
+        return misses;
+}
+
+unsigned mpnet_lpm6_lookup_bulk(const struct mpnet_lpm6 *lpm, const uint8_t (*addr)[16],
+                                uint32_t *nh, unsigned n, uint32_t miss)
+{
+        _Atomic uint32_t *t24 = atomic_load_explicit(&lpm->tbl24.dense, memory_order_acquire);
+        uint32_t d = atomic_load_explicit(&lpm->dflt, memory_order_acquire);
+        uint32_t fallback = (d & MPNET_LPM6_E_VALID) != 0 ? d & MPNET_LPM6_E_NH : miss;
+        unsigned misses = t24 != NULL ? bulk_run(lpm, t24, true, addr, nh, n, fallback)
+                                      : bulk_run(lpm, NULL, false, addr, nh, n, fallback);
+
         /* With a /0 route, an entry that misses takes it. */
         return (d & MPNET_LPM6_E_VALID) != 0 ? 0 : misses;
 }

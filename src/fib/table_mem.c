@@ -5,6 +5,7 @@
 #include "fib/table_mem.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,10 @@
 
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE 25 /* Linux 6.1 uapi; older headers lack it */
+#endif
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 uapi */
 #endif
 
 #define PAGE_4K      4096u
@@ -73,13 +78,92 @@ int table_mem_map(struct table_mem *m, size_t len, enum table_mem_pages pages)
         return 0;
 }
 
+/*
+ * The page of zeros that every tbl24 directory points to for a page never
+ * written, and the directory of a region never written: one of each per
+ * process, written here so that they are real pages, each mapped once (the
+ * point: lookups must not read the kernel's zero page, see lpm_tbl24.h).
+ * Never freed.
+ */
+static _Atomic uint32_t *zero_page;
+static _Atomic mpnet_tbl24_page *zero_dir;
+static pthread_once_t zero_once = PTHREAD_ONCE_INIT;
+
+static void zero_init(void)
+{
+        uint8_t *p =
+            mmap(NULL, 2 * PAGE_4K, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        _Atomic mpnet_tbl24_page *d;
+
+        if (p == MAP_FAILED)
+                return;
+        memset(p, 0, PAGE_4K); /* a store, so the page is allocated, not the zero page */
+        d = (_Atomic mpnet_tbl24_page *)(p + PAGE_4K);
+        for (unsigned i = 0; i < MPNET_TBL24_REGION_PAGES; i++)
+                atomic_init(&d[i], (mpnet_tbl24_page)p);
+        zero_page = (_Atomic uint32_t *)p;
+        zero_dir = d;
+}
+
+int table_mem_map_tbl24(struct table_mem *m, struct mpnet_tbl24 *view, enum table_mem_pages pages)
+{
+        const size_t len = (size_t)MPNET_TBL24_REGIONS * PAGE_2M;
+
+        if (pthread_once(&zero_once, zero_init) != 0 || zero_dir == NULL)
+                return -ENOMEM;
+        if (table_mem_map(m, len, pages) != 0)
+                return -ENOMEM;
+        m->view = view;
+        atomic_init(&view->dense, NULL);
+        for (unsigned r = 0; r < MPNET_TBL24_REGIONS; r++)
+                atomic_init(&view->dir[r], zero_dir);
+        return 0;
+}
+
+/* Region r's directory, made and published (all zeros) if it had none. */
+static _Atomic mpnet_tbl24_page *region_dir(struct table_mem *m, size_t r)
+{
+        struct table_region *rg = &m->region[r];
+
+        if (rg->dir != NULL)
+                return rg->dir;
+        rg->dir = malloc(MPNET_TBL24_REGION_PAGES * sizeof(*rg->dir));
+        if (rg->dir == NULL)
+                return NULL;
+        for (unsigned i = 0; i < MPNET_TBL24_REGION_PAGES; i++)
+                atomic_init(&rg->dir[i], (mpnet_tbl24_page)zero_page);
+        atomic_store_explicit(&m->view->dir[r], rg->dir, memory_order_release);
+        return rg->dir;
+}
+
+int table_mem_prepare(struct table_mem *m, size_t off, size_t n)
+{
+        if (m->view == NULL || n == 0)
+                return 0;
+        for (size_t r = off / PAGE_2M; r <= (off + n - 1) / PAGE_2M; r++) {
+                struct table_region *rg = &m->region[r];
+
+                /* table_mem_wrote() must know which pages to publish. */
+                if (rg->written == NULL && rg->pages < PAGES_PER_2M) {
+                        rg->written = calloc(PAGES_PER_2M / 64, sizeof(uint64_t));
+                        if (rg->written == NULL)
+                                return -ENOMEM;
+                }
+                if (region_dir(m, r) == NULL)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 void table_mem_unmap(struct table_mem *m)
 {
         if (m->base != NULL)
                 munmap(m->base, m->len);
         if (m->region != NULL)
-                for (size_t r = 0; r < m->len / PAGE_2M; r++)
+                for (size_t r = 0; r < m->len / PAGE_2M; r++) {
                         free(m->region[r].written);
+                        free(m->region[r].dir);
+                }
         free(m->region);
         memset(m, 0, sizeof(*m));
 }
@@ -108,8 +192,75 @@ static bool promote(struct table_mem *m, size_t r)
         return false;
 }
 
+/* Readers of tbl24 find page pg (written, or made resident) from now on. */
+static void publish_page(struct table_mem *m, size_t pg)
+{
+        _Atomic mpnet_tbl24_page *dir = m->region[pg / PAGES_PER_2M].dir;
+
+        atomic_store_explicit(&dir[pg % PAGES_PER_2M],
+                              (mpnet_tbl24_page)((uint8_t *)m->base + pg * PAGE_4K),
+                              memory_order_release);
+}
+
+/* Every page of region r resident; the huge page policy applies as if the
+ * writer had written it all. @return false where the kernel had no memory. */
+static bool populate_region(struct table_mem *m, size_t r)
+{
+        struct table_region *rg = &m->region[r];
+        uint8_t *a = (uint8_t *)m->base + r * PAGE_2M;
+
+        if (m->pages == TABLE_MEM_AUTO && !rg->huge && !rg->refused)
+                (void)madvise(a, PAGE_2M, MADV_HUGEPAGE); /* a fault on no page: a huge page */
+        if (madvise(a, PAGE_2M, MADV_POPULATE_WRITE) != 0) {
+                if (errno != EINVAL)
+                        return false;
+                /* Before Linux 5.14: store into each page never written (its
+                 * zeros; no reader reads it, they read the shared zeros). */
+                for (size_t i = 0; i < PAGES_PER_2M; i++)
+                        if (rg->written == NULL || (rg->written[i / 64] & 1ull << (i % 64)) == 0)
+                                atomic_store_explicit((_Atomic uint32_t *)(a + i * PAGE_4K), 0,
+                                                      memory_order_relaxed);
+        }
+        if (m->pages == TABLE_MEM_AUTO && !rg->huge && !rg->refused) {
+                if (promote(m, r)) {
+                        rg->huge = true;
+                        m->regions_huge++;
+                } else {
+                        rg->refused = true;
+                }
+        }
+        return true;
+}
+
+/*
+ * Half of tbl24 is resident: make all of it resident (at most twice the cost)
+ * and let readers index it directly. The directory first points at every page
+ * (now all real), then `dense` is published, so a reader that still goes
+ * through the directory reads the same words. Where memory runs out the table
+ * stays sparse, correct either way; a later write tries again.
+ */
+static void densify(struct table_mem *m)
+{
+        const size_t nr = m->len / PAGE_2M;
+
+        for (size_t r = 0; r < nr; r++)
+                if (region_dir(m, r) == NULL)
+                        return;
+        for (size_t r = 0; r < nr; r++)
+                if (m->region[r].pages < PAGES_PER_2M && !populate_region(m, r))
+                        return;
+        for (size_t r = 0; r < nr; r++) {
+                m->region[r].pages = PAGES_PER_2M;
+                for (size_t i = 0; i < PAGES_PER_2M; i++)
+                        publish_page(m, r * PAGES_PER_2M + i);
+        }
+        atomic_store_explicit(&m->view->dense, (_Atomic uint32_t *)m->base, memory_order_release);
+}
+
 void table_mem_wrote(struct table_mem *m, size_t off, size_t n)
 {
+        bool grew = false;
+
         if (n == 0)
                 return;
         for (size_t pg = off / PAGE_4K; pg <= (off + n - 1) / PAGE_4K; pg++) {
@@ -129,6 +280,9 @@ void table_mem_wrote(struct table_mem *m, size_t off, size_t n)
                         continue;
                 rg->written[i / 64] |= 1ull << (i % 64);
                 rg->pages++;
+                grew = true;
+                if (m->view != NULL)
+                        publish_page(m, pg);
                 if (rg->huge || rg->refused || m->pages == TABLE_MEM_SMALL ||
                     (m->pages == TABLE_MEM_AUTO && rg->pages < AUTO_PAGES))
                         continue;
@@ -139,6 +293,10 @@ void table_mem_wrote(struct table_mem *m, size_t off, size_t n)
                 rg->huge = true;
                 m->regions_huge++;
         }
+        if (grew && m->view != NULL &&
+            atomic_load_explicit(&m->view->dense, memory_order_relaxed) == NULL &&
+            table_mem_bytes(m) >= m->len / 2)
+                densify(m);
 }
 
 uint64_t table_mem_bytes(const struct table_mem *m)
@@ -154,8 +312,11 @@ uint64_t table_mem_book_bytes(const struct table_mem *m)
 {
         uint64_t bytes = m->len / PAGE_2M * sizeof(*m->region);
 
-        for (size_t r = 0; r < m->len / PAGE_2M; r++)
+        for (size_t r = 0; r < m->len / PAGE_2M; r++) {
                 if (m->region[r].written != NULL)
                         bytes += PAGES_PER_2M / 8;
+                if (m->region[r].dir != NULL)
+                        bytes += PAGES_PER_2M * sizeof(*m->region[r].dir);
+        }
         return bytes;
 }

@@ -1064,7 +1064,7 @@ static void test_page_promotion(void **state)
         if (collapses) {
                 assert_int_equal(st.huge_regions, 1);
                 assert_int_equal(st.tbl24_bytes, 2u << 20);
-                assert_true(anon_huge_kb((const uint8_t *)t->tbl24 + (8u << 16) * 4) >= 2048);
+                assert_true(anon_huge_kb(tbl24_addr(&t->tbl24, 8u << 16)) >= 2048);
         } else {
                 print_message("no collapse to be had here (Linux < 6.1, THP off or no huge "
                               "page free): the region stays on 4 KiB pages\n");
@@ -1095,7 +1095,7 @@ static void test_page_promotion(void **state)
                 assert_int_equal(st.huge_regions, 0);
                 assert_int_equal(st.huge_refused, 1);
                 assert_int_equal(st.tbl24_bytes, 300 * 4096);
-                assert_int_equal(anon_huge_kb((const uint8_t *)t->tbl24 + (8u << 16) * 4), 0);
+                assert_int_equal(anon_huge_kb(tbl24_addr(&t->tbl24, 8u << 16)), 0);
                 for (unsigned k = 0; k < 300; k++)
                         assert_int_equal(lk(t, IP4(8, 0, 0, 77) + (k << 18)), 100 + k);
                 mpnet_lpm4_destroy(t);
@@ -1103,7 +1103,7 @@ static void test_page_promotion(void **state)
 
         /* F_SMALLPAGES: never. */
         t = filled(&small, 512, 0, 512 * 4096);
-        assert_int_equal(anon_huge_kb((const uint8_t *)t->tbl24 + (8u << 16) * 4), 0);
+        assert_int_equal(anon_huge_kb(tbl24_addr(&t->tbl24, 8u << 16)), 0);
         mpnet_lpm4_destroy(t);
 
         /* F_HUGEPAGE: from the first write (the accounting; the kernel
@@ -1181,6 +1181,132 @@ static void test_promotion_under_readers(void **state)
                       collapses ? "" : " (no collapse here: the region stayed on 4 KiB pages)");
 }
 
+/* ---- unwritten tbl24 ------------------------------------------------------ */
+
+/* A table of n routes: /24s and /16s at random, a /26 every 64th. */
+static struct mpnet_lpm4 *sparse_table(unsigned n)
+{
+        struct mpnet_lpm4 *t = mpnet_lpm4_create(NULL);
+
+        assert_non_null(t);
+        assert_int_equal(mpnet_lpm4_add(t, IP4(1, 0, 0, 0), 24, 1), 0); /* page 64 */
+        for (unsigned k = 1; k < n; k++) {
+                uint32_t a = (uint32_t)(rnd() >> 32);
+                unsigned plen = k % 64 == 0 ? 26 : k % 8 == 0 ? 16 : 24;
+
+                assert_int_equal(mpnet_lpm4_add(t, a, plen, k), 0);
+        }
+        return t;
+}
+
+/* Lookups of unrouted space, one address in every 4 KiB page of tbl24,
+ * single and bulk, map no page of it: each page never written stays
+ * unmapped (a read there would map the kernel's zero page, which a
+ * shadow-paging VM makes cost thousands of cycles a lookup). */
+static void test_unrouted_lookups_map_nothing(void **state)
+{
+        struct mpnet_lpm4 *t = sparse_table(1000);
+        const uint8_t *base = tbl24_base(&t->tbl24, IP4(1, 0, 0, 0) >> 8);
+        long before = tbl24_mapped_pages(base), after;
+        uint32_t a[256], nh[256], sum = 0;
+
+        assert_true(before > 0 && before < 1200);
+        for (uint32_t pg = 0; pg < 16384; pg++)
+                sum += lk(t, pg << 18 | 0x2a5a5);
+        for (uint32_t pg = 0; pg < 16384; pg += 256) {
+                for (unsigned k = 0; k < 256; k++)
+                        a[k] = (pg + k) << 18 | 0x15a5a;
+                (void)mpnet_lpm4_lookup_bulk(t, a, nh, 256, 0);
+                sum += nh[0];
+        }
+        after = tbl24_mapped_pages(base);
+        print_message("tbl24 pages mapped: %ld before 32768 lookups, %ld after (sum %u)\n", before,
+                      after, sum);
+        assert_int_equal(after, before);
+        assert_null(atomic_load(&t->tbl24.dense));
+        mpnet_lpm4_destroy(t);
+}
+
+/* Half of tbl24 resident: all of it is made resident and indexed directly,
+ * and readers looking up all the while get every answer right. */
+struct dense_race {
+        struct mpnet_lpm4 *t;
+        atomic_uint pages; /* /24s added: page k holds one at (k << 18) */
+        atomic_bool stop;
+        atomic_ulong calls, bad;
+};
+
+static void *dense_reader(void *arg)
+{
+        struct dense_race *r = arg;
+        unsigned long n = 0, bad = 0;
+        uint64_t x = 0x9e3779b97f4a7c15ull;
+
+        while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+                unsigned done = atomic_load_explicit(&r->pages, memory_order_acquire);
+                uint32_t a[32], nh[32];
+
+                for (unsigned k = 0; k < 32; k++) {
+                        x = x * 6364136223846793005ull + 1442695040888963407ull;
+                        a[k] = (uint32_t)(x >> 50) % 16384 << 18 | (k & 1 ? 0x77 : 0x100);
+                }
+                mpnet_lpm4_lookup_bulk(r->t, a, nh, 32, UINT32_MAX);
+                for (unsigned k = 0; k < 32; k++) {
+                        uint32_t pg = a[k] >> 18, want = k & 1 ? 1000 + pg : UINT32_MAX;
+
+                        /* Added before the load of pages: must be there;
+                         * after it: either answer. */
+                        if (pg < done ? nh[k] != want : nh[k] != want && nh[k] != UINT32_MAX)
+                                bad++;
+                }
+                n++;
+                atomic_store_explicit(&r->calls, n, memory_order_relaxed);
+        }
+        atomic_store(&r->bad, bad);
+        return NULL;
+}
+
+static void test_dense_under_readers(void **state)
+{
+        static struct dense_race r;
+        struct mpnet_lpm4_stats st;
+        unsigned k = 0;
+        pthread_t th;
+
+        memset(&r, 0, sizeof(r));
+        r.t = mpnet_lpm4_create(NULL);
+        assert_non_null(r.t);
+        assert_int_equal(pthread_create(&th, NULL, dense_reader, &r), 0);
+        for (; k < 16384 && atomic_load(&r.t->tbl24.dense) == NULL; k++) {
+                assert_int_equal(mpnet_lpm4_add(r.t, k << 18, 24, 1000 + k), 0);
+                atomic_store_explicit(&r.pages, k + 1, memory_order_release);
+                if (k % 1024 == 0)
+                        sched_yield();
+        }
+        for (unsigned long c0 = atomic_load(&r.calls); atomic_load(&r.calls) < c0 + 100;)
+                sched_yield();
+        atomic_store(&r.stop, true);
+        pthread_join(th, NULL);
+        mpnet_lpm4_get_stats(r.t, &st);
+        print_message("dense after %u pages written: %lu reader calls, %u huge regions, tbl24 %llu "
+                      "MiB\n",
+                      k, atomic_load(&r.calls), st.huge_regions,
+                      (unsigned long long)(st.tbl24_bytes >> 20));
+        assert_int_equal(atomic_load(&r.bad), 0);
+        assert_non_null(atomic_load(&r.t->tbl24.dense));
+        assert_true(k <= 8192);
+        assert_int_equal(st.tbl24_bytes, 64u << 20);
+        assert_int_equal(tbl24_mapped_pages(tbl24_base(&r.t->tbl24, 0)), 16384);
+        for (uint32_t pg = 0; pg < 16384; pg++) {
+                assert_int_equal(lk(r.t, pg << 18 | 0x42), pg < k ? 1000 + pg : UINT32_MAX);
+                assert_int_equal(lk(r.t, pg << 18 | 0x142), UINT32_MAX);
+        }
+        /* Dense from now on: a route goes straight into the array. */
+        assert_int_equal(mpnet_lpm4_add(r.t, IP4(255, 255, 255, 0), 24, 5), 0);
+        assert_int_equal(lk(r.t, IP4(255, 255, 255, 9)), 5);
+        mpnet_lpm4_destroy(r.t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1197,6 +1323,8 @@ int main(void)
             cmocka_unit_test(test_memory_cost),
             cmocka_unit_test(test_page_promotion),
             cmocka_unit_test(test_promotion_under_readers),
+            cmocka_unit_test(test_unrouted_lookups_map_nothing),
+            cmocka_unit_test(test_dense_under_readers),
             cmocka_unit_test(test_concurrent_readers),
             cmocka_unit_test(test_random_vs_reference),
         };

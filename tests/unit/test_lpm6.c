@@ -573,7 +573,7 @@ static void test_page_promotion(void **state)
         assert_int_equal(stats(t).huge_regions, collapses ? 1 : 0);
         assert_int_equal(stats(t).tbl24_bytes, collapses ? 2u << 20 : 256 * 4096);
         if (collapses)
-                assert_true(anon_huge_kb(t->tbl24 + 0x200000) >= 2048); /* 2000::/24 */
+                assert_true(anon_huge_kb(tbl24_addr(&t->tbl24, 0x200000)) >= 2048); /* 2000::/24 */
         assert_int_equal(stats(s).huge_regions, 0);
         assert_int_equal(stats(s).tbl24_bytes, 256 * 4096);
         for (unsigned k = 0; k < 256; k++)
@@ -1072,12 +1072,54 @@ static void test_random_vs_reference(void **state)
         mpnet_lpm6_destroy(t);
 }
 
+/* ---- unwritten tbl24 ------------------------------------------------------ */
+
+/* Lookups of unrouted space, one address in every 4 KiB page of tbl24,
+ * single and bulk, map no page of it (as test_lpm4's): a table of 1,000
+ * routes, /48s with a /32 every 8th and a /24 every 64th, in 2000::/3. */
+static void test_unrouted_lookups_map_nothing(void **state)
+{
+        struct mpnet_lpm6 *t = mpnet_lpm6_create(NULL);
+        const uint8_t *base;
+        long before, after;
+        uint32_t nh[256], sum = 0;
+        static struct a6 a[256];
+
+        (void)state;
+        assert_non_null(t);
+        assert_int_equal(add(t, "2001:db8::", 32, 1), 0);
+        for (unsigned k = 1; k < 1000; k++) {
+                u128 p = (u128)1 << 125 | rnd128() >> 3;
+                unsigned plen = k % 64 == 0 ? 24 : k % 8 == 0 ? 32 : 48;
+
+                assert_int_equal(mpnet_lpm6_add(t, a6_of(p).b, plen, k), 0);
+        }
+        base = tbl24_base(&t->tbl24, 0x200db8);
+        before = tbl24_mapped_pages(base);
+        assert_true(before > 0 && before < 1200);
+        for (uint32_t pg = 0; pg < 16384; pg++)
+                sum += lkk(t, (u128)(pg << 10 | 0x2a5) << 104);
+        for (uint32_t pg = 0; pg < 16384; pg += 256) {
+                for (unsigned k = 0; k < 256; k++)
+                        a[k] = a6_of((u128)((pg + k) << 10 | 0x15a) << 104);
+                (void)mpnet_lpm6_lookup_bulk(t, (const uint8_t(*)[16])a, nh, 256, 0);
+                sum += nh[0];
+        }
+        after = tbl24_mapped_pages(base);
+        print_message("tbl24 pages mapped: %ld before 32768 lookups, %ld after (sum %u)\n", before,
+                      after, sum);
+        assert_int_equal(after, before);
+        assert_null(atomic_load(&t->tbl24.dense));
+        mpnet_lpm6_destroy(t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_empty_and_default),
             cmocka_unit_test(test_bad_args),
             cmocka_unit_test(test_host_routes),
+            cmocka_unit_test(test_unrouted_lookups_map_nothing),
             cmocka_unit_test(test_level_boundaries),
             cmocka_unit_test(test_nested_replace_delete),
             cmocka_unit_test(test_long_under_default),

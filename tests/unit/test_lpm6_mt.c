@@ -9,6 +9,7 @@
  * synchronize_rcu(). Runs under ThreadSanitizer too.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -255,10 +256,97 @@ static void test_readers_vs_writer(void **state)
         rcu_unregister_thread();
 }
 
+/*
+ * tbl24 going from sparse (readers go through its directory, lpm_tbl24.h) to
+ * dense (all resident, indexed directly) while readers look up: the writer
+ * adds a /24 in one tbl24 page after another until the table is dense; an
+ * address in a page added before the reader's acquire load of `pages` must
+ * resolve, one beside it never.
+ */
+struct dense_race {
+        struct mpnet_lpm6 *t;
+        atomic_uint pages;
+        atomic_bool stop;
+        atomic_ulong calls, bad;
+};
+
+/* The /24 of tbl24 page pg (its first entry). */
+static u128 page_prefix(uint32_t pg)
+{
+        return (u128)(pg << 10) << 104;
+}
+
+static void *dense_reader(void *arg)
+{
+        struct dense_race *r = arg;
+        uint64_t x = 0x9e3779b97f4a7c15ull;
+        unsigned long n = 0, bad = 0;
+
+        while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+                unsigned done = atomic_load_explicit(&r->pages, memory_order_acquire);
+                uint8_t a[16][16];
+                uint32_t nh[16], pg[16];
+
+                for (unsigned k = 0; k < 16; k++) {
+                        x = x * 6364136223846793005ull + 1442695040888963407ull;
+                        pg[k] = (uint32_t)(x >> 50) % 16384;
+                        /* odd k: inside the /24; even k: the next /24 */
+                        bytes_of(page_prefix(pg[k]) + ((u128)(k & 1 ? 0 : 1) << 104) + 77, a[k]);
+                }
+                mpnet_lpm6_lookup_bulk(r->t, (const uint8_t(*)[16])a, nh, 16, UINT32_MAX);
+                for (unsigned k = 0; k < 16; k++) {
+                        uint32_t want = k & 1 ? 1000 + pg[k] : UINT32_MAX, one;
+                        bool found = mpnet_lpm6_lookup(r->t, a[k], &one) == 0;
+
+                        if (pg[k] < done ? nh[k] != want : nh[k] != want && nh[k] != UINT32_MAX)
+                                bad++;
+                        if (pg[k] < done && (found ? one : UINT32_MAX) != want)
+                                bad++;
+                }
+                n++;
+                atomic_store_explicit(&r->calls, n, memory_order_relaxed);
+        }
+        atomic_store(&r->bad, bad);
+        return NULL;
+}
+
+static void test_sparse_to_dense(void **state)
+{
+        static struct dense_race r;
+        pthread_t th[READERS];
+        struct mpnet_lpm6_stats st;
+        uint32_t k = 0;
+
+        (void)state;
+        memset(&r, 0, sizeof(r));
+        r.t = mpnet_lpm6_create(NULL);
+        assert_non_null(r.t);
+        for (unsigned i = 0; i < READERS; i++)
+                assert_int_equal(pthread_create(&th[i], NULL, dense_reader, &r), 0);
+        for (; k < 16384 && atomic_load(&r.t->tbl24.dense) == NULL; k++) {
+                assert_int_equal(add_k(r.t, page_prefix(k), 24, 1000 + k), 0);
+                atomic_store_explicit(&r.pages, k + 1, memory_order_release);
+        }
+        for (unsigned long c0 = atomic_load(&r.calls); atomic_load(&r.calls) < c0 + 50;)
+                sched_yield();
+        atomic_store(&r.stop, true);
+        for (unsigned i = 0; i < READERS; i++)
+                pthread_join(th[i], NULL);
+        mpnet_lpm6_get_stats(r.t, &st);
+        print_message(
+            "lpm6 dense after %u pages: %lu reader calls (last reader), %u huge regions\n", k,
+            atomic_load(&r.calls), st.huge_regions);
+        assert_int_equal(atomic_load(&r.bad), 0);
+        assert_non_null(atomic_load(&r.t->tbl24.dense));
+        assert_int_equal(st.tbl24_bytes, 64u << 20);
+        mpnet_lpm6_destroy(r.t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_readers_vs_writer),
+            cmocka_unit_test(test_sparse_to_dense),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
