@@ -34,7 +34,7 @@
 
 struct cfg {
         uint64_t pkts, burst, repeat, ring, pool;
-        bool pin;
+        bool pin, no_cross, no_same;
 };
 
 struct side {
@@ -185,11 +185,15 @@ static double same_once(struct run *r, uint64_t pkts, bool one)
         return (double)(t1 - t0) / (double)pkts;
 }
 
+/* A test left out reports 0 (and callgrind sees only the other). */
 static void run_once(struct run *r, uint64_t pkts, struct result *res)
 {
-        cross_once(r, pkts, res);
-        res->v[R_SAME_BULK] = same_once(r, pkts, false);
-        res->v[R_SAME_ONE] = same_once(r, pkts, true);
+        if (!r->cfg->no_cross)
+                cross_once(r, pkts, res);
+        if (!r->cfg->no_same) {
+                res->v[R_SAME_BULK] = same_once(r, pkts, false);
+                res->v[R_SAME_ONE] = same_once(r, pkts, true);
+        }
 }
 
 static void report(const struct cfg *c, const struct result *res)
@@ -205,6 +209,8 @@ static void report(const struct cfg *c, const struct result *res)
         bench_json_u64(&j, "ring", c->ring);
         bench_json_u64(&j, "pool", c->pool);
         bench_json_bool(&j, "pin", c->pin);
+        bench_json_bool(&j, "cross", !c->no_cross);
+        bench_json_bool(&j, "same", !c->no_same);
         bench_json_num(&j, "tsc_hz", bench_tsc_hz());
         bench_json_machine(&j);
         bench_json_arr_begin(&j, "repeats");
@@ -234,6 +240,8 @@ int main(int argc, char **argv)
             {"ring", BENCH_OPT_U64, &c.ring, 2, 1u << 20, "ring slots (power of two)"},
             {"pool", BENCH_OPT_U64, &c.pool, 1024, 1u << 24, "buffers in the pool"},
             {"pin", BENCH_OPT_FLAG, &c.pin, 0, 0, "pin allocator to cpu 0, freer to cpu 1"},
+            {"no-cross", BENCH_OPT_FLAG, &c.no_cross, 0, 0, "leave the two-thread test out"},
+            {"no-same", BENCH_OPT_FLAG, &c.no_same, 0, 0, "leave the one-thread tests out"},
         };
         struct result *res;
         struct run r = {.cfg = &c};
