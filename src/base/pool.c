@@ -16,7 +16,9 @@
  * store: a stack of free buffers under a mutex, for the cold paths (the
  * first fill of a cache, a cache overflowing with its own frees, threads
  * without a slot, flushes, and a dry pool). In a steady flow from one slot to
- * another the lock is taken only until the first batches come back.
+ * another the allocating slot goes to the store only while its returns are
+ * empty, for POOL_CACHE_BATCH buffers that the flow never puts back: the
+ * lock count is bounded by the pool's size, not by the traffic.
  *
  * Threads without a slot allocate from the store and free to the owner's
  * return list (a batch of one), or to the store for a buffer they allocated.
@@ -344,8 +346,9 @@ static uint32_t cache_unload_returns(struct pool_cache *c, struct pool_ret *r)
         return got;
 }
 
-/* The cache of slot is empty: returns first, then the store, then a reclaim. */
-static void cache_refill(struct mpnet_pool *pool, struct pool_cache *c, unsigned slot)
+/* The cache of slot is empty: returns first, then the store, then a reclaim.
+ * Out of line, so the allocation fast path keeps its registers. */
+static __attribute__((noinline)) void cache_refill(struct mpnet_pool *pool, struct pool_cache *c, unsigned slot)
 {
         if (cache_unload_returns(c, &pool->ret[slot]) != 0)
                 return;
