@@ -348,7 +348,8 @@ static uint32_t cache_unload_returns(struct pool_cache *c, struct pool_ret *r)
 
 /* The cache of slot is empty: returns first, then the store, then a reclaim.
  * Out of line, so the allocation fast path keeps its registers. */
-static __attribute__((noinline)) void cache_refill(struct mpnet_pool *pool, struct pool_cache *c, unsigned slot)
+static __attribute__((noinline)) void cache_refill(struct mpnet_pool *pool, struct pool_cache *c,
+                                                   unsigned slot)
 {
         if (cache_unload_returns(c, &pool->ret[slot]) != 0)
                 return;
