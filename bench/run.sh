@@ -35,6 +35,9 @@ echo "bench: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//
 # driving both ends, the peer of the single-threaded benches.
 run bench_memwire --pin
 run bench_memwire --pin --single
+# Buffer recycling: allocated on one thread and freed on another through a
+# ring, and allocated and freed on one thread.
+run bench_pool --pin
 # One request in flight (latency bound), then vectors of 32.
 run bench_ping --pin --window 1
 run bench_ping --pin --window 32

@@ -10,8 +10,10 @@
  *
  * Threads: a packet is owned by one thread at a time and moves between threads
  * only through a ring (which publishes it). A pool is MP-safe: each thread
- * with a slot (thread.h) allocates from and frees to its own cache; threads
- * without one go to the pool's shared store under its lock.
+ * with a slot (thread.h) allocates from its own cache, and a buffer freed on
+ * another slot goes back to the cache of the slot it came from, in batches,
+ * without a lock. Threads without a slot allocate from the pool's shared
+ * store, under its lock.
  */
 #ifndef MPNET_PKT_H
 #define MPNET_PKT_H
@@ -54,7 +56,7 @@ struct mpnet_pkt {
         uint16_t l4_off;         /* transport header, from the buffer start */
         uint16_t vlan_tci;       /* with MPNET_PKT_F_VLAN */
         uint8_t state;           /* pool-private: free or in use */
-        uint8_t pad_;
+        uint8_t owner;           /* pool-private: slot whose cache it came from */
 };
 static_assert(sizeof(struct mpnet_pkt) == MPNET_CACHE_LINE, "packet metadata is one cache line");
 
@@ -159,8 +161,22 @@ void mpnet_pkt_free(struct mpnet_pkt *p);
 /** Free n packets (each with its chain). */
 void mpnet_pkt_free_bulk(struct mpnet_pkt **pkts, unsigned n);
 
-/** Return every buffer the calling thread's cache holds to the shared store. */
+/**
+ * Send the calling thread's partly filled batches of other slots' buffers to
+ * their owners, and return every buffer its slot's cache holds or was sent
+ * back to the shared store. A thread calls it before it gives up its slot.
+ */
 void mpnet_pool_flush_cache(struct mpnet_pool *pool);
+
+/** How a pool's buffers travelled (counts since create). */
+struct mpnet_pool_stats {
+        uint64_t store_locks;      /**< times the shared store's lock was taken */
+        uint64_t batches_returned; /**< batches a slot sent back to their owner slot, lock-free */
+        uint64_t reclaims;         /**< return lists moved to the store by a thread gone dry */
+};
+
+/** Read a pool's counters. Thread-safe; a snapshot while others run. */
+void mpnet_pool_get_stats(const struct mpnet_pool *pool, struct mpnet_pool_stats *st);
 
 /**
  * @return buffers handed out and not yet freed. Exact only while no thread

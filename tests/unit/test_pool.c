@@ -446,6 +446,129 @@ static void test_pool_cross_thread(void **state)
         mpnet_pool_destroy(pool);
 }
 
+static uint64_t store_locks(const struct mpnet_pool *pool)
+{
+        struct mpnet_pool_stats st;
+
+        mpnet_pool_get_stats(pool, &st);
+        return st.store_locks;
+}
+
+/* The store's lock is counted each time it is taken: a thread without a slot
+ * takes it per call; a slot's cache per refill; in_use and stats never. */
+static void test_pool_stats(void **state)
+{
+        struct mpnet_pool *pool = mpnet_pool_create("stats", 1000);
+        struct mpnet_pool_stats st;
+        struct mpnet_pkt *v[300];
+
+        (void)state;
+        assert_non_null(pool);
+        mpnet_pool_get_stats(pool, &st);
+        assert_int_equal(st.store_locks, 0);
+        assert_int_equal(st.batches_returned, 0);
+        assert_int_equal(st.reclaims, 0);
+        assert_int_equal(mpnet_pkt_alloc_bulk(pool, v, 10), 10);
+        assert_int_equal(store_locks(pool), 1);
+        mpnet_pkt_free_bulk(v, 10); /* one lock per buffer */
+        assert_int_equal(store_locks(pool), 11);
+        assert_int_equal(mpnet_pool_in_use(pool), 0);
+        assert_int_equal(store_locks(pool), 11);
+
+        /* 300 on a slot: three refills of 128, then nothing from the store. */
+        assert_int_equal(mpnet_thread_set_slot(0), 0);
+        assert_int_equal(mpnet_pkt_alloc_bulk(pool, v, 300), 300);
+        assert_int_equal(store_locks(pool), 14);
+        mpnet_pkt_free_bulk(v, 300); /* 256 fit with the 84 left: one drain */
+        assert_int_equal(store_locks(pool), 15);
+        assert_int_equal(mpnet_pkt_alloc_bulk(pool, v, 200), 200);
+        mpnet_pkt_free_bulk(v, 200);
+        assert_int_equal(store_locks(pool), 15);
+        mpnet_pool_flush_cache(pool);
+        assert_int_equal(store_locks(pool), 16);
+        mpnet_pool_flush_cache(pool); /* nothing left: no lock */
+        assert_int_equal(store_locks(pool), 16);
+        assert_int_equal(mpnet_pool_in_use(pool), 0);
+        assert_int_equal(mpnet_thread_set_slot(MPNET_SLOT_NONE), 0);
+        mpnet_pool_destroy(pool);
+}
+
+static int in_set(struct mpnet_pkt *const *set, unsigned n, const struct mpnet_pkt *p)
+{
+        for (unsigned i = 0; i < n; i++)
+                if (set[i] == p)
+                        return 1;
+        return 0;
+}
+
+/* Buffers slot 0 allocated and slot 1 freed go back to slot 0, by batches of
+ * 64 and the rest at slot 1's flush, and slot 0 gets them again without the
+ * lock; a thread without a slot returns them to slot 0 too. in_use stays exact
+ * at every step. */
+static void test_pool_return_to_owner(void **state)
+{
+        enum { N = 200, POOL = 256 };
+        struct mpnet_pool *pool = mpnet_pool_create("owner", POOL);
+        struct mpnet_pkt *v[POOL], *w[POOL];
+        struct mpnet_pool_stats st;
+        uint64_t locks;
+
+        (void)state;
+        assert_non_null(pool);
+        assert_int_equal(mpnet_thread_set_slot(0), 0);
+        assert_int_equal(mpnet_pkt_alloc_bulk(pool, v, N), N);
+        /* The other 56 stay in slot 0's cache: no refill below needs the store. */
+        assert_int_equal(mpnet_thread_set_slot(1), 0);
+        for (unsigned i = 0; i < N; i++) {
+                mpnet_pkt_free(v[i]);
+                assert_int_equal(mpnet_pool_in_use(pool), N - 1 - i);
+        }
+        mpnet_pool_get_stats(pool, &st);
+        assert_int_equal(st.batches_returned, N / 64);
+        locks = st.store_locks;
+        mpnet_pool_flush_cache(pool); /* sends the last 8; slot 1 holds nothing */
+        mpnet_pool_get_stats(pool, &st);
+        assert_int_equal(st.batches_returned, N / 64 + 1);
+        assert_int_equal(st.store_locks, locks);
+        assert_int_equal(mpnet_pool_in_use(pool), 0);
+
+        /* Slot 1 has nothing of its own, so it finds the store empty, takes
+         * slot 0's return list over (a reclaim) and gets what it took. */
+        assert_int_equal(mpnet_pkt_alloc_bulk(pool, w, 1), 1);
+        mpnet_pool_get_stats(pool, &st);
+        assert_int_equal(st.reclaims, 1);
+        assert_true(in_set(v, N, w[0]));
+        assert_int_equal(mpnet_pool_in_use(pool), 1);
+        mpnet_pkt_free(w[0]); /* owned by slot 1 now: its own cache */
+        mpnet_pool_flush_cache(pool);
+        assert_int_equal(mpnet_pool_in_use(pool), 0);
+
+        /* Again, this time slot 0 takes its buffers back, lock-free. */
+        assert_int_equal(mpnet_thread_set_slot(0), 0);
+        assert_int_equal(mpnet_pkt_alloc_bulk(pool, v, POOL), POOL);
+        mpnet_pool_flush_cache(pool);
+        assert_int_equal(mpnet_thread_set_slot(1), 0);
+        mpnet_pkt_free_bulk(v, N);
+        mpnet_pool_flush_cache(pool);
+        assert_int_equal(mpnet_thread_set_slot(MPNET_SLOT_NONE), 0);
+        mpnet_pkt_free_bulk(&v[N], POOL - N); /* no slot: to slot 0's list */
+        assert_int_equal(mpnet_pool_in_use(pool), 0);
+        locks = store_locks(pool);
+        assert_int_equal(mpnet_thread_set_slot(0), 0);
+        assert_int_equal(mpnet_pkt_alloc_bulk(pool, w, POOL), POOL);
+        assert_int_equal(store_locks(pool), locks);
+        assert_int_equal(mpnet_pool_in_use(pool), POOL);
+        for (unsigned i = 0; i < POOL; i++) {
+                assert_fresh(pool, w[i]);
+                assert_true(in_set(v, POOL, w[i]));
+        }
+        mpnet_pkt_free_bulk(w, POOL);
+        mpnet_pool_flush_cache(pool);
+        assert_int_equal(mpnet_pool_in_use(pool), 0);
+        assert_int_equal(mpnet_thread_set_slot(MPNET_SLOT_NONE), 0);
+        mpnet_pool_destroy(pool);
+}
+
 static void test_pkt_prepend_adj(void **state)
 {
         struct mpnet_pool *pool = mpnet_pool_create("room", 4);
@@ -879,7 +1002,16 @@ static void test_pkt_free_null_and_chain(void **state)
 }
 
 /* In a child: what the double free does. Exit 0 means it returned. */
-enum df_kind { DF_SIMPLE, DF_SLOT, DF_CHAIN_SEGMENT, DF_INTERLEAVED, DF_BULK };
+enum df_kind {
+        DF_SIMPLE,
+        DF_SLOT,
+        DF_CHAIN_SEGMENT,
+        DF_INTERLEAVED,
+        DF_BULK,
+        DF_IN_BATCH,
+        DF_RETURNED,
+        DF_RETURNED_NO_SLOT
+};
 
 static void double_free_child(enum df_kind kind)
 {
@@ -925,6 +1057,31 @@ static void double_free_child(enum df_kind kind)
                 v[0] = v[1] = mpnet_pkt_alloc(pool);
                 mpnet_pkt_free_bulk(v, 2);
                 break;
+        case DF_IN_BATCH:
+                /* Freed on another slot: p waits in that slot's batch for slot 3. */
+                mpnet_thread_set_slot(3);
+                v[0] = mpnet_pkt_alloc(pool);
+                v[1] = mpnet_pkt_alloc(pool);
+                mpnet_thread_set_slot(4);
+                mpnet_pkt_free_bulk(v, 2);
+                mpnet_pkt_free(v[1]);
+                break;
+        case DF_RETURNED:
+                /* On slot 3's return list, sent there by slot 4's flush. */
+                mpnet_thread_set_slot(3);
+                p = mpnet_pkt_alloc(pool);
+                mpnet_thread_set_slot(4);
+                mpnet_pkt_free(p);
+                mpnet_pool_flush_cache(pool);
+                mpnet_pkt_free(p);
+                break;
+        case DF_RETURNED_NO_SLOT:
+                mpnet_thread_set_slot(3);
+                p = mpnet_pkt_alloc(pool);
+                mpnet_thread_set_slot(MPNET_SLOT_NONE);
+                mpnet_pkt_free(p);
+                mpnet_pkt_free(p);
+                break;
         }
         _exit(0);
 }
@@ -954,6 +1111,9 @@ static void test_pkt_double_free_aborts(void **state)
         expect_abort(DF_CHAIN_SEGMENT);
         expect_abort(DF_INTERLEAVED);
         expect_abort(DF_BULK);
+        expect_abort(DF_IN_BATCH);
+        expect_abort(DF_RETURNED);
+        expect_abort(DF_RETURNED_NO_SLOT);
 }
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -965,7 +1125,14 @@ static void test_pkt_double_free_aborts(void **state)
 #endif
 
 #ifdef TEST_ASAN
-enum poison_kind { PZ_AFTER_FREE, PZ_AFTER_FREE_SLOT, PZ_PAST_END, PZ_LIVE_WHOLE_BUFFER };
+enum poison_kind {
+        PZ_AFTER_FREE,
+        PZ_AFTER_FREE_SLOT,
+        PZ_AFTER_FREE_CARRIER,
+        PZ_AFTER_FREE_IN_BATCH,
+        PZ_PAST_END,
+        PZ_LIVE_WHOLE_BUFFER
+};
 
 /* In a child: touch memory the pool poisons (or, for PZ_LIVE_WHOLE_BUFFER,
  * memory it must not). Exit 0 means no report. */
@@ -981,7 +1148,7 @@ static void poison_child(enum poison_kind kind)
                 dup2(devnull, STDERR_FILENO);
         if (pool == NULL)
                 _exit(0);
-        if (kind == PZ_AFTER_FREE_SLOT)
+        if (kind != PZ_AFTER_FREE && kind != PZ_PAST_END && kind != PZ_LIVE_WHOLE_BUFFER)
                 mpnet_thread_set_slot(1);
         p = mpnet_pkt_alloc(pool);
         q = mpnet_pkt_alloc(pool);
@@ -992,6 +1159,16 @@ static void poison_child(enum poison_kind kind)
         case PZ_AFTER_FREE_SLOT:
                 b = p->data;
                 mpnet_pkt_free(p);
+                sum += b[0];
+                break;
+        case PZ_AFTER_FREE_CARRIER:
+        case PZ_AFTER_FREE_IN_BATCH:
+                /* Freed on another slot: p carries the batch back to slot 1,
+                 * q is the first buffer it points to. */
+                mpnet_thread_set_slot(2);
+                b = kind == PZ_AFTER_FREE_CARRIER ? p->data : q->data;
+                mpnet_pkt_free(p);
+                mpnet_pkt_free(q);
                 sum += b[0];
                 break;
         case PZ_PAST_END:
@@ -1036,6 +1213,10 @@ static void test_pool_asan_poisoning(void **state)
         st = poison_status(PZ_AFTER_FREE);
         assert_false(WIFEXITED(st) && WEXITSTATUS(st) == 0);
         st = poison_status(PZ_AFTER_FREE_SLOT);
+        assert_false(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        st = poison_status(PZ_AFTER_FREE_CARRIER);
+        assert_false(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        st = poison_status(PZ_AFTER_FREE_IN_BATCH);
         assert_false(WIFEXITED(st) && WEXITSTATUS(st) == 0);
         st = poison_status(PZ_PAST_END);
         assert_false(WIFEXITED(st) && WEXITSTATUS(st) == 0);
@@ -1086,6 +1267,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_pool_cross_slot, slot_none, slot_none),
             cmocka_unit_test_setup_teardown(test_pool_two_pools_one_slot, slot_none, slot_none),
             cmocka_unit_test_setup_teardown(test_pool_cross_thread, slot_none, slot_none),
+            cmocka_unit_test_setup_teardown(test_pool_stats, slot_none, slot_none),
+            cmocka_unit_test_setup_teardown(test_pool_return_to_owner, slot_none, slot_none),
             cmocka_unit_test_setup_teardown(test_pkt_prepend_adj, slot_none, slot_none),
             cmocka_unit_test_setup_teardown(test_pkt_append, slot_none, slot_none),
             cmocka_unit_test_setup_teardown(test_pkt_chain_round_trip_no_slot, slot_none,
