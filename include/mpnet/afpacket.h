@@ -63,6 +63,12 @@
  * undo with a page allocation and a copy per frame as it crosses into the
  * peer's receive path; bench_afpacket compares the two. */
 #define MPNET_AFP_F_TX_SENDMMSG (1u << 3)
+/** TPACKET_V3 rings instead of TPACKET_V2: the receive ring hands frames
+ * over a block at a time, when the block is full or block_tov_ms after its
+ * first frame, so under light traffic every frame waits up to block_tov_ms
+ * (a ping round trip of about a millisecond). V2 hands each frame over as
+ * soon as the kernel has written it; bench_afpacket compares the two. */
+#define MPNET_AFP_F_TPACKET_V3 (1u << 4)
 
 struct mpnet_afpacket_cfg {
         const char *ifname; /**< required: the interface to bind to */
