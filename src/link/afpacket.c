@@ -3,14 +3,26 @@
  * afpacket: packet sockets with memory-mapped rings
  * (Documentation/networking/packet_mmap.rst).
  *
- * Per queue, one socket with a TPACKET_V3 receive ring and a TPACKET_V3
- * transmit ring in one mapping. The receive ring is a circle of blocks the
- * kernel fills with variable-size frames and hands over (TP_STATUS_USER) when
- * full or after block_tov_ms; we copy each frame into a pool buffer and hand
- * the block back. The transmit ring is a circle of fixed slots: we copy each
- * frame into a free slot (TP_STATUS_AVAILABLE), mark it TP_STATUS_SEND_REQUEST
- * and kick the kernel with one sendto() per burst; the kernel marks the slot
- * available again when the driver has freed the skb.
+ * Per queue, one socket with a receive ring and a transmit ring in one
+ * mapping, both of the socket's PACKET_VERSION: TPACKET_V2 by default,
+ * TPACKET_V3 with MPNET_AFP_F_TPACKET_V3.
+ *
+ * The V2 receive ring is a circle of fixed frames; the kernel hands each one
+ * over (TP_STATUS_USER) as soon as it has written it and wakes a poller per
+ * frame, so a lone frame is ours within microseconds. The V3 receive ring is
+ * a circle of blocks the kernel fills with variable-size frames and hands
+ * over only when full or block_tov_ms after the block opened (it sets status
+ * and wakes readers per block, so an open block cannot be read safely): a
+ * lone frame waits up to block_tov_ms (1 ms), which light traffic such as a
+ * ping pays in full. Either way we copy each frame into a pool buffer and
+ * hand its frame or block back. bench_afpacket compares the two under load.
+ *
+ * The transmit ring is a circle of fixed slots (tpacket2_hdr or
+ * tpacket3_hdr, the frame at TPACKET_ALIGN of the header's size, where the
+ * kernel's tpacket_parse_header looks without PACKET_TX_HAS_OFF): we copy
+ * each frame into a free slot (TP_STATUS_AVAILABLE), mark it
+ * TP_STATUS_SEND_REQUEST and kick the kernel with one sendto() per burst; the
+ * kernel marks the slot available again when the driver has freed the skb.
  *
  * Synchronisation: per queue one rx thread and one tx thread (link.h); the
  * rings are shared with the kernel through the status words, read with
