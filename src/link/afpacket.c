@@ -183,7 +183,7 @@ static int rings_setup(struct afp *a, struct afp_q *aq)
 
         if (!a->v3) {
                 rx.tp_block_size = a->rx_block;
-                rx.tp_block_nr = (uint32_t)(rx_len / a->rx_block);
+                rx.tp_block_nr = a->rx_nframes / (a->rx_block / a->rx_frame);
                 rx.tp_frame_size = a->rx_frame;
                 rx.tp_frame_nr = a->rx_nframes;
                 rx.tp_retire_blk_tov = 0;
