@@ -26,6 +26,7 @@
  * Output: one JSON object on stdout (docs/PERFORMANCE.md); progress on
  * stderr. Without root (CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN) or ip(8),
  * the JSON says "skipped" with the reason and the exit status is 0.
+ * --v3 opens both links with TPACKET_V3 rings instead of the default V2.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -49,7 +50,7 @@
 
 struct cfg {
         uint64_t pkts, burst, repeat, frame;
-        bool pin, sendmmsg;
+        bool pin, sendmmsg, v3;
 };
 
 struct result {
@@ -265,7 +266,7 @@ static void phase_loop(struct bench *b, uint64_t pkts, struct result *r)
                         t_last = c;
                         idle_since = 0;
                 } else if (sent == pkts) {
-                        /* The last partly filled block comes after block_tov_ms. */
+                        /* V3: the last partly filled block comes after block_tov_ms. */
                         uint64_t now = bench_now_ns();
 
                         if (idle_since == 0)
@@ -307,8 +308,13 @@ static void report(const struct cfg *c, const struct result *res)
         bench_json_init(&j, stdout);
         bench_json_obj_begin(&j, NULL);
         bench_json_str(&j, "bench", "afpacket");
-        bench_json_str(&j, "link", "veth, TPACKET_V3 rx ring, qdisc bypass");
-        bench_json_str(&j, "tx", c->sendmmsg ? "sendmmsg" : "TPACKET_V3 tx ring");
+        bench_json_str(&j, "link",
+                       c->v3 ? "veth, TPACKET_V3 rx ring, qdisc bypass"
+                             : "veth, TPACKET_V2 rx ring, qdisc bypass");
+        bench_json_str(&j, "tx",
+                       c->sendmmsg ? "sendmmsg"
+                       : c->v3     ? "TPACKET_V3 tx ring"
+                                   : "TPACKET_V2 tx ring");
         bench_json_u64(&j, "frame", c->frame);
         bench_json_u64(&j, "burst", c->burst);
         bench_json_u64(&j, "pkts", c->pkts);
@@ -369,12 +375,15 @@ int main(int argc, char **argv)
             {"pin", BENCH_OPT_FLAG, &c.pin, 0, 0, "pin the thread to cpu 0"},
             {"sendmmsg", BENCH_OPT_FLAG, &c.sendmmsg, 0, 0,
              "transmit with sendmmsg() instead of the TX ring"},
+            {"v3", BENCH_OPT_FLAG, &c.v3, 0, 0,
+             "TPACKET_V3 rings (MPNET_AFP_F_TPACKET_V3) instead of TPACKET_V2"},
         };
         struct bench b = {.cfg = &c};
         struct mpnet_afpacket_stats as;
         struct mpnet_link_stats ls;
         struct result *res, warm;
         const char *why;
+        uint32_t ver;
 
         bench_parse_args(argc, argv,
                          "AF_PACKET link over a veth pair, one core: transmit Mpps, and the "
@@ -394,14 +403,16 @@ int main(int argc, char **argv)
         res = calloc(c.repeat, sizeof(*res));
         if (b.pool == NULL || res == NULL)
                 bench_die("bench_afpacket: out of memory\n");
-        b.a = open_link(b.pool, "ba", c.sendmmsg ? MPNET_AFP_F_TX_SENDMMSG : 0);
+        ver = c.v3 ? MPNET_AFP_F_TPACKET_V3 : 0;
+        b.a = open_link(b.pool, "ba", ver | (c.sendmmsg ? MPNET_AFP_F_TX_SENDMMSG : 0));
         template_make(&b, b.a->info.mac, (uint32_t)c.frame);
-        fprintf(
-            stderr,
-            "afpacket: tsc %.0f Hz, %llu pkts x %llu repeats, burst %llu, frame %llu, tx %s%s\n",
-            bench_tsc_hz(), (unsigned long long)c.pkts, (unsigned long long)c.repeat,
-            (unsigned long long)c.burst, (unsigned long long)c.frame,
-            c.sendmmsg ? "sendmmsg" : "ring", c.pin ? ", pinned" : "");
+        fprintf(stderr,
+                "afpacket: tsc %.0f Hz, %llu pkts x %llu repeats, burst %llu, frame %llu, %s, tx "
+                "%s%s\n",
+                bench_tsc_hz(), (unsigned long long)c.pkts, (unsigned long long)c.repeat,
+                (unsigned long long)c.burst, (unsigned long long)c.frame,
+                c.v3 ? "TPACKET_V3" : "TPACKET_V2", c.sendmmsg ? "sendmmsg" : "ring",
+                c.pin ? ", pinned" : "");
 
         /* Transmit alone: nobody reads bb. */
         memset(&warm, 0, sizeof(warm));
@@ -417,7 +428,7 @@ int main(int argc, char **argv)
         }
 
         /* The loop: transmit on ba, receive on bb. */
-        b.b = open_link(b.pool, "bb", 0);
+        b.b = open_link(b.pool, "bb", ver);
         phase_loop(&b, c.pkts < WARMUP_PKTS ? c.pkts : WARMUP_PKTS, &warm);
         for (uint64_t i = 0; i < c.repeat; i++) {
                 phase_loop(&b, c.pkts, &res[i]);

@@ -6,9 +6,12 @@
  * (Documentation/networking/packet_mmap.rst).
  *
  * - One socket per queue, bound to the interface by index, each with a
- *   TPACKET_V3 receive ring (blocks of variable-size frames) and a TPACKET_V3
- *   transmit ring (fixed slots, sent with one sendto() per burst), or
- *   sendmmsg() with MPNET_AFP_F_TX_SENDMMSG. With more
+ *   receive ring and a transmit ring (fixed slots, sent with one sendto() per
+ *   burst), or sendmmsg() with MPNET_AFP_F_TX_SENDMMSG. The rings are
+ *   TPACKET_V2 (fixed frames, each handed over as soon as the kernel has
+ *   written it: a ping round trip in tens of microseconds) unless
+ *   MPNET_AFP_F_TPACKET_V3 asks for V3 (blocks of variable-size frames,
+ *   handed over full or block_tov_ms after they open). With more
  *   than one queue the sockets form a PACKET_FANOUT_HASH group: the kernel
  *   spreads received frames by flow hash, both directions of a flow to the
  *   same queue.
@@ -18,7 +21,7 @@
  *   (PACKET_IGNORE_OUTGOING).
  * - Frames are copied between the rings and pool buffers. A received frame
  *   longer than one buffer becomes a chain; one truncated by the ring
- *   (longer than a block) is dropped and counted.
+ *   (longer than a ring frame or block) is dropped and counted.
  * - VLAN: the kernel strips the 802.1Q tag of most received frames into
  *   tp_vlan_tci. By default the link puts the tag back into the frame, so mpnet
  *   sees the bytes that were on the wire; with MPNET_AFP_F_VLAN_META it sets
@@ -63,6 +66,12 @@
  * undo with a page allocation and a copy per frame as it crosses into the
  * peer's receive path; bench_afpacket compares the two. */
 #define MPNET_AFP_F_TX_SENDMMSG (1u << 3)
+/** TPACKET_V3 rings instead of TPACKET_V2: the receive ring hands frames
+ * over a block at a time, when the block is full or block_tov_ms after its
+ * first frame, so under light traffic every frame waits up to block_tov_ms
+ * (a ping round trip of about a millisecond). V2 hands each frame over as
+ * soon as the kernel has written it; bench_afpacket compares the two. */
+#define MPNET_AFP_F_TPACKET_V3 (1u << 4)
 
 struct mpnet_afpacket_cfg {
         const char *ifname; /**< required: the interface to bind to */
@@ -72,14 +81,20 @@ struct mpnet_afpacket_cfg {
         struct mpnet_pool *pool; /**< required: receive buffers */
         uint16_t n_queues;       /**< 0 or 1: one socket; up to MPNET_AFP_MAX_QUEUES */
         /** rx ring block, bytes: a power of two, at least a page (64 KiB).
-         * The kernel hands a block over when it is full or block_tov_ms after
-         * its first frame, so under sparse traffic a block holds few frames:
-         * n_blocks is also how many bursts the ring absorbs while nobody
-         * reads. */
+         * The rx ring has block_size x n_blocks bytes per queue. V2 cuts it
+         * into fixed frames (the smallest power of two, 2 KiB at least, that
+         * holds the kernel's header and mtu + 18 bytes; a block is made as
+         * large as one frame if need be). V3: the kernel hands a block over
+         * when it is full or block_tov_ms after it opened, so under sparse
+         * traffic a block holds few frames and n_blocks is also how many
+         * bursts the ring absorbs while nobody reads. */
         uint32_t block_size;
-        uint32_t n_blocks;     /**< rx ring blocks per queue (64) */
-        uint32_t block_tov_ms; /**< a partly filled block is handed over after (1 ms) */
-        uint32_t tx_slots;     /**< tx ring slots per queue, power of two (1024) */
+        uint32_t n_blocks; /**< rx ring blocks per queue (64) */
+        /** V3 only: a partly filled block is handed over after this many ms
+         * (1 ms; 0: the default), the wait a frame under light traffic pays.
+         * V2 ignores it. */
+        uint32_t block_tov_ms;
+        uint32_t tx_slots; /**< tx ring slots per queue, power of two (1024) */
         /** mpnet's station address; all zero: the interface's own. */
         uint8_t mac[6];
         uint32_t flags; /**< MPNET_AFP_F_* */
@@ -104,7 +119,7 @@ struct mpnet_link *mpnet_afpacket_create(const struct mpnet_afpacket_cfg *cfg);
 /** What an AF_PACKET link counts beyond struct mpnet_link_stats. */
 struct mpnet_afpacket_stats {
         uint64_t rx_kernel_drops; /**< ring full: dropped by the kernel (PACKET_STATISTICS) */
-        uint64_t rx_truncated;    /**< longer than a ring block, dropped */
+        uint64_t rx_truncated;    /**< longer than a ring frame (V2) or block (V3), dropped */
         uint64_t rx_nobufs;       /**< dropped: the pool was empty */
         uint64_t rx_vlan;         /**< frames whose stripped tag was restored or flagged */
         uint64_t tx_ring_full;    /**< bursts cut short by a full tx ring */

@@ -3,14 +3,26 @@
  * afpacket: packet sockets with memory-mapped rings
  * (Documentation/networking/packet_mmap.rst).
  *
- * Per queue, one socket with a TPACKET_V3 receive ring and a TPACKET_V3
- * transmit ring in one mapping. The receive ring is a circle of blocks the
- * kernel fills with variable-size frames and hands over (TP_STATUS_USER) when
- * full or after block_tov_ms; we copy each frame into a pool buffer and hand
- * the block back. The transmit ring is a circle of fixed slots: we copy each
- * frame into a free slot (TP_STATUS_AVAILABLE), mark it TP_STATUS_SEND_REQUEST
- * and kick the kernel with one sendto() per burst; the kernel marks the slot
- * available again when the driver has freed the skb.
+ * Per queue, one socket with a receive ring and a transmit ring in one
+ * mapping, both of the socket's PACKET_VERSION: TPACKET_V2 by default,
+ * TPACKET_V3 with MPNET_AFP_F_TPACKET_V3.
+ *
+ * The V2 receive ring is a circle of fixed frames; the kernel hands each one
+ * over (TP_STATUS_USER) as soon as it has written it and wakes a poller per
+ * frame, so a lone frame is ours within microseconds. The V3 receive ring is
+ * a circle of blocks the kernel fills with variable-size frames and hands
+ * over only when full or block_tov_ms after the block opened (it sets status
+ * and wakes readers per block, so an open block cannot be read safely): a
+ * lone frame waits up to block_tov_ms (1 ms), which light traffic such as a
+ * ping pays in full. Either way we copy each frame into a pool buffer and
+ * hand its frame or block back. bench_afpacket compares the two under load.
+ *
+ * The transmit ring is a circle of fixed slots (tpacket2_hdr or
+ * tpacket3_hdr, the frame at TPACKET_ALIGN of the header's size, where the
+ * kernel's tpacket_parse_header looks without PACKET_TX_HAS_OFF): we copy
+ * each frame into a free slot (TP_STATUS_AVAILABLE), mark it
+ * TP_STATUS_SEND_REQUEST and kick the kernel with one sendto() per burst; the
+ * kernel marks the slot available again when the driver has freed the skb.
  *
  * Synchronisation: per queue one rx thread and one tx thread (link.h); the
  * rings are shared with the kernel through the status words, read with
@@ -47,7 +59,6 @@
 #include "link/frame.h"
 
 #define AFP_STASH        32u
-#define AFP_TX_DATA      TPACKET_ALIGN(sizeof(struct tpacket3_hdr)) /* frame start in a slot */
 #define AFP_CHECK_NS     (10 * 1000000ull) /* socket error check while idle */
 #define ETH_VLAN_EXTRA   18u
 #define AFP_DEF_BLOCK    (64u * 1024)
@@ -65,11 +76,11 @@ struct afp_q {
         size_t map_len;
         /* rx side (one thread) */
         uint8_t *rx;
-        uint32_t rx_cur;             /* block being read */
-        uint32_t rx_left;            /* frames left in it */
-        bool rx_in_block;            /* rx_cur is ours (TP_STATUS_USER) */
+        uint32_t rx_cur;             /* V2: frame to read next; V3: block being read */
+        uint32_t rx_left;            /* V3: frames left in the block */
+        bool rx_in_block;            /* V3: rx_cur is ours (TP_STATUS_USER) */
         bool skip_outgoing;          /* the kernel lacks PACKET_IGNORE_OUTGOING */
-        struct tpacket3_hdr *rx_hdr; /* next frame in the block */
+        struct tpacket3_hdr *rx_hdr; /* V3: next frame in the block */
         uint64_t next_check;         /* coarse monotonic time of the next error check */
         unsigned n_stash;
         struct mpnet_pkt *stash[AFP_STASH];
@@ -87,8 +98,11 @@ struct afp {
         char ifname[IFNAMSIZ];
         char *netns;
         int ifindex;
+        bool v3; /* TPACKET_V3 rings (MPNET_AFP_F_TPACKET_V3), else TPACKET_V2 */
         uint32_t block_size, n_blocks, tov_ms;
+        uint32_t rx_frame, rx_nframes, rx_block; /* V2 receive ring geometry */
         uint32_t slot_size, n_slots, tx_block;
+        uint32_t tx_data;   /* where the frame starts in a tx slot */
         uint32_t max_frame; /* mtu + 18 */
         uint32_t mtu_floor; /* a reopen keeps slots for the MTU the stack has */
         bool mac_set;       /* the link's MAC is fixed (cfg or a previous open) */
@@ -143,7 +157,10 @@ static int int_opt(struct afp *a, int fd, int opt, int v, const char *what)
         return sockopt(a, fd, opt, &v, sizeof(v), what);
 }
 
-/* Both rings, then one mapping: rx blocks first, tx slots after. */
+/* Both rings, then one mapping: rx blocks first, tx slots after. The two
+ * versions share the request layout up to tp_frame_nr; V3 adds the block
+ * retire timeout, which V2 does not need (each frame is handed over as soon
+ * as it is written). */
 static int rings_setup(struct afp *a, struct afp_q *aq)
 {
         struct tpacket_req3 rx = {
@@ -160,13 +177,21 @@ static int rings_setup(struct afp *a, struct afp_q *aq)
             .tp_frame_nr = a->n_slots,
         };
         size_t rx_len = (size_t)a->block_size * a->n_blocks;
+        socklen_t req_len = a->v3 ? sizeof(struct tpacket_req3) : sizeof(struct tpacket_req);
+        bool tx_ring = !(a->cfg.flags & MPNET_AFP_F_TX_SENDMMSG);
         int rc;
 
-        bool tx_ring = !(a->cfg.flags & MPNET_AFP_F_TX_SENDMMSG);
-
-        rc = sockopt(a, aq->fd, PACKET_RX_RING, &rx, sizeof(rx), "PACKET_RX_RING");
+        if (!a->v3) {
+                rx.tp_block_size = a->rx_block;
+                rx.tp_block_nr = a->rx_nframes / (a->rx_block / a->rx_frame);
+                rx.tp_frame_size = a->rx_frame;
+                rx.tp_frame_nr = a->rx_nframes;
+                rx.tp_retire_blk_tov = 0;
+                rx_len = (size_t)a->rx_frame * a->rx_nframes;
+        }
+        rc = sockopt(a, aq->fd, PACKET_RX_RING, &rx, req_len, "PACKET_RX_RING");
         if (rc == 0 && tx_ring)
-                rc = sockopt(a, aq->fd, PACKET_TX_RING, &tx, sizeof(tx), "PACKET_TX_RING");
+                rc = sockopt(a, aq->fd, PACKET_TX_RING, &tx, req_len, "PACKET_TX_RING");
         if (rc != 0)
                 return rc;
         aq->map_len = rx_len + (tx_ring ? (size_t)a->slot_size * a->n_slots : 0);
@@ -220,7 +245,7 @@ static int queue_open(struct afp *a, uint16_t q)
                         errno == EPERM ? " (needs CAP_NET_RAW)" : "");
                 return rc;
         }
-        rc = int_opt(a, aq->fd, PACKET_VERSION, TPACKET_V3, "PACKET_VERSION");
+        rc = int_opt(a, aq->fd, PACKET_VERSION, a->v3 ? TPACKET_V3 : TPACKET_V2, "PACKET_VERSION");
         if (rc == 0 && !(a->cfg.flags & MPNET_AFP_F_NO_QDISC_BYPASS))
                 rc = int_opt(a, aq->fd, PACKET_QDISC_BYPASS, 1, "PACKET_QDISC_BYPASS");
         /* A malformed slot is skipped instead of stopping the ring. */
@@ -290,6 +315,28 @@ static int dev_query(struct afp *a)
         return 0;
 }
 
+/*
+ * The V2 receive ring: fixed frames, each the smallest power of two that
+ * holds the kernel's header and the largest frame. The kernel puts the MAC
+ * header at TPACKET_ALIGN(TPACKET2_HDRLEN + 16) - 14 (tpacket_rcv), so a
+ * frame of max_frame bytes fits when the slot has AFP_RX2_ROOM + max_frame.
+ * The ring keeps the bytes the configuration gives (block_size x n_blocks),
+ * in blocks no smaller than a frame (a frame never spans blocks).
+ */
+#define AFP_RX2_ROOM TPACKET_ALIGN(TPACKET2_HDRLEN + 16)
+
+static void rx2_geometry(struct afp *a)
+{
+        size_t bytes = (size_t)a->block_size * a->n_blocks;
+
+        for (a->rx_frame = 2048; a->rx_frame < AFP_RX2_ROOM + a->max_frame;)
+                a->rx_frame *= 2;
+        a->rx_block = a->block_size > a->rx_frame ? a->block_size : a->rx_frame;
+        if (bytes < a->rx_block)
+                bytes = a->rx_block;
+        a->rx_nframes = (uint32_t)(bytes / a->rx_block * (a->rx_block / a->rx_frame));
+}
+
 /* Runs in the interface's namespace. */
 static int afp_open_all(void *arg)
 {
@@ -308,9 +355,10 @@ static int afp_open_all(void *arg)
         a->max_frame = a->link.info.mtu + ETH_VLAN_EXTRA;
         /* The smallest power-of-two slot (2 KiB at least) that holds the slot
          * header and the largest frame; 16 slots to a block. */
-        for (a->slot_size = 2048; a->slot_size < AFP_TX_DATA + a->max_frame;)
+        for (a->slot_size = 2048; a->slot_size < a->tx_data + a->max_frame;)
                 a->slot_size *= 2;
         a->tx_block = 16 * a->slot_size;
+        rx2_geometry(a);
         for (uint16_t q = 0; q < a->nq; q++) {
                 rc = queue_open(a, q);
                 if (rc != 0) {
@@ -372,11 +420,49 @@ static uint64_t coarse_ns(void)
 
 /* ---- receive -------------------------------------------------------------- */
 
-/* Copy one ring frame into a packet (a chain when it is long). */
-static struct mpnet_pkt *rx_copy(struct afp *a, struct afp_q *aq, const struct tpacket3_hdr *h)
+/* What the receive path needs of a ring frame, from either header version. */
+struct afp_frame {
+        const uint8_t *data;
+        uint32_t snaplen, len, status;
+        uint16_t vlan_tci, vlan_tpid;
+        uint8_t pkttype;
+};
+
+static void frame_v3(const struct tpacket3_hdr *h, struct afp_frame *f)
 {
-        const uint8_t *f = (const uint8_t *)h + h->tp_mac;
-        uint32_t len = h->tp_snaplen;
+        const struct sockaddr_ll *sll =
+            (const struct sockaddr_ll *)((const uint8_t *)h +
+                                         TPACKET_ALIGN(sizeof(struct tpacket3_hdr)));
+
+        f->data = (const uint8_t *)h + h->tp_mac;
+        f->snaplen = h->tp_snaplen;
+        f->len = h->tp_len;
+        f->status = h->tp_status;
+        f->vlan_tci = (uint16_t)h->hv1.tp_vlan_tci;
+        f->vlan_tpid = (uint16_t)h->hv1.tp_vlan_tpid;
+        f->pkttype = sll->sll_pkttype;
+}
+
+static void frame_v2(const struct tpacket2_hdr *h, uint32_t status, struct afp_frame *f)
+{
+        const struct sockaddr_ll *sll =
+            (const struct sockaddr_ll *)((const uint8_t *)h +
+                                         TPACKET_ALIGN(sizeof(struct tpacket2_hdr)));
+
+        f->data = (const uint8_t *)h + h->tp_mac;
+        f->snaplen = h->tp_snaplen;
+        f->len = h->tp_len;
+        f->status = status;
+        f->vlan_tci = h->tp_vlan_tci;
+        f->vlan_tpid = h->tp_vlan_tpid;
+        f->pkttype = sll->sll_pkttype;
+}
+
+/* Copy one ring frame into a packet (a chain when it is long). */
+static struct mpnet_pkt *rx_copy(struct afp *a, struct afp_q *aq, const struct afp_frame *h)
+{
+        const uint8_t *f = h->data;
+        uint32_t len = h->snaplen;
         struct mpnet_pkt *p;
 
         if (len <= MPNET_PKT_DATA_SIZE) {
@@ -392,7 +478,7 @@ static struct mpnet_pkt *rx_copy(struct afp *a, struct afp_q *aq, const struct t
                 if (p == NULL)
                         return NULL;
         }
-        if (h->tp_status & TP_STATUS_CSUMNOTREADY) {
+        if (h->status & TP_STATUS_CSUMNOTREADY) {
                 uint32_t l4;
                 uint8_t proto;
 
@@ -403,52 +489,85 @@ static struct mpnet_pkt *rx_copy(struct afp *a, struct afp_q *aq, const struct t
                         p->ol_flags |= MPNET_PKT_F_L4_CSUM_TX;
                         p->l4_off = (uint16_t)(mpnet_pkt_headroom(p) + l4);
                 }
-        } else if (h->tp_status & TP_STATUS_CSUM_VALID) {
+        } else if (h->status & TP_STATUS_CSUM_VALID) {
                 p->ol_flags |= MPNET_PKT_F_L4_CSUM_OK;
         }
-        if (h->tp_status & TP_STATUS_VLAN_VALID) {
-                uint16_t tpid =
-                    (h->tp_status & TP_STATUS_VLAN_TPID_VALID) ? h->hv1.tp_vlan_tpid : 0x8100;
+        if (h->status & TP_STATUS_VLAN_VALID) {
+                uint16_t tpid = (h->status & TP_STATUS_VLAN_TPID_VALID) ? h->vlan_tpid : 0x8100;
                 uint8_t *e;
 
                 mpnet_stat_add(&aq->rx_vlan, 1);
                 if (a->cfg.flags & MPNET_AFP_F_VLAN_META) {
                         p->ol_flags |= MPNET_PKT_F_VLAN;
-                        p->vlan_tci = (uint16_t)h->hv1.tp_vlan_tci;
+                        p->vlan_tci = h->vlan_tci;
                 } else if (p->len >= 12 && (e = mpnet_pkt_prepend(p, 4)) != NULL) {
                         /* Back where it was on the wire (IEEE 802.1Q 9.3). */
                         memmove(e, e + 4, 12);
                         mpnet_put_be16(e + 12, tpid);
-                        mpnet_put_be16(e + 14, (uint16_t)h->hv1.tp_vlan_tci);
+                        mpnet_put_be16(e + 14, h->vlan_tci);
                 }
         }
         return p;
 }
 
-static bool rx_outgoing(const struct tpacket3_hdr *h)
+/* One ring frame: into pkts (@return true) or dropped and counted. */
+static bool rx_frame(struct afp *a, struct afp_q *aq, const struct afp_frame *f,
+                     struct mpnet_pkt **out)
 {
-        const struct sockaddr_ll *sll =
-            (const struct sockaddr_ll *)((const uint8_t *)h +
-                                         TPACKET_ALIGN(sizeof(struct tpacket3_hdr)));
-
-        return sll->sll_pkttype == PACKET_OUTGOING;
+        if (aq->skip_outgoing && f->pkttype == PACKET_OUTGOING)
+                return false; /* ours, looped back by an old kernel */
+        if (f->snaplen < f->len) {
+                mpnet_stat_add(&aq->rx_truncated, 1);
+                return false;
+        }
+        if ((*out = rx_copy(a, aq, f)) == NULL) {
+                /* The frame is lost: its slot must go back anyway. */
+                mpnet_stat_add(&aq->rx_nobufs, 1);
+                return false;
+        }
+        return true;
 }
 
-static uint16_t afp_rx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt **pkts, uint16_t n)
+static struct tpacket2_hdr *rx2_slot(struct afp *a, struct afp_q *aq, uint32_t i)
 {
-        struct afp *a = (struct afp *)l;
-        struct afp_q *aq;
-        uint64_t bytes = 0;
+        /* rx_frame divides rx_block: the frames lie back to back. */
+        return (struct tpacket2_hdr *)(aq->rx + (size_t)i * a->rx_frame);
+}
+
+/* V2: a frame is ours once its status says TP_STATUS_USER, and goes back
+ * with TP_STATUS_KERNEL; the kernel fills the ring in order. */
+static uint16_t rx2_burst(struct afp *a, struct afp_q *aq, struct mpnet_pkt **pkts, uint16_t n)
+{
         uint16_t got = 0;
 
-        if (q >= a->nq || a->q[q].rx == NULL)
-                return 0;
-        aq = &a->q[q];
+        while (got < n) {
+                struct tpacket2_hdr *h = rx2_slot(a, aq, aq->rx_cur);
+                uint32_t st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+                struct afp_frame f;
+
+                if (!(st & TP_STATUS_USER))
+                        break;
+                frame_v2(h, st, &f);
+                if (rx_frame(a, aq, &f, &pkts[got]))
+                        got++;
+                __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+                aq->rx_cur = aq->rx_cur + 1 == a->rx_nframes ? 0 : aq->rx_cur + 1;
+        }
+        return got;
+}
+
+/* V3: a block is ours once its status says TP_STATUS_USER (full, or
+ * block_tov_ms after its first frame); its frames are read in order and the
+ * whole block goes back with TP_STATUS_KERNEL. */
+static uint16_t rx3_burst(struct afp *a, struct afp_q *aq, struct mpnet_pkt **pkts, uint16_t n)
+{
+        uint16_t got = 0;
+
         while (got < n) {
                 struct tpacket_block_desc *bd =
                     (struct tpacket_block_desc *)(aq->rx + (size_t)aq->rx_cur * a->block_size);
                 const struct tpacket3_hdr *h;
-                struct mpnet_pkt *p;
+                struct afp_frame f;
 
                 if (!aq->rx_in_block) {
                         if (!(__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) &
@@ -467,21 +586,29 @@ static uint16_t afp_rx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
                         continue;
                 }
                 h = aq->rx_hdr;
-                if (aq->skip_outgoing && rx_outgoing(h)) {
-                        /* ours, looped back by an old kernel */
-                } else if (h->tp_snaplen < h->tp_len) {
-                        mpnet_stat_add(&aq->rx_truncated, 1);
-                } else if ((p = rx_copy(a, aq, h)) == NULL) {
-                        /* The frame is lost: the block must go back anyway. */
-                        mpnet_stat_add(&aq->rx_nobufs, 1);
-                } else {
-                        bytes += p->pkt_len;
-                        pkts[got++] = p;
-                }
+                frame_v3(h, &f);
+                if (rx_frame(a, aq, &f, &pkts[got]))
+                        got++;
                 aq->rx_left--;
                 aq->rx_hdr = (struct tpacket3_hdr *)((uint8_t *)h + h->tp_next_offset);
         }
+        return got;
+}
+
+static uint16_t afp_rx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt **pkts, uint16_t n)
+{
+        struct afp *a = (struct afp *)l;
+        struct afp_q *aq;
+        uint64_t bytes = 0;
+        uint16_t got;
+
+        if (q >= a->nq || a->q[q].rx == NULL)
+                return 0;
+        aq = &a->q[q];
+        got = a->v3 ? rx3_burst(a, aq, pkts, n) : rx2_burst(a, aq, pkts, n);
         if (got > 0) {
+                for (uint16_t i = 0; i < got; i++)
+                        bytes += pkts[i]->pkt_len;
                 mpnet_stat_add(&aq->rx_pkts, got);
                 mpnet_stat_add(&aq->rx_bytes, bytes);
                 if (atomic_load_explicit(&aq->state, memory_order_relaxed) == AQ_FAILING)
@@ -500,9 +627,35 @@ static uint16_t afp_rx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
 
 /* ---- transmit ------------------------------------------------------------- */
 
-static struct tpacket3_hdr *tx_slot(struct afp *a, struct afp_q *aq, uint32_t i)
+static uint8_t *tx_slot(struct afp *a, struct afp_q *aq, uint32_t i)
 {
-        return (struct tpacket3_hdr *)(aq->tx + (size_t)(i & (a->n_slots - 1)) * a->slot_size);
+        return aq->tx + (size_t)(i & (a->n_slots - 1)) * a->slot_size;
+}
+
+/* The slot's status word: where it lies depends on the header version. */
+static uint32_t *tx_status(const struct afp *a, uint8_t *slot)
+{
+        return a->v3 ? &((struct tpacket3_hdr *)slot)->tp_status
+                     : &((struct tpacket2_hdr *)slot)->tp_status;
+}
+
+/* Hand a filled slot to the kernel. V3 refuses a slot whose tp_next_offset
+ * is not 0 (tpacket_parse_header); V2 has no such field. */
+static void tx_post(const struct afp *a, uint8_t *slot, uint32_t len)
+{
+        if (a->v3) {
+                struct tpacket3_hdr *h = (struct tpacket3_hdr *)slot;
+
+                h->tp_len = len;
+                h->tp_snaplen = len;
+                h->tp_next_offset = 0;
+        } else {
+                struct tpacket2_hdr *h = (struct tpacket2_hdr *)slot;
+
+                h->tp_len = len;
+                h->tp_snaplen = len;
+        }
+        __atomic_store_n(tx_status(a, slot), TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
 }
 
 /*
@@ -517,12 +670,12 @@ static uint32_t tx_reclaim(struct afp *a, struct afp_q *aq, uint32_t first, uint
 {
         uint32_t i = 0, back;
 
-        while (i < count && __atomic_load_n(&tx_slot(a, aq, first + i)->tp_status,
+        while (i < count && __atomic_load_n(tx_status(a, tx_slot(a, aq, first + i)),
                                             __ATOMIC_ACQUIRE) != TP_STATUS_SEND_REQUEST)
                 i++;
         back = count - i;
         for (uint32_t k = i; k < count; k++)
-                __atomic_store_n(&tx_slot(a, aq, first + k)->tp_status, TP_STATUS_AVAILABLE,
+                __atomic_store_n(tx_status(a, tx_slot(a, aq, first + k)), TP_STATUS_AVAILABLE,
                                  __ATOMIC_RELEASE);
         aq->tx_cur = (first + i) & (a->n_slots - 1);
         return back;
@@ -662,11 +815,10 @@ static uint16_t afp_tx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
         first = aq->tx_cur;
         for (i = 0; i < n; i++) {
                 struct mpnet_pkt *p = pkts[i];
-                struct tpacket3_hdr *h = tx_slot(a, aq, aq->tx_cur);
+                uint8_t *h = tx_slot(a, aq, aq->tx_cur);
                 uint32_t len = p->pkt_len + ((p->ol_flags & MPNET_PKT_F_VLAN) ? 4u : 0u);
-                uint8_t *d = (uint8_t *)h + AFP_TX_DATA;
-
-                uint32_t st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+                uint8_t *d = h + a->tx_data;
+                uint32_t st = __atomic_load_n(tx_status(a, h), __ATOMIC_ACQUIRE);
 
                 if (st != TP_STATUS_AVAILABLE) {
                         mpnet_stat_add(&aq->tx_ring_full, 1);
@@ -684,10 +836,7 @@ static uint16_t afp_tx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
                            link_frame_csum(d, link_frame_copy(d, p), p->ol_flags) != 0) {
                         mpnet_stat_add(&aq->tx_bad_ol, 1);
                 } else {
-                        h->tp_len = len;
-                        h->tp_snaplen = len;
-                        h->tp_next_offset = 0;
-                        __atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
+                        tx_post(a, h, len);
                         aq->tx_cur = (aq->tx_cur + 1) & (a->n_slots - 1);
                         queued++;
                         bytes += len;
@@ -704,7 +853,8 @@ static uint16_t afp_tx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
 /* Fold the kernel's ring drops (reading them resets them) into our count. */
 static uint64_t kernel_drops(struct afp_q *aq)
 {
-        struct tpacket_stats_v3 ks;
+        /* V2 fills the struct tpacket_stats prefix, which has tp_drops too. */
+        struct tpacket_stats_v3 ks = {0};
         socklen_t n = sizeof(ks);
 
         if (aq->fd >= 0 && getsockopt(aq->fd, SOL_PACKET, PACKET_STATISTICS, &ks, &n) == 0)
@@ -795,7 +945,8 @@ static bool afp_carrier(struct mpnet_link *l)
         return true;
 }
 
-/* The socket polls readable once the kernel hands a block to user space. */
+/* The socket polls readable once the kernel hands a frame (V2) or a block
+ * (V3) to user space. */
 static int afp_rx_wait_arm(struct mpnet_link *l, uint16_t q)
 {
         struct afp *a = (struct afp *)l;
@@ -807,6 +958,11 @@ static int afp_rx_wait_arm(struct mpnet_link *l, uint16_t q)
         aq = &a->q[q];
         if (atomic_load_explicit(&aq->state, memory_order_relaxed) == AQ_GONE || aq->fd < 0)
                 return -ENOTSUP; /* the timed nap keeps looking for it */
+        if (!a->v3)
+                return (__atomic_load_n(&rx2_slot(a, aq, aq->rx_cur)->tp_status, __ATOMIC_ACQUIRE) &
+                        TP_STATUS_USER)
+                           ? -EAGAIN
+                           : aq->fd;
         bd = (const struct tpacket_block_desc *)(aq->rx + (size_t)aq->rx_cur * a->block_size);
         if (aq->rx_in_block ||
             (__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER))
@@ -923,6 +1079,9 @@ struct mpnet_link *mpnet_afpacket_create(const struct mpnet_afpacket_cfg *cfg)
         a->block_size = cfg->block_size ? cfg->block_size : AFP_DEF_BLOCK;
         a->n_blocks = cfg->n_blocks ? cfg->n_blocks : AFP_DEF_NBLOCKS;
         a->tov_ms = cfg->block_tov_ms ? cfg->block_tov_ms : AFP_DEF_TOV_MS;
+        a->v3 = (cfg->flags & MPNET_AFP_F_TPACKET_V3) != 0;
+        a->tx_data = a->v3 ? TPACKET_ALIGN(sizeof(struct tpacket3_hdr))
+                           : TPACKET_ALIGN(sizeof(struct tpacket2_hdr));
         a->n_slots = cfg->tx_slots ? cfg->tx_slots : AFP_DEF_TX_SLOTS;
         if (!mac_is_zero(cfg->mac)) {
                 memcpy(a->link.info.mac, cfg->mac, 6);
