@@ -12,6 +12,8 @@
 #ifndef MPNET_THREAD_H
 #define MPNET_THREAD_H
 
+#include "mpnet/export.h"
+
 #define MPNET_MAX_SLOTS 64u
 /** The slot of a thread that was never given one. */
 #define MPNET_SLOT_NONE MPNET_MAX_SLOTS
@@ -22,10 +24,10 @@
  * @param slot below MPNET_MAX_SLOTS, or MPNET_SLOT_NONE to give it up.
  * @return 0, or -EINVAL for a slot out of range.
  */
-int mpnet_thread_set_slot(unsigned slot);
+MPNET_API int mpnet_thread_set_slot(unsigned slot);
 
 /* The slot itself; read through mpnet_thread_slot(). */
-extern _Thread_local unsigned mpnet_thread_slot_;
+MPNET_API extern _Thread_local unsigned mpnet_thread_slot_;
 
 /** @return the calling thread's slot, MPNET_SLOT_NONE when it has none. */
 static inline unsigned mpnet_thread_slot(void)
