@@ -3,8 +3,9 @@
 JOBS      ?= $(shell nproc)
 BUILD     ?= build
 FUZZ_SECS ?= 20
+PREFIX    ?= /usr/local
 
-.PHONY: all deps build run check test check-asan check-tsan bench fuzz fuzz-build format clean
+.PHONY: all deps build install run check test check-asan check-tsan bench fuzz fuzz-build format clean
 
 all: build
 
@@ -14,6 +15,10 @@ deps:
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# The libraries, headers, mpnet.pc and the tools under $(DESTDIR)$(PREFIX).
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
 
 # The main job on in-process links: RFC 2544 against the built-in mpnet router.
 run: build

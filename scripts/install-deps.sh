@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Install the Debian packages mpnet needs to build and test; silent and quick
 # when they are all present. Needs root (or sudo) only when something is missing.
 set -euo pipefail

@@ -51,6 +51,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mpnet/export.h"
 #include "mpnet/link.h"
 #include "mpnet/pkt.h"
 
@@ -114,7 +115,7 @@ struct mpnet_afpacket_cfg {
  * the namespace: the message names it), ENOMEM, or what the kernel refused
  * (EINVAL for a ring geometry it does not take).
  */
-struct mpnet_link *mpnet_afpacket_create(const struct mpnet_afpacket_cfg *cfg);
+MPNET_API struct mpnet_link *mpnet_afpacket_create(const struct mpnet_afpacket_cfg *cfg);
 
 /** What an AF_PACKET link counts beyond struct mpnet_link_stats. */
 struct mpnet_afpacket_stats {
@@ -134,10 +135,10 @@ struct mpnet_afpacket_stats {
 };
 
 /** Fill st. @return 0, or -EINVAL when l is not an AF_PACKET link. */
-int mpnet_afpacket_get_stats(struct mpnet_link *l, struct mpnet_afpacket_stats *st);
+MPNET_API int mpnet_afpacket_get_stats(struct mpnet_link *l, struct mpnet_afpacket_stats *st);
 
 /** @return the socket of queue q (to poll() for POLLIN), or -EINVAL. */
-int mpnet_afpacket_fd(struct mpnet_link *l, uint16_t q);
+MPNET_API int mpnet_afpacket_fd(struct mpnet_link *l, uint16_t q);
 
 /**
  * Close the sockets and open them again on the interface of the same name
@@ -146,6 +147,6 @@ int mpnet_afpacket_fd(struct mpnet_link *l, uint16_t q);
  * @return 0 (the link is up), -EINVAL (not an AF_PACKET link), or the errors
  * of mpnet_afpacket_create() negated; the link stays down then.
  */
-int mpnet_afpacket_reopen(struct mpnet_link *l, char *errbuf, size_t errbuf_len);
+MPNET_API int mpnet_afpacket_reopen(struct mpnet_link *l, char *errbuf, size_t errbuf_len);
 
 #endif

@@ -53,6 +53,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mpnet/export.h"
 #include "mpnet/link.h"
 #include "mpnet/pkt.h"
 
@@ -102,7 +103,7 @@ struct mpnet_afxdp_cfg {
  * EOPNOTSUPP (the driver cannot do the mode or zero-copy asked for), ENOMEM,
  * or what the kernel refused.
  */
-struct mpnet_link *mpnet_afxdp_create(const struct mpnet_afxdp_cfg *cfg);
+MPNET_API struct mpnet_link *mpnet_afxdp_create(const struct mpnet_afxdp_cfg *cfg);
 
 /** What an AF_XDP link counts beyond struct mpnet_link_stats. */
 struct mpnet_afxdp_stats {
@@ -133,10 +134,10 @@ struct mpnet_afxdp_stats {
 };
 
 /** Fill st. @return 0, or -EINVAL when l is not an AF_XDP link. */
-int mpnet_afxdp_get_stats(struct mpnet_link *l, struct mpnet_afxdp_stats *st);
+MPNET_API int mpnet_afxdp_get_stats(struct mpnet_link *l, struct mpnet_afxdp_stats *st);
 
 /** @return the XDP socket of queue q (to poll() for POLLIN), or -EINVAL. */
-int mpnet_afxdp_fd(struct mpnet_link *l, uint16_t q);
+MPNET_API int mpnet_afxdp_fd(struct mpnet_link *l, uint16_t q);
 
 /**
  * Close the sockets (the XDP program goes with the last) and open them
@@ -146,6 +147,6 @@ int mpnet_afxdp_fd(struct mpnet_link *l, uint16_t q);
  * @return 0 (the link is up), -EINVAL (not an AF_XDP link), or the errors
  * of mpnet_afxdp_create() negated; the link stays down then.
  */
-int mpnet_afxdp_reopen(struct mpnet_link *l, char *errbuf, size_t errbuf_len);
+MPNET_API int mpnet_afxdp_reopen(struct mpnet_link *l, char *errbuf, size_t errbuf_len);
 
 #endif

@@ -13,6 +13,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "mpnet/export.h"
+
 #define MPNET_NS_PER_US 1000ull
 #define MPNET_NS_PER_MS 1000000ull
 #define MPNET_NS_PER_S  1000000000ull
@@ -27,17 +29,17 @@ struct mpnet_clock {
 };
 
 /** Initialise a clock reading CLOCK_MONOTONIC. */
-void mpnet_clock_init_monotonic(struct mpnet_clock *c);
+MPNET_API void mpnet_clock_init_monotonic(struct mpnet_clock *c);
 /** Initialise a virtual clock at start_ns. */
-void mpnet_clock_init_virtual(struct mpnet_clock *c, uint64_t start_ns);
+MPNET_API void mpnet_clock_init_virtual(struct mpnet_clock *c, uint64_t start_ns);
 /** @return the time in ns. */
-uint64_t mpnet_clock_now(const struct mpnet_clock *c);
+MPNET_API uint64_t mpnet_clock_now(const struct mpnet_clock *c);
 /** Move a virtual clock forward by ns (ignored by a monotonic clock). */
-void mpnet_clock_advance(struct mpnet_clock *c, uint64_t ns);
+MPNET_API void mpnet_clock_advance(struct mpnet_clock *c, uint64_t ns);
 /** Set a virtual clock to ns if that is later than now. */
-void mpnet_clock_set(struct mpnet_clock *c, uint64_t ns);
+MPNET_API void mpnet_clock_set(struct mpnet_clock *c, uint64_t ns);
 
 /** @return CLOCK_MONOTONIC in ns. */
-uint64_t mpnet_monotonic_ns(void);
+MPNET_API uint64_t mpnet_monotonic_ns(void);
 
 #endif

@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "mpnet/export.h"
 #include "mpnet/thread.h"
 
 struct mpnet_counters {
@@ -24,13 +25,13 @@ struct mpnet_counters {
 };
 
 /** @return a zeroed block of n counters, or NULL with errno set. */
-struct mpnet_counters *mpnet_counters_create(unsigned n);
+MPNET_API struct mpnet_counters *mpnet_counters_create(unsigned n);
 /** NULL is ignored. */
-void mpnet_counters_destroy(struct mpnet_counters *c);
+MPNET_API void mpnet_counters_destroy(struct mpnet_counters *c);
 /** @return the sum of counter i over all rows (0 when i is out of range). */
-uint64_t mpnet_counter_read(const struct mpnet_counters *c, unsigned i);
+MPNET_API uint64_t mpnet_counter_read(const struct mpnet_counters *c, unsigned i);
 /** Zero every counter. Not atomic with respect to concurrent writers. */
-void mpnet_counters_reset(struct mpnet_counters *c);
+MPNET_API void mpnet_counters_reset(struct mpnet_counters *c);
 
 static inline void mpnet_counter_add(struct mpnet_counters *c, unsigned i, uint64_t v)
 {

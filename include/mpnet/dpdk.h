@@ -54,6 +54,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mpnet/export.h"
 #include "mpnet/link.h"
 #include "mpnet/pkt.h"
 
@@ -87,7 +88,7 @@ struct mpnet_dpdk_eal_cfg {
  * -EALREADY (done before, successfully); -ENOMEM (no memory for the pool: give
  * the EAL more with -m); or the EAL's error, negated, with a message.
  */
-int mpnet_dpdk_init(const struct mpnet_dpdk_eal_cfg *cfg);
+MPNET_API int mpnet_dpdk_init(const struct mpnet_dpdk_eal_cfg *cfg);
 
 struct mpnet_dpdk_cfg {
         /** The port: its name ("net_ring0", "0000:03:00.0"), or the
@@ -115,7 +116,7 @@ struct mpnet_dpdk_cfg {
  * is not initialised: call mpnet_dpdk_init() first), ENOMEM, or what the
  * port's driver returned. A message says which.
  */
-struct mpnet_link *mpnet_dpdk_create(const struct mpnet_dpdk_cfg *cfg);
+MPNET_API struct mpnet_link *mpnet_dpdk_create(const struct mpnet_dpdk_cfg *cfg);
 
 /** What a DPDK link counts and knows beyond struct mpnet_link_stats. */
 struct mpnet_dpdk_stats {
@@ -137,6 +138,6 @@ struct mpnet_dpdk_stats {
 };
 
 /** Fill st. @return 0, or -EINVAL when l is not a DPDK link. */
-int mpnet_dpdk_get_stats(struct mpnet_link *l, struct mpnet_dpdk_stats *st);
+MPNET_API int mpnet_dpdk_get_stats(struct mpnet_link *l, struct mpnet_dpdk_stats *st);
 
 #endif

@@ -19,6 +19,8 @@
 
 #include <stdint.h>
 
+#include "mpnet/export.h"
+
 struct mpnet_stack;
 
 enum mpnet_event_type {
@@ -54,12 +56,12 @@ struct mpnet_event {
 };
 
 /** Take up to n events, oldest first. @return how many. */
-unsigned mpnet_stack_events(struct mpnet_stack *s, struct mpnet_event *ev, unsigned n);
+MPNET_API unsigned mpnet_stack_events(struct mpnet_stack *s, struct mpnet_event *ev, unsigned n);
 
 /** @return events dropped because the queue was full. */
-uint64_t mpnet_stack_events_lost(const struct mpnet_stack *s);
+MPNET_API uint64_t mpnet_stack_events_lost(const struct mpnet_stack *s);
 
 /** @return the name of an event type ("link-down", ...). */
-const char *mpnet_event_name(enum mpnet_event_type t);
+MPNET_API const char *mpnet_event_name(enum mpnet_event_type t);
 
 #endif

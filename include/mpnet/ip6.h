@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mpnet/export.h"
 #include "mpnet/stack.h"
 
 /* Address flags: the state reported by mpnet_addr6_list(); on add, NODAD and
@@ -34,7 +35,7 @@
  * the interface advertises. Stacks made with cfg.ip6_auto do it on attach.
  * @return 0, -ENODEV, -EALREADY.
  */
-int mpnet_iface_ip6_enable(struct mpnet_stack *s, int ifindex);
+MPNET_API int mpnet_iface_ip6_enable(struct mpnet_stack *s, int ifindex);
 
 /**
  * Add an address with its prefix length. It is tentative until duplicate
@@ -45,10 +46,11 @@ int mpnet_iface_ip6_enable(struct mpnet_stack *s, int ifindex);
  * @return 0, -ENODEV, -EINVAL (multicast, unspecified, loopback, plen > 128),
  * -EEXIST, -ENOSPC.
  */
-int mpnet_addr6_add(struct mpnet_stack *s, int ifindex, const uint8_t addr[16], uint8_t plen,
-                    uint32_t flags);
+MPNET_API int mpnet_addr6_add(struct mpnet_stack *s, int ifindex, const uint8_t addr[16],
+                              uint8_t plen, uint32_t flags);
 /** Remove an address and its routes. @return 0, -ENODEV, -ENOENT. */
-int mpnet_addr6_del(struct mpnet_stack *s, int ifindex, const uint8_t addr[16], uint8_t plen);
+MPNET_API int mpnet_addr6_del(struct mpnet_stack *s, int ifindex, const uint8_t addr[16],
+                              uint8_t plen);
 
 struct mpnet_addr6_info {
         uint8_t addr[16];
@@ -60,8 +62,8 @@ struct mpnet_addr6_info {
 
 /** The addresses of an interface. @return how many it has (may exceed max,
  * of which max are written), or -ENODEV. */
-int mpnet_addr6_list(struct mpnet_stack *s, int ifindex, struct mpnet_addr6_info *out,
-                     unsigned max);
+MPNET_API int mpnet_addr6_list(struct mpnet_stack *s, int ifindex, struct mpnet_addr6_info *out,
+                               unsigned max);
 
 /**
  * The source address the stack uses toward dst (RFC 6724 section 5, rules 1,
@@ -69,19 +71,19 @@ int mpnet_addr6_list(struct mpnet_stack *s, int ifindex, struct mpnet_addr6_info
  * @param ifindex the interface for a link-local dst, 0 otherwise.
  * @return 0, -ENETUNREACH (no route), -EADDRNOTAVAIL.
  */
-int mpnet_ip6_src_select(struct mpnet_stack *s, const uint8_t dst[16], int ifindex,
-                         uint8_t out[16]);
+MPNET_API int mpnet_ip6_src_select(struct mpnet_stack *s, const uint8_t dst[16], int ifindex,
+                                   uint8_t out[16]);
 
 /** @return 0 and fills info (router is the neighbour's isRouter flag), or
  * -ENOENT / -ENODEV. */
-int mpnet_neigh6_get(struct mpnet_stack *s, int ifindex, const uint8_t addr[16],
-                     struct mpnet_neigh_info *info);
+MPNET_API int mpnet_neigh6_get(struct mpnet_stack *s, int ifindex, const uint8_t addr[16],
+                               struct mpnet_neigh_info *info);
 /** Add a permanent neighbour. @return 0, -ENODEV, -EINVAL, -ENOSPC. */
-int mpnet_neigh6_add(struct mpnet_stack *s, int ifindex, const uint8_t addr[16],
-                     const uint8_t mac[6]);
+MPNET_API int mpnet_neigh6_add(struct mpnet_stack *s, int ifindex, const uint8_t addr[16],
+                               const uint8_t mac[6]);
 
 /** Turn IPv6 forwarding on or off (router or host, RFC 8200 / RFC 4861 6.2.8). */
-void mpnet_stack_set_forwarding6(struct mpnet_stack *s, bool on);
+MPNET_API void mpnet_stack_set_forwarding6(struct mpnet_stack *s, bool on);
 
 /**
  * Redirects on an interface (RFC 4861 section 8), as Linux's accept_redirects
@@ -92,7 +94,7 @@ void mpnet_stack_set_forwarding6(struct mpnet_stack *s, bool on);
  * it forwards the neighbour's packet back out the interface it came in on.
  * @return 0, -ENODEV.
  */
-int mpnet_iface_ip6_redirects(struct mpnet_stack *s, int ifindex, bool accept, bool send);
+MPNET_API int mpnet_iface_ip6_redirects(struct mpnet_stack *s, int ifindex, bool accept, bool send);
 
 /* ---- router advertisements (RFC 4861 section 6.2) ---- */
 
@@ -127,15 +129,17 @@ struct mpnet_ra_cfg {
  * (6.2.6). cfg NULL stops, with a final advertisement of lifetime 0 (6.2.5).
  * @return 0, -ENODEV, -EINVAL.
  */
-int mpnet_iface_ra_set(struct mpnet_stack *s, int ifindex, const struct mpnet_ra_cfg *cfg);
+MPNET_API int mpnet_iface_ra_set(struct mpnet_stack *s, int ifindex,
+                                 const struct mpnet_ra_cfg *cfg);
 
 /** The DNS servers an interface learnt from advertisements (RFC 8106).
  * @return how many (up to max written), or -ENODEV. */
-int mpnet_ip6_rdnss_get(struct mpnet_stack *s, int ifindex, uint8_t (*out)[16], unsigned max);
+MPNET_API int mpnet_ip6_rdnss_get(struct mpnet_stack *s, int ifindex, uint8_t (*out)[16],
+                                  unsigned max);
 
 /** @return the path MTU the stack holds toward dst (RFC 8201), or 0 when it
  * holds none (the link MTU applies). */
-uint32_t mpnet_pmtu6_get(struct mpnet_stack *s, const uint8_t dst[16]);
+MPNET_API uint32_t mpnet_pmtu6_get(struct mpnet_stack *s, const uint8_t dst[16]);
 
 /* ---- ping6 (RFC 4443 4.1, 4.2) ---- */
 
@@ -160,8 +164,10 @@ struct mpnet_ping6_reply {
 
 /** Send an echo request. @return 0, -EINVAL, -ENETUNREACH, -EHOSTUNREACH,
  * -EADDRNOTAVAIL, -ENOBUFS. */
-int mpnet_ping6_send(struct mpnet_stack *s, const struct mpnet_ping6_req *req, uint64_t now);
+MPNET_API int mpnet_ping6_send(struct mpnet_stack *s, const struct mpnet_ping6_req *req,
+                               uint64_t now);
 /** Take up to n replies and errors. @return how many. */
-unsigned mpnet_ping6_recv(struct mpnet_stack *s, struct mpnet_ping6_reply *out, unsigned n);
+MPNET_API unsigned mpnet_ping6_recv(struct mpnet_stack *s, struct mpnet_ping6_reply *out,
+                                    unsigned n);
 
 #endif

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "mpnet/export.h"
 #include "mpnet/clock.h"
 #include "mpnet/pkt.h"
 
@@ -93,11 +94,11 @@ static inline uint16_t mpnet_link_tx_burst(struct mpnet_link *l, uint16_t q,
  * waiting; -EAGAIN when one is waiting already (do not sleep); -ENOTSUP when
  * the link cannot wake a sleeper (sleep on a timer instead).
  */
-int mpnet_link_rx_wait_arm(struct mpnet_link *l, uint16_t q);
+MPNET_API int mpnet_link_rx_wait_arm(struct mpnet_link *l, uint16_t q);
 /** @return whether the link has its device and carrier: false while a TAP,
  * AF_PACKET or AF_XDP link's device is down or gone. Any thread; a link
  * without the notion is always up. */
-bool mpnet_link_carrier(struct mpnet_link *l);
+MPNET_API bool mpnet_link_carrier(struct mpnet_link *l);
 /**
  * A link whose device has gone (deleted, its namespace gone): try to open it
  * again (TAP, AF_PACKET, AF_XDP: their reopen, quietly). No burst may run on
@@ -106,13 +107,13 @@ bool mpnet_link_carrier(struct mpnet_link *l);
  * (down, perhaps, but not gone: nothing to reopen), -ENOTSUP for a link
  * without the notion, or why it is still down.
  */
-int mpnet_link_revive(struct mpnet_link *l);
+MPNET_API int mpnet_link_revive(struct mpnet_link *l);
 /** @return the earliest time a held-back packet becomes receivable. */
-uint64_t mpnet_link_next_event(struct mpnet_link *l, uint64_t now);
+MPNET_API uint64_t mpnet_link_next_event(struct mpnet_link *l, uint64_t now);
 /** Fill st with the link's counters. */
-void mpnet_link_get_stats(struct mpnet_link *l, struct mpnet_link_stats *st);
+MPNET_API void mpnet_link_get_stats(struct mpnet_link *l, struct mpnet_link_stats *st);
 /** Destroy a link (a decorator destroys the link it wraps too). NULL is ignored. */
-void mpnet_link_destroy(struct mpnet_link *l);
+MPNET_API void mpnet_link_destroy(struct mpnet_link *l);
 
 /* ---- mem: the in-process wire ---------------------------------------- */
 
@@ -143,13 +144,13 @@ struct mpnet_memwire_cfg {
  * @return 0, -EINVAL or -ENOMEM. The ends are destroyed separately; the wire
  * goes when both are gone, freeing any packets still in flight.
  */
-int mpnet_memwire_create(const struct mpnet_memwire_cfg *cfg, struct mpnet_link **a,
-                         struct mpnet_link **b);
+MPNET_API int mpnet_memwire_create(const struct mpnet_memwire_cfg *cfg, struct mpnet_link **a,
+                                   struct mpnet_link **b);
 
 struct mpnet_reta;
 /** @return the indirection table that steers frames received by end l of
  * an RSS wire (change entries with mpnet_reta_set()), or NULL. */
-struct mpnet_reta *mpnet_memwire_reta(struct mpnet_link *l);
+MPNET_API struct mpnet_reta *mpnet_memwire_reta(struct mpnet_link *l);
 
 /* ---- decorators ------------------------------------------------------ */
 
@@ -161,8 +162,9 @@ enum mpnet_capture_format { MPNET_CAPTURE_PCAP, MPNET_CAPTURE_PCAPNG };
  * clock. The capture link owns inner and the file.
  * @return the wrapping link, or NULL with errno set (inner is left alone).
  */
-struct mpnet_link *mpnet_capture_create(struct mpnet_link *inner, const char *path,
-                                        enum mpnet_capture_format fmt, struct mpnet_clock *clock);
+MPNET_API struct mpnet_link *mpnet_capture_create(struct mpnet_link *inner, const char *path,
+                                                  enum mpnet_capture_format fmt,
+                                                  struct mpnet_clock *clock);
 
 struct mpnet_fault_cfg {
         uint64_t seed;
@@ -181,14 +183,15 @@ struct mpnet_fault_cfg {
  * @param pool where duplicates are allocated.
  * @return the wrapping link, or NULL with errno set.
  */
-struct mpnet_link *mpnet_fault_create(struct mpnet_link *inner, const struct mpnet_fault_cfg *cfg,
-                                      struct mpnet_clock *clock, struct mpnet_pool *pool);
+MPNET_API struct mpnet_link *mpnet_fault_create(struct mpnet_link *inner,
+                                                const struct mpnet_fault_cfg *cfg,
+                                                struct mpnet_clock *clock, struct mpnet_pool *pool);
 
 /** Counters of what a fault link did. */
 struct mpnet_fault_stats {
         uint64_t lost, duplicated, reordered, corrupted, delayed;
 };
 /** @return 0, or -EINVAL when l is not a fault link. */
-int mpnet_fault_get_stats(struct mpnet_link *l, struct mpnet_fault_stats *st);
+MPNET_API int mpnet_fault_get_stats(struct mpnet_link *l, struct mpnet_fault_stats *st);
 
 #endif

@@ -70,6 +70,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mpnet/export.h"
 #include "mpnet/lpm_tbl24.h"
 
 /** The largest next-hop index. */
@@ -146,10 +147,10 @@ struct mpnet_lpm4_stats {
  * @return the table, or NULL with errno EINVAL (max_tbl8 too large, unknown
  * flags, F_HUGEPAGE with F_SMALLPAGES) or ENOMEM.
  */
-struct mpnet_lpm4 *mpnet_lpm4_create(const struct mpnet_lpm4_cfg *cfg);
+MPNET_API struct mpnet_lpm4 *mpnet_lpm4_create(const struct mpnet_lpm4_cfg *cfg);
 
 /** Destroy a table (see Threads above); NULL is ignored. */
-void mpnet_lpm4_destroy(struct mpnet_lpm4 *lpm);
+MPNET_API void mpnet_lpm4_destroy(struct mpnet_lpm4 *lpm);
 
 /**
  * Add a route, or replace the next hop of the route already there.
@@ -159,20 +160,21 @@ void mpnet_lpm4_destroy(struct mpnet_lpm4 *lpm);
  * @return 0; -EINVAL (plen or nh out of range); -ENOSPC (no free tbl8 group);
  * -ENOMEM (the RIB could not grow). On an error the table is as it was.
  */
-int mpnet_lpm4_add(struct mpnet_lpm4 *lpm, uint32_t prefix, unsigned plen, uint32_t nh);
+MPNET_API int mpnet_lpm4_add(struct mpnet_lpm4 *lpm, uint32_t prefix, unsigned plen, uint32_t nh);
 
 /**
  * Delete a route; its addresses fall back to the longest shorter prefix that
  * covers them (or to no route).
  * @return 0; -EINVAL (plen out of range); -ENOENT (no such route).
  */
-int mpnet_lpm4_delete(struct mpnet_lpm4 *lpm, uint32_t prefix, unsigned plen);
+MPNET_API int mpnet_lpm4_delete(struct mpnet_lpm4 *lpm, uint32_t prefix, unsigned plen);
 
 /**
  * Exact-match query of the RIB (no longest match).
  * @return 0 with *nh set; -EINVAL; -ENOENT.
  */
-int mpnet_lpm4_get(const struct mpnet_lpm4 *lpm, uint32_t prefix, unsigned plen, uint32_t *nh);
+MPNET_API int mpnet_lpm4_get(const struct mpnet_lpm4 *lpm, uint32_t prefix, unsigned plen,
+                             uint32_t *nh);
 
 /** A walk callback; nonzero stops the walk, and the walk returns it. The walk
  * runs over a snapshot, so the callback may add and delete routes. */
@@ -186,10 +188,10 @@ typedef int (*mpnet_lpm4_walk_fn)(void *arg, uint32_t prefix, unsigned plen, uin
  * @return 0, what fn returned to stop it, -EINVAL (plen out of range) or
  * -ENOMEM (no memory for the copy).
  */
-int mpnet_lpm4_walk(const struct mpnet_lpm4 *lpm, uint32_t prefix, unsigned plen,
-                    mpnet_lpm4_walk_fn fn, void *arg);
+MPNET_API int mpnet_lpm4_walk(const struct mpnet_lpm4 *lpm, uint32_t prefix, unsigned plen,
+                              mpnet_lpm4_walk_fn fn, void *arg);
 
-void mpnet_lpm4_get_stats(const struct mpnet_lpm4 *lpm, struct mpnet_lpm4_stats *st);
+MPNET_API void mpnet_lpm4_get_stats(const struct mpnet_lpm4 *lpm, struct mpnet_lpm4_stats *st);
 
 /**
  * Longest-prefix match of one address.
@@ -216,7 +218,7 @@ static inline int mpnet_lpm4_lookup(const struct mpnet_lpm4 *lpm, uint32_t addr,
  * @param nh n results: the next hop, or miss where no route matches.
  * @return how many addresses missed.
  */
-unsigned mpnet_lpm4_lookup_bulk(const struct mpnet_lpm4 *lpm, const uint32_t *addr, uint32_t *nh,
-                                unsigned n, uint32_t miss);
+MPNET_API unsigned mpnet_lpm4_lookup_bulk(const struct mpnet_lpm4 *lpm, const uint32_t *addr,
+                                          uint32_t *nh, unsigned n, uint32_t miss);
 
 #endif

@@ -48,6 +48,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mpnet/export.h"
 #include "mpnet/lpm_tbl24.h"
 
 /** The largest next-hop index (as MPNET_LPM4_NH_MAX). */
@@ -124,10 +125,10 @@ struct mpnet_lpm6_stats {
  * @return the table, or NULL with errno EINVAL (max_tbl8 too large, unknown
  * flags, F_HUGEPAGE with F_SMALLPAGES) or ENOMEM.
  */
-struct mpnet_lpm6 *mpnet_lpm6_create(const struct mpnet_lpm6_cfg *cfg);
+MPNET_API struct mpnet_lpm6 *mpnet_lpm6_create(const struct mpnet_lpm6_cfg *cfg);
 
 /** Destroy a table (see Threads above); NULL is ignored. */
-void mpnet_lpm6_destroy(struct mpnet_lpm6 *lpm);
+MPNET_API void mpnet_lpm6_destroy(struct mpnet_lpm6 *lpm);
 
 /**
  * Add a route, or replace the next hop of the route already there.
@@ -138,21 +139,22 @@ void mpnet_lpm6_destroy(struct mpnet_lpm6 *lpm);
  * groups); -ENOMEM (the RIB could not grow). On an error the table is as it
  * was.
  */
-int mpnet_lpm6_add(struct mpnet_lpm6 *lpm, const uint8_t prefix[16], unsigned plen, uint32_t nh);
+MPNET_API int mpnet_lpm6_add(struct mpnet_lpm6 *lpm, const uint8_t prefix[16], unsigned plen,
+                             uint32_t nh);
 
 /**
  * Delete a route; its addresses fall back to the longest shorter prefix that
  * covers them (or to no route).
  * @return 0; -EINVAL (plen out of range); -ENOENT (no such route).
  */
-int mpnet_lpm6_delete(struct mpnet_lpm6 *lpm, const uint8_t prefix[16], unsigned plen);
+MPNET_API int mpnet_lpm6_delete(struct mpnet_lpm6 *lpm, const uint8_t prefix[16], unsigned plen);
 
 /**
  * Exact-match query of the RIB (no longest match).
  * @return 0 with *nh set; -EINVAL; -ENOENT.
  */
-int mpnet_lpm6_get(const struct mpnet_lpm6 *lpm, const uint8_t prefix[16], unsigned plen,
-                   uint32_t *nh);
+MPNET_API int mpnet_lpm6_get(const struct mpnet_lpm6 *lpm, const uint8_t prefix[16], unsigned plen,
+                             uint32_t *nh);
 
 /** A walk callback; nonzero stops the walk, and the walk returns it. The walk
  * runs over a snapshot, so the callback may add and delete routes. */
@@ -166,10 +168,10 @@ typedef int (*mpnet_lpm6_walk_fn)(void *arg, const uint8_t prefix[16], unsigned 
  * @return 0, what fn returned to stop it, -EINVAL (plen out of range) or
  * -ENOMEM (no memory for the copy).
  */
-int mpnet_lpm6_walk(const struct mpnet_lpm6 *lpm, const uint8_t prefix[16], unsigned plen,
-                    mpnet_lpm6_walk_fn fn, void *arg);
+MPNET_API int mpnet_lpm6_walk(const struct mpnet_lpm6 *lpm, const uint8_t prefix[16], unsigned plen,
+                              mpnet_lpm6_walk_fn fn, void *arg);
 
-void mpnet_lpm6_get_stats(const struct mpnet_lpm6 *lpm, struct mpnet_lpm6_stats *st);
+MPNET_API void mpnet_lpm6_get_stats(const struct mpnet_lpm6 *lpm, struct mpnet_lpm6_stats *st);
 
 /**
  * Longest-prefix match of one address (16 bytes, network order).
@@ -198,7 +200,7 @@ static inline int mpnet_lpm6_lookup(const struct mpnet_lpm6 *lpm, const uint8_t 
  * @param nh n results: the next hop, or miss where no route matches.
  * @return how many addresses missed.
  */
-unsigned mpnet_lpm6_lookup_bulk(const struct mpnet_lpm6 *lpm, const uint8_t (*addr)[16],
-                                uint32_t *nh, unsigned n, uint32_t miss);
+MPNET_API unsigned mpnet_lpm6_lookup_bulk(const struct mpnet_lpm6 *lpm, const uint8_t (*addr)[16],
+                                          uint32_t *nh, unsigned n, uint32_t miss);
 
 #endif

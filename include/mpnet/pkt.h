@@ -23,6 +23,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "mpnet/export.h"
+
 #define MPNET_PKT_HEADROOM  128u
 #define MPNET_PKT_DATA_SIZE 2048u
 #define MPNET_PKT_BUF_SIZE  (MPNET_PKT_HEADROOM + MPNET_PKT_DATA_SIZE)
@@ -141,32 +143,33 @@ struct mpnet_pool;
  * @param n number of buffers (at least 1).
  * @return the pool, or NULL with errno set.
  */
-struct mpnet_pool *mpnet_pool_create(const char *name, uint32_t n);
+MPNET_API struct mpnet_pool *mpnet_pool_create(const char *name, uint32_t n);
 
 /**
  * Destroy a pool. Every buffer must have come back; buffers still out are
  * reported on stderr (a leak) and the memory is freed anyway.
  */
-void mpnet_pool_destroy(struct mpnet_pool *pool);
+MPNET_API void mpnet_pool_destroy(struct mpnet_pool *pool);
 
 /** @return a buffer reset to empty, or NULL when the pool is exhausted. */
-struct mpnet_pkt *mpnet_pkt_alloc(struct mpnet_pool *pool);
+MPNET_API struct mpnet_pkt *mpnet_pkt_alloc(struct mpnet_pool *pool);
 
 /** Allocate up to n buffers. @return how many were allocated. */
-unsigned mpnet_pkt_alloc_bulk(struct mpnet_pool *pool, struct mpnet_pkt **pkts, unsigned n);
+MPNET_API unsigned mpnet_pkt_alloc_bulk(struct mpnet_pool *pool, struct mpnet_pkt **pkts,
+                                        unsigned n);
 
 /** Free a packet and every segment chained to it. NULL is ignored. */
-void mpnet_pkt_free(struct mpnet_pkt *p);
+MPNET_API void mpnet_pkt_free(struct mpnet_pkt *p);
 
 /** Free n packets (each with its chain). */
-void mpnet_pkt_free_bulk(struct mpnet_pkt **pkts, unsigned n);
+MPNET_API void mpnet_pkt_free_bulk(struct mpnet_pkt **pkts, unsigned n);
 
 /**
  * Send the calling thread's partly filled batches of other slots' buffers to
  * their owners, and return every buffer its slot's cache holds or was sent
  * back to the shared store. A thread calls it before it gives up its slot.
  */
-void mpnet_pool_flush_cache(struct mpnet_pool *pool);
+MPNET_API void mpnet_pool_flush_cache(struct mpnet_pool *pool);
 
 /** How a pool's buffers travelled (counts since create). */
 struct mpnet_pool_stats {
@@ -176,39 +179,40 @@ struct mpnet_pool_stats {
 };
 
 /** Read a pool's counters. Thread-safe; a snapshot while others run. */
-void mpnet_pool_get_stats(const struct mpnet_pool *pool, struct mpnet_pool_stats *st);
+MPNET_API void mpnet_pool_get_stats(const struct mpnet_pool *pool, struct mpnet_pool_stats *st);
 
 /**
  * @return buffers handed out and not yet freed. Exact only while no thread
  * allocates or frees; tests use it to find leaks.
  */
-uint32_t mpnet_pool_in_use(struct mpnet_pool *pool);
+MPNET_API uint32_t mpnet_pool_in_use(struct mpnet_pool *pool);
 
 /** @return the number of buffers the pool was created with. */
-uint32_t mpnet_pool_size(const struct mpnet_pool *pool);
+MPNET_API uint32_t mpnet_pool_size(const struct mpnet_pool *pool);
 
 /**
  * Copy a packet (all segments) into new buffers from pool.
  * @return the copy, or NULL when the pool is exhausted.
  */
-struct mpnet_pkt *mpnet_pkt_copy(struct mpnet_pool *pool, const struct mpnet_pkt *p);
+MPNET_API struct mpnet_pkt *mpnet_pkt_copy(struct mpnet_pool *pool, const struct mpnet_pkt *p);
 
 /**
  * Copy len bytes starting at off of a (possibly chained) packet into dst.
  * @return 0, or -EINVAL when the packet is shorter than off + len.
  */
-int mpnet_pkt_read(const struct mpnet_pkt *p, uint32_t off, void *dst, uint32_t len);
+MPNET_API int mpnet_pkt_read(const struct mpnet_pkt *p, uint32_t off, void *dst, uint32_t len);
 
 /** Shorten a packet, chain included, to n bytes (link padding past an IP
  * total length, say); the segments past the cut go back to their pool.
  * Nothing happens when n is not below pkt_len. */
-void mpnet_pkt_trim(struct mpnet_pkt *p, uint32_t n);
+MPNET_API void mpnet_pkt_trim(struct mpnet_pkt *p, uint32_t n);
 
 /**
  * Build a packet from bytes, chaining segments when len exceeds one buffer.
  * @return the packet, or NULL when the pool is exhausted.
  */
-struct mpnet_pkt *mpnet_pkt_from_bytes(struct mpnet_pool *pool, const void *src, uint32_t len);
+MPNET_API struct mpnet_pkt *mpnet_pkt_from_bytes(struct mpnet_pool *pool, const void *src,
+                                                 uint32_t len);
 
 /** A vector of up to MPNET_VEC_MAX packets: the unit of work on the packet path. */
 #define MPNET_VEC_MAX 256u

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mpnet/export.h"
 #include "mpnet/clock.h"
 #include "mpnet/link.h"
 
@@ -37,9 +38,9 @@ struct mpnet_ratelimit_cfg {
  * @return the wrapping link, or NULL with errno EINVAL (no limit set, or a
  * burst too deep to count in 64 bits) or ENOMEM; inner is left alone.
  */
-struct mpnet_link *mpnet_ratelimit_create(struct mpnet_link *inner,
-                                          const struct mpnet_ratelimit_cfg *cfg,
-                                          struct mpnet_clock *clock);
+MPNET_API struct mpnet_link *mpnet_ratelimit_create(struct mpnet_link *inner,
+                                                    const struct mpnet_ratelimit_cfg *cfg,
+                                                    struct mpnet_clock *clock);
 
 /** What a ratelimit link did. */
 struct mpnet_ratelimit_stats {
@@ -49,6 +50,6 @@ struct mpnet_ratelimit_stats {
 };
 
 /** @return 0, or -EINVAL when l is not a ratelimit link. */
-int mpnet_ratelimit_get_stats(struct mpnet_link *l, struct mpnet_ratelimit_stats *st);
+MPNET_API int mpnet_ratelimit_get_stats(struct mpnet_link *l, struct mpnet_ratelimit_stats *st);
 
 #endif

@@ -15,6 +15,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "mpnet/export.h"
+
 #define MPNET_RING_SPSC 0u
 #define MPNET_RING_MPSC 1u
 
@@ -26,19 +28,19 @@ struct mpnet_ring;
  * @param flags MPNET_RING_SPSC or MPNET_RING_MPSC.
  * @return the ring, or NULL with errno EINVAL (bad size) or ENOMEM.
  */
-struct mpnet_ring *mpnet_ring_create(uint32_t size, unsigned flags);
-void mpnet_ring_destroy(struct mpnet_ring *r);
+MPNET_API struct mpnet_ring *mpnet_ring_create(uint32_t size, unsigned flags);
+MPNET_API void mpnet_ring_destroy(struct mpnet_ring *r);
 
 /** Enqueue up to n pointers. @return how many were enqueued (0..n). */
-unsigned mpnet_ring_enqueue_burst(struct mpnet_ring *r, void *const *objs, unsigned n);
+MPNET_API unsigned mpnet_ring_enqueue_burst(struct mpnet_ring *r, void *const *objs, unsigned n);
 
 /** Dequeue up to n pointers. @return how many were dequeued (0..n). */
-unsigned mpnet_ring_dequeue_burst(struct mpnet_ring *r, void **objs, unsigned n);
+MPNET_API unsigned mpnet_ring_dequeue_burst(struct mpnet_ring *r, void **objs, unsigned n);
 
 /** @return entries in the ring (a snapshot when other threads are active). */
-unsigned mpnet_ring_count(const struct mpnet_ring *r);
+MPNET_API unsigned mpnet_ring_count(const struct mpnet_ring *r);
 
 /** @return the ring's capacity in entries. */
-unsigned mpnet_ring_capacity(const struct mpnet_ring *r);
+MPNET_API unsigned mpnet_ring_capacity(const struct mpnet_ring *r);
 
 #endif

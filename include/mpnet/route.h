@@ -19,6 +19,8 @@
 
 #include <stdint.h>
 
+#include "mpnet/export.h"
+
 struct mpnet_stack;
 
 #define MPNET_TABLE_MAX       4096 /* table ids 0..4095 */
@@ -48,11 +50,11 @@ struct mpnet_route4 {
 };
 
 /** Create table id (1..MPNET_TABLE_MAX-1). @return 0, -EINVAL, -EEXIST, -ENOMEM. */
-int mpnet_table_add(struct mpnet_stack *s, uint32_t id);
+MPNET_API int mpnet_table_add(struct mpnet_stack *s, uint32_t id);
 /** Delete an empty table no interface is bound to. @return 0, -EINVAL, -ENOENT, -EBUSY. */
-int mpnet_table_del(struct mpnet_stack *s, uint32_t id);
+MPNET_API int mpnet_table_del(struct mpnet_stack *s, uint32_t id);
 /** Bind an interface to a table. @return 0, -ENODEV, -ENOENT. */
-int mpnet_iface_set_table(struct mpnet_stack *s, int ifindex, uint32_t id);
+MPNET_API int mpnet_iface_set_table(struct mpnet_stack *s, int ifindex, uint32_t id);
 
 /**
  * Add a route.
@@ -61,24 +63,26 @@ int mpnet_iface_set_table(struct mpnet_stack *s, int ifindex, uint32_t id);
  * not required, but its interface must exist); -ENOENT (no such table);
  * -ENODEV (bad ifindex); -ENOSPC; -ENOMEM.
  */
-int mpnet_route4_add(struct mpnet_stack *s, uint32_t table, const struct mpnet_route4 *r);
+MPNET_API int mpnet_route4_add(struct mpnet_stack *s, uint32_t table, const struct mpnet_route4 *r);
 /** Add or atomically replace a route. Errors as for add, but never -EEXIST. */
-int mpnet_route4_replace(struct mpnet_stack *s, uint32_t table, const struct mpnet_route4 *r);
+MPNET_API int mpnet_route4_replace(struct mpnet_stack *s, uint32_t table,
+                                   const struct mpnet_route4 *r);
 /** Delete a route. @return 0, -EINVAL, -ENOENT. */
-int mpnet_route4_del(struct mpnet_stack *s, uint32_t table, uint32_t dst, uint8_t plen);
+MPNET_API int mpnet_route4_del(struct mpnet_stack *s, uint32_t table, uint32_t dst, uint8_t plen);
 /** Exact match. @return 0 with *r filled, -EINVAL, -ENOENT. */
-int mpnet_route4_get(struct mpnet_stack *s, uint32_t table, uint32_t dst, uint8_t plen,
-                     struct mpnet_route4 *r);
+MPNET_API int mpnet_route4_get(struct mpnet_stack *s, uint32_t table, uint32_t dst, uint8_t plen,
+                               struct mpnet_route4 *r);
 /** Longest-prefix match, as the packet path sees it. @return 0, -ENOENT. */
-int mpnet_route4_lookup(struct mpnet_stack *s, uint32_t table, uint32_t addr,
-                        struct mpnet_route4 *r);
+MPNET_API int mpnet_route4_lookup(struct mpnet_stack *s, uint32_t table, uint32_t addr,
+                                  struct mpnet_route4 *r);
 
 /** Walk callback: nonzero stops the walk and is returned by it. */
 typedef int (*mpnet_route4_walk_fn)(void *arg, const struct mpnet_route4 *r);
 /** Every route of a table in prefix order. @return 0, fn's stop value, -ENOENT. */
-int mpnet_route4_walk(struct mpnet_stack *s, uint32_t table, mpnet_route4_walk_fn fn, void *arg);
+MPNET_API int mpnet_route4_walk(struct mpnet_stack *s, uint32_t table, mpnet_route4_walk_fn fn,
+                                void *arg);
 /** @return the number of routes in a table, or -ENOENT. */
-long mpnet_route4_count(struct mpnet_stack *s, uint32_t table);
+MPNET_API long mpnet_route4_count(struct mpnet_stack *s, uint32_t table);
 
 /* ---- IPv6 (RFC 8200) ---------------------------------------------------- */
 
@@ -102,21 +106,23 @@ struct mpnet_route6 {
 };
 
 /** Add an IPv6 route. @return as mpnet_route4_add(). */
-int mpnet_route6_add(struct mpnet_stack *s, uint32_t table, const struct mpnet_route6 *r);
+MPNET_API int mpnet_route6_add(struct mpnet_stack *s, uint32_t table, const struct mpnet_route6 *r);
 /** Add or atomically replace an IPv6 route. @return as mpnet_route4_replace(). */
-int mpnet_route6_replace(struct mpnet_stack *s, uint32_t table, const struct mpnet_route6 *r);
+MPNET_API int mpnet_route6_replace(struct mpnet_stack *s, uint32_t table,
+                                   const struct mpnet_route6 *r);
 /** Delete an IPv6 route. @return 0, -EINVAL, -ENOENT. */
-int mpnet_route6_del(struct mpnet_stack *s, uint32_t table, const uint8_t dst[16], uint8_t plen);
+MPNET_API int mpnet_route6_del(struct mpnet_stack *s, uint32_t table, const uint8_t dst[16],
+                               uint8_t plen);
 /** Exact match. @return 0 with *r filled, -EINVAL, -ENOENT. */
-int mpnet_route6_get(struct mpnet_stack *s, uint32_t table, const uint8_t dst[16], uint8_t plen,
-                     struct mpnet_route6 *r);
+MPNET_API int mpnet_route6_get(struct mpnet_stack *s, uint32_t table, const uint8_t dst[16],
+                               uint8_t plen, struct mpnet_route6 *r);
 /** Longest-prefix match, as the packet path sees it. @return 0, -ENOENT. */
-int mpnet_route6_lookup(struct mpnet_stack *s, uint32_t table, const uint8_t addr[16],
-                        struct mpnet_route6 *r);
+MPNET_API int mpnet_route6_lookup(struct mpnet_stack *s, uint32_t table, const uint8_t addr[16],
+                                  struct mpnet_route6 *r);
 /** @return the number of IPv6 routes in a table, or -ENOENT. */
-long mpnet_route6_count(struct mpnet_stack *s, uint32_t table);
+MPNET_API long mpnet_route6_count(struct mpnet_stack *s, uint32_t table);
 
 /** @return "connected", "gateway", ... */
-const char *mpnet_nh_type_name(enum mpnet_nh_type t);
+MPNET_API const char *mpnet_nh_type_name(enum mpnet_nh_type t);
 
 #endif

@@ -49,6 +49,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mpnet/export.h"
+
 /** The key length of the specification, and the longest key accepted. */
 #define MPNET_RSS_KEY_LEN 40u
 #define MPNET_RSS_KEY_MAX 52u
@@ -63,9 +65,9 @@
 #define MPNET_RSS_IP6_L4_LEN 36u
 
 /** The key of the Microsoft verification suite (0x6d, 0x5a, 0x56, 0xda, ...). */
-extern const uint8_t mpnet_rss_key_ms[MPNET_RSS_KEY_LEN];
+MPNET_API extern const uint8_t mpnet_rss_key_ms[MPNET_RSS_KEY_LEN];
 /** The symmetric key: 0x6d, 0x5a repeated 20 times. */
-extern const uint8_t mpnet_rss_key_sym[MPNET_RSS_KEY_LEN];
+MPNET_API extern const uint8_t mpnet_rss_key_sym[MPNET_RSS_KEY_LEN];
 
 /**
  * The Toeplitz hash of n bytes, bit by bit as the specification writes it.
@@ -75,7 +77,8 @@ extern const uint8_t mpnet_rss_key_sym[MPNET_RSS_KEY_LEN];
  * @param n input bytes
  * @return the 32-bit hash (0 for n == 0)
  */
-uint32_t mpnet_toeplitz(const uint8_t *key, size_t key_len, const uint8_t *data, size_t n);
+MPNET_API uint32_t mpnet_toeplitz(const uint8_t *key, size_t key_len, const uint8_t *data,
+                                  size_t n);
 
 /** The per-byte tables of one key. 36 KiB; read-only after mpnet_rss_init(). */
 struct mpnet_rss {
@@ -90,7 +93,7 @@ struct mpnet_rss {
  * @param key_len 1 .. MPNET_RSS_KEY_MAX
  * @return 0, or -EINVAL (rss or key NULL, key_len out of range)
  */
-int mpnet_rss_init(struct mpnet_rss *rss, const uint8_t *key, size_t key_len);
+MPNET_API int mpnet_rss_init(struct mpnet_rss *rss, const uint8_t *key, size_t key_len);
 
 /**
  * The Toeplitz hash of n bytes with rss's key.
@@ -98,7 +101,7 @@ int mpnet_rss_init(struct mpnet_rss *rss, const uint8_t *key, size_t key_len);
  *        bytes of a longer input are hashed
  * @return what mpnet_toeplitz() returns for the same key and input
  */
-uint32_t mpnet_rss_hash(const struct mpnet_rss *rss, const uint8_t *data, size_t n);
+MPNET_API uint32_t mpnet_rss_hash(const struct mpnet_rss *rss, const uint8_t *data, size_t n);
 
 /* Four consecutive input bytes i .. i+3 holding the big-endian value v. */
 static inline uint32_t mpnet_rss_be32_(const struct mpnet_rss *rss, unsigned i, uint32_t v)
@@ -182,8 +185,8 @@ enum mpnet_rss_type {
  * @return the hash, or 0 with MPNET_RSS_NONE for anything that is not IPv4
  *         or IPv6 or whose IP header is cut short or malformed (version, IHL)
  */
-uint32_t mpnet_rss_hash_eth(const struct mpnet_rss *rss, const uint8_t *frame, size_t len,
-                            unsigned *type);
+MPNET_API uint32_t mpnet_rss_hash_eth(const struct mpnet_rss *rss, const uint8_t *frame, size_t len,
+                                      unsigned *type);
 
 /** Indirection table sizes: the default (as most NICs), and the largest. */
 #define MPNET_RETA_DEFAULT 128u
@@ -205,7 +208,7 @@ struct mpnet_reta {
  * @param n_queues 1 .. 65535
  * @return 0, or -EINVAL
  */
-int mpnet_reta_init(struct mpnet_reta *reta, uint32_t size, uint16_t n_queues);
+MPNET_API int mpnet_reta_init(struct mpnet_reta *reta, uint32_t size, uint16_t n_queues);
 
 /** @return the number of entries. */
 static inline uint32_t mpnet_reta_size(const struct mpnet_reta *reta)
@@ -217,7 +220,7 @@ static inline uint32_t mpnet_reta_size(const struct mpnet_reta *reta)
  * Point one entry at a queue; safe while readers run mpnet_rss_queue().
  * @return 0, or -EINVAL (idx beyond the size, queue not below n_queues)
  */
-int mpnet_reta_set(struct mpnet_reta *reta, uint32_t idx, uint16_t queue);
+MPNET_API int mpnet_reta_set(struct mpnet_reta *reta, uint32_t idx, uint16_t queue);
 
 /** @return the queue of a hash. */
 static inline uint16_t mpnet_rss_queue(const struct mpnet_reta *reta, uint32_t hash)

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mpnet/export.h"
 #include "mpnet/clock.h"
 #include "mpnet/link.h"
 #include "mpnet/pkt.h"
@@ -59,17 +60,17 @@ struct mpnet_stack_cfg {
  * Create a stack.
  * @return the stack, or NULL with errno EINVAL (bad cfg) or ENOMEM.
  */
-struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg);
+MPNET_API struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg);
 
 /** Destroy a stack, freeing every packet it holds. Its links stay the caller's. */
-void mpnet_stack_destroy(struct mpnet_stack *s);
+MPNET_API void mpnet_stack_destroy(struct mpnet_stack *s);
 
 /**
  * Attach a link as an interface (up, queue 0). The caller keeps ownership of
  * the link and destroys it after the stack.
  * @return the interface index (1 and up), or -EINVAL, -ENOSPC, -EEXIST.
  */
-int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *name);
+MPNET_API int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *name);
 
 /**
  * Take an interface out of the stack: its addresses, the routes and route
@@ -79,10 +80,10 @@ int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *
  * (mpnet_runtime_unassign()). The index may be reused by a later attach.
  * @return 0, -ENODEV, -EBUSY (a worker still polls one of its queues).
  */
-int mpnet_iface_detach(struct mpnet_stack *s, int ifindex);
+MPNET_API int mpnet_iface_detach(struct mpnet_stack *s, int ifindex);
 
 /** Bring an interface up or down. @return 0 or -ENODEV. */
-int mpnet_iface_set_up(struct mpnet_stack *s, int ifindex, bool up);
+MPNET_API int mpnet_iface_set_up(struct mpnet_stack *s, int ifindex, bool up);
 
 /**
  * Whether a router sends ICMP host redirects (RFC 1812 5.2.7.2) for packets
@@ -91,20 +92,20 @@ int mpnet_iface_set_up(struct mpnet_stack *s, int ifindex, bool up);
  * forwarded either way; redirects share the ICMP error rate limit.
  * @return 0 or -ENODEV.
  */
-int mpnet_iface_ip4_redirects(struct mpnet_stack *s, int ifindex, bool send);
+MPNET_API int mpnet_iface_ip4_redirects(struct mpnet_stack *s, int ifindex, bool send);
 
 /**
  * Add an IPv4 address with a prefix length; adds its connected route and
  * announces it with a gratuitous ARP (RFC 5227 section 2.3).
  * @return 0, -ENODEV, -EINVAL (bad address or length), -EEXIST, -ENOSPC.
  */
-int mpnet_addr4_add(struct mpnet_stack *s, int ifindex, uint32_t addr, uint8_t plen);
+MPNET_API int mpnet_addr4_add(struct mpnet_stack *s, int ifindex, uint32_t addr, uint8_t plen);
 
 /** Remove an address and its connected route. @return 0, -ENODEV or -ENOENT. */
-int mpnet_addr4_del(struct mpnet_stack *s, int ifindex, uint32_t addr, uint8_t plen);
+MPNET_API int mpnet_addr4_del(struct mpnet_stack *s, int ifindex, uint32_t addr, uint8_t plen);
 
 /** Turn IPv4 forwarding on or off (RFC 1812 router or RFC 1122 host). */
-void mpnet_stack_set_forwarding(struct mpnet_stack *s, bool on);
+MPNET_API void mpnet_stack_set_forwarding(struct mpnet_stack *s, bool on);
 
 /**
  * Receive and process what the links hold, run due timers, transmit.
@@ -112,7 +113,7 @@ void mpnet_stack_set_forwarding(struct mpnet_stack *s, bool on);
  * @return the time of the next timer, MPNET_TIME_NEVER when none: a caller
  * with no traffic may sleep until then.
  */
-uint64_t mpnet_stack_poll(struct mpnet_stack *s, uint64_t now);
+MPNET_API uint64_t mpnet_stack_poll(struct mpnet_stack *s, uint64_t now);
 
 /**
  * Send an ICMP echo request (RFC 792) to dst, routed by the connected routes.
@@ -121,8 +122,8 @@ uint64_t mpnet_stack_poll(struct mpnet_stack *s, uint64_t now);
  * @return 0, -ENETUNREACH (no route), -ENOBUFS (pool or ARP queue full),
  * -EINVAL (bad length).
  */
-int mpnet_ping4_send(struct mpnet_stack *s, uint32_t dst, uint16_t id, uint16_t seq,
-                     uint16_t payload_len, uint64_t now);
+MPNET_API int mpnet_ping4_send(struct mpnet_stack *s, uint32_t dst, uint16_t id, uint16_t seq,
+                               uint16_t payload_len, uint64_t now);
 
 /** An echo request with every option. */
 struct mpnet_ping4_req {
@@ -135,7 +136,8 @@ struct mpnet_ping4_req {
 
 /** Send an echo request. @return as mpnet_ping4_send(), and -EMSGSIZE when
  * df is set and the packet exceeds the MTU. */
-int mpnet_ping4_send_req(struct mpnet_stack *s, const struct mpnet_ping4_req *req, uint64_t now);
+MPNET_API int mpnet_ping4_send_req(struct mpnet_stack *s, const struct mpnet_ping4_req *req,
+                                   uint64_t now);
 
 /**
  * What came back for an echo request: the echo reply (type 0), or an ICMP
@@ -152,7 +154,8 @@ struct mpnet_ping_reply {
 };
 
 /** Take up to n replies and errors received since the last call. @return how many. */
-unsigned mpnet_ping4_recv(struct mpnet_stack *s, struct mpnet_ping_reply *out, unsigned n);
+MPNET_API unsigned mpnet_ping4_recv(struct mpnet_stack *s, struct mpnet_ping_reply *out,
+                                    unsigned n);
 
 /* ---- graph nodes ------------------------------------------------------ */
 
@@ -188,12 +191,12 @@ struct mpnet_node_stats {
 };
 
 /** @return 0 and fills st, or -EINVAL for an unknown node. */
-int mpnet_node_stats_get(const struct mpnet_stack *s, enum mpnet_node n,
-                         struct mpnet_node_stats *st);
+MPNET_API int mpnet_node_stats_get(const struct mpnet_stack *s, enum mpnet_node n,
+                                   struct mpnet_node_stats *st);
 /** Zero every node's statistics. */
-void mpnet_node_stats_reset(struct mpnet_stack *s);
+MPNET_API void mpnet_node_stats_reset(struct mpnet_stack *s);
 /** @return the node's name ("ip4-lookup"), or NULL. */
-const char *mpnet_node_name(enum mpnet_node n);
+MPNET_API const char *mpnet_node_name(enum mpnet_node n);
 
 /* ---- neighbours ------------------------------------------------------- */
 
@@ -216,14 +219,15 @@ struct mpnet_neigh_info {
 };
 
 /** @return 0 and fills info, or -ENOENT / -ENODEV. */
-int mpnet_neigh4_get(struct mpnet_stack *s, int ifindex, uint32_t addr,
-                     struct mpnet_neigh_info *info);
+MPNET_API int mpnet_neigh4_get(struct mpnet_stack *s, int ifindex, uint32_t addr,
+                               struct mpnet_neigh_info *info);
 
 /** Add a permanent neighbour entry. @return 0, -ENODEV, -ENOSPC. */
-int mpnet_neigh4_add(struct mpnet_stack *s, int ifindex, uint32_t addr, const uint8_t mac[6]);
+MPNET_API int mpnet_neigh4_add(struct mpnet_stack *s, int ifindex, uint32_t addr,
+                               const uint8_t mac[6]);
 
 /** @return the text name of a neighbour state. */
-const char *mpnet_neigh_state_name(enum mpnet_neigh_state st);
+MPNET_API const char *mpnet_neigh_state_name(enum mpnet_neigh_state st);
 
 /* ---- counters ------------------------------------------------------------ */
 
@@ -380,10 +384,10 @@ enum mpnet_stack_counter {
 };
 
 /** @return a counter's value. */
-uint64_t mpnet_stack_counter(const struct mpnet_stack *s, enum mpnet_stack_counter c);
+MPNET_API uint64_t mpnet_stack_counter(const struct mpnet_stack *s, enum mpnet_stack_counter c);
 /** @return a counter's name ("ip4_bad_csum"), or NULL out of range. */
-const char *mpnet_stack_counter_name(enum mpnet_stack_counter c);
+MPNET_API const char *mpnet_stack_counter_name(enum mpnet_stack_counter c);
 /** @return a counter's description, or NULL out of range. */
-const char *mpnet_stack_counter_desc(enum mpnet_stack_counter c);
+MPNET_API const char *mpnet_stack_counter_desc(enum mpnet_stack_counter c);
 
 #endif

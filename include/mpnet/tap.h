@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mpnet/export.h"
 #include "mpnet/link.h"
 #include "mpnet/pkt.h"
 
@@ -94,7 +95,7 @@ struct mpnet_tap_cfg {
  * it), EBUSY or EINVAL (the device exists with other flags, or is a single
  * queue device already in use), ENOMEM.
  */
-struct mpnet_link *mpnet_tap_create(const struct mpnet_tap_cfg *cfg);
+MPNET_API struct mpnet_link *mpnet_tap_create(const struct mpnet_tap_cfg *cfg);
 
 /** What a tap link counts beyond struct mpnet_link_stats. */
 struct mpnet_tap_stats {
@@ -112,10 +113,10 @@ struct mpnet_tap_stats {
 };
 
 /** Fill st. @return 0, or -EINVAL when l is not a tap link. */
-int mpnet_tap_get_stats(struct mpnet_link *l, struct mpnet_tap_stats *st);
+MPNET_API int mpnet_tap_get_stats(struct mpnet_link *l, struct mpnet_tap_stats *st);
 
 /** @return the descriptor of queue q (to poll() for POLLIN), or -EINVAL. */
-int mpnet_tap_fd(struct mpnet_link *l, uint16_t q);
+MPNET_API int mpnet_tap_fd(struct mpnet_link *l, uint16_t q);
 
 /**
  * Open the device again with the configuration the link was created with,
@@ -125,6 +126,6 @@ int mpnet_tap_fd(struct mpnet_link *l, uint16_t q);
  * @return 0 (the link is up), -EINVAL (not a tap link), or the errors of
  * mpnet_tap_create() negated; the link stays down then and may be retried.
  */
-int mpnet_tap_reopen(struct mpnet_link *l, char *errbuf, size_t errbuf_len);
+MPNET_API int mpnet_tap_reopen(struct mpnet_link *l, char *errbuf, size_t errbuf_len);
 
 #endif

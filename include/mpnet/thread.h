@@ -16,6 +16,8 @@
 #ifndef MPNET_THREAD_H
 #define MPNET_THREAD_H
 
+#include "mpnet/export.h"
+
 #define MPNET_MAX_SLOTS 64u
 /** The slot of a thread that was never given one. */
 #define MPNET_SLOT_NONE MPNET_MAX_SLOTS
@@ -27,20 +29,20 @@
  * @return 0, -EINVAL for a slot out of range, -EBUSY when another thread
  * holds it (the thread keeps the slot it had).
  */
-int mpnet_thread_set_slot(unsigned slot);
+MPNET_API int mpnet_thread_set_slot(unsigned slot);
 
 /**
  * Give the calling thread a free slot, the lowest; a thread that holds one
  * keeps it.
  * @return the slot, or -EBUSY when all MPNET_MAX_SLOTS are held.
  */
-int mpnet_thread_slot_acquire(void);
+MPNET_API int mpnet_thread_slot_acquire(void);
 
 /** @return how many slots no thread holds (a snapshot). */
-unsigned mpnet_thread_slots_free(void);
+MPNET_API unsigned mpnet_thread_slots_free(void);
 
 /* The slot itself; read through mpnet_thread_slot(). */
-extern _Thread_local unsigned mpnet_thread_slot_;
+MPNET_API extern _Thread_local unsigned mpnet_thread_slot_;
 
 /** @return the calling thread's slot, MPNET_SLOT_NONE when it has none. */
 static inline unsigned mpnet_thread_slot(void)

@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mpnet/export.h"
+
 struct mpnet_timer;
 struct mpnet_timer_wheel;
 
@@ -39,27 +41,28 @@ struct mpnet_timer {
  * @param now_ns the current time; the wheel never runs backwards from it.
  * @return a wheel, or NULL with errno set.
  */
-struct mpnet_timer_wheel *mpnet_timer_wheel_create(uint64_t tick_ns, uint64_t now_ns);
+MPNET_API struct mpnet_timer_wheel *mpnet_timer_wheel_create(uint64_t tick_ns, uint64_t now_ns);
 /** Free a wheel; pending timers are forgotten, not called. NULL is ignored. */
-void mpnet_timer_wheel_destroy(struct mpnet_timer_wheel *w);
+MPNET_API void mpnet_timer_wheel_destroy(struct mpnet_timer_wheel *w);
 /**
  * Fire every timer whose (rounded) expiry is at or before now_ns, in expiry
  * order tick by tick.
  * @return the number of timers fired.
  */
-unsigned mpnet_timer_wheel_run(struct mpnet_timer_wheel *w, uint64_t now_ns);
+MPNET_API unsigned mpnet_timer_wheel_run(struct mpnet_timer_wheel *w, uint64_t now_ns);
 /** @return a time at or before the earliest pending expiry (rounded up to a
  * tick) at which to run the wheel next, or MPNET_TIME_NEVER. O(levels). */
-uint64_t mpnet_timer_wheel_next(const struct mpnet_timer_wheel *w);
+MPNET_API uint64_t mpnet_timer_wheel_next(const struct mpnet_timer_wheel *w);
 /** @return the number of pending timers. */
-unsigned mpnet_timer_wheel_count(const struct mpnet_timer_wheel *w);
+MPNET_API unsigned mpnet_timer_wheel_count(const struct mpnet_timer_wheel *w);
 
 /** Prepare a timer; it is not pending. */
-void mpnet_timer_init(struct mpnet_timer *t, mpnet_timer_fn fn, void *arg);
+MPNET_API void mpnet_timer_init(struct mpnet_timer *t, mpnet_timer_fn fn, void *arg);
 /** Arm (or re-arm) t to fire at expire_ns; a time in the past fires on the next run. */
-void mpnet_timer_arm(struct mpnet_timer_wheel *w, struct mpnet_timer *t, uint64_t expire_ns);
+MPNET_API void mpnet_timer_arm(struct mpnet_timer_wheel *w, struct mpnet_timer *t,
+                               uint64_t expire_ns);
 /** Disarm t if pending. */
-void mpnet_timer_cancel(struct mpnet_timer_wheel *w, struct mpnet_timer *t);
+MPNET_API void mpnet_timer_cancel(struct mpnet_timer_wheel *w, struct mpnet_timer *t);
 
 static inline bool mpnet_timer_pending(const struct mpnet_timer *t)
 {

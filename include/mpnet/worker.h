@@ -26,6 +26,7 @@
 
 #include <stdint.h>
 
+#include "mpnet/export.h"
 #include "mpnet/stack.h"
 
 #define MPNET_MAX_WORKERS 63 /* each takes a free thread slot (thread.h) */
@@ -49,28 +50,28 @@ struct mpnet_runtime_cfg {
 };
 
 /** @return a runtime (workers not started), or NULL with errno EINVAL/ENOMEM. */
-struct mpnet_runtime *mpnet_runtime_create(const struct mpnet_runtime_cfg *cfg);
+MPNET_API struct mpnet_runtime *mpnet_runtime_create(const struct mpnet_runtime_cfg *cfg);
 
 /**
  * Give receive queue rxq of an interface to worker w (0-based).
  * @return 0, -EINVAL (bad worker or queue), -ENODEV,
  * -EEXIST (the pair is assigned already), -ENOMEM.
  */
-int mpnet_runtime_assign(struct mpnet_runtime *rt, unsigned w, struct mpnet_stack *s, int ifindex,
-                         uint16_t rxq);
+MPNET_API int mpnet_runtime_assign(struct mpnet_runtime *rt, unsigned w, struct mpnet_stack *s,
+                                   int ifindex, uint16_t rxq);
 
 /** Take a pair back from whichever worker has it. @return 0 or -ENOENT. */
-int mpnet_runtime_unassign(struct mpnet_runtime *rt, struct mpnet_stack *s, int ifindex,
-                           uint16_t rxq);
+MPNET_API int mpnet_runtime_unassign(struct mpnet_runtime *rt, struct mpnet_stack *s, int ifindex,
+                                     uint16_t rxq);
 
 /** Start the worker threads. @return 0, -EALREADY, or a pthread error. */
-int mpnet_runtime_start(struct mpnet_runtime *rt);
+MPNET_API int mpnet_runtime_start(struct mpnet_runtime *rt);
 
 /** Stop and join the workers; what they held is transmitted or freed. */
-void mpnet_runtime_stop(struct mpnet_runtime *rt);
+MPNET_API void mpnet_runtime_stop(struct mpnet_runtime *rt);
 
 /** Stop, unassign everything, free. NULL is ignored. */
-void mpnet_runtime_destroy(struct mpnet_runtime *rt);
+MPNET_API void mpnet_runtime_destroy(struct mpnet_runtime *rt);
 
 struct mpnet_worker_stats {
         uint64_t loops;  /* poll loops */
@@ -83,6 +84,7 @@ struct mpnet_worker_stats {
 };
 
 /** @return 0, or -EINVAL for a bad worker. */
-int mpnet_runtime_worker_stats(struct mpnet_runtime *rt, unsigned w, struct mpnet_worker_stats *st);
+MPNET_API int mpnet_runtime_worker_stats(struct mpnet_runtime *rt, unsigned w,
+                                         struct mpnet_worker_stats *st);
 
 #endif

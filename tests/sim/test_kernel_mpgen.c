@@ -8,12 +8,7 @@
  * capabilities, and the test checks that message instead.
  */
 #define _GNU_SOURCE
-#include "../../tools/mpgen/dut.c"
-#include "../../tools/mpgen/gen.c"
-#include "../../tools/mpgen/hist.c"
-#include "../../tools/mpgen/netns.c"
-#include "../../tools/mpgen/rx.c"
-#include "../../tools/mpgen/trial.c"
+#include "mpgen/mpgen.h"
 
 #include "netns_util.h"
 #include "testutil.h"

@@ -6,15 +6,7 @@
  * built beside this test, a few lines also go through it for the real exit
  * status.
  */
-#include "../../tools/mpgen/dut.c"
-#include "../../tools/mpgen/netns.c"
-#include "../../tools/mpgen/gen.c"
-#include "../../tools/mpgen/hist.c"
-#include "../../tools/mpgen/report.c"
-#include "../../tools/mpgen/rfc2544.c"
-#include "../../tools/mpgen/rx.c"
-#include "../../tools/mpgen/search.c"
-#include "../../tools/mpgen/trial.c"
+#include "mpgen/mpgen.h"
 
 int mpgen_main(int argc, char **argv);
 #define main mpgen_main

@@ -7,13 +7,10 @@
  * router's reason counter, and the throughput search passes at line rate
  * (virtual time gives the router all the CPU it wants).
  */
-#include "../../tools/mpgen/dut.c"
-#include "../../tools/mpgen/netns.c"
-#include "../../tools/mpgen/gen.c"
-#include "../../tools/mpgen/hist.c"
-#include "../../tools/mpgen/rx.c"
-#include "../../tools/mpgen/search.c"
-#include "../../tools/mpgen/trial.c"
+#include <math.h>
+
+#include "mpgen/mpgen.h"
+#include "mpnet/worker.h"
 
 #include "testutil.h"
 

@@ -7,10 +7,9 @@
  *
  *   generator -- mem wire --> fault link (on the receiving end) --> receiver
  */
-#include "../../tools/mpgen/gen.c"
-#include "../../tools/mpgen/hist.c"
-#include "../../tools/mpgen/rx.c"
-#include "../../tools/mpgen/trial.c"
+#include <math.h>
+
+#include "mpgen/mpgen.h"
 
 #include "testutil.h"
 

@@ -6,9 +6,10 @@
  * duplicates from reordering, and the histogram's quantiles hold their error
  * bound.
  */
-#include "../../tools/mpgen/gen.c"
-#include "../../tools/mpgen/hist.c"
-#include "../../tools/mpgen/rx.c"
+#include <math.h>
+
+#include "mpgen/mpgen.h"
+#include "mpnet/wire/ipv4.h"
 
 #include "testutil.h"
 

@@ -8,11 +8,9 @@
  *
  *   generator -- ratelimit (police) -- mem wire --> receiver
  */
-#include "../../tools/mpgen/gen.c"
-#include "../../tools/mpgen/hist.c"
-#include "../../tools/mpgen/rx.c"
-#include "../../tools/mpgen/search.c"
-#include "../../tools/mpgen/trial.c"
+#include <math.h>
+
+#include "mpgen/mpgen.h"
 
 #include "mpnet/ratelimit.h"
 #include "testutil.h"

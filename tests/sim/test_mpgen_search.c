@@ -6,7 +6,9 @@
  * the MLR search finds NDR and PDR in one pass; frame loss steps down until
  * two clean trials; back-to-back searches bursts.
  */
-#include "../../tools/mpgen/search.c"
+#include <math.h>
+
+#include "mpgen/mpgen.h"
 
 #include "testutil.h"
 

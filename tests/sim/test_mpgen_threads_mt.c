@@ -8,12 +8,8 @@
  * preempted near the end misses the 1 % rate check), so only the counts are
  * asserted.
  */
-#include "../../tools/mpgen/dut.c"
-#include "../../tools/mpgen/netns.c"
-#include "../../tools/mpgen/gen.c"
-#include "../../tools/mpgen/hist.c"
-#include "../../tools/mpgen/rx.c"
-#include "../../tools/mpgen/trial.c"
+#include "mpgen/mpgen.h"
+#include "mpnet/worker.h"
 
 #include "testutil.h"
 

@@ -3,7 +3,8 @@
  * mpgen internals: the generator, the receiver, the latency histogram, the
  * trial runner, the RFC 2544 searches, the built-in DUT and the report. Each
  * part is one file of tools/mpgen/ and none keeps global state, so a test can
- * #include the .c files it needs and drive them on a virtual clock.
+ * link them (the library mpgen_core, every file but main.c) and drive them on
+ * a virtual clock.
  *
  * Frames and sizes. A frame size counts the 4-byte FCS, as RFC 2544 section 9
  * does (64..1518); on a mem wire the frame is 4 bytes shorter because links

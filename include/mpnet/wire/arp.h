@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mpnet/export.h"
 #include "mpnet/wire/bytes.h"
 
 #define MPNET_ARP_LEN        28
@@ -25,7 +26,7 @@ struct mpnet_arp_view {
  * @return 0; -MPNET_WIRE_TRUNCATED below 28 bytes; -MPNET_WIRE_UNSUPPORTED
  * unless hardware type 1 (Ethernet), protocol 0x0800, hlen 6 and plen 4.
  */
-int mpnet_arp_view_check(const uint8_t *b, size_t n, struct mpnet_arp_view *v);
+MPNET_API int mpnet_arp_view_check(const uint8_t *b, size_t n, struct mpnet_arp_view *v);
 
 static inline uint16_t mpnet_arp_op(const struct mpnet_arp_view *v)
 {
@@ -57,13 +58,13 @@ struct mpnet_arp_repr {
         uint32_t tpa;
 };
 
-void mpnet_arp_repr_parse(const struct mpnet_arp_view *v, struct mpnet_arp_repr *r);
+MPNET_API void mpnet_arp_repr_parse(const struct mpnet_arp_view *v, struct mpnet_arp_repr *r);
 static inline size_t mpnet_arp_repr_len(const struct mpnet_arp_repr *r)
 {
         (void)r;
         return MPNET_ARP_LEN;
 }
 /** Write the packet into b (28 bytes). */
-void mpnet_arp_repr_emit(const struct mpnet_arp_repr *r, uint8_t *b);
+MPNET_API void mpnet_arp_repr_emit(const struct mpnet_arp_repr *r, uint8_t *b);
 
 #endif

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mpnet/export.h"
+
 enum mpnet_wire_err {
         MPNET_WIRE_OK = 0,
         MPNET_WIRE_TRUNCATED,   /* fewer bytes than the header (or its length field) needs */
@@ -31,7 +33,7 @@ enum mpnet_wire_err {
 };
 
 /** @return a short description of a (positive or negated) wire error. */
-const char *mpnet_wire_err_str(int err);
+MPNET_API const char *mpnet_wire_err_str(int err);
 
 /* One unaligned load or store and a byte swap (a single instruction each). */
 static inline uint16_t mpnet_get_be16(const uint8_t *b)

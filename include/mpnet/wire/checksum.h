@@ -14,11 +14,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mpnet/export.h"
+
 /**
  * Add n bytes to a running one's-complement sum (not folded). Only the last
  * region added may have an odd length.
  */
-uint64_t mpnet_csum_add(uint64_t sum, const void *b, size_t n);
+MPNET_API uint64_t mpnet_csum_add(uint64_t sum, const void *b, size_t n);
 
 /** Fold a running sum to 16 bits and complement it: the checksum field value. */
 static inline uint16_t mpnet_csum_fold(uint64_t sum)

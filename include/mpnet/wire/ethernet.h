@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mpnet/export.h"
 #include "mpnet/wire/bytes.h"
 
 #define MPNET_ETH_ALEN 6
@@ -27,7 +28,7 @@ struct mpnet_eth_view {
 };
 
 /** @return 0, or -MPNET_WIRE_TRUNCATED when n is shorter than the header. */
-int mpnet_eth_view_check(const uint8_t *b, size_t n, struct mpnet_eth_view *v);
+MPNET_API int mpnet_eth_view_check(const uint8_t *b, size_t n, struct mpnet_eth_view *v);
 
 static inline const uint8_t *mpnet_eth_dst(const struct mpnet_eth_view *v)
 {
@@ -57,7 +58,7 @@ struct mpnet_eth_repr {
         uint16_t ethertype;
 };
 
-void mpnet_eth_repr_parse(const struct mpnet_eth_view *v, struct mpnet_eth_repr *r);
+MPNET_API void mpnet_eth_repr_parse(const struct mpnet_eth_view *v, struct mpnet_eth_repr *r);
 /** @return the header length emit writes. */
 static inline size_t mpnet_eth_repr_len(const struct mpnet_eth_repr *r)
 {
@@ -65,7 +66,7 @@ static inline size_t mpnet_eth_repr_len(const struct mpnet_eth_repr *r)
         return MPNET_ETH_HLEN;
 }
 /** Write the header into b (at least mpnet_eth_repr_len() bytes). */
-void mpnet_eth_repr_emit(const struct mpnet_eth_repr *r, uint8_t *b);
+MPNET_API void mpnet_eth_repr_emit(const struct mpnet_eth_repr *r, uint8_t *b);
 
 static inline bool mpnet_eth_is_broadcast(const uint8_t *a)
 {

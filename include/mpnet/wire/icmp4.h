@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mpnet/export.h"
 #include "mpnet/wire/bytes.h"
 #include "mpnet/wire/checksum.h"
 
@@ -29,7 +30,7 @@ struct mpnet_icmp4_view {
 };
 
 /** @return 0, or -MPNET_WIRE_TRUNCATED below 8 bytes. */
-int mpnet_icmp4_view_check(const uint8_t *b, size_t n, struct mpnet_icmp4_view *v);
+MPNET_API int mpnet_icmp4_view_check(const uint8_t *b, size_t n, struct mpnet_icmp4_view *v);
 
 static inline uint8_t mpnet_icmp4_type(const struct mpnet_icmp4_view *v)
 {
@@ -80,12 +81,12 @@ struct mpnet_icmp4_repr {
         size_t data_len;
 };
 
-void mpnet_icmp4_repr_parse(const struct mpnet_icmp4_view *v, struct mpnet_icmp4_repr *r);
+MPNET_API void mpnet_icmp4_repr_parse(const struct mpnet_icmp4_view *v, struct mpnet_icmp4_repr *r);
 static inline size_t mpnet_icmp4_repr_len(const struct mpnet_icmp4_repr *r)
 {
         return MPNET_ICMP4_HLEN + r->data_len;
 }
 /** Write header and data (moved if they overlap) with the checksum into b. */
-void mpnet_icmp4_repr_emit(const struct mpnet_icmp4_repr *r, uint8_t *b);
+MPNET_API void mpnet_icmp4_repr_emit(const struct mpnet_icmp4_repr *r, uint8_t *b);
 
 #endif

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mpnet/export.h"
 #include "mpnet/wire/bytes.h"
 #include "mpnet/wire/ipv6.h"
 
@@ -51,7 +52,7 @@ struct mpnet_icmp6_view {
  * @return 0, or -MPNET_WIRE_TRUNCATED below 8 bytes (every message RFC 4443,
  * 4861 and 3810 define has at least 8).
  */
-int mpnet_icmp6_view_check(const uint8_t *b, size_t n, struct mpnet_icmp6_view *v);
+MPNET_API int mpnet_icmp6_view_check(const uint8_t *b, size_t n, struct mpnet_icmp6_view *v);
 
 static inline uint8_t mpnet_icmp6_type(const struct mpnet_icmp6_view *v)
 {
@@ -76,7 +77,8 @@ static inline size_t mpnet_icmp6_data_len(const struct mpnet_icmp6_view *v)
 }
 
 /** @return the checksum of msg (n bytes) with its pseudo-header: 0 when it verifies. */
-uint16_t mpnet_icmp6_csum(const uint8_t *msg, size_t n, const uint8_t *src, const uint8_t *dst);
+MPNET_API uint16_t mpnet_icmp6_csum(const uint8_t *msg, size_t n, const uint8_t *src,
+                                    const uint8_t *dst);
 
 static inline bool mpnet_icmp6_csum_ok(const struct mpnet_icmp6_view *v, const uint8_t *src,
                                        const uint8_t *dst)
@@ -99,14 +101,14 @@ struct mpnet_icmp6_repr {
         size_t data_len;
 };
 
-void mpnet_icmp6_repr_parse(const struct mpnet_icmp6_view *v, struct mpnet_icmp6_repr *r);
+MPNET_API void mpnet_icmp6_repr_parse(const struct mpnet_icmp6_view *v, struct mpnet_icmp6_repr *r);
 static inline size_t mpnet_icmp6_repr_len(const struct mpnet_icmp6_repr *r)
 {
         return MPNET_ICMP6_HLEN + r->data_len;
 }
 /** Write header and data (moved if they overlap) with the checksum into b. */
-void mpnet_icmp6_repr_emit(const struct mpnet_icmp6_repr *r, const uint8_t *src, const uint8_t *dst,
-                           uint8_t *b);
+MPNET_API void mpnet_icmp6_repr_emit(const struct mpnet_icmp6_repr *r, const uint8_t *src,
+                                     const uint8_t *dst, uint8_t *b);
 
 /* ---- Neighbour Discovery (RFC 4861 section 4) ---- */
 
@@ -143,7 +145,7 @@ struct mpnet_nd_repr {
  * for a code other than 0; -MPNET_WIRE_TRUNCATED when shorter than the
  * type's fixed part; or the option walk's error.
  */
-int mpnet_nd_repr_parse(const struct mpnet_icmp6_view *v, struct mpnet_nd_repr *r);
+MPNET_API int mpnet_nd_repr_parse(const struct mpnet_icmp6_view *v, struct mpnet_nd_repr *r);
 
 /** One ND option: b is its type byte, n its whole length (len8 * 8). */
 struct mpnet_nd_opt {
@@ -171,7 +173,7 @@ static inline void mpnet_nd_opt_iter_init(struct mpnet_nd_opt_iter *it, const ui
  * -MPNET_WIRE_TRUNCATED when an option runs past the end. it->pos is then the
  * bad option's offset in the options.
  */
-int mpnet_nd_opt_next(struct mpnet_nd_opt_iter *it, struct mpnet_nd_opt *o);
+MPNET_API int mpnet_nd_opt_next(struct mpnet_nd_opt_iter *it, struct mpnet_nd_opt *o);
 
 /** @return the Ethernet address in a source/target link-layer option, or NULL
  * when its length is not 1 (RFC 2464 section 8). */
@@ -199,9 +201,9 @@ struct mpnet_nd_rdnss {
 /* Decoders of one option's content. Each returns 0, or -MPNET_WIRE_BAD_OPTION
  * when the length is wrong for the type; RFC 4861 4.6 has the receiver skip
  * such an option, not drop the message. */
-int mpnet_nd_opt_prefix(const struct mpnet_nd_opt *o, struct mpnet_nd_prefix *p);
-int mpnet_nd_opt_mtu(const struct mpnet_nd_opt *o, uint32_t *mtu);
-int mpnet_nd_opt_rdnss(const struct mpnet_nd_opt *o, struct mpnet_nd_rdnss *r);
+MPNET_API int mpnet_nd_opt_prefix(const struct mpnet_nd_opt *o, struct mpnet_nd_prefix *p);
+MPNET_API int mpnet_nd_opt_mtu(const struct mpnet_nd_opt *o, uint32_t *mtu);
+MPNET_API int mpnet_nd_opt_rdnss(const struct mpnet_nd_opt *o, struct mpnet_nd_rdnss *r);
 
 /**
  * The options to emit, in this order. nonce is the 6 bytes of an enhanced
@@ -222,10 +224,10 @@ struct mpnet_nd_opts {
 };
 
 /** @return the bytes emit writes for r with options o (o may be NULL). */
-size_t mpnet_nd_repr_len(const struct mpnet_nd_repr *r, const struct mpnet_nd_opts *o);
+MPNET_API size_t mpnet_nd_repr_len(const struct mpnet_nd_repr *r, const struct mpnet_nd_opts *o);
 /** Write the message, its options and its checksum into b. */
-void mpnet_nd_repr_emit(const struct mpnet_nd_repr *r, const struct mpnet_nd_opts *o,
-                        const uint8_t *src, const uint8_t *dst, uint8_t *b);
+MPNET_API void mpnet_nd_repr_emit(const struct mpnet_nd_repr *r, const struct mpnet_nd_opts *o,
+                                  const uint8_t *src, const uint8_t *dst, uint8_t *b);
 
 /* ---- MLDv2 (RFC 3810) ---- */
 
@@ -253,7 +255,7 @@ struct mpnet_mld_query {
  * for a length neither 24 nor at least 28 (RFC 3810 8.1 ignores those);
  * -MPNET_WIRE_TRUNCATED when the sources run past the end.
  */
-int mpnet_mld_query_parse(const struct mpnet_icmp6_view *v, struct mpnet_mld_query *q);
+MPNET_API int mpnet_mld_query_parse(const struct mpnet_icmp6_view *v, struct mpnet_mld_query *q);
 
 /** A multicast address record of a report (RFC 3810 5.2.4). */
 struct mpnet_mld_record {
@@ -270,18 +272,19 @@ struct mpnet_mld_rec_iter {
 };
 
 /** @return 0, or -MPNET_WIRE_UNSUPPORTED unless v is an MLDv2 report. */
-int mpnet_mld_report_iter_init(struct mpnet_mld_rec_iter *it, const struct mpnet_icmp6_view *v);
+MPNET_API int mpnet_mld_report_iter_init(struct mpnet_mld_rec_iter *it,
+                                         const struct mpnet_icmp6_view *v);
 /**
  * Next record; auxiliary data is skipped (RFC 3810 5.2.10).
  * @return 1 with rec filled in; 0 after the last; -MPNET_WIRE_TRUNCATED
  * when a record runs past the message.
  */
-int mpnet_mld_record_next(struct mpnet_mld_rec_iter *it, struct mpnet_mld_record *rec);
+MPNET_API int mpnet_mld_record_next(struct mpnet_mld_rec_iter *it, struct mpnet_mld_record *rec);
 
 /** @return the length of a report of n records. */
-size_t mpnet_mld_report_len(const struct mpnet_mld_record *recs, size_t n);
+MPNET_API size_t mpnet_mld_report_len(const struct mpnet_mld_record *recs, size_t n);
 /** Write a report with its checksum into b; no auxiliary data (5.2.10). */
-void mpnet_mld_report_emit(const struct mpnet_mld_record *recs, size_t n, const uint8_t *src,
-                           const uint8_t *dst, uint8_t *b);
+MPNET_API void mpnet_mld_report_emit(const struct mpnet_mld_record *recs, size_t n,
+                                     const uint8_t *src, const uint8_t *dst, uint8_t *b);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mpnet/export.h"
 #include "mpnet/wire/bytes.h"
 #include "mpnet/wire/checksum.h"
 
@@ -35,7 +36,7 @@ struct mpnet_ip4_view {
  * when the total length is below 20 or beyond n. The checksum is not checked (see
  * mpnet_ip4_csum_ok()).
  */
-int mpnet_ip4_view_check(const uint8_t *b, size_t n, struct mpnet_ip4_view *v);
+MPNET_API int mpnet_ip4_view_check(const uint8_t *b, size_t n, struct mpnet_ip4_view *v);
 
 static inline size_t mpnet_ip4_hlen(const struct mpnet_ip4_view *v)
 {
@@ -118,14 +119,14 @@ struct mpnet_ip4_repr {
 };
 
 /** Parse a checked view; payload_len excludes the options. */
-void mpnet_ip4_repr_parse(const struct mpnet_ip4_view *v, struct mpnet_ip4_repr *r);
+MPNET_API void mpnet_ip4_repr_parse(const struct mpnet_ip4_view *v, struct mpnet_ip4_repr *r);
 static inline size_t mpnet_ip4_repr_len(const struct mpnet_ip4_repr *r)
 {
         (void)r;
         return MPNET_IP4_HLEN;
 }
 /** Write a 20-byte header with its checksum into b. */
-void mpnet_ip4_repr_emit(const struct mpnet_ip4_repr *r, uint8_t *b);
+MPNET_API void mpnet_ip4_repr_emit(const struct mpnet_ip4_repr *r, uint8_t *b);
 
 /* Address classes (host order). */
 static inline bool mpnet_ip4_is_multicast(uint32_t a)
@@ -166,8 +167,8 @@ static inline bool mpnet_ip4_is_martian_src(uint32_t a)
  * Format a as dotted quad into buf (MPNET_IP4_ADDRSTRLEN bytes are enough).
  * @return buf.
  */
-char *mpnet_ip4_ntop(uint32_t a, char *buf, size_t len);
+MPNET_API char *mpnet_ip4_ntop(uint32_t a, char *buf, size_t len);
 /** Parse a dotted quad. @return 0, or -EINVAL. */
-int mpnet_ip4_pton(const char *s, uint32_t *a);
+MPNET_API int mpnet_ip4_pton(const char *s, uint32_t *a);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mpnet/export.h"
 #include "mpnet/wire/bytes.h"
 #include "mpnet/wire/checksum.h"
 
@@ -44,7 +45,7 @@ struct mpnet_ip6_view {
  * the payload length runs past n. A payload length of 0 is taken as it reads
  * (jumbograms, RFC 2675, are not supported).
  */
-int mpnet_ip6_view_check(const uint8_t *b, size_t n, struct mpnet_ip6_view *v);
+MPNET_API int mpnet_ip6_view_check(const uint8_t *b, size_t n, struct mpnet_ip6_view *v);
 
 static inline uint8_t mpnet_ip6_traffic_class(const struct mpnet_ip6_view *v)
 {
@@ -90,21 +91,22 @@ struct mpnet_ip6_repr {
         uint8_t traffic_class;
 };
 
-void mpnet_ip6_repr_parse(const struct mpnet_ip6_view *v, struct mpnet_ip6_repr *r);
+MPNET_API void mpnet_ip6_repr_parse(const struct mpnet_ip6_view *v, struct mpnet_ip6_repr *r);
 static inline size_t mpnet_ip6_repr_len(const struct mpnet_ip6_repr *r)
 {
         (void)r;
         return MPNET_IP6_HLEN;
 }
 /** Write the 40-byte header into b. */
-void mpnet_ip6_repr_emit(const struct mpnet_ip6_repr *r, uint8_t *b);
+MPNET_API void mpnet_ip6_repr_emit(const struct mpnet_ip6_repr *r, uint8_t *b);
 
 /**
  * RFC 8200 section 8.1: the unfolded sum of the upper-layer pseudo-header
  * (source, destination, 32-bit upper-layer length, next header). Add the
  * upper-layer message with mpnet_csum_add() and fold.
  */
-uint64_t mpnet_ip6_pseudo_sum(const uint8_t *src, const uint8_t *dst, uint32_t len, uint8_t proto);
+MPNET_API uint64_t mpnet_ip6_pseudo_sum(const uint8_t *src, const uint8_t *dst, uint32_t len,
+                                        uint8_t proto);
 
 /* Multicast scopes (RFC 4291 2.7, RFC 7346). */
 #define MPNET_IP6_SCOPE_INTERFACE 0x1
@@ -116,9 +118,9 @@ uint64_t mpnet_ip6_pseudo_sum(const uint8_t *src, const uint8_t *dst, uint32_t l
 #define MPNET_IP6_SCOPE_GLOBAL    0xe
 
 /** :: (RFC 4291 2.5.2). */
-bool mpnet_ip6_is_unspecified(const uint8_t *a);
+MPNET_API bool mpnet_ip6_is_unspecified(const uint8_t *a);
 /** ::1 (RFC 4291 2.5.3). */
-bool mpnet_ip6_is_loopback(const uint8_t *a);
+MPNET_API bool mpnet_ip6_is_loopback(const uint8_t *a);
 /** ff00::/8 (RFC 4291 2.7). */
 static inline bool mpnet_ip6_is_multicast(const uint8_t *a)
 {
@@ -135,11 +137,11 @@ static inline bool mpnet_ip6_is_link_local(const uint8_t *a)
         return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
 }
 /** ff02::1:ff00:0/104 (RFC 4291 2.7.1). */
-bool mpnet_ip6_is_solicited_node(const uint8_t *a);
+MPNET_API bool mpnet_ip6_is_solicited_node(const uint8_t *a);
 /** Write the solicited-node multicast address of unicast address a into out. */
-void mpnet_ip6_solicited_node(const uint8_t *a, uint8_t *out);
+MPNET_API void mpnet_ip6_solicited_node(const uint8_t *a, uint8_t *out);
 /** RFC 2464 section 7: the Ethernet address 33:33 + the last 4 bytes of a. */
-void mpnet_ip6_mc_mac(const uint8_t *a, uint8_t *mac);
+MPNET_API void mpnet_ip6_mc_mac(const uint8_t *a, uint8_t *mac);
 
 /*
  * The extension header chain. The walk stops at the first next header value
@@ -206,7 +208,7 @@ struct mpnet_ip6_chain {
  * Options inside hop-by-hop and destination options are not looked at: walk
  * them with mpnet_ip6_opt_next().
  */
-int mpnet_ip6_walk(const struct mpnet_ip6_view *v, struct mpnet_ip6_chain *c);
+MPNET_API int mpnet_ip6_walk(const struct mpnet_ip6_view *v, struct mpnet_ip6_chain *c);
 
 /* Options of hop-by-hop and destination options headers (RFC 8200 4.2). */
 #define MPNET_IP6_OPT_PAD1         0x00
@@ -247,13 +249,14 @@ struct mpnet_ip6_opt_iter {
 };
 
 /** Start on the options of ext (a hop-by-hop or destination options header). */
-void mpnet_ip6_opt_iter_init(struct mpnet_ip6_opt_iter *it, const struct mpnet_ip6_view *v,
-                             const struct mpnet_ip6_ext *ext);
+MPNET_API void mpnet_ip6_opt_iter_init(struct mpnet_ip6_opt_iter *it,
+                                       const struct mpnet_ip6_view *v,
+                                       const struct mpnet_ip6_ext *ext);
 /**
  * Next option other than Pad1 and PadN.
  * @return 1 with o filled in; 0 at the end of the header; -MPNET_WIRE_TRUNCATED
  * when an option runs past the header (o->off is then its type byte).
  */
-int mpnet_ip6_opt_next(struct mpnet_ip6_opt_iter *it, struct mpnet_ip6_opt *o);
+MPNET_API int mpnet_ip6_opt_next(struct mpnet_ip6_opt_iter *it, struct mpnet_ip6_opt *o);
 
 #endif
