@@ -44,6 +44,7 @@ struct mt {
         atomic_uint_fast64_t sent_stable, sent_churn, got_stable, got_churn;
         atomic_bool stop_sink;
         uint8_t tmpl[2][60];
+        pthread_t gen, snk;
 };
 
 static void *generator(void *arg)
@@ -145,25 +146,19 @@ static void make_tmpl(struct mt *m)
         }
 }
 
-static void test_churn_under_traffic(void **state)
+/* The router between the two wires: in (1, three queues) and out (2,
+ * out_queues), the sink's gateway GW1 resolved. */
+static struct mt *mt_open(const char *name, uint16_t out_queues, uint64_t seed)
 {
-        struct mpnet_memwire_cfg w1 = {.name = "mt1", .n_queues = 3, .ring_size = 4096};
-        struct mpnet_memwire_cfg w2 = {.name = "mt2", .n_queues = 3, .ring_size = 4096};
-        struct mpnet_stack_cfg sc = {.name = "R", .seed = 5, .ip4_forwarding = true};
-        struct mpnet_runtime_cfg rc = {.n_workers = 2};
-        struct mpnet_route4 stable = {
-            .dst = IP4(198, 19, 0, 0), .plen = 24, .type = MPNET_NH_GATEWAY, .n_paths = 1};
-        struct mpnet_route4 churn = {
-            .dst = IP4(198, 19, 1, 0), .plen = 24, .type = MPNET_NH_GATEWAY, .n_paths = 1};
-        struct mpnet_worker_stats ws0, ws1;
-        pthread_t gen, snk;
+        struct mpnet_memwire_cfg w1 = {.name = name, .n_queues = 3, .ring_size = 4096};
+        struct mpnet_memwire_cfg w2 = {.name = name, .n_queues = out_queues, .ring_size = 4096};
+        struct mpnet_stack_cfg sc = {.name = "R", .seed = seed, .ip4_forwarding = true};
         struct mt *m = calloc(1, sizeof(*m));
-        uint64_t changes = 0, it = 0, moves = 0, forwarded;
 
-        (void)state;
+        assert_non_null(m);
         mpnet_thread_set_slot(0);
         mpnet_clock_init_monotonic(&m->clk);
-        m->pool = mpnet_pool_create("mt", 32768);
+        m->pool = mpnet_pool_create(name, 32768);
         assert_int_equal(mpnet_memwire_create(&w1, &m->g, &m->r1), 0);
         assert_int_equal(mpnet_memwire_create(&w2, &m->r2, &m->k), 0);
         sc.clock = &m->clk;
@@ -175,24 +170,75 @@ static void test_churn_under_traffic(void **state)
         assert_int_equal(mpnet_addr4_add(m->r, 1, IP4(192, 0, 2, 1), 24), 0);
         assert_int_equal(mpnet_addr4_add(m->r, 2, IP4(198, 51, 100, 1), 24), 0);
         assert_int_equal(mpnet_neigh4_add(m->r, 2, GW1, m->k->info.mac), 0);
+        return m;
+}
+
+/* Two workers on queues 0 and 1 of in, then the sink and the generator. */
+static void mt_start(struct mt *m)
+{
+        struct mpnet_runtime_cfg rc = {.n_workers = 2};
+
+        /* Settle the announcements before the workers take the links. */
+        mpnet_stack_poll(m->r, mpnet_clock_now(&m->clk));
+        make_tmpl(m);
+        m->rt = mpnet_runtime_create(&rc);
+        assert_non_null(m->rt);
+        assert_int_equal(mpnet_runtime_assign(m->rt, 0, m->r, 1, 0), 0);
+        assert_int_equal(mpnet_runtime_assign(m->rt, 1, m->r, 1, 1), 0);
+        assert_int_equal(mpnet_runtime_start(m->rt), 0);
+        assert_int_equal(pthread_create(&m->snk, NULL, sink, m), 0);
+        assert_int_equal(pthread_create(&m->gen, NULL, generator, m), 0);
+}
+
+/* After the generator: let the last frames through (until every stable
+ * one is out, at most 200 polls), then stop everything but the stack. */
+static void mt_finish(struct mt *m)
+{
+        for (int i = 0; i < 200; i++) {
+                mpnet_stack_poll(m->r, mpnet_clock_now(&m->clk));
+                usleep(1000);
+                if (atomic_load(&m->got_stable) == atomic_load(&m->sent_stable) && i > 20)
+                        break;
+        }
+        pthread_join(m->gen, NULL);
+        mpnet_runtime_stop(m->rt);
+        atomic_store(&m->stop_sink, true);
+        pthread_join(m->snk, NULL);
+}
+
+static void mt_close(struct mt *m)
+{
+        mpnet_runtime_destroy(m->rt);
+        mpnet_stack_destroy(m->r);
+        mpnet_link_destroy(m->g);
+        mpnet_link_destroy(m->r1);
+        mpnet_link_destroy(m->r2);
+        mpnet_link_destroy(m->k);
+        assert_int_equal(mpnet_pool_in_use(m->pool), 0);
+        mpnet_pool_destroy(m->pool);
+        free(m);
+        mpnet_thread_set_slot(MPNET_SLOT_NONE);
+}
+
+static void test_churn_under_traffic(void **state)
+{
+        struct mpnet_route4 stable = {
+            .dst = IP4(198, 19, 0, 0), .plen = 24, .type = MPNET_NH_GATEWAY, .n_paths = 1};
+        struct mpnet_route4 churn = {
+            .dst = IP4(198, 19, 1, 0), .plen = 24, .type = MPNET_NH_GATEWAY, .n_paths = 1};
+        struct mpnet_worker_stats ws0, ws1;
+        struct mt *m = mt_open("mt", 3, 5);
+        uint64_t changes = 0, it = 0, moves = 0, forwarded;
+
+        (void)state;
         assert_int_equal(mpnet_neigh4_add(m->r, 2, GW2, m->k->info.mac), 0);
         stable.paths[0] = (struct mpnet_route_path){.ifindex = 2, .gw = GW1};
         churn.paths[0] = (struct mpnet_route_path){.ifindex = 2, .gw = GW1};
         assert_int_equal(mpnet_route4_add(m->r, 0, &stable), 0);
         assert_int_equal(mpnet_route4_add(m->r, 0, &churn), 0);
-        /* Settle the announcements before the workers take the links. */
-        mpnet_stack_poll(m->r, mpnet_clock_now(&m->clk));
-        make_tmpl(m);
-
-        m->rt = mpnet_runtime_create(&rc);
-        assert_non_null(m->rt);
-        assert_int_equal(mpnet_runtime_assign(m->rt, 0, m->r, 1, 0), 0);
-        assert_int_equal(mpnet_runtime_assign(m->rt, 1, m->r, 1, 1), 0);
+        mt_start(m);
         assert_int_equal(mpnet_runtime_assign(m->rt, 1, m->r, 1, 1), -EEXIST);
         assert_int_equal(mpnet_runtime_assign(m->rt, 2, m->r, 1, 2), -EINVAL);
-        assert_int_equal(mpnet_runtime_start(m->rt), 0);
-        assert_int_equal(pthread_create(&snk, NULL, sink, m), 0);
-        assert_int_equal(pthread_create(&gen, NULL, generator, m), 0);
 
         /* Churn until the generator is done. */
         while (!atomic_load(&m->gen_done)) {
@@ -241,17 +287,7 @@ static void test_churn_under_traffic(void **state)
                 it++;
                 mpnet_stack_poll(m->r, mpnet_clock_now(&m->clk));
         }
-        /* Let the last packets through. */
-        for (int i = 0; i < 200; i++) {
-                mpnet_stack_poll(m->r, mpnet_clock_now(&m->clk));
-                usleep(1000);
-                if (atomic_load(&m->got_stable) == atomic_load(&m->sent_stable) && i > 20)
-                        break;
-        }
-        pthread_join(gen, NULL);
-        mpnet_runtime_stop(m->rt);
-        atomic_store(&m->stop_sink, true);
-        pthread_join(snk, NULL);
+        mt_finish(m);
         print_message("%llu queue moves, ", (unsigned long long)moves);
         print_message("%llu route/neighbour/address changes; stable %llu/%llu, churn %llu/%llu\n",
                       (unsigned long long)changes, (unsigned long long)atomic_load(&m->got_stable),
@@ -278,17 +314,7 @@ static void test_churn_under_traffic(void **state)
         assert_true(ws0.pkts > 0 && ws1.pkts > 0);
         forwarded = mpnet_stack_counter(m->r, MPNET_STK_ip4_forwarded);
         assert_int_equal(forwarded, atomic_load(&m->got_stable) + atomic_load(&m->got_churn));
-
-        mpnet_runtime_destroy(m->rt);
-        mpnet_stack_destroy(m->r);
-        mpnet_link_destroy(m->g);
-        mpnet_link_destroy(m->r1);
-        mpnet_link_destroy(m->r2);
-        mpnet_link_destroy(m->k);
-        assert_int_equal(mpnet_pool_in_use(m->pool), 0);
-        mpnet_pool_destroy(m->pool);
-        free(m);
-        mpnet_thread_set_slot(MPNET_SLOT_NONE);
+        mt_close(m);
 }
 
 /* An interface and its link taken away while two workers forward: the churn
@@ -298,44 +324,19 @@ static void test_churn_under_traffic(void **state)
  * loses nothing. */
 static void test_link_detach_under_traffic(void **state)
 {
-        struct mpnet_memwire_cfg w1 = {.name = "dt1", .n_queues = 3, .ring_size = 4096};
-        struct mpnet_memwire_cfg w2 = {.name = "dt2", .n_queues = 3, .ring_size = 4096};
-        struct mpnet_stack_cfg sc = {.name = "R", .seed = 6, .ip4_forwarding = true};
-        struct mpnet_runtime_cfg rc = {.n_workers = 2};
         struct mpnet_route4 stable = {
             .dst = IP4(198, 19, 0, 0), .plen = 24, .type = MPNET_NH_GATEWAY, .n_paths = 1};
         struct mpnet_route4 churn = {
             .dst = IP4(198, 19, 1, 0), .plen = 24, .type = MPNET_NH_GATEWAY, .n_paths = 1};
-        pthread_t gen, snk;
-        struct mt *m = calloc(1, sizeof(*m));
+        struct mt *m = mt_open("dt", 3, 6);
         uint64_t detaches = 0, via3 = 0;
 
         (void)state;
-        mpnet_thread_set_slot(0);
-        mpnet_clock_init_monotonic(&m->clk);
-        m->pool = mpnet_pool_create("dt", 32768);
-        assert_int_equal(mpnet_memwire_create(&w1, &m->g, &m->r1), 0);
-        assert_int_equal(mpnet_memwire_create(&w2, &m->r2, &m->k), 0);
-        sc.clock = &m->clk;
-        sc.pool = m->pool;
-        m->r = mpnet_stack_create(&sc);
-        assert_int_equal(mpnet_iface_attach(m->r, m->r1, "in"), 1);
-        assert_int_equal(mpnet_iface_attach(m->r, m->r2, "out"), 2);
-        assert_int_equal(mpnet_addr4_add(m->r, 1, IP4(192, 0, 2, 1), 24), 0);
-        assert_int_equal(mpnet_addr4_add(m->r, 2, IP4(198, 51, 100, 1), 24), 0);
-        assert_int_equal(mpnet_neigh4_add(m->r, 2, GW1, m->k->info.mac), 0);
         stable.paths[0] = (struct mpnet_route_path){.ifindex = 2, .gw = GW1};
         assert_int_equal(mpnet_route4_add(m->r, 0, &stable), 0);
-        mpnet_stack_poll(m->r, mpnet_clock_now(&m->clk));
-        make_tmpl(m);
-        m->rt = mpnet_runtime_create(&rc);
-        assert_int_equal(mpnet_runtime_assign(m->rt, 0, m->r, 1, 0), 0);
-        assert_int_equal(mpnet_runtime_assign(m->rt, 1, m->r, 1, 1), 0);
+        mt_start(m);
         /* A polled interface cannot go. */
         assert_int_equal(mpnet_iface_detach(m->r, 1), -EBUSY);
-        assert_int_equal(mpnet_runtime_start(m->rt), 0);
-        assert_int_equal(pthread_create(&snk, NULL, sink, m), 0);
-        assert_int_equal(pthread_create(&gen, NULL, generator, m), 0);
         while (!atomic_load(&m->gen_done)) {
                 struct mpnet_memwire_cfg w3 = {.name = "dt3", .n_queues = 3, .ring_size = 512};
                 struct mpnet_link *r3, *k3;
@@ -367,16 +368,7 @@ static void test_link_detach_under_traffic(void **state)
                 detaches++;
                 mpnet_stack_poll(m->r, mpnet_clock_now(&m->clk));
         }
-        for (int i = 0; i < 200; i++) {
-                mpnet_stack_poll(m->r, mpnet_clock_now(&m->clk));
-                usleep(1000);
-                if (atomic_load(&m->got_stable) == atomic_load(&m->sent_stable) && i > 20)
-                        break;
-        }
-        pthread_join(gen, NULL);
-        mpnet_runtime_stop(m->rt);
-        atomic_store(&m->stop_sink, true);
-        pthread_join(snk, NULL);
+        mt_finish(m);
         print_message("%llu attach/detach rounds, %llu frames out of the detached interfaces, "
                       "%llu dropped as queued for one gone; stable %llu/%llu\n",
                       (unsigned long long)detaches, (unsigned long long)via3,
@@ -386,16 +378,7 @@ static void test_link_detach_under_traffic(void **state)
         assert_true(detaches >= 3);
         assert_true(via3 > 0);
         assert_int_equal(atomic_load(&m->got_stable), atomic_load(&m->sent_stable));
-        mpnet_runtime_destroy(m->rt);
-        mpnet_stack_destroy(m->r);
-        mpnet_link_destroy(m->g);
-        mpnet_link_destroy(m->r1);
-        mpnet_link_destroy(m->r2);
-        mpnet_link_destroy(m->k);
-        assert_int_equal(mpnet_pool_in_use(m->pool), 0);
-        mpnet_pool_destroy(m->pool);
-        free(m);
-        mpnet_thread_set_slot(MPNET_SLOT_NONE);
+        mt_close(m);
 }
 
 /* Tables come and go under the workers' feet: the receiving interface moves
@@ -408,43 +391,18 @@ static void test_link_detach_under_traffic(void **state)
  * no route. */
 static void test_table_churn_under_traffic(void **state)
 {
-        struct mpnet_memwire_cfg w1 = {.name = "tb1", .n_queues = 3, .ring_size = 4096};
-        struct mpnet_memwire_cfg w2 = {.name = "tb2", .n_queues = 3, .ring_size = 4096};
-        struct mpnet_stack_cfg sc = {.name = "R", .seed = 7, .ip4_forwarding = true};
-        struct mpnet_runtime_cfg rc = {.n_workers = 2};
         struct mpnet_route4 rt[2] = {
             {.dst = IP4(198, 19, 0, 0), .plen = 24, .type = MPNET_NH_GATEWAY, .n_paths = 1},
             {.dst = IP4(198, 19, 1, 0), .plen = 24, .type = MPNET_NH_GATEWAY, .n_paths = 1}};
-        pthread_t gen, snk;
-        struct mt *m = calloc(1, sizeof(*m));
+        struct mt *m = mt_open("tb", 3, 7);
         uint64_t rounds = 0, forwarded, no_route, got;
 
         (void)state;
-        mpnet_thread_set_slot(0);
-        mpnet_clock_init_monotonic(&m->clk);
-        m->pool = mpnet_pool_create("tb", 32768);
-        assert_int_equal(mpnet_memwire_create(&w1, &m->g, &m->r1), 0);
-        assert_int_equal(mpnet_memwire_create(&w2, &m->r2, &m->k), 0);
-        sc.clock = &m->clk;
-        sc.pool = m->pool;
-        m->r = mpnet_stack_create(&sc);
-        assert_int_equal(mpnet_iface_attach(m->r, m->r1, "in"), 1);
-        assert_int_equal(mpnet_iface_attach(m->r, m->r2, "out"), 2);
-        assert_int_equal(mpnet_addr4_add(m->r, 1, IP4(192, 0, 2, 1), 24), 0);
-        assert_int_equal(mpnet_addr4_add(m->r, 2, IP4(198, 51, 100, 1), 24), 0);
-        assert_int_equal(mpnet_neigh4_add(m->r, 2, GW1, m->k->info.mac), 0);
         for (int i = 0; i < 2; i++) {
                 rt[i].paths[0] = (struct mpnet_route_path){.ifindex = 2, .gw = GW1};
                 assert_int_equal(mpnet_route4_add(m->r, 0, &rt[i]), 0);
         }
-        mpnet_stack_poll(m->r, mpnet_clock_now(&m->clk));
-        make_tmpl(m);
-        m->rt = mpnet_runtime_create(&rc);
-        assert_int_equal(mpnet_runtime_assign(m->rt, 0, m->r, 1, 0), 0);
-        assert_int_equal(mpnet_runtime_assign(m->rt, 1, m->r, 1, 1), 0);
-        assert_int_equal(mpnet_runtime_start(m->rt), 0);
-        assert_int_equal(pthread_create(&snk, NULL, sink, m), 0);
-        assert_int_equal(pthread_create(&gen, NULL, generator, m), 0);
+        mt_start(m);
         while (!atomic_load(&m->gen_done)) {
                 assert_int_equal(mpnet_table_add(m->r, 5), 0);
                 for (int i = 0; i < 2; i++)
@@ -459,16 +417,7 @@ static void test_table_churn_under_traffic(void **state)
                 mpnet_stack_poll(m->r, mpnet_clock_now(&m->clk));
                 rounds++;
         }
-        for (int i = 0; i < 200; i++) {
-                mpnet_stack_poll(m->r, mpnet_clock_now(&m->clk));
-                usleep(1000);
-                if (atomic_load(&m->got_stable) == atomic_load(&m->sent_stable) && i > 20)
-                        break;
-        }
-        pthread_join(gen, NULL);
-        mpnet_runtime_stop(m->rt);
-        atomic_store(&m->stop_sink, true);
-        pthread_join(snk, NULL);
+        mt_finish(m);
         forwarded = mpnet_stack_counter(m->r, MPNET_STK_ip4_forwarded);
         no_route = mpnet_stack_counter(m->r, MPNET_STK_ip4_no_route);
         got = atomic_load(&m->got_stable) + atomic_load(&m->got_churn);
@@ -480,16 +429,7 @@ static void test_table_churn_under_traffic(void **state)
         assert_int_equal(forwarded, got);
         assert_int_equal(forwarded + no_route, PKTS);
         assert_int_equal(mpnet_route4_count(m->r, 5), -ENOENT);
-        mpnet_runtime_destroy(m->rt);
-        mpnet_stack_destroy(m->r);
-        mpnet_link_destroy(m->g);
-        mpnet_link_destroy(m->r1);
-        mpnet_link_destroy(m->r2);
-        mpnet_link_destroy(m->k);
-        assert_int_equal(mpnet_pool_in_use(m->pool), 0);
-        mpnet_pool_destroy(m->pool);
-        free(m);
-        mpnet_thread_set_slot(MPNET_SLOT_NONE);
+        mt_close(m);
 }
 
 /* An output link with fewer transmit queues than the contexts that send on
@@ -500,57 +440,23 @@ static void test_table_churn_under_traffic(void **state)
  * would see without the lock). */
 static void few_txq_run(uint16_t nq)
 {
-        struct mpnet_memwire_cfg w1 = {.name = "fq1", .n_queues = 3, .ring_size = 4096};
-        struct mpnet_memwire_cfg w2 = {.name = "fq2", .n_queues = nq, .ring_size = 4096};
-        struct mpnet_stack_cfg sc = {.name = "R", .seed = 8, .ip4_forwarding = true};
-        struct mpnet_runtime_cfg rc = {.n_workers = 2};
         struct mpnet_route4 rt[2] = {
             {.dst = IP4(198, 19, 0, 0), .plen = 24, .type = MPNET_NH_GATEWAY, .n_paths = 1},
             {.dst = IP4(198, 19, 1, 0), .plen = 24, .type = MPNET_NH_GATEWAY, .n_paths = 1}};
         struct mpnet_worker_stats ws0, ws1;
-        pthread_t gen, snk;
-        struct mt *m = calloc(1, sizeof(*m));
+        struct mt *m = mt_open("fq", nq, 8);
         uint64_t forwarded;
 
-        mpnet_thread_set_slot(0);
-        mpnet_clock_init_monotonic(&m->clk);
-        m->pool = mpnet_pool_create("fq", 32768);
-        assert_int_equal(mpnet_memwire_create(&w1, &m->g, &m->r1), 0);
-        assert_int_equal(mpnet_memwire_create(&w2, &m->r2, &m->k), 0);
-        sc.clock = &m->clk;
-        sc.pool = m->pool;
-        m->r = mpnet_stack_create(&sc);
-        assert_int_equal(mpnet_iface_attach(m->r, m->r1, "in"), 1);
-        assert_int_equal(mpnet_iface_attach(m->r, m->r2, "out"), 2);
-        assert_int_equal(mpnet_addr4_add(m->r, 1, IP4(192, 0, 2, 1), 24), 0);
-        assert_int_equal(mpnet_addr4_add(m->r, 2, IP4(198, 51, 100, 1), 24), 0);
-        assert_int_equal(mpnet_neigh4_add(m->r, 2, GW1, m->k->info.mac), 0);
         for (int i = 0; i < 2; i++) {
                 rt[i].paths[0] = (struct mpnet_route_path){.ifindex = 2, .gw = GW1};
                 assert_int_equal(mpnet_route4_add(m->r, 0, &rt[i]), 0);
         }
-        mpnet_stack_poll(m->r, mpnet_clock_now(&m->clk));
-        make_tmpl(m);
-        m->rt = mpnet_runtime_create(&rc);
-        assert_int_equal(mpnet_runtime_assign(m->rt, 0, m->r, 1, 0), 0);
-        assert_int_equal(mpnet_runtime_assign(m->rt, 1, m->r, 1, 1), 0);
-        assert_int_equal(mpnet_runtime_start(m->rt), 0);
-        assert_int_equal(pthread_create(&snk, NULL, sink, m), 0);
-        assert_int_equal(pthread_create(&gen, NULL, generator, m), 0);
+        mt_start(m);
         while (!atomic_load(&m->gen_done)) {
                 mpnet_stack_poll(m->r, mpnet_clock_now(&m->clk));
                 usleep(200);
         }
-        for (int i = 0; i < 200; i++) {
-                mpnet_stack_poll(m->r, mpnet_clock_now(&m->clk));
-                usleep(1000);
-                if (atomic_load(&m->got_stable) + atomic_load(&m->got_churn) == PKTS && i > 20)
-                        break;
-        }
-        pthread_join(gen, NULL);
-        mpnet_runtime_stop(m->rt);
-        atomic_store(&m->stop_sink, true);
-        pthread_join(snk, NULL);
+        mt_finish(m);
         forwarded = mpnet_stack_counter(m->r, MPNET_STK_ip4_forwarded);
         assert_int_equal(mpnet_runtime_worker_stats(m->rt, 0, &ws0), 0);
         assert_int_equal(mpnet_runtime_worker_stats(m->rt, 1, &ws1), 0);
@@ -565,16 +471,7 @@ static void few_txq_run(uint16_t nq)
         assert_int_equal(forwarded, PKTS);
         assert_int_equal(atomic_load(&m->got_stable) + atomic_load(&m->got_churn), PKTS);
         assert_int_equal(mpnet_stack_counter(m->r, MPNET_STK_tx_link_full), 0);
-        mpnet_runtime_destroy(m->rt);
-        mpnet_stack_destroy(m->r);
-        mpnet_link_destroy(m->g);
-        mpnet_link_destroy(m->r1);
-        mpnet_link_destroy(m->r2);
-        mpnet_link_destroy(m->k);
-        assert_int_equal(mpnet_pool_in_use(m->pool), 0);
-        mpnet_pool_destroy(m->pool);
-        free(m);
-        mpnet_thread_set_slot(MPNET_SLOT_NONE);
+        mt_close(m);
 }
 
 static void test_few_tx_queues(void **state)
