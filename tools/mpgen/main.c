@@ -104,7 +104,7 @@ static const char usage[] =
     "                        2001:2:0:1::/64 too; not with kernel or afpacket\n"
     "    --vlan ID           add an 802.1Q tag (wire DUT only)\n"
     "    --pin TX,RX,DUT     pin the generator, receiver and router threads to\n"
-    "                        these CPUs (PERF-METHOD: pin when comparing)\n"
+    "                        these CPUs (pin when comparing runs)\n"
     "    -q, --quiet         no progress line on stderr\n"
     "    -h, --help          this text\n"
     "\n"
