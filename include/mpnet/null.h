@@ -15,8 +15,8 @@
  * received frame carries its hash (MPNET_PKT_F_FLOW_HASH). A queue that RSS
  * maps no template to receives nothing.
  *
- * Receive allocates from the pool given at create, in bulk, and returns at
- * most `burst` frames per call. Transmit frees every frame and counts it as
+ * Receive allocates from the pool given at create, in bulk, as many frames
+ * as asked (at most `burst` when set). Transmit frees every frame and counts it as
  * sent. A receive queue always has frames: rx_wait_arm() returns -EAGAIN
  * (-ENOTSUP on a queue with no templates), so a worker never sleeps on it.
  *
@@ -57,7 +57,7 @@ struct mpnet_null_cfg {
         uint32_t mtu;            /* default 1500 */
         uint64_t speed_bps;      /* reported speed (default 100 Gbit/s) */
         const char *name;        /* default "null" */
-        uint16_t burst;          /* most frames per rx_burst (default 64) */
+        uint16_t burst;          /* most frames per rx_burst (0: as many as asked) */
         /* The caller's frames; copied at create. n_templates 0: the
          * built-in generator below. */
         const struct mpnet_null_frame *templates;

@@ -8,11 +8,11 @@
  * through its own list. A received frame is a bulk-allocated buffer with the
  * template copied in and only the per-frame fields written (lengths, hash).
  *
- * Why receive returns at most `burst` frames: a thread's pool cache holds
- * POOL_CACHE_MAX (256) buffers and refills or spills in batches of 128
- * through the pool's shared store, under its lock. A worker that allocates
- * and frees 64 at a time stays inside its cache; one that asks for 256 would
- * go through the store on most bursts, and workers would meet on its lock.
+ * Receive gives as many frames as asked (up to `burst` when set), as DPDK's
+ * net_null does. The buffers come from, and go back to, the worker's own
+ * pool cache (256 buffers): a worker that receives a vector and frees it
+ * on transmit never touches the pool's shared store, so workers share no
+ * written line there.
  *
  * Synchronisation: a receive queue's cursor and counters are written only by
  * its receiving thread, a transmit queue's counters only by its transmitting
@@ -381,7 +381,7 @@ int mpnet_null_create(const struct mpnet_null_cfg *cfg, struct mpnet_link **out)
         memset(nl, 0, sizeof(*nl));
         name = cfg->name ? cfg->name : "null";
         nl->n_queues = cfg->n_queues ? cfg->n_queues : 1;
-        nl->burst = cfg->burst ? cfg->burst : 64;
+        nl->burst = cfg->burst ? cfg->burst : UINT16_MAX;
         nl->pool = cfg->pool;
         nl->link.ops = &null_ops;
         snprintf(nl->link.name, sizeof(nl->link.name), "%s", name);
