@@ -64,14 +64,18 @@ struct mpnet_null_cfg {
         uint32_t n_templates;
         /* Built-in IPv4/UDP frames. Flow f (0 .. n_flows - 1) has the
          * first addresses and ports, plus f in each field vary names.
-         * Addresses must stay inside 198.18.0.0/15, ports below 65536. */
+         * Addresses must stay inside 198.18.0.0/15, ports below 65536.
+         * With the symmetric key the hash depends only on the XOR of the
+         * input's 16-bit words (rss.h), so fields that grow together
+         * with f partly cancel: two such fields left 4 of 8 queues with
+         * no flow. One varied field spreads 1024 flows evenly. */
         uint32_t n_flows;            /* default 1024 */
         uint32_t frame_len;          /* without FCS, 60 (default) .. mtu + 14 */
         uint8_t dst_mac[6];          /* zero: the link's own address */
         uint8_t src_mac[6];          /* zero: 02:00:00:00:00:01 */
         uint32_t src_ip, dst_ip;     /* host order; defaults 198.18.0.1, 198.19.0.1 */
         uint16_t src_port, dst_port; /* defaults 1024, 9 */
-        uint32_t vary;               /* MPNET_NULL_VARY_*; 0: source port and destination address */
+        uint32_t vary;               /* MPNET_NULL_VARY_*; 0: the destination address */
         /* Steering. rss_key NULL: mpnet_rss_key_sym. reta NULL: the
          * default table (MPNET_RETA_DEFAULT entries, round-robin over
          * n_queues); else its entries as they are at create. */

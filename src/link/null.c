@@ -164,7 +164,7 @@ static int mac_is_zero(const uint8_t *m)
         return (m[0] | m[1] | m[2] | m[3] | m[4] | m[5]) == 0;
 }
 
-static int in_bench_net(uint32_t first, uint32_t n, bool varies)
+static bool in_bench_net(uint32_t first, uint32_t n, bool varies)
 {
         uint32_t last = first + (varies ? n - 1 : 0);
 
@@ -188,7 +188,7 @@ static int gen_setup(const struct mpnet_null_cfg *cfg, const struct mpnet_link_i
         g->dst = cfg->dst_ip ? cfg->dst_ip : 0xc6130001u;
         g->sport = cfg->src_port ? cfg->src_port : 1024;
         g->dport = cfg->dst_port ? cfg->dst_port : 9;
-        g->vary = cfg->vary ? cfg->vary : MPNET_NULL_VARY_SRC_PORT | MPNET_NULL_VARY_DST_IP;
+        g->vary = cfg->vary ? cfg->vary : MPNET_NULL_VARY_DST_IP;
         memcpy(g->dmac, mac_is_zero(cfg->dst_mac) ? info->mac : cfg->dst_mac, 6);
         memcpy(g->smac, cfg->src_mac, 6);
         if (mac_is_zero(g->smac)) {

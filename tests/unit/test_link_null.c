@@ -177,7 +177,7 @@ static void check_rss(uint16_t nq, const struct mpnet_reta *custom)
                         for (unsigned i = 0; i < n; i++) {
                                 const uint8_t *b = v[i]->data;
                                 uint32_t h = mpnet_rss_hash_eth(rss, b, v[i]->len, NULL);
-                                uint32_t f = mpnet_get_be16(b + 34) - 1024u;
+                                uint32_t f = mpnet_get_be32(b + 30) - IP4(198, 19, 0, 1);
 
                                 assert_int_equal(v[i]->flow_hash, h);
                                 assert_int_equal(mpnet_rss_queue(rt, h), q);
@@ -217,6 +217,30 @@ static void test_rss_queues(void **state)
                 assert_int_equal(mpnet_reta_set(one, i, 2), 0);
         check_rss(4, one);
         free(one);
+}
+
+/* The default flows spread over the queues: none left without, none
+ * holding twice its share (the symmetric key cancels fields varied
+ * together; the default varies one). */
+static void test_default_spread(void **state)
+{
+        struct mpnet_pool *pool = mpnet_pool_create("t", 16);
+
+        (void)state;
+        for (uint16_t nq = 2; nq <= 32; nq++) {
+                struct mpnet_null_cfg cfg = {.pool = pool, .n_queues = nq};
+                struct mpnet_link *l;
+
+                assert_int_equal(mpnet_null_create(&cfg, &l), 0);
+                for (uint16_t q = 0; q < nq; q++) {
+                        int f = mpnet_null_queue_flows(l, q);
+
+                        assert_true(f >= (int)(NFLOWS / nq / 2));
+                        assert_true(f <= (int)(2 * NFLOWS / nq));
+                }
+                mpnet_link_destroy(l);
+        }
+        mpnet_pool_destroy(pool);
 }
 
 static void test_templates(void **state)
@@ -351,13 +375,10 @@ static void test_bad_cfg(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_sink),
-            cmocka_unit_test(test_frames_valid),
-            cmocka_unit_test(test_rss_queues),
-            cmocka_unit_test(test_templates),
-            cmocka_unit_test(test_tx_frees_and_stats),
-            cmocka_unit_test(test_pool_dry),
-            cmocka_unit_test(test_bad_cfg),
+            cmocka_unit_test(test_sink),       cmocka_unit_test(test_frames_valid),
+            cmocka_unit_test(test_rss_queues), cmocka_unit_test(test_default_spread),
+            cmocka_unit_test(test_templates),  cmocka_unit_test(test_tx_frees_and_stats),
+            cmocka_unit_test(test_pool_dry),   cmocka_unit_test(test_bad_cfg),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
