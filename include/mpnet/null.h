@@ -16,9 +16,10 @@
  * maps no template to receives nothing.
  *
  * Receive allocates from the pool given at create, in bulk, as many frames
- * as asked (at most `burst` when set). Transmit frees every frame and counts it as
- * sent. A receive queue always has frames: rx_wait_arm() returns -EAGAIN
- * (-ENOTSUP on a queue with no templates), so a worker never sleeps on it.
+ * as asked (at most `burst` when set), fewer only when the pool runs short.
+ * Transmit frees every frame and counts it as sent. A receive queue always
+ * has frames: rx_wait_arm() returns -EAGAIN (-ENOTSUP on a queue with no
+ * templates), so a worker never sleeps on it.
  *
  * Threads: as any link (link.h): per queue one receiving and one
  * transmitting thread; the queues' states and counters live on their own
