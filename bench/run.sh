@@ -45,8 +45,11 @@ run bench_ping --pin --window 32
 # beside IPv4 in one run.
 run bench_forward --pin
 run bench_forward6 --pin
-# Workers: 1 and 2 (a 16-core machine: MPNET_BENCH_WORKERS=1,2,4,8).
-MPNET_BENCH_WORKERS=${MPNET_BENCH_WORKERS:-1,2} run bench_mp --pin
+# Workers: 1 and 2 (a 16-core machine: MPNET_BENCH_WORKERS=1,2,4,8,14), the
+# router alone between null links; then one worker on the second CPU (vCPUs
+# of a VM need not be alike).
+run bench_mp --link null --workers "${MPNET_BENCH_WORKERS:-1,2}" --pin
+run bench_mp --link null --workers 1 --pin --cpu 1
 # LPM lookup with ~1M routes, IPv4 and IPv6; DPDK's rte_lpm and rte_lpm6 in
 # the same run when dpdk-test is installed (text in BUILD_DIR/dpdk-lpm.txt).
 # bench_lpm4 twice: the default page policy, and 4 KiB pages only (the page
