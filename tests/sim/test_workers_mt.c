@@ -427,7 +427,12 @@ static void test_table_churn_under_traffic(void **state)
                       (unsigned long long)no_route);
         assert_true(rounds >= 3);
         assert_int_equal(forwarded, got);
-        assert_int_equal(forwarded + no_route, PKTS);
+        /* A frame not forwarded met table 5 emptied under a worker that
+         * still held it (ip4_no_route); the unreachable errors it drew
+         * have no route back to the generator either, and count there
+         * too, once each. */
+        assert_int_equal(forwarded + no_route - mpnet_stack_counter(m->r, MPNET_STK_icmp4_err_tx),
+                         PKTS);
         assert_int_equal(mpnet_route4_count(m->r, 5), -ENOENT);
         mt_close(m);
 }
