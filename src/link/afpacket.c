@@ -321,9 +321,14 @@ static int dev_query(struct afp *a)
  * header at TPACKET_ALIGN(TPACKET2_HDRLEN + 16) - 14 (tpacket_rcv), so a
  * frame of max_frame bytes fits when the slot has AFP_RX2_ROOM + max_frame.
  * The ring keeps the bytes the configuration gives (block_size x n_blocks),
- * in blocks no smaller than a frame (a frame never spans blocks).
+ * in blocks no smaller than a frame (a frame never spans blocks), and at
+ * least AFP_RX2_MIN_FRAMES frames: with a jumbo MTU a frame takes 16 KiB,
+ * and the default 4 MiB would hold 256 of them, 13 ms at 20,000 frames a
+ * second, which a busy machine's scheduler outlasts (frames were lost in
+ * test_kernel_mpgen with two test suites running).
  */
-#define AFP_RX2_ROOM TPACKET_ALIGN(TPACKET2_HDRLEN + 16)
+#define AFP_RX2_ROOM       TPACKET_ALIGN(TPACKET2_HDRLEN + 16)
+#define AFP_RX2_MIN_FRAMES 1024u
 
 static void rx2_geometry(struct afp *a)
 {
@@ -334,6 +339,8 @@ static void rx2_geometry(struct afp *a)
         a->rx_block = a->block_size > a->rx_frame ? a->block_size : a->rx_frame;
         if (bytes < a->rx_block)
                 bytes = a->rx_block;
+        if (bytes < (size_t)AFP_RX2_MIN_FRAMES * a->rx_frame)
+                bytes = (size_t)AFP_RX2_MIN_FRAMES * a->rx_frame;
         a->rx_nframes = (uint32_t)(bytes / a->rx_block * (a->rx_block / a->rx_frame));
 }
 
