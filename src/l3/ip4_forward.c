@@ -51,29 +51,6 @@ static inline void ip4_ttl_dec(uint8_t *b)
                        mpnet_csum_update16(mpnet_get_be16(b + 10), old, mpnet_get_be16(b + 8)));
 }
 
-/* A loose or strict source route option (RFC 791 3.1) in the header. */
-static bool ip4_has_source_route(const uint8_t *b)
-{
-        size_t hl = (size_t)(b[0] & 0xf) * 4, i = MPNET_IP4_HLEN;
-
-        while (i < hl) {
-                uint8_t t = b[i];
-
-                if (t == 0) /* end of options */
-                        break;
-                if (t == 1) { /* no-op */
-                        i++;
-                        continue;
-                }
-                if (t == 131 || t == 137)
-                        return true;
-                if (i + 1 >= hl || b[i + 1] < 2)
-                        break;
-                i += b[i + 1];
-        }
-        return false;
-}
-
 /*
  * RFC 1812 5.2.7.2: a packet that leaves by the interface it came in on,
  * from a source on a network connected there that also holds the next hop,
@@ -87,6 +64,8 @@ static void ip4_redirect(struct wctx *w, struct mpnet_iface *in, const struct mp
 {
         struct mpnet_stack *s = w->s;
         uint32_t src = mpnet_get_be32(p->data + 12), n;
+        /* ip4-input checked the header (and its length) in this buffer. */
+        struct mpnet_ip4_view v = {.b = p->data, .n = p->len};
         const struct fib_nh *snh;
         struct mpnet_pkt *q;
 
@@ -94,7 +73,7 @@ static void ip4_redirect(struct wctx *w, struct mpnet_iface *in, const struct mp
                 return;
         snh = fib4_lookup(s, iface_fib4(in), src);
         if (snh == NULL || snh->type != MPNET_NH_CONNECTED || snh->paths[0].ifp != in ||
-            ((src ^ nexthop) & ip4_mask(snh->plen)) != 0 || ip4_has_source_route(p->data))
+            ((src ^ nexthop) & ip4_mask(snh->plen)) != 0 || mpnet_ip4_has_source_route(&v))
                 return;
         q = mpnet_pkt_alloc(s->pool);
         if (q == NULL) {

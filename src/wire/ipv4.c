@@ -31,6 +31,28 @@ int mpnet_ip4_view_check(const uint8_t *b, size_t n, struct mpnet_ip4_view *v)
         return 0;
 }
 
+bool mpnet_ip4_has_source_route(const struct mpnet_ip4_view *v)
+{
+        size_t hl = mpnet_ip4_hlen(v), i = MPNET_IP4_HLEN;
+
+        while (i < hl) {
+                uint8_t t = v->b[i];
+
+                if (t == 0) /* end of options */
+                        break;
+                if (t == 1) { /* no operation */
+                        i++;
+                        continue;
+                }
+                if (t == 131 || t == 137)
+                        return true;
+                if (i + 1 >= hl || v->b[i + 1] < 2)
+                        break;
+                i += v->b[i + 1];
+        }
+        return false;
+}
+
 void mpnet_ip4_repr_parse(const struct mpnet_ip4_view *v, struct mpnet_ip4_repr *r)
 {
         r->src = mpnet_ip4_src(v);

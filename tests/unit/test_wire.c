@@ -436,10 +436,39 @@ static void test_err_str(void **state)
         assert_string_equal(mpnet_wire_err_str(999), "unknown error");
 }
 
+/* Source-route options (RFC 791 3.1) found among others; a malformed list
+ * ends the walk without reading past the header. */
+static void test_ipv4_source_route(void **state)
+{
+        /* IHL 7: 8 bytes of options after the 20-byte header. */
+        uint8_t h[28] = {0x47, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1, 198, 51, 100, 1};
+        struct mpnet_ip4_view v = {.b = h, .n = sizeof(h)};
+        static const uint8_t lsrr[8] = {1, 131, 7, 4, 192, 0, 2, 9};   /* NOP, LSRR */
+        static const uint8_t ssrr[8] = {137, 7, 4, 192, 0, 2, 9, 0};   /* SSRR, EOL */
+        static const uint8_t rr_eol[8] = {7, 3, 4, 0, 131, 3, 4, 0};   /* RR, EOL, LSRR after */
+        static const uint8_t bad_len[8] = {68, 1, 131, 3, 4, 0, 0, 0}; /* length 1 */
+        static const uint8_t past_end[8] = {1, 1, 1, 1, 1, 1, 1, 130}; /* type in the last byte */
+
+        (void)state;
+        memcpy(h + 20, lsrr, 8);
+        assert_true(mpnet_ip4_has_source_route(&v));
+        memcpy(h + 20, ssrr, 8);
+        assert_true(mpnet_ip4_has_source_route(&v));
+        memcpy(h + 20, rr_eol, 8);
+        assert_false(mpnet_ip4_has_source_route(&v));
+        memcpy(h + 20, bad_len, 8);
+        assert_false(mpnet_ip4_has_source_route(&v));
+        memcpy(h + 20, past_end, 8);
+        assert_false(mpnet_ip4_has_source_route(&v));
+        h[0] = 0x45; /* no options at all */
+        assert_false(mpnet_ip4_has_source_route(&v));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_ethernet_both_ways),
+            cmocka_unit_test(test_ipv4_source_route),
             cmocka_unit_test(test_ethernet_truncated),
             cmocka_unit_test(test_arp_both_ways),
             cmocka_unit_test(test_arp_rejects),

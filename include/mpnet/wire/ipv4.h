@@ -106,6 +106,11 @@ static inline bool mpnet_ip4_is_fragment(const struct mpnet_ip4_view *v)
         return (mpnet_get_be16(v->b + 6) & 0x3fff) != 0;
 }
 
+/** @return true when the header's options hold a loose or strict source
+ * route (RFC 791 3.1: LSRR 131, SSRR 137); a malformed option list ends the
+ * walk. */
+MPNET_API bool mpnet_ip4_has_source_route(const struct mpnet_ip4_view *v);
+
 /** An IPv4 header as fields; addresses in host order. Options are not kept. */
 struct mpnet_ip4_repr {
         uint32_t src, dst;
