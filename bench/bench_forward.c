@@ -223,10 +223,10 @@ static struct result run_mpnet(struct env *e, const struct cfg *c, double *node_
                 cyc += bench_tsc() - t0;
                 done += sink_drain(e);
         }
-        for (unsigned i = 0; i < MPNET_NODE__COUNT; i++) {
-                struct mpnet_node_stats ns;
+        for (unsigned i = 0; i < BENCH_NODES; i++) {
+                struct mpnet_node_stats ns = {0};
 
-                mpnet_node_stats_get(e->rt, i, &ns);
+                (void)mpnet_node_stats_get(e->rt, i, &ns);
                 node_cyc[i] = (double)ns.cycles / (double)done;
         }
         r.cycles = (double)cyc / (double)done;
@@ -245,10 +245,10 @@ int main(int argc, char **argv)
             {"flows", BENCH_OPT_U64, &c.flows, 1, FLOWS, "distinct destinations"},
             {"pin", BENCH_OPT_FLAG, &c.pin, 0, 0, "pin the thread to cpu 0"},
         };
-        double *raw_m, *raw_c, *mp_m, *mp_c, *ratio, *l3, *nodes[MPNET_NODE__COUNT];
+        double *raw_m, *raw_c, *mp_m, *mp_c, *ratio, *l3, *nodes[BENCH_NODES];
         struct env *e = calloc(1, sizeof(*e));
         struct bench_json j;
-        double node_cyc[MPNET_NODE__COUNT];
+        double node_cyc[BENCH_NODES];
 
         bench_parse_args(argc, argv,
                          "IPv4 forwarding of 64-byte frames by one mpnet router stack over memory "
@@ -263,7 +263,7 @@ int main(int argc, char **argv)
         mp_c = calloc(c.repeat, sizeof(double));
         ratio = calloc(c.repeat, sizeof(double));
         l3 = calloc(c.repeat, sizeof(double));
-        for (unsigned i = 0; i < MPNET_NODE__COUNT; i++)
+        for (unsigned i = 0; i < BENCH_NODES; i++)
                 nodes[i] = calloc(c.repeat, sizeof(double));
         setup(e, &c);
         fprintf(stderr, "forward: %llu pkts x %llu repeats, %llu routes, %llu flows\n",
@@ -284,16 +284,17 @@ int main(int argc, char **argv)
                 mp_m[i] = b.mpps;
                 mp_c[i] = b.cycles;
                 ratio[i] = b.mpps / a.mpps;
-                l3[i] = node_cyc[MPNET_NODE_ip4_input] + node_cyc[MPNET_NODE_ip4_lookup] +
-                        node_cyc[MPNET_NODE_ip4_rewrite];
-                for (unsigned k = 0; k < MPNET_NODE__COUNT; k++)
+                l3[i] = node_cyc[node_id(e->rt, "ip4-input")] +
+                        node_cyc[node_id(e->rt, "ip4-lookup")] +
+                        node_cyc[node_id(e->rt, "ip4-rewrite")];
+                for (unsigned k = 0; k < BENCH_NODES; k++)
                         nodes[k][i] = node_cyc[k];
                 fprintf(stderr,
                         "  repeat %llu: raw %.1f Mpps (%.1f cyc/pkt), mpnet %.2f Mpps (%.1f "
                         "cyc/pkt, L3 %.1f), ratio %.3f\n",
                         (unsigned long long)i, a.mpps, a.cycles, b.mpps, b.cycles, l3[i], ratio[i]);
         }
-        if (mpnet_stack_counter(e->rt, MPNET_STK_ip4_forwarded) == 0)
+        if (bench_ctr(e->rt, "ip4_forwarded") == 0)
                 bench_die("bench_forward: nothing was forwarded\n");
         bench_json_init(&j, stdout);
         bench_json_obj_begin(&j, NULL);
@@ -312,8 +313,8 @@ int main(int argc, char **argv)
         bench_json_stat(&j, "ratio_to_raw", ratio, c.repeat);
         bench_json_stat(&j, "l3_cycles_per_pkt", l3, c.repeat);
         bench_json_obj_begin(&j, "node_cycles_per_pkt");
-        for (unsigned k = 0; k < MPNET_NODE__COUNT; k++)
-                bench_json_num(&j, mpnet_node_name(k), bench_median(nodes[k], c.repeat));
+        for (unsigned k = 0; k < mpnet_node_count(e->rt); k++)
+                bench_json_num(&j, mpnet_node_name(e->rt, k), bench_median(nodes[k], c.repeat));
         bench_json_obj_end(&j);
         bench_json_obj_end(&j);
         fputc('\n', stdout);

@@ -255,23 +255,24 @@ static double run_mpnet(struct env *e, const struct cfg *c, bool v6, double *nod
                 cyc += bench_tsc() - t0;
                 done += sink_drain(e);
         }
-        for (unsigned i = 0; i < MPNET_NODE__COUNT; i++) {
-                struct mpnet_node_stats ns;
+        for (unsigned i = 0; i < BENCH_NODES; i++) {
+                struct mpnet_node_stats ns = {0};
 
-                mpnet_node_stats_get(e->rt, i, &ns);
+                (void)mpnet_node_stats_get(e->rt, i, &ns);
                 node_cyc[i] = (double)ns.cycles / (double)done;
         }
         return (double)cyc / (double)done;
 }
 
-static void json_nodes(struct bench_json *j, const char *key, double **nodes, uint64_t n)
+static void json_nodes(struct bench_json *j, const struct env *e, const char *key, double **nodes,
+                       uint64_t n)
 {
         bench_json_obj_begin(j, key);
-        for (unsigned k = 0; k < MPNET_NODE__COUNT; k++) {
+        for (unsigned k = 0; k < BENCH_NODES; k++) {
                 double m = bench_median(nodes[k], n);
 
                 if (m > 0)
-                        bench_json_num(j, mpnet_node_name(k), m);
+                        bench_json_num(j, mpnet_node_name(e->rt, k), m);
         }
         bench_json_obj_end(j);
 }
@@ -287,8 +288,8 @@ int main(int argc, char **argv)
             {"flows", BENCH_OPT_U64, &c.flows, 1, FLOWS, "distinct destinations"},
             {"pin", BENCH_OPT_FLAG, &c.pin, 0, 0, "pin the thread to cpu 0"},
         };
-        double *raw, *c4, *c6, *n4[MPNET_NODE__COUNT], *n6[MPNET_NODE__COUNT];
-        double node_cyc[MPNET_NODE__COUNT];
+        double *raw, *c4, *c6, *n4[BENCH_NODES], *n6[BENCH_NODES];
+        double node_cyc[BENCH_NODES];
         struct env *e = calloc(1, sizeof(*e));
         struct bench_json j;
 
@@ -302,7 +303,7 @@ int main(int argc, char **argv)
         raw = calloc(c.repeat, sizeof(double));
         c4 = calloc(c.repeat, sizeof(double));
         c6 = calloc(c.repeat, sizeof(double));
-        for (unsigned i = 0; i < MPNET_NODE__COUNT; i++) {
+        for (unsigned i = 0; i < BENCH_NODES; i++) {
                 n4[i] = calloc(c.repeat, sizeof(double));
                 n6[i] = calloc(c.repeat, sizeof(double));
         }
@@ -321,16 +322,15 @@ int main(int argc, char **argv)
         for (uint64_t i = 0; i < c.repeat; i++) {
                 raw[i] = run_raw(e, &c);
                 c4[i] = run_mpnet(e, &c, false, node_cyc);
-                for (unsigned k = 0; k < MPNET_NODE__COUNT; k++)
+                for (unsigned k = 0; k < BENCH_NODES; k++)
                         n4[k][i] = node_cyc[k];
                 c6[i] = run_mpnet(e, &c, true, node_cyc);
-                for (unsigned k = 0; k < MPNET_NODE__COUNT; k++)
+                for (unsigned k = 0; k < BENCH_NODES; k++)
                         n6[k][i] = node_cyc[k];
                 fprintf(stderr, "  repeat %llu: raw %.1f, ip4 %.1f, ip6 %.1f cyc/pkt\n",
                         (unsigned long long)i, raw[i], c4[i], c6[i]);
         }
-        if (mpnet_stack_counter(e->rt, MPNET_STK_ip6_forwarded) == 0 ||
-            mpnet_stack_counter(e->rt, MPNET_STK_ip4_forwarded) == 0)
+        if (bench_ctr(e->rt, "ip6_forwarded") == 0 || bench_ctr(e->rt, "ip4_forwarded") == 0)
                 bench_die("bench_forward6: nothing was forwarded\n");
         bench_json_init(&j, stdout);
         bench_json_obj_begin(&j, NULL);
@@ -346,8 +346,8 @@ int main(int argc, char **argv)
         bench_json_stat(&j, "raw_cycles_per_pkt", raw, c.repeat);
         bench_json_stat(&j, "ip4_cycles_per_pkt", c4, c.repeat);
         bench_json_stat(&j, "ip6_cycles_per_pkt", c6, c.repeat);
-        json_nodes(&j, "ip4_node_cycles_per_pkt", n4, c.repeat);
-        json_nodes(&j, "ip6_node_cycles_per_pkt", n6, c.repeat);
+        json_nodes(&j, e, "ip4_node_cycles_per_pkt", n4, c.repeat);
+        json_nodes(&j, e, "ip6_node_cycles_per_pkt", n6, c.repeat);
         bench_json_obj_end(&j);
         fputc('\n', stdout);
         return 0;

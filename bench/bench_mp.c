@@ -256,13 +256,13 @@ static struct result run_once(struct env *e, double secs)
         }
         usleep(200000); /* warm up */
         worker_pkts(e, p0);
-        f0 = mpnet_stack_counter(e->rt, MPNET_STK_ip4_forwarded);
+        f0 = bench_ctr(e->rt, "ip4_forwarded");
         t0 = bench_now_ns();
         c0 = bench_tsc();
         usleep((useconds_t)(secs * 1e6));
         c1 = bench_tsc();
         t1 = bench_now_ns();
-        f1 = mpnet_stack_counter(e->rt, MPNET_STK_ip4_forwarded);
+        f1 = bench_ctr(e->rt, "ip4_forwarded");
         worker_pkts(e, p1);
         atomic_store(&e->stop, true);
         for (unsigned i = 0; i < e->n && !e->null; i++)

@@ -100,14 +100,14 @@ static void stall(struct net *n, uint64_t sent, uint64_t got)
         fprintf(stderr, "bench_ping: no reply for %llu ms: sent %llu, got %llu\n",
                 (unsigned long long)(STALL_NS / MPNET_NS_PER_MS), (unsigned long long)sent,
                 (unsigned long long)got);
-        for (int c = 0; c < MPNET_STK__COUNT; c++) {
-                uint64_t va = mpnet_stack_counter(n->a, (enum mpnet_stack_counter)c);
-                uint64_t vb = mpnet_stack_counter(n->b, (enum mpnet_stack_counter)c);
+        for (unsigned c = 0; c < mpnet_stack_counter_count(n->a); c++) {
+                uint64_t va = mpnet_stack_counter(n->a, c);
+                uint64_t vb = mpnet_stack_counter(n->b, c);
 
                 if (va != 0 || vb != 0)
                         fprintf(stderr, "  %-20s A %-10llu B %llu\n",
-                                mpnet_stack_counter_name((enum mpnet_stack_counter)c),
-                                (unsigned long long)va, (unsigned long long)vb);
+                                mpnet_stack_counter_name(n->a, c), (unsigned long long)va,
+                                (unsigned long long)vb);
         }
         exit(1);
 }

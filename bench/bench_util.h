@@ -16,6 +16,7 @@
 #ifndef MPNET_BENCH_UTIL_H
 #define MPNET_BENCH_UTIL_H
 
+#include "mpnet/stack.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -127,6 +128,29 @@ void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noretu
 static inline const char *bench_pages_name(bool small, bool huge)
 {
         return small ? "small" : huge ? "huge" : "auto";
+}
+
+/* A stack counter by name, or the bench dies. */
+static inline uint64_t bench_ctr(const struct mpnet_stack *s, const char *name)
+{
+        int id = mpnet_stack_counter_find(s, name);
+
+        if (id < 0)
+                bench_die("no stack counter %s\n", name);
+        return mpnet_stack_counter(s, (unsigned)id);
+}
+
+/* Node statistics arrays are this long (a stack's graph has fewer). */
+#define BENCH_NODES 64
+
+/* A node's id in s, or the bench dies. */
+static inline unsigned node_id(const struct mpnet_stack *s, const char *name)
+{
+        int id = mpnet_node_find(s, name);
+
+        if (id < 0)
+                bench_die("no node %s\n", name);
+        return (unsigned)id;
 }
 
 #endif

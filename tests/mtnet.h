@@ -71,8 +71,8 @@ static inline uint64_t mt_drops(struct mpnet_stack *s)
 {
         uint64_t n = 0;
 
-        for (int c = 0; c < MPNET_STK__COUNT; c++) {
-                if (strncmp(mpnet_stack_counter_desc(c), "drop:", 5) == 0)
+        for (unsigned c = 0; c < mpnet_stack_counter_count(s); c++) {
+                if (strncmp(mpnet_stack_counter_desc(s, c), "drop:", 5) == 0)
                         n += mpnet_stack_counter(s, c);
         }
         return n;
@@ -93,8 +93,7 @@ static inline uint64_t mt_sum(_Atomic uint64_t *v)
  * that never reached a link end. Equals mt_sum(sent) once all is through. */
 static inline uint64_t mt_accounted(struct mtnet *m)
 {
-        uint64_t own = mpnet_stack_counter(m->r, MPNET_STK_arp_req_tx) +
-                       mpnet_stack_counter(m->r, MPNET_STK_nd_ns_tx) -
+        uint64_t own = stk_ctr(m->r, "arp_req_tx") + stk_ctr(m->r, "nd_ns_tx") -
                        atomic_load(&m->arp_req_seen) - atomic_load(&m->ns_seen);
 
         return mt_sum(m->got) + mt_drops(m->r) - own;
@@ -102,9 +101,9 @@ static inline uint64_t mt_accounted(struct mtnet *m)
 
 static inline void mt_print_counters(struct mpnet_stack *s)
 {
-        for (int c = 0; c < MPNET_STK__COUNT; c++) {
+        for (unsigned c = 0; c < mpnet_stack_counter_count(s); c++) {
                 if (mpnet_stack_counter(s, c) != 0)
-                        print_message("  %s = %llu\n", mpnet_stack_counter_name(c),
+                        print_message("  %s = %llu\n", mpnet_stack_counter_name(s, c),
                                       (unsigned long long)mpnet_stack_counter(s, c));
         }
 }
@@ -371,8 +370,8 @@ static inline struct mtnet *mt_init(struct mpnet_stack_cfg *sc, bool virt, uint3
         link_drain(m->g);
         link_drain(m->k);
         /* What the sink will see of R's ARP and ND starts from here. */
-        atomic_store(&m->arp_req_seen, mpnet_stack_counter(m->r, MPNET_STK_arp_req_tx));
-        atomic_store(&m->ns_seen, mpnet_stack_counter(m->r, MPNET_STK_nd_ns_tx));
+        atomic_store(&m->arp_req_seen, stk_ctr(m->r, "arp_req_tx"));
+        atomic_store(&m->ns_seen, stk_ctr(m->r, "nd_ns_tx"));
         return m;
 }
 

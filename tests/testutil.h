@@ -22,6 +22,16 @@
 
 #define IP4(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (d))
 
+/* A stack counter by name: the test fails on a name the stack lacks. */
+static inline uint64_t stk_ctr(const struct mpnet_stack *s, const char *name)
+{
+        int id = mpnet_stack_counter_find(s, name);
+
+        if (id < 0)
+                fail_msg("no stack counter %s", name);
+        return mpnet_stack_counter(s, (unsigned)id);
+}
+
 /* Where tests write files (captures); set by CTest. */
 static inline const char *test_out_dir(void)
 {
@@ -58,8 +68,7 @@ static inline void sim_run_until(struct mpnet_clock *clk, struct mpnet_stack **s
                         uint64_t before = 0, after = 0;
 
                         for (unsigned i = 0; i < n; i++)
-                                before += mpnet_stack_counter(st[i], MPNET_STK_rx_frames) +
-                                          mpnet_stack_counter(st[i], MPNET_STK_tx_frames);
+                                before += stk_ctr(st[i], "rx_frames") + stk_ctr(st[i], "tx_frames");
                         next = MPNET_TIME_NEVER;
                         for (unsigned i = 0; i < n; i++) {
                                 uint64_t t = mpnet_stack_poll(st[i], now);
@@ -68,8 +77,7 @@ static inline void sim_run_until(struct mpnet_clock *clk, struct mpnet_stack **s
                                         next = t;
                         }
                         for (unsigned i = 0; i < n; i++)
-                                after += mpnet_stack_counter(st[i], MPNET_STK_rx_frames) +
-                                         mpnet_stack_counter(st[i], MPNET_STK_tx_frames);
+                                after += stk_ctr(st[i], "rx_frames") + stk_ctr(st[i], "tx_frames");
                         moved = after - before;
                 } while (moved != 0 || next <= now);
                 if (now >= end)

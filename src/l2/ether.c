@@ -3,12 +3,13 @@
  * Ethernet input and output (IEEE 802.3 / RFC 894 framing).
  *
  * ether_input (the ether-input node) takes a received vector, drops what is
- * not for this interface and splits the rest into the arp-input, ip4-input
- * and ip6-input frames. ether_output prepends the
+ * not for this interface and hands the rest to the nodes that registered
+ * their ethertypes (graph.h). ether_output prepends the
  * header and queues the frame on the interface's transmit vector, which the
  * poll loop hands to the link in one burst.
  *
- * Synchronisation: called by the thread that drives the stack.
+ * Synchronisation: ether-input runs on every context that reads links (the
+ * control thread, workers); ether_output is the control thread's.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,24 +17,27 @@
 #include "mpnet/wire/ethernet.h"
 #include "stack/stack_priv.h"
 
-/* Where a received frame goes next. */
-enum ether_next { ETHER_NEXT_DROP, ETHER_NEXT_ARP, ETHER_NEXT_IP4, ETHER_NEXT_IP6 };
+#define ETHER_DROP UINT32_MAX
 
-static enum ether_next ether_classify(struct mpnet_stack *s, struct mpnet_iface *ifp,
-                                      struct mpnet_pkt *p)
+/* The node a received frame goes to (the ethertypes the modules took), or
+ * ETHER_DROP. */
+static inline uint32_t ether_classify(struct mpnet_stack *s, struct mpnet_iface *ifp,
+                                      struct mpnet_pkt *p, bool fresh)
 {
+        const struct graph *g = &s->g;
         const uint8_t *dst;
         uint32_t d4, m4;
-        uint16_t d2, m2;
+        uint16_t d2, m2, type;
 
         /* A frame longer than one buffer (jumbo) is a chain: the headers
          * the nodes read must be in its first buffer, which each checks. */
         if (__builtin_expect(p->len < MPNET_ETH_HLEN, 0)) {
                 STK_INC(s, eth_truncated);
-                return ETHER_NEXT_DROP;
+                return ETHER_DROP;
         }
         dst = p->data;
-        p->ol_flags &= ~MPNET_PKT_F_L2_BCAST;
+        /* Fresh from a link: no re-entry yet, whatever a wire carried. */
+        p->ol_flags &= fresh ? ~(MPNET_PKT_F_L2_BCAST | PKT_REENTRY_MASK) : ~MPNET_PKT_F_L2_BCAST;
         /* Our MAC? Two loads and compares instead of memcmp(). */
         memcpy(&d4, dst, 4);
         memcpy(&d2, dst + 4, 2);
@@ -43,66 +47,61 @@ static enum ether_next ether_classify(struct mpnet_stack *s, struct mpnet_iface 
                 /* Broadcast, or a group the interface joined (IPv6). */
                 if (!mpnet_eth_is_broadcast(dst) && !iface_mc_mac_ok(ifp, dst)) {
                         STK_INC(s, eth_not_for_us);
-                        return ETHER_NEXT_DROP;
+                        return ETHER_DROP;
                 }
                 p->ol_flags |= MPNET_PKT_F_L2_BCAST;
         }
+        type = mpnet_get_be16(dst + 12);
         /* Our own frames looped back, but for IPv6 to a group: duplicate
          * address detection must see its own probe to tell a looped link
          * from a duplicate (RFC 7527). */
         if (__builtin_expect(memcmp(dst + 6, ifp->mac, 6) == 0, 0) &&
-            !(mpnet_eth_is_multicast(dst) && mpnet_get_be16(dst + 12) == MPNET_ETHERTYPE_IPV6)) {
+            !(mpnet_eth_is_multicast(dst) && type == MPNET_ETHERTYPE_IPV6)) {
                 STK_INC(s, eth_own_src);
-                return ETHER_NEXT_DROP;
+                return ETHER_DROP;
         }
-        switch (mpnet_get_be16(dst + 12)) {
-        case MPNET_ETHERTYPE_ARP:
-                return ETHER_NEXT_ARP;
-        case MPNET_ETHERTYPE_IPV4:
-                return ETHER_NEXT_IP4;
-        case MPNET_ETHERTYPE_IPV6:
-                return ETHER_NEXT_IP6;
-        default:
-                STK_INC(s, eth_unknown_type);
-                return ETHER_NEXT_DROP;
+        /* A handful of types: a scan, IPv4 first (modules.c's order). */
+        for (unsigned k = 0; k < g->n_eth; k++) {
+                if (g->eth_type[k] == type)
+                        return g->eth_node[k];
         }
+        STK_INC(s, eth_unknown_type);
+        return ETHER_DROP;
 }
 
-void ether_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **pkts, unsigned n)
+void ether_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **pkts, unsigned n,
+                 bool fresh)
 {
         struct mpnet_stack *s = w->s;
-        struct frame *arp = &w->fr[MPNET_NODE_arp_input];
-        struct frame *ip4 = &w->fr[MPNET_NODE_ip4_input];
-        struct frame *ip6 = &w->fr[MPNET_NODE_ip6_input];
 
+        n = arc_run(w, ifp, ARC_ETHER_IN, pkts, NULL, n);
         for (unsigned i = 0; i < n; i++) {
                 struct mpnet_pkt *p = pkts[i];
+                uint32_t to;
 
                 if (i + 2 < n)
                         __builtin_prefetch(pkts[i + 2]->data);
                 p->ifindex = (uint32_t)ifp->ifindex;
-                switch (ether_classify(s, ifp, p)) {
-                case ETHER_NEXT_ARP:
-                        mpnet_pkt_adj(p, MPNET_ETH_HLEN);
-                        /* ARP changes the neighbour table: the control thread's. */
-                        if (ctx_is_worker(w))
-                                stack_punt(w, p, PUNT_ARP, (unsigned)ifp->ifindex, 0, 0, 0);
-                        else
-                                arp->p[arp->n++] = p;
-                        break;
-                case ETHER_NEXT_IP4:
-                        mpnet_pkt_adj(p, MPNET_ETH_HLEN);
-                        ip4->p[ip4->n++] = p;
-                        break;
-                case ETHER_NEXT_IP6:
-                        mpnet_pkt_adj(p, MPNET_ETH_HLEN);
-                        ip6->p[ip6->n++] = p;
-                        break;
-                case ETHER_NEXT_DROP:
+                to = ether_classify(s, ifp, p, fresh);
+                if (__builtin_expect(to == ETHER_DROP, 0)) {
                         mpnet_pkt_free(p);
-                        break;
+                } else {
+                        struct frame *f = &w->fr[to];
+
+                        mpnet_pkt_adj(p, MPNET_ETH_HLEN);
+                        f->p[f->n++] = p;
                 }
         }
+}
+
+/* The ether-input node on what re-entered the graph at Ethernet. */
+void ether_input_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
+{
+        struct frame *in = &w->fr[self];
+        unsigned n = in->n;
+
+        in->n = 0;
+        ether_input(w, ifp, in->p, n, false);
 }
 
 /* A link with fewer transmit queues than contexts: each context sends on
@@ -186,3 +185,16 @@ int ether_output(struct mpnet_iface *ifp, struct mpnet_pkt *p, const uint8_t *ds
         ctx_tx(ifp->stack->ctx[0], ifp, p);
         return 0;
 }
+
+static const struct node_reg ether_nodes[] = {
+    /* Its next nodes are the ethertypes' (graph.c). */
+    {.name = "ether-input", .fn = ether_input_node, .core_id = NODE_ether_input},
+    /* Accounting only: every context's transmit flush (ctx_tx_flush_all). */
+    {.name = "interface-tx", .core_id = NODE_iface_tx},
+};
+
+const struct mpnet_module mod_ether = {
+    .name = "ether",
+    .nodes = ether_nodes,
+    .n_nodes = 2,
+};

@@ -422,11 +422,56 @@ out:
 }
 
 /* The arp-input node. */
-void arp_node(struct wctx *w, struct mpnet_iface *ifp)
+void arp_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
 {
-        struct frame *in = &w->fr[MPNET_NODE_arp_input];
+        struct frame *in = &w->fr[self];
 
-        for (unsigned i = 0; i < in->n; i++)
-                arp_input(ifp, in->p[i]);
+        for (unsigned i = 0; i < in->n; i++) {
+                /* ARP changes the neighbour table: the control thread's. */
+                if (ctx_is_worker(w))
+                        stack_punt(w, in->p[i], PUNT_ARP, (unsigned)ifp->ifindex, 0, 0, 0);
+                else
+                        arp_input(ifp, in->p[i]);
+        }
         in->n = 0;
 }
+
+static void arp_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                     uint64_t meta)
+{
+        (void)s;
+        (void)meta;
+        arp_input(ifp, p);
+}
+
+/* A worker's packet for a neighbour that is not reachable (the next hop in
+ * the punt word's low 32 bits). */
+static void arp_resolve_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                             uint64_t meta)
+{
+        (void)s;
+        arp_resolve_output(ifp, (uint32_t)meta, p);
+}
+
+static const struct node_reg arp_nodes[] = {
+    {.name = "arp-input", .fn = arp_node, .core_id = NODE_arp_input},
+};
+
+static const struct ethertype_reg arp_types[] = {
+    {.type = MPNET_ETHERTYPE_ARP, .node = "arp-input"},
+};
+
+static const struct punt_reg arp_punts[] = {
+    {.kind = PUNT_ARP, .fn = arp_punt},
+    {.kind = PUNT_RESOLVE, .fn = arp_resolve_punt},
+};
+
+const struct mpnet_module mod_arp = {
+    .name = "arp",
+    .nodes = arp_nodes,
+    .n_nodes = 1,
+    .ethertypes = arp_types,
+    .n_ethertypes = 1,
+    .punts = arp_punts,
+    .n_punts = 2,
+};

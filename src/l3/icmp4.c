@@ -322,3 +322,19 @@ unsigned mpnet_ping4_recv(struct mpnet_stack *s, struct mpnet_ping_reply *out, u
                 out[k++] = s->ping[s->ping_tail++ % PING_RING_SIZE];
         return k;
 }
+
+static void icmp4_l4(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                     const void *repr)
+{
+        icmp4_input(s, ifp, p, repr);
+}
+
+static const struct l4_reg icmp4_l4_reg[] = {
+    {.family = 4, .proto = MPNET_IPPROTO_ICMP, .fn = icmp4_l4},
+};
+
+const struct mpnet_module mod_icmp4 = {
+    .name = "icmp4",
+    .l4 = icmp4_l4_reg,
+    .n_l4 = 1,
+};

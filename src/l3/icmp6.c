@@ -373,3 +373,19 @@ unsigned mpnet_ping6_recv(struct mpnet_stack *s, struct mpnet_ping6_reply *out, 
                 out[k++] = s->ping6[s->ping6_tail++ % PING6_RING_SIZE];
         return k;
 }
+
+static void icmp6_l4(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                     const void *repr)
+{
+        icmp6_input(s, ifp, p, repr);
+}
+
+static const struct l4_reg icmp6_l4_reg[] = {
+    {.family = 6, .proto = MPNET_IPPROTO_ICMPV6, .fn = icmp6_l4},
+};
+
+const struct mpnet_module mod_icmp6 = {
+    .name = "icmp6",
+    .l4 = icmp6_l4_reg,
+    .n_l4 = 1,
+};

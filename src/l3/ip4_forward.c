@@ -117,6 +117,14 @@ static inline unsigned ip4_forward_one(struct wctx *w, struct mpnet_iface *in, s
                 mpnet_pkt_free(p);
                 return 0;
         }
+        /* The output arc of the interface it leaves by (TTL not yet
+         * decremented). */
+        if (__builtin_expect(
+                atomic_load_explicit(&out->arcs[ARC_IP4_OUT], memory_order_relaxed) != NULL, 0)) {
+                if (arc_run(w, out, ARC_IP4_OUT, &p, NULL, 1) == 0)
+                        return 0;
+                b = p->data;
+        }
         nexthop = nh->type == MPNET_NH_GATEWAY ? path->gw : mpnet_get_be32(b + 16);
         if (__builtin_expect(p->pkt_len > out->mtu, 0)) {
                 if (b[6] & 0x40) {
@@ -174,11 +182,11 @@ static inline unsigned ip4_forward_one(struct wctx *w, struct mpnet_iface *in, s
         return 1;
 }
 
-void ip4_rewrite_node(struct wctx *w, struct mpnet_iface *ifp)
+void ip4_rewrite_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
 {
         struct mpnet_stack *s = w->s;
-        struct frame *in = &w->fr[MPNET_NODE_ip4_rewrite];
-        unsigned n = in->n, i = 0, fwd = 0;
+        struct frame *in = &w->fr[self];
+        unsigned n = arc_run(w, ifp, ARC_IP4_FWD, in->p, in->aux, in->n), i = 0, fwd = 0;
 
         for (; i + 8 <= n; i += 4) {
                 for (unsigned j = 4; j < 8; j++)

@@ -17,6 +17,7 @@
  * Synchronisation: called by the thread that drives the stack.
  */
 #include "l3/ip4_frag.h"
+#include "mpnet/wire/ethernet.h"
 #include "mpnet/wire/icmp4.h"
 #include "mpnet/wire/ipv4.h"
 #include "stack/stack_priv.h"
@@ -88,11 +89,11 @@ static inline bool ip4_check(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_
         return true;
 }
 
-void ip4_input_node(struct wctx *w, struct mpnet_iface *ifp)
+void ip4_input_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
 {
         struct mpnet_stack *s = w->s;
-        struct frame *in = &w->fr[MPNET_NODE_ip4_input];
-        struct frame *out = &w->fr[MPNET_NODE_ip4_lookup];
+        struct frame *in = &w->fr[self];
+        struct frame *out = &w->fr[NODE_ip4_lookup];
         unsigned n = in->n, i = 0;
 
         (void)ifp;
@@ -135,16 +136,16 @@ static inline bool is_directed_bcast(const struct fib_nh *nh, uint32_t dst)
         return nh->plen < 31 && (dst | ip4_mask(nh->plen)) == UINT32_MAX;
 }
 
-void ip4_lookup_node(struct wctx *w, struct mpnet_iface *ifp)
+void ip4_lookup_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
 {
         struct mpnet_stack *s = w->s;
-        struct frame *in = &w->fr[MPNET_NODE_ip4_lookup];
-        struct frame *fwd = &w->fr[MPNET_NODE_ip4_rewrite];
-        struct frame *local = &w->fr[MPNET_NODE_ip4_local];
+        struct frame *in = &w->fr[self];
+        struct frame *fwd = &w->fr[NODE_ip4_rewrite];
+        struct frame *local = &w->fr[NODE_ip4_local];
         const struct fib4_table *t = iface_fib4(ifp);
         bool forwarding = atomic_load_explicit(&s->ip4_fwd, memory_order_relaxed);
         uint32_t nhi[MPNET_VEC_MAX];
-        unsigned n = in->n;
+        unsigned n = arc_run(w, ifp, ARC_IP4_IN, in->p, in->aux, in->n);
 
         mpnet_lpm4_lookup_bulk(t->lpm, in->aux, nhi, n, NH_MISS);
         for (unsigned i = 0; i < n; i++) {
@@ -238,6 +239,7 @@ void ip4_local_one(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_
 {
         struct mpnet_ip4_view v;
         struct mpnet_ip4_repr r;
+        uint8_t l4;
 
         if (mpnet_ip4_is_fragment(&(struct mpnet_ip4_view){.b = p->data, .n = p->len})) {
                 /* RFC 791 / RFC 815: hold it until the datagram is whole. */
@@ -281,37 +283,91 @@ void ip4_local_one(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_
                 STK_INC(s, ip4_bad_src);
                 goto drop;
         }
+        if (arc_run(s->ctx[0], ifp, ARC_LOCAL_IN, &p, NULL, 1) == 0)
+                return;
+        p->l3_off = (uint16_t)mpnet_pkt_headroom(p);
         mpnet_pkt_adj(p, mpnet_ip4_hlen(&v));
         p->l4_off = (uint16_t)mpnet_pkt_headroom(p);
-        switch (r.proto) {
-        case MPNET_IPPROTO_ICMP:
-                icmp4_input(s, ifp, p, &r);
+        /* The protocol modules (graph.h); RFC 1122 3.2.1.1 without one. */
+        l4 = s->g.l4_of[0][r.proto];
+        if (l4 != 0) {
+                s->g.l4[l4 - 1](s, ifp, p, &r);
                 return;
-        case MPNET_IPPROTO_UDP:
-                /* No sockets yet: every port is closed. RFC 1122 3.2.2.1. */
-                STK_INC(s, ip4_unknown_proto);
-                mpnet_pkt_prepend(p, (uint32_t)mpnet_ip4_hlen(&v));
-                icmp4_error(s, p, MPNET_ICMP4_DEST_UNREACH, 3, 0);
-                goto drop;
-        case MPNET_IPPROTO_TCP:
-                /* TCP answers with a reset once it exists; no ICMP for it. */
-                STK_INC(s, ip4_unknown_proto);
-                goto drop;
-        default:
-                STK_INC(s, ip4_unknown_proto);
-                mpnet_pkt_prepend(p, (uint32_t)mpnet_ip4_hlen(&v));
-                icmp4_error(s, p, MPNET_ICMP4_DEST_UNREACH, 2, 0);
-                goto drop;
         }
+        STK_INC(s, ip4_unknown_proto);
+        mpnet_pkt_prepend(p, (uint32_t)mpnet_ip4_hlen(&v));
+        icmp4_error(s, p, MPNET_ICMP4_DEST_UNREACH, 2, 0);
 drop:
         mpnet_pkt_free(p);
 }
 
-void ip4_local_node(struct wctx *w, struct mpnet_iface *ifp)
+void ip4_local_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
 {
-        struct frame *in = &w->fr[MPNET_NODE_ip4_local];
+        struct frame *in = &w->fr[self];
 
         for (unsigned i = 0; i < in->n; i++)
                 ip4_local_one(w->s, ifp, in->p[i]);
         in->n = 0;
 }
+
+static void ip4_local_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                           uint64_t meta)
+{
+        (void)meta;
+        ip4_local_one(s, ifp, p);
+}
+
+/* An ICMP error a worker asked for: type, code and the 32 bits after them
+ * in the punt word. */
+static void icmp4_error_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                             uint64_t meta)
+{
+        (void)ifp;
+        icmp4_error(s, p, (uint8_t)(meta >> 40), (uint8_t)(meta >> 32), (uint32_t)meta);
+        mpnet_pkt_free(p);
+}
+
+/* A forwarded packet larger than its next hop's MTU (fragmented here). */
+static void ip4_frag_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                          uint64_t meta)
+{
+        ip4_send_on(s, ifp, (uint32_t)meta, p, false);
+}
+
+static const char *const ip4_input_next[] = {"ip4-lookup"};
+static const char *const ip4_lookup_next[] = {"ip4-rewrite", "ip4-local"};
+
+static const struct node_reg ip4_nodes[] = {
+    {.name = "ip4-input",
+     .fn = ip4_input_node,
+     .next = ip4_input_next,
+     .n_next = 1,
+     .core_id = NODE_ip4_input},
+    {.name = "ip4-lookup",
+     .fn = ip4_lookup_node,
+     .next = ip4_lookup_next,
+     .n_next = 2,
+     .core_id = NODE_ip4_lookup},
+    {.name = "ip4-rewrite", .fn = ip4_rewrite_node, .core_id = NODE_ip4_rewrite},
+    {.name = "ip4-local", .fn = ip4_local_node, .core_id = NODE_ip4_local},
+};
+
+static const struct ethertype_reg ip4_types[] = {
+    {.type = MPNET_ETHERTYPE_IPV4, .node = "ip4-input"},
+};
+
+static const struct punt_reg ip4_punts[] = {
+    {.kind = PUNT_LOCAL, .fn = ip4_local_punt},
+    {.kind = PUNT_ICMP_ERR, .fn = icmp4_error_punt},
+    {.kind = PUNT_FRAG, .fn = ip4_frag_punt},
+};
+
+const struct mpnet_module mod_ip4 = {
+    .name = "ip4",
+    .nodes = ip4_nodes,
+    .n_nodes = 4,
+    .ethertypes = ip4_types,
+    .n_ethertypes = 1,
+    .punts = ip4_punts,
+    .n_punts = 3,
+};

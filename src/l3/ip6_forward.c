@@ -78,7 +78,7 @@ static void ip6_redirect(struct wctx *w, struct mpnet_iface *in, const struct mp
         n = p->pkt_len < MPNET_IP6_MIN_MTU ? p->pkt_len : MPNET_IP6_MIN_MTU;
         b = mpnet_pkt_append(q, n);
         mpnet_pkt_read(p, 0, b, n);
-        memcpy(mpnet_pkt_buf(q) + 8, target, 16);
+        memcpy(punt_arg16(q), target, 16);
         stack_punt(w, q, PUNT_REDIRECT6, (unsigned)in->ifindex, 0, 0, 0);
 }
 
@@ -105,6 +105,14 @@ static inline unsigned ip6_forward_one(struct wctx *w, struct mpnet_iface *in, s
                 STK_INC(s, ip6_iface_down);
                 mpnet_pkt_free(p);
                 return 0;
+        }
+        /* The output arc of the interface it leaves by (hop limit not yet
+         * decremented). */
+        if (__builtin_expect(
+                atomic_load_explicit(&out->arcs[ARC_IP6_OUT], memory_order_relaxed) != NULL, 0)) {
+                if (arc_run(w, out, ARC_IP6_OUT, &p, NULL, 1) == 0)
+                        return 0;
+                b = p->data;
         }
         /* RFC 4291 2.5.6, RFC 4443 3.1 code 2: a link-local source stays on
          * its link. */
@@ -158,7 +166,7 @@ static inline unsigned ip6_forward_one(struct wctx *w, struct mpnet_iface *in, s
                         mpnet_pkt_free(p);
                         return 0;
                 }
-                memcpy(mpnet_pkt_buf(p) + 8, nexthop, 16);
+                memcpy(punt_arg16(p), nexthop, 16);
                 stack_punt(w, p, PUNT_RESOLVE6, (unsigned)out->ifindex, 0, 0, 0);
         } else {
                 nd6_resolve_output(out, nexthop, p);
@@ -166,11 +174,11 @@ static inline unsigned ip6_forward_one(struct wctx *w, struct mpnet_iface *in, s
         return 1;
 }
 
-void ip6_rewrite_node(struct wctx *w, struct mpnet_iface *ifp)
+void ip6_rewrite_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
 {
         struct mpnet_stack *s = w->s;
-        struct frame *in = &w->fr[MPNET_NODE_ip6_rewrite];
-        unsigned n = in->n, i = 0, fwd = 0;
+        struct frame *in = &w->fr[self];
+        unsigned n = arc_run(w, ifp, ARC_IP6_FWD, in->p, in->aux, in->n), i = 0, fwd = 0;
 
         for (; i + 8 <= n; i += 4) {
                 for (unsigned j = 4; j < 8; j++)

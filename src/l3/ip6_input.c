@@ -20,6 +20,7 @@
  * Synchronisation: ip6-input and ip6-lookup run on any context; ip6-local
  * on the control thread (workers punt local packets).
  */
+#include "mpnet/wire/ethernet.h"
 #include "mpnet/wire/icmp6.h"
 #include "stack/stack_priv.h"
 
@@ -154,11 +155,11 @@ drop:
         return false;
 }
 
-void ip6_input_node(struct wctx *w, struct mpnet_iface *ifp)
+void ip6_input_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
 {
         struct mpnet_stack *s = w->s;
-        struct frame *in = &w->fr[MPNET_NODE_ip6_input];
-        struct frame *out = &w->fr[MPNET_NODE_ip6_lookup];
+        struct frame *in = &w->fr[self];
+        struct frame *out = &w->fr[NODE_ip6_lookup];
         unsigned n = in->n, i = 0;
 
         (void)ifp;
@@ -207,7 +208,7 @@ static void ip6_lookup_one(struct wctx *w, struct mpnet_iface *ifp, struct mpnet
         struct mpnet_stack *s = w->s;
         const uint8_t *dst = p->data + 24;
         const struct fib6_nh *nh = nhi != NH_MISS ? fib6_nh_get(s, nhi) : NULL;
-        struct frame *local = &w->fr[MPNET_NODE_ip6_local];
+        struct frame *local = &w->fr[NODE_ip6_local];
 
         if (__builtin_expect(mpnet_ip6_is_multicast(dst), 0)) {
                 /* No multicast routing: a group of ours, or nothing. */
@@ -246,7 +247,7 @@ static void ip6_lookup_one(struct wctx *w, struct mpnet_iface *ifp, struct mpnet
                         STK_INC(s, ip6_not_for_us);
                         goto drop;
                 }
-                to_frame(&w->fr[MPNET_NODE_ip6_rewrite], p, nhi);
+                to_frame(&w->fr[NODE_ip6_rewrite], p, nhi);
                 return;
         case MPNET_NH_BLACKHOLE:
                 STK_INC(s, ip6_blackhole);
@@ -265,17 +266,17 @@ drop:
         mpnet_pkt_free(p);
 }
 
-void ip6_lookup_node(struct wctx *w, struct mpnet_iface *ifp)
+void ip6_lookup_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
 {
         struct mpnet_stack *s = w->s;
-        struct frame *in = &w->fr[MPNET_NODE_ip6_lookup];
-        struct frame *local = &w->fr[MPNET_NODE_ip6_local];
+        struct frame *in = &w->fr[self];
+        struct frame *local = &w->fr[NODE_ip6_local];
         const struct fib6_table *t =
             fib6_table(s, atomic_load_explicit(&ifp->table, memory_order_relaxed));
         bool forwarding = atomic_load_explicit(&s->ip6_fwd, memory_order_relaxed);
         uint8_t dst[MPNET_VEC_MAX][16];
         uint32_t nhi[MPNET_VEC_MAX];
-        unsigned n = in->n;
+        unsigned n = arc_run(w, ifp, ARC_IP6_IN, in->p, in->aux, in->n);
 
         for (unsigned i = 0; i < n; i++)
                 memcpy(dst[i], in->p[i]->data + 24, 16);
@@ -367,30 +368,26 @@ static void ip6_upper(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpn
                       const struct mpnet_ip6_repr *r, const struct mpnet_ip6_chain *c)
 {
         uint32_t nh_field = c->n_ext == 0 ? 6 : c->ext[c->n_ext - 1].off;
+        uint8_t l4;
 
-        switch (c->l4_proto) {
-        case MPNET_IPPROTO_ICMPV6:
+        if (arc_run(s->ctx[0], ifp, ARC_LOCAL_IN, &p, NULL, 1) == 0)
+                return;
+        /* RFC 8200 4.7: nothing follows. */
+        if (c->l4_proto == MPNET_IPPROTO_NONE)
+                goto drop;
+        /* The protocol modules (graph.h). */
+        l4 = s->g.l4_of[1][c->l4_proto];
+        if (l4 != 0) {
+                p->l3_off = (uint16_t)mpnet_pkt_headroom(p);
                 mpnet_pkt_adj(p, c->l4_off);
                 p->l4_off = (uint16_t)mpnet_pkt_headroom(p);
-                icmp6_input(s, ifp, p, r);
+                s->g.l4[l4 - 1](s, ifp, p, r);
                 return;
-        case MPNET_IPPROTO_NONE:
-                break; /* 4.7: nothing follows */
-        case MPNET_IPPROTO_UDP:
-                /* No sockets yet: every port is closed (RFC 4443 3.1 code 4). */
-                STK_INC(s, ip6_unknown_proto);
-                icmp6_error(s, p, MPNET_ICMP6_DEST_UNREACH, 4, 0);
-                break;
-        case MPNET_IPPROTO_TCP:
-                STK_INC(s, ip6_unknown_proto);
-                break;
-        default:
-                /* RFC 8200 4: an unrecognised next header. */
-                STK_INC(s, ip6_unknown_proto);
-                icmp6_error(s, p, MPNET_ICMP6_PARAM_PROBLEM, MPNET_ICMP6_PARAM_NEXT_HEADER,
-                            nh_field);
-                break;
         }
+        /* RFC 8200 4: an unrecognised next header. */
+        STK_INC(s, ip6_unknown_proto);
+        icmp6_error(s, p, MPNET_ICMP6_PARAM_PROBLEM, MPNET_ICMP6_PARAM_NEXT_HEADER, nh_field);
+drop:
         mpnet_pkt_free(p);
 }
 
@@ -442,11 +439,91 @@ drop:
         mpnet_pkt_free(p);
 }
 
-void ip6_local_node(struct wctx *w, struct mpnet_iface *ifp)
+void ip6_local_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
 {
-        struct frame *in = &w->fr[MPNET_NODE_ip6_local];
+        struct frame *in = &w->fr[self];
 
         for (unsigned i = 0; i < in->n; i++)
                 ip6_local_one(w->s, ifp, in->p[i]);
         in->n = 0;
 }
+
+static void ip6_local_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                           uint64_t meta)
+{
+        (void)meta;
+        ip6_local_one(s, ifp, p);
+}
+
+static void icmp6_error_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                             uint64_t meta)
+{
+        (void)ifp;
+        icmp6_error(s, p, (uint8_t)(meta >> 40), (uint8_t)(meta >> 32), (uint32_t)meta);
+        mpnet_pkt_free(p);
+}
+
+/* The next hop rides in the 16 bytes after the punt word. */
+static void ip6_resolve_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                             uint64_t meta)
+{
+        uint8_t nexthop[16];
+
+        (void)s;
+        (void)meta;
+        memcpy(nexthop, punt_arg16(p), 16);
+        nd6_resolve_output(ifp, nexthop, p);
+}
+
+/* A copy of a forwarded packet to quote in a redirect; the target after the
+ * punt word. */
+static void ip6_redirect_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                              uint64_t meta)
+{
+        uint8_t target[16];
+
+        (void)s;
+        (void)meta;
+        memcpy(target, punt_arg16(p), 16);
+        nd6_redirect_send(ifp, p, target);
+        mpnet_pkt_free(p);
+}
+
+static const char *const ip6_input_next[] = {"ip6-lookup"};
+static const char *const ip6_lookup_next[] = {"ip6-rewrite", "ip6-local"};
+
+static const struct node_reg ip6_nodes[] = {
+    {.name = "ip6-input",
+     .fn = ip6_input_node,
+     .next = ip6_input_next,
+     .n_next = 1,
+     .core_id = NODE_ip6_input},
+    {.name = "ip6-lookup",
+     .fn = ip6_lookup_node,
+     .next = ip6_lookup_next,
+     .n_next = 2,
+     .core_id = NODE_ip6_lookup},
+    {.name = "ip6-rewrite", .fn = ip6_rewrite_node, .core_id = NODE_ip6_rewrite},
+    {.name = "ip6-local", .fn = ip6_local_node, .core_id = NODE_ip6_local},
+};
+
+static const struct ethertype_reg ip6_types[] = {
+    {.type = MPNET_ETHERTYPE_IPV6, .node = "ip6-input"},
+};
+
+static const struct punt_reg ip6_punts[] = {
+    {.kind = PUNT_LOCAL6, .fn = ip6_local_punt},
+    {.kind = PUNT_ICMP6_ERR, .fn = icmp6_error_punt},
+    {.kind = PUNT_RESOLVE6, .fn = ip6_resolve_punt},
+    {.kind = PUNT_REDIRECT6, .fn = ip6_redirect_punt},
+};
+
+const struct mpnet_module mod_ip6 = {
+    .name = "ip6",
+    .nodes = ip6_nodes,
+    .n_nodes = 4,
+    .ethertypes = ip6_types,
+    .n_ethertypes = 1,
+    .punts = ip6_punts,
+    .n_punts = 4,
+};

@@ -21,29 +21,67 @@
 
 static const char *const counter_names[] = {
 #define X(name, desc) #name,
-    MPNET_STACK_COUNTERS(X)
+    STACK_COUNTERS(X)
 #undef X
 };
 
 static const char *const counter_descs[] = {
 #define X(name, desc) desc,
-    MPNET_STACK_COUNTERS(X)
+    STACK_COUNTERS(X)
 #undef X
 };
 
-const char *mpnet_stack_counter_name(enum mpnet_stack_counter c)
+unsigned mpnet_stack_counter_count(const struct mpnet_stack *s)
 {
-        return (unsigned)c < MPNET_STK__COUNT ? counter_names[c] : NULL;
+        return STK__COUNT + s->g.n_ctrs;
 }
 
-const char *mpnet_stack_counter_desc(enum mpnet_stack_counter c)
+/* The module counter id names, or NULL. */
+static const struct counter_reg *module_counter(const struct mpnet_stack *s, unsigned id)
 {
-        return (unsigned)c < MPNET_STK__COUNT ? counter_descs[c] : NULL;
+        for (unsigned i = 0; i < s->g.n_mods; i++) {
+                const struct graph_mod *gm = &s->g.mods[i];
+
+                if (id >= gm->ctr_base && id - gm->ctr_base < gm->m->n_counters)
+                        return &gm->m->counters[id - gm->ctr_base];
+        }
+        return NULL;
 }
 
-uint64_t mpnet_stack_counter(const struct mpnet_stack *s, enum mpnet_stack_counter c)
+const char *mpnet_stack_counter_name(const struct mpnet_stack *s, unsigned id)
 {
-        return (unsigned)c < MPNET_STK__COUNT ? mpnet_counter_read(s->ctr, c) : 0;
+        const struct counter_reg *r;
+
+        if (id < STK__COUNT)
+                return counter_names[id];
+        r = module_counter(s, id);
+        return r != NULL ? r->name : NULL;
+}
+
+const char *mpnet_stack_counter_desc(const struct mpnet_stack *s, unsigned id)
+{
+        const struct counter_reg *r;
+
+        if (id < STK__COUNT)
+                return counter_descs[id];
+        r = module_counter(s, id);
+        return r != NULL ? r->desc : NULL;
+}
+
+int mpnet_stack_counter_find(const struct mpnet_stack *s, const char *name)
+{
+        unsigned n = mpnet_stack_counter_count(s);
+
+        for (unsigned id = 0; name != NULL && id < n; id++) {
+                if (strcmp(mpnet_stack_counter_name(s, id), name) == 0)
+                        return (int)id;
+        }
+        return -ENOENT;
+}
+
+uint64_t mpnet_stack_counter(const struct mpnet_stack *s, unsigned id)
+{
+        return id < mpnet_stack_counter_count(s) ? mpnet_counter_read(s->ctr, id) : 0;
 }
 
 /* splitmix64: small, seedable, good enough for jitter and IP ids. */
@@ -81,6 +119,7 @@ struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
 {
         struct mpnet_stack *s;
         uint64_t qmax, probes;
+        int err;
 
         if (cfg == NULL || cfg->clock == NULL || cfg->pool == NULL) {
                 errno = EINVAL;
@@ -129,8 +168,14 @@ struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
                         memcpy(s->ip6_secret + i, &r, 8);
                 }
         }
+        err = graph_init(s, cfg->modules);
+        if (err != 0) {
+                mpnet_stack_destroy(s);
+                errno = -err;
+                return NULL;
+        }
         s->timers = mpnet_timer_wheel_create(TIMER_TICK_NS, s->now);
-        s->ctr = mpnet_counters_create(MPNET_STK__COUNT);
+        s->ctr = mpnet_counters_create(STK__COUNT + s->g.n_ctrs);
         s->punt = mpnet_ring_create(PUNT_RING_SIZE, MPNET_RING_MPSC);
         {
                 /* Reassembly may hold at most a quarter of the pool. */
@@ -156,6 +201,12 @@ struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
             s->reass == NULL || s->reass6 == NULL || fib4_init(s) != 0) {
                 mpnet_stack_destroy(s);
                 errno = ENOMEM;
+                return NULL;
+        }
+        err = graph_modules_init(s);
+        if (err != 0) {
+                mpnet_stack_destroy(s);
+                errno = -err;
                 return NULL;
         }
         return s;
@@ -207,10 +258,13 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
         }
         s->defer_last = NULL;
         for (int i = 1; i <= STACK_MAX_IFACES; i++) {
-                if (s->ifs[i] != NULL)
+                if (s->ifs[i] != NULL) {
                         free(s->ifs[i]->txlock);
+                        arc_iface_free(s->ifs[i]);
+                }
                 free(s->ifs[i]);
         }
+        graph_fini(s);
         fib6_fini(s);
         fib4_fini(s);
         mpnet_timer_wheel_destroy(s->timers);
@@ -329,11 +383,12 @@ struct wctx *stack_ctx_get(struct mpnet_stack *s, unsigned id)
                 return s->ctx[id];
         if (stack_tx_share(s, id) != 0)
                 return NULL;
-        w = aligned_calloc(sizeof(*w));
+        w = aligned_calloc(sizeof(*w) + s->g.n_nodes * sizeof(w->fr[0]));
         if (w == NULL)
                 return NULL;
         w->s = s;
         w->id = id;
+        w->cur_node = GRAPH_MAX_NODES;
         w->txq = (uint16_t)id;
         s->ctx[id] = w;
         return w;
@@ -399,6 +454,7 @@ static void punt_run(struct mpnet_stack *s)
                         struct mpnet_pkt *p = v[i];
                         uint64_t m = *punt_meta(p);
                         struct mpnet_iface *ifp = stack_iface(s, (int)(m >> 48 & 0xff));
+                        punt_fn handler;
                         uint32_t gen;
 
                         memcpy(&gen, mpnet_pkt_buf(p) + PUNT_GEN_OFF, sizeof(gen));
@@ -409,51 +465,11 @@ static void punt_run(struct mpnet_stack *s)
                                 mpnet_pkt_free(p);
                                 continue;
                         }
-                        switch ((enum punt_kind)(m >> 56)) {
-                        case PUNT_ARP:
-                                arp_input(ifp, p);
-                                break;
-                        case PUNT_LOCAL:
-                                ip4_local_one(s, ifp, p);
-                                break;
-                        case PUNT_ICMP_ERR:
-                                icmp4_error(s, p, (uint8_t)(m >> 40), (uint8_t)(m >> 32),
-                                            (uint32_t)m);
+                        handler = s->g.punt[(m >> 56) % GRAPH_MAX_PUNTS];
+                        if (handler != NULL)
+                                handler(s, ifp, p, m);
+                        else
                                 mpnet_pkt_free(p);
-                                break;
-                        case PUNT_RESOLVE:
-                                arp_resolve_output(ifp, (uint32_t)m, p);
-                                break;
-                        case PUNT_FRAG:
-                                ip4_send_on(s, ifp, (uint32_t)m, p, false);
-                                break;
-                        case PUNT_LOCAL6:
-                                ip6_local_one(s, ifp, p);
-                                break;
-                        case PUNT_ICMP6_ERR:
-                                icmp6_error(s, p, (uint8_t)(m >> 40), (uint8_t)(m >> 32),
-                                            (uint32_t)m);
-                                mpnet_pkt_free(p);
-                                break;
-                        case PUNT_RESOLVE6: {
-                                uint8_t nexthop[16];
-
-                                memcpy(nexthop, mpnet_pkt_buf(p) + 8, 16);
-                                nd6_resolve_output(ifp, nexthop, p);
-                                break;
-                        }
-                        case PUNT_REDIRECT6: {
-                                uint8_t target[16];
-
-                                memcpy(target, mpnet_pkt_buf(p) + 8, 16);
-                                nd6_redirect_send(ifp, p, target);
-                                mpnet_pkt_free(p);
-                                break;
-                        }
-                        default:
-                                mpnet_pkt_free(p);
-                                break;
-                        }
                 }
         }
 }
@@ -566,6 +582,7 @@ int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
         }
         free(ifp->ra);
         free(ifp->txlock);
+        arc_iface_free(ifp);
         free(ifp);
         return 0;
 }
@@ -775,21 +792,26 @@ bool stack_is_local4(const struct mpnet_stack *s, uint32_t a)
         return false;
 }
 
-static const char *const node_names[] = {
-#define MPNET_X_NAME(id, name) name,
-    MPNET_NODES(MPNET_X_NAME)
-#undef MPNET_X_NAME
-};
-
-const char *mpnet_node_name(enum mpnet_node n)
+unsigned mpnet_node_count(const struct mpnet_stack *s)
 {
-        return (unsigned)n < MPNET_NODE__COUNT ? node_names[n] : NULL;
+        return s->g.n_nodes;
 }
 
-int mpnet_node_stats_get(const struct mpnet_stack *s, enum mpnet_node n,
-                         struct mpnet_node_stats *st)
+const char *mpnet_node_name(const struct mpnet_stack *s, unsigned id)
 {
-        if ((unsigned)n >= MPNET_NODE__COUNT)
+        return id < s->g.n_nodes ? s->g.node[id]->name : NULL;
+}
+
+int mpnet_node_find(const struct mpnet_stack *s, const char *name)
+{
+        int id = name != NULL ? graph_node_find(&s->g, name) : -1;
+
+        return id >= 0 ? id : -ENOENT;
+}
+
+int mpnet_node_stats_get(const struct mpnet_stack *s, unsigned id, struct mpnet_node_stats *st)
+{
+        if (id >= s->g.n_nodes)
                 return -EINVAL;
         memset(st, 0, sizeof(*st));
         for (unsigned c = 0; c < STACK_MAX_CTX; c++) {
@@ -797,9 +819,9 @@ int mpnet_node_stats_get(const struct mpnet_stack *s, enum mpnet_node n,
 
                 if (w == NULL)
                         continue;
-                st->calls += mpnet_stat_read(&w->node_calls[n]);
-                st->pkts += mpnet_stat_read(&w->node_pkts[n]);
-                st->cycles += mpnet_stat_read(&w->node_cycles[n]);
+                st->calls += mpnet_stat_read(&w->node_calls[id]);
+                st->pkts += mpnet_stat_read(&w->node_pkts[id]);
+                st->cycles += mpnet_stat_read(&w->node_cycles[id]);
         }
         return 0;
 }
@@ -811,7 +833,7 @@ void mpnet_node_stats_reset(struct mpnet_stack *s)
 
                 if (w == NULL)
                         continue;
-                for (unsigned n = 0; n < MPNET_NODE__COUNT; n++) {
+                for (unsigned n = 0; n < s->g.n_nodes; n++) {
                         atomic_store_explicit(&w->node_calls[n], 0, memory_order_relaxed);
                         atomic_store_explicit(&w->node_pkts[n], 0, memory_order_relaxed);
                         atomic_store_explicit(&w->node_cycles[n], 0, memory_order_relaxed);
@@ -836,47 +858,6 @@ void mpnet_stack_set_forwarding6(struct mpnet_stack *s, bool on)
         }
 }
 
-static inline void node_account(struct wctx *w, enum mpnet_node id, unsigned n, uint64_t cyc)
-{
-        mpnet_stat_add(&w->node_cycles[id], cyc);
-        mpnet_stat_add(&w->node_calls[id], 1);
-        mpnet_stat_add(&w->node_pkts[id], n);
-}
-
-/* Run a node on its frame when the frame holds packets, and time it. */
-#define NODE_RUN(w, id, call)                                                                      \
-        do {                                                                                       \
-                unsigned n_ = (w)->fr[MPNET_NODE_##id].n;                                          \
-                if (n_ != 0) {                                                                     \
-                        uint64_t t0_ = node_clock();                                               \
-                        call;                                                                      \
-                        node_account(w, MPNET_NODE_##id, n_, node_clock() - t0_);                  \
-                }                                                                                  \
-        } while (0)
-
-/* The graph, in order, over the frames one received vector filled. */
-void graph_run(struct wctx *w, struct mpnet_iface *ifp)
-{
-        NODE_RUN(w, arp_input, arp_node(w, ifp));
-        NODE_RUN(w, ip4_input, ip4_input_node(w, ifp));
-        NODE_RUN(w, ip4_lookup, ip4_lookup_node(w, ifp));
-        NODE_RUN(w, ip4_rewrite, ip4_rewrite_node(w, ifp));
-        NODE_RUN(w, ip4_local, ip4_local_node(w, ifp));
-        NODE_RUN(w, ip6_input, ip6_input_node(w, ifp));
-        NODE_RUN(w, ip6_lookup, ip6_lookup_node(w, ifp));
-        NODE_RUN(w, ip6_rewrite, ip6_rewrite_node(w, ifp));
-        NODE_RUN(w, ip6_local, ip6_local_node(w, ifp));
-}
-
-void ether_node(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **pkts, unsigned n)
-{
-        uint64_t t0 = node_clock();
-
-        ether_input(w, ifp, pkts, n);
-        node_account(w, MPNET_NODE_ether_input, n, node_clock() - t0);
-        graph_run(w, ifp);
-}
-
 /* What we sent to ourselves comes in as if received on the address's
  * interface, past Ethernet. */
 static void loop_input(struct mpnet_stack *s)
@@ -894,10 +875,11 @@ static void loop_input(struct mpnet_stack *s)
                         mpnet_pkt_free(p);
                         continue;
                 }
-                if (p->len > 0 && (p->data[0] >> 4) == 6)
-                        w->fr[MPNET_NODE_ip6_input].p[w->fr[MPNET_NODE_ip6_input].n++] = p;
-                else
-                        w->fr[MPNET_NODE_ip4_input].p[w->fr[MPNET_NODE_ip4_input].n++] = p;
+                unsigned to =
+                    p->len > 0 && (p->data[0] >> 4) == 6 ? NODE_ip6_input : NODE_ip4_input;
+
+                w->fr[to].p[w->fr[to].n++] = p;
+                w->pending |= 1ull << to;
                 graph_run(w, ifp);
         }
 }
@@ -927,7 +909,7 @@ void ctx_tx_flush_all(struct wctx *w)
                 ctx_tx_flush(w, ifp);
         }
         if (calls != 0)
-                node_account(w, MPNET_NODE_iface_tx, pkts, node_clock() - t0);
+                node_account(w, NODE_iface_tx, pkts, node_clock() - t0);
 }
 
 uint64_t mpnet_stack_poll(struct mpnet_stack *s, uint64_t now)

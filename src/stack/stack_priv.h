@@ -26,6 +26,8 @@
 
 #include "mpnet/wire/ipv4.h"
 #include "mpnet/wire/ipv6.h"
+#include "stack/counters.h"
+#include "stack/graph.h"
 
 #define STACK_MAX_IFACES  64
 #define IFACE_MAX_ADDRS   16
@@ -231,6 +233,9 @@ struct mpnet_iface {
          * and holds that queue's lock while it sends (ctx_tx_flush). */
         _Atomic bool tx_shared;
         struct iface_txlock *txlock; /* [link n_txq], made when shared */
+        /* Feature lists per arc (graph.h), NULL for none: what workers read
+         * at each arc point, published with RCU. */
+        struct feat_list *_Atomic arcs[ARC__COUNT];
         char name[MPNET_LINK_NAME_MAX];
         uint8_t mac[6];
         uint32_t mtu;
@@ -287,6 +292,17 @@ struct mpnet_iface {
         _Alignas(MPNET_CACHE_LINE) struct nd6_entry *_Atomic nd_hash[ND6_HASH_SIZE];
 };
 
+/* The features of arc a on ifp over a vector. @return how many go on. */
+static inline unsigned arc_run(struct wctx *w, struct mpnet_iface *ifp, enum arc a,
+                               struct mpnet_pkt **p, uint32_t *aux, unsigned n)
+{
+        const struct feat_list *fl = atomic_load_explicit(&ifp->arcs[a], memory_order_acquire);
+
+        if (__builtin_expect(fl == NULL, 1))
+                return n;
+        return arc_run_list(w, ifp, fl, p, aux, n);
+}
+
 struct iface_txlock {
         atomic_flag busy;
 } __attribute__((aligned(MPNET_CACHE_LINE)));
@@ -313,17 +329,41 @@ struct wctx {
         struct mpnet_stack *s;
         unsigned id;
         uint16_t txq;
-        struct frame fr[MPNET_NODE__COUNT];
-        mpnet_stat_t node_calls[MPNET_NODE__COUNT];
-        mpnet_stat_t node_pkts[MPNET_NODE__COUNT];
-        mpnet_stat_t node_cycles[MPNET_NODE__COUNT];
+        unsigned cur_node; /* the node running, GRAPH_MAX_NODES between runs */
+        uint64_t pending;  /* nodes whose frames may hold packets */
+        mpnet_stat_t node_calls[GRAPH_MAX_NODES];
+        mpnet_stat_t node_pkts[GRAPH_MAX_NODES];
+        mpnet_stat_t node_cycles[GRAPH_MAX_NODES];
         struct mpnet_vec *txv[STACK_MAX_IFACES + 1]; /* per ifindex, made on first use */
+        /* Packets going round the graph again (graph_reenter). */
+        struct {
+                unsigned n;
+                struct mpnet_pkt *p[MPNET_VEC_MAX];
+                uint32_t aux[MPNET_VEC_MAX];
+                uint8_t node[MPNET_VEC_MAX];
+        } req;
         /* Bumped (release) by the worker just before each quiescent state and
          * read (acquire) after every grace period: the happens-before that
          * liburcu provides but ThreadSanitizer cannot see, made explicit.
          * Bumped every loop: a line of its own (contexts are line-aligned). */
         _Alignas(MPNET_CACHE_LINE) mpnet_stat_t qs;
+        /* One frame per node of the stack's graph. */
+        _Alignas(MPNET_CACHE_LINE) struct frame fr[];
 };
+
+static inline void node_account(struct wctx *w, unsigned id, unsigned n, uint64_t cyc)
+{
+        mpnet_stat_add(&w->node_cycles[id], cyc);
+        mpnet_stat_add(&w->node_calls[id], 1);
+        mpnet_stat_add(&w->node_pkts[id], n);
+}
+
+/* The 16 bytes a punt may carry after its punt word (a next hop, a
+ * redirect target), in the headroom (stack.c says how). */
+static inline uint8_t *punt_arg16(struct mpnet_pkt *p)
+{
+        return mpnet_pkt_buf(p) + 8;
+}
 
 enum punt_kind {
         PUNT_ARP = 1,
@@ -370,6 +410,7 @@ struct mpnet_stack {
         struct wctx *ctx[STACK_MAX_CTX];               /* [0] the control thread */
         struct fib fib;
         struct fib6 fib6;
+        struct graph g; /* assembled at creation, then read only */
         /* The control thread's own. */
         _Alignas(MPNET_CACHE_LINE) uint64_t now; /* time of the poll in progress */
         uint64_t rng;
@@ -423,8 +464,8 @@ static inline bool neigh_resolved(enum mpnet_neigh_state old, enum mpnet_neigh_s
 /* Look at every link's carrier; an event for each change. */
 void stack_carrier_watch(struct mpnet_stack *s);
 
-#define STK_INC(s, c)    mpnet_counter_inc((s)->ctr, MPNET_STK_##c)
-#define STK_ADD(s, c, n) mpnet_counter_add((s)->ctr, MPNET_STK_##c, (n))
+#define STK_INC(s, c)    mpnet_counter_inc((s)->ctr, STK_##c)
+#define STK_ADD(s, c, n) mpnet_counter_add((s)->ctr, STK_##c, (n))
 
 static inline uint32_t ip4_mask(uint8_t plen)
 {
@@ -505,16 +546,17 @@ struct wctx *stack_ctx_get(struct mpnet_stack *s, unsigned id);
 void stack_grace(struct mpnet_stack *s);
 void stack_punt(struct wctx *w, struct mpnet_pkt *p, enum punt_kind k, unsigned ifindex, uint8_t a,
                 uint8_t b, uint32_t c);
-void graph_run(struct wctx *w, struct mpnet_iface *ifp);
-void ether_node(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **pkts, unsigned n);
 void ctx_tx_flush_all(struct wctx *w);
 static inline bool ctx_is_worker(const struct wctx *w)
 {
         return w->id != 0;
 }
 
-/* l2/ether.c: classify into the arp-input and ip4-input frames */
-void ether_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **pkts, unsigned n);
+/* l2/ether.c: the ether-input node; ether_input runs it on a vector,
+ * fresh from a link (its re-entries not yet counted) or not. */
+void ether_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **pkts, unsigned n,
+                 bool fresh);
+void ether_input_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
 /* Control thread: prepend the header and queue on the control context. */
 int ether_output(struct mpnet_iface *ifp, struct mpnet_pkt *p, const uint8_t *dst,
                  uint16_t ethertype);
@@ -523,7 +565,7 @@ void ctx_tx_slow(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p);
 
 /* l3/arp.c */
 void arp_input(struct mpnet_iface *ifp, struct mpnet_pkt *p);
-void arp_node(struct wctx *w, struct mpnet_iface *ifp);
+void arp_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
 int arp_resolve_output(struct mpnet_iface *ifp, uint32_t nexthop, struct mpnet_pkt *p);
 void arp_announce(struct mpnet_iface *ifp, uint32_t addr);
 void arp_iface_flush(struct mpnet_iface *ifp);
@@ -532,13 +574,13 @@ struct arp_entry *arp_lookup(struct mpnet_iface *ifp, uint32_t addr);
 int arp_add_permanent(struct mpnet_iface *ifp, uint32_t addr, const uint8_t mac[6]);
 
 /* l3/ip4_input.c: the ip4-input, ip4-lookup and ip4-local nodes */
-void ip4_input_node(struct wctx *w, struct mpnet_iface *ifp);
-void ip4_lookup_node(struct wctx *w, struct mpnet_iface *ifp);
-void ip4_local_node(struct wctx *w, struct mpnet_iface *ifp);
+void ip4_input_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
+void ip4_lookup_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
+void ip4_local_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
 void ip4_local_one(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p);
 
 /* l3/ip4_forward.c: the ip4-rewrite node */
-void ip4_rewrite_node(struct wctx *w, struct mpnet_iface *ifp);
+void ip4_rewrite_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
 
 /* l3/ip4_output.c */
 int ip4_output(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_t src, uint32_t dst,
@@ -552,13 +594,13 @@ int ip4_send_on(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t nexthop
                 struct mpnet_pkt *p, bool bcast);
 
 /* l3/ip6_input.c: the ip6-input, ip6-lookup and ip6-local nodes */
-void ip6_input_node(struct wctx *w, struct mpnet_iface *ifp);
-void ip6_lookup_node(struct wctx *w, struct mpnet_iface *ifp);
-void ip6_local_node(struct wctx *w, struct mpnet_iface *ifp);
+void ip6_input_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
+void ip6_lookup_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
+void ip6_local_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
 void ip6_local_one(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p);
 
 /* l3/ip6_forward.c: the ip6-rewrite node */
-void ip6_rewrite_node(struct wctx *w, struct mpnet_iface *ifp);
+void ip6_rewrite_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
 
 /* l3/ip6_output.c */
 /* Send an upper-layer message p (a chain allowed) from src (:: to choose)

@@ -41,9 +41,9 @@ static void test_nud_cycle(void **state)
         assert_int_equal(mpnet_ping4_recv(n.st[0], r, 8), 1);
         assert_int_equal(state_of(&n, 0, B_ADDR), MPNET_NEIGH_DELAY);
         /* After the delay a unicast probe; B answers; reachable again. */
-        uint64_t req = mpnet_stack_counter(n.st[0], MPNET_STK_arp_req_tx);
+        uint64_t req = stk_ctr(n.st[0], "arp_req_tx");
         net2_run(&n, 5 * MPNET_NS_PER_S + MPNET_NS_PER_MS);
-        assert_int_equal(mpnet_stack_counter(n.st[0], MPNET_STK_arp_req_tx), req + 1);
+        assert_int_equal(stk_ctr(n.st[0], "arp_req_tx"), req + 1);
         assert_int_equal(state_of(&n, 0, B_ADDR), MPNET_NEIGH_REACHABLE);
 
         /* B goes away. Stale, delay, three probes, then the entry is gone. */
@@ -67,7 +67,7 @@ static void test_resolution_fails(void **state)
         (void)state;
         net2_init(&n, NULL, NULL);
         net2_run(&n, 5 * MPNET_NS_PER_S); /* announcements done */
-        sent = mpnet_stack_counter(n.st[0], MPNET_STK_arp_req_tx);
+        sent = stk_ctr(n.st[0], "arp_req_tx");
         /* 20 packets for a host that never answers: 16 queue, 4 push out the
          * oldest. */
         for (uint16_t i = 0; i < 20; i++)
@@ -75,25 +75,25 @@ static void test_resolution_fails(void **state)
         assert_int_equal(mpnet_neigh4_get(n.st[0], 1, ghost, &ni), 0);
         assert_int_equal(ni.state, MPNET_NEIGH_INCOMPLETE);
         assert_int_equal(ni.queued, 16);
-        assert_int_equal(mpnet_stack_counter(n.st[0], MPNET_STK_arp_queue_drop), 4);
+        assert_int_equal(stk_ctr(n.st[0], "arp_queue_drop"), 4);
         /* Three requests about a second apart, then failed. */
         net2_run(&n, 4 * MPNET_NS_PER_S);
-        assert_int_equal(mpnet_stack_counter(n.st[0], MPNET_STK_arp_req_tx), sent + 3);
+        assert_int_equal(stk_ctr(n.st[0], "arp_req_tx"), sent + 3);
         assert_int_equal(mpnet_neigh4_get(n.st[0], 1, ghost, &ni), 0);
         assert_int_equal(ni.state, MPNET_NEIGH_FAILED);
         assert_int_equal(ni.queued, 0);
-        assert_int_equal(mpnet_stack_counter(n.st[0], MPNET_STK_arp_resolve_failed), 16);
+        assert_int_equal(stk_ctr(n.st[0], "arp_resolve_failed"), 16);
         /* Held down: a send fails at once and sends no request. */
         assert_int_equal(mpnet_ping4_send(n.st[0], ghost, 1, 99, 8, mpnet_clock_now(&n.clk)),
                          -EHOSTUNREACH);
         net2_run(&n, MPNET_NS_PER_S);
-        assert_int_equal(mpnet_stack_counter(n.st[0], MPNET_STK_arp_req_tx), sent + 3);
+        assert_int_equal(stk_ctr(n.st[0], "arp_req_tx"), sent + 3);
         /* After the hold-down the entry is gone and resolution starts over. */
         net2_run(&n, 20 * MPNET_NS_PER_S);
         assert_int_equal(mpnet_neigh4_get(n.st[0], 1, ghost, &ni), -ENOENT);
         ping_once(&n, ghost, 100);
         net2_run(&n, MPNET_NS_PER_MS);
-        assert_int_equal(mpnet_stack_counter(n.st[0], MPNET_STK_arp_req_tx), sent + 4);
+        assert_int_equal(stk_ctr(n.st[0], "arp_req_tx"), sent + 4);
         net2_fini(&n);
 }
 

@@ -223,8 +223,8 @@ static void ping_pair(struct mpnet_link *la, struct mpnet_link *lb, struct mpnet
                         assert_true(got);
                 }
         }
-        assert_int_equal(mpnet_stack_counter(st[1], MPNET_STK_icmp4_echo_req), 5);
-        assert_int_equal(mpnet_stack_counter(st[0], MPNET_STK_icmp4_echo_req), 5);
+        assert_int_equal(stk_ctr(st[1], "icmp4_echo_req"), 5);
+        assert_int_equal(stk_ctr(st[0], "icmp4_echo_req"), 5);
         /* ARP resolved both ways, to the addresses the links were given. */
         assert_int_equal(mpnet_neigh4_get(st[0], ia, B_IP, &ni), 0);
         assert_memory_equal(ni.mac, lb->info.mac, 6);

@@ -182,11 +182,11 @@ static void test_iface_churn_under_traffic(void **state)
         assert_true(changes >= 600);
         assert_int_equal(atomic_load(&m->got[0]), atomic_load(&m->sent[0]));
         assert_int_equal(sent, accounted);
-        assert_int_equal(mpnet_stack_counter(m->r, MPNET_STK_link_down), flaps);
-        assert_int_equal(mpnet_stack_counter(m->r, MPNET_STK_link_up), flaps);
-        assert_int_equal(mpnet_stack_counter(m->r, MPNET_STK_punt_drop), 0);
-        assert_true(mpnet_stack_counter(m->r, MPNET_STK_ip4_iface_down) > 0);
-        assert_true(mpnet_stack_counter(m->r, MPNET_STK_ip6_not_for_us) > 0);
+        assert_int_equal(stk_ctr(m->r, "link_down"), flaps);
+        assert_int_equal(stk_ctr(m->r, "link_up"), flaps);
+        assert_int_equal(stk_ctr(m->r, "punt_drop"), 0);
+        assert_true(stk_ctr(m->r, "ip4_iface_down") > 0);
+        assert_true(stk_ctr(m->r, "ip6_not_for_us") > 0);
         /* Recovered: the learnt gateways resolve again and carry traffic. */
         sent_before = atomic_load(&m->got[1]);
         m->make = make;

@@ -154,13 +154,13 @@ static void test_dad_collision_next_counter(void **state)
         expect_addr("2001:db8:a::", key1, 0, first);
         expect_addr("2001:db8:a::", key1, 1, second);
         net_up(&n, key1, "2001:db8:a::", first);
-        assert_int_equal(mpnet_stack_counter(n.st[0], MPNET_STK_nd_dad_dup), 1);
+        assert_int_equal(stk_ctr(n.st[0], "nd_dad_dup"), 1);
         x_addrs(&n, ll, g);
         assert_memory_equal(g, second, 16);
         assert_int_equal(addr6_flags(n.st[0], 1, first), UINT32_MAX);
         /* The next advertisement refreshes that address, makes no other. */
         sim_run_until(&n.clk, n.st, 2, mpnet_clock_now(&n.clk) + 40 * MPNET_NS_PER_S);
-        assert_true(mpnet_stack_counter(n.st[0], MPNET_STK_nd_ra_rx) >= 2);
+        assert_true(stk_ctr(n.st[0], "nd_ra_rx") >= 2);
         x_addrs(&n, ll, g);
         assert_memory_equal(g, second, 16);
         net_down(&n);

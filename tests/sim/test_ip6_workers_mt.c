@@ -108,14 +108,14 @@ static void test_forward_on_worker(void **state)
         }
         mpnet_runtime_stop(rt);
         print_message("sent %u, replies %u, time exceeded %u, punts %llu\n", sent, replies,
-                      exceeded, (unsigned long long)mpnet_stack_counter(r, MPNET_STK_punt));
+                      exceeded, (unsigned long long)stk_ctr(r, "punt"));
         assert_int_equal(sent, REQS);
         assert_int_equal(exceeded, expect_te);
         assert_int_equal(replies, REQS - expect_te);
-        assert_int_equal(mpnet_stack_counter(r, MPNET_STK_ip6_forwarded), 2 * replies);
+        assert_int_equal(stk_ctr(r, "ip6_forwarded"), 2 * replies);
         /* ND for B (resolve), B's NS for the router (local), the errors. */
-        assert_true(mpnet_stack_counter(r, MPNET_STK_punt) >= 2 + expect_te);
-        assert_int_equal(mpnet_stack_counter(r, MPNET_STK_punt_drop), 0);
+        assert_true(stk_ctr(r, "punt") >= 2 + expect_te);
+        assert_int_equal(stk_ctr(r, "punt_drop"), 0);
         mpnet_runtime_destroy(rt);
         mpnet_stack_destroy(r);
         mpnet_stack_destroy(b);

@@ -158,12 +158,12 @@ static void ping_both_ways(enum mpnet_afxdp_mode mode, const char *kif, const ch
         assert_memory_equal(ni.mac, kmac, 6);
 
         kt_sh("ip -n %s neigh flush dev %s", g_nsk, kif);
-        rep0 = mpnet_stack_counter(k.st, MPNET_STK_arp_reply_tx);
+        rep0 = stk_ctr(k.st, "arp_reply_tx");
         assert_int_equal(kt_run_cmd(&k, "timeout 10 ip netns exec %s ping -n -c 3 -i 0.2 -W 1 %s",
                                     g_nsk, "192.0.2.1"),
                          0);
-        assert_true(mpnet_stack_counter(k.st, MPNET_STK_arp_reply_tx) > rep0);
-        assert_true(mpnet_stack_counter(k.st, MPNET_STK_icmp4_echo_req) >= 3);
+        assert_true(stk_ctr(k.st, "arp_reply_tx") > rep0);
+        assert_true(stk_ctr(k.st, "icmp4_echo_req") >= 3);
         kt_mac_str(l->info.mac, mac);
         kt_sh_out(out, sizeof(out), "ip -n %s neigh show 192.0.2.1 dev %s", g_nsk, kif);
         assert_non_null(strstr(out, mac));
@@ -298,15 +298,14 @@ static void test_axl_vanish_and_reopen(void **state)
 
         /* Mid-traffic: the kernel pings every 10 ms; its namespace goes
          * once the ping has run for 300 ms. */
-        echo0 = mpnet_stack_counter(k.st, MPNET_STK_icmp4_echo_req);
+        echo0 = stk_ctr(k.st, "icmp4_echo_req");
         kt_run_cmd(&k,
                    "(ip netns exec %s ping -q -n -i 0.01 -c 1000 192.0.2.1 & P=$!; sleep 0.3; "
                    "kill $P; wait $P; ip netns del %s)",
                    g_nsv, g_nsv);
-        print_message(
-            "echo requests answered before the namespace went: %llu\n",
-            (unsigned long long)(mpnet_stack_counter(k.st, MPNET_STK_icmp4_echo_req) - echo0));
-        assert_true(mpnet_stack_counter(k.st, MPNET_STK_icmp4_echo_req) > echo0 + 5);
+        print_message("echo requests answered before the namespace went: %llu\n",
+                      (unsigned long long)(stk_ctr(k.st, "icmp4_echo_req") - echo0));
+        assert_true(stk_ctr(k.st, "icmp4_echo_req") > echo0 + 5);
         assert_true(wait_state(&k, false, true));
         st = axl_stats(l);
         assert_true(st.gone);

@@ -466,7 +466,7 @@ static void nd_both_ways(enum back_end be)
         assert_int_equal(addr6_flags(g.st, ifi, maddr), MPNET_ADDR6_F_TENTATIVE);
         wait_usable(ifi, mll);
         wait_usable(ifi, maddr);
-        assert_int_equal(mpnet_stack_counter(g.st, MPNET_STK_nd_dad_dup), 0);
+        assert_int_equal(stk_ctr(g.st, "nd_dad_dup"), 0);
         stack_start();
         k_wait_dad(g.ns_k, "k0");
         stack_stop();
@@ -494,10 +494,10 @@ static void nd_both_ways(enum back_end be)
         stack_stop();
         assert_true(k_neigh_has(g.ns_k, "k0", maddr, mmac, false));
         assert_true(k_neigh_has(g.ns_k, "k0", mll, mmac, false));
-        assert_true(mpnet_stack_counter(g.st, MPNET_STK_nd_na_tx) >= 2);
-        assert_true(mpnet_stack_counter(g.st, MPNET_STK_nd_na_rx) >= 2);
-        assert_int_equal(mpnet_stack_counter(g.st, MPNET_STK_nd_invalid), 0);
-        assert_int_equal(mpnet_stack_counter(g.st, MPNET_STK_nd_bad_opt), 0);
+        assert_true(stk_ctr(g.st, "nd_na_tx") >= 2);
+        assert_true(stk_ctr(g.st, "nd_na_rx") >= 2);
+        assert_int_equal(stk_ctr(g.st, "nd_invalid"), 0);
+        assert_int_equal(stk_ctr(g.st, "nd_bad_opt"), 0);
 
         if (captured) {
                 fr = capture_check(&cap, file);
@@ -576,7 +576,7 @@ static void test_dad_against_kernel(void **state)
         x = (struct addr_at){ifi, dup};
         assert_true(stack_until(4000, addr_dup, &x));
         print_message("mpnet's 2001:db8:1::5: flags 0x%x\n", addr6_flags(g.st, ifi, dup));
-        assert_int_equal(mpnet_stack_counter(g.st, MPNET_STK_nd_dad_dup), 1);
+        assert_int_equal(stk_ctr(g.st, "nd_dad_dup"), 1);
         /* Never used: no source for the kernel's prefix, no route through it. */
         rc = mpnet_ip6_src_select(g.st, A6("2001:db8:1::7"), 0, out6);
         assert_true(rc != 0 || memcmp(out6, dup, 16) != 0);
@@ -721,14 +721,14 @@ static void test_slaac_from_radvd(void **state)
                 fail_msg("no usable SLAAC address %s after 10 s: flags 0x%x, %llu RA received, "
                          "radvd %s (log: %s)",
                          s, addr6_flags(g.st, ifi, ac.want),
-                         (unsigned long long)mpnet_stack_counter(g.st, MPNET_STK_nd_ra_rx),
+                         (unsigned long long)stk_ctr(g.st, "nd_ra_rx"),
                          alive ? "running" : "exited", g.radvd_log);
         }
         print_message("mpnet autoconfigured %s\n", s);
         /* From an RA; whether mpnet's solicitation or radvd's unsolicited
          * first advertisement came first depends on timing (an RA that
          * comes first ends the solicitations, RFC 4861 6.3.7). */
-        assert_true(mpnet_stack_counter(g.st, MPNET_STK_nd_ra_rx) >= 1);
+        assert_true(stk_ctr(g.st, "nd_ra_rx") >= 1);
         /* The default route via the kernel's link-local address, a router. */
         assert_int_equal(mpnet_route6_lookup(g.st, 0, A6("2001:db8:99::1"), &rt), 0);
         assert_int_equal(rt.type, MPNET_NH_GATEWAY);
@@ -809,7 +809,7 @@ static void test_kernel_slaac_from_mpnet(void **state)
         assert_true(k_neigh_has(g.ns_k, "k0", mll, g.l[0]->info.mac, true));
         assert_int_equal(mpnet_neigh6_get(g.st, ifi, kaddr, &ni), 0);
         assert_memory_equal(ni.mac, kmac, 6);
-        assert_true(mpnet_stack_counter(g.st, MPNET_STK_nd_ra_tx) >= 1);
+        assert_true(stk_ctr(g.st, "nd_ra_tx") >= 1);
         if (captured) {
                 fr = capture_check(&cap, file);
                 assert_true(fr.nd_ra >= 1 && fr.nd_rs >= 1);
@@ -889,7 +889,7 @@ static void test_route_between_kernels(void **state)
         stack_stop();
         assert_int_equal(mpnet_neigh6_get(g.st, ia, A6("2001:db8:a::2"), &ni), 0);
         assert_int_equal(mpnet_neigh6_get(g.st, ib, A6("2001:db8:b::2"), &ni), 0);
-        assert_true(mpnet_stack_counter(g.st, MPNET_STK_ip6_forwarded) >= 16);
+        assert_true(stk_ctr(g.st, "ip6_forwarded") >= 16);
         if (captured) {
                 struct kt_frames fr = capture_check(&cap, file);
 

@@ -161,7 +161,7 @@ static void run_ext(enum mpg_dut_kind kind, enum mpg_link link)
         mpg_dut_stop(dut);
         K.dut_started = false;
         if (kind == MPG_DUT_AFPACKET) /* the stack made by the reset */
-                assert_true(mpnet_stack_counter(dut->stack, MPNET_STK_ip4_forwarded) > 0);
+                assert_true(stk_ctr(dut->stack, "ip4_forwarded") > 0);
         /* The kernel forwarded at least what came through it. */
         if (kind == MPG_DUT_KERNEL)
                 assert_true(kt_snmp(dut->ns.d, "Ip", "ForwDatagrams") >= (long)routed);

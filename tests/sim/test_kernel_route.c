@@ -189,7 +189,7 @@ static void test_ping_across(void **state)
                 assert_true(fr.icmp_req >= 4 && fr.icmp_rep >= 3);
                 assert_int_equal(fr.bad, 0);
         }
-        assert_true(mpnet_stack_counter(g.st, MPNET_STK_ip4_forwarded) >= 14);
+        assert_true(stk_ctr(g.st, "ip4_forwarded") >= 14);
 }
 
 /* iperf3 -u with 256-byte datagrams at 20 Mbit/s (about 9,800 a second)
@@ -206,7 +206,7 @@ static void test_iperf3_udp(void **state)
                 print_message("skipped: iperf3 is not installed\n");
                 skip();
         }
-        fwd0 = mpnet_stack_counter(g.st, MPNET_STK_ip4_forwarded);
+        fwd0 = stk_ctr(g.st, "ip4_forwarded");
         assert_int_equal(kt_sh("ip netns exec %s iperf3 -s -1 -D", g.ns_b), 0);
         usleep(300000);
         assert_int_equal(kt_sh_out(out, sizeof(out),
@@ -218,11 +218,11 @@ static void test_iperf3_udp(void **state)
         lost = strtod(out, NULL);
         print_message(
             "iperf3 -u 20 Mbit/s, 256-byte datagrams: %.3f %% lost, mpnet forwarded %llu\n", lost,
-            (unsigned long long)(mpnet_stack_counter(g.st, MPNET_STK_ip4_forwarded) - fwd0));
+            (unsigned long long)(stk_ctr(g.st, "ip4_forwarded") - fwd0));
         assert_true(out[0] != '\0');
         /* On 2 shared vCPUs a burst can outrun the router now and then. */
         assert_true(lost < 5.0);
-        assert_true(mpnet_stack_counter(g.st, MPNET_STK_ip4_forwarded) - fwd0 > 15000);
+        assert_true(stk_ctr(g.st, "ip4_forwarded") - fwd0 > 15000);
 }
 
 /* Host B's namespace goes (its veth pair with it): the router's link on
@@ -255,7 +255,7 @@ static void test_link_gone_event(void **state)
                 usleep(1000);
         }
         assert_true(down);
-        assert_int_equal(mpnet_stack_counter(g.st, MPNET_STK_link_down), 1);
+        assert_int_equal(stk_ctr(g.st, "link_down"), 1);
         assert_false(mpnet_link_carrier(g.rb));
         assert_true(mpnet_link_carrier(g.ra));
         /* Host B comes back (a new namespace and veth pair, the same
@@ -274,7 +274,7 @@ static void test_link_gone_event(void **state)
                 usleep(1000);
         }
         assert_false(down);
-        assert_int_equal(mpnet_stack_counter(g.st, MPNET_STK_link_revived), 1);
+        assert_int_equal(stk_ctr(g.st, "link_revived"), 1);
         atomic_store(&g.stop, false);
         assert_int_equal(pthread_create(&g.th, NULL, router_main, &g), 0);
         assert_int_equal(kt_sh("ip netns exec %s ping -c 2 -i 0.2 -W 2 198.51.100.2", g.ns_a), 0);

@@ -118,13 +118,13 @@ static void test_tap_ping_both_ways(void **state)
         assert_memory_equal(ni.mac, kmac, 6);
 
         kt_sh("ip -n %s neigh flush dev mpt0", g_ns);
-        rep0 = mpnet_stack_counter(k.st, MPNET_STK_arp_reply_tx);
+        rep0 = stk_ctr(k.st, "arp_reply_tx");
         assert_int_equal(kt_run_cmd(&k, "timeout 10 ip netns exec %s ping -n -c 3 -i 0.2 -W 1 %s",
                                     g_ns, "192.0.2.1"),
                          0);
-        assert_true(mpnet_stack_counter(k.st, MPNET_STK_arp_reply_tx) > rep0);
-        assert_true(mpnet_stack_counter(k.st, MPNET_STK_icmp4_echo_req) >= 3);
-        assert_true(mpnet_stack_counter(k.st, MPNET_STK_icmp4_echo_reply) >= 3);
+        assert_true(stk_ctr(k.st, "arp_reply_tx") > rep0);
+        assert_true(stk_ctr(k.st, "icmp4_echo_req") >= 3);
+        assert_true(stk_ctr(k.st, "icmp4_echo_reply") >= 3);
         kt_mac_str(l->info.mac, mac);
         kt_sh_out(out, sizeof(out), "ip -n %s neigh show 192.0.2.1 dev mpt0", g_ns);
         assert_non_null(strstr(out, mac));

@@ -49,7 +49,7 @@ static void run_dut(enum mpg_dut_kind kind, unsigned workers)
         mpg_runner_fini(&rn);
         mpg_dut_stop(&dut);
         if (kind == MPG_DUT_BUILTIN)
-                assert_int_equal(mpnet_stack_counter(dut.stack, MPNET_STK_ip4_forwarded), 6000);
+                assert_int_equal(stk_ctr(dut.stack, "ip4_forwarded"), 6000);
         if (workers > 1) {
                 /* RSS spread the 10 flows over the workers' queues. */
                 for (unsigned w = 0; w < workers; w++) {
@@ -102,8 +102,8 @@ static void test_builtin_reset(void **state)
         assert_true(t.unique > 2000);
         mpg_runner_fini(&rn);
         mpg_dut_stop(&dut);
-        assert_true(mpnet_stack_counter(dut.stack, MPNET_STK_ip4_forwarded) < t.unique);
-        assert_true(mpnet_stack_counter(dut.stack, MPNET_STK_ip4_forwarded) > 0);
+        assert_true(stk_ctr(dut.stack, "ip4_forwarded") < t.unique);
+        assert_true(stk_ctr(dut.stack, "ip4_forwarded") > 0);
         /* A wire cannot be reset. */
         mpg_dut_destroy(&dut);
         dc.kind = MPG_DUT_WIRE;

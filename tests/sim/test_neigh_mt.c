@@ -175,11 +175,10 @@ static bool exchanges_done(struct nrun *n)
         struct mpnet_stack *s = m->r;
 
         if (n->family == 4)
-                return atomic_load(&m->arp_req_seen) ==
-                           mpnet_stack_counter(s, MPNET_STK_arp_req_tx) &&
-                       atomic_load(&m->arp_rep_sent) == mpnet_stack_counter(s, MPNET_STK_arp_rx);
-        return atomic_load(&m->ns_seen) == mpnet_stack_counter(s, MPNET_STK_nd_ns_tx) &&
-               atomic_load(&m->na_sent) == mpnet_stack_counter(s, MPNET_STK_nd_na_rx);
+                return atomic_load(&m->arp_req_seen) == stk_ctr(s, "arp_req_tx") &&
+                       atomic_load(&m->arp_rep_sent) == stk_ctr(s, "arp_rx");
+        return atomic_load(&m->ns_seen) == stk_ctr(s, "nd_ns_tx") &&
+               atomic_load(&m->na_sent) == stk_ctr(s, "nd_na_rx");
 }
 
 static void step(struct nrun *n, unsigned st)
@@ -280,7 +279,7 @@ static void life_cycle(int family)
         assert_int_equal(atomic_load(&n.m->got[0]), atomic_load(&n.m->sent[0]));
         assert_int_equal(sent, mt_accounted(n.m));
         assert_int_equal(sent, got + drops);
-        assert_int_equal(mpnet_stack_counter(n.m->r, MPNET_STK_punt_drop), 0);
+        assert_int_equal(stk_ctr(n.m->r, "punt_drop"), 0);
         assert_true(drops > 0);
         mt_fini(n.m);
 }

@@ -78,10 +78,10 @@ static void test_ping_both_ways(void **state)
 
         assert_int_equal(ping_seq(&n, 0, B_ADDR, 10, 1), 10);
         assert_int_equal(ping_seq(&n, 1, A_ADDR, 5, 1), 5);
-        assert_int_equal(mpnet_stack_counter(n.st[1], MPNET_STK_icmp4_echo_req), 10);
-        assert_int_equal(mpnet_stack_counter(n.st[0], MPNET_STK_icmp4_echo_req), 5);
-        assert_int_equal(mpnet_stack_counter(n.st[0], MPNET_STK_icmp4_echo_reply), 10);
-        assert_int_equal(mpnet_stack_counter(n.st[1], MPNET_STK_icmp4_echo_reply), 5);
+        assert_int_equal(stk_ctr(n.st[1], "icmp4_echo_req"), 10);
+        assert_int_equal(stk_ctr(n.st[0], "icmp4_echo_req"), 5);
+        assert_int_equal(stk_ctr(n.st[0], "icmp4_echo_reply"), 10);
+        assert_int_equal(stk_ctr(n.st[1], "icmp4_echo_reply"), 5);
 
         /* A asked for B once; B learnt A from that request and asked nothing. */
         assert_int_equal(mpnet_neigh4_get(n.st[0], n.ifa, B_ADDR, &ni), 0);
@@ -94,10 +94,10 @@ static void test_ping_both_ways(void **state)
          * entry to DELAY, and with no reachability confirmation from above
          * (ICMP gives none) it probed A by unicast 5 s later (RFC 4861 7.3.3
          * applied to ARP, as Linux does). */
-        assert_int_equal(mpnet_stack_counter(n.st[0], MPNET_STK_arp_req_tx), 3);
-        assert_int_equal(mpnet_stack_counter(n.st[1], MPNET_STK_arp_req_tx), 3);
-        assert_int_equal(mpnet_stack_counter(n.st[1], MPNET_STK_arp_reply_tx), 1);
-        assert_int_equal(mpnet_stack_counter(n.st[0], MPNET_STK_arp_reply_tx), 1);
+        assert_int_equal(stk_ctr(n.st[0], "arp_req_tx"), 3);
+        assert_int_equal(stk_ctr(n.st[1], "arp_req_tx"), 3);
+        assert_int_equal(stk_ctr(n.st[1], "arp_reply_tx"), 1);
+        assert_int_equal(stk_ctr(n.st[0], "arp_reply_tx"), 1);
         net2_fini(&n);
 
         if (!tshark_present()) {
@@ -134,7 +134,7 @@ static struct lossy_result lossy_run(uint64_t seed)
         assert_int_equal(mpnet_fault_get_stats(n.la, &fa), 0);
         assert_int_equal(mpnet_fault_get_stats(n.lb, &fb), 0);
         r.lost = fa.lost + fb.lost;
-        r.arp_req = mpnet_stack_counter(n.st[0], MPNET_STK_arp_req_tx);
+        r.arp_req = stk_ctr(n.st[0], "arp_req_tx");
         net2_fini(&n);
         return r;
 }

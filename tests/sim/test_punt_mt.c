@@ -85,9 +85,7 @@ static bool wait_for(struct mtnet *m, bool (*cond)(struct mtnet *, uint64_t), ui
 
 static bool punted(struct mtnet *m, uint64_t n)
 {
-        return mpnet_stack_counter(m->r, MPNET_STK_punt) +
-                   mpnet_stack_counter(m->r, MPNET_STK_punt_drop) >=
-               n;
+        return stk_ctr(m->r, "punt") + stk_ctr(m->r, "punt_drop") >= n;
 }
 
 static bool stable_through(struct mtnet *m, uint64_t n)
@@ -119,8 +117,8 @@ static void test_punt_overflow(void **state)
         /* The control thread is busy elsewhere: requests pile up. */
         send_frames(m, flood, echo_fn);
         assert_true(wait_for(m, punted, flood));
-        punts = mpnet_stack_counter(m->r, MPNET_STK_punt);
-        drops = mpnet_stack_counter(m->r, MPNET_STK_punt_drop);
+        punts = stk_ctr(m->r, "punt");
+        drops = stk_ctr(m->r, "punt_drop");
         /* Forwarding does not wait for the control thread. */
         send_frames(m, 1000, stable_fn);
         atomic_fetch_add(&m->sent[0], 1000);
@@ -132,14 +130,14 @@ static void test_punt_overflow(void **state)
         assert_true(punts >= 4000); /* the ring's size, give or take a slot */
         /* The control thread is back: every punted request is answered. */
         assert_true(poll_replies(m, punts));
-        assert_int_equal(mpnet_stack_counter(m->r, MPNET_STK_icmp4_echo_req), punts);
+        assert_int_equal(stk_ctr(m->r, "icmp4_echo_req"), punts);
         /* Recovered: a flow the control thread keeps up with loses nothing. */
         for (unsigned i = 0; i < later; i += 100) {
                 send_frames(m, 100, echo_fn);
                 assert_true(poll_replies(m, punts + i + 100));
         }
-        assert_int_equal(mpnet_stack_counter(m->r, MPNET_STK_punt_drop), drops);
-        assert_int_equal(mpnet_stack_counter(m->r, MPNET_STK_icmp4_echo_req), punts + later);
+        assert_int_equal(stk_ctr(m->r, "punt_drop"), drops);
+        assert_int_equal(stk_ctr(m->r, "icmp4_echo_req"), punts + later);
         assert_int_equal(atomic_load(&m->back), punts + later);
         assert_int_equal(atomic_load(&m->got[0]), 1000);
         assert_int_equal(mt_drops(m->r), drops);
@@ -153,7 +151,7 @@ static size_t far_fn(struct mtnet *m, uint8_t *f, unsigned i)
 
 static bool punted_resolve(struct mtnet *m, uint64_t n)
 {
-        return mpnet_stack_counter(m->r, MPNET_STK_punt) >= n;
+        return stk_ctr(m->r, "punt") >= n;
 }
 
 /* A third interface with 203.0.113.1/24; with nb, 203.0.113.2 a permanent
@@ -229,10 +227,9 @@ static void test_ifindex_reuse(void **state)
         leaked = count_udp(b4);
         print_message("%u frames punted for interface %d before it was replaced: %u left on its "
                       "successor, %llu dropped as for an interface gone\n",
-                      n, idx, leaked,
-                      (unsigned long long)mpnet_stack_counter(m->r, MPNET_STK_tx_no_iface));
+                      n, idx, leaked, (unsigned long long)stk_ctr(m->r, "tx_no_iface"));
         assert_int_equal(leaked, 0);
-        assert_int_equal(mpnet_stack_counter(m->r, MPNET_STK_tx_no_iface), n);
+        assert_int_equal(stk_ctr(m->r, "tx_no_iface"), n);
         assert_int_equal(mt_drops(m->r), n);
         /* The successor works: a route through it carries new traffic. */
         assert_int_equal(mpnet_route4_add(m->r, 0, &far), 0);

@@ -119,9 +119,9 @@ static unsigned ping_one(struct net3 *n, int from, const struct mpnet_ping4_req 
         return mpnet_ping4_recv(n->st[from], out, max);
 }
 
-static uint64_t ctr(struct net3 *n, int i, enum mpnet_stack_counter c)
+static uint64_t ctr(struct net3 *n, int i, const char *c)
 {
-        return mpnet_stack_counter(n->st[i], c);
+        return stk_ctr(n->st[i], c);
 }
 
 static void test_ping_across(void **state)
@@ -148,15 +148,21 @@ static void test_ping_across(void **state)
                 assert_int_equal(rep[0].seq, seq);
         }
         /* 10 requests and 10 replies each way. */
-        assert_int_equal(ctr(&n, R, MPNET_STK_ip4_forwarded), 40);
+        assert_int_equal(ctr(&n, R, "ip4_forwarded"), 40);
         {
                 struct mpnet_node_stats ns;
 
-                assert_int_equal(mpnet_node_stats_get(n.st[R], MPNET_NODE_ip4_rewrite, &ns), 0);
+                int rw = mpnet_node_find(n.st[R], "ip4-rewrite");
+                unsigned count = mpnet_node_count(n.st[R]);
+
+                assert_true(rw >= 0);
+                assert_int_equal(mpnet_node_stats_get(n.st[R], (unsigned)rw, &ns), 0);
                 assert_int_equal(ns.pkts, 40);
                 assert_true(ns.calls >= 1 && ns.cycles > 0);
-                assert_int_equal(mpnet_node_stats_get(n.st[R], MPNET_NODE__COUNT, &ns), -EINVAL);
-                assert_string_equal(mpnet_node_name(MPNET_NODE_ip4_lookup), "ip4-lookup");
+                assert_int_equal(mpnet_node_stats_get(n.st[R], count, &ns), -EINVAL);
+                assert_null(mpnet_node_name(n.st[R], count));
+                assert_int_equal(mpnet_node_find(n.st[R], "no-such-node"), -ENOENT);
+                assert_string_equal(mpnet_node_name(n.st[R], (unsigned)rw), "ip4-rewrite");
         }
         net3_fini(&n);
         if (system("command -v tshark >/dev/null 2>&1") == 0) {
@@ -199,7 +205,7 @@ static void test_ttl_exceeded(void **state)
         assert_int_equal(rep[0].code, 0);
         assert_int_equal(rep[0].from, R1_IP);
         assert_int_equal(rep[0].seq, 1);
-        assert_int_equal(ctr(&n, R, MPNET_STK_ip4_ttl_exceeded), 1);
+        assert_int_equal(ctr(&n, R, "ip4_ttl_exceeded"), 1);
         /* TTL 2 makes it: R forwards with TTL 1, B (a host) accepts it. */
         req.ttl = 2;
         req.seq = 2;
@@ -223,7 +229,7 @@ static void test_frag_needed(void **state)
         assert_int_equal(rep[0].code, 4);
         assert_int_equal(rep[0].info, 1280);
         assert_int_equal(rep[0].from, R1_IP);
-        assert_int_equal(ctr(&n, R, MPNET_STK_ip4_frag_needed), 1);
+        assert_int_equal(ctr(&n, R, "ip4_frag_needed"), 1);
         /* At the MTU exactly it passes. */
         req.payload_len = 1280 - 28;
         req.seq = 2;
@@ -248,11 +254,11 @@ static void test_fragmented_echo(void **state)
         assert_int_equal(ping_one(&n, A, &req, rep, 4), 1);
         assert_int_equal(rep[0].type, MPNET_ICMP4_ECHO_REPLY);
         assert_int_equal(rep[0].payload_len, 8000);
-        assert_int_equal(ctr(&n, A, MPNET_STK_ip4_fragmented), 6); /* 8028 at 1500 */
-        assert_true(ctr(&n, R, MPNET_STK_ip4_fragmented) >= 6);    /* re-cut to 1280 */
-        assert_int_equal(ctr(&n, B, MPNET_STK_ip4_reassembled), 1);
-        assert_int_equal(ctr(&n, B, MPNET_STK_ip4_fragmented), 7); /* 8028 at 1280 */
-        assert_int_equal(ctr(&n, A, MPNET_STK_ip4_reassembled), 1);
+        assert_int_equal(ctr(&n, A, "ip4_fragmented"), 6); /* 8028 at 1500 */
+        assert_true(ctr(&n, R, "ip4_fragmented") >= 6);    /* re-cut to 1280 */
+        assert_int_equal(ctr(&n, B, "ip4_reassembled"), 1);
+        assert_int_equal(ctr(&n, B, "ip4_fragmented"), 7); /* 8028 at 1280 */
+        assert_int_equal(ctr(&n, A, "ip4_reassembled"), 1);
         /* Several in a row, each reassembled once. */
         for (uint16_t i = 2; i <= 5; i++) {
                 req.seq = i;
@@ -261,7 +267,7 @@ static void test_fragmented_echo(void **state)
                 assert_int_equal(rep[0].payload_len, 3000u * i);
                 assert_int_equal(rep[0].seq, i);
         }
-        assert_int_equal(ctr(&n, B, MPNET_STK_ip4_reassembled), 5);
+        assert_int_equal(ctr(&n, B, "ip4_reassembled"), 5);
         net3_fini(&n);
 }
 
@@ -280,11 +286,11 @@ static void test_jumbo_forwarded(void **state)
         assert_int_equal(ping_one(&n, A, &req, rep, 4), 1);
         assert_int_equal(rep[0].type, MPNET_ICMP4_ECHO_REPLY);
         assert_int_equal(rep[0].payload_len, 8000);
-        assert_int_equal(ctr(&n, A, MPNET_STK_ip4_fragmented), 0); /* 8028 fits 9000 */
-        assert_true(ctr(&n, R, MPNET_STK_ip4_fragmented) >= 7);    /* cut to 1280 */
-        assert_int_equal(ctr(&n, B, MPNET_STK_ip4_reassembled), 1);
-        assert_int_equal(ctr(&n, A, MPNET_STK_ip4_reassembled), 1);
-        assert_int_equal(ctr(&n, R, MPNET_STK_ip4_bad_len), 0);
+        assert_int_equal(ctr(&n, A, "ip4_fragmented"), 0); /* 8028 fits 9000 */
+        assert_true(ctr(&n, R, "ip4_fragmented") >= 7);    /* cut to 1280 */
+        assert_int_equal(ctr(&n, B, "ip4_reassembled"), 1);
+        assert_int_equal(ctr(&n, A, "ip4_reassembled"), 1);
+        assert_int_equal(ctr(&n, R, "ip4_bad_len"), 0);
         net3_fini(&n);
 }
 
@@ -321,12 +327,12 @@ static void test_unreachable_kinds(void **state)
         assert_int_equal(rep[0].code, 13);
         req.dst = IP4(198, 18, 3, 9);
         assert_int_equal(ping_one(&n, A, &req, rep, 4), 0);
-        assert_int_equal(ctr(&n, R, MPNET_STK_ip4_blackhole), 1);
+        assert_int_equal(ctr(&n, R, "ip4_blackhole"), 1);
         /* An error is never answered with an error, nor a broadcast: B's
          * subnet broadcast from A is dropped by R, silently. */
         req.dst = IP4(198, 51, 100, 255);
         assert_int_equal(ping_one(&n, A, &req, rep, 4), 0);
-        assert_int_equal(ctr(&n, R, MPNET_STK_ip4_directed_bcast), 1);
+        assert_int_equal(ctr(&n, R, "ip4_directed_bcast"), 1);
         net3_fini(&n);
 }
 
@@ -373,18 +379,18 @@ static void test_l2_bcast_not_forwarded(void **state)
         net3_init(&n, NULL);
         net3_run(&n, MPNET_NS_PER_S); /* announcements settle */
         for (int i = 0; i < 3; i++) {
-                uint64_t fwd = ctr(&n, R, MPNET_STK_ip4_forwarded);
-                uint64_t err = ctr(&n, R, MPNET_STK_icmp4_err_tx); /* R's own */
+                uint64_t fwd = ctr(&n, R, "ip4_forwarded");
+                uint64_t err = ctr(&n, R, "icmp4_err_tx"); /* R's own */
 
                 inject4(&n, dst[i], A_IP, B_IP, NULL, 0);
                 /* To R's MAC: forwarded (and B's port unreachable back). */
                 if (dst[i] == NULL)
-                        assert_true(ctr(&n, R, MPNET_STK_ip4_forwarded) > fwd);
+                        assert_true(ctr(&n, R, "ip4_forwarded") > fwd);
                 else
-                        assert_int_equal(ctr(&n, R, MPNET_STK_ip4_forwarded), fwd);
+                        assert_int_equal(ctr(&n, R, "ip4_forwarded"), fwd);
                 /* A group R has not joined stops at ether-input. */
-                assert_int_equal(ctr(&n, R, MPNET_STK_ip4_l2_bcast), 1);
-                assert_int_equal(ctr(&n, R, MPNET_STK_icmp4_err_tx), err);
+                assert_int_equal(ctr(&n, R, "ip4_l2_bcast"), 1);
+                assert_int_equal(ctr(&n, R, "icmp4_err_tx"), err);
         }
         net3_fini(&n);
 }
@@ -413,31 +419,31 @@ static void test_redirect_sent(void **state)
         net3_init(&n, NULL);
         assert_int_equal(mpnet_neigh4_add(n.st[R], 1, IP4(192, 0, 2, 2), c_mac), 0);
         assert_int_equal(mpnet_route4_add(n.st[R], 0, &r), 0);
-        fwd = ctr(&n, R, MPNET_STK_ip4_forwarded);
+        fwd = ctr(&n, R, "ip4_forwarded");
         assert_int_equal(ping_one(&n, A, &req, rep, 4), 1);
         assert_int_equal(rep[0].type, MPNET_ICMP4_REDIRECT);
         assert_int_equal(rep[0].code, 1);
         assert_int_equal(rep[0].info, IP4(192, 0, 2, 2));
         assert_int_equal(rep[0].from, R1_IP);
-        assert_int_equal(ctr(&n, R, MPNET_STK_ip4_redirect_tx), 1);
-        assert_int_equal(ctr(&n, R, MPNET_STK_ip4_forwarded), fwd + 1);
+        assert_int_equal(ctr(&n, R, "ip4_redirect_tx"), 1);
+        assert_int_equal(ctr(&n, R, "ip4_forwarded"), fwd + 1);
         /* Off on the interface: forwarded, no redirect. */
         assert_int_equal(mpnet_iface_ip4_redirects(n.st[R], 1, false), 0);
         req.seq = 2;
         assert_int_equal(ping_one(&n, A, &req, rep, 4), 0);
-        assert_int_equal(ctr(&n, R, MPNET_STK_ip4_forwarded), fwd + 2);
+        assert_int_equal(ctr(&n, R, "ip4_forwarded"), fwd + 2);
         assert_int_equal(mpnet_iface_ip4_redirects(n.st[R], 9, false), -ENODEV);
         assert_int_equal(mpnet_iface_ip4_redirects(n.st[R], 1, true), 0);
         /* A source R does not have on the interface's networks, and a
          * source-routed packet (LSRR, RFC 791): forwarded, no redirect. */
         inject4(&n, NULL, IP4(198, 18, 7, 1), IP4(198, 19, 5, 9), NULL, 0);
-        assert_int_equal(ctr(&n, R, MPNET_STK_ip4_forwarded), fwd + 3);
+        assert_int_equal(ctr(&n, R, "ip4_forwarded"), fwd + 3);
         inject4(&n, NULL, A_IP, IP4(198, 19, 5, 9), lsrr, sizeof(lsrr));
-        assert_int_equal(ctr(&n, R, MPNET_STK_ip4_forwarded), fwd + 4);
-        assert_int_equal(ctr(&n, R, MPNET_STK_ip4_redirect_tx), 1);
+        assert_int_equal(ctr(&n, R, "ip4_forwarded"), fwd + 4);
+        assert_int_equal(ctr(&n, R, "ip4_redirect_tx"), 1);
         /* The same packet without the option: redirected. */
         inject4(&n, NULL, A_IP, IP4(198, 19, 5, 9), NULL, 0);
-        assert_int_equal(ctr(&n, R, MPNET_STK_ip4_redirect_tx), 2);
+        assert_int_equal(ctr(&n, R, "ip4_redirect_tx"), 2);
         net3_fini(&n);
 }
 
@@ -462,7 +468,7 @@ static void test_icmp_rate_limit(void **state)
         net3_run(&n, MPNET_NS_PER_MS);
         got = mpnet_ping4_recv(n.st[A], rep, 256);
         assert_int_equal(got, 50);
-        assert_int_equal(ctr(&n, R, MPNET_STK_icmp4_err_ratelimited), 150);
+        assert_int_equal(ctr(&n, R, "icmp4_err_ratelimited"), 150);
         net3_fini(&n);
 }
 

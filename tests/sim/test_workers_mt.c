@@ -294,9 +294,9 @@ static void test_churn_under_traffic(void **state)
                       (unsigned long long)atomic_load(&m->sent_stable),
                       (unsigned long long)atomic_load(&m->got_churn),
                       (unsigned long long)atomic_load(&m->sent_churn));
-        for (int c = 0; c < MPNET_STK__COUNT; c++) {
+        for (unsigned c = 0; c < mpnet_stack_counter_count(m->r); c++) {
                 if (mpnet_stack_counter(m->r, c) != 0)
-                        print_message("  %s = %llu\n", mpnet_stack_counter_name(c),
+                        print_message("  %s = %llu\n", mpnet_stack_counter_name(m->r, c),
                                       (unsigned long long)mpnet_stack_counter(m->r, c));
         }
         assert_true(changes > 100);
@@ -312,7 +312,7 @@ static void test_churn_under_traffic(void **state)
                       (unsigned long long)ws0.sleeps, (unsigned long long)ws1.pkts,
                       (unsigned long long)ws1.loops, (unsigned long long)ws1.sleeps);
         assert_true(ws0.pkts > 0 && ws1.pkts > 0);
-        forwarded = mpnet_stack_counter(m->r, MPNET_STK_ip4_forwarded);
+        forwarded = stk_ctr(m->r, "ip4_forwarded");
         assert_int_equal(forwarded, atomic_load(&m->got_stable) + atomic_load(&m->got_churn));
         mt_close(m);
 }
@@ -372,7 +372,7 @@ static void test_link_detach_under_traffic(void **state)
         print_message("%llu attach/detach rounds, %llu frames out of the detached interfaces, "
                       "%llu dropped as queued for one gone; stable %llu/%llu\n",
                       (unsigned long long)detaches, (unsigned long long)via3,
-                      (unsigned long long)mpnet_stack_counter(m->r, MPNET_STK_tx_no_iface),
+                      (unsigned long long)stk_ctr(m->r, "tx_no_iface"),
                       (unsigned long long)atomic_load(&m->got_stable),
                       (unsigned long long)atomic_load(&m->sent_stable));
         assert_true(detaches >= 3);
@@ -418,8 +418,8 @@ static void test_table_churn_under_traffic(void **state)
                 rounds++;
         }
         mt_finish(m);
-        forwarded = mpnet_stack_counter(m->r, MPNET_STK_ip4_forwarded);
-        no_route = mpnet_stack_counter(m->r, MPNET_STK_ip4_no_route);
+        forwarded = stk_ctr(m->r, "ip4_forwarded");
+        no_route = stk_ctr(m->r, "ip4_no_route");
         got = atomic_load(&m->got_stable) + atomic_load(&m->got_churn);
         print_message("%llu table add/bind/unbind/delete rounds; %llu of %u forwarded, %llu with "
                       "no route\n",
@@ -431,8 +431,7 @@ static void test_table_churn_under_traffic(void **state)
          * still held it (ip4_no_route); the unreachable errors it drew
          * have no route back to the generator either, and count there
          * too, once each. */
-        assert_int_equal(forwarded + no_route - mpnet_stack_counter(m->r, MPNET_STK_icmp4_err_tx),
-                         PKTS);
+        assert_int_equal(forwarded + no_route - stk_ctr(m->r, "icmp4_err_tx"), PKTS);
         assert_int_equal(mpnet_route4_count(m->r, 5), -ENOENT);
         mt_close(m);
 }
@@ -462,7 +461,7 @@ static void few_txq_run(uint16_t nq)
                 usleep(200);
         }
         mt_finish(m);
-        forwarded = mpnet_stack_counter(m->r, MPNET_STK_ip4_forwarded);
+        forwarded = stk_ctr(m->r, "ip4_forwarded");
         assert_int_equal(mpnet_runtime_worker_stats(m->rt, 0, &ws0), 0);
         assert_int_equal(mpnet_runtime_worker_stats(m->rt, 1, &ws1), 0);
         print_message(
@@ -470,12 +469,12 @@ static void few_txq_run(uint16_t nq)
             "0 %llu, worker 1 %llu frames\n",
             nq, (unsigned long long)forwarded, PKTS,
             (unsigned long long)(atomic_load(&m->got_stable) + atomic_load(&m->got_churn)),
-            (unsigned long long)mpnet_stack_counter(m->r, MPNET_STK_tx_link_full),
-            (unsigned long long)ws0.pkts, (unsigned long long)ws1.pkts);
+            (unsigned long long)stk_ctr(m->r, "tx_link_full"), (unsigned long long)ws0.pkts,
+            (unsigned long long)ws1.pkts);
         assert_true(ws0.pkts > 0 && ws1.pkts > 0);
         assert_int_equal(forwarded, PKTS);
         assert_int_equal(atomic_load(&m->got_stable) + atomic_load(&m->got_churn), PKTS);
-        assert_int_equal(mpnet_stack_counter(m->r, MPNET_STK_tx_link_full), 0);
+        assert_int_equal(stk_ctr(m->r, "tx_link_full"), 0);
         mt_close(m);
 }
 

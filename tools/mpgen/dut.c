@@ -365,11 +365,11 @@ static void *dut_main(void *arg)
                 nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
         }
         while (d->rt == NULL && !atomic_load_explicit(&d->stop, memory_order_acquire)) {
-                uint64_t before = mpnet_stack_counter(d->stack, MPNET_STK_rx_frames);
+                uint64_t before = mpg_ctr(d->stack, "rx_frames");
 
                 mpnet_stack_poll(d->stack, mpnet_clock_now(d->cfg.clock));
                 d->polls++;
-                if (mpnet_stack_counter(d->stack, MPNET_STK_rx_frames) != before) {
+                if (mpg_ctr(d->stack, "rx_frames") != before) {
                         idle = 0;
                         continue;
                 }

@@ -1074,11 +1074,11 @@ static int cmd_run(struct opts *o)
         mpg_dut_stop(&dut);
         if (dut.stack != NULL) {
                 printf("router:");
-                for (unsigned k = 0; k < MPNET_STK__COUNT; k++) {
+                for (unsigned k = 0; k < mpnet_stack_counter_count(dut.stack); k++) {
                         uint64_t v = mpnet_stack_counter(dut.stack, k);
 
                         if (v != 0)
-                                printf(" %s=%llu", mpnet_stack_counter_name(k),
+                                printf(" %s=%llu", mpnet_stack_counter_name(dut.stack, k),
                                        (unsigned long long)v);
                 }
                 printf("\n");

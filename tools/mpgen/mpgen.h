@@ -548,7 +548,16 @@ const char *mpg_dut_name(enum mpg_dut_kind k);
 
 /* ---- the RFC 2544 suite (rfc2544.c) --------------------------------------- */
 
-#define MPG_SIZES_MAX 16
+#define MPG_SIZES_MAX        16
+#define MPG_DUT_COUNTERS_MAX 256 /* stack counters kept for the report */
+
+/* A stack counter by name (0 for a name the stack lacks). */
+static inline uint64_t mpg_ctr(const struct mpnet_stack *s, const char *name)
+{
+        int id = mpnet_stack_counter_find(s, name);
+
+        return id >= 0 ? mpnet_stack_counter(s, (unsigned)id) : 0;
+}
 
 struct mpg_suite_cfg {
         enum mpg_dut_kind dut;
@@ -632,10 +641,13 @@ struct mpg_suite {
         unsigned n_res;
         struct mpg_trial *log; /* every trial, in order */
         size_t n_log, cap_log;
-        uint64_t t_start, t_end;                 /* CLOCK_MONOTONIC */
-        double load_start, load_end;             /* 1-minute load average, -1 unknown */
-        long long wall_start;                    /* time(2) */
-        uint64_t dut_counters[MPNET_STK__COUNT]; /* builtin: stack counters at the end */
+        uint64_t t_start, t_end;     /* CLOCK_MONOTONIC */
+        double load_start, load_end; /* 1-minute load average, -1 unknown */
+        long long wall_start;        /* time(2) */
+        struct {
+                const char *name; /* static in the library */
+                uint64_t v;
+        } dut_counters[MPG_DUT_COUNTERS_MAX]; /* builtin: stack counters at the end */
         unsigned n_dut_counters;
         const atomic_bool *interrupted;
         /* progress */

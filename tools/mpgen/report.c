@@ -437,8 +437,8 @@ int mpg_report_json(const struct mpg_suite *s, const char *path)
         if (s->n_dut_counters > 0) {
                 mpg_json_obj(&j, "dut_counters");
                 for (unsigned c = 0; c < s->n_dut_counters; c++)
-                        if (s->dut_counters[c] != 0)
-                                mpg_json_u64(&j, mpnet_stack_counter_name(c), s->dut_counters[c]);
+                        if (s->dut_counters[c].v != 0)
+                                mpg_json_u64(&j, s->dut_counters[c].name, s->dut_counters[c].v);
                 mpg_json_obj_end(&j);
         }
         mpg_json_arr(&j, "trials");

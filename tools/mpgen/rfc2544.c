@@ -456,9 +456,12 @@ static void snapshot_counters(struct mpg_suite *s, const struct mpg_dut *dut)
         s->n_dut_counters = 0;
         if (dut->stack == NULL)
                 return;
-        for (unsigned c = 0; c < MPNET_STK__COUNT; c++)
-                s->dut_counters[c] = mpnet_stack_counter(dut->stack, c);
-        s->n_dut_counters = MPNET_STK__COUNT;
+        for (unsigned c = 0; c < mpnet_stack_counter_count(dut->stack) && c < MPG_DUT_COUNTERS_MAX;
+             c++) {
+                s->dut_counters[c].name = mpnet_stack_counter_name(dut->stack, c);
+                s->dut_counters[c].v = mpnet_stack_counter(dut->stack, c);
+                s->n_dut_counters = c + 1;
+        }
 }
 
 int mpg_suite_run(struct mpg_suite *s)

@@ -128,11 +128,11 @@ bad:
 static void print_counters(const char *name, struct mpnet_stack *s)
 {
         printf("%s counters:", name);
-        for (int c = 0; c < MPNET_STK__COUNT; c++) {
+        for (unsigned c = 0; c < mpnet_stack_counter_count(s); c++) {
                 uint64_t v = mpnet_stack_counter(s, c);
 
                 if (v != 0)
-                        printf(" %s=%llu", mpnet_stack_counter_name(c), (unsigned long long)v);
+                        printf(" %s=%llu", mpnet_stack_counter_name(s, c), (unsigned long long)v);
         }
         printf("\n");
 }

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The packet graph of a stack, assembled from protocol modules.
+ *
+ * A module (struct mpnet_module) declares its nodes (a name, a function, named
+ * next nodes), what it takes from the demultiplexers (ethertypes, IP
+ * protocol numbers per family, punt kinds), its own counters, its features,
+ * and per-stack state with init and fini. mpnet_stack_create() assembles
+ * the graph of each stack from the compiled-in module list (modules.c) and
+ * the extra modules of its configuration: node ids, next-node tables and
+ * demultiplexing tables are the stack's own; nothing here is global and
+ * mutable.
+ *
+ * The dispatcher (graph.c) runs the nodes of one context until every frame
+ * is empty, lowest node id first, so a node may send to any node, an
+ * earlier one included. A packet that goes back to an earlier node, or
+ * re-enters the graph on another interface (a decapsulated packet to
+ * ether-input, ip4-input, ip6-input), counts one re-entry; past
+ * GRAPH_REENTRY_MAX it is dropped and counted (graph_reentry_drop).
+ *
+ * Feature arcs (the pfil(9) idea, VPP's feature arcs): at each arc point an
+ * interface may carry an ordered list of features, each a function that
+ * sees a vector and keeps, drops or takes its packets. Lists are published
+ * with RCU: enabling or disabling a feature never stops a worker. An arc
+ * with no feature costs one load and a branch per vector.
+ *
+ * Synchronisation: assembly and feature changes are the control thread's;
+ * workers read the graph (immutable after assembly) and the arc lists
+ * (RCU) on their packet path.
+ */
+#ifndef MPNET_GRAPH_H
+#define MPNET_GRAPH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mpnet/pkt.h"
+
+struct wctx;
+struct mpnet_iface;
+struct mpnet_stack;
+struct mpnet_ip4_repr;
+struct mpnet_ip6_repr;
+
+#define GRAPH_MAX_NODES      64 /* bits of the pending mask */
+#define GRAPH_MAX_NEXT       8
+#define GRAPH_MAX_MODS       32
+#define GRAPH_MAX_ETHERTYPES 8
+#define GRAPH_MAX_L4         32
+#define GRAPH_MAX_PUNTS      32
+#define GRAPH_MAX_FEATS      32
+#define GRAPH_REENTRY_MAX    4 /* times one packet may go back into the graph */
+
+/* Re-entries so far ride in the top bits of ol_flags (graph-private). */
+#define PKT_REENTRY_SHIFT 28
+#define PKT_REENTRY_MASK  (0xfu << PKT_REENTRY_SHIFT)
+
+/* The nodes of the core modules, in the order modules.c registers them:
+ * their ids are constants, so the core nodes reach each other's frames
+ * without a table. Assembly checks the order. */
+enum core_node {
+        NODE_ether_input,
+        NODE_iface_tx,
+        NODE_ip4_input,
+        NODE_ip4_lookup,
+        NODE_ip4_rewrite,
+        NODE_ip4_local,
+        NODE_ip6_input,
+        NODE_ip6_lookup,
+        NODE_ip6_rewrite,
+        NODE_ip6_local,
+        NODE_arp_input,
+        NODE__CORE
+};
+
+/* Arc points. Input arcs use the receiving interface's list, output arcs
+ * the sending interface's. */
+enum arc {
+        ARC_ETHER_IN,  /* every received frame, before ether-input looks */
+        ARC_IP4_IN,    /* IPv4 past its header checks, before the lookup */
+        ARC_IP6_IN,    /* IPv6 past its header checks, before the lookup */
+        ARC_IP4_FWD,   /* IPv4 to be forwarded (aux: next-hop index) */
+        ARC_IP6_FWD,   /* IPv6 to be forwarded (aux: next-hop index) */
+        ARC_LOCAL_IN,  /* for this stack, before the protocols (both families) */
+        ARC_LOCAL_OUT, /* sent by this stack, its route known (both families) */
+        ARC_IP4_OUT,   /* IPv4 leaving an interface, forwarded or our own */
+        ARC_IP6_OUT,   /* IPv6 leaving an interface, forwarded or our own */
+        ARC__COUNT
+};
+
+/* A node: processes the frame w->fr[self], the packets of one receiving
+ * interface ifp. */
+typedef void (*node_fn)(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
+
+struct node_reg {
+        const char *name;
+        node_fn fn; /* NULL: a node that only accounts (interface-tx) */
+        const char *const *next;
+        unsigned n_next;
+        int core_id; /* enum core_node for the core modules, -1 for others */
+};
+
+/* Delivery of one packet to a transport protocol: p->data at its header,
+ * p->l3_off at the IP header; repr is the struct mpnet_ip4_repr or
+ * mpnet_ip6_repr. The handler owns p. */
+typedef void (*l4_fn)(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                      const void *repr);
+
+/* A punt on the control thread: meta is the punt word (stack.c). The
+ * handler owns p. */
+typedef void (*punt_fn)(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                        uint64_t meta);
+
+/* A feature: keep the packets that go on at the front of p (aux along with
+ * them), consume the others (free, or send elsewhere). @return how many go
+ * on. state is the module's per-stack state. */
+typedef unsigned (*feature_fn)(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **p,
+                               uint32_t *aux, unsigned n, void *state);
+
+struct ethertype_reg {
+        uint16_t type;
+        const char *node;
+};
+
+struct l4_reg {
+        uint8_t family; /* 4 or 6 */
+        uint8_t proto;
+        l4_fn fn;
+};
+
+struct punt_reg {
+        uint8_t kind;
+        punt_fn fn;
+};
+
+struct feature_reg {
+        const char *name;
+        enum arc arc;
+        int order; /* lower runs first on its arc */
+        feature_fn fn;
+};
+
+struct counter_reg {
+        const char *name;
+        const char *desc;
+};
+
+struct mpnet_module {
+        const char *name;
+        const struct node_reg *nodes;
+        unsigned n_nodes;
+        const struct ethertype_reg *ethertypes;
+        unsigned n_ethertypes;
+        const struct l4_reg *l4;
+        unsigned n_l4;
+        const struct punt_reg *punts;
+        unsigned n_punts;
+        const struct feature_reg *features;
+        unsigned n_features;
+        /* Counters of a module outside the core: ids from ctr_base up. */
+        const struct counter_reg *counters;
+        unsigned n_counters;
+        size_t state_size;
+        int (*init)(struct mpnet_stack *s, void *state);
+        void (*fini)(struct mpnet_stack *s, void *state);
+};
+
+/* The compiled-in modules, in graph order (modules.c). */
+extern const struct mpnet_module *const core_modules[];
+extern const unsigned n_core_modules;
+
+struct graph_mod {
+        const struct mpnet_module *m;
+        void *state;
+        unsigned ctr_base;
+};
+
+/* A feature list of one arc of one interface: immutable once published. */
+struct feat_list {
+        unsigned n;
+        struct feat_ent {
+                const struct feature_reg *f;
+                void *state;
+        } e[];
+};
+
+struct graph {
+        unsigned n_nodes, n_mods, n_l4, n_feats, n_ctrs;
+        const struct node_reg *node[GRAPH_MAX_NODES];
+        uint8_t node_mod[GRAPH_MAX_NODES];
+        uint8_t next[GRAPH_MAX_NODES][GRAPH_MAX_NEXT];
+        uint8_t n_next[GRAPH_MAX_NODES];
+        unsigned n_eth;
+        uint16_t eth_type[GRAPH_MAX_ETHERTYPES];
+        uint8_t eth_node[GRAPH_MAX_ETHERTYPES];
+        uint8_t l4_of[2][256]; /* [family 4/6][proto]: handler + 1, 0 for none */
+        l4_fn l4[GRAPH_MAX_L4];
+        punt_fn punt[GRAPH_MAX_PUNTS];
+        struct graph_mod mods[GRAPH_MAX_MODS];
+        struct {
+                const struct feature_reg *f;
+                uint8_t mod;
+        } feat[GRAPH_MAX_FEATS];
+};
+
+/* Assemble s->g from the core modules and extra (NULL-terminated, may be
+ * NULL). @return 0 or -EINVAL (a module that does not fit: a name taken, a
+ * next node unknown, a demultiplexer key taken, a limit passed). */
+int graph_init(struct mpnet_stack *s, const struct mpnet_module *const *extra);
+/* Make each module's state and run its init, once the stack is whole.
+ * @return 0, -ENOMEM, or what an init returned. */
+int graph_modules_init(struct mpnet_stack *s);
+/* The modules' fini, in reverse order. */
+void graph_fini(struct mpnet_stack *s);
+/* @return the node named name, or -1. */
+int graph_node_find(const struct graph *g, const char *name);
+/* The node that slot slot of node self goes to. */
+static inline unsigned graph_next(const struct graph *g, unsigned self, unsigned slot)
+{
+        return g->next[self][slot];
+}
+/* The per-stack state of the module that owns node self. */
+void *graph_node_state(struct mpnet_stack *s, unsigned self);
+/* The first counter id of the module that owns node self. */
+unsigned graph_node_ctr_base(struct mpnet_stack *s, unsigned self);
+/* The state of the module named name, or NULL. */
+void *graph_module_state(struct mpnet_stack *s, const char *name);
+
+/* Run every node of w whose frame holds packets until none does, then the
+ * packets that re-enter the graph on other interfaces. */
+void graph_run(struct wctx *w, struct mpnet_iface *ifp);
+/* Put p (with aux) in node's frame from a node that runs before it or is
+ * not sure of room: a full frame sends it round again. */
+void graph_enqueue(struct wctx *w, unsigned node, struct mpnet_pkt *p, uint32_t aux);
+/* Send p back into the graph at node, as received on its p->ifindex (a
+ * decapsulated packet on its tunnel's interface, for ether-input, ip4-input
+ * or ip6-input): counted against GRAPH_REENTRY_MAX. Takes p in every case. */
+void graph_reenter(struct wctx *w, unsigned node, struct mpnet_pkt *p, uint32_t aux);
+/* The receive path: a vector from ifp's link into ether-input, then the
+ * graph. */
+void ether_node(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **pkts, unsigned n);
+
+/* Run the features of one list on a vector. */
+unsigned arc_run_list(struct wctx *w, struct mpnet_iface *ifp, const struct feat_list *fl,
+                      struct mpnet_pkt **p, uint32_t *aux, unsigned n);
+/* Free every arc list of an interface that is going (no reader left). */
+void arc_iface_free(struct mpnet_iface *ifp);
+
+#endif

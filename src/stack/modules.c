@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The compiled-in protocol modules, in graph order: each stack assembles
+ * its graph from this list (graph.h). The order fixes the core nodes' ids
+ * (enum core_node) and the order in which ether-input tries the ethertypes:
+ * IPv4 first.
+ */
+#include "stack/stack_priv.h"
+
+extern const struct mpnet_module mod_ether, mod_ip4, mod_ip6, mod_arp, mod_icmp4, mod_icmp6,
+    mod_l4_closed;
+
+const struct mpnet_module *const core_modules[] = {
+    &mod_ether, &mod_ip4, &mod_ip6, &mod_arp, &mod_icmp4, &mod_icmp6, &mod_l4_closed,
+};
+const unsigned n_core_modules = sizeof(core_modules) / sizeof(core_modules[0]);

@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The graph as modules make it (src/stack/graph.h): a module registered by
+ * the test adds features on arcs, a node on an ethertype of its own that
+ * decapsulates and sends the inner frame back to ether-input, and a node
+ * that loops, which the re-entry bound stops. Modules that do not fit are
+ * refused at stack creation.
+ *
+ *   frames --g=r1--> R (router, 192.0.2.1/24 | 198.51.100.1/24) --r2=k--> seen
+ *
+ * R forwards to 198.51.100.10, a static neighbour with k's MAC.
+ */
+#include "mpnet/wire/ethernet.h"
+#include "mpnet/wire/ipv4.h"
+#include "stack/stack_priv.h"
+#include "testutil.h"
+
+#define SRC      IP4(192, 0, 2, 99)
+#define DST      IP4(198, 51, 100, 10)
+#define ET_DECAP 0x88b5 /* IEEE 802 local experimental ethertypes */
+#define ET_LOOP  0x88b6
+#define TTL_DROP 13 /* what the output feature drops */
+
+struct tstate {
+        uint64_t seen_in, seen_fwd, dropped_out, loops, decaps;
+        unsigned log[16], n_log;
+};
+
+static unsigned inits, finis;
+
+static int t_init(struct mpnet_stack *s, void *state)
+{
+        (void)s;
+        (void)state;
+        inits++;
+        return 0;
+}
+
+static void t_fini(struct mpnet_stack *s, void *state)
+{
+        (void)s;
+        (void)state;
+        finis++;
+}
+
+static unsigned count_in(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **p,
+                         uint32_t *aux, unsigned n, void *state)
+{
+        struct tstate *st = state;
+
+        (void)w;
+        (void)ifp;
+        (void)p;
+        (void)aux;
+        st->seen_in += n;
+        return n;
+}
+
+static unsigned log_first(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **p,
+                          uint32_t *aux, unsigned n, void *state)
+{
+        struct tstate *st = state;
+
+        (void)w;
+        (void)ifp;
+        (void)p;
+        (void)aux;
+        if (st->n_log < 16)
+                st->log[st->n_log++] = 1;
+        st->seen_fwd += n;
+        return n;
+}
+
+static unsigned log_second(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **p,
+                           uint32_t *aux, unsigned n, void *state)
+{
+        struct tstate *st = state;
+
+        (void)w;
+        (void)ifp;
+        (void)p;
+        (void)aux;
+        if (st->n_log < 16)
+                st->log[st->n_log++] = 2;
+        return n;
+}
+
+/* Drops what carries TTL_DROP, keeps the rest in order. */
+static unsigned drop_ttl(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **p,
+                         uint32_t *aux, unsigned n, void *state)
+{
+        struct tstate *st = state;
+        unsigned k = 0;
+
+        (void)w;
+        (void)ifp;
+        for (unsigned i = 0; i < n; i++) {
+                if (p[i]->data[8] == TTL_DROP) {
+                        st->dropped_out++;
+                        mpnet_pkt_free(p[i]);
+                        continue;
+                }
+                if (aux != NULL)
+                        aux[k] = aux[i];
+                p[k++] = p[i];
+        }
+        return k;
+}
+
+/* The payload is a whole Ethernet frame: back to ether-input with it, as
+ * received on the same interface. */
+static void decap_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
+{
+        struct frame *in = &w->fr[self];
+        struct tstate *st = graph_node_state(w->s, self);
+
+        (void)ifp;
+        for (unsigned i = 0; i < in->n; i++) {
+                st->decaps++;
+                graph_reenter(w, NODE_ether_input, in->p[i], 0);
+        }
+        in->n = 0;
+}
+
+/* The frame as it came, back to ether-input: a loop. */
+static void loop_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
+{
+        struct frame *in = &w->fr[self];
+        struct tstate *st = graph_node_state(w->s, self);
+
+        (void)ifp;
+        for (unsigned i = 0; i < in->n; i++) {
+                st->loops++;
+                mpnet_pkt_prepend(in->p[i], MPNET_ETH_HLEN);
+                graph_enqueue(w, graph_next(&w->s->g, self, 0), in->p[i], 0);
+        }
+        in->n = 0;
+}
+
+static const char *const loop_next[] = {"ether-input"};
+
+static const struct node_reg t_nodes[] = {
+    {.name = "t-decap", .fn = decap_node, .core_id = -1},
+    {.name = "t-loop", .fn = loop_node, .next = loop_next, .n_next = 1, .core_id = -1},
+};
+
+static const struct ethertype_reg t_types[] = {
+    {.type = ET_DECAP, .node = "t-decap"},
+    {.type = ET_LOOP, .node = "t-loop"},
+};
+
+static const struct feature_reg t_features[] = {
+    {.name = "t-count-in", .arc = ARC_IP4_IN, .fn = count_in},
+    {.name = "t-second", .arc = ARC_IP4_FWD, .order = 20, .fn = log_second},
+    {.name = "t-first", .arc = ARC_IP4_FWD, .order = 10, .fn = log_first},
+    {.name = "t-drop-out", .arc = ARC_IP4_OUT, .fn = drop_ttl},
+};
+
+static const struct mpnet_module t_mod = {
+    .name = "test",
+    .nodes = t_nodes,
+    .n_nodes = 2,
+    .ethertypes = t_types,
+    .n_ethertypes = 2,
+    .features = t_features,
+    .n_features = 4,
+    .state_size = sizeof(struct tstate),
+    .init = t_init,
+    .fini = t_fini,
+};
+
+struct rig {
+        struct mpnet_clock clk;
+        struct mpnet_pool *pool;
+        struct mpnet_link *g, *r1, *r2, *k;
+        struct mpnet_stack *r;
+        struct tstate *st;
+};
+
+static struct mpnet_stack *make_stack(struct rig *t, const struct mpnet_module *const *mods)
+{
+        struct mpnet_stack_cfg sc = {.name = "R", .clock = &t->clk, .pool = t->pool, .seed = 3};
+
+        sc.ip4_forwarding = true;
+        sc.modules = mods;
+        return mpnet_stack_create(&sc);
+}
+
+static void rig_init(struct rig *t)
+{
+        static const struct mpnet_module *const mods[] = {&t_mod, NULL};
+        struct mpnet_memwire_cfg w1 = {.name = "gr"}, w2 = {.name = "rk"};
+
+        memset(t, 0, sizeof(*t));
+        mpnet_clock_init_virtual(&t->clk, MPNET_NS_PER_S);
+        t->pool = mpnet_pool_create("graph", 4096);
+        assert_non_null(t->pool);
+        assert_int_equal(mpnet_memwire_create(&w1, &t->g, &t->r1), 0);
+        assert_int_equal(mpnet_memwire_create(&w2, &t->r2, &t->k), 0);
+        t->r = make_stack(t, mods);
+        assert_non_null(t->r);
+        assert_int_equal(mpnet_iface_attach(t->r, t->r1, "in"), 1);
+        assert_int_equal(mpnet_iface_attach(t->r, t->r2, "out"), 2);
+        assert_int_equal(mpnet_addr4_add(t->r, 1, IP4(192, 0, 2, 1), 24), 0);
+        assert_int_equal(mpnet_addr4_add(t->r, 2, IP4(198, 51, 100, 1), 24), 0);
+        assert_int_equal(mpnet_neigh4_add(t->r, 2, DST, t->k->info.mac), 0);
+        t->st = graph_module_state(t->r, "test");
+        assert_non_null(t->st);
+}
+
+static void rig_fini(struct rig *t)
+{
+        mpnet_stack_destroy(t->r);
+        mpnet_link_destroy(t->g);
+        mpnet_link_destroy(t->r1);
+        mpnet_link_destroy(t->r2);
+        mpnet_link_destroy(t->k);
+        assert_int_equal(mpnet_pool_in_use(t->pool), 0);
+        mpnet_pool_destroy(t->pool);
+}
+
+/* A UDP packet to DST in an Ethernet frame to R's "in". @return its length. */
+static size_t frame4(struct rig *t, uint8_t *f, uint8_t ttl)
+{
+        struct mpnet_eth_repr eth = {.ethertype = MPNET_ETHERTYPE_IPV4};
+        struct mpnet_ip4_repr ip = {
+            .src = SRC, .dst = DST, .payload_len = 60 - 34, .proto = MPNET_IPPROTO_UDP, .ttl = ttl};
+
+        memset(f, 0, 60);
+        memcpy(eth.dst, t->r1->info.mac, 6);
+        memcpy(eth.src, t->g->info.mac, 6);
+        mpnet_eth_repr_emit(&eth, f);
+        mpnet_ip4_repr_emit(&ip, f + 14);
+        return 60;
+}
+
+static void inject(struct rig *t, const uint8_t *f, size_t len)
+{
+        struct mpnet_pkt *p = mpnet_pkt_alloc(t->pool);
+
+        assert_non_null(p);
+        memcpy(mpnet_pkt_append(p, (uint32_t)len), f, len);
+        assert_int_equal(mpnet_link_tx_burst(t->g, 0, &p, 1), 1);
+}
+
+static void run(struct rig *t)
+{
+        for (int i = 0; i < 4; i++)
+                mpnet_stack_poll(t->r, mpnet_clock_now(&t->clk));
+}
+
+/* The packets to DST that came out of "out" (not R's own ARP), each TTL
+ * into ttls (if not NULL). */
+static unsigned collect(struct rig *t, uint8_t *ttls, unsigned max)
+{
+        struct mpnet_pkt *v[64];
+        unsigned got = 0, n;
+
+        while ((n = mpnet_link_rx_burst(t->k, 0, v, 64)) > 0) {
+                for (unsigned i = 0; i < n; i++) {
+                        const uint8_t *d = v[i]->data;
+
+                        if (mpnet_get_be16(d + 12) != MPNET_ETHERTYPE_IPV4 ||
+                            mpnet_get_be32(d + 14 + 16) != DST)
+                                continue;
+                        if (ttls != NULL && got < max)
+                                ttls[got] = d[14 + 8];
+                        got++;
+                }
+                mpnet_pkt_free_bulk(v, n);
+        }
+        return got;
+}
+
+static uint64_t ctr(struct rig *t, const char *c)
+{
+        return stk_ctr(t->r, c);
+}
+
+static void test_features_on_arcs(void **state)
+{
+        struct rig t;
+        uint8_t f[64], ttls[16];
+
+        (void)state;
+        rig_init(&t);
+        /* No feature enabled: none runs. */
+        frame4(&t, f, 64);
+        inject(&t, f, 60);
+        run(&t);
+        assert_int_equal(collect(&t, NULL, 0), 1);
+        assert_int_equal(t.st->seen_in, 0);
+
+        assert_int_equal(mpnet_feature_set(t.r, 1, "t-count-in", true), 0);
+        assert_true(mpnet_feature_enabled(t.r, 1, "t-count-in"));
+        assert_false(mpnet_feature_enabled(t.r, 2, "t-count-in"));
+        for (int i = 0; i < 5; i++)
+                inject(&t, f, 60);
+        run(&t);
+        assert_int_equal(collect(&t, NULL, 0), 5);
+        assert_int_equal(t.st->seen_in, 5);
+
+        /* Enabled on the other interface only: what comes in on "in" is
+         * not seen. Enabling twice changes nothing. */
+        assert_int_equal(mpnet_feature_set(t.r, 1, "t-count-in", false), 0);
+        assert_int_equal(mpnet_feature_set(t.r, 1, "t-count-in", false), 0);
+        assert_int_equal(mpnet_feature_set(t.r, 2, "t-count-in", true), 0);
+        assert_int_equal(mpnet_feature_set(t.r, 2, "t-count-in", true), 0);
+        inject(&t, f, 60);
+        run(&t);
+        assert_int_equal(collect(&t, NULL, 0), 1);
+        assert_int_equal(t.st->seen_in, 5);
+
+        /* Two features on one arc run in their order, whatever the order
+         * they were enabled in. */
+        assert_int_equal(mpnet_feature_set(t.r, 1, "t-second", true), 0);
+        assert_int_equal(mpnet_feature_set(t.r, 1, "t-first", true), 0);
+        inject(&t, f, 60);
+        run(&t);
+        assert_int_equal(collect(&t, NULL, 0), 1);
+        assert_int_equal(t.st->n_log, 2);
+        assert_int_equal(t.st->log[0], 1);
+        assert_int_equal(t.st->log[1], 2);
+        assert_int_equal(t.st->seen_fwd, 1);
+
+        /* An output feature on "out" drops what it wants, the rest goes. */
+        assert_int_equal(mpnet_feature_set(t.r, 2, "t-drop-out", true), 0);
+        for (int i = 0; i < 6; i++) {
+                frame4(&t, f, i % 2 ? TTL_DROP : 64);
+                inject(&t, f, 60);
+        }
+        run(&t);
+        assert_int_equal(collect(&t, ttls, 16), 3);
+        for (int i = 0; i < 3; i++)
+                assert_int_equal(ttls[i], 63);
+        assert_int_equal(t.st->dropped_out, 3);
+
+        assert_int_equal(mpnet_feature_set(t.r, 1, "no-such-feature", true), -ENOENT);
+        assert_int_equal(mpnet_feature_set(t.r, 9, "t-first", true), -ENODEV);
+        rig_fini(&t);
+}
+
+static void test_decap_reenters_ether_input(void **state)
+{
+        struct rig t;
+        uint8_t f[128], ttls[4];
+        struct mpnet_eth_repr outer = {.ethertype = ET_DECAP};
+
+        (void)state;
+        rig_init(&t);
+        /* An outer Ethernet header of the test's ethertype around a frame R
+         * forwards. */
+        memcpy(outer.dst, t.r1->info.mac, 6);
+        memcpy(outer.src, t.g->info.mac, 6);
+        mpnet_eth_repr_emit(&outer, f);
+        frame4(&t, f + 14, 33);
+        for (int i = 0; i < 3; i++)
+                inject(&t, f, 74);
+        run(&t);
+        assert_int_equal(t.st->decaps, 3);
+        assert_int_equal(collect(&t, ttls, 4), 3);
+        assert_int_equal(ttls[0], 32);
+        assert_int_equal(ctr(&t, "ip4_forwarded"), 3);
+        assert_int_equal(ctr(&t, "graph_reentry_drop"), 0);
+        {
+                /* The node's statistics count its frames. */
+                struct mpnet_node_stats ns;
+                int id = mpnet_node_find(t.r, "t-decap");
+
+                assert_true(id >= NODE__CORE);
+                assert_int_equal(mpnet_node_stats_get(t.r, (unsigned)id, &ns), 0);
+                assert_int_equal(ns.pkts, 3);
+        }
+        rig_fini(&t);
+}
+
+static void test_reentry_bound(void **state)
+{
+        struct rig t;
+        uint8_t f[64];
+        struct mpnet_eth_repr eth = {.ethertype = ET_LOOP};
+
+        (void)state;
+        rig_init(&t);
+        memset(f, 0, sizeof(f));
+        memcpy(eth.dst, t.r1->info.mac, 6);
+        memcpy(eth.src, t.g->info.mac, 6);
+        mpnet_eth_repr_emit(&eth, f);
+        inject(&t, f, 60);
+        inject(&t, f, 60);
+        run(&t);
+        /* Each frame goes round GRAPH_REENTRY_MAX times past its first, and
+         * is then dropped and counted; the stack goes on. */
+        assert_int_equal(t.st->loops, 2 * (GRAPH_REENTRY_MAX + 1));
+        assert_int_equal(ctr(&t, "graph_reentry_drop"), 2);
+        frame4(&t, f, 64);
+        inject(&t, f, 60);
+        run(&t);
+        assert_int_equal(collect(&t, NULL, 0), 1);
+        rig_fini(&t);
+}
+
+/* Modules that do not fit. */
+static const struct ethertype_reg dup_type[] = {{.type = MPNET_ETHERTYPE_IPV4, .node = "t-x"}};
+static const char *const bad_next[] = {"no-such-node"};
+static const struct node_reg x_node[] = {{.name = "t-x", .fn = decap_node, .core_id = -1}};
+static const struct node_reg bad_next_node[] = {
+    {.name = "t-y", .fn = decap_node, .next = bad_next, .n_next = 1, .core_id = -1}};
+static const struct node_reg taken_node[] = {
+    {.name = "ip4-input", .fn = decap_node, .core_id = -1}};
+static const struct node_reg core_claim[] = {
+    {.name = "t-z", .fn = decap_node, .core_id = NODE_ip4_input}};
+
+static int fail_init(struct mpnet_stack *s, void *state)
+{
+        (void)s;
+        (void)state;
+        return -ENOMEM;
+}
+
+static void test_bad_modules(void **state)
+{
+        static const struct mpnet_module dup_ethertype = {.name = "dup",
+                                                          .nodes = x_node,
+                                                          .n_nodes = 1,
+                                                          .ethertypes = dup_type,
+                                                          .n_ethertypes = 1};
+        static const struct mpnet_module unknown_next = {
+            .name = "next", .nodes = bad_next_node, .n_nodes = 1};
+        static const struct mpnet_module node_taken = {
+            .name = "taken", .nodes = taken_node, .n_nodes = 1};
+        static const struct mpnet_module core_id = {
+            .name = "core", .nodes = core_claim, .n_nodes = 1};
+        static const struct mpnet_module name_taken = {.name = "ip4"};
+        static const struct mpnet_module failing = {.name = "fails", .init = fail_init};
+        const struct mpnet_module *bad[] = {&dup_ethertype, &unknown_next, &node_taken, &core_id,
+                                            &name_taken};
+        struct rig t;
+
+        (void)state;
+        rig_init(&t);
+        for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                const struct mpnet_module *mods[] = {bad[i], NULL};
+
+                errno = 0;
+                assert_null(make_stack(&t, mods));
+                assert_int_equal(errno, EINVAL);
+        }
+        {
+                /* An init that fails: the stack is not made, and the
+                 * modules whose init ran have their fini. */
+                const struct mpnet_module *mods[] = {&t_mod, &failing, NULL};
+                unsigned i0 = inits, f0 = finis;
+
+                errno = 0;
+                assert_null(make_stack(&t, mods));
+                assert_int_equal(errno, ENOMEM);
+                assert_int_equal(inits - i0, 1);
+                assert_int_equal(finis - f0, 1);
+        }
+        rig_fini(&t);
+}
+
+static void test_module_life(void **state)
+{
+        struct rig t;
+        unsigned i0 = inits, f0 = finis;
+
+        (void)state;
+        rig_init(&t);
+        assert_int_equal(inits - i0, 1);
+        assert_int_equal(finis - f0, 0);
+        rig_fini(&t);
+        assert_int_equal(finis - f0, 1);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_features_on_arcs),
+            cmocka_unit_test(test_decap_reenters_ether_input),
+            cmocka_unit_test(test_reentry_bound),
+            cmocka_unit_test(test_bad_modules),
+            cmocka_unit_test(test_module_life),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
