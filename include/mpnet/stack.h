@@ -374,6 +374,8 @@ MPNET_API const char *mpnet_neigh_state_name(enum mpnet_neigh_state st);
         X(tx_link_full, "drop: the link did not take the frame")                                   \
         X(punt, "packets handed by workers to the control thread")                                 \
         X(punt_drop, "drop: punt ring to the control thread full")                                 \
+        X(punt_nb_drop, "drop: neighbour punt ring (ARP, ND) to the control thread full")          \
+        X(neigh_poke, "stale neighbours used: workers asked the control thread to probe")          \
         X(nobufs, "drop: packet pool exhausted")
 
 enum mpnet_stack_counter {
