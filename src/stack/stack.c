@@ -340,6 +340,8 @@ struct wctx *stack_ctx_get(struct mpnet_stack *s, unsigned id)
         w->s = s;
         w->id = id;
         w->txq = (uint16_t)id;
+        w->punt_tb[0] = (struct punt_bucket){(uint64_t)s->icmp4_burst * MPNET_NS_PER_S, s->now};
+        w->punt_tb[1] = (struct punt_bucket){(uint64_t)s->icmp6_burst * MPNET_NS_PER_S, s->now};
         s->ctx[id] = w;
         return w;
 }
@@ -386,8 +388,6 @@ static bool punt_rate_ok(struct wctx *w, enum punt_kind k)
         uint64_t cap = (uint64_t)(v6 ? s->icmp6_burst : s->icmp4_burst) * MPNET_NS_PER_S;
         uint64_t now = mpnet_clock_now(s->clock), dt;
 
-        if (tb->last == 0)
-                tb->tokens = cap;
         dt = now > tb->last ? now - tb->last : 0;
         if (dt > 3600 * MPNET_NS_PER_S)
                 dt = 3600 * MPNET_NS_PER_S;
