@@ -206,6 +206,30 @@ static inline bool mt_answers(struct mtnet *m, unsigned last_octet)
                (atomic_load(&m->answer) >> (last_octet - 10) & 1) != 0;
 }
 
+/* n frames from fn onto g, spread over both workers' queues. */
+static inline void mt_send_frames(struct mtnet *m, unsigned n,
+                                  size_t (*fn)(struct mtnet *, uint8_t *, unsigned))
+{
+        for (unsigned i = 0; i < n;) {
+                struct mpnet_pkt *v[32];
+                unsigned k = n - i < 32 ? n - i : 32, sent;
+
+                k = mpnet_pkt_alloc_bulk(m->pool, v, k);
+                assert_true(k > 0);
+                for (unsigned j = 0; j < k; j++) {
+                        uint8_t f[128];
+                        size_t len = fn(m, f, i + j);
+
+                        memcpy(mpnet_pkt_append(v[j], (uint32_t)len), f, len);
+                }
+                sent = mpnet_link_tx_burst(m->g, (uint16_t)(i / 32 % 2), v, (uint16_t)k);
+                mpnet_pkt_free_bulk(v + sent, k - sent);
+                i += sent;
+                if (sent < k)
+                        usleep(100);
+        }
+}
+
 /* An ARP request reaching the sink: a reply when the target answers. */
 static inline void mt_sink_arp(struct mtnet *m, struct mpnet_link *l, const uint8_t *d,
                                uint32_t len)

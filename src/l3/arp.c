@@ -1,147 +1,23 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * ARP (RFC 826) with address conflict detection rules from RFC 5227 and
- * neighbour unreachability detection modelled on RFC 4861 section 7.3, as the
- * BSD and Linux ARP caches do.
+ * ARP (RFC 826) with the address conflict rules of RFC 5227: a resolver
+ * on the neighbour cache (l3/neigh.c), which holds the entries, their
+ * states (RFC 4861 7.3.2, as Linux uses them for ARP), timers and hold
+ * queues. Here: what a request looks like, and what a received request
+ * or reply teaches the cache.
  *
- * States: INCOMPLETE (request sent, packets queued) -> REACHABLE (confirmed by
- * a reply) -> STALE (reachable time passed, or learnt unsolicited) -> DELAY
- * (used while stale: wait for upper-layer confirmation) -> PROBE (unicast
- * requests) -> gone. INCOMPLETE that gets no answer becomes FAILED and stays
- * for a hold-down time during which sends fail at once (FreeBSD's arpt_down).
- *
- * Synchronisation: one thread drives the stack. Life cycle: entries are made
- * by resolution or by ARP for us, freed by their timer or with the interface;
- * the table per interface is bounded by ARP_MAX_ENTRIES.
+ * Synchronisation: ARP input runs on the control thread (workers punt
+ * it). Life cycle: see l3/neigh.c.
  */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "mpnet/wire/arp.h"
 #include "mpnet/wire/ethernet.h"
-#include "stack/stack_priv.h"
+#include "l3/neigh.h"
 
 static const uint8_t eth_bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const uint8_t eth_zero[6];
-
-static unsigned arp_hash(uint32_t a)
-{
-        return (a * 2654435761u) >> 24; /* ARP_HASH_SIZE == 256 */
-}
-
-/* Lock-free for workers: entries are linked in with a release store once
- * built, unlinked before they are freed after a grace period. */
-struct arp_entry *arp_lookup(struct mpnet_iface *ifp, uint32_t addr)
-{
-        struct arp_entry *e =
-            atomic_load_explicit(&ifp->arp_hash[arp_hash(addr)], memory_order_acquire);
-
-        while (e != NULL && e->addr != addr)
-                e = atomic_load_explicit(&e->hnext, memory_order_acquire);
-        return e;
-}
-
-static void arp_set_fast(struct arp_entry *e)
-{
-        uint64_t f = (uint64_t)e->state << 48;
-
-        for (int i = 0; i < 6; i++)
-                f |= (uint64_t)e->mac[i] << (8 * i);
-        atomic_store_explicit(&e->fast, f, memory_order_release);
-}
-
-static void arp_timer(struct mpnet_timer *t, void *arg, uint64_t now);
-
-static struct arp_entry *arp_create(struct mpnet_iface *ifp, uint32_t addr)
-{
-        struct mpnet_stack *s = ifp->stack;
-        struct arp_entry *e;
-        unsigned h = arp_hash(addr);
-
-        if (ifp->arp_count >= ARP_MAX_ENTRIES) {
-                STK_INC(s, arp_table_full);
-                return NULL;
-        }
-        e = calloc(1, sizeof(*e) + s->arp_queue_max * sizeof(e->q[0]));
-        if (e == NULL) {
-                STK_INC(s, arp_table_full);
-                return NULL;
-        }
-        e->ifp = ifp;
-        e->addr = addr;
-        mpnet_timer_init(&e->timer, arp_timer, e);
-        e->state = MPNET_NEIGH_INCOMPLETE;
-        arp_set_fast(e);
-        atomic_store_explicit(&e->hnext,
-                              atomic_load_explicit(&ifp->arp_hash[h], memory_order_relaxed),
-                              memory_order_relaxed);
-        atomic_store_explicit(&ifp->arp_hash[h], e, memory_order_release);
-        ifp->arp_count++;
-        return e;
-}
-
-static void arp_queue_drop(struct arp_entry *e)
-{
-        mpnet_pkt_free_bulk(e->q, e->qn);
-        e->qn = 0;
-}
-
-/* An entry still resolving is removed (a flush): what it held is lost. */
-static void arp_queue_flushed(struct arp_entry *e)
-{
-        STK_ADD(e->ifp->stack, arp_flushed, e->qn);
-        arp_queue_drop(e);
-}
-
-static void arp_delete(struct arp_entry *e)
-{
-        struct mpnet_iface *ifp = e->ifp;
-
-        stack_event(ifp->stack, &(struct mpnet_event){.type = MPNET_EV_NEIGH_DEL,
-                                                      .ifindex = ifp->ifindex,
-                                                      .family = 4,
-                                                      .addr4 = e->addr});
-        struct arp_entry *_Atomic *pp = &ifp->arp_hash[arp_hash(e->addr)];
-
-        while (atomic_load_explicit(pp, memory_order_relaxed) != e)
-                pp = &atomic_load_explicit(pp, memory_order_relaxed)->hnext;
-        atomic_store_explicit(pp, atomic_load_explicit(&e->hnext, memory_order_relaxed),
-                              memory_order_release);
-        mpnet_timer_cancel(ifp->stack->timers, &e->timer);
-        arp_queue_flushed(e);
-        ifp->arp_count--;
-        /* A worker may still be reading it. */
-        stack_defer(ifp->stack, free, e);
-}
-
-void arp_iface_flush(struct mpnet_iface *ifp)
-{
-        for (unsigned h = 0; h < ARP_HASH_SIZE; h++) {
-                struct arp_entry *e;
-
-                while ((e = atomic_load_explicit(&ifp->arp_hash[h], memory_order_relaxed)) != NULL)
-                        arp_delete(e);
-        }
-}
-
-/* The link lost its carrier: what was learnt on it may be stale when it
- * comes back (a new peer, a new MAC); static entries stay (as Linux's
- * neigh_carrier_down). */
-void arp_iface_flush_learnt(struct mpnet_iface *ifp)
-{
-        for (unsigned h = 0; h < ARP_HASH_SIZE; h++) {
-                struct arp_entry *e = atomic_load_explicit(&ifp->arp_hash[h], memory_order_relaxed);
-
-                while (e != NULL) {
-                        struct arp_entry *next =
-                            atomic_load_explicit(&e->hnext, memory_order_relaxed);
-
-                        if (e->state != MPNET_NEIGH_PERMANENT)
-                                arp_delete(e);
-                        e = next;
-                }
-        }
-}
 
 /* The source address for ARP about target: ours on the same subnet. */
 static uint32_t arp_source(struct mpnet_iface *ifp, uint32_t target)
@@ -183,177 +59,53 @@ void arp_announce(struct mpnet_iface *ifp, uint32_t addr)
         arp_send(ifp, MPNET_ARP_OP_REQUEST, eth_bcast, eth_zero, addr, addr);
 }
 
-static void arp_request(struct arp_entry *e, const uint8_t *dst_mac)
-{
-        e->probes++;
-        arp_send(e->ifp, MPNET_ARP_OP_REQUEST, dst_mac, eth_zero, arp_source(e->ifp, e->addr),
-                 e->addr);
-}
-
 /* Retransmission time with +-25 % jitter so that many hosts do not probe in
  * step (RFC 4861 section 6.3.2 does the same for ReachableTime). */
-static uint64_t arp_retrans(struct mpnet_stack *s)
+static uint64_t arp_retrans(struct mpnet_iface *ifp)
 {
+        struct mpnet_stack *s = ifp->stack;
         uint64_t base = s->arp_retrans_ns;
 
         return base - base / 4 + stack_random(s) % (base / 2 + 1);
 }
 
-static void arp_set_state(struct arp_entry *e, enum mpnet_neigh_state st, uint64_t expire)
+static unsigned arp_max_probes(const struct mpnet_iface *ifp)
 {
-        struct mpnet_timer_wheel *w = e->ifp->stack->timers;
-        struct mpnet_event ev = {.ifindex = e->ifp->ifindex, .family = 4, .addr4 = e->addr};
-
-        /* Events for what a listener acts on: resolved, and failed. */
-        if (neigh_resolved(e->state, st)) {
-                ev.type = MPNET_EV_NEIGH_REACHABLE;
-                memcpy(ev.mac, e->mac, 6);
-                stack_event(e->ifp->stack, &ev);
-        } else if (st == MPNET_NEIGH_FAILED && e->state != MPNET_NEIGH_FAILED) {
-                ev.type = MPNET_EV_NEIGH_FAILED;
-                stack_event(e->ifp->stack, &ev);
-        }
-        e->state = st;
-        arp_set_fast(e);
-        if (expire == MPNET_TIME_NEVER)
-                mpnet_timer_cancel(w, &e->timer);
-        else
-                mpnet_timer_arm(w, &e->timer, expire);
+        return ifp->stack->arp_max_probes;
 }
 
-static void arp_timer(struct mpnet_timer *t, void *arg, uint64_t now)
+static uint64_t arp_reachable(struct mpnet_iface *ifp)
 {
-        struct arp_entry *e = arg;
-        struct mpnet_stack *s = e->ifp->stack;
-
-        switch (e->state) {
-        case MPNET_NEIGH_INCOMPLETE:
-                if (e->probes < s->arp_max_probes) {
-                        arp_request(e, eth_bcast);
-                        mpnet_timer_arm(s->timers, t, now + arp_retrans(s));
-                        return;
-                }
-                STK_ADD(s, arp_resolve_failed, e->qn);
-                arp_queue_drop(e);
-                arp_set_state(e, MPNET_NEIGH_FAILED, now + ARP_HOLDDOWN_NS);
-                return;
-        case MPNET_NEIGH_REACHABLE:
-                arp_set_state(e, MPNET_NEIGH_STALE, now + ARP_STALE_GC_NS);
-                return;
-        case MPNET_NEIGH_DELAY:
-                e->probes = 0;
-                arp_request(e, e->mac);
-                arp_set_state(e, MPNET_NEIGH_PROBE, now + arp_retrans(s));
-                return;
-        case MPNET_NEIGH_PROBE:
-                if (e->probes < s->arp_max_probes) {
-                        arp_request(e, e->mac);
-                        mpnet_timer_arm(s->timers, t, now + arp_retrans(s));
-                        return;
-                }
-                arp_delete(e); /* RFC 4861 7.3.3: no answer to probes */
-                return;
-        case MPNET_NEIGH_STALE:
-        case MPNET_NEIGH_FAILED:
-                arp_delete(e);
-                return;
-        case MPNET_NEIGH_PERMANENT:
-                return;
-        }
+        return ifp->stack->arp_reachable_ns;
 }
 
-static void arp_queue_flush(struct arp_entry *e)
+/* A request: broadcast while resolving, unicast to the cached MAC while
+ * probing (RFC 4861 7.3.3, as Linux's arp_solicit). */
+static void arp_solicit(struct neigh_entry *e, bool unicast)
 {
-        for (uint32_t i = 0; i < e->qn; i++)
-                ether_output(e->ifp, e->q[i], e->mac, MPNET_ETHERTYPE_IPV4);
-        e->qn = 0;
+        e->probes++;
+        arp_send(e->ifp, MPNET_ARP_OP_REQUEST, unicast ? e->mac : eth_bcast, eth_zero,
+                 arp_source(e->ifp, e->key.a4), e->key.a4);
 }
 
-/* Record a link-layer address for e. confirmed: the neighbour answered us. */
-static void arp_update(struct arp_entry *e, const uint8_t *mac, bool confirmed)
-{
-        struct mpnet_stack *s = e->ifp->stack;
-        bool changed = memcmp(e->mac, mac, 6) != 0;
-
-        if (e->state == MPNET_NEIGH_PERMANENT)
-                return;
-        memcpy(e->mac, mac, 6);
-        if (confirmed) {
-                e->probes = 0;
-                arp_set_state(e, MPNET_NEIGH_REACHABLE, s->now + s->arp_reachable_ns);
-        } else if (changed || e->state == MPNET_NEIGH_INCOMPLETE ||
-                   e->state == MPNET_NEIGH_FAILED) {
-                /* Learnt without asking: usable, but not known to be reachable. */
-                e->probes = 0;
-                arp_set_state(e, MPNET_NEIGH_STALE, s->now + ARP_STALE_GC_NS);
-        }
-        arp_queue_flush(e);
-}
-
-int arp_add_permanent(struct mpnet_iface *ifp, uint32_t addr, const uint8_t mac[6])
-{
-        struct arp_entry *e = arp_lookup(ifp, addr);
-
-        if (e == NULL)
-                e = arp_create(ifp, addr);
-        if (e == NULL)
-                return -ENOSPC;
-        memcpy(e->mac, mac, 6);
-        arp_set_state(e, MPNET_NEIGH_PERMANENT, MPNET_TIME_NEVER);
-        arp_queue_flush(e);
-        return 0;
-}
-
-static void arp_enqueue(struct arp_entry *e, struct mpnet_pkt *p)
-{
-        struct mpnet_stack *s = e->ifp->stack;
-
-        /* Keep the newest: the oldest is the likeliest to have been retried. */
-        if (e->qn == s->arp_queue_max) {
-                mpnet_pkt_free(e->q[0]);
-                memmove(&e->q[0], &e->q[1], (e->qn - 1) * sizeof(e->q[0]));
-                e->qn--;
-                STK_INC(s, arp_queue_drop);
-        }
-        e->q[e->qn++] = p;
-}
+const struct neigh_proto arp_neigh_proto = {
+    .family = 4,
+    .ethertype = MPNET_ETHERTYPE_IPV4,
+    .c_table_full = STK_arp_table_full,
+    .c_queue_drop = STK_arp_queue_drop,
+    .c_resolve_failed = STK_arp_resolve_failed,
+    .c_flushed = STK_arp_flushed,
+    .max_probes = arp_max_probes,
+    .retrans = arp_retrans,
+    .reachable = arp_reachable,
+    .solicit = arp_solicit,
+};
 
 int arp_resolve_output(struct mpnet_iface *ifp, uint32_t nexthop, struct mpnet_pkt *p)
 {
-        struct mpnet_stack *s = ifp->stack;
-        struct arp_entry *e = arp_lookup(ifp, nexthop);
+        union neigh_key k = neigh_key4(nexthop);
 
-        if (e == NULL) {
-                e = arp_create(ifp, nexthop);
-                if (e == NULL) {
-                        mpnet_pkt_free(p);
-                        return -ENOBUFS;
-                }
-                e->state = MPNET_NEIGH_INCOMPLETE;
-                arp_enqueue(e, p);
-                arp_request(e, eth_bcast);
-                mpnet_timer_arm(s->timers, &e->timer, s->now + arp_retrans(s));
-                return 0;
-        }
-        switch (e->state) {
-        case MPNET_NEIGH_INCOMPLETE:
-                arp_enqueue(e, p);
-                return 0;
-        case MPNET_NEIGH_FAILED:
-                STK_INC(s, arp_resolve_failed);
-                mpnet_pkt_free(p);
-                return -EHOSTUNREACH;
-        case MPNET_NEIGH_STALE:
-                /* RFC 4861 7.3.3: first use of a stale entry starts the delay. */
-                arp_set_state(e, MPNET_NEIGH_DELAY, s->now + ARP_DELAY_NS);
-                break;
-        case MPNET_NEIGH_REACHABLE:
-        case MPNET_NEIGH_DELAY:
-        case MPNET_NEIGH_PROBE:
-        case MPNET_NEIGH_PERMANENT:
-                break;
-        }
-        return ether_output(ifp, p, e->mac, MPNET_ETHERTYPE_IPV4);
+        return neigh_resolve_output(ifp, NEIGH_ARP, &k, p);
 }
 
 /* Sanity of a received ARP packet beyond what the view checks. */
@@ -373,7 +125,8 @@ void arp_input(struct mpnet_iface *ifp, struct mpnet_pkt *p)
         struct mpnet_stack *s = ifp->stack;
         struct mpnet_arp_view v;
         struct mpnet_arp_repr r;
-        struct arp_entry *e;
+        struct neigh_entry *e;
+        union neigh_key k;
         bool for_us;
         int err;
 
@@ -405,11 +158,12 @@ void arp_input(struct mpnet_iface *ifp, struct mpnet_pkt *p)
         /* RFC 826 merge: update an existing entry whoever the target is. An ARP
          * probe (sender 0.0.0.0, RFC 5227 2.1.1) must not touch any cache. */
         if (r.spa != 0) {
-                e = arp_lookup(ifp, r.spa);
+                k = neigh_key4(r.spa);
+                e = neigh_lookup(ifp, NEIGH_ARP, &k);
                 if (e == NULL && for_us && iface_addr_match(ifp, r.spa) != NULL)
-                        e = arp_create(ifp, r.spa);
+                        e = neigh_create(ifp, NEIGH_ARP, &k);
                 if (e != NULL)
-                        arp_update(e, r.sha, for_us && r.op == MPNET_ARP_OP_REPLY);
+                        neigh_update(e, r.sha, for_us && r.op == MPNET_ARP_OP_REPLY);
         }
         if (!for_us) {
                 STK_INC(s, arp_not_for_us);
@@ -436,21 +190,32 @@ void arp_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
         in->n = 0;
 }
 
+int mpnet_neigh4_get(struct mpnet_stack *s, int ifindex, uint32_t addr,
+                     struct mpnet_neigh_info *info)
+{
+        union neigh_key k = neigh_key4(addr);
+
+        return neigh_get(s, ifindex, NEIGH_ARP, &k, info);
+}
+
+int mpnet_neigh4_add(struct mpnet_stack *s, int ifindex, uint32_t addr, const uint8_t mac[6])
+{
+        struct mpnet_iface *ifp = stack_iface(s, ifindex);
+        union neigh_key k = neigh_key4(addr);
+
+        if (ifp == NULL)
+                return -ENODEV;
+        if (mpnet_eth_is_multicast(mac) || mpnet_eth_is_zero(mac))
+                return -EINVAL;
+        return neigh_add_permanent(ifp, NEIGH_ARP, &k, mac);
+}
+
 static void arp_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                      uint64_t meta)
 {
         (void)s;
         (void)meta;
         arp_input(ifp, p);
-}
-
-/* A worker's packet for a neighbour that is not reachable (the next hop in
- * the punt word's low 32 bits). */
-static void arp_resolve_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
-                             uint64_t meta)
-{
-        (void)s;
-        arp_resolve_output(ifp, (uint32_t)meta, p);
 }
 
 static const struct node_reg arp_nodes[] = {
@@ -463,7 +228,6 @@ static const struct ethertype_reg arp_types[] = {
 
 static const struct punt_reg arp_punts[] = {
     {.kind = PUNT_ARP, .fn = arp_punt},
-    {.kind = PUNT_RESOLVE, .fn = arp_resolve_punt},
 };
 
 const struct mpnet_module mod_arp = {
@@ -473,5 +237,5 @@ const struct mpnet_module mod_arp = {
     .ethertypes = arp_types,
     .n_ethertypes = 1,
     .punts = arp_punts,
-    .n_punts = 2,
+    .n_punts = 1,
 };

@@ -5,8 +5,9 @@
  * incremental checksum update (RFC 1624), choice of an ECMP path by flow
  * hash, the MTU check (fragment, or ICMP fragmentation needed when DF is
  * set), and the Ethernet header from the neighbour entry. Packets whose
- * neighbour is resolved and reachable take the fast path straight onto the
- * output interface's transmit vector; the rest go through ARP resolution.
+ * neighbour has a link-layer address (STALE included, RFC 4861 7.3.3) take
+ * the fast path straight onto the output interface's transmit vector; the
+ * rest go through ARP resolution (l3/neigh.c).
  * A packet that goes back out the interface it came in on may draw a
  * redirect (RFC 1812 5.2.7.2).
  *
@@ -17,7 +18,7 @@
 #include "mpnet/wire/ethernet.h"
 #include "mpnet/wire/icmp4.h"
 #include "mpnet/wire/ipv4.h"
-#include "stack/stack_priv.h"
+#include "l3/neigh.h"
 
 /* A flow hash for ECMP: the link's RSS hash when it gave one, else a mix of
  * the addresses, the protocol and, for unfragmented TCP and UDP, the ports. */
@@ -100,8 +101,9 @@ static inline unsigned ip4_forward_one(struct wctx *w, struct mpnet_iface *in, s
         uint8_t *b = p->data;
         const struct fib_path *path = &nh->paths[0];
         struct mpnet_iface *out;
-        struct arp_entry *e;
+        struct neigh_entry *e;
         uint32_t nexthop;
+        unsigned sent;
 
         /* RFC 1812 5.3.1: a packet that arrives with TTL 1 (or 0) dies here. */
         if (__builtin_expect(b[8] <= 1, 0)) {
@@ -143,42 +145,11 @@ static inline unsigned ip4_forward_one(struct wctx *w, struct mpnet_iface *in, s
         if (__builtin_expect(out == in, 0))
                 ip4_redirect(w, in, p, nexthop);
         ip4_ttl_dec(b);
-        e = arp_lookup(out, nexthop);
-        if (__builtin_expect(e != NULL, 1)) {
-                /* One atomic word: the MAC and the state it is valid in. A
-                 * stale entry goes the slow way once, which starts its delay
-                 * (RFC 4861 7.3.3); the others with a MAC are used as is. */
-                uint64_t f = atomic_load_explicit(&e->fast, memory_order_acquire);
-                unsigned st = (unsigned)(f >> 48);
-
-                if (__builtin_expect(st == MPNET_NEIGH_REACHABLE || st == MPNET_NEIGH_PERMANENT ||
-                                         st == MPNET_NEIGH_DELAY || st == MPNET_NEIGH_PROBE,
-                                     1)) {
-                        uint8_t *h = mpnet_pkt_prepend(p, MPNET_ETH_HLEN);
-
-                        if (__builtin_expect(h == NULL, 0)) {
-                                STK_INC(s, nobufs);
-                                mpnet_pkt_free(p);
-                                return 0;
-                        }
-                        /* f holds the MAC in its low six bytes, in order on a
-                         * little-endian machine. */
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-                        memcpy(h, &f, 6);
-#else
-                        for (int i = 0; i < 6; i++)
-                                h[i] = (uint8_t)(f >> (8 * i));
-#endif
-                        memcpy(h + 6, out->mac, 6);
-                        mpnet_put_be16(h + 12, MPNET_ETHERTYPE_IPV4);
-                        ctx_tx(w, out, p);
-                        return 1;
-                }
-        }
-        if (ctx_is_worker(w))
-                stack_punt(w, p, PUNT_RESOLVE, (unsigned)out->ifindex, 0, 0, nexthop);
-        else
-                arp_resolve_output(out, nexthop, p);
+        e = neigh_lookup4(out, nexthop);
+        sent = neigh_fast_output(w, out, e, p, MPNET_ETHERTYPE_IPV4);
+        if (__builtin_expect(sent != 2, 1))
+                return sent;
+        neigh_slow_output(w, out, NEIGH_ARP, e, (const uint8_t *)&nexthop, p);
         return 1;
 }
 

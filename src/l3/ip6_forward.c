@@ -7,15 +7,16 @@
  * too big, RFC 8200 5), a redirect for a packet that goes back out the
  * link it came from (RFC 4861 8.2), and the Ethernet header from the
  * neighbour entry.
- * Packets whose neighbour is known go straight onto the output vector; the
- * rest go through ND resolution on the control thread.
+ * Packets whose neighbour has a link-layer address (STALE included, RFC
+ * 4861 7.3.3) go straight onto the output vector; the rest go through ND
+ * resolution on the control thread (l3/neigh.c).
  *
  * Synchronisation: any context; the tables and neighbour entries are read
  * without locks.
  */
 #include "mpnet/wire/ethernet.h"
 #include "mpnet/wire/icmp6.h"
-#include "stack/stack_priv.h"
+#include "l3/neigh.h"
 
 /* RFC 6437: the flow label names the flow; without one, the addresses, the
  * next header and, for TCP and UDP right after the header, the ports. */
@@ -89,8 +90,9 @@ static inline unsigned ip6_forward_one(struct wctx *w, struct mpnet_iface *in, s
         uint8_t *b = p->data;
         const struct fib6_path *path = &nh->paths[0];
         struct mpnet_iface *out;
-        struct nd6_entry *e;
+        struct neigh_entry *e;
         const uint8_t *nexthop;
+        unsigned sent;
 
         /* RFC 4443 3.3: hop limit exceeded in transit. */
         if (__builtin_expect(b[7] <= 1, 0)) {
@@ -132,45 +134,11 @@ static inline unsigned ip6_forward_one(struct wctx *w, struct mpnet_iface *in, s
                 ip6_redirect(w, in, p, nh, path);
         nexthop = nh->type == MPNET_NH_GATEWAY ? path->gw : b + 24;
         b[7]--;
-        e = nd6_lookup(out, nexthop);
-        if (__builtin_expect(e != NULL, 1)) {
-                uint64_t f = atomic_load_explicit(&e->fast, memory_order_acquire);
-                unsigned st = (unsigned)(f >> 48);
-
-                if (__builtin_expect(st == MPNET_NEIGH_REACHABLE || st == MPNET_NEIGH_PERMANENT ||
-                                         st == MPNET_NEIGH_DELAY || st == MPNET_NEIGH_PROBE,
-                                     1)) {
-                        uint8_t *h = mpnet_pkt_prepend(p, MPNET_ETH_HLEN);
-
-                        if (__builtin_expect(h == NULL, 0)) {
-                                STK_INC(s, nobufs);
-                                mpnet_pkt_free(p);
-                                return 0;
-                        }
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-                        memcpy(h, &f, 6);
-#else
-                        for (int i = 0; i < 6; i++)
-                                h[i] = (uint8_t)(f >> (8 * i));
-#endif
-                        memcpy(h + 6, out->mac, 6);
-                        mpnet_put_be16(h + 12, MPNET_ETHERTYPE_IPV6);
-                        ctx_tx(w, out, p);
-                        return 1;
-                }
-        }
-        if (ctx_is_worker(w)) {
-                /* The next hop rides in the headroom after the punt word. */
-                if (mpnet_pkt_headroom(p) < 24) {
-                        STK_INC(s, punt_drop);
-                        mpnet_pkt_free(p);
-                        return 0;
-                }
-                memcpy(punt_arg16(p), nexthop, 16);
-                stack_punt(w, p, PUNT_RESOLVE6, (unsigned)out->ifindex, 0, 0, 0);
-        } else {
-                nd6_resolve_output(out, nexthop, p);
-        }
+        e = neigh_lookup6(out, nexthop);
+        sent = neigh_fast_output(w, out, e, p, MPNET_ETHERTYPE_IPV6);
+        if (__builtin_expect(sent != 2, 1))
+                return sent;
+        neigh_slow_output(w, out, NEIGH_ND, e, nexthop, p);
         return 1;
 }
 

@@ -463,18 +463,6 @@ static void icmp6_error_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, str
         mpnet_pkt_free(p);
 }
 
-/* The next hop rides in the 16 bytes after the punt word. */
-static void ip6_resolve_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
-                             uint64_t meta)
-{
-        uint8_t nexthop[16];
-
-        (void)s;
-        (void)meta;
-        memcpy(nexthop, punt_arg16(p), 16);
-        nd6_resolve_output(ifp, nexthop, p);
-}
-
 /* A copy of a forwarded packet to quote in a redirect; the target after the
  * punt word. */
 static void ip6_redirect_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
@@ -514,7 +502,6 @@ static const struct ethertype_reg ip6_types[] = {
 static const struct punt_reg ip6_punts[] = {
     {.kind = PUNT_LOCAL6, .fn = ip6_local_punt},
     {.kind = PUNT_ICMP6_ERR, .fn = icmp6_error_punt},
-    {.kind = PUNT_RESOLVE6, .fn = ip6_resolve_punt},
     {.kind = PUNT_REDIRECT6, .fn = ip6_redirect_punt},
 };
 
@@ -525,5 +512,5 @@ const struct mpnet_module mod_ip6 = {
     .ethertypes = ip6_types,
     .n_ethertypes = 1,
     .punts = ip6_punts,
-    .n_punts = 4,
+    .n_punts = 3,
 };

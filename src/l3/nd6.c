@@ -1,141 +1,21 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * IPv6 neighbour cache and the neighbour solicitation and advertisement
- * messages (RFC 4861 section 7): address resolution and neighbour
- * unreachability detection.
- *
- * States (7.3.2): INCOMPLETE (solicitation multicast, packets queued) ->
- * REACHABLE (confirmed by a solicited advertisement) -> STALE (reachable
- * time passed, or learnt unsolicited) -> DELAY (used while stale) -> PROBE
- * (unicast solicitations). A neighbour that answers no probe is marked
- * unreachable (FAILED) for a hold-down time, then forgotten; so is one that
- * never answered resolution, whose queued packets get ICMPv6 address
+ * Neighbour Discovery's address resolution and unreachability detection
+ * (RFC 4861 7): a resolver on the neighbour cache (l3/neigh.c), which holds
+ * the entries, states, timers and hold queues. Here: the solicitation and
+ * advertisement messages, and what they teach the cache (7.2.3 to 7.2.5).
+ * Packets held for a neighbour that never answered get ICMPv6 address
  * unreachable (7.2.2).
  *
- * Synchronisation: entries change on the control thread only (workers punt
- * what they cannot forward); workers read them without locks as they read
- * ARP entries: linked in with a release store once built, the MAC and state
- * in one atomic word, freed after a grace period.
- * Life cycle: made by resolution or by a message from the neighbour, freed
- * by their timer or with the interface; ND6_MAX_ENTRIES per interface.
+ * Synchronisation: NS/NA input runs on the control thread (workers punt it
+ * as local delivery). Life cycle: see l3/neigh.c.
  */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "mpnet/wire/ethernet.h"
 #include "mpnet/wire/icmp6.h"
-#include "stack/stack_priv.h"
-
-static unsigned nd6_hash(const uint8_t *a)
-{
-        return (mpnet_get_be32(a + 12) * 2654435761u) >> 24; /* ND6_HASH_SIZE == 256 */
-}
-
-struct nd6_entry *nd6_lookup(struct mpnet_iface *ifp, const uint8_t *addr)
-{
-        struct nd6_entry *e =
-            atomic_load_explicit(&ifp->nd_hash[nd6_hash(addr)], memory_order_acquire);
-
-        while (e != NULL && !ip6_eq(e->addr, addr))
-                e = atomic_load_explicit(&e->hnext, memory_order_acquire);
-        return e;
-}
-
-static void nd6_set_fast(struct nd6_entry *e)
-{
-        uint64_t f = (uint64_t)e->state << 48;
-
-        for (int i = 0; i < 6; i++)
-                f |= (uint64_t)e->mac[i] << (8 * i);
-        atomic_store_explicit(&e->fast, f, memory_order_release);
-}
-
-static void nd6_timer(struct mpnet_timer *t, void *arg, uint64_t now);
-
-static struct nd6_entry *nd6_create(struct mpnet_iface *ifp, const uint8_t *addr)
-{
-        struct mpnet_stack *s = ifp->stack;
-        struct nd6_entry *e;
-        unsigned h = nd6_hash(addr);
-
-        if (ifp->nd_count >= ND6_MAX_ENTRIES) {
-                STK_INC(s, nd_table_full);
-                return NULL;
-        }
-        e = calloc(1, sizeof(*e) + s->arp_queue_max * sizeof(e->q[0]));
-        if (e == NULL) {
-                STK_INC(s, nd_table_full);
-                return NULL;
-        }
-        e->ifp = ifp;
-        memcpy(e->addr, addr, 16);
-        mpnet_timer_init(&e->timer, nd6_timer, e);
-        e->state = MPNET_NEIGH_INCOMPLETE;
-        nd6_set_fast(e);
-        atomic_store_explicit(&e->hnext,
-                              atomic_load_explicit(&ifp->nd_hash[h], memory_order_relaxed),
-                              memory_order_relaxed);
-        atomic_store_explicit(&ifp->nd_hash[h], e, memory_order_release);
-        ifp->nd_count++;
-        return e;
-}
-
-static void nd6_event(struct nd6_entry *e, enum mpnet_event_type t)
-{
-        struct mpnet_event ev = {.type = t, .ifindex = e->ifp->ifindex, .family = 6};
-
-        memcpy(ev.addr6, e->addr, 16);
-        if (t == MPNET_EV_NEIGH_REACHABLE)
-                memcpy(ev.mac, e->mac, 6);
-        stack_event(e->ifp->stack, &ev);
-}
-
-static void nd6_delete(struct nd6_entry *e)
-{
-        struct mpnet_iface *ifp = e->ifp;
-        struct nd6_entry *_Atomic *pp = &ifp->nd_hash[nd6_hash(e->addr)];
-
-        nd6_event(e, MPNET_EV_NEIGH_DEL);
-
-        while (atomic_load_explicit(pp, memory_order_relaxed) != e)
-                pp = &atomic_load_explicit(pp, memory_order_relaxed)->hnext;
-        atomic_store_explicit(pp, atomic_load_explicit(&e->hnext, memory_order_relaxed),
-                              memory_order_release);
-        mpnet_timer_cancel(ifp->stack->timers, &e->timer);
-        /* Only an entry still resolving holds packets: removed by a flush. */
-        STK_ADD(ifp->stack, nd_flushed, e->qn);
-        mpnet_pkt_free_bulk(e->q, e->qn);
-        e->qn = 0;
-        ifp->nd_count--;
-        stack_defer(ifp->stack, free, e);
-}
-
-void nd6_iface_flush(struct mpnet_iface *ifp)
-{
-        for (unsigned h = 0; h < ND6_HASH_SIZE; h++) {
-                struct nd6_entry *e;
-
-                while ((e = atomic_load_explicit(&ifp->nd_hash[h], memory_order_relaxed)) != NULL)
-                        nd6_delete(e);
-        }
-}
-
-/* As arp_iface_flush_learnt(). */
-void nd6_iface_flush_learnt(struct mpnet_iface *ifp)
-{
-        for (unsigned h = 0; h < ND6_HASH_SIZE; h++) {
-                struct nd6_entry *e = atomic_load_explicit(&ifp->nd_hash[h], memory_order_relaxed);
-
-                while (e != NULL) {
-                        struct nd6_entry *next =
-                            atomic_load_explicit(&e->hnext, memory_order_relaxed);
-
-                        if (e->state != MPNET_NEIGH_PERMANENT)
-                                nd6_delete(e);
-                        e = next;
-                }
-        }
-}
+#include "l3/neigh.h"
 
 /* RFC 4861 6.3.2: ReachableTime is BaseReachableTime times a random factor
  * in [0.5, 1.5). */
@@ -149,6 +29,17 @@ uint64_t nd6_reachable_time(struct mpnet_iface *ifp)
 static uint64_t nd6_retrans(struct mpnet_iface *ifp)
 {
         return ifp->nd_retrans_ns;
+}
+
+static uint64_t nd6_reachable(struct mpnet_iface *ifp)
+{
+        return ifp->nd_reachable_ns;
+}
+
+static unsigned nd6_max_probes(const struct mpnet_iface *ifp)
+{
+        (void)ifp;
+        return ND6_MAX_SOLICIT;
 }
 
 void nd6_ns_send(struct mpnet_iface *ifp, const uint8_t *src, const uint8_t *dst,
@@ -215,180 +106,69 @@ void nd6_na_send(struct mpnet_iface *ifp, const uint8_t *dst, const uint8_t *tar
 
 /* A solicitation for e: multicast to the target's solicited-node group while
  * resolving, unicast to the cached MAC while probing (7.2.2, 7.3.3). */
-static void nd6_solicit(struct nd6_entry *e, bool unicast)
+static void nd6_solicit(struct neigh_entry *e, bool unicast)
 {
         struct mpnet_stack *s = e->ifp->stack;
-        const struct ifaddr6 *a = ip6_src_pick(s, e->ifp, e->addr);
+        const struct ifaddr6 *a = ip6_src_pick(s, e->ifp, e->key.a6);
         uint8_t snm[16];
 
         e->probes++;
         if (a == NULL)
                 return;
         if (unicast) {
-                nd6_ns_send(e->ifp, a->addr, e->addr, e->addr, e->mac);
+                nd6_ns_send(e->ifp, a->addr, e->key.a6, e->key.a6, e->mac);
                 return;
         }
-        mpnet_ip6_solicited_node(e->addr, snm);
-        nd6_ns_send(e->ifp, a->addr, snm, e->addr, NULL);
+        mpnet_ip6_solicited_node(e->key.a6, snm);
+        nd6_ns_send(e->ifp, a->addr, snm, e->key.a6, NULL);
 }
 
-static void nd6_set_state(struct nd6_entry *e, enum mpnet_neigh_state st, uint64_t expire)
+/* 7.2.2: address unreachable for what waited on a neighbour that never
+ * answered. */
+static void nd6_unreachable(struct mpnet_stack *s, struct mpnet_pkt *p)
 {
-        struct mpnet_timer_wheel *w = e->ifp->stack->timers;
-
-        if (neigh_resolved(e->state, st))
-                nd6_event(e, MPNET_EV_NEIGH_REACHABLE);
-        else if (st == MPNET_NEIGH_FAILED && e->state != MPNET_NEIGH_FAILED)
-                nd6_event(e, MPNET_EV_NEIGH_FAILED);
-        e->state = st;
-        nd6_set_fast(e);
-        if (expire == MPNET_TIME_NEVER)
-                mpnet_timer_cancel(w, &e->timer);
-        else
-                mpnet_timer_arm(w, &e->timer, expire);
+        icmp6_error(s, p, MPNET_ICMP6_DEST_UNREACH, 3, 0);
 }
 
-static void nd6_timer(struct mpnet_timer *t, void *arg, uint64_t now)
-{
-        struct nd6_entry *e = arg;
-        struct mpnet_iface *ifp = e->ifp;
-        struct mpnet_stack *s = ifp->stack;
-
-        switch (e->state) {
-        case MPNET_NEIGH_INCOMPLETE:
-                if (e->probes < ND6_MAX_SOLICIT) {
-                        nd6_solicit(e, false);
-                        mpnet_timer_arm(s->timers, t, now + nd6_retrans(ifp));
-                        return;
-                }
-                /* 7.2.2: the queued packets get address unreachable. */
-                STK_ADD(s, nd_resolve_failed, e->qn);
-                for (uint32_t i = 0; i < e->qn; i++) {
-                        icmp6_error(s, e->q[i], MPNET_ICMP6_DEST_UNREACH, 3, 0);
-                        mpnet_pkt_free(e->q[i]);
-                }
-                e->qn = 0;
-                nd6_set_state(e, MPNET_NEIGH_FAILED, now + ND6_HOLDDOWN_NS);
-                return;
-        case MPNET_NEIGH_REACHABLE:
-                nd6_set_state(e, MPNET_NEIGH_STALE, now + ND6_STALE_GC_NS);
-                return;
-        case MPNET_NEIGH_DELAY:
-                e->probes = 0;
-                nd6_solicit(e, true);
-                nd6_set_state(e, MPNET_NEIGH_PROBE, now + nd6_retrans(ifp));
-                return;
-        case MPNET_NEIGH_PROBE:
-                if (e->probes < ND6_MAX_SOLICIT) {
-                        nd6_solicit(e, true);
-                        mpnet_timer_arm(s->timers, t, now + nd6_retrans(ifp));
-                        return;
-                }
-                /* 7.3.3: no answer to the probes: unreachable. Nothing is
-                 * held while probing, so nothing is dropped (counted) here. */
-                nd6_set_state(e, MPNET_NEIGH_FAILED, now + ND6_HOLDDOWN_NS);
-                return;
-        case MPNET_NEIGH_STALE:
-        case MPNET_NEIGH_FAILED:
-                nd6_delete(e);
-                return;
-        case MPNET_NEIGH_PERMANENT:
-                return;
-        }
-}
-
-static void nd6_queue_flush(struct nd6_entry *e)
-{
-        for (uint32_t i = 0; i < e->qn; i++)
-                ether_output(e->ifp, e->q[i], e->mac, MPNET_ETHERTYPE_IPV6);
-        e->qn = 0;
-}
-
-int nd6_add_permanent(struct mpnet_iface *ifp, const uint8_t *addr, const uint8_t mac[6])
-{
-        struct nd6_entry *e = nd6_lookup(ifp, addr);
-
-        if (e == NULL)
-                e = nd6_create(ifp, addr);
-        if (e == NULL)
-                return -ENOSPC;
-        memcpy(e->mac, mac, 6);
-        nd6_set_state(e, MPNET_NEIGH_PERMANENT, MPNET_TIME_NEVER);
-        nd6_queue_flush(e);
-        return 0;
-}
-
-static void nd6_enqueue(struct nd6_entry *e, struct mpnet_pkt *p)
-{
-        struct mpnet_stack *s = e->ifp->stack;
-
-        if (e->qn == s->arp_queue_max) {
-                mpnet_pkt_free(e->q[0]);
-                memmove(&e->q[0], &e->q[1], (e->qn - 1) * sizeof(e->q[0]));
-                e->qn--;
-                STK_INC(s, nd_queue_drop);
-        }
-        e->q[e->qn++] = p;
-}
+const struct neigh_proto nd6_neigh_proto = {
+    .family = 6,
+    .ethertype = MPNET_ETHERTYPE_IPV6,
+    .c_table_full = STK_nd_table_full,
+    .c_queue_drop = STK_nd_queue_drop,
+    .c_resolve_failed = STK_nd_resolve_failed,
+    .c_flushed = STK_nd_flushed,
+    .max_probes = nd6_max_probes,
+    .retrans = nd6_retrans,
+    .reachable = nd6_reachable,
+    .solicit = nd6_solicit,
+    .unreachable = nd6_unreachable,
+};
 
 int nd6_resolve_output(struct mpnet_iface *ifp, const uint8_t *nexthop, struct mpnet_pkt *p)
 {
-        struct mpnet_stack *s = ifp->stack;
-        struct nd6_entry *e = nd6_lookup(ifp, nexthop);
+        union neigh_key k = neigh_key6(nexthop);
 
         if (!atomic_load_explicit(&ifp->up, memory_order_relaxed)) {
-                STK_INC(s, ip6_iface_down);
+                STK_INC(ifp->stack, ip6_iface_down);
                 mpnet_pkt_free(p);
                 return -ENETDOWN;
         }
-        if (e == NULL) {
-                e = nd6_create(ifp, nexthop);
-                if (e == NULL) {
-                        mpnet_pkt_free(p);
-                        return -ENOBUFS;
-                }
-                nd6_enqueue(e, p);
-                nd6_solicit(e, false);
-                mpnet_timer_arm(s->timers, &e->timer, s->now + nd6_retrans(ifp));
-                return 0;
-        }
-        switch (e->state) {
-        case MPNET_NEIGH_INCOMPLETE:
-                nd6_enqueue(e, p);
-                return 0;
-        case MPNET_NEIGH_FAILED:
-                STK_INC(s, nd_resolve_failed);
-                mpnet_pkt_free(p);
-                return -EHOSTUNREACH;
-        case MPNET_NEIGH_STALE:
-                /* 7.3.3: the first use of a stale entry starts the delay. */
-                nd6_set_state(e, MPNET_NEIGH_DELAY, s->now + ND6_DELAY_NS);
-                break;
-        default:
-                break;
-        }
-        return ether_output(ifp, p, e->mac, MPNET_ETHERTYPE_IPV6);
+        return neigh_resolve_output(ifp, NEIGH_ND, &k, p);
 }
 
 void nd6_learn(struct mpnet_iface *ifp, const uint8_t *addr, const uint8_t *mac, bool router)
 {
-        struct mpnet_stack *s = ifp->stack;
-        struct nd6_entry *e = nd6_lookup(ifp, addr);
+        union neigh_key k = neigh_key6(addr);
+        struct neigh_entry *e = neigh_lookup(ifp, NEIGH_ND, &k);
 
         if (e == NULL)
-                e = nd6_create(ifp, addr);
+                e = neigh_create(ifp, NEIGH_ND, &k);
         if (e == NULL || e->state == MPNET_NEIGH_PERMANENT)
                 return;
         if (router)
                 e->router = true;
         /* 7.2.3, 6.3.4: a new or changed address makes the entry STALE. */
-        if (e->state == MPNET_NEIGH_INCOMPLETE || e->state == MPNET_NEIGH_FAILED ||
-            memcmp(e->mac, mac, 6) != 0) {
-                memcpy(e->mac, mac, 6);
-                e->probes = 0;
-                nd6_set_state(e, MPNET_NEIGH_STALE, s->now + ND6_STALE_GC_NS);
-        }
-        nd6_queue_flush(e);
+        neigh_update(e, mac, false);
 }
 
 /* The options were checked as TLVs by nd6_parse(). */
@@ -500,7 +280,8 @@ void nd6_na_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, cons
         struct mpnet_nd_repr r = {.type = msg[0]};
         const uint8_t *tlla;
         struct ifaddr6 *a;
-        struct nd6_entry *e;
+        struct neigh_entry *e;
+        union neigh_key k;
         bool differ;
 
         STK_INC(s, nd_na_rx);
@@ -518,71 +299,51 @@ void nd6_na_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, cons
                         nd6_dad_duplicate(ifp, a);
                 return;
         }
-        e = nd6_lookup(ifp, r.target);
+        k = neigh_key6(r.target);
+        e = neigh_lookup(ifp, NEIGH_ND, &k);
         if (e == NULL || e->state == MPNET_NEIGH_PERMANENT)
                 return; /* 7.2.5: no entry, nothing to do */
         tlla = nd6_opt_lladdr(&r, MPNET_ND_OPT_TLLA, NULL);
         if (e->state == MPNET_NEIGH_INCOMPLETE || e->state == MPNET_NEIGH_FAILED) {
                 if (tlla == NULL)
                         return;
-                memcpy(e->mac, tlla, 6);
                 e->router = r.router;
-                e->probes = 0;
-                if (r.solicited)
-                        nd6_set_state(e, MPNET_NEIGH_REACHABLE, s->now + ifp->nd_reachable_ns);
-                else
-                        nd6_set_state(e, MPNET_NEIGH_STALE, s->now + ND6_STALE_GC_NS);
-                nd6_queue_flush(e);
+                /* Solicited: REACHABLE, else STALE; what was held goes. */
+                neigh_update(e, tlla, r.solicited);
                 return;
         }
         differ = tlla != NULL && memcmp(tlla, e->mac, 6) != 0;
         if (!r.override && differ) {
                 /* 7.2.5: a reachable entry only goes stale. */
                 if (e->state == MPNET_NEIGH_REACHABLE)
-                        nd6_set_state(e, MPNET_NEIGH_STALE, s->now + ND6_STALE_GC_NS);
+                        neigh_set_state(e, MPNET_NEIGH_STALE, s->now + NEIGH_STALE_GC_NS);
                 return;
         }
-        if (differ)
-                memcpy(e->mac, tlla, 6);
-        if (r.solicited) {
-                e->probes = 0;
-                nd6_set_state(e, MPNET_NEIGH_REACHABLE, s->now + ifp->nd_reachable_ns);
-        } else if (differ) {
-                nd6_set_state(e, MPNET_NEIGH_STALE, s->now + ND6_STALE_GC_NS);
-        }
+        /* 7.2.5: solicited: REACHABLE; an overriding new address: STALE. */
+        neigh_update(e, differ ? tlla : e->mac, r.solicited);
         /* 7.2.5: no longer a router: off the default router list. */
         if (e->router && !r.router)
-                nd6_dr_update(ifp, e->addr, 0);
+                nd6_dr_update(ifp, e->key.a6, 0);
         e->router = r.router;
 }
 
 int mpnet_neigh6_get(struct mpnet_stack *s, int ifindex, const uint8_t addr[16],
                      struct mpnet_neigh_info *info)
 {
-        struct mpnet_iface *ifp = stack_iface(s, ifindex);
-        struct nd6_entry *e;
+        union neigh_key k = neigh_key6(addr);
 
-        if (ifp == NULL)
-                return -ENODEV;
-        e = nd6_lookup(ifp, addr);
-        if (e == NULL)
-                return -ENOENT;
-        info->state = e->state;
-        memcpy(info->mac, e->mac, 6);
-        info->queued = e->qn;
-        info->probes = e->probes;
-        info->router = e->router;
-        return 0;
+        return neigh_get(s, ifindex, NEIGH_ND, &k, info);
 }
 
 int mpnet_neigh6_add(struct mpnet_stack *s, int ifindex, const uint8_t addr[16],
                      const uint8_t mac[6])
 {
         struct mpnet_iface *ifp = stack_iface(s, ifindex);
+        union neigh_key k = neigh_key6(addr);
 
         if (ifp == NULL)
                 return -ENODEV;
         if (mpnet_eth_is_multicast(mac) || mpnet_eth_is_zero(mac) || mpnet_ip6_is_multicast(addr))
                 return -EINVAL;
-        return nd6_add_permanent(ifp, addr, mac);
+        return neigh_add_permanent(ifp, NEIGH_ND, &k, mac);
 }

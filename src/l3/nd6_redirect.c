@@ -20,7 +20,7 @@
 #include <errno.h>
 
 #include "mpnet/wire/icmp6.h"
-#include "stack/stack_priv.h"
+#include "l3/neigh.h"
 
 /* How long a redirect holds: FreeBSD's icmp6_redirtimeout. */
 #define REDIRECT_LIFETIME_NS (600 * MPNET_NS_PER_S)
@@ -146,7 +146,7 @@ void nd6_redirect_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip
         if (tlla != NULL) {
                 nd6_learn(ifp, r.target, tlla, !onlink);
         } else if (!onlink) {
-                struct nd6_entry *e = nd6_lookup(ifp, r.target);
+                struct neigh_entry *e = neigh_lookup6(ifp, r.target);
 
                 if (e != NULL)
                         e->router = true;
@@ -200,7 +200,7 @@ void nd6_redirect_send(struct mpnet_iface *ifp, const struct mpnet_pkt *p, const
         const struct ifaddr6 *ll = iface_ll6(ifp);
         struct mpnet_nd_repr r = {.type = MPNET_ICMP6_ND_REDIRECT};
         struct mpnet_nd_opts o = {0};
-        struct nd6_entry *e = nd6_lookup(ifp, target);
+        struct neigh_entry *e = neigh_lookup6(ifp, target);
         uint8_t quote[MPNET_IP6_MIN_MTU];
         uint8_t src[16];
         struct mpnet_pkt *q;

@@ -148,6 +148,8 @@
         X(tx_link_full, "drop: the link did not take the frame")                                   \
         X(punt, "packets handed by workers to the control thread")                                 \
         X(punt_drop, "drop: punt ring to the control thread full")                                 \
+        X(punt_nb_drop, "drop: neighbour punt ring (ARP, ND) to the control thread full")          \
+        X(neigh_poke, "stale neighbours used: workers asked the control thread to probe")          \
         X(graph_reentry_drop, "drop: re-entered the graph too often (a loop)")                     \
         X(graph_reentry_full, "drop: too many packets re-entering the graph at once")              \
         X(nobufs, "drop: packet pool exhausted")

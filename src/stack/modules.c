@@ -8,9 +8,9 @@
 #include "stack/stack_priv.h"
 
 extern const struct mpnet_module mod_ether, mod_ip4, mod_ip6, mod_arp, mod_icmp4, mod_icmp6,
-    mod_l4_closed;
+    mod_l4_closed, mod_neigh;
 
 const struct mpnet_module *const core_modules[] = {
-    &mod_ether, &mod_ip4, &mod_ip6, &mod_arp, &mod_icmp4, &mod_icmp6, &mod_l4_closed,
+    &mod_ether, &mod_ip4, &mod_ip6, &mod_arp, &mod_neigh, &mod_icmp4, &mod_icmp6, &mod_l4_closed,
 };
 const unsigned n_core_modules = sizeof(core_modules) / sizeof(core_modules[0]);

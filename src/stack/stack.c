@@ -9,6 +9,7 @@
  * after the stack.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -16,6 +17,7 @@
 #include <urcu-qsbr.h>
 
 #include "l3/ip4_frag.h"
+#include "l3/neigh.h"
 #include "mpnet/wire/icmp4.h"
 #include "stack/stack_priv.h"
 
@@ -177,6 +179,7 @@ struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
         s->timers = mpnet_timer_wheel_create(TIMER_TICK_NS, s->now);
         s->ctr = mpnet_counters_create(STK__COUNT + s->g.n_ctrs);
         s->punt = mpnet_ring_create(PUNT_RING_SIZE, MPNET_RING_MPSC);
+        s->punt_nb = mpnet_ring_create(PUNT_NB_RING_SIZE, MPNET_RING_MPSC);
         {
                 /* Reassembly may hold at most a quarter of the pool. */
                 struct ip4_reass_cfg rc = {
@@ -197,8 +200,8 @@ struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
                 s->reass6 = ip6_reass_create(s, rc.max_bytes);
         }
         s->ctx[0] = stack_ctx_get(s, 0);
-        if (s->timers == NULL || s->ctr == NULL || s->punt == NULL || s->ctx[0] == NULL ||
-            s->reass == NULL || s->reass6 == NULL || fib4_init(s) != 0) {
+        if (s->timers == NULL || s->ctr == NULL || s->punt == NULL || s->punt_nb == NULL ||
+            s->ctx[0] == NULL || s->reass == NULL || s->reass6 == NULL || fib4_init(s) != 0) {
                 mpnet_stack_destroy(s);
                 errno = ENOMEM;
                 return NULL;
@@ -221,8 +224,7 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
 
                 if (ifp == NULL)
                         continue;
-                arp_iface_flush(ifp);
-                nd6_iface_flush(ifp);
+                neigh_iface_flush(ifp, false);
                 free(ifp->ra);
         }
         for (unsigned c = 0; c < STACK_MAX_CTX; c++) {
@@ -237,13 +239,16 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
                 }
                 free(w);
         }
-        if (s->punt != NULL) {
+        for (int r = 0; r < 2; r++) {
+                struct mpnet_ring *ring = r == 0 ? s->punt : s->punt_nb;
                 struct mpnet_pkt *p[64];
                 unsigned n;
 
-                while ((n = mpnet_ring_dequeue_burst(s->punt, (void **)p, 64)) > 0)
+                if (ring == NULL)
+                        continue;
+                while ((n = mpnet_ring_dequeue_burst(ring, (void **)p, 64)) > 0)
                         mpnet_pkt_free_bulk(p, n);
-                mpnet_ring_destroy(s->punt);
+                mpnet_ring_destroy(ring);
         }
         mpnet_pkt_free_bulk(s->loopq.p, s->loopq.n);
         ip4_reass_destroy(s->reass);
@@ -390,13 +395,15 @@ struct wctx *stack_ctx_get(struct mpnet_stack *s, unsigned id)
         w->id = id;
         w->cur_node = GRAPH_MAX_NODES;
         w->txq = (uint16_t)id;
+        w->punt_tb[0] = (struct punt_bucket){(uint64_t)s->icmp4_burst * MPNET_NS_PER_S, s->now};
+        w->punt_tb[1] = (struct punt_bucket){(uint64_t)s->icmp6_burst * MPNET_NS_PER_S, s->now};
         s->ctx[id] = w;
         return w;
 }
 
 /* Punt metadata rides in the first bytes of the buffer's headroom, which
  * nothing on the way in uses (received frames start 128 bytes in): the punt
- * word, 16 bytes that PUNT_RESOLVE6 and PUNT_REDIRECT6 fill, and the gen of
+ * word, 16 bytes that PUNT_NEIGH and PUNT_REDIRECT6 fill, and the gen of
  * the interface the punt names. */
 #define PUNT_GEN_OFF 24
 #define PUNT_HDR_LEN 28
@@ -420,58 +427,115 @@ static uint32_t punt_iface_gen(struct mpnet_stack *s, unsigned ifindex)
         return ifp != NULL ? ifp->gen : 0;
 }
 
-void stack_punt(struct wctx *w, struct mpnet_pkt *p, enum punt_kind k, unsigned ifindex, uint8_t a,
+/*
+ * ICMP errors (and redirects) a worker may punt: a token bucket per worker
+ * and family at the stack's error rate and burst. The control thread's own
+ * bucket decides what is sent; this one only keeps a flood of errors the
+ * control thread would refuse anyway out of the ring, on the worker, where
+ * it costs least. Counted as the control thread's refusals are.
+ */
+static bool punt_rate_ok(struct wctx *w, enum punt_kind k)
+{
+        struct mpnet_stack *s = w->s;
+        bool v6 = k != PUNT_ICMP_ERR;
+        struct punt_bucket *tb = &w->punt_tb[v6];
+        uint64_t rate = v6 ? s->icmp6_rate : s->icmp4_rate;
+        uint64_t cap = (uint64_t)(v6 ? s->icmp6_burst : s->icmp4_burst) * MPNET_NS_PER_S;
+        uint64_t now = mpnet_clock_now(s->clock), dt;
+
+        dt = now > tb->last ? now - tb->last : 0;
+        if (dt > 3600 * MPNET_NS_PER_S)
+                dt = 3600 * MPNET_NS_PER_S;
+        tb->last = now;
+        tb->tokens = tb->tokens + dt * rate < cap ? tb->tokens + dt * rate : cap;
+        if (tb->tokens < MPNET_NS_PER_S) {
+                if (v6)
+                        STK_INC(s, icmp6_err_ratelimited);
+                else
+                        STK_INC(s, icmp4_err_ratelimited);
+                return false;
+        }
+        tb->tokens -= MPNET_NS_PER_S;
+        return true;
+}
+
+bool stack_punt(struct wctx *w, struct mpnet_pkt *p, enum punt_kind k, unsigned ifindex, uint8_t a,
                 uint8_t b, uint32_t c)
 {
         struct mpnet_stack *s = w->s;
-
         uint32_t gen = punt_iface_gen(s, ifindex);
+        bool urgent = neigh_punt_urgent(k, b, p);
 
+        if ((k == PUNT_ICMP_ERR || k == PUNT_ICMP6_ERR || k == PUNT_REDIRECT6) &&
+            !punt_rate_ok(w, k)) {
+                mpnet_pkt_free(p);
+                return false;
+        }
         if (mpnet_pkt_headroom(p) < PUNT_HDR_LEN) {
                 STK_INC(s, punt_drop);
                 mpnet_pkt_free(p);
-                return;
+                return false;
         }
         *punt_meta(p) = (uint64_t)k << 56 | (uint64_t)(ifindex & 0xff) << 48 | (uint64_t)a << 40 |
                         (uint64_t)b << 32 | c;
         memcpy(mpnet_pkt_buf(p) + PUNT_GEN_OFF, &gen, sizeof(gen));
-        if (mpnet_ring_enqueue_burst(s->punt, (void *const *)&p, 1) != 1) {
-                STK_INC(s, punt_drop);
+        if (mpnet_ring_enqueue_burst(urgent ? s->punt_nb : s->punt, (void *const *)&p, 1) != 1) {
+                if (urgent)
+                        STK_INC(s, punt_nb_drop);
+                else
+                        STK_INC(s, punt_drop);
+                mpnet_pkt_free(p);
+                return false;
+        }
+        STK_INC(s, punt);
+        return true;
+}
+
+/* The control thread does what a worker punted: the handler the module
+ * that took the punt kind registered (graph.h). */
+static void punt_one(struct mpnet_stack *s, struct mpnet_pkt *p)
+{
+        uint64_t m = *punt_meta(p);
+        struct mpnet_iface *ifp = stack_iface(s, (int)(m >> 48 & 0xff));
+        punt_fn handler;
+        uint32_t gen;
+
+        memcpy(&gen, mpnet_pkt_buf(p) + PUNT_GEN_OFF, sizeof(gen));
+        /* Its interface was detached, perhaps its index reused since: the
+         * punt is not the successor's. */
+        if (ifp == NULL || ifp->gen != gen) {
+                STK_INC(s, tx_no_iface);
                 mpnet_pkt_free(p);
                 return;
         }
-        STK_INC(s, punt);
+        handler = s->g.punt[(m >> 56) % GRAPH_MAX_PUNTS];
+        if (handler != NULL)
+                handler(s, ifp, p, m);
+        else
+                mpnet_pkt_free(p);
 }
 
-/* The control thread does what workers punted. */
-static void punt_run(struct mpnet_stack *s)
+/* At most max punts of ring; @return how many. */
+static unsigned punt_drain(struct mpnet_stack *s, struct mpnet_ring *ring, unsigned max)
 {
         struct mpnet_pkt *v[64];
-        unsigned n;
+        unsigned n, done = 0;
 
-        while ((n = mpnet_ring_dequeue_burst(s->punt, (void **)v, 64)) > 0) {
-                for (unsigned i = 0; i < n; i++) {
-                        struct mpnet_pkt *p = v[i];
-                        uint64_t m = *punt_meta(p);
-                        struct mpnet_iface *ifp = stack_iface(s, (int)(m >> 48 & 0xff));
-                        punt_fn handler;
-                        uint32_t gen;
-
-                        memcpy(&gen, mpnet_pkt_buf(p) + PUNT_GEN_OFF, sizeof(gen));
-                        /* Its interface was detached, perhaps its index
-                         * reused since: the punt is not the successor's. */
-                        if (ifp == NULL || ifp->gen != gen) {
-                                STK_INC(s, tx_no_iface);
-                                mpnet_pkt_free(p);
-                                continue;
-                        }
-                        handler = s->g.punt[(m >> 56) % GRAPH_MAX_PUNTS];
-                        if (handler != NULL)
-                                handler(s, ifp, p, m);
-                        else
-                                mpnet_pkt_free(p);
-                }
+        while (done < max && (n = mpnet_ring_dequeue_burst(ring, (void **)v, 64)) > 0) {
+                for (unsigned i = 0; i < n; i++)
+                        punt_one(s, v[i]);
+                done += n;
         }
+        return done;
+}
+
+/* Neighbour work first, and again after every burst of the rest, so no
+ * flood of other punts delays ARP and ND by more than one burst. */
+static void punt_run(struct mpnet_stack *s)
+{
+        do
+                punt_drain(s, s->punt_nb, UINT_MAX);
+        while (punt_drain(s, s->punt, 64) > 0);
 }
 
 struct mpnet_iface *stack_iface(struct mpnet_stack *s, int ifindex)
@@ -562,8 +626,7 @@ int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
                 mpnet_addr6_del(s, ifindex, ifp->addrs6[0].addr, ifp->addrs6[0].plen);
         fib4_iface_flush(s, ifindex);
         fib6_iface_flush(s, ifp);
-        arp_iface_flush(ifp);
-        nd6_iface_flush(ifp);
+        neigh_iface_flush(ifp, false);
         mpnet_timer_cancel(s->timers, &ifp->announce_timer);
         mpnet_timer_cancel(s->timers, &ifp->nd_timer);
         fib4_table(s, ifp->table)->n_ifaces--;
@@ -964,35 +1027,6 @@ uint64_t mpnet_stack_poll(struct mpnet_stack *s, uint64_t now)
          * wait for the next poll: come back at once. With workers, punts may
          * arrive any time: the caller polls on its own schedule. */
         return busy || s->loopq.n > 0 ? s->now : next;
-}
-
-int mpnet_neigh4_get(struct mpnet_stack *s, int ifindex, uint32_t addr,
-                     struct mpnet_neigh_info *info)
-{
-        struct mpnet_iface *ifp = stack_iface(s, ifindex);
-        struct arp_entry *e;
-
-        if (ifp == NULL)
-                return -ENODEV;
-        e = arp_lookup(ifp, addr);
-        if (e == NULL)
-                return -ENOENT;
-        info->state = e->state;
-        memcpy(info->mac, e->mac, 6);
-        info->queued = e->qn;
-        info->probes = e->probes;
-        return 0;
-}
-
-int mpnet_neigh4_add(struct mpnet_stack *s, int ifindex, uint32_t addr, const uint8_t mac[6])
-{
-        struct mpnet_iface *ifp = stack_iface(s, ifindex);
-
-        if (ifp == NULL)
-                return -ENODEV;
-        if (mpnet_eth_is_multicast(mac) || mpnet_eth_is_zero(mac))
-                return -EINVAL;
-        return arp_add_permanent(ifp, addr, mac);
 }
 
 const char *mpnet_neigh_state_name(enum mpnet_neigh_state st)

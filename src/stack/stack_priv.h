@@ -31,16 +31,12 @@
 
 #define STACK_MAX_IFACES  64
 #define IFACE_MAX_ADDRS   16
-#define ARP_HASH_SIZE     256 /* buckets per interface */
-#define ARP_MAX_ENTRIES   4096
 #define PING_RING_SIZE    1024
 #define ANNOUNCE_NUM      2 /* RFC 5227 section 1.1 */
 #define ANNOUNCE_INTERVAL (2 * MPNET_NS_PER_S)
-#define ARP_DELAY_NS      (5 * MPNET_NS_PER_S)    /* RFC 4861 DELAY_FIRST_PROBE_TIME */
-#define ARP_HOLDDOWN_NS   (20 * MPNET_NS_PER_S)   /* FreeBSD arpt_down */
-#define ARP_STALE_GC_NS   (1200 * MPNET_NS_PER_S) /* FreeBSD max_age */
 #define TIMER_TICK_NS     MPNET_NS_PER_MS
 #define PUNT_RING_SIZE    4096
+#define PUNT_NB_RING_SIZE 1024 /* neighbour work (ARP, ND), served first */
 
 struct mpnet_iface;
 struct mpnet_stack;
@@ -61,14 +57,9 @@ static inline void *aligned_calloc(size_t size)
 #define IFACE_MAX_ONLINK 8
 #define IFACE_MAX_DR     4
 #define IFACE_MAX_REDIR  32 /* redirect entries (RFC 4861 8.3) per interface */
-#define ND6_HASH_SIZE    256
-#define ND6_MAX_ENTRIES  4096
 #define PING6_RING_SIZE  1024
 #define PMTU6_SIZE       256
 #define IP6_HLIM_DEFAULT 64
-#define ND6_HOLDDOWN_NS  (20 * MPNET_NS_PER_S)
-#define ND6_STALE_GC_NS  (1200 * MPNET_NS_PER_S)
-#define ND6_DELAY_NS     (5 * MPNET_NS_PER_S)  /* RFC 4861 10: DELAY_FIRST_PROBE_TIME */
 #define ND6_MAX_SOLICIT  3                     /* MAX_MULTICAST_SOLICIT, MAX_UNICAST_SOLICIT */
 #define ND6_REACHABLE_NS (30 * MPNET_NS_PER_S) /* REACHABLE_TIME */
 #define ND6_RETRANS_NS   MPNET_NS_PER_S        /* RETRANS_TIMER */
@@ -150,33 +141,17 @@ struct fib {
         struct nh_table nh; /* of struct fib_nh */
 };
 
-struct arp_entry {
-        struct arp_entry *_Atomic hnext;
-        struct mpnet_iface *ifp;
-        uint32_t addr;
-        enum mpnet_neigh_state state;
-        uint8_t mac[6];
-        /* What a worker reads: the MAC in bits 0-47, the state in 48-55,
-         * written whenever either changes (one atomic word: never torn). */
-        _Atomic uint64_t fast;
-        uint32_t probes;
-        struct mpnet_timer timer;
-        uint32_t qn;           /* packets held while INCOMPLETE */
-        struct mpnet_pkt *q[]; /* cfg arp_queue_max slots, oldest first */
-};
+/* A neighbour cache of one interface and family (l3/neigh.h). */
+#define NEIGH_HASH_SIZE 256
 
-struct nd6_entry {
-        struct nd6_entry *_Atomic hnext;
-        struct mpnet_iface *ifp;
-        uint8_t addr[16];
-        enum mpnet_neigh_state state;
-        uint8_t mac[6];
-        bool router;
-        _Atomic uint64_t fast; /* as arp_entry.fast */
-        uint32_t probes;
-        struct mpnet_timer timer;
-        uint32_t qn;
-        struct mpnet_pkt *q[];
+enum { NEIGH_ARP, NEIGH_ND, NEIGH_N };
+
+struct neigh_entry;
+
+struct neigh_table {
+        /* Read by workers: lines of their own. */
+        _Alignas(MPNET_CACHE_LINE) struct neigh_entry *_Atomic hash[NEIGH_HASH_SIZE];
+        unsigned count; /* the control thread's */
 };
 
 struct ifaddr6 {
@@ -242,9 +217,6 @@ struct mpnet_iface {
         unsigned n_addrs;
         struct ifaddr4 addrs[IFACE_MAX_ADDRS];
         struct mpnet_timer announce_timer;
-        unsigned arp_count, nd_count; /* entries: the control thread's */
-        /* Read by workers; on lines of their own. */
-        _Alignas(MPNET_CACHE_LINE) struct arp_entry *_Atomic arp_hash[ARP_HASH_SIZE];
         /* IPv6 */
         bool ip6_on;
         _Atomic uint32_t mtu6; /* link MTU for IPv6 (an RA may lower it) */
@@ -289,7 +261,7 @@ struct mpnet_iface {
                 uint8_t dst[16];
                 uint64_t until;
         } redir[IFACE_MAX_REDIR];
-        _Alignas(MPNET_CACHE_LINE) struct nd6_entry *_Atomic nd_hash[ND6_HASH_SIZE];
+        struct neigh_table neigh[NEIGH_N]; /* ARP, ND */
 };
 
 /* The features of arc a on ifp over a vector. @return how many go on. */
@@ -342,6 +314,12 @@ struct wctx {
                 uint32_t aux[MPNET_VEC_MAX];
                 uint8_t node[MPNET_VEC_MAX];
         } req;
+        /* Workers: ICMP errors (IPv4, IPv6) punted, as a token bucket at the
+         * stack's error rate, so a flood of them stops here, not in the
+         * ring (the control thread applies the real limit). */
+        struct punt_bucket {
+                uint64_t tokens, last;
+        } punt_tb[2];
         /* Bumped (release) by the worker just before each quiescent state and
          * read (acquire) after every grace period: the happens-before that
          * liburcu provides but ThreadSanitizer cannot see, made explicit.
@@ -369,11 +347,10 @@ enum punt_kind {
         PUNT_ARP = 1,
         PUNT_LOCAL,
         PUNT_ICMP_ERR,
-        PUNT_RESOLVE,
+        PUNT_NEIGH, /* l3/neigh.h: enum neigh_punt_op in b, the family in a */
         PUNT_FRAG,
         PUNT_LOCAL6,
         PUNT_ICMP6_ERR,
-        PUNT_RESOLVE6, /* the next hop in the 16 bytes after the punt word */
         PUNT_REDIRECT6 /* a copy to quote; the target after the punt word */
 };
 
@@ -406,6 +383,7 @@ struct mpnet_stack {
         _Atomic bool ip6_fwd;
         _Atomic unsigned n_workers; /* workers attached: the control thread stops reading links */
         struct mpnet_ring *punt;    /* MPSC: workers -> control */
+        struct mpnet_ring *punt_nb; /* MPSC: neighbour work, served first */
         struct mpnet_iface *ifs[STACK_MAX_IFACES + 1]; /* by ifindex; 0 unused */
         struct wctx *ctx[STACK_MAX_CTX];               /* [0] the control thread */
         struct fib fib;
@@ -451,16 +429,6 @@ struct mpnet_stack {
 void stack_event(struct mpnet_stack *s, const struct mpnet_event *e);
 void stack_event_iface(struct mpnet_stack *s, enum mpnet_event_type t, int ifindex);
 
-/* A neighbour entry going from old to new is resolved (MPNET_EV_NEIGH_REACHABLE)
- * when it gains a link-layer address: it left INCOMPLETE or FAILED for any
- * state that has one, STALE included (learnt from an unsolicited packet).
- * Not every REACHABLE/STALE/PROBE round of an entry that had it: those are
- * what a listener need not act on. Shared by ARP and ND. */
-static inline bool neigh_resolved(enum mpnet_neigh_state old, enum mpnet_neigh_state new)
-{
-        return (old == MPNET_NEIGH_INCOMPLETE || old == MPNET_NEIGH_FAILED) &&
-               new != MPNET_NEIGH_INCOMPLETE &&new != MPNET_NEIGH_FAILED;
-}
 /* Look at every link's carrier; an event for each change. */
 void stack_carrier_watch(struct mpnet_stack *s);
 
@@ -544,7 +512,9 @@ struct wctx *stack_ctx_get(struct mpnet_stack *s, unsigned id);
 /* Wait until every worker has passed a quiescent state (no-op without
  * workers); what they did before is visible after, to TSan too. */
 void stack_grace(struct mpnet_stack *s);
-void stack_punt(struct wctx *w, struct mpnet_pkt *p, enum punt_kind k, unsigned ifindex, uint8_t a,
+/* Hand p to the control thread. @return false when it was dropped
+ * (counted). */
+bool stack_punt(struct wctx *w, struct mpnet_pkt *p, enum punt_kind k, unsigned ifindex, uint8_t a,
                 uint8_t b, uint32_t c);
 void ctx_tx_flush_all(struct wctx *w);
 static inline bool ctx_is_worker(const struct wctx *w)
@@ -568,10 +538,6 @@ void arp_input(struct mpnet_iface *ifp, struct mpnet_pkt *p);
 void arp_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
 int arp_resolve_output(struct mpnet_iface *ifp, uint32_t nexthop, struct mpnet_pkt *p);
 void arp_announce(struct mpnet_iface *ifp, uint32_t addr);
-void arp_iface_flush(struct mpnet_iface *ifp);
-void arp_iface_flush_learnt(struct mpnet_iface *ifp); /* all but the static */
-struct arp_entry *arp_lookup(struct mpnet_iface *ifp, uint32_t addr);
-int arp_add_permanent(struct mpnet_iface *ifp, uint32_t addr, const uint8_t mac[6]);
 
 /* l3/ip4_input.c: the ip4-input, ip4-lookup and ip4-local nodes */
 void ip4_input_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
@@ -631,12 +597,8 @@ uint64_t ip6_reass_next_expiry(const struct ip6_reass *r);
 struct mpnet_pkt *ip6_reass_input(struct ip6_reass *r, struct mpnet_pkt *p, uint16_t frag_hdr_off,
                                   uint16_t prev_nh_off);
 
-/* l3/nd6.c: neighbour cache and NS/NA (RFC 4861 7) */
-struct nd6_entry *nd6_lookup(struct mpnet_iface *ifp, const uint8_t *addr);
+/* l3/nd6.c: ND resolution and NS/NA (RFC 4861 7) */
 int nd6_resolve_output(struct mpnet_iface *ifp, const uint8_t *nexthop, struct mpnet_pkt *p);
-void nd6_iface_flush(struct mpnet_iface *ifp);
-void nd6_iface_flush_learnt(struct mpnet_iface *ifp); /* all but the static */
-int nd6_add_permanent(struct mpnet_iface *ifp, const uint8_t *addr, const uint8_t mac[6]);
 void nd6_ns_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, const uint8_t *msg,
                   size_t n);
 void nd6_na_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, const uint8_t *msg,

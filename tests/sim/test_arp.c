@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ARP cache behaviour over time (virtual clock): reachable -> stale -> delay
- * -> probe -> reachable; a dead neighbour is dropped; an unanswered request
- * fails after the probes and holds down; the resolution queue is bounded.
+ * -> probe -> reachable; a dead neighbour fails, is held down, then
+ * dropped; an unanswered request fails after the probes and holds down;
+ * the resolution queue is bounded.
  */
 #include "testutil.h"
 
@@ -46,13 +47,18 @@ static void test_nud_cycle(void **state)
         assert_int_equal(stk_ctr(n.st[0], "arp_req_tx"), req + 1);
         assert_int_equal(state_of(&n, 0, B_ADDR), MPNET_NEIGH_REACHABLE);
 
-        /* B goes away. Stale, delay, three probes, then the entry is gone. */
+        /* B goes away. Stale, delay, three probes, then unreachable (the
+         * state machine ND uses, as Linux's ARP does): held down, then gone. */
         net2_run(&n, 31 * MPNET_NS_PER_S);
         mpnet_iface_set_up(n.st[1], 1, false);
         ping_once(&n, B_ADDR, 3);
         net2_run(&n, 5 * MPNET_NS_PER_S + MPNET_NS_PER_MS);
         assert_int_equal(state_of(&n, 0, B_ADDR), MPNET_NEIGH_PROBE);
         net2_run(&n, 4 * MPNET_NS_PER_S);
+        assert_int_equal(state_of(&n, 0, B_ADDR), MPNET_NEIGH_FAILED);
+        assert_int_equal(mpnet_ping4_send(n.st[0], B_ADDR, 1, 4, 8, mpnet_clock_now(&n.clk)),
+                         -EHOSTUNREACH);
+        net2_run(&n, 21 * MPNET_NS_PER_S);
         assert_int_equal(state_of(&n, 0, B_ADDR), (enum mpnet_neigh_state) - 1);
         net2_fini(&n);
 }

@@ -38,30 +38,6 @@ static size_t echo4(struct mtnet *m, uint8_t *f, uint16_t seq)
         return 60;
 }
 
-/* n frames from fn onto g, spread over both workers' queues. */
-static void send_frames(struct mtnet *m, unsigned n,
-                        size_t (*fn)(struct mtnet *, uint8_t *, unsigned))
-{
-        for (unsigned i = 0; i < n;) {
-                struct mpnet_pkt *v[32];
-                unsigned k = n - i < 32 ? n - i : 32, sent;
-
-                k = mpnet_pkt_alloc_bulk(m->pool, v, k);
-                assert_true(k > 0);
-                for (unsigned j = 0; j < k; j++) {
-                        uint8_t f[128];
-                        size_t len = fn(m, f, i + j);
-
-                        memcpy(mpnet_pkt_append(v[j], (uint32_t)len), f, len);
-                }
-                sent = mpnet_link_tx_burst(m->g, (uint16_t)(i / 32 % 2), v, (uint16_t)k);
-                mpnet_pkt_free_bulk(v + sent, k - sent);
-                i += sent;
-                if (sent < k)
-                        usleep(100);
-        }
-}
-
 static size_t echo_fn(struct mtnet *m, uint8_t *f, unsigned i)
 {
         return echo4(m, f, (uint16_t)i);
@@ -115,12 +91,12 @@ static void test_punt_overflow(void **state)
         (void)state;
         mt_start(m, NULL);
         /* The control thread is busy elsewhere: requests pile up. */
-        send_frames(m, flood, echo_fn);
+        mt_send_frames(m, flood, echo_fn);
         assert_true(wait_for(m, punted, flood));
         punts = stk_ctr(m->r, "punt");
         drops = stk_ctr(m->r, "punt_drop");
         /* Forwarding does not wait for the control thread. */
-        send_frames(m, 1000, stable_fn);
+        mt_send_frames(m, 1000, stable_fn);
         atomic_fetch_add(&m->sent[0], 1000);
         assert_true(wait_for(m, stable_through, 1000));
         print_message("%u echo requests with no poll: %llu punted, %llu dropped (ring full)\n",
@@ -133,7 +109,7 @@ static void test_punt_overflow(void **state)
         assert_int_equal(stk_ctr(m->r, "icmp4_echo_req"), punts);
         /* Recovered: a flow the control thread keeps up with loses nothing. */
         for (unsigned i = 0; i < later; i += 100) {
-                send_frames(m, 100, echo_fn);
+                mt_send_frames(m, 100, echo_fn);
                 assert_true(poll_replies(m, punts + i + 100));
         }
         assert_int_equal(stk_ctr(m->r, "punt_drop"), drops);
@@ -211,7 +187,7 @@ static void test_ifindex_reuse(void **state)
         mt_start(m, NULL);
         /* The gateway is unresolved: every frame is punted for resolution
          * on the third interface, and waits in the ring. */
-        send_frames(m, n, far_fn);
+        mt_send_frames(m, n, far_fn);
         atomic_fetch_add(&m->sent[2], n);
         assert_true(wait_for(m, punted_resolve, n));
         /* The interface goes and a new one takes its index, with the same
@@ -233,7 +209,7 @@ static void test_ifindex_reuse(void **state)
         assert_int_equal(mt_drops(m->r), n);
         /* The successor works: a route through it carries new traffic. */
         assert_int_equal(mpnet_route4_add(m->r, 0, &far), 0);
-        send_frames(m, n, far_fn);
+        mt_send_frames(m, n, far_fn);
         for (uint64_t end = mpnet_monotonic_ns() + 30 * MPNET_NS_PER_S;
              leaked < n && mpnet_monotonic_ns() < end; usleep(1000)) {
                 mpnet_stack_poll(m->r, mpnet_clock_now(&m->clk));

@@ -1,0 +1,492 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The neighbour cache, one for ARP and ND: a hash table per interface and
+ * family, one state machine, one timer per entry, one bounded hold queue.
+ * ARP (l3/arp.c) and ND (l3/nd6.c) are resolvers on it: they say how to
+ * ask for an address and feed it what the answers say (struct
+ * neigh_proto).
+ *
+ * States (RFC 4861 7.3.2, used for ARP as well, as Linux does):
+ * INCOMPLETE (asked, packets held) -> REACHABLE (confirmed) -> STALE
+ * (reachable time passed, or learnt unsolicited) -> DELAY (used while
+ * stale: wait for upper-layer confirmation) -> PROBE (unicast requests) ->
+ * REACHABLE again. A neighbour that answers no request, or no probe, is
+ * FAILED for a hold-down time during which sends fail at once (FreeBSD's
+ * arpt_down), then forgotten; an unused STALE entry is forgotten after
+ * NEIGH_STALE_GC_NS.
+ *
+ * Workers send through REACHABLE, STALE, DELAY, PROBE and PERMANENT entries
+ * themselves (RFC 4861 7.3.3: a STALE entry is used as is); the first
+ * worker to use a STALE entry sets its poke flag and punts a poke that
+ * starts the delay, so the control thread hears once per STALE episode,
+ * not once per packet. Packets for INCOMPLETE and FAILED entries, and for
+ * next hops with none, are punted.
+ *
+ * Synchronisation: see neigh.h. Lock order: none (no locks).
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "l3/neigh.h"
+
+static const struct neigh_proto *neigh_proto(unsigned fam)
+{
+        return fam == NEIGH_ARP ? &arp_neigh_proto : &nd6_neigh_proto;
+}
+
+static unsigned neigh_hash(unsigned fam, const union neigh_key *k)
+{
+        return fam == NEIGH_ARP ? neigh_hash4(k->a4) : neigh_hash6(k->a6);
+}
+
+struct neigh_entry *neigh_lookup(struct mpnet_iface *ifp, unsigned fam, const union neigh_key *k)
+{
+        struct neigh_entry *e =
+            atomic_load_explicit(&ifp->neigh[fam].hash[neigh_hash(fam, k)], memory_order_acquire);
+
+        while (e != NULL && ((e->key.w[0] ^ k->w[0]) | (e->key.w[1] ^ k->w[1])) != 0)
+                e = atomic_load_explicit(&e->hnext, memory_order_acquire);
+        return e;
+}
+
+static void neigh_ctr_add(struct mpnet_stack *s, int c, uint64_t n)
+{
+        mpnet_counter_add(s->ctr, (unsigned)c, n);
+}
+
+static void neigh_set_fast(struct neigh_entry *e)
+{
+        uint64_t f = (uint64_t)e->state << 48;
+
+        for (int i = 0; i < 6; i++)
+                f |= (uint64_t)e->mac[i] << (8 * i);
+        /* Cleared before the new state is published: a worker that sees the
+         * state sees the flag clear, so each episode gets one poke. */
+        atomic_store_explicit(&e->poked, false, memory_order_relaxed);
+        atomic_store_explicit(&e->fast, f, memory_order_release);
+}
+
+static void neigh_timer(struct mpnet_timer *t, void *arg, uint64_t now);
+
+struct neigh_entry *neigh_create(struct mpnet_iface *ifp, unsigned fam, const union neigh_key *k)
+{
+        struct mpnet_stack *s = ifp->stack;
+        struct neigh_table *t = &ifp->neigh[fam];
+        unsigned h = neigh_hash(fam, k);
+        struct neigh_entry *e;
+
+        if (t->count >= NEIGH_MAX_ENTRIES)
+                goto full;
+        e = calloc(1, sizeof(*e) + s->arp_queue_max * sizeof(e->q[0]));
+        if (e == NULL)
+                goto full;
+        e->ifp = ifp;
+        e->fam = (uint8_t)fam;
+        e->key = *k;
+        mpnet_timer_init(&e->timer, neigh_timer, e);
+        e->state = MPNET_NEIGH_INCOMPLETE;
+        neigh_set_fast(e);
+        atomic_store_explicit(&e->hnext, atomic_load_explicit(&t->hash[h], memory_order_relaxed),
+                              memory_order_relaxed);
+        atomic_store_explicit(&t->hash[h], e, memory_order_release);
+        t->count++;
+        return e;
+full:
+        neigh_ctr_add(s, neigh_proto(fam)->c_table_full, 1);
+        return NULL;
+}
+
+static void neigh_event(struct neigh_entry *e, enum mpnet_event_type type)
+{
+        struct mpnet_event ev = {
+            .type = type, .ifindex = e->ifp->ifindex, .family = neigh_proto(e->fam)->family};
+
+        if (e->fam == NEIGH_ARP)
+                ev.addr4 = e->key.a4;
+        else
+                memcpy(ev.addr6, e->key.a6, 16);
+        if (type == MPNET_EV_NEIGH_REACHABLE)
+                memcpy(ev.mac, e->mac, 6);
+        stack_event(e->ifp->stack, &ev);
+}
+
+static void neigh_delete(struct neigh_entry *e)
+{
+        struct mpnet_iface *ifp = e->ifp;
+        struct neigh_table *t = &ifp->neigh[e->fam];
+        struct neigh_entry *_Atomic *pp = &t->hash[neigh_hash(e->fam, &e->key)];
+
+        neigh_event(e, MPNET_EV_NEIGH_DEL);
+        while (atomic_load_explicit(pp, memory_order_relaxed) != e)
+                pp = &atomic_load_explicit(pp, memory_order_relaxed)->hnext;
+        atomic_store_explicit(pp, atomic_load_explicit(&e->hnext, memory_order_relaxed),
+                              memory_order_release);
+        mpnet_timer_cancel(ifp->stack->timers, &e->timer);
+        /* Only an entry still resolving holds packets: removed by a flush. */
+        neigh_ctr_add(ifp->stack, neigh_proto(e->fam)->c_flushed, e->qn);
+        mpnet_pkt_free_bulk(e->q, e->qn);
+        e->qn = 0;
+        t->count--;
+        /* A worker may still be reading it. */
+        stack_defer(ifp->stack, free, e);
+}
+
+/* The link lost its carrier (learnt_only): what was learnt on it may be
+ * stale when it comes back (a new peer, a new MAC); static entries stay,
+ * as with Linux's neigh_carrier_down. */
+void neigh_iface_flush(struct mpnet_iface *ifp, bool learnt_only)
+{
+        for (unsigned fam = 0; fam < NEIGH_N; fam++) {
+                for (unsigned h = 0; h < NEIGH_HASH_SIZE; h++) {
+                        struct neigh_entry *e =
+                            atomic_load_explicit(&ifp->neigh[fam].hash[h], memory_order_relaxed);
+
+                        while (e != NULL) {
+                                struct neigh_entry *next =
+                                    atomic_load_explicit(&e->hnext, memory_order_relaxed);
+
+                                if (!learnt_only || e->state != MPNET_NEIGH_PERMANENT)
+                                        neigh_delete(e);
+                                e = next;
+                        }
+                }
+        }
+}
+
+/* Going from old to new is resolved (MPNET_EV_NEIGH_REACHABLE) when the
+ * entry gains a link-layer address: it left INCOMPLETE or FAILED for any
+ * state that has one, STALE included (learnt from an unsolicited packet).
+ * Not every REACHABLE/STALE/PROBE round of an entry that had it: those are
+ * what a listener need not act on. */
+static bool neigh_resolved(enum mpnet_neigh_state old, enum mpnet_neigh_state new)
+{
+        return (old == MPNET_NEIGH_INCOMPLETE || old == MPNET_NEIGH_FAILED) &&
+               new != MPNET_NEIGH_INCOMPLETE &&new != MPNET_NEIGH_FAILED;
+}
+
+void neigh_set_state(struct neigh_entry *e, enum mpnet_neigh_state st, uint64_t expire)
+{
+        struct mpnet_timer_wheel *w = e->ifp->stack->timers;
+
+        /* Events for what a listener acts on: resolved, and failed. */
+        if (neigh_resolved(e->state, st))
+                neigh_event(e, MPNET_EV_NEIGH_REACHABLE);
+        else if (st == MPNET_NEIGH_FAILED && e->state != MPNET_NEIGH_FAILED)
+                neigh_event(e, MPNET_EV_NEIGH_FAILED);
+        e->state = st;
+        neigh_set_fast(e);
+        if (expire == MPNET_TIME_NEVER)
+                mpnet_timer_cancel(w, &e->timer);
+        else
+                mpnet_timer_arm(w, &e->timer, expire);
+}
+
+/* RFC 4861 7.2.2: resolution failed; what was held is dropped, with the
+ * resolver's error for each. */
+static void neigh_queue_fail(struct neigh_entry *e)
+{
+        const struct neigh_proto *pr = neigh_proto(e->fam);
+        struct mpnet_stack *s = e->ifp->stack;
+
+        neigh_ctr_add(s, pr->c_resolve_failed, e->qn);
+        for (uint32_t i = 0; i < e->qn; i++) {
+                if (pr->unreachable != NULL)
+                        pr->unreachable(s, e->q[i]);
+                mpnet_pkt_free(e->q[i]);
+        }
+        e->qn = 0;
+}
+
+static void neigh_timer(struct mpnet_timer *t, void *arg, uint64_t now)
+{
+        struct neigh_entry *e = arg;
+        struct mpnet_iface *ifp = e->ifp;
+        const struct neigh_proto *pr = neigh_proto(e->fam);
+        struct mpnet_stack *s = ifp->stack;
+
+        switch (e->state) {
+        case MPNET_NEIGH_INCOMPLETE:
+                if (e->probes < pr->max_probes(ifp)) {
+                        pr->solicit(e, false);
+                        mpnet_timer_arm(s->timers, t, now + pr->retrans(ifp));
+                        return;
+                }
+                neigh_queue_fail(e);
+                neigh_set_state(e, MPNET_NEIGH_FAILED, now + NEIGH_HOLDDOWN_NS);
+                return;
+        case MPNET_NEIGH_REACHABLE:
+                neigh_set_state(e, MPNET_NEIGH_STALE, now + NEIGH_STALE_GC_NS);
+                return;
+        case MPNET_NEIGH_DELAY:
+                e->probes = 0;
+                pr->solicit(e, true);
+                neigh_set_state(e, MPNET_NEIGH_PROBE, now + pr->retrans(ifp));
+                return;
+        case MPNET_NEIGH_PROBE:
+                if (e->probes < pr->max_probes(ifp)) {
+                        pr->solicit(e, true);
+                        mpnet_timer_arm(s->timers, t, now + pr->retrans(ifp));
+                        return;
+                }
+                /* 7.3.3: no answer to the probes: unreachable. Nothing is
+                 * held while probing, so nothing is dropped here. */
+                neigh_set_state(e, MPNET_NEIGH_FAILED, now + NEIGH_HOLDDOWN_NS);
+                return;
+        case MPNET_NEIGH_STALE:
+        case MPNET_NEIGH_FAILED:
+                neigh_delete(e);
+                return;
+        case MPNET_NEIGH_PERMANENT:
+                return;
+        }
+}
+
+static void neigh_queue_flush(struct neigh_entry *e)
+{
+        uint16_t et = neigh_proto(e->fam)->ethertype;
+
+        for (uint32_t i = 0; i < e->qn; i++)
+                ether_output(e->ifp, e->q[i], e->mac, et);
+        e->qn = 0;
+}
+
+void neigh_update(struct neigh_entry *e, const uint8_t *mac, bool confirmed)
+{
+        struct mpnet_stack *s = e->ifp->stack;
+        bool changed = memcmp(e->mac, mac, 6) != 0;
+
+        if (e->state == MPNET_NEIGH_PERMANENT)
+                return;
+        memmove(e->mac, mac, 6);
+        if (confirmed) {
+                e->probes = 0;
+                neigh_set_state(e, MPNET_NEIGH_REACHABLE,
+                                s->now + neigh_proto(e->fam)->reachable(e->ifp));
+        } else if (changed || e->state == MPNET_NEIGH_INCOMPLETE ||
+                   e->state == MPNET_NEIGH_FAILED) {
+                /* Learnt without asking: usable, but not known to be reachable. */
+                e->probes = 0;
+                neigh_set_state(e, MPNET_NEIGH_STALE, s->now + NEIGH_STALE_GC_NS);
+        }
+        neigh_queue_flush(e);
+}
+
+int neigh_add_permanent(struct mpnet_iface *ifp, unsigned fam, const union neigh_key *k,
+                        const uint8_t mac[6])
+{
+        struct neigh_entry *e = neigh_lookup(ifp, fam, k);
+
+        if (e == NULL)
+                e = neigh_create(ifp, fam, k);
+        if (e == NULL)
+                return -ENOSPC;
+        memcpy(e->mac, mac, 6);
+        neigh_set_state(e, MPNET_NEIGH_PERMANENT, MPNET_TIME_NEVER);
+        neigh_queue_flush(e);
+        return 0;
+}
+
+static void neigh_enqueue(struct neigh_entry *e, struct mpnet_pkt *p)
+{
+        struct mpnet_stack *s = e->ifp->stack;
+
+        /* Keep the newest: the oldest is the likeliest to have been retried. */
+        if (e->qn == s->arp_queue_max) {
+                mpnet_pkt_free(e->q[0]);
+                memmove(&e->q[0], &e->q[1], (e->qn - 1) * sizeof(e->q[0]));
+                e->qn--;
+                neigh_ctr_add(s, neigh_proto(e->fam)->c_queue_drop, 1);
+        }
+        e->q[e->qn++] = p;
+}
+
+int neigh_resolve_output(struct mpnet_iface *ifp, unsigned fam, const union neigh_key *k,
+                         struct mpnet_pkt *p)
+{
+        const struct neigh_proto *pr = neigh_proto(fam);
+        struct mpnet_stack *s = ifp->stack;
+        struct neigh_entry *e = neigh_lookup(ifp, fam, k);
+
+        if (e == NULL) {
+                e = neigh_create(ifp, fam, k);
+                if (e == NULL) {
+                        mpnet_pkt_free(p);
+                        return -ENOBUFS;
+                }
+                neigh_enqueue(e, p);
+                pr->solicit(e, false);
+                mpnet_timer_arm(s->timers, &e->timer, s->now + pr->retrans(ifp));
+                return 0;
+        }
+        switch (e->state) {
+        case MPNET_NEIGH_INCOMPLETE:
+                neigh_enqueue(e, p);
+                return 0;
+        case MPNET_NEIGH_FAILED:
+                neigh_ctr_add(s, pr->c_resolve_failed, 1);
+                mpnet_pkt_free(p);
+                return -EHOSTUNREACH;
+        case MPNET_NEIGH_STALE:
+                /* RFC 4861 7.3.3: the first use of a stale entry starts the delay. */
+                neigh_set_state(e, MPNET_NEIGH_DELAY, s->now + NEIGH_DELAY_NS);
+                break;
+        case MPNET_NEIGH_REACHABLE:
+        case MPNET_NEIGH_DELAY:
+        case MPNET_NEIGH_PROBE:
+        case MPNET_NEIGH_PERMANENT:
+                break;
+        }
+        return ether_output(ifp, p, e->mac, pr->ethertype);
+}
+
+int neigh_get(struct mpnet_stack *s, int ifindex, unsigned fam, const union neigh_key *k,
+              struct mpnet_neigh_info *info)
+{
+        struct mpnet_iface *ifp = stack_iface(s, ifindex);
+        struct neigh_entry *e;
+
+        if (ifp == NULL)
+                return -ENODEV;
+        e = neigh_lookup(ifp, fam, k);
+        if (e == NULL)
+                return -ENOENT;
+        info->state = e->state;
+        memcpy(info->mac, e->mac, 6);
+        info->queued = e->qn;
+        info->probes = e->probes;
+        info->router = e->router;
+        return 0;
+}
+
+/* ---- workers ---- */
+
+/* The key rides in the 16 bytes after the punt word (stack.c). */
+#define NEIGH_PUNT_KEY_OFF 8
+
+static bool neigh_punt(struct wctx *w, struct mpnet_iface *out, unsigned fam, const uint8_t *key,
+                       struct mpnet_pkt *p, enum neigh_punt_op op)
+{
+        if (mpnet_pkt_headroom(p) < NEIGH_PUNT_KEY_OFF + 16) {
+                STK_INC(w->s, punt_drop);
+                mpnet_pkt_free(p);
+                return false;
+        }
+        memcpy(mpnet_pkt_buf(p) + NEIGH_PUNT_KEY_OFF, key, 16);
+        return stack_punt(w, p, PUNT_NEIGH, (unsigned)out->ifindex, (uint8_t)fam, (uint8_t)op, 0);
+}
+
+void neigh_slow_output(struct wctx *w, struct mpnet_iface *out, unsigned fam, struct neigh_entry *e,
+                       const uint8_t *key, struct mpnet_pkt *p)
+{
+        union neigh_key k;
+
+        if (fam == NEIGH_ARP) {
+                uint32_t a;
+
+                memcpy(&a, key, 4);
+                k = neigh_key4(a);
+        } else {
+                k = neigh_key6(key);
+        }
+        if (!ctx_is_worker(w)) {
+                if (fam == NEIGH_ARP)
+                        arp_resolve_output(out, k.a4, p);
+                else
+                        nd6_resolve_output(out, k.a6, p);
+                return;
+        }
+        neigh_punt(w, out, fam, k.a6, p, e == NULL ? NEIGH_PUNT_NEW : NEIGH_PUNT_RESOLVE);
+}
+
+void neigh_stale_used(struct wctx *w, struct neigh_entry *e)
+{
+        struct mpnet_stack *s = w->s;
+        bool clear = false;
+        struct mpnet_pkt *p;
+
+        if (!ctx_is_worker(w)) {
+                /* RFC 4861 7.3.3: the first use of a stale entry starts the delay. */
+                if (e->state == MPNET_NEIGH_STALE)
+                        neigh_set_state(e, MPNET_NEIGH_DELAY, s->now + NEIGH_DELAY_NS);
+                return;
+        }
+        if (atomic_load_explicit(&e->poked, memory_order_relaxed) ||
+            !atomic_compare_exchange_strong_explicit(&e->poked, &clear, true, memory_order_relaxed,
+                                                     memory_order_relaxed))
+                return;
+        p = mpnet_pkt_alloc(s->pool);
+        if (p == NULL) {
+                STK_INC(s, nobufs);
+                atomic_store_explicit(&e->poked, false, memory_order_relaxed);
+                return;
+        }
+        STK_INC(s, neigh_poke);
+        /* Not delivered: let a later packet try again. */
+        if (!neigh_punt(w, e->ifp, e->fam, e->key.a6, p, NEIGH_PUNT_POKE))
+                atomic_store_explicit(&e->poked, false, memory_order_relaxed);
+}
+
+/* ---- the control thread's side of the punts ---- */
+
+void neigh_punt_input(struct mpnet_iface *ifp, struct mpnet_pkt *p, uint8_t fam, uint8_t op)
+{
+        union neigh_key k;
+        struct neigh_entry *e;
+
+        memcpy(k.a6, mpnet_pkt_buf(p) + NEIGH_PUNT_KEY_OFF, 16);
+        if (fam >= NEIGH_N) {
+                mpnet_pkt_free(p);
+                return;
+        }
+        if (op != NEIGH_PUNT_POKE) {
+                if (fam == NEIGH_ARP)
+                        arp_resolve_output(ifp, k.a4, p);
+                else
+                        nd6_resolve_output(ifp, k.a6, p);
+                return;
+        }
+        mpnet_pkt_free(p);
+        e = neigh_lookup(ifp, fam, &k);
+        /* It may have changed since the worker saw it STALE (confirmed,
+         * deleted): then the poke is moot. */
+        if (e != NULL && e->state == MPNET_NEIGH_STALE)
+                neigh_set_state(e, MPNET_NEIGH_DELAY, ifp->stack->now + NEIGH_DELAY_NS);
+}
+
+/* ARP, ND messages, pokes, and the packet that starts a resolution: what
+ * other punts (local delivery, ICMP errors, held traffic) must not starve.
+ * An ND message is one of the ICMPv6 types 133 to 137 right after the IPv6
+ * header (RFC 4861 never puts extension headers before it in practice, and
+ * one that does merely waits its turn). */
+bool neigh_punt_urgent(enum punt_kind k, uint8_t b, const struct mpnet_pkt *p)
+{
+        switch (k) {
+        case PUNT_ARP:
+                return true;
+        case PUNT_NEIGH:
+                return b != NEIGH_PUNT_RESOLVE;
+        case PUNT_LOCAL6:
+                return p->len > MPNET_IP6_HLEN && p->data[6] == MPNET_IPPROTO_ICMPV6 &&
+                       p->data[MPNET_IP6_HLEN] >= 133 && p->data[MPNET_IP6_HLEN] <= 137;
+        default:
+                return false;
+        }
+}
+
+/* The neighbour cache's punts: pokes, held packets, resolution starts. */
+static void neigh_punt_handler(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                               uint64_t meta)
+{
+        (void)s;
+        neigh_punt_input(ifp, p, (uint8_t)(meta >> 40), (uint8_t)(meta >> 32));
+}
+
+static const struct punt_reg neigh_punts[] = {
+    {.kind = PUNT_NEIGH, .fn = neigh_punt_handler},
+};
+
+const struct mpnet_module mod_neigh = {
+    .name = "neigh",
+    .punts = neigh_punts,
+    .n_punts = 1,
+};

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The neighbour cache (l3/neigh.c), one for ARP and ND, and the resolvers
+ * that plug into it (l3/arp.c, l3/nd6.c).
+ *
+ * Synchronisation: entries change on the control thread only; workers find
+ * them without locks (hash chains linked with release stores, entries freed
+ * after a grace period) and read the MAC and state from one atomic word.
+ * The one thing a worker writes is an entry's poke flag (see
+ * neigh_stale_used()). Life cycle: an entry is made by resolution or by a
+ * message from the neighbour, and freed by its timer, a flush or with its
+ * interface; NEIGH_MAX_ENTRIES per interface and family.
+ */
+#ifndef MPNET_L3_NEIGH_H
+#define MPNET_L3_NEIGH_H
+
+#include "mpnet/wire/ethernet.h"
+#include "stack/stack_priv.h"
+
+#define NEIGH_MAX_ENTRIES 4096
+#define NEIGH_DELAY_NS    (5 * MPNET_NS_PER_S)    /* RFC 4861 10: DELAY_FIRST_PROBE_TIME */
+#define NEIGH_HOLDDOWN_NS (20 * MPNET_NS_PER_S)   /* FreeBSD arpt_down */
+#define NEIGH_STALE_GC_NS (1200 * MPNET_NS_PER_S) /* FreeBSD max_age */
+
+/* An IPv4 address (host order, the rest zero) or an IPv6 address. */
+union neigh_key {
+        uint32_t a4;
+        uint8_t a6[16];
+        uint64_t w[2];
+};
+
+struct neigh_entry {
+        /* What workers read (and poked, which they set): the first line. */
+        struct neigh_entry *_Atomic hnext;
+        union neigh_key key;
+        /* The MAC in bits 0-47, the state in 48-55, written whenever either
+         * changes (one atomic word: never torn). */
+        _Atomic uint64_t fast;
+        /* Set by the first worker that sends through the entry while it is
+         * STALE, cleared by every state change: one poke per episode. */
+        _Atomic bool poked;
+        uint8_t fam; /* NEIGH_ARP, NEIGH_ND */
+        bool router; /* ND: isRouter (RFC 4861 7.2.5) */
+        uint8_t mac[6];
+        /* The control thread's. */
+        enum mpnet_neigh_state state;
+        struct mpnet_iface *ifp;
+        uint32_t probes;
+        struct mpnet_timer timer;
+        uint32_t qn;           /* packets held while INCOMPLETE */
+        struct mpnet_pkt *q[]; /* cfg arp_queue_max slots, oldest first */
+};
+
+/*
+ * A resolver: what differs between ARP and ND. Everything else (states,
+ * timers, the hold queue, the table) is the cache's.
+ */
+struct neigh_proto {
+        uint8_t family; /* 4 or 6: for events */
+        uint16_t ethertype;
+        /* Its counters (enum stack_counter). */
+        int c_table_full, c_queue_drop, c_resolve_failed, c_flushed;
+        unsigned (*max_probes)(const struct mpnet_iface *ifp);
+        uint64_t (*retrans)(struct mpnet_iface *ifp);
+        uint64_t (*reachable)(struct mpnet_iface *ifp);
+        /* Ask for e's link-layer address: broadcast or multicast while
+         * resolving, unicast to e->mac while probing. Counts e->probes. */
+        void (*solicit)(struct neigh_entry *e, bool unicast);
+        /* What a packet held for a neighbour that never answered gets
+         * besides being dropped (RFC 4861 7.2.2); NULL: nothing. */
+        void (*unreachable)(struct mpnet_stack *s, struct mpnet_pkt *p);
+};
+
+extern const struct neigh_proto arp_neigh_proto;
+extern const struct neigh_proto nd6_neigh_proto;
+
+/* The neighbour punt (PUNT_NEIGH): b says which; the key rides after the
+ * punt word, as the family in a. */
+enum neigh_punt_op {
+        NEIGH_PUNT_RESOLVE, /* a packet for an entry that cannot take it */
+        NEIGH_PUNT_NEW,     /* a packet for a next hop with no entry: starts resolution */
+        NEIGH_PUNT_POKE,    /* no packet of its own: a STALE entry was used */
+};
+
+static inline union neigh_key neigh_key4(uint32_t a)
+{
+        union neigh_key k = {.w = {0, 0}};
+
+        k.a4 = a;
+        return k;
+}
+
+static inline union neigh_key neigh_key6(const uint8_t *a)
+{
+        union neigh_key k;
+
+        memcpy(k.a6, a, 16);
+        return k;
+}
+
+static inline unsigned neigh_hash4(uint32_t a)
+{
+        return (a * 2654435761u) >> 24; /* NEIGH_HASH_SIZE == 256 */
+}
+
+static inline unsigned neigh_hash6(const uint8_t *a)
+{
+        return neigh_hash4(mpnet_get_be32(a + 12));
+}
+
+/* Lock-free lookups, for any context. */
+static inline struct neigh_entry *neigh_lookup4(struct mpnet_iface *ifp, uint32_t a)
+{
+        struct neigh_entry *e =
+            atomic_load_explicit(&ifp->neigh[NEIGH_ARP].hash[neigh_hash4(a)], memory_order_acquire);
+
+        while (e != NULL && e->key.a4 != a)
+                e = atomic_load_explicit(&e->hnext, memory_order_acquire);
+        return e;
+}
+
+static inline struct neigh_entry *neigh_lookup6(struct mpnet_iface *ifp, const uint8_t *a)
+{
+        struct neigh_entry *e =
+            atomic_load_explicit(&ifp->neigh[NEIGH_ND].hash[neigh_hash6(a)], memory_order_acquire);
+
+        while (e != NULL && !ip6_eq(e->key.a6, a))
+                e = atomic_load_explicit(&e->hnext, memory_order_acquire);
+        return e;
+}
+
+struct neigh_entry *neigh_lookup(struct mpnet_iface *ifp, unsigned fam, const union neigh_key *k);
+
+/* Control thread. */
+struct neigh_entry *neigh_create(struct mpnet_iface *ifp, unsigned fam, const union neigh_key *k);
+void neigh_set_state(struct neigh_entry *e, enum mpnet_neigh_state st, uint64_t expire);
+/* Record e's link-layer address (RFC 826 merge, RFC 4861 7.2.5):
+ * confirmed (a solicited answer) makes it REACHABLE, a new or changed
+ * address STALE; what was held goes out. */
+void neigh_update(struct neigh_entry *e, const uint8_t *mac, bool confirmed);
+/* Send p to the neighbour k on ifp, resolving it first when need be. */
+int neigh_resolve_output(struct mpnet_iface *ifp, unsigned fam, const union neigh_key *k,
+                         struct mpnet_pkt *p);
+int neigh_add_permanent(struct mpnet_iface *ifp, unsigned fam, const union neigh_key *k,
+                        const uint8_t mac[6]);
+int neigh_get(struct mpnet_stack *s, int ifindex, unsigned fam, const union neigh_key *k,
+              struct mpnet_neigh_info *info);
+/* Every entry of ifp; static ones too unless learnt_only. */
+void neigh_iface_flush(struct mpnet_iface *ifp, bool learnt_only);
+/* A PUNT_NEIGH from a worker. */
+void neigh_punt_input(struct mpnet_iface *ifp, struct mpnet_pkt *p, uint8_t fam, uint8_t op);
+/* Whether a punt is neighbour work that goes ahead of the rest. */
+bool neigh_punt_urgent(enum punt_kind k, uint8_t b, const struct mpnet_pkt *p);
+
+/* Any context: p (its network header first) cannot use the fast path to
+ * the neighbour key (e its entry, or NULL). */
+void neigh_slow_output(struct wctx *w, struct mpnet_iface *out, unsigned fam, struct neigh_entry *e,
+                       const uint8_t *key, struct mpnet_pkt *p);
+void neigh_stale_used(struct wctx *w, struct neigh_entry *e);
+
+/* The states in which a packet is sent at once with the cached MAC: a
+ * STALE entry too (RFC 4861 7.3.3), whose first use starts its delay. */
+#define NEIGH_USABLE                                                                               \
+        (1u << MPNET_NEIGH_REACHABLE | 1u << MPNET_NEIGH_STALE | 1u << MPNET_NEIGH_DELAY |         \
+         1u << MPNET_NEIGH_PROBE | 1u << MPNET_NEIGH_PERMANENT)
+
+/*
+ * The forwarding fast path: put p (its network header first) on w's
+ * transmit vector for out with the MAC of e. @return 1 when it went (or
+ * was dropped for want of a buffer: counted, and 0 returned), else p is
+ * still the caller's: 2, resolution is needed.
+ */
+static inline unsigned neigh_fast_output(struct wctx *w, struct mpnet_iface *out,
+                                         struct neigh_entry *e, struct mpnet_pkt *p,
+                                         uint16_t ethertype)
+{
+        uint64_t f;
+        unsigned st;
+        uint8_t *h;
+
+        if (__builtin_expect(e == NULL, 0))
+                return 2;
+        f = atomic_load_explicit(&e->fast, memory_order_acquire);
+        st = (unsigned)(f >> 48);
+        if (__builtin_expect(!((NEIGH_USABLE >> st) & 1), 0))
+                return 2;
+        if (__builtin_expect(st == MPNET_NEIGH_STALE, 0))
+                neigh_stale_used(w, e);
+        h = mpnet_pkt_prepend(p, MPNET_ETH_HLEN);
+        if (__builtin_expect(h == NULL, 0)) {
+                STK_INC(w->s, nobufs);
+                mpnet_pkt_free(p);
+                return 0;
+        }
+        /* f holds the MAC in its low six bytes, in order on a little-endian
+         * machine. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        memcpy(h, &f, 6);
+#else
+        for (int i = 0; i < 6; i++)
+                h[i] = (uint8_t)(f >> (8 * i));
+#endif
+        memcpy(h + 6, out->mac, 6);
+        mpnet_put_be16(h + 12, ethertype);
+        ctx_tx(w, out, p);
+        return 1;
+}
+
+#endif
