@@ -838,6 +838,8 @@ void ip4_reass_get_stats(const struct ip4_reass *r, struct ip4_reass_stats *st)
         st->bad_drops = mpnet_stat_read(&r->st.bad_drops);
         st->bytes_held = mpnet_stat_read(&r->st.bytes_held);
         st->datagrams_held = mpnet_stat_read(&r->st.datagrams_held);
+        st->max_bytes = r->cfg.max_bytes;
+        st->max_datagrams = r->cfg.max_datagrams;
 }
 
 const char *ip4_reass_result_str(enum ip4_reass_result res)

@@ -109,6 +109,8 @@ struct ip4_reass_stats {
         uint64_t bad_drops;      /* malformed fragments (or assembled datagrams) dropped */
         uint64_t bytes_held;     /* buffer bytes held now (IP4_REASS_TRUESIZE each) */
         uint64_t datagrams_held; /* datagrams being reassembled now */
+        uint64_t max_bytes;      /* the caps bytes_held and datagrams_held stay within */
+        uint64_t max_datagrams;
 };
 
 struct ip4_reass;
