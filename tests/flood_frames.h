@@ -225,11 +225,13 @@ static inline size_t ff_ra(uint8_t *f, const uint8_t *smac, const uint8_t *src,
 }
 
 /* An MLDv2 report (RFC 3810 5.2) of n groups, with the hop-by-hop router
- * alert it must carry (5), hop limit 1, to ff02::16. */
+ * alert it must carry (5), hop limit 1, to dst (NULL: ff02::16, as 5.2.14
+ * says; an attacker may pick all-nodes, which every node receives). */
 static inline size_t ff_mld_report(uint8_t *f, const uint8_t *smac, const uint8_t *src,
-                                   const uint8_t (*groups)[16], size_t n)
+                                   const uint8_t *dst, const uint8_t (*groups)[16], size_t n)
 {
-        static const uint8_t mld_routers[16] = {0xff, 2, [15] = 0x16};
+        static const uint8_t ff02_16[16] = {0xff, 2, [15] = 0x16};
+        const uint8_t *mld_routers = dst != NULL ? dst : ff02_16;
         struct mpnet_mld_record rec[8];
         struct mpnet_ip6_repr ip = {.next_header = MPNET_IPPROTO_HOPOPTS, .hop_limit = 1};
         uint8_t dmac[6], *x = f + MPNET_ETH_HLEN + MPNET_IP6_HLEN;
