@@ -45,6 +45,7 @@ run bench_ping --pin --window 32
 # beside IPv4 in one run.
 run bench_forward --pin
 run bench_forward6 --pin
+run bench_flood --pin
 # Workers: 1 and 2 (a 16-core machine: MPNET_BENCH_WORKERS=1,2,4,8,14), the
 # router alone between null links; then one worker on the second CPU (vCPUs
 # of a VM need not be alike).

@@ -231,6 +231,35 @@ MPNET_API int mpnet_neigh4_add(struct mpnet_stack *s, int ifindex, uint32_t addr
 /** @return the text name of a neighbour state. */
 MPNET_API const char *mpnet_neigh_state_name(enum mpnet_neigh_state st);
 
+/* ---- what a stack holds ------------------------------------------------- */
+
+/*
+ * The state input can make a stack hold, against the caps that bound it: a
+ * flood may fill these up to the cap, never past it. Memory in bytes is the
+ * stack's own accounting (a buffer counts whole, metadata included).
+ */
+struct mpnet_stack_usage {
+        uint64_t reass4_bytes, reass4_max_bytes; /* IPv4 fragments held */
+        uint32_t reass4_datagrams, reass4_max_datagrams;
+        uint64_t reass6_bytes, reass6_max_bytes; /* IPv6 fragments held */
+        uint32_t reass6_datagrams, reass6_max_datagrams;
+        /* The rest per interface, or summed over all with ifindex 0; the
+         * caps are per interface. */
+        uint32_t neigh4, neigh6, neigh_max; /* ARP and ND entries, any state */
+        uint32_t addr6, addr6_max;          /* IPv6 addresses, SLAAC's included */
+        uint32_t onlink6, onlink6_max;      /* prefixes learnt on-link (RFC 4861 6.3.4) */
+        uint32_t dr6, dr6_max;              /* default routers */
+        uint32_t mc6, mc6_max;              /* multicast groups joined */
+};
+
+/**
+ * What the stack holds now (the thread driving the stack).
+ * @param ifindex an interface, or 0 for the sum over all.
+ * @return 0, -ENODEV.
+ */
+MPNET_API int mpnet_stack_usage_get(struct mpnet_stack *s, int ifindex,
+                                    struct mpnet_stack_usage *u);
+
 /* ---- counters ------------------------------------------------------------ */
 
 /*

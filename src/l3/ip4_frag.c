@@ -285,7 +285,7 @@ struct ip4_reass {
         struct {
                 mpnet_stat_t frags_in, completed, timeouts, overlap_drops, conflict_drops;
                 mpnet_stat_t dup_drops, cap_drops, evictions, bad_drops, bytes_held;
-                mpnet_stat_t datagrams_held;
+                mpnet_stat_t datagrams_held, evicted_frags;
         } st;
 };
 
@@ -550,6 +550,7 @@ static void make_room(struct ip4_reass *r, const struct reass_dg *keep, uint64_t
                         victim = victim->newer;
                 if (victim == NULL)
                         return;
+                mpnet_stat_add(&r->st.evicted_frags, victim->nfrags);
                 dg_release(r, victim, true);
                 mpnet_stat_add(&r->st.evictions, 1);
         }
@@ -835,9 +836,17 @@ void ip4_reass_get_stats(const struct ip4_reass *r, struct ip4_reass_stats *st)
         st->dup_drops = mpnet_stat_read(&r->st.dup_drops);
         st->cap_drops = mpnet_stat_read(&r->st.cap_drops);
         st->evictions = mpnet_stat_read(&r->st.evictions);
+        st->evicted_frags = mpnet_stat_read(&r->st.evicted_frags);
         st->bad_drops = mpnet_stat_read(&r->st.bad_drops);
         st->bytes_held = mpnet_stat_read(&r->st.bytes_held);
         st->datagrams_held = mpnet_stat_read(&r->st.datagrams_held);
+        st->max_bytes = r->cfg.max_bytes;
+        st->max_datagrams = r->cfg.max_datagrams;
+}
+
+uint64_t ip4_reass_evicted_frags(const struct ip4_reass *r)
+{
+        return mpnet_stat_read(&r->st.evicted_frags);
 }
 
 const char *ip4_reass_result_str(enum ip4_reass_result res)

@@ -106,9 +106,12 @@ struct ip4_reass_stats {
         uint64_t dup_drops;      /* exact duplicate fragments dropped */
         uint64_t cap_drops;      /* fragments refused, or datagrams dropped, by a cap */
         uint64_t evictions;      /* datagrams evicted (oldest first) to admit newer ones */
+        uint64_t evicted_frags;  /* the fragments they held */
         uint64_t bad_drops;      /* malformed fragments (or assembled datagrams) dropped */
         uint64_t bytes_held;     /* buffer bytes held now (IP4_REASS_TRUESIZE each) */
         uint64_t datagrams_held; /* datagrams being reassembled now */
+        uint64_t max_bytes;      /* the caps bytes_held and datagrams_held stay within */
+        uint64_t max_datagrams;
 };
 
 struct ip4_reass;
@@ -160,6 +163,9 @@ uint64_t ip4_reass_next_expiry(const struct ip4_reass *r);
 
 /** Take a snapshot of the counters. */
 void ip4_reass_get_stats(const struct ip4_reass *r, struct ip4_reass_stats *st);
+
+/** @return the evicted_frags counter alone (cheap: one load). */
+uint64_t ip4_reass_evicted_frags(const struct ip4_reass *r);
 
 /** @return a short name for a result, for messages. */
 const char *ip4_reass_result_str(enum ip4_reass_result res);

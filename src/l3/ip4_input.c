@@ -245,8 +245,13 @@ void ip4_local_one(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_
                 /* RFC 791 / RFC 815: hold it until the datagram is whole. */
                 enum ip4_reass_result res;
 
+                uint64_t evicted = ip4_reass_evicted_frags(s->reass);
+
                 STK_INC(s, ip4_frag_rx);
                 p = ip4_reass_input(s->reass, p, s->now, &res);
+                /* Fragments of older datagrams evicted to admit this one are
+                 * drops by the caps too: every drop has its counter. */
+                STK_ADD(s, ip4_reass_cap, ip4_reass_evicted_frags(s->reass) - evicted);
                 switch (res) {
                 case IP4_REASS_DONE:
                         STK_INC(s, ip4_reassembled);

@@ -8,7 +8,11 @@
  *     still comes until its timeout (RFC 5722);
  *   - inconsistent ends (two last fragments, data past the last) drop it;
  *   - the memory held is capped per stack and per source address, the
- *     fragments per datagram and the datagrams at once are bounded.
+ *     fragments per datagram and the datagrams at once are bounded; at the
+ *     stack cap or the datagram bound the oldest datagram makes room (as
+ *     IPv4's reassembly does), so a flood of fragments that never complete
+ *     from many sources delays a real datagram's fragments at most by
+ *     being younger than it, never locks them out for the 60 s timeout.
  * Atomic fragments never get here (RFC 6946: ip6-local takes them alone).
  *
  * The whole datagram is the first fragment, its fragment header taken out,
@@ -136,6 +140,26 @@ static uint64_t src_bytes(const struct ip6_reass *r, const uint8_t *src)
         return b;
 }
 
+/* Free the oldest datagram other than keep (the list is newest first),
+ * only among those holding fragments with held_only: a dead key holds no
+ * memory. Its fragments count as dropped by a cap.
+ * @return false when there is none. */
+static bool q_evict_oldest(struct ip6_reass *r, const struct r6q *keep, bool held_only)
+{
+        struct r6q *old = NULL;
+
+        for (struct r6q *q = r->head; q != NULL; q = q->next) {
+                if (q != keep && (!held_only || q->n > 0))
+                        old = q;
+        }
+        if (old == NULL)
+                return false;
+        STK_ADD(r->s, ip6_reass_cap, old->n);
+        q_free_frags(r, old);
+        q_unlink(r, old);
+        return true;
+}
+
 static struct r6q *q_get(struct ip6_reass *r, const uint8_t *b, uint32_t id)
 {
         struct r6q *q;
@@ -144,7 +168,7 @@ static struct r6q *q_get(struct ip6_reass *r, const uint8_t *b, uint32_t id)
                 if (q->id == id && ip6_eq(q->src, b + 8) && ip6_eq(q->dst, b + 24))
                         return q;
         }
-        if (r->nq >= REASS6_MAX_QUEUES)
+        if (r->nq >= REASS6_MAX_QUEUES && !q_evict_oldest(r, NULL, false))
                 return NULL;
         q = calloc(1, sizeof(*q));
         if (q == NULL)
@@ -253,6 +277,8 @@ struct mpnet_pkt *ip6_reass_input(struct ip6_reass *r, struct mpnet_pkt *p, uint
                         goto free;
                 }
         }
+        while (r->bytes + REASS6_TRUESIZE > r->max_bytes && q_evict_oldest(r, q, true))
+                ;
         if (q->n == REASS6_MAX_FRAGS || r->bytes + REASS6_TRUESIZE > r->max_bytes ||
             src_bytes(r, q->src) + REASS6_TRUESIZE > r->max_per_src) {
                 STK_INC(s, ip6_reass_cap);
@@ -276,4 +302,13 @@ struct mpnet_pkt *ip6_reass_input(struct ip6_reass *r, struct mpnet_pkt *p, uint
 free:
         mpnet_pkt_free(p);
         return NULL;
+}
+
+void ip6_reass_usage(const struct ip6_reass *r, uint64_t *bytes, uint64_t *max_bytes,
+                     uint32_t *datagrams, uint32_t *max_datagrams)
+{
+        *bytes = r->bytes;
+        *max_bytes = r->max_bytes;
+        *datagrams = r->nq;
+        *max_datagrams = REASS6_MAX_QUEUES;
 }

@@ -592,6 +592,9 @@ struct ip6_reass *ip6_reass_create(struct mpnet_stack *s, uint64_t max_bytes);
 void ip6_reass_destroy(struct ip6_reass *r);
 void ip6_reass_expire(struct ip6_reass *r, uint64_t now);
 uint64_t ip6_reass_next_expiry(const struct ip6_reass *r);
+/* What it holds now and its caps (buffer bytes, datagrams). */
+void ip6_reass_usage(const struct ip6_reass *r, uint64_t *bytes, uint64_t *max_bytes,
+                     uint32_t *datagrams, uint32_t *max_datagrams);
 /* p: a fragment (IPv6 header first) with its fragment header at frag_off.
  * @return the whole datagram (a chain, fragment header gone), or NULL. */
 struct mpnet_pkt *ip6_reass_input(struct ip6_reass *r, struct mpnet_pkt *p, uint16_t frag_hdr_off,

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * mpnet_stack_usage_get(): what input has made a stack hold, against the
+ * caps that bound it, read from each module's own accounting (the
+ * reassembly objects, the per-interface tables). Tests and benchmarks of
+ * floods assert the caps with it.
+ *
+ * Synchronisation: the control thread, like every count it reads.
+ */
+#include <errno.h>
+
+#include "l3/ip4_frag.h"
+#include "stack/stack_priv.h"
+
+static void usage_add_iface(const struct mpnet_iface *ifp, struct mpnet_stack_usage *u)
+{
+        u->neigh4 += ifp->arp_count;
+        u->neigh6 += ifp->nd_count;
+        u->addr6 += ifp->n_addrs6;
+        u->onlink6 += ifp->n_onlink;
+        u->dr6 += ifp->n_dr;
+        u->mc6 += ifp->n_mc6;
+}
+
+int mpnet_stack_usage_get(struct mpnet_stack *s, int ifindex, struct mpnet_stack_usage *u)
+{
+        struct ip4_reass_stats st;
+
+        *u = (struct mpnet_stack_usage){
+            .neigh_max = ARP_MAX_ENTRIES < ND6_MAX_ENTRIES ? ARP_MAX_ENTRIES : ND6_MAX_ENTRIES,
+            .addr6_max = IFACE_MAX_ADDRS,
+            .onlink6_max = IFACE_MAX_ONLINK,
+            .dr6_max = IFACE_MAX_DR,
+            .mc6_max = IFACE_MAX_MC,
+        };
+        if (ifindex != 0) {
+                const struct mpnet_iface *ifp = stack_iface(s, ifindex);
+
+                if (ifp == NULL)
+                        return -ENODEV;
+                usage_add_iface(ifp, u);
+        } else {
+                for (int i = 1; i <= STACK_MAX_IFACES; i++) {
+                        if (s->ifs[i] != NULL)
+                                usage_add_iface(s->ifs[i], u);
+                }
+        }
+        ip4_reass_get_stats(s->reass, &st);
+        u->reass4_bytes = st.bytes_held;
+        u->reass4_max_bytes = st.max_bytes;
+        u->reass4_datagrams = (uint32_t)st.datagrams_held;
+        u->reass4_max_datagrams = (uint32_t)st.max_datagrams;
+        ip6_reass_usage(s->reass6, &u->reass6_bytes, &u->reass6_max_bytes, &u->reass6_datagrams,
+                        &u->reass6_max_datagrams);
+        return 0;
+}

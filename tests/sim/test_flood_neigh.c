@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * ARP and ND floods (issue 18): a router's LAN 1 floods it with ARP
+ * requests, and neighbour solicitations carrying a source link-layer
+ * address, for the router's own address from random sources of the
+ * subnet with random MACs, each of which makes the router learn an entry
+ * (RFC 826 merge; RFC 4861 7.2.3). Asserted: the table of the interface
+ * never exceeds its cap (mpnet_stack_usage_get), the flood fills it, the
+ * confirmed entries of the real peers (H1, H2) survive with their MACs,
+ * legitimate traffic through the router all arrives, and the other
+ * family's table and LAN 2 are untouched. A host that appears during the
+ * flood (H3): see FLOOD_NEIGH_EVICTS in tests/floodnet.h (a known gap).
+ */
+#include "floodnet.h"
+
+static size_t flood_one(struct fnet *n, bool v6, uint64_t *rng)
+{
+        uint8_t mac[6], src6[16], snm[16], dmac[6];
+        uint32_t src4;
+
+        ff_rand_mac(rng, mac);
+        if (!v6) {
+                /* Anywhere in 198.18.0.0/15 but the real hosts' .10 and .20. */
+                src4 = FF_LAN1_ADDR + 256 + (uint32_t)(ff_rand(rng) % 130000);
+                return ff_arp(n->f, ff_bcast, MPNET_ARP_OP_REQUEST, mac, src4,
+                              (const uint8_t[6]){0}, FF_LAN1_ADDR);
+        }
+        ff_rand_iid(rng, ff_lan1_r6, src6);
+        mpnet_ip6_solicited_node(ff_lan1_r6, snm);
+        mpnet_ip6_mc_mac(snm, dmac);
+        return ff_nd(n->f, dmac, mac, src6, snm, MPNET_ICMP6_ND_NS, ff_lan1_r6, false);
+}
+
+static void flood(bool v6)
+{
+        struct fnet n;
+        uint64_t rng = v6 ? 0x6e64 : 0xa4b;
+        struct mpnet_stack_usage u, u2;
+        uint32_t peak = 0, frames;
+
+        fnet_init(&n, true);
+        assert_int_equal(fnet_legit(&n, 8, false), 32);
+        fnet_peers_resolved(&n);
+        u = fnet_usage(&n, 1);
+        frames = u.neigh_max * 2;
+        for (uint32_t i = 0; i < frames; i++) {
+                size_t len = flood_one(&n, v6, &rng);
+
+                fnet_send(&n, n.x1, n.f, len);
+                if (i % 256 == 255) {
+                        fnet_run(&n, MPNET_NS_PER_MS);
+                        u = fnet_usage(&n, 1);
+                        assert_true(u.neigh4 <= u.neigh_max);
+                        assert_true(u.neigh6 <= u.neigh_max);
+                        if ((v6 ? u.neigh6 : u.neigh4) > peak)
+                                peak = v6 ? u.neigh6 : u.neigh4;
+                }
+                if (i == frames / 2)
+                        assert_int_equal(fnet_legit(&n, 16, false), 64);
+        }
+        fnet_run(&n, 10 * MPNET_NS_PER_MS);
+        u = fnet_usage(&n, 1);
+        fprintf(stderr, "%s flood: peak %u entries of %u\n", v6 ? "ND" : "ARP", peak, u.neigh_max);
+        /* Filled, and no further. */
+        assert_int_equal(v6 ? u.neigh6 : u.neigh4, u.neigh_max);
+        assert_true(fnet_ctr(&n, v6 ? MPNET_STK_nd_table_full : MPNET_STK_arp_table_full) > 0);
+        /* The other family and LAN 2 hold their real peers only (and, for
+         * IPv6, the router's own link-local neighbours learnt at start). */
+        assert_true((v6 ? u.neigh4 : u.neigh6) < 8);
+        u2 = fnet_usage(&n, 2);
+        assert_true(u2.neigh4 + u2.neigh6 < 8);
+        fnet_peers_resolved(&n);
+        assert_int_equal(fnet_legit(&n, 16, false), 64);
+        fnet_new_peer(&n, 4, !v6, v6);
+        /* Past the reachable time: the peers go STALE, are probed (unicast),
+         * answer, and stay resolved while the flood's entries sit there. */
+        fnet_run(&n, 60 * MPNET_NS_PER_S);
+        assert_int_equal(fnet_legit(&n, 16, false), 64);
+        fnet_run(&n, 10 * MPNET_NS_PER_S);
+        fnet_peers_resolved(&n);
+        fnet_fini(&n);
+}
+
+static void test_arp_flood(void **state)
+{
+        (void)state;
+        flood(false);
+}
+
+static void test_nd_flood(void **state)
+{
+        (void)state;
+        flood(true);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_arp_flood),
+            cmocka_unit_test(test_nd_flood),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
