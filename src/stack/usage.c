@@ -10,12 +10,13 @@
 #include <errno.h>
 
 #include "l3/ip4_frag.h"
+#include "l3/neigh.h"
 #include "stack/stack_priv.h"
 
 static void usage_add_iface(const struct mpnet_iface *ifp, struct mpnet_stack_usage *u)
 {
-        u->neigh4 += ifp->arp_count;
-        u->neigh6 += ifp->nd_count;
+        u->neigh4 += ifp->neigh[NEIGH_ARP].count;
+        u->neigh6 += ifp->neigh[NEIGH_ND].count;
         u->addr6 += ifp->n_addrs6;
         u->onlink6 += ifp->n_onlink;
         u->dr6 += ifp->n_dr;
@@ -27,7 +28,7 @@ int mpnet_stack_usage_get(struct mpnet_stack *s, int ifindex, struct mpnet_stack
         struct ip4_reass_stats st;
 
         *u = (struct mpnet_stack_usage){
-            .neigh_max = ARP_MAX_ENTRIES < ND6_MAX_ENTRIES ? ARP_MAX_ENTRIES : ND6_MAX_ENTRIES,
+            .neigh_max = NEIGH_MAX_ENTRIES,
             .addr6_max = IFACE_MAX_ADDRS,
             .onlink6_max = IFACE_MAX_ONLINK,
             .dr6_max = IFACE_MAX_DR,

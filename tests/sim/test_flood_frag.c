@@ -81,9 +81,8 @@ static void flood(bool v6)
         struct fnet n;
         struct peak pk = {0};
         uint64_t rng = v6 ? 0x6666 : 0x4444, reasm;
-        enum mpnet_stack_counter c_reasm =
-            v6 ? MPNET_STK_ip6_reassembled : MPNET_STK_ip4_reassembled;
-        enum mpnet_stack_counter c_cap = v6 ? MPNET_STK_ip6_reass_cap : MPNET_STK_ip4_reass_cap;
+        const char *c_reasm = v6 ? "ip6_reassembled" : "ip4_reassembled";
+        const char *c_cap = v6 ? "ip6_reass_cap" : "ip4_reass_cap";
         uint32_t id = 0, src4 = 0;
         uint16_t off = 0;
         uint8_t src6[16];

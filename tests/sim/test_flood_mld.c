@@ -55,15 +55,15 @@ static void mld_flood(bool router)
         if (router)
                 assert_int_equal(fnet_legit(&n, 8, false), 32);
         u0 = fnet_usage(&n, 0);
-        rx0 = fnet_ctr(&n, MPNET_STK_mld_rx);
-        tx0 = fnet_ctr(&n, MPNET_STK_mld_report_tx);
-        nfu0 = fnet_ctr(&n, MPNET_STK_eth_not_for_us);
+        rx0 = fnet_ctr(&n, "mld_rx");
+        tx0 = fnet_ctr(&n, "mld_report_tx");
+        nfu0 = fnet_ctr(&n, "eth_not_for_us");
         flood(&n, &rng);
         u = fnet_usage(&n, 0);
-        assert_int_equal(fnet_ctr(&n, MPNET_STK_mld_rx) - rx0, REPORTS / 2);
-        assert_true(fnet_ctr(&n, MPNET_STK_eth_not_for_us) - nfu0 >= REPORTS / 2);
-        assert_int_equal(fnet_ctr(&n, MPNET_STK_mld_bad), 0);
-        assert_int_equal(fnet_ctr(&n, MPNET_STK_mld_report_tx), tx0);
+        assert_int_equal(fnet_ctr(&n, "mld_rx") - rx0, REPORTS / 2);
+        assert_true(fnet_ctr(&n, "eth_not_for_us") - nfu0 >= REPORTS / 2);
+        assert_int_equal(fnet_ctr(&n, "mld_bad"), 0);
+        assert_int_equal(fnet_ctr(&n, "mld_report_tx"), tx0);
         assert_int_equal(u.mc6, u0.mc6);
         assert_int_equal(u.neigh6, u0.neigh6);
         assert_int_equal(u.addr6, u0.addr6);
