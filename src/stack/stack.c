@@ -86,7 +86,8 @@ struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
                 errno = EINVAL;
                 return NULL;
         }
-        s = aligned_calloc(sizeof(*s));
+        /* Lazily zeroed: a stack's big arrays cost nothing until used. */
+        s = zalloc_lines(sizeof(*s));
         if (s == NULL)
                 return NULL;
         if (tunable(cfg->arp_queue_max, 16, 1, 1024, &qmax) ||
@@ -95,7 +96,7 @@ struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
                     3600 * MPNET_NS_PER_S, &s->arp_reachable_ns) ||
             tunable(cfg->arp_retrans_ns, MPNET_NS_PER_S, MPNET_NS_PER_MS, 60 * MPNET_NS_PER_S,
                     &s->arp_retrans_ns)) {
-                free(s);
+                zfree_lines(s);
                 errno = EINVAL;
                 return NULL;
         }
@@ -184,7 +185,7 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
                                 mpnet_pkt_free_bulk(w->txv[i]->p, w->txv[i]->n);
                         free(w->txv[i]);
                 }
-                free(w);
+                zfree_lines(w);
         }
         if (s->punt != NULL) {
                 struct mpnet_pkt *p[64];
@@ -215,7 +216,7 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
         fib4_fini(s);
         mpnet_timer_wheel_destroy(s->timers);
         mpnet_counters_destroy(s->ctr);
-        free(s);
+        zfree_lines(s);
 }
 
 /*
@@ -329,7 +330,7 @@ struct wctx *stack_ctx_get(struct mpnet_stack *s, unsigned id)
                 return s->ctx[id];
         if (stack_tx_share(s, id) != 0)
                 return NULL;
-        w = aligned_calloc(sizeof(*w));
+        w = zalloc_lines(sizeof(*w));
         if (w == NULL)
                 return NULL;
         w->s = s;
