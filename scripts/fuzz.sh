@@ -96,12 +96,16 @@ cov)
 		for d in "tests/fuzz/corpus/$t" "$FUZZ_DIR/corpus-$t"; do
 			[ -d "$d" ] && [ -n "$(ls "$d")" ] || continue
 			LLVM_PROFILE_FILE="$out/profraw/$t-%p.profraw" \
-				"$out/fuzz_replay_$t" "$d" >/dev/null
+				"$out/fuzz_replay_$t" "$d" >$out/replay.log 2>&1 ||
+				{ cat $out/replay.log; exit 1; }
 		done
 	done
 	llvm-profdata merge -sparse $out/profraw/*.profraw -o $out/fuzz.profdata
+	# The first program is llvm-cov's binary argument, the others -object.
 	objs=""
-	for t in $names; do objs="$objs -object $out/fuzz_replay_$t"; done
+	for t in $names; do
+		if [ -z "$objs" ]; then objs="$out/fuzz_replay_$t"; else objs="$objs -object $out/fuzz_replay_$t"; fi
+	done
 	# shellcheck disable=SC2086
 	llvm-cov report -instr-profile=$out/fuzz.profdata $objs src/ | tee $out/report.txt
 	# shellcheck disable=SC2086

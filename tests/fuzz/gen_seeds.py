@@ -126,6 +126,19 @@ def msgs():
                 ipv4("192.0.2.2", "192.0.2.1", 1,
                      icmp4(5, 1, struct.unpack("!I", ip4("192.0.2.3"))[0],
                            ipv4("192.0.2.1", "203.0.113.9", 17, udp4_payload(5, 6, b""))))))
+    # fuzz_stack_conv's gateways on interface 2 answering the router.
+    out.append(("arp_reply_gw", "arp", arp(2, MAC_C_PEER[1], "198.51.100.2", MAC_C[1], "198.51.100.1")))
+    gw6 = "2001:db8:1::2"
+    na_gw = icmp6(gw6, "2001:db8:1::1", 136, 0,
+                  struct.pack("!I", 0x60000000) + ip6(gw6) + nd_opt(2, MAC_C_PEER[1]))
+    out.append(("ip6_na_gw", "ip6", ipv6(gw6, "2001:db8:1::1", 58, na_gw, hlim=255)))
+    out.append(("ip4_forward_df", "ip4",
+                ipv4("192.0.2.2", "203.0.113.9", 17, udp4_payload(1, 2, b"z" * 1400), ttl=9,
+                     flags_off=0x4000)))
+    out.append(("ip4_unroutable", "ip4",
+                ipv4("192.0.2.2", "198.18.7.7", 17, udp4_payload(1, 2, b"u"), ttl=9)))
+    out.append(("ip4_bcast_unicast", "ip4",
+                ipv4("192.0.2.2", "203.0.113.9", 17, udp4_payload(1, 2, b"b"), ttl=9)))
     ll_peer = "fe80::2"
     us = "2001:db8::1"
     peer = "2001:db8::2"
@@ -248,15 +261,19 @@ def main():
         out = bytes([mode])
         for dt, ifc, n in steps:
             k, b = by[n]
-            fr = frame_of(k, b, dst=MAC_C[ifc], src=MAC_C_PEER[ifc])
+            # RFC 1812 5.3.4: a unicast packet in a link-layer broadcast.
+            dst = BCAST if n == "ip4_bcast_unicast" else MAC_C[ifc]
+            fr = frame_of(k, b, dst=dst, src=MAC_C_PEER[ifc])
             out += struct.pack("!BBH", dt, ifc, len(fr)) + fr
         return out
     host = [(0, 0, "arp_request"), (10, 0, "ip4_echo"), (0, 0, "ip4_frag0"), (5, 0, "ip4_frag1"),
             (40, 0, "ip6_ns"), (40, 0, "ip6_ra"), (50, 0, "ip6_mld_query"), (30, 0, "ip6_echo"),
             (0, 0, "ip6_frag0"), (200, 0, "ip6_frag1"), (0, 0, "ip6_redirect")]
-    router = [(0, 0, "ip4_forward"), (30, 1, "arp_reply"), (0, 0, "ip4_forward"), (0, 0, "ip4_ttl1"),
-              (40, 0, "ip6_forward"), (0, 1, "ip6_na"), (0, 0, "ip6_forward"), (0, 1, "ip6_rs"),
-              (250, 0, "ip6_echo"), (250, 1, "ip6_mld_report")]
+    router = [(0, 0, "ip4_forward"), (30, 1, "arp_reply_gw"), (0, 0, "ip4_forward"),
+              (0, 0, "ip4_ttl1"), (0, 0, "ip4_forward_df"), (0, 0, "ip4_unroutable"),
+              (0, 0, "ip4_opts_lsrr"), (0, 0, "icmp4_redirect"), (0, 0, "ip4_bcast_unicast"),
+              (40, 0, "ip6_forward"), (0, 1, "ip6_na_gw"), (0, 0, "ip6_forward"), (0, 1, "ip6_rs"),
+              (250, 0, "ip6_echo"), (250, 1, "ip6_mld_report"), (250, 0, "ip4_forward")]
     write("fuzz_stack_conv", "host", conv(0, host))
     write("fuzz_stack_conv", "host_stable_iid", conv(2, host))
     write("fuzz_stack_conv", "router", conv(1, router))
