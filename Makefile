@@ -3,9 +3,12 @@
 JOBS      ?= $(shell nproc)
 BUILD     ?= build
 FUZZ_SECS ?= 20
+# make fuzz-long: seconds per target, and targets run at once.
+FUZZ_LONG_SECS ?= 3600
+FUZZ_JOBS ?= $(JOBS)
 PREFIX    ?= /usr/local
 
-.PHONY: all deps build install run check test check-asan check-tsan bench fuzz fuzz-build format clean
+.PHONY: all deps build install run check test check-asan check-tsan bench fuzz fuzz-build fuzz-long fuzz-cov format clean
 
 all: build
 
@@ -40,26 +43,27 @@ check-tsan: deps
 	@cmake --build build-tsan -j $(JOBS)
 	cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -L concurrency
 
+# -O1: a third to a quarter of -O0's time per input under ASan+UBSan.
 fuzz-build: deps
-	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DMPNET_BENCH=OFF \
-		-DMPNET_TESTS=OFF -DMPNET_FUZZ=ON -DMPNET_SANITIZE=address,undefined >/dev/null
+	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS=-O1 \
+		-DMPNET_BENCH=OFF -DMPNET_TESTS=OFF -DMPNET_FUZZ=ON \
+		-DMPNET_SANITIZE=address,undefined >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
 
-# Run each fuzz target for FUZZ_SECS seconds from the seed corpus.
+# Each fuzz target for FUZZ_SECS seconds from its seed corpus (scripts/fuzz.sh).
 fuzz: fuzz-build
-	@set -e; for f in build-fuzz/fuzz_*; do \
-		case $$f in *.log) continue;; esac; [ -x $$f ] || continue; \
-		name=$$(basename $$f); mkdir -p build-fuzz/corpus-$$name; \
-		echo "fuzz: $$name for $(FUZZ_SECS)s"; \
-		rc=0; $$f -max_total_time=$(FUZZ_SECS) -print_final_stats=1 \
-			build-fuzz/corpus-$$name tests/fuzz/corpus/$$name \
-			>build-fuzz/$$name.log 2>&1 || rc=$$?; \
-		tail -n 12 build-fuzz/$$name.log; \
-		if [ $$rc -ne 0 ]; then echo "fuzz: $$name FAILED (see build-fuzz/$$name.log)"; exit 1; fi; \
-	done
+	@./scripts/fuzz.sh run $(FUZZ_SECS)
+
+# A campaign: every target FUZZ_LONG_SECS seconds, FUZZ_JOBS at once.
+fuzz-long: fuzz-build
+	@./scripts/fuzz.sh long $(FUZZ_LONG_SECS) $(FUZZ_JOBS)
+
+# llvm-cov report of what the corpora (seeds and build-fuzz/corpus-*) reach.
+fuzz-cov: deps
+	@./scripts/fuzz.sh cov
 
 check: test check-asan check-tsan
-	@$(MAKE) --no-print-directory fuzz FUZZ_SECS=15
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECS=4
 
 bench: build
 	@./bench/run.sh $(BUILD)
@@ -68,4 +72,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-asan build-tsan build-fuzz
+	rm -rf build build-asan build-tsan build-fuzz build-fuzz-cov

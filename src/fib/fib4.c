@@ -60,6 +60,7 @@ int fib4_init(struct mpnet_stack *s)
         struct fib4_table *t = table_new(s, 0);
 
         atomic_store_explicit(&s->fib.tables[0], t, memory_order_release);
+        s->fib.tables_end = 1;
         return t != NULL ? 0 : -ENOMEM;
 }
 
@@ -67,7 +68,7 @@ static void table_free(void *arg);
 
 void fib4_fini(struct mpnet_stack *s)
 {
-        for (unsigned i = 0; i < MPNET_TABLE_MAX; i++) {
+        for (unsigned i = 0; i < s->fib.tables_end; i++) {
                 struct fib4_table *t = fib4_table(s, i);
 
                 if (t != NULL)
@@ -332,6 +333,8 @@ int mpnet_table_add(struct mpnet_stack *s, uint32_t id)
         if (t == NULL)
                 return -ENOMEM;
         atomic_store_explicit(&s->fib.tables[id], t, memory_order_release);
+        if (id >= s->fib.tables_end)
+                s->fib.tables_end = id + 1;
         return 0;
 }
 

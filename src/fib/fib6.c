@@ -40,6 +40,8 @@ static struct fib6_table *table6_get(struct mpnet_stack *s, uint32_t id, bool cr
                 return NULL;
         }
         atomic_store_explicit(&s->fib6.tables[id], t, memory_order_release);
+        if (id >= s->fib6.tables_end)
+                s->fib6.tables_end = id + 1;
         return t;
 }
 
@@ -66,7 +68,7 @@ int fib6_table_del(struct mpnet_stack *s, uint32_t id)
 
 void fib6_fini(struct mpnet_stack *s)
 {
-        for (unsigned i = 0; i < MPNET_TABLE_MAX; i++) {
+        for (unsigned i = 0; i < s->fib6.tables_end; i++) {
                 struct fib6_table *t = fib6_table(s, i);
 
                 if (t != NULL)

@@ -83,11 +83,14 @@ void nh_table_retire(struct mpnet_stack *s, struct nh_table *t, uint32_t idx, vo
 
 void nh_table_fini(struct nh_table *t)
 {
-        for (unsigned i = 0; i < FIB_NH_DIR; i++) {
+        /* Chunks and slots at or past t->next were never handed out. */
+        for (uint32_t i = 0; i < (t->next + FIB_NH_CHUNK - 1) / FIB_NH_CHUNK; i++) {
+                uint32_t n = t->next - i * FIB_NH_CHUNK;
+
                 if (t->dir[i] == NULL)
                         continue;
                 /* Live objects only: retired ones were freed and unpublished. */
-                for (unsigned j = 0; j < FIB_NH_CHUNK; j++)
+                for (uint32_t j = 0; j < n && j < FIB_NH_CHUNK; j++)
                         free(atomic_load_explicit(&t->dir[i][j], memory_order_relaxed));
                 free(t->dir[i]);
         }

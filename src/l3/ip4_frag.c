@@ -282,6 +282,7 @@ struct ip4_reass {
         struct reass_dg *dg_mem;
         struct reass_src *src_mem;
         struct reass_frag *frag_mem;
+        uint64_t nrec; /* fragment records */
         struct {
                 mpnet_stat_t frags_in, completed, timeouts, overlap_drops, conflict_drops;
                 mpnet_stat_t dup_drops, cap_drops, evictions, bad_drops, bytes_held;
@@ -390,18 +391,31 @@ struct ip4_reass *ip4_reass_create(const struct ip4_reass_cfg *cfg)
         nrec = r->cfg.max_bytes / IP4_REASS_TRUESIZE;
         if (nrec > r->cfg.max_datagrams * r->cfg.max_frags)
                 nrec = r->cfg.max_datagrams * r->cfg.max_frags;
+        r->nrec = nrec;
         r->dg_mask = pow2_at_least(2 * r->cfg.max_datagrams) - 1;
         r->src_mask = r->dg_mask;
+        return r;
+}
+
+/* The tables and records, all at once, on the first fragment: with the
+ * default caps they are 168 KiB, which a stack that never sees a fragment
+ * (most of them) should not pay for at creation. */
+static int reass_mem_init(struct ip4_reass *r)
+{
         r->dg_hash = calloc((size_t)r->dg_mask + 1, sizeof(*r->dg_hash));
         r->src_hash = calloc((size_t)r->src_mask + 1, sizeof(*r->src_hash));
         r->dg_mem = calloc(r->cfg.max_datagrams, sizeof(*r->dg_mem));
         r->src_mem = calloc(r->cfg.max_datagrams, sizeof(*r->src_mem));
-        r->frag_mem = calloc(nrec, sizeof(*r->frag_mem));
+        r->frag_mem = calloc(r->nrec, sizeof(*r->frag_mem));
         if (r->dg_hash == NULL || r->src_hash == NULL || r->dg_mem == NULL || r->src_mem == NULL ||
             r->frag_mem == NULL) {
-                ip4_reass_destroy(r);
-                errno = ENOMEM;
-                return NULL;
+                free(r->dg_hash);
+                free(r->src_hash);
+                free(r->dg_mem);
+                free(r->src_mem);
+                free(r->frag_mem);
+                r->dg_hash = NULL;
+                return -ENOMEM;
         }
         for (uint64_t i = 0; i < r->cfg.max_datagrams; i++) {
                 r->dg_mem[i].hnext = r->dg_free;
@@ -409,11 +423,11 @@ struct ip4_reass *ip4_reass_create(const struct ip4_reass_cfg *cfg)
                 r->src_mem[i].hnext = r->src_free;
                 r->src_free = &r->src_mem[i];
         }
-        for (uint64_t i = 0; i < nrec; i++) {
+        for (uint64_t i = 0; i < r->nrec; i++) {
                 r->frag_mem[i].next = r->frag_free;
                 r->frag_free = &r->frag_mem[i];
         }
-        return r;
+        return 0;
 }
 
 /* Unlink dg and give back what it holds; free its packets when asked. */
@@ -796,6 +810,12 @@ struct mpnet_pkt *ip4_reass_input(struct ip4_reass *r, struct mpnet_pkt *p, uint
         if (rv == IP4_REASS_BAD) {
                 mpnet_stat_add(&r->st.bad_drops, 1);
                 mpnet_pkt_free(p);
+                goto out;
+        }
+        if (r->dg_hash == NULL && reass_mem_init(r) != 0) {
+                mpnet_stat_add(&r->st.cap_drops, 1);
+                mpnet_pkt_free(p);
+                rv = IP4_REASS_CAP;
                 goto out;
         }
         rv = reass_add(r, p, &fi, now, &done);

@@ -10,9 +10,10 @@
  *
  * Lock order: none.
  *
- * Life cycle: ip4_reass_create() allocates everything the object will ever
- * use (descriptors, hash buckets, fragment records), sized by its caps;
- * nothing is allocated on the packet path. Held fragments belong to the object
+ * Life cycle: everything the object will ever use (descriptors, hash buckets,
+ * fragment records), sized by its caps, is allocated at once with the first
+ * fragment (if that fails, the fragment is refused as IP4_REASS_CAP); nothing
+ * else is allocated on the packet path. Held fragments belong to the object
  * until they come back as a reassembled datagram or are freed by a drop, an
  * eviction, a timeout or ip4_reass_destroy().
  */

@@ -127,7 +127,8 @@ struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
                 errno = EINVAL;
                 return NULL;
         }
-        s = aligned_calloc(sizeof(*s));
+        /* Lazily zeroed: a stack's big arrays cost nothing until used. */
+        s = zalloc_lines(sizeof(*s));
         if (s == NULL)
                 return NULL;
         if (tunable(cfg->arp_queue_max, 16, 1, 1024, &qmax) ||
@@ -136,7 +137,7 @@ struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
                     3600 * MPNET_NS_PER_S, &s->arp_reachable_ns) ||
             tunable(cfg->arp_retrans_ns, MPNET_NS_PER_S, MPNET_NS_PER_MS, 60 * MPNET_NS_PER_S,
                     &s->arp_retrans_ns)) {
-                free(s);
+                zfree_lines(s);
                 errno = EINVAL;
                 return NULL;
         }
@@ -237,7 +238,7 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
                                 mpnet_pkt_free_bulk(w->txv[i]->p, w->txv[i]->n);
                         free(w->txv[i]);
                 }
-                free(w);
+                zfree_lines(w);
         }
         for (int r = 0; r < 2; r++) {
                 struct mpnet_ring *ring = r == 0 ? s->punt : s->punt_nb;
@@ -274,7 +275,7 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
         fib4_fini(s);
         mpnet_timer_wheel_destroy(s->timers);
         mpnet_counters_destroy(s->ctr);
-        free(s);
+        zfree_lines(s);
 }
 
 /*
@@ -388,7 +389,7 @@ struct wctx *stack_ctx_get(struct mpnet_stack *s, unsigned id)
                 return s->ctx[id];
         if (stack_tx_share(s, id) != 0)
                 return NULL;
-        w = aligned_calloc(sizeof(*w) + s->g.n_nodes * sizeof(w->fr[0]));
+        w = zalloc_lines(sizeof(*w) + s->g.n_nodes * sizeof(w->fr[0]));
         if (w == NULL)
                 return NULL;
         w->s = s;

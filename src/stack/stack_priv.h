@@ -11,6 +11,7 @@
 #define MPNET_STACK_PRIV_H
 
 #include "base/stat.h"
+#include "base/zalloc.h"
 #include "mpnet/counter.h"
 #include "mpnet/event.h"
 #include "mpnet/ring.h"
@@ -93,7 +94,7 @@ struct fib4_table {
  * chunks of atomic pointers, indexed from the LPM entries. */
 struct nh_table {
         void *_Atomic *dir[FIB_NH_DIR];
-        uint32_t next;
+        uint32_t next; /* indices at or above it were never handed out */
         uint32_t *free, free_n, free_cap;
 };
 
@@ -131,14 +132,16 @@ struct fib6_table {
 struct fib6 {
         /* Made on the first route of a table; workers read them. */
         struct fib6_table *_Atomic tables[MPNET_TABLE_MAX];
-        struct nh_table nh; /* of struct fib6_nh */
+        uint32_t tables_end; /* above every id ever made: teardown looks no further */
+        struct nh_table nh;  /* of struct fib6_nh */
 };
 
 struct fib {
         /* Published with release, retired through stack_defer(): a worker
          * may hold a table an interface was just moved off. */
         struct fib4_table *_Atomic tables[MPNET_TABLE_MAX];
-        struct nh_table nh; /* of struct fib_nh */
+        uint32_t tables_end; /* above every id ever made: teardown looks no further */
+        struct nh_table nh;  /* of struct fib_nh */
 };
 
 /* A neighbour cache of one interface and family (l3/neigh.h). */

@@ -1,0 +1,124 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# The libFuzzer targets of tests/fuzz/ (docs/TESTING.md, "Fuzzing"). Run from
+# the repository root after `make fuzz-build` (build-fuzz/), or through make:
+#
+#   scripts/fuzz.sh run SECS         each target SECS seconds, one after the
+#                                    other (make fuzz, make check)
+#   scripts/fuzz.sh long SECS JOBS   a campaign: every target SECS seconds,
+#                                    JOBS at a time (make fuzz-long)
+#   scripts/fuzz.sh cov              llvm-cov report of what the corpora
+#                                    reach in src/ (make fuzz-cov)
+#
+# Each target starts from tests/fuzz/corpus/<target>/ (seeds, reproducers)
+# and grows build-fuzz/corpus-<target>/, with the dictionary of its family
+# (tests/fuzz/dict/). A crash stops `run` with the target's log; `long`
+# keeps going and lists the crash files at the end (build-fuzz/crash-*).
+set -eu
+
+FUZZ_DIR=build-fuzz
+
+dict_of() {
+	case $1 in
+	fuzz_stack_*) echo tests/fuzz/dict/stack.dict ;;
+	fuzz_ip6 | fuzz_icmp6_* | fuzz_mld) echo tests/fuzz/dict/ip6.dict ;;
+	*) echo tests/fuzz/dict/ip4.dict ;;
+	esac
+}
+
+targets() {
+	for f in "$FUZZ_DIR"/fuzz_*; do
+		case $f in *.log) continue ;; esac
+		[ -x "$f" ] && basename "$f"
+	done
+}
+
+# run_one TARGET SECS: fuzz, leave the log in build-fuzz/TARGET.log.
+run_one() {
+	t=$1
+	mkdir -p "$FUZZ_DIR/corpus-$t"
+	rc=0
+	"$FUZZ_DIR/$t" -max_total_time="$2" -print_final_stats=1 -dict="$(dict_of "$t")" \
+		-artifact_prefix="$FUZZ_DIR/crash-$t-" \
+		"$FUZZ_DIR/corpus-$t" "tests/fuzz/corpus/$t" >"$FUZZ_DIR/$t.log" 2>&1 || rc=$?
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$FUZZ_DIR/$t.log")
+	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$FUZZ_DIR/$t.log")
+	cov=$(grep -o 'cov: [0-9]*' "$FUZZ_DIR/$t.log" | tail -n 1)
+	echo "fuzz: $t ${2}s inputs ${runs:-?} exec/s ${rate:-?} $cov rc $rc"
+	return $rc
+}
+
+cmd=${1:-run}
+case $cmd in
+run)
+	secs=${2:-20}
+	for t in $(targets); do
+		if ! run_one "$t" "$secs"; then
+			tail -n 40 "$FUZZ_DIR/$t.log"
+			echo "fuzz: $t FAILED (see $FUZZ_DIR/$t.log)"
+			exit 1
+		fi
+	done
+	;;
+long)
+	secs=${2:-3600}
+	jobs=${3:-$(nproc)}
+	start=$(date +%s)
+	export FUZZ_DIR
+	targets | xargs -P "$jobs" -I{} sh -c "\"$0\" one {} $secs || true"
+	total=0
+	for t in $(targets); do
+		n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$FUZZ_DIR/$t.log")
+		total=$((total + ${n:-0}))
+	done
+	echo "fuzz-long: $(($(date +%s) - start)) s wall, $jobs jobs, $total inputs in all"
+	crashes=$(ls "$FUZZ_DIR"/crash-* 2>/dev/null || true)
+	if [ -n "$crashes" ]; then
+		echo "fuzz-long: crashes:"
+		echo "$crashes"
+		exit 1
+	fi
+	echo "fuzz-long: no crash"
+	;;
+one)
+	run_one "$2" "$3"
+	;;
+cov)
+	# The replay programs (tests/fuzz/replay_main.c), built with clang's
+	# source-based coverage and no sanitizer, run over both corpora.
+	out=build-fuzz-cov
+	CC=clang cmake -S . -B $out -DCMAKE_BUILD_TYPE=Debug -DMPNET_BENCH=OFF \
+		-DCMAKE_C_FLAGS="-fprofile-instr-generate -fcoverage-mapping" >/dev/null
+	names=$(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$//')
+	cmake --build $out -j "$(nproc)" --target $(for t in $names; do printf 'fuzz_replay_%s ' "$t"; done)
+	rm -rf $out/profraw && mkdir -p $out/profraw
+	for t in $names; do
+		for d in "tests/fuzz/corpus/$t" "$FUZZ_DIR/corpus-$t"; do
+			[ -d "$d" ] && [ -n "$(ls "$d")" ] || continue
+			LLVM_PROFILE_FILE="$out/profraw/$t-%p.profraw" \
+				"$out/fuzz_replay_$t" "$d" >$out/replay.log 2>&1 ||
+				{ cat $out/replay.log; exit 1; }
+		done
+	done
+	llvm-profdata merge -sparse $out/profraw/*.profraw -o $out/fuzz.profdata
+	# The first program is llvm-cov's binary argument, the others -object.
+	objs=""
+	for t in $names; do
+		if [ -z "$objs" ]; then objs="$out/fuzz_replay_$t"; else objs="$objs -object $out/fuzz_replay_$t"; fi
+	done
+	# shellcheck disable=SC2086
+	llvm-cov report -instr-profile=$out/fuzz.profdata $objs src/ | tee $out/report.txt
+	# shellcheck disable=SC2086
+	llvm-cov show -format=html -output-dir=$out/html -instr-profile=$out/fuzz.profdata \
+		$objs src/ >/dev/null
+	for dir in wire l3 l2 stack fib base; do
+		llvm-cov report -instr-profile=$out/fuzz.profdata $objs src/$dir |
+			awk -v d="src/$dir" '/^TOTAL/ { print "fuzz-cov: " d " lines " $(NF-3) }'
+	done
+	echo "fuzz-cov: $out/report.txt, $out/html/index.html"
+	;;
+*)
+	echo "usage: $0 run SECS | long SECS JOBS | cov" >&2
+	exit 2
+	;;
+esac

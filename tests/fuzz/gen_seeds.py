@@ -1,0 +1,287 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/<target>/).
+
+Every seed is built here from the protocol's fields (RFC 826, 791, 792,
+8200, 4443, 4861, 3810), with correct checksums, so a reader can see what
+each one is and regenerate them:  python3 tests/fuzz/gen_seeds.py
+Files the fuzzer found (crash-*, and inputs kept by hand) are left alone;
+only the seed-* files are rewritten.
+"""
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# The addresses the stack targets configure (fuzz_stack_input.c,
+# fuzz_stack_conv.c); the peer is the wire's other end.
+MAC_IN = bytes([2, 0, 0, 0, 0, 1])      # fuzz_stack_input: the stack
+MAC_IN_PEER = bytes([2, 0, 0, 0, 0, 2])
+MAC_C = [bytes([2, 0, 0, 0, 1, 1]), bytes([2, 0, 0, 0, 2, 1])]  # fuzz_stack_conv
+MAC_C_PEER = [bytes([2, 0, 0, 0, 1, 2]), bytes([2, 0, 0, 0, 2, 2])]
+BCAST = b"\xff" * 6
+
+
+def ip4(a):
+    return bytes(int(x) for x in a.split("."))
+
+
+def ip6(s):
+    head, _, tail = s.partition("::")
+    h = [int(x, 16) for x in head.split(":") if x]
+    t = [int(x, 16) for x in tail.split(":") if x]
+    w = h + [0] * (8 - len(h) - len(t)) + t
+    return struct.pack("!8H", *w)
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+def eth(dst, src, etype, payload):
+    return dst + src + struct.pack("!H", etype) + payload
+
+
+def arp(op, sha, spa, tha, tpa):
+    return struct.pack("!HHBBH", 1, 0x0800, 6, 4, op) + sha + ip4(spa) + tha + ip4(tpa)
+
+
+def ipv4(src, dst, proto, payload, ident=1, ttl=64, flags_off=0, opts=b""):
+    hl = 20 + len(opts)
+    h = struct.pack("!BBHHHBBH4s4s", 0x40 | hl // 4, 0, hl + len(payload), ident, flags_off,
+                    ttl, proto, 0, ip4(src), ip4(dst)) + opts
+    h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
+    return h + payload
+
+
+def icmp4(typ, code, rest, data):
+    m = struct.pack("!BBHI", typ, code, 0, rest) + data
+    return m[:2] + struct.pack("!H", csum(m)) + m[4:]
+
+
+def udp4_payload(sport, dport, data):
+    return struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data
+
+
+def ipv6(src, dst, nh, payload, hlim=64):
+    return struct.pack("!IHBB", 6 << 28, len(payload), nh, hlim) + ip6(src) + ip6(dst) + payload
+
+
+def icmp6(src, dst, typ, code, body):
+    m = struct.pack("!BBH", typ, code, 0) + body
+    pseudo = ip6(src) + ip6(dst) + struct.pack("!IxxxB", len(m), 58)
+    return m[:2] + struct.pack("!H", csum(pseudo + m)) + m[4:]
+
+
+def nd_opt(typ, data):
+    n = 2 + len(data)
+    pad = (-n) % 8
+    return struct.pack("!BB", typ, (n + pad) // 8) + data + b"\0" * pad
+
+
+def mcast_mac(a6):
+    return b"\x33\x33" + ip6(a6)[12:]
+
+
+def solicited(a6):
+    return "ff02::1:ff%02x:%02x%02x" % tuple(ip6(a6)[13:16])
+
+
+# ---- the messages ----------------------------------------------------------
+
+def msgs():
+    """(name, kind, bytes): kind says which layer the bytes start at."""
+    out = []
+    a = arp(1, MAC_IN_PEER, "192.0.2.2", b"\0" * 6, "192.0.2.1")
+    out.append(("arp_request", "arp", a))
+    out.append(("arp_reply", "arp", arp(2, MAC_IN_PEER, "192.0.2.2", MAC_IN, "192.0.2.1")))
+    out.append(("arp_announce", "arp", arp(1, MAC_IN_PEER, "192.0.2.1", b"\0" * 6, "192.0.2.1")))
+    echo = icmp4(8, 0, 0x12340001, b"mpnet fuzz seed!" * 2)
+    out.append(("ip4_echo", "ip4", ipv4("192.0.2.2", "192.0.2.1", 1, echo)))
+    out.append(("ip4_udp_closed", "ip4",
+                ipv4("192.0.2.2", "192.0.2.1", 17, udp4_payload(1000, 9, b"hello"))))
+    out.append(("ip4_forward", "ip4",
+                ipv4("192.0.2.2", "203.0.113.9", 17, udp4_payload(1000, 9, b"x" * 32), ttl=2)))
+    out.append(("ip4_ttl1", "ip4",
+                ipv4("192.0.2.2", "203.0.113.9", 17, udp4_payload(1, 2, b"y"), ttl=1)))
+    rr = bytes([7, 11, 4]) + b"\0" * 8 + bytes([1])          # record route, NOP
+    lsrr = bytes([131, 7, 4]) + ip4("198.51.100.2") + bytes([0])  # loose source route, EOL
+    out.append(("ip4_opts_rr", "ip4", ipv4("192.0.2.2", "192.0.2.1", 1, echo, opts=rr)))
+    out.append(("ip4_opts_lsrr", "ip4", ipv4("192.0.2.2", "192.0.2.1", 1, echo, opts=lsrr)))
+    big = icmp4(8, 0, 0x12340002, bytes(range(256)) * 2)
+    out.append(("ip4_frag0", "ip4",
+                ipv4("192.0.2.2", "192.0.2.1", 1, big[:256], ident=77, flags_off=0x2000)))
+    out.append(("ip4_frag1", "ip4",
+                ipv4("192.0.2.2", "192.0.2.1", 1, big[256:], ident=77, flags_off=256 // 8)))
+    out.append(("icmp4_unreach", "ip4",
+                ipv4("192.0.2.2", "192.0.2.1", 1,
+                     icmp4(3, 3, 0, ipv4("192.0.2.1", "192.0.2.2", 17, udp4_payload(5, 6, b""))))))
+    out.append(("icmp4_redirect", "ip4",
+                ipv4("192.0.2.2", "192.0.2.1", 1,
+                     icmp4(5, 1, struct.unpack("!I", ip4("192.0.2.3"))[0],
+                           ipv4("192.0.2.1", "203.0.113.9", 17, udp4_payload(5, 6, b""))))))
+    # fuzz_stack_conv's gateways on interface 2 answering the router.
+    out.append(("arp_reply_gw", "arp", arp(2, MAC_C_PEER[1], "198.51.100.2", MAC_C[1], "198.51.100.1")))
+    gw6 = "2001:db8:1::2"
+    na_gw = icmp6(gw6, "2001:db8:1::1", 136, 0,
+                  struct.pack("!I", 0x60000000) + ip6(gw6) + nd_opt(2, MAC_C_PEER[1]))
+    out.append(("ip6_na_gw", "ip6", ipv6(gw6, "2001:db8:1::1", 58, na_gw, hlim=255)))
+    out.append(("ip4_forward_df", "ip4",
+                ipv4("192.0.2.2", "203.0.113.9", 17, udp4_payload(1, 2, b"z" * 1400), ttl=9,
+                     flags_off=0x4000)))
+    out.append(("ip4_unroutable", "ip4",
+                ipv4("192.0.2.2", "198.18.7.7", 17, udp4_payload(1, 2, b"u"), ttl=9)))
+    out.append(("ip4_bcast_unicast", "ip4",
+                ipv4("192.0.2.2", "203.0.113.9", 17, udp4_payload(1, 2, b"b"), ttl=9)))
+    ll_peer = "fe80::2"
+    us = "2001:db8::1"
+    peer = "2001:db8::2"
+    e6 = icmp6(peer, us, 128, 0, struct.pack("!HH", 7, 1) + b"ping6 seed" * 3)
+    out.append(("ip6_echo", "ip6", ipv6(peer, us, 58, e6)))
+    ns = icmp6(ll_peer, solicited(us), 135, 0, b"\0" * 4 + ip6(us) + nd_opt(1, MAC_IN_PEER))
+    out.append(("ip6_ns", "ip6", ipv6(ll_peer, solicited(us), 58, ns, hlim=255)))
+    dad = icmp6("::", solicited(us), 135, 0,
+                b"\0" * 4 + ip6(us) + nd_opt(14, b"\x01\x02\x03\x04\x05\x06"))
+    out.append(("ip6_ns_dad", "ip6", ipv6("::", solicited(us), 58, dad, hlim=255)))
+    na = icmp6(peer, us, 136, 0, struct.pack("!I", 0x60000000) + ip6(peer) + nd_opt(2, MAC_IN_PEER))
+    out.append(("ip6_na", "ip6", ipv6(peer, us, 58, na, hlim=255)))
+    rs = icmp6(ll_peer, "ff02::2", 133, 0, b"\0" * 4 + nd_opt(1, MAC_IN_PEER))
+    out.append(("ip6_rs", "ip6", ipv6(ll_peer, "ff02::2", 58, rs, hlim=255)))
+    pfx = nd_opt(3, struct.pack("!BBIII", 64, 0xC0, 86400, 14400, 0) + ip6("2001:db8:7::"))
+    rdnss = nd_opt(25, struct.pack("!HI", 0, 600) + ip6("2001:db8::53"))
+    mtu = nd_opt(5, struct.pack("!HI", 0, 1400))
+    ra = icmp6(ll_peer, "ff02::1", 134, 0,
+               struct.pack("!BBHII", 64, 0, 1800, 30000, 1000) + nd_opt(1, MAC_IN_PEER) + mtu + pfx +
+               rdnss)
+    out.append(("ip6_ra", "ip6", ipv6(ll_peer, "ff02::1", 58, ra, hlim=255)))
+    redir = icmp6(ll_peer, us, 137, 0, b"\0" * 4 + ip6("fe80::3") + ip6("2001:db8:5::9") +
+                  nd_opt(2, b"\x02\0\0\0\0\x03"))
+    out.append(("ip6_redirect", "ip6", ipv6(ll_peer, us, 58, redir, hlim=255)))
+    q = icmp6(ll_peer, "ff02::1", 130, 0,
+              struct.pack("!HH", 1000, 0) + ip6("::") + struct.pack("!BBH", 2, 125, 0))
+    ra_hbh = bytes([58, 0, 5, 2, 0, 0, 1, 0])  # hop-by-hop: router alert (MLD), PadN
+    out.append(("ip6_mld_query", "ip6", ipv6(ll_peer, "ff02::1", 0, ra_hbh + q, hlim=1)))
+    rep = icmp6(ll_peer, "ff02::16", 143, 0,
+                struct.pack("!HH", 0, 2) + struct.pack("!BBH", 4, 0, 0) + ip6("ff02::1:ff00:1") +
+                struct.pack("!BBH", 1, 0, 1) + ip6("ff05::1:3") + ip6("2001:db8::99"))
+    out.append(("ip6_mld_report", "ip6", ipv6(ll_peer, "ff02::16", 0, ra_hbh + rep, hlim=1)))
+    dst_opts = bytes([58, 1]) + bytes([0x1E, 4, 0, 0, 0, 0]) + bytes([1, 6]) + b"\0" * 6
+    out.append(("ip6_dstopts", "ip6", ipv6(peer, us, 60, dst_opts + e6)))
+    rh0 = bytes([58, 2, 0, 0, 0, 0, 0, 0]) + ip6("2001:db8::9")
+    out.append(("ip6_rh0_done", "ip6", ipv6(peer, us, 43, rh0 + e6)))
+    big6 = icmp6(peer, us, 128, 0, struct.pack("!HH", 8, 1) + bytes(range(256)) * 3)
+    fh = lambda off, m: struct.pack("!BBHI", 58, 0, off | m, 0xABCD)
+    out.append(("ip6_frag0", "ip6", ipv6(peer, us, 44, fh(0, 1) + big6[:384])))
+    out.append(("ip6_frag1", "ip6", ipv6(peer, us, 44, fh(384, 0) + big6[384:])))
+    out.append(("ip6_forward", "ip6", ipv6(peer, "2001:db8:5::9", 17,
+                                           struct.pack("!HHHH", 1, 2, 12, 0) + b"data", hlim=2)))
+    return out
+
+
+def frame_of(kind, b, dst=MAC_IN, src=MAC_IN_PEER):
+    if kind == "arp":
+        return eth(BCAST if b[7] == 1 else dst, src, 0x0806, b)
+    if kind == "ip4":
+        return eth(dst, src, 0x0800, b)
+    d = b[24:40]
+    if d[0] == 0xFF:
+        dst = b"\x33\x33" + d[12:]
+    return eth(dst, src, 0x86DD, b)
+
+
+def l4_of_ip6(b):
+    """The ICMPv6 message of an IPv6 packet (after hop-by-hop/dest options)."""
+    nh, off = b[6], 40
+    while nh in (0, 60, 43):
+        nh, off = b[off], off + (b[off + 1] + 1) * 8
+    return (b[off:] if nh == 58 else None), b[8:24], b[24:40]
+
+
+def rec16(frame):
+    return struct.pack("!H", len(frame)) + frame
+
+
+def write(target, name, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "seed-" + name), "wb") as f:
+        f.write(data)
+
+
+def main():
+    for t in os.listdir(os.path.join(HERE, "corpus")) if os.path.isdir(os.path.join(HERE, "corpus")) else []:
+        for f in os.listdir(os.path.join(HERE, "corpus", t)):
+            if f.startswith("seed-"):
+                os.remove(os.path.join(HERE, "corpus", t, f))
+    m = msgs()
+    by = dict((n, (k, b)) for n, k, b in m)
+    for name, kind, b in m:
+        fr = frame_of(kind, b)
+        write("fuzz_eth", name, fr)
+        write("fuzz_stack_input", name, rec16(fr))
+        if kind == "arp":
+            write("fuzz_arp", name, b)
+        elif kind == "ip4":
+            write("fuzz_ip4", name, b)
+            if b[9] == 1:
+                write("fuzz_icmp4", name, b[(b[0] & 15) * 4:])
+        else:
+            write("fuzz_ip6", name, b)
+            l4, src, dst = l4_of_ip6(b)
+            if l4 is not None and b[6] != 44:
+                write("fuzz_icmp6_nd", name, src + dst + l4)
+                if l4[0] in (130, 143):
+                    write("fuzz_mld", name, l4)
+    # Reassembly: fragments in order, out of order, duplicated, overlapping,
+    # and left to time out (time steps squared in ms: 200 -> 40 s).
+    f0, f1 = by["ip4_frag0"][1], by["ip4_frag1"][1]
+    r = lambda dt, p: struct.pack("!BH", dt, len(p)) + p
+    write("fuzz_reass4", "in_order", r(0, f0) + r(1, f1))
+    write("fuzz_reass4", "reversed", r(0, f1) + r(1, f0))
+    write("fuzz_reass4", "duplicate", r(0, f0) + r(0, f0) + r(1, f1))
+    ov = bytearray(f1)
+    struct.pack_into("!H", ov, 6, 248 // 8)
+    write("fuzz_reass4", "overlap", r(0, f0) + r(0, bytes(ov)) + r(1, f1))
+    write("fuzz_reass4", "timeout", r(0, f0) + r(200, f1))
+    write("fuzz_reass4", "not_fragment", r(0, by["ip4_echo"][1]))
+    # The stack, one frame after another (700 ms apart): a whole exchange.
+    seq = lambda *names: b"".join(rec16(frame_of(*by[n])) for n in names)
+    write("fuzz_stack_input", "v4_all", seq("arp_request", "ip4_echo", "ip4_frag0", "ip4_frag1",
+                                            "ip4_forward", "icmp4_redirect"))
+    write("fuzz_stack_input", "v6_all", seq("ip6_ns", "ip6_echo", "ip6_ra", "ip6_mld_query",
+                                            "ip6_frag0", "ip6_frag1", "ip6_forward"))
+    # The conversation target: mode byte, then (time step, interface, frame).
+    def conv(mode, steps):
+        out = bytes([mode])
+        for dt, ifc, n in steps:
+            k, b = by[n]
+            # RFC 1812 5.3.4: a unicast packet in a link-layer broadcast.
+            dst = BCAST if n == "ip4_bcast_unicast" else MAC_C[ifc]
+            fr = frame_of(k, b, dst=dst, src=MAC_C_PEER[ifc])
+            out += struct.pack("!BBH", dt, ifc, len(fr)) + fr
+        return out
+    host = [(0, 0, "arp_request"), (10, 0, "ip4_echo"), (0, 0, "ip4_frag0"), (5, 0, "ip4_frag1"),
+            (40, 0, "ip6_ns"), (40, 0, "ip6_ra"), (50, 0, "ip6_mld_query"), (30, 0, "ip6_echo"),
+            (0, 0, "ip6_frag0"), (200, 0, "ip6_frag1"), (0, 0, "ip6_redirect")]
+    router = [(0, 0, "ip4_forward"), (30, 1, "arp_reply_gw"), (0, 0, "ip4_forward"),
+              (0, 0, "ip4_ttl1"), (0, 0, "ip4_forward_df"), (0, 0, "ip4_unroutable"),
+              (0, 0, "ip4_opts_lsrr"), (0, 0, "icmp4_redirect"), (0, 0, "ip4_bcast_unicast"),
+              (40, 0, "ip6_forward"), (0, 1, "ip6_na_gw"), (0, 0, "ip6_forward"), (0, 1, "ip6_rs"),
+              (250, 0, "ip6_echo"), (250, 1, "ip6_mld_report"), (250, 0, "ip4_forward")]
+    write("fuzz_stack_conv", "host", conv(0, host))
+    write("fuzz_stack_conv", "host_stable_iid", conv(2, host))
+    write("fuzz_stack_conv", "router", conv(1, router))
+    write("fuzz_stack_conv", "dad_conflict", conv(0, [(0, 0, "ip6_ns_dad"), (0, 0, "arp_announce"),
+                                                      (100, 0, "ip6_echo")]))
+    write("fuzz_stack_conv", "idle_timers", conv(1, [(255, 0, "arp_request")] * 8))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
