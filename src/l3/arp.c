@@ -143,6 +143,75 @@ void arp_iface_flush_learnt(struct mpnet_iface *ifp)
         }
 }
 
+int mpnet_neigh4_del(struct mpnet_stack *s, int ifindex, uint32_t addr)
+{
+        struct mpnet_iface *ifp = stack_iface(s, ifindex);
+        struct arp_entry *e;
+
+        if (ifp == NULL)
+                return -ENODEV;
+        e = arp_lookup(ifp, addr);
+        if (e == NULL)
+                return -ENOENT;
+        arp_delete(e);
+        return 0;
+}
+
+static int neigh_walk_iface(struct mpnet_iface *ifp, mpnet_neigh_walk_fn fn, void *arg)
+{
+        struct mpnet_neigh_entry n = {.ifindex = ifp->ifindex};
+        int rc;
+
+        n.family = 4;
+        for (unsigned h = 0; h < ARP_HASH_SIZE; h++) {
+                for (struct arp_entry *e =
+                         atomic_load_explicit(&ifp->arp_hash[h], memory_order_relaxed);
+                     e != NULL; e = atomic_load_explicit(&e->hnext, memory_order_relaxed)) {
+                        n.addr4 = e->addr;
+                        n.info = (struct mpnet_neigh_info){
+                            .state = e->state, .queued = e->qn, .probes = e->probes};
+                        memcpy(n.info.mac, e->mac, 6);
+                        if ((rc = fn(arg, &n)) != 0)
+                                return rc;
+                }
+        }
+        n.family = 6;
+        n.addr4 = 0;
+        for (unsigned h = 0; h < ND6_HASH_SIZE; h++) {
+                for (struct nd6_entry *e =
+                         atomic_load_explicit(&ifp->nd_hash[h], memory_order_relaxed);
+                     e != NULL; e = atomic_load_explicit(&e->hnext, memory_order_relaxed)) {
+                        memcpy(n.addr6, e->addr, 16);
+                        n.info = (struct mpnet_neigh_info){.state = e->state,
+                                                           .queued = e->qn,
+                                                           .probes = e->probes,
+                                                           .router = e->router};
+                        memcpy(n.info.mac, e->mac, 6);
+                        if ((rc = fn(arg, &n)) != 0)
+                                return rc;
+                }
+        }
+        return 0;
+}
+
+int mpnet_neigh_walk(struct mpnet_stack *s, int ifindex, mpnet_neigh_walk_fn fn, void *arg)
+{
+        int rc;
+
+        if (ifindex != 0) {
+                struct mpnet_iface *ifp = stack_iface(s, ifindex);
+
+                return ifp != NULL ? neigh_walk_iface(ifp, fn, arg) : -ENODEV;
+        }
+        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
+                struct mpnet_iface *ifp = stack_iface(s, i);
+
+                if (ifp != NULL && (rc = neigh_walk_iface(ifp, fn, arg)) != 0)
+                        return rc;
+        }
+        return 0;
+}
+
 /* The source address for ARP about target: ours on the same subnet. */
 static uint32_t arp_source(struct mpnet_iface *ifp, uint32_t target)
 {

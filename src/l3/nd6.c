@@ -575,6 +575,20 @@ int mpnet_neigh6_get(struct mpnet_stack *s, int ifindex, const uint8_t addr[16],
         return 0;
 }
 
+int mpnet_neigh6_del(struct mpnet_stack *s, int ifindex, const uint8_t addr[16])
+{
+        struct mpnet_iface *ifp = stack_iface(s, ifindex);
+        struct nd6_entry *e;
+
+        if (ifp == NULL)
+                return -ENODEV;
+        e = nd6_lookup(ifp, addr);
+        if (e == NULL)
+                return -ENOENT;
+        nd6_delete(e);
+        return 0;
+}
+
 int mpnet_neigh6_add(struct mpnet_stack *s, int ifindex, const uint8_t addr[16],
                      const uint8_t mac[6])
 {
