@@ -240,6 +240,9 @@ static inline const char *mpnet_ctl_attr_str(const struct mpnet_ctl_attr *a)
 
 /** @return a message type's name ("ROUTE_NEW"), or NULL. */
 MPNET_API const char *mpnet_ctl_type_name(unsigned type);
+/** @return how an attribute type's value is checked (enum mpnet_ctl_kind),
+ * or 0 for an unknown type. */
+MPNET_API unsigned mpnet_ctl_attr_kind(unsigned type);
 /** @return an attribute type's name ("IFNAME"), or NULL. */
 MPNET_API const char *mpnet_ctl_attr_name(unsigned type);
 
@@ -274,6 +277,36 @@ MPNET_API void mpnet_ctl_put_s32(struct mpnet_ctl_buf *b, int32_t v); /* ERROR's
 MPNET_API void mpnet_ctl_nest_begin(struct mpnet_ctl_buf *b, uint16_t type);
 MPNET_API void mpnet_ctl_nest_end(struct mpnet_ctl_buf *b);
 
+/* ---- mpnetctl's grammar (docs/mpnetctl.8) -------------------------------- */
+
+/**
+ * Append the request an mpnetctl command makes ("route add 10.0.0.0/8 via
+ * 192.0.2.2", without the program and its options) to b. stack is -n's
+ * (NULL: none), family -4's or -6's (0: either). Keywords may be
+ * abbreviated as ip(8) takes them.
+ * @return 0, or -EINVAL with the reason in why and b as it was.
+ */
+MPNET_API int mpnet_ctl_cli_build(struct mpnet_ctl_buf *b, const char *stack, uint8_t family,
+                                  int argc, char **argv, uint32_t seq, uint32_t port, char *why,
+                                  size_t why_len);
+
+/**
+ * The same for a line of a batch or configuration file, which may start
+ * with -n STACK, -4 or -6; '#' starts a comment. line is cut into words in
+ * place. @return 0; 1 for a line with no command; -EINVAL with why.
+ */
+MPNET_API int mpnet_ctl_cli_line(struct mpnet_ctl_buf *b, const char *stack, char *line,
+                                 uint32_t seq, uint32_t port, char *why, size_t why_len);
+
+/**
+ * The command line ("-n r route add 10.0.0.0/8 via 192.0.2.2") that makes
+ * a change request (STACK_NEW/DEL, LINK_NEW/DEL/SET, ADDR_NEW/DEL,
+ * ROUTE_NEW/DEL, NEIGH_NEW/DEL, WORKER_SET) the decoder accepted.
+ * @return its length; -EINVAL (another type, or an attribute it needs is
+ * missing); -ENOSPC.
+ */
+MPNET_API int mpnet_ctl_cli_render(const struct mpnet_ctl_view *m, char *out, size_t n);
+
 /* ---- client ------------------------------------------------------------- */
 
 struct mpnet_ctl;
@@ -291,8 +324,10 @@ MPNET_API uint32_t mpnet_ctl_seq(struct mpnet_ctl *c);
 MPNET_API uint32_t mpnet_ctl_port(const struct mpnet_ctl *c);
 
 /** Called for each data message answering a request (a dump's parts, a
- * GET's object, PING's result). Nonzero stops the exchange and is returned
- * by mpnet_ctl_exchange() once every answer was read. */
+ * GET's object, PING's result) and for each ERROR that carries an error
+ * (m->error, its seq telling which request). Nonzero stops the calls; it
+ * is returned by mpnet_ctl_exchange() once every answer was read, unless a
+ * request failed. */
 typedef int (*mpnet_ctl_reply_fn)(void *arg, const struct mpnet_ctl_view *m);
 
 /**

@@ -159,6 +159,8 @@ static void answer(struct exchange *x, struct pending *p, const struct mpnet_ctl
         if (m->h->type == MPNET_CTL_ERROR) {
                 if (!pending_done(p, m->h->seq) && m->h->seq != 0)
                         return;
+                if (m->error != 0 && x->fn != NULL && x->stop == 0)
+                        x->stop = x->fn(x->arg, m);
                 if (m->error != 0 && x->err == 0) {
                         x->err = m->error;
                         if (x->why != NULL && x->why_len > 0) {

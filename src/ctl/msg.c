@@ -34,6 +34,11 @@ const char *mpnet_ctl_type_name(unsigned type)
         return type < MPNET_CTL_TYPE__MAX ? type_names[type] : NULL;
 }
 
+unsigned mpnet_ctl_attr_kind(unsigned type)
+{
+        return type < MPNET_CTLA__MAX ? policy[type].kind : 0;
+}
+
 const char *mpnet_ctl_attr_name(unsigned type)
 {
         return type < MPNET_CTLA__MAX ? policy[type].name : NULL;
