@@ -277,7 +277,7 @@ MPNET_API void mpnet_ctl_put_s32(struct mpnet_ctl_buf *b, int32_t v); /* ERROR's
 MPNET_API void mpnet_ctl_nest_begin(struct mpnet_ctl_buf *b, uint16_t type);
 MPNET_API void mpnet_ctl_nest_end(struct mpnet_ctl_buf *b);
 
-/* ---- mpnetctl's grammar (docs/mpnetctl.8) -------------------------------- */
+/* ---- mpnetctl's grammar (man/mpnetctl.8) -------------------------------- */
 
 /**
  * Append the request an mpnetctl command makes ("route add 10.0.0.0/8 via

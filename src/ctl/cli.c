@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * mpnetctl's grammar (docs/mpnetctl.8), shared by mpnetctl, mpnetd's
+ * mpnetctl's grammar (man/mpnetctl.8), shared by mpnetctl, mpnetd's
  * configuration file and any program that wants to speak it: a command
  * line becomes one request message, and a change request becomes the
  * command line that makes it again (what mpnetd writes to its

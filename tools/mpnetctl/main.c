@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mpnetctl: configure and watch mpnetd with ip(8)'s grammar and habits
- * (docs/mpnetctl.8). The grammar is the library's (mpnet_ctl_cli_build);
+ * (man/mpnetctl.8). The grammar is the library's (mpnet_ctl_cli_build);
  * this file prints the answers, as text or JSON (-j), and runs batches
  * (-b) and monitor.
  */

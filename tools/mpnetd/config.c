@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * mpnetd's configuration file: a list of mpnetctl commands (docs/mpnetd.8).
+ * mpnetd's configuration file: a list of mpnetctl commands (man/mpnetd.8).
  *
  * At start the file is replayed, then, if every line worked, rewritten
  * from the running state (compacted). From then on every change that

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mpnetd: runs stacks on real links, configured with mpnetctl
- * (docs/mpnetd.8, docs/CONTROL.md). In the foreground; SIGTERM or SIGINT
+ * (man/mpnetd.8, docs/CONTROL.md). In the foreground; SIGTERM or SIGINT
  * remove what it made and end it.
  */
 #define _GNU_SOURCE
