@@ -82,6 +82,9 @@ MPNET_API int mpnet_neigh6_get(struct mpnet_stack *s, int ifindex, const uint8_t
 MPNET_API int mpnet_neigh6_add(struct mpnet_stack *s, int ifindex, const uint8_t addr[16],
                                const uint8_t mac[6]);
 
+/** Remove an ND entry in any state. @return 0, -ENODEV, -ENOENT. */
+MPNET_API int mpnet_neigh6_del(struct mpnet_stack *s, int ifindex, const uint8_t addr[16]);
+
 /** Turn IPv6 forwarding on or off (router or host, RFC 8200 / RFC 4861 6.2.8). */
 MPNET_API void mpnet_stack_set_forwarding6(struct mpnet_stack *s, bool on);
 

@@ -119,6 +119,11 @@ MPNET_API int mpnet_route6_get(struct mpnet_stack *s, uint32_t table, const uint
 /** Longest-prefix match, as the packet path sees it. @return 0, -ENOENT. */
 MPNET_API int mpnet_route6_lookup(struct mpnet_stack *s, uint32_t table, const uint8_t addr[16],
                                   struct mpnet_route6 *r);
+/** Walk callback: nonzero stops the walk and is returned by it. */
+typedef int (*mpnet_route6_walk_fn)(void *arg, const struct mpnet_route6 *r);
+/** Every IPv6 route of a table in prefix order. @return 0, fn's stop value, -ENOENT. */
+MPNET_API int mpnet_route6_walk(struct mpnet_stack *s, uint32_t table, mpnet_route6_walk_fn fn,
+                                void *arg);
 /** @return the number of IPv6 routes in a table, or -ENOENT. */
 MPNET_API long mpnet_route6_count(struct mpnet_stack *s, uint32_t table);
 

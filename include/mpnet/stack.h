@@ -90,6 +90,17 @@ MPNET_API int mpnet_iface_detach(struct mpnet_stack *s, int ifindex);
 MPNET_API int mpnet_iface_set_up(struct mpnet_stack *s, int ifindex, bool up);
 
 /**
+ * Set the interface's IPv4 and IPv6 MTU (what it sends and forwards without
+ * fragmenting, or with Packet Too Big), 68 up to the link's own MTU.
+ * A router advertisement may lower the IPv6 MTU further afterwards.
+ * @return 0, -ENODEV, -EINVAL (out of range).
+ */
+MPNET_API int mpnet_iface_set_mtu(struct mpnet_stack *s, int ifindex, uint32_t mtu);
+
+/** @return the interface's MTU, or 0 where there is no such interface. */
+MPNET_API uint32_t mpnet_iface_mtu(struct mpnet_stack *s, int ifindex);
+
+/**
  * Whether a router sends ICMP host redirects (RFC 1812 5.2.7.2) for packets
  * it forwards back out this interface, from a host on a network connected
  * there, to a next hop on that network (on by default). The packet is
@@ -107,6 +118,16 @@ MPNET_API int mpnet_addr4_add(struct mpnet_stack *s, int ifindex, uint32_t addr,
 
 /** Remove an address and its connected route. @return 0, -ENODEV or -ENOENT. */
 MPNET_API int mpnet_addr4_del(struct mpnet_stack *s, int ifindex, uint32_t addr, uint8_t plen);
+
+struct mpnet_addr4_info {
+        uint32_t addr;
+        uint8_t plen;
+};
+
+/** The IPv4 addresses of an interface, in no particular order.
+ * @return how many it has (may exceed max: only max are written), -ENODEV. */
+MPNET_API int mpnet_addr4_list(struct mpnet_stack *s, int ifindex, struct mpnet_addr4_info *out,
+                               unsigned max);
 
 /** Turn IPv4 forwarding on or off (RFC 1812 router or RFC 1122 host). */
 MPNET_API void mpnet_stack_set_forwarding(struct mpnet_stack *s, bool on);
@@ -227,6 +248,29 @@ MPNET_API int mpnet_neigh4_get(struct mpnet_stack *s, int ifindex, uint32_t addr
 /** Add a permanent neighbour entry. @return 0, -ENODEV, -ENOSPC. */
 MPNET_API int mpnet_neigh4_add(struct mpnet_stack *s, int ifindex, uint32_t addr,
                                const uint8_t mac[6]);
+
+/** Remove a neighbour entry in any state, dropping what it held for
+ * resolution. @return 0, -ENODEV, -ENOENT. */
+MPNET_API int mpnet_neigh4_del(struct mpnet_stack *s, int ifindex, uint32_t addr);
+
+/** A neighbour as mpnet_neigh_walk() reports it: ARP (family 4, addr4 in
+ * host order) or Neighbour Discovery (family 6, addr6). */
+struct mpnet_neigh_entry {
+        int ifindex;
+        uint8_t family;
+        uint32_t addr4;
+        uint8_t addr6[16];
+        struct mpnet_neigh_info info;
+};
+
+/** Walk callback: nonzero stops the walk and is returned by it. It must not
+ * add or remove neighbours. */
+typedef int (*mpnet_neigh_walk_fn)(void *arg, const struct mpnet_neigh_entry *e);
+
+/** Every ARP, then every ND entry of an interface, or of every interface
+ * where ifindex is 0. @return 0, fn's stop value, -ENODEV. */
+MPNET_API int mpnet_neigh_walk(struct mpnet_stack *s, int ifindex, mpnet_neigh_walk_fn fn,
+                               void *arg);
 
 /** @return the text name of a neighbour state. */
 MPNET_API const char *mpnet_neigh_state_name(enum mpnet_neigh_state st);

@@ -302,6 +302,33 @@ int mpnet_route6_lookup(struct mpnet_stack *s, uint32_t table, const uint8_t add
         return 0;
 }
 
+struct walk6_ctx {
+        struct mpnet_stack *s;
+        mpnet_route6_walk_fn fn;
+        void *arg;
+};
+
+static int walk6_one(void *arg, const uint8_t prefix[16], unsigned plen, uint32_t idx)
+{
+        struct walk6_ctx *w = arg;
+        struct mpnet_route6 r;
+
+        nh_to_route(fib6_nh_get(w->s, idx), prefix, (uint8_t)plen, &r);
+        return w->fn(w->arg, &r);
+}
+
+int mpnet_route6_walk(struct mpnet_stack *s, uint32_t table, mpnet_route6_walk_fn fn, void *arg)
+{
+        static const uint8_t any[16];
+        struct walk6_ctx w = {.s = s, .fn = fn, .arg = arg};
+        struct fib6_table *t;
+
+        if (fib4_table(s, table) == NULL)
+                return -ENOENT;
+        t = table6_get(s, table, false);
+        return t != NULL ? mpnet_lpm6_walk(t->lpm, any, 0, walk6_one, &w) : 0;
+}
+
 long mpnet_route6_count(struct mpnet_stack *s, uint32_t table)
 {
         struct fib6_table *t = table6_get(s, table, false);

@@ -473,6 +473,86 @@ bool neigh_punt_urgent(enum punt_kind k, uint8_t b, const struct mpnet_pkt *p)
         }
 }
 
+static int neigh_del(struct mpnet_stack *s, int ifindex, unsigned fam, const union neigh_key *k)
+{
+        struct mpnet_iface *ifp = stack_iface(s, ifindex);
+        struct neigh_entry *e;
+
+        if (ifp == NULL)
+                return -ENODEV;
+        e = neigh_lookup(ifp, fam, k);
+        if (e == NULL)
+                return -ENOENT;
+        neigh_delete(e);
+        return 0;
+}
+
+int mpnet_neigh4_del(struct mpnet_stack *s, int ifindex, uint32_t addr)
+{
+        union neigh_key k = neigh_key4(addr);
+
+        return neigh_del(s, ifindex, NEIGH_ARP, &k);
+}
+
+int mpnet_neigh6_del(struct mpnet_stack *s, int ifindex, const uint8_t addr[16])
+{
+        union neigh_key k = neigh_key6(addr);
+
+        return neigh_del(s, ifindex, NEIGH_ND, &k);
+}
+
+static int neigh_walk_iface(struct mpnet_iface *ifp, mpnet_neigh_walk_fn fn, void *arg)
+{
+        static const unsigned order[] = {NEIGH_ARP, NEIGH_ND};
+        int rc;
+
+        for (unsigned f = 0; f < 2; f++) {
+                const struct neigh_table *t = &ifp->neigh[order[f]];
+
+                for (unsigned h = 0; h < NEIGH_HASH_SIZE; h++) {
+                        for (struct neigh_entry *e =
+                                 atomic_load_explicit(&t->hash[h], memory_order_relaxed);
+                             e != NULL; e = atomic_load_explicit(&e->hnext, memory_order_relaxed)) {
+                                struct mpnet_neigh_entry n = {.ifindex = ifp->ifindex};
+
+                                if (e->fam == NEIGH_ARP) {
+                                        n.family = 4;
+                                        n.addr4 = e->key.a4;
+                                } else {
+                                        n.family = 6;
+                                        memcpy(n.addr6, e->key.a6, 16);
+                                }
+                                n.info = (struct mpnet_neigh_info){.state = e->state,
+                                                                   .queued = e->qn,
+                                                                   .probes = e->probes,
+                                                                   .router = e->router};
+                                memcpy(n.info.mac, e->mac, 6);
+                                rc = fn(arg, &n);
+                                if (rc != 0)
+                                        return rc;
+                        }
+                }
+        }
+        return 0;
+}
+
+int mpnet_neigh_walk(struct mpnet_stack *s, int ifindex, mpnet_neigh_walk_fn fn, void *arg)
+{
+        if (ifindex != 0) {
+                struct mpnet_iface *ifp = stack_iface(s, ifindex);
+
+                return ifp != NULL ? neigh_walk_iface(ifp, fn, arg) : -ENODEV;
+        }
+        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
+                struct mpnet_iface *ifp = stack_iface(s, i);
+                int rc = ifp != NULL ? neigh_walk_iface(ifp, fn, arg) : 0;
+
+                if (rc != 0)
+                        return rc;
+        }
+        return 0;
+}
+
 /* The neighbour cache's punts: pokes, held packets, resolution starts. */
 static void neigh_punt_handler(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                                uint64_t meta)

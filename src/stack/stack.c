@@ -672,6 +672,29 @@ int mpnet_iface_set_up(struct mpnet_stack *s, int ifindex, bool up)
         return 0;
 }
 
+int mpnet_iface_set_mtu(struct mpnet_stack *s, int ifindex, uint32_t mtu)
+{
+        struct mpnet_iface *ifp = stack_iface(s, ifindex);
+
+        if (ifp == NULL)
+                return -ENODEV;
+        /* RFC 791: every IPv4 module takes 68 octets unfragmented. */
+        if (mtu < 68 || mtu > ifp->link->info.mtu)
+                return -EINVAL;
+        atomic_store(&ifp->mtu, mtu);
+        /* RFC 8200 5: IPv6 needs 1280; below it the IPv6 MTU stays. */
+        if (mtu >= 1280)
+                atomic_store(&ifp->mtu6, mtu);
+        return 0;
+}
+
+uint32_t mpnet_iface_mtu(struct mpnet_stack *s, int ifindex)
+{
+        struct mpnet_iface *ifp = stack_iface(s, ifindex);
+
+        return ifp != NULL ? atomic_load(&ifp->mtu) : 0;
+}
+
 /* An address that may be configured on an interface (RFC 1122 3.2.1.3). */
 static bool addr4_usable(uint32_t a, uint8_t plen)
 {
@@ -789,6 +812,18 @@ int mpnet_addr4_del(struct mpnet_stack *s, int ifindex, uint32_t addr, uint8_t p
                 }
         }
         return -ENOENT;
+}
+
+int mpnet_addr4_list(struct mpnet_stack *s, int ifindex, struct mpnet_addr4_info *out, unsigned max)
+{
+        struct mpnet_iface *ifp = stack_iface(s, ifindex);
+
+        if (ifp == NULL)
+                return -ENODEV;
+        for (unsigned i = 0; i < ifp->n_addrs && i < max; i++)
+                out[i] = (struct mpnet_addr4_info){.addr = ifp->addrs[i].addr,
+                                                   .plen = ifp->addrs[i].plen};
+        return (int)ifp->n_addrs;
 }
 
 int mpnet_iface_set_table(struct mpnet_stack *s, int ifindex, uint32_t id)

@@ -216,7 +216,9 @@ struct mpnet_iface {
         struct feat_list *_Atomic arcs[ARC__COUNT];
         char name[MPNET_LINK_NAME_MAX];
         uint8_t mac[6];
-        uint32_t mtu;
+        /* Set by the control thread (mpnet_iface_set_mtu) while workers
+         * read it on the forwarding path. */
+        _Atomic uint32_t mtu;
         unsigned n_addrs;
         struct ifaddr4 addrs[IFACE_MAX_ADDRS];
         struct mpnet_timer announce_timer;
