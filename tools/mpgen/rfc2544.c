@@ -211,12 +211,19 @@ static enum mpg_dut_kind calib_kind(enum mpg_dut_kind dut)
 }
 
 /* The tester's own rate: as fast as it goes (every frame due at once),
- * through the calibration's wire, for about the calibration's time at the
- * larger of line rate and 30 Mfps. The best of 1 + retries attempts. */
+ * through the calibration's wire, for about the calibration's time: at 30
+ * Mfps or line rate, whichever is more, when the calibration reached line
+ * rate, else at the rate it got through. The best of 1 + retries attempts. */
 static int measure_tester(struct mpg_suite *s, struct suite_trial *st, struct mpg_size_res *r)
 {
         double guess = r->line_rate > 30e6 ? r->line_rate : 30e6;
         int err = 0;
+
+        if (r->ceiling < r->line_rate)
+                guess = r->calib.rx_rate > r->calib.offered_rate ? r->calib.rx_rate
+                                                                 : r->calib.offered_rate;
+        if (guess < 1000)
+                guess = 1000;
 
         s->cur_test = "tester ceiling";
         for (unsigned a = 0; a <= s->cfg.retries && err == 0; a++) {
