@@ -46,7 +46,7 @@
 #include "mpnet/thread.h"
 #include "mpnet/worker.h"
 
-#define DUT_IDLE_CHECK 16                    /* empty polls between looks at the idle time */
+#define DUT_IDLE_CHECK 64                    /* polls between looks at the receive counter */
 #define DUT_IDLE_NS    (1 * MPNET_NS_PER_MS) /* idle this long: give the CPU away */
 
 uint32_t mpg_mtu_for(unsigned frame)
@@ -392,9 +392,10 @@ int mpg_dut_create(const struct mpg_dut_cfg *cfg, struct mpg_dut *d)
 static void *dut_main(void *arg)
 {
         struct mpg_dut *d = arg;
-        uint64_t idle_since = 0;
-        unsigned idle = 0;
+        uint64_t idle_since = 0, last_rx = 0;
+        unsigned polls = 0;
 
+        pthread_setname_np(pthread_self(), "mpgen-router");
         (void)mpnet_thread_slot_acquire();
         if (mpg_layout_dut_cpu(d->cfg.layout, 0) >= 0)
                 (void)mpg_pin_self((unsigned)mpg_layout_dut_cpu(d->cfg.layout, 0));
@@ -405,13 +406,18 @@ static void *dut_main(void *arg)
                 nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
         }
         while (d->rt == NULL && !atomic_load_explicit(&d->stop, memory_order_acquire)) {
-                uint64_t before = mpnet_stack_counter(d->stack, MPNET_STK_rx_frames), now;
+                uint64_t now = mpnet_clock_now(d->cfg.clock), rx;
 
-                now = mpnet_clock_now(d->cfg.clock);
                 mpnet_stack_poll(d->stack, now);
                 d->polls++;
-                if (mpnet_stack_counter(d->stack, MPNET_STK_rx_frames) != before) {
-                        idle = 0;
+                /* The counter sums a row per thread slot: looked at every
+                 * DUT_IDLE_CHECK polls, not every poll. */
+                if (++polls < DUT_IDLE_CHECK)
+                        continue;
+                polls = 0;
+                rx = mpnet_stack_counter(d->stack, MPNET_STK_rx_frames);
+                if (rx != last_rx) {
+                        last_rx = rx;
                         idle_since = 0;
                         continue;
                 }
@@ -422,12 +428,10 @@ static void *dut_main(void *arg)
                  * (milliseconds: the receive ring overflows meanwhile), so
                  * the CPU is given away only after DUT_IDLE_NS without a
                  * frame: between trials, not between bursts. */
-                if (++idle >= DUT_IDLE_CHECK && now - idle_since >= DUT_IDLE_NS) {
-                        idle = 0;
+                if (now - idle_since >= DUT_IDLE_NS)
                         sched_yield();
-                } else {
+                else
                         __builtin_ia32_pause();
-                }
         }
         mpnet_thread_set_slot(MPNET_SLOT_NONE);
         return NULL;

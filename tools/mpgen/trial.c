@@ -323,6 +323,8 @@ static void *tester_main(void *arg)
         struct run_ctx *c = arg;
         const struct mpg_layout *l = c->rn->env->layout;
 
+        /* Named, so top and perf tell the tester from the DUT. */
+        pthread_setname_np(pthread_self(), "mpgen-tester");
         /* None left: the pool's shared paths, slower but correct. */
         (void)mpnet_thread_slot_acquire();
         if (l != NULL && l->pin)
