@@ -424,6 +424,14 @@ static void *dut_main(void *arg)
                 d->idle++;
                 if (idle_since == 0)
                         idle_since = now;
+                /* An AF_XDP transmit kick that met EAGAIN leaves frames in
+                 * the TX ring until the next tx_burst; with no more traffic
+                 * there is none, and they would arrive after the trial. An
+                 * empty burst kicks again. */
+                if (d->cfg.kind == MPG_DUT_AFXDP) {
+                        (void)mpnet_link_tx_burst(d->da, 0, NULL, 0);
+                        (void)mpnet_link_tx_burst(d->db, 0, NULL, 0);
+                }
                 /* A yield on a busy machine can cost a whole time slice
                  * (milliseconds: the receive ring overflows meanwhile), so
                  * the CPU is given away only after DUT_IDLE_NS without a

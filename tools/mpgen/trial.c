@@ -243,6 +243,7 @@ struct run_ctx {
         struct mpg_runner *rn;
         _Atomic bool done;
         bool aborted;
+        bool kick; /* AF_XDP: an idle turn kicks the TX ring (see tester_loop) */
 };
 
 static bool in_flight(const struct mpg_runner *rn)
@@ -310,10 +311,16 @@ static void tester_loop(struct run_ctx *c)
                         c->aborted = true;
                         break;
                 }
-                if (moved > 0)
+                if (moved > 0) {
                         idle = 0;
-                else
-                        tester_idle(rn, now, &idle);
+                        continue;
+                }
+                /* An AF_XDP kick that met EAGAIN leaves frames in the TX
+                 * ring until the next tx_burst: after the stream there is
+                 * none, so an empty one kicks again. */
+                if (c->kick && !sending)
+                        (void)mpnet_link_tx_burst(g->link, g->q, NULL, 0);
+                tester_idle(rn, now, &idle);
         }
         atomic_store_explicit(&r->unique, r->rx - r->dup, memory_order_release);
 }
@@ -343,6 +350,7 @@ static int run_threads(struct mpg_runner *rn, struct mpg_trial *t, bool *aborted
         int err;
 
         atomic_init(&c.done, false);
+        c.kick = strcmp(rn->gen.link->info.kind, "afxdp") == 0;
         err = pthread_create(&th, NULL, tester_main, &c);
         if (err != 0)
                 return -err;
