@@ -2,7 +2,7 @@
 /*
  * mpgen's external DUTs, with the Linux kernel in namespaces mpgen makes:
  * a veth pair (the calibration), the kernel routing, and the mpnet router
- * over AF_PACKET on the same veths. At a low rate every frame crosses each
+ * over AF_PACKET and over AF_XDP on the same veths. At a low rate every frame crosses each
  * of them once, TTL decremented on the routed ones, and the namespaces are
  * gone afterwards. Without root the DUT refuses with a message naming the
  * capabilities, and the test checks that message instead.
@@ -68,7 +68,8 @@ static bool flows_again(struct mpg_runner *rn, enum mpg_dut_kind kind)
 
 static void run_ext(enum mpg_dut_kind kind, enum mpg_link link)
 {
-        bool afxdp = link == MPG_LINK_AFXDP;
+        /* AF_XDP anywhere: one UMEM frame a packet, so no jumbo frames. */
+        bool afxdp = link == MPG_LINK_AFXDP || kind == MPG_DUT_AFXDP;
         struct mpg_dut_cfg dc = {
             .kind = kind, .workers = 1, .mtu = afxdp ? 1500 : 9000, .link = link};
         struct mpnet_clock clk;
@@ -160,7 +161,7 @@ static void run_ext(enum mpg_dut_kind kind, enum mpg_link link)
         K.rn_made = false;
         mpg_dut_stop(dut);
         K.dut_started = false;
-        if (kind == MPG_DUT_AFPACKET) /* the stack made by the reset */
+        if (kind == MPG_DUT_AFPACKET || kind == MPG_DUT_AFXDP) /* the stack made by the reset */
                 assert_true(stk_ctr(dut->stack, "ip4_forwarded") > 0);
         /* The kernel forwarded at least what came through it. */
         if (kind == MPG_DUT_KERNEL)
@@ -207,6 +208,26 @@ static void test_kernel_router_afxdp(void **state)
 #endif
 }
 
+/* The mpnet router on AF_XDP on the veths (native XDP where the kernel
+ * takes it), the tester's links on AF_XDP too: the race against the kernel
+ * with neither side on AF_PACKET. */
+static void test_mpnet_over_afxdp(void **state)
+{
+        (void)state;
+#ifdef MPNET_HAVE_AFXDP
+        if (geteuid() == 0 && kt_af_xdp_missing() != NULL) {
+                print_message("skipped: %s\n", kt_af_xdp_missing());
+                skip();
+        }
+        run_ext(MPG_DUT_AFXDP, MPG_LINK_AFXDP);
+        /* And with the tester on AF_PACKET. */
+        run_ext(MPG_DUT_AFXDP, MPG_LINK_AFPACKET);
+#else
+        print_message("skipped: built without the AF_XDP link\n");
+        skip();
+#endif
+}
+
 /* The tester's links as TAP devices in the DUT's namespace: the kernel
  * routes between them, and (veth kind) bridges them. */
 static void test_kernel_router_tap(void **state)
@@ -227,6 +248,7 @@ int main(void)
             cmocka_unit_test_teardown(test_kernel_router, kt_teardown),
             cmocka_unit_test_teardown(test_mpnet_over_afpacket, kt_teardown),
             cmocka_unit_test_teardown(test_kernel_router_afxdp, kt_teardown),
+            cmocka_unit_test_teardown(test_mpnet_over_afxdp, kt_teardown),
             cmocka_unit_test_teardown(test_kernel_router_tap, kt_teardown),
         };
 

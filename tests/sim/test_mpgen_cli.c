@@ -66,7 +66,7 @@ static const struct {
     {"rfc2544 --workers 63", "bad value '63' for --workers"},
     {"rfc2544 --workers 2 --dut wire", "--workers applies to --dut builtin"},
     {"rfc2544 --link tap --dut afpacket", "--link tap does not apply to --dut afpacket"},
-    {"rfc2544 --link afxdp", "--link applies to --dut kernel, afpacket and veth"},
+    {"rfc2544 --link afxdp", "--link applies to --dut kernel, afpacket, afxdp and veth"},
     {"rfc2544 --link pipe --dut kernel", "bad value 'pipe' for --link"},
     {"rfc2544 --workers 0", "bad value '0' for --workers"},
     {"rfc2544 --vlan 5", "--vlan needs --dut wire or veth"},
@@ -102,7 +102,19 @@ static const struct {
     {"run --rate 1M --quick", "--quick does not apply to `mpgen run`"},
     {"run --rate 1M --count 5 --duration 1", "--duration or --count, not both"},
     {"run --rate 1M --size 40", "frame size 40 out of range"},
-    {"run --rate 1M --pin 0,1", "bad value '0,1' for --pin"},
+    {"run --rate 1M --pin 0", "bad value '0' for --pin"},
+    {"run --rate 1M --pin 1,1", "bad value '1,1' for --pin"},
+    {"run --rate 1M --pin 0,x", "bad value '0,x' for --pin"},
+    {"run --rate 1M --pin 0,1024", "bad value '0,1024' for --pin"},
+    {"run --rate 1M --pin -1,0", "bad value '-1,0' for --pin"},
+    {"run --rate 1M --pin nope", "bad value 'nope' for --pin"},
+    {"run --rate 1M --dut kernel,afxdp", "run takes one --dut"},
+    {"rfc2544 --dut kernel,kernel", "bad value 'kernel,kernel' for --dut"},
+    {"rfc2544 --dut kernel,router", "bad value 'kernel,router' for --dut"},
+    {"rfc2544 --dut kernel,builtin --link afxdp", "--link applies to"},
+    {"rfc2544 --dut afxdp --link tap", "--link tap does not apply to --dut afxdp"},
+    {"rfc2544 --dut builtin,afxdp --sizes 64,9018", "the afxdp DUT takes at most 1518"},
+    {"rfc2544 --dut afxdp --ip6", "--ip6 needs"},
 };
 
 static void test_bad_lines(void **state)
@@ -176,6 +188,78 @@ static void test_good_lines(void **state)
         }
 }
 
+/* --pin: the tester's CPU, then the DUT's, used in turn; none; the
+ * default puts the tester on the first CPU allowed and the DUT on the rest. */
+static void test_pin(void **state)
+{
+        struct mpg_layout l;
+        struct opts o;
+        char buf[256];
+        char a1[] = "mpgen", a2[] = "rfc2544", a3[] = "--pin", a4[] = "3,1,2", a5[] = "--workers",
+             a6[] = "3";
+        char *argv[] = {a1, a2, a3, a4, a5, a6, NULL};
+        char n4[] = "none";
+        char *nargv[] = {a1, a2, a3, n4, NULL};
+
+        (void)state;
+        assert_int_equal(parse_opts(6, argv, &o), 0);
+        assert_true(o.cfg.layout.pin && o.cfg.layout.given);
+        assert_int_equal(o.cfg.layout.tester, 3);
+        assert_int_equal(o.cfg.layout.n_dut, 2);
+        /* Three workers on two CPUs: in turn. */
+        assert_int_equal(mpg_layout_dut_cpu(&o.cfg.layout, 0), 1);
+        assert_int_equal(mpg_layout_dut_cpu(&o.cfg.layout, 1), 2);
+        assert_int_equal(mpg_layout_dut_cpu(&o.cfg.layout, 2), 1);
+        mpg_layout_describe(&o.cfg.layout, MPG_DUT_BUILTIN, 3, buf, sizeof(buf));
+        print_message("%s\n", buf);
+        assert_non_null(strstr(buf, "tester (sends and receives) on CPU 3"));
+        assert_non_null(strstr(buf, "router workers on CPUs 1,2,1"));
+        free(o.flow_list);
+
+        assert_int_equal(parse_opts(4, nargv, &o), 0);
+        assert_false(o.cfg.layout.pin);
+        assert_int_equal(mpg_layout_dut_cpu(&o.cfg.layout, 0), -1);
+        mpg_layout_describe(&o.cfg.layout, MPG_DUT_BUILTIN, 1, buf, sizeof(buf));
+        assert_non_null(strstr(buf, "unpinned"));
+        free(o.flow_list);
+
+        assert_int_equal(mpg_layout_parse("0,1", &l), 0);
+        mpg_layout_describe(&l, MPG_DUT_KERNEL, 1, buf, sizeof(buf));
+        assert_non_null(strstr(buf, "softirq"));
+        assert_int_equal(mpg_layout_parse("0,", &l), -EINVAL);
+        assert_int_equal(mpg_layout_parse(",1", &l), -EINVAL);
+        assert_int_equal(mpg_layout_parse("", &l), -EINVAL);
+
+        /* The default: with two CPUs or more, tester and DUT apart. */
+        mpg_layout_default(&l);
+        assert_false(l.given);
+        if (l.pin) {
+                assert_true(l.n_dut >= 1);
+                for (unsigned i = 0; i < l.n_dut; i++)
+                        assert_int_not_equal(l.dut[i], l.tester);
+        } else {
+                assert_int_equal(l.n_dut, 0);
+        }
+}
+
+/* --dut takes a list for rfc2544, run in that order. */
+static void test_dut_list(void **state)
+{
+        struct opts o;
+        char a1[] = "mpgen", a2[] = "rfc2544", a3[] = "--dut", a4[] = "kernel,afpacket,afxdp",
+             a5[] = "--link", a6[] = "afxdp";
+        char *argv[] = {a1, a2, a3, a4, a5, a6, NULL};
+
+        (void)state;
+        assert_int_equal(parse_opts(6, argv, &o), 0);
+        assert_int_equal(o.n_duts, 3);
+        assert_int_equal(o.duts[0], MPG_DUT_KERNEL);
+        assert_int_equal(o.duts[1], MPG_DUT_AFPACKET);
+        assert_int_equal(o.duts[2], MPG_DUT_AFXDP);
+        assert_int_equal(o.cfg.link, MPG_LINK_AFXDP);
+        free(o.flow_list);
+}
+
 /* Through the binary, when it is there: the real exit status. */
 static void test_binary(void **state)
 {
@@ -203,8 +287,8 @@ static void test_binary(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_bad_lines),
-            cmocka_unit_test(test_good_lines),
+            cmocka_unit_test(test_bad_lines), cmocka_unit_test(test_good_lines),
+            cmocka_unit_test(test_pin),       cmocka_unit_test(test_dut_list),
             cmocka_unit_test(test_binary),
         };
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * mpgen in real time: generator, receiver and the built-in router each on a
- * thread of their own (or the router on two workers of the runtime) (the _mt suffix runs this under
+ * mpgen in real time: one tester thread that sends and receives, and the
+ * built-in router on a thread of its own (or on two workers of the runtime),
+ * placed by the default thread layout (the _mt suffix runs this under
  * ThreadSanitizer too). Rates are low and every trial fits the receive ring, so the result does not
  * depend on how loaded the machine is: every frame the link accepted arrives,
  * once. Whether a trial is valid does depend on the scheduler (a tx thread
@@ -18,10 +19,16 @@ static void run_dut(enum mpg_dut_kind kind, unsigned workers)
         struct mpg_dut_cfg dc = {.kind = kind, .ring_size = 4096, .workers = workers};
         struct mpnet_clock clk;
         struct mpg_env env = {.settle_ns = 2 * MPNET_NS_PER_S, .valid_min = 0.99};
+        struct mpg_layout layout;
+        struct mpg_tsc tsc;
         struct mpg_runner rn;
         struct mpg_dut dut;
 
         mpnet_clock_init_monotonic(&clk);
+        mpg_layout_default(&layout);
+        mpg_tsc_init(&tsc);
+        dc.layout = env.layout = &layout;
+        env.tsc = &tsc;
         dc.clock = env.clock = &clk;
         dc.pool = env.pool = mpnet_pool_create("mt", 8192);
         assert_non_null(dc.pool);
@@ -114,6 +121,61 @@ static void test_builtin_reset(void **state)
         mpnet_pool_destroy(dc.pool);
 }
 
+/* The tester's single loop unpaced (every frame due at once, as in the
+ * ceiling trial) through a wire whose ring is smaller than the stream: it
+ * must receive between its sends, or the ring would refuse frames. Every
+ * frame is offered, accepted, received once and timestamped. */
+static void test_single_loop_unpaced(void **state)
+{
+        struct mpg_dut_cfg dc = {.kind = MPG_DUT_WIRE, .ring_size = 256};
+        struct mpnet_clock clk;
+        struct mpg_env env = {.settle_ns = 2 * MPNET_NS_PER_S, .valid_min = 0.99};
+        struct mpg_layout layout;
+        struct mpg_tsc tsc;
+        struct mpg_runner rn;
+        struct mpg_dut dut;
+        const uint64_t n = 200000;
+
+        (void)state;
+        mpnet_clock_init_monotonic(&clk);
+        mpg_layout_default(&layout);
+        mpg_tsc_init(&tsc);
+        env.layout = &layout;
+        env.tsc = &tsc;
+        dc.clock = env.clock = &clk;
+        dc.pool = env.pool = mpnet_pool_create("ul", 4096);
+        assert_non_null(dc.pool);
+        assert_int_equal(mpg_dut_create(&dc, &dut), 0);
+        mpg_dut_path(&dut, &env.path);
+        env.path.poll = NULL;
+        mpg_flows_default(&env.flows, false);
+        env.flows.n_sport = 7;
+        assert_int_equal(mpg_runner_init(&rn, &env, 64), 0);
+        for (unsigned i = 0; i < 2; i++) {
+                struct mpg_trial t = {.kind = MPG_T_CEILING, .rate = 1e12, .count = n};
+
+                assert_int_equal(mpg_trial_run(&rn, &t), 0);
+                print_message("unpaced: %.2f Mfps offered, %.2f Mfps received\n",
+                              t.offered_rate / 1e6, t.rx_rate / 1e6);
+                assert_true(t.valid);
+                assert_int_equal(t.offered, n);
+                assert_int_equal(t.tx, n);
+                assert_int_equal(t.refused, 0);
+                assert_int_equal(t.unique, n);
+                assert_int_equal(t.lost, 0);
+                assert_int_equal(t.dup, 0);
+                assert_int_equal(t.reorder, 0);
+                assert_int_equal(t.other, 0);
+                assert_int_equal(t.flows_with_loss, 0);
+                assert_int_equal(t.lat.count, n);
+                assert_true(t.lat.max < 2e9);
+        }
+        mpg_runner_fini(&rn);
+        mpg_dut_destroy(&dut);
+        assert_int_equal(mpnet_pool_in_use(dc.pool), 0);
+        mpnet_pool_destroy(dc.pool);
+}
+
 static void test_wire(void **state)
 {
         (void)state;
@@ -135,6 +197,7 @@ static void test_builtin_workers(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_single_loop_unpaced),
             cmocka_unit_test(test_wire),
             cmocka_unit_test(test_builtin),
             cmocka_unit_test(test_builtin_workers),

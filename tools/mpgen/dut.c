@@ -15,6 +15,8 @@
  *            namespace of its own (netns.c), mpgen on AF_PACKET at the other
  *            ends: the peer the builtin router is measured against.
  *   afpacket the mpnet router on the same veths, over AF_PACKET.
+ *   afxdp    the mpnet router on the same veths, over AF_XDP: native XDP on
+ *            the veths where the kernel takes it, else generic.
  *   veth     one veth pair, mpgen at both ends: the ceiling of the two above,
  *            their calibration.
  *
@@ -44,7 +46,8 @@
 #include "mpnet/thread.h"
 #include "mpnet/worker.h"
 
-#define DUT_IDLE_YIELD 16 /* empty polls before giving the CPU away */
+#define DUT_IDLE_CHECK 64                    /* polls between looks at the receive counter */
+#define DUT_IDLE_NS    (1 * MPNET_NS_PER_MS) /* idle this long: give the CPU away */
 
 uint32_t mpg_mtu_for(unsigned frame)
 {
@@ -53,10 +56,11 @@ uint32_t mpg_mtu_for(unsigned frame)
 
 /* Frames longer than one buffer travel as chains: memory wires, veths, the
  * kernel and the mpnet router carry them; the router on AF_PACKET does not
- * (its transmit ring slots hold one buffer). */
+ * (its transmit ring slots hold one buffer), nor on AF_XDP (one UMEM frame
+ * a packet). */
 bool mpg_dut_jumbo(enum mpg_dut_kind k)
 {
-        return k != MPG_DUT_AFPACKET;
+        return k != MPG_DUT_AFPACKET && k != MPG_DUT_AFXDP;
 }
 
 const char *mpg_dut_name(enum mpg_dut_kind k)
@@ -72,6 +76,8 @@ const char *mpg_dut_name(enum mpg_dut_kind k)
                 return "afpacket";
         case MPG_DUT_VETH:
                 return "veth";
+        case MPG_DUT_AFXDP:
+                return "afxdp";
         }
         return "?";
 }
@@ -146,11 +152,16 @@ static int router_create(struct mpg_dut *d, const uint8_t *mac_a, const uint8_t 
 static int workers_create(struct mpg_dut *d)
 {
         unsigned nw = d->cfg.workers > 1 ? d->cfg.workers : 0;
+        int cpus[MPNET_MAX_WORKERS];
+        bool pin = mpg_layout_dut_cpu(d->cfg.layout, 0) >= 0;
         int err;
 
         if (nw == 0)
                 return 0;
-        d->rt = mpnet_runtime_create(&(struct mpnet_runtime_cfg){.n_workers = nw});
+        for (unsigned w = 0; w < nw; w++)
+                cpus[w] = mpg_layout_dut_cpu(d->cfg.layout, w);
+        d->rt = mpnet_runtime_create(
+            &(struct mpnet_runtime_cfg){.n_workers = nw, .cpus = pin ? cpus : NULL});
         if (d->rt == NULL)
                 return -errno;
         for (unsigned w = 0; w < nw; w++) {
@@ -249,14 +260,41 @@ static struct mpnet_link *tester_link(struct mpg_dut *d, const char *ifname, con
         return afp_link(d, d->ns.t, ifname, err, errlen);
 }
 
+/* The router's own links on da and db: AF_PACKET, or AF_XDP in the best
+ * mode the veth offers (native XDP since Linux 4.19, else generic). */
+static struct mpnet_link *router_link(struct mpg_dut *d, const char *ifname, char *err,
+                                      size_t errlen)
+{
+#ifdef MPNET_HAVE_AFXDP
+        if (d->cfg.kind == MPG_DUT_AFXDP) {
+                struct mpnet_afxdp_cfg c = {.ifname = ifname,
+                                            .netns = d->ns.d,
+                                            .pool = d->cfg.pool,
+                                            .mode = MPNET_AFXDP_MODE_AUTO,
+                                            .errbuf = err,
+                                            .errbuf_len = errlen};
+
+                return mpnet_afxdp_create(&c);
+        }
+#else
+        if (d->cfg.kind == MPG_DUT_AFXDP) {
+                snprintf(err, errlen, "built without the AF_XDP link (libxdp-dev, libbpf-dev)");
+                return NULL;
+        }
+#endif
+        return afp_link(d, d->ns.d, ifname, err, errlen);
+}
+
 /* External: the namespaces, mpgen's links on ta and tb, and for afpacket
- * the router on da and db. */
+ * and afxdp the router on da and db. */
 static int external_create(struct mpg_dut *d, char *err, size_t errlen)
 {
         int rc;
 
-        if (d->cfg.link == MPG_LINK_TAP && d->cfg.kind == MPG_DUT_AFPACKET) {
-                snprintf(err, errlen, "the afpacket DUT runs on veths: no TAP links with it");
+        if (d->cfg.link == MPG_LINK_TAP &&
+            (d->cfg.kind == MPG_DUT_AFPACKET || d->cfg.kind == MPG_DUT_AFXDP)) {
+                snprintf(err, errlen, "the %s DUT runs on veths: no TAP links with it",
+                         mpg_dut_name(d->cfg.kind));
                 return -EINVAL;
         }
         rc =
@@ -279,8 +317,8 @@ static int external_create(struct mpg_dut *d, char *err, size_t errlen)
                 memcpy(d->dst_mac, mpg_ns_mac[2], 6);
                 break;
         default:
-                d->da = afp_link(d, d->ns.d, "da", err, errlen);
-                d->db = d->da != NULL ? afp_link(d, d->ns.d, "db", err, errlen) : NULL;
+                d->da = router_link(d, "da", err, errlen);
+                d->db = d->da != NULL ? router_link(d, "db", err, errlen) : NULL;
                 if (d->db == NULL)
                         return -EIO;
                 rc = router_create(d, mpg_ns_mac[0], mpg_ns_mac[1]);
@@ -333,6 +371,7 @@ int mpg_dut_create(const struct mpg_dut_cfg *cfg, struct mpg_dut *d)
                 break;
         case MPG_DUT_KERNEL:
         case MPG_DUT_AFPACKET:
+        case MPG_DUT_AFXDP:
         case MPG_DUT_VETH:
                 err = external_create(d, d->err, sizeof(d->err));
                 break;
@@ -353,11 +392,13 @@ int mpg_dut_create(const struct mpg_dut_cfg *cfg, struct mpg_dut *d)
 static void *dut_main(void *arg)
 {
         struct mpg_dut *d = arg;
-        unsigned idle = 0;
+        uint64_t idle_since = 0, last_rx = 0;
+        unsigned polls = 0;
 
+        pthread_setname_np(pthread_self(), "mpgen-router");
         (void)mpnet_thread_slot_acquire();
-        if (d->cfg.pin)
-                mpg_pin_self(d->cfg.cpu);
+        if (mpg_layout_dut_cpu(d->cfg.layout, 0) >= 0)
+                (void)mpg_pin_self((unsigned)mpg_layout_dut_cpu(d->cfg.layout, 0));
         /* With workers this is the control thread: timers and punts only. */
         while (d->rt != NULL && !atomic_load_explicit(&d->stop, memory_order_acquire)) {
                 mpnet_stack_poll(d->stack, mpnet_clock_now(d->cfg.clock));
@@ -365,21 +406,40 @@ static void *dut_main(void *arg)
                 nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
         }
         while (d->rt == NULL && !atomic_load_explicit(&d->stop, memory_order_acquire)) {
-                uint64_t before = mpg_ctr(d->stack, "rx_frames");
+                uint64_t now = mpnet_clock_now(d->cfg.clock), rx;
 
-                mpnet_stack_poll(d->stack, mpnet_clock_now(d->cfg.clock));
+                mpnet_stack_poll(d->stack, now);
                 d->polls++;
-                if (mpg_ctr(d->stack, "rx_frames") != before) {
-                        idle = 0;
+                /* The counter sums a row per thread slot: looked at every
+                 * DUT_IDLE_CHECK polls, not every poll. */
+                if (++polls < DUT_IDLE_CHECK)
+                        continue;
+                polls = 0;
+                rx = mpg_ctr(d->stack, "rx_frames");
+                if (rx != last_rx) {
+                        last_rx = rx;
+                        idle_since = 0;
                         continue;
                 }
                 d->idle++;
-                if (++idle >= DUT_IDLE_YIELD) {
-                        idle = 0;
-                        sched_yield();
-                } else {
-                        __builtin_ia32_pause();
+                if (idle_since == 0)
+                        idle_since = now;
+                /* An AF_XDP transmit kick that met EAGAIN leaves frames in
+                 * the TX ring until the next tx_burst; with no more traffic
+                 * there is none, and they would arrive after the trial. An
+                 * empty burst kicks again. */
+                if (d->cfg.kind == MPG_DUT_AFXDP) {
+                        (void)mpnet_link_tx_burst(d->da, 0, NULL, 0);
+                        (void)mpnet_link_tx_burst(d->db, 0, NULL, 0);
                 }
+                /* A yield on a busy machine can cost a whole time slice
+                 * (milliseconds: the receive ring overflows meanwhile), so
+                 * the CPU is given away only after DUT_IDLE_NS without a
+                 * frame: between trials, not between bursts. */
+                if (now - idle_since >= DUT_IDLE_NS)
+                        sched_yield();
+                else
+                        __builtin_ia32_pause();
         }
         mpnet_thread_set_slot(MPNET_SLOT_NONE);
         return NULL;
@@ -465,6 +525,7 @@ int mpg_dut_reset(void *arg)
                 return mpg_netns_kernel_reset(&d->ns, d->err, sizeof(d->err));
         case MPG_DUT_BUILTIN:
         case MPG_DUT_AFPACKET:
+        case MPG_DUT_AFXDP:
                 break;
         default:
                 return -ENOTSUP;

@@ -399,20 +399,65 @@ static void build_frame(struct mpg_gen *g, struct mpnet_pkt *p, uint32_t f, uint
                 mpnet_put_be16(sig - 2, c == 0 ? 0xffff : c);
 }
 
+/* The stream index of the last frame due by now, estimated from the rate
+ * (exact but for rounding). */
+static uint64_t due_index(const struct mpg_gen *g, uint64_t now)
+{
+        double t = (double)(now - g->t0), k;
+
+        if (g->rate2 > 0) {
+                double t2 = ceil((double)g->k2 * 1e9 / g->rate);
+
+                if (t > t2)
+                        k = (double)g->k2 + (t - t2) * g->rate2 / 1e9;
+                else
+                        k = t * g->rate / 1e9;
+        } else {
+                k = t * g->rate / 1e9;
+        }
+        return k >= 1e18 ? UINT64_MAX / 2 : (uint64_t)k;
+}
+
+/* Frames due by now from frame `offered` on, at most max: the estimate,
+ * corrected against mpg_gen_due(), so a burst costs two or three due-time
+ * evaluations instead of one a frame. */
+static unsigned due_count(const struct mpg_gen *g, uint64_t now, unsigned max)
+{
+        uint64_t k = g->offered, last, cap = k + max - 1;
+
+        if (max == 0 || mpg_gen_due(g, k) > now)
+                return 0;
+        last = due_index(g, now);
+        if (cap > g->total - 1)
+                cap = g->total - 1;
+        if (last > cap)
+                last = cap;
+        if (last < k)
+                last = k;
+        while (last > k && mpg_gen_due(g, last) > now)
+                last--;
+        while (last < cap && mpg_gen_due(g, last + 1) <= now)
+                last++;
+        return (unsigned)(last - k + 1);
+}
+
 unsigned mpg_gen_step(struct mpg_gen *g, uint64_t now, unsigned max)
 {
         struct mpnet_pkt *v[MPG_BURST_MAX];
         uint32_t flows[MPG_BURST_MAX];
-        unsigned n = 0, got, k;
+        unsigned n, got, k;
+        uint64_t due0;
 
         if (max > MPG_BURST_MAX)
                 max = MPG_BURST_MAX;
-        while (n < max && mpg_gen_due(g, g->offered + n) <= now)
-                n++;
+        if (g->offered >= g->total)
+                return 0;
+        n = due_count(g, now, max);
         if (n == 0)
                 return 0;
-        if (now - mpg_gen_due(g, g->offered) > g->lag_max)
-                g->lag_max = now - mpg_gen_due(g, g->offered);
+        due0 = mpg_gen_due(g, g->offered);
+        if (now - due0 > g->lag_max)
+                g->lag_max = now - due0;
         got = mpnet_pkt_alloc_bulk(g->pool, v, n);
         for (unsigned i = 0; g->len > g->tlen && i < got; i++) {
                 if (add_tail(g, v[i]) != 0) {

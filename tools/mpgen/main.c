@@ -34,17 +34,21 @@ static const char usage[] =
     "\n"
     "DESCRIPTION\n"
     "    mpgen sends Ethernet/IPv4 (or IPv6) UDP (or TCP) test frames through a\n"
-    "    device under test and receives them on another thread, counting loss,\n"
-    "    duplicates and reordering per flow and timestamping every frame. Each\n"
+    "    device under test and receives them back, from one tester thread that\n"
+    "    sends and receives in one loop, counting loss, duplicates and\n"
+    "    reordering per flow and timestamping every frame (TSC). Each\n"
     "    frame carries a 12-byte signature: trial tag, flow, sequence number and\n"
     "    transmit time. Frames are evenly paced; counters count what the link\n"
     "    accepted, and a frame the link refuses counts as lost.\n"
     "\n"
     "    rfc2544 runs, for each frame size: a calibration through a plain wire\n"
     "    (a veth pair or a kernel bridge of two TAPs for the external DUTs:\n"
-    "    the tester's own ceiling: no trial asks the DUT for more, and a trial\n"
-    "    whose offered rate falls more than 1 % short of the intended rate is\n"
-    "    invalid, never a result); throughput (RFC 2544 26.1) by binary search,\n"
+    "    no trial asks the DUT for more than the tester got through it, and a\n"
+    "    trial whose offered rate falls more than 1 % short of the intended\n"
+    "    rate is invalid, never a result) and the tester's own unpaced rate\n"
+    "    through it (its ceiling, printed beside the DUT's throughput; a DUT\n"
+    "    result within 10 % of it is marked tester-bound); throughput (RFC 2544 26.1) by binary "
+    "search,\n"
     "    or NDR and PDR in one pass (--search mlr); latency at the throughput\n"
     "    rate (26.2); frame loss rate from 100 % of line rate down in 10 %\n"
     "    steps until two trials lose nothing (26.3); back-to-back frames by\n"
@@ -70,14 +74,19 @@ static const char usage[] =
     "              (CAP_SYS_ADMIN, CAP_NET_ADMIN).\n"
     "    afpacket  the mpnet router on the same veths through AF_PACKET: with\n"
     "              kernel, mpnet and Linux measured by one tool on one topology\n"
-    "    veth      one veth pair, mpgen on both ends: the ceiling of kernel and\n"
-    "              afpacket (their calibration in rfc2544)\n"
+    "    afxdp     the mpnet router on the same veths through AF_XDP (native\n"
+    "              XDP where the kernel allows it on veth, else generic)\n"
+    "    veth      one veth pair, mpgen on both ends: the ceiling of kernel,\n"
+    "              afpacket and afxdp (their calibration in rfc2544)\n"
+    "    A comma-separated list (rfc2544 only), e.g. kernel,afpacket,afxdp,\n"
+    "    runs each in turn with the same options and ends with one table of\n"
+    "    them side by side, each beside the tester's ceiling.\n"
     "\n"
     "COMMON OPTIONS\n"
-    "    --dut KIND          builtin, wire, kernel, afpacket or veth (default\n"
-    "                        builtin)\n"
+    "    --dut KIND[,KIND]   builtin, wire, kernel, afpacket, afxdp or veth\n"
+    "                        (default builtin)\n"
     "    --workers N         builtin router workers, 1-62 (default 1)\n"
-    "    --link KIND         mpgen's own links for kernel, afpacket and veth:\n"
+    "    --link KIND         mpgen's own links for kernel, afpacket, afxdp, veth:\n"
     "                        afpacket (default) or afxdp (generic mode) on the\n"
     "                        veths, or tap: TAP devices in the DUT's namespace\n"
     "                        (kernel: it routes between them; veth: a kernel\n"
@@ -103,8 +112,14 @@ static const char usage[] =
     "                        the builtin router then routes 2001:2::/64 and\n"
     "                        2001:2:0:1::/64 too; not with kernel or afpacket\n"
     "    --vlan ID           add an 802.1Q tag (wire DUT only)\n"
-    "    --pin TX,RX,DUT     pin the generator, receiver and router threads to\n"
-    "                        these CPUs (pin when comparing runs)\n"
+    "    --pin T,D[,D...]    the thread-to-CPU layout: the tester thread (it\n"
+    "                        sends and receives) on CPU T, the DUT's threads\n"
+    "                        (the router's polling thread, or its --workers)\n"
+    "                        on the CPUs D, in turn; T is not among them.\n"
+    "                        --pin none pins nothing. Default: the tester on\n"
+    "                        the first CPU mpgen may use, the DUT on the next\n"
+    "                        ones (nothing pinned with one CPU). The report\n"
+    "                        prints the layout\n"
     "    -q, --quiet         no progress line on stderr\n"
     "    -h, --help          this text\n"
     "\n"
@@ -112,7 +127,7 @@ static const char usage[] =
     "    --quick             short trials (0.1 s), 2 % resolution, 5 ms rests\n"
     "    --sizes LIST        frame sizes with FCS (default\n"
     "                        64,128,256,512,1024,1280,1518; 78 replaces 64 for IPv6);\n"
-    "                        up to 9018 (jumbo) but with --dut afpacket\n"
+    "                        up to 9018 (jumbo) but with --dut afpacket or afxdp\n"
     "    --tests LIST        of throughput,latency,loss,b2b,recovery,reset\n"
     "                        (default all). recovery: 110 % of the throughput\n"
     "                        rate for 60 s, then half of it; the time from the\n"
@@ -259,6 +274,8 @@ struct opts {
         bool plot;
         bool seen[O_JSON + 1];
         const char *src, *dst, *flow_file;
+        enum mpg_dut_kind duts[MPG_DUT_KINDS]; /* --dut's list, in order */
+        unsigned n_duts;
         struct mpg_flow_ent *flow_list; /* read from flow_file */
         /* run */
         double rate;
@@ -492,23 +509,32 @@ static int parse_tests(struct mpg_suite_cfg *c, const char *s)
         return c->t_tput || c->t_lat || c->t_flr || c->t_b2b || c->t_rec || c->t_reset ? 0 : -1;
 }
 
-static int parse_cpus(struct mpg_suite_cfg *c, const char *s)
+/* A DUT kind or a list of them, each once. */
+static int parse_duts(struct opts *o, const char *s)
 {
-        char buf[64], *tok, *save;
-        unsigned n = 0;
+        char buf[128], *tok, *save;
 
         if (strlen(s) >= sizeof(buf))
                 return -1;
         strcpy(buf, s);
+        o->n_duts = 0;
         for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-                uint64_t v;
+                enum mpg_dut_kind k;
 
-                if (n == 3 || parse_u64(tok, 0, 1023, &v) != 0)
+                for (k = 0; k < MPG_DUT_KINDS; k++)
+                        if (strcmp(tok, mpg_dut_name(k)) == 0)
+                                break;
+                if (k == MPG_DUT_KINDS || o->n_duts == MPG_DUT_KINDS)
                         return -1;
-                c->cpus[n++] = (unsigned)v;
+                for (unsigned i = 0; i < o->n_duts; i++)
+                        if (o->duts[i] == k)
+                                return -1;
+                o->duts[o->n_duts++] = k;
         }
-        c->pin = n == 3;
-        return n == 3 ? 0 : -1;
+        if (o->n_duts == 0)
+                return -1;
+        o->cfg.dut = o->duts[0];
+        return 0;
 }
 
 /* Options that need the rest of the command line (quick sets the defaults). */
@@ -524,11 +550,10 @@ static int parse_one(struct opts *o, int c, const char *arg)
                         name = lo->name;
         switch (c) {
         case O_DUT:
-                for (cfg->dut = MPG_DUT_WIRE; cfg->dut <= MPG_DUT_VETH; cfg->dut++)
-                        if (strcmp(arg, mpg_dut_name(cfg->dut)) == 0)
-                                break;
-                if (cfg->dut > MPG_DUT_VETH)
-                        return bad(name, arg, "builtin, wire, kernel, afpacket or veth");
+                if (parse_duts(o, arg) != 0)
+                        return bad(name, arg,
+                                   "builtin, wire, kernel, afpacket, afxdp or veth, or a list "
+                                   "of them, each once");
                 break;
         case O_LINK:
                 if (strcmp(arg, "afpacket") == 0)
@@ -665,8 +690,10 @@ static int parse_one(struct opts *o, int c, const char *arg)
                         return bad(name, arg, "a time");
                 break;
         case O_PIN:
-                if (parse_cpus(cfg, arg) != 0)
-                        return bad(name, arg, "three CPU numbers: generator,receiver,router");
+                if (mpg_layout_parse(arg, &cfg->layout) != 0)
+                        return bad(name, arg,
+                                   "none, or CPU numbers T,D[,D...]: the tester's, then the "
+                                   "DUT's (not T)");
                 break;
         case O_RETRIES:
                 if (parse_u64(arg, 0, 100, &u) != 0)
@@ -722,6 +749,40 @@ static const char *opt_name(int c)
         return "?";
 }
 
+/* What each DUT of the list allows. */
+static int check_dut(const struct mpg_suite_cfg *c, enum mpg_dut_kind dut)
+{
+        bool veths = dut == MPG_DUT_KERNEL || dut == MPG_DUT_AFPACKET || dut == MPG_DUT_AFXDP;
+
+        if (c->flows.ip6 && veths) {
+                fprintf(stderr, "mpgen: --ip6 needs --dut builtin, wire or veth: the namespace "
+                                "routers are set up for IPv4 only for now\n");
+                return -1;
+        }
+        if (c->flows.vlan && dut != MPG_DUT_WIRE && dut != MPG_DUT_VETH) {
+                fprintf(stderr, "mpgen: --vlan needs --dut wire or veth: the routers have no "
+                                "VLAN interfaces yet\n");
+                return -1;
+        }
+        if (c->link != MPG_LINK_AFPACKET && !veths && dut != MPG_DUT_VETH) {
+                fprintf(stderr,
+                        "mpgen: --link applies to --dut kernel, afpacket, afxdp and veth\n");
+                return -1;
+        }
+        if (c->link == MPG_LINK_TAP && (dut == MPG_DUT_AFPACKET || dut == MPG_DUT_AFXDP)) {
+                fprintf(stderr,
+                        "mpgen: --link tap does not apply to --dut %s (it runs on "
+                        "veths)\n",
+                        mpg_dut_name(dut));
+                return -1;
+        }
+        if (c->workers > 1 && dut != MPG_DUT_BUILTIN) {
+                fprintf(stderr, "mpgen: --workers applies to --dut builtin\n");
+                return -1;
+        }
+        return 0;
+}
+
 static int check_combination(struct opts *o)
 {
         const struct mpg_suite_cfg *c = &o->cfg;
@@ -735,30 +796,13 @@ static int check_combination(struct opts *o)
                                 opt_name(other[i]), o->rfc2544 ? "rfc2544" : "run");
                         return -1;
                 }
-        if (c->flows.ip6 && (c->dut == MPG_DUT_KERNEL || c->dut == MPG_DUT_AFPACKET)) {
-                fprintf(stderr, "mpgen: --ip6 needs --dut builtin, wire or veth: the namespace "
-                                "routers are set up for IPv4 only for now\n");
+        if (!o->rfc2544 && o->n_duts > 1) {
+                fprintf(stderr, "mpgen: run takes one --dut; rfc2544 takes a list\n");
                 return -1;
         }
-        if (c->flows.vlan && c->dut != MPG_DUT_WIRE && c->dut != MPG_DUT_VETH) {
-                fprintf(stderr, "mpgen: --vlan needs --dut wire or veth: the routers have no "
-                                "VLAN interfaces yet\n");
-                return -1;
-        }
-        if (c->link != MPG_LINK_AFPACKET && c->dut != MPG_DUT_KERNEL &&
-            c->dut != MPG_DUT_AFPACKET && c->dut != MPG_DUT_VETH) {
-                fprintf(stderr, "mpgen: --link applies to --dut kernel, afpacket and veth\n");
-                return -1;
-        }
-        if (c->link == MPG_LINK_TAP && c->dut == MPG_DUT_AFPACKET) {
-                fprintf(stderr, "mpgen: --link tap does not apply to --dut afpacket (it runs on "
-                                "veths)\n");
-                return -1;
-        }
-        if (c->workers > 1 && c->dut != MPG_DUT_BUILTIN) {
-                fprintf(stderr, "mpgen: --workers applies to --dut builtin\n");
-                return -1;
-        }
+        for (unsigned i = 0; i < o->n_duts; i++)
+                if (check_dut(c, o->duts[i]) != 0)
+                        return -1;
         if (mpg_flows_count(&c->flows) == 0) {
                 fprintf(stderr, "mpgen: more than %u flows (the product of the four ranges)\n",
                         MPG_FLOWS_MAX);
@@ -772,16 +816,18 @@ static int check_combination(struct opts *o)
                 fprintf(stderr, "mpgen: give --duration or --count, not both\n");
                 return -1;
         }
-        for (unsigned i = 0; i < (o->rfc2544 ? c->n_sizes : 1); i++) {
-                unsigned f = o->rfc2544 ? c->sizes[i] : o->size;
-                unsigned max = (mpg_dut_jumbo(c->dut) ? MPG_FRAME_JUMBO : MPG_FRAME_MAX) +
+        for (unsigned i = 0; i < (o->rfc2544 ? c->n_sizes : 1) * o->n_duts; i++) {
+                unsigned f = o->rfc2544 ? c->sizes[i % c->n_sizes] : o->size;
+                enum mpg_dut_kind dut = o->duts[o->rfc2544 ? i / c->n_sizes : i];
+                unsigned max = (mpg_dut_jumbo(dut) ? MPG_FRAME_JUMBO : MPG_FRAME_MAX) +
                                (c->flows.vlan ? 4u : 0u);
 
-                if (f > max && f <= MPG_FRAME_JUMBO + 4u && !mpg_dut_jumbo(c->dut)) {
+                if (f > max && f <= MPG_FRAME_JUMBO + 4u && !mpg_dut_jumbo(dut)) {
                         fprintf(stderr,
                                 "mpgen: frame size %u: the %s DUT takes at most %u (its "
-                                "AF_PACKET transmit slots hold one buffer)\n",
-                                f, mpg_dut_name(c->dut), max);
+                                "%s links take one buffer a frame)\n",
+                                f, mpg_dut_name(dut), max,
+                                dut == MPG_DUT_AFXDP ? "AF_XDP" : "AF_PACKET");
                         return -1;
                 }
                 if (f < mpg_frame_min(&c->flows) || f > max) {
@@ -863,6 +909,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                         argv[optind]);
                 return -1;
         }
+        if (o->n_duts == 0) {
+                o->duts[0] = o->cfg.dut;
+                o->n_duts = 1;
+        }
         if (o->flow_file != NULL) {
                 char err[512];
 
@@ -911,20 +961,17 @@ static char *join_args(int argc, char **argv)
         return s;
 }
 
-static int cmd_rfc2544(struct opts *o, char *cmdline)
+/* One DUT of the list: the suite, its table, JSON and plot in dir. */
+static int suite_one(struct opts *o, struct mpg_suite *s, const char *dir, char *cmdline)
 {
-        struct mpg_suite *s = calloc(1, sizeof(*s));
         char path[4096];
         int err, perr = 0, plot = 0;
 
-        if (s == NULL)
-                return 1;
-        s->cfg = o->cfg;
+        s->cfg.out_dir = dir;
         s->cfg.cmdline = cmdline;
         s->interrupted = &stop_flag;
-        if (mkdir(s->cfg.out_dir, 0777) != 0 && errno != EEXIST) {
-                fprintf(stderr, "mpgen: %s: %s\n", s->cfg.out_dir, strerror(errno));
-                free(s);
+        if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+                fprintf(stderr, "mpgen: %s: %s\n", dir, strerror(errno));
                 return 1;
         }
         err = mpg_suite_run(s);
@@ -933,28 +980,73 @@ static int cmd_rfc2544(struct opts *o, char *cmdline)
         if (err == -EINTR)
                 fprintf(stderr, "mpgen: interrupted; reporting what was measured\n");
         mpg_report_table(stdout, s);
-        snprintf(path, sizeof(path), "%s/report.json", s->cfg.out_dir);
+        snprintf(path, sizeof(path), "%s/report.json", dir);
         perr = mpg_report_json(s, path);
         if (perr != 0)
                 fprintf(stderr, "mpgen: %s: %s\n", path, strerror(-perr));
         else
                 printf("report: %s\n", path);
         if (o->plot) {
-                plot = mpg_report_plot(s, s->cfg.out_dir);
+                plot = mpg_report_plot(s, dir);
                 if (plot == 1)
-                        printf("plot:   %s/throughput.svg\n", s->cfg.out_dir);
+                        printf("plot:   %s/throughput.svg\n", dir);
                 else if (plot == 0)
                         printf("plot:   gnuplot not found; run `gnuplot %s/throughput.gp` "
                                "(Debian: gnuplot-nox) to make %s/throughput.svg\n",
-                               s->cfg.out_dir, s->cfg.out_dir);
+                               dir, dir);
                 else if (plot == -ENODATA)
                         printf("plot:   none: no throughput was measured\n");
                 else
                         fprintf(stderr, "mpgen: plot: %s\n", strerror(-plot));
         }
-        mpg_suite_fini(s);
-        free(s);
+        if (err == -EINTR)
+                return -EINTR;
         return err != 0 || perr != 0 || (plot < 0 && plot != -ENODATA) ? 1 : 0;
+}
+
+/* Each DUT of --dut's list in turn, with the same options; with more than
+ * one, each report goes to DIR/KIND and a table of all ends the run. */
+static int cmd_rfc2544(struct opts *o, char *cmdline)
+{
+        struct mpg_suite *s[MPG_DUT_KINDS] = {0};
+        char dirs[MPG_DUT_KINDS][4096];
+        unsigned done = 0;
+        int rc = 0;
+
+        if (o->n_duts > 1 && mkdir(o->cfg.out_dir, 0777) != 0 && errno != EEXIST) {
+                fprintf(stderr, "mpgen: %s: %s\n", o->cfg.out_dir, strerror(errno));
+                return 1;
+        }
+        for (unsigned i = 0; i < o->n_duts; i++) {
+                int r;
+
+                s[i] = calloc(1, sizeof(*s[i]));
+                if (s[i] == NULL) {
+                        rc = 1;
+                        break;
+                }
+                s[i]->cfg = o->cfg;
+                s[i]->cfg.dut = o->duts[i];
+                if (o->n_duts > 1)
+                        snprintf(dirs[i], sizeof(dirs[i]), "%s/%s", o->cfg.out_dir,
+                                 mpg_dut_name(o->duts[i]));
+                else
+                        snprintf(dirs[i], sizeof(dirs[i]), "%s", o->cfg.out_dir);
+                r = suite_one(o, s[i], dirs[i], cmdline);
+                done = i + 1;
+                if (r != 0)
+                        rc = 1;
+                if (r == -EINTR)
+                        break;
+        }
+        if (o->n_duts > 1)
+                mpg_report_compare(stdout, s, done);
+        for (unsigned i = 0; i < o->n_duts; i++) {
+                if (s[i] != NULL)
+                        mpg_suite_fini(s[i]);
+                free(s[i]);
+        }
+        return rc;
 }
 
 static double run_rate(const struct opts *o, double line, unsigned frame)
@@ -1001,17 +1093,17 @@ static int cmd_run(struct opts *o)
                                  .ip6 = c->flows.ip6,
                                  .link = c->link,
                                  .workers = c->workers,
-                                 .pin = c->pin,
-                                 .cpu = c->cpus[2]};
+                                 .layout = &c->layout};
         struct mpnet_clock clk;
+        struct mpg_tsc tsc;
         struct mpg_env env = {.clock = &clk,
                               .flows = c->flows,
                               .settle_ns = c->settle_ns,
                               .valid_min = c->valid_min,
-                              .pin = c->pin,
-                              .cpu_tx = c->cpus[0],
-                              .cpu_rx = c->cpus[1],
+                              .layout = &c->layout,
+                              .tsc = &tsc,
                               .interrupted = &stop_flag};
+        char where[256];
         struct mpg_runner rn;
         struct mpg_dut dut;
         struct mpg_json j;
@@ -1020,6 +1112,9 @@ static int cmd_run(struct opts *o)
         int err, rc = 0;
 
         mpnet_clock_init_monotonic(&clk);
+        mpg_tsc_init(&tsc);
+        mpg_layout_describe(&c->layout, (int)c->dut, c->workers, where, sizeof(where));
+        printf("%s\n", where);
         dc.clock = &clk;
         dc.pool = env.pool = mpnet_pool_create("mpgen", c->pool_size);
         if (dc.pool == NULL) {

@@ -25,8 +25,10 @@
  * leave 18 bytes of UDP payload, IPv6 78 bytes (RFC 5180 section 5.1.1) 12.
  *
  * Threads: a generator and a receiver each belong to one thread at a time
- * (their link queue's thread). The runner starts them on their own threads in
- * real time, or steps them in turn on one thread under a virtual clock.
+ * (their link queue's thread). In real time the runner drives both from one
+ * tester thread, a loop that sends what is due and receives what came back
+ * (the per-core loop of pktgen-DPDK), so the tester needs one CPU and the DUT
+ * gets the others; under a virtual clock it steps them in turn with the DUT.
  */
 #ifndef MPGEN_H
 #define MPGEN_H
@@ -53,6 +55,57 @@
 #define MPG_FRAME_MAX   1518u /* plus 4 with a VLAN tag */
 #define MPG_FRAME_JUMBO 9018u /* jumbo: 9000-byte MTU (plus 4 with a VLAN tag) */
 #define MPG_BURST_MAX   64u   /* frames per tx_burst call */
+
+/* ---- tester time (tsc.c) ------------------------------------------------- */
+
+/*
+ * The tester's timestamps: the time stamp counter, read once per burst and
+ * scaled to CLOCK_MONOTONIC nanoseconds (calibrated once, 20 ms), so a
+ * timestamp costs no system call and no vDSO clock walk. Without an
+ * invariant TSC (or off x86-64) the clock is read instead.
+ */
+struct mpg_tsc {
+        bool ok;            /* the TSC is used */
+        uint64_t tsc0, ns0; /* a reading of both at calibration */
+        double ns_per_tick;
+};
+
+/** Calibrate against CLOCK_MONOTONIC; t->ok false when the TSC is unfit. */
+void mpg_tsc_init(struct mpg_tsc *t);
+/** @return the time in ns: from the TSC when tsc is calibrated, else the
+ * clock's (virtual time, tests). */
+uint64_t mpg_time(const struct mpg_tsc *tsc, struct mpnet_clock *clock);
+
+/* ---- thread layout (layout.c) --------------------------------------------- */
+
+#define MPG_CPUS_MAX 64
+
+/*
+ * Which CPU each thread runs on: the tester thread (sends and receives) on
+ * one, the DUT's threads (the router's polling thread, or its workers) on
+ * the others, taken in turn. `--pin T,D[,D...]` sets it, `--pin none` pins
+ * nothing; by default the tester takes the first CPU the process may use
+ * and the DUT the following ones.
+ */
+struct mpg_layout {
+        bool pin;   /* false: nothing pinned */
+        bool given; /* from --pin, not the default */
+        int tester; /* CPU of the tester thread */
+        unsigned n_dut;
+        int dut[MPG_CPUS_MAX]; /* CPUs of the DUT's threads, used in turn */
+};
+
+/** Parse "none" or "T,D[,D...]" (CPUs 0..1023, at most MPG_CPUS_MAX DUT
+ * ones, the tester's not among them). @return 0 or -EINVAL. */
+int mpg_layout_parse(const char *s, struct mpg_layout *l);
+/** The default: tester on the first allowed CPU, the DUT on the rest (all
+ * on the one CPU, unpinned, when only one is allowed). */
+void mpg_layout_default(struct mpg_layout *l);
+/** @return the CPU of the DUT's i-th thread, or -1 when not pinned. */
+int mpg_layout_dut_cpu(const struct mpg_layout *l, unsigned i);
+/** One line for the report: which thread runs where. */
+void mpg_layout_describe(const struct mpg_layout *l, int dut_kind, unsigned workers, char *buf,
+                         size_t n);
 
 /* ---- line-rate arithmetic ------------------------------------------------ */
 
@@ -109,6 +162,7 @@ struct mpg_gen {
         struct mpnet_link *link;
         struct mpnet_pool *pool;
         struct mpnet_clock *clock;
+        const struct mpg_tsc *tsc; /* real time: timestamps from the TSC; NULL: the clock */
         uint16_t q;
         unsigned frame; /* bytes with the FCS */
         unsigned len;   /* bytes handed to the link */
@@ -211,6 +265,7 @@ struct mpg_flow_rx {
 struct mpg_rx {
         struct mpnet_link *link;
         struct mpnet_clock *clock;
+        const struct mpg_tsc *tsc; /* as the generator's */
         uint16_t q;
         uint32_t n_flows;
         uint8_t tag;
@@ -279,8 +334,8 @@ struct mpg_env {
          * DUT reset of RFC 2544 26.6. @return 0 or -errno. */
         int (*action)(void *arg);
         void *action_arg;
-        bool pin; /* pin the generator and receiver threads */
-        unsigned cpu_tx, cpu_rx;
+        const struct mpg_layout *layout; /* where the tester thread runs; NULL: anywhere */
+        const struct mpg_tsc *tsc;       /* real time: the tester's timestamps; NULL: the clock */
 };
 
 /** Pin the calling thread to one CPU. @return 0 or -errno. */
@@ -295,6 +350,7 @@ enum mpg_kind {
         MPG_T_RECOVERY,
         MPG_T_RESET,
         MPG_T_RUN,
+        MPG_T_CEILING, /* unpaced through a plain wire: the tester's own rate */
         MPG_T__COUNT
 };
 const char *mpg_kind_name(enum mpg_kind k);
@@ -445,8 +501,10 @@ enum mpg_dut_kind {
         MPG_DUT_BUILTIN,  /* an mpnet router stack between two memory wires */
         MPG_DUT_KERNEL,   /* the Linux kernel routing between two veth pairs */
         MPG_DUT_AFPACKET, /* an mpnet router on the same veths, over AF_PACKET */
-        MPG_DUT_VETH,     /* one veth pair: the ceiling of the two above */
+        MPG_DUT_VETH,     /* one veth pair: the ceiling of the three around it */
+        MPG_DUT_AFXDP,    /* the mpnet router on the same veths, over AF_XDP */
 };
+#define MPG_DUT_KINDS 6
 
 /* mpgen's own links with an external DUT. */
 enum mpg_link {
@@ -488,14 +546,13 @@ struct mpg_dut_cfg {
         enum mpg_dut_kind kind;
         struct mpnet_clock *clock;
         struct mpnet_pool *pool;
-        uint64_t speed_bps; /* virtual link speed (0: 10 Gbit/s) */
-        uint32_t ring_size; /* slots per memory-wire queue (0: 1024) */
-        uint32_t mtu;       /* of the links (0: 1500); above it for jumbo frames */
-        bool ip6;           /* builtin: give the router its IPv6 side too */
-        enum mpg_link link; /* external: what mpgen's own two links are */
-        unsigned workers;   /* builtin: 1 (one thread) or the runtime's worker count */
-        bool pin;           /* pin the router thread to cpu */
-        unsigned cpu;
+        uint64_t speed_bps;              /* virtual link speed (0: 10 Gbit/s) */
+        uint32_t ring_size;              /* slots per memory-wire queue (0: 1024) */
+        uint32_t mtu;                    /* of the links (0: 1500); above it for jumbo frames */
+        bool ip6;                        /* builtin: give the router its IPv6 side too */
+        enum mpg_link link;              /* external: what mpgen's own two links are */
+        unsigned workers;                /* builtin: 1 (one thread) or the runtime's worker count */
+        const struct mpg_layout *layout; /* where the router's threads run; NULL: anywhere */
 };
 
 /*
@@ -518,7 +575,7 @@ struct mpnet_stack;
 struct mpg_dut {
         struct mpg_dut_cfg cfg;
         struct mpnet_link *tx, *rx; /* tester ends */
-        struct mpnet_link *da, *db; /* router ends (builtin, afpacket) */
+        struct mpnet_link *da, *db; /* router ends (builtin, afpacket, afxdp) */
         struct mpnet_stack *stack;
         struct mpg_netns ns;      /* external DUTs */
         char err[256];            /* why create failed */
@@ -590,8 +647,7 @@ struct mpg_suite_cfg {
         uint64_t calib_ns, settle_ns, rest_ns;
         double valid_min;
         double ceiling_margin; /* ceiling = calibrated offered rate * this */
-        bool pin;              /* pin generator, receiver, router threads */
-        unsigned cpus[3];
+        struct mpg_layout layout;
         unsigned retries; /* runs more of a trial that came out invalid */
         bool quiet;
         const char *out_dir;
@@ -607,6 +663,11 @@ struct mpg_size_res {
         bool calibrated;
         struct mpg_trial calib;
         double ceiling; /* highest rate offered to the DUT */
+        /* The tester's own rate, unpaced, looped to itself through the
+         * calibration's plain wire (or veth pair): frames received per
+         * second. A DUT throughput near it is the tester's, not the DUT's. */
+        bool tester_done;
+        double tester_fps;
         bool tput_done;
         struct mpg_search_res tput;
         bool lat_done;
@@ -650,6 +711,7 @@ struct mpg_suite {
         } dut_counters[MPG_DUT_COUNTERS_MAX]; /* builtin: stack counters at the end */
         unsigned n_dut_counters;
         const atomic_bool *interrupted;
+        char layout_line[256]; /* which thread ran where */
         /* progress */
         unsigned cur_size;
         const char *cur_test;
@@ -662,8 +724,18 @@ void mpg_suite_fini(struct mpg_suite *s);
 
 /* ---- report (report.c) ------------------------------------------------------ */
 
+/* A throughput at this fraction of the tester's own rate or above is the
+ * tester's, not the DUT's. */
+#define MPG_TESTER_BOUND 0.9
+
+/** @return what bounded a frame size's throughput: "DUT", "line" (line
+ * rate), "tester", or "-" when there is none. */
+const char *mpg_size_limit(const struct mpg_size_res *r);
 /** The result table (and the back-to-back and frame loss tables). */
 void mpg_report_table(FILE *f, const struct mpg_suite *s);
+/** Several runs (--dut a,b,c) side by side: throughput, the tester's
+ * ceiling and what bounded each, and latency p50, per frame size. */
+void mpg_report_compare(FILE *f, struct mpg_suite *const *s, unsigned n);
 /** Everything, every trial included, as JSON. @return 0 or -errno. */
 int mpg_report_json(const struct mpg_suite *s, const char *path);
 /**

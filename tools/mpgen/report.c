@@ -7,7 +7,10 @@
  *
  * Marks in the table: ">=" the DUT passed at the ceiling, so its throughput
  * is at least that (the tester is the limit); "*" the search's upper bound is
- * a trial the generator could not offer in full.
+ * a trial the generator could not offer in full. Beside the throughput, the
+ * tester's own unpaced rate through the calibration's wire, and what bounded
+ * the result: the DUT, line rate, or the tester (a result within 10 % of the
+ * tester's rate, or at a ceiling below line rate, says nothing about the DUT).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* pthread_setaffinity_np, CPU_SET; first, as tests include these files */
@@ -229,6 +232,8 @@ static void json_size(struct mpg_json *j, const struct mpg_suite *s, const struc
                 mpg_json_num(j, "received_fps", r->calib.rx_rate);
                 mpg_json_num(j, "ceiling_fps", r->ceiling);
                 mpg_json_bool(j, "line_rate_reached", r->ceiling >= r->line_rate);
+                if (r->tester_done)
+                        mpg_json_num(j, "tester_fps", r->tester_fps);
                 mpg_json_obj_end(j);
         }
         if (r->tput_done) {
@@ -244,6 +249,7 @@ static void json_size(struct mpg_json *j, const struct mpg_suite *s, const struc
                 mpg_json_num(j, "resolution", s->cfg.resolution);
                 mpg_json_bool(j, "at_ceiling", t->at_max[0]);
                 mpg_json_bool(j, "generator_limited", t->gen_limited);
+                mpg_json_str(j, "bound_by", mpg_size_limit(r));
                 mpg_json_bool(j, "gave_up", t->gave_up);
                 mpg_json_u64(j, "trials", t->trials);
                 mpg_json_u64(j, "invalid_trials", t->invalid);
@@ -336,6 +342,8 @@ static const char *dut_what(const struct mpg_suite_cfg *c)
                 return " (Linux kernel router over veth)";
         case MPG_DUT_AFPACKET:
                 return " (mpnet router over AF_PACKET on veth)";
+        case MPG_DUT_AFXDP:
+                return " (mpnet router over AF_XDP on veth)";
         default:
                 return "";
         }
@@ -405,12 +413,16 @@ static void json_config(struct mpg_json *j, const struct mpg_suite_cfg *c)
         mpg_json_num(j, "valid_min_offered_ratio", c->valid_min);
         mpg_json_num(j, "ceiling_margin", c->ceiling_margin);
         mpg_json_u64(j, "retries", c->retries);
-        if (c->pin) {
-                mpg_json_arr(j, "pinned_cpus");
-                for (unsigned i = 0; i < 3; i++)
-                        mpg_json_u64(j, NULL, c->cpus[i]);
+        mpg_json_obj(j, "layout");
+        mpg_json_bool(j, "pinned", c->layout.pin);
+        if (c->layout.pin) {
+                mpg_json_i64(j, "tester_cpu", c->layout.tester);
+                mpg_json_arr(j, "dut_cpus");
+                for (unsigned i = 0; i < c->layout.n_dut; i++)
+                        mpg_json_i64(j, NULL, c->layout.dut[i]);
                 mpg_json_arr_end(j);
         }
+        mpg_json_obj_end(j);
         mpg_json_obj_end(j);
 }
 
@@ -457,13 +469,29 @@ static void fmt_us(char *b, size_t n, double ns)
         snprintf(b, n, "%.1f", ns / 1e3);
 }
 
+const char *mpg_size_limit(const struct mpg_size_res *r)
+{
+        double fps = r->tput.rate[0];
+
+        if (!r->tput_done || (!r->tput.lo[0].valid && r->tput.gave_up))
+                return "-";
+        if (r->tester_done && fps >= MPG_TESTER_BOUND * r->tester_fps)
+                return "tester";
+        if (r->tput.at_max[0])
+                return r->ceiling >= r->line_rate ? "line" : "tester";
+        if (r->tput.gen_limited)
+                return "tester";
+        return "DUT";
+}
+
 static void table_throughput(FILE *f, const struct mpg_suite *s)
 {
-        fprintf(f, "%6s %14s %14s %8s %9s | %9s %9s %9s %9s %9s %9s\n", "frame", "max fps",
-                "throughput", "% max", "Mbit/s", "lat min", "p50", "p90", "p99", "p99.9", "max us");
+        fprintf(f, "%6s %14s %14s %8s %9s %12s %7s | %8s %8s %8s %8s %8s %8s\n", "frame", "max fps",
+                "throughput", "% max", "Mbit/s", "tester fps", "bound", "lat min", "p50", "p90",
+                "p99", "p99.9", "max us");
         for (unsigned i = 0; i < s->n_res; i++) {
                 const struct mpg_size_res *r = &s->res[i];
-                char mark[3] = "  ", l[6][16];
+                char mark[3] = "  ", l[6][16], tester[16] = "-";
                 double fps = r->tput.rate[0];
 
                 if (!r->tput_done) {
@@ -481,19 +509,22 @@ static void table_throughput(FILE *f, const struct mpg_suite *s)
                         memcpy(mark, ">=", 2);
                 else if (r->tput.gen_limited)
                         mark[1] = '*';
+                if (r->tester_done)
+                        snprintf(tester, sizeof(tester), "%.0f", r->tester_fps);
                 fmt_us(l[0], 16, r->lat.min);
                 fmt_us(l[1], 16, r->lat.p50);
                 fmt_us(l[2], 16, r->lat.p90);
                 fmt_us(l[3], 16, r->lat.p99);
                 fmt_us(l[4], 16, r->lat.p999);
                 fmt_us(l[5], 16, r->lat.max);
-                fprintf(f, "%6u %14.0f %s%12.0f %7.2f%% %9.1f", r->frame, r->line_rate, mark, fps,
-                        100 * fps / r->line_rate, fps * r->frame * 8 / 1e6);
+                fprintf(f, "%6u %14.0f %s%12.0f %7.2f%% %9.1f %12s %7s", r->frame, r->line_rate,
+                        mark, fps, 100 * fps / r->line_rate, fps * r->frame * 8 / 1e6, tester,
+                        mpg_size_limit(r));
                 if (r->lat_done && r->lat.count > 0)
-                        fprintf(f, " | %9s %9s %9s %9s %9s %9s\n", l[0], l[1], l[2], l[3], l[4],
+                        fprintf(f, " | %8s %8s %8s %8s %8s %8s\n", l[0], l[1], l[2], l[3], l[4],
                                 l[5]);
                 else
-                        fprintf(f, " | %9s\n", "-");
+                        fprintf(f, " | %8s\n", "-");
         }
 }
 
@@ -592,6 +623,12 @@ static void table_more(FILE *f, const struct mpg_suite *s)
         }
 }
 
+static const char *calib_what(enum mpg_dut_kind k)
+{
+        return k == MPG_DUT_KERNEL || k == MPG_DUT_AFPACKET || k == MPG_DUT_AFXDP ? "veth pair"
+                                                                                  : "wire";
+}
+
 void mpg_report_table(FILE *f, const struct mpg_suite *s)
 {
         const struct mpg_suite_cfg *c = &s->cfg;
@@ -608,9 +645,12 @@ void mpg_report_table(FILE *f, const struct mpg_suite *s)
         table_more(f, s);
         table_recovery(f, s);
         fprintf(f,
-                "\n>= passed at the tester's ceiling (calibrated through a plain %s); "
-                "* upper bound is a trial the generator could not offer\n",
-                c->dut == MPG_DUT_KERNEL || c->dut == MPG_DUT_AFPACKET ? "veth pair" : "wire");
+                "\n>= passed at the ceiling (calibrated through a plain %s); * upper bound is a "
+                "trial the generator could not offer\n"
+                "tester fps: the tester's own unpaced rate through that %s; bound: what limited "
+                "the throughput (DUT, line rate, or the tester: within %.0f %% of its rate)\n",
+                calib_what(c->dut), calib_what(c->dut), 100 * (1 - MPG_TESTER_BOUND));
+        fprintf(f, "%s\n", s->layout_line);
         cpu_model(model, sizeof(model));
         fprintf(f,
                 "%zu trials in %.1f s on %s, %ld CPUs, load average %.2f at start, %.2f at end\n",
@@ -619,6 +659,27 @@ void mpg_report_table(FILE *f, const struct mpg_suite *s)
         if (s->load_start > sysconf(_SC_NPROCESSORS_ONLN) - 1)
                 fprintf(f, "note: other processes were using these CPUs; the figures measure the "
                            "scheduler as much as the DUT\n");
+}
+
+void mpg_report_compare(FILE *f, struct mpg_suite *const *s, unsigned n)
+{
+        fprintf(f, "\nDUTs side by side (throughput fps, zero loss; tester fps: the tester "
+                   "looped to itself on the same links; bound: what limited it)\n");
+        fprintf(f, "%6s %-9s %14s %14s %8s %10s\n", "frame", "DUT", "throughput", "tester fps",
+                "bound", "p50 us");
+        for (unsigned i = 0; n > 0 && i < s[0]->n_res; i++) {
+                for (unsigned k = 0; k < n && i < s[k]->n_res; k++) {
+                        const struct mpg_size_res *r = &s[k]->res[i];
+                        char lat[16] = "-";
+
+                        if (r->lat_done && r->lat.count > 0)
+                                snprintf(lat, sizeof(lat), "%.1f", r->lat.p50 / 1e3);
+                        fprintf(f, "%6u %-9s %s%12.0f %14.0f %8s %10s\n", r->frame,
+                                mpg_dut_name(s[k]->cfg.dut), r->tput.at_max[0] ? ">=" : "  ",
+                                r->tput_done ? r->tput.rate[0] : 0,
+                                r->tester_done ? r->tester_fps : 0, mpg_size_limit(r), lat);
+                }
+        }
 }
 
 /* ---- the plot -------------------------------------------------------------- */

@@ -6,7 +6,9 @@
  *      the DUT thread stopped. The lower of the rate the generator offered
  *      and the rate the receiver took, times a margin, is the ceiling: no
  *      trial asks the DUT for more, since the tester could not tell the
- *      DUT's loss from its own (issue self-check 6);
+ *      DUT's loss from its own (issue self-check 6). Then one unpaced
+ *      trial through the same wire: the tester's own rate, reported beside
+ *      the DUT's so a DUT result at that rate reads as the tester's;
  *   2. throughput (RFC 2544 section 26.1) by mpg_search(), between
  *      ceiling / 1000 and the ceiling;
  *   3. latency (section 26.2) at the throughput rate: repeated trials, every
@@ -63,6 +65,7 @@ void mpg_suite_defaults(struct mpg_suite_cfg *c, bool quick)
         c->ceiling_margin = 0.95;
         c->retries = 2;
         c->out_dir = "mpgen-report";
+        mpg_layout_default(&c->layout);
         if (quick) {
                 c->profile = "quick";
                 c->resolution = 0.02;
@@ -202,7 +205,38 @@ static int suite_trial(void *arg, struct mpg_trial *t)
  * a memory wire for the in-process DUTs, a veth pair for the external ones. */
 static enum mpg_dut_kind calib_kind(enum mpg_dut_kind dut)
 {
-        return dut == MPG_DUT_KERNEL || dut == MPG_DUT_AFPACKET ? MPG_DUT_VETH : MPG_DUT_WIRE;
+        return dut == MPG_DUT_KERNEL || dut == MPG_DUT_AFPACKET || dut == MPG_DUT_AFXDP
+                   ? MPG_DUT_VETH
+                   : MPG_DUT_WIRE;
+}
+
+/* The tester's own rate: as fast as it goes (every frame due at once),
+ * through the calibration's wire, for about the calibration's time: at 30
+ * Mfps or line rate, whichever is more, when the calibration reached line
+ * rate, else at the rate it got through. The best of 1 + retries attempts. */
+static int measure_tester(struct mpg_suite *s, struct suite_trial *st, struct mpg_size_res *r)
+{
+        double guess = r->line_rate > 30e6 ? r->line_rate : 30e6;
+        int err = 0;
+
+        if (r->ceiling < r->line_rate)
+                guess = r->calib.rx_rate > r->calib.offered_rate ? r->calib.rx_rate
+                                                                 : r->calib.offered_rate;
+        if (guess < 1000)
+                guess = 1000;
+
+        s->cur_test = "tester ceiling";
+        for (unsigned a = 0; a <= s->cfg.retries && err == 0; a++) {
+                struct mpg_trial t = {.kind = MPG_T_CEILING, .phase = -1, .rate = 1e12};
+
+                t.count = (uint64_t)(guess * (double)s->cfg.calib_ns / 1e9) + 1;
+                err = suite_trial(st, &t);
+                if (err == 0 && t.rx_rate > r->tester_fps) {
+                        r->tester_fps = t.rx_rate;
+                        r->tester_done = true;
+                }
+        }
+        return err;
 }
 
 static int calibrate(struct mpg_suite *s, struct mpg_env *base, struct mpg_size_res *r)
@@ -214,7 +248,8 @@ static int calibrate(struct mpg_suite *s, struct mpg_env *base, struct mpg_size_
                                  .ring_size = s->cfg.ring_size,
                                  .mtu = mpg_mtu_for(largest_size(&s->cfg)),
                                  .ip6 = s->cfg.flows.ip6,
-                                 .link = s->cfg.link};
+                                 .link = s->cfg.link,
+                                 .layout = &s->cfg.layout};
         struct mpg_env env = *base;
         struct mpg_runner rn;
         struct mpg_dut wire;
@@ -259,6 +294,8 @@ static int calibrate(struct mpg_suite *s, struct mpg_env *base, struct mpg_size_
                 if (cap >= r->line_rate)
                         break;
         }
+        if (err == 0)
+                err = measure_tester(s, &st, r);
         base->trial_no = env.trial_no;
         mpg_runner_fini(&rn);
         mpg_dut_destroy(&wire);
@@ -473,9 +510,9 @@ int mpg_suite_run(struct mpg_suite *s)
                                  .ip6 = s->cfg.flows.ip6,
                                  .link = s->cfg.link,
                                  .workers = s->cfg.workers,
-                                 .pin = s->cfg.pin,
-                                 .cpu = s->cfg.cpus[2]};
+                                 .layout = &s->cfg.layout};
         struct mpnet_clock clk;
+        struct mpg_tsc tsc;
         struct mpg_env env;
         struct mpg_dut dut;
         int err = 0;
@@ -502,15 +539,17 @@ int mpg_suite_run(struct mpg_suite *s)
         env.on_trial = log_trial;
         env.on_trial_arg = s;
         env.interrupted = s->interrupted;
-        env.pin = s->cfg.pin;
-        env.cpu_tx = s->cfg.cpus[0];
-        env.cpu_rx = s->cfg.cpus[1];
+        env.layout = &s->cfg.layout;
+        mpg_tsc_init(&tsc);
+        env.tsc = &tsc;
         mpg_dut_path(&dut, &env.path);
         env.path.poll = NULL; /* real time: the DUT has its own thread */
         if (s->cfg.dut != MPG_DUT_WIRE && s->cfg.dut != MPG_DUT_VETH) {
                 env.action = mpg_dut_reset;
                 env.action_arg = &dut;
         }
+        mpg_layout_describe(&s->cfg.layout, (int)s->cfg.dut, s->cfg.workers, s->layout_line,
+                            sizeof(s->layout_line));
         s->tty = isatty(2) == 1;
         s->wall_start = (long long)time(NULL);
         s->t_start = mpnet_monotonic_ns();

@@ -216,7 +216,7 @@ unsigned mpg_rx_step(struct mpg_rx *r)
         uint16_t n = mpnet_link_rx_burst(r->link, r->q, v, MPNET_VEC_MAX);
         /* The receive time is read after rx_burst: read before, it could
          * precede the transmit time of a frame sent in between. */
-        uint64_t now = n > 0 ? mpnet_clock_now(r->clock) : 0;
+        uint64_t now = n > 0 ? mpg_time(r->tsc, r->clock) : 0;
 
         for (uint16_t i = 0; i < n; i++) {
                 struct mpnet_pkt *p = v[i];

@@ -5,9 +5,9 @@
  * residual frames (step D: up to settle_ns after the last frame, or less when
  * every frame the link accepted has arrived), then count.
  *
- * Real time: the generator and the receiver run on threads of their own (the
- * DUT, if any, on a third, see dut.c); this thread starts them and watches the
- * receiver's count. Virtual time: one thread runs generator, DUT and receiver
+ * Real time: one tester thread sends and receives (the DUT, if any, runs on
+ * threads of its own, see dut.c); this thread starts it and runs the trial's
+ * action. Virtual time: one thread runs generator, DUT and receiver
  * in turn until nothing moves, then sets the clock to the next event (a frame
  * due, a delayed frame released, a DUT timer): deterministic, and as fast as
  * the CPU allows whatever the simulated rate.
@@ -31,12 +31,13 @@
 
 #define TX_SLEEP_MIN_NS   (200 * MPNET_NS_PER_US)
 #define TX_SLEEP_EARLY_NS (100 * MPNET_NS_PER_US)
-#define TX_YIELD_MIN_NS   (5 * MPNET_NS_PER_US)
+#define TESTER_IDLE_NAP   4096 /* empty turns after the stream before a nap */
+#define TESTER_NAP_NS     (50 * MPNET_NS_PER_US)
 #define WAIT_POLL_NS      (100 * MPNET_NS_PER_US)
 
 static const char *const kind_names[MPG_T__COUNT] = {
-    "calibration",  "throughput", "latency", "frame_loss",
-    "back_to_back", "recovery",   "reset",   "run",
+    "calibration", "throughput", "latency", "frame_loss", "back_to_back",
+    "recovery",    "reset",      "run",     "ceiling",
 };
 
 const char *mpg_kind_name(enum mpg_kind k)
@@ -61,6 +62,7 @@ int mpg_runner_init(struct mpg_runner *rn, struct mpg_env *env, unsigned frame)
                 return err;
         }
         rn->rx.lat = &rn->hist;
+        rn->gen.tsc = rn->rx.tsc = env->tsc;
         mpg_hist_reset(&rn->hist);
         rn->ready = true;
         return 0;
@@ -224,79 +226,119 @@ static int run_virtual(struct mpg_runner *rn, struct mpg_trial *t, bool *aborted
 
 /* ---- real time ------------------------------------------------------------- */
 
+/*
+ * One tester thread sends and receives in one loop, as pktgen-DPDK's
+ * per-core loop does: each turn offers the frames due (one clock read, one
+ * bulk allocation, one tx_burst) and takes what came back (one rx_burst, one
+ * clock read). On a memory wire neither makes a system call. The runner's own
+ * thread only waits, and runs the trial's action (a DUT reset) at its time,
+ * so a slow action never stalls the stream.
+ *
+ * The loop sleeps only when nothing is in flight and the next frame is due
+ * far ahead (a slow stream): a frame on its way back is waited for by
+ * spinning, so its latency is the DUT's, not a sleep's.
+ */
+
 struct run_ctx {
         struct mpg_runner *rn;
-        _Atomic bool rx_stop;
+        _Atomic bool done;
         bool aborted;
+        bool kick; /* AF_XDP: an idle turn kicks the TX ring (see tester_loop) */
 };
 
-static void *tx_main(void *arg)
+static bool in_flight(const struct mpg_runner *rn)
 {
-        struct run_ctx *c = arg;
-        struct mpg_gen *g = &c->rn->gen;
-        struct mpnet_clock *clk = c->rn->env->clock;
-        uint64_t abort_at;
-
-        (void)mpnet_thread_slot_acquire(); /* none left: the shared paths */
-        if (c->rn->env->pin)
-                mpg_pin_self(c->rn->env->cpu_tx);
-        g->t0 = mpnet_clock_now(clk);
-        abort_at = abort_time(g);
-        while (!mpg_gen_done(g)) {
-                uint64_t now = mpnet_clock_now(clk), due;
-
-                if (interrupted(c->rn->env)) {
-                        c->aborted = true;
-                        break;
-                }
-                if (mpg_gen_step(g, now, MPG_BURST_MAX) > 0)
-                        continue;
-                if (now >= abort_at) {
-                        c->aborted = true;
-                        break;
-                }
-                /* Nothing due: sleep through long gaps; through short ones let
-                 * the receiver or the DUT run (on 2 cores three threads share
-                 * two); spin only for the last microseconds. */
-                due = mpg_gen_due(g, g->offered);
-                if (due > now + TX_SLEEP_MIN_NS)
-                        sleep_ns(due - now - TX_SLEEP_EARLY_NS);
-                else if (due > now + TX_YIELD_MIN_NS)
-                        sched_yield();
-                else
-                        __builtin_ia32_pause();
-        }
-        mpnet_thread_set_slot(MPNET_SLOT_NONE);
-        return NULL;
+        return rn->rx.rx - rn->rx.dup < rn->gen.tx;
 }
 
-static void *rx_main(void *arg)
+/* Nothing moved this turn: spin, or sleep through a long gap when no frame
+ * is on its way. After the stream, a frame that never comes (lost) is
+ * waited for in naps, not by spinning through the whole settle time. */
+static void tester_idle(struct mpg_runner *rn, uint64_t now, unsigned *idle)
 {
-        struct run_ctx *c = arg;
-        struct mpg_rx *r = &c->rn->rx;
-        unsigned idle = 0;
+        const struct mpg_gen *g = &rn->gen;
 
-        (void)mpnet_thread_slot_acquire();
-        if (c->rn->env->pin)
-                mpg_pin_self(c->rn->env->cpu_rx);
+        if (!mpg_gen_done(g) && !in_flight(rn)) {
+                uint64_t due = mpg_gen_due(g, g->offered);
+
+                if (due > now + TX_SLEEP_MIN_NS) {
+                        sleep_ns(due - now - TX_SLEEP_EARLY_NS);
+                        return;
+                }
+        }
+        if (mpg_gen_done(g) && ++*idle >= TESTER_IDLE_NAP) {
+                *idle = 0;
+                sleep_ns(TESTER_NAP_NS);
+                return;
+        }
+        __builtin_ia32_pause();
+}
+
+static void tester_loop(struct run_ctx *c)
+{
+        struct mpg_runner *rn = c->rn;
+        struct mpg_env *env = rn->env;
+        struct mpg_gen *g = &rn->gen;
+        struct mpg_rx *r = &rn->rx;
+        uint64_t abort_at, end = 0;
+        unsigned idle = 0;
+        bool sending = true;
+
+        g->t0 = mpg_time(env->tsc, env->clock);
+        abort_at = abort_time(g);
         for (;;) {
-                if (mpg_rx_step(r) > 0) {
+                uint64_t now = mpg_time(env->tsc, env->clock);
+                unsigned moved = 0;
+
+                if (sending) {
+                        moved = mpg_gen_step(g, now, MPG_BURST_MAX);
+                        if (mpg_gen_done(g)) {
+                                sending = false;
+                        } else if (moved == 0 && now >= abort_at) {
+                                /* The pool stayed empty: frames are stuck. */
+                                c->aborted = true;
+                                sending = false;
+                        }
+                }
+                moved += mpg_rx_step(r);
+                if (!sending) {
+                        if (end == 0)
+                                end = (g->t_last > g->t0 ? g->t_last : g->t0) + env->settle_ns;
+                        if (!in_flight(rn) || now >= end)
+                                break;
+                }
+                if (interrupted(env)) {
+                        c->aborted = true;
+                        break;
+                }
+                if (moved > 0) {
                         idle = 0;
                         continue;
                 }
-                if (atomic_load_explicit(&c->rx_stop, memory_order_acquire))
-                        break;
-                /* On a shared machine an empty poll gives the CPU away now and
-                 * then; the timestamps are taken after rx_burst, so a late poll
-                 * shows as latency, as it would on a real receiver. */
-                if (++idle >= 16) {
-                        idle = 0;
-                        sched_yield();
-                } else {
-                        __builtin_ia32_pause();
-                }
+                /* An AF_XDP kick that met EAGAIN leaves frames in the TX
+                 * ring until the next tx_burst: after the stream there is
+                 * none, so an empty one kicks again. */
+                if (c->kick && !sending)
+                        (void)mpnet_link_tx_burst(g->link, g->q, NULL, 0);
+                tester_idle(rn, now, &idle);
         }
+        atomic_store_explicit(&r->unique, r->rx - r->dup, memory_order_release);
+}
+
+static void *tester_main(void *arg)
+{
+        struct run_ctx *c = arg;
+        const struct mpg_layout *l = c->rn->env->layout;
+
+        /* Named, so top and perf tell the tester from the DUT. */
+        pthread_setname_np(pthread_self(), "mpgen-tester");
+        /* None left: the pool's shared paths, slower but correct. */
+        (void)mpnet_thread_slot_acquire();
+        if (l != NULL && l->pin)
+                (void)mpg_pin_self((unsigned)l->tester);
+        tester_loop(c);
         mpnet_thread_set_slot(MPNET_SLOT_NONE);
+        atomic_store_explicit(&c->done, true, memory_order_release);
         return NULL;
 }
 
@@ -304,36 +346,26 @@ static int run_threads(struct mpg_runner *rn, struct mpg_trial *t, bool *aborted
 {
         struct mpg_env *env = rn->env;
         struct run_ctx c = {.rn = rn};
-        pthread_t tx, rx;
-        uint64_t end;
+        pthread_t th;
         int err;
 
-        atomic_init(&c.rx_stop, false);
-        err = pthread_create(&rx, NULL, rx_main, &c);
+        atomic_init(&c.done, false);
+        c.kick = strcmp(rn->gen.link->info.kind, "afxdp") == 0;
+        err = pthread_create(&th, NULL, tester_main, &c);
         if (err != 0)
                 return -err;
-        err = pthread_create(&tx, NULL, tx_main, &c);
-        if (err != 0) {
-                atomic_store(&c.rx_stop, true);
-                pthread_join(rx, NULL);
-                return -err;
-        }
         if (t->action_ns != 0 && env->action != NULL) {
-                /* The generator sets t0 as it starts: this is close enough,
-                 * and the reset is measured by the receiver, not from here. */
+                /* The tester sets t0 as it starts: this is close enough, and
+                 * the reset is measured by the receiver, not from here. */
                 uint64_t at = mpnet_clock_now(env->clock) + t->action_ns;
 
-                while (mpnet_clock_now(env->clock) < at && !interrupted(env))
+                while (mpnet_clock_now(env->clock) < at && !interrupted(env) &&
+                       !atomic_load_explicit(&c.done, memory_order_acquire))
                         sleep_ns(WAIT_POLL_NS);
-                t->action_err = env->action(env->action_arg);
+                if (!atomic_load_explicit(&c.done, memory_order_acquire))
+                        t->action_err = env->action(env->action_arg);
         }
-        pthread_join(tx, NULL);
-        end = (rn->gen.t_last > rn->gen.t0 ? rn->gen.t_last : rn->gen.t0) + env->settle_ns;
-        while (atomic_load_explicit(&rn->rx.unique, memory_order_acquire) < rn->gen.tx &&
-               mpnet_clock_now(env->clock) < end && !interrupted(env))
-                sleep_ns(WAIT_POLL_NS);
-        atomic_store_explicit(&c.rx_stop, true, memory_order_release);
-        pthread_join(rx, NULL);
+        pthread_join(th, NULL);
         *aborted = c.aborted;
         return interrupted(env) ? -EINTR : 0;
 }
@@ -394,6 +426,8 @@ static void fill_results(struct mpg_runner *rn, struct mpg_trial *t, bool aborte
         if (aborted || t->offered < t->count) {
                 t->valid = false;
                 t->invalid_reason = "the generator did not offer every frame in time";
+        } else if (t->kind == MPG_T_CEILING) {
+                /* Unpaced: the rate achieved is the result, not a shortfall. */
         } else if ((double)t->elapsed_ns * rn->env->valid_min > (double)t->duration_ns) {
                 t->valid = false;
                 t->invalid_reason = "offered rate fell short of the intended rate";
