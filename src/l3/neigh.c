@@ -339,17 +339,26 @@ int neigh_resolve_output(struct mpnet_iface *ifp, unsigned fam, const union neig
         return ether_output(ifp, p, e->mac, pr->ethertype);
 }
 
-int neigh_get(struct mpnet_stack *s, int ifindex, unsigned fam, const union neigh_key *k,
-              struct mpnet_neigh_info *info)
+/* The entry of k on interface ifindex. @return 0, -ENODEV, -ENOENT. */
+static int neigh_find(struct mpnet_stack *s, int ifindex, unsigned fam, const union neigh_key *k,
+                      struct neigh_entry **e)
 {
         struct mpnet_iface *ifp = stack_iface(s, ifindex);
-        struct neigh_entry *e;
 
         if (ifp == NULL)
                 return -ENODEV;
-        e = neigh_lookup(ifp, fam, k);
-        if (e == NULL)
-                return -ENOENT;
+        *e = neigh_lookup(ifp, fam, k);
+        return *e != NULL ? 0 : -ENOENT;
+}
+
+int neigh_get(struct mpnet_stack *s, int ifindex, unsigned fam, const union neigh_key *k,
+              struct mpnet_neigh_info *info)
+{
+        struct neigh_entry *e;
+        int err = neigh_find(s, ifindex, fam, k, &e);
+
+        if (err != 0)
+                return err;
         info->state = e->state;
         memcpy(info->mac, e->mac, 6);
         info->queued = e->qn;
@@ -475,16 +484,12 @@ bool neigh_punt_urgent(enum punt_kind k, uint8_t b, const struct mpnet_pkt *p)
 
 static int neigh_del(struct mpnet_stack *s, int ifindex, unsigned fam, const union neigh_key *k)
 {
-        struct mpnet_iface *ifp = stack_iface(s, ifindex);
         struct neigh_entry *e;
+        int err = neigh_find(s, ifindex, fam, k, &e);
 
-        if (ifp == NULL)
-                return -ENODEV;
-        e = neigh_lookup(ifp, fam, k);
-        if (e == NULL)
-                return -ENOENT;
-        neigh_delete(e);
-        return 0;
+        if (err == 0)
+                neigh_delete(e);
+        return err;
 }
 
 int mpnet_neigh4_del(struct mpnet_stack *s, int ifindex, uint32_t addr)

@@ -112,12 +112,11 @@ static void stale_under_workers(int family)
                 mt_send_frames(m, BURST, fn);
                 sent += BURST;
                 assert_true(got(m, sent, false));
-                print_message(
-                    "IPv%d round %u: %u frames through a STALE entry: %llu punts, "
-                    "%llu pokes\n",
-                    family, round, BURST,
-                    (unsigned long long)(stk_ctr(m->r, "punt") - punts),
-                    (unsigned long long)(stk_ctr(m->r, "neigh_poke") - pokes));
+                print_message("IPv%d round %u: %u frames through a STALE entry: %llu punts, "
+                              "%llu pokes\n",
+                              family, round, BURST,
+                              (unsigned long long)(stk_ctr(m->r, "punt") - punts),
+                              (unsigned long long)(stk_ctr(m->r, "neigh_poke") - pokes));
                 assert_int_equal(stk_ctr(m->r, "punt"), punts + 1);
                 assert_int_equal(stk_ctr(m->r, "neigh_poke"), pokes + 1);
                 assert_int_equal(state_of(m, family), MPNET_NEIGH_STALE);

@@ -394,6 +394,8 @@ static void *dut_main(void *arg)
         struct mpg_dut *d = arg;
         uint64_t idle_since = 0, last_rx = 0;
         unsigned polls = 0;
+        /* Looked up once: every stack has the core's rx_frames. */
+        int rx_id = mpnet_stack_counter_find(d->stack, "rx_frames");
 
         pthread_setname_np(pthread_self(), "mpgen-router");
         (void)mpnet_thread_slot_acquire();
@@ -415,7 +417,7 @@ static void *dut_main(void *arg)
                 if (++polls < DUT_IDLE_CHECK)
                         continue;
                 polls = 0;
-                rx = mpg_ctr(d->stack, "rx_frames");
+                rx = mpnet_stack_counter(d->stack, (unsigned)rx_id);
                 if (rx != last_rx) {
                         last_rx = rx;
                         idle_since = 0;
