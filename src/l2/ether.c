@@ -19,8 +19,8 @@
 
 #define ETHER_DROP UINT32_MAX
 
-/* The node a received frame goes to (the ethertypes the modules took), or
- * ETHER_DROP. */
+/* Which of the ethertypes the modules took a received frame carries (its
+ * slot in the graph's table), or ETHER_DROP. */
 static inline uint32_t ether_classify(struct mpnet_stack *s, struct mpnet_iface *ifp,
                                       struct mpnet_pkt *p, bool fresh)
 {
@@ -63,7 +63,7 @@ static inline uint32_t ether_classify(struct mpnet_stack *s, struct mpnet_iface 
         /* A handful of types: a scan, IPv4 first (modules.c's order). */
         for (unsigned k = 0; k < g->n_eth; k++) {
                 if (g->eth_type[k] == type)
-                        return g->eth_node[k];
+                        return k;
         }
         STK_INC(s, eth_unknown_type);
         return ETHER_DROP;
@@ -73,7 +73,12 @@ void ether_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **pkt
                  bool fresh)
 {
         struct mpnet_stack *s = w->s;
+        const struct graph *g = &s->g;
+        struct frame *to_frame[GRAPH_MAX_ETHERTYPES];
 
+        /* The frames of the ethertypes' nodes, once a vector. */
+        for (unsigned k = 0; k < g->n_eth; k++)
+                to_frame[k] = &w->fr[g->eth_node[k]];
         n = arc_run(w, ifp, ARC_ETHER_IN, pkts, NULL, n);
         for (unsigned i = 0; i < n; i++) {
                 struct mpnet_pkt *p = pkts[i];
@@ -86,7 +91,7 @@ void ether_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **pkt
                 if (__builtin_expect(to == ETHER_DROP, 0)) {
                         mpnet_pkt_free(p);
                 } else {
-                        struct frame *f = &w->fr[to];
+                        struct frame *f = to_frame[to];
 
                         mpnet_pkt_adj(p, MPNET_ETH_HLEN);
                         f->p[f->n++] = p;
