@@ -9,7 +9,7 @@
  * poll loop hands to the link in one burst.
  *
  * Synchronisation: ether-input runs on every context that reads links (the
- * control thread, workers); ether_output is the control thread's.
+ * control thread, workers); ether_output_w on any context.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -163,8 +163,8 @@ void ctx_tx_slow(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p)
         mpnet_vec_push(v, p);
 }
 
-int ether_output(struct mpnet_iface *ifp, struct mpnet_pkt *p, const uint8_t *dst,
-                 uint16_t ethertype)
+int ether_output_w(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, const uint8_t *dst,
+                   uint16_t ethertype)
 {
         struct mpnet_eth_repr eth;
         uint8_t *h;
@@ -187,8 +187,14 @@ int ether_output(struct mpnet_iface *ifp, struct mpnet_pkt *p, const uint8_t *ds
         memcpy(eth.src, ifp->mac, 6);
         eth.ethertype = ethertype;
         mpnet_eth_repr_emit(&eth, h);
-        ctx_tx(ifp->stack->ctx[0], ifp, p);
+        ctx_tx(w, ifp, p);
         return 0;
+}
+
+int ether_output(struct mpnet_iface *ifp, struct mpnet_pkt *p, const uint8_t *dst,
+                 uint16_t ethertype)
+{
+        return ether_output_w(ifp->stack->ctx[0], ifp, p, dst, ethertype);
 }
 
 static const struct node_reg ether_nodes[] = {

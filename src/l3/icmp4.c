@@ -5,7 +5,10 @@
  * sends (with the rules of RFC 1812 4.3.2.7 and a token-bucket rate limit)
  * and the errors it receives about its own echo requests.
  *
- * Synchronisation: called by the thread that drives the stack.
+ * Synchronisation: echo requests are answered and errors sent on the
+ * context that has the packet (a worker or the control thread), within the
+ * context's share of the error rate; what concerns the ping API (replies,
+ * errors about our requests) is the control thread's and goes to it.
  */
 #include <errno.h>
 
@@ -42,9 +45,9 @@ static uint16_t pkt_csum(const struct mpnet_pkt *p)
 
 /* Answer in place: the request's buffers become the reply. Only the type
  * changes, so the checksum is updated, not recomputed (RFC 1624). */
-static void icmp4_echo_reply(struct mpnet_stack *s, struct mpnet_pkt *p,
-                             const struct mpnet_ip4_repr *ip)
+static void icmp4_echo_reply(struct wctx *w, struct mpnet_pkt *p, const struct mpnet_ip4_repr *ip)
 {
+        struct mpnet_stack *s = w->s;
         uint8_t *b = p->data;
         uint16_t old = mpnet_get_be16(b);
 
@@ -52,7 +55,7 @@ static void icmp4_echo_reply(struct mpnet_stack *s, struct mpnet_pkt *p,
         mpnet_put_be16(b + 2, mpnet_csum_update16(mpnet_get_be16(b + 2), old, mpnet_get_be16(b)));
         STK_INC(s, icmp4_echo_req);
         /* RFC 1122 3.2.2.6: the reply's source is the request's destination. */
-        ip4_output(s, p, ip->dst, ip->src, MPNET_IPPROTO_ICMP, ICMP_TTL);
+        ip4_output_w(w, p, ip->dst, ip->src, MPNET_IPPROTO_ICMP, ICMP_TTL, false);
 }
 
 static struct mpnet_ping_reply *ping_slot(struct mpnet_stack *s)
@@ -117,13 +120,19 @@ static void icmp4_error_input(struct mpnet_stack *s, const struct mpnet_ip4_repr
         pr->info = r->type == MPNET_ICMP4_DEST_UNREACH && r->code == 4 ? r->rest & 0xffff : r->rest;
 }
 
-void icmp4_input(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+void icmp4_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                  const struct mpnet_ip4_repr *ip)
 {
+        struct mpnet_stack *s = w->s;
         struct mpnet_icmp4_view v;
         struct mpnet_icmp4_repr r;
 
-        (void)ifp;
+        /* A worker answers echo requests; the rest is for the ping API,
+         * whose rings are the control thread's. */
+        if (ctx_is_worker(w) && (p->len == 0 || p->data[0] != MPNET_ICMP4_ECHO_REQUEST)) {
+                ip4_local_punt_back(w, ifp, p);
+                return;
+        }
         STK_INC(s, icmp4_rx);
         if (mpnet_icmp4_view_check(p->data, p->len, &v) != 0) {
                 STK_INC(s, icmp4_truncated);
@@ -142,7 +151,7 @@ void icmp4_input(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pk
                         STK_INC(s, icmp4_bcast_echo);
                         goto drop;
                 }
-                icmp4_echo_reply(s, p, ip);
+                icmp4_echo_reply(w, p, ip);
                 return;
         case MPNET_ICMP4_ECHO_REPLY:
                 STK_INC(s, icmp4_echo_reply);
@@ -200,27 +209,10 @@ static bool icmp4_error_allowed(struct mpnet_stack *s, const struct mpnet_pkt *p
         return true;
 }
 
-/* Token bucket: icmp4_rate errors a second, bursts of icmp4_burst. */
-static bool icmp4_rate_ok(struct mpnet_stack *s)
-{
-        uint64_t cap = (uint64_t)s->icmp4_burst * MPNET_NS_PER_S;
-        uint64_t dt = s->now - s->icmp4_last;
-
-        if (dt > 3600 * MPNET_NS_PER_S)
-                dt = 3600 * MPNET_NS_PER_S;
-        s->icmp4_last = s->now;
-        s->icmp4_tokens += dt * s->icmp4_rate;
-        if (s->icmp4_tokens > cap)
-                s->icmp4_tokens = cap;
-        if (s->icmp4_tokens < MPNET_NS_PER_S)
-                return false;
-        s->icmp4_tokens -= MPNET_NS_PER_S;
-        return true;
-}
-
-void icmp4_error(struct mpnet_stack *s, const struct mpnet_pkt *p, uint8_t type, uint8_t code,
+void icmp4_error(struct wctx *w, const struct mpnet_pkt *p, uint8_t type, uint8_t code,
                  uint32_t rest)
 {
+        struct mpnet_stack *s = w->s;
         struct mpnet_icmp4_repr r = {.type = type, .code = code, .rest = rest};
         struct mpnet_pkt *q;
         uint32_t quote;
@@ -230,10 +222,9 @@ void icmp4_error(struct mpnet_stack *s, const struct mpnet_pkt *p, uint8_t type,
                 STK_INC(s, icmp4_err_suppressed);
                 return;
         }
-        if (!icmp4_rate_ok(s)) {
-                STK_INC(s, icmp4_err_ratelimited);
+        /* RFC 1812 4.3.2.8: a rate limit on every error we originate. */
+        if (!ctx_icmp_rate_ok(w, false))
                 return;
-        }
         q = mpnet_pkt_alloc(s->pool);
         if (q == NULL) {
                 STK_INC(s, nobufs);
@@ -254,7 +245,7 @@ void icmp4_error(struct mpnet_stack *s, const struct mpnet_pkt *p, uint8_t type,
         STK_INC(s, icmp4_err_tx);
         /* The source is chosen on the way out: an address of the interface the
          * error leaves by (RFC 1812 4.3.2.4). */
-        ip4_output(s, q, 0, mpnet_get_be32(p->data + 12), MPNET_IPPROTO_ICMP, ICMP_TTL);
+        ip4_output_w(w, q, 0, mpnet_get_be32(p->data + 12), MPNET_IPPROTO_ICMP, ICMP_TTL, false);
 }
 
 int mpnet_ping4_send_req(struct mpnet_stack *s, const struct mpnet_ping4_req *req, uint64_t now)
@@ -323,10 +314,9 @@ unsigned mpnet_ping4_recv(struct mpnet_stack *s, struct mpnet_ping_reply *out, u
         return k;
 }
 
-static void icmp4_l4(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
-                     const void *repr)
+static void icmp4_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, const void *repr)
 {
-        icmp4_input(s, ifp, p, repr);
+        icmp4_input(w, ifp, p, repr);
 }
 
 static const struct l4_reg icmp4_l4_reg[] = {

@@ -374,10 +374,9 @@ unsigned mpnet_ping6_recv(struct mpnet_stack *s, struct mpnet_ping6_reply *out, 
         return k;
 }
 
-static void icmp6_l4(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
-                     const void *repr)
+static void icmp6_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, const void *repr)
 {
-        icmp6_input(s, ifp, p, repr);
+        icmp6_input(w->s, ifp, p, repr);
 }
 
 static const struct l4_reg icmp6_l4_reg[] = {

@@ -14,7 +14,11 @@
  * Each node takes its frame (stack_priv.h) and fills the next ones; the
  * dispatcher in stack.c runs them in order and times them.
  *
- * Synchronisation: called by the thread that drives the stack.
+ * Synchronisation: every node runs on any context (the control thread or a
+ * worker). ip4-local runs where the flow is owned: a fragment goes to the
+ * context that owns its datagram (ctx_handoff), which reassembles it in
+ * its own table; what only the control thread does (the ping API) is
+ * punted back to it.
  */
 #include "l3/ip4_frag.h"
 #include "mpnet/wire/ethernet.h"
@@ -226,17 +230,24 @@ void ip4_lookup_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
                 mpnet_pkt_free(p);
         }
         in->n = 0;
-        /* Local delivery is the control thread's. */
-        if (ctx_is_worker(w)) {
-                for (unsigned i = 0; i < local->n; i++)
-                        stack_punt(w, local->p[i], PUNT_LOCAL, (unsigned)ifp->ifindex, 0, 0, 0);
-                local->n = 0;
-        }
 }
 
-/* Delivery of one packet to this stack. */
-void ip4_local_one(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p)
+/* The owner of a fragment's datagram: a hash of what every fragment
+ * carries and the order of the addresses does not change (the datagram's
+ * key, RFC 791 3.2, without the identification, so that a host's
+ * fragments stay together as symmetric RSS keeps its flows). */
+static unsigned ip4_frag_owner(struct mpnet_stack *s, const uint8_t *b)
 {
+        uint32_t a = mpnet_get_be32(b + 12), d = mpnet_get_be32(b + 16);
+        uint64_t h = (uint64_t)(a ^ d) * 0x9e3779b97f4a7c15ull;
+
+        return stack_flow_owner(s, (uint32_t)(h >> 32) ^ b[9]);
+}
+
+/* Delivery of one packet to this stack, on context w. */
+void ip4_local_one(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, bool arc_done)
+{
+        struct mpnet_stack *s = w->s;
         struct mpnet_ip4_view v;
         struct mpnet_ip4_repr r;
         uint8_t l4;
@@ -244,14 +255,21 @@ void ip4_local_one(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_
         if (mpnet_ip4_is_fragment(&(struct mpnet_ip4_view){.b = p->data, .n = p->len})) {
                 /* RFC 791 / RFC 815: hold it until the datagram is whole. */
                 enum ip4_reass_result res;
+                unsigned owner = ip4_frag_owner(s, p->data);
+                uint64_t evicted;
 
-                uint64_t evicted = ip4_reass_evicted_frags(s->reass);
-
+                /* Every fragment of a datagram to one context, whichever
+                 * received it. */
+                if (owner != w->id) {
+                        ctx_handoff(w, owner, NODE_ip4_local, p);
+                        return;
+                }
+                evicted = ip4_reass_evicted_frags(w->reass);
                 STK_INC(s, ip4_frag_rx);
-                p = ip4_reass_input(s->reass, p, s->now, &res);
+                p = ip4_reass_input(w->reass, p, ctx_now(w), &res);
                 /* Fragments of older datagrams evicted to admit this one are
                  * drops by the caps too: every drop has its counter. */
-                STK_ADD(s, ip4_reass_cap, ip4_reass_evicted_frags(s->reass) - evicted);
+                STK_ADD(s, ip4_reass_cap, ip4_reass_evicted_frags(w->reass) - evicted);
                 switch (res) {
                 case IP4_REASS_DONE:
                         STK_INC(s, ip4_reassembled);
@@ -288,7 +306,7 @@ void ip4_local_one(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_
                 STK_INC(s, ip4_bad_src);
                 goto drop;
         }
-        if (arc_run(s->ctx[0], ifp, ARC_LOCAL_IN, &p, NULL, 1) == 0)
+        if (!arc_done && arc_run(w, ifp, ARC_LOCAL_IN, &p, NULL, 1) == 0)
                 return;
         p->l3_off = (uint16_t)mpnet_pkt_headroom(p);
         mpnet_pkt_adj(p, mpnet_ip4_hlen(&v));
@@ -296,12 +314,12 @@ void ip4_local_one(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_
         /* The protocol modules (graph.h); RFC 1122 3.2.1.1 without one. */
         l4 = s->g.l4_of[0][r.proto];
         if (l4 != 0) {
-                s->g.l4[l4 - 1](s, ifp, p, &r);
+                s->g.l4[l4 - 1](w, ifp, p, &r);
                 return;
         }
         STK_INC(s, ip4_unknown_proto);
         mpnet_pkt_prepend(p, (uint32_t)mpnet_ip4_hlen(&v));
-        icmp4_error(s, p, MPNET_ICMP4_DEST_UNREACH, 2, 0);
+        icmp4_error(w, p, MPNET_ICMP4_DEST_UNREACH, 2, 0);
 drop:
         mpnet_pkt_free(p);
 }
@@ -311,32 +329,44 @@ void ip4_local_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
         struct frame *in = &w->fr[self];
 
         for (unsigned i = 0; i < in->n; i++)
-                ip4_local_one(w->s, ifp, in->p[i]);
+                ip4_local_one(w, ifp, in->p[i], false);
         in->n = 0;
+}
+
+void ip4_local_punt_back(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p)
+{
+        mpnet_pkt_prepend(p, (uint32_t)(p->l4_off - p->l3_off));
+        stack_punt(w, p, PUNT_LOCAL, (unsigned)ifp->ifindex, 0, 0, 1);
 }
 
 static void ip4_local_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                            uint64_t meta)
 {
-        (void)meta;
-        ip4_local_one(s, ifp, p);
+        ip4_local_one(s->ctx[0], ifp, p, (uint32_t)meta != 0);
 }
 
-/* An ICMP error a worker asked for: type, code and the 32 bits after them
- * in the punt word. */
-static void icmp4_error_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
-                             uint64_t meta)
+/* What a worker sent to one of our own addresses: input on the next poll. */
+static void ip4_loop_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                          uint64_t meta)
 {
-        (void)ifp;
-        icmp4_error(s, p, (uint8_t)(meta >> 40), (uint8_t)(meta >> 32), (uint32_t)meta);
-        mpnet_pkt_free(p);
+        (void)meta;
+        p->ifindex = (uint32_t)ifp->ifindex;
+        if (mpnet_vec_full(&s->loopq)) {
+                STK_INC(s, tx_link_full);
+                mpnet_pkt_free(p);
+                return;
+        }
+        mpnet_vec_push(&s->loopq, p);
 }
 
-/* A forwarded packet larger than its next hop's MTU (fragmented here). */
+/* A packet larger than its next hop's MTU (fragmented here): a forwarded
+ * one, or one a worker sent; the next hop all ones for a broadcast. */
 static void ip4_frag_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                           uint64_t meta)
 {
-        ip4_send_on(s, ifp, (uint32_t)meta, p, false);
+        uint32_t nexthop = (uint32_t)meta;
+
+        ip4_send_on(s, ifp, nexthop, p, nexthop == UINT32_MAX);
 }
 
 static const char *const ip4_input_next[] = {"ip4-lookup"};
@@ -363,7 +393,7 @@ static const struct ethertype_reg ip4_types[] = {
 
 static const struct punt_reg ip4_punts[] = {
     {.kind = PUNT_LOCAL, .fn = ip4_local_punt},
-    {.kind = PUNT_ICMP_ERR, .fn = icmp4_error_punt},
+    {.kind = PUNT_LOOP, .fn = ip4_loop_punt},
     {.kind = PUNT_FRAG, .fn = ip4_frag_punt},
 };
 

@@ -5,11 +5,16 @@
  * resolve the next hop. A packet to one of our own addresses loops back
  * through the next poll's input, as through a loopback interface.
  *
- * Synchronisation: called by the thread that drives the stack.
+ * Synchronisation: any context (ip4_output_w); a worker sends on its own
+ * transmit vectors and punts to the control thread what needs its state:
+ * fragmentation (PUNT_FRAG), a next hop with no usable neighbour entry
+ * (l3/neigh.c), a packet to one of our own addresses (PUNT_LOOP). The
+ * forms without a context are the control thread's.
  */
 #include <errno.h>
 
 #include "l3/ip4_frag.h"
+#include "l3/neigh.h"
 #include "mpnet/wire/ethernet.h"
 #include "mpnet/wire/ipv4.h"
 #include "stack/stack_priv.h"
@@ -25,14 +30,17 @@ static const uint8_t eth_bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static uint32_t ip4_pick_src(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t nexthop)
 {
         const struct ifaddr4 *a = iface_addr_match(ifp, nexthop);
+        uint32_t first;
 
         if (a != NULL)
                 return a->addr;
-        if (ifp->n_addrs > 0)
-                return ifp->addrs[0].addr;
+        if ((first = iface_addr4_first(ifp)) != 0)
+                return first;
         for (int i = 1; i <= STACK_MAX_IFACES; i++) {
-                if (s->ifs[i] != NULL && s->ifs[i]->n_addrs > 0)
-                        return s->ifs[i]->addrs[0].addr;
+                struct mpnet_iface *o = __atomic_load_n(&s->ifs[i], __ATOMIC_ACQUIRE);
+
+                if (o != NULL && (first = iface_addr4_first(o)) != 0)
+                        return first;
         }
         return 0;
 }
@@ -50,9 +58,46 @@ int ip4_send_on(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t nexthop
         return arp_resolve_output(ifp, nexthop, p);
 }
 
+/* ip4_send_on from any context: what fits goes out on w's own vector when
+ * the neighbour entry can take it (the forwarding fast path's rule). */
+static int ip4_send_on_w(struct wctx *w, struct mpnet_iface *ifp, uint32_t nexthop,
+                         struct mpnet_pkt *p, bool bcast)
+{
+        struct neigh_entry *e;
+
+        if (!ctx_is_worker(w))
+                return ip4_send_on(w->s, ifp, nexthop, p, bcast);
+        if (p->pkt_len > atomic_load_explicit(&ifp->mtu, memory_order_relaxed)) {
+                if (bcast)
+                        nexthop = UINT32_MAX;
+                return stack_punt(w, p, PUNT_FRAG, (unsigned)ifp->ifindex, 0, 0, nexthop)
+                           ? 0
+                           : -ENOBUFS;
+        }
+        if (bcast)
+                return ether_output_w(w, ifp, p, eth_bcast, MPNET_ETHERTYPE_IPV4);
+        e = neigh_lookup4(ifp, nexthop);
+        switch (neigh_fast_output(w, ifp, e, p, MPNET_ETHERTYPE_IPV4)) {
+        case 0:
+                return -ENOBUFS;
+        case 1:
+                return 0;
+        default:
+                neigh_slow_output(w, ifp, NEIGH_ARP, e, (const uint8_t *)&nexthop, p);
+                return 0;
+        }
+}
+
 int ip4_output_df(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_t src, uint32_t dst,
                   uint8_t proto, uint8_t ttl, bool df)
 {
+        return ip4_output_w(s->ctx[0], p, src, dst, proto, ttl, df);
+}
+
+int ip4_output_w(struct wctx *w, struct mpnet_pkt *p, uint32_t src, uint32_t dst, uint8_t proto,
+                 uint8_t ttl, bool df)
+{
+        struct mpnet_stack *s = w->s;
         const struct fib_nh *nh = fib4_lookup(s, fib4_table(s, 0), dst);
         const struct fib_path *path;
         struct mpnet_iface *ifp;
@@ -88,7 +133,9 @@ int ip4_output_df(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_t src, uint
                 mpnet_pkt_free(p);
                 return -EADDRNOTAVAIL;
         }
-        if (df && p->pkt_len + MPNET_IP4_HLEN > ifp->mtu && nh->type != MPNET_NH_LOCAL) {
+        if (df &&
+            p->pkt_len + MPNET_IP4_HLEN > atomic_load_explicit(&ifp->mtu, memory_order_relaxed) &&
+            nh->type != MPNET_NH_LOCAL) {
                 mpnet_pkt_free(p);
                 return -EMSGSIZE;
         }
@@ -105,7 +152,7 @@ int ip4_output_df(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_t src, uint
         r = (struct mpnet_ip4_repr){
             .src = src,
             .dst = dst,
-            .id = s->ip_id++,
+            .id = w->ip_id++,
             .payload_len = (uint16_t)(p->pkt_len - MPNET_IP4_HLEN),
             .proto = proto,
             .ttl = ttl,
@@ -117,6 +164,10 @@ int ip4_output_df(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_t src, uint
         if (nh->type == MPNET_NH_LOCAL) {
                 /* Loopback: input on the next poll, on the address's interface. */
                 p->ifindex = (uint32_t)ifp->ifindex;
+                if (ctx_is_worker(w))
+                        return stack_punt(w, p, PUNT_LOOP, (unsigned)ifp->ifindex, 0, 0, 0)
+                                   ? 0
+                                   : -ENOBUFS;
                 if (mpnet_vec_full(&s->loopq)) {
                         STK_INC(s, tx_link_full);
                         mpnet_pkt_free(p);
@@ -127,7 +178,7 @@ int ip4_output_df(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_t src, uint
         }
         if (nh->type == MPNET_NH_CONNECTED)
                 bcast = nh->plen < 31 && (dst | ip4_mask(nh->plen)) == UINT32_MAX;
-        return ip4_send_on(s, ifp, nexthop, p, bcast);
+        return ip4_send_on_w(w, ifp, nexthop, p, bcast);
 }
 
 int ip4_output(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_t src, uint32_t dst,

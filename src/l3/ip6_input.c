@@ -381,7 +381,7 @@ static void ip6_upper(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpn
                 p->l3_off = (uint16_t)mpnet_pkt_headroom(p);
                 mpnet_pkt_adj(p, c->l4_off);
                 p->l4_off = (uint16_t)mpnet_pkt_headroom(p);
-                s->g.l4[l4 - 1](s, ifp, p, r);
+                s->g.l4[l4 - 1](s->ctx[0], ifp, p, r);
                 return;
         }
         /* RFC 8200 4: an unrecognised next header. */

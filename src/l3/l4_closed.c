@@ -7,7 +7,8 @@
  * 4.1.3.1; RFC 4443 3.1 code 4). TCP would answer with a reset (RFC 9293
  * 3.10.7.1), which needs TCP: the segment is dropped and counted.
  *
- * Synchronisation: local delivery, the control thread's.
+ * Synchronisation: local delivery, on the context that owns the flow
+ * (IPv6: the control thread).
  */
 #include "mpnet/wire/icmp4.h"
 #include "mpnet/wire/icmp6.h"
@@ -19,20 +20,24 @@ static void to_l3(struct mpnet_pkt *p)
         mpnet_pkt_prepend(p, (uint32_t)(p->l4_off - p->l3_off));
 }
 
-static void udp4_closed(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+static void udp4_closed(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                         const void *repr)
 {
+        struct mpnet_stack *s = w->s;
+
         (void)ifp;
         (void)repr;
         STK_INC(s, ip4_unknown_proto);
         to_l3(p);
-        icmp4_error(s, p, MPNET_ICMP4_DEST_UNREACH, 3, 0);
+        icmp4_error(w, p, MPNET_ICMP4_DEST_UNREACH, 3, 0);
         mpnet_pkt_free(p);
 }
 
-static void udp6_closed(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+static void udp6_closed(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                         const void *repr)
 {
+        struct mpnet_stack *s = w->s;
+
         (void)ifp;
         (void)repr;
         STK_INC(s, ip6_unknown_proto);
@@ -41,18 +46,22 @@ static void udp6_closed(struct mpnet_stack *s, struct mpnet_iface *ifp, struct m
         mpnet_pkt_free(p);
 }
 
-static void tcp4_closed(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+static void tcp4_closed(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                         const void *repr)
 {
+        struct mpnet_stack *s = w->s;
+
         (void)ifp;
         (void)repr;
         STK_INC(s, ip4_unknown_proto);
         mpnet_pkt_free(p);
 }
 
-static void tcp6_closed(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+static void tcp6_closed(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                         const void *repr)
 {
+        struct mpnet_stack *s = w->s;
+
         (void)ifp;
         (void)repr;
         STK_INC(s, ip6_unknown_proto);

@@ -99,7 +99,8 @@ struct mpnet_runtime *mpnet_runtime_create(const struct mpnet_runtime_cfg *cfg)
         return rt;
 }
 
-/* Send out what a worker's contexts hold. */
+/* A worker's contexts: their own work (packets handed to them, timeouts),
+ * then out with what they hold. */
 static void flush_all(struct assign_set *set)
 {
         for (unsigned i = 0; i < set->n; i++) {
@@ -109,6 +110,7 @@ static void flush_all(struct assign_set *set)
                 for (unsigned j = 0; j < i && !seen; j++)
                         seen = set->a[j].w == set->a[i].w;
                 if (!seen) {
+                        (void)ctx_service(set->a[i].w);
                         ctx_tx_flush_all(set->a[i].w);
                         mpnet_stat_inc_release(&set->a[i].w->qs);
                 }
@@ -341,6 +343,8 @@ int mpnet_runtime_assign(struct mpnet_runtime *rt, unsigned w, struct mpnet_stac
         set->a[n] = (struct assign){.s = s, .ifp = ifp, .w = ctx, .rxq = rxq};
         set->n = n + 1;
         atomic_fetch_add(&ifp->n_assigned, 1); /* mpnet_iface_detach() waits for 0 */
+        /* The context owns flows from now on (hand-offs wake this worker). */
+        stack_ctx_queues(s, w + 1, 1, rt->w[w].wake_fd);
         /* From now on the stack's control thread leaves the links to us. */
         atomic_fetch_add_explicit(&s->n_workers, 1, memory_order_acq_rel);
         publish(rt, &rt->w[w], set);
@@ -368,6 +372,7 @@ int mpnet_runtime_unassign(struct mpnet_runtime *rt, struct mpnet_stack *s, int 
                 if (j != ai)
                         set->a[set->n++] = old->a[j];
         }
+        stack_ctx_queues(s, wi + 1, -1, rt->w[wi].wake_fd);
         publish(rt, &rt->w[wi], set);
         atomic_fetch_sub(&ifp->n_assigned, 1);
         /* The worker no longer runs this context: what it queued goes out. */

@@ -150,6 +150,8 @@
         X(punt_drop, "drop: punt ring to the control thread full")                                 \
         X(punt_nb_drop, "drop: neighbour punt ring (ARP, ND) to the control thread full")          \
         X(neigh_poke, "stale neighbours used: workers asked the control thread to probe")          \
+        X(handoff, "packets handed to the context that owns their flow")                           \
+        X(handoff_drop, "drop: hand-off ring to the owning context full, or its interface gone")   \
         X(graph_reentry_drop, "drop: re-entered the graph too often (a loop)")                     \
         X(graph_reentry_full, "drop: too many packets re-entering the graph at once")              \
         X(nobufs, "drop: packet pool exhausted")

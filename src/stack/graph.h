@@ -100,10 +100,11 @@ struct node_reg {
         int core_id; /* enum core_node for the core modules, -1 for others */
 };
 
-/* Delivery of one packet to a transport protocol: p->data at its header,
- * p->l3_off at the IP header; repr is the struct mpnet_ip4_repr or
+/* Delivery of one packet to a transport protocol, on the context w that
+ * owns its flow (IPv4; IPv6 on the control thread for now): p->data at its
+ * header, p->l3_off at the IP header; repr is the struct mpnet_ip4_repr or
  * mpnet_ip6_repr. The handler owns p. */
-typedef void (*l4_fn)(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+typedef void (*l4_fn)(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                       const void *repr);
 
 /* A punt on the control thread: meta is the punt word (stack.c). The

@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "mpnet/wire/ethernet.h"
 #include <urcu-qsbr.h>
@@ -111,10 +112,10 @@ static int tunable(uint64_t v, uint64_t def, uint64_t min, uint64_t max, uint64_
  * 3.3.2.1, time exceeded, code 1 (fragment reassembly time exceeded). */
 static void reass_expired(void *arg, struct mpnet_pkt *first)
 {
-        struct mpnet_stack *s = arg;
+        struct wctx *w = arg;
 
-        STK_INC(s, ip4_reass_timeout);
-        icmp4_error(s, first, MPNET_ICMP4_TIME_EXCEEDED, 1, 0);
+        STK_INC(w->s, ip4_reass_timeout);
+        icmp4_error(w, first, MPNET_ICMP4_TIME_EXCEEDED, 1, 0);
 }
 
 struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
@@ -145,7 +146,6 @@ struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
         atomic_store(&s->ip4_fwd, cfg->ip4_forwarding);
         s->icmp4_rate = cfg->icmp4_rate ? cfg->icmp4_rate : 1000;
         s->icmp4_burst = cfg->icmp4_burst ? cfg->icmp4_burst : 50;
-        s->icmp4_tokens = (uint64_t)s->icmp4_burst * MPNET_NS_PER_S;
         s->ip6_auto = cfg->ip6_auto;
         s->ip6_stable_iid = cfg->ip6_stable_iid;
         memcpy(s->ip6_secret, cfg->ip6_secret, sizeof(s->ip6_secret));
@@ -160,9 +160,7 @@ struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
         s->pool = cfg->pool;
         s->rng = cfg->seed;
         s->now = mpnet_clock_now(cfg->clock);
-        s->icmp4_last = s->now;
         s->icmp6_last = s->now;
-        s->ip_id = (uint16_t)stack_random(s);
         if (s->ip6_stable_iid && memcmp(s->ip6_secret, (uint8_t[16]){0}, 16) == 0) {
                 /* RFC 7217 5: no key given, one from the seed. */
                 for (size_t i = 0; i < sizeof(s->ip6_secret); i += 8) {
@@ -181,28 +179,18 @@ struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
         s->ctr = mpnet_counters_create(STK__COUNT + s->g.n_ctrs);
         s->punt = mpnet_ring_create(PUNT_RING_SIZE, MPNET_RING_MPSC);
         s->punt_nb = mpnet_ring_create(PUNT_NB_RING_SIZE, MPNET_RING_MPSC);
-        {
-                /* Reassembly may hold at most a quarter of the pool. */
-                struct ip4_reass_cfg rc = {
-                    .hash_seed = stack_random(s),
-                    .expired = reass_expired,
-                    .arg = s,
-                    .max_bytes = (uint64_t)mpnet_pool_size(cfg->pool) / 4 * IP4_REASS_TRUESIZE,
-                };
-
-                if (rc.max_bytes < 64 * IP4_REASS_TRUESIZE)
-                        rc.max_bytes = 64 * IP4_REASS_TRUESIZE;
-                if (rc.max_bytes > (4u << 20))
-                        rc.max_bytes = 4u << 20;
-                rc.max_per_src = rc.max_bytes / 16;
-                if (rc.max_per_src < 64 * IP4_REASS_TRUESIZE)
-                        rc.max_per_src = rc.max_bytes;
-                s->reass = ip4_reass_create(&rc);
-                s->reass6 = ip6_reass_create(s, rc.max_bytes);
-        }
-        s->ctx[0] = stack_ctx_get(s, 0);
+        /* Reassembly may hold at most a quarter of the pool, per context
+         * (each context reassembles the datagrams it owns). */
+        s->reass_max_bytes = (uint64_t)mpnet_pool_size(cfg->pool) / 4 * IP4_REASS_TRUESIZE;
+        if (s->reass_max_bytes < 64 * IP4_REASS_TRUESIZE)
+                s->reass_max_bytes = 64 * IP4_REASS_TRUESIZE;
+        if (s->reass_max_bytes > (4u << 20))
+                s->reass_max_bytes = 4u << 20;
+        s->reass6 = ip6_reass_create(s, s->reass_max_bytes);
+        if (s->timers != NULL && s->ctr != NULL)
+                s->ctx[0] = stack_ctx_get(s, 0);
         if (s->timers == NULL || s->ctr == NULL || s->punt == NULL || s->punt_nb == NULL ||
-            s->ctx[0] == NULL || s->reass == NULL || s->reass6 == NULL || fib4_init(s) != 0) {
+            s->ctx[0] == NULL || s->reass6 == NULL || fib4_init(s) != 0) {
                 mpnet_stack_destroy(s);
                 errno = ENOMEM;
                 return NULL;
@@ -214,6 +202,19 @@ struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
                 return NULL;
         }
         return s;
+}
+
+/* Free a ring of packets with what it holds. NULL is ignored. */
+static void ring_free_all(struct mpnet_ring *ring)
+{
+        struct mpnet_pkt *p[64];
+        unsigned n;
+
+        if (ring == NULL)
+                return;
+        while ((n = mpnet_ring_dequeue_burst(ring, (void **)p, 64)) > 0)
+                mpnet_pkt_free_bulk(p, n);
+        mpnet_ring_destroy(ring);
 }
 
 void mpnet_stack_destroy(struct mpnet_stack *s)
@@ -238,21 +239,14 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
                                 mpnet_pkt_free_bulk(w->txv[i]->p, w->txv[i]->n);
                         free(w->txv[i]);
                 }
+                for (unsigned i = 0; i < STACK_MAX_CTX; i++)
+                        ring_free_all(w->ho_in[i]);
+                ip4_reass_destroy(w->reass);
                 zfree_lines(w);
         }
-        for (int r = 0; r < 2; r++) {
-                struct mpnet_ring *ring = r == 0 ? s->punt : s->punt_nb;
-                struct mpnet_pkt *p[64];
-                unsigned n;
-
-                if (ring == NULL)
-                        continue;
-                while ((n = mpnet_ring_dequeue_burst(ring, (void **)p, 64)) > 0)
-                        mpnet_pkt_free_bulk(p, n);
-                mpnet_ring_destroy(ring);
-        }
+        ring_free_all(s->punt);
+        ring_free_all(s->punt_nb);
         mpnet_pkt_free_bulk(s->loopq.p, s->loopq.n);
-        ip4_reass_destroy(s->reass);
         ip6_reass_destroy(s->reass6);
         /* No worker runs any more: what waited for a grace period goes now. */
         while (s->defer != NULL) {
@@ -266,6 +260,7 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
         for (int i = 1; i <= STACK_MAX_IFACES; i++) {
                 if (s->ifs[i] != NULL) {
                         free(s->ifs[i]->txlock);
+                        free(atomic_load_explicit(&s->ifs[i]->addr4, memory_order_relaxed));
                         arc_iface_free(s->ifs[i]);
                 }
                 free(s->ifs[i]);
@@ -396,9 +391,29 @@ struct wctx *stack_ctx_get(struct mpnet_stack *s, unsigned id)
         w->id = id;
         w->cur_node = GRAPH_MAX_NODES;
         w->txq = (uint16_t)id;
+        w->wake_fd = -1;
+        w->ip_id = (uint16_t)stack_random(s);
         w->punt_tb[0] = (struct punt_bucket){(uint64_t)s->icmp4_burst * MPNET_NS_PER_S, s->now};
         w->punt_tb[1] = (struct punt_bucket){(uint64_t)s->icmp6_burst * MPNET_NS_PER_S, s->now};
-        s->ctx[id] = w;
+        {
+                struct ip4_reass_cfg rc = {
+                    .hash_seed = stack_random(s),
+                    .expired = reass_expired,
+                    .arg = w,
+                    .max_bytes = s->reass_max_bytes,
+                    .max_per_src = s->reass_max_bytes / 16,
+                };
+
+                if (rc.max_per_src < 64 * IP4_REASS_TRUESIZE)
+                        rc.max_per_src = rc.max_bytes;
+                w->reass = ip4_reass_create(&rc);
+        }
+        if (w->reass == NULL) {
+                zfree_lines(w);
+                return NULL;
+        }
+        /* Workers look contexts up to hand packets over. */
+        __atomic_store_n(&s->ctx[id], w, __ATOMIC_RELEASE);
         return w;
 }
 
@@ -428,27 +443,44 @@ static uint32_t punt_iface_gen(struct mpnet_stack *s, unsigned ifindex)
         return ifp != NULL ? ifp->gen : 0;
 }
 
+uint64_t ctx_now(const struct wctx *w)
+{
+        return ctx_is_worker(w) ? mpnet_clock_now(w->s->clock) : w->s->now;
+}
+
+/* The number of contexts that own flows: they share the error rates. */
+static unsigned owners(const struct mpnet_stack *s)
+{
+        uint64_t m = atomic_load_explicit(&s->owner_mask, memory_order_relaxed);
+
+        return m != 0 ? (unsigned)__builtin_popcountll(m) : 1;
+}
+
 /*
- * ICMP errors (and redirects) a worker may punt: a token bucket per worker
- * and family at the stack's error rate and burst. The control thread's own
- * bucket decides what is sent; this one only keeps a flood of errors the
- * control thread would refuse anyway out of the ring, on the worker, where
- * it costs least. Counted as the control thread's refusals are.
+ * ICMP errors: a token bucket per context and family, each at its share of
+ * the stack's rate and burst (RFC 1812 4.3.2.8, RFC 4443 2.4(f)), so the
+ * contexts together send at most the configured rate. IPv4 errors are sent
+ * by the context; a worker's IPv6 errors and redirects pass this bucket
+ * before the punt ring, so a flood of them stops on the worker, and the
+ * control thread's bucket applies the stack's limit to them again.
  */
-static bool punt_rate_ok(struct wctx *w, enum punt_kind k)
+bool ctx_icmp_rate_ok(struct wctx *w, bool v6)
 {
         struct mpnet_stack *s = w->s;
-        bool v6 = k != PUNT_ICMP_ERR;
         struct punt_bucket *tb = &w->punt_tb[v6];
-        uint64_t rate = v6 ? s->icmp6_rate : s->icmp4_rate;
-        uint64_t cap = (uint64_t)(v6 ? s->icmp6_burst : s->icmp4_burst) * MPNET_NS_PER_S;
-        uint64_t now = mpnet_clock_now(s->clock), dt;
+        unsigned n = owners(s);
+        uint64_t rate = (v6 ? s->icmp6_rate : s->icmp4_rate) / n;
+        uint64_t burst = (v6 ? s->icmp6_burst : s->icmp4_burst) / n;
+        uint64_t now = ctx_now(w), dt, cap;
 
+        cap = (burst > 0 ? burst : 1) * MPNET_NS_PER_S;
         dt = now > tb->last ? now - tb->last : 0;
         if (dt > 3600 * MPNET_NS_PER_S)
                 dt = 3600 * MPNET_NS_PER_S;
         tb->last = now;
-        tb->tokens = tb->tokens + dt * rate < cap ? tb->tokens + dt * rate : cap;
+        tb->tokens += dt * (rate > 0 ? rate : 1);
+        if (tb->tokens > cap)
+                tb->tokens = cap;
         if (tb->tokens < MPNET_NS_PER_S) {
                 if (v6)
                         STK_INC(s, icmp6_err_ratelimited);
@@ -460,6 +492,140 @@ static bool punt_rate_ok(struct wctx *w, enum punt_kind k)
         return true;
 }
 
+/* ---- flows and hand-off between contexts ---- */
+
+void stack_ctx_queues(struct mpnet_stack *s, unsigned id, int delta, int wake_fd)
+{
+        uint64_t bit = 1ull << (id % 64);
+
+        if (id == 0 || id >= 64 || s->ctx[id] == NULL)
+                return;
+        s->ctx_queues[id] = (unsigned)((int)s->ctx_queues[id] + delta);
+        if (s->ctx_queues[id] > 0) {
+                atomic_store_explicit(&s->ctx[id]->wake_fd, wake_fd, memory_order_relaxed);
+                atomic_fetch_or_explicit(&s->owner_mask, bit, memory_order_release);
+        } else {
+                atomic_fetch_and_explicit(&s->owner_mask, ~bit, memory_order_release);
+        }
+}
+
+unsigned stack_flow_owner(const struct mpnet_stack *s, uint32_t h)
+{
+        uint64_t m = atomic_load_explicit(&s->owner_mask, memory_order_acquire);
+        unsigned k;
+
+        if (m == 0)
+                return 0;
+        /* The k-th of the owners, k uniform in [0, owners). */
+        k = (unsigned)(((uint64_t)h * (unsigned)__builtin_popcountll(m)) >> 32);
+        while (k-- > 0)
+                m &= m - 1;
+        return (unsigned)__builtin_ctzll(m);
+}
+
+/* The hand-off header in the headroom: the node, the interface's gen. */
+static void handoff_hdr(struct mpnet_pkt *p, uint32_t *node, uint32_t *gen, bool put)
+{
+        uint8_t *b = mpnet_pkt_buf(p);
+
+        if (put) {
+                memcpy(b, node, 4);
+                memcpy(b + 4, gen, 4);
+        } else {
+                memcpy(node, b, 4);
+                memcpy(gen, b + 4, 4);
+        }
+}
+
+bool ctx_handoff(struct wctx *w, unsigned to, unsigned node, struct mpnet_pkt *p)
+{
+        struct mpnet_stack *s = w->s;
+        struct wctx *d = to < 64 ? __atomic_load_n(&s->ctx[to], __ATOMIC_ACQUIRE) : NULL;
+        uint32_t gen = punt_iface_gen(s, p->ifindex), nd = node;
+        struct mpnet_ring *r;
+        uint64_t bit = 1ull << (w->id % 64);
+        int fd;
+
+        if (d == NULL || w->id >= 64 || mpnet_pkt_headroom(p) < HANDOFF_HDR)
+                goto drop;
+        /* The sender makes the ring of its pair on first use: it is the
+         * only one that could. */
+        r = atomic_load_explicit(&d->ho_in[w->id], memory_order_acquire);
+        if (r == NULL) {
+                r = mpnet_ring_create(HANDOFF_RING, MPNET_RING_SPSC);
+                if (r == NULL)
+                        goto drop;
+                atomic_store_explicit(&d->ho_in[w->id], r, memory_order_release);
+        }
+        handoff_hdr(p, &nd, &gen, true);
+        if (mpnet_ring_enqueue_burst(r, (void *const *)&p, 1) != 1)
+                goto drop;
+        STK_INC(s, handoff);
+        /* The first packet since its last drain wakes a sleeping owner. */
+        if (!(atomic_fetch_or_explicit(&d->ho_pending, bit, memory_order_acq_rel) & bit) &&
+            (fd = atomic_load_explicit(&d->wake_fd, memory_order_relaxed)) >= 0) {
+                uint64_t one = 1;
+
+                (void)!write(fd, &one, sizeof(one));
+        }
+        return true;
+drop:
+        STK_INC(s, handoff_drop);
+        mpnet_pkt_free(p);
+        return false;
+}
+
+/* What other contexts handed to w: into the graph at the node each names,
+ * as received on its interface (unless that went meanwhile). */
+static void handoff_drain(struct wctx *w, uint64_t mask)
+{
+        struct mpnet_stack *s = w->s;
+
+        for (; mask != 0; mask &= mask - 1) {
+                struct mpnet_ring *r =
+                    atomic_load_explicit(&w->ho_in[__builtin_ctzll(mask)], memory_order_acquire);
+                struct mpnet_pkt *v[32];
+                unsigned n;
+
+                while (r != NULL && (n = mpnet_ring_dequeue_burst(r, (void **)v, 32)) > 0) {
+                        for (unsigned i = 0; i < n; i++) {
+                                struct mpnet_pkt *p = v[i];
+                                struct mpnet_iface *ifp = NULL;
+                                uint32_t node, gen;
+
+                                handoff_hdr(p, &node, &gen, false);
+                                if (p->ifindex >= 1 && p->ifindex <= STACK_MAX_IFACES)
+                                        ifp =
+                                            __atomic_load_n(&s->ifs[p->ifindex], __ATOMIC_ACQUIRE);
+                                if (ifp == NULL || ifp->gen != gen || node >= s->g.n_nodes) {
+                                        STK_INC(s, handoff_drop);
+                                        mpnet_pkt_free(p);
+                                        continue;
+                                }
+                                w->fr[node].p[0] = p;
+                                w->fr[node].aux[0] = 0;
+                                w->fr[node].n = 1;
+                                w->pending |= 1ull << node;
+                                graph_run(w, ifp);
+                        }
+                }
+        }
+}
+
+uint64_t ctx_service(struct wctx *w)
+{
+        uint64_t next;
+
+        if (atomic_load_explicit(&w->ho_pending, memory_order_relaxed) != 0)
+                handoff_drain(w, atomic_exchange_explicit(&w->ho_pending, 0, memory_order_acq_rel));
+        next = ip4_reass_next_expiry(w->reass);
+        if (next != MPNET_TIME_NEVER && next <= ctx_now(w)) {
+                ip4_reass_expire(w->reass, ctx_now(w));
+                next = ip4_reass_next_expiry(w->reass);
+        }
+        return next;
+}
+
 bool stack_punt(struct wctx *w, struct mpnet_pkt *p, enum punt_kind k, unsigned ifindex, uint8_t a,
                 uint8_t b, uint32_t c)
 {
@@ -467,8 +633,8 @@ bool stack_punt(struct wctx *w, struct mpnet_pkt *p, enum punt_kind k, unsigned 
         uint32_t gen = punt_iface_gen(s, ifindex);
         bool urgent = neigh_punt_urgent(k, b, p);
 
-        if ((k == PUNT_ICMP_ERR || k == PUNT_ICMP6_ERR || k == PUNT_REDIRECT6) &&
-            !punt_rate_ok(w, k)) {
+        if ((k == PUNT_ICMP6_ERR || k == PUNT_REDIRECT6) && ctx_is_worker(w) &&
+            !ctx_icmp_rate_ok(w, true)) {
                 mpnet_pkt_free(p);
                 return false;
         }
@@ -621,8 +787,9 @@ int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
         if (atomic_load(&ifp->n_assigned) != 0)
                 return -EBUSY;
         atomic_store(&ifp->up, false);
-        while (ifp->n_addrs > 0)
-                mpnet_addr4_del(s, ifindex, ifp->addrs[0].addr, ifp->addrs[0].plen);
+        while (ifp->n_addrs > 0 &&
+               mpnet_addr4_del(s, ifindex, ifp->addrs[0].addr, ifp->addrs[0].plen) == 0)
+                ;
         while (ifp->n_addrs6 > 0)
                 mpnet_addr6_del(s, ifindex, ifp->addrs6[0].addr, ifp->addrs6[0].plen);
         fib4_iface_flush(s, ifindex);
@@ -646,6 +813,7 @@ int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
         }
         free(ifp->ra);
         free(ifp->txlock);
+        free(atomic_load_explicit(&ifp->addr4, memory_order_relaxed));
         arc_iface_free(ifp);
         free(ifp);
         return 0;
@@ -758,9 +926,13 @@ static int addr4_routes(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t
         return err;
 }
 
+static struct addr4_snap *addr4_snap_alloc(void);
+static void addr4_commit(struct mpnet_iface *ifp, struct addr4_snap *snap);
+
 int mpnet_addr4_add(struct mpnet_stack *s, int ifindex, uint32_t addr, uint8_t plen)
 {
         struct mpnet_iface *ifp = stack_iface(s, ifindex);
+        struct addr4_snap *snap;
         struct ifaddr4 *a;
         int err;
 
@@ -774,14 +946,20 @@ int mpnet_addr4_add(struct mpnet_stack *s, int ifindex, uint32_t addr, uint8_t p
         }
         if (ifp->n_addrs == IFACE_MAX_ADDRS)
                 return -ENOSPC;
+        snap = addr4_snap_alloc();
+        if (snap == NULL)
+                return -ENOMEM;
         err = addr4_routes(s, ifp, addr, plen, true);
-        if (err != 0)
+        if (err != 0) {
+                free(snap);
                 return err;
+        }
         a = &ifp->addrs[ifp->n_addrs++];
         a->addr = addr;
         a->plen = plen;
         a->mask = ip4_mask(plen);
         a->announce_left = ANNOUNCE_NUM;
+        addr4_commit(ifp, snap);
         /* The first announcement goes with the next poll, so a caller that
          * adds the address before the peer is listening still gets it out. */
         mpnet_timer_arm(s->timers, &ifp->announce_timer, s->now);
@@ -801,8 +979,13 @@ int mpnet_addr4_del(struct mpnet_stack *s, int ifindex, uint32_t addr, uint8_t p
                 return -ENODEV;
         for (unsigned i = 0; i < ifp->n_addrs; i++) {
                 if (ifp->addrs[i].addr == addr && ifp->addrs[i].plen == plen) {
+                        struct addr4_snap *snap = addr4_snap_alloc();
+
+                        if (snap == NULL)
+                                return -ENOMEM;
                         addr4_routes(s, ifp, addr, plen, false);
                         ifp->addrs[i] = ifp->addrs[--ifp->n_addrs];
+                        addr4_commit(ifp, snap);
                         stack_event(s, &(struct mpnet_event){.type = MPNET_EV_ADDR_DEL,
                                                              .ifindex = ifindex,
                                                              .family = 4,
@@ -859,13 +1042,54 @@ int mpnet_iface_set_table(struct mpnet_stack *s, int ifindex, uint32_t id)
         return 0;
 }
 
+/* ---- the published addresses ---- */
+
+static struct addr4_snap *addr4_snap_alloc(void)
+{
+        return malloc(sizeof(struct addr4_snap) + IFACE_MAX_ADDRS * sizeof(struct ifaddr4));
+}
+
+/* Publish ifp's addresses in snap (made before the change, so a change
+ * that happened is always published); the old copy goes after a grace
+ * period. */
+static void addr4_commit(struct mpnet_iface *ifp, struct addr4_snap *snap)
+{
+        struct addr4_snap *old;
+
+        snap->n = ifp->n_addrs;
+        memcpy(snap->a, ifp->addrs, ifp->n_addrs * sizeof(snap->a[0]));
+        old = atomic_exchange_explicit(&ifp->addr4, snap, memory_order_acq_rel);
+        if (old != NULL)
+                stack_defer(ifp->stack, free, old);
+}
+
+int iface_addr4_publish(struct mpnet_iface *ifp)
+{
+        struct addr4_snap *snap = addr4_snap_alloc();
+
+        if (snap == NULL)
+                return -ENOMEM;
+        addr4_commit(ifp, snap);
+        return 0;
+}
+
+static const struct addr4_snap *addr4_read(const struct mpnet_iface *ifp)
+{
+        static const struct addr4_snap none = {.n = 0};
+        const struct addr4_snap *a =
+            atomic_load_explicit(&((struct mpnet_iface *)ifp)->addr4, memory_order_acquire);
+
+        return a != NULL ? a : &none;
+}
+
 /* The address whose connected prefix holds dst, the longest one. */
 const struct ifaddr4 *iface_addr_match(const struct mpnet_iface *ifp, uint32_t dst)
 {
+        const struct addr4_snap *sn = addr4_read(ifp);
         const struct ifaddr4 *best = NULL;
 
-        for (unsigned i = 0; i < ifp->n_addrs; i++) {
-                const struct ifaddr4 *a = &ifp->addrs[i];
+        for (unsigned i = 0; i < sn->n; i++) {
+                const struct ifaddr4 *a = &sn->a[i];
 
                 if (((dst ^ a->addr) & a->mask) == 0 && (best == NULL || a->plen > best->plen))
                         best = a;
@@ -873,10 +1097,19 @@ const struct ifaddr4 *iface_addr_match(const struct mpnet_iface *ifp, uint32_t d
         return best;
 }
 
+uint32_t iface_addr4_first(const struct mpnet_iface *ifp)
+{
+        const struct addr4_snap *sn = addr4_read(ifp);
+
+        return sn->n > 0 ? sn->a[0].addr : 0;
+}
+
 bool iface_has_addr(const struct mpnet_iface *ifp, uint32_t a)
 {
-        for (unsigned i = 0; i < ifp->n_addrs; i++) {
-                if (ifp->addrs[i].addr == a)
+        const struct addr4_snap *sn = addr4_read(ifp);
+
+        for (unsigned i = 0; i < sn->n; i++) {
+                if (sn->a[i].addr == a)
                         return true;
         }
         return false;
@@ -885,7 +1118,9 @@ bool iface_has_addr(const struct mpnet_iface *ifp, uint32_t a)
 bool stack_is_local4(const struct mpnet_stack *s, uint32_t a)
 {
         for (int i = 1; i <= STACK_MAX_IFACES; i++) {
-                if (s->ifs[i] != NULL && iface_has_addr(s->ifs[i], a))
+                const struct mpnet_iface *ifp = __atomic_load_n(&s->ifs[i], __ATOMIC_ACQUIRE);
+
+                if (ifp != NULL && iface_has_addr(ifp, a))
                         return true;
         }
         return false;
@@ -1015,16 +1250,16 @@ uint64_t mpnet_stack_poll(struct mpnet_stack *s, uint64_t now)
 {
         struct wctx *w = s->ctx[0];
         bool workers = atomic_load_explicit(&s->n_workers, memory_order_acquire) != 0;
-        uint64_t next;
+        uint64_t next, reass_next;
         bool busy = false;
 
         if (now > s->now)
                 s->now = now;
         mpnet_timer_wheel_run(s->timers, s->now);
         stack_carrier_watch(s);
-        ip4_reass_expire(s->reass, s->now);
         ip6_reass_expire(s->reass6, s->now);
         punt_run(s);
+        reass_next = ctx_service(w);
         if (s->loopq.n > 0)
                 loop_input(s);
         /* With workers attached they read the links; we only do what they
@@ -1045,8 +1280,8 @@ uint64_t mpnet_stack_poll(struct mpnet_stack *s, uint64_t now)
         ctx_tx_flush_all(w);
         defer_flush(s);
         next = mpnet_timer_wheel_next(s->timers);
-        if (ip4_reass_next_expiry(s->reass) < next)
-                next = ip4_reass_next_expiry(s->reass);
+        if (reass_next < next)
+                next = reass_next;
         if (ip6_reass_next_expiry(s->reass6) < next)
                 next = ip6_reass_next_expiry(s->reass6);
         for (int i = 1; !workers && i <= STACK_MAX_IFACES; i++) {

@@ -192,6 +192,15 @@ struct ifaddr4 {
         uint8_t announce_left; /* gratuitous ARPs still to send */
 };
 
+/* An interface's IPv4 addresses as every context reads them: an immutable
+ * copy published with RCU after each change (stack.c), so workers choose
+ * sources and recognise their own addresses without the control thread's
+ * array. */
+struct addr4_snap {
+        unsigned n;
+        struct ifaddr4 a[];
+};
+
 struct mpnet_iface {
         struct mpnet_stack *stack;
         struct mpnet_link *link;
@@ -219,8 +228,9 @@ struct mpnet_iface {
         /* Set by the control thread (mpnet_iface_set_mtu) while workers
          * read it on the forwarding path. */
         _Atomic uint32_t mtu;
-        unsigned n_addrs;
+        unsigned n_addrs; /* the control thread's; others read addr4 */
         struct ifaddr4 addrs[IFACE_MAX_ADDRS];
+        struct addr4_snap *_Atomic addr4;
         struct mpnet_timer announce_timer;
         /* IPv6 */
         bool ip6_on;
@@ -295,12 +305,23 @@ struct frame {
 /*
  * A context that runs the graph: the control thread (id 0, the one calling
  * mpnet_stack_poll()) or a worker (1 and up). Each has its own frames,
- * node statistics and transmit vectors, and sends on its own queue of every
- * link, so contexts share nothing on the packet path. What a worker cannot
- * do itself (ARP, local delivery, ICMP errors, neighbour resolution,
- * fragmentation) it punts to the control thread through the punt ring.
+ * node statistics, transmit vectors, IPv4 reassembly table, IP ID counter
+ * and ICMP error buckets, and sends on its own queue of every link, so
+ * contexts share nothing on the packet path. IPv4 local delivery,
+ * reassembly, echo and ICMP errors run on the context that received the
+ * packet (or owns its flow, below). What a worker cannot do itself (ARP and
+ * ND, IPv6 local delivery, neighbour resolution, fragmentation on output)
+ * it punts to the control thread through the punt rings.
+ *
+ * Flows: the contexts that own flows are the workers with link queues of
+ * the stack (owner_mask; the control thread alone when there are none). A
+ * packet whose flow another context owns (a fragment whose datagram is
+ * reassembled elsewhere) is handed over through an SPSC ring per pair of
+ * contexts (ho_in[from] of the receiving context), drained on its next loop.
  */
 #define STACK_MAX_CTX (MPNET_MAX_SLOTS + 1)
+#define HANDOFF_RING  1024
+#define HANDOFF_HDR   8 /* in the headroom: the node, the interface's gen */
 
 struct wctx {
         struct mpnet_stack *s;
@@ -319,12 +340,22 @@ struct wctx {
                 uint32_t aux[MPNET_VEC_MAX];
                 uint8_t node[MPNET_VEC_MAX];
         } req;
-        /* Workers: ICMP errors (IPv4, IPv6) punted, as a token bucket at the
-         * stack's error rate, so a flood of them stops here, not in the
-         * ring (the control thread applies the real limit). */
+        /* ICMP error token buckets, [0] IPv4, [1] IPv6, each at its share
+         * of the stack's rate (ctx_icmp_rate_ok): the contexts' shares add
+         * up to the configured rate. IPv4 errors are sent by the context
+         * itself; a worker's IPv6 errors are punted past this bucket (the
+         * control thread's own bucket then applies the stack's limit). */
         struct punt_bucket {
                 uint64_t tokens, last;
         } punt_tb[2];
+        uint16_t ip_id;          /* IPv4 identification of what this context sends */
+        struct ip4_reass *reass; /* IPv4 reassembly of the flows it owns */
+        _Atomic int wake_fd;     /* its worker's eventfd, -1: none (the control thread) */
+        /* Hand-off rings into this context, by the sending context's id,
+         * made by the sender on first use; the bit of a sender that queued
+         * something since the last drain. */
+        struct mpnet_ring *_Atomic ho_in[STACK_MAX_CTX];
+        _Alignas(MPNET_CACHE_LINE) _Atomic uint64_t ho_pending;
         /* Bumped (release) by the worker just before each quiescent state and
          * read (acquire) after every grace period: the happens-before that
          * liburcu provides but ThreadSanitizer cannot see, made explicit.
@@ -350,8 +381,8 @@ static inline uint8_t *punt_arg16(struct mpnet_pkt *p)
 
 enum punt_kind {
         PUNT_ARP = 1,
-        PUNT_LOCAL,
-        PUNT_ICMP_ERR,
+        PUNT_LOCAL, /* IPv4 for the control thread: c = 1 when past local-in */
+        PUNT_LOOP,  /* IPv4 a worker sent to one of our addresses */
         PUNT_NEIGH, /* l3/neigh.h: enum neigh_punt_op in b, the family in a */
         PUNT_FRAG,
         PUNT_LOCAL6,
@@ -387,8 +418,11 @@ struct mpnet_stack {
         _Atomic bool ip4_fwd; /* as ip4_forwarding, for workers */
         _Atomic bool ip6_fwd;
         _Atomic unsigned n_workers; /* workers attached: the control thread stops reading links */
-        struct mpnet_ring *punt;    /* MPSC: workers -> control */
-        struct mpnet_ring *punt_nb; /* MPSC: neighbour work, served first */
+        _Atomic uint64_t
+            owner_mask; /* contexts that own flows (bit per id); 0: the control thread */
+        unsigned ctx_queues[STACK_MAX_CTX]; /* link queues per context (control thread) */
+        struct mpnet_ring *punt;            /* MPSC: workers -> control */
+        struct mpnet_ring *punt_nb;         /* MPSC: neighbour work, served first */
         struct mpnet_iface *ifs[STACK_MAX_IFACES + 1]; /* by ifindex; 0 unused */
         struct wctx *ctx[STACK_MAX_CTX];               /* [0] the control thread */
         struct fib fib;
@@ -399,7 +433,6 @@ struct mpnet_stack {
         uint64_t rng;
         uint32_t arp_queue_max, arp_max_probes;
         uint64_t arp_reachable_ns, arp_retrans_ns;
-        uint16_t ip_id;
         struct mpnet_timer_wheel *timers;
         uint32_t iface_gen; /* the last interface's gen */
         struct mpnet_ping_reply ping[PING_RING_SIZE];
@@ -407,12 +440,10 @@ struct mpnet_stack {
         struct mpnet_vec rxv; /* scratch receive vector */
         bool ip4_forwarding;
         uint32_t icmp4_rate, icmp4_burst;
-        uint64_t icmp4_tokens; /* in units of 1/rate s, times NS_PER_S */
-        uint64_t icmp4_last;
+        uint64_t reass_max_bytes; /* each context's IPv4 reassembly cap */
         struct defer_item *defer; /* waiting for a grace period, oldest first */
         struct defer_item *defer_last;
-        struct ip4_reass *reass; /* IPv4 reassembly (control thread) */
-        struct mpnet_vec loopq;  /* sent to ourselves: input on the next poll */
+        struct mpnet_vec loopq; /* sent to ourselves: input on the next poll */
         /* IPv6 */
         bool ip6_auto;
         bool ip6_stable_iid;
@@ -507,9 +538,16 @@ static inline const struct fib6_nh *fib6_lookup(struct mpnet_stack *s, uint32_t 
 /* Run fn(arg) once no packet path can still read what arg frees. */
 void stack_defer(struct mpnet_stack *s, void (*fn)(void *), void *arg);
 struct mpnet_iface *stack_iface(struct mpnet_stack *s, int ifindex);
+/* Any context (the published addresses): the address of ifp on dst's
+ * prefix, or NULL; the first address of ifp, or 0; whether a is ifp's, or
+ * any interface's of s. */
 const struct ifaddr4 *iface_addr_match(const struct mpnet_iface *ifp, uint32_t dst);
+uint32_t iface_addr4_first(const struct mpnet_iface *ifp);
 bool iface_has_addr(const struct mpnet_iface *ifp, uint32_t a);
 bool stack_is_local4(const struct mpnet_stack *s, uint32_t a);
+/* Control thread: publish ifp's addresses after a change. @return 0 or
+ * -ENOMEM (the old copy stays). */
+int iface_addr4_publish(struct mpnet_iface *ifp);
 uint64_t stack_random(struct mpnet_stack *s);
 
 /* stack.c: contexts and punts */
@@ -526,13 +564,33 @@ static inline bool ctx_is_worker(const struct wctx *w)
 {
         return w->id != 0;
 }
+/* Control thread (the runtime): context id gained (delta 1) or lost (-1) a
+ * link queue; wake_fd is its worker's eventfd. */
+void stack_ctx_queues(struct mpnet_stack *s, unsigned id, int delta, int wake_fd);
+/* The context that owns the flow of hash h. */
+unsigned stack_flow_owner(const struct mpnet_stack *s, uint32_t h);
+/* Hand p to context to, for node (as received on p->ifindex). Takes p;
+ * @return false when it was dropped (counted: handoff_drop). */
+bool ctx_handoff(struct wctx *w, unsigned to, unsigned node, struct mpnet_pkt *p);
+/* A context's own work besides its links: packets handed to it,
+ * reassembly timeouts. Called by whatever runs w, once a loop. @return
+ * the next time it has something due (MPNET_TIME_NEVER: nothing). */
+uint64_t ctx_service(struct wctx *w);
+/* The time on w: the poll's for the control thread, the clock's for a
+ * worker. */
+uint64_t ctx_now(const struct wctx *w);
+/* A token of w's ICMP error bucket (v6: IPv6). */
+bool ctx_icmp_rate_ok(struct wctx *w, bool v6);
 
 /* l2/ether.c: the ether-input node; ether_input runs it on a vector,
  * fresh from a link (its re-entries not yet counted) or not. */
 void ether_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **pkts, unsigned n,
                  bool fresh);
 void ether_input_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
-/* Control thread: prepend the header and queue on the control context. */
+/* Prepend the header and queue on w's transmit vector (any context);
+ * ether_output on the control thread's. */
+int ether_output_w(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, const uint8_t *dst,
+                   uint16_t ethertype);
 int ether_output(struct mpnet_iface *ifp, struct mpnet_pkt *p, const uint8_t *dst,
                  uint16_t ethertype);
 void ctx_tx_flush(struct wctx *w, struct mpnet_iface *ifp);
@@ -548,12 +606,22 @@ void arp_announce(struct mpnet_iface *ifp, uint32_t addr);
 void ip4_input_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
 void ip4_lookup_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
 void ip4_local_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
-void ip4_local_one(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p);
+/* Any context. arc_done: the local-in arc has seen p (a worker's punt). */
+void ip4_local_one(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, bool arc_done);
+/* Give p (at its transport header, its IPv4 header at l3_off) to the
+ * control thread: what a protocol does only there (the ping API's
+ * replies). */
+void ip4_local_punt_back(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p);
 
 /* l3/ip4_forward.c: the ip4-rewrite node */
 void ip4_rewrite_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
 
-/* l3/ip4_output.c */
+/* l3/ip4_output.c: any context; ip4_output, ip4_output_df and
+ * ip4_send_on are the control thread's forms. A worker punts what only the
+ * control thread does: fragmentation, resolution of a next hop with no
+ * usable entry, delivery to ourselves. */
+int ip4_output_w(struct wctx *w, struct mpnet_pkt *p, uint32_t src, uint32_t dst, uint8_t proto,
+                 uint8_t ttl, bool df);
 int ip4_output(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_t src, uint32_t dst,
                uint8_t proto, uint8_t ttl);
 /* With don't-fragment; p may be a chain. */
@@ -683,12 +751,12 @@ bool icmp6_rate_ok(struct mpnet_stack *s);
 /* The one's-complement sum of a chain's bytes (RFC 1071). */
 uint16_t pkt_csum_chain(const struct mpnet_pkt *p, uint64_t sum);
 
-/* l3/icmp4.c */
-void icmp4_input(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+/* l3/icmp4.c: any context */
+void icmp4_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                  const struct mpnet_ip4_repr *ip);
 /* Send an ICMP error about p (at its IPv4 header) unless RFC 1812 4.3.2.7
- * forbids it or the rate limit is reached. p stays the caller's. */
-void icmp4_error(struct mpnet_stack *s, const struct mpnet_pkt *p, uint8_t type, uint8_t code,
+ * forbids it or w's rate limit is reached. p stays the caller's. */
+void icmp4_error(struct wctx *w, const struct mpnet_pkt *p, uint8_t type, uint8_t code,
                  uint32_t rest);
 
 /* Queue a finished frame on w's transmit vector for ifp. */
@@ -704,16 +772,11 @@ static inline void ctx_tx(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_
         v->p[v->n++] = p;
 }
 
-/* An ICMP error about p, then p freed: sent by the control thread, punted
- * to it by a worker. */
+/* An ICMP error about p, then p freed: sent by the context itself. */
 static inline void node_icmp_error(struct wctx *w, struct mpnet_pkt *p, uint8_t type, uint8_t code,
                                    uint32_t rest)
 {
-        if (ctx_is_worker(w)) {
-                stack_punt(w, p, PUNT_ICMP_ERR, p->ifindex, type, code, rest);
-                return;
-        }
-        icmp4_error(w->s, p, type, code, rest);
+        icmp4_error(w, p, type, code, rest);
         mpnet_pkt_free(p);
 }
 

@@ -46,11 +46,19 @@ int mpnet_stack_usage_get(struct mpnet_stack *s, int ifindex, struct mpnet_stack
                                 usage_add_iface(s->ifs[i], u);
                 }
         }
-        ip4_reass_get_stats(s->reass, &st);
-        u->reass4_bytes = st.bytes_held;
-        u->reass4_max_bytes = st.max_bytes;
-        u->reass4_datagrams = (uint32_t)st.datagrams_held;
-        u->reass4_max_datagrams = (uint32_t)st.max_datagrams;
+        /* IPv4 reassembly: every context's table (each has its cap), read
+         * through their relaxed counters. */
+        for (unsigned c = 0; c < STACK_MAX_CTX; c++) {
+                const struct wctx *w = __atomic_load_n(&s->ctx[c], __ATOMIC_ACQUIRE);
+
+                if (w == NULL)
+                        continue;
+                ip4_reass_get_stats(w->reass, &st);
+                u->reass4_bytes += st.bytes_held;
+                u->reass4_max_bytes += st.max_bytes;
+                u->reass4_datagrams += (uint32_t)st.datagrams_held;
+                u->reass4_max_datagrams += (uint32_t)st.max_datagrams;
+        }
         ip6_reass_usage(s->reass6, &u->reass6_bytes, &u->reass6_max_bytes, &u->reass6_datagrams,
                         &u->reass6_max_datagrams);
         return 0;

@@ -3,10 +3,11 @@
  * The punt ring from the workers to the control thread, at its limits.
  *
  * Overflow: the control thread stops polling while two workers punt more
- * echo requests (local delivery) than the ring holds: what does not fit is
- * counted (punt_drop), never lost silently; forwarding that needs no punt
- * goes on meanwhile; once the control thread polls again every punted
- * request is answered, and later requests are all answered.
+ * ICMPv6 echo requests (IPv6 local delivery is the control thread's) than
+ * the ring holds: what does not fit is counted (punt_drop), never lost
+ * silently; forwarding that needs no punt goes on meanwhile; once the
+ * control thread polls again every punted request is answered, and later
+ * requests are all answered.
  *
  * Interface index reuse: frames punted for neighbour resolution on an
  * interface that is then detached, its index given to a new interface
@@ -15,32 +16,14 @@
  */
 #include "mtnet.h"
 
-/* An ICMP echo request from the generator to R's address on interface 1. */
-static size_t echo4(struct mtnet *m, uint8_t *f, uint16_t seq)
-{
-        struct mpnet_eth_repr eth = {.ethertype = MPNET_ETHERTYPE_IPV4};
-        struct mpnet_ip4_repr ip = {.src = MT_GEN_ADDR,
-                                    .dst = IP4(192, 0, 2, 1),
-                                    .payload_len = 60 - 34,
-                                    .proto = MPNET_IPPROTO_ICMP,
-                                    .ttl = 64};
-        uint8_t *icmp = f + 34;
-
-        memset(f, 0, 60);
-        memcpy(eth.dst, m->r1->info.mac, 6);
-        memcpy(eth.src, m->g->info.mac, 6);
-        mpnet_eth_repr_emit(&eth, f);
-        mpnet_ip4_repr_emit(&ip, f + 14);
-        icmp[0] = 8; /* echo request */
-        mpnet_put_be16(icmp + 4, 0x77);
-        mpnet_put_be16(icmp + 6, seq);
-        mpnet_put_be16(icmp + 2, mpnet_csum(icmp, 26));
-        return 60;
-}
-
+/* An ICMPv6 echo request from the generator to R's address on interface 1. */
 static size_t echo_fn(struct mtnet *m, uint8_t *f, unsigned i)
 {
-        return echo4(m, f, (uint16_t)i);
+        uint8_t msg[16] = {128, 0, 0, 0, 0, 0x77};
+
+        mpnet_put_be16(msg + 6, (uint16_t)i);
+        return frame6_icmp(f, m->r1->info.mac, m->g->info.mac, m->gen6, m->r1_6, 64, msg,
+                           sizeof(msg));
 }
 
 static size_t stable_fn(struct mtnet *m, uint8_t *f, unsigned i)
@@ -75,7 +58,7 @@ static bool poll_replies(struct mtnet *m, uint64_t n)
         for (uint64_t end = mpnet_monotonic_ns() + 30 * MPNET_NS_PER_S; mpnet_monotonic_ns() < end;
              usleep(200)) {
                 mpnet_stack_poll(m->r, mpnet_clock_now(&m->clk));
-                if (atomic_load(&m->back) >= n)
+                if (atomic_load(&m->back6) >= n)
                         return true;
         }
         return false;
@@ -106,15 +89,15 @@ static void test_punt_overflow(void **state)
         assert_true(punts >= 4000); /* the ring's size, give or take a slot */
         /* The control thread is back: every punted request is answered. */
         assert_true(poll_replies(m, punts));
-        assert_int_equal(stk_ctr(m->r, "icmp4_echo_req"), punts);
+        assert_int_equal(stk_ctr(m->r, "icmp6_echo_req"), punts);
         /* Recovered: a flow the control thread keeps up with loses nothing. */
         for (unsigned i = 0; i < later; i += 100) {
                 mt_send_frames(m, 100, echo_fn);
                 assert_true(poll_replies(m, punts + i + 100));
         }
         assert_int_equal(stk_ctr(m->r, "punt_drop"), drops);
-        assert_int_equal(stk_ctr(m->r, "icmp4_echo_req"), punts + later);
-        assert_int_equal(atomic_load(&m->back), punts + later);
+        assert_int_equal(stk_ctr(m->r, "icmp6_echo_req"), punts + later);
+        assert_int_equal(atomic_load(&m->back6), punts + later);
         assert_int_equal(atomic_load(&m->got[0]), 1000);
         assert_int_equal(mt_drops(m->r), drops);
         mt_fini(m);
