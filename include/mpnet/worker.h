@@ -10,9 +10,10 @@
  * loop) and transmits on its own queue of every link (worker w sends on
  * queue w + 1; queue 0 is the control thread's). A link with fewer transmit
  * queues than that is shared: worker w sends on queue (w + 1) mod n_txq
- * under a per-queue spin lock, taken only on such links. What it cannot do alone -
- * ARP, delivery to the stack, ICMP errors, neighbour resolution,
- * fragmentation - it hands to the stack's control thread, which keeps
+ * under a per-queue spin lock, taken only on such links. It delivers IPv4
+ * to the stack and sends ICMP errors itself; what it cannot do alone -
+ * ARP, IPv6 delivery, neighbour resolution, fragmentation on output - it
+ * hands to the stack's control thread, which keeps
  * calling mpnet_stack_poll() (it no longer reads the links itself). No lock
  * and no barrier stops a worker.
  *
