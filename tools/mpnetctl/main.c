@@ -127,12 +127,22 @@ static void route_text(const struct mpnet_ctl_view *m, const struct mpnet_ctl_at
         printf("\n");
 }
 
-static void node_text(const struct mpnet_ctl_view *m)
+/* One NODE_GET part: the totals, or one thread's nodes that ran (THREAD:
+ * 0 the control thread, N worker N - 1, as VPP's show runtime numbers
+ * them). Clocks are TSC cycles per vector (packet). */
+static void node_text(const struct mpnet_ctl_view *m, const struct mpnet_ctl_attr *const *tb)
 {
         const struct mpnet_ctl_attr *a;
         size_t off = 0;
 
-        printf("%-16s %14s %14s %16s %10s %10s\n", "node", "calls", "vectors", "clocks", "vec/call",
+        if (tb[MPNET_CTLA_THREAD] == NULL)
+                printf("Total:\n");
+        else if (tb[MPNET_CTLA_WORKER] == NULL)
+                printf("\nThread %u (control):\n", mpnet_ctl_attr_u32(tb[MPNET_CTLA_THREAD]));
+        else
+                printf("\nThread %u (worker %u):\n", mpnet_ctl_attr_u32(tb[MPNET_CTLA_THREAD]),
+                       mpnet_ctl_attr_u32(tb[MPNET_CTLA_WORKER]));
+        printf("%-20s %14s %14s %16s %10s %10s\n", "node", "calls", "vectors", "clocks", "vec/call",
                "clk/vec");
         while ((a = mpnet_ctl_attr_next(m->attrs, m->attrs_len, &off)) != NULL) {
                 const struct mpnet_ctl_attr *nb[MPNET_CTLA__MAX];
@@ -144,7 +154,7 @@ static void node_text(const struct mpnet_ctl_view *m)
                 c = nb[MPNET_CTLA_CALLS] ? mpnet_ctl_attr_u64(nb[MPNET_CTLA_CALLS]) : 0;
                 p = nb[MPNET_CTLA_PKTS] ? mpnet_ctl_attr_u64(nb[MPNET_CTLA_PKTS]) : 0;
                 k = nb[MPNET_CTLA_CLOCKS] ? mpnet_ctl_attr_u64(nb[MPNET_CTLA_CLOCKS]) : 0;
-                printf("%-16s %14llu %14llu %16llu %10.1f %10.1f\n", astr(nb[MPNET_CTLA_NAME]),
+                printf("%-20s %14llu %14llu %16llu %10.1f %10.1f\n", astr(nb[MPNET_CTLA_NAME]),
                        (unsigned long long)c, (unsigned long long)p, (unsigned long long)k,
                        c ? (double)p / (double)c : 0.0, p ? (double)k / (double)p : 0.0);
         }
@@ -235,7 +245,7 @@ static void text(const struct mpnet_ctl_view *m)
                 counters_text(m->attrs, m->attrs_len, "");
                 break;
         case MPNET_CTL_NODE_GET:
-                node_text(m);
+                node_text(m, tb);
                 break;
         case MPNET_CTL_PING:
                 printf("%u packets transmitted, %u received, last rtt %.3f ms\n",

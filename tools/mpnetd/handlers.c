@@ -1113,9 +1113,45 @@ static int stats_get(struct req *r)
         return 0;
 }
 
+static void node_put(struct mpnet_ctl_buf *b, const char *name, const struct mpnet_node_stats *ns)
+{
+        mpnet_ctl_nest_begin(b, MPNET_CTLA_NODE);
+        mpnet_ctl_put_str(b, MPNET_CTLA_NAME, name);
+        mpnet_ctl_put_u64(b, MPNET_CTLA_CALLS, ns->calls);
+        mpnet_ctl_put_u64(b, MPNET_CTLA_PKTS, ns->pkts);
+        mpnet_ctl_put_u64(b, MPNET_CTLA_CLOCKS, ns->cycles);
+        mpnet_ctl_nest_end(b);
+}
+
+/* One context's nodes that ran, in a message of their own: THREAD is VPP's
+ * numbering (0 the control thread, w + 1 worker w). @return whether the
+ * stack has that context. */
+static bool node_thread_put(struct req *r, unsigned worker)
+{
+        struct mpnet_ctl_buf *b = &r->d->out;
+        struct mpnet_node_stats ns;
+        const struct mpnet_stack *s = r->st->s;
+        unsigned n = mpnet_node_count(s);
+
+        if (n == 0 || mpnet_node_stats_worker(s, worker, 0, &ns) == -ENOENT)
+                return false;
+        answer_begin(r, MPNET_CTL_NODE_GET);
+        mpnet_ctl_put_str(b, MPNET_CTLA_STACK, r->st->name);
+        mpnet_ctl_put_u32(b, MPNET_CTLA_THREAD, worker == MPNET_NODE_CONTROL ? 0 : worker + 1);
+        if (worker != MPNET_NODE_CONTROL)
+                mpnet_ctl_put_u32(b, MPNET_CTLA_WORKER, worker);
+        for (unsigned i = 0; i < n; i++)
+                if (mpnet_node_stats_worker(s, worker, i, &ns) == 0 && ns.calls != 0)
+                        node_put(b, mpnet_node_name(s, i), &ns);
+        answer_end(r);
+        return true;
+}
+
+/* The totals per node, then each context's (as VPP's show runtime). */
 static int node_get(struct req *r)
 {
         struct mpnet_ctl_buf *b = &r->d->out;
+        unsigned nw = r->d->cfg.n_workers ? r->d->cfg.n_workers : 1;
 
         if (need_stack(r) != 0)
                 return -ENOENT;
@@ -1124,16 +1160,13 @@ static int node_get(struct req *r)
         for (unsigned i = 0; i < mpnet_node_count(r->st->s); i++) {
                 struct mpnet_node_stats ns;
 
-                if (mpnet_node_stats_get(r->st->s, i, &ns) != 0)
-                        continue;
-                mpnet_ctl_nest_begin(b, MPNET_CTLA_NODE);
-                mpnet_ctl_put_str(b, MPNET_CTLA_NAME, mpnet_node_name(r->st->s, i));
-                mpnet_ctl_put_u64(b, MPNET_CTLA_CALLS, ns.calls);
-                mpnet_ctl_put_u64(b, MPNET_CTLA_PKTS, ns.pkts);
-                mpnet_ctl_put_u64(b, MPNET_CTLA_CLOCKS, ns.cycles);
-                mpnet_ctl_nest_end(b);
+                if (mpnet_node_stats_get(r->st->s, i, &ns) == 0)
+                        node_put(b, mpnet_node_name(r->st->s, i), &ns);
         }
         answer_end(r);
+        node_thread_put(r, MPNET_NODE_CONTROL);
+        for (unsigned w = 0; w < nw; w++)
+                node_thread_put(r, w);
         return 0;
 }
 
