@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "mpnet/ctl.h"
 #include "mpnet/event.h"
@@ -49,6 +50,8 @@ static void usage(FILE *f)
               "  worker show | worker set dev NAME [queue Q] worker W\n"
               "  stats | node show | ping ADDR [count N] [timeout MS] | save\n"
               "  monitor [link|addr|route|neigh|stack|all]...\n"
+              "  capture IFACE [FILTER] -w FILE [-c N]   (FILTER: a tcpdump expression;\n"
+              "                 FILE.pcap: pcap, else pcapng; mpnetd writes it)\n"
               "Keywords may be abbreviated (l, a, r, n; ad, del, sh). See mpnetctl(8).\n",
               f);
 }
@@ -559,6 +562,82 @@ static int run_monitor(struct mpnet_ctl *c, int argc, char **argv)
         return 0;
 }
 
+/* A CAPTURE answer: running (FILE, no COUNT), or its end. */
+static void capture_text(const struct mpnet_ctl_view *m)
+{
+        const struct mpnet_ctl_attr *tb[MPNET_CTLA__MAX];
+
+        mpnet_ctl_attrs_index(m->attrs, m->attrs_len, tb);
+        if (tb[MPNET_CTLA_COUNT] == NULL) {
+                fprintf(stderr, "mpnetctl: capturing on %s/%s, writing %s\n",
+                        astr(tb[MPNET_CTLA_STACK]), astr(tb[MPNET_CTLA_IFNAME]),
+                        astr(tb[MPNET_CTLA_FILE]));
+        } else if (g.json) {
+                json_block(m->attrs, m->attrs_len, m->h->type);
+                putchar('\n');
+        } else {
+                printf("%u packets captured\n%u packets received by filter\n",
+                       mpnet_ctl_attr_u32(tb[MPNET_CTLA_COUNT]),
+                       tb[MPNET_CTLA_RECEIVED] ? mpnet_ctl_attr_u32(tb[MPNET_CTLA_RECEIVED]) : 0);
+        }
+}
+
+/* capture: the request is answered when the capture ends (its count, or
+ * ^C: the socket is half-closed, so the daemon ends it and still answers). */
+static int run_capture(struct mpnet_ctl *c, int argc, char **argv)
+{
+        _Alignas(8) uint8_t mem[4096];
+        struct mpnet_ctl_buf b;
+        uint32_t seq = mpnet_ctl_seq(c);
+        bool half = false;
+        char why[256];
+        int rc = -1;
+
+        mpnet_ctl_buf_init(&b, mem, sizeof(mem));
+        if (mpnet_ctl_cli_build(&b, g.stack, g.family, argc, argv, seq, mpnet_ctl_port(c), why,
+                                sizeof(why)) != 0) {
+                fprintf(stderr, "mpnetctl: %s\n", why);
+                return 2;
+        }
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        if (send(mpnet_ctl_fd(c), b.b, b.len, MSG_NOSIGNAL) != (ssize_t)b.len) {
+                fprintf(stderr, "mpnetctl: capture: %s\n", strerror(errno));
+                return 1;
+        }
+        while (rc < 0) {
+                struct mpnet_ctl_view m;
+                const uint8_t *d;
+                size_t off = 0;
+                long n;
+
+                if (stop && !half) {
+                        shutdown(mpnet_ctl_fd(c), SHUT_WR);
+                        half = true;
+                }
+                n = mpnet_ctl_recv(c, &d, 200);
+                if (n == -ETIMEDOUT || n == -EINTR)
+                        continue;
+                if (n <= 0) {
+                        fprintf(stderr, "mpnetctl: capture: mpnetd went away\n");
+                        return 1;
+                }
+                while (mpnet_ctl_msg_next(d, (size_t)n, &off, &m, NULL, 0) == 1) {
+                        if (m.err != 0 || m.h->seq != seq)
+                                continue;
+                        if (m.h->type == MPNET_CTL_CAPTURE) {
+                                capture_text(&m);
+                        } else if (m.h->type == MPNET_CTL_ERROR) {
+                                if (m.error != 0)
+                                        show(NULL, &m);
+                                rc = m.error != 0;
+                        }
+                }
+        }
+        fflush(stdout);
+        return rc;
+}
+
 int main(int argc, char **argv)
 {
         struct mpnet_ctl *c;
@@ -612,6 +691,8 @@ int main(int argc, char **argv)
                 rc = run_batch(c);
         else if (strlen(argv[i]) >= 3 && strncmp(argv[i], "monitor", strlen(argv[i])) == 0)
                 rc = run_monitor(c, argc - i - 1, argv + i + 1);
+        else if (strlen(argv[i]) >= 3 && strncmp(argv[i], "capture", strlen(argv[i])) == 0)
+                rc = run_capture(c, argc - i, argv + i);
         else
                 rc = run_one(c, argc - i, argv + i);
         mpnet_ctl_close(c);

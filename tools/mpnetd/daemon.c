@@ -161,8 +161,11 @@ static void client_accept(struct mpnetd *d)
         d->clients = c;
 }
 
-static void client_free(struct dclient *c)
+/* Its captures end (and are answered: a client that half-closed its
+ * socket, as mpnetctl does on ^C, still reads the answer). */
+static void client_free(struct mpnetd *d, struct dclient *c)
 {
+        mpnetd_captures_client_gone(d, c);
         mpnetd_pings_free(c);
         close(c->fd);
         free(c);
@@ -384,9 +387,12 @@ static uint64_t stacks_poll(struct mpnetd *d)
                         next = t;
                 events_drain(d, st);
         }
-        for (struct dclient *c = d->clients; c != NULL; c = c->next)
+        for (struct dclient *c = d->clients; c != NULL; c = c->next) {
                 if (c->pings != NULL)
                         mpnetd_pings_run(d, c);
+                if (c->caps != NULL)
+                        mpnetd_captures_run(d, c);
+        }
         return next == MPNET_TIME_NEVER ? next : (next > now ? next - now : 0);
 }
 
@@ -419,7 +425,7 @@ static int loop_once(struct mpnetd *d, struct pollfd *pf, unsigned cap)
                                 keep = client_read(d, c);
                 if (!keep) {
                         *pc = c->next;
-                        client_free(c);
+                        client_free(d, c);
                 } else {
                         pc = &c->next;
                 }
@@ -443,7 +449,7 @@ void mpnetd_fini(struct mpnetd *d)
                 struct dclient *c = d->clients;
 
                 d->clients = c->next;
-                client_free(c);
+                client_free(d, c);
         }
         while (d->stacks != NULL)
                 mpnetd_stack_free(d, d->stacks);

@@ -45,6 +45,7 @@ bool mpnetd_is_change(unsigned type)
         case MPNET_CTL_NEIGH_FLUSH:
         case MPNET_CTL_WORKER_SET:
         case MPNET_CTL_SAVE:
+        case MPNET_CTL_CAPTURE: /* others' traffic, and a file the daemon writes */
                 return true;
         default:
                 return false;
@@ -263,6 +264,7 @@ static int dlink_assign(struct mpnetd *d, struct dlink *l)
  * stack (after a grace period), then the link itself. */
 static void dlink_free_one(struct mpnetd *d, struct dlink *l)
 {
+        mpnetd_captures_link_gone(d, l);
         for (uint16_t q = 0; q < l->n_rxq; q++)
                 if (l->worker[q] >= 0)
                         mpnet_runtime_unassign(d->rt, l->st->s, l->ifindex, q);
@@ -439,6 +441,16 @@ static void link_keep_opts(struct req *r, struct dlink *l)
         l->mtu_opt = u32_or(r, MPNET_CTLA_MTU, 0);
 }
 
+static int dlink_wrap(struct dlink *l)
+{
+        struct mpnet_link *w = mpnet_capture_wrap(l->link);
+
+        if (w == NULL)
+                return -ENOMEM;
+        l->link = w;
+        return 0;
+}
+
 static int link_new(struct req *r)
 {
         struct dlink *l, *peer = NULL;
@@ -455,6 +467,17 @@ static int link_new(struct req *r)
         if (err != 0) {
                 free(l);
                 return err;
+        }
+        /* Every link is tapped, so that a capture can start on it while it
+         * runs (mpnet_capture_wrap(): one relaxed load per burst when idle). */
+        if (dlink_wrap(l) != 0 || (peer != NULL && dlink_wrap(peer) != 0)) {
+                if (peer != NULL) {
+                        mpnet_link_destroy(peer->link);
+                        free(peer);
+                }
+                mpnet_link_destroy(l->link);
+                free(l);
+                return fail(r, -ENOMEM, "out of memory");
         }
         link_keep_opts(r, l);
         l->peer = NULL; /* attached one by one below; joined again after */
@@ -1285,6 +1308,21 @@ void mpnetd_pings_free(struct dclient *c)
         }
 }
 
+/* ---- capture ------------------------------------------------------------ */
+
+static int capture(struct req *r)
+{
+        struct dlink *l;
+
+        if (r->c == NULL)
+                return fail(r, -EINVAL, "capture in a configuration file");
+        if (need_stack(r) != 0 || need_link(r, &l) != 0)
+                return r->st == NULL ? -ENOENT : -ENODEV;
+        if (need(r, MPNET_CTLA_FILE) != 0)
+                return -EINVAL;
+        return mpnetd_capture_start(r->d, r->c, l, r->m, r->tb, r->why, r->why_len);
+}
+
 /* ---- dispatch ----------------------------------------------------------- */
 
 int mpnetd_handle(struct mpnetd *d, struct dclient *c, const struct mpnet_ctl_view *m, char *why,
@@ -1346,6 +1384,8 @@ int mpnetd_handle(struct mpnetd *d, struct dclient *c, const struct mpnet_ctl_vi
                 if (c == NULL)
                         return fail(&r, -EINVAL, "ping in a configuration file");
                 return ping_start(&r);
+        case MPNET_CTL_CAPTURE:
+                return capture(&r);
         default:
                 return fail(&r, -EOPNOTSUPP, "unknown message type %u", m->h->type);
         }
