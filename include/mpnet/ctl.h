@@ -91,6 +91,10 @@ enum mpnet_ctl_type {
 /* Header flags. */
 #define MPNET_CTL_F_REQUEST 0x0001 /* a request (set on everything a client sends) */
 #define MPNET_CTL_F_MULTI   0x0002 /* part of a dump: more follows, DONE ends it */
+/* A batch (mpnetctl -b, ip -batch): when this request fails, the daemon
+ * runs none of the requests after it in the datagram, answering each
+ * -ECANCELED. */
+#define MPNET_CTL_F_STOP    0x0004
 #define MPNET_CTL_F_DUMP    0x0100 /* GET: every object, not one */
 #define MPNET_CTL_F_REPLACE 0x0200 /* ROUTE_NEW: replace an existing route */
 

@@ -22,7 +22,7 @@
 struct opts {
         const char *stack, *sock, *batch;
         uint8_t family;
-        bool json, pretty;
+        bool json, pretty, force;
         unsigned printed; /* JSON objects printed so far */
         const char *batch_name;
 };
@@ -32,7 +32,8 @@ static struct opts g;
 static void usage(FILE *f)
 {
         fputs("usage: mpnetctl [-n STACK] [-j [-p]] [-4|-6] [-s SOCKET] OBJECT COMMAND ...\n"
-              "       mpnetctl [options] -b FILE       (one command a line, '-' for stdin)\n"
+              "       mpnetctl [options] [-force] -b FILE   (one command a line, '-' for stdin;\n"
+              "                 the first error stops it, unless -force)\n"
               "OBJECT COMMAND:\n"
               "  stack add|del NAME | stack show [NAME]\n"
               "  link add NAME type mem peer PEER [peer-stack STACK] [queues N] [mtu N]\n"
@@ -403,6 +404,9 @@ static int show(void *arg, const struct mpnet_ctl_view *m)
         if (m->h->type == MPNET_CTL_ERROR) {
                 const struct mpnet_ctl_attr *tb[MPNET_CTLA__MAX];
 
+                if (m->error == -ECANCELED)
+                        return 0; /* after a batch's failed line: not run, not news */
+
                 mpnet_ctl_attrs_index(m->attrs, m->attrs_len, tb);
                 if (g.batch_name != NULL)
                         fprintf(stderr, "%s:%u: ", g.batch_name, m->h->seq);
@@ -447,8 +451,19 @@ static int run_one(struct mpnet_ctl *c, int argc, char **argv)
         return err == 0 ? 0 : 1;
 }
 
+static int batch_send(struct mpnet_ctl *c, struct mpnet_ctl_buf *b)
+{
+        int err = b->len > 0 ? mpnet_ctl_exchange(c, b, show, NULL, NULL, 0, 60000) : 0;
+
+        b->len = 0;
+        return err;
+}
+
 /* Many commands to a datagram: as many as fit (ip -batch's speed comes
- * from the same idea). */
+ * from the same idea). As ip -batch, the first error stops the batch: a
+ * line that does not parse after the lines before it ran, a refused
+ * command with the ones after it in its datagram not run (F_STOP);
+ * -force goes on. Errors name the line (the request's seq). */
 static int run_batch(struct mpnet_ctl *c)
 {
         _Alignas(8) static uint8_t mem[MPNET_CTL_DGRAM_MAX];
@@ -468,25 +483,36 @@ static int run_batch(struct mpnet_ctl *c)
                 printf("[");
         for (;;) {
                 bool eof = fgets(line, sizeof(line), f) == NULL;
-                int r = 1;
+                size_t start = b.len;
 
                 if (!eof) {
+                        int r;
+
                         lineno++;
                         r = mpnet_ctl_cli_line(&b, g.stack, line, lineno, mpnet_ctl_port(c), why,
                                                sizeof(why));
                         if (r < 0) {
-                                fprintf(stderr, "%s:%u: mpnetctl: %s\n", g.batch, lineno, why);
-                                rc = 2;
-                                break;
+                                if (batch_send(c, &b) != 0)
+                                        rc = 1;
+                                if (rc == 0 || g.force)
+                                        fprintf(stderr, "%s:%u: mpnetctl: %s\n", g.batch, lineno,
+                                                why);
+                                rc = rc ? rc : 2;
+                                if (!g.force)
+                                        break;
+                                continue;
                         }
+                        if (r == 0 && !g.force)
+                                ((struct mpnet_ctl_hdr *)(void *)(b.b + start))->flags |=
+                                    MPNET_CTL_F_STOP;
                 }
                 /* Send when the next command might not fit, and at the end. */
-                if (b.len > 0 && (eof || b.cap - b.len < 4096)) {
-                        if (mpnet_ctl_exchange(c, &b, show, NULL, NULL, 0, 60000) != 0)
-                                rc = 1;
-                        b.len = 0;
+                if (b.len > 0 && (eof || b.cap - b.len < 4096) && batch_send(c, &b) != 0) {
+                        rc = 1;
+                        if (!g.force)
+                                break;
                 }
-                if (eof || rc != 0)
+                if (eof)
                         break;
         }
         if (g.json)
@@ -652,6 +678,8 @@ int main(int argc, char **argv)
                         g.sock = argv[++i];
                 else if (strcmp(o, "-b") == 0 && i + 1 < argc)
                         g.batch = argv[++i];
+                else if (strcmp(o, "-force") == 0)
+                        g.force = true;
                 else if (strcmp(o, "-j") == 0 || strcmp(o, "-json") == 0)
                         g.json = true;
                 else if (strcmp(o, "-p") == 0 || strcmp(o, "-pretty") == 0)
