@@ -7,7 +7,8 @@
  * host 192.0.2.3" keeps exactly those frames (read back from the pcapng,
  * and by tshark with the filter applied where it is installed), -c ends
  * it, ^C ends one without a count and still reports; a filter that does
- * not parse and a malformed compiled program are refused with the reason.
+ * not parse and a malformed compiled program are refused with the reason;
+ * deleting the link ends its capture.
  */
 #define _GNU_SOURCE
 #include <stdalign.h>
@@ -199,6 +200,25 @@ static void test_refused(void **state)
         ping_ok("192.0.2.3");
 }
 
+/* The link goes while it is captured: the request that deleted it is
+ * answered (not the capture's client instead), the capture ends ENODEV. */
+static void test_link_deleted(void **state)
+{
+        char out[1024], args[600];
+        pid_t p;
+
+        (void)state;
+        MPD_CTL(&d, "stack add x");
+        MPD_CTL(&d, "-n x link add x0 type mem peer x1");
+        snprintf(args, sizeof(args), "-n x capture x1 -w %s/x.pcapng", d.dir);
+        p = capture_spawn("cap3.out", args);
+        assert_int_equal(mpd_ctl(&d, out, sizeof(out), "-n x link del x0"), 0);
+        assert_int_equal(capture_wait(p, "cap3.out", out, sizeof(out)), 1);
+        assert_non_null(strstr(out, "the link was deleted"));
+        assert_non_null(strstr(out, "0 packets captured"));
+        MPD_CTL(&d, "stack del x");
+}
+
 static int setup(void **state)
 {
         (void)state;
@@ -227,6 +247,7 @@ int main(void)
             cmocka_unit_test(test_filter_and_count),
             cmocka_unit_test(test_interrupt),
             cmocka_unit_test(test_refused),
+            cmocka_unit_test(test_link_deleted),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);

@@ -161,14 +161,17 @@ static void capture_end(struct mpnetd *d, struct dclient *c, struct dcapture *k,
                         const char *why)
 {
         struct mpnet_capture_stats st = {0};
+        struct dclient *was = d->out_to;
         int r = mpnet_capture_stop(k->l->link, &st);
 
         if (err == 0 && r == -EIO) {
                 err = -EIO;
                 why = "frames are missing from the file (disk full?)";
         }
+        /* Ended by another client's request (LINK_DEL, STACK_DEL): what is
+         * being answered to it goes out first, and it is answered after. */
+        mpnetd_out_flush(d);
         d->out_to = c;
-        mpnetd_out_room(d, 512);
         mpnet_ctl_msg_begin(&d->out, MPNET_CTL_CAPTURE, 0, k->seq, 0);
         mpnet_ctl_put_str(&d->out, MPNET_CTLA_STACK, k->l->st->name);
         mpnet_ctl_put_str(&d->out, MPNET_CTLA_IFNAME, k->l->name);
@@ -181,7 +184,7 @@ static void capture_end(struct mpnetd *d, struct dclient *c, struct dcapture *k,
                 mpnet_ctl_put_str(&d->out, MPNET_CTLA_EXT_MSG, why);
         mpnet_ctl_msg_end(&d->out);
         mpnetd_out_flush(d);
-        d->out_to = NULL;
+        d->out_to = was;
 }
 
 /* End the captures of client c that match: those on link l (NULL: all),
