@@ -4,7 +4,7 @@
 # when they are all present. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev libcmocka-dev
-      liburcu-dev libxdp-dev libbpf-dev tshark tcpdump iputils-ping clang-format valgrind
+      liburcu-dev libxdp-dev libbpf-dev libpcap-dev tshark tcpdump iputils-ping clang-format valgrind
       iproute2 iperf3 gnuplot-nox radvd)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -78,7 +78,8 @@ struct mpnet_ctl_hdr {
         X(SUBSCRIBE, 44)                                                                           \
         X(EVENT, 45)                                                                               \
         X(SAVE, 48)                                                                                \
-        X(PING, 49)
+        X(PING, 49)                                                                                \
+        X(CAPTURE, 50)
 
 enum mpnet_ctl_type {
 #define MPNET_X(n, v) MPNET_CTL_##n = v,
@@ -90,6 +91,10 @@ enum mpnet_ctl_type {
 /* Header flags. */
 #define MPNET_CTL_F_REQUEST 0x0001 /* a request (set on everything a client sends) */
 #define MPNET_CTL_F_MULTI   0x0002 /* part of a dump: more follows, DONE ends it */
+/* A batch (mpnetctl -b, ip -batch): when this request fails, the daemon
+ * runs none of the requests after it in the datagram, answering each
+ * -ECANCELED. */
+#define MPNET_CTL_F_STOP    0x0004
 #define MPNET_CTL_F_DUMP    0x0100 /* GET: every object, not one */
 #define MPNET_CTL_F_REPLACE 0x0200 /* ROUTE_NEW: replace an existing route */
 
@@ -110,6 +115,7 @@ enum mpnet_ctl_kind {
         MPNET_CTLK_BIN,    /* min..max bytes */
         MPNET_CTLK_ADDR,   /* 4 or 16 bytes */
         MPNET_CTLK_NESTED, /* attributes, in the same type space */
+        MPNET_CTLK_INSNS,  /* 8-byte records (BPF instructions), 8..max bytes */
 };
 
 /* Attribute types: X(name, value, kind, max bytes). */
@@ -157,13 +163,17 @@ enum mpnet_ctl_kind {
         X(EVSEQ, 41, U64, 8)                                                                       \
         X(LINKSTATS, 42, NESTED, 0)                                                                \
         X(ROUTER, 43, U8, 1)                                                                       \
-        X(PORTS, 44, STR, 128)
+        X(PORTS, 44, STR, 128)                                                                     \
+        X(THREAD, 45, U32, 4)                                                                      \
+        X(FILE, 46, STR, 256)                                                                      \
+        X(FILTER, 47, STR, 1024)                                                                   \
+        X(BPF, 48, INSNS, 32768)
 
 enum mpnet_ctl_attr_type {
 #define MPNET_X(n, v, k, m) MPNET_CTLA_##n = v,
         MPNET_CTL_ATTRS(MPNET_X)
 #undef MPNET_X
-            MPNET_CTLA__MAX = 45 /* types are 1 .. MPNET_CTLA__MAX - 1 */
+            MPNET_CTLA__MAX = 49 /* types are 1 .. MPNET_CTLA__MAX - 1 */
 };
 
 #define MPNET_CTLA_F_NESTED 0x8000 /* in the type of a nested attribute */

@@ -166,6 +166,56 @@ MPNET_API struct mpnet_link *mpnet_capture_create(struct mpnet_link *inner, cons
                                                   enum mpnet_capture_format fmt,
                                                   struct mpnet_clock *clock);
 
+/**
+ * Wrap a link for captures started and stopped while it runs (mpnetd wraps
+ * every link so): until mpnet_capture_start(), frames pass straight
+ * through. Destroying it stops a capture and destroys inner.
+ * @return the wrapping link, or NULL with errno set (inner is left alone).
+ */
+MPNET_API struct mpnet_link *mpnet_capture_wrap(struct mpnet_link *inner);
+
+struct mpnet_bpf_insn; /* mpnet/bpf.h */
+
+struct mpnet_capture_cfg {
+        const char *path;
+        enum mpnet_capture_format fmt;
+        struct mpnet_clock *clock; /* timestamps; NULL: CLOCK_MONOTONIC */
+        /* A classic BPF program (pcap_compile()'s output for DLT_EN10MB),
+         * run on each frame where it is tapped, on the queue's thread; its
+         * return value is the snap length, 0 leaves the frame out. NULL:
+         * every frame. Validated (mpnet_bpf_validate()) and copied. */
+        const struct mpnet_bpf_insn *filter;
+        size_t filter_len;
+        uint64_t count; /* stop writing after this many frames; 0: no limit */
+};
+
+struct mpnet_capture_stats {
+        uint64_t seen;     /* frames that passed the tap */
+        uint64_t captured; /* of which written to the file */
+        bool done;         /* the count was reached */
+};
+
+/**
+ * Start writing the frames of a capture link (mpnet_capture_wrap() or
+ * mpnet_capture_create()) to a new file. One capture at a time per link;
+ * start, stop and get_stats from one thread (the control thread), the
+ * bursts from the queues' threads.
+ * @return 0; -EBUSY (a capture runs), -EINVAL (not a capture link; the
+ * filter refused), or the file's errno, with the reason in why (may be NULL).
+ */
+MPNET_API int mpnet_capture_start(struct mpnet_link *l, const struct mpnet_capture_cfg *cfg,
+                                  char *why, size_t why_len);
+/**
+ * Stop the capture: waits until no queue's burst still writes (a burst at
+ * most), then flushes and closes the file. st (may be NULL) gets its
+ * final figures.
+ * @return 0; -ENOENT (none runs); -EINVAL (not a capture link); -EIO when
+ * frames are missing from the file.
+ */
+MPNET_API int mpnet_capture_stop(struct mpnet_link *l, struct mpnet_capture_stats *st);
+/** The running capture's figures. @return 0, -ENOENT or -EINVAL. */
+MPNET_API int mpnet_capture_get_stats(struct mpnet_link *l, struct mpnet_capture_stats *st);
+
 struct mpnet_fault_cfg {
         uint64_t seed;
         uint32_t loss_ppm;    /* frames dropped, parts per million */

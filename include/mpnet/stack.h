@@ -207,6 +207,18 @@ MPNET_API int mpnet_node_find(const struct mpnet_stack *s, const char *name);
 /** @return 0 and fills st (all contexts summed), or -EINVAL for an unknown id. */
 MPNET_API int mpnet_node_stats_get(const struct mpnet_stack *s, unsigned id,
                                    struct mpnet_node_stats *st);
+/* The worker argument of mpnet_node_stats_worker() naming the control
+ * thread's context (VPP's thread 0) rather than a worker's. */
+#define MPNET_NODE_CONTROL UINT32_MAX
+/**
+ * One context's statistics of node id: worker w's (the runtime's worker w,
+ * include/mpnet/worker.h), or the control thread's for MPNET_NODE_CONTROL.
+ * Any thread; the counters are each context's relaxed single-writer atomics.
+ * @return 0 and fills st; -EINVAL for an unknown id; -ENOENT when that
+ * worker has no context in this stack (it was never given a queue of it).
+ */
+MPNET_API int mpnet_node_stats_worker(const struct mpnet_stack *s, unsigned worker, unsigned id,
+                                      struct mpnet_node_stats *st);
 /** Zero every node's statistics. */
 MPNET_API void mpnet_node_stats_reset(struct mpnet_stack *s);
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mpnet/ctl.h"
 #include "mpnet/route.h"
@@ -590,6 +591,65 @@ static int cli_ping(struct cli *c, const char *stack, uint32_t seq, uint32_t por
         return end(c);
 }
 
+/* "-w FILE": the daemon writes it, so a relative path is made absolute
+ * here, against the caller's working directory. */
+static int put_file(struct cli *c)
+{
+        char cwd[4096], path[4096];
+        const char *f;
+
+        if (need(c, "-w FILE", &f) != 0)
+                return -EINVAL;
+        if (f[0] != '/') {
+                if (getcwd(cwd, sizeof(cwd)) == NULL)
+                        return bad(c, "-w %s: no working directory", f);
+                if ((size_t)snprintf(path, sizeof(path), "%s/%s", cwd, f) >= sizeof(path))
+                        return bad(c, "-w %s: path too long", f);
+                f = path;
+        }
+        if (strlen(f) >= 256)
+                return bad(c, "-w %s: at most 255 characters", f);
+        mpnet_ctl_put_str(c->b, MPNET_CTLA_FILE, f);
+        return 0;
+}
+
+/* capture IFACE [FILTER ...] -w FILE [-c N]: the words that are not
+ * options make the filter expression, as tcpdump's. */
+static int cli_capture(struct cli *c, const char *stack, uint32_t seq, uint32_t port)
+{
+        char expr[1024] = "";
+        size_t n = 0;
+        bool file = false;
+        const char *o;
+
+        if (need_stack(c, stack) != 0)
+                return -EINVAL;
+        begin(c, MPNET_CTL_CAPTURE, 0, seq, port, stack);
+        if (dev_name(c) != 0)
+                return -EINVAL;
+        while ((o = next(c)) != NULL) {
+                if (strcmp(o, "-w") == 0) {
+                        if (put_file(c) != 0)
+                                return -EINVAL;
+                        file = true;
+                } else if (strcmp(o, "-c") == 0) {
+                        if (put_u32(c, MPNET_CTLA_COUNT, "-c N", UINT32_MAX) != 0)
+                                return -EINVAL;
+                } else {
+                        int k = snprintf(expr + n, sizeof(expr) - n, "%s%s", n ? " " : "", o);
+
+                        if (k < 0 || (size_t)k >= sizeof(expr) - n)
+                                return bad(c, "capture: filter longer than %zu", sizeof(expr) - 1);
+                        n += (size_t)k;
+                }
+        }
+        if (!file)
+                return bad(c, "capture IFACE [FILTER] -w FILE [-c N]");
+        if (n > 0)
+                mpnet_ctl_put_str(c->b, MPNET_CTLA_FILTER, expr);
+        return end(c);
+}
+
 static int cli_simple(struct cli *c, uint16_t type, uint32_t seq, uint32_t port, const char *stack,
                       bool stack_needed)
 {
@@ -604,9 +664,9 @@ static int cli_simple(struct cli *c, uint16_t type, uint32_t seq, uint32_t port,
 int mpnet_ctl_cli_build(struct mpnet_ctl_buf *b, const char *stack, uint8_t family, int argc,
                         char **argv, uint32_t seq, uint32_t port, char *why, size_t why_len)
 {
-        static const char *const objs[] = {"link",      "addr",  "route",  "neighbor",
-                                           "neighbour", "stack", "worker", "stats",
-                                           "node",      "save",  "ping",   NULL};
+        static const char *const objs[] = {"link",  "addr",    "route", "neighbor", "neighbour",
+                                           "stack", "worker",  "stats", "node",     "save",
+                                           "ping",  "capture", NULL};
         struct cli c = {
             .b = b, .argc = argc, .argv = argv, .why = why, .why_len = why_len, .family = family};
         size_t start = b->len;
@@ -645,10 +705,13 @@ int mpnet_ctl_cli_build(struct mpnet_ctl_buf *b, const char *stack, uint8_t fami
         case 10:
                 r = cli_ping(&c, stack, seq, port);
                 break;
+        case 11:
+                r = cli_capture(&c, stack, seq, port);
+                break;
         default:
                 r = bad(&c,
                         "unknown object \"%s\": link, addr, route, neigh, stack, worker, "
-                        "stats, node, save, ping, monitor",
+                        "stats, node, save, ping, capture, monitor",
                         obj ? obj : "");
         }
         if (r != 0) {

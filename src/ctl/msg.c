@@ -86,6 +86,12 @@ static int attr_value_check(const struct mpnet_ctl_attr *a, unsigned depth, char
                 if (len != p->max)
                         return refuse(-EINVAL, why, n, "attribute %u: length %u", t, (unsigned)len);
                 return 0;
+        case MPNET_CTLK_INSNS:
+                if (len == 0 || len > p->max || len % 8 != 0)
+                        return refuse(-EINVAL, why, n,
+                                      "attribute %u: %u bytes, not 1 to %u records of 8", t,
+                                      (unsigned)len, p->max / 8u);
+                return 0;
         case MPNET_CTLK_ADDR:
                 if (len != 4 && len != 16)
                         return refuse(-EINVAL, why, n, "attribute %u: address of %u bytes", t,

@@ -21,20 +21,43 @@
  * burst takes them. The cost is one copy of each frame, which a debugging aid
  * can afford.
  *
+ * Sessions: a capture link may be made without a file
+ * (mpnet_capture_wrap()) and pass frames straight through until a session
+ * starts (mpnet_capture_start(): a file, optionally a classic BPF filter,
+ * include/mpnet/bpf.h, and a frame count), which mpnet_capture_stop() ends;
+ * mpnetd wraps every link so, and `mpnetctl capture` starts and stops them.
+ * The filter runs where the frame is tapped, on the thread of the queue,
+ * over the frame's first buffer (a chained jumbo frame's headers are all in
+ * it; a load past it refuses the frame, as bpf(4) does past its buffer).
+ * The filter's return value is the snap length.
+ *
  * Synchronisation: each queue has its own staging buffer, used only by the
  * thread that owns that queue's rx (or tx). A burst's records reach the file
  * in one fwrite(), and POSIX stdio locks the stream for each call, so bursts
  * from different threads never interleave within a record. Records of
- * different queues may appear out of time order.
- * Life cycle: the capture link owns the inner link and the file; destroy
- * flushes and closes the file, then destroys the inner link.
+ * different queues may appear out of time order. The session is one
+ * pointer: a burst that finds it set marks its queue busy, then loads it
+ * again (both sequentially consistent); stop clears the pointer, then waits
+ * until no queue is busy (Dekker's pattern: a burst either sees the pointer
+ * cleared or is seen busy), so the file is closed after the last record.
+ * An idle link pays one relaxed load per burst. A frame count is shared by
+ * the queues: a frame takes a slot before it is staged and gives it back
+ * when the inner link does not take it (tx), so at most count records are
+ * written.
+ * Life cycle: the capture link owns the inner link and the session's file;
+ * stop (and destroy) flushes and closes the file; destroy then destroys the
+ * inner link. Start and stop are one thread's (the control thread's).
  */
 #include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "mpnet/bpf.h"
 #include "mpnet/link.h"
 
 #define CAP_SNAPLEN         262144u
@@ -63,18 +86,27 @@ struct cap_stage {
         size_t len, cap;
         size_t end[MPNET_VEC_MAX];             /* end of each staged record (tx) */
         struct mpnet_pkt *orig[MPNET_VEC_MAX]; /* the frame of each record (tx) */
+        bool staged[MPNET_VEC_MAX];            /* whether it has a record (tx) */
+        atomic_uint busy;                      /* a burst uses the session */
 } __attribute__((aligned(MPNET_CACHE_LINE)));
+
+struct cap_session {
+        FILE *f;
+        enum mpnet_capture_format fmt;
+        struct mpnet_clock *clock; /* NULL: CLOCK_MONOTONIC */
+        struct mpnet_bpf_insn *prog;
+        uint64_t limit; /* 0: none */
+        _Atomic uint64_t seen, slots, captured;
+        atomic_bool failed; /* a record could not be staged or written */
+};
 
 struct capture {
         struct mpnet_link link;
         struct mpnet_link *inner;
-        FILE *f;
-        enum mpnet_capture_format fmt;
-        struct mpnet_clock *clock; /* NULL: CLOCK_MONOTONIC */
+        _Atomic(struct cap_session *) sess;
         uint16_t n_rxq, n_txq;
         struct cap_stage *rxs; /* [n_rxq] */
         struct cap_stage *txs; /* [n_txq] */
-        atomic_bool failed;    /* a record could not be staged or written */
 };
 
 static size_t pad4(size_t n)
@@ -104,9 +136,34 @@ static uint8_t *put_opt(uint8_t *b, uint16_t code, const void *v, uint16_t len)
         return b + pad4(len);
 }
 
-static uint64_t cap_now(const struct capture *c)
+static uint64_t cap_now(const struct cap_session *x)
 {
-        return c->clock != NULL ? mpnet_clock_now(c->clock) : mpnet_monotonic_ns();
+        return x->clock != NULL ? mpnet_clock_now(x->clock) : mpnet_monotonic_ns();
+}
+
+static void sess_failed(struct cap_session *x)
+{
+        atomic_store_explicit(&x->failed, true, memory_order_relaxed);
+}
+
+/* The session for one burst on the queue whose stage s is, or NULL; a
+ * non-NULL session stays open until sess_leave(). */
+static struct cap_session *sess_enter(struct capture *c, struct cap_stage *s)
+{
+        struct cap_session *x;
+
+        if (atomic_load_explicit(&c->sess, memory_order_relaxed) == NULL)
+                return NULL;
+        atomic_store_explicit(&s->busy, 1, memory_order_seq_cst);
+        x = atomic_load_explicit(&c->sess, memory_order_seq_cst);
+        if (x == NULL)
+                atomic_store_explicit(&s->busy, 0, memory_order_release);
+        return x;
+}
+
+static void sess_leave(struct cap_stage *s)
+{
+        atomic_store_explicit(&s->busy, 0, memory_order_release);
 }
 
 static int stage_reserve(struct cap_stage *s, size_t n)
@@ -126,19 +183,52 @@ static int stage_reserve(struct cap_stage *s, size_t n)
         return 0;
 }
 
-/* Append one frame's record to s. */
-static int stage_frame(struct capture *c, struct cap_stage *s, const struct mpnet_pkt *p,
+/* How many bytes of p to record: 0 when the filter refuses it or the
+ * count is reached (a slot is taken otherwise). */
+static uint32_t frame_keep(struct cap_session *x, const struct mpnet_pkt *p)
+{
+        uint32_t keep = p->pkt_len < CAP_SNAPLEN ? p->pkt_len : CAP_SNAPLEN;
+
+        atomic_fetch_add_explicit(&x->seen, 1, memory_order_relaxed);
+        if (x->prog != NULL) {
+                uint32_t snap = mpnet_bpf_run(x->prog, p->data, p->pkt_len, p->len);
+
+                if (snap == 0)
+                        return 0;
+                keep = snap < keep ? snap : keep;
+        }
+        if (x->limit != 0 &&
+            atomic_fetch_add_explicit(&x->slots, 1, memory_order_relaxed) >= x->limit) {
+                atomic_fetch_sub_explicit(&x->slots, 1, memory_order_relaxed);
+                return 0;
+        }
+        return keep;
+}
+
+static void slot_give_back(struct cap_session *x)
+{
+        if (x->limit != 0)
+                atomic_fetch_sub_explicit(&x->slots, 1, memory_order_relaxed);
+}
+
+/* Append one frame's record to s. @return 1 staged, 0 not wanted, or a
+ * negative errno (the frame is counted failed). */
+static int stage_frame(struct cap_session *x, struct cap_stage *s, const struct mpnet_pkt *p,
                        uint64_t ts, uint32_t dir)
 {
-        uint32_t caplen = p->pkt_len < CAP_SNAPLEN ? p->pkt_len : CAP_SNAPLEN;
-        size_t rec = c->fmt == MPNET_CAPTURE_PCAP ? PCAP_REC_HDR + caplen
+        uint32_t caplen = frame_keep(x, p);
+        size_t rec = x->fmt == MPNET_CAPTURE_PCAP ? PCAP_REC_HDR + caplen
                                                   : EPB_FIXED + pad4(caplen) + EPB_TRAILER;
         uint8_t *b;
 
-        if (stage_reserve(s, rec) != 0)
+        if (caplen == 0)
+                return 0;
+        if (stage_reserve(s, rec) != 0) {
+                slot_give_back(x);
                 return -ENOMEM;
+        }
         b = s->b + s->len;
-        if (c->fmt == MPNET_CAPTURE_PCAP) {
+        if (x->fmt == MPNET_CAPTURE_PCAP) {
                 b = put32(b, (uint32_t)(ts / MPNET_NS_PER_S));
                 b = put32(b, (uint32_t)(ts % MPNET_NS_PER_S));
                 b = put32(b, caplen);
@@ -152,10 +242,12 @@ static int stage_frame(struct capture *c, struct cap_stage *s, const struct mpne
                 b = put32(b, caplen);
                 b = put32(b, p->pkt_len);
         }
-        if (mpnet_pkt_read(p, 0, b, caplen) != 0)
+        if (mpnet_pkt_read(p, 0, b, caplen) != 0) {
+                slot_give_back(x);
                 return -EINVAL; /* chain shorter than pkt_len says: not staged */
+        }
         b += caplen;
-        if (c->fmt == MPNET_CAPTURE_PCAPNG) {
+        if (x->fmt == MPNET_CAPTURE_PCAPNG) {
                 memset(b, 0, pad4(caplen) - caplen);
                 b += pad4(caplen) - caplen;
                 b = put_opt(b, PCAPNG_EPB_FLAGS, &dir, 4);
@@ -163,21 +255,22 @@ static int stage_frame(struct capture *c, struct cap_stage *s, const struct mpne
                 put32(b, (uint32_t)rec);
         }
         s->len += rec;
-        return 0;
+        return 1;
 }
 
-static void cap_write(struct capture *c, const void *b, size_t n)
+static void cap_write(struct cap_session *x, const void *b, size_t n)
 {
-        if (n > 0 && fwrite(b, 1, n, c->f) != n)
-                atomic_store_explicit(&c->failed, true, memory_order_relaxed);
+        if (n > 0 && fwrite(b, 1, n, x->f) != n)
+                sess_failed(x);
 }
 
 static uint16_t cap_rx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt **pkts, uint16_t n)
 {
         struct capture *c = (struct capture *)l;
+        struct cap_session *x;
         struct cap_stage *s;
         uint16_t got;
-        uint64_t ts;
+        uint64_t ts, staged = 0;
 
         if (q >= c->n_rxq)
                 return 0;
@@ -185,17 +278,25 @@ static uint16_t cap_rx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
         if (got == 0)
                 return 0;
         s = &c->rxs[q];
+        x = sess_enter(c, s);
+        if (x == NULL)
+                return got;
         s->len = 0;
-        ts = cap_now(c);
+        ts = cap_now(x);
         for (uint16_t i = 0; i < got; i++) {
-                if (stage_frame(c, s, pkts[i], ts, EPB_FLAG_INBOUND) != 0)
-                        atomic_store_explicit(&c->failed, true, memory_order_relaxed);
+                int r = stage_frame(x, s, pkts[i], ts, EPB_FLAG_INBOUND);
+
+                if (r < 0)
+                        sess_failed(x);
+                staged += r > 0;
                 if ((i + 1u) % MPNET_VEC_MAX == 0 || i + 1u == got) {
                         /* A vector at a time bounds the staging buffer. */
-                        cap_write(c, s->b, s->len);
+                        cap_write(x, s->b, s->len);
                         s->len = 0;
                 }
         }
+        atomic_fetch_add_explicit(&x->captured, staged, memory_order_relaxed);
+        sess_leave(s);
         return got;
 }
 
@@ -212,29 +313,33 @@ static bool kept_by_caller(struct mpnet_pkt *const *kept, unsigned n, const stru
  * not are the ones the caller's array holds at [sent, chunk) after the call;
  * a link may move them there (mem compacts around frames it dropped), so they
  * are matched by pointer, never dereferenced. */
-static void write_taken(struct capture *c, struct cap_stage *s, struct mpnet_pkt *const *after,
+static void write_taken(struct cap_session *x, struct cap_stage *s, struct mpnet_pkt *const *after,
                         uint16_t chunk, uint16_t sent)
 {
         size_t run = 0; /* start of the run of records to write */
+        uint64_t staged = 0;
 
-        if (sent == chunk) {
-                cap_write(c, s->b, s->len);
-                return;
-        }
         for (uint16_t i = 0; i < chunk; i++) {
                 size_t start = i > 0 ? s->end[i - 1] : 0;
 
-                if (kept_by_caller(after + sent, chunk - sent, s->orig[i])) {
-                        cap_write(c, s->b + run, start - run);
+                if (!s->staged[i])
+                        continue;
+                if (sent < chunk && kept_by_caller(after + sent, chunk - sent, s->orig[i])) {
+                        cap_write(x, s->b + run, start - run);
                         run = s->end[i];
+                        slot_give_back(x);
+                } else {
+                        staged++;
                 }
         }
-        cap_write(c, s->b + run, s->len - run);
+        cap_write(x, s->b + run, s->len - run);
+        atomic_fetch_add_explicit(&x->captured, staged, memory_order_relaxed);
 }
 
 static uint16_t cap_tx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt **pkts, uint16_t n)
 {
         struct capture *c = (struct capture *)l;
+        struct cap_session *x;
         struct cap_stage *s;
         uint16_t done = 0;
         uint64_t ts;
@@ -242,24 +347,31 @@ static uint16_t cap_tx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
         if (q >= c->n_txq)
                 return 0;
         s = &c->txs[q];
-        ts = cap_now(c);
+        x = sess_enter(c, s);
+        if (x == NULL)
+                return mpnet_link_tx_burst(c->inner, q, pkts, n);
+        ts = cap_now(x);
         while (done < n) {
                 uint32_t left = (uint32_t)(n - done);
                 uint16_t chunk = (uint16_t)(left < MPNET_VEC_MAX ? left : MPNET_VEC_MAX), sent;
 
                 s->len = 0;
                 for (uint16_t i = 0; i < chunk; i++) {
-                        if (stage_frame(c, s, pkts[done + i], ts, EPB_FLAG_OUTBOUND) != 0)
-                                atomic_store_explicit(&c->failed, true, memory_order_relaxed);
+                        int r = stage_frame(x, s, pkts[done + i], ts, EPB_FLAG_OUTBOUND);
+
+                        if (r < 0)
+                                sess_failed(x);
+                        s->staged[i] = r > 0;
                         s->end[i] = s->len;
                         s->orig[i] = pkts[done + i];
                 }
                 sent = mpnet_link_tx_burst(c->inner, q, pkts + done, chunk);
-                write_taken(c, s, pkts + done, chunk, sent);
+                write_taken(x, s, pkts + done, chunk, sent);
                 done += sent;
                 if (sent < chunk)
                         break;
         }
+        sess_leave(s);
         return done;
 }
 
@@ -290,16 +402,33 @@ static void cap_free(struct capture *c)
         free(c);
 }
 
+/* Flush and close a session's file and free it. @return 0, or -EIO when
+ * a record is missing from the file. */
+static int sess_free(struct cap_session *x)
+{
+        bool failed = atomic_load_explicit(&x->failed, memory_order_relaxed);
+
+        if (fflush(x->f) != 0 || ferror(x->f))
+                failed = true;
+        if (fclose(x->f) != 0)
+                failed = true;
+        free(x->prog);
+        free(x);
+        return failed ? -EIO : 0;
+}
+
+static void sess_stats(struct cap_session *x, struct mpnet_capture_stats *st)
+{
+        st->seen = atomic_load_explicit(&x->seen, memory_order_relaxed);
+        st->captured = atomic_load_explicit(&x->captured, memory_order_relaxed);
+        st->done = x->limit != 0 && st->captured >= x->limit;
+}
+
 static void cap_destroy(struct mpnet_link *l)
 {
         struct capture *c = (struct capture *)l;
-        bool failed = atomic_load(&c->failed);
 
-        if (fflush(c->f) != 0 || ferror(c->f))
-                failed = true;
-        if (fclose(c->f) != 0)
-                failed = true;
-        if (failed)
+        if (mpnet_capture_stop(l, NULL) == -EIO)
                 fprintf(stderr, "mpnet: capture on %s: frames missing from the file\n", l->name);
         mpnet_link_destroy(c->inner);
         cap_free(c);
@@ -396,14 +525,11 @@ static struct cap_stage *stages_alloc(uint16_t n)
         return s;
 }
 
-struct mpnet_link *mpnet_capture_create(struct mpnet_link *inner, const char *path,
-                                        enum mpnet_capture_format fmt, struct mpnet_clock *clock)
+struct mpnet_link *mpnet_capture_wrap(struct mpnet_link *inner)
 {
         struct capture *c;
-        int err;
 
-        if (inner == NULL || path == NULL ||
-            (fmt != MPNET_CAPTURE_PCAP && fmt != MPNET_CAPTURE_PCAPNG)) {
+        if (inner == NULL) {
                 errno = EINVAL;
                 return NULL;
         }
@@ -411,11 +537,9 @@ struct mpnet_link *mpnet_capture_create(struct mpnet_link *inner, const char *pa
         if (c == NULL)
                 return NULL;
         c->inner = inner;
-        c->fmt = fmt;
-        c->clock = clock;
         c->n_rxq = inner->info.n_rxq ? inner->info.n_rxq : 1;
         c->n_txq = inner->info.n_txq ? inner->info.n_txq : 1;
-        atomic_init(&c->failed, false);
+        atomic_init(&c->sess, NULL);
         c->rxs = stages_alloc(c->n_rxq);
         c->txs = stages_alloc(c->n_txq);
         if (c->rxs == NULL || c->txs == NULL) {
@@ -423,25 +547,142 @@ struct mpnet_link *mpnet_capture_create(struct mpnet_link *inner, const char *pa
                 errno = ENOMEM;
                 return NULL;
         }
-        c->f = fopen(path, "wb");
-        if (c->f == NULL) {
-                err = errno;
-                cap_free(c);
-                errno = err;
-                return NULL;
-        }
-        setvbuf(c->f, NULL, _IOFBF, 1u << 16);
-        err = fmt == MPNET_CAPTURE_PCAP ? write_pcap_header(c->f)
-                                        : write_pcapng_header(c->f, inner->name);
-        if (err != 0) {
-                fclose(c->f);
-                cap_free(c);
-                errno = -err;
-                return NULL;
-        }
         c->link.ops = &cap_ops;
         c->link.info = inner->info;
         snprintf(c->link.info.kind, sizeof(c->link.info.kind), "capture");
         memcpy(c->link.name, inner->name, sizeof(c->link.name));
         return &c->link;
+}
+
+static int __attribute__((format(printf, 4, 5)))
+refuse(int err, char *why, size_t n, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (why != NULL && n > 0) {
+                va_start(ap, fmt);
+                vsnprintf(why, n, fmt, ap);
+                va_end(ap);
+        }
+        return err;
+}
+
+static int sess_filter(struct cap_session *x, const struct mpnet_capture_cfg *cfg, char *why,
+                       size_t why_len)
+{
+        int err;
+
+        if (cfg->filter == NULL)
+                return 0;
+        err = mpnet_bpf_validate(cfg->filter, cfg->filter_len, why, why_len);
+        if (err != 0)
+                return err;
+        x->prog = malloc(cfg->filter_len * sizeof(*x->prog));
+        if (x->prog == NULL)
+                return refuse(-ENOMEM, why, why_len, "out of memory");
+        memcpy(x->prog, cfg->filter, cfg->filter_len * sizeof(*x->prog));
+        return 0;
+}
+
+int mpnet_capture_start(struct mpnet_link *l, const struct mpnet_capture_cfg *cfg, char *why,
+                        size_t why_len)
+{
+        struct capture *c = (struct capture *)l;
+        struct cap_session *x;
+        int err;
+
+        if (l == NULL || l->ops != &cap_ops || cfg == NULL || cfg->path == NULL ||
+            (cfg->fmt != MPNET_CAPTURE_PCAP && cfg->fmt != MPNET_CAPTURE_PCAPNG))
+                return refuse(-EINVAL, why, why_len, "not a capture link, or no file");
+        if (atomic_load_explicit(&c->sess, memory_order_relaxed) != NULL)
+                return refuse(-EBUSY, why, why_len, "%s is being captured already", l->name);
+        x = calloc(1, sizeof(*x));
+        if (x == NULL)
+                return refuse(-ENOMEM, why, why_len, "out of memory");
+        x->fmt = cfg->fmt;
+        x->clock = cfg->clock;
+        x->limit = cfg->count;
+        err = sess_filter(x, cfg, why, why_len);
+        if (err != 0) {
+                free(x);
+                return err;
+        }
+        x->f = fopen(cfg->path, "wb");
+        if (x->f == NULL) {
+                err = -errno;
+                free(x->prog);
+                free(x);
+                return refuse(err, why, why_len, "%s: %s", cfg->path, strerror(-err));
+        }
+        setvbuf(x->f, NULL, _IOFBF, 1u << 16);
+        err = x->fmt == MPNET_CAPTURE_PCAP ? write_pcap_header(x->f)
+                                           : write_pcapng_header(x->f, c->inner->name);
+        if (err != 0) {
+                sess_free(x);
+                return refuse(err, why, why_len, "%s: cannot write", cfg->path);
+        }
+        atomic_store_explicit(&c->sess, x, memory_order_seq_cst);
+        return 0;
+}
+
+static void stages_wait(struct cap_stage *s, uint16_t n)
+{
+        for (uint16_t q = 0; q < n; q++)
+                while (atomic_load_explicit(&s[q].busy, memory_order_seq_cst) != 0)
+                        sched_yield();
+}
+
+int mpnet_capture_stop(struct mpnet_link *l, struct mpnet_capture_stats *st)
+{
+        struct capture *c = (struct capture *)l;
+        struct cap_session *x;
+
+        if (l == NULL || l->ops != &cap_ops)
+                return -EINVAL;
+        x = atomic_exchange_explicit(&c->sess, NULL, memory_order_seq_cst);
+        if (x == NULL)
+                return -ENOENT;
+        stages_wait(c->rxs, c->n_rxq);
+        stages_wait(c->txs, c->n_txq);
+        if (st != NULL)
+                sess_stats(x, st);
+        return sess_free(x);
+}
+
+int mpnet_capture_get_stats(struct mpnet_link *l, struct mpnet_capture_stats *st)
+{
+        struct capture *c = (struct capture *)l;
+        struct cap_session *x;
+
+        if (l == NULL || l->ops != &cap_ops)
+                return -EINVAL;
+        x = atomic_load_explicit(&c->sess, memory_order_acquire);
+        if (x == NULL)
+                return -ENOENT;
+        sess_stats(x, st);
+        return 0;
+}
+
+struct mpnet_link *mpnet_capture_create(struct mpnet_link *inner, const char *path,
+                                        enum mpnet_capture_format fmt, struct mpnet_clock *clock)
+{
+        struct mpnet_capture_cfg cfg = {.path = path, .fmt = fmt, .clock = clock};
+        struct mpnet_link *l;
+        int err;
+
+        if (inner == NULL || path == NULL ||
+            (fmt != MPNET_CAPTURE_PCAP && fmt != MPNET_CAPTURE_PCAPNG)) {
+                errno = EINVAL;
+                return NULL;
+        }
+        l = mpnet_capture_wrap(inner);
+        if (l == NULL)
+                return NULL;
+        err = mpnet_capture_start(l, &cfg, NULL, 0);
+        if (err != 0) {
+                cap_free((struct capture *)l);
+                errno = -err;
+                return NULL;
+        }
+        return l;
 }

@@ -1160,6 +1160,23 @@ int mpnet_node_stats_get(const struct mpnet_stack *s, unsigned id, struct mpnet_
         return 0;
 }
 
+int mpnet_node_stats_worker(const struct mpnet_stack *s, unsigned worker, unsigned id,
+                            struct mpnet_node_stats *st)
+{
+        /* Context 0 is the control thread's, worker w's is w + 1. */
+        unsigned c = worker == MPNET_NODE_CONTROL ? 0 : worker + 1;
+        const struct wctx *w = c < STACK_MAX_CTX ? s->ctx[c] : NULL;
+
+        if (id >= s->g.n_nodes)
+                return -EINVAL;
+        if (w == NULL)
+                return -ENOENT;
+        st->calls = mpnet_stat_read(&w->node_calls[id]);
+        st->pkts = mpnet_stat_read(&w->node_pkts[id]);
+        st->cycles = mpnet_stat_read(&w->node_cycles[id]);
+        return 0;
+}
+
 void mpnet_node_stats_reset(struct mpnet_stack *s)
 {
         for (unsigned c = 0; c < STACK_MAX_CTX; c++) {

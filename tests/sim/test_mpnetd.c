@@ -181,6 +181,25 @@ static void test_route_and_show(void **state)
         }
         assert_int_equal(ctl(out, sizeof(out), "-n r node show"), 0);
         assert_non_null(strstr(out, "ip4-lookup"));
+        /* Per thread, as VPP's show runtime: r's queues are all worker 0's
+         * (rh2's second queue was moved there), so its forwarding is. */
+        assert_non_null(strstr(out, "Thread 0 (control):"));
+        assert_non_null(strstr(out, "Thread 1 (worker 0):"));
+        assert_non_null(strstr(strstr(out, "Thread 1 (worker 0):"), "ip4-lookup"));
+        if (system("command -v python3 >/dev/null 2>&1") == 0) {
+                /* The threads' figures add up to the totals, node by node. */
+                assert_int_equal(
+                    ctl(out, sizeof(out),
+                        "-j -n r node show | python3 -c 'import json,sys; p=json.load(sys.stdin); "
+                        "tot={n[\"name\"]:n[\"pkts\"] for n in p[0][\"nodes\"]}; s={}; "
+                        "[s.__setitem__(n[\"name\"], s.get(n[\"name\"],0)+n[\"pkts\"]) "
+                        "for t in p[1:] for n in t.get(\"nodes\",[])]; "
+                        "assert all(tot[k]==v for k,v in s.items()), (tot,s); "
+                        "assert s[\"ip4-lookup\"]>0; "
+                        "print(sorted(t[\"thread\"] for t in p[1:]))'"),
+                    0);
+                assert_non_null(strstr(out, "[0, 1, 2]"));
+        }
         assert_int_equal(ctl(out, sizeof(out), "-n r stats"), 0);
         assert_non_null(strstr(out, "ip4_forwarded"));
         /* Errors carry their reason. */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "mpnet/ctl.h"
 #include "mpnet/event.h"
@@ -21,7 +22,7 @@
 struct opts {
         const char *stack, *sock, *batch;
         uint8_t family;
-        bool json, pretty;
+        bool json, pretty, force;
         unsigned printed; /* JSON objects printed so far */
         const char *batch_name;
 };
@@ -31,7 +32,8 @@ static struct opts g;
 static void usage(FILE *f)
 {
         fputs("usage: mpnetctl [-n STACK] [-j [-p]] [-4|-6] [-s SOCKET] OBJECT COMMAND ...\n"
-              "       mpnetctl [options] -b FILE       (one command a line, '-' for stdin)\n"
+              "       mpnetctl [options] [-force] -b FILE   (one command a line, '-' for stdin;\n"
+              "                 the first error stops it, unless -force)\n"
               "OBJECT COMMAND:\n"
               "  stack add|del NAME | stack show [NAME]\n"
               "  link add NAME type mem peer PEER [peer-stack STACK] [queues N] [mtu N]\n"
@@ -49,6 +51,8 @@ static void usage(FILE *f)
               "  worker show | worker set dev NAME [queue Q] worker W\n"
               "  stats | node show | ping ADDR [count N] [timeout MS] | save\n"
               "  monitor [link|addr|route|neigh|stack|all]...\n"
+              "  capture IFACE [FILTER] -w FILE [-c N]   (FILTER: a tcpdump expression;\n"
+              "                 FILE.pcap: pcap, else pcapng; mpnetd writes it)\n"
               "Keywords may be abbreviated (l, a, r, n; ad, del, sh). See mpnetctl(8).\n",
               f);
 }
@@ -127,12 +131,22 @@ static void route_text(const struct mpnet_ctl_view *m, const struct mpnet_ctl_at
         printf("\n");
 }
 
-static void node_text(const struct mpnet_ctl_view *m)
+/* One NODE_GET part: the totals, or one thread's nodes that ran (THREAD:
+ * 0 the control thread, N worker N - 1, as VPP's show runtime numbers
+ * them). Clocks are TSC cycles per vector (packet). */
+static void node_text(const struct mpnet_ctl_view *m, const struct mpnet_ctl_attr *const *tb)
 {
         const struct mpnet_ctl_attr *a;
         size_t off = 0;
 
-        printf("%-16s %14s %14s %16s %10s %10s\n", "node", "calls", "vectors", "clocks", "vec/call",
+        if (tb[MPNET_CTLA_THREAD] == NULL)
+                printf("Total:\n");
+        else if (tb[MPNET_CTLA_WORKER] == NULL)
+                printf("\nThread %u (control):\n", mpnet_ctl_attr_u32(tb[MPNET_CTLA_THREAD]));
+        else
+                printf("\nThread %u (worker %u):\n", mpnet_ctl_attr_u32(tb[MPNET_CTLA_THREAD]),
+                       mpnet_ctl_attr_u32(tb[MPNET_CTLA_WORKER]));
+        printf("%-20s %14s %14s %16s %10s %10s\n", "node", "calls", "vectors", "clocks", "vec/call",
                "clk/vec");
         while ((a = mpnet_ctl_attr_next(m->attrs, m->attrs_len, &off)) != NULL) {
                 const struct mpnet_ctl_attr *nb[MPNET_CTLA__MAX];
@@ -144,7 +158,7 @@ static void node_text(const struct mpnet_ctl_view *m)
                 c = nb[MPNET_CTLA_CALLS] ? mpnet_ctl_attr_u64(nb[MPNET_CTLA_CALLS]) : 0;
                 p = nb[MPNET_CTLA_PKTS] ? mpnet_ctl_attr_u64(nb[MPNET_CTLA_PKTS]) : 0;
                 k = nb[MPNET_CTLA_CLOCKS] ? mpnet_ctl_attr_u64(nb[MPNET_CTLA_CLOCKS]) : 0;
-                printf("%-16s %14llu %14llu %16llu %10.1f %10.1f\n", astr(nb[MPNET_CTLA_NAME]),
+                printf("%-20s %14llu %14llu %16llu %10.1f %10.1f\n", astr(nb[MPNET_CTLA_NAME]),
                        (unsigned long long)c, (unsigned long long)p, (unsigned long long)k,
                        c ? (double)p / (double)c : 0.0, p ? (double)k / (double)p : 0.0);
         }
@@ -235,7 +249,7 @@ static void text(const struct mpnet_ctl_view *m)
                 counters_text(m->attrs, m->attrs_len, "");
                 break;
         case MPNET_CTL_NODE_GET:
-                node_text(m);
+                node_text(m, tb);
                 break;
         case MPNET_CTL_PING:
                 printf("%u packets transmitted, %u received, last rtt %.3f ms\n",
@@ -390,6 +404,9 @@ static int show(void *arg, const struct mpnet_ctl_view *m)
         if (m->h->type == MPNET_CTL_ERROR) {
                 const struct mpnet_ctl_attr *tb[MPNET_CTLA__MAX];
 
+                if (m->error == -ECANCELED)
+                        return 0; /* after a batch's failed line: not run, not news */
+
                 mpnet_ctl_attrs_index(m->attrs, m->attrs_len, tb);
                 if (g.batch_name != NULL)
                         fprintf(stderr, "%s:%u: ", g.batch_name, m->h->seq);
@@ -434,8 +451,19 @@ static int run_one(struct mpnet_ctl *c, int argc, char **argv)
         return err == 0 ? 0 : 1;
 }
 
+static int batch_send(struct mpnet_ctl *c, struct mpnet_ctl_buf *b)
+{
+        int err = b->len > 0 ? mpnet_ctl_exchange(c, b, show, NULL, NULL, 0, 60000) : 0;
+
+        b->len = 0;
+        return err;
+}
+
 /* Many commands to a datagram: as many as fit (ip -batch's speed comes
- * from the same idea). */
+ * from the same idea). As ip -batch, the first error stops the batch: a
+ * line that does not parse after the lines before it ran, a refused
+ * command with the ones after it in its datagram not run (F_STOP);
+ * -force goes on. Errors name the line (the request's seq). */
 static int run_batch(struct mpnet_ctl *c)
 {
         _Alignas(8) static uint8_t mem[MPNET_CTL_DGRAM_MAX];
@@ -455,25 +483,36 @@ static int run_batch(struct mpnet_ctl *c)
                 printf("[");
         for (;;) {
                 bool eof = fgets(line, sizeof(line), f) == NULL;
-                int r = 1;
+                size_t start = b.len;
 
                 if (!eof) {
+                        int r;
+
                         lineno++;
                         r = mpnet_ctl_cli_line(&b, g.stack, line, lineno, mpnet_ctl_port(c), why,
                                                sizeof(why));
                         if (r < 0) {
-                                fprintf(stderr, "%s:%u: mpnetctl: %s\n", g.batch, lineno, why);
-                                rc = 2;
-                                break;
+                                if (batch_send(c, &b) != 0)
+                                        rc = 1;
+                                if (rc == 0 || g.force)
+                                        fprintf(stderr, "%s:%u: mpnetctl: %s\n", g.batch, lineno,
+                                                why);
+                                rc = rc ? rc : 2;
+                                if (!g.force)
+                                        break;
+                                continue;
                         }
+                        if (r == 0 && !g.force)
+                                ((struct mpnet_ctl_hdr *)(void *)(b.b + start))->flags |=
+                                    MPNET_CTL_F_STOP;
                 }
                 /* Send when the next command might not fit, and at the end. */
-                if (b.len > 0 && (eof || b.cap - b.len < 4096)) {
-                        if (mpnet_ctl_exchange(c, &b, show, NULL, NULL, 0, 60000) != 0)
-                                rc = 1;
-                        b.len = 0;
+                if (b.len > 0 && (eof || b.cap - b.len < 4096) && batch_send(c, &b) != 0) {
+                        rc = 1;
+                        if (!g.force)
+                                break;
                 }
-                if (eof || rc != 0)
+                if (eof)
                         break;
         }
         if (g.json)
@@ -549,6 +588,82 @@ static int run_monitor(struct mpnet_ctl *c, int argc, char **argv)
         return 0;
 }
 
+/* A CAPTURE answer: running (FILE, no COUNT), or its end. */
+static void capture_text(const struct mpnet_ctl_view *m)
+{
+        const struct mpnet_ctl_attr *tb[MPNET_CTLA__MAX];
+
+        mpnet_ctl_attrs_index(m->attrs, m->attrs_len, tb);
+        if (tb[MPNET_CTLA_COUNT] == NULL) {
+                fprintf(stderr, "mpnetctl: capturing on %s/%s, writing %s\n",
+                        astr(tb[MPNET_CTLA_STACK]), astr(tb[MPNET_CTLA_IFNAME]),
+                        astr(tb[MPNET_CTLA_FILE]));
+        } else if (g.json) {
+                json_block(m->attrs, m->attrs_len, m->h->type);
+                putchar('\n');
+        } else {
+                printf("%u packets captured\n%u packets received by filter\n",
+                       mpnet_ctl_attr_u32(tb[MPNET_CTLA_COUNT]),
+                       tb[MPNET_CTLA_RECEIVED] ? mpnet_ctl_attr_u32(tb[MPNET_CTLA_RECEIVED]) : 0);
+        }
+}
+
+/* capture: the request is answered when the capture ends (its count, or
+ * ^C: the socket is half-closed, so the daemon ends it and still answers). */
+static int run_capture(struct mpnet_ctl *c, int argc, char **argv)
+{
+        _Alignas(8) uint8_t mem[4096];
+        struct mpnet_ctl_buf b;
+        uint32_t seq = mpnet_ctl_seq(c);
+        bool half = false;
+        char why[256];
+        int rc = -1;
+
+        mpnet_ctl_buf_init(&b, mem, sizeof(mem));
+        if (mpnet_ctl_cli_build(&b, g.stack, g.family, argc, argv, seq, mpnet_ctl_port(c), why,
+                                sizeof(why)) != 0) {
+                fprintf(stderr, "mpnetctl: %s\n", why);
+                return 2;
+        }
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        if (send(mpnet_ctl_fd(c), b.b, b.len, MSG_NOSIGNAL) != (ssize_t)b.len) {
+                fprintf(stderr, "mpnetctl: capture: %s\n", strerror(errno));
+                return 1;
+        }
+        while (rc < 0) {
+                struct mpnet_ctl_view m;
+                const uint8_t *d;
+                size_t off = 0;
+                long n;
+
+                if (stop && !half) {
+                        shutdown(mpnet_ctl_fd(c), SHUT_WR);
+                        half = true;
+                }
+                n = mpnet_ctl_recv(c, &d, 200);
+                if (n == -ETIMEDOUT || n == -EINTR)
+                        continue;
+                if (n <= 0) {
+                        fprintf(stderr, "mpnetctl: capture: mpnetd went away\n");
+                        return 1;
+                }
+                while (mpnet_ctl_msg_next(d, (size_t)n, &off, &m, NULL, 0) == 1) {
+                        if (m.err != 0 || m.h->seq != seq)
+                                continue;
+                        if (m.h->type == MPNET_CTL_CAPTURE) {
+                                capture_text(&m);
+                        } else if (m.h->type == MPNET_CTL_ERROR) {
+                                if (m.error != 0)
+                                        show(NULL, &m);
+                                rc = m.error != 0;
+                        }
+                }
+        }
+        fflush(stdout);
+        return rc;
+}
+
 int main(int argc, char **argv)
 {
         struct mpnet_ctl *c;
@@ -563,6 +678,8 @@ int main(int argc, char **argv)
                         g.sock = argv[++i];
                 else if (strcmp(o, "-b") == 0 && i + 1 < argc)
                         g.batch = argv[++i];
+                else if (strcmp(o, "-force") == 0)
+                        g.force = true;
                 else if (strcmp(o, "-j") == 0 || strcmp(o, "-json") == 0)
                         g.json = true;
                 else if (strcmp(o, "-p") == 0 || strcmp(o, "-pretty") == 0)
@@ -602,6 +719,8 @@ int main(int argc, char **argv)
                 rc = run_batch(c);
         else if (strlen(argv[i]) >= 3 && strncmp(argv[i], "monitor", strlen(argv[i])) == 0)
                 rc = run_monitor(c, argc - i - 1, argv + i + 1);
+        else if (strlen(argv[i]) >= 3 && strncmp(argv[i], "capture", strlen(argv[i])) == 0)
+                rc = run_capture(c, argc - i, argv + i);
         else
                 rc = run_one(c, argc - i, argv + i);
         mpnet_ctl_close(c);

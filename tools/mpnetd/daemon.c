@@ -161,14 +161,18 @@ static void client_accept(struct mpnetd *d)
         d->clients = c;
 }
 
-static void client_free(struct dclient *c)
+/* Its captures end (and are answered: a client that half-closed its
+ * socket, as mpnetctl does on ^C, still reads the answer). */
+static void client_free(struct mpnetd *d, struct dclient *c)
 {
+        mpnetd_captures_client_gone(d, c);
         mpnetd_pings_free(c);
         close(c->fd);
         free(c);
 }
 
-static void request(struct mpnetd *d, struct dclient *c, const struct mpnet_ctl_view *m)
+/* @return the request's error (0: done, or answered later). */
+static int request(struct mpnetd *d, struct dclient *c, const struct mpnet_ctl_view *m)
 {
         const char *tn = mpnet_ctl_type_name(m->h->type);
         char why[256] = "";
@@ -176,7 +180,7 @@ static void request(struct mpnetd *d, struct dclient *c, const struct mpnet_ctl_
 
         if (m->err != 0) {
                 reply_error(d, m->h->seq, m->err, m->why);
-                return;
+                return m->err;
         }
         if (!(mpnetd_is_change(m->h->type) ? c->can_write : c->can_read)) {
                 snprintf(why, sizeof(why), "%s needs %s", tn ? tn : "this request",
@@ -185,11 +189,11 @@ static void request(struct mpnetd *d, struct dclient *c, const struct mpnet_ctl_
                 mpnetd_log(d, "uid %u pid %d: %s refused (EPERM)", (unsigned)c->uid, (int)c->pid,
                            tn ? tn : "?");
                 reply_error(d, m->h->seq, -EPERM, why);
-                return;
+                return -EPERM;
         }
         err = mpnetd_handle(d, c, m, why, sizeof(why));
         if (err == 1)
-                return; /* answered later (PING) */
+                return 0; /* answered later (PING, CAPTURE) */
         if (err == 0 && mpnetd_is_change(m->h->type))
                 mpnetd_config_journal(d, m);
         if (err == 0 && (m->h->flags & MPNET_CTL_F_DUMP)) {
@@ -199,6 +203,7 @@ static void request(struct mpnetd *d, struct dclient *c, const struct mpnet_ctl_
         } else {
                 reply_error(d, m->h->seq, err, why);
         }
+        return err;
 }
 
 /* @return false when the client went away. */
@@ -221,9 +226,16 @@ static bool client_read(struct mpnetd *d, struct dclient *c)
                          MPNET_CTL_DGRAM_MAX);
                 reply_error(d, 0, -EMSGSIZE, why);
         } else {
+                bool stop = false;
+
                 while ((r = mpnet_ctl_msg_next(d->in_mem, (size_t)n, &off, &m, why, sizeof(why))) ==
-                       1)
-                        request(d, c, &m);
+                       1) {
+                        if (stop)
+                                reply_error(d, m.h->seq, -ECANCELED,
+                                            "not run: a request before it failed");
+                        else if (request(d, c, &m) != 0 && (m.h->flags & MPNET_CTL_F_STOP))
+                                stop = true;
+                }
                 if (r < 0)
                         reply_error(d, 0, r, why);
         }
@@ -384,9 +396,12 @@ static uint64_t stacks_poll(struct mpnetd *d)
                         next = t;
                 events_drain(d, st);
         }
-        for (struct dclient *c = d->clients; c != NULL; c = c->next)
+        for (struct dclient *c = d->clients; c != NULL; c = c->next) {
                 if (c->pings != NULL)
                         mpnetd_pings_run(d, c);
+                if (c->caps != NULL)
+                        mpnetd_captures_run(d, c);
+        }
         return next == MPNET_TIME_NEVER ? next : (next > now ? next - now : 0);
 }
 
@@ -419,7 +434,7 @@ static int loop_once(struct mpnetd *d, struct pollfd *pf, unsigned cap)
                                 keep = client_read(d, c);
                 if (!keep) {
                         *pc = c->next;
-                        client_free(c);
+                        client_free(d, c);
                 } else {
                         pc = &c->next;
                 }
@@ -443,7 +458,7 @@ void mpnetd_fini(struct mpnetd *d)
                 struct dclient *c = d->clients;
 
                 d->clients = c->next;
-                client_free(c);
+                client_free(d, c);
         }
         while (d->stacks != NULL)
                 mpnetd_stack_free(d, d->stacks);

@@ -45,6 +45,7 @@ bool mpnetd_is_change(unsigned type)
         case MPNET_CTL_NEIGH_FLUSH:
         case MPNET_CTL_WORKER_SET:
         case MPNET_CTL_SAVE:
+        case MPNET_CTL_CAPTURE: /* others' traffic, and a file the daemon writes */
                 return true;
         default:
                 return false;
@@ -263,6 +264,7 @@ static int dlink_assign(struct mpnetd *d, struct dlink *l)
  * stack (after a grace period), then the link itself. */
 static void dlink_free_one(struct mpnetd *d, struct dlink *l)
 {
+        mpnetd_captures_link_gone(d, l);
         for (uint16_t q = 0; q < l->n_rxq; q++)
                 if (l->worker[q] >= 0)
                         mpnet_runtime_unassign(d->rt, l->st->s, l->ifindex, q);
@@ -439,6 +441,16 @@ static void link_keep_opts(struct req *r, struct dlink *l)
         l->mtu_opt = u32_or(r, MPNET_CTLA_MTU, 0);
 }
 
+static int dlink_wrap(struct dlink *l)
+{
+        struct mpnet_link *w = mpnet_capture_wrap(l->link);
+
+        if (w == NULL)
+                return -ENOMEM;
+        l->link = w;
+        return 0;
+}
+
 static int link_new(struct req *r)
 {
         struct dlink *l, *peer = NULL;
@@ -455,6 +467,17 @@ static int link_new(struct req *r)
         if (err != 0) {
                 free(l);
                 return err;
+        }
+        /* Every link is tapped, so that a capture can start on it while it
+         * runs (mpnet_capture_wrap(): one relaxed load per burst when idle). */
+        if (dlink_wrap(l) != 0 || (peer != NULL && dlink_wrap(peer) != 0)) {
+                if (peer != NULL) {
+                        mpnet_link_destroy(peer->link);
+                        free(peer);
+                }
+                mpnet_link_destroy(l->link);
+                free(l);
+                return fail(r, -ENOMEM, "out of memory");
         }
         link_keep_opts(r, l);
         l->peer = NULL; /* attached one by one below; joined again after */
@@ -1113,9 +1136,45 @@ static int stats_get(struct req *r)
         return 0;
 }
 
+static void node_put(struct mpnet_ctl_buf *b, const char *name, const struct mpnet_node_stats *ns)
+{
+        mpnet_ctl_nest_begin(b, MPNET_CTLA_NODE);
+        mpnet_ctl_put_str(b, MPNET_CTLA_NAME, name);
+        mpnet_ctl_put_u64(b, MPNET_CTLA_CALLS, ns->calls);
+        mpnet_ctl_put_u64(b, MPNET_CTLA_PKTS, ns->pkts);
+        mpnet_ctl_put_u64(b, MPNET_CTLA_CLOCKS, ns->cycles);
+        mpnet_ctl_nest_end(b);
+}
+
+/* One context's nodes that ran, in a message of their own: THREAD is VPP's
+ * numbering (0 the control thread, w + 1 worker w). @return whether the
+ * stack has that context. */
+static bool node_thread_put(struct req *r, unsigned worker)
+{
+        struct mpnet_ctl_buf *b = &r->d->out;
+        struct mpnet_node_stats ns;
+        const struct mpnet_stack *s = r->st->s;
+        unsigned n = mpnet_node_count(s);
+
+        if (n == 0 || mpnet_node_stats_worker(s, worker, 0, &ns) == -ENOENT)
+                return false;
+        answer_begin(r, MPNET_CTL_NODE_GET);
+        mpnet_ctl_put_str(b, MPNET_CTLA_STACK, r->st->name);
+        mpnet_ctl_put_u32(b, MPNET_CTLA_THREAD, worker == MPNET_NODE_CONTROL ? 0 : worker + 1);
+        if (worker != MPNET_NODE_CONTROL)
+                mpnet_ctl_put_u32(b, MPNET_CTLA_WORKER, worker);
+        for (unsigned i = 0; i < n; i++)
+                if (mpnet_node_stats_worker(s, worker, i, &ns) == 0 && ns.calls != 0)
+                        node_put(b, mpnet_node_name(s, i), &ns);
+        answer_end(r);
+        return true;
+}
+
+/* The totals per node, then each context's (as VPP's show runtime). */
 static int node_get(struct req *r)
 {
         struct mpnet_ctl_buf *b = &r->d->out;
+        unsigned nw = r->d->cfg.n_workers ? r->d->cfg.n_workers : 1;
 
         if (need_stack(r) != 0)
                 return -ENOENT;
@@ -1124,16 +1183,13 @@ static int node_get(struct req *r)
         for (unsigned i = 0; i < mpnet_node_count(r->st->s); i++) {
                 struct mpnet_node_stats ns;
 
-                if (mpnet_node_stats_get(r->st->s, i, &ns) != 0)
-                        continue;
-                mpnet_ctl_nest_begin(b, MPNET_CTLA_NODE);
-                mpnet_ctl_put_str(b, MPNET_CTLA_NAME, mpnet_node_name(r->st->s, i));
-                mpnet_ctl_put_u64(b, MPNET_CTLA_CALLS, ns.calls);
-                mpnet_ctl_put_u64(b, MPNET_CTLA_PKTS, ns.pkts);
-                mpnet_ctl_put_u64(b, MPNET_CTLA_CLOCKS, ns.cycles);
-                mpnet_ctl_nest_end(b);
+                if (mpnet_node_stats_get(r->st->s, i, &ns) == 0)
+                        node_put(b, mpnet_node_name(r->st->s, i), &ns);
         }
         answer_end(r);
+        node_thread_put(r, MPNET_NODE_CONTROL);
+        for (unsigned w = 0; w < nw; w++)
+                node_thread_put(r, w);
         return 0;
 }
 
@@ -1252,6 +1308,21 @@ void mpnetd_pings_free(struct dclient *c)
         }
 }
 
+/* ---- capture ------------------------------------------------------------ */
+
+static int capture(struct req *r)
+{
+        struct dlink *l;
+
+        if (r->c == NULL)
+                return fail(r, -EINVAL, "capture in a configuration file");
+        if (need_stack(r) != 0 || need_link(r, &l) != 0)
+                return r->st == NULL ? -ENOENT : -ENODEV;
+        if (need(r, MPNET_CTLA_FILE) != 0)
+                return -EINVAL;
+        return mpnetd_capture_start(r->d, r->c, l, r->m, r->tb, r->why, r->why_len);
+}
+
 /* ---- dispatch ----------------------------------------------------------- */
 
 int mpnetd_handle(struct mpnetd *d, struct dclient *c, const struct mpnet_ctl_view *m, char *why,
@@ -1313,6 +1384,8 @@ int mpnetd_handle(struct mpnetd *d, struct dclient *c, const struct mpnet_ctl_vi
                 if (c == NULL)
                         return fail(&r, -EINVAL, "ping in a configuration file");
                 return ping_start(&r);
+        case MPNET_CTL_CAPTURE:
+                return capture(&r);
         default:
                 return fail(&r, -EOPNOTSUPP, "unknown message type %u", m->h->type);
         }

@@ -65,6 +65,12 @@ struct dping {
         struct dping *next;
 };
 
+struct dcapture {
+        struct dlink *l;
+        uint32_t seq; /* of the CAPTURE request, answered when it ends */
+        struct dcapture *next;
+};
+
 struct dclient {
         int fd;
         pid_t pid;
@@ -73,6 +79,7 @@ struct dclient {
         uint32_t groups;
         uint64_t events_dropped;
         struct dping *pings;
+        struct dcapture *caps;
         struct dclient *next;
 };
 
@@ -128,6 +135,15 @@ void mpnetd_pings_free(struct dclient *c);
  * what is there when less than need is left), and the flush. */
 void mpnetd_out_room(struct mpnetd *d, size_t need);
 int mpnetd_out_flush(struct mpnetd *d);
+
+/* capture.c: CAPTURE (@return 1: answered when it ends), and the ends:
+ * counts reached (each poll), the client gone, the link gone. */
+int mpnetd_capture_start(struct mpnetd *d, struct dclient *c, struct dlink *l,
+                         const struct mpnet_ctl_view *m, const struct mpnet_ctl_attr *const *tb,
+                         char *why, size_t why_len);
+void mpnetd_captures_run(struct mpnetd *d, struct dclient *c);
+void mpnetd_captures_client_gone(struct mpnetd *d, struct dclient *c);
+void mpnetd_captures_link_gone(struct mpnetd *d, const struct dlink *l);
 
 /* config.c */
 int mpnetd_config_load(struct mpnetd *d);
