@@ -28,12 +28,6 @@ int fib_route_type_check(enum mpnet_nh_type type, unsigned n_paths)
         }
 }
 
-static void *nh_at(struct nh_table *nt, uint32_t idx)
-{
-        return atomic_load_explicit(&nt->dir[idx / FIB_NH_CHUNK][idx % FIB_NH_CHUNK],
-                                    memory_order_relaxed);
-}
-
 static void route_event(struct mpnet_stack *s, const struct fib_family *f,
                         enum mpnet_event_type type, uint32_t table, const void *dst, uint8_t plen)
 {
@@ -57,7 +51,7 @@ int fib_route_set(struct mpnet_stack *s, const struct fib_family *f, struct fib_
         if (f->lpm_get(t.lpm, dst, plen, &old_idx) == 0) {
                 if (!replace)
                         return -EEXIST;
-                old = nh_at(nt, old_idx);
+                old = nh_table_get(nt, old_idx);
         }
         nh = f->build(s, route);
         if (nh == NULL)
@@ -101,7 +95,7 @@ int fib_route_del(struct mpnet_stack *s, const struct fib_family *f, struct fib_
         if (err != 0)
                 return err;
         (*t.n_routes)--;
-        nh_table_retire(s, nt, idx, nh_at(nt, idx));
+        nh_table_retire(s, nt, idx, nh_table_get(nt, idx));
         route_event(s, f, MPNET_EV_ROUTE_DEL, table, dst, plen);
         return 0;
 }
