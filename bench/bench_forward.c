@@ -20,6 +20,10 @@
  *           interface-tx.
  * The router's per-node cycles come from its node statistics.
  *
+ * --feature N enables N no-op features (bench_noop_modules) on the ip4-input
+ * arc of "in": run it with 0 and 1, interleaved, for what an arc with one
+ * feature costs per frame.
+ *
  * Addresses: RFC 2544's 198.18.0.0/15 for the traffic; the router's
  * interfaces on 192.0.2.0/24 and 198.51.100.0/24.
  */
@@ -41,7 +45,7 @@
 #define FLOWS 256
 
 struct cfg {
-        uint64_t pkts, burst, repeat, routes, flows;
+        uint64_t pkts, burst, repeat, routes, flows, features;
         bool pin;
 };
 
@@ -108,6 +112,7 @@ static void setup(struct env *e, const struct cfg *c)
                 bench_die("bench_forward: setup failed\n");
         sc.clock = &e->clk;
         sc.pool = e->pool;
+        sc.modules = bench_noop_modules;
         e->rt = mpnet_stack_create(&sc);
         if (e->rt == NULL || mpnet_iface_attach(e->rt, e->r1, "in") != 1 ||
             mpnet_iface_attach(e->rt, e->r2, "out") != 2 ||
@@ -136,6 +141,7 @@ static void setup(struct env *e, const struct cfg *c)
                 b.paths[0].gw = 0xc6336402u;
                 mpnet_route4_replace(e->rt, 0, &b);
         }
+        bench_noop_enable(e->rt, 1, 4, (unsigned)c->features);
         make_templates(e, (unsigned)c->flows);
         /* Settle the address announcements. */
         for (int i = 0; i < 4; i++) {
@@ -243,6 +249,8 @@ int main(int argc, char **argv)
             {"repeat", BENCH_OPT_U64, &c.repeat, 1, 1000, "timed repeats"},
             {"routes", BENCH_OPT_U64, &c.routes, 0, 4000000, "random background routes"},
             {"flows", BENCH_OPT_U64, &c.flows, 1, FLOWS, "distinct destinations"},
+            {"feature", BENCH_OPT_U64, &c.features, 0, BENCH_NOOP_MAX,
+             "no-op features enabled on the receiving interface's ip4-input arc"},
             {"pin", BENCH_OPT_FLAG, &c.pin, 0, 0, "pin the thread to cpu 0"},
         };
         double *raw_m, *raw_c, *mp_m, *mp_c, *ratio, *l3, *nodes[BENCH_NODES];
@@ -304,6 +312,7 @@ int main(int argc, char **argv)
         bench_json_u64(&j, "routes", c.routes);
         bench_json_u64(&j, "flows", c.flows);
         bench_json_u64(&j, "burst", c.burst);
+        bench_json_u64(&j, "features", c.features);
         bench_json_num(&j, "tsc_hz", bench_tsc_hz());
         bench_json_machine(&j);
         bench_json_stat(&j, "raw_mpps", raw_m, c.repeat);

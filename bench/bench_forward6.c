@@ -15,7 +15,8 @@
  *          ip6-lookup (bulk lpm6 over --routes routes), ip6-rewrite (hop
  *          limit, MTU, MAC from the neighbour entry), interface-tx.
  * Both families have --routes random background routes that do not cover
- * the traffic. Addresses: RFC 2544's 198.18.0.0/15 and RFC 5180's
+ * the traffic. --feature N enables N no-op features on the ip4-input and
+ * ip6-input arcs of "in" (as bench_forward). Addresses: RFC 2544's 198.18.0.0/15 and RFC 5180's
  * 2001:2::/48; the router's interfaces on 192.0.2.0/24, 198.51.100.0/24,
  * 2001:db8:1::/64 and 2001:db8:2::/64.
  */
@@ -40,7 +41,7 @@
 #define FLOWS  256
 
 struct cfg {
-        uint64_t pkts, burst, repeat, routes, flows;
+        uint64_t pkts, burst, repeat, routes, flows, features;
         bool pin;
 };
 
@@ -162,6 +163,7 @@ static void setup(struct env *e, const struct cfg *c)
                 bench_die("bench_forward6: setup failed\n");
         sc.clock = &e->clk;
         sc.pool = e->pool;
+        sc.modules = bench_noop_modules;
         e->rt = mpnet_stack_create(&sc);
         if (e->rt == NULL || mpnet_iface_attach(e->rt, e->r1, "in") != 1 ||
             mpnet_iface_attach(e->rt, e->r2, "out") != 2 ||
@@ -180,6 +182,8 @@ static void setup(struct env *e, const struct cfg *c)
         if (mpnet_route4_add(e->rt, 0, &r) != 0 || mpnet_route6_add(e->rt, 0, &r6) != 0)
                 bench_die("bench_forward6: route\n");
         background_routes(e, c->routes);
+        bench_noop_enable(e->rt, 1, 4, (unsigned)c->features);
+        bench_noop_enable(e->rt, 1, 6, (unsigned)c->features);
         make_templates(e, (unsigned)c->flows);
         /* Settle announcements and MLD reports. */
         for (int i = 0; i < 4; i++) {
@@ -286,6 +290,8 @@ int main(int argc, char **argv)
             {"repeat", BENCH_OPT_U64, &c.repeat, 1, 1000, "timed repeats"},
             {"routes", BENCH_OPT_U64, &c.routes, 0, 1000000, "random background routes"},
             {"flows", BENCH_OPT_U64, &c.flows, 1, FLOWS, "distinct destinations"},
+            {"feature", BENCH_OPT_U64, &c.features, 0, BENCH_NOOP_MAX,
+             "no-op features enabled on the receiving interface's ip4-input and ip6-input arcs"},
             {"pin", BENCH_OPT_FLAG, &c.pin, 0, 0, "pin the thread to cpu 0"},
         };
         double *raw, *c4, *c6, *n4[BENCH_NODES], *n6[BENCH_NODES];
@@ -341,6 +347,7 @@ int main(int argc, char **argv)
         bench_json_u64(&j, "routes", c.routes);
         bench_json_u64(&j, "flows", c.flows);
         bench_json_u64(&j, "burst", c.burst);
+        bench_json_u64(&j, "features", c.features);
         bench_json_num(&j, "tsc_hz", bench_tsc_hz());
         bench_json_machine(&j);
         bench_json_stat(&j, "raw_cycles_per_pkt", raw, c.repeat);

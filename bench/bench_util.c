@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
+#include "stack/graph.h"
 
 /* ---- time --------------------------------------------------------------- */
 
@@ -306,6 +307,58 @@ void bench_die(const char *fmt, ...)
         vfprintf(stderr, fmt, ap);
         va_end(ap);
         exit(1);
+}
+
+/* ---- no-op features ----------------------------------------------------- */
+
+static unsigned noop_keep(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **p,
+                          uint32_t *aux, unsigned n, void *state)
+{
+        (void)w;
+        (void)ifp;
+        (void)p;
+        (void)aux;
+        (void)state;
+        return n;
+}
+
+static const struct feature_reg noop_features[2 * BENCH_NOOP_MAX] = {
+    {.name = "bench-noop4-0", .arc = ARC_IP4_IN, .order = 0, .fn = noop_keep},
+    {.name = "bench-noop4-1", .arc = ARC_IP4_IN, .order = 1, .fn = noop_keep},
+    {.name = "bench-noop4-2", .arc = ARC_IP4_IN, .order = 2, .fn = noop_keep},
+    {.name = "bench-noop4-3", .arc = ARC_IP4_IN, .order = 3, .fn = noop_keep},
+    {.name = "bench-noop4-4", .arc = ARC_IP4_IN, .order = 4, .fn = noop_keep},
+    {.name = "bench-noop4-5", .arc = ARC_IP4_IN, .order = 5, .fn = noop_keep},
+    {.name = "bench-noop4-6", .arc = ARC_IP4_IN, .order = 6, .fn = noop_keep},
+    {.name = "bench-noop4-7", .arc = ARC_IP4_IN, .order = 7, .fn = noop_keep},
+    {.name = "bench-noop6-0", .arc = ARC_IP6_IN, .order = 0, .fn = noop_keep},
+    {.name = "bench-noop6-1", .arc = ARC_IP6_IN, .order = 1, .fn = noop_keep},
+    {.name = "bench-noop6-2", .arc = ARC_IP6_IN, .order = 2, .fn = noop_keep},
+    {.name = "bench-noop6-3", .arc = ARC_IP6_IN, .order = 3, .fn = noop_keep},
+    {.name = "bench-noop6-4", .arc = ARC_IP6_IN, .order = 4, .fn = noop_keep},
+    {.name = "bench-noop6-5", .arc = ARC_IP6_IN, .order = 5, .fn = noop_keep},
+    {.name = "bench-noop6-6", .arc = ARC_IP6_IN, .order = 6, .fn = noop_keep},
+    {.name = "bench-noop6-7", .arc = ARC_IP6_IN, .order = 7, .fn = noop_keep},
+};
+
+static const struct mpnet_module noop_module = {
+    .name = "bench-noop",
+    .features = noop_features,
+    .n_features = 2 * BENCH_NOOP_MAX,
+};
+
+const struct mpnet_module *const bench_noop_modules[] = {&noop_module, NULL};
+
+void bench_noop_enable(struct mpnet_stack *s, int ifindex, int family, unsigned n)
+{
+        const struct feature_reg *f = &noop_features[family == 6 ? BENCH_NOOP_MAX : 0];
+
+        if (n > BENCH_NOOP_MAX)
+                bench_die("bench: at most %u no-op features\n", BENCH_NOOP_MAX);
+        for (unsigned i = 0; i < n; i++) {
+                if (mpnet_feature_set(s, ifindex, f[i].name, true) != 0)
+                        bench_die("bench: cannot enable %s\n", f[i].name);
+        }
 }
 
 static void usage(FILE *f, const char *prog, const char *what, const struct bench_opt *opts,

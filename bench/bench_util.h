@@ -140,6 +140,21 @@ static inline uint64_t bench_ctr(const struct mpnet_stack *s, const char *name)
         return mpnet_stack_counter(s, (unsigned)id);
 }
 
+/* ---- no-op features ----------------------------------------------------- */
+
+/* The most no-op features --feature enables on one arc. */
+#define BENCH_NOOP_MAX 8
+
+/* A module (for mpnet_stack_cfg.modules, NULL-terminated) with
+ * BENCH_NOOP_MAX features on the ip4-input arc and as many on ip6-input,
+ * each of which keeps every packet: what an enabled feature costs the
+ * packet path and nothing more. */
+extern const struct mpnet_module *const bench_noop_modules[];
+
+/* Enable n of them on the input arc of family (4 or 6) of ifindex, or the
+ * bench dies. */
+void bench_noop_enable(struct mpnet_stack *s, int ifindex, int family, unsigned n);
+
 /* Node statistics arrays are this long (a stack's graph has fewer). */
 #define BENCH_NODES 64
 

@@ -11,13 +11,16 @@
  * the LPM stores; chunks are allocated on demand and never move, so readers
  * index them without locks.
  *
- * Synchronisation: changes come from the thread that drives the stack (the
- * control thread); lookups from the packet path.
+ * The add, replace and delete sequence is shared with IPv6 (fib_route.c).
+ *
+ * Synchronisation: changes from the control thread; lookups from the packet
+ * path (workers and the control thread), without locks.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fib/fib_route.h"
 #include "stack/stack_priv.h"
 
 static const char *const nh_names[MPNET_NH__COUNT] = {
@@ -83,50 +86,13 @@ struct fib4_table *fib4_table(struct mpnet_stack *s, uint32_t id)
                                     : NULL;
 }
 
-/* ---- next-hop objects ------------------------------------------------- */
-
-/* The family's next-hop objects: the shared table (fib/nh_table.c). */
-static int nh_alloc_index(struct mpnet_stack *s, uint32_t *idx)
-{
-        return nh_table_alloc(&s->fib.nh, MPNET_LPM4_NH_MAX, idx);
-}
-
-static void nh_release_index(struct mpnet_stack *s, uint32_t idx)
-{
-        nh_table_release(&s->fib.nh, idx);
-}
-
-static void nh_publish(struct mpnet_stack *s, uint32_t idx, struct fib_nh *nh)
-{
-        nh_table_publish(&s->fib.nh, idx, nh);
-}
-
-static void nh_retire(struct mpnet_stack *s, uint32_t idx, struct fib_nh *old)
-{
-        nh_table_retire(s, &s->fib.nh, idx, old);
-}
+/* ---- routes ----------------------------------------------------------- */
 
 static int route_check(struct mpnet_stack *s, const struct mpnet_route4 *r)
 {
-        if (r->plen > 32 || (r->plen < 32 && (r->dst & ~ip4_mask(r->plen)) != 0))
+        if (r->plen > 32 || (r->plen < 32 && (r->dst & ~ip4_mask(r->plen)) != 0) ||
+            fib_route_type_check(r->type, r->n_paths) != 0)
                 return -EINVAL;
-        switch (r->type) {
-        case MPNET_NH_CONNECTED:
-        case MPNET_NH_LOCAL:
-                if (r->n_paths != 1)
-                        return -EINVAL;
-                break;
-        case MPNET_NH_GATEWAY:
-                if (r->n_paths < 1 || r->n_paths > MPNET_ROUTE_MAX_PATHS)
-                        return -EINVAL;
-                break;
-        case MPNET_NH_BLACKHOLE:
-        case MPNET_NH_UNREACHABLE:
-        case MPNET_NH_PROHIBIT:
-                return r->n_paths == 0 ? 0 : -EINVAL;
-        default:
-                return -EINVAL;
-        }
         for (unsigned i = 0; i < r->n_paths; i++) {
                 const struct mpnet_route_path *p = &r->paths[i];
 
@@ -139,8 +105,9 @@ static int route_check(struct mpnet_stack *s, const struct mpnet_route4 *r)
         return 0;
 }
 
-static struct fib_nh *nh_build(struct mpnet_stack *s, const struct mpnet_route4 *r)
+static void *nh_build(struct mpnet_stack *s, const void *route)
 {
+        const struct mpnet_route4 *r = route;
         struct fib_nh *nh = calloc(1, sizeof(*nh) + r->n_paths * sizeof(nh->paths[0]));
 
         if (nh == NULL)
@@ -169,21 +136,41 @@ static void nh_to_route(const struct fib_nh *nh, uint32_t dst, uint8_t plen, str
         }
 }
 
-/* ---- routes ----------------------------------------------------------- */
-
-static void route_event(struct mpnet_stack *s, enum mpnet_event_type t, uint32_t table,
-                        uint32_t dst, uint8_t plen)
+static struct nh_table *nh_of(struct mpnet_stack *s)
 {
-        stack_event(s, &(struct mpnet_event){
-                           .type = t, .table = table, .family = 4, .addr4 = dst, .plen = plen});
+        return &s->fib.nh;
 }
+
+static int lpm_get(const void *lpm, const void *dst, unsigned plen, uint32_t *nh)
+{
+        return mpnet_lpm4_get(lpm, *(const uint32_t *)dst, plen, nh);
+}
+
+static int lpm_add(void *lpm, const void *dst, unsigned plen, uint32_t nh)
+{
+        return mpnet_lpm4_add(lpm, *(const uint32_t *)dst, plen, nh);
+}
+
+static int lpm_delete(void *lpm, const void *dst, unsigned plen)
+{
+        return mpnet_lpm4_delete(lpm, *(const uint32_t *)dst, plen);
+}
+
+static const struct fib_family fam4 = {
+    .family = 4,
+    .max_plen = 32,
+    .nh_max = MPNET_LPM4_NH_MAX,
+    .nh = nh_of,
+    .build = nh_build,
+    .lpm_get = lpm_get,
+    .lpm_add = lpm_add,
+    .lpm_delete = lpm_delete,
+};
 
 static int route_set(struct mpnet_stack *s, uint32_t table, const struct mpnet_route4 *r,
                      bool replace)
 {
         struct fib4_table *t = fib4_table(s, table);
-        struct fib_nh *nh, *old = NULL;
-        uint32_t idx, old_idx;
         int err;
 
         if (t == NULL)
@@ -191,35 +178,8 @@ static int route_set(struct mpnet_stack *s, uint32_t table, const struct mpnet_r
         err = route_check(s, r);
         if (err != 0)
                 return err;
-        if (mpnet_lpm4_get(t->lpm, r->dst, r->plen, &old_idx) == 0) {
-                if (!replace)
-                        return -EEXIST;
-                old = fib_nh_get(s, old_idx);
-        }
-        nh = nh_build(s, r);
-        if (nh == NULL)
-                return -ENOMEM;
-        err = nh_alloc_index(s, &idx);
-        if (err != 0) {
-                free(nh);
-                return err;
-        }
-        /* Publish the object before the table entry that leads to it. */
-        nh_publish(s, idx, nh);
-        err = mpnet_lpm4_add(t->lpm, r->dst, r->plen, idx);
-        if (err != 0) {
-                nh_publish(s, idx, NULL);
-                free(nh);
-                nh_release_index(s, idx);
-                return err;
-        }
-        if (old != NULL)
-                nh_retire(s, old_idx, old);
-        else
-                t->n_routes++;
-        route_event(s, old != NULL ? MPNET_EV_ROUTE_REPLACE : MPNET_EV_ROUTE_ADD, table, r->dst,
-                    r->plen);
-        return 0;
+        return fib_route_set(s, &fam4, (struct fib_tref){t->lpm, &t->n_routes}, table, r, &r->dst,
+                             r->plen, replace);
 }
 
 int mpnet_route4_add(struct mpnet_stack *s, uint32_t table, const struct mpnet_route4 *r)
@@ -235,23 +195,10 @@ int mpnet_route4_replace(struct mpnet_stack *s, uint32_t table, const struct mpn
 int mpnet_route4_del(struct mpnet_stack *s, uint32_t table, uint32_t dst, uint8_t plen)
 {
         struct fib4_table *t = fib4_table(s, table);
-        uint32_t idx;
-        int err;
 
         if (t == NULL)
                 return -ENOENT;
-        if (plen > 32)
-                return -EINVAL;
-        err = mpnet_lpm4_get(t->lpm, dst, plen, &idx);
-        if (err != 0)
-                return err;
-        err = mpnet_lpm4_delete(t->lpm, dst, plen);
-        if (err != 0)
-                return err;
-        t->n_routes--;
-        nh_retire(s, idx, fib_nh_get(s, idx));
-        route_event(s, MPNET_EV_ROUTE_DEL, table, dst, plen);
-        return 0;
+        return fib_route_del(s, &fam4, (struct fib_tref){t->lpm, &t->n_routes}, table, &dst, plen);
 }
 
 int mpnet_route4_get(struct mpnet_stack *s, uint32_t table, uint32_t dst, uint8_t plen,

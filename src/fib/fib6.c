@@ -3,7 +3,8 @@
  * IPv6 FIB of a stack: the same tables as IPv4 (fib4.c), each with an LPM
  * (fib/lpm6.c) made on its first IPv6 route, mapping a prefix to an
  * immutable next-hop object. A change publishes a new object, swaps the LPM
- * entry and retires the old object through stack_defer(), as fib4.c does.
+ * entry and retires the old object through stack_defer(): the sequence
+ * fib4.c uses too (fib_route.c).
  *
  * Synchronisation: changes from the control thread; lookups from the packet
  * path, without locks (the table pointer and every entry are atomic).
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fib/fib_route.h"
 #include "stack/stack_priv.h"
 
 /* Groups per table: 2^14 (16 MiB of address space) is room for some
@@ -77,28 +79,7 @@ void fib6_fini(struct mpnet_stack *s)
         nh_table_fini(&s->fib6.nh);
 }
 
-/* ---- next-hop objects (as fib4.c) -------------------------------------- */
-
-/* The family's next-hop objects: the shared table (fib/nh_table.c). */
-static int nh_alloc_index(struct mpnet_stack *s, uint32_t *idx)
-{
-        return nh_table_alloc(&s->fib6.nh, MPNET_LPM6_NH_MAX, idx);
-}
-
-static void nh_release_index(struct mpnet_stack *s, uint32_t idx)
-{
-        nh_table_release(&s->fib6.nh, idx);
-}
-
-static void nh_publish(struct mpnet_stack *s, uint32_t idx, struct fib6_nh *nh)
-{
-        nh_table_publish(&s->fib6.nh, idx, nh);
-}
-
-static void nh_retire(struct mpnet_stack *s, uint32_t idx, struct fib6_nh *old)
-{
-        nh_table_retire(s, &s->fib6.nh, idx, old);
-}
+/* ---- routes ----------------------------------------------------------- */
 
 static bool host_bits_zero(const uint8_t *a, unsigned plen)
 {
@@ -111,25 +92,9 @@ static bool host_bits_zero(const uint8_t *a, unsigned plen)
 
 static int route_check(struct mpnet_stack *s, const struct mpnet_route6 *r)
 {
-        if (r->plen > 128 || !host_bits_zero(r->dst, r->plen))
+        if (r->plen > 128 || !host_bits_zero(r->dst, r->plen) ||
+            fib_route_type_check(r->type, r->n_paths) != 0)
                 return -EINVAL;
-        switch (r->type) {
-        case MPNET_NH_CONNECTED:
-        case MPNET_NH_LOCAL:
-                if (r->n_paths != 1)
-                        return -EINVAL;
-                break;
-        case MPNET_NH_GATEWAY:
-                if (r->n_paths < 1 || r->n_paths > MPNET_ROUTE_MAX_PATHS)
-                        return -EINVAL;
-                break;
-        case MPNET_NH_BLACKHOLE:
-        case MPNET_NH_UNREACHABLE:
-        case MPNET_NH_PROHIBIT:
-                return r->n_paths == 0 ? 0 : -EINVAL;
-        default:
-                return -EINVAL;
-        }
         for (unsigned i = 0; i < r->n_paths; i++) {
                 const struct mpnet_route6_path *p = &r->paths[i];
 
@@ -143,8 +108,9 @@ static int route_check(struct mpnet_stack *s, const struct mpnet_route6 *r)
         return 0;
 }
 
-static struct fib6_nh *nh_build(struct mpnet_stack *s, const struct mpnet_route6 *r)
+static void *nh_build(struct mpnet_stack *s, const void *route)
 {
+        const struct mpnet_route6 *r = route;
         struct fib6_nh *nh = calloc(1, sizeof(*nh) + r->n_paths * sizeof(nh->paths[0]));
 
         if (nh == NULL)
@@ -175,23 +141,41 @@ static void nh_to_route(const struct fib6_nh *nh, const uint8_t *dst, uint8_t pl
         }
 }
 
-/* ---- routes ----------------------------------------------------------- */
-
-static void route_event(struct mpnet_stack *s, enum mpnet_event_type t, uint32_t table,
-                        const uint8_t dst[16], uint8_t plen)
+static struct nh_table *nh_of(struct mpnet_stack *s)
 {
-        struct mpnet_event ev = {.type = t, .table = table, .family = 6, .plen = plen};
-
-        memcpy(ev.addr6, dst, 16);
-        stack_event(s, &ev);
+        return &s->fib6.nh;
 }
+
+static int lpm_get(const void *lpm, const void *dst, unsigned plen, uint32_t *nh)
+{
+        return mpnet_lpm6_get(lpm, dst, plen, nh);
+}
+
+static int lpm_add(void *lpm, const void *dst, unsigned plen, uint32_t nh)
+{
+        return mpnet_lpm6_add(lpm, dst, plen, nh);
+}
+
+static int lpm_delete(void *lpm, const void *dst, unsigned plen)
+{
+        return mpnet_lpm6_delete(lpm, dst, plen);
+}
+
+static const struct fib_family fam6 = {
+    .family = 6,
+    .max_plen = 128,
+    .nh_max = MPNET_LPM6_NH_MAX,
+    .nh = nh_of,
+    .build = nh_build,
+    .lpm_get = lpm_get,
+    .lpm_add = lpm_add,
+    .lpm_delete = lpm_delete,
+};
 
 static int route_set(struct mpnet_stack *s, uint32_t table, const struct mpnet_route6 *r,
                      bool replace)
 {
         struct fib6_table *t;
-        struct fib6_nh *nh, *old = NULL;
-        uint32_t idx, old_idx;
         int err;
 
         if (fib4_table(s, table) == NULL)
@@ -202,35 +186,8 @@ static int route_set(struct mpnet_stack *s, uint32_t table, const struct mpnet_r
         t = table6_get(s, table, true);
         if (t == NULL)
                 return -ENOMEM;
-        if (mpnet_lpm6_get(t->lpm, r->dst, r->plen, &old_idx) == 0) {
-                if (!replace)
-                        return -EEXIST;
-                old = fib6_nh_get(s, old_idx);
-        }
-        nh = nh_build(s, r);
-        if (nh == NULL)
-                return -ENOMEM;
-        err = nh_alloc_index(s, &idx);
-        if (err != 0) {
-                free(nh);
-                return err;
-        }
-        /* Publish the object before the table entry that leads to it. */
-        nh_publish(s, idx, nh);
-        err = mpnet_lpm6_add(t->lpm, r->dst, r->plen, idx);
-        if (err != 0) {
-                nh_publish(s, idx, NULL);
-                free(nh);
-                nh_release_index(s, idx);
-                return err;
-        }
-        if (old != NULL)
-                nh_retire(s, old_idx, old);
-        else
-                t->n_routes++;
-        route_event(s, old != NULL ? MPNET_EV_ROUTE_REPLACE : MPNET_EV_ROUTE_ADD, table, r->dst,
-                    r->plen);
-        return 0;
+        return fib_route_set(s, &fam6, (struct fib_tref){t->lpm, &t->n_routes}, table, r, r->dst,
+                             r->plen, replace);
 }
 
 int mpnet_route6_add(struct mpnet_stack *s, uint32_t table, const struct mpnet_route6 *r)
@@ -246,8 +203,6 @@ int mpnet_route6_replace(struct mpnet_stack *s, uint32_t table, const struct mpn
 int mpnet_route6_del(struct mpnet_stack *s, uint32_t table, const uint8_t dst[16], uint8_t plen)
 {
         struct fib6_table *t = table6_get(s, table, false);
-        uint32_t idx;
-        int err;
 
         if (fib4_table(s, table) == NULL)
                 return -ENOENT;
@@ -255,16 +210,7 @@ int mpnet_route6_del(struct mpnet_stack *s, uint32_t table, const uint8_t dst[16
                 return -EINVAL;
         if (t == NULL)
                 return -ENOENT;
-        err = mpnet_lpm6_get(t->lpm, dst, plen, &idx);
-        if (err != 0)
-                return err;
-        err = mpnet_lpm6_delete(t->lpm, dst, plen);
-        if (err != 0)
-                return err;
-        t->n_routes--;
-        nh_retire(s, idx, fib6_nh_get(s, idx));
-        route_event(s, MPNET_EV_ROUTE_DEL, table, dst, plen);
-        return 0;
+        return fib_route_del(s, &fam6, (struct fib_tref){t->lpm, &t->n_routes}, table, dst, plen);
 }
 
 int mpnet_route6_get(struct mpnet_stack *s, uint32_t table, const uint8_t dst[16], uint8_t plen,

@@ -38,26 +38,17 @@
 #define E_LEN(e)         (((e) >> MPNET_LPM4_E_LEN_SHIFT) & 63u)
 #define E_ROUTE(len, nh) (MPNET_LPM4_E_VALID | ((uint32_t)(len) << MPNET_LPM4_E_LEN_SHIFT) | (nh))
 
-/*
- * The RIB: for each prefix length, an open-addressing hash table (linear
- * probing, backward-shift delete) of the routes of that length, as VPP keeps
- * its FIB beside its mtrie. An insert or an exact query is one probe; the
- * route covering a prefix is the first hit probing the shorter lengths that
- * hold routes, longest first.
- */
-struct rib_slot {
-        uint32_t key; /* prefix, host bits clear */
-        uint32_t val; /* RIB_USED | nh, or 0 for a free slot */
-};
+/* The RIB (fib/rib_tmpl.h), keyed by prefix. */
+static inline uint32_t rib_hash(uint32_t key, uint32_t cap)
+{
+        /* Fibonacci hashing: the high bits of the product mix all key bits,
+         * also the low ones that prefixes leave clear. */
+        return (uint32_t)(((uint64_t)key * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1);
+}
 
-struct rib_len {
-        struct rib_slot *slot;
-        uint32_t cap; /* 0, or a power of two >= RIB_MIN_CAP */
-        uint32_t n;
-};
-
-#define RIB_USED    (1u << 31)
-#define RIB_MIN_CAP 8u
+#define RIB_KEY uint32_t
+#define RIB_SLOT_ATTR
+#include "fib/rib_tmpl.h"
 
 struct lpm4 {
         struct mpnet_lpm4 pub; /* first: the handle is its address */
@@ -65,7 +56,7 @@ struct lpm4 {
 
         /* RIB */
         struct rib_len rib[33];
-        uint64_t rib_nonempty; /* bit l: some route of length l */
+        uint64_t rib_nonempty[1]; /* bit l: some route of length l */
         uint64_t routes;
 
         /* tbl8 groups */
@@ -116,110 +107,11 @@ static void touch24(struct lpm4 *l, uint32_t first, uint32_t n)
 
 /* ---- RIB ------------------------------------------------------------------ */
 
-static inline uint32_t rib_hash(uint32_t key, uint32_t cap)
-{
-        /* Fibonacci hashing: the high bits of the product mix all key bits,
-         * also the low ones that prefixes leave clear. */
-        return (uint32_t)(((uint64_t)key * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1);
-}
-
-static struct rib_slot *rib_lookup(const struct rib_len *t, uint32_t key)
-{
-        if (t->n == 0)
-                return NULL;
-        for (uint32_t i = rib_hash(key, t->cap);; i = (i + 1) & (t->cap - 1)) {
-                struct rib_slot *s = &t->slot[i];
-
-                if ((s->val & RIB_USED) == 0)
-                        return NULL;
-                if (s->key == key)
-                        return s;
-        }
-}
-
-/* The free slot where key goes (key is not there). */
-static struct rib_slot *rib_free_slot(const struct rib_len *t, uint32_t key)
-{
-        uint32_t i = rib_hash(key, t->cap);
-
-        while ((t->slot[i].val & RIB_USED) != 0)
-                i = (i + 1) & (t->cap - 1);
-        return &t->slot[i];
-}
-
-static int rib_resize(struct rib_len *t, uint32_t cap)
-{
-        struct rib_len nt = {.cap = cap, .n = t->n};
-
-        nt.slot = calloc(cap, sizeof(*nt.slot));
-        if (nt.slot == NULL)
-                return -ENOMEM;
-        for (uint32_t i = 0; i < t->cap; i++)
-                if ((t->slot[i].val & RIB_USED) != 0)
-                        *rib_free_slot(&nt, t->slot[i].key) = t->slot[i];
-        free(t->slot);
-        *t = nt;
-        return 0;
-}
-
-/* Insert or replace key/plen -> nh. @return 1 when replaced, 0 when new. */
-static int rib_insert(struct lpm4 *l, uint32_t key, unsigned plen, uint32_t nh)
-{
-        struct rib_len *t = &l->rib[plen];
-        struct rib_slot *s = rib_lookup(t, key);
-        int rc;
-
-        if (s != NULL) {
-                s->val = RIB_USED | nh;
-                return 1;
-        }
-        if ((t->n + 1) * 4 > t->cap * 3) { /* load factor at most 3/4 */
-                rc = rib_resize(t, t->cap != 0 ? t->cap * 2 : RIB_MIN_CAP);
-                if (rc < 0)
-                        return rc;
-        }
-        *rib_free_slot(t, key) = (struct rib_slot){key, RIB_USED | nh};
-        t->n++;
-        l->rib_nonempty |= 1ull << plen;
-        return 0;
-}
-
-/* Remove key/plen. @return 0 or -ENOENT. */
-static int rib_remove(struct lpm4 *l, uint32_t key, unsigned plen)
-{
-        struct rib_len *t = &l->rib[plen];
-        struct rib_slot *s = rib_lookup(t, key);
-        uint32_t mask = t->cap - 1, i, j;
-
-        if (s == NULL)
-                return -ENOENT;
-        /* Backward shift: pull later slots of the probe run into the hole
-         * unless their home lies cyclically in (hole, slot]. */
-        i = (uint32_t)(s - t->slot);
-        for (j = (i + 1) & mask; (t->slot[j].val & RIB_USED) != 0; j = (j + 1) & mask) {
-                uint32_t k = rib_hash(t->slot[j].key, t->cap);
-
-                if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-                        continue;
-                t->slot[i] = t->slot[j];
-                i = j;
-        }
-        t->slot[i].val = 0;
-        if (--t->n == 0) {
-                l->rib_nonempty &= ~(1ull << plen);
-                free(t->slot);
-                *t = (struct rib_len){0};
-        } else if (t->cap > RIB_MIN_CAP && t->n * 8 < t->cap) {
-                (void)rib_resize(t, t->cap / 2); /* best effort: stays larger if it fails */
-        }
-        return 0;
-}
-
 /* The longest route shorter than plen (and not /0) that covers key. */
 static const struct rib_slot *rib_cover(const struct lpm4 *l, uint32_t key, unsigned plen,
                                         unsigned *cover_len)
 {
-        uint64_t m = l->rib_nonempty & ((1ull << plen) - 1) & ~1ull;
+        uint64_t m = l->rib_nonempty[0] & ((1ull << plen) - 1) & ~1ull;
 
         while (m != 0) {
                 unsigned len = 63 - (unsigned)__builtin_clzll(m);
@@ -374,7 +266,7 @@ int mpnet_lpm4_add(struct mpnet_lpm4 *lpm, uint32_t prefix, unsigned plen, uint3
                 if (rc < 0)
                         return rc;
         }
-        rc = rib_insert(l, prefix, plen, nh);
+        rc = rib_insert(l->rib, l->rib_nonempty, prefix, plen, nh);
         if (rc < 0) {
                 if (g != NIL)
                         tbl8_pool_unalloc(&l->g8, g);
@@ -417,7 +309,7 @@ int mpnet_lpm4_delete(struct mpnet_lpm4 *lpm, uint32_t prefix, unsigned plen)
         if (plen > 32)
                 return -EINVAL;
         prefix &= mask_of(plen);
-        if (rib_remove(l, prefix, plen) != 0)
+        if (rib_remove(l->rib, l->rib_nonempty, prefix, plen) != 0)
                 return -ENOENT;
         l->routes--;
         if (plen == 0) {

@@ -60,25 +60,21 @@ typedef unsigned __int128 u128;
 /* Addresses resolved together, level by level. */
 #define BULK_BLK 16u
 
-/*
- * The RIB: for each prefix length, an open-addressing hash table (linear
- * probing, backward-shift delete) of the routes of that length, as in
- * lpm4.c. The route covering a prefix is the first hit probing the shorter
- * lengths that hold routes, longest first.
- */
-struct rib_slot {
-        u128 key;     /* prefix, host bits clear */
-        uint32_t val; /* RIB_USED | nh, or 0 for a free slot */
-} __attribute__((packed, aligned(8)));
+/* The RIB (fib/rib_tmpl.h), keyed by prefix. */
+static inline uint32_t rib_hash(u128 key, uint32_t cap)
+{
+        uint64_t h =
+            (uint64_t)(key >> 64) * 0x9e3779b97f4a7c15ull ^ (uint64_t)key * 0xc2b2ae3d27d4eb4full;
 
-struct rib_len {
-        struct rib_slot *slot;
-        uint32_t cap; /* 0, or a power of two >= RIB_MIN_CAP */
-        uint32_t n;
-};
+        /* The high bits of the products mix all key bits, also the low ones
+         * that prefixes leave clear; fold them down. */
+        h ^= h >> 29;
+        return (uint32_t)((h * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1);
+}
 
-#define RIB_USED    (1u << 31)
-#define RIB_MIN_CAP 8u
+#define RIB_KEY       u128
+#define RIB_SLOT_ATTR __attribute__((packed, aligned(8)))
+#include "fib/rib_tmpl.h"
 
 struct lpm6 {
         struct mpnet_lpm6 pub; /* first: the handle is its address */
@@ -164,116 +160,6 @@ static void touch24(struct lpm6 *l, uint32_t first, uint32_t n)
 
 /* ---- RIB ------------------------------------------------------------------ */
 
-static inline uint32_t rib_hash(u128 key, uint32_t cap)
-{
-        uint64_t h =
-            (uint64_t)(key >> 64) * 0x9e3779b97f4a7c15ull ^ (uint64_t)key * 0xc2b2ae3d27d4eb4full;
-
-        /* The high bits of the products mix all key bits, also the low ones
-         * that prefixes leave clear; fold them down. */
-        h ^= h >> 29;
-        return (uint32_t)((h * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1);
-}
-
-static struct rib_slot *rib_lookup(const struct rib_len *t, u128 key)
-{
-        if (t->n == 0)
-                return NULL;
-        for (uint32_t i = rib_hash(key, t->cap);; i = (i + 1) & (t->cap - 1)) {
-                struct rib_slot *s = &t->slot[i];
-
-                if ((s->val & RIB_USED) == 0)
-                        return NULL;
-                if (s->key == key)
-                        return s;
-        }
-}
-
-/* The free slot where key goes (key is not there). */
-static struct rib_slot *rib_free_slot(const struct rib_len *t, u128 key)
-{
-        uint32_t i = rib_hash(key, t->cap);
-
-        while ((t->slot[i].val & RIB_USED) != 0)
-                i = (i + 1) & (t->cap - 1);
-        return &t->slot[i];
-}
-
-static int rib_resize(struct rib_len *t, uint32_t cap)
-{
-        struct rib_len nt = {.cap = cap, .n = t->n};
-
-        nt.slot = calloc(cap, sizeof(*nt.slot));
-        if (nt.slot == NULL)
-                return -ENOMEM;
-        for (uint32_t i = 0; i < t->cap; i++)
-                if ((t->slot[i].val & RIB_USED) != 0)
-                        *rib_free_slot(&nt, t->slot[i].key) = t->slot[i];
-        free(t->slot);
-        *t = nt;
-        return 0;
-}
-
-static inline bool rib_has_len(const struct lpm6 *l, unsigned plen)
-{
-        return (l->rib_nonempty[plen / 64] >> (plen % 64) & 1) != 0;
-}
-
-/* Insert or replace key/plen -> nh. @return 1 when replaced, 0 when new. */
-static int rib_insert(struct lpm6 *l, u128 key, unsigned plen, uint32_t nh)
-{
-        struct rib_len *t = &l->rib[plen];
-        struct rib_slot *s = rib_lookup(t, key);
-        int rc;
-
-        if (s != NULL) {
-                s->val = RIB_USED | nh;
-                return 1;
-        }
-        if ((t->n + 1) * 4 > t->cap * 3) { /* load factor at most 3/4 */
-                rc = rib_resize(t, t->cap != 0 ? t->cap * 2 : RIB_MIN_CAP);
-                if (rc < 0)
-                        return rc;
-        }
-        s = rib_free_slot(t, key);
-        s->key = key;
-        s->val = RIB_USED | nh;
-        t->n++;
-        l->rib_nonempty[plen / 64] |= 1ull << (plen % 64);
-        return 0;
-}
-
-/* Remove key/plen. @return 0 or -ENOENT. */
-static int rib_remove(struct lpm6 *l, u128 key, unsigned plen)
-{
-        struct rib_len *t = &l->rib[plen];
-        struct rib_slot *s = rib_lookup(t, key);
-        uint32_t mask = t->cap - 1, i, j;
-
-        if (s == NULL)
-                return -ENOENT;
-        /* Backward shift: pull later slots of the probe run into the hole
-         * unless their home lies cyclically in (hole, slot]. */
-        i = (uint32_t)(s - t->slot);
-        for (j = (i + 1) & mask; (t->slot[j].val & RIB_USED) != 0; j = (j + 1) & mask) {
-                uint32_t k = rib_hash(t->slot[j].key, t->cap);
-
-                if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-                        continue;
-                t->slot[i] = t->slot[j];
-                i = j;
-        }
-        t->slot[i].val = 0;
-        if (--t->n == 0) {
-                l->rib_nonempty[plen / 64] &= ~(1ull << (plen % 64));
-                free(t->slot);
-                *t = (struct rib_len){0};
-        } else if (t->cap > RIB_MIN_CAP && t->n * 8 < t->cap) {
-                (void)rib_resize(t, t->cap / 2); /* best effort: stays larger if it fails */
-        }
-        return 0;
-}
-
 /* The entry of the longest route shorter than plen (and not /0) that covers
  * key, or 0. */
 static uint32_t rib_cover(const struct lpm6 *l, u128 key, unsigned plen)
@@ -281,7 +167,7 @@ static uint32_t rib_cover(const struct lpm6 *l, u128 key, unsigned plen)
         for (unsigned len = plen - 1; len > 0; len--) {
                 const struct rib_slot *s;
 
-                if (!rib_has_len(l, len))
+                if (!rib_has_len(l->rib_nonempty, len))
                         continue;
                 s = rib_lookup(&l->rib[len], key & mask_of(len));
                 if (s != NULL)
@@ -434,7 +320,7 @@ static int add_long(struct lpm6 *l, u128 key, unsigned plen, uint32_t nh)
                 if (rc < 0)
                         goto unalloc;
         }
-        rc = rib_insert(l, key, plen, nh);
+        rc = rib_insert(l->rib, l->rib_nonempty, key, plen, nh);
         if (rc < 0)
                 goto unalloc;
         l->routes += rc == 0;
@@ -465,7 +351,7 @@ int mpnet_lpm6_add(struct mpnet_lpm6 *lpm, const uint8_t prefix[16], unsigned pl
                 return add_long(l, key, plen, nh);
         if (plen > 0 && (rc = prepare24(l, idx_at(key, 0), 1u << (24 - plen))) < 0)
                 return rc;
-        rc = rib_insert(l, key, plen, nh);
+        rc = rib_insert(l->rib, l->rib_nonempty, key, plen, nh);
         if (rc < 0)
                 return rc;
         l->routes += rc == 0;
@@ -529,7 +415,7 @@ int mpnet_lpm6_delete(struct mpnet_lpm6 *lpm, const uint8_t prefix[16], unsigned
         if (plen > 128)
                 return -EINVAL;
         key = key_of(prefix) & mask_of(plen);
-        if (rib_remove(l, key, plen) != 0)
+        if (rib_remove(l->rib, l->rib_nonempty, key, plen) != 0)
                 return -ENOENT;
         l->routes--;
         if (plen == 0) {

@@ -18,6 +18,7 @@
 #include "mpnet/wire/ethernet.h"
 #include "mpnet/wire/icmp4.h"
 #include "mpnet/wire/ipv4.h"
+#include "l3/forward.h"
 #include "l3/neigh.h"
 
 /* A flow hash for ECMP: the link's RSS hash when it gave one, else a mix of
@@ -95,8 +96,9 @@ static void ip4_redirect(struct wctx *w, struct mpnet_iface *in, const struct mp
 /* Forward one packet. @return 1 when it went on (counted by the caller per
  * vector), 0 when it was dropped or turned into an error. */
 static inline unsigned ip4_forward_one(struct wctx *w, struct mpnet_iface *in, struct mpnet_pkt *p,
-                                       const struct fib_nh *nh)
+                                       const void *nhv)
 {
+        const struct fib_nh *nh = nhv;
         struct mpnet_stack *s = w->s;
         uint8_t *b = p->data;
         const struct fib_path *path = &nh->paths[0];
@@ -114,19 +116,9 @@ static inline unsigned ip4_forward_one(struct wctx *w, struct mpnet_iface *in, s
         if (nh->n_paths > 1)
                 path = &nh->paths[ip4_flow_hash(p) % nh->n_paths];
         out = path->ifp;
-        if (__builtin_expect(!atomic_load_explicit(&out->up, memory_order_relaxed), 0)) {
-                STK_INC(s, ip4_iface_down);
-                mpnet_pkt_free(p);
+        /* Its output arc sees it with the TTL not yet decremented. */
+        if (!fwd_leave(w, out, &p, &b, ARC_IP4_OUT, STK_ip4_iface_down))
                 return 0;
-        }
-        /* The output arc of the interface it leaves by (TTL not yet
-         * decremented). */
-        if (__builtin_expect(
-                atomic_load_explicit(&out->arcs[ARC_IP4_OUT], memory_order_relaxed) != NULL, 0)) {
-                if (arc_run(w, out, ARC_IP4_OUT, &p, NULL, 1) == 0)
-                        return 0;
-                b = p->data;
-        }
         nexthop = nh->type == MPNET_NH_GATEWAY ? path->gw : mpnet_get_be32(b + 16);
         if (__builtin_expect(p->pkt_len > out->mtu, 0)) {
                 if (b[6] & 0x40) {
@@ -155,18 +147,5 @@ static inline unsigned ip4_forward_one(struct wctx *w, struct mpnet_iface *in, s
 
 void ip4_rewrite_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
 {
-        struct mpnet_stack *s = w->s;
-        struct frame *in = &w->fr[self];
-        unsigned n = arc_run(w, ifp, ARC_IP4_FWD, in->p, in->aux, in->n), i = 0, fwd = 0;
-
-        for (; i + 8 <= n; i += 4) {
-                for (unsigned j = 4; j < 8; j++)
-                        __builtin_prefetch(fib_nh_get(s, in->aux[i + j]));
-                for (unsigned j = 0; j < 4; j++)
-                        fwd += ip4_forward_one(w, ifp, in->p[i + j], fib_nh_get(s, in->aux[i + j]));
-        }
-        for (; i < n; i++)
-                fwd += ip4_forward_one(w, ifp, in->p[i], fib_nh_get(s, in->aux[i]));
-        STK_ADD(s, ip4_forwarded, fwd);
-        in->n = 0;
+        fwd_vector(w, ifp, self, ARC_IP4_FWD, &w->s->fib.nh, ip4_forward_one, STK_ip4_forwarded);
 }

@@ -16,6 +16,7 @@
  */
 #include "mpnet/wire/ethernet.h"
 #include "mpnet/wire/icmp6.h"
+#include "l3/forward.h"
 #include "l3/neigh.h"
 
 /* RFC 6437: the flow label names the flow; without one, the addresses, the
@@ -83,9 +84,12 @@ static void ip6_redirect(struct wctx *w, struct mpnet_iface *in, const struct mp
         stack_punt(w, q, PUNT_REDIRECT6, (unsigned)in->ifindex, 0, 0, 0);
 }
 
+/* Forward one packet. @return 1 when it went on (counted by the caller per
+ * vector), 0 when it was dropped or turned into an error. */
 static inline unsigned ip6_forward_one(struct wctx *w, struct mpnet_iface *in, struct mpnet_pkt *p,
-                                       const struct fib6_nh *nh)
+                                       const void *nhv)
 {
+        const struct fib6_nh *nh = nhv;
         struct mpnet_stack *s = w->s;
         uint8_t *b = p->data;
         const struct fib6_path *path = &nh->paths[0];
@@ -103,19 +107,9 @@ static inline unsigned ip6_forward_one(struct wctx *w, struct mpnet_iface *in, s
         if (nh->n_paths > 1)
                 path = &nh->paths[ip6_flow_hash(p) % nh->n_paths];
         out = path->ifp;
-        if (__builtin_expect(!atomic_load_explicit(&out->up, memory_order_relaxed), 0)) {
-                STK_INC(s, ip6_iface_down);
-                mpnet_pkt_free(p);
+        /* Its output arc sees it with the hop limit not yet decremented. */
+        if (!fwd_leave(w, out, &p, &b, ARC_IP6_OUT, STK_ip6_iface_down))
                 return 0;
-        }
-        /* The output arc of the interface it leaves by (hop limit not yet
-         * decremented). */
-        if (__builtin_expect(
-                atomic_load_explicit(&out->arcs[ARC_IP6_OUT], memory_order_relaxed) != NULL, 0)) {
-                if (arc_run(w, out, ARC_IP6_OUT, &p, NULL, 1) == 0)
-                        return 0;
-                b = p->data;
-        }
         /* RFC 4291 2.5.6, RFC 4443 3.1 code 2: a link-local source stays on
          * its link. */
         if (__builtin_expect(out != in && mpnet_ip6_is_link_local(b + 8), 0)) {
@@ -144,19 +138,5 @@ static inline unsigned ip6_forward_one(struct wctx *w, struct mpnet_iface *in, s
 
 void ip6_rewrite_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
 {
-        struct mpnet_stack *s = w->s;
-        struct frame *in = &w->fr[self];
-        unsigned n = arc_run(w, ifp, ARC_IP6_FWD, in->p, in->aux, in->n), i = 0, fwd = 0;
-
-        for (; i + 8 <= n; i += 4) {
-                for (unsigned j = 4; j < 8; j++)
-                        __builtin_prefetch(fib6_nh_get(s, in->aux[i + j]));
-                for (unsigned j = 0; j < 4; j++)
-                        fwd +=
-                            ip6_forward_one(w, ifp, in->p[i + j], fib6_nh_get(s, in->aux[i + j]));
-        }
-        for (; i < n; i++)
-                fwd += ip6_forward_one(w, ifp, in->p[i], fib6_nh_get(s, in->aux[i]));
-        STK_ADD(s, ip6_forwarded, fwd);
-        in->n = 0;
+        fwd_vector(w, ifp, self, ARC_IP6_FWD, &w->s->fib6.nh, ip6_forward_one, STK_ip6_forwarded);
 }

@@ -110,6 +110,13 @@ void nh_table_retire(struct mpnet_stack *s, struct nh_table *t, uint32_t idx, vo
 /* Free every live object and the directory. */
 void nh_table_fini(struct nh_table *t);
 
+/* The object of idx (acquire: a reader sees it whole). */
+static inline void *nh_table_get(struct nh_table *t, uint32_t idx)
+{
+        return atomic_load_explicit(&t->dir[idx / FIB_NH_CHUNK][idx % FIB_NH_CHUNK],
+                                    memory_order_acquire);
+}
+
 /* IPv6 next hops and tables (fib/fib6.c): as the IPv4 ones. */
 struct fib6_path {
         struct mpnet_iface *ifp;
@@ -478,8 +485,7 @@ static inline uint32_t ip4_mask(uint8_t plen)
 
 static inline struct fib_nh *fib_nh_get(struct mpnet_stack *s, uint32_t idx)
 {
-        return atomic_load_explicit(&s->fib.nh.dir[idx / FIB_NH_CHUNK][idx % FIB_NH_CHUNK],
-                                    memory_order_acquire);
+        return nh_table_get(&s->fib.nh, idx);
 }
 
 /* fib/fib4.c */
@@ -512,8 +518,7 @@ int fib6_table_del(struct mpnet_stack *s, uint32_t id); /* -EBUSY with routes */
 
 static inline struct fib6_nh *fib6_nh_get(struct mpnet_stack *s, uint32_t idx)
 {
-        return atomic_load_explicit(&s->fib6.nh.dir[idx / FIB_NH_CHUNK][idx % FIB_NH_CHUNK],
-                                    memory_order_acquire);
+        return nh_table_get(&s->fib6.nh, idx);
 }
 
 static inline struct fib6_table *fib6_table(struct mpnet_stack *s, uint32_t id)
