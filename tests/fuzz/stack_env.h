@@ -50,6 +50,7 @@ struct fz_stack {
         struct mpnet_stack_cfg cfg;
         fz_configure_fn configure;
         bool reuse;
+        uint64_t settle_ns; /* run this long after configuring, before the mark */
         struct mpnet_stack *s;
         struct stack_mark *mark;
         fz_frame_fn on_frame;
@@ -114,8 +115,8 @@ static inline void fz_init(struct fz_stack *f, struct mpnet_pool *pool, unsigned
                 FZ_CHECK(mpnet_memwire_create(&wc[i], &f->ours[i], &f->peer[i]) == 0);
 }
 
-/* A stack at the start of an input: configured, polled once at the start
- * time, what it sent then dropped. */
+/* A stack at the start of an input: configured, polled at the start time
+ * and through settle_ns, what it sent then dropped. */
 static inline struct mpnet_stack *fz_begin(struct fz_stack *f)
 {
         if (f->s != NULL)
@@ -125,6 +126,10 @@ static inline struct mpnet_stack *fz_begin(struct fz_stack *f)
         FZ_CHECK(f->s != NULL);
         f->configure(f);
         mpnet_stack_poll(f->s, mpnet_clock_now(&f->clk));
+        for (uint64_t t = 0; t < f->settle_ns; t += 10 * 1000000ull) {
+                mpnet_clock_advance(&f->clk, 10 * 1000000ull);
+                mpnet_stack_poll(f->s, mpnet_clock_now(&f->clk));
+        }
         fz_drain_all(f);
         if (f->reuse) {
                 f->mark = stack_reset(f->s, NULL);
@@ -221,7 +226,11 @@ static inline void fz_conv_run(struct fz_stack *f, const uint8_t *data, size_t s
 }
 
 /* ---- fuzz_stack_input: a host on IPv4 and IPv6 (and an IPv6 router) on
- * one link ---- */
+ * one link, its configuration done (DAD of its link-local address,
+ * gratuitous ARPs: 3 s) when an input starts. fuzz_stack_conv starts
+ * inputs with DAD under way. ---- */
+
+#define FZ_INPUT_SETTLE_NS (3 * MPNET_NS_PER_S)
 
 static const struct mpnet_memwire_cfg fz_input_wire = {
     .name = "fz", .mac_a = {0x02, 0, 0, 0, 0, 1}, .mac_b = {0x02, 0, 0, 0, 0, 2}};

@@ -74,6 +74,7 @@ static struct fz_stack *env_of(bool reuse, enum fmt fmt, unsigned mode)
                 if (fmt == FMT_SEQ) {
                         fz_init(f, pool, 1, &fz_input_wire, &fz_input_cfg, fz_input_configure,
                                 reuse);
+                        f->settle_ns = FZ_INPUT_SETTLE_NS;
                 } else {
                         struct mpnet_stack_cfg sc = fz_conv_cfg(mode);
 
