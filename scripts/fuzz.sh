@@ -21,7 +21,7 @@
 # keeps going and lists the crash files at the end (build-fuzz/crash-*).
 set -eu
 
-FUZZ_DIR=build-fuzz
+FUZZ_DIR=${FUZZ_DIR:-build-fuzz}
 
 dict_of() {
 	case $1 in

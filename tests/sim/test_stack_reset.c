@@ -366,7 +366,7 @@ static void test_mutations(void **state)
         for (unsigned i = 0; i < (quick() ? 150u : 400u); i++) {
                 const struct input *s = &in[below(n)];
                 size_t len = mutate(s, buf);
-                char what[96];
+                char what[320];
 
                 snprintf(what, sizeof(what), "mutation %u of %s", i, s->name);
                 check_input(FMT_CONV, buf, len, what, &o);
