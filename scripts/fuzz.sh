@@ -11,9 +11,10 @@
 #                                    reach in src/ (make fuzz-cov)
 #   scripts/fuzz.sh rate SECS RUNS [TARGET...]
 #                                    inputs/s of each target: RUNS runs of
-#                                    SECS seconds from its seeds alone (a
-#                                    fresh corpus each run, seed = run
-#                                    number), the median and every run
+#                                    SECS seconds from its seeds alone
+#                                    (\$SEEDS/TARGET, default tests/fuzz/
+#                                    corpus; a fresh corpus each run, seed =
+#                                    run number), the median and every run
 #
 # Each target starts from tests/fuzz/corpus/<target>/ (seeds, reproducers)
 # and grows build-fuzz/corpus-<target>/, with the dictionary of its family
@@ -99,7 +100,7 @@ rate)
 			tmp=$(mktemp -d)
 			"$FUZZ_DIR/$t" -max_total_time="$secs" -print_final_stats=1 -seed="$r" \
 				-dict="$(dict_of "$t")" -artifact_prefix="$FUZZ_DIR/crash-$t-" \
-				"$tmp" "tests/fuzz/corpus/$t" >"$FUZZ_DIR/$t.rate.log" 2>&1 ||
+				"$tmp" "${SEEDS:-tests/fuzz/corpus}/$t" >"$FUZZ_DIR/$t.rate.log" 2>&1 ||
 				{ tail -n 30 "$FUZZ_DIR/$t.rate.log"; rm -rf "$tmp"; exit 1; }
 			rm -rf "$tmp"
 			rates="$rates $(sed -n 's/^stat::average_exec_per_sec: *//p' "$FUZZ_DIR/$t.rate.log")"

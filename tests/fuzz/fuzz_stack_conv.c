@@ -4,7 +4,8 @@
  * state machines that need several frames and time are reached: ARP and ND
  * resolution and NUD, DAD of the stack's own addresses (on, not skipped),
  * SLAAC and the default router list from advertisements, MLD, IPv4 and
- * IPv6 reassembly and their timeouts, forwarding between the interfaces.
+ * IPv6 reassembly and their timeouts, forwarding between the interfaces
+ * (onto a smaller MTU: fragmentation, too big), redirects sent and taken.
  *
  * Input: one mode byte (bit 0: a router, IPv4 and IPv6 forwarding on and
  * advertising on interface 2; else a host that follows advertisements;

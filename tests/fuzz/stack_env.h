@@ -282,7 +282,9 @@ static inline struct mpnet_stack_cfg fz_conv_cfg(unsigned mode)
 
 /* 192.0.2.1/24 and 2001:db8::1/64 on 1, 198.51.100.1/24 and
  * 2001:db8:1::1/64 on 2, DAD on; 203.0.113.0/24 and 2001:db8:5::/48
- * through the peer on 2 (resolved by ARP and ND, not configured). */
+ * through the peer on 2 (resolved by ARP and ND, not configured). Link 2's
+ * MTU is 1280: what a router forwards onto it from link 1 may need
+ * fragmenting (IPv4) or be too big (IPv6, IPv4 with DF). */
 static inline void fz_conv_configure(struct fz_stack *f)
 {
         static const uint8_t a6[2][16] = {{0x20, 0x01, 0x0d, 0xb8, [15] = 1},
@@ -307,6 +309,7 @@ static inline void fz_conv_configure(struct fz_stack *f)
 
         mpnet_iface_attach(s, f->ours[0], "c0");
         mpnet_iface_attach(s, f->ours[1], "c1");
+        mpnet_iface_set_mtu(s, 2, 1280);
         mpnet_addr4_add(s, 1, 0xc0000201, 24);
         mpnet_addr4_add(s, 2, 0xc6336401, 24);
         mpnet_addr6_add(s, 1, a6[0], 64, 0);
