@@ -11,8 +11,9 @@
  * advertising on interface 2; else a host that follows advertisements;
  * bit 1: RFC 7217 stable interface identifiers), then records of
  *   1 byte   time step: its square in milliseconds (0 .. 65 s)
- *   1 byte   interface: bit 0 picks 1 or 2
- *   2 bytes  big-endian frame length, then the frame
+ *   1 byte   interface: bit 0 picks 1 or 2; bit 1: a command, not a frame
+ *   2 bytes  big-endian length, then the frame (or the command: a ping the
+ *            stack sends, stack_env.h fz_command)
  * Each record moves the virtual clock, polls the stack (timers run), sends
  * the frame in from the peer's end of that interface's wire (placed at the
  * very end of its buffer, for ASan), polls again and drops what the stack

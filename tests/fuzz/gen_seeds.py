@@ -252,6 +252,35 @@ def msgs():
     out.append(("ip6_ra_withdraw", "ip6", ra_msg(ll_peer, 0, 0, [("2001:db8:7::", 0, 0)])))
     for k in range(4, 10):
         out.append(("ip6_ra_router%d" % k, "ip6", ra_msg("fe80::%d" % k, 3, 0, [])))
+    # Answers to the stack's own pings (fuzz_stack_conv commands, below).
+    out.append(("ip4_echo_reply", "ip4", ipv4("192.0.2.2", "192.0.2.1", 1,
+                                              icmp4(0, 0, 0x4D500000, b"\0" * 56))))
+    out.append(("ip6_echo_reply", "ip6", ipv6(peer, us, 58, icmp6(peer, us, 129, 0,
+                                                                  struct.pack("!HH", 0x4D50, 3) +
+                                                                  b"\0" * 56))))
+    out.append(("ip6_udp_closed", "ip6", ipv6(peer, us, 17, struct.pack("!HHHH", 1, 9, 13, 0) +
+                                              b"hello")))
+    # A router's special destinations and sources (fuzz_stack_conv's
+    # routes): blackhole, unreachable, prohibit; ECMP; broadcasts and
+    # multicast; a link-local source forwarded off its link.
+    u = lambda port: udp4_payload(1, port, b"r" * 8)
+    for k, name in enumerate(("blackhole", "unreachable", "prohibit")):
+        out.append(("ip4_to_" + name, "ip4", ipv4("192.0.2.2", "10.0.%d.9" % k, 17, u(9), ttl=9)))
+        out.append(("ip6_to_" + name, "ip6", ipv6(peer, "2001:db8:%x::9" % (0xA + k), 17,
+                                                  struct.pack("!HHHH", 1, 9, 16, 0) + b"r" * 8)))
+    for k in range(4):
+        out.append(("ip4_ecmp%d" % k, "ip4", ipv4("192.0.2.2", "198.18.0.%d" % (9 + k), 17,
+                                                  u(1000 + k), ttl=9)))
+        out.append(("ip6_ecmp%d" % k, "ip6", ipv6(peer, "2001:db8:6::%x" % (9 + k), 17,
+                                                  struct.pack("!HHHH", 1, 1000 + k, 16, 0) +
+                                                  b"e" * 8)))
+    out.append(("ip4_directed_bcast", "ip4", ipv4("192.0.2.2", "198.51.100.255", 17, u(9), ttl=9)))
+    out.append(("ip4_limited_bcast", "ip4", ipv4("192.0.2.2", "255.255.255.255", 17, u(9))))
+    out.append(("ip4_multicast", "ip4", ipv4("192.0.2.2", "224.0.0.1", 17, u(9), ttl=1)))
+    out.append(("ip4_src_multicast", "ip4", ipv4("224.0.0.5", "192.0.2.1", 17, u(9))))
+    out.append(("ip6_forward_ll_src", "ip6", ipv6(ll_peer, "2001:db8:5::9", 17,
+                                                  struct.pack("!HHHH", 1, 2, 12, 0) + b"ll!!",
+                                                  hlim=9)))
     # An echo to the subnet broadcast (RFC 1122 3.2.2.6: may be ignored).
     out.append(("ip4_bcast_echo", "ip4", ipv4("192.0.2.2", "192.0.2.255", 1, echo)))
     return out
@@ -333,6 +362,9 @@ def main():
     def conv(mode, steps):
         out = bytes([mode])
         for dt, ifc, n in steps:
+            if isinstance(n, bytes):  # a command (stack_env.h, fz_command)
+                out += struct.pack("!BBH", dt, ifc | 2, len(n)) + n
+                continue
             k, b = by[n]
             # RFC 1812 5.3.4: a unicast packet in a link-layer broadcast.
             dst = BCAST if n in ("ip4_bcast_unicast", "ip4_bcast_echo") else MAC_C[ifc]
@@ -383,6 +415,35 @@ def main():
         (0, 0, "ip6_ra_renew")] + [(0, 0, "ip6_ra_router%d" % k) for k in range(4, 10)] +
         [(60, 0, "ip6_echo"), (60, 0, "ip6_ra_withdraw"), (90, 0, "ip6_echo"), (90, 0, "ip6_echo"),
          (255, 0, "ip6_echo"), (255, 0, "ip6_echo")]))
+    # The stack's own pings: to a neighbour learnt unasked (STALE, then
+    # DELAY, PROBE), bigger than the link (fragmented), too big with DF,
+    # through a gateway that never answers, link-local; the replies.
+    ping4 = lambda n, dst="192.0.2.2", df=0: bytes([df << 1]) + struct.pack("!H", n) + ip4(dst)
+    ping6 = lambda n, dst="2001:db8::2": bytes([1]) + struct.pack("!H", n) + ip6(dst)
+    write("fuzz_stack_conv", "pings", conv(0, [
+        (40, 0, "arp_request"), (40, 0, "ip6_ns"), (0, 0, ping4(56)), (0, 0, "ip4_echo_reply"),
+        (0, 0, ping4(3000)), (0, 0, ping4(3000, df=1)), (0, 0, ping4(56, "203.0.113.9")),
+        (0, 0, ping6(56)), (0, 0, "ip6_na"), (0, 0, "ip6_echo_reply"), (0, 0, ping6(3000)),
+        (0, 0, ping6(56, "fe80::2")), (0, 0, ping6(56, "2001:db8:5::9")), (80, 0, ping4(56)),
+        (80, 0, ping6(56)), (100, 0, ping4(56)), (255, 0, "ip4_echo")]))
+    # Errors past the rate limit (RFC 1812 4.3.2.8, RFC 4443 2.4(f)).
+    write("fuzz_stack_conv", "error_flood", conv(0, [(40, 0, "arp_request"), (40, 0, "ip6_ns")] +
+                                                [(0, 0, "ip4_udp_closed")] * 60 +
+                                                [(0, 0, "ip6_udp_closed")] * 60))
+    # A router's special routes, ECMP, broadcasts; bursts of frames (the
+    # nodes' vector paths).
+    burst = lambda n, name, ifc=0: bytes([4, n - 1]) + frame_of(*by[name], dst=MAC_C[ifc],
+                                                                 src=MAC_C_PEER[ifc])
+    special = ["ip4_to_blackhole", "ip4_to_unreachable", "ip4_to_prohibit", "ip6_to_blackhole",
+               "ip6_to_unreachable", "ip6_to_prohibit", "ip4_directed_bcast", "ip4_limited_bcast",
+               "ip4_multicast", "ip4_src_multicast", "ip6_forward_ll_src"]
+    write("fuzz_stack_conv", "router_special", conv(1, [
+        (40, 0, "arp_request"), (40, 0, "ip6_ns"), (0, 1, "arp_reply_gw"), (0, 1, "ip6_na_gw")] +
+        [(0, 0, n) for n in special] + [(0, 0, "ip4_ecmp%d" % k) for k in range(4)] +
+        [(0, 0, "ip6_ecmp%d" % k) for k in range(4)] +
+        [(0, 0, burst(16, "ip4_forward")), (0, 0, burst(16, "ip6_forward")),
+         (0, 0, burst(16, "ip4_echo")), (0, 0, burst(16, "ip6_echo")),
+         (0, 0, burst(12, "ip4_ecmp1")), (0, 0, burst(12, "ip6_ecmp2")), (90, 0, "ip4_forward")]))
     write("fuzz_stack_conv", "router_queue", conv(1, [(0, 0, "ip4_forward")] * 20 +
                                                  [(0, 0, "ip6_forward")] * 20 + [(80, 0, "ip4_forward")] * 3))
     return 0

@@ -14,8 +14,11 @@
  *   fz_seq_run    records of a 2-byte big-endian length and that many bytes
  *                 of frame, on link 0, 700 ms apart (fuzz_stack_input);
  *   fz_conv_run   records of 1 byte time step (its square in ms, 0 .. 65 s),
- *                 1 byte link (bit 0), 2 bytes big-endian length, the frame
- *                 (fuzz_stack_conv).
+ *                 1 byte link (bit 0) and kind (bit 1), 2 bytes big-endian
+ *                 length, then a frame from the peer on that link (kind 0),
+ *                 or a command to the stack (kind 1, fz_command(): a ping
+ *                 sent, so what the stack originates and the replies and
+ *                 errors it takes for it are reached too) (fuzz_stack_conv).
  * Each frame is placed at the very end of its buffer, so under ASan a read
  * past it is reported.
  */
@@ -32,6 +35,7 @@
 #include "mpnet/link.h"
 #include "mpnet/route.h"
 #include "mpnet/stack.h"
+#include "mpnet/wire/bytes.h"
 #include "stack/stack_priv.h"
 
 #define FZ_MAX_LINKS 2
@@ -204,11 +208,65 @@ static inline void fz_seq_run(struct fz_stack *f, const uint8_t *data, size_t si
         fz_drain(f);
 }
 
+/*
+ * A command record, by byte 0:
+ *   bit 2 set  a burst: byte 1 (its low 6 bits, plus one) copies of the
+ *              frame that follows, all in before the next poll, so the
+ *              nodes' vector paths (several packets a call) are reached;
+ *   else       a ping: bit 0 ping6 (else ping4), bit 1 don't fragment
+ *              (ping4); bytes 1-2 big-endian echo data length (8 .. 4000:
+ *              past the MTU it goes in fragments); then the destination (4
+ *              or 16 bytes; else the peer on link 1) and a TTL or hop limit
+ *              (else 64). An IPv6 link-local destination is on the record's
+ *              link. What came back so far is read.
+ */
+static inline void fz_command(struct fz_stack *f, unsigned link, const uint8_t *b, size_t n,
+                              uint16_t seq)
+{
+        static const uint8_t peer6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+        uint32_t len = n >= 3 ? (uint32_t)b[1] << 8 | b[2] : 64;
+        uint64_t now = mpnet_clock_now(&f->clk);
+
+        if (n >= 2 && (b[0] & 4)) {
+                for (unsigned k = 0; k <= (b[1] & 63u); k++)
+                        fz_send(f, link, b + 2, n - 2);
+                return;
+        }
+        if (len < 8)
+                len = 8;
+        if (len > 4000)
+                len = 4000;
+        if (n >= 1 && (b[0] & 1)) {
+                struct mpnet_ping6_reply r[8];
+                struct mpnet_ping6_req q = {.id = 0x4d50, .seq = seq, .payload_len = len};
+
+                memcpy(q.dst, n >= 19 ? b + 3 : peer6, 16);
+                q.hop_limit = n >= 20 ? b[19] : 0;
+                q.ifindex = (int)link + 1;
+                (void)mpnet_ping6_send(f->s, &q, now);
+                while (mpnet_ping6_recv(f->s, r, 8) == 8)
+                        ;
+        } else {
+                struct mpnet_ping_reply r[8];
+                struct mpnet_ping4_req q = {.id = 0x4d50, .seq = seq, .payload_len = len};
+
+                q.dst = n >= 7 ? mpnet_get_be32(b + 3) : 0xc0000202;
+                q.ttl = n >= 8 ? b[7] : 0;
+                q.df = n >= 1 && (b[0] & 2);
+                (void)mpnet_ping4_send_req(f->s, &q, now);
+                while (mpnet_ping4_recv(f->s, r, 8) == 8)
+                        ;
+        }
+}
+
 static inline void fz_conv_run(struct fz_stack *f, const uint8_t *data, size_t size)
 {
+        uint16_t seq = 0;
+
         fz_begin(f);
         while (size >= 4) {
                 unsigned link = (data[1] & 1u) % f->n_links;
+                bool command = (data[1] & 2) != 0;
                 size_t len = (size_t)data[2] << 8 | data[3];
 
                 mpnet_clock_advance(&f->clk, (uint64_t)data[0] * data[0] * 1000000ull);
@@ -217,7 +275,10 @@ static inline void fz_conv_run(struct fz_stack *f, const uint8_t *data, size_t s
                 size -= 4;
                 if (len > size)
                         len = size;
-                fz_send(f, link, data, len);
+                if (command)
+                        fz_command(f, link, data, len, seq++);
+                else
+                        fz_send(f, link, data, len);
                 data += len;
                 size -= len;
                 fz_poll(f);
@@ -282,9 +343,11 @@ static inline struct mpnet_stack_cfg fz_conv_cfg(unsigned mode)
 
 /* 192.0.2.1/24 and 2001:db8::1/64 on 1, 198.51.100.1/24 and
  * 2001:db8:1::1/64 on 2, DAD on; 203.0.113.0/24 and 2001:db8:5::/48
- * through the peer on 2 (resolved by ARP and ND, not configured). Link 2's
- * MTU is 1280: what a router forwards onto it from link 1 may need
- * fragmenting (IPv4) or be too big (IPv6, IPv4 with DF). */
+ * through the peer on 2 (resolved by ARP and ND, not configured);
+ * 198.18.0.0/24 and 2001:db8:6::/48 through two gateways on 2 (ECMP);
+ * 10.0.{0,1,2}.0/24 and 2001:db8:{a,b,c}::/48 blackhole, unreachable,
+ * prohibit. Link 2's MTU is 1280: what a router forwards onto it from link
+ * 1 may need fragmenting (IPv4) or be too big (IPv6, IPv4 with DF). */
 static inline void fz_conv_configure(struct fz_stack *f)
 {
         static const uint8_t a6[2][16] = {{0x20, 0x01, 0x0d, 0xb8, [15] = 1},
@@ -316,6 +379,28 @@ static inline void fz_conv_configure(struct fz_stack *f)
         mpnet_addr6_add(s, 2, a6[1], 64, 0);
         mpnet_route4_add(s, 0, &r4);
         mpnet_route6_add(s, 0, &r6);
+        r4 = (struct mpnet_route4){
+            .dst = 0xc6120000,
+            .plen = 24,
+            .type = MPNET_NH_GATEWAY,
+            .n_paths = 2,
+            .paths = {{.ifindex = 2, .gw = 0xc6336402}, {.ifindex = 2, .gw = 0xc6336403}}};
+        mpnet_route4_add(s, 0, &r4);
+        r6.dst[5] = 6;
+        r6.n_paths = 2;
+        r6.paths[1] = r6.paths[0];
+        r6.paths[1].gw[15] = 3;
+        mpnet_route6_add(s, 0, &r6);
+        for (unsigned k = 0; k < 3; k++) {
+                struct mpnet_route4 d4 = {
+                    .dst = 0x0a000000 | k << 8, .plen = 24, .type = MPNET_NH_BLACKHOLE + k};
+                struct mpnet_route6 d6 = {.dst = {0x20, 0x01, 0x0d, 0xb8, 0, (uint8_t)(0xa + k)},
+                                          .plen = 48,
+                                          .type = MPNET_NH_BLACKHOLE + k};
+
+                mpnet_route4_add(s, 0, &d4);
+                mpnet_route6_add(s, 0, &d6);
+        }
         if (f->cfg.ip4_forwarding)
                 mpnet_iface_ra_set(s, 2, &ra);
 }
