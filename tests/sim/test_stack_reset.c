@@ -403,6 +403,54 @@ static void test_usage_after_reset(void **state)
         free_seeds(in, n);
 }
 
+/* Every file of the folders MPNET_RESET_CONV and MPNET_RESET_SEQ name (a
+ * fuzzing run's corpus, build-fuzz/corpus-fuzz_stack_conv): the same
+ * comparison on what a fuzzer made. Skipped unless one is set. */
+static unsigned check_dir(const char *dir, enum fmt fmt)
+{
+        uint8_t *buf = malloc(MAX_IN_BYTES);
+        struct dirent *de;
+        struct outcome o;
+        unsigned n = 0;
+        DIR *d = opendir(dir);
+
+        assert_non_null(d);
+        assert_non_null(buf);
+        while ((de = readdir(d)) != NULL) {
+                char path[1024];
+                size_t len;
+                FILE *fp;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+                fp = fopen(path, "rb");
+                assert_non_null(fp);
+                len = fread(buf, 1, MAX_IN_BYTES, fp);
+                fclose(fp);
+                check_input(fmt, buf, len, path, &o);
+                n++;
+        }
+        closedir(d);
+        free(buf);
+        return n;
+}
+
+static void test_corpus_env(void **state)
+{
+        const char *conv = getenv("MPNET_RESET_CONV"), *seq = getenv("MPNET_RESET_SEQ");
+        unsigned n = 0;
+
+        (void)state;
+        if (conv == NULL && seq == NULL)
+                skip();
+        if (conv != NULL)
+                n += check_dir(conv, FMT_CONV);
+        if (seq != NULL)
+                n += check_dir(seq, FMT_SEQ);
+        print_message("%u inputs the same fresh and after a reset\n", n);
+}
+
 static int setup(void **state)
 {
         (void)state;
@@ -427,10 +475,9 @@ static int teardown(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_conv_seeds),
-            cmocka_unit_test(test_input_seeds),
-            cmocka_unit_test(test_mutations),
-            cmocka_unit_test(test_usage_after_reset),
+            cmocka_unit_test(test_conv_seeds), cmocka_unit_test(test_input_seeds),
+            cmocka_unit_test(test_mutations),  cmocka_unit_test(test_usage_after_reset),
+            cmocka_unit_test(test_corpus_env),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
