@@ -9,6 +9,12 @@
 #                                    JOBS at a time (make fuzz-long)
 #   scripts/fuzz.sh cov              llvm-cov report of what the corpora
 #                                    reach in src/ (make fuzz-cov)
+#   scripts/fuzz.sh rate SECS RUNS [TARGET...]
+#                                    inputs/s of each target: RUNS runs of
+#                                    SECS seconds from its seeds alone
+#                                    (\$SEEDS/TARGET, default tests/fuzz/
+#                                    corpus; a fresh corpus each run, seed =
+#                                    run number), the median and every run
 #
 # Each target starts from tests/fuzz/corpus/<target>/ (seeds, reproducers)
 # and grows build-fuzz/corpus-<target>/, with the dictionary of its family
@@ -16,7 +22,7 @@
 # keeps going and lists the crash files at the end (build-fuzz/crash-*).
 set -eu
 
-FUZZ_DIR=build-fuzz
+FUZZ_DIR=${FUZZ_DIR:-build-fuzz}
 
 dict_of() {
 	case $1 in
@@ -83,6 +89,26 @@ long)
 one)
 	run_one "$2" "$3"
 	;;
+rate)
+	secs=${2:-30}
+	runs=${3:-3}
+	shift 3 2>/dev/null || shift $#
+	list=${*:-$(targets)}
+	for t in $list; do
+		rates=""
+		for r in $(seq 1 "$runs"); do
+			tmp=$(mktemp -d)
+			"$FUZZ_DIR/$t" -max_total_time="$secs" -print_final_stats=1 -seed="$r" \
+				-dict="$(dict_of "$t")" -artifact_prefix="$FUZZ_DIR/crash-$t-" \
+				"$tmp" "${SEEDS:-tests/fuzz/corpus}/$t" >"$FUZZ_DIR/$t.rate.log" 2>&1 ||
+				{ tail -n 30 "$FUZZ_DIR/$t.rate.log"; rm -rf "$tmp"; exit 1; }
+			rm -rf "$tmp"
+			rates="$rates $(sed -n 's/^stat::average_exec_per_sec: *//p' "$FUZZ_DIR/$t.rate.log")"
+		done
+		med=$(echo "$rates" | tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+		echo "fuzz-rate: $t median $med exec/s (runs:$rates)"
+	done
+	;;
 cov)
 	# The replay programs (tests/fuzz/replay_main.c), built with clang's
 	# source-based coverage and no sanitizer, run over both corpora.
@@ -118,7 +144,7 @@ cov)
 	echo "fuzz-cov: $out/report.txt, $out/html/index.html"
 	;;
 *)
-	echo "usage: $0 run SECS | long SECS JOBS | cov" >&2
+	echo "usage: $0 run SECS | long SECS JOBS | cov | rate SECS RUNS [TARGET...]" >&2
 	exit 2
 	;;
 esac

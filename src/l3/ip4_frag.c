@@ -482,6 +482,15 @@ void ip4_reass_destroy(struct ip4_reass *r)
         free(r);
 }
 
+/* For stack_reset() (stack/reset.c): what a fresh object holds, nothing,
+ * its counters at 0; the memory made on first use stays. */
+void ip4_reass_flush(struct ip4_reass *r)
+{
+        while (r->oldest != NULL)
+                dg_release(r, r->oldest, true);
+        memset(&r->st, 0, sizeof(r->st));
+}
+
 static struct reass_src *src_lookup(const struct ip4_reass *r, uint32_t addr)
 {
         struct reass_src *sp = r->src_hash[src_bucket(r, addr)];

@@ -126,6 +126,9 @@ struct ip4_reass *ip4_reass_create(const struct ip4_reass_cfg *cfg);
 /** Free the object and every fragment it holds (no callbacks). NULL is ignored. */
 void ip4_reass_destroy(struct ip4_reass *r);
 
+/** Free every datagram held (no callbacks) and zero the counters. */
+void ip4_reass_flush(struct ip4_reass *r);
+
 /**
  * Offer one packet to reassembly. Runs ip4_reass_expire(r, now) first.
  *

@@ -100,6 +100,15 @@ void ip6_reass_destroy(struct ip6_reass *r)
         free(r);
 }
 
+/* For stack_reset() (stack/reset.c): every datagram freed, no error sent. */
+void ip6_reass_flush(struct ip6_reass *r)
+{
+        while (r->head != NULL) {
+                q_free_frags(r, r->head);
+                q_unlink(r, r->head);
+        }
+}
+
 void ip6_reass_expire(struct ip6_reass *r, uint64_t now)
 {
         struct r6q *q = r->head, *next;

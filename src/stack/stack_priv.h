@@ -554,6 +554,8 @@ bool stack_is_local4(const struct mpnet_stack *s, uint32_t a);
  * -ENOMEM (the old copy stays). */
 int iface_addr4_publish(struct mpnet_iface *ifp);
 uint64_t stack_random(struct mpnet_stack *s);
+/* stack/reset.c: stack_reset(s, NULL) marks s; stack_reset(s, m) takes s back to m. */
+struct stack_mark *stack_reset(struct mpnet_stack *s, struct stack_mark *m);
 
 /* stack.c: contexts and punts */
 struct wctx *stack_ctx_get(struct mpnet_stack *s, unsigned id);
@@ -669,6 +671,7 @@ void pmtu6_update(struct mpnet_stack *s, const uint8_t *dst, uint32_t mtu);
 struct ip6_reass *ip6_reass_create(struct mpnet_stack *s, uint64_t max_bytes);
 void ip6_reass_destroy(struct ip6_reass *r);
 void ip6_reass_expire(struct ip6_reass *r, uint64_t now);
+void ip6_reass_flush(struct ip6_reass *r); /* every datagram freed, no error sent */
 uint64_t ip6_reass_next_expiry(const struct ip6_reass *r);
 /* What it holds now and its caps (buffer bytes, datagrams). */
 void ip6_reass_usage(const struct ip6_reass *r, uint64_t *bytes, uint64_t *max_bytes,

@@ -181,6 +181,108 @@ def msgs():
     out.append(("ip6_frag1", "ip6", ipv6(peer, us, 44, fh(384, 0) + big6[384:])))
     out.append(("ip6_forward", "ip6", ipv6(peer, "2001:db8:5::9", 17,
                                            struct.pack("!HHHH", 1, 2, 12, 0) + b"data", hlim=2)))
+    # An echo bigger than the link: reassembled, its reply fragmented
+    # (IPv4 with a record-route option in the first fragment).
+    big4 = icmp4(8, 0, 0x12340003, bytes(range(250)) * 8)
+    out.append(("ip4_bigfrag0", "ip4", ipv4("192.0.2.2", "192.0.2.1", 1, big4[:1000], ident=78,
+                                            flags_off=0x2000, opts=rr)))
+    out.append(("ip4_bigfrag1", "ip4", ipv4("192.0.2.2", "192.0.2.1", 1, big4[1000:], ident=78,
+                                            flags_off=1000 // 8)))
+    big6b = icmp6(peer, us, 128, 0, struct.pack("!HH", 9, 1) + bytes(range(250)) * 8)
+    fh2 = lambda off, m, ident=0xABCE: struct.pack("!BBHI", 58, 0, off | m, ident)
+    out.append(("ip6_bigfrag0", "ip6", ipv6(peer, us, 44, fh2(0, 1) + big6b[:1000])))
+    out.append(("ip6_bigfrag1", "ip6", ipv6(peer, us, 44, fh2(1000, 0) + big6b[1000:])))
+    # RFC 5722: an overlap drops the datagram.
+    out.append(("ip6_frag_overlap", "ip6", ipv6(peer, us, 44, fh2(8, 1, 0xABCF) + big6[:64])))
+    out.append(("ip6_frag_first", "ip6", ipv6(peer, us, 44, fh2(0, 1, 0xABCF) + big6[:384])))
+    # A redirect from the default router (after ip6_ra) for an off-link
+    # destination, then an echo from it: the reply takes the redirect.
+    far = "2001:db8:9::9"
+    redir_ok = icmp6(ll_peer, us, 137, 0, b"\0" * 4 + ip6("fe80::3") + ip6(far) +
+                     nd_opt(2, b"\x02\0\0\0\0\x03"))
+    out.append(("ip6_redirect_ok", "ip6", ipv6(ll_peer, us, 58, redir_ok, hlim=255)))
+    e_far = icmp6(far, us, 128, 0, struct.pack("!HH", 7, 2) + b"far" * 8)
+    out.append(("ip6_echo_far", "ip6", ipv6(far, us, 58, e_far)))
+    # A router sends a packet back out of the link it came in on: redirects
+    # (RFC 1812 5.2.7.2, RFC 4861 8.2).
+    out.append(("ip4_same_link", "ip4",
+                ipv4("192.0.2.2", "192.0.2.9", 17, udp4_payload(1, 2, b"s" * 16), ttl=9)))
+    out.append(("ip6_same_link", "ip6", ipv6(peer, "2001:db8::9", 17,
+                                             struct.pack("!HHHH", 1, 2, 12, 0) + b"same", hlim=9)))
+    # Forwarded onto link 2 (MTU 1280 in fuzz_stack_conv): fragmented, or
+    # too big.
+    out.append(("ip4_forward_big", "ip4",
+                ipv4("192.0.2.2", "203.0.113.9", 17, udp4_payload(1, 2, b"f" * 1400), ttl=9)))
+    out.append(("ip6_forward_big", "ip6", ipv6(peer, "2001:db8:5::9", 17,
+                                               struct.pack("!HHHH", 1, 2, 1408, 0) + b"g" * 1400,
+                                               hlim=9)))
+    # ICMP errors about what the stack sent: an echo of ours, a packet too
+    # big, time exceeded.
+    our_echo4 = ipv4("192.0.2.1", "192.0.2.2", 1, icmp4(8, 0, 0x00050006, b"q" * 8))
+    out.append(("icmp4_unreach_echo", "ip4",
+                ipv4("192.0.2.2", "192.0.2.1", 1, icmp4(3, 1, 0, our_echo4))))
+    out.append(("icmp4_time_exceeded", "ip4",
+                ipv4("192.0.2.2", "192.0.2.1", 1, icmp4(11, 0, 0, our_echo4))))
+    out.append(("icmp4_frag_needed", "ip4",
+                ipv4("192.0.2.2", "192.0.2.1", 1, icmp4(3, 4, 576, our_echo4))))
+    our_echo6 = ipv6(us, far, 58, icmp6(us, far, 128, 0, struct.pack("!HH", 5, 6) + b"q" * 8))
+    out.append(("icmp6_unreach_echo", "ip6",
+                ipv6(peer, us, 58, icmp6(peer, us, 1, 3, b"\0" * 4 + our_echo6))))
+    out.append(("icmp6_ptb", "ip6",
+                ipv6(peer, us, 58, icmp6(peer, us, 2, 0, struct.pack("!I", 1280) + our_echo6))))
+    out.append(("icmp6_time_exceeded", "ip6",
+                ipv6(peer, us, 58, icmp6(peer, us, 3, 0, b"\0" * 4 + our_echo6))))
+    out.append(("icmp6_param_problem", "ip6",
+                ipv6(peer, us, 58, icmp6(peer, us, 4, 1, struct.pack("!I", 6) + our_echo6))))
+    # Advertisements over a host's life (RFC 4861 6.3.4, RFC 4862 5.5.3):
+    # new parameters, a prefix renewed with a short lifetime (the two-hour
+    # rule), one withdrawn (valid 0), one that runs out, a router that
+    # leaves (lifetime 0), one that times out, more routers than the list
+    # holds.
+    def ra_msg(src, life, reach, pfxs, retrans=1000):
+        opts = nd_opt(1, MAC_IN_PEER)
+        for pfx, valid, pref in pfxs:
+            opts += nd_opt(3, struct.pack("!BBIII", 64, 0xC0, valid, pref, 0) + ip6(pfx))
+        body = struct.pack("!BBHII", 64, 0, life, reach, retrans) + opts
+        return ipv6(src, "ff02::1", 58, icmp6(src, "ff02::1", 134, 0, body), hlim=255)
+    out.append(("ip6_ra_new", "ip6", ra_msg(ll_peer, 1800, 20000, [("2001:db8:7::", 86400, 14400),
+                                                                    ("2001:db8:8::", 4, 2)], 500)))
+    out.append(("ip6_ra_renew", "ip6", ra_msg(ll_peer, 1800, 20000, [("2001:db8:7::", 60, 30),
+                                                                      ("2001:db8:8::", 4, 2)])))
+    out.append(("ip6_ra_withdraw", "ip6", ra_msg(ll_peer, 0, 0, [("2001:db8:7::", 0, 0)])))
+    for k in range(4, 10):
+        out.append(("ip6_ra_router%d" % k, "ip6", ra_msg("fe80::%d" % k, 3, 0, [])))
+    # Answers to the stack's own pings (fuzz_stack_conv commands, below).
+    out.append(("ip4_echo_reply", "ip4", ipv4("192.0.2.2", "192.0.2.1", 1,
+                                              icmp4(0, 0, 0x4D500000, b"\0" * 56))))
+    out.append(("ip6_echo_reply", "ip6", ipv6(peer, us, 58, icmp6(peer, us, 129, 0,
+                                                                  struct.pack("!HH", 0x4D50, 3) +
+                                                                  b"\0" * 56))))
+    out.append(("ip6_udp_closed", "ip6", ipv6(peer, us, 17, struct.pack("!HHHH", 1, 9, 13, 0) +
+                                              b"hello")))
+    # A router's special destinations and sources (fuzz_stack_conv's
+    # routes): blackhole, unreachable, prohibit; ECMP; broadcasts and
+    # multicast; a link-local source forwarded off its link.
+    u = lambda port: udp4_payload(1, port, b"r" * 8)
+    for k, name in enumerate(("blackhole", "unreachable", "prohibit")):
+        out.append(("ip4_to_" + name, "ip4", ipv4("192.0.2.2", "10.0.%d.9" % k, 17, u(9), ttl=9)))
+        out.append(("ip6_to_" + name, "ip6", ipv6(peer, "2001:db8:%x::9" % (0xA + k), 17,
+                                                  struct.pack("!HHHH", 1, 9, 16, 0) + b"r" * 8)))
+    for k in range(4):
+        out.append(("ip4_ecmp%d" % k, "ip4", ipv4("192.0.2.2", "198.18.0.%d" % (9 + k), 17,
+                                                  u(1000 + k), ttl=9)))
+        out.append(("ip6_ecmp%d" % k, "ip6", ipv6(peer, "2001:db8:6::%x" % (9 + k), 17,
+                                                  struct.pack("!HHHH", 1, 1000 + k, 16, 0) +
+                                                  b"e" * 8)))
+    out.append(("ip4_directed_bcast", "ip4", ipv4("192.0.2.2", "198.51.100.255", 17, u(9), ttl=9)))
+    out.append(("ip4_limited_bcast", "ip4", ipv4("192.0.2.2", "255.255.255.255", 17, u(9))))
+    out.append(("ip4_multicast", "ip4", ipv4("192.0.2.2", "224.0.0.1", 17, u(9), ttl=1)))
+    out.append(("ip4_src_multicast", "ip4", ipv4("224.0.0.5", "192.0.2.1", 17, u(9))))
+    out.append(("ip6_forward_ll_src", "ip6", ipv6(ll_peer, "2001:db8:5::9", 17,
+                                                  struct.pack("!HHHH", 1, 2, 12, 0) + b"ll!!",
+                                                  hlim=9)))
+    # An echo to the subnet broadcast (RFC 1122 3.2.2.6: may be ignored).
+    out.append(("ip4_bcast_echo", "ip4", ipv4("192.0.2.2", "192.0.2.255", 1, echo)))
     return out
 
 
@@ -260,9 +362,12 @@ def main():
     def conv(mode, steps):
         out = bytes([mode])
         for dt, ifc, n in steps:
+            if isinstance(n, bytes):  # a command (stack_env.h, fz_command)
+                out += struct.pack("!BBH", dt, ifc | 2, len(n)) + n
+                continue
             k, b = by[n]
             # RFC 1812 5.3.4: a unicast packet in a link-layer broadcast.
-            dst = BCAST if n == "ip4_bcast_unicast" else MAC_C[ifc]
+            dst = BCAST if n in ("ip4_bcast_unicast", "ip4_bcast_echo") else MAC_C[ifc]
             fr = frame_of(k, b, dst=dst, src=MAC_C_PEER[ifc])
             out += struct.pack("!BBH", dt, ifc, len(fr)) + fr
         return out
@@ -280,6 +385,67 @@ def main():
     write("fuzz_stack_conv", "dad_conflict", conv(0, [(0, 0, "ip6_ns_dad"), (0, 0, "arp_announce"),
                                                       (100, 0, "ip6_echo")]))
     write("fuzz_stack_conv", "idle_timers", conv(1, [(255, 0, "arp_request")] * 8))
+    # The stack moves when polled, once before and once after each record:
+    # DAD (a probe within 1 s, the address 1 s after the probe) is over by
+    # the third record when the first two wait 1.6 s each.
+    # Reassembly: datagrams bigger than the link (replies fragmented), an
+    # overlap, timeouts (IPv4 30 s, IPv6 60 s: time exceeded).
+    write("fuzz_stack_conv", "reass", conv(0, [
+        (40, 0, "arp_request"), (40, 0, "ip6_ns"), (0, 0, "ip4_bigfrag1"), (1, 0, "ip4_bigfrag0"),
+        (0, 0, "ip6_bigfrag0"), (1, 0, "ip6_bigfrag1"), (0, 0, "ip6_frag_first"),
+        (0, 0, "ip6_frag_overlap"), (0, 0, "ip4_frag0"), (200, 0, "ip6_frag0"),
+        (250, 0, "ip4_echo")]))
+    # A host: RA, a redirect it takes, traffic that follows it; ICMP errors
+    # about what it sent; a broadcast echo.
+    write("fuzz_stack_conv", "host_errors", conv(0, [
+        (40, 0, "arp_request"), (40, 0, "ip6_ns"), (0, 0, "ip6_ra"), (0, 0, "ip6_redirect_ok"), (10, 0, "ip6_echo_far"),
+        (0, 0, "icmp4_unreach_echo"), (0, 0, "icmp4_time_exceeded"), (0, 0, "icmp4_frag_needed"),
+        (0, 0, "icmp6_unreach_echo"), (0, 0, "icmp6_ptb"), (0, 0, "icmp6_time_exceeded"),
+        (0, 0, "icmp6_param_problem"), (0, 0, "ip4_bcast_echo"), (0, 0, "ip4_opts_rr"),
+        (250, 0, "ip6_echo_far")]))
+    # A router: redirects for traffic back out of its link, forwarding onto
+    # the smaller link 2, the hold queue overflowing while ARP and ND go
+    # unanswered (then resolution fails: host unreachable for each).
+    write("fuzz_stack_conv", "router_redirects", conv(1, [
+        (40, 0, "arp_request"), (40, 0, "ip6_ns"), (0, 0, "ip4_same_link"), (0, 0, "ip6_same_link"),
+        (30, 1, "arp_reply_gw"), (0, 1, "ip6_na_gw"), (0, 0, "ip4_forward_big"),
+        (0, 0, "ip4_forward_df"), (0, 0, "ip6_forward_big"), (0, 0, "ip4_same_link")]))
+    write("fuzz_stack_conv", "ra_life", conv(0, [
+        (40, 0, "arp_request"), (40, 0, "ip6_ns"), (0, 0, "ip6_ra_new"), (30, 0, "ip6_echo"),
+        (0, 0, "ip6_ra_renew")] + [(0, 0, "ip6_ra_router%d" % k) for k in range(4, 10)] +
+        [(60, 0, "ip6_echo"), (60, 0, "ip6_ra_withdraw"), (90, 0, "ip6_echo"), (90, 0, "ip6_echo"),
+         (255, 0, "ip6_echo"), (255, 0, "ip6_echo")]))
+    # The stack's own pings: to a neighbour learnt unasked (STALE, then
+    # DELAY, PROBE), bigger than the link (fragmented), too big with DF,
+    # through a gateway that never answers, link-local; the replies.
+    ping4 = lambda n, dst="192.0.2.2", df=0: bytes([df << 1]) + struct.pack("!H", n) + ip4(dst)
+    ping6 = lambda n, dst="2001:db8::2": bytes([1]) + struct.pack("!H", n) + ip6(dst)
+    write("fuzz_stack_conv", "pings", conv(0, [
+        (40, 0, "arp_request"), (40, 0, "ip6_ns"), (0, 0, ping4(56)), (0, 0, "ip4_echo_reply"),
+        (0, 0, ping4(3000)), (0, 0, ping4(3000, df=1)), (0, 0, ping4(56, "203.0.113.9")),
+        (0, 0, ping6(56)), (0, 0, "ip6_na"), (0, 0, "ip6_echo_reply"), (0, 0, ping6(3000)),
+        (0, 0, ping6(56, "fe80::2")), (0, 0, ping6(56, "2001:db8:5::9")), (80, 0, ping4(56)),
+        (80, 0, ping6(56)), (100, 0, ping4(56)), (255, 0, "ip4_echo")]))
+    # Errors past the rate limit (RFC 1812 4.3.2.8, RFC 4443 2.4(f)).
+    write("fuzz_stack_conv", "error_flood", conv(0, [(40, 0, "arp_request"), (40, 0, "ip6_ns")] +
+                                                [(0, 0, "ip4_udp_closed")] * 60 +
+                                                [(0, 0, "ip6_udp_closed")] * 60))
+    # A router's special routes, ECMP, broadcasts; bursts of frames (the
+    # nodes' vector paths).
+    burst = lambda n, name, ifc=0: bytes([4, n - 1]) + frame_of(*by[name], dst=MAC_C[ifc],
+                                                                 src=MAC_C_PEER[ifc])
+    special = ["ip4_to_blackhole", "ip4_to_unreachable", "ip4_to_prohibit", "ip6_to_blackhole",
+               "ip6_to_unreachable", "ip6_to_prohibit", "ip4_directed_bcast", "ip4_limited_bcast",
+               "ip4_multicast", "ip4_src_multicast", "ip6_forward_ll_src"]
+    write("fuzz_stack_conv", "router_special", conv(1, [
+        (40, 0, "arp_request"), (40, 0, "ip6_ns"), (0, 1, "arp_reply_gw"), (0, 1, "ip6_na_gw")] +
+        [(0, 0, n) for n in special] + [(0, 0, "ip4_ecmp%d" % k) for k in range(4)] +
+        [(0, 0, "ip6_ecmp%d" % k) for k in range(4)] +
+        [(0, 0, burst(16, "ip4_forward")), (0, 0, burst(16, "ip6_forward")),
+         (0, 0, burst(16, "ip4_echo")), (0, 0, burst(16, "ip6_echo")),
+         (0, 0, burst(12, "ip4_ecmp1")), (0, 0, burst(12, "ip6_ecmp2")), (90, 0, "ip4_forward")]))
+    write("fuzz_stack_conv", "router_queue", conv(1, [(0, 0, "ip4_forward")] * 20 +
+                                                 [(0, 0, "ip6_forward")] * 20 + [(80, 0, "ip4_forward")] * 3))
     return 0
 
 

@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * stack_reset() (src/stack/reset.c) is exact: an input run on a stack that
+ * ran other inputs and was reset after each has the outcome it has on a
+ * fresh stack, configured the same way. The inputs are the stack fuzz
+ * targets' (tests/fuzz/stack_env.h): their seeds (ARP, ND with DAD,
+ * SLAAC and the default router list from RAs, MLD, redirects, IPv4 and IPv6
+ * fragments and their timeouts, pings, forwarding as a router) and
+ * mutations of them. The outcome: every frame the stack sent (link, bytes,
+ * order), every counter, what it holds (mpnet_stack_usage_get). A reset
+ * stack holds no more than a fresh one.
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <cmocka.h>
+
+#include "fuzz/stack_env.h"
+#include "test_rand.h"
+#include "testutil.h"
+
+#define MAX_CTR      512
+#define MAX_SEEDS    64
+#define MAX_IN_BYTES 65536
+
+enum fmt { FMT_SEQ, FMT_CONV };
+
+struct outcome {
+        uint64_t frames, hash; /* FNV-1a over link, length, bytes of each */
+        uint64_t state;        /* FNV-1a over the routes, addresses, neighbours */
+        unsigned n_ctr;
+        uint64_t ctr[MAX_CTR];
+        struct mpnet_stack_usage usage;
+};
+
+struct input {
+        char name[256];
+        size_t n;
+        uint8_t *b;
+};
+
+static struct mpnet_pool *pool;
+/* [0] a fresh stack per input, [1] one stack reset after each. Index by
+ * the conversation mode; the sequence target uses [..][4]. */
+static struct fz_stack env[2][5];
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+        const uint8_t *b = p;
+
+        for (size_t i = 0; i < n; i++)
+                h = (h ^ b[i]) * 0x100000001b3ull;
+        return h;
+}
+
+static void on_frame(void *arg, unsigned link, const uint8_t *b, size_t n)
+{
+        struct outcome *o = arg;
+
+        o->frames++;
+        o->hash = fnv(o->hash, &link, sizeof(link));
+        o->hash = fnv(o->hash, &n, sizeof(n));
+        o->hash = fnv(o->hash, b, n);
+}
+
+static struct fz_stack *env_of(bool reuse, enum fmt fmt, unsigned mode)
+{
+        struct fz_stack *f = &env[reuse][fmt == FMT_SEQ ? 4 : mode & 3];
+
+        if (f->pool == NULL) {
+                if (fmt == FMT_SEQ) {
+                        fz_init(f, pool, 1, &fz_input_wire, &fz_input_cfg, fz_input_configure,
+                                reuse);
+                        f->settle_ns = FZ_INPUT_SETTLE_NS;
+                } else {
+                        struct mpnet_stack_cfg sc = fz_conv_cfg(mode);
+
+                        fz_init(f, pool, 2, fz_conv_wires, &sc, fz_conv_configure, reuse);
+                }
+                assert_true(f->reuse == reuse);
+        }
+        return f;
+}
+
+static int route4_hash(void *arg, const struct mpnet_route4 *r)
+{
+        uint64_t *h = arg;
+
+        *h = fnv(*h, &r->dst, 4);
+        *h = fnv(*h, &r->plen, 1);
+        *h = fnv(*h, &r->type, sizeof(r->type));
+        for (unsigned i = 0; i < r->n_paths; i++) {
+                *h = fnv(*h, &r->paths[i].ifindex, sizeof(int));
+                *h = fnv(*h, &r->paths[i].gw, 4);
+        }
+        return 0;
+}
+
+static int route6_hash(void *arg, const struct mpnet_route6 *r)
+{
+        uint64_t *h = arg;
+
+        *h = fnv(*h, r->dst, 16);
+        *h = fnv(*h, &r->plen, 1);
+        *h = fnv(*h, &r->type, sizeof(r->type));
+        for (unsigned i = 0; i < r->n_paths; i++) {
+                *h = fnv(*h, &r->paths[i].ifindex, sizeof(int));
+                *h = fnv(*h, r->paths[i].gw, 16);
+        }
+        return 0;
+}
+
+static int neigh_hash(void *arg, const struct mpnet_neigh_entry *e)
+{
+        uint64_t *h = arg;
+
+        *h = fnv(*h, &e->ifindex, sizeof(int));
+        *h = fnv(*h, &e->addr4, 4);
+        *h = fnv(*h, e->addr6, 16);
+        *h = fnv(*h, &e->info.state, sizeof(e->info.state));
+        *h = fnv(*h, e->info.mac, 6);
+        *h = fnv(*h, &e->info.queued, 4);
+        *h = fnv(*h, &e->info.probes, 4);
+        return 0;
+}
+
+/* What the stack holds that an input changes and a count would not show:
+ * routes, addresses with their flags and lifetimes, neighbours. */
+static uint64_t state_hash(struct mpnet_stack *s)
+{
+        uint64_t h = 0xcbf29ce484222325ull;
+        struct mpnet_addr6_info a[16];
+
+        mpnet_route4_walk(s, 0, route4_hash, &h);
+        mpnet_route6_walk(s, 0, route6_hash, &h);
+        mpnet_neigh_walk(s, 0, neigh_hash, &h);
+        for (int ifindex = 1; ifindex <= 2; ifindex++) {
+                int n = mpnet_addr6_list(s, ifindex, a, 16);
+
+                for (int i = 0; i < n && i < 16; i++) {
+                        h = fnv(h, a[i].addr, 16);
+                        h = fnv(h, &a[i].plen, 1);
+                        h = fnv(h, &a[i].flags, 4);
+                        h = fnv(h, &a[i].valid_ns, 8);
+                        h = fnv(h, &a[i].preferred_ns, 8);
+                }
+        }
+        return h;
+}
+
+static void outcome_take(struct mpnet_stack *s, struct outcome *o)
+{
+        o->state = state_hash(s);
+        o->n_ctr = mpnet_stack_counter_count(s);
+        assert_true(o->n_ctr <= MAX_CTR);
+        for (unsigned i = 0; i < o->n_ctr; i++)
+                o->ctr[i] = mpnet_stack_counter(s, i);
+        assert_int_equal(mpnet_stack_usage_get(s, 0, &o->usage), 0);
+}
+
+/* Run one input on a fresh or a reused stack; o gets its outcome. */
+static void run(bool reuse, enum fmt fmt, const uint8_t *b, size_t n, struct outcome *o)
+{
+        struct fz_stack *f;
+
+        memset(o, 0, sizeof(*o));
+        o->hash = 0xcbf29ce484222325ull;
+        if (fmt == FMT_CONV && n == 0)
+                return;
+        f = env_of(reuse, fmt, fmt == FMT_CONV ? b[0] : 0);
+        f->on_frame = on_frame;
+        f->arg = o;
+        if (fmt == FMT_SEQ)
+                fz_seq_run(f, b, n);
+        else
+                fz_conv_run(f, b + 1, n - 1);
+        outcome_take(f->s, o);
+        fz_end(f);
+}
+
+static void outcome_eq(const struct outcome *a, const struct outcome *b, const char *what)
+{
+        if (a->frames != b->frames || a->hash != b->hash)
+                print_error("%s: frames %llu/%llu differ\n", what, (unsigned long long)a->frames,
+                            (unsigned long long)b->frames);
+        assert_int_equal(a->frames, b->frames);
+        assert_true(a->hash == b->hash);
+        if (a->state != b->state)
+                print_error("%s: routes, addresses or neighbours differ\n", what);
+        assert_true(a->state == b->state);
+        assert_int_equal(a->n_ctr, b->n_ctr);
+        for (unsigned i = 0; i < a->n_ctr; i++) {
+                if (a->ctr[i] != b->ctr[i])
+                        print_error("%s: counter %s fresh %llu reset %llu\n", what,
+                                    mpnet_stack_counter_name(env[0][0].s ? env[0][0].s : NULL, i),
+                                    (unsigned long long)a->ctr[i], (unsigned long long)b->ctr[i]);
+                assert_int_equal(a->ctr[i], b->ctr[i]);
+        }
+        assert_memory_equal(&a->usage, &b->usage, sizeof(a->usage));
+}
+
+/* The same input, fresh and after a reset: the same outcome. */
+static void check_input(enum fmt fmt, const uint8_t *b, size_t n, const char *what,
+                        struct outcome *fresh)
+{
+        struct outcome reset;
+
+        run(false, fmt, b, n, fresh);
+        run(true, fmt, b, n, &reset);
+        outcome_eq(fresh, &reset, what);
+}
+
+static unsigned load_seeds(const char *target, struct input *in)
+{
+        char dir[512];
+        struct dirent *de;
+        unsigned n = 0;
+        DIR *d;
+
+        snprintf(dir, sizeof(dir), "%s/%s", MPNET_FUZZ_CORPUS, target);
+        d = opendir(dir);
+        assert_non_null(d);
+        while ((de = readdir(d)) != NULL && n < MAX_SEEDS) {
+                char path[1024];
+                FILE *fp;
+                long len;
+
+                if (strncmp(de->d_name, "seed-", 5) != 0)
+                        continue;
+                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+                fp = fopen(path, "rb");
+                assert_non_null(fp);
+                assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+                len = ftell(fp);
+                assert_true(len > 0 && len <= MAX_IN_BYTES);
+                rewind(fp);
+                in[n].b = malloc((size_t)len);
+                assert_non_null(in[n].b);
+                assert_int_equal(fread(in[n].b, 1, (size_t)len, fp), (size_t)len);
+                fclose(fp);
+                in[n].n = (size_t)len;
+                snprintf(in[n].name, sizeof(in[n].name), "%s", de->d_name);
+                n++;
+        }
+        closedir(d);
+        assert_true(n > 0);
+        return n;
+}
+
+static void free_seeds(struct input *in, unsigned n)
+{
+        for (unsigned i = 0; i < n; i++)
+                free(in[i].b);
+}
+
+static uint64_t ctr_of(const struct outcome *o, const char *name)
+{
+        int id = mpnet_stack_counter_find(env[1][4].s != NULL ? env[1][4].s : env[1][0].s, name);
+
+        assert_true(id >= 0);
+        return o->ctr[id];
+}
+
+static const struct input *seed(const struct input *in, unsigned n, const char *name)
+{
+        for (unsigned i = 0; i < n; i++) {
+                if (strcmp(in[i].name, name) == 0)
+                        return &in[i];
+        }
+        fail_msg("no seed %s", name);
+        return NULL;
+}
+
+/*
+ * Every conversation seed, twice over in turn, so each runs on a stack
+ * that ran the others first. The seeds reach what the reset must undo
+ * (asserted, so the comparison is not between two idle stacks).
+ */
+static void test_conv_seeds(void **state)
+{
+        struct input in[MAX_SEEDS];
+        unsigned n = load_seeds("fuzz_stack_conv", in);
+        struct outcome o;
+        const struct input *host = seed(in, n, "seed-host");
+        const struct input *router = seed(in, n, "seed-router");
+        const struct input *dad = seed(in, n, "seed-dad_conflict");
+
+        (void)state;
+        for (unsigned round = 0; round < 2; round++) {
+                for (unsigned i = 0; i < n; i++)
+                        check_input(FMT_CONV, in[i].b, in[i].n, in[i].name, &o);
+        }
+        check_input(FMT_CONV, host->b, host->n, "host", &o);
+        assert_true(ctr_of(&o, "arp_reply_tx") > 0);
+        assert_true(ctr_of(&o, "icmp4_echo_req") > 0 && ctr_of(&o, "icmp6_echo_req") > 0);
+        assert_true(ctr_of(&o, "ip4_reassembled") > 0 && ctr_of(&o, "ip6_reassembled") > 0);
+        assert_true(ctr_of(&o, "nd_rs_tx") > 0 && ctr_of(&o, "nd_ns_tx") > 0);
+        assert_true(ctr_of(&o, "nd_ra_rx") > 0 && ctr_of(&o, "nd_redirect_rx") > 0);
+        assert_true(ctr_of(&o, "mld_report_tx") > 0);
+        /* SLAAC made an address (and joined its group) and the RA a
+         * default router and an on-link prefix. */
+        assert_true(o.usage.addr6 > 4 && o.usage.dr6 > 0 && o.usage.onlink6 > 0);
+        assert_true(o.usage.neigh4 > 0 && o.usage.neigh6 > 0);
+        check_input(FMT_CONV, router->b, router->n, "router", &o);
+        assert_true(ctr_of(&o, "ip4_forwarded") > 0 && ctr_of(&o, "ip6_forwarded") > 0);
+        assert_true(ctr_of(&o, "nd_ra_tx") > 0);
+        check_input(FMT_CONV, dad->b, dad->n, "dad", &o);
+        assert_true(ctr_of(&o, "nd_dad_dup") > 0);
+        free_seeds(in, n);
+}
+
+static void test_input_seeds(void **state)
+{
+        struct input in[MAX_SEEDS];
+        unsigned n = load_seeds("fuzz_stack_input", in);
+        struct outcome o;
+
+        (void)state;
+        for (unsigned round = 0; round < 2; round++) {
+                for (unsigned i = 0; i < n; i++)
+                        check_input(FMT_SEQ, in[i].b, in[i].n, in[i].name, &o);
+        }
+        free_seeds(in, n);
+}
+
+/* A seed with a few bytes changed, a record's time step changed, or cut
+ * short: the inputs a fuzzer makes. */
+static uint32_t below(uint32_t n)
+{
+        return rnd32() % n;
+}
+
+static size_t mutate(const struct input *s, uint8_t *out)
+{
+        size_t n = s->n;
+
+        memcpy(out, s->b, n);
+        switch (below(3)) {
+        case 0:
+                for (unsigned k = 0, m = 1 + below(8); k < m; k++)
+                        out[below((uint32_t)n)] ^= (uint8_t)(1u << below(8));
+                break;
+        case 1:
+                out[1 + below((uint32_t)(n - 1))] = (uint8_t)below(256);
+                break;
+        default:
+                n = 1 + below((uint32_t)n);
+                break;
+        }
+        return n;
+}
+
+static void test_mutations(void **state)
+{
+        struct input in[MAX_SEEDS];
+        unsigned n = load_seeds("fuzz_stack_conv", in);
+        uint8_t *buf = malloc(MAX_IN_BYTES);
+        struct outcome o;
+
+        (void)state;
+        assert_non_null(buf);
+        rng_state = seed_from_env(18);
+        for (unsigned i = 0; i < (quick() ? 150u : 400u); i++) {
+                const struct input *s = &in[below(n)];
+                size_t len = mutate(s, buf);
+                char what[320];
+
+                snprintf(what, sizeof(what), "mutation %u of %s", i, s->name);
+                check_input(FMT_CONV, buf, len, what, &o);
+        }
+        free(buf);
+        free_seeds(in, n);
+}
+
+/* After the heaviest conversation and its reset the stack holds what a
+ * fresh one holds (neighbours, addresses, routers, prefixes, groups,
+ * fragments). */
+static void test_usage_after_reset(void **state)
+{
+        struct input in[MAX_SEEDS];
+        unsigned n = load_seeds("fuzz_stack_conv", in);
+        const struct input *host = seed(in, n, "seed-host");
+        struct mpnet_stack_usage fresh, after;
+        struct outcome o;
+        struct fz_stack *f;
+        uint64_t h;
+
+        (void)state;
+        f = env_of(true, FMT_CONV, host->b[0]);
+        fz_end(f);
+        fz_begin(f);
+        assert_int_equal(mpnet_stack_usage_get(f->s, 0, &fresh), 0);
+        h = state_hash(f->s);
+        run(true, FMT_CONV, host->b, host->n, &o);
+        assert_true(o.usage.neigh4 > fresh.neigh4 && o.usage.addr6 > fresh.addr6);
+        assert_int_equal(mpnet_stack_usage_get(f->s, 0, &after), 0);
+        assert_memory_equal(&fresh, &after, sizeof(fresh));
+        assert_true(state_hash(f->s) == h);
+        assert_int_equal(mpnet_pool_in_use(pool), 0);
+        free_seeds(in, n);
+}
+
+/* Every file of the folders MPNET_RESET_CONV and MPNET_RESET_SEQ name (a
+ * fuzzing run's corpus, build-fuzz/corpus-fuzz_stack_conv): the same
+ * comparison on what a fuzzer made. Skipped unless one is set. */
+static unsigned check_dir(const char *dir, enum fmt fmt)
+{
+        uint8_t *buf = malloc(MAX_IN_BYTES);
+        struct dirent *de;
+        struct outcome o;
+        unsigned n = 0;
+        DIR *d = opendir(dir);
+
+        assert_non_null(d);
+        assert_non_null(buf);
+        while ((de = readdir(d)) != NULL) {
+                char path[1024];
+                size_t len;
+                FILE *fp;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+                fp = fopen(path, "rb");
+                assert_non_null(fp);
+                len = fread(buf, 1, MAX_IN_BYTES, fp);
+                fclose(fp);
+                check_input(fmt, buf, len, path, &o);
+                n++;
+        }
+        closedir(d);
+        free(buf);
+        return n;
+}
+
+static void test_corpus_env(void **state)
+{
+        const char *conv = getenv("MPNET_RESET_CONV"), *seq = getenv("MPNET_RESET_SEQ");
+        unsigned n = 0;
+
+        (void)state;
+        if (conv == NULL && seq == NULL)
+                skip();
+        if (conv != NULL)
+                n += check_dir(conv, FMT_CONV);
+        if (seq != NULL)
+                n += check_dir(seq, FMT_SEQ);
+        print_message("%u inputs the same fresh and after a reset\n", n);
+}
+
+static int setup(void **state)
+{
+        (void)state;
+        unsetenv("MPNET_FUZZ_FRESH");
+        pool = mpnet_pool_create("reset", 1024);
+        return pool == NULL ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+        (void)state;
+        for (unsigned r = 0; r < 2; r++) {
+                for (unsigned i = 0; i < 5; i++) {
+                        if (env[r][i].pool != NULL)
+                                fz_fini(&env[r][i]);
+                }
+        }
+        mpnet_pool_destroy(pool);
+        return 0;
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_conv_seeds), cmocka_unit_test(test_input_seeds),
+            cmocka_unit_test(test_mutations),  cmocka_unit_test(test_usage_after_reset),
+            cmocka_unit_test(test_corpus_env),
+        };
+
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
