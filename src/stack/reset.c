@@ -72,8 +72,9 @@ struct mark_route6 {
 
 struct stack_mark {
         uint64_t now, rng;
-        uint16_t ip_id;
-        uint64_t icmp4_tokens, icmp4_last, icmp6_tokens, icmp6_last;
+        uint16_t ip_id; /* the control context's */
+        struct punt_bucket punt_tb[2];
+        uint64_t icmp6_tokens, icmp6_last;
         uint32_t ping_head, ping_tail, ping6_head, ping6_tail;
         struct pmtu6_entry pmtu6[PMTU6_SIZE];
         struct stack_events events;
@@ -108,9 +109,13 @@ static void reset_redirects(struct mpnet_iface *ifp, const struct mark_iface *mi
         memcpy(ifp->redir, mi->copy.redir, sizeof(ifp->redir));
 }
 
+/* Each context reassembles the IPv4 datagrams it owns. */
 static void reset_reass(struct mpnet_stack *s)
 {
-        ip4_reass_flush(s->reass);
+        for (unsigned i = 0; i < STACK_MAX_CTX; i++) {
+                if (s->ctx[i] != NULL && s->ctx[i]->reass != NULL)
+                        ip4_reass_flush(s->ctx[i]->reass);
+        }
         ip6_reass_flush(s->reass6);
 }
 
@@ -164,12 +169,20 @@ static bool queues_empty(struct mpnet_stack *s)
 
 /* ---- the interfaces' state ---- */
 
-static void reset_ip4_iface(struct mpnet_iface *ifp, const struct mark_iface *mi)
+/* The addresses workers read are a published copy (ifp->addr4): published
+ * again only when they changed. */
+static int reset_ip4_iface(struct mpnet_iface *ifp, const struct mark_iface *mi)
 {
-        ifp->n_addrs = mi->copy.n_addrs;
-        memcpy(ifp->addrs, mi->copy.addrs, sizeof(ifp->addrs));
+        if (ifp->n_addrs != mi->copy.n_addrs ||
+            memcmp(ifp->addrs, mi->copy.addrs, sizeof(ifp->addrs)) != 0) {
+                ifp->n_addrs = mi->copy.n_addrs;
+                memcpy(ifp->addrs, mi->copy.addrs, sizeof(ifp->addrs));
+                if (iface_addr4_publish(ifp) != 0)
+                        return -ENOMEM;
+        }
         ifp->carrier = mi->copy.carrier;
         ifp->revive_at = mi->copy.revive_at;
+        return 0;
 }
 
 /* Addresses and their DAD, SLAAC, the default router and prefix lists,
@@ -461,9 +474,8 @@ static void mark_control(const struct mpnet_stack *s, struct stack_mark *m)
 {
         m->now = s->now;
         m->rng = s->rng;
-        m->ip_id = s->ip_id;
-        m->icmp4_tokens = s->icmp4_tokens;
-        m->icmp4_last = s->icmp4_last;
+        m->ip_id = s->ctx[0]->ip_id;
+        memcpy(m->punt_tb, s->ctx[0]->punt_tb, sizeof(m->punt_tb));
         m->icmp6_tokens = s->icmp6_tokens;
         m->icmp6_last = s->icmp6_last;
         m->ping_head = s->ping_head;
@@ -478,9 +490,8 @@ static void reset_control(struct mpnet_stack *s, const struct stack_mark *m)
 {
         s->now = m->now;
         s->rng = m->rng;
-        s->ip_id = m->ip_id;
-        s->icmp4_tokens = m->icmp4_tokens;
-        s->icmp4_last = m->icmp4_last;
+        s->ctx[0]->ip_id = m->ip_id;
+        memcpy(s->ctx[0]->punt_tb, m->punt_tb, sizeof(s->ctx[0]->punt_tb));
         s->icmp6_tokens = m->icmp6_tokens;
         s->icmp6_last = m->icmp6_last;
         /* Replies an input left unread go; the ring's slots are the mark's
@@ -651,7 +662,9 @@ static int reset_to(struct mpnet_stack *s, struct stack_mark *m)
 
                 reset_neigh(mi->ifp, mi);
                 reset_redirects(mi->ifp, mi);
-                reset_ip4_iface(mi->ifp, mi);
+                err = reset_ip4_iface(mi->ifp, mi);
+                if (err != 0)
+                        return err;
                 reset_ip6_iface(mi->ifp, mi);
                 reset_mld(mi->ifp, mi);
         }
