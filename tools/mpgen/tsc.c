@@ -38,21 +38,40 @@ static bool tsc_invariant(void)
                 fclose(f);
         return ok;
 }
+
+/* A TSC reading and the monotonic time it was taken at: the reading
+ * bracketed by two clock reads, the tightest of a few tries. A thread
+ * preempted between the two reads (a loaded machine) would otherwise skew
+ * the calibration by the whole preemption, and every trial's timing with it. */
+static void tsc_pair(uint64_t *ns, uint64_t *c)
+{
+        uint64_t best = UINT64_MAX;
+
+        for (unsigned i = 0; i < 8; i++) {
+                uint64_t a = mpnet_monotonic_ns(), t = __rdtsc(), b = mpnet_monotonic_ns();
+
+                if (b - a < best) {
+                        best = b - a;
+                        *ns = a + (b - a) / 2;
+                        *c = t;
+                }
+                if (best < 2 * MPNET_NS_PER_US)
+                        break;
+        }
+}
 #endif
 
 void mpg_tsc_init(struct mpg_tsc *t)
 {
         memset(t, 0, sizeof(*t));
 #if defined(__x86_64__)
-        uint64_t ns0, ns1, c0, c1;
+        uint64_t ns0 = 0, ns1 = 0, c0 = 0, c1 = 0;
 
         if (!tsc_invariant())
                 return;
-        ns0 = mpnet_monotonic_ns();
-        c0 = __rdtsc();
+        tsc_pair(&ns0, &c0);
         nanosleep(&(struct timespec){.tv_nsec = (long)CALIB_NS}, NULL);
-        ns1 = mpnet_monotonic_ns();
-        c1 = __rdtsc();
+        tsc_pair(&ns1, &c1);
         if (c1 <= c0 || ns1 <= ns0)
                 return;
         t->ns_per_tick = (double)(ns1 - ns0) / (double)(c1 - c0);
