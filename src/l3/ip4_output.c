@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * IPv4 output of what the stack itself sends: route in table 0, pick the
- * source address, prepend the header, fragment to the MTU when DF is clear,
- * resolve the next hop. A packet to one of our own addresses loops back
+ * source address, prepend the header, the local-out arc, the output arc of
+ * the interface (unless it loops back), fragment to the MTU when DF is
+ * clear, resolve the next hop. A packet to one of our own addresses loops back
  * through the next poll's input, as through a loopback interface.
  *
  * Synchronisation: any context (ip4_output_w); a worker sends on its own
@@ -65,6 +66,10 @@ static int ip4_send_on_w(struct wctx *w, struct mpnet_iface *ifp, uint32_t nexth
 {
         struct neigh_entry *e;
 
+        /* The output arc sees the whole datagram, before fragmentation (as
+         * netfilter's POSTROUTING does). */
+        if (arc_run(w, ifp, ARC_IP4_OUT, &p, NULL, 1) == 0)
+                return 0;
         if (!ctx_is_worker(w))
                 return ip4_send_on(w->s, ifp, nexthop, p, bcast);
         if (p->pkt_len > atomic_load_explicit(&ifp->mtu, memory_order_relaxed)) {
@@ -161,6 +166,11 @@ int ip4_output_w(struct wctx *w, struct mpnet_pkt *p, uint32_t src, uint32_t dst
         mpnet_ip4_repr_emit(&r, h);
         p->l3_off = (uint16_t)mpnet_pkt_headroom(p);
         STK_INC(s, ip4_tx);
+        /* Local-out: what we send, its route and interface known; a
+         * feature may drop it (a filter) or change it (NAT), as
+         * netfilter's OUTPUT hook. */
+        if (arc_run(w, ifp, ARC_LOCAL_OUT, &p, NULL, 1) == 0)
+                return 0;
         if (nh->type == MPNET_NH_LOCAL) {
                 /* Loopback: input on the next poll, on the address's interface. */
                 p->ifindex = (uint32_t)ifp->ifindex;

@@ -23,6 +23,8 @@
 
 struct tstate {
         uint64_t seen_in, seen_fwd, dropped_out, loops, decaps;
+        uint64_t seen_lout, seen_out; /* local-out, and ip4-out of our own */
+        bool drop_lout;
         unsigned log[16], n_log;
 };
 
@@ -107,6 +109,36 @@ static unsigned drop_ttl(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_p
         return k;
 }
 
+/* Local-out: counts what the stack sends, drops it all when told to. */
+static unsigned count_lout(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **p,
+                           uint32_t *aux, unsigned n, void *state)
+{
+        struct tstate *st = state;
+
+        (void)w;
+        (void)ifp;
+        (void)aux;
+        st->seen_lout += n;
+        if (!st->drop_lout)
+                return n;
+        mpnet_pkt_free_bulk(p, n);
+        return 0;
+}
+
+/* Counts what leaves the interface and is not forwarded (TTL 64). */
+static unsigned count_own_out(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **p,
+                              uint32_t *aux, unsigned n, void *state)
+{
+        struct tstate *st = state;
+
+        (void)w;
+        (void)ifp;
+        (void)aux;
+        for (unsigned i = 0; i < n; i++)
+                st->seen_out += p[i]->data[8] == 64;
+        return n;
+}
+
 /* The payload is a whole Ethernet frame: back to ether-input with it, as
  * received on the same interface. */
 static void decap_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
@@ -154,6 +186,8 @@ static const struct feature_reg t_features[] = {
     {.name = "t-second", .arc = ARC_IP4_FWD, .order = 20, .fn = log_second},
     {.name = "t-first", .arc = ARC_IP4_FWD, .order = 10, .fn = log_first},
     {.name = "t-drop-out", .arc = ARC_IP4_OUT, .fn = drop_ttl},
+    {.name = "t-lout", .arc = ARC_LOCAL_OUT, .fn = count_lout},
+    {.name = "t-own-out", .arc = ARC_IP4_OUT, .order = 5, .fn = count_own_out},
 };
 
 static const struct mpnet_module t_mod = {
@@ -163,7 +197,7 @@ static const struct mpnet_module t_mod = {
     .ethertypes = t_types,
     .n_ethertypes = 2,
     .features = t_features,
-    .n_features = 4,
+    .n_features = 6,
     .state_size = sizeof(struct tstate),
     .init = t_init,
     .fini = t_fini,
@@ -219,12 +253,12 @@ static void rig_fini(struct rig *t)
         mpnet_pool_destroy(t->pool);
 }
 
-/* A UDP packet to DST in an Ethernet frame to R's "in". @return its length. */
-static size_t frame4(struct rig *t, uint8_t *f, uint8_t ttl)
+/* A UDP packet to dst in an Ethernet frame to R's "in". @return its length. */
+static size_t frame4_to(struct rig *t, uint8_t *f, uint8_t ttl, uint32_t dst)
 {
         struct mpnet_eth_repr eth = {.ethertype = MPNET_ETHERTYPE_IPV4};
         struct mpnet_ip4_repr ip = {
-            .src = SRC, .dst = DST, .payload_len = 60 - 34, .proto = MPNET_IPPROTO_UDP, .ttl = ttl};
+            .src = SRC, .dst = dst, .payload_len = 60 - 34, .proto = MPNET_IPPROTO_UDP, .ttl = ttl};
 
         memset(f, 0, 60);
         memcpy(eth.dst, t->r1->info.mac, 6);
@@ -232,6 +266,11 @@ static size_t frame4(struct rig *t, uint8_t *f, uint8_t ttl)
         mpnet_eth_repr_emit(&eth, f);
         mpnet_ip4_repr_emit(&ip, f + 14);
         return 60;
+}
+
+static size_t frame4(struct rig *t, uint8_t *f, uint8_t ttl)
+{
+        return frame4_to(t, f, ttl, DST);
 }
 
 static void inject(struct rig *t, const uint8_t *f, size_t len)
@@ -337,6 +376,51 @@ static void test_features_on_arcs(void **state)
 
         assert_int_equal(mpnet_feature_set(t.r, 1, "no-such-feature", true), -ENOENT);
         assert_int_equal(mpnet_feature_set(t.r, 9, "t-first", true), -ENODEV);
+        rig_fini(&t);
+}
+
+/* R's own packets (ICMP port unreachable for UDP to R, sent back on
+ * "in") pass local-out and the output arc of the interface they leave by,
+ * once each; a local-out feature may drop them. */
+static void test_local_out_arcs(void **state)
+{
+        struct rig t;
+        uint8_t f[64];
+        struct mpnet_pkt *v[16];
+        unsigned n;
+
+        (void)state;
+        rig_init(&t);
+        assert_int_equal(mpnet_neigh4_add(t.r, 1, SRC, t.g->info.mac), 0);
+        frame4_to(&t, f, 64, IP4(192, 0, 2, 1)); /* to R itself */
+        assert_int_equal(mpnet_feature_set(t.r, 1, "t-lout", true), 0);
+        assert_int_equal(mpnet_feature_set(t.r, 1, "t-own-out", true), 0);
+        run(&t);
+        while ((n = mpnet_link_rx_burst(t.g, 0, v, 16)) > 0) /* R's announcements */
+                mpnet_pkt_free_bulk(v, n);
+        inject(&t, f, 60);
+        run(&t);
+        n = mpnet_link_rx_burst(t.g, 0, v, 16);
+        assert_int_equal(n, 1);
+        assert_int_equal(v[0]->data[14 + 9], MPNET_IPPROTO_ICMP);
+        assert_int_equal(v[0]->data[14 + 20], 3); /* destination unreachable */
+        mpnet_pkt_free_bulk(v, n);
+        assert_int_equal(t.st->seen_lout, 1);
+        assert_int_equal(t.st->seen_out, 1);
+        /* Forwarded packets pass neither local-out nor, on "in", anything. */
+        frame4(&t, f, 64);
+        inject(&t, f, 60);
+        run(&t);
+        assert_int_equal(collect(&t, NULL, 0), 1);
+        assert_int_equal(t.st->seen_lout, 1);
+        /* Dropped at local-out: nothing leaves, the output arc sees nothing. */
+        t.st->drop_lout = true;
+        frame4_to(&t, f, 64, IP4(192, 0, 2, 1));
+        inject(&t, f, 60);
+        run(&t);
+        assert_int_equal(mpnet_link_rx_burst(t.g, 0, v, 16), 0);
+        assert_int_equal(t.st->seen_lout, 2);
+        assert_int_equal(t.st->seen_out, 1);
         rig_fini(&t);
 }
 
@@ -478,6 +562,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_features_on_arcs),
+            cmocka_unit_test(test_local_out_arcs),
             cmocka_unit_test(test_decap_reenters_ether_input),
             cmocka_unit_test(test_reentry_bound),
             cmocka_unit_test(test_bad_modules),
