@@ -257,6 +257,7 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
                 free(d);
         }
         s->defer_last = NULL;
+        free(atomic_load_explicit(&s->local4, memory_order_relaxed));
         for (int i = 1; i <= STACK_MAX_IFACES; i++) {
                 if (s->ifs[i] != NULL) {
                         free(s->ifs[i]->txlock);
@@ -777,6 +778,8 @@ int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *
         return idx;
 }
 
+static void local4_rebuild(struct mpnet_stack *s);
+
 int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
 {
         struct mpnet_iface *ifp = stack_iface(s, ifindex);
@@ -799,6 +802,7 @@ int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
         mpnet_timer_cancel(s->timers, &ifp->nd_timer);
         fib4_table(s, ifp->table)->n_ifaces--;
         __atomic_store_n(&s->ifs[ifindex], NULL, __ATOMIC_RELEASE);
+        local4_rebuild(s); /* in case an address could not be deleted */
         stack_event_iface(s, MPNET_EV_IFACE_DEL, ifindex);
         /* A worker may still hold the interface (a next hop it read before
          * the routes went) and send on its link: both stay until every
@@ -1049,6 +1053,39 @@ static struct addr4_snap *addr4_snap_alloc(void)
         return malloc(sizeof(struct addr4_snap) + IFACE_MAX_ADDRS * sizeof(struct ifaddr4));
 }
 
+static int u32_cmp(const void *a, const void *b)
+{
+        uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+        return (x > y) - (x < y);
+}
+
+/* Rebuild the stack's sorted address set from the interfaces' arrays. Out
+ * of memory, the set goes (NULL) and stack_is_local4() walks the
+ * interfaces' snapshots instead: slower, never stale. */
+static void local4_rebuild(struct mpnet_stack *s)
+{
+        struct local4_set *set, *old;
+        unsigned n = 0;
+
+        for (int i = 1; i <= STACK_MAX_IFACES; i++)
+                n += s->ifs[i] != NULL ? s->ifs[i]->n_addrs : 0;
+        set = malloc(sizeof(*set) + n * sizeof(set->a[0]));
+        if (set != NULL) {
+                set->n = 0;
+                for (int i = 1; i <= STACK_MAX_IFACES; i++) {
+                        const struct mpnet_iface *ifp = s->ifs[i];
+
+                        for (unsigned k = 0; ifp != NULL && k < ifp->n_addrs; k++)
+                                set->a[set->n++] = ifp->addrs[k].addr;
+                }
+                qsort(set->a, set->n, sizeof(set->a[0]), u32_cmp);
+        }
+        old = atomic_exchange_explicit(&s->local4, set, memory_order_acq_rel);
+        if (old != NULL)
+                stack_defer(s, free, old);
+}
+
 /* Publish ifp's addresses in snap (made before the change, so a change
  * that happened is always published); the old copy goes after a grace
  * period. */
@@ -1061,6 +1098,7 @@ static void addr4_commit(struct mpnet_iface *ifp, struct addr4_snap *snap)
         old = atomic_exchange_explicit(&ifp->addr4, snap, memory_order_acq_rel);
         if (old != NULL)
                 stack_defer(ifp->stack, free, old);
+        local4_rebuild(ifp->stack);
 }
 
 int iface_addr4_publish(struct mpnet_iface *ifp)
@@ -1117,6 +1155,24 @@ bool iface_has_addr(const struct mpnet_iface *ifp, uint32_t a)
 
 bool stack_is_local4(const struct mpnet_stack *s, uint32_t a)
 {
+        const struct local4_set *set =
+            atomic_load_explicit(&((struct mpnet_stack *)s)->local4, memory_order_acquire);
+
+        if (__builtin_expect(set != NULL, 1)) {
+                unsigned lo = 0, hi = set->n;
+
+                while (lo < hi) {
+                        unsigned mid = (lo + hi) / 2;
+
+                        if (set->a[mid] == a)
+                                return true;
+                        if (set->a[mid] < a)
+                                lo = mid + 1;
+                        else
+                                hi = mid;
+                }
+                return false;
+        }
         for (int i = 1; i <= STACK_MAX_IFACES; i++) {
                 const struct mpnet_iface *ifp = __atomic_load_n(&s->ifs[i], __ATOMIC_ACQUIRE);
 

@@ -208,6 +208,13 @@ struct addr4_snap {
         struct ifaddr4 a[];
 };
 
+/* Every IPv4 address of a stack, sorted: what stack_is_local4() searches
+ * (RCU, rebuilt with each interface's snapshot). */
+struct local4_set {
+        unsigned n;
+        uint32_t a[];
+};
+
 struct mpnet_iface {
         struct mpnet_stack *stack;
         struct mpnet_link *link;
@@ -423,6 +430,8 @@ struct mpnet_stack {
         struct mpnet_pool *pool;
         struct mpnet_counters *ctr;
         _Atomic bool ip4_fwd; /* as ip4_forwarding, for workers */
+        /* NULL: not built (stack_is_local4 walks the interfaces). */
+        struct local4_set *_Atomic local4;
         _Atomic bool ip6_fwd;
         _Atomic unsigned n_workers; /* workers attached: the control thread stops reading links */
         _Atomic uint64_t
