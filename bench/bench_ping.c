@@ -3,7 +3,8 @@
  * bench_ping: ICMP echo round trips per second between two stacks over one
  * memory wire, driven by one thread on the monotonic clock.
  *
- * Stack A (192.0.2.1/24) pings stack B (192.0.2.2/24) with up to --window
+ * Stack A (192.0.2.1/24, with --v6 2001:db8::1/64 and ICMPv6) pings stack
+ * B (192.0.2.2/24, 2001:db8::2/64) with up to --window
  * requests outstanding. One turn of the loop is: read the clock, poll A (its
  * queued requests go out), poll B (it answers them), poll A (it takes the
  * replies), collect the replies and send as many new requests. With a window
@@ -19,6 +20,7 @@
 
 #include "bench_util.h"
 #include "mpnet/clock.h"
+#include "mpnet/ip6.h"
 #include "mpnet/link.h"
 #include "mpnet/pkt.h"
 #include "mpnet/stack.h"
@@ -33,8 +35,11 @@
 
 struct cfg {
         uint64_t count, window, repeat, size;
-        bool pin;
+        bool pin, v6;
 };
+
+static const uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+static const uint8_t b6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
 
 struct net {
         struct mpnet_clock clock;
@@ -62,6 +67,8 @@ static struct mpnet_stack *stack_new(struct net *n, const char *name, struct mpn
         if (ifindex < 0)
                 bench_die("bench_ping: attach %s: %s\n", name, strerror(-ifindex));
         rc = mpnet_addr4_add(s, ifindex, addr, 24);
+        if (rc == 0)
+                rc = mpnet_addr6_add(s, ifindex, addr == A_ADDR ? a6 : b6, 64, MPNET_ADDR6_F_NODAD);
         if (rc != 0)
                 bench_die("bench_ping: address on %s: %s\n", name, strerror(-rc));
         return s;
@@ -112,10 +119,47 @@ static void stall(struct net *n, uint64_t sent, uint64_t got)
         exit(1);
 }
 
+static int send_one(struct net *n, const struct cfg *c, uint64_t now)
+{
+        struct mpnet_ping6_req req = {.id = PING_ID, .payload_len = (uint32_t)c->size};
+
+        if (!c->v6)
+                return mpnet_ping4_send(n->a, B_ADDR, PING_ID, n->seq++, (uint16_t)c->size, now);
+        memcpy(req.dst, b6, 16);
+        req.seq = n->seq++;
+        return mpnet_ping6_send(n->a, &req, now);
+}
+
+/* Collect the replies A has; @return how many, their RTTs added to *rtt. */
+static unsigned recv_all(struct net *n, const struct cfg *c, uint64_t *rtt)
+{
+        struct mpnet_ping_reply rep[WINDOW_MAX];
+        struct mpnet_ping6_reply rep6[WINDOW_MAX];
+        unsigned k;
+
+        if (!c->v6) {
+                k = mpnet_ping4_recv(n->a, rep, WINDOW_MAX);
+                for (unsigned i = 0; i < k; i++) {
+                        if (rep[i].from != B_ADDR || rep[i].id != PING_ID ||
+                            rep[i].payload_len != c->size)
+                                bench_die("bench_ping: unexpected reply\n");
+                        *rtt += rep[i].rtt_ns;
+                }
+                return k;
+        }
+        k = mpnet_ping6_recv(n->a, rep6, WINDOW_MAX);
+        for (unsigned i = 0; i < k; i++) {
+                if (memcmp(rep6[i].from, b6, 16) != 0 || rep6[i].id != PING_ID ||
+                    rep6[i].payload_len != c->size)
+                        bench_die("bench_ping: unexpected reply\n");
+                *rtt += rep6[i].rtt_ns;
+        }
+        return k;
+}
+
 /* Run count round trips with up to window outstanding; fill res. */
 static void run_once(struct net *n, const struct cfg *c, uint64_t count, struct result *res)
 {
-        struct mpnet_ping_reply rep[WINDOW_MAX];
         uint64_t sent = 0, got = 0, rtt_sum = 0, now, last, t0, t1;
 
         last = now = mpnet_clock_now(&n->clock);
@@ -124,8 +168,7 @@ static void run_once(struct net *n, const struct cfg *c, uint64_t count, struct 
                 unsigned k;
 
                 for (; sent - got < c->window && sent < count; sent++) {
-                        int rc = mpnet_ping4_send(n->a, B_ADDR, PING_ID, n->seq++,
-                                                  (uint16_t)c->size, now);
+                        int rc = send_one(n, c, now);
 
                         if (rc != 0)
                                 bench_die("bench_ping: send: %s\n", strerror(-rc));
@@ -134,13 +177,7 @@ static void run_once(struct net *n, const struct cfg *c, uint64_t count, struct 
                 mpnet_stack_poll(n->a, now);
                 mpnet_stack_poll(n->b, now);
                 mpnet_stack_poll(n->a, now);
-                k = mpnet_ping4_recv(n->a, rep, WINDOW_MAX);
-                for (unsigned i = 0; i < k; i++) {
-                        if (rep[i].from != B_ADDR || rep[i].id != PING_ID ||
-                            rep[i].payload_len != c->size)
-                                bench_die("bench_ping: unexpected reply\n");
-                        rtt_sum += rep[i].rtt_ns;
-                }
+                k = recv_all(n, c, &rtt_sum);
                 got += k;
                 if (k != 0)
                         last = now;
@@ -162,6 +199,7 @@ static void report(const struct cfg *c, const struct result *res)
         bench_json_init(&j, stdout);
         bench_json_obj_begin(&j, NULL);
         bench_json_str(&j, "bench", "ping");
+        bench_json_str(&j, "family", c->v6 ? "ipv6" : "ipv4");
         bench_json_u64(&j, "window", c->window);
         bench_json_u64(&j, "size", c->size);
         bench_json_u64(&j, "count", c->count);
@@ -193,6 +231,7 @@ int main(int argc, char **argv)
             {"repeat", BENCH_OPT_U64, &c.repeat, 1, 1000, "timed repeats"},
             {"size", BENCH_OPT_U64, &c.size, 8, 1472, "echo payload bytes"},
             {"pin", BENCH_OPT_FLAG, &c.pin, 0, 0, "pin the thread to cpu 0"},
+            {"v6", BENCH_OPT_FLAG, &c.v6, 0, 0, "ICMPv6 echo between the IPv6 addresses"},
         };
         struct result *res;
         struct net n;
@@ -209,11 +248,12 @@ int main(int argc, char **argv)
                 bench_die("bench_ping: out of memory\n");
         net_init(&n);
 
-        fprintf(stderr, "ping: tsc %.0f Hz, %llu round trips x %llu repeats, window %llu%s\n",
-                bench_tsc_hz(), (unsigned long long)c.count, (unsigned long long)c.repeat,
-                (unsigned long long)c.window, c.pin ? ", pinned to cpu 0" : "");
+        fprintf(stderr, "ping%s: tsc %.0f Hz, %llu round trips x %llu repeats, window %llu%s\n",
+                c.v6 ? "6" : "", bench_tsc_hz(), (unsigned long long)c.count,
+                (unsigned long long)c.repeat, (unsigned long long)c.window,
+                c.pin ? ", pinned to cpu 0" : "");
         /* One at a time first, so A resolves B (and B learns A) before a
-         * window could overflow the ARP queue; then warm the caches. */
+         * window could overflow the ARP (ND) queue; then warm the caches. */
         warm = c;
         warm.window = 1;
         run_once(&n, &warm, 100, &res[0]);

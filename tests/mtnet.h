@@ -62,8 +62,9 @@ struct mtnet {
         _Atomic uint64_t answer; /* bit i: neighbour i answers */
         _Atomic uint64_t sent[MT_CLASSES], got[MT_CLASSES];
         _Atomic uint64_t arp_req_seen, arp_rep_sent, ns_seen, na_sent;
-        _Atomic uint64_t back;  /* IPv4 frames R sent to the generator */
-        _Atomic uint64_t back6; /* ICMPv6 echo replies R sent to the generator */
+        _Atomic uint64_t back;      /* IPv4 frames R sent to the generator */
+        _Atomic uint64_t back6;     /* ICMPv6 echo replies R sent to the generator */
+        _Atomic uint64_t back6_err; /* ICMPv6 errors R sent to the generator */
         uint8_t stable_nh6[16], gen6[16], r1_6[16], r2_6[16];
 };
 
@@ -334,6 +335,10 @@ static void *mt_sink(void *arg)
                                          v[j]->data[14 + 6] == MPNET_IPPROTO_ICMPV6 &&
                                          v[j]->data[14 + 40] == 129)
                                         atomic_fetch_add(&m->back6, 1);
+                                else if (et == MPNET_ETHERTYPE_IPV6 && v[j]->len >= 14 + 41 &&
+                                         v[j]->data[14 + 6] == MPNET_IPPROTO_ICMPV6 &&
+                                         v[j]->data[14 + 40] < 128)
+                                        atomic_fetch_add(&m->back6_err, 1);
                         }
                         mpnet_pkt_free_bulk(v, n);
                         any |= n > 0;

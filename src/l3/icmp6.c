@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ICMPv6 (RFC 4443): echo reply, the echo requests of mpnet_ping6_send(),
- * the errors the stack sends (2.4(e) rules, a token bucket per stack as for
- * ICMP) and those it receives (packet too big feeds the path MTU cache,
- * RFC 8201; errors quoting our echo requests go to the ping6 caller); and
- * the dispatch of ND (RFC 4861, redirects included) and MLD (RFC 3810)
- * messages.
+ * the errors the stack sends (2.4(e) rules, 2.4(f) a token bucket per
+ * context at its share of the stack's rate) and those it receives (packet
+ * too big feeds the path MTU cache, RFC 8201; errors quoting our echo
+ * requests go to the ping6 caller); and the dispatch of ND (RFC 4861,
+ * redirects included) and MLD (RFC 3810) messages.
  *
- * Synchronisation: the control thread.
+ * Synchronisation: echo requests are answered and errors sent on the
+ * context that has the packet (a worker or the control thread), reading
+ * the published addresses; the rest (ND, MLD, the ping API, the path MTU
+ * cache, redirects' bucket) is the control thread's, and a worker gives it
+ * those messages (ip6_local_punt_back).
  */
 #include <errno.h>
 
@@ -58,16 +62,17 @@ uint8_t *icmp6_alloc(struct mpnet_stack *s, size_t n, struct mpnet_pkt **pp)
 
 /* ---- echo ---- */
 
-static void icmp6_echo_reply(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+static void icmp6_echo_reply(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                              const struct mpnet_ip6_repr *ip)
 {
-        uint8_t src[16];
+        struct mpnet_stack *s = w->s;
+        uint8_t src[16], hlim = iface_addr6_read(ifp)->hop_limit;
 
         STK_INC(s, icmp6_echo_req);
         /* 4.2: the reply's source is the request's unicast destination; for
          * a multicast request, an address of the receiving interface. */
         if (mpnet_ip6_is_multicast(ip->dst)) {
-                const struct ifaddr6 *a = ip6_src_pick(s, ifp, ip->src);
+                const struct addr6_pub *a = ip6_src_pick(s, ifp, ip->src);
 
                 if (a == NULL) {
                         mpnet_pkt_free(p);
@@ -80,7 +85,8 @@ static void icmp6_echo_reply(struct mpnet_stack *s, struct mpnet_iface *ifp, str
         p->data[0] = MPNET_ICMP6_ECHO_REPLY;
         mpnet_put_be16(p->data + 2, 0);
         mpnet_put_be16(p->data + 2, icmp6_csum_chain(p, src, ip->src));
-        ip6_output(s, p, src, ip->src, MPNET_IPPROTO_ICMPV6, ifp->cur_hop_limit, ifp->ifindex);
+        ip6_output_w(w, p, src, ip->src, MPNET_IPPROTO_ICMPV6, hlim != 0 ? hlim : IP6_HLIM_DEFAULT,
+                     ifp->ifindex);
 }
 
 static struct mpnet_ping6_reply *ping6_slot(struct mpnet_stack *s)
@@ -179,9 +185,17 @@ static void nd6_dispatch(struct mpnet_stack *s, struct mpnet_iface *ifp, const s
         }
 }
 
-void icmp6_input(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+void icmp6_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                  const struct mpnet_ip6_repr *ip)
 {
+        struct mpnet_stack *s = w->s;
+
+        /* A worker answers echo requests; the rest is for ND, MLD and the
+         * ping API, which are the control thread's. */
+        if (ctx_is_worker(w) && (p->len == 0 || p->data[0] != MPNET_ICMP6_ECHO_REQUEST)) {
+                ip6_local_punt_back(w, ifp, p);
+                return;
+        }
         STK_INC(s, icmp6_rx);
         if (p->len < MPNET_ICMP6_HLEN) {
                 STK_INC(s, icmp6_truncated);
@@ -193,7 +207,7 @@ void icmp6_input(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pk
         }
         switch (p->data[0]) {
         case MPNET_ICMP6_ECHO_REQUEST:
-                icmp6_echo_reply(s, ifp, p, ip);
+                icmp6_echo_reply(w, ifp, p, ip);
                 return;
         case MPNET_ICMP6_ECHO_REPLY:
                 STK_INC(s, icmp6_echo_reply);
@@ -257,6 +271,8 @@ static bool icmp6_error_allowed(const struct mpnet_pkt *p, uint8_t type, uint8_t
         return true;
 }
 
+/* The redirects' own bucket at the stack's rate (nd6_redirect.c): errors
+ * use their context's (ctx_icmp_rate_ok). */
 bool icmp6_rate_ok(struct mpnet_stack *s)
 {
         uint64_t cap = (uint64_t)s->icmp6_burst * MPNET_NS_PER_S;
@@ -274,9 +290,10 @@ bool icmp6_rate_ok(struct mpnet_stack *s)
         return true;
 }
 
-void icmp6_error(struct mpnet_stack *s, const struct mpnet_pkt *p, uint8_t type, uint8_t code,
+void icmp6_error(struct wctx *w, const struct mpnet_pkt *p, uint8_t type, uint8_t code,
                  uint32_t info)
 {
+        struct mpnet_stack *s = w->s;
         struct mpnet_icmp6_repr r = {.type = type, .code = code, .rest = info};
         const uint8_t *osrc = p->data + 8, *odst = p->data + 24;
         int oif = mpnet_ip6_is_link_local(osrc) ? (int)p->ifindex : 0;
@@ -289,10 +306,9 @@ void icmp6_error(struct mpnet_stack *s, const struct mpnet_pkt *p, uint8_t type,
                 STK_INC(s, icmp6_err_suppressed);
                 return;
         }
-        if (!icmp6_rate_ok(s)) {
-                STK_INC(s, icmp6_err_ratelimited);
+        /* 2.4(f): the context's share of the stack's rate (counted). */
+        if (!ctx_icmp_rate_ok(w, true))
                 return;
-        }
         /* The source: the invoking packet's destination when it was ours,
          * else what selection gives toward its source (RFC 4443 2.2). */
         if (stack_is_local6(s, odst))
@@ -310,7 +326,7 @@ void icmp6_error(struct mpnet_stack *s, const struct mpnet_pkt *p, uint8_t type,
         r.data_len = quote;
         mpnet_icmp6_repr_emit(&r, src, osrc, b);
         STK_INC(s, icmp6_err_tx);
-        ip6_output(s, q, src, osrc, MPNET_IPPROTO_ICMPV6, IP6_HLIM_DEFAULT, oif);
+        ip6_output_w(w, q, src, osrc, MPNET_IPPROTO_ICMPV6, IP6_HLIM_DEFAULT, oif);
 }
 
 /* ---- ping6 ---- */
@@ -376,7 +392,7 @@ unsigned mpnet_ping6_recv(struct mpnet_stack *s, struct mpnet_ping6_reply *out, 
 
 static void icmp6_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, const void *repr)
 {
-        icmp6_input(w->s, ifp, p, repr);
+        icmp6_input(w, ifp, p, repr);
 }
 
 static const struct l4_reg icmp6_l4_reg[] = {

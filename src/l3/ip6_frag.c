@@ -7,7 +7,7 @@
  *   - any overlap drops the whole datagram and every fragment of it that
  *     still comes until its timeout (RFC 5722);
  *   - inconsistent ends (two last fragments, data past the last) drop it;
- *   - the memory held is capped per stack and per source address, the
+ *   - the memory held is capped per context and per source address, the
  *     fragments per datagram and the datagrams at once are bounded; at the
  *     stack cap or the datagram bound the oldest datagram makes room (as
  *     IPv4's reassembly does), so a flood of fragments that never complete
@@ -18,7 +18,10 @@
  * The whole datagram is the first fragment, its fragment header taken out,
  * with the payloads of the others chained behind it.
  *
- * Synchronisation: the control thread.
+ * Synchronisation: a table per context (struct wctx), used only by the
+ * context that owns the datagrams' flows (every fragment of a datagram is
+ * handed to it, ip6_input.c), which also times them out; ip6_reass_usage
+ * reads relaxed copies of the totals from any thread.
  */
 #include <stdlib.h>
 
@@ -52,22 +55,31 @@ struct r6q {
 
 struct ip6_reass {
         struct mpnet_stack *s;
+        struct wctx *w;
         struct r6q *head;
         unsigned nq;
         uint64_t bytes, max_bytes, max_per_src;
+        mpnet_stat_t pub_bytes, pub_nq; /* bytes and nq for other threads */
 };
 
-struct ip6_reass *ip6_reass_create(struct mpnet_stack *s, uint64_t max_bytes)
+struct ip6_reass *ip6_reass_create(struct wctx *w, uint64_t max_bytes)
 {
         struct ip6_reass *r = calloc(1, sizeof(*r));
 
         if (r == NULL)
                 return NULL;
-        r->s = s;
+        r->s = w->s;
+        r->w = w;
         r->max_bytes = max_bytes;
         /* One source may take a quarter: others still get through. */
         r->max_per_src = max_bytes / 4 > REASS6_TRUESIZE * 8 ? max_bytes / 4 : max_bytes;
         return r;
+}
+
+static void usage_pub(struct ip6_reass *r)
+{
+        atomic_store_explicit(&r->pub_bytes, r->bytes, memory_order_relaxed);
+        atomic_store_explicit(&r->pub_nq, r->nq, memory_order_relaxed);
 }
 
 static void q_free_frags(struct ip6_reass *r, struct r6q *q)
@@ -107,6 +119,7 @@ void ip6_reass_flush(struct ip6_reass *r)
                 q_free_frags(r, r->head);
                 q_unlink(r, r->head);
         }
+        usage_pub(r);
 }
 
 void ip6_reass_expire(struct ip6_reass *r, uint64_t now)
@@ -120,11 +133,12 @@ void ip6_reass_expire(struct ip6_reass *r, uint64_t now)
                 if (!q->dead) {
                         STK_INC(r->s, ip6_reass_timeout);
                         if (q->n > 0 && q->f[0].off == 0)
-                                icmp6_error(r->s, q->f[0].p, MPNET_ICMP6_TIME_EXCEEDED, 1, 0);
+                                icmp6_error(r->w, q->f[0].p, MPNET_ICMP6_TIME_EXCEEDED, 1, 0);
                 }
                 q_free_frags(r, q);
                 q_unlink(r, q);
         }
+        usage_pub(r);
 }
 
 uint64_t ip6_reass_next_expiry(const struct ip6_reass *r)
@@ -185,7 +199,7 @@ static struct r6q *q_get(struct ip6_reass *r, const uint8_t *b, uint32_t id)
         memcpy(q->src, b + 8, 16);
         memcpy(q->dst, b + 24, 16);
         q->id = id;
-        q->expire = r->s->now + REASS6_TIMEOUT_NS;
+        q->expire = ctx_now(r->w) + REASS6_TIMEOUT_NS;
         q->next = r->head;
         r->head = q;
         r->nq++;
@@ -251,8 +265,8 @@ static void q_drop(struct ip6_reass *r, struct r6q *q, bool dead)
                 q_unlink(r, q);
 }
 
-struct mpnet_pkt *ip6_reass_input(struct ip6_reass *r, struct mpnet_pkt *p, uint16_t fo,
-                                  uint16_t prev)
+static struct mpnet_pkt *reass_input(struct ip6_reass *r, struct mpnet_pkt *p, uint16_t fo,
+                                     uint16_t prev)
 {
         struct mpnet_stack *s = r->s;
         const uint8_t *b = p->data;
@@ -313,11 +327,19 @@ free:
         return NULL;
 }
 
+struct mpnet_pkt *ip6_reass_input(struct ip6_reass *r, struct mpnet_pkt *p, uint16_t fo,
+                                  uint16_t prev)
+{
+        p = reass_input(r, p, fo, prev);
+        usage_pub(r);
+        return p;
+}
+
 void ip6_reass_usage(const struct ip6_reass *r, uint64_t *bytes, uint64_t *max_bytes,
                      uint32_t *datagrams, uint32_t *max_datagrams)
 {
-        *bytes = r->bytes;
+        *bytes = mpnet_stat_read(&r->pub_bytes);
         *max_bytes = r->max_bytes;
-        *datagrams = r->nq;
+        *datagrams = (uint32_t)mpnet_stat_read(&r->pub_nq);
         *max_datagrams = REASS6_MAX_QUEUES;
 }

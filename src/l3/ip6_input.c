@@ -17,8 +17,12 @@
  *               (reassembly, or an atomic fragment in isolation, RFC 6946),
  *               then the upper layer.
  *
- * Synchronisation: ip6-input and ip6-lookup run on any context; ip6-local
- * on the control thread (workers punt local packets).
+ * Synchronisation: every node runs on any context (the control thread or a
+ * worker), reading the published addresses and groups. ip6-local runs
+ * where the packet is; a fragment goes to the context that owns its
+ * datagram (ctx_handoff), which reassembles it in its own table and times
+ * it out; what only the control thread does (ND, MLD, the ping API) is
+ * punted back to it (ip6_local_punt_back).
  */
 #include "mpnet/wire/ethernet.h"
 #include "mpnet/wire/icmp6.h"
@@ -270,7 +274,6 @@ void ip6_lookup_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
 {
         struct mpnet_stack *s = w->s;
         struct frame *in = &w->fr[self];
-        struct frame *local = &w->fr[NODE_ip6_local];
         const struct fib6_table *t =
             fib6_table(s, atomic_load_explicit(&ifp->table, memory_order_relaxed));
         bool forwarding = atomic_load_explicit(&s->ip6_fwd, memory_order_relaxed);
@@ -293,42 +296,37 @@ void ip6_lookup_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
                 ip6_lookup_one(w, ifp, in->p[i], nhi[i], forwarding);
         }
         in->n = 0;
-        if (ctx_is_worker(w)) {
-                for (unsigned i = 0; i < local->n; i++)
-                        stack_punt(w, local->p[i], PUNT_LOCAL6, (unsigned)ifp->ifindex, 0, 0, 0);
-                local->n = 0;
-        }
 }
 
 /* ---- local delivery ---- */
 
-static void param_problem(struct mpnet_stack *s, struct mpnet_pkt *p, uint8_t code, uint32_t ptr)
+static void param_problem(struct wctx *w, struct mpnet_pkt *p, uint8_t code, uint32_t ptr)
 {
-        STK_INC(s, ip6_ext_bad);
-        icmp6_error(s, p, MPNET_ICMP6_PARAM_PROBLEM, code, ptr);
+        STK_INC(w->s, ip6_ext_bad);
+        icmp6_error(w, p, MPNET_ICMP6_PARAM_PROBLEM, code, ptr);
         mpnet_pkt_free(p);
 }
 
 /* A walker error as RFC 8200 4 and RFC 7112 5 answer it. */
-static void walk_error(struct mpnet_stack *s, struct mpnet_pkt *p, int err,
+static void walk_error(struct wctx *w, struct mpnet_pkt *p, int err,
                        const struct mpnet_ip6_chain *c)
 {
         switch (-err) {
         case MPNET_WIRE_TRUNCATED:
-                param_problem(s, p,
+                param_problem(w, p,
                               c->has_frag && c->frag_off == 0 ? MPNET_ICMP6_PARAM_CHAIN
                                                               : MPNET_ICMP6_PARAM_HEADER,
                               c->err_off);
                 return;
         case MPNET_WIRE_BAD_ORDER:
-                param_problem(s, p, MPNET_ICMP6_PARAM_NEXT_HEADER, c->err_off);
+                param_problem(w, p, MPNET_ICMP6_PARAM_NEXT_HEADER, c->err_off);
                 return;
         case MPNET_WIRE_DEPRECATED:
         case MPNET_WIRE_BAD_LEN:
-                param_problem(s, p, MPNET_ICMP6_PARAM_HEADER, c->err_off);
+                param_problem(w, p, MPNET_ICMP6_PARAM_HEADER, c->err_off);
                 return;
         default:
-                STK_INC(s, ip6_ext_bad);
+                STK_INC(w->s, ip6_ext_bad);
                 mpnet_pkt_free(p);
                 return;
         }
@@ -336,19 +334,19 @@ static void walk_error(struct mpnet_stack *s, struct mpnet_pkt *p, int err,
 
 /* Destination options and routing headers of a walked chain. @return false
  * when p was consumed. */
-static bool ip6_ext_process(struct mpnet_stack *s, struct mpnet_pkt *p,
-                            const struct mpnet_ip6_view *v, const struct mpnet_ip6_chain *c)
+static bool ip6_ext_process(struct wctx *w, struct mpnet_pkt *p, const struct mpnet_ip6_view *v,
+                            const struct mpnet_ip6_chain *c)
 {
         for (unsigned i = 0; i < c->n_ext; i++) {
                 const struct mpnet_ip6_ext *e = &c->ext[i];
                 uint32_t ptr;
 
                 if (e->proto == MPNET_IPPROTO_DSTOPTS) {
-                        switch (ip6_options(s, v, e, &ptr)) {
+                        switch (ip6_options(w->s, v, e, &ptr)) {
                         case OPT_OK:
                                 break;
                         case OPT_ERROR:
-                                param_problem(s, p, MPNET_ICMP6_PARAM_OPTION, ptr);
+                                param_problem(w, p, MPNET_ICMP6_PARAM_OPTION, ptr);
                                 return false;
                         case OPT_DROP:
                                 mpnet_pkt_free(p);
@@ -357,20 +355,22 @@ static bool ip6_ext_process(struct mpnet_stack *s, struct mpnet_pkt *p,
                 } else if (e->proto == MPNET_IPPROTO_ROUTING && c->rh_segs_left > 0) {
                         /* 4.4: no routing type is known to us: with segments
                          * left, point at the type. */
-                        param_problem(s, p, MPNET_ICMP6_PARAM_HEADER, e->off + 2u);
+                        param_problem(w, p, MPNET_ICMP6_PARAM_HEADER, e->off + 2u);
                         return false;
                 }
         }
         return true;
 }
 
-static void ip6_upper(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
-                      const struct mpnet_ip6_repr *r, const struct mpnet_ip6_chain *c)
+static void ip6_upper(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                      const struct mpnet_ip6_repr *r, const struct mpnet_ip6_chain *c,
+                      bool arc_done)
 {
+        struct mpnet_stack *s = w->s;
         uint32_t nh_field = c->n_ext == 0 ? 6 : c->ext[c->n_ext - 1].off;
         uint8_t l4;
 
-        if (arc_run(s->ctx[0], ifp, ARC_LOCAL_IN, &p, NULL, 1) == 0)
+        if (!arc_done && arc_run(w, ifp, ARC_LOCAL_IN, &p, NULL, 1) == 0)
                 return;
         /* RFC 8200 4.7: nothing follows. */
         if (c->l4_proto == MPNET_IPPROTO_NONE)
@@ -381,28 +381,61 @@ static void ip6_upper(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpn
                 p->l3_off = (uint16_t)mpnet_pkt_headroom(p);
                 mpnet_pkt_adj(p, c->l4_off);
                 p->l4_off = (uint16_t)mpnet_pkt_headroom(p);
-                s->g.l4[l4 - 1](s->ctx[0], ifp, p, r);
+                s->g.l4[l4 - 1](w, ifp, p, r);
                 return;
         }
         /* RFC 8200 4: an unrecognised next header. */
         STK_INC(s, ip6_unknown_proto);
-        icmp6_error(s, p, MPNET_ICMP6_PARAM_PROBLEM, MPNET_ICMP6_PARAM_NEXT_HEADER, nh_field);
+        icmp6_error(w, p, MPNET_ICMP6_PARAM_PROBLEM, MPNET_ICMP6_PARAM_NEXT_HEADER, nh_field);
 drop:
         mpnet_pkt_free(p);
 }
 
-void ip6_local_one(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p)
+/* The owner of a fragment's datagram: a hash of what every fragment
+ * carries and the order of the addresses does not change (the datagram's
+ * key, RFC 8200 4.5, without the identification, so that a host's
+ * fragments stay together as symmetric RSS keeps its flows). */
+static unsigned ip6_frag_owner(const struct mpnet_stack *s, const uint8_t *b)
 {
+        uint64_t x[4], h;
+
+        memcpy(x, b + 8, 32);
+        h = ((x[0] ^ x[2]) * 0x9e3779b97f4a7c15ull ^ (x[1] ^ x[3])) * 0x9e3779b97f4a7c15ull;
+        return stack_flow_owner(s, (uint32_t)(h >> 32));
+}
+
+/* A fragment on the context that owns its datagram: held until the
+ * datagram is whole, which then goes through local delivery again. */
+static void ip6_frag_local(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                           const struct mpnet_ip6_chain *c, bool arc_done)
+{
+        struct mpnet_stack *s = w->s;
+        unsigned fi = 0;
+
+        while (c->ext[fi].proto != MPNET_IPPROTO_FRAGMENT)
+                fi++;
+        STK_INC(s, ip6_frag_rx);
+        p = ip6_reass_input(w->reass6, p, c->ext[fi].off, fi == 0 ? 6 : c->ext[fi - 1].off);
+        if (p != NULL) {
+                STK_INC(s, ip6_reassembled);
+                ip6_local_one(w, ifp, p, arc_done);
+        }
+}
+
+void ip6_local_one(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, bool arc_done)
+{
+        struct mpnet_stack *s = w->s;
         /* A reassembled datagram is a chain whose headers sit in the first
          * segment (RFC 7112 held them to the first fragment). */
         struct mpnet_ip6_view v = {.b = p->data, .n = p->len};
         struct mpnet_ip6_chain c;
         struct mpnet_ip6_repr r;
+        unsigned owner;
         int err;
 
         mpnet_ip6_repr_parse(&v, &r);
         if (mpnet_ip6_is_multicast(r.dst) && !ip6_eq(r.dst, ip6_all_nodes) &&
-            !mc6_joined(ifp, r.dst)) {
+            !iface_mc6_has(ifp, r.dst)) {
                 STK_INC(s, ip6_mc_not_joined);
                 goto drop;
         }
@@ -413,27 +446,25 @@ void ip6_local_one(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_
         }
         err = mpnet_ip6_walk(&v, &c);
         if (err != 0) {
-                walk_error(s, p, err, &c);
+                walk_error(w, p, err, &c);
                 return;
         }
-        if (!ip6_ext_process(s, p, &v, &c))
+        if (!ip6_ext_process(w, p, &v, &c))
                 return;
         if (c.has_frag && c.frag_atomic) {
                 STK_INC(s, ip6_atomic_frag); /* RFC 6946 4: not reassembled */
         } else if (c.has_frag) {
-                unsigned fi = 0;
-
-                while (c.ext[fi].proto != MPNET_IPPROTO_FRAGMENT)
-                        fi++;
-                STK_INC(s, ip6_frag_rx);
-                p = ip6_reass_input(s->reass6, p, c.ext[fi].off, fi == 0 ? 6 : c.ext[fi - 1].off);
-                if (p != NULL) {
-                        STK_INC(s, ip6_reassembled);
-                        ip6_local_one(s, ifp, p);
+                /* Every fragment of a datagram to one context, whichever
+                 * received it. */
+                owner = ip6_frag_owner(s, p->data);
+                if (owner != w->id) {
+                        ctx_handoff(w, owner, NODE_ip6_local, p);
+                        return;
                 }
+                ip6_frag_local(w, ifp, p, &c, arc_done);
                 return;
         }
-        ip6_upper(s, ifp, p, &r, &c);
+        ip6_upper(w, ifp, p, &r, &c, arc_done);
         return;
 drop:
         mpnet_pkt_free(p);
@@ -444,23 +475,21 @@ void ip6_local_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
         struct frame *in = &w->fr[self];
 
         for (unsigned i = 0; i < in->n; i++)
-                ip6_local_one(w->s, ifp, in->p[i]);
+                ip6_local_one(w, ifp, in->p[i], false);
         in->n = 0;
 }
 
+void ip6_local_punt_back(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p)
+{
+        mpnet_pkt_prepend(p, (uint32_t)(p->l4_off - p->l3_off));
+        stack_punt(w, p, PUNT_LOCAL6, (unsigned)ifp->ifindex, 0, 0, 1);
+}
+
+/* What a worker gave the control thread: past local-in when c says so. */
 static void ip6_local_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                            uint64_t meta)
 {
-        (void)meta;
-        ip6_local_one(s, ifp, p);
-}
-
-static void icmp6_error_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
-                             uint64_t meta)
-{
-        (void)ifp;
-        icmp6_error(s, p, (uint8_t)(meta >> 40), (uint8_t)(meta >> 32), (uint32_t)meta);
-        mpnet_pkt_free(p);
+        ip6_local_one(s->ctx[0], ifp, p, (uint32_t)meta != 0);
 }
 
 /* A copy of a forwarded packet to quote in a redirect; the target after the
@@ -501,7 +530,7 @@ static const struct ethertype_reg ip6_types[] = {
 
 static const struct punt_reg ip6_punts[] = {
     {.kind = PUNT_LOCAL6, .fn = ip6_local_punt},
-    {.kind = PUNT_ICMP6_ERR, .fn = icmp6_error_punt},
+    {.kind = PUNT_OUT6, .fn = ip6_out_punt},
     {.kind = PUNT_REDIRECT6, .fn = ip6_redirect_punt},
 };
 

@@ -7,10 +7,16 @@
  * neighbour (ND) or the group's MAC. A packet to one of our addresses loops
  * back through the next poll.
  *
- * Synchronisation: the control thread.
+ * Synchronisation: ip6_output, the path MTU cache and fragmentation are the
+ * control thread's. Routing and source selection read the FIB and the
+ * published addresses and run on any context: ip6_output_w sends what a
+ * worker can send itself (no fragmentation can be needed, a usable
+ * neighbour or a group) on its own vectors and punts the rest (PUNT_OUT6)
+ * to ip6_output.
  */
 #include <errno.h>
 
+#include "l3/neigh.h"
 #include "mpnet/wire/ethernet.h"
 #include "stack/stack_priv.h"
 
@@ -38,7 +44,7 @@ static unsigned common_prefix(const uint8_t *a, const uint8_t *b)
 }
 
 /* Rules 1, 2, 3 and 8: true when sa is better than sb for dst. */
-static bool src_better(const struct ifaddr6 *sa, const struct ifaddr6 *sb, const uint8_t *dst)
+static bool src_better(const struct addr6_pub *sa, const struct addr6_pub *sb, const uint8_t *dst)
 {
         unsigned sc_a = ip6_scope(sa->addr), sc_b = ip6_scope(sb->addr), sc_d = ip6_scope(dst);
         bool dep_a = sa->flags & MPNET_ADDR6_F_DEPRECATED,
@@ -63,11 +69,13 @@ static bool src_better(const struct ifaddr6 *sa, const struct ifaddr6 *sb, const
         return ca > cb;
 }
 
-static const struct ifaddr6 *src_pick_iface(const struct mpnet_iface *ifp, const uint8_t *dst,
-                                            const struct ifaddr6 *best)
+static const struct addr6_pub *src_pick_iface(const struct mpnet_iface *ifp, const uint8_t *dst,
+                                              const struct addr6_pub *best)
 {
-        for (unsigned i = 0; i < ifp->n_addrs6; i++) {
-                const struct ifaddr6 *a = &ifp->addrs6[i];
+        const struct addr6_snap *sn = iface_addr6_read(ifp);
+
+        for (unsigned i = 0; i < sn->n; i++) {
+                const struct addr6_pub *a = &sn->a[i];
 
                 if (a->flags & (MPNET_ADDR6_F_TENTATIVE | MPNET_ADDR6_F_DUPLICATED))
                         continue;
@@ -77,17 +85,27 @@ static const struct ifaddr6 *src_pick_iface(const struct mpnet_iface *ifp, const
         return best;
 }
 
-const struct ifaddr6 *ip6_src_pick(struct mpnet_stack *s, struct mpnet_iface *ifp,
-                                   const uint8_t *dst)
+/* The interface at ifindex, from any context. */
+static struct mpnet_iface *iface_at(struct mpnet_stack *s, int ifindex)
 {
-        const struct ifaddr6 *best = NULL;
+        if (ifindex < 1 || ifindex > STACK_MAX_IFACES)
+                return NULL;
+        return __atomic_load_n(&s->ifs[ifindex], __ATOMIC_ACQUIRE);
+}
+
+const struct addr6_pub *ip6_src_pick(struct mpnet_stack *s, struct mpnet_iface *ifp,
+                                     const uint8_t *dst)
+{
+        const struct addr6_pub *best = NULL;
 
         /* Rule 5 first: an address of the outgoing interface. */
         if (ifp != NULL)
                 best = src_pick_iface(ifp, dst, NULL);
         for (int i = 1; best == NULL && i <= STACK_MAX_IFACES; i++) {
-                if (s->ifs[i] != NULL && ip6_scope(dst) > MPNET_IP6_SCOPE_LINK)
-                        best = src_pick_iface(s->ifs[i], dst, best);
+                struct mpnet_iface *o = iface_at(s, i);
+
+                if (o != NULL && ip6_scope(dst) > MPNET_IP6_SCOPE_LINK)
+                        best = src_pick_iface(o, dst, best);
         }
         return best;
 }
@@ -152,7 +170,8 @@ int ip6_send_on(struct mpnet_iface *ifp, const uint8_t *nexthop, struct mpnet_pk
         return nd6_resolve_output(ifp, nexthop, p);
 }
 
-static int ip6_hdr_push(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src,
+/* The IPv6 header in front of p; p is freed on failure. */
+static int ip6_hdr_emit(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src,
                         const uint8_t *dst, uint8_t proto, uint8_t hlim)
 {
         struct mpnet_ip6_repr r = {.next_header = proto, .hop_limit = hlim};
@@ -173,8 +192,17 @@ static int ip6_hdr_push(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_
         memcpy(r.dst, dst, 16);
         mpnet_ip6_repr_emit(&r, h);
         p->l3_off = (uint16_t)mpnet_pkt_headroom(p);
-        STK_INC(s, ip6_tx);
         return 0;
+}
+
+static int ip6_hdr_push(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src,
+                        const uint8_t *dst, uint8_t proto, uint8_t hlim)
+{
+        int err = ip6_hdr_emit(s, p, src, dst, proto, hlim);
+
+        if (err == 0)
+                STK_INC(s, ip6_tx);
+        return err;
 }
 
 int ip6_send_raw(struct mpnet_iface *ifp, struct mpnet_pkt *p, const uint8_t *src,
@@ -250,7 +278,7 @@ static int loopback(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet
 static int ip6_route(struct mpnet_stack *s, const uint8_t *dst, const uint8_t *src, int oif,
                      struct mpnet_iface **ifpp, const uint8_t **nexthop, bool *local)
 {
-        struct mpnet_iface *ifp = stack_iface(s, oif);
+        struct mpnet_iface *ifp = iface_at(s, oif);
         const struct fib6_nh *nh;
         const struct fib6_path *path;
 
@@ -261,10 +289,11 @@ static int ip6_route(struct mpnet_stack *s, const uint8_t *dst, const uint8_t *s
                 if (ifp == NULL)
                         return -ENETUNREACH;
                 *ifpp = ifp;
-                *local = ifaddr6_find(ifp, dst) != NULL;
+                *local = iface_addr6_find(ifp, dst) != NULL;
                 return 0;
         }
-        nh = fib6_lookup(s, ifp != NULL ? atomic_load(&ifp->table) : 0, dst);
+        nh = fib6_lookup(
+            s, ifp != NULL ? atomic_load_explicit(&ifp->table, memory_order_relaxed) : 0, dst);
         if (nh == NULL) {
                 STK_INC(s, ip6_no_route);
                 return -ENETUNREACH;
@@ -298,19 +327,36 @@ int mpnet_ip6_src_select(struct mpnet_stack *s, const uint8_t dst[16], int ifind
 {
         struct mpnet_iface *ifp;
         const uint8_t *nexthop;
-        const struct ifaddr6 *a;
+        const struct addr6_pub *a;
         bool local;
         int err = ip6_route(s, dst, NULL, ifindex, &ifp, &nexthop, &local);
 
         if (err != 0)
                 return err;
-        a = local ? ifaddr6_find(ifp, dst) : ip6_src_pick(s, ifp, dst);
+        a = local ? iface_addr6_find(ifp, dst) : ip6_src_pick(s, ifp, dst);
         if (a == NULL || (a->flags & (MPNET_ADDR6_F_TENTATIVE | MPNET_ADDR6_F_DUPLICATED)))
                 a = ip6_src_pick(s, ifp, dst);
         if (a == NULL)
                 return -EADDRNOTAVAIL;
         memcpy(out, a->addr, 16);
         return 0;
+}
+
+/* A chain that fits (an answer to a reassembled datagram) leaves as one
+ * frame: links take single buffers. @return it, or NULL (p freed). */
+static struct mpnet_pkt *linearize(struct mpnet_stack *s, struct mpnet_pkt *p)
+{
+        struct mpnet_pkt *q = mpnet_pkt_alloc(s->pool);
+        uint8_t *b = q != NULL ? mpnet_pkt_append(q, p->pkt_len) : NULL;
+
+        if (b == NULL || mpnet_pkt_read(p, 0, b, p->pkt_len) != 0) {
+                STK_INC(s, nobufs);
+                mpnet_pkt_free(q);
+                mpnet_pkt_free(p);
+                return NULL;
+        }
+        mpnet_pkt_free(p);
+        return q;
 }
 
 int ip6_output(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src, const uint8_t *dst,
@@ -324,7 +370,7 @@ int ip6_output(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src, c
         int err = ip6_route(s, dst, src, oif, &ifp, &nexthop, &local);
 
         if (err == 0 && (src == NULL || mpnet_ip6_is_unspecified(src))) {
-                const struct ifaddr6 *a = ip6_src_pick(s, ifp, dst);
+                const struct addr6_pub *a = ip6_src_pick(s, ifp, dst);
 
                 if (a == NULL)
                         err = -EADDRNOTAVAIL;
@@ -344,25 +390,99 @@ int ip6_output(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src, c
                 memcpy(hdr.dst, dst, 16);
                 return ip6_fragment_out(s, ifp, nexthop, p, &hdr, mtu);
         }
-        if (p->next != NULL && !local) {
-                /* A chain that fits (an answer to a reassembled datagram)
-                 * leaves as one frame: links take single buffers. */
-                struct mpnet_pkt *q = mpnet_pkt_alloc(s->pool);
-                uint8_t *b = q != NULL ? mpnet_pkt_append(q, p->pkt_len) : NULL;
-
-                if (b == NULL || mpnet_pkt_read(p, 0, b, p->pkt_len) != 0) {
-                        STK_INC(s, nobufs);
-                        mpnet_pkt_free(q);
-                        mpnet_pkt_free(p);
-                        return -ENOBUFS;
-                }
-                mpnet_pkt_free(p);
-                p = q;
-        }
+        if (p->next != NULL && !local && (p = linearize(s, p)) == NULL)
+                return -ENOBUFS;
         err = ip6_hdr_push(s, p, src, dst, proto, hlim);
         if (err != 0)
                 return err;
         if (local)
                 return loopback(s, ifp, p);
         return ip6_send_on(ifp, nexthop, p);
+}
+
+/* ip6_send_on from a worker: a group's MAC, or the neighbour entry's when
+ * it can take the packet (the forwarding fast path's rule), else
+ * resolution on the control thread. */
+static int ip6_send_on_w(struct wctx *w, struct mpnet_iface *ifp, const uint8_t *nexthop,
+                         struct mpnet_pkt *p)
+{
+        struct neigh_entry *e;
+        uint8_t mac[6];
+
+        if (mpnet_ip6_is_multicast(nexthop)) {
+                mpnet_ip6_mc_mac(nexthop, mac);
+                return ether_output_w(w, ifp, p, mac, MPNET_ETHERTYPE_IPV6);
+        }
+        e = neigh_lookup6(ifp, nexthop);
+        switch (neigh_fast_output(w, ifp, e, p, MPNET_ETHERTYPE_IPV6)) {
+        case 0:
+                return -ENOBUFS;
+        case 1:
+                return 0;
+        default:
+                neigh_slow_output(w, ifp, NEIGH_ND, e, nexthop, p);
+                return 0;
+        }
+}
+
+int ip6_output_w(struct wctx *w, struct mpnet_pkt *p, const uint8_t *src, const uint8_t *dst,
+                 uint8_t proto, uint8_t hlim, int oif)
+{
+        struct mpnet_stack *s = w->s;
+        struct mpnet_iface *ifp;
+        const uint8_t *nexthop;
+        bool local;
+        int err;
+
+        if (!ctx_is_worker(w))
+                return ip6_output(s, p, src, dst, proto, hlim, oif);
+        err = ip6_route(s, dst, src, oif, &ifp, &nexthop, &local);
+        if (err == 0 && (src == NULL || mpnet_ip6_is_unspecified(src))) {
+                const struct addr6_pub *a = ip6_src_pick(s, ifp, dst);
+
+                if (a == NULL)
+                        err = -EADDRNOTAVAIL;
+                else
+                        src = a->addr;
+        }
+        if (err != 0) {
+                mpnet_pkt_free(p);
+                return err;
+        }
+        /* RFC 8200 5: every link takes 1280 bytes, so what is no larger
+         * needs neither the path MTU cache nor fragmentation; the rest,
+         * and what loops back to us, goes out from the control thread. The
+         * header rides along with the punt; the control thread counts it
+         * when it sends. */
+        if (local || p->pkt_len + MPNET_IP6_HLEN > MPNET_IP6_MIN_MTU) {
+                err = ip6_hdr_emit(s, p, src, dst, proto, hlim);
+                if (err != 0)
+                        return err;
+                return stack_punt(w, p, PUNT_OUT6, (unsigned)ifp->ifindex, 0, 0, (uint32_t)oif)
+                           ? 0
+                           : -ENOBUFS;
+        }
+        if (p->next != NULL && (p = linearize(s, p)) == NULL)
+                return -ENOBUFS;
+        err = ip6_hdr_push(s, p, src, dst, proto, hlim);
+        if (err != 0)
+                return err;
+        return ip6_send_on_w(w, ifp, nexthop, p);
+}
+
+/* What a worker sent that needs ip6_output here (PUNT_OUT6): the header it
+ * wrote says where; c is the interface it named, if any. */
+void ip6_out_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                  uint64_t meta)
+{
+        struct mpnet_ip6_repr r;
+
+        (void)ifp;
+        if (p->len < MPNET_IP6_HLEN) {
+                mpnet_pkt_free(p);
+                return;
+        }
+        mpnet_ip6_repr_parse(&(struct mpnet_ip6_view){.b = p->data, .n = p->len}, &r);
+        mpnet_pkt_adj(p, MPNET_IP6_HLEN);
+        ip6_output(s, p, r.src, r.dst, r.next_header, r.hop_limit, (int)(uint32_t)meta);
 }

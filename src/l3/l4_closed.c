@@ -7,8 +7,7 @@
  * 4.1.3.1; RFC 4443 3.1 code 4). TCP would answer with a reset (RFC 9293
  * 3.10.7.1), which needs TCP: the segment is dropped and counted.
  *
- * Synchronisation: local delivery, on the context that owns the flow
- * (IPv6: the control thread).
+ * Synchronisation: local delivery, on the context that owns the flow.
  */
 #include "mpnet/wire/icmp4.h"
 #include "mpnet/wire/icmp6.h"
@@ -42,7 +41,7 @@ static void udp6_closed(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pk
         (void)repr;
         STK_INC(s, ip6_unknown_proto);
         to_l3(p);
-        icmp6_error(s, p, MPNET_ICMP6_DEST_UNREACH, 4, 0);
+        icmp6_error(w, p, MPNET_ICMP6_DEST_UNREACH, 4, 0);
         mpnet_pkt_free(p);
 }
 

@@ -10,8 +10,9 @@
  * never reported (6). Reports go to ff02::16 with hop limit 1 and a router
  * alert option (5).
  *
- * Synchronisation: the control thread. Workers read only mc_mac[], one
- * atomic word per group.
+ * Synchronisation: the control thread. Workers read mc_mac[], one atomic
+ * word per group, and the groups in the interface's published copy
+ * (iface_addr6_publish after each join and leave).
  */
 #include <errno.h>
 
@@ -134,6 +135,7 @@ int mc6_join(struct mpnet_iface *ifp, const uint8_t *group)
         g->refs = 1;
         g->report_left = ip6_eq(group, ip6_all_nodes) ? 0 : MLD_ROBUSTNESS;
         mac_publish(ifp, ifp->n_mc6 - 1);
+        (void)iface_addr6_publish(ifp); /* ip6-local on workers reads the groups */
         if (g->report_left > 0) {
                 ifp->mld_next = ifp->stack->now;
                 nd6_kick(ifp);
@@ -154,6 +156,7 @@ void mc6_leave(struct mpnet_iface *ifp, const uint8_t *group)
         *g = ifp->mc6[--ifp->n_mc6];
         mac_publish(ifp, i);
         mac_publish(ifp, ifp->n_mc6);
+        (void)iface_addr6_publish(ifp);
         /* 5.2.12: a state change to INCLUDE {} tells the router we left. */
         if (!ip6_eq(gone, ip6_all_nodes))
                 mld_report(ifp, MPNET_MLD2_TO_INCLUDE, gone, false);

@@ -109,7 +109,7 @@ void nd6_na_send(struct mpnet_iface *ifp, const uint8_t *dst, const uint8_t *tar
 static void nd6_solicit(struct neigh_entry *e, bool unicast)
 {
         struct mpnet_stack *s = e->ifp->stack;
-        const struct ifaddr6 *a = ip6_src_pick(s, e->ifp, e->key.a6);
+        const struct addr6_pub *a = ip6_src_pick(s, e->ifp, e->key.a6);
         uint8_t snm[16];
 
         e->probes++;
@@ -127,7 +127,7 @@ static void nd6_solicit(struct neigh_entry *e, bool unicast)
  * answered. */
 static void nd6_unreachable(struct mpnet_stack *s, struct mpnet_pkt *p)
 {
-        icmp6_error(s, p, MPNET_ICMP6_DEST_UNREACH, 3, 0);
+        icmp6_error(s->ctx[0], p, MPNET_ICMP6_DEST_UNREACH, 3, 0);
 }
 
 const struct neigh_proto nd6_neigh_proto = {

@@ -12,7 +12,8 @@
  * earliest next deadline.
  *
  * Synchronisation: the control thread. Workers never read the address list:
- * they see the routes an address adds.
+ * they see the routes an address adds and a copy of the addresses with
+ * their DAD state, published after each change (iface_addr6_publish).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -56,17 +57,6 @@ struct ifaddr6 *ifaddr6_find(struct mpnet_iface *ifp, const uint8_t *a)
 static bool usable(const struct ifaddr6 *a)
 {
         return (a->flags & (MPNET_ADDR6_F_TENTATIVE | MPNET_ADDR6_F_DUPLICATED)) == 0;
-}
-
-bool stack_is_local6(struct mpnet_stack *s, const uint8_t *a)
-{
-        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
-                struct ifaddr6 *x;
-
-                if (s->ifs[i] != NULL && (x = ifaddr6_find(s->ifs[i], a)) != NULL && usable(x))
-                        return true;
-        }
-        return false;
 }
 
 const struct ifaddr6 *iface_ll6(const struct mpnet_iface *ifp)
@@ -141,6 +131,8 @@ static void addr6_ready(struct mpnet_iface *ifp, struct ifaddr6 *a)
 
         a->flags &= ~MPNET_ADDR6_F_TENTATIVE;
         a->dad_at = MPNET_TIME_NEVER;
+        /* Workers deliver to it from now on (and choose it as a source). */
+        (void)iface_addr6_publish(ifp);
         addr6_routes(ifp, a, true);
         /* RFC 4861 7.2.6: tell the link (an unsolicited advertisement). */
         nd6_na_send(ifp, ip6_all_nodes, a->addr, false);
@@ -203,6 +195,7 @@ static int addr6_insert(struct mpnet_iface *ifp, const uint8_t *addr, uint8_t pl
                 a->dad_left = DAD_TRANSMITS;
                 /* 5.4.2: a random delay before the first probe. */
                 a->dad_at = s->now + rnd_upto(s, MAX_RTR_SOLICITATION_DELAY_NS);
+                (void)iface_addr6_publish(ifp);
         }
         nd6_kick(ifp);
         addr6_event(ifp, MPNET_EV_ADDR_ADD, addr, plen);
@@ -216,6 +209,7 @@ static void addr6_remove(struct mpnet_iface *ifp, unsigned i)
         uint8_t snm[16];
 
         *a = ifp->addrs6[--ifp->n_addrs6];
+        (void)iface_addr6_publish(ifp);
         if (usable(&gone)) {
                 addr6_routes(ifp, &gone, false);
                 /* Another address of the prefix keeps its connected route. */
@@ -389,6 +383,7 @@ void nd6_dad_duplicate(struct mpnet_iface *ifp, struct ifaddr6 *a)
         /* RFC 4862 5.4.5: never used; kept, marked, for the operator. */
         a->flags = (a->flags & ~MPNET_ADDR6_F_TENTATIVE) | MPNET_ADDR6_F_DUPLICATED;
         a->dad_at = MPNET_TIME_NEVER;
+        (void)iface_addr6_publish(ifp);
 }
 
 int mpnet_ip6_rdnss_get(struct mpnet_stack *s, int ifindex, uint8_t (*out)[16], unsigned max)
@@ -661,8 +656,10 @@ static void slaac_prefix(struct mpnet_iface *ifp, const struct mpnet_nd_prefix *
         if (!(x->flags & MPNET_ADDR6_F_AUTOCONF))
                 return;
         x->pref_until = lifetime_until(s->now, pi->preferred);
-        if (x->pref_until > s->now)
+        if (x->pref_until > s->now) {
                 x->flags &= ~MPNET_ADDR6_F_DEPRECATED;
+                (void)iface_addr6_publish(ifp);
+        }
         /* (e): the two-hour rule against a forged short lifetime. */
         if (valid > TWO_HOURS_NS + s->now || valid > x->valid_until)
                 x->valid_until = valid;
@@ -738,8 +735,10 @@ void nd6_ra_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, cons
         if (ifp->ra != NULL || atomic_load(&s->ip6_fwd))
                 return;
         ifp->rs_left = 0;
-        if (r.cur_hop_limit != 0)
+        if (r.cur_hop_limit != 0) {
                 ifp->cur_hop_limit = r.cur_hop_limit;
+                (void)iface_addr6_publish(ifp); /* workers' echo replies use it */
+        }
         if (r.reachable != 0 && (uint64_t)r.reachable * MPNET_NS_PER_MS != ifp->nd_reachable_base) {
                 ifp->nd_reachable_base = (uint64_t)r.reachable * MPNET_NS_PER_MS;
                 ifp->nd_reachable_ns = nd6_reachable_time(ifp);
@@ -840,6 +839,8 @@ static void nd6_timer_fn(struct mpnet_timer *t, void *arg, uint64_t now)
                 if (addr6_tick(ifp, i, now, &next))
                         i++;
         }
+        /* Deprecations (RFC 4862 5.5.4) change what source workers pick. */
+        (void)iface_addr6_publish(ifp);
         if (ifp->rs_left > 0 && ifp->rs_next <= now) {
                 rs_send(ifp);
                 ifp->rs_left--;

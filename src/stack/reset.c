@@ -109,14 +109,15 @@ static void reset_redirects(struct mpnet_iface *ifp, const struct mark_iface *mi
         memcpy(ifp->redir, mi->copy.redir, sizeof(ifp->redir));
 }
 
-/* Each context reassembles the IPv4 datagrams it owns. */
+/* Each context reassembles the IPv4 and IPv6 datagrams it owns. */
 static void reset_reass(struct mpnet_stack *s)
 {
         for (unsigned i = 0; i < STACK_MAX_CTX; i++) {
                 if (s->ctx[i] != NULL && s->ctx[i]->reass != NULL)
                         ip4_reass_flush(s->ctx[i]->reass);
+                if (s->ctx[i] != NULL && s->ctx[i]->reass6 != NULL)
+                        ip6_reass_flush(s->ctx[i]->reass6);
         }
-        ip6_reass_flush(s->reass6);
 }
 
 static void ring_drain(struct mpnet_ring *ring)
@@ -667,6 +668,11 @@ static int reset_to(struct mpnet_stack *s, struct stack_mark *m)
                         return err;
                 reset_ip6_iface(mi->ifp, mi);
                 reset_mld(mi->ifp, mi);
+                /* Workers read the IPv6 addresses and groups from a
+                 * published copy: published again when they changed. */
+                err = iface_addr6_publish(mi->ifp);
+                if (err != 0)
+                        return err;
         }
         err = reset_routes(s, m);
         if (err == 0)

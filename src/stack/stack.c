@@ -186,11 +186,10 @@ struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
                 s->reass_max_bytes = 64 * IP4_REASS_TRUESIZE;
         if (s->reass_max_bytes > (4u << 20))
                 s->reass_max_bytes = 4u << 20;
-        s->reass6 = ip6_reass_create(s, s->reass_max_bytes);
         if (s->timers != NULL && s->ctr != NULL)
                 s->ctx[0] = stack_ctx_get(s, 0);
         if (s->timers == NULL || s->ctr == NULL || s->punt == NULL || s->punt_nb == NULL ||
-            s->ctx[0] == NULL || s->reass6 == NULL || fib4_init(s) != 0) {
+            s->ctx[0] == NULL || fib4_init(s) != 0) {
                 mpnet_stack_destroy(s);
                 errno = ENOMEM;
                 return NULL;
@@ -242,12 +241,12 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
                 for (unsigned i = 0; i < STACK_MAX_CTX; i++)
                         ring_free_all(w->ho_in[i]);
                 ip4_reass_destroy(w->reass);
+                ip6_reass_destroy(w->reass6);
                 zfree_lines(w);
         }
         ring_free_all(s->punt);
         ring_free_all(s->punt_nb);
         mpnet_pkt_free_bulk(s->loopq.p, s->loopq.n);
-        ip6_reass_destroy(s->reass6);
         /* No worker runs any more: what waited for a grace period goes now. */
         while (s->defer != NULL) {
                 struct defer_item *d = s->defer;
@@ -262,6 +261,7 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
                 if (s->ifs[i] != NULL) {
                         free(s->ifs[i]->txlock);
                         free(atomic_load_explicit(&s->ifs[i]->addr4, memory_order_relaxed));
+                        free(atomic_load_explicit(&s->ifs[i]->addr6, memory_order_relaxed));
                         arc_iface_free(s->ifs[i]);
                 }
                 free(s->ifs[i]);
@@ -409,7 +409,10 @@ struct wctx *stack_ctx_get(struct mpnet_stack *s, unsigned id)
                         rc.max_per_src = rc.max_bytes;
                 w->reass = ip4_reass_create(&rc);
         }
-        if (w->reass == NULL) {
+        w->reass6 = ip6_reass_create(w, s->reass_max_bytes);
+        if (w->reass == NULL || w->reass6 == NULL) {
+                ip4_reass_destroy(w->reass);
+                ip6_reass_destroy(w->reass6);
                 zfree_lines(w);
                 return NULL;
         }
@@ -460,10 +463,10 @@ static unsigned owners(const struct mpnet_stack *s)
 /*
  * ICMP errors: a token bucket per context and family, each at its share of
  * the stack's rate and burst (RFC 1812 4.3.2.8, RFC 4443 2.4(f)), so the
- * contexts together send at most the configured rate. IPv4 errors are sent
- * by the context; a worker's IPv6 errors and redirects pass this bucket
- * before the punt ring, so a flood of them stops on the worker, and the
- * control thread's bucket applies the stack's limit to them again.
+ * contexts together send at most the configured rate. Errors are sent by
+ * the context; a worker's IPv6 redirects pass this bucket before the punt
+ * ring, so a flood of them stops on the worker, and the control thread's
+ * redirect bucket applies the stack's limit to them again.
  */
 bool ctx_icmp_rate_ok(struct wctx *w, bool v6)
 {
@@ -615,7 +618,7 @@ static void handoff_drain(struct wctx *w, uint64_t mask)
 
 uint64_t ctx_service(struct wctx *w)
 {
-        uint64_t next;
+        uint64_t next, next6;
 
         if (atomic_load_explicit(&w->ho_pending, memory_order_relaxed) != 0)
                 handoff_drain(w, atomic_exchange_explicit(&w->ho_pending, 0, memory_order_acq_rel));
@@ -624,7 +627,13 @@ uint64_t ctx_service(struct wctx *w)
                 ip4_reass_expire(w->reass, ctx_now(w));
                 next = ip4_reass_next_expiry(w->reass);
         }
-        return next;
+        /* RFC 8200 4.5: the owner of a datagram times it out. */
+        next6 = ip6_reass_next_expiry(w->reass6);
+        if (next6 != MPNET_TIME_NEVER && next6 <= ctx_now(w)) {
+                ip6_reass_expire(w->reass6, ctx_now(w));
+                next6 = ip6_reass_next_expiry(w->reass6);
+        }
+        return next6 < next ? next6 : next;
 }
 
 bool stack_punt(struct wctx *w, struct mpnet_pkt *p, enum punt_kind k, unsigned ifindex, uint8_t a,
@@ -634,8 +643,7 @@ bool stack_punt(struct wctx *w, struct mpnet_pkt *p, enum punt_kind k, unsigned 
         uint32_t gen = punt_iface_gen(s, ifindex);
         bool urgent = neigh_punt_urgent(k, b, p);
 
-        if ((k == PUNT_ICMP6_ERR || k == PUNT_REDIRECT6) && ctx_is_worker(w) &&
-            !ctx_icmp_rate_ok(w, true)) {
+        if (k == PUNT_REDIRECT6 && ctx_is_worker(w) && !ctx_icmp_rate_ok(w, true)) {
                 mpnet_pkt_free(p);
                 return false;
         }
@@ -818,6 +826,7 @@ int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
         free(ifp->ra);
         free(ifp->txlock);
         free(atomic_load_explicit(&ifp->addr4, memory_order_relaxed));
+        free(atomic_load_explicit(&ifp->addr6, memory_order_relaxed));
         arc_iface_free(ifp);
         free(ifp);
         return 0;
@@ -1182,6 +1191,87 @@ bool stack_is_local4(const struct mpnet_stack *s, uint32_t a)
         return false;
 }
 
+/* ---- the published IPv6 addresses and groups ---- */
+
+static void addr6_snap_fill(const struct mpnet_iface *ifp, struct addr6_snap *sn)
+{
+        memset(sn, 0, sizeof(*sn));
+        sn->n = ifp->n_addrs6;
+        for (unsigned i = 0; i < ifp->n_addrs6; i++) {
+                memcpy(sn->a[i].addr, ifp->addrs6[i].addr, 16);
+                sn->a[i].plen = ifp->addrs6[i].plen;
+                sn->a[i].flags = ifp->addrs6[i].flags;
+        }
+        sn->hop_limit = ifp->cur_hop_limit;
+        sn->n_mc = ifp->n_mc6;
+        for (unsigned i = 0; i < ifp->n_mc6; i++)
+                memcpy(sn->mc[i], ifp->mc6[i].addr, 16);
+}
+
+int iface_addr6_publish(struct mpnet_iface *ifp)
+{
+        struct addr6_snap cur, *sn, *old = atomic_load_explicit(&ifp->addr6, memory_order_relaxed);
+
+        /* Lifetimes and DAD steps change often and concern no worker: only
+         * a change of what the copy holds is published. */
+        addr6_snap_fill(ifp, &cur);
+        if (old != NULL && memcmp(old, &cur, sizeof(cur)) == 0)
+                return 0;
+        sn = malloc(sizeof(*sn));
+        if (sn == NULL)
+                return -ENOMEM;
+        memcpy(sn, &cur, sizeof(cur)); /* padding too: the next compare */
+        atomic_store_explicit(&ifp->addr6, sn, memory_order_release);
+        if (old != NULL)
+                stack_defer(ifp->stack, free, old);
+        return 0;
+}
+
+const struct addr6_snap *iface_addr6_read(const struct mpnet_iface *ifp)
+{
+        static const struct addr6_snap none;
+        const struct addr6_snap *a =
+            atomic_load_explicit(&((struct mpnet_iface *)ifp)->addr6, memory_order_acquire);
+
+        return a != NULL ? a : &none;
+}
+
+const struct addr6_pub *iface_addr6_find(const struct mpnet_iface *ifp, const uint8_t *a)
+{
+        const struct addr6_snap *sn = iface_addr6_read(ifp);
+
+        for (unsigned i = 0; i < sn->n; i++) {
+                if (ip6_eq(sn->a[i].addr, a))
+                        return &sn->a[i];
+        }
+        return NULL;
+}
+
+bool iface_mc6_has(const struct mpnet_iface *ifp, const uint8_t *g)
+{
+        const struct addr6_snap *sn = iface_addr6_read(ifp);
+
+        for (unsigned i = 0; i < sn->n_mc; i++) {
+                if (ip6_eq(sn->mc[i], g))
+                        return true;
+        }
+        return false;
+}
+
+bool stack_is_local6(const struct mpnet_stack *s, const uint8_t *a)
+{
+        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
+                const struct mpnet_iface *ifp = __atomic_load_n(&s->ifs[i], __ATOMIC_ACQUIRE);
+                const struct addr6_pub *x = ifp != NULL ? iface_addr6_find(ifp, a) : NULL;
+
+                /* RFC 4862 5.4: a tentative address is not ours yet. */
+                if (x != NULL &&
+                    (x->flags & (MPNET_ADDR6_F_TENTATIVE | MPNET_ADDR6_F_DUPLICATED)) == 0)
+                        return true;
+        }
+        return false;
+}
+
 unsigned mpnet_node_count(const struct mpnet_stack *s)
 {
         return s->g.n_nodes;
@@ -1330,7 +1420,6 @@ uint64_t mpnet_stack_poll(struct mpnet_stack *s, uint64_t now)
                 s->now = now;
         mpnet_timer_wheel_run(s->timers, s->now);
         stack_carrier_watch(s);
-        ip6_reass_expire(s->reass6, s->now);
         punt_run(s);
         reass_next = ctx_service(w);
         if (s->loopq.n > 0)
@@ -1355,8 +1444,6 @@ uint64_t mpnet_stack_poll(struct mpnet_stack *s, uint64_t now)
         next = mpnet_timer_wheel_next(s->timers);
         if (reass_next < next)
                 next = reass_next;
-        if (ip6_reass_next_expiry(s->reass6) < next)
-                next = ip6_reass_next_expiry(s->reass6);
         for (int i = 1; !workers && i <= STACK_MAX_IFACES; i++) {
                 struct mpnet_iface *ifp = s->ifs[i];
                 uint64_t t;

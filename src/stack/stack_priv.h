@@ -215,6 +215,24 @@ struct local4_set {
         uint32_t a[];
 };
 
+/* An IPv6 address as workers see it: its DAD and preference state in
+ * flags (a tentative or duplicated one is not ours, RFC 4862 5.4). */
+struct addr6_pub {
+        uint8_t addr[16];
+        uint8_t plen;
+        uint32_t flags; /* MPNET_ADDR6_F_* */
+};
+
+/* An interface's IPv6 addresses and joined groups (solicited-node groups
+ * included) as every context reads them: an immutable copy published with
+ * RCU after each change (iface_addr6_publish), as addr4 is. */
+struct addr6_snap {
+        unsigned n, n_mc;
+        uint8_t hop_limit; /* cur_hop_limit (an RA may set it); 0: not yet */
+        struct addr6_pub a[IFACE_MAX_ADDRS];
+        uint8_t mc[IFACE_MAX_MC][16];
+};
+
 struct mpnet_iface {
         struct mpnet_stack *stack;
         struct mpnet_link *link;
@@ -249,10 +267,11 @@ struct mpnet_iface {
         /* IPv6 */
         bool ip6_on;
         _Atomic uint32_t mtu6; /* link MTU for IPv6 (an RA may lower it) */
-        unsigned n_addrs6;
+        unsigned n_addrs6;     /* addrs6 and mc6: the control thread's; others read addr6 */
         struct ifaddr6 addrs6[IFACE_MAX_ADDRS];
         unsigned n_mc6;
         struct mc6_group mc6[IFACE_MAX_MC];
+        struct addr6_snap *_Atomic addr6;
         /* The groups' MACs (33:33:...) in bits 0-47 of each, 0 when free:
          * what ether-input reads on workers. */
         _Atomic uint64_t mc_mac[IFACE_MAX_MC];
@@ -319,13 +338,14 @@ struct frame {
 /*
  * A context that runs the graph: the control thread (id 0, the one calling
  * mpnet_stack_poll()) or a worker (1 and up). Each has its own frames,
- * node statistics, transmit vectors, IPv4 reassembly table, IP ID counter
- * and ICMP error buckets, and sends on its own queue of every link, so
- * contexts share nothing on the packet path. IPv4 local delivery,
- * reassembly, echo and ICMP errors run on the context that received the
- * packet (or owns its flow, below). What a worker cannot do itself (ARP and
- * ND, IPv6 local delivery, neighbour resolution, fragmentation on output)
- * it punts to the control thread through the punt rings.
+ * node statistics, transmit vectors, IPv4 and IPv6 reassembly tables, IP ID
+ * counter and ICMP error buckets, and sends on its own queue of every link,
+ * so contexts share nothing on the packet path. Local delivery,
+ * reassembly, echo and ICMP errors (IPv4 and IPv6) run on the context that
+ * received the packet (or owns its flow, below). What a worker cannot do
+ * itself (ARP, ND and MLD, the ping API, neighbour resolution,
+ * fragmentation on output, loopback) it punts to the control thread
+ * through the punt rings.
  *
  * Flows: the contexts that own flows are the workers with link queues of
  * the stack (owner_mask; the control thread alone when there are none). A
@@ -356,15 +376,16 @@ struct wctx {
         } req;
         /* ICMP error token buckets, [0] IPv4, [1] IPv6, each at its share
          * of the stack's rate (ctx_icmp_rate_ok): the contexts' shares add
-         * up to the configured rate. IPv4 errors are sent by the context
-         * itself; a worker's IPv6 errors are punted past this bucket (the
+         * up to the configured rate. Errors are sent by the context itself;
+         * a worker's IPv6 redirects are punted past this bucket (the
          * control thread's own bucket then applies the stack's limit). */
         struct punt_bucket {
                 uint64_t tokens, last;
         } punt_tb[2];
-        uint16_t ip_id;          /* IPv4 identification of what this context sends */
-        struct ip4_reass *reass; /* IPv4 reassembly of the flows it owns */
-        _Atomic int wake_fd;     /* its worker's eventfd, -1: none (the control thread) */
+        uint16_t ip_id;           /* IPv4 identification of what this context sends */
+        struct ip4_reass *reass;  /* IPv4 reassembly of the flows it owns */
+        struct ip6_reass *reass6; /* IPv6 reassembly of the flows it owns */
+        _Atomic int wake_fd;      /* its worker's eventfd, -1: none (the control thread) */
         /* Hand-off rings into this context, by the sending context's id,
          * made by the sender on first use; the bit of a sender that queued
          * something since the last drain. */
@@ -399,8 +420,8 @@ enum punt_kind {
         PUNT_LOOP,  /* IPv4 a worker sent to one of our addresses */
         PUNT_NEIGH, /* l3/neigh.h: enum neigh_punt_op in b, the family in a */
         PUNT_FRAG,
-        PUNT_LOCAL6,
-        PUNT_ICMP6_ERR,
+        PUNT_LOCAL6,   /* IPv6 for the control thread: c = 1 when past local-in */
+        PUNT_OUT6,     /* IPv6 a worker sends that needs the control thread's output */
         PUNT_REDIRECT6 /* a copy to quote; the target after the punt word */
 };
 
@@ -465,10 +486,9 @@ struct mpnet_stack {
         bool ip6_stable_iid;
         uint8_t ip6_secret[16]; /* RFC 7217 secret_key */
         uint32_t icmp6_rate, icmp6_burst;
-        uint64_t icmp6_tokens, icmp6_last;
+        uint64_t icmp6_tokens, icmp6_last; /* the redirects' bucket (nd6_redirect.c) */
         struct mpnet_ping6_reply ping6[PING6_RING_SIZE];
         uint32_t ping6_head, ping6_tail;
-        struct ip6_reass *reass6;
         struct pmtu6_entry {
                 uint8_t dst[16];
                 uint32_t mtu; /* 0: free */
@@ -562,6 +582,15 @@ bool stack_is_local4(const struct mpnet_stack *s, uint32_t a);
 /* Control thread: publish ifp's addresses after a change. @return 0 or
  * -ENOMEM (the old copy stays). */
 int iface_addr4_publish(struct mpnet_iface *ifp);
+/* Control thread: publish ifp's IPv6 addresses and groups when they differ
+ * from the published copy; called after every change. @return 0 or
+ * -ENOMEM (the old copy stays). */
+int iface_addr6_publish(struct mpnet_iface *ifp);
+/* Any context (the published copy): ifp's address a in whatever state, or
+ * NULL; whether ifp has joined group g; the published copy itself. */
+const struct addr6_pub *iface_addr6_find(const struct mpnet_iface *ifp, const uint8_t *a);
+bool iface_mc6_has(const struct mpnet_iface *ifp, const uint8_t *g);
+const struct addr6_snap *iface_addr6_read(const struct mpnet_iface *ifp);
 uint64_t stack_random(struct mpnet_stack *s);
 /* stack/reset.c: stack_reset(s, NULL) marks s; stack_reset(s, m) takes s back to m. */
 struct stack_mark *stack_reset(struct mpnet_stack *s, struct stack_mark *m);
@@ -652,7 +681,11 @@ int ip4_send_on(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t nexthop
 void ip6_input_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
 void ip6_lookup_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
 void ip6_local_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
-void ip6_local_one(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p);
+/* Any context. arc_done: the local-in arc has seen p (a worker's punt). */
+void ip6_local_one(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, bool arc_done);
+/* Give p (at its transport header, its IPv6 header at l3_off) to the
+ * control thread: what only it does (ND, MLD, the ping API). */
+void ip6_local_punt_back(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p);
 
 /* l3/ip6_forward.c: the ip6-rewrite node */
 void ip6_rewrite_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
@@ -660,9 +693,19 @@ void ip6_rewrite_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
 /* l3/ip6_output.c */
 /* Send an upper-layer message p (a chain allowed) from src (:: to choose)
  * to dst; oif names the interface for a link-local or multicast dst (0:
- * route in table 0). Fragments to the path MTU (RFC 8200 4.5). */
+ * route in table 0). Fragments to the path MTU (RFC 8200 4.5). The
+ * control thread's. */
 int ip6_output(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src, const uint8_t *dst,
                uint8_t proto, uint8_t hlim, int oif);
+/* ip6_output on any context: a worker sends on its own vectors what fits
+ * the IPv6 minimum MTU to a usable neighbour, and punts to the control
+ * thread what needs it (a larger message, which the path MTU may make a
+ * fragmented one; delivery to ourselves; resolution, l3/neigh.c). */
+int ip6_output_w(struct wctx *w, struct mpnet_pkt *p, const uint8_t *src, const uint8_t *dst,
+                 uint8_t proto, uint8_t hlim, int oif);
+/* The control thread's side of a worker's PUNT_OUT6 (a punt_fn). */
+void ip6_out_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                  uint64_t meta);
 /* Hand a packet whose IPv6 header is written to nexthop on ifp. */
 int ip6_send_on(struct mpnet_iface *ifp, const uint8_t *nexthop, struct mpnet_pkt *p);
 /* Prepend an IPv6 header to p and send it on ifp: to dmac when given, to
@@ -670,14 +713,16 @@ int ip6_send_on(struct mpnet_iface *ifp, const uint8_t *nexthop, struct mpnet_pk
  * and MLD, which name their interface and hop limit. */
 int ip6_send_raw(struct mpnet_iface *ifp, struct mpnet_pkt *p, const uint8_t *src,
                  const uint8_t *dst, uint8_t proto, uint8_t hlim, const uint8_t *dmac);
-/* RFC 6724 among ifp's addresses (all interfaces' when ifp is NULL). */
-const struct ifaddr6 *ip6_src_pick(struct mpnet_stack *s, struct mpnet_iface *ifp,
-                                   const uint8_t *dst);
+/* RFC 6724 among ifp's addresses (all interfaces' when ifp is NULL), on
+ * any context (the published copies). */
+const struct addr6_pub *ip6_src_pick(struct mpnet_stack *s, struct mpnet_iface *ifp,
+                                     const uint8_t *dst);
 uint32_t pmtu6_lookup(struct mpnet_stack *s, const uint8_t *dst);
 void pmtu6_update(struct mpnet_stack *s, const uint8_t *dst, uint32_t mtu);
 
-/* l3/ip6_frag.c: reassembly (RFC 8200 4.5, RFC 5722) */
-struct ip6_reass *ip6_reass_create(struct mpnet_stack *s, uint64_t max_bytes);
+/* l3/ip6_frag.c: reassembly (RFC 8200 4.5, RFC 5722), a table per context
+ * used only by it; ip6_reass_usage from any thread. */
+struct ip6_reass *ip6_reass_create(struct wctx *w, uint64_t max_bytes);
 void ip6_reass_destroy(struct ip6_reass *r);
 void ip6_reass_expire(struct ip6_reass *r, uint64_t now);
 void ip6_reass_flush(struct ip6_reass *r); /* every datagram freed, no error sent */
@@ -712,7 +757,8 @@ uint64_t nd6_reachable_time(struct mpnet_iface *ifp);
 
 /* l3/nd6_addr.c: addresses, DAD, SLAAC, RS/RA, the interface's ND timer */
 struct ifaddr6 *ifaddr6_find(struct mpnet_iface *ifp, const uint8_t *a);
-bool stack_is_local6(struct mpnet_stack *s, const uint8_t *a);
+/* Any context (the published copies): a is a usable address of ours. */
+bool stack_is_local6(const struct mpnet_stack *s, const uint8_t *a);
 /* Add or remove the routes of ifp's usable addresses (table moves). */
 void iface_addr6_routes(struct mpnet_iface *ifp, bool add);
 /* A usable link-local address of ifp, or NULL. */
@@ -754,16 +800,16 @@ void mld_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, const u
 /* Reports due by now; @return the next time one is due. */
 uint64_t mld_tick(struct mpnet_iface *ifp, uint64_t now);
 
-/* l3/icmp6.c */
-void icmp6_input(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+/* l3/icmp6.c: any context */
+void icmp6_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                  const struct mpnet_ip6_repr *ip);
 /* An ICMPv6 error about p (at its IPv6 header) unless RFC 4443 2.4(e)
- * forbids it or the rate limit says no. p stays the caller's. */
-void icmp6_error(struct mpnet_stack *s, const struct mpnet_pkt *p, uint8_t type, uint8_t code,
+ * forbids it or w's rate limit says no. p stays the caller's. */
+void icmp6_error(struct wctx *w, const struct mpnet_pkt *p, uint8_t type, uint8_t code,
                  uint32_t info);
 /* Build an ICMPv6 message of n bytes (header zeroed) in one buffer. */
 uint8_t *icmp6_alloc(struct mpnet_stack *s, size_t n, struct mpnet_pkt **pp);
-/* A token from the ICMPv6 error rate limiter (RFC 4443 2.4(f)). */
+/* A token from the stack's ICMPv6 redirect limiter (RFC 4861 8.2). */
 bool icmp6_rate_ok(struct mpnet_stack *s);
 /* The one's-complement sum of a chain's bytes (RFC 1071). */
 uint16_t pkt_csum_chain(const struct mpnet_pkt *p, uint64_t sum);
@@ -800,11 +846,7 @@ static inline void node_icmp_error(struct wctx *w, struct mpnet_pkt *p, uint8_t 
 static inline void node_icmp6_error(struct wctx *w, struct mpnet_pkt *p, uint8_t type, uint8_t code,
                                     uint32_t info)
 {
-        if (ctx_is_worker(w)) {
-                stack_punt(w, p, PUNT_ICMP6_ERR, p->ifindex, type, code, info);
-                return;
-        }
-        icmp6_error(w->s, p, type, code, info);
+        icmp6_error(w, p, type, code, info);
         mpnet_pkt_free(p);
 }
 

@@ -46,10 +46,12 @@ int mpnet_stack_usage_get(struct mpnet_stack *s, int ifindex, struct mpnet_stack
                                 usage_add_iface(s->ifs[i], u);
                 }
         }
-        /* IPv4 reassembly: every context's table (each has its cap), read
+        /* Reassembly: every context's tables (each has its cap), read
          * through their relaxed counters. */
         for (unsigned c = 0; c < STACK_MAX_CTX; c++) {
                 const struct wctx *w = __atomic_load_n(&s->ctx[c], __ATOMIC_ACQUIRE);
+                uint64_t b6, mb6;
+                uint32_t d6, md6;
 
                 if (w == NULL)
                         continue;
@@ -58,8 +60,11 @@ int mpnet_stack_usage_get(struct mpnet_stack *s, int ifindex, struct mpnet_stack
                 u->reass4_max_bytes += st.max_bytes;
                 u->reass4_datagrams += (uint32_t)st.datagrams_held;
                 u->reass4_max_datagrams += (uint32_t)st.max_datagrams;
+                ip6_reass_usage(w->reass6, &b6, &mb6, &d6, &md6);
+                u->reass6_bytes += b6;
+                u->reass6_max_bytes += mb6;
+                u->reass6_datagrams += d6;
+                u->reass6_max_datagrams += md6;
         }
-        ip6_reass_usage(s->reass6, &u->reass6_bytes, &u->reass6_max_bytes, &u->reass6_datagrams,
-                        &u->reass6_max_datagrams);
         return 0;
 }
