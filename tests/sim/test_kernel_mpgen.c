@@ -151,9 +151,10 @@ static void run_ext(enum mpg_dut_kind kind, enum mpg_link link)
                 assert_int_equal(t.tx, 2000);
                 assert_accounted(dut, &t, drops0);
                 assert_int_equal(t.dup, 0);
-                /* Nothing but the test's frames; over TAP the kernel's
-                 * own devices may send one of theirs early on. */
-                assert_true(t.other <= (link == MPG_LINK_TAP ? 2u : 0u));
+                /* Nothing but the test's frames, but for a router's or a
+                 * kernel device's own announcements early on (a loaded
+                 * machine may start the router late, into the first trial). */
+                assert_true(t.other <= 2u);
                 routed += t.unique;
         }
         /* Jumbo frames (chains of buffers) over the veths with MTU 9000,
