@@ -2,9 +2,9 @@
 /*
  * IPv6 output of what the stack itself sends (RFC 8200): route (table 0, or
  * the named interface for link-local and multicast destinations), source
- * address selection (RFC 6724), the IPv6 header, fragmentation at the
- * source to the path MTU (RFC 8200 4.5; RFC 8201 path MTU cache), then the
- * neighbour (ND) or the group's MAC. A packet to one of our addresses loops
+ * address selection (RFC 6724), the IPv6 header, the local-out arc and the
+ * interface's ip6-out arc, fragmentation at the source to the path MTU (RFC 8200 4.5; RFC 8201 path
+ * MTU cache), then the neighbour (ND) or the group's MAC. A packet to one of our addresses loops
  * back through the next poll.
  *
  * Synchronisation: ip6_output, the path MTU cache and fragmentation are the
@@ -205,6 +205,8 @@ static int ip6_hdr_push(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_
         return err;
 }
 
+/* The control thread's own ND and MLD messages: no arc (a filter must not
+ * cut the resolver off its link). */
 int ip6_send_raw(struct mpnet_iface *ifp, struct mpnet_pkt *p, const uint8_t *src,
                  const uint8_t *dst, uint8_t proto, uint8_t hlim, const uint8_t *dmac)
 {
@@ -359,10 +361,22 @@ static struct mpnet_pkt *linearize(struct mpnet_stack *s, struct mpnet_pkt *p)
         return q;
 }
 
-int ip6_output(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src, const uint8_t *dst,
-               uint8_t proto, uint8_t hlim, int oif)
+/* What the stack sends passes local-out (its route and interface known),
+ * then the output arc of the interface it leaves by (not when it loops
+ * back), on the whole datagram before fragmentation: netfilter's OUTPUT and
+ * POSTROUTING. p carries its IPv6 header. @return false: a feature took p. */
+static bool ip6_out_arcs(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **p, bool local)
 {
-        struct mpnet_ip6_repr hdr = {.next_header = proto, .hop_limit = hlim};
+        if (arc_run(w, ifp, ARC_LOCAL_OUT, p, NULL, 1) == 0)
+                return false;
+        return local || arc_run(w, ifp, ARC_IP6_OUT, p, NULL, 1) != 0;
+}
+
+/* ip6_output; arcs_done: a worker ran the arcs before it punted p. */
+static int ip6_output_x(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src,
+                        const uint8_t *dst, uint8_t proto, uint8_t hlim, int oif, bool arcs_done)
+{
+        struct mpnet_ip6_repr hdr;
         struct mpnet_iface *ifp;
         const uint8_t *nexthop;
         uint32_t mtu, pmtu;
@@ -381,23 +395,35 @@ int ip6_output(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src, c
                 mpnet_pkt_free(p);
                 return err;
         }
+        err = ip6_hdr_emit(s, p, src, dst, proto, hlim);
+        if (err != 0)
+                return err;
+        if (!arcs_done && !ip6_out_arcs(s->ctx[0], ifp, &p, local))
+                return 0;
+        if (local) {
+                STK_INC(s, ip6_tx);
+                return loopback(s, ifp, p);
+        }
         mtu = atomic_load_explicit(&ifp->mtu6, memory_order_relaxed);
         pmtu = pmtu6_lookup(s, dst);
         if (pmtu != 0 && pmtu < mtu)
                 mtu = pmtu;
-        if (!local && p->pkt_len + MPNET_IP6_HLEN > mtu) {
-                memcpy(hdr.src, src, 16);
-                memcpy(hdr.dst, dst, 16);
+        if (p->pkt_len > mtu) {
+                /* Fragments carry the header as the arcs left it. */
+                mpnet_ip6_repr_parse(&(struct mpnet_ip6_view){.b = p->data, .n = p->len}, &hdr);
+                mpnet_pkt_adj(p, MPNET_IP6_HLEN);
                 return ip6_fragment_out(s, ifp, nexthop, p, &hdr, mtu);
         }
-        if (p->next != NULL && !local && (p = linearize(s, p)) == NULL)
+        if (p->next != NULL && (p = linearize(s, p)) == NULL)
                 return -ENOBUFS;
-        err = ip6_hdr_push(s, p, src, dst, proto, hlim);
-        if (err != 0)
-                return err;
-        if (local)
-                return loopback(s, ifp, p);
+        STK_INC(s, ip6_tx);
         return ip6_send_on(ifp, nexthop, p);
+}
+
+int ip6_output(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src, const uint8_t *dst,
+               uint8_t proto, uint8_t hlim, int oif)
+{
+        return ip6_output_x(s, p, src, dst, proto, hlim, oif, false);
 }
 
 /* ip6_send_on from a worker: a group's MAC, or the neighbour entry's when
@@ -454,19 +480,18 @@ int ip6_output_w(struct wctx *w, struct mpnet_pkt *p, const uint8_t *src, const 
          * and what loops back to us, goes out from the control thread. The
          * header rides along with the punt; the control thread counts it
          * when it sends. */
-        if (local || p->pkt_len + MPNET_IP6_HLEN > MPNET_IP6_MIN_MTU) {
-                err = ip6_hdr_emit(s, p, src, dst, proto, hlim);
-                if (err != 0)
-                        return err;
+        err = ip6_hdr_emit(s, p, src, dst, proto, hlim);
+        if (err != 0)
+                return err;
+        if (!ip6_out_arcs(w, ifp, &p, local))
+                return 0;
+        if (local || p->pkt_len > MPNET_IP6_MIN_MTU)
                 return stack_punt(w, p, PUNT_OUT6, (unsigned)ifp->ifindex, 0, 0, (uint32_t)oif)
                            ? 0
                            : -ENOBUFS;
-        }
         if (p->next != NULL && (p = linearize(s, p)) == NULL)
                 return -ENOBUFS;
-        err = ip6_hdr_push(s, p, src, dst, proto, hlim);
-        if (err != 0)
-                return err;
+        STK_INC(s, ip6_tx);
         return ip6_send_on_w(w, ifp, nexthop, p);
 }
 
@@ -484,5 +509,5 @@ void ip6_out_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_p
         }
         mpnet_ip6_repr_parse(&(struct mpnet_ip6_view){.b = p->data, .n = p->len}, &r);
         mpnet_pkt_adj(p, MPNET_IP6_HLEN);
-        ip6_output(s, p, r.src, r.dst, r.next_header, r.hop_limit, (int)(uint32_t)meta);
+        ip6_output_x(s, p, r.src, r.dst, r.next_header, r.hop_limit, (int)(uint32_t)meta, true);
 }

@@ -12,6 +12,7 @@
  */
 #include "mpnet/wire/ethernet.h"
 #include "mpnet/wire/ipv4.h"
+#include "mpnet/wire/ipv6.h"
 #include "stack/stack_priv.h"
 #include "testutil.h"
 
@@ -24,6 +25,7 @@
 struct tstate {
         uint64_t seen_in, seen_fwd, dropped_out, loops, decaps;
         uint64_t seen_lout, seen_out; /* local-out, and ip4-out of our own */
+        uint64_t seen_out6;           /* ip6-out: ICMPv6 errors */
         bool drop_lout;
         unsigned log[16], n_log;
 };
@@ -139,6 +141,20 @@ static unsigned count_own_out(struct wctx *w, struct mpnet_iface *ifp, struct mp
         return n;
 }
 
+/* Counts the ICMPv6 destination unreachable messages leaving. */
+static unsigned count_out6(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **p,
+                           uint32_t *aux, unsigned n, void *state)
+{
+        struct tstate *st = state;
+
+        (void)w;
+        (void)ifp;
+        (void)aux;
+        for (unsigned i = 0; i < n; i++)
+                st->seen_out6 += p[i]->data[6] == MPNET_IPPROTO_ICMPV6 && p[i]->data[40] == 1;
+        return n;
+}
+
 /* The payload is a whole Ethernet frame: back to ether-input with it, as
  * received on the same interface. */
 static void decap_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
@@ -188,6 +204,7 @@ static const struct feature_reg t_features[] = {
     {.name = "t-drop-out", .arc = ARC_IP4_OUT, .fn = drop_ttl},
     {.name = "t-lout", .arc = ARC_LOCAL_OUT, .fn = count_lout},
     {.name = "t-own-out", .arc = ARC_IP4_OUT, .order = 5, .fn = count_own_out},
+    {.name = "t-out6", .arc = ARC_IP6_OUT, .fn = count_out6},
 };
 
 static const struct mpnet_module t_mod = {
@@ -197,7 +214,7 @@ static const struct mpnet_module t_mod = {
     .ethertypes = t_types,
     .n_ethertypes = 2,
     .features = t_features,
-    .n_features = 6,
+    .n_features = 7,
     .state_size = sizeof(struct tstate),
     .init = t_init,
     .fini = t_fini,
@@ -424,6 +441,71 @@ static void test_local_out_arcs(void **state)
         rig_fini(&t);
 }
 
+/* IPv6: a UDP datagram to R's closed port draws an ICMPv6 error that passes
+ * local-out and "in"'s ip6-out once each; dropped at local-out, nothing
+ * leaves. */
+static void test_local_out_arcs6(void **state)
+{
+        static const uint8_t r6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 1};
+        static const uint8_t h6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 0x99};
+        struct mpnet_eth_repr eth = {.ethertype = MPNET_ETHERTYPE_IPV6};
+        struct mpnet_ip6_repr ip = {
+            .payload_len = 16, .next_header = MPNET_IPPROTO_UDP, .hop_limit = 64};
+        struct mpnet_pkt *v[16];
+        uint8_t f[14 + 40 + 16];
+        uint64_t sum;
+        unsigned n, errs = 0;
+        struct rig t;
+
+        (void)state;
+        rig_init(&t);
+        assert_int_equal(mpnet_addr6_add(t.r, 1, r6, 64, MPNET_ADDR6_F_NODAD), 0);
+        assert_int_equal(mpnet_neigh6_add(t.r, 1, h6, t.g->info.mac), 0);
+        memset(f, 0, sizeof(f));
+        memcpy(eth.dst, t.r1->info.mac, 6);
+        memcpy(eth.src, t.g->info.mac, 6);
+        mpnet_eth_repr_emit(&eth, f);
+        memcpy(ip.src, h6, 16);
+        memcpy(ip.dst, r6, 16);
+        mpnet_ip6_repr_emit(&ip, f + 14);
+        mpnet_put_be16(f + 54, 40000);
+        mpnet_put_be16(f + 56, 9); /* discard: nobody listens */
+        mpnet_put_be16(f + 58, 16);
+        sum = mpnet_csum_add(mpnet_ip6_pseudo_sum(h6, r6, 16, MPNET_IPPROTO_UDP), f + 54, 16);
+        mpnet_put_be16(f + 60, (uint16_t)~mpnet_csum_fold(sum));
+        assert_int_equal(mpnet_feature_set(t.r, 1, "t-lout", true), 0);
+        assert_int_equal(mpnet_feature_set(t.r, 1, "t-out6", true), 0);
+        run(&t);
+        while ((n = mpnet_link_rx_burst(t.g, 0, v, 16)) > 0) /* R's own ND, MLD */
+                mpnet_pkt_free_bulk(v, n);
+        inject(&t, f, sizeof(f));
+        run(&t);
+        while ((n = mpnet_link_rx_burst(t.g, 0, v, 16)) > 0) {
+                for (unsigned i = 0; i < n; i++)
+                        errs += mpnet_get_be16(v[i]->data + 12) == MPNET_ETHERTYPE_IPV6 &&
+                                v[i]->data[14 + 6] == MPNET_IPPROTO_ICMPV6 && v[i]->data[54] == 1 &&
+                                v[i]->data[55] == 4;
+                mpnet_pkt_free_bulk(v, n);
+        }
+        assert_int_equal(errs, 1); /* port unreachable */
+        assert_int_equal(t.st->seen_lout, 1);
+        assert_int_equal(t.st->seen_out6, 1);
+        t.st->drop_lout = true;
+        inject(&t, f, sizeof(f));
+        run(&t);
+        errs = 0;
+        while ((n = mpnet_link_rx_burst(t.g, 0, v, 16)) > 0) {
+                for (unsigned i = 0; i < n; i++)
+                        errs += mpnet_get_be16(v[i]->data + 12) == MPNET_ETHERTYPE_IPV6 &&
+                                v[i]->data[14 + 6] == MPNET_IPPROTO_ICMPV6 && v[i]->data[54] == 1;
+                mpnet_pkt_free_bulk(v, n);
+        }
+        assert_int_equal(errs, 0);
+        assert_int_equal(t.st->seen_lout, 2);
+        assert_int_equal(t.st->seen_out6, 1);
+        rig_fini(&t);
+}
+
 static void test_decap_reenters_ether_input(void **state)
 {
         struct rig t;
@@ -563,6 +645,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_features_on_arcs),
             cmocka_unit_test(test_local_out_arcs),
+            cmocka_unit_test(test_local_out_arcs6),
             cmocka_unit_test(test_decap_reenters_ether_input),
             cmocka_unit_test(test_reentry_bound),
             cmocka_unit_test(test_bad_modules),
