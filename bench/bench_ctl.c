@@ -19,6 +19,19 @@
  * daemon heap; later runs reuse what its allocator kept.
  *
  * usage: bench_ctl [--routes N] [--stacks N] [--runs R]
+ *
+ * Then a restart (issue 17: 100 stacks with 10,000 routes each back to
+ * forwarding in at most 1 s): --restart S writes a configuration file of S
+ * router stacks, each with a memory wire and --routes N routes, and two
+ * host stacks wired to the last router; mpnetd is started on it, and the
+ * time from the fork to the first echo reply from one host to the other
+ * through that router is measured (the daemon answers only once the whole
+ * file is replayed); then kill -9, and again, --runs times. The first
+ * start also compacts the file (every later one replays the compacted
+ * file, as a restart after kill -9 does).
+ *
+ * usage: bench_ctl --restart S [--routes N] [--runs R] [--workers W]
+ *                  [--daemon PATH] (default ./mpnetd: an A/B runs two builds)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -271,9 +284,148 @@ static double run_linux(const char *ns, const char *batch)
         return rc == 0 ? t : -1;
 }
 
+/* ---- restart ------------------------------------------------------------ */
+
+static int conf_write(const char *path, uint32_t n_stacks, uint32_t n_routes)
+{
+        FILE *f = fopen(path, "w");
+
+        if (f == NULL)
+                return -1;
+        for (uint32_t s = 0; s < n_stacks; s++) {
+                fprintf(f, "stack add s%u\n-n s%u link add e0 type mem peer e1\n", s, s);
+                fprintf(f, "-n s%u addr add 192.0.2.1/24 dev e0\n", s);
+                for (uint32_t i = 0; i < n_routes; i++)
+                        fprintf(f, "-n s%u route add 10.%u.%u.0/24 via 192.0.2.2\n", s,
+                                (i >> 8) & 255, i & 255);
+        }
+        /* h1 -- s(last) -- h2: a ping that crosses it says it forwards. */
+        fprintf(f,
+                "stack add h1\nstack add h2\n"
+                "-n h1 link add a type mem peer ra peer-stack s%u\n"
+                "-n h2 link add b type mem peer rb peer-stack s%u\n"
+                "-n s%u addr add 198.51.100.1/24 dev ra\n-n s%u addr add 203.0.113.1/24 dev rb\n"
+                "-n h1 addr add 198.51.100.2/24 dev a\n-n h2 addr add 203.0.113.2/24 dev b\n"
+                "-n h1 route add default via 198.51.100.1\n"
+                "-n h2 route add default via 203.0.113.1\n",
+                n_stacks - 1, n_stacks - 1, n_stacks - 1, n_stacks - 1);
+        return fclose(f);
+}
+
+static int ping_part(void *arg, const struct mpnet_ctl_view *m)
+{
+        const struct mpnet_ctl_attr *tb[MPNET_CTLA__MAX];
+
+        if (m->h->type != MPNET_CTL_PING)
+                return 0;
+        mpnet_ctl_attrs_index(m->attrs, m->attrs_len, tb);
+        if (tb[MPNET_CTLA_RECEIVED] != NULL)
+                *(uint32_t *)arg = mpnet_ctl_attr_u32(tb[MPNET_CTLA_RECEIVED]);
+        return 0;
+}
+
+/* One echo from h1 to h2 through the last router. @return 1 answered, 0
+ * not (yet), -1 the daemon cannot be reached. */
+static int ping_through(const char *sockp)
+{
+        static alignas(8) uint8_t mem[512];
+        char line[] = "-n h1 ping 203.0.113.2 count 1 timeout 100", why[256];
+        struct mpnet_ctl_buf b;
+        struct mpnet_ctl *c = mpnet_ctl_open(sockp);
+        uint32_t got = 0;
+
+        if (c == NULL)
+                return 0;
+        mpnet_ctl_buf_init(&b, mem, sizeof(mem));
+        mpnet_ctl_cli_line(&b, NULL, line, mpnet_ctl_seq(c), mpnet_ctl_port(c), why, sizeof(why));
+        if (mpnet_ctl_exchange(c, &b, ping_part, &got, why, sizeof(why), 5000) != 0)
+                got = 0;
+        mpnet_ctl_close(c);
+        return got > 0;
+}
+
+struct restart_run {
+        double up_s, fwd_s; /* the socket answers; the first reply crossed */
+};
+
+/* Start mpnetd on conf, wait until it forwards (60 s at most), kill -9. */
+static const char *g_daemon = "./mpnetd";
+
+static int restart_once(const char *sockp, const char *conf, const char *workers,
+                        struct restart_run *out)
+{
+        double t0 = now_s(), end = t0 + 60;
+        pid_t d = fork();
+        int rc = -1;
+
+        if (d == 0) {
+                execl(g_daemon, "mpnetd", "-s", sockp, "-c", conf, "-w", workers, (char *)NULL);
+                _exit(127);
+        }
+        out->up_s = -1;
+        while (now_s() < end && waitpid(d, NULL, WNOHANG) == 0) {
+                struct mpnet_ctl *c = out->up_s < 0 ? mpnet_ctl_open(sockp) : NULL;
+
+                if (c != NULL) {
+                        out->up_s = now_s() - t0;
+                        mpnet_ctl_close(c);
+                }
+                if (out->up_s >= 0 && ping_through(sockp) == 1) {
+                        out->fwd_s = now_s() - t0;
+                        rc = 0;
+                        break;
+                }
+                if (out->up_s < 0)
+                        usleep(1000);
+        }
+        kill(d, SIGKILL);
+        waitpid(d, NULL, 0);
+        return rc;
+}
+
+static int run_restart(uint32_t n_stacks, uint32_t n_routes, int runs, const char *workers)
+{
+        char dir[] = "/tmp/bench_ctl-XXXXXX", sockp[64], conf[64], cmd[128];
+        struct restart_run rr[32];
+        double up[32], fwd[32];
+        int rc = 0;
+
+        if (mkdtemp(dir) == NULL)
+                return 2;
+        snprintf(sockp, sizeof(sockp), "%s/sock", dir);
+        snprintf(conf, sizeof(conf), "%s/mpnetd.conf", dir);
+        if (conf_write(conf, n_stacks, n_routes) != 0)
+                rc = 1;
+        /* Run 0 replays the file as written and compacts it; it is
+         * reported apart. */
+        for (int r = 0; r <= runs && rc == 0; r++)
+                if (restart_once(sockp, conf, workers, &rr[r]) != 0) {
+                        fprintf(stderr, "bench_ctl: restart %d did not forward in 60 s\n", r);
+                        rc = 1;
+                }
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        sh(cmd);
+        if (rc != 0)
+                return rc;
+        for (int r = 0; r < runs; r++) {
+                up[r] = rr[r + 1].up_s;
+                fwd[r] = rr[r + 1].fwd_s;
+        }
+        qsort(up, (size_t)runs, sizeof(double), cmp);
+        qsort(fwd, (size_t)runs, sizeof(double), cmp);
+        printf("{\"bench\":\"ctl_restart\",\"stacks\":%u,\"routes_per_stack\":%u,"
+               "\"workers\":%s,\"runs\":%d,\"first_start_s\":%.3f,"
+               "\"socket_up_s\":{\"median\":%.3f,\"min\":%.3f,\"max\":%.3f},"
+               "\"forwarding_s\":{\"median\":%.3f,\"min\":%.3f,\"max\":%.3f}}\n",
+               n_stacks, n_routes, workers, runs, rr[0].fwd_s, up[runs / 2], up[0], up[runs - 1],
+               fwd[runs / 2], fwd[0], fwd[runs - 1]);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
-        uint32_t n = 10000, n_stacks = 1000;
+        uint32_t n = 10000, n_stacks = 1000, n_restart = 0;
+        const char *workers = "1";
         struct stacks_run sr[32];
         int runs = 5;
         char dir[] = "/tmp/bench_ctl-XXXXXX", sockp[64], batch[64], ns[64], cmd[256];
@@ -288,7 +440,17 @@ int main(int argc, char **argv)
                         n_stacks = (uint32_t)strtoul(argv[i + 1], NULL, 10);
                 else if (strcmp(argv[i], "--runs") == 0)
                         runs = atoi(argv[i + 1]);
+                else if (strcmp(argv[i], "--restart") == 0)
+                        n_restart = (uint32_t)strtoul(argv[i + 1], NULL, 10);
+                else if (strcmp(argv[i], "--workers") == 0)
+                        workers = argv[i + 1];
+                else if (strcmp(argv[i], "--daemon") == 0)
+                        g_daemon = argv[i + 1];
         }
+        if (n_restart > 0)
+                return runs < 1 || runs > 31 || n > 65536
+                           ? 2
+                           : run_restart(n_restart, n, runs, workers);
         if (runs < 1 || runs > 32 || n < 1 || n > 65536 || n_stacks < 1 || n_stacks > 100000 ||
             mkdtemp(dir) == NULL)
                 return 2;

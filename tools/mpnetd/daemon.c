@@ -41,9 +41,11 @@ void mpnetd_log(struct mpnetd *d, const char *fmt, ...)
 
 struct dstack *mpnetd_stack_find(struct mpnetd *d, const char *name)
 {
+        if (d->stack_last != NULL && strcmp(d->stack_last->name, name) == 0)
+                return d->stack_last;
         for (struct dstack *st = d->stacks; st != NULL; st = st->next)
                 if (strcmp(st->name, name) == 0)
-                        return st;
+                        return d->stack_last = st;
         return NULL;
 }
 
