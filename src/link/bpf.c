@@ -101,7 +101,8 @@ static int alu_check(const struct mpnet_bpf_insn *i, size_t pc, char *why, size_
 {
         unsigned op = BPF_OP(i->code);
 
-        if (op > BPF_XOR || (i->code & ~0xf8u) != BPF_ALU)
+        /* NEG takes no operand: bpf(4) has no NEG with X (0x8c). */
+        if (op > BPF_XOR || (i->code & ~0xf8u) != BPF_ALU || (op == BPF_NEG && BPF_SRC(i->code)))
                 return bad(why, n, pc, "unknown ALU opcode 0x%x", i->code);
         if (BPF_SRC(i->code) == BPF_K && (op == BPF_DIV || op == BPF_MOD) && i->k == 0)
                 return bad(why, n, pc, "division by a constant zero");
