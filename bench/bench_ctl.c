@@ -30,6 +30,20 @@
  * start also compacts the file (every later one replays the compacted
  * file, as a restart after kill -9 does).
  *
+ * Then what a capture costs where the link taps frames (issue 17: the
+ * capture wrap mpnetd puts on every link, the BPF filter run on the worker):
+ * --capture B receives B bursts of 32 64-byte ICMP frames over a memory
+ * wire per run and mode, the modes interleaved within each run, timing
+ * (TSC) only the receive burst: "bare" the wire's end itself; "wrap_idle"
+ * through mpnet_capture_wrap() with no capture running (what every
+ * mpnetd link pays); "filter_miss" a capture whose filter ("icmp and host
+ * 198.51.100.9", pcap_compile()'s 10 instructions) runs on every frame and
+ * keeps none; "filter_hit" the same program for 192.0.2.3, every frame
+ * kept and written (pcapng, in a temporary directory); "all" no filter,
+ * every frame written.
+ *
+ * usage: bench_ctl --capture B [--runs R]
+ *
  * usage: bench_ctl --restart S [--routes N] [--runs R] [--workers W]
  *                  [--daemon PATH] (default ./mpnetd: an A/B runs two builds)
  */
@@ -44,7 +58,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+#include "mpnet/bpf.h"
 #include "mpnet/ctl.h"
+#include "mpnet/link.h"
+#include "mpnet/pkt.h"
 
 static double now_s(void)
 {
@@ -284,6 +302,123 @@ static double run_linux(const char *ns, const char *batch)
         return rc == 0 ? t : -1;
 }
 
+/* ---- capture cost ------------------------------------------------------- */
+
+#define CAP_BURST 32
+enum { CAP_BARE, CAP_WRAP_IDLE, CAP_FILTER_MISS, CAP_FILTER_HIT, CAP_ALL, CAP__N };
+static const char *const cap_mode_name[CAP__N] = {"bare", "wrap_idle", "filter_miss", "filter_hit",
+                                                  "all"};
+
+/* tcpdump -y EN10MB -dd 'icmp and host 192.0.2.3' */
+static const struct mpnet_bpf_insn icmp_host[] = {
+    {0x28, 0, 0, 0x0000000c}, {0x15, 0, 7, 0x00000800}, {0x30, 0, 0, 0x00000017},
+    {0x15, 0, 5, 0x00000001}, {0x20, 0, 0, 0x0000001a}, {0x15, 2, 0, 0xc0000203},
+    {0x20, 0, 0, 0x0000001e}, {0x15, 0, 1, 0xc0000203}, {0x6, 0, 0, 0x00040000},
+    {0x6, 0, 0, 0x00000000},
+};
+
+/* An ICMP echo request 192.0.2.2 -> 192.0.2.3, 64 bytes on the wire. */
+static const uint8_t cap_tmpl[64] = {2,    0,    0,    0, 0, 0xb, 2,   0, 0, 0, 0,  0xa,
+                                     0x08, 0x00, 0x45, 0, 0, 50,  0,   1, 0, 0, 64, 1,
+                                     0,    0,    192,  0, 2, 2,   192, 0, 2, 3, 8};
+
+static void cap_frame(struct mpnet_pkt *p)
+{
+        uint8_t *b = mpnet_pkt_append(p, sizeof(cap_tmpl));
+
+        if (b != NULL)
+                memcpy(b, cap_tmpl, sizeof(cap_tmpl));
+}
+
+/* One mode: @return TSC cycles per receive burst, or < 0. */
+static double cap_run(int mode, uint32_t bursts, struct mpnet_pool *pool, const char *dir)
+{
+        struct mpnet_bpf_insn miss[10];
+        struct mpnet_capture_cfg cc = {.fmt = MPNET_CAPTURE_PCAPNG};
+        struct mpnet_capture_stats cs = {0};
+        struct mpnet_link *a, *b, *rx;
+        struct mpnet_pkt *v[CAP_BURST];
+        char path[128], why[128];
+        uint64_t cycles = 0, got = 0;
+
+        if (mpnet_memwire_create(NULL, &a, &b) != 0)
+                return -1;
+        rx = mode == CAP_BARE ? b : mpnet_capture_wrap(b);
+        if (rx == NULL)
+                return -1;
+        memcpy(miss, icmp_host, sizeof(miss));
+        miss[5].k = miss[7].k = 0xc6336409; /* 198.51.100.9 */
+        snprintf(path, sizeof(path), "%s/cap-%d.pcapng", dir, mode);
+        cc.path = path;
+        cc.filter = mode == CAP_FILTER_MISS ? miss : mode == CAP_FILTER_HIT ? icmp_host : NULL;
+        cc.filter_len = cc.filter != NULL ? 10 : 0;
+        if (mode >= CAP_FILTER_MISS && mpnet_capture_start(rx, &cc, why, sizeof(why)) != 0) {
+                fprintf(stderr, "bench_ctl: capture: %s\n", why);
+                return -1;
+        }
+        for (uint32_t i = 0; i < bursts; i++) {
+                unsigned n = mpnet_pkt_alloc_bulk(pool, v, CAP_BURST);
+                uint64_t t0;
+                uint16_t k;
+
+                for (unsigned j = 0; j < n; j++)
+                        cap_frame(v[j]);
+                k = mpnet_link_tx_burst(a, 0, v, (uint16_t)n);
+                mpnet_pkt_free_bulk(v + k, n - k);
+                t0 = bench_tsc();
+                k = mpnet_link_rx_burst(rx, 0, v, CAP_BURST);
+                cycles += bench_tsc() - t0;
+                got += k;
+                mpnet_pkt_free_bulk(v, k);
+        }
+        if (mode >= CAP_FILTER_MISS && mpnet_capture_stop(rx, &cs) != 0)
+                return -1;
+        mpnet_link_destroy(rx);
+        mpnet_link_destroy(a);
+        unlink(path);
+        /* Each mode did what it says, or its figure means nothing. */
+        if (got != (uint64_t)bursts * CAP_BURST ||
+            cs.captured != (mode >= CAP_FILTER_HIT ? got : 0))
+                return -1;
+        return (double)cycles / bursts;
+}
+
+static int run_capture(uint32_t bursts, int runs)
+{
+        char dir[] = "/tmp/bench_ctl-XXXXXX", cmd[64];
+        double cyc[CAP__N][32], hz = bench_tsc_hz();
+        struct mpnet_pool *pool = mpnet_pool_create("bench_cap", 4 * CAP_BURST + 1024);
+        int rc = 0;
+
+        if (pool == NULL || mkdtemp(dir) == NULL)
+                return 2;
+        for (int r = 0; r < runs && rc == 0; r++)
+                for (int m = 0; m < CAP__N && rc == 0; m++)
+                        if ((cyc[m][r] = cap_run((m + r) % CAP__N, bursts, pool, dir)) < 0)
+                                rc = 1;
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        sh(cmd);
+        if (rc != 0) {
+                fprintf(stderr, "bench_ctl: a capture run failed\n");
+                return rc;
+        }
+        printf("{\"bench\":\"ctl_capture\",\"burst\":%d,\"bursts\":%u,\"runs\":%d,"
+               "\"tsc_ghz\":%.3f,\"cycles_per_burst\":{",
+               CAP_BURST, bursts, runs, hz / 1e9);
+        /* cyc[m][r] is mode (m + r) % CAP__N's: sorted by mode again. */
+        for (int m = 0; m < CAP__N; m++) {
+                double v[32];
+
+                for (int r = 0; r < runs; r++)
+                        v[r] = cyc[((m - r) % CAP__N + CAP__N) % CAP__N][r];
+                qsort(v, (size_t)runs, sizeof(double), cmp);
+                printf("%s\"%s\":{\"median\":%.0f,\"min\":%.0f,\"max\":%.0f}", m ? "," : "",
+                       cap_mode_name[m], v[runs / 2], v[0], v[runs - 1]);
+        }
+        printf("}}\n");
+        return 0;
+}
+
 /* ---- restart ------------------------------------------------------------ */
 
 static int conf_write(const char *path, uint32_t n_stacks, uint32_t n_routes)
@@ -424,7 +559,7 @@ static int run_restart(uint32_t n_stacks, uint32_t n_routes, int runs, const cha
 
 int main(int argc, char **argv)
 {
-        uint32_t n = 10000, n_stacks = 1000, n_restart = 0;
+        uint32_t n = 10000, n_stacks = 1000, n_restart = 0, n_capture = 0;
         const char *workers = "1";
         struct stacks_run sr[32];
         int runs = 5;
@@ -446,7 +581,11 @@ int main(int argc, char **argv)
                         workers = argv[i + 1];
                 else if (strcmp(argv[i], "--daemon") == 0)
                         g_daemon = argv[i + 1];
+                else if (strcmp(argv[i], "--capture") == 0)
+                        n_capture = (uint32_t)strtoul(argv[i + 1], NULL, 10);
         }
+        if (n_capture > 0)
+                return runs < 1 || runs > 32 ? 2 : run_capture(n_capture, runs);
         if (n_restart > 0)
                 return runs < 1 || runs > 31 || n > 65536
                            ? 2
