@@ -28,7 +28,9 @@
  * through that router is measured (the daemon answers only once the whole
  * file is replayed); then kill -9, and again, --runs times. The first
  * start also compacts the file (every later one replays the compacted
- * file, as a restart after kill -9 does).
+ * file, as a restart after kill -9 does). The daemon's CPU time (all its
+ * threads, from wait4()) is reported too: on a loaded machine it moves
+ * less than the wall clock.
  *
  * Then what a capture costs where the link taps frames (issue 17: the
  * capture wrap mpnetd puts on every link, the BPF filter run on the worker):
@@ -54,6 +56,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -481,6 +484,7 @@ static int ping_through(const char *sockp)
 
 struct restart_run {
         double up_s, fwd_s; /* the socket answers; the first reply crossed */
+        double cpu_s;       /* the daemon's CPU time, all threads: less load-dependent */
 };
 
 /* Start mpnetd on conf, wait until it forwards (60 s at most), kill -9. */
@@ -490,6 +494,7 @@ static int restart_once(const char *sockp, const char *conf, const char *workers
                         struct restart_run *out)
 {
         double t0 = now_s(), end = t0 + 60;
+        struct rusage ru;
         pid_t d = fork();
         int rc = -1;
 
@@ -514,7 +519,9 @@ static int restart_once(const char *sockp, const char *conf, const char *workers
                         usleep(1000);
         }
         kill(d, SIGKILL);
-        waitpid(d, NULL, 0);
+        if (wait4(d, NULL, 0, &ru) == d)
+                out->cpu_s = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                             (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
         return rc;
 }
 
@@ -522,7 +529,7 @@ static int run_restart(uint32_t n_stacks, uint32_t n_routes, int runs, const cha
 {
         char dir[] = "/tmp/bench_ctl-XXXXXX", sockp[64], conf[64], cmd[128];
         struct restart_run rr[32];
-        double up[32], fwd[32];
+        double up[32], fwd[32], cpu[32];
         int rc = 0;
 
         if (mkdtemp(dir) == NULL)
@@ -545,15 +552,18 @@ static int run_restart(uint32_t n_stacks, uint32_t n_routes, int runs, const cha
         for (int r = 0; r < runs; r++) {
                 up[r] = rr[r + 1].up_s;
                 fwd[r] = rr[r + 1].fwd_s;
+                cpu[r] = rr[r + 1].cpu_s;
         }
+        qsort(cpu, (size_t)runs, sizeof(double), cmp);
         qsort(up, (size_t)runs, sizeof(double), cmp);
         qsort(fwd, (size_t)runs, sizeof(double), cmp);
         printf("{\"bench\":\"ctl_restart\",\"stacks\":%u,\"routes_per_stack\":%u,"
                "\"workers\":%s,\"runs\":%d,\"first_start_s\":%.3f,"
                "\"socket_up_s\":{\"median\":%.3f,\"min\":%.3f,\"max\":%.3f},"
-               "\"forwarding_s\":{\"median\":%.3f,\"min\":%.3f,\"max\":%.3f}}\n",
+               "\"forwarding_s\":{\"median\":%.3f,\"min\":%.3f,\"max\":%.3f},"
+               "\"daemon_cpu_s\":{\"median\":%.3f,\"min\":%.3f,\"max\":%.3f}}\n",
                n_stacks, n_routes, workers, runs, rr[0].fwd_s, up[runs / 2], up[0], up[runs - 1],
-               fwd[runs / 2], fwd[0], fwd[runs - 1]);
+               fwd[runs / 2], fwd[0], fwd[runs - 1], cpu[runs / 2], cpu[0], cpu[runs - 1]);
         return 0;
 }
 
