@@ -23,7 +23,9 @@
  * - AF_XDP: B's link is a veth pair whose other end is in a third
  *   namespace (mpnet-mdr-PID), taken by an AF_XDP socket; the same traffic,
  *   and the same restarts, where the host keeps its configuration; SIGTERM
- *   leaves no XDP program on the veth. Host B's veth computes its own
+ *   leaves no XDP program on the veth (checked before the kill -9: a
+ *   daemon started after one joins the program left attached, and
+ *   libxdp then leaves it there at the end). Host B's veth computes its own
  *   checksums (ethtool -K tx off): veth leaves them to the hardware, and
  *   frames taken by XDP stay so.
  *
@@ -323,7 +325,8 @@ static void json_check(void)
         assert_string_equal(out, "['192.0.2.2', '2001:db8:1::2']\n");
 }
 
-/* mpnetctl capture in the background; returns once it runs. */
+/* mpnetctl capture in the background; returns once it runs. @return its
+ * pid, or 0 when mpnetd has no libpcap to compile the filter. */
 static pid_t capture_spawn(const char *args, const char *outf)
 {
         char cmd[2048], line[512] = "";
@@ -339,13 +342,18 @@ static pid_t capture_spawn(const char *args, const char *outf)
         }
         for (int i = 0; i < 3000 && strstr(line, "capturing on") == NULL; i++) {
                 FILE *f = fopen(outf, "r");
+                bool gone = waitpid(p, NULL, WNOHANG) == p;
 
                 usleep(10000);
-                if (f == NULL)
-                        continue;
-                if (fgets(line, sizeof(line), f) == NULL)
+                if (f != NULL && fgets(line, sizeof(line), f) == NULL)
                         line[0] = '\0';
-                fclose(f);
+                if (f != NULL)
+                        fclose(f);
+                if (gone) {
+                        if (strstr(line, "without libpcap") != NULL)
+                                return 0;
+                        fail_msg("capture refused: %s", line);
+                }
         }
         if (strstr(line, "capturing on") == NULL) {
                 kill(p, SIGTERM);
@@ -379,6 +387,10 @@ static void capture_check(void)
         snprintf(outf, sizeof(outf), "%s/capture.out", g.d.dir);
         snprintf(args, sizeof(args), "-n r capture hb icmp and host 198.51.100.2 -w %s -c 4", file);
         p = capture_spawn(args, outf);
+        if (p == 0) {
+                print_message("mpnetd is built without libpcap: the capture is skipped\n");
+                return;
+        }
         /* ICMP to another host and ICMPv6 cross hb first: not kept. */
         ping_ok(false, "203.0.113.2");
         ping_ok(true, "2001:db8:2::2");
