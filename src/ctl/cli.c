@@ -723,6 +723,11 @@ int mpnet_ctl_cli_build(struct mpnet_ctl_buf *b, const char *stack, uint8_t fami
         return r;
 }
 
+static bool is_blank(char ch)
+{
+        return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
 int mpnet_ctl_cli_line(struct mpnet_ctl_buf *b, const char *stack, char *line, uint32_t seq,
                        uint32_t port, char *why, size_t why_len)
 {
@@ -730,14 +735,23 @@ int mpnet_ctl_cli_line(struct mpnet_ctl_buf *b, const char *stack, char *line, u
         int argc = 0;
         uint8_t family = 0;
 
-        for (char *s = strtok(line, " \t\r\n"); s != NULL; s = strtok(NULL, " \t\r\n")) {
-                if (*s == '#')
+        /* Not strtok(): a library function must not hold hidden state (two
+         * threads, or a caller's own strtok() loop), and a plain scan is
+         * what a replayed configuration of a million lines can afford. */
+        for (char *s = line; *s != '\0';) {
+                while (is_blank(*s))
+                        s++;
+                if (*s == '\0' || *s == '#')
                         break;
                 if (argc == 64) {
                         snprintf(why, why_len, "more than 64 words");
                         return -EINVAL;
                 }
                 argv[argc++] = s;
+                while (*s != '\0' && !is_blank(*s))
+                        s++;
+                if (*s != '\0')
+                        *s++ = '\0';
         }
         /* Leading options as mpnetctl takes them: -n STACK, -4, -6. */
         int i = 0;

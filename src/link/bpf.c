@@ -101,7 +101,8 @@ static int alu_check(const struct mpnet_bpf_insn *i, size_t pc, char *why, size_
 {
         unsigned op = BPF_OP(i->code);
 
-        if (op > BPF_XOR || (i->code & ~0xf8u) != BPF_ALU)
+        /* NEG takes no operand: bpf(4) has no NEG with X (0x8c). */
+        if (op > BPF_XOR || (i->code & ~0xf8u) != BPF_ALU || (op == BPF_NEG && BPF_SRC(i->code)))
                 return bad(why, n, pc, "unknown ALU opcode 0x%x", i->code);
         if (BPF_SRC(i->code) == BPF_K && (op == BPF_DIV || op == BPF_MOD) && i->k == 0)
                 return bad(why, n, pc, "division by a constant zero");
@@ -180,15 +181,16 @@ int mpnet_bpf_validate(const struct mpnet_bpf_insn *prog, size_t n, char *why, s
 
 /* A load of size bytes at off, big-endian as the wire is. @return false
  * past the buffer. */
-static bool load(const uint8_t *p, uint32_t buflen, uint32_t off, unsigned size, uint32_t *v)
+static inline bool load(const uint8_t *p, uint32_t buflen, uint32_t off, unsigned size, uint32_t *v)
 {
         unsigned n = size == BPF_W ? 4 : size == BPF_H ? 2 : 1;
 
         if (off > buflen || buflen - off < n)
                 return false;
-        *v = 0;
-        for (unsigned i = 0; i < n; i++)
-                *v = (*v << 8) | p[off + i];
+        p += off;
+        *v = n == 4   ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
+             : n == 2 ? (uint32_t)p[0] << 8 | p[1]
+                      : p[0];
         return true;
 }
 
@@ -256,6 +258,29 @@ uint32_t mpnet_bpf_run(const struct mpnet_bpf_insn *prog, const uint8_t *p, uint
         uint32_t a = 0, x = 0, v, mem[MPNET_BPF_MEMWORDS] = {0};
 
         for (const struct mpnet_bpf_insn *i = prog;; i++) {
+                /* What pcap_compile() emits most, dispatched on the whole
+                 * opcode: one indirect jump per instruction, not two. */
+                switch (i->code) {
+                case BPF_LD | BPF_H | BPF_ABS:
+                case BPF_LD | BPF_B | BPF_ABS:
+                case BPF_LD | BPF_W | BPF_ABS:
+                        if (!load(p, buflen, i->k, BPF_SIZE(i->code), &a))
+                                return 0;
+                        continue;
+                case BPF_JMP | BPF_JEQ | BPF_K:
+                        i += a == i->k ? i->jt : i->jf;
+                        continue;
+                case BPF_JMP | BPF_JSET | BPF_K:
+                        i += (a & i->k) != 0 ? i->jt : i->jf;
+                        continue;
+                case BPF_JMP | BPF_JGT | BPF_K:
+                        i += a > i->k ? i->jt : i->jf;
+                        continue;
+                case BPF_RET | BPF_K:
+                        return i->k;
+                default:
+                        break;
+                }
                 switch (BPF_CLASS(i->code)) {
                 case BPF_LD:
                 case BPF_LDX:

@@ -198,6 +198,7 @@ static void test_validate_refuses(void **state)
         const struct mpnet_bpf_insn ldmem16[] = {I(0x60, 0, 0, 16), RET_K(0)};
         const struct mpnet_bpf_insn bad_size[] = {I(0x20 | 0x18, 0, 0, 0), RET_K(0)};
         const struct mpnet_bpf_insn alu_op[] = {I(0xb4, 0, 0, 0), RET_K(0)};
+        const struct mpnet_bpf_insn neg_x[] = {I(0x8c, 0, 0, 0), RET_K(0)}; /* found by fuzz_bpf */
         const struct mpnet_bpf_insn jmp_op[] = {I(0x55, 0, 0, 0), RET_K(0)};
         const struct mpnet_bpf_insn high[] = {I(0x106, 0, 0, 0)};
         const struct mpnet_bpf_insn ret_op[] = {I(0x1e, 0, 0, 0)};
@@ -223,6 +224,7 @@ static void test_validate_refuses(void **state)
         assert_int_equal(VALID(ldmem16), -EINVAL);
         assert_int_equal(VALID(bad_size), -EINVAL);
         assert_int_equal(VALID(alu_op), -EINVAL);
+        assert_int_equal(VALID(neg_x), -EINVAL);
         assert_int_equal(VALID(jmp_op), -EINVAL);
         assert_int_equal(VALID(high), -EINVAL);
         assert_int_equal(VALID(ret_op), -EINVAL);

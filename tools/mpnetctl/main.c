@@ -261,8 +261,9 @@ static void text(const struct mpnet_ctl_view *m)
                 printf("[%s] %s", astr(tb[MPNET_CTLA_STACK]),
                        event_text(mpnet_ctl_attr_u32(tb[MPNET_CTLA_EVTYPE])));
                 if (tb[MPNET_CTLA_ADDR] != NULL)
-                        printf(" %s/%u", addr_text(tb[MPNET_CTLA_ADDR], s, sizeof(s)),
-                               mpnet_ctl_attr_u8(tb[MPNET_CTLA_PLEN]));
+                        printf(" %s", addr_text(tb[MPNET_CTLA_ADDR], s, sizeof(s)));
+                if (tb[MPNET_CTLA_PLEN] != NULL)
+                        printf("/%u", mpnet_ctl_attr_u8(tb[MPNET_CTLA_PLEN]));
                 if (tb[MPNET_CTLA_IFNAME] != NULL)
                         printf(" dev %s", astr(tb[MPNET_CTLA_IFNAME]));
                 if (tb[MPNET_CTLA_TABLE] != NULL)

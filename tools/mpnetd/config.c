@@ -81,10 +81,14 @@ static int config_apply(struct mpnetd *d, char *line, unsigned lineno)
         return r;
 }
 
+#define SAVE_HEAD "# mpnetd configuration: mpnetctl commands (mpnetd.8)\n"
+#define SAVE_TAIL "# end of the saved state; the changes made since follow\n"
+
 int mpnetd_config_load(struct mpnetd *d)
 {
         char line[4096];
         unsigned lineno = 0, bad = 0;
+        bool head = false, tail = false;
         FILE *f;
 
         if (d->cfg.conf_path == NULL)
@@ -95,15 +99,21 @@ int mpnetd_config_load(struct mpnetd *d)
                 return -errno;
         }
         d->replaying = true;
-        while (f != NULL && fgets(line, sizeof(line), f) != NULL)
-                bad += config_apply(d, line, ++lineno) != 0;
+        while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+                if (++lineno == 1)
+                        head = strcmp(line, SAVE_HEAD) == 0;
+                tail = strcmp(line, SAVE_TAIL) == 0;
+                bad += config_apply(d, line, lineno) != 0;
+        }
         d->replaying = false;
         if (f != NULL)
                 fclose(f);
         /* A line that failed (a device not there yet) stays in the file for
          * the next start: the file is not rewritten from a state that lacks
-         * it. */
-        if (bad == 0 && lineno > 0)
+         * it. A file that is a save with no change after it (its last line
+         * the save's own) is already what a rewrite would make: a restart
+         * does not write (and fsync) it again. */
+        if (bad == 0 && lineno > 0 && !(head && tail))
                 return mpnetd_config_save(d);
         if (bad != 0)
                 mpnetd_log(d, "%u of %u lines failed; %s kept as it is", bad, lineno,
@@ -330,7 +340,7 @@ static void save_stack(struct mpnetd *d, FILE *f, const struct dstack *st)
 
 static int save_to(struct mpnetd *d, FILE *f)
 {
-        fprintf(f, "# mpnetd configuration: mpnetctl commands (mpnetd.8)\n");
+        fputs(SAVE_HEAD, f);
         for (const struct dstack *st = d->stacks; st != NULL; st = st->next)
                 fprintf(f, "stack add %s\n", st->name);
         for (const struct dstack *st = d->stacks; st != NULL; st = st->next)
@@ -342,6 +352,7 @@ static int save_to(struct mpnetd *d, FILE *f)
                 }
         for (const struct dstack *st = d->stacks; st != NULL; st = st->next)
                 save_stack(d, f, st);
+        fputs(SAVE_TAIL, f);
         return ferror(f) ? -EIO : 0;
 }
 

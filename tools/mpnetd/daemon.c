@@ -41,9 +41,11 @@ void mpnetd_log(struct mpnetd *d, const char *fmt, ...)
 
 struct dstack *mpnetd_stack_find(struct mpnetd *d, const char *name)
 {
+        if (d->stack_last != NULL && strcmp(d->stack_last->name, name) == 0)
+                return d->stack_last;
         for (struct dstack *st = d->stacks; st != NULL; st = st->next)
                 if (strcmp(st->name, name) == 0)
-                        return st;
+                        return d->stack_last = st;
         return NULL;
 }
 
@@ -281,7 +283,9 @@ static void event_put(struct mpnet_ctl_buf *b, const struct dstack *st, const st
                         mpnet_ctl_put(b, MPNET_CTLA_ADDR, &a4, 4);
                 else
                         mpnet_ctl_put(b, MPNET_CTLA_ADDR, e->addr6, 16);
-                mpnet_ctl_put_u8(b, MPNET_CTLA_PLEN, e->plen);
+                /* A neighbour is one address, not a prefix. */
+                if (e->type >= MPNET_EV_ADDR_ADD && e->type <= MPNET_EV_ROUTE_REPLACE)
+                        mpnet_ctl_put_u8(b, MPNET_CTLA_PLEN, e->plen);
         }
         if (e->type >= MPNET_EV_ROUTE_ADD && e->type <= MPNET_EV_ROUTE_REPLACE)
                 mpnet_ctl_put_u32(b, MPNET_CTLA_TABLE, e->table);

@@ -208,6 +208,8 @@ void mpnetd_stack_free(struct mpnetd *d, struct dstack *st)
                 }
         }
         d->n_stacks--;
+        if (d->stack_last == st)
+                d->stack_last = NULL;
         stack_event(d, st, EV_STACK_DEL);
         mpnet_stack_destroy(st->s);
         free(st);

@@ -99,6 +99,7 @@ struct mpnetd {
         struct mpnet_pool *pool;
         struct mpnet_runtime *rt;
         struct dstack *stacks;
+        struct dstack *stack_last; /* the last one found: a batch names one again and again */
         unsigned n_stacks;
         struct dclient *clients;
         int lfd, sigfd;
