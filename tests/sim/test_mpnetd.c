@@ -207,15 +207,15 @@ static void test_route_and_show(void **state)
         assert_non_null(strstr(out, "exists"));
         assert_int_equal(ctl(out, sizeof(out), "-n nosuch link show"), 1);
         assert_non_null(strstr(out, "no stack nosuch"));
-        assert_int_equal(ctl(out, sizeof(out), "-n r route add 10.0.0.0/33 dev rh1"), 2);
+        assert_int_equal(ctl(out, sizeof(out), "-n r route add 198.18.0.0/33 dev rh1"), 2);
         assert_non_null(strstr(out, "prefix length"));
 }
 
 static void test_monitor(void **state)
 {
         char path[320], cmd[700], line[256];
-        const char *want[] = {"stack-add", "addr-add 10.1.0.1/24 dev mon0", "route-add 10.2.0.0/16",
-                              "addr-del 10.1.0.1/24", "stack-del"};
+        const char *want[] = {"stack-add", "addr-add 198.18.1.1/24 dev mon0", "route-add 198.18.2.0/24",
+                              "addr-del 198.18.1.1/24", "stack-del"};
         unsigned got = 0;
         pid_t mon;
         FILE *f;
@@ -241,9 +241,9 @@ static void test_monitor(void **state)
         }
         CTL("stack add mon");
         CTL("-n mon link add mon0 type mem peer mon1");
-        CTL("-n mon addr add 10.1.0.1/24 dev mon0");
-        CTL("-n mon route add 10.2.0.0/16 via 10.1.0.2");
-        CTL("-n mon addr del 10.1.0.1/24 dev mon0");
+        CTL("-n mon addr add 198.18.1.1/24 dev mon0");
+        CTL("-n mon route add 198.18.2.0/24 via 198.18.1.2");
+        CTL("-n mon addr del 198.18.1.1/24 dev mon0");
         CTL("stack del mon");
         for (int i = 0; i < 500; i++) {
                 usleep(10000);
@@ -380,7 +380,7 @@ static void test_unprivileged(void **state)
                 rc = ctl(out, sizeof(out), "-n r route show");
                 if (rc != 0 || strstr(out, "198.51.100.0/24") == NULL)
                         _exit(11);
-                rc = ctl(out, sizeof(out), "-n r route add 10.7.0.0/16 dev rh1");
+                rc = ctl(out, sizeof(out), "-n r route add 198.18.7.0/24 dev rh1");
                 if (rc != 1 || strstr(out, "root or CAP_NET_ADMIN") == NULL)
                         _exit(12);
                 rc = ctl(out, sizeof(out), "stack add evil");
@@ -389,7 +389,7 @@ static void test_unprivileged(void **state)
         assert_int_equal(waitpid(p, &st, 0), p);
         assert_true(WIFEXITED(st));
         assert_int_equal(WEXITSTATUS(st), 0);
-        assert_int_equal(ctl(out, sizeof(out), "-n r route get 10.7.0.1"), 1);
+        assert_int_equal(ctl(out, sizeof(out), "-n r route get 198.18.7.1"), 1);
         assert_int_equal(ctl(out, sizeof(out), "stack show evil"), 1);
         snprintf(out, sizeof(out), "grep -q 'uid 65534 .*ROUTE_NEW refused (EPERM)' %s/mpnetd.log",
                  dir);

@@ -42,16 +42,16 @@ static void test_batch_ok(void **state)
                    "\n"
                    "-n b1 link add e0 type mem peer e1\n"
                    "-n b1 addr add 192.0.2.1/24 dev e0   # the connected net\n"
-                   "-n b1 route add 10.1.0.0/16 via 192.0.2.2\n"
-                   "-n b1 r a 10.2.0.0/16 via 192.0.2.2\n",
+                   "-n b1 route add 198.18.1.0/24 via 192.0.2.2\n"
+                   "-n b1 r a 198.18.2.0/24 via 192.0.2.2\n",
                    path, sizeof(path));
         assert_int_equal(mpd_ctl(&d, out, sizeof(out), "-b %s", path), 0);
-        assert_true(has_route("b1", "10.1.0.0/16 via 192.0.2.2"));
-        assert_true(has_route("b1", "10.2.0.0/16 via 192.0.2.2"));
+        assert_true(has_route("b1", "198.18.1.0/24 via 192.0.2.2"));
+        assert_true(has_route("b1", "198.18.2.0/24 via 192.0.2.2"));
         /* -n on the command line is every line's default. */
-        batch_file("n.batch", "route add 10.3.0.0/16 via 192.0.2.2\n", path, sizeof(path));
+        batch_file("n.batch", "route add 198.18.3.0/24 via 192.0.2.2\n", path, sizeof(path));
         assert_int_equal(mpd_ctl(&d, out, sizeof(out), "-n b1 -b %s", path), 0);
-        assert_true(has_route("b1", "10.3.0.0/16"));
+        assert_true(has_route("b1", "198.18.3.0/24"));
 }
 
 /* Refused by the daemon at line 3: lines 1-2 ran, 3-5 did not, though
@@ -62,26 +62,26 @@ static void test_refused_stops(void **state)
 
         (void)state;
         batch_file("refused.batch",
-                   "-n b1 route add 10.10.0.0/16 via 192.0.2.2\n"
-                   "-n b1 route add 10.11.0.0/16 via 192.0.2.2\n"
-                   "-n b1 route add 10.12.0.0/16 dev nosuch\n"
-                   "-n b1 route add 10.13.0.0/16 via 192.0.2.2\n"
-                   "-n b1 route add 10.14.0.0/16 via 192.0.2.2\n",
+                   "-n b1 route add 198.18.10.0/24 via 192.0.2.2\n"
+                   "-n b1 route add 198.18.11.0/24 via 192.0.2.2\n"
+                   "-n b1 route add 198.18.12.0/24 dev nosuch\n"
+                   "-n b1 route add 198.18.13.0/24 via 192.0.2.2\n"
+                   "-n b1 route add 198.18.14.0/24 via 192.0.2.2\n",
                    path, sizeof(path));
         assert_int_equal(mpd_ctl(&d, out, sizeof(out), "-b %s", path), 1);
         if (strstr(out, "refused.batch:3: mpnetctl: no link nosuch") == NULL)
                 fail_msg("%s", out);
         assert_null(strstr(out, ":4:")); /* the lines not run are not reported */
-        assert_true(has_route("b1", "10.10.0.0/16"));
-        assert_true(has_route("b1", "10.11.0.0/16"));
-        assert_false(has_route("b1", "10.13.0.0/16"));
-        assert_false(has_route("b1", "10.14.0.0/16"));
+        assert_true(has_route("b1", "198.18.10.0/24"));
+        assert_true(has_route("b1", "198.18.11.0/24"));
+        assert_false(has_route("b1", "198.18.13.0/24"));
+        assert_false(has_route("b1", "198.18.14.0/24"));
         /* -force: every line that can runs; the status still says. */
         assert_int_equal(mpd_ctl(&d, out, sizeof(out), "-force -b %s", path), 1);
         assert_non_null(strstr(out, "refused.batch:1: mpnetctl: "));
         assert_non_null(strstr(out, "refused.batch:3: mpnetctl: no link nosuch"));
-        assert_true(has_route("b1", "10.13.0.0/16"));
-        assert_true(has_route("b1", "10.14.0.0/16"));
+        assert_true(has_route("b1", "198.18.13.0/24"));
+        assert_true(has_route("b1", "198.18.14.0/24"));
 }
 
 /* A line that does not parse: the lines before it ran, none after. */
@@ -91,21 +91,21 @@ static void test_parse_error_stops(void **state)
 
         (void)state;
         batch_file("parse.batch",
-                   "-n b1 route add 10.20.0.0/16 via 192.0.2.2\n"
-                   "-n b1 route add 10.21.0.0/33 via 192.0.2.2\n"
-                   "-n b1 route add 10.22.0.0/16 via 192.0.2.2\n",
+                   "-n b1 route add 198.18.20.0/24 via 192.0.2.2\n"
+                   "-n b1 route add 198.18.21.0/33 via 192.0.2.2\n"
+                   "-n b1 route add 198.18.22.0/24 via 192.0.2.2\n",
                    path, sizeof(path));
         assert_int_equal(mpd_ctl(&d, out, sizeof(out), "-b %s", path), 2);
         if (strstr(out, "parse.batch:2: mpnetctl: ") == NULL ||
             strstr(out, "prefix length") == NULL)
                 fail_msg("%s", out);
-        assert_true(has_route("b1", "10.20.0.0/16"));
-        assert_false(has_route("b1", "10.22.0.0/16"));
+        assert_true(has_route("b1", "198.18.20.0/24"));
+        assert_false(has_route("b1", "198.18.22.0/24"));
         /* Standard input. */
-        batch_file("stdin.batch", "-n b1 route add 10.23.0.0/16 via 192.0.2.2\n", path,
+        batch_file("stdin.batch", "-n b1 route add 198.18.23.0/24 via 192.0.2.2\n", path,
                    sizeof(path));
         assert_int_equal(mpd_ctl(&d, out, sizeof(out), "-b - < %s", path), 0);
-        assert_true(has_route("b1", "10.23.0.0/16"));
+        assert_true(has_route("b1", "198.18.23.0/24"));
 }
 
 static int setup(void **state)

@@ -29,8 +29,8 @@ static void configure(void)
         MPD_CTL(&d, "-n h2 route add default via 198.51.100.1");
         MPD_CTL(&d, "-n r route add 203.0.113.0/24 nexthop via 192.0.2.2 nexthop via 198.51.100.2");
         MPD_CTL(&d, "-n r route add 2001:db8:9::/48 via 2001:db8:1::9");
-        MPD_CTL(&d, "-n r route add unreachable 10.9.0.0/16");
-        MPD_CTL(&d, "-n r route add blackhole 10.8.0.0/16 table 7");
+        MPD_CTL(&d, "-n r route add unreachable 198.18.9.0/24");
+        MPD_CTL(&d, "-n r route add blackhole 198.18.8.0/24 table 7");
         MPD_CTL(&d, "-n r neigh add 192.0.2.9 lladdr 02:00:00:00:00:09 dev rh1");
         MPD_CTL(&d, "-n r link set rh1 mtu 1400");
         MPD_CTL(&d, "-n r worker set dev rh2 queue 1 worker 0");
@@ -86,9 +86,9 @@ static void test_save_kill9_restart(void **state)
                  d.conf, d.conf);
         assert_int_equal(system(cmd), 0);
         /* One change after the save: in the journal only. */
-        MPD_CTL(&d, "-n r route add 10.7.0.0/16 via 198.51.100.2");
+        MPD_CTL(&d, "-n r route add 198.18.7.0/24 via 198.51.100.2");
         snapshot(before, sizeof(before));
-        assert_non_null(strstr(before, "10.7.0.0/16 via 198.51.100.2"));
+        assert_non_null(strstr(before, "198.18.7.0/24 via 198.51.100.2"));
         assert_non_null(strstr(before, "mtu 1400"));
         assert_true(WIFSIGNALED(mpd_stop(&d, SIGKILL)));
         mpd_start(&d, 2);
@@ -97,14 +97,14 @@ static void test_save_kill9_restart(void **state)
         ping_ok("h1", "198.51.100.2");
         ping_ok("h2", "192.0.2.2");
         /* Again, right after a save: the file alone. */
-        MPD_CTL(&d, "-n r route del 10.7.0.0/16");
+        MPD_CTL(&d, "-n r route del 198.18.7.0/24");
         MPD_CTL(&d, "save");
         snapshot(before, sizeof(before));
         assert_true(WIFSIGNALED(mpd_stop(&d, SIGKILL)));
         mpd_start(&d, 2);
         snapshot(after, sizeof(after));
         assert_string_equal(before, after);
-        assert_int_equal(mpd_ctl(&d, out, sizeof(out), "-n r route get 10.7.0.1"), 1);
+        assert_int_equal(mpd_ctl(&d, out, sizeof(out), "-n r route get 198.18.7.1"), 1);
         ping_ok("h1", "198.51.100.2");
 }
 
