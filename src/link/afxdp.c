@@ -11,7 +11,8 @@
  * a reservation never fails. libxdp's xsk_socket__create() loads its default
  * program (redirect to the socket of the frame's rx queue, else XDP_PASS),
  * or joins the one already attached, and xsk_socket__delete() detaches it
- * with the last socket.
+ * with the last socket (where bpffs lets it count the sockets; without,
+ * destroy detaches it, see queues_close_last()).
  *
  * Synchronisation: per queue one rx thread (RX and fill rings) and one tx
  * thread (TX and completion rings), as the rings have one producer and one
@@ -41,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xdp/xsk.h>
 
@@ -668,9 +670,42 @@ int mpnet_afxdp_fd(struct mpnet_link *l, uint16_t q)
         return a->q[q].fd;
 }
 
+/* libxdp's own program when there is no bpffs to keep its users' count
+ * in (no dispatcher): then nothing detaches it once its sockets are gone,
+ * also when the process that loaded it was killed and a new one joined it. */
+static bool prog_is_xsk_default(uint32_t id)
+{
+        struct bpf_prog_info info;
+        uint32_t len = sizeof(info);
+        int fd = bpf_prog_get_fd_by_id(id);
+        bool yes;
+
+        if (fd < 0)
+                return false;
+        memset(&info, 0, sizeof(info));
+        yes =
+            bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && strcmp(info.name, "xsk_def_prog") == 0;
+        close(fd);
+        return yes;
+}
+
+/* Last close: the sockets go, and the program we ran on if it is still
+ * there as libxdp's undispatched default (above). One AF_XDP user per
+ * device is assumed: mpnetd's SIGTERM removes the XDP programs it used. */
+static int queues_close_last(struct axl *a)
+{
+        uint32_t flags = a->native ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE, id = 0;
+
+        queues_close(a);
+        if (a->prog_id != 0 && bpf_xdp_query_id(a->ifindex, (int)flags, &id) == 0 &&
+            id == a->prog_id && prog_is_xsk_default(id))
+                (void)bpf_xdp_detach(a->ifindex, flags, NULL);
+        return 0;
+}
+
 static void axl_free(struct axl *a)
 {
-        in_netns(a, queues_close);
+        in_netns(a, queues_close_last);
         for (uint16_t q = 0; q < a->nq; q++)
                 mpnet_pkt_free_bulk(a->q[q].stash, a->q[q].n_stash);
         if (a->nsfd >= 0)

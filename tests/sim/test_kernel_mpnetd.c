@@ -23,9 +23,8 @@
  * - AF_XDP: B's link is a veth pair whose other end is in a third
  *   namespace (mpnet-mdr-PID), taken by an AF_XDP socket; the same traffic,
  *   and the same restarts, where the host keeps its configuration; SIGTERM
- *   leaves no XDP program on the veth (checked before the kill -9: a
- *   daemon started after one joins the program left attached, and
- *   libxdp then leaves it there at the end). Host B's veth computes its own
+ *   leaves no XDP program on the veth, also that of a daemon started after
+ *   a kill -9 (it joins the program left attached). Host B's veth computes its own
  *   checksums (ethtool -K tx off): veth leaves them to the hardware, and
  *   frames taken by XDP stay so.
  *
@@ -494,6 +493,9 @@ static void e2e_run(void)
         traffic_ok();
         restart(SIGKILL);
         traffic_ok();
+        /* The daemon that came back after kill -9 joined the XDP program
+         * left attached: its SIGTERM removes that too. */
+        sigterm_check(mpd_stop(&g.d, SIGTERM));
 }
 
 static void test_tap_router(void **state)
