@@ -372,9 +372,11 @@ static bool ip6_out_arcs(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_p
         return local || arc_run(w, ifp, ARC_IP6_OUT, p, NULL, 1) != 0;
 }
 
-/* ip6_output; arcs_done: a worker ran the arcs before it punted p. */
+/* ip6_output; punted: p is a worker's (PUNT_OUT6), its header written and
+ * its arcs run there: sent with the header as they left it (src, dst and
+ * hop limit are that header's). */
 static int ip6_output_x(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src,
-                        const uint8_t *dst, uint8_t proto, uint8_t hlim, int oif, bool arcs_done)
+                        const uint8_t *dst, uint8_t proto, uint8_t hlim, int oif, bool punted)
 {
         struct mpnet_ip6_repr hdr;
         struct mpnet_iface *ifp;
@@ -395,11 +397,13 @@ static int ip6_output_x(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_
                 mpnet_pkt_free(p);
                 return err;
         }
-        err = ip6_hdr_emit(s, p, src, dst, proto, hlim);
-        if (err != 0)
-                return err;
-        if (!arcs_done && !ip6_out_arcs(s->ctx[0], ifp, &p, local))
-                return 0;
+        if (!punted) {
+                err = ip6_hdr_emit(s, p, src, dst, proto, hlim);
+                if (err != 0)
+                        return err;
+                if (!ip6_out_arcs(s->ctx[0], ifp, &p, local))
+                        return 0;
+        }
         if (local) {
                 STK_INC(s, ip6_tx);
                 return loopback(s, ifp, p);
@@ -496,7 +500,8 @@ int ip6_output_w(struct wctx *w, struct mpnet_pkt *p, const uint8_t *src, const 
 }
 
 /* What a worker sent that needs ip6_output here (PUNT_OUT6): the header it
- * wrote says where; c is the interface it named, if any. */
+ * wrote, as its arcs left it (traffic class and flow label included), says
+ * where and goes out as it is; c is the interface it named, if any. */
 void ip6_out_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                   uint64_t meta)
 {
@@ -508,6 +513,5 @@ void ip6_out_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_p
                 return;
         }
         mpnet_ip6_repr_parse(&(struct mpnet_ip6_view){.b = p->data, .n = p->len}, &r);
-        mpnet_pkt_adj(p, MPNET_IP6_HLEN);
         ip6_output_x(s, p, r.src, r.dst, r.next_header, r.hop_limit, (int)(uint32_t)meta, true);
 }

@@ -141,6 +141,29 @@ static unsigned count_own_out(struct wctx *w, struct mpnet_iface *ifp, struct mp
         return n;
 }
 
+/* Local-out: marks the stack's IPv6 packets (traffic class TC6_MARK, flow
+ * label FL6_MARK), as a QoS feature would. */
+#define TC6_MARK 0xb8
+#define FL6_MARK 0x12345u
+static unsigned mark_tc6(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **p,
+                         uint32_t *aux, unsigned n, void *state)
+{
+        (void)w;
+        (void)ifp;
+        (void)aux;
+        (void)state;
+        for (unsigned i = 0; i < n; i++) {
+                uint8_t *b = p[i]->data;
+
+                if (p[i]->len < 40 || b[0] >> 4 != 6)
+                        continue;
+                b[0] = 0x60 | TC6_MARK >> 4;
+                b[1] = (uint8_t)((TC6_MARK & 0xf) << 4 | FL6_MARK >> 16);
+                mpnet_put_be16(b + 2, (uint16_t)FL6_MARK);
+        }
+        return n;
+}
+
 /* Counts the ICMPv6 destination unreachable messages leaving. */
 static unsigned count_out6(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **p,
                            uint32_t *aux, unsigned n, void *state)
@@ -205,6 +228,7 @@ static const struct feature_reg t_features[] = {
     {.name = "t-lout", .arc = ARC_LOCAL_OUT, .fn = count_lout},
     {.name = "t-own-out", .arc = ARC_IP4_OUT, .order = 5, .fn = count_own_out},
     {.name = "t-out6", .arc = ARC_IP6_OUT, .fn = count_out6},
+    {.name = "t-tc6", .arc = ARC_LOCAL_OUT, .fn = mark_tc6},
 };
 
 static const struct mpnet_module t_mod = {
@@ -214,7 +238,7 @@ static const struct mpnet_module t_mod = {
     .ethertypes = t_types,
     .n_ethertypes = 2,
     .features = t_features,
-    .n_features = 7,
+    .n_features = 8,
     .state_size = sizeof(struct tstate),
     .init = t_init,
     .fini = t_fini,
@@ -506,6 +530,58 @@ static void test_local_out_arcs6(void **state)
         rig_fini(&t);
 }
 
+/* A worker's packet larger than the IPv6 minimum MTU goes out through the
+ * control thread (PUNT_OUT6) with its header as the worker's local-out
+ * arc left it: the traffic class and flow label a feature wrote survive. */
+static void test_punt_out6_keeps_arc_header(void **state)
+{
+        static const uint8_t r6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 1};
+        static const uint8_t h6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 0x99};
+        const uint32_t len = 1400; /* > 1280: the worker punts it */
+        struct mpnet_pkt *v[16], *p;
+        unsigned n, got = 0;
+        struct wctx *w;
+        struct rig t;
+
+        (void)state;
+        rig_init(&t);
+        assert_int_equal(mpnet_addr6_add(t.r, 1, r6, 64, MPNET_ADDR6_F_NODAD), 0);
+        assert_int_equal(mpnet_neigh6_add(t.r, 1, h6, t.g->info.mac), 0);
+        assert_int_equal(mpnet_feature_set(t.r, 1, "t-tc6", true), 0);
+        run(&t);
+        while ((n = mpnet_link_rx_burst(t.g, 0, v, 16)) > 0) /* R's own ND, MLD */
+                mpnet_pkt_free_bulk(v, n);
+        /* The test thread plays worker 1: no other thread runs. */
+        w = stack_ctx_get(t.r, 1);
+        assert_non_null(w);
+        p = mpnet_pkt_alloc(t.pool);
+        assert_non_null(p);
+        memset(mpnet_pkt_append(p, len), 0x5a, len);
+        assert_int_equal(ip6_output_w(w, p, r6, h6, MPNET_IPPROTO_UDP, 64, 0), 0);
+        assert_int_equal(ctr(&t, "punt"), 1);
+        run(&t);
+        while ((n = mpnet_link_rx_burst(t.g, 0, v, 16)) > 0) {
+                for (unsigned i = 0; i < n; i++) {
+                        const uint8_t *b = v[i]->data + 14;
+
+                        if (mpnet_get_be16(v[i]->data + 12) != MPNET_ETHERTYPE_IPV6 ||
+                            v[i]->len != 14 + 40 + len || b[6] != MPNET_IPPROTO_UDP)
+                                continue;
+                        got++;
+                        assert_int_equal((b[0] & 0xf) << 4 | b[1] >> 4, TC6_MARK);
+                        assert_int_equal((uint32_t)(b[1] & 0xf) << 16 | mpnet_get_be16(b + 2),
+                                         FL6_MARK);
+                        assert_memory_equal(b + 8, r6, 16);
+                        assert_memory_equal(b + 24, h6, 16);
+                        assert_int_equal(b[7], 64);
+                        assert_int_equal(mpnet_get_be16(b + 4), len);
+                }
+                mpnet_pkt_free_bulk(v, n);
+        }
+        assert_int_equal(got, 1);
+        rig_fini(&t);
+}
+
 static void test_decap_reenters_ether_input(void **state)
 {
         struct rig t;
@@ -646,6 +722,7 @@ int main(void)
             cmocka_unit_test(test_features_on_arcs),
             cmocka_unit_test(test_local_out_arcs),
             cmocka_unit_test(test_local_out_arcs6),
+            cmocka_unit_test(test_punt_out6_keeps_arc_header),
             cmocka_unit_test(test_decap_reenters_ether_input),
             cmocka_unit_test(test_reentry_bound),
             cmocka_unit_test(test_bad_modules),
