@@ -257,6 +257,7 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
         }
         s->defer_last = NULL;
         free(atomic_load_explicit(&s->local4, memory_order_relaxed));
+        free(atomic_load_explicit(&s->local6, memory_order_relaxed));
         for (int i = 1; i <= STACK_MAX_IFACES; i++) {
                 if (s->ifs[i] != NULL) {
                         free(s->ifs[i]->txlock);
@@ -787,6 +788,7 @@ int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *
 }
 
 static void local4_rebuild(struct mpnet_stack *s);
+static void local6_rebuild(struct mpnet_stack *s);
 
 int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
 {
@@ -811,6 +813,7 @@ int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
         fib4_table(s, ifp->table)->n_ifaces--;
         __atomic_store_n(&s->ifs[ifindex], NULL, __ATOMIC_RELEASE);
         local4_rebuild(s); /* in case an address could not be deleted */
+        local6_rebuild(s);
         stack_event_iface(s, MPNET_EV_IFACE_DEL, ifindex);
         /* A worker may still hold the interface (a next hop it read before
          * the routes went) and send on its link: both stay until every
@@ -1208,6 +1211,55 @@ static void addr6_snap_fill(const struct mpnet_iface *ifp, struct addr6_snap *sn
                 memcpy(sn->mc[i], ifp->mc6[i].addr, 16);
 }
 
+static struct a128 a128_of(const uint8_t *a)
+{
+        struct a128 x;
+
+        memcpy(&x.hi, a, 8);
+        memcpy(&x.lo, a + 8, 8);
+        x.hi = __builtin_bswap64(x.hi);
+        x.lo = __builtin_bswap64(x.lo);
+        return x;
+}
+
+static int a128_cmp(const void *pa, const void *pb)
+{
+        const struct a128 *x = pa, *y = pb;
+
+        if (x->hi != y->hi)
+                return x->hi < y->hi ? -1 : 1;
+        return (x->lo > y->lo) - (x->lo < y->lo);
+}
+
+/* As local4_rebuild, from the interfaces' published IPv6 copies. */
+static void local6_rebuild(struct mpnet_stack *s)
+{
+        struct local6_set *set, *old;
+        unsigned n = 0;
+
+        for (int i = 1; i <= STACK_MAX_IFACES; i++)
+                n += s->ifs[i] != NULL ? iface_addr6_read(s->ifs[i])->n : 0;
+        set = malloc(sizeof(*set) + n * sizeof(set->a[0]));
+        if (set != NULL) {
+                set->n = 0;
+                for (int i = 1; i <= STACK_MAX_IFACES; i++) {
+                        const struct addr6_snap *sn =
+                            s->ifs[i] != NULL ? iface_addr6_read(s->ifs[i]) : NULL;
+
+                        for (unsigned k = 0; sn != NULL && k < sn->n; k++) {
+                                /* RFC 4862 5.4: a tentative address is not ours yet. */
+                                if ((sn->a[k].flags &
+                                     (MPNET_ADDR6_F_TENTATIVE | MPNET_ADDR6_F_DUPLICATED)) == 0)
+                                        set->a[set->n++] = a128_of(sn->a[k].addr);
+                        }
+                }
+                qsort(set->a, set->n, sizeof(set->a[0]), a128_cmp);
+        }
+        old = atomic_exchange_explicit(&s->local6, set, memory_order_acq_rel);
+        if (old != NULL)
+                stack_defer(s, free, old);
+}
+
 int iface_addr6_publish(struct mpnet_iface *ifp)
 {
         struct addr6_snap cur, *sn, *old = atomic_load_explicit(&ifp->addr6, memory_order_relaxed);
@@ -1224,6 +1276,7 @@ int iface_addr6_publish(struct mpnet_iface *ifp)
         atomic_store_explicit(&ifp->addr6, sn, memory_order_release);
         if (old != NULL)
                 stack_defer(ifp->stack, free, old);
+        local6_rebuild(ifp->stack);
         return 0;
 }
 
@@ -1260,6 +1313,26 @@ bool iface_mc6_has(const struct mpnet_iface *ifp, const uint8_t *g)
 
 bool stack_is_local6(const struct mpnet_stack *s, const uint8_t *a)
 {
+        const struct local6_set *set =
+            atomic_load_explicit(&((struct mpnet_stack *)s)->local6, memory_order_acquire);
+
+        if (__builtin_expect(set != NULL, 1)) {
+                struct a128 k = a128_of(a);
+                unsigned lo = 0, hi = set->n;
+
+                while (lo < hi) {
+                        unsigned mid = (lo + hi) / 2;
+                        int c = a128_cmp(&set->a[mid], &k);
+
+                        if (c == 0)
+                                return true;
+                        if (c < 0)
+                                lo = mid + 1;
+                        else
+                                hi = mid;
+                }
+                return false;
+        }
         for (int i = 1; i <= STACK_MAX_IFACES; i++) {
                 const struct mpnet_iface *ifp = __atomic_load_n(&s->ifs[i], __ATOMIC_ACQUIRE);
                 const struct addr6_pub *x = ifp != NULL ? iface_addr6_find(ifp, a) : NULL;

@@ -215,6 +215,16 @@ struct local4_set {
         uint32_t a[];
 };
 
+/* Every usable IPv6 address of a stack (not tentative or duplicated),
+ * sorted: what stack_is_local6() searches (RCU, rebuilt with each
+ * interface's published copy). */
+struct local6_set {
+        unsigned n;
+        struct a128 {
+                uint64_t hi, lo; /* the address as a big-endian number */
+        } a[];
+};
+
 /* An IPv6 address as workers see it: its DAD and preference state in
  * flags (a tentative or duplicated one is not ours, RFC 4862 5.4). */
 struct addr6_pub {
@@ -453,6 +463,7 @@ struct mpnet_stack {
         _Atomic bool ip4_fwd; /* as ip4_forwarding, for workers */
         /* NULL: not built (stack_is_local4 walks the interfaces). */
         struct local4_set *_Atomic local4;
+        struct local6_set *_Atomic local6;
         _Atomic bool ip6_fwd;
         _Atomic unsigned n_workers; /* workers attached: the control thread stops reading links */
         _Atomic uint64_t
