@@ -162,6 +162,9 @@ struct neigh_table {
         /* Read by workers: lines of their own. */
         _Alignas(MPNET_CACHE_LINE) struct neigh_entry *_Atomic hash[NEIGH_HASH_SIZE];
         unsigned count; /* the control thread's */
+        /* Entries never confirmed (l3/neigh.c), oldest first: what a full
+         * table evicts. The control thread's. */
+        struct neigh_entry *unconf_old, *unconf_new;
 };
 
 struct ifaddr6 {
@@ -441,6 +444,7 @@ struct mpnet_stack {
         _Alignas(MPNET_CACHE_LINE) uint64_t now; /* time of the poll in progress */
         uint64_t rng;
         uint32_t arp_queue_max, arp_max_probes;
+        uint32_t neigh_held; /* packets in every neighbour hold queue (l3/neigh.c) */
         uint64_t arp_reachable_ns, arp_retrans_ns;
         struct mpnet_timer_wheel *timers;
         uint32_t iface_gen; /* the last interface's gen */
