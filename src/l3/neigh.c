@@ -114,6 +114,20 @@ static bool neigh_evict(struct mpnet_iface *ifp, unsigned fam)
         return true;
 }
 
+/* At the end of its hash chain: a lookup walks past the entries made
+ * before it, so a flood's new entries do not lengthen the walk to the
+ * peers known before it (4,096 entries on 256 chains: 16 a chain). The
+ * release store publishes e, filled, to lock-free readers. */
+static void neigh_link_tail(struct neigh_entry *_Atomic *pp, struct neigh_entry *e)
+{
+        struct neigh_entry *n;
+
+        atomic_store_explicit(&e->hnext, NULL, memory_order_relaxed);
+        while ((n = atomic_load_explicit(pp, memory_order_relaxed)) != NULL)
+                pp = &n->hnext;
+        atomic_store_explicit(pp, e, memory_order_release);
+}
+
 struct neigh_entry *neigh_create(struct mpnet_iface *ifp, unsigned fam, const union neigh_key *k)
 {
         struct mpnet_stack *s = ifp->stack;
@@ -132,9 +146,7 @@ struct neigh_entry *neigh_create(struct mpnet_iface *ifp, unsigned fam, const un
         mpnet_timer_init(&e->timer, neigh_timer, e);
         e->state = MPNET_NEIGH_INCOMPLETE;
         neigh_set_fast(e);
-        atomic_store_explicit(&e->hnext, atomic_load_explicit(&t->hash[h], memory_order_relaxed),
-                              memory_order_relaxed);
-        atomic_store_explicit(&t->hash[h], e, memory_order_release);
+        neigh_link_tail(&t->hash[h], e);
         t->count++;
         unconf_add(t, e);
         return e;
