@@ -16,7 +16,11 @@
  *                 destinations (ICMP errors, rate-limited);
  *   ra            router advertisements with random prefixes (a router
  *                 ignores them: RFC 4861 6.2.7);
- *   mld           MLDv2 reports of random groups to all-nodes.
+ *   mld           MLDv2 reports of random groups to all-nodes;
+ *   held          UDP from random sources of LAN 1 to random addresses of
+ *                 LAN 2 where nobody answers (IPv4 and IPv6 alternating):
+ *                 each waits in a hold queue while the router asks, up to
+ *                 the stack-wide cap of held packets.
  *
  * Per flood and repeat, two fresh routers on the same clock: A never sees
  * the flood, B is first filled by it (2 x the neighbour cap of frames,
@@ -52,9 +56,9 @@
 
 #define POOL_N 16384
 
-enum flood { F_FRAG4, F_FRAG6, F_ARP, F_ND, F_UNR4, F_UNR6, F_RA, F_MLD, F__N };
-static const char *const flood_name[F__N] = {"frag4",    "frag6",    "arp", "nd",
-                                             "unroute4", "unroute6", "ra",  "mld"};
+enum flood { F_FRAG4, F_FRAG6, F_ARP, F_ND, F_UNR4, F_UNR6, F_RA, F_MLD, F_HELD, F__N };
+static const char *const flood_name[F__N] = {"frag4",    "frag6", "arp", "nd",  "unroute4",
+                                             "unroute6", "ra",    "mld", "held"};
 
 struct cfg {
         uint64_t chunks, bursts, repeat, share, only;
@@ -222,6 +226,14 @@ static size_t flood_frame(const struct rtr *r, enum flood f, uint64_t i)
                 ff_rand_iid(&rng, ll, a);
                 return ff_mld_report(fbuf, mac, a, all_nodes, (const uint8_t(*)[16])g, 2);
         }
+        case F_HELD:
+                if (i % 2 == 0)
+                        return ff_udp4(
+                            fbuf, m1, mac, FF_LAN1_ADDR + 256 + (uint32_t)(ff_rand(&rng) % 130000),
+                            FF_LAN2_ADDR + 2 + (uint32_t)(ff_rand(&rng) % 252), (uint16_t)i);
+                ff_rand_iid(&rng, ff_lan1_r6, a);
+                ff_rand_iid(&rng, ff_lan2_r6, b);
+                return ff_udp6(fbuf, m1, mac, a, b);
         case F__N:
                 break;
         }
@@ -316,6 +328,9 @@ static void held(struct rtr *r, enum flood f, double *v, double *cap)
                 break;
         case F_RA:
                 *v = u.addr6 + u.onlink6 + u.dr6, *cap = u.addr6_max + u.onlink6_max + u.dr6_max;
+                break;
+        case F_HELD:
+                *v = u.neigh_held, *cap = u.neigh_held_max;
                 break;
         case F_MLD:
         case F__N:

@@ -14,7 +14,10 @@
 #                                    SECS seconds from its seeds alone
 #                                    (\$SEEDS/TARGET, default tests/fuzz/
 #                                    corpus; a fresh corpus each run, seed =
-#                                    run number), the median and every run
+#                                    run number), the median and every run;
+#                                    then inputs per CPU second (user + sys
+#                                    of the run, start-up included), which
+#                                    a loaded machine skews less
 #
 # Each target starts from tests/fuzz/corpus/<target>/ (seeds, reproducers)
 # and grows build-fuzz/corpus-<target>/, with the dictionary of its family
@@ -37,6 +40,18 @@ targets() {
 		case $f in *.log) continue ;; esac
 		[ -x "$f" ] && basename "$f"
 	done
+}
+
+# CPU seconds (user + sys) of the shell's finished children in FILE, the
+# output of the times builtin (its second line), which must run in the
+# shell itself: in a subshell it counts the subshell's children.
+child_cpu() {
+	awk 'NR == 2 { n = split($0, f, /[ms]+/); s = 0
+		for (i = 1; i < n; i += 2) s += f[i] * 60 + f[i + 1]; print s }' "$1"
+}
+
+median() {
+	echo "$@" | tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
 # run_one TARGET SECS: fuzz, leave the log in build-fuzz/TARGET.log.
@@ -96,17 +111,24 @@ rate)
 	list=${*:-$(targets)}
 	for t in $list; do
 		rates=""
+		cpurates=""
 		for r in $(seq 1 "$runs"); do
 			tmp=$(mktemp -d)
+			times >"$FUZZ_DIR/rate.times"
+			c0=$(child_cpu "$FUZZ_DIR/rate.times")
 			"$FUZZ_DIR/$t" -max_total_time="$secs" -print_final_stats=1 -seed="$r" \
 				-dict="$(dict_of "$t")" -artifact_prefix="$FUZZ_DIR/crash-$t-" \
 				"$tmp" "${SEEDS:-tests/fuzz/corpus}/$t" >"$FUZZ_DIR/$t.rate.log" 2>&1 ||
 				{ tail -n 30 "$FUZZ_DIR/$t.rate.log"; rm -rf "$tmp"; exit 1; }
+			times >"$FUZZ_DIR/rate.times"
+			c1=$(child_cpu "$FUZZ_DIR/rate.times")
 			rm -rf "$tmp"
 			rates="$rates $(sed -n 's/^stat::average_exec_per_sec: *//p' "$FUZZ_DIR/$t.rate.log")"
+			n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$FUZZ_DIR/$t.rate.log")
+			cpurates="$cpurates $(awk -v n="$n" -v a="$c0" -v b="$c1" 'BEGIN { printf "%d", (b > a ? n / (b - a) : 0) }')"
 		done
-		med=$(echo "$rates" | tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-		echo "fuzz-rate: $t median $med exec/s (runs:$rates)"
+		echo "fuzz-rate: $t median $(median "$rates") exec/s (runs:$rates)," \
+			"$(median "$cpurates") per CPU s (runs:$cpurates)"
 	done
 	;;
 cov)

@@ -306,6 +306,9 @@ struct mpnet_stack_usage {
         uint32_t onlink6, onlink6_max;      /* prefixes learnt on-link (RFC 4861 6.3.4) */
         uint32_t dr6, dr6_max;              /* default routers */
         uint32_t mc6, mc6_max;              /* multicast groups joined */
+        /* Packets held for neighbour resolution: the whole stack's, any
+         * ifindex, against a stack-wide cap. */
+        uint32_t neigh_held, neigh_held_max;
 };
 
 /**

@@ -53,6 +53,13 @@ MPNET_API unsigned mpnet_timer_wheel_run(struct mpnet_timer_wheel *w, uint64_t n
 /** @return a time at or before the earliest pending expiry (rounded up to a
  * tick) at which to run the wheel next, or MPNET_TIME_NEVER. O(levels). */
 MPNET_API uint64_t mpnet_timer_wheel_next(const struct mpnet_timer_wheel *w);
+/**
+ * Forget every pending timer (each is then not pending; no callback runs) and
+ * set the wheel's time to now_ns, earlier than its last run or later: the
+ * wheel is as mpnet_timer_wheel_create(tick, now_ns) made it, without a new
+ * allocation (a stack reset per fuzz input). O(occupied slots + timers).
+ */
+MPNET_API void mpnet_timer_wheel_clear(struct mpnet_timer_wheel *w, uint64_t now_ns);
 /** @return the number of pending timers. */
 MPNET_API unsigned mpnet_timer_wheel_count(const struct mpnet_timer_wheel *w);
 

@@ -95,6 +95,7 @@ struct pool_batch {
 
 struct pool_cache {
         uint32_t n;
+        uint32_t out_n;          /* buffers in out[], so counting needs no walk of it */
         struct mpnet_pkt *spill; /* carriers taken from the return list, not yet unloaded */
         uint64_t batches_sent;   /* to other slots' return lists */
         struct mpnet_pkt *objs[POOL_CACHE_MAX];
@@ -115,6 +116,7 @@ struct mpnet_pool {
         uint64_t store_locks; /* written under lock, read anywhere */
         uint64_t reclaims;
         uint32_t size;
+        uint32_t slots_end; /* above every slot that ever held a buffer */
         struct mpnet_pkt **store;
         uint8_t *mem;
         size_t mem_len;
@@ -302,6 +304,7 @@ static void batch_send(struct mpnet_pool *pool, struct pool_cache *c, unsigned o
         struct pool_batch *b = &c->out[owner];
 
         ret_push(pool, owner, b->carrier, b->n);
+        set_u32(&c->out_n, c->out_n - b->n);
         set_u32(&b->n, 0);
         __atomic_store_n(&c->batches_sent, c->batches_sent + 1, __ATOMIC_RELAXED);
 }
@@ -318,6 +321,7 @@ static void batch_add(struct mpnet_pool *pool, struct pool_cache *c, struct mpne
                 carrier_objs(b->carrier)[b->n - 1] = p;
         }
         set_u32(&b->n, b->n + 1);
+        set_u32(&c->out_n, c->out_n + 1);
         if (b->n == POOL_RET_BATCH)
                 batch_send(pool, c, p->owner);
 }
@@ -346,11 +350,26 @@ static uint32_t cache_unload_returns(struct pool_cache *c, struct pool_ret *r)
         return got;
 }
 
+/* Slot holds buffers from now on (its cache, its batches, returns to it):
+ * mpnet_pool_in_use() counts the slots below slots_end only. A slot's first
+ * allocation comes through cache_refill(), its first free through
+ * seg_free(); both call this only while the slot is not yet below the mark. */
+static __attribute__((noinline)) void slot_used(struct mpnet_pool *pool, unsigned slot)
+{
+        uint32_t end = get_u32(&pool->slots_end);
+
+        while (end <= slot && !__atomic_compare_exchange_n(&pool->slots_end, &end, slot + 1, true,
+                                                           __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+                ;
+}
+
 /* The cache of slot is empty: returns first, then the store, then a reclaim.
  * Out of line, so the allocation fast path keeps its registers. */
 static __attribute__((noinline)) void cache_refill(struct mpnet_pool *pool, struct pool_cache *c,
                                                    unsigned slot)
 {
+        if (slot >= get_u32(&pool->slots_end))
+                slot_used(pool, slot);
         if (cache_unload_returns(c, &pool->ret[slot]) != 0)
                 return;
         set_u32(&c->n, store_get(pool, c->objs, POOL_CACHE_BATCH));
@@ -425,6 +444,8 @@ static void seg_free(struct mpnet_pkt *p)
                         store_put(pool, &p, 1);
                 return;
         }
+        if (__builtin_expect(slot >= get_u32(&pool->slots_end), 0))
+                slot_used(pool, slot);
         c = &pool->cache[slot];
         if (__builtin_expect(p->owner != slot && p->owner != OWNER_NONE, 0)) {
                 batch_add(pool, c, p);
@@ -484,12 +505,13 @@ void mpnet_pool_flush_cache(struct mpnet_pool *pool)
 uint32_t mpnet_pool_in_use(struct mpnet_pool *pool)
 {
         uint64_t free_n = get_u32(&pool->n_free);
+        unsigned end = get_u32(&pool->slots_end);
 
-        for (unsigned s = 0; s < MPNET_MAX_SLOTS; s++) {
-                free_n += get_u32(&pool->cache[s].n) + get_u32(&pool->ret[s].n);
-                for (unsigned o = 0; o < MPNET_MAX_SLOTS; o++)
-                        free_n += get_u32(&pool->cache[s].out[o].n);
-        }
+        /* Slots at or above end never held a buffer, nor was one returned
+         * to them (a return goes to the slot that allocated it). */
+        for (unsigned s = 0; s < end; s++)
+                free_n += get_u32(&pool->cache[s].n) + get_u32(&pool->cache[s].out_n) +
+                          get_u32(&pool->ret[s].n);
         /* Racing a move between two places, a buffer can be counted twice. */
         return free_n >= pool->size ? 0 : pool->size - (uint32_t)free_n;
 }

@@ -178,6 +178,34 @@ static void cascade(struct mpnet_timer_wheel *w, unsigned lvl, unsigned s)
         }
 }
 
+/* The first tick after w->cur at which an occupied slot of some level is
+ * reached (level 0: its timers fire; above: it cascades), or UINT64_MAX.
+ * Early (a cascade point before the earliest timer), never late. No list is
+ * walked, so this costs the same with a million timers pending. */
+static uint64_t next_tick(const struct mpnet_timer_wheel *w)
+{
+        uint64_t best = UINT64_MAX;
+
+        for (unsigned lvl = 0; lvl < LEVELS; lvl++) {
+                uint64_t occ = w->occupied[lvl];
+                unsigned shift = SLOT_BITS * lvl;
+                unsigned cur, rot, k;
+                uint64_t when;
+
+                if (occ == 0)
+                        continue;
+                cur = (unsigned)((w->cur >> shift) & SLOT_MASK);
+                /* Rotate so that bit 0 is the slot after the current one. */
+                rot = (cur + 1) & SLOT_MASK;
+                occ = (occ >> rot) | (rot ? occ << (SLOTS - rot) : 0);
+                k = 1 + (unsigned)__builtin_ctzll(occ); /* 1..64 periods ahead */
+                when = ((w->cur >> shift) + k) << shift;
+                if (when < best)
+                        best = when;
+        }
+        return best;
+}
+
 unsigned mpnet_timer_wheel_run(struct mpnet_timer_wheel *w, uint64_t now_ns)
 {
         uint64_t target = now_ns / w->tick_ns;
@@ -186,22 +214,17 @@ unsigned mpnet_timer_wheel_run(struct mpnet_timer_wheel *w, uint64_t now_ns)
         fired += fire_list(w, &w->due, now_ns);
         while (w->cur < target) {
                 struct mpnet_timer *list;
+                uint64_t next = next_tick(w);
                 unsigned lvl, s;
 
-                if (w->count == 0) {
+                /* Skip the ticks with nothing to do, where no slot of any
+                 * level is reached: a run over a minute of virtual time
+                 * with one timer an hour away visits only its cascades. */
+                if (next > target) {
                         w->cur = target;
                         break;
                 }
-                /* Skip ticks with nothing to do: jump to the next level-0 slot that
-                 * is occupied, or to the next level-1 boundary, whichever is first. */
-                if (w->occupied[0] == 0) {
-                        uint64_t boundary = (w->cur | SLOT_MASK) + 1;
-
-                        w->cur = (boundary - 1 < target) ? boundary - 1 : target;
-                        if (w->cur == target)
-                                break;
-                }
-                w->cur++;
+                w->cur = next;
                 for (lvl = 1; lvl < LEVELS; lvl++) {
                         if ((w->cur & (LEVEL_SPAN(lvl - 1) - 1)) != 0)
                                 break;
@@ -225,36 +248,41 @@ unsigned mpnet_timer_wheel_run(struct mpnet_timer_wheel *w, uint64_t now_ns)
 
 uint64_t mpnet_timer_wheel_next(const struct mpnet_timer_wheel *w)
 {
-        uint64_t best = UINT64_MAX;
-        unsigned lvl;
+        uint64_t t;
 
         if (w->due != NULL)
                 return w->cur * w->tick_ns;
-        /* The answer may be early, never late: for each level, the tick at which
-         * its first occupied slot (counting from the one after the current) is
-         * reached. At level 0 that is the timers' own tick; above, it is the
-         * cascade that moves them down, after which the answer sharpens. No list
-         * is walked, so this costs the same with a million timers pending. */
-        for (lvl = 0; lvl < LEVELS; lvl++) {
-                uint64_t occ = w->occupied[lvl];
-                unsigned shift = SLOT_BITS * lvl;
-                unsigned cur, rot, k;
-                uint64_t when;
+        t = next_tick(w);
+        return t == UINT64_MAX ? MPNET_TIME_NEVER : t * w->tick_ns;
+}
 
-                if (occ == 0)
-                        continue;
-                cur = (unsigned)((w->cur >> shift) & SLOT_MASK);
-                /* Rotate so that bit 0 is the slot after the current one. */
-                rot = (cur + 1) & SLOT_MASK;
-                occ = (occ >> rot) | (rot ? occ << (SLOTS - rot) : 0);
-                k = 1 + (unsigned)__builtin_ctzll(occ); /* 1..64 periods ahead */
-                when = ((w->cur >> shift) + k) << shift;
-                if (when < best)
-                        best = when;
+/* Every timer of a list not pending. */
+static void list_forget(struct mpnet_timer *t)
+{
+        while (t != NULL) {
+                struct mpnet_timer *next = t->next;
+
+                t->next = NULL;
+                t->pprev = NULL;
+                t = next;
         }
-        if (best == UINT64_MAX)
-                return MPNET_TIME_NEVER;
-        return best * w->tick_ns;
+}
+
+void mpnet_timer_wheel_clear(struct mpnet_timer_wheel *w, uint64_t now_ns)
+{
+        list_forget(w->due);
+        w->due = NULL;
+        for (unsigned lvl = 0; lvl < LEVELS; lvl++) {
+                for (uint64_t occ = w->occupied[lvl]; occ != 0; occ &= occ - 1) {
+                        unsigned s = (unsigned)__builtin_ctzll(occ);
+
+                        list_forget(w->slot[lvl][s]);
+                        w->slot[lvl][s] = NULL;
+                }
+                w->occupied[lvl] = 0;
+        }
+        w->count = 0;
+        w->cur = now_ns / w->tick_ns;
 }
 
 unsigned mpnet_timer_wheel_count(const struct mpnet_timer_wheel *w)

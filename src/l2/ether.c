@@ -156,6 +156,7 @@ void ctx_tx_slow(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p)
                         return;
                 }
                 w->txv[ifp->ifindex] = v;
+                w->txv_made |= 1ull << (ifp->ifindex - 1);
         }
         p->ifindex = (uint32_t)ifp->ifindex;
         if (mpnet_vec_full(v))

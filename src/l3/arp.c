@@ -95,6 +95,7 @@ const struct neigh_proto arp_neigh_proto = {
     .c_queue_drop = STK_arp_queue_drop,
     .c_resolve_failed = STK_arp_resolve_failed,
     .c_flushed = STK_arp_flushed,
+    .c_evicted = STK_arp_evicted,
     .max_probes = arp_max_probes,
     .retrans = arp_retrans,
     .reachable = arp_reachable,

@@ -67,6 +67,66 @@ static void neigh_set_fast(struct neigh_entry *e)
 }
 
 static void neigh_timer(struct mpnet_timer *t, void *arg, uint64_t now);
+static void neigh_delete(struct neigh_entry *e);
+
+/* ---- the entries never confirmed, oldest first ---- */
+
+static void unconf_add(struct neigh_table *t, struct neigh_entry *e)
+{
+        e->unconfirmed = true;
+        e->unext = NULL;
+        e->uprev = t->unconf_new;
+        if (t->unconf_new != NULL)
+                t->unconf_new->unext = e;
+        else
+                t->unconf_old = e;
+        t->unconf_new = e;
+}
+
+static void unconf_del(struct neigh_table *t, struct neigh_entry *e)
+{
+        if (!e->unconfirmed)
+                return;
+        e->unconfirmed = false;
+        if (e->uprev != NULL)
+                e->uprev->unext = e->unext;
+        else
+                t->unconf_old = e->unext;
+        if (e->unext != NULL)
+                e->unext->uprev = e->uprev;
+        else
+                t->unconf_new = e->uprev;
+        e->uprev = e->unext = NULL;
+}
+
+/* A full table: the oldest entry nobody confirmed goes, whatever its state
+ * (INCOMPLETE, learnt STALE, or DELAY/PROBE/FAILED on the way to being
+ * forgotten). @return false when every entry is confirmed or static:
+ * those are never evicted, the new one is refused. */
+static bool neigh_evict(struct mpnet_iface *ifp, unsigned fam)
+{
+        struct neigh_entry *v = ifp->neigh[fam].unconf_old;
+
+        if (v == NULL)
+                return false;
+        neigh_ctr_add(ifp->stack, neigh_proto(fam)->c_evicted, 1);
+        neigh_delete(v);
+        return true;
+}
+
+/* At the end of its hash chain: a lookup walks past the entries made
+ * before it, so a flood's new entries do not lengthen the walk to the
+ * peers known before it (4,096 entries on 256 chains: 16 a chain). The
+ * release store publishes e, filled, to lock-free readers. */
+static void neigh_link_tail(struct neigh_entry *_Atomic *pp, struct neigh_entry *e)
+{
+        struct neigh_entry *n;
+
+        atomic_store_explicit(&e->hnext, NULL, memory_order_relaxed);
+        while ((n = atomic_load_explicit(pp, memory_order_relaxed)) != NULL)
+                pp = &n->hnext;
+        atomic_store_explicit(pp, e, memory_order_release);
+}
 
 struct neigh_entry *neigh_create(struct mpnet_iface *ifp, unsigned fam, const union neigh_key *k)
 {
@@ -75,7 +135,7 @@ struct neigh_entry *neigh_create(struct mpnet_iface *ifp, unsigned fam, const un
         unsigned h = neigh_hash(fam, k);
         struct neigh_entry *e;
 
-        if (t->count >= NEIGH_MAX_ENTRIES)
+        if (t->count >= NEIGH_MAX_ENTRIES && !neigh_evict(ifp, fam))
                 goto full;
         e = calloc(1, sizeof(*e) + s->arp_queue_max * sizeof(e->q[0]));
         if (e == NULL)
@@ -86,10 +146,9 @@ struct neigh_entry *neigh_create(struct mpnet_iface *ifp, unsigned fam, const un
         mpnet_timer_init(&e->timer, neigh_timer, e);
         e->state = MPNET_NEIGH_INCOMPLETE;
         neigh_set_fast(e);
-        atomic_store_explicit(&e->hnext, atomic_load_explicit(&t->hash[h], memory_order_relaxed),
-                              memory_order_relaxed);
-        atomic_store_explicit(&t->hash[h], e, memory_order_release);
+        neigh_link_tail(&t->hash[h], e);
         t->count++;
+        unconf_add(t, e);
         return e;
 full:
         neigh_ctr_add(s, neigh_proto(fam)->c_table_full, 1);
@@ -122,9 +181,12 @@ static void neigh_delete(struct neigh_entry *e)
         atomic_store_explicit(pp, atomic_load_explicit(&e->hnext, memory_order_relaxed),
                               memory_order_release);
         mpnet_timer_cancel(ifp->stack->timers, &e->timer);
-        /* Only an entry still resolving holds packets: removed by a flush. */
+        unconf_del(t, e);
+        /* Only an entry still resolving holds packets: removed by a flush
+         * or an eviction. */
         neigh_ctr_add(ifp->stack, neigh_proto(e->fam)->c_flushed, e->qn);
         mpnet_pkt_free_bulk(e->q, e->qn);
+        ifp->stack->neigh_held -= e->qn;
         e->qn = 0;
         t->count--;
         /* A worker may still be reading it. */
@@ -173,6 +235,10 @@ void neigh_set_state(struct neigh_entry *e, enum mpnet_neigh_state st, uint64_t 
                 neigh_event(e, MPNET_EV_NEIGH_REACHABLE);
         else if (st == MPNET_NEIGH_FAILED && e->state != MPNET_NEIGH_FAILED)
                 neigh_event(e, MPNET_EV_NEIGH_FAILED);
+        /* REACHABLE only by a solicited answer (neigh_update()), PERMANENT
+         * by configuration: either way no longer a candidate to evict. */
+        if (st == MPNET_NEIGH_REACHABLE || st == MPNET_NEIGH_PERMANENT)
+                unconf_del(&e->ifp->neigh[e->fam], e);
         e->state = st;
         neigh_set_fast(e);
         if (expire == MPNET_TIME_NEVER)
@@ -194,6 +260,7 @@ static void neigh_queue_fail(struct neigh_entry *e)
                         pr->unreachable(s, e->q[i]);
                 mpnet_pkt_free(e->q[i]);
         }
+        s->neigh_held -= e->qn;
         e->qn = 0;
 }
 
@@ -247,6 +314,7 @@ static void neigh_queue_flush(struct neigh_entry *e)
 
         for (uint32_t i = 0; i < e->qn; i++)
                 ether_output(e->ifp, e->q[i], e->mac, et);
+        e->ifp->stack->neigh_held -= e->qn;
         e->qn = 0;
 }
 
@@ -289,15 +357,27 @@ int neigh_add_permanent(struct mpnet_iface *ifp, unsigned fam, const union neigh
 static void neigh_enqueue(struct neigh_entry *e, struct mpnet_pkt *p)
 {
         struct mpnet_stack *s = e->ifp->stack;
+        bool entry_full = e->qn == s->arp_queue_max;
+        bool stack_full = s->neigh_held >= NEIGH_HELD_MAX;
 
+        /* At the stack's cap an entry that holds nothing gets nothing (its
+         * resolution still starts); one that holds some trades its oldest. */
+        if (stack_full && e->qn == 0) {
+                neigh_ctr_add(s, STK_neigh_held_full, 1);
+                mpnet_pkt_free(p);
+                return;
+        }
         /* Keep the newest: the oldest is the likeliest to have been retried. */
-        if (e->qn == s->arp_queue_max) {
+        if (entry_full || stack_full) {
                 mpnet_pkt_free(e->q[0]);
                 memmove(&e->q[0], &e->q[1], (e->qn - 1) * sizeof(e->q[0]));
                 e->qn--;
-                neigh_ctr_add(s, neigh_proto(e->fam)->c_queue_drop, 1);
+                s->neigh_held--;
+                neigh_ctr_add(
+                    s, entry_full ? neigh_proto(e->fam)->c_queue_drop : STK_neigh_held_full, 1);
         }
         e->q[e->qn++] = p;
+        s->neigh_held++;
 }
 
 int neigh_resolve_output(struct mpnet_iface *ifp, unsigned fam, const union neigh_key *k,

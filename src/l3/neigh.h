@@ -8,8 +8,13 @@
  * after a grace period) and read the MAC and state from one atomic word.
  * The one thing a worker writes is an entry's poke flag (see
  * neigh_stale_used()). Life cycle: an entry is made by resolution or by a
- * message from the neighbour, and freed by its timer, a flush or with its
- * interface; NEIGH_MAX_ENTRIES per interface and family.
+ * message from the neighbour, and freed by its timer, a flush, its
+ * interface, or an eviction: a full table (NEIGH_MAX_ENTRIES per interface
+ * and family) makes room for a new entry by deleting its oldest entry that
+ * was never confirmed (no solicited answer, not static), so that a flood
+ * from random sources recycles its own entries while the confirmed ones
+ * of real peers stay (as Linux's forced GC spares entries in use). At most
+ * NEIGH_HELD_MAX packets wait for resolution in the whole stack.
  */
 #ifndef MPNET_L3_NEIGH_H
 #define MPNET_L3_NEIGH_H
@@ -21,6 +26,10 @@
 #define NEIGH_DELAY_NS    (5 * MPNET_NS_PER_S)    /* RFC 4861 10: DELAY_FIRST_PROBE_TIME */
 #define NEIGH_HOLDDOWN_NS (20 * MPNET_NS_PER_S)   /* FreeBSD arpt_down */
 #define NEIGH_STALE_GC_NS (1200 * MPNET_NS_PER_S) /* FreeBSD max_age */
+/* Packets held for resolution, all entries of a stack together: without
+ * it a flood of unresolvable next hops holds NEIGH_MAX_ENTRIES x
+ * arp_queue_max buffers per interface, more than a pool has. */
+#define NEIGH_HELD_MAX 1024
 
 /* An IPv4 address (host order, the rest zero) or an IPv6 address. */
 union neigh_key {
@@ -45,6 +54,9 @@ struct neigh_entry {
         /* The control thread's. */
         enum mpnet_neigh_state state;
         struct mpnet_iface *ifp;
+        /* Never confirmed: on its table's unconf list, uprev and unext. */
+        bool unconfirmed;
+        struct neigh_entry *uprev, *unext;
         uint32_t probes;
         struct mpnet_timer timer;
         uint32_t qn;           /* packets held while INCOMPLETE */
@@ -59,7 +71,7 @@ struct neigh_proto {
         uint8_t family; /* 4 or 6: for events */
         uint16_t ethertype;
         /* Its counters (enum stack_counter). */
-        int c_table_full, c_queue_drop, c_resolve_failed, c_flushed;
+        int c_table_full, c_queue_drop, c_resolve_failed, c_flushed, c_evicted;
         unsigned (*max_probes)(const struct mpnet_iface *ifp);
         uint64_t (*retrans)(struct mpnet_iface *ifp);
         uint64_t (*reachable)(struct mpnet_iface *ifp);

@@ -33,6 +33,8 @@
         X(arp_resolve_failed, "drop: neighbour did not answer")                                    \
         X(arp_table_full, "drop: neighbour table full")                                            \
         X(arp_flushed, "drop: held for resolution when the entry went (carrier lost, detach)")     \
+        X(arp_evicted, "never-confirmed neighbour entries deleted for a new one (table full)")     \
+        X(neigh_held_full, "drop: the stack's packets held for resolution at their cap")           \
         X(ip4_rx, "IPv4 packets received")                                                         \
         X(ip4_truncated, "drop: IPv4 packet shorter than its header")                              \
         X(ip4_bad_version, "drop: IP version is not 4")                                            \
@@ -133,6 +135,7 @@
         X(nd_resolve_failed, "drop: IPv6 neighbour did not answer")                                \
         X(nd_table_full, "drop: IPv6 neighbour table full")                                        \
         X(nd_flushed, "drop: held for ND resolution when the entry went (carrier lost, detach)")   \
+        X(nd_evicted, "never-confirmed IPv6 neighbour entries deleted for a new one (table full)") \
         X(nd_redirect_rx, "redirects received")                                                    \
         X(nd_redirect_tx, "redirects sent (RFC 4861 8.2)")                                         \
         X(nd_redirect_ignored, "redirects ignored (forwarding on, or accept off)")                 \

@@ -85,12 +85,11 @@ static void revive(struct mpnet_stack *s, struct mpnet_iface *ifp)
  * device drops and counts what it is given. */
 void stack_carrier_watch(struct mpnet_stack *s)
 {
-        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
+        for (uint64_t m = s->ifs_attached; m != 0; m &= m - 1) {
+                int i = mask_ifindex(m);
                 struct mpnet_iface *ifp = s->ifs[i];
                 bool up;
 
-                if (ifp == NULL)
-                        continue;
                 if (!ifp->carrier)
                         revive(s, ifp);
                 up = mpnet_link_carrier(ifp->link);

@@ -22,7 +22,7 @@
  * interfaces' IPv4 and IPv6 state (addresses and their DAD, SLAAC, the
  * default routers, prefixes, MLD groups and reports, RS and RA timing:
  * copied back from the mark), the routes of every table (made equal to the
- * mark's), the timers (the wheel made anew, the interfaces' timers armed
+ * mark's), the timers (the wheel cleared, the interfaces' timers armed
  * again in the order they were queued), the control thread's scalars (time,
  * random state, IP id, ICMP token buckets, ping rings, path MTUs, events),
  * the counters (back to what configuration counted, zero but for it) and
@@ -138,11 +138,11 @@ static void reset_queues(struct mpnet_stack *s)
         ring_drain(s->punt);
         mpnet_pkt_free_bulk(s->loopq.p, s->loopq.n);
         s->loopq.n = 0;
-        for (unsigned i = 0; i <= STACK_MAX_IFACES; i++) {
-                if (w->txv[i] != NULL) {
-                        mpnet_pkt_free_bulk(w->txv[i]->p, w->txv[i]->n);
-                        w->txv[i]->n = 0;
-                }
+        for (uint64_t b = w->txv_made; b != 0; b &= b - 1) {
+                struct mpnet_vec *v = w->txv[mask_ifindex(b)];
+
+                mpnet_pkt_free_bulk(v->p, v->n);
+                v->n = 0;
         }
         for (unsigned i = 0; i < s->g.n_nodes; i++) {
                 mpnet_pkt_free_bulk(w->fr[i].p, w->fr[i].n);
@@ -158,8 +158,8 @@ static bool queues_empty(struct mpnet_stack *s)
         struct wctx *w = s->ctx[0];
         struct mpnet_stack_usage u;
 
-        for (unsigned i = 0; i <= STACK_MAX_IFACES; i++) {
-                if (w->txv[i] != NULL && w->txv[i]->n != 0)
+        for (uint64_t b = w->txv_made; b != 0; b &= b - 1) {
+                if (w->txv[mask_ifindex(b)]->n != 0)
                         return false;
         }
         mpnet_stack_usage_get(s, 0, &u);
@@ -448,25 +448,15 @@ static bool mark_timers(struct mpnet_stack *s, struct stack_mark *m)
         return m->n_timers == pending;
 }
 
-/* A new wheel at the mark's time, the interfaces' timers armed on it. The
- * neighbour entries' timers went with the entries. */
-static int reset_timers(struct mpnet_stack *s, const struct stack_mark *m)
+/* The wheel cleared back to the mark's time (no new wheel: a fresh
+ * allocation per input is a page fault under ASan's quarantine), the
+ * interfaces' timers armed on it. The neighbour entries' timers went with
+ * the entries. */
+static void reset_timers(struct mpnet_stack *s, const struct stack_mark *m)
 {
-        struct mpnet_timer_wheel *w = mpnet_timer_wheel_create(TIMER_TICK_NS, m->now);
-
-        if (w == NULL)
-                return -ENOMEM;
-        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
-                if (s->ifs[i] != NULL) {
-                        mpnet_timer_cancel(s->timers, &s->ifs[i]->announce_timer);
-                        mpnet_timer_cancel(s->timers, &s->ifs[i]->nd_timer);
-                }
-        }
-        mpnet_timer_wheel_destroy(s->timers);
-        s->timers = w;
+        mpnet_timer_wheel_clear(s->timers, m->now);
         for (unsigned i = 0; i < m->n_timers; i++)
-                mpnet_timer_arm(w, m->timers[i].t, m->timers[i].expire_ns);
-        return 0;
+                mpnet_timer_arm(s->timers, m->timers[i].t, m->timers[i].expire_ns);
 }
 
 /* ---- the control thread's scalars, counters, the clock ---- */
@@ -675,10 +665,9 @@ static int reset_to(struct mpnet_stack *s, struct stack_mark *m)
                         return err;
         }
         err = reset_routes(s, m);
-        if (err == 0)
-                err = reset_timers(s, m);
         if (err != 0)
                 return err;
+        reset_timers(s, m);
         /* Last: what the steps above counted, sent or recorded goes too. */
         reset_queues(s);
         reset_control(s, m);

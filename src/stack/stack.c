@@ -783,6 +783,7 @@ int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *
         ifp->fib4 = fib4_table(s, 0);
         fib4_table(s, 0)->n_ifaces++;
         __atomic_store_n(&s->ifs[idx], ifp, __ATOMIC_RELEASE);
+        s->ifs_attached |= 1ull << (idx - 1);
         nd6_iface_init(ifp);
         return idx;
 }
@@ -812,6 +813,7 @@ int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
         mpnet_timer_cancel(s->timers, &ifp->nd_timer);
         fib4_table(s, ifp->table)->n_ifaces--;
         __atomic_store_n(&s->ifs[ifindex], NULL, __ATOMIC_RELEASE);
+        s->ifs_attached &= ~(1ull << (ifindex - 1));
         local4_rebuild(s); /* in case an address could not be deleted */
         local6_rebuild(s);
         stack_event_iface(s, MPNET_EV_IFACE_DEL, ifindex);
@@ -1461,10 +1463,13 @@ void ctx_tx_flush_all(struct wctx *w)
         uint64_t t0 = node_clock();
         unsigned pkts = 0, calls = 0;
 
-        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
+        /* The vectors made, not every ifindex: a poll of an idle stack
+         * is a walk of what it has. */
+        for (uint64_t m = w->txv_made; m != 0; m &= m - 1) {
+                int i = mask_ifindex(m);
                 struct mpnet_iface *ifp = __atomic_load_n(&s->ifs[i], __ATOMIC_ACQUIRE);
 
-                if (w->txv[i] == NULL || w->txv[i]->n == 0)
+                if (w->txv[i]->n == 0)
                         continue;
                 if (ifp == NULL) {
                         /* Queued through a next hop read before the
@@ -1499,11 +1504,11 @@ uint64_t mpnet_stack_poll(struct mpnet_stack *s, uint64_t now)
                 loop_input(s);
         /* With workers attached they read the links; we only do what they
          * punt. */
-        for (int i = 1; !workers && i <= STACK_MAX_IFACES; i++) {
-                struct mpnet_iface *ifp = s->ifs[i];
+        for (uint64_t m = workers ? 0 : s->ifs_attached; m != 0; m &= m - 1) {
+                struct mpnet_iface *ifp = s->ifs[mask_ifindex(m)];
                 uint16_t n;
 
-                if (ifp == NULL || !atomic_load_explicit(&ifp->up, memory_order_relaxed))
+                if (!atomic_load_explicit(&ifp->up, memory_order_relaxed))
                         continue;
                 n = mpnet_link_rx_burst(ifp->link, 0, s->rxv.p, MPNET_VEC_MAX);
                 if (n == 0)
@@ -1517,13 +1522,9 @@ uint64_t mpnet_stack_poll(struct mpnet_stack *s, uint64_t now)
         next = mpnet_timer_wheel_next(s->timers);
         if (reass_next < next)
                 next = reass_next;
-        for (int i = 1; !workers && i <= STACK_MAX_IFACES; i++) {
-                struct mpnet_iface *ifp = s->ifs[i];
-                uint64_t t;
+        for (uint64_t m = workers ? 0 : s->ifs_attached; m != 0; m &= m - 1) {
+                uint64_t t = mpnet_link_next_event(s->ifs[mask_ifindex(m)]->link, s->now);
 
-                if (ifp == NULL)
-                        continue;
-                t = mpnet_link_next_event(ifp->link, s->now);
                 if (t < next)
                         next = t;
         }

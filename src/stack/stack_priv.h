@@ -162,6 +162,9 @@ struct neigh_table {
         /* Read by workers: lines of their own. */
         _Alignas(MPNET_CACHE_LINE) struct neigh_entry *_Atomic hash[NEIGH_HASH_SIZE];
         unsigned count; /* the control thread's */
+        /* Entries never confirmed (l3/neigh.c), oldest first: what a full
+         * table evicts. The control thread's. */
+        struct neigh_entry *unconf_old, *unconf_new;
 };
 
 struct ifaddr6 {
@@ -377,6 +380,7 @@ struct wctx {
         mpnet_stat_t node_pkts[GRAPH_MAX_NODES];
         mpnet_stat_t node_cycles[GRAPH_MAX_NODES];
         struct mpnet_vec *txv[STACK_MAX_IFACES + 1]; /* per ifindex, made on first use */
+        uint64_t txv_made; /* bit i - 1: txv[i] made (ctx_tx_flush_all() visits those) */
         /* Packets going round the graph again (graph_reenter). */
         struct {
                 unsigned n;
@@ -472,7 +476,8 @@ struct mpnet_stack {
         struct mpnet_ring *punt;            /* MPSC: workers -> control */
         struct mpnet_ring *punt_nb;         /* MPSC: neighbour work, served first */
         struct mpnet_iface *ifs[STACK_MAX_IFACES + 1]; /* by ifindex; 0 unused */
-        struct wctx *ctx[STACK_MAX_CTX];               /* [0] the control thread */
+        uint64_t ifs_attached;           /* bit i - 1: ifs[i] set (control thread's walks) */
+        struct wctx *ctx[STACK_MAX_CTX]; /* [0] the control thread */
         struct fib fib;
         struct fib6 fib6;
         struct graph g; /* assembled at creation, then read only */
@@ -480,6 +485,7 @@ struct mpnet_stack {
         _Alignas(MPNET_CACHE_LINE) uint64_t now; /* time of the poll in progress */
         uint64_t rng;
         uint32_t arp_queue_max, arp_max_probes;
+        uint32_t neigh_held; /* packets in every neighbour hold queue (l3/neigh.c) */
         uint64_t arp_reachable_ns, arp_retrans_ns;
         struct mpnet_timer_wheel *timers;
         uint32_t iface_gen; /* the last interface's gen */
@@ -583,6 +589,15 @@ static inline const struct fib6_nh *fib6_lookup(struct mpnet_stack *s, uint32_t 
 /* Run fn(arg) once no packet path can still read what arg frees. */
 void stack_defer(struct mpnet_stack *s, void (*fn)(void *), void *arg);
 struct mpnet_iface *stack_iface(struct mpnet_stack *s, int ifindex);
+
+static_assert(STACK_MAX_IFACES <= 64, "an ifindex mask (ifs_attached, txv_made) fits in 64 bits");
+
+/* The lowest ifindex of a nonzero mask of bit i - 1 per ifindex i: walks
+ * of the attached interfaces visit those, not all STACK_MAX_IFACES slots. */
+static inline int mask_ifindex(uint64_t m)
+{
+        return __builtin_ctzll(m) + 1;
+}
 /* Any context (the published addresses): the address of ifp on dst's
  * prefix, or NULL; the first address of ifp, or 0; whether a is ifp's, or
  * any interface's of s. */

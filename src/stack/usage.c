@@ -33,6 +33,8 @@ int mpnet_stack_usage_get(struct mpnet_stack *s, int ifindex, struct mpnet_stack
             .onlink6_max = IFACE_MAX_ONLINK,
             .dr6_max = IFACE_MAX_DR,
             .mc6_max = IFACE_MAX_MC,
+            .neigh_held = s->neigh_held,
+            .neigh_held_max = NEIGH_HELD_MAX,
         };
         if (ifindex != 0) {
                 const struct mpnet_iface *ifp = stack_iface(s, ifindex);

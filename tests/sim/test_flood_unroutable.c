@@ -9,8 +9,8 @@
  * limit is what stopped the rest (counted), the neighbour tables stay
  * within their cap, ARP and ND for the real peers keep working (the
  * router answers H1's request and keeps H1 and H2 confirmed), and
- * legitimate traffic all arrives. A host that appears during the flood:
- * FLOOD_NEIGH_EVICTS in tests/floodnet.h.
+ * legitimate traffic all arrives, also to a host that appears during the
+ * flood (fnet_new_peer(): a full table evicts an unconfirmed entry).
  */
 #include "floodnet.h"
 

@@ -201,6 +201,50 @@ static void test_random_beyond_top(void **state)
         random_run(100000ull * MPNET_NS_PER_S, 20, 3000);
 }
 
+/* A cleared wheel is a new wheel at the time it was cleared to, even one
+ * before its last run: nothing pending, nothing fires, and timers armed
+ * again fire at their own expiry. */
+static void test_clear(void **state)
+{
+        static const uint64_t delays[] = {0, 3, 100, 5000, 300000, 30000000};
+        const unsigned n = sizeof(delays) / sizeof(delays[0]);
+        uint64_t now = 1000 * TICK;
+        struct mpnet_timer_wheel *w = mpnet_timer_wheel_create(TICK, now);
+        struct rec r[sizeof(delays) / sizeof(delays[0])];
+
+        (void)state;
+        assert_non_null(w);
+        for (unsigned i = 0; i < n; i++) {
+                r[i] = (struct rec){.expire = now + delays[i] * TICK};
+                mpnet_timer_init(&r[i].t, on_fire, &r[i]);
+                mpnet_timer_arm(w, &r[i].t, r[i].expire);
+        }
+        assert_int_equal(mpnet_timer_wheel_run(w, now + 200 * TICK), 3);
+        mpnet_timer_wheel_clear(w, 10 * TICK);
+        assert_int_equal(mpnet_timer_wheel_count(w), 0);
+        assert_int_equal(mpnet_timer_wheel_next(w), MPNET_TIME_NEVER);
+        for (unsigned i = 0; i < n; i++)
+                assert_false(mpnet_timer_pending(&r[i].t));
+        assert_int_equal(mpnet_timer_wheel_run(w, 100000000ull * TICK), 0);
+        mpnet_timer_wheel_clear(w, 10 * TICK);
+        for (unsigned i = 0; i < n; i++) {
+                r[i].fired = 0;
+                r[i].expire = 10 * TICK + delays[i] * TICK;
+                mpnet_timer_arm(w, &r[i].t, r[i].expire);
+        }
+        assert_int_equal(mpnet_timer_wheel_next(w), 10 * TICK);
+        for (unsigned i = 0; i < n; i++) {
+                uint64_t at = 10 * TICK + delays[i] * TICK;
+
+                mpnet_timer_wheel_run(w, at);
+                assert_int_equal(r[i].fired, 1);
+                assert_int_equal(r[i].fired_at, at);
+                if (i + 1 < n)
+                        assert_int_equal(r[i + 1].fired, 0);
+        }
+        mpnet_timer_wheel_destroy(w);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -209,6 +253,7 @@ int main(void)
             cmocka_unit_test(test_random_level0),
             cmocka_unit_test(test_random_all_levels),
             cmocka_unit_test(test_random_beyond_top),
+            cmocka_unit_test(test_clear),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
