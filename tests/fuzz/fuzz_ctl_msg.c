@@ -36,9 +36,13 @@ static void walk(const uint8_t *p, size_t n, unsigned depth)
                         sink += mpnet_ctl_attr_u32(a);
                 } else if (len == 8) {
                         sink += mpnet_ctl_attr_u64(a);
+                } else if (len > 0 &&
+                           mpnet_ctl_attr_kind(mpnet_ctl_attr_type(a)) == MPNET_CTLK_STR) {
+                        /* The decoder checked the NUL of string types only:
+                         * the daemon reads no other attribute as a string. */
+                        sink += strlen(mpnet_ctl_attr_str(a));
                 } else if (len > 0) {
-                        sink += strlen(mpnet_ctl_attr_str(a)) +
-                                ((const uint8_t *)mpnet_ctl_attr_data(a))[len - 1];
+                        sink += ((const uint8_t *)mpnet_ctl_attr_data(a))[len - 1];
                 }
         }
 }
