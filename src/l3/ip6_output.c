@@ -361,6 +361,27 @@ static struct mpnet_pkt *linearize(struct mpnet_stack *s, struct mpnet_pkt *p)
         return q;
 }
 
+/* The route to dst and, when src is unset, the source for it (RFC 6724).
+ * @return 0, or an error after freeing p. */
+static int ip6_route_src(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *dst,
+                         const uint8_t **src, int oif, struct mpnet_iface **ifp,
+                         const uint8_t **nexthop, bool *local)
+{
+        int err = ip6_route(s, dst, *src, oif, ifp, nexthop, local);
+
+        if (err == 0 && (*src == NULL || mpnet_ip6_is_unspecified(*src))) {
+                const struct addr6_pub *a = ip6_src_pick(s, *ifp, dst);
+
+                if (a == NULL)
+                        err = -EADDRNOTAVAIL;
+                else
+                        *src = a->addr;
+        }
+        if (err != 0)
+                mpnet_pkt_free(p);
+        return err;
+}
+
 /* What the stack sends passes local-out (its route and interface known),
  * then the output arc of the interface it leaves by (not when it loops
  * back), on the whole datagram before fragmentation: netfilter's OUTPUT and
@@ -383,20 +404,10 @@ static int ip6_output_x(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_
         const uint8_t *nexthop;
         uint32_t mtu, pmtu;
         bool local;
-        int err = ip6_route(s, dst, src, oif, &ifp, &nexthop, &local);
+        int err = ip6_route_src(s, p, dst, &src, oif, &ifp, &nexthop, &local);
 
-        if (err == 0 && (src == NULL || mpnet_ip6_is_unspecified(src))) {
-                const struct addr6_pub *a = ip6_src_pick(s, ifp, dst);
-
-                if (a == NULL)
-                        err = -EADDRNOTAVAIL;
-                else
-                        src = a->addr;
-        }
-        if (err != 0) {
-                mpnet_pkt_free(p);
+        if (err != 0)
                 return err;
-        }
         if (!punted) {
                 err = ip6_hdr_emit(s, p, src, dst, proto, hlim);
                 if (err != 0)
@@ -466,19 +477,9 @@ int ip6_output_w(struct wctx *w, struct mpnet_pkt *p, const uint8_t *src, const 
 
         if (!ctx_is_worker(w))
                 return ip6_output(s, p, src, dst, proto, hlim, oif);
-        err = ip6_route(s, dst, src, oif, &ifp, &nexthop, &local);
-        if (err == 0 && (src == NULL || mpnet_ip6_is_unspecified(src))) {
-                const struct addr6_pub *a = ip6_src_pick(s, ifp, dst);
-
-                if (a == NULL)
-                        err = -EADDRNOTAVAIL;
-                else
-                        src = a->addr;
-        }
-        if (err != 0) {
-                mpnet_pkt_free(p);
+        err = ip6_route_src(s, p, dst, &src, oif, &ifp, &nexthop, &local);
+        if (err != 0)
                 return err;
-        }
         /* RFC 8200 5: every link takes 1280 bytes, so what is no larger
          * needs neither the path MTU cache nor fragmentation; the rest,
          * and what loops back to us, goes out from the control thread. The
