@@ -37,6 +37,7 @@ enum mpnet_event_type {
         MPNET_EV_NEIGH_REACHABLE, /* address, mac: resolved (from incomplete or failed) */
         MPNET_EV_NEIGH_FAILED,    /* address: resolution failed */
         MPNET_EV_NEIGH_DEL,       /* address: removed */
+        MPNET_EV_IFACE_ADD,       /* attached (numbered last: the others keep theirs) */
 };
 
 /* The address of an address, route or neighbour event is addr4 (host

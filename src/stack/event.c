@@ -59,6 +59,7 @@ const char *mpnet_event_name(enum mpnet_event_type t)
             [MPNET_EV_NEIGH_REACHABLE] = "neigh-reachable",
             [MPNET_EV_NEIGH_FAILED] = "neigh-failed",
             [MPNET_EV_NEIGH_DEL] = "neigh-del",
+            [MPNET_EV_IFACE_ADD] = "iface-add",
         };
 
         return (unsigned)t < sizeof(names) / sizeof(*names) && names[t] != NULL ? names[t] : "?";

@@ -785,6 +785,7 @@ int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *
         __atomic_store_n(&s->ifs[idx], ifp, __ATOMIC_RELEASE);
         s->ifs_attached |= 1ull << (idx - 1);
         nd6_iface_init(ifp);
+        stack_event_iface(s, MPNET_EV_IFACE_ADD, idx);
         return idx;
 }
 

@@ -67,6 +67,15 @@ static void env_init(struct env *e)
         assert_int_equal(mpnet_iface_attach(e->s, e->a, "a"), 1);
         assert_int_equal(mpnet_iface_attach(e->peer, e->b, "b"), 1);
         assert_int_equal(mpnet_addr4_add(e->peer, 1, IP4(192, 0, 2, 2), 24), 0);
+        {
+                /* The attach was the first event. */
+                struct mpnet_event ev[4];
+
+                assert_int_equal(mpnet_stack_events(e->s, ev, 4), 1);
+                assert_int_equal(ev[0].type, MPNET_EV_IFACE_ADD);
+                assert_int_equal(ev[0].ifindex, 1);
+                assert_string_equal(mpnet_event_name(ev[0].type), "iface-add");
+        }
 }
 
 static void env_fini(struct env *e)
@@ -195,7 +204,9 @@ static void test_link_carrier(void **state)
         idx = mpnet_iface_attach(e.s, &f.link, "flaky");
         assert_int_equal(idx, 2);
         mpnet_stack_poll(e.s, mpnet_clock_now(&e.clk));
-        assert_int_equal(take(&e, ev, 8), 0);
+        assert_int_equal(take(&e, ev, 8), 1);
+        assert_int_equal(ev[0].type, MPNET_EV_IFACE_ADD);
+        assert_int_equal(ev[0].ifindex, 2);
         f.carrier = false;
         mpnet_stack_poll(e.s, mpnet_clock_now(&e.clk));
         mpnet_stack_poll(e.s, mpnet_clock_now(&e.clk));
@@ -298,7 +309,7 @@ static void test_overflow(void **state)
         n = take(&e, ev, 300);
         assert_int_equal(n, 256);
         assert_int_equal(mpnet_stack_events_lost(e.s), 44);
-        assert_int_equal(ev[0].seq, 45);
+        assert_int_equal(ev[0].seq, 46); /* after the attach's and the 44 lost */
         assert_int_equal(ev[255].addr4, IP4(203, 0, 113, 0) + 299);
         env_fini(&e);
 }

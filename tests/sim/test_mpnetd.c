@@ -214,8 +214,13 @@ static void test_route_and_show(void **state)
 static void test_monitor(void **state)
 {
         char path[320], cmd[700], line[256];
-        const char *want[] = {"stack-add", "addr-add 198.18.1.1/24 dev mon0", "route-add 198.18.2.0/24",
-                              "addr-del 198.18.1.1/24", "stack-del"};
+        const char *want[] = {"stack-add",
+                              "iface-add dev mon0",
+                              "addr-add 198.18.1.1/24 dev mon0",
+                              "route-add 198.18.2.0/24",
+                              "addr-del 198.18.1.1/24",
+                              "stack-del"};
+        const unsigned n_want = sizeof(want) / sizeof(want[0]);
         unsigned got = 0;
         pid_t mon;
         FILE *f;
@@ -252,7 +257,7 @@ static void test_monitor(void **state)
                 got = 0;
                 bool mon_seen = false;
 
-                while (fgets(line, sizeof(line), f) != NULL && got < 5) {
+                while (fgets(line, sizeof(line), f) != NULL && got < n_want) {
                         if (strstr(line, "[mon]") == NULL)
                                 continue;
                         mon_seen = true;
@@ -261,7 +266,7 @@ static void test_monitor(void **state)
                 }
                 fclose(f);
                 (void)mon_seen;
-                if (got == 5)
+                if (got == n_want)
                         break;
         }
         kill(mon, SIGTERM);
@@ -272,7 +277,7 @@ static void test_monitor(void **state)
                 if (ctl(out, sizeof(out), "stack del probe%d", i) != 0)
                         break;
         }
-        assert_int_equal(got, 5); /* each, in the order they were made */
+        assert_int_equal(got, n_want); /* each, in the order they were made */
 }
 
 static int raw_connect(void)
