@@ -294,12 +294,13 @@ static void rig_fini(struct rig *t)
         mpnet_pool_destroy(t->pool);
 }
 
-/* A UDP packet to dst in an Ethernet frame to R's "in". @return its length. */
-static size_t frame4_to(struct rig *t, uint8_t *f, uint8_t ttl, uint32_t dst)
+/* A UDP packet from src to dst in an Ethernet frame to R's "in". @return
+ * its length. */
+static size_t frame4_ft(struct rig *t, uint8_t *f, uint8_t ttl, uint32_t src, uint32_t dst)
 {
         struct mpnet_eth_repr eth = {.ethertype = MPNET_ETHERTYPE_IPV4};
         struct mpnet_ip4_repr ip = {
-            .src = SRC, .dst = dst, .payload_len = 60 - 34, .proto = MPNET_IPPROTO_UDP, .ttl = ttl};
+            .src = src, .dst = dst, .payload_len = 60 - 34, .proto = MPNET_IPPROTO_UDP, .ttl = ttl};
 
         memset(f, 0, 60);
         memcpy(eth.dst, t->r1->info.mac, 6);
@@ -307,6 +308,11 @@ static size_t frame4_to(struct rig *t, uint8_t *f, uint8_t ttl, uint32_t dst)
         mpnet_eth_repr_emit(&eth, f);
         mpnet_ip4_repr_emit(&ip, f + 14);
         return 60;
+}
+
+static size_t frame4_to(struct rig *t, uint8_t *f, uint8_t ttl, uint32_t dst)
+{
+        return frame4_ft(t, f, ttl, SRC, dst);
 }
 
 static size_t frame4(struct rig *t, uint8_t *f, uint8_t ttl)
@@ -462,6 +468,33 @@ static void test_local_out_arcs(void **state)
         assert_int_equal(mpnet_link_rx_burst(t.g, 0, v, 16), 0);
         assert_int_equal(t.st->seen_lout, 2);
         assert_int_equal(t.st->seen_out, 1);
+        rig_fini(&t);
+}
+
+/* RFC 1122 3.2.1.3: a datagram for R from one of R's own addresses is
+ * dropped; once the address is gone from R (the stack's address set is
+ * rebuilt), it is not. */
+static void test_own_source_follows_addresses(void **state)
+{
+        struct rig t;
+        uint8_t f[64];
+
+        (void)state;
+        rig_init(&t);
+        frame4_ft(&t, f, 64, IP4(192, 0, 2, 1), IP4(198, 51, 100, 1));
+        inject(&t, f, 60);
+        run(&t);
+        assert_int_equal(ctr(&t, "ip4_bad_src"), 1);
+        assert_int_equal(mpnet_addr4_add(t.r, 1, IP4(192, 0, 2, 7), 24), 0);
+        assert_int_equal(mpnet_addr4_del(t.r, 1, IP4(192, 0, 2, 1), 24), 0);
+        inject(&t, f, 60);
+        run(&t);
+        assert_int_equal(ctr(&t, "ip4_bad_src"), 1);
+        /* And the new one is ours. */
+        frame4_ft(&t, f, 64, IP4(192, 0, 2, 7), IP4(198, 51, 100, 1));
+        inject(&t, f, 60);
+        run(&t);
+        assert_int_equal(ctr(&t, "ip4_bad_src"), 2);
         rig_fini(&t);
 }
 
@@ -722,6 +755,7 @@ int main(void)
             cmocka_unit_test(test_features_on_arcs),
             cmocka_unit_test(test_local_out_arcs),
             cmocka_unit_test(test_local_out_arcs6),
+            cmocka_unit_test(test_own_source_follows_addresses),
             cmocka_unit_test(test_punt_out6_keeps_arc_header),
             cmocka_unit_test(test_decap_reenters_ether_input),
             cmocka_unit_test(test_reentry_bound),
