@@ -34,6 +34,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mpnet/clock.h"
 #include "mpnet/pkt.h"
 
 struct wctx;
@@ -86,6 +87,14 @@ enum arc {
         ARC_IP4_OUT,   /* IPv4 leaving an interface, forwarded or our own */
         ARC_IP6_OUT,   /* IPv6 leaving an interface, forwarded or our own */
         ARC__COUNT
+};
+
+/* A node's input: packets and one word of per-packet data (a destination
+ * address, a next-hop index). */
+struct frame {
+        unsigned n;
+        struct mpnet_pkt *p[MPNET_VEC_MAX];
+        uint32_t aux[MPNET_VEC_MAX];
 };
 
 /* A node: processes the frame w->fr[self], the packets of one receiving
@@ -246,5 +255,19 @@ unsigned arc_run_list(struct wctx *w, struct mpnet_iface *ifp, const struct feat
                       struct mpnet_pkt **p, uint32_t *aux, unsigned n);
 /* Free every arc list of an interface that is going (no reader left). */
 void arc_iface_free(struct mpnet_iface *ifp);
+
+/* Timing of a node run: TSC where there is one. */
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+static inline uint64_t node_clock(void)
+{
+        return __rdtsc();
+}
+#else
+static inline uint64_t node_clock(void)
+{
+        return mpnet_monotonic_ns();
+}
+#endif
 
 #endif

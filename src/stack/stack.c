@@ -17,9 +17,17 @@
 #include "mpnet/wire/ethernet.h"
 #include <urcu-qsbr.h>
 
+#include "mpnet/wire/ipv4.h"
 #include "l3/ip4_frag.h"
 #include "l3/neigh.h"
 #include "mpnet/wire/icmp4.h"
+#include "fib/fib_priv.h"
+#include "l2/ether.h"
+#include "l3/ip4.h"
+#include "l3/ip6.h"
+#include "l3/ip_iface.h"
+#include "stack/graph.h"
+#include "stack/iface.h"
 #include "stack/stack_priv.h"
 
 static const char *const counter_names[] = {
