@@ -110,9 +110,9 @@ struct node_reg {
 };
 
 /* Delivery of one packet to a transport protocol, on the context w that
- * owns its flow (IPv4; IPv6 on the control thread for now): p->data at its
- * header, p->l3_off at the IP header; repr is the struct mpnet_ip4_repr or
- * mpnet_ip6_repr. The handler owns p. */
+ * owns its flow (a worker or the control thread, either family): p->data
+ * at its header, p->l3_off at the IP header; repr is the struct
+ * mpnet_ip4_repr or mpnet_ip6_repr. The handler owns p. */
 typedef void (*l4_fn)(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                       const void *repr);
 

@@ -2,8 +2,9 @@
 /*
  * The stack object: creation, interfaces, addresses, the poll loop, counters.
  *
- * Synchronisation: a stack is driven by one thread (stack.h). Nothing here is
- * global: every piece of state hangs off struct mpnet_stack.
+ * Synchronisation (docs/MP-SAFETY.md): the control thread configures the
+ * stack; the packet path, contexts and punts here run on every context.
+ * Nothing here is global: every piece of state hangs off struct mpnet_stack.
  * Life cycle: the stack owns its interfaces, addresses, neighbour entries and
  * every packet it holds; it never owns the links, which the caller destroys
  * after the stack.
