@@ -8,6 +8,8 @@
 
 #include "mpnet/event.h"
 #include "l3/neigh.h"
+#include "stack/iface.h"
+#include "stack/stack_priv.h"
 
 void stack_event(struct mpnet_stack *s, const struct mpnet_event *e)
 {

@@ -11,6 +11,9 @@
 
 #include "l3/ip4_frag.h"
 #include "l3/neigh.h"
+#include "l3/ip6.h"
+#include "l3/ip_iface.h"
+#include "stack/iface.h"
 #include "stack/stack_priv.h"
 
 static void usage_add_iface(const struct mpnet_iface *ifp, struct mpnet_stack_usage *u)

@@ -13,6 +13,8 @@
 #include "mpnet/wire/ethernet.h"
 #include "mpnet/wire/ipv4.h"
 #include "mpnet/wire/ipv6.h"
+#include "l3/ip6.h"
+#include "stack/graph.h"
 #include "stack/stack_priv.h"
 #include "testutil.h"
 
