@@ -717,15 +717,16 @@ static void route_paths_decode(const struct req *r, struct mpnetd_route *rq)
 static int route_new(struct req *r)
 {
         const struct mpnet_ctl_attr *a = r->tb[MPNET_CTLA_ADDR];
-        struct mpnetd_route rq = {
-            .replace = (r->m->h->flags & MPNET_CTL_F_REPLACE) != 0,
-            .nhtype = r->tb[MPNET_CTLA_NHTYPE] ? mpnet_ctl_attr_u8(r->tb[MPNET_CTLA_NHTYPE]) : 0xff,
-            .table = u32_or(r, MPNET_CTLA_TABLE, 0)};
+        struct mpnetd_route rq; /* not zeroed: mpnetd_route_new() reads what is set */
 
         if (need_stack(r) != 0)
                 return -ENOENT;
         if (need(r, MPNET_CTLA_ADDR) != 0 || need(r, MPNET_CTLA_PLEN) != 0)
                 return -EINVAL;
+        rq.replace = (r->m->h->flags & MPNET_CTL_F_REPLACE) != 0;
+        rq.nhtype = r->tb[MPNET_CTLA_NHTYPE] ? mpnet_ctl_attr_u8(r->tb[MPNET_CTLA_NHTYPE]) : 0xff;
+        rq.table = u32_or(r, MPNET_CTLA_TABLE, 0);
+        rq.n_paths = 0;
         rq.addr_len = (uint8_t)mpnet_ctl_attr_len(a);
         memcpy(rq.dst, mpnet_ctl_attr_data(a), rq.addr_len);
         rq.plen = mpnet_ctl_attr_u8(r->tb[MPNET_CTLA_PLEN]);
@@ -867,9 +868,15 @@ static int route_add4(struct req *r, const struct mpnetd_route *rq)
 int mpnetd_route_new(struct mpnetd *d, struct dstack *st, const struct mpnetd_route *rq, char *why,
                      size_t why_len)
 {
-        struct req r = {.d = d, .st = st, .why = why, .why_len = why_len};
+        struct req r; /* its attribute index (tb) not zeroed: nothing here reads it */
         int err;
 
+        r.d = d;
+        r.c = NULL;
+        r.m = NULL;
+        r.st = st;
+        r.why = why;
+        r.why_len = why_len;
         why[0] = '\0';
         if (table_use(&r, rq->table, true) != 0)
                 return -EINVAL;
