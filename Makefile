@@ -3,9 +3,12 @@
 JOBS      ?= $(shell nproc)
 BUILD     ?= build
 FUZZ_SECS ?= 20
-# make fuzz-long: seconds per target, and targets run at once.
+# make fuzz-long: seconds per target, and targets run at once; with
+# FUZZ_TARGETS (names), those targets one after the other, each split over
+# FUZZ_JOBS processes.
 FUZZ_LONG_SECS ?= 3600
 FUZZ_JOBS ?= $(JOBS)
+FUZZ_TARGETS ?=
 PREFIX    ?= /usr/local
 
 .PHONY: all deps build install run check test check-asan check-tsan bench fuzz fuzz-build fuzz-long fuzz-cov format clean
@@ -54,9 +57,10 @@ fuzz-build: deps
 fuzz: fuzz-build
 	@./scripts/fuzz.sh run $(FUZZ_SECS)
 
-# A campaign: every target FUZZ_LONG_SECS seconds, FUZZ_JOBS at once.
+# A campaign: every target FUZZ_LONG_SECS seconds, FUZZ_JOBS at once (or
+# the FUZZ_TARGETS, each over FUZZ_JOBS processes).
 fuzz-long: fuzz-build
-	@./scripts/fuzz.sh long $(FUZZ_LONG_SECS) $(FUZZ_JOBS)
+	@./scripts/fuzz.sh long $(FUZZ_LONG_SECS) $(FUZZ_JOBS) $(FUZZ_TARGETS)
 
 # llvm-cov report of what the corpora (seeds and build-fuzz/corpus-*) reach.
 fuzz-cov: deps

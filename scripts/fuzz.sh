@@ -7,6 +7,12 @@
 #                                    other (make fuzz, make check)
 #   scripts/fuzz.sh long SECS JOBS   a campaign: every target SECS seconds,
 #                                    JOBS at a time (make fuzz-long)
+#   scripts/fuzz.sh long SECS JOBS TARGET...
+#                                    a campaign of the named targets, one
+#                                    after the other, each split over JOBS
+#                                    processes for SECS seconds (seeds 1 to
+#                                    JOBS, one corpus folder: libFuzzer
+#                                    reads what the others add every second)
 #   scripts/fuzz.sh cov              llvm-cov report of what the corpora
 #                                    reach in src/ (make fuzz-cov)
 #   scripts/fuzz.sh rate SECS RUNS [TARGET...]
@@ -54,19 +60,67 @@ median() {
 	echo "$@" | tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
-# run_one TARGET SECS: fuzz, leave the log in build-fuzz/TARGET.log.
+# run_one TARGET SECS [WORKER]: fuzz, leave the log in build-fuzz/TARGET.log
+# (TARGET.WORKER.log, with -seed=WORKER, for one of a split campaign's).
 run_one() {
 	t=$1
+	log=$FUZZ_DIR/$t${3:+.$3}.log
 	mkdir -p "$FUZZ_DIR/corpus-$t"
 	rc=0
 	"$FUZZ_DIR/$t" -max_total_time="$2" -print_final_stats=1 -dict="$(dict_of "$t")" \
-		-artifact_prefix="$FUZZ_DIR/crash-$t-" \
-		"$FUZZ_DIR/corpus-$t" "tests/fuzz/corpus/$t" >"$FUZZ_DIR/$t.log" 2>&1 || rc=$?
-	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$FUZZ_DIR/$t.log")
-	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$FUZZ_DIR/$t.log")
-	cov=$(grep -o 'cov: [0-9]*' "$FUZZ_DIR/$t.log" | tail -n 1)
-	echo "fuzz: $t ${2}s inputs ${runs:-?} exec/s ${rate:-?} $cov rc $rc"
+		${3:+-seed="$3"} -artifact_prefix="$FUZZ_DIR/crash-$t-" \
+		"$FUZZ_DIR/corpus-$t" "tests/fuzz/corpus/$t" >"$log" 2>&1 || rc=$?
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
+	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)
+	echo "fuzz: $t${3:+ worker $3} ${2}s inputs ${runs:-?} exec/s ${rate:-?} $cov rc $rc"
 	return $rc
+}
+
+# Inputs run in all by the logs named (0 for a log without final stats).
+inputs_of() {
+	total=0
+	for l in "$@"; do
+		[ -f "$l" ] || continue
+		n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$l")
+		total=$((total + ${n:-0}))
+	done
+	echo $total
+}
+
+# The crash files of the campaign: listed, and the status 1; else 0.
+crash_report() {
+	crashes=$(ls "$FUZZ_DIR"/crash-* 2>/dev/null || true)
+	if [ -n "$crashes" ]; then
+		echo "fuzz-long: crashes:"
+		echo "$crashes"
+		return 1
+	fi
+	echo "fuzz-long: no crash"
+}
+
+# long_split SECS JOBS TARGET...: each target JOBS processes at once.
+long_split() {
+	secs=$1
+	jobs=$2
+	shift 2
+	start=$(date +%s)
+	all=0
+	export FUZZ_DIR
+	for t in "$@"; do
+		[ -x "$FUZZ_DIR/$t" ] || { echo "fuzz-long: no $FUZZ_DIR/$t" >&2; exit 2; }
+		rm -f "$FUZZ_DIR/$t".[0-9]*.log
+		t0=$(date +%s)
+		seq 1 "$jobs" | xargs -P "$jobs" -I{} sh -c "\"$0\" one $t $secs {} || true"
+		wall=$(($(date +%s) - t0))
+		n=$(inputs_of "$FUZZ_DIR/$t".[0-9]*.log)
+		all=$((all + n))
+		echo "fuzz-long: $t $jobs processes ${wall} s wall, $n inputs," \
+			"$((n / (wall > 0 ? wall : 1))) inputs/s," \
+			"corpus $(find "$FUZZ_DIR/corpus-$t" -type f | wc -l)"
+	done
+	echo "fuzz-long: $(($(date +%s) - start)) s wall, $jobs processes a target, $all inputs in all"
+	crash_report
 }
 
 cmd=${1:-run}
@@ -84,25 +138,23 @@ run)
 long)
 	secs=${2:-3600}
 	jobs=${3:-$(nproc)}
+	if [ $# -gt 3 ]; then
+		shift 3
+		long_split "$secs" "$jobs" "$@"
+		exit $?
+	fi
 	start=$(date +%s)
 	export FUZZ_DIR
 	targets | xargs -P "$jobs" -I{} sh -c "\"$0\" one {} $secs || true"
 	total=0
 	for t in $(targets); do
-		n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$FUZZ_DIR/$t.log")
-		total=$((total + ${n:-0}))
+		total=$((total + $(inputs_of "$FUZZ_DIR/$t.log")))
 	done
 	echo "fuzz-long: $(($(date +%s) - start)) s wall, $jobs jobs, $total inputs in all"
-	crashes=$(ls "$FUZZ_DIR"/crash-* 2>/dev/null || true)
-	if [ -n "$crashes" ]; then
-		echo "fuzz-long: crashes:"
-		echo "$crashes"
-		exit 1
-	fi
-	echo "fuzz-long: no crash"
+	crash_report
 	;;
 one)
-	run_one "$2" "$3"
+	run_one "$2" "$3" "${4:-}"
 	;;
 rate)
 	secs=${2:-30}
@@ -166,7 +218,7 @@ cov)
 	echo "fuzz-cov: $out/report.txt, $out/html/index.html"
 	;;
 *)
-	echo "usage: $0 run SECS | long SECS JOBS | cov | rate SECS RUNS [TARGET...]" >&2
+	echo "usage: $0 run SECS | long SECS JOBS [TARGET...] | cov | rate SECS RUNS [TARGET...]" >&2
 	exit 2
 	;;
 esac
