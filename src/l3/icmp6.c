@@ -16,7 +16,7 @@
 #include <errno.h>
 
 #include "mpnet/wire/icmp6.h"
-#include "stack/stack_priv.h"
+#include "l3/neigh.h"
 
 #define PING_MIN_DATA 8 /* the send timestamp */
 #define PING_MAX_DATA (65535 - MPNET_ICMP6_HLEN)
@@ -185,10 +185,37 @@ static void nd6_dispatch(struct mpnet_stack *s, struct mpnet_iface *ifp, const s
         }
 }
 
+/* The learning limit (neigh_learn_ok) on a solicitation for one of our
+ * addresses, before its checksum and before the punt. A tentative target
+ * is DAD's (RFC 4862 5.4.3), which answers nothing and must see every
+ * probe: never limited. */
+static bool nd6_learn_ok(struct wctx *w, struct mpnet_iface *ifp, const struct mpnet_pkt *p,
+                         const struct mpnet_ip6_repr *ip)
+{
+        const struct addr6_pub *a;
+        union neigh_key k;
+
+        if (p->len < 24 || p->data[0] != MPNET_ICMP6_ND_NS)
+                return true;
+        a = iface_addr6_find(ifp, p->data + 8);
+        if (a == NULL || (a->flags & MPNET_ADDR6_F_TENTATIVE))
+                return true;
+        k = neigh_key6(ip->src);
+        return neigh_learn_ok(w, ifp, NEIGH_ND, &k);
+}
+
 void icmp6_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                  const struct mpnet_ip6_repr *ip)
 {
         struct mpnet_stack *s = w->s;
+
+        /* Checked once, where the packet came in: by a worker before the
+         * punt, by the control thread while no worker owns flows (what
+         * workers punt to it passed them). */
+        if ((ctx_is_worker(w) || stack_flow_owner(s, 0) == 0) && !nd6_learn_ok(w, ifp, p, ip)) {
+                mpnet_pkt_free(p);
+                return;
+        }
 
         /* A worker answers echo requests; the rest is for ND, MLD and the
          * ping API, which are the control thread's. */

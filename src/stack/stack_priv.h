@@ -158,6 +158,11 @@ enum { NEIGH_ARP, NEIGH_ND, NEIGH_N };
 
 struct neigh_entry;
 
+/* A token bucket of one context (ctx_bucket_take): credit in ns x rate. */
+struct punt_bucket {
+        uint64_t tokens, last;
+};
+
 struct neigh_table {
         /* Read by workers: lines of their own. */
         _Alignas(MPNET_CACHE_LINE) struct neigh_entry *_Atomic hash[NEIGH_HASH_SIZE];
@@ -165,6 +170,9 @@ struct neigh_table {
         /* Entries never confirmed (l3/neigh.c), oldest first: what a full
          * table evicts. The control thread's. */
         struct neigh_entry *unconf_old, *unconf_new;
+        /* Neighbour learning (neigh_learn_ok), a bucket per context by its
+         * id, each written only by its context. */
+        _Alignas(MPNET_CACHE_LINE) struct punt_bucket learn[MPNET_MAX_SLOTS + 1];
 };
 
 struct ifaddr6 {
@@ -393,9 +401,7 @@ struct wctx {
          * up to the configured rate. Errors are sent by the context itself;
          * a worker's IPv6 redirects are punted past this bucket (the
          * control thread's own bucket then applies the stack's limit). */
-        struct punt_bucket {
-                uint64_t tokens, last;
-        } punt_tb[2];
+        struct punt_bucket punt_tb[2];
         uint16_t ip_id;           /* IPv4 identification of what this context sends */
         struct ip4_reass *reass;  /* IPv4 reassembly of the flows it owns */
         struct ip6_reass *reass6; /* IPv6 reassembly of the flows it owns */
@@ -503,7 +509,8 @@ struct mpnet_stack {
         bool ip6_stable_iid;
         uint8_t ip6_secret[16]; /* RFC 7217 secret_key */
         uint32_t icmp6_rate, icmp6_burst;
-        uint64_t icmp6_tokens, icmp6_last; /* the redirects' bucket (nd6_redirect.c) */
+        uint32_t neigh_learn_rate, neigh_learn_burst; /* per interface and family */
+        uint64_t icmp6_tokens, icmp6_last;            /* the redirects' bucket (nd6_redirect.c) */
         struct mpnet_ping6_reply ping6[PING6_RING_SIZE];
         uint32_t ping6_head, ping6_tail;
         struct pmtu6_entry {
@@ -652,6 +659,9 @@ uint64_t ctx_service(struct wctx *w);
 uint64_t ctx_now(const struct wctx *w);
 /* A token of w's ICMP error bucket (v6: IPv6). */
 bool ctx_icmp_rate_ok(struct wctx *w, bool v6);
+/* A token of tb, w's bucket of a limit of rate per second and burst that
+ * the contexts owning flows share. */
+bool ctx_bucket_take(struct wctx *w, struct punt_bucket *tb, uint64_t rate, uint64_t burst);
 
 /* l2/ether.c: the ether-input node; ether_input runs it on a vector,
  * fresh from a link (its re-entries not yet counted) or not. */
