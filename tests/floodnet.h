@@ -185,12 +185,22 @@ static inline void fnet_run(struct fnet *n, uint64_t ns)
 
 /*
  * The stack: forwarding (a router) or not (a host, IPv6 on, no addresses
- * of its own on LAN 1 but its link-local one: SLAAC gives it more).
+ * of its own on LAN 1 but its link-local one: SLAAC gives it more), its
+ * limit on neighbour learning learn_rate per second and learn_burst (0:
+ * the defaults).
  */
-static inline void fnet_init(struct fnet *n, bool router)
+static inline void fnet_init_learn(struct fnet *n, bool router, uint32_t learn_rate,
+                                   uint32_t learn_burst)
 {
         struct mpnet_memwire_cfg w1 = {.name = "fl1", .ring_size = 1024};
         struct mpnet_memwire_cfg w2 = {.name = "fl2", .ring_size = 1024};
+        struct mpnet_stack_cfg sc = {.name = router ? "router" : "host",
+                                     .seed = 3,
+                                     .ip6_auto = true,
+                                     .ip4_forwarding = router,
+                                     .ip6_forwarding = router,
+                                     .neigh_learn_rate = learn_rate,
+                                     .neigh_learn_burst = learn_burst};
 
         memset(n, 0, sizeof(*n));
         mpnet_clock_init_virtual(&n->clk, MPNET_NS_PER_S);
@@ -198,7 +208,10 @@ static inline void fnet_init(struct fnet *n, bool router)
         assert_non_null(n->pool);
         assert_int_equal(mpnet_memwire_create(&w1, &n->r1, &n->x1), 0);
         assert_int_equal(mpnet_memwire_create(&w2, &n->r2, &n->x2), 0);
-        n->st = stack6_new(&n->clk, n->pool, router ? "router" : "host", 3, router);
+        sc.clock = &n->clk;
+        sc.pool = n->pool;
+        n->st = mpnet_stack_create(&sc);
+        assert_non_null(n->st);
         assert_int_equal(mpnet_iface_attach(n->st, n->r1, "lan1"), 1);
         assert_int_equal(mpnet_iface_attach(n->st, n->r2, "lan2"), 2);
         if (router) {
@@ -209,6 +222,12 @@ static inline void fnet_init(struct fnet *n, bool router)
         }
         /* Past DAD of the link-local addresses and the solicitations. */
         fnet_run(n, 15 * MPNET_NS_PER_S);
+}
+
+/* The stack with the default limit on neighbour learning. */
+static inline void fnet_init(struct fnet *n, bool router)
+{
+        fnet_init_learn(n, router, 0, 0);
 }
 
 static inline void fnet_fini(struct fnet *n)

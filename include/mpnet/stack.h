@@ -56,6 +56,16 @@ struct mpnet_stack_cfg {
         /* ICMPv6 errors sent (token bucket, RFC 4443 2.4(f)): as for ICMP. */
         uint32_t icmp6_rate;
         uint32_t icmp6_burst;
+        /* Neighbours learnt from their own messages (token bucket per
+         * interface and family, as control-plane policing does, RFC 6192):
+         * ARP requests and replies and neighbour solicitations for one of
+         * the interface's addresses from a sender the cache does not hold,
+         * each of which makes an entry and an answer. Per second (0: 1000)
+         * and burst (0: 100); what is over is dropped before any work
+         * (arp_learn_limited, nd_learn_limited). Answers to the stack's own
+         * resolution and messages of known neighbours are never limited. */
+        uint32_t neigh_learn_rate;
+        uint32_t neigh_learn_burst;
         /* Protocol modules beyond the compiled-in ones, NULL-terminated (or
          * NULL). The module interface is internal for now (src/stack/graph.h):
          * the tests use it. */

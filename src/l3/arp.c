@@ -103,6 +103,7 @@ const struct neigh_proto arp_neigh_proto = {
     .c_resolve_failed = STK_arp_resolve_failed,
     .c_flushed = STK_arp_flushed,
     .c_evicted = STK_arp_evicted,
+    .c_learn_limited = STK_arp_learn_limited,
     .max_probes = arp_max_probes,
     .retrans = arp_retrans,
     .reachable = arp_reachable,
@@ -183,12 +184,31 @@ out:
         mpnet_pkt_free(p);
 }
 
+/* The learning limit (neigh_learn_ok) on a packet for one of our
+ * addresses (what arp_input learns from and answers); anything else goes
+ * on, the malformed to be counted there. */
+static bool arp_learn_ok(struct wctx *w, struct mpnet_iface *ifp, const struct mpnet_pkt *p)
+{
+        const uint8_t *b = p->data;
+        union neigh_key k;
+
+        if (p->len < MPNET_ARP_LEN || b[4] != 6 || b[5] != 4 ||
+            !iface_has_addr(ifp, mpnet_get_be32(b + 24)))
+                return true;
+        k = neigh_key4(mpnet_get_be32(b + 14));
+        return neigh_learn_ok(w, ifp, NEIGH_ARP, &k);
+}
+
 /* The arp-input node. */
 void arp_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
 {
         struct frame *in = &w->fr[self];
 
         for (unsigned i = 0; i < in->n; i++) {
+                if (!arp_learn_ok(w, ifp, in->p[i])) {
+                        mpnet_pkt_free(in->p[i]);
+                        continue;
+                }
                 /* ARP changes the neighbour table: the control thread's. */
                 if (ctx_is_worker(w))
                         stack_punt(w, in->p[i], PUNT_ARP, (unsigned)ifp->ifindex, 0, 0, 0);

@@ -19,6 +19,7 @@
 #include "mpnet/wire/ipv4.h"
 #include "mpnet/wire/ipv6.h"
 #include "l3/ip6.h"
+#include "l3/neigh.h"
 #include "l3/ip_iface.h"
 #include "stack/graph.h"
 #include "stack/iface.h"
@@ -191,10 +192,75 @@ static void nd6_dispatch(struct mpnet_stack *s, struct mpnet_iface *ifp, const s
         }
 }
 
+/* The learning limit (neigh_learn_ok) on a solicitation for one of our
+ * addresses, before its checksum and before the punt. A tentative target
+ * is DAD's (RFC 4862 5.4.3), which answers nothing and must see every
+ * probe: never limited. */
+static bool nd6_learn_ok(struct wctx *w, struct mpnet_iface *ifp, const struct mpnet_pkt *p,
+                         const struct mpnet_ip6_repr *ip)
+{
+        const struct addr6_pub *a;
+        union neigh_key k;
+
+        if (p->len < 24 || p->data[0] != MPNET_ICMP6_ND_NS)
+                return true;
+        a = iface_addr6_find(ifp, p->data + 8);
+        if (a == NULL || (a->flags & MPNET_ADDR6_F_TENTATIVE))
+                return true;
+        k = neigh_key6(ip->src);
+        return neigh_learn_ok(w, ifp, NEIGH_ND, &k);
+}
+
+/*
+ * Messages this node ignores whatever they hold, dropped (counted as
+ * received) before their checksum and before a worker punts them: MLD
+ * reports and dones, which only a multicast router acts on (mpnet is a
+ * listener, RFC 3810 6, mld_input), and router advertisements on a router,
+ * which does not configure itself from them (RFC 4861 6.2.7, nd6_ra_input).
+ * A worker knows a router by forwarding alone (ifp->ra is the control
+ * thread's).
+ */
+static bool icmp6_ignored(struct wctx *w, const struct mpnet_iface *ifp, const struct mpnet_pkt *p)
+{
+        struct mpnet_stack *s = w->s;
+
+        if (p->len == 0)
+                return false;
+        switch (p->data[0]) {
+        case 131: /* MLDv1 report */
+        case 132: /* MLDv1 done */
+        case MPNET_ICMP6_MLD2_REPORT:
+                STK_INC(s, icmp6_rx);
+                STK_INC(s, mld_rx);
+                return true;
+        case MPNET_ICMP6_ND_RA:
+                if (!atomic_load_explicit(&s->ip6_fwd, memory_order_relaxed) &&
+                    (ctx_is_worker(w) || ifp->ra == NULL))
+                        return false;
+                STK_INC(s, icmp6_rx);
+                STK_INC(s, nd_ra_rx);
+                return true;
+        default:
+                return false;
+        }
+}
+
 void icmp6_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                  const struct mpnet_ip6_repr *ip)
 {
         struct mpnet_stack *s = w->s;
+
+        /* Checked once, where the packet came in: by a worker before the
+         * punt, by the control thread while no worker owns flows (what
+         * workers punt to it passed them). */
+        if ((ctx_is_worker(w) || stack_flow_owner(s, 0) == 0) && !nd6_learn_ok(w, ifp, p, ip)) {
+                mpnet_pkt_free(p);
+                return;
+        }
+        if (icmp6_ignored(w, ifp, p)) {
+                mpnet_pkt_free(p);
+                return;
+        }
 
         /* A worker answers echo requests; the rest is for ND, MLD and the
          * ping API, which are the control thread's. */

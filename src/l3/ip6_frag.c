@@ -23,6 +23,7 @@
  * handed to it, ip6_input.c), which also times them out; ip6_reass_usage
  * reads relaxed copies of the totals from any thread.
  */
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "mpnet/wire/icmp6.h"
@@ -34,6 +35,7 @@
 #define REASS6_TIMEOUT_NS (60 * MPNET_NS_PER_S)
 #define REASS6_MAX_FRAGS  64
 #define REASS6_MAX_QUEUES 256
+#define REASS6_HASH       (2 * REASS6_MAX_QUEUES) /* chains of about one */
 #define REASS6_TRUESIZE   ((uint64_t)sizeof(struct mpnet_pkt) + MPNET_PKT_BUF_SIZE)
 #define FRAG_HLEN         8
 
@@ -43,8 +45,18 @@ struct r6frag {
         uint16_t hdr;      /* bytes in front of the payload in p */
 };
 
+/* A source address with datagrams held: what they hold together. */
+struct r6src {
+        struct r6src *hnext;
+        uint8_t addr[16];
+        uint64_t bytes;
+        unsigned nq;
+};
+
 struct r6q {
-        struct r6q *next;
+        struct r6q *hnext;         /* its hash chain */
+        struct r6q *older, *newer; /* the age list */
+        struct r6src *sp;
         uint8_t src[16], dst[16];
         uint32_t id;
         uint64_t expire;
@@ -56,10 +68,29 @@ struct r6q {
         struct r6frag f[REASS6_MAX_FRAGS];
 };
 
+/* Made on the first fragment: a stack that never sees one (most) does not
+ * pay for them. Sources are at most as many as datagrams. */
+struct r6tab {
+        struct r6q *qh[REASS6_HASH];
+        struct r6src *sh[REASS6_HASH];
+        struct r6src *sfree;
+        struct r6src src[REASS6_MAX_QUEUES];
+};
+
+/*
+ * Every datagram lives the same timeout from its first fragment, so the age
+ * list (oldest first) is also the expiry order: expiry, the next expiry and
+ * eviction start at its head, and a fragment finds its datagram and its
+ * source's total through hash chains (keyed: a flood cannot aim at one
+ * chain), never by walking every datagram held.
+ */
 struct ip6_reass {
         struct mpnet_stack *s;
         struct wctx *w;
-        struct r6q *head;
+        struct r6tab *t;
+        struct r6q *oldest, *newest;
+        struct r6q *qfree; /* datagrams to reuse: at most REASS6_MAX_QUEUES made */
+        uint64_t seed;
         unsigned nq;
         uint64_t bytes, max_bytes, max_per_src;
         mpnet_stat_t pub_bytes, pub_nq; /* bytes and nq for other threads */
@@ -73,10 +104,54 @@ struct ip6_reass *ip6_reass_create(struct wctx *w, uint64_t max_bytes)
                 return NULL;
         r->s = w->s;
         r->w = w;
+        r->seed = stack_random(w->s);
         r->max_bytes = max_bytes;
         /* One source may take a quarter: others still get through. */
         r->max_per_src = max_bytes / 4 > REASS6_TRUESIZE * 8 ? max_bytes / 4 : max_bytes;
         return r;
+}
+
+static int tab_init(struct ip6_reass *r)
+{
+        r->t = calloc(1, sizeof(*r->t));
+        if (r->t == NULL)
+                return -1;
+        for (unsigned i = 0; i < REASS6_MAX_QUEUES; i++) {
+                r->t->src[i].hnext = r->t->sfree;
+                r->t->sfree = &r->t->src[i];
+        }
+        return 0;
+}
+
+static uint64_t mix64(uint64_t x)
+{
+        x ^= x >> 30;
+        x *= 0xbf58476d1ce4e5b9ull;
+        x ^= x >> 27;
+        x *= 0x94d049bb133111ebull;
+        return x ^ (x >> 31);
+}
+
+static uint64_t addr_hash(uint64_t seed, const uint8_t *a)
+{
+        uint64_t w0, w1;
+
+        memcpy(&w0, a, 8);
+        memcpy(&w1, a + 8, 8);
+        return mix64(mix64(seed ^ w0) ^ w1);
+}
+
+static unsigned q_bucket(const struct ip6_reass *r, const uint8_t *src, const uint8_t *dst,
+                         uint32_t id)
+{
+        uint64_t h = addr_hash(r->seed, src) ^ addr_hash(r->seed + 1, dst);
+
+        return (unsigned)(mix64(h ^ id) % REASS6_HASH);
+}
+
+static unsigned src_bucket(const struct ip6_reass *r, const uint8_t *src)
+{
+        return (unsigned)(addr_hash(r->seed + 2, src) % REASS6_HASH);
 }
 
 static void usage_pub(struct ip6_reass *r)
@@ -90,49 +165,100 @@ static void q_free_frags(struct ip6_reass *r, struct r6q *q)
         for (unsigned i = 0; i < q->n; i++)
                 mpnet_pkt_free(q->f[i].p);
         r->bytes -= q->n * REASS6_TRUESIZE;
+        q->sp->bytes -= q->n * REASS6_TRUESIZE;
         q->n = 0;
+}
+
+static void src_put(struct ip6_reass *r, struct r6src *sp)
+{
+        struct r6src **pp;
+
+        if (--sp->nq > 0)
+                return;
+        for (pp = &r->t->sh[src_bucket(r, sp->addr)]; *pp != sp; pp = &(*pp)->hnext)
+                ;
+        *pp = sp->hnext;
+        sp->hnext = r->t->sfree;
+        r->t->sfree = sp;
+}
+
+static struct r6src *src_get(struct ip6_reass *r, const uint8_t *addr)
+{
+        struct r6src **b = &r->t->sh[src_bucket(r, addr)], *sp;
+
+        for (sp = *b; sp != NULL; sp = sp->hnext) {
+                if (ip6_eq(sp->addr, addr))
+                        goto found;
+        }
+        /* There are as many records as datagrams: one is free. */
+        sp = r->t->sfree;
+        r->t->sfree = sp->hnext;
+        memcpy(sp->addr, addr, 16);
+        sp->bytes = 0;
+        sp->nq = 0;
+        sp->hnext = *b;
+        *b = sp;
+found:
+        sp->nq++;
+        return sp;
 }
 
 static void q_unlink(struct ip6_reass *r, struct r6q *q)
 {
-        struct r6q **pp = &r->head;
+        struct r6q **pp = &r->t->qh[q_bucket(r, q->src, q->dst, q->id)];
 
         while (*pp != q)
-                pp = &(*pp)->next;
-        *pp = q->next;
+                pp = &(*pp)->hnext;
+        *pp = q->hnext;
+        if (q->older != NULL)
+                q->older->newer = q->newer;
+        else
+                r->oldest = q->newer;
+        if (q->newer != NULL)
+                q->newer->older = q->older;
+        else
+                r->newest = q->older;
+        src_put(r, q->sp);
         r->nq--;
-        free(q);
+        q->hnext = r->qfree;
+        r->qfree = q;
+}
+
+static void reass_clear(struct ip6_reass *r)
+{
+        while (r->oldest != NULL) {
+                q_free_frags(r, r->oldest);
+                q_unlink(r, r->oldest);
+        }
 }
 
 void ip6_reass_destroy(struct ip6_reass *r)
 {
+        struct r6q *q;
+
         if (r == NULL)
                 return;
-        while (r->head != NULL) {
-                q_free_frags(r, r->head);
-                q_unlink(r, r->head);
+        reass_clear(r);
+        while ((q = r->qfree) != NULL) {
+                r->qfree = q->hnext;
+                free(q);
         }
+        free(r->t);
         free(r);
 }
 
 /* For stack_reset() (stack/reset.c): every datagram freed, no error sent. */
 void ip6_reass_flush(struct ip6_reass *r)
 {
-        while (r->head != NULL) {
-                q_free_frags(r, r->head);
-                q_unlink(r, r->head);
-        }
+        reass_clear(r);
         usage_pub(r);
 }
 
 void ip6_reass_expire(struct ip6_reass *r, uint64_t now)
 {
-        struct r6q *q = r->head, *next;
+        struct r6q *q;
 
-        for (; q != NULL; q = next) {
-                next = q->next;
-                if (q->expire > now)
-                        continue;
+        while ((q = r->oldest) != NULL && q->expire <= now) {
                 if (!q->dead) {
                         STK_INC(r->s, ip6_reass_timeout);
                         if (q->n > 0 && q->f[0].off == 0)
@@ -146,38 +272,19 @@ void ip6_reass_expire(struct ip6_reass *r, uint64_t now)
 
 uint64_t ip6_reass_next_expiry(const struct ip6_reass *r)
 {
-        uint64_t t = MPNET_TIME_NEVER;
-
-        for (const struct r6q *q = r->head; q != NULL; q = q->next) {
-                if (q->expire < t)
-                        t = q->expire;
-        }
-        return t;
+        return r->oldest != NULL ? r->oldest->expire : MPNET_TIME_NEVER;
 }
 
-static uint64_t src_bytes(const struct ip6_reass *r, const uint8_t *src)
-{
-        uint64_t b = 0;
-
-        for (const struct r6q *q = r->head; q != NULL; q = q->next) {
-                if (ip6_eq(q->src, src))
-                        b += q->n * REASS6_TRUESIZE;
-        }
-        return b;
-}
-
-/* Free the oldest datagram other than keep (the list is newest first),
- * only among those holding fragments with held_only: a dead key holds no
- * memory. Its fragments count as dropped by a cap.
+/* Free the oldest datagram other than keep, only among those holding
+ * fragments with held_only: a dead key holds no memory. Its fragments
+ * count as dropped by a cap.
  * @return false when there is none. */
 static bool q_evict_oldest(struct ip6_reass *r, const struct r6q *keep, bool held_only)
 {
-        struct r6q *old = NULL;
+        struct r6q *old = r->oldest;
 
-        for (struct r6q *q = r->head; q != NULL; q = q->next) {
-                if (q != keep && (!held_only || q->n > 0))
-                        old = q;
-        }
+        while (old != NULL && (old == keep || (held_only && old->n == 0)))
+                old = old->newer;
         if (old == NULL)
                 return false;
         STK_ADD(r->s, ip6_reass_cap, old->n);
@@ -188,23 +295,39 @@ static bool q_evict_oldest(struct ip6_reass *r, const struct r6q *keep, bool hel
 
 static struct r6q *q_get(struct ip6_reass *r, const uint8_t *b, uint32_t id)
 {
-        struct r6q *q;
+        struct r6q **h, *q;
 
-        for (q = r->head; q != NULL; q = q->next) {
+        if (r->t == NULL && tab_init(r) != 0)
+                return NULL;
+        h = &r->t->qh[q_bucket(r, b + 8, b + 24, id)];
+        for (q = *h; q != NULL; q = q->hnext) {
                 if (q->id == id && ip6_eq(q->src, b + 8) && ip6_eq(q->dst, b + 24))
                         return q;
         }
         if (r->nq >= REASS6_MAX_QUEUES && !q_evict_oldest(r, NULL, false))
                 return NULL;
-        q = calloc(1, sizeof(*q));
-        if (q == NULL)
+        q = r->qfree;
+        if (q != NULL)
+                r->qfree = q->hnext;
+        else if ((q = malloc(sizeof(*q))) == NULL)
                 return NULL;
+        /* The fragment slots are only read below n. */
+        memset(q, 0, offsetof(struct r6q, f));
         memcpy(q->src, b + 8, 16);
         memcpy(q->dst, b + 24, 16);
         q->id = id;
         q->expire = ctx_now(r->w) + REASS6_TIMEOUT_NS;
-        q->next = r->head;
-        r->head = q;
+        q->sp = src_get(r, q->src);
+        /* The bucket may have lost a datagram to the eviction above. */
+        h = &r->t->qh[q_bucket(r, b + 8, b + 24, id)];
+        q->hnext = *h;
+        *h = q;
+        q->older = r->newest;
+        if (r->newest != NULL)
+                r->newest->newer = q;
+        else
+                r->oldest = q;
+        r->newest = q;
         r->nq++;
         return q;
 }
@@ -253,6 +376,7 @@ static struct mpnet_pkt *q_build(struct ip6_reass *r, struct r6q *q)
         }
         p0->nb_segs = (uint16_t)q->n;
         r->bytes -= q->n * REASS6_TRUESIZE;
+        q->sp->bytes -= q->n * REASS6_TRUESIZE;
         q->n = 0;
         q_unlink(r, q);
         return p0;
@@ -306,7 +430,7 @@ static struct mpnet_pkt *reass_input(struct ip6_reass *r, struct mpnet_pkt *p, u
         while (r->bytes + REASS6_TRUESIZE > r->max_bytes && q_evict_oldest(r, q, true))
                 ;
         if (q->n == REASS6_MAX_FRAGS || r->bytes + REASS6_TRUESIZE > r->max_bytes ||
-            src_bytes(r, q->src) + REASS6_TRUESIZE > r->max_per_src) {
+            q->sp->bytes + REASS6_TRUESIZE > r->max_per_src) {
                 STK_INC(s, ip6_reass_cap);
                 q_drop(r, q, false);
                 goto free;
@@ -324,6 +448,7 @@ static struct mpnet_pkt *reass_input(struct ip6_reass *r, struct mpnet_pkt *p, u
         q->f[i] = (struct r6frag){.p = p, .off = off, .len = (uint16_t)len, .hdr = hdr};
         q->n++;
         r->bytes += REASS6_TRUESIZE;
+        q->sp->bytes += REASS6_TRUESIZE;
         return q_complete(q) ? q_build(r, q) : NULL;
 free:
         mpnet_pkt_free(p);

@@ -62,6 +62,28 @@ static void neigh_ctr_add(struct mpnet_stack *s, int c, uint64_t n)
         mpnet_counter_add(s->ctr, (unsigned)c, n);
 }
 
+/*
+ * A flood of requests or solicitations from random senders makes every
+ * one an entry, an eviction and an answer (RFC 826's merge, RFC 4861
+ * 7.2.3): hundreds of cycles each, on the control thread. Such messages
+ * from senders the cache does not hold pass at the stack's learning rate
+ * per interface and family (control-plane policing, RFC 6192), each
+ * context at its share; known senders, the answers to our own resolution
+ * (their entry is INCOMPLETE) among them, always pass, so resolution the
+ * router starts and the neighbours it has keep working under the flood.
+ */
+bool neigh_learn_ok(struct wctx *w, struct mpnet_iface *ifp, unsigned fam, const union neigh_key *k)
+{
+        struct mpnet_stack *s = w->s;
+
+        if (neigh_lookup(ifp, fam, k) != NULL ||
+            ctx_bucket_take(w, &ifp->neigh[fam].learn[w->id], s->neigh_learn_rate,
+                            s->neigh_learn_burst))
+                return true;
+        neigh_ctr_add(s, neigh_proto(fam)->c_learn_limited, 1);
+        return false;
+}
+
 static void neigh_set_fast(struct neigh_entry *e)
 {
         uint64_t f = (uint64_t)e->state << 48;

@@ -78,7 +78,7 @@ struct neigh_proto {
         uint8_t family; /* 4 or 6: for events */
         uint16_t ethertype;
         /* Its counters (enum stack_counter). */
-        int c_table_full, c_queue_drop, c_resolve_failed, c_flushed, c_evicted;
+        int c_table_full, c_queue_drop, c_resolve_failed, c_flushed, c_evicted, c_learn_limited;
         unsigned (*max_probes)(const struct mpnet_iface *ifp);
         uint64_t (*retrans)(struct mpnet_iface *ifp);
         uint64_t (*reachable)(struct mpnet_iface *ifp);
@@ -149,6 +149,11 @@ static inline struct neigh_entry *neigh_lookup6(struct mpnet_iface *ifp, const u
 }
 
 struct neigh_entry *neigh_lookup(struct mpnet_iface *ifp, unsigned fam, const union neigh_key *k);
+/* Any context, before any work on (and any punt of) a message for one of
+ * ifp's addresses from the sender k that would make k an entry and get an
+ * answer: whether it may go on (else it is dropped, and counted). */
+bool neigh_learn_ok(struct wctx *w, struct mpnet_iface *ifp, unsigned fam,
+                    const union neigh_key *k);
 
 /* Control thread. */
 struct neigh_entry *neigh_create(struct mpnet_iface *ifp, unsigned fam, const union neigh_key *k);

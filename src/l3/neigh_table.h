@@ -10,7 +10,9 @@
 #ifndef MPNET_L3_NEIGH_TABLE_H
 #define MPNET_L3_NEIGH_TABLE_H
 
+#include "base/tbucket.h"
 #include "mpnet/pkt.h"
+#include "mpnet/thread.h" /* MPNET_MAX_SLOTS */
 
 #define NEIGH_HASH_SIZE 256
 
@@ -25,6 +27,9 @@ struct neigh_table {
         /* Entries never confirmed (l3/neigh.c), oldest first: what a full
          * table evicts. The control thread's. */
         struct neigh_entry *unconf_old, *unconf_new;
+        /* Neighbour learning (neigh_learn_ok), a bucket per context by its
+         * id, each written only by its context. */
+        _Alignas(MPNET_CACHE_LINE) struct punt_bucket learn[MPNET_MAX_SLOTS + 1];
 };
 
 #endif

@@ -34,6 +34,7 @@
         X(arp_table_full, "drop: neighbour table full")                                            \
         X(arp_flushed, "drop: held for resolution when the entry went (carrier lost, detach)")     \
         X(arp_evicted, "never-confirmed neighbour entries deleted for a new one (table full)")     \
+        X(arp_learn_limited, "drop: ARP from an unknown sender over the learning rate")            \
         X(neigh_held_full, "drop: the stack's packets held for resolution at their cap")           \
         X(ip4_rx, "IPv4 packets received")                                                         \
         X(ip4_truncated, "drop: IPv4 packet shorter than its header")                              \
@@ -136,6 +137,7 @@
         X(nd_table_full, "drop: IPv6 neighbour table full")                                        \
         X(nd_flushed, "drop: held for ND resolution when the entry went (carrier lost, detach)")   \
         X(nd_evicted, "never-confirmed IPv6 neighbour entries deleted for a new one (table full)") \
+        X(nd_learn_limited, "drop: solicitation from an unknown sender over the learning rate")    \
         X(nd_redirect_rx, "redirects received")                                                    \
         X(nd_redirect_tx, "redirects sent (RFC 4861 8.2)")                                         \
         X(nd_redirect_ignored, "redirects ignored (forwarding on, or accept off)")                 \

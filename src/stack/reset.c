@@ -105,6 +105,9 @@ static void reset_neigh(struct mpnet_iface *ifp, const struct mark_iface *mi)
         if (ifp->neigh[NEIGH_ARP].count != mi->copy.neigh[NEIGH_ARP].count ||
             ifp->neigh[NEIGH_ND].count != mi->copy.neigh[NEIGH_ND].count)
                 neigh_iface_flush(ifp, true);
+        /* What input took from the learning limit (neigh_learn_ok). */
+        for (unsigned f = 0; f < NEIGH_N; f++)
+                memcpy(ifp->neigh[f].learn, mi->copy.neigh[f].learn, sizeof(ifp->neigh[f].learn));
 }
 
 static void reset_redirects(struct mpnet_iface *ifp, const struct mark_iface *mi)

@@ -162,6 +162,8 @@ struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
         s->icmp6_rate = cfg->icmp6_rate ? cfg->icmp6_rate : 1000;
         s->icmp6_burst = cfg->icmp6_burst ? cfg->icmp6_burst : 50;
         s->icmp6_tokens = (uint64_t)s->icmp6_burst * MPNET_NS_PER_S;
+        s->neigh_learn_rate = cfg->neigh_learn_rate ? cfg->neigh_learn_rate : 1000;
+        s->neigh_learn_burst = cfg->neigh_learn_burst ? cfg->neigh_learn_burst : 100;
         s->arp_queue_max = (uint32_t)qmax;
         s->arp_max_probes = (uint32_t)probes;
         snprintf(s->name, sizeof(s->name), "%s", cfg->name ? cfg->name : "stack");
@@ -478,32 +480,41 @@ static unsigned owners(const struct mpnet_stack *s)
  * ring, so a flood of them stops on the worker, and the control thread's
  * redirect bucket applies the stack's limit to them again.
  */
+bool ctx_bucket_take(struct wctx *w, struct punt_bucket *tb, uint64_t rate, uint64_t burst)
+{
+        unsigned n = owners(w->s);
+        uint64_t now = ctx_now(w), dt, cap;
+
+        rate = rate / n > 0 ? rate / n : 1;
+        burst /= n;
+        cap = (burst > 0 ? burst : 1) * MPNET_NS_PER_S;
+        dt = now > tb->last ? now - tb->last : 0;
+        tb->last = now;
+        /* A long pause fills the bucket: dt x rate may not fit 64 bits. */
+        if (dt >= cap / rate)
+                tb->tokens = cap;
+        else
+                tb->tokens += dt * rate;
+        if (tb->tokens > cap)
+                tb->tokens = cap;
+        if (tb->tokens < MPNET_NS_PER_S)
+                return false;
+        tb->tokens -= MPNET_NS_PER_S;
+        return true;
+}
+
 bool ctx_icmp_rate_ok(struct wctx *w, bool v6)
 {
         struct mpnet_stack *s = w->s;
-        struct punt_bucket *tb = &w->punt_tb[v6];
-        unsigned n = owners(s);
-        uint64_t rate = (v6 ? s->icmp6_rate : s->icmp4_rate) / n;
-        uint64_t burst = (v6 ? s->icmp6_burst : s->icmp4_burst) / n;
-        uint64_t now = ctx_now(w), dt, cap;
 
-        cap = (burst > 0 ? burst : 1) * MPNET_NS_PER_S;
-        dt = now > tb->last ? now - tb->last : 0;
-        if (dt > 3600 * MPNET_NS_PER_S)
-                dt = 3600 * MPNET_NS_PER_S;
-        tb->last = now;
-        tb->tokens += dt * (rate > 0 ? rate : 1);
-        if (tb->tokens > cap)
-                tb->tokens = cap;
-        if (tb->tokens < MPNET_NS_PER_S) {
-                if (v6)
-                        STK_INC(s, icmp6_err_ratelimited);
-                else
-                        STK_INC(s, icmp4_err_ratelimited);
-                return false;
-        }
-        tb->tokens -= MPNET_NS_PER_S;
-        return true;
+        if (ctx_bucket_take(w, &w->punt_tb[v6], v6 ? s->icmp6_rate : s->icmp4_rate,
+                            v6 ? s->icmp6_burst : s->icmp4_burst))
+                return true;
+        if (v6)
+                STK_INC(s, icmp6_err_ratelimited);
+        else
+                STK_INC(s, icmp4_err_ratelimited);
+        return false;
 }
 
 /* ---- flows and hand-off between contexts ---- */

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "base/stat.h"
+#include "base/tbucket.h"
 #include "base/zalloc.h"
 #include "fib/fib_priv.h"
 #include "mpnet/counter.h"
@@ -101,9 +102,7 @@ struct wctx {
          * up to the configured rate. Errors are sent by the context itself;
          * a worker's IPv6 redirects are punted past this bucket (the
          * control thread's own bucket then applies the stack's limit). */
-        struct punt_bucket {
-                uint64_t tokens, last;
-        } punt_tb[2];
+        struct punt_bucket punt_tb[2];
         uint16_t ip_id;           /* IPv4 identification of what this context sends */
         struct ip4_reass *reass;  /* IPv4 reassembly of the flows it owns */
         struct ip6_reass *reass6; /* IPv6 reassembly of the flows it owns */
@@ -211,7 +210,8 @@ struct mpnet_stack {
         bool ip6_stable_iid;
         uint8_t ip6_secret[16]; /* RFC 7217 secret_key */
         uint32_t icmp6_rate, icmp6_burst;
-        uint64_t icmp6_tokens, icmp6_last; /* the redirects' bucket (nd6_redirect.c) */
+        uint32_t neigh_learn_rate, neigh_learn_burst; /* per interface and family */
+        uint64_t icmp6_tokens, icmp6_last;            /* the redirects' bucket (nd6_redirect.c) */
         struct mpnet_ping6_reply ping6[PING6_RING_SIZE];
         uint32_t ping6_head, ping6_tail;
         struct pmtu6_entry {
@@ -280,5 +280,8 @@ uint64_t ctx_service(struct wctx *w);
 uint64_t ctx_now(const struct wctx *w);
 /* A token of w's ICMP error bucket (v6: IPv6). */
 bool ctx_icmp_rate_ok(struct wctx *w, bool v6);
+/* A token of tb, w's bucket of a limit of rate per second and burst that
+ * the contexts owning flows share. */
+bool ctx_bucket_take(struct wctx *w, struct punt_bucket *tb, uint64_t rate, uint64_t burst);
 
 #endif

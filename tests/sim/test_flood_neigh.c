@@ -11,7 +11,12 @@
  * family's table and LAN 2 are untouched. The flood's entries are never
  * confirmed, so once the table is full each new one evicts the oldest of
  * them (never a confirmed one), and a host that appears during the flood
- * (H3) gets an entry and its traffic.
+ * (H3) gets an entry and its traffic. That is with the limit on learning
+ * raised past the flood's rate; at the default limit (neigh_learn_rate,
+ * control-plane policing) the flood makes only the entries the limit
+ * allows, the rest is dropped before any work and counted, known senders
+ * are still answered, H3 is still resolved, and once the flood stops a
+ * new sender is learnt again.
  */
 #include "floodnet.h"
 
@@ -40,7 +45,8 @@ static void flood(bool v6)
         struct mpnet_stack_usage u, u2;
         uint32_t peak = 0, frames;
 
-        fnet_init(&n, true);
+        /* Learning at up to 10 M/s: the flood of about 256 k/s all passes. */
+        fnet_init_learn(&n, true, 10000000, 100000);
         assert_int_equal(fnet_legit(&n, 8, false), 32);
         fnet_peers_resolved(&n);
         u = fnet_usage(&n, 1);
@@ -86,6 +92,98 @@ static void flood(bool v6)
         fnet_fini(&n);
 }
 
+/* A request or solicitation for the router from a (LAN 1 sender, its MAC). */
+static size_t ask_router(struct fnet *n, bool v6, uint32_t a4, const uint8_t *a6,
+                         const uint8_t *mac)
+{
+        uint8_t snm[16], dmac[6];
+
+        if (!v6)
+                return ff_arp(n->f, ff_bcast, MPNET_ARP_OP_REQUEST, mac, a4, (const uint8_t[6]){0},
+                              FF_LAN1_ADDR);
+        mpnet_ip6_solicited_node(ff_lan1_r6, snm);
+        mpnet_ip6_mc_mac(snm, dmac);
+        return ff_nd(n->f, dmac, mac, a6, snm, MPNET_ICMP6_ND_NS, ff_lan1_r6, false);
+}
+
+static void flood_limited(bool v6)
+{
+        static const uint8_t mac_new[6] = {0x02, 0xf1, 0, 0, 0, 0x33};
+        static const uint8_t new6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 0x33};
+        const uint32_t new4 = FF_LAN1_ADDR + 0x33;
+        const char *lim = v6 ? "nd_learn_limited" : "arp_learn_limited";
+        const char *answers = v6 ? "nd_na_tx" : "arp_reply_tx";
+        struct fnet n;
+        uint64_t rng = v6 ? 0x6e65 : 0xa4c, t0, t1, made, allowed, before;
+        struct mpnet_stack_usage u0, u;
+        struct mpnet_neigh_info ni;
+        const uint32_t frames = 8192;
+
+        fnet_init(&n, true);
+        assert_int_equal(fnet_legit(&n, 8, false), 32);
+        fnet_peers_resolved(&n);
+        u0 = fnet_usage(&n, 1);
+        t0 = mpnet_clock_now(&n.clk);
+        for (uint32_t i = 0; i < frames; i++) {
+                size_t len = flood_one(&n, v6, &rng);
+
+                fnet_send(&n, n.x1, n.f, len);
+                if (i % 256 == 255)
+                        fnet_run(&n, MPNET_NS_PER_MS);
+                if (i == frames / 2) {
+                        /* The bucket is empty: a known sender (H1) is still
+                         * answered, exactly once for its one question. */
+                        fnet_run(&n, MPNET_NS_PER_MS);
+                        before = fnet_ctr(&n, answers);
+                        len = ask_router(&n, v6, FF_H1_ADDR, ff_h1_6, ff_h1_mac);
+                        fnet_send(&n, n.x1, n.f, len);
+                        mpnet_stack_poll(n.st, mpnet_clock_now(&n.clk));
+                        assert_int_equal(fnet_ctr(&n, answers), before + 1);
+                        assert_int_equal(fnet_legit(&n, 16, false), 64);
+                }
+        }
+        fnet_run(&n, MPNET_NS_PER_MS);
+        t1 = mpnet_clock_now(&n.clk);
+        u = fnet_usage(&n, 1);
+        made = (v6 ? u.neigh6 - u0.neigh6 : u.neigh4 - u0.neigh4);
+        /* The default burst (100) and rate (1000/s) over the flood's time. */
+        allowed = 100 + (t1 - t0) * 1000 / MPNET_NS_PER_S + 1;
+        fprintf(stderr,
+                "%s flood at the default limit: %llu entries made, %llu allowed, %llu "
+                "limited of %u\n",
+                v6 ? "ND" : "ARP", (unsigned long long)made, (unsigned long long)allowed,
+                (unsigned long long)fnet_ctr(&n, lim), frames);
+        assert_true(made > 0 && made <= allowed);
+        assert_true(fnet_ctr(&n, lim) >= frames - allowed);
+        assert_int_equal(fnet_ctr(&n, v6 ? "nd_evicted" : "arp_evicted"), 0);
+        fnet_peers_resolved(&n);
+        assert_int_equal(fnet_legit(&n, 16, false), 64);
+        /* The router resolves H3 itself: H3's answers are never limited. */
+        fnet_new_peer(&n, 4, false, false);
+        /* The flood over, the bucket refilled: a new sender is learnt. */
+        fnet_run(&n, MPNET_NS_PER_S);
+        fnet_send(&n, n.x1, n.f, ask_router(&n, v6, new4, new6, mac_new));
+        fnet_run(&n, MPNET_NS_PER_MS);
+        if (v6)
+                assert_int_equal(mpnet_neigh6_get(n.st, 1, new6, &ni), 0);
+        else
+                assert_int_equal(mpnet_neigh4_get(n.st, 1, new4, &ni), 0);
+        assert_memory_equal(ni.mac, mac_new, 6);
+        fnet_fini(&n);
+}
+
+static void test_arp_flood_limited(void **state)
+{
+        (void)state;
+        flood_limited(false);
+}
+
+static void test_nd_flood_limited(void **state)
+{
+        (void)state;
+        flood_limited(true);
+}
+
 static void test_arp_flood(void **state)
 {
         (void)state;
@@ -103,6 +201,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_arp_flood),
             cmocka_unit_test(test_nd_flood),
+            cmocka_unit_test(test_arp_flood_limited),
+            cmocka_unit_test(test_nd_flood_limited),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
