@@ -26,6 +26,7 @@
  */
 #include "mpnet/wire/ethernet.h"
 #include "mpnet/wire/icmp6.h"
+#include "l3/neigh.h"
 #include "stack/stack_priv.h"
 
 #define NH_MISS UINT32_MAX
@@ -415,7 +416,7 @@ static void ip6_frag_local(struct wctx *w, struct mpnet_iface *ifp, struct mpnet
         while (c->ext[fi].proto != MPNET_IPPROTO_FRAGMENT)
                 fi++;
         STK_INC(s, ip6_frag_rx);
-        p = ip6_reass_input(w->reass6, p, c->ext[fi].off, fi == 0 ? 6 : c->ext[fi - 1].off);
+        p = ip6_reass_input(reass6_of(w), p, c->ext[fi].off, fi == 0 ? 6 : c->ext[fi - 1].off);
         if (p != NULL) {
                 STK_INC(s, ip6_reassembled);
                 ip6_local_one(w, ifp, p, arc_done);
@@ -529,7 +530,7 @@ static const struct ethertype_reg ip6_types[] = {
 };
 
 static const struct punt_reg ip6_punts[] = {
-    {.kind = PUNT_LOCAL6, .fn = ip6_local_punt},
+    {.kind = PUNT_LOCAL6, .fn = ip6_local_punt, .urgent = neigh_punt_nd},
     {.kind = PUNT_OUT6, .fn = ip6_out_punt},
     {.kind = PUNT_REDIRECT6, .fn = ip6_redirect_punt},
 };

@@ -17,8 +17,6 @@
 #include "mpnet/wire/ethernet.h"
 #include <urcu-qsbr.h>
 
-#include "l3/ip4_frag.h"
-#include "l3/neigh.h"
 #include "mpnet/wire/icmp4.h"
 #include "stack/stack_priv.h"
 
@@ -108,16 +106,6 @@ static int tunable(uint64_t v, uint64_t def, uint64_t min, uint64_t max, uint64_
         return 0;
 }
 
-/* A datagram whose first fragment came timed out: RFC 792 / RFC 1122
- * 3.3.2.1, time exceeded, code 1 (fragment reassembly time exceeded). */
-static void reass_expired(void *arg, struct mpnet_pkt *first)
-{
-        struct wctx *w = arg;
-
-        STK_INC(w->s, ip4_reass_timeout);
-        icmp4_error(w, first, MPNET_ICMP4_TIME_EXCEEDED, 1, 0);
-}
-
 struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
 {
         struct mpnet_stack *s;
@@ -179,13 +167,13 @@ struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
         s->ctr = mpnet_counters_create(STK__COUNT + s->g.n_ctrs);
         s->punt = mpnet_ring_create(PUNT_RING_SIZE, MPNET_RING_MPSC);
         s->punt_nb = mpnet_ring_create(PUNT_NB_RING_SIZE, MPNET_RING_MPSC);
-        /* Reassembly may hold at most a quarter of the pool, per context
-         * (each context reassembles the datagrams it owns). */
-        s->reass_max_bytes = (uint64_t)mpnet_pool_size(cfg->pool) / 4 * IP4_REASS_TRUESIZE;
-        if (s->reass_max_bytes < 64 * IP4_REASS_TRUESIZE)
-                s->reass_max_bytes = 64 * IP4_REASS_TRUESIZE;
-        if (s->reass_max_bytes > (4u << 20))
-                s->reass_max_bytes = 4u << 20;
+        /* Reassembly may hold at most a quarter of the pool: the stack as
+         * a whole, IPv4 and IPv6 over every context (struct reass_budget). */
+        s->reass.max = (uint64_t)mpnet_pool_size(cfg->pool) / 4 * REASS_TRUESIZE;
+        if (s->reass.max < 64 * REASS_TRUESIZE)
+                s->reass.max = 64 * REASS_TRUESIZE;
+        if (s->reass.max > (4u << 20))
+                s->reass.max = 4u << 20;
         if (s->timers != NULL && s->ctr != NULL)
                 s->ctx[0] = stack_ctx_get(s, 0);
         if (s->timers == NULL || s->ctr == NULL || s->punt == NULL || s->punt_nb == NULL ||
@@ -225,7 +213,7 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
 
                 if (ifp == NULL)
                         continue;
-                neigh_iface_flush(ifp, false);
+                graph_iface_flush(s, ifp, false);
                 free(ifp->ra);
         }
         for (unsigned c = 0; c < STACK_MAX_CTX; c++) {
@@ -240,8 +228,7 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
                 }
                 for (unsigned i = 0; i < STACK_MAX_CTX; i++)
                         ring_free_all(w->ho_in[i]);
-                ip4_reass_destroy(w->reass);
-                ip6_reass_destroy(w->reass6);
+                graph_ctx_fini(w);
                 zfree_lines(w);
         }
         ring_free_all(s->punt);
@@ -397,23 +384,8 @@ struct wctx *stack_ctx_get(struct mpnet_stack *s, unsigned id)
         w->ip_id = (uint16_t)stack_random(s);
         w->punt_tb[0] = (struct punt_bucket){(uint64_t)s->icmp4_burst * MPNET_NS_PER_S, s->now};
         w->punt_tb[1] = (struct punt_bucket){(uint64_t)s->icmp6_burst * MPNET_NS_PER_S, s->now};
-        {
-                struct ip4_reass_cfg rc = {
-                    .hash_seed = stack_random(s),
-                    .expired = reass_expired,
-                    .arg = w,
-                    .max_bytes = s->reass_max_bytes,
-                    .max_per_src = s->reass_max_bytes / 16,
-                };
-
-                if (rc.max_per_src < 64 * IP4_REASS_TRUESIZE)
-                        rc.max_per_src = rc.max_bytes;
-                w->reass = ip4_reass_create(&rc);
-        }
-        w->reass6 = ip6_reass_create(w, s->reass_max_bytes);
-        if (w->reass == NULL || w->reass6 == NULL) {
-                ip4_reass_destroy(w->reass);
-                ip6_reass_destroy(w->reass6);
+        w->svc_next = 0; /* the modules' first deadlines on the first loop */
+        if (graph_ctx_init(w) != 0) {
                 zfree_lines(w);
                 return NULL;
         }
@@ -619,22 +591,11 @@ static void handoff_drain(struct wctx *w, uint64_t mask)
 
 uint64_t ctx_service(struct wctx *w)
 {
-        uint64_t next, next6;
-
         if (atomic_load_explicit(&w->ho_pending, memory_order_relaxed) != 0)
                 handoff_drain(w, atomic_exchange_explicit(&w->ho_pending, 0, memory_order_acq_rel));
-        next = ip4_reass_next_expiry(w->reass);
-        if (next != MPNET_TIME_NEVER && next <= ctx_now(w)) {
-                ip4_reass_expire(w->reass, ctx_now(w));
-                next = ip4_reass_next_expiry(w->reass);
-        }
-        /* RFC 8200 4.5: the owner of a datagram times it out. */
-        next6 = ip6_reass_next_expiry(w->reass6);
-        if (next6 != MPNET_TIME_NEVER && next6 <= ctx_now(w)) {
-                ip6_reass_expire(w->reass6, ctx_now(w));
-                next6 = ip6_reass_next_expiry(w->reass6);
-        }
-        return next6 < next ? next6 : next;
+        if (w->svc_next != MPNET_TIME_NEVER && w->svc_next <= ctx_now(w))
+                w->svc_next = graph_ctx_service(w, ctx_now(w));
+        return w->svc_next;
 }
 
 bool stack_punt(struct wctx *w, struct mpnet_pkt *p, enum punt_kind k, unsigned ifindex, uint8_t a,
@@ -642,7 +603,8 @@ bool stack_punt(struct wctx *w, struct mpnet_pkt *p, enum punt_kind k, unsigned 
 {
         struct mpnet_stack *s = w->s;
         uint32_t gen = punt_iface_gen(s, ifindex);
-        bool urgent = neigh_punt_urgent(k, b, p);
+        bool urgent = s->g.punt_urgent[k % GRAPH_MAX_PUNTS] != NULL &&
+                      s->g.punt_urgent[k % GRAPH_MAX_PUNTS](b, p);
 
         if (k == PUNT_REDIRECT6 && ctx_is_worker(w) && !ctx_icmp_rate_ok(w, true)) {
                 mpnet_pkt_free(p);
@@ -809,7 +771,7 @@ int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
                 mpnet_addr6_del(s, ifindex, ifp->addrs6[0].addr, ifp->addrs6[0].plen);
         fib4_iface_flush(s, ifindex);
         fib6_iface_flush(s, ifp);
-        neigh_iface_flush(ifp, false);
+        graph_iface_flush(s, ifp, false);
         mpnet_timer_cancel(s->timers, &ifp->announce_timer);
         mpnet_timer_cancel(s->timers, &ifp->nd_timer);
         fib4_table(s, ifp->table)->n_ifaces--;

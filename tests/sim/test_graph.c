@@ -238,7 +238,7 @@ static const struct mpnet_module t_mod = {
     .ethertypes = t_types,
     .n_ethertypes = 2,
     .features = t_features,
-    .n_features = 8,
+    .n_features = sizeof(t_features) / sizeof(t_features[0]),
     .state_size = sizeof(struct tstate),
     .init = t_init,
     .fini = t_fini,
@@ -749,6 +749,142 @@ static void test_module_life(void **state)
         assert_int_equal(finis - f0, 1);
 }
 
+/* Per-context state of a module: made with each context, serviced on its
+ * loop (the deadline it returns bounds the poll's), reset by stack_reset
+ * and freed with the context; the per-interface flush runs on detach. */
+struct tctx {
+        unsigned id;
+        uint64_t services, last_now;
+};
+
+static unsigned ctx_inits, ctx_finis, ctx_resets, iface_flushes;
+static uint64_t ctx_next = MPNET_TIME_NEVER;
+
+static int tc_init(struct wctx *w, void *cs)
+{
+        struct tctx *c = cs;
+
+        c->id = w->id;
+        ctx_inits++;
+        return 0;
+}
+
+static void tc_fini(struct wctx *w, void *cs)
+{
+        struct tctx *c = cs;
+
+        assert_int_equal(c->id, w->id);
+        ctx_finis++;
+}
+
+static uint64_t tc_service(struct wctx *w, void *cs, uint64_t now)
+{
+        struct tctx *c = cs;
+
+        assert_int_equal(c->id, w->id);
+        c->services++;
+        c->last_now = now;
+        return ctx_next;
+}
+
+static void tc_reset(struct wctx *w, void *cs)
+{
+        (void)w;
+        (void)cs;
+        ctx_resets++;
+}
+
+static void tc_iface_flush(struct mpnet_iface *ifp, bool learnt_only)
+{
+        (void)ifp;
+        iface_flushes += !learnt_only;
+}
+
+static const struct mpnet_module tc_mod = {
+    .name = "test-ctx",
+    .ctx_state_size = sizeof(struct tctx),
+    .ctx_init = tc_init,
+    .ctx_fini = tc_fini,
+    .ctx_service = tc_service,
+    .ctx_reset = tc_reset,
+    .iface_flush = tc_iface_flush,
+};
+
+static void test_module_ctx_state(void **state)
+{
+        static const struct mpnet_module *const mods[] = {&tc_mod, NULL};
+        struct rig t;
+        struct mpnet_stack *s;
+        struct tctx *c0, *c1;
+        struct wctx *w;
+        unsigned i0 = ctx_inits, f0 = ctx_finis, fl0 = iface_flushes;
+        uint64_t now, next;
+        int mi;
+
+        (void)state;
+        rig_init(&t);
+        s = make_stack(&t, mods);
+        assert_non_null(s);
+        assert_int_equal(ctx_inits - i0, 1); /* the control thread's */
+        w = stack_ctx_get(s, 1);
+        assert_non_null(w);
+        assert_int_equal(ctx_inits - i0, 2);
+        for (mi = 0; mi < (int)s->g.n_mods && s->g.mods[mi].m != &tc_mod; mi++)
+                ;
+        assert_true(mi < (int)s->g.n_mods);
+        c0 = s->ctx[0]->mctx[mi];
+        c1 = w->mctx[mi];
+        assert_non_null(c0);
+        assert_non_null(c1);
+        assert_ptr_not_equal(c0, c1);
+        assert_int_equal(c1->id, 1);
+        now = mpnet_clock_now(&t.clk) + MPNET_NS_PER_S;
+        ctx_next = now + 3 * MPNET_NS_PER_MS;
+        next = mpnet_stack_poll(s, now);
+        assert_int_equal(c0->services, 1);
+        assert_int_equal(c0->last_now, now);
+        assert_true(next <= ctx_next);
+        assert_int_equal(c1->services, 0); /* its worker services it */
+        (void)ctx_service(w);
+        assert_int_equal(c1->services, 1);
+        ctx_next = MPNET_TIME_NEVER;
+        assert_int_equal(mpnet_iface_attach(s, t.g, "x"), 1);
+        assert_int_equal(mpnet_iface_detach(s, 1), 0);
+        assert_int_equal(iface_flushes - fl0, 1);
+        mpnet_stack_destroy(s);
+        assert_int_equal(ctx_finis - f0, 2);
+        rig_fini(&t);
+}
+
+/* stack_reset() reaches every context's module state. */
+static void test_module_ctx_reset(void **state)
+{
+        static const struct mpnet_module *const mods[] = {&tc_mod, NULL};
+        struct mpnet_stack_cfg sc = {.name = "V", .seed = 1};
+        struct mpnet_clock clk;
+        struct mpnet_pool *pool = mpnet_pool_create("ctxr", 256);
+        struct stack_mark *m;
+        struct mpnet_stack *s;
+        unsigned r0 = ctx_resets;
+
+        (void)state;
+        assert_non_null(pool);
+        mpnet_clock_init_virtual(&clk, MPNET_NS_PER_S);
+        sc.clock = &clk;
+        sc.pool = pool;
+        sc.modules = mods;
+        s = mpnet_stack_create(&sc);
+        assert_non_null(s);
+        assert_non_null(stack_ctx_get(s, 1));
+        m = stack_reset(s, NULL);
+        assert_non_null(m);
+        assert_ptr_equal(stack_reset(s, m), m);
+        assert_int_equal(ctx_resets - r0, 2);
+        free(m);
+        mpnet_stack_destroy(s);
+        mpnet_pool_destroy(pool);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -761,6 +897,8 @@ int main(void)
             cmocka_unit_test(test_reentry_bound),
             cmocka_unit_test(test_bad_modules),
             cmocka_unit_test(test_module_life),
+            cmocka_unit_test(test_module_ctx_state),
+            cmocka_unit_test(test_module_ctx_reset),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
