@@ -535,6 +535,12 @@ static const struct punt_reg ip6_punts[] = {
     {.kind = PUNT_REDIRECT6, .fn = ip6_redirect_punt},
 };
 
+static const struct counter_reg ip6_counters[] = {
+    [IP6_CTR_NO_SRC] = {"ip6_no_src", "drop: no source address for an own IPv6 packet"},
+    [IP6_CTR_PUNT_SHORT] = {"ip6_out_punt_short",
+                            "drop: an own IPv6 packet a feature cut below its header"},
+};
+
 const struct mpnet_module mod_ip6 = {
     .name = "ip6",
     .nodes = ip6_nodes,
@@ -543,4 +549,6 @@ const struct mpnet_module mod_ip6 = {
     .n_ethertypes = 1,
     .punts = ip6_punts,
     .n_punts = 3,
+    .counters = ip6_counters,
+    .n_counters = sizeof(ip6_counters) / sizeof(ip6_counters[0]),
 };

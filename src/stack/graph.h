@@ -273,6 +273,11 @@ static inline unsigned graph_next(const struct graph *g, unsigned self, unsigned
 {
         return g->next[self][slot];
 }
+/* The id of counter k of module mod (its counters, struct mpnet_module). */
+static inline unsigned graph_mod_ctr(const struct graph *g, unsigned mod, unsigned k)
+{
+        return g->mods[mod].ctr_base + k;
+}
 /* The per-stack state of the module that owns node self. */
 void *graph_node_state(struct mpnet_stack *s, unsigned self);
 /* The first counter id of the module that owns node self. */

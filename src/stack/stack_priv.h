@@ -794,6 +794,12 @@ const struct addr6_pub *ip6_src_pick(struct mpnet_stack *s, struct mpnet_iface *
 uint32_t pmtu6_lookup(struct mpnet_stack *s, const uint8_t *dst);
 void pmtu6_update(struct mpnet_stack *s, const uint8_t *dst, uint32_t mtu);
 
+/* The IPv6 module's own counters (mod_ip6, found by name). */
+enum ip6_ctr {
+        IP6_CTR_NO_SRC,     /* "ip6_no_src": an own packet with no source address */
+        IP6_CTR_PUNT_SHORT, /* "ip6_out_punt_short": PUNT_OUT6 cut below 40 bytes */
+};
+
 /* l3/reass.c: the reassembly tables of context w, its modules' state. */
 struct ip4_reass *reass4_of(struct wctx *w);
 struct ip6_reass *reass6_of(struct wctx *w);

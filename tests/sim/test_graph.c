@@ -14,6 +14,7 @@
 #include "mpnet/wire/ipv4.h"
 #include "mpnet/wire/ipv6.h"
 #include "stack/stack_priv.h"
+#include "ip6util.h"
 #include "testutil.h"
 
 #define SRC      IP4(192, 0, 2, 99)
@@ -26,7 +27,9 @@ struct tstate {
         uint64_t seen_in, seen_fwd, dropped_out, loops, decaps;
         uint64_t seen_lout, seen_out; /* local-out, and ip4-out of our own */
         uint64_t seen_out6;           /* ip6-out: ICMPv6 errors */
+        uint64_t out6_on[3];          /* ip6-out: everything, by interface */
         bool drop_lout;
+        bool cut6; /* local-out cuts IPv6 below its header */
         unsigned log[16], n_log;
 };
 
@@ -178,6 +181,36 @@ static unsigned count_out6(struct wctx *w, struct mpnet_iface *ifp, struct mpnet
         return n;
 }
 
+/* ip6-out: counts what leaves each interface. */
+static unsigned count_out6_on(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **p,
+                              uint32_t *aux, unsigned n, void *state)
+{
+        struct tstate *st = state;
+
+        (void)w;
+        (void)p;
+        (void)aux;
+        if (ifp->ifindex >= 1 && ifp->ifindex <= 2)
+                st->out6_on[ifp->ifindex] += n;
+        return n;
+}
+
+/* Local-out: a feature that cuts IPv6 packets to 20 bytes when told to. */
+static unsigned cut_ip6(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **p,
+                        uint32_t *aux, unsigned n, void *state)
+{
+        struct tstate *st = state;
+
+        (void)w;
+        (void)ifp;
+        (void)aux;
+        for (unsigned i = 0; st->cut6 && i < n; i++) {
+                if (p[i]->len >= 40 && p[i]->data[0] >> 4 == 6)
+                        mpnet_pkt_trim(p[i], 20);
+        }
+        return n;
+}
+
 /* The payload is a whole Ethernet frame: back to ether-input with it, as
  * received on the same interface. */
 static void decap_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
@@ -229,6 +262,8 @@ static const struct feature_reg t_features[] = {
     {.name = "t-own-out", .arc = ARC_IP4_OUT, .order = 5, .fn = count_own_out},
     {.name = "t-out6", .arc = ARC_IP6_OUT, .fn = count_out6},
     {.name = "t-tc6", .arc = ARC_LOCAL_OUT, .fn = mark_tc6},
+    {.name = "t-out6-on", .arc = ARC_IP6_OUT, .fn = count_out6_on},
+    {.name = "t-cut6", .arc = ARC_LOCAL_OUT, .fn = cut_ip6},
 };
 
 static const struct mpnet_module t_mod = {
@@ -885,6 +920,99 @@ static void test_module_ctx_reset(void **state)
         mpnet_pool_destroy(pool);
 }
 
+/* A worker's own IPv6 packet that it punts (PUNT_OUT6) leaves by the
+ * interface the worker routed it to, whose ip6-out arc ran there, even
+ * when the route changed before the control thread sent it. */
+static void test_punt_out6_keeps_egress(void **state)
+{
+        static const uint8_t r6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 1};
+        static const uint8_t d6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 9, [15] = 5};
+        struct mpnet_route6 rt = {.plen = 64, .type = MPNET_NH_CONNECTED, .n_paths = 1};
+        const uint32_t len = 1400; /* > 1280: the worker punts it */
+        struct mpnet_pkt *v[16], *p;
+        unsigned n, on_g = 0, on_k = 0;
+        struct wctx *w;
+        struct rig t;
+
+        (void)state;
+        rig_init(&t);
+        memcpy(rt.dst, d6, 8);
+        rt.paths[0].ifindex = 1;
+        assert_int_equal(mpnet_addr6_add(t.r, 1, r6, 64, MPNET_ADDR6_F_NODAD), 0);
+        assert_int_equal(mpnet_route6_add(t.r, 0, &rt), 0);
+        assert_int_equal(mpnet_neigh6_add(t.r, 1, d6, t.g->info.mac), 0);
+        assert_int_equal(mpnet_neigh6_add(t.r, 2, d6, t.k->info.mac), 0);
+        assert_int_equal(mpnet_feature_set(t.r, 1, "t-out6-on", true), 0);
+        assert_int_equal(mpnet_feature_set(t.r, 2, "t-out6-on", true), 0);
+        run(&t);
+        link_drain(t.g);
+        link_drain(t.k);
+        w = stack_ctx_get(t.r, 1); /* the test thread plays worker 1 */
+        assert_non_null(w);
+        p = mpnet_pkt_alloc(t.pool);
+        assert_non_null(p);
+        memset(mpnet_pkt_append(p, len), 0x5a, len);
+        assert_int_equal(ip6_output_w(w, p, NULL, d6, MPNET_IPPROTO_UDP, 64, 0), 0);
+        assert_int_equal(t.st->out6_on[1], 1);
+        /* The route moves to "out" before the control thread sends it. */
+        rt.paths[0].ifindex = 2;
+        assert_int_equal(mpnet_route6_replace(t.r, 0, &rt), 0);
+        run(&t);
+        while ((n = mpnet_link_rx_burst(t.g, 0, v, 16)) > 0) {
+                for (unsigned i = 0; i < n; i++)
+                        on_g += v[i]->len == 14 + 40 + len;
+                mpnet_pkt_free_bulk(v, n);
+        }
+        while ((n = mpnet_link_rx_burst(t.k, 0, v, 16)) > 0) {
+                for (unsigned i = 0; i < n; i++)
+                        on_k += v[i]->len == 14 + 40 + len;
+                mpnet_pkt_free_bulk(v, n);
+        }
+        assert_int_equal(on_g, 1);
+        assert_int_equal(on_k, 0);
+        assert_int_equal(t.st->out6_on[2], 0);
+        rig_fini(&t);
+}
+
+/* Drops of own IPv6 packets have counters (found by name): no source
+ * address to send from; a punted packet a feature cut below its header. */
+static void test_ip6_output_drop_counters(void **state)
+{
+        static const uint8_t r6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 1};
+        static const uint8_t d6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 9, [15] = 5};
+        struct mpnet_route6 rt = {.plen = 64, .type = MPNET_NH_CONNECTED, .n_paths = 1};
+        struct mpnet_pkt *p;
+        struct wctx *w;
+        struct rig t;
+
+        (void)state;
+        rig_init(&t);
+        memcpy(rt.dst, d6, 8);
+        rt.paths[0].ifindex = 2;
+        assert_int_equal(mpnet_route6_add(t.r, 0, &rt), 0);
+        w = stack_ctx_get(t.r, 1);
+        assert_non_null(w);
+        /* No IPv6 address anywhere. */
+        p = mpnet_pkt_alloc(t.pool);
+        assert_non_null(p);
+        memset(mpnet_pkt_append(p, 8), 0, 8);
+        assert_int_equal(ip6_output_w(w, p, NULL, d6, MPNET_IPPROTO_UDP, 64, 0), -EADDRNOTAVAIL);
+        assert_int_equal(ctr(&t, "ip6_no_src"), 1);
+        /* To ourselves (punted to loop back), cut on the way. */
+        assert_int_equal(mpnet_addr6_add(t.r, 1, r6, 64, MPNET_ADDR6_F_NODAD), 0);
+        assert_int_equal(mpnet_feature_set(t.r, 1, "t-cut6", true), 0);
+        run(&t);
+        t.st->cut6 = true;
+        p = mpnet_pkt_alloc(t.pool);
+        assert_non_null(p);
+        memset(mpnet_pkt_append(p, 8), 0, 8);
+        assert_int_equal(ip6_output_w(w, p, r6, r6, MPNET_IPPROTO_UDP, 64, 0), 0);
+        assert_int_equal(ctr(&t, "punt"), 1);
+        run(&t);
+        assert_int_equal(ctr(&t, "ip6_out_punt_short"), 1);
+        rig_fini(&t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -899,6 +1027,8 @@ int main(void)
             cmocka_unit_test(test_module_life),
             cmocka_unit_test(test_module_ctx_state),
             cmocka_unit_test(test_module_ctx_reset),
+            cmocka_unit_test(test_punt_out6_keeps_egress),
+            cmocka_unit_test(test_ip6_output_drop_counters),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
