@@ -479,10 +479,16 @@ void stack_ctx_queues(struct mpnet_stack *s, unsigned id, int delta, int wake_fd
                 return;
         s->ctx_queues[id] = (unsigned)((int)s->ctx_queues[id] + delta);
         if (s->ctx_queues[id] > 0) {
+                s->ctx_orphans &= ~bit;
                 atomic_store_explicit(&s->ctx[id]->wake_fd, wake_fd, memory_order_relaxed);
                 atomic_fetch_or_explicit(&s->owner_mask, bit, memory_order_release);
         } else {
                 atomic_fetch_and_explicit(&s->owner_mask, ~bit, memory_order_release);
+                /* Adopted by the control thread (stack_poll_slow): the
+                 * caller unassigns the last queue, so its worker stops
+                 * running the context before the grace period the
+                 * unassignment waits for ends, before the next poll. */
+                s->ctx_orphans |= bit;
         }
 }
 
@@ -1450,6 +1456,22 @@ void ctx_tx_flush_all(struct wctx *w)
                 node_account(w, NODE_iface_tx, pkts, node_clock() - t0);
 }
 
+/* What a poll seldom has to do: the contexts no worker runs any more
+ * (ctx_orphans), whose
+ * held datagrams would otherwise never time out and whose hand-off rings
+ * nobody would drain. *next takes their deadlines. */
+static void stack_poll_slow(struct mpnet_stack *s, uint64_t *next)
+{
+        for (uint64_t m = s->ctx_orphans; m != 0; m &= m - 1) {
+                struct wctx *w = s->ctx[__builtin_ctzll(m)];
+                uint64_t t = ctx_service(w);
+
+                ctx_tx_flush_all(w);
+                if (t < *next)
+                        *next = t;
+        }
+}
+
 uint64_t mpnet_stack_poll(struct mpnet_stack *s, uint64_t now)
 {
         struct wctx *w = s->ctx[0];
@@ -1463,6 +1485,8 @@ uint64_t mpnet_stack_poll(struct mpnet_stack *s, uint64_t now)
         stack_carrier_watch(s);
         punt_run(s);
         reass_next = ctx_service(w);
+        if (s->ctx_orphans != 0)
+                stack_poll_slow(s, &reass_next);
         if (s->loopq.n > 0)
                 loop_input(s);
         /* With workers attached they read the links; we only do what they

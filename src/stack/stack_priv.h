@@ -553,6 +553,10 @@ struct mpnet_stack {
         } pmtu6[PMTU6_SIZE];
         struct stack_events events; /* change notifications (event.h) */
         struct reass_budget reass;  /* every context's reassembly, both families */
+        /* Workers' contexts whose last link queue of the stack went
+         * (stack_ctx_queues), bit per id: no worker runs them any more, so
+         * the control thread times out what they hold (stack_poll). */
+        uint64_t ctx_orphans;
 };
 
 /* stack/event.c: record a change (control thread). */
