@@ -1237,12 +1237,18 @@ int iface_addr6_publish(struct mpnet_iface *ifp)
 
         /* Lifetimes and DAD steps change often and concern no worker: only
          * a change of what the copy holds is published. */
+        ifp->stack->addr6_unpublished &= ~(1ull << (ifp->ifindex - 1));
         addr6_snap_fill(ifp, &cur);
         if (old != NULL && memcmp(old, &cur, sizeof(cur)) == 0)
                 return 0;
         sn = malloc(sizeof(*sn));
-        if (sn == NULL)
+        if (sn == NULL) {
+                /* Workers would go on with the old copy until the next
+                 * change: mpnet_stack_poll() tries again. */
+                STK_INC(ifp->stack, addr6_publish_retry);
+                ifp->stack->addr6_unpublished |= 1ull << (ifp->ifindex - 1);
                 return -ENOMEM;
+        }
         memcpy(sn, &cur, sizeof(cur)); /* padding too: the next compare */
         atomic_store_explicit(&ifp->addr6, sn, memory_order_release);
         if (old != NULL)
@@ -1456,12 +1462,20 @@ void ctx_tx_flush_all(struct wctx *w)
                 node_account(w, NODE_iface_tx, pkts, node_clock() - t0);
 }
 
-/* What a poll seldom has to do: the contexts no worker runs any more
- * (ctx_orphans), whose
+/* What a poll seldom has to do: the IPv6 copies a want of memory left
+ * unpublished; the contexts no worker runs any more (ctx_orphans), whose
  * held datagrams would otherwise never time out and whose hand-off rings
  * nobody would drain. *next takes their deadlines. */
 static void stack_poll_slow(struct mpnet_stack *s, uint64_t *next)
 {
+        for (uint64_t m = s->addr6_unpublished; m != 0; m &= m - 1) {
+                struct mpnet_iface *ifp = s->ifs[mask_ifindex(m)];
+
+                if (ifp != NULL)
+                        (void)iface_addr6_publish(ifp);
+                else
+                        s->addr6_unpublished &= ~(m & -m);
+        }
         for (uint64_t m = s->ctx_orphans; m != 0; m &= m - 1) {
                 struct wctx *w = s->ctx[__builtin_ctzll(m)];
                 uint64_t t = ctx_service(w);
@@ -1485,7 +1499,7 @@ uint64_t mpnet_stack_poll(struct mpnet_stack *s, uint64_t now)
         stack_carrier_watch(s);
         punt_run(s);
         reass_next = ctx_service(w);
-        if (s->ctx_orphans != 0)
+        if (s->ctx_orphans != 0 || s->addr6_unpublished != 0)
                 stack_poll_slow(s, &reass_next);
         if (s->loopq.n > 0)
                 loop_input(s);

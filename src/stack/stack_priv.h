@@ -557,6 +557,9 @@ struct mpnet_stack {
          * (stack_ctx_queues), bit per id: no worker runs them any more, so
          * the control thread times out what they hold (stack_poll). */
         uint64_t ctx_orphans;
+        /* Interfaces (bit ifindex - 1) whose IPv6 copy could not be
+         * published for want of memory: published again on the next poll. */
+        uint64_t addr6_unpublished;
 };
 
 /* stack/event.c: record a change (control thread). */

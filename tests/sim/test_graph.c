@@ -1013,6 +1013,52 @@ static void test_ip6_output_drop_counters(void **state)
         rig_fini(&t);
 }
 
+/* Fails every malloc() of fail_size bytes while it is set: test_graph is
+ * linked with --wrap=malloc (CMakeLists.txt). */
+static size_t fail_size;
+static unsigned fail_hits;
+void *__real_malloc(size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_malloc(size_t n)
+{
+        if (n != 0 && n == fail_size) {
+                fail_hits++;
+                return NULL;
+        }
+        return __real_malloc(n);
+}
+
+/* An IPv6 address deleted while its interface's copy for the workers
+ * cannot be published for want of memory leaves the copy on the next
+ * poll (no timer of the interface would publish it), and is counted. */
+static void test_addr6_publish_retried(void **state)
+{
+        static const uint8_t r6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 1};
+        struct mpnet_stack *sl[1];
+        struct rig t;
+        uint64_t retries;
+
+        (void)state;
+        rig_init(&t);
+        sl[0] = t.r;
+        assert_int_equal(mpnet_addr6_add(t.r, 1, r6, 64, MPNET_ADDR6_F_NODAD), 0);
+        /* Past the MLD reports: no timer of the interface is armed. */
+        sim_run_until(&t.clk, sl, 1, mpnet_clock_now(&t.clk) + 30 * MPNET_NS_PER_S);
+        assert_non_null(iface_addr6_find(stack_iface(t.r, 1), r6));
+        fail_hits = 0;
+        fail_size = sizeof(struct addr6_snap);
+        assert_int_equal(mpnet_addr6_del(t.r, 1, r6, 64), 0);
+        fail_size = 0;
+        assert_true(fail_hits > 0);
+        assert_non_null(iface_addr6_find(stack_iface(t.r, 1), r6)); /* the old copy */
+        retries = ctr(&t, "addr6_publish_retry");
+        assert_int_equal(retries, fail_hits);
+        run(&t);
+        assert_null(iface_addr6_find(stack_iface(t.r, 1), r6));
+        assert_int_equal(ctr(&t, "addr6_publish_retry"), retries);
+        rig_fini(&t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1029,6 +1075,7 @@ int main(void)
             cmocka_unit_test(test_module_ctx_reset),
             cmocka_unit_test(test_punt_out6_keeps_egress),
             cmocka_unit_test(test_ip6_output_drop_counters),
+            cmocka_unit_test(test_addr6_publish_retried),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
