@@ -10,6 +10,9 @@
  * usage: bench_ctl [--routes N] [--runs R]   (run from the build directory:
  * it starts ./mpnetd)
  *
+ * Every route is a /30 of 198.18.0.0/15, the benchmarking block: at most
+ * 32768 of them (--routes).
+ *
  * Then stacks at scale (issue 17: 1000 stacks in one process, each made in
  * at most 1 ms and costing at most 256 KiB resident): --stacks N empty
  * stacks created through the C client (many STACK_NEW to a datagram, each
@@ -82,15 +85,40 @@ static int cmp(const void *a, const void *b)
         return x < y ? -1 : x > y;
 }
 
+/* Route i of every benchmark here: the i-th /30 of 198.18.0.0/15 (RFC
+ * 2544's benchmarking block, RFC 5735), so at most ROUTES_MAX of them. */
+#define ROUTES_MAX  32768u
+#define ROUTES_PLEN 30
+
+static void route_dst(uint32_t i, uint8_t dst[4])
+{
+        uint32_t a = 0xc6120000u + (i << (32 - ROUTES_PLEN));
+
+        dst[0] = (uint8_t)(a >> 24);
+        dst[1] = (uint8_t)(a >> 16);
+        dst[2] = (uint8_t)(a >> 8);
+        dst[3] = (uint8_t)a;
+}
+
+/* "198.18.x.y/30": route i as a command line writes it. */
+static void route_str(uint32_t i, char *s, size_t n)
+{
+        uint8_t d[4];
+
+        route_dst(i, d);
+        snprintf(s, n, "%u.%u.%u.%u/%u", d[0], d[1], d[2], d[3], ROUTES_PLEN);
+}
+
 static void build_route(struct mpnet_ctl_buf *b, struct mpnet_ctl *c, uint32_t i)
 {
-        uint8_t dst[4] = {10, (uint8_t)(i >> 8), (uint8_t)i, 0}, gw[4] = {192, 0, 2, 2};
+        uint8_t dst[4], gw[4] = {192, 0, 2, 2};
 
+        route_dst(i, dst);
         mpnet_ctl_msg_begin(b, MPNET_CTL_ROUTE_NEW, MPNET_CTL_F_REQUEST, mpnet_ctl_seq(c),
                             mpnet_ctl_port(c));
         mpnet_ctl_put_str(b, MPNET_CTLA_STACK, "b");
         mpnet_ctl_put(b, MPNET_CTLA_ADDR, dst, 4);
-        mpnet_ctl_put_u8(b, MPNET_CTLA_PLEN, 24);
+        mpnet_ctl_put_u8(b, MPNET_CTLA_PLEN, ROUTES_PLEN);
         mpnet_ctl_nest_begin(b, MPNET_CTLA_PATH);
         mpnet_ctl_put_str(b, MPNET_CTLA_IFNAME, "e0");
         mpnet_ctl_put(b, MPNET_CTLA_GW, gw, 4);
@@ -433,9 +461,12 @@ static int conf_write(const char *path, uint32_t n_stacks, uint32_t n_routes)
         for (uint32_t s = 0; s < n_stacks; s++) {
                 fprintf(f, "stack add s%u\n-n s%u link add e0 type mem peer e1\n", s, s);
                 fprintf(f, "-n s%u addr add 192.0.2.1/24 dev e0\n", s);
-                for (uint32_t i = 0; i < n_routes; i++)
-                        fprintf(f, "-n s%u route add 10.%u.%u.0/24 via 192.0.2.2\n", s,
-                                (i >> 8) & 255, i & 255);
+                for (uint32_t i = 0; i < n_routes; i++) {
+                        char dst[32];
+
+                        route_str(i, dst, sizeof(dst));
+                        fprintf(f, "-n s%u route add %s via 192.0.2.2\n", s, dst);
+                }
         }
         /* h1 -- s(last) -- h2: a ping that crosses it says it forwards. */
         fprintf(f,
@@ -597,10 +628,10 @@ int main(int argc, char **argv)
         if (n_capture > 0)
                 return runs < 1 || runs > 32 ? 2 : run_capture(n_capture, runs);
         if (n_restart > 0)
-                return runs < 1 || runs > 31 || n > 65536
+                return runs < 1 || runs > 31 || n > ROUTES_MAX
                            ? 2
                            : run_restart(n_restart, n, runs, workers);
-        if (runs < 1 || runs > 32 || n < 1 || n > 65536 || n_stacks < 1 || n_stacks > 100000 ||
+        if (runs < 1 || runs > 32 || n < 1 || n > ROUTES_MAX || n_stacks < 1 || n_stacks > 100000 ||
             mkdtemp(dir) == NULL)
                 return 2;
         snprintf(sockp, sizeof(sockp), "%s/sock", dir);
@@ -608,8 +639,12 @@ int main(int argc, char **argv)
         snprintf(ns, sizeof(ns), "bench-ctl-%d", (int)getpid());
         FILE *f = fopen(batch, "w");
 
-        for (uint32_t i = 0; i < n; i++)
-                fprintf(f, "route add 10.%u.%u.0/24 via 192.0.2.2\n", (i >> 8) & 255, i & 255);
+        for (uint32_t i = 0; i < n; i++) {
+                char dst[32];
+
+                route_str(i, dst, sizeof(dst));
+                fprintf(f, "route add %s via 192.0.2.2\n", dst);
+        }
         fclose(f);
         d = fork();
         if (d == 0) {

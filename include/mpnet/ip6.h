@@ -9,7 +9,8 @@
  * Addresses are 16 bytes in network order. A link-local destination
  * (fe80::/10) needs an interface: the calls that send take an ifindex for it.
  *
- * Threads: as stack.h: the thread that drives the stack calls these.
+ * Threads: as stack.h: the control thread (the one that calls
+ * mpnet_stack_poll()) calls these.
  */
 #ifndef MPNET_IP6_H
 #define MPNET_IP6_H

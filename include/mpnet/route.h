@@ -10,8 +10,8 @@
  * route for the prefix and a local route for the address (/32), as the BSDs
  * and Linux do; removing the address removes them.
  *
- * Threads: the thread that drives the stack (see stack.h). Lookups on the
- * packet path read the tables without locks; a change is published with one
+ * Threads: the control thread (see stack.h). Lookups on the packet path
+ * (workers and the control thread) read the tables without locks; a change is published with one
  * atomic store per table entry, so a packet sees the old route or the new one.
  */
 #ifndef MPNET_ROUTE_H

@@ -8,9 +8,11 @@
  * Addresses are IPv4 in host byte order (192.0.2.1 is 0xc0000201); IPv6
  * (addresses, neighbours, router advertisements, ping6) is in mpnet/ip6.h.
  *
- * Threads: in this version a stack is driven by one thread at a time: the one
- * that calls mpnet_stack_poll() also configures it and sends pings. (The
- * multi-core runtime splits this into a control thread and workers.)
+ * Threads (docs/MP-SAFETY.md): the control thread, the one that calls
+ * mpnet_stack_poll(), also configures the stack and sends pings; every
+ * function here is its unless its comment says otherwise. Workers of the
+ * multi-core runtime (mpnet/worker.h) run the packet path of the queues
+ * given to them; without workers the control thread runs it too.
  */
 #ifndef MPNET_STACK_H
 #define MPNET_STACK_H
@@ -312,7 +314,7 @@ struct mpnet_stack_usage {
 };
 
 /**
- * What the stack holds now (the thread driving the stack).
+ * What the stack holds now (the control thread).
  * @param ifindex an interface, or 0 for the sum over all.
  * @return 0, -ENODEV.
  */

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "base/zalloc.h"
 #include "mpnet/pkt.h"
 #include "mpnet/ring.h"
 
@@ -38,21 +39,23 @@ struct mpnet_ring *mpnet_ring_create(uint32_t size, unsigned flags)
                 errno = EINVAL;
                 return NULL;
         }
-        if (posix_memalign((void **)&r, MPNET_CACHE_LINE, sizeof(*r) + size * sizeof(void *))) {
+        /* Zeroed pages, written only as slots are used: a 4096-slot ring
+         * that never holds more than a few costs a page, not 32 KiB. The
+         * slots need no initial value (a slot is read only after a producer
+         * wrote it); all-zero bits are a valid value of every field. */
+        r = zalloc_lines(sizeof(*r) + (size_t)size * sizeof(void *));
+        if (r == NULL) {
                 errno = ENOMEM;
                 return NULL;
         }
-        memset(r, 0, sizeof(*r));
         r->mask = size - 1;
         r->flags = flags;
-        for (uint32_t i = 0; i < size; i++)
-                atomic_init(&r->slots[i], NULL);
         return r;
 }
 
 void mpnet_ring_destroy(struct mpnet_ring *r)
 {
-        free(r);
+        zfree_lines(r);
 }
 
 static unsigned enqueue_spsc(struct mpnet_ring *r, void *const *objs, unsigned n)

@@ -21,6 +21,9 @@
 #include <string.h>
 
 #include "fib/fib_route.h"
+#include "mpnet/wire/ipv4.h"
+#include "fib/fib_priv.h"
+#include "stack/iface.h"
 #include "stack/stack_priv.h"
 
 static const char *const nh_names[MPNET_NH__COUNT] = {
@@ -215,7 +218,7 @@ int mpnet_route4_get(struct mpnet_stack *s, uint32_t table, uint32_t dst, uint8_
         err = mpnet_lpm4_get(t->lpm, dst, plen, &idx);
         if (err != 0)
                 return err;
-        nh_to_route(fib_nh_get(s, idx), dst & ip4_mask(plen), plen, r);
+        nh_to_route(fib_nh_get(&s->fib, idx), dst & ip4_mask(plen), plen, r);
         return 0;
 }
 
@@ -227,7 +230,7 @@ int mpnet_route4_lookup(struct mpnet_stack *s, uint32_t table, uint32_t addr,
 
         if (t == NULL)
                 return -ENOENT;
-        nh = fib4_lookup(s, t, addr);
+        nh = fib4_lookup(&s->fib, t, addr);
         if (nh == NULL)
                 return -ENOENT;
         nh_to_route(nh, nh->dst, nh->plen, r);
@@ -245,7 +248,7 @@ static int walk_one(void *arg, uint32_t prefix, unsigned plen, uint32_t idx)
         struct walk_ctx *w = arg;
         struct mpnet_route4 r;
 
-        nh_to_route(fib_nh_get(w->s, idx), prefix, (uint8_t)plen, &r);
+        nh_to_route(fib_nh_get(&w->s->fib, idx), prefix, (uint8_t)plen, &r);
         return w->fn(w->arg, &r);
 }
 

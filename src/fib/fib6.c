@@ -14,6 +14,9 @@
 #include <string.h>
 
 #include "fib/fib_route.h"
+#include "mpnet/wire/ipv6.h"
+#include "fib/fib_priv.h"
+#include "stack/iface.h"
 #include "stack/stack_priv.h"
 
 /* Groups per table: 2^14 (16 MiB of address space) is room for some
@@ -29,7 +32,7 @@ static struct fib6_table *table6_get(struct mpnet_stack *s, uint32_t id, bool cr
 {
         struct mpnet_lpm6_cfg cfg = {
             .max_tbl8 = FIB6_TBL8, .defer_free = lpm_defer, .defer_ctx = s};
-        struct fib6_table *t = fib6_table(s, id);
+        struct fib6_table *t = fib6_table(&s->fib6, id);
 
         if (t != NULL || !create || fib4_table(s, id) == NULL)
                 return t;
@@ -57,7 +60,7 @@ static void table6_free(void *arg)
 
 int fib6_table_del(struct mpnet_stack *s, uint32_t id)
 {
-        struct fib6_table *t = fib6_table(s, id);
+        struct fib6_table *t = fib6_table(&s->fib6, id);
 
         if (t == NULL)
                 return 0;
@@ -71,7 +74,7 @@ int fib6_table_del(struct mpnet_stack *s, uint32_t id)
 void fib6_fini(struct mpnet_stack *s)
 {
         for (unsigned i = 0; i < s->fib6.tables_end; i++) {
-                struct fib6_table *t = fib6_table(s, i);
+                struct fib6_table *t = fib6_table(&s->fib6, i);
 
                 if (t != NULL)
                         table6_free(t);
@@ -230,7 +233,7 @@ int mpnet_route6_get(struct mpnet_stack *s, uint32_t table, const uint8_t dst[16
                 return err;
         for (unsigned i = 0; i < plen; i++)
                 pfx[i / 8] |= dst[i / 8] & (0x80 >> (i % 8));
-        nh_to_route(fib6_nh_get(s, idx), pfx, plen, r);
+        nh_to_route(fib6_nh_get(&s->fib6, idx), pfx, plen, r);
         return 0;
 }
 
@@ -241,7 +244,7 @@ int mpnet_route6_lookup(struct mpnet_stack *s, uint32_t table, const uint8_t add
 
         if (fib4_table(s, table) == NULL)
                 return -ENOENT;
-        nh = fib6_lookup(s, table, addr);
+        nh = fib6_lookup(&s->fib6, table, addr);
         if (nh == NULL)
                 return -ENOENT;
         nh_to_route(nh, nh->dst, nh->plen, r);
@@ -259,7 +262,7 @@ static int walk6_one(void *arg, const uint8_t prefix[16], unsigned plen, uint32_
         struct walk6_ctx *w = arg;
         struct mpnet_route6 r;
 
-        nh_to_route(fib6_nh_get(w->s, idx), prefix, (uint8_t)plen, &r);
+        nh_to_route(fib6_nh_get(&w->s->fib6, idx), prefix, (uint8_t)plen, &r);
         return w->fn(w->arg, &r);
 }
 
@@ -296,7 +299,7 @@ struct flush6 {
 static int flush6_collect(void *arg, const uint8_t prefix[16], unsigned plen, uint32_t idx)
 {
         struct flush6 *f = arg;
-        const struct fib6_nh *nh = fib6_nh_get(f->s, idx);
+        const struct fib6_nh *nh = fib6_nh_get(&f->s->fib6, idx);
 
         for (unsigned i = 0; i < nh->n_paths; i++) {
                 if (nh->paths[i].ifp != f->ifp)
@@ -322,7 +325,7 @@ int fib6_iface_flush(struct mpnet_stack *s, const struct mpnet_iface *ifp)
         int err = 0;
 
         for (uint32_t id = 0; id < MPNET_TABLE_MAX; id++) {
-                struct fib6_table *t = fib6_table(s, id);
+                struct fib6_table *t = fib6_table(&s->fib6, id);
                 struct flush6 f = {.s = s, .ifp = ifp};
 
                 if (t == NULL)

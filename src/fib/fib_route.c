@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fib/fib_route.h"
+#include "fib/fib_priv.h"
 #include "stack/stack_priv.h"
 
 int fib_route_type_check(enum mpnet_nh_type type, unsigned n_paths)

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "fib/fib_priv.h"
 #include "stack/stack_priv.h"
 
 int nh_table_alloc(struct nh_table *t, uint32_t max, uint32_t *idx)

@@ -15,6 +15,10 @@
 #include <stdlib.h>
 
 #include "mpnet/wire/ethernet.h"
+#include "l2/ether.h"
+#include "l3/ip6.h"
+#include "stack/graph.h"
+#include "stack/iface.h"
 #include "stack/stack_priv.h"
 
 #define ETHER_DROP UINT32_MAX

@@ -14,7 +14,14 @@
 
 #include "mpnet/wire/arp.h"
 #include "mpnet/wire/ethernet.h"
+#include "mpnet/wire/ipv4.h"
 #include "l3/neigh.h"
+#include "l2/ether.h"
+#include "l3/ip4.h"
+#include "l3/ip_iface.h"
+#include "stack/graph.h"
+#include "stack/iface.h"
+#include "stack/stack_priv.h"
 
 static const uint8_t eth_bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const uint8_t eth_zero[6];

@@ -17,6 +17,9 @@
 #ifndef MPNET_L3_FORWARD_H
 #define MPNET_L3_FORWARD_H
 
+#include "fib/fib_priv.h"
+#include "stack/graph.h"
+#include "stack/iface.h"
 #include "stack/stack_priv.h"
 
 #define FWD_INLINE static inline __attribute__((always_inline))

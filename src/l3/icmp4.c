@@ -14,6 +14,10 @@
 
 #include "mpnet/wire/icmp4.h"
 #include "mpnet/wire/ipv4.h"
+#include "fib/fib_priv.h"
+#include "l3/ip4.h"
+#include "l3/ip_iface.h"
+#include "stack/graph.h"
 #include "stack/stack_priv.h"
 
 #define ICMP_TTL      64
@@ -193,7 +197,7 @@ static bool icmp4_error_allowed(struct mpnet_stack *s, const struct mpnet_pkt *p
         /* To an IP broadcast or multicast address. */
         if (dst >= 0xe0000000u)
                 return false;
-        nh = fib4_lookup(s, fib4_table(s, 0), dst);
+        nh = fib4_lookup(&s->fib, fib4_table(s, 0), dst);
         if (nh != NULL && nh->type == MPNET_NH_CONNECTED && nh->plen < 31 &&
             (dst | ip4_mask(nh->plen)) == UINT32_MAX)
                 return false;

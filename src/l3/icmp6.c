@@ -16,6 +16,12 @@
 #include <errno.h>
 
 #include "mpnet/wire/icmp6.h"
+#include "mpnet/wire/ipv4.h"
+#include "mpnet/wire/ipv6.h"
+#include "l3/ip6.h"
+#include "l3/ip_iface.h"
+#include "stack/graph.h"
+#include "stack/iface.h"
 #include "stack/stack_priv.h"
 
 #define PING_MIN_DATA 8 /* the send timestamp */

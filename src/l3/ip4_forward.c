@@ -20,6 +20,10 @@
 #include "mpnet/wire/ipv4.h"
 #include "l3/forward.h"
 #include "l3/neigh.h"
+#include "fib/fib_priv.h"
+#include "l3/ip4.h"
+#include "stack/iface.h"
+#include "stack/stack_priv.h"
 
 /* A flow hash for ECMP: the link's RSS hash when it gave one, else a mix of
  * the addresses, the protocol and, for unfragmented TCP and UDP, the ports. */
@@ -73,7 +77,7 @@ static void ip4_redirect(struct wctx *w, struct mpnet_iface *in, const struct mp
 
         if (!atomic_load_explicit(&in->redirect4_send, memory_order_relaxed) || nexthop == src)
                 return;
-        snh = fib4_lookup(s, iface_fib4(in), src);
+        snh = fib4_lookup(&s->fib, iface_fib4(in), src);
         if (snh == NULL || snh->type != MPNET_NH_CONNECTED || snh->paths[0].ifp != in ||
             ((src ^ nexthop) & ip4_mask(snh->plen)) != 0 || mpnet_ip4_has_source_route(&v))
                 return;

@@ -24,6 +24,11 @@
 #include "mpnet/wire/ethernet.h"
 #include "mpnet/wire/icmp4.h"
 #include "mpnet/wire/ipv4.h"
+#include "fib/fib_priv.h"
+#include "l3/ip4.h"
+#include "l3/ip_iface.h"
+#include "stack/graph.h"
+#include "stack/iface.h"
 #include "stack/stack_priv.h"
 
 /* Map a view-check error to its drop counter. */
@@ -155,7 +160,7 @@ void ip4_lookup_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
         for (unsigned i = 0; i < n; i++) {
                 struct mpnet_pkt *p = in->p[i];
                 uint32_t dst = in->aux[i];
-                const struct fib_nh *nh = nhi[i] != NH_MISS ? fib_nh_get(s, nhi[i]) : NULL;
+                const struct fib_nh *nh = nhi[i] != NH_MISS ? fib_nh_get(&s->fib, nhi[i]) : NULL;
 
                 if (i + 1 < n && nhi[i + 1] != NH_MISS)
                         __builtin_prefetch(s->fib.nh.dir[nhi[i + 1] / FIB_NH_CHUNK] +

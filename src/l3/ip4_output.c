@@ -18,6 +18,11 @@
 #include "l3/neigh.h"
 #include "mpnet/wire/ethernet.h"
 #include "mpnet/wire/ipv4.h"
+#include "fib/fib_priv.h"
+#include "l2/ether.h"
+#include "l3/ip4.h"
+#include "l3/ip_iface.h"
+#include "stack/iface.h"
 #include "stack/stack_priv.h"
 
 /* The most fragments one datagram can need: 65535 bytes at the RFC 791
@@ -103,7 +108,7 @@ int ip4_output_w(struct wctx *w, struct mpnet_pkt *p, uint32_t src, uint32_t dst
                  uint8_t ttl, bool df)
 {
         struct mpnet_stack *s = w->s;
-        const struct fib_nh *nh = fib4_lookup(s, fib4_table(s, 0), dst);
+        const struct fib_nh *nh = fib4_lookup(&s->fib, fib4_table(s, 0), dst);
         const struct fib_path *path;
         struct mpnet_iface *ifp;
         struct mpnet_ip4_repr r;

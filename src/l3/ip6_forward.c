@@ -16,8 +16,15 @@
  */
 #include "mpnet/wire/ethernet.h"
 #include "mpnet/wire/icmp6.h"
+#include "mpnet/wire/ipv4.h"
+#include "mpnet/wire/ipv6.h"
 #include "l3/forward.h"
 #include "l3/neigh.h"
+#include "fib/fib_priv.h"
+#include "l3/ip6.h"
+#include "l3/ip_iface.h"
+#include "stack/iface.h"
+#include "stack/stack_priv.h"
 
 /* RFC 6437: the flow label names the flow; without one, the addresses, the
  * next header and, for TCP and UDP right after the header, the ports. */
@@ -64,7 +71,8 @@ static void ip6_redirect(struct wctx *w, struct mpnet_iface *in, const struct mp
             ip6_eq(target, src))
                 return;
         if (!mpnet_ip6_is_link_local(src)) {
-                snh = fib6_lookup(s, atomic_load_explicit(&in->table, memory_order_relaxed), src);
+                snh = fib6_lookup(&s->fib6, atomic_load_explicit(&in->table, memory_order_relaxed),
+                                  src);
                 if (snh == NULL || snh->type != MPNET_NH_CONNECTED || snh->paths[0].ifp != in)
                         return;
         }

@@ -28,6 +28,9 @@
 #include <stdlib.h>
 
 #include "mpnet/wire/icmp6.h"
+#include "mpnet/wire/ipv6.h"
+#include "l3/ip6.h"
+#include "l3/ip_iface.h"
 #include "stack/stack_priv.h"
 
 #define REASS6_TIMEOUT_NS (60 * MPNET_NS_PER_S)

@@ -26,6 +26,13 @@
  */
 #include "mpnet/wire/ethernet.h"
 #include "mpnet/wire/icmp6.h"
+#include "mpnet/wire/ipv4.h"
+#include "mpnet/wire/ipv6.h"
+#include "fib/fib_priv.h"
+#include "l3/ip6.h"
+#include "l3/ip_iface.h"
+#include "stack/graph.h"
+#include "stack/iface.h"
 #include "l3/neigh.h"
 #include "stack/stack_priv.h"
 
@@ -212,7 +219,7 @@ static void ip6_lookup_one(struct wctx *w, struct mpnet_iface *ifp, struct mpnet
 {
         struct mpnet_stack *s = w->s;
         const uint8_t *dst = p->data + 24;
-        const struct fib6_nh *nh = nhi != NH_MISS ? fib6_nh_get(s, nhi) : NULL;
+        const struct fib6_nh *nh = nhi != NH_MISS ? fib6_nh_get(&s->fib6, nhi) : NULL;
         struct frame *local = &w->fr[NODE_ip6_local];
 
         if (__builtin_expect(mpnet_ip6_is_multicast(dst), 0)) {
@@ -276,7 +283,7 @@ void ip6_lookup_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
         struct mpnet_stack *s = w->s;
         struct frame *in = &w->fr[self];
         const struct fib6_table *t =
-            fib6_table(s, atomic_load_explicit(&ifp->table, memory_order_relaxed));
+            fib6_table(&s->fib6, atomic_load_explicit(&ifp->table, memory_order_relaxed));
         bool forwarding = atomic_load_explicit(&s->ip6_fwd, memory_order_relaxed);
         uint8_t dst[MPNET_VEC_MAX][16];
         uint32_t nhi[MPNET_VEC_MAX];

@@ -16,8 +16,15 @@
  */
 #include <errno.h>
 
+#include "mpnet/wire/ipv4.h"
+#include "mpnet/wire/ipv6.h"
 #include "l3/neigh.h"
 #include "mpnet/wire/ethernet.h"
+#include "fib/fib_priv.h"
+#include "l2/ether.h"
+#include "l3/ip6.h"
+#include "l3/ip_iface.h"
+#include "stack/iface.h"
 #include "stack/stack_priv.h"
 
 #define PMTU6_LIFETIME_NS (600 * MPNET_NS_PER_S) /* RFC 8201 5.3: at least 5 min; 10 */
@@ -294,8 +301,9 @@ static int ip6_route(struct mpnet_stack *s, const uint8_t *dst, const uint8_t *s
                 *local = iface_addr6_find(ifp, dst) != NULL;
                 return 0;
         }
-        nh = fib6_lookup(
-            s, ifp != NULL ? atomic_load_explicit(&ifp->table, memory_order_relaxed) : 0, dst);
+        nh = fib6_lookup(&s->fib6,
+                         ifp != NULL ? atomic_load_explicit(&ifp->table, memory_order_relaxed) : 0,
+                         dst);
         if (nh == NULL) {
                 STK_INC(s, ip6_no_route);
                 return -ENETUNREACH;

@@ -11,6 +11,10 @@
  */
 #include "mpnet/wire/icmp4.h"
 #include "mpnet/wire/icmp6.h"
+#include "mpnet/wire/ipv4.h"
+#include "l3/ip4.h"
+#include "l3/ip6.h"
+#include "stack/graph.h"
 #include "stack/stack_priv.h"
 
 /* Back to the IP header, which the errors quote. */

@@ -18,6 +18,11 @@
 
 #include "mpnet/wire/ethernet.h"
 #include "mpnet/wire/icmp6.h"
+#include "mpnet/wire/ipv4.h"
+#include "mpnet/wire/ipv6.h"
+#include "l3/ip6.h"
+#include "l3/ip_iface.h"
+#include "stack/iface.h"
 #include "stack/stack_priv.h"
 
 #define MLD_ROBUSTNESS    2

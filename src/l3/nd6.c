@@ -15,7 +15,13 @@
 
 #include "mpnet/wire/ethernet.h"
 #include "mpnet/wire/icmp6.h"
+#include "mpnet/wire/ipv4.h"
+#include "mpnet/wire/ipv6.h"
 #include "l3/neigh.h"
+#include "l3/ip6.h"
+#include "l3/ip_iface.h"
+#include "stack/iface.h"
+#include "stack/stack_priv.h"
 
 /* RFC 4861 6.3.2: ReachableTime is BaseReachableTime times a random factor
  * in [0.5, 1.5). */

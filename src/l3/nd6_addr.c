@@ -18,8 +18,13 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "mpnet/wire/ipv4.h"
+#include "mpnet/wire/ipv6.h"
 #include "base/sha256.h"
 #include "mpnet/wire/icmp6.h"
+#include "l3/ip6.h"
+#include "l3/ip_iface.h"
+#include "stack/iface.h"
 #include "stack/stack_priv.h"
 
 #define MAX_RTR_SOLICITATION_DELAY_NS   MPNET_NS_PER_S /* RFC 4861 10 */

@@ -20,7 +20,14 @@
 #include <errno.h>
 
 #include "mpnet/wire/icmp6.h"
+#include "mpnet/wire/ipv4.h"
+#include "mpnet/wire/ipv6.h"
 #include "l3/neigh.h"
+#include "fib/fib_priv.h"
+#include "l3/ip6.h"
+#include "l3/ip_iface.h"
+#include "stack/iface.h"
+#include "stack/stack_priv.h"
 
 /* How long a redirect holds: FreeBSD's icmp6_redirtimeout. */
 #define REDIRECT_LIFETIME_NS (600 * MPNET_NS_PER_S)
@@ -31,8 +38,8 @@
  * gateway route leaving by ifp). */
 static bool first_hop_is(struct mpnet_iface *ifp, const uint8_t *dst, const uint8_t *router)
 {
-        const struct fib6_nh *nh =
-            fib6_lookup(ifp->stack, atomic_load_explicit(&ifp->table, memory_order_relaxed), dst);
+        const struct fib6_nh *nh = fib6_lookup(
+            &ifp->stack->fib6, atomic_load_explicit(&ifp->table, memory_order_relaxed), dst);
 
         if (nh == NULL || nh->type != MPNET_NH_GATEWAY)
                 return false;

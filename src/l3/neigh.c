@@ -27,7 +27,15 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "mpnet/wire/ipv4.h"
+#include "mpnet/wire/ipv6.h"
 #include "l3/neigh.h"
+#include "l2/ether.h"
+#include "l3/ip4.h"
+#include "l3/ip6.h"
+#include "stack/graph.h"
+#include "stack/iface.h"
+#include "stack/stack_priv.h"
 
 static const struct neigh_proto *neigh_proto(unsigned fam)
 {

@@ -14,12 +14,19 @@
  * was never confirmed (no solicited answer, not static), so that a flood
  * from random sources recycles its own entries while the confirmed ones
  * of real peers stay (as Linux's forced GC spares entries in use). At most
- * NEIGH_HELD_MAX packets wait for resolution in the whole stack.
+ * NEIGH_HELD_MAX packets wait for resolution in the whole stack. The table
+ * of one interface and family (struct neigh_table) is in
+ * l3/neigh_table.h, which the interface includes.
  */
 #ifndef MPNET_L3_NEIGH_H
 #define MPNET_L3_NEIGH_H
 
+#include "l2/ether.h"
+#include "l3/ip_iface.h"
+#include "l3/neigh_table.h"
+#include "mpnet/wire/bytes.h"
 #include "mpnet/wire/ethernet.h"
+#include "stack/iface.h"
 #include "stack/stack_priv.h"
 
 #define NEIGH_MAX_ENTRIES 4096

@@ -16,7 +16,9 @@
  */
 #include <errno.h>
 
+#include "l3/ip4.h"
 #include "l3/ip4_frag.h"
+#include "l3/ip6.h"
 #include "mpnet/wire/icmp4.h"
 #include "stack/stack_priv.h"
 

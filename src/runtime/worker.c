@@ -19,6 +19,8 @@
 
 #include "mpnet/thread.h"
 #include "mpnet/worker.h"
+#include "stack/graph.h"
+#include "stack/iface.h"
 #include "stack/stack_priv.h"
 
 struct assign {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mpnet/event.h"
+#include "stack/iface.h"
 #include "stack/stack_priv.h"
 
 void stack_event(struct mpnet_stack *s, const struct mpnet_event *e)

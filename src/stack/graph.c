@@ -10,6 +10,9 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "l2/ether.h"
+#include "stack/graph.h"
+#include "stack/iface.h"
 #include "stack/stack_priv.h"
 
 /* ---- assembly ---- */

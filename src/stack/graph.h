@@ -34,6 +34,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mpnet/clock.h"
 #include "mpnet/pkt.h"
 
 struct wctx;
@@ -105,6 +106,14 @@ enum arc {
         ARC__COUNT
 };
 
+/* A node's input: packets and one word of per-packet data (a destination
+ * address, a next-hop index). */
+struct frame {
+        unsigned n;
+        struct mpnet_pkt *p[MPNET_VEC_MAX];
+        uint32_t aux[MPNET_VEC_MAX];
+};
+
 /* A node: processes the frame w->fr[self], the packets of one receiving
  * interface ifp. */
 typedef void (*node_fn)(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
@@ -118,9 +127,9 @@ struct node_reg {
 };
 
 /* Delivery of one packet to a transport protocol, on the context w that
- * owns its flow (IPv4; IPv6 on the control thread for now): p->data at its
- * header, p->l3_off at the IP header; repr is the struct mpnet_ip4_repr or
- * mpnet_ip6_repr. The handler owns p. */
+ * owns its flow (a worker or the control thread, either family): p->data
+ * at its header, p->l3_off at the IP header; repr is the struct
+ * mpnet_ip4_repr or mpnet_ip6_repr. The handler owns p. */
 typedef void (*l4_fn)(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                       const void *repr);
 
@@ -322,5 +331,19 @@ unsigned arc_run_list(struct wctx *w, struct mpnet_iface *ifp, const struct feat
                       struct mpnet_pkt **p, uint32_t *aux, unsigned n);
 /* Free every arc list of an interface that is going (no reader left). */
 void arc_iface_free(struct mpnet_iface *ifp);
+
+/* Timing of a node run: TSC where there is one. */
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+static inline uint64_t node_clock(void)
+{
+        return __rdtsc();
+}
+#else
+static inline uint64_t node_clock(void)
+{
+        return mpnet_monotonic_ns();
+}
+#endif
 
 #endif

@@ -5,7 +5,7 @@
  * (enum core_node) and the order in which ether-input tries the ethertypes:
  * IPv4 first.
  */
-#include "stack/stack_priv.h"
+#include "stack/graph.h"
 
 extern const struct mpnet_module mod_ether, mod_ip4, mod_ip6, mod_arp, mod_icmp4, mod_icmp6,
     mod_l4_closed, mod_neigh, mod_ip4_reass, mod_ip6_reass;

@@ -39,6 +39,11 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "fib/fib_priv.h"
+#include "l3/ip6.h"
+#include "l3/ip_iface.h"
+#include "stack/graph.h"
+#include "stack/iface.h"
 #include "stack/stack_priv.h"
 
 /* An armed timer of an interface and its place: depth timers follow it on

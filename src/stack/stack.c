@@ -2,8 +2,9 @@
 /*
  * The stack object: creation, interfaces, addresses, the poll loop, counters.
  *
- * Synchronisation: a stack is driven by one thread (stack.h). Nothing here is
- * global: every piece of state hangs off struct mpnet_stack.
+ * Synchronisation (docs/MP-SAFETY.md): the control thread configures the
+ * stack; the packet path, contexts and punts here run on every context.
+ * Nothing here is global: every piece of state hangs off struct mpnet_stack.
  * Life cycle: the stack owns its interfaces, addresses, neighbour entries and
  * every packet it holds; it never owns the links, which the caller destroys
  * after the stack.
@@ -17,7 +18,15 @@
 #include "mpnet/wire/ethernet.h"
 #include <urcu-qsbr.h>
 
+#include "mpnet/wire/ipv4.h"
 #include "mpnet/wire/icmp4.h"
+#include "fib/fib_priv.h"
+#include "l2/ether.h"
+#include "l3/ip4.h"
+#include "l3/ip6.h"
+#include "l3/ip_iface.h"
+#include "stack/graph.h"
+#include "stack/iface.h"
 #include "stack/stack_priv.h"
 
 static const char *const counter_names[] = {

@@ -9,6 +9,8 @@
  */
 #include <errno.h>
 
+#include "l3/ip_iface.h"
+#include "stack/iface.h"
 #include "stack/stack_priv.h"
 
 static void usage_add_iface(struct mpnet_stack *s, const struct mpnet_iface *ifp,

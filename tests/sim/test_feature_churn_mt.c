@@ -19,6 +19,7 @@
  * the lists (LeakSanitizer).
  */
 #include "mtnet.h"
+#include "stack/graph.h"
 #include "stack/stack_priv.h"
 
 struct churn {

@@ -20,6 +20,8 @@
  * nothing; once DAD is done (the control thread publishes the change) the
  * workers answer for it.
  */
+#include "mpnet/wire/ipv4.h"
+#include "mpnet/wire/ipv6.h"
 #include "mtnet.h"
 #include "stack/stack_priv.h"
 

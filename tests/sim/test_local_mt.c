@@ -14,6 +14,7 @@
  * Closed ports: UDP to the router is answered with port unreachable by the
  * workers, within the stack's error rate.
  */
+#include "mpnet/wire/ipv4.h"
 #include "mtnet.h"
 #include "stack/stack_priv.h"
 

@@ -53,29 +53,40 @@ void mpnetd_config_journal(struct mpnetd *d, const struct mpnet_ctl_view *m)
                 mpnetd_log(d, "%s: %s", d->cfg.conf_path, strerror(errno));
 }
 
-/* One line of the file, applied as a root client's request would be. */
-static int config_apply(struct mpnetd *d, char *line, unsigned lineno)
+/* One line made into its message and handled as a root client's request
+ * would be. @return 1: an empty line or a comment, else 0 or -errno. */
+static int config_message(struct mpnetd *d, char *line, unsigned lineno, char *why, size_t why_len)
 {
         _Alignas(8) uint8_t mem[4096];
         struct mpnet_ctl_buf b;
         struct mpnet_ctl_view m;
-        char why[256];
         size_t off = 0;
         int r;
 
         mpnet_ctl_buf_init(&b, mem, sizeof(mem));
-        r = mpnet_ctl_cli_line(&b, NULL, line, lineno, 0, why, sizeof(why));
+        r = mpnet_ctl_cli_line(&b, NULL, line, lineno, 0, why, why_len);
+        if (r != 0 || mpnet_ctl_msg_next(mem, b.len, &off, &m, why, why_len) != 1)
+                return r;
+        if (!mpnetd_is_change(m.h->type) || m.h->type == MPNET_CTL_SAVE) {
+                snprintf(why, why_len, "not a configuration command");
+                return -EINVAL;
+        }
+        r = mpnetd_handle(d, NULL, &m, why, why_len);
+        d->out.len = 0; /* nobody to answer */
+        return r;
+}
+
+/* One line of the file. A route in the form a save writes is applied
+ * without its message (config_route.c): most of a saved file is routes. */
+static int config_apply(struct mpnetd *d, char *line, unsigned lineno)
+{
+        char why[256] = "";
+        int r = mpnetd_config_route(d, line, why, sizeof(why));
+
+        if (r == 1)
+                r = config_message(d, line, lineno, why, sizeof(why));
         if (r == 1)
                 return 0;
-        if (r == 0 && mpnet_ctl_msg_next(mem, b.len, &off, &m, why, sizeof(why)) == 1) {
-                if (!mpnetd_is_change(m.h->type) || m.h->type == MPNET_CTL_SAVE) {
-                        snprintf(why, sizeof(why), "not a configuration command");
-                        r = -EINVAL;
-                } else {
-                        r = mpnetd_handle(d, NULL, &m, why, sizeof(why));
-                        d->out.len = 0; /* nobody to answer */
-                }
-        }
         if (r != 0)
                 mpnetd_log(d, "%s:%u: %s", d->cfg.conf_path, lineno, why[0] ? why : strerror(-r));
         return r;
@@ -86,7 +97,7 @@ static int config_apply(struct mpnetd *d, char *line, unsigned lineno)
 
 int mpnetd_config_load(struct mpnetd *d)
 {
-        char line[4096];
+        char line[MPNETD_LINE_MAX];
         unsigned lineno = 0, bad = 0;
         bool head = false, tail = false;
         FILE *f;

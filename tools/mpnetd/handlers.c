@@ -689,49 +689,87 @@ static int addr_get(struct req *r)
 /* ---- routes ------------------------------------------------------------- */
 
 /* The paths of ROUTE_NEW into a route of either family. */
-static int route_paths(struct req *r, bool v6, struct mpnet_route6 *rt6, struct mpnet_route4 *rt4)
+/* ROUTE_NEW's PATH attributes, as they come: checked by mpnetd_route_new(). */
+static void route_paths_decode(const struct req *r, struct mpnetd_route *rq)
 {
         const struct mpnet_ctl_attr *a;
         size_t off = 0;
-        unsigned n = 0;
 
         while ((a = mpnet_ctl_attr_next(r->m->attrs, r->m->attrs_len, &off)) != NULL) {
                 const struct mpnet_ctl_attr *pb[MPNET_CTLA__MAX];
-                struct dlink *l = NULL;
+                struct mpnetd_route_path *p = &rq->paths[rq->n_paths];
 
                 if (mpnet_ctl_attr_type(a) != MPNET_CTLA_PATH)
                         continue;
-                if (n == MPNET_ROUTE_MAX_PATHS)
-                        return fail(r, -EINVAL, "more than %d paths", MPNET_ROUTE_MAX_PATHS);
+                if (rq->n_paths++ == MPNET_ROUTE_MAX_PATHS)
+                        return; /* one too many is enough to refuse it */
                 mpnet_ctl_attrs_index(mpnet_ctl_attr_data(a), mpnet_ctl_attr_len(a), pb);
-                if (pb[MPNET_CTLA_IFNAME] != NULL) {
-                        l = link_find(r->st, mpnet_ctl_attr_str(pb[MPNET_CTLA_IFNAME]));
-                        if (l == NULL)
-                                return fail(r, -ENODEV, "no link %s",
-                                            mpnet_ctl_attr_str(pb[MPNET_CTLA_IFNAME]));
+                p->ifname =
+                    pb[MPNET_CTLA_IFNAME] ? mpnet_ctl_attr_str(pb[MPNET_CTLA_IFNAME]) : NULL;
+                p->gw_len = 0;
+                if (pb[MPNET_CTLA_GW] != NULL) {
+                        p->gw_len = (uint8_t)mpnet_ctl_attr_len(pb[MPNET_CTLA_GW]);
+                        memcpy(p->gw, mpnet_ctl_attr_data(pb[MPNET_CTLA_GW]), p->gw_len);
                 }
-                if (pb[MPNET_CTLA_GW] != NULL &&
-                    mpnet_ctl_attr_len(pb[MPNET_CTLA_GW]) != (v6 ? 16u : 4u))
+        }
+}
+
+static int route_new(struct req *r)
+{
+        const struct mpnet_ctl_attr *a = r->tb[MPNET_CTLA_ADDR];
+        struct mpnetd_route rq; /* not zeroed: mpnetd_route_new() reads what is set */
+
+        if (need_stack(r) != 0)
+                return -ENOENT;
+        if (need(r, MPNET_CTLA_ADDR) != 0 || need(r, MPNET_CTLA_PLEN) != 0)
+                return -EINVAL;
+        rq.replace = (r->m->h->flags & MPNET_CTL_F_REPLACE) != 0;
+        rq.nhtype = r->tb[MPNET_CTLA_NHTYPE] ? mpnet_ctl_attr_u8(r->tb[MPNET_CTLA_NHTYPE]) : 0xff;
+        rq.table = u32_or(r, MPNET_CTLA_TABLE, 0);
+        rq.n_paths = 0;
+        rq.addr_len = (uint8_t)mpnet_ctl_attr_len(a);
+        memcpy(rq.dst, mpnet_ctl_attr_data(a), rq.addr_len);
+        rq.plen = mpnet_ctl_attr_u8(r->tb[MPNET_CTLA_PLEN]);
+        route_paths_decode(r, &rq);
+        return mpnetd_route_new(r->d, r->st, &rq, r->why, r->why_len);
+}
+
+/* ---- a route, from a message or a configuration line -------------------- */
+
+static int route_paths(struct req *r, const struct mpnetd_route *rq, struct mpnet_route6 *rt6,
+                       struct mpnet_route4 *rt4)
+{
+        bool v6 = rq->addr_len == 16;
+        unsigned n;
+
+        for (n = 0; n < rq->n_paths && n < MPNET_ROUTE_MAX_PATHS; n++) {
+                const struct mpnetd_route_path *p = &rq->paths[n];
+                struct dlink *l = NULL;
+
+                if (p->ifname != NULL) {
+                        l = link_find(r->st, p->ifname);
+                        if (l == NULL)
+                                return fail(r, -ENODEV, "no link %s", p->ifname);
+                }
+                if (p->gw_len != 0 && p->gw_len != (v6 ? 16u : 4u))
                         return fail(r, -EINVAL, "gateway of the other family");
+                if (p->gw_len == 0 && l == NULL)
+                        return fail(r, -EINVAL, "a path needs via or dev");
                 if (v6) {
-                        if (pb[MPNET_CTLA_GW] != NULL)
-                                memcpy(rt6->paths[n].gw, mpnet_ctl_attr_data(pb[MPNET_CTLA_GW]),
-                                       16);
-                        else if (l == NULL)
-                                return fail(r, -EINVAL, "a path needs via or dev");
+                        if (p->gw_len != 0)
+                                memcpy(rt6->paths[n].gw, p->gw, 16);
                         rt6->paths[n].ifindex = l ? l->ifindex : 0;
                 } else {
                         uint32_t gw = 0;
 
-                        if (pb[MPNET_CTLA_GW] != NULL)
-                                memcpy(&gw, mpnet_ctl_attr_data(pb[MPNET_CTLA_GW]), 4);
-                        else if (l == NULL)
-                                return fail(r, -EINVAL, "a path needs via or dev");
+                        if (p->gw_len != 0)
+                                memcpy(&gw, p->gw, 4);
                         rt4->paths[n].gw = ntohl(gw);
                         rt4->paths[n].ifindex = l ? l->ifindex : 0;
                 }
-                n++;
         }
+        if (rq->n_paths > MPNET_ROUTE_MAX_PATHS)
+                return fail(r, -EINVAL, "more than %d paths", MPNET_ROUTE_MAX_PATHS);
         return (int)n;
 }
 
@@ -767,71 +805,87 @@ static int route_resolve_dev6(struct req *r, uint32_t table, struct mpnet_route6
         return 0;
 }
 
-static int route_table(struct req *r, uint32_t *table, bool create)
+static int table_use(struct req *r, uint32_t table, bool create)
 {
         int err;
 
-        *table = u32_or(r, MPNET_CTLA_TABLE, 0);
-        if (*table >= MPNET_TABLE_MAX)
-                return fail(r, -EINVAL, "table %u: 0 to %d", *table, MPNET_TABLE_MAX - 1);
-        if (*table == 0 || !create)
+        if (table >= MPNET_TABLE_MAX)
+                return fail(r, -EINVAL, "table %u: 0 to %d", table, MPNET_TABLE_MAX - 1);
+        if (table == 0 || !create)
                 return 0;
-        err = mpnet_table_add(r->st->s, *table);
-        return err == 0 || err == -EEXIST ? 0
-                                          : fail(r, err, "table %u: %s", *table, strerror(-err));
+        err = mpnet_table_add(r->st->s, table);
+        return err == 0 || err == -EEXIST ? 0 : fail(r, err, "table %u: %s", table, strerror(-err));
 }
 
-static int route_new(struct req *r)
+static int route_table(struct req *r, uint32_t *table, bool create)
 {
-        bool replace = (r->m->h->flags & MPNET_CTL_F_REPLACE) != 0;
-        const struct mpnet_ctl_attr *a = r->tb[MPNET_CTLA_ADDR];
-        uint8_t nh = r->tb[MPNET_CTLA_NHTYPE] ? mpnet_ctl_attr_u8(r->tb[MPNET_CTLA_NHTYPE]) : 0xff;
-        uint32_t table;
+        *table = u32_or(r, MPNET_CTLA_TABLE, 0);
+        return table_use(r, *table, create);
+}
+
+static int route_add6(struct req *r, const struct mpnetd_route *rq)
+{
+        struct mpnet_route6 rt = {.plen = rq->plen};
         int n, err;
 
-        if (need_stack(r) != 0)
-                return -ENOENT;
-        if (need(r, MPNET_CTLA_ADDR) != 0 || need(r, MPNET_CTLA_PLEN) != 0 ||
-            route_table(r, &table, true) != 0)
-                return -EINVAL;
-        if (mpnet_ctl_attr_len(a) == 16) {
-                struct mpnet_route6 rt = {.plen = mpnet_ctl_attr_u8(r->tb[MPNET_CTLA_PLEN])};
+        memcpy(rt.dst, rq->dst, 16);
+        if ((n = route_paths(r, rq, &rt, NULL)) < 0)
+                return n;
+        rt.n_paths = (uint8_t)n;
+        rt.type = rq->nhtype != 0xff ? (enum mpnet_nh_type)rq->nhtype : MPNET_NH_GATEWAY;
+        if (rq->nhtype == 0xff && n > 0) {
+                static const uint8_t zero[16];
 
-                memcpy(rt.dst, mpnet_ctl_attr_data(a), 16);
-                if ((n = route_paths(r, true, &rt, NULL)) < 0)
-                        return n;
-                rt.n_paths = (uint8_t)n;
-                rt.type = nh != 0xff ? (enum mpnet_nh_type)nh : MPNET_NH_GATEWAY;
-                if (nh == 0xff && n > 0) {
-                        static const uint8_t zero[16];
-
-                        if (memcmp(rt.paths[0].gw, zero, 16) == 0)
-                                rt.type = MPNET_NH_CONNECTED;
-                }
-                if ((err = route_resolve_dev6(r, table, &rt)) != 0)
-                        return err;
-                err = replace ? mpnet_route6_replace(r->st->s, table, &rt)
-                              : mpnet_route6_add(r->st->s, table, &rt);
-        } else {
-                struct mpnet_route4 rt = {.plen = mpnet_ctl_attr_u8(r->tb[MPNET_CTLA_PLEN])};
-                uint32_t v;
-
-                memcpy(&v, mpnet_ctl_attr_data(a), 4);
-                rt.dst = ntohl(v);
-                if ((n = route_paths(r, false, NULL, &rt)) < 0)
-                        return n;
-                rt.n_paths = (uint8_t)n;
-                rt.type = nh != 0xff                     ? (enum mpnet_nh_type)nh
-                          : n > 0 && rt.paths[0].gw == 0 ? MPNET_NH_CONNECTED
-                                                         : MPNET_NH_GATEWAY;
-                if ((err = route_resolve_dev4(r, table, &rt)) != 0)
-                        return err;
-                err = replace ? mpnet_route4_replace(r->st->s, table, &rt)
-                              : mpnet_route4_add(r->st->s, table, &rt);
+                if (memcmp(rt.paths[0].gw, zero, 16) == 0)
+                        rt.type = MPNET_NH_CONNECTED;
         }
+        if ((err = route_resolve_dev6(r, rq->table, &rt)) != 0)
+                return err;
+        return rq->replace ? mpnet_route6_replace(r->st->s, rq->table, &rt)
+                           : mpnet_route6_add(r->st->s, rq->table, &rt);
+}
+
+static int route_add4(struct req *r, const struct mpnetd_route *rq)
+{
+        struct mpnet_route4 rt = {.plen = rq->plen};
+        uint32_t v;
+        int n, err;
+
+        memcpy(&v, rq->dst, 4);
+        rt.dst = ntohl(v);
+        if ((n = route_paths(r, rq, NULL, &rt)) < 0)
+                return n;
+        rt.n_paths = (uint8_t)n;
+        rt.type = rq->nhtype != 0xff             ? (enum mpnet_nh_type)rq->nhtype
+                  : n > 0 && rt.paths[0].gw == 0 ? MPNET_NH_CONNECTED
+                                                 : MPNET_NH_GATEWAY;
+        if ((err = route_resolve_dev4(r, rq->table, &rt)) != 0)
+                return err;
+        return rq->replace ? mpnet_route4_replace(r->st->s, rq->table, &rt)
+                           : mpnet_route4_add(r->st->s, rq->table, &rt);
+}
+
+int mpnetd_route_new(struct mpnetd *d, struct dstack *st, const struct mpnetd_route *rq, char *why,
+                     size_t why_len)
+{
+        struct req r; /* its attribute index (tb) not zeroed: nothing here reads it */
+        int err;
+
+        r.d = d;
+        r.c = NULL;
+        r.m = NULL;
+        r.st = st;
+        r.why = why;
+        r.why_len = why_len;
+        why[0] = '\0';
+        if (table_use(&r, rq->table, true) != 0)
+                return -EINVAL;
+        err = rq->addr_len == 16 ? route_add6(&r, rq) : route_add4(&r, rq);
         if (err == -EEXIST)
-                return fail(r, err, "the route exists (use replace)");
-        return err != 0 ? fail(r, err, "%s", strerror(-err)) : 0;
+                return fail(&r, err, "the route exists (use replace)");
+        if (err != 0 && why[0] == '\0')
+                return fail(&r, err, "%s", strerror(-err));
+        return err;
 }
 
 static int route_del(struct req *r)

@@ -22,6 +22,7 @@
 #include <sys/types.h>
 
 #include "mpnet/ctl.h"
+#include "mpnet/route.h"
 #include "mpnet/stack.h"
 #include "mpnet/worker.h"
 
@@ -123,11 +124,35 @@ void mpnetd_event_send(struct mpnetd *d, const struct dstack *st, const struct m
                        uint32_t group);
 void mpnetd_log(struct mpnetd *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A ROUTE_NEW request as its attributes say it (docs/CONTROL.md), before
+ * any check: decoded from a message, or parsed from a configuration line
+ * by config.c without making the message. */
+struct mpnetd_route_path {
+        const char *ifname; /* or NULL */
+        uint8_t gw_len;     /* 0: no gateway; else 4 or 16 */
+        uint8_t gw[16];
+};
+
+struct mpnetd_route {
+        uint32_t table;
+        bool replace;
+        uint8_t nhtype; /* 0xff: none given (a gateway or connected route) */
+        uint8_t addr_len;
+        uint8_t dst[16];
+        uint8_t plen;
+        unsigned n_paths; /* as many as were given; more than fit is refused */
+        struct mpnetd_route_path paths[MPNET_ROUTE_MAX_PATHS];
+};
+
 /* handlers.c: one request. why gets the extended-ack text.
  * @return 0 or a negative errno. */
 int mpnetd_handle(struct mpnetd *d, struct dclient *c, const struct mpnet_ctl_view *m, char *why,
                   size_t why_len);
 bool mpnetd_is_change(unsigned type);
+/* ROUTE_NEW in stack st: the checks, the errors and their texts are the
+ * message's. @return 0 or a negative errno. */
+int mpnetd_route_new(struct mpnetd *d, struct dstack *st, const struct mpnetd_route *rq, char *why,
+                     size_t why_len);
 void mpnetd_stack_free(struct mpnetd *d, struct dstack *st);
 void mpnetd_pings_run(struct mpnetd *d, struct dclient *c);
 void mpnetd_pings_free(struct dclient *c);
@@ -147,8 +172,13 @@ void mpnetd_captures_client_gone(struct mpnetd *d, struct dclient *c);
 void mpnetd_captures_link_gone(struct mpnetd *d, const struct dlink *l);
 
 /* config.c */
+#define MPNETD_LINE_MAX 4096 /* a configuration line, its newline included */
 int mpnetd_config_load(struct mpnetd *d);
 int mpnetd_config_save(struct mpnetd *d);
 void mpnetd_config_journal(struct mpnetd *d, const struct mpnet_ctl_view *m);
+/* config_route.c: a line in a route form that a save writes, applied
+ * directly. @return 1: not such a line (make the message), else as
+ * mpnetd_route_new(). */
+int mpnetd_config_route(struct mpnetd *d, const char *line, char *why, size_t why_len);
 
 #endif

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * IPv4 (l3/ip4_*.c, l3/icmp4.c) and ARP (l3/arp.c, the resolver of the
+ * neighbour cache for IPv4): nodes and entry points. The interface's IPv4
+ * addresses are in l3/ip_iface.h, reassembly in l3/ip4_frag.h.
+ *
+ * Synchronisation: the nodes, ip4_output_w, ip4_local_one and the ICMP
+ * functions run on any context (a worker or the control thread); the rest
+ * is the control thread's, as each says.
+ */
+#ifndef MPNET_L3_IP4_H
+#define MPNET_L3_IP4_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mpnet/pkt.h"
+
+struct mpnet_iface;
+struct mpnet_ip4_repr;
+struct mpnet_stack;
+struct wctx;
+
+/* l3/reass.c: the IPv4 reassembly table of context w, its module's state. */
+struct ip4_reass *reass4_of(struct wctx *w);
+
+/* l3/arp.c */
+void arp_input(struct mpnet_iface *ifp, struct mpnet_pkt *p);
+void arp_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
+int arp_resolve_output(struct mpnet_iface *ifp, uint32_t nexthop, struct mpnet_pkt *p);
+void arp_announce(struct mpnet_iface *ifp, uint32_t addr);
+
+/* l3/ip4_input.c: the ip4-input, ip4-lookup and ip4-local nodes */
+void ip4_input_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
+void ip4_lookup_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
+void ip4_local_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
+/* Any context. arc_done: the local-in arc has seen p (a worker's punt). */
+void ip4_local_one(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, bool arc_done);
+/* Give p (at its transport header, its IPv4 header at l3_off) to the
+ * control thread: what a protocol does only there (the ping API's
+ * replies). */
+void ip4_local_punt_back(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p);
+
+/* l3/ip4_forward.c: the ip4-rewrite node */
+void ip4_rewrite_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
+
+/* l3/ip4_output.c: any context; ip4_output, ip4_output_df and
+ * ip4_send_on are the control thread's forms. A worker punts what only the
+ * control thread does: fragmentation, resolution of a next hop with no
+ * usable entry, delivery to ourselves. */
+int ip4_output_w(struct wctx *w, struct mpnet_pkt *p, uint32_t src, uint32_t dst, uint8_t proto,
+                 uint8_t ttl, bool df);
+int ip4_output(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_t src, uint32_t dst,
+               uint8_t proto, uint8_t ttl);
+/* With don't-fragment; p may be a chain. */
+int ip4_output_df(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_t src, uint32_t dst,
+                  uint8_t proto, uint8_t ttl, bool df);
+/* Hand a packet whose IPv4 header is written to next hop nexthop on ifp,
+ * fragmenting it when it exceeds the MTU. */
+int ip4_send_on(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t nexthop,
+                struct mpnet_pkt *p, bool bcast);
+
+/* l3/icmp4.c: any context */
+void icmp4_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                 const struct mpnet_ip4_repr *ip);
+/* Send an ICMP error about p (at its IPv4 header) unless RFC 1812 4.3.2.7
+ * forbids it or w's rate limit is reached. p stays the caller's. */
+void icmp4_error(struct wctx *w, const struct mpnet_pkt *p, uint8_t type, uint8_t code,
+                 uint32_t rest);
+
+/* An ICMP error about p, then p freed: sent by the context itself. */
+static inline void node_icmp_error(struct wctx *w, struct mpnet_pkt *p, uint8_t type, uint8_t code,
+                                   uint32_t rest)
+{
+        icmp4_error(w, p, type, code, rest);
+        mpnet_pkt_free(p);
+}
+
+#endif

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * What an interface holds for IPv4 and IPv6 (as BSD's in_var.h and
+ * in6_var.h): its addresses, their published copies, the stack's sets of
+ * local addresses, IPv6 groups and advertising state. struct mpnet_iface
+ * (stack/iface.h) carries them; the address functions live in stack.c and
+ * l3/nd6_addr.c.
+ *
+ * Synchronisation: the arrays (ifaddr4, ifaddr6, mc6_group) are the
+ * control thread's. Every context reads the published copies (addr4_snap,
+ * addr6_snap, local4_set, local6_set): immutable once published with RCU,
+ * remade and republished after each change, the old one freed after a
+ * grace period.
+ */
+#ifndef MPNET_L3_IP_IFACE_H
+#define MPNET_L3_IP_IFACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "mpnet/clock.h"
+#include "mpnet/ip6.h"
+
+struct mpnet_iface;
+struct mpnet_stack;
+
+#define IFACE_MAX_ADDRS   16 /* of each family */
+#define ANNOUNCE_NUM      2  /* RFC 5227 section 1.1 */
+#define ANNOUNCE_INTERVAL (2 * MPNET_NS_PER_S)
+#define IFACE_MAX_MC      32
+#define IFACE_MAX_ONLINK  8
+#define IFACE_MAX_DR      4
+#define IFACE_MAX_REDIR   32 /* redirect entries (RFC 4861 8.3) per interface */
+
+/* ---- IPv4 ---- */
+
+struct ifaddr4 {
+        uint32_t addr;
+        uint32_t mask;
+        uint8_t plen;
+        uint8_t announce_left; /* gratuitous ARPs still to send */
+};
+
+/* An interface's IPv4 addresses as every context reads them: an immutable
+ * copy published with RCU after each change (stack.c), so workers choose
+ * sources and recognise their own addresses without the control thread's
+ * array. */
+struct addr4_snap {
+        unsigned n;
+        struct ifaddr4 a[];
+};
+
+/* Every IPv4 address of a stack, sorted: what stack_is_local4() searches
+ * (RCU, rebuilt with each interface's snapshot). */
+struct local4_set {
+        unsigned n;
+        uint32_t a[];
+};
+
+/* Any context (the published addresses): the address of ifp on dst's
+ * prefix, or NULL; the first address of ifp, or 0; whether a is ifp's, or
+ * any interface's of s. */
+const struct ifaddr4 *iface_addr_match(const struct mpnet_iface *ifp, uint32_t dst);
+uint32_t iface_addr4_first(const struct mpnet_iface *ifp);
+bool iface_has_addr(const struct mpnet_iface *ifp, uint32_t a);
+bool stack_is_local4(const struct mpnet_stack *s, uint32_t a);
+/* Control thread: publish ifp's addresses after a change. @return 0 or
+ * -ENOMEM (the old copy stays). */
+int iface_addr4_publish(struct mpnet_iface *ifp);
+
+/* ---- IPv6 ---- */
+
+struct ifaddr6 {
+        uint8_t addr[16];
+        uint8_t plen;
+        uint32_t flags;       /* MPNET_ADDR6_F_* */
+        uint64_t valid_until; /* MPNET_TIME_NEVER: for ever */
+        uint64_t pref_until;
+        uint64_t dad_at;     /* next DAD step; MPNET_TIME_NEVER: none */
+        uint8_t dad_left;    /* probes still to send */
+        uint8_t nonce[6];    /* of the last probe (RFC 7527) */
+        bool stable;         /* an RFC 7217 identifier ... */
+        uint8_t dad_counter; /* ... made with this DAD_Counter */
+};
+
+/* A joined IPv6 multicast group (MLD, RFC 3810). */
+struct mc6_group {
+        uint8_t addr[16];
+        uint32_t refs;
+        uint8_t report_left; /* unsolicited reports still to send */
+};
+
+/* A router interface's advertising state (RFC 4861 6.2). */
+struct ra_state {
+        struct mpnet_ra_cfg cfg;
+        unsigned initial_left; /* MAX_INITIAL_RTR_ADVERTISEMENTS */
+        uint64_t next;         /* next advertisement */
+        uint64_t last;         /* last multicast advertisement (6.2.6 rate) */
+};
+
+/* Every usable IPv6 address of a stack (not tentative or duplicated),
+ * sorted: what stack_is_local6() searches (RCU, rebuilt with each
+ * interface's published copy). */
+struct local6_set {
+        unsigned n;
+        struct a128 {
+                uint64_t hi, lo; /* the address as a big-endian number */
+        } a[];
+};
+
+/* An IPv6 address as workers see it: its DAD and preference state in
+ * flags (a tentative or duplicated one is not ours, RFC 4862 5.4). */
+struct addr6_pub {
+        uint8_t addr[16];
+        uint8_t plen;
+        uint32_t flags; /* MPNET_ADDR6_F_* */
+};
+
+/* An interface's IPv6 addresses and joined groups (solicited-node groups
+ * included) as every context reads them: an immutable copy published with
+ * RCU after each change (iface_addr6_publish), as addr4 is. */
+struct addr6_snap {
+        unsigned n, n_mc;
+        uint8_t hop_limit; /* cur_hop_limit (an RA may set it); 0: not yet */
+        struct addr6_pub a[IFACE_MAX_ADDRS];
+        uint8_t mc[IFACE_MAX_MC][16];
+};
+
+/* Control thread: publish ifp's IPv6 addresses and groups when they differ
+ * from the published copy; called after every change. @return 0 or
+ * -ENOMEM (the old copy stays). */
+int iface_addr6_publish(struct mpnet_iface *ifp);
+/* Any context (the published copy): ifp's address a in whatever state, or
+ * NULL; whether ifp has joined group g; the published copy itself. */
+const struct addr6_pub *iface_addr6_find(const struct mpnet_iface *ifp, const uint8_t *a);
+bool iface_mc6_has(const struct mpnet_iface *ifp, const uint8_t *g);
+const struct addr6_snap *iface_addr6_read(const struct mpnet_iface *ifp);
+/* Any context (the published copies): a is a usable address of ours. */
+bool stack_is_local6(const struct mpnet_stack *s, const uint8_t *a);
+
+/* l3/nd6_addr.c, the control thread's: ifp's address a in its own array,
+ * or NULL; a usable link-local address of ifp, or NULL; add or remove the
+ * routes of ifp's usable addresses (table moves). */
+struct ifaddr6 *ifaddr6_find(struct mpnet_iface *ifp, const uint8_t *a);
+const struct ifaddr6 *iface_ll6(const struct mpnet_iface *ifp);
+void iface_addr6_routes(struct mpnet_iface *ifp, bool add);
+
+static inline bool ip6_eq(const uint8_t *a, const uint8_t *b)
+{
+        uint64_t a0, a1, b0, b1;
+
+        memcpy(&a0, a, 8);
+        memcpy(&a1, a + 8, 8);
+        memcpy(&b0, b, 8);
+        memcpy(&b1, b + 8, 8);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
+/* The first plen bits of a and b agree. */
+static inline bool ip6_prefix_eq(const uint8_t *a, const uint8_t *b, unsigned plen)
+{
+        unsigned bytes = plen / 8, bits = plen % 8;
+
+        if (memcmp(a, b, bytes) != 0)
+                return false;
+        return bits == 0 || ((a[bytes] ^ b[bytes]) & (0xff00 >> bits)) == 0;
+}
+
+#endif

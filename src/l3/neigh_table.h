@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The neighbour table of one interface and family, the part of the
+ * neighbour cache (l3/neigh.h) that struct mpnet_iface holds: apart so
+ * that the interface does not see the cache's entries and functions.
+ *
+ * Synchronisation: see l3/neigh.h (chains read by workers without locks,
+ * everything else the control thread's).
+ */
+#ifndef MPNET_L3_NEIGH_TABLE_H
+#define MPNET_L3_NEIGH_TABLE_H
+
+#include "mpnet/pkt.h"
+
+#define NEIGH_HASH_SIZE 256
+
+enum { NEIGH_ARP, NEIGH_ND, NEIGH_N };
+
+struct neigh_entry;
+
+struct neigh_table {
+        /* Read by workers: lines of their own. */
+        _Alignas(MPNET_CACHE_LINE) struct neigh_entry *_Atomic hash[NEIGH_HASH_SIZE];
+        unsigned count; /* the control thread's */
+        /* Entries never confirmed (l3/neigh.c), oldest first: what a full
+         * table evicts. The control thread's. */
+        struct neigh_entry *unconf_old, *unconf_new;
+};
+
+#endif
