@@ -255,7 +255,7 @@ static const struct ethertype_reg arp_types[] = {
 };
 
 static const struct punt_reg arp_punts[] = {
-    {.kind = PUNT_ARP, .fn = arp_punt},
+    {.kind = PUNT_ARP, .fn = arp_punt, .urgent = neigh_punt_always},
 };
 
 const struct mpnet_module mod_arp = {

@@ -21,6 +21,9 @@ struct mpnet_ip4_repr;
 struct mpnet_stack;
 struct wctx;
 
+/* l3/reass.c: the IPv4 reassembly table of context w, its module's state. */
+struct ip4_reass *reass4_of(struct wctx *w);
+
 /* l3/arp.c */
 void arp_input(struct mpnet_iface *ifp, struct mpnet_pkt *p);
 void arp_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);

@@ -464,6 +464,8 @@ static void dg_release(struct ip4_reass *r, struct reass_dg *dg, bool free_pkts)
         }
         mpnet_stat_add(&r->st.bytes_held, -dg->bytes);
         mpnet_stat_add(&r->st.datagrams_held, (uint64_t)-1);
+        if (r->cfg.shared_used != NULL)
+                atomic_fetch_sub_explicit(r->cfg.shared_used, dg->bytes, memory_order_relaxed);
         dg->hnext = r->dg_free;
         r->dg_free = dg;
 }
@@ -555,24 +557,44 @@ static struct reass_dg *dg_new(struct ip4_reass *r, const struct frag_info *fi, 
         return dg;
 }
 
+/* Take charge bytes from the shared cap, if any. */
+static bool shared_take(struct ip4_reass *r, uint64_t charge)
+{
+        uint64_t u;
+
+        if (r->cfg.shared_used == NULL)
+                return true;
+        u = atomic_load_explicit(r->cfg.shared_used, memory_order_relaxed);
+        do {
+                if (u + charge > r->cfg.shared_max)
+                        return false;
+        } while (!atomic_compare_exchange_weak_explicit(
+            r->cfg.shared_used, &u, u + charge, memory_order_relaxed, memory_order_relaxed));
+        return true;
+}
+
 /* Evict the oldest datagrams other than keep until adding charge bytes (and
- * a datagram, with want_dg) stays within the global caps. Since max_per_src
- * <= max_bytes, evicting every other datagram always makes room. */
-static void make_room(struct ip4_reass *r, const struct reass_dg *keep, uint64_t charge,
+ * a datagram, with want_dg) stays within the caps, and take the charge from
+ * the shared cap. Since max_per_src <= max_bytes, evicting every other
+ * datagram always makes room in this object's own caps; the shared one
+ * other objects fill too. @return false when the shared cap has no room
+ * even so (the charge not taken). */
+static bool make_room(struct ip4_reass *r, const struct reass_dg *keep, uint64_t charge,
                       bool want_dg)
 {
         for (;;) {
                 struct reass_dg *victim = r->oldest;
                 bool full =
                     mpnet_stat_read(&r->st.bytes_held) + charge > r->cfg.max_bytes ||
-                    (want_dg && mpnet_stat_read(&r->st.datagrams_held) >= r->cfg.max_datagrams);
+                    (want_dg && mpnet_stat_read(&r->st.datagrams_held) >= r->cfg.max_datagrams) ||
+                    !shared_take(r, charge);
 
                 if (!full)
-                        return;
+                        return true;
                 if (victim != NULL && victim == keep)
                         victim = victim->newer;
                 if (victim == NULL)
-                        return;
+                        return false;
                 mpnet_stat_add(&r->st.evicted_frags, victim->nfrags);
                 dg_release(r, victim, true);
                 mpnet_stat_add(&r->st.evictions, 1);
@@ -757,7 +779,8 @@ static enum ip4_reass_result reass_add(struct ip4_reass *r, struct mpnet_pkt *p,
                 sp = src_lookup(r, fi->src);
                 if ((sp != NULL ? sp->bytes : 0) + fi->charge > r->cfg.max_per_src)
                         goto cap;
-                make_room(r, NULL, fi->charge, true);
+                if (!make_room(r, NULL, fi->charge, true))
+                        goto cap;
                 dg = dg_new(r, fi, now);
         } else {
                 res = frag_check(dg, p, fi, &prev);
@@ -782,7 +805,8 @@ static enum ip4_reass_result reass_add(struct ip4_reass *r, struct mpnet_pkt *p,
                 }
                 if (dg->sp->bytes + fi->charge > r->cfg.max_per_src)
                         goto cap;
-                make_room(r, dg, fi->charge, false);
+                if (!make_room(r, dg, fi->charge, false))
+                        goto cap;
         }
         frag_insert(r, dg, prev, p, fi);
         if (!dg->has_last || dg->have != dg->total)

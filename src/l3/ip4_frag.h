@@ -5,8 +5,10 @@
  *
  * Synchronisation: ip4_fragment() keeps no state and is safe from any thread
  * that may use the pool. A reassembly object belongs to one thread (the one
- * that polls its stack); nothing is locked. ip4_reass_get_stats() may be
- * called from any thread: counters are single-writer relaxed atomics.
+ * that polls its stack); nothing is locked but the optional shared cap
+ * (cfg.shared_used), a relaxed atomic word that objects of several threads
+ * charge by compare-and-swap. ip4_reass_get_stats() may be called from any
+ * thread: counters are single-writer relaxed atomics.
  *
  * Lock order: none.
  *
@@ -20,6 +22,7 @@
 #ifndef MPNET_L3_IP4_FRAG_H
 #define MPNET_L3_IP4_FRAG_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "mpnet/pkt.h"
@@ -85,6 +88,13 @@ struct ip4_reass_cfg {
          * object. */
         void (*expired)(void *arg, struct mpnet_pkt *first_frag);
         void *arg;
+        /* NULL, or bytes held by every object sharing one cap with this one
+         * (all of a stack's contexts, both families): a charge that would
+         * take it past shared_max evicts this object's own oldest
+         * datagrams, then is refused (IP4_REASS_CAP). Changed with relaxed
+         * atomics; the check and the charge are one compare-and-swap. */
+        _Atomic uint64_t *shared_used;
+        uint64_t shared_max;
 };
 
 /** What became of a packet given to ip4_reass_input(). */

@@ -261,6 +261,7 @@ void ip4_local_one(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                 /* RFC 791 / RFC 815: hold it until the datagram is whole. */
                 enum ip4_reass_result res;
                 unsigned owner = ip4_frag_owner(s, p->data);
+                struct ip4_reass *ra;
                 uint64_t evicted;
 
                 /* Every fragment of a datagram to one context, whichever
@@ -269,12 +270,15 @@ void ip4_local_one(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                         ctx_handoff(w, owner, NODE_ip4_local, p);
                         return;
                 }
-                evicted = ip4_reass_evicted_frags(w->reass);
+                ra = reass4_of(w);
+                evicted = ip4_reass_evicted_frags(ra);
                 STK_INC(s, ip4_frag_rx);
-                p = ip4_reass_input(w->reass, p, ctx_now(w), &res);
+                p = ip4_reass_input(ra, p, ctx_now(w), &res);
+                if (res == IP4_REASS_HELD) /* perhaps a new datagram to time out */
+                        ctx_svc_arm(w, ip4_reass_next_expiry(ra));
                 /* Fragments of older datagrams evicted to admit this one are
                  * drops by the caps too: every drop has its counter. */
-                STK_ADD(s, ip4_reass_cap, ip4_reass_evicted_frags(w->reass) - evicted);
+                STK_ADD(s, ip4_reass_cap, ip4_reass_evicted_frags(ra) - evicted);
                 switch (res) {
                 case IP4_REASS_DONE:
                         STK_INC(s, ip4_reassembled);

@@ -26,6 +26,7 @@ struct mpnet_iface;
 struct mpnet_ip6_repr;
 struct mpnet_nd_repr;
 struct mpnet_stack;
+struct reass_budget;
 struct wctx;
 
 #define IP6_HLIM_DEFAULT 64
@@ -79,9 +80,19 @@ const struct addr6_pub *ip6_src_pick(struct mpnet_stack *s, struct mpnet_iface *
 uint32_t pmtu6_lookup(struct mpnet_stack *s, const uint8_t *dst);
 void pmtu6_update(struct mpnet_stack *s, const uint8_t *dst, uint32_t mtu);
 
+/* The IPv6 module's own counters (mod_ip6, found by name). */
+enum ip6_ctr {
+        IP6_CTR_NO_SRC,     /* "ip6_no_src": an own packet with no source address */
+        IP6_CTR_PUNT_SHORT, /* "ip6_out_punt_short": PUNT_OUT6 cut below 40 bytes */
+};
+
+/* l3/reass.c: the IPv6 reassembly table of context w, its module's state. */
+struct ip6_reass *reass6_of(struct wctx *w);
+
 /* l3/ip6_frag.c: reassembly (RFC 8200 4.5, RFC 5722), a table per context
- * used only by it; ip6_reass_usage from any thread. */
-struct ip6_reass *ip6_reass_create(struct wctx *w, uint64_t max_bytes);
+ * used only by it, charging the stack's budget b; ip6_reass_usage from any
+ * thread. */
+struct ip6_reass *ip6_reass_create(struct wctx *w, struct reass_budget *b);
 void ip6_reass_destroy(struct ip6_reass *r);
 void ip6_reass_expire(struct ip6_reass *r, uint64_t now);
 void ip6_reass_flush(struct ip6_reass *r); /* every datagram freed, no error sent */

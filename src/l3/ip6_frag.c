@@ -7,12 +7,14 @@
  *   - any overlap drops the whole datagram and every fragment of it that
  *     still comes until its timeout (RFC 5722);
  *   - inconsistent ends (two last fragments, data past the last) drop it;
- *   - the memory held is capped per context and per source address, the
- *     fragments per datagram and the datagrams at once are bounded; at the
- *     stack cap or the datagram bound the oldest datagram makes room (as
- *     IPv4's reassembly does), so a flood of fragments that never complete
- *     from many sources delays a real datagram's fragments at most by
- *     being younger than it, never locks them out for the 60 s timeout.
+ *   - the memory held is capped for the stack (one budget for every
+ *     context and both families, struct reass_budget) and per source
+ *     address, the fragments per datagram and the datagrams at once are
+ *     bounded; at the stack cap or the datagram bound this table's oldest
+ *     datagram makes room (as IPv4's reassembly does), so a flood of
+ *     fragments that never complete from many sources delays a real
+ *     datagram's fragments at most by being younger than it, never locks
+ *     them out for the 60 s timeout.
  * Atomic fragments never get here (RFC 6946: ip6-local takes them alone).
  *
  * The whole datagram is the first fragment, its fragment header taken out,
@@ -91,20 +93,23 @@ struct ip6_reass {
         struct r6q *oldest, *newest;
         struct r6q *qfree; /* datagrams to reuse: at most REASS6_MAX_QUEUES made */
         uint64_t seed;
+        struct reass_budget *budget; /* the stack's, shared with every table */
         unsigned nq;
         uint64_t bytes, max_bytes, max_per_src;
         mpnet_stat_t pub_bytes, pub_nq; /* bytes and nq for other threads */
 };
 
-struct ip6_reass *ip6_reass_create(struct wctx *w, uint64_t max_bytes)
+struct ip6_reass *ip6_reass_create(struct wctx *w, struct reass_budget *b)
 {
         struct ip6_reass *r = calloc(1, sizeof(*r));
+        uint64_t max_bytes = b->max;
 
         if (r == NULL)
                 return NULL;
         r->s = w->s;
         r->w = w;
         r->seed = stack_random(w->s);
+        r->budget = b;
         r->max_bytes = max_bytes;
         /* One source may take a quarter: others still get through. */
         r->max_per_src = max_bytes / 4 > REASS6_TRUESIZE * 8 ? max_bytes / 4 : max_bytes;
@@ -160,12 +165,20 @@ static void usage_pub(struct ip6_reass *r)
         atomic_store_explicit(&r->pub_nq, r->nq, memory_order_relaxed);
 }
 
+/* The n buffers of a datagram no longer held: this table's and the
+ * stack's budget. */
+static void bytes_release(struct ip6_reass *r, unsigned n)
+{
+        r->bytes -= n * REASS6_TRUESIZE;
+        reass_budget_put(r->budget, n * REASS6_TRUESIZE);
+}
+
 static void q_free_frags(struct ip6_reass *r, struct r6q *q)
 {
         for (unsigned i = 0; i < q->n; i++)
                 mpnet_pkt_free(q->f[i].p);
-        r->bytes -= q->n * REASS6_TRUESIZE;
         q->sp->bytes -= q->n * REASS6_TRUESIZE;
+        bytes_release(r, q->n);
         q->n = 0;
 }
 
@@ -293,6 +306,17 @@ static bool q_evict_oldest(struct ip6_reass *r, const struct r6q *keep, bool hel
         return true;
 }
 
+/* One buffer from the stack's budget, which other tables fill too: this
+ * table's oldest datagrams make room first. */
+static bool budget_take(struct ip6_reass *r, const struct r6q *keep)
+{
+        while (!reass_budget_take(r->budget, REASS6_TRUESIZE)) {
+                if (!q_evict_oldest(r, keep, true))
+                        return false;
+        }
+        return true;
+}
+
 static struct r6q *q_get(struct ip6_reass *r, const uint8_t *b, uint32_t id)
 {
         struct r6q **h, *q;
@@ -328,6 +352,7 @@ static struct r6q *q_get(struct ip6_reass *r, const uint8_t *b, uint32_t id)
         else
                 r->oldest = q;
         r->newest = q;
+        ctx_svc_arm(r->w, q->expire);
         r->nq++;
         return q;
 }
@@ -375,8 +400,8 @@ static struct mpnet_pkt *q_build(struct ip6_reass *r, struct r6q *q)
                 p0->pkt_len += p->len;
         }
         p0->nb_segs = (uint16_t)q->n;
-        r->bytes -= q->n * REASS6_TRUESIZE;
         q->sp->bytes -= q->n * REASS6_TRUESIZE;
+        bytes_release(r, q->n);
         q->n = 0;
         q_unlink(r, q);
         return p0;
@@ -430,7 +455,7 @@ static struct mpnet_pkt *reass_input(struct ip6_reass *r, struct mpnet_pkt *p, u
         while (r->bytes + REASS6_TRUESIZE > r->max_bytes && q_evict_oldest(r, q, true))
                 ;
         if (q->n == REASS6_MAX_FRAGS || r->bytes + REASS6_TRUESIZE > r->max_bytes ||
-            q->sp->bytes + REASS6_TRUESIZE > r->max_per_src) {
+            q->sp->bytes + REASS6_TRUESIZE > r->max_per_src || !budget_take(r, q)) {
                 STK_INC(s, ip6_reass_cap);
                 q_drop(r, q, false);
                 goto free;

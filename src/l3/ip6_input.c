@@ -33,6 +33,7 @@
 #include "l3/ip_iface.h"
 #include "stack/graph.h"
 #include "stack/iface.h"
+#include "l3/neigh.h"
 #include "stack/stack_priv.h"
 
 #define NH_MISS UINT32_MAX
@@ -422,7 +423,7 @@ static void ip6_frag_local(struct wctx *w, struct mpnet_iface *ifp, struct mpnet
         while (c->ext[fi].proto != MPNET_IPPROTO_FRAGMENT)
                 fi++;
         STK_INC(s, ip6_frag_rx);
-        p = ip6_reass_input(w->reass6, p, c->ext[fi].off, fi == 0 ? 6 : c->ext[fi - 1].off);
+        p = ip6_reass_input(reass6_of(w), p, c->ext[fi].off, fi == 0 ? 6 : c->ext[fi - 1].off);
         if (p != NULL) {
                 STK_INC(s, ip6_reassembled);
                 ip6_local_one(w, ifp, p, arc_done);
@@ -536,9 +537,15 @@ static const struct ethertype_reg ip6_types[] = {
 };
 
 static const struct punt_reg ip6_punts[] = {
-    {.kind = PUNT_LOCAL6, .fn = ip6_local_punt},
+    {.kind = PUNT_LOCAL6, .fn = ip6_local_punt, .urgent = neigh_punt_nd},
     {.kind = PUNT_OUT6, .fn = ip6_out_punt},
     {.kind = PUNT_REDIRECT6, .fn = ip6_redirect_punt},
+};
+
+static const struct counter_reg ip6_counters[] = {
+    [IP6_CTR_NO_SRC] = {"ip6_no_src", "drop: no source address for an own IPv6 packet"},
+    [IP6_CTR_PUNT_SHORT] = {"ip6_out_punt_short",
+                            "drop: an own IPv6 packet a feature cut below its header"},
 };
 
 const struct mpnet_module mod_ip6 = {
@@ -549,4 +556,6 @@ const struct mpnet_module mod_ip6 = {
     .n_ethertypes = 1,
     .punts = ip6_punts,
     .n_punts = 3,
+    .counters = ip6_counters,
+    .n_counters = sizeof(ip6_counters) / sizeof(ip6_counters[0]),
 };

@@ -380,10 +380,14 @@ static int ip6_route_src(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8
         if (err == 0 && (*src == NULL || mpnet_ip6_is_unspecified(*src))) {
                 const struct addr6_pub *a = ip6_src_pick(s, *ifp, dst);
 
-                if (a == NULL)
+                if (a == NULL) {
+                        /* No address to send from (RFC 6724: none usable
+                         * on any interface): a drop like any other. */
+                        mpnet_counter_inc(s->ctr, graph_mod_ctr(&s->g, MOD_ip6, IP6_CTR_NO_SRC));
                         err = -EADDRNOTAVAIL;
-                else
+                } else {
                         *src = a->addr;
+                }
         }
         if (err != 0)
                 mpnet_pkt_free(p);
@@ -401,28 +405,16 @@ static bool ip6_out_arcs(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_p
         return local || arc_run(w, ifp, ARC_IP6_OUT, p, NULL, 1) != 0;
 }
 
-/* ip6_output; punted: p is a worker's (PUNT_OUT6), its header written and
- * its arcs run there: sent with the header as they left it (src, dst and
- * hop limit are that header's). */
-static int ip6_output_x(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src,
-                        const uint8_t *dst, uint8_t proto, uint8_t hlim, int oif, bool punted)
+/* The last part of ip6_output, once the route is chosen and the arcs of
+ * its interface ran (here, or on the worker that punted p): loopback, or
+ * the path MTU, fragmentation and the neighbour. p carries its IPv6
+ * header, to dst. */
+static int ip6_output_on(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *dst,
+                         struct mpnet_iface *ifp, const uint8_t *nexthop, bool local)
 {
         struct mpnet_ip6_repr hdr;
-        struct mpnet_iface *ifp;
-        const uint8_t *nexthop;
         uint32_t mtu, pmtu;
-        bool local;
-        int err = ip6_route_src(s, p, dst, &src, oif, &ifp, &nexthop, &local);
 
-        if (err != 0)
-                return err;
-        if (!punted) {
-                err = ip6_hdr_emit(s, p, src, dst, proto, hlim);
-                if (err != 0)
-                        return err;
-                if (!ip6_out_arcs(s->ctx[0], ifp, &p, local))
-                        return 0;
-        }
         if (local) {
                 STK_INC(s, ip6_tx);
                 return loopback(s, ifp, p);
@@ -446,7 +438,19 @@ static int ip6_output_x(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_
 int ip6_output(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src, const uint8_t *dst,
                uint8_t proto, uint8_t hlim, int oif)
 {
-        return ip6_output_x(s, p, src, dst, proto, hlim, oif, false);
+        struct mpnet_iface *ifp;
+        const uint8_t *nexthop;
+        bool local;
+        int err = ip6_route_src(s, p, dst, &src, oif, &ifp, &nexthop, &local);
+
+        if (err != 0)
+                return err;
+        err = ip6_hdr_emit(s, p, src, dst, proto, hlim);
+        if (err != 0)
+                return err;
+        if (!ip6_out_arcs(s->ctx[0], ifp, &p, local))
+                return 0;
+        return ip6_output_on(s, p, dst, ifp, nexthop, local);
 }
 
 /* ip6_send_on from a worker: a group's MAC, or the neighbour entry's when
@@ -498,29 +502,40 @@ int ip6_output_w(struct wctx *w, struct mpnet_pkt *p, const uint8_t *src, const 
                 return err;
         if (!ip6_out_arcs(w, ifp, &p, local))
                 return 0;
-        if (local || p->pkt_len > MPNET_IP6_MIN_MTU)
-                return stack_punt(w, p, PUNT_OUT6, (unsigned)ifp->ifindex, 0, 0, (uint32_t)oif)
-                           ? 0
-                           : -ENOBUFS;
+        if (local || p->pkt_len > MPNET_IP6_MIN_MTU) {
+                /* The egress chosen here, whose arcs ran, goes along: the
+                 * control thread does not route again (a route changed
+                 * since would send p by an interface whose ip6-out arc
+                 * never saw it). The punt's gen catches an interface gone.
+                 * Too little headroom for it: stack_punt drops p. */
+                if (mpnet_pkt_headroom(p) >= 8 + 16)
+                        memcpy(punt_arg16(p), nexthop, 16);
+                return stack_punt(w, p, PUNT_OUT6, (unsigned)ifp->ifindex, local, 0, 0) ? 0
+                                                                                        : -ENOBUFS;
+        }
         if (p->next != NULL && (p = linearize(s, p)) == NULL)
                 return -ENOBUFS;
         STK_INC(s, ip6_tx);
         return ip6_send_on_w(w, ifp, nexthop, p);
 }
 
-/* What a worker sent that needs ip6_output here (PUNT_OUT6): the header it
- * wrote, as its arcs left it (traffic class and flow label included), says
- * where and goes out as it is; c is the interface it named, if any. */
+/* What a worker sent that needs ip6_output here (PUNT_OUT6): it goes out
+ * as the worker's arcs left its header (traffic class and flow label
+ * included), by the interface (ifp, its gen checked by the punt) and next
+ * hop the worker chose (after the punt word), looped back when a is set. */
 void ip6_out_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                   uint64_t meta)
 {
-        struct mpnet_ip6_repr r;
+        uint8_t nexthop[16], dst[16];
 
-        (void)ifp;
+        /* A feature on the worker's arcs cut it below its header. */
         if (p->len < MPNET_IP6_HLEN) {
+                mpnet_counter_inc(s->ctr, graph_mod_ctr(&s->g, MOD_ip6, IP6_CTR_PUNT_SHORT));
                 mpnet_pkt_free(p);
                 return;
         }
-        mpnet_ip6_repr_parse(&(struct mpnet_ip6_view){.b = p->data, .n = p->len}, &r);
-        ip6_output_x(s, p, r.src, r.dst, r.next_header, r.hop_limit, (int)(uint32_t)meta, true);
+        /* p may be freed or queued before they are last read. */
+        memcpy(nexthop, punt_arg16(p), 16);
+        memcpy(dst, p->data + 24, 16);
+        ip6_output_on(s, p, dst, ifp, nexthop, (uint8_t)(meta >> 40) != 0);
 }

@@ -577,19 +577,26 @@ void neigh_punt_input(struct mpnet_iface *ifp, struct mpnet_pkt *p, uint8_t fam,
  * An ND message is one of the ICMPv6 types 133 to 137 right after the IPv6
  * header (RFC 4861 never puts extension headers before it in practice, and
  * one that does merely waits its turn). */
-bool neigh_punt_urgent(enum punt_kind k, uint8_t b, const struct mpnet_pkt *p)
+/* Pokes and held packets go ahead; a resolution start waits its turn. */
+static bool neigh_punt_urgent(uint8_t b, const struct mpnet_pkt *p)
 {
-        switch (k) {
-        case PUNT_ARP:
-                return true;
-        case PUNT_NEIGH:
-                return b != NEIGH_PUNT_RESOLVE;
-        case PUNT_LOCAL6:
-                return p->len > MPNET_IP6_HLEN && p->data[6] == MPNET_IPPROTO_ICMPV6 &&
-                       p->data[MPNET_IP6_HLEN] >= 133 && p->data[MPNET_IP6_HLEN] <= 137;
-        default:
-                return false;
-        }
+        (void)p;
+        return b != NEIGH_PUNT_RESOLVE;
+}
+
+bool neigh_punt_always(uint8_t b, const struct mpnet_pkt *p)
+{
+        (void)b;
+        (void)p;
+        return true;
+}
+
+/* ND messages (RFC 4861 4: types 133 to 137) punted as local IPv6. */
+bool neigh_punt_nd(uint8_t b, const struct mpnet_pkt *p)
+{
+        (void)b;
+        return p->len > MPNET_IP6_HLEN && p->data[6] == MPNET_IPPROTO_ICMPV6 &&
+               p->data[MPNET_IP6_HLEN] >= 133 && p->data[MPNET_IP6_HLEN] <= 137;
 }
 
 static int neigh_del(struct mpnet_stack *s, int ifindex, unsigned fam, const union neigh_key *k)
@@ -677,11 +684,45 @@ static void neigh_punt_handler(struct mpnet_stack *s, struct mpnet_iface *ifp, s
 }
 
 static const struct punt_reg neigh_punts[] = {
-    {.kind = PUNT_NEIGH, .fn = neigh_punt_handler},
+    {.kind = PUNT_NEIGH, .fn = neigh_punt_handler, .urgent = neigh_punt_urgent},
 };
+
+/* Input adds entries (any state but PERMANENT); configuration adds the
+ * static ones. */
+static bool neigh_iface_learnt(const struct mpnet_iface *ifp)
+{
+        for (unsigned fam = 0; fam < NEIGH_N; fam++) {
+                for (unsigned h = 0; h < NEIGH_HASH_SIZE; h++) {
+                        const struct neigh_entry *e =
+                            atomic_load_explicit(&ifp->neigh[fam].hash[h], memory_order_relaxed);
+
+                        for (; e != NULL; e = atomic_load_explicit(&e->hnext, memory_order_relaxed))
+                                if (e->state != MPNET_NEIGH_PERMANENT)
+                                        return true;
+                }
+        }
+        return false;
+}
+
+static void neigh_iface_usage(const struct mpnet_iface *ifp, struct mpnet_stack_usage *u)
+{
+        u->neigh4 += ifp->neigh[NEIGH_ARP].count;
+        u->neigh6 += ifp->neigh[NEIGH_ND].count;
+}
+
+static void neigh_usage(struct mpnet_stack *s, struct mpnet_stack_usage *u)
+{
+        u->neigh_max = NEIGH_MAX_ENTRIES;
+        u->neigh_held = s->neigh_held;
+        u->neigh_held_max = NEIGH_HELD_MAX;
+}
 
 const struct mpnet_module mod_neigh = {
     .name = "neigh",
     .punts = neigh_punts,
     .n_punts = 1,
+    .iface_usage = neigh_iface_usage,
+    .iface_flush = neigh_iface_flush,
+    .iface_learnt = neigh_iface_learnt,
+    .usage = neigh_usage,
 };

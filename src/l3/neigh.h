@@ -173,8 +173,9 @@ int neigh_get(struct mpnet_stack *s, int ifindex, unsigned fam, const union neig
 void neigh_iface_flush(struct mpnet_iface *ifp, bool learnt_only);
 /* A PUNT_NEIGH from a worker. */
 void neigh_punt_input(struct mpnet_iface *ifp, struct mpnet_pkt *p, uint8_t fam, uint8_t op);
-/* Whether a punt is neighbour work that goes ahead of the rest. */
-bool neigh_punt_urgent(enum punt_kind k, uint8_t b, const struct mpnet_pkt *p);
+/* Punt urgency (struct punt_reg): ARP always, ND among local IPv6. */
+bool neigh_punt_always(uint8_t b, const struct mpnet_pkt *p);
+bool neigh_punt_nd(uint8_t b, const struct mpnet_pkt *p);
 
 /* Any context: p (its network header first) cannot use the fast path to
  * the neighbour key (e its entry, or NULL). */

@@ -159,7 +159,8 @@
         X(handoff_drop, "drop: hand-off ring to the owning context full, or its interface gone")   \
         X(graph_reentry_drop, "drop: re-entered the graph too often (a loop)")                     \
         X(graph_reentry_full, "drop: too many packets re-entering the graph at once")              \
-        X(nobufs, "drop: packet pool exhausted")
+        X(nobufs, "drop: packet pool exhausted")                                                   \
+        X(addr6_publish_retry, "IPv6 address copies not published for want of memory (retried)")
 
 enum stack_counter {
 #define STK_X_ENUM(name, desc) STK_##name,

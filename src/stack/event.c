@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "mpnet/event.h"
-#include "l3/neigh.h"
 #include "stack/iface.h"
 #include "stack/stack_priv.h"
 
@@ -103,7 +102,7 @@ void stack_carrier_watch(struct mpnet_stack *s)
                         STK_INC(s, link_up);
                 } else {
                         STK_INC(s, link_down);
-                        neigh_iface_flush(ifp, true);
+                        graph_iface_flush(s, ifp, true);
                 }
                 stack_event_iface(s, up ? MPNET_EV_LINK_UP : MPNET_EV_LINK_DOWN, i);
         }

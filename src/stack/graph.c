@@ -17,6 +17,130 @@
 
 /* ---- assembly ---- */
 
+/* ---- per-context state and the per-interface hooks ---- */
+
+int graph_ctx_init(struct wctx *w)
+{
+        const struct graph *g = &w->s->g;
+
+        for (unsigned i = 0; i < g->n_mods; i++) {
+                const struct mpnet_module *m = g->mods[i].m;
+                int err = 0;
+
+                if (m->ctx_state_size != 0) {
+                        w->mctx[i] = zalloc_lines(m->ctx_state_size);
+                        if (w->mctx[i] == NULL)
+                                err = -ENOMEM;
+                }
+                if (err == 0 && m->ctx_init != NULL)
+                        err = m->ctx_init(w, w->mctx[i]);
+                if (err != 0) {
+                        zfree_lines(w->mctx[i]);
+                        w->mctx[i] = NULL;
+                        while (i-- > 0) {
+                                if (g->mods[i].m->ctx_fini != NULL)
+                                        g->mods[i].m->ctx_fini(w, w->mctx[i]);
+                                zfree_lines(w->mctx[i]);
+                                w->mctx[i] = NULL;
+                        }
+                        return err;
+                }
+        }
+        return 0;
+}
+
+void graph_ctx_fini(struct wctx *w)
+{
+        const struct graph *g = &w->s->g;
+
+        for (unsigned i = g->n_mods; i-- > 0;) {
+                if (g->mods[i].m->ctx_fini != NULL)
+                        g->mods[i].m->ctx_fini(w, w->mctx[i]);
+                zfree_lines(w->mctx[i]);
+                w->mctx[i] = NULL;
+        }
+}
+
+uint64_t graph_ctx_service(struct wctx *w, uint64_t now)
+{
+        const struct graph *g = &w->s->g;
+        uint64_t next = MPNET_TIME_NEVER;
+
+        for (unsigned k = 0; k < g->n_svc; k++) {
+                unsigned i = g->svc[k];
+                uint64_t t = g->mods[i].m->ctx_service(w, w->mctx[i], now);
+
+                if (t < next)
+                        next = t;
+        }
+        return next;
+}
+
+void graph_ctx_reset(struct wctx *w)
+{
+        const struct graph *g = &w->s->g;
+
+        for (unsigned i = 0; i < g->n_mods; i++) {
+                if (g->mods[i].m->ctx_reset != NULL)
+                        g->mods[i].m->ctx_reset(w, w->mctx[i]);
+        }
+}
+
+void graph_ctx_usage(const struct wctx *w, struct mpnet_stack_usage *u)
+{
+        const struct graph *g = &w->s->g;
+
+        for (unsigned i = 0; i < g->n_mods; i++) {
+                if (g->mods[i].m->ctx_usage != NULL)
+                        g->mods[i].m->ctx_usage(w, w->mctx[i], u);
+        }
+}
+
+void graph_iface_usage(struct mpnet_stack *s, const struct mpnet_iface *ifp,
+                       struct mpnet_stack_usage *u)
+{
+        for (unsigned i = 0; i < s->g.n_mods; i++) {
+                if (s->g.mods[i].m->iface_usage != NULL)
+                        s->g.mods[i].m->iface_usage(ifp, u);
+        }
+}
+
+void graph_iface_flush(struct mpnet_stack *s, struct mpnet_iface *ifp, bool learnt_only)
+{
+        for (unsigned i = 0; i < s->g.n_mods; i++) {
+                if (s->g.mods[i].m->iface_flush != NULL)
+                        s->g.mods[i].m->iface_flush(ifp, learnt_only);
+        }
+}
+
+bool graph_iface_learnt(struct mpnet_stack *s, const struct mpnet_iface *ifp)
+{
+        for (unsigned i = 0; i < s->g.n_mods; i++) {
+                if (s->g.mods[i].m->iface_learnt != NULL && s->g.mods[i].m->iface_learnt(ifp))
+                        return true;
+        }
+        return false;
+}
+
+void graph_usage(struct mpnet_stack *s, struct mpnet_stack_usage *u)
+{
+        for (unsigned i = 0; i < s->g.n_mods; i++) {
+                if (s->g.mods[i].m->usage != NULL)
+                        s->g.mods[i].m->usage(s, u);
+        }
+}
+
+bool graph_resettable(const struct graph *g)
+{
+        for (unsigned i = 0; i < g->n_mods; i++) {
+                const struct mpnet_module *m = g->mods[i].m;
+
+                if (m->state_size != 0 || (m->ctx_state_size != 0 && m->ctx_reset == NULL))
+                        return false;
+        }
+        return true;
+}
+
 int graph_node_find(const struct graph *g, const char *name)
 {
         for (unsigned i = 0; i < g->n_nodes; i++) {
@@ -92,6 +216,7 @@ static int add_demux(struct graph *g, const struct mpnet_module *m, unsigned mi)
                 if (r->kind == 0 || r->kind >= GRAPH_MAX_PUNTS || g->punt[r->kind] != NULL)
                         return -EINVAL;
                 g->punt[r->kind] = r->fn;
+                g->punt_urgent[r->kind] = r->urgent;
         }
         for (unsigned i = 0; i < m->n_features; i++) {
                 const struct feature_reg *f = &m->features[i];
@@ -127,7 +252,12 @@ static int add_module(struct graph *g, const struct mpnet_module *m)
                 if (strcmp(g->mods[i].m->name, m->name) == 0)
                         return -EINVAL;
         }
+        /* The core modules' per-context state is found by constant. */
+        if (mi < MOD__CORE && m != core_modules[mi])
+                return -EINVAL;
         g->mods[mi].m = m;
+        if (m->ctx_service != NULL)
+                g->svc[g->n_svc++] = (uint8_t)mi;
         g->mods[mi].ctr_base = STK__COUNT + g->n_ctrs;
         g->n_ctrs += m->n_counters;
         g->n_mods++;
@@ -142,7 +272,7 @@ static int graph_build(struct graph *g, const struct mpnet_module *const *extra)
                 err = add_module(g, core_modules[i]);
         for (unsigned i = 0; err == 0 && extra != NULL && extra[i] != NULL; i++)
                 err = add_module(g, extra[i]);
-        if (err == 0 && g->n_nodes < NODE__CORE)
+        if (err == 0 && (g->n_nodes < NODE__CORE || n_core_modules != MOD__CORE))
                 err = -EINVAL;
         if (err == 0)
                 err = link_next(g);

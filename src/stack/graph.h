@@ -40,6 +40,7 @@
 struct wctx;
 struct mpnet_iface;
 struct mpnet_stack;
+struct mpnet_stack_usage;
 struct mpnet_ip4_repr;
 struct mpnet_ip6_repr;
 
@@ -72,6 +73,22 @@ enum core_node {
         NODE_ip6_local,
         NODE_arp_input,
         NODE__CORE
+};
+
+/* The core modules, in the order of core_modules[] (modules.c): their
+ * per-context state is w->mctx[MOD_...] without a search. */
+enum core_mod {
+        MOD_ether,
+        MOD_ip4,
+        MOD_ip6,
+        MOD_arp,
+        MOD_neigh,
+        MOD_icmp4,
+        MOD_icmp6,
+        MOD_l4_closed,
+        MOD_ip4_reass,
+        MOD_ip6_reass,
+        MOD__CORE
 };
 
 /* Arc points. Input arcs use the receiving interface's list, output arcs
@@ -141,6 +158,9 @@ struct l4_reg {
 struct punt_reg {
         uint8_t kind;
         punt_fn fn;
+        /* NULL, or whether a punt of this kind (b: its byte b, stack.c) is
+         * neighbour work that goes ahead of the rest (the punt_nb ring). */
+        bool (*urgent)(uint8_t b, const struct mpnet_pkt *p);
 };
 
 struct feature_reg {
@@ -173,6 +193,35 @@ struct mpnet_module {
         size_t state_size;
         int (*init)(struct mpnet_stack *s, void *state);
         void (*fini)(struct mpnet_stack *s, void *state);
+        /* Per-context state (the control thread's and each worker's, struct
+         * wctx), made with the context and freed with it. The hooks run on
+         * the thread that runs the context (ctx_usage: any thread), once a
+         * loop or on a call, never per packet. */
+        size_t ctx_state_size;
+        int (*ctx_init)(struct wctx *w, void *cs);
+        void (*ctx_fini)(struct wctx *w, void *cs);
+        /* On the context's loop once its deadline is due (the earliest a
+         * hook returned, or set with ctx_svc_arm() when the module starts
+         * holding something; the first loop in any case): time out what
+         * the context holds. @return its next deadline, or
+         * MPNET_TIME_NEVER. */
+        uint64_t (*ctx_service)(struct wctx *w, void *cs, uint64_t now);
+        /* stack_reset(): drop what the context holds, no error sent. A
+         * module with per-context state and no ctx_reset makes the stack
+         * unmarkable. */
+        void (*ctx_reset)(struct wctx *w, void *cs);
+        /* mpnet_stack_usage_get(): add what the context holds. */
+        void (*ctx_usage)(const struct wctx *w, const void *cs, struct mpnet_stack_usage *u);
+        /* Per interface: add its usage (mpnet_stack_usage_get); drop what
+         * input taught the module about it (learnt_only: keep what was
+         * configured; link down, reset) or everything (detach, destroy);
+         * whether it holds anything learnt (stack_reset marks only
+         * without). Control thread. */
+        void (*iface_usage)(const struct mpnet_iface *ifp, struct mpnet_stack_usage *u);
+        void (*iface_flush)(struct mpnet_iface *ifp, bool learnt_only);
+        bool (*iface_learnt)(const struct mpnet_iface *ifp);
+        /* mpnet_stack_usage_get(): the stack-wide part (caps, totals). */
+        void (*usage)(struct mpnet_stack *s, struct mpnet_stack_usage *u);
 };
 
 /* The compiled-in modules, in graph order (modules.c). */
@@ -206,6 +255,10 @@ struct graph {
         uint8_t l4_of[2][256]; /* [family 4/6][proto]: handler + 1, 0 for none */
         l4_fn l4[GRAPH_MAX_L4];
         punt_fn punt[GRAPH_MAX_PUNTS];
+        bool (*punt_urgent[GRAPH_MAX_PUNTS])(uint8_t b, const struct mpnet_pkt *p);
+        /* The modules with a ctx_service hook: what a context's loop runs. */
+        unsigned n_svc;
+        uint8_t svc[GRAPH_MAX_MODS];
         struct graph_mod mods[GRAPH_MAX_MODS];
         struct {
                 const struct feature_reg *f;
@@ -229,12 +282,35 @@ static inline unsigned graph_next(const struct graph *g, unsigned self, unsigned
 {
         return g->next[self][slot];
 }
+/* The id of counter k of module mod (its counters, struct mpnet_module). */
+static inline unsigned graph_mod_ctr(const struct graph *g, unsigned mod, unsigned k)
+{
+        return g->mods[mod].ctr_base + k;
+}
 /* The per-stack state of the module that owns node self. */
 void *graph_node_state(struct mpnet_stack *s, unsigned self);
 /* The first counter id of the module that owns node self. */
 unsigned graph_node_ctr_base(struct mpnet_stack *s, unsigned self);
 /* The state of the module named name, or NULL. */
 void *graph_module_state(struct mpnet_stack *s, const char *name);
+
+/* Each module's per-context state of w (w->mctx) and its ctx_init.
+ * @return 0, -ENOMEM or what a ctx_init returned (what was made is freed). */
+int graph_ctx_init(struct wctx *w);
+/* The modules' ctx_fini and their per-context state, in reverse order. */
+void graph_ctx_fini(struct wctx *w);
+/* The modules' ctx_service hooks. @return the earliest next deadline. */
+uint64_t graph_ctx_service(struct wctx *w, uint64_t now);
+void graph_ctx_reset(struct wctx *w);
+void graph_ctx_usage(const struct wctx *w, struct mpnet_stack_usage *u);
+/* The modules' per-interface hooks (struct mpnet_module). */
+void graph_iface_usage(struct mpnet_stack *s, const struct mpnet_iface *ifp,
+                       struct mpnet_stack_usage *u);
+void graph_iface_flush(struct mpnet_stack *s, struct mpnet_iface *ifp, bool learnt_only);
+bool graph_iface_learnt(struct mpnet_stack *s, const struct mpnet_iface *ifp);
+void graph_usage(struct mpnet_stack *s, struct mpnet_stack_usage *u);
+/* Whether every module can be marked and reset (stack_reset). */
+bool graph_resettable(const struct graph *g);
 
 /* Run every node of w whose frame holds packets until none does, then the
  * packets that re-enter the graph on other interfaces. */

@@ -8,9 +8,18 @@
 #include "stack/graph.h"
 
 extern const struct mpnet_module mod_ether, mod_ip4, mod_ip6, mod_arp, mod_icmp4, mod_icmp6,
-    mod_l4_closed, mod_neigh;
+    mod_l4_closed, mod_neigh, mod_ip4_reass, mod_ip6_reass;
 
 const struct mpnet_module *const core_modules[] = {
-    &mod_ether, &mod_ip4, &mod_ip6, &mod_arp, &mod_neigh, &mod_icmp4, &mod_icmp6, &mod_l4_closed,
+    [MOD_ether] = &mod_ether,
+    [MOD_ip4] = &mod_ip4,
+    [MOD_ip6] = &mod_ip6,
+    [MOD_arp] = &mod_arp,
+    [MOD_neigh] = &mod_neigh,
+    [MOD_icmp4] = &mod_icmp4,
+    [MOD_icmp6] = &mod_icmp6,
+    [MOD_l4_closed] = &mod_l4_closed,
+    [MOD_ip4_reass] = &mod_ip4_reass,
+    [MOD_ip6_reass] = &mod_ip6_reass,
 };
 const unsigned n_core_modules = sizeof(core_modules) / sizeof(core_modules[0]);

@@ -39,8 +39,6 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "l3/ip4_frag.h"
-#include "l3/neigh.h"
 #include "fib/fib_priv.h"
 #include "l3/ip6.h"
 #include "l3/ip_iface.h"
@@ -97,14 +95,12 @@ struct stack_mark {
 
 /* ---- neighbours, redirects, reassembly, queues ---- */
 
-/* Input adds entries but never removes or changes a static one: with the
- * mark's count there is nothing learnt to flush (and the walk of both
- * tables' buckets is skipped). */
-static void reset_neigh(struct mpnet_iface *ifp, const struct mark_iface *mi)
+/* The mark holds nothing learnt (mark_check): what input taught the
+ * modules since goes, what was configured stays. */
+static void reset_learnt(struct mpnet_iface *ifp, const struct mark_iface *mi)
 {
-        if (ifp->neigh[NEIGH_ARP].count != mi->copy.neigh[NEIGH_ARP].count ||
-            ifp->neigh[NEIGH_ND].count != mi->copy.neigh[NEIGH_ND].count)
-                neigh_iface_flush(ifp, true);
+        if (graph_iface_learnt(ifp->stack, ifp))
+                graph_iface_flush(ifp->stack, ifp, true);
         /* What input took from the learning limit (neigh_learn_ok). */
         for (unsigned f = 0; f < NEIGH_N; f++)
                 memcpy(ifp->neigh[f].learn, mi->copy.neigh[f].learn, sizeof(ifp->neigh[f].learn));
@@ -117,14 +113,14 @@ static void reset_redirects(struct mpnet_iface *ifp, const struct mark_iface *mi
         memcpy(ifp->redir, mi->copy.redir, sizeof(ifp->redir));
 }
 
-/* Each context reassembles the IPv4 and IPv6 datagrams it owns. */
-static void reset_reass(struct mpnet_stack *s)
+/* What each context holds (its reassembly tables): the modules' hooks. */
+static void reset_ctx_state(struct mpnet_stack *s)
 {
         for (unsigned i = 0; i < STACK_MAX_CTX; i++) {
-                if (s->ctx[i] != NULL && s->ctx[i]->reass != NULL)
-                        ip4_reass_flush(s->ctx[i]->reass);
-                if (s->ctx[i] != NULL && s->ctx[i]->reass6 != NULL)
-                        ip6_reass_flush(s->ctx[i]->reass6);
+                if (s->ctx[i] != NULL) {
+                        graph_ctx_reset(s->ctx[i]);
+                        s->ctx[i]->svc_next = 0; /* deadlines anew */
+                }
         }
 }
 
@@ -548,21 +544,6 @@ static void reset_counters(struct mpnet_stack *s, const struct stack_mark *m)
 
 /* ---- marking ---- */
 
-static bool neigh_all_static(const struct mpnet_iface *ifp)
-{
-        for (unsigned fam = 0; fam < NEIGH_N; fam++) {
-                for (unsigned h = 0; h < NEIGH_HASH_SIZE; h++) {
-                        const struct neigh_entry *e =
-                            atomic_load_explicit(&ifp->neigh[fam].hash[h], memory_order_relaxed);
-
-                        for (; e != NULL; e = atomic_load_explicit(&e->hnext, memory_order_relaxed))
-                                if (e->state != MPNET_NEIGH_PERMANENT)
-                                        return false;
-                }
-        }
-        return true;
-}
-
 /* What the mark can record and stack_reset() give back. */
 static int mark_check(struct mpnet_stack *s)
 {
@@ -571,12 +552,10 @@ static int mark_check(struct mpnet_stack *s)
         if (atomic_load(&s->n_workers) != 0 || s->defer != NULL || s->ping_head != s->ping_tail ||
             s->ping6_head != s->ping6_tail || !queues_empty(s))
                 return -EBUSY;
-        for (unsigned i = 0; i < s->g.n_mods; i++) {
-                if (s->g.mods[i].m->state_size != 0)
-                        return -EBUSY;
-        }
+        if (!graph_resettable(&s->g))
+                return -EBUSY;
         for (int i = 1; i <= STACK_MAX_IFACES; i++) {
-                if (s->ifs[i] != NULL && !neigh_all_static(s->ifs[i]))
+                if (s->ifs[i] != NULL && graph_iface_learnt(s, s->ifs[i]))
                         return -EBUSY;
         }
         return 0;
@@ -655,11 +634,11 @@ static int reset_to(struct mpnet_stack *s, struct stack_mark *m)
                         return -ESTALE; /* an interface came or went since the mark */
         }
         reset_queues(s);
-        reset_reass(s);
+        reset_ctx_state(s);
         for (unsigned i = 0; i < m->n_ifs; i++) {
                 const struct mark_iface *mi = &m->ifs[i];
 
-                reset_neigh(mi->ifp, mi);
+                reset_learnt(mi->ifp, mi);
                 reset_redirects(mi->ifp, mi);
                 err = reset_ip4_iface(mi->ifp, mi);
                 if (err != 0)

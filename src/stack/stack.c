@@ -19,8 +19,6 @@
 #include <urcu-qsbr.h>
 
 #include "mpnet/wire/ipv4.h"
-#include "l3/ip4_frag.h"
-#include "l3/neigh.h"
 #include "mpnet/wire/icmp4.h"
 #include "fib/fib_priv.h"
 #include "l2/ether.h"
@@ -117,16 +115,6 @@ static int tunable(uint64_t v, uint64_t def, uint64_t min, uint64_t max, uint64_
         return 0;
 }
 
-/* A datagram whose first fragment came timed out: RFC 792 / RFC 1122
- * 3.3.2.1, time exceeded, code 1 (fragment reassembly time exceeded). */
-static void reass_expired(void *arg, struct mpnet_pkt *first)
-{
-        struct wctx *w = arg;
-
-        STK_INC(w->s, ip4_reass_timeout);
-        icmp4_error(w, first, MPNET_ICMP4_TIME_EXCEEDED, 1, 0);
-}
-
 struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
 {
         struct mpnet_stack *s;
@@ -190,13 +178,13 @@ struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
         s->ctr = mpnet_counters_create(STK__COUNT + s->g.n_ctrs);
         s->punt = mpnet_ring_create(PUNT_RING_SIZE, MPNET_RING_MPSC);
         s->punt_nb = mpnet_ring_create(PUNT_NB_RING_SIZE, MPNET_RING_MPSC);
-        /* Reassembly may hold at most a quarter of the pool, per context
-         * (each context reassembles the datagrams it owns). */
-        s->reass_max_bytes = (uint64_t)mpnet_pool_size(cfg->pool) / 4 * IP4_REASS_TRUESIZE;
-        if (s->reass_max_bytes < 64 * IP4_REASS_TRUESIZE)
-                s->reass_max_bytes = 64 * IP4_REASS_TRUESIZE;
-        if (s->reass_max_bytes > (4u << 20))
-                s->reass_max_bytes = 4u << 20;
+        /* Reassembly may hold at most a quarter of the pool: the stack as
+         * a whole, IPv4 and IPv6 over every context (struct reass_budget). */
+        s->reass.max = (uint64_t)mpnet_pool_size(cfg->pool) / 4 * REASS_TRUESIZE;
+        if (s->reass.max < 64 * REASS_TRUESIZE)
+                s->reass.max = 64 * REASS_TRUESIZE;
+        if (s->reass.max > (4u << 20))
+                s->reass.max = 4u << 20;
         if (s->timers != NULL && s->ctr != NULL)
                 s->ctx[0] = stack_ctx_get(s, 0);
         if (s->timers == NULL || s->ctr == NULL || s->punt == NULL || s->punt_nb == NULL ||
@@ -236,7 +224,7 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
 
                 if (ifp == NULL)
                         continue;
-                neigh_iface_flush(ifp, false);
+                graph_iface_flush(s, ifp, false);
                 free(ifp->ra);
         }
         for (unsigned c = 0; c < STACK_MAX_CTX; c++) {
@@ -251,8 +239,7 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
                 }
                 for (unsigned i = 0; i < STACK_MAX_CTX; i++)
                         ring_free_all(w->ho_in[i]);
-                ip4_reass_destroy(w->reass);
-                ip6_reass_destroy(w->reass6);
+                graph_ctx_fini(w);
                 zfree_lines(w);
         }
         ring_free_all(s->punt);
@@ -408,23 +395,8 @@ struct wctx *stack_ctx_get(struct mpnet_stack *s, unsigned id)
         w->ip_id = (uint16_t)stack_random(s);
         w->punt_tb[0] = (struct punt_bucket){(uint64_t)s->icmp4_burst * MPNET_NS_PER_S, s->now};
         w->punt_tb[1] = (struct punt_bucket){(uint64_t)s->icmp6_burst * MPNET_NS_PER_S, s->now};
-        {
-                struct ip4_reass_cfg rc = {
-                    .hash_seed = stack_random(s),
-                    .expired = reass_expired,
-                    .arg = w,
-                    .max_bytes = s->reass_max_bytes,
-                    .max_per_src = s->reass_max_bytes / 16,
-                };
-
-                if (rc.max_per_src < 64 * IP4_REASS_TRUESIZE)
-                        rc.max_per_src = rc.max_bytes;
-                w->reass = ip4_reass_create(&rc);
-        }
-        w->reass6 = ip6_reass_create(w, s->reass_max_bytes);
-        if (w->reass == NULL || w->reass6 == NULL) {
-                ip4_reass_destroy(w->reass);
-                ip6_reass_destroy(w->reass6);
+        w->svc_next = 0; /* the modules' first deadlines on the first loop */
+        if (graph_ctx_init(w) != 0) {
                 zfree_lines(w);
                 return NULL;
         }
@@ -527,10 +499,16 @@ void stack_ctx_queues(struct mpnet_stack *s, unsigned id, int delta, int wake_fd
                 return;
         s->ctx_queues[id] = (unsigned)((int)s->ctx_queues[id] + delta);
         if (s->ctx_queues[id] > 0) {
+                s->ctx_orphans &= ~bit;
                 atomic_store_explicit(&s->ctx[id]->wake_fd, wake_fd, memory_order_relaxed);
                 atomic_fetch_or_explicit(&s->owner_mask, bit, memory_order_release);
         } else {
                 atomic_fetch_and_explicit(&s->owner_mask, ~bit, memory_order_release);
+                /* Adopted by the control thread (stack_poll_slow): the
+                 * caller unassigns the last queue, so its worker stops
+                 * running the context before the grace period the
+                 * unassignment waits for ends, before the next poll. */
+                s->ctx_orphans |= bit;
         }
 }
 
@@ -639,22 +617,11 @@ static void handoff_drain(struct wctx *w, uint64_t mask)
 
 uint64_t ctx_service(struct wctx *w)
 {
-        uint64_t next, next6;
-
         if (atomic_load_explicit(&w->ho_pending, memory_order_relaxed) != 0)
                 handoff_drain(w, atomic_exchange_explicit(&w->ho_pending, 0, memory_order_acq_rel));
-        next = ip4_reass_next_expiry(w->reass);
-        if (next != MPNET_TIME_NEVER && next <= ctx_now(w)) {
-                ip4_reass_expire(w->reass, ctx_now(w));
-                next = ip4_reass_next_expiry(w->reass);
-        }
-        /* RFC 8200 4.5: the owner of a datagram times it out. */
-        next6 = ip6_reass_next_expiry(w->reass6);
-        if (next6 != MPNET_TIME_NEVER && next6 <= ctx_now(w)) {
-                ip6_reass_expire(w->reass6, ctx_now(w));
-                next6 = ip6_reass_next_expiry(w->reass6);
-        }
-        return next6 < next ? next6 : next;
+        if (w->svc_next != MPNET_TIME_NEVER && w->svc_next <= ctx_now(w))
+                w->svc_next = graph_ctx_service(w, ctx_now(w));
+        return w->svc_next;
 }
 
 bool stack_punt(struct wctx *w, struct mpnet_pkt *p, enum punt_kind k, unsigned ifindex, uint8_t a,
@@ -662,7 +629,8 @@ bool stack_punt(struct wctx *w, struct mpnet_pkt *p, enum punt_kind k, unsigned 
 {
         struct mpnet_stack *s = w->s;
         uint32_t gen = punt_iface_gen(s, ifindex);
-        bool urgent = neigh_punt_urgent(k, b, p);
+        bool urgent = s->g.punt_urgent[k % GRAPH_MAX_PUNTS] != NULL &&
+                      s->g.punt_urgent[k % GRAPH_MAX_PUNTS](b, p);
 
         if (k == PUNT_REDIRECT6 && ctx_is_worker(w) && !ctx_icmp_rate_ok(w, true)) {
                 mpnet_pkt_free(p);
@@ -829,7 +797,7 @@ int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
                 mpnet_addr6_del(s, ifindex, ifp->addrs6[0].addr, ifp->addrs6[0].plen);
         fib4_iface_flush(s, ifindex);
         fib6_iface_flush(s, ifp);
-        neigh_iface_flush(ifp, false);
+        graph_iface_flush(s, ifp, false);
         mpnet_timer_cancel(s->timers, &ifp->announce_timer);
         mpnet_timer_cancel(s->timers, &ifp->nd_timer);
         fib4_table(s, ifp->table)->n_ifaces--;
@@ -1289,12 +1257,18 @@ int iface_addr6_publish(struct mpnet_iface *ifp)
 
         /* Lifetimes and DAD steps change often and concern no worker: only
          * a change of what the copy holds is published. */
+        ifp->stack->addr6_unpublished &= ~(1ull << (ifp->ifindex - 1));
         addr6_snap_fill(ifp, &cur);
         if (old != NULL && memcmp(old, &cur, sizeof(cur)) == 0)
                 return 0;
         sn = malloc(sizeof(*sn));
-        if (sn == NULL)
+        if (sn == NULL) {
+                /* Workers would go on with the old copy until the next
+                 * change: mpnet_stack_poll() tries again. */
+                STK_INC(ifp->stack, addr6_publish_retry);
+                ifp->stack->addr6_unpublished |= 1ull << (ifp->ifindex - 1);
                 return -ENOMEM;
+        }
         memcpy(sn, &cur, sizeof(cur)); /* padding too: the next compare */
         atomic_store_explicit(&ifp->addr6, sn, memory_order_release);
         if (old != NULL)
@@ -1508,6 +1482,30 @@ void ctx_tx_flush_all(struct wctx *w)
                 node_account(w, NODE_iface_tx, pkts, node_clock() - t0);
 }
 
+/* What a poll seldom has to do: the IPv6 copies a want of memory left
+ * unpublished; the contexts no worker runs any more (ctx_orphans), whose
+ * held datagrams would otherwise never time out and whose hand-off rings
+ * nobody would drain. *next takes their deadlines. */
+static void stack_poll_slow(struct mpnet_stack *s, uint64_t *next)
+{
+        for (uint64_t m = s->addr6_unpublished; m != 0; m &= m - 1) {
+                struct mpnet_iface *ifp = s->ifs[mask_ifindex(m)];
+
+                if (ifp != NULL)
+                        (void)iface_addr6_publish(ifp);
+                else
+                        s->addr6_unpublished &= ~(m & -m);
+        }
+        for (uint64_t m = s->ctx_orphans; m != 0; m &= m - 1) {
+                struct wctx *w = s->ctx[__builtin_ctzll(m)];
+                uint64_t t = ctx_service(w);
+
+                ctx_tx_flush_all(w);
+                if (t < *next)
+                        *next = t;
+        }
+}
+
 uint64_t mpnet_stack_poll(struct mpnet_stack *s, uint64_t now)
 {
         struct wctx *w = s->ctx[0];
@@ -1521,6 +1519,8 @@ uint64_t mpnet_stack_poll(struct mpnet_stack *s, uint64_t now)
         stack_carrier_watch(s);
         punt_run(s);
         reass_next = ctx_service(w);
+        if (s->ctx_orphans != 0 || s->addr6_unpublished != 0)
+                stack_poll_slow(s, &reass_next);
         if (s->loopq.n > 0)
                 loop_input(s);
         /* With workers attached they read the links; we only do what they

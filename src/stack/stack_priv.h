@@ -103,10 +103,14 @@ struct wctx {
          * a worker's IPv6 redirects are punted past this bucket (the
          * control thread's own bucket then applies the stack's limit). */
         struct punt_bucket punt_tb[2];
-        uint16_t ip_id;           /* IPv4 identification of what this context sends */
-        struct ip4_reass *reass;  /* IPv4 reassembly of the flows it owns */
-        struct ip6_reass *reass6; /* IPv6 reassembly of the flows it owns */
-        _Atomic int wake_fd;      /* its worker's eventfd, -1: none (the control thread) */
+        uint16_t ip_id; /* IPv4 identification of what this context sends */
+        /* Each module's per-context state (graph.h), by module index: the
+         * IPv4 and IPv6 reassembly tables of the flows it owns among them. */
+        void *mctx[GRAPH_MAX_MODS];
+        /* No module needs its ctx_service before this (ctx_svc_arm): a
+         * loop with nothing held costs one compare. */
+        uint64_t svc_next;
+        _Atomic int wake_fd; /* its worker's eventfd, -1: none (the control thread) */
         /* Hand-off rings into this context, by the sending context's id,
          * made by the sender on first use; the bit of a sender that queued
          * something since the last drain. */
@@ -160,6 +164,43 @@ struct stack_events {
 };
 
 /*
+ * The stack's reassembly memory, IPv4 and IPv6 together, over every
+ * context: one budget that each context's tables charge with an atomic
+ * compare-and-swap per held fragment and credit when they let go. One
+ * shared budget rather than the cap divided by the contexts that own
+ * flows: the owners change at run time (queues assigned and unassigned)
+ * while each table is its context's alone, and a divided cap would strand
+ * memory in idle contexts while a busy one refuses; the atomic costs only
+ * on the reassembly path, never the forwarding one. A table whose charge
+ * does not fit evicts its own oldest datagrams first, then refuses.
+ */
+struct reass_budget {
+        _Alignas(MPNET_CACHE_LINE) _Atomic uint64_t used; /* bytes held now */
+        uint64_t max;                                     /* the stack's cap */
+};
+
+/* What one held buffer costs a reassembly cap: metadata plus the whole
+ * buffer, whatever the fragment uses of it. */
+#define REASS_TRUESIZE ((uint64_t)sizeof(struct mpnet_pkt) + MPNET_PKT_BUF_SIZE)
+
+static inline bool reass_budget_take(struct reass_budget *b, uint64_t n)
+{
+        uint64_t u = atomic_load_explicit(&b->used, memory_order_relaxed);
+
+        do {
+                if (u + n > b->max)
+                        return false;
+        } while (!atomic_compare_exchange_weak_explicit(&b->used, &u, u + n, memory_order_relaxed,
+                                                        memory_order_relaxed));
+        return true;
+}
+
+static inline void reass_budget_put(struct reass_budget *b, uint64_t n)
+{
+        atomic_fetch_sub_explicit(&b->used, n, memory_order_relaxed);
+}
+
+/*
  * Laid out by who writes what: the first part is read by every context on
  * the packet path and written only by configuration calls; what the
  * control thread writes on every poll (the time, ICMP tokens, ping rings)
@@ -201,7 +242,6 @@ struct mpnet_stack {
         struct mpnet_vec rxv; /* scratch receive vector */
         bool ip4_forwarding;
         uint32_t icmp4_rate, icmp4_burst;
-        uint64_t reass_max_bytes; /* each context's IPv4 reassembly cap */
         struct defer_item *defer; /* waiting for a grace period, oldest first */
         struct defer_item *defer_last;
         struct mpnet_vec loopq; /* sent to ourselves: input on the next poll */
@@ -220,6 +260,14 @@ struct mpnet_stack {
                 uint64_t until;
         } pmtu6[PMTU6_SIZE];
         struct stack_events events; /* change notifications (event.h) */
+        struct reass_budget reass;  /* every context's reassembly, both families */
+        /* Workers' contexts whose last link queue of the stack went
+         * (stack_ctx_queues), bit per id: no worker runs them any more, so
+         * the control thread times out what they hold (stack_poll). */
+        uint64_t ctx_orphans;
+        /* Interfaces (bit ifindex - 1) whose IPv6 copy could not be
+         * published for want of memory: published again on the next poll. */
+        uint64_t addr6_unpublished;
 };
 
 /* stack/event.c: record a change (control thread). */
@@ -262,6 +310,13 @@ void ctx_tx_flush_all(struct wctx *w);
 static inline bool ctx_is_worker(const struct wctx *w)
 {
         return w->id != 0;
+}
+/* Context w holds something from now on that must be serviced by t (a
+ * datagram to time out): its loop runs the modules' ctx_service by then. */
+static inline void ctx_svc_arm(struct wctx *w, uint64_t t)
+{
+        if (t < w->svc_next)
+                w->svc_next = t;
 }
 /* Control thread (the runtime): context id gained (delta 1) or lost (-1) a
  * link queue; wake_fd is its worker's eventfd. */

@@ -2,24 +2,21 @@
 /*
  * mpnet_stack_usage_get(): what input has made a stack hold, against the
  * caps that bound it, read from each module's own accounting (the
- * reassembly objects, the per-interface tables). Tests and benchmarks of
+ * modules' per-context and per-interface hooks, graph.h). Tests and benchmarks of
  * floods assert the caps with it.
  *
  * Synchronisation: the control thread, like every count it reads.
  */
 #include <errno.h>
 
-#include "l3/ip4_frag.h"
-#include "l3/neigh.h"
-#include "l3/ip6.h"
 #include "l3/ip_iface.h"
 #include "stack/iface.h"
 #include "stack/stack_priv.h"
 
-static void usage_add_iface(const struct mpnet_iface *ifp, struct mpnet_stack_usage *u)
+static void usage_add_iface(struct mpnet_stack *s, const struct mpnet_iface *ifp,
+                            struct mpnet_stack_usage *u)
 {
-        u->neigh4 += ifp->neigh[NEIGH_ARP].count;
-        u->neigh6 += ifp->neigh[NEIGH_ND].count;
+        graph_iface_usage(s, ifp, u);
         u->addr6 += ifp->n_addrs6;
         u->onlink6 += ifp->n_onlink;
         u->dr6 += ifp->n_dr;
@@ -28,48 +25,32 @@ static void usage_add_iface(const struct mpnet_iface *ifp, struct mpnet_stack_us
 
 int mpnet_stack_usage_get(struct mpnet_stack *s, int ifindex, struct mpnet_stack_usage *u)
 {
-        struct ip4_reass_stats st;
-
         *u = (struct mpnet_stack_usage){
-            .neigh_max = NEIGH_MAX_ENTRIES,
             .addr6_max = IFACE_MAX_ADDRS,
             .onlink6_max = IFACE_MAX_ONLINK,
             .dr6_max = IFACE_MAX_DR,
             .mc6_max = IFACE_MAX_MC,
-            .neigh_held = s->neigh_held,
-            .neigh_held_max = NEIGH_HELD_MAX,
         };
+        graph_usage(s, u);
         if (ifindex != 0) {
                 const struct mpnet_iface *ifp = stack_iface(s, ifindex);
 
                 if (ifp == NULL)
                         return -ENODEV;
-                usage_add_iface(ifp, u);
+                usage_add_iface(s, ifp, u);
         } else {
                 for (int i = 1; i <= STACK_MAX_IFACES; i++) {
                         if (s->ifs[i] != NULL)
-                                usage_add_iface(s->ifs[i], u);
+                                usage_add_iface(s, s->ifs[i], u);
                 }
         }
-        /* Reassembly: every context's tables (each has its cap), read
-         * through their relaxed counters. */
+        /* What every context holds (reassembly), read through the
+         * modules' relaxed counters. */
         for (unsigned c = 0; c < STACK_MAX_CTX; c++) {
                 const struct wctx *w = __atomic_load_n(&s->ctx[c], __ATOMIC_ACQUIRE);
-                uint64_t b6, mb6;
-                uint32_t d6, md6;
 
-                if (w == NULL)
-                        continue;
-                ip4_reass_get_stats(w->reass, &st);
-                u->reass4_bytes += st.bytes_held;
-                u->reass4_max_bytes += st.max_bytes;
-                u->reass4_datagrams += (uint32_t)st.datagrams_held;
-                u->reass4_max_datagrams += (uint32_t)st.max_datagrams;
-                ip6_reass_usage(w->reass6, &b6, &mb6, &d6, &md6);
-                u->reass6_bytes += b6;
-                u->reass6_max_bytes += mb6;
-                u->reass6_datagrams += d6;
-                u->reass6_max_datagrams += md6;
+                if (w != NULL)
+                        graph_ctx_usage(w, u);
         }
         return 0;
 }

@@ -14,8 +14,11 @@
 #include "mpnet/wire/ipv4.h"
 #include "mpnet/wire/ipv6.h"
 #include "l3/ip6.h"
+#include "l3/ip_iface.h"
 #include "stack/graph.h"
+#include "stack/iface.h"
 #include "stack/stack_priv.h"
+#include "ip6util.h"
 #include "testutil.h"
 
 #define SRC      IP4(192, 0, 2, 99)
@@ -28,7 +31,9 @@ struct tstate {
         uint64_t seen_in, seen_fwd, dropped_out, loops, decaps;
         uint64_t seen_lout, seen_out; /* local-out, and ip4-out of our own */
         uint64_t seen_out6;           /* ip6-out: ICMPv6 errors */
+        uint64_t out6_on[3];          /* ip6-out: everything, by interface */
         bool drop_lout;
+        bool cut6; /* local-out cuts IPv6 below its header */
         unsigned log[16], n_log;
 };
 
@@ -180,6 +185,36 @@ static unsigned count_out6(struct wctx *w, struct mpnet_iface *ifp, struct mpnet
         return n;
 }
 
+/* ip6-out: counts what leaves each interface. */
+static unsigned count_out6_on(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **p,
+                              uint32_t *aux, unsigned n, void *state)
+{
+        struct tstate *st = state;
+
+        (void)w;
+        (void)p;
+        (void)aux;
+        if (ifp->ifindex >= 1 && ifp->ifindex <= 2)
+                st->out6_on[ifp->ifindex] += n;
+        return n;
+}
+
+/* Local-out: a feature that cuts IPv6 packets to 20 bytes when told to. */
+static unsigned cut_ip6(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **p,
+                        uint32_t *aux, unsigned n, void *state)
+{
+        struct tstate *st = state;
+
+        (void)w;
+        (void)ifp;
+        (void)aux;
+        for (unsigned i = 0; st->cut6 && i < n; i++) {
+                if (p[i]->len >= 40 && p[i]->data[0] >> 4 == 6)
+                        mpnet_pkt_trim(p[i], 20);
+        }
+        return n;
+}
+
 /* The payload is a whole Ethernet frame: back to ether-input with it, as
  * received on the same interface. */
 static void decap_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
@@ -231,6 +266,8 @@ static const struct feature_reg t_features[] = {
     {.name = "t-own-out", .arc = ARC_IP4_OUT, .order = 5, .fn = count_own_out},
     {.name = "t-out6", .arc = ARC_IP6_OUT, .fn = count_out6},
     {.name = "t-tc6", .arc = ARC_LOCAL_OUT, .fn = mark_tc6},
+    {.name = "t-out6-on", .arc = ARC_IP6_OUT, .fn = count_out6_on},
+    {.name = "t-cut6", .arc = ARC_LOCAL_OUT, .fn = cut_ip6},
 };
 
 static const struct mpnet_module t_mod = {
@@ -240,7 +277,7 @@ static const struct mpnet_module t_mod = {
     .ethertypes = t_types,
     .n_ethertypes = 2,
     .features = t_features,
-    .n_features = 8,
+    .n_features = sizeof(t_features) / sizeof(t_features[0]),
     .state_size = sizeof(struct tstate),
     .init = t_init,
     .fini = t_fini,
@@ -751,6 +788,281 @@ static void test_module_life(void **state)
         assert_int_equal(finis - f0, 1);
 }
 
+/* Per-context state of a module: made with each context, serviced on its
+ * loop (the deadline it returns bounds the poll's), reset by stack_reset
+ * and freed with the context; the per-interface flush runs on detach. */
+struct tctx {
+        unsigned id;
+        uint64_t services, last_now;
+};
+
+static unsigned ctx_inits, ctx_finis, ctx_resets, iface_flushes;
+static uint64_t ctx_next = MPNET_TIME_NEVER;
+
+static int tc_init(struct wctx *w, void *cs)
+{
+        struct tctx *c = cs;
+
+        c->id = w->id;
+        ctx_inits++;
+        return 0;
+}
+
+static void tc_fini(struct wctx *w, void *cs)
+{
+        struct tctx *c = cs;
+
+        assert_int_equal(c->id, w->id);
+        ctx_finis++;
+}
+
+static uint64_t tc_service(struct wctx *w, void *cs, uint64_t now)
+{
+        struct tctx *c = cs;
+
+        assert_int_equal(c->id, w->id);
+        c->services++;
+        c->last_now = now;
+        return ctx_next;
+}
+
+static void tc_reset(struct wctx *w, void *cs)
+{
+        (void)w;
+        (void)cs;
+        ctx_resets++;
+}
+
+static void tc_iface_flush(struct mpnet_iface *ifp, bool learnt_only)
+{
+        (void)ifp;
+        iface_flushes += !learnt_only;
+}
+
+static const struct mpnet_module tc_mod = {
+    .name = "test-ctx",
+    .ctx_state_size = sizeof(struct tctx),
+    .ctx_init = tc_init,
+    .ctx_fini = tc_fini,
+    .ctx_service = tc_service,
+    .ctx_reset = tc_reset,
+    .iface_flush = tc_iface_flush,
+};
+
+static void test_module_ctx_state(void **state)
+{
+        static const struct mpnet_module *const mods[] = {&tc_mod, NULL};
+        struct rig t;
+        struct mpnet_stack *s;
+        struct tctx *c0, *c1;
+        struct wctx *w;
+        unsigned i0 = ctx_inits, f0 = ctx_finis, fl0 = iface_flushes;
+        uint64_t now, next;
+        int mi;
+
+        (void)state;
+        rig_init(&t);
+        s = make_stack(&t, mods);
+        assert_non_null(s);
+        assert_int_equal(ctx_inits - i0, 1); /* the control thread's */
+        w = stack_ctx_get(s, 1);
+        assert_non_null(w);
+        assert_int_equal(ctx_inits - i0, 2);
+        for (mi = 0; mi < (int)s->g.n_mods && s->g.mods[mi].m != &tc_mod; mi++)
+                ;
+        assert_true(mi < (int)s->g.n_mods);
+        c0 = s->ctx[0]->mctx[mi];
+        c1 = w->mctx[mi];
+        assert_non_null(c0);
+        assert_non_null(c1);
+        assert_ptr_not_equal(c0, c1);
+        assert_int_equal(c1->id, 1);
+        now = mpnet_clock_now(&t.clk) + MPNET_NS_PER_S;
+        ctx_next = now + 3 * MPNET_NS_PER_MS;
+        next = mpnet_stack_poll(s, now);
+        assert_int_equal(c0->services, 1);
+        assert_int_equal(c0->last_now, now);
+        assert_true(next <= ctx_next);
+        assert_int_equal(c1->services, 0); /* its worker services it */
+        (void)ctx_service(w);
+        assert_int_equal(c1->services, 1);
+        ctx_next = MPNET_TIME_NEVER;
+        assert_int_equal(mpnet_iface_attach(s, t.g, "x"), 1);
+        assert_int_equal(mpnet_iface_detach(s, 1), 0);
+        assert_int_equal(iface_flushes - fl0, 1);
+        mpnet_stack_destroy(s);
+        assert_int_equal(ctx_finis - f0, 2);
+        rig_fini(&t);
+}
+
+/* stack_reset() reaches every context's module state. */
+static void test_module_ctx_reset(void **state)
+{
+        static const struct mpnet_module *const mods[] = {&tc_mod, NULL};
+        struct mpnet_stack_cfg sc = {.name = "V", .seed = 1};
+        struct mpnet_clock clk;
+        struct mpnet_pool *pool = mpnet_pool_create("ctxr", 256);
+        struct stack_mark *m;
+        struct mpnet_stack *s;
+        unsigned r0 = ctx_resets;
+
+        (void)state;
+        assert_non_null(pool);
+        mpnet_clock_init_virtual(&clk, MPNET_NS_PER_S);
+        sc.clock = &clk;
+        sc.pool = pool;
+        sc.modules = mods;
+        s = mpnet_stack_create(&sc);
+        assert_non_null(s);
+        assert_non_null(stack_ctx_get(s, 1));
+        m = stack_reset(s, NULL);
+        assert_non_null(m);
+        assert_ptr_equal(stack_reset(s, m), m);
+        assert_int_equal(ctx_resets - r0, 2);
+        free(m);
+        mpnet_stack_destroy(s);
+        mpnet_pool_destroy(pool);
+}
+
+/* A worker's own IPv6 packet that it punts (PUNT_OUT6) leaves by the
+ * interface the worker routed it to, whose ip6-out arc ran there, even
+ * when the route changed before the control thread sent it. */
+static void test_punt_out6_keeps_egress(void **state)
+{
+        static const uint8_t r6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 1};
+        static const uint8_t d6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 9, [15] = 5};
+        struct mpnet_route6 rt = {.plen = 64, .type = MPNET_NH_CONNECTED, .n_paths = 1};
+        const uint32_t len = 1400; /* > 1280: the worker punts it */
+        struct mpnet_pkt *v[16], *p;
+        unsigned n, on_g = 0, on_k = 0;
+        struct wctx *w;
+        struct rig t;
+
+        (void)state;
+        rig_init(&t);
+        memcpy(rt.dst, d6, 8);
+        rt.paths[0].ifindex = 1;
+        assert_int_equal(mpnet_addr6_add(t.r, 1, r6, 64, MPNET_ADDR6_F_NODAD), 0);
+        assert_int_equal(mpnet_route6_add(t.r, 0, &rt), 0);
+        assert_int_equal(mpnet_neigh6_add(t.r, 1, d6, t.g->info.mac), 0);
+        assert_int_equal(mpnet_neigh6_add(t.r, 2, d6, t.k->info.mac), 0);
+        assert_int_equal(mpnet_feature_set(t.r, 1, "t-out6-on", true), 0);
+        assert_int_equal(mpnet_feature_set(t.r, 2, "t-out6-on", true), 0);
+        run(&t);
+        link_drain(t.g);
+        link_drain(t.k);
+        w = stack_ctx_get(t.r, 1); /* the test thread plays worker 1 */
+        assert_non_null(w);
+        p = mpnet_pkt_alloc(t.pool);
+        assert_non_null(p);
+        memset(mpnet_pkt_append(p, len), 0x5a, len);
+        assert_int_equal(ip6_output_w(w, p, NULL, d6, MPNET_IPPROTO_UDP, 64, 0), 0);
+        assert_int_equal(t.st->out6_on[1], 1);
+        /* The route moves to "out" before the control thread sends it. */
+        rt.paths[0].ifindex = 2;
+        assert_int_equal(mpnet_route6_replace(t.r, 0, &rt), 0);
+        run(&t);
+        while ((n = mpnet_link_rx_burst(t.g, 0, v, 16)) > 0) {
+                for (unsigned i = 0; i < n; i++)
+                        on_g += v[i]->len == 14 + 40 + len;
+                mpnet_pkt_free_bulk(v, n);
+        }
+        while ((n = mpnet_link_rx_burst(t.k, 0, v, 16)) > 0) {
+                for (unsigned i = 0; i < n; i++)
+                        on_k += v[i]->len == 14 + 40 + len;
+                mpnet_pkt_free_bulk(v, n);
+        }
+        assert_int_equal(on_g, 1);
+        assert_int_equal(on_k, 0);
+        assert_int_equal(t.st->out6_on[2], 0);
+        rig_fini(&t);
+}
+
+/* Drops of own IPv6 packets have counters (found by name): no source
+ * address to send from; a punted packet a feature cut below its header. */
+static void test_ip6_output_drop_counters(void **state)
+{
+        static const uint8_t r6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 1};
+        static const uint8_t d6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 9, [15] = 5};
+        struct mpnet_route6 rt = {.plen = 64, .type = MPNET_NH_CONNECTED, .n_paths = 1};
+        struct mpnet_pkt *p;
+        struct wctx *w;
+        struct rig t;
+
+        (void)state;
+        rig_init(&t);
+        memcpy(rt.dst, d6, 8);
+        rt.paths[0].ifindex = 2;
+        assert_int_equal(mpnet_route6_add(t.r, 0, &rt), 0);
+        w = stack_ctx_get(t.r, 1);
+        assert_non_null(w);
+        /* No IPv6 address anywhere. */
+        p = mpnet_pkt_alloc(t.pool);
+        assert_non_null(p);
+        memset(mpnet_pkt_append(p, 8), 0, 8);
+        assert_int_equal(ip6_output_w(w, p, NULL, d6, MPNET_IPPROTO_UDP, 64, 0), -EADDRNOTAVAIL);
+        assert_int_equal(ctr(&t, "ip6_no_src"), 1);
+        /* To ourselves (punted to loop back), cut on the way. */
+        assert_int_equal(mpnet_addr6_add(t.r, 1, r6, 64, MPNET_ADDR6_F_NODAD), 0);
+        assert_int_equal(mpnet_feature_set(t.r, 1, "t-cut6", true), 0);
+        run(&t);
+        t.st->cut6 = true;
+        p = mpnet_pkt_alloc(t.pool);
+        assert_non_null(p);
+        memset(mpnet_pkt_append(p, 8), 0, 8);
+        assert_int_equal(ip6_output_w(w, p, r6, r6, MPNET_IPPROTO_UDP, 64, 0), 0);
+        assert_int_equal(ctr(&t, "punt"), 1);
+        run(&t);
+        assert_int_equal(ctr(&t, "ip6_out_punt_short"), 1);
+        rig_fini(&t);
+}
+
+/* Fails every malloc() of fail_size bytes while it is set: test_graph is
+ * linked with --wrap=malloc (CMakeLists.txt). */
+static size_t fail_size;
+static unsigned fail_hits;
+void *__real_malloc(size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_malloc(size_t n)
+{
+        if (n != 0 && n == fail_size) {
+                fail_hits++;
+                return NULL;
+        }
+        return __real_malloc(n);
+}
+
+/* An IPv6 address deleted while its interface's copy for the workers
+ * cannot be published for want of memory leaves the copy on the next
+ * poll (no timer of the interface would publish it), and is counted. */
+static void test_addr6_publish_retried(void **state)
+{
+        static const uint8_t r6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 1};
+        struct mpnet_stack *sl[1];
+        struct rig t;
+        uint64_t retries;
+
+        (void)state;
+        rig_init(&t);
+        sl[0] = t.r;
+        assert_int_equal(mpnet_addr6_add(t.r, 1, r6, 64, MPNET_ADDR6_F_NODAD), 0);
+        /* Past the MLD reports: no timer of the interface is armed. */
+        sim_run_until(&t.clk, sl, 1, mpnet_clock_now(&t.clk) + 30 * MPNET_NS_PER_S);
+        assert_non_null(iface_addr6_find(stack_iface(t.r, 1), r6));
+        fail_hits = 0;
+        fail_size = sizeof(struct addr6_snap);
+        assert_int_equal(mpnet_addr6_del(t.r, 1, r6, 64), 0);
+        fail_size = 0;
+        assert_true(fail_hits > 0);
+        assert_non_null(iface_addr6_find(stack_iface(t.r, 1), r6)); /* the old copy */
+        retries = ctr(&t, "addr6_publish_retry");
+        assert_int_equal(retries, fail_hits);
+        run(&t);
+        assert_null(iface_addr6_find(stack_iface(t.r, 1), r6));
+        assert_int_equal(ctr(&t, "addr6_publish_retry"), retries);
+        rig_fini(&t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -763,6 +1075,11 @@ int main(void)
             cmocka_unit_test(test_reentry_bound),
             cmocka_unit_test(test_bad_modules),
             cmocka_unit_test(test_module_life),
+            cmocka_unit_test(test_module_ctx_state),
+            cmocka_unit_test(test_module_ctx_reset),
+            cmocka_unit_test(test_punt_out6_keeps_egress),
+            cmocka_unit_test(test_ip6_output_drop_counters),
+            cmocka_unit_test(test_addr6_publish_retried),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,8 @@
  * problem pointers.
  */
 #include "ip6util.h"
+#include "mpnet/wire/ipv4.h"
+#include "stack/stack_priv.h"
 
 static const uint8_t peer_mac[6] = {0x02, 0, 0, 0, 0x77, 0x77};
 
@@ -318,6 +320,80 @@ static void test_reass_caps(void **state)
         net1_fini(&n);
 }
 
+/* A first fragment of IPv4 datagram id from 192.0.2.<src>, 16 bytes. */
+static void send_frag4(struct net1 *n, uint32_t src, uint16_t id)
+{
+        struct mpnet_ip4_repr ip = {.src = 0xc0000200u | src,
+                                    .dst = 0xc0000201u,
+                                    .id = id,
+                                    .payload_len = 16,
+                                    .proto = MPNET_IPPROTO_UDP,
+                                    .ttl = 64,
+                                    .mf = true};
+        uint8_t *f = n->f;
+
+        memcpy(f, n->la->info.mac, 6);
+        memcpy(f + 6, peer_mac, 6);
+        f[12] = 0x08;
+        f[13] = 0x00;
+        mpnet_ip4_repr_emit(&ip, f + 14);
+        memset(f + 34, 0x11, 16);
+        link_send(n->pool, n->lb, n->f, 50);
+}
+
+/* The reassembly cap is the stack's, over both families and every context
+ * that owns flows (two workers' contexts here, the test thread playing
+ * both): fragments that never complete, from many sources, hold at most
+ * the cap in all, the families and contexts together. */
+static void test_reass_cap_is_the_stacks(void **state)
+{
+        struct mpnet_stack *s;
+        /* A quarter of the pool, each buffer counted whole. */
+        const uint64_t cap = 1024 / 4 * ((uint64_t)sizeof(struct mpnet_pkt) + MPNET_PKT_BUF_SIZE);
+        struct mpnet_stack_usage u;
+        struct wctx *w[2];
+        uint8_t m[24];
+        struct net1 n;
+
+        (void)state;
+        net1_init(&n);
+        s = n.st[0];
+        assert_int_equal(mpnet_addr4_add(s, 1, 0xc0000201u, 24), 0);
+        for (unsigned i = 0; i < 2; i++) {
+                w[i] = stack_ctx_get(s, i + 1);
+                assert_non_null(w[i]);
+                stack_ctx_queues(s, i + 1, 1, -1); /* owns flows from now on */
+        }
+        echo24(m, 1);
+        /* 1024 buffers: a cap of 256 for the stack, which each context's
+         * tables (256 IPv6 datagrams, 1024 IPv4) could pass alone. */
+        for (uint32_t k = 0; k < 200; k++) {
+                send_frag(&n, m, k, 0, 16, true);
+                memcpy(n.f + 22, A6("2001:db8::100"), 16);
+                n.f[22 + 14] = (uint8_t)(k >> 8);
+                n.f[22 + 15] = (uint8_t)k;
+                link_send(n.pool, n.lb, n.f, 54 + 8 + 16);
+                send_frag4(&n, 2 + k % 200, (uint16_t)k);
+                if (k % 32 == 31 || k == 199) {
+                        run(&n, MPNET_NS_PER_MS); /* the control thread hands them over */
+                        for (unsigned i = 0; i < 2; i++)
+                                (void)ctx_service(w[i]);
+                        mpnet_stack_usage_get(s, 0, &u);
+                        assert_true(u.reass4_bytes + u.reass6_bytes <= cap);
+                }
+        }
+        mpnet_stack_usage_get(s, 0, &u);
+        assert_int_equal(u.reass4_max_bytes, cap);
+        assert_int_equal(u.reass6_max_bytes, cap);
+        /* The flood reached the cap. */
+        assert_true(u.reass4_bytes + u.reass6_bytes > cap / 10 * 9);
+        assert_true(ctr(&n, "ip6_reass_cap") + ctr(&n, "ip4_reass_cap") > 0);
+        assert_true(ctr(&n, "handoff") > 0);
+        for (unsigned i = 0; i < 2; i++)
+                stack_ctx_queues(s, i + 1, -1, -1);
+        net1_fini(&n);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -325,6 +401,7 @@ int main(void)
             cmocka_unit_test(test_ext_header_errors),
             cmocka_unit_test(test_icmp6_error_rules),
             cmocka_unit_test(test_reass_caps),
+            cmocka_unit_test(test_reass_cap_is_the_stacks),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -122,8 +122,9 @@ static void test_echo6_on_workers(void **state)
 }
 
 /* Datagram d as three fragments of an echo request with 240 bytes of data:
- * the first and last onto queue 0, the middle onto queue 1. */
-static void send_frag_datagram(struct mtnet *m, unsigned d)
+ * the first and last onto queue 0, the middle onto queue 1; only those
+ * whose bit is set in parts. */
+static void send_frag_parts(struct mtnet *m, unsigned d, unsigned parts)
 {
         static const unsigned off[3] = {0, 88, 176}, len[3] = {88, 88, 72};
         const uint8_t *src = src_of(d);
@@ -143,6 +144,9 @@ static void send_frag_datagram(struct mtnet *m, unsigned d)
                 uint8_t *fh = f + 14 + 40;
                 struct mpnet_pkt *p;
 
+                if (!(parts & 1u << k))
+                        continue;
+
                 memcpy(f, m->r1->info.mac, 6);
                 memcpy(f + 6, m->g->info.mac, 6);
                 mpnet_put_be16(f + 12, MPNET_ETHERTYPE_IPV6);
@@ -160,6 +164,11 @@ static void send_frag_datagram(struct mtnet *m, unsigned d)
                 while (mpnet_link_tx_burst(m->g, k == 1 ? 1 : 0, &p, 1) != 1)
                         usleep(100);
         }
+}
+
+static void send_frag_datagram(struct mtnet *m, unsigned d)
+{
+        send_frag_parts(m, d, 7);
 }
 
 static void test_frags6_on_two_workers(void **state)
@@ -284,6 +293,42 @@ static void test_tentative_not_answered(void **state)
         mt_fini(m);
 }
 
+/* Datagrams held by workers whose queues are all unassigned (and so stop
+ * running their contexts) still time out, counted, once their 60 s are
+ * past: the control thread takes the orphaned contexts over. */
+static void test_frags6_time_out_after_unassign(void **state)
+{
+        struct mpnet_stack_cfg sc = {.seed = 46, .ip6_forwarding = true};
+        struct mtnet *m = mt_init(&sc, true, 16384);
+        const unsigned n = 32;
+        struct mpnet_stack_usage u = {0};
+
+        (void)state;
+        add_hosts(m);
+        mt_start(m, NULL);
+        for (unsigned d = 0; d < n; d++)
+                send_frag_parts(m, d, 1); /* first fragments only: never whole */
+        for (uint64_t end = mpnet_monotonic_ns() + 30 * MPNET_NS_PER_S;
+             mpnet_monotonic_ns() < end && u.reass6_datagrams < n; usleep(1000))
+                mpnet_stack_usage_get(m->r, 0, &u);
+        assert_int_equal(u.reass6_datagrams, n);
+        assert_int_equal(stk_ctr(m->r, "handoff_drop"), 0);
+        for (unsigned w = 0; w < 2; w++) {
+                assert_int_equal(mpnet_runtime_unassign(m->rt, m->r, 1, (uint16_t)w), 0);
+                assert_int_equal(mpnet_runtime_unassign(m->rt, m->r, 2, (uint16_t)w), 0);
+        }
+        mpnet_clock_advance(&m->clk, 61 * MPNET_NS_PER_S);
+        for (uint64_t end = mpnet_monotonic_ns() + 30 * MPNET_NS_PER_S;
+             mpnet_monotonic_ns() < end && u.reass6_datagrams > 0; usleep(1000)) {
+                mpnet_stack_poll(m->r, mpnet_clock_now(&m->clk));
+                mpnet_stack_usage_get(m->r, 0, &u);
+        }
+        assert_int_equal(u.reass6_datagrams, 0);
+        assert_int_equal(u.reass6_bytes, 0);
+        assert_int_equal(stk_ctr(m->r, "ip6_reass_timeout"), n);
+        mt_fini(m);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -292,6 +337,7 @@ int main(void)
             cmocka_unit_test(test_port_unreachable6_on_workers),
             cmocka_unit_test(test_error6_rate_shared),
             cmocka_unit_test(test_tentative_not_answered),
+            cmocka_unit_test(test_frags6_time_out_after_unassign),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
