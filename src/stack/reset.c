@@ -60,6 +60,8 @@ struct mark_iface {
         struct mpnet_iface *ifp;
         uint32_t gen;
         struct mpnet_iface copy;
+        struct ip4_ifdata copy4;
+        struct ip6_ifdata copy6;
         struct ra_state ra;
 };
 
@@ -102,16 +104,16 @@ struct stack_mark {
  * tables' buckets is skipped). */
 static void reset_neigh(struct mpnet_iface *ifp, const struct mark_iface *mi)
 {
-        if (ifp->neigh[NEIGH_ARP].count != mi->copy.neigh[NEIGH_ARP].count ||
-            ifp->neigh[NEIGH_ND].count != mi->copy.neigh[NEIGH_ND].count)
+        if (ifp->neigh[NEIGH_ARP]->count != mi->copy4.neigh.count ||
+            ifp->neigh[NEIGH_ND]->count != mi->copy6.neigh.count)
                 neigh_iface_flush(ifp, true);
 }
 
 static void reset_redirects(struct mpnet_iface *ifp, const struct mark_iface *mi)
 {
         nd6_redirect_flush(ifp);
-        ifp->n_redir = mi->copy.n_redir;
-        memcpy(ifp->redir, mi->copy.redir, sizeof(ifp->redir));
+        ifp->in6->n_redir = mi->copy6.n_redir;
+        memcpy(ifp->in6->redir, mi->copy6.redir, sizeof(ifp->in6->redir));
 }
 
 /* Each context reassembles the IPv4 and IPv6 datagrams it owns. */
@@ -175,14 +177,14 @@ static bool queues_empty(struct mpnet_stack *s)
 
 /* ---- the interfaces' state ---- */
 
-/* The addresses workers read are a published copy (ifp->addr4): published
+/* The addresses workers read are a published copy (ifp->in4->addr4): published
  * again only when they changed. */
 static int reset_ip4_iface(struct mpnet_iface *ifp, const struct mark_iface *mi)
 {
-        if (ifp->n_addrs != mi->copy.n_addrs ||
-            memcmp(ifp->addrs, mi->copy.addrs, sizeof(ifp->addrs)) != 0) {
-                ifp->n_addrs = mi->copy.n_addrs;
-                memcpy(ifp->addrs, mi->copy.addrs, sizeof(ifp->addrs));
+        if (ifp->in4->n_addrs != mi->copy4.n_addrs ||
+            memcmp(ifp->in4->addrs, mi->copy4.addrs, sizeof(ifp->in4->addrs)) != 0) {
+                ifp->in4->n_addrs = mi->copy4.n_addrs;
+                memcpy(ifp->in4->addrs, mi->copy4.addrs, sizeof(ifp->in4->addrs));
                 if (iface_addr4_publish(ifp) != 0)
                         return -ENOMEM;
         }
@@ -196,45 +198,45 @@ static int reset_ip4_iface(struct mpnet_iface *ifp, const struct mark_iface *mi)
  * reset_routes()'. */
 static void reset_ip6_iface(struct mpnet_iface *ifp, const struct mark_iface *mi)
 {
-        const struct mpnet_iface *c = &mi->copy;
+        const struct ip6_ifdata *c = &mi->copy6;
 
-        ifp->ip6_on = c->ip6_on;
-        atomic_store_explicit(&ifp->mtu6, atomic_load_explicit(&c->mtu6, memory_order_relaxed),
+        ifp->in6->ip6_on = c->ip6_on;
+        atomic_store_explicit(&ifp->in6->mtu6, atomic_load_explicit(&c->mtu6, memory_order_relaxed),
                               memory_order_relaxed);
-        ifp->n_addrs6 = c->n_addrs6;
-        memcpy(ifp->addrs6, c->addrs6, sizeof(ifp->addrs6));
-        ifp->nd_reachable_base = c->nd_reachable_base;
-        ifp->nd_reachable_ns = c->nd_reachable_ns;
-        ifp->nd_retrans_ns = c->nd_retrans_ns;
-        ifp->cur_hop_limit = c->cur_hop_limit;
-        ifp->rs_left = c->rs_left;
-        ifp->rs_next = c->rs_next;
-        ifp->n_dr = c->n_dr;
-        memcpy(ifp->dr, c->dr, sizeof(ifp->dr));
-        ifp->n_rdnss = c->n_rdnss;
-        memcpy(ifp->rdnss, c->rdnss, sizeof(ifp->rdnss));
-        ifp->rdnss_until = c->rdnss_until;
-        ifp->n_onlink = c->n_onlink;
-        memcpy(ifp->onlink, c->onlink, sizeof(ifp->onlink));
-        if (ifp->ra != NULL)
-                *ifp->ra = mi->ra;
+        ifp->in6->n_addrs6 = c->n_addrs6;
+        memcpy(ifp->in6->addrs6, c->addrs6, sizeof(ifp->in6->addrs6));
+        ifp->in6->nd_reachable_base = c->nd_reachable_base;
+        ifp->in6->nd_reachable_ns = c->nd_reachable_ns;
+        ifp->in6->nd_retrans_ns = c->nd_retrans_ns;
+        ifp->in6->cur_hop_limit = c->cur_hop_limit;
+        ifp->in6->rs_left = c->rs_left;
+        ifp->in6->rs_next = c->rs_next;
+        ifp->in6->n_dr = c->n_dr;
+        memcpy(ifp->in6->dr, c->dr, sizeof(ifp->in6->dr));
+        ifp->in6->n_rdnss = c->n_rdnss;
+        memcpy(ifp->in6->rdnss, c->rdnss, sizeof(ifp->in6->rdnss));
+        ifp->in6->rdnss_until = c->rdnss_until;
+        ifp->in6->n_onlink = c->n_onlink;
+        memcpy(ifp->in6->onlink, c->onlink, sizeof(ifp->in6->onlink));
+        if (ifp->in6->ra != NULL)
+                *ifp->in6->ra = mi->ra;
 }
 
 /* Joined groups (SLAAC joins solicited-node groups), their MACs and the
  * report state. */
 static void reset_mld(struct mpnet_iface *ifp, const struct mark_iface *mi)
 {
-        const struct mpnet_iface *c = &mi->copy;
+        const struct ip6_ifdata *c = &mi->copy6;
 
-        ifp->n_mc6 = c->n_mc6;
-        memcpy(ifp->mc6, c->mc6, sizeof(ifp->mc6));
+        ifp->in6->n_mc6 = c->n_mc6;
+        memcpy(ifp->in6->mc6, c->mc6, sizeof(ifp->in6->mc6));
         for (unsigned i = 0; i < IFACE_MAX_MC; i++)
-                atomic_store_explicit(&ifp->mc_mac[i],
+                atomic_store_explicit(&ifp->in6->mc_mac[i],
                                       atomic_load_explicit(&c->mc_mac[i], memory_order_relaxed),
                                       memory_order_relaxed);
-        ifp->mld_next = c->mld_next;
-        ifp->mld_query_at = c->mld_query_at;
-        memcpy(ifp->mld_query_group, c->mld_query_group, 16);
+        ifp->in6->mld_next = c->mld_next;
+        ifp->in6->mld_query_at = c->mld_query_at;
+        memcpy(ifp->in6->mld_query_group, c->mld_query_group, 16);
 }
 
 /* ---- routes: every table's made equal to the mark's ---- */
@@ -443,8 +445,8 @@ static bool mark_timers(struct mpnet_stack *s, struct stack_mark *m)
         m->n_timers = 0;
         for (int i = 1; i <= STACK_MAX_IFACES; i++) {
                 if (s->ifs[i] != NULL) {
-                        mark_timer(m, &s->ifs[i]->announce_timer, pending);
-                        mark_timer(m, &s->ifs[i]->nd_timer, pending);
+                        mark_timer(m, &s->ifs[i]->in4->announce_timer, pending);
+                        mark_timer(m, &s->ifs[i]->in6->nd_timer, pending);
                 }
         }
         /* Armed deepest last: each goes to the head of its list, so the
@@ -550,7 +552,7 @@ static bool neigh_all_static(const struct mpnet_iface *ifp)
         for (unsigned fam = 0; fam < NEIGH_N; fam++) {
                 for (unsigned h = 0; h < NEIGH_HASH_SIZE; h++) {
                         const struct neigh_entry *e =
-                            atomic_load_explicit(&ifp->neigh[fam].hash[h], memory_order_relaxed);
+                            atomic_load_explicit(&ifp->neigh[fam]->hash[h], memory_order_relaxed);
 
                         for (; e != NULL; e = atomic_load_explicit(&e->hnext, memory_order_relaxed))
                                 if (e->state != MPNET_NEIGH_PERMANENT)
@@ -625,8 +627,10 @@ static struct stack_mark *mark_make(struct mpnet_stack *s)
                 m->ifs[k].ifp = ifp;
                 m->ifs[k].gen = ifp->gen;
                 memcpy(&m->ifs[k].copy, ifp, sizeof(*ifp));
-                if (ifp->ra != NULL)
-                        m->ifs[k].ra = *ifp->ra;
+                memcpy(&m->ifs[k].copy4, ifp->in4, sizeof(*ifp->in4));
+                memcpy(&m->ifs[k].copy6, ifp->in6, sizeof(*ifp->in6));
+                if (ifp->in6->ra != NULL)
+                        m->ifs[k].ra = *ifp->in6->ra;
                 k++;
         }
         m->n_ifs = n_ifs;

@@ -235,7 +235,7 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
                 if (ifp == NULL)
                         continue;
                 neigh_iface_flush(ifp, false);
-                free(ifp->ra);
+                free(ifp->in6->ra);
         }
         for (unsigned c = 0; c < STACK_MAX_CTX; c++) {
                 struct wctx *w = s->ctx[c];
@@ -270,9 +270,11 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
         for (int i = 1; i <= STACK_MAX_IFACES; i++) {
                 if (s->ifs[i] != NULL) {
                         free(s->ifs[i]->txlock);
-                        free(atomic_load_explicit(&s->ifs[i]->addr4, memory_order_relaxed));
-                        free(atomic_load_explicit(&s->ifs[i]->addr6, memory_order_relaxed));
+                        free(atomic_load_explicit(&s->ifs[i]->in4->addr4, memory_order_relaxed));
+                        free(atomic_load_explicit(&s->ifs[i]->in6->addr6, memory_order_relaxed));
                         arc_iface_free(s->ifs[i]);
+                        free(s->ifs[i]->in4);
+                        free(s->ifs[i]->in6);
                 }
                 free(s->ifs[i]);
         }
@@ -736,8 +738,8 @@ static void announce_timer(struct mpnet_timer *t, void *arg, uint64_t now)
         struct mpnet_iface *ifp = arg;
         bool more = false;
 
-        for (unsigned i = 0; i < ifp->n_addrs; i++) {
-                struct ifaddr4 *a = &ifp->addrs[i];
+        for (unsigned i = 0; i < ifp->in4->n_addrs; i++) {
+                struct ifaddr4 *a = &ifp->in4->addrs[i];
 
                 if (a->announce_left == 0)
                         continue;
@@ -766,6 +768,16 @@ int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *
         ifp = aligned_calloc(sizeof(*ifp));
         if (ifp == NULL)
                 return -ENOMEM;
+        ifp->in4 = aligned_calloc(sizeof(*ifp->in4));
+        ifp->in6 = aligned_calloc(sizeof(*ifp->in6));
+        if (ifp->in4 == NULL || ifp->in6 == NULL) {
+                free(ifp->in4);
+                free(ifp->in6);
+                free(ifp);
+                return -ENOMEM;
+        }
+        ifp->neigh[NEIGH_ARP] = &ifp->in4->neigh;
+        ifp->neigh[NEIGH_ND] = &ifp->in6->neigh;
         ifp->stack = s;
         ifp->link = l;
         ifp->ifindex = idx;
@@ -775,13 +787,15 @@ int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *
         snprintf(ifp->name, sizeof(ifp->name), "%s", name ? name : l->name);
         memcpy(ifp->mac, l->info.mac, 6);
         ifp->mtu = l->info.mtu;
-        mpnet_timer_init(&ifp->announce_timer, announce_timer, ifp);
+        mpnet_timer_init(&ifp->in4->announce_timer, announce_timer, ifp);
         /* RFC 1812 5.2.7.2: a router SHOULD send host redirects (as Linux
          * does by default). */
-        atomic_store(&ifp->redirect4_send, true);
+        atomic_store(&ifp->in4->redirect4_send, true);
         for (unsigned c = STACK_MAX_CTX; c-- > 0;) {
                 if (s->ctx[c] != NULL) {
                         if (iface_tx_share(s, ifp, c) < 0) {
+                                free(ifp->in4);
+                                free(ifp->in6);
                                 free(ifp);
                                 return -ENOMEM;
                         }
@@ -811,16 +825,16 @@ int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
         if (atomic_load(&ifp->n_assigned) != 0)
                 return -EBUSY;
         atomic_store(&ifp->up, false);
-        while (ifp->n_addrs > 0 &&
-               mpnet_addr4_del(s, ifindex, ifp->addrs[0].addr, ifp->addrs[0].plen) == 0)
+        while (ifp->in4->n_addrs > 0 &&
+               mpnet_addr4_del(s, ifindex, ifp->in4->addrs[0].addr, ifp->in4->addrs[0].plen) == 0)
                 ;
-        while (ifp->n_addrs6 > 0)
-                mpnet_addr6_del(s, ifindex, ifp->addrs6[0].addr, ifp->addrs6[0].plen);
+        while (ifp->in6->n_addrs6 > 0)
+                mpnet_addr6_del(s, ifindex, ifp->in6->addrs6[0].addr, ifp->in6->addrs6[0].plen);
         fib4_iface_flush(s, ifindex);
         fib6_iface_flush(s, ifp);
         neigh_iface_flush(ifp, false);
-        mpnet_timer_cancel(s->timers, &ifp->announce_timer);
-        mpnet_timer_cancel(s->timers, &ifp->nd_timer);
+        mpnet_timer_cancel(s->timers, &ifp->in4->announce_timer);
+        mpnet_timer_cancel(s->timers, &ifp->in6->nd_timer);
         fib4_table(s, ifp->table)->n_ifaces--;
         __atomic_store_n(&s->ifs[ifindex], NULL, __ATOMIC_RELEASE);
         s->ifs_attached &= ~(1ull << (ifindex - 1));
@@ -838,11 +852,13 @@ int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
                 mpnet_pkt_free_bulk(txv->p, txv->n);
                 txv->n = 0;
         }
-        free(ifp->ra);
+        free(ifp->in6->ra);
         free(ifp->txlock);
-        free(atomic_load_explicit(&ifp->addr4, memory_order_relaxed));
-        free(atomic_load_explicit(&ifp->addr6, memory_order_relaxed));
+        free(atomic_load_explicit(&ifp->in4->addr4, memory_order_relaxed));
+        free(atomic_load_explicit(&ifp->in6->addr6, memory_order_relaxed));
         arc_iface_free(ifp);
+        free(ifp->in4);
+        free(ifp->in6);
         free(ifp);
         return 0;
 }
@@ -853,7 +869,7 @@ int mpnet_iface_ip4_redirects(struct mpnet_stack *s, int ifindex, bool send)
 
         if (ifp == NULL)
                 return -ENODEV;
-        atomic_store(&ifp->redirect4_send, send);
+        atomic_store(&ifp->in4->redirect4_send, send);
         return 0;
 }
 
@@ -880,7 +896,7 @@ int mpnet_iface_set_mtu(struct mpnet_stack *s, int ifindex, uint32_t mtu)
         atomic_store(&ifp->mtu, mtu);
         /* RFC 8200 5: IPv6 needs 1280; below it the IPv6 MTU stays. */
         if (mtu >= 1280)
-                atomic_store(&ifp->mtu6, mtu);
+                atomic_store(&ifp->in6->mtu6, mtu);
         return 0;
 }
 
@@ -912,8 +928,8 @@ static bool addr4_usable(uint32_t a, uint8_t plen)
 /* Another address of ifp (other than skip) on the same prefix. */
 static bool prefix_shared(const struct mpnet_iface *ifp, uint32_t addr, uint8_t plen, uint32_t skip)
 {
-        for (unsigned i = 0; i < ifp->n_addrs; i++) {
-                const struct ifaddr4 *a = &ifp->addrs[i];
+        for (unsigned i = 0; i < ifp->in4->n_addrs; i++) {
+                const struct ifaddr4 *a = &ifp->in4->addrs[i];
 
                 if (a->addr != skip && a->plen == plen && ((a->addr ^ addr) & ip4_mask(plen)) == 0)
                         return true;
@@ -968,11 +984,11 @@ int mpnet_addr4_add(struct mpnet_stack *s, int ifindex, uint32_t addr, uint8_t p
                 return -ENODEV;
         if (!addr4_usable(addr, plen))
                 return -EINVAL;
-        for (unsigned i = 0; i < ifp->n_addrs; i++) {
-                if (ifp->addrs[i].addr == addr)
+        for (unsigned i = 0; i < ifp->in4->n_addrs; i++) {
+                if (ifp->in4->addrs[i].addr == addr)
                         return -EEXIST;
         }
-        if (ifp->n_addrs == IFACE_MAX_ADDRS)
+        if (ifp->in4->n_addrs == IFACE_MAX_ADDRS)
                 return -ENOSPC;
         snap = addr4_snap_alloc();
         if (snap == NULL)
@@ -982,7 +998,7 @@ int mpnet_addr4_add(struct mpnet_stack *s, int ifindex, uint32_t addr, uint8_t p
                 free(snap);
                 return err;
         }
-        a = &ifp->addrs[ifp->n_addrs++];
+        a = &ifp->in4->addrs[ifp->in4->n_addrs++];
         a->addr = addr;
         a->plen = plen;
         a->mask = ip4_mask(plen);
@@ -990,7 +1006,7 @@ int mpnet_addr4_add(struct mpnet_stack *s, int ifindex, uint32_t addr, uint8_t p
         addr4_commit(ifp, snap);
         /* The first announcement goes with the next poll, so a caller that
          * adds the address before the peer is listening still gets it out. */
-        mpnet_timer_arm(s->timers, &ifp->announce_timer, s->now);
+        mpnet_timer_arm(s->timers, &ifp->in4->announce_timer, s->now);
         stack_event(s, &(struct mpnet_event){.type = MPNET_EV_ADDR_ADD,
                                              .ifindex = ifindex,
                                              .family = 4,
@@ -1005,14 +1021,14 @@ int mpnet_addr4_del(struct mpnet_stack *s, int ifindex, uint32_t addr, uint8_t p
 
         if (ifp == NULL)
                 return -ENODEV;
-        for (unsigned i = 0; i < ifp->n_addrs; i++) {
-                if (ifp->addrs[i].addr == addr && ifp->addrs[i].plen == plen) {
+        for (unsigned i = 0; i < ifp->in4->n_addrs; i++) {
+                if (ifp->in4->addrs[i].addr == addr && ifp->in4->addrs[i].plen == plen) {
                         struct addr4_snap *snap = addr4_snap_alloc();
 
                         if (snap == NULL)
                                 return -ENOMEM;
                         addr4_routes(s, ifp, addr, plen, false);
-                        ifp->addrs[i] = ifp->addrs[--ifp->n_addrs];
+                        ifp->in4->addrs[i] = ifp->in4->addrs[--ifp->in4->n_addrs];
                         addr4_commit(ifp, snap);
                         stack_event(s, &(struct mpnet_event){.type = MPNET_EV_ADDR_DEL,
                                                              .ifindex = ifindex,
@@ -1031,10 +1047,10 @@ int mpnet_addr4_list(struct mpnet_stack *s, int ifindex, struct mpnet_addr4_info
 
         if (ifp == NULL)
                 return -ENODEV;
-        for (unsigned i = 0; i < ifp->n_addrs && i < max; i++)
-                out[i] = (struct mpnet_addr4_info){.addr = ifp->addrs[i].addr,
-                                                   .plen = ifp->addrs[i].plen};
-        return (int)ifp->n_addrs;
+        for (unsigned i = 0; i < ifp->in4->n_addrs && i < max; i++)
+                out[i] = (struct mpnet_addr4_info){.addr = ifp->in4->addrs[i].addr,
+                                                   .plen = ifp->in4->addrs[i].plen};
+        return (int)ifp->in4->n_addrs;
 }
 
 int mpnet_iface_set_table(struct mpnet_stack *s, int ifindex, uint32_t id)
@@ -1051,11 +1067,11 @@ int mpnet_iface_set_table(struct mpnet_stack *s, int ifindex, uint32_t id)
                 return 0;
         /* Move the addresses' routes: drop them from the old table (as if the
          * addresses went, last first), rebind, add them to the new one. */
-        n = ifp->n_addrs;
-        while (ifp->n_addrs > 0) {
-                ifp->n_addrs--;
-                addr4_routes(s, ifp, ifp->addrs[ifp->n_addrs].addr, ifp->addrs[ifp->n_addrs].plen,
-                             false);
+        n = ifp->in4->n_addrs;
+        while (ifp->in4->n_addrs > 0) {
+                ifp->in4->n_addrs--;
+                addr4_routes(s, ifp, ifp->in4->addrs[ifp->in4->n_addrs].addr,
+                             ifp->in4->addrs[ifp->in4->n_addrs].plen, false);
         }
         iface_addr6_routes(ifp, false);
         fib4_table(s, ifp->table)->n_ifaces--;
@@ -1064,8 +1080,8 @@ int mpnet_iface_set_table(struct mpnet_stack *s, int ifindex, uint32_t id)
         atomic_store_explicit(&ifp->fib4, t, memory_order_release);
         iface_addr6_routes(ifp, true);
         for (unsigned i = 0; i < n; i++) {
-                addr4_routes(s, ifp, ifp->addrs[i].addr, ifp->addrs[i].plen, true);
-                ifp->n_addrs++;
+                addr4_routes(s, ifp, ifp->in4->addrs[i].addr, ifp->in4->addrs[i].plen, true);
+                ifp->in4->n_addrs++;
         }
         return 0;
 }
@@ -1093,15 +1109,15 @@ static void local4_rebuild(struct mpnet_stack *s)
         unsigned n = 0;
 
         for (int i = 1; i <= STACK_MAX_IFACES; i++)
-                n += s->ifs[i] != NULL ? s->ifs[i]->n_addrs : 0;
+                n += s->ifs[i] != NULL ? s->ifs[i]->in4->n_addrs : 0;
         set = malloc(sizeof(*set) + n * sizeof(set->a[0]));
         if (set != NULL) {
                 set->n = 0;
                 for (int i = 1; i <= STACK_MAX_IFACES; i++) {
                         const struct mpnet_iface *ifp = s->ifs[i];
 
-                        for (unsigned k = 0; ifp != NULL && k < ifp->n_addrs; k++)
-                                set->a[set->n++] = ifp->addrs[k].addr;
+                        for (unsigned k = 0; ifp != NULL && k < ifp->in4->n_addrs; k++)
+                                set->a[set->n++] = ifp->in4->addrs[k].addr;
                 }
                 qsort(set->a, set->n, sizeof(set->a[0]), u32_cmp);
         }
@@ -1117,9 +1133,9 @@ static void addr4_commit(struct mpnet_iface *ifp, struct addr4_snap *snap)
 {
         struct addr4_snap *old;
 
-        snap->n = ifp->n_addrs;
-        memcpy(snap->a, ifp->addrs, ifp->n_addrs * sizeof(snap->a[0]));
-        old = atomic_exchange_explicit(&ifp->addr4, snap, memory_order_acq_rel);
+        snap->n = ifp->in4->n_addrs;
+        memcpy(snap->a, ifp->in4->addrs, ifp->in4->n_addrs * sizeof(snap->a[0]));
+        old = atomic_exchange_explicit(&ifp->in4->addr4, snap, memory_order_acq_rel);
         if (old != NULL)
                 stack_defer(ifp->stack, free, old);
         local4_rebuild(ifp->stack);
@@ -1139,7 +1155,7 @@ static const struct addr4_snap *addr4_read(const struct mpnet_iface *ifp)
 {
         static const struct addr4_snap none = {.n = 0};
         const struct addr4_snap *a =
-            atomic_load_explicit(&((struct mpnet_iface *)ifp)->addr4, memory_order_acquire);
+            atomic_load_explicit(&((struct mpnet_iface *)ifp)->in4->addr4, memory_order_acquire);
 
         return a != NULL ? a : &none;
 }
@@ -1211,16 +1227,16 @@ bool stack_is_local4(const struct mpnet_stack *s, uint32_t a)
 static void addr6_snap_fill(const struct mpnet_iface *ifp, struct addr6_snap *sn)
 {
         memset(sn, 0, sizeof(*sn));
-        sn->n = ifp->n_addrs6;
-        for (unsigned i = 0; i < ifp->n_addrs6; i++) {
-                memcpy(sn->a[i].addr, ifp->addrs6[i].addr, 16);
-                sn->a[i].plen = ifp->addrs6[i].plen;
-                sn->a[i].flags = ifp->addrs6[i].flags;
+        sn->n = ifp->in6->n_addrs6;
+        for (unsigned i = 0; i < ifp->in6->n_addrs6; i++) {
+                memcpy(sn->a[i].addr, ifp->in6->addrs6[i].addr, 16);
+                sn->a[i].plen = ifp->in6->addrs6[i].plen;
+                sn->a[i].flags = ifp->in6->addrs6[i].flags;
         }
-        sn->hop_limit = ifp->cur_hop_limit;
-        sn->n_mc = ifp->n_mc6;
-        for (unsigned i = 0; i < ifp->n_mc6; i++)
-                memcpy(sn->mc[i], ifp->mc6[i].addr, 16);
+        sn->hop_limit = ifp->in6->cur_hop_limit;
+        sn->n_mc = ifp->in6->n_mc6;
+        for (unsigned i = 0; i < ifp->in6->n_mc6; i++)
+                memcpy(sn->mc[i], ifp->in6->mc6[i].addr, 16);
 }
 
 static struct a128 a128_of(const uint8_t *a)
@@ -1274,7 +1290,8 @@ static void local6_rebuild(struct mpnet_stack *s)
 
 int iface_addr6_publish(struct mpnet_iface *ifp)
 {
-        struct addr6_snap cur, *sn, *old = atomic_load_explicit(&ifp->addr6, memory_order_relaxed);
+        struct addr6_snap cur, *sn,
+            *old = atomic_load_explicit(&ifp->in6->addr6, memory_order_relaxed);
 
         /* Lifetimes and DAD steps change often and concern no worker: only
          * a change of what the copy holds is published. */
@@ -1285,7 +1302,7 @@ int iface_addr6_publish(struct mpnet_iface *ifp)
         if (sn == NULL)
                 return -ENOMEM;
         memcpy(sn, &cur, sizeof(cur)); /* padding too: the next compare */
-        atomic_store_explicit(&ifp->addr6, sn, memory_order_release);
+        atomic_store_explicit(&ifp->in6->addr6, sn, memory_order_release);
         if (old != NULL)
                 stack_defer(ifp->stack, free, old);
         local6_rebuild(ifp->stack);
@@ -1296,7 +1313,7 @@ const struct addr6_snap *iface_addr6_read(const struct mpnet_iface *ifp)
 {
         static const struct addr6_snap none;
         const struct addr6_snap *a =
-            atomic_load_explicit(&((struct mpnet_iface *)ifp)->addr6, memory_order_acquire);
+            atomic_load_explicit(&((struct mpnet_iface *)ifp)->in6->addr6, memory_order_acquire);
 
         return a != NULL ? a : &none;
 }

@@ -18,12 +18,12 @@
 
 static void usage_add_iface(const struct mpnet_iface *ifp, struct mpnet_stack_usage *u)
 {
-        u->neigh4 += ifp->neigh[NEIGH_ARP].count;
-        u->neigh6 += ifp->neigh[NEIGH_ND].count;
-        u->addr6 += ifp->n_addrs6;
-        u->onlink6 += ifp->n_onlink;
-        u->dr6 += ifp->n_dr;
-        u->mc6 += ifp->n_mc6;
+        u->neigh4 += ifp->neigh[NEIGH_ARP]->count;
+        u->neigh6 += ifp->neigh[NEIGH_ND]->count;
+        u->addr6 += ifp->in6->n_addrs6;
+        u->onlink6 += ifp->in6->n_onlink;
+        u->dr6 += ifp->in6->n_dr;
+        u->mc6 += ifp->in6->n_mc6;
 }
 
 int mpnet_stack_usage_get(struct mpnet_stack *s, int ifindex, struct mpnet_stack_usage *u)
