@@ -410,4 +410,8 @@ const struct mpnet_module mod_ip4 = {
     .n_ethertypes = 1,
     .punts = ip4_punts,
     .n_punts = 3,
+    .iface_attach = ip4_iface_attach,
+    .iface_detach = ip4_iface_detach,
+    .iface_free = ip4_iface_free,
+    .iface_table = ip4_iface_table,
 };

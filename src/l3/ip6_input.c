@@ -549,4 +549,9 @@ const struct mpnet_module mod_ip6 = {
     .n_ethertypes = 1,
     .punts = ip6_punts,
     .n_punts = 3,
+    .iface_attach = ip6_iface_attach,
+    .iface_detach = ip6_iface_detach,
+    .iface_free = ip6_iface_free,
+    .iface_table = ip6_iface_table,
+    .iface_mtu = ip6_iface_mtu,
 };

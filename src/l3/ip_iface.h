@@ -216,6 +216,18 @@ struct ifaddr6 *ifaddr6_find(struct mpnet_iface *ifp, const uint8_t *a);
 const struct ifaddr6 *iface_ll6(const struct mpnet_iface *ifp);
 void iface_addr6_routes(struct mpnet_iface *ifp, bool add);
 
+/* The interface hooks of mod_ip4 (l3/ip4_addr.c) and mod_ip6
+ * (l3/ip6_addr.c): graph.h says when each runs. */
+int ip4_iface_attach(struct mpnet_stack *s, struct mpnet_iface *ifp);
+void ip4_iface_detach(struct mpnet_stack *s, struct mpnet_iface *ifp);
+void ip4_iface_free(struct mpnet_stack *s, struct mpnet_iface *ifp);
+void ip4_iface_table(struct mpnet_iface *ifp, bool add);
+int ip6_iface_attach(struct mpnet_stack *s, struct mpnet_iface *ifp);
+void ip6_iface_detach(struct mpnet_stack *s, struct mpnet_iface *ifp);
+void ip6_iface_free(struct mpnet_stack *s, struct mpnet_iface *ifp);
+void ip6_iface_mtu(struct mpnet_iface *ifp, uint32_t mtu);
+void ip6_iface_table(struct mpnet_iface *ifp, bool add);
+
 static inline bool ip6_eq(const uint8_t *a, const uint8_t *b)
 {
         uint64_t a0, a1, b0, b1;

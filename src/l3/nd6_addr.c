@@ -889,8 +889,6 @@ static void nd6_timer_fn(struct mpnet_timer *t, void *arg, uint64_t now)
 
 void nd6_iface_init(struct mpnet_iface *ifp)
 {
-        struct mpnet_stack *s = ifp->stack;
-
         mpnet_timer_init(&ifp->in6->nd_timer, nd6_timer_fn, ifp);
         atomic_store(&ifp->in6->mtu6, ifp->mtu);
         ifp->in6->nd_reachable_base = ND6_REACHABLE_NS;
@@ -900,6 +898,4 @@ void nd6_iface_init(struct mpnet_iface *ifp)
         ifp->in6->redirect_accept = true;
         atomic_store(&ifp->in6->redirect_send, true);
         ifp->in6->mld_next = ifp->in6->mld_query_at = MPNET_TIME_NEVER;
-        if (s->ip6_auto)
-                mpnet_iface_ip6_enable(s, ifp->ifindex);
 }

@@ -241,3 +241,14 @@ void nd6_redirect_send(struct mpnet_iface *ifp, const struct mpnet_pkt *p, const
         STK_INC(s, nd_redirect_tx);
         ip6_send_raw(ifp, q, ll->addr, src, MPNET_IPPROTO_ICMPV6, 255, NULL);
 }
+
+void mpnet_stack_set_forwarding6(struct mpnet_stack *s, bool on)
+{
+        atomic_store(&s->ip6_fwd, on);
+        /* RFC 4861 8.2: a router takes no redirects; what it took as a host
+         * must not steer what it forwards. */
+        for (int i = 1; on && i <= STACK_MAX_IFACES; i++) {
+                if (s->ifs[i] != NULL)
+                        nd6_redirect_flush(s->ifs[i]);
+        }
+}

@@ -173,6 +173,22 @@ struct mpnet_module {
         size_t state_size;
         int (*init)(struct mpnet_stack *s, void *state);
         void (*fini)(struct mpnet_stack *s, void *state);
+        /* Per-interface data (a family's ifp->in4, ifp->in6: BSD's
+         * if_afdata), control thread. iface_attach makes it before the
+         * interface is published (in module order; a failure undoes the
+         * modules before); iface_detach undoes the module's configuration
+         * while the interface is still found (addresses, timers);
+         * iface_free, once no context can read it and it is no longer
+         * found, frees it (detach and free in reverse module order; free
+         * also when the stack is destroyed). */
+        int (*iface_attach)(struct mpnet_stack *s, struct mpnet_iface *ifp);
+        void (*iface_detach)(struct mpnet_stack *s, struct mpnet_iface *ifp);
+        void (*iface_free)(struct mpnet_stack *s, struct mpnet_iface *ifp);
+        /* The interface's MTU became mtu (mpnet_iface_set_mtu). */
+        void (*iface_mtu)(struct mpnet_iface *ifp, uint32_t mtu);
+        /* The interface moves to another table: its address routes go
+         * (add false, module order) and come back (add true, reverse). */
+        void (*iface_table)(struct mpnet_iface *ifp, bool add);
 };
 
 /* The compiled-in modules, in graph order (modules.c). */
@@ -222,6 +238,13 @@ int graph_init(struct mpnet_stack *s, const struct mpnet_module *const *extra);
 int graph_modules_init(struct mpnet_stack *s);
 /* The modules' fini, in reverse order. */
 void graph_fini(struct mpnet_stack *s);
+/* The modules' interface hooks, in the order above. @return 0 or what
+ * an iface_attach returned. */
+int graph_iface_attach(struct mpnet_stack *s, struct mpnet_iface *ifp);
+void graph_iface_detach(struct mpnet_stack *s, struct mpnet_iface *ifp);
+void graph_iface_free(struct mpnet_stack *s, struct mpnet_iface *ifp);
+void graph_iface_mtu(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t mtu);
+void graph_iface_table(struct mpnet_stack *s, struct mpnet_iface *ifp, bool add);
 /* @return the node named name, or -1. */
 int graph_node_find(const struct graph *g, const char *name);
 /* The node that slot slot of node self goes to. */

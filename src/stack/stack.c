@@ -21,12 +21,10 @@
 #include "mpnet/wire/ipv4.h"
 #include "l3/ip4_frag.h"
 #include "l3/neigh.h"
+#include "l3/ip4.h" /* the reassembly (icmp4_error, ip6_reass_*) */
+#include "l3/ip6.h"
 #include "mpnet/wire/icmp4.h"
 #include "fib/fib_priv.h"
-#include "l2/ether.h"
-#include "l3/ip4.h"
-#include "l3/ip6.h"
-#include "l3/ip_iface.h"
 #include "stack/graph.h"
 #include "stack/iface.h"
 #include "stack/stack_priv.h"
@@ -235,7 +233,6 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
                 if (ifp == NULL)
                         continue;
                 neigh_iface_flush(ifp, false);
-                free(ifp->in6->ra);
         }
         for (unsigned c = 0; c < STACK_MAX_CTX; c++) {
                 struct wctx *w = s->ctx[c];
@@ -265,19 +262,19 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
                 free(d);
         }
         s->defer_last = NULL;
+        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
+                struct mpnet_iface *ifp = s->ifs[i];
+
+                if (ifp == NULL)
+                        continue;
+                s->ifs[i] = NULL; /* what iface_free rebuilds leaves it out */
+                graph_iface_free(s, ifp);
+                free(ifp->txlock);
+                arc_iface_free(ifp);
+                free(ifp);
+        }
         free(atomic_load_explicit(&s->local4, memory_order_relaxed));
         free(atomic_load_explicit(&s->local6, memory_order_relaxed));
-        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
-                if (s->ifs[i] != NULL) {
-                        free(s->ifs[i]->txlock);
-                        free(atomic_load_explicit(&s->ifs[i]->in4->addr4, memory_order_relaxed));
-                        free(atomic_load_explicit(&s->ifs[i]->in6->addr6, memory_order_relaxed));
-                        arc_iface_free(s->ifs[i]);
-                        free(s->ifs[i]->in4);
-                        free(s->ifs[i]->in6);
-                }
-                free(s->ifs[i]);
-        }
         graph_fini(s);
         fib6_fini(s);
         fib4_fini(s);
@@ -733,27 +730,10 @@ struct mpnet_iface *stack_iface(struct mpnet_stack *s, int ifindex)
         return s->ifs[ifindex];
 }
 
-static void announce_timer(struct mpnet_timer *t, void *arg, uint64_t now)
-{
-        struct mpnet_iface *ifp = arg;
-        bool more = false;
-
-        for (unsigned i = 0; i < ifp->in4->n_addrs; i++) {
-                struct ifaddr4 *a = &ifp->in4->addrs[i];
-
-                if (a->announce_left == 0)
-                        continue;
-                arp_announce(ifp, a->addr);
-                more |= --a->announce_left > 0;
-        }
-        if (more)
-                mpnet_timer_arm(ifp->stack->timers, t, now + ANNOUNCE_INTERVAL);
-}
-
 int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *name)
 {
         struct mpnet_iface *ifp;
-        int idx;
+        int idx, err;
 
         if (l == NULL)
                 return -EINVAL;
@@ -768,16 +748,6 @@ int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *
         ifp = aligned_calloc(sizeof(*ifp));
         if (ifp == NULL)
                 return -ENOMEM;
-        ifp->in4 = aligned_calloc(sizeof(*ifp->in4));
-        ifp->in6 = aligned_calloc(sizeof(*ifp->in6));
-        if (ifp->in4 == NULL || ifp->in6 == NULL) {
-                free(ifp->in4);
-                free(ifp->in6);
-                free(ifp);
-                return -ENOMEM;
-        }
-        ifp->neigh[NEIGH_ARP] = &ifp->in4->neigh;
-        ifp->neigh[NEIGH_ND] = &ifp->in6->neigh;
         ifp->stack = s;
         ifp->link = l;
         ifp->ifindex = idx;
@@ -787,33 +757,31 @@ int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *
         snprintf(ifp->name, sizeof(ifp->name), "%s", name ? name : l->name);
         memcpy(ifp->mac, l->info.mac, 6);
         ifp->mtu = l->info.mtu;
-        mpnet_timer_init(&ifp->in4->announce_timer, announce_timer, ifp);
-        /* RFC 1812 5.2.7.2: a router SHOULD send host redirects (as Linux
-         * does by default). */
-        atomic_store(&ifp->in4->redirect4_send, true);
         for (unsigned c = STACK_MAX_CTX; c-- > 0;) {
                 if (s->ctx[c] != NULL) {
                         if (iface_tx_share(s, ifp, c) < 0) {
-                                free(ifp->in4);
-                                free(ifp->in6);
                                 free(ifp);
                                 return -ENOMEM;
                         }
                         break;
                 }
         }
+        err = graph_iface_attach(s, ifp);
+        if (err != 0) {
+                free(ifp->txlock);
+                free(ifp);
+                return err;
+        }
         ifp->table = 0;
         ifp->fib4 = fib4_table(s, 0);
         fib4_table(s, 0)->n_ifaces++;
         __atomic_store_n(&s->ifs[idx], ifp, __ATOMIC_RELEASE);
         s->ifs_attached |= 1ull << (idx - 1);
-        nd6_iface_init(ifp);
+        if (s->ip6_auto)
+                mpnet_iface_ip6_enable(s, idx);
         stack_event_iface(s, MPNET_EV_IFACE_ADD, idx);
         return idx;
 }
-
-static void local4_rebuild(struct mpnet_stack *s);
-static void local6_rebuild(struct mpnet_stack *s);
 
 int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
 {
@@ -825,21 +793,13 @@ int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
         if (atomic_load(&ifp->n_assigned) != 0)
                 return -EBUSY;
         atomic_store(&ifp->up, false);
-        while (ifp->in4->n_addrs > 0 &&
-               mpnet_addr4_del(s, ifindex, ifp->in4->addrs[0].addr, ifp->in4->addrs[0].plen) == 0)
-                ;
-        while (ifp->in6->n_addrs6 > 0)
-                mpnet_addr6_del(s, ifindex, ifp->in6->addrs6[0].addr, ifp->in6->addrs6[0].plen);
+        graph_iface_detach(s, ifp);
         fib4_iface_flush(s, ifindex);
         fib6_iface_flush(s, ifp);
         neigh_iface_flush(ifp, false);
-        mpnet_timer_cancel(s->timers, &ifp->in4->announce_timer);
-        mpnet_timer_cancel(s->timers, &ifp->in6->nd_timer);
         fib4_table(s, ifp->table)->n_ifaces--;
         __atomic_store_n(&s->ifs[ifindex], NULL, __ATOMIC_RELEASE);
         s->ifs_attached &= ~(1ull << (ifindex - 1));
-        local4_rebuild(s); /* in case an address could not be deleted */
-        local6_rebuild(s);
         stack_event_iface(s, MPNET_EV_IFACE_DEL, ifindex);
         /* A worker may still hold the interface (a next hop it read before
          * the routes went) and send on its link: both stay until every
@@ -852,24 +812,10 @@ int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
                 mpnet_pkt_free_bulk(txv->p, txv->n);
                 txv->n = 0;
         }
-        free(ifp->in6->ra);
+        graph_iface_free(s, ifp);
         free(ifp->txlock);
-        free(atomic_load_explicit(&ifp->in4->addr4, memory_order_relaxed));
-        free(atomic_load_explicit(&ifp->in6->addr6, memory_order_relaxed));
         arc_iface_free(ifp);
-        free(ifp->in4);
-        free(ifp->in6);
         free(ifp);
-        return 0;
-}
-
-int mpnet_iface_ip4_redirects(struct mpnet_stack *s, int ifindex, bool send)
-{
-        struct mpnet_iface *ifp = stack_iface(s, ifindex);
-
-        if (ifp == NULL)
-                return -ENODEV;
-        atomic_store(&ifp->in4->redirect4_send, send);
         return 0;
 }
 
@@ -894,9 +840,7 @@ int mpnet_iface_set_mtu(struct mpnet_stack *s, int ifindex, uint32_t mtu)
         if (mtu < 68 || mtu > ifp->link->info.mtu)
                 return -EINVAL;
         atomic_store(&ifp->mtu, mtu);
-        /* RFC 8200 5: IPv6 needs 1280; below it the IPv6 MTU stays. */
-        if (mtu >= 1280)
-                atomic_store(&ifp->in6->mtu6, mtu);
+        graph_iface_mtu(s, ifp, mtu);
         return 0;
 }
 
@@ -907,157 +851,10 @@ uint32_t mpnet_iface_mtu(struct mpnet_stack *s, int ifindex)
         return ifp != NULL ? atomic_load(&ifp->mtu) : 0;
 }
 
-/* An address that may be configured on an interface (RFC 1122 3.2.1.3). */
-static bool addr4_usable(uint32_t a, uint8_t plen)
-{
-        uint32_t host;
-
-        if (plen > 32)
-                return false;
-        host = a & ~ip4_mask(plen);
-        if (mpnet_ip4_is_zeronet(a) || mpnet_ip4_is_loopback(a) || mpnet_ip4_is_multicast(a) ||
-            mpnet_ip4_is_class_e(a))
-                return false;
-        /* Host part all zeros or all ones is the network or broadcast, except
-         * on /31 (RFC 3021) and /32. */
-        if (plen < 31 && (host == 0 || host == ~ip4_mask(plen)))
-                return false;
-        return true;
-}
-
-/* Another address of ifp (other than skip) on the same prefix. */
-static bool prefix_shared(const struct mpnet_iface *ifp, uint32_t addr, uint8_t plen, uint32_t skip)
-{
-        for (unsigned i = 0; i < ifp->in4->n_addrs; i++) {
-                const struct ifaddr4 *a = &ifp->in4->addrs[i];
-
-                if (a->addr != skip && a->plen == plen && ((a->addr ^ addr) & ip4_mask(plen)) == 0)
-                        return true;
-        }
-        return false;
-}
-
-/*
- * Add (or remove) an address's routes in its interface's table: the local
- * /32 and the connected prefix (none for a /32). A prefix that another
- * address of the interface already covers keeps its one connected route.
- */
-static int addr4_routes(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t addr, uint8_t plen,
-                        bool add)
-{
-        struct mpnet_route4 r = {.dst = addr, .plen = 32, .type = MPNET_NH_LOCAL, .n_paths = 1};
-        uint32_t net = addr & ip4_mask(plen);
-        bool connected = plen < 32 && !prefix_shared(ifp, addr, plen, addr);
-        int err;
-
-        r.paths[0].ifindex = ifp->ifindex;
-        if (!add) {
-                mpnet_route4_del(s, ifp->table, addr, 32);
-                if (connected)
-                        mpnet_route4_del(s, ifp->table, net, plen);
-                return 0;
-        }
-        /* Replace: a static route to the same /32 gives way to the address. */
-        err = mpnet_route4_replace(s, ifp->table, &r);
-        if (err != 0 || !connected)
-                return err;
-        r.dst = net;
-        r.plen = plen;
-        r.type = MPNET_NH_CONNECTED;
-        err = mpnet_route4_replace(s, ifp->table, &r);
-        if (err != 0)
-                mpnet_route4_del(s, ifp->table, addr, 32);
-        return err;
-}
-
-static struct addr4_snap *addr4_snap_alloc(void);
-static void addr4_commit(struct mpnet_iface *ifp, struct addr4_snap *snap);
-
-int mpnet_addr4_add(struct mpnet_stack *s, int ifindex, uint32_t addr, uint8_t plen)
-{
-        struct mpnet_iface *ifp = stack_iface(s, ifindex);
-        struct addr4_snap *snap;
-        struct ifaddr4 *a;
-        int err;
-
-        if (ifp == NULL)
-                return -ENODEV;
-        if (!addr4_usable(addr, plen))
-                return -EINVAL;
-        for (unsigned i = 0; i < ifp->in4->n_addrs; i++) {
-                if (ifp->in4->addrs[i].addr == addr)
-                        return -EEXIST;
-        }
-        if (ifp->in4->n_addrs == IFACE_MAX_ADDRS)
-                return -ENOSPC;
-        snap = addr4_snap_alloc();
-        if (snap == NULL)
-                return -ENOMEM;
-        err = addr4_routes(s, ifp, addr, plen, true);
-        if (err != 0) {
-                free(snap);
-                return err;
-        }
-        a = &ifp->in4->addrs[ifp->in4->n_addrs++];
-        a->addr = addr;
-        a->plen = plen;
-        a->mask = ip4_mask(plen);
-        a->announce_left = ANNOUNCE_NUM;
-        addr4_commit(ifp, snap);
-        /* The first announcement goes with the next poll, so a caller that
-         * adds the address before the peer is listening still gets it out. */
-        mpnet_timer_arm(s->timers, &ifp->in4->announce_timer, s->now);
-        stack_event(s, &(struct mpnet_event){.type = MPNET_EV_ADDR_ADD,
-                                             .ifindex = ifindex,
-                                             .family = 4,
-                                             .addr4 = addr,
-                                             .plen = plen});
-        return 0;
-}
-
-int mpnet_addr4_del(struct mpnet_stack *s, int ifindex, uint32_t addr, uint8_t plen)
-{
-        struct mpnet_iface *ifp = stack_iface(s, ifindex);
-
-        if (ifp == NULL)
-                return -ENODEV;
-        for (unsigned i = 0; i < ifp->in4->n_addrs; i++) {
-                if (ifp->in4->addrs[i].addr == addr && ifp->in4->addrs[i].plen == plen) {
-                        struct addr4_snap *snap = addr4_snap_alloc();
-
-                        if (snap == NULL)
-                                return -ENOMEM;
-                        addr4_routes(s, ifp, addr, plen, false);
-                        ifp->in4->addrs[i] = ifp->in4->addrs[--ifp->in4->n_addrs];
-                        addr4_commit(ifp, snap);
-                        stack_event(s, &(struct mpnet_event){.type = MPNET_EV_ADDR_DEL,
-                                                             .ifindex = ifindex,
-                                                             .family = 4,
-                                                             .addr4 = addr,
-                                                             .plen = plen});
-                        return 0;
-                }
-        }
-        return -ENOENT;
-}
-
-int mpnet_addr4_list(struct mpnet_stack *s, int ifindex, struct mpnet_addr4_info *out, unsigned max)
-{
-        struct mpnet_iface *ifp = stack_iface(s, ifindex);
-
-        if (ifp == NULL)
-                return -ENODEV;
-        for (unsigned i = 0; i < ifp->in4->n_addrs && i < max; i++)
-                out[i] = (struct mpnet_addr4_info){.addr = ifp->in4->addrs[i].addr,
-                                                   .plen = ifp->in4->addrs[i].plen};
-        return (int)ifp->in4->n_addrs;
-}
-
 int mpnet_iface_set_table(struct mpnet_stack *s, int ifindex, uint32_t id)
 {
         struct mpnet_iface *ifp = stack_iface(s, ifindex);
         struct fib4_table *t = fib4_table(s, id);
-        unsigned n;
 
         if (ifp == NULL)
                 return -ENODEV;
@@ -1065,313 +862,15 @@ int mpnet_iface_set_table(struct mpnet_stack *s, int ifindex, uint32_t id)
                 return -ENOENT;
         if (atomic_load(&ifp->table) == id)
                 return 0;
-        /* Move the addresses' routes: drop them from the old table (as if the
-         * addresses went, last first), rebind, add them to the new one. */
-        n = ifp->in4->n_addrs;
-        while (ifp->in4->n_addrs > 0) {
-                ifp->in4->n_addrs--;
-                addr4_routes(s, ifp, ifp->in4->addrs[ifp->in4->n_addrs].addr,
-                             ifp->in4->addrs[ifp->in4->n_addrs].plen, false);
-        }
-        iface_addr6_routes(ifp, false);
+        /* Move the addresses' routes: drop them from the old table, rebind,
+         * add them to the new one. */
+        graph_iface_table(s, ifp, false);
         fib4_table(s, ifp->table)->n_ifaces--;
         t->n_ifaces++;
         atomic_store(&ifp->table, id);
         atomic_store_explicit(&ifp->fib4, t, memory_order_release);
-        iface_addr6_routes(ifp, true);
-        for (unsigned i = 0; i < n; i++) {
-                addr4_routes(s, ifp, ifp->in4->addrs[i].addr, ifp->in4->addrs[i].plen, true);
-                ifp->in4->n_addrs++;
-        }
+        graph_iface_table(s, ifp, true);
         return 0;
-}
-
-/* ---- the published addresses ---- */
-
-static struct addr4_snap *addr4_snap_alloc(void)
-{
-        return malloc(sizeof(struct addr4_snap) + IFACE_MAX_ADDRS * sizeof(struct ifaddr4));
-}
-
-static int u32_cmp(const void *a, const void *b)
-{
-        uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-        return (x > y) - (x < y);
-}
-
-/* Rebuild the stack's sorted address set from the interfaces' arrays. Out
- * of memory, the set goes (NULL) and stack_is_local4() walks the
- * interfaces' snapshots instead: slower, never stale. */
-static void local4_rebuild(struct mpnet_stack *s)
-{
-        struct local4_set *set, *old;
-        unsigned n = 0;
-
-        for (int i = 1; i <= STACK_MAX_IFACES; i++)
-                n += s->ifs[i] != NULL ? s->ifs[i]->in4->n_addrs : 0;
-        set = malloc(sizeof(*set) + n * sizeof(set->a[0]));
-        if (set != NULL) {
-                set->n = 0;
-                for (int i = 1; i <= STACK_MAX_IFACES; i++) {
-                        const struct mpnet_iface *ifp = s->ifs[i];
-
-                        for (unsigned k = 0; ifp != NULL && k < ifp->in4->n_addrs; k++)
-                                set->a[set->n++] = ifp->in4->addrs[k].addr;
-                }
-                qsort(set->a, set->n, sizeof(set->a[0]), u32_cmp);
-        }
-        old = atomic_exchange_explicit(&s->local4, set, memory_order_acq_rel);
-        if (old != NULL)
-                stack_defer(s, free, old);
-}
-
-/* Publish ifp's addresses in snap (made before the change, so a change
- * that happened is always published); the old copy goes after a grace
- * period. */
-static void addr4_commit(struct mpnet_iface *ifp, struct addr4_snap *snap)
-{
-        struct addr4_snap *old;
-
-        snap->n = ifp->in4->n_addrs;
-        memcpy(snap->a, ifp->in4->addrs, ifp->in4->n_addrs * sizeof(snap->a[0]));
-        old = atomic_exchange_explicit(&ifp->in4->addr4, snap, memory_order_acq_rel);
-        if (old != NULL)
-                stack_defer(ifp->stack, free, old);
-        local4_rebuild(ifp->stack);
-}
-
-int iface_addr4_publish(struct mpnet_iface *ifp)
-{
-        struct addr4_snap *snap = addr4_snap_alloc();
-
-        if (snap == NULL)
-                return -ENOMEM;
-        addr4_commit(ifp, snap);
-        return 0;
-}
-
-static const struct addr4_snap *addr4_read(const struct mpnet_iface *ifp)
-{
-        static const struct addr4_snap none = {.n = 0};
-        const struct addr4_snap *a =
-            atomic_load_explicit(&((struct mpnet_iface *)ifp)->in4->addr4, memory_order_acquire);
-
-        return a != NULL ? a : &none;
-}
-
-/* The address whose connected prefix holds dst, the longest one. */
-const struct ifaddr4 *iface_addr_match(const struct mpnet_iface *ifp, uint32_t dst)
-{
-        const struct addr4_snap *sn = addr4_read(ifp);
-        const struct ifaddr4 *best = NULL;
-
-        for (unsigned i = 0; i < sn->n; i++) {
-                const struct ifaddr4 *a = &sn->a[i];
-
-                if (((dst ^ a->addr) & a->mask) == 0 && (best == NULL || a->plen > best->plen))
-                        best = a;
-        }
-        return best;
-}
-
-uint32_t iface_addr4_first(const struct mpnet_iface *ifp)
-{
-        const struct addr4_snap *sn = addr4_read(ifp);
-
-        return sn->n > 0 ? sn->a[0].addr : 0;
-}
-
-bool iface_has_addr(const struct mpnet_iface *ifp, uint32_t a)
-{
-        const struct addr4_snap *sn = addr4_read(ifp);
-
-        for (unsigned i = 0; i < sn->n; i++) {
-                if (sn->a[i].addr == a)
-                        return true;
-        }
-        return false;
-}
-
-bool stack_is_local4(const struct mpnet_stack *s, uint32_t a)
-{
-        const struct local4_set *set =
-            atomic_load_explicit(&((struct mpnet_stack *)s)->local4, memory_order_acquire);
-
-        if (__builtin_expect(set != NULL, 1)) {
-                unsigned lo = 0, hi = set->n;
-
-                while (lo < hi) {
-                        unsigned mid = (lo + hi) / 2;
-
-                        if (set->a[mid] == a)
-                                return true;
-                        if (set->a[mid] < a)
-                                lo = mid + 1;
-                        else
-                                hi = mid;
-                }
-                return false;
-        }
-        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
-                const struct mpnet_iface *ifp = __atomic_load_n(&s->ifs[i], __ATOMIC_ACQUIRE);
-
-                if (ifp != NULL && iface_has_addr(ifp, a))
-                        return true;
-        }
-        return false;
-}
-
-/* ---- the published IPv6 addresses and groups ---- */
-
-static void addr6_snap_fill(const struct mpnet_iface *ifp, struct addr6_snap *sn)
-{
-        memset(sn, 0, sizeof(*sn));
-        sn->n = ifp->in6->n_addrs6;
-        for (unsigned i = 0; i < ifp->in6->n_addrs6; i++) {
-                memcpy(sn->a[i].addr, ifp->in6->addrs6[i].addr, 16);
-                sn->a[i].plen = ifp->in6->addrs6[i].plen;
-                sn->a[i].flags = ifp->in6->addrs6[i].flags;
-        }
-        sn->hop_limit = ifp->in6->cur_hop_limit;
-        sn->n_mc = ifp->in6->n_mc6;
-        for (unsigned i = 0; i < ifp->in6->n_mc6; i++)
-                memcpy(sn->mc[i], ifp->in6->mc6[i].addr, 16);
-}
-
-static struct a128 a128_of(const uint8_t *a)
-{
-        struct a128 x;
-
-        memcpy(&x.hi, a, 8);
-        memcpy(&x.lo, a + 8, 8);
-        x.hi = __builtin_bswap64(x.hi);
-        x.lo = __builtin_bswap64(x.lo);
-        return x;
-}
-
-static int a128_cmp(const void *pa, const void *pb)
-{
-        const struct a128 *x = pa, *y = pb;
-
-        if (x->hi != y->hi)
-                return x->hi < y->hi ? -1 : 1;
-        return (x->lo > y->lo) - (x->lo < y->lo);
-}
-
-/* As local4_rebuild, from the interfaces' published IPv6 copies. */
-static void local6_rebuild(struct mpnet_stack *s)
-{
-        struct local6_set *set, *old;
-        unsigned n = 0;
-
-        for (int i = 1; i <= STACK_MAX_IFACES; i++)
-                n += s->ifs[i] != NULL ? iface_addr6_read(s->ifs[i])->n : 0;
-        set = malloc(sizeof(*set) + n * sizeof(set->a[0]));
-        if (set != NULL) {
-                set->n = 0;
-                for (int i = 1; i <= STACK_MAX_IFACES; i++) {
-                        const struct addr6_snap *sn =
-                            s->ifs[i] != NULL ? iface_addr6_read(s->ifs[i]) : NULL;
-
-                        for (unsigned k = 0; sn != NULL && k < sn->n; k++) {
-                                /* RFC 4862 5.4: a tentative address is not ours yet. */
-                                if ((sn->a[k].flags &
-                                     (MPNET_ADDR6_F_TENTATIVE | MPNET_ADDR6_F_DUPLICATED)) == 0)
-                                        set->a[set->n++] = a128_of(sn->a[k].addr);
-                        }
-                }
-                qsort(set->a, set->n, sizeof(set->a[0]), a128_cmp);
-        }
-        old = atomic_exchange_explicit(&s->local6, set, memory_order_acq_rel);
-        if (old != NULL)
-                stack_defer(s, free, old);
-}
-
-int iface_addr6_publish(struct mpnet_iface *ifp)
-{
-        struct addr6_snap cur, *sn,
-            *old = atomic_load_explicit(&ifp->in6->addr6, memory_order_relaxed);
-
-        /* Lifetimes and DAD steps change often and concern no worker: only
-         * a change of what the copy holds is published. */
-        addr6_snap_fill(ifp, &cur);
-        if (old != NULL && memcmp(old, &cur, sizeof(cur)) == 0)
-                return 0;
-        sn = malloc(sizeof(*sn));
-        if (sn == NULL)
-                return -ENOMEM;
-        memcpy(sn, &cur, sizeof(cur)); /* padding too: the next compare */
-        atomic_store_explicit(&ifp->in6->addr6, sn, memory_order_release);
-        if (old != NULL)
-                stack_defer(ifp->stack, free, old);
-        local6_rebuild(ifp->stack);
-        return 0;
-}
-
-const struct addr6_snap *iface_addr6_read(const struct mpnet_iface *ifp)
-{
-        static const struct addr6_snap none;
-        const struct addr6_snap *a =
-            atomic_load_explicit(&((struct mpnet_iface *)ifp)->in6->addr6, memory_order_acquire);
-
-        return a != NULL ? a : &none;
-}
-
-const struct addr6_pub *iface_addr6_find(const struct mpnet_iface *ifp, const uint8_t *a)
-{
-        const struct addr6_snap *sn = iface_addr6_read(ifp);
-
-        for (unsigned i = 0; i < sn->n; i++) {
-                if (ip6_eq(sn->a[i].addr, a))
-                        return &sn->a[i];
-        }
-        return NULL;
-}
-
-bool iface_mc6_has(const struct mpnet_iface *ifp, const uint8_t *g)
-{
-        const struct addr6_snap *sn = iface_addr6_read(ifp);
-
-        for (unsigned i = 0; i < sn->n_mc; i++) {
-                if (ip6_eq(sn->mc[i], g))
-                        return true;
-        }
-        return false;
-}
-
-bool stack_is_local6(const struct mpnet_stack *s, const uint8_t *a)
-{
-        const struct local6_set *set =
-            atomic_load_explicit(&((struct mpnet_stack *)s)->local6, memory_order_acquire);
-
-        if (__builtin_expect(set != NULL, 1)) {
-                struct a128 k = a128_of(a);
-                unsigned lo = 0, hi = set->n;
-
-                while (lo < hi) {
-                        unsigned mid = (lo + hi) / 2;
-                        int c = a128_cmp(&set->a[mid], &k);
-
-                        if (c == 0)
-                                return true;
-                        if (c < 0)
-                                lo = mid + 1;
-                        else
-                                hi = mid;
-                }
-                return false;
-        }
-        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
-                const struct mpnet_iface *ifp = __atomic_load_n(&s->ifs[i], __ATOMIC_ACQUIRE);
-                const struct addr6_pub *x = ifp != NULL ? iface_addr6_find(ifp, a) : NULL;
-
-                /* RFC 4862 5.4: a tentative address is not ours yet. */
-                if (x != NULL &&
-                    (x->flags & (MPNET_ADDR6_F_TENTATIVE | MPNET_ADDR6_F_DUPLICATED)) == 0)
-                        return true;
-        }
-        return false;
 }
 
 unsigned mpnet_node_count(const struct mpnet_stack *s)
@@ -1444,17 +943,6 @@ void mpnet_stack_set_forwarding(struct mpnet_stack *s, bool on)
 {
         s->ip4_forwarding = on;
         atomic_store(&s->ip4_fwd, on);
-}
-
-void mpnet_stack_set_forwarding6(struct mpnet_stack *s, bool on)
-{
-        atomic_store(&s->ip6_fwd, on);
-        /* RFC 4861 8.2: a router takes no redirects; what it took as a host
-         * must not steer what it forwards. */
-        for (int i = 1; on && i <= STACK_MAX_IFACES; i++) {
-                if (s->ifs[i] != NULL)
-                        nd6_redirect_flush(s->ifs[i]);
-        }
 }
 
 /* What we sent to ourselves comes in as if received on the address's
