@@ -281,19 +281,7 @@ static bool icmp6_error_allowed(const struct mpnet_pkt *p, uint8_t type, uint8_t
  * use their context's (ctx_icmp_rate_ok). */
 bool icmp6_rate_ok(struct mpnet_stack *s)
 {
-        uint64_t cap = (uint64_t)s->icmp6_burst * MPNET_NS_PER_S;
-        uint64_t dt = s->now - s->icmp6_last;
-
-        if (dt > 3600 * MPNET_NS_PER_S)
-                dt = 3600 * MPNET_NS_PER_S;
-        s->icmp6_last = s->now;
-        s->icmp6_tokens += dt * s->icmp6_rate;
-        if (s->icmp6_tokens > cap)
-                s->icmp6_tokens = cap;
-        if (s->icmp6_tokens < MPNET_NS_PER_S)
-                return false;
-        s->icmp6_tokens -= MPNET_NS_PER_S;
-        return true;
+        return token_take(&s->icmp6_tokens, &s->icmp6_last, s->now, s->icmp6_rate, s->icmp6_burst);
 }
 
 void icmp6_error(struct wctx *w, const struct mpnet_pkt *p, uint8_t type, uint8_t code,

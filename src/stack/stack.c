@@ -477,6 +477,23 @@ static unsigned owners(const struct mpnet_stack *s)
  * ring, so a flood of them stops on the worker, and the control thread's
  * redirect bucket applies the stack's limit to them again.
  */
+bool token_take(uint64_t *tokens, uint64_t *last, uint64_t now, uint64_t rate, uint64_t burst)
+{
+        uint64_t cap = (burst > 0 ? burst : 1) * MPNET_NS_PER_S;
+        uint64_t dt = now > *last ? now - *last : 0;
+
+        if (dt > 3600 * MPNET_NS_PER_S)
+                dt = 3600 * MPNET_NS_PER_S;
+        *last = now;
+        *tokens += dt * (rate > 0 ? rate : 1);
+        if (*tokens > cap)
+                *tokens = cap;
+        if (*tokens < MPNET_NS_PER_S)
+                return false;
+        *tokens -= MPNET_NS_PER_S;
+        return true;
+}
+
 bool ctx_icmp_rate_ok(struct wctx *w, bool v6)
 {
         struct mpnet_stack *s = w->s;
@@ -484,24 +501,14 @@ bool ctx_icmp_rate_ok(struct wctx *w, bool v6)
         unsigned n = owners(s);
         uint64_t rate = (v6 ? s->icmp6_rate : s->icmp4_rate) / n;
         uint64_t burst = (v6 ? s->icmp6_burst : s->icmp4_burst) / n;
-        uint64_t now = ctx_now(w), dt, cap;
 
-        cap = (burst > 0 ? burst : 1) * MPNET_NS_PER_S;
-        dt = now > tb->last ? now - tb->last : 0;
-        if (dt > 3600 * MPNET_NS_PER_S)
-                dt = 3600 * MPNET_NS_PER_S;
-        tb->last = now;
-        tb->tokens += dt * (rate > 0 ? rate : 1);
-        if (tb->tokens > cap)
-                tb->tokens = cap;
-        if (tb->tokens < MPNET_NS_PER_S) {
+        if (!token_take(&tb->tokens, &tb->last, ctx_now(w), rate, burst)) {
                 if (v6)
                         STK_INC(s, icmp6_err_ratelimited);
                 else
                         STK_INC(s, icmp4_err_ratelimited);
                 return false;
         }
-        tb->tokens -= MPNET_NS_PER_S;
         return true;
 }
 

@@ -280,5 +280,10 @@ uint64_t ctx_service(struct wctx *w);
 uint64_t ctx_now(const struct wctx *w);
 /* A token of w's ICMP error bucket (v6: IPv6). */
 bool ctx_icmp_rate_ok(struct wctx *w, bool v6);
+/* Take a token of a bucket refilled at rate per second up to burst (both
+ * at least 1), tokens kept in nanosecond units since last: the ICMP
+ * buckets of the contexts and the stack's redirect bucket. @return
+ * whether there was one. */
+bool token_take(uint64_t *tokens, uint64_t *last, uint64_t now, uint64_t rate, uint64_t burst);
 
 #endif
