@@ -399,3 +399,27 @@ void ip4_iface_table(struct mpnet_iface *ifp, bool add)
                 in4->n_addrs++;
         }
 }
+
+unsigned ip4_iface_mark(const struct mpnet_iface *ifp, void *mark, struct mpnet_timer **t)
+{
+        memcpy(mark, ifp->in4, sizeof(*ifp->in4));
+        t[0] = &ifp->in4->announce_timer;
+        return 1;
+}
+
+/* stack_reset (stack/reset.c): the part of ifp that input may change,
+ * and back to it. The addresses workers read are a published copy (in4->addr4): published
+ * again only when they changed. */
+int ip4_iface_reset(struct mpnet_iface *ifp, const void *mark)
+{
+        const struct ip4_ifdata *c = mark;
+
+        if (ifp->in4->n_addrs != c->n_addrs ||
+            memcmp(ifp->in4->addrs, c->addrs, sizeof(ifp->in4->addrs)) != 0) {
+                ifp->in4->n_addrs = c->n_addrs;
+                memcpy(ifp->in4->addrs, c->addrs, sizeof(ifp->in4->addrs));
+                if (iface_addr4_publish(ifp) != 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}

@@ -220,3 +220,107 @@ void ip6_iface_table(struct mpnet_iface *ifp, bool add)
 {
         iface_addr6_routes(ifp, add);
 }
+
+/* ---- stack_reset (stack/reset.c): what input may change, and back ---- */
+
+unsigned ip6_iface_mark(const struct mpnet_iface *ifp, void *mark, struct mpnet_timer **t)
+{
+        struct ip6_ifmark *m = mark;
+
+        memcpy(&m->c, ifp->in6, sizeof(m->c));
+        if (ifp->in6->ra != NULL)
+                m->ra = *ifp->in6->ra;
+        t[0] = &ifp->in6->nd_timer;
+        return 1;
+}
+
+static void reset_redirects(struct mpnet_iface *ifp, const struct ip6_ifmark *mi)
+{
+        nd6_redirect_flush(ifp);
+        ifp->in6->n_redir = mi->c.n_redir;
+        memcpy(ifp->in6->redir, mi->c.redir, sizeof(ifp->in6->redir));
+}
+
+/* Addresses and their DAD, SLAAC, the default router and prefix lists,
+ * RDNSS, the ND parameters an RA sets, RS and RA timing. Their routes are
+ * reset_routes()'. */
+static void reset_ip6_iface(struct mpnet_iface *ifp, const struct ip6_ifmark *mi)
+{
+        const struct ip6_ifdata *c = &mi->c;
+
+        ifp->in6->ip6_on = c->ip6_on;
+        atomic_store_explicit(&ifp->in6->mtu6, atomic_load_explicit(&c->mtu6, memory_order_relaxed),
+                              memory_order_relaxed);
+        ifp->in6->n_addrs6 = c->n_addrs6;
+        memcpy(ifp->in6->addrs6, c->addrs6, sizeof(ifp->in6->addrs6));
+        ifp->in6->nd_reachable_base = c->nd_reachable_base;
+        ifp->in6->nd_reachable_ns = c->nd_reachable_ns;
+        ifp->in6->nd_retrans_ns = c->nd_retrans_ns;
+        ifp->in6->cur_hop_limit = c->cur_hop_limit;
+        ifp->in6->rs_left = c->rs_left;
+        ifp->in6->rs_next = c->rs_next;
+        ifp->in6->n_dr = c->n_dr;
+        memcpy(ifp->in6->dr, c->dr, sizeof(ifp->in6->dr));
+        ifp->in6->n_rdnss = c->n_rdnss;
+        memcpy(ifp->in6->rdnss, c->rdnss, sizeof(ifp->in6->rdnss));
+        ifp->in6->rdnss_until = c->rdnss_until;
+        ifp->in6->n_onlink = c->n_onlink;
+        memcpy(ifp->in6->onlink, c->onlink, sizeof(ifp->in6->onlink));
+        if (ifp->in6->ra != NULL)
+                *ifp->in6->ra = mi->ra;
+}
+
+/* Joined groups (SLAAC joins solicited-node groups), their MACs and the
+ * report state. */
+static void reset_mld(struct mpnet_iface *ifp, const struct ip6_ifmark *mi)
+{
+        const struct ip6_ifdata *c = &mi->c;
+
+        ifp->in6->n_mc6 = c->n_mc6;
+        memcpy(ifp->in6->mc6, c->mc6, sizeof(ifp->in6->mc6));
+        for (unsigned i = 0; i < IFACE_MAX_MC; i++)
+                atomic_store_explicit(&ifp->in6->mc_mac[i],
+                                      atomic_load_explicit(&c->mc_mac[i], memory_order_relaxed),
+                                      memory_order_relaxed);
+        ifp->in6->mld_next = c->mld_next;
+        ifp->in6->mld_query_at = c->mld_query_at;
+        memcpy(ifp->in6->mld_query_group, c->mld_query_group, 16);
+}
+
+int ip6_iface_reset(struct mpnet_iface *ifp, const void *mark)
+{
+        const struct ip6_ifmark *m = mark;
+
+        reset_redirects(ifp, m);
+        reset_ip6_iface(ifp, m);
+        reset_mld(ifp, m);
+        /* Workers read the IPv6 addresses and groups from a published
+         * copy: published again when they changed. */
+        return iface_addr6_publish(ifp);
+}
+
+/* ---- mpnet_stack_usage_get ---- */
+
+static void usage_add(const struct mpnet_iface *ifp, struct mpnet_stack_usage *u)
+{
+        u->addr6 += ifp->in6->n_addrs6;
+        u->onlink6 += ifp->in6->n_onlink;
+        u->dr6 += ifp->in6->n_dr;
+        u->mc6 += ifp->in6->n_mc6;
+}
+
+void ip6_usage(struct mpnet_stack *s, const struct mpnet_iface *ifp, struct mpnet_stack_usage *u)
+{
+        u->addr6_max = IFACE_MAX_ADDRS;
+        u->onlink6_max = IFACE_MAX_ONLINK;
+        u->dr6_max = IFACE_MAX_DR;
+        u->mc6_max = IFACE_MAX_MC;
+        if (ifp != NULL) {
+                usage_add(ifp, u);
+                return;
+        }
+        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
+                if (s->ifs[i] != NULL)
+                        usage_add(s->ifs[i], u);
+        }
+}

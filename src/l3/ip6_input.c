@@ -553,5 +553,9 @@ const struct mpnet_module mod_ip6 = {
     .iface_detach = ip6_iface_detach,
     .iface_free = ip6_iface_free,
     .iface_table = ip6_iface_table,
+    .iface_mark_size = sizeof(struct ip6_ifmark),
+    .iface_mark = ip6_iface_mark,
+    .iface_reset = ip6_iface_reset,
+    .usage = ip6_usage,
     .iface_mtu = ip6_iface_mtu,
 };

@@ -216,6 +216,12 @@ struct ifaddr6 *ifaddr6_find(struct mpnet_iface *ifp, const uint8_t *a);
 const struct ifaddr6 *iface_ll6(const struct mpnet_iface *ifp);
 void iface_addr6_routes(struct mpnet_iface *ifp, bool add);
 
+/* What stack_reset keeps of an interface's IPv6 part (ip6_iface_mark). */
+struct ip6_ifmark {
+        struct ip6_ifdata c;
+        struct ra_state ra;
+};
+
 /* The interface hooks of mod_ip4 (l3/ip4_addr.c) and mod_ip6
  * (l3/ip6_addr.c): graph.h says when each runs. */
 int ip4_iface_attach(struct mpnet_stack *s, struct mpnet_iface *ifp);
@@ -227,6 +233,12 @@ void ip6_iface_detach(struct mpnet_stack *s, struct mpnet_iface *ifp);
 void ip6_iface_free(struct mpnet_stack *s, struct mpnet_iface *ifp);
 void ip6_iface_mtu(struct mpnet_iface *ifp, uint32_t mtu);
 void ip6_iface_table(struct mpnet_iface *ifp, bool add);
+unsigned ip4_iface_mark(const struct mpnet_iface *ifp, void *mark, struct mpnet_timer **t);
+int ip4_iface_reset(struct mpnet_iface *ifp, const void *mark);
+unsigned ip6_iface_mark(const struct mpnet_iface *ifp, void *mark, struct mpnet_timer **t);
+int ip6_iface_reset(struct mpnet_iface *ifp, const void *mark);
+struct mpnet_stack_usage;
+void ip6_usage(struct mpnet_stack *s, const struct mpnet_iface *ifp, struct mpnet_stack_usage *u);
 
 static inline bool ip6_eq(const uint8_t *a, const uint8_t *b)
 {

@@ -256,6 +256,14 @@ void graph_iface_table(struct mpnet_stack *s, struct mpnet_iface *ifp, bool add)
         }
 }
 
+void graph_usage(struct mpnet_stack *s, const struct mpnet_iface *ifp, struct mpnet_stack_usage *u)
+{
+        for (unsigned i = 0; i < s->g.n_mods; i++) {
+                if (s->g.mods[i].m->usage != NULL)
+                        s->g.mods[i].m->usage(s, ifp, u);
+        }
+}
+
 void *graph_node_state(struct mpnet_stack *s, unsigned self)
 {
         return s->g.mods[s->g.node_mod[self]].state;

@@ -42,6 +42,8 @@ struct mpnet_iface;
 struct mpnet_stack;
 struct mpnet_ip4_repr;
 struct mpnet_ip6_repr;
+struct mpnet_timer;
+struct mpnet_stack_usage;
 
 #define GRAPH_MAX_NODES      64 /* bits of the pending mask */
 #define GRAPH_MAX_NEXT       8
@@ -189,6 +191,18 @@ struct mpnet_module {
         /* The interface moves to another table: its address routes go
          * (add false, module order) and come back (add true, reverse). */
         void (*iface_table)(struct mpnet_iface *ifp, bool add);
+        /* stack_reset (stack/reset.c): iface_mark copies what input may
+         * change of the module's part of ifp into mark (iface_mark_size
+         * bytes, on a cache line) and puts its timers (at most 2) in t,
+         * @return how many; iface_reset takes ifp back to mark, @return 0
+         * or -ENOMEM. */
+        size_t iface_mark_size;
+        unsigned (*iface_mark)(const struct mpnet_iface *ifp, void *mark, struct mpnet_timer **t);
+        int (*iface_reset)(struct mpnet_iface *ifp, const void *mark);
+        /* mpnet_stack_usage_get (stack/usage.c): add the module's caps and
+         * what it holds on ifp (NULL: on every interface) to u. */
+        void (*usage)(struct mpnet_stack *s, const struct mpnet_iface *ifp,
+                      struct mpnet_stack_usage *u);
 };
 
 /* The compiled-in modules, in graph order (modules.c). */
@@ -245,6 +259,7 @@ void graph_iface_detach(struct mpnet_stack *s, struct mpnet_iface *ifp);
 void graph_iface_free(struct mpnet_stack *s, struct mpnet_iface *ifp);
 void graph_iface_mtu(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t mtu);
 void graph_iface_table(struct mpnet_stack *s, struct mpnet_iface *ifp, bool add);
+void graph_usage(struct mpnet_stack *s, const struct mpnet_iface *ifp, struct mpnet_stack_usage *u);
 /* @return the node named name, or -1. */
 int graph_node_find(const struct graph *g, const char *name);
 /* The node that slot slot of node self goes to. */

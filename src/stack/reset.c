@@ -41,9 +41,8 @@
 
 #include "l3/ip4_frag.h"
 #include "l3/neigh.h"
+#include "l3/ip6.h" /* ip6_reass_flush */
 #include "fib/fib_priv.h"
-#include "l3/ip6.h"
-#include "l3/ip_iface.h"
 #include "stack/graph.h"
 #include "stack/iface.h"
 #include "stack/stack_priv.h"
@@ -56,13 +55,16 @@ struct mark_timer {
         unsigned depth;
 };
 
+#define MARK_IFACE_TIMERS 4 /* the modules' timers of one interface */
+
 struct mark_iface {
         struct mpnet_iface *ifp;
         uint32_t gen;
         struct mpnet_iface copy;
-        struct ip4_ifdata copy4;
-        struct ip6_ifdata copy6;
-        struct ra_state ra;
+        unsigned neigh_count[IFACE_NEIGH_N];
+        unsigned n_timers;
+        struct mpnet_timer *timers[MARK_IFACE_TIMERS];
+        char *mod_mark; /* each module's iface_mark, lines(iface_mark_size) apart */
 };
 
 struct mark_route4 {
@@ -104,16 +106,9 @@ struct stack_mark {
  * tables' buckets is skipped). */
 static void reset_neigh(struct mpnet_iface *ifp, const struct mark_iface *mi)
 {
-        if (ifp->neigh[NEIGH_ARP]->count != mi->copy4.neigh.count ||
-            ifp->neigh[NEIGH_ND]->count != mi->copy6.neigh.count)
+        if (ifp->neigh[NEIGH_ARP]->count != mi->neigh_count[NEIGH_ARP] ||
+            ifp->neigh[NEIGH_ND]->count != mi->neigh_count[NEIGH_ND])
                 neigh_iface_flush(ifp, true);
-}
-
-static void reset_redirects(struct mpnet_iface *ifp, const struct mark_iface *mi)
-{
-        nd6_redirect_flush(ifp);
-        ifp->in6->n_redir = mi->copy6.n_redir;
-        memcpy(ifp->in6->redir, mi->copy6.redir, sizeof(ifp->in6->redir));
 }
 
 /* Each context reassembles the IPv4 and IPv6 datagrams it owns. */
@@ -175,68 +170,58 @@ static bool queues_empty(struct mpnet_stack *s)
                u.reass6_datagrams == 0;
 }
 
-/* ---- the interfaces' state ---- */
+/* ---- the interfaces' state: the core's, then each module's ---- */
 
-/* The addresses workers read are a published copy (ifp->in4->addr4): published
- * again only when they changed. */
-static int reset_ip4_iface(struct mpnet_iface *ifp, const struct mark_iface *mi)
+/* n bytes rounded up to whole cache lines: the parts of a mark, each on
+ * lines of its own (an interface copy must be, as the interface is). */
+static size_t lines(size_t n)
 {
-        if (ifp->in4->n_addrs != mi->copy4.n_addrs ||
-            memcmp(ifp->in4->addrs, mi->copy4.addrs, sizeof(ifp->in4->addrs)) != 0) {
-                ifp->in4->n_addrs = mi->copy4.n_addrs;
-                memcpy(ifp->in4->addrs, mi->copy4.addrs, sizeof(ifp->in4->addrs));
-                if (iface_addr4_publish(ifp) != 0)
-                        return -ENOMEM;
+        return (n + MPNET_CACHE_LINE - 1) & ~(size_t)(MPNET_CACHE_LINE - 1);
+}
+
+/* What the modules' iface_mark take of one interface. */
+static size_t mod_mark_size(const struct mpnet_stack *s)
+{
+        size_t n = 0;
+
+        for (unsigned i = 0; i < s->g.n_mods; i++)
+                n += lines(s->g.mods[i].m->iface_mark_size);
+        return n;
+}
+
+static void mark_iface_mods(const struct mpnet_stack *s, struct mark_iface *mi)
+{
+        char *p = mi->mod_mark;
+
+        mi->n_timers = 0;
+        for (unsigned i = 0; i < s->g.n_mods; i++) {
+                const struct mpnet_module *m = s->g.mods[i].m;
+
+                if (m->iface_mark == NULL)
+                        continue;
+                mi->n_timers += m->iface_mark(mi->ifp, p, mi->timers + mi->n_timers);
+                p += lines(m->iface_mark_size);
         }
-        ifp->carrier = mi->copy.carrier;
-        ifp->revive_at = mi->copy.revive_at;
+}
+
+static int reset_iface(const struct mpnet_stack *s, const struct mark_iface *mi)
+{
+        const char *p = mi->mod_mark;
+
+        mi->ifp->carrier = mi->copy.carrier;
+        mi->ifp->revive_at = mi->copy.revive_at;
+        for (unsigned i = 0; i < s->g.n_mods; i++) {
+                const struct mpnet_module *m = s->g.mods[i].m;
+                int err;
+
+                if (m->iface_reset == NULL)
+                        continue;
+                err = m->iface_reset(mi->ifp, p);
+                if (err != 0)
+                        return err;
+                p += lines(m->iface_mark_size);
+        }
         return 0;
-}
-
-/* Addresses and their DAD, SLAAC, the default router and prefix lists,
- * RDNSS, the ND parameters an RA sets, RS and RA timing. Their routes are
- * reset_routes()'. */
-static void reset_ip6_iface(struct mpnet_iface *ifp, const struct mark_iface *mi)
-{
-        const struct ip6_ifdata *c = &mi->copy6;
-
-        ifp->in6->ip6_on = c->ip6_on;
-        atomic_store_explicit(&ifp->in6->mtu6, atomic_load_explicit(&c->mtu6, memory_order_relaxed),
-                              memory_order_relaxed);
-        ifp->in6->n_addrs6 = c->n_addrs6;
-        memcpy(ifp->in6->addrs6, c->addrs6, sizeof(ifp->in6->addrs6));
-        ifp->in6->nd_reachable_base = c->nd_reachable_base;
-        ifp->in6->nd_reachable_ns = c->nd_reachable_ns;
-        ifp->in6->nd_retrans_ns = c->nd_retrans_ns;
-        ifp->in6->cur_hop_limit = c->cur_hop_limit;
-        ifp->in6->rs_left = c->rs_left;
-        ifp->in6->rs_next = c->rs_next;
-        ifp->in6->n_dr = c->n_dr;
-        memcpy(ifp->in6->dr, c->dr, sizeof(ifp->in6->dr));
-        ifp->in6->n_rdnss = c->n_rdnss;
-        memcpy(ifp->in6->rdnss, c->rdnss, sizeof(ifp->in6->rdnss));
-        ifp->in6->rdnss_until = c->rdnss_until;
-        ifp->in6->n_onlink = c->n_onlink;
-        memcpy(ifp->in6->onlink, c->onlink, sizeof(ifp->in6->onlink));
-        if (ifp->in6->ra != NULL)
-                *ifp->in6->ra = mi->ra;
-}
-
-/* Joined groups (SLAAC joins solicited-node groups), their MACs and the
- * report state. */
-static void reset_mld(struct mpnet_iface *ifp, const struct mark_iface *mi)
-{
-        const struct ip6_ifdata *c = &mi->copy6;
-
-        ifp->in6->n_mc6 = c->n_mc6;
-        memcpy(ifp->in6->mc6, c->mc6, sizeof(ifp->in6->mc6));
-        for (unsigned i = 0; i < IFACE_MAX_MC; i++)
-                atomic_store_explicit(&ifp->in6->mc_mac[i],
-                                      atomic_load_explicit(&c->mc_mac[i], memory_order_relaxed),
-                                      memory_order_relaxed);
-        ifp->in6->mld_next = c->mld_next;
-        ifp->in6->mld_query_at = c->mld_query_at;
-        memcpy(ifp->in6->mld_query_group, c->mld_query_group, 16);
 }
 
 /* ---- routes: every table's made equal to the mark's ---- */
@@ -443,11 +428,9 @@ static bool mark_timers(struct mpnet_stack *s, struct stack_mark *m)
         unsigned pending = mpnet_timer_wheel_count(s->timers);
 
         m->n_timers = 0;
-        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
-                if (s->ifs[i] != NULL) {
-                        mark_timer(m, &s->ifs[i]->in4->announce_timer, pending);
-                        mark_timer(m, &s->ifs[i]->in6->nd_timer, pending);
-                }
+        for (unsigned i = 0; i < m->n_ifs; i++) {
+                for (unsigned t = 0; t < m->ifs[i].n_timers; t++)
+                        mark_timer(m, m->ifs[i].timers[t], pending);
         }
         /* Armed deepest last: each goes to the head of its list, so the
          * lists come out in the order they had. */
@@ -581,20 +564,13 @@ static int mark_check(struct mpnet_stack *s)
         return 0;
 }
 
-/* n bytes rounded up to whole cache lines: the parts of a mark, each on
- * lines of its own (an interface copy must be, as the interface is). */
-static size_t lines(size_t n)
-{
-        return (n + MPNET_CACHE_LINE - 1) & ~(size_t)(MPNET_CACHE_LINE - 1);
-}
-
 /* One block (free(m) frees it): the mark, the interfaces' copies, the
  * routes, the counters. */
 static struct stack_mark *mark_make(struct mpnet_stack *s)
 {
         struct stack_mark probe = {0}, *m;
         unsigned n_ifs = 0, k = 0, n_ctr = mpnet_stack_counter_count(s);
-        size_t sz[5];
+        size_t sz[6], per_if = mod_mark_size(s);
         char *p;
 
         for (int i = 1; i <= STACK_MAX_IFACES; i++)
@@ -605,7 +581,8 @@ static struct stack_mark *mark_make(struct mpnet_stack *s)
         sz[2] = lines(probe.n_r4 * sizeof(m->r4[0]));
         sz[3] = lines(probe.n_r6 * sizeof(m->r6[0]));
         sz[4] = lines(n_ctr * sizeof(m->ctr[0]));
-        m = aligned_alloc(MPNET_CACHE_LINE, sz[0] + sz[1] + sz[2] + sz[3] + sz[4]);
+        sz[5] = n_ifs * per_if;
+        m = aligned_alloc(MPNET_CACHE_LINE, sz[0] + sz[1] + sz[2] + sz[3] + sz[4] + sz[5]);
         if (m == NULL)
                 return NULL;
         memset(m, 0, sizeof(*m));
@@ -617,6 +594,7 @@ static struct stack_mark *mark_make(struct mpnet_stack *s)
         m->r6 = (struct mark_route6 *)p;
         p += sz[3];
         m->ctr = (uint64_t *)p;
+        p += sz[4];
         m->n_ctr = n_ctr;
         mark_routes(s, m);
         for (int i = 1; i <= STACK_MAX_IFACES; i++) {
@@ -627,10 +605,10 @@ static struct stack_mark *mark_make(struct mpnet_stack *s)
                 m->ifs[k].ifp = ifp;
                 m->ifs[k].gen = ifp->gen;
                 memcpy(&m->ifs[k].copy, ifp, sizeof(*ifp));
-                memcpy(&m->ifs[k].copy4, ifp->in4, sizeof(*ifp->in4));
-                memcpy(&m->ifs[k].copy6, ifp->in6, sizeof(*ifp->in6));
-                if (ifp->in6->ra != NULL)
-                        m->ifs[k].ra = *ifp->in6->ra;
+                for (unsigned f = 0; f < IFACE_NEIGH_N; f++)
+                        m->ifs[k].neigh_count[f] = ifp->neigh[f]->count;
+                m->ifs[k].mod_mark = p + k * per_if;
+                mark_iface_mods(s, &m->ifs[k]);
                 k++;
         }
         m->n_ifs = n_ifs;
@@ -661,15 +639,7 @@ static int reset_to(struct mpnet_stack *s, struct stack_mark *m)
                 const struct mark_iface *mi = &m->ifs[i];
 
                 reset_neigh(mi->ifp, mi);
-                reset_redirects(mi->ifp, mi);
-                err = reset_ip4_iface(mi->ifp, mi);
-                if (err != 0)
-                        return err;
-                reset_ip6_iface(mi->ifp, mi);
-                reset_mld(mi->ifp, mi);
-                /* Workers read the IPv6 addresses and groups from a
-                 * published copy: published again when they changed. */
-                err = iface_addr6_publish(mi->ifp);
+                err = reset_iface(s, mi);
                 if (err != 0)
                         return err;
         }

@@ -2,7 +2,8 @@
 /*
  * mpnet_stack_usage_get(): what input has made a stack hold, against the
  * caps that bound it, read from each module's own accounting (the
- * reassembly objects, the per-interface tables). Tests and benchmarks of
+ * reassembly objects, the per-interface tables, the modules' usage
+ * hooks). Tests and benchmarks of
  * floods assert the caps with it.
  *
  * Synchronisation: the control thread, like every count it reads.
@@ -12,7 +13,7 @@
 #include "l3/ip4_frag.h"
 #include "l3/neigh.h"
 #include "l3/ip6.h"
-#include "l3/ip_iface.h"
+#include "stack/graph.h"
 #include "stack/iface.h"
 #include "stack/stack_priv.h"
 
@@ -20,10 +21,6 @@ static void usage_add_iface(const struct mpnet_iface *ifp, struct mpnet_stack_us
 {
         u->neigh4 += ifp->neigh[NEIGH_ARP]->count;
         u->neigh6 += ifp->neigh[NEIGH_ND]->count;
-        u->addr6 += ifp->in6->n_addrs6;
-        u->onlink6 += ifp->in6->n_onlink;
-        u->dr6 += ifp->in6->n_dr;
-        u->mc6 += ifp->in6->n_mc6;
 }
 
 int mpnet_stack_usage_get(struct mpnet_stack *s, int ifindex, struct mpnet_stack_usage *u)
@@ -32,10 +29,6 @@ int mpnet_stack_usage_get(struct mpnet_stack *s, int ifindex, struct mpnet_stack
 
         *u = (struct mpnet_stack_usage){
             .neigh_max = NEIGH_MAX_ENTRIES,
-            .addr6_max = IFACE_MAX_ADDRS,
-            .onlink6_max = IFACE_MAX_ONLINK,
-            .dr6_max = IFACE_MAX_DR,
-            .mc6_max = IFACE_MAX_MC,
             .neigh_held = s->neigh_held,
             .neigh_held_max = NEIGH_HELD_MAX,
         };
@@ -45,7 +38,9 @@ int mpnet_stack_usage_get(struct mpnet_stack *s, int ifindex, struct mpnet_stack
                 if (ifp == NULL)
                         return -ENODEV;
                 usage_add_iface(ifp, u);
+                graph_usage(s, ifp, u);
         } else {
+                graph_usage(s, NULL, u);
                 for (int i = 1; i <= STACK_MAX_IFACES; i++) {
                         if (s->ifs[i] != NULL)
                                 usage_add_iface(s->ifs[i], u);
