@@ -8,9 +8,10 @@
  *
  * Synchronisation: the blocks are made and freed by the control thread
  * when the interface is attached and detached; their arrays (ifaddr4,
- * ifaddr6, mc6_group) are the control thread's. Every context reads the published copies
- * (addr4_snap, addr6_snap, local4_set, local6_set): immutable once published with RCU, remade and
- * republished after each change, the old one freed after a grace period.
+ * ifaddr6, mc6_group) are the control thread's. Every context reads the
+ * published copies (addr4_snap, addr6_snap, local4_set, local6_set):
+ * immutable once published with RCU, remade and republished after each
+ * change, the old one freed after a grace period.
  */
 #ifndef MPNET_L3_IP_IFACE_H
 #define MPNET_L3_IP_IFACE_H
