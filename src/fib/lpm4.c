@@ -138,21 +138,16 @@ static inline _Atomic uint32_t *tbl8_at(struct lpm4 *l, uint32_t g)
 struct mpnet_lpm4 *mpnet_lpm4_create(const struct mpnet_lpm4_cfg *cfg)
 {
         struct mpnet_lpm4_cfg c = cfg != NULL ? *cfg : (struct mpnet_lpm4_cfg){0};
-        const uint32_t known = MPNET_LPM4_F_HUGEPAGE | MPNET_LPM4_F_SMALLPAGES;
-        enum table_mem_pages pages = TABLE_MEM_AUTO;
+        enum table_mem_pages pages;
         struct lpm4 *l;
 
         if (c.max_tbl8 == 0)
                 c.max_tbl8 = MPNET_LPM4_TBL8_DEFAULT;
-        if (c.max_tbl8 > MPNET_LPM4_TBL8_MAX || (c.flags & ~known) != 0 ||
-            (c.flags & known) == known) {
+        if (c.max_tbl8 > MPNET_LPM4_TBL8_MAX ||
+            !table_mem_pages_of(c.flags, MPNET_LPM4_F_HUGEPAGE, MPNET_LPM4_F_SMALLPAGES, &pages)) {
                 errno = EINVAL;
                 return NULL;
         }
-        if ((c.flags & MPNET_LPM4_F_HUGEPAGE) != 0)
-                pages = TABLE_MEM_HUGE;
-        else if ((c.flags & MPNET_LPM4_F_SMALLPAGES) != 0)
-                pages = TABLE_MEM_SMALL;
         l = calloc(1, sizeof(*l));
         if (l == NULL)
                 return NULL;

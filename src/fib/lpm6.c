@@ -188,21 +188,16 @@ static inline _Atomic uint32_t *tbl8_at(struct lpm6 *l, uint32_t g)
 struct mpnet_lpm6 *mpnet_lpm6_create(const struct mpnet_lpm6_cfg *cfg)
 {
         struct mpnet_lpm6_cfg c = cfg != NULL ? *cfg : (struct mpnet_lpm6_cfg){0};
-        const uint32_t known = MPNET_LPM6_F_HUGEPAGE | MPNET_LPM6_F_SMALLPAGES;
-        enum table_mem_pages pages = TABLE_MEM_AUTO;
+        enum table_mem_pages pages;
         struct lpm6 *l;
 
         if (c.max_tbl8 == 0)
                 c.max_tbl8 = MPNET_LPM6_TBL8_DEFAULT;
-        if (c.max_tbl8 > MPNET_LPM6_TBL8_MAX || (c.flags & ~known) != 0 ||
-            (c.flags & known) == known) {
+        if (c.max_tbl8 > MPNET_LPM6_TBL8_MAX ||
+            !table_mem_pages_of(c.flags, MPNET_LPM6_F_HUGEPAGE, MPNET_LPM6_F_SMALLPAGES, &pages)) {
                 errno = EINVAL;
                 return NULL;
         }
-        if ((c.flags & MPNET_LPM6_F_HUGEPAGE) != 0)
-                pages = TABLE_MEM_HUGE;
-        else if ((c.flags & MPNET_LPM6_F_SMALLPAGES) != 0)
-                pages = TABLE_MEM_SMALL;
         l = calloc(1, sizeof(*l));
         if (l == NULL)
                 return NULL;

@@ -42,6 +42,20 @@
 
 enum table_mem_pages { TABLE_MEM_SMALL, TABLE_MEM_AUTO, TABLE_MEM_HUGE };
 
+/* The policy an LPM's cfg.flags ask for, huge and small being its flags'
+ * page bits (MPNET_LPM4_F_*, MPNET_LPM6_F_*). @return false for a flag
+ * outside them or both of them. */
+static inline bool table_mem_pages_of(uint32_t flags, uint32_t huge, uint32_t small,
+                                      enum table_mem_pages *pages)
+{
+        if ((flags & ~(huge | small)) != 0 || (flags & (huge | small)) == (huge | small))
+                return false;
+        *pages = (flags & huge) != 0    ? TABLE_MEM_HUGE
+                 : (flags & small) != 0 ? TABLE_MEM_SMALL
+                                        : TABLE_MEM_AUTO;
+        return true;
+}
+
 /* A 2 MiB region: which of its 512 pages were written, made at its first
  * write (where that allocation fails, the region counts as all written). */
 struct table_region {

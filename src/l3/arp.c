@@ -33,7 +33,7 @@ static uint32_t arp_source(struct mpnet_iface *ifp, uint32_t target)
 
         if (a != NULL)
                 return a->addr;
-        return ifp->n_addrs > 0 ? ifp->addrs[0].addr : 0;
+        return ifp->in4->n_addrs > 0 ? ifp->in4->addrs[0].addr : 0;
 }
 
 static int arp_send(struct mpnet_iface *ifp, uint16_t op, const uint8_t *dst_mac,

@@ -235,7 +235,7 @@ static bool icmp6_ignored(struct wctx *w, const struct mpnet_iface *ifp, const s
                 return true;
         case MPNET_ICMP6_ND_RA:
                 if (!atomic_load_explicit(&s->ip6_fwd, memory_order_relaxed) &&
-                    (ctx_is_worker(w) || ifp->ra == NULL))
+                    (ctx_is_worker(w) || ifp->in6->ra == NULL))
                         return false;
                 STK_INC(s, icmp6_rx);
                 STK_INC(s, nd_ra_rx);
@@ -347,19 +347,7 @@ static bool icmp6_error_allowed(const struct mpnet_pkt *p, uint8_t type, uint8_t
  * use their context's (ctx_icmp_rate_ok). */
 bool icmp6_rate_ok(struct mpnet_stack *s)
 {
-        uint64_t cap = (uint64_t)s->icmp6_burst * MPNET_NS_PER_S;
-        uint64_t dt = s->now - s->icmp6_last;
-
-        if (dt > 3600 * MPNET_NS_PER_S)
-                dt = 3600 * MPNET_NS_PER_S;
-        s->icmp6_last = s->now;
-        s->icmp6_tokens += dt * s->icmp6_rate;
-        if (s->icmp6_tokens > cap)
-                s->icmp6_tokens = cap;
-        if (s->icmp6_tokens < MPNET_NS_PER_S)
-                return false;
-        s->icmp6_tokens -= MPNET_NS_PER_S;
-        return true;
+        return token_take(&s->icmp6_tokens, &s->icmp6_last, s->now, s->icmp6_rate, s->icmp6_burst);
 }
 
 void icmp6_error(struct wctx *w, const struct mpnet_pkt *p, uint8_t type, uint8_t code,

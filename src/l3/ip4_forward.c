@@ -75,7 +75,7 @@ static void ip4_redirect(struct wctx *w, struct mpnet_iface *in, const struct mp
         const struct fib_nh *snh;
         struct mpnet_pkt *q;
 
-        if (!atomic_load_explicit(&in->redirect4_send, memory_order_relaxed) || nexthop == src)
+        if (!atomic_load_explicit(&in->in4->redirect4_send, memory_order_relaxed) || nexthop == src)
                 return;
         snh = fib4_lookup(&s->fib, iface_fib4(in), src);
         if (snh == NULL || snh->type != MPNET_NH_CONNECTED || snh->paths[0].ifp != in ||

@@ -414,4 +414,11 @@ const struct mpnet_module mod_ip4 = {
     .n_ethertypes = 1,
     .punts = ip4_punts,
     .n_punts = 3,
+    .iface_attach = ip4_iface_attach,
+    .iface_detach = ip4_iface_detach,
+    .iface_free = ip4_iface_free,
+    .iface_table = ip4_iface_table,
+    .iface_mark_size = sizeof(struct ip4_ifdata),
+    .iface_mark = ip4_iface_mark,
+    .iface_reset = ip4_iface_reset,
 };

@@ -127,7 +127,7 @@ uint64_t nd6_reachable_time(struct mpnet_iface *ifp);
 /* l3/nd6_addr.c: addresses, DAD, SLAAC, RS/RA, the interface's ND timer
  * (the address functions: l3/ip_iface.h) */
 void nd6_kick(struct mpnet_iface *ifp);
-/* At attach: the timer and defaults; IPv6 on when the stack says so. */
+/* At attach: the timer and defaults (the stack turns IPv6 on after). */
 void nd6_iface_init(struct mpnet_iface *ifp);
 void nd6_dad_duplicate(struct mpnet_iface *ifp, struct ifaddr6 *a);
 void nd6_rs_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, const uint8_t *msg,

@@ -66,7 +66,7 @@ static void ip6_redirect(struct wctx *w, struct mpnet_iface *in, const struct mp
         uint32_t n;
         uint8_t *b;
 
-        if (!atomic_load_explicit(&in->redirect_send, memory_order_relaxed) ||
+        if (!atomic_load_explicit(&in->in6->redirect_send, memory_order_relaxed) ||
             (nh->type == MPNET_NH_GATEWAY && !mpnet_ip6_is_link_local(target)) ||
             ip6_eq(target, src))
                 return;
@@ -125,11 +125,11 @@ static inline unsigned ip6_forward_one(struct wctx *w, struct mpnet_iface *in, s
                 node_icmp6_error(w, p, MPNET_ICMP6_DEST_UNREACH, 2, 0);
                 return 0;
         }
-        if (__builtin_expect(p->pkt_len > atomic_load_explicit(&out->mtu6, memory_order_relaxed),
-                             0)) {
+        if (__builtin_expect(
+                p->pkt_len > atomic_load_explicit(&out->in6->mtu6, memory_order_relaxed), 0)) {
                 STK_INC(s, ip6_too_big);
                 node_icmp6_error(w, p, MPNET_ICMP6_PACKET_TOO_BIG, 0,
-                                 atomic_load_explicit(&out->mtu6, memory_order_relaxed));
+                                 atomic_load_explicit(&out->in6->mtu6, memory_order_relaxed));
                 return 0;
         }
         if (__builtin_expect(out == in, 0))

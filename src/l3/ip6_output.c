@@ -419,7 +419,7 @@ static int ip6_output_on(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8
                 STK_INC(s, ip6_tx);
                 return loopback(s, ifp, p);
         }
-        mtu = atomic_load_explicit(&ifp->mtu6, memory_order_relaxed);
+        mtu = atomic_load_explicit(&ifp->in6->mtu6, memory_order_relaxed);
         pmtu = pmtu6_lookup(s, dst);
         if (pmtu != 0 && pmtu < mtu)
                 mtu = pmtu;

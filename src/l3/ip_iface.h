@@ -2,15 +2,16 @@
 /*
  * What an interface holds for IPv4 and IPv6 (as BSD's in_var.h and
  * in6_var.h): its addresses, their published copies, the stack's sets of
- * local addresses, IPv6 groups and advertising state. struct mpnet_iface
- * (stack/iface.h) carries them; the address functions live in stack.c and
- * l3/nd6_addr.c.
+ * local addresses, IPv6 groups and advertising state, each family's in a
+ * block of its own (struct ip4_ifdata, struct ip6_ifdata) that struct
+ * mpnet_iface (stack/iface.h) points to, as BSD's if_afdata does.
  *
- * Synchronisation: the arrays (ifaddr4, ifaddr6, mc6_group) are the
- * control thread's. Every context reads the published copies (addr4_snap,
- * addr6_snap, local4_set, local6_set): immutable once published with RCU,
- * remade and republished after each change, the old one freed after a
- * grace period.
+ * Synchronisation: the blocks are made and freed by the control thread
+ * when the interface is attached and detached; their arrays (ifaddr4,
+ * ifaddr6, mc6_group) are the control thread's. Every context reads the
+ * published copies (addr4_snap, addr6_snap, local4_set, local6_set):
+ * immutable once published with RCU, remade and republished after each
+ * change, the old one freed after a grace period.
  */
 #ifndef MPNET_L3_IP_IFACE_H
 #define MPNET_L3_IP_IFACE_H
@@ -19,8 +20,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <stdatomic.h>
+
+#include "l3/neigh_table.h"
 #include "mpnet/clock.h"
 #include "mpnet/ip6.h"
+#include "mpnet/timer.h"
 
 struct mpnet_iface;
 struct mpnet_stack;
@@ -127,6 +132,72 @@ struct addr6_snap {
         uint8_t mc[IFACE_MAX_MC][16];
 };
 
+/* An interface's IPv4 part (ifp->in4): the ARP table first, on lines of
+ * its own. */
+struct ip4_ifdata {
+        struct neigh_table neigh;
+        struct addr4_snap *_Atomic addr4; /* what every context reads */
+        /* RFC 1812 5.2.7.2: send host redirects (workers read it). */
+        _Atomic bool redirect4_send;
+        unsigned n_addrs; /* the control thread's; others read addr4 */
+        struct ifaddr4 addrs[IFACE_MAX_ADDRS];
+        struct mpnet_timer announce_timer;
+};
+
+/* An on-link prefix learnt from advertisements (RFC 4861 6.3.4). */
+struct onlink6 {
+        uint8_t prefix[16];
+        uint8_t plen;
+        uint64_t until;
+};
+
+/* A destination this host was redirected for (RFC 4861 8), a /128 route
+ * until it expires. */
+struct redirect6 {
+        uint8_t dst[16];
+        uint64_t until;
+};
+
+/* An interface's IPv6 part (ifp->in6): the ND table first, on lines of its
+ * own; then what workers read (atomic or published); then the control
+ * thread's. */
+struct ip6_ifdata {
+        struct neigh_table neigh;
+        _Atomic uint32_t mtu6; /* link MTU for IPv6 (an RA may lower it) */
+        _Atomic bool redirect_send;
+        struct addr6_snap *_Atomic addr6;
+        /* The groups' MACs (33:33:...) in bits 0-47 of each, 0 when free:
+         * what ether-input reads on workers. */
+        _Atomic uint64_t mc_mac[IFACE_MAX_MC];
+        bool ip6_on;
+        unsigned n_addrs6; /* addrs6 and mc6: the control thread's; others read addr6 */
+        struct ifaddr6 addrs6[IFACE_MAX_ADDRS];
+        unsigned n_mc6;
+        struct mc6_group mc6[IFACE_MAX_MC];
+        struct mpnet_timer nd_timer; /* DAD, lifetimes, RS, RA, MLD */
+        uint64_t nd_reachable_base, nd_reachable_ns, nd_retrans_ns;
+        uint8_t cur_hop_limit;
+        unsigned rs_left;
+        uint64_t rs_next, mld_next, mld_query_at;
+        uint8_t mld_query_group[16]; /* :: for a general query */
+        /* The default router list (RFC 4861 6.3.4): one ::/0 route with a
+         * path per router, chosen by flow hash. */
+        unsigned n_dr;
+        struct {
+                uint8_t addr[16];
+                uint64_t until;
+        } dr[IFACE_MAX_DR];
+        unsigned n_rdnss;
+        uint8_t rdnss[MPNET_RA_MAX_RDNSS][16];
+        uint64_t rdnss_until;
+        struct ra_state *ra; /* advertising (router mode), else NULL */
+        unsigned n_onlink;
+        struct onlink6 onlink[IFACE_MAX_ONLINK];
+        bool redirect_accept;
+        unsigned n_redir;
+        struct redirect6 redir[IFACE_MAX_REDIR];
+};
+
 /* Control thread: publish ifp's IPv6 addresses and groups when they differ
  * from the published copy; called after every change. @return 0 or
  * -ENOMEM (the old copy stays). */
@@ -145,6 +216,33 @@ bool stack_is_local6(const struct mpnet_stack *s, const uint8_t *a);
 struct ifaddr6 *ifaddr6_find(struct mpnet_iface *ifp, const uint8_t *a);
 const struct ifaddr6 *iface_ll6(const struct mpnet_iface *ifp);
 void iface_addr6_routes(struct mpnet_iface *ifp, bool add);
+
+/* What stack_reset keeps of an interface's IPv6 part (ip6_iface_mark). */
+struct ip6_ifmark {
+        struct ip6_ifdata c;
+        struct ra_state ra;
+};
+
+/* The interface hooks of mod_ip4 (l3/ip4_addr.c) and mod_ip6
+ * (l3/ip6_addr.c): graph.h says when each runs. */
+int ip4_iface_attach(struct mpnet_stack *s, struct mpnet_iface *ifp);
+void ip4_iface_detach(struct mpnet_stack *s, struct mpnet_iface *ifp);
+void ip4_iface_free(struct mpnet_stack *s, struct mpnet_iface *ifp);
+void ip4_iface_table(struct mpnet_iface *ifp, bool add);
+int ip6_iface_attach(struct mpnet_stack *s, struct mpnet_iface *ifp);
+void ip6_iface_detach(struct mpnet_stack *s, struct mpnet_iface *ifp);
+void ip6_iface_free(struct mpnet_stack *s, struct mpnet_iface *ifp);
+void ip6_iface_mtu(struct mpnet_iface *ifp, uint32_t mtu);
+void ip6_iface_table(struct mpnet_iface *ifp, bool add);
+unsigned ip4_iface_mark(const struct mpnet_iface *ifp, void *mark, struct mpnet_timer **t);
+int ip4_iface_reset(struct mpnet_iface *ifp, const void *mark);
+unsigned ip6_iface_mark(const struct mpnet_iface *ifp, void *mark, struct mpnet_timer **t);
+int ip6_iface_reset(struct mpnet_iface *ifp, const void *mark);
+struct mpnet_stack_usage;
+void ip6_usage(struct mpnet_stack *s, struct mpnet_stack_usage *u);
+/* mod_ip6's ctx_service: IPv6 address copies to publish again. */
+uint64_t ip6_ctx_service(struct wctx *w, void *cs, uint64_t now);
+void ip6_iface_usage(const struct mpnet_iface *ifp, struct mpnet_stack_usage *u);
 
 static inline bool ip6_eq(const uint8_t *a, const uint8_t *b)
 {

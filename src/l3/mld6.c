@@ -47,7 +47,7 @@ bool iface_mc_mac_ok(const struct mpnet_iface *ifp, const uint8_t *mac)
         if (w == 0)
                 return false; /* 0 marks a free slot */
         for (unsigned i = 0; i < IFACE_MAX_MC; i++) {
-                if (atomic_load_explicit(&ifp->mc_mac[i], memory_order_relaxed) == w)
+                if (atomic_load_explicit(&ifp->in6->mc_mac[i], memory_order_relaxed) == w)
                         return true;
         }
         return false;
@@ -55,9 +55,9 @@ bool iface_mc_mac_ok(const struct mpnet_iface *ifp, const uint8_t *mac)
 
 static struct mc6_group *mc6_find(const struct mpnet_iface *ifp, const uint8_t *g)
 {
-        for (unsigned i = 0; i < ifp->n_mc6; i++) {
-                if (ip6_eq(ifp->mc6[i].addr, g))
-                        return (struct mc6_group *)&ifp->mc6[i];
+        for (unsigned i = 0; i < ifp->in6->n_mc6; i++) {
+                if (ip6_eq(ifp->in6->mc6[i].addr, g))
+                        return (struct mc6_group *)&ifp->in6->mc6[i];
         }
         return NULL;
 }
@@ -71,12 +71,12 @@ static void mac_publish(struct mpnet_iface *ifp, unsigned slot)
 {
         uint8_t mac[6];
 
-        if (slot >= ifp->n_mc6) {
-                atomic_store_explicit(&ifp->mc_mac[slot], 0, memory_order_relaxed);
+        if (slot >= ifp->in6->n_mc6) {
+                atomic_store_explicit(&ifp->in6->mc_mac[slot], 0, memory_order_relaxed);
                 return;
         }
-        mpnet_ip6_mc_mac(ifp->mc6[slot].addr, mac);
-        atomic_store_explicit(&ifp->mc_mac[slot], mac_word(mac), memory_order_relaxed);
+        mpnet_ip6_mc_mac(ifp->in6->mc6[slot].addr, mac);
+        atomic_store_explicit(&ifp->in6->mc_mac[slot], mac_word(mac), memory_order_relaxed);
 }
 
 /* 5.2.14 and 6: report what this node listens to, except all-nodes. */
@@ -91,8 +91,8 @@ static void mld_report(struct mpnet_iface *ifp, uint8_t type, const uint8_t *onl
         size_t n = 0, len;
         uint8_t *b;
 
-        for (unsigned i = 0; i < ifp->n_mc6; i++) {
-                struct mc6_group *g = &ifp->mc6[i];
+        for (unsigned i = 0; i < ifp->in6->n_mc6; i++) {
+                struct mc6_group *g = &ifp->in6->mc6[i];
 
                 if (ip6_eq(g->addr, ip6_all_nodes) || (only != NULL && !ip6_eq(g->addr, only)))
                         continue;
@@ -133,16 +133,16 @@ int mc6_join(struct mpnet_iface *ifp, const uint8_t *group)
                 g->refs++;
                 return 0;
         }
-        if (ifp->n_mc6 == IFACE_MAX_MC)
+        if (ifp->in6->n_mc6 == IFACE_MAX_MC)
                 return -ENOSPC;
-        g = &ifp->mc6[ifp->n_mc6++];
+        g = &ifp->in6->mc6[ifp->in6->n_mc6++];
         memcpy(g->addr, group, 16);
         g->refs = 1;
         g->report_left = ip6_eq(group, ip6_all_nodes) ? 0 : MLD_ROBUSTNESS;
-        mac_publish(ifp, ifp->n_mc6 - 1);
+        mac_publish(ifp, ifp->in6->n_mc6 - 1);
         (void)iface_addr6_publish(ifp); /* ip6-local on workers reads the groups */
         if (g->report_left > 0) {
-                ifp->mld_next = ifp->stack->now;
+                ifp->in6->mld_next = ifp->stack->now;
                 nd6_kick(ifp);
         }
         return 0;
@@ -157,10 +157,10 @@ void mc6_leave(struct mpnet_iface *ifp, const uint8_t *group)
         if (g == NULL || --g->refs > 0)
                 return;
         memcpy(gone, g->addr, 16);
-        i = (unsigned)(g - ifp->mc6);
-        *g = ifp->mc6[--ifp->n_mc6];
+        i = (unsigned)(g - ifp->in6->mc6);
+        *g = ifp->in6->mc6[--ifp->in6->n_mc6];
         mac_publish(ifp, i);
-        mac_publish(ifp, ifp->n_mc6);
+        mac_publish(ifp, ifp->in6->n_mc6);
         (void)iface_addr6_publish(ifp);
         /* 5.2.12: a state change to INCLUDE {} tells the router we left. */
         if (!ip6_eq(gone, ip6_all_nodes))
@@ -172,21 +172,22 @@ uint64_t mld_tick(struct mpnet_iface *ifp, uint64_t now)
         struct mpnet_stack *s = ifp->stack;
         bool more = false;
 
-        if (ifp->mld_next <= now) {
+        if (ifp->in6->mld_next <= now) {
                 mld_report(ifp, MPNET_MLD2_TO_EXCLUDE, NULL, true);
-                for (unsigned i = 0; i < ifp->n_mc6; i++)
-                        more |= ifp->mc6[i].report_left > 0;
-                ifp->mld_next =
+                for (unsigned i = 0; i < ifp->in6->n_mc6; i++)
+                        more |= ifp->in6->mc6[i].report_left > 0;
+                ifp->in6->mld_next =
                     more ? now + stack_random(s) % (MLD_UNSOL_IVAL_NS + 1) : MPNET_TIME_NEVER;
         }
-        if (ifp->mld_query_at <= now) {
-                bool general = mpnet_ip6_is_unspecified(ifp->mld_query_group);
+        if (ifp->in6->mld_query_at <= now) {
+                bool general = mpnet_ip6_is_unspecified(ifp->in6->mld_query_group);
 
-                mld_report(ifp, MPNET_MLD2_MODE_IS_EXCLUDE, general ? NULL : ifp->mld_query_group,
-                           false);
-                ifp->mld_query_at = MPNET_TIME_NEVER;
+                mld_report(ifp, MPNET_MLD2_MODE_IS_EXCLUDE,
+                           general ? NULL : ifp->in6->mld_query_group, false);
+                ifp->in6->mld_query_at = MPNET_TIME_NEVER;
         }
-        return ifp->mld_next < ifp->mld_query_at ? ifp->mld_next : ifp->mld_query_at;
+        return ifp->in6->mld_next < ifp->in6->mld_query_at ? ifp->in6->mld_next
+                                                           : ifp->in6->mld_query_at;
 }
 
 void mld_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, const uint8_t *msg,
@@ -214,12 +215,12 @@ void mld_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, const u
                 return;
         /* 6.2: answer within the maximum response delay, at random. */
         at = s->now + stack_random(s) % ((uint64_t)q.max_resp * MPNET_NS_PER_MS + 1);
-        if (ifp->mld_query_at == MPNET_TIME_NEVER || at < ifp->mld_query_at) {
+        if (ifp->in6->mld_query_at == MPNET_TIME_NEVER || at < ifp->in6->mld_query_at) {
                 /* A pending general answer covers a group query. */
-                if (ifp->mld_query_at == MPNET_TIME_NEVER ||
-                    !mpnet_ip6_is_unspecified(ifp->mld_query_group))
-                        memcpy(ifp->mld_query_group, q.group, 16);
-                ifp->mld_query_at = at;
+                if (ifp->in6->mld_query_at == MPNET_TIME_NEVER ||
+                    !mpnet_ip6_is_unspecified(ifp->in6->mld_query_group))
+                        memcpy(ifp->in6->mld_query_group, q.group, 16);
+                ifp->in6->mld_query_at = at;
                 nd6_kick(ifp);
         }
 }

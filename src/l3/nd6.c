@@ -27,19 +27,19 @@
  * in [0.5, 1.5). */
 uint64_t nd6_reachable_time(struct mpnet_iface *ifp)
 {
-        uint64_t base = ifp->nd_reachable_base;
+        uint64_t base = ifp->in6->nd_reachable_base;
 
         return base / 2 + stack_random(ifp->stack) % (base + 1);
 }
 
 static uint64_t nd6_retrans(struct mpnet_iface *ifp)
 {
-        return ifp->nd_retrans_ns;
+        return ifp->in6->nd_retrans_ns;
 }
 
 static uint64_t nd6_reachable(struct mpnet_iface *ifp)
 {
-        return ifp->nd_reachable_ns;
+        return ifp->in6->nd_reachable_ns;
 }
 
 static unsigned nd6_max_probes(const struct mpnet_iface *ifp)

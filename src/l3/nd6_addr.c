@@ -52,9 +52,9 @@ static uint64_t lifetime_until(uint64_t now, uint32_t secs)
 
 struct ifaddr6 *ifaddr6_find(struct mpnet_iface *ifp, const uint8_t *a)
 {
-        for (unsigned i = 0; i < ifp->n_addrs6; i++) {
-                if (ip6_eq(ifp->addrs6[i].addr, a))
-                        return &ifp->addrs6[i];
+        for (unsigned i = 0; i < ifp->in6->n_addrs6; i++) {
+                if (ip6_eq(ifp->in6->addrs6[i].addr, a))
+                        return &ifp->in6->addrs6[i];
         }
         return NULL;
 }
@@ -66,24 +66,25 @@ static bool usable(const struct ifaddr6 *a)
 
 const struct ifaddr6 *iface_ll6(const struct mpnet_iface *ifp)
 {
-        for (unsigned i = 0; i < ifp->n_addrs6; i++) {
-                if (mpnet_ip6_is_link_local(ifp->addrs6[i].addr) && usable(&ifp->addrs6[i]))
-                        return &ifp->addrs6[i];
+        for (unsigned i = 0; i < ifp->in6->n_addrs6; i++) {
+                if (mpnet_ip6_is_link_local(ifp->in6->addrs6[i].addr) &&
+                    usable(&ifp->in6->addrs6[i]))
+                        return &ifp->in6->addrs6[i];
         }
         return NULL;
 }
 
 void nd6_kick(struct mpnet_iface *ifp)
 {
-        mpnet_timer_arm(ifp->stack->timers, &ifp->nd_timer, ifp->stack->now);
+        mpnet_timer_arm(ifp->stack->timers, &ifp->in6->nd_timer, ifp->stack->now);
 }
 
 /* ---- routes of an address ---- */
 
 static bool prefix_shared6(const struct mpnet_iface *ifp, const struct ifaddr6 *skip)
 {
-        for (unsigned i = 0; i < ifp->n_addrs6; i++) {
-                const struct ifaddr6 *a = &ifp->addrs6[i];
+        for (unsigned i = 0; i < ifp->in6->n_addrs6; i++) {
+                const struct ifaddr6 *a = &ifp->in6->addrs6[i];
 
                 if (a != skip && usable(a) && a->plen == skip->plen &&
                     ip6_prefix_eq(a->addr, skip->addr, a->plen))
@@ -123,9 +124,9 @@ static void addr6_routes(struct mpnet_iface *ifp, const struct ifaddr6 *a, bool 
 
 void iface_addr6_routes(struct mpnet_iface *ifp, bool add)
 {
-        for (unsigned i = 0; i < ifp->n_addrs6; i++) {
-                if (usable(&ifp->addrs6[i]))
-                        addr6_routes(ifp, &ifp->addrs6[i], add);
+        for (unsigned i = 0; i < ifp->in6->n_addrs6; i++) {
+                if (usable(&ifp->in6->addrs6[i]))
+                        addr6_routes(ifp, &ifp->in6->addrs6[i], add);
         }
 }
 
@@ -142,13 +143,13 @@ static void addr6_ready(struct mpnet_iface *ifp, struct ifaddr6 *a)
         /* RFC 4861 7.2.6: tell the link (an unsolicited advertisement). */
         nd6_na_send(ifp, ip6_all_nodes, a->addr, false);
         /* Advertisements wait for the link-local source (6.2.2). */
-        if (ifp->ra != NULL && mpnet_ip6_is_link_local(a->addr))
-                ifp->ra->next = s->now;
+        if (ifp->in6->ra != NULL && mpnet_ip6_is_link_local(a->addr))
+                ifp->in6->ra->next = s->now;
         /* A host solicits routers once it has a link-local source (6.3.7). */
-        if (mpnet_ip6_is_link_local(a->addr) && ifp->ra == NULL && !atomic_load(&s->ip6_fwd) &&
-            ifp->n_dr == 0) {
-                ifp->rs_left = MAX_RTR_SOLICITATIONS;
-                ifp->rs_next = s->now + rnd_upto(s, MAX_RTR_SOLICITATION_DELAY_NS);
+        if (mpnet_ip6_is_link_local(a->addr) && ifp->in6->ra == NULL && !atomic_load(&s->ip6_fwd) &&
+            ifp->in6->n_dr == 0) {
+                ifp->in6->rs_left = MAX_RTR_SOLICITATIONS;
+                ifp->in6->rs_next = s->now + rnd_upto(s, MAX_RTR_SOLICITATION_DELAY_NS);
         }
 }
 
@@ -174,10 +175,10 @@ static int addr6_insert(struct mpnet_iface *ifp, const uint8_t *addr, uint8_t pl
                 return -EINVAL;
         if (ifaddr6_find(ifp, addr) != NULL)
                 return -EEXIST;
-        if (ifp->n_addrs6 == IFACE_MAX_ADDRS)
+        if (ifp->in6->n_addrs6 == IFACE_MAX_ADDRS)
                 return -ENOSPC;
-        if (!ifp->ip6_on) {
-                ifp->ip6_on = true;
+        if (!ifp->in6->ip6_on) {
+                ifp->in6->ip6_on = true;
                 mc6_join(ifp, ip6_all_nodes);
         }
         /* RFC 4862 5.4.2: join the solicited-node group before probing. */
@@ -185,7 +186,7 @@ static int addr6_insert(struct mpnet_iface *ifp, const uint8_t *addr, uint8_t pl
         err = mc6_join(ifp, snm);
         if (err != 0)
                 return err;
-        a = &ifp->addrs6[ifp->n_addrs6++];
+        a = &ifp->in6->addrs6[ifp->in6->n_addrs6++];
         memset(a, 0, sizeof(*a));
         memcpy(a->addr, addr, 16);
         a->plen = plen;
@@ -209,19 +210,19 @@ static int addr6_insert(struct mpnet_iface *ifp, const uint8_t *addr, uint8_t pl
 
 static void addr6_remove(struct mpnet_iface *ifp, unsigned i)
 {
-        struct ifaddr6 *a = &ifp->addrs6[i];
+        struct ifaddr6 *a = &ifp->in6->addrs6[i];
         struct ifaddr6 gone = *a;
         uint8_t snm[16];
 
-        *a = ifp->addrs6[--ifp->n_addrs6];
+        *a = ifp->in6->addrs6[--ifp->in6->n_addrs6];
         (void)iface_addr6_publish(ifp);
         if (usable(&gone)) {
                 addr6_routes(ifp, &gone, false);
                 /* Another address of the prefix keeps its connected route. */
-                for (unsigned j = 0; j < ifp->n_addrs6; j++) {
-                        if (usable(&ifp->addrs6[j]) && ifp->addrs6[j].plen == gone.plen &&
-                            ip6_prefix_eq(ifp->addrs6[j].addr, gone.addr, gone.plen)) {
-                                addr6_routes(ifp, &ifp->addrs6[j], true);
+                for (unsigned j = 0; j < ifp->in6->n_addrs6; j++) {
+                        if (usable(&ifp->in6->addrs6[j]) && ifp->in6->addrs6[j].plen == gone.plen &&
+                            ip6_prefix_eq(ifp->in6->addrs6[j].addr, gone.addr, gone.plen)) {
+                                addr6_routes(ifp, &ifp->in6->addrs6[j], true);
                                 break;
                         }
                 }
@@ -248,8 +249,8 @@ int mpnet_addr6_del(struct mpnet_stack *s, int ifindex, const uint8_t addr[16], 
 
         if (ifp == NULL)
                 return -ENODEV;
-        for (unsigned i = 0; i < ifp->n_addrs6; i++) {
-                if (ip6_eq(ifp->addrs6[i].addr, addr) && ifp->addrs6[i].plen == plen) {
+        for (unsigned i = 0; i < ifp->in6->n_addrs6; i++) {
+                if (ip6_eq(ifp->in6->addrs6[i].addr, addr) && ifp->in6->addrs6[i].plen == plen) {
                         addr6_remove(ifp, i);
                         return 0;
                 }
@@ -270,8 +271,8 @@ int mpnet_addr6_list(struct mpnet_stack *s, int ifindex, struct mpnet_addr6_info
 
         if (ifp == NULL)
                 return -ENODEV;
-        for (unsigned i = 0; i < ifp->n_addrs6 && i < max; i++) {
-                const struct ifaddr6 *a = &ifp->addrs6[i];
+        for (unsigned i = 0; i < ifp->in6->n_addrs6 && i < max; i++) {
+                const struct ifaddr6 *a = &ifp->in6->addrs6[i];
 
                 memcpy(out[i].addr, a->addr, 16);
                 out[i].plen = a->plen;
@@ -279,7 +280,7 @@ int mpnet_addr6_list(struct mpnet_stack *s, int ifindex, struct mpnet_addr6_info
                 out[i].valid_ns = left(a->valid_until, s->now);
                 out[i].preferred_ns = left(a->pref_until, s->now);
         }
-        return (int)ifp->n_addrs6;
+        return (int)ifp->in6->n_addrs6;
 }
 
 /* RFC 4291 2.5.1 and appendix A: the interface identifier from the MAC. */
@@ -352,8 +353,8 @@ static int addr6_gen(struct mpnet_iface *ifp, const uint8_t *prefix, uint8_t cou
         }
         err = addr6_insert(ifp, a, 64, flags, valid_until, pref_until);
         if (err == 0) {
-                ifp->addrs6[ifp->n_addrs6 - 1].stable = true;
-                ifp->addrs6[ifp->n_addrs6 - 1].dad_counter = counter;
+                ifp->in6->addrs6[ifp->in6->n_addrs6 - 1].stable = true;
+                ifp->in6->addrs6[ifp->in6->n_addrs6 - 1].dad_counter = counter;
         }
         return err;
 }
@@ -365,8 +366,8 @@ int mpnet_iface_ip6_enable(struct mpnet_stack *s, int ifindex)
 
         if (ifp == NULL)
                 return -ENODEV;
-        for (unsigned i = 0; i < ifp->n_addrs6; i++) {
-                if (mpnet_ip6_is_link_local(ifp->addrs6[i].addr))
+        for (unsigned i = 0; i < ifp->in6->n_addrs6; i++) {
+                if (mpnet_ip6_is_link_local(ifp->in6->addrs6[i].addr))
                         return -EALREADY;
         }
         return addr6_gen(ifp, ll, 0, 0, MPNET_TIME_NEVER, MPNET_TIME_NEVER);
@@ -380,7 +381,7 @@ void nd6_dad_duplicate(struct mpnet_iface *ifp, struct ifaddr6 *a)
         /* RFC 7217 6: a stable identifier gives way to the one of the next
          * DAD_Counter, IDGEN_RETRIES times; the last duplicate stays. */
         if (dup.stable && dup.dad_counter < IDGEN_RETRIES) {
-                addr6_remove(ifp, (unsigned)(a - ifp->addrs6));
+                addr6_remove(ifp, (unsigned)(a - ifp->in6->addrs6));
                 addr6_gen(ifp, dup.addr, (uint8_t)(dup.dad_counter + 1),
                           dup.flags & MPNET_ADDR6_F_AUTOCONF, dup.valid_until, dup.pref_until);
                 return;
@@ -397,11 +398,11 @@ int mpnet_ip6_rdnss_get(struct mpnet_stack *s, int ifindex, uint8_t (*out)[16], 
 
         if (ifp == NULL)
                 return -ENODEV;
-        if (ifp->rdnss_until <= s->now)
+        if (ifp->in6->rdnss_until <= s->now)
                 return 0;
-        for (unsigned i = 0; i < ifp->n_rdnss && i < max; i++)
-                memcpy(out[i], ifp->rdnss[i], 16);
-        return (int)ifp->n_rdnss;
+        for (unsigned i = 0; i < ifp->in6->n_rdnss && i < max; i++)
+                memcpy(out[i], ifp->in6->rdnss[i], 16);
+        return (int)ifp->in6->n_rdnss;
 }
 
 /* ---- router solicitation and advertisement ---- */
@@ -427,7 +428,7 @@ static void rs_send(struct mpnet_iface *ifp)
 static void ra_send(struct mpnet_iface *ifp, uint16_t lifetime)
 {
         struct mpnet_stack *s = ifp->stack;
-        const struct mpnet_ra_cfg *c = &ifp->ra->cfg;
+        const struct mpnet_ra_cfg *c = &ifp->in6->ra->cfg;
         const struct ifaddr6 *ll = iface_ll6(ifp);
         struct mpnet_nd_repr r = {
             .type = MPNET_ICMP6_ND_RA,
@@ -465,14 +466,14 @@ static void ra_send(struct mpnet_iface *ifp, uint16_t lifetime)
                 return;
         mpnet_nd_repr_emit(&r, &o, ll->addr, ip6_all_nodes, b);
         STK_INC(s, nd_ra_tx);
-        ifp->ra->last = s->now;
+        ifp->in6->ra->last = s->now;
         ip6_send_raw(ifp, p, ll->addr, ip6_all_nodes, MPNET_IPPROTO_ICMPV6, 255, NULL);
 }
 
 /* 6.2.4: a random time between the intervals; the first few at most 16 s. */
 static void ra_schedule(struct mpnet_iface *ifp, uint64_t now)
 {
-        struct ra_state *ra = ifp->ra;
+        struct ra_state *ra = ifp->in6->ra;
         uint64_t min = (uint64_t)ra->cfg.min_interval_ms * MPNET_NS_PER_MS;
         uint64_t max = (uint64_t)ra->cfg.max_interval_ms * MPNET_NS_PER_MS;
         uint64_t d = min + rnd_upto(ifp->stack, max - min);
@@ -493,12 +494,12 @@ int mpnet_iface_ra_set(struct mpnet_stack *s, int ifindex, const struct mpnet_ra
         if (ifp == NULL)
                 return -ENODEV;
         if (cfg == NULL) {
-                if (ifp->ra == NULL)
+                if (ifp->in6->ra == NULL)
                         return 0;
                 /* 6.2.5: a last advertisement with lifetime 0. */
                 ra_send(ifp, 0);
-                free(ifp->ra);
-                ifp->ra = NULL;
+                free(ifp->in6->ra);
+                ifp->in6->ra = NULL;
                 mc6_leave(ifp, ip6_all_routers);
                 return 0;
         }
@@ -532,17 +533,17 @@ int mpnet_iface_ra_set(struct mpnet_stack *s, int ifindex, const struct mpnet_ra
                 if (p->preferred_s > p->valid_s)
                         return -EINVAL;
         }
-        if (ifp->ra == NULL) {
-                ifp->ra = calloc(1, sizeof(*ifp->ra));
-                if (ifp->ra == NULL)
+        if (ifp->in6->ra == NULL) {
+                ifp->in6->ra = calloc(1, sizeof(*ifp->in6->ra));
+                if (ifp->in6->ra == NULL)
                         return -ENOMEM;
                 mc6_join(ifp, ip6_all_routers);
                 /* -EALREADY when it has its link-local address. */
                 (void)mpnet_iface_ip6_enable(s, ifindex);
         }
-        ifp->ra->cfg = c;
-        ifp->ra->initial_left = MAX_INITIAL_RTR_ADVERTISEMENTS;
-        ifp->ra->next = s->now;
+        ifp->in6->ra->cfg = c;
+        ifp->in6->ra->initial_left = MAX_INITIAL_RTR_ADVERTISEMENTS;
+        ifp->in6->ra->next = s->now;
         nd6_kick(ifp);
         return 0;
 }
@@ -572,15 +573,15 @@ void nd6_rs_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, cons
         }
         /* 6.2.6: hosts ignore solicitations; a router answers after a
          * random delay, at most one multicast advertisement per 3 s. */
-        if (ifp->ra == NULL)
+        if (ifp->in6->ra == NULL)
                 return;
         if (slla != NULL && !mpnet_ip6_is_unspecified(ip->src))
                 nd6_learn(ifp, ip->src, slla, false);
         at = s->now + rnd_upto(s, MAX_RA_DELAY_TIME_NS);
-        if (ifp->ra->last != 0 && at < ifp->ra->last + MIN_DELAY_BETWEEN_RAS_NS)
-                at = ifp->ra->last + MIN_DELAY_BETWEEN_RAS_NS;
-        if (at < ifp->ra->next) {
-                ifp->ra->next = at;
+        if (ifp->in6->ra->last != 0 && at < ifp->in6->ra->last + MIN_DELAY_BETWEEN_RAS_NS)
+                at = ifp->in6->ra->last + MIN_DELAY_BETWEEN_RAS_NS;
+        if (at < ifp->in6->ra->next) {
+                ifp->in6->ra->next = at;
                 nd6_kick(ifp);
         }
 }
@@ -599,8 +600,8 @@ static void onlink_route(struct mpnet_iface *ifp, const struct onlink6 *o, bool 
 
 static void onlink_remove(struct mpnet_iface *ifp, unsigned i)
 {
-        onlink_route(ifp, &ifp->onlink[i], false);
-        ifp->onlink[i] = ifp->onlink[--ifp->n_onlink];
+        onlink_route(ifp, &ifp->in6->onlink[i], false);
+        ifp->in6->onlink[i] = ifp->in6->onlink[--ifp->in6->n_onlink];
 }
 
 /* RFC 4861 6.3.4: the prefix list entry of an on-link prefix, its route and
@@ -612,22 +613,23 @@ static void onlink_update(struct mpnet_iface *ifp, const struct mpnet_nd_prefix 
 
         for (unsigned k = 0; k < pi->prefix_len; k++)
                 o.prefix[k / 8] |= pi->prefix[k / 8] & (0x80 >> (k % 8));
-        for (i = 0; i < ifp->n_onlink; i++) {
-                if (ifp->onlink[i].plen == o.plen && ip6_eq(ifp->onlink[i].prefix, o.prefix))
+        for (i = 0; i < ifp->in6->n_onlink; i++) {
+                if (ifp->in6->onlink[i].plen == o.plen &&
+                    ip6_eq(ifp->in6->onlink[i].prefix, o.prefix))
                         break;
         }
         if (pi->valid == 0) {
-                if (i < ifp->n_onlink)
+                if (i < ifp->in6->n_onlink)
                         onlink_remove(ifp, i);
                 return;
         }
-        if (i == ifp->n_onlink) {
-                if (ifp->n_onlink == IFACE_MAX_ONLINK)
+        if (i == ifp->in6->n_onlink) {
+                if (ifp->in6->n_onlink == IFACE_MAX_ONLINK)
                         return;
-                ifp->onlink[ifp->n_onlink++] = o;
+                ifp->in6->onlink[ifp->in6->n_onlink++] = o;
         }
-        ifp->onlink[i].until = lifetime_until(ifp->stack->now, pi->valid);
-        onlink_route(ifp, &ifp->onlink[i], true);
+        ifp->in6->onlink[i].until = lifetime_until(ifp->stack->now, pi->valid);
+        onlink_route(ifp, &ifp->in6->onlink[i], true);
 }
 
 /* RFC 4862 5.5.3: a prefix information option with the A flag. */
@@ -644,9 +646,10 @@ static void slaac_prefix(struct mpnet_iface *ifp, const struct mpnet_nd_prefix *
         memcpy(a, pi->prefix, 8);
         if (s->ip6_stable_iid) {
                 /* RFC 7217: whichever DAD_Counter made the prefix's address. */
-                for (unsigned i = 0; i < ifp->n_addrs6 && x == NULL; i++) {
-                        if (ifp->addrs6[i].stable && ip6_prefix_eq(ifp->addrs6[i].addr, a, 64))
-                                x = &ifp->addrs6[i];
+                for (unsigned i = 0; i < ifp->in6->n_addrs6 && x == NULL; i++) {
+                        if (ifp->in6->addrs6[i].stable &&
+                            ip6_prefix_eq(ifp->in6->addrs6[i].addr, a, 64))
+                                x = &ifp->in6->addrs6[i];
                 }
         } else {
                 eui64_iid(ifp->mac, a);
@@ -701,7 +704,7 @@ static void ra_option(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip,
         case MPNET_ND_OPT_MTU:
                 /* 6.3.4: within the link's own and the IPv6 minimum. */
                 if (mpnet_nd_opt_mtu(o, &mtu) == 0 && mtu >= MPNET_IP6_MIN_MTU && mtu <= ifp->mtu)
-                        atomic_store(&ifp->mtu6, mtu);
+                        atomic_store(&ifp->in6->mtu6, mtu);
                 break;
         case MPNET_ND_OPT_PREFIX:
                 if (mpnet_nd_opt_prefix(o, &pi) == 0)
@@ -709,10 +712,10 @@ static void ra_option(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip,
                 break;
         case MPNET_ND_OPT_RDNSS:
                 if (mpnet_nd_opt_rdnss(o, &rd) == 0) {
-                        ifp->n_rdnss =
+                        ifp->in6->n_rdnss =
                             rd.count < MPNET_RA_MAX_RDNSS ? (unsigned)rd.count : MPNET_RA_MAX_RDNSS;
-                        memcpy(ifp->rdnss, rd.addrs, ifp->n_rdnss * 16u);
-                        ifp->rdnss_until = lifetime_until(s->now, rd.lifetime);
+                        memcpy(ifp->in6->rdnss, rd.addrs, ifp->in6->n_rdnss * 16u);
+                        ifp->in6->rdnss_until = lifetime_until(s->now, rd.lifetime);
                 }
                 break;
         default:
@@ -737,19 +740,20 @@ void nd6_ra_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, cons
                 return;
         }
         /* A router does not configure itself from others (6.2.7). */
-        if (ifp->ra != NULL || atomic_load(&s->ip6_fwd))
+        if (ifp->in6->ra != NULL || atomic_load(&s->ip6_fwd))
                 return;
-        ifp->rs_left = 0;
+        ifp->in6->rs_left = 0;
         if (r.cur_hop_limit != 0) {
-                ifp->cur_hop_limit = r.cur_hop_limit;
+                ifp->in6->cur_hop_limit = r.cur_hop_limit;
                 (void)iface_addr6_publish(ifp); /* workers' echo replies use it */
         }
-        if (r.reachable != 0 && (uint64_t)r.reachable * MPNET_NS_PER_MS != ifp->nd_reachable_base) {
-                ifp->nd_reachable_base = (uint64_t)r.reachable * MPNET_NS_PER_MS;
-                ifp->nd_reachable_ns = nd6_reachable_time(ifp);
+        if (r.reachable != 0 &&
+            (uint64_t)r.reachable * MPNET_NS_PER_MS != ifp->in6->nd_reachable_base) {
+                ifp->in6->nd_reachable_base = (uint64_t)r.reachable * MPNET_NS_PER_MS;
+                ifp->in6->nd_reachable_ns = nd6_reachable_time(ifp);
         }
         if (r.retrans != 0)
-                ifp->nd_retrans_ns = (uint64_t)r.retrans * MPNET_NS_PER_MS;
+                ifp->in6->nd_retrans_ns = (uint64_t)r.retrans * MPNET_NS_PER_MS;
         nd6_dr_update(ifp, ip->src, r.router_lifetime);
         mpnet_nd_opt_iter_init(&it, r.opts, r.opts_len);
         while (mpnet_nd_opt_next(&it, &o) == 1)
@@ -762,16 +766,16 @@ void nd6_ra_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, cons
 /* The ::/0 route of the interface's table: a path per router. */
 static void dr_sync(struct mpnet_iface *ifp)
 {
-        struct mpnet_route6 d = {.type = MPNET_NH_GATEWAY, .n_paths = (uint8_t)ifp->n_dr};
+        struct mpnet_route6 d = {.type = MPNET_NH_GATEWAY, .n_paths = (uint8_t)ifp->in6->n_dr};
         uint32_t table = atomic_load(&ifp->table);
 
-        if (ifp->n_dr == 0) {
+        if (ifp->in6->n_dr == 0) {
                 mpnet_route6_del(ifp->stack, table, in6_any, 0);
                 return;
         }
-        for (unsigned i = 0; i < ifp->n_dr; i++) {
+        for (unsigned i = 0; i < ifp->in6->n_dr; i++) {
                 d.paths[i].ifindex = ifp->ifindex;
-                memcpy(d.paths[i].gw, ifp->dr[i].addr, 16);
+                memcpy(d.paths[i].gw, ifp->in6->dr[i].addr, 16);
         }
         mpnet_route6_replace(ifp->stack, table, &d);
 }
@@ -780,22 +784,22 @@ void nd6_dr_update(struct mpnet_iface *ifp, const uint8_t *router, uint32_t life
 {
         unsigned i;
 
-        for (i = 0; i < ifp->n_dr && !ip6_eq(ifp->dr[i].addr, router); i++)
+        for (i = 0; i < ifp->in6->n_dr && !ip6_eq(ifp->in6->dr[i].addr, router); i++)
                 ;
         if (lifetime_s == 0) {
-                if (i == ifp->n_dr)
+                if (i == ifp->in6->n_dr)
                         return;
-                ifp->dr[i] = ifp->dr[--ifp->n_dr];
+                ifp->in6->dr[i] = ifp->in6->dr[--ifp->in6->n_dr];
                 dr_sync(ifp);
                 return;
         }
-        if (i == ifp->n_dr) {
-                if (ifp->n_dr == IFACE_MAX_DR)
+        if (i == ifp->in6->n_dr) {
+                if (ifp->in6->n_dr == IFACE_MAX_DR)
                         return; /* 6.3.4: a bounded list may ignore more */
-                memcpy(ifp->dr[ifp->n_dr++].addr, router, 16);
+                memcpy(ifp->in6->dr[ifp->in6->n_dr++].addr, router, 16);
                 dr_sync(ifp);
         }
-        ifp->dr[i].until = ifp->stack->now + (uint64_t)lifetime_s * MPNET_NS_PER_S;
+        ifp->in6->dr[i].until = ifp->stack->now + (uint64_t)lifetime_s * MPNET_NS_PER_S;
         nd6_kick(ifp);
 }
 
@@ -809,7 +813,7 @@ static uint64_t min64(uint64_t a, uint64_t b)
 /* DAD and lifetimes of one address. @return false when it went away. */
 static bool addr6_tick(struct mpnet_iface *ifp, unsigned i, uint64_t now, uint64_t *next)
 {
-        struct ifaddr6 *a = &ifp->addrs6[i];
+        struct ifaddr6 *a = &ifp->in6->addrs6[i];
         uint8_t snm[16];
 
         if (a->valid_until <= now) {
@@ -821,7 +825,7 @@ static bool addr6_tick(struct mpnet_iface *ifp, unsigned i, uint64_t now, uint64
                         a->dad_left--;
                         mpnet_ip6_solicited_node(a->addr, snm);
                         nd6_ns_send(ifp, NULL, snm, a->addr, NULL);
-                        a->dad_at = now + ifp->nd_retrans_ns;
+                        a->dad_at = now + ifp->in6->nd_retrans_ns;
                 } else {
                         addr6_ready(ifp, a);
                 }
@@ -840,42 +844,42 @@ static void nd6_timer_fn(struct mpnet_timer *t, void *arg, uint64_t now)
         struct mpnet_stack *s = ifp->stack;
         uint64_t next = MPNET_TIME_NEVER;
 
-        for (unsigned i = 0; i < ifp->n_addrs6;) {
+        for (unsigned i = 0; i < ifp->in6->n_addrs6;) {
                 if (addr6_tick(ifp, i, now, &next))
                         i++;
         }
         /* Deprecations (RFC 4862 5.5.4) change what source workers pick. */
         (void)iface_addr6_publish(ifp);
-        if (ifp->rs_left > 0 && ifp->rs_next <= now) {
+        if (ifp->in6->rs_left > 0 && ifp->in6->rs_next <= now) {
                 rs_send(ifp);
-                ifp->rs_left--;
-                ifp->rs_next = now + RTR_SOLICITATION_INTERVAL_NS;
+                ifp->in6->rs_left--;
+                ifp->in6->rs_next = now + RTR_SOLICITATION_INTERVAL_NS;
         }
-        if (ifp->rs_left > 0)
-                next = min64(next, ifp->rs_next);
-        for (unsigned i = 0; i < ifp->n_dr; i++) {
-                if (ifp->dr[i].until <= now) {
-                        nd6_dr_update(ifp, ifp->dr[i].addr, 0);
+        if (ifp->in6->rs_left > 0)
+                next = min64(next, ifp->in6->rs_next);
+        for (unsigned i = 0; i < ifp->in6->n_dr; i++) {
+                if (ifp->in6->dr[i].until <= now) {
+                        nd6_dr_update(ifp, ifp->in6->dr[i].addr, 0);
                         break; /* the list changed: the next run sees the rest */
                 }
-                next = min64(next, ifp->dr[i].until);
+                next = min64(next, ifp->in6->dr[i].until);
         }
-        for (unsigned i = 0; i < ifp->n_onlink;) {
-                if (ifp->onlink[i].until <= now) {
+        for (unsigned i = 0; i < ifp->in6->n_onlink;) {
+                if (ifp->in6->onlink[i].until <= now) {
                         onlink_remove(ifp, i);
                         continue;
                 }
-                next = min64(next, ifp->onlink[i].until);
+                next = min64(next, ifp->in6->onlink[i].until);
                 i++;
         }
-        if (ifp->ra != NULL) {
-                if (ifp->ra->next <= now && iface_ll6(ifp) == NULL) {
-                        ifp->ra->next = MPNET_TIME_NEVER; /* until it is ready */
-                } else if (ifp->ra->next <= now) {
-                        ra_send(ifp, ifp->ra->cfg.router_lifetime_s);
+        if (ifp->in6->ra != NULL) {
+                if (ifp->in6->ra->next <= now && iface_ll6(ifp) == NULL) {
+                        ifp->in6->ra->next = MPNET_TIME_NEVER; /* until it is ready */
+                } else if (ifp->in6->ra->next <= now) {
+                        ra_send(ifp, ifp->in6->ra->cfg.router_lifetime_s);
                         ra_schedule(ifp, now);
                 }
-                next = min64(next, ifp->ra->next);
+                next = min64(next, ifp->in6->ra->next);
         }
         next = min64(next, mld_tick(ifp, now));
         next = min64(next, nd6_redirect_tick(ifp, now));
@@ -885,17 +889,13 @@ static void nd6_timer_fn(struct mpnet_timer *t, void *arg, uint64_t now)
 
 void nd6_iface_init(struct mpnet_iface *ifp)
 {
-        struct mpnet_stack *s = ifp->stack;
-
-        mpnet_timer_init(&ifp->nd_timer, nd6_timer_fn, ifp);
-        atomic_store(&ifp->mtu6, ifp->mtu);
-        ifp->nd_reachable_base = ND6_REACHABLE_NS;
-        ifp->nd_reachable_ns = nd6_reachable_time(ifp);
-        ifp->nd_retrans_ns = ND6_RETRANS_NS;
-        ifp->cur_hop_limit = IP6_HLIM_DEFAULT;
-        ifp->redirect_accept = true;
-        atomic_store(&ifp->redirect_send, true);
-        ifp->mld_next = ifp->mld_query_at = MPNET_TIME_NEVER;
-        if (s->ip6_auto)
-                mpnet_iface_ip6_enable(s, ifp->ifindex);
+        mpnet_timer_init(&ifp->in6->nd_timer, nd6_timer_fn, ifp);
+        atomic_store(&ifp->in6->mtu6, ifp->mtu);
+        ifp->in6->nd_reachable_base = ND6_REACHABLE_NS;
+        ifp->in6->nd_reachable_ns = nd6_reachable_time(ifp);
+        ifp->in6->nd_retrans_ns = ND6_RETRANS_NS;
+        ifp->in6->cur_hop_limit = IP6_HLIM_DEFAULT;
+        ifp->in6->redirect_accept = true;
+        atomic_store(&ifp->in6->redirect_send, true);
+        ifp->in6->mld_next = ifp->in6->mld_query_at = MPNET_TIME_NEVER;
 }

@@ -73,8 +73,8 @@ static void redirect_route(struct mpnet_iface *ifp, const uint8_t *dst, const ui
 
 static void redirect_remove(struct mpnet_iface *ifp, unsigned i)
 {
-        redirect_route(ifp, ifp->redir[i].dst, NULL, false);
-        ifp->redir[i] = ifp->redir[--ifp->n_redir];
+        redirect_route(ifp, ifp->in6->redir[i].dst, NULL, false);
+        ifp->in6->redir[i] = ifp->in6->redir[--ifp->in6->n_redir];
 }
 
 /* The entry for dst: found, a free one, or the one closest to expiry. A
@@ -85,18 +85,18 @@ static struct redirect6 *redirect_slot(struct mpnet_iface *ifp, const uint8_t *d
         struct mpnet_route6 r;
         unsigned i, old = 0;
 
-        for (i = 0; i < ifp->n_redir; i++) {
-                if (ip6_eq(ifp->redir[i].dst, dst))
-                        return &ifp->redir[i];
-                if (ifp->redir[i].until < ifp->redir[old].until)
+        for (i = 0; i < ifp->in6->n_redir; i++) {
+                if (ip6_eq(ifp->in6->redir[i].dst, dst))
+                        return &ifp->in6->redir[i];
+                if (ifp->in6->redir[i].until < ifp->in6->redir[old].until)
                         old = i;
         }
         if (mpnet_route6_get(ifp->stack, atomic_load(&ifp->table), dst, 128, &r) == 0)
                 return NULL;
-        if (ifp->n_redir == IFACE_MAX_REDIR)
+        if (ifp->in6->n_redir == IFACE_MAX_REDIR)
                 redirect_remove(ifp, old);
-        memcpy(ifp->redir[ifp->n_redir].dst, dst, 16);
-        return &ifp->redir[ifp->n_redir++];
+        memcpy(ifp->in6->redir[ifp->in6->n_redir].dst, dst, 16);
+        return &ifp->in6->redir[ifp->in6->n_redir++];
 }
 
 /* 8.1 validity beyond what nd6_dispatch() and nd6_parse() check (hop limit
@@ -139,7 +139,7 @@ void nd6_redirect_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip
         if (!nd6_parse(s, msg, n, &r))
                 return;
         /* 8.2: a router receiving a redirect does not update its tables. */
-        if (atomic_load(&s->ip6_fwd) || !ifp->redirect_accept) {
+        if (atomic_load(&s->ip6_fwd) || !ifp->in6->redirect_accept) {
                 STK_INC(s, nd_redirect_ignored);
                 return;
         }
@@ -168,21 +168,21 @@ void nd6_redirect_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip
 
 void nd6_redirect_flush(struct mpnet_iface *ifp)
 {
-        while (ifp->n_redir > 0)
-                redirect_remove(ifp, ifp->n_redir - 1);
+        while (ifp->in6->n_redir > 0)
+                redirect_remove(ifp, ifp->in6->n_redir - 1);
 }
 
 uint64_t nd6_redirect_tick(struct mpnet_iface *ifp, uint64_t now)
 {
         uint64_t next = MPNET_TIME_NEVER;
 
-        for (unsigned i = 0; i < ifp->n_redir;) {
-                if (ifp->redir[i].until <= now) {
+        for (unsigned i = 0; i < ifp->in6->n_redir;) {
+                if (ifp->in6->redir[i].until <= now) {
                         redirect_remove(ifp, i);
                         continue;
                 }
-                if (ifp->redir[i].until < next)
-                        next = ifp->redir[i].until;
+                if (ifp->in6->redir[i].until < next)
+                        next = ifp->in6->redir[i].until;
                 i++;
         }
         return next;
@@ -194,10 +194,10 @@ int mpnet_iface_ip6_redirects(struct mpnet_stack *s, int ifindex, bool accept, b
 
         if (ifp == NULL)
                 return -ENODEV;
-        ifp->redirect_accept = accept;
+        ifp->in6->redirect_accept = accept;
         if (!accept)
                 nd6_redirect_flush(ifp);
-        atomic_store(&ifp->redirect_send, send);
+        atomic_store(&ifp->in6->redirect_send, send);
         return 0;
 }
 
@@ -240,4 +240,15 @@ void nd6_redirect_send(struct mpnet_iface *ifp, const struct mpnet_pkt *p, const
         mpnet_nd_repr_emit(&r, &o, ll->addr, src, b);
         STK_INC(s, nd_redirect_tx);
         ip6_send_raw(ifp, q, ll->addr, src, MPNET_IPPROTO_ICMPV6, 255, NULL);
+}
+
+void mpnet_stack_set_forwarding6(struct mpnet_stack *s, bool on)
+{
+        atomic_store(&s->ip6_fwd, on);
+        /* RFC 4861 8.2: a router takes no redirects; what it took as a host
+         * must not steer what it forwards. */
+        for (int i = 1; on && i <= STACK_MAX_IFACES; i++) {
+                if (s->ifs[i] != NULL)
+                        nd6_redirect_flush(s->ifs[i]);
+        }
 }

@@ -37,6 +37,8 @@
 #include "stack/iface.h"
 #include "stack/stack_priv.h"
 
+static_assert(NEIGH_N == IFACE_NEIGH_N, "struct mpnet_iface holds a table per family");
+
 static const struct neigh_proto *neigh_proto(unsigned fam)
 {
         return fam == NEIGH_ARP ? &arp_neigh_proto : &nd6_neigh_proto;
@@ -50,7 +52,7 @@ static unsigned neigh_hash(unsigned fam, const union neigh_key *k)
 struct neigh_entry *neigh_lookup(struct mpnet_iface *ifp, unsigned fam, const union neigh_key *k)
 {
         struct neigh_entry *e =
-            atomic_load_explicit(&ifp->neigh[fam].hash[neigh_hash(fam, k)], memory_order_acquire);
+            atomic_load_explicit(&ifp->neigh[fam]->hash[neigh_hash(fam, k)], memory_order_acquire);
 
         while (e != NULL && ((e->key.w[0] ^ k->w[0]) | (e->key.w[1] ^ k->w[1])) != 0)
                 e = atomic_load_explicit(&e->hnext, memory_order_acquire);
@@ -77,7 +79,7 @@ bool neigh_learn_ok(struct wctx *w, struct mpnet_iface *ifp, unsigned fam, const
         struct mpnet_stack *s = w->s;
 
         if (neigh_lookup(ifp, fam, k) != NULL ||
-            ctx_bucket_take(w, &ifp->neigh[fam].learn[w->id], s->neigh_learn_rate,
+            ctx_bucket_take(w, &ifp->neigh[fam]->learn[w->id], s->neigh_learn_rate,
                             s->neigh_learn_burst))
                 return true;
         neigh_ctr_add(s, neigh_proto(fam)->c_learn_limited, 1);
@@ -135,7 +137,7 @@ static void unconf_del(struct neigh_table *t, struct neigh_entry *e)
  * those are never evicted, the new one is refused. */
 static bool neigh_evict(struct mpnet_iface *ifp, unsigned fam)
 {
-        struct neigh_entry *v = ifp->neigh[fam].unconf_old;
+        struct neigh_entry *v = ifp->neigh[fam]->unconf_old;
 
         if (v == NULL)
                 return false;
@@ -161,7 +163,7 @@ static void neigh_link_tail(struct neigh_entry *_Atomic *pp, struct neigh_entry 
 struct neigh_entry *neigh_create(struct mpnet_iface *ifp, unsigned fam, const union neigh_key *k)
 {
         struct mpnet_stack *s = ifp->stack;
-        struct neigh_table *t = &ifp->neigh[fam];
+        struct neigh_table *t = ifp->neigh[fam];
         unsigned h = neigh_hash(fam, k);
         struct neigh_entry *e;
 
@@ -202,7 +204,7 @@ static void neigh_event(struct neigh_entry *e, enum mpnet_event_type type)
 static void neigh_delete(struct neigh_entry *e)
 {
         struct mpnet_iface *ifp = e->ifp;
-        struct neigh_table *t = &ifp->neigh[e->fam];
+        struct neigh_table *t = ifp->neigh[e->fam];
         struct neigh_entry *_Atomic *pp = &t->hash[neigh_hash(e->fam, &e->key)];
 
         neigh_event(e, MPNET_EV_NEIGH_DEL);
@@ -231,7 +233,7 @@ void neigh_iface_flush(struct mpnet_iface *ifp, bool learnt_only)
         for (unsigned fam = 0; fam < NEIGH_N; fam++) {
                 for (unsigned h = 0; h < NEIGH_HASH_SIZE; h++) {
                         struct neigh_entry *e =
-                            atomic_load_explicit(&ifp->neigh[fam].hash[h], memory_order_relaxed);
+                            atomic_load_explicit(&ifp->neigh[fam]->hash[h], memory_order_relaxed);
 
                         while (e != NULL) {
                                 struct neigh_entry *next =
@@ -268,7 +270,7 @@ void neigh_set_state(struct neigh_entry *e, enum mpnet_neigh_state st, uint64_t 
         /* REACHABLE only by a solicited answer (neigh_update()), PERMANENT
          * by configuration: either way no longer a candidate to evict. */
         if (st == MPNET_NEIGH_REACHABLE || st == MPNET_NEIGH_PERMANENT)
-                unconf_del(&e->ifp->neigh[e->fam], e);
+                unconf_del(e->ifp->neigh[e->fam], e);
         e->state = st;
         neigh_set_fast(e);
         if (expire == MPNET_TIME_NEVER)
@@ -629,7 +631,7 @@ static int neigh_walk_iface(struct mpnet_iface *ifp, mpnet_neigh_walk_fn fn, voi
         int rc;
 
         for (unsigned f = 0; f < 2; f++) {
-                const struct neigh_table *t = &ifp->neigh[order[f]];
+                const struct neigh_table *t = ifp->neigh[order[f]];
 
                 for (unsigned h = 0; h < NEIGH_HASH_SIZE; h++) {
                         for (struct neigh_entry *e =
@@ -694,7 +696,7 @@ static bool neigh_iface_learnt(const struct mpnet_iface *ifp)
         for (unsigned fam = 0; fam < NEIGH_N; fam++) {
                 for (unsigned h = 0; h < NEIGH_HASH_SIZE; h++) {
                         const struct neigh_entry *e =
-                            atomic_load_explicit(&ifp->neigh[fam].hash[h], memory_order_relaxed);
+                            atomic_load_explicit(&ifp->neigh[fam]->hash[h], memory_order_relaxed);
 
                         for (; e != NULL; e = atomic_load_explicit(&e->hnext, memory_order_relaxed))
                                 if (e->state != MPNET_NEIGH_PERMANENT)
@@ -706,8 +708,33 @@ static bool neigh_iface_learnt(const struct mpnet_iface *ifp)
 
 static void neigh_iface_usage(const struct mpnet_iface *ifp, struct mpnet_stack_usage *u)
 {
-        u->neigh4 += ifp->neigh[NEIGH_ARP].count;
-        u->neigh6 += ifp->neigh[NEIGH_ND].count;
+        u->neigh4 += ifp->neigh[NEIGH_ARP]->count;
+        u->neigh6 += ifp->neigh[NEIGH_ND]->count;
+}
+
+/* stack_reset(): what input took from the learning limits (neigh_learn_ok)
+ * goes back to the mark's. */
+struct neigh_ifmark {
+        struct punt_bucket learn[NEIGH_N][MPNET_MAX_SLOTS + 1];
+};
+
+static unsigned neigh_iface_mark(const struct mpnet_iface *ifp, void *mark, struct mpnet_timer **t)
+{
+        struct neigh_ifmark *m = mark;
+
+        (void)t;
+        for (unsigned f = 0; f < NEIGH_N; f++)
+                memcpy(m->learn[f], ifp->neigh[f]->learn, sizeof(m->learn[f]));
+        return 0;
+}
+
+static int neigh_iface_reset(struct mpnet_iface *ifp, const void *mark)
+{
+        const struct neigh_ifmark *m = mark;
+
+        for (unsigned f = 0; f < NEIGH_N; f++)
+                memcpy(ifp->neigh[f]->learn, m->learn[f], sizeof(m->learn[f]));
+        return 0;
 }
 
 static void neigh_usage(struct mpnet_stack *s, struct mpnet_stack_usage *u)
@@ -724,5 +751,8 @@ const struct mpnet_module mod_neigh = {
     .iface_usage = neigh_iface_usage,
     .iface_flush = neigh_iface_flush,
     .iface_learnt = neigh_iface_learnt,
+    .iface_mark_size = sizeof(struct neigh_ifmark),
+    .iface_mark = neigh_iface_mark,
+    .iface_reset = neigh_iface_reset,
     .usage = neigh_usage,
 };

@@ -130,8 +130,8 @@ static inline unsigned neigh_hash6(const uint8_t *a)
 /* Lock-free lookups, for any context. */
 static inline struct neigh_entry *neigh_lookup4(struct mpnet_iface *ifp, uint32_t a)
 {
-        struct neigh_entry *e =
-            atomic_load_explicit(&ifp->neigh[NEIGH_ARP].hash[neigh_hash4(a)], memory_order_acquire);
+        struct neigh_entry *e = atomic_load_explicit(&ifp->neigh[NEIGH_ARP]->hash[neigh_hash4(a)],
+                                                     memory_order_acquire);
 
         while (e != NULL && e->key.a4 != a)
                 e = atomic_load_explicit(&e->hnext, memory_order_acquire);
@@ -141,7 +141,7 @@ static inline struct neigh_entry *neigh_lookup4(struct mpnet_iface *ifp, uint32_
 static inline struct neigh_entry *neigh_lookup6(struct mpnet_iface *ifp, const uint8_t *a)
 {
         struct neigh_entry *e =
-            atomic_load_explicit(&ifp->neigh[NEIGH_ND].hash[neigh_hash6(a)], memory_order_acquire);
+            atomic_load_explicit(&ifp->neigh[NEIGH_ND]->hash[neigh_hash6(a)], memory_order_acquire);
 
         while (e != NULL && !ip6_eq(e->key.a6, a))
                 e = atomic_load_explicit(&e->hnext, memory_order_acquire);

@@ -331,6 +331,61 @@ void graph_fini(struct mpnet_stack *s)
         }
 }
 
+int graph_iface_attach(struct mpnet_stack *s, struct mpnet_iface *ifp)
+{
+        const struct graph *g = &s->g;
+
+        for (unsigned i = 0; i < g->n_mods; i++) {
+                int err =
+                    g->mods[i].m->iface_attach != NULL ? g->mods[i].m->iface_attach(s, ifp) : 0;
+
+                if (err == 0)
+                        continue;
+                while (i-- > 0) {
+                        if (g->mods[i].m->iface_free != NULL)
+                                g->mods[i].m->iface_free(s, ifp);
+                }
+                return err;
+        }
+        return 0;
+}
+
+void graph_iface_detach(struct mpnet_stack *s, struct mpnet_iface *ifp)
+{
+        for (unsigned i = s->g.n_mods; i-- > 0;) {
+                if (s->g.mods[i].m->iface_detach != NULL)
+                        s->g.mods[i].m->iface_detach(s, ifp);
+        }
+}
+
+void graph_iface_free(struct mpnet_stack *s, struct mpnet_iface *ifp)
+{
+        for (unsigned i = s->g.n_mods; i-- > 0;) {
+                if (s->g.mods[i].m->iface_free != NULL)
+                        s->g.mods[i].m->iface_free(s, ifp);
+        }
+}
+
+void graph_iface_mtu(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t mtu)
+{
+        for (unsigned i = 0; i < s->g.n_mods; i++) {
+                if (s->g.mods[i].m->iface_mtu != NULL)
+                        s->g.mods[i].m->iface_mtu(ifp, mtu);
+        }
+}
+
+void graph_iface_table(struct mpnet_stack *s, struct mpnet_iface *ifp, bool add)
+{
+        const struct graph *g = &s->g;
+
+        for (unsigned k = 0; k < g->n_mods; k++) {
+                unsigned i = add ? g->n_mods - 1 - k : k;
+
+                if (g->mods[i].m->iface_table != NULL)
+                        g->mods[i].m->iface_table(ifp, add);
+        }
+}
+
 void *graph_node_state(struct mpnet_stack *s, unsigned self)
 {
         return s->g.mods[s->g.node_mod[self]].state;

@@ -43,6 +43,7 @@ struct mpnet_stack;
 struct mpnet_stack_usage;
 struct mpnet_ip4_repr;
 struct mpnet_ip6_repr;
+struct mpnet_timer;
 
 #define GRAPH_MAX_NODES      64 /* bits of the pending mask */
 #define GRAPH_MAX_NEXT       8
@@ -222,6 +223,30 @@ struct mpnet_module {
         bool (*iface_learnt)(const struct mpnet_iface *ifp);
         /* mpnet_stack_usage_get(): the stack-wide part (caps, totals). */
         void (*usage)(struct mpnet_stack *s, struct mpnet_stack_usage *u);
+        /* Per-interface data (a family's ifp->in4, ifp->in6: BSD's
+         * if_afdata), control thread. iface_attach makes it before the
+         * interface is published (in module order; a failure undoes the
+         * modules before); iface_detach undoes the module's configuration
+         * while the interface is still found (addresses, timers);
+         * iface_free, once no context can read it and it is no longer
+         * found, frees it (detach and free in reverse module order; free
+         * also when the stack is destroyed). */
+        int (*iface_attach)(struct mpnet_stack *s, struct mpnet_iface *ifp);
+        void (*iface_detach)(struct mpnet_stack *s, struct mpnet_iface *ifp);
+        void (*iface_free)(struct mpnet_stack *s, struct mpnet_iface *ifp);
+        /* The interface's MTU became mtu (mpnet_iface_set_mtu). */
+        void (*iface_mtu)(struct mpnet_iface *ifp, uint32_t mtu);
+        /* The interface moves to another table: its address routes go
+         * (add false, module order) and come back (add true, reverse). */
+        void (*iface_table)(struct mpnet_iface *ifp, bool add);
+        /* stack_reset (stack/reset.c): iface_mark copies what input may
+         * change of the module's part of ifp into mark (iface_mark_size
+         * bytes, on a cache line) and puts its timers (at most 2) in t,
+         * @return how many; iface_reset takes ifp back to mark, @return 0
+         * or -ENOMEM. */
+        size_t iface_mark_size;
+        unsigned (*iface_mark)(const struct mpnet_iface *ifp, void *mark, struct mpnet_timer **t);
+        int (*iface_reset)(struct mpnet_iface *ifp, const void *mark);
 };
 
 /* The compiled-in modules, in graph order (modules.c). */
@@ -275,6 +300,13 @@ int graph_init(struct mpnet_stack *s, const struct mpnet_module *const *extra);
 int graph_modules_init(struct mpnet_stack *s);
 /* The modules' fini, in reverse order. */
 void graph_fini(struct mpnet_stack *s);
+/* The modules' interface hooks, in the order above. @return 0 or what
+ * an iface_attach returned. */
+int graph_iface_attach(struct mpnet_stack *s, struct mpnet_iface *ifp);
+void graph_iface_detach(struct mpnet_stack *s, struct mpnet_iface *ifp);
+void graph_iface_free(struct mpnet_stack *s, struct mpnet_iface *ifp);
+void graph_iface_mtu(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t mtu);
+void graph_iface_table(struct mpnet_stack *s, struct mpnet_iface *ifp, bool add);
 /* @return the node named name, or -1. */
 int graph_node_find(const struct graph *g, const char *name);
 /* The node that slot slot of node self goes to. */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * An interface of a stack: what every family uses (its link, state, MTU,
- * table, transmit lock, feature arcs), then its IPv4 and IPv6 parts
- * (types in l3/ip_iface.h) and its neighbour tables (l3/neigh_table.h).
+ * table, transmit lock, feature arcs), and pointers to its IPv4 and IPv6
+ * parts and neighbour tables, whose types only the l3 code sees
+ * (l3/ip_iface.h, l3/neigh_table.h): as BSD's if_afdata.
  *
  * Synchronisation: made, changed and freed by the control thread
  * (mpnet_iface_attach, detach and the configuration calls); every context
@@ -12,7 +13,7 @@
  * mpnet_iface_detach.
  *
  * Layout: the order is the one the packet path was measured with
- * (docs/PERFORMANCE.md); the neighbour tables start on lines of their own.
+ * (docs/PERFORMANCE.md).
  */
 #ifndef MPNET_STACK_IFACE_H
 #define MPNET_STACK_IFACE_H
@@ -21,14 +22,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "l3/ip_iface.h"
-#include "l3/neigh_table.h"
 #include "mpnet/link.h"
 #include "mpnet/timer.h"
 #include "stack/graph.h"
 
 struct mpnet_stack;
 struct fib4_table;
+struct ip4_ifdata;
+struct ip6_ifdata;
+struct neigh_table;
+
+#define IFACE_NEIGH_N 2 /* families with a neighbour table: NEIGH_N */
 
 struct mpnet_iface {
         struct mpnet_stack *stack;
@@ -57,57 +61,15 @@ struct mpnet_iface {
         /* Set by the control thread (mpnet_iface_set_mtu) while workers
          * read it on the forwarding path. */
         _Atomic uint32_t mtu;
-        /* ---- IPv4 (l3/ip_iface.h, stack.c) ---- */
-        unsigned n_addrs; /* the control thread's; others read addr4 */
-        struct ifaddr4 addrs[IFACE_MAX_ADDRS];
-        struct addr4_snap *_Atomic addr4;
-        struct mpnet_timer announce_timer;
-        /* ---- IPv6 (l3/ip_iface.h, l3/nd6*.c, l3/mld6.c) ---- */
-        bool ip6_on;
-        _Atomic uint32_t mtu6; /* link MTU for IPv6 (an RA may lower it) */
-        unsigned n_addrs6;     /* addrs6 and mc6: the control thread's; others read addr6 */
-        struct ifaddr6 addrs6[IFACE_MAX_ADDRS];
-        unsigned n_mc6;
-        struct mc6_group mc6[IFACE_MAX_MC];
-        struct addr6_snap *_Atomic addr6;
-        /* The groups' MACs (33:33:...) in bits 0-47 of each, 0 when free:
-         * what ether-input reads on workers. */
-        _Atomic uint64_t mc_mac[IFACE_MAX_MC];
-        struct mpnet_timer nd_timer; /* DAD, lifetimes, RS, RA, MLD */
-        uint64_t nd_reachable_base, nd_reachable_ns, nd_retrans_ns;
-        uint8_t cur_hop_limit;
-        unsigned rs_left;
-        uint64_t rs_next, mld_next, mld_query_at;
-        uint8_t mld_query_group[16]; /* :: for a general query */
-        /* The default router list (RFC 4861 6.3.4): one ::/0 route with a
-         * path per router, chosen by flow hash. */
-        unsigned n_dr;
-        struct {
-                uint8_t addr[16];
-                uint64_t until;
-        } dr[IFACE_MAX_DR];
-        unsigned n_rdnss;
-        uint8_t rdnss[MPNET_RA_MAX_RDNSS][16];
-        uint64_t rdnss_until;
-        struct ra_state *ra; /* advertising (router mode), else NULL */
-        /* On-link prefixes learnt from advertisements (RFC 4861 6.3.4). */
-        unsigned n_onlink;
-        struct onlink6 {
-                uint8_t prefix[16];
-                uint8_t plen;
-                uint64_t until;
-        } onlink[IFACE_MAX_ONLINK];
-        /* Redirects (RFC 4861 8): the switches, and the destinations this
-         * host was redirected for, each a /128 route until it expires. */
-        bool redirect_accept;
-        _Atomic bool redirect_send;  /* IPv6 */
-        _Atomic bool redirect4_send; /* IPv4 (RFC 1812 5.2.7.2) */
-        unsigned n_redir;
-        struct redirect6 {
-                uint8_t dst[16];
-                uint64_t until;
-        } redir[IFACE_MAX_REDIR];
-        struct neigh_table neigh[NEIGH_N]; /* ARP, ND */
+        /* Per-family data (BSD's if_afdata): made by the family's module
+         * when the interface is attached, freed when it is detached
+         * (graph.h's iface hooks); never NULL in between. Types in
+         * l3/ip_iface.h. */
+        struct ip4_ifdata *in4;
+        struct ip6_ifdata *in6;
+        /* The neighbour tables of ARP and ND ([NEIGH_ARP], [NEIGH_ND] of
+         * l3/neigh_table.h), inside in4 and in6. */
+        struct neigh_table *neigh[IFACE_NEIGH_N];
 };
 
 /* The features of arc a on ifp over a vector. @return how many go on. */

@@ -40,8 +40,6 @@
 #include <stdlib.h>
 
 #include "fib/fib_priv.h"
-#include "l3/ip6.h"
-#include "l3/ip_iface.h"
 #include "stack/graph.h"
 #include "stack/iface.h"
 #include "stack/stack_priv.h"
@@ -54,11 +52,15 @@ struct mark_timer {
         unsigned depth;
 };
 
+#define MARK_IFACE_TIMERS 4 /* the modules' timers of one interface */
+
 struct mark_iface {
         struct mpnet_iface *ifp;
         uint32_t gen;
         struct mpnet_iface copy;
-        struct ra_state ra;
+        unsigned n_timers;
+        struct mpnet_timer *timers[MARK_IFACE_TIMERS];
+        char *mod_mark; /* each module's iface_mark, lines(iface_mark_size) apart */
 };
 
 struct mark_route4 {
@@ -97,20 +99,10 @@ struct stack_mark {
 
 /* The mark holds nothing learnt (mark_check): what input taught the
  * modules since goes, what was configured stays. */
-static void reset_learnt(struct mpnet_iface *ifp, const struct mark_iface *mi)
+static void reset_learnt(struct mpnet_iface *ifp)
 {
         if (graph_iface_learnt(ifp->stack, ifp))
                 graph_iface_flush(ifp->stack, ifp, true);
-        /* What input took from the learning limit (neigh_learn_ok). */
-        for (unsigned f = 0; f < NEIGH_N; f++)
-                memcpy(ifp->neigh[f].learn, mi->copy.neigh[f].learn, sizeof(ifp->neigh[f].learn));
-}
-
-static void reset_redirects(struct mpnet_iface *ifp, const struct mark_iface *mi)
-{
-        nd6_redirect_flush(ifp);
-        ifp->n_redir = mi->copy.n_redir;
-        memcpy(ifp->redir, mi->copy.redir, sizeof(ifp->redir));
 }
 
 /* What each context holds (its reassembly tables): the modules' hooks. */
@@ -172,68 +164,58 @@ static bool queues_empty(struct mpnet_stack *s)
                u.reass6_datagrams == 0;
 }
 
-/* ---- the interfaces' state ---- */
+/* ---- the interfaces' state: the core's, then each module's ---- */
 
-/* The addresses workers read are a published copy (ifp->addr4): published
- * again only when they changed. */
-static int reset_ip4_iface(struct mpnet_iface *ifp, const struct mark_iface *mi)
+/* n bytes rounded up to whole cache lines: the parts of a mark, each on
+ * lines of its own (an interface copy must be, as the interface is). */
+static size_t lines(size_t n)
 {
-        if (ifp->n_addrs != mi->copy.n_addrs ||
-            memcmp(ifp->addrs, mi->copy.addrs, sizeof(ifp->addrs)) != 0) {
-                ifp->n_addrs = mi->copy.n_addrs;
-                memcpy(ifp->addrs, mi->copy.addrs, sizeof(ifp->addrs));
-                if (iface_addr4_publish(ifp) != 0)
-                        return -ENOMEM;
+        return (n + MPNET_CACHE_LINE - 1) & ~(size_t)(MPNET_CACHE_LINE - 1);
+}
+
+/* What the modules' iface_mark take of one interface. */
+static size_t mod_mark_size(const struct mpnet_stack *s)
+{
+        size_t n = 0;
+
+        for (unsigned i = 0; i < s->g.n_mods; i++)
+                n += lines(s->g.mods[i].m->iface_mark_size);
+        return n;
+}
+
+static void mark_iface_mods(const struct mpnet_stack *s, struct mark_iface *mi)
+{
+        char *p = mi->mod_mark;
+
+        mi->n_timers = 0;
+        for (unsigned i = 0; i < s->g.n_mods; i++) {
+                const struct mpnet_module *m = s->g.mods[i].m;
+
+                if (m->iface_mark == NULL)
+                        continue;
+                mi->n_timers += m->iface_mark(mi->ifp, p, mi->timers + mi->n_timers);
+                p += lines(m->iface_mark_size);
         }
-        ifp->carrier = mi->copy.carrier;
-        ifp->revive_at = mi->copy.revive_at;
+}
+
+static int reset_iface(const struct mpnet_stack *s, const struct mark_iface *mi)
+{
+        const char *p = mi->mod_mark;
+
+        mi->ifp->carrier = mi->copy.carrier;
+        mi->ifp->revive_at = mi->copy.revive_at;
+        for (unsigned i = 0; i < s->g.n_mods; i++) {
+                const struct mpnet_module *m = s->g.mods[i].m;
+                int err;
+
+                if (m->iface_reset == NULL)
+                        continue;
+                err = m->iface_reset(mi->ifp, p);
+                if (err != 0)
+                        return err;
+                p += lines(m->iface_mark_size);
+        }
         return 0;
-}
-
-/* Addresses and their DAD, SLAAC, the default router and prefix lists,
- * RDNSS, the ND parameters an RA sets, RS and RA timing. Their routes are
- * reset_routes()'. */
-static void reset_ip6_iface(struct mpnet_iface *ifp, const struct mark_iface *mi)
-{
-        const struct mpnet_iface *c = &mi->copy;
-
-        ifp->ip6_on = c->ip6_on;
-        atomic_store_explicit(&ifp->mtu6, atomic_load_explicit(&c->mtu6, memory_order_relaxed),
-                              memory_order_relaxed);
-        ifp->n_addrs6 = c->n_addrs6;
-        memcpy(ifp->addrs6, c->addrs6, sizeof(ifp->addrs6));
-        ifp->nd_reachable_base = c->nd_reachable_base;
-        ifp->nd_reachable_ns = c->nd_reachable_ns;
-        ifp->nd_retrans_ns = c->nd_retrans_ns;
-        ifp->cur_hop_limit = c->cur_hop_limit;
-        ifp->rs_left = c->rs_left;
-        ifp->rs_next = c->rs_next;
-        ifp->n_dr = c->n_dr;
-        memcpy(ifp->dr, c->dr, sizeof(ifp->dr));
-        ifp->n_rdnss = c->n_rdnss;
-        memcpy(ifp->rdnss, c->rdnss, sizeof(ifp->rdnss));
-        ifp->rdnss_until = c->rdnss_until;
-        ifp->n_onlink = c->n_onlink;
-        memcpy(ifp->onlink, c->onlink, sizeof(ifp->onlink));
-        if (ifp->ra != NULL)
-                *ifp->ra = mi->ra;
-}
-
-/* Joined groups (SLAAC joins solicited-node groups), their MACs and the
- * report state. */
-static void reset_mld(struct mpnet_iface *ifp, const struct mark_iface *mi)
-{
-        const struct mpnet_iface *c = &mi->copy;
-
-        ifp->n_mc6 = c->n_mc6;
-        memcpy(ifp->mc6, c->mc6, sizeof(ifp->mc6));
-        for (unsigned i = 0; i < IFACE_MAX_MC; i++)
-                atomic_store_explicit(&ifp->mc_mac[i],
-                                      atomic_load_explicit(&c->mc_mac[i], memory_order_relaxed),
-                                      memory_order_relaxed);
-        ifp->mld_next = c->mld_next;
-        ifp->mld_query_at = c->mld_query_at;
-        memcpy(ifp->mld_query_group, c->mld_query_group, 16);
 }
 
 /* ---- routes: every table's made equal to the mark's ---- */
@@ -252,12 +234,12 @@ static bool route4_eq(const struct mpnet_route4 *a, const struct mpnet_route4 *b
 
 static bool route6_eq(const struct mpnet_route6 *a, const struct mpnet_route6 *b)
 {
-        if (!ip6_eq(a->dst, b->dst) || a->plen != b->plen || a->type != b->type ||
+        if (memcmp(a->dst, b->dst, 16) != 0 || a->plen != b->plen || a->type != b->type ||
             a->n_paths != b->n_paths)
                 return false;
         for (unsigned i = 0; i < a->n_paths; i++) {
                 if (a->paths[i].ifindex != b->paths[i].ifindex ||
-                    !ip6_eq(a->paths[i].gw, b->paths[i].gw))
+                    memcmp(a->paths[i].gw, b->paths[i].gw, 16) != 0)
                         return false;
         }
         return true;
@@ -440,11 +422,9 @@ static bool mark_timers(struct mpnet_stack *s, struct stack_mark *m)
         unsigned pending = mpnet_timer_wheel_count(s->timers);
 
         m->n_timers = 0;
-        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
-                if (s->ifs[i] != NULL) {
-                        mark_timer(m, &s->ifs[i]->announce_timer, pending);
-                        mark_timer(m, &s->ifs[i]->nd_timer, pending);
-                }
+        for (unsigned i = 0; i < m->n_ifs; i++) {
+                for (unsigned t = 0; t < m->ifs[i].n_timers; t++)
+                        mark_timer(m, m->ifs[i].timers[t], pending);
         }
         /* Armed deepest last: each goes to the head of its list, so the
          * lists come out in the order they had. */
@@ -561,20 +541,13 @@ static int mark_check(struct mpnet_stack *s)
         return 0;
 }
 
-/* n bytes rounded up to whole cache lines: the parts of a mark, each on
- * lines of its own (an interface copy must be, as the interface is). */
-static size_t lines(size_t n)
-{
-        return (n + MPNET_CACHE_LINE - 1) & ~(size_t)(MPNET_CACHE_LINE - 1);
-}
-
 /* One block (free(m) frees it): the mark, the interfaces' copies, the
  * routes, the counters. */
 static struct stack_mark *mark_make(struct mpnet_stack *s)
 {
         struct stack_mark probe = {0}, *m;
         unsigned n_ifs = 0, k = 0, n_ctr = mpnet_stack_counter_count(s);
-        size_t sz[5];
+        size_t sz[6], per_if = mod_mark_size(s);
         char *p;
 
         for (int i = 1; i <= STACK_MAX_IFACES; i++)
@@ -585,7 +558,8 @@ static struct stack_mark *mark_make(struct mpnet_stack *s)
         sz[2] = lines(probe.n_r4 * sizeof(m->r4[0]));
         sz[3] = lines(probe.n_r6 * sizeof(m->r6[0]));
         sz[4] = lines(n_ctr * sizeof(m->ctr[0]));
-        m = aligned_alloc(MPNET_CACHE_LINE, sz[0] + sz[1] + sz[2] + sz[3] + sz[4]);
+        sz[5] = n_ifs * per_if;
+        m = aligned_alloc(MPNET_CACHE_LINE, sz[0] + sz[1] + sz[2] + sz[3] + sz[4] + sz[5]);
         if (m == NULL)
                 return NULL;
         memset(m, 0, sizeof(*m));
@@ -597,6 +571,7 @@ static struct stack_mark *mark_make(struct mpnet_stack *s)
         m->r6 = (struct mark_route6 *)p;
         p += sz[3];
         m->ctr = (uint64_t *)p;
+        p += sz[4];
         m->n_ctr = n_ctr;
         mark_routes(s, m);
         for (int i = 1; i <= STACK_MAX_IFACES; i++) {
@@ -607,8 +582,8 @@ static struct stack_mark *mark_make(struct mpnet_stack *s)
                 m->ifs[k].ifp = ifp;
                 m->ifs[k].gen = ifp->gen;
                 memcpy(&m->ifs[k].copy, ifp, sizeof(*ifp));
-                if (ifp->ra != NULL)
-                        m->ifs[k].ra = *ifp->ra;
+                m->ifs[k].mod_mark = p + k * per_if;
+                mark_iface_mods(s, &m->ifs[k]);
                 k++;
         }
         m->n_ifs = n_ifs;
@@ -638,16 +613,8 @@ static int reset_to(struct mpnet_stack *s, struct stack_mark *m)
         for (unsigned i = 0; i < m->n_ifs; i++) {
                 const struct mark_iface *mi = &m->ifs[i];
 
-                reset_learnt(mi->ifp, mi);
-                reset_redirects(mi->ifp, mi);
-                err = reset_ip4_iface(mi->ifp, mi);
-                if (err != 0)
-                        return err;
-                reset_ip6_iface(mi->ifp, mi);
-                reset_mld(mi->ifp, mi);
-                /* Workers read the IPv6 addresses and groups from a
-                 * published copy: published again when they changed. */
-                err = iface_addr6_publish(mi->ifp);
+                reset_learnt(mi->ifp);
+                err = reset_iface(s, mi);
                 if (err != 0)
                         return err;
         }

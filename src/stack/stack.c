@@ -21,10 +21,7 @@
 #include "mpnet/wire/ipv4.h"
 #include "mpnet/wire/icmp4.h"
 #include "fib/fib_priv.h"
-#include "l2/ether.h"
-#include "l3/ip4.h"
-#include "l3/ip6.h"
-#include "l3/ip_iface.h"
+#include "l2/ether.h" /* ctx_tx_flush */
 #include "stack/graph.h"
 #include "stack/iface.h"
 #include "stack/stack_priv.h"
@@ -225,7 +222,6 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
                 if (ifp == NULL)
                         continue;
                 graph_iface_flush(s, ifp, false);
-                free(ifp->ra);
         }
         for (unsigned c = 0; c < STACK_MAX_CTX; c++) {
                 struct wctx *w = s->ctx[c];
@@ -254,17 +250,19 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
                 free(d);
         }
         s->defer_last = NULL;
+        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
+                struct mpnet_iface *ifp = s->ifs[i];
+
+                if (ifp == NULL)
+                        continue;
+                s->ifs[i] = NULL; /* what iface_free rebuilds leaves it out */
+                graph_iface_free(s, ifp);
+                free(ifp->txlock);
+                arc_iface_free(ifp);
+                free(ifp);
+        }
         free(atomic_load_explicit(&s->local4, memory_order_relaxed));
         free(atomic_load_explicit(&s->local6, memory_order_relaxed));
-        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
-                if (s->ifs[i] != NULL) {
-                        free(s->ifs[i]->txlock);
-                        free(atomic_load_explicit(&s->ifs[i]->addr4, memory_order_relaxed));
-                        free(atomic_load_explicit(&s->ifs[i]->addr6, memory_order_relaxed));
-                        arc_iface_free(s->ifs[i]);
-                }
-                free(s->ifs[i]);
-        }
         graph_fini(s);
         fib6_fini(s);
         fib4_fini(s);
@@ -452,27 +450,33 @@ static unsigned owners(const struct mpnet_stack *s)
  * ring, so a flood of them stops on the worker, and the control thread's
  * redirect bucket applies the stack's limit to them again.
  */
+bool token_take(uint64_t *tokens, uint64_t *last, uint64_t now, uint64_t rate, uint64_t burst)
+{
+        uint64_t cap = (burst > 0 ? burst : 1) * MPNET_NS_PER_S;
+        uint64_t dt = now > *last ? now - *last : 0;
+
+        if (rate == 0)
+                rate = 1;
+        *last = now;
+        /* A long pause fills the bucket: dt x rate may not fit 64 bits. */
+        if (dt >= cap / rate)
+                *tokens = cap;
+        else
+                *tokens += dt * rate;
+        if (*tokens > cap)
+                *tokens = cap;
+        if (*tokens < MPNET_NS_PER_S)
+                return false;
+        *tokens -= MPNET_NS_PER_S;
+        return true;
+}
+
 bool ctx_bucket_take(struct wctx *w, struct punt_bucket *tb, uint64_t rate, uint64_t burst)
 {
         unsigned n = owners(w->s);
-        uint64_t now = ctx_now(w), dt, cap;
 
-        rate = rate / n > 0 ? rate / n : 1;
-        burst /= n;
-        cap = (burst > 0 ? burst : 1) * MPNET_NS_PER_S;
-        dt = now > tb->last ? now - tb->last : 0;
-        tb->last = now;
-        /* A long pause fills the bucket: dt x rate may not fit 64 bits. */
-        if (dt >= cap / rate)
-                tb->tokens = cap;
-        else
-                tb->tokens += dt * rate;
-        if (tb->tokens > cap)
-                tb->tokens = cap;
-        if (tb->tokens < MPNET_NS_PER_S)
-                return false;
-        tb->tokens -= MPNET_NS_PER_S;
-        return true;
+        return token_take(&tb->tokens, &tb->last, ctx_now(w), rate / n > 0 ? rate / n : 1,
+                          burst / n);
 }
 
 bool ctx_icmp_rate_ok(struct wctx *w, bool v6)
@@ -710,27 +714,10 @@ struct mpnet_iface *stack_iface(struct mpnet_stack *s, int ifindex)
         return s->ifs[ifindex];
 }
 
-static void announce_timer(struct mpnet_timer *t, void *arg, uint64_t now)
-{
-        struct mpnet_iface *ifp = arg;
-        bool more = false;
-
-        for (unsigned i = 0; i < ifp->n_addrs; i++) {
-                struct ifaddr4 *a = &ifp->addrs[i];
-
-                if (a->announce_left == 0)
-                        continue;
-                arp_announce(ifp, a->addr);
-                more |= --a->announce_left > 0;
-        }
-        if (more)
-                mpnet_timer_arm(ifp->stack->timers, t, now + ANNOUNCE_INTERVAL);
-}
-
 int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *name)
 {
         struct mpnet_iface *ifp;
-        int idx;
+        int idx, err;
 
         if (l == NULL)
                 return -EINVAL;
@@ -754,10 +741,6 @@ int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *
         snprintf(ifp->name, sizeof(ifp->name), "%s", name ? name : l->name);
         memcpy(ifp->mac, l->info.mac, 6);
         ifp->mtu = l->info.mtu;
-        mpnet_timer_init(&ifp->announce_timer, announce_timer, ifp);
-        /* RFC 1812 5.2.7.2: a router SHOULD send host redirects (as Linux
-         * does by default). */
-        atomic_store(&ifp->redirect4_send, true);
         for (unsigned c = STACK_MAX_CTX; c-- > 0;) {
                 if (s->ctx[c] != NULL) {
                         if (iface_tx_share(s, ifp, c) < 0) {
@@ -767,18 +750,22 @@ int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *
                         break;
                 }
         }
+        err = graph_iface_attach(s, ifp);
+        if (err != 0) {
+                free(ifp->txlock);
+                free(ifp);
+                return err;
+        }
         ifp->table = 0;
         ifp->fib4 = fib4_table(s, 0);
         fib4_table(s, 0)->n_ifaces++;
         __atomic_store_n(&s->ifs[idx], ifp, __ATOMIC_RELEASE);
         s->ifs_attached |= 1ull << (idx - 1);
-        nd6_iface_init(ifp);
+        if (s->ip6_auto)
+                mpnet_iface_ip6_enable(s, idx);
         stack_event_iface(s, MPNET_EV_IFACE_ADD, idx);
         return idx;
 }
-
-static void local4_rebuild(struct mpnet_stack *s);
-static void local6_rebuild(struct mpnet_stack *s);
 
 int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
 {
@@ -790,21 +777,13 @@ int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
         if (atomic_load(&ifp->n_assigned) != 0)
                 return -EBUSY;
         atomic_store(&ifp->up, false);
-        while (ifp->n_addrs > 0 &&
-               mpnet_addr4_del(s, ifindex, ifp->addrs[0].addr, ifp->addrs[0].plen) == 0)
-                ;
-        while (ifp->n_addrs6 > 0)
-                mpnet_addr6_del(s, ifindex, ifp->addrs6[0].addr, ifp->addrs6[0].plen);
+        graph_iface_detach(s, ifp);
         fib4_iface_flush(s, ifindex);
         fib6_iface_flush(s, ifp);
         graph_iface_flush(s, ifp, false);
-        mpnet_timer_cancel(s->timers, &ifp->announce_timer);
-        mpnet_timer_cancel(s->timers, &ifp->nd_timer);
         fib4_table(s, ifp->table)->n_ifaces--;
         __atomic_store_n(&s->ifs[ifindex], NULL, __ATOMIC_RELEASE);
         s->ifs_attached &= ~(1ull << (ifindex - 1));
-        local4_rebuild(s); /* in case an address could not be deleted */
-        local6_rebuild(s);
         stack_event_iface(s, MPNET_EV_IFACE_DEL, ifindex);
         /* A worker may still hold the interface (a next hop it read before
          * the routes went) and send on its link: both stay until every
@@ -817,22 +796,10 @@ int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
                 mpnet_pkt_free_bulk(txv->p, txv->n);
                 txv->n = 0;
         }
-        free(ifp->ra);
+        graph_iface_free(s, ifp);
         free(ifp->txlock);
-        free(atomic_load_explicit(&ifp->addr4, memory_order_relaxed));
-        free(atomic_load_explicit(&ifp->addr6, memory_order_relaxed));
         arc_iface_free(ifp);
         free(ifp);
-        return 0;
-}
-
-int mpnet_iface_ip4_redirects(struct mpnet_stack *s, int ifindex, bool send)
-{
-        struct mpnet_iface *ifp = stack_iface(s, ifindex);
-
-        if (ifp == NULL)
-                return -ENODEV;
-        atomic_store(&ifp->redirect4_send, send);
         return 0;
 }
 
@@ -857,9 +824,7 @@ int mpnet_iface_set_mtu(struct mpnet_stack *s, int ifindex, uint32_t mtu)
         if (mtu < 68 || mtu > ifp->link->info.mtu)
                 return -EINVAL;
         atomic_store(&ifp->mtu, mtu);
-        /* RFC 8200 5: IPv6 needs 1280; below it the IPv6 MTU stays. */
-        if (mtu >= 1280)
-                atomic_store(&ifp->mtu6, mtu);
+        graph_iface_mtu(s, ifp, mtu);
         return 0;
 }
 
@@ -870,157 +835,10 @@ uint32_t mpnet_iface_mtu(struct mpnet_stack *s, int ifindex)
         return ifp != NULL ? atomic_load(&ifp->mtu) : 0;
 }
 
-/* An address that may be configured on an interface (RFC 1122 3.2.1.3). */
-static bool addr4_usable(uint32_t a, uint8_t plen)
-{
-        uint32_t host;
-
-        if (plen > 32)
-                return false;
-        host = a & ~ip4_mask(plen);
-        if (mpnet_ip4_is_zeronet(a) || mpnet_ip4_is_loopback(a) || mpnet_ip4_is_multicast(a) ||
-            mpnet_ip4_is_class_e(a))
-                return false;
-        /* Host part all zeros or all ones is the network or broadcast, except
-         * on /31 (RFC 3021) and /32. */
-        if (plen < 31 && (host == 0 || host == ~ip4_mask(plen)))
-                return false;
-        return true;
-}
-
-/* Another address of ifp (other than skip) on the same prefix. */
-static bool prefix_shared(const struct mpnet_iface *ifp, uint32_t addr, uint8_t plen, uint32_t skip)
-{
-        for (unsigned i = 0; i < ifp->n_addrs; i++) {
-                const struct ifaddr4 *a = &ifp->addrs[i];
-
-                if (a->addr != skip && a->plen == plen && ((a->addr ^ addr) & ip4_mask(plen)) == 0)
-                        return true;
-        }
-        return false;
-}
-
-/*
- * Add (or remove) an address's routes in its interface's table: the local
- * /32 and the connected prefix (none for a /32). A prefix that another
- * address of the interface already covers keeps its one connected route.
- */
-static int addr4_routes(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t addr, uint8_t plen,
-                        bool add)
-{
-        struct mpnet_route4 r = {.dst = addr, .plen = 32, .type = MPNET_NH_LOCAL, .n_paths = 1};
-        uint32_t net = addr & ip4_mask(plen);
-        bool connected = plen < 32 && !prefix_shared(ifp, addr, plen, addr);
-        int err;
-
-        r.paths[0].ifindex = ifp->ifindex;
-        if (!add) {
-                mpnet_route4_del(s, ifp->table, addr, 32);
-                if (connected)
-                        mpnet_route4_del(s, ifp->table, net, plen);
-                return 0;
-        }
-        /* Replace: a static route to the same /32 gives way to the address. */
-        err = mpnet_route4_replace(s, ifp->table, &r);
-        if (err != 0 || !connected)
-                return err;
-        r.dst = net;
-        r.plen = plen;
-        r.type = MPNET_NH_CONNECTED;
-        err = mpnet_route4_replace(s, ifp->table, &r);
-        if (err != 0)
-                mpnet_route4_del(s, ifp->table, addr, 32);
-        return err;
-}
-
-static struct addr4_snap *addr4_snap_alloc(void);
-static void addr4_commit(struct mpnet_iface *ifp, struct addr4_snap *snap);
-
-int mpnet_addr4_add(struct mpnet_stack *s, int ifindex, uint32_t addr, uint8_t plen)
-{
-        struct mpnet_iface *ifp = stack_iface(s, ifindex);
-        struct addr4_snap *snap;
-        struct ifaddr4 *a;
-        int err;
-
-        if (ifp == NULL)
-                return -ENODEV;
-        if (!addr4_usable(addr, plen))
-                return -EINVAL;
-        for (unsigned i = 0; i < ifp->n_addrs; i++) {
-                if (ifp->addrs[i].addr == addr)
-                        return -EEXIST;
-        }
-        if (ifp->n_addrs == IFACE_MAX_ADDRS)
-                return -ENOSPC;
-        snap = addr4_snap_alloc();
-        if (snap == NULL)
-                return -ENOMEM;
-        err = addr4_routes(s, ifp, addr, plen, true);
-        if (err != 0) {
-                free(snap);
-                return err;
-        }
-        a = &ifp->addrs[ifp->n_addrs++];
-        a->addr = addr;
-        a->plen = plen;
-        a->mask = ip4_mask(plen);
-        a->announce_left = ANNOUNCE_NUM;
-        addr4_commit(ifp, snap);
-        /* The first announcement goes with the next poll, so a caller that
-         * adds the address before the peer is listening still gets it out. */
-        mpnet_timer_arm(s->timers, &ifp->announce_timer, s->now);
-        stack_event(s, &(struct mpnet_event){.type = MPNET_EV_ADDR_ADD,
-                                             .ifindex = ifindex,
-                                             .family = 4,
-                                             .addr4 = addr,
-                                             .plen = plen});
-        return 0;
-}
-
-int mpnet_addr4_del(struct mpnet_stack *s, int ifindex, uint32_t addr, uint8_t plen)
-{
-        struct mpnet_iface *ifp = stack_iface(s, ifindex);
-
-        if (ifp == NULL)
-                return -ENODEV;
-        for (unsigned i = 0; i < ifp->n_addrs; i++) {
-                if (ifp->addrs[i].addr == addr && ifp->addrs[i].plen == plen) {
-                        struct addr4_snap *snap = addr4_snap_alloc();
-
-                        if (snap == NULL)
-                                return -ENOMEM;
-                        addr4_routes(s, ifp, addr, plen, false);
-                        ifp->addrs[i] = ifp->addrs[--ifp->n_addrs];
-                        addr4_commit(ifp, snap);
-                        stack_event(s, &(struct mpnet_event){.type = MPNET_EV_ADDR_DEL,
-                                                             .ifindex = ifindex,
-                                                             .family = 4,
-                                                             .addr4 = addr,
-                                                             .plen = plen});
-                        return 0;
-                }
-        }
-        return -ENOENT;
-}
-
-int mpnet_addr4_list(struct mpnet_stack *s, int ifindex, struct mpnet_addr4_info *out, unsigned max)
-{
-        struct mpnet_iface *ifp = stack_iface(s, ifindex);
-
-        if (ifp == NULL)
-                return -ENODEV;
-        for (unsigned i = 0; i < ifp->n_addrs && i < max; i++)
-                out[i] = (struct mpnet_addr4_info){.addr = ifp->addrs[i].addr,
-                                                   .plen = ifp->addrs[i].plen};
-        return (int)ifp->n_addrs;
-}
-
 int mpnet_iface_set_table(struct mpnet_stack *s, int ifindex, uint32_t id)
 {
         struct mpnet_iface *ifp = stack_iface(s, ifindex);
         struct fib4_table *t = fib4_table(s, id);
-        unsigned n;
 
         if (ifp == NULL)
                 return -ENODEV;
@@ -1028,318 +846,15 @@ int mpnet_iface_set_table(struct mpnet_stack *s, int ifindex, uint32_t id)
                 return -ENOENT;
         if (atomic_load(&ifp->table) == id)
                 return 0;
-        /* Move the addresses' routes: drop them from the old table (as if the
-         * addresses went, last first), rebind, add them to the new one. */
-        n = ifp->n_addrs;
-        while (ifp->n_addrs > 0) {
-                ifp->n_addrs--;
-                addr4_routes(s, ifp, ifp->addrs[ifp->n_addrs].addr, ifp->addrs[ifp->n_addrs].plen,
-                             false);
-        }
-        iface_addr6_routes(ifp, false);
+        /* Move the addresses' routes: drop them from the old table, rebind,
+         * add them to the new one. */
+        graph_iface_table(s, ifp, false);
         fib4_table(s, ifp->table)->n_ifaces--;
         t->n_ifaces++;
         atomic_store(&ifp->table, id);
         atomic_store_explicit(&ifp->fib4, t, memory_order_release);
-        iface_addr6_routes(ifp, true);
-        for (unsigned i = 0; i < n; i++) {
-                addr4_routes(s, ifp, ifp->addrs[i].addr, ifp->addrs[i].plen, true);
-                ifp->n_addrs++;
-        }
+        graph_iface_table(s, ifp, true);
         return 0;
-}
-
-/* ---- the published addresses ---- */
-
-static struct addr4_snap *addr4_snap_alloc(void)
-{
-        return malloc(sizeof(struct addr4_snap) + IFACE_MAX_ADDRS * sizeof(struct ifaddr4));
-}
-
-static int u32_cmp(const void *a, const void *b)
-{
-        uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-        return (x > y) - (x < y);
-}
-
-/* Rebuild the stack's sorted address set from the interfaces' arrays. Out
- * of memory, the set goes (NULL) and stack_is_local4() walks the
- * interfaces' snapshots instead: slower, never stale. */
-static void local4_rebuild(struct mpnet_stack *s)
-{
-        struct local4_set *set, *old;
-        unsigned n = 0;
-
-        for (int i = 1; i <= STACK_MAX_IFACES; i++)
-                n += s->ifs[i] != NULL ? s->ifs[i]->n_addrs : 0;
-        set = malloc(sizeof(*set) + n * sizeof(set->a[0]));
-        if (set != NULL) {
-                set->n = 0;
-                for (int i = 1; i <= STACK_MAX_IFACES; i++) {
-                        const struct mpnet_iface *ifp = s->ifs[i];
-
-                        for (unsigned k = 0; ifp != NULL && k < ifp->n_addrs; k++)
-                                set->a[set->n++] = ifp->addrs[k].addr;
-                }
-                qsort(set->a, set->n, sizeof(set->a[0]), u32_cmp);
-        }
-        old = atomic_exchange_explicit(&s->local4, set, memory_order_acq_rel);
-        if (old != NULL)
-                stack_defer(s, free, old);
-}
-
-/* Publish ifp's addresses in snap (made before the change, so a change
- * that happened is always published); the old copy goes after a grace
- * period. */
-static void addr4_commit(struct mpnet_iface *ifp, struct addr4_snap *snap)
-{
-        struct addr4_snap *old;
-
-        snap->n = ifp->n_addrs;
-        memcpy(snap->a, ifp->addrs, ifp->n_addrs * sizeof(snap->a[0]));
-        old = atomic_exchange_explicit(&ifp->addr4, snap, memory_order_acq_rel);
-        if (old != NULL)
-                stack_defer(ifp->stack, free, old);
-        local4_rebuild(ifp->stack);
-}
-
-int iface_addr4_publish(struct mpnet_iface *ifp)
-{
-        struct addr4_snap *snap = addr4_snap_alloc();
-
-        if (snap == NULL)
-                return -ENOMEM;
-        addr4_commit(ifp, snap);
-        return 0;
-}
-
-static const struct addr4_snap *addr4_read(const struct mpnet_iface *ifp)
-{
-        static const struct addr4_snap none = {.n = 0};
-        const struct addr4_snap *a =
-            atomic_load_explicit(&((struct mpnet_iface *)ifp)->addr4, memory_order_acquire);
-
-        return a != NULL ? a : &none;
-}
-
-/* The address whose connected prefix holds dst, the longest one. */
-const struct ifaddr4 *iface_addr_match(const struct mpnet_iface *ifp, uint32_t dst)
-{
-        const struct addr4_snap *sn = addr4_read(ifp);
-        const struct ifaddr4 *best = NULL;
-
-        for (unsigned i = 0; i < sn->n; i++) {
-                const struct ifaddr4 *a = &sn->a[i];
-
-                if (((dst ^ a->addr) & a->mask) == 0 && (best == NULL || a->plen > best->plen))
-                        best = a;
-        }
-        return best;
-}
-
-uint32_t iface_addr4_first(const struct mpnet_iface *ifp)
-{
-        const struct addr4_snap *sn = addr4_read(ifp);
-
-        return sn->n > 0 ? sn->a[0].addr : 0;
-}
-
-bool iface_has_addr(const struct mpnet_iface *ifp, uint32_t a)
-{
-        const struct addr4_snap *sn = addr4_read(ifp);
-
-        for (unsigned i = 0; i < sn->n; i++) {
-                if (sn->a[i].addr == a)
-                        return true;
-        }
-        return false;
-}
-
-bool stack_is_local4(const struct mpnet_stack *s, uint32_t a)
-{
-        const struct local4_set *set =
-            atomic_load_explicit(&((struct mpnet_stack *)s)->local4, memory_order_acquire);
-
-        if (__builtin_expect(set != NULL, 1)) {
-                unsigned lo = 0, hi = set->n;
-
-                while (lo < hi) {
-                        unsigned mid = (lo + hi) / 2;
-
-                        if (set->a[mid] == a)
-                                return true;
-                        if (set->a[mid] < a)
-                                lo = mid + 1;
-                        else
-                                hi = mid;
-                }
-                return false;
-        }
-        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
-                const struct mpnet_iface *ifp = __atomic_load_n(&s->ifs[i], __ATOMIC_ACQUIRE);
-
-                if (ifp != NULL && iface_has_addr(ifp, a))
-                        return true;
-        }
-        return false;
-}
-
-/* ---- the published IPv6 addresses and groups ---- */
-
-static void addr6_snap_fill(const struct mpnet_iface *ifp, struct addr6_snap *sn)
-{
-        memset(sn, 0, sizeof(*sn));
-        sn->n = ifp->n_addrs6;
-        for (unsigned i = 0; i < ifp->n_addrs6; i++) {
-                memcpy(sn->a[i].addr, ifp->addrs6[i].addr, 16);
-                sn->a[i].plen = ifp->addrs6[i].plen;
-                sn->a[i].flags = ifp->addrs6[i].flags;
-        }
-        sn->hop_limit = ifp->cur_hop_limit;
-        sn->n_mc = ifp->n_mc6;
-        for (unsigned i = 0; i < ifp->n_mc6; i++)
-                memcpy(sn->mc[i], ifp->mc6[i].addr, 16);
-}
-
-static struct a128 a128_of(const uint8_t *a)
-{
-        struct a128 x;
-
-        memcpy(&x.hi, a, 8);
-        memcpy(&x.lo, a + 8, 8);
-        x.hi = __builtin_bswap64(x.hi);
-        x.lo = __builtin_bswap64(x.lo);
-        return x;
-}
-
-static int a128_cmp(const void *pa, const void *pb)
-{
-        const struct a128 *x = pa, *y = pb;
-
-        if (x->hi != y->hi)
-                return x->hi < y->hi ? -1 : 1;
-        return (x->lo > y->lo) - (x->lo < y->lo);
-}
-
-/* As local4_rebuild, from the interfaces' published IPv6 copies. */
-static void local6_rebuild(struct mpnet_stack *s)
-{
-        struct local6_set *set, *old;
-        unsigned n = 0;
-
-        for (int i = 1; i <= STACK_MAX_IFACES; i++)
-                n += s->ifs[i] != NULL ? iface_addr6_read(s->ifs[i])->n : 0;
-        set = malloc(sizeof(*set) + n * sizeof(set->a[0]));
-        if (set != NULL) {
-                set->n = 0;
-                for (int i = 1; i <= STACK_MAX_IFACES; i++) {
-                        const struct addr6_snap *sn =
-                            s->ifs[i] != NULL ? iface_addr6_read(s->ifs[i]) : NULL;
-
-                        for (unsigned k = 0; sn != NULL && k < sn->n; k++) {
-                                /* RFC 4862 5.4: a tentative address is not ours yet. */
-                                if ((sn->a[k].flags &
-                                     (MPNET_ADDR6_F_TENTATIVE | MPNET_ADDR6_F_DUPLICATED)) == 0)
-                                        set->a[set->n++] = a128_of(sn->a[k].addr);
-                        }
-                }
-                qsort(set->a, set->n, sizeof(set->a[0]), a128_cmp);
-        }
-        old = atomic_exchange_explicit(&s->local6, set, memory_order_acq_rel);
-        if (old != NULL)
-                stack_defer(s, free, old);
-}
-
-int iface_addr6_publish(struct mpnet_iface *ifp)
-{
-        struct addr6_snap cur, *sn, *old = atomic_load_explicit(&ifp->addr6, memory_order_relaxed);
-
-        /* Lifetimes and DAD steps change often and concern no worker: only
-         * a change of what the copy holds is published. */
-        ifp->stack->addr6_unpublished &= ~(1ull << (ifp->ifindex - 1));
-        addr6_snap_fill(ifp, &cur);
-        if (old != NULL && memcmp(old, &cur, sizeof(cur)) == 0)
-                return 0;
-        sn = malloc(sizeof(*sn));
-        if (sn == NULL) {
-                /* Workers would go on with the old copy until the next
-                 * change: mpnet_stack_poll() tries again. */
-                STK_INC(ifp->stack, addr6_publish_retry);
-                ifp->stack->addr6_unpublished |= 1ull << (ifp->ifindex - 1);
-                return -ENOMEM;
-        }
-        memcpy(sn, &cur, sizeof(cur)); /* padding too: the next compare */
-        atomic_store_explicit(&ifp->addr6, sn, memory_order_release);
-        if (old != NULL)
-                stack_defer(ifp->stack, free, old);
-        local6_rebuild(ifp->stack);
-        return 0;
-}
-
-const struct addr6_snap *iface_addr6_read(const struct mpnet_iface *ifp)
-{
-        static const struct addr6_snap none;
-        const struct addr6_snap *a =
-            atomic_load_explicit(&((struct mpnet_iface *)ifp)->addr6, memory_order_acquire);
-
-        return a != NULL ? a : &none;
-}
-
-const struct addr6_pub *iface_addr6_find(const struct mpnet_iface *ifp, const uint8_t *a)
-{
-        const struct addr6_snap *sn = iface_addr6_read(ifp);
-
-        for (unsigned i = 0; i < sn->n; i++) {
-                if (ip6_eq(sn->a[i].addr, a))
-                        return &sn->a[i];
-        }
-        return NULL;
-}
-
-bool iface_mc6_has(const struct mpnet_iface *ifp, const uint8_t *g)
-{
-        const struct addr6_snap *sn = iface_addr6_read(ifp);
-
-        for (unsigned i = 0; i < sn->n_mc; i++) {
-                if (ip6_eq(sn->mc[i], g))
-                        return true;
-        }
-        return false;
-}
-
-bool stack_is_local6(const struct mpnet_stack *s, const uint8_t *a)
-{
-        const struct local6_set *set =
-            atomic_load_explicit(&((struct mpnet_stack *)s)->local6, memory_order_acquire);
-
-        if (__builtin_expect(set != NULL, 1)) {
-                struct a128 k = a128_of(a);
-                unsigned lo = 0, hi = set->n;
-
-                while (lo < hi) {
-                        unsigned mid = (lo + hi) / 2;
-                        int c = a128_cmp(&set->a[mid], &k);
-
-                        if (c == 0)
-                                return true;
-                        if (c < 0)
-                                lo = mid + 1;
-                        else
-                                hi = mid;
-                }
-                return false;
-        }
-        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
-                const struct mpnet_iface *ifp = __atomic_load_n(&s->ifs[i], __ATOMIC_ACQUIRE);
-                const struct addr6_pub *x = ifp != NULL ? iface_addr6_find(ifp, a) : NULL;
-
-                /* RFC 4862 5.4: a tentative address is not ours yet. */
-                if (x != NULL &&
-                    (x->flags & (MPNET_ADDR6_F_TENTATIVE | MPNET_ADDR6_F_DUPLICATED)) == 0)
-                        return true;
-        }
-        return false;
 }
 
 unsigned mpnet_node_count(const struct mpnet_stack *s)
@@ -1414,17 +929,6 @@ void mpnet_stack_set_forwarding(struct mpnet_stack *s, bool on)
         atomic_store(&s->ip4_fwd, on);
 }
 
-void mpnet_stack_set_forwarding6(struct mpnet_stack *s, bool on)
-{
-        atomic_store(&s->ip6_fwd, on);
-        /* RFC 4861 8.2: a router takes no redirects; what it took as a host
-         * must not steer what it forwards. */
-        for (int i = 1; on && i <= STACK_MAX_IFACES; i++) {
-                if (s->ifs[i] != NULL)
-                        nd6_redirect_flush(s->ifs[i]);
-        }
-}
-
 /* What we sent to ourselves comes in as if received on the address's
  * interface, past Ethernet. */
 static void loop_input(struct mpnet_stack *s)
@@ -1482,20 +986,11 @@ void ctx_tx_flush_all(struct wctx *w)
                 node_account(w, NODE_iface_tx, pkts, node_clock() - t0);
 }
 
-/* What a poll seldom has to do: the IPv6 copies a want of memory left
- * unpublished; the contexts no worker runs any more (ctx_orphans), whose
+/* What a poll seldom has to do: the contexts no worker runs any more (ctx_orphans), whose
  * held datagrams would otherwise never time out and whose hand-off rings
  * nobody would drain. *next takes their deadlines. */
 static void stack_poll_slow(struct mpnet_stack *s, uint64_t *next)
 {
-        for (uint64_t m = s->addr6_unpublished; m != 0; m &= m - 1) {
-                struct mpnet_iface *ifp = s->ifs[mask_ifindex(m)];
-
-                if (ifp != NULL)
-                        (void)iface_addr6_publish(ifp);
-                else
-                        s->addr6_unpublished &= ~(m & -m);
-        }
         for (uint64_t m = s->ctx_orphans; m != 0; m &= m - 1) {
                 struct wctx *w = s->ctx[__builtin_ctzll(m)];
                 uint64_t t = ctx_service(w);
@@ -1519,7 +1014,7 @@ uint64_t mpnet_stack_poll(struct mpnet_stack *s, uint64_t now)
         stack_carrier_watch(s);
         punt_run(s);
         reass_next = ctx_service(w);
-        if (s->ctx_orphans != 0 || s->addr6_unpublished != 0)
+        if (s->ctx_orphans != 0)
                 stack_poll_slow(s, &reass_next);
         if (s->loopq.n > 0)
                 loop_input(s);

@@ -338,5 +338,10 @@ bool ctx_icmp_rate_ok(struct wctx *w, bool v6);
 /* A token of tb, w's bucket of a limit of rate per second and burst that
  * the contexts owning flows share. */
 bool ctx_bucket_take(struct wctx *w, struct punt_bucket *tb, uint64_t rate, uint64_t burst);
+/* Take a token of a bucket refilled at rate per second up to burst (both
+ * at least 1), tokens kept in nanosecond units since last: the ICMP
+ * buckets of the contexts and the stack's redirect bucket. @return
+ * whether there was one. */
+bool token_take(uint64_t *tokens, uint64_t *last, uint64_t now, uint64_t rate, uint64_t burst);
 
 #endif

@@ -9,39 +9,23 @@
  */
 #include <errno.h>
 
-#include "l3/ip_iface.h"
 #include "stack/iface.h"
 #include "stack/stack_priv.h"
 
-static void usage_add_iface(struct mpnet_stack *s, const struct mpnet_iface *ifp,
-                            struct mpnet_stack_usage *u)
-{
-        graph_iface_usage(s, ifp, u);
-        u->addr6 += ifp->n_addrs6;
-        u->onlink6 += ifp->n_onlink;
-        u->dr6 += ifp->n_dr;
-        u->mc6 += ifp->n_mc6;
-}
-
 int mpnet_stack_usage_get(struct mpnet_stack *s, int ifindex, struct mpnet_stack_usage *u)
 {
-        *u = (struct mpnet_stack_usage){
-            .addr6_max = IFACE_MAX_ADDRS,
-            .onlink6_max = IFACE_MAX_ONLINK,
-            .dr6_max = IFACE_MAX_DR,
-            .mc6_max = IFACE_MAX_MC,
-        };
+        *u = (struct mpnet_stack_usage){0};
         graph_usage(s, u);
         if (ifindex != 0) {
                 const struct mpnet_iface *ifp = stack_iface(s, ifindex);
 
                 if (ifp == NULL)
                         return -ENODEV;
-                usage_add_iface(s, ifp, u);
+                graph_iface_usage(s, ifp, u);
         } else {
                 for (int i = 1; i <= STACK_MAX_IFACES; i++) {
                         if (s->ifs[i] != NULL)
-                                usage_add_iface(s, s->ifs[i], u);
+                                graph_iface_usage(s, s->ifs[i], u);
                 }
         }
         /* What every context holds (reassembly), read through the

@@ -1063,6 +1063,91 @@ static void test_addr6_publish_retried(void **state)
         rig_fini(&t);
 }
 
+/* A module with interface hooks: what each saw, in order. */
+static struct {
+        int fail;     /* what iface_attach returns */
+        char log[64]; /* a attach, d detach, f free, m mtu */
+        unsigned n_log;
+        uint32_t mtu;
+        bool blocks_seen; /* ip4's and ip6's blocks were there at attach */
+} ifh;
+
+static int ifh_attach(struct mpnet_stack *s, struct mpnet_iface *ifp)
+{
+        (void)s;
+        ifh.blocks_seen =
+            ifp->in4 != NULL && ifp->in6 != NULL && ifp->neigh[0] != NULL && ifp->neigh[1] != NULL;
+        if (ifh.fail != 0)
+                return ifh.fail;
+        ifh.log[ifh.n_log++] = 'a';
+        return 0;
+}
+
+static void ifh_detach(struct mpnet_stack *s, struct mpnet_iface *ifp)
+{
+        (void)s;
+        /* Before the core modules undo theirs (reverse order). */
+        assert_non_null(ifp->in4);
+        ifh.log[ifh.n_log++] = 'd';
+}
+
+static void ifh_free(struct mpnet_stack *s, struct mpnet_iface *ifp)
+{
+        (void)s;
+        (void)ifp;
+        ifh.log[ifh.n_log++] = 'f';
+}
+
+static void ifh_mtu(struct mpnet_iface *ifp, uint32_t mtu)
+{
+        (void)ifp;
+        ifh.mtu = mtu;
+        ifh.log[ifh.n_log++] = 'm';
+}
+
+static const struct mpnet_module ifh_mod = {.name = "ifhooks",
+                                            .iface_attach = ifh_attach,
+                                            .iface_detach = ifh_detach,
+                                            .iface_free = ifh_free,
+                                            .iface_mtu = ifh_mtu};
+
+/* The interface hooks: attach runs after the core modules made their
+ * blocks; a failing attach leaves no interface (and LeakSanitizer no
+ * block); detach then free on detach, free on destroy. */
+static void test_iface_hooks(void **state)
+{
+        const struct mpnet_module *mods[] = {&ifh_mod, NULL};
+        struct mpnet_memwire_cfg wc = {.name = "ifh"};
+        struct mpnet_link *a, *b;
+        struct mpnet_stack *s;
+        struct rig t;
+
+        (void)state;
+        rig_init(&t);
+        memset(&ifh, 0, sizeof(ifh));
+        s = make_stack(&t, mods);
+        assert_non_null(s);
+        assert_int_equal(mpnet_memwire_create(&wc, &a, &b), 0);
+        assert_int_equal(mpnet_iface_attach(s, a, "a"), 1);
+        assert_true(ifh.blocks_seen);
+        assert_int_equal(mpnet_addr4_add(s, 1, IP4(192, 0, 2, 1), 24), 0);
+        assert_int_equal(mpnet_iface_set_mtu(s, 1, 1400), 0);
+        assert_int_equal(ifh.mtu, 1400);
+        ifh.fail = -ENOBUFS;
+        assert_int_equal(mpnet_iface_attach(s, b, "b"), -ENOBUFS);
+        assert_null(stack_iface(s, 2));
+        ifh.fail = 0;
+        assert_int_equal(mpnet_iface_detach(s, 1), 0);
+        assert_int_equal(mpnet_addr4_list(s, 1, NULL, 0), -ENODEV);
+        assert_int_equal(mpnet_iface_attach(s, b, "b"), 1);
+        mpnet_stack_destroy(s);
+        ifh.log[ifh.n_log] = 0;
+        assert_string_equal(ifh.log, "amdfaf");
+        mpnet_link_destroy(a);
+        mpnet_link_destroy(b);
+        rig_fini(&t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1080,6 +1165,7 @@ int main(void)
             cmocka_unit_test(test_punt_out6_keeps_egress),
             cmocka_unit_test(test_ip6_output_drop_counters),
             cmocka_unit_test(test_addr6_publish_retried),
+            cmocka_unit_test(test_iface_hooks),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
