@@ -253,13 +253,18 @@ void icmp6_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
         /* Checked once, where the packet came in: by a worker before the
          * punt, by the control thread while no worker owns flows (what
          * workers punt to it passed them). */
-        if ((ctx_is_worker(w) || stack_flow_owner(s, 0) == 0) && !nd6_learn_ok(w, ifp, p, ip)) {
-                mpnet_pkt_free(p);
-                return;
-        }
-        if (icmp6_ignored(w, ifp, p)) {
-                mpnet_pkt_free(p);
-                return;
+        /* Echo (128, 129) and the errors (below 128) are neither limited
+         * nor ignored: they skip both checks. */
+        if (p->len > 0 && p->data[0] > MPNET_ICMP6_ECHO_REPLY) {
+                if ((ctx_is_worker(w) || stack_flow_owner(s, 0) == 0) &&
+                    !nd6_learn_ok(w, ifp, p, ip)) {
+                        mpnet_pkt_free(p);
+                        return;
+                }
+                if (icmp6_ignored(w, ifp, p)) {
+                        mpnet_pkt_free(p);
+                        return;
+                }
         }
 
         /* A worker answers echo requests; the rest is for ND, MLD and the

@@ -409,8 +409,9 @@ static bool ip6_out_arcs(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_p
  * its interface ran (here, or on the worker that punted p): loopback, or
  * the path MTU, fragmentation and the neighbour. p carries its IPv6
  * header, to dst. */
-static int ip6_output_on(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *dst,
-                         struct mpnet_iface *ifp, const uint8_t *nexthop, bool local)
+static inline __attribute__((always_inline)) int
+ip6_output_on(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *dst,
+              struct mpnet_iface *ifp, const uint8_t *nexthop, bool local)
 {
         struct mpnet_ip6_repr hdr;
         uint32_t mtu, pmtu;
