@@ -217,7 +217,7 @@ static bool nd6_learn_ok(struct wctx *w, struct mpnet_iface *ifp, const struct m
  * reports and dones, which only a multicast router acts on (mpnet is a
  * listener, RFC 3810 6, mld_input), and router advertisements on a router,
  * which does not configure itself from them (RFC 4861 6.2.7, nd6_ra_input).
- * A worker knows a router by forwarding alone (ifp->ra is the control
+ * A worker knows a router by forwarding alone (ifp->in6->ra is the control
  * thread's).
  */
 static bool icmp6_ignored(struct wctx *w, const struct mpnet_iface *ifp, const struct mpnet_pkt *p)
