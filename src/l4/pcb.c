@@ -157,22 +157,29 @@ static int find(const struct pcb_set *s, const struct mpnet_sock *so)
         return -1;
 }
 
-/* The group e joins among the set's entries (skip: an index to ignore). */
+static bool group_used(const struct pcb_set *s, uint16_t g, int skip)
+{
+        for (unsigned i = 0; s != NULL && i < s->n; i++)
+                if ((int)i != skip && s->e[i].group == g)
+                        return true;
+        return false;
+}
+
+/* The group e joins among the set's entries (skip: an index to ignore): an
+ * existing one with its key, else the lowest free id, so ids stay below the
+ * entry count however groups come and go. */
 static uint16_t group_of(const struct pcb_set *s, const struct pcb_ent *e, int skip)
 {
-        uint16_t top = 0;
+        uint16_t g = 1;
 
         if (!(e->flags & PCB_F_REUSEPORT))
                 return 0;
-        for (unsigned i = 0; s != NULL && i < s->n; i++) {
-                if ((int)i == skip)
-                        continue;
-                if (same_group_key(&s->e[i], e))
+        for (unsigned i = 0; s != NULL && i < s->n; i++)
+                if ((int)i != skip && same_group_key(&s->e[i], e))
                         return s->e[i].group;
-                if (s->e[i].group > top)
-                        top = s->e[i].group;
-        }
-        return (uint16_t)(top + 1);
+        while (group_used(s, g, skip))
+                g++;
+        return g;
 }
 
 /* A copy of old (less the entry at drop, when >= 0) with e inserted ahead
@@ -367,4 +374,39 @@ struct mpnet_sock *pcb_lookup(const struct pcb_table *t, const struct pcb_key *k
         if (best != NULL && best->group != 0 && !(best->flags & PCB_F_CONNECTED))
                 best = select_member(s, best, w, hash);
         return best != NULL ? best->so : NULL;
+}
+
+/* An earlier entry of the same group also takes the datagram. */
+static bool group_seen(const struct pcb_set *s, unsigned i, const struct pcb_key *k, unsigned w)
+{
+        for (unsigned j = 0; j < i; j++)
+                if (s->e[j].group == s->e[i].group && !(s->e[j].flags & PCB_F_CONNECTED) &&
+                    score(&s->e[j], k, w) >= 0)
+                        return true;
+        return false;
+}
+
+unsigned pcb_match_all(const struct pcb_table *t, const struct pcb_key *k, unsigned w,
+                       uint32_t hash, bool group_once, struct mpnet_sock **out, unsigned max)
+{
+        const struct pcb_set *s = pcb_set_get(t, k->dport);
+        unsigned n = 0;
+
+        if (s == NULL || (k->fam == 6 && is_v4mapped(k->saddr)))
+                return 0;
+        for (unsigned i = 0; i < s->n; i++) {
+                const struct pcb_ent *e = &s->e[i];
+
+                if (score(e, k, w) < 0)
+                        continue;
+                if (group_once && e->group != 0 && !(e->flags & PCB_F_CONNECTED)) {
+                        if (group_seen(s, i, k, w))
+                                continue;
+                        e = select_member(s, e, w, hash);
+                }
+                if (n < max)
+                        out[n] = e->so;
+                n++;
+        }
+        return n;
 }

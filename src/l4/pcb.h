@@ -131,6 +131,18 @@ int pcb_unbind(struct pcb_table *t, uint16_t port, const struct mpnet_sock *so);
 struct mpnet_sock *pcb_lookup(const struct pcb_table *t, const struct pcb_key *k, unsigned w,
                               uint32_t hash);
 
+/**
+ * Every socket a multicast or broadcast datagram goes to (Linux
+ * __udp4_lib_mcast_deliver: each socket that would take it as unicast, the
+ * score aside; membership filters are the caller's). Linux gives each
+ * SO_REUSEPORT member a copy; with group_once a group counts as one socket,
+ * its member chosen as pcb_lookup() would. Up to max are written to out, in
+ * set order. The caller is an RCU reader.
+ * @return how many there are (more than max when out was too small).
+ */
+unsigned pcb_match_all(const struct pcb_table *t, const struct pcb_key *k, unsigned w,
+                       uint32_t hash, bool group_once, struct mpnet_sock **out, unsigned max);
+
 /** @return the port's set, or NULL (an RCU reader, or under the lock). */
 static inline struct pcb_set *pcb_set_get(const struct pcb_table *t, uint16_t port)
 {

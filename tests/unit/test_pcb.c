@@ -460,6 +460,14 @@ static void test_reuseport_select(void **state)
         assert_int_equal(pcb_unbind(t, 53, &so[2]), 0);
         for (uint32_t q = 0; q < 64; q++)
                 assert_int_not_equal(look(t, &k, 0, q * 0x04000000u), 2);
+        /* Group ids are reused: with groups 1-3, a new key after group 2
+         * left takes id 2 again. */
+        assert_int_equal(bind_(t, 53, 5, PCB_FAM4, "10.0.0.3", RP), 0);
+        assert_int_equal(pcb_unbind(t, 53, &so[4]), 0);
+        assert_int_equal(bind_(t, 53, 6, PCB_FAM4, "10.0.0.4", RP), 0);
+        assert_int_equal(pcb_set_get(t, 53)->n_groups, 3);
+        assert_int_equal(pcb_unbind(t, 53, &so[6]), 0);
+        assert_int_equal(bind_(t, 53, 4, PCB_FAM4, "10.0.0.2", RP), 0);
         /* The other group's address. */
         addr("10.0.0.2", k.daddr);
         assert_int_equal(look(t, &k, 0, 0xffffffffu), 4);
@@ -507,6 +515,47 @@ static void test_reuseport_connected(void **state)
                 assert_int_equal(look(t, &k, 0, q * 0x04000000u), 1);
 }
 
+/* Broadcast and multicast: every socket that takes the datagram, the
+ * connected one only from its peer; an SO_REUSEPORT group gives each member
+ * a copy as Linux does, or one member with group_once. */
+static void test_match_all(void **state)
+{
+        struct pcb_table *t = *state;
+        struct pcb_key k = key(4, "10.0.0.9", 1, "10.0.0.255", 67);
+        struct pcb_ent c = ent(2, PCB_FAM4, "", RA | RP);
+        struct mpnet_sock *out[8];
+        unsigned seen = 0, n;
+
+        assert_int_equal(pcb_match_all(t, &k, 0, 0, false, out, 8), 0);
+        assert_int_equal(bind_(t, 67, 0, PCB_FAM4, "", RA | RP), 0);
+        assert_int_equal(bind_(t, 67, 1, PCB_FAM4, "10.0.0.1", RA | RP), 0);
+        assert_int_equal(pcb_bind(t, 67, &c), 0);
+        connect_(t, 67, &c, "10.0.0.8", 1);
+        assert_int_equal(bind_(t, 67, 3, PCB_FAM46, "", RA | RP), 0);
+        assert_int_equal(bind_(t, 67, 4, PCB_FAM46, "", RA | RP), 0);
+        assert_int_equal(bind_(t, 67, 5, PCB_FAM6, "", RA | RP), 0);
+        n = pcb_match_all(t, &k, 0, 0, false, out, 8);
+        assert_int_equal(n, 3);
+        for (unsigned i = 0; i < n; i++)
+                seen |= 1u << out[i]->id;
+        assert_int_equal(seen, 1u << 0 | 1u << 3 | 1u << 4);
+        /* The dual-stack pair is one group: one of them. */
+        seen = 0;
+        n = pcb_match_all(t, &k, 0, 0, true, out, 8);
+        assert_int_equal(n, 2);
+        for (unsigned i = 0; i < n; i++)
+                seen |= 1u << out[i]->id;
+        assert_true(seen == (1u << 0 | 1u << 3) || seen == (1u << 0 | 1u << 4));
+        /* From the connected socket's peer it gets a copy too; out too
+         * small still counts every one. */
+        addr("10.0.0.8", k.saddr);
+        assert_int_equal(pcb_match_all(t, &k, 0, 0, false, out, 1), 4);
+        /* IPv6 multicast: the dual-stack and V6ONLY sockets. */
+        k = key(6, "2001:db8::9", 1, "ff02::1:3", 67);
+        assert_int_equal(pcb_match_all(t, &k, 0, 0, false, out, 8), 3);
+        assert_int_equal(pcb_match_all(t, &k, 0, 0, true, out, 8), 2);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -524,6 +573,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_reuseport_select, setup, teardown),
             cmocka_unit_test_setup_teardown(test_reuseport_home, setup, teardown),
             cmocka_unit_test_setup_teardown(test_reuseport_connected, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_match_all, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
