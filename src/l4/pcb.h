@@ -110,10 +110,12 @@ int pcb_bind(struct pcb_table *t, uint16_t port, const struct pcb_ent *e);
  * is checked (Linux rehashes a connected UDP socket the same way); the
  * group is kept while the entry stays SO_REUSEPORT with the same address,
  * and recomputed otherwise.
- * @return 0; -ENOENT when e->so is not on port; -ENOMEM.
+ * @return 0; -EINVAL (as pcb_bind); -ENOENT when e->so is not on port;
+ * -ENOMEM.
  */
 int pcb_update(struct pcb_table *t, uint16_t port, const struct pcb_ent *e);
-/** @return 0, or -ENOENT when so is not on port. */
+/** @return 0; -ENOENT when so is not on port; -ENOMEM (the set is a copy
+ * too: nothing changed, the caller tries again). */
 int pcb_unbind(struct pcb_table *t, uint16_t port, const struct mpnet_sock *so);
 
 /**
