@@ -13,10 +13,13 @@
 #include "l4/pcb.h"
 
 #define SCORE_LADDR 4
-#define SCORE_CONN  4
-#define SCORE_BIF   4
-#define SCORE_FAM4  2
-#define SCORE_HOME  1
+/* Linux compute_score gives 4 for the peer's address and 4 for its port: a
+ * connected socket beats one bound to an address, as FreeBSD's exact
+ * 4-tuple match comes before any wildcard. */
+#define SCORE_CONN 8
+#define SCORE_BIF  4
+#define SCORE_FAM4 2
+#define SCORE_HOME 1
 
 static const uint8_t v4mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 

@@ -120,7 +120,8 @@ int pcb_unbind(struct pcb_table *t, uint16_t port, const struct mpnet_sock *so);
 
 /**
  * The socket a datagram goes to, on context w, or NULL. The best score
- * wins: 4 each for a bound address, a connected peer and a bound interface,
+ * wins: 4 each for a bound address and a bound interface, 8 for a connected
+ * peer (its address and port),
  * 2 for an IPv4 socket over a dual-stack one on IPv4, 1 for a home of w
  * (Linux compute_score, FreeBSD in_pcblookup_hash_locked's wildcard rule);
  * on a tie the most recent bind. A winner in an SO_REUSEPORT group gives way

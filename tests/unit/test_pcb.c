@@ -186,6 +186,20 @@ static void test_connected_filters(void **state)
         assert_int_equal(look4(t, "192.0.2.9", 443, "192.0.2.1", 5000), 0);
 }
 
+/* A connected socket on the wildcard address still beats a later one bound
+ * to the address (Linux scores the peer's address and port 4 each). */
+static void test_connected_beats_bound(void **state)
+{
+        struct pcb_table *t = *state;
+        struct pcb_ent c = ent(0, PCB_FAM4, "", PCB_F_REUSEADDR);
+
+        assert_int_equal(pcb_bind(t, 53, &c), 0);
+        connect_(t, 53, &c, "10.0.0.9", 4000);
+        assert_int_equal(bind_(t, 53, 1, PCB_FAM4, "10.0.0.1", PCB_F_REUSEADDR), 0);
+        assert_int_equal(look4(t, "10.0.0.9", 4000, "10.0.0.1", 53), 0);
+        assert_int_equal(look4(t, "10.0.0.9", 4001, "10.0.0.1", 53), 1);
+}
+
 /* On IPv4 a v4 socket beats a dual-stack one whichever came first; V6ONLY
  * takes no IPv4; a dual-stack socket on a v4-mapped address takes only IPv4
  * (Linux compute_score, ipv6_rcv_saddr_equal). */
@@ -386,7 +400,7 @@ static unsigned spec_of(const struct pcb_ent *e)
 {
         static const uint8_t zero[16];
 
-        return (memcmp(e->laddr, zero, 16) != 0) * 4u + ((e->flags & PCB_F_CONNECTED) != 0) * 4u +
+        return (memcmp(e->laddr, zero, 16) != 0) * 4u + ((e->flags & PCB_F_CONNECTED) != 0) * 8u +
                (e->bound_if != 0) * 4u;
 }
 
@@ -421,7 +435,7 @@ static void test_set_order(void **state)
                 if (!(e->flags & PCB_F_CONNECTED))
                         continue;
                 memcpy(k.daddr, e->laddr, 16);
-                if (spec_of(e) == 4) /* connected, wildcard address */
+                if (e->laddr[10] == 0) /* the wildcard (else v4-mapped) */
                         addr("10.0.0.3", k.daddr);
                 /* No entry is bound to interface 3: a connected socket with
                  * no interface is not tied by a bound, unconnected one. */
@@ -562,6 +576,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_empty_port, setup, teardown),
             cmocka_unit_test_setup_teardown(test_wildcard_bound_connected, setup, teardown),
             cmocka_unit_test_setup_teardown(test_connected_filters, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_connected_beats_bound, setup, teardown),
             cmocka_unit_test_setup_teardown(test_dual_stack, setup, teardown),
             cmocka_unit_test_setup_teardown(test_v4mapped_source_over_ipv6, setup, teardown),
             cmocka_unit_test_setup_teardown(test_bound_interface, setup, teardown),
