@@ -316,6 +316,31 @@ def write(target, name, data):
         f.write(data)
 
 
+def udp_seeds():
+    """fuzz_udp: family byte, pseudo-header addresses, IP payload (RFC 768,
+    RFC 8200 8.1): good, zero and bad checksums, and each length fault."""
+    def dgram(src, dst, sport, dport, data, v6, ck=None, ulen=None):
+        n = 8 + len(data)
+        u = struct.pack("!HHHH", sport, dport, n if ulen is None else ulen, 0) + data
+        if ck is None:
+            ph = src + dst + (struct.pack("!IxxxB", n, 17) if v6 else struct.pack("!xBH", 17, n))
+            ck = csum(ph + u[:8] + data) or 0xFFFF
+        return bytes([int(v6)]) + src + dst + u[:6] + struct.pack("!H", ck) + u[8:]
+    a4, b4 = ip4("192.0.2.1"), ip4("192.0.2.2")
+    a6, b6 = ip6("2001:db8::1"), ip6("2001:db8::2")
+    out = [("v4", dgram(a4, b4, 40000, 7, b"mpnet udp", False)),
+           ("v6", dgram(a6, b6, 33133, 9, b"dstopt", True)),
+           ("v4_zero_csum", dgram(a4, b4, 40000, 7, b"mpnet udp", False, ck=0)),
+           ("v6_zero_csum", dgram(a6, b6, 33133, 9, b"dstopt", True, ck=0)),
+           ("v4_bad_csum", dgram(a4, b4, 40000, 7, b"mpnet udp", False, ck=0x1234)),
+           ("len_below_8", dgram(a4, b4, 1, 2, b"abcd", False, ulen=7)),
+           ("len_beyond", dgram(a6, b6, 1, 2, b"abcd", True, ulen=13)),
+           ("len_short", dgram(a4, b4, 1, 2, b"abcd", False, ulen=10)),
+           ("truncated", bytes([0]) + a4 + b4 + b"\x00\x01\x00\x02\x00")]
+    for name, b in out:
+        write("fuzz_udp", name, b)
+
+
 def main():
     for t in os.listdir(os.path.join(HERE, "corpus")) if os.path.isdir(os.path.join(HERE, "corpus")) else []:
         for f in os.listdir(os.path.join(HERE, "corpus", t)):
@@ -352,6 +377,7 @@ def main():
     write("fuzz_reass4", "overlap", r(0, f0) + r(0, bytes(ov)) + r(1, f1))
     write("fuzz_reass4", "timeout", r(0, f0) + r(200, f1))
     write("fuzz_reass4", "not_fragment", r(0, by["ip4_echo"][1]))
+    udp_seeds()
     # The stack, one frame after another (700 ms apart): a whole exchange.
     seq = lambda *names: b"".join(rec16(frame_of(*by[n])) for n in names)
     write("fuzz_stack_input", "v4_all", seq("arp_request", "ip4_echo", "ip4_frag0", "ip4_frag1",
