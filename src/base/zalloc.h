@@ -56,13 +56,14 @@ static inline void *zalloc_lines(size_t size)
 
         if (size > SIZE_MAX / 2)
                 return NULL;
-        if (ZALLOC_USE_MMAP && size >= ZALLOC_MMAP_MIN) {
-                uintptr_t colour;
-
+        raw = MAP_FAILED;
+        /* A process may hold only so many mappings (vm.max_map_count, 65,530
+         * by default: some 20,000 stacks): past it, the heap. */
+        if (ZALLOC_USE_MMAP && size >= ZALLOC_MMAP_MIN)
                 raw = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-                if (raw == MAP_FAILED)
-                        return NULL;
-                colour = ((uintptr_t)raw >> 12) * 0x9e3779b1u >> 7 & 0x3f;
+        if (raw != MAP_FAILED) {
+                uintptr_t colour = ((uintptr_t)raw >> 12) * 0x9e3779b1u >> 7 & 0x3f;
+
                 p = (uintptr_t)raw + (colour == 0 ? 1 : colour) * MPNET_CACHE_LINE;
         } else {
                 len = 0;
