@@ -224,8 +224,7 @@ static bool icmp6_ignored(struct wctx *w, const struct mpnet_iface *ifp, const s
 {
         struct mpnet_stack *s = w->s;
 
-        if (p->len == 0)
-                return false;
+        /* p->len > 0: icmp6_input checked it. */
         switch (p->data[0]) {
         case 131: /* MLDv1 report */
         case 132: /* MLDv1 done */

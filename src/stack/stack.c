@@ -442,14 +442,8 @@ static unsigned owners(const struct mpnet_stack *s)
         return m != 0 ? (unsigned)__builtin_popcountll(m) : 1;
 }
 
-/*
- * ICMP errors: a token bucket per context and family, each at its share of
- * the stack's rate and burst (RFC 1812 4.3.2.8, RFC 4443 2.4(f)), so the
- * contexts together send at most the configured rate. Errors are sent by
- * the context; a worker's IPv6 redirects pass this bucket before the punt
- * ring, so a flood of them stops on the worker, and the control thread's
- * redirect bucket applies the stack's limit to them again.
- */
+/* Refill at rate per second up to burst (each at least 1), credit in ns x
+ * rate, then take one token if there is one. */
 bool token_take(uint64_t *tokens, uint64_t *last, uint64_t now, uint64_t rate, uint64_t burst)
 {
         uint64_t cap = (burst > 0 ? burst : 1) * MPNET_NS_PER_S;
@@ -479,6 +473,14 @@ bool ctx_bucket_take(struct wctx *w, struct punt_bucket *tb, uint64_t rate, uint
                           burst / n);
 }
 
+/*
+ * ICMP errors: a token bucket per context and family, each at its share of
+ * the stack's rate and burst (RFC 1812 4.3.2.8, RFC 4443 2.4(f)), so the
+ * contexts together send at most the configured rate. Errors are sent by
+ * the context; a worker's IPv6 redirects pass this bucket before the punt
+ * ring, so a flood of them stops on the worker, and the control thread's
+ * redirect bucket applies the stack's limit to them again.
+ */
 bool ctx_icmp_rate_ok(struct wctx *w, bool v6)
 {
         struct mpnet_stack *s = w->s;
