@@ -38,6 +38,8 @@ run bench_memwire --pin --single
 # Buffer recycling: allocated on one thread and freed on another through a
 # ring, and allocated and freed on one thread.
 run bench_pool --pin
+# Ephemeral port picks, plain and steered home over 1, 2 and 4 queues.
+run bench_port
 # One request in flight (latency bound), then vectors of 32.
 run bench_ping --pin --window 1
 run bench_ping --pin --window 32

@@ -50,6 +50,20 @@ struct mpnet_link_stats {
 };
 
 struct mpnet_link;
+struct mpnet_reta;
+
+/**
+ * How a link spreads what it receives over its queues (mpnet_link_rss()):
+ * the Toeplitz key it hashes with (rss.h: addresses and, for TCP and UDP,
+ * ports) and the indirection table that maps a hash to a receive queue.
+ * Both stay valid as long as the link; the table's entries may change
+ * while it runs (mpnet_reta_set()), so read them with mpnet_rss_queue().
+ */
+struct mpnet_link_rss {
+        const uint8_t *key;
+        size_t key_len;
+        const struct mpnet_reta *reta;
+};
 
 struct mpnet_link_ops {
         uint16_t (*rx_burst)(struct mpnet_link *l, uint16_t q, struct mpnet_pkt **pkts, uint16_t n);
@@ -65,6 +79,8 @@ struct mpnet_link_ops {
         bool (*carrier)(struct mpnet_link *l);
         /* Optional: see mpnet_link_revive(). */
         int (*revive)(struct mpnet_link *l);
+        /* Optional: see mpnet_link_rss(). */
+        int (*rss)(struct mpnet_link *l, struct mpnet_link_rss *out);
 };
 
 /** A link. Back ends embed it as the first member of their own struct. */
@@ -108,6 +124,14 @@ MPNET_API bool mpnet_link_carrier(struct mpnet_link *l);
  * without the notion, or why it is still down.
  */
 MPNET_API int mpnet_link_revive(struct mpnet_link *l);
+/**
+ * Where the link steers a flow: its RSS key and indirection table. Memory
+ * wires created with rss and null links know theirs; decorators answer
+ * for the link they wrap; other links (TAP, AF_PACKET, and for now DPDK
+ * and AF_XDP, whose NIC's table mpnet does not read back) do not.
+ * @return 0 with out filled, or -ENOTSUP (out untouched).
+ */
+MPNET_API int mpnet_link_rss(struct mpnet_link *l, struct mpnet_link_rss *out);
 /** @return the earliest time a held-back packet becomes receivable. */
 MPNET_API uint64_t mpnet_link_next_event(struct mpnet_link *l, uint64_t now);
 /** Fill st with the link's counters. */

@@ -229,6 +229,18 @@ static int bind_locked(struct pcb_table *t, uint16_t port, const struct pcb_ent 
         return 0;
 }
 
+bool pcb_port_free(const struct pcb_table *t, uint16_t port, const struct pcb_ent *e)
+{
+        const struct pcb_set *s = pcb_set_get(t, port);
+
+        if (s != NULL && s->n == UINT16_MAX)
+                return false;
+        for (unsigned i = 0; s != NULL && i < s->n; i++)
+                if (overlaps(&s->e[i], e) && !may_share(&s->e[i], e))
+                        return false;
+        return true;
+}
+
 int pcb_bind(struct pcb_table *t, uint16_t port, const struct pcb_ent *e)
 {
         int rc;

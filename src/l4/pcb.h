@@ -119,6 +119,13 @@ int pcb_update(struct pcb_table *t, uint16_t port, const struct pcb_ent *e);
 int pcb_unbind(struct pcb_table *t, uint16_t port, const struct mpnet_sock *so);
 
 /**
+ * Whether pcb_bind() would take e on port now: no entry there overlaps it
+ * without sharing (the rules of pcb_bind()). The caller is an RCU reader;
+ * the answer may be stale by the time it binds (pcb_bind() decides).
+ */
+bool pcb_port_free(const struct pcb_table *t, uint16_t port, const struct pcb_ent *e);
+
+/**
  * The socket a datagram goes to, on context w, or NULL. The best score
  * wins: 4 each for a bound address and a bound interface, 8 for a connected
  * peer (its address and port),

@@ -446,6 +446,12 @@ static bool cap_carrier(struct mpnet_link *l)
         return mpnet_link_carrier(((struct capture *)l)->inner);
 }
 
+/* The inner link's steering is ours. */
+static int cap_rss(struct mpnet_link *l, struct mpnet_link_rss *out)
+{
+        return mpnet_link_rss(((struct capture *)l)->inner, out);
+}
+
 static const struct mpnet_link_ops cap_ops = {
     .rx_burst = cap_rx_burst,
     .tx_burst = cap_tx_burst,
@@ -454,6 +460,7 @@ static const struct mpnet_link_ops cap_ops = {
     .destroy = cap_destroy,
     .rx_wait_arm = cap_rx_wait_arm,
     .carrier = cap_carrier,
+    .rss = cap_rss,
     .revive = cap_revive,
 };
 

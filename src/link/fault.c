@@ -385,6 +385,12 @@ static bool fault_carrier(struct mpnet_link *l)
         return mpnet_link_carrier(((struct fault *)l)->inner);
 }
 
+/* The inner link's steering is ours. */
+static int fault_rss(struct mpnet_link *l, struct mpnet_link_rss *out)
+{
+        return mpnet_link_rss(((struct fault *)l)->inner, out);
+}
+
 static const struct mpnet_link_ops fault_ops = {
     .rx_burst = fault_rx_burst,
     .tx_burst = fault_tx_burst,
@@ -392,6 +398,7 @@ static const struct mpnet_link_ops fault_ops = {
     .get_stats = fault_get_stats,
     .destroy = fault_destroy,
     .carrier = fault_carrier,
+    .rss = fault_rss,
     .revive = fault_revive,
 };
 

@@ -32,6 +32,11 @@ bool mpnet_link_carrier(struct mpnet_link *l)
         return l->ops->carrier ? l->ops->carrier(l) : true;
 }
 
+int mpnet_link_rss(struct mpnet_link *l, struct mpnet_link_rss *out)
+{
+        return l->ops->rss ? l->ops->rss(l, out) : -ENOTSUP;
+}
+
 int mpnet_link_revive(struct mpnet_link *l)
 {
         return l->ops->revive ? l->ops->revive(l) : -ENOTSUP;

@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -64,7 +65,9 @@ struct mem_wire {
         uint16_t n_queues;
         uint32_t max_frame;
         _Atomic int refs;
-        struct mpnet_rss *rss; /* NULL: queue q feeds queue q */
+        struct mpnet_rss *rss;          /* NULL: queue q feeds queue q */
+        uint8_t key[MPNET_RSS_KEY_MAX]; /* rss's key, for mpnet_link_rss() */
+        size_t key_len;
 };
 
 /* After frames went into the receive queues of rx in mask: wake the armed. */
@@ -266,6 +269,16 @@ struct mpnet_reta *mpnet_memwire_reta(struct mpnet_link *l)
         return &e->reta;
 }
 
+static int mem_rss(struct mpnet_link *l, struct mpnet_link_rss *out)
+{
+        struct mem_end *e = (struct mem_end *)l;
+
+        if (e->wire->rss == NULL)
+                return -ENOTSUP;
+        *out = (struct mpnet_link_rss){e->wire->key, e->wire->key_len, &e->reta};
+        return 0;
+}
+
 static void mem_destroy(struct mpnet_link *l)
 {
         struct mem_wire *w = ((struct mem_end *)l)->wire;
@@ -280,6 +293,7 @@ static const struct mpnet_link_ops mem_ops = {
     .get_stats = mem_get_stats,
     .destroy = mem_destroy,
     .rx_wait_arm = mem_rx_wait_arm,
+    .rss = mem_rss,
 };
 
 static int mac_is_zero(const uint8_t *m)
@@ -315,16 +329,18 @@ int mpnet_memwire_create(const struct mpnet_memwire_cfg *cfg, struct mpnet_link 
                 for (unsigned q = 0; q < nq; q++)
                         atomic_init(&w->end[s].wait[q].efd, -1);
         if (cfg->rss) {
+                const uint8_t *key = cfg->rss_key ? cfg->rss_key : mpnet_rss_key_sym;
+
+                w->key_len = cfg->rss_key ? cfg->rss_key_len : MPNET_RSS_KEY_LEN;
                 w->rss = aligned_alloc(64, sizeof(*w->rss));
-                if (w->rss == NULL ||
-                    mpnet_rss_init(w->rss, cfg->rss_key ? cfg->rss_key : mpnet_rss_key_sym,
-                                   cfg->rss_key ? cfg->rss_key_len : MPNET_RSS_KEY_LEN) != 0 ||
+                if (w->rss == NULL || mpnet_rss_init(w->rss, key, w->key_len) != 0 ||
                     mpnet_reta_init(&w->end[0].reta, 0, nq) != 0 ||
                     mpnet_reta_init(&w->end[1].reta, 0, nq) != 0) {
                         free(w->rss);
                         free(w);
                         return -EINVAL;
                 }
+                memcpy(w->key, key, w->key_len);
         }
         for (int s = 0; s < 2; s++) {
                 struct mem_end *e = &w->end[s];

@@ -58,6 +58,11 @@ struct null_link {
         uint8_t *frames; /* all templates' bytes */
         struct null_rxq rx[MPNET_NULL_MAX_QUEUES];
         struct null_txq tx[MPNET_NULL_MAX_QUEUES];
+        /* How the templates were dealt (mpnet_link_rss()): the key and the
+         * table as they were at create. */
+        uint8_t key[MPNET_RSS_KEY_MAX];
+        size_t key_len;
+        struct mpnet_reta reta;
 };
 
 static const struct mpnet_link_ops null_ops;
@@ -142,12 +147,15 @@ static void null_destroy(struct mpnet_link *l)
         null_free((struct null_link *)l);
 }
 
+static int null_rss(struct mpnet_link *l, struct mpnet_link_rss *out);
+
 static const struct mpnet_link_ops null_ops = {
     .rx_burst = null_rx_burst,
     .tx_burst = null_tx_burst,
     .get_stats = null_get_stats,
     .destroy = null_destroy,
     .rx_wait_arm = null_rx_wait_arm,
+    .rss = null_rss,
 };
 
 int mpnet_null_queue_flows(struct mpnet_link *l, uint16_t q)
@@ -291,8 +299,7 @@ static int steer(struct null_link *nl, const struct mpnet_null_cfg *cfg, uint32_
                  const uint32_t *lens)
 {
         struct mpnet_rss *rss = aligned_alloc(64, sizeof(*rss));
-        struct mpnet_reta *def = NULL;
-        const struct mpnet_reta *reta = cfg->reta;
+        const struct mpnet_reta *reta = &nl->reta;
         uint32_t *hash = malloc(n * sizeof(*hash));
         uint16_t *queue = malloc(n * sizeof(*queue));
         int rc = -ENOMEM;
@@ -301,21 +308,9 @@ static int steer(struct null_link *nl, const struct mpnet_null_cfg *cfg, uint32_
         if (rss == NULL || hash == NULL || queue == NULL)
                 goto out;
         rc = -EINVAL;
-        if (mpnet_rss_init(rss, cfg->rss_key ? cfg->rss_key : mpnet_rss_key_sym,
-                           cfg->rss_key ? cfg->rss_key_len : MPNET_RSS_KEY_LEN) != 0)
+        if (mpnet_rss_init(rss, nl->key, nl->key_len) != 0)
                 goto out;
-        if (reta == NULL) {
-                def = malloc(sizeof(*def));
-                rc = -ENOMEM;
-                if (def == NULL)
-                        goto out;
-                rc = -EINVAL;
-                if (mpnet_reta_init(def, 0, nl->n_queues) != 0)
-                        goto out;
-                reta = def;
-        } else if (reta->n_queues > nl->n_queues) {
-                goto out;
-        }
+        (void)cfg;
         for (uint32_t i = 0; i < n; i++) {
                 hash[i] = mpnet_rss_hash_eth(rss, nl->frames + off, lens[i], NULL);
                 queue[i] = mpnet_rss_queue(reta, hash[i]);
@@ -341,10 +336,38 @@ static int steer(struct null_link *nl, const struct mpnet_null_cfg *cfg, uint32_
         rc = 0;
 out:
         free(rss);
-        free(def);
         free(hash);
         free(queue);
         return rc;
+}
+
+/* The key and a copy of the table the templates are dealt with. */
+static int steer_setup(struct null_link *nl, const struct mpnet_null_cfg *cfg)
+{
+        const uint8_t *key = cfg->rss_key ? cfg->rss_key : mpnet_rss_key_sym;
+        size_t key_len = cfg->rss_key ? cfg->rss_key_len : MPNET_RSS_KEY_LEN;
+
+        if (key_len == 0 || key_len > MPNET_RSS_KEY_MAX)
+                return -EINVAL;
+        memcpy(nl->key, key, key_len);
+        nl->key_len = key_len;
+        if (cfg->reta == NULL)
+                return mpnet_reta_init(&nl->reta, 0, nl->n_queues);
+        if (cfg->reta->n_queues > nl->n_queues ||
+            mpnet_reta_init(&nl->reta, mpnet_reta_size(cfg->reta), cfg->reta->n_queues) != 0)
+                return -EINVAL;
+        for (uint32_t i = 0; i < MPNET_RETA_MAX; i++)
+                atomic_store_explicit(&nl->reta.q[i], mpnet_rss_queue(cfg->reta, i),
+                                      memory_order_relaxed);
+        return 0;
+}
+
+static int null_rss(struct mpnet_link *l, struct mpnet_link_rss *out)
+{
+        struct null_link *nl = (struct null_link *)l;
+
+        *out = (struct mpnet_link_rss){nl->key, nl->key_len, &nl->reta};
+        return 0;
 }
 
 static void default_mac(uint8_t *mac, const char *name)
@@ -393,7 +416,8 @@ int mpnet_null_create(const struct mpnet_null_cfg *cfg, struct mpnet_link **out)
         nl->link.info.mtu = cfg->mtu ? cfg->mtu : 1500;
         nl->link.info.n_rxq = nl->link.info.n_txq = nl->n_queues;
         nl->link.info.speed_bps = cfg->speed_bps ? cfg->speed_bps : 100000000000ull;
-        if (nl->pool != NULL) {
+        rc = steer_setup(nl, cfg);
+        if (rc == 0 && nl->pool != NULL) {
                 rc = load_frames(nl, cfg, &n, &lens);
                 if (rc == 0)
                         rc = steer(nl, cfg, n, lens);

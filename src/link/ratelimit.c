@@ -200,6 +200,12 @@ static bool rl_carrier(struct mpnet_link *l)
         return mpnet_link_carrier(((struct ratelimit *)l)->inner);
 }
 
+/* The inner link's steering is ours. */
+static int rl_rss(struct mpnet_link *l, struct mpnet_link_rss *out)
+{
+        return mpnet_link_rss(((struct ratelimit *)l)->inner, out);
+}
+
 static const struct mpnet_link_ops rl_ops = {
     .rx_burst = rl_rx_burst,
     .tx_burst = rl_tx_burst,
@@ -207,6 +213,7 @@ static const struct mpnet_link_ops rl_ops = {
     .get_stats = rl_get_stats,
     .destroy = rl_destroy,
     .carrier = rl_carrier,
+    .rss = rl_rss,
     .revive = rl_revive,
 };
 

@@ -22,6 +22,7 @@
 #include "stack/graph.h"
 #include "stack/iface.h"
 #include "stack/stack_priv.h"
+#include "stack/steer.h"
 
 struct assign {
         struct mpnet_stack *s;
@@ -347,6 +348,8 @@ int mpnet_runtime_assign(struct mpnet_runtime *rt, unsigned w, struct mpnet_stac
         atomic_fetch_add(&ifp->n_assigned, 1); /* mpnet_iface_detach() waits for 0 */
         /* The context owns flows from now on (hand-offs wake this worker). */
         stack_ctx_queues(s, w + 1, 1, rt->w[w].wake_fd);
+        /* Flows RSS steers to rxq reach this context (stack/steer.h). */
+        stack_rxq_ctx(s, ifindex, rxq, (int)w + 1);
         /* From now on the stack's control thread leaves the links to us. */
         atomic_fetch_add_explicit(&s->n_workers, 1, memory_order_acq_rel);
         publish(rt, &rt->w[w], set);
@@ -375,6 +378,7 @@ int mpnet_runtime_unassign(struct mpnet_runtime *rt, struct mpnet_stack *s, int 
                         set->a[set->n++] = old->a[j];
         }
         stack_ctx_queues(s, wi + 1, -1, rt->w[wi].wake_fd);
+        stack_rxq_ctx(s, ifindex, rxq, -1);
         publish(rt, &rt->w[wi], set);
         atomic_fetch_sub(&ifp->n_assigned, 1);
         /* The worker no longer runs this context: what it queued goes out. */
@@ -428,6 +432,7 @@ void mpnet_runtime_destroy(struct mpnet_runtime *rt)
                 struct assign_set *set = rt->w[i].set;
 
                 for (unsigned j = 0; set != NULL && j < set->n; j++) {
+                        stack_rxq_ctx(set->a[j].s, set->a[j].ifp->ifindex, set->a[j].rxq, -1);
                         atomic_fetch_sub_explicit(&set->a[j].s->n_workers, 1, memory_order_acq_rel);
                         atomic_fetch_sub(&set->a[j].ifp->n_assigned, 1);
                 }

@@ -31,6 +31,7 @@ struct fib4_table;
 struct ip4_ifdata;
 struct ip6_ifdata;
 struct neigh_table;
+struct iface_rx;
 
 #define IFACE_NEIGH_N 2 /* families with a neighbour table: NEIGH_N */
 
@@ -70,6 +71,9 @@ struct mpnet_iface {
         /* The neighbour tables of ARP and ND ([NEIGH_ARP], [NEIGH_ND] of
          * l3/neigh_table.h), inside in4 and in6. */
         struct neigh_table *neigh[IFACE_NEIGH_N];
+        /* Where the link steers flows and which context polls each
+         * receive queue (stack/steer.h): made at attach, freed with it. */
+        struct iface_rx *rx;
 };
 
 /* The features of arc a on ifp over a vector. @return how many go on. */

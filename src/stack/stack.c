@@ -25,6 +25,7 @@
 #include "stack/graph.h"
 #include "stack/iface.h"
 #include "stack/stack_priv.h"
+#include "stack/steer.h"
 
 static const char *const counter_names[] = {
 #define X(name, desc) #name,
@@ -257,6 +258,7 @@ void mpnet_stack_destroy(struct mpnet_stack *s)
                         continue;
                 s->ifs[i] = NULL; /* what iface_free rebuilds leaves it out */
                 graph_iface_free(s, ifp);
+                iface_rx_free(ifp);
                 free(ifp->txlock);
                 arc_iface_free(ifp);
                 free(ifp);
@@ -752,7 +754,12 @@ int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *
                         break;
                 }
         }
-        err = graph_iface_attach(s, ifp);
+        err = iface_rx_make(ifp);
+        if (err == 0) {
+                err = graph_iface_attach(s, ifp);
+                if (err != 0)
+                        iface_rx_free(ifp);
+        }
         if (err != 0) {
                 free(ifp->txlock);
                 free(ifp);
@@ -801,6 +808,7 @@ int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
         graph_iface_free(s, ifp);
         free(ifp->txlock);
         arc_iface_free(ifp);
+        iface_rx_free(ifp);
         free(ifp);
         return 0;
 }

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* SipHash-2-4, written from the paper's description (section 2). */
+#include "base/siphash.h"
+
+static inline uint64_t rotl(uint64_t x, unsigned b)
+{
+        return (x << b) | (x >> (64 - b));
+}
+
+static inline uint64_t le64(const uint8_t *p)
+{
+        uint64_t v = 0;
+
+        for (unsigned i = 8; i-- > 0;)
+                v = v << 8 | p[i];
+        return v;
+}
+
+struct sip {
+        uint64_t v0, v1, v2, v3;
+};
+
+static inline void round_(struct sip *s)
+{
+        s->v0 += s->v1;
+        s->v1 = rotl(s->v1, 13) ^ s->v0;
+        s->v0 = rotl(s->v0, 32);
+        s->v2 += s->v3;
+        s->v3 = rotl(s->v3, 16) ^ s->v2;
+        s->v0 += s->v3;
+        s->v3 = rotl(s->v3, 21) ^ s->v0;
+        s->v2 += s->v1;
+        s->v1 = rotl(s->v1, 17) ^ s->v2;
+        s->v2 = rotl(s->v2, 32);
+}
+
+static inline void absorb(struct sip *s, uint64_t m)
+{
+        s->v3 ^= m;
+        round_(s);
+        round_(s);
+        s->v0 ^= m;
+}
+
+uint64_t siphash24(const uint8_t key[16], const void *m, size_t n)
+{
+        const uint8_t *b = m;
+        uint64_t k0 = le64(key), k1 = le64(key + 8), last = (uint64_t)n << 56;
+        struct sip s = {k0 ^ 0x736f6d6570736575ull, k1 ^ 0x646f72616e646f6dull,
+                        k0 ^ 0x6c7967656e657261ull, k1 ^ 0x7465646279746573ull};
+        size_t i = 0;
+
+        for (; i + 8 <= n; i += 8)
+                absorb(&s, le64(b + i));
+        for (unsigned j = 0; i + j < n; j++)
+                last |= (uint64_t)b[i + j] << (8 * j);
+        absorb(&s, last);
+        s.v2 ^= 0xff;
+        for (unsigned r = 0; r < 4; r++)
+                round_(&s);
+        return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+}
