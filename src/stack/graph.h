@@ -89,6 +89,8 @@ enum core_mod {
         MOD_l4_closed,
         MOD_ip4_reass,
         MOD_ip6_reass,
+        MOD_udp,
+        MOD_sock,
         MOD__CORE
 };
 
