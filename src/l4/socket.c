@@ -1546,9 +1546,45 @@ static void sock_fini(struct mpnet_stack *s, void *state)
         free(t);
 }
 
+/* stack_reset(): sockets are configuration; what input left in them
+ * (queued datagrams, readiness) is not. */
+static bool sock_learnt(struct mpnet_stack *s, const void *state)
+{
+        const struct sock_mod *m = state;
+        struct sock_fdtab *t = atomic_load_explicit(&m->st.tab, memory_order_relaxed);
+
+        (void)s;
+        for (unsigned i = 0; i < t->cap; i++) {
+                struct mpnet_sock *so = atomic_load_explicit(&t->so[i], memory_order_relaxed);
+
+                if (so != NULL && (so->rq_head != NULL || so->err != 0))
+                        return true;
+        }
+        return m->n_dead != 0;
+}
+
+static void sock_reset(struct mpnet_stack *s, void *state)
+{
+        struct sock_mod *m = state;
+        struct sock_fdtab *t = atomic_load_explicit(&m->st.tab, memory_order_relaxed);
+
+        for (unsigned i = 0; i < t->cap; i++) {
+                struct mpnet_sock *so = atomic_load_explicit(&t->so[i], memory_order_relaxed);
+
+                if (so != NULL) {
+                        rq_flush(so);
+                        so->err = 0;
+                        so->events &= ~(uint32_t)EPOLLERR;
+                }
+        }
+        dead_flush(s);
+}
+
 const struct mpnet_module mod_sock = {
     .name = "socket",
     .state_size = sizeof(struct sock_mod),
     .init = sock_init,
     .fini = sock_fini,
+    .state_learnt = sock_learnt,
+    .state_reset = sock_reset,
 };

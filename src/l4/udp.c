@@ -524,6 +524,13 @@ static void udp_fini(struct mpnet_stack *s, void *state)
         pcb_table_destroy(st->pcb);
 }
 
+/* stack_reset(): the PCB table is configuration (the socket calls'). */
+static void udp_reset(struct mpnet_stack *s, void *state)
+{
+        (void)s;
+        (void)state;
+}
+
 static const struct node_reg udp_nodes[] = {
     {.name = "udp-deliver", .fn = udp_deliver_node, .core_id = -1},
 };
@@ -544,4 +551,5 @@ const struct mpnet_module mod_udp = {
     .state_size = sizeof(struct udp_state),
     .init = udp_init,
     .fini = udp_fini,
+    .state_reset = udp_reset,
 };
