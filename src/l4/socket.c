@@ -171,7 +171,7 @@ bool sock_enqueue(struct mpnet_sock *so, struct mpnet_pkt *p)
 
         /* A full buffer drops (Linux __udp_enqueue_schedule_skb: the
          * first datagram of an empty queue always fits). */
-        if ((so->flags & SOF_SHUT_RD) || so->fd < 0 ||
+        if ((so->flags & (SOF_SHUT_RD | SOF_CLOSED)) ||
             (so->rq_bytes != 0 &&
              so->rq_bytes + charge > atomic_load_explicit(&so->rcvbuf, memory_order_relaxed))) {
                 mpnet_pkt_free(p);
@@ -1036,7 +1036,9 @@ int mpnet_close(struct mpnet_stack *s, int fd)
         mc6_leave_all(s, so);
         rq_flush(so);
         fd_release(s, fd);
-        so->fd = -1; /* a delivery still holding it drops (sock_enqueue) */
+        /* A delivery still holding it drops (sock_enqueue). Not so->fd:
+         * workers read it (udp_deliver), it stays as made. */
+        so->flags |= SOF_CLOSED;
         so->cb = NULL;
         so->upcall = NULL;
         if (m->n_dead == m->cap_dead) {

@@ -55,6 +55,7 @@ enum {
         SOF_MC_LOOP4 = 1 << 10,
         SOF_MC_LOOP6 = 1 << 11,
         SOF_LADDR_AUTO = 1 << 12, /* laddr chosen by connect: AF_UNSPEC forgets it */
+        SOF_CLOSED = 1 << 13,     /* closed: a delivery still holding it drops */
 };
 
 /* rcv_opts: what recvmsg gives as ancillary data. */
