@@ -126,7 +126,7 @@ MPNET_API int mpnet_getsockopt(struct mpnet_stack *s, int fd, int level, int nam
 
 /**
  * Zero copy: send p, the payload the caller wrote at p->data (a chain
- * allowed; at least 48 bytes of headroom before it, which
+ * allowed; at least 62 bytes of headroom before it, which
  * mpnet_pkt_alloc() gives), to addr (NULL: the peer). The stack takes p in
  * every case. @return as mpnet_sendto.
  */
