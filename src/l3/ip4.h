@@ -52,6 +52,21 @@ int ip4_output_w(struct wctx *w, struct mpnet_pkt *p, uint32_t src, uint32_t dst
                  uint8_t ttl, bool df);
 int ip4_output(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_t src, uint32_t dst,
                uint8_t proto, uint8_t ttl);
+/* ip4_output_w with the rest a socket may ask: a TOS byte and an output
+ * interface (oif: IP_PKTINFO, SO_BINDTOIFINDEX, IP_MULTICAST_IF; 0 none).
+ * With oif, a destination its route does not put on that interface (a
+ * group, the limited broadcast) is sent there as on-link; a group goes to
+ * its MAC (RFC 1112 6.4). */
+struct ip4_out {
+        uint32_t src, dst; /* src 0: chosen */
+        uint8_t proto, ttl, tos;
+        bool df;
+        int oif;
+};
+int ip4_output_opt(struct wctx *w, struct mpnet_pkt *p, const struct ip4_out *o);
+/* The source ip4_output would choose for dst (through oif when not 0).
+ * @return 0; -ENETUNREACH; -ENODEV; -EADDRNOTAVAIL. Any context. */
+int ip4_src_select(struct mpnet_stack *s, uint32_t dst, int oif, uint32_t *src);
 /* With don't-fragment; p may be a chain. */
 int ip4_output_df(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_t src, uint32_t dst,
                   uint8_t proto, uint8_t ttl, bool df);

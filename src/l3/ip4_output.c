@@ -54,14 +54,37 @@ static uint32_t ip4_pick_src(struct mpnet_stack *s, struct mpnet_iface *ifp, uin
 static int ip4_fragment_out(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t nexthop,
                             struct mpnet_pkt *p, bool bcast);
 
+/* RFC 1112 6.4: a group's MAC is 01:00:5e and its low 23 bits. */
+static void ip4_mc_mac(uint32_t group, uint8_t mac[6])
+{
+        mac[0] = 0x01;
+        mac[1] = 0x00;
+        mac[2] = 0x5e;
+        mac[3] = (uint8_t)(group >> 16) & 0x7f;
+        mac[4] = (uint8_t)(group >> 8);
+        mac[5] = (uint8_t)group;
+}
+
+/* One frame to the link: broadcast, a group's MAC, or through ARP. */
+static int ip4_l2_out(struct mpnet_iface *ifp, uint32_t nexthop, struct mpnet_pkt *p, bool bcast)
+{
+        uint8_t mac[6];
+
+        if (bcast)
+                return ether_output(ifp, p, eth_bcast, MPNET_ETHERTYPE_IPV4);
+        if (mpnet_ip4_is_multicast(nexthop)) {
+                ip4_mc_mac(nexthop, mac);
+                return ether_output(ifp, p, mac, MPNET_ETHERTYPE_IPV4);
+        }
+        return arp_resolve_output(ifp, nexthop, p);
+}
+
 int ip4_send_on(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t nexthop,
                 struct mpnet_pkt *p, bool bcast)
 {
         if (p->pkt_len > ifp->mtu)
                 return ip4_fragment_out(s, ifp, nexthop, p, bcast);
-        if (bcast)
-                return ether_output(ifp, p, eth_bcast, MPNET_ETHERTYPE_IPV4);
-        return arp_resolve_output(ifp, nexthop, p);
+        return ip4_l2_out(ifp, nexthop, p, bcast);
 }
 
 /* ip4_send_on from any context: what fits goes out on w's own vector when
@@ -86,6 +109,12 @@ static int ip4_send_on_w(struct wctx *w, struct mpnet_iface *ifp, uint32_t nexth
         }
         if (bcast)
                 return ether_output_w(w, ifp, p, eth_bcast, MPNET_ETHERTYPE_IPV4);
+        if (mpnet_ip4_is_multicast(nexthop)) {
+                uint8_t mac[6];
+
+                ip4_mc_mac(nexthop, mac);
+                return ether_output_w(w, ifp, p, mac, MPNET_ETHERTYPE_IPV4);
+        }
         e = neigh_lookup4(ifp, nexthop);
         switch (neigh_fast_output(w, ifp, e, p, MPNET_ETHERTYPE_IPV4)) {
         case 0:
@@ -107,8 +136,107 @@ int ip4_output_df(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_t src, uint
 int ip4_output_w(struct wctx *w, struct mpnet_pkt *p, uint32_t src, uint32_t dst, uint8_t proto,
                  uint8_t ttl, bool df)
 {
+        return ip4_output_opt(
+            w, p, &(struct ip4_out){.src = src, .dst = dst, .proto = proto, .ttl = ttl, .df = df});
+}
+
+/* The interface a send names (o->oif): itself, and the way to dst on it,
+ * for a destination its route does not put there (a group, the limited
+ * broadcast, a peer on the link): as if on-link, as Linux sends with
+ * IP_PKTINFO's or SO_BINDTOIFINDEX's interface. */
+static struct mpnet_iface *ip4_oif(struct mpnet_stack *s, int oif)
+{
+        return oif >= 1 && oif <= STACK_MAX_IFACES ? __atomic_load_n(&s->ifs[oif], __ATOMIC_ACQUIRE)
+                                                   : NULL;
+}
+
+/* Prepend the header of o to p (src chosen), l3_off set. @return 0, or an
+ * error with p freed. */
+static int ip4_hdr_put(struct wctx *w, struct mpnet_pkt *p, const struct ip4_out *o, uint32_t src)
+{
         struct mpnet_stack *s = w->s;
+        struct mpnet_ip4_repr r;
+        uint8_t *h;
+
+        if (p->pkt_len + MPNET_IP4_HLEN > 0xffff) {
+                mpnet_pkt_free(p);
+                return -EMSGSIZE;
+        }
+        h = mpnet_pkt_prepend(p, MPNET_IP4_HLEN);
+        if (h == NULL) {
+                STK_INC(s, nobufs);
+                mpnet_pkt_free(p);
+                return -ENOBUFS;
+        }
+        r = (struct mpnet_ip4_repr){
+            .src = src,
+            .dst = o->dst,
+            .id = w->ip_id++,
+            .payload_len = (uint16_t)(p->pkt_len - MPNET_IP4_HLEN),
+            .proto = o->proto,
+            .ttl = o->ttl,
+            .tos = o->tos,
+            .df = o->df,
+        };
+        mpnet_ip4_repr_emit(&r, h);
+        p->l3_off = (uint16_t)mpnet_pkt_headroom(p);
+        STK_INC(s, ip4_tx);
+        return 0;
+}
+
+/* ip4_output_opt on the interface the sender named, dst taken as on-link. */
+static int ip4_output_oif(struct wctx *w, struct mpnet_pkt *p, const struct ip4_out *o,
+                          struct mpnet_iface *ifp)
+{
+        uint32_t src = o->src != 0 ? o->src : ip4_pick_src(w->s, ifp, o->dst);
+        const struct ifaddr4 *a = iface_addr_match(ifp, o->dst);
+        bool bcast = mpnet_ip4_is_limited_bcast(o->dst) ||
+                     (a != NULL && a->plen < 31 && (o->dst | ip4_mask(a->plen)) == UINT32_MAX);
+        int err;
+
+        if (src == 0) {
+                mpnet_pkt_free(p);
+                return -EADDRNOTAVAIL;
+        }
+        err = ip4_hdr_put(w, p, o, src);
+        if (err != 0)
+                return err;
+        if (arc_run(w, ifp, ARC_LOCAL_OUT, &p, NULL, 1) == 0)
+                return 0;
+        return ip4_send_on_w(w, ifp, o->dst, p, bcast);
+}
+
+int ip4_src_select(struct mpnet_stack *s, uint32_t dst, int oif, uint32_t *src)
+{
+        struct mpnet_iface *ifp = ip4_oif(s, oif);
         const struct fib_nh *nh = fib4_lookup(&s->fib, fib4_table(s, 0), dst);
+        uint32_t nexthop = dst;
+
+        if (oif != 0 && ifp == NULL)
+                return -ENODEV;
+        if (ifp == NULL) {
+                if (nh == NULL || nh->type > MPNET_NH_LOCAL)
+                        return -ENETUNREACH;
+                if (nh->type == MPNET_NH_LOCAL) {
+                        *src = dst;
+                        return 0;
+                }
+                ifp = nh->paths[0].ifp;
+                if (nh->type == MPNET_NH_GATEWAY)
+                        nexthop = nh->paths[0].gw;
+        }
+        *src = ip4_pick_src(s, ifp, nexthop);
+        return *src != 0 ? 0 : -EADDRNOTAVAIL;
+}
+
+int ip4_output_opt(struct wctx *w, struct mpnet_pkt *p, const struct ip4_out *o)
+{
+        struct mpnet_stack *s = w->s;
+        uint32_t src = o->src, dst = o->dst;
+        uint8_t proto = o->proto, ttl = o->ttl;
+        bool df = o->df;
+        const struct fib_nh *nh = fib4_lookup(&s->fib, fib4_table(s, 0), dst);
+        struct mpnet_iface *oif = ip4_oif(s, o->oif);
         const struct fib_path *path;
         struct mpnet_iface *ifp;
         struct mpnet_ip4_repr r;
@@ -116,6 +244,26 @@ int ip4_output_w(struct wctx *w, struct mpnet_pkt *p, uint32_t src, uint32_t dst
         bool bcast = false;
         uint8_t *h;
 
+        if (o->oif != 0 && oif == NULL) {
+                mpnet_pkt_free(p);
+                return -ENODEV;
+        }
+        if (oif != NULL &&
+            (nh == NULL || mpnet_ip4_is_multicast(dst) || mpnet_ip4_is_limited_bcast(dst) ||
+             (nh->type != MPNET_NH_LOCAL && nh->paths[0].ifp != oif)))
+                return ip4_output_oif(w, p, o, oif);
+        if (nh == NULL && mpnet_ip4_is_limited_bcast(dst)) {
+                /* RFC 919 7: the limited broadcast names no network; with
+                 * no interface given, the first that has an address. */
+                for (int i = 1; i <= STACK_MAX_IFACES && oif == NULL; i++) {
+                        struct mpnet_iface *c = __atomic_load_n(&s->ifs[i], __ATOMIC_ACQUIRE);
+
+                        if (c != NULL && iface_addr4_first(c) != 0)
+                                oif = c;
+                }
+                if (oif != NULL)
+                        return ip4_output_oif(w, p, o, oif);
+        }
         if (nh == NULL) {
                 STK_INC(s, ip4_no_route);
                 mpnet_pkt_free(p);
@@ -166,6 +314,7 @@ int ip4_output_w(struct wctx *w, struct mpnet_pkt *p, uint32_t src, uint32_t dst
             .payload_len = (uint16_t)(p->pkt_len - MPNET_IP4_HLEN),
             .proto = proto,
             .ttl = ttl,
+            .tos = o->tos,
             .df = df,
         };
         mpnet_ip4_repr_emit(&r, h);
@@ -220,11 +369,7 @@ static int ip4_fragment_out(struct mpnet_stack *s, struct mpnet_iface *ifp, uint
                 return n;
         }
         STK_ADD(s, ip4_fragmented, (uint64_t)n);
-        for (int i = 0; i < n; i++) {
-                if (bcast)
-                        ether_output(ifp, frags[i], eth_bcast, MPNET_ETHERTYPE_IPV4);
-                else
-                        arp_resolve_output(ifp, nexthop, frags[i]);
-        }
+        for (int i = 0; i < n; i++)
+                ip4_l2_out(ifp, nexthop, frags[i], bcast);
         return 0;
 }

@@ -57,6 +57,9 @@ void ip6_rewrite_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
  * control thread's. */
 int ip6_output(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src, const uint8_t *dst,
                uint8_t proto, uint8_t hlim, int oif);
+/* ip6_output with a traffic class (IPV6_TCLASS). */
+int ip6_output_tc(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src,
+                  const uint8_t *dst, uint8_t proto, uint8_t hlim, uint8_t tclass, int oif);
 /* ip6_output on any context: a worker sends on its own vectors what fits
  * the IPv6 minimum MTU to a usable neighbour, and punts to the control
  * thread what needs it (a larger message, which the path MTU may make a

@@ -179,9 +179,10 @@ int ip6_send_on(struct mpnet_iface *ifp, const uint8_t *nexthop, struct mpnet_pk
 
 /* The IPv6 header in front of p; p is freed on failure. */
 static int ip6_hdr_emit(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src,
-                        const uint8_t *dst, uint8_t proto, uint8_t hlim)
+                        const uint8_t *dst, uint8_t proto, uint8_t hlim, uint8_t tclass)
 {
-        struct mpnet_ip6_repr r = {.next_header = proto, .hop_limit = hlim};
+        struct mpnet_ip6_repr r = {
+            .next_header = proto, .hop_limit = hlim, .traffic_class = tclass};
         uint8_t *h;
 
         if (p->pkt_len > 0xffff) {
@@ -205,7 +206,7 @@ static int ip6_hdr_emit(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_
 static int ip6_hdr_push(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src,
                         const uint8_t *dst, uint8_t proto, uint8_t hlim)
 {
-        int err = ip6_hdr_emit(s, p, src, dst, proto, hlim);
+        int err = ip6_hdr_emit(s, p, src, dst, proto, hlim, 0);
 
         if (err == 0)
                 STK_INC(s, ip6_tx);
@@ -439,6 +440,12 @@ ip6_output_on(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *dst,
 int ip6_output(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src, const uint8_t *dst,
                uint8_t proto, uint8_t hlim, int oif)
 {
+        return ip6_output_tc(s, p, src, dst, proto, hlim, 0, oif);
+}
+
+int ip6_output_tc(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src,
+                  const uint8_t *dst, uint8_t proto, uint8_t hlim, uint8_t tclass, int oif)
+{
         struct mpnet_iface *ifp;
         const uint8_t *nexthop;
         bool local;
@@ -446,7 +453,7 @@ int ip6_output(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src, c
 
         if (err != 0)
                 return err;
-        err = ip6_hdr_emit(s, p, src, dst, proto, hlim);
+        err = ip6_hdr_emit(s, p, src, dst, proto, hlim, tclass);
         if (err != 0)
                 return err;
         if (!ip6_out_arcs(s->ctx[0], ifp, &p, local))
@@ -498,7 +505,7 @@ int ip6_output_w(struct wctx *w, struct mpnet_pkt *p, const uint8_t *src, const 
          * and what loops back to us, goes out from the control thread. The
          * header rides along with the punt; the control thread counts it
          * when it sends. */
-        err = ip6_hdr_emit(s, p, src, dst, proto, hlim);
+        err = ip6_hdr_emit(s, p, src, dst, proto, hlim, 0);
         if (err != 0)
                 return err;
         if (!ip6_out_arcs(w, ifp, &p, local))

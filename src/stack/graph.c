@@ -135,10 +135,32 @@ bool graph_resettable(const struct graph *g)
         for (unsigned i = 0; i < g->n_mods; i++) {
                 const struct mpnet_module *m = g->mods[i].m;
 
-                if (m->state_size != 0 || (m->ctx_state_size != 0 && m->ctx_reset == NULL))
+                if ((m->state_size != 0 && m->state_reset == NULL) ||
+                    (m->ctx_state_size != 0 && m->ctx_reset == NULL))
                         return false;
         }
         return true;
+}
+
+bool graph_state_learnt(struct mpnet_stack *s)
+{
+        for (unsigned i = 0; i < s->g.n_mods; i++) {
+                const struct mpnet_module *m = s->g.mods[i].m;
+
+                if (m->state_learnt != NULL && m->state_learnt(s, s->g.mods[i].state))
+                        return true;
+        }
+        return false;
+}
+
+void graph_state_reset(struct mpnet_stack *s)
+{
+        for (unsigned i = 0; i < s->g.n_mods; i++) {
+                const struct mpnet_module *m = s->g.mods[i].m;
+
+                if (m->state_reset != NULL)
+                        m->state_reset(s, s->g.mods[i].state);
+        }
 }
 
 int graph_node_find(const struct graph *g, const char *name)

@@ -89,6 +89,8 @@ enum core_mod {
         MOD_l4_closed,
         MOD_ip4_reass,
         MOD_ip6_reass,
+        MOD_udp,
+        MOD_sock,
         MOD__CORE
 };
 
@@ -194,6 +196,13 @@ struct mpnet_module {
         size_t state_size;
         int (*init)(struct mpnet_stack *s, void *state);
         void (*fini)(struct mpnet_stack *s, void *state);
+        /* stack_reset() of a module with per-stack state: state_learnt
+         * says whether input left something in it (a stack is marked only
+         * without), state_reset drops what input left since the mark (what
+         * the calls configured stays). A module with state and no
+         * state_reset makes the stack unmarkable. Control thread. */
+        bool (*state_learnt)(struct mpnet_stack *s, const void *state);
+        void (*state_reset)(struct mpnet_stack *s, void *state);
         /* Per-context state (the control thread's and each worker's, struct
          * wctx), made with the context and freed with it. The hooks run on
          * the thread that runs the context (ctx_usage: any thread), once a
@@ -343,6 +352,9 @@ bool graph_iface_learnt(struct mpnet_stack *s, const struct mpnet_iface *ifp);
 void graph_usage(struct mpnet_stack *s, struct mpnet_stack_usage *u);
 /* Whether every module can be marked and reset (stack_reset). */
 bool graph_resettable(const struct graph *g);
+/* Whether a module's per-stack state holds what input left; drop it. */
+bool graph_state_learnt(struct mpnet_stack *s);
+void graph_state_reset(struct mpnet_stack *s);
 
 /* Run every node of w whose frame holds packets until none does, then the
  * packets that re-enter the graph on other interfaces. */

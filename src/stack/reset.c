@@ -28,8 +28,11 @@
  * the counters (back to what configuration counted, zero but for it) and
  * the virtual clock (set back).
  *
- * A mark records only a stack with no workers, no module state, nothing
- * queued or reassembling, and no learnt neighbour: what it would otherwise
+ * Modules with per-stack state say what input left in it (state_learnt,
+ * graph.h) and drop it (state_reset): the socket layer's queued
+ * datagrams; sockets themselves are configuration, which a reset keeps.
+ * A mark records only a stack with no workers, nothing queued or
+ * reassembling, and no learnt neighbour: what it would otherwise
  * have to copy (packets, entries) a configured stack, polled once, does not
  * hold. The thread that marks drives the stack and resets it (its counts
  * are all in that thread's row of the counters).
@@ -532,7 +535,7 @@ static int mark_check(struct mpnet_stack *s)
         if (atomic_load(&s->n_workers) != 0 || s->defer != NULL || s->ping_head != s->ping_tail ||
             s->ping6_head != s->ping6_tail || !queues_empty(s))
                 return -EBUSY;
-        if (!graph_resettable(&s->g))
+        if (!graph_resettable(&s->g) || graph_state_learnt(s))
                 return -EBUSY;
         for (int i = 1; i <= STACK_MAX_IFACES; i++) {
                 if (s->ifs[i] != NULL && graph_iface_learnt(s, s->ifs[i]))
@@ -610,6 +613,7 @@ static int reset_to(struct mpnet_stack *s, struct stack_mark *m)
         }
         reset_queues(s);
         reset_ctx_state(s);
+        graph_state_reset(s);
         for (unsigned i = 0; i < m->n_ifs; i++) {
                 const struct mark_iface *mi = &m->ifs[i];
 

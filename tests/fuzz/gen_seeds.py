@@ -341,11 +341,59 @@ def udp_seeds():
         write("fuzz_udp", name, b)
 
 
+def udp_sock_seeds():
+    """fuzz_udp_sock: frames to fuzz_stack_input's stack with sockets on
+    7 (IPv4), 53 (dual stack), 1000 (connected to 192.0.2.2:9), 5353
+    (IPv6 only, one in ff02::fb) and 67 (broadcast): datagrams for each,
+    and each malformed shape (RFC 768, RFC 8200 8.1)."""
+    def udp(src, dst, sport, dport, data, v6, ck=None, ulen=None):
+        n = 8 + len(data)
+        u = struct.pack("!HHHH", sport, dport, n if ulen is None else ulen, 0) + data
+        if ck is None:
+            s, d = (ip6(src), ip6(dst)) if v6 else (ip4(src), ip4(dst))
+            ph = s + d + (struct.pack("!IxxxB", n, 17) if v6 else struct.pack("!xBH", 17, n))
+            ck = csum(ph + u) or 0xFFFF
+        return u[:6] + struct.pack("!H", ck) + u[8:]
+
+    def v4(dport, data=b"hello mpnet", sport=40000, dst="192.0.2.1", dmac=MAC_IN, **kw):
+        return rec16(eth(dmac, MAC_IN_PEER, 0x0800,
+                         ipv4("192.0.2.2", dst, 17, udp("192.0.2.2", dst, sport, dport, data,
+                                                        False, **kw))))
+
+    def v6(dport, data=b"hello mpnet", dst="2001:db8::1", dmac=MAC_IN, **kw):
+        return rec16(eth(dmac, MAC_IN_PEER, 0x86DD,
+                         ipv6("2001:db8::2", dst, 17,
+                              udp("2001:db8::2", dst, 40001, dport, data, True, **kw))))
+    big = bytes(range(256)) * 8  # 2048 bytes: two fragments
+    whole = ipv4("192.0.2.2", "192.0.2.1", 17, udp("192.0.2.2", "192.0.2.1", 40000, 7, big, False),
+                 ident=77)
+    pay = whole[20:]
+    fr0 = ipv4("192.0.2.2", "192.0.2.1", 17, pay[:1480], ident=77, flags_off=0x2000)
+    fr1 = ipv4("192.0.2.2", "192.0.2.1", 17, pay[1480:], ident=77, flags_off=1480 // 8)
+    seeds = [("v4_echo", v4(7)), ("v6_dual", v6(53)), ("v4_mapped", v4(53)),
+             ("connected", v4(1000, sport=9) + v4(1000, sport=10)),
+             ("mdns6", v6(5353, dst="ff02::fb", dmac=mcast_mac("ff02::fb"))),
+             ("bcast", v4(67, dst="192.0.2.255", dmac=BCAST) +
+              v4(68, dst="255.255.255.255", dmac=BCAST)),
+             ("closed", v4(9999) + v6(9999)),
+             ("frag", rec16(eth(MAC_IN, MAC_IN_PEER, 0x0800, fr0)) +
+              rec16(eth(MAC_IN, MAC_IN_PEER, 0x0800, fr1))),
+             ("bad_csum", v4(7, ck=0x1234) + v6(53, ck=0x1234)),
+             ("zero_csum", v4(7, ck=0) + v6(53, ck=0)),
+             ("len_below_8", v4(7, ulen=7)), ("len_beyond", v6(53, ulen=200)),
+             ("len_short", v4(7, ulen=10)),
+             ("short", rec16(eth(MAC_IN, MAC_IN_PEER, 0x0800,
+                                 ipv4("192.0.2.2", "192.0.2.1", 17, b"\x01\x02\x03"))))]
+    for name, b in seeds:
+        write("fuzz_udp_sock", name, b)
+
+
 def main():
     for t in os.listdir(os.path.join(HERE, "corpus")) if os.path.isdir(os.path.join(HERE, "corpus")) else []:
         for f in os.listdir(os.path.join(HERE, "corpus", t)):
             if f.startswith("seed-"):
                 os.remove(os.path.join(HERE, "corpus", t, f))
+    udp_sock_seeds()
     m = msgs()
     by = dict((n, (k, b)) for n, k, b in m)
     for name, kind, b in m:

@@ -13,6 +13,7 @@
 #include "mpnet/wire/ethernet.h"
 #include "mpnet/wire/ipv4.h"
 #include "mpnet/wire/ipv6.h"
+#include "mpnet/wire/udp.h"
 #include "l3/ip6.h"
 #include "l3/ip_iface.h"
 #include "stack/graph.h"
@@ -346,6 +347,10 @@ static size_t frame4_ft(struct rig *t, uint8_t *f, uint8_t ttl, uint32_t src, ui
         memcpy(eth.src, t->g->info.mac, 6);
         mpnet_eth_repr_emit(&eth, f);
         mpnet_ip4_repr_emit(&ip, f + 14);
+        /* A whole UDP header (RFC 768), no checksum, to the discard port. */
+        mpnet_put_be16(f + 34, 40000);
+        mpnet_put_be16(f + 36, 9);
+        mpnet_put_be16(f + 38, 60 - 34);
         return 60;
 }
 
@@ -568,7 +573,7 @@ static void test_local_out_arcs6(void **state)
         mpnet_put_be16(f + 56, 9); /* discard: nobody listens */
         mpnet_put_be16(f + 58, 16);
         sum = mpnet_csum_add(mpnet_ip6_pseudo_sum(h6, r6, 16, MPNET_IPPROTO_UDP), f + 54, 16);
-        mpnet_put_be16(f + 60, (uint16_t)~mpnet_csum_fold(sum));
+        mpnet_put_be16(f + 60, mpnet_udp_csum_final(sum));
         assert_int_equal(mpnet_feature_set(t.r, 1, "t-lout", true), 0);
         assert_int_equal(mpnet_feature_set(t.r, 1, "t-out6", true), 0);
         run(&t);

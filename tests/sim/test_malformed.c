@@ -274,6 +274,8 @@ static void test_ipv4(void **state)
          * with port and protocol unreachable (RFC 1122 3.2.2.1). */
         n = build_echo(f, PEER, US, 8);
         ip[9] = 17;
+        mpnet_put_be16(ip + 20 + 4, 16); /* a whole UDP header, no checksum */
+        mpnet_put_be16(ip + 20 + 6, 0);
         fix_ip_csum(ip);
         assert_int_equal(inject(e, f, n), 1);
         n = build_echo(f, PEER, US, 8);

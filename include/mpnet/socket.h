@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/**
+ * @file socket.h
+ * BSD-shaped sockets on a stack: UDP over IPv4 and IPv6 (SOCK_DGRAM) for
+ * now; raw, ICMP echo and stream sockets come later.
+ *
+ * The calls take the system's types and constants (<sys/socket.h>,
+ * <netinet/in.h>: struct sockaddr_in and sockaddr_in6, msghdr, cmsghdr,
+ * iovec, SOL_SOCKET, SO_*, IPPROTO_IP and IPPROTO_IPV6 options), so code
+ * written for POSIX reads the same. A socket is a small integer descriptor
+ * of its stack (lowest free first, as POSIX), not a kernel one. Every call
+ * returns >= 0 or a negative errno: a descriptor that is not open, or was
+ * closed, is -EBADF.
+ *
+ * Dual stack: an AF_INET6 socket takes IPv4 traffic as v4-mapped addresses
+ * (::ffff:a.b.c.d, RFC 4291 2.5.5.2) unless IPV6_V6ONLY is set, off by
+ * default as on Linux.
+ *
+ * Threads: every call is the control thread's (the thread that calls
+ * mpnet_stack_poll(), as for every other stack call). No call blocks: a
+ * receive with nothing queued is -EAGAIN, SOCK_NONBLOCK and MSG_DONTWAIT
+ * or not (a blocking front end for other threads comes later, waiting on
+ * an event descriptor). Datagrams are queued by mpnet_stack_poll(), and a
+ * socket's callback (mpnet_sock_set_cb) runs from it.
+ *
+ * Options (mpnet_setsockopt, mpnet_getsockopt):
+ *  - SOL_SOCKET: SO_REUSEADDR, SO_REUSEPORT (set before bind), SO_RCVBUF
+ *    (doubled as Linux does, at least 4480; default 212992; the queue
+ *    charges each datagram its whole buffers, 2240 bytes each),
+ *    SO_SNDBUF (stored: sends are not queued), SO_BROADCAST (needed to
+ *    send to a broadcast address, -EACCES without), SO_ERROR (read and
+ *    cleared), SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_BINDTOIFINDEX (an int
+ *    ifindex, 0 unbinds).
+ *  - IPPROTO_IP: IP_TTL, IP_TOS, IP_PKTINFO, IP_RECVTTL, IP_RECVTOS,
+ *    IP_MULTICAST_IF (struct in_addr, or struct ip_mreqn for its
+ *    interface), IP_MULTICAST_TTL, IP_MULTICAST_LOOP (stored; mpnet does
+ *    not loop multicast back yet). IP_ADD_MEMBERSHIP and
+ *    IP_DROP_MEMBERSHIP are -ENOPROTOOPT until IGMP (RFC 3376) exists.
+ *  - IPPROTO_IPV6: IPV6_V6ONLY (before bind), IPV6_UNICAST_HOPS,
+ *    IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS, IPV6_TCLASS,
+ *    IPV6_MULTICAST_IF, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_LOOP (stored),
+ *    IPV6_JOIN_GROUP and IPV6_LEAVE_GROUP (struct ipv6_mreq; MLDv2 reports
+ *    the group; datagrams to a group reach only the sockets that joined it
+ *    on the receiving interface).
+ * Unknown options are -ENOPROTOOPT, a short or wrong-sized value -EINVAL.
+ *
+ * Ancillary data: mpnet_sendmsg takes IP_PKTINFO (struct in_pktinfo:
+ * ipi_spec_dst the source, ipi_ifindex the interface) or IPV6_PKTINFO,
+ * IP_TOS or IPV6_TCLASS, IP_TTL or IPV6_HOPLIMIT (an int each, as Linux).
+ * mpnet_recvmsg gives, when the socket asked, IP_PKTINFO, IP_TTL, IP_TOS,
+ * IPV6_PKTINFO, IPV6_HOPLIMIT, IPV6_TCLASS; MSG_CTRUNC when they did not
+ * fit, MSG_TRUNC when the datagram did not.
+ */
+#ifndef MPNET_SOCKET_H
+#define MPNET_SOCKET_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "mpnet/export.h"
+
+#ifndef SO_BINDTOIFINDEX
+#define SO_BINDTOIFINDEX 62 /* Linux's number, for older headers */
+#endif
+
+struct mpnet_stack;
+struct mpnet_pkt;
+
+/**
+ * A socket: domain AF_INET or AF_INET6; type SOCK_DGRAM (with
+ * SOCK_NONBLOCK and SOCK_CLOEXEC accepted, calls never block anyway);
+ * protocol 0 or IPPROTO_UDP.
+ * @return the descriptor; -EAFNOSUPPORT; -ESOCKTNOSUPPORT (SOCK_RAW,
+ * SOCK_STREAM: not yet); -EPROTONOSUPPORT; -EINVAL (unknown flags);
+ * -EMFILE (more than 65536 open); -ENOMEM.
+ */
+MPNET_API int mpnet_socket(struct mpnet_stack *s, int domain, int type, int protocol);
+
+/** Bind to a local address and port (0: an ephemeral one, RFC 6056).
+ * @return 0; -EINVAL (already bound, a wrong length); -EAFNOSUPPORT;
+ * -EADDRNOTAVAIL (not an address of the stack); -EADDRINUSE. */
+MPNET_API int mpnet_bind(struct mpnet_stack *s, int fd, const struct sockaddr *addr, socklen_t len);
+
+/** Set the peer: only its datagrams are received, sends without an address
+ * go to it. AF_UNSPEC takes the peer off. An unbound socket is bound to an
+ * ephemeral port and the source the route gives.
+ * @return 0 or a negative errno. */
+MPNET_API int mpnet_connect(struct mpnet_stack *s, int fd, const struct sockaddr *addr,
+                            socklen_t len);
+
+/** @return 0; -ENOTCONN (getpeername of an unconnected socket). *len
+ * becomes the address's length; what does not fit is cut. */
+MPNET_API int mpnet_getsockname(struct mpnet_stack *s, int fd, struct sockaddr *addr,
+                                socklen_t *len);
+MPNET_API int mpnet_getpeername(struct mpnet_stack *s, int fd, struct sockaddr *addr,
+                                socklen_t *len);
+
+/** Send one datagram (to the peer when addr is NULL).
+ * @return the bytes sent; -EDESTADDRREQ; -EISCONN (an address other than
+ * the peer's on a connected socket is allowed, as Linux); -EMSGSIZE (over
+ * 65507 bytes on IPv4, 65527 on IPv6); -EACCES (broadcast without
+ * SO_BROADCAST); -ENETUNREACH; -EADDRNOTAVAIL; -ENOBUFS; -EPIPE (shut
+ * down for writing). */
+MPNET_API ssize_t mpnet_sendto(struct mpnet_stack *s, int fd, const void *buf, size_t len,
+                               int flags, const struct sockaddr *addr, socklen_t alen);
+MPNET_API ssize_t mpnet_sendmsg(struct mpnet_stack *s, int fd, const struct msghdr *msg, int flags);
+
+/** Take the first queued datagram (MSG_PEEK: leave it).
+ * @return its bytes copied (MSG_TRUNC: its whole length); -EAGAIN when
+ * none is queued (0 once shut down for reading). */
+MPNET_API ssize_t mpnet_recvfrom(struct mpnet_stack *s, int fd, void *buf, size_t len, int flags,
+                                 struct sockaddr *addr, socklen_t *alen);
+MPNET_API ssize_t mpnet_recvmsg(struct mpnet_stack *s, int fd, struct msghdr *msg, int flags);
+
+/** SHUT_RD (queued datagrams are freed, receives return 0), SHUT_WR,
+ * SHUT_RDWR. @return 0; -ENOTCONN (unconnected, as Linux); -EINVAL. */
+MPNET_API int mpnet_shutdown(struct mpnet_stack *s, int fd, int how);
+/** Close the descriptor; queued datagrams are freed. */
+MPNET_API int mpnet_close(struct mpnet_stack *s, int fd);
+
+MPNET_API int mpnet_setsockopt(struct mpnet_stack *s, int fd, int level, int name, const void *val,
+                               socklen_t len);
+MPNET_API int mpnet_getsockopt(struct mpnet_stack *s, int fd, int level, int name, void *val,
+                               socklen_t *len);
+
+/**
+ * Zero copy: send p, the payload the caller wrote at p->data (a chain
+ * allowed; at least 62 bytes of headroom before it, which
+ * mpnet_pkt_alloc() gives), to addr (NULL: the peer). The stack takes p in
+ * every case. @return as mpnet_sendto.
+ */
+MPNET_API ssize_t mpnet_send_pkt(struct mpnet_stack *s, int fd, struct mpnet_pkt *p,
+                                 const struct sockaddr *addr, socklen_t alen);
+
+/**
+ * Zero copy: take the first queued datagram itself. *pp is the packet, its
+ * data at the payload (pkt_len its length, a chain past one buffer); the
+ * caller frees it with mpnet_pkt_free(). addr and alen as mpnet_recvfrom.
+ * @return the payload length; -EAGAIN; 0 with *pp NULL once shut down.
+ */
+MPNET_API ssize_t mpnet_recv_pkt(struct mpnet_stack *s, int fd, struct mpnet_pkt **pp,
+                                 struct sockaddr *addr, socklen_t *alen);
+
+/**
+ * Run-to-completion: fn(s, fd, arg) runs on the socket's home context
+ * (the control thread in this version, inside mpnet_stack_poll()) each
+ * time its queue goes from empty to holding a datagram. fn may receive
+ * (it should drain the queue: it is not called again until the queue was
+ * empty), send and close the socket. fn NULL takes the callback off.
+ * @return 0 or -EBADF.
+ */
+typedef void (*mpnet_sock_cb)(struct mpnet_stack *s, int fd, void *arg);
+MPNET_API int mpnet_sock_set_cb(struct mpnet_stack *s, int fd, mpnet_sock_cb fn, void *arg);
+
+#endif

@@ -1,0 +1,1592 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The socket layer: descriptors, addresses, options, the receive queue and
+ * the calls of include/mpnet/socket.h. UDP's own part (input, output, the
+ * PCB table) is l4/udp.c. Threads: l4/socket.h.
+ *
+ * A socket closed from inside a callback (mpnet_sock_set_cb) may still be
+ * in the hands of the delivery that called it (a broadcast being copied to
+ * several sockets): close takes it out of every table and frees its
+ * queue at once, but the object itself waits on a list until a socket call
+ * made outside any callback (or the stack's end) hands it to
+ * stack_defer().
+ */
+#define _GNU_SOURCE /* struct in6_pktinfo (RFC 3542) */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "mpnet/socket.h"
+#include "mpnet/wire/ipv4.h"
+#include "mpnet/wire/ipv6.h"
+#include "mpnet/wire/udp.h"
+#include "l3/ip4.h"
+#include "l3/ip6.h"
+#include "l3/ip_iface.h"
+#include "l4/pcb.h"
+#include "l4/socket.h"
+#include "stack/graph.h"
+#include "stack/iface.h"
+#include "stack/stack_priv.h"
+
+#define UDP4_PAYLOAD_MAX 65507u                     /* 65535 - 20 - 8 */
+#define UDP6_PAYLOAD_MAX 65527u                     /* 65535 - 8 (RFC 8200: no jumbograms) */
+#define TX_HEADROOM      (MPNET_UDP_HLEN + 40 + 14) /* UDP, IPv6, Ethernet */
+
+/* sock_state, extended with what only this file sees. */
+struct sock_mod {
+        struct sock_state st;
+        unsigned cb_depth;        /* callbacks running (sock_enqueue) */
+        struct mpnet_sock **dead; /* closed, not yet handed to stack_defer */
+        unsigned n_dead, cap_dead;
+};
+
+static inline struct sock_mod *smod(struct mpnet_stack *s)
+{
+        return s->g.mods[MOD_sock].state;
+}
+
+/* ---- descriptors ---- */
+
+struct mpnet_sock *sock_get(struct mpnet_stack *s, int fd)
+{
+        struct sock_fdtab *t = atomic_load_explicit(&smod(s)->st.tab, memory_order_acquire);
+
+        if (fd < 0 || t == NULL || (unsigned)fd >= t->cap)
+                return NULL;
+        return atomic_load_explicit(&t->so[fd], memory_order_acquire);
+}
+
+static void tab_free(void *t)
+{
+        free(t);
+}
+
+/* The lowest free descriptor for so, the table grown when full. */
+static int fd_alloc(struct mpnet_stack *s, struct mpnet_sock *so)
+{
+        struct sock_mod *m = smod(s);
+        struct sock_fdtab *t = atomic_load_explicit(&m->st.tab, memory_order_relaxed), *n;
+        unsigned i = m->st.lowest_free;
+
+        while (i < t->cap && atomic_load_explicit(&t->so[i], memory_order_relaxed) != NULL)
+                i++;
+        if (i == t->cap) {
+                unsigned cap = t->cap * 2;
+
+                if (t->cap >= SOCK_MAX_FDS)
+                        return -EMFILE;
+                n = calloc(1, sizeof(*n) + cap * sizeof(n->so[0]));
+                if (n == NULL)
+                        return -ENOMEM;
+                n->cap = cap;
+                for (unsigned k = 0; k < t->cap; k++)
+                        atomic_store_explicit(&n->so[k],
+                                              atomic_load_explicit(&t->so[k], memory_order_relaxed),
+                                              memory_order_relaxed);
+                atomic_store_explicit(&m->st.tab, n, memory_order_release);
+                stack_defer(s, tab_free, t);
+                t = n;
+        }
+        so->fd = (int)i;
+        atomic_store_explicit(&t->so[i], so, memory_order_release);
+        m->st.lowest_free = i + 1;
+        m->st.n_open++;
+        return (int)i;
+}
+
+static void fd_release(struct mpnet_stack *s, int fd)
+{
+        struct sock_mod *m = smod(s);
+        struct sock_fdtab *t = atomic_load_explicit(&m->st.tab, memory_order_relaxed);
+
+        atomic_store_explicit(&t->so[fd], NULL, memory_order_release);
+        if ((unsigned)fd < m->st.lowest_free)
+                m->st.lowest_free = (unsigned)fd;
+        m->st.n_open--;
+}
+
+static void sock_free(void *arg)
+{
+        struct mpnet_sock *so = arg;
+
+        free(atomic_load_explicit(&so->mc6, memory_order_relaxed));
+        free(so);
+}
+
+/* Closed sockets to stack_defer(), unless a callback runs. */
+static void dead_flush(struct mpnet_stack *s)
+{
+        struct sock_mod *m = smod(s);
+
+        if (m->cb_depth != 0)
+                return;
+        while (m->n_dead > 0)
+                stack_defer(s, sock_free, m->dead[--m->n_dead]);
+}
+
+/* The open socket fd for a call, or NULL. */
+static struct mpnet_sock *sock_call(struct mpnet_stack *s, int fd)
+{
+        if (smod(s)->n_dead != 0)
+                dead_flush(s);
+        return sock_get(s, fd);
+}
+
+/* ---- the receive queue (home context) ---- */
+
+uint32_t sock_events(const struct mpnet_sock *so)
+{
+        return so->events;
+}
+
+void sock_set_upcall(struct mpnet_sock *so, sock_upcall_fn fn, void *arg)
+{
+        so->upcall = fn;
+        so->upcall_arg = arg;
+}
+
+void sock_raise(struct mpnet_sock *so, uint32_t ev)
+{
+        uint32_t rose = ev & ~so->events;
+
+        so->events |= ev;
+        if (rose != 0 && so->upcall != NULL)
+                so->upcall(so->upcall_arg, rose);
+}
+
+static uint32_t charge_of(const struct mpnet_pkt *p)
+{
+        return (uint32_t)p->nb_segs * SOCK_TRUESIZE;
+}
+
+bool sock_enqueue(struct mpnet_sock *so, struct mpnet_pkt *p)
+{
+        uint32_t charge = charge_of(p);
+        struct sock_mod *m;
+        bool was_empty;
+
+        /* A full buffer drops (Linux __udp_enqueue_schedule_skb: the
+         * first datagram of an empty queue always fits). */
+        if ((so->flags & (SOF_SHUT_RD | SOF_CLOSED)) ||
+            (so->rq_bytes != 0 &&
+             so->rq_bytes + charge > atomic_load_explicit(&so->rcvbuf, memory_order_relaxed))) {
+                mpnet_pkt_free(p);
+                return false;
+        }
+        mpnet_pkt_adj(p, MPNET_UDP_HLEN);
+        *sock_rq_link(p) = NULL;
+        was_empty = so->rq_head == NULL;
+        if (was_empty)
+                so->rq_head = p;
+        else
+                *sock_rq_link(so->rq_tail) = p;
+        so->rq_tail = p;
+        so->rq_bytes += charge;
+        so->rq_n++;
+        if (!was_empty)
+                return true;
+        sock_raise(so, EPOLLIN);
+        if (so->cb != NULL) {
+                /* Last: the callback may close so. */
+                m = smod(so->s);
+                m->cb_depth++;
+                so->cb(so->s, so->fd, so->cb_arg);
+                m->cb_depth--;
+        }
+        return true;
+}
+
+static struct mpnet_pkt *rq_pop(struct mpnet_sock *so)
+{
+        struct mpnet_pkt *p = so->rq_head;
+
+        if (p == NULL)
+                return NULL;
+        so->rq_head = *sock_rq_link(p);
+        if (so->rq_head == NULL) {
+                so->rq_tail = NULL;
+                so->events &= ~(uint32_t)EPOLLIN;
+        }
+        so->rq_bytes -= charge_of(p);
+        so->rq_n--;
+        return p;
+}
+
+static void rq_flush(struct mpnet_sock *so)
+{
+        struct mpnet_pkt *p;
+
+        while ((p = rq_pop(so)) != NULL)
+                mpnet_pkt_free(p);
+}
+
+/* ---- addresses ---- */
+
+/* addr (of so's family; AF_INET6 takes v4-mapped) as 16 bytes and a port.
+ * scope: sin6_scope_id, or NULL. */
+static int sa_parse(const struct mpnet_sock *so, const struct sockaddr *sa, socklen_t len,
+                    uint8_t a[16], uint16_t *port, uint32_t *scope)
+{
+        if (sa == NULL)
+                return -EFAULT;
+        if (len < (socklen_t)sizeof(sa_family_t))
+                return -EINVAL;
+        if (scope != NULL)
+                *scope = 0;
+        if (so->family == AF_INET) {
+                struct sockaddr_in sin;
+
+                if (len < (socklen_t)sizeof(sin))
+                        return -EINVAL;
+                memcpy(&sin, sa, sizeof(sin));
+                if (sin.sin_family != AF_INET)
+                        return -EAFNOSUPPORT;
+                if (sin.sin_addr.s_addr == 0)
+                        memset(a, 0, 16);
+                else
+                        addr_v4mapped(a, ntohl(sin.sin_addr.s_addr));
+                *port = ntohs(sin.sin_port);
+                return 0;
+        } else {
+                struct sockaddr_in6 sin6;
+
+                if (len < (socklen_t)sizeof(sin6))
+                        return -EINVAL;
+                memcpy(&sin6, sa, sizeof(sin6));
+                if (sin6.sin6_family != AF_INET6)
+                        return -EAFNOSUPPORT;
+                memcpy(a, &sin6.sin6_addr, 16);
+                *port = ntohs(sin6.sin6_port);
+                if (scope != NULL)
+                        *scope = sin6.sin6_scope_id;
+                return 0;
+        }
+}
+
+/* a and port as so's family's sockaddr, cut to *len; *len its size. */
+static void sa_fill(const struct mpnet_sock *so, const uint8_t a[16], uint16_t port,
+                    struct sockaddr *sa, socklen_t *len)
+{
+        union {
+                struct sockaddr_in sin;
+                struct sockaddr_in6 sin6;
+        } u;
+        socklen_t n;
+
+        memset(&u, 0, sizeof(u));
+        if (so->family == AF_INET) {
+                u.sin.sin_family = AF_INET;
+                u.sin.sin_port = htons(port);
+                u.sin.sin_addr.s_addr = htonl(addr_v4(a));
+                n = sizeof(u.sin);
+        } else {
+                u.sin6.sin6_family = AF_INET6;
+                u.sin6.sin6_port = htons(port);
+                memcpy(&u.sin6.sin6_addr, a, 16);
+                n = sizeof(u.sin6);
+        }
+        if (sa != NULL && len != NULL)
+                memcpy(sa, &u, *len < n ? *len : n);
+        if (len != NULL)
+                *len = n;
+}
+
+/* The address of a received datagram's source and destination, from its
+ * IP header (still in the first buffer), and its source port. */
+struct rx_info {
+        uint8_t src[16], dst[16];
+        uint16_t sport;
+        uint8_t ttl, tos;
+        bool v4;
+};
+
+static void rx_info(struct mpnet_pkt *p, struct rx_info *ri)
+{
+        const uint8_t *ip = mpnet_pkt_buf(p) + p->l3_off, *uh = mpnet_pkt_buf(p) + p->l4_off;
+
+        ri->v4 = (ip[0] >> 4) == 4;
+        if (ri->v4) {
+                addr_v4mapped(ri->src, mpnet_get_be32(ip + 12));
+                addr_v4mapped(ri->dst, mpnet_get_be32(ip + 16));
+                ri->ttl = ip[8];
+                ri->tos = ip[1];
+        } else {
+                memcpy(ri->src, ip + 8, 16);
+                memcpy(ri->dst, ip + 24, 16);
+                ri->ttl = ip[7];
+                ri->tos = (uint8_t)((mpnet_get_be16(ip) >> 4) & 0xff);
+        }
+        ri->sport = mpnet_get_be16(uh);
+}
+
+static bool addr_is_local(struct mpnet_stack *s, const uint8_t a[16])
+{
+        if (addr_is_v4mapped(a))
+                return stack_is_local4(s, addr_v4(a));
+        return stack_is_local6(s, a);
+}
+
+static bool addr_is_mc(const uint8_t a[16])
+{
+        return addr_is_v4mapped(a) ? mpnet_ip4_is_multicast(addr_v4(a)) : mpnet_ip6_is_multicast(a);
+}
+
+/* ---- calls ---- */
+
+int mpnet_socket(struct mpnet_stack *s, int domain, int type, int protocol)
+{
+        int kind = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct mpnet_sock *so;
+        int fd;
+
+        if (smod(s)->n_dead != 0)
+                dead_flush(s);
+        if (domain != AF_INET && domain != AF_INET6)
+                return -EAFNOSUPPORT;
+        switch (kind) {
+        case SOCK_DGRAM:
+                break;
+        case SOCK_STREAM: /* the TCP issue */
+        case SOCK_RAW:    /* raw sockets: a later piece */
+        case SOCK_SEQPACKET:
+                return -ESOCKTNOSUPPORT;
+        default:
+                return -EINVAL;
+        }
+        if (protocol != 0 && protocol != IPPROTO_UDP)
+                return -EPROTONOSUPPORT;
+        so = calloc(1, sizeof(*so));
+        if (so == NULL)
+                return -ENOMEM;
+        so->s = s;
+        so->family = (uint8_t)domain;
+        so->type = SOCK_DGRAM;
+        so->proto = IPPROTO_UDP;
+        so->home = 0;
+        so->gen = ++smod(s)->st.gen;
+        atomic_init(&so->rcvbuf, SOCK_RCVBUF_DEFAULT);
+        so->sndbuf = SOCK_RCVBUF_DEFAULT;
+        so->events = EPOLLOUT; /* a datagram socket can always send */
+        so->flags = SOF_MC_LOOP4 | SOF_MC_LOOP6 | (type & SOCK_NONBLOCK ? SOF_NONBLOCK : 0) |
+                    (type & SOCK_CLOEXEC ? SOF_CLOEXEC : 0);
+        so->ttl = 64;
+        so->mc_ttl = 1;
+        so->mc_hops6 = 1;
+        fd = fd_alloc(s, so);
+        if (fd < 0)
+                free(so);
+        return fd;
+}
+
+int mpnet_bind(struct mpnet_stack *s, int fd, const struct sockaddr *addr, socklen_t len)
+{
+        struct mpnet_sock *so = sock_call(s, fd);
+        uint8_t a[16];
+        uint16_t port;
+        uint32_t scope;
+        int err;
+
+        if (so == NULL)
+                return -EBADF;
+        err = sa_parse(so, addr, len, a, &port, &scope);
+        if (err != 0)
+                return err;
+        if (so->flags & SOF_BOUND)
+                return -EINVAL;
+        /* RFC 3493 5.3: a V6ONLY socket has no IPv4 address. */
+        if (so->family == AF_INET6 && (so->flags & SOF_V6ONLY) && addr_is_v4mapped(a))
+                return -EINVAL;
+        if (!addr_is_any(a) && !addr_is_mc(a) && !addr_is_local(s, a))
+                return -EADDRNOTAVAIL;
+        memcpy(so->laddr, a, 16);
+        if (scope != 0 && mpnet_ip6_is_link_local(a) && so->bound_if == 0)
+                so->bound_if = (uint8_t)scope;
+        if (port == 0) {
+                err = udp_port_pick(s, so);
+                if (err > 0)
+                        port = (uint16_t)err, err = 0;
+        } else {
+                err = udp_pcb_set(s, so, port, true);
+        }
+        if (err != 0) {
+                memset(so->laddr, 0, 16);
+                return err;
+        }
+        so->lport = port;
+        so->flags |= SOF_BOUND;
+        return 0;
+}
+
+/* An ephemeral port on the wildcard address, for an unbound socket that
+ * sends or connects. */
+static int autobind(struct mpnet_stack *s, struct mpnet_sock *so)
+{
+        int port;
+
+        if (so->flags & SOF_BOUND)
+                return 0;
+        port = udp_port_pick(s, so);
+        if (port < 0)
+                return port;
+        so->lport = (uint16_t)port;
+        so->flags |= SOF_BOUND | SOF_LADDR_AUTO;
+        return 0;
+}
+
+/* Whether an IPv4 destination is a broadcast (needs SO_BROADCAST). */
+static bool ip4_dst_bcast(struct mpnet_stack *s, uint32_t dst)
+{
+        const struct fib_nh *nh;
+
+        if (mpnet_ip4_is_limited_bcast(dst))
+                return true;
+        nh = fib4_lookup(&s->fib, fib4_table(s, 0), dst);
+        return nh != NULL && nh->type == MPNET_NH_CONNECTED && nh->plen < 31 &&
+               (dst | ip4_mask(nh->plen)) == UINT32_MAX;
+}
+
+/* Whether so may send to a (errors as Linux). */
+static int dst_check(struct mpnet_stack *s, const struct mpnet_sock *so, const uint8_t a[16])
+{
+        if (addr_is_v4mapped(a)) {
+                if (so->family == AF_INET6 && (so->flags & SOF_V6ONLY))
+                        return -ENETUNREACH;
+                if (!(so->flags & SOF_BROADCAST) && ip4_dst_bcast(s, addr_v4(a)))
+                        return -EACCES;
+        } else if (so->family == AF_INET6 && addr_is_any(a)) {
+                /* Linux sends to :: as to ::1; mpnet has no loopback
+                 * interface. */
+                return -ENETUNREACH;
+        }
+        return 0;
+}
+
+/* The interface a datagram to dst leaves by, unless the call named one. */
+static int oif_for(const struct mpnet_sock *so, const uint8_t dst[16], uint32_t scope)
+{
+        if (addr_is_v4mapped(dst)) {
+                if (mpnet_ip4_is_multicast(addr_v4(dst)) && so->mc_if4 != 0)
+                        return so->mc_if4;
+        } else {
+                if (mpnet_ip6_is_multicast(dst) && so->mc_if6 != 0)
+                        return so->mc_if6;
+                if (scope != 0 && (mpnet_ip6_is_multicast(dst) || mpnet_ip6_is_link_local(dst)))
+                        return (int)scope;
+        }
+        return so->bound_if;
+}
+
+/* The source a datagram from so to dst would have. */
+static int src_for(struct mpnet_stack *s, const uint8_t dst[16], int oif, uint8_t src[16])
+{
+        if (addr_is_v4mapped(dst)) {
+                uint32_t a;
+                int err = ip4_src_select(s, addr_v4(dst), oif, &a);
+
+                if (err == 0)
+                        addr_v4mapped(src, a);
+                return err;
+        }
+        return mpnet_ip6_src_select(s, dst, oif, src);
+}
+
+int mpnet_connect(struct mpnet_stack *s, int fd, const struct sockaddr *addr, socklen_t len)
+{
+        struct mpnet_sock *so = sock_call(s, fd);
+        uint8_t a[16], laddr[16];
+        uint16_t port;
+        uint32_t scope;
+        bool bound;
+        int err;
+
+        if (so == NULL)
+                return -EBADF;
+        if (addr != NULL && len >= (socklen_t)sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC) {
+                /* POSIX: dissolve the association. Linux also forgets a
+                 * source that connect chose. */
+                if (!(so->flags & SOF_CONNECTED))
+                        return 0;
+                so->flags &= ~(uint32_t)SOF_CONNECTED;
+                memset(so->faddr, 0, 16);
+                so->fport = 0;
+                if (so->flags & SOF_LADDR_AUTO)
+                        memset(so->laddr, 0, 16);
+                return udp_pcb_set(s, so, so->lport, false);
+        }
+        err = sa_parse(so, addr, len, a, &port, &scope);
+        if (err != 0)
+                return err;
+        if (so->family == AF_INET6 && addr_is_any(a))
+                return -ENETUNREACH;
+        if (so->family == AF_INET && addr_is_any(a))
+                return -ENETUNREACH;
+        err = dst_check(s, so, a);
+        if (err != 0)
+                return err;
+        memcpy(laddr, so->laddr, 16);
+        if (addr_is_any46(so->laddr)) {
+                err = src_for(s, a, oif_for(so, a, scope), laddr);
+                if (err != 0)
+                        return err;
+        }
+        bound = (so->flags & SOF_BOUND) != 0;
+        if (bound && addr_is_any46(so->laddr))
+                so->flags |= SOF_LADDR_AUTO;
+        memcpy(so->laddr, laddr, 16);
+        memcpy(so->faddr, a, 16);
+        so->fport = port;
+        so->flags |= SOF_CONNECTED;
+        if (!bound) {
+                err = autobind(s, so);
+        } else {
+                err = udp_pcb_set(s, so, so->lport, false);
+        }
+        if (err != 0) {
+                so->flags &= ~(uint32_t)SOF_CONNECTED;
+                memset(so->faddr, 0, 16);
+                so->fport = 0;
+                if (!bound || (so->flags & SOF_LADDR_AUTO))
+                        memset(so->laddr, 0, 16);
+                if (!bound)
+                        so->flags &= ~(uint32_t)SOF_LADDR_AUTO;
+        }
+        return err;
+}
+
+int mpnet_getsockname(struct mpnet_stack *s, int fd, struct sockaddr *addr, socklen_t *len)
+{
+        struct mpnet_sock *so = sock_call(s, fd);
+
+        if (so == NULL)
+                return -EBADF;
+        if (len == NULL)
+                return -EFAULT;
+        sa_fill(so, so->laddr, so->lport, addr, len);
+        return 0;
+}
+
+int mpnet_getpeername(struct mpnet_stack *s, int fd, struct sockaddr *addr, socklen_t *len)
+{
+        struct mpnet_sock *so = sock_call(s, fd);
+
+        if (so == NULL)
+                return -EBADF;
+        if (!(so->flags & SOF_CONNECTED))
+                return -ENOTCONN;
+        if (len == NULL)
+                return -EFAULT;
+        sa_fill(so, so->faddr, so->fport, addr, len);
+        return 0;
+}
+
+/* What the ancillary data of a send asks. */
+struct tx_cm {
+        uint8_t src[16];
+        bool has_src;
+        int oif, ttl, tos;
+};
+
+static int cm_int(const struct cmsghdr *c, int *out, int max)
+{
+        size_t n = c->cmsg_len - CMSG_LEN(0);
+        int v;
+
+        if (n == sizeof(int)) {
+                memcpy(&v, CMSG_DATA(c), sizeof(v));
+        } else if (n == 1) {
+                v = *(const uint8_t *)CMSG_DATA(c);
+        } else {
+                return -EINVAL;
+        }
+        if (v < -1 || v > max)
+                return -EINVAL;
+        *out = v;
+        return 0;
+}
+
+static int tx_cmsg(struct mpnet_stack *s, const struct mpnet_sock *so, const struct msghdr *msg,
+                   struct tx_cm *cm)
+{
+        cm->has_src = false;
+        cm->oif = 0;
+        cm->ttl = cm->tos = -1;
+        if (msg->msg_control == NULL || msg->msg_controllen == 0)
+                return 0;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)msg); c != NULL;
+             c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+                size_t n;
+                int err = 0;
+
+                if (c->cmsg_len < CMSG_LEN(0))
+                        return -EINVAL;
+                n = c->cmsg_len - CMSG_LEN(0);
+                if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+                        struct in_pktinfo pi;
+
+                        if (n != sizeof(pi))
+                                return -EINVAL;
+                        memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+                        cm->oif = pi.ipi_ifindex;
+                        if (pi.ipi_spec_dst.s_addr != 0) {
+                                addr_v4mapped(cm->src, ntohl(pi.ipi_spec_dst.s_addr));
+                                cm->has_src = true;
+                        }
+                } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+                           so->family == AF_INET6) {
+                        struct in6_pktinfo pi;
+
+                        if (n != sizeof(pi))
+                                return -EINVAL;
+                        memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+                        cm->oif = (int)pi.ipi6_ifindex;
+                        if (!addr_is_any(pi.ipi6_addr.s6_addr)) {
+                                memcpy(cm->src, pi.ipi6_addr.s6_addr, 16);
+                                cm->has_src = true;
+                        }
+                } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) {
+                        err = cm_int(c, &cm->ttl, 255);
+                        if (err == 0 && cm->ttl == 0)
+                                err = -EINVAL;
+                } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) {
+                        err = cm_int(c, &cm->tos, 255);
+                } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT &&
+                           so->family == AF_INET6) {
+                        err = cm_int(c, &cm->ttl, 255);
+                } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS &&
+                           so->family == AF_INET6) {
+                        err = cm_int(c, &cm->tos, 255);
+                } else {
+                        return -EINVAL;
+                }
+                if (err != 0)
+                        return err;
+        }
+        if (cm->oif < 0 || cm->oif > STACK_MAX_IFACES)
+                return -ENODEV;
+        if (cm->oif != 0 && stack_iface(s, cm->oif) == NULL)
+                return -ENODEV;
+        if (cm->has_src && !addr_is_local(s, cm->src))
+                return -EADDRNOTAVAIL;
+        return 0;
+}
+
+/* The checks and the destination of a send; then udp_output. Takes p. */
+static ssize_t send_common(struct mpnet_stack *s, struct mpnet_sock *so, struct mpnet_pkt *p,
+                           const struct sockaddr *addr, socklen_t alen, const struct tx_cm *cm)
+{
+        uint8_t dst[16];
+        uint16_t dport;
+        uint32_t scope = 0, len = p->pkt_len;
+        int err;
+
+        if (so->flags & SOF_SHUT_WR) {
+                err = -EPIPE;
+                goto fail;
+        }
+        if (addr != NULL) {
+                err = sa_parse(so, addr, alen, dst, &dport, &scope);
+                if (err != 0)
+                        goto fail;
+                if (dport == 0) {
+                        err = -EINVAL; /* as Linux udp_sendmsg */
+                        goto fail;
+                }
+        } else if (so->flags & SOF_CONNECTED) {
+                memcpy(dst, so->faddr, 16);
+                dport = so->fport;
+        } else {
+                err = -EDESTADDRREQ;
+                goto fail;
+        }
+        if (len > (addr_is_v4mapped(dst) ? UDP4_PAYLOAD_MAX : UDP6_PAYLOAD_MAX)) {
+                err = -EMSGSIZE;
+                goto fail;
+        }
+        if (so->family == AF_INET && addr_is_any(dst)) {
+                err = -ENETUNREACH;
+                goto fail;
+        }
+        err = dst_check(s, so, dst);
+        if (err == 0)
+                err = autobind(s, so);
+        if (err != 0)
+                goto fail;
+        err = udp_output(s, so, p,
+                         &(struct udp_tx){
+                             .src = cm->has_src ? cm->src : NULL,
+                             .dst = dst,
+                             .sport = so->lport,
+                             .dport = dport,
+                             .oif = cm->oif != 0 ? cm->oif : oif_for(so, dst, scope),
+                             .ttl = cm->ttl,
+                             .tos = cm->tos,
+                         });
+        return err != 0 ? err : (ssize_t)len;
+fail:
+        mpnet_pkt_free(p);
+        return err;
+}
+
+ssize_t mpnet_sendmsg(struct mpnet_stack *s, int fd, const struct msghdr *msg, int flags)
+{
+        struct mpnet_sock *so = sock_call(s, fd);
+        struct mpnet_pkt *head = NULL, **tail = &head;
+        struct tx_cm cm;
+        size_t total = 0;
+        uint16_t nseg = 0;
+        int err;
+
+        if (so == NULL)
+                return -EBADF;
+        if (msg == NULL || (msg->msg_iovlen > 0 && msg->msg_iov == NULL))
+                return -EFAULT;
+        if (flags & MSG_OOB)
+                return -EOPNOTSUPP;
+        for (size_t i = 0; i < msg->msg_iovlen; i++) {
+                if (msg->msg_iov[i].iov_len > 0 && msg->msg_iov[i].iov_base == NULL)
+                        return -EFAULT;
+                total += msg->msg_iov[i].iov_len;
+                if (total > UDP6_PAYLOAD_MAX)
+                        return -EMSGSIZE;
+        }
+        err = tx_cmsg(s, so, msg, &cm);
+        if (err != 0)
+                return err;
+        /* The datagram in as many buffers as it takes, the first with room
+         * for the headers. */
+        {
+                size_t iv = 0, ivoff = 0, left = total;
+
+                do {
+                        struct mpnet_pkt *p = mpnet_pkt_alloc(s->pool);
+                        uint32_t room, n;
+                        uint8_t *b;
+
+                        if (p == NULL) {
+                                mpnet_pkt_free(head);
+                                STK_INC(s, nobufs);
+                                return -ENOBUFS;
+                        }
+                        if (head != NULL)
+                                p->data = mpnet_pkt_buf(p); /* no headers ahead */
+                        room = mpnet_pkt_tailroom(p);
+                        n = left < room ? (uint32_t)left : room;
+                        b = mpnet_pkt_append(p, n);
+                        for (uint32_t k = 0; k < n;) {
+                                const struct iovec *v = &msg->msg_iov[iv];
+                                size_t c = v->iov_len - ivoff;
+
+                                if (c > n - k)
+                                        c = n - k;
+                                memcpy(b + k, (const uint8_t *)v->iov_base + ivoff, c);
+                                k += (uint32_t)c;
+                                ivoff += c;
+                                if (ivoff == v->iov_len)
+                                        iv++, ivoff = 0;
+                        }
+                        *tail = p;
+                        tail = &p->next;
+                        nseg++;
+                        left -= n;
+                } while (left > 0);
+                head->pkt_len = (uint32_t)total;
+                head->nb_segs = nseg;
+        }
+        return send_common(s, so, head, msg->msg_name, msg->msg_namelen, &cm);
+}
+
+ssize_t mpnet_sendto(struct mpnet_stack *s, int fd, const void *buf, size_t len, int flags,
+                     const struct sockaddr *addr, socklen_t alen)
+{
+        struct iovec iov = {.iov_base = (void *)(uintptr_t)buf, .iov_len = len};
+        struct msghdr msg = {
+            .msg_name = (void *)(uintptr_t)addr,
+            .msg_namelen = addr != NULL ? alen : 0,
+            .msg_iov = &iov,
+            .msg_iovlen = 1,
+        };
+
+        return mpnet_sendmsg(s, fd, &msg, flags);
+}
+
+ssize_t mpnet_send_pkt(struct mpnet_stack *s, int fd, struct mpnet_pkt *p,
+                       const struct sockaddr *addr, socklen_t alen)
+{
+        struct mpnet_sock *so = sock_call(s, fd);
+        struct tx_cm cm = {.ttl = -1, .tos = -1};
+
+        if (p == NULL)
+                return -EFAULT;
+        if (so == NULL) {
+                mpnet_pkt_free(p);
+                return -EBADF;
+        }
+        if (mpnet_pkt_headroom(p) < TX_HEADROOM) {
+                mpnet_pkt_free(p);
+                return -EINVAL;
+        }
+        return send_common(s, so, p, addr, alen, &cm);
+}
+
+/* Append one control message; false when it does not fit. */
+static bool cm_put(struct msghdr *msg, size_t *used, int level, int type, const void *data,
+                   size_t n)
+{
+        struct cmsghdr c;
+        uint8_t *at = (uint8_t *)msg->msg_control + *used;
+
+        if (*used + CMSG_SPACE(n) > msg->msg_controllen) {
+                msg->msg_flags |= MSG_CTRUNC;
+                return false;
+        }
+        memset(at, 0, CMSG_SPACE(n));
+        c.cmsg_len = CMSG_LEN(n);
+        c.cmsg_level = level;
+        c.cmsg_type = type;
+        memcpy(at, &c, sizeof(c));
+        memcpy(CMSG_DATA((struct cmsghdr *)(void *)at), data, n);
+        *used += CMSG_SPACE(n);
+        return true;
+}
+
+static void rx_cmsg(const struct mpnet_sock *so, struct msghdr *msg, const struct mpnet_pkt *p,
+                    const struct rx_info *ri)
+{
+        size_t used = 0;
+        int v;
+
+        if (msg->msg_control == NULL)
+                msg->msg_controllen = 0;
+        if (ri->v4 && (so->rcv_opts & SOR_PKTINFO4)) {
+                struct in_pktinfo pi = {.ipi_ifindex = (int)p->ifindex};
+
+                pi.ipi_spec_dst.s_addr = htonl(addr_v4(ri->dst));
+                pi.ipi_addr.s_addr = htonl(addr_v4(ri->dst));
+                cm_put(msg, &used, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
+        }
+        if (ri->v4 && (so->rcv_opts & SOR_TTL)) {
+                v = ri->ttl;
+                cm_put(msg, &used, IPPROTO_IP, IP_TTL, &v, sizeof(v));
+        }
+        if (ri->v4 && (so->rcv_opts & SOR_TOS))
+                cm_put(msg, &used, IPPROTO_IP, IP_TOS, &ri->tos, 1);
+        if (so->family == AF_INET6) {
+                /* A v4-mapped datagram gives them too, as Linux. */
+                if (so->rcv_opts & SOR_PKTINFO6) {
+                        struct in6_pktinfo pi = {.ipi6_ifindex = p->ifindex};
+
+                        memcpy(pi.ipi6_addr.s6_addr, ri->dst, 16);
+                        cm_put(msg, &used, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
+                }
+                if (so->rcv_opts & SOR_HOPLIMIT) {
+                        v = ri->ttl;
+                        cm_put(msg, &used, IPPROTO_IPV6, IPV6_HOPLIMIT, &v, sizeof(v));
+                }
+                if (so->rcv_opts & SOR_TCLASS) {
+                        v = ri->tos;
+                        cm_put(msg, &used, IPPROTO_IPV6, IPV6_TCLASS, &v, sizeof(v));
+                }
+        }
+        msg->msg_controllen = used;
+}
+
+ssize_t mpnet_recvmsg(struct mpnet_stack *s, int fd, struct msghdr *msg, int flags)
+{
+        struct mpnet_sock *so = sock_call(s, fd);
+        struct mpnet_pkt *p;
+        struct rx_info ri;
+        uint32_t len, off = 0;
+
+        if (so == NULL)
+                return -EBADF;
+        if (msg == NULL || (msg->msg_iovlen > 0 && msg->msg_iov == NULL))
+                return -EFAULT;
+        if (flags & MSG_OOB)
+                return -EOPNOTSUPP;
+        if (flags & MSG_ERRQUEUE)
+                return -EAGAIN; /* no error queue yet */
+        p = so->rq_head;
+        if (p == NULL)
+                return (so->flags & SOF_SHUT_RD) ? 0 : -EAGAIN;
+        len = p->pkt_len;
+        msg->msg_flags = 0;
+        for (size_t i = 0; i < msg->msg_iovlen && off < len; i++) {
+                uint32_t n = msg->msg_iov[i].iov_len < len - off ? (uint32_t)msg->msg_iov[i].iov_len
+                                                                 : len - off;
+
+                if (n > 0 && msg->msg_iov[i].iov_base == NULL)
+                        return -EFAULT;
+                mpnet_pkt_read(p, off, msg->msg_iov[i].iov_base, n);
+                off += n;
+        }
+        if (off < len)
+                msg->msg_flags |= MSG_TRUNC;
+        rx_info(p, &ri);
+        if (msg->msg_name != NULL) {
+                socklen_t n = msg->msg_namelen;
+
+                sa_fill(so, ri.src, ri.sport, msg->msg_name, &n);
+                msg->msg_namelen = n;
+        } else {
+                msg->msg_namelen = 0;
+        }
+        rx_cmsg(so, msg, p, &ri);
+        if (!(flags & MSG_PEEK))
+                mpnet_pkt_free(rq_pop(so));
+        return (flags & MSG_TRUNC) ? (ssize_t)len : (ssize_t)off;
+}
+
+ssize_t mpnet_recvfrom(struct mpnet_stack *s, int fd, void *buf, size_t len, int flags,
+                       struct sockaddr *addr, socklen_t *alen)
+{
+        struct iovec iov = {.iov_base = buf, .iov_len = len};
+        struct msghdr msg = {
+            .msg_name = addr,
+            .msg_namelen = alen != NULL ? *alen : 0,
+            .msg_iov = &iov,
+            .msg_iovlen = 1,
+        };
+        ssize_t r;
+
+        if (addr != NULL && alen == NULL)
+                return -EFAULT;
+        r = mpnet_recvmsg(s, fd, &msg, flags);
+        if (r >= 0 && alen != NULL && addr != NULL)
+                *alen = msg.msg_namelen;
+        return r;
+}
+
+ssize_t mpnet_recv_pkt(struct mpnet_stack *s, int fd, struct mpnet_pkt **pp, struct sockaddr *addr,
+                       socklen_t *alen)
+{
+        struct mpnet_sock *so = sock_call(s, fd);
+        struct mpnet_pkt *p;
+        struct rx_info ri;
+
+        if (pp == NULL || (addr != NULL && alen == NULL))
+                return -EFAULT;
+        *pp = NULL;
+        if (so == NULL)
+                return -EBADF;
+        if (so->rq_head == NULL)
+                return (so->flags & SOF_SHUT_RD) ? 0 : -EAGAIN;
+        p = rq_pop(so);
+        rx_info(p, &ri);
+        if (addr != NULL)
+                sa_fill(so, ri.src, ri.sport, addr, alen);
+        *pp = p;
+        return (ssize_t)p->pkt_len;
+}
+
+int mpnet_shutdown(struct mpnet_stack *s, int fd, int how)
+{
+        struct mpnet_sock *so = sock_call(s, fd);
+
+        if (so == NULL)
+                return -EBADF;
+        if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+                return -EINVAL;
+        if (!(so->flags & SOF_CONNECTED))
+                return -ENOTCONN; /* as Linux for an unconnected datagram socket */
+        if (how != SHUT_WR) {
+                so->flags |= SOF_SHUT_RD;
+                rq_flush(so);
+        }
+        if (how != SHUT_RD)
+                so->flags |= SOF_SHUT_WR;
+        sock_raise(
+            so,
+            (uint32_t)((so->flags & SOF_SHUT_RD) ? EPOLLIN | EPOLLRDHUP : 0) |
+                (uint32_t)((so->flags & SOF_SHUT_RD) && (so->flags & SOF_SHUT_WR) ? EPOLLHUP : 0));
+        return 0;
+}
+
+/* Leave every group so joined. */
+static void mc6_leave_all(struct mpnet_stack *s, struct mpnet_sock *so)
+{
+        struct sock_mc6 *mc = atomic_load_explicit(&so->mc6, memory_order_relaxed);
+
+        for (unsigned i = 0; mc != NULL && i < mc->n; i++) {
+                struct mpnet_iface *ifp = stack_iface(s, mc->m[i].ifindex);
+
+                if (ifp != NULL)
+                        mc6_leave(ifp, mc->m[i].group);
+        }
+        atomic_store_explicit(&so->mc6, NULL, memory_order_release);
+        if (mc != NULL)
+                stack_defer(s, tab_free, mc);
+}
+
+int mpnet_close(struct mpnet_stack *s, int fd)
+{
+        struct mpnet_sock *so = sock_call(s, fd);
+        struct sock_mod *m = smod(s);
+
+        if (so == NULL)
+                return -EBADF;
+        if (so->flags & SOF_BOUND) {
+                /* -ENOMEM leaves the entry: try again (the set is a copy). */
+                while (udp_pcb_unset(s, so) == -ENOMEM)
+                        ;
+        }
+        mc6_leave_all(s, so);
+        rq_flush(so);
+        fd_release(s, fd);
+        /* A delivery still holding it drops (sock_enqueue). Not so->fd:
+         * workers read it (udp_deliver), it stays as made. */
+        so->flags |= SOF_CLOSED;
+        so->cb = NULL;
+        so->upcall = NULL;
+        if (m->n_dead == m->cap_dead) {
+                unsigned cap = m->cap_dead != 0 ? m->cap_dead * 2 : 16;
+                struct mpnet_sock **d = realloc(m->dead, cap * sizeof(*d));
+
+                if (d == NULL) {
+                        /* No list: hand it to stack_defer now, unless a
+                         * callback may still hold it (then it leaks). */
+                        if (m->cb_depth == 0)
+                                stack_defer(s, sock_free, so);
+                        return 0;
+                }
+                m->dead = d;
+                m->cap_dead = cap;
+        }
+        m->dead[m->n_dead++] = so;
+        dead_flush(s);
+        return 0;
+}
+
+int mpnet_sock_set_cb(struct mpnet_stack *s, int fd, mpnet_sock_cb fn, void *arg)
+{
+        struct mpnet_sock *so = sock_call(s, fd);
+
+        if (so == NULL)
+                return -EBADF;
+        so->cb = fn;
+        so->cb_arg = arg;
+        return 0;
+}
+
+/* ---- options ---- */
+
+static int opt_int(const void *val, socklen_t len, int *out)
+{
+        if (val == NULL)
+                return -EFAULT;
+        if (len >= (socklen_t)sizeof(int)) {
+                memcpy(out, val, sizeof(int));
+                return 0;
+        }
+        return -EINVAL;
+}
+
+/* IP_TOS, IP_TTL and the like also take one byte on Linux. */
+static int opt_int_or_byte(const void *val, socklen_t len, int *out)
+{
+        if (val != NULL && len == 1) {
+                *out = *(const uint8_t *)val;
+                return 0;
+        }
+        return opt_int(val, len, out);
+}
+
+static int set_flag(struct mpnet_sock *so, uint32_t f, int v)
+{
+        if (v)
+                so->flags |= f;
+        else
+                so->flags &= ~f;
+        return 0;
+}
+
+/* Re-publish the PCB entry after a change it carries. */
+static int pcb_refresh(struct mpnet_stack *s, struct mpnet_sock *so)
+{
+        return (so->flags & SOF_BOUND) ? udp_pcb_set(s, so, so->lport, false) : 0;
+}
+
+static int mc6_change(struct mpnet_stack *s, struct mpnet_sock *so, const void *val, socklen_t len,
+                      bool join)
+{
+        struct ipv6_mreq mr;
+        struct sock_mc6 *old = atomic_load_explicit(&so->mc6, memory_order_relaxed), *n;
+        unsigned have = old != NULL ? old->n : 0, at = have;
+        struct mpnet_iface *ifp;
+        int err;
+
+        if (so->family != AF_INET6)
+                return -ENOPROTOOPT;
+        if (val == NULL)
+                return -EFAULT;
+        if (len < (socklen_t)sizeof(mr))
+                return -EINVAL;
+        memcpy(&mr, val, sizeof(mr));
+        if (!mpnet_ip6_is_multicast(mr.ipv6mr_multiaddr.s6_addr))
+                return -EINVAL;
+        if (mr.ipv6mr_interface == 0)
+                mr.ipv6mr_interface = so->mc_if6; /* Linux routes it; we need one named */
+        ifp = mr.ipv6mr_interface <= STACK_MAX_IFACES ? stack_iface(s, (int)mr.ipv6mr_interface)
+                                                      : NULL;
+        if (ifp == NULL)
+                return -ENODEV;
+        for (unsigned i = 0; i < have; i++)
+                if (old->m[i].ifindex == (int)mr.ipv6mr_interface &&
+                    memcmp(old->m[i].group, mr.ipv6mr_multiaddr.s6_addr, 16) == 0)
+                        at = i;
+        if (join && at != have)
+                return -EADDRINUSE;
+        if (!join && at == have)
+                return -EADDRNOTAVAIL;
+        if (join && have >= 20) /* Linux's net.ipv6.mld_max_msf-like cap */
+                return -ENOBUFS;
+        n = calloc(1, sizeof(*n) + (have + 1) * sizeof(n->m[0]));
+        if (n == NULL)
+                return -ENOMEM;
+        for (unsigned i = 0; i < have; i++)
+                if (i != at)
+                        n->m[n->n++] = old->m[i];
+        if (join) {
+                err = mc6_join(ifp, mr.ipv6mr_multiaddr.s6_addr);
+                if (err != 0) {
+                        free(n);
+                        return err;
+                }
+                memcpy(n->m[n->n].group, mr.ipv6mr_multiaddr.s6_addr, 16);
+                n->m[n->n++].ifindex = (int)mr.ipv6mr_interface;
+        } else {
+                mc6_leave(ifp, mr.ipv6mr_multiaddr.s6_addr);
+        }
+        atomic_store_explicit(&so->mc6, n, memory_order_release);
+        if (old != NULL)
+                stack_defer(s, tab_free, old);
+        return 0;
+}
+
+static int setopt_sol(struct mpnet_stack *s, struct mpnet_sock *so, int name, const void *val,
+                      socklen_t len)
+{
+        int v, err = opt_int(val, len, &v);
+
+        if (err != 0)
+                return err;
+        switch (name) {
+        case SO_REUSEADDR:
+                set_flag(so, SOF_REUSEADDR, v);
+                return pcb_refresh(s, so);
+        case SO_REUSEPORT:
+                set_flag(so, SOF_REUSEPORT, v);
+                return pcb_refresh(s, so);
+        case SO_BROADCAST:
+                return set_flag(so, SOF_BROADCAST, v);
+        case SO_RCVBUF: {
+                /* Linux doubles the value for its bookkeeping. */
+                uint64_t b = (uint64_t)(v < 0 ? 0 : v) * 2;
+
+                if (b < SOCK_RCVBUF_MIN)
+                        b = SOCK_RCVBUF_MIN;
+                if (b > SOCK_RCVBUF_MAX)
+                        b = SOCK_RCVBUF_MAX;
+                atomic_store_explicit(&so->rcvbuf, (uint32_t)b, memory_order_relaxed);
+                return 0;
+        }
+        case SO_SNDBUF: {
+                uint64_t b = (uint64_t)(v < 0 ? 0 : v) * 2;
+
+                so->sndbuf = (uint32_t)(b < 4608              ? 4608
+                                        : b > SOCK_RCVBUF_MAX ? SOCK_RCVBUF_MAX
+                                                              : b);
+                return 0;
+        }
+        case SO_BINDTOIFINDEX:
+                if (v < 0 || v > STACK_MAX_IFACES || (v != 0 && stack_iface(s, v) == NULL))
+                        return -ENODEV;
+                so->bound_if = (uint8_t)v;
+                return pcb_refresh(s, so);
+        case SO_ERROR:
+        case SO_TYPE:
+        case SO_DOMAIN:
+        case SO_PROTOCOL:
+                return -ENOPROTOOPT; /* read only */
+        default:
+                return -ENOPROTOOPT;
+        }
+}
+
+static int setopt_ip(struct mpnet_stack *s, struct mpnet_sock *so, int name, const void *val,
+                     socklen_t len)
+{
+        int v = 0, err;
+
+        switch (name) {
+        case IP_MULTICAST_IF: {
+                struct ip_mreqn mr;
+
+                if (val == NULL)
+                        return -EFAULT;
+                if (len >= (socklen_t)sizeof(mr)) {
+                        memcpy(&mr, val, sizeof(mr));
+                        if (mr.imr_ifindex < 0 || mr.imr_ifindex > STACK_MAX_IFACES ||
+                            (mr.imr_ifindex != 0 && stack_iface(s, mr.imr_ifindex) == NULL))
+                                return -ENODEV;
+                        so->mc_if4 = (uint8_t)mr.imr_ifindex;
+                        so->mc_addr4 = ntohl(mr.imr_address.s_addr);
+                        return 0;
+                }
+                if (len >= (socklen_t)sizeof(struct in_addr)) {
+                        struct in_addr a;
+                        uint32_t h;
+
+                        memcpy(&a, val, sizeof(a));
+                        h = ntohl(a.s_addr);
+                        so->mc_addr4 = h;
+                        so->mc_if4 = 0;
+                        if (h == 0)
+                                return 0;
+                        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
+                                struct mpnet_iface *ifp = stack_iface(s, i);
+
+                                if (ifp != NULL && iface_has_addr(ifp, h)) {
+                                        so->mc_if4 = (uint8_t)i;
+                                        return 0;
+                                }
+                        }
+                        return -EADDRNOTAVAIL;
+                }
+                return -EINVAL;
+        }
+        case IP_ADD_MEMBERSHIP:
+        case IP_DROP_MEMBERSHIP:
+        case IP_ADD_SOURCE_MEMBERSHIP:
+        case IP_DROP_SOURCE_MEMBERSHIP:
+                return -ENOPROTOOPT; /* IGMP (RFC 3376) is a later piece */
+        default:
+                break;
+        }
+        err = opt_int_or_byte(val, len, &v);
+        if (err != 0)
+                return err;
+        switch (name) {
+        case IP_TTL:
+                if (v == -1)
+                        v = 64;
+                if (v < 1 || v > 255)
+                        return -EINVAL;
+                so->ttl = (uint8_t)v;
+                return 0;
+        case IP_TOS:
+                so->tos = (uint8_t)v;
+                return 0;
+        case IP_PKTINFO:
+                so->rcv_opts =
+                    (uint8_t)(v ? so->rcv_opts | SOR_PKTINFO4 : so->rcv_opts & ~SOR_PKTINFO4);
+                return 0;
+        case IP_RECVTTL:
+                so->rcv_opts = (uint8_t)(v ? so->rcv_opts | SOR_TTL : so->rcv_opts & ~SOR_TTL);
+                return 0;
+        case IP_RECVTOS:
+                so->rcv_opts = (uint8_t)(v ? so->rcv_opts | SOR_TOS : so->rcv_opts & ~SOR_TOS);
+                return 0;
+        case IP_MULTICAST_TTL:
+                if (v == -1)
+                        v = 1;
+                if (v < 0 || v > 255)
+                        return -EINVAL;
+                so->mc_ttl = (uint8_t)v;
+                return 0;
+        case IP_MULTICAST_LOOP:
+                return set_flag(so, SOF_MC_LOOP4, v);
+        default:
+                return -ENOPROTOOPT;
+        }
+}
+
+static int setopt_ip6(struct mpnet_stack *s, struct mpnet_sock *so, int name, const void *val,
+                      socklen_t len)
+{
+        int v, err;
+
+        if (so->family != AF_INET6)
+                return -ENOPROTOOPT;
+        if (name == IPV6_JOIN_GROUP || name == IPV6_LEAVE_GROUP)
+                return mc6_change(s, so, val, len, name == IPV6_JOIN_GROUP);
+        err = opt_int(val, len, &v);
+        if (err != 0)
+                return err;
+        switch (name) {
+        case IPV6_V6ONLY:
+                if (so->flags & SOF_BOUND)
+                        return -EINVAL; /* as Linux: fixed once bound */
+                return set_flag(so, SOF_V6ONLY, v);
+        case IPV6_UNICAST_HOPS:
+                if (v < -1 || v > 255)
+                        return -EINVAL;
+                so->hops6 = (uint8_t)(v == -1 ? 0 : v);
+                return 0;
+        case IPV6_MULTICAST_HOPS:
+                if (v < -1 || v > 255)
+                        return -EINVAL;
+                so->mc_hops6 = (uint8_t)(v == -1 ? 1 : v);
+                return 0;
+        case IPV6_MULTICAST_IF:
+                if (v < 0 || v > STACK_MAX_IFACES || (v != 0 && stack_iface(s, v) == NULL))
+                        return -ENODEV;
+                so->mc_if6 = (uint8_t)v;
+                return 0;
+        case IPV6_MULTICAST_LOOP:
+                if (v != 0 && v != 1)
+                        return -EINVAL;
+                return set_flag(so, SOF_MC_LOOP6, v);
+        case IPV6_TCLASS:
+                if (v < -1 || v > 255)
+                        return -EINVAL;
+                so->tclass = (uint8_t)(v == -1 ? 0 : v);
+                return 0;
+        case IPV6_RECVPKTINFO:
+                so->rcv_opts =
+                    (uint8_t)(v ? so->rcv_opts | SOR_PKTINFO6 : so->rcv_opts & ~SOR_PKTINFO6);
+                return 0;
+        case IPV6_RECVHOPLIMIT:
+                so->rcv_opts =
+                    (uint8_t)(v ? so->rcv_opts | SOR_HOPLIMIT : so->rcv_opts & ~SOR_HOPLIMIT);
+                return 0;
+        case IPV6_RECVTCLASS:
+                so->rcv_opts =
+                    (uint8_t)(v ? so->rcv_opts | SOR_TCLASS : so->rcv_opts & ~SOR_TCLASS);
+                return 0;
+        default:
+                return -ENOPROTOOPT;
+        }
+}
+
+int mpnet_setsockopt(struct mpnet_stack *s, int fd, int level, int name, const void *val,
+                     socklen_t len)
+{
+        struct mpnet_sock *so = sock_call(s, fd);
+
+        if (so == NULL)
+                return -EBADF;
+        switch (level) {
+        case SOL_SOCKET:
+                return setopt_sol(s, so, name, val, len);
+        case IPPROTO_IP:
+                return setopt_ip(s, so, name, val, len);
+        case IPPROTO_IPV6:
+                return setopt_ip6(s, so, name, val, len);
+        default:
+                return -ENOPROTOOPT;
+        }
+}
+
+static int getopt_val(struct mpnet_sock *so, int level, int name, int *v)
+{
+        (void)0;
+        if (level == SOL_SOCKET) {
+                switch (name) {
+                case SO_REUSEADDR:
+                        *v = !!(so->flags & SOF_REUSEADDR);
+                        return 0;
+                case SO_REUSEPORT:
+                        *v = !!(so->flags & SOF_REUSEPORT);
+                        return 0;
+                case SO_BROADCAST:
+                        *v = !!(so->flags & SOF_BROADCAST);
+                        return 0;
+                case SO_RCVBUF:
+                        *v = (int)atomic_load_explicit(&so->rcvbuf, memory_order_relaxed);
+                        return 0;
+                case SO_SNDBUF:
+                        *v = (int)so->sndbuf;
+                        return 0;
+                case SO_ERROR:
+                        *v = so->err;
+                        so->err = 0;
+                        so->events &= ~(uint32_t)EPOLLERR;
+                        return 0;
+                case SO_TYPE:
+                        *v = so->type;
+                        return 0;
+                case SO_DOMAIN:
+                        *v = so->family;
+                        return 0;
+                case SO_PROTOCOL:
+                        *v = so->proto;
+                        return 0;
+                case SO_BINDTOIFINDEX:
+                        *v = so->bound_if;
+                        return 0;
+                default:
+                        return -ENOPROTOOPT;
+                }
+        }
+        if (level == IPPROTO_IP) {
+                switch (name) {
+                case IP_TTL:
+                        *v = so->ttl;
+                        return 0;
+                case IP_TOS:
+                        *v = so->tos;
+                        return 0;
+                case IP_PKTINFO:
+                        *v = !!(so->rcv_opts & SOR_PKTINFO4);
+                        return 0;
+                case IP_RECVTTL:
+                        *v = !!(so->rcv_opts & SOR_TTL);
+                        return 0;
+                case IP_RECVTOS:
+                        *v = !!(so->rcv_opts & SOR_TOS);
+                        return 0;
+                case IP_MULTICAST_TTL:
+                        *v = so->mc_ttl;
+                        return 0;
+                case IP_MULTICAST_LOOP:
+                        *v = !!(so->flags & SOF_MC_LOOP4);
+                        return 0;
+                case IP_MULTICAST_IF:
+                        *v = (int)htonl(so->mc_addr4);
+                        return 0;
+                default:
+                        return -ENOPROTOOPT;
+                }
+        }
+        if (level == IPPROTO_IPV6 && so->family == AF_INET6) {
+                switch (name) {
+                case IPV6_V6ONLY:
+                        *v = !!(so->flags & SOF_V6ONLY);
+                        return 0;
+                case IPV6_UNICAST_HOPS:
+                        *v = so->hops6 != 0 ? so->hops6 : IP6_HLIM_DEFAULT;
+                        return 0;
+                case IPV6_MULTICAST_HOPS:
+                        *v = so->mc_hops6;
+                        return 0;
+                case IPV6_MULTICAST_IF:
+                        *v = so->mc_if6;
+                        return 0;
+                case IPV6_MULTICAST_LOOP:
+                        *v = !!(so->flags & SOF_MC_LOOP6);
+                        return 0;
+                case IPV6_TCLASS:
+                        *v = so->tclass;
+                        return 0;
+                case IPV6_RECVPKTINFO:
+                        *v = !!(so->rcv_opts & SOR_PKTINFO6);
+                        return 0;
+                case IPV6_RECVHOPLIMIT:
+                        *v = !!(so->rcv_opts & SOR_HOPLIMIT);
+                        return 0;
+                case IPV6_RECVTCLASS:
+                        *v = !!(so->rcv_opts & SOR_TCLASS);
+                        return 0;
+                default:
+                        return -ENOPROTOOPT;
+                }
+        }
+        return -ENOPROTOOPT;
+}
+
+int mpnet_getsockopt(struct mpnet_stack *s, int fd, int level, int name, void *val, socklen_t *len)
+{
+        struct mpnet_sock *so = sock_call(s, fd);
+        int v, err;
+
+        if (so == NULL)
+                return -EBADF;
+        if (val == NULL || len == NULL)
+                return -EFAULT;
+        err = getopt_val(so, level, name, &v);
+        if (err != 0)
+                return err;
+        if (*len >= (socklen_t)sizeof(int)) {
+                memcpy(val, &v, sizeof(int));
+                *len = sizeof(int);
+        } else if (*len >= 1 && level == IPPROTO_IP) {
+                *(uint8_t *)val = (uint8_t)v; /* Linux gives byte options in a byte */
+                *len = 1;
+        } else {
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* ---- the module ---- */
+
+static int sock_init(struct mpnet_stack *s, void *state)
+{
+        struct sock_mod *m = state;
+        struct sock_fdtab *t = calloc(1, sizeof(*t) + 64 * sizeof(t->so[0]));
+
+        if (t == NULL)
+                return -ENOMEM;
+        t->cap = 64;
+        m->st.s = s;
+        atomic_init(&m->st.tab, t);
+        return 0;
+}
+
+static void sock_fini(struct mpnet_stack *s, void *state)
+{
+        struct sock_mod *m = state;
+        struct sock_fdtab *t = atomic_load_explicit(&m->st.tab, memory_order_relaxed);
+
+        (void)s;
+        /* No context runs any more: free what is left at once. */
+        for (unsigned i = 0; t != NULL && i < t->cap; i++) {
+                struct mpnet_sock *so = atomic_load_explicit(&t->so[i], memory_order_relaxed);
+
+                if (so != NULL) {
+                        rq_flush(so);
+                        sock_free(so);
+                }
+        }
+        while (m->n_dead > 0)
+                sock_free(m->dead[--m->n_dead]);
+        free(m->dead);
+        free(t);
+}
+
+/* stack_reset(): sockets are configuration; what input left in them
+ * (queued datagrams, readiness) is not. */
+static bool sock_learnt(struct mpnet_stack *s, const void *state)
+{
+        const struct sock_mod *m = state;
+        struct sock_fdtab *t = atomic_load_explicit(&m->st.tab, memory_order_relaxed);
+
+        (void)s;
+        for (unsigned i = 0; i < t->cap; i++) {
+                struct mpnet_sock *so = atomic_load_explicit(&t->so[i], memory_order_relaxed);
+
+                if (so != NULL && (so->rq_head != NULL || so->err != 0))
+                        return true;
+        }
+        return m->n_dead != 0;
+}
+
+static void sock_reset(struct mpnet_stack *s, void *state)
+{
+        struct sock_mod *m = state;
+        struct sock_fdtab *t = atomic_load_explicit(&m->st.tab, memory_order_relaxed);
+
+        for (unsigned i = 0; i < t->cap; i++) {
+                struct mpnet_sock *so = atomic_load_explicit(&t->so[i], memory_order_relaxed);
+
+                if (so != NULL) {
+                        rq_flush(so);
+                        so->err = 0;
+                        so->events &= ~(uint32_t)EPOLLERR;
+                }
+        }
+        dead_flush(s);
+}
+
+const struct mpnet_module mod_sock = {
+    .name = "socket",
+    .state_size = sizeof(struct sock_mod),
+    .init = sock_init,
+    .fini = sock_fini,
+    .state_learnt = sock_learnt,
+    .state_reset = sock_reset,
+};

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The socket layer (l4/socket.c: descriptors, options, the API) and UDP
+ * (l4/udp.c: input, output), private to the library.
+ *
+ * A socket (struct mpnet_sock) lives in its stack's descriptor table, the
+ * state of mod_sock; UDP sockets are found by the PCB table of mod_udp
+ * (l4/pcb.h).
+ *
+ * Synchronisation (docs/MP-SAFETY.md):
+ *  - Every API call, so every change to a socket's addresses, options and
+ *    PCB entry, is the control thread's.
+ *  - Each socket has a home context (home: a struct wctx id; 0 the control
+ *    thread; every socket is homed on 0 for now, the field and the
+ *    hand-off are general). Only the home context touches the receive
+ *    queue (rq_*), its byte count, the readiness mask and calls the upcall
+ *    and the callback: no lock and no atomic read-modify-write per
+ *    datagram.
+ *  - UDP input runs on whichever context receives the datagram: it finds
+ *    the socket with pcb_lookup() (an RCU reader), reads only the fields
+ *    marked "any context" below, and when the socket is homed elsewhere
+ *    hands the packet to the home's "udp-deliver" node (ctx_handoff),
+ *    naming the socket by descriptor and generation, not by pointer: the
+ *    node finds it again in the descriptor table (an RCU reader too) and
+ *    drops the datagram when the descriptor was closed meanwhile.
+ *  - A socket is freed through stack_defer() after close (a worker may
+ *    hold its pointer from pcb_lookup); the PCB table's retired port sets
+ *    and the descriptor table's old arrays go the same way.
+ */
+#ifndef MPNET_L4_SOCKET_H
+#define MPNET_L4_SOCKET_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mpnet/pkt.h"
+
+struct mpnet_stack;
+struct pcb_table;
+struct wctx;
+
+/* flags (control thread's; f_* bits read by input as marked) */
+enum {
+        SOF_REUSEADDR = 1 << 0,
+        SOF_REUSEPORT = 1 << 1,
+        SOF_BROADCAST = 1 << 2,
+        SOF_V6ONLY = 1 << 3,
+        SOF_BOUND = 1 << 4,
+        SOF_CONNECTED = 1 << 5,
+        SOF_SHUT_RD = 1 << 6,
+        SOF_SHUT_WR = 1 << 7,
+        SOF_NONBLOCK = 1 << 8,
+        SOF_CLOEXEC = 1 << 9,
+        SOF_MC_LOOP4 = 1 << 10,
+        SOF_MC_LOOP6 = 1 << 11,
+        SOF_LADDR_AUTO = 1 << 12, /* laddr chosen by connect: AF_UNSPEC forgets it */
+        SOF_CLOSED = 1 << 13,     /* closed: a delivery still holding it drops */
+};
+
+/* rcv_opts: what recvmsg gives as ancillary data. */
+enum {
+        SOR_PKTINFO4 = 1 << 0,
+        SOR_TTL = 1 << 1,
+        SOR_TOS = 1 << 2,
+        SOR_PKTINFO6 = 1 << 3,
+        SOR_HOPLIMIT = 1 << 4,
+        SOR_TCLASS = 1 << 5,
+};
+
+/* An IPv6 socket's group memberships: immutable once published (the
+ * receiving context reads it), replaced whole and freed after a grace
+ * period. */
+struct sock_mc6 {
+        unsigned n;
+        struct {
+                uint8_t group[16];
+                int ifindex;
+        } m[];
+};
+
+typedef void (*sock_upcall_fn)(void *arg, uint32_t events);
+typedef void (*sock_cb_fn)(struct mpnet_stack *s, int fd, void *arg);
+
+struct mpnet_sock {
+        /* Set at creation, read on any context. */
+        struct mpnet_stack *s;
+        int fd;
+        uint32_t gen;   /* the descriptor's generation (udp-deliver checks it) */
+        uint8_t family; /* AF_INET, AF_INET6 */
+        uint8_t type;   /* SOCK_DGRAM */
+        uint8_t proto;  /* IPPROTO_UDP */
+        uint8_t home;   /* context id; changed only with the PCB entry */
+        /* Any context reads (relaxed); the control thread writes. */
+        struct sock_mc6 *_Atomic mc6;
+        /* The home context's. */
+        struct mpnet_pkt *rq_head, *rq_tail; /* linked through the headroom */
+        uint32_t rq_bytes;                   /* whole buffers charged */
+        uint32_t rq_n;
+        _Atomic uint32_t rcvbuf; /* the control thread sets it */
+        uint32_t events;         /* EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP */
+        sock_upcall_fn upcall;
+        void *upcall_arg;
+        sock_cb_fn cb;
+        void *cb_arg;
+        /* The control thread's. */
+        uint32_t flags; /* SOF_* */
+        uint32_t sndbuf;
+        uint8_t laddr[16]; /* v4-mapped for IPv4; all zeros: any */
+        uint8_t faddr[16];
+        uint16_t lport, fport; /* host order */
+        int err;               /* SO_ERROR, a positive errno */
+        uint8_t bound_if;
+        uint8_t rcv_opts;  /* SOR_* */
+        uint8_t ttl, tos;  /* IP_TTL, IP_TOS */
+        uint8_t mc_ttl;    /* IP_MULTICAST_TTL */
+        uint8_t hops6;     /* IPV6_UNICAST_HOPS (0: the default) */
+        uint8_t mc_hops6;  /* IPV6_MULTICAST_HOPS */
+        uint8_t tclass;    /* IPV6_TCLASS */
+        uint8_t mc_if6;    /* IPV6_MULTICAST_IF */
+        uint8_t mc_if4;    /* IP_MULTICAST_IF by index */
+        uint32_t mc_addr4; /* IP_MULTICAST_IF by address, host order */
+};
+
+/* Where the receive queue links a datagram: the front of its headroom,
+ * unused once delivered (the hand-off header, 8 bytes, is consumed). */
+static inline struct mpnet_pkt **sock_rq_link(struct mpnet_pkt *p)
+{
+        return (struct mpnet_pkt **)(void *)mpnet_pkt_buf(p);
+}
+
+/* What a queued datagram costs the receive buffer: its whole buffers. */
+#define SOCK_TRUESIZE       ((uint32_t)(sizeof(struct mpnet_pkt) + MPNET_PKT_BUF_SIZE))
+#define SOCK_RCVBUF_DEFAULT 212992u /* Linux's net.core.rmem_default */
+#define SOCK_RCVBUF_MIN     (2 * SOCK_TRUESIZE)
+#define SOCK_RCVBUF_MAX     (64u << 20)
+#define SOCK_MAX_FDS        65536
+
+/* The descriptor table (mod_sock's state): slots published with release
+ * stores, the array replaced whole when it grows (the old one freed after
+ * a grace period). */
+struct sock_fdtab {
+        unsigned cap;
+        struct mpnet_sock *_Atomic so[];
+};
+
+struct sock_state {
+        struct mpnet_stack *s;
+        struct sock_fdtab *_Atomic tab;
+        unsigned lowest_free; /* no free slot below it */
+        unsigned n_open;
+        uint32_t gen;
+};
+
+/* l4/socket.c */
+/* The open socket fd on any context (an RCU reader), or NULL. */
+struct mpnet_sock *sock_get(struct mpnet_stack *s, int fd);
+/* Home context: queue p (data at its payload, l3_off and l4_off set) on
+ * so; rise EPOLLIN. @return false when the buffer is full (p freed, the
+ * caller counts). */
+bool sock_enqueue(struct mpnet_sock *so, struct mpnet_pkt *p);
+/* The readiness mask and the event hook (the event-set engine's). */
+uint32_t sock_events(const struct mpnet_sock *so);
+void sock_set_upcall(struct mpnet_sock *so, sock_upcall_fn fn, void *arg);
+/* Raise events on so (home context): the upcall sees the ones that rose. */
+void sock_raise(struct mpnet_sock *so, uint32_t ev);
+
+/* l4/udp.c */
+struct udp_state;
+struct pcb_table *udp_pcb(struct mpnet_stack *s);
+/* An ephemeral port for a socket with ent as its entry (RFC 6056, random
+ * within 49152-65535): bound on success. @return the port, or -EADDRINUSE. */
+int udp_port_pick(struct mpnet_stack *s, struct mpnet_sock *so);
+/* Fill and (re)publish so's PCB entry (bind: new; else update). */
+int udp_pcb_set(struct mpnet_stack *s, struct mpnet_sock *so, uint16_t port, bool new);
+int udp_pcb_unset(struct mpnet_stack *s, struct mpnet_sock *so);
+/* Send a datagram whose payload is p (a chain allowed): the header, the
+ * checksum, IP output. src/dst v4-mapped for IPv4. */
+struct udp_tx {
+        const uint8_t *src; /* NULL or any: choose */
+        const uint8_t *dst;
+        uint16_t sport, dport;
+        int oif;
+        int ttl; /* -1: the socket's */
+        int tos; /* -1: the socket's */
+};
+int udp_output(struct mpnet_stack *s, struct mpnet_sock *so, struct mpnet_pkt *p,
+               const struct udp_tx *tx);
+/* Count a drop of datagrams the socket layer frees (close, shutdown). */
+void udp_count_out(struct mpnet_stack *s);
+
+static inline bool addr_is_v4mapped(const uint8_t a[16])
+{
+        static const uint8_t pfx[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+        return __builtin_memcmp(a, pfx, 12) == 0;
+}
+
+static inline bool addr_is_any(const uint8_t a[16])
+{
+        static const uint8_t z[16];
+
+        return __builtin_memcmp(a, z, 16) == 0;
+}
+
+static inline bool addr_is_any46(const uint8_t a[16])
+{
+        return addr_is_any(a) ||
+               (addr_is_v4mapped(a) && a[12] == 0 && a[13] == 0 && a[14] == 0 && a[15] == 0);
+}
+
+static inline void addr_v4mapped(uint8_t a[16], uint32_t v4)
+{
+        static const uint8_t pfx[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+        __builtin_memcpy(a, pfx, 12);
+        a[12] = (uint8_t)(v4 >> 24);
+        a[13] = (uint8_t)(v4 >> 16);
+        a[14] = (uint8_t)(v4 >> 8);
+        a[15] = (uint8_t)v4;
+}
+
+static inline uint32_t addr_v4(const uint8_t a[16])
+{
+        return (uint32_t)a[12] << 24 | (uint32_t)a[13] << 16 | (uint32_t)a[14] << 8 | a[15];
+}
+
+#endif

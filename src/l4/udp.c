@@ -1,0 +1,555 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * UDP (RFC 768) over IPv4 and IPv6 (RFC 8200 8.1): input to sockets, port
+ * unreachable for closed ports, output with the checksum. Takes the UDP
+ * entries of l4-closed over (TCP stays there until TCP exists).
+ *
+ * Input runs on the context that received the datagram (l4/socket.h says
+ * how a datagram reaches a socket homed on another context: the
+ * udp-deliver node through ctx_handoff()). Output is the control
+ * thread's (the socket calls).
+ *
+ * Synchronisation: the PCB table is read lock-free on any context
+ * (l4/pcb.h); its retired port sets go through stack_defer().
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "mpnet/ip6.h"
+#include "mpnet/wire/icmp4.h"
+#include "mpnet/wire/icmp6.h"
+#include "mpnet/wire/ipv4.h"
+#include "mpnet/wire/ipv6.h"
+#include "mpnet/wire/udp.h"
+#include "fib/fib_priv.h"
+#include "l3/ip4.h"
+#include "l3/ip6.h"
+#include "l3/ip_iface.h"
+#include "l4/pcb.h"
+#include "l4/socket.h"
+#include "stack/graph.h"
+#include "stack/iface.h"
+#include "stack/stack_priv.h"
+
+enum udp_ctr {
+        UDP_IN,
+        UDP_OUT,
+        UDP_NO_PORT,
+        UDP_SHORT,
+        UDP_BAD_LEN,
+        UDP_LEN_BEYOND,
+        UDP_LEN_SHORT,
+        UDP_BAD_CSUM,
+        UDP_ZERO_CSUM6,
+        UDP_RCVBUF_FULL,
+        UDP_STALE,
+        UDP_NOBUFS,
+        UDP_HANDOFF,
+        UDP__N
+};
+
+static const struct counter_reg udp_ctrs[UDP__N] = {
+    [UDP_IN] = {"udp_in", "datagrams queued to a socket"},
+    [UDP_OUT] = {"udp_out", "datagrams sent"},
+    [UDP_NO_PORT] = {"udp_no_port", "drop: no socket on the port (unicast: port unreachable sent)"},
+    [UDP_SHORT] = {"udp_short", "drop: IP payload shorter than the 8-byte header"},
+    [UDP_BAD_LEN] = {"udp_bad_len", "drop: length field below 8"},
+    [UDP_LEN_BEYOND] = {"udp_len_beyond", "drop: length field beyond the IP payload"},
+    [UDP_LEN_SHORT] = {"udp_len_short", "drop: length field short of the IP payload"},
+    [UDP_BAD_CSUM] = {"udp_bad_csum", "drop: bad checksum"},
+    [UDP_ZERO_CSUM6] = {"udp_zero_csum6", "drop: zero checksum over IPv6 (RFC 8200 8.1)"},
+    [UDP_RCVBUF_FULL] = {"udp_rcvbuf_full", "drop: the socket's receive buffer is full"},
+    [UDP_STALE] = {"udp_stale", "drop: socket closed while the datagram was handed over"},
+    [UDP_NOBUFS] = {"udp_nobufs", "drop: no buffer for a copy to one more socket"},
+    [UDP_HANDOFF] = {"udp_handoff", "datagrams handed to the socket's home context"},
+};
+
+struct udp_state {
+        struct mpnet_stack *s;
+        struct pcb_table *pcb;
+        unsigned deliver_node;
+};
+
+/* Sockets a broadcast or multicast datagram may be copied to at most. */
+#define UDP_MCAST_MAX 64
+
+static inline struct udp_state *udp_st(struct mpnet_stack *s)
+{
+        return s->g.mods[MOD_udp].state;
+}
+
+static inline void udp_inc(struct mpnet_stack *s, enum udp_ctr c)
+{
+        mpnet_counter_inc(s->ctr, graph_mod_ctr(&s->g, MOD_udp, c));
+}
+
+struct pcb_table *udp_pcb(struct mpnet_stack *s)
+{
+        return udp_st(s)->pcb;
+}
+
+/* ---- input ---- */
+
+/* The one's-complement sum of n bytes of a chain from its start. */
+static uint64_t chain_sum(const struct mpnet_pkt *p, uint32_t n, uint64_t sum)
+{
+        uint32_t off = 0;
+
+        for (; p != NULL && off < n; p = p->next) {
+                uint32_t k = p->len < n - off ? p->len : n - off;
+                uint64_t part = mpnet_csum_add(0, p->data, k);
+
+                if (off & 1) { /* this segment's bytes sit at odd offsets */
+                        uint16_t f = (uint16_t)~mpnet_csum_fold(part);
+
+                        part = (uint16_t)(f << 8 | f >> 8);
+                }
+                sum += part;
+                off += k;
+        }
+        return sum;
+}
+
+/* The flow hash SO_REUSEPORT groups choose by: the link's when it gave
+ * one, else one of the four-tuple. */
+static uint32_t key_hash(const struct mpnet_pkt *p, const struct pcb_key *k)
+{
+        uint64_t h = (uint64_t)k->sport << 16 | k->dport, x[4];
+
+        if (p->ol_flags & MPNET_PKT_F_FLOW_HASH)
+                return p->flow_hash;
+        memcpy(x, k->saddr, 16);
+        memcpy(x + 2, k->daddr, 16);
+        h ^= (x[0] ^ x[1]) * 0x9e3779b97f4a7c15ull;
+        h ^= (x[2] ^ x[3]) * 0xc2b2ae3d27d4eb4full;
+        h *= 0x9e3779b97f4a7c15ull;
+        return (uint32_t)(h >> 32);
+}
+
+/* Queue p on so on its home context, or hand it there. */
+static void udp_deliver(struct wctx *w, struct mpnet_sock *so, struct mpnet_pkt *p)
+{
+        struct mpnet_stack *s = w->s;
+        uint8_t *b;
+
+        if (so->home != w->id) {
+                /* The socket by descriptor and generation after the
+                 * hand-off header (stack_priv.h, HANDOFF_HDR), ahead of
+                 * the IP header that recvmsg reads; a frame that starts
+                 * at its buffer's first byte leaves no room for them. */
+                if (p->l3_off < HANDOFF_HDR + 8) {
+                        udp_inc(s, UDP_NOBUFS);
+                        mpnet_pkt_free(p);
+                        return;
+                }
+                b = mpnet_pkt_buf(p) + HANDOFF_HDR;
+                memcpy(b, &so->fd, 4);
+                memcpy(b + 4, &so->gen, 4);
+                if (ctx_handoff(w, so->home, udp_st(s)->deliver_node, p))
+                        udp_inc(s, UDP_HANDOFF);
+                return;
+        }
+        if (!sock_enqueue(so, p)) {
+                udp_inc(s, UDP_RCVBUF_FULL);
+                return;
+        }
+        udp_inc(s, UDP_IN);
+}
+
+/* udp-deliver: datagrams other contexts handed to this one, the home of
+ * their sockets. */
+static void udp_deliver_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
+{
+        struct frame *in = &w->fr[self];
+        struct mpnet_stack *s = w->s;
+
+        (void)ifp;
+        for (unsigned i = 0; i < in->n; i++) {
+                struct mpnet_pkt *p = in->p[i];
+                const uint8_t *b = mpnet_pkt_buf(p) + HANDOFF_HDR;
+                struct mpnet_sock *so;
+                uint32_t gen;
+                int fd;
+
+                memcpy(&fd, b, 4);
+                memcpy(&gen, b + 4, 4);
+                so = sock_get(s, fd);
+                if (so == NULL || so->gen != gen || so->home != w->id) {
+                        udp_inc(s, UDP_STALE);
+                        mpnet_pkt_free(p);
+                        continue;
+                }
+                udp_deliver(w, so, p);
+        }
+        in->n = 0;
+}
+
+/* Whether so joined group g on ifindex (IPv6). */
+static bool mc6_member(const struct mpnet_sock *so, const uint8_t *g, int ifindex)
+{
+        const struct sock_mc6 *mc =
+            atomic_load_explicit(&((struct mpnet_sock *)so)->mc6, memory_order_acquire);
+
+        for (unsigned i = 0; mc != NULL && i < mc->n; i++)
+                if (mc->m[i].ifindex == ifindex && memcmp(mc->m[i].group, g, 16) == 0)
+                        return true;
+        return false;
+}
+
+/* A broadcast or multicast datagram: a copy to each socket that takes it
+ * (RFC 1122 4.1.3.5 does not choose one; Linux and the BSDs give each
+ * their copy), a group's only to the sockets that joined it on ifp. */
+static void udp_mcast(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                      const struct pcb_key *k)
+{
+        struct mpnet_stack *s = w->s;
+        struct mpnet_sock *so[UDP_MCAST_MAX];
+        unsigned n = pcb_match_all(udp_pcb(s), k, w->id, key_hash(p, k), true, so, UDP_MCAST_MAX),
+                 m = 0;
+
+        if (n > UDP_MCAST_MAX)
+                n = UDP_MCAST_MAX;
+        for (unsigned i = 0; i < n; i++)
+                if (k->fam == 4 || mc6_member(so[i], k->daddr, ifp->ifindex))
+                        so[m++] = so[i];
+        if (m == 0) {
+                /* RFC 1122 4.1.3.1, RFC 4443 2.4(e): no error about it. */
+                udp_inc(s, UDP_NO_PORT);
+                mpnet_pkt_free(p);
+                return;
+        }
+        for (unsigned i = 0; i + 1 < m; i++) {
+                struct mpnet_pkt *c = mpnet_pkt_copy(s->pool, p);
+
+                if (c == NULL) {
+                        udp_inc(s, UDP_NOBUFS);
+                        continue;
+                }
+                c->data = mpnet_pkt_buf(c) + mpnet_pkt_headroom(p);
+                c->l3_off = p->l3_off;
+                c->l4_off = p->l4_off;
+                c->ifindex = p->ifindex;
+                c->ol_flags = p->ol_flags;
+                udp_deliver(w, so[i], c);
+        }
+        udp_deliver(w, so[m - 1], p);
+}
+
+/* The datagram's checks; p->data at its header. @return false: dropped
+ * and counted. */
+static bool udp_check(struct mpnet_stack *s, struct mpnet_pkt *p, const struct pcb_key *k,
+                      struct mpnet_udp_view *v)
+{
+        int err = p->len >= MPNET_UDP_HLEN ? mpnet_udp_view_check(p->data, p->pkt_len, v)
+                                           : -MPNET_WIRE_TRUNCATED;
+        uint64_t sum;
+
+        switch (err) {
+        case 0:
+                break;
+        case -MPNET_WIRE_BAD_HLEN:
+                udp_inc(s, UDP_BAD_LEN);
+                return false;
+        case -MPNET_WIRE_BAD_LEN:
+                udp_inc(s, UDP_LEN_BEYOND);
+                return false;
+        default:
+                udp_inc(s, UDP_SHORT);
+                return false;
+        }
+        /* RFC 768 leaves a length short of the IP payload open; Linux
+         * (__udp4_lib_rcv) and FreeBSD (udp_input) trim the surplus and
+         * deliver. The issue asks us to drop it: the surplus is either
+         * damage or a way to smuggle bytes past the checksum. */
+        if (mpnet_udp_surplus(v) != 0) {
+                udp_inc(s, UDP_LEN_SHORT);
+                return false;
+        }
+        if (mpnet_udp_csum(v) == 0) {
+                if (k->fam == 4)
+                        return true;        /* RFC 768: the sender computed none */
+                udp_inc(s, UDP_ZERO_CSUM6); /* RFC 8200 8.1 */
+                return false;
+        }
+        if (p->ol_flags & MPNET_PKT_F_L4_CSUM_OK)
+                return true;
+        if (k->fam == 4)
+                sum = mpnet_udp4_pseudo(addr_v4(k->saddr), addr_v4(k->daddr), (uint16_t)v->n);
+        else
+                sum = mpnet_udp6_pseudo(k->saddr, k->daddr, (uint32_t)v->n);
+        if (mpnet_csum_fold(chain_sum(p, (uint32_t)v->n, sum)) != 0) {
+                udp_inc(s, UDP_BAD_CSUM);
+                return false;
+        }
+        return true;
+}
+
+/* Whether an IPv4 destination is a broadcast: the limited one, or the
+ * directed broadcast of a connected prefix (ip4-lookup took it as ours). */
+static bool ip4_is_bcast(struct mpnet_stack *s, uint32_t dst)
+{
+        const struct fib_nh *nh;
+
+        if (mpnet_ip4_is_limited_bcast(dst) || mpnet_ip4_is_multicast(dst))
+                return true;
+        nh = fib4_lookup(&s->fib, fib4_table(s, 0), dst);
+        return nh != NULL && nh->type == MPNET_NH_CONNECTED && nh->plen < 31 &&
+               (dst | ip4_mask(nh->plen)) == UINT32_MAX;
+}
+
+static void udp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
+                      struct pcb_key *k, bool group)
+{
+        struct mpnet_stack *s = w->s;
+        struct mpnet_udp_view v;
+        struct mpnet_sock *so;
+
+        if (!udp_check(s, p, k, &v)) {
+                mpnet_pkt_free(p);
+                return;
+        }
+        k->sport = mpnet_udp_sport(&v);
+        k->dport = mpnet_udp_dport(&v);
+        k->ifindex = (uint8_t)ifp->ifindex;
+        if (group) {
+                udp_mcast(w, ifp, p, k);
+                return;
+        }
+        so = pcb_lookup(udp_pcb(s), k, w->id, key_hash(p, k));
+        if (so != NULL) {
+                udp_deliver(w, so, p);
+                return;
+        }
+        /* RFC 1122 4.1.3.1, RFC 4443 3.1 code 4: port unreachable, through
+         * the context's ICMP bucket (icmp4_error and icmp6_error take a
+         * token). */
+        udp_inc(s, UDP_NO_PORT);
+        mpnet_pkt_prepend(p, (uint32_t)(p->l4_off - p->l3_off));
+        if (k->fam == 4)
+                icmp4_error(w, p, MPNET_ICMP4_DEST_UNREACH, 3, 0);
+        else
+                icmp6_error(w, p, MPNET_ICMP6_DEST_UNREACH, 4, 0);
+        mpnet_pkt_free(p);
+}
+
+static void udp4_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, const void *repr)
+{
+        const struct mpnet_ip4_repr *ip = repr;
+        struct pcb_key k = {.fam = 4};
+
+        addr_v4mapped(k.saddr, ip->src);
+        addr_v4mapped(k.daddr, ip->dst);
+        /* A directed broadcast comes as a link-layer broadcast: only then
+         * is the FIB asked (one in a unicast frame finds the sockets a
+         * unicast datagram would, and icmp4_error sends nothing to it). */
+        udp_input(w, ifp, p, &k,
+                  mpnet_ip4_is_limited_bcast(ip->dst) ||
+                      ((p->ol_flags & MPNET_PKT_F_L2_BCAST) != 0 && ip4_is_bcast(w->s, ip->dst)));
+}
+
+static void udp6_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, const void *repr)
+{
+        const struct mpnet_ip6_repr *ip = repr;
+        struct pcb_key k = {.fam = 6};
+
+        memcpy(k.saddr, ip->src, 16);
+        memcpy(k.daddr, ip->dst, 16);
+        udp_input(w, ifp, p, &k, mpnet_ip6_is_multicast(ip->dst));
+}
+
+/* ---- binding ---- */
+
+int udp_pcb_set(struct mpnet_stack *s, struct mpnet_sock *so, uint16_t port, bool new)
+{
+        struct pcb_ent e = {
+            .fport = so->fport,
+            .fam = so->family == AF_INET           ? PCB_FAM4
+                   : (so->flags & SOF_V6ONLY) != 0 ? PCB_FAM6
+                                                   : PCB_FAM46,
+            .flags = (uint8_t)((so->flags & SOF_REUSEADDR ? PCB_F_REUSEADDR : 0) |
+                               (so->flags & SOF_REUSEPORT ? PCB_F_REUSEPORT : 0) |
+                               (so->flags & SOF_CONNECTED ? PCB_F_CONNECTED : 0)),
+            .home = so->home,
+            .bound_if = so->bound_if,
+            .so = so,
+        };
+
+        memcpy(e.laddr, so->laddr, 16);
+        memcpy(e.faddr, so->faddr, 16);
+        return new ? pcb_bind(udp_pcb(s), port, &e) : pcb_update(udp_pcb(s), port, &e);
+}
+
+int udp_pcb_unset(struct mpnet_stack *s, struct mpnet_sock *so)
+{
+        return pcb_unbind(udp_pcb(s), so->lport, so);
+}
+
+/* RFC 6056 3.3.1 (algorithm 1): a random port of the range for each try.
+ * The ephemeral range is IANA's, 49152-65535 (RFC 6335 6). The flow
+ * steering piece replaces this with a port whose return traffic hashes
+ * to the socket's context. */
+int udp_port_pick(struct mpnet_stack *s, struct mpnet_sock *so)
+{
+        enum { LO = 49152, N = 65536 - LO };
+        unsigned start = (unsigned)(stack_random(s) % N);
+
+        for (unsigned i = 0; i < N; i++) {
+                uint16_t port = (uint16_t)(LO + (start + i) % N);
+                int err = udp_pcb_set(s, so, port, true);
+
+                if (err == 0)
+                        return port;
+                if (err != -EADDRINUSE)
+                        return err;
+        }
+        return -EADDRINUSE;
+}
+
+/* ---- output ---- */
+
+int udp_output(struct mpnet_stack *s, struct mpnet_sock *so, struct mpnet_pkt *p,
+               const struct udp_tx *tx)
+{
+        bool v4 = addr_is_v4mapped(tx->dst);
+        uint32_t len = p->pkt_len + MPNET_UDP_HLEN;
+        struct mpnet_udp_repr r = {.sport = tx->sport, .dport = tx->dport};
+        uint8_t src[16], *h;
+        uint64_t sum;
+        int err = 0, oif = tx->oif;
+
+        if (tx->src != NULL && !addr_is_any46(tx->src))
+                memcpy(src, tx->src, 16);
+        else if (!addr_is_any46(so->laddr) && !(v4 ? mpnet_ip4_is_multicast(addr_v4(so->laddr))
+                                                   : mpnet_ip6_is_multicast(so->laddr)))
+                memcpy(src, so->laddr, 16);
+        else if (v4) {
+                uint32_t a = 0;
+
+                err = ip4_src_select(s, addr_v4(tx->dst), oif, &a);
+                if (err == -ENETUNREACH && oif == 0 &&
+                    mpnet_ip4_is_limited_bcast(addr_v4(tx->dst))) {
+                        /* RFC 919 7: the limited broadcast names no
+                         * network; the first interface with an address
+                         * sends it, as ip4_output_opt does. */
+                        for (int i = 1; i <= STACK_MAX_IFACES && oif == 0; i++) {
+                                struct mpnet_iface *c =
+                                    __atomic_load_n(&s->ifs[i], __ATOMIC_ACQUIRE);
+
+                                if (c != NULL && iface_addr4_first(c) != 0)
+                                        oif = i;
+                        }
+                        err = oif != 0 ? ip4_src_select(s, addr_v4(tx->dst), oif, &a) : err;
+                }
+                addr_v4mapped(src, a);
+        } else {
+                err = mpnet_ip6_src_select(s, tx->dst, oif, src);
+        }
+        if (err != 0) {
+                mpnet_pkt_free(p);
+                return err;
+        }
+        h = mpnet_pkt_prepend(p, MPNET_UDP_HLEN);
+        if (h == NULL) {
+                STK_INC(s, nobufs);
+                mpnet_pkt_free(p);
+                return -ENOBUFS;
+        }
+        r.payload_len = (uint16_t)(len - MPNET_UDP_HLEN);
+        mpnet_udp_repr_emit(&r, h);
+        p->l4_off = (uint16_t)mpnet_pkt_headroom(p);
+        if (v4) {
+                uint32_t s4 = addr_v4(src), d4 = addr_v4(tx->dst);
+                bool mc = mpnet_ip4_is_multicast(d4);
+
+                sum = mpnet_udp4_pseudo(s4, d4, (uint16_t)len);
+                mpnet_put_be16(h + 6, mpnet_udp_csum_final(chain_sum(p, len, sum)));
+                err = ip4_output_opt(s->ctx[0], p,
+                                     &(struct ip4_out){
+                                         .src = s4,
+                                         .dst = d4,
+                                         .proto = MPNET_IPPROTO_UDP,
+                                         .ttl = (uint8_t)(tx->ttl >= 0 ? tx->ttl
+                                                          : mc         ? so->mc_ttl
+                                                                       : so->ttl),
+                                         .tos = (uint8_t)(tx->tos >= 0 ? tx->tos : so->tos),
+                                         .oif = oif,
+                                     });
+        } else {
+                bool mc = mpnet_ip6_is_multicast(tx->dst);
+                int hl = tx->ttl >= 0 ? tx->ttl : mc ? so->mc_hops6 : so->hops6;
+
+                sum = mpnet_udp6_pseudo(src, tx->dst, len);
+                mpnet_put_be16(h + 6, mpnet_udp_csum_final(chain_sum(p, len, sum)));
+                err = ip6_output_tc(s, p, src, tx->dst, MPNET_IPPROTO_UDP,
+                                    (uint8_t)(hl != 0 ? hl : IP6_HLIM_DEFAULT),
+                                    (uint8_t)(tx->tos >= 0 ? tx->tos : so->tclass), oif);
+        }
+        if (err == 0)
+                udp_inc(s, UDP_OUT);
+        return err;
+}
+
+/* ---- the module ---- */
+
+static void set_free(void *set)
+{
+        pcb_set_free(set);
+}
+
+static void udp_retire(void *arg, struct pcb_set *old)
+{
+        stack_defer(arg, set_free, old);
+}
+
+static int udp_init(struct mpnet_stack *s, void *state)
+{
+        struct udp_state *st = state;
+        int node = graph_node_find(&s->g, "udp-deliver");
+
+        if (node < 0)
+                return -EINVAL;
+        st->s = s;
+        st->deliver_node = (unsigned)node;
+        st->pcb = pcb_table_create(udp_retire, s);
+        return st->pcb != NULL ? 0 : -ENOMEM;
+}
+
+static void udp_fini(struct mpnet_stack *s, void *state)
+{
+        struct udp_state *st = state;
+
+        (void)s;
+        pcb_table_destroy(st->pcb);
+}
+
+/* stack_reset(): the PCB table is configuration (the socket calls'). */
+static void udp_reset(struct mpnet_stack *s, void *state)
+{
+        (void)s;
+        (void)state;
+}
+
+static const struct node_reg udp_nodes[] = {
+    {.name = "udp-deliver", .fn = udp_deliver_node, .core_id = -1},
+};
+
+static const struct l4_reg udp_l4[] = {
+    {.family = 4, .proto = MPNET_IPPROTO_UDP, .fn = udp4_l4},
+    {.family = 6, .proto = MPNET_IPPROTO_UDP, .fn = udp6_l4},
+};
+
+const struct mpnet_module mod_udp = {
+    .name = "udp",
+    .nodes = udp_nodes,
+    .n_nodes = 1,
+    .l4 = udp_l4,
+    .n_l4 = 2,
+    .counters = udp_ctrs,
+    .n_counters = UDP__N,
+    .state_size = sizeof(struct udp_state),
+    .init = udp_init,
+    .fini = udp_fini,
+    .state_reset = udp_reset,
+};

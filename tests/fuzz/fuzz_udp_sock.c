@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * libFuzzer target: frames into a stack with UDP sockets, to the socket
+ * layer. The stack is fuzz_stack_input's (192.0.2.1/24, 198.18.0.1/15,
+ * 2001:db8::1/64; stack_env.h) with sockets: IPv4 on 0.0.0.0:7, dual stack
+ * on [::]:53 (every receive option on), IPv4 connected from
+ * 192.0.2.1:1000 to 192.0.2.2:9, two IPv6-only sockets on [::]:5353 that
+ * share it (SO_REUSEADDR), one of them in ff02::fb on the interface, and
+ * IPv4 on 0.0.0.0:67 with SO_BROADCAST. The input is a sequence of frames
+ * as for fuzz_stack_input (2-byte big-endian length, then the frame).
+ * After each frame every socket is drained with recvmsg (a peek first,
+ * then a short buffer and room for every control message) and each
+ * datagram is answered to its source, so output is reached too. Sockets
+ * are configuration: the reset after each input keeps them and frees what
+ * is queued (stack_env.h); every buffer must be back at the end.
+ */
+#define _GNU_SOURCE /* struct in6_pktinfo */
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "mpnet/socket.h"
+#include "stack_env.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct fz_stack env;
+static int fds[6];
+
+static void sock_configure(struct fz_stack *f)
+{
+        struct mpnet_stack *s = f->s;
+        struct sockaddr_in a4 = {.sin_family = AF_INET};
+        struct sockaddr_in6 a6 = {.sin6_family = AF_INET6};
+        struct ipv6_mreq mr = {.ipv6mr_interface = 1};
+        int on = 1;
+
+        fz_input_configure(f);
+        fds[0] = mpnet_socket(s, AF_INET, SOCK_DGRAM, 0);
+        a4.sin_port = htons(7);
+        FZ_CHECK(mpnet_bind(s, fds[0], (struct sockaddr *)&a4, sizeof(a4)) == 0);
+        fds[1] = mpnet_socket(s, AF_INET6, SOCK_DGRAM, 0);
+        a6.sin6_port = htons(53);
+        FZ_CHECK(mpnet_bind(s, fds[1], (struct sockaddr *)&a6, sizeof(a6)) == 0);
+        mpnet_setsockopt(s, fds[1], IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on));
+        mpnet_setsockopt(s, fds[1], IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof(on));
+        mpnet_setsockopt(s, fds[1], IPPROTO_IPV6, IPV6_RECVTCLASS, &on, sizeof(on));
+        mpnet_setsockopt(s, fds[1], IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
+        mpnet_setsockopt(s, fds[1], IPPROTO_IP, IP_RECVTTL, &on, sizeof(on));
+        mpnet_setsockopt(s, fds[1], IPPROTO_IP, IP_RECVTOS, &on, sizeof(on));
+        fds[2] = mpnet_socket(s, AF_INET, SOCK_DGRAM, 0);
+        a4.sin_port = htons(1000);
+        FZ_CHECK(mpnet_bind(s, fds[2], (struct sockaddr *)&a4, sizeof(a4)) == 0);
+        a4.sin_port = htons(9);
+        a4.sin_addr.s_addr = htonl(0xc0000202);
+        FZ_CHECK(mpnet_connect(s, fds[2], (struct sockaddr *)&a4, sizeof(a4)) == 0);
+        a6.sin6_port = htons(5353);
+        for (int i = 3; i <= 4; i++) {
+                fds[i] = mpnet_socket(s, AF_INET6, SOCK_DGRAM, 0);
+                mpnet_setsockopt(s, fds[i], IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+                mpnet_setsockopt(s, fds[i], SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+                FZ_CHECK(mpnet_bind(s, fds[i], (struct sockaddr *)&a6, sizeof(a6)) == 0);
+        }
+        mr.ipv6mr_multiaddr.s6_addr[0] = 0xff;
+        mr.ipv6mr_multiaddr.s6_addr[1] = 0x02;
+        mr.ipv6mr_multiaddr.s6_addr[15] = 0xfb;
+        FZ_CHECK(mpnet_setsockopt(s, fds[3], IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr, sizeof(mr)) == 0);
+        fds[5] = mpnet_socket(s, AF_INET, SOCK_DGRAM, 0);
+        mpnet_setsockopt(s, fds[5], SOL_SOCKET, SO_BROADCAST, &on, sizeof(on));
+        a4.sin_port = htons(67);
+        a4.sin_addr.s_addr = 0;
+        FZ_CHECK(mpnet_bind(s, fds[5], (struct sockaddr *)&a4, sizeof(a4)) == 0);
+}
+
+/* Every socket emptied, each datagram answered. */
+static void drain_sockets(struct mpnet_stack *s)
+{
+        for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+                for (;;) {
+                        struct sockaddr_in6 from;
+                        char buf[64];
+                        struct iovec iov[2] = {{buf, 16}, {buf + 16, sizeof(buf) - 16}};
+                        union {
+                                char b[256];
+                                struct cmsghdr align;
+                        } cb;
+                        struct msghdr m = {.msg_name = &from,
+                                           .msg_namelen = sizeof(from),
+                                           .msg_iov = iov,
+                                           .msg_iovlen = 2,
+                                           .msg_control = cb.b,
+                                           .msg_controllen = sizeof(cb.b)};
+                        ssize_t n = mpnet_recvmsg(s, fds[i], &m, MSG_PEEK | MSG_TRUNC);
+
+                        if (n < 0)
+                                break;
+                        m.msg_controllen = sizeof(cb.b);
+                        m.msg_namelen = sizeof(from);
+                        n = mpnet_recvmsg(s, fds[i], &m, 0);
+                        FZ_CHECK(n >= 0 && n <= (ssize_t)sizeof(buf));
+                        mpnet_sendto(s, fds[i], buf, (size_t)n, 0, (struct sockaddr *)&from,
+                                     m.msg_namelen);
+                }
+        }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        struct fz_stack *f = &env;
+
+        if (env.pool == NULL) {
+                struct mpnet_pool *pool = mpnet_pool_create("fuzz", 1024);
+
+                FZ_CHECK(pool != NULL);
+                fz_init(&env, pool, 1, &fz_input_wire, &fz_input_cfg, sock_configure,
+                        getenv("MPNET_FUZZ_FRESH") == NULL);
+                env.settle_ns = FZ_INPUT_SETTLE_NS;
+        }
+        fz_begin(f);
+        while (size >= 2) {
+                size_t len = (size_t)data[0] << 8 | data[1];
+
+                data += 2;
+                size -= 2;
+                if (len > size)
+                        len = size;
+                fz_send(f, 0, data, len);
+                data += len;
+                size -= len;
+                fz_poll(f);
+                drain_sockets(f->s);
+                fz_poll(f);
+                mpnet_clock_advance(&f->clk, 700 * 1000000ull);
+                fz_drain(f);
+        }
+        fz_poll(f);
+        drain_sockets(f->s);
+        fz_drain(f);
+        fz_end(&env);
+        return 0;
+}
