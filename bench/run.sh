@@ -38,6 +38,9 @@ run bench_memwire --pin --single
 # Buffer recycling: allocated on one thread and freed on another through a
 # ring, and allocated and freed on one thread.
 run bench_pool --pin
+# Event sets: notify-to-wake across two threads and notify cost, against
+# eventfd + epoll.
+run bench_evset --pin
 # One request in flight (latency bound), then vectors of 32.
 run bench_ping --pin --window 1
 run bench_ping --pin --window 32
