@@ -40,6 +40,9 @@ run bench_memwire --pin --single
 run bench_pool --pin
 # Ephemeral port picks, plain and steered home over 1, 2 and 4 queues.
 run bench_port
+# Event sets: notify-to-wake across two threads and notify cost, against
+# eventfd + epoll.
+run bench_evset --pin
 # One request in flight (latency bound), then vectors of 32.
 run bench_ping --pin --window 1
 run bench_ping --pin --window 32
