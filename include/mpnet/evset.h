@@ -72,7 +72,9 @@ MPNET_API int mpnet_evset_fd(struct mpnet_evset *es);
  * stack s in the set, with the events wanted (MPNET_EV_* events, optionally
  * with MPNET_EV_ET and MPNET_EV_ONESHOT) and the datum a report carries.
  * Events and data are ignored by _DEL. _ADD and _MOD report at once a socket
- * that is already ready (as epoll does). Any application thread.
+ * that is already ready (as epoll does). The stack's control thread, as
+ * every socket call (mpnet/socket.h); closing a socket takes it out of
+ * every set.
  * @return 0, -EINVAL (NULL set or stack, unknown op, unknown event bits),
  * -EBADF (no such socket), -EEXIST (_ADD of a socket already in the set),
  * -ENOENT (_MOD or _DEL of one that is not), -ENOMEM.

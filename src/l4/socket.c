@@ -140,7 +140,26 @@ static struct mpnet_sock *sock_call(struct mpnet_stack *s, int fd)
 
 uint32_t sock_events(const struct mpnet_sock *so)
 {
-        return so->events;
+        return atomic_load(&((struct mpnet_sock *)so)->events);
+}
+
+/* The event-set engine's readiness query (any thread). */
+static uint32_t sock_ev_poll(void *obj)
+{
+        return sock_events(obj);
+}
+
+struct ev_src *sock_ev_src(struct mpnet_stack *s, int fd)
+{
+        struct mpnet_sock *so = sock_get(s, fd);
+
+        return so != NULL ? &so->ev : NULL;
+}
+
+/* Readiness ev falls (home context). */
+static void sock_lower(struct mpnet_sock *so, uint32_t ev)
+{
+        atomic_fetch_and(&so->events, ~ev);
 }
 
 void sock_set_upcall(struct mpnet_sock *so, sock_upcall_fn fn, void *arg)
@@ -151,11 +170,16 @@ void sock_set_upcall(struct mpnet_sock *so, sock_upcall_fn fn, void *arg)
 
 void sock_raise(struct mpnet_sock *so, uint32_t ev)
 {
-        uint32_t rose = ev & ~so->events;
+        /* Published (seq_cst) before the sets are told: a waiter that
+         * collects the notification sees the new mask (l4/evset.h). */
+        uint32_t rose = ev & ~atomic_fetch_or(&so->events, ev);
 
-        so->events |= ev;
-        if (rose != 0 && so->upcall != NULL)
+        if (rose == 0)
+                return;
+        if (so->upcall != NULL)
                 so->upcall(so->upcall_arg, rose);
+        if (ev_src_watched(&so->ev))
+                ev_src_notify(&so->ev, rose);
 }
 
 static uint32_t charge_of(const struct mpnet_pkt *p)
@@ -209,7 +233,7 @@ static struct mpnet_pkt *rq_pop(struct mpnet_sock *so)
         so->rq_head = *sock_rq_link(p);
         if (so->rq_head == NULL) {
                 so->rq_tail = NULL;
-                so->events &= ~(uint32_t)EPOLLIN;
+                sock_lower(so, EPOLLIN);
         }
         so->rq_bytes -= charge_of(p);
         so->rq_n--;
@@ -370,7 +394,8 @@ int mpnet_socket(struct mpnet_stack *s, int domain, int type, int protocol)
         so->gen = ++smod(s)->st.gen;
         atomic_init(&so->rcvbuf, SOCK_RCVBUF_DEFAULT);
         so->sndbuf = SOCK_RCVBUF_DEFAULT;
-        so->events = EPOLLOUT; /* a datagram socket can always send */
+        atomic_init(&so->events, EPOLLOUT); /* a datagram socket can always send */
+        ev_src_init(&so->ev, sock_ev_poll, so);
         so->flags = SOF_MC_LOOP4 | SOF_MC_LOOP6 | (type & SOCK_NONBLOCK ? SOF_NONBLOCK : 0) |
                     (type & SOCK_CLOEXEC ? SOF_CLOEXEC : 0);
         so->ttl = 64;
@@ -1041,6 +1066,9 @@ int mpnet_close(struct mpnet_stack *s, int fd)
         so->flags |= SOF_CLOSED;
         so->cb = NULL;
         so->upcall = NULL;
+        /* Out of every event set, as close() takes a descriptor out of
+         * epoll's (the control mutex: not held here). */
+        ev_src_fini(&so->ev);
         if (m->n_dead == m->cap_dead) {
                 unsigned cap = m->cap_dead != 0 ? m->cap_dead * 2 : 16;
                 struct mpnet_sock **d = realloc(m->dead, cap * sizeof(*d));
@@ -1404,7 +1432,7 @@ static int getopt_val(struct mpnet_sock *so, int level, int name, int *v)
                 case SO_ERROR:
                         *v = so->err;
                         so->err = 0;
-                        so->events &= ~(uint32_t)EPOLLERR;
+                        sock_lower(so, EPOLLERR);
                         return 0;
                 case SO_TYPE:
                         *v = so->type;
@@ -1539,6 +1567,7 @@ static void sock_fini(struct mpnet_stack *s, void *state)
 
                 if (so != NULL) {
                         rq_flush(so);
+                        ev_src_fini(&so->ev);
                         sock_free(so);
                 }
         }
@@ -1576,7 +1605,7 @@ static void sock_reset(struct mpnet_stack *s, void *state)
                 if (so != NULL) {
                         rq_flush(so);
                         so->err = 0;
-                        so->events &= ~(uint32_t)EPOLLERR;
+                        sock_lower(so, EPOLLERR);
                 }
         }
         dead_flush(s);

@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "mpnet/pkt.h"
+#include "l4/evset.h"
 
 struct mpnet_stack;
 struct pcb_table;
@@ -98,7 +99,10 @@ struct mpnet_sock {
         uint32_t rq_bytes;                   /* whole buffers charged */
         uint32_t rq_n;
         _Atomic uint32_t rcvbuf; /* the control thread sets it */
-        uint32_t events;         /* EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP */
+        /* EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP: the home context changes
+         * it (seq_cst, before it notifies), a thread waiting on an event
+         * set reads it (sock_events()). */
+        _Atomic uint32_t events;
         sock_upcall_fn upcall;
         void *upcall_arg;
         sock_cb_fn cb;
@@ -120,6 +124,7 @@ struct mpnet_sock {
         uint8_t mc_if6;    /* IPV6_MULTICAST_IF */
         uint8_t mc_if4;    /* IP_MULTICAST_IF by index */
         uint32_t mc_addr4; /* IP_MULTICAST_IF by address, host order */
+        struct ev_src ev;  /* its event-set registrations (l4/evset.h) */
 };
 
 /* Where the receive queue links a datagram: the front of its headroom,

@@ -10,6 +10,9 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include <poll.h>
+
+#include "mpnet/evset.h"
 #include "mpnet/socket.h"
 #include "mpnet/wire/ethernet.h"
 #include "mpnet/wire/ipv4.h"
@@ -838,6 +841,82 @@ static void test_malformed(void **state)
         link_drain(n->lb);
 }
 
+/* Sockets in event sets (include/mpnet/evset.h): level and edge triggered
+ * readiness of datagrams, the set's descriptor readable exactly while
+ * something is ready, a closed socket out of the set. */
+static void test_evset(void **state)
+{
+        struct net *n = *state;
+        int fa = udp4(n->a, 5100), fa2 = udp4(n->a, 5101), fb = udp4(n->b, 0);
+        struct sockaddr_in to = sin4(A_ADDR, 5100), to2 = sin4(A_ADDR, 5101);
+        struct mpnet_evset *es = mpnet_evset_create(), *es2 = mpnet_evset_create();
+        struct mpnet_event_ready ev[4];
+        struct pollfd pf = {.events = POLLIN};
+        char buf[64];
+
+        assert_non_null(es);
+        assert_non_null(es2);
+        pf.fd = mpnet_evset_fd(es);
+        assert_true(pf.fd >= 0);
+        assert_int_equal(mpnet_evset_ctl(es, MPNET_EV_CTL_ADD, n->a, fa, MPNET_EV_IN, 11), 0);
+        assert_int_equal(mpnet_evset_ctl(es, MPNET_EV_CTL_ADD, n->a, fa, MPNET_EV_IN, 11), -EEXIST);
+        assert_int_equal(
+            mpnet_evset_ctl(es, MPNET_EV_CTL_ADD, n->a, fa2, MPNET_EV_IN | MPNET_EV_ET, 22), 0);
+        assert_int_equal(mpnet_evset_ctl(es, MPNET_EV_CTL_ADD, n->a, 999, MPNET_EV_IN, 0), -EBADF);
+        assert_int_equal(mpnet_evset_wait(es, ev, 4, 0), 0);
+        assert_int_equal(poll(&pf, 1, 0), 0);
+
+        /* Two datagrams to fa: level triggered, reported while queued. */
+        assert_int_equal(mpnet_sendto(n->b, fb, "one", 3, 0, SA(to), sizeof(to)), 3);
+        assert_int_equal(mpnet_sendto(n->b, fb, "two", 3, 0, SA(to), sizeof(to)), 3);
+        net_run(n, MPNET_NS_PER_MS);
+        assert_int_equal(poll(&pf, 1, 0), 1);
+        assert_int_equal(mpnet_evset_wait(es, ev, 4, 0), 1);
+        assert_int_equal(ev[0].data, 11);
+        assert_true(ev[0].events & MPNET_EV_IN);
+        assert_int_equal(mpnet_recvfrom(n->a, fa, buf, sizeof(buf), 0, NULL, NULL), 3);
+        assert_int_equal(mpnet_evset_wait(es, ev, 4, 0), 1); /* one left */
+        assert_int_equal(mpnet_recvfrom(n->a, fa, buf, sizeof(buf), 0, NULL, NULL), 3);
+        assert_int_equal(mpnet_evset_wait(es, ev, 4, 0), 0);
+        assert_int_equal(poll(&pf, 1, 0), 0);
+
+        /* Edge triggered: one report per rise, even with data left. */
+        assert_int_equal(mpnet_sendto(n->b, fb, "x", 1, 0, SA(to2), sizeof(to2)), 1);
+        assert_int_equal(mpnet_sendto(n->b, fb, "y", 1, 0, SA(to2), sizeof(to2)), 1);
+        net_run(n, MPNET_NS_PER_MS);
+        assert_int_equal(mpnet_evset_wait(es, ev, 4, 0), 1);
+        assert_int_equal(ev[0].data, 22);
+        assert_int_equal(mpnet_evset_wait(es, ev, 4, 0), 0);
+        assert_int_equal(mpnet_recvfrom(n->a, fa2, buf, sizeof(buf), 0, NULL, NULL), 1);
+        assert_int_equal(mpnet_recvfrom(n->a, fa2, buf, sizeof(buf), 0, NULL, NULL), 1);
+        assert_int_equal(mpnet_recvfrom(n->a, fa2, buf, sizeof(buf), 0, NULL, NULL), -EAGAIN);
+        assert_int_equal(mpnet_sendto(n->b, fb, "z", 1, 0, SA(to2), sizeof(to2)), 1);
+        net_run(n, MPNET_NS_PER_MS);
+        assert_int_equal(mpnet_evset_wait(es, ev, 4, 0), 1);
+        assert_int_equal(ev[0].data, 22);
+
+        /* Writable at once; a second set sees the same socket. */
+        assert_int_equal(mpnet_evset_ctl(es2, MPNET_EV_CTL_ADD, n->a, fa, MPNET_EV_OUT, 33), 0);
+        assert_int_equal(mpnet_evset_wait(es2, ev, 4, 0), 1);
+        assert_int_equal(ev[0].events, MPNET_EV_OUT);
+
+        /* Closed: out of both sets, and its descriptor is free again. */
+        assert_int_equal(mpnet_sendto(n->b, fb, "q", 1, 0, SA(to), sizeof(to)), 1);
+        net_run(n, MPNET_NS_PER_MS);
+        assert_int_equal(mpnet_close(n->a, fa), 0);
+        assert_int_equal(mpnet_evset_wait(es, ev, 4, 0), 0);
+        assert_int_equal(mpnet_evset_wait(es2, ev, 4, 0), 0);
+        assert_int_equal(mpnet_evset_ctl(es, MPNET_EV_CTL_DEL, n->a, fa, 0, 0), -EBADF);
+        fa = udp4(n->a, 5100);
+        assert_int_equal(mpnet_evset_ctl(es, MPNET_EV_CTL_MOD, n->a, fa, MPNET_EV_IN, 0), -ENOENT);
+
+        mpnet_evset_destroy(es);
+        mpnet_evset_destroy(es2);
+        assert_int_equal(mpnet_close(n->a, fa), 0);
+        assert_int_equal(mpnet_close(n->a, fa2), 0);
+        assert_int_equal(mpnet_close(n->b, fb), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -856,6 +935,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_callback, setup, teardown),
             cmocka_unit_test_setup_teardown(test_zero_copy, setup, teardown),
             cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_evset, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
