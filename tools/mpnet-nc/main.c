@@ -1,0 +1,669 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * mpnet-nc: netcat for mpnet. One stack on one link (TAP, AF_PACKET,
+ * AF_XDP), one UDP socket through mpnet/socket.h: what is read on standard
+ * input goes out as datagrams, what arrives is written to standard output.
+ * Everything runs on this thread, the stack's control thread.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mpnet/afpacket.h"
+#ifdef MPNET_HAVE_AFXDP
+#include "mpnet/afxdp.h"
+#endif
+#include "mpnet/ip6.h"
+#include "mpnet/link.h"
+#include "mpnet/route.h"
+#include "mpnet/socket.h"
+#include "mpnet/stack.h"
+#include "mpnet/tap.h"
+
+static const char usage[] =
+    "NAME\n"
+    "    mpnet-nc - netcat over an mpnet stack (UDP)\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    mpnet-nc -u --link SPEC --addr ADDR/PLEN [--addr ...] [--gw ADDR] [-4|-6]\n"
+    "             [-s SOURCE] [-p PORT] [-w SECS] [-q SECS] [-W COUNT] [-v] HOST PORT\n"
+    "    mpnet-nc -u -l [-k] --link SPEC --addr ADDR/PLEN [...] [-4|-6] [-s SOURCE]\n"
+    "             [-p PORT | PORT]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Runs one mpnet stack on one link and one UDP socket on it, as nc(1) -u\n"
+    "    does with a kernel socket: each read of standard input is sent as one\n"
+    "    datagram, each datagram received is written to standard output.\n"
+    "    The stack answers ARP, neighbour discovery and ping on the addresses\n"
+    "    given; IPv6 addresses are used once duplicate address detection passed.\n"
+    "\n"
+    "    Client (HOST PORT): the socket is connected to HOST PORT (from -s and\n"
+    "    -p when given, else an ephemeral port and the route's source).\n"
+    "    Listener (-l): the socket is bound to PORT; the first datagram's\n"
+    "    sender becomes the peer (the socket connects to it) and standard input\n"
+    "    goes there. With -k the socket stays unconnected: datagrams from\n"
+    "    anyone are written out and standard input goes to the latest sender.\n"
+    "    TCP is not available yet: -u is required.\n"
+    "\n"
+    "OPTIONS\n"
+    "    -u                 UDP (required)\n"
+    "    -l                 listen\n"
+    "    -k                 with -l: keep taking datagrams from any sender\n"
+    "    -4, -6             the socket's family (default: HOST's; a listener is\n"
+    "                       AF_INET6 dual-stack when an IPv6 address is given)\n"
+    "    -p PORT            local port\n"
+    "    -s SOURCE          local address to bind\n"
+    "    -w SECS            exit when nothing was sent or received for SECS\n"
+    "    -q SECS            after end of input, exit after SECS (default: never)\n"
+    "    -W COUNT           exit after receiving COUNT datagrams\n"
+    "    -v                 say what happens on standard error\n"
+    "    --link SPEC        tap:NAME[@NETNS]   a TAP device made (in NETNS)\n"
+    "                       afpacket:DEV[@NETNS]  AF_PACKET on an existing device\n"
+    "                       afxdp:DEV[@NETNS]     AF_XDP on an existing device\n"
+    "    --addr ADDR/PLEN   an IPv4 or IPv6 address of the stack (repeatable)\n"
+    "    --gw ADDR          a default route through ADDR (IPv4 or IPv6; repeatable)\n"
+    "    --mtu N            the interface MTU (default the link's)\n"
+    "    -h, --help         this text\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0 on end of input (-q), COUNT datagrams (-W), idle timeout (-w) or a\n"
+    "    signal; 1 when the stack or the socket failed; 2 on bad usage.\n";
+
+#define MAX_ADDRS 8
+#define BUF_LEN   65536
+
+struct nc_addr {
+        int family;
+        uint8_t a[16]; /* IPv4 in the first 4 bytes, network order */
+        uint8_t plen;
+};
+
+struct opts {
+        int udp, listen, keep, family, verbose;
+        long wait_s, quit_s, count;
+        unsigned port, mtu;
+        const char *link, *source, *host, *rport;
+        struct nc_addr addr[MAX_ADDRS], gw[MAX_ADDRS];
+        unsigned n_addr, n_gw;
+};
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+        (void)sig;
+        g_stop = 1;
+}
+
+static int parse_long(const char *s, long min, long max, long *out)
+{
+        char *end;
+
+        errno = 0;
+        *out = strtol(s, &end, 10);
+        return errno != 0 || *s == '\0' || *end != '\0' || *out < min || *out > max ? -1 : 0;
+}
+
+static int parse_ip(const char *s, struct nc_addr *a)
+{
+        memset(a, 0, sizeof(*a));
+        if (inet_pton(AF_INET, s, a->a) == 1) {
+                a->family = AF_INET;
+                return 0;
+        }
+        if (inet_pton(AF_INET6, s, a->a) == 1) {
+                a->family = AF_INET6;
+                return 0;
+        }
+        return -1;
+}
+
+static int parse_prefix(const char *s, struct nc_addr *a)
+{
+        char buf[64], *slash;
+        long plen;
+
+        if (strlen(s) >= sizeof(buf))
+                return -1;
+        strcpy(buf, s);
+        slash = strchr(buf, '/');
+        if (slash == NULL)
+                return -1;
+        *slash = '\0';
+        if (parse_ip(buf, a) != 0 ||
+            parse_long(slash + 1, 0, a->family == AF_INET ? 32 : 128, &plen) != 0)
+                return -1;
+        a->plen = (uint8_t)plen;
+        return 0;
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+        static const struct option lo[] = {
+            {"link", required_argument, NULL, 'L'}, {"addr", required_argument, NULL, 'A'},
+            {"gw", required_argument, NULL, 'G'},   {"mtu", required_argument, NULL, 'M'},
+            {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        };
+        long v;
+        int c;
+
+        *o = (struct opts){.quit_s = -1, .wait_s = -1, .count = -1};
+        while ((c = getopt_long(argc, argv, "ulk46p:s:w:q:W:vh", lo, NULL)) != -1) {
+                switch (c) {
+                case 'u':
+                        o->udp = 1;
+                        break;
+                case 'l':
+                        o->listen = 1;
+                        break;
+                case 'k':
+                        o->keep = 1;
+                        break;
+                case '4':
+                        o->family = AF_INET;
+                        break;
+                case '6':
+                        o->family = AF_INET6;
+                        break;
+                case 'p':
+                        if (parse_long(optarg, 1, 65535, &v) != 0)
+                                goto bad;
+                        o->port = (unsigned)v;
+                        break;
+                case 's':
+                        o->source = optarg;
+                        break;
+                case 'w':
+                        if (parse_long(optarg, 1, 86400, &o->wait_s) != 0)
+                                goto bad;
+                        break;
+                case 'q':
+                        if (parse_long(optarg, -1, 86400, &o->quit_s) != 0)
+                                goto bad;
+                        break;
+                case 'W':
+                        if (parse_long(optarg, 1, 1L << 30, &o->count) != 0)
+                                goto bad;
+                        break;
+                case 'v':
+                        o->verbose = 1;
+                        break;
+                case 'L':
+                        o->link = optarg;
+                        break;
+                case 'A':
+                        if (o->n_addr == MAX_ADDRS || parse_prefix(optarg, &o->addr[o->n_addr]))
+                                goto bad;
+                        o->n_addr++;
+                        break;
+                case 'G':
+                        if (o->n_gw == MAX_ADDRS || parse_ip(optarg, &o->gw[o->n_gw]) != 0)
+                                goto bad;
+                        o->n_gw++;
+                        break;
+                case 'M':
+                        if (parse_long(optarg, 68, 65535, &v) != 0)
+                                goto bad;
+                        o->mtu = (unsigned)v;
+                        break;
+                case 'h':
+                        fputs(usage, stdout);
+                        exit(0);
+                default:
+                        goto bad;
+                }
+        }
+        argc -= optind;
+        argv += optind;
+        if (o->listen) {
+                if (argc > 1 || (argc == 1 && o->port != 0) || (argc == 0 && o->port == 0))
+                        goto bad;
+                if (argc == 1) {
+                        if (parse_long(argv[0], 1, 65535, &v) != 0)
+                                goto bad;
+                        o->port = (unsigned)v;
+                }
+        } else {
+                if (argc != 2 || o->keep)
+                        goto bad;
+                o->host = argv[0];
+                o->rport = argv[1];
+        }
+        if (!o->udp) {
+                fprintf(stderr, "mpnet-nc: TCP is not available yet; use -u\n");
+                return -1;
+        }
+        if (o->link == NULL || o->n_addr == 0) {
+                fprintf(stderr, "mpnet-nc: --link and --addr are required\n");
+                return -1;
+        }
+        return 0;
+bad:
+        fprintf(stderr, "mpnet-nc: bad usage (see --help)\n");
+        return -1;
+}
+
+static struct mpnet_link *link_open(const char *spec, struct mpnet_pool *pool)
+{
+        char kind[16], dev[64], err[256] = "", *at;
+        const char *colon = strchr(spec, ':'), *ns = NULL;
+        struct mpnet_link *l = NULL;
+
+        if (colon == NULL || (size_t)(colon - spec) >= sizeof(kind) ||
+            strlen(colon + 1) >= sizeof(dev) || colon[1] == '\0') {
+                fprintf(stderr, "mpnet-nc: --link %s: KIND:DEV[@NETNS] expected\n", spec);
+                return NULL;
+        }
+        memcpy(kind, spec, (size_t)(colon - spec));
+        kind[colon - spec] = '\0';
+        strcpy(dev, colon + 1);
+        at = strchr(dev, '@');
+        if (at != NULL) {
+                *at = '\0';
+                ns = at + 1;
+        }
+        if (strcmp(kind, "tap") == 0) {
+                struct mpnet_tap_cfg c = {.ifname = dev,
+                                          .netns = ns,
+                                          .pool = pool,
+                                          .errbuf = err,
+                                          .errbuf_len = sizeof(err)};
+
+                l = mpnet_tap_create(&c);
+        } else if (strcmp(kind, "afpacket") == 0) {
+                struct mpnet_afpacket_cfg c = {.ifname = dev,
+                                               .netns = ns,
+                                               .pool = pool,
+                                               .errbuf = err,
+                                               .errbuf_len = sizeof(err)};
+
+                l = mpnet_afpacket_create(&c);
+        } else if (strcmp(kind, "afxdp") == 0) {
+#ifdef MPNET_HAVE_AFXDP
+                struct mpnet_afxdp_cfg c = {.ifname = dev,
+                                            .netns = ns,
+                                            .pool = pool,
+                                            .errbuf = err,
+                                            .errbuf_len = sizeof(err)};
+
+                l = mpnet_afxdp_create(&c);
+#else
+                snprintf(err, sizeof(err), "built without AF_XDP (libxdp, libbpf)");
+#endif
+        } else {
+                snprintf(err, sizeof(err), "unknown link kind %s (tap, afpacket, afxdp)", kind);
+        }
+        if (l == NULL)
+                fprintf(stderr, "mpnet-nc: --link %s: %s\n", spec,
+                        err[0] != '\0' ? err : strerror(errno));
+        return l;
+}
+
+static int stack_setup(struct mpnet_stack *s, int ifx, const struct opts *o)
+{
+        int err = 0;
+
+        if (o->mtu != 0 && (err = mpnet_iface_set_mtu(s, ifx, o->mtu)) != 0)
+                return err;
+        for (unsigned i = 0; i < o->n_addr && err == 0; i++) {
+                const struct nc_addr *a = &o->addr[i];
+
+                if (a->family == AF_INET) {
+                        uint32_t v4;
+
+                        memcpy(&v4, a->a, 4);
+                        err = mpnet_addr4_add(s, ifx, ntohl(v4), a->plen);
+                } else {
+                        err = mpnet_iface_ip6_enable(s, ifx);
+                        if (err == -EALREADY)
+                                err = 0;
+                        if (err == 0)
+                                err = mpnet_addr6_add(s, ifx, a->a, a->plen, 0);
+                }
+        }
+        for (unsigned i = 0; i < o->n_gw && err == 0; i++) {
+                const struct nc_addr *g = &o->gw[i];
+
+                if (g->family == AF_INET) {
+                        struct mpnet_route4 r = {.type = MPNET_NH_GATEWAY, .n_paths = 1};
+                        uint32_t v4;
+
+                        memcpy(&v4, g->a, 4);
+                        r.paths[0].ifindex = ifx;
+                        r.paths[0].gw = ntohl(v4);
+                        err = mpnet_route4_add(s, 0, &r);
+                } else {
+                        struct mpnet_route6 r = {.type = MPNET_NH_GATEWAY, .n_paths = 1};
+
+                        r.paths[0].ifindex = ifx;
+                        memcpy(r.paths[0].gw, g->a, 16);
+                        err = mpnet_route6_add(s, 0, &r);
+                }
+        }
+        return err;
+}
+
+/* Whether every IPv6 address given passed duplicate address detection. */
+static bool addrs6_ready(struct mpnet_stack *s, int ifx)
+{
+        struct mpnet_addr6_info a[16];
+        int n = mpnet_addr6_list(s, ifx, a, 16);
+
+        for (int i = 0; i < n && i < 16; i++)
+                if (a[i].flags & MPNET_ADDR6_F_TENTATIVE)
+                        return false;
+        return true;
+}
+
+static int sockaddr_of(int family, const struct nc_addr *a, unsigned port,
+                       struct sockaddr_storage *ss, socklen_t *len)
+{
+        memset(ss, 0, sizeof(*ss));
+        if (family == AF_INET) {
+                struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+                if (a != NULL && a->family != AF_INET)
+                        return -1;
+                sin->sin_family = AF_INET;
+                sin->sin_port = htons((uint16_t)port);
+                if (a != NULL)
+                        memcpy(&sin->sin_addr, a->a, 4);
+                *len = sizeof(*sin);
+        } else {
+                struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+                sin6->sin6_family = AF_INET6;
+                sin6->sin6_port = htons((uint16_t)port);
+                if (a != NULL && a->family == AF_INET) { /* v4-mapped */
+                        sin6->sin6_addr.s6_addr[10] = 0xff;
+                        sin6->sin6_addr.s6_addr[11] = 0xff;
+                        memcpy(&sin6->sin6_addr.s6_addr[12], a->a, 4);
+                } else if (a != NULL) {
+                        memcpy(&sin6->sin6_addr, a->a, 16);
+                }
+                *len = sizeof(*sin6);
+        }
+        return 0;
+}
+
+static void addr_str(const struct sockaddr_storage *ss, char *out, size_t n)
+{
+        char a[INET6_ADDRSTRLEN] = "?";
+        unsigned port = 0;
+
+        if (ss->ss_family == AF_INET) {
+                const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+
+                inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
+                port = ntohs(sin->sin_port);
+        } else if (ss->ss_family == AF_INET6) {
+                const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+                inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a));
+                port = ntohs(sin6->sin6_port);
+        }
+        snprintf(out, n, "%s port %u", a, port);
+}
+
+struct nc {
+        struct mpnet_stack *s;
+        struct mpnet_link *l;
+        const struct opts *o;
+        int fd;
+        bool have_peer; /* -k: the latest sender to answer */
+        struct sockaddr_storage peer;
+        socklen_t peer_len;
+        long received;
+        uint64_t last_io;
+};
+
+static int socket_open(struct nc *nc, int family)
+{
+        const struct opts *o = nc->o;
+        struct sockaddr_storage ss;
+        socklen_t len;
+        struct nc_addr src;
+        int fd, err, one = 1;
+
+        fd = mpnet_socket(nc->s, family, SOCK_DGRAM, 0);
+        if (fd < 0)
+                return fd;
+        nc->fd = fd;
+        if (o->listen &&
+            (err = mpnet_setsockopt(nc->s, fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one))) != 0)
+                return err;
+        if (o->source != NULL || o->port != 0) {
+                if (o->source != NULL && parse_ip(o->source, &src) != 0) {
+                        fprintf(stderr, "mpnet-nc: -s %s: not an address\n", o->source);
+                        return -EINVAL;
+                }
+                if (sockaddr_of(family, o->source != NULL ? &src : NULL, o->port, &ss, &len) != 0)
+                        return -EAFNOSUPPORT;
+                if ((err = mpnet_bind(nc->s, fd, (struct sockaddr *)&ss, len)) != 0)
+                        return err;
+        }
+        if (!o->listen) {
+                struct nc_addr h;
+                long port;
+
+                if (parse_ip(o->host, &h) != 0 || parse_long(o->rport, 1, 65535, &port) != 0) {
+                        fprintf(stderr, "mpnet-nc: %s %s: an address and a port expected\n",
+                                o->host, o->rport);
+                        return -EINVAL;
+                }
+                if (sockaddr_of(family, &h, (unsigned)port, &ss, &len) != 0)
+                        return -EAFNOSUPPORT;
+                if ((err = mpnet_connect(nc->s, fd, (struct sockaddr *)&ss, len)) != 0)
+                        return err;
+        }
+        return 0;
+}
+
+static void on_datagram(struct nc *nc, const uint8_t *buf, size_t n,
+                        const struct sockaddr_storage *from, socklen_t flen)
+{
+        const struct opts *o = nc->o;
+        char who[80];
+
+        if (fwrite(buf, 1, n, stdout) != n)
+                g_stop = 1;
+        fflush(stdout);
+        nc->received++;
+        if (o->listen && !nc->have_peer) {
+                addr_str(from, who, sizeof(who));
+                if (o->verbose)
+                        fprintf(stderr, "mpnet-nc: datagram from %s\n", who);
+                if (!o->keep) {
+                        int err = mpnet_connect(nc->s, nc->fd, (const struct sockaddr *)from, flen);
+
+                        if (err != 0)
+                                fprintf(stderr, "mpnet-nc: connect to %s: %s\n", who,
+                                        strerror(-err));
+                }
+        }
+        if (o->listen) {
+                nc->peer = *from;
+                nc->peer_len = flen;
+                nc->have_peer = true;
+        }
+}
+
+/* One read of standard input as one datagram. @return false at its end. */
+static bool stdin_one(struct nc *nc, uint8_t *buf)
+{
+        const struct opts *o = nc->o;
+        ssize_t n = read(STDIN_FILENO, buf, BUF_LEN - 1);
+        ssize_t sent;
+
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return true;
+        if (n <= 0)
+                return false;
+        if (o->listen && !nc->have_peer) {
+                if (o->verbose)
+                        fprintf(stderr, "mpnet-nc: no peer yet: %zd bytes dropped\n", n);
+                return true;
+        }
+        if (o->listen && o->keep)
+                sent = mpnet_sendto(nc->s, nc->fd, buf, (size_t)n, 0,
+                                    (const struct sockaddr *)&nc->peer, nc->peer_len);
+        else
+                sent = mpnet_sendto(nc->s, nc->fd, buf, (size_t)n, 0, NULL, 0);
+        if (sent < 0)
+                fprintf(stderr, "mpnet-nc: send: %s\n", strerror((int)-sent));
+        return true;
+}
+
+static int run(struct nc *nc)
+{
+        const struct opts *o = nc->o;
+        uint8_t *buf = malloc(BUF_LEN);
+        bool in_open = true;
+        uint64_t eof_at = 0;
+
+        if (buf == NULL)
+                return 1;
+        nc->last_io = mpnet_monotonic_ns();
+        while (!g_stop) {
+                uint64_t now = mpnet_monotonic_ns(), next = mpnet_stack_poll(nc->s, now);
+                struct pollfd pf[2];
+                unsigned npf = 0;
+                int64_t wait_ms = 20;
+                int lfd;
+
+                for (;;) {
+                        struct sockaddr_storage from;
+                        socklen_t flen = sizeof(from);
+                        ssize_t n = mpnet_recvfrom(nc->s, nc->fd, buf, BUF_LEN, 0,
+                                                   (struct sockaddr *)&from, &flen);
+
+                        if (n < 0)
+                                break;
+                        on_datagram(nc, buf, (size_t)n, &from, flen);
+                        nc->last_io = now;
+                        if (o->count > 0 && nc->received >= o->count)
+                                goto out;
+                }
+                if (!in_open && o->quit_s >= 0 && now - eof_at >= (uint64_t)o->quit_s * 1000000000u)
+                        break;
+                if (o->wait_s > 0 && now - nc->last_io >= (uint64_t)o->wait_s * 1000000000u)
+                        break;
+                if (in_open) {
+                        pf[npf++] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
+                }
+                lfd = mpnet_link_rx_wait_arm(nc->l, 0);
+                if (lfd == -EAGAIN)
+                        wait_ms = 0;
+                else if (lfd >= 0)
+                        pf[npf++] = (struct pollfd){.fd = lfd, .events = POLLIN};
+                else
+                        wait_ms = 1; /* a link that cannot wake us: nap */
+                if (next != MPNET_TIME_NEVER && next > now &&
+                    (int64_t)((next - now) / 1000000u) < wait_ms)
+                        wait_ms = (int64_t)((next - now) / 1000000u);
+                if (poll(pf, npf, (int)wait_ms) < 0 && errno != EINTR)
+                        break;
+                if (in_open && (pf[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+                        in_open = stdin_one(nc, buf);
+                        nc->last_io = mpnet_monotonic_ns();
+                        if (!in_open) {
+                                eof_at = nc->last_io;
+                                if (o->verbose)
+                                        fprintf(stderr, "mpnet-nc: end of input\n");
+                        }
+                }
+        }
+out:
+        /* What was sent last may still wait for its neighbour: a short drain. */
+        for (uint64_t end = mpnet_monotonic_ns() + 200000000u; mpnet_monotonic_ns() < end;) {
+                mpnet_stack_poll(nc->s, mpnet_monotonic_ns());
+                usleep(1000);
+        }
+        free(buf);
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        struct opts o;
+        struct mpnet_clock clk;
+        struct mpnet_pool *pool;
+        struct mpnet_stack *s = NULL;
+        struct mpnet_link *l = NULL;
+        struct nc nc = {.o = &o, .fd = -1};
+        int ifx, err, family, rc = 1;
+
+        if (parse_opts(argc, argv, &o) != 0)
+                return 2;
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        signal(SIGPIPE, SIG_IGN);
+        mpnet_clock_init_monotonic(&clk);
+        pool = mpnet_pool_create("mpnet-nc", 8192);
+        if (pool == NULL) {
+                fprintf(stderr, "mpnet-nc: no memory for the packet pool\n");
+                return 1;
+        }
+        l = link_open(o.link, pool);
+        if (l == NULL)
+                goto done;
+        s = mpnet_stack_create(&(struct mpnet_stack_cfg){
+            .name = "mpnet-nc", .clock = &clk, .pool = pool, .seed = (uint64_t)getpid()});
+        if (s == NULL) {
+                fprintf(stderr, "mpnet-nc: stack: %s\n", strerror(errno));
+                goto done;
+        }
+        ifx = mpnet_iface_attach(s, l, "nc0");
+        err = ifx < 0 ? ifx : stack_setup(s, ifx, &o);
+        if (err != 0) {
+                fprintf(stderr, "mpnet-nc: configuring the stack: %s\n", strerror(-err));
+                goto done;
+        }
+        /* Duplicate address detection first (RFC 4862 5.4): up to 5 s. */
+        for (uint64_t end = mpnet_monotonic_ns() + 5000000000u;
+             !addrs6_ready(s, ifx) && mpnet_monotonic_ns() < end && !g_stop;) {
+                mpnet_stack_poll(s, mpnet_monotonic_ns());
+                usleep(1000);
+        }
+        family = o.family;
+        if (family == 0 && !o.listen) {
+                struct nc_addr h;
+
+                family = parse_ip(o.host, &h) == 0 ? h.family : AF_INET;
+        }
+        if (family == 0) {
+                family = AF_INET;
+                for (unsigned i = 0; i < o.n_addr; i++)
+                        if (o.addr[i].family == AF_INET6)
+                                family = AF_INET6;
+        }
+        nc.s = s;
+        nc.l = l;
+        err = socket_open(&nc, family);
+        if (err != 0) {
+                fprintf(stderr, "mpnet-nc: socket: %s\n", strerror(-err));
+                goto done;
+        }
+        if (o.verbose) {
+                struct sockaddr_storage me;
+                socklen_t len = sizeof(me);
+                char who[80];
+
+                mpnet_getsockname(s, nc.fd, (struct sockaddr *)&me, &len);
+                addr_str(&me, who, sizeof(who));
+                fprintf(stderr, "mpnet-nc: %s %s\n", o.listen ? "listening on" : "bound to", who);
+        }
+        rc = run(&nc);
+done:
+        if (s != NULL)
+                mpnet_stack_destroy(s);
+        mpnet_link_destroy(l);
+        mpnet_pool_destroy(pool);
+        return rc;
+}
