@@ -89,6 +89,7 @@ enum core_mod {
         MOD_l4_closed,
         MOD_ip4_reass,
         MOD_ip6_reass,
+        MOD_igmp,
         MOD__CORE
 };
 

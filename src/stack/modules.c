@@ -8,7 +8,7 @@
 #include "stack/graph.h"
 
 extern const struct mpnet_module mod_ether, mod_ip4, mod_ip6, mod_arp, mod_icmp4, mod_icmp6,
-    mod_l4_closed, mod_neigh, mod_ip4_reass, mod_ip6_reass;
+    mod_l4_closed, mod_neigh, mod_ip4_reass, mod_ip6_reass, mod_igmp;
 
 const struct mpnet_module *const core_modules[] = {
     [MOD_ether] = &mod_ether,
@@ -21,5 +21,6 @@ const struct mpnet_module *const core_modules[] = {
     [MOD_l4_closed] = &mod_l4_closed,
     [MOD_ip4_reass] = &mod_ip4_reass,
     [MOD_ip6_reass] = &mod_ip6_reass,
+    [MOD_igmp] = &mod_igmp,
 };
 const unsigned n_core_modules = sizeof(core_modules) / sizeof(core_modules[0]);
