@@ -141,6 +141,21 @@ struct mpnet_addr4_info {
 MPNET_API int mpnet_addr4_list(struct mpnet_stack *s, int ifindex, struct mpnet_addr4_info *out,
                                unsigned max);
 
+/**
+ * Join an IPv4 multicast group on an interface, any source (exclude mode,
+ * RFC 3376 3): IGMP reports it, the interface receives the group's frames
+ * and local input takes its datagrams. Joins are counted: as many leaves
+ * undo them (224.0.0.1, which every interface has joined, is never left
+ * by them). The control thread.
+ * @return 0, -ENODEV, -EINVAL (not a multicast address), -ENOSPC (the
+ * interface's cap, usage mc4_max), -ENOMEM.
+ */
+MPNET_API int mpnet_mc4_join(struct mpnet_stack *s, int ifindex, uint32_t group);
+
+/** Undo one mpnet_mc4_join(); the last one leaves the group (a state-change
+ * report, RFC 3376 5.1). @return 0, -ENODEV, -ENOENT (not joined). */
+MPNET_API int mpnet_mc4_leave(struct mpnet_stack *s, int ifindex, uint32_t group);
+
 /** Turn IPv4 forwarding on or off (RFC 1812 router or RFC 1122 host). */
 MPNET_API void mpnet_stack_set_forwarding(struct mpnet_stack *s, bool on);
 
@@ -318,6 +333,7 @@ struct mpnet_stack_usage {
         uint32_t onlink6, onlink6_max;      /* prefixes learnt on-link (RFC 4861 6.3.4) */
         uint32_t dr6, dr6_max;              /* default routers */
         uint32_t mc6, mc6_max;              /* multicast groups joined */
+        uint32_t mc4, mc4_max;              /* IPv4 groups joined, 224.0.0.1 included */
         /* Packets held for neighbour resolution: the whole stack's, any
          * ifindex, against a stack-wide cap. */
         uint32_t neigh_held, neigh_held_max;

@@ -16,6 +16,7 @@
 
 #include "mpnet/wire/ethernet.h"
 #include "l2/ether.h"
+#include "l3/ip4.h"
 #include "l3/ip6.h"
 #include "stack/graph.h"
 #include "stack/iface.h"
@@ -48,8 +49,10 @@ static inline uint32_t ether_classify(struct mpnet_stack *s, struct mpnet_iface 
         memcpy(&m4, ifp->mac, 4);
         memcpy(&m2, ifp->mac + 4, 2);
         if (__builtin_expect((d4 ^ m4) | (uint32_t)(d2 ^ m2), 0)) {
-                /* Broadcast, or a group the interface joined (IPv6). */
-                if (!mpnet_eth_is_broadcast(dst) && !iface_mc_mac_ok(ifp, dst)) {
+                /* Broadcast, or a group the interface joined (IPv6 at
+                 * 33:33, IPv4 at 01:00:5e). */
+                if (!mpnet_eth_is_broadcast(dst) &&
+                    !(dst[0] == 0x01 ? iface_mc4_mac_ok(ifp, dst) : iface_mc_mac_ok(ifp, dst))) {
                         STK_INC(s, eth_not_for_us);
                         return ETHER_DROP;
                 }

@@ -21,6 +21,11 @@ struct mpnet_ip4_repr;
 struct mpnet_stack;
 struct wctx;
 
+/* mod_ip4's own counters (graph.h), by index. */
+enum ip4_ctr {
+        IP4_CTR_MC_RX, /* "ip4_mc_rx": multicast to a joined group, delivered */
+};
+
 /* l3/reass.c: the IPv4 reassembly table of context w, its module's state. */
 struct ip4_reass *reass4_of(struct wctx *w);
 
@@ -40,6 +45,17 @@ void ip4_local_one(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
  * control thread: what a protocol does only there (the ping API's
  * replies). */
 void ip4_local_punt_back(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p);
+
+/* l3/igmp.c: the IPv4 groups of an interface and IGMP (RFC 3376). The
+ * control thread: join group (counted: as many leaves undo it), @return 0,
+ * -EINVAL (not multicast), -ENOSPC (IFACE_MAX_MC groups), -ENOMEM; leave
+ * it; whether it is joined. */
+int mc4_join(struct mpnet_iface *ifp, uint32_t group);
+void mc4_leave(struct mpnet_iface *ifp, uint32_t group);
+bool mc4_joined(const struct mpnet_iface *ifp, uint32_t group);
+/* Any context: whether ifp listens to a group whose MAC is mac (01:00:5e
+ * and the group's low 23 bits, RFC 1112 6.4): ether-input's filter. */
+bool iface_mc4_mac_ok(const struct mpnet_iface *ifp, const uint8_t *mac);
 
 /* l3/ip4_forward.c: the ip4-rewrite node */
 void ip4_rewrite_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);

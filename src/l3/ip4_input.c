@@ -166,8 +166,14 @@ void ip4_lookup_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
                         __builtin_prefetch(s->fib.nh.dir[nhi[i + 1] / FIB_NH_CHUNK] +
                                            nhi[i + 1] % FIB_NH_CHUNK);
                 if (__builtin_expect(dst >= 0xe0000000u, 0)) {
-                        /* Limited broadcast is ours; multicast needs groups. */
+                        /* Limited broadcast is ours; multicast a group the
+                         * interface joined (no multicast routing); the rest
+                         * (class E, groups not joined) is dropped. */
                         if (mpnet_ip4_is_limited_bcast(dst)) {
+                                to_frame(local, p, NH_MISS);
+                        } else if (mpnet_ip4_is_multicast(dst) && iface_mc4_has(ifp, dst)) {
+                                mpnet_counter_inc(s->ctr,
+                                                  graph_mod_ctr(&s->g, MOD_ip4, IP4_CTR_MC_RX));
                                 to_frame(local, p, NH_MISS);
                         } else {
                                 STK_INC(s, ip4_multicast);
@@ -406,6 +412,10 @@ static const struct punt_reg ip4_punts[] = {
     {.kind = PUNT_FRAG, .fn = ip4_frag_punt},
 };
 
+static const struct counter_reg ip4_counters[] = {
+    [IP4_CTR_MC_RX] = {"ip4_mc_rx", "IPv4 multicast to a group joined, to local input"},
+};
+
 const struct mpnet_module mod_ip4 = {
     .name = "ip4",
     .nodes = ip4_nodes,
@@ -414,6 +424,8 @@ const struct mpnet_module mod_ip4 = {
     .n_ethertypes = 1,
     .punts = ip4_punts,
     .n_punts = 3,
+    .counters = ip4_counters,
+    .n_counters = sizeof(ip4_counters) / sizeof(ip4_counters[0]),
     .iface_attach = ip4_iface_attach,
     .iface_detach = ip4_iface_detach,
     .iface_free = ip4_iface_free,

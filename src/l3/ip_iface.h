@@ -74,6 +74,10 @@ bool stack_is_local4(const struct mpnet_stack *s, uint32_t a);
  * -ENOMEM (the old copy stays). */
 int iface_addr4_publish(struct mpnet_iface *ifp);
 
+/* Any context (the published groups, l3/igmp.c): whether ifp has joined
+ * IPv4 group g. */
+bool iface_mc4_has(const struct mpnet_iface *ifp, uint32_t g);
+
 /* ---- IPv6 ---- */
 
 struct ifaddr6 {
@@ -132,16 +136,51 @@ struct addr6_snap {
         uint8_t mc[IFACE_MAX_MC][16];
 };
 
+/* A joined IPv4 group (IGMP, RFC 3376), or one just left whose
+ * state-change reports are still being sent (refs 0: not published). */
+struct mc4_group {
+        uint32_t addr;
+        uint32_t refs;       /* joins; 0 while leaving */
+        uint8_t report_left; /* state-change reports still to send (5.1) */
+        uint64_t query_at;   /* a group-specific answer due (5.2); NEVER: none */
+};
+
+/* An interface's joined IPv4 groups as every context reads them (RCU, as
+ * addr4): 224.0.0.1 included, groups being left not. */
+struct mc4_snap {
+        unsigned n;
+        uint32_t g[IFACE_MAX_MC];
+};
+
+/* IGMP's state of an interface (l3/igmp.c), the control thread's; what
+ * input may change of it is what stack_reset marks (igmp_iface_mark). */
+struct igmp_ifstate {
+        unsigned n_mc4;
+        struct mc4_group mc4[IFACE_MAX_MC];
+        uint64_t report_next; /* next state-change report; NEVER: none */
+        uint64_t general_at;  /* answer to a general query due (5.2); NEVER: none */
+        uint64_t v1_until;    /* older version querier present (7.2.1) */
+        uint64_t v2_until;
+        uint8_t mode;       /* host compatibility mode: 1, 2 or 3 */
+        uint8_t qrv;        /* the querier's robustness variable (8.1) */
+        uint32_t qi_s;      /* its query interval, seconds (8.2) */
+        bool publish_retry; /* a want of memory left mc4 unpublished */
+};
+
 /* An interface's IPv4 part (ifp->in4): the ARP table first, on lines of
  * its own. */
 struct ip4_ifdata {
         struct neigh_table neigh;
         struct addr4_snap *_Atomic addr4; /* what every context reads */
+        /* The joined groups every context reads (mc4_joined4 below). */
+        struct mc4_snap *_Atomic mc4;
         /* RFC 1812 5.2.7.2: send host redirects (workers read it). */
         _Atomic bool redirect4_send;
         unsigned n_addrs; /* the control thread's; others read addr4 */
         struct ifaddr4 addrs[IFACE_MAX_ADDRS];
         struct mpnet_timer announce_timer;
+        struct igmp_ifstate igmp;
+        struct mpnet_timer igmp_timer;
 };
 
 /* An on-link prefix learnt from advertisements (RFC 4861 6.3.4). */

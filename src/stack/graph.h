@@ -91,6 +91,7 @@ enum core_mod {
         MOD_ip6_reass,
         MOD_udp,
         MOD_sock,
+        MOD_igmp,
         MOD__CORE
 };
 

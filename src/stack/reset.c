@@ -92,7 +92,7 @@ struct stack_mark {
         uint64_t *ctr;
         uint64_t node_calls[GRAPH_MAX_NODES], node_pkts[GRAPH_MAX_NODES];
         unsigned n_timers, n_ifs, n_r4, n_r6;
-        struct mark_timer timers[2 * STACK_MAX_IFACES];
+        struct mark_timer timers[MARK_IFACE_TIMERS * STACK_MAX_IFACES];
         struct mark_iface *ifs;
         struct mark_route4 *r4;
         struct mark_route6 *r6;

@@ -283,6 +283,25 @@ def msgs():
                                                   hlim=9)))
     # An echo to the subnet broadcast (RFC 1122 3.2.2.6: may be ignored).
     out.append(("ip4_bcast_echo", "ip4", ipv4("192.0.2.2", "192.0.2.255", 1, echo)))
+    # IGMP (RFC 3376 4): queries of each version, reports, a leave, TTL 1
+    # and a Router Alert option; a bad checksum and a 10-byte query.
+    ra = b"\x94\x04\x00\x00"
+    def igmp(typ, code, group, rest=b"", ck=None):
+        m = struct.pack("!BBH4s", typ, code, 0, ip4(group)) + rest
+        return m[:2] + struct.pack("!H", csum(m) if ck is None else ck) + m[4:]
+    g = "233.252.0.1"
+    for name, dst, m in [
+            ("igmp_q3_general", "224.0.0.1", igmp(0x11, 100, "0.0.0.0", b"\x02\x7d\x00\x00")),
+            ("igmp_q3_group_src", g, igmp(0x11, 0x8c, g, b"\x0a\x90\x00\x01" + ip4("192.0.2.9"))),
+            ("igmp_q2_general", "224.0.0.1", igmp(0x11, 100, "0.0.0.0")),
+            ("igmp_q1_general", "224.0.0.1", igmp(0x11, 0, "0.0.0.0")),
+            ("igmp_v2_report", g, igmp(0x16, 0, g)),
+            ("igmp_v2_leave", "224.0.0.2", igmp(0x17, 0, g)),
+            ("igmp_v3_report", "224.0.0.22",
+             igmp(0x22, 0, "0.0.0.1", b"\x04\x00\x00\x00" + ip4(g))),
+            ("igmp_bad_csum", "224.0.0.1", igmp(0x11, 100, "0.0.0.0", ck=0x1234)),
+            ("igmp_q_len10", "224.0.0.1", igmp(0x11, 100, "0.0.0.0", b"\x02\x7d"))]:
+        out.append((name, "ip4", ipv4("192.0.2.2", dst, 2, m, ttl=1, opts=ra)))
     return out
 
 
@@ -406,6 +425,8 @@ def main():
             write("fuzz_ip4", name, b)
             if b[9] == 1:
                 write("fuzz_icmp4", name, b[(b[0] & 15) * 4:])
+            if b[9] == 2:
+                write("fuzz_igmp", name, b[(b[0] & 15) * 4:])
         else:
             write("fuzz_ip6", name, b)
             l4, src, dst = l4_of_ip6(b)
@@ -430,6 +451,9 @@ def main():
     seq = lambda *names: b"".join(rec16(frame_of(*by[n])) for n in names)
     write("fuzz_stack_input", "v4_all", seq("arp_request", "ip4_echo", "ip4_frag0", "ip4_frag1",
                                             "ip4_forward", "icmp4_redirect"))
+    write("fuzz_stack_input", "igmp_all", seq("igmp_q3_general", "igmp_q3_group_src",
+                                              "igmp_q2_general", "igmp_v2_report",
+                                              "igmp_q1_general", "igmp_bad_csum"))
     write("fuzz_stack_input", "v6_all", seq("ip6_ns", "ip6_echo", "ip6_ra", "ip6_mld_query",
                                             "ip6_frag0", "ip6_frag1", "ip6_forward"))
     # The conversation target: mode byte, then (time step, interface, frame).

@@ -371,7 +371,8 @@ static void inject4(struct net3 *n, const uint8_t *mac, uint32_t src, uint32_t d
 static void test_l2_bcast_not_forwarded(void **state)
 {
         static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-        static const uint8_t mcast[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01};
+        /* 224.1.2.3's MAC: not 224.0.0.1's, which every interface joins. */
+        static const uint8_t mcast[6] = {0x01, 0x00, 0x5e, 0x01, 0x02, 0x03};
         const uint8_t *dst[3] = {bcast, mcast, NULL};
         struct net3 n;
 

@@ -138,6 +138,17 @@ static inline bool mpnet_ip4_is_multicast(uint32_t a)
 {
         return (a >> 28) == 0xe;
 }
+/** The Ethernet address of group a: 01:00:5e and its low 23 bits (RFC
+ * 1112 6.4). */
+static inline void mpnet_ip4_mc_mac(uint32_t a, uint8_t *mac)
+{
+        mac[0] = 0x01;
+        mac[1] = 0x00;
+        mac[2] = 0x5e;
+        mac[3] = (uint8_t)((a >> 16) & 0x7f);
+        mac[4] = (uint8_t)(a >> 8);
+        mac[5] = (uint8_t)a;
+}
 static inline bool mpnet_ip4_is_limited_bcast(uint32_t a)
 {
         return a == 0xffffffffu;
