@@ -34,8 +34,13 @@
  *  - IPPROTO_IP: IP_TTL, IP_TOS, IP_PKTINFO, IP_RECVTTL, IP_RECVTOS,
  *    IP_MULTICAST_IF (struct in_addr, or struct ip_mreqn for its
  *    interface), IP_MULTICAST_TTL, IP_MULTICAST_LOOP (stored; mpnet does
- *    not loop multicast back yet). IP_ADD_MEMBERSHIP and
- *    IP_DROP_MEMBERSHIP are -ENOPROTOOPT until IGMP (RFC 3376) exists.
+ *    not loop multicast back yet), IP_ADD_MEMBERSHIP and
+ *    IP_DROP_MEMBERSHIP (struct ip_mreqn, or struct ip_mreq naming the
+ *    interface by address; with neither, IP_MULTICAST_IF's interface or
+ *    the stack's only one: the group is joined there through IGMPv3,
+ *    RFC 3376, and its datagrams reach only the sockets that joined it;
+ *    at most 20 groups a socket). IP_ADD_SOURCE_MEMBERSHIP is
+ *    -ENOPROTOOPT (source filters are not kept).
  *  - IPPROTO_IPV6: IPV6_V6ONLY (before bind), IPV6_UNICAST_HOPS,
  *    IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS, IPV6_TCLASS,
  *    IPV6_MULTICAST_IF, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_LOOP (stored),

@@ -113,7 +113,7 @@ static void sock_free(void *arg)
 {
         struct mpnet_sock *so = arg;
 
-        free(atomic_load_explicit(&so->mc6, memory_order_relaxed));
+        free(atomic_load_explicit(&so->mc, memory_order_relaxed));
         free(so);
 }
 
@@ -1030,18 +1030,31 @@ int mpnet_shutdown(struct mpnet_stack *s, int fd, int how)
         return 0;
 }
 
-/* Leave every group so joined. */
-static void mc6_leave_all(struct mpnet_stack *s, struct mpnet_sock *so)
+/* Leave group g (16 bytes, IPv4 v4-mapped) on ifp. */
+static void mc_leave1(struct mpnet_iface *ifp, const uint8_t *g)
 {
-        struct sock_mc6 *mc = atomic_load_explicit(&so->mc6, memory_order_relaxed);
+        uint32_t g4;
+
+        if (addr_is_v4mapped(g)) {
+                memcpy(&g4, g + 12, 4);
+                mc4_leave(ifp, ntohl(g4));
+        } else {
+                mc6_leave(ifp, g);
+        }
+}
+
+/* Leave every group so joined. */
+static void mc_leave_all(struct mpnet_stack *s, struct mpnet_sock *so)
+{
+        struct sock_mc *mc = atomic_load_explicit(&so->mc, memory_order_relaxed);
 
         for (unsigned i = 0; mc != NULL && i < mc->n; i++) {
                 struct mpnet_iface *ifp = stack_iface(s, mc->m[i].ifindex);
 
                 if (ifp != NULL)
-                        mc6_leave(ifp, mc->m[i].group);
+                        mc_leave1(ifp, mc->m[i].group);
         }
-        atomic_store_explicit(&so->mc6, NULL, memory_order_release);
+        atomic_store_explicit(&so->mc, NULL, memory_order_release);
         if (mc != NULL)
                 stack_defer(s, tab_free, mc);
 }
@@ -1058,7 +1071,7 @@ int mpnet_close(struct mpnet_stack *s, int fd)
                 while (udp_pcb_unset(s, so) == -ENOMEM)
                         ;
         }
-        mc6_leave_all(s, so);
+        mc_leave_all(s, so);
         rq_flush(so);
         fd_release(s, fd);
         /* A delivery still holding it drops (sock_enqueue). Not so->fd:
@@ -1137,39 +1150,92 @@ static int pcb_refresh(struct mpnet_stack *s, struct mpnet_sock *so)
         return (so->flags & SOF_BOUND) ? udp_pcb_set(s, so, so->lport, false) : 0;
 }
 
-static int mc6_change(struct mpnet_stack *s, struct mpnet_sock *so, const void *val, socklen_t len,
-                      bool join)
+/* The interface an IPv4 membership request names: its index (struct
+ * ip_mreqn), else the interface with its address, else IP_MULTICAST_IF's,
+ * else the stack's only interface (Linux would route the group). */
+static struct mpnet_iface *mc4_iface(struct mpnet_stack *s, const struct mpnet_sock *so,
+                                     int ifindex, uint32_t addr)
 {
-        struct ipv6_mreq mr;
-        struct sock_mc6 *old = atomic_load_explicit(&so->mc6, memory_order_relaxed), *n;
+        struct mpnet_iface *one = NULL;
+        unsigned n = 0;
+
+        if (ifindex != 0)
+                return ifindex > 0 && ifindex <= STACK_MAX_IFACES ? stack_iface(s, ifindex) : NULL;
+        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
+                struct mpnet_iface *ifp = stack_iface(s, i);
+
+                if (ifp == NULL)
+                        continue;
+                if (addr != 0 && iface_has_addr(ifp, addr))
+                        return ifp;
+                one = ifp;
+                n++;
+        }
+        if (addr != 0)
+                return NULL;
+        if (so->mc_if4 != 0)
+                return stack_iface(s, so->mc_if4);
+        return n == 1 ? one : NULL;
+}
+
+/* IP_ADD_MEMBERSHIP / IP_DROP_MEMBERSHIP (struct ip_mreq or ip_mreqn, as
+ * Linux takes either) and IPV6_JOIN_GROUP / IPV6_LEAVE_GROUP (struct
+ * ipv6_mreq): the group joined on the interface through IGMP (RFC 3376)
+ * or MLD (RFC 3810) and kept in the socket's list, which delivery reads. */
+static int mc_change(struct mpnet_stack *s, struct mpnet_sock *so, int level, const void *val,
+                     socklen_t len, bool join)
+{
+        struct sock_mc *old = atomic_load_explicit(&so->mc, memory_order_relaxed), *n;
         unsigned have = old != NULL ? old->n : 0, at = have;
         struct mpnet_iface *ifp;
+        uint8_t group[16] = {0};
+        uint32_t g4 = 0;
         int err;
 
-        if (so->family != AF_INET6)
-                return -ENOPROTOOPT;
         if (val == NULL)
                 return -EFAULT;
-        if (len < (socklen_t)sizeof(mr))
-                return -EINVAL;
-        memcpy(&mr, val, sizeof(mr));
-        if (!mpnet_ip6_is_multicast(mr.ipv6mr_multiaddr.s6_addr))
-                return -EINVAL;
-        if (mr.ipv6mr_interface == 0)
-                mr.ipv6mr_interface = so->mc_if6; /* Linux routes it; we need one named */
-        ifp = mr.ipv6mr_interface <= STACK_MAX_IFACES ? stack_iface(s, (int)mr.ipv6mr_interface)
-                                                      : NULL;
+        if (level == IPPROTO_IP) {
+                struct ip_mreqn mr = {0};
+
+                if (len >= (socklen_t)sizeof(struct ip_mreqn))
+                        memcpy(&mr, val, sizeof(mr));
+                else if (len >= (socklen_t)sizeof(struct ip_mreq))
+                        memcpy(&mr, val, sizeof(struct ip_mreq));
+                else
+                        return -EINVAL;
+                g4 = ntohl(mr.imr_multiaddr.s_addr);
+                if ((g4 >> 28) != 0xe)
+                        return -EINVAL;
+                ifp = mc4_iface(s, so, mr.imr_ifindex, ntohl(mr.imr_address.s_addr));
+                group[10] = group[11] = 0xff;
+                memcpy(group + 12, &mr.imr_multiaddr.s_addr, 4);
+        } else {
+                struct ipv6_mreq mr;
+
+                if (so->family != AF_INET6)
+                        return -ENOPROTOOPT;
+                if (len < (socklen_t)sizeof(mr))
+                        return -EINVAL;
+                memcpy(&mr, val, sizeof(mr));
+                if (!mpnet_ip6_is_multicast(mr.ipv6mr_multiaddr.s6_addr))
+                        return -EINVAL;
+                if (mr.ipv6mr_interface == 0)
+                        mr.ipv6mr_interface = so->mc_if6; /* Linux routes it; we need one named */
+                ifp = mr.ipv6mr_interface <= STACK_MAX_IFACES
+                          ? stack_iface(s, (int)mr.ipv6mr_interface)
+                          : NULL;
+                memcpy(group, mr.ipv6mr_multiaddr.s6_addr, 16);
+        }
         if (ifp == NULL)
                 return -ENODEV;
         for (unsigned i = 0; i < have; i++)
-                if (old->m[i].ifindex == (int)mr.ipv6mr_interface &&
-                    memcmp(old->m[i].group, mr.ipv6mr_multiaddr.s6_addr, 16) == 0)
+                if (old->m[i].ifindex == ifp->ifindex && memcmp(old->m[i].group, group, 16) == 0)
                         at = i;
         if (join && at != have)
                 return -EADDRINUSE;
         if (!join && at == have)
                 return -EADDRNOTAVAIL;
-        if (join && have >= 20) /* Linux's net.ipv6.mld_max_msf-like cap */
+        if (join && have >= 20) /* Linux's net.ipv4.igmp_max_memberships */
                 return -ENOBUFS;
         n = calloc(1, sizeof(*n) + (have + 1) * sizeof(n->m[0]));
         if (n == NULL)
@@ -1178,17 +1244,17 @@ static int mc6_change(struct mpnet_stack *s, struct mpnet_sock *so, const void *
                 if (i != at)
                         n->m[n->n++] = old->m[i];
         if (join) {
-                err = mc6_join(ifp, mr.ipv6mr_multiaddr.s6_addr);
+                err = level == IPPROTO_IP ? mc4_join(ifp, g4) : mc6_join(ifp, group);
                 if (err != 0) {
                         free(n);
                         return err;
                 }
-                memcpy(n->m[n->n].group, mr.ipv6mr_multiaddr.s6_addr, 16);
-                n->m[n->n++].ifindex = (int)mr.ipv6mr_interface;
+                memcpy(n->m[n->n].group, group, 16);
+                n->m[n->n++].ifindex = ifp->ifindex;
         } else {
-                mc6_leave(ifp, mr.ipv6mr_multiaddr.s6_addr);
+                mc_leave1(ifp, group);
         }
-        atomic_store_explicit(&so->mc6, n, memory_order_release);
+        atomic_store_explicit(&so->mc, n, memory_order_release);
         if (old != NULL)
                 stack_defer(s, tab_free, old);
         return 0;
@@ -1288,9 +1354,10 @@ static int setopt_ip(struct mpnet_stack *s, struct mpnet_sock *so, int name, con
         }
         case IP_ADD_MEMBERSHIP:
         case IP_DROP_MEMBERSHIP:
+                return mc_change(s, so, IPPROTO_IP, val, len, name == IP_ADD_MEMBERSHIP);
         case IP_ADD_SOURCE_MEMBERSHIP:
         case IP_DROP_SOURCE_MEMBERSHIP:
-                return -ENOPROTOOPT; /* IGMP (RFC 3376) is a later piece */
+                return -ENOPROTOOPT; /* source filters (RFC 3376 INCLUDE mode): not kept */
         default:
                 break;
         }
@@ -1340,7 +1407,7 @@ static int setopt_ip6(struct mpnet_stack *s, struct mpnet_sock *so, int name, co
         if (so->family != AF_INET6)
                 return -ENOPROTOOPT;
         if (name == IPV6_JOIN_GROUP || name == IPV6_LEAVE_GROUP)
-                return mc6_change(s, so, val, len, name == IPV6_JOIN_GROUP);
+                return mc_change(s, so, IPPROTO_IPV6, val, len, name == IPV6_JOIN_GROUP);
         err = opt_int(val, len, &v);
         if (err != 0)
                 return err;

@@ -69,10 +69,10 @@ enum {
         SOR_TCLASS = 1 << 5,
 };
 
-/* An IPv6 socket's group memberships: immutable once published (the
- * receiving context reads it), replaced whole and freed after a grace
- * period. */
-struct sock_mc6 {
+/* A socket's group memberships (IPv4 groups v4-mapped, IPv6 as they are):
+ * immutable once published (the receiving context reads it), replaced
+ * whole and freed after a grace period. */
+struct sock_mc {
         unsigned n;
         struct {
                 uint8_t group[16];
@@ -93,7 +93,7 @@ struct mpnet_sock {
         uint8_t proto;  /* IPPROTO_UDP */
         uint8_t home;   /* context id; changed only with the PCB entry */
         /* Any context reads (relaxed); the control thread writes. */
-        struct sock_mc6 *_Atomic mc6;
+        struct sock_mc *_Atomic mc;
         /* The home context's. */
         struct mpnet_pkt *rq_head, *rq_tail; /* linked through the headroom */
         uint32_t rq_bytes;                   /* whole buffers charged */

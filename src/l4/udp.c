@@ -186,11 +186,11 @@ static void udp_deliver_node(struct wctx *w, struct mpnet_iface *ifp, unsigned s
         in->n = 0;
 }
 
-/* Whether so joined group g on ifindex (IPv6). */
-static bool mc6_member(const struct mpnet_sock *so, const uint8_t *g, int ifindex)
+/* Whether so joined group g (16 bytes, IPv4 v4-mapped) on ifindex. */
+static bool mc_member(const struct mpnet_sock *so, const uint8_t *g, int ifindex)
 {
-        const struct sock_mc6 *mc =
-            atomic_load_explicit(&((struct mpnet_sock *)so)->mc6, memory_order_acquire);
+        const struct sock_mc *mc =
+            atomic_load_explicit(&((struct mpnet_sock *)so)->mc, memory_order_acquire);
 
         for (unsigned i = 0; mc != NULL && i < mc->n; i++)
                 if (mc->m[i].ifindex == ifindex && memcmp(mc->m[i].group, g, 16) == 0)
@@ -208,11 +208,13 @@ static void udp_mcast(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
         struct mpnet_sock *so[UDP_MCAST_MAX];
         unsigned n = pcb_match_all(udp_pcb(s), k, w->id, key_hash(p, k), true, so, UDP_MCAST_MAX),
                  m = 0;
+        /* A group's datagram (IPv4 224/4, IPv6 ff00::/8), not a broadcast. */
+        bool group = k->fam == 6 || (k->daddr[12] >> 4) == 0xe;
 
         if (n > UDP_MCAST_MAX)
                 n = UDP_MCAST_MAX;
         for (unsigned i = 0; i < n; i++)
-                if (k->fam == 4 || mc6_member(so[i], k->daddr, ifp->ifindex))
+                if (!group || mc_member(so[i], k->daddr, ifp->ifindex))
                         so[m++] = so[i];
         if (m == 0) {
                 /* RFC 1122 4.1.3.1, RFC 4443 2.4(e): no error about it. */

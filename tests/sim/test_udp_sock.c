@@ -559,12 +559,86 @@ static void test_mc6_member(void **state)
         assert_int_equal(
             mpnet_setsockopt(n->a, fj, IPPROTO_IPV6, IPV6_LEAVE_GROUP, &mr, sizeof(mr)),
             -EADDRNOTAVAIL);
-        /* IPv4 membership waits for IGMP. */
-        assert_int_equal(mpnet_setsockopt(n->a, fn, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)),
-                         -ENOPROTOOPT);
         mpnet_close(n->a, fj);
         mpnet_close(n->a, fn);
         mpnet_close(n->b, fb);
+}
+
+/* IPv4 groups: IP_ADD_MEMBERSHIP joins through IGMP (a report goes out),
+ * a group's datagram reaches only the sockets that joined it, broadcast
+ * still every socket on the port; leave, close and the errors. */
+static void test_mc4_member(void **state)
+{
+        struct net *n = *state;
+        int fj = udp4(n->a, 0), fn = udp4(n->a, 0), fb = udp4(n->b, 0), on = 1;
+        struct sockaddr_in any = sin4(0, 7710), grp = sin4(IP4(233, 252, 0, 9), 7710);
+        struct ip_mreqn mr = {.imr_ifindex = 1}, mif = {.imr_ifindex = 1};
+        struct ip_mreq old = {0};
+        uint64_t rep = ctr_a(n, "igmp_report_tx");
+        char buf[8];
+
+        for (int i = 0; i < 2; i++) {
+                int fd = i == 0 ? fj : fn;
+
+                assert_int_equal(
+                    mpnet_setsockopt(n->a, fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)), 0);
+                assert_int_equal(mpnet_bind(n->a, fd, SA(any), sizeof(any)), 0);
+        }
+        mr.imr_multiaddr.s_addr = htonl(IP4(233, 252, 0, 9));
+        assert_int_equal(mpnet_setsockopt(n->a, fj, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)),
+                         0);
+        assert_int_equal(mpnet_setsockopt(n->a, fj, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)),
+                         -EADDRINUSE);
+        net_run(n, MPNET_NS_PER_S);
+        assert_true(ctr_a(n, "igmp_report_tx") > rep);
+        assert_int_equal(mpnet_setsockopt(n->b, fb, IPPROTO_IP, IP_MULTICAST_IF, &mif, sizeof(mif)),
+                         0);
+        assert_int_equal(mpnet_sendto(n->b, fb, "mc4", 3, 0, SA(grp), sizeof(grp)), 3);
+        net_run(n, MPNET_NS_PER_MS);
+        assert_int_equal(mpnet_recvfrom(n->a, fj, buf, sizeof(buf), 0, NULL, NULL), 3);
+        assert_memory_equal(buf, "mc4", 3);
+        assert_int_equal(mpnet_recvfrom(n->a, fn, buf, sizeof(buf), 0, NULL, NULL), -EAGAIN);
+        /* A struct ip_mreq by the interface's address does the same. */
+        old.imr_multiaddr.s_addr = htonl(IP4(233, 252, 0, 10));
+        old.imr_interface.s_addr = htonl(A_ADDR);
+        assert_int_equal(
+            mpnet_setsockopt(n->a, fn, IPPROTO_IP, IP_ADD_MEMBERSHIP, &old, sizeof(old)), 0);
+        assert_int_equal(
+            mpnet_setsockopt(n->a, fn, IPPROTO_IP, IP_DROP_MEMBERSHIP, &old, sizeof(old)), 0);
+        /* Leave: the group's datagrams are dropped before any socket. */
+        assert_int_equal(
+            mpnet_setsockopt(n->a, fj, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mr, sizeof(mr)), 0);
+        assert_int_equal(
+            mpnet_setsockopt(n->a, fj, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mr, sizeof(mr)),
+            -EADDRNOTAVAIL);
+        net_run(n, MPNET_NS_PER_S);
+        assert_int_equal(mpnet_sendto(n->b, fb, "mc4", 3, 0, SA(grp), sizeof(grp)), 3);
+        net_run(n, MPNET_NS_PER_MS);
+        assert_int_equal(mpnet_recvfrom(n->a, fj, buf, sizeof(buf), 0, NULL, NULL), -EAGAIN);
+        /* Errors: not a group, no such interface, too short. */
+        mr.imr_multiaddr.s_addr = htonl(IP4(192, 0, 2, 9));
+        assert_int_equal(mpnet_setsockopt(n->a, fj, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)),
+                         -EINVAL);
+        mr.imr_multiaddr.s_addr = htonl(IP4(233, 252, 0, 9));
+        mr.imr_ifindex = 9;
+        assert_int_equal(mpnet_setsockopt(n->a, fj, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)),
+                         -ENODEV);
+        assert_int_equal(mpnet_setsockopt(n->a, fj, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, 4),
+                         -EINVAL);
+        /* A join left to close: the membership goes with the socket. */
+        mr.imr_ifindex = 1;
+        assert_int_equal(mpnet_setsockopt(n->a, fj, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)),
+                         0);
+        mpnet_close(n->a, fj);
+        mpnet_close(n->a, fn);
+        mpnet_close(n->b, fb);
+        net_run(n, 3 * MPNET_NS_PER_S); /* the leave's reports out */
+        {
+                struct mpnet_stack_usage u;
+
+                assert_int_equal(mpnet_stack_usage_get(n->a, 1, &u), 0);
+                assert_int_equal(u.mc4, 1); /* 224.0.0.1 only */
+        }
 }
 
 /* Descriptors, arguments, options: their errors. */
@@ -930,6 +1004,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_64k, setup, teardown),
             cmocka_unit_test_setup_teardown(test_port_unreachable_and_bcast, setup, teardown),
             cmocka_unit_test_setup_teardown(test_mc6_member, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_mc4_member, setup, teardown),
             cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
             cmocka_unit_test_setup_teardown(test_rcvbuf_and_close, setup, teardown),
             cmocka_unit_test_setup_teardown(test_callback, setup, teardown),
