@@ -359,6 +359,91 @@ static void test_udp_closed_port_refused(void **state)
         rig_down(&r);
 }
 
+/* Multicast both ways: mpnet joins 233.252.0.9 (IGMPv3) and receives what
+ * a Linux socat sends to the group; a Linux socat joins it and receives
+ * what an mpnet socket sends there. IPv6: mpnet joins ff0e::1:9 (MLDv2)
+ * and receives from Linux. */
+static void test_udp_multicast_both_ways(void **state)
+{
+        struct sockaddr_storage from;
+        struct ip_mreqn mr = {0};
+        struct ipv6_mreq mr6 = {0};
+        struct sockaddr_in grp = {.sin_family = AF_INET, .sin_port = htons(7021)};
+        char out[512], buf[64];
+        struct rig r;
+        uint64_t end;
+        size_t n = 0;
+        int fd, fd6;
+
+        (void)state;
+        SKIP_WITHOUT_KERNEL();
+        rig_up(&r, 4);
+        mr.imr_ifindex = r.k.ifindex;
+        mr.imr_multiaddr.s_addr = htonl(IP4(233, 252, 0, 9));
+        fd = sock_bound(&r, AF_INET, 7020);
+        assert_int_equal(
+            mpnet_setsockopt(r.k.st, fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)), 0);
+        fd6 = sock_bound(&r, AF_INET6, 7022);
+        mr6.ipv6mr_interface = (unsigned)r.k.ifindex;
+        assert_int_equal(inet_pton(AF_INET6, "ff0e::1:9", &mr6.ipv6mr_multiaddr), 1);
+        assert_int_equal(
+            mpnet_setsockopt(r.k.st, fd6, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr6, sizeof(mr6)), 0);
+        kt_run_for(&r.k, 100 * MPNET_NS_PER_MS);
+        assert_int_equal(kt_run_cmd(&r.k,
+                                    "printf 'to the group' | timeout 10 ip netns exec %s "
+                                    "socat -u - UDP4-DATAGRAM:233.252.0.9:7020,"
+                                    "ip-multicast-if=192.0.2.2",
+                                    g_ns),
+                         0);
+        assert_int_equal(recv_wait(&r, fd, buf, sizeof(buf), &from), 12);
+        assert_memory_equal(buf, "to the group", 12);
+        assert_int_equal(kt_run_cmd(&r.k,
+                                    "printf 'to the v6 group' | timeout 10 ip netns exec %s "
+                                    "socat -u - 'UDP6-DATAGRAM:[ff0e::1:9]:7022,"
+                                    "ipv6-join-group=[ff0e::1:9]:%s'",
+                                    g_ns, r.dev),
+                         0);
+        assert_int_equal(recv_wait(&r, fd6, buf, sizeof(buf), &from), 15);
+        assert_memory_equal(buf, "to the v6 group", 15);
+
+        /* The other way: Linux joins, mpnet sends. */
+        snprintf(out, sizeof(out), "%s/udp_mc4.out", test_out_dir());
+        unlink(out);
+        assert_int_equal(kt_sh("ip netns exec %s timeout 20 socat -u UDP4-RECV:7021,"
+                               "ip-add-membership=233.252.0.9:%s OPEN:%s,creat "
+                               "</dev/null >/dev/null 2>&1 &",
+                               g_ns, r.dev, out),
+                         0);
+        end = mpnet_monotonic_ns() + 10 * MPNET_NS_PER_S;
+        while (kt_sh("ip netns exec %s ss -uln | grep -q ':7021 '", g_ns) != 0 &&
+               mpnet_monotonic_ns() < end)
+                kt_run_for(&r.k, 20 * MPNET_NS_PER_MS);
+        mr.imr_multiaddr.s_addr = 0;
+        assert_int_equal(mpnet_setsockopt(r.k.st, fd, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof(mr)),
+                         0);
+        grp.sin_addr.s_addr = htonl(IP4(233, 252, 0, 9));
+        end = mpnet_monotonic_ns() + 10 * MPNET_NS_PER_S;
+        while (n == 0 && mpnet_monotonic_ns() < end) {
+                FILE *f;
+
+                assert_int_equal(mpnet_sendto(r.k.st, fd, "from mpnet", 10, 0,
+                                              (struct sockaddr *)&grp, sizeof(grp)),
+                                 10);
+                kt_run_for(&r.k, 100 * MPNET_NS_PER_MS);
+                f = fopen(out, "rb");
+                if (f != NULL) {
+                        n = fread(buf, 1, sizeof(buf), f);
+                        fclose(f);
+                }
+        }
+        assert_true(n >= 10);
+        assert_memory_equal(buf, "from mpnet", 10);
+        kt_sh("ip netns exec %s pkill -f 'socat -u UDP4-RECV:7021' || true", g_ns);
+        assert_int_equal(mpnet_close(r.k.st, fd), 0);
+        assert_int_equal(mpnet_close(r.k.st, fd6), 0);
+        rig_down(&r);
+}
+
 /* The mpnet-nc program next to the test programs (the build folder). */
 static const char *nc_bin(void)
 {
@@ -477,6 +562,7 @@ int main(void)
             cmocka_unit_test(test_udp6_both_ways),
             cmocka_unit_test(test_udp_64k_both_ways),
             cmocka_unit_test(test_udp_closed_port_refused),
+            cmocka_unit_test(test_udp_multicast_both_ways),
             cmocka_unit_test(test_mpnet_nc_listens),
             cmocka_unit_test(test_mpnet_nc_sends6_afpacket),
             cmocka_unit_test(test_mpnet_nc_usage),
