@@ -29,7 +29,7 @@
  *    charges each datagram its whole buffers, 2240 bytes each),
  *    SO_SNDBUF (stored: sends are not queued), SO_BROADCAST (needed to
  *    send to a broadcast address, -EACCES without), SO_ERROR (read and
- *    cleared), SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_BINDTOIFINDEX (an int
+ *    cleared; see ICMP errors below), SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_BINDTOIFINDEX (an int
  *    ifindex, 0 unbinds).
  *  - IPPROTO_IP: IP_TTL, IP_TOS, IP_PKTINFO, IP_RECVTTL, IP_RECVTOS,
  *    IP_MULTICAST_IF (struct in_addr, or struct ip_mreqn for its
@@ -41,12 +41,20 @@
  *    RFC 3376, and its datagrams reach only the sockets that joined it;
  *    at most 20 groups a socket). IP_ADD_SOURCE_MEMBERSHIP is
  *    -ENOPROTOOPT (source filters are not kept).
+ *    IP_RECVERR (queue ICMP errors), IP_MTU_DISCOVER (IP_PMTUDISC_WANT by
+ *    default: DF when the datagram fits the path MTU, else fragmented to
+ *    it; DO: DF, a send over the path MTU is -EMSGSIZE; DONT: no DF;
+ *    PROBE sets DF; INTERFACE, OMIT fragment), IP_MTU (getsockopt on a
+ *    connected socket: the path MTU to the peer; -ENOTCONN otherwise).
  *  - IPPROTO_IPV6: IPV6_V6ONLY (before bind), IPV6_UNICAST_HOPS,
  *    IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS, IPV6_TCLASS,
  *    IPV6_MULTICAST_IF, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_LOOP (stored),
  *    IPV6_JOIN_GROUP and IPV6_LEAVE_GROUP (struct ipv6_mreq; MLDv2 reports
  *    the group; datagrams to a group reach only the sockets that joined it
- *    on the receiving interface).
+ *    on the receiving interface), IPV6_RECVERR, IPV6_MTU_DISCOVER (as
+ *    IP_MTU_DISCOVER: DO or PROBE refuse a send over the path MTU),
+ *    IPV6_DONTFRAG (a send over the path MTU is -EMSGSIZE), IPV6_MTU
+ *    (getsockopt, as IP_MTU; setting it is -ENOPROTOOPT).
  * Unknown options are -ENOPROTOOPT, a short or wrong-sized value -EINVAL.
  *
  * Ancillary data: mpnet_sendmsg takes IP_PKTINFO (struct in_pktinfo:
@@ -55,6 +63,26 @@
  * mpnet_recvmsg gives, when the socket asked, IP_PKTINFO, IP_TTL, IP_TOS,
  * IPV6_PKTINFO, IPV6_HOPLIMIT, IPV6_TCLASS; MSG_CTRUNC when they did not
  * fit, MSG_TRUNC when the datagram did not.
+ *
+ * ICMP errors (Linux's semantics): an ICMP or ICMPv6 error quoting a
+ * datagram of the socket (its addresses and ports, and the peer of a
+ * connected socket) sets the pending error of a connected socket when it
+ * is hard (port unreachable: ECONNREFUSED; protocol unreachable,
+ * administratively prohibited, parameter problem; fragmentation needed /
+ * packet too big: EMSGSIZE unless IP_PMTUDISC_DONT); host and net
+ * unreachable and time exceeded (EHOSTUNREACH, ENETUNREACH) are soft and
+ * reach only IP_RECVERR sockets. The pending error is returned, once, by
+ * the next send or receive (or SO_ERROR) and raises EPOLLERR. With
+ * IP_RECVERR (IPv4 errors) or IPV6_RECVERR (IPv6), every socket takes
+ * every error: pending as above, and queued (32 at most) for
+ * mpnet_recvmsg(MSG_ERRQUEUE): the quoted payload as data, msg_name the
+ * original destination, one control message (SOL_IP / IP_RECVERR or
+ * SOL_IPV6 / IPV6_RECVERR) with struct sock_extended_err
+ * (<linux/errqueue.h>: ee_origin SO_EE_ORIGIN_ICMP or _ICMP6, ee_type,
+ * ee_code, ee_info the MTU of a fragmentation needed / packet too big)
+ * followed by the offender's address (SO_EE_OFFENDER). Fragmentation
+ * needed and packet too big lower the stack's path MTU to the destination
+ * (RFC 1191, RFC 8201).
  */
 #ifndef MPNET_SOCKET_H
 #define MPNET_SOCKET_H

@@ -17,6 +17,7 @@
 #include "fib/fib_priv.h"
 #include "l3/ip4.h"
 #include "l3/ip_iface.h"
+#include "l3/pmtu.h"
 #include "stack/graph.h"
 #include "stack/stack_priv.h"
 
@@ -92,27 +93,79 @@ static void ping_record(struct mpnet_stack *s, const struct mpnet_ip4_repr *ip,
         pr->rtt_ns = sent != 0 && sent <= s->now ? s->now - sent : 0;
 }
 
-/* An error about one of our echo requests: the quoted header and the first
- * eight bytes of the request tell which (RFC 792). */
-static void icmp4_error_input(struct mpnet_stack *s, const struct mpnet_ip4_repr *ip,
+static void icmp4_inc(struct mpnet_stack *s, enum icmp4_ctr c)
+{
+        mpnet_counter_inc(s->ctr, graph_mod_ctr(&s->g, MOD_icmp4, c));
+}
+
+static void v4mapped(uint8_t a[16], uint32_t v4)
+{
+        memset(a, 0, 10);
+        a[10] = a[11] = 0xff;
+        mpnet_put_be32(a + 12, v4);
+}
+
+/*
+ * An error received: the quoted header and the first eight bytes of its
+ * payload (RFC 792; RFC 1812 4.3.2.3 quotes more) name what we sent. It
+ * goes to the quoted protocol's error handler (struct l4_reg's err: UDP
+ * sockets), then, for fragmentation needed, to the path MTU (RFC 1191)
+ * when the protocol took the quote as its own (RFC 5927 3: not on the word
+ * of any packet that names our address); errors about our echo requests
+ * go to the ping API.
+ */
+static void icmp4_error_input(struct wctx *w, struct mpnet_pkt *p, const struct mpnet_ip4_repr *ip,
                               const struct mpnet_icmp4_repr *r)
 {
+        struct mpnet_stack *s = w->s;
         struct mpnet_ip4_view qv;
         const uint8_t *q;
         struct mpnet_ping_reply *pr;
+        size_t hl;
+        l4_err_fn fn;
+        bool ours = true;
 
         STK_INC(s, icmp4_err_rx);
         /* The quote may be cut short of its total length: check the header
          * only, against what is there. */
-        if (r->data_len < MPNET_IP4_HLEN + 8 || (r->data[0] >> 4) != 4 ||
-            (size_t)(r->data[0] & 0xf) * 4 + 8 > r->data_len)
+        hl = r->data_len > 0 ? (size_t)(r->data[0] & 0xf) * 4 : 0;
+        if (r->data_len < MPNET_IP4_HLEN + 8 || (r->data[0] >> 4) != 4 || hl < MPNET_IP4_HLEN ||
+            hl + 8 > r->data_len) {
+                icmp4_inc(s, ICMP4_CTR_ERR_SHORT);
                 return;
+        }
         qv.b = r->data;
         qv.n = r->data_len;
-        if (mpnet_ip4_proto(&qv) != MPNET_IPPROTO_ICMP || !stack_is_local4(s, mpnet_ip4_src(&qv)))
+        if (!stack_is_local4(s, mpnet_ip4_src(&qv))) {
+                icmp4_inc(s, ICMP4_CTR_ERR_NOT_OURS);
                 return;
+        }
         q = mpnet_ip4_payload(&qv);
-        if (q[0] != MPNET_ICMP4_ECHO_REQUEST)
+        fn = graph_l4_err(&s->g, 4, mpnet_ip4_proto(&qv));
+        if (fn != NULL && (mpnet_ip4_frag_off(&qv) & 0x1fff) == 0) {
+                struct l4_err e = {
+                    .family = 4,
+                    .type = r->type,
+                    .code = r->code,
+                    .info = r->type == MPNET_ICMP4_DEST_UNREACH && r->code == 4 ? r->rest & 0xffff
+                            : r->type == MPNET_ICMP4_PARAM_PROBLEM              ? r->rest >> 24
+                                                                                : 0,
+                    .l4 = q,
+                    .l4_len = (uint32_t)(r->data_len - hl),
+                    .ifindex = p->ifindex,
+                };
+
+                v4mapped(e.offender, ip->src);
+                v4mapped(e.src, mpnet_ip4_src(&qv));
+                v4mapped(e.dst, mpnet_ip4_dst(&qv));
+                ours = fn(w, &e);
+        } else if (fn != NULL) {
+                ours = false; /* a later fragment quotes no transport header */
+        }
+        if (ours && r->type == MPNET_ICMP4_DEST_UNREACH && r->code == 4)
+                pmtu4_frag_needed(s, mpnet_ip4_dst(&qv), r->rest & 0xffff,
+                                  mpnet_ip4_total_len(&qv));
+        if (mpnet_ip4_proto(&qv) != MPNET_IPPROTO_ICMP || q[0] != MPNET_ICMP4_ECHO_REQUEST)
                 return;
         pr = ping_slot(s);
         pr->from = ip->src;
@@ -165,7 +218,7 @@ void icmp4_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
         case MPNET_ICMP4_REDIRECT: /* reported to the pinger, routes unchanged */
         case MPNET_ICMP4_TIME_EXCEEDED:
         case MPNET_ICMP4_PARAM_PROBLEM:
-                icmp4_error_input(s, ip, &r);
+                icmp4_error_input(w, p, ip, &r);
                 goto drop;
         default:
                 STK_INC(s, icmp4_other);
@@ -327,8 +380,18 @@ static const struct l4_reg icmp4_l4_reg[] = {
     {.family = 4, .proto = MPNET_IPPROTO_ICMP, .fn = icmp4_l4},
 };
 
+static const struct counter_reg icmp4_ctrs[ICMP4_CTR__N] = {
+    [ICMP4_CTR_ERR_SHORT] = {"icmp4_err_short",
+                             "drop: ICMP error quoting less than an IP header and 8 bytes"},
+    [ICMP4_CTR_ERR_NOT_OURS] = {"icmp4_err_not_ours",
+                                "drop: ICMP error quoting a datagram not from us"},
+    [ICMP4_CTR_PMTU] = {"icmp4_pmtu_update", "path MTU lowered by a fragmentation needed"},
+};
+
 const struct mpnet_module mod_icmp4 = {
     .name = "icmp4",
     .l4 = icmp4_l4_reg,
     .n_l4 = 1,
+    .counters = icmp4_ctrs,
+    .n_counters = ICMP4_CTR__N,
 };

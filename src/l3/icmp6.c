@@ -126,10 +126,22 @@ static void ping6_record(struct mpnet_stack *s, const struct mpnet_ip6_repr *ip,
         pr->rtt_ns = sent != 0 && sent <= s->now ? s->now - sent : 0;
 }
 
-/* An error: the invoking packet's start is quoted after the header. */
-static void icmp6_error_input(struct mpnet_stack *s, const struct mpnet_ip6_repr *ip,
+static void icmp6_inc(struct mpnet_stack *s, enum icmp6_ctr c)
+{
+        mpnet_counter_inc(s->ctr, graph_mod_ctr(&s->g, MOD_icmp6, c));
+}
+
+/*
+ * An error: the invoking packet's start is quoted after the header (RFC
+ * 4443 2.4(c)). It goes to the quoted protocol's error handler (struct
+ * l4_reg's err: UDP sockets); a packet too big lowers the path MTU (RFC
+ * 8201 4) when that protocol took the quote as its own, or has no handler
+ * (RFC 5927 3); errors about our echo requests go to the ping6 caller.
+ */
+static void icmp6_error_input(struct wctx *w, const struct mpnet_ip6_repr *ip,
                               const struct mpnet_pkt *p)
 {
+        struct mpnet_stack *s = w->s;
         const uint8_t *q = p->data + MPNET_ICMP6_HLEN;
         size_t qn = p->len - MPNET_ICMP6_HLEN;
         struct mpnet_ping6_reply *pr;
@@ -137,15 +149,47 @@ static void icmp6_error_input(struct mpnet_stack *s, const struct mpnet_ip6_repr
         struct mpnet_ip6_chain c;
         uint32_t info = mpnet_get_be32(p->data + 4);
         const uint8_t *e;
+        bool walked, ours = true;
+        l4_err_fn fn;
 
         STK_INC(s, icmp6_err_rx);
-        if (qn < MPNET_IP6_HLEN || (q[0] >> 4) != 6 || !stack_is_local6(s, q + 8))
+        if (qn < MPNET_IP6_HLEN || (q[0] >> 4) != 6) {
+                icmp6_inc(s, ICMP6_CTR_ERR_SHORT);
                 return;
-        if (p->data[0] == MPNET_ICMP6_PACKET_TOO_BIG)
-                pmtu6_update(s, q + 24, info);
+        }
+        if (!stack_is_local6(s, q + 8)) {
+                icmp6_inc(s, ICMP6_CTR_ERR_NOT_OURS);
+                return;
+        }
         /* The quote may be cut: walk what is there. */
-        if (mpnet_ip6_walk(&qv, &c) != 0 || c.l4_proto != MPNET_IPPROTO_ICMPV6 ||
-            qn < (size_t)c.l4_off + 8)
+        walked = mpnet_ip6_walk(&qv, &c) == 0;
+        fn = walked ? graph_l4_err(&s->g, 6, c.l4_proto) : NULL;
+        if (fn != NULL) {
+                struct l4_err le = {
+                    .family = 6,
+                    .type = p->data[0],
+                    .code = p->data[1],
+                    .info = p->data[0] == MPNET_ICMP6_PACKET_TOO_BIG ||
+                                    p->data[0] == MPNET_ICMP6_PARAM_PROBLEM
+                                ? info
+                                : 0,
+                    .ifindex = p->ifindex,
+                };
+
+                if (qn < (size_t)c.l4_off + 8 || (c.has_frag && c.frag_off != 0)) {
+                        icmp6_inc(s, ICMP6_CTR_ERR_SHORT);
+                        return;
+                }
+                memcpy(le.offender, ip->src, 16);
+                memcpy(le.src, q + 8, 16);
+                memcpy(le.dst, q + 24, 16);
+                le.l4 = q + c.l4_off;
+                le.l4_len = (uint32_t)(qn - c.l4_off);
+                ours = fn(w, &le);
+        }
+        if (ours && p->data[0] == MPNET_ICMP6_PACKET_TOO_BIG)
+                pmtu6_update(s, q + 24, info);
+        if (!walked || c.l4_proto != MPNET_IPPROTO_ICMPV6 || qn < (size_t)c.l4_off + 8)
                 return;
         e = q + c.l4_off;
         if (e[0] != MPNET_ICMP6_ECHO_REQUEST)
@@ -293,7 +337,7 @@ void icmp6_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
         case MPNET_ICMP6_PACKET_TOO_BIG:
         case MPNET_ICMP6_TIME_EXCEEDED:
         case MPNET_ICMP6_PARAM_PROBLEM:
-                icmp6_error_input(s, ip, p);
+                icmp6_error_input(w, ip, p);
                 break;
         case MPNET_ICMP6_ND_RS:
         case MPNET_ICMP6_ND_RA:
@@ -463,8 +507,18 @@ static const struct l4_reg icmp6_l4_reg[] = {
     {.family = 6, .proto = MPNET_IPPROTO_ICMPV6, .fn = icmp6_l4},
 };
 
+static const struct counter_reg icmp6_ctrs[ICMP6_CTR__N] = {
+    [ICMP6_CTR_ERR_SHORT] = {"icmp6_err_short",
+                             "drop: ICMPv6 error quoting less than the IPv6 header (and 8 "
+                             "bytes of a transport that takes errors)"},
+    [ICMP6_CTR_ERR_NOT_OURS] = {"icmp6_err_not_ours",
+                                "drop: ICMPv6 error quoting a packet not from us"},
+};
+
 const struct mpnet_module mod_icmp6 = {
     .name = "icmp6",
     .l4 = icmp6_l4_reg,
     .n_l4 = 1,
+    .counters = icmp6_ctrs,
+    .n_counters = ICMP6_CTR__N,
 };

@@ -77,6 +77,11 @@ struct ip4_out {
         uint32_t src, dst; /* src 0: chosen */
         uint8_t proto, ttl, tos;
         bool df;
+        /* A socket's IP_MTU_DISCOVER (IP_PMTUDISC_*; 0, DONT: df as given):
+         * WANT sets DF when the datagram fits the path MTU (else it is
+         * fragmented to it); DO and PROBE set it, and DO answers -EMSGSIZE
+         * for a datagram over the path MTU (RFC 1191 3). */
+        uint8_t pmtud;
         int oif;
 };
 int ip4_output_opt(struct wctx *w, struct mpnet_pkt *p, const struct ip4_out *o);
@@ -98,6 +103,14 @@ void icmp4_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
  * forbids it or w's rate limit is reached. p stays the caller's. */
 void icmp4_error(struct wctx *w, const struct mpnet_pkt *p, uint8_t type, uint8_t code,
                  uint32_t rest);
+
+/* The ICMP module's own counters (l3/icmp4.c). */
+enum icmp4_ctr {
+        ICMP4_CTR_ERR_SHORT,    /* "icmp4_err_short" */
+        ICMP4_CTR_ERR_NOT_OURS, /* "icmp4_err_not_ours" */
+        ICMP4_CTR_PMTU,         /* "icmp4_pmtu_update" */
+        ICMP4_CTR__N
+};
 
 /* An ICMP error about p, then p freed: sent by the context itself. */
 static inline void node_icmp_error(struct wctx *w, struct mpnet_pkt *p, uint8_t type, uint8_t code,

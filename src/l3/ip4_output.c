@@ -13,6 +13,7 @@
  * forms without a context are the control thread's.
  */
 #include <errno.h>
+#include <netinet/in.h>
 
 #include "l3/ip4_frag.h"
 #include "l3/neigh.h"
@@ -21,6 +22,7 @@
 #include "fib/fib_priv.h"
 #include "l2/ether.h"
 #include "l3/ip4.h"
+#include "l3/pmtu.h"
 #include "l3/ip_iface.h"
 #include "stack/iface.h"
 #include "stack/stack_priv.h"
@@ -52,7 +54,7 @@ static uint32_t ip4_pick_src(struct mpnet_stack *s, struct mpnet_iface *ifp, uin
 }
 
 static int ip4_fragment_out(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t nexthop,
-                            struct mpnet_pkt *p, bool bcast);
+                            struct mpnet_pkt *p, bool bcast, uint32_t mtu);
 
 /* RFC 1112 6.4: a group's MAC is 01:00:5e and its low 23 bits. */
 static void ip4_mc_mac(uint32_t group, uint8_t mac[6])
@@ -79,11 +81,32 @@ static int ip4_l2_out(struct mpnet_iface *ifp, uint32_t nexthop, struct mpnet_pk
         return arp_resolve_output(ifp, nexthop, p);
 }
 
+/* The MTU p (its IPv4 header at p->data) leaves ifp with: the
+ * interface's, or the path MTU to its destination when the cache holds a
+ * lower one (RFC 1191 3) and p may be fragmented (DF clear: a DF packet
+ * goes as it is, and the router that cannot take it says so). The cache
+ * and the time are read only when an entry exists and p is larger than
+ * any entry can be small. */
+static uint32_t ip4_tx_mtu(struct wctx *w, struct mpnet_iface *ifp, const struct mpnet_pkt *p)
+{
+        uint32_t mtu = atomic_load_explicit(&ifp->mtu, memory_order_relaxed), pm;
+        uint8_t d[16] = {[10] = 0xff, [11] = 0xff};
+
+        if (!pmtu_any(w->s) || p->pkt_len <= PMTU4_MIN || p->len < MPNET_IP4_HLEN ||
+            (p->data[6] & 0x40) != 0)
+                return mtu;
+        memcpy(d + 12, p->data + 16, 4);
+        pm = pmtu_get(w->s, d, ctx_now(w));
+        return pm != 0 && pm < mtu ? pm : mtu;
+}
+
 int ip4_send_on(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t nexthop,
                 struct mpnet_pkt *p, bool bcast)
 {
-        if (p->pkt_len > ifp->mtu)
-                return ip4_fragment_out(s, ifp, nexthop, p, bcast);
+        uint32_t mtu = ip4_tx_mtu(s->ctx[0], ifp, p);
+
+        if (p->pkt_len > mtu)
+                return ip4_fragment_out(s, ifp, nexthop, p, bcast, mtu);
         return ip4_l2_out(ifp, nexthop, p, bcast);
 }
 
@@ -100,7 +123,7 @@ static int ip4_send_on_w(struct wctx *w, struct mpnet_iface *ifp, uint32_t nexth
                 return 0;
         if (!ctx_is_worker(w))
                 return ip4_send_on(w->s, ifp, nexthop, p, bcast);
-        if (p->pkt_len > atomic_load_explicit(&ifp->mtu, memory_order_relaxed)) {
+        if (p->pkt_len > ip4_tx_mtu(w, ifp, p)) {
                 if (bcast)
                         nexthop = UINT32_MAX;
                 return stack_punt(w, p, PUNT_FRAG, (unsigned)ifp->ifindex, 0, 0, nexthop)
@@ -190,6 +213,7 @@ static int ip4_output_oif(struct wctx *w, struct mpnet_pkt *p, const struct ip4_
 {
         uint32_t src = o->src != 0 ? o->src : ip4_pick_src(w->s, ifp, o->dst);
         const struct ifaddr4 *a = iface_addr_match(ifp, o->dst);
+        struct ip4_out df_o = *o;
         bool bcast = mpnet_ip4_is_limited_bcast(o->dst) ||
                      (a != NULL && a->plen < 31 && (o->dst | ip4_mask(a->plen)) == UINT32_MAX);
         int err;
@@ -198,7 +222,9 @@ static int ip4_output_oif(struct wctx *w, struct mpnet_pkt *p, const struct ip4_
                 mpnet_pkt_free(p);
                 return -EADDRNOTAVAIL;
         }
-        err = ip4_hdr_put(w, p, o, src);
+        /* IP_PMTUDISC_DO and PROBE set DF on what names its interface too. */
+        df_o.df = o->df || o->pmtud == IP_PMTUDISC_DO || o->pmtud == IP_PMTUDISC_PROBE;
+        err = ip4_hdr_put(w, p, &df_o, src);
         if (err != 0)
                 return err;
         if (arc_run(w, ifp, ARC_LOCAL_OUT, &p, NULL, 1) == 0)
@@ -291,6 +317,34 @@ int ip4_output_opt(struct wctx *w, struct mpnet_pkt *p, const struct ip4_out *o)
                 mpnet_pkt_free(p);
                 return -EADDRNOTAVAIL;
         }
+        if (o->pmtud != IP_PMTUDISC_DONT && nh->type != MPNET_NH_LOCAL) {
+                uint32_t mtu = atomic_load_explicit(&ifp->mtu, memory_order_relaxed), pm;
+                uint8_t d[16] = {[10] = 0xff, [11] = 0xff};
+
+                if (pmtu_any(s) && p->pkt_len + MPNET_IP4_HLEN > PMTU4_MIN) {
+                        mpnet_put_be32(d + 12, dst);
+                        pm = pmtu_get(s, d, ctx_now(w));
+                        mtu = pm != 0 && pm < mtu ? pm : mtu;
+                }
+                switch (o->pmtud) {
+                case IP_PMTUDISC_WANT:
+                        df = p->pkt_len + MPNET_IP4_HLEN <= mtu;
+                        break;
+                case IP_PMTUDISC_DO:
+                        if (p->pkt_len + MPNET_IP4_HLEN > mtu) {
+                                mpnet_pkt_free(p);
+                                return -EMSGSIZE;
+                        }
+                        df = true;
+                        break;
+                case IP_PMTUDISC_PROBE:
+                        df = true;
+                        break;
+                default: /* INTERFACE, OMIT: fragment to the interface */
+                        df = false;
+                        break;
+                }
+        }
         if (df &&
             p->pkt_len + MPNET_IP4_HLEN > atomic_load_explicit(&ifp->mtu, memory_order_relaxed) &&
             nh->type != MPNET_NH_LOCAL) {
@@ -355,10 +409,10 @@ int ip4_output(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_t src, uint32_
 
 /* RFC 791 3.2: cut a datagram (DF clear) into fragments that fit ifp. */
 static int ip4_fragment_out(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t nexthop,
-                            struct mpnet_pkt *p, bool bcast)
+                            struct mpnet_pkt *p, bool bcast, uint32_t mtu)
 {
         struct mpnet_pkt *frags[IP4_FRAG_MAX_OUT];
-        int n = ip4_fragment(s->pool, p, ifp->mtu, frags, IP4_FRAG_MAX_OUT);
+        int n = ip4_fragment(s->pool, p, mtu, frags, IP4_FRAG_MAX_OUT);
 
         if (n < 0) {
                 if (n == -EMSGSIZE)

@@ -80,13 +80,24 @@ int ip6_send_raw(struct mpnet_iface *ifp, struct mpnet_pkt *p, const uint8_t *sr
  * any context (the published copies). */
 const struct addr6_pub *ip6_src_pick(struct mpnet_stack *s, struct mpnet_iface *ifp,
                                      const uint8_t *dst);
+/* The path MTU cache (l3/pmtu.h) for IPv6, at the control thread's time:
+ * the cached MTU or 0; lower it (RFC 8201 4, never below 1280), counted. */
 uint32_t pmtu6_lookup(struct mpnet_stack *s, const uint8_t *dst);
 void pmtu6_update(struct mpnet_stack *s, const uint8_t *dst, uint32_t mtu);
+/* The interface the route to dst leaves by (unicast, global), or NULL. */
+struct mpnet_iface *ip6_route_iface(struct mpnet_stack *s, const uint8_t *dst);
 
 /* The IPv6 module's own counters (mod_ip6, found by name). */
 enum ip6_ctr {
         IP6_CTR_NO_SRC,     /* "ip6_no_src": an own packet with no source address */
         IP6_CTR_PUNT_SHORT, /* "ip6_out_punt_short": PUNT_OUT6 cut below 40 bytes */
+};
+
+/* The ICMPv6 module's own counters (l3/icmp6.c). */
+enum icmp6_ctr {
+        ICMP6_CTR_ERR_SHORT,    /* "icmp6_err_short" */
+        ICMP6_CTR_ERR_NOT_OURS, /* "icmp6_err_not_ours" */
+        ICMP6_CTR__N
 };
 
 /* l3/reass.c: the IPv6 reassembly table of context w, its module's state. */

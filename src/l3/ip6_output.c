@@ -23,12 +23,12 @@
 #include "fib/fib_priv.h"
 #include "l2/ether.h"
 #include "l3/ip6.h"
+#include "l3/pmtu.h"
 #include "l3/ip_iface.h"
 #include "stack/iface.h"
 #include "stack/stack_priv.h"
 
-#define PMTU6_LIFETIME_NS (600 * MPNET_NS_PER_S) /* RFC 8201 5.3: at least 5 min; 10 */
-#define IP6_FRAG_HLEN     8
+#define IP6_FRAG_HLEN 8
 
 /* ---- source address selection (RFC 6724 section 5) ---- */
 
@@ -117,46 +117,21 @@ const struct addr6_pub *ip6_src_pick(struct mpnet_stack *s, struct mpnet_iface *
         return best;
 }
 
-/* ---- path MTU (RFC 8201) ---- */
-
-static struct pmtu6_entry *pmtu6_slot(struct mpnet_stack *s, const uint8_t *dst)
-{
-        uint64_t a, b;
-
-        memcpy(&a, dst, 8);
-        memcpy(&b, dst + 8, 8);
-        return &s->pmtu6[((a ^ b * 0x9e3779b97f4a7c15ull) >> 40) % PMTU6_SIZE];
-}
+/* ---- path MTU (RFC 8201): the cache is l3/pmtu.c ---- */
 
 uint32_t pmtu6_lookup(struct mpnet_stack *s, const uint8_t *dst)
 {
-        struct pmtu6_entry *e = pmtu6_slot(s, dst);
-
-        if (e->mtu == 0 || !ip6_eq(e->dst, dst))
-                return 0;
-        if (e->until <= s->now) {
-                /* RFC 8201 4: try the larger MTU again once the entry ages out. */
-                e->mtu = 0;
-                return 0;
-        }
-        return e->mtu;
+        return pmtu_get(s, dst, s->now);
 }
 
 void pmtu6_update(struct mpnet_stack *s, const uint8_t *dst, uint32_t mtu)
 {
-        struct pmtu6_entry *e = pmtu6_slot(s, dst);
-        uint32_t cur = pmtu6_lookup(s, dst);
-
         /* RFC 8201 4: never below the IPv6 minimum; RFC 8021: no atomic
          * fragments for a smaller one. */
         if (mtu < MPNET_IP6_MIN_MTU)
                 mtu = MPNET_IP6_MIN_MTU;
-        if (cur != 0 && mtu >= cur)
-                return;
-        memcpy(e->dst, dst, 16);
-        e->mtu = mtu;
-        e->until = s->now + PMTU6_LIFETIME_NS;
-        STK_INC(s, icmp6_pmtu_update);
+        if (pmtu_lower(s, dst, mtu))
+                STK_INC(s, icmp6_pmtu_update);
 }
 
 uint32_t mpnet_pmtu6_get(struct mpnet_stack *s, const uint8_t dst[16])
@@ -332,6 +307,15 @@ static int ip6_route(struct mpnet_stack *s, const uint8_t *dst, const uint8_t *s
         if (nh->type == MPNET_NH_GATEWAY)
                 *nexthop = path->gw;
         return 0;
+}
+
+struct mpnet_iface *ip6_route_iface(struct mpnet_stack *s, const uint8_t *dst)
+{
+        struct mpnet_iface *ifp;
+        const uint8_t *nexthop;
+        bool local;
+
+        return ip6_route(s, dst, NULL, 0, &ifp, &nexthop, &local) == 0 ? ifp : NULL;
 }
 
 int mpnet_ip6_src_select(struct mpnet_stack *s, const uint8_t dst[16], int ifindex, uint8_t out[16])

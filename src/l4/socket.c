@@ -156,8 +156,7 @@ struct ev_src *sock_ev_src(struct mpnet_stack *s, int fd)
         return so != NULL ? &so->ev : NULL;
 }
 
-/* Readiness ev falls (home context). */
-static void sock_lower(struct mpnet_sock *so, uint32_t ev)
+void sock_lower(struct mpnet_sock *so, uint32_t ev)
 {
         atomic_fetch_and(&so->events, ~ev);
 }
@@ -401,6 +400,8 @@ int mpnet_socket(struct mpnet_stack *s, int domain, int type, int protocol)
         so->ttl = 64;
         so->mc_ttl = 1;
         so->mc_hops6 = 1;
+        so->pmtudisc4 = IP_PMTUDISC_WANT; /* Linux's default */
+        so->pmtudisc6 = IPV6_PMTUDISC_WANT;
         fd = fd_alloc(s, so);
         if (fd < 0)
                 free(so);
@@ -738,6 +739,8 @@ static ssize_t send_common(struct mpnet_stack *s, struct mpnet_sock *so, struct 
         err = dst_check(s, so, dst);
         if (err == 0)
                 err = autobind(s, so);
+        if (err == 0)
+                err = sock_err_take(so); /* a pending error, once (Linux) */
         if (err != 0)
                 goto fail;
         err = udp_output(s, so, p,
@@ -925,6 +928,7 @@ ssize_t mpnet_recvmsg(struct mpnet_stack *s, int fd, struct msghdr *msg, int fla
         struct mpnet_pkt *p;
         struct rx_info ri;
         uint32_t len, off = 0;
+        int err;
 
         if (so == NULL)
                 return -EBADF;
@@ -933,7 +937,10 @@ ssize_t mpnet_recvmsg(struct mpnet_stack *s, int fd, struct msghdr *msg, int fla
         if (flags & MSG_OOB)
                 return -EOPNOTSUPP;
         if (flags & MSG_ERRQUEUE)
-                return -EAGAIN; /* no error queue yet */
+                return sock_errq_recv(so, msg, flags);
+        err = sock_err_take(so); /* a pending error first, once (Linux) */
+        if (err != 0)
+                return err;
         p = so->rq_head;
         if (p == NULL)
                 return (so->flags & SOF_SHUT_RD) ? 0 : -EAGAIN;
@@ -997,6 +1004,8 @@ ssize_t mpnet_recv_pkt(struct mpnet_stack *s, int fd, struct mpnet_pkt **pp, str
         *pp = NULL;
         if (so == NULL)
                 return -EBADF;
+        if (so->err != 0)
+                return sock_err_take(so);
         if (so->rq_head == NULL)
                 return (so->flags & SOF_SHUT_RD) ? 0 : -EAGAIN;
         p = rq_pop(so);
@@ -1073,6 +1082,7 @@ int mpnet_close(struct mpnet_stack *s, int fd)
         }
         mc_leave_all(s, so);
         rq_flush(so);
+        sock_errq_flush(so);
         fd_release(s, fd);
         /* A delivery still holding it drops (sock_enqueue). Not so->fd:
          * workers read it (udp_deliver), it stays as made. */
@@ -1461,9 +1471,14 @@ int mpnet_setsockopt(struct mpnet_stack *s, int fd, int level, int name, const v
                      socklen_t len)
 {
         struct mpnet_sock *so = sock_call(s, fd);
+        int err;
 
         if (so == NULL)
                 return -EBADF;
+        /* IP_RECVERR, the path MTU options: l4/sock_err.c. */
+        err = sock_err_setopt(so, level, name, val, len);
+        if (err != -ENOPROTOOPT)
+                return err;
         switch (level) {
         case SOL_SOCKET:
                 return setopt_sol(s, so, name, val, len);
@@ -1497,9 +1512,7 @@ static int getopt_val(struct mpnet_sock *so, int level, int name, int *v)
                         *v = (int)so->sndbuf;
                         return 0;
                 case SO_ERROR:
-                        *v = so->err;
-                        so->err = 0;
-                        sock_lower(so, EPOLLERR);
+                        *v = -sock_err_take(so);
                         return 0;
                 case SO_TYPE:
                         *v = so->type;
@@ -1592,7 +1605,9 @@ int mpnet_getsockopt(struct mpnet_stack *s, int fd, int level, int name, void *v
                 return -EBADF;
         if (val == NULL || len == NULL)
                 return -EFAULT;
-        err = getopt_val(so, level, name, &v);
+        err = sock_err_getopt(so, level, name, &v);
+        if (err == -ENOPROTOOPT)
+                err = getopt_val(so, level, name, &v);
         if (err != 0)
                 return err;
         if (*len >= (socklen_t)sizeof(int)) {
@@ -1635,6 +1650,7 @@ static void sock_fini(struct mpnet_stack *s, void *state)
                 if (so != NULL) {
                         rq_flush(so);
                         ev_src_fini(&so->ev);
+                        sock_errq_flush(so);
                         sock_free(so);
                 }
         }
@@ -1655,7 +1671,7 @@ static bool sock_learnt(struct mpnet_stack *s, const void *state)
         for (unsigned i = 0; i < t->cap; i++) {
                 struct mpnet_sock *so = atomic_load_explicit(&t->so[i], memory_order_relaxed);
 
-                if (so != NULL && (so->rq_head != NULL || so->err != 0))
+                if (so != NULL && (so->rq_head != NULL || so->eq_head != NULL || so->err != 0))
                         return true;
         }
         return m->n_dead != 0;
@@ -1671,6 +1687,7 @@ static void sock_reset(struct mpnet_stack *s, void *state)
 
                 if (so != NULL) {
                         rq_flush(so);
+                        sock_errq_flush(so);
                         so->err = 0;
                         sock_lower(so, EPOLLERR);
                 }

@@ -33,6 +33,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 
 #include "mpnet/pkt.h"
 #include "l4/evset.h"
@@ -67,6 +69,8 @@ enum {
         SOR_PKTINFO6 = 1 << 3,
         SOR_HOPLIMIT = 1 << 4,
         SOR_TCLASS = 1 << 5,
+        SOR_RECVERR4 = 1 << 6, /* IP_RECVERR: IPv4 errors queued */
+        SOR_RECVERR6 = 1 << 7, /* IPV6_RECVERR: IPv6 errors queued */
 };
 
 /* A socket's group memberships (IPv4 groups v4-mapped, IPv6 as they are):
@@ -107,6 +111,10 @@ struct mpnet_sock {
         void *upcall_arg;
         sock_cb_fn cb;
         void *cb_arg;
+        /* The home context's: the error queue (IP_RECVERR, l4/sock_err.c),
+         * records linked as the receive queue's. */
+        struct mpnet_pkt *eq_head, *eq_tail;
+        uint32_t eq_n;
         /* The control thread's. */
         uint32_t flags; /* SOF_* */
         uint32_t sndbuf;
@@ -125,6 +133,9 @@ struct mpnet_sock {
         uint8_t mc_if4;    /* IP_MULTICAST_IF by index */
         uint32_t mc_addr4; /* IP_MULTICAST_IF by address, host order */
         struct ev_src ev;  /* its event-set registrations (l4/evset.h) */
+        uint8_t pmtudisc4; /* IP_MTU_DISCOVER (IP_PMTUDISC_*) */
+        uint8_t pmtudisc6; /* IPV6_MTU_DISCOVER (IPV6_PMTUDISC_*) */
+        int8_t dontfrag6;  /* IPV6_DONTFRAG */
 };
 
 /* Where the receive queue links a datagram: the front of its headroom,
@@ -169,6 +180,47 @@ uint32_t sock_events(const struct mpnet_sock *so);
 void sock_set_upcall(struct mpnet_sock *so, sock_upcall_fn fn, void *arg);
 /* Raise events on so (home context): the upcall sees the ones that rose. */
 void sock_raise(struct mpnet_sock *so, uint32_t ev);
+/* Readiness ev falls (home context). */
+void sock_lower(struct mpnet_sock *so, uint32_t ev);
+
+/* l4/sock_err.c: ICMP errors on sockets (Linux's semantics). */
+/* An error queue record: the quoted payload is its data; this sits in
+ * its headroom after the queue link and the hand-off words. */
+#define SOCK_ERRQ_MAX     32 /* records a socket holds at most */
+#define SOCK_ERRQ_REC_OFF 16 /* in the buffer: after the link and the hand-off words */
+struct sock_errq_rec {
+        uint8_t origin, type, code, fam; /* SO_EE_ORIGIN_*, ICMP's, 4 or 6 */
+        int32_t errnum;                  /* positive */
+        uint32_t info;
+        uint8_t offender[16]; /* v4-mapped for IPv4 */
+        uint8_t dst[16];      /* the quoted datagram's destination */
+        uint16_t dport;
+};
+static inline struct sock_errq_rec *sock_errq_rec(struct mpnet_pkt *p)
+{
+        return (struct sock_errq_rec *)(void *)(mpnet_pkt_buf(p) + SOCK_ERRQ_REC_OFF);
+}
+/* Home context: an error for so. errnum (positive) becomes the pending
+ * error (SO_ERROR, as Linux sets sk_err); rec (or NULL) goes on the error
+ * queue. EPOLLERR rises. @return false when the socket took nothing (the
+ * queue full or the socket closed: rec freed, the caller counts). */
+bool sock_error_report(struct mpnet_sock *so, int errnum, struct mpnet_pkt *rec);
+/* The pending error, negative, cleared (0: none): what the next send or
+ * receive returns (Linux sock_error). */
+int sock_err_take(struct mpnet_sock *so);
+/* recvmsg(MSG_ERRQUEUE). */
+ssize_t sock_errq_recv(struct mpnet_sock *so, struct msghdr *msg, int flags);
+void sock_errq_flush(struct mpnet_sock *so);
+/* The options of l4/sock_err.c (IP_RECVERR, IP_MTU_DISCOVER, IP_MTU and
+ * their IPv6 twins, IPV6_DONTFRAG): -ENOPROTOOPT for the others. */
+int sock_err_setopt(struct mpnet_sock *so, int level, int name, const void *val, socklen_t len);
+int sock_err_getopt(struct mpnet_sock *so, int level, int name, int *v);
+/* Before an IPv6 send of len bytes (UDP header included) to dst through
+ * oif: -EMSGSIZE when the socket forbids fragmenting (IPV6_DONTFRAG,
+ * IPV6_PMTUDISC_DO or PROBE) and the path MTU cannot take it, else 0.
+ * IPv4 leaves it to ip4_output_opt (struct ip4_out's pmtud). */
+int sock_pmtu6_tx(struct mpnet_stack *s, const struct mpnet_sock *so, const uint8_t dst[16],
+                  uint32_t len, int oif);
 
 /* l4/udp.c */
 struct udp_state;

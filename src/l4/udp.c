@@ -13,6 +13,9 @@
  * (l4/pcb.h); its retired port sets go through stack_defer().
  */
 #include <errno.h>
+#include <time.h> /* struct timespec, for linux/errqueue.h */
+#include <linux/errqueue.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -47,6 +50,10 @@ enum udp_ctr {
         UDP_STALE,
         UDP_NOBUFS,
         UDP_HANDOFF,
+        UDP_ERR_IN,
+        UDP_ERR_NOSOCK,
+        UDP_ERR_IGNORED,
+        UDP_ERRQ_FULL,
         UDP__N
 };
 
@@ -64,12 +71,20 @@ static const struct counter_reg udp_ctrs[UDP__N] = {
     [UDP_STALE] = {"udp_stale", "drop: socket closed while the datagram was handed over"},
     [UDP_NOBUFS] = {"udp_nobufs", "drop: no buffer for a copy to one more socket"},
     [UDP_HANDOFF] = {"udp_handoff", "datagrams handed to the socket's home context"},
+    [UDP_ERR_IN] = {"udp_err_in", "ICMP errors reported to a socket"},
+    [UDP_ERR_NOSOCK] = {"udp_err_nosock",
+                        "drop: ICMP error quoting a datagram no socket of ours sent (RFC 5927)"},
+    [UDP_ERR_IGNORED] = {"udp_err_ignored",
+                         "ICMP errors a socket does not take (soft, or unconnected, without "
+                         "IP_RECVERR)"},
+    [UDP_ERRQ_FULL] = {"udp_errq_full", "drop: ICMP error for a socket whose error queue is full"},
 };
 
 struct udp_state {
         struct mpnet_stack *s;
         struct pcb_table *pcb;
         unsigned deliver_node;
+        unsigned err_node;
 };
 
 /* Sockets a broadcast or multicast datagram may be copied to at most. */
@@ -361,6 +376,208 @@ static void udp6_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p
         udp_input(w, ifp, p, &k, mpnet_ip6_is_multicast(ip->dst));
 }
 
+/* ---- ICMP errors (l4/sock_err.c has the socket's side) ---- */
+
+/* Linux icmp_err_convert (net/ipv4/icmp.c): the errno of a destination
+ * unreachable code and whether it is hard (reported to a connected socket
+ * without IP_RECVERR). */
+static const struct {
+        uint8_t err, hard;
+} unreach4[16] = {
+    {ENETUNREACH, 0},  {EHOSTUNREACH, 0}, {ENOPROTOOPT, 1},  {ECONNREFUSED, 1},
+    {EMSGSIZE, 0},     {EOPNOTSUPP, 0},   {ENETUNREACH, 1},  {EHOSTDOWN, 1},
+    {ENONET, 1},       {ENETUNREACH, 1},  {EHOSTUNREACH, 1}, {ENETUNREACH, 0},
+    {EHOSTUNREACH, 0}, {EHOSTUNREACH, 1}, {EHOSTUNREACH, 1}, {EHOSTUNREACH, 1},
+};
+
+/* Linux icmpv6_err_convert (net/ipv6/icmp.c), destination unreachable. */
+static const struct {
+        uint8_t err, hard;
+} unreach6[7] = {
+    {ENETUNREACH, 0},  {EACCES, 1}, {EHOSTUNREACH, 0}, {EHOSTUNREACH, 0},
+    {ECONNREFUSED, 1}, {EACCES, 1}, {EACCES, 1},
+};
+
+/* The errno of e for so and whether it is hard (Linux __udp4_lib_err,
+ * __udp6_lib_err); 0: the error says nothing to a socket (a redirect,
+ * a source quench, an unknown type). */
+static int err_convert(const struct mpnet_sock *so, const struct l4_err *e, bool *hard)
+{
+        *hard = false;
+        if (e->family == 4) {
+                switch (e->type) {
+                case MPNET_ICMP4_DEST_UNREACH:
+                        if (e->code == 4) { /* fragmentation needed (RFC 1191) */
+                                *hard = so->pmtudisc4 != IP_PMTUDISC_DONT;
+                                return EMSGSIZE;
+                        }
+                        if (e->code > 15)
+                                return EHOSTUNREACH;
+                        *hard = unreach4[e->code].hard;
+                        return unreach4[e->code].err;
+                case MPNET_ICMP4_TIME_EXCEEDED:
+                        return EHOSTUNREACH;
+                case MPNET_ICMP4_PARAM_PROBLEM:
+                        *hard = true;
+                        return EPROTO;
+                default:
+                        return 0;
+                }
+        }
+        switch (e->type) {
+        case MPNET_ICMP6_DEST_UNREACH:
+                if (e->code > 6) {
+                        *hard = true;
+                        return EPROTO;
+                }
+                *hard = unreach6[e->code].hard;
+                return unreach6[e->code].err;
+        case MPNET_ICMP6_PACKET_TOO_BIG:
+                *hard = so->pmtudisc6 != IPV6_PMTUDISC_DONT;
+                return EMSGSIZE;
+        case MPNET_ICMP6_TIME_EXCEEDED:
+                return EHOSTUNREACH;
+        case MPNET_ICMP6_PARAM_PROBLEM:
+                *hard = true;
+                return EPROTO;
+        default:
+                return 0;
+        }
+}
+
+/* The record an error leaves on a socket's error queue: the quoted
+ * payload as data, struct sock_errq_rec in the headroom. NULL: no buffer
+ * (counted). */
+static struct mpnet_pkt *err_record(struct mpnet_stack *s, const struct l4_err *e, int errnum)
+{
+        struct mpnet_pkt *p = mpnet_pkt_alloc(s->pool);
+        struct sock_errq_rec *r;
+        uint32_t n = e->l4_len - MPNET_UDP_HLEN;
+
+        if (p == NULL) {
+                udp_inc(s, UDP_NOBUFS);
+                return NULL;
+        }
+        if (n > mpnet_pkt_tailroom(p))
+                n = mpnet_pkt_tailroom(p);
+        memcpy(mpnet_pkt_append(p, n), e->l4 + MPNET_UDP_HLEN, n);
+        r = sock_errq_rec(p);
+        memset(r, 0, sizeof(*r));
+        r->origin = e->family == 4 ? SO_EE_ORIGIN_ICMP : SO_EE_ORIGIN_ICMP6;
+        r->type = e->type;
+        r->code = e->code;
+        r->fam = e->family;
+        r->errnum = errnum;
+        r->info = e->info;
+        memcpy(r->offender, e->offender, 16);
+        memcpy(r->dst, e->dst, 16);
+        r->dport = mpnet_get_be16(e->l4 + 2);
+        return p;
+}
+
+/* Report an error to so on its home context: the pending error, and rec
+ * (NULL or a record) for the queue. */
+static void err_deliver(struct mpnet_stack *s, struct mpnet_sock *so, int errnum,
+                        struct mpnet_pkt *rec)
+{
+        if (sock_error_report(so, errnum, rec))
+                udp_inc(s, UDP_ERR_IN);
+        else
+                udp_inc(s, UDP_ERRQ_FULL);
+}
+
+/* udp-err: errors the control thread handed to their socket's home. The
+ * record carries the socket (descriptor, generation) after the hand-off
+ * header, as udp-deliver's datagrams do; one that only sets the pending
+ * error has SO_EE_ORIGIN_NONE and no data. */
+static void udp_err_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
+{
+        struct frame *in = &w->fr[self];
+        struct mpnet_stack *s = w->s;
+
+        (void)ifp;
+        for (unsigned i = 0; i < in->n; i++) {
+                struct mpnet_pkt *p = in->p[i];
+                const uint8_t *b = mpnet_pkt_buf(p) + HANDOFF_HDR;
+                const struct sock_errq_rec *r = sock_errq_rec(p);
+                struct mpnet_sock *so;
+                uint32_t gen;
+                int fd;
+
+                memcpy(&fd, b, 4);
+                memcpy(&gen, b + 4, 4);
+                so = sock_get(s, fd);
+                if (so == NULL || so->gen != gen || so->home != w->id) {
+                        udp_inc(s, UDP_STALE);
+                        mpnet_pkt_free(p);
+                        continue;
+                }
+                if (r->origin == SO_EE_ORIGIN_NONE) {
+                        err_deliver(s, so, r->errnum, NULL);
+                        mpnet_pkt_free(p);
+                } else {
+                        err_deliver(s, so, r->errnum, p);
+                }
+        }
+        in->n = 0;
+}
+
+/*
+ * An ICMP or ICMPv6 error quoting a UDP datagram (struct l4_reg's err).
+ * The socket is the one that would receive the reply: the quoted
+ * header's addresses and ports reversed (its source is ours). RFC 5927 3:
+ * UDP has no sequence number to check, so the quote must name a socket of
+ * ours and, when it is connected, its peer (pcb_lookup scores a connected
+ * socket only on its peer). As Linux: a connected socket takes hard errors
+ * into SO_ERROR; with IP_RECVERR / IPV6_RECVERR any socket takes every
+ * error, queued, and SO_ERROR set.
+ */
+static bool udp_err(struct wctx *w, const struct l4_err *e)
+{
+        struct mpnet_stack *s = w->s;
+        struct pcb_key k = {.fam = e->family, .ifindex = (uint8_t)e->ifindex};
+        struct mpnet_sock *so;
+        struct mpnet_pkt *rec = NULL;
+        bool hard, recverr;
+        int errnum;
+
+        memcpy(k.saddr, e->dst, 16);
+        memcpy(k.daddr, e->src, 16);
+        k.sport = mpnet_get_be16(e->l4 + 2);
+        k.dport = mpnet_get_be16(e->l4);
+        so = pcb_lookup(udp_pcb(s), &k, w->id, 0);
+        if (so == NULL || ((so->flags & SOF_CONNECTED) &&
+                           (so->fport != k.sport || memcmp(so->faddr, k.saddr, 16) != 0))) {
+                udp_inc(s, UDP_ERR_NOSOCK);
+                return false;
+        }
+        errnum = err_convert(so, e, &hard);
+        recverr = (so->rcv_opts & (e->family == 4 ? SOR_RECVERR4 : SOR_RECVERR6)) != 0;
+        if (errnum == 0 || (!recverr && (!hard || !(so->flags & SOF_CONNECTED)))) {
+                udp_inc(s, UDP_ERR_IGNORED);
+                return true;
+        }
+        if (recverr && (rec = err_record(s, e, errnum)) == NULL)
+                return true;
+        if (so->home == w->id) {
+                err_deliver(s, so, errnum, rec);
+                return true;
+        }
+        if (rec == NULL) {
+                rec = mpnet_pkt_alloc(s->pool);
+                if (rec == NULL) {
+                        udp_inc(s, UDP_NOBUFS);
+                        return true;
+                }
+                memset(sock_errq_rec(rec), 0, sizeof(struct sock_errq_rec));
+                sock_errq_rec(rec)->errnum = errnum;
+        }
+        memcpy(mpnet_pkt_buf(rec) + HANDOFF_HDR, &so->fd, 4);
+        memcpy(mpnet_pkt_buf(rec) + HANDOFF_HDR + 4, &so->gen, 4);
+        ctx_handoff(w, so->home, udp_st(s)->err_node, rec);
+        return true;
+}
+
 /* ---- binding ---- */
 
 int udp_pcb_set(struct mpnet_stack *s, struct mpnet_sock *so, uint16_t port, bool new)
@@ -452,6 +669,10 @@ int udp_output(struct mpnet_stack *s, struct mpnet_sock *so, struct mpnet_pkt *p
                 mpnet_pkt_free(p);
                 return err;
         }
+        if (!v4 && (err = sock_pmtu6_tx(s, so, tx->dst, len, oif)) != 0) {
+                mpnet_pkt_free(p);
+                return err;
+        }
         h = mpnet_pkt_prepend(p, MPNET_UDP_HLEN);
         if (h == NULL) {
                 STK_INC(s, nobufs);
@@ -476,6 +697,7 @@ int udp_output(struct mpnet_stack *s, struct mpnet_sock *so, struct mpnet_pkt *p
                                                           : mc         ? so->mc_ttl
                                                                        : so->ttl),
                                          .tos = (uint8_t)(tx->tos >= 0 ? tx->tos : so->tos),
+                                         .pmtud = so->pmtudisc4,
                                          .oif = oif,
                                      });
         } else {
@@ -514,6 +736,10 @@ static int udp_init(struct mpnet_stack *s, void *state)
                 return -EINVAL;
         st->s = s;
         st->deliver_node = (unsigned)node;
+        node = graph_node_find(&s->g, "udp-err");
+        if (node < 0)
+                return -EINVAL;
+        st->err_node = (unsigned)node;
         st->pcb = pcb_table_create(udp_retire, s);
         return st->pcb != NULL ? 0 : -ENOMEM;
 }
@@ -535,17 +761,18 @@ static void udp_reset(struct mpnet_stack *s, void *state)
 
 static const struct node_reg udp_nodes[] = {
     {.name = "udp-deliver", .fn = udp_deliver_node, .core_id = -1},
+    {.name = "udp-err", .fn = udp_err_node, .core_id = -1},
 };
 
 static const struct l4_reg udp_l4[] = {
-    {.family = 4, .proto = MPNET_IPPROTO_UDP, .fn = udp4_l4},
-    {.family = 6, .proto = MPNET_IPPROTO_UDP, .fn = udp6_l4},
+    {.family = 4, .proto = MPNET_IPPROTO_UDP, .fn = udp4_l4, .err = udp_err},
+    {.family = 6, .proto = MPNET_IPPROTO_UDP, .fn = udp6_l4, .err = udp_err},
 };
 
 const struct mpnet_module mod_udp = {
     .name = "udp",
     .nodes = udp_nodes,
-    .n_nodes = 1,
+    .n_nodes = 2,
     .l4 = udp_l4,
     .n_l4 = 2,
     .counters = udp_ctrs,

@@ -153,10 +153,37 @@ struct ethertype_reg {
         const char *node;
 };
 
+/* An ICMP or ICMPv6 error about a datagram of a transport protocol that
+ * this stack sent (the quoted header's source is one of its addresses),
+ * as icmp4.c and icmp6.c hand it to the protocol's err handler once the
+ * quote holds the IP header and 8 bytes of the transport header (RFC 792,
+ * RFC 4443 2.4(c)). Addresses are 16 bytes, v4-mapped for IPv4. */
+struct l4_err {
+        uint8_t family;       /* 4 or 6: of the error and of the quote */
+        uint8_t type, code;   /* the ICMP(v6) message's */
+        uint32_t info;        /* next-hop MTU (fragmentation needed, packet
+                                 too big), pointer (parameter problem), or 0 */
+        uint8_t offender[16]; /* the error's source */
+        uint8_t src[16];      /* the quoted datagram's source: ours */
+        uint8_t dst[16];      /* the quoted datagram's destination */
+        const uint8_t *l4;    /* the quoted transport header */
+        uint32_t l4_len;      /* bytes of it and its payload quoted, >= 8 */
+        uint32_t ifindex;     /* the interface the error came in on */
+};
+
+/* The error handler of a transport protocol, on the context that runs
+ * ICMP errors (the control thread: workers punt them, icmp4.c, icmp6.c).
+ * @return whether the quote names a flow of ours (RFC 5927 3: a socket,
+ * and its peer when connected); the path MTU takes a fragmentation needed
+ * or packet too big only then. A protocol with no handler: taken as ours
+ * (the ping API's echo requests). */
+typedef bool (*l4_err_fn)(struct wctx *w, const struct l4_err *e);
+
 struct l4_reg {
         uint8_t family; /* 4 or 6 */
         uint8_t proto;
         l4_fn fn;
+        l4_err_fn err; /* NULL: none */
 };
 
 struct punt_reg {
@@ -289,6 +316,7 @@ struct graph {
         uint8_t eth_node[GRAPH_MAX_ETHERTYPES];
         uint8_t l4_of[2][256]; /* [family 4/6][proto]: handler + 1, 0 for none */
         l4_fn l4[GRAPH_MAX_L4];
+        l4_err_fn l4_err[GRAPH_MAX_L4];
         punt_fn punt[GRAPH_MAX_PUNTS];
         bool (*punt_urgent[GRAPH_MAX_PUNTS])(uint8_t b, const struct mpnet_pkt *p);
         /* The modules with a ctx_service hook: what a context's loop runs. */
@@ -328,6 +356,13 @@ static inline unsigned graph_next(const struct graph *g, unsigned self, unsigned
 static inline unsigned graph_mod_ctr(const struct graph *g, unsigned mod, unsigned k)
 {
         return g->mods[mod].ctr_base + k;
+}
+/* The error handler of transport proto of family (4, 6), or NULL. */
+static inline l4_err_fn graph_l4_err(const struct graph *g, unsigned family, uint8_t proto)
+{
+        unsigned i = g->l4_of[family == 6][proto];
+
+        return i != 0 ? g->l4_err[i - 1] : NULL;
 }
 /* The per-stack state of the module that owns node self. */
 void *graph_node_state(struct mpnet_stack *s, unsigned self);

@@ -84,7 +84,8 @@ struct stack_mark {
         struct punt_bucket punt_tb[2];
         uint64_t icmp6_tokens, icmp6_last;
         uint32_t ping_head, ping_tail, ping6_head, ping6_tail;
-        struct pmtu6_entry pmtu6[PMTU6_SIZE];
+        struct pmtu_entry pmtu[PMTU_SIZE];
+        uint64_t pmtu_used;
         struct stack_events events;
         /* What configuration counted: the counters and the control
          * context's node calls and packets. */
@@ -460,7 +461,8 @@ static void mark_control(const struct mpnet_stack *s, struct stack_mark *m)
         m->ping_tail = s->ping_tail;
         m->ping6_head = s->ping6_head;
         m->ping6_tail = s->ping6_tail;
-        memcpy(m->pmtu6, s->pmtu6, sizeof(m->pmtu6));
+        memcpy(m->pmtu, s->pmtu, sizeof(m->pmtu));
+        m->pmtu_used = atomic_load_explicit(&s->pmtu_used, memory_order_relaxed);
         m->events = s->events;
 }
 
@@ -478,7 +480,8 @@ static void reset_control(struct mpnet_stack *s, const struct stack_mark *m)
         s->ping_tail = m->ping_tail;
         s->ping6_head = m->ping6_head;
         s->ping6_tail = m->ping6_tail;
-        memcpy(s->pmtu6, m->pmtu6, sizeof(s->pmtu6));
+        memcpy(s->pmtu, m->pmtu, sizeof(s->pmtu));
+        atomic_store_explicit(&s->pmtu_used, m->pmtu_used, memory_order_relaxed);
         if (s->events.seq != m->events.seq || s->events.head != m->events.head)
                 s->events = m->events;
         mpnet_clock_init_virtual(s->clock, m->now);

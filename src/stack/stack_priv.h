@@ -38,7 +38,7 @@
 #define STACK_MAX_IFACES  64
 #define PING_RING_SIZE    1024
 #define PING6_RING_SIZE   1024
-#define PMTU6_SIZE        256
+#define PMTU_SIZE         256
 #define TIMER_TICK_NS     MPNET_NS_PER_MS
 #define PUNT_RING_SIZE    4096
 #define PUNT_NB_RING_SIZE 1024 /* neighbour work (ARP, ND), served first */
@@ -254,11 +254,6 @@ struct mpnet_stack {
         uint64_t icmp6_tokens, icmp6_last;            /* the redirects' bucket (nd6_redirect.c) */
         struct mpnet_ping6_reply ping6[PING6_RING_SIZE];
         uint32_t ping6_head, ping6_tail;
-        struct pmtu6_entry {
-                uint8_t dst[16];
-                uint32_t mtu; /* 0: free */
-                uint64_t until;
-        } pmtu6[PMTU6_SIZE];
         struct stack_events events; /* change notifications (event.h) */
         struct reass_budget reass;  /* every context's reassembly, both families */
         /* Workers' contexts whose last link queue of the stack went
@@ -268,6 +263,15 @@ struct mpnet_stack {
         /* Interfaces (bit ifindex - 1) whose IPv6 copy could not be
          * published for want of memory: published again on the next poll. */
         uint64_t addr6_unpublished;
+        /* The path MTU cache (l3/pmtu.h): the control thread writes, every
+         * context reads; entries made since the start or a reset. */
+        _Alignas(MPNET_CACHE_LINE) _Atomic uint64_t pmtu_used;
+        struct pmtu_entry {
+                _Atomic uint32_t seq; /* odd while written */
+                _Atomic uint32_t mtu; /* 0: free */
+                _Atomic uint64_t until;
+                _Atomic uint64_t dst[2]; /* 16 bytes, v4-mapped for IPv4 */
+        } pmtu[PMTU_SIZE];
 };
 
 /* stack/event.c: record a change (control thread). */

@@ -6,7 +6,10 @@
  * on [::]:53 (every receive option on), IPv4 connected from
  * 192.0.2.1:1000 to 192.0.2.2:9, two IPv6-only sockets on [::]:5353 that
  * share it (SO_REUSEADDR), one of them in ff02::fb on the interface, and
- * IPv4 on 0.0.0.0:67 with SO_BROADCAST. The input is a sequence of frames
+ * IPv4 on 0.0.0.0:67 with SO_BROADCAST; the connected and the dual-stack
+ * sockets set IP_RECVERR (and IPV6_RECVERR), so ICMP errors quoting their
+ * datagrams reach the error queue, drained with MSG_ERRQUEUE after each
+ * frame. The input is a sequence of frames
  * as for fuzz_stack_input (2-byte big-endian length, then the frame).
  * After each frame every socket is drained with recvmsg (a peek first,
  * then a short buffer and room for every control message) and each
@@ -15,6 +18,7 @@
  * is queued (stack_env.h); every buffer must be back at the end.
  */
 #define _GNU_SOURCE /* struct in6_pktinfo */
+#include <errno.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -47,12 +51,15 @@ static void sock_configure(struct fz_stack *f)
         mpnet_setsockopt(s, fds[1], IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
         mpnet_setsockopt(s, fds[1], IPPROTO_IP, IP_RECVTTL, &on, sizeof(on));
         mpnet_setsockopt(s, fds[1], IPPROTO_IP, IP_RECVTOS, &on, sizeof(on));
+        mpnet_setsockopt(s, fds[1], IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
+        mpnet_setsockopt(s, fds[1], IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
         fds[2] = mpnet_socket(s, AF_INET, SOCK_DGRAM, 0);
         a4.sin_port = htons(1000);
         FZ_CHECK(mpnet_bind(s, fds[2], (struct sockaddr *)&a4, sizeof(a4)) == 0);
         a4.sin_port = htons(9);
         a4.sin_addr.s_addr = htonl(0xc0000202);
         FZ_CHECK(mpnet_connect(s, fds[2], (struct sockaddr *)&a4, sizeof(a4)) == 0);
+        mpnet_setsockopt(s, fds[2], IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
         a6.sin6_port = htons(5353);
         for (int i = 3; i <= 4; i++) {
                 fds[i] = mpnet_socket(s, AF_INET6, SOCK_DGRAM, 0);
@@ -71,10 +78,29 @@ static void sock_configure(struct fz_stack *f)
         FZ_CHECK(mpnet_bind(s, fds[5], (struct sockaddr *)&a4, sizeof(a4)) == 0);
 }
 
-/* Every socket emptied, each datagram answered. */
+/* Every socket emptied, each datagram answered; the error queues read. */
 static void drain_sockets(struct mpnet_stack *s)
 {
         for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+                for (;;) {
+                        struct sockaddr_in6 to;
+                        char buf[32];
+                        struct iovec iov = {buf, sizeof(buf)};
+                        union {
+                                char b[128];
+                                struct cmsghdr align;
+                        } cb;
+                        struct msghdr m = {.msg_name = &to,
+                                           .msg_namelen = sizeof(to),
+                                           .msg_iov = &iov,
+                                           .msg_iovlen = 1,
+                                           .msg_control = cb.b,
+                                           .msg_controllen = sizeof(cb.b)};
+
+                        if (mpnet_recvmsg(s, fds[i], &m, MSG_ERRQUEUE) < 0)
+                                break;
+                        FZ_CHECK(m.msg_flags & MSG_ERRQUEUE);
+                }
                 for (;;) {
                         struct sockaddr_in6 from;
                         char buf[64];
@@ -91,6 +117,11 @@ static void drain_sockets(struct mpnet_stack *s)
                                            .msg_controllen = sizeof(cb.b)};
                         ssize_t n = mpnet_recvmsg(s, fds[i], &m, MSG_PEEK | MSG_TRUNC);
 
+                        if (n < 0 && n != -EAGAIN) {
+                                /* A pending ICMP error, taken: try again. */
+                                FZ_CHECK(n != -EFAULT && n != -EINVAL);
+                                continue;
+                        }
                         if (n < 0)
                                 break;
                         m.msg_controllen = sizeof(cb.b);

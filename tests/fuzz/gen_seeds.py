@@ -403,6 +403,38 @@ def udp_sock_seeds():
              ("len_short", v4(7, ulen=10)),
              ("short", rec16(eth(MAC_IN, MAC_IN_PEER, 0x0800,
                                  ipv4("192.0.2.2", "192.0.2.1", 17, b"\x01\x02\x03"))))]
+
+    # ICMP errors quoting UDP (l4/udp.c udp_err, l4/sock_err.c): about the
+    # connected socket's datagram 192.0.2.1:1000 -> 192.0.2.2:9, the dual
+    # stack one's [2001:db8::1]:53 -> [2001:db8::2]:40001, a port nothing
+    # holds, and quotes cut short.
+    def err4(typ, code, rest, sport=1000, dport=9, cut=None, src="192.0.2.2"):
+        q = ipv4("192.0.2.1", "192.0.2.2", 17, udp4_payload(sport, dport, b"quoted data"))
+        q = q if cut is None else q[:cut]
+        return rec16(eth(MAC_IN, MAC_IN_PEER, 0x0800,
+                         ipv4(src, "192.0.2.1", 1, icmp4(typ, code, rest, q))))
+
+    def err6(typ, code, rest, sport=53, dport=40001, cut=None):
+        u = struct.pack("!HHHH", sport, dport, 8 + 6, 0x1234) + b"quoted"
+        q = ipv6("2001:db8::1", "2001:db8::2", 17, u)
+        q = q if cut is None else q[:cut]
+        return rec16(eth(MAC_IN, MAC_IN_PEER, 0x86DD,
+                         ipv6("2001:db8::2", "2001:db8::1", 58,
+                              icmp6("2001:db8::2", "2001:db8::1", typ, code,
+                                    struct.pack("!I", rest) + q))))
+    seeds += [("err4_port_unreach", err4(3, 3, 0) + v4(1000, sport=9)),
+              ("err4_frag_needed", err4(3, 4, 1280)),
+              ("err4_frag_needed_old", err4(3, 4, 0)),
+              ("err4_time_exceeded", err4(11, 0, 0, src="198.18.0.9")),
+              ("err4_param", err4(12, 0, 20 << 24)),
+              ("err4_nosock", err4(3, 3, 0, sport=4444)),
+              ("err4_other_peer", err4(3, 3, 0, dport=10)),
+              ("err4_short", err4(3, 3, 0, cut=24)),
+              ("err6_port_unreach", err6(1, 4, 0)),
+              ("err6_too_big", err6(2, 0, 1280)),
+              ("err6_time_exceeded", err6(3, 0, 0)),
+              ("err6_short", err6(1, 4, 0, cut=44)),
+              ("err6_nosock", err6(1, 4, 0, sport=4444))]
     for name, b in seeds:
         write("fuzz_udp_sock", name, b)
 

@@ -5,12 +5,14 @@
  * rings (the udp-deliver node), none lost while the receive buffer has
  * room, and the counters add up. Under ThreadSanitizer (make check-tsan)
  * this also checks that the worker side of UDP input touches the socket
- * only as l4/socket.h allows.
+ * only as l4/socket.h allows. ICMP errors the workers receive reach such
+ * a socket's error queue.
  */
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "mpnet/socket.h"
+#include "mpnet/wire/icmp4.h"
 #include "mpnet/wire/ipv4.h"
 #include "mpnet/wire/udp.h"
 #include "mtnet.h"
@@ -135,6 +137,99 @@ static void test_workers_to_control_socket(void **state)
         mt_fini(m);
 }
 
+/* An ICMP port unreachable from host i % N_SRC to R about R's datagram
+ * 192.0.2.1:1000 -> 192.0.2.10:9, the quote's payload carrying i. */
+static size_t err_fn(struct mtnet *m, uint8_t *f, unsigned i)
+{
+        struct mpnet_eth_repr eth = {.ethertype = MPNET_ETHERTYPE_IPV4};
+        struct mpnet_ip4_repr ip = {.src = src_of(i),
+                                    .dst = IP4(192, 0, 2, 1),
+                                    .id = (uint16_t)i,
+                                    .payload_len = 8 + 32,
+                                    .proto = MPNET_IPPROTO_ICMP,
+                                    .ttl = 64};
+        struct mpnet_ip4_repr q = {.src = IP4(192, 0, 2, 1),
+                                   .dst = IP4(192, 0, 2, 10),
+                                   .id = 1,
+                                   .payload_len = 12,
+                                   .proto = MPNET_IPPROTO_UDP,
+                                   .ttl = 64};
+        struct mpnet_icmp4_repr r = {.type = MPNET_ICMP4_DEST_UNREACH, .code = 3};
+        uint8_t *b = f + 34 + 8;
+
+        memcpy(eth.dst, m->r1->info.mac, 6);
+        memcpy(eth.src, m->g->info.mac, 6);
+        mpnet_eth_repr_emit(&eth, f);
+        mpnet_ip4_repr_emit(&ip, f + 14);
+        mpnet_ip4_repr_emit(&q, b);
+        mpnet_put_be16(b + 20, 1000);
+        mpnet_put_be16(b + 22, 9);
+        mpnet_put_be16(b + 24, 12);
+        mpnet_put_be16(b + 26, 0);
+        mpnet_put_be32(b + 28, i);
+        r.data = b;
+        r.data_len = 32;
+        mpnet_icmp4_repr_emit(&r, f + 34);
+        return 34 + 8 + 32;
+}
+
+/* ICMP errors received by the workers reach a socket homed on the control
+ * thread (workers punt ICMP errors to it; udp_err runs there): each one
+ * on the error queue (IP_RECVERR), the connected socket's pending error
+ * set. */
+static void test_icmp_errors_from_workers(void **state)
+{
+        struct mpnet_stack_cfg sc = {.seed = 43};
+        struct mtnet *m = mt_init(&sc, false, 16384);
+        const unsigned n = 64; /* 32 a worker (mt_send_frames_from) */
+        int fd = mpnet_socket(m->r, AF_INET, SOCK_DGRAM, 0), on = 1, v;
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(1000)};
+        struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(9)};
+        socklen_t l = sizeof(v);
+        uint8_t *seen = calloc(n, 1);
+        unsigned got = 0;
+
+        (void)state;
+        to.sin_addr.s_addr = htonl(IP4(192, 0, 2, 10));
+        assert_true(fd >= 0);
+        assert_int_equal(mpnet_setsockopt(m->r, fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on)), 0);
+        assert_int_equal(mpnet_bind(m->r, fd, (struct sockaddr *)&a, sizeof(a)), 0);
+        assert_int_equal(mpnet_connect(m->r, fd, (struct sockaddr *)&to, sizeof(to)), 0);
+        mt_start(m, NULL);
+        mt_send_frames_from(m, 0, n, err_fn);
+        /* The error queue holds 32: what comes while it is full is
+         * counted (udp_errq_full), never lost silently. */
+        for (uint64_t end = mpnet_monotonic_ns() + 30 * MPNET_NS_PER_S;
+             got + stk_ctr(m->r, "udp_errq_full") < n && mpnet_monotonic_ns() < end;) {
+                uint8_t buf[16];
+                struct iovec iov = {buf, sizeof(buf)};
+                struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+
+                mpnet_stack_poll(m->r, mpnet_clock_now(&m->clk));
+                while (mpnet_recvmsg(m->r, fd, &msg, MSG_ERRQUEUE) == 4) {
+                        uint32_t i = mpnet_get_be32(buf);
+
+                        assert_true(i < n);
+                        assert_int_equal(seen[i], 0);
+                        seen[i] = 1;
+                        got++;
+                }
+                usleep(200);
+        }
+        assert_true(got >= 32);
+        assert_int_equal(got + stk_ctr(m->r, "udp_errq_full"), n);
+        assert_int_equal(local_on(m, 0), n / 2);
+        assert_int_equal(local_on(m, 1), n / 2);
+        assert_int_equal(stk_ctr(m->r, "udp_err_in"), got);
+        assert_int_equal(stk_ctr(m->r, "udp_err_nosock"), 0);
+        /* The last record read leaves no pending error (Linux). */
+        assert_int_equal(mpnet_getsockopt(m->r, fd, SOL_SOCKET, SO_ERROR, &v, &l), 0);
+        assert_int_equal(v, 0);
+        assert_int_equal(mpnet_close(m->r, fd), 0);
+        free(seen);
+        mt_fini(m);
+}
+
 /* A socket closed while workers still hand it datagrams: those are dropped
  * on the control thread (counted as stale or as no port), never queued on
  * a freed socket. */
@@ -201,6 +296,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_workers_to_control_socket),
             cmocka_unit_test(test_close_under_traffic),
+            cmocka_unit_test(test_icmp_errors_from_workers),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * ICMP errors on sockets, as Linux gives them: the pending error (SO_ERROR,
+ * returned once by the next send or receive), the error queue that
+ * IP_RECVERR / IPV6_RECVERR turn on (read with recvmsg(MSG_ERRQUEUE): the
+ * quoted payload, a struct sock_extended_err and the offender,
+ * <linux/errqueue.h>), and the path MTU options (IP_MTU_DISCOVER, IP_MTU,
+ * IPV6_MTU_DISCOVER, IPV6_MTU, IPV6_DONTFRAG). UDP's error handler
+ * (l4/udp.c, udp_err) decides what reaches a socket.
+ *
+ * Synchronisation: the pending error, the error queue and the readiness
+ * mask are the socket's home context's (l4/socket.h), as its receive
+ * queue; the options are the control thread's.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <time.h> /* struct timespec, for linux/errqueue.h */
+#include <linux/errqueue.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "mpnet/socket.h"
+#include "l3/pmtu.h"
+#include "l4/socket.h"
+#include "stack/stack_priv.h"
+
+/* Whether so has nothing left to report: EPOLLERR falls. */
+static void err_settle(struct mpnet_sock *so)
+{
+        if (so->err == 0 && so->eq_head == NULL)
+                sock_lower(so, EPOLLERR);
+}
+
+bool sock_error_report(struct mpnet_sock *so, int errnum, struct mpnet_pkt *rec)
+{
+        bool queued = true;
+
+        if (so->flags & SOF_CLOSED) {
+                mpnet_pkt_free(rec);
+                return false;
+        }
+        if (rec != NULL && so->eq_n >= SOCK_ERRQ_MAX) {
+                /* Full: the record goes; the pending error is set all the
+                 * same (Linux __udp4_lib_err after ip_icmp_error). */
+                mpnet_pkt_free(rec);
+                queued = false;
+        } else if (rec != NULL) {
+                *sock_rq_link(rec) = NULL;
+                if (so->eq_head == NULL)
+                        so->eq_head = rec;
+                else
+                        *sock_rq_link(so->eq_tail) = rec;
+                so->eq_tail = rec;
+                so->eq_n++;
+        }
+        so->err = errnum;
+        sock_raise(so, EPOLLERR);
+        return queued;
+}
+
+int sock_err_take(struct mpnet_sock *so)
+{
+        int e = so->err;
+
+        if (e == 0)
+                return 0;
+        so->err = 0;
+        err_settle(so);
+        return -e;
+}
+
+void sock_errq_flush(struct mpnet_sock *so)
+{
+        while (so->eq_head != NULL) {
+                struct mpnet_pkt *p = so->eq_head;
+
+                so->eq_head = *sock_rq_link(p);
+                mpnet_pkt_free(p);
+        }
+        so->eq_tail = NULL;
+        so->eq_n = 0;
+}
+
+/* Append one control message (as socket.c's cm_put). */
+static void eq_cmsg(struct msghdr *msg, int level, int type, const void *data, size_t n)
+{
+        struct cmsghdr c;
+
+        if (msg->msg_control == NULL || msg->msg_controllen < CMSG_SPACE(n)) {
+                msg->msg_flags |= MSG_CTRUNC;
+                msg->msg_controllen = 0;
+                return;
+        }
+        memset(msg->msg_control, 0, CMSG_SPACE(n));
+        c.cmsg_len = CMSG_LEN(n);
+        c.cmsg_level = level;
+        c.cmsg_type = type;
+        memcpy(msg->msg_control, &c, sizeof(c));
+        memcpy(CMSG_DATA((struct cmsghdr *)msg->msg_control), data, n);
+        msg->msg_controllen = CMSG_SPACE(n);
+}
+
+/* Linux ip_recv_error / ipv6_recv_error: the oldest record; its quoted
+ * payload as data, msg_name the original destination, one cmsg with
+ * sock_extended_err and the offender (SO_EE_OFFENDER). */
+ssize_t sock_errq_recv(struct mpnet_sock *so, struct msghdr *msg, int flags)
+{
+        struct mpnet_pkt *p = so->eq_head;
+        const struct sock_errq_rec *r;
+        uint32_t len, off = 0;
+        struct sock_extended_err ee;
+
+        if (p == NULL)
+                return -EAGAIN;
+        r = sock_errq_rec(p);
+        len = p->pkt_len;
+        msg->msg_flags = MSG_ERRQUEUE;
+        for (size_t i = 0; i < msg->msg_iovlen && off < len; i++) {
+                uint32_t n = msg->msg_iov[i].iov_len < len - off ? (uint32_t)msg->msg_iov[i].iov_len
+                                                                 : len - off;
+
+                if (n > 0 && msg->msg_iov[i].iov_base == NULL)
+                        return -EFAULT;
+                mpnet_pkt_read(p, off, msg->msg_iov[i].iov_base, n);
+                off += n;
+        }
+        if (off < len)
+                msg->msg_flags |= MSG_TRUNC;
+        memset(&ee, 0, sizeof(ee));
+        ee.ee_errno = (uint32_t)r->errnum;
+        ee.ee_origin = r->origin;
+        ee.ee_type = r->type;
+        ee.ee_code = r->code;
+        ee.ee_info = r->info;
+        if (so->family == AF_INET) {
+                struct {
+                        struct sock_extended_err ee;
+                        struct sockaddr_in off;
+                } c = {.ee = ee, .off = {.sin_family = AF_INET}};
+                struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(r->dport)};
+
+                c.off.sin_addr.s_addr = htonl(addr_v4(r->offender));
+                to.sin_addr.s_addr = htonl(addr_v4(r->dst));
+                if (msg->msg_name != NULL) {
+                        socklen_t n = msg->msg_namelen < sizeof(to) ? msg->msg_namelen
+                                                                    : (socklen_t)sizeof(to);
+
+                        memcpy(msg->msg_name, &to, n);
+                        msg->msg_namelen = sizeof(to);
+                }
+                eq_cmsg(msg, SOL_IP, IP_RECVERR, &c, sizeof(c));
+        } else {
+                struct {
+                        struct sock_extended_err ee;
+                        struct sockaddr_in6 off;
+                } c = {.ee = ee, .off = {.sin6_family = AF_INET6}};
+                struct sockaddr_in6 to = {.sin6_family = AF_INET6, .sin6_port = htons(r->dport)};
+
+                memcpy(c.off.sin6_addr.s6_addr, r->offender, 16);
+                memcpy(to.sin6_addr.s6_addr, r->dst, 16);
+                if (msg->msg_name != NULL) {
+                        socklen_t n = msg->msg_namelen < sizeof(to) ? msg->msg_namelen
+                                                                    : (socklen_t)sizeof(to);
+
+                        memcpy(msg->msg_name, &to, n);
+                        msg->msg_namelen = sizeof(to);
+                }
+                eq_cmsg(msg, SOL_IPV6, IPV6_RECVERR, &c, sizeof(c));
+        }
+        if (msg->msg_name == NULL)
+                msg->msg_namelen = 0;
+        if (flags & MSG_PEEK)
+                return (flags & MSG_TRUNC) ? (ssize_t)len : (ssize_t)off;
+        so->eq_head = *sock_rq_link(p);
+        if (so->eq_head == NULL)
+                so->eq_tail = NULL;
+        so->eq_n--;
+        /* Linux sock_dequeue_err_skb: the pending error becomes the next
+         * record's, or none. */
+        so->err = so->eq_head != NULL ? sock_errq_rec(so->eq_head)->errnum : 0;
+        err_settle(so);
+        mpnet_pkt_free(p);
+        return (flags & MSG_TRUNC) ? (ssize_t)len : (ssize_t)off;
+}
+
+int sock_err_setopt(struct mpnet_sock *so, int level, int name, const void *val, socklen_t len)
+{
+        int v = 0;
+
+        if ((level != IPPROTO_IP || (name != IP_RECVERR && name != IP_MTU_DISCOVER)) &&
+            (level != IPPROTO_IPV6 ||
+             (name != IPV6_RECVERR && name != IPV6_MTU_DISCOVER && name != IPV6_DONTFRAG)))
+                return -ENOPROTOOPT;
+        if (level == IPPROTO_IPV6 && so->family != AF_INET6)
+                return -ENOPROTOOPT;
+        if (val == NULL)
+                return -EFAULT;
+        if (len == 1 && level == IPPROTO_IP)
+                v = *(const uint8_t *)val; /* Linux takes a byte there */
+        else if (len >= (socklen_t)sizeof(int))
+                memcpy(&v, val, sizeof(int));
+        else
+                return -EINVAL;
+        switch (name) {
+        case IP_RECVERR: /* IPV6_RECVERR is 25: no clash within a level */
+        case IPV6_RECVERR: {
+                uint8_t f = level == IPPROTO_IP ? SOR_RECVERR4 : SOR_RECVERR6;
+
+                so->rcv_opts = (uint8_t)(v ? so->rcv_opts | f : so->rcv_opts & ~f);
+                /* Linux purges the queue when it is turned off. */
+                if (!v && !(so->rcv_opts & (SOR_RECVERR4 | SOR_RECVERR6))) {
+                        sock_errq_flush(so);
+                        err_settle(so);
+                }
+                return 0;
+        }
+        case IP_MTU_DISCOVER: /* IPV6_MTU_DISCOVER is 23 */
+        case IPV6_MTU_DISCOVER:
+                if (v < IP_PMTUDISC_DONT || v > IP_PMTUDISC_OMIT)
+                        return -EINVAL;
+                if (level == IPPROTO_IP)
+                        so->pmtudisc4 = (uint8_t)v;
+                else
+                        so->pmtudisc6 = (uint8_t)v;
+                return 0;
+        case IPV6_DONTFRAG:
+                so->dontfrag6 = v != 0;
+                return 0;
+        default:
+                return -ENOPROTOOPT;
+        }
+}
+
+int sock_err_getopt(struct mpnet_sock *so, int level, int name, int *v)
+{
+        struct mpnet_stack *s = so->s;
+        uint32_t mtu;
+
+        if (level == IPPROTO_IP) {
+                switch (name) {
+                case IP_RECVERR:
+                        *v = !!(so->rcv_opts & SOR_RECVERR4);
+                        return 0;
+                case IP_MTU_DISCOVER:
+                        *v = so->pmtudisc4;
+                        return 0;
+                case IP_MTU:
+                        break;
+                default:
+                        return -ENOPROTOOPT;
+                }
+        } else if (level == IPPROTO_IPV6 && so->family == AF_INET6) {
+                switch (name) {
+                case IPV6_RECVERR:
+                        *v = !!(so->rcv_opts & SOR_RECVERR6);
+                        return 0;
+                case IPV6_MTU_DISCOVER:
+                        *v = so->pmtudisc6;
+                        return 0;
+                case IPV6_DONTFRAG:
+                        *v = so->dontfrag6;
+                        return 0;
+                case IPV6_MTU:
+                        break;
+                default:
+                        return -ENOPROTOOPT;
+                }
+        } else {
+                return -ENOPROTOOPT;
+        }
+        /* IP_MTU, IPV6_MTU: the path MTU to the peer (Linux: the connected
+         * route's MTU; none without a peer). */
+        if (!(so->flags & SOF_CONNECTED))
+                return -ENOTCONN;
+        mtu = path_mtu(s, so->faddr, so->bound_if, s->now);
+        if (mtu == 0)
+                return -ENOTCONN;
+        *v = (int)mtu;
+        return 0;
+}
+
+int sock_pmtu6_tx(struct mpnet_stack *s, const struct mpnet_sock *so, const uint8_t dst[16],
+                  uint32_t len, int oif)
+{
+        uint32_t mtu;
+
+        if (so->dontfrag6 <= 0 && so->pmtudisc6 != IPV6_PMTUDISC_DO &&
+            so->pmtudisc6 != IPV6_PMTUDISC_PROBE)
+                return 0;
+        if (len + 40 <= 1280) /* RFC 8200 5: every path takes it */
+                return 0;
+        mtu = path_mtu(s, dst, oif, s->now);
+        return mtu != 0 && len + 40 > mtu ? -EMSGSIZE : 0;
+}
