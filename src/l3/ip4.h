@@ -61,6 +61,8 @@ struct ip4_out {
         uint32_t src, dst; /* src 0: chosen */
         uint8_t proto, ttl, tos;
         bool df;
+        bool hdrincl; /* p starts with its header (IP_HDRINCL): dst from it,
+                       * src, id when zero, length and checksum filled */
         int oif;
 };
 int ip4_output_opt(struct wctx *w, struct mpnet_pkt *p, const struct ip4_out *o);
