@@ -1,8 +1,39 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /**
  * @file socket.h
- * BSD-shaped sockets on a stack: UDP over IPv4 and IPv6 (SOCK_DGRAM) for
- * now; raw, ICMP echo and stream sockets come later.
+ * BSD-shaped sockets on a stack, IPv4 and IPv6: UDP (SOCK_DGRAM, protocol
+ * 0 or IPPROTO_UDP), ICMP echo sockets and raw IP sockets (below); stream
+ * sockets come with TCP.
+ *
+ * ICMP echo sockets, as Linux's "ping sockets": socket(AF_INET, SOCK_DGRAM,
+ * IPPROTO_ICMP) and socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6). A send
+ * is an echo request's header and data (type 8 or 128, code 0, at least 8
+ * bytes: -EINVAL otherwise; the destination's port is ignored); the stack
+ * writes the socket's identifier (bind's port, or one chosen at random on
+ * the first send; getsockname tells) and the checksum. A receive is a
+ * whole echo reply that carries the identifier, the source in from with
+ * port 0. Identifiers are bound per family (-EADDRINUSE when taken).
+ * Replies no socket takes go to the ping API (mpnet_ping4_recv) as before;
+ * a socket bound to an identifier the ping API uses takes its replies.
+ *
+ * Raw IP sockets: socket(AF_INET or AF_INET6, SOCK_RAW, protocol 1-255;
+ * 0 and others are -EPROTONOSUPPORT). No privilege is asked: the
+ * application owns the stack. A raw socket receives a copy of every
+ * datagram of its protocol delivered to the stack, which still handles it
+ * (an echo request is answered; no protocol unreachable is sent for a
+ * protocol only raw sockets take): IPv4 from the IP header on, IPv6 from
+ * the upper-layer header on (RFC 3542 3). bind names the destination it
+ * takes (the port is ignored), connect the source, SO_BINDTOIFINDEX the
+ * interface. A send is the payload behind a header the stack builds, or,
+ * with IP_HDRINCL (IPv4; always on for IPPROTO_RAW), the whole datagram:
+ * its header must be version 4 with a header length of 20 bytes or more
+ * within the datagram and a total length of 0 or the datagram's (-EINVAL
+ * otherwise); the stack writes the total length and the checksum, and the
+ * source and identification when they are zero, as Linux. IPV6_CHECKSUM
+ * (IPPROTO_IPV6 or SOL_RAW; an even offset, -1 off) makes the stack compute
+ * the checksum on output and check it on input (a bad one is dropped and
+ * counted, raw_bad_csum); ICMPv6 raw sockets always have it at offset 2
+ * (setting it is -EINVAL, RFC 3542 3.1). ICMP6_FILTER is not there yet.
  *
  * The calls take the system's types and constants (<sys/socket.h>,
  * <netinet/in.h>: struct sockaddr_in and sockaddr_in6, msghdr, cmsghdr,

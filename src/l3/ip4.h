@@ -82,6 +82,8 @@ struct ip4_out {
          * fragmented to it); DO and PROBE set it, and DO answers -EMSGSIZE
          * for a datagram over the path MTU (RFC 1191 3). */
         uint8_t pmtud;
+        bool hdrincl; /* p starts with its header (IP_HDRINCL): dst from it,
+                       * src, id when zero, length and checksum filled */
         int oif;
 };
 int ip4_output_opt(struct wctx *w, struct mpnet_pkt *p, const struct ip4_out *o);

@@ -262,6 +262,7 @@ void ip4_local_one(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
         struct mpnet_ip4_view v;
         struct mpnet_ip4_repr r;
         uint8_t l4;
+        int tap;
 
         if (mpnet_ip4_is_fragment(&(struct mpnet_ip4_view){.b = p->data, .n = p->len})) {
                 /* RFC 791 / RFC 815: hold it until the datagram is whole. */
@@ -326,12 +327,24 @@ void ip4_local_one(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
         p->l3_off = (uint16_t)mpnet_pkt_headroom(p);
         mpnet_pkt_adj(p, mpnet_ip4_hlen(&v));
         p->l4_off = (uint16_t)mpnet_pkt_headroom(p);
+        /* Raw and echo sockets first (graph.h, l4_tap): not again for
+         * what a worker's protocol handed back (arc_done). */
+        tap = L4_TAP_NONE;
+        if (__builtin_expect(atomic_load_explicit(&s->l4_tap_any, memory_order_relaxed), 0) &&
+            !arc_done) {
+                tap = graph_l4_tap(w, ifp, p, 4, r.proto);
+                if (tap == L4_TAP_TAKEN)
+                        return;
+        }
         /* The protocol modules (graph.h); RFC 1122 3.2.1.1 without one. */
         l4 = s->g.l4_of[0][r.proto];
         if (l4 != 0) {
                 s->g.l4[l4 - 1](w, ifp, p, &r);
                 return;
         }
+        /* A raw socket took it: no protocol unreachable (as Linux). */
+        if (tap == L4_TAP_COPIED)
+                goto drop;
         STK_INC(s, ip4_unknown_proto);
         mpnet_pkt_prepend(p, (uint32_t)mpnet_ip4_hlen(&v));
         icmp4_error(w, p, MPNET_ICMP4_DEST_UNREACH, 2, 0);

@@ -181,6 +181,25 @@ static int ip4_hdr_put(struct wctx *w, struct mpnet_pkt *p, const struct ip4_out
         struct mpnet_ip4_repr r;
         uint8_t *h;
 
+        if (o->hdrincl) {
+                /* The caller's header (IP_HDRINCL, checked by the raw
+                 * socket): as Linux raw_send_hdrinc, the total length and
+                 * the checksum are ours, a zero source and a zero
+                 * identification are filled in. */
+                size_t hlen = (size_t)(p->data[0] & 0xf) * 4;
+
+                h = p->data;
+                if (mpnet_get_be32(h + 12) == 0)
+                        mpnet_put_be32(h + 12, src);
+                if (mpnet_get_be16(h + 4) == 0)
+                        mpnet_put_be16(h + 4, w->ip_id++);
+                mpnet_put_be16(h + 2, (uint16_t)p->pkt_len);
+                h[10] = h[11] = 0;
+                mpnet_put_be16(h + 10, mpnet_csum(h, hlen));
+                p->l3_off = (uint16_t)mpnet_pkt_headroom(p);
+                STK_INC(s, ip4_tx);
+                return 0;
+        }
         if (p->pkt_len + MPNET_IP4_HLEN > 0xffff) {
                 mpnet_pkt_free(p);
                 return -EMSGSIZE;
@@ -259,16 +278,15 @@ int ip4_output_opt(struct wctx *w, struct mpnet_pkt *p, const struct ip4_out *o)
 {
         struct mpnet_stack *s = w->s;
         uint32_t src = o->src, dst = o->dst;
-        uint8_t proto = o->proto, ttl = o->ttl;
+        uint8_t proto = o->proto;
         bool df = o->df;
         const struct fib_nh *nh = fib4_lookup(&s->fib, fib4_table(s, 0), dst);
         struct mpnet_iface *oif = ip4_oif(s, o->oif);
         const struct fib_path *path;
         struct mpnet_iface *ifp;
-        struct mpnet_ip4_repr r;
         uint32_t nexthop;
         bool bcast = false;
-        uint8_t *h;
+        int err;
 
         if (o->oif != 0 && oif == NULL) {
                 mpnet_pkt_free(p);
@@ -346,34 +364,45 @@ int ip4_output_opt(struct wctx *w, struct mpnet_pkt *p, const struct ip4_out *o)
                 }
         }
         if (df &&
-            p->pkt_len + MPNET_IP4_HLEN > atomic_load_explicit(&ifp->mtu, memory_order_relaxed) &&
+            p->pkt_len + (o->hdrincl ? 0 : MPNET_IP4_HLEN) >
+                atomic_load_explicit(&ifp->mtu, memory_order_relaxed) &&
             nh->type != MPNET_NH_LOCAL) {
                 mpnet_pkt_free(p);
                 return -EMSGSIZE;
         }
-        if (p->pkt_len + MPNET_IP4_HLEN > 0xffff) {
-                mpnet_pkt_free(p);
-                return -EMSGSIZE;
+        if (__builtin_expect(o->hdrincl, 0)) {
+                err = ip4_hdr_put(w, p, o, src);
+                if (err != 0)
+                        return err;
+        } else {
+                /* ip4_hdr_put's, inline on the echo and UDP paths. */
+                struct mpnet_ip4_repr r;
+                uint8_t *h;
+
+                if (p->pkt_len + MPNET_IP4_HLEN > 0xffff) {
+                        mpnet_pkt_free(p);
+                        return -EMSGSIZE;
+                }
+                h = mpnet_pkt_prepend(p, MPNET_IP4_HLEN);
+                if (h == NULL) {
+                        STK_INC(s, nobufs);
+                        mpnet_pkt_free(p);
+                        return -ENOBUFS;
+                }
+                r = (struct mpnet_ip4_repr){
+                    .src = src,
+                    .dst = dst,
+                    .id = w->ip_id++,
+                    .payload_len = (uint16_t)(p->pkt_len - MPNET_IP4_HLEN),
+                    .proto = proto,
+                    .ttl = o->ttl,
+                    .tos = o->tos,
+                    .df = df,
+                };
+                mpnet_ip4_repr_emit(&r, h);
+                p->l3_off = (uint16_t)mpnet_pkt_headroom(p);
+                STK_INC(s, ip4_tx);
         }
-        h = mpnet_pkt_prepend(p, MPNET_IP4_HLEN);
-        if (h == NULL) {
-                STK_INC(s, nobufs);
-                mpnet_pkt_free(p);
-                return -ENOBUFS;
-        }
-        r = (struct mpnet_ip4_repr){
-            .src = src,
-            .dst = dst,
-            .id = w->ip_id++,
-            .payload_len = (uint16_t)(p->pkt_len - MPNET_IP4_HLEN),
-            .proto = proto,
-            .ttl = ttl,
-            .tos = o->tos,
-            .df = df,
-        };
-        mpnet_ip4_repr_emit(&r, h);
-        p->l3_off = (uint16_t)mpnet_pkt_headroom(p);
-        STK_INC(s, ip4_tx);
         /* Local-out: what we send, its route and interface known; a
          * feature may drop it (a filter) or change it (NAT), as
          * netfilter's OUTPUT hook. */

@@ -376,6 +376,7 @@ static void ip6_upper(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
 {
         struct mpnet_stack *s = w->s;
         uint32_t nh_field = c->n_ext == 0 ? 6 : c->ext[c->n_ext - 1].off;
+        int tap = L4_TAP_NONE;
         uint8_t l4;
 
         if (!arc_done && arc_run(w, ifp, ARC_LOCAL_IN, &p, NULL, 1) == 0)
@@ -383,6 +384,18 @@ static void ip6_upper(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
         /* RFC 8200 4.7: nothing follows. */
         if (c->l4_proto == MPNET_IPPROTO_NONE)
                 goto drop;
+        /* Raw and echo sockets first (graph.h, l4_tap): not again for
+         * what a worker's protocol handed back (arc_done). */
+        if (__builtin_expect(atomic_load_explicit(&s->l4_tap_any, memory_order_relaxed), 0) &&
+            !arc_done) {
+                p->l3_off = (uint16_t)mpnet_pkt_headroom(p);
+                mpnet_pkt_adj(p, c->l4_off);
+                p->l4_off = (uint16_t)mpnet_pkt_headroom(p);
+                tap = graph_l4_tap(w, ifp, p, 6, c->l4_proto);
+                if (tap == L4_TAP_TAKEN)
+                        return;
+                mpnet_pkt_prepend(p, c->l4_off);
+        }
         /* The protocol modules (graph.h). */
         l4 = s->g.l4_of[1][c->l4_proto];
         if (l4 != 0) {
@@ -392,6 +405,9 @@ static void ip6_upper(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
                 s->g.l4[l4 - 1](w, ifp, p, r);
                 return;
         }
+        /* A raw socket took it: no parameter problem (as Linux). */
+        if (tap == L4_TAP_COPIED)
+                goto drop;
         /* RFC 8200 4: an unrecognised next header. */
         STK_INC(s, ip6_unknown_proto);
         icmp6_error(w, p, MPNET_ICMP6_PARAM_PROBLEM, MPNET_ICMP6_PARAM_NEXT_HEADER, nh_field);

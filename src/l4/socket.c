@@ -200,7 +200,7 @@ bool sock_enqueue(struct mpnet_sock *so, struct mpnet_pkt *p)
                 mpnet_pkt_free(p);
                 return false;
         }
-        mpnet_pkt_adj(p, MPNET_UDP_HLEN);
+        mpnet_pkt_adj(p, so->pr->rx_skip);
         *sock_rq_link(p) = NULL;
         was_empty = so->rq_head == NULL;
         if (was_empty)
@@ -363,8 +363,9 @@ static bool addr_is_mc(const uint8_t a[16])
 int mpnet_socket(struct mpnet_stack *s, int domain, int type, int protocol)
 {
         int kind = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+        const struct sock_proto *pr = &sock_udp_proto;
         struct mpnet_sock *so;
-        int fd;
+        int fd, err;
 
         if (smod(s)->n_dead != 0)
                 dead_flush(s);
@@ -372,23 +373,36 @@ int mpnet_socket(struct mpnet_stack *s, int domain, int type, int protocol)
                 return -EAFNOSUPPORT;
         switch (kind) {
         case SOCK_DGRAM:
+                /* Linux's ICMP echo sockets (net/ipv4/ping.c). */
+                if ((domain == AF_INET && protocol == IPPROTO_ICMP) ||
+                    (domain == AF_INET6 && protocol == IPPROTO_ICMPV6))
+                        pr = &sock_ping_proto;
+                else if (protocol != 0 && protocol != IPPROTO_UDP)
+                        return -EPROTONOSUPPORT;
+                else
+                        protocol = IPPROTO_UDP;
+                break;
+        case SOCK_RAW:
+                /* One protocol each: 0 names none (Linux: EPROTONOSUPPORT). */
+                if (protocol <= 0 || protocol > 255)
+                        return -EPROTONOSUPPORT;
+                pr = &sock_raw_proto;
                 break;
         case SOCK_STREAM: /* the TCP issue */
-        case SOCK_RAW:    /* raw sockets: a later piece */
         case SOCK_SEQPACKET:
                 return -ESOCKTNOSUPPORT;
         default:
                 return -EINVAL;
         }
-        if (protocol != 0 && protocol != IPPROTO_UDP)
-                return -EPROTONOSUPPORT;
         so = calloc(1, sizeof(*so));
         if (so == NULL)
                 return -ENOMEM;
         so->s = s;
         so->family = (uint8_t)domain;
-        so->type = SOCK_DGRAM;
-        so->proto = IPPROTO_UDP;
+        so->type = (uint8_t)kind;
+        so->proto = (uint8_t)protocol;
+        so->pr = pr;
+        so->raw_csum = -1;
         so->home = 0;
         so->gen = ++smod(s)->st.gen;
         atomic_init(&so->rcvbuf, SOCK_RCVBUF_DEFAULT);
@@ -403,8 +417,15 @@ int mpnet_socket(struct mpnet_stack *s, int domain, int type, int protocol)
         so->pmtudisc4 = IP_PMTUDISC_WANT; /* Linux's default */
         so->pmtudisc6 = IPV6_PMTUDISC_WANT;
         fd = fd_alloc(s, so);
-        if (fd < 0)
+        if (fd < 0) {
                 free(so);
+                return fd;
+        }
+        if (pr->open != NULL && (err = pr->open(s, so)) != 0) {
+                fd_release(s, fd);
+                free(so);
+                return err;
+        }
         return fd;
 }
 
@@ -432,11 +453,11 @@ int mpnet_bind(struct mpnet_stack *s, int fd, const struct sockaddr *addr, sockl
         if (scope != 0 && mpnet_ip6_is_link_local(a) && so->bound_if == 0)
                 so->bound_if = (uint8_t)scope;
         if (port == 0) {
-                err = udp_port_pick(s, so);
+                err = so->pr->port_pick(s, so);
                 if (err > 0)
                         port = (uint16_t)err, err = 0;
         } else {
-                err = udp_pcb_set(s, so, port, true);
+                err = so->pr->pcb_set(s, so, port, true);
         }
         if (err != 0) {
                 memset(so->laddr, 0, 16);
@@ -455,7 +476,7 @@ static int autobind(struct mpnet_stack *s, struct mpnet_sock *so)
 
         if (so->flags & SOF_BOUND)
                 return 0;
-        port = udp_port_pick(s, so);
+        port = so->pr->port_pick(s, so);
         if (port < 0)
                 return port;
         so->lport = (uint16_t)port;
@@ -541,7 +562,7 @@ int mpnet_connect(struct mpnet_stack *s, int fd, const struct sockaddr *addr, so
                 so->fport = 0;
                 if (so->flags & SOF_LADDR_AUTO)
                         memset(so->laddr, 0, 16);
-                return udp_pcb_set(s, so, so->lport, false);
+                return so->pr->pcb_set(s, so, so->lport, false);
         }
         err = sa_parse(so, addr, len, a, &port, &scope);
         if (err != 0)
@@ -569,7 +590,7 @@ int mpnet_connect(struct mpnet_stack *s, int fd, const struct sockaddr *addr, so
         if (!bound) {
                 err = autobind(s, so);
         } else {
-                err = udp_pcb_set(s, so, so->lport, false);
+                err = so->pr->pcb_set(s, so, so->lport, false);
         }
         if (err != 0) {
                 so->flags &= ~(uint32_t)SOF_CONNECTED;
@@ -717,7 +738,7 @@ static ssize_t send_common(struct mpnet_stack *s, struct mpnet_sock *so, struct 
                 err = sa_parse(so, addr, alen, dst, &dport, &scope);
                 if (err != 0)
                         goto fail;
-                if (dport == 0) {
+                if (dport == 0 && so->pr->need_port) {
                         err = -EINVAL; /* as Linux udp_sendmsg */
                         goto fail;
                 }
@@ -743,16 +764,16 @@ static ssize_t send_common(struct mpnet_stack *s, struct mpnet_sock *so, struct 
                 err = sock_err_take(so); /* a pending error, once (Linux) */
         if (err != 0)
                 goto fail;
-        err = udp_output(s, so, p,
-                         &(struct udp_tx){
-                             .src = cm->has_src ? cm->src : NULL,
-                             .dst = dst,
-                             .sport = so->lport,
-                             .dport = dport,
-                             .oif = cm->oif != 0 ? cm->oif : oif_for(so, dst, scope),
-                             .ttl = cm->ttl,
-                             .tos = cm->tos,
-                         });
+        err = so->pr->output(s, so, p,
+                             &(struct udp_tx){
+                                 .src = cm->has_src ? cm->src : NULL,
+                                 .dst = dst,
+                                 .sport = so->lport,
+                                 .dport = dport,
+                                 .oif = cm->oif != 0 ? cm->oif : oif_for(so, dst, scope),
+                                 .ttl = cm->ttl,
+                                 .tos = cm->tos,
+                             });
         return err != 0 ? err : (ssize_t)len;
 fail:
         mpnet_pkt_free(p);
@@ -961,7 +982,7 @@ ssize_t mpnet_recvmsg(struct mpnet_stack *s, int fd, struct msghdr *msg, int fla
         if (msg->msg_name != NULL) {
                 socklen_t n = msg->msg_namelen;
 
-                sa_fill(so, ri.src, ri.sport, msg->msg_name, &n);
+                sa_fill(so, ri.src, so->pr->rx_port ? ri.sport : 0, msg->msg_name, &n);
                 msg->msg_namelen = n;
         } else {
                 msg->msg_namelen = 0;
@@ -1011,7 +1032,7 @@ ssize_t mpnet_recv_pkt(struct mpnet_stack *s, int fd, struct mpnet_pkt **pp, str
         p = rq_pop(so);
         rx_info(p, &ri);
         if (addr != NULL)
-                sa_fill(so, ri.src, ri.sport, addr, alen);
+                sa_fill(so, ri.src, so->pr->rx_port ? ri.sport : 0, addr, alen);
         *pp = p;
         return (ssize_t)p->pkt_len;
 }
@@ -1077,9 +1098,11 @@ int mpnet_close(struct mpnet_stack *s, int fd)
                 return -EBADF;
         if (so->flags & SOF_BOUND) {
                 /* -ENOMEM leaves the entry: try again (the set is a copy). */
-                while (udp_pcb_unset(s, so) == -ENOMEM)
+                while (so->pr->pcb_unset(s, so) == -ENOMEM)
                         ;
         }
+        if (so->pr->close != NULL)
+                so->pr->close(s, so);
         mc_leave_all(s, so);
         rq_flush(so);
         sock_errq_flush(so);
@@ -1157,7 +1180,10 @@ static int set_flag(struct mpnet_sock *so, uint32_t f, int v)
 /* Re-publish the PCB entry after a change it carries. */
 static int pcb_refresh(struct mpnet_stack *s, struct mpnet_sock *so)
 {
-        return (so->flags & SOF_BOUND) ? udp_pcb_set(s, so, so->lport, false) : 0;
+        /* A raw socket's entry exists from its creation (l4/raw.c). */
+        return (so->flags & SOF_BOUND) || so->type == SOCK_RAW
+                   ? so->pr->pcb_set(s, so, so->lport, false)
+                   : 0;
 }
 
 /* The interface an IPv4 membership request names: its index (struct
@@ -1475,6 +1501,11 @@ int mpnet_setsockopt(struct mpnet_stack *s, int fd, int level, int name, const v
 
         if (so == NULL)
                 return -EBADF;
+        if (so->pr->setopt != NULL) {
+                err = so->pr->setopt(s, so, level, name, val, len);
+                if (err != -ENOPROTOOPT)
+                        return err;
+        }
         /* IP_RECVERR, the path MTU options: l4/sock_err.c. */
         err = sock_err_setopt(so, level, name, val, len);
         if (err != -ENOPROTOOPT)
@@ -1605,7 +1636,9 @@ int mpnet_getsockopt(struct mpnet_stack *s, int fd, int level, int name, void *v
                 return -EBADF;
         if (val == NULL || len == NULL)
                 return -EFAULT;
-        err = sock_err_getopt(so, level, name, &v);
+        err = so->pr->getopt != NULL ? so->pr->getopt(so, level, name, &v) : -ENOPROTOOPT;
+        if (err == -ENOPROTOOPT)
+                err = sock_err_getopt(so, level, name, &v);
         if (err == -ENOPROTOOPT)
                 err = getopt_val(so, level, name, &v);
         if (err != 0)
@@ -1621,6 +1654,17 @@ int mpnet_getsockopt(struct mpnet_stack *s, int fd, int level, int name, void *v
         }
         return 0;
 }
+
+/* UDP's part (l4/udp.c). */
+const struct sock_proto sock_udp_proto = {
+    .pcb_set = udp_pcb_set,
+    .pcb_unset = udp_pcb_unset,
+    .port_pick = udp_port_pick,
+    .output = udp_output,
+    .rx_skip = MPNET_UDP_HLEN,
+    .rx_port = true,
+    .need_port = true,
+};
 
 /* ---- the module ---- */
 

@@ -84,6 +84,35 @@ struct sock_mc {
         } m[];
 };
 
+struct mpnet_sock;
+struct udp_tx;
+
+/* What a socket's protocol does (UDP: socket.c over udp.c; raw and echo
+ * sockets: l4/raw.c, l4/ping_sock.c). The control thread's calls. */
+struct sock_proto {
+        /* After the descriptor is made (NULL: nothing), before it is
+         * released at close (NULL: nothing). */
+        int (*open)(struct mpnet_stack *s, struct mpnet_sock *so);
+        void (*close)(struct mpnet_stack *s, struct mpnet_sock *so);
+        /* The lookup entry: bind (new) or update; unbind; bind to a port
+         * chosen by the protocol (@return it). */
+        int (*pcb_set)(struct mpnet_stack *s, struct mpnet_sock *so, uint16_t port, bool new);
+        int (*pcb_unset)(struct mpnet_stack *s, struct mpnet_sock *so);
+        int (*port_pick)(struct mpnet_stack *s, struct mpnet_sock *so);
+        /* Send the payload p to tx->dst (tx->dport as the call gave it). */
+        int (*output)(struct mpnet_stack *s, struct mpnet_sock *so, struct mpnet_pkt *p,
+                      const struct udp_tx *tx);
+        /* Options of the protocol (NULL, or -ENOPROTOOPT: the common ones). */
+        int (*setopt)(struct mpnet_stack *s, struct mpnet_sock *so, int level, int name,
+                      const void *val, unsigned len);
+        int (*getopt)(const struct mpnet_sock *so, int level, int name, int *v);
+        uint8_t rx_skip; /* header bytes sock_enqueue takes off (UDP's 8) */
+        bool rx_port;    /* recvfrom names a source port (UDP's) */
+        bool need_port;  /* a destination port 0 is -EINVAL (UDP) */
+};
+
+extern const struct sock_proto sock_udp_proto;
+
 typedef void (*sock_upcall_fn)(void *arg, uint32_t events);
 typedef void (*sock_cb_fn)(struct mpnet_stack *s, int fd, void *arg);
 
@@ -93,9 +122,10 @@ struct mpnet_sock {
         int fd;
         uint32_t gen;   /* the descriptor's generation (udp-deliver checks it) */
         uint8_t family; /* AF_INET, AF_INET6 */
-        uint8_t type;   /* SOCK_DGRAM */
-        uint8_t proto;  /* IPPROTO_UDP */
+        uint8_t type;   /* SOCK_DGRAM, SOCK_RAW */
+        uint8_t proto;  /* IPPROTO_UDP, _ICMP, _ICMPV6 (echo), any (raw) */
         uint8_t home;   /* context id; changed only with the PCB entry */
+        const struct sock_proto *pr;
         /* Any context reads (relaxed); the control thread writes. */
         struct sock_mc *_Atomic mc;
         /* The home context's. */
@@ -136,6 +166,14 @@ struct mpnet_sock {
         uint8_t pmtudisc4; /* IP_MTU_DISCOVER (IP_PMTUDISC_*) */
         uint8_t pmtudisc6; /* IPV6_MTU_DISCOVER (IPV6_PMTUDISC_*) */
         int8_t dontfrag6;  /* IPV6_DONTFRAG */
+        /* Raw sockets (l4/raw.c). */
+        uint8_t raw_flags; /* SOW_* */
+        int16_t raw_csum;  /* IPV6_CHECKSUM offset, -1 none */
+};
+
+/* raw_flags */
+enum {
+        SOW_HDRINCL = 1 << 0, /* IP_HDRINCL */
 };
 
 /* Where the receive queue links a datagram: the front of its headroom,
@@ -245,6 +283,10 @@ int udp_output(struct mpnet_stack *s, struct mpnet_sock *so, struct mpnet_pkt *p
                const struct udp_tx *tx);
 /* Count a drop of datagrams the socket layer frees (close, shutdown). */
 void udp_count_out(struct mpnet_stack *s);
+
+/* l4/raw.c, l4/ping_sock.c: the protocols of SOCK_RAW and of SOCK_DGRAM
+ * with IPPROTO_ICMP / IPPROTO_ICMPV6. */
+extern const struct sock_proto sock_raw_proto, sock_ping_proto;
 
 static inline bool addr_is_v4mapped(const uint8_t a[16])
 {

@@ -233,6 +233,11 @@ static int add_demux(struct graph *g, const struct mpnet_module *m, unsigned mi)
                 g->l4[g->n_l4++] = r->fn;
                 *slot = (uint8_t)g->n_l4;
         }
+        if (m->l4_tap != NULL) {
+                if (g->l4_tap != NULL)
+                        return -EINVAL;
+                g->l4_tap = m->l4_tap;
+        }
         for (unsigned i = 0; i < m->n_punts; i++) {
                 const struct punt_reg *r = &m->punts[i];
 
@@ -697,4 +702,16 @@ bool mpnet_feature_enabled(const struct mpnet_stack *s, int ifindex, const char 
                 }
         }
         return false;
+}
+
+int graph_l4_tap(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, unsigned fam,
+                 uint8_t proto)
+{
+        struct mpnet_stack *s = w->s;
+        uint64_t m =
+            atomic_load_explicit(&s->l4_tap_on[fam == 6][proto >> 6], memory_order_relaxed);
+
+        if (!((m >> (proto & 63)) & 1) || s->g.l4_tap == NULL)
+                return L4_TAP_NONE;
+        return s->g.l4_tap(w, ifp, p, fam, proto);
 }

@@ -92,6 +92,7 @@ enum core_mod {
         MOD_udp,
         MOD_sock,
         MOD_igmp,
+        MOD_raw,
         MOD__CORE
 };
 
@@ -136,6 +137,11 @@ struct node_reg {
  * mpnet_ip4_repr or mpnet_ip6_repr. The handler owns p. */
 typedef void (*l4_fn)(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                       const void *repr);
+
+/* A tap on local delivery (graph.h, struct mpnet_module.l4_tap). */
+enum { L4_TAP_NONE, L4_TAP_COPIED, L4_TAP_TAKEN };
+typedef int (*l4_tap_fn)(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, unsigned fam,
+                         uint8_t proto);
 
 /* A punt on the control thread: meta is the punt word (stack.c). The
  * handler owns p. */
@@ -216,6 +222,17 @@ struct mpnet_module {
         unsigned n_l4;
         const struct punt_reg *punts;
         unsigned n_punts;
+        /* A tap on local delivery of both families, one module at most (raw
+         * and echo sockets, l4/raw.c): IPv4 and IPv6 local delivery call it
+         * on the context that delivers a datagram (once, after reassembly,
+         * before the protocol's handler) when bit proto % 64 of
+         * s->l4_tap_on[fam == 6][proto / 64] is set (the module sets and
+         * clears the bits; none set costs one load and a branch), with
+         * p->data at the transport header and p->l3_off, p->l4_off set.
+         * @return L4_TAP_NONE; L4_TAP_COPIED: sockets took copies, p stays
+         * the caller's and an unknown protocol gets no error; L4_TAP_TAKEN:
+         * p consumed. */
+        l4_tap_fn l4_tap;
         const struct feature_reg *features;
         unsigned n_features;
         /* Counters of a module outside the core: ids from ctr_base up. */
@@ -318,6 +335,7 @@ struct graph {
         l4_fn l4[GRAPH_MAX_L4];
         l4_err_fn l4_err[GRAPH_MAX_L4];
         punt_fn punt[GRAPH_MAX_PUNTS];
+        l4_tap_fn l4_tap; /* the module's that has one, or NULL */
         bool (*punt_urgent[GRAPH_MAX_PUNTS])(uint8_t b, const struct mpnet_pkt *p);
         /* The modules with a ctx_service hook: what a context's loop runs. */
         unsigned n_svc;
@@ -366,6 +384,11 @@ static inline l4_err_fn graph_l4_err(const struct graph *g, unsigned family, uin
 }
 /* The per-stack state of the module that owns node self. */
 void *graph_node_state(struct mpnet_stack *s, unsigned self);
+/* Local delivery's call of the l4 tap (struct mpnet_module.l4_tap) once
+ * s->l4_tap_any is set: @return L4_TAP_NONE when the protocol's bit is
+ * clear, else what the tap returned. */
+int graph_l4_tap(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, unsigned fam,
+                 uint8_t proto);
 /* The first counter id of the module that owns node self. */
 unsigned graph_node_ctr_base(struct mpnet_stack *s, unsigned self);
 /* The state of the module named name, or NULL. */

@@ -8,7 +8,7 @@
 #include "stack/graph.h"
 
 extern const struct mpnet_module mod_ether, mod_ip4, mod_ip6, mod_arp, mod_icmp4, mod_icmp6,
-    mod_l4_closed, mod_neigh, mod_ip4_reass, mod_ip6_reass, mod_udp, mod_sock, mod_igmp;
+    mod_l4_closed, mod_neigh, mod_ip4_reass, mod_ip6_reass, mod_udp, mod_sock, mod_igmp, mod_raw;
 
 const struct mpnet_module *const core_modules[] = {
     [MOD_ether] = &mod_ether,
@@ -24,5 +24,6 @@ const struct mpnet_module *const core_modules[] = {
     [MOD_udp] = &mod_udp,
     [MOD_sock] = &mod_sock,
     [MOD_igmp] = &mod_igmp,
+    [MOD_raw] = &mod_raw,
 };
 const unsigned n_core_modules = sizeof(core_modules) / sizeof(core_modules[0]);

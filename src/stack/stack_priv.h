@@ -229,6 +229,12 @@ struct mpnet_stack {
         struct fib fib;
         struct fib6 fib6;
         struct graph g; /* assembled at creation, then read only */
+        /* Protocols local delivery offers to the graph's l4_tap first, bit
+         * p % 64 of [family 4: 0, 6: 1][p / 64]: raw and echo sockets open
+         * (l4/raw.c sets them, relaxed; a datagram racing a change is
+         * offered or not, either is right). */
+        _Atomic uint64_t l4_tap_on[2][4];
+        _Atomic bool l4_tap_any; /* some bit of l4_tap_on is set */
         /* The control thread's own. */
         _Alignas(MPNET_CACHE_LINE) uint64_t now; /* time of the poll in progress */
         uint64_t rng;

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * ICMP echo sockets: socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP) and
+ * socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6), as Linux has them
+ * (net/ipv4/ping.c). The application sends an echo request (type 8 or 128,
+ * code 0: -EINVAL otherwise) header and data; the stack writes the socket's
+ * identifier (its "port": bound, or chosen at random on the first send)
+ * and the checksum. It receives the echo replies that carry its
+ * identifier, the whole ICMP message as data and the source in from (port
+ * 0); connect filters the source, a bound address the destination.
+ * Identifiers are bound in a PCB table per family (mod_raw's, l4/raw.h).
+ *
+ * The ping API (mpnet_ping4_send, mpnet_ping6_send and their _recv) is not
+ * built on an echo socket: its caller picks the identifier of each request,
+ * and a socket has one. So the echo-reply demultiplexer (raw.c's tap, on
+ * the context that delivers the reply) offers a reply to the echo socket of
+ * its identifier first, and a reply no socket takes goes on to ICMP and
+ * ICMPv6, which put it in the ping API's ring as before. A socket bound to
+ * an identifier the ping API also uses takes those replies.
+ *
+ * ICMP errors that quote one of our echo requests still go to the ping
+ * API's ring (l3/icmp4.c, l3/icmp6.c); the socket error queue is the ICMP
+ * error piece's.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "mpnet/ip6.h"
+#include "mpnet/wire/icmp4.h"
+#include "mpnet/wire/icmp6.h"
+#include "mpnet/wire/ipv4.h"
+#include "mpnet/wire/ipv6.h"
+#include "l3/ip4.h"
+#include "l3/ip6.h"
+#include "l4/pcb.h"
+#include "l4/raw.h"
+#include "l4/socket.h"
+#include "stack/iface.h"
+
+#define ECHO_HLEN 8 /* type, code, checksum, identifier, sequence */
+
+/* ---- input ---- */
+
+bool ping_sock_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, unsigned f)
+{
+        struct mpnet_stack *s = w->s;
+        struct raw_state *st = raw_st(s);
+        const uint8_t *ip = mpnet_pkt_buf(p) + p->l3_off;
+        struct pcb_key k = {.fam = f ? 6 : 4, .ifindex = (uint8_t)ifp->ifindex};
+        struct mpnet_sock *so;
+        uint64_t sum;
+
+        /* A short or damaged reply goes on to ICMP, which counts it. */
+        if (p->len < ECHO_HLEN)
+                return false;
+        k.dport = mpnet_get_be16(p->data + 4);
+        if (pcb_set_get(st->echo[f], k.dport) == NULL)
+                return false;
+        if (f) {
+                memcpy(k.saddr, ip + 8, 16);
+                memcpy(k.daddr, ip + 24, 16);
+                sum = mpnet_ip6_pseudo_sum(k.saddr, k.daddr, p->pkt_len, MPNET_IPPROTO_ICMPV6);
+        } else {
+                addr_v4mapped(k.saddr, mpnet_get_be32(ip + 12));
+                addr_v4mapped(k.daddr, mpnet_get_be32(ip + 16));
+                sum = 0;
+        }
+        if (!(p->ol_flags & MPNET_PKT_F_L4_CSUM_OK) &&
+            mpnet_csum_fold(raw_chain_sum(p, p->pkt_len, sum)) != 0)
+                return false;
+        so = pcb_lookup(st->echo[f], &k, w->id, 0);
+        if (so == NULL)
+                return false;
+        raw_deliver(w, so, p);
+        return true;
+}
+
+/* ---- the socket's protocol ---- */
+
+static int ping_open(struct mpnet_stack *s, struct mpnet_sock *so)
+{
+        unsigned f = so->family == AF_INET6;
+
+        /* An ICMPv6 echo socket takes no ICMP (Linux: IPv6 only). */
+        if (f)
+                so->flags |= SOF_V6ONLY;
+        raw_st(s)->n_echo[f]++;
+        raw_tap_update(s, f, f ? MPNET_IPPROTO_ICMPV6 : MPNET_IPPROTO_ICMP);
+        return 0;
+}
+
+static void ping_close(struct mpnet_stack *s, struct mpnet_sock *so)
+{
+        unsigned f = so->family == AF_INET6;
+
+        raw_st(s)->n_echo[f]--;
+        raw_tap_update(s, f, f ? MPNET_IPPROTO_ICMPV6 : MPNET_IPPROTO_ICMP);
+}
+
+static struct pcb_table *echo_tab(struct mpnet_stack *s, const struct mpnet_sock *so)
+{
+        return raw_st(s)->echo[so->family == AF_INET6];
+}
+
+/* The identifier as the port: an entry in the family's table. Replies
+ * carry no peer port: a connected socket matches on the address only. */
+static int ping_pcb_set(struct mpnet_stack *s, struct mpnet_sock *so, uint16_t port, bool new)
+{
+        struct pcb_ent e = {
+            .fam = so->family == AF_INET ? PCB_FAM4 : PCB_FAM6,
+            .flags = (uint8_t)((so->flags & SOF_REUSEADDR ? PCB_F_REUSEADDR : 0) |
+                               (so->flags & SOF_CONNECTED ? PCB_F_CONNECTED : 0)),
+            .home = so->home,
+            .bound_if = so->bound_if,
+            .so = so,
+        };
+
+        memcpy(e.laddr, so->laddr, 16);
+        memcpy(e.faddr, so->faddr, 16);
+        return new ? pcb_bind(echo_tab(s, so), port, &e) : pcb_update(echo_tab(s, so), port, &e);
+}
+
+static int ping_pcb_unset(struct mpnet_stack *s, struct mpnet_sock *so)
+{
+        return pcb_unbind(echo_tab(s, so), so->lport, so);
+}
+
+/* A random free identifier (RFC 6056 3.3.1's algorithm over 1-65535:
+ * identifiers have no well-known range). */
+static int ping_port_pick(struct mpnet_stack *s, struct mpnet_sock *so)
+{
+        enum { N = 65535 };
+        unsigned start = (unsigned)(stack_random(s) % N);
+
+        for (unsigned i = 0; i < N; i++) {
+                uint16_t id = (uint16_t)(1 + (start + i) % N);
+                int err = ping_pcb_set(s, so, id, true);
+
+                if (err == 0)
+                        return id;
+                if (err != -EADDRINUSE)
+                        return err;
+        }
+        return -EADDRINUSE;
+}
+
+static int ping_output(struct mpnet_stack *s, struct mpnet_sock *so, struct mpnet_pkt *p,
+                       const struct udp_tx *tx)
+{
+        bool v4 = so->family == AF_INET;
+        uint8_t src[16], *b = p->data;
+        int err;
+
+        /* Linux ping_common_sendmsg: an echo request, code 0, whole header. */
+        if (p->len < ECHO_HLEN || b[0] != (v4 ? MPNET_ICMP4_ECHO_REQUEST : 128) || b[1] != 0) {
+                mpnet_pkt_free(p);
+                return -EINVAL;
+        }
+        err = raw_src(s, so, tx, src);
+        if (err != 0) {
+                mpnet_pkt_free(p);
+                return err;
+        }
+        mpnet_put_be16(b + 4, so->lport);
+        b[2] = b[3] = 0;
+        if (v4) {
+                bool mc = mpnet_ip4_is_multicast(addr_v4(tx->dst));
+
+                mpnet_put_be16(b + 2, mpnet_csum_fold(raw_chain_sum(p, p->pkt_len, 0)));
+                err = ip4_output_opt(s->ctx[0], p,
+                                     &(struct ip4_out){
+                                         .src = addr_v4(src),
+                                         .dst = addr_v4(tx->dst),
+                                         .proto = MPNET_IPPROTO_ICMP,
+                                         .ttl = (uint8_t)(tx->ttl >= 0 ? tx->ttl
+                                                          : mc         ? so->mc_ttl
+                                                                       : so->ttl),
+                                         .tos = (uint8_t)(tx->tos >= 0 ? tx->tos : so->tos),
+                                         .oif = tx->oif,
+                                     });
+        } else {
+                bool mc = mpnet_ip6_is_multicast(tx->dst);
+                int hl = tx->ttl >= 0 ? tx->ttl : mc ? so->mc_hops6 : so->hops6;
+
+                mpnet_put_be16(b + 2, mpnet_csum_fold(raw_chain_sum(
+                                          p, p->pkt_len,
+                                          mpnet_ip6_pseudo_sum(src, tx->dst, p->pkt_len,
+                                                               MPNET_IPPROTO_ICMPV6))));
+                err = ip6_output_tc(s, p, src, tx->dst, MPNET_IPPROTO_ICMPV6,
+                                    (uint8_t)(hl != 0 ? hl : IP6_HLIM_DEFAULT),
+                                    (uint8_t)(tx->tos >= 0 ? tx->tos : so->tclass), tx->oif);
+        }
+        if (err == 0)
+                raw_inc(s, PING_OUT);
+        return err;
+}
+
+const struct sock_proto sock_ping_proto = {
+    .open = ping_open,
+    .close = ping_close,
+    .pcb_set = ping_pcb_set,
+    .pcb_unset = ping_pcb_unset,
+    .port_pick = ping_port_pick,
+    .output = ping_output,
+};
