@@ -360,6 +360,47 @@ def udp_seeds():
         write("fuzz_udp", name, b)
 
 
+def tcp_seeds():
+    """fuzz_tcp: family byte, pseudo-header addresses, a segment (RFC 9293
+    3.1): the option layouts Linux sends (SYN, SYN-ACK, SACK with
+    timestamps), IPv6, a bad checksum, each view fault and malformed
+    options."""
+    def seg(src, dst, v6, flags, opts=b"", data=b"", seq=0x1b66057b, ack=0, ck=None, doff=None):
+        hl = 20 + len(opts)
+        d = hl // 4 if doff is None else doff
+        t = struct.pack("!HHIIBBHHH", 53198, 7, seq, ack, d << 4, flags, 64240, 0, 0) + opts + data
+        if ck is None:
+            n = len(t)
+            ph = src + dst + (struct.pack("!IxxxB", n, 6) if v6 else struct.pack("!xBH", 6, n))
+            ck = csum(ph + t)
+        return bytes([int(v6)]) + src + dst + t[:16] + struct.pack("!H", ck) + t[18:]
+    a4, b4 = ip4("192.0.2.1"), ip4("192.0.2.2")
+    a6, b6 = ip6("2001:db8::1"), ip6("2001:db8::2")
+    ts = lambda v, e: struct.pack("!II", v, e)
+    syn_opts = b"\x02\x04\x05\xb4\x04\x02\x08\x0a" + ts(1000, 0) + b"\x01\x03\x03\x0a"
+    sack = b"\x01\x01\x05\x12" + struct.pack("!IIII", 4297, 4309, 4197, 4210)
+    out = [("syn", seg(a4, b4, False, 0x02, syn_opts)),
+           ("synack", seg(b4, a4, False, 0x12, syn_opts[:12] + ts(2000, 1000) + syn_opts[16:],
+                          ack=4097)),
+           ("sack_ts", seg(b4, a4, False, 0x10, b"\x01\x01\x08\x0a" + ts(2001, 1001) + sack,
+                           ack=4097)),
+           ("data_sack", seg(b4, a4, False, 0x19, b"\x01\x01\x08\x0a" + ts(2002, 1001) + sack,
+                             data=b"mpnet data", ack=4097)),
+           ("syn6", seg(a6, b6, True, 0x02, syn_opts)),
+           ("unknown_opt", seg(a4, b4, False, 0x10, b"\x1e\x06abcd\x02\x04\x05\xb4")),
+           ("eol", seg(a4, b4, False, 0x10, b"\x02\x04\x05\xb4\x00\x02\x00\x00")),
+           ("bad_csum", seg(a4, b4, False, 0x02, syn_opts, ck=0x1234)),
+           ("opt_len_zero", seg(a4, b4, False, 0x02, b"\x1e\x00\x01\x01")),
+           ("opt_past_end", seg(a4, b4, False, 0x02, b"\x01\x01\x02\x08")),
+           ("mss_len_3", seg(a4, b4, False, 0x02, b"\x02\x03\x05\x01")),
+           ("sack_half", seg(a4, b4, False, 0x10, b"\x05\x06\x00\x00\x00\x01\x01\x01")),
+           ("doff_4", seg(a4, b4, False, 0x02, doff=4)),
+           ("doff_beyond", seg(a4, b4, False, 0x02, syn_opts, doff=15)),
+           ("truncated", bytes([0]) + a4 + b4 + b"\xcf\xce\x00\x07\x00")]
+    for name, b in out:
+        write("fuzz_tcp", name, b)
+
+
 def udp_sock_seeds():
     """fuzz_udp_sock: frames to fuzz_stack_input's stack with sockets on
     7 (IPv4), 53 (dual stack), 1000 (connected to 192.0.2.2:9), 5353
@@ -479,6 +520,7 @@ def main():
     write("fuzz_reass4", "timeout", r(0, f0) + r(200, f1))
     write("fuzz_reass4", "not_fragment", r(0, by["ip4_echo"][1]))
     udp_seeds()
+    tcp_seeds()
     # The stack, one frame after another (700 ms apart): a whole exchange.
     seq = lambda *names: b"".join(rec16(frame_of(*by[n])) for n in names)
     write("fuzz_stack_input", "v4_all", seq("arp_request", "ip4_echo", "ip4_frag0", "ip4_frag1",

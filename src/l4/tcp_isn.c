@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <string.h>
+
+#include "base/siphash.h"
+#include "l4/tcp_isn.h"
+
+void tcp_tuple4(struct tcp_tuple *t, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        unsigned i;
+
+        memcpy(t->laddr, mapped, 12);
+        memcpy(t->raddr, mapped, 12);
+        for (i = 0; i < 4; i++) {
+                t->laddr[12 + i] = (uint8_t)(laddr >> (24 - 8 * i));
+                t->raddr[12 + i] = (uint8_t)(raddr >> (24 - 8 * i));
+        }
+        t->lport = lport;
+        t->rport = rport;
+}
+
+void tcp_tuple6(struct tcp_tuple *t, const uint8_t laddr[16], uint16_t lport,
+                const uint8_t raddr[16], uint16_t rport)
+{
+        memcpy(t->laddr, laddr, 16);
+        memcpy(t->raddr, raddr, 16);
+        t->lport = lport;
+        t->rport = rport;
+}
+
+bool tcp_tuple_is4(const struct tcp_tuple *t)
+{
+        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+        return memcmp(t->laddr, mapped, 12) == 0;
+}
+
+/* The tuple and up to 12 more bytes as SipHash's message: no padding. */
+struct hash_in {
+        uint8_t b[36 + 12];
+        size_t n;
+};
+
+static void hash_tuple(struct hash_in *h, const struct tcp_tuple *t)
+{
+        memcpy(h->b, t->laddr, 16);
+        memcpy(h->b + 16, t->raddr, 16);
+        h->b[32] = (uint8_t)(t->lport >> 8);
+        h->b[33] = (uint8_t)t->lport;
+        h->b[34] = (uint8_t)(t->rport >> 8);
+        h->b[35] = (uint8_t)t->rport;
+        h->n = 36;
+}
+
+static void hash_u32(struct hash_in *h, uint32_t v)
+{
+        memcpy(h->b + h->n, &v, 4);
+        h->n += 4;
+}
+
+uint32_t tcp_isn(const uint8_t key[16], const struct tcp_tuple *t, uint64_t now_ns)
+{
+        struct hash_in h;
+
+        hash_tuple(&h, t);
+        /* RFC 6528 3: M, a timer ticking every 4 microseconds. */
+        return (uint32_t)(now_ns / 4000) + (uint32_t)siphash24(key, h.b, h.n);
+}
+
+/* RFC 4987 3.6 leaves the encoding open; these are the sizes most peers
+ * send (Linux's tables, net/ipv4/syncookies.c and net/ipv6/syncookies.c). */
+static const uint16_t mss4[4] = {536, 1300, 1440, 1460};
+static const uint16_t mss6[4] = {1220, 1420, 1440, 8940};
+
+#define COUNT_BITS 3
+#define MSS_BITS   2
+#define HASH_BITS  (32 - COUNT_BITS - MSS_BITS)
+#define HASH_MASK  ((1u << HASH_BITS) - 1)
+
+static unsigned mss_index(const struct tcp_tuple *t, uint16_t peer_mss)
+{
+        const uint16_t *tab = tcp_tuple_is4(t) ? mss4 : mss6;
+        unsigned i;
+
+        for (i = 3; i > 0; i--)
+                if (tab[i] <= peer_mss)
+                        break;
+        return i;
+}
+
+uint16_t tcp_cookie_mss(const struct tcp_tuple *t, uint16_t peer_mss)
+{
+        return (tcp_tuple_is4(t) ? mss4 : mss6)[mss_index(t, peer_mss)];
+}
+
+static uint32_t cookie_hash(const uint8_t key[16], const struct tcp_tuple *t, uint32_t peer_isn,
+                            uint32_t count, unsigned mssi)
+{
+        struct hash_in h;
+
+        hash_tuple(&h, t);
+        hash_u32(&h, peer_isn);
+        hash_u32(&h, count);
+        hash_u32(&h, mssi);
+        return (uint32_t)siphash24(key, h.b, h.n) & HASH_MASK;
+}
+
+uint32_t tcp_cookie_make(const uint8_t key[16], const struct tcp_tuple *t, uint32_t peer_isn,
+                         uint16_t peer_mss, uint64_t now_s)
+{
+        uint32_t count = (uint32_t)(now_s / TCP_COOKIE_PERIOD_S);
+        unsigned mssi = mss_index(t, peer_mss);
+
+        return (count & ((1u << COUNT_BITS) - 1)) << (32 - COUNT_BITS) | mssi << HASH_BITS |
+               cookie_hash(key, t, peer_isn, count, mssi);
+}
+
+uint16_t tcp_cookie_check_bits(const uint8_t key[16], const struct tcp_tuple *t, uint32_t peer_isn,
+                               uint32_t cookie, uint64_t now_s, unsigned h_bits)
+{
+        uint32_t now = (uint32_t)(now_s / TCP_COOKIE_PERIOD_S), c = cookie >> (32 - COUNT_BITS);
+        uint32_t mask = h_bits >= HASH_BITS ? HASH_MASK : (1u << h_bits) - 1;
+        unsigned mssi = (cookie >> HASH_BITS) & ((1u << MSS_BITS) - 1), age;
+
+        /* The period it names: now or the one before (the counter's low
+         * bits, so a cookie 8 periods old is not taken for a new one: the
+         * hash covers the full counter). */
+        for (age = 0; age < 2; age++) {
+                uint32_t count = now - age;
+
+                if ((count & ((1u << COUNT_BITS) - 1)) != c)
+                        continue;
+                if (((cookie_hash(key, t, peer_isn, count, mssi) ^ cookie) & mask) != 0)
+                        return 0;
+                return (tcp_tuple_is4(t) ? mss4 : mss6)[mssi];
+        }
+        return 0;
+}
+
+uint16_t tcp_cookie_check(const uint8_t key[16], const struct tcp_tuple *t, uint32_t peer_isn,
+                          uint32_t cookie, uint64_t now_s)
+{
+        return tcp_cookie_check_bits(key, t, peer_isn, cookie, now_s, HASH_BITS);
+}
+
+#define TS_MASK ((1u << TCP_COOKIE_TS_BITS) - 1)
+
+uint32_t tcp_cookie_ts(uint32_t ts_now, const struct tcp_cookie_opts *o)
+{
+        uint32_t bits = (o->wscale_ok ? (o->wscale > 14 ? 14u : o->wscale) : 0xfu) |
+                        (o->sack_ok ? 0x10u : 0) | (o->ecn_ok ? 0x20u : 0);
+        uint32_t ts = (ts_now & ~TS_MASK) | bits;
+
+        /* Never ahead of the clock: the next TSval must not look older. */
+        if ((int32_t)(ts - ts_now) > 0)
+                ts -= TS_MASK + 1;
+        return ts;
+}
+
+void tcp_cookie_ts_decode(uint32_t ts_ecr, struct tcp_cookie_opts *o)
+{
+        uint32_t ws = ts_ecr & 0xf;
+
+        o->wscale_ok = ws != 0xf;
+        o->wscale = o->wscale_ok ? (uint8_t)(ws > 14 ? 14 : ws) : 0;
+        o->sack_ok = (ts_ecr & 0x10) != 0;
+        o->ecn_ok = (ts_ecr & 0x20) != 0;
+}
