@@ -50,9 +50,12 @@ struct sock_cmd {
         _Atomic uint32_t done;
 };
 
-unsigned sock_caller(void)
+unsigned sock_caller(const struct mpnet_stack *s)
 {
-        return sock_cur != NULL ? sock_cur->id : 0;
+        if (sock_cur == NULL)
+                return 0;
+        /* A callback of another stack's socket is no context of s. */
+        return sock_cur->s == s ? sock_cur->id : SOCK_CALLER_FOREIGN;
 }
 
 static struct sock_ctx *sctx(struct wctx *w)
@@ -98,7 +101,7 @@ static int run_on(struct wctx *w, sock_cmd_fn fn, struct mpnet_sock *so, void *a
 int sock_home_call(struct mpnet_sock *so, sock_cmd_fn fn, void *arg)
 {
         struct mpnet_stack *s = so->s;
-        unsigned h = sock_home(so), me = sock_caller();
+        unsigned h = sock_home(so), me = sock_caller(so->s);
         struct wctx *w = __atomic_load_n(&s->ctx[h], __ATOMIC_ACQUIRE);
         struct sock_cmd c = {.fn = fn, .so = so, .arg = arg};
 

@@ -136,7 +136,7 @@ static struct mpnet_sock *sock_call(struct mpnet_stack *s, int fd)
 {
         struct mpnet_sock *so;
 
-        if (sock_caller() == 0 && smod(s)->n_dead != 0)
+        if (sock_caller(s) == 0 && smod(s)->n_dead != 0)
                 dead_flush(s);
         so = sock_get(s, fd);
         if (so != NULL && atomic_load_explicit(&so->closing, memory_order_acquire))
@@ -148,7 +148,7 @@ static struct mpnet_sock *sock_call(struct mpnet_stack *s, int fd)
  * home context's thread (the control thread for a socket homed there). */
 static bool on_home(const struct mpnet_sock *so)
 {
-        return sock_home(so) == sock_caller();
+        return sock_home(so) == sock_caller(so->s);
 }
 
 /* ---- the receive queue (home context) ---- */
@@ -395,7 +395,7 @@ int mpnet_socket(struct mpnet_stack *s, int domain, int type, int protocol)
         struct mpnet_sock *so;
         int fd;
 
-        if (sock_caller() != 0)
+        if (sock_caller(s) != 0)
                 return -EPERM; /* a control call: not from a worker */
         if (smod(s)->n_dead != 0)
                 dead_flush(s);
@@ -448,7 +448,7 @@ int mpnet_bind(struct mpnet_stack *s, int fd, const struct sockaddr *addr, sockl
 
         if (so == NULL)
                 return -EBADF;
-        if (sock_caller() != 0)
+        if (sock_caller(s) != 0)
                 return -EPERM;
         err = sa_parse(so, addr, len, a, &port, &scope);
         if (err != 0)
@@ -593,7 +593,7 @@ int mpnet_connect(struct mpnet_stack *s, int fd, const struct sockaddr *addr, so
 
         if (so == NULL)
                 return -EBADF;
-        if (sock_caller() != 0)
+        if (sock_caller(s) != 0)
                 return -EPERM;
         if (sock_home(so) != 0 && (so->flags & SOF_CONNECTED))
                 return -EISCONN; /* a worker-homed socket's flow is fixed */
@@ -1186,7 +1186,7 @@ void sock_close_ctl(struct mpnet_stack *s, struct mpnet_sock *so)
 int mpnet_close(struct mpnet_stack *s, int fd)
 {
         struct mpnet_sock *so = sock_call(s, fd);
-        unsigned h, me = sock_caller();
+        unsigned h, me = sock_caller(s);
 
         if (so == NULL)
                 return -EBADF;
@@ -1588,7 +1588,7 @@ static int setopt_mpnet(struct mpnet_stack *s, struct mpnet_sock *so, int name, 
         err = opt_int(val, len, &v);
         if (err != 0)
                 return err;
-        if (sock_caller() != 0)
+        if (sock_caller(s) != 0)
                 return -EPERM;
         if (so->flags & SOF_BOUND)
                 return -EINVAL; /* chosen before bind and connect */
@@ -1616,7 +1616,7 @@ int mpnet_setsockopt(struct mpnet_stack *s, int fd, int level, int name, const v
         if (level == SOL_MPNET)
                 return setopt_mpnet(s, so, name, val, len);
         if (sock_home(so) == 0)
-                return sock_caller() == 0 ? setopt_level(s, so, level, name, val, len) : -EBUSY;
+                return sock_caller(s) == 0 ? setopt_level(s, so, level, name, val, len) : -EBUSY;
         if (!opt_home_ok(level, name))
                 return -EBUSY; /* set before the socket is homed on a worker */
         return sock_home_call(so, setopt_home, &a);

@@ -195,8 +195,11 @@ static inline unsigned sock_home(const struct mpnet_sock *so)
 {
         return atomic_load_explicit(&((struct mpnet_sock *)so)->home, memory_order_acquire);
 }
-/* The context id of the caller: its callback's, else the control thread. */
-unsigned sock_caller(void);
+/* The context id of s the caller runs as: its callback's or command's
+ * context, 0 (the control thread) outside them, SOCK_CALLER_FOREIGN in a
+ * callback of another stack (neither home nor control thread of s). */
+#define SOCK_CALLER_FOREIGN 0xffffu
+unsigned sock_caller(const struct mpnet_stack *s);
 /* Run fn(home, so, arg) on so's home context and wait for it: at once
  * when the caller is the home or runs it (an orphaned context on the
  * control thread), else through the home's command ring on its next loop.

@@ -630,8 +630,10 @@ void ctx_kick(struct mpnet_stack *s, unsigned to)
 
         /* The exchange orders what the caller queued before the hooks'
          * exchange that takes the kick; only the first kick since then
-         * writes the wake-up. */
-        if (d == NULL || atomic_exchange_explicit(&d->svc_kick, 1, memory_order_acq_rel) != 0)
+         * writes the wake-up, and only when the worker may sleep (awake
+         * 0: the worker clears it, then reads svc_kick; both seq_cst, so
+         * one of the two sees the other). */
+        if (d == NULL || atomic_exchange(&d->svc_kick, 1) != 0 || atomic_load(&d->awake) != 0)
                 return;
         fd = atomic_load_explicit(&d->wake_fd, memory_order_relaxed);
         if (fd >= 0) {

@@ -120,6 +120,11 @@ struct wctx {
          * ctx_service (a socket command, a front end's transmit ring): the
          * next loop runs the hooks whatever their deadlines. */
         _Atomic uint32_t svc_kick;
+        /* 1 while its worker runs its loop (the runtime clears it, seq_cst,
+         * before it sleeps, then looks at svc_kick once more): ctx_kick
+         * writes the wake-up only when it reads 0. 0 at first: a kick
+         * then always writes. */
+        _Atomic uint32_t awake;
         /* Bumped (release) by the worker just before each quiescent state and
          * read (acquire) after every grace period: the happens-before that
          * liburcu provides but ThreadSanitizer cannot see, made explicit.
