@@ -8,14 +8,16 @@
  * (l4/pcb.h).
  *
  * Synchronisation (docs/MP-SAFETY.md):
- *  - Every API call, so every change to a socket's addresses, options and
- *    PCB entry, is the control thread's.
+ *  - Control calls (socket, bind, connect, the PCB options) and every
+ *    change to a socket's addresses and PCB entry are the control
+ *    thread's.
  *  - Each socket has a home context (home: a struct wctx id; 0 the control
- *    thread; every socket is homed on 0 for now, the field and the
- *    hand-off are general). Only the home context touches the receive
- *    queue (rq_*), its byte count, the readiness mask and calls the upcall
- *    and the callback: no lock and no atomic read-modify-write per
- *    datagram.
+ *    thread, the default; a worker with MPNET_SO_HOME). Only the home
+ *    touches the receive queue (rq_*, or the front end's ring), its byte
+ *    count, the readiness mask, the flags once homed on a worker, and calls
+ *    the upcall and the callback: no lock and no atomic read-modify-write
+ *    per datagram. The control thread hands what changes a worker-homed
+ *    socket to the home (l4/sock_home.c, sock_home_call()).
  *  - UDP input runs on whichever context receives the datagram: it finds
  *    the socket with pcb_lookup() (an RCU reader), reads only the fields
  *    marked "any context" below, and when the socket is homed elsewhere
