@@ -120,8 +120,17 @@ void pcb_table_destroy(struct pcb_table *t)
 {
         if (t == NULL)
                 return;
-        for (size_t p = 0; p < 65536; p++)
-                pcb_set_free(atomic_load_explicit(&t->slot[p], memory_order_relaxed));
+        struct pcb_set *_Atomic *slot = atomic_load_explicit(&t->slot, memory_order_relaxed);
+
+        for (unsigned w = 0; slot != NULL && w < 2; w++) {
+                for (uint64_t m = t->pages_used[w]; m != 0; m &= m - 1) {
+                        size_t first = ((size_t)w * 64 + (size_t)__builtin_ctzll(m)) * 512;
+
+                        for (size_t p = first; p < first + 512; p++)
+                                pcb_set_free(atomic_load_explicit(&slot[p], memory_order_relaxed));
+                }
+        }
+        zfree_lines(slot);
         pthread_mutex_destroy(&t->lock);
         zfree_lines(t);
 }
@@ -135,11 +144,26 @@ static struct pcb_set *set_alloc(unsigned n)
         return s;
 }
 
+/* Under the lock: the slots, made on the first bind. @return 0, -ENOMEM. */
+static int slots_make(struct pcb_table *t)
+{
+        struct pcb_set *_Atomic *slot;
+
+        if (atomic_load_explicit(&t->slot, memory_order_relaxed) != NULL)
+                return 0;
+        slot = zalloc_lines(65536 * sizeof(*slot));
+        if (slot == NULL)
+                return -ENOMEM;
+        atomic_store_explicit(&t->slot, slot, memory_order_release);
+        return 0;
+}
+
 /* Under the lock: publish next (NULL empties the port), retire the old. */
 static void publish(struct pcb_table *t, uint16_t port, struct pcb_set *next)
 {
-        struct pcb_set *old = atomic_load_explicit(&t->slot[port], memory_order_relaxed);
+        struct pcb_set *old = pcb_set_get(t, port);
 
+        t->pages_used[port >> 15] |= 1ull << ((port >> 9) & 63);
         if (next != NULL) {
                 next->gen = ++t->gen;
                 next->n_groups = 0;
@@ -147,7 +171,8 @@ static void publish(struct pcb_table *t, uint16_t port, struct pcb_set *next)
                         if (next->e[i].group > next->n_groups)
                                 next->n_groups = next->e[i].group;
         }
-        atomic_store_explicit(&t->slot[port], next, memory_order_release);
+        atomic_store_explicit(&atomic_load_explicit(&t->slot, memory_order_relaxed)[port], next,
+                              memory_order_release);
         if (old != NULL)
                 t->retire(t->retire_arg, old);
 }
@@ -211,7 +236,7 @@ static struct pcb_set *with_entry(const struct pcb_set *old, int drop, const str
 
 static int bind_locked(struct pcb_table *t, uint16_t port, const struct pcb_ent *e)
 {
-        struct pcb_set *old = atomic_load_explicit(&t->slot[port], memory_order_relaxed), *s;
+        struct pcb_set *old = pcb_set_get(t, port), *s;
         struct pcb_ent ne = *e;
 
         if (find(old, e->so) >= 0)
@@ -248,14 +273,16 @@ int pcb_bind(struct pcb_table *t, uint16_t port, const struct pcb_ent *e)
         if (port == 0 || !valid(e))
                 return -EINVAL;
         pthread_mutex_lock(&t->lock);
-        rc = bind_locked(t, port, e);
+        rc = slots_make(t);
+        if (rc == 0)
+                rc = bind_locked(t, port, e);
         pthread_mutex_unlock(&t->lock);
         return rc;
 }
 
 static int update_locked(struct pcb_table *t, uint16_t port, const struct pcb_ent *e)
 {
-        struct pcb_set *old = atomic_load_explicit(&t->slot[port], memory_order_relaxed), *s;
+        struct pcb_set *old = pcb_set_get(t, port), *s;
         int i = find(old, e->so);
         struct pcb_ent ne = *e;
 
@@ -283,7 +310,7 @@ int pcb_update(struct pcb_table *t, uint16_t port, const struct pcb_ent *e)
 
 static int unbind_locked(struct pcb_table *t, uint16_t port, const struct mpnet_sock *so)
 {
-        struct pcb_set *old = atomic_load_explicit(&t->slot[port], memory_order_relaxed), *s = NULL;
+        struct pcb_set *old = pcb_set_get(t, port), *s = NULL;
         int i = find(old, so);
 
         if (i < 0)

@@ -74,7 +74,14 @@ struct pcb_table {
         pcb_retire_fn retire;
         void *retire_arg;
         uint32_t gen;
-        struct pcb_set *_Atomic slot[65536];
+        /* Bit i: slots 512 i .. 512 i + 511 (a 4 KiB page of them) were
+         * ever written (under the lock), so destroy reads only those and
+         * never faults in the pages no port used. */
+        uint64_t pages_used[2];
+        /* 65536 slots, made on the first bind (512 KiB of address space,
+         * pages touched per port used) and published with a release
+         * store: a table nothing was bound in costs a few lines. */
+        struct pcb_set *_Atomic *_Atomic slot;
 };
 
 /* A received datagram, addresses as 16 bytes (v4-mapped for IPv4). */
@@ -85,8 +92,8 @@ struct pcb_key {
         uint8_t saddr[16], daddr[16];
 };
 
-/** @return a table (512 KiB of address space, pages touched per port
- * used), or NULL. */
+/** @return a table (its slots made on the first bind: 512 KiB of address
+ * space, pages touched per port used), or NULL. */
 struct pcb_table *pcb_table_create(pcb_retire_fn retire, void *arg);
 void pcb_table_destroy(struct pcb_table *t);
 void pcb_set_free(struct pcb_set *set);
@@ -156,7 +163,10 @@ unsigned pcb_match_all(const struct pcb_table *t, const struct pcb_key *k, unsig
 /** @return the port's set, or NULL (an RCU reader, or under the lock). */
 static inline struct pcb_set *pcb_set_get(const struct pcb_table *t, uint16_t port)
 {
-        return atomic_load_explicit(&((struct pcb_table *)t)->slot[port], memory_order_acquire);
+        struct pcb_set *_Atomic *slot =
+            atomic_load_explicit(&((struct pcb_table *)t)->slot, memory_order_acquire);
+
+        return slot != NULL ? atomic_load_explicit(&slot[port], memory_order_acquire) : NULL;
 }
 
 #endif
