@@ -35,7 +35,7 @@
 #define ROUNDS 20000
 #define CHURN  2000
 #else
-#define ROUNDS 100000
+#define ROUNDS 30000
 #define CHURN  20000
 #endif
 
