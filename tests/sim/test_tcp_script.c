@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * TCP segment scripts (tcpscript.h): the stack against a peer the test
+ * drives segment by segment on the virtual clock.
+ */
+#include "tcpscript.h"
+
+static int setup(void **state)
+{
+        struct ts *t = calloc(1, sizeof(*t));
+
+        ts_init(t);
+        t->peer_isn = 1000000;
+        *state = t;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        struct ts *t = *state;
+
+        ts_fini(t);
+        free(t);
+        return 0;
+}
+
+static uint64_t ctr(struct ts *t, const char *name)
+{
+        return stk_ctr(t->s, name);
+}
+
+/* RFC 9293 3.10.7.1, ACK off: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>;
+ * SEG.LEN counts SYN, FIN and the data. */
+static void closed_no_ack(struct ts *t, int fam)
+{
+        static const char data[10] = "0123456789";
+        struct mpnet_tcp_opts o = {.present = MPNET_TCPO_MSS, .mss = 1460};
+        struct ts_seg got;
+
+        ts_at(t, 100);
+        ts_send(
+            t, &(struct ts_seg){.fam = fam, .sport = 40000, .dport = 80, .flags = TH_S, .opts = o});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_RA, .seq = 0, .ack = 1, .win = 0}, &got);
+        assert_int_equal(got.win, 0);
+        assert_int_equal(got.opts.present, 0);
+        assert_int_equal(got.ttl, 64);
+        /* A SYN with data and FIN: the ACK covers all of it. */
+        ts_at(t, 200);
+        ts_send(t, &(struct ts_seg){.sport = 40001,
+                                    .dport = 80,
+                                    .seq = 5,
+                                    .flags = TH_S | TH_F,
+                                    .data = data,
+                                    .len = sizeof(data)});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_RA, .seq = 0, .ack = 5 + 1 + 10 + 1}, NULL);
+        /* Data with no flag at all (a stray segment): ACK = SEG.SEQ + 10. */
+        ts_send(t,
+                &(struct ts_seg){.sport = 40002, .dport = 9, .seq = 77, .data = data, .len = 10});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_RA, .seq = 0, .ack = 87}, NULL);
+        /* Across the wrap: SEG.SEQ + SEG.LEN modulo 2^32. */
+        t->rel = false;
+        ts_send(t, &(struct ts_seg){
+                       .sport = 40003, .dport = 9, .seq = 0xfffffff8u, .data = data, .len = 10});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_RA, .seq = 0, .ack = 2}, NULL);
+        assert_int_equal(ctr(t, "tcp_no_conn"), 4);
+        assert_int_equal(ctr(t, "tcp_rst_out"), 4);
+        assert_int_equal(ctr(t, "tcp_out"), 4);
+        ts_expect_none(t, 1000);
+}
+
+/* RFC 9293 3.10.7.1, ACK on: <SEQ=SEG.ACK><CTL=RST>, no ACK. */
+static void closed_ack(struct ts *t, int fam)
+{
+        struct ts_seg got;
+
+        t->rel = false;
+        ts_at(t, 10);
+        ts_send(t, &(struct ts_seg){.fam = fam,
+                                    .sport = 40000,
+                                    .dport = 443,
+                                    .seq = 1,
+                                    .ack = 123456789,
+                                    .flags = TH_A});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_R, .seq = 123456789}, &got);
+        assert_int_equal(got.ack, 0);
+        /* A FIN-ACK with data: the same, SEG.ACK as the reset's seq. */
+        ts_send(t, &(struct ts_seg){.sport = 40000,
+                                    .dport = 443,
+                                    .seq = 9,
+                                    .ack = 0xffffffffu,
+                                    .flags = TH_FA | TH_P,
+                                    .data = "x",
+                                    .len = 1});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_R, .seq = 0xffffffffu}, NULL);
+        /* A SYN-ACK to no connection (a stale half-open peer). */
+        ts_send(t, &(struct ts_seg){
+                       .sport = 40000, .dport = 443, .seq = 50, .ack = 42, .flags = TH_SA});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_R, .seq = 42}, NULL);
+        assert_int_equal(ctr(t, "tcp_rst_out"), 3);
+}
+
+static void test_closed_syn4(void **state)
+{
+        closed_no_ack(*state, 4);
+}
+
+static void test_closed_syn6(void **state)
+{
+        closed_no_ack(*state, 6);
+}
+
+static void test_closed_ack4(void **state)
+{
+        closed_ack(*state, 4);
+}
+
+static void test_closed_ack6(void **state)
+{
+        closed_ack(*state, 6);
+}
+
+/* A reset is never answered with a reset (RFC 9293 3.10.7.1). */
+static void test_closed_rst(void **state)
+{
+        struct ts *t = *state;
+
+        ts_send(t, &(struct ts_seg){.fam = 4, .sport = 1, .dport = 80, .seq = 5, .flags = TH_R});
+        ts_send(t, &(struct ts_seg){
+                       .fam = 4, .sport = 1, .dport = 80, .seq = 5, .ack = 9, .flags = TH_RA});
+        ts_send(
+            t, &(struct ts_seg){.fam = 6, .sport = 1, .dport = 80, .seq = 5, .flags = TH_R | TH_S});
+        ts_expect_none(t, 1000);
+        assert_int_equal(ctr(t, "tcp_rst_closed"), 3);
+        assert_int_equal(ctr(t, "tcp_rst_out"), 0);
+        assert_int_equal(ctr(t, "tcp_in"), 3);
+}
+
+/* Send a damaged copy of a SYN (mangle changes f of n bytes, @return the
+ * new length) and expect the drop counted under c, nothing answered. */
+static void expect_drop(struct ts *t, int fam, size_t (*mangle)(struct ts *, uint8_t *, size_t),
+                        const char *c)
+{
+        uint8_t f[256];
+        struct mpnet_tcp_opts o = {.present = MPNET_TCPO_MSS, .mss = 1460};
+        size_t n = ts_build(
+            t, &(struct ts_seg){.fam = fam, .sport = 2000, .dport = 80, .flags = TH_S, .opts = o},
+            f);
+        uint64_t before = ctr(t, c), no_conn = ctr(t, "tcp_no_conn");
+
+        n = mangle(t, f, n);
+        ts_send_frame(t, f, n);
+        ts_expect_none(t, 10);
+        if (ctr(t, c) != before + 1)
+                fail_msg("IPv%d: expected %s to count the segment", fam, c);
+        assert_int_equal(ctr(t, "tcp_no_conn"), no_conn);
+}
+
+static size_t m_short(struct ts *t, uint8_t *f, size_t n)
+{
+        size_t len = ts_tcp_off(f[12] == 0x08 ? 4 : 6) + 19;
+
+        (void)t;
+        (void)n;
+        if (f[12] == 0x08)
+                ts_fix_ip4(f, len);
+        else
+                mpnet_put_be16(f + MPNET_ETH_HLEN + 4, 19);
+        return len;
+}
+
+static int fam_of(const uint8_t *f)
+{
+        return f[12] == 0x08 ? 4 : 6;
+}
+
+static size_t m_off4(struct ts *t, uint8_t *f, size_t n)
+{
+        f[ts_tcp_off(fam_of(f)) + 12] = 4 << 4;
+        ts_fix_csum(t, fam_of(f), f, n);
+        return n;
+}
+
+static size_t m_off_beyond(struct ts *t, uint8_t *f, size_t n)
+{
+        f[ts_tcp_off(fam_of(f)) + 12] = 15 << 4; /* 60 bytes in a 24-byte segment */
+        ts_fix_csum(t, fam_of(f), f, n);
+        return n;
+}
+
+static size_t m_csum(struct ts *t, uint8_t *f, size_t n)
+{
+        (void)t;
+        f[ts_tcp_off(fam_of(f)) + 17] ^= 0x40;
+        return n;
+}
+
+static size_t m_opt(struct ts *t, uint8_t *f, size_t n)
+{
+        uint8_t *o = f + ts_tcp_off(fam_of(f)) + MPNET_TCP_HLEN;
+
+        assert_int_equal(o[0], MPNET_TCPOPT_MSS);
+        o[1] = 5; /* MSS's length is 4: runs past the option space too */
+        ts_fix_csum(t, fam_of(f), f, n);
+        return n;
+}
+
+static size_t m_opt_zero(struct ts *t, uint8_t *f, size_t n)
+{
+        uint8_t *o = f + ts_tcp_off(fam_of(f)) + MPNET_TCP_HLEN;
+
+        o[0] = 30; /* an unknown kind with length 0: would loop forever */
+        o[1] = 0;
+        ts_fix_csum(t, fam_of(f), f, n);
+        return n;
+}
+
+/* IPv4 to 192.0.2.255 in a broadcast frame; IPv6 to ff02::1. */
+static size_t m_group(struct ts *t, uint8_t *f, size_t n)
+{
+        memset(f, 0xff, 6);
+        if (fam_of(f) == 4) {
+                mpnet_put_be32(f + MPNET_ETH_HLEN + 16, IP4(192, 0, 2, 255));
+                ts_fix_ip4(f, n);
+                f[ts_tcp_off(4) + 16] = f[ts_tcp_off(4) + 17] = 0;
+                mpnet_tcp4_csum_set(f + ts_tcp_off(4), n - ts_tcp_off(4), TS_PEER4,
+                                    IP4(192, 0, 2, 255));
+        } else {
+                static const uint8_t mc[6] = {0x33, 0x33, 0, 0, 0, 1};
+
+                memcpy(f, mc, 6);
+                memcpy(f + MPNET_ETH_HLEN + 24, A6("ff02::1"), 16);
+                f[ts_tcp_off(6) + 16] = f[ts_tcp_off(6) + 17] = 0;
+                mpnet_tcp6_csum_set(f + ts_tcp_off(6), n - ts_tcp_off(6), t->peer6, A6("ff02::1"));
+        }
+        return n;
+}
+
+static void malformed(struct ts *t, int fam)
+{
+        expect_drop(t, fam, m_short, "tcp_short");
+        expect_drop(t, fam, m_off4, "tcp_bad_off");
+        expect_drop(t, fam, m_off_beyond, "tcp_off_beyond");
+        expect_drop(t, fam, m_csum, "tcp_bad_csum");
+        expect_drop(t, fam, m_opt, "tcp_bad_opt");
+        expect_drop(t, fam, m_opt_zero, "tcp_bad_opt");
+        expect_drop(t, fam, m_group, "tcp_not_unicast");
+        assert_int_equal(ctr(t, "tcp_in"), 0);
+        assert_int_equal(ctr(t, "tcp_out"), 0);
+}
+
+static void test_malformed4(void **state)
+{
+        malformed(*state, 4);
+}
+
+static void test_malformed6(void **state)
+{
+        malformed(*state, 6);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test_setup_teardown(test_closed_syn4, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_closed_syn6, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_closed_ack4, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_closed_ack6, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_closed_rst, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_malformed4, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_malformed6, setup, teardown),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
