@@ -2,8 +2,10 @@
 /**
  * @file socket.h
  * BSD-shaped sockets on a stack, IPv4 and IPv6: UDP (SOCK_DGRAM, protocol
- * 0 or IPPROTO_UDP), ICMP echo sockets and raw IP sockets (below); stream
- * sockets come with TCP.
+ * 0 or IPPROTO_UDP), ICMP echo sockets and raw IP sockets (below).
+ * SOCK_STREAM (TCP) is not there yet: mpnet_socket() answers
+ * -ESOCKTNOSUPPORT. The stack's TCP so far answers every segment as a
+ * closed port does (a reset, RFC 9293 3.10.7.1).
  *
  * ICMP echo sockets, as Linux's "ping sockets": socket(AF_INET, SOCK_DGRAM,
  * IPPROTO_ICMP) and socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6). A send
