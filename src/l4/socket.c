@@ -28,6 +28,7 @@
 #include "l3/ip_iface.h"
 #include "l4/pcb.h"
 #include "l4/socket.h"
+#include "l4/tcp.h"
 #include "stack/graph.h"
 #include "stack/iface.h"
 #include "stack/stack_priv.h"
@@ -113,6 +114,8 @@ static void sock_free(void *arg)
 {
         struct mpnet_sock *so = arg;
 
+        if (so->pr->release != NULL)
+                so->pr->release(so);
         free(atomic_load_explicit(&so->mc, memory_order_relaxed));
         free(so);
 }
@@ -388,7 +391,12 @@ int mpnet_socket(struct mpnet_stack *s, int domain, int type, int protocol)
                         return -EPROTONOSUPPORT;
                 pr = &sock_raw_proto;
                 break;
-        case SOCK_STREAM: /* the TCP issue */
+        case SOCK_STREAM: /* l4/tcp_sock.c */
+                if (protocol != 0 && protocol != IPPROTO_TCP)
+                        return -EPROTONOSUPPORT;
+                protocol = IPPROTO_TCP;
+                pr = &sock_tcp_proto;
+                break;
         case SOCK_SEQPACKET:
                 return -ESOCKTNOSUPPORT;
         default:

@@ -16,14 +16,17 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 
 #include "mpnet/wire/ipv4.h"
 #include "mpnet/wire/ipv6.h"
 #include "mpnet/wire/tcp.h"
 #include "base/siphash.h"
+#include "l4/pcb.h"
 #include "l4/socket.h"
 #include "l4/tcp.h"
 #include "stack/graph.h"
+#include "stack/iface.h"
 #include "stack/stack_priv.h"
 
 enum tcp_ctr {
@@ -40,8 +43,24 @@ enum tcp_ctr {
         TCP_BAD_CSUM,
         TCP_BAD_OPT,
         TCP_OUT_FAIL,
+        TCP_SYN_IN,
+        TCP_SYNQ_FULL,
+        TCP_SYNACK_RTX,
+        TCP_SYNACK_GIVEUP,
+        TCP_ACCEPTED,
+        TCP_BAD_ACK,
+        TCP_NOT_HOME,
+        TCP_UNHANDLED,
+        TCP_CHALLENGE,
+        TCP_OUT_OF_WINDOW,
         TCP__N
 };
+_Static_assert((int)TCP_OUT == (int)TCPC_OUT && (int)TCP_RST_OUT == (int)TCPC_RST_OUT &&
+                   (int)TCP_RST_CLOSED == (int)TCPC_RST_CLOSED &&
+                   (int)TCP_OUT_FAIL == (int)TCPC_OUT_FAIL &&
+                   (int)TCP_OUT_FAIL + 1 == (int)TCPC_SYN_IN &&
+                   (int)TCP_OUT_OF_WINDOW == (int)TCPC_OUT_OF_WINDOW,
+               "tcp.h's counter ids");
 
 static const struct counter_reg tcp_ctrs[TCP__N] = {
     [TCP_IN] = {"tcp_in", "segments that passed the header checks"},
@@ -49,8 +68,9 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
     [TCP_RST_OUT] = {"tcp_rst_out", "resets sent"},
     [TCP_NO_CONN] = {"tcp_no_conn",
                      "drop: no connection on the port (a reset sent, RFC 9293 3.10.7.1)"},
-    [TCP_RST_CLOSED] = {"tcp_rst_closed",
-                        "drop: a reset to a closed port (never answered, RFC 9293 3.10.7.1)"},
+    [TCP_RST_CLOSED] =
+        {"tcp_rst_closed",
+         "drop: a reset to a closed port or a listener (never answered, RFC 9293 3.10.7.1-2)"},
     [TCP_NOT_UNICAST] = {"tcp_not_unicast",
                          "drop: sent to a broadcast or multicast address (RFC 1122 4.2.3.10)"},
     [TCP_SHORT] = {"tcp_short", "drop: IP payload shorter than the 20-byte header"},
@@ -60,16 +80,38 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
     [TCP_BAD_CSUM] = {"tcp_bad_csum", "drop: bad checksum"},
     [TCP_BAD_OPT] = {"tcp_bad_opt", "drop: malformed option length (RFC 9293 3.1)"},
     [TCP_OUT_FAIL] = {"tcp_out_fail", "drop: a segment IP output refused (no route, no buffer)"},
-};
-
-struct tcp_state {
-        struct mpnet_stack *s;
-        struct tcp_conn_table ct;
+    [TCP_SYN_IN] = {"tcp_syn_in", "SYNs a listener took (SYN_RECEIVED made)"},
+    [TCP_SYNQ_FULL] = {"tcp_synq_full", "drop: a SYN to a listener whose SYN queue is full"},
+    [TCP_SYNACK_RTX] = {"tcp_synack_rtx", "SYN-ACKs retransmitted on RTO"},
+    [TCP_SYNACK_GIVEUP] = {"tcp_synack_giveup",
+                           "embryonic connections dropped after the last SYN-ACK went unanswered"},
+    [TCP_ACCEPTED] = {"tcp_accepted", "connections established by a passive open"},
+    [TCP_BAD_ACK] = {"tcp_bad_ack",
+                     "drop: an unacceptable ACK in LISTEN or SYN_RECEIVED (a reset sent)"},
+    [TCP_NOT_HOME] = {"tcp_not_home",
+                      "drop: a segment for a connection or listener received on a worker "
+                      "(hand-off not there yet)"},
+    [TCP_UNHANDLED] =
+        {"tcp_unhandled",
+         "drop: a segment without ACK past LISTEN, or what a later piece handles (data, FIN)"},
+    [TCP_CHALLENGE] = {"tcp_challenge", "challenge ACKs sent (RFC 5961)"},
+    [TCP_OUT_OF_WINDOW] = {"tcp_out_of_window",
+                           "drop: a segment outside the receive window (an ACK sent unless RST)"},
 };
 
 static inline struct tcp_state *tcp_st(struct mpnet_stack *s)
 {
         return s->g.mods[MOD_tcp].state;
+}
+
+struct tcp_state *tcp_state_of(struct mpnet_stack *s)
+{
+        return tcp_st(s);
+}
+
+void tcp_count(struct mpnet_stack *s, unsigned c)
+{
+        mpnet_counter_inc(s->ctr, graph_mod_ctr(&s->g, MOD_tcp, c));
 }
 
 static inline void tcp_inc(struct mpnet_stack *s, enum tcp_ctr c)
@@ -255,8 +297,8 @@ static bool tcp_check(struct mpnet_stack *s, const struct mpnet_pkt *p, unsigned
         return true;
 }
 
-static void tcp_input(struct wctx *w, struct mpnet_pkt *p, unsigned fam, const uint8_t *laddr,
-                      const uint8_t *raddr, bool not_unicast)
+static void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, unsigned fam,
+                      const uint8_t *laddr, const uint8_t *raddr, bool not_unicast)
 {
         struct mpnet_stack *s = w->s;
         struct mpnet_tcp_view v;
@@ -276,12 +318,34 @@ static void tcp_input(struct wctx *w, struct mpnet_pkt *p, unsigned fam, const u
         t.lport = r.dport;
         t.rport = r.sport;
         c = tcp_conn_lookup(&tcp_st(s)->ct, &t);
-        if (c == NULL) {
-                tcp_closed(w, &t, &v);
+        if (c != NULL) {
+                /* Every connection is homed on the control thread for now:
+                 * a worker hands nothing over yet. */
+                if (c->home != w->id)
+                        tcp_inc(s, TCP_NOT_HOME);
+                else
+                        tcp_conn_input(w, c, &v, &r, atomic_load(&ifp->mtu));
                 goto out;
         }
-        /* The state machine comes with the next piece: no connection is
-         * made yet, so none is found. */
+        {
+                struct pcb_key k = {.fam = (uint8_t)fam,
+                                    .ifindex = (uint8_t)ifp->ifindex,
+                                    .sport = t.rport,
+                                    .dport = t.lport};
+                struct mpnet_sock *so;
+
+                memcpy(k.saddr, raddr, 16);
+                memcpy(k.daddr, laddr, 16);
+                so = pcb_lookup(tcp_st(s)->pcb, &k, w->id, tcp_conn_hash(&tcp_st(s)->ct, &t));
+                if (so != NULL && so->tcp != NULL && (so->flags & SOF_LISTEN)) {
+                        if (so->home != w->id)
+                                tcp_inc(s, TCP_NOT_HOME);
+                        else
+                                tcp_listen_input(w, so, &t, &v, &r, atomic_load(&ifp->mtu));
+                        goto out;
+                }
+        }
+        tcp_closed(w, &t, &v);
 out:
         mpnet_pkt_free(p);
 }
@@ -291,12 +355,11 @@ static void tcp4_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p
         const struct mpnet_ip4_repr *ip = repr;
         uint8_t l[16], r[16];
 
-        (void)ifp;
         addr_v4mapped(l, ip->dst);
         addr_v4mapped(r, ip->src);
         /* A unicast address in a broadcast frame is a directed broadcast
          * (or a frame meant for another host): either way not ours alone. */
-        tcp_input(w, p, 4, l, r,
+        tcp_input(w, ifp, p, 4, l, r,
                   (p->ol_flags & MPNET_PKT_F_L2_BCAST) != 0 || mpnet_ip4_is_multicast(ip->dst) ||
                       mpnet_ip4_is_limited_bcast(ip->dst));
 }
@@ -305,12 +368,33 @@ static void tcp6_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p
 {
         const struct mpnet_ip6_repr *ip = repr;
 
-        (void)ifp;
-        tcp_input(w, p, 6, ip->dst, ip->src,
+        tcp_input(w, ifp, p, 6, ip->dst, ip->src,
                   (p->ol_flags & MPNET_PKT_F_L2_BCAST) != 0 || mpnet_ip6_is_multicast(ip->dst));
 }
 
 /* ---- the module ---- */
+
+static void set_free(void *set)
+{
+        pcb_set_free(set);
+}
+
+static void tcp_retire(void *arg, struct pcb_set *old)
+{
+        stack_defer(arg, set_free, old);
+}
+
+static uint64_t tcp_service(struct wctx *w, void *cs, uint64_t now)
+{
+        (void)cs;
+        return tcp_timers(w, now);
+}
+
+static void tcp_ctx_reset(struct wctx *w, void *cs)
+{
+        (void)w;
+        (void)cs;
+}
 
 static int tcp_init(struct mpnet_stack *s, void *state)
 {
@@ -320,6 +404,13 @@ static int tcp_init(struct mpnet_stack *s, void *state)
         st->s = s;
         memcpy(st->ct.key, &k0, 8);
         memcpy(st->ct.key + 8, &k1, 8);
+        k0 = stack_random(s);
+        k1 = stack_random(s);
+        memcpy(st->isn_key, &k0, 8);
+        memcpy(st->isn_key + 8, &k1, 8);
+        st->pcb = pcb_table_create(tcp_retire, s);
+        if (st->pcb == NULL)
+                return -ENOMEM;
         return pthread_mutex_init(&st->ct.lock, NULL) == 0 ? 0 : -ENOMEM;
 }
 
@@ -330,6 +421,7 @@ static void tcp_fini(struct mpnet_stack *s, void *state)
         (void)s;
         conn_table_clear(&st->ct);
         pthread_mutex_destroy(&st->ct.lock);
+        pcb_table_destroy(st->pcb);
 }
 
 static bool tcp_learnt(struct mpnet_stack *s, const void *state)
@@ -347,6 +439,23 @@ static void tcp_reset(struct mpnet_stack *s, void *state)
         struct tcp_state *st = state;
 
         (void)s;
+        /* Listeners and sockets keep no pointer to what goes. */
+        for (unsigned i = 0; i < TCP_CONN_BUCKETS; i++) {
+                struct tcp_conn *c = atomic_load_explicit(&st->ct.b[i], memory_order_relaxed);
+
+                for (; c != NULL; c = atomic_load_explicit(&c->next, memory_order_relaxed)) {
+                        if (c->lso != NULL) {
+                                struct tcp_listen *l = c->lso->tcp;
+
+                                l->syn = l->acc_head = l->acc_tail = NULL;
+                                l->n_syn = l->n_acc = 0;
+                                sock_lower(c->lso, EPOLLIN);
+                        }
+                        if (c->so != NULL)
+                                c->so->tcp = NULL;
+                }
+        }
+        st->n_embryo = 0;
         conn_table_clear(&st->ct);
 }
 
@@ -366,4 +475,6 @@ const struct mpnet_module mod_tcp = {
     .fini = tcp_fini,
     .state_learnt = tcp_learnt,
     .state_reset = tcp_reset,
+    .ctx_service = tcp_service,
+    .ctx_reset = tcp_ctx_reset,
 };

@@ -33,8 +33,12 @@
 #include <stdint.h>
 
 #include "l4/tcp_isn.h"
+#include "l4/tcp_rto.h"
 
 struct mpnet_stack;
+struct mpnet_sock;
+struct mpnet_tcp_view;
+struct mpnet_tcp_repr;
 struct wctx;
 
 /* RFC 9293 3.3.2. */
@@ -52,13 +56,43 @@ enum tcp_st {
         TCP_TIME_WAIT,
 };
 
-/* A connection: found by its 4-tuple (struct tcp_tuple: our side first). */
+/* tcp_conn.opt: what the handshake agreed (RFC 7323, RFC 2018). */
+enum {
+        TCPF_WSCALE = 1 << 0,
+        TCPF_SACK = 1 << 1,
+        TCPF_TS = 1 << 2,
+};
+
+/* A connection: found by its 4-tuple (struct tcp_tuple: our side first).
+ * Past the tuple, the home context's (the control thread's, for now). */
 struct tcp_conn {
         struct tcp_conn *_Atomic next; /* its hash chain */
         struct tcp_tuple t;            /* set before publication, immutable */
         uint32_t hash;
-        uint8_t home;  /* the context that owns the state below */
-        uint8_t state; /* enum tcp_st */
+        uint8_t home;           /* the context that owns the state below */
+        uint8_t state;          /* enum tcp_st */
+        uint8_t opt;            /* TCPF_* */
+        uint8_t snd_ws, rcv_ws; /* shifts: the peer's windows, ours */
+        uint8_t tries;          /* SYN-ACKs sent */
+        uint16_t mss;           /* what we send at most */
+        uint16_t mss_ours;      /* what we advertised (our interface's) */
+        uint32_t iss, irs;
+        uint32_t snd_una, snd_nxt, snd_wnd, max_snd_wnd;
+        uint32_t rcv_nxt, rcv_wnd;
+        uint32_t ts_recent;
+        uint64_t rtx_at; /* the retransmission deadline (ns), or MPNET_TIME_NEVER */
+        struct tcp_rto rto;
+        struct mpnet_sock *lso; /* the listener, while embryonic or unaccepted */
+        struct tcp_conn *qnext; /* the listener's SYN or accept queue */
+        struct mpnet_sock *so;  /* the socket, once accepted */
+};
+
+/* A listening socket's queues (so->tcp). */
+struct tcp_listen {
+        unsigned backlog;
+        unsigned n_syn, n_acc;
+        struct tcp_conn *syn;                 /* SYN_RECEIVED */
+        struct tcp_conn *acc_head, *acc_tail; /* ESTABLISHED, not accepted */
 };
 
 #define TCP_CONN_BUCKETS 4096 /* a power of two */
@@ -70,7 +104,37 @@ struct tcp_conn_table {
         struct tcp_conn *_Atomic b[TCP_CONN_BUCKETS];
 };
 
+struct pcb_table;
+struct sock_proto;
+
+struct tcp_state {
+        struct mpnet_stack *s;
+        struct pcb_table *pcb; /* bound and listening sockets, by port */
+        uint8_t isn_key[16];   /* RFC 6528's secret */
+        unsigned n_embryo;     /* SYN_RECEIVED connections: the service scans */
+        struct tcp_conn_table ct;
+};
+
 /* l4/tcp.c */
+struct tcp_state *tcp_state_of(struct mpnet_stack *s);
+/* Counters of l4/tcp_in.c and l4/tcp_sock.c (enum tcp_ctr, tcp.c). */
+void tcp_count(struct mpnet_stack *s, unsigned c);
+enum {
+        TCPC_OUT = 1,
+        TCPC_RST_OUT = 2,
+        TCPC_RST_CLOSED = 4,
+        TCPC_OUT_FAIL = 12,
+        TCPC_SYN_IN = 13,
+        TCPC_SYNQ_FULL,
+        TCPC_SYNACK_RTX,
+        TCPC_SYNACK_GIVEUP,
+        TCPC_ACCEPTED,
+        TCPC_BAD_ACK,
+        TCPC_NOT_HOME,
+        TCPC_UNHANDLED,
+        TCPC_CHALLENGE,
+        TCPC_OUT_OF_WINDOW,
+};
 /* The table's hash of a tuple. Any context. */
 uint32_t tcp_conn_hash(const struct tcp_conn_table *ct, const struct tcp_tuple *t);
 /* Any context, RCU reader: the connection of t, or NULL. */
@@ -95,5 +159,22 @@ struct mpnet_tcp_opts;
  * family). opts may be NULL. @return 0 or a negative errno (-ENOBUFS,
  * what IP output returned). */
 int tcp_output(struct wctx *w, const struct tcp_seg_out *o, const struct mpnet_tcp_opts *opts);
+
+/* l4/tcp_in.c: the home context, segment checked and parsed. */
+/* A segment for connection c. */
+void tcp_conn_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_view *v,
+                    const struct mpnet_tcp_repr *r, uint32_t mtu);
+/* A segment for listening socket so (RFC 9293 3.10.7.2). */
+void tcp_listen_input(struct wctx *w, struct mpnet_sock *so, const struct tcp_tuple *t,
+                      const struct mpnet_tcp_view *v, const struct mpnet_tcp_repr *r, uint32_t mtu);
+/* Retransmit due SYN-ACKs. @return the next deadline. */
+uint64_t tcp_timers(struct wctx *w, uint64_t now);
+/* Send a bare segment of c (flags, its seq and ack as they stand). */
+void tcp_send_ctl(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t seq);
+/* Take c out of the table and its listener's queue; free it later. */
+void tcp_conn_drop(struct mpnet_stack *s, struct tcp_conn *c);
+
+/* l4/tcp_sock.c */
+extern const struct sock_proto sock_tcp_proto;
 
 #endif

@@ -3,6 +3,9 @@
  * TCP segment scripts (tcpscript.h): the stack against a peer the test
  * drives segment by segment on the virtual clock.
  */
+#include <arpa/inet.h>
+
+#include "mpnet/socket.h"
 #include "tcpscript.h"
 
 static int setup(void **state)
@@ -258,6 +261,236 @@ static void test_malformed6(void **state)
         malformed(*state, 6);
 }
 
+/* A listener on port 8080 of the family's wildcard. */
+static int listener(struct ts *t, int fam, int backlog)
+{
+        int fd = mpnet_socket(t->s, fam == 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+        assert_true(fd >= 0);
+        if (fam == 4) {
+                struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(8080)};
+
+                assert_int_equal(mpnet_bind(t->s, fd, (struct sockaddr *)&a, sizeof(a)), 0);
+        } else {
+                struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons(8080)};
+
+                assert_int_equal(mpnet_bind(t->s, fd, (struct sockaddr *)&a, sizeof(a)), 0);
+        }
+        assert_int_equal(mpnet_listen(t->s, fd, backlog), 0);
+        assert_int_equal(mpnet_accept(t->s, fd, NULL, NULL, 0), -EAGAIN);
+        return fd;
+}
+
+static const struct mpnet_tcp_opts all_opts = {
+    .present = MPNET_TCPO_MSS | MPNET_TCPO_WSCALE | MPNET_TCPO_SACK_PERM | MPNET_TCPO_TS,
+    .mss = 1400,
+    .wscale = 8,
+    .ts_val = 100,
+};
+
+/* SYN with MSS, window scale, SACK-permitted and timestamps: the SYN-ACK
+ * carries each (RFC 7323, RFC 2018), our MSS from the interface's MTU,
+ * TSecr the peer's TSval; the ACK establishes; accept gives a descriptor
+ * with both names; closing it resets (abort: orderly close is next). */
+static void passive(struct ts *t, int fam, bool opts)
+{
+        int lfd = listener(t, fam, 4), fd;
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        struct ts_seg got;
+        struct mpnet_tcp_opts o = opts ? all_opts : (struct mpnet_tcp_opts){0};
+        struct mpnet_tcp_opts ack_o = {0};
+        uint16_t mss = fam == 4 ? 1460 : 1440;
+
+        ts_at(t, 100);
+        ts_send(
+            t,
+            &(struct ts_seg){
+                .fam = fam, .sport = 40000, .dport = 8080, .flags = TH_S, .win = 64240, .opts = o});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_SA, .seq = 0, .ack = 1}, &got);
+        assert_true(t->stack_isn_known);
+        assert_int_equal(got.opts.mss, mss);
+        assert_true(got.opts.present & MPNET_TCPO_MSS);
+        if (opts) {
+                assert_int_equal(got.opts.present, all_opts.present);
+                assert_int_equal(got.opts.wscale, 7);
+                assert_int_equal(got.opts.ts_ecr, 100);
+                ack_o.present = MPNET_TCPO_TS;
+                ack_o.ts_val = 101;
+                ack_o.ts_ecr = got.opts.ts_val;
+        } else {
+                assert_int_equal(got.opts.present, MPNET_TCPO_MSS);
+        }
+        assert_int_equal(got.win, 65535);
+        assert_int_equal(mpnet_accept(t->s, lfd, NULL, NULL, 0), -EAGAIN);
+        ts_at(t, 110);
+        ts_send(
+            t,
+            &(struct ts_seg){
+                .sport = 40000, .dport = 8080, .seq = 1, .ack = 1, .flags = TH_A, .opts = ack_o});
+        ts_expect_none(t, 10);
+        assert_int_equal(ctr(t, "tcp_syn_in"), 1);
+        assert_int_equal(ctr(t, "tcp_accepted"), 1);
+        fd = mpnet_accept(t->s, lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK);
+        assert_true(fd >= 0);
+        assert_int_equal(mpnet_accept(t->s, lfd, NULL, NULL, 0), -EAGAIN);
+        if (fam == 4) {
+                struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+                assert_int_equal(sl, sizeof(*a));
+                assert_int_equal(ntohl(a->sin_addr.s_addr), TS_PEER4);
+                assert_int_equal(ntohs(a->sin_port), 40000);
+                sl = sizeof(ss);
+                assert_int_equal(mpnet_getsockname(t->s, fd, (struct sockaddr *)&ss, &sl), 0);
+                assert_int_equal(ntohl(a->sin_addr.s_addr), TS_US4);
+                assert_int_equal(ntohs(a->sin_port), 8080);
+        } else {
+                struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+                assert_int_equal(sl, sizeof(*a));
+                assert_memory_equal(&a->sin6_addr, t->peer6, 16);
+                assert_int_equal(ntohs(a->sin6_port), 40000);
+                sl = sizeof(ss);
+                assert_int_equal(mpnet_getpeername(t->s, fd, (struct sockaddr *)&ss, &sl), 0);
+                assert_memory_equal(&a->sin6_addr, t->peer6, 16);
+                sl = sizeof(ss);
+                assert_int_equal(mpnet_getsockname(t->s, fd, (struct sockaddr *)&ss, &sl), 0);
+                assert_memory_equal(&a->sin6_addr, t->us6, 16);
+                assert_int_equal(ntohs(a->sin6_port), 8080);
+        }
+        assert_int_equal(mpnet_close(t->s, fd), 0);
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_RA, .seq = 1, .ack = 1}, NULL);
+        assert_int_equal(mpnet_close(t->s, lfd), 0);
+        /* The port is closed again (a new connection: absolute seq). */
+        t->stack_isn_known = false;
+        ts_send(t, &(struct ts_seg){.sport = 40001, .dport = 8080, .seq = 0, .flags = TH_S});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_RA, .seq = 0, .ack = 1}, NULL);
+}
+
+static void test_passive4(void **state)
+{
+        passive(*state, 4, true);
+}
+
+static void test_passive6(void **state)
+{
+        passive(*state, 6, true);
+}
+
+static void test_passive_noopt4(void **state)
+{
+        passive(*state, 4, false);
+}
+
+static void test_passive_noopt6(void **state)
+{
+        passive(*state, 6, false);
+}
+
+/* The SYN-ACK goes again on RTO (1 s, doubling: RFC 6298 2.1, 5.5), six
+ * times in all; then the embryo is dropped and its ACK meets a listener
+ * (a reset, RFC 9293 3.10.7.2). A retransmitted SYN gets the SYN-ACK at
+ * once. */
+static void test_synack_rtx(void **state)
+{
+        struct ts *t = *state;
+        int lfd = listener(t, 4, 4);
+        uint64_t at[6];
+
+        ts_send(t, &(struct ts_seg){.fam = 4, .sport = 40000, .dport = 8080, .flags = TH_S});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_SA, .seq = 0, .ack = 1}, NULL);
+        at[0] = ts_now_ms(t);
+        ts_send(t, &(struct ts_seg){.sport = 40000, .dport = 8080, .flags = TH_S});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_SA, .seq = 0, .ack = 1}, NULL);
+        for (int i = 1; i < 6; i++) {
+                ts_expect(t, 70000, &(struct ts_seg){.flags = TH_SA, .seq = 0, .ack = 1}, NULL);
+                at[i] = ts_now_ms(t);
+        }
+        assert_int_equal(at[1] - at[0], 1000);
+        assert_int_equal(at[2] - at[1], 2000);
+        assert_int_equal(at[5] - at[4], 16000);
+        assert_int_equal(ctr(t, "tcp_synack_rtx"), 5);
+        ts_expect_none(t, 60000);
+        assert_int_equal(ctr(t, "tcp_synack_giveup"), 1);
+        ts_send(t,
+                &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 1, .ack = 1, .flags = TH_A});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_R, .seq = 1}, NULL);
+        assert_int_equal(ctr(t, "tcp_bad_ack"), 1);
+        assert_int_equal(mpnet_accept(t->s, lfd, NULL, NULL, 0), -EAGAIN);
+        assert_int_equal(mpnet_close(t->s, lfd), 0);
+}
+
+/* The SYN queue holds backlog embryos; a SYN past it is dropped and
+ * counted, unanswered. */
+static void test_synq_bound(void **state)
+{
+        struct ts *t = *state;
+        int lfd = listener(t, 4, 2);
+
+        for (uint16_t p = 1; p <= 2; p++) {
+                ts_send(t, &(struct ts_seg){.fam = 4, .sport = p, .dport = 8080, .flags = TH_S});
+                ts_expect(t, 1, &(struct ts_seg){.flags = TH_SA, .seq = 0, .ack = 1}, NULL);
+                t->stack_isn_known = false; /* each has its own ISN */
+        }
+        ts_send(t, &(struct ts_seg){.fam = 4, .sport = 3, .dport = 8080, .flags = TH_S});
+        ts_expect_none(t, 10);
+        assert_int_equal(ctr(t, "tcp_synq_full"), 1);
+        assert_int_equal(ctr(t, "tcp_syn_in"), 2);
+        assert_int_equal(mpnet_close(t->s, lfd), 0);
+        ts_expect_none(t, 5000); /* embryos went with the listener */
+}
+
+/* SYN_RECEIVED: an ACK of something never sent is answered with
+ * <SEQ=SEG.ACK><CTL=RST>; a RST at RCV.NXT ends the embryo; one elsewhere
+ * in the window gets a challenge ACK (RFC 5961 3.2). A bare ACK to the
+ * listener is reset too. */
+static void test_synrecv_bad(void **state)
+{
+        struct ts *t = *state;
+        int lfd = listener(t, 4, 4);
+
+        ts_send(t, &(struct ts_seg){
+                       .fam = 4, .sport = 7, .dport = 8080, .seq = 500, .ack = 77, .flags = TH_A});
+        t->rel = false;
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_R, .seq = 77}, NULL);
+        t->rel = true;
+        ts_send(t, &(struct ts_seg){.fam = 4, .sport = 40000, .dport = 8080, .flags = TH_S});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_SA, .seq = 0, .ack = 1}, NULL);
+        ts_send(t,
+                &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 1, .ack = 5, .flags = TH_A});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_R, .seq = 5}, NULL);
+        ts_send(t, &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 100, .flags = TH_R});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_A, .seq = 1, .ack = 1}, NULL);
+        assert_int_equal(ctr(t, "tcp_challenge"), 1);
+        ts_send(t, &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 1, .flags = TH_R});
+        ts_expect_none(t, 10);
+        /* Gone: its ACK now meets the listener. */
+        ts_send(t,
+                &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 1, .ack = 1, .flags = TH_A});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_R, .seq = 1}, NULL);
+        assert_int_equal(ctr(t, "tcp_bad_ack"), 3);
+        assert_int_equal(ctr(t, "tcp_accepted"), 0);
+        assert_int_equal(mpnet_close(t->s, lfd), 0);
+}
+
+/* ESTABLISHED, not yet accepted: a RST at RCV.NXT takes it off the accept
+ * queue. */
+static void test_reset_unaccepted(void **state)
+{
+        struct ts *t = *state;
+        int lfd = listener(t, 6, 4);
+
+        ts_send(t, &(struct ts_seg){.fam = 6, .sport = 40000, .dport = 8080, .flags = TH_S});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_SA, .seq = 0, .ack = 1}, NULL);
+        ts_send(t,
+                &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 1, .ack = 1, .flags = TH_A});
+        assert_int_equal(ctr(t, "tcp_accepted"), 1);
+        ts_send(t, &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 1, .flags = TH_R});
+        assert_int_equal(mpnet_accept(t->s, lfd, NULL, NULL, 0), -EAGAIN);
+        ts_expect_none(t, 10);
+        assert_int_equal(mpnet_close(t->s, lfd), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -268,6 +501,14 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_closed_rst, setup, teardown),
             cmocka_unit_test_setup_teardown(test_malformed4, setup, teardown),
             cmocka_unit_test_setup_teardown(test_malformed6, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_passive4, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_passive6, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_passive_noopt4, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_passive_noopt6, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_synack_rtx, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_synq_bound, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_synrecv_bad, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_reset_unaccepted, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
