@@ -6,10 +6,12 @@
  *
  * TCP (SOCK_STREAM, protocol 0 or IPPROTO_TCP), partly: bind, listen,
  * accept (a connection the peer opened, with MSS, window scale, SACK-
- * permitted and timestamps as it offered them), getsockname, getpeername
- * and close work; connect, send, receive and an orderly close do not yet
- * (a send is -EOPNOTSUPP; closing an accepted socket resets its
- * connection). A segment to a port nobody listens on is answered with a
+ * permitted and timestamps as it offered them), connect (-EINPROGRESS,
+ * then EPOLLOUT and SO_ERROR 0 once established, or SO_ERROR
+ * ECONNREFUSED on a reset, ETIMEDOUT after 7 SYNs; again while in
+ * progress -EALREADY, once connected -EISCONN), getsockname, getpeername
+ * and close work; send, receive and an orderly close do not yet (a send
+ * is -EOPNOTSUPP; closing a connected socket resets its connection). A segment to a port nobody listens on is answered with a
  * reset (RFC 9293 3.10.7.1).
  *
  * ICMP echo sockets, as Linux's "ping sockets": socket(AF_INET, SOCK_DGRAM,

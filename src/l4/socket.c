@@ -560,6 +560,8 @@ int mpnet_connect(struct mpnet_stack *s, int fd, const struct sockaddr *addr, so
 
         if (so == NULL)
                 return -EBADF;
+        if (so->type == SOCK_STREAM)
+                return tcp_connect(s, so, addr, len);
         if (addr != NULL && len >= (socklen_t)sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC) {
                 /* POSIX: dissolve the association. Linux also forgets a
                  * source that connect chose. */

@@ -82,7 +82,7 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
     [TCP_OUT_FAIL] = {"tcp_out_fail", "drop: a segment IP output refused (no route, no buffer)"},
     [TCP_SYN_IN] = {"tcp_syn_in", "SYNs a listener took (SYN_RECEIVED made)"},
     [TCP_SYNQ_FULL] = {"tcp_synq_full", "drop: a SYN to a listener whose SYN queue is full"},
-    [TCP_SYNACK_RTX] = {"tcp_synack_rtx", "SYN-ACKs retransmitted on RTO"},
+    [TCP_SYNACK_RTX] = {"tcp_syn_rtx", "SYNs and SYN-ACKs retransmitted on RTO"},
     [TCP_SYNACK_GIVEUP] = {"tcp_synack_giveup",
                            "embryonic connections dropped after the last SYN-ACK went unanswered"},
     [TCP_ACCEPTED] = {"tcp_accepted", "connections established by a passive open"},

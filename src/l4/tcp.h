@@ -31,6 +31,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "l4/tcp_isn.h"
 #include "l4/tcp_rto.h"
@@ -111,7 +112,7 @@ struct tcp_state {
         struct mpnet_stack *s;
         struct pcb_table *pcb; /* bound and listening sockets, by port */
         uint8_t isn_key[16];   /* RFC 6528's secret */
-        unsigned n_embryo;     /* SYN_RECEIVED connections: the service scans */
+        unsigned n_embryo;     /* SYN_SENT and SYN_RECEIVED: the service scans */
         struct tcp_conn_table ct;
 };
 
@@ -174,7 +175,14 @@ void tcp_send_ctl(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t s
 /* Take c out of the table and its listener's queue; free it later. */
 void tcp_conn_drop(struct mpnet_stack *s, struct tcp_conn *c);
 
+/* Active open: send c's SYN (SYN_SENT, its fields set) and arm its
+ * retransmission. */
+void tcp_syn_send(struct wctx *w, struct tcp_conn *c);
+
 /* l4/tcp_sock.c */
 extern const struct sock_proto sock_tcp_proto;
+/* mpnet_connect() of a SOCK_STREAM socket. */
+int tcp_connect(struct mpnet_stack *s, struct mpnet_sock *so, const struct sockaddr *addr,
+                socklen_t len);
 
 #endif

@@ -24,6 +24,7 @@
 #include "stack/stack_priv.h"
 
 #define TCP_SYNACK_TRIES 6 /* the first and 5 retransmissions, as Linux */
+#define TCP_SYN_TRIES    7 /* the first and 6 retransmissions, as Linux */
 #define TCP_WSCALE_OURS  7 /* the shift we offer, as Linux */
 #define TCP_RCV_WND      65535u
 #define TCP_MSS_DEFAULT  536 /* RFC 9293 3.7.1: no MSS option */
@@ -133,7 +134,7 @@ void tcp_conn_drop(struct mpnet_stack *s, struct tcp_conn *c)
                 }
                 c->lso = NULL;
         }
-        if (c->state == TCP_SYN_RECEIVED)
+        if (c->state == TCP_SYN_RECEIVED || c->state == TCP_SYN_SENT)
                 st->n_embryo--;
         if (c->so != NULL) {
                 c->so->tcp = NULL;
@@ -227,6 +228,96 @@ void tcp_listen_input(struct wctx *w, struct mpnet_sock *so, const struct tcp_tu
         ctx_svc_arm(w, c->rtx_at);
 }
 
+void tcp_syn_send(struct wctx *w, struct tcp_conn *c)
+{
+        /* We offer every option; the SYN-ACK says which the peer takes. */
+        struct mpnet_tcp_opts o = {
+            .present = MPNET_TCPO_MSS | MPNET_TCPO_WSCALE | MPNET_TCPO_SACK_PERM | MPNET_TCPO_TS,
+            .mss = c->mss_ours,
+            .wscale = TCP_WSCALE_OURS,
+            .ts_val = ts_now(ctx_now(w)),
+        };
+
+        send_seg(w, c, MPNET_TCP_SYN, c->iss, &o);
+        if (c->tries++ == 0) {
+                tcp_state_of(w->s)->n_embryo++;
+                c->rtx_at = ctx_now(w) + (uint64_t)tcp_rto_us(&c->rto) * 1000;
+                ctx_svc_arm(w, c->rtx_at);
+        }
+}
+
+/* The end of an active open that failed: the socket sees err. */
+static void conn_fail(struct wctx *w, struct tcp_conn *c, int err)
+{
+        struct mpnet_sock *so = c->so;
+
+        if (so != NULL) {
+                so->err = err;
+                sock_raise(so, EPOLLERR | EPOLLHUP | EPOLLOUT | EPOLLIN);
+        }
+        tcp_conn_drop(w->s, c);
+}
+
+/* RFC 9293 3.10.7.3, SYN_SENT. */
+static void syn_sent_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r)
+{
+        struct mpnet_stack *s = w->s;
+        bool ack = (r->flags & MPNET_TCP_ACK) != 0;
+
+        /* First: an ACK of something other than our SYN. */
+        if (ack && (seq_leq(r->ack, c->iss) || seq_gt(r->ack, c->snd_nxt))) {
+                tcp_count(s, TCPC_BAD_ACK);
+                if (!(r->flags & MPNET_TCP_RST)) {
+                        struct tcp_conn tmp = {.t = c->t};
+
+                        send_seg(w, &tmp, MPNET_TCP_RST, r->ack, NULL);
+                }
+                return;
+        }
+        /* Second: a RST with an acceptable ACK refuses the connection; one
+         * without an ACK is dropped (RFC 5961 3.2 keeps a blind RST out). */
+        if (r->flags & MPNET_TCP_RST) {
+                if (ack)
+                        conn_fail(w, c, ECONNREFUSED);
+                else
+                        tcp_count(s, TCPC_UNHANDLED);
+                return;
+        }
+        if (!(r->flags & MPNET_TCP_SYN) || !ack) {
+                /* Simultaneous open (a SYN without ACK) is not there yet. */
+                tcp_count(s, TCPC_UNHANDLED);
+                return;
+        }
+        /* Fourth: the SYN-ACK. */
+        c->irs = r->seq;
+        c->rcv_nxt = r->seq + 1;
+        c->snd_una = r->ack;
+        c->snd_wnd = c->max_snd_wnd = r->window; /* never scaled in a SYN */
+        c->mss = (r->opts.present & MPNET_TCPO_MSS) ? r->opts.mss : TCP_MSS_DEFAULT;
+        if (c->mss > c->mss_ours)
+                c->mss = c->mss_ours;
+        if (r->opts.present & MPNET_TCPO_WSCALE) { /* RFC 7323 2.2: both or neither */
+                c->opt |= TCPF_WSCALE;
+                c->snd_ws =
+                    r->opts.wscale > MPNET_TCP_WSCALE_MAX ? MPNET_TCP_WSCALE_MAX : r->opts.wscale;
+                c->rcv_ws = TCP_WSCALE_OURS;
+        }
+        if (r->opts.present & MPNET_TCPO_SACK_PERM)
+                c->opt |= TCPF_SACK;
+        if (r->opts.present & MPNET_TCPO_TS) {
+                c->opt |= TCPF_TS;
+                c->ts_recent = r->opts.ts_val;
+        }
+        c->state = TCP_ESTABLISHED;
+        c->rtx_at = MPNET_TIME_NEVER;
+        tcp_state_of(s)->n_embryo--;
+        tcp_send_ctl(w, c, MPNET_TCP_ACK, c->snd_nxt);
+        if (c->so != NULL) {
+                c->so->flags |= SOF_CONNECTED;
+                sock_raise(c->so, EPOLLOUT);
+        }
+}
+
 /* SYN_RECEIVED -> ESTABLISHED (RFC 9293 3.10.7.4, fifth check). */
 static void established(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r)
 {
@@ -273,6 +364,10 @@ void tcp_conn_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
         uint32_t len = mpnet_tcp_seg_len(v);
 
         (void)mtu;
+        if (c->state == TCP_SYN_SENT) {
+                syn_sent_input(w, c, r);
+                return;
+        }
         /* First check: the sequence number (3.10.7.4). A retransmitted SYN
          * in SYN_RECEIVED (SEG.SEQ = IRS) gets the SYN-ACK again, as Linux
          * answers it. */
@@ -345,6 +440,17 @@ uint64_t tcp_timers(struct wctx *w, uint64_t now)
                 while (c != NULL) {
                         struct tcp_conn *nx = atomic_load_explicit(&c->next, memory_order_relaxed);
 
+                        if (c->state == TCP_SYN_SENT && c->rtx_at <= now) {
+                                if (c->tries >= TCP_SYN_TRIES) {
+                                        conn_fail(w, c, ETIMEDOUT);
+                                        c = nx;
+                                        continue;
+                                }
+                                tcp_rto_backoff(&c->rto);
+                                tcp_syn_send(w, c);
+                                tcp_count(s, TCPC_SYNACK_RTX);
+                                c->rtx_at = now + (uint64_t)tcp_rto_us(&c->rto) * 1000;
+                        }
                         if (c->state == TCP_SYN_RECEIVED && c->rtx_at <= now) {
                                 if (c->tries >= TCP_SYNACK_TRIES) {
                                         tcp_count(s, TCPC_SYNACK_GIVEUP);
@@ -358,7 +464,8 @@ uint64_t tcp_timers(struct wctx *w, uint64_t now)
                                 tcp_count(s, TCPC_SYNACK_RTX);
                                 c->rtx_at = now + (uint64_t)tcp_rto_us(&c->rto) * 1000;
                         }
-                        if (c->state == TCP_SYN_RECEIVED && c->rtx_at < next)
+                        if ((c->state == TCP_SYN_RECEIVED || c->state == TCP_SYN_SENT) &&
+                            c->rtx_at < next)
                                 next = c->rtx_at;
                         c = nx;
                 }

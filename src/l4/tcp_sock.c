@@ -20,9 +20,13 @@
 
 #include "mpnet/socket.h"
 #include "mpnet/wire/tcp.h"
+#include "mpnet/ip6.h"
+#include "l3/ip4.h"
+#include "l3/ip_iface.h"
 #include "l4/pcb.h"
 #include "l4/socket.h"
 #include "l4/tcp.h"
+#include "stack/iface.h"
 #include "stack/stack_priv.h"
 
 #define TCP_BACKLOG_MAX 4096 /* Linux's somaxconn */
@@ -60,7 +64,9 @@ static void tcp_close(struct mpnet_stack *s, struct mpnet_sock *so)
         } else if (so->tcp != NULL) {
                 struct tcp_conn *c = so->tcp;
 
-                tcp_send_ctl(w, c, MPNET_TCP_RST | MPNET_TCP_ACK, c->snd_nxt);
+                /* RFC 9293 3.10.4 ABORT: a reset, except in SYN_SENT. */
+                if (c->state != TCP_SYN_SENT)
+                        tcp_send_ctl(w, c, MPNET_TCP_RST | MPNET_TCP_ACK, c->snd_nxt);
                 tcp_conn_drop(s, c);
         }
         so->tcp = NULL;
@@ -219,4 +225,107 @@ int mpnet_accept(struct mpnet_stack *s, int fd, struct sockaddr *addr, socklen_t
         if (addr != NULL && alen != NULL)
                 mpnet_getpeername(s, nfd, addr, alen);
         return nfd;
+}
+
+/* The MTU of the interface that holds our address a (1500 when none
+ * does): the MSS we announce (RFC 9293 3.7.1). */
+static uint32_t mtu_of(struct mpnet_stack *s, const uint8_t a[16])
+{
+        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
+                struct mpnet_iface *ifp = __atomic_load_n(&s->ifs[i], __ATOMIC_ACQUIRE);
+
+                if (ifp == NULL)
+                        continue;
+                if (addr_is_v4mapped(a) ? iface_has_addr(ifp, addr_v4(a))
+                                        : iface_addr6_find(ifp, a) != NULL)
+                        return atomic_load(&ifp->mtu);
+        }
+        return 1500;
+}
+
+int tcp_connect(struct mpnet_stack *s, struct mpnet_sock *so, const struct sockaddr *addr,
+                socklen_t len)
+{
+        struct tcp_state *st = tcp_state_of(s);
+        uint8_t dst[16], src[16];
+        uint16_t port;
+        struct tcp_conn *c;
+        uint32_t mtu;
+        int err;
+
+        if (so->flags & SOF_LISTEN)
+                return -EINVAL;
+        if (so->tcp != NULL)
+                return ((struct tcp_conn *)so->tcp)->state == TCP_SYN_SENT ? -EALREADY : -EISCONN;
+        if (so->flags & SOF_CONNECTED)
+                return -EISCONN;
+        if (addr == NULL)
+                return -EINVAL;
+        if (addr->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+                const struct sockaddr_in *a = (const void *)addr;
+
+                if (so->family == AF_INET6 && (so->flags & SOF_V6ONLY))
+                        return -ENETUNREACH;
+                addr_v4mapped(dst, ntohl(a->sin_addr.s_addr));
+                port = ntohs(a->sin_port);
+        } else if (addr->sa_family == AF_INET6 && so->family == AF_INET6 &&
+                   len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+                const struct sockaddr_in6 *a = (const void *)addr;
+
+                memcpy(dst, &a->sin6_addr, 16);
+                port = ntohs(a->sin6_port);
+        } else {
+                return addr->sa_family == AF_INET || addr->sa_family == AF_INET6 ? -EINVAL
+                                                                                 : -EAFNOSUPPORT;
+        }
+        if (addr_is_any46(dst) || port == 0)
+                return -ENETUNREACH;
+        memcpy(src, so->laddr, 16);
+        if (addr_is_any46(src)) {
+                if (addr_is_v4mapped(dst)) {
+                        uint32_t a = 0;
+
+                        err = ip4_src_select(s, addr_v4(dst), so->bound_if, &a);
+                        addr_v4mapped(src, a);
+                } else {
+                        err = mpnet_ip6_src_select(s, dst, so->bound_if, src);
+                }
+                if (err != 0)
+                        return err;
+        }
+        if (!(so->flags & SOF_BOUND)) {
+                int p = tcp_port_pick(s, so);
+
+                if (p < 0)
+                        return p;
+                so->lport = (uint16_t)p;
+                so->flags |= SOF_BOUND | SOF_LADDR_AUTO;
+        }
+        c = calloc(1, sizeof(*c));
+        if (c == NULL)
+                return -ENOMEM;
+        memcpy(c->t.laddr, src, 16);
+        memcpy(c->t.raddr, dst, 16);
+        c->t.lport = so->lport;
+        c->t.rport = port;
+        c->home = so->home;
+        c->state = TCP_SYN_SENT;
+        c->iss = tcp_isn(st->isn_key, &c->t, ctx_now(s->ctx[0]));
+        c->snd_una = c->iss;
+        c->snd_nxt = c->iss + 1;
+        c->rcv_wnd = 65535;
+        mtu = mtu_of(s, src) - (addr_is_v4mapped(dst) ? 40 : 60);
+        c->mss = c->mss_ours = (uint16_t)(mtu > 65535 ? 65535 : mtu);
+        tcp_rto_init(&c->rto, TCP_RTO_MIN_US);
+        if (tcp_conn_insert(s, &st->ct, c) != 0) {
+                free(c);
+                return -EADDRNOTAVAIL; /* the 4-tuple is taken */
+        }
+        memcpy(so->laddr, src, 16);
+        memcpy(so->faddr, dst, 16);
+        so->fport = port;
+        so->tcp = c;
+        c->so = so;
+        tcp_syn_send(s->ctx[0], c);
+        return -EINPROGRESS; /* every call is non-blocking */
 }

@@ -409,7 +409,7 @@ static void test_synack_rtx(void **state)
         assert_int_equal(at[1] - at[0], 1000);
         assert_int_equal(at[2] - at[1], 2000);
         assert_int_equal(at[5] - at[4], 16000);
-        assert_int_equal(ctr(t, "tcp_synack_rtx"), 5);
+        assert_int_equal(ctr(t, "tcp_syn_rtx"), 5);
         ts_expect_none(t, 60000);
         assert_int_equal(ctr(t, "tcp_synack_giveup"), 1);
         ts_send(t,
@@ -491,6 +491,131 @@ static void test_reset_unaccepted(void **state)
         assert_int_equal(mpnet_close(t->s, lfd), 0);
 }
 
+static int so_error(struct ts *t, int fd)
+{
+        int v = -1;
+        socklen_t l = sizeof(v);
+
+        assert_int_equal(mpnet_getsockopt(t->s, fd, SOL_SOCKET, SO_ERROR, &v, &l), 0);
+        return v;
+}
+
+/* connect() to the peer's port 80: -EINPROGRESS and a SYN from an
+ * ephemeral port offering every option. @return the descriptor; *port
+ * its port. */
+static int connecting(struct ts *t, int fam, uint16_t *port, struct ts_seg *syn)
+{
+        int fd = mpnet_socket(t->s, fam == 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons(80)};
+        struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons(80)};
+
+        assert_true(fd >= 0);
+        a4.sin_addr.s_addr = htonl(TS_PEER4);
+        memcpy(&a6.sin6_addr, t->peer6, 16);
+        t->fam = fam;
+        assert_int_equal(fam == 4 ? mpnet_connect(t->s, fd, (struct sockaddr *)&a4, sizeof(a4))
+                                  : mpnet_connect(t->s, fd, (struct sockaddr *)&a6, sizeof(a6)),
+                         -EINPROGRESS);
+        assert_int_equal(mpnet_getsockname(t->s, fd, (struct sockaddr *)&ss, &sl), 0);
+        *port = ntohs(fam == 4 ? ((struct sockaddr_in *)&ss)->sin_port
+                               : ((struct sockaddr_in6 *)&ss)->sin6_port);
+        assert_true(*port >= 49152);
+        t->sport = 80;
+        t->dport = *port;
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_S, .seq = 0}, syn);
+        assert_int_equal(syn->opts.present, all_opts.present);
+        assert_int_equal(syn->opts.mss, fam == 4 ? 1460 : 1440);
+        assert_int_equal(syn->opts.wscale, 7);
+        assert_int_equal(syn->opts.ts_ecr, 0);
+        sl = sizeof(ss);
+        assert_int_equal(mpnet_getpeername(t->s, fd, (struct sockaddr *)&ss, &sl), -ENOTCONN);
+        return fd;
+}
+
+/* Active open (RFC 9293 3.10.7.3): the SYN-ACK makes ESTABLISHED, the
+ * stack ACKs it, the socket is connected with no error. */
+static void active(struct ts *t, int fam)
+{
+        uint16_t port;
+        struct ts_seg syn;
+        int fd = connecting(t, fam, &port, &syn);
+        struct mpnet_tcp_opts o = all_opts;
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+
+        o.ts_ecr = syn.opts.ts_val;
+        ts_at(t, 50);
+        ts_send(t, &(struct ts_seg){
+                       .sport = 80, .dport = port, .seq = 0, .ack = 1, .flags = TH_SA, .opts = o});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_A, .seq = 1, .ack = 1}, &syn);
+        assert_int_equal(syn.opts.present, MPNET_TCPO_TS);
+        assert_int_equal(syn.opts.ts_ecr, 100);
+        assert_int_equal(so_error(t, fd), 0);
+        assert_int_equal(mpnet_getpeername(t->s, fd, (struct sockaddr *)&ss, &sl), 0);
+        assert_int_equal(ntohs(fam == 4 ? ((struct sockaddr_in *)&ss)->sin_port
+                                        : ((struct sockaddr_in6 *)&ss)->sin6_port),
+                         80);
+        assert_int_equal(mpnet_connect(t->s, fd, (struct sockaddr *)&ss, sl), -EISCONN);
+        ts_expect_none(t, 5000); /* no SYN retransmitted */
+        assert_int_equal(ctr(t, "tcp_syn_rtx"), 0);
+        assert_int_equal(mpnet_close(t->s, fd), 0);
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_RA, .seq = 1, .ack = 1}, NULL);
+}
+
+static void test_connect4(void **state)
+{
+        active(*state, 4);
+}
+
+static void test_connect6(void **state)
+{
+        active(*state, 6);
+}
+
+/* A reset without ACK is ignored in SYN_SENT (RFC 5961 3.2); one that
+ * ACKs the SYN refuses: SO_ERROR ECONNREFUSED. */
+static void test_connect_refused(void **state)
+{
+        struct ts *t = *state;
+        uint16_t port;
+        struct ts_seg syn;
+        int fd = connecting(t, 4, &port, &syn);
+
+        ts_send(t, &(struct ts_seg){.sport = 80, .dport = port, .seq = 0, .flags = TH_R});
+        assert_int_equal(so_error(t, fd), 0);
+        ts_send(t,
+                &(struct ts_seg){.sport = 80, .dport = port, .seq = 0, .ack = 1, .flags = TH_RA});
+        assert_int_equal(so_error(t, fd), ECONNREFUSED);
+        ts_expect_none(t, 5000);
+        assert_int_equal(mpnet_close(t->s, fd), 0);
+}
+
+/* A SYN-ACK acknowledging something else: <SEQ=SEG.ACK><CTL=RST>, the SYN
+ * stays; unanswered, the SYN goes 7 times (RTO 1 s doubling) and the
+ * socket gets ETIMEDOUT. */
+static void test_connect_bad_ack_timeout(void **state)
+{
+        struct ts *t = *state;
+        uint16_t port;
+        struct ts_seg syn;
+        int fd = connecting(t, 6, &port, &syn);
+        uint64_t t0 = ts_now_ms(t);
+
+        ts_send(t,
+                &(struct ts_seg){.sport = 80, .dport = port, .seq = 0, .ack = 5, .flags = TH_SA});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_R, .seq = 5}, NULL);
+        for (int i = 0; i < 6; i++)
+                ts_expect(t, 70000, &(struct ts_seg){.flags = TH_S, .seq = 0}, NULL);
+        assert_int_equal(ts_now_ms(t) - t0, 1000 + 2000 + 4000 + 8000 + 16000 + 32000);
+        assert_int_equal(so_error(t, fd), 0);
+        ts_expect_none(t, 70000);
+        assert_int_equal(so_error(t, fd), ETIMEDOUT);
+        assert_int_equal(ctr(t, "tcp_syn_rtx"), 6);
+        assert_int_equal(mpnet_close(t->s, fd), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -509,6 +634,10 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_synq_bound, setup, teardown),
             cmocka_unit_test_setup_teardown(test_synrecv_bad, setup, teardown),
             cmocka_unit_test_setup_teardown(test_reset_unaccepted, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_connect4, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_connect6, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_connect_refused, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_connect_bad_ack_timeout, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
