@@ -53,13 +53,15 @@ enum tcp_ctr {
         TCP_UNHANDLED,
         TCP_CHALLENGE,
         TCP_OUT_OF_WINDOW,
+        TCP_CHALLENGE_LIMITED,
         TCP__N
 };
 _Static_assert((int)TCP_OUT == (int)TCPC_OUT && (int)TCP_RST_OUT == (int)TCPC_RST_OUT &&
                    (int)TCP_RST_CLOSED == (int)TCPC_RST_CLOSED &&
                    (int)TCP_OUT_FAIL == (int)TCPC_OUT_FAIL &&
                    (int)TCP_OUT_FAIL + 1 == (int)TCPC_SYN_IN &&
-                   (int)TCP_OUT_OF_WINDOW == (int)TCPC_OUT_OF_WINDOW,
+                   (int)TCP_OUT_OF_WINDOW == (int)TCPC_OUT_OF_WINDOW &&
+                   (int)TCP_CHALLENGE_LIMITED == (int)TCPC_CHALLENGE_LIMITED,
                "tcp.h's counter ids");
 
 static const struct counter_reg tcp_ctrs[TCP__N] = {
@@ -95,6 +97,9 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
         {"tcp_unhandled",
          "drop: a segment without ACK past LISTEN, or what a later piece handles (data, FIN)"},
     [TCP_CHALLENGE] = {"tcp_challenge", "challenge ACKs sent (RFC 5961)"},
+    [TCP_CHALLENGE_LIMITED] = {"tcp_challenge_limited",
+                               "drop: a segment whose challenge ACK the rate limit held back "
+                               "(RFC 5961 7)"},
     [TCP_OUT_OF_WINDOW] = {"tcp_out_of_window",
                            "drop: a segment outside the receive window (an ACK sent unless RST)"},
 };

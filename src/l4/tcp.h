@@ -110,9 +110,10 @@ struct sock_proto;
 
 struct tcp_state {
         struct mpnet_stack *s;
-        struct pcb_table *pcb; /* bound and listening sockets, by port */
-        uint8_t isn_key[16];   /* RFC 6528's secret */
-        unsigned n_embryo;     /* SYN_SENT and SYN_RECEIVED: the service scans */
+        struct pcb_table *pcb;       /* bound and listening sockets, by port */
+        uint8_t isn_key[16];         /* RFC 6528's secret */
+        unsigned n_embryo;           /* SYN_SENT and SYN_RECEIVED: the service scans */
+        uint64_t ch_tokens, ch_last; /* the challenge ACK bucket (RFC 5961 7) */
         struct tcp_conn_table ct;
 };
 
@@ -135,6 +136,7 @@ enum {
         TCPC_UNHANDLED,
         TCPC_CHALLENGE,
         TCPC_OUT_OF_WINDOW,
+        TCPC_CHALLENGE_LIMITED,
 };
 /* The table's hash of a tuple. Any context. */
 uint32_t tcp_conn_hash(const struct tcp_conn_table *ct, const struct tcp_tuple *t);

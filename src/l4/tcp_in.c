@@ -23,11 +23,12 @@
 #include "l4/tcp_seq.h"
 #include "stack/stack_priv.h"
 
-#define TCP_SYNACK_TRIES 6 /* the first and 5 retransmissions, as Linux */
-#define TCP_SYN_TRIES    7 /* the first and 6 retransmissions, as Linux */
-#define TCP_WSCALE_OURS  7 /* the shift we offer, as Linux */
-#define TCP_RCV_WND      65535u
-#define TCP_MSS_DEFAULT  536 /* RFC 9293 3.7.1: no MSS option */
+#define TCP_SYNACK_TRIES   6   /* the first and 5 retransmissions, as Linux */
+#define TCP_CHALLENGE_RATE 100 /* a second (RFC 5961 7 leaves it to us) */
+#define TCP_SYN_TRIES      7   /* the first and 6 retransmissions, as Linux */
+#define TCP_WSCALE_OURS    7   /* the shift we offer, as Linux */
+#define TCP_RCV_WND        65535u
+#define TCP_MSS_DEFAULT    536 /* RFC 9293 3.7.1: no MSS option */
 
 static uint32_t ts_now(uint64_t now)
 {
@@ -318,6 +319,22 @@ static void syn_sent_input(struct wctx *w, struct tcp_conn *c, const struct mpne
         }
 }
 
+/* RFC 5961 7: challenge ACKs are rate-limited, stack-wide (every
+ * connection is the control thread's for now), TCP_CHALLENGE_RATE a
+ * second with as much burst. */
+static void challenge_ack(struct wctx *w, struct tcp_conn *c)
+{
+        struct tcp_state *st = tcp_state_of(w->s);
+
+        if (!token_take(&st->ch_tokens, &st->ch_last, ctx_now(w), TCP_CHALLENGE_RATE,
+                        TCP_CHALLENGE_RATE)) {
+                tcp_count(w->s, TCPC_CHALLENGE_LIMITED);
+                return;
+        }
+        tcp_count(w->s, TCPC_CHALLENGE);
+        tcp_send_ctl(w, c, MPNET_TCP_ACK, c->snd_nxt);
+}
+
 /* SYN_RECEIVED -> ESTABLISHED (RFC 9293 3.10.7.4, fifth check). */
 static void established(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r)
 {
@@ -386,15 +403,13 @@ void tcp_conn_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                 if (tcp_rst_check(c->rcv_nxt, c->rcv_wnd, r->seq) == TCP_ACCEPT) {
                         reset_in(w, c);
                 } else {
-                        tcp_count(s, TCPC_CHALLENGE);
-                        tcp_send_ctl(w, c, MPNET_TCP_ACK, c->snd_nxt);
+                        challenge_ack(w, c);
                 }
                 return;
         }
         /* Fourth: a SYN in the window (RFC 5961 4.2): a challenge ACK. */
         if (r->flags & MPNET_TCP_SYN) {
-                tcp_count(s, TCPC_CHALLENGE);
-                tcp_send_ctl(w, c, MPNET_TCP_ACK, c->snd_nxt);
+                challenge_ack(w, c);
                 return;
         }
         /* Fifth: no ACK, drop. */
@@ -414,8 +429,7 @@ void tcp_conn_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                         c->ts_recent = r->opts.ts_val;
                 established(w, c, r);
         } else if (tcp_ack_check(c->snd_una, c->snd_nxt, c->max_snd_wnd, r->ack) != TCP_ACCEPT) {
-                tcp_count(s, TCPC_CHALLENGE);
-                tcp_send_ctl(w, c, MPNET_TCP_ACK, c->snd_nxt);
+                challenge_ack(w, c);
                 return;
         }
         /* Data and FIN: the next piece (not acknowledged: the peer sends

@@ -616,6 +616,83 @@ static void test_connect_bad_ack_timeout(void **state)
         assert_int_equal(mpnet_close(t->s, fd), 0);
 }
 
+/* An accepted connection (IPv4, no options) from peer port 40000. */
+static int accepted(struct ts *t, int *lfd)
+{
+        int fd;
+
+        *lfd = listener(t, 4, 4);
+        ts_send(t, &(struct ts_seg){.fam = 4, .sport = 40000, .dport = 8080, .flags = TH_S});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_SA, .seq = 0, .ack = 1}, NULL);
+        ts_send(t,
+                &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 1, .ack = 1, .flags = TH_A});
+        fd = mpnet_accept(t->s, *lfd, NULL, NULL, 0);
+        assert_true(fd >= 0);
+        return fd;
+}
+
+/* ESTABLISHED: a segment outside the window is answered with an ACK
+ * (RFC 9293 3.10.7.4), a RST outside it dropped silently, a RST in the
+ * window but not at RCV.NXT and a SYN draw challenge ACKs (RFC 5961 3.2,
+ * 4.2), an ACK of data never sent a challenge ACK (5.2); a RST at RCV.NXT
+ * resets: SO_ERROR ECONNRESET, and the port answers as closed again. */
+static void test_established_checks(void **state)
+{
+        struct ts *t = *state;
+        int lfd, fd = accepted(t, &lfd);
+
+        ts_send(t, &(struct ts_seg){.sport = 40000,
+                                    .dport = 8080,
+                                    .seq = 100000,
+                                    .ack = 1,
+                                    .flags = TH_A,
+                                    .data = "x",
+                                    .len = 1});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_A, .seq = 1, .ack = 1}, NULL);
+        assert_int_equal(ctr(t, "tcp_out_of_window"), 1);
+        ts_send(t, &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 100000, .flags = TH_R});
+        ts_expect_none(t, 10);
+        assert_int_equal(ctr(t, "tcp_out_of_window"), 2);
+        ts_send(t, &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 2, .flags = TH_R});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_A, .seq = 1, .ack = 1}, NULL);
+        ts_send(t, &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 1, .flags = TH_S});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_A, .seq = 1, .ack = 1}, NULL);
+        ts_send(t, &(struct ts_seg){
+                       .sport = 40000, .dport = 8080, .seq = 1, .ack = 1000, .flags = TH_A});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_A, .seq = 1, .ack = 1}, NULL);
+        assert_int_equal(ctr(t, "tcp_challenge"), 3);
+        assert_int_equal(so_error(t, fd), 0);
+        ts_send(t, &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 1, .flags = TH_R});
+        ts_expect_none(t, 10);
+        assert_int_equal(so_error(t, fd), ECONNRESET);
+        ts_send(t,
+                &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 1, .ack = 1, .flags = TH_A});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_R, .seq = 1}, NULL);
+        assert_int_equal(mpnet_close(t->s, fd), 0);
+        ts_expect_none(t, 10); /* nothing left to reset */
+        assert_int_equal(mpnet_close(t->s, lfd), 0);
+}
+
+/* RFC 5961 7: at most 100 challenge ACKs a second; the rest counted. */
+static void test_challenge_limit(void **state)
+{
+        struct ts *t = *state;
+        int lfd, fd = accepted(t, &lfd);
+
+        for (int i = 0; i < 105; i++) {
+                ts_send(t,
+                        &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 1, .flags = TH_S});
+                link_drain(t->lb);
+        }
+        assert_int_equal(ctr(t, "tcp_challenge"), 100);
+        assert_int_equal(ctr(t, "tcp_challenge_limited"), 5);
+        ts_at(t, ts_now_ms(t) + 1000); /* the bucket fills again */
+        ts_send(t, &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 1, .flags = TH_S});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_A, .seq = 1, .ack = 1}, NULL);
+        assert_int_equal(mpnet_close(t->s, fd), 0);
+        assert_int_equal(mpnet_close(t->s, lfd), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -638,6 +715,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_connect6, setup, teardown),
             cmocka_unit_test_setup_teardown(test_connect_refused, setup, teardown),
             cmocka_unit_test_setup_teardown(test_connect_bad_ack_timeout, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_established_checks, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_challenge_limit, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
