@@ -11,8 +11,9 @@
  * ECONNREFUSED on a reset, ETIMEDOUT after 7 SYNs; again while in
  * progress -EALREADY, once connected -EISCONN), getsockname, getpeername
  * and close work; send, receive and an orderly close do not yet (a send
- * is -EOPNOTSUPP; closing a connected socket resets its connection). A segment to a port nobody listens on is answered with a
- * reset (RFC 9293 3.10.7.1).
+ * is -EOPNOTSUPP; closing a connected socket resets its connection). A
+ * segment to a port nobody listens on is answered with a reset (RFC 9293
+ * 3.10.7.1).
  *
  * ICMP echo sockets, as Linux's "ping sockets": socket(AF_INET, SOCK_DGRAM,
  * IPPROTO_ICMP) and socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6). A send
@@ -56,12 +57,21 @@
  * (::ffff:a.b.c.d, RFC 4291 2.5.5.2) unless IPV6_V6ONLY is set, off by
  * default as on Linux.
  *
- * Threads: every call is the control thread's (the thread that calls
- * mpnet_stack_poll(), as for every other stack call). No call blocks: a
- * receive with nothing queued is -EAGAIN, SOCK_NONBLOCK and MSG_DONTWAIT
- * or not (a blocking front end for other threads comes later, waiting on
- * an event descriptor). Datagrams are queued by mpnet_stack_poll(), and a
- * socket's callback (mpnet_sock_set_cb) runs from it.
+ * Threads (docs/MP-SAFETY.md has the whole contract): each socket has a
+ * home context, where its datagrams are queued and its callback runs: the
+ * control thread (the thread that calls mpnet_stack_poll(), the default)
+ * or a worker (MPNET_SO_HOME, run-to-completion). The control calls
+ * (mpnet_socket, bind, connect, and options that change the socket's PCB
+ * entry or groups) are the control thread's. The data calls (send,
+ * receive) and the data path's options are the home's: the control
+ * thread's own calls for a socket homed there, a callback's (set_cb,
+ * mpnet_sock_run) on a worker home; another thread's data call is -EBUSY.
+ * The control thread may still close, shut down, set the callback and the
+ * data-path options of a worker-homed socket: the call is handed to the
+ * home and waits for it (the home's worker must be running). No call
+ * blocks on the control thread: a receive with nothing queued is -EAGAIN.
+ * Application threads that are neither use the front end (mpnet_ts_*,
+ * below).
  *
  * Options (mpnet_setsockopt, mpnet_getsockopt):
  *  - SOL_SOCKET: SO_REUSEADDR, SO_REUSEPORT (set before bind), SO_RCVBUF
@@ -95,6 +105,20 @@
  *    IP_MTU_DISCOVER: DO or PROBE refuse a send over the path MTU),
  *    IPV6_DONTFRAG (a send over the path MTU is -EMSGSIZE), IPV6_MTU
  *    (getsockopt, as IP_MTU; setting it is -ENOPROTOOPT).
+ *  - SOL_MPNET: MPNET_SO_HOME (an int, before bind and connect): where
+ *    the socket lives. MPNET_HOME_CONTROL (0, the default): the control
+ *    thread. MPNET_HOME_FLOW: connect() homes it on the context that
+ *    receives its reply flow (the worker polling the queue the link's RSS
+ *    steers it to; an ephemeral port is picked among those whose replies
+ *    reach that worker, RFC 6056 Algorithm 4 keyed per stack), so its
+ *    datagrams are queued without a hand-off; unconnected it stays on the
+ *    control thread. n >= 1: context n (worker n - 1's, which must exist:
+ *    assigned a queue of the stack). getsockopt gives the home context
+ *    now. Once on a worker, SO_REUSEADDR, SO_REUSEPORT, SO_BINDTOIFINDEX,
+ *    the multicast interface and group options, IP_RECVERR and the path
+ *    MTU options, and a second connect are -EBUSY / -EISCONN (set them
+ *    first). UDP sockets only: raw and echo sockets stay on the control
+ *    thread (-EOPNOTSUPP).
  * Unknown options are -ENOPROTOOPT, a short or wrong-sized value -EINVAL.
  *
  * Ancillary data: mpnet_sendmsg takes IP_PKTINFO (struct in_pktinfo:
@@ -135,7 +159,70 @@
 
 #ifndef SO_BINDTOIFINDEX
 #define SO_BINDTOIFINDEX 62 /* Linux's number, for older headers */
+/*
+ * The thread-safe front end: sockets for application threads (neither the
+ * control thread nor a worker), several at once, each socket used by one
+ * application thread at a time for its sends and one for its receives.
+ * Sends and receives take no lock: a datagram goes through a
+ * single-producer single-consumer ring between the application thread and
+ * the socket's home context (the control thread, or with MPNET_SO_HOME a
+ * worker, which drains the transmit ring on its loop and is woken through
+ * its wake-up descriptor when it sleeps). The control calls (socket, bind,
+ * connect, setsockopt, getsockopt, close) are handed to the control thread
+ * and wait for it: that thread must be polling the stack, and must not
+ * call them itself. The socket's descriptor (mpnet_ts_fd) puts it in an
+ * event set (mpnet_evset_ctl, EPOLLIN) from any thread.
+ *
+ * The thread that sends or receives should hold a thread slot
+ * (mpnet_thread_slot_acquire()): buffers then come from its own pool
+ * cache, without the pool's lock. A send returns once the datagram is
+ * queued for the home; what the home's output refuses then (no route) is
+ * dropped and counted, as an asynchronous error. A handle is not used
+ * after mpnet_ts_close() (whose queued datagrams are dropped); closing
+ * while another thread still sends or receives on the handle is the
+ * application's race, as with close(2).
+ */
+struct mpnet_tsock;
+
+/** A front-end socket (arguments as mpnet_socket; SOCK_NONBLOCK makes
+ * its sends and receives non-blocking). *ts is its handle.
+ * @return its descriptor, or a negative errno (*ts NULL). */
+MPNET_API int mpnet_ts_socket(struct mpnet_stack *s, int domain, int type, int protocol,
+                              struct mpnet_tsock **ts);
+/** @return the socket's descriptor (for the control thread's calls that
+ * read it, and for event sets). */
+MPNET_API int mpnet_ts_fd(const struct mpnet_tsock *ts);
+/** As mpnet_bind, mpnet_connect, mpnet_setsockopt, mpnet_getsockopt,
+ * mpnet_close, through the control thread. SO_RCVTIMEO (struct timeval;
+ * 0: wait without end) bounds a blocking receive, kept by the handle. */
+MPNET_API int mpnet_ts_bind(struct mpnet_tsock *ts, const struct sockaddr *addr, socklen_t len);
+MPNET_API int mpnet_ts_connect(struct mpnet_tsock *ts, const struct sockaddr *addr, socklen_t len);
+MPNET_API int mpnet_ts_setsockopt(struct mpnet_tsock *ts, int level, int name, const void *val,
+                                  socklen_t len);
+MPNET_API int mpnet_ts_getsockopt(struct mpnet_tsock *ts, int level, int name, void *val,
+                                  socklen_t *len);
+MPNET_API int mpnet_ts_close(struct mpnet_tsock *ts);
+
+/** Queue one datagram (to the peer when addr is NULL) for the home to
+ * send. Waits while 256 are queued, unless non-blocking or MSG_DONTWAIT
+ * (-EAGAIN). @return len; -EMSGSIZE; -ENOBUFS; -EINVAL (a bad address
+ * length); the home's checks (-EDESTADDRREQ and the like) count a drop. */
+MPNET_API ssize_t mpnet_ts_sendto(struct mpnet_tsock *ts, const void *buf, size_t len, int flags,
+                                  const struct sockaddr *addr, socklen_t alen);
+/** Take the first datagram, waiting for one (at most SO_RCVTIMEO) unless
+ * non-blocking or MSG_DONTWAIT. MSG_TRUNC as recvfrom.
+ * @return its bytes copied; -EAGAIN (none, or the time ran out);
+ * -EOPNOTSUPP (MSG_PEEK, MSG_OOB, MSG_ERRQUEUE). */
+MPNET_API ssize_t mpnet_ts_recvfrom(struct mpnet_tsock *ts, void *buf, size_t len, int flags,
+                                    struct sockaddr *addr, socklen_t *alen);
+
 #endif
+
+/* mpnet's own socket options (a level no system uses). */
+#define SOL_MPNET          0x4d504e
+#define MPNET_SO_HOME      1
+#define MPNET_HOME_CONTROL 0
+#define MPNET_HOME_FLOW    (-1)
 
 struct mpnet_stack;
 struct mpnet_pkt;
@@ -236,13 +323,83 @@ MPNET_API ssize_t mpnet_recv_pkt(struct mpnet_stack *s, int fd, struct mpnet_pkt
 
 /**
  * Run-to-completion: fn(s, fd, arg) runs on the socket's home context
- * (the control thread in this version, inside mpnet_stack_poll()) each
- * time its queue goes from empty to holding a datagram. fn may receive
- * (it should drain the queue: it is not called again until the queue was
- * empty), send and close the socket. fn NULL takes the callback off.
+ * (inside mpnet_stack_poll() on the control thread, or on the home worker's
+ * loop) each time its queue goes from empty to holding a datagram. fn may
+ * receive (it should drain the queue: it is not called again until the
+ * queue was empty), send and close the socket; on a worker home it may
+ * make data calls on other sockets homed there, not control calls
+ * (-EPERM). A close from a callback on a worker is completed by the
+ * control thread's next poll (the descriptor is -EBADF at once). fn NULL
+ * takes the callback off. Called by the control thread (handed to a worker
+ * home, and waits) or from the home.
  * @return 0 or -EBADF.
  */
 typedef void (*mpnet_sock_cb)(struct mpnet_stack *s, int fd, void *arg);
 MPNET_API int mpnet_sock_set_cb(struct mpnet_stack *s, int fd, mpnet_sock_cb fn, void *arg);
+
+/**
+ * Run fn(s, fd, arg) once on the socket's home context and wait for it to
+ * return (on the control thread: at once for a socket homed there): how
+ * an application starts sending from a worker home. Control thread.
+ * @return 0; -EBADF; -EINVAL (fn NULL); -EBUSY (called from a worker).
+ */
+MPNET_API int mpnet_sock_run(struct mpnet_stack *s, int fd, mpnet_sock_cb fn, void *arg);
+
+/*
+ * The thread-safe front end: sockets for application threads (neither the
+ * control thread nor a worker), several at once, each socket used by one
+ * application thread at a time for its sends and one for its receives.
+ * Sends and receives take no lock: a datagram goes through a
+ * single-producer single-consumer ring between the application thread and
+ * the socket's home context (the control thread, or with MPNET_SO_HOME a
+ * worker, which drains the transmit ring on its loop and is woken through
+ * its wake-up descriptor when it sleeps). The control calls (socket, bind,
+ * connect, setsockopt, getsockopt, close) are handed to the control thread
+ * and wait for it: that thread must be polling the stack, and must not
+ * call them itself. The socket's descriptor (mpnet_ts_fd) puts it in an
+ * event set (mpnet_evset_ctl, EPOLLIN) from any thread.
+ *
+ * The thread that sends or receives should hold a thread slot
+ * (mpnet_thread_slot_acquire()): buffers then come from its own pool
+ * cache, without the pool's lock. A send returns once the datagram is
+ * queued for the home; what the home's output refuses then (no route) is
+ * dropped and counted, as an asynchronous error. A handle is not used
+ * after mpnet_ts_close() (whose queued datagrams are dropped); closing
+ * while another thread still sends or receives on the handle is the
+ * application's race, as with close(2).
+ */
+struct mpnet_tsock;
+
+/** A front-end socket (arguments as mpnet_socket; SOCK_NONBLOCK makes
+ * its sends and receives non-blocking). *ts is its handle.
+ * @return its descriptor, or a negative errno (*ts NULL). */
+MPNET_API int mpnet_ts_socket(struct mpnet_stack *s, int domain, int type, int protocol,
+                              struct mpnet_tsock **ts);
+/** @return the socket's descriptor (for the control thread's calls that
+ * read it, and for event sets). */
+MPNET_API int mpnet_ts_fd(const struct mpnet_tsock *ts);
+/** As mpnet_bind, mpnet_connect, mpnet_setsockopt, mpnet_getsockopt,
+ * mpnet_close, through the control thread. SO_RCVTIMEO (struct timeval;
+ * 0: wait without end) bounds a blocking receive, kept by the handle. */
+MPNET_API int mpnet_ts_bind(struct mpnet_tsock *ts, const struct sockaddr *addr, socklen_t len);
+MPNET_API int mpnet_ts_connect(struct mpnet_tsock *ts, const struct sockaddr *addr, socklen_t len);
+MPNET_API int mpnet_ts_setsockopt(struct mpnet_tsock *ts, int level, int name, const void *val,
+                                  socklen_t len);
+MPNET_API int mpnet_ts_getsockopt(struct mpnet_tsock *ts, int level, int name, void *val,
+                                  socklen_t *len);
+MPNET_API int mpnet_ts_close(struct mpnet_tsock *ts);
+
+/** Queue one datagram (to the peer when addr is NULL) for the home to
+ * send. Waits while 256 are queued, unless non-blocking or MSG_DONTWAIT
+ * (-EAGAIN). @return len; -EMSGSIZE; -ENOBUFS; -EINVAL (a bad address
+ * length); the home's checks (-EDESTADDRREQ and the like) count a drop. */
+MPNET_API ssize_t mpnet_ts_sendto(struct mpnet_tsock *ts, const void *buf, size_t len, int flags,
+                                  const struct sockaddr *addr, socklen_t alen);
+/** Take the first datagram, waiting for one (at most SO_RCVTIMEO) unless
+ * non-blocking or MSG_DONTWAIT. MSG_TRUNC as recvfrom.
+ * @return its bytes copied; -EAGAIN (none, or the time ran out);
+ * -EOPNOTSUPP (MSG_PEEK, MSG_OOB, MSG_ERRQUEUE). */
+MPNET_API ssize_t mpnet_ts_recvfrom(struct mpnet_tsock *ts, void *buf, size_t len, int flags,
+                                    struct sockaddr *addr, socklen_t *alen);
 
 #endif

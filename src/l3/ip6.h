@@ -66,6 +66,9 @@ int ip6_output_tc(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src
  * fragmented one; delivery to ourselves; resolution, l3/neigh.c). */
 int ip6_output_w(struct wctx *w, struct mpnet_pkt *p, const uint8_t *src, const uint8_t *dst,
                  uint8_t proto, uint8_t hlim, int oif);
+/* ip6_output_w with a traffic class (a worker-homed socket's IPV6_TCLASS). */
+int ip6_output_w_tc(struct wctx *w, struct mpnet_pkt *p, const uint8_t *src, const uint8_t *dst,
+                    uint8_t proto, uint8_t hlim, uint8_t tclass, int oif);
 /* The control thread's side of a worker's PUNT_OUT6 (a punt_fn). */
 void ip6_out_punt(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                   uint64_t meta);

@@ -473,6 +473,12 @@ static int ip6_send_on_w(struct wctx *w, struct mpnet_iface *ifp, const uint8_t 
 int ip6_output_w(struct wctx *w, struct mpnet_pkt *p, const uint8_t *src, const uint8_t *dst,
                  uint8_t proto, uint8_t hlim, int oif)
 {
+        return ip6_output_w_tc(w, p, src, dst, proto, hlim, 0, oif);
+}
+
+int ip6_output_w_tc(struct wctx *w, struct mpnet_pkt *p, const uint8_t *src, const uint8_t *dst,
+                    uint8_t proto, uint8_t hlim, uint8_t tclass, int oif)
+{
         struct mpnet_stack *s = w->s;
         struct mpnet_iface *ifp;
         const uint8_t *nexthop;
@@ -480,7 +486,7 @@ int ip6_output_w(struct wctx *w, struct mpnet_pkt *p, const uint8_t *src, const 
         int err;
 
         if (!ctx_is_worker(w))
-                return ip6_output(s, p, src, dst, proto, hlim, oif);
+                return ip6_output_tc(s, p, src, dst, proto, hlim, tclass, oif);
         err = ip6_route_src(s, p, dst, &src, oif, &ifp, &nexthop, &local);
         if (err != 0)
                 return err;
@@ -489,7 +495,7 @@ int ip6_output_w(struct wctx *w, struct mpnet_pkt *p, const uint8_t *src, const 
          * and what loops back to us, goes out from the control thread. The
          * header rides along with the punt; the control thread counts it
          * when it sends. */
-        err = ip6_hdr_emit(s, p, src, dst, proto, hlim, 0);
+        err = ip6_hdr_emit(s, p, src, dst, proto, hlim, tclass);
         if (err != 0)
                 return err;
         if (!ip6_out_arcs(w, ifp, &p, local))

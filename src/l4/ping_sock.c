@@ -113,7 +113,7 @@ static int ping_pcb_set(struct mpnet_stack *s, struct mpnet_sock *so, uint16_t p
             .fam = so->family == AF_INET ? PCB_FAM4 : PCB_FAM6,
             .flags = (uint8_t)((so->flags & SOF_REUSEADDR ? PCB_F_REUSEADDR : 0) |
                                (so->flags & SOF_CONNECTED ? PCB_F_CONNECTED : 0)),
-            .home = so->home,
+            .home = sock_home(so),
             .bound_if = so->bound_if,
             .so = so,
         };

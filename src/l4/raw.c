@@ -109,7 +109,7 @@ void raw_deliver(struct wctx *w, struct mpnet_sock *so, struct mpnet_pkt *p)
         bool echo = so->type == SOCK_DGRAM;
         uint8_t *b;
 
-        if (so->home != w->id) {
+        if (sock_home(so) != w->id) {
                 /* As udp_deliver: the socket by descriptor and generation
                  * after the hand-off header. */
                 if (p->l3_off < HANDOFF_HDR + 8) {
@@ -120,7 +120,7 @@ void raw_deliver(struct wctx *w, struct mpnet_sock *so, struct mpnet_pkt *p)
                 b = mpnet_pkt_buf(p) + HANDOFF_HDR;
                 memcpy(b, &so->fd, 4);
                 memcpy(b + 4, &so->gen, 4);
-                if (ctx_handoff(w, so->home, raw_st(s)->deliver_node, p))
+                if (ctx_handoff(w, sock_home(so), raw_st(s)->deliver_node, p))
                         raw_inc(s, RAW_HANDOFF);
                 return;
         }
@@ -149,7 +149,7 @@ static void raw_deliver_node(struct wctx *w, struct mpnet_iface *ifp, unsigned s
                 memcpy(&fd, b, 4);
                 memcpy(&gen, b + 4, 4);
                 so = sock_get(s, fd);
-                if (so == NULL || so->gen != gen || so->home != w->id) {
+                if (so == NULL || so->gen != gen || sock_home(so) != w->id) {
                         raw_inc(s, RAW_STALE);
                         mpnet_pkt_free(p);
                         continue;
@@ -249,7 +249,7 @@ static void raw_ent(const struct mpnet_sock *so, struct pcb_ent *e)
         memset(e, 0, sizeof(*e));
         e->fam = so->family == AF_INET ? PCB_FAM4 : PCB_FAM6;
         e->flags = (uint8_t)(PCB_F_REUSEADDR | (so->flags & SOF_CONNECTED ? PCB_F_CONNECTED : 0));
-        e->home = so->home;
+        e->home = sock_home(so);
         e->bound_if = so->bound_if;
         e->so = (struct mpnet_sock *)so;
         memcpy(e->laddr, so->laddr, 16);

@@ -116,6 +116,8 @@ static void sock_free(void *arg)
 
         if (so->pr->release != NULL)
                 so->pr->release(so);
+        if (so->fe != NULL)
+                sock_fe_free(so);
         free(atomic_load_explicit(&so->mc, memory_order_relaxed));
         free(so);
 }
@@ -131,19 +133,32 @@ static void dead_flush(struct mpnet_stack *s)
                 stack_defer(s, sock_free, m->dead[--m->n_dead]);
 }
 
-/* The open socket fd for a call, or NULL. */
+/* The open socket fd for a call, or NULL (one whose close began on its
+ * home worker too). The dead list is the control thread's. */
 static struct mpnet_sock *sock_call(struct mpnet_stack *s, int fd)
 {
-        if (smod(s)->n_dead != 0)
+        struct mpnet_sock *so;
+
+        if (sock_caller(s) == 0 && smod(s)->n_dead != 0)
                 dead_flush(s);
-        return sock_get(s, fd);
+        so = sock_get(s, fd);
+        if (so != NULL && atomic_load_explicit(&so->closing, memory_order_acquire))
+                return NULL;
+        return so;
+}
+
+/* Whether the caller may use so's data path and home-owned fields: the
+ * home context's thread (the control thread for a socket homed there). */
+static bool on_home(const struct mpnet_sock *so)
+{
+        return sock_home(so) == sock_caller(so->s);
 }
 
 /* ---- the receive queue (home context) ---- */
 
 uint32_t sock_events(const struct mpnet_sock *so)
 {
-        return atomic_load(&((struct mpnet_sock *)so)->events);
+        return atomic_load(&((struct mpnet_sock *)so)->events) & ~SOCK_EV_WAITER;
 }
 
 /* The event-set engine's readiness query (any thread). */
@@ -195,6 +210,8 @@ bool sock_enqueue(struct mpnet_sock *so, struct mpnet_pkt *p)
         struct sock_mod *m;
         bool was_empty;
 
+        if (so->fe != NULL)
+                return sock_fe_enqueue(so, p, charge); /* the front end's ring */
         /* A full buffer drops (Linux __udp_enqueue_schedule_skb: the
          * first datagram of an empty queue always fits). */
         if ((so->flags & (SOF_SHUT_RD | SOF_CLOSED)) ||
@@ -216,12 +233,23 @@ bool sock_enqueue(struct mpnet_sock *so, struct mpnet_pkt *p)
         if (!was_empty)
                 return true;
         sock_raise(so, EPOLLIN);
-        if (so->cb != NULL) {
-                /* Last: the callback may close so. */
+        if (so->cb == NULL)
+                return true;
+        /* Last: the callback may close so. */
+        if (sock_home(so) == 0) {
                 m = smod(so->s);
                 m->cb_depth++;
                 so->cb(so->s, so->fd, so->cb_arg);
                 m->cb_depth--;
+        } else {
+                /* On a worker: its calls are the home's (sock_cur); a
+                 * close from it leaves the object to the control thread,
+                 * which frees it after a grace period, past this loop. */
+                struct wctx *prev = sock_cur;
+
+                sock_cur = so->s->ctx[sock_home(so)];
+                so->cb(so->s, so->fd, so->cb_arg);
+                sock_cur = prev;
         }
         return true;
 }
@@ -370,6 +398,8 @@ int mpnet_socket(struct mpnet_stack *s, int domain, int type, int protocol)
         struct mpnet_sock *so;
         int fd, err;
 
+        if (sock_caller(s) != 0)
+                return -EPERM; /* a control call: not from a worker */
         if (smod(s)->n_dead != 0)
                 dead_flush(s);
         if (domain != AF_INET && domain != AF_INET6)
@@ -411,7 +441,8 @@ int mpnet_socket(struct mpnet_stack *s, int domain, int type, int protocol)
         so->proto = (uint8_t)protocol;
         so->pr = pr;
         so->raw_csum = -1;
-        so->home = 0;
+        atomic_init(&so->home, 0);
+        so->home_want = MPNET_HOME_CONTROL;
         so->gen = ++smod(s)->st.gen;
         atomic_init(&so->rcvbuf, SOCK_RCVBUF_DEFAULT);
         so->sndbuf = SOCK_RCVBUF_DEFAULT;
@@ -447,6 +478,8 @@ int mpnet_bind(struct mpnet_stack *s, int fd, const struct sockaddr *addr, sockl
 
         if (so == NULL)
                 return -EBADF;
+        if (sock_caller(s) != 0)
+                return -EPERM;
         err = sa_parse(so, addr, len, a, &port, &scope);
         if (err != 0)
                 return err;
@@ -549,6 +582,36 @@ static int src_for(struct mpnet_stack *s, const uint8_t dst[16], int oif, uint8_
         return mpnet_ip6_src_select(s, dst, oif, src);
 }
 
+/* MPNET_HOME_FLOW: connect homes so on the context that receives its
+ * reply flow. Unbound, a context is chosen first (the flow owner of a
+ * random hash: sockets spread over the workers) and the port is picked
+ * among those whose replies the link steers there (udp_port_pick); the
+ * home is then what the link says of the flow with that port. Bound, the
+ * port is given and the home follows it. The home is stored (release)
+ * before the PCB entry that leads input to so is published. */
+static int connect_home(struct mpnet_stack *s, struct mpnet_sock *so, bool bound)
+{
+        unsigned h;
+        int err;
+
+        if (!bound) {
+                atomic_store_explicit(&so->home,
+                                      (uint8_t)stack_flow_owner(s, (uint32_t)stack_random(s)),
+                                      memory_order_release);
+                err = autobind(s, so);
+                if (err != 0)
+                        return err;
+                h = udp_flow_home(s, so, so->lport);
+                if (h == sock_home(so))
+                        return 0;
+                atomic_store_explicit(&so->home, (uint8_t)h, memory_order_release);
+                return udp_pcb_set(s, so, so->lport, false);
+        }
+        atomic_store_explicit(&so->home, (uint8_t)udp_flow_home(s, so, so->lport),
+                              memory_order_release);
+        return udp_pcb_set(s, so, so->lport, false);
+}
+
 int mpnet_connect(struct mpnet_stack *s, int fd, const struct sockaddr *addr, socklen_t len)
 {
         struct mpnet_sock *so = sock_call(s, fd);
@@ -560,8 +623,12 @@ int mpnet_connect(struct mpnet_stack *s, int fd, const struct sockaddr *addr, so
 
         if (so == NULL)
                 return -EBADF;
+        if (sock_caller(s) != 0)
+                return -EPERM;
         if (so->type == SOCK_STREAM)
                 return tcp_connect(s, so, addr, len);
+        if (sock_home(so) != 0 && (so->flags & SOF_CONNECTED))
+                return -EISCONN; /* a worker-homed socket's flow is fixed */
         if (addr != NULL && len >= (socklen_t)sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC) {
                 /* POSIX: dissolve the association. Linux also forgets a
                  * source that connect chose. */
@@ -597,12 +664,16 @@ int mpnet_connect(struct mpnet_stack *s, int fd, const struct sockaddr *addr, so
         memcpy(so->faddr, a, 16);
         so->fport = port;
         so->flags |= SOF_CONNECTED;
-        if (!bound) {
+        if (so->home_want == MPNET_HOME_FLOW) {
+                err = connect_home(s, so, bound);
+        } else if (!bound) {
                 err = autobind(s, so);
         } else {
                 err = so->pr->pcb_set(s, so, so->lport, false);
         }
         if (err != 0) {
+                if (so->home_want == MPNET_HOME_FLOW && !bound)
+                        atomic_store_explicit(&so->home, 0, memory_order_release);
                 so->flags &= ~(uint32_t)SOF_CONNECTED;
                 memset(so->faddr, 0, 16);
                 so->fport = 0;
@@ -783,6 +854,7 @@ static ssize_t send_common(struct mpnet_stack *s, struct mpnet_sock *so, struct 
                                  .oif = cm->oif != 0 ? cm->oif : oif_for(so, dst, scope),
                                  .ttl = cm->ttl,
                                  .tos = cm->tos,
+                                 .w = sock_cur,
                              });
         return err != 0 ? err : (ssize_t)len;
 fail:
@@ -801,6 +873,8 @@ ssize_t mpnet_sendmsg(struct mpnet_stack *s, int fd, const struct msghdr *msg, i
 
         if (so == NULL)
                 return -EBADF;
+        if (!on_home(so))
+                return -EBUSY;
         if (msg == NULL || (msg->msg_iovlen > 0 && msg->msg_iov == NULL))
                 return -EFAULT;
         if (flags & MSG_OOB)
@@ -880,9 +954,9 @@ ssize_t mpnet_send_pkt(struct mpnet_stack *s, int fd, struct mpnet_pkt *p,
 
         if (p == NULL)
                 return -EFAULT;
-        if (so == NULL) {
+        if (so == NULL || !on_home(so)) {
                 mpnet_pkt_free(p);
-                return -EBADF;
+                return so == NULL ? -EBADF : -EBUSY;
         }
         if (mpnet_pkt_headroom(p) < TX_HEADROOM) {
                 mpnet_pkt_free(p);
@@ -963,6 +1037,8 @@ ssize_t mpnet_recvmsg(struct mpnet_stack *s, int fd, struct msghdr *msg, int fla
 
         if (so == NULL)
                 return -EBADF;
+        if (!on_home(so))
+                return -EBUSY;
         if (msg == NULL || (msg->msg_iovlen > 0 && msg->msg_iov == NULL))
                 return -EFAULT;
         if (flags & MSG_OOB)
@@ -1035,6 +1111,8 @@ ssize_t mpnet_recv_pkt(struct mpnet_stack *s, int fd, struct mpnet_pkt **pp, str
         *pp = NULL;
         if (so == NULL)
                 return -EBADF;
+        if (!on_home(so))
+                return -EBUSY;
         if (so->err != 0)
                 return sock_err_take(so);
         if (so->rq_head == NULL)
@@ -1047,14 +1125,11 @@ ssize_t mpnet_recv_pkt(struct mpnet_stack *s, int fd, struct mpnet_pkt **pp, str
         return (ssize_t)p->pkt_len;
 }
 
-int mpnet_shutdown(struct mpnet_stack *s, int fd, int how)
+static int shutdown_home(struct wctx *w, struct mpnet_sock *so, void *arg)
 {
-        struct mpnet_sock *so = sock_call(s, fd);
+        int how = *(int *)arg;
 
-        if (so == NULL)
-                return -EBADF;
-        if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
-                return -EINVAL;
+        (void)w;
         if (!(so->flags & SOF_CONNECTED))
                 return -ENOTCONN; /* as Linux for an unconnected datagram socket */
         if (how != SHUT_WR) {
@@ -1068,6 +1143,18 @@ int mpnet_shutdown(struct mpnet_stack *s, int fd, int how)
             (uint32_t)((so->flags & SOF_SHUT_RD) ? EPOLLIN | EPOLLRDHUP : 0) |
                 (uint32_t)((so->flags & SOF_SHUT_RD) && (so->flags & SOF_SHUT_WR) ? EPOLLHUP : 0));
         return 0;
+}
+
+int mpnet_shutdown(struct mpnet_stack *s, int fd, int how)
+{
+        struct mpnet_sock *so = sock_call(s, fd);
+
+        if (so == NULL)
+                return -EBADF;
+        if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+                return -EINVAL;
+        /* The flags and the queue are the home's: handed there. */
+        return sock_home_call(so, shutdown_home, &how);
 }
 
 /* Leave group g (16 bytes, IPv4 v4-mapped) on ifp. */
@@ -1099,13 +1186,24 @@ static void mc_leave_all(struct mpnet_stack *s, struct mpnet_sock *so)
                 stack_defer(s, tab_free, mc);
 }
 
-int mpnet_close(struct mpnet_stack *s, int fd)
+int sock_close_home(struct wctx *w, struct mpnet_sock *so, void *arg)
 {
-        struct mpnet_sock *so = sock_call(s, fd);
+        (void)w;
+        (void)arg;
+        /* A delivery still holding it drops (sock_enqueue). */
+        so->flags |= SOF_CLOSED;
+        so->cb = NULL;
+        so->upcall = NULL;
+        rq_flush(so);
+        sock_errq_flush(so);
+        atomic_store_explicit(&so->closing, 1, memory_order_release);
+        return 0;
+}
+
+void sock_close_ctl(struct mpnet_stack *s, struct mpnet_sock *so)
+{
         struct sock_mod *m = smod(s);
 
-        if (so == NULL)
-                return -EBADF;
         if (so->flags & SOF_BOUND) {
                 /* -ENOMEM leaves the entry: try again (the set is a copy). */
                 while (so->pr->pcb_unset(s, so) == -ENOMEM)
@@ -1114,14 +1212,8 @@ int mpnet_close(struct mpnet_stack *s, int fd)
         if (so->pr->close != NULL)
                 so->pr->close(s, so);
         mc_leave_all(s, so);
-        rq_flush(so);
-        sock_errq_flush(so);
-        fd_release(s, fd);
-        /* A delivery still holding it drops (sock_enqueue). Not so->fd:
-         * workers read it (udp_deliver), it stays as made. */
-        so->flags |= SOF_CLOSED;
-        so->cb = NULL;
-        so->upcall = NULL;
+        /* Not so->fd after: workers read it (udp_deliver), it stays as made. */
+        fd_release(s, so->fd);
         /* Out of every event set, as close() takes a descriptor out of
          * epoll's (the control mutex: not held here). */
         ev_src_fini(&so->ev);
@@ -1134,25 +1226,83 @@ int mpnet_close(struct mpnet_stack *s, int fd)
                          * callback may still hold it (then it leaks). */
                         if (m->cb_depth == 0)
                                 stack_defer(s, sock_free, so);
-                        return 0;
+                        return;
                 }
                 m->dead = d;
                 m->cap_dead = cap;
         }
         m->dead[m->n_dead++] = so;
         dead_flush(s);
+}
+
+/* The home's part first (the flags, the queue, the callback are its), then
+ * the control thread's (the PCB entry, groups, the descriptor, the event
+ * sets, the free after a grace period). From a callback on a home worker
+ * the control thread's part is queued for its next poll. */
+int mpnet_close(struct mpnet_stack *s, int fd)
+{
+        struct mpnet_sock *so = sock_call(s, fd);
+        unsigned h, me = sock_caller(s);
+
+        if (so == NULL)
+                return -EBADF;
+        h = sock_home(so);
+        if (h != 0 && me == h) {
+                sock_close_home(sock_cur, so, NULL);
+                sock_post_close(so);
+                return 0;
+        }
+        if (me != 0)
+                return -EBUSY;
+        sock_home_call(so, sock_close_home, NULL);
+        sock_close_ctl(s, so);
+        return 0;
+}
+
+struct cb_set {
+        mpnet_sock_cb fn;
+        void *arg;
+};
+
+static int set_cb_home(struct wctx *w, struct mpnet_sock *so, void *arg)
+{
+        const struct cb_set *c = arg;
+
+        (void)w;
+        so->cb = c->fn;
+        so->cb_arg = c->arg;
         return 0;
 }
 
 int mpnet_sock_set_cb(struct mpnet_stack *s, int fd, mpnet_sock_cb fn, void *arg)
 {
         struct mpnet_sock *so = sock_call(s, fd);
+        struct cb_set c = {fn, arg};
 
         if (so == NULL)
                 return -EBADF;
-        so->cb = fn;
-        so->cb_arg = arg;
+        return sock_home_call(so, set_cb_home, &c);
+}
+
+static int run_home(struct wctx *w, struct mpnet_sock *so, void *arg)
+{
+        const struct cb_set *c = arg;
+
+        (void)w;
+        c->fn(so->s, so->fd, c->arg);
         return 0;
+}
+
+int mpnet_sock_run(struct mpnet_stack *s, int fd, mpnet_sock_cb fn, void *arg)
+{
+        struct mpnet_sock *so = sock_call(s, fd);
+        struct cb_set c = {fn, arg};
+
+        if (so == NULL)
+                return -EBADF;
+        if (fn == NULL)
+                return -EINVAL;
+        return sock_home_call(so, run_home, &c);
 }
 
 /* ---- options ---- */
@@ -1503,14 +1653,95 @@ static int setopt_ip6(struct mpnet_stack *s, struct mpnet_sock *so, int name, co
         }
 }
 
+/* Options whose fields only the data path reads, no PCB entry, group or
+ * deferred free behind them: a worker-homed socket's home sets them. */
+static bool opt_home_ok(int level, int name)
+{
+        switch (level) {
+        case SOL_SOCKET:
+                return name == SO_BROADCAST || name == SO_RCVBUF || name == SO_SNDBUF;
+        case IPPROTO_IP:
+                return name == IP_TTL || name == IP_TOS || name == IP_PKTINFO ||
+                       name == IP_RECVTTL || name == IP_RECVTOS || name == IP_MULTICAST_TTL ||
+                       name == IP_MULTICAST_LOOP;
+        case IPPROTO_IPV6:
+                return name == IPV6_UNICAST_HOPS || name == IPV6_MULTICAST_HOPS ||
+                       name == IPV6_MULTICAST_LOOP || name == IPV6_TCLASS ||
+                       name == IPV6_RECVPKTINFO || name == IPV6_RECVHOPLIMIT ||
+                       name == IPV6_RECVTCLASS;
+        default:
+                return false;
+        }
+}
+
+struct opt_args {
+        int level, name;
+        const void *val;
+        socklen_t len;
+};
+
+static int setopt_level(struct mpnet_stack *s, struct mpnet_sock *so, int level, int name,
+                        const void *val, socklen_t len);
+
+static int setopt_home(struct wctx *w, struct mpnet_sock *so, void *arg)
+{
+        const struct opt_args *a = arg;
+
+        return setopt_level(w->s, so, a->level, a->name, a->val, a->len);
+}
+
+/* SOL_MPNET. */
+static int setopt_mpnet(struct mpnet_stack *s, struct mpnet_sock *so, int name, const void *val,
+                        socklen_t len)
+{
+        int v, err;
+
+        if (name != MPNET_SO_HOME)
+                return -ENOPROTOOPT;
+        if (so->type != SOCK_DGRAM || so->proto != IPPROTO_UDP)
+                return -EOPNOTSUPP; /* raw and echo sockets stay on the control thread */
+        err = opt_int(val, len, &v);
+        if (err != 0)
+                return err;
+        if (sock_caller(s) != 0)
+                return -EPERM;
+        if (so->flags & SOF_BOUND)
+                return -EINVAL; /* chosen before bind and connect */
+        if (v == MPNET_HOME_CONTROL || v == MPNET_HOME_FLOW) {
+                so->home_want = v;
+                atomic_store_explicit(&so->home, 0, memory_order_release);
+                return 0;
+        }
+        if (v < 1 || (unsigned)v >= STACK_MAX_CTX || v > UINT8_MAX ||
+            __atomic_load_n(&s->ctx[v], __ATOMIC_ACQUIRE) == NULL)
+                return -EINVAL;
+        so->home_want = v;
+        atomic_store_explicit(&so->home, (uint8_t)v, memory_order_release);
+        return 0;
+}
+
 int mpnet_setsockopt(struct mpnet_stack *s, int fd, int level, int name, const void *val,
                      socklen_t len)
 {
         struct mpnet_sock *so = sock_call(s, fd);
-        int err;
+        struct opt_args a = {level, name, val, len};
 
         if (so == NULL)
                 return -EBADF;
+        if (level == SOL_MPNET)
+                return setopt_mpnet(s, so, name, val, len);
+        if (sock_home(so) == 0)
+                return sock_caller(s) == 0 ? setopt_level(s, so, level, name, val, len) : -EBUSY;
+        if (!opt_home_ok(level, name))
+                return -EBUSY; /* set before the socket is homed on a worker */
+        return sock_home_call(so, setopt_home, &a);
+}
+
+static int setopt_level(struct mpnet_stack *s, struct mpnet_sock *so, int level, int name,
+                        const void *val, socklen_t len)
+{
+        int err;
+
         if (so->pr->setopt != NULL) {
                 err = so->pr->setopt(s, so, level, name, val, len);
                 if (err != -ENOPROTOOPT)
@@ -1637,20 +1868,43 @@ static int getopt_val(struct mpnet_sock *so, int level, int name, int *v)
         return -ENOPROTOOPT;
 }
 
+struct getopt_args {
+        int level, name, *v;
+};
+
+static int getopt_home(struct wctx *w, struct mpnet_sock *so, void *arg)
+{
+        const struct getopt_args *a = arg;
+
+        int err;
+
+        (void)w;
+        err = so->pr->getopt != NULL ? so->pr->getopt(so, a->level, a->name, a->v) : -ENOPROTOOPT;
+        if (err == -ENOPROTOOPT)
+                err = sock_err_getopt(so, a->level, a->name, a->v);
+        if (err == -ENOPROTOOPT)
+                err = getopt_val(so, a->level, a->name, a->v);
+        return err;
+}
+
 int mpnet_getsockopt(struct mpnet_stack *s, int fd, int level, int name, void *val, socklen_t *len)
 {
         struct mpnet_sock *so = sock_call(s, fd);
         int v, err;
+        struct getopt_args a = {level, name, &v};
 
         if (so == NULL)
                 return -EBADF;
         if (val == NULL || len == NULL)
                 return -EFAULT;
-        err = so->pr->getopt != NULL ? so->pr->getopt(so, level, name, &v) : -ENOPROTOOPT;
-        if (err == -ENOPROTOOPT)
-                err = sock_err_getopt(so, level, name, &v);
-        if (err == -ENOPROTOOPT)
-                err = getopt_val(so, level, name, &v);
+        if (level == SOL_MPNET && name == MPNET_SO_HOME) {
+                v = (int)sock_home(so);
+                err = 0;
+        } else if (level == SOL_MPNET) {
+                err = -ENOPROTOOPT;
+        } else {
+                err = sock_home_call(so, getopt_home, &a);
+        }
         if (err != 0)
                 return err;
         if (*len >= (socklen_t)sizeof(int)) {
@@ -1675,6 +1929,25 @@ const struct sock_proto sock_udp_proto = {
     .rx_port = true,
     .need_port = true,
 };
+
+/* ---- for the front end (l4/sock_front.c) ---- */
+
+ssize_t sock_send_home(struct mpnet_sock *so, struct mpnet_pkt *p, const struct sockaddr *a,
+                       socklen_t alen)
+{
+        struct tx_cm cm = {.ttl = -1, .tos = -1};
+
+        return send_common(so->s, so, p, a, alen, &cm);
+}
+
+void sock_rx_from(const struct mpnet_sock *so, struct mpnet_pkt *p, struct sockaddr *a,
+                  socklen_t *alen)
+{
+        struct rx_info ri;
+
+        rx_info(p, &ri);
+        sa_fill(so, ri.src, ri.sport, a, alen);
+}
 
 /* ---- the module ---- */
 
@@ -1702,7 +1975,8 @@ static void sock_fini(struct mpnet_stack *s, void *state)
                 struct mpnet_sock *so = atomic_load_explicit(&t->so[i], memory_order_relaxed);
 
                 if (so != NULL) {
-                        rq_flush(so);
+                        if (so->fe == NULL)
+                                rq_flush(so);
                         ev_src_fini(&so->ev);
                         sock_errq_flush(so);
                         sock_free(so);
@@ -1751,6 +2025,11 @@ static void sock_reset(struct mpnet_stack *s, void *state)
 
 const struct mpnet_module mod_sock = {
     .name = "socket",
+    .ctx_state_size = sizeof(struct sock_ctx),
+    .ctx_init = sock_ctx_init,
+    .ctx_fini = sock_ctx_fini,
+    .ctx_service = sock_ctx_service,
+    .ctx_reset = sock_ctx_reset,
     .state_size = sizeof(struct sock_mod),
     .init = sock_init,
     .fini = sock_fini,

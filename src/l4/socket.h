@@ -8,14 +8,16 @@
  * (l4/pcb.h).
  *
  * Synchronisation (docs/MP-SAFETY.md):
- *  - Every API call, so every change to a socket's addresses, options and
- *    PCB entry, is the control thread's.
+ *  - Control calls (socket, bind, connect, the PCB options) and every
+ *    change to a socket's addresses and PCB entry are the control
+ *    thread's.
  *  - Each socket has a home context (home: a struct wctx id; 0 the control
- *    thread; every socket is homed on 0 for now, the field and the
- *    hand-off are general). Only the home context touches the receive
- *    queue (rq_*), its byte count, the readiness mask and calls the upcall
- *    and the callback: no lock and no atomic read-modify-write per
- *    datagram.
+ *    thread, the default; a worker with MPNET_SO_HOME). Only the home
+ *    touches the receive queue (rq_*, or the front end's ring), its byte
+ *    count, the readiness mask, the flags once homed on a worker, and calls
+ *    the upcall and the callback: no lock and no atomic read-modify-write
+ *    per datagram. The control thread hands what changes a worker-homed
+ *    socket to the home (l4/sock_home.c, sock_home_call()).
  *  - UDP input runs on whichever context receives the datagram: it finds
  *    the socket with pcb_lookup() (an RCU reader), reads only the fields
  *    marked "any context" below, and when the socket is homed elsewhere
@@ -129,7 +131,13 @@ struct mpnet_sock {
         uint8_t family; /* AF_INET, AF_INET6 */
         uint8_t type;   /* SOCK_DGRAM, SOCK_RAW */
         uint8_t proto;  /* IPPROTO_UDP, _ICMP, _ICMPV6 (echo), any (raw) */
-        uint8_t home;   /* context id; changed only with the PCB entry */
+        /* The home context id: set before the PCB entry is published
+         * (bind, connect), read with acquire (sock_home()). */
+        _Atomic uint8_t home;
+        /* Set (release) by the home once close took it: calls find the
+         * descriptor closed (a close from a callback on a worker, which
+         * the control thread completes later). */
+        _Atomic uint8_t closing;
         const struct sock_proto *pr;
         /* Any context reads (relaxed); the control thread writes. */
         struct sock_mc *_Atomic mc;
@@ -137,6 +145,9 @@ struct mpnet_sock {
         struct mpnet_pkt *rq_head, *rq_tail; /* linked through the headroom */
         uint32_t rq_bytes;                   /* whole buffers charged */
         uint32_t rq_n;
+        /* Set at creation for a front-end socket (l4/sock_front.c), whose
+         * queues are its rings; read on any context. */
+        struct sock_fe *fe;
         _Atomic uint32_t rcvbuf; /* the control thread sets it */
         /* EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP: the home context changes
          * it (seq_cst, before it notifies), a thread waiting on an event
@@ -150,7 +161,10 @@ struct mpnet_sock {
          * records linked as the receive queue's. */
         struct mpnet_pkt *eq_head, *eq_tail;
         uint32_t eq_n;
-        /* The control thread's. */
+        /* The control thread's, or the home's once that is a worker (the
+         * control thread then hands what changes them to the home:
+         * l4/sock_home.c). */
+        int home_want;  /* MPNET_SO_HOME: MPNET_HOME_CONTROL, _FLOW, a context */
         uint32_t flags; /* SOF_* */
         uint32_t sndbuf;
         uint8_t laddr[16]; /* v4-mapped for IPv4; all zeros: any */
@@ -183,6 +197,10 @@ struct mpnet_sock {
 enum {
         SOW_HDRINCL = 1 << 0, /* IP_HDRINCL */
 };
+
+/* In events: an application thread sleeps on the word (front end); never
+ * a readiness the event sets see. */
+#define SOCK_EV_WAITER (1u << 28)
 
 /* Where the receive queue links a datagram: the front of its headroom,
  * unused once delivered (the hand-off header, 8 bytes, is consumed). */
@@ -268,12 +286,75 @@ int sock_err_getopt(struct mpnet_sock *so, int level, int name, int *v);
 int sock_pmtu6_tx(struct mpnet_stack *s, const struct mpnet_sock *so, const uint8_t dst[16],
                   uint32_t len, int oif);
 
+/* l4/sock_home.c: sockets homed on workers (docs/MP-SAFETY.md) */
+/* The context whose socket code this thread runs now (a callback, a
+ * command on the home), NULL outside them: the control thread's calls. */
+extern _Thread_local struct wctx *sock_cur;
+static inline unsigned sock_home(const struct mpnet_sock *so)
+{
+        return atomic_load_explicit(&((struct mpnet_sock *)so)->home, memory_order_acquire);
+}
+/* The context id of s the caller runs as: its callback's or command's
+ * context, 0 (the control thread) outside them, SOCK_CALLER_FOREIGN in a
+ * callback of another stack (neither home nor control thread of s). */
+#define SOCK_CALLER_FOREIGN 0xffffu
+unsigned sock_caller(const struct mpnet_stack *s);
+/* Run fn(home, so, arg) on so's home context and wait for it: at once
+ * when the caller is the home or runs it (an orphaned context on the
+ * control thread), else through the home's command ring on its next loop.
+ * The caller is the control thread (workers never wait). @return what fn returned. */
+typedef int (*sock_cmd_fn)(struct wctx *w, struct mpnet_sock *so, void *arg);
+int sock_home_call(struct mpnet_sock *so, sock_cmd_fn fn, void *arg);
+/* Home worker: the control thread's part of closing so, queued (its
+ * descriptor and generation) for its next poll. */
+void sock_post_close(struct mpnet_sock *so);
+/* mod_sock's per-context state. */
+struct sock_ctx {
+        struct mpnet_ring *cmd; /* MPSC: commands for this context's sockets */
+};
+int sock_ctx_init(struct wctx *w, void *cs);
+void sock_ctx_fini(struct wctx *w, void *cs);
+uint64_t sock_ctx_service(struct wctx *w, void *cs, uint64_t now);
+void sock_ctx_reset(struct wctx *w, void *cs);
+/* l4/socket.c: the two halves of a close (sock_home.c runs them). */
+int sock_close_home(struct wctx *w, struct mpnet_sock *so, void *arg);
+void sock_close_ctl(struct mpnet_stack *s, struct mpnet_sock *so);
+
+/* l4/sock_front.c: the thread-safe front end (docs/MP-SAFETY.md) */
+struct sock_fe;
+/* Home: queue p (a delivered datagram, charge its buffers) on the front
+ * end's receive ring, wake its reader. @return false: dropped. */
+bool sock_fe_enqueue(struct mpnet_sock *so, struct mpnet_pkt *p, uint32_t charge);
+/* Home: send what the application queued on so's transmit ring. */
+void sock_fe_tx_drain(struct wctx *w, struct mpnet_sock *so);
+/* sock_free(): the rings and what they hold. */
+void sock_fe_free(struct mpnet_sock *so);
+/* Post a kick (the descriptor and generation) for so's transmit ring to
+ * its home. */
+void sock_post_tx(struct mpnet_sock *so);
+/* Run fn(ctx 0, so, arg) on the control thread and wait: a call from an
+ * application thread (the control thread polls the stack). */
+int sock_ctl_call(struct mpnet_stack *s, sock_cmd_fn fn, struct mpnet_sock *so, void *arg);
+/* l4/socket.c for it: a send from the home, the source of a datagram. */
+ssize_t sock_send_home(struct mpnet_sock *so, struct mpnet_pkt *p, const struct sockaddr *a,
+                       socklen_t alen);
+void sock_rx_from(const struct mpnet_sock *so, struct mpnet_pkt *p, struct sockaddr *a,
+                  socklen_t *alen);
+
 /* l4/udp.c */
 struct udp_state;
 struct pcb_table *udp_pcb(struct mpnet_stack *s);
-/* An ephemeral port for a socket with ent as its entry (RFC 6056, random
- * within 49152-65535): bound on success. @return the port, or -EADDRINUSE. */
+/* An ephemeral port for so (RFC 6056 Algorithm 4, l4/port.h; steered to
+ * so->home when connected and the link can tell): bound on success.
+ * @return the port, or -EADDRINUSE. */
 int udp_port_pick(struct mpnet_stack *s, struct mpnet_sock *so);
+/* The home of connected so with local port lport: the context that
+ * receives its reply flow (port_flow_home). */
+unsigned udp_flow_home(struct mpnet_stack *s, const struct mpnet_sock *so, uint16_t lport);
+/* The interface a datagram of so to dst leaves by; 0 unknown. */
+int udp_route_ifindex(struct mpnet_stack *s, const struct mpnet_sock *so, const uint8_t dst[16]);
+struct pcb_ent;
+void udp_pcb_ent(const struct mpnet_sock *so, struct pcb_ent *e);
 /* Fill and (re)publish so's PCB entry (bind: new; else update). */
 int udp_pcb_set(struct mpnet_stack *s, struct mpnet_sock *so, uint16_t port, bool new);
 int udp_pcb_unset(struct mpnet_stack *s, struct mpnet_sock *so);
@@ -284,8 +365,9 @@ struct udp_tx {
         const uint8_t *dst;
         uint16_t sport, dport;
         int oif;
-        int ttl; /* -1: the socket's */
-        int tos; /* -1: the socket's */
+        int ttl;        /* -1: the socket's */
+        int tos;        /* -1: the socket's */
+        struct wctx *w; /* the sending context (the socket's home); NULL: the control thread */
 };
 int udp_output(struct mpnet_stack *s, struct mpnet_sock *so, struct mpnet_pkt *p,
                const struct udp_tx *tx);

@@ -6,8 +6,9 @@
  *
  * Input runs on the context that received the datagram (l4/socket.h says
  * how a datagram reaches a socket homed on another context: the
- * udp-deliver node through ctx_handoff()). Output is the control
- * thread's (the socket calls).
+ * udp-deliver node through ctx_handoff()). Output runs on the socket's
+ * home (the control thread, or a worker through ip4_output_opt and
+ * ip6_output_w_tc and their punts).
  *
  * Synchronisation: the PCB table is read lock-free on any context
  * (l4/pcb.h); its retired port sets go through stack_defer().
@@ -31,6 +32,7 @@
 #include "l3/ip6.h"
 #include "l3/ip_iface.h"
 #include "l4/pcb.h"
+#include "l4/port.h"
 #include "l4/socket.h"
 #include "stack/graph.h"
 #include "stack/iface.h"
@@ -85,6 +87,7 @@ struct udp_state {
         struct pcb_table *pcb;
         unsigned deliver_node;
         unsigned err_node;
+        struct port_picker *pick; /* ephemeral ports (RFC 6056), keyed per stack */
 };
 
 /* Sockets a broadcast or multicast datagram may be copied to at most. */
@@ -149,7 +152,9 @@ static void udp_deliver(struct wctx *w, struct mpnet_sock *so, struct mpnet_pkt 
         struct mpnet_stack *s = w->s;
         uint8_t *b;
 
-        if (so->home != w->id) {
+        unsigned home = sock_home(so);
+
+        if (home != w->id) {
                 /* The socket by descriptor and generation after the
                  * hand-off header (stack_priv.h, HANDOFF_HDR), ahead of
                  * the IP header that recvmsg reads; a frame that starts
@@ -162,7 +167,7 @@ static void udp_deliver(struct wctx *w, struct mpnet_sock *so, struct mpnet_pkt 
                 b = mpnet_pkt_buf(p) + HANDOFF_HDR;
                 memcpy(b, &so->fd, 4);
                 memcpy(b + 4, &so->gen, 4);
-                if (ctx_handoff(w, so->home, udp_st(s)->deliver_node, p))
+                if (ctx_handoff(w, home, udp_st(s)->deliver_node, p))
                         udp_inc(s, UDP_HANDOFF);
                 return;
         }
@@ -191,7 +196,7 @@ static void udp_deliver_node(struct wctx *w, struct mpnet_iface *ifp, unsigned s
                 memcpy(&fd, b, 4);
                 memcpy(&gen, b + 4, 4);
                 so = sock_get(s, fd);
-                if (so == NULL || so->gen != gen || so->home != w->id) {
+                if (so == NULL || so->gen != gen || sock_home(so) != w->id) {
                         udp_inc(s, UDP_STALE);
                         mpnet_pkt_free(p);
                         continue;
@@ -507,7 +512,7 @@ static void udp_err_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
                 memcpy(&fd, b, 4);
                 memcpy(&gen, b + 4, 4);
                 so = sock_get(s, fd);
-                if (so == NULL || so->gen != gen || so->home != w->id) {
+                if (so == NULL || so->gen != gen || sock_home(so) != w->id) {
                         udp_inc(s, UDP_STALE);
                         mpnet_pkt_free(p);
                         continue;
@@ -559,7 +564,7 @@ static bool udp_err(struct wctx *w, const struct l4_err *e)
         }
         if (recverr && (rec = err_record(s, e, errnum)) == NULL)
                 return true;
-        if (so->home == w->id) {
+        if (sock_home(so) == w->id) {
                 err_deliver(s, so, errnum, rec);
                 return true;
         }
@@ -574,13 +579,13 @@ static bool udp_err(struct wctx *w, const struct l4_err *e)
         }
         memcpy(mpnet_pkt_buf(rec) + HANDOFF_HDR, &so->fd, 4);
         memcpy(mpnet_pkt_buf(rec) + HANDOFF_HDR + 4, &so->gen, 4);
-        ctx_handoff(w, so->home, udp_st(s)->err_node, rec);
+        ctx_handoff(w, sock_home(so), udp_st(s)->err_node, rec);
         return true;
 }
 
 /* ---- binding ---- */
 
-int udp_pcb_set(struct mpnet_stack *s, struct mpnet_sock *so, uint16_t port, bool new)
+void udp_pcb_ent(const struct mpnet_sock *so, struct pcb_ent *out)
 {
         struct pcb_ent e = {
             .fport = so->fport,
@@ -590,13 +595,21 @@ int udp_pcb_set(struct mpnet_stack *s, struct mpnet_sock *so, uint16_t port, boo
             .flags = (uint8_t)((so->flags & SOF_REUSEADDR ? PCB_F_REUSEADDR : 0) |
                                (so->flags & SOF_REUSEPORT ? PCB_F_REUSEPORT : 0) |
                                (so->flags & SOF_CONNECTED ? PCB_F_CONNECTED : 0)),
-            .home = so->home,
+            .home = (uint8_t)sock_home(so),
             .bound_if = so->bound_if,
-            .so = so,
+            .so = (struct mpnet_sock *)so,
         };
 
         memcpy(e.laddr, so->laddr, 16);
         memcpy(e.faddr, so->faddr, 16);
+        *out = e;
+}
+
+int udp_pcb_set(struct mpnet_stack *s, struct mpnet_sock *so, uint16_t port, bool new)
+{
+        struct pcb_ent e;
+
+        udp_pcb_ent(so, &e);
         return new ? pcb_bind(udp_pcb(s), port, &e) : pcb_update(udp_pcb(s), port, &e);
 }
 
@@ -605,25 +618,81 @@ int udp_pcb_unset(struct mpnet_stack *s, struct mpnet_sock *so)
         return pcb_unbind(udp_pcb(s), so->lport, so);
 }
 
-/* RFC 6056 3.3.1 (algorithm 1): a random port of the range for each try.
- * The ephemeral range is IANA's, 49152-65535 (RFC 6335 6). The flow
- * steering piece replaces this with a port whose return traffic hashes
- * to the socket's context. */
+/* The interface a datagram to dst leaves by (the socket's, else the
+ * route's), 0 when none is known. Any context (FIB readers). */
+int udp_route_ifindex(struct mpnet_stack *s, const struct mpnet_sock *so, const uint8_t dst[16])
+{
+        if (so->bound_if != 0)
+                return so->bound_if;
+        if (addr_is_v4mapped(dst)) {
+                const struct fib_nh *nh = fib4_lookup(&s->fib, fib4_table(s, 0), addr_v4(dst));
+
+                return nh != NULL && nh->n_paths > 0 && nh->paths[0].ifp != NULL
+                           ? nh->paths[0].ifp->ifindex
+                           : 0;
+        } else {
+                const struct fib6_nh *nh = fib6_lookup(&s->fib6, 0, dst);
+
+                return nh != NULL && nh->n_paths > 0 && nh->paths[0].ifp != NULL
+                           ? nh->paths[0].ifp->ifindex
+                           : 0;
+        }
+}
+
+/* The flow a connected socket's port is picked for: our source, the peer. */
+static void udp_flow(const struct mpnet_sock *so, struct port_flow *f)
+{
+        memset(f, 0, sizeof(*f));
+        f->proto = MPNET_IPPROTO_UDP;
+        memcpy(f->laddr, so->laddr, 16);
+        if (so->flags & SOF_CONNECTED) {
+                memcpy(f->faddr, so->faddr, 16);
+                f->fport = so->fport;
+        }
+}
+
+/* RFC 6056 Algorithm 4 (l4/port.h) under the stack's secret, in IANA's
+ * range 49152-65535 (RFC 6335 6). A connected socket's port is steered:
+ * one whose reply flow the receiving link's RSS sends to a queue its home
+ * context polls (stack/steer.h), when the link can tell; otherwise, and
+ * for an unconnected socket, any free port. */
 int udp_port_pick(struct mpnet_stack *s, struct mpnet_sock *so)
 {
-        enum { LO = 49152, N = 65536 - LO };
-        unsigned start = (unsigned)(stack_random(s) % N);
+        struct udp_state *st = udp_st(s);
+        struct port_flow f;
+        struct rx_steer rs;
+        const struct rx_steer *steer = NULL;
+        struct pcb_ent e;
+        int ifindex, rc;
 
-        for (unsigned i = 0; i < N; i++) {
-                uint16_t port = (uint16_t)(LO + (start + i) % N);
-                int err = udp_pcb_set(s, so, port, true);
-
-                if (err == 0)
-                        return port;
-                if (err != -EADDRINUSE)
-                        return err;
+        udp_flow(so, &f);
+        if (so->flags & SOF_CONNECTED) {
+                ifindex = udp_route_ifindex(s, so, so->faddr);
+                if (ifindex > 0 && stack_rx_steer(s, ifindex, sock_home(so), &rs) == 0)
+                        steer = &rs;
         }
-        return -EADDRINUSE;
+        udp_pcb_ent(so, &e);
+        rc = port_pick(st->pick, &f, steer, st->pcb, &e);
+        if (rc == -EADDRNOTAVAIL && steer != NULL) /* none steers there: any port */
+                rc = port_pick(st->pick, &f, NULL, st->pcb, &e);
+        return rc == -EADDRNOTAVAIL ? -EADDRINUSE : rc;
+}
+
+unsigned udp_flow_home(struct mpnet_stack *s, const struct mpnet_sock *so, uint16_t lport)
+{
+        struct rx_tuple t = {.proto = MPNET_IPPROTO_UDP, .sport = so->fport, .dport = lport};
+        int ifindex = udp_route_ifindex(s, so, so->faddr);
+        uint32_t h = 2166136261u; /* FNV-1a over the reply flow */
+
+        t.fam = addr_is_v4mapped(so->faddr) ? 4 : 6;
+        memcpy(t.saddr, so->faddr, 16);
+        memcpy(t.daddr, so->laddr, 16);
+        /* Without a link that tells, a hash of the flow picks among the
+         * owners (stack_flow_owner). */
+        for (unsigned i = 0; i < 16; i++)
+                h = (h ^ t.saddr[i] ^ (uint32_t)t.daddr[i] << 8) * 16777619u;
+        h = (h ^ t.sport ^ (uint32_t)t.dport << 16) * 16777619u;
+        return port_flow_home(s, ifindex, &t, h);
 }
 
 /* ---- output ---- */
@@ -688,7 +757,7 @@ int udp_output(struct mpnet_stack *s, struct mpnet_sock *so, struct mpnet_pkt *p
 
                 sum = mpnet_udp4_pseudo(s4, d4, (uint16_t)len);
                 mpnet_put_be16(h + 6, mpnet_udp_csum_final(chain_sum(p, len, sum)));
-                err = ip4_output_opt(s->ctx[0], p,
+                err = ip4_output_opt(tx->w != NULL ? tx->w : s->ctx[0], p,
                                      &(struct ip4_out){
                                          .src = s4,
                                          .dst = d4,
@@ -706,9 +775,14 @@ int udp_output(struct mpnet_stack *s, struct mpnet_sock *so, struct mpnet_pkt *p
 
                 sum = mpnet_udp6_pseudo(src, tx->dst, len);
                 mpnet_put_be16(h + 6, mpnet_udp_csum_final(chain_sum(p, len, sum)));
-                err = ip6_output_tc(s, p, src, tx->dst, MPNET_IPPROTO_UDP,
-                                    (uint8_t)(hl != 0 ? hl : IP6_HLIM_DEFAULT),
-                                    (uint8_t)(tx->tos >= 0 ? tx->tos : so->tclass), oif);
+                uint8_t tc = (uint8_t)(tx->tos >= 0 ? tx->tos : so->tclass);
+
+                if (tx->w != NULL && ctx_is_worker(tx->w))
+                        err = ip6_output_w_tc(tx->w, p, src, tx->dst, MPNET_IPPROTO_UDP,
+                                              (uint8_t)(hl != 0 ? hl : IP6_HLIM_DEFAULT), tc, oif);
+                else
+                        err = ip6_output_tc(s, p, src, tx->dst, MPNET_IPPROTO_UDP,
+                                            (uint8_t)(hl != 0 ? hl : IP6_HLIM_DEFAULT), tc, oif);
         }
         if (err == 0)
                 udp_inc(s, UDP_OUT);
@@ -731,6 +805,7 @@ static int udp_init(struct mpnet_stack *s, void *state)
 {
         struct udp_state *st = state;
         int node = graph_node_find(&s->g, "udp-deliver");
+        uint64_t key[2];
 
         if (node < 0)
                 return -EINVAL;
@@ -741,7 +816,19 @@ static int udp_init(struct mpnet_stack *s, void *state)
                 return -EINVAL;
         st->err_node = (unsigned)node;
         st->pcb = pcb_table_create(udp_retire, s);
-        return st->pcb != NULL ? 0 : -ENOMEM;
+        if (st->pcb == NULL)
+                return -ENOMEM;
+        /* The picker's secret (RFC 6056 3.3.4 secret_key) from the stack's
+         * random source: seeded stacks pick the same ports. */
+        st->pick = malloc(sizeof(*st->pick));
+        if (st->pick == NULL) {
+                pcb_table_destroy(st->pcb);
+                return -ENOMEM;
+        }
+        key[0] = stack_random(s);
+        key[1] = stack_random(s);
+        port_picker_init(st->pick, (const uint8_t *)key);
+        return 0;
 }
 
 static void udp_fini(struct mpnet_stack *s, void *state)
@@ -750,6 +837,7 @@ static void udp_fini(struct mpnet_stack *s, void *state)
 
         (void)s;
         pcb_table_destroy(st->pcb);
+        free(st->pick);
 }
 
 /* stack_reset(): the PCB table is configuration (the socket calls'). */

@@ -181,6 +181,18 @@ static void idle_wait(struct worker *wk, uint64_t *sleep_ns)
                 }
                 wk->pfd[n++] = (struct pollfd){.fd = fd, .events = POLLIN};
         }
+        /* Kicks (ctx_kick) write the wake-up only to a context not awake:
+         * clear the flags, then look for a kick that came before (both
+         * seq_cst, against the kicker's exchange and load). */
+        for (unsigned i = 0; set != NULL && i < set->n; i++)
+                atomic_store(&set->a[i].w->awake, 0);
+        for (unsigned i = 0; set != NULL && i < set->n; i++) {
+                if (atomic_load(&set->a[i].w->svc_kick) != 0) {
+                        for (unsigned k = 0; k < set->n; k++)
+                                atomic_store_explicit(&set->a[k].w->awake, 1, memory_order_relaxed);
+                        return;
+                }
+        }
         /* Offline: nothing RCU-protected (the set included) is read until
          * we are back online. The descriptors stay open while we poll them
          * even if their link goes meanwhile. */
@@ -190,6 +202,12 @@ static void idle_wait(struct worker *wk, uint64_t *sleep_ns)
         rcu_thread_offline();
         (void)poll(wk->pfd, n, wk->rt->wait_max_ms);
         rcu_thread_online();
+        /* Not ws[]: a stack may have gone while we were offline. The set
+         * read afresh names live contexts until the next quiescent state;
+         * a context left at 0 only costs its kickers a write. */
+        set = atomic_load_explicit(&wk->set, memory_order_acquire);
+        for (unsigned i = 0; set != NULL && i < set->n; i++)
+                atomic_store_explicit(&set->a[i].w->awake, 1, memory_order_relaxed);
         (void)!read(wk->wake_fd, &v, sizeof(v));
         mpnet_stat_add(&wk->sleeps, 1);
 }

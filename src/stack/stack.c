@@ -623,10 +623,33 @@ static void handoff_drain(struct wctx *w, uint64_t mask)
         }
 }
 
+void ctx_kick(struct mpnet_stack *s, unsigned to)
+{
+        struct wctx *d = to < STACK_MAX_CTX ? __atomic_load_n(&s->ctx[to], __ATOMIC_ACQUIRE) : NULL;
+        int fd;
+
+        /* The exchange orders what the caller queued before the hooks'
+         * exchange that takes the kick; only the first kick since then
+         * writes the wake-up, and only when the worker may sleep (awake
+         * 0: the worker clears it, then reads svc_kick; both seq_cst, so
+         * one of the two sees the other). */
+        if (d == NULL || atomic_exchange(&d->svc_kick, 1) != 0 || atomic_load(&d->awake) != 0)
+                return;
+        fd = atomic_load_explicit(&d->wake_fd, memory_order_relaxed);
+        if (fd >= 0) {
+                uint64_t one = 1;
+
+                (void)!write(fd, &one, sizeof(one));
+        }
+}
+
 uint64_t ctx_service(struct wctx *w)
 {
         if (atomic_load_explicit(&w->ho_pending, memory_order_relaxed) != 0)
                 handoff_drain(w, atomic_exchange_explicit(&w->ho_pending, 0, memory_order_acq_rel));
+        if (atomic_load_explicit(&w->svc_kick, memory_order_relaxed) != 0 &&
+            atomic_exchange_explicit(&w->svc_kick, 0, memory_order_acq_rel) != 0)
+                w->svc_next = 0;
         if (w->svc_next != MPNET_TIME_NEVER && w->svc_next <= ctx_now(w))
                 w->svc_next = graph_ctx_service(w, ctx_now(w));
         return w->svc_next;

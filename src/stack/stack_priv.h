@@ -116,6 +116,15 @@ struct wctx {
          * something since the last drain. */
         struct mpnet_ring *_Atomic ho_in[STACK_MAX_CTX];
         _Alignas(MPNET_CACHE_LINE) _Atomic uint64_t ho_pending;
+        /* Set by any thread (ctx_kick) that queued work for a module's
+         * ctx_service (a socket command, a front end's transmit ring): the
+         * next loop runs the hooks whatever their deadlines. */
+        _Atomic uint32_t svc_kick;
+        /* 1 while its worker runs its loop (the runtime clears it, seq_cst,
+         * before it sleeps, then looks at svc_kick once more): ctx_kick
+         * writes the wake-up only when it reads 0. 0 at first: a kick
+         * then always writes. */
+        _Atomic uint32_t awake;
         /* Bumped (release) by the worker just before each quiescent state and
          * read (acquire) after every grace period: the happens-before that
          * liburcu provides but ThreadSanitizer cannot see, made explicit.
@@ -336,6 +345,10 @@ unsigned stack_flow_owner(const struct mpnet_stack *s, uint32_t h);
 /* Hand p to context to, for node (as received on p->ifindex). Takes p;
  * @return false when it was dropped (counted: handoff_drop). */
 bool ctx_handoff(struct wctx *w, unsigned to, unsigned node, struct mpnet_pkt *p);
+/* Any thread: ask context to's loop to run the modules' ctx_service hooks
+ * soon (their state holds new work), waking its worker if it sleeps.
+ * Whatever the caller queued before is seen by the hooks. */
+void ctx_kick(struct mpnet_stack *s, unsigned to);
 /* A context's own work besides its links: packets handed to it,
  * reassembly timeouts. Called by whatever runs w, once a loop. @return
  * the next time it has something due (MPNET_TIME_NEVER: nothing). */

@@ -11,8 +11,8 @@
  *   IPv6 (fragmented by the sender, reassembled by the receiver);
  * - socat connected to a closed mpnet port sees "Connection refused" (the
  *   port unreachable mpnet sends, RFC 1122 4.1.3.1);
- * - mpnet-nc as listener for a Linux nc -u, and as client to a Linux
- *   socat receiver.
+ * - mpnet-nc as listener for a Linux nc -u over TAP, and as client to a
+ *   Linux socat receiver over AF_PACKET, IPv4 and IPv6 each.
  *
  * Skipped (with the reason) when not root, without CAP_NET_ADMIN, without
  * /dev/net/tun, ip(8), socat or nc.
@@ -467,79 +467,95 @@ static bool file_has(const char *path, const char *want)
         return strcmp(buf, want) == 0;
 }
 
-/* mpnet-nc listens on a TAP device it makes in the namespace; Linux nc -u
- * sends to it; mpnet-nc writes the datagram out and ends (-W 1). */
-static void test_mpnet_nc_listens(void **state)
+/* mpnet-nc listens on a TAP device it makes in the namespace (dev, with
+ * the address me/plen; the kernel end peer); Linux nc -u (-6 for IPv6)
+ * sends to it; mpnet-nc writes the datagram out and ends (-W 1), and its
+ * device goes with it. */
+static void nc_listen_case(const char *dev, const char *me, const char *peer, bool v6)
 {
         char out[512];
         uint64_t end;
         bool got = false;
 
-        (void)state;
-        SKIP_WITHOUT_KERNEL();
-        snprintf(out, sizeof(out), "%s/mpnet_nc_listen.out", test_out_dir());
+        snprintf(out, sizeof(out), "%s/mpnet_nc_listen_%s.out", test_out_dir(), dev);
         unlink(out);
-        assert_int_equal(kt_sh("timeout 30 %s -u -l -W 1 --link tap:mpn0@%s --addr 192.0.2.1/24 "
-                               "7010 > %s 2>/dev/null &",
-                               nc_bin(), g_ns, out),
+        assert_int_equal(kt_sh("timeout 30 %s -u -l -W 1 --link tap:%s@%s --addr %s/%u 7010 > %s "
+                               "2>/dev/null &",
+                               nc_bin(), dev, g_ns, me, v6 ? 64u : 24u, out),
                          0);
         end = mpnet_monotonic_ns() + 10 * MPNET_NS_PER_S;
-        while (kt_sh("ip -n %s link show mpn0 >/dev/null 2>&1", g_ns) != 0 &&
+        while (kt_sh("ip -n %s link show %s >/dev/null 2>&1", g_ns, dev) != 0 &&
                mpnet_monotonic_ns() < end)
                 usleep(20000);
-        assert_int_equal(kt_sh("ip -n %s addr add 192.0.2.2/24 dev mpn0", g_ns), 0);
-        /* Until it arrives (the first may meet the device still coming up). */
-        end = mpnet_monotonic_ns() + 15 * MPNET_NS_PER_S;
+        assert_int_equal(kt_sh("ip -n %s %s addr add %s/%u dev %s%s", g_ns, v6 ? "-6" : "", peer,
+                               v6 ? 64u : 24u, dev, v6 ? " nodad" : ""),
+                         0);
+        /* Until it arrives (the first may meet the device still coming up,
+         * or mpnet-nc still detecting duplicates of its IPv6 address). */
+        end = mpnet_monotonic_ns() + 20 * MPNET_NS_PER_S;
         while (!(got = file_has(out, "hello from linux\n")) && mpnet_monotonic_ns() < end) {
-                kt_sh("echo 'hello from linux' | timeout 5 ip netns exec %s nc -u -w1 -q1 "
-                      "192.0.2.1 7010 >/dev/null 2>&1",
-                      g_ns);
+                kt_sh("echo 'hello from linux' | timeout 5 ip netns exec %s nc %s -u -w1 -q1 "
+                      "%s 7010 >/dev/null 2>&1",
+                      g_ns, v6 ? "-6" : "-4", me);
         }
         assert_true(got);
-        /* -W 1: it ends by itself, and its device goes with it. */
         end = mpnet_monotonic_ns() + 10 * MPNET_NS_PER_S;
-        while (kt_sh("ip -n %s link show mpn0 >/dev/null 2>&1", g_ns) == 0 &&
+        while (kt_sh("ip -n %s link show %s >/dev/null 2>&1", g_ns, dev) == 0 &&
                mpnet_monotonic_ns() < end)
                 usleep(20000);
-        assert_int_not_equal(kt_sh("ip -n %s link show mpn0 >/dev/null 2>&1", g_ns), 0);
+        assert_int_not_equal(kt_sh("ip -n %s link show %s >/dev/null 2>&1", g_ns, dev), 0);
 }
 
-/* mpnet-nc as a client over AF_PACKET on a veth in the namespace, IPv6:
- * a Linux socat receiver gets its line. */
-static void test_mpnet_nc_sends6_afpacket(void **state)
+static void test_mpnet_nc_listens(void **state)
+{
+        (void)state;
+        SKIP_WITHOUT_KERNEL();
+        nc_listen_case("mpn0", "192.0.2.1", "192.0.2.2", false);
+        nc_listen_case("mpn1", "2001:db8:2::1", "2001:db8:2::2", true);
+}
+
+/* mpnet-nc as a client over AF_PACKET on a veth pair it did not make (the
+ * kernel end peer on mpv1): a Linux socat receiver gets its line. */
+static void nc_send_case(const char *me, const char *peer, bool v6)
 {
         char out[512];
         uint64_t end;
         bool got = false;
 
-        (void)state;
-        SKIP_WITHOUT_KERNEL();
-        snprintf(out, sizeof(out), "%s/mpnet_nc_send6.out", test_out_dir());
+        snprintf(out, sizeof(out), "%s/mpnet_nc_send%d.out", test_out_dir(), v6 ? 6 : 4);
         unlink(out);
         assert_int_equal(kt_sh("ip -n %s link add mpv0 type veth peer name mpv1 && "
                                "ip -n %s link set mpv0 up && ip -n %s link set mpv1 up && "
-                               "ip -n %s -6 addr add 2001:db8:1::2/64 dev mpv1 nodad",
-                               g_ns, g_ns, g_ns, g_ns),
+                               "ip -n %s %s addr add %s/%u dev mpv1%s",
+                               g_ns, g_ns, g_ns, g_ns, v6 ? "-6" : "", peer, v6 ? 64u : 24u,
+                               v6 ? " nodad" : ""),
                          0);
-        assert_int_equal(kt_sh("ip netns exec %s timeout 30 socat -u UDP6-RECV:7011 "
+        assert_int_equal(kt_sh("ip netns exec %s timeout 30 socat -u UDP%d-RECV:7011 "
                                "OPEN:%s,creat </dev/null >/dev/null 2>&1 &",
-                               g_ns, out),
+                               g_ns, v6 ? 6 : 4, out),
                          0);
         end = mpnet_monotonic_ns() + 10 * MPNET_NS_PER_S;
         while (kt_sh("ip netns exec %s ss -uln | grep -q ':7011 '", g_ns) != 0 &&
                mpnet_monotonic_ns() < end)
                 usleep(20000);
         assert_int_equal(kt_sh("echo 'hello from mpnet' | timeout 20 %s -u -q 1 "
-                               "--link afpacket:mpv0@%s --addr 2001:db8:1::1/64 "
-                               "2001:db8:1::2 7011",
-                               nc_bin(), g_ns),
+                               "--link afpacket:mpv0@%s --addr %s/%u %s 7011",
+                               nc_bin(), g_ns, me, v6 ? 64u : 24u, peer),
                          0);
         end = mpnet_monotonic_ns() + 10 * MPNET_NS_PER_S;
         while (!(got = file_has(out, "hello from mpnet\n")) && mpnet_monotonic_ns() < end)
                 usleep(20000);
         assert_true(got);
-        kt_sh("ip netns exec %s pkill -f 'socat -u UDP6-RECV:7011' || true", g_ns);
+        kt_sh("ip netns exec %s pkill -f 'socat -u UDP%d-RECV:7011' || true", g_ns, v6 ? 6 : 4);
         kt_sh("ip -n %s link del mpv0", g_ns);
+}
+
+static void test_mpnet_nc_sends_afpacket(void **state)
+{
+        (void)state;
+        SKIP_WITHOUT_KERNEL();
+        nc_send_case("198.51.100.1", "198.51.100.2", false);
+        nc_send_case("2001:db8:1::1", "2001:db8:1::2", true);
 }
 
 /* Bad usage is an error, not a crash: TCP (no -u), no link. */
@@ -564,7 +580,7 @@ int main(void)
             cmocka_unit_test(test_udp_closed_port_refused),
             cmocka_unit_test(test_udp_multicast_both_ways),
             cmocka_unit_test(test_mpnet_nc_listens),
-            cmocka_unit_test(test_mpnet_nc_sends6_afpacket),
+            cmocka_unit_test(test_mpnet_nc_sends_afpacket),
             cmocka_unit_test(test_mpnet_nc_usage),
         };
 

@@ -1,0 +1,544 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * bench_udp_rate: the datagram rate of UDP sockets, 18-byte payloads, over
+ * a memory wire (2 queues, RSS) between stacks A and B, against Linux UDP
+ * sockets over a veth pair in the same run.
+ *
+ *  - cb1: run-to-completion, one flow, one worker (CPU 1): A's socket and
+ *    B's are homed on it (MPNET_SO_HOME); B's callback echoes each
+ *    datagram, A's callback sends the next on each echo, WINDOW in flight.
+ *  - fe1: the front end, one flow: an application thread (CPU 0) sends
+ *    through A's socket (mpnet_ts_sendto) and takes the echoes
+ *    (mpnet_ts_recvfrom), WINDOW in flight; the stacks run on the worker
+ *    (CPU 1).
+ *  - cb2: as cb1 with two flows on two workers (CPUs 0 and 1), B's
+ *    sockets an SO_REUSEPORT group of one per worker, A's ports steered.
+ *  - linux: one flow from a socket in namespace mpnb0 to one in mpnb1 over
+ *    veth, sendmmsg (CPU 0) and recvmmsg (CPU 1) in batches of 32. Needs
+ *    root (ip netns); skipped with a message otherwise.
+ *
+ * The rate is datagrams received per second: for mpnet both directions
+ * (each datagram sent once and received once), for Linux the one
+ * direction. Each mode runs --runs times for --ms milliseconds; the JSON
+ * gives the medians, the ratios mpnet/Linux and cb2/cb1, and for cb1 the
+ * worker's cycles per datagram (one send plus one receive).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "bench_util.h"
+#include "mpnet/clock.h"
+#include "mpnet/link.h"
+#include "mpnet/pkt.h"
+#include "mpnet/route.h"
+#include "mpnet/socket.h"
+#include "mpnet/stack.h"
+#include "mpnet/thread.h"
+#include "mpnet/worker.h"
+
+#define A_ADDR  0xc0000201u /* 192.0.2.1 */
+#define B_ADDR  0xc0000202u /* 192.0.2.2 */
+#define B_PORT  9000
+#define WINDOW  64
+#define PAYLOAD 18
+
+static const char payload[PAYLOAD] = "mpnet udp bench 18";
+
+struct flow {
+        int fa, fb;
+        _Atomic uint64_t n; /* datagrams received (both ends), one writer */
+        struct mpnet_stack *a;
+};
+
+struct rnet {
+        struct mpnet_clock clk;
+        struct mpnet_pool *pool;
+        struct mpnet_link *la, *lb;
+        struct mpnet_stack *a, *b;
+        struct mpnet_runtime *rt;
+        struct flow f[2];
+        unsigned n_flows;
+        pthread_t ctl;
+        atomic_bool stop_ctl;
+};
+
+static void die(const char *what, int err)
+{
+        fprintf(stderr, "bench_udp_rate: %s: %d\n", what, err);
+        exit(1);
+}
+
+static struct mpnet_stack *stack_new(struct rnet *n, const char *name, struct mpnet_link *l,
+                                     uint32_t addr, uint64_t seed)
+{
+        struct mpnet_stack_cfg sc = {.name = name, .clock = &n->clk, .pool = n->pool, .seed = seed};
+        struct mpnet_stack *s = mpnet_stack_create(&sc);
+
+        if (s == NULL || mpnet_iface_attach(s, l, name) != 1 ||
+            mpnet_addr4_add(s, 1, addr, 24) != 0)
+                die("stack", 0);
+        return s;
+}
+
+/* The control threads of A and B: what the front end's control calls and
+ * the closes need; a poll a millisecond. */
+static void *ctl_main(void *arg)
+{
+        struct rnet *n = arg;
+
+        while (!atomic_load(&n->stop_ctl)) {
+                mpnet_stack_poll(n->a, mpnet_clock_now(&n->clk));
+                mpnet_stack_poll(n->b, mpnet_clock_now(&n->clk));
+                usleep(1000);
+        }
+        return NULL;
+}
+
+/* B, on its home worker: echo each datagram. */
+static void b_echo(struct mpnet_stack *s, int fd, void *arg)
+{
+        struct flow *f = arg;
+        struct sockaddr_in from;
+        socklen_t fl = sizeof(from);
+        char buf[64];
+        ssize_t r;
+        uint64_t k = 0;
+
+        while ((r = mpnet_recvfrom(s, fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl)) >=
+               0) {
+                mpnet_sendto(s, fd, buf, (size_t)r, 0, (struct sockaddr *)&from, fl);
+                fl = sizeof(from);
+                k++;
+        }
+        atomic_store_explicit(&f->n, atomic_load_explicit(&f->n, memory_order_relaxed) + k,
+                              memory_order_relaxed);
+}
+
+/* A, on its home worker: each echo sends the next. */
+static void a_next(struct mpnet_stack *s, int fd, void *arg)
+{
+        struct flow *f = arg;
+        char buf[64];
+        uint64_t k = 0;
+
+        while (mpnet_recvfrom(s, fd, buf, sizeof(buf), 0, NULL, NULL) >= 0) {
+                mpnet_sendto(s, fd, payload, PAYLOAD, 0, NULL, 0);
+                k++;
+        }
+        atomic_store_explicit(&f->n, atomic_load_explicit(&f->n, memory_order_relaxed) + k,
+                              memory_order_relaxed);
+}
+
+static void a_start(struct mpnet_stack *s, int fd, void *arg)
+{
+        (void)arg;
+        for (int i = 0; i < WINDOW; i++)
+                mpnet_sendto(s, fd, payload, PAYLOAD, 0, NULL, 0);
+}
+
+/* Two stacks on an RSS wire; worker w polls queue w of both, on cpus[w]. */
+static void rnet_init(struct rnet *n, unsigned n_workers, const int *cpus)
+{
+        struct mpnet_memwire_cfg wc = {
+            .name = "rate", .n_queues = 2, .rss = true, .ring_size = 4096};
+        struct mpnet_runtime_cfg rc = {.n_workers = n_workers, .cpus = cpus};
+
+        memset(n, 0, sizeof(*n));
+        mpnet_clock_init_monotonic(&n->clk);
+        n->pool = mpnet_pool_create("rate", 65536);
+        if (n->pool == NULL || mpnet_memwire_create(&wc, &n->la, &n->lb) != 0)
+                die("wire", 0);
+        n->a = stack_new(n, "A", n->la, A_ADDR, 11);
+        n->b = stack_new(n, "B", n->lb, B_ADDR, 12);
+        mpnet_neigh4_add(n->a, 1, B_ADDR, n->lb->info.mac);
+        mpnet_neigh4_add(n->b, 1, A_ADDR, n->la->info.mac);
+        n->rt = mpnet_runtime_create(&rc);
+        if (n->rt == NULL)
+                die("runtime", 0);
+        for (unsigned q = 0; q < 2; q++) {
+                unsigned w = q % n_workers;
+
+                if (mpnet_runtime_assign(n->rt, w, n->a, 1, (uint16_t)q) != 0 ||
+                    mpnet_runtime_assign(n->rt, w, n->b, 1, (uint16_t)q) != 0)
+                        die("assign", 0);
+        }
+        if (mpnet_runtime_start(n->rt) != 0)
+                die("start", 0);
+        if (pthread_create(&n->ctl, NULL, ctl_main, n) != 0)
+                die("ctl thread", 0);
+}
+
+static void rnet_fini(struct rnet *n)
+{
+        atomic_store(&n->stop_ctl, true);
+        pthread_join(n->ctl, NULL);
+        mpnet_runtime_stop(n->rt);
+        mpnet_runtime_destroy(n->rt);
+        mpnet_stack_destroy(n->a);
+        mpnet_stack_destroy(n->b);
+        mpnet_link_destroy(n->la);
+        mpnet_link_destroy(n->lb);
+        mpnet_pool_destroy(n->pool);
+}
+
+static void setopt_int(struct mpnet_stack *s, int fd, int level, int name, int v)
+{
+        int err = mpnet_setsockopt(s, fd, level, name, &v, sizeof(v));
+
+        if (err != 0)
+                die("setsockopt", err);
+}
+
+/* B's socket of flow i, homed on context home. (Called before the control
+ * thread polls: bench setup is the control thread's.) */
+static void b_open(struct rnet *n, struct flow *f, int home)
+{
+        struct sockaddr_in me = {.sin_family = AF_INET, .sin_port = htons(B_PORT)};
+        int err;
+
+        f->fb = mpnet_socket(n->b, AF_INET, SOCK_DGRAM, 0);
+        setopt_int(n->b, f->fb, SOL_SOCKET, SO_REUSEPORT, 1);
+        setopt_int(n->b, f->fb, SOL_SOCKET, SO_RCVBUF, 8 << 20);
+        setopt_int(n->b, f->fb, SOL_MPNET, MPNET_SO_HOME, home);
+        err = mpnet_bind(n->b, f->fb, (struct sockaddr *)&me, sizeof(me));
+        if (err != 0)
+                die("bind", err);
+        if (mpnet_sock_set_cb(n->b, f->fb, b_echo, f) != 0)
+                die("cb", 0);
+}
+
+static struct sockaddr_in b_addr(void)
+{
+        struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(B_PORT)};
+
+        to.sin_addr.s_addr = htonl(B_ADDR);
+        return to;
+}
+
+/* Callback mode: n_flows flows, flow i on worker i % n_workers. @return
+ * datagrams a second; *cyc the TSC cycles per datagram of one worker. */
+static double run_cb(unsigned n_flows, unsigned n_workers, uint64_t ms, double *cyc)
+{
+        static const int cpus[2] = {1, 0};
+        struct rnet n;
+        struct sockaddr_in to = b_addr();
+        uint64_t t0, t1, c0, c1, d0 = 0, d1 = 0;
+        int err;
+
+        /* The control thread starts in rnet_init: set up before, as the
+         * control thread, with the runtime running (contexts exist). */
+        rnet_init(&n, n_workers, n_workers == 1 ? cpus : (const int[]){0, 1});
+        atomic_store(&n.stop_ctl, true);
+        pthread_join(n.ctl, NULL);
+        for (unsigned i = 0; i < n_flows; i++) {
+                struct flow *f = &n.f[i];
+                int home = 1 + (int)(i % n_workers);
+
+                b_open(&n, f, home);
+                f->fa = mpnet_socket(n.a, AF_INET, SOCK_DGRAM, 0);
+                setopt_int(n.a, f->fa, SOL_SOCKET, SO_RCVBUF, 8 << 20);
+                setopt_int(n.a, f->fa, SOL_MPNET, MPNET_SO_HOME, home);
+                err = mpnet_connect(n.a, f->fa, (struct sockaddr *)&to, sizeof(to));
+                if (err != 0)
+                        die("connect", err);
+                mpnet_sock_set_cb(n.a, f->fa, a_next, f);
+        }
+        atomic_store(&n.stop_ctl, false);
+        pthread_create(&n.ctl, NULL, ctl_main, &n);
+        for (unsigned i = 0; i < n_flows; i++)
+                mpnet_sock_run(n.a, n.f[i].fa, a_start, NULL);
+        usleep(100000); /* warm */
+        for (unsigned i = 0; i < n_flows; i++)
+                d0 += atomic_load(&n.f[i].n);
+        t0 = bench_now_ns();
+        c0 = bench_tsc();
+        usleep((useconds_t)(ms * 1000));
+        for (unsigned i = 0; i < n_flows; i++)
+                d1 += atomic_load(&n.f[i].n);
+        t1 = bench_now_ns();
+        c1 = bench_tsc();
+        if (cyc != NULL)
+                *cyc = (double)(c1 - c0) * n_workers / (double)(d1 - d0);
+        rnet_fini(&n);
+        return (double)(d1 - d0) * 1e9 / (double)(t1 - t0);
+}
+
+struct fe_app {
+        struct rnet *n;
+        uint64_t ms;
+        double rate;
+        int err;
+};
+
+/* The application thread of fe1 (CPU 0). */
+static void *fe_main(void *arg)
+{
+        struct fe_app *ap = arg;
+        struct rnet *n = ap->n;
+        struct sockaddr_in to = b_addr();
+        struct mpnet_tsock *ts;
+        struct timeval tv = {.tv_sec = 1};
+        int home = 1;
+        char buf[64];
+        uint64_t got = 0, t0 = 0, g0 = 0, warm, end;
+
+        bench_pin_self(0);
+        mpnet_thread_slot_acquire();
+        if (mpnet_ts_socket(n->a, AF_INET, SOCK_DGRAM, 0, &ts) < 0 ||
+            mpnet_ts_setsockopt(ts, SOL_MPNET, MPNET_SO_HOME, &home, sizeof(home)) != 0 ||
+            mpnet_ts_setsockopt(ts, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
+            mpnet_ts_connect(ts, (struct sockaddr *)&to, sizeof(to)) != 0) {
+                ap->err = 1;
+                return NULL;
+        }
+        for (int i = 0; i < WINDOW; i++)
+                mpnet_ts_sendto(ts, payload, PAYLOAD, 0, NULL, 0);
+        warm = bench_now_ns() + 100 * 1000000ull;
+        end = warm + ap->ms * 1000000ull;
+        for (;;) {
+                uint64_t now;
+
+                if (mpnet_ts_recvfrom(ts, buf, sizeof(buf), 0, NULL, NULL) != PAYLOAD) {
+                        ap->err = 2;
+                        break;
+                }
+                got++;
+                mpnet_ts_sendto(ts, payload, PAYLOAD, 0, NULL, 0);
+                if ((got & 255) != 0)
+                        continue;
+                now = bench_now_ns();
+                if (t0 == 0 && now >= warm) {
+                        t0 = now;
+                        g0 = got + atomic_load(&n->f[0].n);
+                }
+                if (now >= end) {
+                        ap->rate =
+                            (double)(got + atomic_load(&n->f[0].n) - g0) * 1e9 / (double)(now - t0);
+                        break;
+                }
+        }
+        mpnet_ts_close(ts);
+        mpnet_thread_set_slot(MPNET_SLOT_NONE);
+        return NULL;
+}
+
+static double run_fe(uint64_t ms)
+{
+        static const int cpus[1] = {1};
+        struct rnet n;
+        struct fe_app ap = {.n = &n, .ms = ms};
+        pthread_t th;
+
+        rnet_init(&n, 1, cpus);
+        atomic_store(&n.stop_ctl, true);
+        pthread_join(n.ctl, NULL);
+        b_open(&n, &n.f[0], 1);
+        atomic_store(&n.stop_ctl, false);
+        pthread_create(&n.ctl, NULL, ctl_main, &n);
+        pthread_create(&th, NULL, fe_main, &ap);
+        pthread_join(th, NULL);
+        rnet_fini(&n);
+        if (ap.err != 0)
+                die("front end", ap.err);
+        return ap.rate;
+}
+
+/* ---- Linux over veth ---- */
+
+struct lx {
+        atomic_bool stop;
+        _Atomic uint64_t got;
+        int err;
+};
+
+static int in_netns(const char *name)
+{
+        char path[64];
+        int fd, err;
+
+        snprintf(path, sizeof(path), "/var/run/netns/%s", name);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        err = setns(fd, CLONE_NEWNET);
+        close(fd);
+        return err != 0 ? -errno : 0;
+}
+
+static void *lx_rx(void *arg)
+{
+        struct lx *l = arg;
+        struct sockaddr_in me = {.sin_family = AF_INET, .sin_port = htons(B_PORT)};
+        struct timeval tv = {.tv_usec = 100000};
+        struct mmsghdr m[32];
+        struct iovec iov[32];
+        char buf[32][64];
+        int fd, big = 8 << 20;
+
+        bench_pin_self(1);
+        if (in_netns("mpnb1") != 0 || (fd = socket(AF_INET, SOCK_DGRAM, 0)) < 0) {
+                l->err = 1;
+                return NULL;
+        }
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        if (bind(fd, (struct sockaddr *)&me, sizeof(me)) != 0) {
+                l->err = 2;
+                close(fd);
+                return NULL;
+        }
+        for (int i = 0; i < 32; i++) {
+                iov[i] = (struct iovec){buf[i], sizeof(buf[i])};
+                m[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+        }
+        while (!atomic_load(&l->stop)) {
+                int k = recvmmsg(fd, m, 32, 0, NULL);
+
+                if (k > 0)
+                        atomic_fetch_add(&l->got, (uint64_t)k);
+        }
+        close(fd);
+        return NULL;
+}
+
+static void *lx_tx(void *arg)
+{
+        struct lx *l = arg;
+        struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(B_PORT)};
+        struct mmsghdr m[32];
+        struct iovec iov = {(void *)payload, PAYLOAD};
+        int fd;
+
+        bench_pin_self(0);
+        to.sin_addr.s_addr = htonl(0xc6120002u); /* 198.18.0.2 */
+        if (in_netns("mpnb0") != 0 || (fd = socket(AF_INET, SOCK_DGRAM, 0)) < 0) {
+                l->err = 3;
+                return NULL;
+        }
+        if (connect(fd, (struct sockaddr *)&to, sizeof(to)) != 0) {
+                l->err = 4;
+                close(fd);
+                return NULL;
+        }
+        for (int i = 0; i < 32; i++)
+                m[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov, .msg_iovlen = 1}};
+        while (!atomic_load(&l->stop))
+                (void)sendmmsg(fd, m, 32, 0);
+        close(fd);
+        return NULL;
+}
+
+static void lx_down(void)
+{
+        (void)!system("ip netns del mpnb0 2>/dev/null; ip netns del mpnb1 2>/dev/null");
+}
+
+static bool lx_up(void)
+{
+        if (geteuid() != 0)
+                return false;
+        lx_down();
+        return system("ip netns add mpnb0 && ip netns add mpnb1 && "
+                      "ip link add mpv0 netns mpnb0 type veth peer name mpv1 netns mpnb1 && "
+                      "ip -n mpnb0 addr add 198.18.0.1/24 dev mpv0 && "
+                      "ip -n mpnb1 addr add 198.18.0.2/24 dev mpv1 && "
+                      "ip -n mpnb0 link set mpv0 up && ip -n mpnb1 link set mpv1 up") == 0;
+}
+
+/* @return datagrams received a second, or a negative value on failure. */
+static double run_linux(uint64_t ms)
+{
+        struct lx l = {0};
+        pthread_t rx, tx;
+        uint64_t g0, g1, t0, t1;
+
+        pthread_create(&rx, NULL, lx_rx, &l);
+        usleep(50000);
+        pthread_create(&tx, NULL, lx_tx, &l);
+        usleep(100000);
+        g0 = atomic_load(&l.got);
+        t0 = bench_now_ns();
+        usleep((useconds_t)(ms * 1000));
+        g1 = atomic_load(&l.got);
+        t1 = bench_now_ns();
+        atomic_store(&l.stop, true);
+        pthread_join(tx, NULL);
+        pthread_join(rx, NULL);
+        if (l.err != 0)
+                return -l.err;
+        return (double)(g1 - g0) * 1e9 / (double)(t1 - t0);
+}
+
+int main(int argc, char **argv)
+{
+        uint64_t ms = 1000, runs = 5;
+        bool do_linux;
+        double cb1[16], fe1[16], cb2[16], lx[16], cyc[16];
+        struct bench_json j;
+        double m_cb1, m_fe1, m_cb2, m_lx = 0;
+        struct bench_opt opts[] = {
+            {"ms", BENCH_OPT_U64, &ms, 10, 60000, "milliseconds a run"},
+            {"runs", BENCH_OPT_U64, &runs, 1, 16, "runs per mode (the median is reported)"},
+        };
+
+        bench_parse_args(argc, argv,
+                         "UDP datagram rate: mpnet callbacks and front end vs Linux over veth",
+                         opts, sizeof(opts) / sizeof(opts[0]));
+        mpnet_thread_set_slot(MPNET_MAX_SLOTS - 1);
+        do_linux = lx_up();
+        if (!do_linux)
+                fprintf(stderr, "bench_udp_rate: no veth namespaces (needs root and ip): Linux "
+                                "skipped\n");
+        for (uint64_t r = 0; r < runs; r++) {
+                cb1[r] = run_cb(1, 1, ms, &cyc[r]);
+                fe1[r] = run_fe(ms);
+                cb2[r] = run_cb(2, 2, ms, NULL);
+                lx[r] = do_linux ? run_linux(ms) : 0;
+                if (lx[r] < 0) {
+                        fprintf(stderr, "bench_udp_rate: Linux run failed (%d): skipped\n",
+                                (int)lx[r]);
+                        do_linux = false;
+                }
+        }
+        if (do_linux)
+                lx_down();
+        m_cb1 = bench_median(cb1, runs);
+        m_fe1 = bench_median(fe1, runs);
+        m_cb2 = bench_median(cb2, runs);
+        if (do_linux)
+                m_lx = bench_median(lx, runs);
+        bench_json_init(&j, stdout);
+        bench_json_obj_begin(&j, NULL);
+        bench_json_str(&j, "bench", "udp_rate");
+        bench_json_machine(&j);
+        bench_json_u64(&j, "payload_bytes", PAYLOAD);
+        bench_json_u64(&j, "window", WINDOW);
+        bench_json_u64(&j, "ms", ms);
+        bench_json_u64(&j, "runs", runs);
+        bench_json_stat(&j, "cb1_dgram_per_s", cb1, runs);
+        bench_json_stat(&j, "fe1_dgram_per_s", fe1, runs);
+        bench_json_stat(&j, "cb2_dgram_per_s", cb2, runs);
+        bench_json_num(&j, "cb1_cycles_per_dgram", bench_median(cyc, runs));
+        if (do_linux) {
+                bench_json_stat(&j, "linux_dgram_per_s", lx, runs);
+                bench_json_num(&j, "ratio_cb1_linux", m_cb1 / m_lx);
+                bench_json_num(&j, "ratio_fe1_linux", m_fe1 / m_lx);
+        } else {
+                bench_json_str(&j, "linux", "skipped: needs root and ip netns");
+        }
+        bench_json_num(&j, "ratio_cb2_cb1", m_cb2 / m_cb1);
+        bench_json_obj_end(&j);
+        putchar('\n');
+        return 0;
+}

@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The thread-safe front end (mpnet_ts_*, include/mpnet/socket.h): sockets
+ * used by application threads that are neither the control thread nor a
+ * worker.
+ *
+ * Data path, no lock: each front-end socket has two SPSC rings of packet
+ * pointers between the application thread and the socket's home context.
+ *  - Transmit (application -> home): the application builds the datagram
+ *    in a buffer of the stack's pool (its payload, and the destination
+ *    address in the front of the headroom), pushes it, and when the ring
+ *    turned from drained to holding (tx_kicked, exchanged) posts a kick
+ *    naming the socket by descriptor and generation on the home's command
+ *    ring (l4/sock_home.c), which wakes the home's worker if it sleeps. The
+ *    home exchanges tx_kicked back to 0 before it drains, so a push after
+ *    its drain posts again (both exchanges acq_rel: whichever comes second
+ *    sees the other).
+ *  - Receive (home -> application): UDP input on the home pushes the
+ *    datagram (sock_enqueue), charges the receive buffer with a byte count
+ *    only it writes (rx_in) against what the application took (rx_out,
+ *    only the application writes it), so no read-modify-write per
+ *    datagram; then a seq_cst fence and a look at the readiness word:
+ *    EPOLLIN is raised (and the event sets told) only when it was clear,
+ *    and a sleeping reader (SOCK_EV_WAITER) is woken with a futex. The
+ *    reader lowers EPOLLIN (seq_cst) only after finding the ring empty and
+ *    looks again after: the fence pairs with it, so either the home sees
+ *    EPOLLIN clear and raises it, or the reader sees the datagram.
+ *    Blocking receives sleep on the readiness word (futex), SO_RCVTIMEO
+ *    bounding the wait.
+ * Control calls (socket, bind, connect, options, close) are handed to the
+ * control thread through its command ring and wait for it: they are not
+ * the data path, and the control thread (which must be polling the stack)
+ * keeps every control call its own.
+ *
+ * Life cycle: the handle is the socket's struct sock_fe, made with it and
+ * freed with it (sock_free, after the grace period close leads to), with
+ * whatever its rings still hold; the application stops using the handle
+ * when it calls mpnet_ts_close().
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mpnet/clock.h"
+#include "mpnet/socket.h"
+#include "mpnet/wire/udp.h"
+#include "l4/socket.h"
+#include "stack/stack_priv.h"
+
+#define FE_TX_RING      256  /* datagrams an application may have queued to send */
+#define FE_RX_RING      1024 /* above what the default SO_RCVBUF holds (95) */
+#define FE_SPIN         2048 /* pauses a blocking receive spins before it sleeps */
+#define FE_HEADROOM_MIN (32 + MPNET_UDP_HLEN + 40 + 14)
+
+struct sock_fe {
+        struct mpnet_stack *s;
+        struct mpnet_sock *so;
+        struct mpnet_ring *txr, *rxr;
+        /* The application's. */
+        bool nonblock;
+        int64_t rcvtimeo_ns; /* 0: wait without end */
+        _Alignas(MPNET_CACHE_LINE) _Atomic uint8_t tx_kicked;
+        /* The home's: bytes charged to the receive buffer so far. */
+        _Alignas(MPNET_CACHE_LINE) uint64_t rx_in;
+        /* The application's: bytes it took (release: the home reads it). */
+        _Alignas(MPNET_CACHE_LINE) _Atomic uint64_t rx_out;
+};
+
+/* The destination in the front of a transmit buffer's headroom. */
+struct fe_txd {
+        uint8_t alen; /* 0: the peer */
+        uint8_t pad[3];
+        union {
+                struct sockaddr_in sin;
+                struct sockaddr_in6 sin6;
+        } a;
+};
+
+static void fe_futex_wait(_Atomic uint32_t *a, uint32_t v, int64_t ns)
+{
+        struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
+
+        (void)syscall(SYS_futex, (uint32_t *)a, FUTEX_WAIT_PRIVATE, v, ns >= 0 ? &ts : NULL, NULL,
+                      0);
+}
+
+static void fe_futex_wake(_Atomic uint32_t *a)
+{
+        (void)syscall(SYS_futex, (uint32_t *)a, FUTEX_WAKE_PRIVATE, 1 << 30, NULL, NULL, 0);
+}
+
+/* ---- the home's side ---- */
+
+bool sock_fe_enqueue(struct mpnet_sock *so, struct mpnet_pkt *p, uint32_t charge)
+{
+        struct sock_fe *fe = so->fe;
+        uint64_t held = fe->rx_in - atomic_load_explicit(&fe->rx_out, memory_order_acquire);
+        uint32_t ev, old;
+
+        if ((so->flags & (SOF_SHUT_RD | SOF_CLOSED)) ||
+            (held != 0 &&
+             held + charge > atomic_load_explicit(&so->rcvbuf, memory_order_relaxed))) {
+                mpnet_pkt_free(p);
+                return false;
+        }
+        mpnet_pkt_adj(p, MPNET_UDP_HLEN);
+        if (mpnet_ring_enqueue_burst(fe->rxr, (void *const *)&p, 1) != 1) {
+                mpnet_pkt_free(p);
+                return false;
+        }
+        fe->rx_in += charge;
+        /* Pairs with the reader's lowering of EPOLLIN (the file comment). */
+        atomic_thread_fence(memory_order_seq_cst);
+        ev = atomic_load_explicit(&so->events, memory_order_relaxed);
+        if ((ev & EPOLLIN) && !(ev & SOCK_EV_WAITER))
+                return true;
+        old = atomic_fetch_or(&so->events, EPOLLIN);
+        if (!(old & EPOLLIN) && ev_src_watched(&so->ev))
+                ev_src_notify(&so->ev, EPOLLIN);
+        if (old & SOCK_EV_WAITER) {
+                atomic_fetch_and(&so->events, ~SOCK_EV_WAITER);
+                fe_futex_wake(&so->events);
+        }
+        return true;
+}
+
+void sock_fe_tx_drain(struct wctx *w, struct mpnet_sock *so)
+{
+        struct sock_fe *fe = so->fe;
+        struct mpnet_pkt *v[32];
+        unsigned n;
+
+        (void)w;
+        atomic_exchange_explicit(&fe->tx_kicked, 0, memory_order_acq_rel);
+        while ((n = mpnet_ring_dequeue_burst(fe->txr, (void **)v, 32)) > 0) {
+                for (unsigned i = 0; i < n; i++) {
+                        struct fe_txd d;
+
+                        memcpy(&d, mpnet_pkt_buf(v[i]), sizeof(d));
+                        if (so->flags & SOF_CLOSED) {
+                                mpnet_pkt_free(v[i]);
+                                continue;
+                        }
+                        /* An error here drops and counts (send_common),
+                         * as an asynchronous one: the call returned. */
+                        (void)sock_send_home(so, v[i], d.alen != 0 ? (struct sockaddr *)&d.a : NULL,
+                                             d.alen);
+                }
+        }
+}
+
+void sock_fe_free(struct mpnet_sock *so)
+{
+        struct sock_fe *fe = so->fe;
+        struct mpnet_pkt *p;
+
+        while (mpnet_ring_dequeue_burst(fe->txr, (void **)&p, 1) == 1)
+                mpnet_pkt_free(p);
+        while (mpnet_ring_dequeue_burst(fe->rxr, (void **)&p, 1) == 1)
+                mpnet_pkt_free(p);
+        mpnet_ring_destroy(fe->txr);
+        mpnet_ring_destroy(fe->rxr);
+        free(fe);
+}
+
+/* ---- control calls: on the control thread ---- */
+
+struct fe_open {
+        int domain, type, protocol;
+        struct sock_fe *fe;
+};
+
+static int fe_open_cmd(struct wctx *w, struct mpnet_sock *unused, void *arg)
+{
+        struct fe_open *o = arg;
+        struct mpnet_sock *so;
+        int fd = mpnet_socket(w->s, o->domain, o->type, o->protocol);
+
+        (void)unused;
+        if (fd < 0)
+                return fd;
+        so = sock_get(w->s, fd);
+        /* Before any PCB entry leads input to it. */
+        so->fe = o->fe;
+        o->fe->so = so;
+        return fd;
+}
+
+int mpnet_ts_socket(struct mpnet_stack *s, int domain, int type, int protocol,
+                    struct mpnet_tsock **out)
+{
+        struct fe_open o = {domain, type, protocol, NULL};
+        int fd;
+
+        if (out == NULL)
+                return -EFAULT;
+        *out = NULL;
+        o.fe = aligned_calloc(sizeof(*o.fe));
+        if (o.fe == NULL)
+                return -ENOMEM;
+        o.fe->s = s;
+        o.fe->nonblock = (type & SOCK_NONBLOCK) != 0;
+        o.fe->txr = mpnet_ring_create(FE_TX_RING, MPNET_RING_SPSC);
+        o.fe->rxr = mpnet_ring_create(FE_RX_RING, MPNET_RING_SPSC);
+        if (o.fe->txr == NULL || o.fe->rxr == NULL) {
+                mpnet_ring_destroy(o.fe->txr);
+                mpnet_ring_destroy(o.fe->rxr);
+                free(o.fe);
+                return -ENOMEM;
+        }
+        fd = sock_ctl_call(s, fe_open_cmd, NULL, &o);
+        if (fd < 0) {
+                mpnet_ring_destroy(o.fe->txr);
+                mpnet_ring_destroy(o.fe->rxr);
+                free(o.fe);
+                return fd;
+        }
+        *out = (struct mpnet_tsock *)o.fe;
+        return fd;
+}
+
+int mpnet_ts_fd(const struct mpnet_tsock *ts)
+{
+        return ((const struct sock_fe *)ts)->so->fd;
+}
+
+struct fe_call {
+        int op; /* 0 bind, 1 connect, 2 setsockopt, 3 getsockopt, 4 close */
+        const struct sockaddr *a;
+        socklen_t alen;
+        int level, name;
+        const void *val;
+        void *oval;
+        socklen_t len, *olen;
+};
+
+static int fe_call_cmd(struct wctx *w, struct mpnet_sock *so, void *arg)
+{
+        struct fe_call *c = arg;
+        struct mpnet_stack *s = w->s;
+
+        switch (c->op) {
+        case 0:
+                return mpnet_bind(s, so->fd, c->a, c->alen);
+        case 1:
+                return mpnet_connect(s, so->fd, c->a, c->alen);
+        case 2:
+                return mpnet_setsockopt(s, so->fd, c->level, c->name, c->val, c->len);
+        case 3:
+                return mpnet_getsockopt(s, so->fd, c->level, c->name, c->oval, c->olen);
+        default:
+                return mpnet_close(s, so->fd);
+        }
+}
+
+static int fe_call(struct mpnet_tsock *ts, struct fe_call *c)
+{
+        struct sock_fe *fe = (struct sock_fe *)ts;
+
+        if (ts == NULL)
+                return -EBADF;
+        return sock_ctl_call(fe->s, fe_call_cmd, fe->so, c);
+}
+
+int mpnet_ts_bind(struct mpnet_tsock *ts, const struct sockaddr *addr, socklen_t len)
+{
+        return fe_call(ts, &(struct fe_call){.op = 0, .a = addr, .alen = len});
+}
+
+int mpnet_ts_connect(struct mpnet_tsock *ts, const struct sockaddr *addr, socklen_t len)
+{
+        return fe_call(ts, &(struct fe_call){.op = 1, .a = addr, .alen = len});
+}
+
+int mpnet_ts_setsockopt(struct mpnet_tsock *ts, int level, int name, const void *val, socklen_t len)
+{
+        struct sock_fe *fe = (struct sock_fe *)ts;
+
+        if (ts != NULL && level == SOL_SOCKET && name == SO_RCVTIMEO) {
+                struct timeval tv;
+
+                if (val == NULL || len < (socklen_t)sizeof(tv))
+                        return -EINVAL;
+                memcpy(&tv, val, sizeof(tv));
+                if (tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+                        return -EDOM; /* as Linux */
+                fe->rcvtimeo_ns = (int64_t)tv.tv_sec * 1000000000 + (int64_t)tv.tv_usec * 1000;
+                return 0;
+        }
+        return fe_call(
+            ts, &(struct fe_call){.op = 2, .level = level, .name = name, .val = val, .len = len});
+}
+
+int mpnet_ts_getsockopt(struct mpnet_tsock *ts, int level, int name, void *val, socklen_t *len)
+{
+        return fe_call(
+            ts, &(struct fe_call){.op = 3, .level = level, .name = name, .oval = val, .olen = len});
+}
+
+int mpnet_ts_close(struct mpnet_tsock *ts)
+{
+        return fe_call(ts, &(struct fe_call){.op = 4});
+}
+
+/* ---- the data path: the application thread ---- */
+
+ssize_t mpnet_ts_sendto(struct mpnet_tsock *ts, const void *buf, size_t len, int flags,
+                        const struct sockaddr *addr, socklen_t alen)
+{
+        struct sock_fe *fe = (struct sock_fe *)ts;
+        struct mpnet_pkt *head = NULL, **tail = &head;
+        struct fe_txd d = {0};
+        size_t left = len, off = 0;
+        uint16_t nseg = 0;
+
+        if (ts == NULL)
+                return -EBADF;
+        if (len > 0 && buf == NULL)
+                return -EFAULT;
+        if (len > 65527)
+                return -EMSGSIZE;
+        if (addr != NULL) {
+                if (alen > (socklen_t)sizeof(d.a) || alen < (socklen_t)sizeof(sa_family_t))
+                        return -EINVAL;
+                memcpy(&d.a, addr, alen);
+                d.alen = (uint8_t)alen;
+        }
+        do {
+                struct mpnet_pkt *p = mpnet_pkt_alloc(fe->s->pool);
+                uint32_t n;
+
+                if (p == NULL) {
+                        mpnet_pkt_free(head);
+                        return -ENOBUFS;
+                }
+                if (head != NULL)
+                        p->data = mpnet_pkt_buf(p);
+                n = left < mpnet_pkt_tailroom(p) ? (uint32_t)left : mpnet_pkt_tailroom(p);
+                memcpy(mpnet_pkt_append(p, n), (const uint8_t *)buf + off, n);
+                off += n;
+                left -= n;
+                *tail = p;
+                tail = &p->next;
+                nseg++;
+        } while (left > 0);
+        head->pkt_len = (uint32_t)len;
+        head->nb_segs = nseg;
+        if (mpnet_pkt_headroom(head) < FE_HEADROOM_MIN) {
+                mpnet_pkt_free(head);
+                return -ENOBUFS;
+        }
+        memcpy(mpnet_pkt_buf(head), &d, sizeof(d));
+        while (mpnet_ring_enqueue_burst(fe->txr, (void *const *)&head, 1) != 1) {
+                if (fe->nonblock || (flags & MSG_DONTWAIT)) {
+                        mpnet_pkt_free(head);
+                        return -EAGAIN;
+                }
+                sched_yield(); /* the home drains it on its next loop */
+        }
+        if (atomic_exchange_explicit(&fe->tx_kicked, 1, memory_order_acq_rel) == 0)
+                sock_post_tx(fe->so);
+        return (ssize_t)len;
+}
+
+/* The first datagram of the receive ring, or NULL once it is empty with
+ * EPOLLIN lowered (see the file comment). */
+static struct mpnet_pkt *fe_pop(struct sock_fe *fe)
+{
+        struct mpnet_sock *so = fe->so;
+        struct mpnet_pkt *p;
+
+        for (;;) {
+                if (mpnet_ring_dequeue_burst(fe->rxr, (void **)&p, 1) == 1) {
+                        atomic_store_explicit(
+                            &fe->rx_out,
+                            atomic_load_explicit(&fe->rx_out, memory_order_relaxed) +
+                                (uint64_t)p->nb_segs * SOCK_TRUESIZE,
+                            memory_order_release);
+                        return p;
+                }
+                if (!(atomic_load_explicit(&so->events, memory_order_relaxed) & EPOLLIN))
+                        return NULL;
+                atomic_fetch_and(&so->events, ~(uint32_t)EPOLLIN);
+                if (mpnet_ring_count(fe->rxr) == 0)
+                        return NULL;
+                /* Came meanwhile: readiness stays true. */
+                atomic_fetch_or(&so->events, EPOLLIN);
+        }
+}
+
+ssize_t mpnet_ts_recvfrom(struct mpnet_tsock *ts, void *buf, size_t len, int flags,
+                          struct sockaddr *addr, socklen_t *alen)
+{
+        struct sock_fe *fe = (struct sock_fe *)ts;
+        struct mpnet_sock *so;
+        struct mpnet_pkt *p;
+        uint64_t end = 0;
+        uint32_t n;
+
+        if (ts == NULL)
+                return -EBADF;
+        if (flags & (MSG_PEEK | MSG_OOB | MSG_ERRQUEUE))
+                return -EOPNOTSUPP;
+        if (addr != NULL && alen == NULL)
+                return -EFAULT;
+        so = fe->so;
+        while ((p = fe_pop(fe)) == NULL) {
+                uint32_t ev;
+                uint64_t now;
+
+                if (fe->nonblock || (flags & MSG_DONTWAIT))
+                        return -EAGAIN;
+                now = mpnet_monotonic_ns();
+                if (fe->rcvtimeo_ns != 0 && end == 0)
+                        end = now + (uint64_t)fe->rcvtimeo_ns;
+                if (end != 0 && now >= end)
+                        return -EAGAIN; /* SO_RCVTIMEO ran out, as Linux */
+                /* A datagram in flight comes within microseconds: spin a
+                 * while before the futex's two system calls. */
+                for (unsigned i = 0; i < FE_SPIN && mpnet_ring_count(fe->rxr) == 0; i++)
+                        __builtin_ia32_pause();
+                if (mpnet_ring_count(fe->rxr) != 0)
+                        continue;
+                ev = atomic_fetch_or(&so->events, SOCK_EV_WAITER) | SOCK_EV_WAITER;
+                if ((ev & EPOLLIN) || mpnet_ring_count(fe->rxr) != 0)
+                        continue;
+                fe_futex_wait(&so->events, ev, end != 0 ? (int64_t)(end - now) : -1);
+        }
+        n = len < p->pkt_len ? (uint32_t)len : p->pkt_len;
+        if (n > 0 && buf == NULL) {
+                mpnet_pkt_free(p);
+                return -EFAULT;
+        }
+        mpnet_pkt_read(p, 0, buf, n);
+        if (addr != NULL)
+                sock_rx_from(so, p, addr, alen);
+        len = (flags & MSG_TRUNC) ? p->pkt_len : n;
+        mpnet_pkt_free(p);
+        return (ssize_t)len;
+}

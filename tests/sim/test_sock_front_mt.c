@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The thread-safe front end (mpnet_ts_*): application threads use sockets
+ * of R, whose control thread is a thread of its own and whose two workers
+ * poll an RSS memory wire to P (the test's main thread, an echo server):
+ *
+ *   app thread --rings-- R (2 workers, control thread) --wire-- P (echo)
+ *
+ * One application thread sends and receives 100,000 datagrams through a
+ * socket homed on the worker its flow reaches, at most a window in flight
+ * (below the buffers): every one comes back, once, none handed over,
+ * none dropped. Then application threads close sockets with datagrams in
+ * both rings and on the wire: every datagram that reached R is accounted
+ * for, and ThreadSanitizer and ASan see nothing touched unsafely.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include "mpnet/rss.h"
+#include "mpnet/socket.h"
+#include "mpnet/wire/ipv4.h"
+#include "mtnet.h"
+#include "stack/stack_priv.h"
+
+#define N_SOCK 8
+#define P_PORT 7000
+#define R_ADDR IP4(192, 0, 2, 1)
+#define P_ADDR IP4(192, 0, 2, 2)
+#define ROUNDS 200
+
+struct hnet {
+        struct mpnet_clock clk;
+        struct mpnet_pool *pool;
+        struct mpnet_link *lr, *lp;
+        struct mpnet_stack *r, *p;
+        struct mpnet_runtime *rt;
+        int pfd;
+};
+
+struct hsock {
+        int fd;
+        unsigned rounds;      /* ping-pong: answer until this many came */
+        bool close_self;      /* close from the callback once they came */
+        _Atomic unsigned got; /* datagrams the callback received */
+        _Atomic unsigned bad; /* calls that failed in the callback */
+};
+
+static void hnet_init(struct hnet *n, uint64_t seed)
+{
+        struct mpnet_memwire_cfg wc = {.n_queues = 2, .rss = true, .ring_size = 1024};
+        struct mpnet_runtime_cfg rc = {.n_workers = 2};
+        struct mpnet_stack_cfg sc = {.seed = seed};
+        struct mpnet_reta *reta;
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(P_PORT)};
+        int big = 8 << 20;
+
+        memset(n, 0, sizeof(*n));
+        mpnet_clock_init_monotonic(&n->clk);
+        n->pool = mpnet_pool_create("home", 16384);
+        assert_non_null(n->pool);
+        assert_int_equal(mpnet_memwire_create(&wc, &n->lr, &n->lp), 0);
+        /* P is one thread reading queue 0: every frame to it lands there. */
+        reta = mpnet_memwire_reta(n->lp);
+        assert_non_null(reta);
+        for (uint32_t i = 0; i < mpnet_reta_size(reta); i++)
+                assert_int_equal(mpnet_reta_set(reta, i, 0), 0);
+        sc.clock = &n->clk;
+        sc.pool = n->pool;
+        sc.name = "R";
+        n->r = mpnet_stack_create(&sc);
+        sc.name = "P";
+        sc.seed = seed + 1;
+        n->p = mpnet_stack_create(&sc);
+        assert_non_null(n->r);
+        assert_non_null(n->p);
+        assert_int_equal(mpnet_iface_attach(n->r, n->lr, "r"), 1);
+        assert_int_equal(mpnet_iface_attach(n->p, n->lp, "p"), 1);
+        assert_int_equal(mpnet_addr4_add(n->r, 1, R_ADDR, 24), 0);
+        assert_int_equal(mpnet_addr4_add(n->p, 1, P_ADDR, 24), 0);
+        assert_int_equal(mpnet_neigh4_add(n->r, 1, P_ADDR, n->lp->info.mac), 0);
+        assert_int_equal(mpnet_neigh4_add(n->p, 1, R_ADDR, n->lr->info.mac), 0);
+        n->rt = mpnet_runtime_create(&rc);
+        assert_non_null(n->rt);
+        assert_int_equal(mpnet_runtime_assign(n->rt, 0, n->r, 1, 0), 0);
+        assert_int_equal(mpnet_runtime_assign(n->rt, 1, n->r, 1, 1), 0);
+        assert_int_equal(mpnet_runtime_start(n->rt), 0);
+        n->pfd = mpnet_socket(n->p, AF_INET, SOCK_DGRAM, 0);
+        assert_true(n->pfd >= 0);
+        assert_int_equal(mpnet_bind(n->p, n->pfd, (struct sockaddr *)&a, sizeof(a)), 0);
+        assert_int_equal(mpnet_setsockopt(n->p, n->pfd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big)),
+                         0);
+}
+
+static void hnet_fini(struct hnet *n)
+{
+        mpnet_runtime_stop(n->rt);
+        mpnet_runtime_destroy(n->rt);
+        mpnet_stack_destroy(n->r);
+        mpnet_stack_destroy(n->p);
+        mpnet_link_destroy(n->lr);
+        mpnet_link_destroy(n->lp);
+        mpnet_pool_destroy(n->pool);
+}
+
+/* P answers every datagram to where it came from; @return how many. */
+static unsigned p_echo(struct hnet *n)
+{
+        struct sockaddr_in from;
+        socklen_t fl = sizeof(from);
+        uint8_t b[64];
+        ssize_t r;
+        unsigned k = 0;
+
+        while ((r = mpnet_recvfrom(n->p, n->pfd, b, sizeof(b), 0, (struct sockaddr *)&from, &fl)) >=
+               0) {
+                assert_int_equal(
+                    mpnet_sendto(n->p, n->pfd, b, (size_t)r, 0, (struct sockaddr *)&from, fl), r);
+                fl = sizeof(from);
+                k++;
+        }
+        assert_int_equal(r, -EAGAIN);
+        return k;
+}
+
+#define N_DGRAMS 100000
+#define WINDOW   32
+
+struct ctl {
+        struct hnet *n;
+        atomic_bool stop;
+};
+
+/* R's control thread: polls R until told to stop. */
+static void *ctl_main(void *arg)
+{
+        struct ctl *c = arg;
+
+        while (!atomic_load(&c->stop)) {
+                mpnet_stack_poll(c->n->r, mpnet_clock_now(&c->n->clk));
+                usleep(20);
+        }
+        return NULL;
+}
+
+struct app {
+        struct hnet *n;
+        _Atomic bool done;
+        _Atomic int err; /* the first failure, by line */
+        unsigned got, dup, home;
+        uint8_t *seen;
+};
+
+#define APP_CHECK(a, cond)                                                                         \
+        do {                                                                                       \
+                if (!(cond)) {                                                                     \
+                        int z = 0;                                                                 \
+                        atomic_compare_exchange_strong(&(a)->err, &z, __LINE__);                   \
+                        goto out;                                                                  \
+                }                                                                                  \
+        } while (0)
+
+static struct sockaddr_in p_addr(void)
+{
+        struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(P_PORT)};
+
+        to.sin_addr.s_addr = htonl(P_ADDR);
+        return to;
+}
+
+/* 100,000 datagrams through a worker-homed front-end socket, WINDOW in
+ * flight; then a control-homed one, addressed per datagram. */
+static void *app_main(void *arg)
+{
+        struct app *a = arg;
+        struct sockaddr_in to = p_addr(), from;
+        struct timeval tv = {.tv_sec = 10};
+        struct mpnet_tsock *ts = NULL, *t0 = NULL;
+        int v = MPNET_HOME_FLOW, home = -1;
+        socklen_t vl = sizeof(home), fl;
+        unsigned sent = 0;
+        uint8_t b[64];
+        ssize_t r;
+
+        mpnet_thread_slot_acquire();
+        APP_CHECK(a, mpnet_ts_socket(a->n->r, AF_INET, SOCK_DGRAM, 0, &ts) >= 0);
+        APP_CHECK(a, mpnet_ts_setsockopt(ts, SOL_MPNET, MPNET_SO_HOME, &v, sizeof(v)) == 0);
+        APP_CHECK(a, mpnet_ts_setsockopt(ts, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0);
+        APP_CHECK(a, mpnet_ts_connect(ts, (struct sockaddr *)&to, sizeof(to)) == 0);
+        APP_CHECK(a, mpnet_ts_getsockopt(ts, SOL_MPNET, MPNET_SO_HOME, &home, &vl) == 0);
+        a->home = (unsigned)home;
+        while (a->got < N_DGRAMS) {
+                while (sent < N_DGRAMS && sent - a->got < WINDOW) {
+                        memset(b, 0, 18);
+                        memcpy(b, &sent, 4);
+                        APP_CHECK(a, mpnet_ts_sendto(ts, b, 18, 0, NULL, 0) == 18);
+                        sent++;
+                }
+                r = mpnet_ts_recvfrom(ts, b, sizeof(b), 0, NULL, NULL);
+                APP_CHECK(a, r == 18);
+                memcpy(&v, b, 4);
+                APP_CHECK(a, v >= 0 && v < N_DGRAMS);
+                if (a->seen[v])
+                        a->dup++;
+                a->seen[v] = 1;
+                a->got++;
+        }
+        /* Nothing more: non-blocking is -EAGAIN, a short timeout too. */
+        APP_CHECK(a, mpnet_ts_recvfrom(ts, b, sizeof(b), MSG_DONTWAIT, NULL, NULL) == -EAGAIN);
+        tv = (struct timeval){.tv_usec = 20000};
+        APP_CHECK(a, mpnet_ts_setsockopt(ts, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0);
+        APP_CHECK(a, mpnet_ts_recvfrom(ts, b, sizeof(b), 0, NULL, NULL) == -EAGAIN);
+        APP_CHECK(a, mpnet_ts_close(ts) == 0);
+        /* On the control thread (the default home), sendto per datagram. */
+        APP_CHECK(a, mpnet_ts_socket(a->n->r, AF_INET, SOCK_DGRAM, 0, &t0) >= 0);
+        tv = (struct timeval){.tv_sec = 10};
+        APP_CHECK(a, mpnet_ts_setsockopt(t0, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0);
+        for (unsigned i = 0; i < 1000; i++) {
+                APP_CHECK(
+                    a, mpnet_ts_sendto(t0, "hello", 5, 0, (struct sockaddr *)&to, sizeof(to)) == 5);
+                fl = sizeof(from);
+                r = mpnet_ts_recvfrom(t0, b, sizeof(b), 0, (struct sockaddr *)&from, &fl);
+                APP_CHECK(a, r == 5 && memcmp(b, "hello", 5) == 0);
+                APP_CHECK(a, from.sin_addr.s_addr == to.sin_addr.s_addr &&
+                                 from.sin_port == to.sin_port);
+        }
+        APP_CHECK(a, mpnet_ts_close(t0) == 0);
+out:
+        mpnet_thread_set_slot(MPNET_SLOT_NONE);
+        atomic_store(&a->done, true);
+        return NULL;
+}
+
+static void run_p(struct hnet *n, _Atomic bool *done, unsigned n_done)
+{
+        for (uint64_t end = mpnet_monotonic_ns() + 120 * MPNET_NS_PER_S;
+             mpnet_monotonic_ns() < end;) {
+                unsigned k = 0;
+
+                mpnet_stack_poll(n->p, mpnet_clock_now(&n->clk));
+                if (p_echo(n) == 0)
+                        usleep(10);
+                for (unsigned i = 0; i < n_done; i++)
+                        k += atomic_load(&done[i]);
+                if (k == n_done)
+                        return;
+        }
+        fail_msg("the application threads did not finish");
+}
+
+static void test_app_thread_100k(void **state)
+{
+        struct hnet n;
+        struct ctl c = {.n = &n};
+        struct app a = {.n = &n};
+        pthread_t ct, at;
+
+        (void)state;
+        hnet_init(&n, 71);
+        a.seen = calloc(N_DGRAMS, 1);
+        assert_non_null(a.seen);
+        assert_int_equal(pthread_create(&ct, NULL, ctl_main, &c), 0);
+        assert_int_equal(pthread_create(&at, NULL, app_main, &a), 0);
+        run_p(&n, &a.done, 1);
+        assert_int_equal(pthread_join(at, NULL), 0);
+        atomic_store(&c.stop, true);
+        assert_int_equal(pthread_join(ct, NULL), 0);
+        print_message("home %u: got %u, dup %u, err at line %d; hand-offs %llu\n", a.home, a.got,
+                      a.dup, atomic_load(&a.err), (unsigned long long)stk_ctr(n.r, "handoff"));
+        assert_int_equal(atomic_load(&a.err), 0);
+        assert_true(a.home == 1 || a.home == 2);
+        assert_int_equal(a.got, N_DGRAMS);
+        assert_int_equal(a.dup, 0);
+        /* Homed where its flow lands: no reply handed over (but the
+         * control-homed socket's, received by the workers), nothing
+         * dropped by R. */
+        assert_int_equal(stk_ctr(n.r, "udp_handoff"), 1000); /* the control-homed one's */
+        assert_int_equal(stk_ctr(n.r, "udp_in"), N_DGRAMS + 1000);
+        assert_int_equal(stk_ctr(n.r, "udp_out"), N_DGRAMS + 1000);
+        assert_int_equal(mt_drops(n.r), 0);
+        free(a.seen);
+        hnet_fini(&n);
+}
+
+/* Sockets closed by their application threads while datagrams sit in
+ * both rings and on the wire. */
+static void *closer_main(void *arg)
+{
+        struct app *a = arg;
+        struct sockaddr_in to = p_addr();
+        uint8_t b[64];
+
+        mpnet_thread_slot_acquire();
+        for (unsigned round = 0; round < 20; round++) {
+                struct mpnet_tsock *ts;
+                int v = round % 3 == 0 ? MPNET_HOME_CONTROL : MPNET_HOME_FLOW;
+
+                APP_CHECK(
+                    a, mpnet_ts_socket(a->n->r, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0, &ts) >= 0);
+                APP_CHECK(a, mpnet_ts_setsockopt(ts, SOL_MPNET, MPNET_SO_HOME, &v, sizeof(v)) == 0);
+                APP_CHECK(a, mpnet_ts_connect(ts, (struct sockaddr *)&to, sizeof(to)) == 0);
+                for (unsigned i = 0; i < 300; i++) {
+                        ssize_t r = mpnet_ts_sendto(ts, "data", 4, 0, NULL, 0);
+
+                        APP_CHECK(a, r == 4 || r == -EAGAIN);
+                        if (i % 7 == 0)
+                                while (mpnet_ts_recvfrom(ts, b, sizeof(b), 0, NULL, NULL) == 4)
+                                        a->got++;
+                }
+                /* Take some of the echoes (at least one), close with the
+                 * rest coming. */
+                for (uint64_t t0 = mpnet_monotonic_ns(), took = 0;;) {
+                        uint64_t el = mpnet_monotonic_ns() - t0;
+
+                        if (mpnet_ts_recvfrom(ts, b, sizeof(b), 0, NULL, NULL) == 4)
+                                a->got++, took++;
+                        if ((took > 0 && el > (round + 1) * 100000ull) || el > 2 * MPNET_NS_PER_S)
+                                break;
+                }
+                APP_CHECK(a, mpnet_ts_close(ts) == 0);
+        }
+out:
+        mpnet_thread_set_slot(MPNET_SLOT_NONE);
+        atomic_store(&a->done, true);
+        return NULL;
+}
+
+static void test_close_races_traffic(void **state)
+{
+        struct hnet n;
+        struct ctl c = {.n = &n};
+        struct app a[2] = {{.n = &n}, {.n = &n}};
+        pthread_t ct, at[2];
+        uint64_t seen = 0, rx = 0;
+
+        (void)state;
+        hnet_init(&n, 81);
+        assert_int_equal(pthread_create(&ct, NULL, ctl_main, &c), 0);
+        for (unsigned i = 0; i < 2; i++)
+                assert_int_equal(pthread_create(&at[i], NULL, closer_main, &a[i]), 0);
+        for (uint64_t end = mpnet_monotonic_ns() + 120 * MPNET_NS_PER_S;
+             mpnet_monotonic_ns() < end;) {
+                mpnet_stack_poll(n.p, mpnet_clock_now(&n.clk));
+                if (p_echo(&n) == 0)
+                        usleep(10);
+                if (atomic_load(&a[0].done) && atomic_load(&a[1].done))
+                        break;
+        }
+        for (unsigned i = 0; i < 2; i++)
+                assert_int_equal(pthread_join(at[i], NULL), 0);
+        /* Let what is on the wire land: each datagram that reached R's
+         * UDP was queued, or dropped (closed, no port, stale). */
+        for (uint64_t end = mpnet_monotonic_ns() + 10 * MPNET_NS_PER_S; mpnet_monotonic_ns() < end;
+             usleep(1000)) {
+                mpnet_stack_poll(n.p, mpnet_clock_now(&n.clk));
+                p_echo(&n);
+                seen = stk_ctr(n.r, "udp_in") + stk_ctr(n.r, "udp_rcvbuf_full") +
+                       stk_ctr(n.r, "udp_no_port") + stk_ctr(n.r, "udp_stale");
+                rx = stk_ctr(n.r, "ip4_rx");
+                if (seen == rx)
+                        break;
+        }
+        atomic_store(&c.stop, true);
+        assert_int_equal(pthread_join(ct, NULL), 0);
+        print_message("err %d/%d; R received %llu: in %llu (app took %u), closed/full %llu, no "
+                      "port %llu, stale %llu\n",
+                      atomic_load(&a[0].err), atomic_load(&a[1].err), (unsigned long long)rx,
+                      (unsigned long long)stk_ctr(n.r, "udp_in"), a[0].got + a[1].got,
+                      (unsigned long long)stk_ctr(n.r, "udp_rcvbuf_full"),
+                      (unsigned long long)stk_ctr(n.r, "udp_no_port"),
+                      (unsigned long long)stk_ctr(n.r, "udp_stale"));
+        assert_int_equal(atomic_load(&a[0].err), 0);
+        assert_int_equal(atomic_load(&a[1].err), 0);
+        assert_int_equal(seen, rx);
+        assert_true(a[0].got + a[1].got > 0);
+        hnet_fini(&n);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_app_thread_100k),
+            cmocka_unit_test(test_close_races_traffic),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
