@@ -2,8 +2,18 @@
 /**
  * @file socket.h
  * BSD-shaped sockets on a stack, IPv4 and IPv6: UDP (SOCK_DGRAM, protocol
- * 0 or IPPROTO_UDP), ICMP echo sockets and raw IP sockets (below); stream
- * sockets come with TCP.
+ * 0 or IPPROTO_UDP), ICMP echo sockets and raw IP sockets (below).
+ *
+ * TCP (SOCK_STREAM, protocol 0 or IPPROTO_TCP), partly: bind, listen,
+ * accept (a connection the peer opened, with MSS, window scale, SACK-
+ * permitted and timestamps as it offered them), connect (-EINPROGRESS,
+ * then EPOLLOUT and SO_ERROR 0 once established, or SO_ERROR
+ * ECONNREFUSED on a reset, ETIMEDOUT after 7 SYNs; again while in
+ * progress -EALREADY, once connected -EISCONN), getsockname, getpeername
+ * and close work; send, receive and an orderly close do not yet (a send
+ * is -EOPNOTSUPP; closing a connected socket resets its connection). A
+ * segment to a port nobody listens on is answered with a reset (RFC 9293
+ * 3.10.7.1).
  *
  * ICMP echo sockets, as Linux's "ping sockets": socket(AF_INET, SOCK_DGRAM,
  * IPPROTO_ICMP) and socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6). A send
@@ -219,10 +229,11 @@ struct mpnet_pkt;
 
 /**
  * A socket: domain AF_INET or AF_INET6; type SOCK_DGRAM (with
- * SOCK_NONBLOCK and SOCK_CLOEXEC accepted, calls never block anyway);
- * protocol 0 or IPPROTO_UDP.
- * @return the descriptor; -EAFNOSUPPORT; -ESOCKTNOSUPPORT (SOCK_RAW,
- * SOCK_STREAM: not yet); -EPROTONOSUPPORT; -EINVAL (unknown flags);
+ * SOCK_NONBLOCK and SOCK_CLOEXEC accepted, calls never block anyway),
+ * SOCK_RAW, or SOCK_STREAM (protocol 0 or IPPROTO_TCP: see above for what
+ * works); protocol 0 or IPPROTO_UDP for SOCK_DGRAM.
+ * @return the descriptor; -EAFNOSUPPORT; -ESOCKTNOSUPPORT
+ * (SOCK_SEQPACKET); -EPROTONOSUPPORT; -EINVAL (unknown flags);
  * -EMFILE (more than 65536 open); -ENOMEM.
  */
 MPNET_API int mpnet_socket(struct mpnet_stack *s, int domain, int type, int protocol);
@@ -266,6 +277,24 @@ MPNET_API ssize_t mpnet_recvmsg(struct mpnet_stack *s, int fd, struct msghdr *ms
 /** SHUT_RD (queued datagrams are freed, receives return 0), SHUT_WR,
  * SHUT_RDWR. @return 0; -ENOTCONN (unconnected, as Linux); -EINVAL. */
 MPNET_API int mpnet_shutdown(struct mpnet_stack *s, int fd, int how);
+/** SOCK_STREAM: listen for connections, at most backlog (1 to 4096)
+ * waiting in each of the SYN queue and the accept queue (a SYN past either
+ * is dropped and counted, tcp_synq_full). An unbound socket is bound to an
+ * ephemeral port. Again on a listener: a new backlog.
+ * @return 0; -EBADF; -EOPNOTSUPP (not SOCK_STREAM); -EINVAL (connected);
+ * -EADDRINUSE; -ENOMEM. */
+MPNET_API int mpnet_listen(struct mpnet_stack *s, int fd, int backlog);
+
+/** SOCK_STREAM: take an established connection from a listener's accept
+ * queue as a new descriptor (flags: SOCK_NONBLOCK, SOCK_CLOEXEC, as
+ * accept4); addr and alen as mpnet_recvfrom (the peer). Never blocks.
+ * EPOLLIN on the listener says one is waiting.
+ * @return the descriptor; -EAGAIN (none waiting); -EBADF; -EINVAL (not
+ * listening, unknown flags); -EOPNOTSUPP (not SOCK_STREAM); -EMFILE;
+ * -ENOMEM. */
+MPNET_API int mpnet_accept(struct mpnet_stack *s, int fd, struct sockaddr *addr, socklen_t *alen,
+                           int flags);
+
 /** Close the descriptor; queued datagrams are freed. */
 MPNET_API int mpnet_close(struct mpnet_stack *s, int fd);
 

@@ -28,6 +28,7 @@
 #include "l3/ip_iface.h"
 #include "l4/pcb.h"
 #include "l4/socket.h"
+#include "l4/tcp.h"
 #include "stack/graph.h"
 #include "stack/iface.h"
 #include "stack/stack_priv.h"
@@ -113,6 +114,8 @@ static void sock_free(void *arg)
 {
         struct mpnet_sock *so = arg;
 
+        if (so->pr->release != NULL)
+                so->pr->release(so);
         if (so->fe != NULL)
                 sock_fe_free(so);
         free(atomic_load_explicit(&so->mc, memory_order_relaxed));
@@ -418,7 +421,12 @@ int mpnet_socket(struct mpnet_stack *s, int domain, int type, int protocol)
                         return -EPROTONOSUPPORT;
                 pr = &sock_raw_proto;
                 break;
-        case SOCK_STREAM: /* the TCP issue */
+        case SOCK_STREAM: /* l4/tcp_sock.c */
+                if (protocol != 0 && protocol != IPPROTO_TCP)
+                        return -EPROTONOSUPPORT;
+                protocol = IPPROTO_TCP;
+                pr = &sock_tcp_proto;
+                break;
         case SOCK_SEQPACKET:
                 return -ESOCKTNOSUPPORT;
         default:
@@ -617,6 +625,8 @@ int mpnet_connect(struct mpnet_stack *s, int fd, const struct sockaddr *addr, so
                 return -EBADF;
         if (sock_caller(s) != 0)
                 return -EPERM;
+        if (so->type == SOCK_STREAM)
+                return tcp_connect(s, so, addr, len);
         if (sock_home(so) != 0 && (so->flags & SOF_CONNECTED))
                 return -EISCONN; /* a worker-homed socket's flow is fixed */
         if (addr != NULL && len >= (socklen_t)sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC) {

@@ -61,6 +61,7 @@ enum {
         SOF_MC_LOOP6 = 1 << 11,
         SOF_LADDR_AUTO = 1 << 12, /* laddr chosen by connect: AF_UNSPEC forgets it */
         SOF_CLOSED = 1 << 13,     /* closed: a delivery still holding it drops */
+        SOF_LISTEN = 1 << 14,     /* TCP: listening (so->tcp a struct tcp_listen) */
 };
 
 /* rcv_opts: what recvmsg gives as ancillary data. */
@@ -96,6 +97,10 @@ struct sock_proto {
          * released at close (NULL: nothing). */
         int (*open)(struct mpnet_stack *s, struct mpnet_sock *so);
         void (*close)(struct mpnet_stack *s, struct mpnet_sock *so);
+        /* When the socket's memory is freed (NULL: nothing): what close
+         * left, or, at stack destruction, what an open socket holds
+         * (nothing is sent then). */
+        void (*release)(struct mpnet_sock *so);
         /* The lookup entry: bind (new) or update; unbind; bind to a port
          * chosen by the protocol (@return it). */
         int (*pcb_set)(struct mpnet_stack *s, struct mpnet_sock *so, uint16_t port, bool new);
@@ -183,6 +188,9 @@ struct mpnet_sock {
         /* Raw sockets (l4/raw.c). */
         uint8_t raw_flags; /* SOW_* */
         int16_t raw_csum;  /* IPV6_CHECKSUM offset, -1 none */
+        /* TCP (l4/tcp_sock.c): a listener's struct tcp_listen, an accepted
+         * socket's struct tcp_conn; NULL otherwise. The home context's. */
+        void *tcp;
 };
 
 /* raw_flags */

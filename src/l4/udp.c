@@ -2,7 +2,7 @@
 /*
  * UDP (RFC 768) over IPv4 and IPv6 (RFC 8200 8.1): input to sockets, port
  * unreachable for closed ports, output with the checksum. Takes the UDP
- * entries of l4-closed over (TCP stays there until TCP exists).
+ * entries of l4-closed over (TCP went to l4/tcp.c).
  *
  * Input runs on the context that received the datagram (l4/socket.h says
  * how a datagram reaches a socket homed on another context: the

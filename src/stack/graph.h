@@ -86,7 +86,7 @@ enum core_mod {
         MOD_neigh,
         MOD_icmp4,
         MOD_icmp6,
-        MOD_l4_closed,
+        MOD_tcp,
         MOD_ip4_reass,
         MOD_ip6_reass,
         MOD_udp,

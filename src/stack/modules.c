@@ -8,7 +8,7 @@
 #include "stack/graph.h"
 
 extern const struct mpnet_module mod_ether, mod_ip4, mod_ip6, mod_arp, mod_icmp4, mod_icmp6,
-    mod_l4_closed, mod_neigh, mod_ip4_reass, mod_ip6_reass, mod_udp, mod_sock, mod_igmp, mod_raw;
+    mod_tcp, mod_neigh, mod_ip4_reass, mod_ip6_reass, mod_udp, mod_sock, mod_igmp, mod_raw;
 
 const struct mpnet_module *const core_modules[] = {
     [MOD_ether] = &mod_ether,
@@ -18,7 +18,7 @@ const struct mpnet_module *const core_modules[] = {
     [MOD_neigh] = &mod_neigh,
     [MOD_icmp4] = &mod_icmp4,
     [MOD_icmp6] = &mod_icmp6,
-    [MOD_l4_closed] = &mod_l4_closed,
+    [MOD_tcp] = &mod_tcp,
     [MOD_ip4_reass] = &mod_ip4_reass,
     [MOD_ip6_reass] = &mod_ip6_reass,
     [MOD_udp] = &mod_udp,

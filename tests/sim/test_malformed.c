@@ -265,11 +265,11 @@ static void test_ipv4(void **state)
         mpnet_put_be16(ip + 6, 0x1fff); /* offset 65528 */
         fix_ip_csum(ip);
         expect_drop(e, f, n, "ip4_reass_bad");
-        /* TCP (no sockets yet): dropped, no ICMP (TCP would answer a reset). */
+        /* TCP shorter than its header: dropped by TCP, no ICMP. */
         n = build_echo(f, PEER, US, 8);
         ip[9] = 6;
         fix_ip_csum(ip);
-        expect_drop(e, f, n, "ip4_unknown_proto");
+        expect_drop(e, f, n, "tcp_short");
         /* UDP to a closed port and an unknown protocol: dropped and answered
          * with port and protocol unreachable (RFC 1122 3.2.2.1). */
         n = build_echo(f, PEER, US, 8);

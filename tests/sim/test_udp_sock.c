@@ -650,7 +650,8 @@ static void test_errors(void **state)
         char buf[4];
 
         assert_int_equal(mpnet_socket(n->a, AF_UNIX, SOCK_DGRAM, 0), -EAFNOSUPPORT);
-        assert_int_equal(mpnet_socket(n->a, AF_INET, SOCK_STREAM, 0), -ESOCKTNOSUPPORT);
+        assert_int_equal(mpnet_socket(n->a, AF_INET, SOCK_SEQPACKET, 0), -ESOCKTNOSUPPORT);
+        assert_int_equal(mpnet_socket(n->a, AF_INET, SOCK_STREAM, IPPROTO_UDP), -EPROTONOSUPPORT);
         /* Raw sockets exist (l4/raw.c); protocol 0 names none, as on Linux. */
         assert_int_equal(mpnet_socket(n->a, AF_INET, SOCK_RAW, 0), -EPROTONOSUPPORT);
         assert_int_equal(mpnet_socket(n->a, AF_INET, SOCK_DGRAM, IPPROTO_TCP), -EPROTONOSUPPORT);

@@ -1,0 +1,485 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * TCP (RFC 9293) over IPv4 and IPv6: the module, segment input and the
+ * connection table (l4/tcp.h says what exists and how it is shared).
+ * Takes TCP over from l4-closed.
+ *
+ * Input, in order: a segment not sent to us alone (a link-layer broadcast
+ * or multicast frame, an IPv4 broadcast or group, an IPv6 group) is
+ * dropped (RFC 1122 4.2.3.10, RFC 9293 3.9.1.1: a connection is between
+ * two unicast addresses); then the header's length and data offset, the
+ * checksum, the options, each failure its own counted drop with no answer
+ * (a damaged segment may name anyone). A good segment finds its connection
+ * by its 4-tuple; with none, the port is closed and answered with a reset
+ * (RFC 9293 3.10.7.1) unless the segment is itself a reset.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "mpnet/wire/ipv4.h"
+#include "mpnet/wire/ipv6.h"
+#include "mpnet/wire/tcp.h"
+#include "base/siphash.h"
+#include "l4/pcb.h"
+#include "l4/socket.h"
+#include "l4/tcp.h"
+#include "stack/graph.h"
+#include "stack/iface.h"
+#include "stack/stack_priv.h"
+
+enum tcp_ctr {
+        TCP_IN,
+        TCP_OUT,
+        TCP_RST_OUT,
+        TCP_NO_CONN,
+        TCP_RST_CLOSED,
+        TCP_NOT_UNICAST,
+        TCP_SHORT,
+        TCP_BAD_OFF,
+        TCP_OFF_BEYOND,
+        TCP_HDR_SPLIT,
+        TCP_BAD_CSUM,
+        TCP_BAD_OPT,
+        TCP_OUT_FAIL,
+        TCP_SYN_IN,
+        TCP_SYNQ_FULL,
+        TCP_SYNACK_RTX,
+        TCP_SYNACK_GIVEUP,
+        TCP_ACCEPTED,
+        TCP_BAD_ACK,
+        TCP_NOT_HOME,
+        TCP_UNHANDLED,
+        TCP_CHALLENGE,
+        TCP_OUT_OF_WINDOW,
+        TCP_CHALLENGE_LIMITED,
+        TCP__N
+};
+_Static_assert((int)TCP_OUT == (int)TCPC_OUT && (int)TCP_RST_OUT == (int)TCPC_RST_OUT &&
+                   (int)TCP_RST_CLOSED == (int)TCPC_RST_CLOSED &&
+                   (int)TCP_OUT_FAIL == (int)TCPC_OUT_FAIL &&
+                   (int)TCP_OUT_FAIL + 1 == (int)TCPC_SYN_IN &&
+                   (int)TCP_OUT_OF_WINDOW == (int)TCPC_OUT_OF_WINDOW &&
+                   (int)TCP_CHALLENGE_LIMITED == (int)TCPC_CHALLENGE_LIMITED,
+               "tcp.h's counter ids");
+
+static const struct counter_reg tcp_ctrs[TCP__N] = {
+    [TCP_IN] = {"tcp_in", "segments that passed the header checks"},
+    [TCP_OUT] = {"tcp_out", "segments sent"},
+    [TCP_RST_OUT] = {"tcp_rst_out", "resets sent"},
+    [TCP_NO_CONN] = {"tcp_no_conn",
+                     "drop: no connection on the port (a reset sent, RFC 9293 3.10.7.1)"},
+    [TCP_RST_CLOSED] =
+        {"tcp_rst_closed",
+         "drop: a reset to a closed port or a listener (never answered, RFC 9293 3.10.7.1-2)"},
+    [TCP_NOT_UNICAST] = {"tcp_not_unicast",
+                         "drop: sent to a broadcast or multicast address (RFC 1122 4.2.3.10)"},
+    [TCP_SHORT] = {"tcp_short", "drop: IP payload shorter than the 20-byte header"},
+    [TCP_BAD_OFF] = {"tcp_bad_off", "drop: data offset below 5"},
+    [TCP_OFF_BEYOND] = {"tcp_off_beyond", "drop: data offset beyond the segment"},
+    [TCP_HDR_SPLIT] = {"tcp_hdr_split", "drop: the header split across buffers of a chain"},
+    [TCP_BAD_CSUM] = {"tcp_bad_csum", "drop: bad checksum"},
+    [TCP_BAD_OPT] = {"tcp_bad_opt", "drop: malformed option length (RFC 9293 3.1)"},
+    [TCP_OUT_FAIL] = {"tcp_out_fail", "drop: a segment IP output refused (no route, no buffer)"},
+    [TCP_SYN_IN] = {"tcp_syn_in", "SYNs a listener took (SYN_RECEIVED made)"},
+    [TCP_SYNQ_FULL] = {"tcp_synq_full", "drop: a SYN to a listener whose SYN queue is full"},
+    [TCP_SYNACK_RTX] = {"tcp_syn_rtx", "SYNs and SYN-ACKs retransmitted on RTO"},
+    [TCP_SYNACK_GIVEUP] = {"tcp_synack_giveup",
+                           "embryonic connections dropped after the last SYN-ACK went unanswered"},
+    [TCP_ACCEPTED] = {"tcp_accepted", "connections established by a passive open"},
+    [TCP_BAD_ACK] = {"tcp_bad_ack",
+                     "drop: an unacceptable ACK in LISTEN or SYN_RECEIVED (a reset sent)"},
+    [TCP_NOT_HOME] = {"tcp_not_home",
+                      "drop: a segment for a connection or listener received on a worker "
+                      "(hand-off not there yet)"},
+    [TCP_UNHANDLED] =
+        {"tcp_unhandled",
+         "drop: a segment without ACK past LISTEN, or what a later piece handles (data, FIN)"},
+    [TCP_CHALLENGE] = {"tcp_challenge", "challenge ACKs sent (RFC 5961)"},
+    [TCP_CHALLENGE_LIMITED] = {"tcp_challenge_limited",
+                               "drop: a segment whose challenge ACK the rate limit held back "
+                               "(RFC 5961 7)"},
+    [TCP_OUT_OF_WINDOW] = {"tcp_out_of_window",
+                           "drop: a segment outside the receive window (an ACK sent unless RST)"},
+};
+
+static inline struct tcp_state *tcp_st(struct mpnet_stack *s)
+{
+        return s->g.mods[MOD_tcp].state;
+}
+
+struct tcp_state *tcp_state_of(struct mpnet_stack *s)
+{
+        return tcp_st(s);
+}
+
+void tcp_count(struct mpnet_stack *s, unsigned c)
+{
+        mpnet_counter_inc(s->ctr, graph_mod_ctr(&s->g, MOD_tcp, c));
+}
+
+static inline void tcp_inc(struct mpnet_stack *s, enum tcp_ctr c)
+{
+        mpnet_counter_inc(s->ctr, graph_mod_ctr(&s->g, MOD_tcp, c));
+}
+
+/* ---- the connection table ---- */
+
+uint32_t tcp_conn_hash(const struct tcp_conn_table *ct, const struct tcp_tuple *t)
+{
+        return (uint32_t)siphash24(ct->key, t, sizeof(*t));
+}
+
+static bool tuple_eq(const struct tcp_tuple *a, const struct tcp_tuple *b)
+{
+        return a->lport == b->lport && a->rport == b->rport &&
+               memcmp(a->laddr, b->laddr, 16) == 0 && memcmp(a->raddr, b->raddr, 16) == 0;
+}
+
+struct tcp_conn *tcp_conn_lookup(const struct tcp_conn_table *ct, const struct tcp_tuple *t)
+{
+        uint32_t h = tcp_conn_hash(ct, t);
+        struct tcp_conn *c =
+            atomic_load_explicit(&ct->b[h & (TCP_CONN_BUCKETS - 1)], memory_order_acquire);
+
+        for (; c != NULL; c = atomic_load_explicit(&c->next, memory_order_acquire)) {
+                if (c->hash == h && tuple_eq(&c->t, t))
+                        return c;
+        }
+        return NULL;
+}
+
+int tcp_conn_insert(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tcp_conn *c)
+{
+        struct tcp_conn *_Atomic *head;
+
+        (void)s;
+        c->hash = tcp_conn_hash(ct, &c->t);
+        head = &ct->b[c->hash & (TCP_CONN_BUCKETS - 1)];
+        pthread_mutex_lock(&ct->lock);
+        if (tcp_conn_lookup(ct, &c->t) != NULL) {
+                pthread_mutex_unlock(&ct->lock);
+                return -EEXIST;
+        }
+        atomic_store_explicit(&c->next, atomic_load_explicit(head, memory_order_relaxed),
+                              memory_order_relaxed);
+        atomic_store_explicit(head, c, memory_order_release);
+        ct->n++;
+        pthread_mutex_unlock(&ct->lock);
+        return 0;
+}
+
+void tcp_conn_remove(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tcp_conn *c)
+{
+        struct tcp_conn *_Atomic *pp = &ct->b[c->hash & (TCP_CONN_BUCKETS - 1)];
+        struct tcp_conn *x;
+
+        pthread_mutex_lock(&ct->lock);
+        while ((x = atomic_load_explicit(pp, memory_order_relaxed)) != NULL && x != c)
+                pp = &x->next;
+        if (x == c) {
+                /* A reader on c still finds its successor: c->next stays. */
+                atomic_store_explicit(pp, atomic_load_explicit(&c->next, memory_order_relaxed),
+                                      memory_order_release);
+                ct->n--;
+        }
+        pthread_mutex_unlock(&ct->lock);
+        if (x == c)
+                stack_defer(s, free, c);
+}
+
+/* Free every connection at once: no reader is left (fini, reset). */
+static void conn_table_clear(struct tcp_conn_table *ct)
+{
+        for (unsigned i = 0; i < TCP_CONN_BUCKETS; i++) {
+                struct tcp_conn *c = atomic_load_explicit(&ct->b[i], memory_order_relaxed);
+
+                atomic_store_explicit(&ct->b[i], NULL, memory_order_relaxed);
+                while (c != NULL) {
+                        struct tcp_conn *next =
+                            atomic_load_explicit(&c->next, memory_order_relaxed);
+
+                        free(c);
+                        c = next;
+                }
+        }
+        ct->n = 0;
+}
+
+/* ---- input ---- */
+
+/* The one's-complement sum of the n bytes of a chain, pseudo-header sum
+ * first: a buffer that starts at an odd offset has its sum byte-swapped
+ * (RFC 1071 2(B): the sum is independent of byte order up to a swap). */
+static uint64_t chain_csum(const struct mpnet_pkt *p, uint32_t n, uint64_t sum)
+{
+        uint32_t done = 0;
+
+        while (p != NULL && done < n) {
+                uint32_t k = n - done < p->len ? n - done : p->len;
+                uint16_t part = (uint16_t)~mpnet_csum_fold(mpnet_csum_add(0, p->data, k));
+
+                sum += (done % 2 == 0) ? part : (uint16_t)(part >> 8 | part << 8);
+                done += k;
+                p = p->next;
+        }
+        return sum;
+}
+
+/* Answer a segment that found no connection (RFC 9293 3.10.7.1, state
+ * CLOSED): a reset is never answered; otherwise, with ACK off,
+ * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>; with ACK on,
+ * <SEQ=SEG.ACK><CTL=RST>. */
+static void tcp_closed(struct wctx *w, const struct tcp_tuple *t, const struct mpnet_tcp_view *v)
+{
+        struct mpnet_stack *s = w->s;
+        uint16_t f = mpnet_tcp_flags(v);
+        struct tcp_seg_out o = {.t = t};
+
+        if (f & MPNET_TCP_RST) {
+                tcp_inc(s, TCP_RST_CLOSED);
+                return;
+        }
+        tcp_inc(s, TCP_NO_CONN);
+        if (f & MPNET_TCP_ACK) {
+                o.seq = mpnet_tcp_ack(v);
+                o.flags = MPNET_TCP_RST;
+        } else {
+                o.ack = mpnet_tcp_seq(v) + mpnet_tcp_seg_len(v);
+                o.flags = MPNET_TCP_RST | MPNET_TCP_ACK;
+        }
+        if (tcp_output(w, &o, NULL) != 0) {
+                tcp_inc(s, TCP_OUT_FAIL);
+                return;
+        }
+        tcp_inc(s, TCP_OUT);
+        tcp_inc(s, TCP_RST_OUT);
+}
+
+/* The checks of a segment at p->data (pkt_len its length); laddr, raddr
+ * v4-mapped for IPv4. @return false: dropped and counted. */
+static bool tcp_check(struct mpnet_stack *s, const struct mpnet_pkt *p, unsigned fam,
+                      const uint8_t *laddr, const uint8_t *raddr, struct mpnet_tcp_view *v,
+                      struct mpnet_tcp_repr *r)
+{
+        uint64_t sum;
+
+        if (p->len < MPNET_TCP_HLEN) {
+                tcp_inc(s, p->pkt_len < MPNET_TCP_HLEN ? TCP_SHORT : TCP_HDR_SPLIT);
+                return false;
+        }
+        switch (mpnet_tcp_view_check(p->data, p->pkt_len, v)) {
+        case 0:
+                break;
+        case -MPNET_WIRE_BAD_HLEN:
+                tcp_inc(s, TCP_BAD_OFF);
+                return false;
+        case -MPNET_WIRE_BAD_LEN:
+                tcp_inc(s, TCP_OFF_BEYOND);
+                return false;
+        default:
+                tcp_inc(s, TCP_SHORT);
+                return false;
+        }
+        if (p->len < mpnet_tcp_hlen(v)) {
+                tcp_inc(s, TCP_HDR_SPLIT);
+                return false;
+        }
+        if (!(p->ol_flags & MPNET_PKT_F_L4_CSUM_OK)) {
+                sum = fam == 4
+                          ? mpnet_tcp4_pseudo(addr_v4(raddr), addr_v4(laddr), (uint16_t)p->pkt_len)
+                          : mpnet_tcp6_pseudo(raddr, laddr, p->pkt_len);
+                if (mpnet_csum_fold(chain_csum(p, p->pkt_len, sum)) != 0) {
+                        tcp_inc(s, TCP_BAD_CSUM);
+                        return false;
+                }
+        }
+        if (mpnet_tcp_repr_parse(v, r) != 0) {
+                tcp_inc(s, TCP_BAD_OPT);
+                return false;
+        }
+        return true;
+}
+
+static void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, unsigned fam,
+                      const uint8_t *laddr, const uint8_t *raddr, bool not_unicast)
+{
+        struct mpnet_stack *s = w->s;
+        struct mpnet_tcp_view v;
+        struct mpnet_tcp_repr r;
+        struct tcp_tuple t;
+        struct tcp_conn *c;
+
+        if (not_unicast) {
+                tcp_inc(s, TCP_NOT_UNICAST);
+                goto out;
+        }
+        if (!tcp_check(s, p, fam, laddr, raddr, &v, &r))
+                goto out;
+        tcp_inc(s, TCP_IN);
+        memcpy(t.laddr, laddr, 16);
+        memcpy(t.raddr, raddr, 16);
+        t.lport = r.dport;
+        t.rport = r.sport;
+        c = tcp_conn_lookup(&tcp_st(s)->ct, &t);
+        if (c != NULL) {
+                /* Every connection is homed on the control thread for now:
+                 * a worker hands nothing over yet. */
+                if (c->home != w->id)
+                        tcp_inc(s, TCP_NOT_HOME);
+                else
+                        tcp_conn_input(w, c, &v, &r, atomic_load(&ifp->mtu));
+                goto out;
+        }
+        {
+                struct pcb_key k = {.fam = (uint8_t)fam,
+                                    .ifindex = (uint8_t)ifp->ifindex,
+                                    .sport = t.rport,
+                                    .dport = t.lport};
+                struct mpnet_sock *so;
+
+                memcpy(k.saddr, raddr, 16);
+                memcpy(k.daddr, laddr, 16);
+                so = pcb_lookup(tcp_st(s)->pcb, &k, w->id, tcp_conn_hash(&tcp_st(s)->ct, &t));
+                if (so != NULL && so->tcp != NULL && (so->flags & SOF_LISTEN)) {
+                        if (so->home != w->id)
+                                tcp_inc(s, TCP_NOT_HOME);
+                        else
+                                tcp_listen_input(w, so, &t, &v, &r, atomic_load(&ifp->mtu));
+                        goto out;
+                }
+        }
+        tcp_closed(w, &t, &v);
+out:
+        mpnet_pkt_free(p);
+}
+
+static void tcp4_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, const void *repr)
+{
+        const struct mpnet_ip4_repr *ip = repr;
+        uint8_t l[16], r[16];
+
+        addr_v4mapped(l, ip->dst);
+        addr_v4mapped(r, ip->src);
+        /* A unicast address in a broadcast frame is a directed broadcast
+         * (or a frame meant for another host): either way not ours alone. */
+        tcp_input(w, ifp, p, 4, l, r,
+                  (p->ol_flags & MPNET_PKT_F_L2_BCAST) != 0 || mpnet_ip4_is_multicast(ip->dst) ||
+                      mpnet_ip4_is_limited_bcast(ip->dst));
+}
+
+static void tcp6_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, const void *repr)
+{
+        const struct mpnet_ip6_repr *ip = repr;
+
+        tcp_input(w, ifp, p, 6, ip->dst, ip->src,
+                  (p->ol_flags & MPNET_PKT_F_L2_BCAST) != 0 || mpnet_ip6_is_multicast(ip->dst));
+}
+
+/* ---- the module ---- */
+
+static void set_free(void *set)
+{
+        pcb_set_free(set);
+}
+
+static void tcp_retire(void *arg, struct pcb_set *old)
+{
+        stack_defer(arg, set_free, old);
+}
+
+static uint64_t tcp_service(struct wctx *w, void *cs, uint64_t now)
+{
+        (void)cs;
+        return tcp_timers(w, now);
+}
+
+static void tcp_ctx_reset(struct wctx *w, void *cs)
+{
+        (void)w;
+        (void)cs;
+}
+
+static int tcp_init(struct mpnet_stack *s, void *state)
+{
+        struct tcp_state *st = state;
+        uint64_t k0 = stack_random(s), k1 = stack_random(s);
+
+        st->s = s;
+        memcpy(st->ct.key, &k0, 8);
+        memcpy(st->ct.key + 8, &k1, 8);
+        k0 = stack_random(s);
+        k1 = stack_random(s);
+        memcpy(st->isn_key, &k0, 8);
+        memcpy(st->isn_key + 8, &k1, 8);
+        st->pcb = pcb_table_create(tcp_retire, s);
+        if (st->pcb == NULL)
+                return -ENOMEM;
+        return pthread_mutex_init(&st->ct.lock, NULL) == 0 ? 0 : -ENOMEM;
+}
+
+static void tcp_fini(struct mpnet_stack *s, void *state)
+{
+        struct tcp_state *st = state;
+
+        (void)s;
+        conn_table_clear(&st->ct);
+        pthread_mutex_destroy(&st->ct.lock);
+        pcb_table_destroy(st->pcb);
+}
+
+static bool tcp_learnt(struct mpnet_stack *s, const void *state)
+{
+        const struct tcp_state *st = state;
+
+        (void)s;
+        return st->ct.n != 0;
+}
+
+/* stack_reset(): connections are what input and the calls made; none
+ * survives a reset (no segment sent). */
+static void tcp_reset(struct mpnet_stack *s, void *state)
+{
+        struct tcp_state *st = state;
+
+        (void)s;
+        /* Listeners and sockets keep no pointer to what goes. */
+        for (unsigned i = 0; i < TCP_CONN_BUCKETS; i++) {
+                struct tcp_conn *c = atomic_load_explicit(&st->ct.b[i], memory_order_relaxed);
+
+                for (; c != NULL; c = atomic_load_explicit(&c->next, memory_order_relaxed)) {
+                        if (c->lso != NULL) {
+                                struct tcp_listen *l = c->lso->tcp;
+
+                                l->syn = l->acc_head = l->acc_tail = NULL;
+                                l->n_syn = l->n_acc = 0;
+                                sock_lower(c->lso, EPOLLIN);
+                        }
+                        if (c->so != NULL)
+                                c->so->tcp = NULL;
+                }
+        }
+        st->n_embryo = 0;
+        conn_table_clear(&st->ct);
+}
+
+static const struct l4_reg tcp_l4[] = {
+    {.family = 4, .proto = MPNET_IPPROTO_TCP, .fn = tcp4_l4},
+    {.family = 6, .proto = MPNET_IPPROTO_TCP, .fn = tcp6_l4},
+};
+
+const struct mpnet_module mod_tcp = {
+    .name = "tcp",
+    .l4 = tcp_l4,
+    .n_l4 = 2,
+    .counters = tcp_ctrs,
+    .n_counters = TCP__N,
+    .state_size = sizeof(struct tcp_state),
+    .init = tcp_init,
+    .fini = tcp_fini,
+    .state_learnt = tcp_learnt,
+    .state_reset = tcp_reset,
+    .ctx_service = tcp_service,
+    .ctx_reset = tcp_ctx_reset,
+};

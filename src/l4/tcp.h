@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The TCP module (l4/tcp.c: input, the connection table, the module;
+ * l4/tcp_out.c: segments out), private to the library.
+ *
+ * What exists: input checks (length, data offset, checksum, options, a
+ * non-unicast destination), each failure a counted drop; the connection
+ * table; the answer of a closed port (RFC 9293 3.10.7.1). The state
+ * machine, listeners and the socket calls come in later pieces: every
+ * segment that finds no connection is answered as CLOSED.
+ *
+ * Synchronisation (docs/MP-SAFETY.md):
+ *  - Input runs on the context that receives the segment (a worker or the
+ *    control thread); it reads the connection table as an RCU reader.
+ *  - The connection table is a fixed array of hash chains of struct
+ *    tcp_conn keyed by the 4-tuple. Writers (tcp_conn_insert,
+ *    tcp_conn_remove) are the control thread's, under the table's lock
+ *    (a leaf): a new entry is published with a release store at the head
+ *    of its chain, a removed one is unlinked with a release store and freed
+ *    through stack_defer(), so a reader that still holds it reads valid
+ *    memory until its next quiescent state. Readers (tcp_conn_lookup) take
+ *    no lock.
+ *  - A connection has a home context (home, a struct wctx id, as a UDP
+ *    socket's): only the home touches its state; another context that
+ *    finds it hands the segment over (later pieces).
+ */
+#ifndef MPNET_L4_TCP_H
+#define MPNET_L4_TCP_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "l4/tcp_isn.h"
+#include "l4/tcp_rto.h"
+
+struct mpnet_stack;
+struct mpnet_sock;
+struct mpnet_tcp_view;
+struct mpnet_tcp_repr;
+struct wctx;
+
+/* RFC 9293 3.3.2. */
+enum tcp_st {
+        TCP_CLOSED,
+        TCP_LISTEN,
+        TCP_SYN_SENT,
+        TCP_SYN_RECEIVED,
+        TCP_ESTABLISHED,
+        TCP_FIN_WAIT_1,
+        TCP_FIN_WAIT_2,
+        TCP_CLOSE_WAIT,
+        TCP_CLOSING,
+        TCP_LAST_ACK,
+        TCP_TIME_WAIT,
+};
+
+/* tcp_conn.opt: what the handshake agreed (RFC 7323, RFC 2018). */
+enum {
+        TCPF_WSCALE = 1 << 0,
+        TCPF_SACK = 1 << 1,
+        TCPF_TS = 1 << 2,
+};
+
+/* A connection: found by its 4-tuple (struct tcp_tuple: our side first).
+ * Past the tuple, the home context's (the control thread's, for now). */
+struct tcp_conn {
+        struct tcp_conn *_Atomic next; /* its hash chain */
+        struct tcp_tuple t;            /* set before publication, immutable */
+        uint32_t hash;
+        uint8_t home;           /* the context that owns the state below */
+        uint8_t state;          /* enum tcp_st */
+        uint8_t opt;            /* TCPF_* */
+        uint8_t snd_ws, rcv_ws; /* shifts: the peer's windows, ours */
+        uint8_t tries;          /* SYN-ACKs sent */
+        uint16_t mss;           /* what we send at most */
+        uint16_t mss_ours;      /* what we advertised (our interface's) */
+        uint32_t iss, irs;
+        uint32_t snd_una, snd_nxt, snd_wnd, max_snd_wnd;
+        uint32_t rcv_nxt, rcv_wnd;
+        uint32_t ts_recent;
+        uint64_t rtx_at; /* the retransmission deadline (ns), or MPNET_TIME_NEVER */
+        struct tcp_rto rto;
+        struct mpnet_sock *lso; /* the listener, while embryonic or unaccepted */
+        struct tcp_conn *qnext; /* the listener's SYN or accept queue */
+        struct mpnet_sock *so;  /* the socket, once accepted */
+};
+
+/* A listening socket's queues (so->tcp). */
+struct tcp_listen {
+        unsigned backlog;
+        unsigned n_syn, n_acc;
+        struct tcp_conn *syn;                 /* SYN_RECEIVED */
+        struct tcp_conn *acc_head, *acc_tail; /* ESTABLISHED, not accepted */
+};
+
+#define TCP_CONN_BUCKETS 4096 /* a power of two */
+
+struct tcp_conn_table {
+        pthread_mutex_t lock; /* writers only; a leaf */
+        unsigned n;
+        uint8_t key[16]; /* the hash's (SipHash), random per stack */
+        struct tcp_conn *_Atomic b[TCP_CONN_BUCKETS];
+};
+
+struct pcb_table;
+struct sock_proto;
+
+struct tcp_state {
+        struct mpnet_stack *s;
+        struct pcb_table *pcb;       /* bound and listening sockets, by port */
+        uint8_t isn_key[16];         /* RFC 6528's secret */
+        unsigned n_embryo;           /* SYN_SENT and SYN_RECEIVED: the service scans */
+        uint64_t ch_tokens, ch_last; /* the challenge ACK bucket (RFC 5961 7) */
+        struct tcp_conn_table ct;
+};
+
+/* l4/tcp.c */
+struct tcp_state *tcp_state_of(struct mpnet_stack *s);
+/* Counters of l4/tcp_in.c and l4/tcp_sock.c (enum tcp_ctr, tcp.c). */
+void tcp_count(struct mpnet_stack *s, unsigned c);
+enum {
+        TCPC_OUT = 1,
+        TCPC_RST_OUT = 2,
+        TCPC_RST_CLOSED = 4,
+        TCPC_OUT_FAIL = 12,
+        TCPC_SYN_IN = 13,
+        TCPC_SYNQ_FULL,
+        TCPC_SYNACK_RTX,
+        TCPC_SYNACK_GIVEUP,
+        TCPC_ACCEPTED,
+        TCPC_BAD_ACK,
+        TCPC_NOT_HOME,
+        TCPC_UNHANDLED,
+        TCPC_CHALLENGE,
+        TCPC_OUT_OF_WINDOW,
+        TCPC_CHALLENGE_LIMITED,
+};
+/* The table's hash of a tuple. Any context. */
+uint32_t tcp_conn_hash(const struct tcp_conn_table *ct, const struct tcp_tuple *t);
+/* Any context, RCU reader: the connection of t, or NULL. */
+struct tcp_conn *tcp_conn_lookup(const struct tcp_conn_table *ct, const struct tcp_tuple *t);
+/* Control thread: publish c (c->t set; its hash is filled). @return 0, or
+ * -EEXIST when the tuple is taken. */
+int tcp_conn_insert(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tcp_conn *c);
+/* Control thread: unlink c; it is freed (free()) after a grace period. */
+void tcp_conn_remove(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tcp_conn *c);
+
+/* l4/tcp_out.c */
+/* A segment to send, as fields (the options of struct mpnet_tcp_repr). */
+struct tcp_seg_out {
+        const struct tcp_tuple *t; /* our side is the source */
+        uint32_t seq, ack;
+        uint16_t flags, window;
+        const void *payload;
+        uint32_t payload_len;
+};
+struct mpnet_tcp_opts;
+/* Build and send a segment from context w (IP output of the tuple's
+ * family). opts may be NULL. @return 0 or a negative errno (-ENOBUFS,
+ * what IP output returned). */
+int tcp_output(struct wctx *w, const struct tcp_seg_out *o, const struct mpnet_tcp_opts *opts);
+
+/* l4/tcp_in.c: the home context, segment checked and parsed. */
+/* A segment for connection c. */
+void tcp_conn_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_view *v,
+                    const struct mpnet_tcp_repr *r, uint32_t mtu);
+/* A segment for listening socket so (RFC 9293 3.10.7.2). */
+void tcp_listen_input(struct wctx *w, struct mpnet_sock *so, const struct tcp_tuple *t,
+                      const struct mpnet_tcp_view *v, const struct mpnet_tcp_repr *r, uint32_t mtu);
+/* Retransmit due SYN-ACKs. @return the next deadline. */
+uint64_t tcp_timers(struct wctx *w, uint64_t now);
+/* Send a bare segment of c (flags, its seq and ack as they stand). */
+void tcp_send_ctl(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t seq);
+/* Take c out of the table and its listener's queue; free it later. */
+void tcp_conn_drop(struct mpnet_stack *s, struct tcp_conn *c);
+
+/* Active open: send c's SYN (SYN_SENT, its fields set) and arm its
+ * retransmission. */
+void tcp_syn_send(struct wctx *w, struct tcp_conn *c);
+
+/* l4/tcp_sock.c */
+extern const struct sock_proto sock_tcp_proto;
+/* mpnet_connect() of a SOCK_STREAM socket. */
+int tcp_connect(struct mpnet_stack *s, struct mpnet_sock *so, const struct sockaddr *addr,
+                socklen_t len);
+
+#endif

@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * SOCK_STREAM sockets (struct sock_proto for TCP) and the calls only they
+ * have: mpnet_listen, mpnet_accept. Bound and listening sockets are found
+ * by port in TCP's own PCB table (l4/pcb.h, as UDP's); an accepted socket
+ * is found through its connection (l4/tcp.h), not by port.
+ *
+ * What works: bind, listen, accept (non-blocking: -EAGAIN when none is
+ * ready), getsockname, getpeername, close. Sending, receiving, connect and
+ * an orderly close are the next piece's: send is -EOPNOTSUPP, and closing
+ * an accepted socket aborts its connection with a reset (RFC 9293 3.10.4,
+ * ABORT).
+ *
+ * Every call is the control thread's, which is every TCP socket's home.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "mpnet/socket.h"
+#include "mpnet/wire/tcp.h"
+#include "mpnet/ip6.h"
+#include "l3/ip4.h"
+#include "l3/ip_iface.h"
+#include "l4/pcb.h"
+#include "l4/socket.h"
+#include "l4/tcp.h"
+#include "stack/iface.h"
+#include "stack/stack_priv.h"
+
+#define TCP_BACKLOG_MAX 4096 /* Linux's somaxconn */
+
+static struct pcb_table *tcp_pcb(struct mpnet_stack *s)
+{
+        return tcp_state_of(s)->pcb;
+}
+
+static int tcp_open(struct mpnet_stack *s, struct mpnet_sock *so)
+{
+        (void)s;
+        atomic_store(&so->events, 0); /* writable once connected */
+        return 0;
+}
+
+static void tcp_close(struct mpnet_stack *s, struct mpnet_sock *so)
+{
+        struct wctx *w = s->ctx[0];
+
+        if (so->flags & SOF_LISTEN) {
+                struct tcp_listen *l = so->tcp;
+
+                /* Embryos go silently; established connections nobody
+                 * accepted are reset (as Linux's inet_csk_listen_stop). */
+                while (l->syn != NULL)
+                        tcp_conn_drop(s, l->syn);
+                while (l->acc_head != NULL) {
+                        struct tcp_conn *c = l->acc_head;
+
+                        tcp_send_ctl(w, c, MPNET_TCP_RST | MPNET_TCP_ACK, c->snd_nxt);
+                        tcp_conn_drop(s, c);
+                }
+                free(l);
+        } else if (so->tcp != NULL) {
+                struct tcp_conn *c = so->tcp;
+
+                /* RFC 9293 3.10.4 ABORT: a reset, except in SYN_SENT. */
+                if (c->state != TCP_SYN_SENT)
+                        tcp_send_ctl(w, c, MPNET_TCP_RST | MPNET_TCP_ACK, c->snd_nxt);
+                tcp_conn_drop(s, c);
+        }
+        so->tcp = NULL;
+        so->flags &= ~(uint32_t)SOF_LISTEN;
+}
+
+/* Stack destruction with the socket open: the listener's queues (the
+ * connections themselves go with the table, tcp_fini). */
+static void tcp_release(struct mpnet_sock *so)
+{
+        if (so->flags & SOF_LISTEN)
+                free(so->tcp);
+        so->tcp = NULL;
+}
+
+static int tcp_pcb_set(struct mpnet_stack *s, struct mpnet_sock *so, uint16_t port, bool new)
+{
+        struct pcb_ent e = {
+            .fam = so->family == AF_INET           ? PCB_FAM4
+                   : (so->flags & SOF_V6ONLY) != 0 ? PCB_FAM6
+                                                   : PCB_FAM46,
+            .flags = (uint8_t)((so->flags & SOF_REUSEADDR ? PCB_F_REUSEADDR : 0) |
+                               (so->flags & SOF_REUSEPORT ? PCB_F_REUSEPORT : 0)),
+            .home = so->home,
+            .bound_if = so->bound_if,
+            .so = so,
+        };
+
+        memcpy(e.laddr, so->laddr, 16);
+        return new ? pcb_bind(tcp_pcb(s), port, &e) : pcb_update(tcp_pcb(s), port, &e);
+}
+
+static int tcp_pcb_unset(struct mpnet_stack *s, struct mpnet_sock *so)
+{
+        return pcb_unbind(tcp_pcb(s), so->lport, so);
+}
+
+/* RFC 6056 3.3.1, as UDP's (l4/udp.c). */
+static int tcp_port_pick(struct mpnet_stack *s, struct mpnet_sock *so)
+{
+        enum { LO = 49152, N = 65536 - LO };
+        unsigned start = (unsigned)(stack_random(s) % N);
+
+        for (unsigned i = 0; i < N; i++) {
+                uint16_t port = (uint16_t)(LO + (start + i) % N);
+                int err = tcp_pcb_set(s, so, port, true);
+
+                if (err == 0)
+                        return port;
+                if (err != -EADDRINUSE)
+                        return err;
+        }
+        return -EADDRINUSE;
+}
+
+static int tcp_sock_output(struct mpnet_stack *s, struct mpnet_sock *so, struct mpnet_pkt *p,
+                           const struct udp_tx *tx)
+{
+        (void)s;
+        (void)so;
+        (void)tx;
+        mpnet_pkt_free(p);
+        return -EOPNOTSUPP; /* the next piece: the send buffer */
+}
+
+const struct sock_proto sock_tcp_proto = {
+    .open = tcp_open,
+    .close = tcp_close,
+    .release = tcp_release,
+    .pcb_set = tcp_pcb_set,
+    .pcb_unset = tcp_pcb_unset,
+    .port_pick = tcp_port_pick,
+    .output = tcp_sock_output,
+};
+
+static struct mpnet_sock *stream_sock(struct mpnet_stack *s, int fd)
+{
+        struct mpnet_sock *so = sock_get(s, fd);
+
+        return so != NULL && !(so->flags & SOF_CLOSED) ? so : NULL;
+}
+
+int mpnet_listen(struct mpnet_stack *s, int fd, int backlog)
+{
+        struct mpnet_sock *so = stream_sock(s, fd);
+        struct tcp_listen *l;
+
+        if (so == NULL)
+                return -EBADF;
+        if (so->type != SOCK_STREAM)
+                return -EOPNOTSUPP;
+        if (so->flags & SOF_CONNECTED || (so->tcp != NULL && !(so->flags & SOF_LISTEN)))
+                return -EINVAL;
+        /* Linux: a backlog of 0 or less still takes one; at most somaxconn. */
+        backlog = backlog < 1 ? 1 : backlog > TCP_BACKLOG_MAX ? TCP_BACKLOG_MAX : backlog;
+        if (so->flags & SOF_LISTEN) {
+                ((struct tcp_listen *)so->tcp)->backlog = (unsigned)backlog;
+                return 0;
+        }
+        if (!(so->flags & SOF_BOUND)) {
+                int port = tcp_port_pick(s, so);
+
+                if (port < 0)
+                        return port;
+                so->lport = (uint16_t)port;
+                so->flags |= SOF_BOUND;
+        }
+        l = calloc(1, sizeof(*l));
+        if (l == NULL)
+                return -ENOMEM;
+        l->backlog = (unsigned)backlog;
+        so->tcp = l;
+        so->flags |= SOF_LISTEN;
+        return 0;
+}
+
+int mpnet_accept(struct mpnet_stack *s, int fd, struct sockaddr *addr, socklen_t *alen, int flags)
+{
+        struct mpnet_sock *so = stream_sock(s, fd), *nso;
+        struct tcp_listen *l;
+        struct tcp_conn *c;
+        int nfd;
+
+        if (so == NULL)
+                return -EBADF;
+        if (so->type != SOCK_STREAM)
+                return -EOPNOTSUPP;
+        if (!(so->flags & SOF_LISTEN))
+                return -EINVAL;
+        if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+                return -EINVAL;
+        l = so->tcp;
+        c = l->acc_head;
+        if (c == NULL)
+                return -EAGAIN;
+        nfd = mpnet_socket(s, so->family, SOCK_STREAM | flags, IPPROTO_TCP);
+        if (nfd < 0)
+                return nfd;
+        nso = sock_get(s, nfd);
+        l->acc_head = c->qnext;
+        if (l->acc_tail == c)
+                l->acc_tail = NULL;
+        l->n_acc--;
+        if (l->n_acc == 0)
+                sock_lower(so, EPOLLIN);
+        c->qnext = NULL;
+        c->lso = NULL;
+        c->so = nso;
+        nso->tcp = c;
+        memcpy(nso->laddr, c->t.laddr, 16);
+        memcpy(nso->faddr, c->t.raddr, 16);
+        nso->lport = c->t.lport;
+        nso->fport = c->t.rport;
+        nso->flags |= SOF_CONNECTED | (so->flags & SOF_V6ONLY);
+        sock_raise(nso, EPOLLOUT);
+        if (addr != NULL && alen != NULL)
+                mpnet_getpeername(s, nfd, addr, alen);
+        return nfd;
+}
+
+/* The MTU of the interface that holds our address a (1500 when none
+ * does): the MSS we announce (RFC 9293 3.7.1). */
+static uint32_t mtu_of(struct mpnet_stack *s, const uint8_t a[16])
+{
+        for (int i = 1; i <= STACK_MAX_IFACES; i++) {
+                struct mpnet_iface *ifp = __atomic_load_n(&s->ifs[i], __ATOMIC_ACQUIRE);
+
+                if (ifp == NULL)
+                        continue;
+                if (addr_is_v4mapped(a) ? iface_has_addr(ifp, addr_v4(a))
+                                        : iface_addr6_find(ifp, a) != NULL)
+                        return atomic_load(&ifp->mtu);
+        }
+        return 1500;
+}
+
+int tcp_connect(struct mpnet_stack *s, struct mpnet_sock *so, const struct sockaddr *addr,
+                socklen_t len)
+{
+        struct tcp_state *st = tcp_state_of(s);
+        uint8_t dst[16], src[16];
+        uint16_t port;
+        struct tcp_conn *c;
+        uint32_t mtu;
+        int err;
+
+        if (so->flags & SOF_LISTEN)
+                return -EINVAL;
+        if (so->tcp != NULL)
+                return ((struct tcp_conn *)so->tcp)->state == TCP_SYN_SENT ? -EALREADY : -EISCONN;
+        if (so->flags & SOF_CONNECTED)
+                return -EISCONN;
+        if (addr == NULL)
+                return -EINVAL;
+        if (addr->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+                const struct sockaddr_in *a = (const void *)addr;
+
+                if (so->family == AF_INET6 && (so->flags & SOF_V6ONLY))
+                        return -ENETUNREACH;
+                addr_v4mapped(dst, ntohl(a->sin_addr.s_addr));
+                port = ntohs(a->sin_port);
+        } else if (addr->sa_family == AF_INET6 && so->family == AF_INET6 &&
+                   len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+                const struct sockaddr_in6 *a = (const void *)addr;
+
+                memcpy(dst, &a->sin6_addr, 16);
+                port = ntohs(a->sin6_port);
+        } else {
+                return addr->sa_family == AF_INET || addr->sa_family == AF_INET6 ? -EINVAL
+                                                                                 : -EAFNOSUPPORT;
+        }
+        if (addr_is_any46(dst) || port == 0)
+                return -ENETUNREACH;
+        memcpy(src, so->laddr, 16);
+        if (addr_is_any46(src)) {
+                if (addr_is_v4mapped(dst)) {
+                        uint32_t a = 0;
+
+                        err = ip4_src_select(s, addr_v4(dst), so->bound_if, &a);
+                        addr_v4mapped(src, a);
+                } else {
+                        err = mpnet_ip6_src_select(s, dst, so->bound_if, src);
+                }
+                if (err != 0)
+                        return err;
+        }
+        if (!(so->flags & SOF_BOUND)) {
+                int p = tcp_port_pick(s, so);
+
+                if (p < 0)
+                        return p;
+                so->lport = (uint16_t)p;
+                so->flags |= SOF_BOUND | SOF_LADDR_AUTO;
+        }
+        c = calloc(1, sizeof(*c));
+        if (c == NULL)
+                return -ENOMEM;
+        memcpy(c->t.laddr, src, 16);
+        memcpy(c->t.raddr, dst, 16);
+        c->t.lport = so->lport;
+        c->t.rport = port;
+        c->home = so->home;
+        c->state = TCP_SYN_SENT;
+        c->iss = tcp_isn(st->isn_key, &c->t, ctx_now(s->ctx[0]));
+        c->snd_una = c->iss;
+        c->snd_nxt = c->iss + 1;
+        c->rcv_wnd = 65535;
+        mtu = mtu_of(s, src) - (addr_is_v4mapped(dst) ? 40 : 60);
+        c->mss = c->mss_ours = (uint16_t)(mtu > 65535 ? 65535 : mtu);
+        tcp_rto_init(&c->rto, TCP_RTO_MIN_US);
+        if (tcp_conn_insert(s, &st->ct, c) != 0) {
+                free(c);
+                return -EADDRNOTAVAIL; /* the 4-tuple is taken */
+        }
+        memcpy(so->laddr, src, 16);
+        memcpy(so->faddr, dst, 16);
+        so->fport = port;
+        so->tcp = c;
+        c->so = so;
+        tcp_syn_send(s->ctx[0], c);
+        return -EINPROGRESS; /* every call is non-blocking */
+}
