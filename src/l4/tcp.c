@@ -192,7 +192,9 @@ void tcp_conn_remove(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tc
 /* Free every connection at once: no reader is left (fini, reset). */
 static void conn_table_clear(struct tcp_conn_table *ct)
 {
-        for (unsigned i = 0; i < TCP_CONN_BUCKETS; i++) {
+        /* Nothing held: leave the buckets' pages untouched (a stack that
+         * never saw TCP destroys without faulting them in). */
+        for (unsigned i = 0; ct->n != 0 && i < TCP_CONN_BUCKETS; i++) {
                 struct tcp_conn *c = atomic_load_explicit(&ct->b[i], memory_order_relaxed);
 
                 atomic_store_explicit(&ct->b[i], NULL, memory_order_relaxed);
