@@ -107,7 +107,6 @@ void raw_deliver(struct wctx *w, struct mpnet_sock *so, struct mpnet_pkt *p)
 {
         struct mpnet_stack *s = w->s;
         bool echo = so->type == SOCK_DGRAM;
-        uint8_t *b;
 
         if (sock_home(so) != w->id) {
                 /* As udp_deliver: the socket by descriptor and generation
@@ -117,9 +116,7 @@ void raw_deliver(struct wctx *w, struct mpnet_sock *so, struct mpnet_pkt *p)
                         mpnet_pkt_free(p);
                         return;
                 }
-                b = mpnet_pkt_buf(p) + HANDOFF_HDR;
-                memcpy(b, &so->fd, 4);
-                memcpy(b + 4, &so->gen, 4);
+                sock_handoff_name(so, p);
                 if (ctx_handoff(w, sock_home(so), raw_st(s)->deliver_node, p))
                         raw_inc(s, RAW_HANDOFF);
                 return;
@@ -141,15 +138,9 @@ static void raw_deliver_node(struct wctx *w, struct mpnet_iface *ifp, unsigned s
         (void)ifp;
         for (unsigned i = 0; i < in->n; i++) {
                 struct mpnet_pkt *p = in->p[i];
-                const uint8_t *b = mpnet_pkt_buf(p) + HANDOFF_HDR;
-                struct mpnet_sock *so;
-                uint32_t gen;
-                int fd;
+                struct mpnet_sock *so = sock_handed(w, p);
 
-                memcpy(&fd, b, 4);
-                memcpy(&gen, b + 4, 4);
-                so = sock_get(s, fd);
-                if (so == NULL || so->gen != gen || sock_home(so) != w->id) {
+                if (so == NULL) {
                         raw_inc(s, RAW_STALE);
                         mpnet_pkt_free(p);
                         continue;

@@ -61,6 +61,27 @@ struct mpnet_sock *sock_get(struct mpnet_stack *s, int fd)
         return atomic_load_explicit(&t->so[fd], memory_order_acquire);
 }
 
+void sock_handoff_name(const struct mpnet_sock *so, struct mpnet_pkt *p)
+{
+        uint8_t *b = mpnet_pkt_buf(p) + HANDOFF_HDR;
+
+        memcpy(b, &so->fd, 4);
+        memcpy(b + 4, &so->gen, 4);
+}
+
+struct mpnet_sock *sock_handed(struct wctx *w, const struct mpnet_pkt *p)
+{
+        const uint8_t *b = mpnet_pkt_buf((struct mpnet_pkt *)p) + HANDOFF_HDR;
+        struct mpnet_sock *so;
+        uint32_t gen;
+        int fd;
+
+        memcpy(&fd, b, 4);
+        memcpy(&gen, b + 4, 4);
+        so = sock_get(w->s, fd);
+        return so != NULL && so->gen == gen && sock_home(so) == w->id ? so : NULL;
+}
+
 static void tab_free(void *t)
 {
         free(t);

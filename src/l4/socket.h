@@ -235,6 +235,14 @@ struct sock_state {
 /* l4/socket.c */
 /* The open socket fd on any context (an RCU reader), or NULL. */
 struct mpnet_sock *sock_get(struct mpnet_stack *s, int fd);
+/* A datagram handed to another context names its socket by descriptor
+ * and generation after the hand-off header (HANDOFF_HDR; the caller makes
+ * sure that much headroom is free). sock_handed(), on the receiving
+ * context: the socket named, or NULL when it was closed or rehomed
+ * meanwhile. */
+struct wctx;
+void sock_handoff_name(const struct mpnet_sock *so, struct mpnet_pkt *p);
+struct mpnet_sock *sock_handed(struct wctx *w, const struct mpnet_pkt *p);
 /* Home context: queue p (data at its payload, l3_off and l4_off set) on
  * so; rise EPOLLIN. @return false when the buffer is full (p freed, the
  * caller counts). */

@@ -150,8 +150,6 @@ static uint32_t key_hash(const struct mpnet_pkt *p, const struct pcb_key *k)
 static void udp_deliver(struct wctx *w, struct mpnet_sock *so, struct mpnet_pkt *p)
 {
         struct mpnet_stack *s = w->s;
-        uint8_t *b;
-
         unsigned home = sock_home(so);
 
         if (home != w->id) {
@@ -164,9 +162,7 @@ static void udp_deliver(struct wctx *w, struct mpnet_sock *so, struct mpnet_pkt 
                         mpnet_pkt_free(p);
                         return;
                 }
-                b = mpnet_pkt_buf(p) + HANDOFF_HDR;
-                memcpy(b, &so->fd, 4);
-                memcpy(b + 4, &so->gen, 4);
+                sock_handoff_name(so, p);
                 if (ctx_handoff(w, home, udp_st(s)->deliver_node, p))
                         udp_inc(s, UDP_HANDOFF);
                 return;
@@ -188,15 +184,9 @@ static void udp_deliver_node(struct wctx *w, struct mpnet_iface *ifp, unsigned s
         (void)ifp;
         for (unsigned i = 0; i < in->n; i++) {
                 struct mpnet_pkt *p = in->p[i];
-                const uint8_t *b = mpnet_pkt_buf(p) + HANDOFF_HDR;
-                struct mpnet_sock *so;
-                uint32_t gen;
-                int fd;
+                struct mpnet_sock *so = sock_handed(w, p);
 
-                memcpy(&fd, b, 4);
-                memcpy(&gen, b + 4, 4);
-                so = sock_get(s, fd);
-                if (so == NULL || so->gen != gen || sock_home(so) != w->id) {
+                if (so == NULL) {
                         udp_inc(s, UDP_STALE);
                         mpnet_pkt_free(p);
                         continue;
@@ -503,16 +493,10 @@ static void udp_err_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
         (void)ifp;
         for (unsigned i = 0; i < in->n; i++) {
                 struct mpnet_pkt *p = in->p[i];
-                const uint8_t *b = mpnet_pkt_buf(p) + HANDOFF_HDR;
                 const struct sock_errq_rec *r = sock_errq_rec(p);
-                struct mpnet_sock *so;
-                uint32_t gen;
-                int fd;
+                struct mpnet_sock *so = sock_handed(w, p);
 
-                memcpy(&fd, b, 4);
-                memcpy(&gen, b + 4, 4);
-                so = sock_get(s, fd);
-                if (so == NULL || so->gen != gen || sock_home(so) != w->id) {
+                if (so == NULL) {
                         udp_inc(s, UDP_STALE);
                         mpnet_pkt_free(p);
                         continue;
@@ -577,8 +561,7 @@ static bool udp_err(struct wctx *w, const struct l4_err *e)
                 memset(sock_errq_rec(rec), 0, sizeof(struct sock_errq_rec));
                 sock_errq_rec(rec)->errnum = errnum;
         }
-        memcpy(mpnet_pkt_buf(rec) + HANDOFF_HDR, &so->fd, 4);
-        memcpy(mpnet_pkt_buf(rec) + HANDOFF_HDR + 4, &so->gen, 4);
+        sock_handoff_name(so, rec);
         ctx_handoff(w, sock_home(so), udp_st(s)->err_node, rec);
         return true;
 }
