@@ -483,6 +483,7 @@ static void tcp_reset(struct mpnet_stack *s, void *state)
         }
         st->n_embryo = 0;
         conn_table_clear(&st->ct);
+        tcp_listen_reset(st);
 }
 
 static const struct l4_reg tcp_l4[] = {

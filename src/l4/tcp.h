@@ -205,6 +205,9 @@ void tcp_syn_send(struct wctx *w, struct tcp_conn *c);
 /* l4/tcp_listen.c: SYN cookies (RFC 4987), simultaneous open (RFC 9293
  * 3.5 figure 7), the reset limit. */
 void tcp_listen_init(struct mpnet_stack *s, struct tcp_state *st);
+/* stack_reset(): the buckets and cookie times as at init (the settings
+ * stay, as configuration). */
+void tcp_listen_reset(struct tcp_state *st);
 /* A SYN at listener so: answered with a cookie when the mode and the SYN
  * queue say so. @return whether it was (nothing more to do). */
 bool tcp_cookie_syn(struct wctx *w, struct mpnet_sock *so, const struct tcp_tuple *t,

@@ -66,6 +66,12 @@ void tcp_listen_init(struct mpnet_stack *s, struct tcp_state *st)
         atomic_store(&st->lc.rst_burst, RST_BURST_DEFAULT);
 }
 
+void tcp_listen_reset(struct tcp_state *st)
+{
+        memset(st->lc.cookie_at, 0, sizeof(st->lc.cookie_at));
+        memset(st->lc.rst_tb, 0, sizeof(st->lc.rst_tb));
+}
+
 int mpnet_tcp_set_syncookies(struct mpnet_stack *s, int mode)
 {
         if (s == NULL || mode < MPNET_TCP_SYNCOOKIES_OFF || mode > MPNET_TCP_SYNCOOKIES_ALWAYS)
