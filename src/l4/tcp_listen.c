@@ -5,15 +5,12 @@
  * sends unasked, and simultaneous open (RFC 9293 3.5 figure 7), the one
  * way into SYN_RECEIVED without a listener.
  *
- * A cookie is our ISS: the low 24 bits a keyed hash (SipHash, a key per
- * stack) of the 4-tuple, the peer's ISS, a 64-second time slot and the MSS
- * index; above them the index (3 bits) and the slot's low 5 bits. The ACK
- * that echoes it (SEG.ACK - 1) with SEG.SEQ - 1 as the peer's ISS is valid
- * within two slots (64 to 128 seconds, Linux's two minutes). When the peer
- * sent timestamps, the low 6 bits of our TSval carry its window scale (4
- * bits, 15 for none) and SACK-permitted (bit 4); the ACK's TSecr gives
- * them back (the trick of Linux and FreeBSD). Without timestamps a cookie
- * connection has neither.
+ * The cookie itself, its MSS table and the options it keeps in the
+ * timestamp are l4/tcp_isn.h's (tcp_cookie_make, tcp_cookie_check,
+ * tcp_cookie_ts), under a key of the stack's own; a SYN queue that is
+ * full, an accept queue with room and the mode decide when one is sent.
+ * Without timestamps a cookie connection has neither window scale nor
+ * SACK (RFC 4987 3.6).
  *
  * Synchronisation: as l4/tcp_in.c, on the home context of the listener;
  * the settings are atomics any thread may write; cookie_at[] and the
@@ -37,18 +34,10 @@
 #define TCP_RCV_WND     65535u
 #define TCP_MSS_DEFAULT 536
 
-#define COOKIE_SLOT_NS (64 * MPNET_NS_PER_S)
-#define COOKIE_HASH    0xffffffu
-#define TS_OPT_BITS    0x3fu
-#define TS_NO_WSCALE   0xfu
-#define TS_SACK        0x10u
+#define COOKIE_LIFE_NS (2 * TCP_COOKIE_PERIOD_S * MPNET_NS_PER_S)
 
 #define RST_RATE_DEFAULT  200 /* FreeBSD's icmplim */
 #define RST_BURST_DEFAULT 200
-
-/* The MSS a cookie can say (3 bits): common path MTUs' (Ethernet, PPPoE,
- * IPv6's minimum, tunnels) and jumbo frames'. */
-static const uint16_t cookie_mss[8] = {536, 1220, 1280, 1360, 1440, 1452, 1460, 8960};
 
 static uint32_t ts_now(uint64_t now)
 {
@@ -107,50 +96,6 @@ bool tcp_rst_allow(struct wctx *w)
 
 /* ---- SYN cookies ---- */
 
-static uint32_t cookie_hash(const struct tcp_listen_cfg *lc, const struct tcp_tuple *t,
-                            uint32_t peer_isn, uint64_t slot, unsigned mss_i)
-{
-        struct {
-                struct tcp_tuple t;
-                uint32_t isn, mss_i;
-                uint64_t slot;
-        } m;
-
-        memset(&m, 0, sizeof(m)); /* the padding is hashed too */
-        m.t = *t;
-        m.isn = peer_isn;
-        m.mss_i = mss_i;
-        m.slot = slot;
-        return (uint32_t)siphash24(lc->cookie_key, &m, sizeof(m)) & COOKIE_HASH;
-}
-
-static uint32_t cookie_make(const struct tcp_listen_cfg *lc, const struct tcp_tuple *t,
-                            uint32_t peer_isn, uint64_t now, unsigned mss_i)
-{
-        uint64_t slot = now / COOKIE_SLOT_NS;
-
-        return (uint32_t)(slot & 31) << 27 | (uint32_t)mss_i << 24 |
-               cookie_hash(lc, t, peer_isn, slot, mss_i);
-}
-
-/* @return the MSS index the cookie carries, or -1 when it is not one of
- * ours of this or the previous slot. */
-static int cookie_check(const struct tcp_listen_cfg *lc, const struct tcp_tuple *t,
-                        uint32_t peer_isn, uint32_t cookie, uint64_t now)
-{
-        uint64_t slot = now / COOKIE_SLOT_NS;
-        unsigned mss_i = cookie >> 24 & 7;
-
-        for (uint64_t age = 0; age < 2 && age <= slot; age++) {
-                uint64_t sl = slot - age;
-
-                if ((sl & 31) == cookie >> 27 &&
-                    cookie_hash(lc, t, peer_isn, sl, mss_i) == (cookie & COOKIE_HASH))
-                        return (int)mss_i;
-        }
-        return -1;
-}
-
 static uint16_t mss_ours(const struct tcp_tuple *t, uint32_t mtu)
 {
         uint32_t m = mtu - (tcp_tuple_is4(t) ? 40 : 60);
@@ -182,7 +127,6 @@ bool tcp_cookie_syn(struct wctx *w, struct mpnet_sock *so, const struct tcp_tupl
                                   .ack = r->seq + 1,
                                   .flags = MPNET_TCP_SYN | MPNET_TCP_ACK,
                                   .window = (uint16_t)TCP_RCV_WND};
-        unsigned mss_i = 0;
 
         if (mode == MPNET_TCP_SYNCOOKIES_OFF ||
             (mode == MPNET_TCP_SYNCOOKIES_OVERFLOW && l->n_syn < l->backlog))
@@ -192,49 +136,35 @@ bool tcp_cookie_syn(struct wctx *w, struct mpnet_sock *so, const struct tcp_tupl
                 return false;
         if (r->opts.present & MPNET_TCPO_MSS)
                 peer = r->opts.mss;
-        if (peer > mss)
-                peer = mss;
-        /* The largest the table has that the path takes (536 when the
-         * peer asked less: RFC 9293 3.7.1's default). */
-        for (unsigned i = 1; i < 8; i++) {
-                if (cookie_mss[i] <= peer)
-                        mss_i = i;
-        }
-        so_.seq = cookie_make(lc, t, r->seq, now, mss_i);
-        if (r->opts.present & MPNET_TCPO_WSCALE) {
-                o.present |= MPNET_TCPO_WSCALE;
-                o.wscale = TCP_WSCALE_OURS;
-        }
-        if (r->opts.present & MPNET_TCPO_SACK_PERM)
-                o.present |= MPNET_TCPO_SACK_PERM;
+        so_.seq = tcp_cookie_make(lc->cookie_key, t, r->seq, peer < mss ? peer : mss,
+                                  now / MPNET_NS_PER_S);
         if (r->opts.present & MPNET_TCPO_TS) {
-                uint32_t bits = TS_NO_WSCALE, ts = ts_now(now);
+                struct tcp_cookie_opts co = {
+                    .wscale_ok = (r->opts.present & MPNET_TCPO_WSCALE) != 0,
+                    .wscale = r->opts.wscale,
+                    .sack_ok = (r->opts.present & MPNET_TCPO_SACK_PERM) != 0,
+                };
 
-                if (r->opts.present & MPNET_TCPO_WSCALE)
-                        bits = r->opts.wscale > MPNET_TCP_WSCALE_MAX ? MPNET_TCP_WSCALE_MAX
-                                                                     : r->opts.wscale;
-                if (r->opts.present & MPNET_TCPO_SACK_PERM)
-                        bits |= TS_SACK;
+                if (co.wscale_ok) {
+                        o.present |= MPNET_TCPO_WSCALE;
+                        o.wscale = TCP_WSCALE_OURS;
+                }
+                if (co.sack_ok)
+                        o.present |= MPNET_TCPO_SACK_PERM;
                 o.present |= MPNET_TCPO_TS;
-                /* Never ahead of our clock (RFC 7323 5.4 wants it monotonic). */
-                o.ts_val = (ts & ~TS_OPT_BITS) | bits;
-                if (o.ts_val > ts)
-                        o.ts_val -= TS_OPT_BITS + 1;
+                o.ts_val = tcp_cookie_ts(ts_now(now), &co);
                 o.ts_ecr = r->opts.ts_val;
-        } else {
-                /* RFC 4987 3.6: no room for them without timestamps. */
-                o.present &= (uint8_t) ~(MPNET_TCPO_WSCALE | MPNET_TCPO_SACK_PERM);
         }
+        /* Without timestamps: MSS alone, no room for the rest (RFC 4987 3.6). */
         send_out(w, &so_, &o);
         lc->cookie_at[w->id] = now;
         tcp_count(w->s, TCPC_COOKIE_SENT);
         return true;
 }
 
-/* A connection from a valid cookie, ESTABLISHED at once. @return false
- * when the options it carries are not ours (a bad cookie). */
-static bool cookie_conn(struct wctx *w, struct mpnet_sock *so, const struct tcp_tuple *t,
-                        const struct mpnet_tcp_repr *r, uint32_t mtu, unsigned mss_i)
+/* A connection from a valid cookie (carrying mss), ESTABLISHED at once. */
+static void cookie_conn(struct wctx *w, struct mpnet_sock *so, const struct tcp_tuple *t,
+                        const struct mpnet_tcp_repr *r, uint32_t mtu, uint16_t mss)
 {
         struct mpnet_stack *s = w->s;
         struct tcp_state *st = tcp_state_of(s);
@@ -243,30 +173,27 @@ static bool cookie_conn(struct wctx *w, struct mpnet_sock *so, const struct tcp_
         struct tcp_conn *c;
 
         if (r->opts.present & MPNET_TCPO_TS) {
-                uint32_t bits = r->opts.ts_ecr & TS_OPT_BITS;
+                struct tcp_cookie_opts co;
 
-                if ((bits & ~(TS_NO_WSCALE | TS_SACK)) != 0 ||
-                    ((bits & TS_NO_WSCALE) != TS_NO_WSCALE &&
-                     (bits & TS_NO_WSCALE) > MPNET_TCP_WSCALE_MAX))
-                        return false;
+                tcp_cookie_ts_decode(r->opts.ts_ecr, &co);
                 opt = TCPF_TS;
-                if ((bits & TS_NO_WSCALE) != TS_NO_WSCALE) {
+                if (co.wscale_ok) {
                         opt |= TCPF_WSCALE;
-                        snd_ws = (uint8_t)(bits & TS_NO_WSCALE);
+                        snd_ws = co.wscale;
                 }
-                if (bits & TS_SACK)
+                if (co.sack_ok)
                         opt |= TCPF_SACK;
         }
         /* The peer thinks it is connected: with the queue full, drop the
          * ACK and let it come again (Linux's listen overflow). */
         if (l->n_acc >= l->backlog) {
                 tcp_count(s, TCPC_COOKIE_ACCQ_FULL);
-                return true;
+                return;
         }
         c = calloc(1, sizeof(*c));
         if (c == NULL) {
                 STK_INC(s, nobufs);
-                return true;
+                return;
         }
         c->t = *t;
         c->home = (uint8_t)w->id;
@@ -281,7 +208,7 @@ static bool cookie_conn(struct wctx *w, struct mpnet_sock *so, const struct tcp_
         c->snd_una = c->snd_nxt = r->ack;
         c->snd_wnd = c->max_snd_wnd = (uint32_t)r->window << snd_ws;
         c->mss_ours = mss_ours(t, mtu);
-        c->mss = cookie_mss[mss_i] < c->mss_ours ? cookie_mss[mss_i] : c->mss_ours;
+        c->mss = mss < c->mss_ours ? mss : c->mss_ours;
         if (opt & TCPF_TS)
                 c->ts_recent = r->opts.ts_val;
         c->rtx_at = MPNET_TIME_NEVER;
@@ -289,7 +216,7 @@ static bool cookie_conn(struct wctx *w, struct mpnet_sock *so, const struct tcp_
         c->lso = so;
         if (tcp_conn_insert(s, &st->ct, c) != 0) {
                 free(c); /* not published */
-                return true;
+                return;
         }
         if (l->acc_tail != NULL)
                 l->acc_tail->qnext = c;
@@ -300,7 +227,6 @@ static bool cookie_conn(struct wctx *w, struct mpnet_sock *so, const struct tcp_
         tcp_count(s, TCPC_COOKIE_OK);
         tcp_count(s, TCPC_ACCEPTED);
         sock_raise(so, EPOLLIN);
-        return true;
 }
 
 void tcp_listen_ack(struct wctx *w, struct mpnet_sock *so, const struct tcp_tuple *t,
@@ -315,11 +241,14 @@ void tcp_listen_ack(struct wctx *w, struct mpnet_sock *so, const struct tcp_tupl
          * (Linux's tcp_synq_no_recent_overflow), or always in mode 2. */
         if (!(r->flags & MPNET_TCP_SYN) &&
             (mode == MPNET_TCP_SYNCOOKIES_ALWAYS ||
-             (mode == MPNET_TCP_SYNCOOKIES_OVERFLOW && at != 0 && now - at < 2 * COOKIE_SLOT_NS))) {
-                int mss_i = cookie_check(lc, t, r->seq - 1, r->ack - 1, now);
+             (mode == MPNET_TCP_SYNCOOKIES_OVERFLOW && at != 0 && now - at < COOKIE_LIFE_NS))) {
+                uint16_t mss = tcp_cookie_check(lc->cookie_key, t, r->seq - 1, r->ack - 1,
+                                                now / MPNET_NS_PER_S);
 
-                if (mss_i >= 0 && cookie_conn(w, so, t, r, mtu, (unsigned)mss_i))
+                if (mss != 0) {
+                        cookie_conn(w, so, t, r, mtu, mss);
                         return;
+                }
                 tcp_count(w->s, TCPC_COOKIE_BAD);
         }
         /* RFC 9293 3.10.7.2: an ACK in LISTEN is bad: <SEQ=SEG.ACK><CTL=RST>. */
