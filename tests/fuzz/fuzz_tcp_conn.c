@@ -105,8 +105,10 @@ static void send_seg(uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
         t[12] = (uint8_t)(hl / 4 << 4);
         t[13] = flags;
         mpnet_put_be16(t + 14, win);
-        memcpy(t + MPNET_TCP_HLEN, opt, olen);
-        memcpy(t + hl, d, dlen);
+        if (olen != 0)
+                memcpy(t + MPNET_TCP_HLEN, opt, olen);
+        if (dlen != 0)
+                memcpy(t + hl, d, dlen);
         mpnet_tcp4_csum_set(t, n, PEER, US);
         fz_send(&env, 0, f, MPNET_ETH_HLEN + MPNET_IP4_HLEN + n);
         fz_poll(&env);
