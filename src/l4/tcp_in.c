@@ -472,7 +472,8 @@ uint64_t tcp_timers(struct wctx *w, uint64_t now)
                         if (c->state == TCP_SYN_RECEIVED && c->rtx_at <= now) {
                                 if (c->tries >= TCP_SYNACK_TRIES) {
                                         tcp_count(s, TCPC_SYNACK_GIVEUP);
-                                        tcp_conn_drop(s, c);
+                                        /* A simultaneous open's socket hears of it. */
+                                        conn_fail(w, c, ETIMEDOUT);
                                         c = nx;
                                         continue;
                                 }

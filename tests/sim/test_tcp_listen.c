@@ -410,6 +410,32 @@ static void test_simopen_bad_ack(void **state)
         assert_int_equal(mpnet_close(t->s, fd), 0);
 }
 
+/* A simultaneous open whose SYN-ACKs go unanswered ends as a connect
+ * that timed out: SO_ERROR ETIMEDOUT, the connection gone. */
+static void test_simopen_timeout(void **state)
+{
+        struct ts *t = *state;
+        int fd = mpnet_socket(t->s, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons(80)};
+        struct ts_seg syn;
+        int v = -1;
+        socklen_t l = sizeof(v);
+
+        a4.sin_addr.s_addr = htonl(TS_PEER4);
+        assert_int_equal(mpnet_connect(t->s, fd, (struct sockaddr *)&a4, sizeof(a4)), -EINPROGRESS);
+        assert_true(ts_recv(t, 1, &syn));
+        ts_send(t, &(struct ts_seg){.fam = 4, .sport = 80, .dport = syn.sport, .flags = TH_S});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_SA, .seq = 0, .ack = 1}, NULL);
+        ts_at(t, 300 * 1000);
+        link_drain(t->lb);
+        assert_int_equal(ctr(t, "tcp_synack_giveup"), 1);
+        assert_int_equal(conns(t), 0);
+        assert_int_equal(mpnet_getsockopt(t->s, fd, SOL_SOCKET, SO_ERROR, &v, &l), 0);
+        assert_int_equal(v, ETIMEDOUT);
+        assert_int_equal(mpnet_close(t->s, fd), 0);
+        ts_expect_none(t, 10);
+}
+
 /* Resets to a closed port and to bad ACKs at a listener share a bucket:
  * 10 a second, burst 10; the rest are counted, and time refills it. */
 static void test_rst_limit(void **state)
@@ -459,6 +485,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_simopen_synack4, setup, teardown),
             cmocka_unit_test_setup_teardown(test_simopen_ack6, setup, teardown),
             cmocka_unit_test_setup_teardown(test_simopen_bad_ack, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_simopen_timeout, setup, teardown),
             cmocka_unit_test_setup_teardown(test_rst_limit, setup, teardown),
         };
 
