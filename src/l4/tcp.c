@@ -155,7 +155,12 @@ static bool tuple_eq(const struct tcp_tuple *a, const struct tcp_tuple *b)
 
 struct tcp_conn *tcp_conn_lookup(const struct tcp_conn_table *ct, const struct tcp_tuple *t)
 {
-        uint32_t h = tcp_conn_hash(ct, t);
+        return tcp_conn_lookup_h(ct, t, tcp_conn_hash(ct, t));
+}
+
+struct tcp_conn *tcp_conn_lookup_h(const struct tcp_conn_table *ct, const struct tcp_tuple *t,
+                                   uint32_t h)
+{
         struct tcp_conn *c =
             atomic_load_explicit(&ct->b[h & (TCP_CONN_BUCKETS - 1)], memory_order_acquire);
 
@@ -330,6 +335,7 @@ static void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
         struct mpnet_tcp_repr r;
         struct tcp_tuple t;
         struct tcp_conn *c;
+        uint32_t h;
 
         if (not_unicast) {
                 tcp_inc(s, TCP_NOT_UNICAST);
@@ -342,7 +348,8 @@ static void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
         memcpy(t.raddr, raddr, 16);
         t.lport = r.dport;
         t.rport = r.sport;
-        c = tcp_conn_lookup(&tcp_st(s)->ct, &t);
+        h = tcp_conn_hash(&tcp_st(s)->ct, &t); /* the table's and the PCB lookup's */
+        c = tcp_conn_lookup_h(&tcp_st(s)->ct, &t, h);
         if (c != NULL) {
                 /* Every connection is homed on the control thread for now:
                  * a worker hands nothing over yet. */
@@ -361,7 +368,7 @@ static void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
 
                 memcpy(k.saddr, raddr, 16);
                 memcpy(k.daddr, laddr, 16);
-                so = pcb_lookup(tcp_st(s)->pcb, &k, w->id, tcp_conn_hash(&tcp_st(s)->ct, &t));
+                so = pcb_lookup(tcp_st(s)->pcb, &k, w->id, h);
                 if (so != NULL && so->tcp != NULL && (so->flags & SOF_LISTEN)) {
                         if (so->home != w->id)
                                 tcp_inc(s, TCP_NOT_HOME);

@@ -163,6 +163,9 @@ enum {
 uint32_t tcp_conn_hash(const struct tcp_conn_table *ct, const struct tcp_tuple *t);
 /* Any context, RCU reader: the connection of t, or NULL. */
 struct tcp_conn *tcp_conn_lookup(const struct tcp_conn_table *ct, const struct tcp_tuple *t);
+/* The same with h = tcp_conn_hash(ct, t) already known. */
+struct tcp_conn *tcp_conn_lookup_h(const struct tcp_conn_table *ct, const struct tcp_tuple *t,
+                                   uint32_t h);
 /* Control thread: publish c (c->t set; its hash is filled). @return 0, or
  * -EEXIST when the tuple is taken. */
 int tcp_conn_insert(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tcp_conn *c);
