@@ -52,11 +52,17 @@
 #define B_PORT  9000
 #define WINDOW  64
 #define PAYLOAD 18
+/* Callback mode makes no control call while it runs and its stacks punt
+ * nothing (static neighbours, one UDP port): the control thread sleeps
+ * until the stacks' next timer, at most this long, so that it takes no
+ * time from the workers' vCPUs. */
+#define CTL_PARK_NS 100000000ull
 
 static const char payload[PAYLOAD] = "mpnet udp bench 18";
 
+/* A cache line each: the two workers of cb2 count on their own lines. */
 struct flow {
-        int fa, fb;
+        _Alignas(64) int fa, fb;
         _Atomic uint64_t n; /* datagrams received (both ends), one writer */
         struct mpnet_stack *a;
 };
@@ -71,6 +77,12 @@ struct rnet {
         unsigned n_flows;
         pthread_t ctl;
         atomic_bool stop_ctl;
+        /* The control thread's longest sleep between polls: 1 ms where the
+         * front end's control calls wait on it, CTL_PARK_NS in callback
+         * mode. It sleeps on ctl_cv, which a stop signals. */
+        uint64_t ctl_period_ns;
+        pthread_mutex_t ctl_mu;
+        pthread_cond_t ctl_cv;
 };
 
 static void die(const char *what, int err)
@@ -91,18 +103,50 @@ static struct mpnet_stack *stack_new(struct rnet *n, const char *name, struct mp
         return s;
 }
 
-/* The control threads of A and B: what the front end's control calls and
- * the closes need; a poll a millisecond. */
+/* The control threads of A and B: what the front end's control calls,
+ * the timers and the closes need. It polls, then sleeps until the earlier
+ * of the stacks' next timer and ctl_period_ns on, or until a stop. */
 static void *ctl_main(void *arg)
 {
         struct rnet *n = arg;
 
+        pthread_mutex_lock(&n->ctl_mu);
         while (!atomic_load(&n->stop_ctl)) {
-                mpnet_stack_poll(n->a, mpnet_clock_now(&n->clk));
-                mpnet_stack_poll(n->b, mpnet_clock_now(&n->clk));
-                usleep(1000);
+                uint64_t now = mpnet_clock_now(&n->clk);
+                uint64_t ta = mpnet_stack_poll(n->a, now);
+                uint64_t tb = mpnet_stack_poll(n->b, now);
+                uint64_t until = now + n->ctl_period_ns;
+                struct timespec ts;
+
+                if (ta < until)
+                        until = ta;
+                if (tb < until)
+                        until = tb;
+                if (until <= now || atomic_load(&n->stop_ctl))
+                        continue;
+                /* The stack's clock is CLOCK_MONOTONIC in ns, as ctl_cv's. */
+                ts.tv_sec = (time_t)(until / 1000000000u);
+                ts.tv_nsec = (long)(until % 1000000000u);
+                pthread_cond_timedwait(&n->ctl_cv, &n->ctl_mu, &ts);
         }
+        pthread_mutex_unlock(&n->ctl_mu);
         return NULL;
+}
+
+static void ctl_start(struct rnet *n)
+{
+        atomic_store(&n->stop_ctl, false);
+        if (pthread_create(&n->ctl, NULL, ctl_main, n) != 0)
+                die("ctl thread", 0);
+}
+
+static void ctl_stop(struct rnet *n)
+{
+        pthread_mutex_lock(&n->ctl_mu);
+        atomic_store(&n->stop_ctl, true);
+        pthread_cond_signal(&n->ctl_cv);
+        pthread_mutex_unlock(&n->ctl_mu);
+        pthread_join(n->ctl, NULL);
 }
 
 /* B, on its home worker: echo each datagram. */
@@ -148,13 +192,21 @@ static void a_start(struct mpnet_stack *s, int fd, void *arg)
 }
 
 /* Two stacks on an RSS wire; worker w polls queue w of both, on cpus[w]. */
-static void rnet_init(struct rnet *n, unsigned n_workers, const int *cpus)
+static void rnet_init(struct rnet *n, unsigned n_workers, const int *cpus, uint64_t ctl_period_ns)
 {
         struct mpnet_memwire_cfg wc = {
             .name = "rate", .n_queues = 2, .rss = true, .ring_size = 4096};
         struct mpnet_runtime_cfg rc = {.n_workers = n_workers, .cpus = cpus};
 
+        pthread_condattr_t ca;
+
         memset(n, 0, sizeof(*n));
+        n->ctl_period_ns = ctl_period_ns;
+        pthread_mutex_init(&n->ctl_mu, NULL);
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&n->ctl_cv, &ca);
+        pthread_condattr_destroy(&ca);
         mpnet_clock_init_monotonic(&n->clk);
         n->pool = mpnet_pool_create("rate", 65536);
         if (n->pool == NULL || mpnet_memwire_create(&wc, &n->la, &n->lb) != 0)
@@ -175,14 +227,12 @@ static void rnet_init(struct rnet *n, unsigned n_workers, const int *cpus)
         }
         if (mpnet_runtime_start(n->rt) != 0)
                 die("start", 0);
-        if (pthread_create(&n->ctl, NULL, ctl_main, n) != 0)
-                die("ctl thread", 0);
+        ctl_start(n);
 }
 
 static void rnet_fini(struct rnet *n)
 {
-        atomic_store(&n->stop_ctl, true);
-        pthread_join(n->ctl, NULL);
+        ctl_stop(n);
         mpnet_runtime_stop(n->rt);
         mpnet_runtime_destroy(n->rt);
         mpnet_stack_destroy(n->a);
@@ -190,6 +240,8 @@ static void rnet_fini(struct rnet *n)
         mpnet_link_destroy(n->la);
         mpnet_link_destroy(n->lb);
         mpnet_pool_destroy(n->pool);
+        pthread_cond_destroy(&n->ctl_cv);
+        pthread_mutex_destroy(&n->ctl_mu);
 }
 
 static void setopt_int(struct mpnet_stack *s, int fd, int level, int name, int v)
@@ -238,9 +290,8 @@ static double run_cb(unsigned n_flows, unsigned n_workers, uint64_t ms, double *
 
         /* The control thread starts in rnet_init: set up before, as the
          * control thread, with the runtime running (contexts exist). */
-        rnet_init(&n, n_workers, n_workers == 1 ? cpus : (const int[]){0, 1});
-        atomic_store(&n.stop_ctl, true);
-        pthread_join(n.ctl, NULL);
+        rnet_init(&n, n_workers, n_workers == 1 ? cpus : (const int[]){0, 1}, CTL_PARK_NS);
+        ctl_stop(&n);
         for (unsigned i = 0; i < n_flows; i++) {
                 struct flow *f = &n.f[i];
                 int home = 1 + (int)(i % n_workers);
@@ -254,8 +305,7 @@ static double run_cb(unsigned n_flows, unsigned n_workers, uint64_t ms, double *
                         die("connect", err);
                 mpnet_sock_set_cb(n.a, f->fa, a_next, f);
         }
-        atomic_store(&n.stop_ctl, false);
-        pthread_create(&n.ctl, NULL, ctl_main, &n);
+        ctl_start(&n);
         for (unsigned i = 0; i < n_flows; i++)
                 mpnet_sock_run(n.a, n.f[i].fa, a_start, NULL);
         usleep(100000); /* warm */
@@ -340,12 +390,10 @@ static double run_fe(uint64_t ms)
         struct fe_app ap = {.n = &n, .ms = ms};
         pthread_t th;
 
-        rnet_init(&n, 1, cpus);
-        atomic_store(&n.stop_ctl, true);
-        pthread_join(n.ctl, NULL);
+        rnet_init(&n, 1, cpus, 1000000);
+        ctl_stop(&n);
         b_open(&n, &n.f[0], 1);
-        atomic_store(&n.stop_ctl, false);
-        pthread_create(&n.ctl, NULL, ctl_main, &n);
+        ctl_start(&n);
         pthread_create(&th, NULL, fe_main, &ap);
         pthread_join(th, NULL);
         rnet_fini(&n);
