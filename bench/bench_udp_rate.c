@@ -58,6 +58,7 @@
  * time from the workers' vCPUs. */
 #define CTL_PARK_NS 100000000ull
 
+static uint64_t ctl_park_ns = CTL_PARK_NS;
 static const char payload[PAYLOAD] = "mpnet udp bench 18";
 
 /* A cache line each: the two workers of cb2 count on their own lines. */
@@ -290,7 +291,7 @@ static double run_cb(unsigned n_flows, unsigned n_workers, uint64_t ms, double *
 
         /* The control thread starts in rnet_init: set up before, as the
          * control thread, with the runtime running (contexts exist). */
-        rnet_init(&n, n_workers, n_workers == 1 ? cpus : (const int[]){0, 1}, CTL_PARK_NS);
+        rnet_init(&n, n_workers, n_workers == 1 ? cpus : (const int[]){0, 1}, ctl_park_ns);
         ctl_stop(&n);
         for (unsigned i = 0; i < n_flows; i++) {
                 struct flow *f = &n.f[i];
@@ -530,7 +531,7 @@ static double run_linux(uint64_t ms)
 
 int main(int argc, char **argv)
 {
-        uint64_t ms = 1000, runs = 5;
+        uint64_t ms = 1000, runs = 5, ctl_us = CTL_PARK_NS / 1000;
         bool do_linux;
         double cb1[16], fe1[16], cb2[16], lx[16], cyc[16];
         struct bench_json j;
@@ -538,11 +539,14 @@ int main(int argc, char **argv)
         struct bench_opt opts[] = {
             {"ms", BENCH_OPT_U64, &ms, 10, 60000, "milliseconds a run"},
             {"runs", BENCH_OPT_U64, &runs, 1, 16, "runs per mode (the median is reported)"},
+            {"ctl-us", BENCH_OPT_U64, &ctl_us, 1, 1000000,
+             "callback mode: the control thread's longest sleep, us"},
         };
 
         bench_parse_args(argc, argv,
                          "UDP datagram rate: mpnet callbacks and front end vs Linux over veth",
                          opts, sizeof(opts) / sizeof(opts[0]));
+        ctl_park_ns = ctl_us * 1000;
         mpnet_thread_set_slot(MPNET_MAX_SLOTS - 1);
         do_linux = lx_up();
         if (!do_linux)
