@@ -279,14 +279,25 @@ static struct sockaddr_in b_addr(void)
         return to;
 }
 
+static uint64_t proc_cpu_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* Callback mode: n_flows flows, flow i on worker i % n_workers. @return
- * datagrams a second; *cyc the TSC cycles per datagram of one worker. */
-static double run_cb(unsigned n_flows, unsigned n_workers, uint64_t ms, double *cyc)
+ * datagrams a second; *cyc the TSC cycles per datagram of one worker (NULL:
+ * not wanted); *cpu the CPUs the process had meanwhile (its CPU time over
+ * the wall time: on a shared machine the scheduler's share, which the
+ * rate follows). */
+static double run_cb(unsigned n_flows, unsigned n_workers, uint64_t ms, double *cyc, double *cpu)
 {
         static const int cpus[2] = {1, 0};
         struct rnet n;
         struct sockaddr_in to = b_addr();
-        uint64_t t0, t1, c0, c1, d0 = 0, d1 = 0;
+        uint64_t t0, t1, c0, c1, p0, p1, d0 = 0, d1 = 0;
         int err;
 
         /* The control thread starts in rnet_init: set up before, as the
@@ -314,11 +325,14 @@ static double run_cb(unsigned n_flows, unsigned n_workers, uint64_t ms, double *
                 d0 += atomic_load(&n.f[i].n);
         t0 = bench_now_ns();
         c0 = bench_tsc();
+        p0 = proc_cpu_ns();
         usleep((useconds_t)(ms * 1000));
         for (unsigned i = 0; i < n_flows; i++)
                 d1 += atomic_load(&n.f[i].n);
         t1 = bench_now_ns();
         c1 = bench_tsc();
+        p1 = proc_cpu_ns();
+        *cpu = (double)(p1 - p0) / (double)(t1 - t0);
         if (cyc != NULL)
                 *cyc = (double)(c1 - c0) * n_workers / (double)(d1 - d0);
         rnet_fini(&n);
@@ -533,7 +547,8 @@ int main(int argc, char **argv)
 {
         uint64_t ms = 1000, runs = 5, ctl_us = CTL_PARK_NS / 1000;
         bool do_linux;
-        double cb1[16], fe1[16], cb2[16], lx[16], cyc[16];
+        double cb1[16], fe1[16], cb2[16], lx[16], cyc[16], cpu1[16], cpu2[16];
+        double pc1[16], pc2[16];
         struct bench_json j;
         double m_cb1, m_fe1, m_cb2, m_lx = 0;
         struct bench_opt opts[] = {
@@ -553,9 +568,9 @@ int main(int argc, char **argv)
                 fprintf(stderr, "bench_udp_rate: no veth namespaces (needs root and ip): Linux "
                                 "skipped\n");
         for (uint64_t r = 0; r < runs; r++) {
-                cb1[r] = run_cb(1, 1, ms, &cyc[r]);
+                cb1[r] = run_cb(1, 1, ms, &cyc[r], &cpu1[r]);
                 fe1[r] = run_fe(ms);
-                cb2[r] = run_cb(2, 2, ms, NULL);
+                cb2[r] = run_cb(2, 2, ms, NULL, &cpu2[r]);
                 lx[r] = do_linux ? run_linux(ms) : 0;
                 if (lx[r] < 0) {
                         fprintf(stderr, "bench_udp_rate: Linux run failed (%d): skipped\n",
@@ -568,6 +583,10 @@ int main(int argc, char **argv)
         m_cb1 = bench_median(cb1, runs);
         m_fe1 = bench_median(fe1, runs);
         m_cb2 = bench_median(cb2, runs);
+        for (uint64_t r = 0; r < runs; r++) {
+                pc1[r] = cb1[r] / cpu1[r];
+                pc2[r] = cb2[r] / cpu2[r];
+        }
         if (do_linux)
                 m_lx = bench_median(lx, runs);
         bench_json_init(&j, stdout);
@@ -590,6 +609,14 @@ int main(int argc, char **argv)
                 bench_json_str(&j, "linux", "skipped: needs root and ip netns");
         }
         bench_json_num(&j, "ratio_cb2_cb1", m_cb2 / m_cb1);
+        /* What the scheduler gave each mode, and the rates per CPU-second:
+         * two flows scale by twice their ratio where each has a core. */
+        bench_json_stat(&j, "cb1_cpus", cpu1, runs);
+        bench_json_stat(&j, "cb2_cpus", cpu2, runs);
+        bench_json_stat(&j, "cb1_dgram_per_cpu_s", pc1, runs);
+        bench_json_stat(&j, "cb2_dgram_per_cpu_s", pc2, runs);
+        bench_json_num(&j, "ratio_cb2_cb1_per_cpu",
+                       bench_median(pc2, runs) / bench_median(pc1, runs));
         bench_json_obj_end(&j);
         putchar('\n');
         return 0;
