@@ -21,7 +21,15 @@
  * (each datagram sent once and received once), for Linux the one
  * direction. Each mode runs --runs times for --ms milliseconds; the JSON
  * gives the medians, the ratios mpnet/Linux and cb2/cb1, and for cb1 the
- * worker's cycles per datagram (one send plus one receive).
+ * worker's cycles per datagram (one send plus one receive). For cb1 and
+ * cb2 it also gives the CPUs the process had (CPU time over wall time) and
+ * the datagrams per CPU-second: on a shared machine the rates follow the
+ * scheduler's share, and twice ratio_cb2_cb1_per_cpu is what two flows
+ * give where each worker has a core.
+ *
+ * The control thread (stacks A and B's mpnet_stack_poll) polls every
+ * millisecond in fe1, whose control calls wait on it; in cb1 and cb2 it
+ * sleeps until the stacks' next timer, at most --ctl-us.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
