@@ -371,6 +371,26 @@ unsigned mpnet_ping4_recv(struct mpnet_stack *s, struct mpnet_ping_reply *out, u
         return k;
 }
 
+/* Several pingers share the ring: each takes its own identifier's entries
+ * and leaves the others', in their order, for their owners. */
+unsigned mpnet_ping4_recv_id(struct mpnet_stack *s, uint16_t id, struct mpnet_ping_reply *out,
+                             unsigned n)
+{
+        uint32_t w = s->ping_tail;
+        unsigned k = 0;
+
+        for (uint32_t i = s->ping_tail; i != s->ping_head; i++) {
+                const struct mpnet_ping_reply *pr = &s->ping[i % PING_RING_SIZE];
+
+                if (pr->id == id && k < n)
+                        out[k++] = *pr;
+                else if (w++ != i)
+                        s->ping[(w - 1) % PING_RING_SIZE] = *pr;
+        }
+        s->ping_head = w;
+        return k;
+}
+
 static void icmp4_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, const void *repr)
 {
         icmp4_input(w, ifp, p, repr);

@@ -551,6 +551,25 @@ unsigned mpnet_ping6_recv(struct mpnet_stack *s, struct mpnet_ping6_reply *out, 
         return k;
 }
 
+/* As mpnet_ping4_recv_id(). */
+unsigned mpnet_ping6_recv_id(struct mpnet_stack *s, uint16_t id, struct mpnet_ping6_reply *out,
+                             unsigned n)
+{
+        uint32_t w = s->ping6_tail;
+        unsigned k = 0;
+
+        for (uint32_t i = s->ping6_tail; i != s->ping6_head; i++) {
+                const struct mpnet_ping6_reply *pr = &s->ping6[i % PING6_RING_SIZE];
+
+                if (pr->id == id && k < n)
+                        out[k++] = *pr;
+                else if (w++ != i)
+                        s->ping6[(w - 1) % PING6_RING_SIZE] = *pr;
+        }
+        s->ping6_head = w;
+        return k;
+}
+
 static void icmp6_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, const void *repr)
 {
         icmp6_input(w, ifp, p, repr);

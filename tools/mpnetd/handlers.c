@@ -1280,26 +1280,30 @@ static int ping_start(struct req *r)
         return 1;
 }
 
+/* Only this ping's identifier: another ping on the stack, of this client
+ * or another, takes its own replies. */
 static void ping_recv(struct dping *p)
 {
         if (p->v6) {
                 struct mpnet_ping6_reply rep[16];
-                unsigned n = mpnet_ping6_recv(p->st->s, rep, 16);
+                unsigned n;
 
-                for (unsigned i = 0; i < n; i++)
-                        if (rep[i].id == p->id && rep[i].type == 129) {
-                                p->received++;
-                                p->rtt_ns = rep[i].rtt_ns;
-                        }
+                while ((n = mpnet_ping6_recv_id(p->st->s, p->id, rep, 16)) > 0)
+                        for (unsigned i = 0; i < n; i++)
+                                if (rep[i].type == 129) {
+                                        p->received++;
+                                        p->rtt_ns = rep[i].rtt_ns;
+                                }
         } else {
                 struct mpnet_ping_reply rep[16];
-                unsigned n = mpnet_ping4_recv(p->st->s, rep, 16);
+                unsigned n;
 
-                for (unsigned i = 0; i < n; i++)
-                        if (rep[i].id == p->id && rep[i].type == 0) {
-                                p->received++;
-                                p->rtt_ns = rep[i].rtt_ns;
-                        }
+                while ((n = mpnet_ping4_recv_id(p->st->s, p->id, rep, 16)) > 0)
+                        for (unsigned i = 0; i < n; i++)
+                                if (rep[i].type == 0) {
+                                        p->received++;
+                                        p->rtt_ns = rep[i].rtt_ns;
+                                }
         }
 }
 
