@@ -1327,6 +1327,30 @@ static void ping_send(struct mpnetd *d, struct dping *p, uint64_t now)
         p->next_send = now + 200000000ull;
 }
 
+static bool stack_pinging(struct mpnetd *d, const struct dstack *st)
+{
+        for (struct dclient *c = d->clients; c != NULL; c = c->next)
+                for (struct dping *p = c->pings; p != NULL; p = p->next)
+                        if (p->st == st)
+                                return true;
+        return false;
+}
+
+/* Replies that came after their ping ended stay on the stack (each ping
+ * takes its own identifier's only): once no ping runs there, they go. */
+static void ping_orphans_drop(struct mpnetd *d, struct dstack *st)
+{
+        struct mpnet_ping6_reply r6[16];
+        struct mpnet_ping_reply r4[16];
+
+        if (stack_pinging(d, st))
+                return;
+        while (mpnet_ping4_recv(st->s, r4, 16) > 0)
+                ;
+        while (mpnet_ping6_recv(st->s, r6, 16) > 0)
+                ;
+}
+
 void mpnetd_pings_run(struct mpnetd *d, struct dclient *c)
 {
         uint64_t now = mpnet_clock_now(&d->clk);
@@ -1351,6 +1375,7 @@ void mpnetd_pings_run(struct mpnetd *d, struct dclient *c)
                         mpnetd_out_flush(d);
                         d->out_to = NULL;
                         *pp = p->next;
+                        ping_orphans_drop(d, p->st);
                         free(p);
                 } else {
                         pp = &p->next;
