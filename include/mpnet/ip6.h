@@ -173,5 +173,9 @@ MPNET_API int mpnet_ping6_send(struct mpnet_stack *s, const struct mpnet_ping6_r
 /** Take up to n replies and errors. @return how many. */
 MPNET_API unsigned mpnet_ping6_recv(struct mpnet_stack *s, struct mpnet_ping6_reply *out,
                                     unsigned n);
+/** Take up to n replies and errors that carry identifier id, as
+ * mpnet_ping4_recv_id() (ping6_overflow). @return how many. */
+MPNET_API unsigned mpnet_ping6_recv_id(struct mpnet_stack *s, uint16_t id,
+                                       struct mpnet_ping6_reply *out, unsigned n);
 
 #endif

@@ -26,6 +26,12 @@
  * port 0. Identifiers are bound per family (-EADDRINUSE when taken).
  * Replies no socket takes go to the ping API (mpnet_ping4_recv) as before;
  * a socket bound to an identifier the ping API uses takes its replies.
+ * ICMP errors quoting a socket's echo request (time exceeded, destination
+ * unreachable, packet too big, ...) go to it as Linux's ping_err gives
+ * them: with IP_RECVERR / IPV6_RECVERR on the error queue (the quoted ICMP
+ * message as data, port 0 in the name), else a hard one to a connected
+ * socket as the pending error (SO_ERROR); only to a socket homed on the
+ * control thread for now (others: counted, ping_sock_err_not_home).
  *
  * Raw IP sockets: socket(AF_INET or AF_INET6, SOCK_RAW, protocol 1-255;
  * 0 and others are -EPROTONOSUPPORT). No privilege is asked: the

@@ -205,9 +205,20 @@ struct mpnet_ping_reply {
         uint64_t rtt_ns;
 };
 
-/** Take up to n replies and errors received since the last call. @return how many. */
+/** Take up to n replies and errors received since the last call, whatever
+ * their identifier. @return how many. */
 MPNET_API unsigned mpnet_ping4_recv(struct mpnet_stack *s, struct mpnet_ping_reply *out,
                                     unsigned n);
+
+/**
+ * Take up to n replies and errors that carry identifier id, oldest first;
+ * those of other identifiers stay for their own callers, so pingers with
+ * different identifiers may share a stack. The stack keeps 1024 entries
+ * for all identifiers together: past that the oldest is lost (counted as
+ * ping_overflow). @return how many.
+ */
+MPNET_API unsigned mpnet_ping4_recv_id(struct mpnet_stack *s, uint16_t id,
+                                       struct mpnet_ping_reply *out, unsigned n);
 
 /* ---- graph nodes and features ------------------------------------------ */
 

@@ -112,7 +112,8 @@ static void v4mapped(uint8_t a[16], uint32_t v4)
  * sockets), then, for fragmentation needed, to the path MTU (RFC 1191)
  * when the protocol took the quote as its own (RFC 5927 3: not on the word
  * of any packet that names our address); errors about our echo requests
- * go to the ping API.
+ * go to the echo socket of their identifier (the raw module's error tap),
+ * else to the ping API.
  */
 static void icmp4_error_input(struct wctx *w, struct mpnet_pkt *p, const struct mpnet_ip4_repr *ip,
                               const struct mpnet_icmp4_repr *r)
@@ -122,8 +123,9 @@ static void icmp4_error_input(struct wctx *w, struct mpnet_pkt *p, const struct 
         const uint8_t *q;
         struct mpnet_ping_reply *pr;
         size_t hl;
+        struct l4_err e = {.family = 4};
         l4_err_fn fn;
-        bool ours = true;
+        bool ours = true, first;
 
         STK_INC(s, icmp4_err_rx);
         /* The quote may be cut short of its total length: check the header
@@ -141,31 +143,28 @@ static void icmp4_error_input(struct wctx *w, struct mpnet_pkt *p, const struct 
                 return;
         }
         q = mpnet_ip4_payload(&qv);
+        first = (mpnet_ip4_frag_off(&qv) & 0x1fff) == 0;
+        e.type = r->type;
+        e.code = r->code;
+        e.info = r->type == MPNET_ICMP4_DEST_UNREACH && r->code == 4 ? r->rest & 0xffff
+                 : r->type == MPNET_ICMP4_PARAM_PROBLEM              ? r->rest >> 24
+                                                                     : 0;
+        e.l4 = q;
+        e.l4_len = (uint32_t)(r->data_len - hl);
+        e.ifindex = p->ifindex;
+        v4mapped(e.offender, ip->src);
+        v4mapped(e.src, mpnet_ip4_src(&qv));
+        v4mapped(e.dst, mpnet_ip4_dst(&qv));
         fn = graph_l4_err(&s->g, 4, mpnet_ip4_proto(&qv));
-        if (fn != NULL && (mpnet_ip4_frag_off(&qv) & 0x1fff) == 0) {
-                struct l4_err e = {
-                    .family = 4,
-                    .type = r->type,
-                    .code = r->code,
-                    .info = r->type == MPNET_ICMP4_DEST_UNREACH && r->code == 4 ? r->rest & 0xffff
-                            : r->type == MPNET_ICMP4_PARAM_PROBLEM              ? r->rest >> 24
-                                                                                : 0,
-                    .l4 = q,
-                    .l4_len = (uint32_t)(r->data_len - hl),
-                    .ifindex = p->ifindex,
-                };
-
-                v4mapped(e.offender, ip->src);
-                v4mapped(e.src, mpnet_ip4_src(&qv));
-                v4mapped(e.dst, mpnet_ip4_dst(&qv));
-                ours = fn(w, &e);
-        } else if (fn != NULL) {
-                ours = false; /* a later fragment quotes no transport header */
-        }
+        if (fn != NULL)
+                ours = first && fn(w, &e); /* a later fragment quotes no transport header */
         if (ours && r->type == MPNET_ICMP4_DEST_UNREACH && r->code == 4)
                 pmtu4_frag_needed(s, mpnet_ip4_dst(&qv), r->rest & 0xffff,
                                   mpnet_ip4_total_len(&qv));
         if (mpnet_ip4_proto(&qv) != MPNET_IPPROTO_ICMP || q[0] != MPNET_ICMP4_ECHO_REQUEST)
+                return;
+        /* An echo socket of the request's identifier takes it first. */
+        if (first && graph_l4_tap_err(w, &e, MPNET_IPPROTO_ICMP))
                 return;
         pr = ping_slot(s);
         pr->from = ip->src;
@@ -368,6 +367,26 @@ unsigned mpnet_ping4_recv(struct mpnet_stack *s, struct mpnet_ping_reply *out, u
 
         while (k < n && s->ping_tail != s->ping_head)
                 out[k++] = s->ping[s->ping_tail++ % PING_RING_SIZE];
+        return k;
+}
+
+/* Several pingers share the ring: each takes its own identifier's entries
+ * and leaves the others', in their order, for their owners. */
+unsigned mpnet_ping4_recv_id(struct mpnet_stack *s, uint16_t id, struct mpnet_ping_reply *out,
+                             unsigned n)
+{
+        uint32_t w = s->ping_tail;
+        unsigned k = 0;
+
+        for (uint32_t i = s->ping_tail; i != s->ping_head; i++) {
+                const struct mpnet_ping_reply *pr = &s->ping[i % PING_RING_SIZE];
+
+                if (pr->id == id && k < n)
+                        out[k++] = *pr;
+                else if (w++ != i)
+                        s->ping[(w - 1) % PING_RING_SIZE] = *pr;
+        }
+        s->ping_head = w;
         return k;
 }
 

@@ -136,7 +136,8 @@ static void icmp6_inc(struct mpnet_stack *s, enum icmp6_ctr c)
  * 4443 2.4(c)). It goes to the quoted protocol's error handler (struct
  * l4_reg's err: UDP sockets); a packet too big lowers the path MTU (RFC
  * 8201 4) when that protocol took the quote as its own, or has no handler
- * (RFC 5927 3); errors about our echo requests go to the ping6 caller.
+ * (RFC 5927 3); errors about our echo requests go to the echo socket of
+ * their identifier (the raw module's error tap), else to the ping6 caller.
  */
 static void icmp6_error_input(struct wctx *w, const struct mpnet_ip6_repr *ip,
                               const struct mpnet_pkt *p)
@@ -150,6 +151,7 @@ static void icmp6_error_input(struct wctx *w, const struct mpnet_ip6_repr *ip,
         uint32_t info = mpnet_get_be32(p->data + 4);
         const uint8_t *e;
         bool walked, ours = true;
+        struct l4_err le = {.family = 6};
         l4_err_fn fn;
 
         STK_INC(s, icmp6_err_rx);
@@ -164,27 +166,25 @@ static void icmp6_error_input(struct wctx *w, const struct mpnet_ip6_repr *ip,
         /* The quote may be cut: walk what is there. */
         walked = mpnet_ip6_walk(&qv, &c) == 0;
         fn = walked ? graph_l4_err(&s->g, 6, c.l4_proto) : NULL;
+        le.type = p->data[0];
+        le.code = p->data[1];
+        le.info =
+            p->data[0] == MPNET_ICMP6_PACKET_TOO_BIG || p->data[0] == MPNET_ICMP6_PARAM_PROBLEM
+                ? info
+                : 0;
+        le.ifindex = p->ifindex;
+        memcpy(le.offender, ip->src, 16);
+        memcpy(le.src, q + 8, 16);
+        memcpy(le.dst, q + 24, 16);
+        if (walked) {
+                le.l4 = q + c.l4_off;
+                le.l4_len = qn >= c.l4_off ? (uint32_t)(qn - c.l4_off) : 0;
+        }
         if (fn != NULL) {
-                struct l4_err le = {
-                    .family = 6,
-                    .type = p->data[0],
-                    .code = p->data[1],
-                    .info = p->data[0] == MPNET_ICMP6_PACKET_TOO_BIG ||
-                                    p->data[0] == MPNET_ICMP6_PARAM_PROBLEM
-                                ? info
-                                : 0,
-                    .ifindex = p->ifindex,
-                };
-
                 if (qn < (size_t)c.l4_off + 8 || (c.has_frag && c.frag_off != 0)) {
                         icmp6_inc(s, ICMP6_CTR_ERR_SHORT);
                         return;
                 }
-                memcpy(le.offender, ip->src, 16);
-                memcpy(le.src, q + 8, 16);
-                memcpy(le.dst, q + 24, 16);
-                le.l4 = q + c.l4_off;
-                le.l4_len = (uint32_t)(qn - c.l4_off);
                 ours = fn(w, &le);
         }
         if (ours && p->data[0] == MPNET_ICMP6_PACKET_TOO_BIG)
@@ -193,6 +193,9 @@ static void icmp6_error_input(struct wctx *w, const struct mpnet_ip6_repr *ip,
                 return;
         e = q + c.l4_off;
         if (e[0] != MPNET_ICMP6_ECHO_REQUEST)
+                return;
+        /* An echo socket of the request's identifier takes it first. */
+        if (!(c.has_frag && c.frag_off != 0) && graph_l4_tap_err(w, &le, MPNET_IPPROTO_ICMPV6))
                 return;
         pr = ping6_slot(s);
         memcpy(pr->from, ip->src, 16);
@@ -548,6 +551,25 @@ unsigned mpnet_ping6_recv(struct mpnet_stack *s, struct mpnet_ping6_reply *out, 
 
         while (k < n && s->ping6_tail != s->ping6_head)
                 out[k++] = s->ping6[s->ping6_tail++ % PING6_RING_SIZE];
+        return k;
+}
+
+/* As mpnet_ping4_recv_id(). */
+unsigned mpnet_ping6_recv_id(struct mpnet_stack *s, uint16_t id, struct mpnet_ping6_reply *out,
+                             unsigned n)
+{
+        uint32_t w = s->ping6_tail;
+        unsigned k = 0;
+
+        for (uint32_t i = s->ping6_tail; i != s->ping6_head; i++) {
+                const struct mpnet_ping6_reply *pr = &s->ping6[i % PING6_RING_SIZE];
+
+                if (pr->id == id && k < n)
+                        out[k++] = *pr;
+                else if (w++ != i)
+                        s->ping6[(w - 1) % PING6_RING_SIZE] = *pr;
+        }
+        s->ping6_head = w;
         return k;
 }
 

@@ -18,9 +18,10 @@
  * ICMPv6, which put it in the ping API's ring as before. A socket bound to
  * an identifier the ping API also uses takes those replies.
  *
- * ICMP errors that quote one of our echo requests still go to the ping
- * API's ring (l3/icmp4.c, l3/icmp6.c); the socket error queue is the ICMP
- * error piece's.
+ * ICMP errors that quote one of our echo requests go to the echo socket
+ * of its identifier (ping_sock_err, through raw.c's error tap: the pending
+ * error and the error queue of l4/sock_err.c, as UDP's), and to the ping
+ * API's ring (l3/icmp4.c, l3/icmp6.c) when no socket takes them.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -75,6 +76,55 @@ bool ping_sock_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *
         if (so == NULL)
                 return false;
         raw_deliver(w, so, p);
+        return true;
+}
+
+/* ---- ICMP errors ---- */
+
+/*
+ * An error quoting one of our echo requests, on the control thread (which
+ * runs ICMP errors). The socket is the one the request's identifier names
+ * (the quoted destination for a connected one), as Linux's ping_err
+ * (net/ipv4/ping.c) finds it. As for UDP (RFC 1122 4.1.3.3, Linux): with
+ * IP_RECVERR / IPV6_RECVERR every error goes on the error queue, the
+ * quoted ICMP message as data; without, only a hard error to a connected
+ * socket sets the pending error (SO_ERROR).
+ */
+bool ping_sock_err(struct wctx *w, const struct l4_err *e)
+{
+        struct mpnet_stack *s = w->s;
+        unsigned f = e->family == 6;
+        struct pcb_key k = {.fam = e->family, .ifindex = (uint8_t)e->ifindex};
+        struct mpnet_sock *so;
+        struct mpnet_pkt *rec = NULL;
+        bool hard, recverr;
+        int errnum;
+
+        memcpy(k.saddr, e->dst, 16);
+        memcpy(k.daddr, e->src, 16);
+        k.dport = mpnet_get_be16(e->l4 + 4);
+        if (pcb_set_get(raw_st(s)->echo[f], k.dport) == NULL)
+                return false;
+        so = pcb_lookup(raw_st(s)->echo[f], &k, w->id, 0);
+        if (so == NULL || ((so->flags & SOF_CONNECTED) && memcmp(so->faddr, k.saddr, 16) != 0))
+                return false;
+        errnum = sock_icmp_errno(so, e, &hard);
+        recverr = (so->rcv_opts & (f ? SOR_RECVERR6 : SOR_RECVERR4)) != 0;
+        if (errnum == 0 || (!recverr && (!hard || !(so->flags & SOF_CONNECTED)))) {
+                raw_inc(s, PING_ERR_IGNORED);
+                return true;
+        }
+        /* Errors are the control thread's; a socket homed on a worker
+         * would need a hand-off to its home (UDP's udp-err): not yet. */
+        if (sock_home(so) != w->id) {
+                raw_inc(s, PING_ERR_NOT_HOME);
+                return true;
+        }
+        if (recverr && (rec = sock_err_record(s, e, errnum, 0, 0)) == NULL) {
+                raw_inc(s, RAW_NOBUFS);
+                return true;
+        }
+        raw_inc(s, sock_error_report(so, errnum, rec) ? PING_ERR_IN : PING_ERRQ_FULL);
         return true;
 }
 

@@ -29,6 +29,8 @@
 #include <sys/socket.h>
 
 #include "mpnet/ip6.h"
+#include "mpnet/wire/icmp4.h"
+#include "mpnet/wire/icmp6.h"
 #include "mpnet/wire/ipv4.h"
 #include "mpnet/wire/ipv6.h"
 #include "l3/ip4.h"
@@ -57,6 +59,13 @@ static const struct counter_reg raw_ctrs[RAW__N] = {
     [PING_IN] = {"ping_sock_in", "echo replies queued to echo sockets"},
     [PING_OUT] = {"ping_sock_out", "echo requests sent by echo sockets"},
     [PING_RCVBUF_FULL] = {"ping_sock_rcvbuf_full", "drop: an echo socket's receive buffer is full"},
+    [PING_ERR_IN] = {"ping_sock_err_in", "ICMP errors reported to echo sockets"},
+    [PING_ERR_IGNORED] =
+        {"ping_sock_err_ignored",
+         "ICMP errors an echo socket takes without a report (soft, no IP_RECVERR)"},
+    [PING_ERRQ_FULL] = {"ping_sock_errq_full", "drop: an echo socket's error queue is full"},
+    [PING_ERR_NOT_HOME] = {"ping_sock_err_not_home",
+                           "drop: an ICMP error for an echo socket homed on a worker"},
 };
 
 static unsigned fam_idx(const struct mpnet_sock *so)
@@ -231,6 +240,16 @@ static int raw_tap(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
             p->data[0] == (f ? 129 : 0) && ping_sock_input(w, ifp, p, f))
                 return L4_TAP_TAKEN;
         return res;
+}
+
+/* The error tap (graph.h): an error quoting one of our echo requests goes
+ * to the echo socket of its identifier. */
+static bool raw_tap_err(struct wctx *w, const struct l4_err *e)
+{
+        unsigned f = e->family == 6;
+
+        return e->l4[0] == (f ? MPNET_ICMP6_ECHO_REQUEST : MPNET_ICMP4_ECHO_REQUEST) &&
+               ping_sock_err(w, e);
 }
 
 /* ---- the socket's protocol ---- */
@@ -549,6 +568,7 @@ const struct mpnet_module mod_raw = {
     .nodes = raw_nodes,
     .n_nodes = 1,
     .l4_tap = raw_tap,
+    .l4_tap_err = raw_tap_err,
     .counters = raw_ctrs,
     .n_counters = RAW__N,
     .state_size = sizeof(struct raw_state),

@@ -42,6 +42,10 @@ enum raw_ctr {
         PING_IN,
         PING_OUT,
         PING_RCVBUF_FULL,
+        PING_ERR_IN,
+        PING_ERR_IGNORED,
+        PING_ERRQ_FULL,
+        PING_ERR_NOT_HOME,
         RAW__N
 };
 
@@ -78,5 +82,9 @@ int raw_src(struct mpnet_stack *s, const struct mpnet_sock *so, const struct udp
  * socket of its identifier. @return false when none takes it (p stays the
  * caller's). */
 bool ping_sock_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, unsigned f);
+/* l4/ping_sock.c: an ICMP error quoting an echo request (e->l4 at its
+ * ICMP header) to the echo socket of its identifier. @return whether a
+ * socket took it (the ping API then does not see it). */
+bool ping_sock_err(struct wctx *w, const struct l4_err *e);
 
 #endif

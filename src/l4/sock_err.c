@@ -5,8 +5,9 @@
  * IP_RECVERR / IPV6_RECVERR turn on (read with recvmsg(MSG_ERRQUEUE): the
  * quoted payload, a struct sock_extended_err and the offender,
  * <linux/errqueue.h>), and the path MTU options (IP_MTU_DISCOVER, IP_MTU,
- * IPV6_MTU_DISCOVER, IPV6_MTU, IPV6_DONTFRAG). UDP's error handler
- * (l4/udp.c, udp_err) decides what reaches a socket.
+ * IPV6_MTU_DISCOVER, IPV6_MTU, IPV6_DONTFRAG). The error handlers of UDP
+ * (l4/udp.c, udp_err) and of echo sockets (l4/ping_sock.c, ping_sock_err)
+ * decide what reaches a socket; the errno and the record are made here.
  *
  * Synchronisation: the pending error, the error queue and the readiness
  * mask are the socket's home context's (l4/socket.h), as its receive
@@ -22,9 +23,107 @@
 #include <sys/socket.h>
 
 #include "mpnet/socket.h"
+#include "mpnet/wire/icmp4.h"
+#include "mpnet/wire/icmp6.h"
 #include "l3/pmtu.h"
 #include "l4/socket.h"
+#include "stack/graph.h"
 #include "stack/stack_priv.h"
+
+/* ---- what an ICMP error says to a socket (UDP, echo sockets) ---- */
+
+/* Linux icmp_err_convert (net/ipv4/icmp.c): the errno of a destination
+ * unreachable code and whether it is hard (reported to a connected socket
+ * without IP_RECVERR). */
+static const struct {
+        uint8_t err, hard;
+} unreach4[16] = {
+    {ENETUNREACH, 0},  {EHOSTUNREACH, 0}, {ENOPROTOOPT, 1},  {ECONNREFUSED, 1},
+    {EMSGSIZE, 0},     {EOPNOTSUPP, 0},   {ENETUNREACH, 1},  {EHOSTDOWN, 1},
+    {ENONET, 1},       {ENETUNREACH, 1},  {EHOSTUNREACH, 1}, {ENETUNREACH, 0},
+    {EHOSTUNREACH, 0}, {EHOSTUNREACH, 1}, {EHOSTUNREACH, 1}, {EHOSTUNREACH, 1},
+};
+
+/* Linux icmpv6_err_convert (net/ipv6/icmp.c), destination unreachable. */
+static const struct {
+        uint8_t err, hard;
+} unreach6[7] = {
+    {ENETUNREACH, 0},  {EACCES, 1}, {EHOSTUNREACH, 0}, {EHOSTUNREACH, 0},
+    {ECONNREFUSED, 1}, {EACCES, 1}, {EACCES, 1},
+};
+
+/* The errno of e for so and whether it is hard (Linux __udp4_lib_err,
+ * __udp6_lib_err); 0: the error says nothing to a socket (a redirect,
+ * a source quench, an unknown type). */
+int sock_icmp_errno(const struct mpnet_sock *so, const struct l4_err *e, bool *hard)
+{
+        *hard = false;
+        if (e->family == 4) {
+                switch (e->type) {
+                case MPNET_ICMP4_DEST_UNREACH:
+                        if (e->code == 4) { /* fragmentation needed (RFC 1191) */
+                                *hard = so->pmtudisc4 != IP_PMTUDISC_DONT;
+                                return EMSGSIZE;
+                        }
+                        if (e->code > 15)
+                                return EHOSTUNREACH;
+                        *hard = unreach4[e->code].hard;
+                        return unreach4[e->code].err;
+                case MPNET_ICMP4_TIME_EXCEEDED:
+                        return EHOSTUNREACH;
+                case MPNET_ICMP4_PARAM_PROBLEM:
+                        *hard = true;
+                        return EPROTO;
+                default:
+                        return 0;
+                }
+        }
+        switch (e->type) {
+        case MPNET_ICMP6_DEST_UNREACH:
+                if (e->code > 6) {
+                        *hard = true;
+                        return EPROTO;
+                }
+                *hard = unreach6[e->code].hard;
+                return unreach6[e->code].err;
+        case MPNET_ICMP6_PACKET_TOO_BIG:
+                *hard = so->pmtudisc6 != IPV6_PMTUDISC_DONT;
+                return EMSGSIZE;
+        case MPNET_ICMP6_TIME_EXCEEDED:
+                return EHOSTUNREACH;
+        case MPNET_ICMP6_PARAM_PROBLEM:
+                *hard = true;
+                return EPROTO;
+        default:
+                return 0;
+        }
+}
+
+struct mpnet_pkt *sock_err_record(struct mpnet_stack *s, const struct l4_err *e, int errnum,
+                                  uint32_t skip, uint16_t dport)
+{
+        struct mpnet_pkt *p = mpnet_pkt_alloc(s->pool);
+        struct sock_errq_rec *r;
+        uint32_t n = e->l4_len > skip ? e->l4_len - skip : 0;
+
+        if (p == NULL)
+                return NULL;
+        if (n > mpnet_pkt_tailroom(p))
+                n = mpnet_pkt_tailroom(p);
+        memcpy(mpnet_pkt_append(p, n), e->l4 + skip, n);
+        r = sock_errq_rec(p);
+        memset(r, 0, sizeof(*r));
+        r->origin = e->family == 4 ? SO_EE_ORIGIN_ICMP : SO_EE_ORIGIN_ICMP6;
+        r->type = e->type;
+        r->code = e->code;
+        r->fam = e->family;
+        r->errnum = errnum;
+        r->info = e->info;
+        memcpy(r->offender, e->offender, 16);
+        memcpy(r->dst, e->dst, 16);
+        r->dport = dport;
+        return p;
+}
 
 /* Whether so has nothing left to report: EPOLLERR falls. */
 static void err_settle(struct mpnet_sock *so)

@@ -272,6 +272,17 @@ static inline struct sock_errq_rec *sock_errq_rec(struct mpnet_pkt *p)
 {
         return (struct sock_errq_rec *)(void *)(mpnet_pkt_buf(p) + SOCK_ERRQ_REC_OFF);
 }
+struct l4_err;
+/* The errno (positive) an ICMP error e means to so and whether it is hard
+ * (reported to a connected socket without IP_RECVERR), as Linux's
+ * icmp_err_convert and icmpv6_err_convert; 0: it says nothing to a socket
+ * (a redirect, a source quench, an unknown type). */
+int sock_icmp_errno(const struct mpnet_sock *so, const struct l4_err *e, bool *hard);
+/* The record e leaves on an error queue: the quote from skip bytes past
+ * its transport header on as data, struct sock_errq_rec in the headroom
+ * (dport: the port msg_name gives). NULL: no buffer (the caller counts). */
+struct mpnet_pkt *sock_err_record(struct mpnet_stack *s, const struct l4_err *e, int errnum,
+                                  uint32_t skip, uint16_t dport);
 /* Home context: an error for so. errnum (positive) becomes the pending
  * error (SO_ERROR, as Linux sets sk_err); rec (or NULL) goes on the error
  * queue. EPOLLERR rises. @return false when the socket took nothing (the

@@ -373,100 +373,15 @@ static void udp6_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p
 
 /* ---- ICMP errors (l4/sock_err.c has the socket's side) ---- */
 
-/* Linux icmp_err_convert (net/ipv4/icmp.c): the errno of a destination
- * unreachable code and whether it is hard (reported to a connected socket
- * without IP_RECVERR). */
-static const struct {
-        uint8_t err, hard;
-} unreach4[16] = {
-    {ENETUNREACH, 0},  {EHOSTUNREACH, 0}, {ENOPROTOOPT, 1},  {ECONNREFUSED, 1},
-    {EMSGSIZE, 0},     {EOPNOTSUPP, 0},   {ENETUNREACH, 1},  {EHOSTDOWN, 1},
-    {ENONET, 1},       {ENETUNREACH, 1},  {EHOSTUNREACH, 1}, {ENETUNREACH, 0},
-    {EHOSTUNREACH, 0}, {EHOSTUNREACH, 1}, {EHOSTUNREACH, 1}, {EHOSTUNREACH, 1},
-};
-
-/* Linux icmpv6_err_convert (net/ipv6/icmp.c), destination unreachable. */
-static const struct {
-        uint8_t err, hard;
-} unreach6[7] = {
-    {ENETUNREACH, 0},  {EACCES, 1}, {EHOSTUNREACH, 0}, {EHOSTUNREACH, 0},
-    {ECONNREFUSED, 1}, {EACCES, 1}, {EACCES, 1},
-};
-
-/* The errno of e for so and whether it is hard (Linux __udp4_lib_err,
- * __udp6_lib_err); 0: the error says nothing to a socket (a redirect,
- * a source quench, an unknown type). */
-static int err_convert(const struct mpnet_sock *so, const struct l4_err *e, bool *hard)
-{
-        *hard = false;
-        if (e->family == 4) {
-                switch (e->type) {
-                case MPNET_ICMP4_DEST_UNREACH:
-                        if (e->code == 4) { /* fragmentation needed (RFC 1191) */
-                                *hard = so->pmtudisc4 != IP_PMTUDISC_DONT;
-                                return EMSGSIZE;
-                        }
-                        if (e->code > 15)
-                                return EHOSTUNREACH;
-                        *hard = unreach4[e->code].hard;
-                        return unreach4[e->code].err;
-                case MPNET_ICMP4_TIME_EXCEEDED:
-                        return EHOSTUNREACH;
-                case MPNET_ICMP4_PARAM_PROBLEM:
-                        *hard = true;
-                        return EPROTO;
-                default:
-                        return 0;
-                }
-        }
-        switch (e->type) {
-        case MPNET_ICMP6_DEST_UNREACH:
-                if (e->code > 6) {
-                        *hard = true;
-                        return EPROTO;
-                }
-                *hard = unreach6[e->code].hard;
-                return unreach6[e->code].err;
-        case MPNET_ICMP6_PACKET_TOO_BIG:
-                *hard = so->pmtudisc6 != IPV6_PMTUDISC_DONT;
-                return EMSGSIZE;
-        case MPNET_ICMP6_TIME_EXCEEDED:
-                return EHOSTUNREACH;
-        case MPNET_ICMP6_PARAM_PROBLEM:
-                *hard = true;
-                return EPROTO;
-        default:
-                return 0;
-        }
-}
-
-/* The record an error leaves on a socket's error queue: the quoted
- * payload as data, struct sock_errq_rec in the headroom. NULL: no buffer
- * (counted). */
+/* The record an error leaves on a UDP socket's error queue: the quoted
+ * payload past the UDP header. NULL: no buffer (counted). */
 static struct mpnet_pkt *err_record(struct mpnet_stack *s, const struct l4_err *e, int errnum)
 {
-        struct mpnet_pkt *p = mpnet_pkt_alloc(s->pool);
-        struct sock_errq_rec *r;
-        uint32_t n = e->l4_len - MPNET_UDP_HLEN;
+        struct mpnet_pkt *p =
+            sock_err_record(s, e, errnum, MPNET_UDP_HLEN, mpnet_get_be16(e->l4 + 2));
 
-        if (p == NULL) {
+        if (p == NULL)
                 udp_inc(s, UDP_NOBUFS);
-                return NULL;
-        }
-        if (n > mpnet_pkt_tailroom(p))
-                n = mpnet_pkt_tailroom(p);
-        memcpy(mpnet_pkt_append(p, n), e->l4 + MPNET_UDP_HLEN, n);
-        r = sock_errq_rec(p);
-        memset(r, 0, sizeof(*r));
-        r->origin = e->family == 4 ? SO_EE_ORIGIN_ICMP : SO_EE_ORIGIN_ICMP6;
-        r->type = e->type;
-        r->code = e->code;
-        r->fam = e->family;
-        r->errnum = errnum;
-        r->info = e->info;
-        memcpy(r->offender, e->offender, 16);
-        memcpy(r->dst, e->dst, 16);
-        r->dport = mpnet_get_be16(e->l4 + 2);
         return p;
 }
 
@@ -540,7 +455,7 @@ static bool udp_err(struct wctx *w, const struct l4_err *e)
                 udp_inc(s, UDP_ERR_NOSOCK);
                 return false;
         }
-        errnum = err_convert(so, e, &hard);
+        errnum = sock_icmp_errno(so, e, &hard);
         recverr = (so->rcv_opts & (e->family == 4 ? SOR_RECVERR4 : SOR_RECVERR6)) != 0;
         if (errnum == 0 || (!recverr && (!hard || !(so->flags & SOF_CONNECTED)))) {
                 udp_inc(s, UDP_ERR_IGNORED);

@@ -238,6 +238,11 @@ static int add_demux(struct graph *g, const struct mpnet_module *m, unsigned mi)
                         return -EINVAL;
                 g->l4_tap = m->l4_tap;
         }
+        if (m->l4_tap_err != NULL) {
+                if (g->l4_tap_err != NULL)
+                        return -EINVAL;
+                g->l4_tap_err = m->l4_tap_err;
+        }
         for (unsigned i = 0; i < m->n_punts; i++) {
                 const struct punt_reg *r = &m->punts[i];
 
@@ -714,4 +719,15 @@ int graph_l4_tap(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, u
         if (!((m >> (proto & 63)) & 1) || s->g.l4_tap == NULL)
                 return L4_TAP_NONE;
         return s->g.l4_tap(w, ifp, p, fam, proto);
+}
+
+bool graph_l4_tap_err(struct wctx *w, const struct l4_err *e, uint8_t proto)
+{
+        struct mpnet_stack *s = w->s;
+        uint64_t m =
+            atomic_load_explicit(&s->l4_tap_on[e->family == 6][proto >> 6], memory_order_relaxed);
+
+        if (!((m >> (proto & 63)) & 1) || s->g.l4_tap_err == NULL)
+                return false;
+        return s->g.l4_tap_err(w, e);
 }

@@ -233,6 +233,12 @@ struct mpnet_module {
          * the caller's and an unknown protocol gets no error; L4_TAP_TAKEN:
          * p consumed. */
         l4_tap_fn l4_tap;
+        /* The tap's twin for ICMP errors (on the context that runs them):
+         * an error quoting a datagram of a protocol whose tap bit is set
+         * goes here before the ping API sees it. @return whether a socket
+         * took it. Only for what the protocol has no handler of its own
+         * for (struct l4_reg's err): errors about echo requests. */
+        l4_err_fn l4_tap_err;
         const struct feature_reg *features;
         unsigned n_features;
         /* Counters of a module outside the core: ids from ctr_base up. */
@@ -336,6 +342,7 @@ struct graph {
         l4_err_fn l4_err[GRAPH_MAX_L4];
         punt_fn punt[GRAPH_MAX_PUNTS];
         l4_tap_fn l4_tap; /* the module's that has one, or NULL */
+        l4_err_fn l4_tap_err;
         bool (*punt_urgent[GRAPH_MAX_PUNTS])(uint8_t b, const struct mpnet_pkt *p);
         /* The modules with a ctx_service hook: what a context's loop runs. */
         unsigned n_svc;
@@ -389,6 +396,10 @@ void *graph_node_state(struct mpnet_stack *s, unsigned self);
  * clear, else what the tap returned. */
 int graph_l4_tap(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, unsigned fam,
                  uint8_t proto);
+/* The error tap (struct mpnet_module.l4_tap_err) for an error quoting a
+ * datagram of proto: @return whether a socket took e; false when the
+ * protocol's tap bit is clear. */
+bool graph_l4_tap_err(struct wctx *w, const struct l4_err *e, uint8_t proto);
 /* The first counter id of the module that owns node self. */
 unsigned graph_node_ctr_base(struct mpnet_stack *s, unsigned self);
 /* The state of the module named name, or NULL. */

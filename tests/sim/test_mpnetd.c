@@ -423,6 +423,37 @@ static void test_kill9_restart(void **state)
         ping_ok("h2", "192.0.2.2");
 }
 
+/* Two pings from one stack at once, from two clients: each has its own
+ * identifier and gets every one of its replies (the daemon used to drain
+ * the stack's replies for whichever ping asked first and drop the other's). */
+static void test_concurrent_pings(void **state)
+{
+        char cmd[2][1024], out[2][512];
+        const char *dst[2] = {"198.51.100.2", "192.0.2.1"};
+        FILE *f[2];
+
+        (void)state;
+        for (int i = 0; i < 2; i++) {
+                snprintf(cmd[i], sizeof(cmd[i]),
+                         "./mpnetctl -s %s -n h1 ping %s count 10 timeout 10000 2>&1", sock,
+                         dst[i]);
+                f[i] = popen(cmd[i], "r");
+                assert_non_null(f[i]);
+        }
+        for (int i = 0; i < 2; i++) {
+                size_t k = fread(out[i], 1, sizeof(out[i]) - 1, f[i]);
+                int rc;
+
+                out[i][k] = '\0';
+                while (fgetc(f[i]) != EOF)
+                        ;
+                rc = pclose(f[i]);
+                assert_true(WIFEXITED(rc));
+                if (strstr(out[i], "10 packets transmitted, 10 received") == NULL)
+                        fail_msg("concurrent ping %s: %s", dst[i], out[i]);
+        }
+}
+
 static int setup(void **state)
 {
         (void)state;
@@ -457,7 +488,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_route_and_show), cmocka_unit_test(test_monitor),
             cmocka_unit_test(test_malformed),      cmocka_unit_test(test_unprivileged),
-            cmocka_unit_test(test_kill9_restart),
+            cmocka_unit_test(test_kill9_restart),  cmocka_unit_test(test_concurrent_pings),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);

@@ -184,6 +184,75 @@ static void test_two_sockets_and_ring(void **state)
         assert_int_equal(pr[0].id, 100);
 }
 
+/* Two pingers on one stack at once, as mpnetd runs them: each takes the
+ * replies of its own identifier, all of them and in order, whichever asks
+ * first; a third identifier's stay for mpnet_ping4_recv(). */
+static void test_recv_id_two_pingers_v4(void **state)
+{
+        struct net *n = *state;
+        struct mpnet_ping_reply pr[16];
+
+        for (uint16_t seq = 1; seq <= 5; seq++) {
+                uint64_t now = mpnet_clock_now(&n->clk);
+
+                assert_int_equal(mpnet_ping4_send(n->b, A_ADDR, 0x1111, seq, 56, now), 0);
+                assert_int_equal(mpnet_ping4_send(n->b, A_ADDR, 0x2222, seq, 56, now), 0);
+        }
+        assert_int_equal(mpnet_ping4_send(n->b, A_ADDR, 0x3333, 9, 56, mpnet_clock_now(&n->clk)),
+                         0);
+        net_run(n, MPNET_NS_PER_MS);
+        assert_int_equal(mpnet_ping4_recv_id(n->b, 0x2222, pr, 16), 5);
+        for (unsigned i = 0; i < 5; i++) {
+                assert_int_equal(pr[i].id, 0x2222);
+                assert_int_equal(pr[i].seq, i + 1);
+                assert_int_equal(pr[i].type, 0);
+        }
+        assert_int_equal(mpnet_ping4_recv_id(n->b, 0x1111, pr, 2), 2);
+        assert_int_equal(pr[0].seq, 1);
+        assert_int_equal(pr[1].seq, 2);
+        assert_int_equal(mpnet_ping4_recv_id(n->b, 0x1111, pr, 16), 3);
+        for (unsigned i = 0; i < 3; i++) {
+                assert_int_equal(pr[i].id, 0x1111);
+                assert_int_equal(pr[i].seq, i + 3);
+        }
+        assert_int_equal(mpnet_ping4_recv_id(n->b, 0x2222, pr, 16), 0);
+        assert_int_equal(mpnet_ping4_recv(n->b, pr, 16), 1);
+        assert_int_equal(pr[0].id, 0x3333);
+        assert_int_equal(stk_ctr(n->b, "ping_overflow"), 0);
+}
+
+static void test_recv_id_two_pingers_v6(void **state)
+{
+        struct net *n = *state;
+        struct mpnet_ping6_reply pr[16];
+        struct mpnet_ping6_req q = {.payload_len = 56};
+
+        memcpy(q.dst, A6("2001:db8::1"), 16);
+        for (uint16_t seq = 1; seq <= 5; seq++) {
+                q.seq = seq;
+                q.id = 0x1111;
+                assert_int_equal(mpnet_ping6_send(n->b, &q, mpnet_clock_now(&n->clk)), 0);
+                q.id = 0x2222;
+                assert_int_equal(mpnet_ping6_send(n->b, &q, mpnet_clock_now(&n->clk)), 0);
+        }
+        q.id = 0x3333;
+        assert_int_equal(mpnet_ping6_send(n->b, &q, mpnet_clock_now(&n->clk)), 0);
+        net_run(n, MPNET_NS_PER_MS);
+        assert_int_equal(mpnet_ping6_recv_id(n->b, 0x2222, pr, 16), 5);
+        for (unsigned i = 0; i < 5; i++) {
+                assert_int_equal(pr[i].id, 0x2222);
+                assert_int_equal(pr[i].seq, i + 1);
+                assert_int_equal(pr[i].type, 129);
+        }
+        assert_int_equal(mpnet_ping6_recv_id(n->b, 0x1111, pr, 16), 5);
+        for (unsigned i = 0; i < 5; i++) {
+                assert_int_equal(pr[i].id, 0x1111);
+                assert_int_equal(pr[i].seq, i + 1);
+        }
+        assert_int_equal(mpnet_ping6_recv(n->b, pr, 16), 1);
+        assert_int_equal(pr[0].id, 0x3333);
+}
+
 static void test_bind_conflicts(void **state)
 {
         struct net *n = *state;
@@ -251,6 +320,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_round_trip_v4, setup, teardown),
             cmocka_unit_test_setup_teardown(test_round_trip_v6, setup, teardown),
             cmocka_unit_test_setup_teardown(test_two_sockets_and_ring, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_recv_id_two_pingers_v4, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_recv_id_two_pingers_v6, setup, teardown),
             cmocka_unit_test_setup_teardown(test_bind_conflicts, setup, teardown),
             cmocka_unit_test_setup_teardown(test_bad_args_and_malformed, setup, teardown),
         };

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * ICMP errors on UDP sockets (l4/sock_err.c, udp_err in l4/udp.c) and the
- * path MTU for UDP (l3/pmtu.c), on three stacks over memory wires under the
- * virtual clock:
+ * ICMP errors on UDP sockets (l4/sock_err.c, udp_err in l4/udp.c) and on
+ * ICMP echo sockets (ping_sock_err in l4/ping_sock.c), and the path MTU
+ * for UDP (l3/pmtu.c), on three stacks over memory wires under the virtual
+ * clock:
  *
  *   A ---- r1 R r2 ---- B     A 192.0.2.1, 2001:db8:1::1 (MTU 1500)
  *                             B 198.51.100.2, 2001:db8:2::2 (R-B MTU 1280)
@@ -19,6 +20,7 @@
 
 #include <linux/errqueue.h>
 
+#include "mpnet/ip6.h"
 #include "mpnet/socket.h"
 #include "mpnet/wire/ethernet.h"
 #include "mpnet/wire/icmp4.h"
@@ -489,6 +491,117 @@ static void test_forged_and_malformed(void **state)
 
 /* RFC 1191: R cannot forward 1428 bytes with DF onto its 1280-byte link;
  * its fragmentation needed lowers A's path MTU to B. */
+/* An echo socket of A (SOCK_DGRAM, IPPROTO_ICMP or IPPROTO_ICMPV6). */
+static int echo_sock(struct net *n, int fam, int recverr)
+{
+        int fd =
+            mpnet_socket(n->st[A], fam, SOCK_DGRAM, fam == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+
+        assert_true(fd >= 0);
+        assert_int_equal(mpnet_setsockopt(n->st[A], fd, fam == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+                                          fam == AF_INET ? IP_RECVERR : IPV6_RECVERR, &recverr,
+                                          sizeof(recverr)),
+                         0);
+        return fd;
+}
+
+/* An echo request of len bytes (type, code 0, the stack's identifier). */
+static ssize_t echo_send(struct net *n, int fd, uint8_t type, const struct sockaddr *to,
+                         socklen_t tl, size_t len)
+{
+        static uint8_t b[2000];
+
+        memset(b, 0, len);
+        b[0] = type;
+        b[7] = 1; /* sequence 1 */
+        return mpnet_sendto(n->st[A], fd, b, len, 0, to, tl);
+}
+
+static uint16_t echo_id(struct net *n, int fd)
+{
+        struct sockaddr_in6 me;
+        socklen_t l = sizeof(me);
+
+        assert_int_equal(mpnet_getsockname(n->st[A], fd, SA(me), &l), 0);
+        return ntohs(me.sin6_port); /* sin_port sits at the same offset */
+}
+
+/* ICMP errors quoting an echo socket's request (Linux ping_err): with
+ * IP_RECVERR on its error queue, the quoted ICMP message as data; without,
+ * a soft error is taken and dropped; the ping API's ring sees neither, and
+ * still gets the errors about its own requests. */
+static void test_echo_sock_errors(void **state)
+{
+        struct net *n = *state;
+        int fd = echo_sock(n, AF_INET, 1), quiet = echo_sock(n, AF_INET, 0), ttl = 1, level, type;
+        struct sockaddr_in to = sin4(B4, 0), name, off;
+        struct mpnet_ping4_req q = {.dst = B4, .id = 0x7777, .seq = 5, .payload_len = 56, .ttl = 1};
+        struct sock_extended_err ee;
+        struct mpnet_ping_reply pr[4];
+        uint8_t buf[64];
+        uint16_t id;
+
+        assert_int_equal(mpnet_setsockopt(n->st[A], fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)), 0);
+        assert_int_equal(mpnet_setsockopt(n->st[A], quiet, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)),
+                         0);
+        assert_int_equal(echo_send(n, fd, 8, SA(to), sizeof(to), 24), 24);
+        assert_int_equal(echo_send(n, quiet, 8, SA(to), sizeof(to), 24), 24);
+        assert_int_equal(mpnet_ping4_send_req(n->st[A], &q, mpnet_clock_now(&n->clk)), 0);
+        id = echo_id(n, fd);
+        run(n, 10 * MPNET_NS_PER_MS);
+        /* R's time exceeded (RFC 792), on the queue. */
+        assert_int_equal(errq_read(n, fd, buf, sizeof(buf), &name, sizeof(name), &ee, &off,
+                                   sizeof(off), &level, &type),
+                         24);
+        assert_int_equal(buf[0], 8);
+        assert_int_equal(buf[4] << 8 | buf[5], id);
+        assert_int_equal(level, SOL_IP);
+        assert_int_equal(type, IP_RECVERR);
+        assert_int_equal(ee.ee_errno, EHOSTUNREACH);
+        assert_int_equal(ee.ee_origin, SO_EE_ORIGIN_ICMP);
+        assert_int_equal(ee.ee_type, 11);
+        assert_int_equal(ee.ee_code, 0);
+        assert_int_equal(off.sin_addr.s_addr, htonl(R4));
+        assert_int_equal(name.sin_addr.s_addr, htonl(B4));
+        assert_int_equal(so_error(n, fd), 0); /* the queue's read took it (Linux) */
+        /* Soft and unconnected: taken, nothing reported. */
+        assert_int_equal(errq_read(n, quiet, buf, sizeof(buf), &name, sizeof(name), &ee, &off,
+                                   sizeof(off), &level, &type),
+                         -EAGAIN);
+        assert_int_equal(so_error(n, quiet), 0);
+        assert_int_equal(ctr(n, A, "ping_sock_err_in"), 1);
+        assert_int_equal(ctr(n, A, "ping_sock_err_ignored"), 1);
+        /* The ping API's own request: its error in the ring, as before. */
+        assert_int_equal(mpnet_ping4_recv(n->st[A], pr, 4), 1);
+        assert_int_equal(pr[0].id, 0x7777);
+        assert_int_equal(pr[0].type, 11);
+        assert_int_equal(pr[0].from, R4);
+        assert_int_equal(mpnet_close(n->st[A], fd), 0);
+        assert_int_equal(mpnet_close(n->st[A], quiet), 0);
+}
+
+/* ICMPv6: a packet too big (RFC 4443 3.2) for a connected echo socket
+ * without IPV6_RECVERR is hard: the pending error, EMSGSIZE. */
+static void test_echo_sock_errors_v6(void **state)
+{
+        struct net *n = *state;
+        int fd = echo_sock(n, AF_INET6, 0);
+        struct sockaddr_in6 to = sin6(A6("2001:db8:2::2"), 0);
+        struct mpnet_ping6_reply pr[4];
+        uint8_t buf[64];
+
+        assert_int_equal(mpnet_connect(n->st[A], fd, SA(to), sizeof(to)), 0);
+        assert_int_equal(echo_send(n, fd, 128, NULL, 0, 1400), 1400);
+        run(n, 10 * MPNET_NS_PER_MS);
+        assert_int_equal(so_error(n, fd), EMSGSIZE);
+        assert_int_equal(mpnet_recvfrom(n->st[A], fd, buf, sizeof(buf), 0, NULL, NULL), -EAGAIN);
+        assert_int_equal(ctr(n, A, "ping_sock_err_in"), 1);
+        assert_int_equal(mpnet_ping6_recv(n->st[A], pr, 4), 0);
+        /* The path MTU learnt all the same (RFC 8201 4). */
+        assert_int_equal(mpnet_pmtu6_get(n->st[A], A6("2001:db8:2::2")), 1280);
+        assert_int_equal(mpnet_close(n->st[A], fd), 0);
+}
+
 static void test_frag_needed(void **state)
 {
         struct net *n = *state;
@@ -601,6 +714,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_unconnected_ignores, setup, teardown),
             cmocka_unit_test_setup_teardown(test_recverr_queue, setup, teardown),
             cmocka_unit_test_setup_teardown(test_forged_and_malformed, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_echo_sock_errors, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_echo_sock_errors_v6, setup, teardown),
             cmocka_unit_test_setup_teardown(test_frag_needed, setup, teardown),
             cmocka_unit_test_setup_teardown(test_packet_too_big, setup, teardown),
         };

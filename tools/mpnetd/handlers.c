@@ -1280,26 +1280,30 @@ static int ping_start(struct req *r)
         return 1;
 }
 
+/* Only this ping's identifier: another ping on the stack, of this client
+ * or another, takes its own replies. */
 static void ping_recv(struct dping *p)
 {
         if (p->v6) {
                 struct mpnet_ping6_reply rep[16];
-                unsigned n = mpnet_ping6_recv(p->st->s, rep, 16);
+                unsigned n;
 
-                for (unsigned i = 0; i < n; i++)
-                        if (rep[i].id == p->id && rep[i].type == 129) {
-                                p->received++;
-                                p->rtt_ns = rep[i].rtt_ns;
-                        }
+                while ((n = mpnet_ping6_recv_id(p->st->s, p->id, rep, 16)) > 0)
+                        for (unsigned i = 0; i < n; i++)
+                                if (rep[i].type == 129) {
+                                        p->received++;
+                                        p->rtt_ns = rep[i].rtt_ns;
+                                }
         } else {
                 struct mpnet_ping_reply rep[16];
-                unsigned n = mpnet_ping4_recv(p->st->s, rep, 16);
+                unsigned n;
 
-                for (unsigned i = 0; i < n; i++)
-                        if (rep[i].id == p->id && rep[i].type == 0) {
-                                p->received++;
-                                p->rtt_ns = rep[i].rtt_ns;
-                        }
+                while ((n = mpnet_ping4_recv_id(p->st->s, p->id, rep, 16)) > 0)
+                        for (unsigned i = 0; i < n; i++)
+                                if (rep[i].type == 0) {
+                                        p->received++;
+                                        p->rtt_ns = rep[i].rtt_ns;
+                                }
         }
 }
 
@@ -1321,6 +1325,30 @@ static void ping_send(struct mpnetd *d, struct dping *p, uint64_t now)
         (void)d;
         p->sent++;
         p->next_send = now + 200000000ull;
+}
+
+static bool stack_pinging(struct mpnetd *d, const struct dstack *st)
+{
+        for (struct dclient *c = d->clients; c != NULL; c = c->next)
+                for (struct dping *p = c->pings; p != NULL; p = p->next)
+                        if (p->st == st)
+                                return true;
+        return false;
+}
+
+/* Replies that came after their ping ended stay on the stack (each ping
+ * takes its own identifier's only): once no ping runs there, they go. */
+static void ping_orphans_drop(struct mpnetd *d, struct dstack *st)
+{
+        struct mpnet_ping6_reply r6[16];
+        struct mpnet_ping_reply r4[16];
+
+        if (stack_pinging(d, st))
+                return;
+        while (mpnet_ping4_recv(st->s, r4, 16) > 0)
+                ;
+        while (mpnet_ping6_recv(st->s, r6, 16) > 0)
+                ;
 }
 
 void mpnetd_pings_run(struct mpnetd *d, struct dclient *c)
@@ -1347,6 +1375,7 @@ void mpnetd_pings_run(struct mpnetd *d, struct dclient *c)
                         mpnetd_out_flush(d);
                         d->out_to = NULL;
                         *pp = p->next;
+                        ping_orphans_drop(d, p->st);
                         free(p);
                 } else {
                         pp = &p->next;
