@@ -692,19 +692,71 @@ static inline bool kt_field_bad(const char *v, bool severity)
         return false;
 }
 
-static inline struct kt_frames kt_tshark_frames(const char *file)
+/* " -z 'io,stat,0,F1,F2...'": tshark's count of the frames matching each
+ * filter over the whole file, a table after the frames. A filter must not
+ * hold a comma (io,stat's separator) nor a quote. */
+static inline void kt_tshark_iostat_arg(char *buf, size_t size, const char *const *filters,
+                                        size_t n)
+{
+        size_t k;
+
+        buf[0] = '\0';
+        if (n == 0)
+                return;
+        k = (size_t)snprintf(buf, size, " -z 'io,stat,0");
+        for (size_t i = 0; i < n; i++) {
+                assert_null(strchr(filters[i], ','));
+                assert_null(strchr(filters[i], '\''));
+                k += (size_t)snprintf(buf + k, size - k, ",%s", filters[i]);
+                assert_true(k < size);
+        }
+        k += (size_t)snprintf(buf + k, size - k, "'");
+        assert_true(k < size);
+}
+
+/* io,stat's one data row, "| 0.0 <> 1.2 | F1 | B1 | F2 | B2 |": the frame
+ * count of each filter into out. @return true when line is that row. */
+static inline bool kt_tshark_iostat_row(const char *line, size_t n, long *out)
+{
+        const char *p = strstr(line, "<>");
+
+        if (p == NULL || n == 0)
+                return false;
+        p = strchr(p, '|');
+        for (size_t i = 0; i < n; i++) {
+                char *end;
+
+                if (p == NULL)
+                        return false;
+                out[i] = strtol(p + 1, &end, 10);
+                if (end == p + 1)
+                        return false;
+                p = strchr(end, '|');           /* before the bytes */
+                p = p ? strchr(p + 1, '|') : p; /* before the next count */
+        }
+        return true;
+}
+
+/* kt_tshark_frames(), and in the same tshark pass (each pass costs seconds
+ * on a busy machine) how many frames match each of n display filters, into
+ * out[]; the test fails when tshark fails or that count is not read (a bad
+ * filter). */
+static inline struct kt_frames kt_tshark_frames_n(const char *file, const char *const *filters,
+                                                  size_t n, long *out)
 {
         struct kt_frames c = {0};
-        char cmd[1024], line[512];
+        char cmd[3072], zarg[2048], line[2048];
+        bool row = n == 0, table = false;
         FILE *f;
 
+        kt_tshark_iostat_arg(zarg, sizeof(zarg), filters, n);
         snprintf(cmd, sizeof(cmd),
                  "tshark -n -r '%s' -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE "
                  "-o tcp.check_checksum:TRUE -T fields -E separator=, -E occurrence=a "
                  "-E aggregator=/ -e icmp.type -e arp.opcode -e _ws.expert.severity "
                  "-e ip.checksum.status -e icmp.checksum.status -e udp.checksum.status "
-                 "-e tcp.checksum.status -e icmpv6.type -e icmpv6.checksum.status 2>/dev/null",
-                 file);
+                 "-e tcp.checksum.status -e icmpv6.type -e icmpv6.checksum.status%s 2>/dev/null",
+                 file, zarg);
         f = popen(cmd, "r");
         assert_non_null(f);
         while (fgets(line, sizeof(line), f) != NULL) {
@@ -713,6 +765,13 @@ static inline struct kt_frames kt_tshark_frames(const char *file)
                 bool bad = false;
                 long t6;
 
+                /* io,stat's table follows the frames after an empty line
+                 * (a frame's line holds at least the separators). */
+                table |= n > 0 && (line[0] == '\n' || line[0] == '=' || line[0] == '|');
+                if (table) {
+                        row |= kt_tshark_iostat_row(line, n, out);
+                        continue;
+                }
                 for (int i = 0; i < 9; i++) {
                         fld[i] = p;
                         p += strcspn(p, ",\n");
@@ -737,7 +796,14 @@ static inline struct kt_frames kt_tshark_frames(const char *file)
                 c.bad += bad;
         }
         assert_int_equal(pclose(f), 0);
+        if (!row)
+                fail_msg("tshark's io,stat counts not found for %s", file);
         return c;
+}
+
+static inline struct kt_frames kt_tshark_frames(const char *file)
+{
+        return kt_tshark_frames_n(file, NULL, 0, NULL);
 }
 
 /* How many frames of a capture match a tshark display filter (one pass).
@@ -758,6 +824,29 @@ static inline long kt_tshark_count(const char *file, const char *filter)
                 n++;
         rc = pclose(f);
         return rc == 0 ? n : -1;
+}
+
+/* How many frames of a capture match each of n display filters, in one
+ * tshark pass. @return 0, or -1 when tshark failed or its table was not
+ * read (a bad filter). */
+static inline int kt_tshark_counts(const char *file, const char *const *filters, size_t n,
+                                   long *out)
+{
+        char cmd[3072], zarg[2048], line[1024];
+        bool row = false;
+        FILE *f;
+        int rc;
+
+        assert_true(n > 0);
+        kt_tshark_iostat_arg(zarg, sizeof(zarg), filters, n);
+        snprintf(cmd, sizeof(cmd), "tshark -n -q -r '%s'%s 2>/dev/null", file, zarg);
+        f = popen(cmd, "r");
+        if (f == NULL)
+                return -1;
+        while (fgets(line, sizeof(line), f) != NULL)
+                row |= kt_tshark_iostat_row(line, n, out);
+        rc = pclose(f);
+        return rc == 0 && row ? 0 : -1;
 }
 
 /* ---- privileges -------------------------------------------------------------------- */

@@ -165,7 +165,7 @@ static void test_afp_ping_both_ways(void **state)
 
         kt_sh("ip -n %s neigh flush dev vk0", g_nsk);
         rep0 = stk_ctr(k.st, "arp_reply_tx");
-        assert_int_equal(kt_run_cmd(&k, "timeout 10 ip netns exec %s ping -n -c 3 -i 0.2 -W 1 %s",
+        assert_int_equal(kt_run_cmd(&k, "timeout 10 ip netns exec %s ping -n -c 3 -i 0.02 -w 8 %s",
                                     g_nsk, "192.0.2.1"),
                          0);
         assert_true(stk_ctr(k.st, "arp_reply_tx") > rep0);
@@ -569,7 +569,7 @@ static void test_afp_vanish_and_reopen(void **state)
         assert_int_equal(kt_sh("ip netns add %s", g_nsv), 0);
         veth_make(g_nsv, "vv", "vm3", "192.0.2.2/24");
         assert_int_equal(mpnet_afpacket_reopen(l, err, sizeof(err)), 0);
-        assert_int_equal(kt_run_cmd(&k, "timeout 10 ip netns exec %s ping -n -c 2 -i 0.2 -W 1 %s",
+        assert_int_equal(kt_run_cmd(&k, "timeout 10 ip netns exec %s ping -n -c 2 -i 0.02 -w 8 %s",
                                     g_nsv, "192.0.2.1"),
                          0);
         assert_int_equal(kt_mpnet_ping(&k, KADDR, 1), 1);

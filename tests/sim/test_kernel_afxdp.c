@@ -159,7 +159,7 @@ static void ping_both_ways(enum mpnet_afxdp_mode mode, const char *kif, const ch
 
         kt_sh("ip -n %s neigh flush dev %s", g_nsk, kif);
         rep0 = stk_ctr(k.st, "arp_reply_tx");
-        assert_int_equal(kt_run_cmd(&k, "timeout 10 ip netns exec %s ping -n -c 3 -i 0.2 -W 1 %s",
+        assert_int_equal(kt_run_cmd(&k, "timeout 10 ip netns exec %s ping -n -c 3 -i 0.02 -w 8 %s",
                                     g_nsk, "192.0.2.1"),
                          0);
         assert_true(stk_ctr(k.st, "arp_reply_tx") > rep0);
@@ -323,7 +323,7 @@ static void test_axl_vanish_and_reopen(void **state)
         veth_make(g_nsv, "vv", "vm3", "192.0.2.2/24");
         assert_int_equal(mpnet_afxdp_reopen(l, err, sizeof(err)), 0);
         assert_true(xdp_attached(g_nsm, "vm3"));
-        assert_int_equal(kt_run_cmd(&k, "timeout 10 ip netns exec %s ping -n -c 2 -i 0.2 -W 1 %s",
+        assert_int_equal(kt_run_cmd(&k, "timeout 10 ip netns exec %s ping -n -c 2 -i 0.02 -w 8 %s",
                                     g_nsv, "192.0.2.1"),
                          0);
         assert_int_equal(kt_mpnet_ping(&k, KADDR, 1), 1);

@@ -172,8 +172,8 @@ static void test_ping_across(void **state)
         need_router();
         snprintf(file, sizeof(file), "%s/kernel_route.pcap", dir ? dir : "/tmp");
         captured = kt_capture_start(&cap, g.ns_b, "b0", file) == 0;
-        assert_int_equal(kt_sh("ip netns exec %s ping -c 3 -i 0.2 -W 2 198.51.100.2", g.ns_a), 0);
-        assert_int_equal(kt_sh("ip netns exec %s ping -c 3 -i 0.2 -W 2 192.0.2.2", g.ns_b), 0);
+        assert_int_equal(kt_sh("ip netns exec %s ping -c 3 -i 0.02 -w 8 198.51.100.2", g.ns_a), 0);
+        assert_int_equal(kt_sh("ip netns exec %s ping -c 3 -i 0.02 -w 8 192.0.2.2", g.ns_b), 0);
         assert_int_equal(
             kt_sh_out(out, sizeof(out),
                       "ip netns exec %s ping -c 1 -W 2 198.51.100.2 | grep ttl=", g.ns_a),
@@ -280,7 +280,7 @@ static void test_link_gone_event(void **state)
         assert_int_equal(stk_ctr(g.st, "link_revived"), 1);
         atomic_store(&g.stop, false);
         assert_int_equal(pthread_create(&g.th, NULL, router_main, &g), 0);
-        assert_int_equal(kt_sh("ip netns exec %s ping -c 2 -i 0.2 -W 2 198.51.100.2", g.ns_a), 0);
+        assert_int_equal(kt_sh("ip netns exec %s ping -c 2 -i 0.02 -w 8 198.51.100.2", g.ns_a), 0);
 }
 
 int main(void)

@@ -119,7 +119,7 @@ static void test_tap_ping_both_ways(void **state)
 
         kt_sh("ip -n %s neigh flush dev mpt0", g_ns);
         rep0 = stk_ctr(k.st, "arp_reply_tx");
-        assert_int_equal(kt_run_cmd(&k, "timeout 10 ip netns exec %s ping -n -c 3 -i 0.2 -W 1 %s",
+        assert_int_equal(kt_run_cmd(&k, "timeout 10 ip netns exec %s ping -n -c 3 -i 0.02 -w 8 %s",
                                     g_ns, "192.0.2.1"),
                          0);
         assert_true(stk_ctr(k.st, "arp_reply_tx") > rep0);
@@ -460,7 +460,7 @@ static void test_tap_vanish_and_reopen(void **state)
          * new MAC from its request. */
         assert_int_equal(mpnet_tap_reopen(l, err, sizeof(err)), 0);
         assert_int_equal(kt_sh("ip -n %s addr add 192.0.2.2/24 dev mpt3", g_ns), 0);
-        assert_int_equal(kt_run_cmd(&k, "timeout 10 ip netns exec %s ping -n -c 2 -i 0.2 -W 1 %s",
+        assert_int_equal(kt_run_cmd(&k, "timeout 10 ip netns exec %s ping -n -c 2 -i 0.02 -w 8 %s",
                                     g_ns, "192.0.2.1"),
                          0);
         assert_int_equal(kt_mpnet_ping(&k, KADDR, 1), 1);

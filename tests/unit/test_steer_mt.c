@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -23,7 +24,8 @@
 struct reader {
         struct steer_net *n;
         _Atomic bool stop;
-        unsigned long asked, bad;
+        _Atomic unsigned long asked; /* read by the main thread as it runs */
+        unsigned long bad;
 };
 
 static void *reader_main(void *arg)
@@ -44,7 +46,7 @@ static void *reader_main(void *arg)
                 c = stack_rx_steer(r->n->s, r->n->ifindex, 1 + (unsigned)(rng & 1), &st);
                 if (c != 0 && c != -ESRCH)
                         r->bad++;
-                r->asked++;
+                atomic_fetch_add_explicit(&r->asked, 1, memory_order_relaxed);
         }
         return NULL;
 }
@@ -62,6 +64,10 @@ static void test_assign_under_readers(void **state)
         assert_int_equal(mpnet_runtime_assign(n.rt, 0, n.s, n.ifindex, 0), 0);
         assert_int_equal(mpnet_runtime_start(n.rt), 0);
         assert_int_equal(pthread_create(&th, NULL, reader_main, &r), 0);
+        /* The reader asks before the churn starts: on a busy machine it may
+         * otherwise first run after the churn is over. */
+        while (atomic_load_explicit(&r.asked, memory_order_relaxed) == 0)
+                sched_yield();
         for (unsigned i = 0; i < 1500; i++) {
                 uint16_t q = (uint16_t)(1 + i % 3);
 
