@@ -11,6 +11,7 @@
  * Each side caches the other side's index to keep the shared line cold.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 
 #include "base/zalloc.h"
@@ -93,8 +94,16 @@ static unsigned enqueue_mpsc(struct mpnet_ring *r, void *const *objs, unsigned n
                 atomic_store_explicit(&r->slots[(h + i) & r->mask], objs[i], memory_order_relaxed);
         /* Commit in reservation order. Acquire: what earlier producers wrote
          * before their commit is then released again by ours. */
-        while (atomic_load_explicit(&r->head, memory_order_acquire) != h)
-                __builtin_ia32_pause();
+        for (unsigned spins = 0; atomic_load_explicit(&r->head, memory_order_acquire) != h;) {
+                /* An earlier producer preempted between its reservation and
+                 * its commit keeps us here for its time off the CPU: after
+                 * a short spin give the CPU away (on an oversubscribed
+                 * machine the spinner would burn its whole time slice). */
+                if (++spins < 256)
+                        __builtin_ia32_pause();
+                else
+                        sched_yield();
+        }
         atomic_store_explicit(&r->head, h + n, memory_order_release);
         return n;
 }
