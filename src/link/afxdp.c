@@ -82,6 +82,7 @@ struct axq {
         uint32_t n_free;
         bool kick_pending; /* the last kick left frames in the TX ring */
         mpnet_stat_t tx_pkts, tx_bytes, tx_ring_full, tx_oversize, tx_bad_ol, tx_down, tx_kicks;
+        mpnet_stat_t tx_dev_drops; /* frames the device dropped inside sendto() */
         /* XDP_STATISTICS of the sockets closed by reopen */
         mpnet_stat_t old[6];
 } __attribute__((aligned(MPNET_CACHE_LINE)));
@@ -505,7 +506,10 @@ static void tx_reap(struct axq *aq)
  * most 32 frames a call, and says EAGAIN while more are left
  * (xsk_generic_xmit); in zero-copy mode the driver sends on its own unless
  * the TX ring asks for a wakeup (af_xdp.rst, "XDP_USE_NEED_WAKEUP bind
- * flag"). Frames the kernel did not take yet stay in the ring for the next
+ * flag"). EBUSY: the device dropped the frame it was given (NET_XMIT_DROP:
+ * a veth whose peer's backlog or XDP ring is full), the kernel completed it
+ * unsent and stopped; the frames after it are still in the ring, so the kick
+ * goes on. Frames the kernel did not take yet stay in the ring for the next
  * kick; while the device is down they wait there.
  */
 static void tx_kick(struct axl *a, struct axq *aq, uint32_t queued)
@@ -517,12 +521,18 @@ static void tx_kick(struct axl *a, struct axq *aq, uint32_t queued)
                 aq->kick_pending = false;
                 return;
         }
-        do {
+        for (;;) {
                 do
                         r = sendto(aq->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
                 while (r < 0 && errno == EINTR);
                 mpnet_stat_add(&aq->tx_kicks, 1);
-        } while (r < 0 && errno == EAGAIN && --tries > 0);
+                if (r < 0 && errno == EBUSY)
+                        mpnet_stat_add(&aq->tx_dev_drops, 1);
+                else if (!(r < 0 && errno == EAGAIN))
+                        break;
+                if (--tries == 0)
+                        break;
+        }
         aq->kick_pending = r < 0;
         wake_result(a, aq, r);
 }
@@ -616,7 +626,8 @@ static void axl_get_stats(struct mpnet_link *l, struct mpnet_link_stats *st)
                 st->tx_pkts += mpnet_stat_read(&aq->tx_pkts);
                 st->tx_bytes += mpnet_stat_read(&aq->tx_bytes);
                 st->tx_drops += v[4] + mpnet_stat_read(&aq->tx_oversize) +
-                                mpnet_stat_read(&aq->tx_bad_ol) + mpnet_stat_read(&aq->tx_down);
+                                mpnet_stat_read(&aq->tx_bad_ol) + mpnet_stat_read(&aq->tx_down) +
+                                mpnet_stat_read(&aq->tx_dev_drops);
         }
 }
 
@@ -647,6 +658,7 @@ int mpnet_afxdp_get_stats(struct mpnet_link *l, struct mpnet_afxdp_stats *st)
                 st->tx_bad_ol += mpnet_stat_read(&aq->tx_bad_ol);
                 st->tx_down += mpnet_stat_read(&aq->tx_down);
                 st->tx_kicks += mpnet_stat_read(&aq->tx_kicks);
+                st->tx_dev_drops += mpnet_stat_read(&aq->tx_dev_drops);
                 if (s != AQ_OK || aq->xsk == NULL) {
                         st->up = false;
                         st->last_errno = atomic_load_explicit(&aq->err, memory_order_relaxed);

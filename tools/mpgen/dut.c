@@ -223,6 +223,18 @@ static struct mpnet_link *afp_link(struct mpg_dut *d, const char *ns, const char
         return mpnet_afpacket_create(&c);
 }
 
+#ifdef MPNET_HAVE_AFXDP
+/* An AF_XDP link's rings (and UMEM, twice as many frames) as long as --ring,
+ * at most the link's 16384: the receive side buffers what arrives while its
+ * thread waits for a CPU, as a memory wire's ring does. */
+static uint32_t xdp_ring(const struct mpg_dut *d)
+{
+        uint32_t r = d->cfg.ring_size;
+
+        return r == 0 ? 0 : r < 64 ? 64 : r > 16384 ? 16384 : r;
+}
+#endif
+
 /* mpgen's own link: AF_PACKET on a veth end of the tester namespace, AF_XDP
  * there (generic mode, copy: what veth offers), or a TAP device of that name
  * in the DUT namespace with mpgen's end at mac. */
@@ -246,6 +258,7 @@ static struct mpnet_link *tester_link(struct mpg_dut *d, const char *ifname, con
                                             .netns = d->ns.t,
                                             .pool = d->cfg.pool,
                                             .mode = MPNET_AFXDP_MODE_GENERIC,
+                                            .ring_size = xdp_ring(d),
                                             .errbuf = err,
                                             .errbuf_len = errlen};
 
@@ -271,6 +284,7 @@ static struct mpnet_link *router_link(struct mpg_dut *d, const char *ifname, cha
                                             .netns = d->ns.d,
                                             .pool = d->cfg.pool,
                                             .mode = MPNET_AFXDP_MODE_AUTO,
+                                            .ring_size = xdp_ring(d),
                                             .errbuf = err,
                                             .errbuf_len = errlen};
 
