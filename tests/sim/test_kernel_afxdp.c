@@ -215,6 +215,47 @@ static void test_axl_ping_native(void **state)
 
 /* veth has no zero-copy: insisting on it fails with a reason and leaves no
  * program behind; the automatic choice falls back to copy mode. */
+/* A veth whose peer is down drops what it is given (__dev_direct_xmit:
+ * NET_XMIT_DROP); sendto() then says EBUSY, one frame a call. Every frame
+ * tx_burst took is counted: sent by the link and dropped by the device. */
+static void test_axl_peer_down_drops_counted(void **state)
+{
+        static const uint8_t frame[60] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02,
+                                          0,    0,    0,    0,    1,    0x88, 0xb5};
+        struct mpnet_link_stats ls = {0};
+        struct mpnet_afxdp_stats st;
+        struct mpnet_pkt *v[10];
+        struct mpnet_pool *pool;
+        struct mpnet_link *l;
+
+        (void)state;
+        SKIP_WITHOUT_KERNEL();
+        veth_make(g_nsk, "vk4", "vm4", NULL);
+        pool = mpnet_pool_create("axl", 256);
+        assert_non_null(pool);
+        l = axl_make("vm4", MPNET_AFXDP_MODE_NATIVE, pool);
+        assert_int_equal(kt_sh("ip -n %s link set vk4 down", g_nsk), 0);
+        for (unsigned i = 0; i < 10; i++) {
+                v[i] = mpnet_pkt_from_bytes(pool, frame, sizeof(frame));
+                assert_non_null(v[i]);
+        }
+        assert_int_equal(mpnet_link_tx_burst(l, 0, v, 10), 10);
+        /* Empty bursts kick what is left in the TX ring. */
+        for (int i = 0; i < 100; i++)
+                (void)mpnet_link_tx_burst(l, 0, NULL, 0);
+        st = axl_stats(l);
+        mpnet_link_get_stats(l, &ls);
+        print_message("peer down: tx_kicks %llu, tx_dev_drops %llu, tx_drops %llu\n",
+                      (unsigned long long)st.tx_kicks, (unsigned long long)st.tx_dev_drops,
+                      (unsigned long long)ls.tx_drops);
+        assert_int_equal(ls.tx_pkts, 10);
+        assert_int_equal(st.tx_dev_drops, 10);
+        assert_true(ls.tx_drops >= 10);
+        mpnet_link_destroy(l);
+        kt_sh("ip -n %s link del vk4", g_nsk);
+        mpnet_pool_destroy(pool);
+}
+
 static void test_axl_zerocopy_refused(void **state)
 {
         struct mpnet_pool *pool;
@@ -421,6 +462,7 @@ int main(void)
             cmocka_unit_test(test_axl_ping_generic),
             cmocka_unit_test(test_axl_ping_native),
             cmocka_unit_test(test_axl_zerocopy_refused),
+            cmocka_unit_test(test_axl_peer_down_drops_counted),
             cmocka_unit_test(test_axl_vanish_and_reopen),
             cmocka_unit_test(test_axl_eperm),
         };
