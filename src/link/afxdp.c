@@ -541,9 +541,12 @@ static void tx_reap(struct axq *aq)
  * goes on. Frames the kernel did not take yet stay in the ring for the next
  * kick; while the device is down they wait there.
  */
-static void tx_kick(struct axl *a, struct axq *aq, uint32_t queued)
+static void tx_kick(struct axl *a, struct axq *aq)
 {
-        uint32_t tries = queued / AXQ_KICK_BATCH + 1;
+        /* Enough calls for every frame not completed yet (queued now or left
+         * by an earlier kick): a backlog drains at once, not 32 frames a
+         * burst. Each EAGAIN means the kernel sent 32 frames. */
+        uint32_t tries = (a->ring - aq->n_free) / AXQ_KICK_BATCH + 1;
         ssize_t r;
 
         if (a->zerocopy && !xsk_ring_prod__needs_wakeup(&aq->tx)) {
@@ -620,7 +623,7 @@ static uint16_t axl_tx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
                 mpnet_stat_add(&aq->tx_bytes, bytes);
         }
         if (queued > 0 || aq->kick_pending)
-                tx_kick(a, aq, queued);
+                tx_kick(a, aq);
         return i;
 }
 
