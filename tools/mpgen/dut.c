@@ -28,6 +28,7 @@
 #define _GNU_SOURCE /* pthread_setaffinity_np, CPU_SET; first, as tests include these files */
 #endif
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -447,6 +448,18 @@ static void *dut_main(void *arg)
                 if (d->cfg.kind == MPG_DUT_AFXDP) {
                         (void)mpnet_link_tx_burst(d->da, 0, NULL, 0);
                         (void)mpnet_link_tx_burst(d->db, 0, NULL, 0);
+                        /* Sleep on the sockets (at most 1 ms, for the
+                         * stack's timers) rather than spin: on a CPU shared
+                         * with other work a thread that sleeps when idle is
+                         * woken at once, one that spins waits its turn while
+                         * the receive ring fills. */
+                        struct pollfd pf[2] = {
+                            {.fd = mpnet_link_rx_wait_arm(d->da, 0), .events = POLLIN},
+                            {.fd = mpnet_link_rx_wait_arm(d->db, 0), .events = POLLIN}};
+
+                        if (pf[0].fd >= 0 && pf[1].fd >= 0)
+                                (void)poll(pf, 2, 1);
+                        continue;
                 }
                 /* A yield on a busy machine can cost a whole time slice
                  * (milliseconds: the receive ring overflows meanwhile), so
