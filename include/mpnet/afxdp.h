@@ -121,6 +121,7 @@ struct mpnet_afxdp_stats {
         uint64_t tx_oversize;  /**< longer than mtu + 18 or a UMEM frame, dropped */
         uint64_t tx_bad_ol;    /**< offload the link cannot do (TSO, non-IP), dropped */
         uint64_t tx_down;      /**< dropped because the device was gone */
+        uint64_t tx_dev_drops; /**< dropped by the device inside sendto() (EBUSY) */
         uint64_t tx_kicks;     /**< sendto() wakeups */
         uint64_t rx_kicks;     /**< recvfrom() wakeups (the fill ring asked) */
         uint64_t down_events;  /**< times the link went down */

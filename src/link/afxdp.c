@@ -7,8 +7,12 @@
  * the receive side (in the fill ring, in the kernel, or in the RX ring),
  * frames ring_size..2*ring_size-1 to the transmit side (on our free stack, in
  * the TX ring, in the kernel, or in the completion ring). Each ring holds
- * ring_size entries, so a side can always hand all its frames to its ring:
- * a reservation never fails. libxdp's xsk_socket__create() loads its default
+ * ring_size entries, yet a reservation can fail while we hold frames: the
+ * kernel reads a ring ahead and publishes its consumer index only once it
+ * has used up what it read (xskq_cons_peek_*, __xskq_cons_release), so a
+ * frame can come back before its slot is seen free. Received frames wait on
+ * a stack of their own until the fill ring has room; a transmit burst stops
+ * where the TX ring has none. libxdp's xsk_socket__create() loads its default
  * program (redirect to the socket of the frame's rx queue, else XDP_PASS),
  * or joins the one already attached, and xsk_socket__delete() detaches it
  * with the last socket (where bpffs lets it count the sockets; without,
@@ -74,6 +78,8 @@ struct axq {
         uint64_t next_check; /* coarse monotonic time of the next device check */
         unsigned n_stash;
         struct mpnet_pkt *stash[AXQ_STASH];
+        uint64_t *fill_pend; /* received frames the fill ring had no room for yet */
+        uint32_t n_pend;
         mpnet_stat_t rx_pkts, rx_bytes, rx_nobufs, rx_kicks;
         /* tx side (one thread) */
         struct xsk_ring_prod tx;
@@ -82,6 +88,7 @@ struct axq {
         uint32_t n_free;
         bool kick_pending; /* the last kick left frames in the TX ring */
         mpnet_stat_t tx_pkts, tx_bytes, tx_ring_full, tx_oversize, tx_bad_ol, tx_down, tx_kicks;
+        mpnet_stat_t tx_dev_drops; /* frames the device dropped inside sendto() */
         /* XDP_STATISTICS of the sockets closed by reopen */
         mpnet_stat_t old[6];
 } __attribute__((aligned(MPNET_CACHE_LINE)));
@@ -199,6 +206,9 @@ static void queue_close(struct axq *aq)
         if (aq->area != NULL)
                 munmap(aq->area, aq->area_len);
         free(aq->tx_free);
+        free(aq->fill_pend);
+        aq->fill_pend = NULL;
+        aq->n_pend = 0;
         aq->xsk = NULL;
         aq->umem = NULL;
         aq->area = NULL;
@@ -251,7 +261,9 @@ static int queue_open(struct axl *a, uint16_t q, uint32_t xdp_flags, uint16_t bi
         aq->area = mmap(NULL, aq->area_len, PROT_READ | PROT_WRITE,
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
         aq->tx_free = malloc(a->ring * sizeof(uint64_t));
-        if (aq->area == MAP_FAILED || aq->tx_free == NULL) {
+        aq->fill_pend = malloc(a->ring * sizeof(uint64_t));
+        aq->n_pend = 0;
+        if (aq->area == MAP_FAILED || aq->tx_free == NULL || aq->fill_pend == NULL) {
                 if (aq->area == MAP_FAILED)
                         aq->area = NULL;
                 axl_msg(&a->cfg, "afxdp: UMEM of %zu bytes: out of memory", aq->area_len);
@@ -428,6 +440,25 @@ static struct mpnet_pkt *rx_copy(struct axl *a, struct axq *aq, const uint8_t *f
         return p;
 }
 
+/* Hand the received frames back to the kernel, as many as the fill ring
+ * has room for (see the top of the file); the rest wait for the next burst. */
+static void fill_flush(struct axq *aq)
+{
+        uint32_t m = aq->n_pend, fidx = 0, room;
+
+        if (m == 0)
+                return;
+        room = xsk_prod_nb_free(&aq->fill, m);
+        if (room < m)
+                m = room;
+        if (m == 0 || xsk_ring_prod__reserve(&aq->fill, m, &fidx) != m)
+                return;
+        aq->n_pend -= m;
+        for (uint32_t i = 0; i < m; i++)
+                *xsk_ring_prod__fill_addr(&aq->fill, fidx + i) = aq->fill_pend[aq->n_pend + i];
+        xsk_ring_prod__submit(&aq->fill, m);
+}
+
 static uint16_t axl_rx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt **pkts, uint16_t n)
 {
         struct axl *a = (struct axl *)l;
@@ -441,7 +472,7 @@ static uint16_t axl_rx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
         if (atomic_load_explicit(&aq->state, memory_order_relaxed) == AQ_GONE)
                 return 0;
         while (got < n) {
-                uint32_t want = (uint32_t)(n - got), idx, fidx = 0, k;
+                uint32_t want = (uint32_t)(n - got), idx, k;
 
                 if (want > AXQ_RX_CHUNK)
                         want = AXQ_RX_CHUNK;
@@ -449,8 +480,6 @@ static uint16_t axl_rx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
                 k = xsk_ring_cons__peek(&aq->rx, want, &idx);
                 if (k == 0)
                         break;
-                /* Never fails: the fill ring holds all the receive frames. */
-                xsk_ring_prod__reserve(&aq->fill, k, &fidx);
                 for (uint32_t i = 0; i < k; i++) {
                         const struct xdp_desc *d = xsk_ring_cons__rx_desc(&aq->rx, idx + i);
                         struct mpnet_pkt *p =
@@ -462,11 +491,12 @@ static uint16_t axl_rx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
                                 bytes += d->len;
                                 pkts[got++] = p;
                         }
-                        *xsk_ring_prod__fill_addr(&aq->fill, fidx + i) = d->addr & chunk_mask;
+                        aq->fill_pend[aq->n_pend++] = d->addr & chunk_mask;
                 }
                 xsk_ring_cons__release(&aq->rx, k);
-                xsk_ring_prod__submit(&aq->fill, k);
+                fill_flush(aq);
         }
+        fill_flush(aq);
         if (xsk_ring_prod__needs_wakeup(&aq->fill)) {
                 mpnet_stat_add(&aq->rx_kicks, 1);
                 rx_kick(a, aq);
@@ -505,24 +535,36 @@ static void tx_reap(struct axq *aq)
  * most 32 frames a call, and says EAGAIN while more are left
  * (xsk_generic_xmit); in zero-copy mode the driver sends on its own unless
  * the TX ring asks for a wakeup (af_xdp.rst, "XDP_USE_NEED_WAKEUP bind
- * flag"). Frames the kernel did not take yet stay in the ring for the next
+ * flag"). EBUSY: the device dropped the frame it was given (NET_XMIT_DROP:
+ * a veth whose peer's backlog or XDP ring is full), the kernel completed it
+ * unsent and stopped; the frames after it are still in the ring, so the kick
+ * goes on. Frames the kernel did not take yet stay in the ring for the next
  * kick; while the device is down they wait there.
  */
-static void tx_kick(struct axl *a, struct axq *aq, uint32_t queued)
+static void tx_kick(struct axl *a, struct axq *aq)
 {
-        uint32_t tries = queued / AXQ_KICK_BATCH + 1;
+        /* Enough calls for every frame not completed yet (queued now or left
+         * by an earlier kick): a backlog drains at once, not 32 frames a
+         * burst. Each EAGAIN means the kernel sent 32 frames. */
+        uint32_t tries = (a->ring - aq->n_free) / AXQ_KICK_BATCH + 1;
         ssize_t r;
 
         if (a->zerocopy && !xsk_ring_prod__needs_wakeup(&aq->tx)) {
                 aq->kick_pending = false;
                 return;
         }
-        do {
+        for (;;) {
                 do
                         r = sendto(aq->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
                 while (r < 0 && errno == EINTR);
                 mpnet_stat_add(&aq->tx_kicks, 1);
-        } while (r < 0 && errno == EAGAIN && --tries > 0);
+                if (r < 0 && errno == EBUSY)
+                        mpnet_stat_add(&aq->tx_dev_drops, 1);
+                else if (!(r < 0 && errno == EAGAIN))
+                        break;
+                if (--tries == 0)
+                        break;
+        }
         aq->kick_pending = r < 0;
         wake_result(a, aq, r);
 }
@@ -561,9 +603,12 @@ static uint16_t axl_tx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
                 } else if ((p->ol_flags & MPNET_PKT_F_TSO) ||
                            link_frame_csum(d, link_frame_copy(d, p), p->ol_flags) != 0) {
                         mpnet_stat_add(&aq->tx_bad_ol, 1);
+                } else if (xsk_ring_prod__reserve(&aq->tx, 1, &idx) != 1) {
+                        /* The kernel has not published the slots of the
+                         * frames it took yet: the burst ends here. */
+                        mpnet_stat_add(&aq->tx_ring_full, 1);
+                        break;
                 } else {
-                        /* Never fails: the TX ring holds all the transmit frames. */
-                        xsk_ring_prod__reserve(&aq->tx, 1, &idx);
                         *xsk_ring_prod__tx_desc(&aq->tx, idx) =
                             (struct xdp_desc){.addr = addr, .len = len};
                         aq->n_free--;
@@ -578,7 +623,7 @@ static uint16_t axl_tx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
                 mpnet_stat_add(&aq->tx_bytes, bytes);
         }
         if (queued > 0 || aq->kick_pending)
-                tx_kick(a, aq, queued);
+                tx_kick(a, aq);
         return i;
 }
 
@@ -616,7 +661,8 @@ static void axl_get_stats(struct mpnet_link *l, struct mpnet_link_stats *st)
                 st->tx_pkts += mpnet_stat_read(&aq->tx_pkts);
                 st->tx_bytes += mpnet_stat_read(&aq->tx_bytes);
                 st->tx_drops += v[4] + mpnet_stat_read(&aq->tx_oversize) +
-                                mpnet_stat_read(&aq->tx_bad_ol) + mpnet_stat_read(&aq->tx_down);
+                                mpnet_stat_read(&aq->tx_bad_ol) + mpnet_stat_read(&aq->tx_down) +
+                                mpnet_stat_read(&aq->tx_dev_drops);
         }
 }
 
@@ -647,6 +693,7 @@ int mpnet_afxdp_get_stats(struct mpnet_link *l, struct mpnet_afxdp_stats *st)
                 st->tx_bad_ol += mpnet_stat_read(&aq->tx_bad_ol);
                 st->tx_down += mpnet_stat_read(&aq->tx_down);
                 st->tx_kicks += mpnet_stat_read(&aq->tx_kicks);
+                st->tx_dev_drops += mpnet_stat_read(&aq->tx_dev_drops);
                 if (s != AQ_OK || aq->xsk == NULL) {
                         st->up = false;
                         st->last_errno = atomic_load_explicit(&aq->err, memory_order_relaxed);

@@ -28,6 +28,7 @@
 #define _GNU_SOURCE /* pthread_setaffinity_np, CPU_SET; first, as tests include these files */
 #endif
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -223,6 +224,18 @@ static struct mpnet_link *afp_link(struct mpg_dut *d, const char *ns, const char
         return mpnet_afpacket_create(&c);
 }
 
+#ifdef MPNET_HAVE_AFXDP
+/* An AF_XDP link's rings (and UMEM, twice as many frames) as long as --ring,
+ * at most the link's 16384: the receive side buffers what arrives while its
+ * thread waits for a CPU, as a memory wire's ring does. */
+static uint32_t xdp_ring(const struct mpg_dut *d)
+{
+        uint32_t r = d->cfg.ring_size;
+
+        return r == 0 ? 0 : r < 64 ? 64 : r > 16384 ? 16384 : r;
+}
+#endif
+
 /* mpgen's own link: AF_PACKET on a veth end of the tester namespace, AF_XDP
  * there (generic mode, copy: what veth offers), or a TAP device of that name
  * in the DUT namespace with mpgen's end at mac. */
@@ -246,6 +259,7 @@ static struct mpnet_link *tester_link(struct mpg_dut *d, const char *ifname, con
                                             .netns = d->ns.t,
                                             .pool = d->cfg.pool,
                                             .mode = MPNET_AFXDP_MODE_GENERIC,
+                                            .ring_size = xdp_ring(d),
                                             .errbuf = err,
                                             .errbuf_len = errlen};
 
@@ -271,6 +285,7 @@ static struct mpnet_link *router_link(struct mpg_dut *d, const char *ifname, cha
                                             .netns = d->ns.d,
                                             .pool = d->cfg.pool,
                                             .mode = MPNET_AFXDP_MODE_AUTO,
+                                            .ring_size = xdp_ring(d),
                                             .errbuf = err,
                                             .errbuf_len = errlen};
 
@@ -433,6 +448,18 @@ static void *dut_main(void *arg)
                 if (d->cfg.kind == MPG_DUT_AFXDP) {
                         (void)mpnet_link_tx_burst(d->da, 0, NULL, 0);
                         (void)mpnet_link_tx_burst(d->db, 0, NULL, 0);
+                        /* Sleep on the sockets (at most 1 ms, for the
+                         * stack's timers) rather than spin: on a CPU shared
+                         * with other work a thread that sleeps when idle is
+                         * woken at once, one that spins waits its turn while
+                         * the receive ring fills. */
+                        struct pollfd pf[2] = {
+                            {.fd = mpnet_link_rx_wait_arm(d->da, 0), .events = POLLIN},
+                            {.fd = mpnet_link_rx_wait_arm(d->db, 0), .events = POLLIN}};
+
+                        if (pf[0].fd >= 0 && pf[1].fd >= 0)
+                                (void)poll(pf, 2, 1);
+                        continue;
                 }
                 /* A yield on a busy machine can cost a whole time slice
                  * (milliseconds: the receive ring overflows meanwhile), so

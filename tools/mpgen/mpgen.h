@@ -606,7 +606,7 @@ const char *mpg_dut_name(enum mpg_dut_kind k);
 /* ---- the RFC 2544 suite (rfc2544.c) --------------------------------------- */
 
 #define MPG_SIZES_MAX        16
-#define MPG_DUT_COUNTERS_MAX 256 /* stack counters kept for the report */
+#define MPG_DUT_COUNTERS_MAX 320 /* link drops and stack counters kept for the report */
 
 /* A stack counter by name (0 for a name the stack lacks). */
 static inline uint64_t mpg_ctr(const struct mpnet_stack *s, const char *name)
@@ -708,7 +708,8 @@ struct mpg_suite {
         struct {
                 const char *name; /* static in the library */
                 uint64_t v;
-        } dut_counters[MPG_DUT_COUNTERS_MAX]; /* builtin: stack counters at the end */
+        } dut_counters[MPG_DUT_COUNTERS_MAX]; /* at the end: the links' drops, the stack's counters
+                                               */
         unsigned n_dut_counters;
         const atomic_bool *interrupted;
         char layout_line[256]; /* which thread ran where */

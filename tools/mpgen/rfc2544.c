@@ -43,6 +43,9 @@
 #include <unistd.h>
 
 #include "mpgen.h"
+#ifdef MPNET_HAVE_AFXDP
+#include "mpnet/afxdp.h"
+#endif
 #include "mpnet/stack.h"
 
 void mpg_suite_defaults(struct mpg_suite_cfg *c, bool quick)
@@ -488,17 +491,62 @@ static int run_size(struct mpg_suite *s, struct mpg_env *env, struct mpg_dut *du
         return err;
 }
 
+static void counter_put(struct mpg_suite *s, const char *name, uint64_t v)
+{
+        if (s->n_dut_counters < MPG_DUT_COUNTERS_MAX) {
+                s->dut_counters[s->n_dut_counters].name = name;
+                s->dut_counters[s->n_dut_counters].v = v;
+                s->n_dut_counters++;
+        }
+}
+
+/* The drops of the links on the path (tester ends ta and tb, router ends
+ * da and db), so a frame the trials lost shows where it went. */
+#define LINK_CTRS(p)                                                                               \
+        {                                                                                          \
+                p "_rx_drops", p "_tx_drops", p "_xdp_rx_dropped", p "_xdp_rx_ring_full",          \
+                    p "_xdp_fill_ring_empty", p "_xdp_tx_ring_full", p "_xdp_tx_dev_drops",        \
+                    p "_xdp_tx_kicks", p "_xdp_rx_kicks"                                           \
+        }
+static void snapshot_links(struct mpg_suite *s, const struct mpg_dut *dut)
+{
+        static const char *const names[4][9] = {LINK_CTRS("link_ta"), LINK_CTRS("link_tb"),
+                                                LINK_CTRS("link_da"), LINK_CTRS("link_db")};
+        struct mpnet_link *l[4] = {dut->tx, dut->rx, dut->da, dut->db};
+
+        for (unsigned i = 0; i < 4; i++) {
+                struct mpnet_link_stats st = {0};
+
+                if (l[i] == NULL)
+                        continue;
+                mpnet_link_get_stats(l[i], &st);
+                counter_put(s, names[i][0], st.rx_drops);
+                counter_put(s, names[i][1], st.tx_drops);
+#ifdef MPNET_HAVE_AFXDP
+                struct mpnet_afxdp_stats xs;
+
+                if (mpnet_afxdp_get_stats(l[i], &xs) == 0) {
+                        counter_put(s, names[i][2], xs.rx_dropped);
+                        counter_put(s, names[i][3], xs.rx_ring_full);
+                        counter_put(s, names[i][4], xs.fill_ring_empty);
+                        counter_put(s, names[i][5], xs.tx_ring_full);
+                        counter_put(s, names[i][6], xs.tx_dev_drops);
+                        counter_put(s, names[i][7], xs.tx_kicks);
+                        counter_put(s, names[i][8], xs.rx_kicks);
+                }
+#endif
+        }
+}
+
 static void snapshot_counters(struct mpg_suite *s, const struct mpg_dut *dut)
 {
         s->n_dut_counters = 0;
+        snapshot_links(s, dut);
         if (dut->stack == NULL)
                 return;
-        for (unsigned c = 0; c < mpnet_stack_counter_count(dut->stack) && c < MPG_DUT_COUNTERS_MAX;
-             c++) {
-                s->dut_counters[c].name = mpnet_stack_counter_name(dut->stack, c);
-                s->dut_counters[c].v = mpnet_stack_counter(dut->stack, c);
-                s->n_dut_counters = c + 1;
-        }
+        for (unsigned c = 0; c < mpnet_stack_counter_count(dut->stack); c++)
+                counter_put(s, mpnet_stack_counter_name(dut->stack, c),
+                            mpnet_stack_counter(dut->stack, c));
 }
 
 int mpg_suite_run(struct mpg_suite *s)
