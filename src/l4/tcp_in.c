@@ -141,6 +141,7 @@ void tcp_conn_drop(struct mpnet_stack *s, struct tcp_conn *c)
                 c->so->tcp = NULL;
                 c->so = NULL;
         }
+        tcp_data_drop(s, c);
         c->state = TCP_CLOSED;
         tcp_conn_remove(s, &st->ct, c);
 }
@@ -309,8 +310,14 @@ static void syn_sent_input(struct wctx *w, struct tcp_conn *c, const struct mpne
                 c->opt |= TCPF_TS;
                 c->ts_recent = r->opts.ts_val;
         }
+        if (tcp_established(w, c) != 0) {
+                struct tcp_conn tmp = {.t = c->t};
+
+                send_seg(w, &tmp, MPNET_TCP_RST, r->ack, NULL);
+                conn_fail(w, c, ENOMEM);
+                return;
+        }
         c->state = TCP_ESTABLISHED;
-        c->rtx_at = MPNET_TIME_NEVER;
         tcp_state_of(s)->n_embryo--;
         tcp_send_ctl(w, c, MPNET_TCP_ACK, c->snd_nxt);
         if (c->so != NULL) {
@@ -335,8 +342,9 @@ static void challenge_ack(struct wctx *w, struct tcp_conn *c)
         tcp_send_ctl(w, c, MPNET_TCP_ACK, c->snd_nxt);
 }
 
-/* SYN_RECEIVED -> ESTABLISHED (RFC 9293 3.10.7.4, fifth check). */
-static void established(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r)
+/* SYN_RECEIVED -> ESTABLISHED (RFC 9293 3.10.7.4, fifth check).
+ * @return false: no memory for it (the caller resets it). */
+static bool established(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r)
 {
         struct tcp_state *st = tcp_state_of(w->s);
         struct tcp_listen *l = c->lso->tcp;
@@ -345,8 +353,9 @@ static void established(struct wctx *w, struct tcp_conn *c, const struct mpnet_t
         c->snd_wnd = (uint32_t)r->window << c->snd_ws;
         if (c->snd_wnd > c->max_snd_wnd)
                 c->max_snd_wnd = c->snd_wnd;
+        if (tcp_established(w, c) != 0)
+                return false;
         c->state = TCP_ESTABLISHED;
-        c->rtx_at = MPNET_TIME_NEVER;
         st->n_embryo--;
         q_unlink(&l->syn, c);
         l->n_syn--;
@@ -358,6 +367,7 @@ static void established(struct wctx *w, struct tcp_conn *c, const struct mpnet_t
         l->n_acc++;
         tcp_count(w->s, TCPC_ACCEPTED);
         sock_raise(c->lso, EPOLLIN);
+        return true;
 }
 
 /* A reset that resets (RFC 9293 3.10.7.4 second check): an embryo goes
@@ -392,6 +402,8 @@ void tcp_conn_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                 send_synack(w, c);
                 return;
         }
+        if (!tcp_paws(w, c, r))
+                return;
         if (!tcp_seg_acceptable(c->rcv_nxt, c->rcv_wnd, r->seq, len)) {
                 tcp_count(s, TCPC_OUT_OF_WINDOW);
                 if (!(r->flags & MPNET_TCP_RST))
@@ -427,15 +439,18 @@ void tcp_conn_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                 }
                 if ((c->opt & TCPF_TS) && (r->opts.present & MPNET_TCPO_TS))
                         c->ts_recent = r->opts.ts_val;
-                established(w, c, r);
+                if (!established(w, c, r)) {
+                        STK_INC(s, nobufs);
+                        tcp_send_ctl(w, c, MPNET_TCP_RST | MPNET_TCP_ACK, c->snd_nxt);
+                        tcp_conn_drop(s, c);
+                        return;
+                }
         } else if (tcp_ack_check(c->snd_una, c->snd_nxt, c->max_snd_wnd, r->ack) != TCP_ACCEPT) {
                 challenge_ack(w, c);
                 return;
         }
-        /* Data and FIN: the next piece (not acknowledged: the peer sends
-         * them again). */
-        if (len != 0)
-                tcp_count(s, TCPC_UNHANDLED);
+        /* The ACK's effect, the data, the FIN: l4/tcp_data.c. */
+        tcp_data_input(w, c, v, r);
 }
 
 uint64_t tcp_timers(struct wctx *w, uint64_t now)

@@ -16,6 +16,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#ifndef TCP_NODELAY
+#define TCP_NODELAY 1 /* <netinet/tcp.h>, whose state names clash with ours */
+#endif
 #include <sys/epoll.h>
 
 #include "mpnet/socket.h"
@@ -64,6 +68,13 @@ static void tcp_close(struct mpnet_stack *s, struct mpnet_sock *so)
         } else if (so->tcp != NULL) {
                 struct tcp_conn *c = so->tcp;
 
+                if (c->d != NULL) {
+                        /* An orderly close (l4/tcp_data.c). */
+                        so->tcp = NULL;
+                        tcp_data_close(s, c);
+                        so->flags &= ~(uint32_t)SOF_LISTEN;
+                        return;
+                }
                 /* RFC 9293 3.10.4 ABORT: a reset, except in SYN_SENT. */
                 if (c->state != TCP_SYN_SENT)
                         tcp_send_ctl(w, c, MPNET_TCP_RST | MPNET_TCP_ACK, c->snd_nxt);
@@ -132,6 +143,22 @@ static int tcp_sock_output(struct mpnet_stack *s, struct mpnet_sock *so, struct 
         return -EOPNOTSUPP; /* the next piece: the send buffer */
 }
 
+static int tcp_setopt(struct mpnet_stack *s, struct mpnet_sock *so, int level, int name,
+                      const void *val, unsigned len)
+{
+        int v;
+
+        (void)s;
+        if (level != IPPROTO_TCP)
+                return -ENOPROTOOPT;
+        if (len < sizeof(int))
+                return -EINVAL;
+        memcpy(&v, val, sizeof(v));
+        if (so->flags & SOF_LISTEN)
+                return name == TCP_NODELAY ? 0 : -ENOPROTOOPT;
+        return tcp_data_setopt(so->tcp, name, v);
+}
+
 const struct sock_proto sock_tcp_proto = {
     .open = tcp_open,
     .close = tcp_close,
@@ -140,6 +167,10 @@ const struct sock_proto sock_tcp_proto = {
     .pcb_unset = tcp_pcb_unset,
     .port_pick = tcp_port_pick,
     .output = tcp_sock_output,
+    .setopt = tcp_setopt,
+    .sendmsg = tcp_sendmsg,
+    .recvmsg = tcp_recvmsg,
+    .shutdown = tcp_shutdown,
 };
 
 static struct mpnet_sock *stream_sock(struct mpnet_stack *s, int fd)
