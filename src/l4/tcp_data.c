@@ -457,8 +457,10 @@ static void time_wait(struct wctx *w, struct tcp_conn *c)
                 sock_raise(c->so, EPOLLHUP);
 }
 
-/* The ACK field (RFC 9293 3.10.7.4 fifth check; RFC 5681, RFC 6582). */
-static void ack_in(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r, uint32_t len)
+/* The ACK field (RFC 9293 3.10.7.4 fifth check; RFC 5681, RFC 6582).
+ * @return false: the connection is gone (freed: no grace period without
+ * workers). */
+static bool ack_in(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r, uint32_t len)
 {
         struct tcp_data *d = c->d;
         uint32_t wnd = (uint32_t)r->window << c->snd_ws, mss = smss(c);
@@ -496,7 +498,7 @@ static void ack_in(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_re
                         c->snd_wnd = wnd;
                 if (c->snd_wnd > c->max_snd_wnd)
                         c->max_snd_wnd = c->snd_wnd;
-                return;
+                return true;
         }
         /* New data acknowledged. */
         {
@@ -563,13 +565,14 @@ static void ack_in(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_re
                                 break;
                         case TCP_LAST_ACK:
                                 conn_gone(w, c, 0);
-                                return;
+                                return false;
                         default:
                                 break;
                         }
                 }
                 events(c);
         }
+        return true;
 }
 
 /* Append in-order bytes. */
@@ -681,8 +684,7 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
         if ((c->opt & TCPF_TS) && (r->opts.present & MPNET_TCPO_TS) &&
             tcp_ts_recent_take(r->opts.ts_val, c->ts_recent, seq, d->last_ack_sent))
                 c->ts_recent = r->opts.ts_val;
-        ack_in(w, c, r, len);
-        if (c->state == TCP_CLOSED)
+        if (!ack_in(w, c, r, len))
                 return; /* LAST_ACK ended */
         if (c->state == TCP_TIME_WAIT) {
                 /* A retransmitted FIN: ACK it, TIME_WAIT restarts (RFC 9293
@@ -756,7 +758,8 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
 
 /* ---- timers ---- */
 
-static void rtx_timeout(struct wctx *w, struct tcp_conn *c)
+/* @return false: the connection is gone. */
+static bool rtx_timeout(struct wctx *w, struct tcp_conn *c)
 {
         struct tcp_data *d = c->d;
 
@@ -773,14 +776,14 @@ static void rtx_timeout(struct wctx *w, struct tcp_conn *c)
                 t = rto_ns(c);
                 arm(w, d, &c->rtx_at,
                     ctx_now(w) + (t > TCP_PERSIST_MAX_NS ? TCP_PERSIST_MAX_NS : t));
-                return;
+                return true;
         }
         if (c->snd_una == c->snd_nxt)
-                return;
+                return true;
         if (++d->tries > TCP_RTX_TRIES) {
                 tcp_count(w->s, TCPC_TIMEOUT);
                 conn_gone(w, c, ETIMEDOUT);
-                return;
+                return false;
         }
         tcp_count(w->s, TCPC_RTO);
         /* RFC 6298 5.4-5.6, RFC 5681 3.1 (cwnd 1 MSS), go back to SND.UNA. */
@@ -794,6 +797,7 @@ static void rtx_timeout(struct wctx *w, struct tcp_conn *c)
         output(w, c);
         if (c->rtx_at == MPNET_TIME_NEVER)
                 rtx_arm(w, c);
+        return true;
 }
 
 uint64_t tcp_data_timers(struct wctx *w, uint64_t now)
@@ -820,12 +824,9 @@ uint64_t tcp_data_timers(struct wctx *w, uint64_t now)
                         tcp_count(w->s, TCPC_DACK);
                         send_ack(w, c);
                 }
-                if (c->rtx_at <= now) {
-                        rtx_timeout(w, c);
-                        if (c->state == TCP_CLOSED) {
-                                d = nx;
-                                continue;
-                        }
+                if (c->rtx_at <= now && !rtx_timeout(w, c)) {
+                        d = nx;
+                        continue;
                 }
                 if (d->tw_at == MPNET_TIME_NEVER && d->dack_at == MPNET_TIME_NEVER &&
                     c->rtx_at == MPNET_TIME_NEVER) {
