@@ -59,6 +59,7 @@ struct tcp_data {
         uint32_t scap, soff, slen;
         uint32_t snd_cur; /* the next to send (SND.NXT rewinds to it on RTO) */
         uint32_t fin_seq; /* the FIN's, when fin_q */
+        uint32_t snd_sml; /* the end of the last short segment sent (Minshall) */
         bool fin_q;
         bool nodelay;
         bool persist;  /* rtx_at is the persist timer */
@@ -313,8 +314,11 @@ static void output(struct wctx *w, struct tcp_conn *c)
                                 break;
                         fin = false;
                 } else if (len < mss && !fin && flight != 0 && !d->nodelay &&
-                           seq_geq(d->snd_cur, c->snd_nxt)) {
-                        break; /* Nagle (RFC 9293 3.7.4) */
+                           seq_geq(d->snd_cur, c->snd_nxt) && seq_gt(d->snd_sml, c->snd_una)) {
+                        /* Nagle (RFC 9293 3.7.4) with Minshall's change, as
+                         * Linux: a short segment waits while an earlier
+                         * short one is unacknowledged. */
+                        break;
                 }
                 if (seq_lt(d->snd_cur, c->snd_nxt))
                         tcp_count(w->s, TCPC_RTX);
@@ -324,6 +328,8 @@ static void output(struct wctx *w, struct tcp_conn *c)
                         d->rtt_t = ctx_now(w);
                 }
                 send_range(w, c, d->snd_cur, len, fin);
+                if (len < mss)
+                        d->snd_sml = d->snd_cur + len;
                 d->snd_cur += len + fin;
                 if (seq_gt(d->snd_cur, c->snd_nxt))
                         c->snd_nxt = d->snd_cur;
@@ -387,7 +393,7 @@ int tcp_established(struct wctx *w, struct tcp_conn *c)
         d->c = c;
         d->scap = sbuf;
         d->rcap = rbuf;
-        d->snd_cur = c->snd_nxt;
+        d->snd_cur = d->snd_sml = c->snd_nxt;
         d->quick = TCP_QUICKACKS;
         d->dack_at = d->tw_at = MPNET_TIME_NEVER;
         /* Without window scaling the window field is all there is. */
@@ -735,9 +741,9 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                         ooo_pull(w, c);
                         /* RFC 5681 4.2: ACK at once a segment that fills a
                          * hole; a FIN too; quick ACKs at start; else every
-                         * second full segment, or the delayed ACK timer. */
-                        if (had_ooo || d->fin_in || d->quick > 0 ||
-                            d->unacked >= 2u * c->mss_ours - ((c->opt & TCPF_TS) ? 24 : 0))
+                         * second full segment (full: our sending MSS, the
+                         * peer's being alike), or the delayed ACK timer. */
+                        if (had_ooo || d->fin_in || d->quick > 0 || d->unacked >= 2u * smss(c))
                                 ack_now = true;
                         if (d->quick > 0)
                                 d->quick--;
