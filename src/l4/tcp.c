@@ -65,6 +65,7 @@ enum tcp_ctr {
         TCP_RST_UNREAD,
         TCP_PERSIST,
         TCP_DACK,
+        TCP_CHAINED,
         TCP__N
 };
 _Static_assert((int)TCP_OUT == (int)TCPC_OUT && (int)TCP_RST_OUT == (int)TCPC_RST_OUT &&
@@ -128,6 +129,9 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
                         "connections reset by a close with data unread (RFC 2525 2.17)"},
     [TCP_PERSIST] = {"tcp_persist", "zero-window probes sent (RFC 9293 3.8.6.1)"},
     [TCP_DACK] = {"tcp_dack", "delayed ACKs sent by their timer"},
+    [TCP_CHAINED] = {"tcp_chained",
+                     "drop: a segment whose data spans buffers (reassembled fragments; "
+                     "TCP sets DF)"},
 };
 
 static inline struct tcp_state *tcp_st(struct mpnet_stack *s)
@@ -345,6 +349,11 @@ static void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
         }
         if (!tcp_check(s, p, fam, laddr, raddr, &v, &r))
                 goto out;
+        /* The data path reads the payload through the view: one buffer. */
+        if (p->len < p->pkt_len) {
+                tcp_inc(s, TCP_CHAINED);
+                goto out;
+        }
         tcp_inc(s, TCP_IN);
         memcpy(t.laddr, laddr, 16);
         memcpy(t.raddr, raddr, 16);
