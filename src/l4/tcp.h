@@ -5,9 +5,9 @@
  *
  * What exists: input checks (length, data offset, checksum, options, a
  * non-unicast destination), each failure a counted drop; the connection
- * table; the answer of a closed port (RFC 9293 3.10.7.1). The state
- * machine, listeners and the socket calls come in later pieces: every
- * segment that finds no connection is answered as CLOSED.
+ * table; the answer of a closed port (RFC 9293 3.10.7.1); the handshake
+ * (l4/tcp_in.c), the data path and the close (l4/tcp_data.c), the socket
+ * calls (l4/tcp_sock.c).
  *
  * Synchronisation (docs/MP-SAFETY.md):
  *  - Input runs on the context that receives the segment (a worker or the

@@ -257,15 +257,22 @@ static void send_range(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_
 {
         struct tcp_data *d = c->d;
         uint8_t buf[TCP_SEG_MAX];
+        const uint8_t *data = buf;
         uint16_t flags = MPNET_TCP_ACK;
 
         if (len != 0) {
-                ring_read(d->sb, d->scap, (d->soff + (seq - c->snd_una)) % d->scap, len, buf);
+                uint32_t at = (d->soff + (seq - c->snd_una)) % d->scap;
+
+                /* Straight from the ring unless the range wraps. */
+                if (at + len <= d->scap)
+                        data = d->sb + at;
+                else
+                        ring_read(d->sb, d->scap, at, len, buf);
                 flags |= MPNET_TCP_PSH;
         }
         if (fin)
                 flags |= MPNET_TCP_FIN;
-        seg_out(w, c, flags, seq, buf, len);
+        seg_out(w, c, flags, seq, data, len);
 }
 
 static bool fin_sent(const struct tcp_conn *c)

@@ -6,9 +6,9 @@
  * timestamps, RFC 7323 3), retransmitted on RTO (RFC 6298) a bounded
  * number of times; the ACK of it makes the connection ESTABLISHED and
  * puts it on the listener's accept queue. A reset in the window resets
- * (RFC 5961 3.2: at RCV.NXT exactly, else a challenge ACK). Data, FIN and
- * the states past ESTABLISHED are the next piece's: such segments are
- * counted (tcp_unhandled) and left for the peer to retransmit.
+ * (RFC 5961 3.2: at RCV.NXT exactly, else a challenge ACK). From
+ * ESTABLISHED on, the ACK, data and FIN are l4/tcp_data.c's
+ * (tcp_established() enters it, tcp_data_input() takes each segment).
  *
  * Runs on the connection's home context: the control thread for now.
  */

@@ -6,10 +6,10 @@
  * is found through its connection (l4/tcp.h), not by port.
  *
  * What works: bind, listen, accept (non-blocking: -EAGAIN when none is
- * ready), getsockname, getpeername, close. Sending, receiving, connect and
- * an orderly close are the next piece's: send is -EOPNOTSUPP, and closing
- * an accepted socket aborts its connection with a reset (RFC 9293 3.10.4,
- * ABORT).
+ * ready), connect, getsockname, getpeername; send, recv, shutdown and
+ * TCP_NODELAY on a connection (l4/tcp_data.c, through the stream hooks of
+ * struct sock_proto); close: an orderly close once established (a reset
+ * when data was left unread), an abort before (RFC 9293 3.10.4).
  *
  * Every call is the control thread's, which is every TCP socket's home.
  */
@@ -140,7 +140,7 @@ static int tcp_sock_output(struct mpnet_stack *s, struct mpnet_sock *so, struct 
         (void)so;
         (void)tx;
         mpnet_pkt_free(p);
-        return -EOPNOTSUPP; /* the next piece: the send buffer */
+        return -EOPNOTSUPP; /* a stream sends through tcp_sendmsg */
 }
 
 static int tcp_setopt(struct mpnet_stack *s, struct mpnet_sock *so, int level, int name,
