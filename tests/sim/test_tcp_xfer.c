@@ -15,6 +15,7 @@
 #include "base/sha256.h"
 #include "l4/tcp.h"
 #include "stack/stack_priv.h"
+#include "ip6util.h"
 #include "testutil.h"
 
 #define XFER_BYTES (3u << 20)
@@ -79,7 +80,7 @@ static void pump(struct side *me)
         }
 }
 
-static void xfer(const char *name, const struct mpnet_fault_cfg *fault)
+static void xfer(const char *name, const struct mpnet_fault_cfg *fault, int fam)
 {
         struct net2 n;
         struct side a = {.rng_tx = 1, .rng_rx = 7}, b = {.rng_tx = 7, .rng_rx = 1};
@@ -97,13 +98,29 @@ static void xfer(const char *name, const struct mpnet_fault_cfg *fault)
         sha256_init(&a.h_rx);
         sha256_init(&b.h_tx);
         sha256_init(&b.h_rx);
-        lfd = mpnet_socket(a.s, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        assert_int_equal(mpnet_bind(a.s, lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-        assert_int_equal(mpnet_listen(a.s, lfd, 4), 0);
-        b.fd = mpnet_socket(b.s, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        sa.sin_addr.s_addr = htonl(A_ADDR);
-        assert_int_equal(mpnet_connect(b.s, b.fd, (struct sockaddr *)&sa, sizeof(sa)),
-                         -EINPROGRESS);
+        if (fam == 6) {
+                struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_port = htons(5001)};
+
+                assert_int_equal(
+                    mpnet_addr6_add(a.s, n.ifa, A6("2001:db8::1"), 64, MPNET_ADDR6_F_NODAD), 0);
+                assert_int_equal(
+                    mpnet_addr6_add(b.s, n.ifb, A6("2001:db8::2"), 64, MPNET_ADDR6_F_NODAD), 0);
+                lfd = mpnet_socket(a.s, AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
+                assert_int_equal(mpnet_bind(a.s, lfd, (struct sockaddr *)&s6, sizeof(s6)), 0);
+                assert_int_equal(mpnet_listen(a.s, lfd, 4), 0);
+                b.fd = mpnet_socket(b.s, AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
+                memcpy(&s6.sin6_addr, A6("2001:db8::1"), 16);
+                assert_int_equal(mpnet_connect(b.s, b.fd, (struct sockaddr *)&s6, sizeof(s6)),
+                                 -EINPROGRESS);
+        } else {
+                lfd = mpnet_socket(a.s, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+                assert_int_equal(mpnet_bind(a.s, lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+                assert_int_equal(mpnet_listen(a.s, lfd, 4), 0);
+                b.fd = mpnet_socket(b.s, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+                sa.sin_addr.s_addr = htonl(A_ADDR);
+                assert_int_equal(mpnet_connect(b.s, b.fd, (struct sockaddr *)&sa, sizeof(sa)),
+                                 -EINPROGRESS);
+        }
         a.fd = -1;
         for (int i = 0; i < 100 && a.fd < 0; i++) {
                 net2_run(&n, 100 * MPNET_NS_PER_MS);
@@ -153,7 +170,7 @@ static void xfer(const char *name, const struct mpnet_fault_cfg *fault)
 static void test_xfer_clean(void **state)
 {
         (void)state;
-        xfer("clean", NULL);
+        xfer("clean", NULL, 4);
 }
 
 static void test_xfer_lossy(void **state)
@@ -161,7 +178,7 @@ static void test_xfer_lossy(void **state)
         struct mpnet_fault_cfg f = {.seed = 42, .loss_ppm = 10000, .reorder_ppm = 10000};
 
         (void)state;
-        xfer("loss 1%, reorder 1%", &f);
+        xfer("loss 1%, reorder 1%", &f, 4);
 }
 
 /* Duplicates, delay with jitter (reordering by it), loss: the same bytes. */
@@ -174,7 +191,16 @@ static void test_xfer_dup_delay(void **state)
                                     .jitter_ns = MPNET_NS_PER_MS / 2};
 
         (void)state;
-        xfer("loss 0.5%, dup 1%, delay 1 ms +- 0.5", &f);
+        xfer("loss 0.5%, dup 1%, delay 1 ms +- 0.5", &f, 4);
+}
+
+/* IPv6, with loss: the MSS is 20 bytes less. */
+static void test_xfer_lossy6(void **state)
+{
+        struct mpnet_fault_cfg f = {.seed = 5, .loss_ppm = 10000, .reorder_ppm = 10000};
+
+        (void)state;
+        xfer("IPv6, loss 1%, reorder 1%", &f, 6);
 }
 
 int main(void)
@@ -183,6 +209,7 @@ int main(void)
             cmocka_unit_test(test_xfer_clean),
             cmocka_unit_test(test_xfer_lossy),
             cmocka_unit_test(test_xfer_dup_delay),
+            cmocka_unit_test(test_xfer_lossy6),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
