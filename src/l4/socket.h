@@ -62,6 +62,7 @@ enum {
         SOF_LADDR_AUTO = 1 << 12, /* laddr chosen by connect: AF_UNSPEC forgets it */
         SOF_CLOSED = 1 << 13,     /* closed: a delivery still holding it drops */
         SOF_LISTEN = 1 << 14,     /* TCP: listening (so->tcp a struct tcp_listen) */
+        SOF_NODELAY = 1 << 15,    /* TCP_NODELAY (inherited by accepted sockets) */
 };
 
 /* rcv_opts: what recvmsg gives as ancillary data. */

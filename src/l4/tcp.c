@@ -106,9 +106,9 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
     [TCP_NOT_HOME] = {"tcp_not_home",
                       "drop: a segment for a connection or listener received on a worker "
                       "(hand-off not there yet)"},
-    [TCP_UNHANDLED] =
-        {"tcp_unhandled",
-         "drop: a segment without ACK past LISTEN, or what a later piece handles (data, FIN)"},
+    [TCP_UNHANDLED] = {"tcp_unhandled",
+                       "drop: a segment without ACK past LISTEN, or one a state does not take "
+                       "(a RST without ACK in SYN_SENT, simultaneous open)"},
     [TCP_CHALLENGE] = {"tcp_challenge", "challenge ACKs sent (RFC 5961)"},
     [TCP_CHALLENGE_LIMITED] = {"tcp_challenge_limited",
                                "drop: a segment whose challenge ACK the rate limit held back "

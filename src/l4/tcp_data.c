@@ -402,6 +402,7 @@ int tcp_established(struct wctx *w, struct tcp_conn *c)
         d->rcap = rbuf;
         d->snd_cur = d->snd_sml = c->snd_nxt;
         d->quick = TCP_QUICKACKS;
+        d->nodelay = ref != NULL && (ref->flags & SOF_NODELAY);
         d->dack_at = d->tw_at = MPNET_TIME_NEVER;
         /* Without window scaling the window field is all there is. */
         if (!(c->opt & TCPF_WSCALE))

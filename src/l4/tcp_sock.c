@@ -154,9 +154,23 @@ static int tcp_setopt(struct mpnet_stack *s, struct mpnet_sock *so, int level, i
         if (len < sizeof(int))
                 return -EINVAL;
         memcpy(&v, val, sizeof(v));
-        if (so->flags & SOF_LISTEN)
-                return name == TCP_NODELAY ? 0 : -ENOPROTOOPT;
-        return tcp_data_setopt(so->tcp, name, v);
+        if (name != TCP_NODELAY)
+                return -ENOPROTOOPT;
+        if (v != 0)
+                so->flags |= SOF_NODELAY;
+        else
+                so->flags &= ~(uint32_t)SOF_NODELAY;
+        if (!(so->flags & SOF_LISTEN) && so->tcp != NULL)
+                tcp_data_setopt(so->tcp, name, v);
+        return 0;
+}
+
+static int tcp_getopt(const struct mpnet_sock *so, int level, int name, int *v)
+{
+        if (level != IPPROTO_TCP || name != TCP_NODELAY)
+                return -ENOPROTOOPT;
+        *v = (so->flags & SOF_NODELAY) != 0;
+        return 0;
 }
 
 const struct sock_proto sock_tcp_proto = {
@@ -168,6 +182,7 @@ const struct sock_proto sock_tcp_proto = {
     .port_pick = tcp_port_pick,
     .output = tcp_sock_output,
     .setopt = tcp_setopt,
+    .getopt = tcp_getopt,
     .sendmsg = tcp_sendmsg,
     .recvmsg = tcp_recvmsg,
     .shutdown = tcp_shutdown,
@@ -251,7 +266,7 @@ int mpnet_accept(struct mpnet_stack *s, int fd, struct sockaddr *addr, socklen_t
         memcpy(nso->faddr, c->t.raddr, 16);
         nso->lport = c->t.lport;
         nso->fport = c->t.rport;
-        nso->flags |= SOF_CONNECTED | (so->flags & SOF_V6ONLY);
+        nso->flags |= SOF_CONNECTED | (so->flags & (SOF_V6ONLY | SOF_NODELAY));
         sock_raise(nso, EPOLLOUT);
         if (addr != NULL && alen != NULL)
                 mpnet_getpeername(s, nfd, addr, alen);

@@ -244,6 +244,49 @@ static void test_send_nagle(void **state)
         mpnet_close(t->s, k.lfd);
 }
 
+/* TCP_NODELAY set on the listener before the connection: the accepted
+ * socket has it (as Linux), getsockopt says so, small writes go at once. */
+static void test_nodelay_inherited(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+        int one = 1, v = 0;
+        socklen_t vl = sizeof(v);
+
+        estab(t, &k, false);
+        mpnet_close(t->s, k.fd);
+        expect(&k, 1, TH_FA, 1, 1, 0, NULL);
+        assert_int_equal(
+            mpnet_setsockopt(t->s, k.lfd, IPPROTO_TCP, SO_TCP_NODELAY, &one, sizeof(one)), 0);
+        ts_send(t, &(struct ts_seg){.sport = 40001,
+                                    .dport = 8080,
+                                    .flags = TH_S,
+                                    .opts = {.present = MPNET_TCPO_MSS, .mss = 1000}});
+        t->stack_isn_known = false;
+        t->rel = false;
+        {
+                struct ts_seg g;
+
+                assert_true(ts_recv(t, 1, &g));
+                while (g.dport != 40001 || g.flags != TH_SA)
+                        assert_true(ts_recv(t, 1, &g));
+                t->stack_isn = g.seq;
+                t->stack_isn_known = true;
+        }
+        t->rel = true;
+        ts_send(t,
+                &(struct ts_seg){.sport = 40001, .dport = 8080, .seq = 1, .ack = 1, .flags = TH_A});
+        k.fd = mpnet_accept(t->s, k.lfd, NULL, NULL, 0);
+        assert_true(k.fd >= 0);
+        assert_int_equal(mpnet_getsockopt(t->s, k.fd, IPPROTO_TCP, SO_TCP_NODELAY, &v, &vl), 0);
+        assert_int_equal(v, 1);
+        assert_int_equal(wr(t, k.fd, 100), 100);
+        expect(&k, 1, TH_PA, 1, 1, 100, NULL);
+        assert_int_equal(wr(t, k.fd, 100), 100);
+        expect(&k, 1, TH_PA, 101, 1, 100, NULL);
+        mpnet_close(t->s, k.lfd);
+}
+
 /* Out of order: a duplicate ACK at once with a SACK block for what is
  * held (RFC 2018, RFC 5681 4.2); the hole filled, one ACK for all. The
  * window is advertised scaled (RFC 7323 2.3). */
@@ -589,6 +632,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_recv_fin, setup, teardown),
             cmocka_unit_test_setup_teardown(test_delayed_ack, setup, teardown),
             cmocka_unit_test_setup_teardown(test_send_nagle, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_nodelay_inherited, setup, teardown),
             cmocka_unit_test_setup_teardown(test_ooo_sack, setup, teardown),
             cmocka_unit_test_setup_teardown(test_rto, setup, teardown),
             cmocka_unit_test_setup_teardown(test_rto_giveup, setup, teardown),
