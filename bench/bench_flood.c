@@ -31,10 +31,12 @@
  *              percent of the frames (default 10);
  *   polluted   B, legitimate frames only, its state as the flood left it.
  * Only the router's poll is timed (TSC), generator and sink excluded, one
- * burst of 256 frames a poll. The legitimate rate is the legitimate frames
- * delivered per burst over the median router time of a burst (the median
- * drops bursts preempted on a shared machine); the ratio flooded / base is 1 - share when a flood
- * frame costs what a forwarded frame does, more when the router drops it cheaper, less when dearer;
+ * burst of 256 frames a poll in every phase. The legitimate frames of a
+ * phase alternate IPv4 and IPv6 by their own count, so the flooded phase
+ * forwards the base's mix; only frames that reach H2 count. The legitimate rate is the legitimate
+ * frames delivered per burst over the median router time of a burst (the median drops bursts
+ * preempted on a shared machine); the ratio flooded / base is 1 - share when a flood frame costs
+ * what a forwarded frame does, more when the router drops it cheaper, less when dearer;
  * flood_cycles is that cost per flood frame.
  *
  * One thread; --pin pins it. Prints JSON.
@@ -75,7 +77,8 @@ static struct mpnet_clock clk;
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint8_t fbuf[2048];
 
-/* A forwarded legitimate datagram (UDP to FF_LEGIT_PORT), not the router's own. */
+/* A forwarded legitimate datagram (UDP to FF_LEGIT_PORT at H2), not the
+ * router's own nor a flood frame that got through. */
 static bool is_legit(const struct mpnet_pkt *p)
 {
         const uint8_t *e = p->data;
@@ -83,9 +86,10 @@ static bool is_legit(const struct mpnet_pkt *p)
 
         if (type == MPNET_ETHERTYPE_IPV4)
                 return p->len >= 38 && e[23] == MPNET_IPPROTO_UDP &&
+                       mpnet_get_be32(e + 30) == FF_H2_ADDR &&
                        mpnet_get_be16(e + 36) == FF_LEGIT_PORT;
         return type == MPNET_ETHERTYPE_IPV6 && p->len >= 58 && e[20] == MPNET_IPPROTO_UDP &&
-               mpnet_get_be16(e + 56) == FF_LEGIT_PORT;
+               memcmp(e + 38, ff_h2_6, 16) == 0 && mpnet_get_be16(e + 56) == FF_LEGIT_PORT;
 }
 
 static void rtr_drain(struct mpnet_link *l, uint64_t *legit)
@@ -147,6 +151,9 @@ static void rtr_fini(struct rtr *r)
         mpnet_pool_destroy(r->pool);
 }
 
+/* The i-th legitimate frame of a phase: IPv4 and IPv6 alternate by i, which
+ * counts legitimate frames only, so a phase with the flood carries the same
+ * mix of the two as one without (they cost differently). */
 static size_t legit_frame(const struct rtr *r, uint64_t i)
 {
         if (i % 2 == 0)
@@ -244,12 +251,13 @@ static size_t flood_frame(const struct rtr *r, enum flood f, uint64_t i)
  * (share percent of them); f F__N: legitimate only. */
 static void gen_burst(struct rtr *r, enum flood f, unsigned n, unsigned share, uint64_t *seq)
 {
+        static uint64_t lseq;
         struct mpnet_pkt *v[256];
         unsigned k = mpnet_pkt_alloc_bulk(r->pool, v, n), sent;
 
         for (unsigned i = 0; i < k; i++) {
                 bool fl = f != F__N && (*seq * share) % 100 < share;
-                size_t len = fl ? flood_frame(r, f, *seq) : legit_frame(r, *seq);
+                size_t len = fl ? flood_frame(r, f, *seq) : legit_frame(r, lseq++);
 
                 memcpy(mpnet_pkt_append(v[i], (uint32_t)len), fbuf, len);
                 (*seq)++;

@@ -21,7 +21,15 @@
  * (each datagram sent once and received once), for Linux the one
  * direction. Each mode runs --runs times for --ms milliseconds; the JSON
  * gives the medians, the ratios mpnet/Linux and cb2/cb1, and for cb1 the
- * worker's cycles per datagram (one send plus one receive).
+ * worker's cycles per datagram (one send plus one receive). For cb1 and
+ * cb2 it also gives the CPUs the process had (CPU time over wall time) and
+ * the datagrams per CPU-second: on a shared machine the rates follow the
+ * scheduler's share, and twice ratio_cb2_cb1_per_cpu is what two flows
+ * give where each worker has a core.
+ *
+ * The control thread (stacks A and B's mpnet_stack_poll) polls every
+ * millisecond in fe1, whose control calls wait on it; in cb1 and cb2 it
+ * sleeps until the stacks' next timer, at most --ctl-us.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -52,11 +60,18 @@
 #define B_PORT  9000
 #define WINDOW  64
 #define PAYLOAD 18
+/* Callback mode makes no control call while it runs and its stacks punt
+ * nothing (static neighbours, one UDP port): the control thread sleeps
+ * until the stacks' next timer, at most this long, so that it takes no
+ * time from the workers' vCPUs. */
+#define CTL_PARK_NS 100000000ull
 
+static uint64_t ctl_park_ns = CTL_PARK_NS;
 static const char payload[PAYLOAD] = "mpnet udp bench 18";
 
+/* A cache line each: the two workers of cb2 count on their own lines. */
 struct flow {
-        int fa, fb;
+        _Alignas(64) int fa, fb;
         _Atomic uint64_t n; /* datagrams received (both ends), one writer */
         struct mpnet_stack *a;
 };
@@ -71,6 +86,12 @@ struct rnet {
         unsigned n_flows;
         pthread_t ctl;
         atomic_bool stop_ctl;
+        /* The control thread's longest sleep between polls: 1 ms where the
+         * front end's control calls wait on it, CTL_PARK_NS in callback
+         * mode. It sleeps on ctl_cv, which a stop signals. */
+        uint64_t ctl_period_ns;
+        pthread_mutex_t ctl_mu;
+        pthread_cond_t ctl_cv;
 };
 
 static void die(const char *what, int err)
@@ -91,18 +112,50 @@ static struct mpnet_stack *stack_new(struct rnet *n, const char *name, struct mp
         return s;
 }
 
-/* The control threads of A and B: what the front end's control calls and
- * the closes need; a poll a millisecond. */
+/* The control threads of A and B: what the front end's control calls,
+ * the timers and the closes need. It polls, then sleeps until the earlier
+ * of the stacks' next timer and ctl_period_ns on, or until a stop. */
 static void *ctl_main(void *arg)
 {
         struct rnet *n = arg;
 
+        pthread_mutex_lock(&n->ctl_mu);
         while (!atomic_load(&n->stop_ctl)) {
-                mpnet_stack_poll(n->a, mpnet_clock_now(&n->clk));
-                mpnet_stack_poll(n->b, mpnet_clock_now(&n->clk));
-                usleep(1000);
+                uint64_t now = mpnet_clock_now(&n->clk);
+                uint64_t ta = mpnet_stack_poll(n->a, now);
+                uint64_t tb = mpnet_stack_poll(n->b, now);
+                uint64_t until = now + n->ctl_period_ns;
+                struct timespec ts;
+
+                if (ta < until)
+                        until = ta;
+                if (tb < until)
+                        until = tb;
+                if (until <= now || atomic_load(&n->stop_ctl))
+                        continue;
+                /* The stack's clock is CLOCK_MONOTONIC in ns, as ctl_cv's. */
+                ts.tv_sec = (time_t)(until / 1000000000u);
+                ts.tv_nsec = (long)(until % 1000000000u);
+                pthread_cond_timedwait(&n->ctl_cv, &n->ctl_mu, &ts);
         }
+        pthread_mutex_unlock(&n->ctl_mu);
         return NULL;
+}
+
+static void ctl_start(struct rnet *n)
+{
+        atomic_store(&n->stop_ctl, false);
+        if (pthread_create(&n->ctl, NULL, ctl_main, n) != 0)
+                die("ctl thread", 0);
+}
+
+static void ctl_stop(struct rnet *n)
+{
+        pthread_mutex_lock(&n->ctl_mu);
+        atomic_store(&n->stop_ctl, true);
+        pthread_cond_signal(&n->ctl_cv);
+        pthread_mutex_unlock(&n->ctl_mu);
+        pthread_join(n->ctl, NULL);
 }
 
 /* B, on its home worker: echo each datagram. */
@@ -148,13 +201,21 @@ static void a_start(struct mpnet_stack *s, int fd, void *arg)
 }
 
 /* Two stacks on an RSS wire; worker w polls queue w of both, on cpus[w]. */
-static void rnet_init(struct rnet *n, unsigned n_workers, const int *cpus)
+static void rnet_init(struct rnet *n, unsigned n_workers, const int *cpus, uint64_t ctl_period_ns)
 {
         struct mpnet_memwire_cfg wc = {
             .name = "rate", .n_queues = 2, .rss = true, .ring_size = 4096};
         struct mpnet_runtime_cfg rc = {.n_workers = n_workers, .cpus = cpus};
 
+        pthread_condattr_t ca;
+
         memset(n, 0, sizeof(*n));
+        n->ctl_period_ns = ctl_period_ns;
+        pthread_mutex_init(&n->ctl_mu, NULL);
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&n->ctl_cv, &ca);
+        pthread_condattr_destroy(&ca);
         mpnet_clock_init_monotonic(&n->clk);
         n->pool = mpnet_pool_create("rate", 65536);
         if (n->pool == NULL || mpnet_memwire_create(&wc, &n->la, &n->lb) != 0)
@@ -175,14 +236,12 @@ static void rnet_init(struct rnet *n, unsigned n_workers, const int *cpus)
         }
         if (mpnet_runtime_start(n->rt) != 0)
                 die("start", 0);
-        if (pthread_create(&n->ctl, NULL, ctl_main, n) != 0)
-                die("ctl thread", 0);
+        ctl_start(n);
 }
 
 static void rnet_fini(struct rnet *n)
 {
-        atomic_store(&n->stop_ctl, true);
-        pthread_join(n->ctl, NULL);
+        ctl_stop(n);
         mpnet_runtime_stop(n->rt);
         mpnet_runtime_destroy(n->rt);
         mpnet_stack_destroy(n->a);
@@ -190,6 +249,8 @@ static void rnet_fini(struct rnet *n)
         mpnet_link_destroy(n->la);
         mpnet_link_destroy(n->lb);
         mpnet_pool_destroy(n->pool);
+        pthread_cond_destroy(&n->ctl_cv);
+        pthread_mutex_destroy(&n->ctl_mu);
 }
 
 static void setopt_int(struct mpnet_stack *s, int fd, int level, int name, int v)
@@ -226,21 +287,31 @@ static struct sockaddr_in b_addr(void)
         return to;
 }
 
+static uint64_t proc_cpu_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* Callback mode: n_flows flows, flow i on worker i % n_workers. @return
- * datagrams a second; *cyc the TSC cycles per datagram of one worker. */
-static double run_cb(unsigned n_flows, unsigned n_workers, uint64_t ms, double *cyc)
+ * datagrams a second; *cyc the TSC cycles per datagram of one worker (NULL:
+ * not wanted); *cpu the CPUs the process had meanwhile (its CPU time over
+ * the wall time: on a shared machine the scheduler's share, which the
+ * rate follows). */
+static double run_cb(unsigned n_flows, unsigned n_workers, uint64_t ms, double *cyc, double *cpu)
 {
         static const int cpus[2] = {1, 0};
         struct rnet n;
         struct sockaddr_in to = b_addr();
-        uint64_t t0, t1, c0, c1, d0 = 0, d1 = 0;
+        uint64_t t0, t1, c0, c1, p0, p1, d0 = 0, d1 = 0;
         int err;
 
         /* The control thread starts in rnet_init: set up before, as the
          * control thread, with the runtime running (contexts exist). */
-        rnet_init(&n, n_workers, n_workers == 1 ? cpus : (const int[]){0, 1});
-        atomic_store(&n.stop_ctl, true);
-        pthread_join(n.ctl, NULL);
+        rnet_init(&n, n_workers, n_workers == 1 ? cpus : (const int[]){0, 1}, ctl_park_ns);
+        ctl_stop(&n);
         for (unsigned i = 0; i < n_flows; i++) {
                 struct flow *f = &n.f[i];
                 int home = 1 + (int)(i % n_workers);
@@ -254,8 +325,7 @@ static double run_cb(unsigned n_flows, unsigned n_workers, uint64_t ms, double *
                         die("connect", err);
                 mpnet_sock_set_cb(n.a, f->fa, a_next, f);
         }
-        atomic_store(&n.stop_ctl, false);
-        pthread_create(&n.ctl, NULL, ctl_main, &n);
+        ctl_start(&n);
         for (unsigned i = 0; i < n_flows; i++)
                 mpnet_sock_run(n.a, n.f[i].fa, a_start, NULL);
         usleep(100000); /* warm */
@@ -263,11 +333,14 @@ static double run_cb(unsigned n_flows, unsigned n_workers, uint64_t ms, double *
                 d0 += atomic_load(&n.f[i].n);
         t0 = bench_now_ns();
         c0 = bench_tsc();
+        p0 = proc_cpu_ns();
         usleep((useconds_t)(ms * 1000));
         for (unsigned i = 0; i < n_flows; i++)
                 d1 += atomic_load(&n.f[i].n);
         t1 = bench_now_ns();
         c1 = bench_tsc();
+        p1 = proc_cpu_ns();
+        *cpu = (double)(p1 - p0) / (double)(t1 - t0);
         if (cyc != NULL)
                 *cyc = (double)(c1 - c0) * n_workers / (double)(d1 - d0);
         rnet_fini(&n);
@@ -340,12 +413,10 @@ static double run_fe(uint64_t ms)
         struct fe_app ap = {.n = &n, .ms = ms};
         pthread_t th;
 
-        rnet_init(&n, 1, cpus);
-        atomic_store(&n.stop_ctl, true);
-        pthread_join(n.ctl, NULL);
+        rnet_init(&n, 1, cpus, 1000000);
+        ctl_stop(&n);
         b_open(&n, &n.f[0], 1);
-        atomic_store(&n.stop_ctl, false);
-        pthread_create(&n.ctl, NULL, ctl_main, &n);
+        ctl_start(&n);
         pthread_create(&th, NULL, fe_main, &ap);
         pthread_join(th, NULL);
         rnet_fini(&n);
@@ -482,28 +553,32 @@ static double run_linux(uint64_t ms)
 
 int main(int argc, char **argv)
 {
-        uint64_t ms = 1000, runs = 5;
+        uint64_t ms = 1000, runs = 5, ctl_us = CTL_PARK_NS / 1000;
         bool do_linux;
-        double cb1[16], fe1[16], cb2[16], lx[16], cyc[16];
+        double cb1[16], fe1[16], cb2[16], lx[16], cyc[16], cpu1[16], cpu2[16];
+        double pc1[16], pc2[16];
         struct bench_json j;
         double m_cb1, m_fe1, m_cb2, m_lx = 0;
         struct bench_opt opts[] = {
             {"ms", BENCH_OPT_U64, &ms, 10, 60000, "milliseconds a run"},
             {"runs", BENCH_OPT_U64, &runs, 1, 16, "runs per mode (the median is reported)"},
+            {"ctl-us", BENCH_OPT_U64, &ctl_us, 1, 1000000,
+             "callback mode: the control thread's longest sleep, us"},
         };
 
         bench_parse_args(argc, argv,
                          "UDP datagram rate: mpnet callbacks and front end vs Linux over veth",
                          opts, sizeof(opts) / sizeof(opts[0]));
+        ctl_park_ns = ctl_us * 1000;
         mpnet_thread_set_slot(MPNET_MAX_SLOTS - 1);
         do_linux = lx_up();
         if (!do_linux)
                 fprintf(stderr, "bench_udp_rate: no veth namespaces (needs root and ip): Linux "
                                 "skipped\n");
         for (uint64_t r = 0; r < runs; r++) {
-                cb1[r] = run_cb(1, 1, ms, &cyc[r]);
+                cb1[r] = run_cb(1, 1, ms, &cyc[r], &cpu1[r]);
                 fe1[r] = run_fe(ms);
-                cb2[r] = run_cb(2, 2, ms, NULL);
+                cb2[r] = run_cb(2, 2, ms, NULL, &cpu2[r]);
                 lx[r] = do_linux ? run_linux(ms) : 0;
                 if (lx[r] < 0) {
                         fprintf(stderr, "bench_udp_rate: Linux run failed (%d): skipped\n",
@@ -516,6 +591,10 @@ int main(int argc, char **argv)
         m_cb1 = bench_median(cb1, runs);
         m_fe1 = bench_median(fe1, runs);
         m_cb2 = bench_median(cb2, runs);
+        for (uint64_t r = 0; r < runs; r++) {
+                pc1[r] = cb1[r] / cpu1[r];
+                pc2[r] = cb2[r] / cpu2[r];
+        }
         if (do_linux)
                 m_lx = bench_median(lx, runs);
         bench_json_init(&j, stdout);
@@ -538,6 +617,14 @@ int main(int argc, char **argv)
                 bench_json_str(&j, "linux", "skipped: needs root and ip netns");
         }
         bench_json_num(&j, "ratio_cb2_cb1", m_cb2 / m_cb1);
+        /* What the scheduler gave each mode, and the rates per CPU-second:
+         * two flows scale by twice their ratio where each has a core. */
+        bench_json_stat(&j, "cb1_cpus", cpu1, runs);
+        bench_json_stat(&j, "cb2_cpus", cpu2, runs);
+        bench_json_stat(&j, "cb1_dgram_per_cpu_s", pc1, runs);
+        bench_json_stat(&j, "cb2_dgram_per_cpu_s", pc2, runs);
+        bench_json_num(&j, "ratio_cb2_cb1_per_cpu",
+                       bench_median(pc2, runs) / bench_median(pc1, runs));
         bench_json_obj_end(&j);
         putchar('\n');
         return 0;

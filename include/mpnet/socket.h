@@ -10,10 +10,11 @@
  * then EPOLLOUT and SO_ERROR 0 once established, or SO_ERROR
  * ECONNREFUSED on a reset, ETIMEDOUT after 7 SYNs; again while in
  * progress -EALREADY, once connected -EISCONN), getsockname, getpeername
- * and close work; send, receive and an orderly close do not yet (a send
- * is -EOPNOTSUPP; closing a connected socket resets its connection). A
- * segment to a port nobody listens on is answered with a reset (RFC 9293
- * 3.10.7.1).
+ * and close work, simultaneous open too (RFC 9293 3.5); send, receive and
+ * an orderly close do not yet (a send is -EOPNOTSUPP; closing a connected
+ * socket resets its connection). A segment to a port nobody listens on is
+ * answered with a reset (RFC 9293 3.10.7.1), at most as often as
+ * mpnet_tcp_set_rst_limit() lets (mpnet/tcp.h).
  *
  * ICMP echo sockets, as Linux's "ping sockets": socket(AF_INET, SOCK_DGRAM,
  * IPPROTO_ICMP) and socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6). A send
@@ -278,8 +279,10 @@ MPNET_API ssize_t mpnet_recvmsg(struct mpnet_stack *s, int fd, struct msghdr *ms
  * SHUT_RDWR. @return 0; -ENOTCONN (unconnected, as Linux); -EINVAL. */
 MPNET_API int mpnet_shutdown(struct mpnet_stack *s, int fd, int how);
 /** SOCK_STREAM: listen for connections, at most backlog (1 to 4096)
- * waiting in each of the SYN queue and the accept queue (a SYN past either
- * is dropped and counted, tcp_synq_full). An unbound socket is bound to an
+ * waiting in each of the SYN queue and the accept queue. A SYN past the
+ * SYN queue is answered with a SYN cookie (mpnet/tcp.h; dropped and
+ * counted, tcp_synq_full, with cookies off), one that finds the accept
+ * queue full is dropped and counted. An unbound socket is bound to an
  * ephemeral port. Again on a listener: a new backlog.
  * @return 0; -EBADF; -EOPNOTSUPP (not SOCK_STREAM); -EINVAL (connected);
  * -EADDRINUSE; -ENOMEM. */

@@ -264,12 +264,11 @@ static bool nd6_learn_ok(struct wctx *w, struct mpnet_iface *ifp, const struct m
  * A worker knows a router by forwarding alone (ifp->in6->ra is the control
  * thread's).
  */
-static bool icmp6_ignored(struct wctx *w, const struct mpnet_iface *ifp, const struct mpnet_pkt *p)
+static bool icmp6_ignored(struct wctx *w, const struct mpnet_iface *ifp, uint8_t type)
 {
         struct mpnet_stack *s = w->s;
 
-        /* p->len > 0: icmp6_input checked it. */
-        switch (p->data[0]) {
+        switch (type) {
         case 131: /* MLDv1 report */
         case 132: /* MLDv1 done */
         case MPNET_ICMP6_MLD2_REPORT:
@@ -288,6 +287,60 @@ static bool icmp6_ignored(struct wctx *w, const struct mpnet_iface *ifp, const s
         }
 }
 
+/*
+ * ip6-input, on a packet to a group: the drops of icmp6_input() above
+ * (the learning limit, ignored messages) taken before the lookup, local
+ * delivery and the checksum, when nothing between would see the packet
+ * (no ip6-in or local-in feature, no raw socket) and local delivery would
+ * take it (a group the interface has joined, RFC 4291 2.7). The learning
+ * limit's token is only looked at here: icmp6_input() takes it from what
+ * passes. The packet is at its IPv6 header, a hop-by-hop header checked.
+ * @return true when p was dropped (and counted).
+ */
+bool icmp6_early_drop(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p)
+{
+        struct mpnet_stack *s = w->s;
+        const uint8_t *b = p->data, *m;
+        uint32_t off = MPNET_IP6_HLEN;
+        const struct addr6_pub *a;
+        union neigh_key k;
+
+        if (b[6] == MPNET_IPPROTO_HOPOPTS && p->len >= MPNET_IP6_HLEN + 8)
+                off += (uint32_t)(b[MPNET_IP6_HLEN + 1] + 1) * 8;
+        else if (b[6] != MPNET_IPPROTO_ICMPV6)
+                return false;
+        if (off >= p->len || (off > MPNET_IP6_HLEN && b[MPNET_IP6_HLEN] != MPNET_IPPROTO_ICMPV6))
+                return false;
+        m = b + off;
+        /* Only the types icmp6_input() may drop unread. */
+        if (m[0] != MPNET_ICMP6_ND_NS && m[0] != MPNET_ICMP6_ND_RA && m[0] != 131 && m[0] != 132 &&
+            m[0] != MPNET_ICMP6_MLD2_REPORT)
+                return false;
+        if (atomic_load_explicit(&s->l4_tap_any, memory_order_relaxed) ||
+            s->g.l4_of[1][MPNET_IPPROTO_ICMPV6] == 0 ||
+            atomic_load_explicit(&ifp->arcs[ARC_IP6_IN], memory_order_relaxed) != NULL ||
+            atomic_load_explicit(&ifp->arcs[ARC_LOCAL_IN], memory_order_relaxed) != NULL)
+                return false;
+        if (mpnet_ip6_mc_scope(b + 24) == MPNET_IP6_SCOPE_INTERFACE ||
+            (!ip6_eq(b + 24, ip6_all_nodes) && !iface_mc6_has(ifp, b + 24)))
+                return false;
+        if (m[0] == MPNET_ICMP6_ND_NS) {
+                /* As nd6_learn_ok(), where icmp6_input() checks. */
+                if (p->len - off < 24 || !(ctx_is_worker(w) || stack_flow_owner(s, 0) == 0))
+                        return false;
+                a = iface_addr6_find(ifp, m + 8);
+                if (a == NULL || (a->flags & MPNET_ADDR6_F_TENTATIVE))
+                        return false;
+                k = neigh_key6(b + 8);
+                if (neigh_learn_peek(w, ifp, NEIGH_ND, &k))
+                        return false;
+        } else if (!icmp6_ignored(w, ifp, m[0])) {
+                return false;
+        }
+        mpnet_pkt_free(p);
+        return true;
+}
+
 void icmp6_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                  const struct mpnet_ip6_repr *ip)
 {
@@ -304,7 +357,7 @@ void icmp6_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                         mpnet_pkt_free(p);
                         return;
                 }
-                if (icmp6_ignored(w, ifp, p)) {
+                if (icmp6_ignored(w, ifp, p->data[0])) {
                         mpnet_pkt_free(p);
                         return;
                 }

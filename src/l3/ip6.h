@@ -180,6 +180,7 @@ void mld_input(struct mpnet_iface *ifp, const struct mpnet_ip6_repr *ip, const u
 uint64_t mld_tick(struct mpnet_iface *ifp, uint64_t now);
 
 /* l3/icmp6.c: any context */
+bool icmp6_early_drop(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p);
 void icmp6_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                  const struct mpnet_ip6_repr *ip);
 /* An ICMPv6 error about p (at its IPv6 header) unless RFC 4443 2.4(e)

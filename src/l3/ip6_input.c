@@ -115,7 +115,7 @@ drop:
 }
 
 /* The header checks of one packet. @return true when p goes on. */
-static inline bool ip6_check(struct wctx *w, struct mpnet_pkt *p)
+static inline bool ip6_check(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p)
 {
         struct mpnet_stack *s = w->s;
         const uint8_t *b = p->data;
@@ -159,8 +159,12 @@ static inline bool ip6_check(struct wctx *w, struct mpnet_pkt *p)
         else
                 mpnet_pkt_trim(p, total);
         p->l3_off = (uint16_t)mpnet_pkt_headroom(p);
-        if (b[6] == MPNET_IPPROTO_HOPOPTS)
-                return ip6_hbh(w, p);
+        if (b[6] == MPNET_IPPROTO_HOPOPTS && !ip6_hbh(w, p))
+                return false;
+        /* To a group: ICMPv6 that local delivery would drop unread goes
+         * now (a flood of it costs what forwarding does). */
+        if (__builtin_expect(b[24] == 0xff, 0) && icmp6_early_drop(w, ifp, p))
+                return false;
         return true;
 drop:
         mpnet_pkt_free(p);
@@ -174,7 +178,6 @@ void ip6_input_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
         struct frame *out = &w->fr[NODE_ip6_lookup];
         unsigned n = in->n, i = 0;
 
-        (void)ifp;
         STK_ADD(s, ip6_rx, n);
         for (; i + 8 <= n; i += 4) {
                 for (unsigned j = 4; j < 8; j++)
@@ -182,14 +185,14 @@ void ip6_input_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
                 for (unsigned j = 0; j < 4; j++) {
                         struct mpnet_pkt *p = in->p[i + j];
 
-                        if (ip6_check(w, p))
+                        if (ip6_check(w, ifp, p))
                                 out->p[out->n++] = p;
                 }
         }
         for (; i < n; i++) {
                 struct mpnet_pkt *p = in->p[i];
 
-                if (ip6_check(w, p))
+                if (ip6_check(w, ifp, p))
                         out->p[out->n++] = p;
         }
         in->n = 0;

@@ -46,9 +46,17 @@ bool iface_mc_mac_ok(const struct mpnet_iface *ifp, const uint8_t *mac)
 
         if (w == 0)
                 return false; /* 0 marks a free slot */
+        /* The slots in use are the first n_mc6 (mc6_join takes the next,
+         * mc6_leave moves the last into the hole before clearing it): the
+         * first free slot ends the search, which a group frame of a flood
+         * would otherwise take through all of them. */
         for (unsigned i = 0; i < IFACE_MAX_MC; i++) {
-                if (atomic_load_explicit(&ifp->in6->mc_mac[i], memory_order_relaxed) == w)
+                uint64_t v = atomic_load_explicit(&ifp->in6->mc_mac[i], memory_order_relaxed);
+
+                if (v == w)
                         return true;
+                if (v == 0)
+                        return false;
         }
         return false;
 }

@@ -154,6 +154,10 @@ struct neigh_entry *neigh_lookup(struct mpnet_iface *ifp, unsigned fam, const un
  * answer: whether it may go on (else it is dropped, and counted). */
 bool neigh_learn_ok(struct wctx *w, struct mpnet_iface *ifp, unsigned fam,
                     const union neigh_key *k);
+/* neigh_learn_ok() without taking the token, for a drop before the message
+ * reaches it (ip6-input): false (counted) when it would say no. */
+bool neigh_learn_peek(struct wctx *w, struct mpnet_iface *ifp, unsigned fam,
+                      const union neigh_key *k);
 
 /* Control thread. */
 struct neigh_entry *neigh_create(struct mpnet_iface *ifp, unsigned fam, const union neigh_key *k);

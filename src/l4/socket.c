@@ -36,6 +36,7 @@
 #define UDP4_PAYLOAD_MAX 65507u                     /* 65535 - 20 - 8 */
 #define UDP6_PAYLOAD_MAX 65527u                     /* 65535 - 8 (RFC 8200: no jumbograms) */
 #define TX_HEADROOM      (MPNET_UDP_HLEN + 40 + 14) /* UDP, IPv6, Ethernet */
+#define SOCK_ALIGN       64u                        /* a cache line */
 
 /* sock_state, extended with what only this file sees. */
 struct sock_mod {
@@ -453,9 +454,13 @@ int mpnet_socket(struct mpnet_stack *s, int domain, int type, int protocol)
         default:
                 return -EINVAL;
         }
-        so = calloc(1, sizeof(*so));
+        /* Cache lines of its own: the receive queue on the first is written
+         * per datagram by the home, and sockets homed on two workers must
+         * not share a line (one calloc'd after another did). */
+        so = aligned_alloc(SOCK_ALIGN, (sizeof(*so) + SOCK_ALIGN - 1) / SOCK_ALIGN * SOCK_ALIGN);
         if (so == NULL)
                 return -ENOMEM;
+        memset(so, 0, sizeof(*so));
         so->s = s;
         so->family = (uint8_t)domain;
         so->type = (uint8_t)kind;

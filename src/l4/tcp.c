@@ -54,6 +54,12 @@ enum tcp_ctr {
         TCP_CHALLENGE,
         TCP_OUT_OF_WINDOW,
         TCP_CHALLENGE_LIMITED,
+        TCP_COOKIE_SENT,
+        TCP_COOKIE_OK,
+        TCP_COOKIE_BAD,
+        TCP_COOKIE_ACCQ_FULL,
+        TCP_RST_LIMITED,
+        TCP_SIMOPEN,
         TCP_DATA_IN,
         TCP_DATA_OUT,
         TCP_RTX,
@@ -74,7 +80,7 @@ _Static_assert((int)TCP_OUT == (int)TCPC_OUT && (int)TCP_RST_OUT == (int)TCPC_RS
                    (int)TCP_OUT_FAIL + 1 == (int)TCPC_SYN_IN &&
                    (int)TCP_OUT_OF_WINDOW == (int)TCPC_OUT_OF_WINDOW &&
                    (int)TCP_CHALLENGE_LIMITED == (int)TCPC_CHALLENGE_LIMITED &&
-                   (int)TCP_DACK == (int)TCPC_DACK,
+                   (int)TCP_SIMOPEN == (int)TCPC_SIMOPEN && (int)TCP_DACK == (int)TCPC_DACK,
                "tcp.h's counter ids");
 
 static const struct counter_reg tcp_ctrs[TCP__N] = {
@@ -115,6 +121,15 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
                                "(RFC 5961 7)"},
     [TCP_OUT_OF_WINDOW] = {"tcp_out_of_window",
                            "drop: a segment outside the receive window (an ACK sent unless RST)"},
+    [TCP_COOKIE_SENT] = {"tcp_cookie_sent", "SYN-ACKs sent with a SYN cookie (RFC 4987)"},
+    [TCP_COOKIE_OK] = {"tcp_cookie_ok", "connections made from a valid SYN cookie"},
+    [TCP_COOKIE_BAD] = {"tcp_cookie_bad",
+                        "drop: an ACK at a listener with no valid SYN cookie (a reset sent)"},
+    [TCP_COOKIE_ACCQ_FULL] = {"tcp_cookie_accq_full",
+                              "drop: a valid SYN cookie whose listener's accept queue is full"},
+    [TCP_RST_LIMITED] = {"tcp_rst_limited",
+                         "resets not sent to a closed port or a listener: over the rate limit"},
+    [TCP_SIMOPEN] = {"tcp_simopen", "simultaneous opens (RFC 9293 3.5 figure 7)"},
     [TCP_DATA_IN] = {"tcp_data_in", "segments with data taken in ESTABLISHED and later"},
     [TCP_DATA_OUT] = {"tcp_data_out", "segments with data sent (retransmissions included)"},
     [TCP_RTX] = {"tcp_rtx", "data segments retransmitted"},
@@ -169,7 +184,12 @@ static bool tuple_eq(const struct tcp_tuple *a, const struct tcp_tuple *b)
 
 struct tcp_conn *tcp_conn_lookup(const struct tcp_conn_table *ct, const struct tcp_tuple *t)
 {
-        uint32_t h = tcp_conn_hash(ct, t);
+        return tcp_conn_lookup_h(ct, t, tcp_conn_hash(ct, t));
+}
+
+struct tcp_conn *tcp_conn_lookup_h(const struct tcp_conn_table *ct, const struct tcp_tuple *t,
+                                   uint32_t h)
+{
         struct tcp_conn *c =
             atomic_load_explicit(&ct->b[h & (TCP_CONN_BUCKETS - 1)], memory_order_acquire);
 
@@ -274,6 +294,8 @@ static void tcp_closed(struct wctx *w, const struct tcp_tuple *t, const struct m
                 return;
         }
         tcp_inc(s, TCP_NO_CONN);
+        if (!tcp_rst_allow(w))
+                return;
         if (f & MPNET_TCP_ACK) {
                 o.seq = mpnet_tcp_ack(v);
                 o.flags = MPNET_TCP_RST;
@@ -342,6 +364,7 @@ static void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
         struct mpnet_tcp_repr r;
         struct tcp_tuple t;
         struct tcp_conn *c;
+        uint32_t h;
 
         if (not_unicast) {
                 tcp_inc(s, TCP_NOT_UNICAST);
@@ -359,7 +382,8 @@ static void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
         memcpy(t.raddr, raddr, 16);
         t.lport = r.dport;
         t.rport = r.sport;
-        c = tcp_conn_lookup(&tcp_st(s)->ct, &t);
+        h = tcp_conn_hash(&tcp_st(s)->ct, &t); /* the table's and the PCB lookup's */
+        c = tcp_conn_lookup_h(&tcp_st(s)->ct, &t, h);
         if (c != NULL) {
                 /* Every connection is homed on the control thread for now:
                  * a worker hands nothing over yet. */
@@ -378,7 +402,7 @@ static void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
 
                 memcpy(k.saddr, raddr, 16);
                 memcpy(k.daddr, laddr, 16);
-                so = pcb_lookup(tcp_st(s)->pcb, &k, w->id, tcp_conn_hash(&tcp_st(s)->ct, &t));
+                so = pcb_lookup(tcp_st(s)->pcb, &k, w->id, h);
                 if (so != NULL && so->tcp != NULL && (so->flags & SOF_LISTEN)) {
                         if (so->home != w->id)
                                 tcp_inc(s, TCP_NOT_HOME);
@@ -455,6 +479,7 @@ static int tcp_init(struct mpnet_stack *s, void *state)
         k1 = stack_random(s);
         memcpy(st->isn_key, &k0, 8);
         memcpy(st->isn_key + 8, &k1, 8);
+        tcp_listen_init(s, st);
         st->pcb = pcb_table_create(tcp_retire, s);
         if (st->pcb == NULL)
                 return -ENOMEM;
@@ -505,6 +530,7 @@ static void tcp_reset(struct mpnet_stack *s, void *state)
         st->n_embryo = 0;
         st->tq = NULL;
         conn_table_clear(&st->ct);
+        tcp_listen_reset(st);
 }
 
 static const struct l4_reg tcp_l4[] = {

@@ -35,7 +35,9 @@
 #include <sys/types.h>
 
 #include "l4/tcp_isn.h"
+#include "base/tbucket.h"
 #include "l4/tcp_rto.h"
+#include "mpnet/thread.h"
 
 struct mpnet_stack;
 struct mpnet_sock;
@@ -110,6 +112,17 @@ struct tcp_conn_table {
 struct pcb_table;
 struct sock_proto;
 
+/* SYN cookies and the reset limit (l4/tcp_listen.c, mpnet/tcp.h). The
+ * settings are written by any thread, read relaxed; each bucket and
+ * cookie_at by its context only. */
+struct tcp_listen_cfg {
+        _Atomic int cookies;                     /* MPNET_TCP_SYNCOOKIES_* */
+        _Atomic unsigned rst_rate, rst_burst;    /* 0: no limit */
+        uint8_t cookie_key[16];                  /* SipHash's, random per stack */
+        uint64_t cookie_at[MPNET_MAX_SLOTS + 1]; /* when each context last sent a cookie */
+        struct punt_bucket rst_tb[MPNET_MAX_SLOTS + 1];
+};
+
 struct tcp_state {
         struct mpnet_stack *s;
         struct pcb_table *pcb;       /* bound and listening sockets, by port */
@@ -117,6 +130,7 @@ struct tcp_state {
         unsigned n_embryo;           /* SYN_SENT and SYN_RECEIVED: the service scans */
         uint64_t ch_tokens, ch_last; /* the challenge ACK bucket (RFC 5961 7) */
         struct tcp_conn_table ct;
+        struct tcp_listen_cfg lc; /* l4/tcp_listen.c */
         /* The data path's (l4/tcp_data.c), the control thread's: the
          * connections with a timer armed, and the MSL (RFC 9293 3.4.2;
          * TIME_WAIT lasts 2 MSL) that tests may shorten. */
@@ -144,6 +158,13 @@ enum {
         TCPC_CHALLENGE,
         TCPC_OUT_OF_WINDOW,
         TCPC_CHALLENGE_LIMITED,
+        /* l4/tcp_listen.c */
+        TCPC_COOKIE_SENT,
+        TCPC_COOKIE_OK,
+        TCPC_COOKIE_BAD,
+        TCPC_COOKIE_ACCQ_FULL,
+        TCPC_RST_LIMITED,
+        TCPC_SIMOPEN,
         TCPC_DATA_IN,
         TCPC_DATA_OUT,
         TCPC_RTX,
@@ -160,6 +181,9 @@ enum {
 uint32_t tcp_conn_hash(const struct tcp_conn_table *ct, const struct tcp_tuple *t);
 /* Any context, RCU reader: the connection of t, or NULL. */
 struct tcp_conn *tcp_conn_lookup(const struct tcp_conn_table *ct, const struct tcp_tuple *t);
+/* The same with h = tcp_conn_hash(ct, t) already known. */
+struct tcp_conn *tcp_conn_lookup_h(const struct tcp_conn_table *ct, const struct tcp_tuple *t,
+                                   uint32_t h);
 /* Control thread: publish c (c->t set; its hash is filled). @return 0, or
  * -EEXIST when the tuple is taken. */
 int tcp_conn_insert(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tcp_conn *c);
@@ -199,6 +223,28 @@ void tcp_conn_drop(struct mpnet_stack *s, struct tcp_conn *c);
  * retransmission. */
 void tcp_syn_send(struct wctx *w, struct tcp_conn *c);
 
+/* l4/tcp_listen.c: SYN cookies (RFC 4987), simultaneous open (RFC 9293
+ * 3.5 figure 7), the reset limit. */
+void tcp_listen_init(struct mpnet_stack *s, struct tcp_state *st);
+/* stack_reset(): the buckets and cookie times as at init (the settings
+ * stay, as configuration). */
+void tcp_listen_reset(struct tcp_state *st);
+/* A SYN at listener so: answered with a cookie when the mode and the SYN
+ * queue say so. @return whether it was (nothing more to do). */
+bool tcp_cookie_syn(struct wctx *w, struct mpnet_sock *so, const struct tcp_tuple *t,
+                    const struct mpnet_tcp_repr *r, uint32_t mtu);
+/* An ACK at listener so (RFC 9293 3.10.7.2): a valid cookie makes the
+ * connection; anything else is answered with a (limited) reset. */
+void tcp_listen_ack(struct wctx *w, struct mpnet_sock *so, const struct tcp_tuple *t,
+                    const struct mpnet_tcp_repr *r, uint32_t mtu);
+/* Whether a reset to a segment without a connection may go now (counts
+ * tcp_rst_limited when not). */
+bool tcp_rst_allow(struct wctx *w);
+/* SYN_SENT and a SYN without ACK: simultaneous open (to SYN_RECEIVED). */
+void tcp_simopen_syn(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r);
+/* SYN_RECEIVED of an active open (c->lso NULL): whether r completes it
+ * (its ACK, or the peer's own SYN-ACK); if so c is ESTABLISHED. */
+bool tcp_simopen_ack(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r);
 /* l4/tcp_data.c: the ESTABLISHED data path and the close (RFC 9293 3.8,
  * 3.10.4-7), the control thread's (every connection's home for now). */
 #define TCP_MSL_NS_DEFAULT (30ull * 1000000000ull) /* as Linux's TIME_WAIT of 60 s */

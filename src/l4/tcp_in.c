@@ -164,16 +164,15 @@ void tcp_listen_input(struct wctx *w, struct mpnet_sock *so, const struct tcp_tu
                 return;
         }
         if (r->flags & MPNET_TCP_ACK) {
-                struct tcp_conn tmp = {.t = *t};
-
-                tcp_count(s, TCPC_BAD_ACK);
-                send_seg(w, &tmp, MPNET_TCP_RST, r->ack, NULL);
+                tcp_listen_ack(w, so, t, r, mtu); /* a SYN cookie, or a reset */
                 return;
         }
         if (!(r->flags & MPNET_TCP_SYN)) {
                 tcp_count(s, TCPC_UNHANDLED);
                 return;
         }
+        if (tcp_cookie_syn(w, so, t, r, mtu))
+                return;
         /* The SYN queue and the accept queue are each bounded by the
          * backlog (Linux also drops a SYN when the accept queue is full). */
         if (l->n_syn >= l->backlog || l->n_acc >= l->backlog) {
@@ -285,8 +284,11 @@ static void syn_sent_input(struct wctx *w, struct tcp_conn *c, const struct mpne
                         tcp_count(s, TCPC_UNHANDLED);
                 return;
         }
-        if (!(r->flags & MPNET_TCP_SYN) || !ack) {
-                /* Simultaneous open (a SYN without ACK) is not there yet. */
+        if ((r->flags & MPNET_TCP_SYN) && !ack) {
+                tcp_simopen_syn(w, c, r); /* RFC 9293 3.10.7.3, fourth */
+                return;
+        }
+        if (!(r->flags & MPNET_TCP_SYN)) {
                 tcp_count(s, TCPC_UNHANDLED);
                 return;
         }
@@ -395,6 +397,8 @@ void tcp_conn_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                 syn_sent_input(w, c, r);
                 return;
         }
+        if (c->state == TCP_SYN_RECEIVED && c->lso == NULL && tcp_simopen_ack(w, c, r))
+                return;
         /* First check: the sequence number (3.10.7.4). A retransmitted SYN
          * in SYN_RECEIVED (SEG.SEQ = IRS) gets the SYN-ACK again, as Linux
          * answers it. */
@@ -483,7 +487,8 @@ uint64_t tcp_timers(struct wctx *w, uint64_t now)
                         if (c->state == TCP_SYN_RECEIVED && c->rtx_at <= now) {
                                 if (c->tries >= TCP_SYNACK_TRIES) {
                                         tcp_count(s, TCPC_SYNACK_GIVEUP);
-                                        tcp_conn_drop(s, c);
+                                        /* A simultaneous open's socket hears of it. */
+                                        conn_fail(w, c, ETIMEDOUT);
                                         c = nx;
                                         continue;
                                 }

@@ -445,8 +445,10 @@ static unsigned owners(const struct mpnet_stack *s)
 }
 
 /* Refill at rate per second up to burst (each at least 1), credit in ns x
- * rate, then take one token if there is one. */
-bool token_take(uint64_t *tokens, uint64_t *last, uint64_t now, uint64_t rate, uint64_t burst)
+ * rate. @return whether a token is there. Refilling twice at the same time
+ * gives what refilling once does. */
+static bool token_refill(uint64_t *tokens, uint64_t *last, uint64_t now, uint64_t rate,
+                         uint64_t burst)
 {
         uint64_t cap = (burst > 0 ? burst : 1) * MPNET_NS_PER_S;
         uint64_t dt = now > *last ? now - *last : 0;
@@ -454,25 +456,47 @@ bool token_take(uint64_t *tokens, uint64_t *last, uint64_t now, uint64_t rate, u
         if (rate == 0)
                 rate = 1;
         *last = now;
-        /* A long pause fills the bucket: dt x rate may not fit 64 bits. */
-        if (dt >= cap / rate)
+        /* Most calls come in the poll of the one before (dt 0): no division
+         * then (floods meet these buckets per packet). A long pause fills
+         * the bucket: dt x rate may not fit 64 bits. */
+        if (dt > 0 && dt >= cap / rate)
                 *tokens = cap;
         else
                 *tokens += dt * rate;
         if (*tokens > cap)
                 *tokens = cap;
-        if (*tokens < MPNET_NS_PER_S)
+        return *tokens >= MPNET_NS_PER_S;
+}
+
+bool token_take(uint64_t *tokens, uint64_t *last, uint64_t now, uint64_t rate, uint64_t burst)
+{
+        if (!token_refill(tokens, last, now, rate, burst))
                 return false;
         *tokens -= MPNET_NS_PER_S;
         return true;
 }
 
+/* w's share of a limit the n contexts owning flows split (no division
+ * for one). */
+static uint64_t ctx_share(uint64_t v, unsigned n)
+{
+        return n == 1 ? v : v / n;
+}
+
 bool ctx_bucket_take(struct wctx *w, struct punt_bucket *tb, uint64_t rate, uint64_t burst)
 {
         unsigned n = owners(w->s);
+        uint64_t r = ctx_share(rate, n);
 
-        return token_take(&tb->tokens, &tb->last, ctx_now(w), rate / n > 0 ? rate / n : 1,
-                          burst / n);
+        return token_take(&tb->tokens, &tb->last, ctx_now(w), r > 0 ? r : 1, ctx_share(burst, n));
+}
+
+bool ctx_bucket_peek(struct wctx *w, struct punt_bucket *tb, uint64_t rate, uint64_t burst)
+{
+        unsigned n = owners(w->s);
+        uint64_t r = ctx_share(rate, n);
+
+        return token_refill(&tb->tokens, &tb->last, ctx_now(w), r > 0 ? r : 1, ctx_share(burst, n));
 }
 
 /*

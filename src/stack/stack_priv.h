@@ -361,6 +361,8 @@ bool ctx_icmp_rate_ok(struct wctx *w, bool v6);
 /* A token of tb, w's bucket of a limit of rate per second and burst that
  * the contexts owning flows share. */
 bool ctx_bucket_take(struct wctx *w, struct punt_bucket *tb, uint64_t rate, uint64_t burst);
+/* Whether ctx_bucket_take() on w would now find a token; takes none. */
+bool ctx_bucket_peek(struct wctx *w, struct punt_bucket *tb, uint64_t rate, uint64_t burst);
 /* Take a token of a bucket refilled at rate per second up to burst (both
  * at least 1), tokens kept in nanosecond units since last: the ICMP
  * buckets of the contexts and the stack's redirect bucket. @return

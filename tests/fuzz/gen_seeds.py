@@ -401,6 +401,36 @@ def tcp_seeds():
         write("fuzz_tcp", name, b)
 
 
+def tcp_conn_seeds():
+    """fuzz_tcp_conn: a mode byte, then records of target, flags, seq,
+    ack, window, options, data and a time step (tests/fuzz/fuzz_tcp_conn.c)."""
+    FIN, SYN, RST, PSH, ACK = 1, 2, 4, 8, 16
+
+    def rec(what, flags, seq=0, ack=0, win=65535, opts=b"", data=b"", step=0, off=0):
+        return (struct.pack("!BBIIHB", what | off << 2, flags, seq & 0xffffffff,
+                            ack & 0xffffffff, win, len(opts)) + opts +
+                bytes([len(data)]) + data + bytes([step]))
+
+    mss = bytes([2, 4, 5, 0xb4])
+    ts = lambda v, e=0: bytes([1, 1, 8, 10]) + struct.pack("!II", v, e)
+    allo = mss + bytes([1, 3, 3, 7, 4, 2]) + ts(100)
+    write("fuzz_tcp_conn", "established", bytes([0]) + rec(0, ACK | PSH, data=b"hello") +
+          rec(0, RST, seq=5) + rec(0, SYN, seq=3) + rec(0, ACK, ack=7) + rec(0, RST))
+    write("fuzz_tcp_conn", "cookie_always", bytes([2]) + rec(1, SYN, seq=500, opts=allo) +
+          rec(1, ACK, seq=501, opts=ts(101, 0)) + rec(1, SYN, seq=9, off=1) +
+          rec(1, ACK, seq=10, ack=1, off=1))
+    write("fuzz_tcp_conn", "synq_overflow", bytes([0]) + b"".join(
+        rec(1, SYN, seq=100 * k, off=k, opts=mss) for k in range(5)) +
+        rec(1, ACK, seq=401, off=4) + rec(1, ACK, seq=1, off=0, step=200))
+    write("fuzz_tcp_conn", "simopen", bytes([4]) + rec(3, 0) + rec(2, SYN, seq=77, opts=allo) +
+          rec(2, SYN | ACK, seq=77, opts=ts(5)) + rec(0, ACK))
+    write("fuzz_tcp_conn", "active", bytes([1]) + rec(3, 0, off=1) +
+          rec(2, SYN | ACK, seq=9, off=1, opts=mss) + rec(2, RST, seq=10, off=1) +
+          rec(3, 0, off=2) + rec(2, RST | ACK, off=2) + rec(3, 0, step=255))
+    write("fuzz_tcp_conn", "rst_flood", bytes([4]) + rec(1, SYN, seq=1, opts=mss) + b"".join(
+        rec(1, ACK, seq=k, ack=k * 7919, off=k % 64) for k in range(40)))
+
+
 def udp_sock_seeds():
     """fuzz_udp_sock: frames to fuzz_stack_input's stack with sockets on
     7 (IPv4), 53 (dual stack), 1000 (connected to 192.0.2.2:9), 5353
@@ -521,6 +551,7 @@ def main():
     write("fuzz_reass4", "not_fragment", r(0, by["ip4_echo"][1]))
     udp_seeds()
     tcp_seeds()
+    tcp_conn_seeds()
     # The stack, one frame after another (700 ms apart): a whole exchange.
     seq = lambda *names: b"".join(rec16(frame_of(*by[n])) for n in names)
     write("fuzz_stack_input", "v4_all", seq("arp_request", "ip4_echo", "ip4_frag0", "ip4_frag1",

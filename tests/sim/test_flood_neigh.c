@@ -19,6 +19,7 @@
  * new sender is learnt again.
  */
 #include "floodnet.h"
+#include "mpnet/socket.h"
 
 static size_t flood_one(struct fnet *n, bool v6, uint64_t *rng)
 {
@@ -172,6 +173,63 @@ static void flood_limited(bool v6)
         fnet_fini(&n);
 }
 
+/*
+ * Solicitations from new senders to the router's solicited-node group,
+ * back to back at one instant, with a learning burst of 8: exactly 8 are
+ * answered and the rest are limited and counted, whether ip6-input drops
+ * them (it only looks at the bucket; icmp6_input takes the token) or, with
+ * a raw ICMPv6 socket open, local delivery does, after the socket saw them.
+ */
+static void nd_limit_at_input(bool raw_sock)
+{
+        struct fnet n;
+        uint64_t na, lim, made;
+        struct mpnet_stack_usage u0;
+        uint8_t r[256];
+        int fd = -1, seen = 0;
+
+        fnet_init_learn(&n, true, 1, 8);
+        u0 = fnet_usage(&n, 1);
+        if (raw_sock) {
+                fd = mpnet_socket(n.st, AF_INET6, SOCK_RAW, MPNET_IPPROTO_ICMPV6);
+                assert_true(fd >= 0);
+        }
+        na = fnet_ctr(&n, "nd_na_tx");
+        lim = fnet_ctr(&n, "nd_learn_limited");
+        for (unsigned i = 0; i < 20; i++) {
+                uint8_t a6[16], mac[6] = {0x02, 0xf1, 0, 0, 0x10, (uint8_t)i};
+
+                memcpy(a6, ff_lan1_r6, 16);
+                a6[14] = 0x10;
+                a6[15] = (uint8_t)i;
+                fnet_send(&n, n.x1, n.f, ask_router(&n, true, 0, a6, mac));
+        }
+        mpnet_stack_poll(n.st, mpnet_clock_now(&n.clk));
+        assert_int_equal(fnet_ctr(&n, "nd_na_tx"), na + 8);
+        assert_int_equal(fnet_ctr(&n, "nd_learn_limited"), lim + 12);
+        made = fnet_usage(&n, 1).neigh6 - u0.neigh6;
+        assert_int_equal(made, 8);
+        if (raw_sock) {
+                while (mpnet_recvfrom(n.st, fd, r, sizeof(r), MSG_DONTWAIT, NULL, NULL) > 0)
+                        seen++;
+                assert_int_equal(seen, 20);
+                assert_int_equal(mpnet_close(n.st, fd), 0);
+        }
+        fnet_fini(&n);
+}
+
+static void test_nd_limit_at_input(void **state)
+{
+        (void)state;
+        nd_limit_at_input(false);
+}
+
+static void test_nd_limit_raw_socket(void **state)
+{
+        (void)state;
+        nd_limit_at_input(true);
+}
+
 static void test_arp_flood_limited(void **state)
 {
         (void)state;
@@ -199,10 +257,9 @@ static void test_nd_flood(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_arp_flood),
-            cmocka_unit_test(test_nd_flood),
-            cmocka_unit_test(test_arp_flood_limited),
-            cmocka_unit_test(test_nd_flood_limited),
+            cmocka_unit_test(test_arp_flood),         cmocka_unit_test(test_nd_flood),
+            cmocka_unit_test(test_arp_flood_limited), cmocka_unit_test(test_nd_flood_limited),
+            cmocka_unit_test(test_nd_limit_at_input), cmocka_unit_test(test_nd_limit_raw_socket),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

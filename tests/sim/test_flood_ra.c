@@ -13,6 +13,7 @@
  * checked too.
  */
 #include "floodnet.h"
+#include "mpnet/socket.h"
 
 static const uint8_t r0_mac[6] = {0x02, 0x0e, 0, 0, 0, 1};
 static const uint8_t r0_ll[16] = {0xfe, 0x80, [15] = 1};
@@ -157,13 +158,17 @@ static void test_ra_flood_router(void **state)
         uint64_t rng = 0x4b;
         struct mpnet_stack_usage u0, u;
         long routes = 0;
+        uint64_t ra0;
 
         (void)state;
         fnet_init(&n, true);
         assert_int_equal(fnet_legit(&n, 8, false), 32);
         u0 = fnet_usage(&n, 1);
         routes = mpnet_route6_count(n.st, 0);
+        ra0 = fnet_ctr(&n, "nd_ra_rx");
         ra_flood(&n, &rng, 2000, 1800);
+        /* Counted as received, dropped unread (ip6-input: icmp6_early_drop). */
+        assert_int_equal(fnet_ctr(&n, "nd_ra_rx") - ra0, 2000);
         u = fnet_usage(&n, 1);
         assert_int_equal(u.addr6, u0.addr6);
         assert_int_equal(u.onlink6, 0);
@@ -173,11 +178,38 @@ static void test_ra_flood_router(void **state)
         fnet_fini(&n);
 }
 
+/* A raw ICMPv6 socket on a router still sees the advertisements the
+ * router ignores: with one open, they are not dropped at ip6-input but
+ * after the socket's copy, and counted the same. */
+static void test_ra_router_raw_socket(void **state)
+{
+        struct fnet n;
+        uint64_t rng = 0x4c, ra0;
+        uint8_t r[512];
+        int fd, seen = 0;
+
+        (void)state;
+        fnet_init(&n, true);
+        fd = mpnet_socket(n.st, AF_INET6, SOCK_RAW, MPNET_IPPROTO_ICMPV6);
+        assert_true(fd >= 0);
+        ra0 = fnet_ctr(&n, "nd_ra_rx");
+        ra_flood(&n, &rng, 16, 1800);
+        assert_int_equal(fnet_ctr(&n, "nd_ra_rx") - ra0, 16);
+        while (mpnet_recvfrom(n.st, fd, r, sizeof(r), MSG_DONTWAIT, NULL, NULL) > 0)
+                if (r[0] == MPNET_ICMP6_ND_RA)
+                        seen++;
+        assert_int_equal(seen, 16);
+        assert_int_equal(fnet_usage(&n, 1).dr6, 0);
+        assert_int_equal(mpnet_close(n.st, fd), 0);
+        fnet_fini(&n);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_ra_flood_host),
             cmocka_unit_test(test_ra_flood_router),
+            cmocka_unit_test(test_ra_router_raw_socket),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 
 #include "mpnet/socket.h"
+#include "mpnet/tcp.h"
 #include "tcpscript.h"
 
 static int setup(void **state)
@@ -422,11 +423,13 @@ static void test_synack_rtx(void **state)
 }
 
 /* The SYN queue holds backlog embryos; a SYN past it is dropped and
- * counted, unanswered. */
+ * counted, unanswered (SYN cookies off: test_tcp_listen has them). */
 static void test_synq_bound(void **state)
 {
         struct ts *t = *state;
         int lfd = listener(t, 4, 2);
+
+        assert_int_equal(mpnet_tcp_set_syncookies(t->s, MPNET_TCP_SYNCOOKIES_OFF), 0);
 
         for (uint16_t p = 1; p <= 2; p++) {
                 ts_send(t, &(struct ts_seg){.fam = 4, .sport = p, .dport = 8080, .flags = TH_S});

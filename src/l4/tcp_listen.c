@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * What a listener does beyond its queues (l4/tcp_in.c): SYN cookies (RFC
+ * 4987 3.6) when its SYN queue overflows, the limit on the resets a stack
+ * sends unasked, and simultaneous open (RFC 9293 3.5 figure 7), the one
+ * way into SYN_RECEIVED without a listener.
+ *
+ * The cookie itself, its MSS table and the options it keeps in the
+ * timestamp are l4/tcp_isn.h's (tcp_cookie_make, tcp_cookie_check,
+ * tcp_cookie_ts), under a key of the stack's own; a SYN queue that is
+ * full, an accept queue with room and the mode decide when one is sent.
+ * Without timestamps a cookie connection has neither window scale nor
+ * SACK (RFC 4987 3.6).
+ *
+ * Synchronisation: as l4/tcp_in.c, on the home context of the listener;
+ * the settings are atomics any thread may write; cookie_at[] and the
+ * reset buckets are each their context's.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "mpnet/tcp.h"
+#include "mpnet/wire/tcp.h"
+#include "base/siphash.h"
+#include "l4/socket.h"
+#include "l4/tcp.h"
+#include "l4/tcp_seq.h"
+#include "stack/stack_priv.h"
+
+/* As l4/tcp_in.c's. */
+#define TCP_WSCALE_OURS 7
+#define TCP_RCV_WND     65535u
+#define TCP_MSS_DEFAULT 536
+
+#define COOKIE_LIFE_NS (2 * TCP_COOKIE_PERIOD_S * MPNET_NS_PER_S)
+
+#define RST_RATE_DEFAULT  200 /* FreeBSD's icmplim */
+#define RST_BURST_DEFAULT 200
+
+static uint32_t ts_now(uint64_t now)
+{
+        return (uint32_t)(now / MPNET_NS_PER_MS); /* as l4/tcp_in.c's clock */
+}
+
+void tcp_listen_init(struct mpnet_stack *s, struct tcp_state *st)
+{
+        uint64_t k0 = stack_random(s), k1 = stack_random(s);
+
+        memcpy(st->lc.cookie_key, &k0, 8);
+        memcpy(st->lc.cookie_key + 8, &k1, 8);
+        atomic_store(&st->lc.cookies, MPNET_TCP_SYNCOOKIES_OVERFLOW);
+        atomic_store(&st->lc.rst_rate, RST_RATE_DEFAULT);
+        atomic_store(&st->lc.rst_burst, RST_BURST_DEFAULT);
+}
+
+void tcp_listen_reset(struct tcp_state *st)
+{
+        memset(st->lc.cookie_at, 0, sizeof(st->lc.cookie_at));
+        memset(st->lc.rst_tb, 0, sizeof(st->lc.rst_tb));
+}
+
+int mpnet_tcp_set_syncookies(struct mpnet_stack *s, int mode)
+{
+        if (s == NULL || mode < MPNET_TCP_SYNCOOKIES_OFF || mode > MPNET_TCP_SYNCOOKIES_ALWAYS)
+                return -EINVAL;
+        atomic_store(&tcp_state_of(s)->lc.cookies, mode);
+        return 0;
+}
+
+int mpnet_tcp_set_rst_limit(struct mpnet_stack *s, unsigned rate, unsigned burst)
+{
+        struct tcp_state *st;
+
+        if (s == NULL || (rate != 0 && burst == 0))
+                return -EINVAL;
+        st = tcp_state_of(s);
+        atomic_store(&st->lc.rst_burst, burst);
+        atomic_store(&st->lc.rst_rate, rate);
+        return 0;
+}
+
+bool tcp_rst_allow(struct wctx *w)
+{
+        struct tcp_listen_cfg *lc = &tcp_state_of(w->s)->lc;
+        unsigned rate = atomic_load_explicit(&lc->rst_rate, memory_order_relaxed);
+
+        if (rate == 0 ||
+            ctx_bucket_take(w, &lc->rst_tb[w->id], rate,
+                            atomic_load_explicit(&lc->rst_burst, memory_order_relaxed)))
+                return true;
+        tcp_count(w->s, TCPC_RST_LIMITED);
+        return false;
+}
+
+/* ---- SYN cookies ---- */
+
+static uint16_t mss_ours(const struct tcp_tuple *t, uint32_t mtu)
+{
+        uint32_t m = mtu - (tcp_tuple_is4(t) ? 40 : 60);
+
+        return (uint16_t)(m > 65535 ? 65535 : m);
+}
+
+static void send_out(struct wctx *w, const struct tcp_seg_out *o, const struct mpnet_tcp_opts *op)
+{
+        if (tcp_output(w, o, op) != 0) {
+                tcp_count(w->s, TCPC_OUT_FAIL);
+                return;
+        }
+        tcp_count(w->s, TCPC_OUT);
+        if (o->flags & MPNET_TCP_RST)
+                tcp_count(w->s, TCPC_RST_OUT);
+}
+
+bool tcp_cookie_syn(struct wctx *w, struct mpnet_sock *so, const struct tcp_tuple *t,
+                    const struct mpnet_tcp_repr *r, uint32_t mtu)
+{
+        struct tcp_listen_cfg *lc = &tcp_state_of(w->s)->lc;
+        int mode = atomic_load_explicit(&lc->cookies, memory_order_relaxed);
+        const struct tcp_listen *l = so->tcp;
+        uint64_t now = ctx_now(w);
+        uint16_t mss = mss_ours(t, mtu), peer = TCP_MSS_DEFAULT;
+        struct mpnet_tcp_opts o = {.present = MPNET_TCPO_MSS, .mss = mss};
+        struct tcp_seg_out so_ = {.t = t,
+                                  .ack = r->seq + 1,
+                                  .flags = MPNET_TCP_SYN | MPNET_TCP_ACK,
+                                  .window = (uint16_t)TCP_RCV_WND};
+
+        if (mode == MPNET_TCP_SYNCOOKIES_OFF ||
+            (mode == MPNET_TCP_SYNCOOKIES_OVERFLOW && l->n_syn < l->backlog))
+                return false;
+        /* A full accept queue drops the SYN, cookie or not (as Linux). */
+        if (l->n_acc >= l->backlog)
+                return false;
+        if (r->opts.present & MPNET_TCPO_MSS)
+                peer = r->opts.mss;
+        so_.seq = tcp_cookie_make(lc->cookie_key, t, r->seq, peer < mss ? peer : mss,
+                                  now / MPNET_NS_PER_S);
+        if (r->opts.present & MPNET_TCPO_TS) {
+                struct tcp_cookie_opts co = {
+                    .wscale_ok = (r->opts.present & MPNET_TCPO_WSCALE) != 0,
+                    .wscale = r->opts.wscale,
+                    .sack_ok = (r->opts.present & MPNET_TCPO_SACK_PERM) != 0,
+                };
+
+                if (co.wscale_ok) {
+                        o.present |= MPNET_TCPO_WSCALE;
+                        o.wscale = TCP_WSCALE_OURS;
+                }
+                if (co.sack_ok)
+                        o.present |= MPNET_TCPO_SACK_PERM;
+                o.present |= MPNET_TCPO_TS;
+                o.ts_val = tcp_cookie_ts(ts_now(now), &co);
+                o.ts_ecr = r->opts.ts_val;
+        }
+        /* Without timestamps: MSS alone, no room for the rest (RFC 4987 3.6). */
+        send_out(w, &so_, &o);
+        lc->cookie_at[w->id] = now;
+        tcp_count(w->s, TCPC_COOKIE_SENT);
+        return true;
+}
+
+/* A connection from a valid cookie (carrying mss), ESTABLISHED at once. */
+static void cookie_conn(struct wctx *w, struct mpnet_sock *so, const struct tcp_tuple *t,
+                        const struct mpnet_tcp_repr *r, uint32_t mtu, uint16_t mss)
+{
+        struct mpnet_stack *s = w->s;
+        struct tcp_state *st = tcp_state_of(s);
+        struct tcp_listen *l = so->tcp;
+        uint8_t opt = 0, snd_ws = 0;
+        struct tcp_conn *c;
+
+        if (r->opts.present & MPNET_TCPO_TS) {
+                struct tcp_cookie_opts co;
+
+                tcp_cookie_ts_decode(r->opts.ts_ecr, &co);
+                opt = TCPF_TS;
+                if (co.wscale_ok) {
+                        opt |= TCPF_WSCALE;
+                        snd_ws = co.wscale;
+                }
+                if (co.sack_ok)
+                        opt |= TCPF_SACK;
+        }
+        /* The peer thinks it is connected: with the queue full, drop the
+         * ACK and let it come again (Linux's listen overflow). */
+        if (l->n_acc >= l->backlog) {
+                tcp_count(s, TCPC_COOKIE_ACCQ_FULL);
+                return;
+        }
+        c = calloc(1, sizeof(*c));
+        if (c == NULL) {
+                STK_INC(s, nobufs);
+                return;
+        }
+        c->t = *t;
+        c->home = (uint8_t)w->id;
+        c->state = TCP_ESTABLISHED;
+        c->opt = opt;
+        c->snd_ws = snd_ws;
+        c->rcv_ws = (opt & TCPF_WSCALE) ? TCP_WSCALE_OURS : 0;
+        c->irs = r->seq - 1;
+        c->rcv_nxt = r->seq;
+        c->rcv_wnd = TCP_RCV_WND;
+        c->iss = r->ack - 1;
+        c->snd_una = c->snd_nxt = r->ack;
+        c->snd_wnd = c->max_snd_wnd = (uint32_t)r->window << snd_ws;
+        c->mss_ours = mss_ours(t, mtu);
+        c->mss = mss < c->mss_ours ? mss : c->mss_ours;
+        if (opt & TCPF_TS)
+                c->ts_recent = r->opts.ts_val;
+        c->rtx_at = MPNET_TIME_NEVER;
+        tcp_rto_init(&c->rto, TCP_RTO_MIN_US);
+        c->lso = so;
+        /* The data path's part (l4/tcp_data.c: buffers from the listener's
+         * sizes). */
+        if (tcp_established(w, c) != 0) {
+                free(c);
+                STK_INC(s, nobufs);
+                return;
+        }
+        if (tcp_conn_insert(s, &st->ct, c) != 0) {
+                tcp_conn_free(c); /* not published */
+                return;
+        }
+        if (l->acc_tail != NULL)
+                l->acc_tail->qnext = c;
+        else
+                l->acc_head = c;
+        l->acc_tail = c;
+        l->n_acc++;
+        tcp_count(s, TCPC_COOKIE_OK);
+        tcp_count(s, TCPC_ACCEPTED);
+        sock_raise(so, EPOLLIN);
+}
+
+void tcp_listen_ack(struct wctx *w, struct mpnet_sock *so, const struct tcp_tuple *t,
+                    const struct mpnet_tcp_repr *r, uint32_t mtu)
+{
+        struct tcp_listen_cfg *lc = &tcp_state_of(w->s)->lc;
+        int mode = atomic_load_explicit(&lc->cookies, memory_order_relaxed);
+        uint64_t now = ctx_now(w), at = lc->cookie_at[w->id];
+        struct tcp_seg_out o = {.t = t, .seq = r->ack, .flags = MPNET_TCP_RST};
+
+        /* Cookies are looked for while this context may have some out
+         * (Linux's tcp_synq_no_recent_overflow), or always in mode 2. */
+        if (!(r->flags & MPNET_TCP_SYN) &&
+            (mode == MPNET_TCP_SYNCOOKIES_ALWAYS ||
+             (mode == MPNET_TCP_SYNCOOKIES_OVERFLOW && at != 0 && now - at < COOKIE_LIFE_NS))) {
+                uint16_t mss = tcp_cookie_check(lc->cookie_key, t, r->seq - 1, r->ack - 1,
+                                                now / MPNET_NS_PER_S);
+
+                if (mss != 0) {
+                        cookie_conn(w, so, t, r, mtu, mss);
+                        return;
+                }
+                tcp_count(w->s, TCPC_COOKIE_BAD);
+        }
+        /* RFC 9293 3.10.7.2: an ACK in LISTEN is bad: <SEQ=SEG.ACK><CTL=RST>. */
+        tcp_count(w->s, TCPC_BAD_ACK);
+        if (tcp_rst_allow(w))
+                send_out(w, &o, NULL);
+}
+
+/* ---- simultaneous open ---- */
+
+static void simopen_synack(struct wctx *w, struct tcp_conn *c)
+{
+        struct mpnet_tcp_opts o = {.present = MPNET_TCPO_MSS, .mss = c->mss_ours};
+        struct tcp_seg_out so = {
+            .t = &c->t,
+            .seq = c->iss,
+            .ack = c->rcv_nxt,
+            .flags = MPNET_TCP_SYN | MPNET_TCP_ACK,
+            .window = (uint16_t)(c->rcv_wnd > 65535 ? 65535 : c->rcv_wnd),
+        };
+
+        if (c->opt & TCPF_WSCALE) {
+                o.present |= MPNET_TCPO_WSCALE;
+                o.wscale = c->rcv_ws;
+        }
+        if (c->opt & TCPF_SACK)
+                o.present |= MPNET_TCPO_SACK_PERM;
+        if (c->opt & TCPF_TS) {
+                o.present |= MPNET_TCPO_TS;
+                o.ts_val = ts_now(ctx_now(w));
+                o.ts_ecr = c->ts_recent;
+        }
+        send_out(w, &so, &o);
+}
+
+/* RFC 9293 3.10.7.3, SYN_SENT, fourth: a SYN without ACK. Our SYN offered
+ * every option: the peer's SYN says which it takes, as its SYN-ACK would. */
+void tcp_simopen_syn(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r)
+{
+        c->irs = r->seq;
+        c->rcv_nxt = r->seq + 1;
+        c->snd_wnd = c->max_snd_wnd = r->window; /* never scaled in a SYN */
+        c->mss = (r->opts.present & MPNET_TCPO_MSS) ? r->opts.mss : TCP_MSS_DEFAULT;
+        if (c->mss > c->mss_ours)
+                c->mss = c->mss_ours;
+        if (r->opts.present & MPNET_TCPO_WSCALE) { /* RFC 7323 2.2: both or neither */
+                c->opt |= TCPF_WSCALE;
+                c->snd_ws =
+                    r->opts.wscale > MPNET_TCP_WSCALE_MAX ? MPNET_TCP_WSCALE_MAX : r->opts.wscale;
+                c->rcv_ws = TCP_WSCALE_OURS;
+        }
+        if (r->opts.present & MPNET_TCPO_SACK_PERM)
+                c->opt |= TCPF_SACK;
+        if (r->opts.present & MPNET_TCPO_TS) {
+                c->opt |= TCPF_TS;
+                c->ts_recent = r->opts.ts_val;
+        }
+        c->state = TCP_SYN_RECEIVED; /* still an embryo: n_embryo stays */
+        tcp_count(w->s, TCPC_SIMOPEN);
+        simopen_synack(w, c);
+        /* The SYN-ACK's retransmissions (tcp_timers) count afresh. */
+        c->tries = 1;
+        c->rtx_at = ctx_now(w) + (uint64_t)tcp_rto_us(&c->rto) * 1000;
+        ctx_svc_arm(w, c->rtx_at);
+}
+
+static void simopen_established(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r)
+{
+        bool syn = (r->flags & MPNET_TCP_SYN) != 0;
+
+        c->snd_una = r->ack;
+        /* RFC 7323 2.2: a SYN's window is never scaled. */
+        c->snd_wnd = syn ? r->window : (uint32_t)r->window << c->snd_ws;
+        if (c->snd_wnd > c->max_snd_wnd)
+                c->max_snd_wnd = c->snd_wnd;
+        if ((c->opt & TCPF_TS) && (r->opts.present & MPNET_TCPO_TS))
+                c->ts_recent = r->opts.ts_val;
+        if (tcp_established(w, c) != 0) {
+                /* No memory for the buffers: the connect fails. */
+                STK_INC(w->s, nobufs);
+                tcp_send_ctl(w, c, MPNET_TCP_RST | MPNET_TCP_ACK, c->snd_nxt);
+                if (c->so != NULL) {
+                        c->so->err = ENOMEM;
+                        sock_raise(c->so, EPOLLERR | EPOLLHUP | EPOLLOUT | EPOLLIN);
+                }
+                tcp_conn_drop(w->s, c);
+                return;
+        }
+        c->state = TCP_ESTABLISHED;
+        tcp_state_of(w->s)->n_embryo--;
+        if (c->so != NULL) {
+                c->so->flags |= SOF_CONNECTED;
+                sock_raise(c->so, EPOLLOUT);
+        }
+}
+
+bool tcp_simopen_ack(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r)
+{
+        uint16_t f = r->flags & (MPNET_TCP_SYN | MPNET_TCP_ACK | MPNET_TCP_RST);
+
+        if (!(f & MPNET_TCP_ACK) || r->ack != c->snd_nxt)
+                return false;
+        /* Figure 7 line 6: the peer's SYN-ACK, its SYN the one we took (as
+         * Linux's tcp_validate_incoming lets it past RFC 5961 4.2). */
+        if (f == (MPNET_TCP_SYN | MPNET_TCP_ACK) && r->seq + 1 == c->rcv_nxt) {
+                simopen_established(w, c, r);
+                return true;
+        }
+        if (f != MPNET_TCP_ACK)
+                return false;
+        /* The ACK of our SYN-ACK; one not at RCV.NXT gets an ACK (RFC 9293
+         * 3.10.7.4 first check) and waits for the right one. */
+        if (r->seq != c->rcv_nxt) {
+                tcp_count(w->s, TCPC_OUT_OF_WINDOW);
+                tcp_send_ctl(w, c, MPNET_TCP_ACK, c->snd_nxt);
+                return true;
+        }
+        simopen_established(w, c, r);
+        return true;
+}
