@@ -227,8 +227,20 @@ static int seg_out(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t 
                 o.ts_val = ts_now(ctx_now(w));
                 o.ts_ecr = c->ts_recent;
         }
-        if ((c->opt & TCPF_SACK) && d->ooo != NULL)
-                sack_fill(d, &o, (c->opt & TCPF_TS) ? 3 : 4);
+        if ((c->opt & TCPF_SACK) && d->ooo != NULL) {
+                /* A full segment has no room left for options beyond the
+                 * timestamps (its data was cut to MSS less those: RFC 6691):
+                 * as many SACK blocks as fit (RFC 2018 3: "as many as
+                 * possible"), each 8 bytes after 4 of kind, length and
+                 * padding. */
+                uint32_t full = c->mss - ((c->opt & TCPF_TS) ? 12u : 0u);
+                uint32_t room = len < full ? full - len : 0, max = (c->opt & TCPF_TS) ? 3 : 4;
+
+                if (len != 0 && (room < 12 ? 0 : (room - 4) / 8) < max)
+                        max = room < 12 ? 0 : (room - 4) / 8;
+                if (max > 0)
+                        sack_fill(d, &o, max);
+        }
         if (tcp_output(w, &so, &o) != 0) {
                 tcp_count(w->s, TCPC_OUT_FAIL);
                 return -1;

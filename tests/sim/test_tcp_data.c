@@ -323,6 +323,42 @@ static void test_ooo_sack(void **state)
         mpnet_close(t->s, k.lfd);
 }
 
+/* A full segment carries no SACK block beyond what the MSS leaves room
+ * for (RFC 6691: the MSS counts data and options beyond the fixed
+ * header; a full-size segment with SACK blocks would not fit the MTU),
+ * a short one as many blocks as fit (RFC 2018 3). */
+static void test_sack_room(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+        struct ts_seg g;
+
+        estab(t, &k, true); /* MSS 1000, timestamps: 988 bytes of data a segment */
+        psend(&k, 1001, 1, TH_PA, 100);
+        expect(&k, 1, TH_A, 1, 1, 0, &g);
+        assert_int_equal(g.opts.sack_n, 1);
+        psend(&k, 2001, 1, TH_PA, 100);
+        expect(&k, 1, TH_A, 1, 1, 0, &g);
+        assert_int_equal(g.opts.sack_n, 2);
+        assert_int_equal(wr(t, k.fd, 988), 988);
+        expect(&k, 1, TH_PA, 1, 1, 988, &g);
+        assert_false(g.opts.present & MPNET_TCPO_SACK);
+        psend(&k, 1, 989, TH_A, 0);
+        assert_int_equal(wr(t, k.fd, 980), 980); /* 8 bytes of room: no block */
+        expect(&k, 1, TH_PA, 989, 1, 980, &g);
+        assert_false(g.opts.present & MPNET_TCPO_SACK);
+        psend(&k, 1, 1969, TH_A, 0);
+        assert_int_equal(wr(t, k.fd, 976), 976); /* 12 bytes: one block */
+        expect(&k, 1, TH_PA, 1969, 1, 976, &g);
+        assert_int_equal(g.opts.sack_n, 1);
+        psend(&k, 1, 2945, TH_A, 0);
+        assert_int_equal(wr(t, k.fd, 100), 100);
+        expect(&k, 1, TH_PA, 2945, 1, 100, &g);
+        assert_int_equal(g.opts.sack_n, 2);
+        assert_int_equal(ctr(t, "tcp_out_fail"), 0);
+        mpnet_close(t->s, k.lfd);
+}
+
 /* RFC 6298: the first retransmission after RTO (1 s), the next after
  * twice that (5.5); an ACK stops the timer (5.2). */
 static void test_rto(void **state)
@@ -634,6 +670,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_send_nagle, setup, teardown),
             cmocka_unit_test_setup_teardown(test_nodelay_inherited, setup, teardown),
             cmocka_unit_test_setup_teardown(test_ooo_sack, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_sack_room, setup, teardown),
             cmocka_unit_test_setup_teardown(test_rto, setup, teardown),
             cmocka_unit_test_setup_teardown(test_rto_giveup, setup, teardown),
             cmocka_unit_test_setup_teardown(test_fast_rtx, setup, teardown),

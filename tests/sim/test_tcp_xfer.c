@@ -54,8 +54,6 @@ static void pump(struct side *me)
                         me->rng_tx = save;
                         break;
                 }
-                if (n <= 0)
-                        fprintf(stderr, "send: %zd timeout %llu synrtx %llu state %d\n", n, (unsigned long long)stk_ctr(me->s, "tcp_timeout"), (unsigned long long)stk_ctr(me->s, "tcp_syn_rtx"), 0);
                 assert_true(n > 0);
                 /* What did not fit is made again next time. */
                 me->rng_tx = save;
