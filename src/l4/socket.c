@@ -905,6 +905,8 @@ ssize_t mpnet_sendmsg(struct mpnet_stack *s, int fd, const struct msghdr *msg, i
                 return -EFAULT;
         if (flags & MSG_OOB)
                 return -EOPNOTSUPP;
+        if (so->pr->sendmsg != NULL)
+                return so->pr->sendmsg(s, so, msg, flags);
         for (size_t i = 0; i < msg->msg_iovlen; i++) {
                 if (msg->msg_iov[i].iov_len > 0 && msg->msg_iov[i].iov_base == NULL)
                         return -EFAULT;
@@ -1071,6 +1073,8 @@ ssize_t mpnet_recvmsg(struct mpnet_stack *s, int fd, struct msghdr *msg, int fla
                 return -EOPNOTSUPP;
         if (flags & MSG_ERRQUEUE)
                 return sock_errq_recv(so, msg, flags);
+        if (so->pr->recvmsg != NULL)
+                return so->pr->recvmsg(s, so, msg, flags);
         err = sock_err_take(so); /* a pending error first, once (Linux) */
         if (err != 0)
                 return err;
@@ -1155,7 +1159,8 @@ static int shutdown_home(struct wctx *w, struct mpnet_sock *so, void *arg)
 {
         int how = *(int *)arg;
 
-        (void)w;
+        if (so->pr->shutdown != NULL)
+                return so->pr->shutdown(w->s, so, how);
         if (!(so->flags & SOF_CONNECTED))
                 return -ENOTCONN; /* as Linux for an unconnected datagram socket */
         if (how != SHUT_WR) {

@@ -62,6 +62,7 @@ enum {
         SOF_LADDR_AUTO = 1 << 12, /* laddr chosen by connect: AF_UNSPEC forgets it */
         SOF_CLOSED = 1 << 13,     /* closed: a delivery still holding it drops */
         SOF_LISTEN = 1 << 14,     /* TCP: listening (so->tcp a struct tcp_listen) */
+        SOF_NODELAY = 1 << 15,    /* TCP_NODELAY (inherited by accepted sockets) */
 };
 
 /* rcv_opts: what recvmsg gives as ancillary data. */
@@ -113,6 +114,13 @@ struct sock_proto {
         int (*setopt)(struct mpnet_stack *s, struct mpnet_sock *so, int level, int name,
                       const void *val, unsigned len);
         int (*getopt)(const struct mpnet_sock *so, int level, int name, int *v);
+        /* A stream's own calls (NULL: the datagram ones), on the home
+         * context after the descriptor checks. */
+        ssize_t (*sendmsg)(struct mpnet_stack *s, struct mpnet_sock *so, const struct msghdr *msg,
+                           int flags);
+        ssize_t (*recvmsg)(struct mpnet_stack *s, struct mpnet_sock *so, struct msghdr *msg,
+                           int flags);
+        int (*shutdown)(struct mpnet_stack *s, struct mpnet_sock *so, int how);
         uint8_t rx_skip; /* header bytes sock_enqueue takes off (UDP's 8) */
         bool rx_port;    /* recvfrom names a source port (UDP's) */
         bool need_port;  /* a destination port 0 is -EINVAL (UDP) */

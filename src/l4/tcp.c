@@ -60,6 +60,18 @@ enum tcp_ctr {
         TCP_COOKIE_ACCQ_FULL,
         TCP_RST_LIMITED,
         TCP_SIMOPEN,
+        TCP_DATA_IN,
+        TCP_DATA_OUT,
+        TCP_RTX,
+        TCP_RTO,
+        TCP_FAST_RTX,
+        TCP_OOO_DROP,
+        TCP_PAWS_DROP,
+        TCP_TIMEOUT,
+        TCP_RST_UNREAD,
+        TCP_PERSIST,
+        TCP_DACK,
+        TCP_CHAINED,
         TCP__N
 };
 _Static_assert((int)TCP_OUT == (int)TCPC_OUT && (int)TCP_RST_OUT == (int)TCPC_RST_OUT &&
@@ -68,7 +80,7 @@ _Static_assert((int)TCP_OUT == (int)TCPC_OUT && (int)TCP_RST_OUT == (int)TCPC_RS
                    (int)TCP_OUT_FAIL + 1 == (int)TCPC_SYN_IN &&
                    (int)TCP_OUT_OF_WINDOW == (int)TCPC_OUT_OF_WINDOW &&
                    (int)TCP_CHALLENGE_LIMITED == (int)TCPC_CHALLENGE_LIMITED &&
-                   (int)TCP_SIMOPEN == (int)TCPC_SIMOPEN,
+                   (int)TCP_SIMOPEN == (int)TCPC_SIMOPEN && (int)TCP_DACK == (int)TCPC_DACK,
                "tcp.h's counter ids");
 
 static const struct counter_reg tcp_ctrs[TCP__N] = {
@@ -100,9 +112,9 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
     [TCP_NOT_HOME] = {"tcp_not_home",
                       "drop: a segment for a connection or listener received on a worker "
                       "(hand-off not there yet)"},
-    [TCP_UNHANDLED] =
-        {"tcp_unhandled",
-         "drop: a segment without ACK past LISTEN, or what a later piece handles (data, FIN)"},
+    [TCP_UNHANDLED] = {"tcp_unhandled",
+                       "drop: a segment without ACK past LISTEN, or one a state does not take "
+                       "(a RST without ACK in SYN_SENT, simultaneous open)"},
     [TCP_CHALLENGE] = {"tcp_challenge", "challenge ACKs sent (RFC 5961)"},
     [TCP_CHALLENGE_LIMITED] = {"tcp_challenge_limited",
                                "drop: a segment whose challenge ACK the rate limit held back "
@@ -118,6 +130,23 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
     [TCP_RST_LIMITED] = {"tcp_rst_limited",
                          "resets not sent to a closed port or a listener: over the rate limit"},
     [TCP_SIMOPEN] = {"tcp_simopen", "simultaneous opens (RFC 9293 3.5 figure 7)"},
+    [TCP_DATA_IN] = {"tcp_data_in", "segments with data taken in ESTABLISHED and later"},
+    [TCP_DATA_OUT] = {"tcp_data_out", "segments with data sent (retransmissions included)"},
+    [TCP_RTX] = {"tcp_rtx", "data segments retransmitted"},
+    [TCP_RTO] = {"tcp_rto", "retransmission timer expiries (RFC 6298 5.4)"},
+    [TCP_FAST_RTX] = {"tcp_fast_rtx", "fast retransmits (RFC 5681 3.2, RFC 6582)"},
+    [TCP_OOO_DROP] = {"tcp_ooo_drop",
+                      "drop: an out-of-order segment the full out-of-order queue could not hold"},
+    [TCP_PAWS_DROP] = {"tcp_paws_drop", "drop: an old timestamp (PAWS, RFC 7323 5)"},
+    [TCP_TIMEOUT] = {"tcp_timeout",
+                     "connections given up after the last retransmission (ETIMEDOUT)"},
+    [TCP_RST_UNREAD] = {"tcp_rst_unread",
+                        "connections reset by a close with data unread (RFC 2525 2.17)"},
+    [TCP_PERSIST] = {"tcp_persist", "zero-window probes sent (RFC 9293 3.8.6.1)"},
+    [TCP_DACK] = {"tcp_dack", "delayed ACKs sent by their timer"},
+    [TCP_CHAINED] = {"tcp_chained",
+                     "drop: a segment whose data spans buffers (reassembled fragments; "
+                     "TCP sets DF)"},
 };
 
 static inline struct tcp_state *tcp_st(struct mpnet_stack *s)
@@ -207,7 +236,7 @@ void tcp_conn_remove(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tc
         }
         pthread_mutex_unlock(&ct->lock);
         if (x == c)
-                stack_defer(s, free, c);
+                stack_defer(s, tcp_conn_free, c);
 }
 
 /* Free every connection at once: no reader is left (fini, reset). */
@@ -223,7 +252,7 @@ static void conn_table_clear(struct tcp_conn_table *ct)
                         struct tcp_conn *next =
                             atomic_load_explicit(&c->next, memory_order_relaxed);
 
-                        free(c);
+                        tcp_conn_free(c);
                         c = next;
                 }
         }
@@ -343,6 +372,11 @@ static void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
         }
         if (!tcp_check(s, p, fam, laddr, raddr, &v, &r))
                 goto out;
+        /* The data path reads the payload through the view: one buffer. */
+        if (p->len < p->pkt_len) {
+                tcp_inc(s, TCP_CHAINED);
+                goto out;
+        }
         tcp_inc(s, TCP_IN);
         memcpy(t.laddr, laddr, 16);
         memcpy(t.raddr, raddr, 16);
@@ -418,8 +452,12 @@ static void tcp_retire(void *arg, struct pcb_set *old)
 
 static uint64_t tcp_service(struct wctx *w, void *cs, uint64_t now)
 {
+        uint64_t a, b;
+
         (void)cs;
-        return tcp_timers(w, now);
+        a = tcp_timers(w, now);
+        b = tcp_data_timers(w, now);
+        return a < b ? a : b;
 }
 
 static void tcp_ctx_reset(struct wctx *w, void *cs)
@@ -434,6 +472,7 @@ static int tcp_init(struct mpnet_stack *s, void *state)
         uint64_t k0 = stack_random(s), k1 = stack_random(s);
 
         st->s = s;
+        st->msl_ns = TCP_MSL_NS_DEFAULT;
         memcpy(st->ct.key, &k0, 8);
         memcpy(st->ct.key + 8, &k1, 8);
         k0 = stack_random(s);
@@ -489,6 +528,7 @@ static void tcp_reset(struct mpnet_stack *s, void *state)
                 }
         }
         st->n_embryo = 0;
+        st->tq = NULL;
         conn_table_clear(&st->ct);
         tcp_listen_reset(st);
 }

@@ -5,9 +5,9 @@
  *
  * What exists: input checks (length, data offset, checksum, options, a
  * non-unicast destination), each failure a counted drop; the connection
- * table; the answer of a closed port (RFC 9293 3.10.7.1). The state
- * machine, listeners and the socket calls come in later pieces: every
- * segment that finds no connection is answered as CLOSED.
+ * table; the answer of a closed port (RFC 9293 3.10.7.1); the handshake
+ * (l4/tcp_in.c), the data path and the close (l4/tcp_data.c), the socket
+ * calls (l4/tcp_sock.c).
  *
  * Synchronisation (docs/MP-SAFETY.md):
  *  - Input runs on the context that receives the segment (a worker or the
@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "l4/tcp_isn.h"
 #include "base/tbucket.h"
@@ -88,6 +89,7 @@ struct tcp_conn {
         struct mpnet_sock *lso; /* the listener, while embryonic or unaccepted */
         struct tcp_conn *qnext; /* the listener's SYN or accept queue */
         struct mpnet_sock *so;  /* the socket, once accepted */
+        struct tcp_data *d;     /* ESTABLISHED on: the data path's (l4/tcp_data.c) */
 };
 
 /* A listening socket's queues (so->tcp). */
@@ -129,6 +131,11 @@ struct tcp_state {
         uint64_t ch_tokens, ch_last; /* the challenge ACK bucket (RFC 5961 7) */
         struct tcp_conn_table ct;
         struct tcp_listen_cfg lc; /* l4/tcp_listen.c */
+        /* The data path's (l4/tcp_data.c), the control thread's: the
+         * connections with a timer armed, and the MSL (RFC 9293 3.4.2;
+         * TIME_WAIT lasts 2 MSL) that tests may shorten. */
+        struct tcp_data *tq;
+        uint64_t msl_ns;
 };
 
 /* l4/tcp.c */
@@ -158,6 +165,17 @@ enum {
         TCPC_COOKIE_ACCQ_FULL,
         TCPC_RST_LIMITED,
         TCPC_SIMOPEN,
+        TCPC_DATA_IN,
+        TCPC_DATA_OUT,
+        TCPC_RTX,
+        TCPC_RTO,
+        TCPC_FAST_RTX,
+        TCPC_OOO_DROP,
+        TCPC_PAWS_DROP,
+        TCPC_TIMEOUT,
+        TCPC_RST_UNREAD,
+        TCPC_PERSIST,
+        TCPC_DACK,
 };
 /* The table's hash of a tuple. Any context. */
 uint32_t tcp_conn_hash(const struct tcp_conn_table *ct, const struct tcp_tuple *t);
@@ -227,6 +245,36 @@ void tcp_simopen_syn(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_
 /* SYN_RECEIVED of an active open (c->lso NULL): whether r completes it
  * (its ACK, or the peer's own SYN-ACK); if so c is ESTABLISHED. */
 bool tcp_simopen_ack(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r);
+/* l4/tcp_data.c: the ESTABLISHED data path and the close (RFC 9293 3.8,
+ * 3.10.4-7), the control thread's (every connection's home for now). */
+#define TCP_MSL_NS_DEFAULT (30ull * 1000000000ull) /* as Linux's TIME_WAIT of 60 s */
+/* Move c into ESTABLISHED (from SYN_SENT or SYN_RECEIVED; c->snd_una,
+ * snd_wnd and the options set): its buffers and timers. @return 0, or
+ * -ENOMEM (c is left as it was: the caller resets it). */
+int tcp_established(struct wctx *w, struct tcp_conn *c);
+/* A segment past the handshake, its ACK found acceptable (RFC 9293
+ * 3.10.7.4 from the fifth check on): the ACK, the data, the FIN. */
+void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_view *v,
+                    const struct mpnet_tcp_repr *r);
+/* RFC 7323 5.3 (PAWS), before the sequence check. @return false: dropped
+ * (an ACK sent). */
+bool tcp_paws(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r);
+/* The data path's timers. @return the next deadline. */
+uint64_t tcp_data_timers(struct wctx *w, uint64_t now);
+/* c leaves the table (tcp_conn_drop): off the timer list. */
+void tcp_data_drop(struct mpnet_stack *s, struct tcp_conn *c);
+/* Free c and what its data path holds (after the grace period). */
+void tcp_conn_free(void *c);
+/* The socket calls (struct sock_proto). */
+ssize_t tcp_sendmsg(struct mpnet_stack *s, struct mpnet_sock *so, const struct msghdr *msg,
+                    int flags);
+ssize_t tcp_recvmsg(struct mpnet_stack *s, struct mpnet_sock *so, struct msghdr *msg, int flags);
+int tcp_shutdown(struct mpnet_stack *s, struct mpnet_sock *so, int how);
+/* close() of a connected socket: an orderly close (a FIN once the data is
+ * sent), or a reset when data was left unread (RFC 9293 3.10.4, RFC 2525
+ * 2.17). The connection lives on without the socket. */
+void tcp_data_close(struct mpnet_stack *s, struct tcp_conn *c);
+int tcp_data_setopt(struct tcp_conn *c, int name, int v);
 
 /* l4/tcp_sock.c */
 extern const struct sock_proto sock_tcp_proto;

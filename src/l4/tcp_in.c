@@ -6,9 +6,9 @@
  * timestamps, RFC 7323 3), retransmitted on RTO (RFC 6298) a bounded
  * number of times; the ACK of it makes the connection ESTABLISHED and
  * puts it on the listener's accept queue. A reset in the window resets
- * (RFC 5961 3.2: at RCV.NXT exactly, else a challenge ACK). Data, FIN and
- * the states past ESTABLISHED are the next piece's: such segments are
- * counted (tcp_unhandled) and left for the peer to retransmit.
+ * (RFC 5961 3.2: at RCV.NXT exactly, else a challenge ACK). From
+ * ESTABLISHED on, the ACK, data and FIN are l4/tcp_data.c's
+ * (tcp_established() enters it, tcp_data_input() takes each segment).
  *
  * Runs on the connection's home context: the control thread for now.
  */
@@ -141,6 +141,7 @@ void tcp_conn_drop(struct mpnet_stack *s, struct tcp_conn *c)
                 c->so->tcp = NULL;
                 c->so = NULL;
         }
+        tcp_data_drop(s, c);
         c->state = TCP_CLOSED;
         tcp_conn_remove(s, &st->ct, c);
 }
@@ -311,8 +312,14 @@ static void syn_sent_input(struct wctx *w, struct tcp_conn *c, const struct mpne
                 c->opt |= TCPF_TS;
                 c->ts_recent = r->opts.ts_val;
         }
+        if (tcp_established(w, c) != 0) {
+                struct tcp_conn tmp = {.t = c->t};
+
+                send_seg(w, &tmp, MPNET_TCP_RST, r->ack, NULL);
+                conn_fail(w, c, ENOMEM);
+                return;
+        }
         c->state = TCP_ESTABLISHED;
-        c->rtx_at = MPNET_TIME_NEVER;
         tcp_state_of(s)->n_embryo--;
         tcp_send_ctl(w, c, MPNET_TCP_ACK, c->snd_nxt);
         if (c->so != NULL) {
@@ -337,8 +344,9 @@ static void challenge_ack(struct wctx *w, struct tcp_conn *c)
         tcp_send_ctl(w, c, MPNET_TCP_ACK, c->snd_nxt);
 }
 
-/* SYN_RECEIVED -> ESTABLISHED (RFC 9293 3.10.7.4, fifth check). */
-static void established(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r)
+/* SYN_RECEIVED -> ESTABLISHED (RFC 9293 3.10.7.4, fifth check).
+ * @return false: no memory for it (the caller resets it). */
+static bool established(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r)
 {
         struct tcp_state *st = tcp_state_of(w->s);
         struct tcp_listen *l = c->lso->tcp;
@@ -347,8 +355,9 @@ static void established(struct wctx *w, struct tcp_conn *c, const struct mpnet_t
         c->snd_wnd = (uint32_t)r->window << c->snd_ws;
         if (c->snd_wnd > c->max_snd_wnd)
                 c->max_snd_wnd = c->snd_wnd;
+        if (tcp_established(w, c) != 0)
+                return false;
         c->state = TCP_ESTABLISHED;
-        c->rtx_at = MPNET_TIME_NEVER;
         st->n_embryo--;
         q_unlink(&l->syn, c);
         l->n_syn--;
@@ -360,6 +369,7 @@ static void established(struct wctx *w, struct tcp_conn *c, const struct mpnet_t
         l->n_acc++;
         tcp_count(w->s, TCPC_ACCEPTED);
         sock_raise(c->lso, EPOLLIN);
+        return true;
 }
 
 /* A reset that resets (RFC 9293 3.10.7.4 second check): an embryo goes
@@ -396,6 +406,8 @@ void tcp_conn_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                 send_synack(w, c);
                 return;
         }
+        if (!tcp_paws(w, c, r))
+                return;
         if (!tcp_seg_acceptable(c->rcv_nxt, c->rcv_wnd, r->seq, len)) {
                 tcp_count(s, TCPC_OUT_OF_WINDOW);
                 if (!(r->flags & MPNET_TCP_RST))
@@ -431,15 +443,18 @@ void tcp_conn_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                 }
                 if ((c->opt & TCPF_TS) && (r->opts.present & MPNET_TCPO_TS))
                         c->ts_recent = r->opts.ts_val;
-                established(w, c, r);
+                if (!established(w, c, r)) {
+                        STK_INC(s, nobufs);
+                        tcp_send_ctl(w, c, MPNET_TCP_RST | MPNET_TCP_ACK, c->snd_nxt);
+                        tcp_conn_drop(s, c);
+                        return;
+                }
         } else if (tcp_ack_check(c->snd_una, c->snd_nxt, c->max_snd_wnd, r->ack) != TCP_ACCEPT) {
                 challenge_ack(w, c);
                 return;
         }
-        /* Data and FIN: the next piece (not acknowledged: the peer sends
-         * them again). */
-        if (len != 0)
-                tcp_count(s, TCPC_UNHANDLED);
+        /* The ACK's effect, the data, the FIN: l4/tcp_data.c. */
+        tcp_data_input(w, c, v, r);
 }
 
 uint64_t tcp_timers(struct wctx *w, uint64_t now)

@@ -214,8 +214,15 @@ static void cookie_conn(struct wctx *w, struct mpnet_sock *so, const struct tcp_
         c->rtx_at = MPNET_TIME_NEVER;
         tcp_rto_init(&c->rto, TCP_RTO_MIN_US);
         c->lso = so;
+        /* The data path's part (l4/tcp_data.c: buffers from the listener's
+         * sizes). */
+        if (tcp_established(w, c) != 0) {
+                free(c);
+                STK_INC(s, nobufs);
+                return;
+        }
         if (tcp_conn_insert(s, &st->ct, c) != 0) {
-                free(c); /* not published */
+                tcp_conn_free(c); /* not published */
                 return;
         }
         if (l->acc_tail != NULL)
@@ -326,8 +333,18 @@ static void simopen_established(struct wctx *w, struct tcp_conn *c, const struct
                 c->max_snd_wnd = c->snd_wnd;
         if ((c->opt & TCPF_TS) && (r->opts.present & MPNET_TCPO_TS))
                 c->ts_recent = r->opts.ts_val;
+        if (tcp_established(w, c) != 0) {
+                /* No memory for the buffers: the connect fails. */
+                STK_INC(w->s, nobufs);
+                tcp_send_ctl(w, c, MPNET_TCP_RST | MPNET_TCP_ACK, c->snd_nxt);
+                if (c->so != NULL) {
+                        c->so->err = ENOMEM;
+                        sock_raise(c->so, EPOLLERR | EPOLLHUP | EPOLLOUT | EPOLLIN);
+                }
+                tcp_conn_drop(w->s, c);
+                return;
+        }
         c->state = TCP_ESTABLISHED;
-        c->rtx_at = MPNET_TIME_NEVER;
         tcp_state_of(w->s)->n_embryo--;
         if (c->so != NULL) {
                 c->so->flags |= SOF_CONNECTED;

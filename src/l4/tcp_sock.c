@@ -6,16 +6,20 @@
  * is found through its connection (l4/tcp.h), not by port.
  *
  * What works: bind, listen, accept (non-blocking: -EAGAIN when none is
- * ready), getsockname, getpeername, close. Sending, receiving, connect and
- * an orderly close are the next piece's: send is -EOPNOTSUPP, and closing
- * an accepted socket aborts its connection with a reset (RFC 9293 3.10.4,
- * ABORT).
+ * ready), connect, getsockname, getpeername; send, recv, shutdown and
+ * TCP_NODELAY on a connection (l4/tcp_data.c, through the stream hooks of
+ * struct sock_proto); close: an orderly close once established (a reset
+ * when data was left unread), an abort before (RFC 9293 3.10.4).
  *
  * Every call is the control thread's, which is every TCP socket's home.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#ifndef TCP_NODELAY
+#define TCP_NODELAY 1 /* <netinet/tcp.h>, whose state names clash with ours */
+#endif
 #include <sys/epoll.h>
 
 #include "mpnet/socket.h"
@@ -64,6 +68,13 @@ static void tcp_close(struct mpnet_stack *s, struct mpnet_sock *so)
         } else if (so->tcp != NULL) {
                 struct tcp_conn *c = so->tcp;
 
+                if (c->d != NULL) {
+                        /* An orderly close (l4/tcp_data.c). */
+                        so->tcp = NULL;
+                        tcp_data_close(s, c);
+                        so->flags &= ~(uint32_t)SOF_LISTEN;
+                        return;
+                }
                 /* RFC 9293 3.10.4 ABORT: a reset, except in SYN_SENT. */
                 if (c->state != TCP_SYN_SENT)
                         tcp_send_ctl(w, c, MPNET_TCP_RST | MPNET_TCP_ACK, c->snd_nxt);
@@ -129,7 +140,37 @@ static int tcp_sock_output(struct mpnet_stack *s, struct mpnet_sock *so, struct 
         (void)so;
         (void)tx;
         mpnet_pkt_free(p);
-        return -EOPNOTSUPP; /* the next piece: the send buffer */
+        return -EOPNOTSUPP; /* a stream sends through tcp_sendmsg */
+}
+
+static int tcp_setopt(struct mpnet_stack *s, struct mpnet_sock *so, int level, int name,
+                      const void *val, unsigned len)
+{
+        int v;
+
+        (void)s;
+        if (level != IPPROTO_TCP)
+                return -ENOPROTOOPT;
+        if (len < sizeof(int))
+                return -EINVAL;
+        memcpy(&v, val, sizeof(v));
+        if (name != TCP_NODELAY)
+                return -ENOPROTOOPT;
+        if (v != 0)
+                so->flags |= SOF_NODELAY;
+        else
+                so->flags &= ~(uint32_t)SOF_NODELAY;
+        if (!(so->flags & SOF_LISTEN) && so->tcp != NULL)
+                tcp_data_setopt(so->tcp, name, v);
+        return 0;
+}
+
+static int tcp_getopt(const struct mpnet_sock *so, int level, int name, int *v)
+{
+        if (level != IPPROTO_TCP || name != TCP_NODELAY)
+                return -ENOPROTOOPT;
+        *v = (so->flags & SOF_NODELAY) != 0;
+        return 0;
 }
 
 const struct sock_proto sock_tcp_proto = {
@@ -140,6 +181,11 @@ const struct sock_proto sock_tcp_proto = {
     .pcb_unset = tcp_pcb_unset,
     .port_pick = tcp_port_pick,
     .output = tcp_sock_output,
+    .setopt = tcp_setopt,
+    .getopt = tcp_getopt,
+    .sendmsg = tcp_sendmsg,
+    .recvmsg = tcp_recvmsg,
+    .shutdown = tcp_shutdown,
 };
 
 static struct mpnet_sock *stream_sock(struct mpnet_stack *s, int fd)
@@ -220,7 +266,7 @@ int mpnet_accept(struct mpnet_stack *s, int fd, struct sockaddr *addr, socklen_t
         memcpy(nso->faddr, c->t.raddr, 16);
         nso->lport = c->t.lport;
         nso->fport = c->t.rport;
-        nso->flags |= SOF_CONNECTED | (so->flags & SOF_V6ONLY);
+        nso->flags |= SOF_CONNECTED | (so->flags & (SOF_V6ONLY | SOF_NODELAY));
         sock_raise(nso, EPOLLOUT);
         if (addr != NULL && alen != NULL)
                 mpnet_getpeername(s, nfd, addr, alen);

@@ -63,6 +63,7 @@ struct ts_seg {
         uint32_t seq, ack;
         uint16_t flags, win;
         struct mpnet_tcp_opts opts;
+        bool win0; /* sent with window 0 (win 0 sends 65535) */
         const void *data;
         uint32_t len;
         /* Received only. */
@@ -173,7 +174,9 @@ static inline size_t ts_build(struct ts *t, const struct ts_seg *g, uint8_t *f)
             .seq = t->rel ? g->seq + t->peer_isn : g->seq,
             .ack = t->rel && t->stack_isn_known ? g->ack + t->stack_isn : g->ack,
             .flags = g->flags,
-            .window = g->win != 0 ? g->win : 65535,
+            .window = g->win0       ? 0
+                      : g->win != 0 ? g->win
+                                    : 65535,
             .payload_len = g->len,
             .opts = g->opts,
         };

@@ -135,8 +135,9 @@ static void cookie_roundtrip(struct ts *t, int fam)
         assert_int_equal(c->ts_recent, 5001);
         assert_int_equal(c->rcv_nxt, t->peer_isn + 1);
         assert_int_equal(c->snd_nxt, t->stack_isn + 1);
+        /* An orderly close: a FIN (l4/tcp_data.c). */
         assert_int_equal(mpnet_close(t->s, fd), 0);
-        ts_expect(t, 1, &(struct ts_seg){.flags = TH_RA, .seq = 1, .ack = 1}, NULL);
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_FA, .seq = 1, .ack = 1}, NULL);
         assert_int_equal(mpnet_close(t->s, lfd), 0);
 }
 
@@ -370,7 +371,7 @@ static void simopen(struct ts *t, int fam, bool synack)
         assert_int_equal(mpnet_getpeername(t->s, fd, (struct sockaddr *)&a6, &l), 0);
         assert_int_equal(tcp_state_of(t->s)->n_embryo, 0);
         assert_int_equal(mpnet_close(t->s, fd), 0);
-        ts_expect(t, 1, &(struct ts_seg){.flags = TH_RA, .seq = 1, .ack = 1}, NULL);
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_FA, .seq = 1, .ack = 1}, NULL);
 }
 
 static void test_simopen_synack4(void **state)

@@ -359,8 +359,9 @@ static void passive(struct ts *t, int fam, bool opts)
                 assert_memory_equal(&a->sin6_addr, t->us6, 16);
                 assert_int_equal(ntohs(a->sin6_port), 8080);
         }
+        /* An orderly close now: a FIN (RFC 9293 3.10.4). */
         assert_int_equal(mpnet_close(t->s, fd), 0);
-        ts_expect(t, 1, &(struct ts_seg){.flags = TH_RA, .seq = 1, .ack = 1}, NULL);
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_FA, .seq = 1, .ack = 1}, NULL);
         assert_int_equal(mpnet_close(t->s, lfd), 0);
         /* The port is closed again (a new connection: absolute seq). */
         t->stack_isn_known = false;
@@ -563,8 +564,9 @@ static void active(struct ts *t, int fam)
         assert_int_equal(mpnet_connect(t->s, fd, (struct sockaddr *)&ss, sl), -EISCONN);
         ts_expect_none(t, 5000); /* no SYN retransmitted */
         assert_int_equal(ctr(t, "tcp_syn_rtx"), 0);
+        /* An orderly close now: a FIN (RFC 9293 3.10.4). */
         assert_int_equal(mpnet_close(t->s, fd), 0);
-        ts_expect(t, 1, &(struct ts_seg){.flags = TH_RA, .seq = 1, .ack = 1}, NULL);
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_FA, .seq = 1, .ack = 1}, NULL);
 }
 
 static void test_connect4(void **state)

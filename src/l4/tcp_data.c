@@ -1,0 +1,1045 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * TCP's data path and close (RFC 9293 3.8, 3.9, 3.10.4-7): a send buffer
+ * and a receive buffer (byte rings, per connection), segmentation to the
+ * MSS, a bounded out-of-order queue with SACK blocks (RFC 2018), the
+ * receive window with window scaling (RFC 7323 2) and receiver
+ * silly-window avoidance, timestamps and PAWS (RFC 7323 3-5), ACK policy
+ * (quick ACKs at start, every second full segment, a 40 ms delayed ACK,
+ * RFC 9293 3.8.6.3), retransmission on RTO (RFC 6298, tcp_rto), fast
+ * retransmit with NewReno recovery (RFC 6582) and limited transmit (RFC
+ * 3042), congestion control through tcp_cc (CUBIC by default), Nagle
+ * (RFC 9293 3.7.4) and the persist timer (3.8.6.1); FIN_WAIT_1/2, CLOSING,
+ * TIME_WAIT (2 MSL), CLOSE_WAIT, LAST_ACK.
+ *
+ * Timers: a connection with a deadline armed is on the stack's timer list
+ * (tcp_state.tq); the service walks that list, not the table.
+ *
+ * Runs on the connection's home context (the control thread for now); no
+ * lock.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#ifndef TCP_NODELAY
+#define TCP_NODELAY 1 /* <netinet/tcp.h>, whose state names clash with ours */
+#endif
+
+#include "mpnet/wire/tcp.h"
+#include "l4/socket.h"
+#include "l4/tcp.h"
+#include "l4/tcp_cc.h"
+#include "l4/tcp_seq.h"
+#include "stack/stack_priv.h"
+
+#define TCP_BUF_DEFAULT    SOCK_RCVBUF_DEFAULT
+#define TCP_BUF_MAX        (4u << 20)
+#define TCP_OOO_MAX        64 /* out-of-order segments held */
+#define TCP_QUICKACKS      16 /* segments ACKed at once at the start, as Linux */
+#define TCP_DACK_NS        (40ull * MPNET_NS_PER_MS)
+#define TCP_RTX_TRIES      15                       /* as Linux's tcp_retries2 */
+#define TCP_FIN2_NS        (60ull * MPNET_NS_PER_S) /* an orphan's FIN_WAIT_2, Linux's */
+#define TCP_PERSIST_MAX_NS (60ull * MPNET_NS_PER_S)
+#define TCP_SEG_MAX        16384 /* the most one segment carries */
+
+struct tcp_ooo {
+        struct tcp_ooo *next; /* by seq */
+        uint32_t seq, len;
+        bool fin;
+        uint8_t b[];
+};
+
+struct tcp_data {
+        struct tcp_conn *c;
+        struct tcp_data *tnext, **tpprev; /* the timer list; tpprev NULL: off */
+        uint64_t dack_at, tw_at;          /* delayed ACK; TIME_WAIT or FIN_WAIT_2 end */
+        /* Send: bytes from SND.UNA on, sent or not. */
+        uint8_t *sb;
+        uint32_t scap, soff, slen;
+        uint32_t snd_cur; /* the next to send (SND.NXT rewinds to it on RTO) */
+        uint32_t fin_seq; /* the FIN's, when fin_q */
+        uint32_t snd_sml; /* the end of the last short segment sent (Minshall) */
+        bool fin_q;
+        bool nodelay;
+        bool persist;  /* rtx_at is the persist timer */
+        uint8_t tries; /* expiries in a row */
+        /* Receive: in order, not read. */
+        uint8_t *rb;
+        uint32_t rcap, roff, rlen;
+        uint32_t rcv_adv; /* the right edge advertised */
+        uint32_t last_ack_sent;
+        bool fin_in;
+        uint8_t quick;
+        uint32_t unacked; /* bytes received since the last ACK */
+        struct tcp_ooo *ooo;
+        unsigned n_ooo;
+        uint32_t ooo_last; /* the latest out-of-order segment's seq (RFC 2018 4) */
+        /* RTT (Karn: timed segments are never retransmitted ones). */
+        uint32_t rtt_seq;
+        uint64_t rtt_t;
+        bool rtt_on;
+        /* Loss recovery. */
+        uint8_t dupacks;
+        bool recovery;
+        uint32_t recover;
+        struct tcp_cc cc;
+};
+
+static uint32_t ts_now(uint64_t now)
+{
+        return (uint32_t)(now / MPNET_NS_PER_MS);
+}
+
+static uint64_t now_us(struct wctx *w)
+{
+        return ctx_now(w) / 1000;
+}
+
+/* ---- timers ---- */
+
+static void tq_link(struct tcp_state *st, struct tcp_data *d)
+{
+        if (d->tpprev != NULL)
+                return;
+        d->tnext = st->tq;
+        if (st->tq != NULL)
+                st->tq->tpprev = &d->tnext;
+        st->tq = d;
+        d->tpprev = &st->tq;
+}
+
+static void tq_unlink(struct tcp_data *d)
+{
+        if (d->tpprev == NULL)
+                return;
+        *d->tpprev = d->tnext;
+        if (d->tnext != NULL)
+                d->tnext->tpprev = d->tpprev;
+        d->tnext = NULL;
+        d->tpprev = NULL;
+}
+
+static void arm(struct wctx *w, struct tcp_data *d, uint64_t *at, uint64_t when)
+{
+        *at = when;
+        tq_link(tcp_state_of(w->s), d);
+        ctx_svc_arm(w, when);
+}
+
+static uint64_t rto_ns(const struct tcp_conn *c)
+{
+        return (uint64_t)tcp_rto_us(&c->rto) * 1000;
+}
+
+/* ---- rings ---- */
+
+static void ring_read(const uint8_t *b, uint32_t cap, uint32_t off, uint32_t n, uint8_t *to)
+{
+        uint32_t a = cap - off < n ? cap - off : n;
+
+        memcpy(to, b + off, a);
+        memcpy(to + a, b, n - a);
+}
+
+static void ring_write(uint8_t *b, uint32_t cap, uint32_t off, const uint8_t *from, uint32_t n)
+{
+        uint32_t a = cap - off < n ? cap - off : n;
+
+        memcpy(b + off, from, a);
+        memcpy(b, from + a, n - a);
+}
+
+/* ---- output ---- */
+
+static uint32_t smss(const struct tcp_conn *c)
+{
+        uint32_t m = c->mss - ((c->opt & TCPF_TS) ? 12 : 0); /* RFC 6691 */
+
+        return m > TCP_SEG_MAX ? TCP_SEG_MAX : m;
+}
+
+/* The window to advertise now (RFC 9293 3.8.6.2.2: the right edge moves
+ * on only by min(buffer / 2, MSS) at a time, and never back). */
+static uint32_t rcv_window(struct tcp_data *d)
+{
+        struct tcp_conn *c = d->c;
+        uint32_t free_ = d->rcap - d->rlen,
+                 cur = seq_gt(d->rcv_adv, c->rcv_nxt) ? d->rcv_adv - c->rcv_nxt : 0;
+        uint32_t step = d->rcap / 2 < c->mss_ours ? d->rcap / 2 : c->mss_ours;
+
+        if (free_ > cur && free_ - cur < step)
+                free_ = cur;
+        if (free_ < cur)
+                free_ = cur; /* never shrink (RFC 9293 3.8.6.2.2) */
+        if (free_ > (65535u << c->rcv_ws))
+                free_ = 65535u << c->rcv_ws;
+        free_ &= ~((1u << c->rcv_ws) - 1);
+        return free_;
+}
+
+/* SACK blocks of the out-of-order queue, the latest first (RFC 2018 4). */
+static void sack_fill(struct tcp_data *d, struct mpnet_tcp_opts *o, unsigned max)
+{
+        struct mpnet_tcp_sack blk[TCP_OOO_MAX];
+        unsigned n = 0, first = 0;
+
+        for (struct tcp_ooo *q = d->ooo; q != NULL; q = q->next) {
+                if (n > 0 && blk[n - 1].right == q->seq) {
+                        blk[n - 1].right = q->seq + q->len;
+                } else {
+                        blk[n].left = q->seq;
+                        blk[n].right = q->seq + q->len;
+                        n++;
+                }
+        }
+        for (unsigned i = 0; i < n; i++)
+                if (seq_geq(d->ooo_last, blk[i].left) && seq_lt(d->ooo_last, blk[i].right))
+                        first = i;
+        if (n == 0)
+                return;
+        o->present |= MPNET_TCPO_SACK;
+        o->sack[0] = blk[first];
+        o->sack_n = 1;
+        for (unsigned i = 0; i < n && o->sack_n < max; i++)
+                if (i != first)
+                        o->sack[o->sack_n++] = blk[i];
+}
+
+static int seg_out(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t seq,
+                   const void *data, uint32_t len)
+{
+        struct tcp_data *d = c->d;
+        struct mpnet_tcp_opts o = {0};
+        uint32_t wnd = rcv_window(d);
+        struct tcp_seg_out so = {
+            .t = &c->t,
+            .seq = seq,
+            .ack = c->rcv_nxt,
+            .flags = flags,
+            .window = (uint16_t)(wnd >> c->rcv_ws), /* RFC 7323 2.3 */
+            .payload = data,
+            .payload_len = len,
+        };
+
+        if (c->opt & TCPF_TS) {
+                o.present = MPNET_TCPO_TS;
+                o.ts_val = ts_now(ctx_now(w));
+                o.ts_ecr = c->ts_recent;
+        }
+        if ((c->opt & TCPF_SACK) && d->ooo != NULL) {
+                /* A full segment has no room left for options beyond the
+                 * timestamps (its data was cut to MSS less those: RFC 6691):
+                 * as many SACK blocks as fit (RFC 2018 3: "as many as
+                 * possible"), each 8 bytes after 4 of kind, length and
+                 * padding. */
+                uint32_t full = c->mss - ((c->opt & TCPF_TS) ? 12u : 0u);
+                uint32_t room = len < full ? full - len : 0, max = (c->opt & TCPF_TS) ? 3 : 4;
+
+                if (len != 0 && (room < 12 ? 0 : (room - 4) / 8) < max)
+                        max = room < 12 ? 0 : (room - 4) / 8;
+                if (max > 0)
+                        sack_fill(d, &o, max);
+        }
+        if (tcp_output(w, &so, &o) != 0) {
+                tcp_count(w->s, TCPC_OUT_FAIL);
+                return -1;
+        }
+        tcp_count(w->s, TCPC_OUT);
+        if (len != 0)
+                tcp_count(w->s, TCPC_DATA_OUT);
+        if (flags & MPNET_TCP_ACK) {
+                d->rcv_adv = c->rcv_nxt + wnd;
+                c->rcv_wnd = wnd;
+                d->last_ack_sent = c->rcv_nxt;
+                d->unacked = 0;
+                d->dack_at = MPNET_TIME_NEVER;
+        }
+        return 0;
+}
+
+static void send_ack(struct wctx *w, struct tcp_conn *c)
+{
+        seg_out(w, c, MPNET_TCP_ACK, c->snd_nxt, NULL, 0);
+}
+
+/* Send the bytes [seq, seq + len) of the send buffer (and the FIN when
+ * fin). */
+static void send_range(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_t len, bool fin)
+{
+        struct tcp_data *d = c->d;
+        uint8_t buf[TCP_SEG_MAX];
+        const uint8_t *data = buf;
+        uint16_t flags = MPNET_TCP_ACK;
+
+        if (len != 0) {
+                uint32_t at = (d->soff + (seq - c->snd_una)) % d->scap;
+
+                /* Straight from the ring unless the range wraps. */
+                if (at + len <= d->scap)
+                        data = d->sb + at;
+                else
+                        ring_read(d->sb, d->scap, at, len, buf);
+                flags |= MPNET_TCP_PSH;
+        }
+        if (fin)
+                flags |= MPNET_TCP_FIN;
+        seg_out(w, c, flags, seq, data, len);
+}
+
+static bool fin_sent(const struct tcp_conn *c)
+{
+        return c->d->fin_q && seq_gt(c->snd_nxt, c->d->fin_seq);
+}
+
+static void rtx_arm(struct wctx *w, struct tcp_conn *c)
+{
+        c->d->persist = false;
+        arm(w, c->d, &c->rtx_at, ctx_now(w) + rto_ns(c));
+}
+
+/* Send what the windows allow (RFC 5681, RFC 9293 3.8.6.2.1, 3.7.4). */
+static void output(struct wctx *w, struct tcp_conn *c)
+{
+        struct tcp_data *d = c->d;
+        uint32_t mss = smss(c);
+
+        for (;;) {
+                uint32_t off = d->snd_cur - c->snd_una, flight = c->snd_nxt - c->snd_una;
+                uint32_t avail = d->slen > off ? d->slen - off : 0;
+                uint32_t cwnd = tcp_cc_cwnd(&d->cc), wnd, usable, len;
+                bool fin;
+
+                if (d->fin_q && seq_gt(d->snd_cur, d->fin_seq))
+                        break; /* all sent, FIN included */
+                /* RFC 6582 inflation in recovery, RFC 3042 before it. */
+                if (d->recovery)
+                        cwnd += d->dupacks * mss;
+                else if (d->dupacks > 0 && d->dupacks < 3)
+                        cwnd += d->dupacks * mss;
+                wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
+                off = d->snd_cur - c->snd_una;
+                usable = wnd > off ? wnd - off : 0;
+                len = avail < mss ? avail : mss;
+                if (len > usable)
+                        len = usable;
+                fin = d->fin_q && off + len == d->slen;
+                if (len == 0 && !(fin && (avail == 0)))
+                        break;
+                if (len < mss && len < avail) {
+                        /* Window-limited: sender SWS avoidance (RFC 9293
+                         * 3.8.6.2.1), at least half the largest window. */
+                        if (len < c->max_snd_wnd / 2 || flight != 0)
+                                break;
+                        fin = false;
+                } else if (len < mss && !fin && flight != 0 && !d->nodelay &&
+                           seq_geq(d->snd_cur, c->snd_nxt) && seq_gt(d->snd_sml, c->snd_una)) {
+                        /* Nagle (RFC 9293 3.7.4) with Minshall's change, as
+                         * Linux: a short segment waits while an earlier
+                         * short one is unacknowledged. */
+                        break;
+                }
+                if (seq_lt(d->snd_cur, c->snd_nxt))
+                        tcp_count(w->s, TCPC_RTX);
+                else if (!d->rtt_on && len != 0) {
+                        d->rtt_on = true;
+                        d->rtt_seq = d->snd_cur;
+                        d->rtt_t = ctx_now(w);
+                }
+                send_range(w, c, d->snd_cur, len, fin);
+                if (len < mss)
+                        d->snd_sml = d->snd_cur + len;
+                d->snd_cur += len + fin;
+                if (seq_gt(d->snd_cur, c->snd_nxt))
+                        c->snd_nxt = d->snd_cur;
+                if (c->rtx_at == MPNET_TIME_NEVER || d->persist)
+                        rtx_arm(w, c);
+                if (fin)
+                        break;
+        }
+        /* RFC 9293 3.8.6.1: data waits on a zero window with nothing in
+         * flight: the persist timer probes it. */
+        if (c->snd_nxt == c->snd_una && d->slen > 0 && c->snd_wnd == 0 &&
+            c->rtx_at == MPNET_TIME_NEVER) {
+                d->persist = true;
+                arm(w, d, &c->rtx_at, ctx_now(w) + rto_ns(c));
+        }
+}
+
+/* ---- the socket's events ---- */
+
+static void events(struct tcp_conn *c)
+{
+        struct tcp_data *d = c->d;
+        struct mpnet_sock *so = c->so;
+
+        if (so == NULL)
+                return;
+        if (d->rlen > 0 || d->fin_in)
+                sock_raise(so, EPOLLIN | (d->fin_in ? EPOLLRDHUP : 0));
+        else
+                sock_lower(so, EPOLLIN);
+        if (d->slen < d->scap && !d->fin_q)
+                sock_raise(so, EPOLLOUT);
+        else if (!d->fin_q)
+                sock_lower(so, EPOLLOUT);
+}
+
+/* ---- ESTABLISHED ---- */
+
+int tcp_established(struct wctx *w, struct tcp_conn *c)
+{
+        struct mpnet_sock *ref = c->so != NULL ? c->so : c->lso;
+        struct tcp_data *d = calloc(1, sizeof(*d));
+        uint32_t sbuf = TCP_BUF_DEFAULT, rbuf = TCP_BUF_DEFAULT;
+
+        if (ref != NULL) {
+                sbuf = ref->sndbuf;
+                rbuf = atomic_load_explicit(&ref->rcvbuf, memory_order_relaxed);
+        }
+        sbuf = sbuf < 4096 ? 4096 : sbuf > TCP_BUF_MAX ? TCP_BUF_MAX : sbuf;
+        rbuf = rbuf < 4096 ? 4096 : rbuf > TCP_BUF_MAX ? TCP_BUF_MAX : rbuf;
+        if (d == NULL)
+                return -ENOMEM;
+        d->sb = malloc(sbuf);
+        d->rb = malloc(rbuf);
+        if (d->sb == NULL || d->rb == NULL) {
+                free(d->sb);
+                free(d->rb);
+                free(d);
+                return -ENOMEM;
+        }
+        d->c = c;
+        d->scap = sbuf;
+        d->rcap = rbuf;
+        d->snd_cur = d->snd_sml = c->snd_nxt;
+        d->quick = TCP_QUICKACKS;
+        d->nodelay = ref != NULL && (ref->flags & SOF_NODELAY);
+        d->dack_at = d->tw_at = MPNET_TIME_NEVER;
+        /* Without window scaling the window field is all there is. */
+        if (!(c->opt & TCPF_WSCALE))
+                c->rcv_ws = 0;
+        d->rcv_adv = c->rcv_nxt + c->rcv_wnd;
+        d->last_ack_sent = c->rcv_nxt;
+        tcp_cc_init(&d->cc, tcp_cc_default(), smss(c), now_us(w));
+        c->d = d;
+        c->rtx_at = MPNET_TIME_NEVER;
+        return 0;
+}
+
+static void ooo_free(struct tcp_data *d)
+{
+        while (d->ooo != NULL) {
+                struct tcp_ooo *q = d->ooo;
+
+                d->ooo = q->next;
+                free(q);
+        }
+        d->n_ooo = 0;
+}
+
+void tcp_conn_free(void *arg)
+{
+        struct tcp_conn *c = arg;
+
+        if (c->d != NULL) {
+                ooo_free(c->d);
+                free(c->d->sb);
+                free(c->d->rb);
+                free(c->d);
+        }
+        free(c);
+}
+
+void tcp_data_drop(struct mpnet_stack *s, struct tcp_conn *c)
+{
+        (void)s;
+        if (c->d != NULL)
+                tq_unlink(c->d);
+}
+
+/* The end of a connection: the socket sees err (0: none). */
+static void conn_gone(struct wctx *w, struct tcp_conn *c, int err)
+{
+        struct mpnet_sock *so = c->so;
+
+        if (so != NULL) {
+                if (err != 0)
+                        so->err = err;
+                sock_raise(so, EPOLLERR | EPOLLHUP | EPOLLIN | EPOLLOUT);
+        }
+        tcp_conn_drop(w->s, c);
+}
+
+static void time_wait(struct wctx *w, struct tcp_conn *c)
+{
+        struct tcp_data *d = c->d;
+
+        c->state = TCP_TIME_WAIT;
+        c->rtx_at = MPNET_TIME_NEVER;
+        d->persist = false;
+        arm(w, d, &d->tw_at, ctx_now(w) + 2 * tcp_state_of(w->s)->msl_ns);
+        if (c->so != NULL)
+                sock_raise(c->so, EPOLLHUP);
+}
+
+/* The ACK field (RFC 9293 3.10.7.4 fifth check; RFC 5681, RFC 6582).
+ * @return false: the connection is gone (freed: no grace period without
+ * workers). */
+static bool ack_in(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r, uint32_t len)
+{
+        struct tcp_data *d = c->d;
+        uint32_t wnd = (uint32_t)r->window << c->snd_ws, mss = smss(c);
+        uint32_t acked = r->ack - c->snd_una;
+
+        if (seq_leq(r->ack, c->snd_una)) {
+                /* RFC 5681 2: a duplicate ACK carries no data, does not move
+                 * the window, and something is outstanding. */
+                if (r->ack == c->snd_una && len == 0 && wnd == c->snd_wnd &&
+                    c->snd_nxt != c->snd_una && !(r->flags & MPNET_TCP_FIN)) {
+                        if (d->dupacks < 255)
+                                d->dupacks++;
+                        if (d->dupacks == 3 && !d->recovery &&
+                            (seq_gt(c->snd_una, d->recover) || d->recover == c->snd_una)) {
+                                /* RFC 6582 3.2 step 1-2. */
+                                tcp_count(w->s, TCPC_FAST_RTX);
+                                d->cc.ops->on_loss(&d->cc, TCP_CC_LOSS_FAST,
+                                                   c->snd_nxt - c->snd_una, now_us(w));
+                                d->recovery = true;
+                                d->recover = c->snd_nxt;
+                                d->rtt_on = false;
+                                {
+                                        uint32_t n = d->slen < mss ? d->slen : mss;
+                                        bool fin = d->fin_q && n == d->slen && fin_sent(c);
+
+                                        tcp_count(w->s, TCPC_RTX);
+                                        send_range(w, c, c->snd_una, n, fin);
+                                }
+                                rtx_arm(w, c);
+                        }
+                } else if (seq_geq(r->ack, c->snd_una)) {
+                        d->dupacks = d->recovery ? d->dupacks : 0;
+                }
+                if (r->ack == c->snd_una || seq_gt(r->ack, c->snd_una))
+                        c->snd_wnd = wnd;
+                if (c->snd_wnd > c->max_snd_wnd)
+                        c->max_snd_wnd = c->snd_wnd;
+                return true;
+        }
+        /* New data acknowledged. */
+        {
+                uint32_t data = acked;
+                bool fin_acked = d->fin_q && seq_gt(r->ack, d->fin_seq);
+                uint32_t rtt_us = 0;
+
+                if (fin_acked)
+                        data--;
+                if (data > d->slen)
+                        data = d->slen;
+                d->soff = (d->soff + data) % d->scap;
+                d->slen -= data;
+                c->snd_una = r->ack;
+                if (seq_lt(d->snd_cur, c->snd_una))
+                        d->snd_cur = c->snd_una;
+                c->snd_wnd = wnd;
+                if (wnd > c->max_snd_wnd)
+                        c->max_snd_wnd = wnd;
+                d->tries = 0;
+                /* RFC 6298 2 with Karn's rule (3): the timed segment was
+                 * never retransmitted (rtt_on is cleared when one is). */
+                if (d->rtt_on && seq_gt(r->ack, d->rtt_seq)) {
+                        rtt_us = (uint32_t)((ctx_now(w) - d->rtt_t) / 1000);
+                        if (rtt_us == 0)
+                                rtt_us = 1;
+                        tcp_rto_sample(&c->rto, rtt_us, false);
+                        d->rtt_on = false;
+                }
+                if (d->recovery) {
+                        if (seq_geq(r->ack, d->recover)) {
+                                /* RFC 6582 3.2 step 3: a full ACK. */
+                                d->recovery = false;
+                                d->dupacks = 0;
+                                d->cc.ops->on_recovery_exit(&d->cc, c->snd_nxt - c->snd_una,
+                                                            now_us(w));
+                        } else {
+                                /* Step 4: a partial ACK retransmits the next. */
+                                uint32_t n = d->slen < mss ? d->slen : mss;
+
+                                tcp_count(w->s, TCPC_RTX);
+                                send_range(w, c, c->snd_una, n, false);
+                                d->dupacks =
+                                    d->dupacks > acked / mss ? d->dupacks - acked / mss : 0;
+                        }
+                } else {
+                        d->dupacks = 0;
+                        d->cc.ops->on_ack(&d->cc, data, rtt_us, now_us(w));
+                }
+                /* RFC 6298 5.2-5.3. */
+                if (c->snd_una == c->snd_nxt)
+                        c->rtx_at = MPNET_TIME_NEVER;
+                else
+                        rtx_arm(w, c);
+                if (fin_acked) {
+                        switch (c->state) {
+                        case TCP_FIN_WAIT_1:
+                                c->state = TCP_FIN_WAIT_2;
+                                if (c->so == NULL)
+                                        arm(w, d, &d->tw_at, ctx_now(w) + TCP_FIN2_NS);
+                                break;
+                        case TCP_CLOSING:
+                                time_wait(w, c);
+                                break;
+                        case TCP_LAST_ACK:
+                                conn_gone(w, c, 0);
+                                return false;
+                        default:
+                                break;
+                        }
+                }
+                events(c);
+        }
+        return true;
+}
+
+/* Append in-order bytes. */
+static void rcv_append(struct tcp_data *d, const uint8_t *p, uint32_t n)
+{
+        ring_write(d->rb, d->rcap, (d->roff + d->rlen) % d->rcap, p, n);
+        d->rlen += n;
+        d->c->rcv_nxt += n;
+}
+
+/* The in-order FIN (RFC 9293 3.10.7.4 eighth check). */
+static void fin_in(struct wctx *w, struct tcp_conn *c)
+{
+        struct tcp_data *d = c->d;
+
+        d->fin_in = true;
+        c->rcv_nxt++;
+        switch (c->state) {
+        case TCP_ESTABLISHED:
+                c->state = TCP_CLOSE_WAIT;
+                break;
+        case TCP_FIN_WAIT_1: /* our FIN not yet acked: a simultaneous close */
+                c->state = TCP_CLOSING;
+                break;
+        case TCP_FIN_WAIT_2:
+                time_wait(w, c);
+                break;
+        default:
+                break;
+        }
+}
+
+/* Take out-of-order segments that now follow RCV.NXT. */
+static void ooo_pull(struct wctx *w, struct tcp_conn *c)
+{
+        struct tcp_data *d = c->d;
+
+        while (d->ooo != NULL && seq_leq(d->ooo->seq, c->rcv_nxt) && !d->fin_in) {
+                struct tcp_ooo *q = d->ooo;
+                uint32_t skip = c->rcv_nxt - q->seq;
+
+                if (skip < q->len)
+                        rcv_append(d, q->b + skip, q->len - skip);
+                if (q->fin && skip <= q->len)
+                        fin_in(w, c);
+                d->ooo = q->next;
+                d->n_ooo--;
+                free(q);
+        }
+}
+
+/* Hold an out-of-order segment (bounded: TCP_OOO_MAX). */
+static void ooo_add(struct wctx *w, struct tcp_data *d, uint32_t seq, const uint8_t *p, uint32_t n,
+                    bool fin)
+{
+        struct tcp_ooo **pp = &d->ooo, *q;
+
+        while (*pp != NULL && seq_lt((*pp)->seq, seq))
+                pp = &(*pp)->next;
+        d->ooo_last = seq;
+        if (*pp != NULL && (*pp)->seq == seq && (*pp)->len >= n)
+                return; /* a duplicate */
+        if (d->n_ooo >= TCP_OOO_MAX) {
+                tcp_count(w->s, TCPC_OOO_DROP);
+                return;
+        }
+        q = malloc(sizeof(*q) + n);
+        if (q == NULL) {
+                tcp_count(w->s, TCPC_OOO_DROP);
+                return;
+        }
+        q->seq = seq;
+        q->len = n;
+        q->fin = fin;
+        memcpy(q->b, p, n);
+        q->next = *pp;
+        *pp = q;
+        d->n_ooo++;
+}
+
+bool tcp_paws(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r)
+{
+        if (c->d == NULL || !(c->opt & TCPF_TS) || !(r->opts.present & MPNET_TCPO_TS))
+                return true;
+        /* RFC 7323 5.3 R1 (an idle connection of 24 days excepted: not
+         * tracked, as no timestamp clock wraps that fast here). */
+        if (tcp_paws_ok(r->opts.ts_val, c->ts_recent, 0, (r->flags & MPNET_TCP_RST) != 0))
+                return true;
+        tcp_count(w->s, TCPC_PAWS_DROP);
+        send_ack(w, c);
+        return false;
+}
+
+void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_view *v,
+                    const struct mpnet_tcp_repr *r)
+{
+        struct tcp_data *d = c->d;
+        const uint8_t *p = mpnet_tcp_payload(v);
+        uint32_t len = (uint32_t)mpnet_tcp_payload_len(v), seq = r->seq;
+        bool fin = (r->flags & MPNET_TCP_FIN) != 0, ack_now = false;
+
+        if (d == NULL) {
+                if (len != 0)
+                        tcp_count(w->s, TCPC_UNHANDLED);
+                return;
+        }
+        /* RFC 7323 4.3: TS.Recent from a segment at or before the last ACK
+         * sent. */
+        if ((c->opt & TCPF_TS) && (r->opts.present & MPNET_TCPO_TS) &&
+            tcp_ts_recent_take(r->opts.ts_val, c->ts_recent, seq, d->last_ack_sent))
+                c->ts_recent = r->opts.ts_val;
+        if (!ack_in(w, c, r, len))
+                return; /* LAST_ACK ended */
+        if (c->state == TCP_TIME_WAIT) {
+                /* A retransmitted FIN: ACK it, TIME_WAIT restarts (RFC 9293
+                 * 3.10.7.4). */
+                if (fin) {
+                        send_ack(w, c);
+                        arm(w, d, &d->tw_at, ctx_now(w) + 2 * tcp_state_of(w->s)->msl_ns);
+                }
+                return;
+        }
+        if (len != 0 || fin) {
+                uint32_t right = c->rcv_nxt + (d->rcap - d->rlen);
+
+                if (d->fin_in) {
+                        len = 0;
+                        fin = false;
+                        ack_now = true; /* data after the FIN: ignored */
+                }
+                if (len != 0)
+                        tcp_count(w->s, TCPC_DATA_IN);
+                /* Trim what is before RCV.NXT and beyond the buffer. */
+                if (seq_lt(seq, c->rcv_nxt)) {
+                        uint32_t skip = c->rcv_nxt - seq;
+
+                        ack_now = true;
+                        if (skip >= len) {
+                                fin = fin && skip == len;
+                                skip = len;
+                        }
+                        p += skip;
+                        len -= skip;
+                        seq += skip;
+                }
+                if (seq_gt(seq + len, right)) {
+                        uint32_t cut = (seq + len) - right;
+
+                        len = cut >= len ? 0 : len - cut;
+                        fin = false;
+                        ack_now = true;
+                }
+                if (seq == c->rcv_nxt && (len != 0 || fin)) {
+                        bool had_ooo = d->ooo != NULL;
+
+                        rcv_append(d, p, len);
+                        d->unacked += len;
+                        if (fin)
+                                fin_in(w, c);
+                        ooo_pull(w, c);
+                        /* RFC 5681 4.2: ACK at once a segment that fills a
+                         * hole; a FIN too; quick ACKs at start; else every
+                         * second full segment (full: our sending MSS, the
+                         * peer's being alike), or the delayed ACK timer. */
+                        if (had_ooo || d->fin_in || d->quick > 0 || d->unacked >= 2u * smss(c))
+                                ack_now = true;
+                        if (d->quick > 0)
+                                d->quick--;
+                        events(c);
+                } else if (len != 0 || fin) {
+                        /* RFC 5681 4.2: out of order, a duplicate ACK at once. */
+                        ooo_add(w, d, seq, p, len, fin);
+                        ack_now = true;
+                }
+        }
+        output(w, c);
+        if (ack_now) {
+                send_ack(w, c);
+        } else if (d->unacked > 0 && d->dack_at == MPNET_TIME_NEVER) {
+                arm(w, d, &d->dack_at, ctx_now(w) + TCP_DACK_NS);
+        }
+}
+
+/* ---- timers ---- */
+
+/* @return false: the connection is gone. */
+static bool rtx_timeout(struct wctx *w, struct tcp_conn *c)
+{
+        struct tcp_data *d = c->d;
+
+        c->rtx_at = MPNET_TIME_NEVER;
+        if (d->persist) {
+                /* RFC 9293 3.8.6.1: a probe; the answer carries the
+                 * window (a segment below RCV.NXT is answered with an
+                 * ACK). */
+                uint64_t t;
+
+                tcp_count(w->s, TCPC_PERSIST);
+                seg_out(w, c, MPNET_TCP_ACK, c->snd_una - 1, NULL, 0);
+                tcp_rto_backoff(&c->rto);
+                t = rto_ns(c);
+                arm(w, d, &c->rtx_at,
+                    ctx_now(w) + (t > TCP_PERSIST_MAX_NS ? TCP_PERSIST_MAX_NS : t));
+                return true;
+        }
+        if (c->snd_una == c->snd_nxt)
+                return true;
+        if (++d->tries > TCP_RTX_TRIES) {
+                tcp_count(w->s, TCPC_TIMEOUT);
+                conn_gone(w, c, ETIMEDOUT);
+                return false;
+        }
+        tcp_count(w->s, TCPC_RTO);
+        /* RFC 6298 5.4-5.6, RFC 5681 3.1 (cwnd 1 MSS), go back to SND.UNA. */
+        d->cc.ops->on_loss(&d->cc, TCP_CC_LOSS_RTO, c->snd_nxt - c->snd_una, now_us(w));
+        tcp_rto_backoff(&c->rto);
+        d->recovery = false;
+        d->recover = c->snd_nxt;
+        d->dupacks = 0;
+        d->rtt_on = false;
+        d->snd_cur = c->snd_una;
+        output(w, c);
+        if (c->rtx_at == MPNET_TIME_NEVER)
+                rtx_arm(w, c);
+        return true;
+}
+
+uint64_t tcp_data_timers(struct wctx *w, uint64_t now)
+{
+        struct tcp_state *st = tcp_state_of(w->s);
+        uint64_t next = MPNET_TIME_NEVER;
+        struct tcp_data *d = st->tq;
+
+        if (w->id != 0)
+                return next;
+        while (d != NULL) {
+                struct tcp_data *nx = d->tnext;
+                struct tcp_conn *c = d->c;
+
+                if (d->tw_at <= now) {
+                        d->tw_at = MPNET_TIME_NEVER;
+                        if (c->state == TCP_TIME_WAIT || c->state == TCP_FIN_WAIT_2) {
+                                tcp_conn_drop(w->s, c); /* off the list too */
+                                d = nx;
+                                continue;
+                        }
+                }
+                if (d->dack_at <= now) {
+                        tcp_count(w->s, TCPC_DACK);
+                        send_ack(w, c);
+                }
+                if (c->rtx_at <= now && !rtx_timeout(w, c)) {
+                        d = nx;
+                        continue;
+                }
+                if (d->tw_at == MPNET_TIME_NEVER && d->dack_at == MPNET_TIME_NEVER &&
+                    c->rtx_at == MPNET_TIME_NEVER) {
+                        tq_unlink(d);
+                } else {
+                        uint64_t m = d->tw_at < d->dack_at ? d->tw_at : d->dack_at;
+
+                        m = m < c->rtx_at ? m : c->rtx_at;
+                        next = m < next ? m : next;
+                }
+                d = nx;
+        }
+        return next;
+}
+
+/* ---- the socket calls ---- */
+
+static struct tcp_conn *conn_of(struct mpnet_sock *so)
+{
+        struct tcp_conn *c = so->tcp;
+
+        return (so->flags & SOF_LISTEN) || c == NULL || c->d == NULL ? NULL : c;
+}
+
+ssize_t tcp_sendmsg(struct mpnet_stack *s, struct mpnet_sock *so, const struct msghdr *msg,
+                    int flags)
+{
+        struct tcp_conn *c = conn_of(so);
+        struct tcp_data *d;
+        size_t done = 0;
+
+        (void)flags;
+        if (so->err != 0) {
+                int e = so->err;
+
+                so->err = 0;
+                return -e;
+        }
+        if (c == NULL) {
+                if (so->tcp != NULL && !(so->flags & SOF_LISTEN))
+                        return -EAGAIN; /* SYN_SENT */
+                return (so->flags & SOF_CONNECTED) ? -EPIPE : -ENOTCONN;
+        }
+        d = c->d;
+        if (d->fin_q || (so->flags & SOF_SHUT_WR))
+                return -EPIPE;
+        for (size_t i = 0; i < msg->msg_iovlen; i++) {
+                const uint8_t *b = msg->msg_iov[i].iov_base;
+                size_t n = msg->msg_iov[i].iov_len;
+
+                if (n > 0 && b == NULL)
+                        return done > 0 ? (ssize_t)done : -EFAULT;
+                while (n > 0 && d->slen < d->scap) {
+                        uint32_t k = d->scap - d->slen < n ? d->scap - d->slen : (uint32_t)n;
+
+                        ring_write(d->sb, d->scap, (d->soff + d->slen) % d->scap, b, k);
+                        d->slen += k;
+                        b += k;
+                        n -= k;
+                        done += k;
+                }
+                if (n > 0)
+                        break;
+        }
+        if (done == 0 && msg->msg_iovlen > 0) {
+                size_t total = 0;
+
+                for (size_t i = 0; i < msg->msg_iovlen; i++)
+                        total += msg->msg_iov[i].iov_len;
+                if (total > 0) {
+                        sock_lower(so, EPOLLOUT);
+                        return -EAGAIN;
+                }
+        }
+        output(s->ctx[0], c);
+        events(c);
+        return (ssize_t)done;
+}
+
+ssize_t tcp_recvmsg(struct mpnet_stack *s, struct mpnet_sock *so, struct msghdr *msg, int flags)
+{
+        struct tcp_conn *c = so->tcp;
+        struct tcp_data *d;
+        uint32_t off = 0, before;
+
+        if (so->err != 0 && (c == NULL || c->d == NULL || c->d->rlen == 0)) {
+                int e = so->err;
+
+                so->err = 0;
+                return -e;
+        }
+        if ((so->flags & SOF_LISTEN) || c == NULL)
+                return (so->flags & SOF_CONNECTED) ? 0 : -ENOTCONN;
+        d = c->d;
+        if (d == NULL)
+                return -EAGAIN;
+        msg->msg_flags = 0;
+        msg->msg_controllen = 0;
+        msg->msg_namelen = 0;
+        for (size_t i = 0; i < msg->msg_iovlen && off < d->rlen; i++) {
+                uint32_t n = d->rlen - off;
+
+                if (msg->msg_iov[i].iov_len < n)
+                        n = (uint32_t)msg->msg_iov[i].iov_len;
+                if (n > 0 && msg->msg_iov[i].iov_base == NULL)
+                        return -EFAULT;
+                ring_read(d->rb, d->rcap, (d->roff + off) % d->rcap, n, msg->msg_iov[i].iov_base);
+                off += n;
+        }
+        if (off == 0)
+                return d->fin_in || (so->flags & SOF_SHUT_RD) ? 0 : -EAGAIN;
+        if (flags & MSG_PEEK)
+                return (ssize_t)off;
+        before = rcv_window(d);
+        d->roff = (d->roff + off) % d->rcap;
+        d->rlen -= off;
+        events(c);
+        /* A window update when reading opened it by enough (RFC 9293
+         * 3.8.6.2.2), as the receiver-side rule of rcv_window() says. */
+        if (c->state == TCP_ESTABLISHED || c->state == TCP_FIN_WAIT_1 ||
+            c->state == TCP_FIN_WAIT_2) {
+                uint32_t after = rcv_window(d);
+
+                if (after > before && (before < c->mss_ours || after - before >= d->rcap / 2))
+                        send_ack(s->ctx[0], c);
+        }
+        return (ssize_t)off;
+}
+
+/* Queue our FIN (RFC 9293 3.10.4 CLOSE). */
+static void fin_queue(struct mpnet_stack *s, struct tcp_conn *c)
+{
+        struct tcp_data *d = c->d;
+
+        if (d->fin_q)
+                return;
+        d->fin_q = true;
+        d->fin_seq = c->snd_una + d->slen;
+        if (c->state == TCP_ESTABLISHED)
+                c->state = TCP_FIN_WAIT_1;
+        else if (c->state == TCP_CLOSE_WAIT)
+                c->state = TCP_LAST_ACK;
+        output(s->ctx[0], c);
+}
+
+int tcp_shutdown(struct mpnet_stack *s, struct mpnet_sock *so, int how)
+{
+        struct tcp_conn *c = conn_of(so);
+
+        if (c == NULL)
+                return -ENOTCONN;
+        if (how != SHUT_WR) {
+                so->flags |= SOF_SHUT_RD;
+                sock_raise(so, EPOLLIN | EPOLLRDHUP);
+        }
+        if (how != SHUT_RD) {
+                so->flags |= SOF_SHUT_WR;
+                fin_queue(s, c);
+        }
+        return 0;
+}
+
+void tcp_data_close(struct mpnet_stack *s, struct tcp_conn *c)
+{
+        struct tcp_data *d = c->d;
+        struct wctx *w = s->ctx[0];
+
+        c->so = NULL;
+        if (d->rlen > 0 || d->ooo != NULL) {
+                /* RFC 9293 3.10.4 and RFC 2525 2.17: data unread, a reset. */
+                tcp_count(s, TCPC_RST_UNREAD);
+                seg_out(w, c, MPNET_TCP_RST | MPNET_TCP_ACK, c->snd_nxt, NULL, 0);
+                tcp_conn_drop(s, c);
+                return;
+        }
+        fin_queue(s, c);
+        if (c->state == TCP_FIN_WAIT_2)
+                arm(w, d, &d->tw_at, ctx_now(w) + TCP_FIN2_NS);
+}
+
+int tcp_data_setopt(struct tcp_conn *c, int name, int v)
+{
+        if (c == NULL || c->d == NULL)
+                return -ENOTCONN;
+        if (name == TCP_NODELAY) {
+                c->d->nodelay = v != 0;
+                return 0;
+        }
+        return -ENOPROTOOPT;
+}

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * TCP transfers between two stacks on the virtual clock (testutil.h's
+ * net2): several MB each way at once, the SHA-256 of what was sent against
+ * what arrived; over a clean wire and over fault links with 1 % loss and
+ * reordering. Then both sides close (FIN both ways, TIME_WAIT on the
+ * first to close) and every buffer comes back to the pool.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpnet/socket.h"
+#include "base/sha256.h"
+#include "l4/tcp.h"
+#include "stack/stack_priv.h"
+#include "ip6util.h"
+#include "testutil.h"
+
+#define XFER_BYTES (3u << 20)
+
+struct side {
+        struct mpnet_stack *s;
+        int fd;
+        uint64_t sent, got;
+        uint32_t rng_tx, rng_rx; /* the data: a xorshift stream each way */
+        struct sha256 h_tx, h_rx;
+        bool eof, shut;
+};
+
+static uint8_t next_byte(uint32_t *x)
+{
+        *x ^= *x << 13;
+        *x ^= *x >> 17;
+        *x ^= *x << 5;
+        return (uint8_t)*x;
+}
+
+static void pump(struct side *me)
+{
+        uint8_t buf[16384];
+        ssize_t n;
+
+        while (me->sent < XFER_BYTES) {
+                uint32_t k = XFER_BYTES - me->sent < sizeof(buf) ? (uint32_t)(XFER_BYTES - me->sent)
+                                                                 : (uint32_t)sizeof(buf);
+                uint32_t save = me->rng_tx;
+
+                for (uint32_t i = 0; i < k; i++)
+                        buf[i] = next_byte(&me->rng_tx);
+                n = mpnet_sendto(me->s, me->fd, buf, k, 0, NULL, 0);
+                if (n == -EAGAIN) {
+                        me->rng_tx = save;
+                        break;
+                }
+                assert_true(n > 0);
+                /* What did not fit is made again next time. */
+                me->rng_tx = save;
+                for (ssize_t i = 0; i < n; i++)
+                        next_byte(&me->rng_tx);
+                sha256_update(&me->h_tx, buf, (size_t)n);
+                me->sent += (uint64_t)n;
+        }
+        if (me->sent == XFER_BYTES && !me->shut) {
+                assert_int_equal(mpnet_shutdown(me->s, me->fd, SHUT_WR), 0);
+                me->shut = true;
+        }
+        while (!me->eof) {
+                n = mpnet_recvfrom(me->s, me->fd, buf, sizeof(buf), 0, NULL, NULL);
+                if (n == -EAGAIN)
+                        break;
+                assert_true(n >= 0);
+                if (n == 0) {
+                        me->eof = true;
+                        break;
+                }
+                sha256_update(&me->h_rx, buf, (size_t)n);
+                me->got += (uint64_t)n;
+        }
+}
+
+static void xfer(const char *name, const struct mpnet_fault_cfg *fault, int fam)
+{
+        struct net2 n;
+        struct side a = {.rng_tx = 1, .rng_rx = 7}, b = {.rng_tx = 7, .rng_rx = 1};
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(5001)};
+        uint8_t d1[SHA256_LEN], d2[SHA256_LEN];
+        int lfd;
+        uint64_t steps = 0;
+
+        net2_init(&n, fault, NULL);
+        a.s = n.st[0];
+        b.s = n.st[1];
+        tcp_state_of(a.s)->msl_ns = MPNET_NS_PER_S; /* TIME_WAIT: 2 s */
+        tcp_state_of(b.s)->msl_ns = MPNET_NS_PER_S;
+        sha256_init(&a.h_tx);
+        sha256_init(&a.h_rx);
+        sha256_init(&b.h_tx);
+        sha256_init(&b.h_rx);
+        if (fam == 6) {
+                struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_port = htons(5001)};
+
+                assert_int_equal(
+                    mpnet_addr6_add(a.s, n.ifa, A6("2001:db8::1"), 64, MPNET_ADDR6_F_NODAD), 0);
+                assert_int_equal(
+                    mpnet_addr6_add(b.s, n.ifb, A6("2001:db8::2"), 64, MPNET_ADDR6_F_NODAD), 0);
+                lfd = mpnet_socket(a.s, AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
+                assert_int_equal(mpnet_bind(a.s, lfd, (struct sockaddr *)&s6, sizeof(s6)), 0);
+                assert_int_equal(mpnet_listen(a.s, lfd, 4), 0);
+                b.fd = mpnet_socket(b.s, AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
+                memcpy(&s6.sin6_addr, A6("2001:db8::1"), 16);
+                assert_int_equal(mpnet_connect(b.s, b.fd, (struct sockaddr *)&s6, sizeof(s6)),
+                                 -EINPROGRESS);
+        } else {
+                lfd = mpnet_socket(a.s, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+                assert_int_equal(mpnet_bind(a.s, lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+                assert_int_equal(mpnet_listen(a.s, lfd, 4), 0);
+                b.fd = mpnet_socket(b.s, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+                sa.sin_addr.s_addr = htonl(A_ADDR);
+                assert_int_equal(mpnet_connect(b.s, b.fd, (struct sockaddr *)&sa, sizeof(sa)),
+                                 -EINPROGRESS);
+        }
+        a.fd = -1;
+        for (int i = 0; i < 100 && a.fd < 0; i++) {
+                net2_run(&n, 100 * MPNET_NS_PER_MS);
+                a.fd = mpnet_accept(a.s, lfd, NULL, NULL, 0);
+        }
+        assert_true(a.fd >= 0);
+        while (!(a.eof && b.eof) && steps < 2000000) {
+                pump(&a);
+                pump(&b);
+                net2_run(&n, MPNET_NS_PER_MS);
+                steps++;
+        }
+        assert_true(a.eof && b.eof);
+        assert_int_equal(a.got, XFER_BYTES);
+        assert_int_equal(b.got, XFER_BYTES);
+        sha256_final(&a.h_tx, d1);
+        sha256_final(&b.h_rx, d2);
+        assert_memory_equal(d1, d2, SHA256_LEN);
+        sha256_final(&b.h_tx, d1);
+        sha256_final(&a.h_rx, d2);
+        assert_memory_equal(d1, d2, SHA256_LEN);
+        assert_int_equal(mpnet_close(a.s, a.fd), 0);
+        assert_int_equal(mpnet_close(b.s, b.fd), 0);
+        assert_int_equal(mpnet_close(a.s, lfd), 0);
+        /* Both FINs acknowledged, TIME_WAIT over: no connection left. */
+        net2_run(&n, 200 * MPNET_NS_PER_S);
+        assert_int_equal(tcp_state_of(a.s)->ct.n, 0);
+        assert_int_equal(tcp_state_of(b.s)->ct.n, 0);
+        fprintf(stderr, "xfer %s: %llu ms virtual, rtx %llu, fast %llu, rto %llu, ooo drops %llu\n",
+                name, (unsigned long long)steps,
+                (unsigned long long)(stk_ctr(a.s, "tcp_rtx") + stk_ctr(b.s, "tcp_rtx")),
+                (unsigned long long)(stk_ctr(a.s, "tcp_fast_rtx") + stk_ctr(b.s, "tcp_fast_rtx")),
+                (unsigned long long)(stk_ctr(a.s, "tcp_rto") + stk_ctr(b.s, "tcp_rto")),
+                (unsigned long long)(stk_ctr(a.s, "tcp_ooo_drop") + stk_ctr(b.s, "tcp_ooo_drop")));
+        if (fault != NULL) {
+                struct mpnet_fault_stats fs;
+
+                assert_int_equal(mpnet_fault_get_stats(n.la, &fs), 0);
+                assert_true(fs.lost > 0);
+                assert_true(stk_ctr(a.s, "tcp_rtx") + stk_ctr(b.s, "tcp_rtx") > 0);
+        } else {
+                assert_int_equal(stk_ctr(a.s, "tcp_rtx") + stk_ctr(b.s, "tcp_rtx"), 0);
+        }
+        net2_fini(&n);
+}
+
+static void test_xfer_clean(void **state)
+{
+        (void)state;
+        xfer("clean", NULL, 4);
+}
+
+static void test_xfer_lossy(void **state)
+{
+        struct mpnet_fault_cfg f = {.seed = 42, .loss_ppm = 10000, .reorder_ppm = 10000};
+
+        (void)state;
+        xfer("loss 1%, reorder 1%", &f, 4);
+}
+
+/* Duplicates, delay with jitter (reordering by it), loss: the same bytes. */
+static void test_xfer_dup_delay(void **state)
+{
+        struct mpnet_fault_cfg f = {.seed = 7,
+                                    .loss_ppm = 5000,
+                                    .dup_ppm = 10000,
+                                    .delay_ns = MPNET_NS_PER_MS,
+                                    .jitter_ns = MPNET_NS_PER_MS / 2};
+
+        (void)state;
+        xfer("loss 0.5%, dup 1%, delay 1 ms +- 0.5", &f, 4);
+}
+
+/* IPv6, with loss: the MSS is 20 bytes less. */
+static void test_xfer_lossy6(void **state)
+{
+        struct mpnet_fault_cfg f = {.seed = 5, .loss_ppm = 10000, .reorder_ppm = 10000};
+
+        (void)state;
+        xfer("IPv6, loss 1%, reorder 1%", &f, 6);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_xfer_clean),
+            cmocka_unit_test(test_xfer_lossy),
+            cmocka_unit_test(test_xfer_dup_delay),
+            cmocka_unit_test(test_xfer_lossy6),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
