@@ -240,6 +240,8 @@ void tcp_listen_ack(struct wctx *w, struct mpnet_sock *so, const struct tcp_tupl
 /* Whether a reset to a segment without a connection may go now (counts
  * tcp_rst_limited when not). */
 bool tcp_rst_allow(struct wctx *w);
+/* l4/tcp_in.c: take the window, MSS and options of the peer's SYN. */
+void tcp_syn_opts(struct tcp_conn *c, const struct mpnet_tcp_repr *r);
 /* SYN_SENT and a SYN without ACK: simultaneous open (to SYN_RECEIVED). */
 void tcp_simopen_syn(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r);
 /* SYN_RECEIVED of an active open (c->lso NULL): whether r completes it

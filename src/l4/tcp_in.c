@@ -259,6 +259,28 @@ static void conn_fail(struct wctx *w, struct tcp_conn *c, int err)
         tcp_conn_drop(w->s, c);
 }
 
+/* The peer's SYN (or SYN-ACK) answers our SYN, which offered every option:
+ * its window, MSS and the options it takes. */
+void tcp_syn_opts(struct tcp_conn *c, const struct mpnet_tcp_repr *r)
+{
+        c->snd_wnd = c->max_snd_wnd = r->window; /* never scaled in a SYN */
+        c->mss = (r->opts.present & MPNET_TCPO_MSS) ? r->opts.mss : TCP_MSS_DEFAULT;
+        if (c->mss > c->mss_ours)
+                c->mss = c->mss_ours;
+        if (r->opts.present & MPNET_TCPO_WSCALE) { /* RFC 7323 2.2: both or neither */
+                c->opt |= TCPF_WSCALE;
+                c->snd_ws =
+                    r->opts.wscale > MPNET_TCP_WSCALE_MAX ? MPNET_TCP_WSCALE_MAX : r->opts.wscale;
+                c->rcv_ws = TCP_WSCALE_OURS;
+        }
+        if (r->opts.present & MPNET_TCPO_SACK_PERM)
+                c->opt |= TCPF_SACK;
+        if (r->opts.present & MPNET_TCPO_TS) {
+                c->opt |= TCPF_TS;
+                c->ts_recent = r->opts.ts_val;
+        }
+}
+
 /* RFC 9293 3.10.7.3, SYN_SENT. */
 static void syn_sent_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r)
 {
@@ -296,22 +318,7 @@ static void syn_sent_input(struct wctx *w, struct tcp_conn *c, const struct mpne
         c->irs = r->seq;
         c->rcv_nxt = r->seq + 1;
         c->snd_una = r->ack;
-        c->snd_wnd = c->max_snd_wnd = r->window; /* never scaled in a SYN */
-        c->mss = (r->opts.present & MPNET_TCPO_MSS) ? r->opts.mss : TCP_MSS_DEFAULT;
-        if (c->mss > c->mss_ours)
-                c->mss = c->mss_ours;
-        if (r->opts.present & MPNET_TCPO_WSCALE) { /* RFC 7323 2.2: both or neither */
-                c->opt |= TCPF_WSCALE;
-                c->snd_ws =
-                    r->opts.wscale > MPNET_TCP_WSCALE_MAX ? MPNET_TCP_WSCALE_MAX : r->opts.wscale;
-                c->rcv_ws = TCP_WSCALE_OURS;
-        }
-        if (r->opts.present & MPNET_TCPO_SACK_PERM)
-                c->opt |= TCPF_SACK;
-        if (r->opts.present & MPNET_TCPO_TS) {
-                c->opt |= TCPF_TS;
-                c->ts_recent = r->opts.ts_val;
-        }
+        tcp_syn_opts(c, r);
         if (tcp_established(w, c) != 0) {
                 struct tcp_conn tmp = {.t = c->t};
 

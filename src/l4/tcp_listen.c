@@ -297,22 +297,7 @@ void tcp_simopen_syn(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_
 {
         c->irs = r->seq;
         c->rcv_nxt = r->seq + 1;
-        c->snd_wnd = c->max_snd_wnd = r->window; /* never scaled in a SYN */
-        c->mss = (r->opts.present & MPNET_TCPO_MSS) ? r->opts.mss : TCP_MSS_DEFAULT;
-        if (c->mss > c->mss_ours)
-                c->mss = c->mss_ours;
-        if (r->opts.present & MPNET_TCPO_WSCALE) { /* RFC 7323 2.2: both or neither */
-                c->opt |= TCPF_WSCALE;
-                c->snd_ws =
-                    r->opts.wscale > MPNET_TCP_WSCALE_MAX ? MPNET_TCP_WSCALE_MAX : r->opts.wscale;
-                c->rcv_ws = TCP_WSCALE_OURS;
-        }
-        if (r->opts.present & MPNET_TCPO_SACK_PERM)
-                c->opt |= TCPF_SACK;
-        if (r->opts.present & MPNET_TCPO_TS) {
-                c->opt |= TCPF_TS;
-                c->ts_recent = r->opts.ts_val;
-        }
+        tcp_syn_opts(c, r);
         c->state = TCP_SYN_RECEIVED; /* still an embryo: n_embryo stays */
         tcp_count(w->s, TCPC_SIMOPEN);
         simopen_synack(w, c);
