@@ -4,16 +4,18 @@
  * BSD-shaped sockets on a stack, IPv4 and IPv6: UDP (SOCK_DGRAM, protocol
  * 0 or IPPROTO_UDP), ICMP echo sockets and raw IP sockets (below).
  *
- * TCP (SOCK_STREAM, protocol 0 or IPPROTO_TCP), partly: bind, listen,
- * accept (a connection the peer opened, with MSS, window scale, SACK-
- * permitted and timestamps as it offered them), connect (-EINPROGRESS,
- * then EPOLLOUT and SO_ERROR 0 once established, or SO_ERROR
- * ECONNREFUSED on a reset, ETIMEDOUT after 7 SYNs; again while in
- * progress -EALREADY, once connected -EISCONN), getsockname, getpeername
- * and close work, simultaneous open too (RFC 9293 3.5); send, receive and
- * an orderly close do not yet (a send is -EOPNOTSUPP; closing a connected
- * socket resets its connection). A segment to a port nobody listens on is
- * answered with a reset (RFC 9293 3.10.7.1), at most as often as
+ * TCP (SOCK_STREAM, protocol 0 or IPPROTO_TCP), on the control thread:
+ * bind, listen, accept (a connection the peer opened, with MSS, window
+ * scale, SACK-permitted and timestamps as it offered them), connect
+ * (-EINPROGRESS, then EPOLLOUT and SO_ERROR 0 once established, or
+ * SO_ERROR ECONNREFUSED on a reset, ETIMEDOUT after 7 SYNs; again while in
+ * progress -EALREADY, once connected -EISCONN), simultaneous open (RFC 9293
+ * 3.5), getsockname, getpeername; send (what fits the SO_SNDBUF ring,
+ * -EAGAIN when it is full, EPOLLOUT when acknowledgements free room),
+ * receive (MSG_PEEK; 0 once the peer's FIN arrived), shutdown (SHUT_WR
+ * sends our FIN), TCP_NODELAY, and close (an orderly FIN; a reset when
+ * unread data is left, RFC 9293 3.10.4). A segment to a port nobody listens
+ * on is answered with a reset (RFC 9293 3.10.7.1), at most as often as
  * mpnet_tcp_set_rst_limit() lets (mpnet/tcp.h).
  *
  * ICMP echo sockets, as Linux's "ping sockets": socket(AF_INET, SOCK_DGRAM,
