@@ -614,10 +614,11 @@ out:
 /* ---- TCP ---- */
 
 struct tcp_run {
-        int cfd;                   /* the connection, -1 while none */
-        bool connected;            /* established (the client waits for it) */
-        bool shut_wr, peer_eof;    /* our FIN queued, the peer's arrived */
-        size_t pend_off, pend_len; /* standard input not yet taken by the socket */
+        int cfd;                      /* the connection, -1 while none */
+        bool connected;               /* established (the client waits for it) */
+        bool shut_wr, peer_eof;       /* our FIN queued, the peer's arrived */
+        size_t pend_off, pend_len;    /* standard input not yet taken by the socket */
+        uint64_t t_conn, n_in, n_out; /* -v: when established, bytes each way */
 };
 
 static bool write_all(int fd, const uint8_t *p, size_t n)
@@ -693,6 +694,7 @@ static int tcp_step(struct nc *nc, struct tcp_run *t, uint8_t *rbuf, const uint8
                         return -1;
                 }
                 nc->last_io = mpnet_monotonic_ns();
+                t->n_in += (uint64_t)n;
         }
         while (t->pend_len > 0) {
                 ssize_t n =
@@ -706,6 +708,7 @@ static int tcp_step(struct nc *nc, struct tcp_run *t, uint8_t *rbuf, const uint8
                 }
                 t->pend_off += (size_t)n;
                 t->pend_len -= (size_t)n;
+                t->n_out += (uint64_t)n;
         }
         if (!in_open && t->pend_len == 0 && !t->shut_wr) {
                 int err = mpnet_shutdown(nc->s, t->cfd, SHUT_WR);
@@ -768,7 +771,8 @@ static int run_tcp(struct nc *nc)
                                 addr_str(&from, who, sizeof(who));
                                 if (o->verbose)
                                         fprintf(stderr, "mpnet-nc: connection from %s\n", who);
-                                t = (struct tcp_run){.cfd = fd, .connected = true};
+                                t = (struct tcp_run){
+                                    .cfd = fd, .connected = true, .t_conn = mpnet_monotonic_ns()};
                                 if (!o->keep) { /* one connection: no more SYNs taken */
                                         mpnet_close(nc->s, nc->fd);
                                         nc->fd = -1;
@@ -783,6 +787,7 @@ static int run_tcp(struct nc *nc)
                         if (r < 0)
                                 goto out;
                         t.connected = r == 1;
+                        t.t_conn = now;
                         if (t.connected && o->verbose)
                                 fprintf(stderr, "mpnet-nc: connected to %s port %s\n", o->host,
                                         o->rport);
@@ -798,8 +803,18 @@ static int run_tcp(struct nc *nc)
                         if (r < 0)
                                 goto out;
                         if (r == 1) {
-                                if (o->verbose)
-                                        fprintf(stderr, "mpnet-nc: closed both ways\n");
+                                if (o->verbose) {
+                                        double sec =
+                                            (double)(mpnet_monotonic_ns() - t.t_conn) / 1e9;
+
+                                        fprintf(stderr,
+                                                "mpnet-nc: closed both ways: %llu bytes in, %llu "
+                                                "out in %.3f s (%.1f, %.1f Mbit/s)\n",
+                                                (unsigned long long)t.n_in,
+                                                (unsigned long long)t.n_out, sec,
+                                                (double)t.n_in * 8 / 1e6 / sec,
+                                                (double)t.n_out * 8 / 1e6 / sec);
+                                }
                                 mpnet_close(nc->s, t.cfd);
                                 if (t.cfd == nc->fd)
                                         nc->fd = -1;
