@@ -558,7 +558,7 @@ static void test_mpnet_nc_sends_afpacket(void **state)
         nc_send_case("2001:db8:1::1", "2001:db8:1::2", true);
 }
 
-/* Bad usage is an error, not a crash: TCP (no -u), no link. */
+/* Bad usage is an error, not a crash: no link (TCP or -u), a bad link. */
 static void test_mpnet_nc_usage(void **state)
 {
         (void)state;

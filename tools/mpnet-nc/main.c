@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mpnet-nc: netcat for mpnet. One stack on one link (TAP, AF_PACKET,
- * AF_XDP), one UDP socket through mpnet/socket.h: what is read on standard
- * input goes out as datagrams, what arrives is written to standard output.
- * Everything runs on this thread, the stack's control thread.
+ * AF_XDP), one TCP connection or one UDP socket through mpnet/socket.h:
+ * what is read on standard input goes out, what arrives is written to
+ * standard output. Everything runs on this thread, the stack's control
+ * thread; the sockets are non-blocking and the loop polls the stack.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,18 +29,35 @@
 
 static const char usage[] =
     "NAME\n"
-    "    mpnet-nc - netcat over an mpnet stack (UDP)\n"
+    "    mpnet-nc - netcat over an mpnet stack (TCP, UDP)\n"
     "\n"
     "SYNOPSIS\n"
+    "    mpnet-nc --link SPEC --addr ADDR/PLEN [--addr ...] [--gw ADDR] [-4|-6]\n"
+    "             [-s SOURCE] [-p PORT] [-w SECS] [-q SECS] [-v] HOST PORT\n"
+    "    mpnet-nc -l [-k] --link SPEC --addr ADDR/PLEN [...] [-4|-6] [-s SOURCE]\n"
+    "             [-q SECS] [-p PORT | PORT]\n"
     "    mpnet-nc -u --link SPEC --addr ADDR/PLEN [--addr ...] [--gw ADDR] [-4|-6]\n"
     "             [-s SOURCE] [-p PORT] [-w SECS] [-q SECS] [-W COUNT] [-v] HOST PORT\n"
     "    mpnet-nc -u -l [-k] --link SPEC --addr ADDR/PLEN [...] [-4|-6] [-s SOURCE]\n"
     "             [-p PORT | PORT]\n"
     "\n"
     "DESCRIPTION\n"
-    "    Runs one mpnet stack on one link and one UDP socket on it, as nc(1) -u\n"
-    "    does with a kernel socket: each read of standard input is sent as one\n"
-    "    datagram, each datagram received is written to standard output.\n"
+    "    Runs one mpnet stack on one link and one TCP connection (or, with -u,\n"
+    "    one UDP socket) on it, as nc(1) does with a kernel socket.\n"
+    "\n"
+    "    TCP: standard input goes into the connection, what arrives is written\n"
+    "    to standard output. At the end of standard input the sending side is\n"
+    "    shut down (a FIN, as nc -N and socat do); the program ends once the\n"
+    "    peer's FIN has arrived and everything before it was written out, and\n"
+    "    the stack runs on until the connection has been quiet for a second\n"
+    "    (up to 15 s) so the last segments and ACKs get through. Client\n"
+    "    (HOST PORT): connects (-w SECS: give up after SECS). Listener (-l):\n"
+    "    accepts one connection on PORT; with -k one after another, for ever\n"
+    "    (standard input goes to the first; later ones get a FIN at once once\n"
+    "    it has ended).\n"
+    "\n"
+    "    UDP (-u): each read of standard input is sent as one datagram, each\n"
+    "    datagram received is written to standard output.\n"
     "    The stack answers ARP, neighbour discovery and ping on the addresses\n"
     "    given; IPv6 addresses are used once duplicate address detection passed.\n"
     "\n"
@@ -49,19 +67,21 @@ static const char usage[] =
     "    sender becomes the peer (the socket connects to it) and standard input\n"
     "    goes there. With -k the socket stays unconnected: datagrams from\n"
     "    anyone are written out and standard input goes to the latest sender.\n"
-    "    TCP is not available yet: -u is required.\n"
     "\n"
     "OPTIONS\n"
-    "    -u                 UDP (required)\n"
+    "    -u                 UDP (default TCP)\n"
     "    -l                 listen\n"
-    "    -k                 with -l: keep taking datagrams from any sender\n"
+    "    -k                 with -l: TCP, accept connections one after another;\n"
+    "                       UDP, keep taking datagrams from any sender\n"
     "    -4, -6             the socket's family (default: HOST's; a listener is\n"
     "                       AF_INET6 dual-stack when an IPv6 address is given)\n"
     "    -p PORT            local port\n"
     "    -s SOURCE          local address to bind\n"
-    "    -w SECS            exit when nothing was sent or received for SECS\n"
-    "    -q SECS            after end of input, exit after SECS (default: never)\n"
-    "    -W COUNT           exit after receiving COUNT datagrams\n"
+    "    -w SECS            TCP: give up connecting after SECS; UDP: exit when\n"
+    "                       nothing was sent or received for SECS\n"
+    "    -q SECS            after end of input, exit after SECS (default: TCP,\n"
+    "                       at the peer's FIN; UDP, never)\n"
+    "    -W COUNT           UDP: exit after receiving COUNT datagrams\n"
     "    -v                 say what happens on standard error\n"
     "    --link SPEC        tap:NAME[@NETNS]   a TAP device made (in NETNS)\n"
     "                       afpacket:DEV[@NETNS]  AF_PACKET on an existing device\n"
@@ -72,8 +92,9 @@ static const char usage[] =
     "    -h, --help         this text\n"
     "\n"
     "EXIT STATUS\n"
-    "    0 on end of input (-q), COUNT datagrams (-W), idle timeout (-w) or a\n"
-    "    signal; 1 when the stack or the socket failed; 2 on bad usage.\n";
+    "    0 on end of input (-q), COUNT datagrams (-W), idle timeout (-w), a TCP\n"
+    "    connection closed both ways, or a signal; 1 when the stack or the\n"
+    "    socket failed (TCP: refused, reset, connect timed out); 2 on bad usage.\n";
 
 #define MAX_ADDRS 8
 #define BUF_LEN   65536
@@ -235,10 +256,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                 o->host = argv[0];
                 o->rport = argv[1];
         }
-        if (!o->udp) {
-                fprintf(stderr, "mpnet-nc: TCP is not available yet; use -u\n");
-                return -1;
-        }
+        if (!o->udp && o->count > 0)
+                goto bad; /* -W counts datagrams */
         if (o->link == NULL || o->n_addr == 0) {
                 fprintf(stderr, "mpnet-nc: --link and --addr are required\n");
                 return -1;
@@ -431,7 +450,7 @@ static int socket_open(struct nc *nc, int family)
         struct nc_addr src;
         int fd, err, one = 1;
 
-        fd = mpnet_socket(nc->s, family, SOCK_DGRAM, 0);
+        fd = mpnet_socket(nc->s, family, o->udp ? SOCK_DGRAM : SOCK_STREAM | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return fd;
         nc->fd = fd;
@@ -448,6 +467,8 @@ static int socket_open(struct nc *nc, int family)
                 if ((err = mpnet_bind(nc->s, fd, (struct sockaddr *)&ss, len)) != 0)
                         return err;
         }
+        if (o->listen && !o->udp && (err = mpnet_listen(nc->s, fd, 1)) != 0)
+                return err;
         if (!o->listen) {
                 struct nc_addr h;
                 long port;
@@ -459,7 +480,8 @@ static int socket_open(struct nc *nc, int family)
                 }
                 if (sockaddr_of(family, &h, (unsigned)port, &ss, &len) != 0)
                         return -EAFNOSUPPORT;
-                if ((err = mpnet_connect(nc->s, fd, (struct sockaddr *)&ss, len)) != 0)
+                err = mpnet_connect(nc->s, fd, (struct sockaddr *)&ss, len);
+                if (err != 0 && !(err == -EINPROGRESS && !o->udp))
                         return err;
         }
         return 0;
@@ -589,6 +611,274 @@ out:
         return 0;
 }
 
+/* ---- TCP ---- */
+
+struct tcp_run {
+        int cfd;                      /* the connection, -1 while none */
+        bool connected;               /* established (the client waits for it) */
+        bool shut_wr, peer_eof;       /* our FIN queued, the peer's arrived */
+        size_t pend_off, pend_len;    /* standard input not yet taken by the socket */
+        uint64_t t_conn, n_in, n_out; /* -v: when established, bytes each way */
+};
+
+static bool write_all(int fd, const uint8_t *p, size_t n)
+{
+        while (n > 0) {
+                ssize_t k = write(fd, p, n);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return false;
+                p += k;
+                n -= (size_t)k;
+        }
+        return true;
+}
+
+static uint64_t tcp_activity(struct mpnet_stack *s)
+{
+        int in = mpnet_stack_counter_find(s, "tcp_in"),
+            out = mpnet_stack_counter_find(s, "tcp_out");
+
+        return (in >= 0 ? mpnet_stack_counter(s, (unsigned)in) : 0) +
+               (out >= 0 ? mpnet_stack_counter(s, (unsigned)out) : 0);
+}
+
+/* After the close: run the stack until no TCP segment went either way for
+ * a second (up to 15 s), so what is still unacknowledged, our FIN and the
+ * ACK of the peer's get through before the process (and its stack) ends.
+ * The socket API does not say when a closed connection's data was
+ * acknowledged; quiet on the wire is the sign used. */
+static void tcp_linger(struct nc *nc)
+{
+        uint64_t now = mpnet_monotonic_ns(), end = now + 15 * 1000000000ull, quiet_from = now;
+        uint64_t seen = tcp_activity(nc->s);
+
+        while (!g_stop && now < end && now - quiet_from < 1000000000ull) {
+                uint64_t a;
+
+                mpnet_stack_poll(nc->s, now);
+                a = tcp_activity(nc->s);
+                if (a != seen) {
+                        seen = a;
+                        quiet_from = now;
+                }
+                usleep(1000);
+                now = mpnet_monotonic_ns();
+        }
+}
+
+/* One step of the connection: receive, send, shut down. @return 1 when
+ * it is over both ways, 0 to go on, -1 on an error (said). */
+static int tcp_step(struct nc *nc, struct tcp_run *t, uint8_t *rbuf, const uint8_t *ibuf,
+                    bool in_open)
+{
+        for (;;) {
+                ssize_t n = mpnet_recvfrom(nc->s, t->cfd, rbuf, BUF_LEN, 0, NULL, NULL);
+
+                if (n == -EAGAIN || (n == 0 && t->peer_eof))
+                        break;
+                if (n < 0) {
+                        fprintf(stderr, "mpnet-nc: receive: %s\n", strerror((int)-n));
+                        return -1;
+                }
+                if (n == 0) {
+                        t->peer_eof = true;
+                        if (nc->o->verbose)
+                                fprintf(stderr, "mpnet-nc: the peer's FIN\n");
+                        break;
+                }
+                if (!write_all(STDOUT_FILENO, rbuf, (size_t)n)) {
+                        fprintf(stderr, "mpnet-nc: standard output: %s\n", strerror(errno));
+                        return -1;
+                }
+                nc->last_io = mpnet_monotonic_ns();
+                t->n_in += (uint64_t)n;
+        }
+        while (t->pend_len > 0) {
+                ssize_t n =
+                    mpnet_sendto(nc->s, t->cfd, ibuf + t->pend_off, t->pend_len, 0, NULL, 0);
+
+                if (n == -EAGAIN)
+                        break;
+                if (n < 0) {
+                        fprintf(stderr, "mpnet-nc: send: %s\n", strerror((int)-n));
+                        return -1;
+                }
+                t->pend_off += (size_t)n;
+                t->pend_len -= (size_t)n;
+                t->n_out += (uint64_t)n;
+        }
+        if (!in_open && t->pend_len == 0 && !t->shut_wr) {
+                int err = mpnet_shutdown(nc->s, t->cfd, SHUT_WR);
+
+                if (err != 0) {
+                        fprintf(stderr, "mpnet-nc: shutdown: %s\n", strerror(-err));
+                        return -1;
+                }
+                t->shut_wr = true;
+        }
+        return t->shut_wr && t->peer_eof ? 1 : 0;
+}
+
+/* Whether the client's connect finished: 1 yes, 0 not yet, -1 failed. */
+static int tcp_connected(struct nc *nc, struct tcp_run *t)
+{
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+        int soerr = 0, err;
+
+        if (mpnet_getpeername(nc->s, t->cfd, (struct sockaddr *)&ss, &len) == 0)
+                return 1;
+        len = sizeof(soerr);
+        err = mpnet_getsockopt(nc->s, t->cfd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+        if (err != 0 || soerr != 0) {
+                fprintf(stderr, "mpnet-nc: connect to %s port %s: %s\n", nc->o->host, nc->o->rport,
+                        strerror(err != 0 ? -err : soerr));
+                return -1;
+        }
+        return 0;
+}
+
+static int run_tcp(struct nc *nc)
+{
+        const struct opts *o = nc->o;
+        uint8_t *ibuf = malloc(BUF_LEN), *rbuf = malloc(BUF_LEN);
+        struct tcp_run t = {.cfd = o->listen ? -1 : nc->fd};
+        bool in_open = true;
+        uint64_t start = mpnet_monotonic_ns(), eof_at = 0;
+        int rc = 1;
+
+        if (ibuf == NULL || rbuf == NULL)
+                goto out;
+        while (!g_stop) {
+                uint64_t now = mpnet_monotonic_ns(), next = mpnet_stack_poll(nc->s, now);
+                struct pollfd pf[2];
+                unsigned npf = 0;
+                int64_t wait_ms = 20;
+                int lfd, r;
+
+                if (o->listen && t.cfd < 0) {
+                        struct sockaddr_storage from;
+                        socklen_t flen = sizeof(from);
+                        int fd = mpnet_accept(nc->s, nc->fd, (struct sockaddr *)&from, &flen,
+                                              SOCK_NONBLOCK);
+
+                        if (fd >= 0) {
+                                char who[80];
+
+                                addr_str(&from, who, sizeof(who));
+                                if (o->verbose)
+                                        fprintf(stderr, "mpnet-nc: connection from %s\n", who);
+                                t = (struct tcp_run){
+                                    .cfd = fd, .connected = true, .t_conn = mpnet_monotonic_ns()};
+                                if (!o->keep) { /* one connection: no more SYNs taken */
+                                        mpnet_close(nc->s, nc->fd);
+                                        nc->fd = -1;
+                                }
+                        } else if (fd != -EAGAIN) {
+                                fprintf(stderr, "mpnet-nc: accept: %s\n", strerror(-fd));
+                                goto out;
+                        }
+                }
+                if (t.cfd >= 0 && !t.connected) {
+                        r = tcp_connected(nc, &t);
+                        if (r < 0)
+                                goto out;
+                        t.connected = r == 1;
+                        t.t_conn = now;
+                        if (t.connected && o->verbose)
+                                fprintf(stderr, "mpnet-nc: connected to %s port %s\n", o->host,
+                                        o->rport);
+                        if (!t.connected && o->wait_s > 0 &&
+                            now - start >= (uint64_t)o->wait_s * 1000000000u) {
+                                fprintf(stderr, "mpnet-nc: connect to %s port %s: %s\n", o->host,
+                                        o->rport, strerror(ETIMEDOUT));
+                                goto out;
+                        }
+                }
+                if (t.connected) {
+                        r = tcp_step(nc, &t, rbuf, ibuf, in_open);
+                        if (r < 0)
+                                goto out;
+                        if (r == 1) {
+                                if (o->verbose) {
+                                        double sec =
+                                            (double)(mpnet_monotonic_ns() - t.t_conn) / 1e9;
+
+                                        fprintf(stderr,
+                                                "mpnet-nc: closed both ways: %llu bytes in, %llu "
+                                                "out in %.3f s (%.1f, %.1f Mbit/s)\n",
+                                                (unsigned long long)t.n_in,
+                                                (unsigned long long)t.n_out, sec,
+                                                (double)t.n_in * 8 / 1e6 / sec,
+                                                (double)t.n_out * 8 / 1e6 / sec);
+                                }
+                                mpnet_close(nc->s, t.cfd);
+                                if (t.cfd == nc->fd)
+                                        nc->fd = -1;
+                                t = (struct tcp_run){.cfd = -1};
+                                if (!(o->listen && o->keep)) {
+                                        tcp_linger(nc);
+                                        rc = 0;
+                                        goto out;
+                                }
+                                continue;
+                        }
+                }
+                if (!in_open && o->quit_s >= 0 &&
+                    now - eof_at >= (uint64_t)o->quit_s * 1000000000u) {
+                        if (t.cfd >= 0) {
+                                mpnet_close(nc->s, t.cfd);
+                                if (t.cfd == nc->fd)
+                                        nc->fd = -1;
+                                t.cfd = -1;
+                                tcp_linger(nc);
+                        }
+                        rc = 0;
+                        break;
+                }
+                /* Standard input is read once the socket took what came before. */
+                if (in_open && t.pend_len == 0 && t.connected)
+                        pf[npf++] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
+                lfd = mpnet_link_rx_wait_arm(nc->l, 0);
+                if (lfd == -EAGAIN)
+                        wait_ms = 0;
+                else if (lfd >= 0)
+                        pf[npf++] = (struct pollfd){.fd = lfd, .events = POLLIN};
+                else
+                        wait_ms = 1;
+                if (next != MPNET_TIME_NEVER && next > now &&
+                    (int64_t)((next - now) / 1000000u) < wait_ms)
+                        wait_ms = (int64_t)((next - now) / 1000000u);
+                if (poll(pf, npf, (int)wait_ms) < 0 && errno != EINTR)
+                        break;
+                if (npf > 0 && pf[0].fd == STDIN_FILENO &&
+                    (pf[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+                        ssize_t n = read(STDIN_FILENO, ibuf, BUF_LEN);
+
+                        if (n > 0) {
+                                t.pend_off = 0;
+                                t.pend_len = (size_t)n;
+                        } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+                                in_open = false;
+                                eof_at = mpnet_monotonic_ns();
+                                if (o->verbose)
+                                        fprintf(stderr, "mpnet-nc: end of input\n");
+                        }
+                }
+        }
+        if (g_stop)
+                rc = 0;
+out:
+        if (t.cfd >= 0 && t.cfd != nc->fd)
+                mpnet_close(nc->s, t.cfd);
+        free(ibuf);
+        free(rbuf);
+        return rc;
+}
+
 int main(int argc, char **argv)
 {
         struct opts o;
@@ -659,7 +949,7 @@ int main(int argc, char **argv)
                 addr_str(&me, who, sizeof(who));
                 fprintf(stderr, "mpnet-nc: %s %s\n", o.listen ? "listening on" : "bound to", who);
         }
-        rc = run(&nc);
+        rc = o.udp ? run(&nc) : run_tcp(&nc);
 done:
         if (s != NULL)
                 mpnet_stack_destroy(s);
