@@ -240,6 +240,12 @@ void tcp_listen_ack(struct wctx *w, struct mpnet_sock *so, const struct tcp_tupl
 /* Whether a reset to a segment without a connection may go now (counts
  * tcp_rst_limited when not). */
 bool tcp_rst_allow(struct wctx *w);
+/* l4/tcp_in.c: the MSS our side offers on a path of this MTU (the IP
+ * and TCP headers off it). */
+uint16_t tcp_mss_ours(const struct tcp_tuple *t, uint32_t mtu);
+/* Send o and count it (tcp_out, tcp_rst_out; tcp_out_fail when IP output
+ * refuses it). */
+void tcp_send_out(struct wctx *w, const struct tcp_seg_out *o, const struct mpnet_tcp_opts *op);
 /* l4/tcp_in.c: take the window, MSS and options of the peer's SYN. */
 void tcp_syn_opts(struct tcp_conn *c, const struct mpnet_tcp_repr *r);
 /* SYN_SENT and a SYN without ACK: simultaneous open (to SYN_RECEIVED). */

@@ -42,6 +42,24 @@ static uint16_t wnd_field(const struct tcp_conn *c, bool syn)
         return (uint16_t)(w > 65535 ? 65535 : w);
 }
 
+uint16_t tcp_mss_ours(const struct tcp_tuple *t, uint32_t mtu)
+{
+        uint32_t m = mtu - (tcp_tuple_is4(t) ? 40 : 60);
+
+        return (uint16_t)(m > 65535 ? 65535 : m);
+}
+
+void tcp_send_out(struct wctx *w, const struct tcp_seg_out *o, const struct mpnet_tcp_opts *op)
+{
+        if (tcp_output(w, o, op) != 0) {
+                tcp_count(w->s, TCPC_OUT_FAIL);
+                return;
+        }
+        tcp_count(w->s, TCPC_OUT);
+        if (o->flags & MPNET_TCP_RST)
+                tcp_count(w->s, TCPC_RST_OUT);
+}
+
 static void send_seg(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t seq,
                      const struct mpnet_tcp_opts *o)
 {
@@ -53,13 +71,7 @@ static void send_seg(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_
             .window = wnd_field(c, (flags & MPNET_TCP_SYN) != 0),
         };
 
-        if (tcp_output(w, &so, o) != 0) {
-                tcp_count(w->s, TCPC_OUT_FAIL);
-                return;
-        }
-        tcp_count(w->s, TCPC_OUT);
-        if (flags & MPNET_TCP_RST)
-                tcp_count(w->s, TCPC_RST_OUT);
+        tcp_send_out(w, &so, o);
 }
 
 void tcp_send_ctl(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t seq)
@@ -154,7 +166,6 @@ void tcp_listen_input(struct wctx *w, struct mpnet_sock *so, const struct tcp_tu
         struct tcp_listen *l = so->tcp;
         uint64_t now = ctx_now(w);
         struct tcp_conn *c;
-        uint32_t ours;
 
         (void)v;
         /* RFC 9293 3.10.7.2: first a RST (ignored), then an ACK (a reset
@@ -194,8 +205,7 @@ void tcp_listen_input(struct wctx *w, struct mpnet_sock *so, const struct tcp_tu
         c->snd_una = c->iss;
         c->snd_nxt = c->iss + 1;
         c->snd_wnd = c->max_snd_wnd = r->window; /* never scaled in a SYN */
-        ours = mtu - (tcp_tuple_is4(t) ? 40 : 60);
-        c->mss = c->mss_ours = (uint16_t)(ours > 65535 ? 65535 : ours);
+        c->mss = c->mss_ours = tcp_mss_ours(t, mtu);
         if ((r->opts.present & MPNET_TCPO_MSS) && r->opts.mss < c->mss)
                 c->mss = r->opts.mss;
         else if (!(r->opts.present & MPNET_TCPO_MSS) && c->mss > TCP_MSS_DEFAULT)

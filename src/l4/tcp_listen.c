@@ -96,24 +96,6 @@ bool tcp_rst_allow(struct wctx *w)
 
 /* ---- SYN cookies ---- */
 
-static uint16_t mss_ours(const struct tcp_tuple *t, uint32_t mtu)
-{
-        uint32_t m = mtu - (tcp_tuple_is4(t) ? 40 : 60);
-
-        return (uint16_t)(m > 65535 ? 65535 : m);
-}
-
-static void send_out(struct wctx *w, const struct tcp_seg_out *o, const struct mpnet_tcp_opts *op)
-{
-        if (tcp_output(w, o, op) != 0) {
-                tcp_count(w->s, TCPC_OUT_FAIL);
-                return;
-        }
-        tcp_count(w->s, TCPC_OUT);
-        if (o->flags & MPNET_TCP_RST)
-                tcp_count(w->s, TCPC_RST_OUT);
-}
-
 bool tcp_cookie_syn(struct wctx *w, struct mpnet_sock *so, const struct tcp_tuple *t,
                     const struct mpnet_tcp_repr *r, uint32_t mtu)
 {
@@ -121,7 +103,7 @@ bool tcp_cookie_syn(struct wctx *w, struct mpnet_sock *so, const struct tcp_tupl
         int mode = atomic_load_explicit(&lc->cookies, memory_order_relaxed);
         const struct tcp_listen *l = so->tcp;
         uint64_t now = ctx_now(w);
-        uint16_t mss = mss_ours(t, mtu), peer = TCP_MSS_DEFAULT;
+        uint16_t mss = tcp_mss_ours(t, mtu), peer = TCP_MSS_DEFAULT;
         struct mpnet_tcp_opts o = {.present = MPNET_TCPO_MSS, .mss = mss};
         struct tcp_seg_out so_ = {.t = t,
                                   .ack = r->seq + 1,
@@ -156,7 +138,7 @@ bool tcp_cookie_syn(struct wctx *w, struct mpnet_sock *so, const struct tcp_tupl
                 o.ts_ecr = r->opts.ts_val;
         }
         /* Without timestamps: MSS alone, no room for the rest (RFC 4987 3.6). */
-        send_out(w, &so_, &o);
+        tcp_send_out(w, &so_, &o);
         lc->cookie_at[w->id] = now;
         tcp_count(w->s, TCPC_COOKIE_SENT);
         return true;
@@ -207,7 +189,7 @@ static void cookie_conn(struct wctx *w, struct mpnet_sock *so, const struct tcp_
         c->iss = r->ack - 1;
         c->snd_una = c->snd_nxt = r->ack;
         c->snd_wnd = c->max_snd_wnd = (uint32_t)r->window << snd_ws;
-        c->mss_ours = mss_ours(t, mtu);
+        c->mss_ours = tcp_mss_ours(t, mtu);
         c->mss = mss < c->mss_ours ? mss : c->mss_ours;
         if (opt & TCPF_TS)
                 c->ts_recent = r->opts.ts_val;
@@ -261,7 +243,7 @@ void tcp_listen_ack(struct wctx *w, struct mpnet_sock *so, const struct tcp_tupl
         /* RFC 9293 3.10.7.2: an ACK in LISTEN is bad: <SEQ=SEG.ACK><CTL=RST>. */
         tcp_count(w->s, TCPC_BAD_ACK);
         if (tcp_rst_allow(w))
-                send_out(w, &o, NULL);
+                tcp_send_out(w, &o, NULL);
 }
 
 /* ---- simultaneous open ---- */
@@ -288,7 +270,7 @@ static void simopen_synack(struct wctx *w, struct tcp_conn *c)
                 o.ts_val = ts_now(ctx_now(w));
                 o.ts_ecr = c->ts_recent;
         }
-        send_out(w, &so, &o);
+        tcp_send_out(w, &so, &o);
 }
 
 /* RFC 9293 3.10.7.3, SYN_SENT, fourth: a SYN without ACK. Our SYN offered

@@ -296,7 +296,6 @@ int tcp_connect(struct mpnet_stack *s, struct mpnet_sock *so, const struct socka
         uint8_t dst[16], src[16];
         uint16_t port;
         struct tcp_conn *c;
-        uint32_t mtu;
         int err;
 
         if (so->flags & SOF_LISTEN)
@@ -360,8 +359,7 @@ int tcp_connect(struct mpnet_stack *s, struct mpnet_sock *so, const struct socka
         c->snd_una = c->iss;
         c->snd_nxt = c->iss + 1;
         c->rcv_wnd = 65535;
-        mtu = mtu_of(s, src) - (addr_is_v4mapped(dst) ? 40 : 60);
-        c->mss = c->mss_ours = (uint16_t)(mtu > 65535 ? 65535 : mtu);
+        c->mss = c->mss_ours = tcp_mss_ours(&c->t, mtu_of(s, src));
         tcp_rto_init(&c->rto, TCP_RTO_MIN_US);
         if (tcp_conn_insert(s, &st->ct, c) != 0) {
                 free(c);
