@@ -150,9 +150,9 @@ struct tcp_listen_cfg {
 
 struct tcp_state {
         struct mpnet_stack *s;
-        struct pcb_table *pcb;       /* bound and listening sockets, by port */
-        uint8_t isn_key[16];     /* RFC 6528's secret */
-        unsigned deliver_node;   /* "tcp-deliver": segments handed to their home */
+        struct pcb_table *pcb;    /* bound and listening sockets, by port */
+        uint8_t isn_key[16];      /* RFC 6528's secret */
+        unsigned deliver_node;    /* "tcp-deliver": segments handed to their home */
         struct port_picker *pick; /* ephemeral ports (RFC 6056), keyed per stack */
         /* Connections workers removed, for the control thread to free
          * after a grace period (push-only; taken whole by exchange). */
@@ -359,7 +359,7 @@ int tcp_port_pick_steered(struct mpnet_stack *s, struct mpnet_sock *so, const ui
 ssize_t tcp_call_sendmsg(struct mpnet_sock *so, const struct msghdr *msg, int flags);
 ssize_t tcp_call_recvmsg(struct mpnet_sock *so, struct msghdr *msg, int flags);
 /* The context that receives the flow (laddr, lport) <- (faddr, fport). */
-unsigned tcp_flow_home(struct mpnet_stack *s, int bound_if, const uint8_t laddr[16],
-                       uint16_t lport, const uint8_t faddr[16], uint16_t fport);
+unsigned tcp_flow_home(struct mpnet_stack *s, int bound_if, const uint8_t laddr[16], uint16_t lport,
+                       const uint8_t faddr[16], uint16_t fport);
 
 #endif

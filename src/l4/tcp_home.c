@@ -185,8 +185,9 @@ void tcp_sock_cb(struct wctx *w, struct mpnet_sock *so, uint32_t ev_before)
 static void pcb_ent_of(const struct mpnet_sock *so, struct pcb_ent *e)
 {
         memset(e, 0, sizeof(*e));
-        e->fam = so->family == AF_INET ? PCB_FAM4 : (so->flags & SOF_V6ONLY) != 0 ? PCB_FAM6
-                                                                                  : PCB_FAM46;
+        e->fam = so->family == AF_INET           ? PCB_FAM4
+                 : (so->flags & SOF_V6ONLY) != 0 ? PCB_FAM6
+                                                 : PCB_FAM46;
         e->flags = (uint8_t)((so->flags & SOF_REUSEADDR ? PCB_F_REUSEADDR : 0) |
                              (so->flags & SOF_REUSEPORT ? PCB_F_REUSEPORT : 0));
         e->home = (uint8_t)sock_home(so);
@@ -220,8 +221,8 @@ int tcp_port_pick_steered(struct mpnet_stack *s, struct mpnet_sock *so, const ui
         return rc == -EADDRNOTAVAIL ? -EADDRINUSE : rc;
 }
 
-unsigned tcp_flow_home(struct mpnet_stack *s, int bound_if, const uint8_t laddr[16],
-                       uint16_t lport, const uint8_t faddr[16], uint16_t fport)
+unsigned tcp_flow_home(struct mpnet_stack *s, int bound_if, const uint8_t laddr[16], uint16_t lport,
+                       const uint8_t faddr[16], uint16_t fport)
 {
         struct rx_tuple t = {.proto = MPNET_IPPROTO_TCP, .sport = fport, .dport = lport};
         struct mpnet_sock tmp = {.bound_if = bound_if};

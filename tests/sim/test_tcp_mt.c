@@ -35,8 +35,8 @@
 #include "mtnet.h"
 #include "stack/stack_priv.h"
 
-#define T_A_ADDR     IP4(198, 18, 0, 1)
-#define T_B_ADDR     IP4(198, 18, 0, 2)
+#define T_A_ADDR   IP4(198, 18, 0, 1)
+#define T_B_ADDR   IP4(198, 18, 0, 2)
 #define PORT       5000
 #define N_EACH     32 /* clients on each side */
 #define BYTES      (24u << 10)
@@ -178,8 +178,8 @@ static void client(struct conn *c, struct mpnet_stack *s, uint32_t to, int want,
         sha256_init(&c->h_rx);
         c->fd = mpnet_socket(s, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
         assert_true(c->fd >= 0);
-        assert_int_equal(
-            mpnet_setsockopt(s, c->fd, SOL_MPNET, MPNET_SO_HOME, &want, sizeof(want)), 0);
+        assert_int_equal(mpnet_setsockopt(s, c->fd, SOL_MPNET, MPNET_SO_HOME, &want, sizeof(want)),
+                         0);
         assert_int_equal(mpnet_connect(s, c->fd, (struct sockaddr *)&a, sizeof(a)), -EINPROGRESS);
 }
 
@@ -210,7 +210,8 @@ static void pump_client(struct conn *c)
                 assert_int_equal(mpnet_shutdown(c->s, c->fd, SHUT_WR), 0);
                 c->shut = true;
         }
-        while (!c->eof && (r = mpnet_recvfrom(c->s, c->fd, b, sizeof(b), 0, NULL, NULL)) != -EAGAIN) {
+        while (!c->eof &&
+               (r = mpnet_recvfrom(c->s, c->fd, b, sizeof(b), 0, NULL, NULL)) != -EAGAIN) {
                 assert_true(r >= 0);
                 if (r == 0)
                         c->eof = true;
@@ -311,10 +312,11 @@ static void run_conns(struct tnet *n, struct conn *cl, unsigned ncl, const int *
         } while (done < 2 * ncl);
         for (unsigned i = 0; i < ncl; i++)
                 if (getenv("TCPMT_DEBUG"))
-                        printf("%u cl sent %llu got %llu home %d | srv got %llu sent %llu home %d\n", i,
-                               (unsigned long long)cl[i].sent, (unsigned long long)cl[i].got,
-                               home_of(cl[i].s, cl[i].fd), (unsigned long long)srv[i].got,
-                               (unsigned long long)srv[i].sent, home_of(srv[i].s, srv[i].fd));
+                        printf(
+                            "%u cl sent %llu got %llu home %d | srv got %llu sent %llu home %d\n",
+                            i, (unsigned long long)cl[i].sent, (unsigned long long)cl[i].got,
+                            home_of(cl[i].s, cl[i].fd), (unsigned long long)srv[i].got,
+                            (unsigned long long)srv[i].sent, home_of(srv[i].s, srv[i].fd));
         for (unsigned i = 0; i < ncl; i++) {
                 uint8_t d1[SHA256_LEN], d2[SHA256_LEN];
 
@@ -389,8 +391,7 @@ static void test_homed_by_flow(void **state)
                 assert_int_equal(mpnet_getpeername(c->s, c->fd, (struct sockaddr *)&peer, &l2), 0);
                 /* Replies to the client: from the peer to us. */
                 want = rss_ctx(on_a ? n.la : n.lb, ntohl(peer.sin_addr.s_addr),
-                               ntohl(me.sin_addr.s_addr), ntohs(peer.sin_port),
-                               ntohs(me.sin_port));
+                               ntohl(me.sin_addr.s_addr), ntohs(peer.sin_port), ntohs(me.sin_port));
                 assert_int_equal(h, want);
                 (on_a ? per_a : per_b)[h]++;
                 /* The server's end: where the client's segments land. */
@@ -399,8 +400,7 @@ static void test_homed_by_flow(void **state)
                 assert_int_equal(mpnet_getsockname(c->s, c->fd, (struct sockaddr *)&me, &l1), 0);
                 assert_int_equal(mpnet_getpeername(c->s, c->fd, (struct sockaddr *)&peer, &l2), 0);
                 want = rss_ctx(c->s == n.a ? n.la : n.lb, ntohl(peer.sin_addr.s_addr),
-                               ntohl(me.sin_addr.s_addr), ntohs(peer.sin_port),
-                               ntohs(me.sin_port));
+                               ntohl(me.sin_addr.s_addr), ntohs(peer.sin_port), ntohs(me.sin_port));
                 assert_int_equal(h, want);
                 (c->s == n.a ? per_a : per_b)[h]++;
         }
