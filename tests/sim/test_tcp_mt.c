@@ -31,6 +31,7 @@
 #include "mpnet/rss.h"
 #include "mpnet/socket.h"
 #include "base/sha256.h"
+#include "l4/socket.h"
 #include "l4/tcp.h"
 #include "mtnet.h"
 #include "stack/stack_priv.h"
@@ -445,11 +446,128 @@ static void test_handed_home(void **state)
         tnet_fini(&n);
 }
 
+/* Callback mode: an accepted socket's callback echoes on its home. */
+struct echo {
+        int home;
+        uint8_t pend[4096];
+        uint32_t pend_n;
+        bool eof, shut;
+        _Atomic unsigned calls, bad;
+        _Atomic bool done;
+};
+
+static void cb_echo(struct mpnet_stack *s, int fd, void *arg)
+{
+        struct echo *e = arg;
+        ssize_t r;
+
+        atomic_fetch_add(&e->calls, 1);
+        if (sock_caller(s) != (unsigned)e->home)
+                atomic_fetch_add(&e->bad, 1);
+        for (;;) {
+                if (e->pend_n > 0) {
+                        r = mpnet_sendto(s, fd, e->pend, e->pend_n, 0, NULL, 0);
+                        if (r == -EAGAIN)
+                                return; /* EPOLLOUT calls again */
+                        if (r <= 0) {
+                                atomic_fetch_add(&e->bad, 1);
+                                return;
+                        }
+                        memmove(e->pend, e->pend + r, e->pend_n - (uint32_t)r);
+                        e->pend_n -= (uint32_t)r;
+                        continue;
+                }
+                if (e->eof)
+                        break;
+                r = mpnet_recvfrom(s, fd, e->pend, sizeof(e->pend), 0, NULL, NULL);
+                if (r == -EAGAIN)
+                        return;
+                if (r < 0) {
+                        atomic_fetch_add(&e->bad, 1);
+                        return;
+                }
+                e->eof = r == 0;
+                e->pend_n = (uint32_t)r;
+        }
+        if (!e->shut) {
+                e->shut = true;
+                if (mpnet_shutdown(s, fd, SHUT_WR) != 0)
+                        atomic_fetch_add(&e->bad, 1);
+                atomic_store(&e->done, true);
+        }
+}
+
+static void test_callbacks(void **state)
+{
+        enum { N = 16 };
+        static struct conn cl[N];
+        static struct echo ec[N];
+        int sfd[N], la[2];
+        unsigned ns = 0, done;
+        struct tnet n;
+        uint64_t until;
+
+        (void)state;
+        tnet_init(&n, 79);
+        for (int q = 0; q < 2; q++)
+                la[q] = listener(n.a, T_A_ADDR, q + 1);
+        for (unsigned i = 0; i < N; i++)
+                client(&cl[i], n.b, T_A_ADDR, MPNET_HOME_FLOW, 5000 + i);
+        until = mpnet_clock_now(&n.clk) + (uint64_t)DEADLINE_S * MPNET_NS_PER_S;
+        do {
+                poll_both(&n);
+                for (unsigned q = 0; q < 2 && ns < N; q++) {
+                        int fd;
+
+                        while (ns < N && (fd = mpnet_accept(n.a, la[q], NULL, NULL, 0)) >= 0) {
+                                struct echo *e = &ec[ns];
+
+                                memset(e, 0, sizeof(*e));
+                                e->home = home_of(n.a, fd);
+                                assert_true(e->home == 1 || e->home == 2);
+                                sfd[ns++] = fd;
+                                assert_int_equal(mpnet_sock_set_cb(n.a, fd, cb_echo, e), 0);
+                                /* What came before the callback was set. */
+                                assert_int_equal(mpnet_sock_run(n.a, fd, cb_echo, e), 0);
+                        }
+                }
+                done = 0;
+                for (unsigned i = 0; i < N; i++) {
+                        if (!cl[i].done)
+                                pump_client(&cl[i]);
+                        done += cl[i].done;
+                        done += i < ns && atomic_load(&ec[i].done);
+                }
+                assert_true(mpnet_clock_now(&n.clk) < until);
+        } while (done < 2 * N);
+        for (unsigned i = 0; i < N; i++) {
+                uint8_t d1[SHA256_LEN], d2[SHA256_LEN];
+
+                assert_int_equal(cl[i].got, BYTES);
+                sha256_final(&cl[i].h_tx, d1);
+                sha256_final(&cl[i].h_rx, d2);
+                assert_memory_equal(d1, d2, SHA256_LEN);
+                assert_true(atomic_load(&ec[i].calls) > 1);
+                assert_int_equal(atomic_load(&ec[i].bad), 0);
+                assert_int_equal(mpnet_close(n.a, sfd[i]), 0);
+                assert_int_equal(mpnet_close(n.b, cl[i].fd), 0);
+        }
+        for (unsigned q = 0; q < 2; q++)
+                assert_int_equal(mpnet_close(n.a, la[q]), 0);
+        while (conns_left(n.a) + conns_left(n.b) != 0) {
+                poll_both(&n);
+                usleep(1000);
+                assert_true(mpnet_clock_now(&n.clk) < until);
+        }
+        tnet_fini(&n);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_homed_by_flow),
             cmocka_unit_test(test_handed_home),
+            cmocka_unit_test(test_callbacks),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
