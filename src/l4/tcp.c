@@ -116,8 +116,8 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
     [TCP_BAD_ACK] = {"tcp_bad_ack",
                      "drop: an unacceptable ACK in LISTEN or SYN_RECEIVED (a reset sent)"},
     [TCP_NOT_HOME] = {"tcp_not_home",
-                      "drop: a segment for a connection or listener received on a worker "
-                      "(hand-off not there yet)"},
+                      "drop: a segment for a connection or listener homed on another "
+                      "context that could not be handed there (its ring full)"},
     [TCP_UNHANDLED] = {"tcp_unhandled",
                        "drop: a segment without ACK past LISTEN, or one a state does not take "
                        "(a RST without ACK in SYN_SENT, simultaneous open)"},

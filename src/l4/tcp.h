@@ -284,7 +284,7 @@ void tcp_simopen_syn(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_
  * (its ACK, or the peer's own SYN-ACK); if so c is ESTABLISHED. */
 bool tcp_simopen_ack(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r);
 /* l4/tcp_data.c: the ESTABLISHED data path and the close (RFC 9293 3.8,
- * 3.10.4-7), the control thread's (every connection's home for now). */
+ * 3.10.4-7), on the connection's home context. */
 #define TCP_MSL_NS_DEFAULT (30ull * 1000000000ull) /* as Linux's TIME_WAIT of 60 s */
 /* Move c into ESTABLISHED (from SYN_SENT or SYN_RECEIVED; c->snd_una,
  * snd_wnd and the options set): its buffers and timers. @return 0, or

@@ -54,6 +54,8 @@ void tcp_handoff(struct wctx *w, unsigned home, struct mpnet_pkt *p)
         p->ol_flags |= MPNET_PKT_F_L4_CSUM_OK;
         if (ctx_handoff(w, home, tcp_state_of(s)->deliver_node, p))
                 tcp_count(s, TCPC_HANDOFF);
+        else
+                tcp_count(s, TCPC_NOT_HOME); /* and handoff_drop: TCP retransmits */
 }
 
 /* The addresses of p's IP header (v4-mapped for IPv4). @return the

@@ -10,7 +10,8 @@
  * ESTABLISHED on, the ACK, data and FIN are l4/tcp_data.c's
  * (tcp_established() enters it, tcp_data_input() takes each segment).
  *
- * Runs on the connection's home context: the control thread for now.
+ * Runs on the connection's home context (l4/tcp_home.c), a worker or the
+ * control thread; each context's embryos are on its own list.
  */
 #include <errno.h>
 #include <stdlib.h>
