@@ -11,7 +11,8 @@
  * MPNET_HOME_FLOW, their ephemeral port (RFC 6056) steered so that the
  * replies come back to their home. Connections go both ways; every client
  * sends a pseudo-random stream, the server echoes it, the client compares
- * the SHA-256 of what came back with what it sent. Asserted: every home is
+ * the SHA-256 of what came back with what it sent, then closes (its FIN
+ * first, the server's after). Asserted: every home is
  * the worker the symmetric Toeplitz hash and the indirection table name,
  * both workers of each stack own connections, nothing was handed over,
  * every connection closes, every buffer is back in the pool. The socket
@@ -40,7 +41,7 @@
 #define T_B_ADDR   IP4(198, 18, 0, 2)
 #define PORT       5000
 #define N_EACH     32 /* clients on each side */
-#define BYTES      (24u << 10)
+#define BYTES      (16u << 10)
 #define DEADLINE_S 120
 
 struct tnet {
@@ -97,11 +98,8 @@ static void tnet_init(struct tnet *n, uint64_t seed)
         assert_int_equal(mpnet_addr4_add(n->b, 1, T_B_ADDR, 24), 0);
         assert_int_equal(mpnet_neigh4_add(n->a, 1, T_B_ADDR, n->lb->info.mac), 0);
         assert_int_equal(mpnet_neigh4_add(n->b, 1, T_A_ADDR, n->la->info.mac), 0);
-        /* TIME_WAIT: 4 s. Not shorter: a connection that leaves TIME_WAIT
-         * takes its unread data with it, and this thread may be slow to
-         * read under a sanitizer. */
-        tcp_state_of(n->a)->msl_ns = 2 * MPNET_NS_PER_S;
-        tcp_state_of(n->b)->msl_ns = 2 * MPNET_NS_PER_S;
+        tcp_state_of(n->a)->msl_ns = 50 * MPNET_NS_PER_MS; /* TIME_WAIT: 100 ms */
+        tcp_state_of(n->b)->msl_ns = 50 * MPNET_NS_PER_MS;
         n->rt = mpnet_runtime_create(&rc);
         assert_non_null(n->rt);
         for (unsigned q = 0; q < 2; q++) {
@@ -207,10 +205,6 @@ static void pump_client(struct conn *c)
                 sha256_update(&c->h_tx, b, (size_t)r);
                 c->sent += (uint64_t)r;
         }
-        if (c->sent == BYTES && !c->shut) {
-                assert_int_equal(mpnet_shutdown(c->s, c->fd, SHUT_WR), 0);
-                c->shut = true;
-        }
         while (!c->eof &&
                (r = mpnet_recvfrom(c->s, c->fd, b, sizeof(b), 0, NULL, NULL)) != -EAGAIN) {
                 assert_true(r >= 0);
@@ -218,6 +212,13 @@ static void pump_client(struct conn *c)
                         c->eof = true;
                 sha256_update(&c->h_rx, b, (size_t)r);
                 c->got += (uint64_t)r;
+        }
+        /* The FIN once the whole echo is in: a connection that leaves
+         * TIME_WAIT takes unread data with it, and this thread may read
+         * late under a sanitizer. */
+        if (c->got == BYTES && !c->shut) {
+                assert_int_equal(mpnet_shutdown(c->s, c->fd, SHUT_WR), 0);
+                c->shut = true;
         }
         c->done = c->eof;
 }
