@@ -36,6 +36,8 @@
 #include "l4/tcp.h"
 #include "mtnet.h"
 #include "stack/stack_priv.h"
+#include "ip6util.h"
+#include "mpnet/ip6.h"
 
 #define T_A_ADDR   IP4(198, 18, 0, 1)
 #define T_B_ADDR   IP4(198, 18, 0, 2)
@@ -98,6 +100,10 @@ static void tnet_init(struct tnet *n, uint64_t seed)
         assert_int_equal(mpnet_addr4_add(n->b, 1, T_B_ADDR, 24), 0);
         assert_int_equal(mpnet_neigh4_add(n->a, 1, T_B_ADDR, n->lb->info.mac), 0);
         assert_int_equal(mpnet_neigh4_add(n->b, 1, T_A_ADDR, n->la->info.mac), 0);
+        assert_int_equal(mpnet_addr6_add(n->a, 1, A6("2001:db8::1"), 64, MPNET_ADDR6_F_NODAD), 0);
+        assert_int_equal(mpnet_addr6_add(n->b, 1, A6("2001:db8::2"), 64, MPNET_ADDR6_F_NODAD), 0);
+        assert_int_equal(mpnet_neigh6_add(n->a, 1, A6("2001:db8::2"), n->lb->info.mac), 0);
+        assert_int_equal(mpnet_neigh6_add(n->b, 1, A6("2001:db8::1"), n->la->info.mac), 0);
         tcp_state_of(n->a)->msl_ns = 50 * MPNET_NS_PER_MS; /* TIME_WAIT: 100 ms */
         tcp_state_of(n->b)->msl_ns = 50 * MPNET_NS_PER_MS;
         n->rt = mpnet_runtime_create(&rc);
@@ -149,16 +155,37 @@ static int rss_ctx(struct mpnet_link *rx, uint32_t src, uint32_t dst, uint16_t s
 
 /* A listener of s on PORT homed on ctx (0: the control thread), in an
  * SO_REUSEPORT group. */
+/* The family the sockets of a case use (IPv6: 2001:db8::1 is A's, ::2 B's). */
+static int g_fam = 4;
+
+static socklen_t sa_of(uint32_t v4, struct sockaddr_storage *ss)
+{
+        memset(ss, 0, sizeof(*ss));
+        if (g_fam == 6) {
+                struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+                a->sin6_family = AF_INET6;
+                a->sin6_port = htons(PORT);
+                memcpy(&a->sin6_addr, A6(v4 == T_A_ADDR ? "2001:db8::1" : "2001:db8::2"), 16);
+                return sizeof(*a);
+        }
+        ((struct sockaddr_in *)ss)->sin_family = AF_INET;
+        ((struct sockaddr_in *)ss)->sin_port = htons(PORT);
+        ((struct sockaddr_in *)ss)->sin_addr.s_addr = htonl(v4);
+        return sizeof(struct sockaddr_in);
+}
+
 static int listener(struct mpnet_stack *s, uint32_t addr, int ctx)
 {
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(PORT)};
-        int fd = mpnet_socket(s, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
+        struct sockaddr_storage a;
+        socklen_t al = sa_of(addr, &a);
+        int fd = mpnet_socket(s, g_fam == 6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0),
+            one = 1;
 
-        a.sin_addr.s_addr = htonl(addr);
         assert_true(fd >= 0);
         assert_int_equal(mpnet_setsockopt(s, fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)), 0);
         assert_int_equal(mpnet_setsockopt(s, fd, SOL_MPNET, MPNET_SO_HOME, &ctx, sizeof(ctx)), 0);
-        assert_int_equal(mpnet_bind(s, fd, (struct sockaddr *)&a, sizeof(a)), 0);
+        assert_int_equal(mpnet_bind(s, fd, (struct sockaddr *)&a, al), 0);
         assert_int_equal(mpnet_listen(s, fd, 64), 0);
         assert_int_equal(home_of(s, fd), ctx);
         return fd;
@@ -166,20 +193,20 @@ static int listener(struct mpnet_stack *s, uint32_t addr, int ctx)
 
 static void client(struct conn *c, struct mpnet_stack *s, uint32_t to, int want, uint32_t seed)
 {
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(PORT)};
+        struct sockaddr_storage a;
+        socklen_t al = sa_of(to, &a);
 
-        a.sin_addr.s_addr = htonl(to);
         memset(c, 0, sizeof(*c));
         c->s = s;
         c->client = true;
         c->rng = seed;
         sha256_init(&c->h_tx);
         sha256_init(&c->h_rx);
-        c->fd = mpnet_socket(s, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        c->fd = mpnet_socket(s, g_fam == 6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
         assert_true(c->fd >= 0);
         assert_int_equal(mpnet_setsockopt(s, c->fd, SOL_MPNET, MPNET_SO_HOME, &want, sizeof(want)),
                          0);
-        assert_int_equal(mpnet_connect(s, c->fd, (struct sockaddr *)&a, sizeof(a)), -EINPROGRESS);
+        assert_int_equal(mpnet_connect(s, c->fd, (struct sockaddr *)&a, al), -EINPROGRESS);
 }
 
 /* The client: send its stream, take the echo, shut once all went. */
@@ -419,13 +446,13 @@ static void test_homed_by_flow(void **state)
         tnet_fini(&n);
 }
 
-static void test_handed_home(void **state)
+static void handed_home(int fam)
 {
         static struct conn cl[N_EACH / 2], srv[N_EACH / 2];
         struct tnet n;
         int la, lb;
 
-        (void)state;
+        g_fam = fam;
         tnet_init(&n, 73);
         /* A listens on its worker 1 only, B on its control thread: half of
          * the SYNs and segments land on the other context. */
@@ -445,6 +472,20 @@ static void test_handed_home(void **state)
         assert_int_equal(ctr(n.a, "tcp_stale") + ctr(n.b, "tcp_stale"), 0);
         close_all(&n, cl, srv, N_EACH / 2, &la, &lb, 1);
         tnet_fini(&n);
+}
+
+static void test_handed_home(void **state)
+{
+        (void)state;
+        handed_home(4);
+}
+
+/* The hand-off node reads IPv6 addresses from the header it kept. */
+static void test_handed_home6(void **state)
+{
+        (void)state;
+        handed_home(6);
+        g_fam = 4;
 }
 
 /* Callback mode: an accepted socket's callback echoes on its home. */
@@ -568,6 +609,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_homed_by_flow),
             cmocka_unit_test(test_handed_home),
+            cmocka_unit_test(test_handed_home6),
             cmocka_unit_test(test_callbacks),
         };
 
