@@ -229,7 +229,6 @@ static uint32_t charge_of(const struct mpnet_pkt *p)
 bool sock_enqueue(struct mpnet_sock *so, struct mpnet_pkt *p)
 {
         uint32_t charge = charge_of(p);
-        struct sock_mod *m;
         bool was_empty;
 
         if (so->fe != NULL)
@@ -255,9 +254,17 @@ bool sock_enqueue(struct mpnet_sock *so, struct mpnet_pkt *p)
         if (!was_empty)
                 return true;
         sock_raise(so, EPOLLIN);
-        if (so->cb == NULL)
-                return true;
         /* Last: the callback may close so. */
+        sock_run_cb(so);
+        return true;
+}
+
+void sock_run_cb(struct mpnet_sock *so)
+{
+        struct sock_mod *m;
+
+        if (so->cb == NULL)
+                return;
         if (sock_home(so) == 0) {
                 m = smod(so->s);
                 m->cb_depth++;
@@ -273,7 +280,6 @@ bool sock_enqueue(struct mpnet_sock *so, struct mpnet_pkt *p)
                 so->cb(so->s, so->fd, so->cb_arg);
                 sock_cur = prev;
         }
-        return true;
 }
 
 static struct mpnet_pkt *rq_pop(struct mpnet_sock *so)

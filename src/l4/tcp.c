@@ -425,8 +425,7 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
                 so = c->so;
                 ev = so != NULL ? sock_events(so) : 0;
                 tcp_conn_input(w, c, &v, &r, atomic_load(&ifp->mtu));
-                if (w->id != 0)
-                        tcp_sock_cb(w, so, ev);
+                tcp_sock_cb(w, so, ev);
                 goto out;
         }
         {
@@ -453,8 +452,7 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
                 if (so != NULL && (so->flags & SOF_LISTEN) && so->tcp != NULL) {
                         ev = sock_events(so);
                         tcp_listen_input(w, so, &t, &v, &r, atomic_load(&ifp->mtu));
-                        if (w->id != 0)
-                                tcp_sock_cb(w, so, ev);
+                        tcp_sock_cb(w, so, ev);
                         goto out;
                 }
         }

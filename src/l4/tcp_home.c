@@ -167,7 +167,6 @@ void tcp_dead_flush(struct mpnet_stack *s)
 
 void tcp_sock_cb(struct wctx *w, struct mpnet_sock *so, uint32_t ev_before)
 {
-        struct wctx *prev = sock_cur;
         uint32_t ev;
 
         if (so == NULL || so->cb == NULL || (so->flags & SOF_CLOSED) || sock_home(so) != w->id)
@@ -177,9 +176,7 @@ void tcp_sock_cb(struct wctx *w, struct mpnet_sock *so, uint32_t ev_before)
          * writable (connected, room again). */
         if (!(ev & (EPOLLIN | EPOLLERR | EPOLLHUP)) && !(ev & ~ev_before & EPOLLOUT))
                 return;
-        sock_cur = w;
-        so->cb(w->s, so->fd, so->cb_arg);
-        sock_cur = prev;
+        sock_run_cb(so);
 }
 
 /* ---- ephemeral ports ---- */

@@ -539,7 +539,10 @@ static void cb_echo(struct mpnet_stack *s, int fd, void *arg)
         }
 }
 
-static void test_callbacks(void **state)
+/* Callbacks on the accepted sockets' homes: the workers (a listener on
+ * each), or the control thread (segments handed to it, the callback run
+ * inside its poll). */
+static void callbacks(bool on_workers)
 {
         enum { N = 16 };
         static struct conn cl[N];
@@ -549,10 +552,9 @@ static void test_callbacks(void **state)
         struct tnet n;
         uint64_t until;
 
-        (void)state;
         tnet_init(&n, 79);
         for (int q = 0; q < 2; q++)
-                la[q] = listener(n.a, T_A_ADDR, q + 1);
+                la[q] = listener(n.a, T_A_ADDR, on_workers ? q + 1 : MPNET_HOME_CONTROL);
         for (unsigned i = 0; i < N; i++)
                 client(&cl[i], n.b, T_A_ADDR, MPNET_HOME_FLOW, 5000 + i);
         until = mpnet_clock_now(&n.clk) + (uint64_t)DEADLINE_S * MPNET_NS_PER_S;
@@ -566,7 +568,8 @@ static void test_callbacks(void **state)
 
                                 memset(e, 0, sizeof(*e));
                                 e->home = home_of(n.a, fd);
-                                assert_true(e->home == 1 || e->home == 2);
+                                assert_true(on_workers ? e->home == 1 || e->home == 2
+                                                       : e->home == 0);
                                 sfd[ns++] = fd;
                                 assert_int_equal(mpnet_sock_set_cb(n.a, fd, cb_echo, e), 0);
                                 /* What came before the callback was set. */
@@ -604,13 +607,24 @@ static void test_callbacks(void **state)
         tnet_fini(&n);
 }
 
+static void test_callbacks(void **state)
+{
+        (void)state;
+        callbacks(true);
+}
+
+static void test_callbacks_ctl(void **state)
+{
+        (void)state;
+        callbacks(false);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_homed_by_flow),
-            cmocka_unit_test(test_handed_home),
-            cmocka_unit_test(test_handed_home6),
-            cmocka_unit_test(test_callbacks),
+            cmocka_unit_test(test_homed_by_flow), cmocka_unit_test(test_handed_home),
+            cmocka_unit_test(test_handed_home6),  cmocka_unit_test(test_callbacks),
+            cmocka_unit_test(test_callbacks_ctl),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
