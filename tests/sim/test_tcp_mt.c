@@ -19,9 +19,12 @@
  * calls come from this thread (the control thread), as synchronous
  * commands to the homes.
  *
- * A second case homes every socket where its segments do NOT arrive (the
- * clients on the control thread, the listener on one worker): every
- * segment is handed to its home (tcp_handoff), and the data still match.
+ * A second case homes sockets where their segments do NOT all arrive (one
+ * side's clients on the control thread, the other's listener on one
+ * worker), over IPv4 and IPv6: those segments are handed to their home
+ * (tcp_handoff; none stale), and the data still match. A third echoes
+ * from callbacks on the accepted sockets' homes, on the workers and on
+ * the control thread.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
