@@ -264,6 +264,7 @@ static void test_keepalive_inherited(void **state)
 
         setint(t, lfd, SOL_SOCKET, SO_KEEPALIVE, 1, 0);
         setint(t, lfd, IPPROTO_TCP, O_TCP_KEEPIDLE, 5, 0);
+        setint(t, lfd, IPPROTO_TCP, O_TCP_KEEPINTVL, 1, 0);
         estab_f(t, &k, 4, true, 1000, TH_S, TH_SA, lfd);
         assert_int_equal(getint(t, k.fd, SOL_SOCKET, SO_KEEPALIVE), 1);
         assert_int_equal(getint(t, k.fd, IPPROTO_TCP, O_TCP_KEEPIDLE), 5);
