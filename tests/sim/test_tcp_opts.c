@@ -657,6 +657,24 @@ static void test_blackhole(void **state)
         mpnet_close(t->s, k.lfd);
 }
 
+/* Short segments timing out say nothing of the MTU: the MSS stays. */
+static void test_blackhole_small(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+
+        estab(t, &k, false, 1460);
+        assert_int_equal(wr(t, k.fd, 100), 100);
+        expect(&k, 1, TH_PA, 1, 1, 100, NULL);
+        for (int i = 0; i < 4; i++)
+                expect(&k, 20000, TH_PA, 1, 1, 100, NULL);
+        assert_int_equal(ctr(t, "tcp_rto"), 4);
+        assert_int_equal(ctr(t, "tcp_blackhole"), 0);
+        assert_int_equal(info(t, k.fd).snd_mss, 1460);
+        mpnet_close(t->s, k.fd);
+        mpnet_close(t->s, k.lfd);
+}
+
 /* ---- TIME_WAIT reuse ---- */
 
 /* Our close, the peer's FIN: TIME_WAIT with RCV.NXT = 2. */
@@ -732,6 +750,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_pmtu4, setup, teardown),
             cmocka_unit_test_setup_teardown(test_pmtu6, setup, teardown),
             cmocka_unit_test_setup_teardown(test_blackhole, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_blackhole_small, setup, teardown),
             cmocka_unit_test_setup_teardown(test_tw_reuse_seq, setup, teardown),
             cmocka_unit_test_setup_teardown(test_tw_reuse_ts, setup, teardown),
         };
