@@ -455,6 +455,7 @@ static void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
         }
         tcp_closed(w, &t, &v);
 out:
+        tcp_st(s)->tw_iss_on[w->id] = false; /* what tcp_tw_reopen() left for this SYN */
         mpnet_pkt_free(p);
 }
 

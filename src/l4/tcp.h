@@ -7,7 +7,9 @@
  * non-unicast destination), each failure a counted drop; the connection
  * table; the answer of a closed port (RFC 9293 3.10.7.1); the handshake
  * (l4/tcp_in.c), the data path and the close (l4/tcp_data.c), the socket
- * calls (l4/tcp_sock.c).
+ * calls (l4/tcp_sock.c), keepalive, linger, cork, TCP_INFO, ECN and
+ * TIME_WAIT reuse (l4/tcp_opt.c), ICMP errors and path MTU
+ * (l4/tcp_pmtu.c).
  *
  * Synchronisation (docs/MP-SAFETY.md):
  *  - Input runs on the context that receives the segment (a worker or the
@@ -165,6 +167,10 @@ struct tcp_state {
         /* The IP ECN field of the segment each context is handling now
          * (RFC 3168 5), set by input before the connection sees it. */
         uint8_t rx_ecn[MPNET_MAX_SLOTS + 1];
+        /* RFC 6191 reuse on each context: the ISS the new incarnation
+         * starts above (tw_iss_on while the SYN is being handled). */
+        uint32_t tw_iss[MPNET_MAX_SLOTS + 1];
+        bool tw_iss_on[MPNET_MAX_SLOTS + 1];
 };
 
 /* l4/tcp.c */
@@ -367,6 +373,9 @@ bool tcp_opt_linger_abort(const struct mpnet_sock *so);
  * when the SYN is not new enough (dropped and counted) or not a SYN
  * (the connection takes it: *take set). */
 bool tcp_tw_reopen(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r, bool *take);
+/* The passive open of a reopened TIME_WAIT connection: its ISS above the
+ * old incarnation's SND.NXT. */
+void tcp_tw_iss(struct wctx *w, struct tcp_conn *c);
 /* ECN in the handshake (RFC 3168 6.1.1). */
 uint16_t tcp_ecn_syn_flags(struct mpnet_stack *s);
 void tcp_ecn_syn_in(struct mpnet_stack *s, struct tcp_conn *c, const struct mpnet_tcp_repr *r);

@@ -204,6 +204,7 @@ void tcp_listen_input(struct wctx *w, struct mpnet_sock *so, const struct tcp_tu
         c->rcv_nxt = r->seq + 1;
         c->rcv_wnd = TCP_RCV_WND;
         c->iss = tcp_isn(st->isn_key, t, now);
+        tcp_tw_iss(w, c); /* RFC 6191 reuse */
         c->snd_una = c->iss;
         c->snd_nxt = c->iss + 1;
         c->snd_wnd = c->max_snd_wnd = r->window; /* never scaled in a SYN */

@@ -271,8 +271,20 @@ bool tcp_tw_reopen(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_re
                 return false;
         }
         tcp_count(w->s, TCPC_TW_REUSE);
+        /* RFC 1122 4.2.2.13: the new connection's ISS above the old
+         * one's last sequence number; Linux's margin of a window. */
+        tcp_state_of(w->s)->tw_iss[w->id] = c->snd_nxt + 65535 + 2;
+        tcp_state_of(w->s)->tw_iss_on[w->id] = true;
         tcp_conn_drop(w->s, c);
         return true;
+}
+
+void tcp_tw_iss(struct wctx *w, struct tcp_conn *c)
+{
+        struct tcp_state *st = tcp_state_of(w->s);
+
+        if (st->tw_iss_on[w->id] && seq_gt(st->tw_iss[w->id], c->iss))
+                c->iss = st->tw_iss[w->id];
 }
 
 /* ---- ECN in the handshake (RFC 3168 6.1.1) ---- */

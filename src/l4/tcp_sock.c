@@ -8,8 +8,10 @@
  * What works: bind, listen, accept (non-blocking: -EAGAIN when none is
  * ready), connect, getsockname, getpeername; send, recv, shutdown and
  * TCP_NODELAY on a connection (l4/tcp_data.c, through the stream hooks of
- * struct sock_proto); close: an orderly close once established (a reset
- * when data was left unread), an abort before (RFC 9293 3.10.4).
+ * struct sock_proto); the other TCP options (SO_KEEPALIVE, SO_LINGER,
+ * TCP_KEEPIDLE/INTVL/CNT, TCP_CORK, MPNET_TCP_INFO) in l4/tcp_opt.c;
+ * close: an orderly close once established (a reset when data was left
+ * unread), an abort before, or with SO_LINGER 0 (RFC 9293 3.10.4).
  *
  * Every call is the control thread's, which is every TCP socket's home.
  */

@@ -693,6 +693,7 @@ static void test_tw_reuse_seq(void **state)
 {
         struct ts *t = *state;
         struct k k;
+        uint32_t old;
 
         estab(t, &k, false, 1000);
         to_time_wait(t, &k);
@@ -701,6 +702,9 @@ static void test_tw_reuse_seq(void **state)
         ts_expect_none(t, 100);
         assert_int_equal(ctr(t, "tcp_tw_syn_drop"), 1);
         assert_int_equal(conn_state(t), TCP_TIME_WAIT);
+        /* As if the old incarnation had sent a gigabyte: the new ISS
+         * starts above its SND.NXT (RFC 1122 4.2.2.13), not at the clock. */
+        old = conn_get(t)->snd_nxt += 0x40000000;
         t->peer_isn += 100000;
         t->stack_isn_known = false;
         ts_send(t,
@@ -708,6 +712,9 @@ static void test_tw_reuse_seq(void **state)
         ts_expect(t, 1, &(struct ts_seg){.flags = TH_SA, .seq = 0, .ack = 1}, NULL);
         assert_int_equal(ctr(t, "tcp_tw_reuse"), 1);
         assert_int_equal(conn_state(t), TCP_SYN_RECEIVED);
+        assert_int_equal(t->stack_isn, old + 65537);
+        /* Nothing left over for the next SYN to the listener. */
+        assert_false(tcp_state_of(t->s)->tw_iss_on[0]);
         mpnet_close(t->s, k.lfd);
 }
 
