@@ -359,6 +359,8 @@ void tcp_opt_rx(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr 
 void tcp_opt_seg_out(struct tcp_conn *c, struct tcp_seg_out *o);
 /* Whether output holds a short segment (TCP_CORK). */
 bool tcp_opt_corked(struct wctx *w, struct tcp_conn *c);
+/* TCP_NODELAY set on c: what the cork holds goes (as Linux). */
+void tcp_opt_nodelay(struct wctx *w, struct tcp_conn *c);
 /* The options' next deadline. */
 static inline uint64_t tcp_opt_due(const struct tcp_conn *c)
 {
@@ -391,6 +393,8 @@ int tcp_opt_get_buf(struct mpnet_stack *s, struct mpnet_sock *so, int level, int
  * 5927) and the black-hole fallback (RFC 4821). */
 struct l4_err;
 bool tcp_err(struct wctx *w, const struct l4_err *e);
+/* ESTABLISHED reached: an MSS no larger than the path MTU cache says. */
+void tcp_pmtu_start(struct wctx *w, struct tcp_conn *c);
 /* The retransmission timer expired for the tries-th time in a row, full
  * segments in flight. */
 void tcp_pmtu_rto(struct wctx *w, struct tcp_conn *c, unsigned tries, bool full);

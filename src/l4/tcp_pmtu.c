@@ -25,6 +25,7 @@
 #include "mpnet/wire/icmp4.h"
 #include "mpnet/wire/icmp6.h"
 #include "mpnet/wire/tcp.h"
+#include "l3/pmtu.h"
 #include "l4/tcp.h"
 #include "l4/tcp_seq.h"
 #include "stack/graph.h"
@@ -77,6 +78,21 @@ bool tcp_err(struct wctx *w, const struct l4_err *e)
         if (big && e->info != 0 && mss_lower(w, c, tcp_mss_ours(&c->t, e->info)))
                 tcp_count(w->s, TCPC_PMTU_LOWER);
         return true;
+}
+
+void tcp_pmtu_start(struct wctx *w, struct tcp_conn *c)
+{
+        uint32_t mtu = path_mtu(w->s, c->t.raddr, 0, ctx_now(w)), mss;
+
+        /* What an earlier connection learnt of the path (RFC 1191 6.3:
+         * the cache is per destination) holds for a new one. */
+        if (mtu == 0)
+                return;
+        mss = tcp_mss_ours(&c->t, mtu);
+        if (mss < mss_floor(c))
+                mss = mss_floor(c);
+        if (mss < c->mss)
+                c->mss = (uint16_t)mss;
 }
 
 void tcp_pmtu_rto(struct wctx *w, struct tcp_conn *c, unsigned tries, bool full)

@@ -168,8 +168,11 @@ static int tcp_setopt(struct mpnet_stack *s, struct mpnet_sock *so, int level, i
                 so->flags |= SOF_NODELAY;
         else
                 so->flags &= ~(uint32_t)SOF_NODELAY;
-        if (!(so->flags & SOF_LISTEN) && so->tcp != NULL)
+        if (!(so->flags & SOF_LISTEN) && so->tcp != NULL) {
                 tcp_data_setopt(so->tcp, name, v);
+                if (v != 0)
+                        tcp_opt_nodelay(s->ctx[0], so->tcp);
+        }
         return 0;
 }
 

@@ -345,6 +345,13 @@ static void test_cork(void **state)
         setint(t, k.fd, IPPROTO_TCP, O_TCP_CORK, 0, 0);
         expect(&k, 1, TH_PA, 1301, 1, 100, NULL);
         assert_int_equal(ctr(t, "tcp_cork_flush"), 1);
+        /* Setting TCP_NODELAY pushes what the cork holds (as Linux). */
+        psend(&k, 1, 1401, TH_A, 0);
+        setint(t, k.fd, IPPROTO_TCP, O_TCP_CORK, 1, 0);
+        assert_int_equal(wr(t, k.fd, 50), 50);
+        ts_expect_none(t, 50);
+        setint(t, k.fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, 1, 0);
+        expect(&k, 1, TH_PA, 1401, 1, 50, NULL);
         mpnet_close(t->s, k.lfd);
 }
 
@@ -594,6 +601,7 @@ static void icmp_big(struct k *k, uint32_t seq, uint32_t mtu)
 static void pmtu_case(struct ts *t, int fam)
 {
         struct k k;
+        struct ts_seg g;
         uint32_t isn;
         uint16_t big = fam == 4 ? 1460 : 1440;
         uint16_t floor = fam == 4 ? 536 : 1220;
@@ -621,7 +629,17 @@ static void pmtu_case(struct ts *t, int fam)
         expect(&k, 1, TH_PA, 1, 1, floor, NULL);
         link_drain(t->lb);
         assert_int_equal(ctr(t, "tcp_pmtu_lower"), 2);
+        /* The path MTU cache took the errors (RFC 1191 6.3): a new
+         * connection there starts with the small MSS. */
+        assert_int_equal(mpnet_setsockopt(t->s, k.fd, SOL_SOCKET, SO_LINGER,
+                                          &(struct linger){.l_onoff = 1, .l_linger = 0},
+                                          sizeof(struct linger)),
+                         0);
         mpnet_close(t->s, k.fd);
+        assert_true(ts_recv(t, 1, &g));
+        assert_int_equal(g.flags, TH_RA);
+        estab_f(t, &k, fam, false, big, TH_S, TH_SA, k.lfd);
+        assert_int_equal(info(t, k.fd).snd_mss, floor);
         mpnet_close(t->s, k.lfd);
 }
 
