@@ -99,6 +99,7 @@ void tcp_opt_init(struct wctx *w, struct tcp_conn *c, const struct mpnet_sock *r
         c->o.ka_at = c->o.cork_at = MPNET_TIME_NEVER;
         c->o.rx_at = ctx_now(w);
         c->o.ecn_recover = c->snd_una - 1;
+        tcp_pmtu_start(w, c);
         if (ref == NULL)
                 return;
         c->o.ka_idle = ref->tcpo.ka_idle;
@@ -240,6 +241,13 @@ bool tcp_opt_timer(struct wctx *w, struct tcp_conn *c, uint64_t now)
         if (c->o.ka_at <= now)
                 return ka_timer(w, c, now);
         return true;
+}
+
+void tcp_opt_nodelay(struct wctx *w, struct tcp_conn *c)
+{
+        /* Linux: setting TCP_NODELAY pushes what the cork holds. */
+        if (c != NULL && c->d != NULL && (c->o.flags & TCPO_CORK))
+                cork_push(w, c);
 }
 
 /* ---- SO_LINGER ---- */
