@@ -72,7 +72,8 @@ enum {
 
 /* A connection's options (l4/tcp_opt.c, l4/tcp_pmtu.c): keepalive
  * (RFC 1122 4.2.3.6), TCP_CORK, ECN (RFC 3168), the path MTU and what
- * MPNET_TCP_INFO reports. The home context's. */
+ * MPNET_TCP_INFO reports; from ESTABLISHED on (tcp_o()). The home
+ * context's. */
 struct tcp_copt {
         uint64_t ka_at;   /* the keepalive timer, or MPNET_TIME_NEVER */
         uint64_t cork_at; /* the cork's 200 ms ceiling, or MPNET_TIME_NEVER */
@@ -116,8 +117,15 @@ struct tcp_conn {
         struct tcp_conn *qnext; /* the listener's SYN or accept queue */
         struct mpnet_sock *so;  /* the socket, once accepted */
         struct tcp_data *d;     /* ESTABLISHED on: the data path's (l4/tcp_data.c) */
-        struct tcp_copt o;      /* l4/tcp_opt.c */
 };
+
+/* The options of c, which has its data path (c->d): the first member of
+ * struct tcp_data, so a connection that never gets there (an embryo)
+ * carries none. */
+static inline struct tcp_copt *tcp_o(const struct tcp_conn *c)
+{
+        return (struct tcp_copt *)c->d;
+}
 
 /* A listening socket's queues (so->tcp). */
 struct tcp_listen {
@@ -364,7 +372,9 @@ void tcp_opt_nodelay(struct wctx *w, struct tcp_conn *c);
 /* The options' next deadline. */
 static inline uint64_t tcp_opt_due(const struct tcp_conn *c)
 {
-        return c->o.ka_at < c->o.cork_at ? c->o.ka_at : c->o.cork_at;
+        const struct tcp_copt *o = (const struct tcp_copt *)c->d;
+
+        return o->ka_at < o->cork_at ? o->ka_at : o->cork_at;
 }
 /* The options' timers. @return false: c is gone. */
 bool tcp_opt_timer(struct wctx *w, struct tcp_conn *c, uint64_t now);

@@ -52,6 +52,7 @@ struct tcp_ooo {
 };
 
 struct tcp_data {
+        struct tcp_copt o; /* first: tcp_o() (l4/tcp.h) finds it from c->d */
         struct tcp_conn *c;
         struct tcp_data *tnext, **tpprev; /* the timer list; tpprev NULL: off */
         uint64_t dack_at, tw_at;          /* delayed ACK; TIME_WAIT or FIN_WAIT_2 end */
@@ -543,7 +544,7 @@ static bool ack_in(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_re
                         data = d->slen;
                 d->soff = (d->soff + data) % d->scap;
                 d->slen -= data;
-                c->o.bytes_acked += data;
+                d->o.bytes_acked += data;
                 c->snd_una = r->ack;
                 if (seq_lt(d->snd_cur, c->snd_una))
                         d->snd_cur = c->snd_una;
@@ -613,7 +614,7 @@ static void rcv_append(struct tcp_data *d, const uint8_t *p, uint32_t n)
         ring_write(d->rb, d->rcap, (d->roff + d->rlen) % d->rcap, p, n);
         d->rlen += n;
         d->c->rcv_nxt += n;
-        d->c->o.bytes_received += n;
+        d->o.bytes_received += n;
 }
 
 /* The in-order FIN (RFC 9293 3.10.7.4 eighth check). */

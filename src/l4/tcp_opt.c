@@ -59,17 +59,17 @@ _Static_assert((int)TCP_TIME_WAIT == (int)MPNET_TCP_ST_TIME_WAIT &&
 
 static uint32_t ka_idle(const struct tcp_conn *c)
 {
-        return c->o.ka_idle != 0 ? c->o.ka_idle : KA_IDLE_DEFAULT;
+        return tcp_o(c)->ka_idle != 0 ? tcp_o(c)->ka_idle : KA_IDLE_DEFAULT;
 }
 
 static uint32_t ka_intvl(const struct tcp_conn *c)
 {
-        return c->o.ka_intvl != 0 ? c->o.ka_intvl : KA_INTVL_DEFAULT;
+        return tcp_o(c)->ka_intvl != 0 ? tcp_o(c)->ka_intvl : KA_INTVL_DEFAULT;
 }
 
 static uint32_t ka_cnt(const struct tcp_conn *c)
 {
-        return c->o.ka_cnt != 0 ? c->o.ka_cnt : KA_CNT_DEFAULT;
+        return tcp_o(c)->ka_cnt != 0 ? tcp_o(c)->ka_cnt : KA_CNT_DEFAULT;
 }
 
 /* The connection of a socket, once established (NULL otherwise). */
@@ -84,31 +84,31 @@ static struct tcp_conn *sock_conn(const struct mpnet_sock *so)
  * same way when the idle time changes). */
 static void ka_arm(struct wctx *w, struct tcp_conn *c)
 {
-        uint64_t at = c->o.rx_at + (uint64_t)ka_idle(c) * MPNET_NS_PER_S;
+        uint64_t at = tcp_o(c)->rx_at + (uint64_t)ka_idle(c) * MPNET_NS_PER_S;
         uint64_t now = ctx_now(w);
 
-        if (!(c->o.flags & TCPO_KEEPALIVE)) {
-                c->o.ka_at = MPNET_TIME_NEVER;
+        if (!(tcp_o(c)->flags & TCPO_KEEPALIVE)) {
+                tcp_o(c)->ka_at = MPNET_TIME_NEVER;
                 return;
         }
-        tcp_data_arm(w, c, &c->o.ka_at, at > now ? at : now);
+        tcp_data_arm(w, c, &tcp_o(c)->ka_at, at > now ? at : now);
 }
 
 void tcp_opt_init(struct wctx *w, struct tcp_conn *c, const struct mpnet_sock *ref)
 {
-        c->o.ka_at = c->o.cork_at = MPNET_TIME_NEVER;
-        c->o.rx_at = ctx_now(w);
-        c->o.ecn_recover = c->snd_una - 1;
+        tcp_o(c)->ka_at = tcp_o(c)->cork_at = MPNET_TIME_NEVER;
+        tcp_o(c)->rx_at = ctx_now(w);
+        tcp_o(c)->ecn_recover = c->snd_una - 1;
         tcp_pmtu_start(w, c);
         if (ref == NULL)
                 return;
-        c->o.ka_idle = ref->tcpo.ka_idle;
-        c->o.ka_intvl = ref->tcpo.ka_intvl;
-        c->o.ka_cnt = ref->tcpo.ka_cnt;
+        tcp_o(c)->ka_idle = ref->tcpo.ka_idle;
+        tcp_o(c)->ka_intvl = ref->tcpo.ka_intvl;
+        tcp_o(c)->ka_cnt = ref->tcpo.ka_cnt;
         if (ref->tcpo.flags & SOT_KEEPALIVE)
-                c->o.flags |= TCPO_KEEPALIVE;
+                tcp_o(c)->flags |= TCPO_KEEPALIVE;
         if (ref->tcpo.flags & SOT_CORK)
-                c->o.flags |= TCPO_CORK;
+                tcp_o(c)->flags |= TCPO_CORK;
         ka_arm(w, c);
 }
 
@@ -138,26 +138,26 @@ static bool ka_timer(struct wctx *w, struct tcp_conn *c, uint64_t now)
 {
         struct mpnet_tcp_info i = {0};
 
-        c->o.ka_at = MPNET_TIME_NEVER;
-        if (!(c->o.flags & TCPO_KEEPALIVE) || c->state == TCP_TIME_WAIT)
+        tcp_o(c)->ka_at = MPNET_TIME_NEVER;
+        if (!(tcp_o(c)->flags & TCPO_KEEPALIVE) || c->state == TCP_TIME_WAIT)
                 return true;
         tcp_data_info(c, &i);
         if (c->snd_nxt != c->snd_una || i.snd_buf != 0) {
-                tcp_data_arm(w, c, &c->o.ka_at, now + (uint64_t)ka_idle(c) * MPNET_NS_PER_S);
+                tcp_data_arm(w, c, &tcp_o(c)->ka_at, now + (uint64_t)ka_idle(c) * MPNET_NS_PER_S);
                 return true;
         }
-        if (now - c->o.rx_at < (uint64_t)ka_idle(c) * MPNET_NS_PER_S) {
+        if (now - tcp_o(c)->rx_at < (uint64_t)ka_idle(c) * MPNET_NS_PER_S) {
                 ka_arm(w, c);
                 return true;
         }
-        if (c->o.ka_probes >= ka_cnt(c)) {
+        if (tcp_o(c)->ka_probes >= ka_cnt(c)) {
                 ka_give_up(w, c);
                 return false;
         }
         tcp_count(w->s, TCPC_KA_PROBE);
         tcp_send_ctl(w, c, MPNET_TCP_ACK, c->snd_nxt - 1);
-        c->o.ka_probes++;
-        tcp_data_arm(w, c, &c->o.ka_at, now + (uint64_t)ka_intvl(c) * MPNET_NS_PER_S);
+        tcp_o(c)->ka_probes++;
+        tcp_data_arm(w, c, &tcp_o(c)->ka_at, now + (uint64_t)ka_intvl(c) * MPNET_NS_PER_S);
         return true;
 }
 
@@ -165,25 +165,25 @@ static bool ka_timer(struct wctx *w, struct tcp_conn *c, uint64_t now)
 
 void tcp_opt_rx(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r)
 {
-        c->o.rx_at = ctx_now(w);
-        c->o.ka_probes = 0;
+        tcp_o(c)->rx_at = ctx_now(w);
+        tcp_o(c)->ka_probes = 0;
         if (!(c->opt & TCPF_ECN))
                 return;
         /* RFC 3168 6.1.3: ECE on our ACKs from a CE until the peer's CWR
          * (a CWR and a CE in one segment: ECE again). */
         if (r->flags & MPNET_TCP_CWR)
-                c->o.flags &= (uint8_t)~TCPO_ECE;
+                tcp_o(c)->flags &= (uint8_t)~TCPO_ECE;
         if (tcp_state_of(w->s)->rx_ecn[w->id] == ECN_CE) {
                 tcp_count(w->s, TCPC_ECN_CE);
-                c->o.flags |= TCPO_ECE;
+                tcp_o(c)->flags |= TCPO_ECE;
         }
         /* 6.1.2: an ECE halves cwnd as a loss would, once a window (not
          * again until what was in flight then is acknowledged). */
         if ((r->flags & (MPNET_TCP_ECE | MPNET_TCP_ACK)) == (MPNET_TCP_ECE | MPNET_TCP_ACK) &&
-            seq_gt(r->ack, c->o.ecn_recover) && tcp_data_ecn_reduce(w, c)) {
+            seq_gt(r->ack, tcp_o(c)->ecn_recover) && tcp_data_ecn_reduce(w, c)) {
                 tcp_count(w->s, TCPC_ECN_REDUCE);
-                c->o.ecn_recover = c->snd_nxt;
-                c->o.flags |= TCPO_CWR;
+                tcp_o(c)->ecn_recover = c->snd_nxt;
+                tcp_o(c)->flags |= TCPO_CWR;
         }
 }
 
@@ -192,19 +192,19 @@ void tcp_opt_seg_out(struct tcp_conn *c, struct tcp_seg_out *o)
         bool rtx = o->payload_len != 0 && seq_lt(o->seq, c->snd_nxt);
 
         if (rtx)
-                c->o.rtx_total++;
+                tcp_o(c)->rtx_total++;
         if (!(c->opt & TCPF_ECN) || (o->flags & (MPNET_TCP_SYN | MPNET_TCP_RST)))
                 return;
-        if ((o->flags & MPNET_TCP_ACK) && (c->o.flags & TCPO_ECE))
+        if ((o->flags & MPNET_TCP_ACK) && (tcp_o(c)->flags & TCPO_ECE))
                 o->flags |= MPNET_TCP_ECE;
         /* RFC 3168 6.1.4-6.1.5: ECT on new data only, never on pure ACKs
          * or retransmissions; CWR on the first new data after a
          * reduction. */
         if (o->payload_len != 0 && !rtx) {
                 o->ecn = ECT0;
-                if (c->o.flags & TCPO_CWR) {
+                if (tcp_o(c)->flags & TCPO_CWR) {
                         o->flags |= MPNET_TCP_CWR;
-                        c->o.flags &= (uint8_t)~TCPO_CWR;
+                        tcp_o(c)->flags &= (uint8_t)~TCPO_CWR;
                 }
         }
 }
@@ -213,32 +213,32 @@ void tcp_opt_seg_out(struct tcp_conn *c, struct tcp_seg_out *o)
 
 bool tcp_opt_corked(struct wctx *w, struct tcp_conn *c)
 {
-        if ((c->o.flags & (TCPO_CORK | TCPO_CORK_PUSH)) != TCPO_CORK)
+        if ((tcp_o(c)->flags & (TCPO_CORK | TCPO_CORK_PUSH)) != TCPO_CORK)
                 return false;
-        if (c->o.cork_at == MPNET_TIME_NEVER)
-                tcp_data_arm(w, c, &c->o.cork_at, ctx_now(w) + CORK_NS);
+        if (tcp_o(c)->cork_at == MPNET_TIME_NEVER)
+                tcp_data_arm(w, c, &tcp_o(c)->cork_at, ctx_now(w) + CORK_NS);
         return true;
 }
 
 /* Send what the cork holds (the ceiling passed, or uncorked). */
 static void cork_push(struct wctx *w, struct tcp_conn *c)
 {
-        c->o.cork_at = MPNET_TIME_NEVER;
-        c->o.flags |= TCPO_CORK_PUSH;
+        tcp_o(c)->cork_at = MPNET_TIME_NEVER;
+        tcp_o(c)->flags |= TCPO_CORK_PUSH;
         tcp_data_output(w, c);
-        c->o.flags &= (uint8_t)~TCPO_CORK_PUSH;
+        tcp_o(c)->flags &= (uint8_t)~TCPO_CORK_PUSH;
 }
 
 bool tcp_opt_timer(struct wctx *w, struct tcp_conn *c, uint64_t now)
 {
-        if (c->o.cork_at <= now) {
+        if (tcp_o(c)->cork_at <= now) {
                 uint32_t before = c->snd_nxt;
 
                 cork_push(w, c);
                 if (c->snd_nxt != before)
                         tcp_count(w->s, TCPC_CORK_FLUSH);
         }
-        if (c->o.ka_at <= now)
+        if (tcp_o(c)->ka_at <= now)
                 return ka_timer(w, c, now);
         return true;
 }
@@ -246,7 +246,7 @@ bool tcp_opt_timer(struct wctx *w, struct tcp_conn *c, uint64_t now)
 void tcp_opt_nodelay(struct wctx *w, struct tcp_conn *c)
 {
         /* Linux: setting TCP_NODELAY pushes what the cork holds. */
-        if (c != NULL && c->d != NULL && (c->o.flags & TCPO_CORK))
+        if (c != NULL && c->d != NULL && (tcp_o(c)->flags & TCPO_CORK))
                 cork_push(w, c);
 }
 
@@ -365,9 +365,9 @@ static void set_flag(struct mpnet_sock *so, struct tcp_conn *c, uint8_t sot, uin
         if (c == NULL)
                 return;
         if (v != 0)
-                c->o.flags |= tcpo;
+                tcp_o(c)->flags |= tcpo;
         else
-                c->o.flags &= (uint8_t)~tcpo;
+                tcp_o(c)->flags &= (uint8_t)~tcpo;
 }
 
 int tcp_opt_set(struct mpnet_stack *s, struct mpnet_sock *so, int level, int name, const void *val,
@@ -411,10 +411,10 @@ int tcp_opt_set(struct mpnet_stack *s, struct mpnet_sock *so, int level, int nam
                 return 0;
         }
         if (c != NULL) {
-                c->o.ka_idle = so->tcpo.ka_idle;
-                c->o.ka_intvl = so->tcpo.ka_intvl;
-                c->o.ka_cnt = so->tcpo.ka_cnt;
-                if (c->o.ka_probes == 0 || !(c->o.flags & TCPO_KEEPALIVE))
+                tcp_o(c)->ka_idle = so->tcpo.ka_idle;
+                tcp_o(c)->ka_intvl = so->tcpo.ka_intvl;
+                tcp_o(c)->ka_cnt = so->tcpo.ka_cnt;
+                if (tcp_o(c)->ka_probes == 0 || !(tcp_o(c)->flags & TCPO_KEEPALIVE))
                         ka_arm(w, c);
         }
         return 0;
@@ -477,10 +477,10 @@ static void info_fill(const struct mpnet_sock *so, struct mpnet_tcp_info *i)
         i->backoff = c->rto.backoff;
         if (c->d == NULL)
                 return;
-        i->total_retrans = c->o.rtx_total;
-        i->probes = c->o.ka_probes;
-        i->bytes_acked = c->o.bytes_acked;
-        i->bytes_received = c->o.bytes_received;
+        i->total_retrans = tcp_o(c)->rtx_total;
+        i->probes = tcp_o(c)->ka_probes;
+        i->bytes_acked = tcp_o(c)->bytes_acked;
+        i->bytes_received = tcp_o(c)->bytes_received;
         tcp_data_info(c, i);
 }
 

@@ -103,6 +103,6 @@ void tcp_pmtu_rto(struct wctx *w, struct tcp_conn *c, unsigned tries, bool full)
         if (tries < BH_RTOS || !full || c->mss <= mss_floor(c))
                 return;
         c->mss = (uint16_t)(c->mss / 2 > mss_floor(c) ? c->mss / 2 : mss_floor(c));
-        c->o.bh_done++;
+        tcp_o(c)->bh_done++;
         tcp_count(w->s, TCPC_BLACKHOLE);
 }
