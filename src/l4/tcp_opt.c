@@ -84,31 +84,34 @@ static struct tcp_conn *sock_conn(const struct mpnet_sock *so)
  * same way when the idle time changes). */
 static void ka_arm(struct wctx *w, struct tcp_conn *c)
 {
-        uint64_t at = tcp_o(c)->rx_at + (uint64_t)ka_idle(c) * MPNET_NS_PER_S;
+        struct tcp_copt *co = tcp_o(c);
+        uint64_t at = co->rx_at + (uint64_t)ka_idle(c) * MPNET_NS_PER_S;
         uint64_t now = ctx_now(w);
 
-        if (!(tcp_o(c)->flags & TCPO_KEEPALIVE)) {
-                tcp_o(c)->ka_at = MPNET_TIME_NEVER;
+        if (!(co->flags & TCPO_KEEPALIVE)) {
+                co->ka_at = MPNET_TIME_NEVER;
                 return;
         }
-        tcp_data_arm(w, c, &tcp_o(c)->ka_at, at > now ? at : now);
+        tcp_data_arm(w, c, &co->ka_at, at > now ? at : now);
 }
 
 void tcp_opt_init(struct wctx *w, struct tcp_conn *c, const struct mpnet_sock *ref)
 {
-        tcp_o(c)->ka_at = tcp_o(c)->cork_at = MPNET_TIME_NEVER;
-        tcp_o(c)->rx_at = ctx_now(w);
-        tcp_o(c)->ecn_recover = c->snd_una - 1;
+        struct tcp_copt *co = tcp_o(c);
+
+        co->ka_at = co->cork_at = MPNET_TIME_NEVER;
+        co->rx_at = ctx_now(w);
+        co->ecn_recover = c->snd_una - 1;
         tcp_pmtu_start(w, c);
         if (ref == NULL)
                 return;
-        tcp_o(c)->ka_idle = ref->tcpo.ka_idle;
-        tcp_o(c)->ka_intvl = ref->tcpo.ka_intvl;
-        tcp_o(c)->ka_cnt = ref->tcpo.ka_cnt;
+        co->ka_idle = ref->tcpo.ka_idle;
+        co->ka_intvl = ref->tcpo.ka_intvl;
+        co->ka_cnt = ref->tcpo.ka_cnt;
         if (ref->tcpo.flags & SOT_KEEPALIVE)
-                tcp_o(c)->flags |= TCPO_KEEPALIVE;
+                co->flags |= TCPO_KEEPALIVE;
         if (ref->tcpo.flags & SOT_CORK)
-                tcp_o(c)->flags |= TCPO_CORK;
+                co->flags |= TCPO_CORK;
         ka_arm(w, c);
 }
 
@@ -136,28 +139,29 @@ static void ka_give_up(struct wctx *w, struct tcp_conn *c)
  * peer instead. @return false: c is gone. */
 static bool ka_timer(struct wctx *w, struct tcp_conn *c, uint64_t now)
 {
+        struct tcp_copt *co = tcp_o(c);
         struct mpnet_tcp_info i = {0};
 
-        tcp_o(c)->ka_at = MPNET_TIME_NEVER;
-        if (!(tcp_o(c)->flags & TCPO_KEEPALIVE) || c->state == TCP_TIME_WAIT)
+        co->ka_at = MPNET_TIME_NEVER;
+        if (!(co->flags & TCPO_KEEPALIVE) || c->state == TCP_TIME_WAIT)
                 return true;
         tcp_data_info(c, &i);
         if (c->snd_nxt != c->snd_una || i.snd_buf != 0) {
-                tcp_data_arm(w, c, &tcp_o(c)->ka_at, now + (uint64_t)ka_idle(c) * MPNET_NS_PER_S);
+                tcp_data_arm(w, c, &co->ka_at, now + (uint64_t)ka_idle(c) * MPNET_NS_PER_S);
                 return true;
         }
-        if (now - tcp_o(c)->rx_at < (uint64_t)ka_idle(c) * MPNET_NS_PER_S) {
+        if (now - co->rx_at < (uint64_t)ka_idle(c) * MPNET_NS_PER_S) {
                 ka_arm(w, c);
                 return true;
         }
-        if (tcp_o(c)->ka_probes >= ka_cnt(c)) {
+        if (co->ka_probes >= ka_cnt(c)) {
                 ka_give_up(w, c);
                 return false;
         }
         tcp_count(w->s, TCPC_KA_PROBE);
         tcp_send_ctl(w, c, MPNET_TCP_ACK, c->snd_nxt - 1);
-        tcp_o(c)->ka_probes++;
-        tcp_data_arm(w, c, &tcp_o(c)->ka_at, now + (uint64_t)ka_intvl(c) * MPNET_NS_PER_S);
+        co->ka_probes++;
+        tcp_data_arm(w, c, &co->ka_at, now + (uint64_t)ka_intvl(c) * MPNET_NS_PER_S);
         return true;
 }
 
@@ -165,46 +169,49 @@ static bool ka_timer(struct wctx *w, struct tcp_conn *c, uint64_t now)
 
 void tcp_opt_rx(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r)
 {
-        tcp_o(c)->rx_at = ctx_now(w);
-        tcp_o(c)->ka_probes = 0;
+        struct tcp_copt *co = tcp_o(c);
+
+        co->rx_at = ctx_now(w);
+        co->ka_probes = 0;
         if (!(c->opt & TCPF_ECN))
                 return;
         /* RFC 3168 6.1.3: ECE on our ACKs from a CE until the peer's CWR
          * (a CWR and a CE in one segment: ECE again). */
         if (r->flags & MPNET_TCP_CWR)
-                tcp_o(c)->flags &= (uint8_t)~TCPO_ECE;
+                co->flags &= (uint8_t)~TCPO_ECE;
         if (tcp_state_of(w->s)->rx_ecn[w->id] == ECN_CE) {
                 tcp_count(w->s, TCPC_ECN_CE);
-                tcp_o(c)->flags |= TCPO_ECE;
+                co->flags |= TCPO_ECE;
         }
         /* 6.1.2: an ECE halves cwnd as a loss would, once a window (not
          * again until what was in flight then is acknowledged). */
         if ((r->flags & (MPNET_TCP_ECE | MPNET_TCP_ACK)) == (MPNET_TCP_ECE | MPNET_TCP_ACK) &&
-            seq_gt(r->ack, tcp_o(c)->ecn_recover) && tcp_data_ecn_reduce(w, c)) {
+            seq_gt(r->ack, co->ecn_recover) && tcp_data_ecn_reduce(w, c)) {
                 tcp_count(w->s, TCPC_ECN_REDUCE);
-                tcp_o(c)->ecn_recover = c->snd_nxt;
-                tcp_o(c)->flags |= TCPO_CWR;
+                co->ecn_recover = c->snd_nxt;
+                co->flags |= TCPO_CWR;
         }
 }
 
 void tcp_opt_seg_out(struct tcp_conn *c, struct tcp_seg_out *o)
 {
+        struct tcp_copt *co = tcp_o(c);
         bool rtx = o->payload_len != 0 && seq_lt(o->seq, c->snd_nxt);
 
         if (rtx)
-                tcp_o(c)->rtx_total++;
+                co->rtx_total++;
         if (!(c->opt & TCPF_ECN) || (o->flags & (MPNET_TCP_SYN | MPNET_TCP_RST)))
                 return;
-        if ((o->flags & MPNET_TCP_ACK) && (tcp_o(c)->flags & TCPO_ECE))
+        if ((o->flags & MPNET_TCP_ACK) && (co->flags & TCPO_ECE))
                 o->flags |= MPNET_TCP_ECE;
         /* RFC 3168 6.1.4-6.1.5: ECT on new data only, never on pure ACKs
          * or retransmissions; CWR on the first new data after a
          * reduction. */
         if (o->payload_len != 0 && !rtx) {
                 o->ecn = ECT0;
-                if (tcp_o(c)->flags & TCPO_CWR) {
+                if (co->flags & TCPO_CWR) {
                         o->flags |= MPNET_TCP_CWR;
-                        tcp_o(c)->flags &= (uint8_t)~TCPO_CWR;
+                        co->flags &= (uint8_t)~TCPO_CWR;
                 }
         }
 }
@@ -213,32 +220,38 @@ void tcp_opt_seg_out(struct tcp_conn *c, struct tcp_seg_out *o)
 
 bool tcp_opt_corked(struct wctx *w, struct tcp_conn *c)
 {
-        if ((tcp_o(c)->flags & (TCPO_CORK | TCPO_CORK_PUSH)) != TCPO_CORK)
+        struct tcp_copt *co = tcp_o(c);
+
+        if ((co->flags & (TCPO_CORK | TCPO_CORK_PUSH)) != TCPO_CORK)
                 return false;
-        if (tcp_o(c)->cork_at == MPNET_TIME_NEVER)
-                tcp_data_arm(w, c, &tcp_o(c)->cork_at, ctx_now(w) + CORK_NS);
+        if (co->cork_at == MPNET_TIME_NEVER)
+                tcp_data_arm(w, c, &co->cork_at, ctx_now(w) + CORK_NS);
         return true;
 }
 
 /* Send what the cork holds (the ceiling passed, or uncorked). */
 static void cork_push(struct wctx *w, struct tcp_conn *c)
 {
-        tcp_o(c)->cork_at = MPNET_TIME_NEVER;
-        tcp_o(c)->flags |= TCPO_CORK_PUSH;
+        struct tcp_copt *co = tcp_o(c);
+
+        co->cork_at = MPNET_TIME_NEVER;
+        co->flags |= TCPO_CORK_PUSH;
         tcp_data_output(w, c);
-        tcp_o(c)->flags &= (uint8_t)~TCPO_CORK_PUSH;
+        co->flags &= (uint8_t)~TCPO_CORK_PUSH;
 }
 
 bool tcp_opt_timer(struct wctx *w, struct tcp_conn *c, uint64_t now)
 {
-        if (tcp_o(c)->cork_at <= now) {
+        struct tcp_copt *co = tcp_o(c);
+
+        if (co->cork_at <= now) {
                 uint32_t before = c->snd_nxt;
 
                 cork_push(w, c);
                 if (c->snd_nxt != before)
                         tcp_count(w->s, TCPC_CORK_FLUSH);
         }
-        if (tcp_o(c)->ka_at <= now)
+        if (co->ka_at <= now)
                 return ka_timer(w, c, now);
         return true;
 }
