@@ -40,8 +40,8 @@ static uint32_t mss_floor(const struct tcp_conn *c)
         return tcp_tuple_is4(&c->t) ? MSS_FLOOR4 : MSS_FLOOR6;
 }
 
-/* Lower c's MSS to mss (bounded below) and send again. @return whether it
- * fell. */
+/* Lower c's MSS to mss (bounded below) and send its data again (an
+ * embryo's SYN carries none). @return whether it fell. */
 static bool mss_lower(struct wctx *w, struct tcp_conn *c, uint32_t mss)
 {
         if (mss < mss_floor(c))
@@ -49,7 +49,8 @@ static bool mss_lower(struct wctx *w, struct tcp_conn *c, uint32_t mss)
         if (mss >= c->mss)
                 return false;
         c->mss = (uint16_t)mss;
-        tcp_data_resend(w, c);
+        if (c->d != NULL)
+                tcp_data_resend(w, c);
         return true;
 }
 
@@ -68,7 +69,7 @@ bool tcp_err(struct wctx *w, const struct l4_err *e)
         t.rport = mpnet_get_be16(e->l4 + 2);
         seq = mpnet_get_be32(e->l4 + 4);
         c = tcp_conn_lookup(&st->ct, &t);
-        if (c == NULL || c->home != w->id || c->d == NULL ||
+        if (c == NULL || c->home != w->id || c->state == TCP_TIME_WAIT ||
             !(seq_geq(seq, c->snd_una) && seq_lt(seq, c->snd_nxt))) {
                 tcp_count(w->s, TCPC_PMTU_BAD);
                 return false;

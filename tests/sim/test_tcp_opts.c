@@ -531,18 +531,18 @@ static void test_ecn_modes(void **state)
 /* An ICMP error from the peer's side about our segment seq (absolute)
  * of the connection k: fragmentation needed (IPv4) or packet too big
  * (IPv6) with next-hop MTU mtu. */
-static void icmp_big(struct k *k, uint32_t seq, uint32_t mtu)
+static void icmp_big(struct ts *t, int fam, uint16_t lport, uint16_t rport, uint32_t seq,
+                     uint32_t mtu)
 {
-        struct ts *t = k->t;
         uint8_t f[256], q[68];
         struct mpnet_eth_repr eth = {.ethertype =
-                                         k->fam == 4 ? MPNET_ETHERTYPE_IPV4 : MPNET_ETHERTYPE_IPV6};
+                                         fam == 4 ? MPNET_ETHERTYPE_IPV4 : MPNET_ETHERTYPE_IPV6};
         size_t qn, n;
 
         memcpy(eth.dst, t->smac, 6);
         memcpy(eth.src, t->pmac, 6);
         mpnet_eth_repr_emit(&eth, f);
-        if (k->fam == 4) {
+        if (fam == 4) {
                 struct mpnet_ip4_repr qip = {.src = TS_US4,
                                              .dst = TS_PEER4,
                                              .ttl = 64,
@@ -556,8 +556,8 @@ static void icmp_big(struct k *k, uint32_t seq, uint32_t mtu)
 
                 mpnet_ip4_repr_emit(&qip, q);
                 qn = 20;
-                mpnet_put_be16(q + qn, 8080);
-                mpnet_put_be16(q + qn + 2, 40000);
+                mpnet_put_be16(q + qn, lport);
+                mpnet_put_be16(q + qn + 2, rport);
                 mpnet_put_be32(q + qn + 4, seq);
                 qn += 8;
                 ip.payload_len = (uint16_t)(MPNET_ICMP4_HLEN + qn);
@@ -577,8 +577,8 @@ static void icmp_big(struct k *k, uint32_t seq, uint32_t mtu)
                 memcpy(qip.src, t->us6, 16);
                 memcpy(qip.dst, t->peer6, 16);
                 mpnet_ip6_repr_emit(&qip, qq);
-                mpnet_put_be16(qq + 40, 8080);
-                mpnet_put_be16(qq + 42, 40000);
+                mpnet_put_be16(qq + 40, lport);
+                mpnet_put_be16(qq + 42, rport);
                 mpnet_put_be32(qq + 44, seq);
                 memset(qq + 48, 0, 20);
                 qn = 68;
@@ -613,18 +613,18 @@ static void pmtu_case(struct ts *t, int fam)
         expect(&k, 1, TH_PA, 1 + big, 1, big, NULL);
         expect(&k, 1, TH_PA, 1 + 2u * big, 1, 3000 - 2u * big, NULL);
         /* Outside the window: nothing moves. */
-        icmp_big(&k, isn + 1 + 3000, 1300);
-        icmp_big(&k, isn, 1300);
+        icmp_big(t, fam, 8080, 40000, isn + 1 + 3000, 1300);
+        icmp_big(t, fam, 8080, 40000, isn, 1300);
         assert_int_equal(ctr(t, "tcp_pmtu_bad"), 2);
         assert_int_equal(info(t, k.fd).snd_mss, big);
         ts_expect_none(t, 100);
-        icmp_big(&k, isn + 1, 1300);
+        icmp_big(t, fam, 8080, 40000, isn + 1, 1300);
         assert_int_equal(ctr(t, "tcp_pmtu_lower"), 1);
         assert_int_equal(info(t, k.fd).snd_mss, 1300 - (fam == 4 ? 40 : 60));
         expect(&k, 1, TH_PA, 1, 1, 1300 - (fam == 4 ? 40 : 60), NULL);
         link_drain(t->lb); /* the rest, resent in the new size */
         /* Below the floor: the floor. */
-        icmp_big(&k, isn + 1, 300);
+        icmp_big(t, fam, 8080, 40000, isn + 1, 300);
         assert_int_equal(info(t, k.fd).snd_mss, floor);
         expect(&k, 1, TH_PA, 1, 1, floor, NULL);
         link_drain(t->lb);
@@ -651,6 +651,36 @@ static void test_pmtu4(void **state)
 static void test_pmtu6(void **state)
 {
         pmtu_case(*state, 6);
+}
+
+/* A packet too big for our SYN (SYN_SENT): the path MTU cache takes it,
+ * and the connection starts with its MSS whatever the peer offers. */
+static void test_pmtu_syn(void **state)
+{
+        struct ts *t = *state;
+        struct ts_seg syn;
+        struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons(80)};
+        int fd = mpnet_socket(t->s, AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+        memcpy(&a.sin6_addr, t->peer6, 16);
+        t->fam = 6;
+        assert_int_equal(mpnet_connect(t->s, fd, (struct sockaddr *)&a, sizeof(a)), -EINPROGRESS);
+        assert_true(ts_recv(t, 1, &syn));
+        assert_int_equal(syn.flags, TH_S);
+        icmp_big(t, 6, syn.sport, 80, t->stack_isn - 1, 1400);
+        assert_int_equal(ctr(t, "tcp_pmtu_bad"), 1);
+        icmp_big(t, 6, syn.sport, 80, t->stack_isn, 1400);
+        assert_int_equal(ctr(t, "tcp_pmtu_bad"), 1);
+        assert_int_equal(ctr(t, "tcp_pmtu_lower"), 1);
+        ts_send(t, &(struct ts_seg){.fam = 6,
+                                    .sport = 80,
+                                    .dport = syn.sport,
+                                    .ack = 1,
+                                    .flags = TH_SA,
+                                    .opts = {.present = MPNET_TCPO_MSS, .mss = 1440}});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_A, .seq = 1, .ack = 1}, NULL);
+        assert_int_equal(info(t, fd).snd_mss, 1400 - 60);
+        mpnet_close(t->s, fd);
 }
 
 /* RFC 4821's idea: full-size segments time out again and again (an ICMP
@@ -774,6 +804,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_ecn_modes, setup, teardown),
             cmocka_unit_test_setup_teardown(test_pmtu4, setup, teardown),
             cmocka_unit_test_setup_teardown(test_pmtu6, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_pmtu_syn, setup, teardown),
             cmocka_unit_test_setup_teardown(test_blackhole, setup, teardown),
             cmocka_unit_test_setup_teardown(test_blackhole_small, setup, teardown),
             cmocka_unit_test_setup_teardown(test_tw_reuse_seq, setup, teardown),
