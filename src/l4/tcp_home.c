@@ -58,9 +58,10 @@ void tcp_handoff(struct wctx *w, unsigned home, struct mpnet_pkt *p)
                 tcp_count(s, TCPC_NOT_HOME); /* and handoff_drop: TCP retransmits */
 }
 
-/* The addresses of p's IP header (v4-mapped for IPv4). @return the
- * family, 0 when the header is not one. */
-static unsigned ip_addrs(const struct mpnet_pkt *p, uint8_t laddr[16], uint8_t raddr[16])
+/* The addresses (v4-mapped for IPv4) and the ECN field of p's IP header.
+ * @return the family, 0 when the header is not one. */
+static unsigned ip_addrs(const struct mpnet_pkt *p, uint8_t laddr[16], uint8_t raddr[16],
+                         uint8_t *ecn)
 {
         const uint8_t *ip = mpnet_pkt_buf((struct mpnet_pkt *)p) + p->l3_off;
         uint32_t a;
@@ -70,11 +71,13 @@ static unsigned ip_addrs(const struct mpnet_pkt *p, uint8_t laddr[16], uint8_t r
                 addr_v4mapped(laddr, ntohl(a));
                 memcpy(&a, ip + 12, 4);
                 addr_v4mapped(raddr, ntohl(a));
+                *ecn = ip[1] & 3;
                 return 4;
         }
         if ((ip[0] >> 4) == 6) {
                 memcpy(laddr, ip + 24, 16);
                 memcpy(raddr, ip + 8, 16);
+                *ecn = (ip[1] >> 4) & 3; /* the traffic class's low bits */
                 return 6;
         }
         return 0;
@@ -88,15 +91,15 @@ void tcp_deliver_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
 
         for (unsigned i = 0; i < in->n; i++) {
                 struct mpnet_pkt *p = in->p[i];
-                uint8_t l[16], r[16];
-                unsigned fam = ip_addrs(p, l, r);
+                uint8_t l[16], r[16], ecn = 0;
+                unsigned fam = ip_addrs(p, l, r, &ecn);
 
                 if (fam == 0) {
                         tcp_count(w->s, TCPC_STALE);
                         mpnet_pkt_free(p);
                         continue;
                 }
-                tcp_input(w, ifp, p, fam, l, r, TCP_IN_HANDED);
+                tcp_input(w, ifp, p, fam, l, r, TCP_IN_HANDED, ecn);
         }
         in->n = 0;
 }
