@@ -557,6 +557,19 @@ static struct reass_dg *dg_new(struct ip4_reass *r, const struct frag_info *fi, 
         return dg;
 }
 
+/* Under a flood every new datagram evicts the oldest, whose buffers were
+ * received long ago and are out of the cache: freeing one is a miss on
+ * its metadata. Fetch the buffers of the datagrams that go next, so the
+ * miss overlaps the fragments processed until then. */
+static void victim_prefetch(const struct ip4_reass *r)
+{
+        const struct reass_dg *v = r->oldest;
+
+        for (unsigned i = 0; i < 2 && v != NULL; i++, v = v->newer)
+                if (v->frags != NULL)
+                        __builtin_prefetch(v->frags->p, 1);
+}
+
 /* Take charge bytes from the shared cap, if any. */
 static bool shared_take(struct ip4_reass *r, uint64_t charge)
 {
@@ -598,6 +611,7 @@ static bool make_room(struct ip4_reass *r, const struct reass_dg *keep, uint64_t
                 mpnet_stat_add(&r->st.evicted_frags, victim->nfrags);
                 dg_release(r, victim, true);
                 mpnet_stat_add(&r->st.evictions, 1);
+                victim_prefetch(r);
         }
 }
 
