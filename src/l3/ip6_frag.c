@@ -96,6 +96,7 @@ struct ip6_reass {
         struct r6q *qfree; /* datagrams to reuse: at most REASS6_MAX_QUEUES made */
         uint64_t seed;
         struct reass_budget *budget; /* the stack's, shared with every table */
+        uint64_t owed;               /* freed here, still counted in budget */
         unsigned nq;
         uint64_t bytes, max_bytes, max_per_src;
         mpnet_stat_t pub_bytes, pub_nq; /* bytes and nq for other threads */
@@ -161,18 +162,26 @@ static unsigned src_bucket(const struct ip6_reass *r, const uint8_t *src)
         return (unsigned)(addr_hash(r->seed + 2, src) % REASS6_HASH);
 }
 
+/* Publish the totals, and give the budget what was freed since the last
+ * call: once per fragment, so that an eviction and the fragment that
+ * caused it settle in one atomic operation, or none when they are the
+ * same size. */
 static void usage_pub(struct ip6_reass *r)
 {
+        if (r->owed != 0) {
+                reass_budget_put(r->budget, r->owed);
+                r->owed = 0;
+        }
         atomic_store_explicit(&r->pub_bytes, r->bytes, memory_order_relaxed);
         atomic_store_explicit(&r->pub_nq, r->nq, memory_order_relaxed);
 }
 
-/* The n buffers of a datagram no longer held: this table's and the
- * stack's budget. */
+/* The n buffers of a datagram no longer held: this table's, and owed to
+ * the stack's budget (usage_pub settles). */
 static void bytes_release(struct ip6_reass *r, unsigned n)
 {
         r->bytes -= n * REASS6_TRUESIZE;
-        reass_budget_put(r->budget, n * REASS6_TRUESIZE);
+        r->owed += n * REASS6_TRUESIZE;
 }
 
 static void q_free_frags(struct ip6_reass *r, struct r6q *q)
@@ -256,6 +265,7 @@ void ip6_reass_destroy(struct ip6_reass *r)
         if (r == NULL)
                 return;
         reass_clear(r);
+        usage_pub(r);
         while ((q = r->qfree) != NULL) {
                 r->qfree = q->hnext;
                 free(q);
@@ -328,7 +338,13 @@ static bool q_evict_oldest(struct ip6_reass *r, const struct r6q *keep, bool hel
  * table's oldest datagrams make room first. */
 static bool budget_take(struct ip6_reass *r, const struct r6q *keep)
 {
-        while (!reass_budget_take(r->budget, REASS6_TRUESIZE)) {
+        for (;;) {
+                if (r->owed >= REASS6_TRUESIZE) {
+                        r->owed -= REASS6_TRUESIZE;
+                        return true;
+                }
+                if (reass_budget_take(r->budget, REASS6_TRUESIZE))
+                        return true;
                 if (!q_evict_oldest(r, keep, true))
                         return false;
         }
