@@ -593,7 +593,11 @@ static bool shared_take(struct ip4_reass *r, uint64_t charge, uint64_t *back)
 {
         uint64_t u;
 
-        if (r->cfg.shared_used == NULL || *back >= charge) {
+        if (r->cfg.shared_used == NULL) {
+                *back = 0;
+                return true;
+        }
+        if (*back >= charge) {
                 shared_put(r, *back - charge);
                 *back = 0;
                 return true;
