@@ -161,7 +161,7 @@ static bool neigh_evict(struct mpnet_iface *ifp, unsigned fam)
 
 /* At the end of its hash chain: a lookup walks past the entries made
  * before it, so a flood's new entries do not lengthen the walk to the
- * peers known before it (4,096 entries on 256 chains: 16 a chain). The
+ * peers known before it (4,096 entries on 1,024 chains: 4 a chain). The
  * release store publishes e, filled, to lock-free readers. */
 static void neigh_link_tail(struct neigh_entry *_Atomic *pp, struct neigh_entry *e)
 {
