@@ -25,6 +25,7 @@
 #include "l4/pcb.h"
 #include "l4/socket.h"
 #include "l4/tcp.h"
+#include "l4/tcp_sack.h"
 #include "stack/graph.h"
 #include "stack/iface.h"
 #include "stack/stack_priv.h"
@@ -72,6 +73,13 @@ enum tcp_ctr {
         TCP_PERSIST,
         TCP_DACK,
         TCP_CHAINED,
+        TCP_SACK_RECOVERY,
+        TCP_SACK_RTX,
+        TCP_RESCUE_RTX,
+        TCP_RACK_LOST,
+        TCP_TLP,
+        TCP_TLP_RECOVERED,
+        TCP_DSACK_IN,
         TCP__N
 };
 _Static_assert((int)TCP_OUT == (int)TCPC_OUT && (int)TCP_RST_OUT == (int)TCPC_RST_OUT &&
@@ -80,7 +88,9 @@ _Static_assert((int)TCP_OUT == (int)TCPC_OUT && (int)TCP_RST_OUT == (int)TCPC_RS
                    (int)TCP_OUT_FAIL + 1 == (int)TCPC_SYN_IN &&
                    (int)TCP_OUT_OF_WINDOW == (int)TCPC_OUT_OF_WINDOW &&
                    (int)TCP_CHALLENGE_LIMITED == (int)TCPC_CHALLENGE_LIMITED &&
-                   (int)TCP_SIMOPEN == (int)TCPC_SIMOPEN && (int)TCP_DACK == (int)TCPC_DACK,
+                   (int)TCP_SIMOPEN == (int)TCPC_SIMOPEN && (int)TCP_DACK == (int)TCPC_DACK &&
+                   (int)TCP_SACK_RECOVERY == (int)TCPC_SACK_RECOVERY &&
+                   (int)TCP_DSACK_IN == (int)TCPC_DSACK_IN,
                "tcp.h's counter ids");
 
 static const struct counter_reg tcp_ctrs[TCP__N] = {
@@ -147,6 +157,15 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
     [TCP_CHAINED] = {"tcp_chained",
                      "drop: a segment whose data spans buffers (reassembled fragments; "
                      "TCP sets DF)"},
+    [TCP_SACK_RECOVERY] = {"tcp_sack_recovery",
+                           "loss recoveries entered from the peer's SACK blocks (RFC 6675)"},
+    [TCP_SACK_RTX] = {"tcp_sack_rtx", "segments retransmitted by RFC 6675 NextSeg"},
+    [TCP_RESCUE_RTX] = {"tcp_rescue_rtx", "rescue retransmissions (RFC 6675 4 rule 4)"},
+    [TCP_RACK_LOST] = {"tcp_rack_lost", "segments RACK judged lost (RFC 8985 6.2)"},
+    [TCP_TLP] = {"tcp_tlp", "tail loss probes sent (RFC 8985 7.3)"},
+    [TCP_TLP_RECOVERED] = {"tcp_tlp_recovered",
+                           "losses a tail loss probe repaired (RFC 8985 7.4.2)"},
+    [TCP_DSACK_IN] = {"tcp_dsack_in", "D-SACK blocks received (RFC 2883)"},
 };
 
 static inline struct tcp_state *tcp_st(struct mpnet_stack *s)
@@ -473,6 +492,7 @@ static int tcp_init(struct mpnet_stack *s, void *state)
 
         st->s = s;
         st->msl_ns = TCP_MSL_NS_DEFAULT;
+        st->recov = TCP_RECOV_RACK;
         memcpy(st->ct.key, &k0, 8);
         memcpy(st->ct.key + 8, &k1, 8);
         k0 = stack_random(s);

@@ -136,6 +136,9 @@ struct tcp_state {
          * TIME_WAIT lasts 2 MSL) that tests may shorten. */
         struct tcp_data *tq;
         uint64_t msl_ns;
+        /* The sender's loss recovery (TCP_RECOV_*, l4/tcp_sack.h): RACK-TLP
+         * by default; tests compare it with less. */
+        uint8_t recov;
 };
 
 /* l4/tcp.c */
@@ -176,6 +179,14 @@ enum {
         TCPC_RST_UNREAD,
         TCPC_PERSIST,
         TCPC_DACK,
+        /* l4/tcp_data.c with l4/tcp_sack.c, l4/tcp_rack.c */
+        TCPC_SACK_RECOVERY = TCPC_DACK + 2,
+        TCPC_SACK_RTX,
+        TCPC_RESCUE_RTX,
+        TCPC_RACK_LOST,
+        TCPC_TLP,
+        TCPC_TLP_RECOVERED,
+        TCPC_DSACK_IN,
 };
 /* The table's hash of a tuple. Any context. */
 uint32_t tcp_conn_hash(const struct tcp_conn_table *ct, const struct tcp_tuple *t);
