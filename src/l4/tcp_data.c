@@ -660,7 +660,8 @@ static void sack_after(struct wctx *w, struct tcp_conn *c, const struct tcp_sack
 /* The ACK field (RFC 9293 3.10.7.4 fifth check; RFC 5681, RFC 6582).
  * @return false: the connection is gone (freed: no grace period without
  * workers). */
-static bool ack_cum(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r, uint32_t len)
+static bool ack_cum(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r,
+                    uint32_t len)
 {
         struct tcp_data *d = c->d;
         uint32_t wnd = (uint32_t)r->window << c->snd_ws, mss = smss(c);

@@ -22,10 +22,13 @@
 #define TCP_PTO_EXTRA_US 2000u   /* 7.2: and when more than one segment is out */
 #define TCP_REO_PERSIST  16      /* 6.2 step 4: recoveries a grown window lasts */
 
-/* RFC 8985 6.2 RACK_sent_after(): t1/e1 sent after t2/e2. */
-static bool sent_after(uint32_t t1, uint32_t e1, uint32_t t2, uint32_t e2)
+/* RFC 8985 6.2 RACK_sent_after(), by the order of transmission itself
+ * (the RFC's transmit time with the sequence as tie-break stands for it:
+ * on a coarse or virtual clock a retransmission and new data sent before
+ * it share a time, and the sequence would order them the wrong way). */
+static bool sent_after(uint32_t xo1, uint32_t xo2)
 {
-        return (int32_t)(t1 - t2) > 0 || (t1 == t2 && seq_gt(e1, e2));
+        return (int32_t)((xo1 - xo2) << 8) > 0;
 }
 
 void tcp_rack_update(struct tcp_sack *k, const struct tcp_seg *s, uint32_t now_us)
@@ -45,9 +48,9 @@ void tcp_rack_update(struct tcp_sack *k, const struct tcp_seg *s, uint32_t now_u
         k->rack_rtt_us = rtt;
         if (!rtx && (k->min_rtt_us == 0 || rtt < k->min_rtt_us))
                 k->min_rtt_us = rtt == 0 ? 1 : rtt;
-        if (!k->rack_on || sent_after(s->t_us, s->end, k->rack_xmit_us, k->rack_end)) {
+        if (!k->rack_on || sent_after(s->xo, k->rack_xo)) {
                 k->rack_xmit_us = s->t_us;
-                k->rack_end = s->end;
+                k->rack_xo = s->xo;
                 k->rack_on = true;
         }
 }
@@ -79,7 +82,7 @@ uint32_t tcp_rack_detect(struct tcp_sack *k, uint32_t srtt_us, uint32_t now_us, 
                 if ((s->f & TCP_SEG_SACKED) ||
                     (s->f & (TCP_SEG_LOST | TCP_SEG_RTXQ)) == TCP_SEG_LOST)
                         continue;
-                if (!sent_after(k->rack_xmit_us, k->rack_end, s->t_us, s->end))
+                if (!sent_after(k->rack_xo, s->xo))
                         continue;
                 remaining = (int32_t)(s->t_us + k->rack_rtt_us + reo - now_us);
                 if (remaining <= 0) {

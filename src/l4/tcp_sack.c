@@ -78,6 +78,7 @@ void tcp_sack_sent(struct tcp_sack *k, uint32_t seq, uint32_t end, bool fin, uin
 
         if (seq == end)
                 return;
+        k->xo = (k->xo + 1) & 0xffffff;
         if (k->n == 0 || seq_geq(seq, rec(k, k->n - 1)->end)) {
                 if (k->n == 0) {
                         k->una = seq;
@@ -90,12 +91,14 @@ void tcp_sack_sent(struct tcp_sack *k, uint32_t seq, uint32_t end, bool fin, uin
                         s = rec(k, k->n - 1);
                         s->end = end;
                         s->t_us = now_us;
+                        s->xo = k->xo;
                         s->f = (s->f & ~(uint32_t)TCP_SEG_LOST) | (fin ? TCP_SEG_FIN : 0);
                         return;
                 }
                 s = rec(k, k->n++);
                 s->end = end;
                 s->t_us = now_us;
+                s->xo = k->xo;
                 s->f = fin ? TCP_SEG_FIN : 0;
                 return;
         }
@@ -107,6 +110,7 @@ void tcp_sack_sent(struct tcp_sack *k, uint32_t seq, uint32_t end, bool fin, uin
                 if (seq_geq(rec_start(k, i), end))
                         break;
                 s->t_us = now_us;
+                s->xo = k->xo;
                 s->f |= TCP_SEG_RTX | TCP_SEG_RTXQ;
         }
 }
@@ -219,9 +223,8 @@ void tcp_sack_ack(struct tcp_sack *k, uint32_t ack, const struct mpnet_tcp_opts 
 
                 /* RFC 2883 4: a first block below the ACK, or inside the
                  * second, reports a duplicate (a D-SACK). */
-                if (i == 0 && (seq_leq(r, ack) ||
-                               (o->sack_n > 1 && seq_geq(l, o->sack[1].left) &&
-                                seq_leq(r, o->sack[1].right)))) {
+                if (i == 0 && (seq_leq(r, ack) || (o->sack_n > 1 && seq_geq(l, o->sack[1].left) &&
+                                                   seq_leq(r, o->sack[1].right)))) {
                         ev->dsack = true;
                         dsack_end = r;
                         continue;
@@ -345,6 +348,10 @@ bool tcp_sack_next(struct tcp_sack *k, int rule, uint32_t snd_nxt, uint32_t smss
 
                         if (s->f & TCP_SEG_SACKED)
                                 continue;
+                        /* The rescue is for what was out when recovery
+                         * began, not for what it sent since. */
+                        if (rule == 4 && seq_gt(s->end, k->recovery_point))
+                                continue;
                         if (rule == 4 && (s->f & TCP_SEG_RTXQ))
                                 return false;
                         pick(k, i, smss, seq, end, fin);
@@ -366,6 +373,10 @@ void tcp_sack_enter(struct tcp_sack *k, uint32_t snd_una, uint32_t snd_nxt)
         k->high_rxt = snd_una;
         k->rescue_on = false;
         k->tlp_on = false;
+        /* HighRxt starts again at HighACK: any retransmission of an earlier
+         * recovery still unacknowledged is judged afresh. */
+        for (uint32_t i = 0; i < k->n; i++)
+                rec(k, i)->f &= ~(uint32_t)TCP_SEG_RTXQ;
 }
 
 void tcp_sack_rto(struct tcp_sack *k, uint8_t tries)

@@ -46,9 +46,10 @@ enum {
 };
 
 struct tcp_seg {
-        uint32_t end;  /* SEG.SEQ + SEG.LEN; it starts where the one before ends */
-        uint32_t t_us; /* when last sent (microseconds, wrapping) */
-        uint32_t f;
+        uint32_t end;     /* SEG.SEQ + SEG.LEN; it starts where the one before ends */
+        uint32_t t_us;    /* when last sent (microseconds, wrapping) */
+        uint32_t xo : 24; /* the order it was last sent in (wrapping) */
+        uint32_t f : 8;
 };
 
 /* rtx_at's meaning when the connection has a struct tcp_sack. */
@@ -60,16 +61,17 @@ struct tcp_sack {
         struct tcp_seg *seg;
         uint32_t head, n, cap, max;
         uint32_t una;
-        uint32_t sacked; /* bytes SACKed above una */
+        uint32_t sacked;   /* bytes SACKed above una */
         uint32_t n_sacked; /* segments SACKed */
-        uint8_t mode;    /* TCP_RECOV_* */
-        uint8_t timer;   /* TCP_TMR_* */
+        uint8_t mode;      /* TCP_RECOV_* */
+        uint8_t timer;     /* TCP_TMR_* */
         /* RFC 6675 4-5. */
         bool recovery;
         bool rescue_on; /* rescue_rxt holds a value */
         uint32_t recovery_point, high_rxt, rescue_rxt;
         /* RFC 8985 6.1. */
-        uint32_t rack_xmit_us, rack_end, rack_rtt_us, min_rtt_us;
+        uint32_t rack_xmit_us, rack_xo, rack_rtt_us, min_rtt_us;
+        uint32_t xo;   /* transmissions so far (tcp_seg.xo) */
         uint32_t fack; /* the highest end acknowledged or SACKed */
         uint32_t dsack_round;
         bool rack_on, reo_seen, dsack_round_on;
