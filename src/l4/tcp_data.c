@@ -643,11 +643,15 @@ static void sack_after(struct wctx *w, struct tcp_conn *c, const struct tcp_sack
         }
         if (!k->recovery && flight != 0 && seq_geq(c->snd_una, d->recover) &&
             (tcp_sack_lost(k) || d->dupacks >= TCP_DUPTHRESH)) {
+                uint32_t seq, end;
+                bool fin;
+
                 tcp_count(w->s, TCPC_FAST_RTX);
                 tcp_count(w->s, TCPC_SACK_RECOVERY);
                 d->cc.ops->on_loss(&d->cc, TCP_CC_LOSS_FAST, flight, now_us(w));
-                tcp_sack_enter(k, c->snd_una, c->snd_nxt);
                 d->recover = c->snd_nxt;
+                if (tcp_sack_enter(k, c->snd_una, c->snd_nxt, smss(c), &seq, &end, &fin))
+                        sack_rtx(w, c, seq, end, fin);
                 rtx_arm(w, c);
         }
         if (ev->reo_us != 0) {

@@ -365,7 +365,8 @@ bool tcp_sack_next(struct tcp_sack *k, int rule, uint32_t snd_nxt, uint32_t smss
         }
 }
 
-void tcp_sack_enter(struct tcp_sack *k, uint32_t snd_una, uint32_t snd_nxt)
+bool tcp_sack_enter(struct tcp_sack *k, uint32_t snd_una, uint32_t snd_nxt, uint32_t smss,
+                    uint32_t *seq, uint32_t *end, bool *fin)
 {
         /* RFC 6675 5 step 4. */
         k->recovery = true;
@@ -377,6 +378,22 @@ void tcp_sack_enter(struct tcp_sack *k, uint32_t snd_una, uint32_t snd_nxt)
          * recovery still unacknowledged is judged afresh. */
         for (uint32_t i = 0; i < k->n; i++)
                 rec(k, i)->f &= ~(uint32_t)TCP_SEG_RTXQ;
+        /* 4.3: the first segment not SACKed goes at once, whatever pipe
+         * says; HighRxt and RescueRxt are its end (no rescue before a
+         * cumulative ACK passes it). */
+        for (uint32_t i = 0; i < k->n; i++) {
+                struct tcp_seg *s = rec(k, i);
+
+                if (s->f & TCP_SEG_SACKED)
+                        continue;
+                s->f |= TCP_SEG_LOST;
+                pick(k, i, smss, seq, end, fin);
+                k->high_rxt = *end;
+                k->rescue_on = true;
+                k->rescue_rxt = *end;
+                return true;
+        }
+        return false;
 }
 
 void tcp_sack_rto(struct tcp_sack *k, uint8_t tries)

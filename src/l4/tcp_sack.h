@@ -113,8 +113,10 @@ bool tcp_sack_lost(const struct tcp_sack *k);
  * whether there is one. */
 bool tcp_sack_next(struct tcp_sack *k, int rule, uint32_t snd_nxt, uint32_t smss, uint32_t *seq,
                    uint32_t *end, bool *fin);
-/* Enter loss recovery (RFC 6675 5 step 4). */
-void tcp_sack_enter(struct tcp_sack *k, uint32_t snd_una, uint32_t snd_nxt);
+/* Enter loss recovery (RFC 6675 5 step 4). @return the first segment to
+ * retransmit at once (step 4.3), or false when all is SACKed. */
+bool tcp_sack_enter(struct tcp_sack *k, uint32_t snd_una, uint32_t snd_nxt, uint32_t smss,
+                    uint32_t *seq, uint32_t *end, bool *fin);
 /* An RTO: every segment not SACKed is lost (RFC 6675 5.1); the SACKed
  * bits are cleared as well on the second timeout in a row, in case the
  * peer reneged (RFC 2018 8). */
