@@ -642,7 +642,8 @@ static void sack_after(struct wctx *w, struct tcp_conn *c, const struct tcp_sack
                 d->cc.ops->on_recovery_exit(&d->cc, flight, now_us(w));
         }
         if (!k->recovery && flight != 0 && seq_geq(c->snd_una, d->recover) &&
-            (tcp_sack_lost(k) || d->dupacks >= TCP_DUPTHRESH)) {
+            (d->dupacks >= TCP_DUPTHRESH ||
+             ((ev->lost + ev->rack_lost > 0 || k->sacked > 0) && tcp_sack_lost(k)))) {
                 uint32_t seq, end;
                 bool fin;
 

@@ -70,7 +70,10 @@ uint32_t tcp_rack_detect(struct tcp_sack *k, uint32_t srtt_us, uint32_t now_us, 
 {
         uint32_t timeout = 0, reo;
 
-        if (!k->rack_on)
+        /* Nothing SACKed and no retransmission out: whatever was sent
+         * before the latest delivered segment is acknowledged (the
+         * common case, without a walk of the map). */
+        if (!k->rack_on || (k->n_sacked == 0 && seq_geq(k->una, k->rtx_end)))
                 return 0;
         reo = reo_wnd(k, srtt_us);
         /* Step 5. A segment already judged lost and not yet sent again

@@ -82,6 +82,7 @@ void tcp_sack_sent(struct tcp_sack *k, uint32_t seq, uint32_t end, bool fin, uin
         if (k->n == 0 || seq_geq(seq, rec(k, k->n - 1)->end)) {
                 if (k->n == 0) {
                         k->una = seq;
+                        k->rtx_end = seq;
                         if (!k->rack_on)
                                 k->fack = seq;
                 }
@@ -112,6 +113,8 @@ void tcp_sack_sent(struct tcp_sack *k, uint32_t seq, uint32_t end, bool fin, uin
                 s->t_us = now_us;
                 s->xo = k->xo;
                 s->f |= TCP_SEG_RTX | TCP_SEG_RTXQ;
+                if (seq_gt(s->end, k->rtx_end))
+                        k->rtx_end = s->end;
         }
 }
 

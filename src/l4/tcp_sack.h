@@ -71,8 +71,9 @@ struct tcp_sack {
         uint32_t recovery_point, high_rxt, rescue_rxt;
         /* RFC 8985 6.1. */
         uint32_t rack_xmit_us, rack_xo, rack_rtt_us, min_rtt_us;
-        uint32_t xo;   /* transmissions so far (tcp_seg.xo) */
-        uint32_t fack; /* the highest end acknowledged or SACKed */
+        uint32_t xo;      /* transmissions so far (tcp_seg.xo) */
+        uint32_t rtx_end; /* the highest end retransmitted */
+        uint32_t fack;    /* the highest end acknowledged or SACKed */
         uint32_t dsack_round;
         bool rack_on, reo_seen, dsack_round_on;
         uint8_t reo_wnd_mult, reo_wnd_persist;
