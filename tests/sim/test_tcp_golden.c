@@ -7,10 +7,13 @@
  * each loss recovery the sender has: NewReno only (SACK blocks ignored),
  * SACK (RFC 6675), SACK with RACK-TLP (RFC 8985, the default).
  *
- * Everything is on the virtual clock and the fault and rate links are
- * seeded, so a run is exact: the table is compared as it stands, and a
- * change that moves any cell fails until the table is updated on purpose.
- * MPNET_GOLDEN_PRINT=1 prints the table as this file holds it.
+ * Each cell moves 4 MiB from B to A (or what 4 s of virtual time moves)
+ * and reports goodput from the connect to the last byte read. Everything
+ * is on the virtual clock and the fault and rate links are seeded, so a
+ * run is exact (the plain and the sanitizer builds agree): the table is
+ * compared as it stands, and a change that moves any cell fails until the
+ * table is updated on purpose. MPNET_GOLDEN_PRINT=1 prints the table as
+ * this file holds it.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -29,6 +32,7 @@
 #define G_BPS      100000000ull
 #define G_BURST    (64u << 10)
 #define G_STEP_NS  MPNET_NS_PER_MS
+#define G_HORIZON  (4 * MPNET_NS_PER_S) /* a cell ends here if not done */
 
 static const uint32_t g_loss_ppm[] = {0, 1000, 10000, 30000};
 static const uint32_t g_buf[] = {64u << 10, 256u << 10};
@@ -39,10 +43,10 @@ static const uint8_t g_mode[] = {TCP_RECOV_NEWRENO, TCP_RECOV_SACK, TCP_RECOV_RA
 
 /* Goodput in kbit/s: [loss][buffer][mode]. */
 static const uint32_t golden[N_LOSS][N_BUF][N_MODE] = {
-    {{39244, 40184, 40184}, {1335, 42744, 42744}},
-    {{32736, 33387, 31213}, {1672, 36671, 35887}},
-    {{18798, 18285, 18385}, {2186, 6062, 22250}},
-    {{3522, 5692, 7242}, {758, 1322, 8075}},
+    {{39244, 40184, 40184}, {1491, 42744, 42744}},
+    {{32736, 33387, 31213}, {1491, 36671, 35887}},
+    {{18798, 18285, 18385}, {1969, 1607, 22250}},
+    {{3368, 6637, 7307}, {451, 2377, 7981}},
 };
 
 struct gres {
@@ -104,7 +108,8 @@ static void set_bufs(struct mpnet_stack *s, int fd, uint32_t buf)
         assert_int_equal(mpnet_setsockopt(s, fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)), 0);
 }
 
-/* B sends G_BYTES to A; goodput from the connect to the last byte read. */
+/* B sends G_BYTES to A; goodput from the connect to the last byte read,
+ * or what was read in G_HORIZON. */
 static struct gres run(uint32_t loss_ppm, uint32_t buf, uint8_t mode, uint64_t seed)
 {
         static uint8_t data[65536];
@@ -128,7 +133,7 @@ static struct gres run(uint32_t loss_ppm, uint32_t buf, uint8_t mode, uint64_t s
         t0 = mpnet_clock_now(&n.clk);
         assert_int_equal(mpnet_connect(n.st[1], bfd, (struct sockaddr *)&sa, sizeof(sa)),
                          -EINPROGRESS);
-        for (uint64_t steps = 0; got < G_BYTES && steps < 600000; steps++) {
+        while (got < G_BYTES && mpnet_clock_now(&n.clk) - t0 < G_HORIZON) {
                 ssize_t k;
 
                 while (sent < G_BYTES) {
@@ -147,9 +152,9 @@ static struct gres run(uint32_t loss_ppm, uint32_t buf, uint8_t mode, uint64_t s
                 if (got < G_BYTES)
                         net2_run(&n, G_STEP_NS);
         }
-        assert_int_equal(got, G_BYTES);
+        assert_true(got > 0);
         t1 = mpnet_clock_now(&n.clk);
-        res.kbps = (uint32_t)((uint64_t)G_BYTES * 8 * 1000 / ((t1 - t0) / 1000));
+        res.kbps = (uint32_t)(got * 8 * 1000 / ((t1 - t0) / 1000));
         res.rtx = stk_ctr(n.st[1], "tcp_rtx");
         res.ooo = stk_ctr(n.st[0], "tcp_ooo_drop");
         res.rto = stk_ctr(n.st[1], "tcp_rto");
