@@ -128,7 +128,7 @@ bool ping_sock_err(struct wctx *w, const struct l4_err *e)
         }
         if (sock_home(so) == w->id)
                 raw_inc(s, sock_error_report(so, errnum, rec) ? PING_ERR_IN : PING_ERRQ_FULL);
-        else if (!sock_err_handoff(w, so, errnum, rec, raw_st(s)->err_node))
+        else if (!sock_err_handoff(w, so, e, errnum, rec, raw_st(s)->err_node))
                 raw_inc(s, RAW_NOBUFS);
         return true;
 }
@@ -317,7 +317,7 @@ static int echo_output(struct mpnet_stack *s, struct mpnet_sock *so, struct mpne
                 bool mc = mpnet_ip4_is_multicast(addr_v4(tx->dst));
 
                 mpnet_put_be16(b + 2, mpnet_csum_fold(raw_chain_sum(p, p->pkt_len, 0)));
-                return ip4_output_opt(s->ctx[0], p,
+                return ip4_output_opt(tx->w != NULL ? tx->w : s->ctx[0], p,
                                       &(struct ip4_out){
                                           .src = addr_v4(src),
                                           .dst = addr_v4(tx->dst),
@@ -337,6 +337,11 @@ static int echo_output(struct mpnet_stack *s, struct mpnet_sock *so, struct mpne
                        mpnet_csum_fold(raw_chain_sum(
                            p, p->pkt_len,
                            mpnet_ip6_pseudo_sum(src, tx->dst, p->pkt_len, MPNET_IPPROTO_ICMPV6))));
+        /* A worker home sends on its own vectors (as UDP). */
+        if (tx->w != NULL && ctx_is_worker(tx->w))
+                return ip6_output_w_tc(tx->w, p, src, tx->dst, MPNET_IPPROTO_ICMPV6,
+                                       (uint8_t)(hl != 0 ? hl : IP6_HLIM_DEFAULT),
+                                       (uint8_t)(tx->tos >= 0 ? tx->tos : so->tclass), tx->oif);
         return ip6_output_tc(s, p, src, tx->dst, MPNET_IPPROTO_ICMPV6,
                              (uint8_t)(hl != 0 ? hl : IP6_HLIM_DEFAULT),
                              (uint8_t)(tx->tos >= 0 ? tx->tos : so->tclass), tx->oif);

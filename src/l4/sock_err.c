@@ -162,8 +162,8 @@ bool sock_error_report(struct mpnet_sock *so, int errnum, struct mpnet_pkt *rec)
         return queued;
 }
 
-bool sock_err_handoff(struct wctx *w, struct mpnet_sock *so, int errnum, struct mpnet_pkt *rec,
-                      unsigned node)
+bool sock_err_handoff(struct wctx *w, struct mpnet_sock *so, const struct l4_err *e, int errnum,
+                      struct mpnet_pkt *rec, unsigned node)
 {
         if (rec == NULL) {
                 rec = mpnet_pkt_alloc(w->s->pool);
@@ -172,6 +172,9 @@ bool sock_err_handoff(struct wctx *w, struct mpnet_sock *so, int errnum, struct 
                 memset(sock_errq_rec(rec), 0, sizeof(struct sock_errq_rec));
                 sock_errq_rec(rec)->errnum = errnum;
         }
+        /* The home runs the node as if rec came in where the error did
+         * (a hand-off names an interface; one gone meanwhile drops it). */
+        rec->ifindex = e->ifindex;
         /* As a handed datagram: the socket by descriptor and generation
          * after the hand-off header. */
         sock_handoff_name(so, rec);

@@ -1782,11 +1782,15 @@ static int setopt_mpnet(struct mpnet_stack *s, struct mpnet_sock *so, int name, 
 
         if (name != MPNET_SO_HOME)
                 return -ENOPROTOOPT;
-        if (so->type != SOCK_DGRAM || so->proto != IPPROTO_UDP)
-                return -EOPNOTSUPP; /* raw and echo sockets stay on the control thread */
+        if (so->type != SOCK_DGRAM)
+                return -EOPNOTSUPP; /* raw sockets stay on the control thread */
         err = opt_int(val, len, &v);
         if (err != 0)
                 return err;
+        /* An echo socket: a context named, or the control thread; no
+         * identifier is steered to the worker its replies reach. */
+        if (so->proto != IPPROTO_UDP && v == MPNET_HOME_FLOW)
+                return -EOPNOTSUPP;
         if (sock_caller(s) != 0)
                 return -EPERM;
         if (so->flags & SOF_BOUND)

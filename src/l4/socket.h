@@ -309,13 +309,13 @@ struct mpnet_pkt *sock_err_record(struct mpnet_stack *s, const struct l4_err *e,
  * queue. EPOLLERR rises. @return false when the socket took nothing (the
  * queue full or the socket closed: rec freed, the caller counts). */
 bool sock_error_report(struct mpnet_sock *so, int errnum, struct mpnet_pkt *rec);
-/* An error for so, run on context w, which is not so's home: hand rec
+/* An error e for so, run on context w, which is not so's home: hand rec
  * (or, when NULL, a record that only sets the pending error errnum) to
  * the protocol's error node on the home, which calls sock_err_handed.
  * @return false when no buffer was left for that record (the caller
  * counts; a full hand-off ring is counted as handoff_drop). */
-bool sock_err_handoff(struct wctx *w, struct mpnet_sock *so, int errnum, struct mpnet_pkt *rec,
-                      unsigned node);
+bool sock_err_handoff(struct wctx *w, struct mpnet_sock *so, const struct l4_err *e, int errnum,
+                      struct mpnet_pkt *rec, unsigned node);
 /* The home's side: the socket a handed error p names, or NULL when it was
  * closed or rehomed meanwhile (p freed: the caller counts). *errnum: the
  * error; *rec: p when it is a record for the error queue, else NULL (p

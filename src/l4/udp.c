@@ -460,7 +460,7 @@ static bool udp_err(struct wctx *w, const struct l4_err *e)
                 err_deliver(s, so, errnum, rec);
                 return true;
         }
-        if (!sock_err_handoff(w, so, errnum, rec, udp_st(s)->err_node))
+        if (!sock_err_handoff(w, so, e, errnum, rec, udp_st(s)->err_node))
                 udp_inc(s, UDP_NOBUFS);
         return true;
 }
