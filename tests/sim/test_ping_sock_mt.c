@@ -165,6 +165,19 @@ static void test_errors_to_worker_home(void **state)
         (void)state;
         far.sin_addr.s_addr = htonl(FAR);
         mt_start(m, NULL);
+        /* No identifier is steered to a flow's worker; raw sockets stay
+         * on the control thread. */
+        v = MPNET_HOME_FLOW;
+        fq = mpnet_socket(m->r, AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+        assert_int_equal(mpnet_setsockopt(m->r, fq, SOL_MPNET, MPNET_SO_HOME, &v, sizeof(v)),
+                         -EOPNOTSUPP);
+        assert_int_equal(mpnet_close(m->r, fq), 0);
+        v = 1;
+        fq = mpnet_socket(m->r, AF_INET, SOCK_RAW, IPPROTO_ICMP);
+        assert_int_equal(mpnet_setsockopt(m->r, fq, SOL_MPNET, MPNET_SO_HOME, &v, sizeof(v)),
+                         -EOPNOTSUPP);
+        assert_int_equal(mpnet_close(m->r, fq), 0);
+        v = 0;
         fq = open_echo(m, ID_Q, 1, true);
         fc = open_echo(m, ID_C, 2, false);
         assert_int_equal(mpnet_connect(m->r, fc, (struct sockaddr *)&far, sizeof(far)), 0);
