@@ -183,7 +183,7 @@ static unsigned api_take(struct mpnet_stack *s, unsigned f, uint16_t *id, void *
         struct mpnet_sock *so = raw_st(s)->api[f];
         unsigned k = 0;
 
-        while (so != NULL && k < n) {
+        while (so != NULL && so->rq_head != NULL && k < n) {
                 struct mpnet_pkt *pk[TAKE_BATCH];
                 unsigned want = n - k < TAKE_BATCH ? n - k : TAKE_BATCH;
                 unsigned got = sock_rq_take(so, id != NULL ? match_id : match_any, id, pk, want);

@@ -325,7 +325,7 @@ unsigned sock_rq_take(struct mpnet_sock *so, bool (*match)(const struct mpnet_pk
                 so->rq_n--;
                 out[k++] = p;
         }
-        if (so->rq_head == NULL)
+        if (k != 0 && so->rq_head == NULL)
                 sock_lower(so, EPOLLIN);
         return k;
 }
