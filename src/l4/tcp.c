@@ -190,28 +190,86 @@ struct tcp_conn *tcp_conn_lookup(const struct tcp_conn_table *ct, const struct t
 struct tcp_conn *tcp_conn_lookup_h(const struct tcp_conn_table *ct, const struct tcp_tuple *t,
                                    uint32_t h)
 {
-        struct tcp_conn *c =
-            atomic_load_explicit(&ct->b[h & (TCP_CONN_BUCKETS - 1)], memory_order_acquire);
+        _Atomic uint32_t *seqp = &((struct tcp_conn_table *)ct)->seq;
 
-        for (; c != NULL; c = atomic_load_explicit(&c->next, memory_order_acquire)) {
-                if (c->hash == h && tuple_eq(&c->t, t))
-                        return c;
+        for (;;) {
+                uint32_t q = atomic_load_explicit(seqp, memory_order_acquire);
+                struct tcp_conn_buckets *bk = tcp_conn_bk(ct);
+                struct tcp_conn *c =
+                    bk == NULL ? NULL
+                               : atomic_load_explicit(&bk->b[h & bk->mask], memory_order_acquire);
+
+                for (; c != NULL; c = atomic_load_explicit(&c->next, memory_order_acquire)) {
+                        if (c->hash == h && tuple_eq(&c->t, t))
+                                return c;
+                }
+                /* A miss is only sure when no resize ran meanwhile. */
+                atomic_thread_fence(memory_order_acquire);
+                if (!(q & 1) && atomic_load_explicit(seqp, memory_order_relaxed) == q)
+                        return NULL;
         }
-        return NULL;
+}
+
+static void bk_free(void *bk)
+{
+        free(bk);
+}
+
+/* Under the lock: relink every entry into an array of twice the chains
+ * (a failed allocation leaves the chains longer, nothing else). */
+static void table_grow(struct mpnet_stack *s, struct tcp_conn_table *ct)
+{
+        struct tcp_conn_buckets *old = atomic_load_explicit(&ct->bk, memory_order_relaxed), *nb;
+        unsigned n = old == NULL ? TCP_CONN_BUCKETS_MIN : (old->mask + 1) * 2;
+        uint32_t q = atomic_load_explicit(&ct->seq, memory_order_relaxed);
+
+        nb = calloc(1, sizeof(*nb) + n * sizeof(nb->b[0]));
+        if (nb == NULL)
+                return;
+        nb->mask = n - 1;
+        atomic_store_explicit(&ct->seq, q + 1, memory_order_relaxed);
+        atomic_thread_fence(memory_order_release);
+        for (unsigned i = 0; old != NULL && i <= old->mask; i++) {
+                struct tcp_conn *c = atomic_load_explicit(&old->b[i], memory_order_relaxed);
+
+                while (c != NULL) {
+                        struct tcp_conn *nx = atomic_load_explicit(&c->next, memory_order_relaxed);
+                        struct tcp_conn *_Atomic *head = &nb->b[c->hash & nb->mask];
+
+                        atomic_store_explicit(&c->next,
+                                              atomic_load_explicit(head, memory_order_relaxed),
+                                              memory_order_release);
+                        atomic_store_explicit(head, c, memory_order_relaxed);
+                        c = nx;
+                }
+        }
+        atomic_store_explicit(&ct->bk, nb, memory_order_release);
+        atomic_store_explicit(&ct->seq, q + 2, memory_order_release);
+        if (old != NULL)
+                stack_defer(s, bk_free, old);
 }
 
 int tcp_conn_insert(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tcp_conn *c)
 {
+        struct tcp_conn_buckets *bk;
         struct tcp_conn *_Atomic *head;
 
-        (void)s;
         c->hash = tcp_conn_hash(ct, &c->t);
-        head = &ct->b[c->hash & (TCP_CONN_BUCKETS - 1)];
         pthread_mutex_lock(&ct->lock);
-        if (tcp_conn_lookup(ct, &c->t) != NULL) {
+        if (tcp_conn_lookup_h(ct, &c->t, c->hash) != NULL) {
                 pthread_mutex_unlock(&ct->lock);
                 return -EEXIST;
         }
+        bk = atomic_load_explicit(&ct->bk, memory_order_relaxed);
+        if (bk == NULL || (ct->n > bk->mask && bk->mask + 1 < TCP_CONN_BUCKETS_MAX)) {
+                table_grow(s, ct);
+                bk = atomic_load_explicit(&ct->bk, memory_order_relaxed);
+                if (bk == NULL) {
+                        pthread_mutex_unlock(&ct->lock);
+                        return -ENOMEM;
+                }
+        }
+        head = &bk->b[c->hash & bk->mask];
         atomic_store_explicit(&c->next, atomic_load_explicit(head, memory_order_relaxed),
                               memory_order_relaxed);
         atomic_store_explicit(head, c, memory_order_release);
@@ -222,11 +280,14 @@ int tcp_conn_insert(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tcp
 
 void tcp_conn_remove(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tcp_conn *c)
 {
-        struct tcp_conn *_Atomic *pp = &ct->b[c->hash & (TCP_CONN_BUCKETS - 1)];
-        struct tcp_conn *x;
+        struct tcp_conn_buckets *bk;
+        struct tcp_conn *_Atomic *pp;
+        struct tcp_conn *x = NULL;
 
         pthread_mutex_lock(&ct->lock);
-        while ((x = atomic_load_explicit(pp, memory_order_relaxed)) != NULL && x != c)
+        bk = atomic_load_explicit(&ct->bk, memory_order_relaxed);
+        pp = bk != NULL ? &bk->b[c->hash & bk->mask] : NULL;
+        while (pp != NULL && (x = atomic_load_explicit(pp, memory_order_relaxed)) != NULL && x != c)
                 pp = &x->next;
         if (x == c) {
                 /* A reader on c still finds its successor: c->next stays. */
@@ -242,12 +303,13 @@ void tcp_conn_remove(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tc
 /* Free every connection at once: no reader is left (fini, reset). */
 static void conn_table_clear(struct tcp_conn_table *ct)
 {
-        /* Nothing held: leave the buckets' pages untouched (a stack that
-         * never saw TCP destroys without faulting them in). */
-        for (unsigned i = 0; ct->n != 0 && i < TCP_CONN_BUCKETS; i++) {
-                struct tcp_conn *c = atomic_load_explicit(&ct->b[i], memory_order_relaxed);
+        struct tcp_conn_buckets *bk = atomic_load_explicit(&ct->bk, memory_order_relaxed);
 
-                atomic_store_explicit(&ct->b[i], NULL, memory_order_relaxed);
+        /* Nothing held: leave the buckets' pages untouched. */
+        for (unsigned i = 0; bk != NULL && ct->n != 0 && i <= bk->mask; i++) {
+                struct tcp_conn *c = atomic_load_explicit(&bk->b[i], memory_order_relaxed);
+
+                atomic_store_explicit(&bk->b[i], NULL, memory_order_relaxed);
                 while (c != NULL) {
                         struct tcp_conn *next =
                             atomic_load_explicit(&c->next, memory_order_relaxed);
@@ -492,6 +554,7 @@ static void tcp_fini(struct mpnet_stack *s, void *state)
 
         (void)s;
         conn_table_clear(&st->ct);
+        free(atomic_load_explicit(&st->ct.bk, memory_order_relaxed));
         pthread_mutex_destroy(&st->ct.lock);
         pcb_table_destroy(st->pcb);
 }
@@ -512,8 +575,10 @@ static void tcp_reset(struct mpnet_stack *s, void *state)
 
         (void)s;
         /* Listeners and sockets keep no pointer to what goes. */
-        for (unsigned i = 0; i < TCP_CONN_BUCKETS; i++) {
-                struct tcp_conn *c = atomic_load_explicit(&st->ct.b[i], memory_order_relaxed);
+        struct tcp_conn_buckets *bk = tcp_conn_bk(&st->ct);
+
+        for (unsigned i = 0; bk != NULL && i <= bk->mask; i++) {
+                struct tcp_conn *c = atomic_load_explicit(&bk->b[i], memory_order_relaxed);
 
                 for (; c != NULL; c = atomic_load_explicit(&c->next, memory_order_relaxed)) {
                         if (c->lso != NULL) {

@@ -12,14 +12,22 @@
  * Synchronisation (docs/MP-SAFETY.md):
  *  - Input runs on the context that receives the segment (a worker or the
  *    control thread); it reads the connection table as an RCU reader.
- *  - The connection table is a fixed array of hash chains of struct
- *    tcp_conn keyed by the 4-tuple. Writers (tcp_conn_insert,
- *    tcp_conn_remove) are the control thread's, under the table's lock
- *    (a leaf): a new entry is published with a release store at the head
- *    of its chain, a removed one is unlinked with a release store and freed
- *    through stack_defer(), so a reader that still holds it reads valid
- *    memory until its next quiescent state. Readers (tcp_conn_lookup) take
- *    no lock.
+ *  - The connection table is an array of hash chains of struct tcp_conn
+ *    keyed by the 4-tuple (struct tcp_conn_buckets, allocated at the first
+ *    insert). Writers (tcp_conn_insert, tcp_conn_remove) are the control
+ *    thread's, under the table's lock (a leaf): a new entry is published
+ *    with a release store at the head of its chain, a removed one is
+ *    unlinked with a release store and freed through stack_defer(), so a
+ *    reader that still holds it reads valid memory until its next
+ *    quiescent state. Readers (tcp_conn_lookup) take no lock.
+ *  - The array doubles when the entries outnumber its chains (up to
+ *    TCP_CONN_BUCKETS_MAX): the writer makes the table's sequence odd,
+ *    relinks every entry into a new array, publishes it and makes the
+ *    sequence even again; the old array is freed through stack_defer().
+ *    Entries are never freed by the move, so a reader walking a chain
+ *    meanwhile reads valid memory and ends, but may miss its entry: a
+ *    lookup that finds nothing retries when the sequence was odd or moved
+ *    (a seqlock on misses only; a hit is always right).
  *  - A connection has a home context (home, a struct wctx id, as a UDP
  *    socket's): only the home touches its state; another context that
  *    finds it hands the segment over (later pieces).
@@ -100,14 +108,27 @@ struct tcp_listen {
         struct tcp_conn *acc_head, *acc_tail; /* ESTABLISHED, not accepted */
 };
 
-#define TCP_CONN_BUCKETS 4096 /* a power of two */
+#define TCP_CONN_BUCKETS_MIN 4096u      /* powers of two */
+#define TCP_CONN_BUCKETS_MAX (1u << 22) /* 32 MiB of chain heads */
+
+struct tcp_conn_buckets {
+        unsigned mask; /* chains - 1 */
+        struct tcp_conn *_Atomic b[];
+};
 
 struct tcp_conn_table {
         pthread_mutex_t lock; /* writers only; a leaf */
         unsigned n;
-        uint8_t key[16]; /* the hash's (SipHash), random per stack */
-        struct tcp_conn *_Atomic b[TCP_CONN_BUCKETS];
+        _Atomic uint32_t seq;                /* odd while a resize relinks the entries */
+        uint8_t key[16];                     /* the hash's (SipHash), random per stack */
+        struct tcp_conn_buckets *_Atomic bk; /* NULL until the first insert */
 };
+
+/* The chains now (the control thread's, or an RCU reader's), or NULL. */
+static inline struct tcp_conn_buckets *tcp_conn_bk(const struct tcp_conn_table *ct)
+{
+        return atomic_load_explicit(&((struct tcp_conn_table *)ct)->bk, memory_order_acquire);
+}
 
 struct pcb_table;
 struct sock_proto;

@@ -478,14 +478,15 @@ uint64_t tcp_timers(struct wctx *w, uint64_t now)
 {
         struct mpnet_stack *s = w->s;
         struct tcp_state *st = tcp_state_of(s);
+        struct tcp_conn_buckets *bk = tcp_conn_bk(&st->ct);
         uint64_t next = MPNET_TIME_NEVER;
 
         if (w->id != 0 || st->n_embryo == 0)
                 return next;
         /* A scan of the table while embryos exist; the next piece keeps
          * them on a timer wheel instead. */
-        for (unsigned i = 0; i < TCP_CONN_BUCKETS; i++) {
-                struct tcp_conn *c = atomic_load_explicit(&st->ct.b[i], memory_order_relaxed);
+        for (unsigned i = 0; bk != NULL && i <= bk->mask; i++) {
+                struct tcp_conn *c = atomic_load_explicit(&bk->b[i], memory_order_relaxed);
 
                 while (c != NULL) {
                         struct tcp_conn *nx = atomic_load_explicit(&c->next, memory_order_relaxed);
