@@ -401,14 +401,8 @@ int tcp_established(struct wctx *w, struct tcp_conn *c)
         rbuf = rbuf < 4096 ? 4096 : rbuf > TCP_BUF_MAX ? TCP_BUF_MAX : rbuf;
         if (d == NULL)
                 return -ENOMEM;
-        d->sb = malloc(sbuf);
-        d->rb = malloc(rbuf);
-        if (d->sb == NULL || d->rb == NULL) {
-                free(d->sb);
-                free(d->rb);
-                free(d);
-                return -ENOMEM;
-        }
+        /* The rings (d->sb, d->rb) come with the first byte each holds: an
+         * idle connection costs its structures alone. */
         d->c = c;
         d->scap = sbuf;
         d->rcap = rbuf;
@@ -724,6 +718,11 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
         if (len != 0 || fin) {
                 uint32_t right = c->rcv_nxt + (d->rcap - d->rlen);
 
+                /* The receive ring with the first data; without memory
+                 * the window is closed to it (trimmed below, ACKed). */
+                if (len != 0 && d->rb == NULL && (d->rb = malloc(d->rcap)) == NULL)
+                        right = c->rcv_nxt;
+
                 if (d->fin_in) {
                         len = 0;
                         fin = false;
@@ -905,6 +904,8 @@ ssize_t tcp_sendmsg(struct mpnet_stack *s, struct mpnet_sock *so, const struct m
 
                 if (n > 0 && b == NULL)
                         return done > 0 ? (ssize_t)done : -EFAULT;
+                if (n > 0 && d->sb == NULL && (d->sb = malloc(d->scap)) == NULL)
+                        return done > 0 ? (ssize_t)done : -ENOMEM;
                 while (n > 0 && d->slen < d->scap) {
                         uint32_t k = d->scap - d->slen < n ? d->scap - d->slen : (uint32_t)n;
 
