@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "mpnet/tcp.h"
 #include "mpnet/wire/ipv4.h"
 #include "mpnet/wire/ipv6.h"
 #include "mpnet/wire/tcp.h"
@@ -298,6 +299,34 @@ void tcp_conn_remove(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tc
         pthread_mutex_unlock(&ct->lock);
         if (x == c)
                 stack_defer(s, tcp_conn_free, c);
+}
+
+int mpnet_tcp_mem(struct mpnet_stack *s, struct mpnet_tcp_mem *m)
+{
+        /* A socket is a whole number of cache lines (l4/socket.c). */
+        const size_t so_size = (sizeof(struct mpnet_sock) + 63) / 64 * 64 + sizeof(void *);
+        struct tcp_conn_buckets *bk;
+        size_t bufs = 0;
+
+        if (s == NULL || m == NULL)
+                return -EINVAL;
+        bk = tcp_conn_bk(&tcp_st(s)->ct);
+        *m = (struct mpnet_tcp_mem){0};
+        if (bk == NULL)
+                return 0;
+        m->conn_bytes = sizeof(*bk) + (bk->mask + 1ull) * sizeof(bk->b[0]);
+        for (unsigned i = 0; i <= bk->mask; i++) {
+                struct tcp_conn *c = atomic_load_explicit(&bk->b[i], memory_order_acquire);
+
+                for (; c != NULL; c = atomic_load_explicit(&c->next, memory_order_acquire)) {
+                        m->conns++;
+                        m->conn_bytes += sizeof(*c) + tcp_data_mem(c, &bufs);
+                        if (c->so != NULL)
+                                m->conn_bytes += so_size;
+                }
+        }
+        m->buf_bytes = bufs;
+        return 0;
 }
 
 /* Free every connection at once: no reader is left (fini, reset). */

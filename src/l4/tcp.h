@@ -290,6 +290,9 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
 bool tcp_paws(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r);
 /* The data path's timers. @return the next deadline. */
 uint64_t tcp_data_timers(struct wctx *w, uint64_t now);
+/* What c's data path holds: @return its state's bytes; its rings and
+ * out-of-order segments added to *bufs. */
+size_t tcp_data_mem(const struct tcp_conn *c, size_t *bufs);
 /* c leaves the table (tcp_conn_drop): off the timer list. */
 void tcp_data_drop(struct mpnet_stack *s, struct tcp_conn *c);
 /* Free c and what its data path holds (after the grace period). */

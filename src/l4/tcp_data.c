@@ -445,6 +445,18 @@ void tcp_conn_free(void *arg)
         free(c);
 }
 
+size_t tcp_data_mem(const struct tcp_conn *c, size_t *bufs)
+{
+        const struct tcp_data *d = c->d;
+
+        if (d == NULL)
+                return 0;
+        *bufs += (d->sb != NULL ? d->scap : 0) + (d->rb != NULL ? d->rcap : 0);
+        for (const struct tcp_ooo *q = d->ooo; q != NULL; q = q->next)
+                *bufs += sizeof(*q) + q->len;
+        return sizeof(*d);
+}
+
 void tcp_data_drop(struct mpnet_stack *s, struct tcp_conn *c)
 {
         (void)s;
