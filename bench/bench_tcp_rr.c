@@ -25,7 +25,9 @@
  * calls and counts), cycles per transaction (that CPU time in TSC ticks),
  * and mpnet / Linux per CPU second. Medians over --repeat.
  *
- * Usage: bench_tcp_rr [--rr N] [--crr N] [--repeat N]
+ * Usage: bench_tcp_rr [--rr N] [--crr N] [--repeat N] [--no-linux]
+ * (--no-linux: mpnet alone, for a profiler; Linux's figures then repeat
+ * mpnet's)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -373,10 +375,12 @@ static void ratio(struct bench_json *j, const char *key, const struct run *m, co
 int main(int argc, char **argv)
 {
         uint64_t rr = 200000, crr = 20000, reps = 5;
+        bool no_linux = false;
         const struct bench_opt opts[] = {
             {"rr", BENCH_OPT_U64, &rr, 0, 1ull << 32, "transactions per repeat, TCP_RR (0: skip)"},
             {"crr", BENCH_OPT_U64, &crr, 0, 64000, "transactions per repeat, TCP_CRR (0: skip)"},
             {"repeat", BENCH_OPT_U64, &reps, 1, REPS_MAX, "repeats"},
+            {"no-linux", BENCH_OPT_FLAG, &no_linux, 0, 0, "mpnet alone (for a profiler)"},
         };
         static struct run mrr[REPS_MAX], lrr[REPS_MAX], mcrr[REPS_MAX], lcrr[REPS_MAX];
         struct bench_json j;
@@ -388,16 +392,17 @@ int main(int argc, char **argv)
         mpnet_thread_set_slot(0);
         if (rr > 0) { /* warm-up */
                 mp_rr(rr / 10 + 1);
-                lx_rr(rr / 10 + 1);
+                if (!no_linux)
+                        lx_rr(rr / 10 + 1);
         }
         for (uint64_t i = 0; i < reps; i++) {
                 if (rr > 0) {
                         mrr[i] = mp_rr(rr);
-                        lrr[i] = lx_rr(rr);
+                        lrr[i] = no_linux ? mrr[i] : lx_rr(rr);
                 }
                 if (crr > 0) {
                         mcrr[i] = mp_crr(crr);
-                        lcrr[i] = lx_crr(crr);
+                        lcrr[i] = no_linux ? mcrr[i] : lx_crr(crr);
                 }
                 fprintf(stderr,
                         "repeat %llu: rr mpnet %.0f/cpu-s linux %.0f/cpu-s; crr mpnet %.0f/cpu-s "
