@@ -217,8 +217,10 @@ static void bk_free(void *bk)
 }
 
 /* Under the lock: relink every entry into an array of twice the chains
- * (a failed allocation leaves the chains longer, nothing else). */
-static void table_grow(struct mpnet_stack *s, struct tcp_conn_table *ct)
+ * (a failed allocation leaves the chains longer, nothing else). @return
+ * the old array, for the caller to free after a grace period once it let
+ * the lock go (a leaf), or NULL. */
+static struct tcp_conn_buckets *table_grow(struct tcp_conn_table *ct)
 {
         struct tcp_conn_buckets *old = atomic_load_explicit(&ct->bk, memory_order_relaxed), *nb;
         unsigned n = old == NULL ? TCP_CONN_BUCKETS_MIN : (old->mask + 1) * 2;
@@ -226,7 +228,7 @@ static void table_grow(struct mpnet_stack *s, struct tcp_conn_table *ct)
 
         nb = calloc(1, sizeof(*nb) + n * sizeof(nb->b[0]));
         if (nb == NULL)
-                return;
+                return NULL;
         nb->mask = n - 1;
         atomic_store_explicit(&ct->seq, q + 1, memory_order_relaxed);
         atomic_thread_fence(memory_order_release);
@@ -246,13 +248,12 @@ static void table_grow(struct mpnet_stack *s, struct tcp_conn_table *ct)
         }
         atomic_store_explicit(&ct->bk, nb, memory_order_release);
         atomic_store_explicit(&ct->seq, q + 2, memory_order_release);
-        if (old != NULL)
-                stack_defer(s, bk_free, old);
+        return old;
 }
 
 int tcp_conn_insert(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tcp_conn *c)
 {
-        struct tcp_conn_buckets *bk;
+        struct tcp_conn_buckets *bk, *old = NULL;
         struct tcp_conn *_Atomic *head;
 
         c->hash = tcp_conn_hash(ct, &c->t);
@@ -263,7 +264,7 @@ int tcp_conn_insert(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tcp
         }
         bk = atomic_load_explicit(&ct->bk, memory_order_relaxed);
         if (bk == NULL || (ct->n > bk->mask && bk->mask + 1 < TCP_CONN_BUCKETS_MAX)) {
-                table_grow(s, ct);
+                old = table_grow(ct);
                 bk = atomic_load_explicit(&ct->bk, memory_order_relaxed);
                 if (bk == NULL) {
                         pthread_mutex_unlock(&ct->lock);
@@ -276,6 +277,8 @@ int tcp_conn_insert(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tcp
         atomic_store_explicit(head, c, memory_order_release);
         ct->n++;
         pthread_mutex_unlock(&ct->lock);
+        if (old != NULL)
+                stack_defer(s, bk_free, old);
         return 0;
 }
 
