@@ -7,7 +7,8 @@
  * ring allocated; the connection table must have grown past its first
  * array (every handshake after that found its connection through the
  * resized chains); a byte each way on the first and the last connection
- * then allocates their rings and no other's.
+ * then allocates their rings and no other's, and the first one's close
+ * leaves a TIME_WAIT that holds none.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -132,6 +133,22 @@ static void idle_conns(void **state)
         assert_true(m2.buf_bytes > 0);
         assert_true(m2.buf_bytes <= 4u * (4u << 20));
         assert_int_equal(m2.conn_bytes, mb.conn_bytes);
+
+        /* A closes first: its TIME_WAIT keeps the connection, not the
+         * rings (the last connection's are all that is left). */
+        assert_int_equal(mpnet_tcp_mem(n.st[0], &ma), 0);
+        assert_true(ma.buf_bytes > 0);
+        assert_int_equal(mpnet_close(n.st[0], fa[0]), 0);
+        poll2(&n);
+        poll2(&n);
+        assert_int_equal(mpnet_close(n.st[1], fb[0]), 0);
+        for (int i = 0; i < 4; i++)
+                poll2(&n);
+        assert_int_equal(mpnet_tcp_mem(n.st[0], &m2), 0);
+        assert_int_equal(m2.conns, CONNS);
+        assert_int_equal(m2.buf_bytes, ma.buf_bytes / 2);
+        assert_int_equal(mpnet_tcp_mem(n.st[1], &m2), 0);
+        assert_int_equal(m2.conns, CONNS - 1);
 
         net2_fini(&n);
         free(fa);
