@@ -12,7 +12,9 @@
  * chain heads; rings, none here) per connection of B, and the process's
  * resident set growth (/proc/self/statm) per connection of the two stacks
  * (A holds as many as B), which adds the allocator's overhead; the time
- * it took to open them all.
+ * it took to open them all; then the time of one poll of A that
+ * retransmits the SYN of one more connection, to an address nobody holds
+ * (while a connection is embryonic, TCP's timer walks the whole table).
  *
  * Usage: bench_tcp_conns [--conns N] [--batch N]
  */
@@ -34,6 +36,7 @@
 #include "mpnet/thread.h"
 
 #define B_ADDR         0xc0000202u /* 192.0.2.2 */
+#define NOBODY         0xc0000263u /* 192.0.2.99: no stack holds it */
 #define A_ADDR0        0xc0000210u /* 192.0.2.16 on: A's */
 #define PORTS_PER      64000u
 #define PORT0          1024u
@@ -62,6 +65,29 @@ static struct mpnet_stack *stack_new(struct mpnet_clock *ck, struct mpnet_pool *
         return s;
 }
 
+/* One connection of A that stays in SYN_SENT (to an address nobody
+ * holds), the clock past its SYN's retransmission: @return the time of
+ * A's poll that retransmits it, which walks the whole table while an
+ * embryo exists (l4/tcp_in.c tcp_timers). */
+static uint64_t embryo_poll(struct mpnet_stack *a, struct mpnet_clock *ck, const uint8_t *mac)
+{
+        struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(80)};
+        int fd = mpnet_socket(a, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        uint64_t t0;
+
+        to.sin_addr.s_addr = htonl(NOBODY);
+        if (fd < 0 || mpnet_neigh4_add(a, 1, NOBODY, mac) != 0 ||
+            mpnet_connect(a, fd, (struct sockaddr *)&to, sizeof(to)) != -EINPROGRESS)
+                bench_die("embryo\n");
+        mpnet_clock_advance(ck, 3 * MPNET_NS_PER_S);
+        t0 = bench_now_ns();
+        mpnet_stack_poll(a, mpnet_clock_now(ck));
+        t0 = bench_now_ns() - t0;
+        if (bench_ctr(a, "tcp_syn_rtx") == 0)
+                bench_die("no SYN retransmitted\n");
+        return t0;
+}
+
 int main(int argc, char **argv)
 {
         uint64_t conns = 100000, batch = 1024;
@@ -77,7 +103,7 @@ int main(int argc, char **argv)
         struct mpnet_pool *pool;
         struct mpnet_link *la, *l_b;
         struct mpnet_stack *a, *b;
-        uint64_t rss0, rss1, t0, t1, done = 0;
+        uint64_t rss0, rss1, t0, t1, done = 0, scan_ns;
         unsigned naddr;
         struct bench_json j;
         int lfd;
@@ -147,6 +173,7 @@ int main(int argc, char **argv)
         if (mb.conns != conns || ma.conns != conns)
                 bench_die("connections: A %llu, B %llu\n", (unsigned long long)ma.conns,
                           (unsigned long long)mb.conns);
+        scan_ns = embryo_poll(a, &ck, l_b->info.mac);
         bench_json_init(&j, stdout);
         bench_json_obj_begin(&j, NULL);
         bench_json_str(&j, "bench", "tcp_conns");
@@ -160,6 +187,7 @@ int main(int argc, char **argv)
         bench_json_num(&j, "rss_bytes_per_conn", (double)(rss1 - rss0) / (double)(2 * conns));
         bench_json_num(&j, "open_s", (double)(t1 - t0) / 1e9);
         bench_json_num(&j, "open_per_s", (double)conns * 1e9 / (double)(t1 - t0));
+        bench_json_num(&j, "embryo_poll_ms", (double)scan_ns / 1e6);
         bench_json_obj_end(&j);
         putchar('\n');
         mpnet_stack_destroy(a);
