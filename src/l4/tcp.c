@@ -625,6 +625,7 @@ static void tcp_reset(struct mpnet_stack *s, void *state)
                 }
         }
         st->n_embryo = 0;
+        st->embryos = NULL;
         st->tq = NULL;
         conn_table_clear(&st->ct);
         tcp_listen_reset(st);

@@ -98,6 +98,9 @@ struct tcp_conn {
         struct tcp_conn *qnext; /* the listener's SYN or accept queue */
         struct mpnet_sock *so;  /* the socket, once accepted */
         struct tcp_data *d;     /* ESTABLISHED on: the data path's (l4/tcp_data.c) */
+        /* The control thread's list of embryos (SYN_SENT, SYN_RECEIVED:
+         * tcp_state.embryos), whose SYN and SYN-ACK timers it runs. */
+        struct tcp_conn *enext, **eprev;
 };
 
 /* A listening socket's queues (so->tcp). */
@@ -148,7 +151,8 @@ struct tcp_state {
         struct mpnet_stack *s;
         struct pcb_table *pcb;       /* bound and listening sockets, by port */
         uint8_t isn_key[16];         /* RFC 6528's secret */
-        unsigned n_embryo;           /* SYN_SENT and SYN_RECEIVED: the service scans */
+        unsigned n_embryo;           /* SYN_SENT and SYN_RECEIVED: on the list below */
+        struct tcp_conn *embryos;    /* their list, for the service (tcp_timers) */
         uint64_t ch_tokens, ch_last; /* the challenge ACK bucket (RFC 5961 7) */
         struct tcp_conn_table ct;
         struct tcp_listen_cfg lc; /* l4/tcp_listen.c */
@@ -161,6 +165,31 @@ struct tcp_state {
 
 /* l4/tcp.c */
 struct tcp_state *tcp_state_of(struct mpnet_stack *s);
+/* c becomes an embryo (SYN_SENT, SYN_RECEIVED) or stops being one: on or
+ * off st's list, n_embryo counted. Each is a no-op when c already is
+ * where it asks. The control thread's. */
+static inline void tcp_embryo_add(struct tcp_state *st, struct tcp_conn *c)
+{
+        if (c->eprev != NULL)
+                return;
+        c->enext = st->embryos;
+        if (st->embryos != NULL)
+                st->embryos->eprev = &c->enext;
+        st->embryos = c;
+        c->eprev = &st->embryos;
+        st->n_embryo++;
+}
+static inline void tcp_embryo_del(struct tcp_state *st, struct tcp_conn *c)
+{
+        if (c->eprev == NULL)
+                return;
+        *c->eprev = c->enext;
+        if (c->enext != NULL)
+                c->enext->eprev = c->eprev;
+        c->enext = NULL;
+        c->eprev = NULL;
+        st->n_embryo--;
+}
 /* Counters of l4/tcp_in.c and l4/tcp_sock.c (enum tcp_ctr, tcp.c). */
 void tcp_count(struct mpnet_stack *s, unsigned c);
 enum {

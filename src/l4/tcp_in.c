@@ -147,8 +147,7 @@ void tcp_conn_drop(struct mpnet_stack *s, struct tcp_conn *c)
                 }
                 c->lso = NULL;
         }
-        if (c->state == TCP_SYN_RECEIVED || c->state == TCP_SYN_SENT)
-                st->n_embryo--;
+        tcp_embryo_del(st, c);
         if (c->so != NULL) {
                 c->so->tcp = NULL;
                 c->so = NULL;
@@ -231,7 +230,7 @@ void tcp_listen_input(struct wctx *w, struct mpnet_sock *so, const struct tcp_tu
         c->qnext = l->syn;
         l->syn = c;
         l->n_syn++;
-        st->n_embryo++;
+        tcp_embryo_add(st, c);
         tcp_count(s, TCPC_SYN_IN);
         send_synack(w, c);
         c->tries = 1;
@@ -251,7 +250,7 @@ void tcp_syn_send(struct wctx *w, struct tcp_conn *c)
 
         send_seg(w, c, MPNET_TCP_SYN, c->iss, &o);
         if (c->tries++ == 0) {
-                tcp_state_of(w->s)->n_embryo++;
+                tcp_embryo_add(tcp_state_of(w->s), c);
                 c->rtx_at = ctx_now(w) + (uint64_t)tcp_rto_us(&c->rto) * 1000;
                 ctx_svc_arm(w, c->rtx_at);
         }
@@ -337,7 +336,7 @@ static void syn_sent_input(struct wctx *w, struct tcp_conn *c, const struct mpne
                 return;
         }
         c->state = TCP_ESTABLISHED;
-        tcp_state_of(s)->n_embryo--;
+        tcp_embryo_del(tcp_state_of(s), c);
         tcp_send_ctl(w, c, MPNET_TCP_ACK, c->snd_nxt);
         if (c->so != NULL) {
                 c->so->flags |= SOF_CONNECTED;
@@ -375,7 +374,7 @@ static bool established(struct wctx *w, struct tcp_conn *c, const struct mpnet_t
         if (tcp_established(w, c) != 0)
                 return false;
         c->state = TCP_ESTABLISHED;
-        st->n_embryo--;
+        tcp_embryo_del(st, c);
         q_unlink(&l->syn, c);
         l->n_syn--;
         if (l->acc_tail != NULL)
@@ -478,18 +477,17 @@ uint64_t tcp_timers(struct wctx *w, uint64_t now)
 {
         struct mpnet_stack *s = w->s;
         struct tcp_state *st = tcp_state_of(s);
-        struct tcp_conn_buckets *bk = tcp_conn_bk(&st->ct);
         uint64_t next = MPNET_TIME_NEVER;
 
         if (w->id != 0 || st->n_embryo == 0)
                 return next;
-        /* A scan of the table while embryos exist; the next piece keeps
-         * them on a timer wheel instead. */
-        for (unsigned i = 0; bk != NULL && i <= bk->mask; i++) {
-                struct tcp_conn *c = atomic_load_explicit(&bk->b[i], memory_order_relaxed);
+        /* A walk of the embryos (a timer wheel would not visit the ones
+         * not due). */
+        {
+                struct tcp_conn *c = st->embryos;
 
                 while (c != NULL) {
-                        struct tcp_conn *nx = atomic_load_explicit(&c->next, memory_order_relaxed);
+                        struct tcp_conn *nx = c->enext;
 
                         if (c->state == TCP_SYN_SENT && c->rtx_at <= now) {
                                 if (c->tries >= TCP_SYN_TRIES) {

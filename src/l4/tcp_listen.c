@@ -312,7 +312,7 @@ static void simopen_established(struct wctx *w, struct tcp_conn *c, const struct
                 return;
         }
         c->state = TCP_ESTABLISHED;
-        tcp_state_of(w->s)->n_embryo--;
+        tcp_embryo_del(tcp_state_of(w->s), c);
         if (c->so != NULL) {
                 c->so->flags |= SOF_CONNECTED;
                 sock_raise(c->so, EPOLLOUT);
