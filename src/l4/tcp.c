@@ -21,6 +21,7 @@
 #include "mpnet/tcp.h"
 #include "mpnet/wire/ipv4.h"
 #include "mpnet/wire/ipv6.h"
+#include "mpnet/tcp.h"
 #include "mpnet/wire/tcp.h"
 #include "base/siphash.h"
 #include "l4/pcb.h"
@@ -73,6 +74,17 @@ enum tcp_ctr {
         TCP_PERSIST,
         TCP_DACK,
         TCP_CHAINED,
+        TCP_KA_PROBE,
+        TCP_KA_TIMEOUT,
+        TCP_LINGER_ABORT,
+        TCP_CORK_FLUSH,
+        TCP_ECN_CE,
+        TCP_ECN_REDUCE,
+        TCP_PMTU_LOWER,
+        TCP_PMTU_BAD,
+        TCP_BLACKHOLE,
+        TCP_TW_REUSE,
+        TCP_TW_SYN_DROP,
         TCP__N
 };
 _Static_assert((int)TCP_OUT == (int)TCPC_OUT && (int)TCP_RST_OUT == (int)TCPC_RST_OUT &&
@@ -81,7 +93,9 @@ _Static_assert((int)TCP_OUT == (int)TCPC_OUT && (int)TCP_RST_OUT == (int)TCPC_RS
                    (int)TCP_OUT_FAIL + 1 == (int)TCPC_SYN_IN &&
                    (int)TCP_OUT_OF_WINDOW == (int)TCPC_OUT_OF_WINDOW &&
                    (int)TCP_CHALLENGE_LIMITED == (int)TCPC_CHALLENGE_LIMITED &&
-                   (int)TCP_SIMOPEN == (int)TCPC_SIMOPEN && (int)TCP_DACK == (int)TCPC_DACK,
+                   (int)TCP_SIMOPEN == (int)TCPC_SIMOPEN && (int)TCP_DACK == (int)TCPC_DACK &&
+                   (int)TCP_KA_PROBE == (int)TCPC_KA_PROBE &&
+                   (int)TCP_TW_SYN_DROP == (int)TCPC_TW_SYN_DROP,
                "tcp.h's counter ids");
 
 static const struct counter_reg tcp_ctrs[TCP__N] = {
@@ -148,6 +162,25 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
     [TCP_CHAINED] = {"tcp_chained",
                      "drop: a segment whose data spans buffers (reassembled fragments; "
                      "TCP sets DF)"},
+    [TCP_KA_PROBE] = {"tcp_ka_probe", "keepalive probes sent (RFC 1122 4.2.3.6)"},
+    [TCP_KA_TIMEOUT] = {"tcp_ka_timeout",
+                        "connections reset after their keepalive probes went unanswered"},
+    [TCP_LINGER_ABORT] = {"tcp_linger_abort",
+                          "connections aborted by close with SO_LINGER of 0 (a reset sent)"},
+    [TCP_CORK_FLUSH] = {"tcp_cork_flush",
+                        "corked data sent at the 200 ms ceiling (TCP_CORK, as Linux)"},
+    [TCP_ECN_CE] = {"tcp_ecn_ce", "segments received marked CE (RFC 3168)"},
+    [TCP_ECN_REDUCE] = {"tcp_ecn_reduce", "congestion windows reduced on ECE (RFC 3168 6.1.2)"},
+    [TCP_PMTU_LOWER] = {"tcp_pmtu_lower",
+                        "MSS lowered by fragmentation needed or packet too big (RFC 1191, 8201)"},
+    [TCP_PMTU_BAD] = {"tcp_pmtu_bad",
+                      "drop: an ICMP error quoting no connection or a sequence number outside "
+                      "its window (RFC 5927 4.1)"},
+    [TCP_BLACKHOLE] = {"tcp_blackhole",
+                       "MSS lowered after repeated timeouts of full segments (RFC 4821's idea)"},
+    [TCP_TW_REUSE] = {"tcp_tw_reuse", "TIME_WAIT connections reopened by a newer SYN (RFC 6191)"},
+    [TCP_TW_SYN_DROP] = {"tcp_tw_syn_drop",
+                         "drop: a SYN at a TIME_WAIT connection, not newer (RFC 6191)"},
 };
 
 static inline struct tcp_state *tcp_st(struct mpnet_stack *s)
@@ -451,7 +484,7 @@ static bool tcp_check(struct mpnet_stack *s, const struct mpnet_pkt *p, unsigned
 }
 
 static void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, unsigned fam,
-                      const uint8_t *laddr, const uint8_t *raddr, bool not_unicast)
+                      const uint8_t *laddr, const uint8_t *raddr, bool not_unicast, uint8_t ecn)
 {
         struct mpnet_stack *s = w->s;
         struct mpnet_tcp_view v;
@@ -472,12 +505,21 @@ static void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
                 goto out;
         }
         tcp_inc(s, TCP_IN);
+        tcp_st(s)->rx_ecn[w->id] = ecn;
         memcpy(t.laddr, laddr, 16);
         memcpy(t.raddr, raddr, 16);
         t.lport = r.dport;
         t.rport = r.sport;
         h = tcp_conn_hash(&tcp_st(s)->ct, &t); /* the table's and the PCB lookup's */
         c = tcp_conn_lookup_h(&tcp_st(s)->ct, &t, h);
+        if (c != NULL && c->state == TCP_TIME_WAIT && c->home == w->id) {
+                bool take = false;
+
+                if (!tcp_tw_reopen(w, c, &r, &take) && !take)
+                        goto out;
+                if (!take)
+                        c = NULL; /* RFC 6191: a new incarnation, to the listener */
+        }
         if (c != NULL) {
                 /* Every connection is homed on the control thread for now:
                  * a worker hands nothing over yet. */
@@ -507,6 +549,7 @@ static void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
         }
         tcp_closed(w, &t, &v);
 out:
+        tcp_st(s)->tw_iss_on[w->id] = false; /* what tcp_tw_reopen() left for this SYN */
         mpnet_pkt_free(p);
 }
 
@@ -521,7 +564,8 @@ static void tcp4_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p
          * (or a frame meant for another host): either way not ours alone. */
         tcp_input(w, ifp, p, 4, l, r,
                   (p->ol_flags & MPNET_PKT_F_L2_BCAST) != 0 || mpnet_ip4_is_multicast(ip->dst) ||
-                      mpnet_ip4_is_limited_bcast(ip->dst));
+                      mpnet_ip4_is_limited_bcast(ip->dst),
+                  ip->tos & 3);
 }
 
 static void tcp6_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, const void *repr)
@@ -529,7 +573,8 @@ static void tcp6_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p
         const struct mpnet_ip6_repr *ip = repr;
 
         tcp_input(w, ifp, p, 6, ip->dst, ip->src,
-                  (p->ol_flags & MPNET_PKT_F_L2_BCAST) != 0 || mpnet_ip6_is_multicast(ip->dst));
+                  (p->ol_flags & MPNET_PKT_F_L2_BCAST) != 0 || mpnet_ip6_is_multicast(ip->dst),
+                  ip->traffic_class & 3);
 }
 
 /* ---- the module ---- */
@@ -567,6 +612,7 @@ static int tcp_init(struct mpnet_stack *s, void *state)
 
         st->s = s;
         st->msl_ns = TCP_MSL_NS_DEFAULT;
+        st->ecn = MPNET_TCP_ECN_SERVER;
         memcpy(st->ct.key, &k0, 8);
         memcpy(st->ct.key + 8, &k1, 8);
         k0 = stack_random(s);
@@ -632,8 +678,8 @@ static void tcp_reset(struct mpnet_stack *s, void *state)
 }
 
 static const struct l4_reg tcp_l4[] = {
-    {.family = 4, .proto = MPNET_IPPROTO_TCP, .fn = tcp4_l4},
-    {.family = 6, .proto = MPNET_IPPROTO_TCP, .fn = tcp6_l4},
+    {.family = 4, .proto = MPNET_IPPROTO_TCP, .fn = tcp4_l4, .err = tcp_err},
+    {.family = 6, .proto = MPNET_IPPROTO_TCP, .fn = tcp6_l4, .err = tcp_err},
 };
 
 const struct mpnet_module mod_tcp = {

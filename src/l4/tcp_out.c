@@ -60,8 +60,15 @@ int tcp_output(struct wctx *w, const struct tcp_seg_out *o, const struct mpnet_t
                 mpnet_tcp4_csum_set(b, n, src, dst);
                 /* RFC 9293 3.7.2 leaves DF to path MTU discovery: set, as
                  * Linux does for TCP. */
-                return ip4_output_w(w, p, src, dst, MPNET_IPPROTO_TCP, TCP_TTL, true);
+                return ip4_output_opt(w, p,
+                                      &(struct ip4_out){.src = src,
+                                                        .dst = dst,
+                                                        .proto = MPNET_IPPROTO_TCP,
+                                                        .ttl = TCP_TTL,
+                                                        .tos = o->ecn, /* RFC 3168 5 */
+                                                        .df = true});
         }
         mpnet_tcp6_csum_set(b, n, o->t->laddr, o->t->raddr);
-        return ip6_output_w(w, p, o->t->laddr, o->t->raddr, MPNET_IPPROTO_TCP, IP6_HLIM_DEFAULT, 0);
+        return ip6_output_w_tc(w, p, o->t->laddr, o->t->raddr, MPNET_IPPROTO_TCP, IP6_HLIM_DEFAULT,
+                               o->ecn, 0);
 }
