@@ -12,11 +12,11 @@
  * (RFC 9293 3.7.4) and the persist timer (3.8.6.1); FIN_WAIT_1/2, CLOSING,
  * TIME_WAIT (2 MSL), CLOSE_WAIT, LAST_ACK.
  *
- * Timers: a connection with a deadline armed is on the stack's timer list
- * (tcp_state.tq); the service walks that list, not the table.
+ * Timers: a connection with a deadline armed is on its home context's
+ * timer list (tcp_ctx.tq); that context's service walks its list only.
  *
- * Runs on the connection's home context (the control thread for now); no
- * lock.
+ * Runs on the connection's home context (a worker or the control thread;
+ * its socket calls are handed there, l4/tcp_home.c); no lock.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -103,7 +103,7 @@ static uint64_t now_us(struct wctx *w)
 
 /* ---- timers ---- */
 
-static void tq_link(struct tcp_state *st, struct tcp_data *d)
+static void tq_link(struct tcp_ctx *st, struct tcp_data *d)
 {
         if (d->tpprev != NULL)
                 return;
@@ -128,7 +128,7 @@ static void tq_unlink(struct tcp_data *d)
 static void arm(struct wctx *w, struct tcp_data *d, uint64_t *at, uint64_t when)
 {
         *at = when;
-        tq_link(tcp_state_of(w->s), d);
+        tq_link(tcp_ctx_of(w), d);
         ctx_svc_arm(w, when);
 }
 
@@ -905,12 +905,9 @@ static bool rtx_timeout(struct wctx *w, struct tcp_conn *c)
 
 uint64_t tcp_data_timers(struct wctx *w, uint64_t now)
 {
-        struct tcp_state *st = tcp_state_of(w->s);
         uint64_t next = MPNET_TIME_NEVER;
-        struct tcp_data *d = st->tq;
+        struct tcp_data *d = tcp_ctx_of(w)->tq; /* the context's own */
 
-        if (w->id != 0)
-                return next;
         while (d != NULL) {
                 struct tcp_data *nx = d->tnext;
                 struct tcp_conn *c = d->c;
@@ -1057,7 +1054,7 @@ ssize_t tcp_sendmsg(struct mpnet_stack *s, struct mpnet_sock *so, const struct m
                         return -EAGAIN;
                 }
         }
-        output(s->ctx[0], c);
+        output(tcp_home_w(s, c), c);
         events(c);
         return (ssize_t)done;
 }
@@ -1108,7 +1105,7 @@ ssize_t tcp_recvmsg(struct mpnet_stack *s, struct mpnet_sock *so, struct msghdr 
                 uint32_t after = rcv_window(d);
 
                 if (after > before && (before < c->mss_ours || after - before >= d->rcap / 2))
-                        send_ack(s->ctx[0], c);
+                        send_ack(tcp_home_w(s, c), c);
         }
         return (ssize_t)off;
 }
@@ -1126,7 +1123,7 @@ static void fin_queue(struct mpnet_stack *s, struct tcp_conn *c)
                 c->state = TCP_FIN_WAIT_1;
         else if (c->state == TCP_CLOSE_WAIT)
                 c->state = TCP_LAST_ACK;
-        output(s->ctx[0], c);
+        output(tcp_home_w(s, c), c);
 }
 
 int tcp_shutdown(struct mpnet_stack *s, struct mpnet_sock *so, int how)
@@ -1149,7 +1146,7 @@ int tcp_shutdown(struct mpnet_stack *s, struct mpnet_sock *so, int how)
 void tcp_data_close(struct mpnet_stack *s, struct tcp_conn *c)
 {
         struct tcp_data *d = c->d;
-        struct wctx *w = s->ctx[0];
+        struct wctx *w = tcp_home_w(s, c);
 
         c->so = NULL;
         if (d->rlen > 0 || d->ooo != NULL) {
