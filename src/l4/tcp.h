@@ -229,6 +229,9 @@ struct tcp_state {
          * starts above (tw_iss_on while the SYN is being handled). */
         uint32_t tw_iss[MPNET_MAX_SLOTS + 1];
         bool tw_iss_on[MPNET_MAX_SLOTS + 1];
+        /* The sender's loss recovery (TCP_RECOV_*, l4/tcp_sack.h): RACK-TLP
+         * by default; tests compare it with less. */
+        uint8_t recov;
 };
 
 /* l4/tcp.c */
@@ -285,6 +288,14 @@ enum {
         /* l4/tcp_home.c */
         TCPC_HANDOFF,
         TCPC_STALE,
+        /* l4/tcp_data.c with l4/tcp_sack.c, l4/tcp_rack.c */
+        TCPC_SACK_RECOVERY,
+        TCPC_SACK_RTX,
+        TCPC_RESCUE_RTX,
+        TCPC_RACK_LOST,
+        TCPC_TLP,
+        TCPC_TLP_RECOVERED,
+        TCPC_DSACK_IN,
 };
 /* The table's hash of a tuple. Any context. */
 uint32_t tcp_conn_hash(const struct tcp_conn_table *ct, const struct tcp_tuple *t);
