@@ -267,7 +267,7 @@ struct mpnet_pkt;
  * works); protocol 0 or IPPROTO_UDP for SOCK_DGRAM.
  * @return the descriptor; -EAFNOSUPPORT; -ESOCKTNOSUPPORT
  * (SOCK_SEQPACKET); -EPROTONOSUPPORT; -EINVAL (unknown flags);
- * -EMFILE (more than 65536 open); -ENOMEM.
+ * -EMFILE (more than 2097152 open); -ENOMEM.
  */
 MPNET_API int mpnet_socket(struct mpnet_stack *s, int domain, int type, int protocol);
 

@@ -242,7 +242,7 @@ static inline struct mpnet_pkt **sock_rq_link(struct mpnet_pkt *p)
 #define SOCK_RCVBUF_DEFAULT 212992u /* Linux's net.core.rmem_default */
 #define SOCK_RCVBUF_MIN     (2 * SOCK_TRUESIZE)
 #define SOCK_RCVBUF_MAX     (64u << 20)
-#define SOCK_MAX_FDS        65536
+#define SOCK_MAX_FDS        (1 << 21)
 
 /* The descriptor table (mod_sock's state): slots published with release
  * stores, the array replaced whole when it grows (the old one freed after
