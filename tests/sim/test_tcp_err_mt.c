@@ -108,10 +108,10 @@ static void recv_seg(struct ts *t, struct ts_seg *g)
 }
 
 /* Take the stack's segments until they cover from .. end (relative), each
- * at most mss and starting at the end of another or at from. They may come
- * out of order: a worker punts IPv6 packets over 1280 bytes to the
- * control thread, which sends them after the worker sent the rest
- * (l3/ip6_output.c). @return the length of the one at from. */
+ * at most mss, none overlapping another. Their order is not what this
+ * test is about (a worker punts an IPv6 packet that needs fragmenting to
+ * the control thread, which sends it later: l3/ip6_output.c). @return the
+ * length of the one at from. */
 static uint32_t take_to(struct ts *t, uint32_t from, uint32_t end, uint32_t mss)
 {
         uint32_t seqs[64], ends[64], n = 0, got = 0, first = 0;
