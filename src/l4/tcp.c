@@ -233,6 +233,7 @@ void tcp_conn_remove(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tc
                 atomic_store_explicit(pp, atomic_load_explicit(&c->next, memory_order_relaxed),
                                       memory_order_release);
                 ct->n--;
+                atomic_fetch_add_explicit(&ct->gen, 1, memory_order_release);
         }
         pthread_mutex_unlock(&ct->lock);
         if (x == c)
@@ -257,6 +258,32 @@ static void conn_table_clear(struct tcp_conn_table *ct)
                 }
         }
         ct->n = 0;
+        atomic_fetch_add_explicit(&ct->gen, 1, memory_order_release);
+}
+
+/* The connection of t: the context's last one when it is still in the
+ * table and t is its tuple (no hash: the table's keyed SipHash, which
+ * keeps hash flooding off the buckets, is untouched and runs on every
+ * miss, so a flood of other tuples gets no cheaper path), else the table's
+ * (*h its hash, for the PCB lookup that follows a miss). A table reader:
+ * the gen read (acquire) before the walk sees every unlink before it, so
+ * a cached entry whose gen still matches was not unlinked and freed. */
+static struct tcp_conn *conn_lookup_cached(struct wctx *w, struct tcp_conn_table *ct,
+                                           const struct tcp_tuple *t, uint32_t *h)
+{
+        struct tcp_ctx *tc = w->mctx[MOD_tcp];
+        uint64_t gen = atomic_load_explicit(&ct->gen, memory_order_acquire);
+        struct tcp_conn *c = tc->last;
+
+        if (c != NULL && tc->gen == gen && tuple_eq(&c->t, t))
+                return c;
+        *h = tcp_conn_hash(ct, t);
+        c = tcp_conn_lookup_h(ct, t, *h);
+        if (c != NULL) {
+                tc->last = c;
+                tc->gen = gen;
+        }
+        return c;
 }
 
 /* ---- input ---- */
@@ -364,7 +391,7 @@ static void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
         struct mpnet_tcp_repr r;
         struct tcp_tuple t;
         struct tcp_conn *c;
-        uint32_t h;
+        uint32_t h = 0;
 
         if (not_unicast) {
                 tcp_inc(s, TCP_NOT_UNICAST);
@@ -382,8 +409,7 @@ static void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
         memcpy(t.raddr, raddr, 16);
         t.lport = r.dport;
         t.rport = r.sport;
-        h = tcp_conn_hash(&tcp_st(s)->ct, &t); /* the table's and the PCB lookup's */
-        c = tcp_conn_lookup_h(&tcp_st(s)->ct, &t, h);
+        c = conn_lookup_cached(w, &tcp_st(s)->ct, &t, &h); /* h: the PCB lookup's */
         if (c != NULL) {
                 /* Every connection is homed on the control thread for now:
                  * a worker hands nothing over yet. */
@@ -462,8 +488,10 @@ static uint64_t tcp_service(struct wctx *w, void *cs, uint64_t now)
 
 static void tcp_ctx_reset(struct wctx *w, void *cs)
 {
+        struct tcp_ctx *tc = cs;
+
         (void)w;
-        (void)cs;
+        tc->last = NULL;
 }
 
 static int tcp_init(struct mpnet_stack *s, void *state)
@@ -549,6 +577,7 @@ const struct mpnet_module mod_tcp = {
     .fini = tcp_fini,
     .state_learnt = tcp_learnt,
     .state_reset = tcp_reset,
+    .ctx_state_size = sizeof(struct tcp_ctx),
     .ctx_service = tcp_service,
     .ctx_reset = tcp_ctx_reset,
 };

@@ -106,7 +106,19 @@ struct tcp_conn_table {
         pthread_mutex_t lock; /* writers only; a leaf */
         unsigned n;
         uint8_t key[16]; /* the hash's (SipHash), random per stack */
+        /* Bumped (release) after a connection is unlinked, before it is
+         * deferred: a context's cached last connection (struct tcp_ctx)
+         * is good only while this has not moved. */
+        _Atomic uint64_t gen;
         struct tcp_conn *_Atomic b[TCP_CONN_BUCKETS];
+};
+
+/* Each context's own (w->mctx[MOD_tcp]): the connection its last segment
+ * found, and the table's gen when it was found. A bulk flow's segments
+ * come in runs, so most skip the hash and the bucket walk. */
+struct tcp_ctx {
+        struct tcp_conn *last;
+        uint64_t gen;
 };
 
 struct pcb_table;

@@ -561,6 +561,28 @@ static void test_rst_unread(void **state)
         mpnet_close(t->s, k.lfd);
 }
 
+/* The context's cached last connection (tcp.c, conn_lookup_cached) goes
+ * with its connection: a segment of the same tuple after the reset finds
+ * none (a reset back, counted), not the freed connection. */
+static void test_conn_cache_reuse(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+        uint64_t nc;
+
+        estab(t, &k, false);
+        psend(&k, 1, 1, TH_PA, 100);
+        expect(&k, 1, TH_A, 1, 101, 0, NULL);
+        assert_int_equal(mpnet_close(t->s, k.fd), 0);
+        expect(&k, 1, TH_RA, 1, 101, 0, NULL);
+        assert_int_equal(conn_state(t), TCP_CLOSED);
+        mpnet_close(t->s, k.lfd); /* no listener to answer instead */
+        nc = ctr(t, "tcp_no_conn");
+        psend(&k, 101, 1, TH_PA, 10);
+        expect(&k, 1, TH_R, 1, 0, 0, NULL);
+        assert_int_equal(ctr(t, "tcp_no_conn"), nc + 1);
+}
+
 /* An orphan stuck in FIN_WAIT_2 (the peer never closes) goes after the
  * timeout (60 s, as Linux's tcp_fin_timeout). */
 static void test_fin_wait_2_orphan(void **state)
@@ -680,6 +702,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_time_wait, setup, teardown),
             cmocka_unit_test_setup_teardown(test_simultaneous_close, setup, teardown),
             cmocka_unit_test_setup_teardown(test_rst_unread, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_conn_cache_reuse, setup, teardown),
             cmocka_unit_test_setup_teardown(test_fin_wait_2_orphan, setup, teardown),
             cmocka_unit_test_setup_teardown(test_random_segments, setup, teardown),
         };
