@@ -14,7 +14,12 @@
  * comparable and only its bytes are given). The run is one thread: both
  * ends on one core, for each stack.
  *
- * Usage: bench_tcp [--mbytes N] [--repeat N] [--chunk BYTES]
+ * The memory wire offers receive checksum offload (csum_offload), as
+ * Linux's loopback and veth do (they skip both the sender's and the
+ * receiver's sums): the receiver trusts the frames, the sender still
+ * fills every checksum. --no-offload turns it off (both ends sum).
+ *
+ * Usage: bench_tcp [--mbytes N] [--repeat N] [--chunk BYTES] [--no-offload]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,6 +44,7 @@
 #define BUF    (4 << 20)
 
 static uint8_t wbuf[1 << 20], rbuf[1 << 20];
+static bool no_offload;
 
 struct run {
         double gbps, cyc_byte, cyc_seg, cpu_gbps;
@@ -70,7 +76,8 @@ static struct mpnet_stack *stack_new(struct mpnet_clock *ck, struct mpnet_pool *
 
 static struct run run_mpnet(uint64_t bytes, uint64_t chunk)
 {
-        struct mpnet_memwire_cfg wc = {.name = "tcp", .ring_size = 4096};
+        struct mpnet_memwire_cfg wc = {
+            .name = "tcp", .ring_size = 4096, .csum_offload = !no_offload};
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(5001)};
         struct mpnet_clock ck;
         struct mpnet_pool *pool;
@@ -206,6 +213,8 @@ int main(int argc, char **argv)
             {"mbytes", BENCH_OPT_U64, &mbytes, 1, 1 << 20, "MB carried per repeat"},
             {"repeat", BENCH_OPT_U64, &repeat, 1, 1000, "repeats"},
             {"chunk", BENCH_OPT_U64, &chunk, 1, sizeof(wbuf), "bytes per send call"},
+            {"no-offload", BENCH_OPT_FLAG, &no_offload, 0, 0,
+             "no receive checksum offload on the memory wire"},
         };
         double mg[1000], mb[1000], ms[1000], lg[1000], lb[1000], ratio[1000], mc[1000], lc[1000],
             cratio[1000];
@@ -238,6 +247,7 @@ int main(int argc, char **argv)
         bench_json_machine(&j);
         bench_json_u64(&j, "bytes", mbytes << 20);
         bench_json_u64(&j, "chunk", chunk);
+        bench_json_u64(&j, "csum_offload", !no_offload);
         bench_json_stat(&j, "mpnet_gbps", mg, repeat);
         bench_json_stat(&j, "mpnet_cycles_per_byte", mb, repeat);
         bench_json_stat(&j, "mpnet_cycles_per_segment", ms, repeat);
