@@ -1512,6 +1512,7 @@ static int setopt_sol(struct mpnet_stack *s, struct mpnet_sock *so, int name, co
                 if (b > SOCK_RCVBUF_MAX)
                         b = SOCK_RCVBUF_MAX;
                 atomic_store_explicit(&so->rcvbuf, (uint32_t)b, memory_order_relaxed);
+                so->flags |= SOF_RCVBUF_LOCK;
                 return 0;
         }
         case SO_SNDBUF: {
@@ -1520,6 +1521,7 @@ static int setopt_sol(struct mpnet_stack *s, struct mpnet_sock *so, int name, co
                 so->sndbuf = (uint32_t)(b < 4608              ? 4608
                                         : b > SOCK_RCVBUF_MAX ? SOCK_RCVBUF_MAX
                                                               : b);
+                so->flags |= SOF_SNDBUF_LOCK;
                 return 0;
         }
         case SO_BINDTOIFINDEX:

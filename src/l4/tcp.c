@@ -71,6 +71,8 @@ enum tcp_ctr {
         TCP_RST_UNREAD,
         TCP_PERSIST,
         TCP_DACK,
+        TCP_RCVBUF_GROW,
+        TCP_SNDBUF_GROW,
         TCP_CHAINED,
         TCP__N
 };
@@ -80,7 +82,8 @@ _Static_assert((int)TCP_OUT == (int)TCPC_OUT && (int)TCP_RST_OUT == (int)TCPC_RS
                    (int)TCP_OUT_FAIL + 1 == (int)TCPC_SYN_IN &&
                    (int)TCP_OUT_OF_WINDOW == (int)TCPC_OUT_OF_WINDOW &&
                    (int)TCP_CHALLENGE_LIMITED == (int)TCPC_CHALLENGE_LIMITED &&
-                   (int)TCP_SIMOPEN == (int)TCPC_SIMOPEN && (int)TCP_DACK == (int)TCPC_DACK,
+                   (int)TCP_SIMOPEN == (int)TCPC_SIMOPEN && (int)TCP_DACK == (int)TCPC_DACK &&
+                   (int)TCP_SNDBUF_GROW == (int)TCPC_SNDBUF_GROW,
                "tcp.h's counter ids");
 
 static const struct counter_reg tcp_ctrs[TCP__N] = {
@@ -144,6 +147,8 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
                         "connections reset by a close with data unread (RFC 2525 2.17)"},
     [TCP_PERSIST] = {"tcp_persist", "zero-window probes sent (RFC 9293 3.8.6.1)"},
     [TCP_DACK] = {"tcp_dack", "delayed ACKs sent by their timer"},
+    [TCP_RCVBUF_GROW] = {"tcp_rcvbuf_grow", "receive buffers grown by auto-tuning"},
+    [TCP_SNDBUF_GROW] = {"tcp_sndbuf_grow", "send buffers grown by auto-tuning"},
     [TCP_CHAINED] = {"tcp_chained",
                      "drop: a segment whose data spans buffers (reassembled fragments; "
                      "TCP sets DF)"},
@@ -501,6 +506,7 @@ static int tcp_init(struct mpnet_stack *s, void *state)
 
         st->s = s;
         st->msl_ns = TCP_MSL_NS_DEFAULT;
+        st->rmem_max = st->wmem_max = TCP_BUF_AUTO_MAX;
         memcpy(st->ct.key, &k0, 8);
         memcpy(st->ct.key + 8, &k1, 8);
         k0 = stack_random(s);

@@ -100,7 +100,8 @@ struct tcp_listen {
         struct tcp_conn *acc_head, *acc_tail; /* ESTABLISHED, not accepted */
 };
 
-#define TCP_CONN_BUCKETS 4096 /* a power of two */
+#define TCP_CONN_BUCKETS 4096       /* a power of two */
+#define TCP_BUF_AUTO_MAX (4u << 20) /* tcp_state.rmem_max, wmem_max by default */
 
 struct tcp_conn_table {
         pthread_mutex_t lock; /* writers only; a leaf */
@@ -148,6 +149,10 @@ struct tcp_state {
          * TIME_WAIT lasts 2 MSL) that tests may shorten. */
         struct tcp_data *tq;
         uint64_t msl_ns;
+        /* The most a connection's receive and send buffers grow to by
+         * auto-tuning (Linux's tcp_rmem[2], tcp_wmem[2]); tests may lower
+         * them. */
+        uint32_t rmem_max, wmem_max;
 };
 
 /* l4/tcp.c */
@@ -188,6 +193,8 @@ enum {
         TCPC_RST_UNREAD,
         TCPC_PERSIST,
         TCPC_DACK,
+        TCPC_RCVBUF_GROW,
+        TCPC_SNDBUF_GROW,
 };
 /* The table's hash of a tuple. Any context. */
 uint32_t tcp_conn_hash(const struct tcp_conn_table *ct, const struct tcp_tuple *t);

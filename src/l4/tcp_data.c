@@ -10,7 +10,11 @@
  * retransmit with NewReno recovery (RFC 6582) and limited transmit (RFC
  * 3042), congestion control through tcp_cc (CUBIC by default), Nagle
  * (RFC 9293 3.7.4) and the persist timer (3.8.6.1); FIN_WAIT_1/2, CLOSING,
- * TIME_WAIT (2 MSL), CLOSE_WAIT, LAST_ACK.
+ * TIME_WAIT (2 MSL), CLOSE_WAIT, LAST_ACK. Buffer auto-tuning, as Linux's
+ * (tcp_rcv_space_adjust, tcp_sndbuf_expand): unless the application set
+ * SO_RCVBUF or SO_SNDBUF, the receive buffer grows to twice what the
+ * application read in a round trip, the send buffer to twice the
+ * congestion window, each up to the stack's tcp_state.rmem_max/wmem_max.
  *
  * Timers: a connection with a deadline armed is on the stack's timer list
  * (tcp_state.tq); the service walks that list, not the table.
@@ -74,6 +78,12 @@ struct tcp_data {
         uint32_t unacked; /* bytes received since the last ACK */
         struct tcp_ooo *ooo;
         unsigned n_ooo;
+        /* Auto-tuning: whether each buffer may grow; the bytes the
+         * application read since rspace_t; the receiver's RTT estimate
+         * (from the timestamps echoed, RFC 7323 4.2's idea on this side). */
+        bool rauto, sauto;
+        uint32_t rcopied, rcv_rtt_us;
+        uint64_t rspace_t;
         uint32_t ooo_last; /* the latest out-of-order segment's seq (RFC 2018 4) */
         /* RTT (Karn: timed segments are never retransmitted ones). */
         uint32_t rtt_seq;
@@ -148,6 +158,35 @@ static void ring_write(uint8_t *b, uint32_t cap, uint32_t off, const uint8_t *fr
 
         memcpy(b + off, from, a);
         memcpy(b, from + a, n - a);
+}
+
+/* A ring of cap bytes, len of them from off, moved into one of ncap
+ * (larger) from offset 0. @return false: no memory, the ring unchanged. */
+static bool ring_grow(uint8_t **b, uint32_t *cap, uint32_t *off, uint32_t len, uint32_t ncap)
+{
+        uint8_t *nb = malloc(ncap);
+
+        if (nb == NULL)
+                return false;
+        ring_read(*b, *cap, *off, len, nb);
+        free(*b);
+        *b = nb;
+        *cap = ncap;
+        *off = 0;
+        return true;
+}
+
+/* The size a buffer of cap grows to for want bytes: at least double (few
+ * moves), at most max. 0: no growth. */
+static uint32_t grow_to(uint32_t cap, uint64_t want, uint32_t max)
+{
+        uint64_t n = (uint64_t)cap * 2;
+
+        if (want <= cap || cap >= max)
+                return 0;
+        if (n < want)
+                n = want;
+        return n > max ? max : (uint32_t)n;
 }
 
 /* ---- output ---- */
@@ -415,6 +454,9 @@ int tcp_established(struct wctx *w, struct tcp_conn *c)
         d->snd_cur = d->snd_sml = c->snd_nxt;
         d->quick = TCP_QUICKACKS;
         d->nodelay = ref != NULL && (ref->flags & SOF_NODELAY);
+        d->rauto = ref == NULL || !(ref->flags & SOF_RCVBUF_LOCK);
+        d->sauto = ref == NULL || !(ref->flags & SOF_SNDBUF_LOCK);
+        d->rspace_t = ctx_now(w);
         d->dack_at = d->tw_at = MPNET_TIME_NEVER;
         /* Without window scaling the window field is all there is. */
         if (!(c->opt & TCPF_WSCALE))
@@ -486,6 +528,24 @@ static void time_wait(struct wctx *w, struct tcp_conn *c)
 /* The ACK field (RFC 9293 3.10.7.4 fifth check; RFC 5681, RFC 6582).
  * @return false: the connection is gone (freed: no grace period without
  * workers). */
+/* Send-buffer auto-tuning (Linux's tcp_sndbuf_expand): room for twice
+ * the congestion window, so a window's worth can wait while one is in
+ * flight. Outside recovery, on an ACK of new data. */
+static void sndbuf_expand(struct wctx *w, struct tcp_conn *c)
+{
+        struct tcp_data *d = c->d;
+        uint32_t n;
+
+        if (!d->sauto)
+                return;
+        n = grow_to(d->scap, 2ull * tcp_cc_cwnd(&d->cc), tcp_state_of(w->s)->wmem_max);
+        if (n == 0 || !ring_grow(&d->sb, &d->scap, &d->soff, d->slen, n))
+                return;
+        tcp_count(w->s, TCPC_SNDBUF_GROW);
+        if (c->so != NULL)
+                c->so->sndbuf = n;
+}
+
 static bool ack_in(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r, uint32_t len)
 {
         struct tcp_data *d = c->d;
@@ -573,6 +633,7 @@ static bool ack_in(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_re
                 } else {
                         d->dupacks = 0;
                         d->cc.ops->on_ack(&d->cc, data, rtt_us, now_us(w));
+                        sndbuf_expand(w, c);
                 }
                 /* RFC 6298 5.2-5.3. */
                 if (c->snd_una == c->snd_nxt)
@@ -710,6 +771,15 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
         if ((c->opt & TCPF_TS) && (r->opts.present & MPNET_TCPO_TS) &&
             tcp_ts_recent_take(r->opts.ts_val, c->ts_recent, seq, d->last_ack_sent))
                 c->ts_recent = r->opts.ts_val;
+        /* The receiver's RTT: data that echoes our timestamp came a round
+         * trip after we sent it (ms clock: at least 1 ms). */
+        if (len != 0 && (c->opt & TCPF_TS) && (r->opts.present & MPNET_TCPO_TS) &&
+            r->opts.ts_ecr != 0) {
+                uint32_t ms = ts_now(ctx_now(w)) - r->opts.ts_ecr;
+
+                if (ms < 60000)
+                        d->rcv_rtt_us = (ms == 0 ? 1 : ms) * 1000;
+        }
         if (!ack_in(w, c, r, len))
                 return; /* LAST_ACK ended */
         if (c->state == TCP_TIME_WAIT) {
@@ -932,6 +1002,39 @@ ssize_t tcp_sendmsg(struct mpnet_stack *s, struct mpnet_sock *so, const struct m
         return (ssize_t)done;
 }
 
+/* The receiver's round trip: its own estimate, else the sender side's
+ * SRTT, else 1 ms. */
+static uint64_t rcv_rtt_ns(const struct tcp_conn *c)
+{
+        uint32_t us = c->d->rcv_rtt_us != 0 ? c->d->rcv_rtt_us : c->rto.srtt_us;
+
+        return (uint64_t)(us != 0 ? us : 1000) * 1000;
+}
+
+/* Receive-buffer auto-tuning (dynamic right-sizing, Linux's
+ * tcp_rcv_space_adjust): once a round trip, when the application read
+ * more than half the buffer in it, the buffer grows to twice that, so the
+ * window advertised stays ahead of what the path carries. n: bytes just
+ * read. */
+static void rcvbuf_tune(struct wctx *w, struct tcp_conn *c, uint32_t n)
+{
+        struct tcp_data *d = c->d;
+        uint64_t now = ctx_now(w);
+        uint32_t to;
+
+        d->rcopied += n;
+        if (now - d->rspace_t < rcv_rtt_ns(c))
+                return;
+        to = d->rauto ? grow_to(d->rcap, 2ull * d->rcopied, tcp_state_of(w->s)->rmem_max) : 0;
+        d->rcopied = 0;
+        d->rspace_t = now;
+        if (to == 0 || !ring_grow(&d->rb, &d->rcap, &d->roff, d->rlen, to))
+                return;
+        tcp_count(w->s, TCPC_RCVBUF_GROW);
+        if (c->so != NULL)
+                atomic_store_explicit(&c->so->rcvbuf, to, memory_order_relaxed);
+}
+
 ssize_t tcp_recvmsg(struct mpnet_stack *s, struct mpnet_sock *so, struct msghdr *msg, int flags)
 {
         struct tcp_conn *c = so->tcp;
@@ -969,6 +1072,7 @@ ssize_t tcp_recvmsg(struct mpnet_stack *s, struct mpnet_sock *so, struct msghdr 
         before = rcv_window(d);
         d->roff = (d->roff + off) % d->rcap;
         d->rlen -= off;
+        rcvbuf_tune(s->ctx[0], c, off);
         events(c);
         /* A window update when reading opened it by enough (RFC 9293
          * 3.8.6.2.2), as the receiver-side rule of rcv_window() says. */
