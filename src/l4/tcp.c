@@ -73,6 +73,7 @@ enum tcp_ctr {
         TCP_DACK,
         TCP_RCVBUF_GROW,
         TCP_SNDBUF_GROW,
+        TCP_ACK_VEC,
         TCP_CHAINED,
         TCP__N
 };
@@ -83,7 +84,7 @@ _Static_assert((int)TCP_OUT == (int)TCPC_OUT && (int)TCP_RST_OUT == (int)TCPC_RS
                    (int)TCP_OUT_OF_WINDOW == (int)TCPC_OUT_OF_WINDOW &&
                    (int)TCP_CHALLENGE_LIMITED == (int)TCPC_CHALLENGE_LIMITED &&
                    (int)TCP_SIMOPEN == (int)TCPC_SIMOPEN && (int)TCP_DACK == (int)TCPC_DACK &&
-                   (int)TCP_SNDBUF_GROW == (int)TCPC_SNDBUF_GROW,
+                   (int)TCP_ACK_VEC == (int)TCPC_ACK_VEC,
                "tcp.h's counter ids");
 
 static const struct counter_reg tcp_ctrs[TCP__N] = {
@@ -149,6 +150,7 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
     [TCP_DACK] = {"tcp_dack", "delayed ACKs sent by their timer"},
     [TCP_RCVBUF_GROW] = {"tcp_rcvbuf_grow", "receive buffers grown by auto-tuning"},
     [TCP_SNDBUF_GROW] = {"tcp_sndbuf_grow", "send buffers grown by auto-tuning"},
+    [TCP_ACK_VEC] = {"tcp_ack_vec", "ACKs sent after a receive vector for its in-order segments"},
     [TCP_CHAINED] = {"tcp_chained",
                      "drop: a segment whose data spans buffers (reassembled fragments; "
                      "TCP sets DF)"},

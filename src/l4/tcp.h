@@ -195,6 +195,7 @@ enum {
         TCPC_DACK,
         TCPC_RCVBUF_GROW,
         TCPC_SNDBUF_GROW,
+        TCPC_ACK_VEC,
 };
 /* The table's hash of a tuple. Any context. */
 uint32_t tcp_conn_hash(const struct tcp_conn_table *ct, const struct tcp_tuple *t);

@@ -74,6 +74,7 @@ struct tcp_data {
         uint32_t rcv_adv; /* the right edge advertised */
         uint32_t last_ack_sent;
         bool fin_in;
+        bool ack_vec; /* dack_at is now: the ACK of a receive vector */
         uint8_t quick;
         uint32_t unacked; /* bytes received since the last ACK */
         struct tcp_ooo *ooo;
@@ -293,6 +294,7 @@ static int seg_out(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t 
                 d->last_ack_sent = c->rcv_nxt;
                 d->unacked = 0;
                 d->dack_at = MPNET_TIME_NEVER;
+                d->ack_vec = false;
         }
         return 0;
 }
@@ -759,7 +761,7 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
         struct tcp_data *d = c->d;
         const uint8_t *p = mpnet_tcp_payload(v);
         uint32_t len = (uint32_t)mpnet_tcp_payload_len(v), seq = r->seq;
-        bool fin = (r->flags & MPNET_TCP_FIN) != 0, ack_now = false;
+        bool fin = (r->flags & MPNET_TCP_FIN) != 0, ack_now = false, ack_vec = false;
 
         if (d == NULL) {
                 if (len != 0)
@@ -832,9 +834,15 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                         /* RFC 5681 4.2: ACK at once a segment that fills a
                          * hole; a FIN too; quick ACKs at start; else every
                          * second full segment (full: our sending MSS, the
-                         * peer's being alike), or the delayed ACK timer. */
-                        if (had_ooo || d->fin_in || d->quick > 0 || d->unacked >= 2u * smss(c))
+                         * peer's being alike), or the delayed ACK timer.
+                         * The every-second one waits for the end of the
+                         * receive vector (the context's next service), so
+                         * the in-order segments of one poll get one ACK,
+                         * as Linux's GRO gives them one. */
+                        if (had_ooo || d->fin_in || d->quick > 0)
                                 ack_now = true;
+                        else if (d->unacked >= 2u * smss(c))
+                                ack_vec = true;
                         if (d->quick > 0)
                                 d->quick--;
                         events(c);
@@ -847,6 +855,11 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
         output(w, c);
         if (ack_now) {
                 send_ack(w, c);
+        } else if (ack_vec && d->unacked > 0) {
+                if (!d->ack_vec) {
+                        d->ack_vec = true;
+                        arm(w, d, &d->dack_at, ctx_now(w));
+                }
         } else if (d->unacked > 0 && d->dack_at == MPNET_TIME_NEVER) {
                 arm(w, d, &d->dack_at, ctx_now(w) + TCP_DACK_NS);
         }
@@ -917,7 +930,7 @@ uint64_t tcp_data_timers(struct wctx *w, uint64_t now)
                         }
                 }
                 if (d->dack_at <= now) {
-                        tcp_count(w->s, TCPC_DACK);
+                        tcp_count(w->s, d->ack_vec ? TCPC_ACK_VEC : TCPC_DACK);
                         send_ack(w, c);
                 }
                 if (c->rtx_at <= now && !rtx_timeout(w, c)) {

@@ -216,6 +216,43 @@ static void test_delayed_ack(void **state)
         mpnet_close(t->s, k.lfd);
 }
 
+/* The in-order segments of one receive vector get one ACK, after the
+ * vector (tcp_ack_vec), not one per second segment (RFC 5681 4.2's rule,
+ * as Linux's GRO applies it to what it merged); quick ACKs used up first. */
+static void test_ack_per_vector(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+        uint32_t seq = 1;
+
+        estab(t, &k, false);
+        for (int i = 0; i < 16; i++, seq += 10) {
+                psend(&k, seq, 1, TH_PA, 10);
+                expect(&k, 1, TH_A, 1, seq + 10, 0, NULL);
+        }
+        for (int i = 0; i < 8; i++) {
+                uint8_t f[MPNET_ETH_HLEN + MPNET_IP6_HLEN + MPNET_TCP_HLEN_MAX + TS_DATA_MAX];
+                uint8_t b[1000];
+
+                memset(b, 'v', sizeof(b));
+                link_send(t->pool, t->lb, f,
+                          ts_build(t,
+                                   &(struct ts_seg){.sport = 40000,
+                                                    .dport = 8080,
+                                                    .seq = seq + (uint32_t)i * 1000,
+                                                    .ack = 1,
+                                                    .flags = TH_PA,
+                                                    .data = b,
+                                                    .len = sizeof(b)},
+                                   f));
+        }
+        expect(&k, 1, TH_A, 1, seq + 8000, 0, NULL);
+        ts_expect_none(t, 100);
+        assert_int_equal(ctr(t, "tcp_ack_vec"), 1);
+        assert_int_equal(ctr(t, "tcp_dack"), 0);
+        mpnet_close(t->s, k.lfd);
+}
+
 /* A write is cut to the MSS; Nagle holds a small segment while one is in
  * flight (RFC 9293 3.7.4) until TCP_NODELAY. */
 static void test_send_nagle(void **state)
@@ -689,6 +726,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(test_recv_fin, setup, teardown),
             cmocka_unit_test_setup_teardown(test_delayed_ack, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_ack_per_vector, setup, teardown),
             cmocka_unit_test_setup_teardown(test_send_nagle, setup, teardown),
             cmocka_unit_test_setup_teardown(test_nodelay_inherited, setup, teardown),
             cmocka_unit_test_setup_teardown(test_ooo_sack, setup, teardown),
