@@ -17,6 +17,20 @@
  * unread data is left, RFC 9293 3.10.4). A segment to a port nobody listens
  * on is answered with a reset (RFC 9293 3.10.7.1), at most as often as
  * mpnet_tcp_set_rst_limit() lets (mpnet/tcp.h).
+ * TCP options (an accepted socket inherits its listener's): SO_KEEPALIVE
+ * with IPPROTO_TCP TCP_KEEPIDLE, TCP_KEEPINTVL (seconds, 1-32767; Linux's
+ * defaults 7200 and 75) and TCP_KEEPCNT (1-127, default 9): probes after
+ * the idle time, and a reset and SO_ERROR ETIMEDOUT once TCP_KEEPCNT went
+ * unanswered. SO_LINGER (struct linger): l_onoff with l_linger 0 makes
+ * close send a reset and drop the connection at once; a non-zero time is
+ * kept but close does not wait (no call blocks; the orderly close goes on
+ * after it returns). TCP_CORK: short segments wait for a full one, the
+ * cork's removal or 200 ms (as Linux). MPNET_TCP_INFO (getsockopt only):
+ * struct mpnet_tcp_info (mpnet/tcp.h). ECN per stack (mpnet_tcp_set_ecn).
+ * ICMP fragmentation needed and packet too big that quote a sequence
+ * number in flight lower a connection's MSS (RFC 1191, RFC 8201, RFC
+ * 5927); repeated timeouts of full segments halve it (RFC 4821's idea). A
+ * newer SYN reopens a TIME_WAIT connection (RFC 6191).
  *
  * ICMP echo sockets, as Linux's "ping sockets": socket(AF_INET, SOCK_DGRAM,
  * IPPROTO_ICMP) and socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6). A send

@@ -19,11 +19,22 @@
  * token bucket per context (each its share of the rate; counter
  * tcp_rst_limited for those held back), as FreeBSD's icmplim does.
  *
+ * ECN (RFC 3168), as Linux's tcp_ecn: mode 1 asks for it on connections
+ * we open (SYN with ECE and CWR) and takes it on those we accept; mode 2
+ * (the default) only takes it when the peer asks; 0 neither. Once agreed,
+ * new data goes out ECT(0) (never retransmissions, pure ACKs or SYNs,
+ * RFC 3168 6.1.4-6.1.5); a segment that arrives marked CE makes our ACKs
+ * carry ECE until the peer's CWR; an ECE reduces our cwnd as a loss would,
+ * at most once a window, and our next new data carries CWR (6.1.2).
+ * Counters: tcp_ecn_ce, tcp_ecn_reduce. SYN-cookie connections have no ECN.
+ *
  * Threads: the setters are safe from any thread; a change applies to the
  * segments handled after it.
  */
 #ifndef MPNET_TCP_H
 #define MPNET_TCP_H
+
+#include <stdint.h>
 
 #include "mpnet/export.h"
 
@@ -50,5 +61,74 @@ MPNET_API int mpnet_tcp_set_syncookies(struct mpnet_stack *s, int mode);
  * @return 0, or -EINVAL for a burst of 0 with a rate.
  */
 MPNET_API int mpnet_tcp_set_rst_limit(struct mpnet_stack *s, unsigned rate, unsigned burst);
+
+/** ECN modes (mpnet_tcp_set_ecn), Linux's tcp_ecn values. */
+enum {
+        MPNET_TCP_ECN_OFF = 0,
+        MPNET_TCP_ECN_ON = 1,     /* ask on active opens, take on passive ones */
+        MPNET_TCP_ECN_SERVER = 2, /* take when asked (default) */
+};
+
+/**
+ * Set how connections of s negotiate ECN (RFC 3168 6.1.1).
+ * @param mode MPNET_TCP_ECN_*
+ * @return 0, or -EINVAL for another mode.
+ */
+MPNET_API int mpnet_tcp_set_ecn(struct mpnet_stack *s, int mode);
+
+/**
+ * getsockopt(fd, IPPROTO_TCP, MPNET_TCP_INFO, &info, &len) of a TCP
+ * socket: a snapshot of its connection (Linux's TCP_INFO number, with
+ * this struct, not Linux's struct tcp_info). len may be shorter than the
+ * struct (the first len bytes come back). A socket with no connection
+ * (unconnected, listening) reports state MPNET_TCP_ST_CLOSED or _LISTEN
+ * and zeros.
+ */
+#define MPNET_TCP_INFO 11
+
+/** The states of mpnet_tcp_info.state (RFC 9293 3.3.2). */
+enum {
+        MPNET_TCP_ST_CLOSED,
+        MPNET_TCP_ST_LISTEN,
+        MPNET_TCP_ST_SYN_SENT,
+        MPNET_TCP_ST_SYN_RECEIVED,
+        MPNET_TCP_ST_ESTABLISHED,
+        MPNET_TCP_ST_FIN_WAIT_1,
+        MPNET_TCP_ST_FIN_WAIT_2,
+        MPNET_TCP_ST_CLOSE_WAIT,
+        MPNET_TCP_ST_CLOSING,
+        MPNET_TCP_ST_LAST_ACK,
+        MPNET_TCP_ST_TIME_WAIT,
+};
+
+/** mpnet_tcp_info.options: what the handshake agreed. */
+enum {
+        MPNET_TCPI_OPT_TIMESTAMPS = 1 << 0, /* RFC 7323 3 */
+        MPNET_TCPI_OPT_SACK = 1 << 1,       /* RFC 2018 */
+        MPNET_TCPI_OPT_WSCALE = 1 << 2,     /* RFC 7323 2 */
+        MPNET_TCPI_OPT_ECN = 1 << 3,        /* RFC 3168 */
+};
+
+struct mpnet_tcp_info {
+        uint8_t state;   /* MPNET_TCP_ST_* */
+        uint8_t options; /* MPNET_TCPI_OPT_* */
+        uint8_t snd_wscale, rcv_wscale;
+        uint32_t rto_us;    /* the retransmission timeout now (backoff included) */
+        uint32_t rtt_us;    /* smoothed RTT (RFC 6298), 0 before a sample */
+        uint32_t rttvar_us; /* its variation */
+        uint32_t snd_mss;   /* the most data we send in a segment (options off) */
+        uint32_t rcv_mss;   /* the MSS we announced */
+        uint32_t snd_cwnd;  /* bytes (Linux counts segments) */
+        uint32_t snd_ssthresh;
+        uint32_t snd_wnd;          /* the peer's window, scaled */
+        uint32_t rcv_wnd;          /* ours, as last advertised */
+        uint32_t unacked;          /* bytes sent, not acknowledged */
+        uint32_t backoff;          /* retransmission timeouts in a row now */
+        uint32_t total_retrans;    /* data segments retransmitted */
+        uint32_t probes;           /* keepalive probes sent, unanswered */
+        uint32_t snd_buf, rcv_buf; /* bytes waiting to go, to be read */
+        uint64_t bytes_acked;      /* of ours, acknowledged */
+        uint64_t bytes_received;   /* in order from the peer */
+};
 
 #endif

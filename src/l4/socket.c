@@ -1920,6 +1920,19 @@ static int getopt_home(struct wctx *w, struct mpnet_sock *so, void *arg)
         return err;
 }
 
+struct getopt_buf_args {
+        int level, name;
+        void *val;
+        socklen_t *len;
+};
+
+static int getopt_buf_home(struct wctx *w, struct mpnet_sock *so, void *arg)
+{
+        struct getopt_buf_args *a = arg;
+
+        return so->pr->getopt_buf(w->s, so, a->level, a->name, a->val, a->len);
+}
+
 int mpnet_getsockopt(struct mpnet_stack *s, int fd, int level, int name, void *val, socklen_t *len)
 {
         struct mpnet_sock *so = sock_call(s, fd);
@@ -1930,6 +1943,13 @@ int mpnet_getsockopt(struct mpnet_stack *s, int fd, int level, int name, void *v
                 return -EBADF;
         if (val == NULL || len == NULL)
                 return -EFAULT;
+        if (so->pr->getopt_buf != NULL) {
+                struct getopt_buf_args b = {level, name, val, len};
+
+                err = sock_home_call(so, getopt_buf_home, &b);
+                if (err != -ENOPROTOOPT)
+                        return err;
+        }
         if (level == SOL_MPNET && name == MPNET_SO_HOME) {
                 v = (int)sock_home(so);
                 err = 0;

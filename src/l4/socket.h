@@ -119,6 +119,10 @@ struct sock_proto {
         int (*setopt)(struct mpnet_stack *s, struct mpnet_sock *so, int level, int name,
                       const void *val, unsigned len);
         int (*getopt)(const struct mpnet_sock *so, int level, int name, int *v);
+        /* Options whose value is not an int (NULL, or -ENOPROTOOPT: the
+         * int ones): the value into val, *len in and out. */
+        int (*getopt_buf)(struct mpnet_stack *s, struct mpnet_sock *so, int level, int name,
+                          void *val, socklen_t *len);
         /* A stream's own calls (NULL: the datagram ones), on the home
          * context after the descriptor checks. */
         ssize_t (*sendmsg)(struct mpnet_stack *s, struct mpnet_sock *so, const struct msghdr *msg,
@@ -204,6 +208,22 @@ struct mpnet_sock {
         /* TCP (l4/tcp_sock.c): a listener's struct tcp_listen, an accepted
          * socket's struct tcp_conn; NULL otherwise. The home context's. */
         void *tcp;
+        /* TCP's socket options (l4/tcp_opt.c): SO_KEEPALIVE and its times,
+         * SO_LINGER, TCP_CORK; an accepted socket inherits its listener's.
+         * The control thread's. */
+        struct sock_tcpopt {
+                uint32_t ka_idle, ka_intvl; /* seconds, 0: the default */
+                uint16_t linger;            /* seconds */
+                uint8_t ka_cnt;             /* 0: the default */
+                uint8_t flags;              /* SOT_* */
+        } tcpo;
+};
+
+/* tcpo.flags */
+enum {
+        SOT_KEEPALIVE = 1 << 0,
+        SOT_LINGER = 1 << 1,
+        SOT_CORK = 1 << 2,
 };
 
 /* raw_flags */

@@ -20,6 +20,7 @@
 
 #include "mpnet/wire/ipv4.h"
 #include "mpnet/wire/ipv6.h"
+#include "mpnet/tcp.h"
 #include "mpnet/wire/tcp.h"
 #include "base/siphash.h"
 #include "l4/pcb.h"
@@ -71,10 +72,21 @@ enum tcp_ctr {
         TCP_RST_UNREAD,
         TCP_PERSIST,
         TCP_DACK,
+        TCP_CHAINED,
+        TCP_KA_PROBE,
+        TCP_KA_TIMEOUT,
+        TCP_LINGER_ABORT,
+        TCP_CORK_FLUSH,
+        TCP_ECN_CE,
+        TCP_ECN_REDUCE,
+        TCP_PMTU_LOWER,
+        TCP_PMTU_BAD,
+        TCP_BLACKHOLE,
+        TCP_TW_REUSE,
+        TCP_TW_SYN_DROP,
         TCP_RCVBUF_GROW,
         TCP_SNDBUF_GROW,
         TCP_ACK_VEC,
-        TCP_CHAINED,
         TCP__N
 };
 _Static_assert((int)TCP_OUT == (int)TCPC_OUT && (int)TCP_RST_OUT == (int)TCPC_RST_OUT &&
@@ -84,6 +96,8 @@ _Static_assert((int)TCP_OUT == (int)TCPC_OUT && (int)TCP_RST_OUT == (int)TCPC_RS
                    (int)TCP_OUT_OF_WINDOW == (int)TCPC_OUT_OF_WINDOW &&
                    (int)TCP_CHALLENGE_LIMITED == (int)TCPC_CHALLENGE_LIMITED &&
                    (int)TCP_SIMOPEN == (int)TCPC_SIMOPEN && (int)TCP_DACK == (int)TCPC_DACK &&
+                   (int)TCP_KA_PROBE == (int)TCPC_KA_PROBE &&
+                   (int)TCP_TW_SYN_DROP == (int)TCPC_TW_SYN_DROP &&
                    (int)TCP_ACK_VEC == (int)TCPC_ACK_VEC,
                "tcp.h's counter ids");
 
@@ -154,6 +168,25 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
     [TCP_CHAINED] = {"tcp_chained",
                      "drop: a segment whose data spans buffers (reassembled fragments; "
                      "TCP sets DF)"},
+    [TCP_KA_PROBE] = {"tcp_ka_probe", "keepalive probes sent (RFC 1122 4.2.3.6)"},
+    [TCP_KA_TIMEOUT] = {"tcp_ka_timeout",
+                        "connections reset after their keepalive probes went unanswered"},
+    [TCP_LINGER_ABORT] = {"tcp_linger_abort",
+                          "connections aborted by close with SO_LINGER of 0 (a reset sent)"},
+    [TCP_CORK_FLUSH] = {"tcp_cork_flush",
+                        "corked data sent at the 200 ms ceiling (TCP_CORK, as Linux)"},
+    [TCP_ECN_CE] = {"tcp_ecn_ce", "segments received marked CE (RFC 3168)"},
+    [TCP_ECN_REDUCE] = {"tcp_ecn_reduce", "congestion windows reduced on ECE (RFC 3168 6.1.2)"},
+    [TCP_PMTU_LOWER] = {"tcp_pmtu_lower",
+                        "MSS lowered by fragmentation needed or packet too big (RFC 1191, 8201)"},
+    [TCP_PMTU_BAD] = {"tcp_pmtu_bad",
+                      "drop: an ICMP error quoting no connection or a sequence number outside "
+                      "its window (RFC 5927 4.1)"},
+    [TCP_BLACKHOLE] = {"tcp_blackhole",
+                       "MSS lowered after repeated timeouts of full segments (RFC 4821's idea)"},
+    [TCP_TW_REUSE] = {"tcp_tw_reuse", "TIME_WAIT connections reopened by a newer SYN (RFC 6191)"},
+    [TCP_TW_SYN_DROP] = {"tcp_tw_syn_drop",
+                         "drop: a SYN at a TIME_WAIT connection, not newer (RFC 6191)"},
 };
 
 static inline struct tcp_state *tcp_st(struct mpnet_stack *s)
@@ -391,7 +424,7 @@ static bool tcp_check(struct mpnet_stack *s, const struct mpnet_pkt *p, unsigned
 }
 
 static void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, unsigned fam,
-                      const uint8_t *laddr, const uint8_t *raddr, bool not_unicast)
+                      const uint8_t *laddr, const uint8_t *raddr, bool not_unicast, uint8_t ecn)
 {
         struct mpnet_stack *s = w->s;
         struct mpnet_tcp_view v;
@@ -412,11 +445,20 @@ static void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
                 goto out;
         }
         tcp_inc(s, TCP_IN);
+        tcp_st(s)->rx_ecn[w->id] = ecn;
         memcpy(t.laddr, laddr, 16);
         memcpy(t.raddr, raddr, 16);
         t.lport = r.dport;
         t.rport = r.sport;
         c = conn_lookup_cached(w, &tcp_st(s)->ct, &t, &h); /* h: the PCB lookup's */
+        if (c != NULL && c->state == TCP_TIME_WAIT && c->home == w->id) {
+                bool take = false;
+
+                if (!tcp_tw_reopen(w, c, &r, &take) && !take)
+                        goto out;
+                if (!take)
+                        c = NULL; /* RFC 6191: a new incarnation, to the listener */
+        }
         if (c != NULL) {
                 /* Every connection is homed on the control thread for now:
                  * a worker hands nothing over yet. */
@@ -435,6 +477,10 @@ static void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
 
                 memcpy(k.saddr, raddr, 16);
                 memcpy(k.daddr, laddr, 16);
+                /* A TIME_WAIT connection found in the cache left h unset
+                 * (a hash of 0 is merely computed again). */
+                if (h == 0)
+                        h = tcp_conn_hash(&tcp_st(s)->ct, &t);
                 so = pcb_lookup(tcp_st(s)->pcb, &k, w->id, h);
                 if (so != NULL && so->tcp != NULL && (so->flags & SOF_LISTEN)) {
                         if (so->home != w->id)
@@ -446,6 +492,7 @@ static void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
         }
         tcp_closed(w, &t, &v);
 out:
+        tcp_st(s)->tw_iss_on[w->id] = false; /* what tcp_tw_reopen() left for this SYN */
         mpnet_pkt_free(p);
 }
 
@@ -460,7 +507,8 @@ static void tcp4_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p
          * (or a frame meant for another host): either way not ours alone. */
         tcp_input(w, ifp, p, 4, l, r,
                   (p->ol_flags & MPNET_PKT_F_L2_BCAST) != 0 || mpnet_ip4_is_multicast(ip->dst) ||
-                      mpnet_ip4_is_limited_bcast(ip->dst));
+                      mpnet_ip4_is_limited_bcast(ip->dst),
+                  ip->tos & 3);
 }
 
 static void tcp6_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, const void *repr)
@@ -468,7 +516,8 @@ static void tcp6_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p
         const struct mpnet_ip6_repr *ip = repr;
 
         tcp_input(w, ifp, p, 6, ip->dst, ip->src,
-                  (p->ol_flags & MPNET_PKT_F_L2_BCAST) != 0 || mpnet_ip6_is_multicast(ip->dst));
+                  (p->ol_flags & MPNET_PKT_F_L2_BCAST) != 0 || mpnet_ip6_is_multicast(ip->dst),
+                  ip->traffic_class & 3);
 }
 
 /* ---- the module ---- */
@@ -509,6 +558,7 @@ static int tcp_init(struct mpnet_stack *s, void *state)
         st->s = s;
         st->msl_ns = TCP_MSL_NS_DEFAULT;
         st->rmem_max = st->wmem_max = TCP_BUF_AUTO_MAX;
+        st->ecn = MPNET_TCP_ECN_SERVER;
         memcpy(st->ct.key, &k0, 8);
         memcpy(st->ct.key + 8, &k1, 8);
         k0 = stack_random(s);
@@ -570,8 +620,8 @@ static void tcp_reset(struct mpnet_stack *s, void *state)
 }
 
 static const struct l4_reg tcp_l4[] = {
-    {.family = 4, .proto = MPNET_IPPROTO_TCP, .fn = tcp4_l4},
-    {.family = 6, .proto = MPNET_IPPROTO_TCP, .fn = tcp6_l4},
+    {.family = 4, .proto = MPNET_IPPROTO_TCP, .fn = tcp4_l4, .err = tcp_err},
+    {.family = 6, .proto = MPNET_IPPROTO_TCP, .fn = tcp6_l4, .err = tcp_err},
 };
 
 const struct mpnet_module mod_tcp = {

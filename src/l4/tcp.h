@@ -7,7 +7,9 @@
  * non-unicast destination), each failure a counted drop; the connection
  * table; the answer of a closed port (RFC 9293 3.10.7.1); the handshake
  * (l4/tcp_in.c), the data path and the close (l4/tcp_data.c), the socket
- * calls (l4/tcp_sock.c).
+ * calls (l4/tcp_sock.c), keepalive, linger, cork, TCP_INFO, ECN and
+ * TIME_WAIT reuse (l4/tcp_opt.c), ICMP errors and path MTU
+ * (l4/tcp_pmtu.c).
  *
  * Synchronisation (docs/MP-SAFETY.md):
  *  - Input runs on the context that receives the segment (a worker or the
@@ -65,6 +67,31 @@ enum {
         TCPF_WSCALE = 1 << 0,
         TCPF_SACK = 1 << 1,
         TCPF_TS = 1 << 2,
+        TCPF_ECN = 1 << 3, /* RFC 3168 6.1.1: both ends agreed */
+};
+
+/* A connection's options (l4/tcp_opt.c, l4/tcp_pmtu.c): keepalive
+ * (RFC 1122 4.2.3.6), TCP_CORK, ECN (RFC 3168), the path MTU and what
+ * MPNET_TCP_INFO reports; from ESTABLISHED on (tcp_o()). The home
+ * context's. */
+struct tcp_copt {
+        uint64_t ka_at;   /* the keepalive timer, or MPNET_TIME_NEVER */
+        uint64_t cork_at; /* the cork's 200 ms ceiling, or MPNET_TIME_NEVER */
+        uint64_t rx_at;   /* when the last acceptable segment came */
+        uint64_t bytes_acked, bytes_received;
+        uint32_t rtx_total;         /* data segments retransmitted */
+        uint32_t ka_idle, ka_intvl; /* seconds */
+        uint32_t ecn_recover;       /* no ECE reduction before SND.UNA passes it */
+        uint8_t ka_cnt, ka_probes;  /* probes allowed, sent unanswered */
+        uint8_t flags;              /* TCPO_* */
+        uint8_t bh_done;            /* black-hole reductions made (RFC 4821) */
+};
+enum {
+        TCPO_KEEPALIVE = 1 << 0,
+        TCPO_CORK = 1 << 1,
+        TCPO_CORK_PUSH = 1 << 2, /* the ceiling passed: send what is held */
+        TCPO_ECE = 1 << 3,       /* CE came in: echo ECE until a CWR (RFC 3168 6.1.3) */
+        TCPO_CWR = 1 << 4,       /* cwnd reduced: CWR on the next new data */
 };
 
 /* A connection: found by its 4-tuple (struct tcp_tuple: our side first).
@@ -91,6 +118,14 @@ struct tcp_conn {
         struct mpnet_sock *so;  /* the socket, once accepted */
         struct tcp_data *d;     /* ESTABLISHED on: the data path's (l4/tcp_data.c) */
 };
+
+/* The options of c, which has its data path (c->d): the first member of
+ * struct tcp_data, so a connection that never gets there (an embryo)
+ * carries none. */
+static inline struct tcp_copt *tcp_o(const struct tcp_conn *c)
+{
+        return (struct tcp_copt *)c->d;
+}
 
 /* A listening socket's queues (so->tcp). */
 struct tcp_listen {
@@ -153,6 +188,14 @@ struct tcp_state {
          * auto-tuning (Linux's tcp_rmem[2], tcp_wmem[2]); tests may lower
          * them. */
         uint32_t rmem_max, wmem_max;
+        _Atomic int ecn; /* MPNET_TCP_ECN_* (mpnet_tcp_set_ecn) */
+        /* The IP ECN field of the segment each context is handling now
+         * (RFC 3168 5), set by input before the connection sees it. */
+        uint8_t rx_ecn[MPNET_MAX_SLOTS + 1];
+        /* RFC 6191 reuse on each context: the ISS the new incarnation
+         * starts above (tw_iss_on while the SYN is being handled). */
+        uint32_t tw_iss[MPNET_MAX_SLOTS + 1];
+        bool tw_iss_on[MPNET_MAX_SLOTS + 1];
 };
 
 /* l4/tcp.c */
@@ -193,6 +236,19 @@ enum {
         TCPC_RST_UNREAD,
         TCPC_PERSIST,
         TCPC_DACK,
+        TCPC_CHAINED,
+        /* l4/tcp_opt.c, l4/tcp_pmtu.c */
+        TCPC_KA_PROBE,
+        TCPC_KA_TIMEOUT,
+        TCPC_LINGER_ABORT,
+        TCPC_CORK_FLUSH,
+        TCPC_ECN_CE,
+        TCPC_ECN_REDUCE,
+        TCPC_PMTU_LOWER,
+        TCPC_PMTU_BAD,
+        TCPC_BLACKHOLE,
+        TCPC_TW_REUSE,
+        TCPC_TW_SYN_DROP,
         TCPC_RCVBUF_GROW,
         TCPC_SNDBUF_GROW,
         TCPC_ACK_VEC,
@@ -218,6 +274,7 @@ struct tcp_seg_out {
         uint16_t flags, window;
         const void *payload;
         uint32_t payload_len;
+        uint8_t ecn; /* the IP ECN field (RFC 3168 5): 0, or ECT(0) = 2 */
 };
 struct mpnet_tcp_opts;
 /* Build and send a segment from context w (IP output of the tuple's
@@ -303,6 +360,74 @@ int tcp_shutdown(struct mpnet_stack *s, struct mpnet_sock *so, int how);
  * 2.17). The connection lives on without the socket. */
 void tcp_data_close(struct mpnet_stack *s, struct tcp_conn *c);
 int tcp_data_setopt(struct tcp_conn *c, int name, int v);
+
+/* The data path's pieces that l4/tcp_opt.c and l4/tcp_pmtu.c use. */
+/* Arm deadline *at (a field of c) to when: c goes on the timer list. */
+void tcp_data_arm(struct wctx *w, struct tcp_conn *c, uint64_t *at, uint64_t when);
+/* Send what the windows allow now. */
+void tcp_data_output(struct wctx *w, struct tcp_conn *c);
+/* Go back to SND.UNA and send again (the MSS changed, RFC 1191 6.5). */
+void tcp_data_resend(struct wctx *w, struct tcp_conn *c);
+/* RFC 3168 6.1.2: an ECE: cwnd as after a loss, no recovery. @return
+ * false when recovery is under way (nothing done). */
+bool tcp_data_ecn_reduce(struct wctx *w, struct tcp_conn *c);
+struct mpnet_tcp_info;
+/* The data path's part of TCP_INFO (cwnd, ssthresh, buffers). */
+void tcp_data_info(const struct tcp_conn *c, struct mpnet_tcp_info *i);
+
+/* l4/tcp_opt.c: keepalive, SO_LINGER, TCP_CORK, TCP_INFO, ECN, TIME_WAIT
+ * reuse. */
+/* ESTABLISHED reached: the options of ref (the socket or listener). */
+void tcp_opt_init(struct wctx *w, struct tcp_conn *c, const struct mpnet_sock *ref);
+/* An acceptable segment past the handshake (before its ACK is taken):
+ * keepalive's clock, ECN's CE, ECE and CWR. */
+void tcp_opt_rx(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r);
+/* A segment of c goes out: ECN's flags and codepoint, the count of
+ * retransmissions. */
+void tcp_opt_seg_out(struct tcp_conn *c, struct tcp_seg_out *o);
+/* Whether output holds a short segment (TCP_CORK). */
+bool tcp_opt_corked(struct wctx *w, struct tcp_conn *c);
+/* TCP_NODELAY set on c: what the cork holds goes (as Linux). */
+void tcp_opt_nodelay(struct wctx *w, struct tcp_conn *c);
+/* The options' next deadline. */
+static inline uint64_t tcp_opt_due(const struct tcp_conn *c)
+{
+        const struct tcp_copt *o = (const struct tcp_copt *)c->d;
+
+        return o->ka_at < o->cork_at ? o->ka_at : o->cork_at;
+}
+/* The options' timers. @return false: c is gone. */
+bool tcp_opt_timer(struct wctx *w, struct tcp_conn *c, uint64_t now);
+/* close(): whether SO_LINGER with a zero time asks for an abort. */
+bool tcp_opt_linger_abort(const struct mpnet_sock *so);
+/* RFC 6191: a SYN at a TIME_WAIT connection. @return true when c was
+ * dropped for a new incarnation (the SYN goes to the listener), false
+ * when the SYN is not new enough (dropped and counted) or not a SYN
+ * (the connection takes it: *take set). */
+bool tcp_tw_reopen(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r, bool *take);
+/* The passive open of a reopened TIME_WAIT connection: its ISS above the
+ * old incarnation's SND.NXT. */
+void tcp_tw_iss(struct wctx *w, struct tcp_conn *c);
+/* ECN in the handshake (RFC 3168 6.1.1). */
+uint16_t tcp_ecn_syn_flags(struct mpnet_stack *s);
+void tcp_ecn_syn_in(struct mpnet_stack *s, struct tcp_conn *c, const struct mpnet_tcp_repr *r);
+void tcp_ecn_synack_in(struct mpnet_stack *s, struct tcp_conn *c, const struct mpnet_tcp_repr *r);
+/* Socket options (tcp_sock.c's setopt and getopt hand them over). */
+int tcp_opt_set(struct mpnet_stack *s, struct mpnet_sock *so, int level, int name, const void *val,
+                unsigned len);
+int tcp_opt_get(const struct mpnet_sock *so, int level, int name, int *v);
+int tcp_opt_get_buf(struct mpnet_stack *s, struct mpnet_sock *so, int level, int name, void *val,
+                    socklen_t *len);
+
+/* l4/tcp_pmtu.c: ICMP errors for connections (RFC 1191, RFC 8201, RFC
+ * 5927) and the black-hole fallback (RFC 4821). */
+struct l4_err;
+bool tcp_err(struct wctx *w, const struct l4_err *e);
+/* ESTABLISHED reached: an MSS no larger than the path MTU cache says. */
+void tcp_pmtu_start(struct wctx *w, struct tcp_conn *c);
+/* The retransmission timer expired for the tries-th time in a row, full
+ * segments in flight. */
+void tcp_pmtu_rto(struct wctx *w, struct tcp_conn *c, unsigned tries, bool full);
 
 /* l4/tcp_sock.c */
 extern const struct sock_proto sock_tcp_proto;

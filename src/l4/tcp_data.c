@@ -30,6 +30,7 @@
 #define TCP_NODELAY 1 /* <netinet/tcp.h>, whose state names clash with ours */
 #endif
 
+#include "mpnet/tcp.h"
 #include "mpnet/wire/tcp.h"
 #include "l4/socket.h"
 #include "l4/tcp.h"
@@ -55,6 +56,7 @@ struct tcp_ooo {
 };
 
 struct tcp_data {
+        struct tcp_copt o; /* first: tcp_o() (l4/tcp.h) finds it from c->d */
         struct tcp_conn *c;
         struct tcp_data *tnext, **tpprev; /* the timer list; tpprev NULL: off */
         uint64_t dack_at, tw_at;          /* delayed ACK; TIME_WAIT or FIN_WAIT_2 end */
@@ -281,6 +283,7 @@ static int seg_out(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t 
                 if (max > 0)
                         sack_fill(d, &o, max);
         }
+        tcp_opt_seg_out(c, &so); /* ECN (l4/tcp_opt.c) */
         if (tcp_output(w, &so, &o) != 0) {
                 tcp_count(w->s, TCPC_OUT_FAIL);
                 return -1;
@@ -379,6 +382,8 @@ static void output(struct wctx *w, struct tcp_conn *c)
                          * Linux: a short segment waits while an earlier
                          * short one is unacknowledged. */
                         break;
+                } else if (len < mss && !fin && len == avail && tcp_opt_corked(w, c)) {
+                        break; /* TCP_CORK (l4/tcp_opt.c) */
                 }
                 if (seq_lt(d->snd_cur, c->snd_nxt))
                         tcp_count(w->s, TCPC_RTX);
@@ -468,6 +473,7 @@ int tcp_established(struct wctx *w, struct tcp_conn *c)
         tcp_cc_init(&d->cc, tcp_cc_default(), smss(c), now_us(w));
         c->d = d;
         c->rtx_at = MPNET_TIME_NEVER;
+        tcp_opt_init(w, c, ref);
         return 0;
 }
 
@@ -600,6 +606,7 @@ static bool ack_in(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_re
                         data = d->slen;
                 d->soff = (d->soff + data) % d->scap;
                 d->slen -= data;
+                d->o.bytes_acked += data;
                 c->snd_una = r->ack;
                 if (seq_lt(d->snd_cur, c->snd_una))
                         d->snd_cur = c->snd_una;
@@ -670,6 +677,7 @@ static void rcv_append(struct tcp_data *d, const uint8_t *p, uint32_t n)
         ring_write(d->rb, d->rcap, (d->roff + d->rlen) % d->rcap, p, n);
         d->rlen += n;
         d->c->rcv_nxt += n;
+        d->o.bytes_received += n;
 }
 
 /* The in-order FIN (RFC 9293 3.10.7.4 eighth check). */
@@ -768,6 +776,7 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                         tcp_count(w->s, TCPC_UNHANDLED);
                 return;
         }
+        tcp_opt_rx(w, c, r); /* keepalive, ECN (l4/tcp_opt.c) */
         /* RFC 7323 4.3: TS.Recent from a segment at or before the last ACK
          * sent. */
         if ((c->opt & TCPF_TS) && (r->opts.present & MPNET_TCPO_TS) &&
@@ -895,6 +904,7 @@ static bool rtx_timeout(struct wctx *w, struct tcp_conn *c)
                 return false;
         }
         tcp_count(w->s, TCPC_RTO);
+        tcp_pmtu_rto(w, c, d->tries, c->snd_nxt - c->snd_una >= smss(c));
         /* RFC 6298 5.4-5.6, RFC 5681 3.1 (cwnd 1 MSS), go back to SND.UNA. */
         d->cc.ops->on_loss(&d->cc, TCP_CC_LOSS_RTO, c->snd_nxt - c->snd_una, now_us(w));
         tcp_rto_backoff(&c->rto);
@@ -937,18 +947,69 @@ uint64_t tcp_data_timers(struct wctx *w, uint64_t now)
                         d = nx;
                         continue;
                 }
+                if (tcp_opt_due(c) <= now && !tcp_opt_timer(w, c, now)) {
+                        d = nx;
+                        continue;
+                }
                 if (d->tw_at == MPNET_TIME_NEVER && d->dack_at == MPNET_TIME_NEVER &&
-                    c->rtx_at == MPNET_TIME_NEVER) {
+                    c->rtx_at == MPNET_TIME_NEVER && tcp_opt_due(c) == MPNET_TIME_NEVER) {
                         tq_unlink(d);
                 } else {
                         uint64_t m = d->tw_at < d->dack_at ? d->tw_at : d->dack_at;
 
                         m = m < c->rtx_at ? m : c->rtx_at;
+                        m = m < tcp_opt_due(c) ? m : tcp_opt_due(c);
                         next = m < next ? m : next;
                 }
                 d = nx;
         }
         return next;
+}
+
+/* ---- for l4/tcp_opt.c and l4/tcp_pmtu.c ---- */
+
+void tcp_data_arm(struct wctx *w, struct tcp_conn *c, uint64_t *at, uint64_t when)
+{
+        arm(w, c->d, at, when);
+}
+
+void tcp_data_output(struct wctx *w, struct tcp_conn *c)
+{
+        output(w, c);
+        events(c);
+}
+
+void tcp_data_resend(struct wctx *w, struct tcp_conn *c)
+{
+        struct tcp_data *d = c->d;
+
+        d->snd_cur = c->snd_una;
+        d->rtt_on = false; /* Karn: what follows is retransmitted */
+        output(w, c);
+        if (c->rtx_at == MPNET_TIME_NEVER && c->snd_nxt != c->snd_una)
+                rtx_arm(w, c);
+}
+
+bool tcp_data_ecn_reduce(struct wctx *w, struct tcp_conn *c)
+{
+        struct tcp_data *d = c->d;
+
+        if (d->recovery)
+                return false; /* the loss already reduced it (RFC 3168 6.1.2) */
+        d->cc.ops->on_loss(&d->cc, TCP_CC_LOSS_FAST, c->snd_nxt - c->snd_una, now_us(w));
+        return true;
+}
+
+void tcp_data_info(const struct tcp_conn *c, struct mpnet_tcp_info *i)
+{
+        const struct tcp_data *d = c->d;
+
+        i->snd_mss = smss(c);
+        i->snd_cwnd = tcp_cc_cwnd(&d->cc);
+        i->snd_ssthresh = tcp_cc_ssthresh(&d->cc);
+        i->backoff = d->tries;
+        i->snd_buf = d->slen;
+        i->rcv_buf = d->rlen;
 }
 
 /* ---- the socket calls ---- */

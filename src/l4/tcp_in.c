@@ -103,7 +103,9 @@ static void send_synack(struct wctx *w, struct tcp_conn *c)
                 o.ts_val = ts_now(ctx_now(w));
                 o.ts_ecr = c->ts_recent;
         }
-        send_seg(w, c, MPNET_TCP_SYN | MPNET_TCP_ACK, c->iss, &o);
+        /* RFC 3168 6.1.1: an ECN-setup SYN-ACK says ECE. */
+        send_seg(w, c, MPNET_TCP_SYN | MPNET_TCP_ACK | ((c->opt & TCPF_ECN) ? MPNET_TCP_ECE : 0),
+                 c->iss, &o);
 }
 
 static void q_unlink(struct tcp_conn **head, struct tcp_conn *c)
@@ -202,6 +204,7 @@ void tcp_listen_input(struct wctx *w, struct mpnet_sock *so, const struct tcp_tu
         c->rcv_nxt = r->seq + 1;
         c->rcv_wnd = TCP_RCV_WND;
         c->iss = tcp_isn(st->isn_key, t, now);
+        tcp_tw_iss(w, c); /* RFC 6191 reuse */
         c->snd_una = c->iss;
         c->snd_nxt = c->iss + 1;
         c->snd_wnd = c->max_snd_wnd = r->window; /* never scaled in a SYN */
@@ -222,6 +225,7 @@ void tcp_listen_input(struct wctx *w, struct mpnet_sock *so, const struct tcp_tu
                 c->opt |= TCPF_TS;
                 c->ts_recent = r->opts.ts_val;
         }
+        tcp_ecn_syn_in(s, c, r);
         tcp_rto_init(&c->rto, TCP_RTO_MIN_US);
         c->lso = so;
         if (tcp_conn_insert(s, &st->ct, c) != 0) {
@@ -249,7 +253,7 @@ void tcp_syn_send(struct wctx *w, struct tcp_conn *c)
             .ts_val = ts_now(ctx_now(w)),
         };
 
-        send_seg(w, c, MPNET_TCP_SYN, c->iss, &o);
+        send_seg(w, c, MPNET_TCP_SYN | tcp_ecn_syn_flags(w->s), c->iss, &o);
         if (c->tries++ == 0) {
                 tcp_state_of(w->s)->n_embryo++;
                 c->rtx_at = ctx_now(w) + (uint64_t)tcp_rto_us(&c->rto) * 1000;
@@ -329,6 +333,7 @@ static void syn_sent_input(struct wctx *w, struct tcp_conn *c, const struct mpne
         c->rcv_nxt = r->seq + 1;
         c->snd_una = r->ack;
         tcp_syn_opts(c, r);
+        tcp_ecn_synack_in(s, c, r);
         if (tcp_established(w, c) != 0) {
                 struct tcp_conn tmp = {.t = c->t};
 

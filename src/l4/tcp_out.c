@@ -66,9 +66,16 @@ int tcp_output(struct wctx *w, const struct tcp_seg_out *o, const struct mpnet_t
                 mpnet_put_be16(b + 16, mpnet_csum_fold(mpnet_csum_add(sum, b, (size_t)hlen)));
                 /* RFC 9293 3.7.2 leaves DF to path MTU discovery: set, as
                  * Linux does for TCP. */
-                return ip4_output_w(w, p, src, dst, MPNET_IPPROTO_TCP, TCP_TTL, true);
+                return ip4_output_opt(w, p,
+                                      &(struct ip4_out){.src = src,
+                                                        .dst = dst,
+                                                        .proto = MPNET_IPPROTO_TCP,
+                                                        .ttl = TCP_TTL,
+                                                        .tos = o->ecn, /* RFC 3168 5 */
+                                                        .df = true});
         }
         sum += mpnet_tcp6_pseudo(o->t->laddr, o->t->raddr, n);
         mpnet_put_be16(b + 16, mpnet_csum_fold(mpnet_csum_add(sum, b, (size_t)hlen)));
-        return ip6_output_w(w, p, o->t->laddr, o->t->raddr, MPNET_IPPROTO_TCP, IP6_HLIM_DEFAULT, 0);
+        return ip6_output_w_tc(w, p, o->t->laddr, o->t->raddr, MPNET_IPPROTO_TCP, IP6_HLIM_DEFAULT,
+                               o->ecn, 0);
 }

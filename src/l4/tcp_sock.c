@@ -8,8 +8,10 @@
  * What works: bind, listen, accept (non-blocking: -EAGAIN when none is
  * ready), connect, getsockname, getpeername; send, recv, shutdown and
  * TCP_NODELAY on a connection (l4/tcp_data.c, through the stream hooks of
- * struct sock_proto); close: an orderly close once established (a reset
- * when data was left unread), an abort before (RFC 9293 3.10.4).
+ * struct sock_proto); the other TCP options (SO_KEEPALIVE, SO_LINGER,
+ * TCP_KEEPIDLE/INTVL/CNT, TCP_CORK, MPNET_TCP_INFO) in l4/tcp_opt.c;
+ * close: an orderly close once established (a reset when data was left
+ * unread), an abort before, or with SO_LINGER 0 (RFC 9293 3.10.4).
  *
  * Every call is the control thread's, which is every TCP socket's home.
  */
@@ -68,17 +70,26 @@ static void tcp_close(struct mpnet_stack *s, struct mpnet_sock *so)
         } else if (so->tcp != NULL) {
                 struct tcp_conn *c = so->tcp;
 
-                if (c->d != NULL) {
+                if (c->d != NULL && tcp_opt_linger_abort(so)) {
+                        /* SO_LINGER of 0: an abort (a reset where RFC 9293
+                         * 3.10.4 ABORT sends one, as Linux's tcp_disconnect). */
+                        tcp_count(s, TCPC_LINGER_ABORT);
+                        if (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT ||
+                            c->state == TCP_FIN_WAIT_1 || c->state == TCP_FIN_WAIT_2)
+                                tcp_send_ctl(w, c, MPNET_TCP_RST | MPNET_TCP_ACK, c->snd_nxt);
+                        tcp_conn_drop(s, c);
+                } else if (c->d != NULL) {
                         /* An orderly close (l4/tcp_data.c). */
                         so->tcp = NULL;
                         tcp_data_close(s, c);
                         so->flags &= ~(uint32_t)SOF_LISTEN;
                         return;
+                } else {
+                        /* RFC 9293 3.10.4 ABORT: a reset, except in SYN_SENT. */
+                        if (c->state != TCP_SYN_SENT)
+                                tcp_send_ctl(w, c, MPNET_TCP_RST | MPNET_TCP_ACK, c->snd_nxt);
+                        tcp_conn_drop(s, c);
                 }
-                /* RFC 9293 3.10.4 ABORT: a reset, except in SYN_SENT. */
-                if (c->state != TCP_SYN_SENT)
-                        tcp_send_ctl(w, c, MPNET_TCP_RST | MPNET_TCP_ACK, c->snd_nxt);
-                tcp_conn_drop(s, c);
         }
         so->tcp = NULL;
         so->flags &= ~(uint32_t)SOF_LISTEN;
@@ -148,27 +159,27 @@ static int tcp_setopt(struct mpnet_stack *s, struct mpnet_sock *so, int level, i
 {
         int v;
 
-        (void)s;
-        if (level != IPPROTO_TCP)
-                return -ENOPROTOOPT;
+        if (level != IPPROTO_TCP || name != TCP_NODELAY)
+                return tcp_opt_set(s, so, level, name, val, len); /* l4/tcp_opt.c */
         if (len < sizeof(int))
                 return -EINVAL;
         memcpy(&v, val, sizeof(v));
-        if (name != TCP_NODELAY)
-                return -ENOPROTOOPT;
         if (v != 0)
                 so->flags |= SOF_NODELAY;
         else
                 so->flags &= ~(uint32_t)SOF_NODELAY;
-        if (!(so->flags & SOF_LISTEN) && so->tcp != NULL)
+        if (!(so->flags & SOF_LISTEN) && so->tcp != NULL) {
                 tcp_data_setopt(so->tcp, name, v);
+                if (v != 0)
+                        tcp_opt_nodelay(s->ctx[0], so->tcp);
+        }
         return 0;
 }
 
 static int tcp_getopt(const struct mpnet_sock *so, int level, int name, int *v)
 {
         if (level != IPPROTO_TCP || name != TCP_NODELAY)
-                return -ENOPROTOOPT;
+                return tcp_opt_get(so, level, name, v);
         *v = (so->flags & SOF_NODELAY) != 0;
         return 0;
 }
@@ -183,6 +194,7 @@ const struct sock_proto sock_tcp_proto = {
     .output = tcp_sock_output,
     .setopt = tcp_setopt,
     .getopt = tcp_getopt,
+    .getopt_buf = tcp_opt_get_buf,
     .sendmsg = tcp_sendmsg,
     .recvmsg = tcp_recvmsg,
     .shutdown = tcp_shutdown,
@@ -267,6 +279,7 @@ int mpnet_accept(struct mpnet_stack *s, int fd, struct sockaddr *addr, socklen_t
         nso->lport = c->t.lport;
         nso->fport = c->t.rport;
         nso->flags |= SOF_CONNECTED | (so->flags & (SOF_V6ONLY | SOF_NODELAY));
+        nso->tcpo = so->tcpo;
         sock_raise(nso, EPOLLOUT);
         if (addr != NULL && alen != NULL)
                 mpnet_getpeername(s, nfd, addr, alen);

@@ -9,7 +9,10 @@
  * 0.0.0.0:80 (backlog 2). Each input starts with a handshake from
  * 192.0.2.2:40000 that the harness completes and accepts (the
  * established connection), then reads:
- *   byte 0      bits 0-1: SYN cookie mode (mod 3); bit 2: no reset limit
+ *   byte 0      bits 0-1: SYN cookie mode (mod 3); bit 2: no reset limit;
+ *               bits 3-4: ECN mode (mod 3); bit 5: keepalive on the
+ *               established connection (1 s, 1 s, 2 probes); bit 6:
+ *               TCP_CORK on it; bit 7: SO_LINGER 0 on it
  *   records     target (1: bits 0-1 what, bits 2-7 a port offset), TCP
  *               flags (1), seq (4), ack (4), window (2), option length
  *               (1, at most 40) and the options, data length (1) and
@@ -151,6 +154,30 @@ static int active_open(int old, uint16_t port)
         return fd;
 }
 
+/* The established socket's options from the mode byte (l4/tcp_opt.c). */
+static void est_options(struct fz_stack *f, int fd, uint8_t mode)
+{
+        static const int one = 1, two = 2;
+        static const struct linger abort0 = {.l_onoff = 1, .l_linger = 0};
+
+        if (mode & 0x20) {
+                FZ_CHECK(mpnet_setsockopt(f->s, fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) ==
+                         0);
+                FZ_CHECK(mpnet_setsockopt(f->s, fd, IPPROTO_TCP, 4 /* TCP_KEEPIDLE */, &one,
+                                          sizeof(one)) == 0);
+                FZ_CHECK(mpnet_setsockopt(f->s, fd, IPPROTO_TCP, 5 /* TCP_KEEPINTVL */, &one,
+                                          sizeof(one)) == 0);
+                FZ_CHECK(mpnet_setsockopt(f->s, fd, IPPROTO_TCP, 6 /* TCP_KEEPCNT */, &two,
+                                          sizeof(two)) == 0);
+        }
+        if (mode & 0x40)
+                FZ_CHECK(mpnet_setsockopt(f->s, fd, IPPROTO_TCP, 3 /* TCP_CORK */, &one,
+                                          sizeof(one)) == 0);
+        if (mode & 0x80)
+                FZ_CHECK(mpnet_setsockopt(f->s, fd, SOL_SOCKET, SO_LINGER, &abort0,
+                                          sizeof(abort0)) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         struct fz_stack *f = &env;
@@ -174,8 +201,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         mpnet_tcp_set_rst_limit(f->s, (data[0] & 4) ? 0 : 200, 200);
         data++;
         size--;
+        mpnet_tcp_set_ecn(f->s, (data[-1] >> 3 & 3) % 3);
         est = establish();
         FZ_CHECK(est >= 0);
+        est_options(f, est, data[-1]);
         while (size >= 15) {
                 const uint8_t *h = data;
                 uint8_t what = h[0] & 3, off = h[0] >> 2, flags = h[1];

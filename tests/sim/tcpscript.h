@@ -69,6 +69,7 @@ struct ts_seg {
         /* Received only. */
         uint8_t buf[TS_DATA_MAX];
         uint8_t ttl; /* or hop limit */
+        uint8_t tos; /* or traffic class */
         bool df;
 };
 
@@ -270,6 +271,7 @@ static inline bool ts_parse(struct ts *t, const uint8_t *f, size_t n, struct ts_
             f[MPNET_ETH_HLEN + 9] == MPNET_IPPROTO_TCP) {
                 g->fam = 4;
                 g->ttl = f[MPNET_ETH_HLEN + 8];
+                g->tos = f[MPNET_ETH_HLEN + 1];
                 g->df = (f[MPNET_ETH_HLEN + 6] & 0x40) != 0;
                 assert_int_equal(f[MPNET_ETH_HLEN], 0x45);
                 assert_int_equal(mpnet_get_be32(f + MPNET_ETH_HLEN + 12), TS_US4);
@@ -279,6 +281,7 @@ static inline bool ts_parse(struct ts *t, const uint8_t *f, size_t n, struct ts_
                    f[MPNET_ETH_HLEN + 6] == MPNET_IPPROTO_TCP) {
                 g->fam = 6;
                 g->ttl = f[MPNET_ETH_HLEN + 7];
+                g->tos = (uint8_t)((f[MPNET_ETH_HLEN] & 0xf) << 4 | f[MPNET_ETH_HLEN + 1] >> 4);
                 assert_memory_equal(f + MPNET_ETH_HLEN + 8, t->us6, 16);
                 assert_memory_equal(f + MPNET_ETH_HLEN + 24, t->peer6, 16);
                 n = MPNET_ETH_HLEN + MPNET_IP6_HLEN + mpnet_get_be16(f + MPNET_ETH_HLEN + 4);
