@@ -162,7 +162,8 @@ static size_t legit_frame(const struct rtr *r, uint64_t i)
         return ff_udp6(fbuf, r->r1->info.mac, ff_h1_mac, ff_h1_6, ff_h2_6);
 }
 
-/* One frame of flood f, as tests/sim/test_flood_*.c send. */
+/* The i-th frame of flood f, as tests/sim/test_flood_*.c send: i counts
+ * the flood's frames only (what alternates or overlaps goes by it). */
 static size_t flood_frame(const struct rtr *r, enum flood f, uint64_t i)
 {
         static const uint8_t ll[8] = {0xfe, 0x80};
@@ -251,13 +252,13 @@ static size_t flood_frame(const struct rtr *r, enum flood f, uint64_t i)
  * (share percent of them); f F__N: legitimate only. */
 static void gen_burst(struct rtr *r, enum flood f, unsigned n, unsigned share, uint64_t *seq)
 {
-        static uint64_t lseq;
+        static uint64_t lseq, fseq;
         struct mpnet_pkt *v[256];
         unsigned k = mpnet_pkt_alloc_bulk(r->pool, v, n), sent;
 
         for (unsigned i = 0; i < k; i++) {
                 bool fl = f != F__N && (*seq * share) % 100 < share;
-                size_t len = fl ? flood_frame(r, f, *seq) : legit_frame(r, lseq++);
+                size_t len = fl ? flood_frame(r, f, fseq++) : legit_frame(r, lseq++);
 
                 memcpy(mpnet_pkt_append(v[i], (uint32_t)len), fbuf, len);
                 (*seq)++;

@@ -235,23 +235,19 @@ static bool icmp4_is_error(uint8_t type)
                type == MPNET_ICMP4_PARAM_PROBLEM;
 }
 
-/* RFC 1812 4.3.2.7 (and RFC 1122 3.2.2): when no error may be sent. */
-static bool icmp4_error_allowed(struct mpnet_stack *s, const struct mpnet_pkt *p)
+/* RFC 1812 4.3.2.7 (and RFC 1122 3.2.2): when no error may be sent, but
+ * for the directed broadcast (icmp4_to_directed_bcast). */
+static bool icmp4_error_allowed(const struct mpnet_pkt *p)
 {
         const uint8_t *b = p->data;
         size_t hlen = (size_t)(b[0] & 0xf) * 4;
         uint32_t src = mpnet_get_be32(b + 12), dst = mpnet_get_be32(b + 16);
-        const struct fib_nh *nh;
 
         /* A datagram sent as a link-layer broadcast. */
         if (p->ol_flags & MPNET_PKT_F_L2_BCAST)
                 return false;
         /* To an IP broadcast or multicast address. */
         if (dst >= 0xe0000000u)
-                return false;
-        nh = fib4_lookup(&s->fib, fib4_table(s, 0), dst);
-        if (nh != NULL && nh->type == MPNET_NH_CONNECTED && nh->plen < 31 &&
-            (dst | ip4_mask(nh->plen)) == UINT32_MAX)
                 return false;
         /* A fragment other than the first. */
         if ((mpnet_get_be16(b + 6) & 0x1fff) != 0)
@@ -265,6 +261,29 @@ static bool icmp4_error_allowed(struct mpnet_stack *s, const struct mpnet_pkt *p
         return true;
 }
 
+/* RFC 1812 4.3.2.7: to the broadcast address of a connected network (the
+ * rest of icmp4_error_allowed, apart: it costs a FIB lookup). */
+static bool icmp4_to_directed_bcast(struct mpnet_stack *s, const struct mpnet_pkt *p)
+{
+        uint32_t dst = mpnet_get_be32(p->data + 16);
+        const struct fib_nh *nh = fib4_lookup(&s->fib, fib4_table(s, 0), dst);
+
+        return nh != NULL && nh->type == MPNET_NH_CONNECTED && nh->plen < 31 &&
+               (dst | ip4_mask(nh->plen)) == UINT32_MAX;
+}
+
+/* Whether w's error bucket has a token, counted as ctx_icmp_rate_ok()
+ * counts a refusal; takes none. */
+static bool icmp4_rate_peek(struct wctx *w)
+{
+        struct mpnet_stack *s = w->s;
+
+        if (ctx_bucket_peek(w, &w->punt_tb[0], s->icmp4_rate, s->icmp4_burst))
+                return true;
+        STK_INC(s, icmp4_err_ratelimited);
+        return false;
+}
+
 void icmp4_error(struct wctx *w, const struct mpnet_pkt *p, uint8_t type, uint8_t code,
                  uint32_t rest)
 {
@@ -274,11 +293,21 @@ void icmp4_error(struct wctx *w, const struct mpnet_pkt *p, uint8_t type, uint8_
         uint32_t quote;
         uint8_t *b;
 
-        if (!icmp4_error_allowed(s, p)) {
+        if (!icmp4_error_allowed(p)) {
                 STK_INC(s, icmp4_err_suppressed);
                 return;
         }
-        /* RFC 1812 4.3.2.8: a rate limit on every error we originate. */
+        /* RFC 1812 4.3.2.8: a rate limit on every error we originate. A
+         * flood of datagrams that each earn an error (unroutable
+         * destinations) mostly finds the bucket empty: it is looked at
+         * before the FIB lookup of the directed-broadcast test, a cold
+         * line for a random destination, and taken from after it. */
+        if (!icmp4_rate_peek(w))
+                return;
+        if (icmp4_to_directed_bcast(s, p)) {
+                STK_INC(s, icmp4_err_suppressed);
+                return;
+        }
         if (!ctx_icmp_rate_ok(w, false))
                 return;
         q = mpnet_pkt_alloc(s->pool);

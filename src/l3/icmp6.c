@@ -419,12 +419,11 @@ drop:
 
 /* ---- errors ---- */
 
-/* RFC 4443 2.4(e): the packets no error may answer. */
+/* RFC 4443 2.4(e): the packets no error may answer, but for errors and
+ * redirects (icmp6_about_error). */
 static bool icmp6_error_allowed(const struct mpnet_pkt *p, uint8_t type, uint8_t code)
 {
         const uint8_t *b = p->data;
-        struct mpnet_ip6_view v = {.b = b, .n = p->len};
-        struct mpnet_ip6_chain c;
         /* (e.3), (e.4): the exceptions for multicast. */
         bool mc_ok = type == MPNET_ICMP6_PACKET_TOO_BIG ||
                      (type == MPNET_ICMP6_PARAM_PROBLEM && code == MPNET_ICMP6_PARAM_OPTION);
@@ -436,15 +435,26 @@ static bool icmp6_error_allowed(const struct mpnet_pkt *p, uint8_t type, uint8_t
                 return false;
         if ((mpnet_ip6_is_multicast(b + 24) || (p->ol_flags & MPNET_PKT_F_L2_BCAST)) && !mc_ok)
                 return false;
-        /* (e.1), (e.2): an error message or a redirect. */
+        return true;
+}
+
+/* RFC 4443 2.4 (e.1), (e.2): the invoking packet is an error message or a
+ * redirect (the rest of icmp6_error_allowed, apart: it walks the extension
+ * headers). */
+static bool icmp6_about_error(const struct mpnet_pkt *p)
+{
+        const uint8_t *b = p->data;
+        struct mpnet_ip6_view v = {.b = b, .n = p->len};
+        struct mpnet_ip6_chain c;
+
         if (mpnet_ip6_walk(&v, &c) == 0 && c.l4_proto == MPNET_IPPROTO_ICMPV6 &&
             (!c.has_frag || c.frag_off == 0) && p->len > c.l4_off) {
                 uint8_t t = b[c.l4_off];
 
                 if (t < 128 || t == MPNET_ICMP6_ND_REDIRECT)
-                        return false;
+                        return true;
         }
-        return true;
+        return false;
 }
 
 /* The redirects' own bucket at the stack's rate (nd6_redirect.c): errors
@@ -470,7 +480,18 @@ void icmp6_error(struct wctx *w, const struct mpnet_pkt *p, uint8_t type, uint8_
                 STK_INC(s, icmp6_err_suppressed);
                 return;
         }
-        /* 2.4(f): the context's share of the stack's rate (counted). */
+        /* 2.4(f): the context's share of the stack's rate (counted). A
+         * flood of packets that each earn an error mostly finds the bucket
+         * empty: it is looked at before the extension-header walk of
+         * (e.1), (e.2), and taken from after it. */
+        if (!ctx_bucket_peek(w, &w->punt_tb[1], s->icmp6_rate, s->icmp6_burst)) {
+                STK_INC(s, icmp6_err_ratelimited);
+                return;
+        }
+        if (icmp6_about_error(p)) {
+                STK_INC(s, icmp6_err_suppressed);
+                return;
+        }
         if (!ctx_icmp_rate_ok(w, true))
                 return;
         /* The source: the invoking packet's destination when it was ours,

@@ -430,8 +430,9 @@ static int reass_mem_init(struct ip4_reass *r)
         return 0;
 }
 
-/* Unlink dg and give back what it holds; free its packets when asked. */
-static void dg_release(struct ip4_reass *r, struct reass_dg *dg, bool free_pkts)
+/* Unlink dg and give back what it holds but its charge to the shared cap,
+ * which the caller owes: @return that charge. Free its packets when asked. */
+static uint64_t dg_drop(struct ip4_reass *r, struct reass_dg *dg, bool free_pkts)
 {
         struct reass_src *sp = dg->sp;
         struct reass_frag *f, *next;
@@ -464,10 +465,21 @@ static void dg_release(struct ip4_reass *r, struct reass_dg *dg, bool free_pkts)
         }
         mpnet_stat_add(&r->st.bytes_held, -dg->bytes);
         mpnet_stat_add(&r->st.datagrams_held, (uint64_t)-1);
-        if (r->cfg.shared_used != NULL)
-                atomic_fetch_sub_explicit(r->cfg.shared_used, dg->bytes, memory_order_relaxed);
         dg->hnext = r->dg_free;
         r->dg_free = dg;
+        return dg->bytes;
+}
+
+static void shared_put(struct ip4_reass *r, uint64_t bytes)
+{
+        if (r->cfg.shared_used != NULL && bytes != 0)
+                atomic_fetch_sub_explicit(r->cfg.shared_used, bytes, memory_order_relaxed);
+}
+
+/* Unlink dg and give back all it holds; free its packets when asked. */
+static void dg_release(struct ip4_reass *r, struct reass_dg *dg, bool free_pkts)
+{
+        shared_put(r, dg_drop(r, dg, free_pkts));
 }
 
 void ip4_reass_destroy(struct ip4_reass *r)
@@ -493,18 +505,19 @@ void ip4_reass_flush(struct ip4_reass *r)
         memset(&r->st, 0, sizeof(r->st));
 }
 
-static struct reass_src *src_lookup(const struct ip4_reass *r, uint32_t addr)
+static struct reass_src *src_lookup(const struct ip4_reass *r, uint32_t addr, uint32_t bucket)
 {
-        struct reass_src *sp = r->src_hash[src_bucket(r, addr)];
+        struct reass_src *sp = r->src_hash[bucket];
 
         while (sp != NULL && sp->addr != addr)
                 sp = sp->hnext;
         return sp;
 }
 
-static struct reass_dg *dg_lookup(const struct ip4_reass *r, const struct frag_info *fi)
+static struct reass_dg *dg_lookup(const struct ip4_reass *r, const struct frag_info *fi,
+                                  uint32_t bucket)
 {
-        struct reass_dg *dg = r->dg_hash[dg_bucket(r, fi->src, fi->dst, fi->id, fi->proto)];
+        struct reass_dg *dg = r->dg_hash[bucket];
 
         while (dg != NULL && !(dg->src == fi->src && dg->dst == fi->dst && dg->id == fi->id &&
                                dg->proto == fi->proto))
@@ -512,15 +525,17 @@ static struct reass_dg *dg_lookup(const struct ip4_reass *r, const struct frag_i
         return dg;
 }
 
-/* A new, empty datagram for fi, newest in the age list. The caller has made
- * room: a descriptor is free, and so is a source entry (there are as many). */
-static struct reass_dg *dg_new(struct ip4_reass *r, const struct frag_info *fi, uint64_t now)
+/* A new, empty datagram for fi in hash bucket bucket, newest in the age
+ * list, of source sp (NULL: none yet, in source bucket sbucket). The
+ * caller has made room: a descriptor is free, and so is a source entry
+ * (there are as many). */
+static struct reass_dg *dg_new(struct ip4_reass *r, const struct frag_info *fi, uint64_t now,
+                               uint32_t bucket, struct reass_src *sp, uint32_t sbucket)
 {
         struct reass_dg *dg = r->dg_free, **b;
-        struct reass_src *sp = src_lookup(r, fi->src);
 
         if (sp == NULL) {
-                struct reass_src **sb = &r->src_hash[src_bucket(r, fi->src)];
+                struct reass_src **sb = &r->src_hash[sbucket];
 
                 sp = r->src_free;
                 r->src_free = sp->hnext;
@@ -541,7 +556,7 @@ static struct reass_dg *dg_new(struct ip4_reass *r, const struct frag_info *fi, 
         dg->id = fi->id;
         dg->proto = fi->proto;
         dg->expire = now + r->cfg.timeout_ns;
-        b = &r->dg_hash[dg_bucket(r, fi->src, fi->dst, fi->id, fi->proto)];
+        b = &r->dg_hash[bucket];
         dg->hnext = *b;
         if (*b != NULL)
                 (*b)->hpprev = &dg->hnext;
@@ -557,19 +572,44 @@ static struct reass_dg *dg_new(struct ip4_reass *r, const struct frag_info *fi, 
         return dg;
 }
 
-/* Take charge bytes from the shared cap, if any. */
-static bool shared_take(struct ip4_reass *r, uint64_t charge)
+/* Under a flood every new datagram evicts the oldest, whose buffers were
+ * received long ago and are out of the cache: freeing one is a miss on
+ * its metadata. Fetch the buffers of the datagrams that go next, so the
+ * miss overlaps the fragments processed until then. */
+static void victim_prefetch(const struct ip4_reass *r)
+{
+        const struct reass_dg *v = r->oldest;
+
+        for (unsigned i = 0; i < 2 && v != NULL; i++, v = v->newer)
+                if (v->frags != NULL)
+                        __builtin_prefetch(v->frags->p, 1);
+}
+
+/* Take charge bytes from the shared cap, if any, where *back bytes freed
+ * here are still counted in it: they pay first, so an eviction that frees
+ * what the new fragment takes costs no atomic operation at all. *back is 0
+ * on success; kept (still owed) on failure. */
+static bool shared_take(struct ip4_reass *r, uint64_t charge, uint64_t *back)
 {
         uint64_t u;
 
-        if (r->cfg.shared_used == NULL)
+        if (r->cfg.shared_used == NULL) {
+                *back = 0;
                 return true;
+        }
+        if (*back >= charge) {
+                shared_put(r, *back - charge);
+                *back = 0;
+                return true;
+        }
+        charge -= *back;
         u = atomic_load_explicit(r->cfg.shared_used, memory_order_relaxed);
         do {
                 if (u + charge > r->cfg.shared_max)
                         return false;
         } while (!atomic_compare_exchange_weak_explicit(
             r->cfg.shared_used, &u, u + charge, memory_order_relaxed, memory_order_relaxed));
+        *back = 0;
         return true;
 }
 
@@ -582,22 +622,27 @@ static bool shared_take(struct ip4_reass *r, uint64_t charge)
 static bool make_room(struct ip4_reass *r, const struct reass_dg *keep, uint64_t charge,
                       bool want_dg)
 {
+        uint64_t back = 0; /* freed by evictions, not yet given to the shared cap */
+
         for (;;) {
                 struct reass_dg *victim = r->oldest;
                 bool full =
                     mpnet_stat_read(&r->st.bytes_held) + charge > r->cfg.max_bytes ||
                     (want_dg && mpnet_stat_read(&r->st.datagrams_held) >= r->cfg.max_datagrams) ||
-                    !shared_take(r, charge);
+                    !shared_take(r, charge, &back);
 
                 if (!full)
                         return true;
                 if (victim != NULL && victim == keep)
                         victim = victim->newer;
-                if (victim == NULL)
+                if (victim == NULL) {
+                        shared_put(r, back);
                         return false;
+                }
                 mpnet_stat_add(&r->st.evicted_frags, victim->nfrags);
-                dg_release(r, victim, true);
+                back += dg_drop(r, victim, true);
                 mpnet_stat_add(&r->st.evictions, 1);
+                victim_prefetch(r);
         }
 }
 
@@ -770,18 +815,25 @@ static enum ip4_reass_result reass_add(struct ip4_reass *r, struct mpnet_pkt *p,
                                        const struct frag_info *fi, uint64_t now,
                                        struct mpnet_pkt **done)
 {
-        struct reass_dg *dg = dg_lookup(r, fi);
+        uint32_t bucket = dg_bucket(r, fi->src, fi->dst, fi->id, fi->proto);
+        struct reass_dg *dg = dg_lookup(r, fi, bucket);
         struct reass_frag *prev = NULL;
         struct reass_src *sp;
         enum ip4_reass_result res;
 
         if (dg == NULL) {
-                sp = src_lookup(r, fi->src);
+                uint32_t sbucket = src_bucket(r, fi->src);
+
+                sp = src_lookup(r, fi->src, sbucket);
                 if ((sp != NULL ? sp->bytes : 0) + fi->charge > r->cfg.max_per_src)
                         goto cap;
                 if (!make_room(r, NULL, fi->charge, true))
                         goto cap;
-                dg = dg_new(r, fi, now);
+                /* The eviction may have taken the source's last datagram,
+                 * and its entry with it (back on the free list, no datagram). */
+                if (sp != NULL && sp->ndg == 0)
+                        sp = NULL;
+                dg = dg_new(r, fi, now, bucket, sp, sbucket);
         } else {
                 res = frag_check(dg, p, fi, &prev);
                 if (res == IP4_REASS_DUP) {

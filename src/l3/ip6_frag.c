@@ -53,6 +53,7 @@ struct r6src {
         uint8_t addr[16];
         uint64_t bytes;
         unsigned nq;
+        unsigned bucket; /* its hash chain, kept: unlinking need not hash */
 };
 
 struct r6q {
@@ -61,6 +62,7 @@ struct r6q {
         struct r6src *sp;
         uint8_t src[16], dst[16];
         uint32_t id;
+        unsigned bucket; /* its hash chain, kept: unlinking need not hash */
         uint64_t expire;
         bool dead; /* dropped for an overlap: the rest follows it */
         bool have_last;
@@ -94,6 +96,7 @@ struct ip6_reass {
         struct r6q *qfree; /* datagrams to reuse: at most REASS6_MAX_QUEUES made */
         uint64_t seed;
         struct reass_budget *budget; /* the stack's, shared with every table */
+        uint64_t owed;               /* freed here, still counted in budget */
         unsigned nq;
         uint64_t bytes, max_bytes, max_per_src;
         mpnet_stat_t pub_bytes, pub_nq; /* bytes and nq for other threads */
@@ -159,18 +162,26 @@ static unsigned src_bucket(const struct ip6_reass *r, const uint8_t *src)
         return (unsigned)(addr_hash(r->seed + 2, src) % REASS6_HASH);
 }
 
+/* Publish the totals, and give the budget what was freed since the last
+ * call: once per fragment, so that an eviction and the fragment that
+ * caused it settle in one atomic operation, or none when they are the
+ * same size. */
 static void usage_pub(struct ip6_reass *r)
 {
+        if (r->owed != 0) {
+                reass_budget_put(r->budget, r->owed);
+                r->owed = 0;
+        }
         atomic_store_explicit(&r->pub_bytes, r->bytes, memory_order_relaxed);
         atomic_store_explicit(&r->pub_nq, r->nq, memory_order_relaxed);
 }
 
-/* The n buffers of a datagram no longer held: this table's and the
- * stack's budget. */
+/* The n buffers of a datagram no longer held: this table's, and owed to
+ * the stack's budget (usage_pub settles). */
 static void bytes_release(struct ip6_reass *r, unsigned n)
 {
         r->bytes -= n * REASS6_TRUESIZE;
-        reass_budget_put(r->budget, n * REASS6_TRUESIZE);
+        r->owed += n * REASS6_TRUESIZE;
 }
 
 static void q_free_frags(struct ip6_reass *r, struct r6q *q)
@@ -188,7 +199,7 @@ static void src_put(struct ip6_reass *r, struct r6src *sp)
 
         if (--sp->nq > 0)
                 return;
-        for (pp = &r->t->sh[src_bucket(r, sp->addr)]; *pp != sp; pp = &(*pp)->hnext)
+        for (pp = &r->t->sh[sp->bucket]; *pp != sp; pp = &(*pp)->hnext)
                 ;
         *pp = sp->hnext;
         sp->hnext = r->t->sfree;
@@ -197,7 +208,8 @@ static void src_put(struct ip6_reass *r, struct r6src *sp)
 
 static struct r6src *src_get(struct ip6_reass *r, const uint8_t *addr)
 {
-        struct r6src **b = &r->t->sh[src_bucket(r, addr)], *sp;
+        unsigned bucket = src_bucket(r, addr);
+        struct r6src **b = &r->t->sh[bucket], *sp;
 
         for (sp = *b; sp != NULL; sp = sp->hnext) {
                 if (ip6_eq(sp->addr, addr))
@@ -209,6 +221,7 @@ static struct r6src *src_get(struct ip6_reass *r, const uint8_t *addr)
         memcpy(sp->addr, addr, 16);
         sp->bytes = 0;
         sp->nq = 0;
+        sp->bucket = bucket;
         sp->hnext = *b;
         *b = sp;
 found:
@@ -218,7 +231,7 @@ found:
 
 static void q_unlink(struct ip6_reass *r, struct r6q *q)
 {
-        struct r6q **pp = &r->t->qh[q_bucket(r, q->src, q->dst, q->id)];
+        struct r6q **pp = &r->t->qh[q->bucket];
 
         while (*pp != q)
                 pp = &(*pp)->hnext;
@@ -252,6 +265,7 @@ void ip6_reass_destroy(struct ip6_reass *r)
         if (r == NULL)
                 return;
         reass_clear(r);
+        usage_pub(r);
         while ((q = r->qfree) != NULL) {
                 r->qfree = q->hnext;
                 free(q);
@@ -288,6 +302,19 @@ uint64_t ip6_reass_next_expiry(const struct ip6_reass *r)
         return r->oldest != NULL ? r->oldest->expire : MPNET_TIME_NEVER;
 }
 
+/* Under a flood every new datagram evicts the oldest, whose buffers were
+ * received long ago and are out of the cache: freeing one is a miss on
+ * its metadata. Fetch the first buffers of the datagrams that go next, so
+ * the miss overlaps the fragments processed until then. */
+static void victim_prefetch(const struct ip6_reass *r)
+{
+        const struct r6q *q = r->oldest;
+
+        for (unsigned i = 0; i < 2 && q != NULL; i++, q = q->newer)
+                if (q->n > 0)
+                        __builtin_prefetch(q->f[0].p, 1);
+}
+
 /* Free the oldest datagram other than keep, only among those holding
  * fragments with held_only: a dead key holds no memory. Its fragments
  * count as dropped by a cap.
@@ -303,6 +330,7 @@ static bool q_evict_oldest(struct ip6_reass *r, const struct r6q *keep, bool hel
         STK_ADD(r->s, ip6_reass_cap, old->n);
         q_free_frags(r, old);
         q_unlink(r, old);
+        victim_prefetch(r);
         return true;
 }
 
@@ -310,7 +338,13 @@ static bool q_evict_oldest(struct ip6_reass *r, const struct r6q *keep, bool hel
  * table's oldest datagrams make room first. */
 static bool budget_take(struct ip6_reass *r, const struct r6q *keep)
 {
-        while (!reass_budget_take(r->budget, REASS6_TRUESIZE)) {
+        for (;;) {
+                if (r->owed >= REASS6_TRUESIZE) {
+                        r->owed -= REASS6_TRUESIZE;
+                        return true;
+                }
+                if (reass_budget_take(r->budget, REASS6_TRUESIZE))
+                        return true;
                 if (!q_evict_oldest(r, keep, true))
                         return false;
         }
@@ -320,10 +354,12 @@ static bool budget_take(struct ip6_reass *r, const struct r6q *keep)
 static struct r6q *q_get(struct ip6_reass *r, const uint8_t *b, uint32_t id)
 {
         struct r6q **h, *q;
+        unsigned bucket;
 
         if (r->t == NULL && tab_init(r) != 0)
                 return NULL;
-        h = &r->t->qh[q_bucket(r, b + 8, b + 24, id)];
+        bucket = q_bucket(r, b + 8, b + 24, id);
+        h = &r->t->qh[bucket];
         for (q = *h; q != NULL; q = q->hnext) {
                 if (q->id == id && ip6_eq(q->src, b + 8) && ip6_eq(q->dst, b + 24))
                         return q;
@@ -340,10 +376,10 @@ static struct r6q *q_get(struct ip6_reass *r, const uint8_t *b, uint32_t id)
         memcpy(q->src, b + 8, 16);
         memcpy(q->dst, b + 24, 16);
         q->id = id;
+        q->bucket = bucket;
         q->expire = ctx_now(r->w) + REASS6_TIMEOUT_NS;
         q->sp = src_get(r, q->src);
-        /* The bucket may have lost a datagram to the eviction above. */
-        h = &r->t->qh[q_bucket(r, b + 8, b + 24, id)];
+        /* *h is read now: the eviction above may have changed it. */
         q->hnext = *h;
         *h = q;
         q->older = r->newest;

@@ -119,7 +119,7 @@ static inline union neigh_key neigh_key6(const uint8_t *a)
 
 static inline unsigned neigh_hash4(uint32_t a)
 {
-        return (a * 2654435761u) >> 24; /* NEIGH_HASH_SIZE == 256 */
+        return (a * 2654435761u) >> (32 - NEIGH_HASH_BITS);
 }
 
 static inline unsigned neigh_hash6(const uint8_t *a)

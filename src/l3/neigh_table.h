@@ -14,7 +14,13 @@
 #include "mpnet/pkt.h"
 #include "mpnet/thread.h" /* MPNET_MAX_SLOTS */
 
-#define NEIGH_HASH_SIZE 256
+/* 1,024 chains: at the table's cap (NEIGH_MAX_ENTRIES, 4,096) about four
+ * entries a chain, so a flood of new next hops (each a lookup that misses,
+ * an append at the tail and, at the cap, an eviction that unlinks) walks
+ * four cold entries each time, not sixteen; 8 KiB per interface and
+ * family. */
+#define NEIGH_HASH_BITS 10
+#define NEIGH_HASH_SIZE (1u << NEIGH_HASH_BITS)
 
 enum { NEIGH_ARP, NEIGH_ND, NEIGH_N };
 

@@ -5,8 +5,8 @@
  * duplicates, the overlap and consistency drops, the caps (per source, per
  * datagram, datagram count, bytes), timeouts and their ICMP callback, a
  * randomised round trip of 1000 datagrams, and a stream of random, mostly
- * inconsistent fragments checked against the accounting. Every test ends with
- * the pool's in-use count back to zero.
+ * inconsistent fragments checked against the accounting, two objects sharing
+ * one cap. Every test ends with the pool's in-use count back to zero.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -1083,6 +1083,62 @@ static void test_random_garbage(void **state)
         pool_done(pool);
 }
 
+/* Two objects charging one shared cap (as a stack's contexts do): an
+ * eviction pays for the fragment that caused it without touching the
+ * shared word (make_room nets the two), and whatever the mix of new
+ * datagrams, evictions and completions, the word is always what the two
+ * hold together, never past its cap. */
+static void test_shared_cap(void **state)
+{
+        struct mpnet_pool *pool = mpnet_pool_create("frag", 512);
+        _Atomic uint64_t used = 0;
+        struct ip4_reass_cfg cfg = {.max_bytes = 40 * IP4_REASS_TRUESIZE,
+                                    .max_per_src = 40 * IP4_REASS_TRUESIZE,
+                                    .max_datagrams = 16,
+                                    .shared_used = &used,
+                                    .shared_max = 24 * IP4_REASS_TRUESIZE};
+        struct ip4_reass *r[2] = {ip4_reass_create(&cfg), ip4_reass_create(&cfg)};
+        uint64_t seed = 7, now = T0;
+
+        (void)state;
+        assert_non_null(r[0]);
+        assert_non_null(r[1]);
+        /* A flood of one-fragment datagrams into r[0]: past 16 each new one
+         * evicts the oldest, and the shared word stays at 16 buffers. */
+        for (uint16_t id = 0; id < 100; id++) {
+                assert_int_equal(
+                    input(r[0], mkfrag(pool, SRC_A + id % 7, id, 8, 8, true, 0), now, NULL),
+                    IP4_REASS_HELD);
+                assert_int_equal(used, stats(r[0]).bytes_held);
+        }
+        assert_int_equal(stats(r[0]).datagrams_held, 16);
+        assert_int_equal(stats(r[0]).evictions, 100 - 16);
+        /* r[1] gets the 8 buffers left; then its own oldest make room. */
+        for (uint16_t id = 0; id < 12; id++)
+                assert_int_equal(input(r[1], mkfrag(pool, SRC_B, id, 8, 8, true, 0), now, NULL),
+                                 IP4_REASS_HELD);
+        assert_int_equal(stats(r[1]).datagrams_held, 8);
+        assert_int_equal(used, 24 * IP4_REASS_TRUESIZE);
+        /* Random pieces into both, some completing. */
+        for (unsigned i = 0; i < 20000; i++) {
+                unsigned k = (unsigned)(rnd_next(&seed) % 2);
+                uint16_t id = (uint16_t)(rnd_next(&seed) % 40);
+                uint32_t off = 8 * (uint32_t)(rnd_next(&seed) % 3);
+                bool mf = off < 16;
+                struct mpnet_pkt *out;
+
+                input(r[k], mkfrag(pool, SRC_C + id % 5, id, off, 8, mf, 0), now, &out);
+                mpnet_pkt_free(out);
+                assert_int_equal(used, stats(r[0]).bytes_held + stats(r[1]).bytes_held);
+                assert_true(used <= cfg.shared_max);
+                assert_int_equal(used, mpnet_pool_in_use(pool) * IP4_REASS_TRUESIZE);
+                now += MPNET_NS_PER_MS;
+        }
+        ip4_reass_destroy(r[0]);
+        ip4_reass_destroy(r[1]);
+        pool_done(pool);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1102,6 +1158,7 @@ int main(void)
             cmocka_unit_test(test_create_cfg),
             cmocka_unit_test(test_random),
             cmocka_unit_test(test_random_garbage),
+            cmocka_unit_test(test_shared_cap),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
