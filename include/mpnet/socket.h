@@ -140,8 +140,15 @@
  *    now. Once on a worker, SO_REUSEADDR, SO_REUSEPORT, SO_BINDTOIFINDEX,
  *    the multicast interface and group options, IP_RECVERR and the path
  *    MTU options, and a second connect are -EBUSY / -EISCONN (set them
- *    first). UDP sockets only: raw and echo sockets stay on the control
- *    thread (-EOPNOTSUPP).
+ *    first). UDP and TCP sockets: raw and echo sockets stay on the control
+ *    thread (-EOPNOTSUPP). A TCP listener homed on a worker takes the
+ *    connections whose SYN it handles there (several listeners, one per
+ *    worker, in an SO_REUSEPORT group: each SYN is handled on the worker
+ *    that receives it); an accepted socket has its listener's home; a TCP
+ *    socket's send and recv from a thread other than its home (the
+ *    control thread, an application thread; not another worker) run on
+ *    the home as synchronous commands instead of -EBUSY; mpnet_accept is
+ *    the control thread's.
  * Unknown options are -ENOPROTOOPT, a short or wrong-sized value -EINVAL.
  *
  * Ancillary data: mpnet_sendmsg takes IP_PKTINFO (struct in_pktinfo:

@@ -229,7 +229,6 @@ static uint32_t charge_of(const struct mpnet_pkt *p)
 bool sock_enqueue(struct mpnet_sock *so, struct mpnet_pkt *p)
 {
         uint32_t charge = charge_of(p);
-        struct sock_mod *m;
         bool was_empty;
 
         if (so->fe != NULL)
@@ -255,9 +254,17 @@ bool sock_enqueue(struct mpnet_sock *so, struct mpnet_pkt *p)
         if (!was_empty)
                 return true;
         sock_raise(so, EPOLLIN);
-        if (so->cb == NULL)
-                return true;
         /* Last: the callback may close so. */
+        sock_run_cb(so);
+        return true;
+}
+
+void sock_run_cb(struct mpnet_sock *so)
+{
+        struct sock_mod *m;
+
+        if (so->cb == NULL)
+                return;
         if (sock_home(so) == 0) {
                 m = smod(so->s);
                 m->cb_depth++;
@@ -273,7 +280,6 @@ bool sock_enqueue(struct mpnet_sock *so, struct mpnet_pkt *p)
                 so->cb(so->s, so->fd, so->cb_arg);
                 sock_cur = prev;
         }
-        return true;
 }
 
 static struct mpnet_pkt *rq_pop(struct mpnet_sock *so)
@@ -899,12 +905,12 @@ ssize_t mpnet_sendmsg(struct mpnet_stack *s, int fd, const struct msghdr *msg, i
 
         if (so == NULL)
                 return -EBADF;
-        if (!on_home(so))
-                return -EBUSY;
         if (msg == NULL || (msg->msg_iovlen > 0 && msg->msg_iov == NULL))
                 return -EFAULT;
         if (flags & MSG_OOB)
                 return -EOPNOTSUPP;
+        if (!on_home(so)) /* a stream's send runs on its home (l4/tcp_home.c) */
+                return so->type == SOCK_STREAM ? tcp_call_sendmsg(so, msg, flags) : -EBUSY;
         if (so->pr->sendmsg != NULL)
                 return so->pr->sendmsg(s, so, msg, flags);
         for (size_t i = 0; i < msg->msg_iovlen; i++) {
@@ -1065,12 +1071,14 @@ ssize_t mpnet_recvmsg(struct mpnet_stack *s, int fd, struct msghdr *msg, int fla
 
         if (so == NULL)
                 return -EBADF;
-        if (!on_home(so))
-                return -EBUSY;
         if (msg == NULL || (msg->msg_iovlen > 0 && msg->msg_iov == NULL))
                 return -EFAULT;
         if (flags & MSG_OOB)
                 return -EOPNOTSUPP;
+        if (!on_home(so)) /* a stream's recv runs on its home (l4/tcp_home.c) */
+                return so->type == SOCK_STREAM && !(flags & MSG_ERRQUEUE)
+                           ? tcp_call_recvmsg(so, msg, flags)
+                           : -EBUSY;
         if (flags & MSG_ERRQUEUE)
                 return sock_errq_recv(so, msg, flags);
         if (so->pr->recvmsg != NULL)
@@ -1518,9 +1526,11 @@ static int setopt_sol(struct mpnet_stack *s, struct mpnet_sock *so, int name, co
         case SO_SNDBUF: {
                 uint64_t b = (uint64_t)(v < 0 ? 0 : v) * 2;
 
-                so->sndbuf = (uint32_t)(b < 4608              ? 4608
-                                        : b > SOCK_RCVBUF_MAX ? SOCK_RCVBUF_MAX
-                                                              : b);
+                __atomic_store_n(&so->sndbuf,
+                                 (uint32_t)(b < 4608              ? 4608
+                                            : b > SOCK_RCVBUF_MAX ? SOCK_RCVBUF_MAX
+                                                                  : b),
+                                 __ATOMIC_RELAXED);
                 so->flags |= SOF_SNDBUF_LOCK;
                 return 0;
         }
@@ -1731,7 +1741,7 @@ static int setopt_mpnet(struct mpnet_stack *s, struct mpnet_sock *so, int name, 
 
         if (name != MPNET_SO_HOME)
                 return -ENOPROTOOPT;
-        if (so->type != SOCK_DGRAM || so->proto != IPPROTO_UDP)
+        if (!(so->type == SOCK_DGRAM && so->proto == IPPROTO_UDP) && so->type != SOCK_STREAM)
                 return -EOPNOTSUPP; /* raw and echo sockets stay on the control thread */
         err = opt_int(val, len, &v);
         if (err != 0)
@@ -1814,7 +1824,8 @@ static int getopt_val(struct mpnet_sock *so, int level, int name, int *v)
                         *v = (int)atomic_load_explicit(&so->rcvbuf, memory_order_relaxed);
                         return 0;
                 case SO_SNDBUF:
-                        *v = (int)so->sndbuf;
+                        /* TCP's auto-tuning grows it on the home. */
+                        *v = (int)__atomic_load_n(&so->sndbuf, __ATOMIC_RELAXED);
                         return 0;
                 case SO_ERROR:
                         *v = -sock_err_take(so);

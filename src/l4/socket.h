@@ -285,6 +285,10 @@ uint32_t sock_events(const struct mpnet_sock *so);
 void sock_set_upcall(struct mpnet_sock *so, sock_upcall_fn fn, void *arg);
 /* Raise events on so (home context): the upcall sees the ones that rose. */
 void sock_raise(struct mpnet_sock *so, uint32_t ev);
+/* On so's home: run its callback, if it has one (the control thread's
+ * with the free of a socket it closes held back; a worker's with
+ * sock_cur set). The callback may close so. */
+void sock_run_cb(struct mpnet_sock *so);
 /* Readiness ev falls (home context). */
 void sock_lower(struct mpnet_sock *so, uint32_t ev);
 

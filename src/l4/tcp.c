@@ -24,6 +24,7 @@
 #include "mpnet/wire/tcp.h"
 #include "base/siphash.h"
 #include "l4/pcb.h"
+#include "l4/port.h"
 #include "l4/socket.h"
 #include "l4/tcp.h"
 #include "stack/graph.h"
@@ -84,11 +85,16 @@ enum tcp_ctr {
         TCP_BLACKHOLE,
         TCP_TW_REUSE,
         TCP_TW_SYN_DROP,
+        TCP_HANDOFF,
+        TCP_STALE,
         TCP_RCVBUF_GROW,
         TCP_SNDBUF_GROW,
         TCP_ACK_VEC,
         TCP__N
 };
+_Static_assert((int)TCP_HANDOFF == (int)TCPC_HANDOFF && (int)TCP_STALE == (int)TCPC_STALE &&
+                   (int)TCP_CHAINED == (int)TCPC_CHAINED,
+               "l4/tcp.h's tcp_home counter ids");
 _Static_assert((int)TCP_OUT == (int)TCPC_OUT && (int)TCP_RST_OUT == (int)TCPC_RST_OUT &&
                    (int)TCP_RST_CLOSED == (int)TCPC_RST_CLOSED &&
                    (int)TCP_OUT_FAIL == (int)TCPC_OUT_FAIL &&
@@ -128,8 +134,8 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
     [TCP_BAD_ACK] = {"tcp_bad_ack",
                      "drop: an unacceptable ACK in LISTEN or SYN_RECEIVED (a reset sent)"},
     [TCP_NOT_HOME] = {"tcp_not_home",
-                      "drop: a segment for a connection or listener received on a worker "
-                      "(hand-off not there yet)"},
+                      "drop: a segment for a connection or listener homed on another "
+                      "context that could not be handed there (its ring full)"},
     [TCP_UNHANDLED] = {"tcp_unhandled",
                        "drop: a segment without ACK past LISTEN, or one a state does not take "
                        "(a RST without ACK in SYN_SENT, simultaneous open)"},
@@ -187,6 +193,10 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
     [TCP_TW_REUSE] = {"tcp_tw_reuse", "TIME_WAIT connections reopened by a newer SYN (RFC 6191)"},
     [TCP_TW_SYN_DROP] = {"tcp_tw_syn_drop",
                          "drop: a SYN at a TIME_WAIT connection, not newer (RFC 6191)"},
+    [TCP_HANDOFF] = {"tcp_handoff",
+                     "segments handed to the home context of their connection or listener"},
+    [TCP_STALE] = {"tcp_stale", "drop: a handed segment whose home moved or whose IP header "
+                                "is not there"},
 };
 
 static inline struct tcp_state *tcp_st(struct mpnet_stack *s)
@@ -277,7 +287,7 @@ void tcp_conn_remove(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tc
         }
         pthread_mutex_unlock(&ct->lock);
         if (x == c)
-                stack_defer(s, tcp_conn_free, c);
+                tcp_conn_retire(s, c);
 }
 
 /* Free every connection at once: no reader is left (fini, reset). */
@@ -315,15 +325,29 @@ static struct tcp_conn *conn_lookup_cached(struct wctx *w, struct tcp_conn_table
         uint64_t gen = atomic_load_explicit(&ct->gen, memory_order_acquire);
         struct tcp_conn *c = tc->last;
 
-        if (c != NULL && tc->gen == gen && tuple_eq(&c->t, t))
+        if (c != NULL && tc->last_gen == gen && tuple_eq(&c->t, t))
                 return c;
         *h = tcp_conn_hash(ct, t);
         c = tcp_conn_lookup_h(ct, t, *h);
         if (c != NULL) {
                 tc->last = c;
-                tc->gen = gen;
+                tc->last_gen = gen;
         }
         return c;
+}
+
+/* What workers retired and the control thread has not deferred yet: no
+ * reader is left (fini, reset). */
+static void dead_free(struct tcp_state *st)
+{
+        struct tcp_conn *c = atomic_exchange_explicit(&st->dead, NULL, memory_order_acquire);
+
+        while (c != NULL) {
+                struct tcp_conn *nx = c->qnext;
+
+                tcp_conn_free(c);
+                c = nx;
+        }
 }
 
 /* ---- input ---- */
@@ -423,17 +447,18 @@ static bool tcp_check(struct mpnet_stack *s, const struct mpnet_pkt *p, unsigned
         return true;
 }
 
-static void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, unsigned fam,
-                      const uint8_t *laddr, const uint8_t *raddr, bool not_unicast, uint8_t ecn)
+void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, unsigned fam,
+               const uint8_t *laddr, const uint8_t *raddr, unsigned how, uint8_t ecn)
 {
         struct mpnet_stack *s = w->s;
         struct mpnet_tcp_view v;
         struct mpnet_tcp_repr r;
         struct tcp_tuple t;
         struct tcp_conn *c;
-        uint32_t h = 0;
+        struct mpnet_sock *so;
+        uint32_t h = 0, ev;
 
-        if (not_unicast) {
+        if (how & TCP_IN_NOT_UNICAST) {
                 tcp_inc(s, TCP_NOT_UNICAST);
                 goto out;
         }
@@ -444,14 +469,16 @@ static void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
                 tcp_inc(s, TCP_CHAINED);
                 goto out;
         }
-        tcp_inc(s, TCP_IN);
+        if (!(how & TCP_IN_HANDED))
+                tcp_inc(s, TCP_IN);
         tcp_st(s)->rx_ecn[w->id] = ecn;
         memcpy(t.laddr, laddr, 16);
         memcpy(t.raddr, raddr, 16);
         t.lport = r.dport;
         t.rport = r.sport;
         c = conn_lookup_cached(w, &tcp_st(s)->ct, &t, &h); /* h: the PCB lookup's */
-        if (c != NULL && c->state == TCP_TIME_WAIT && c->home == w->id) {
+        /* c's state is its home's: read there only. */
+        if (c != NULL && c->home == w->id && c->state == TCP_TIME_WAIT) {
                 bool take = false;
 
                 if (!tcp_tw_reopen(w, c, &r, &take) && !take)
@@ -460,12 +487,21 @@ static void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
                         c = NULL; /* RFC 6191: a new incarnation, to the listener */
         }
         if (c != NULL) {
-                /* Every connection is homed on the control thread for now:
-                 * a worker hands nothing over yet. */
-                if (c->home != w->id)
-                        tcp_inc(s, TCP_NOT_HOME);
-                else
-                        tcp_conn_input(w, c, &v, &r, atomic_load(&ifp->mtu));
+                /* Only the home touches c: elsewhere, hand the segment
+                 * there (once: a home that moved meanwhile drops it). */
+                if (c->home != w->id) {
+                        if (how & TCP_IN_HANDED)
+                                tcp_inc(s, TCP_STALE);
+                        else {
+                                tcp_handoff(w, c->home, p);
+                                return;
+                        }
+                        goto out;
+                }
+                so = c->so;
+                ev = so != NULL ? sock_events(so) : 0;
+                tcp_conn_input(w, c, &v, &r, atomic_load(&ifp->mtu));
+                tcp_sock_cb(w, so, ev);
                 goto out;
         }
         {
@@ -473,20 +509,30 @@ static void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
                                     .ifindex = (uint8_t)ifp->ifindex,
                                     .sport = t.rport,
                                     .dport = t.lport};
-                struct mpnet_sock *so;
 
                 memcpy(k.saddr, raddr, 16);
                 memcpy(k.daddr, laddr, 16);
+                /* An SO_REUSEPORT group prefers its member homed here: a
+                 * SYN is taken by the worker that receives it, which then
+                 * owns the connection. */
                 /* A TIME_WAIT connection found in the cache left h unset
                  * (a hash of 0 is merely computed again). */
                 if (h == 0)
                         h = tcp_conn_hash(&tcp_st(s)->ct, &t);
                 so = pcb_lookup(tcp_st(s)->pcb, &k, w->id, h);
-                if (so != NULL && so->tcp != NULL && (so->flags & SOF_LISTEN)) {
-                        if (so->home != w->id)
-                                tcp_inc(s, TCP_NOT_HOME);
-                        else
-                                tcp_listen_input(w, so, &t, &v, &r, atomic_load(&ifp->mtu));
+                /* Its flags are its home's: the home tells a listener. */
+                if (so != NULL && sock_home(so) != w->id) {
+                        if (how & TCP_IN_HANDED) {
+                                tcp_inc(s, TCP_STALE);
+                                goto out;
+                        }
+                        tcp_handoff(w, sock_home(so), p);
+                        return;
+                }
+                if (so != NULL && (so->flags & SOF_LISTEN) && so->tcp != NULL) {
+                        ev = sock_events(so);
+                        tcp_listen_input(w, so, &t, &v, &r, atomic_load(&ifp->mtu));
+                        tcp_sock_cb(w, so, ev);
                         goto out;
                 }
         }
@@ -507,7 +553,9 @@ static void tcp4_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p
          * (or a frame meant for another host): either way not ours alone. */
         tcp_input(w, ifp, p, 4, l, r,
                   (p->ol_flags & MPNET_PKT_F_L2_BCAST) != 0 || mpnet_ip4_is_multicast(ip->dst) ||
-                      mpnet_ip4_is_limited_bcast(ip->dst),
+                          mpnet_ip4_is_limited_bcast(ip->dst)
+                      ? TCP_IN_NOT_UNICAST
+                      : 0,
                   ip->tos & 3);
 }
 
@@ -516,7 +564,9 @@ static void tcp6_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p
         const struct mpnet_ip6_repr *ip = repr;
 
         tcp_input(w, ifp, p, 6, ip->dst, ip->src,
-                  (p->ol_flags & MPNET_PKT_F_L2_BCAST) != 0 || mpnet_ip6_is_multicast(ip->dst),
+                  (p->ol_flags & MPNET_PKT_F_L2_BCAST) != 0 || mpnet_ip6_is_multicast(ip->dst)
+                      ? TCP_IN_NOT_UNICAST
+                      : 0,
                   ip->traffic_class & 3);
 }
 
@@ -537,17 +587,22 @@ static uint64_t tcp_service(struct wctx *w, void *cs, uint64_t now)
         uint64_t a, b;
 
         (void)cs;
+        if (w->id == 0)
+                tcp_dead_flush(w->s);
         a = tcp_timers(w, now);
         b = tcp_data_timers(w, now);
         return a < b ? a : b;
 }
 
+/* stack_reset(): the connections go with the table (tcp_reset). */
 static void tcp_ctx_reset(struct wctx *w, void *cs)
 {
-        struct tcp_ctx *tc = cs;
+        struct tcp_ctx *x = cs;
 
         (void)w;
-        tc->last = NULL;
+        x->tq = NULL;
+        x->embryo = NULL;
+        x->last = NULL;
 }
 
 static int tcp_init(struct mpnet_stack *s, void *state)
@@ -555,7 +610,12 @@ static int tcp_init(struct mpnet_stack *s, void *state)
         struct tcp_state *st = state;
         uint64_t k0 = stack_random(s), k1 = stack_random(s);
 
+        int node = graph_node_find(&s->g, "tcp-deliver");
+
+        if (node < 0)
+                return -EINVAL;
         st->s = s;
+        st->deliver_node = (unsigned)node;
         st->msl_ns = TCP_MSL_NS_DEFAULT;
         st->rmem_max = st->wmem_max = TCP_BUF_AUTO_MAX;
         st->ecn = MPNET_TCP_ECN_SERVER;
@@ -566,9 +626,23 @@ static int tcp_init(struct mpnet_stack *s, void *state)
         memcpy(st->isn_key, &k0, 8);
         memcpy(st->isn_key + 8, &k1, 8);
         tcp_listen_init(s, st);
-        st->pcb = pcb_table_create(tcp_retire, s);
-        if (st->pcb == NULL)
+        /* The picker's secret (RFC 6056 3.3.4) from the stack's random
+         * source: seeded stacks pick the same ports. */
+        st->pick = malloc(sizeof(*st->pick));
+        if (st->pick == NULL)
                 return -ENOMEM;
+        k0 = stack_random(s);
+        k1 = stack_random(s);
+        {
+                uint64_t key[2] = {k0, k1};
+
+                port_picker_init(st->pick, (const uint8_t *)key);
+        }
+        st->pcb = pcb_table_create(tcp_retire, s);
+        if (st->pcb == NULL) {
+                free(st->pick);
+                return -ENOMEM;
+        }
         return pthread_mutex_init(&st->ct.lock, NULL) == 0 ? 0 : -ENOMEM;
 }
 
@@ -577,9 +651,11 @@ static void tcp_fini(struct mpnet_stack *s, void *state)
         struct tcp_state *st = state;
 
         (void)s;
+        dead_free(st);
         conn_table_clear(&st->ct);
         pthread_mutex_destroy(&st->ct.lock);
         pcb_table_destroy(st->pcb);
+        free(st->pick);
 }
 
 static bool tcp_learnt(struct mpnet_stack *s, const void *state)
@@ -613,11 +689,14 @@ static void tcp_reset(struct mpnet_stack *s, void *state)
                                 c->so->tcp = NULL;
                 }
         }
-        st->n_embryo = 0;
-        st->tq = NULL;
+        dead_free(st);
         conn_table_clear(&st->ct);
         tcp_listen_reset(st);
 }
+
+static const struct node_reg tcp_nodes[] = {
+    {.name = "tcp-deliver", .fn = tcp_deliver_node, .core_id = -1},
+};
 
 static const struct l4_reg tcp_l4[] = {
     {.family = 4, .proto = MPNET_IPPROTO_TCP, .fn = tcp4_l4, .err = tcp_err},
@@ -626,6 +705,8 @@ static const struct l4_reg tcp_l4[] = {
 
 const struct mpnet_module mod_tcp = {
     .name = "tcp",
+    .nodes = tcp_nodes,
+    .n_nodes = 1,
     .l4 = tcp_l4,
     .n_l4 = 2,
     .counters = tcp_ctrs,

@@ -13,18 +13,31 @@
  *
  * Synchronisation (docs/MP-SAFETY.md):
  *  - Input runs on the context that receives the segment (a worker or the
- *    control thread); it reads the connection table as an RCU reader.
+ *    control thread); it reads the connection table and the PCB table as
+ *    an RCU reader. A segment whose connection (or, without one, whose
+ *    listener) is homed on another context is handed to that home's
+ *    "tcp-deliver" node (ctx_handoff(), counted tcp_handoff;
+ *    l4/tcp_home.c), so a connection's state and a listener's queues are
+ *    touched on their home only.
  *  - The connection table is a fixed array of hash chains of struct
  *    tcp_conn keyed by the 4-tuple. Writers (tcp_conn_insert,
- *    tcp_conn_remove) are the control thread's, under the table's lock
- *    (a leaf): a new entry is published with a release store at the head
- *    of its chain, a removed one is unlinked with a release store and freed
- *    through stack_defer(), so a reader that still holds it reads valid
- *    memory until its next quiescent state. Readers (tcp_conn_lookup) take
- *    no lock.
+ *    tcp_conn_remove: the connection's home, any context) hold the
+ *    table's lock (a leaf): a new entry is published with a release store
+ *    at the head of its chain, a removed one is unlinked with a release
+ *    store and freed after a grace period (stack_defer() on the control
+ *    thread; a worker pushes it on tcp_state.dead, which the control
+ *    thread hands to stack_defer()), so a reader that still holds it
+ *    reads valid memory until its next quiescent state. Readers
+ *    (tcp_conn_lookup) take no lock.
  *  - A connection has a home context (home, a struct wctx id, as a UDP
- *    socket's): only the home touches its state; another context that
- *    finds it hands the segment over (later pieces).
+ *    socket's): the listener's for a passive open (SO_REUSEPORT groups of
+ *    one listener per worker keep each SYN on the worker that receives
+ *    it), the socket's for an active open (its ephemeral port steered so
+ *    that replies come back there). Timers are per context (struct
+ *    tcp_ctx): the home's service walks its own lists only.
+ *  - The socket calls of a connection homed on a worker run there: from
+ *    the control thread or an application thread as synchronous commands
+ *    (sock_home_call()), from the home itself (a callback) directly.
  */
 #ifndef MPNET_L4_TCP_H
 #define MPNET_L4_TCP_H
@@ -43,6 +56,7 @@
 
 struct mpnet_stack;
 struct mpnet_sock;
+struct mpnet_pkt;
 struct mpnet_tcp_view;
 struct mpnet_tcp_repr;
 struct wctx;
@@ -95,7 +109,7 @@ enum {
 };
 
 /* A connection: found by its 4-tuple (struct tcp_tuple: our side first).
- * Past the tuple, the home context's (the control thread's, for now). */
+ * Past the tuple and home, the home context's. */
 struct tcp_conn {
         struct tcp_conn *_Atomic next; /* its hash chain */
         struct tcp_tuple t;            /* set before publication, immutable */
@@ -117,6 +131,21 @@ struct tcp_conn {
         struct tcp_conn *qnext; /* the listener's SYN or accept queue */
         struct mpnet_sock *so;  /* the socket, once accepted */
         struct tcp_data *d;     /* ESTABLISHED on: the data path's (l4/tcp_data.c) */
+        /* The home's list of embryos (SYN_SENT, SYN_RECEIVED: tcp_timers). */
+        struct tcp_conn *enext, **eprev;
+};
+
+/* Per context (mod_tcp's ctx state): what the context's connections need
+ * serviced, walked by its own loop only. */
+struct tcp_ctx {
+        struct tcp_data *tq;         /* connections with a data-path timer */
+        struct tcp_conn *embryo;     /* SYN_SENT and SYN_RECEIVED */
+        uint64_t ch_tokens, ch_last; /* the challenge ACK bucket (RFC 5961 7) */
+        /* The connection this context's last segment found, and the
+         * table's gen then (tcp_conn_table.gen): a bulk flow's segments
+         * come in runs, so most skip the hash and the bucket walk. */
+        struct tcp_conn *last;
+        uint64_t last_gen;
 };
 
 /* The options of c, which has its data path (c->d): the first member of
@@ -149,15 +178,8 @@ struct tcp_conn_table {
         struct tcp_conn *_Atomic b[TCP_CONN_BUCKETS];
 };
 
-/* Each context's own (w->mctx[MOD_tcp]): the connection its last segment
- * found, and the table's gen when it was found. A bulk flow's segments
- * come in runs, so most skip the hash and the bucket walk. */
-struct tcp_ctx {
-        struct tcp_conn *last;
-        uint64_t gen;
-};
-
 struct pcb_table;
+struct port_picker;
 struct sock_proto;
 
 /* SYN cookies and the reset limit (l4/tcp_listen.c, mpnet/tcp.h). The
@@ -173,16 +195,17 @@ struct tcp_listen_cfg {
 
 struct tcp_state {
         struct mpnet_stack *s;
-        struct pcb_table *pcb;       /* bound and listening sockets, by port */
-        uint8_t isn_key[16];         /* RFC 6528's secret */
-        unsigned n_embryo;           /* SYN_SENT and SYN_RECEIVED: the service scans */
-        uint64_t ch_tokens, ch_last; /* the challenge ACK bucket (RFC 5961 7) */
+        struct pcb_table *pcb;    /* bound and listening sockets, by port */
+        uint8_t isn_key[16];      /* RFC 6528's secret */
+        unsigned deliver_node;    /* "tcp-deliver": segments handed to their home */
+        struct port_picker *pick; /* ephemeral ports (RFC 6056), keyed per stack */
+        /* Connections workers removed, for the control thread to free
+         * after a grace period (push-only; taken whole by exchange). */
+        struct tcp_conn *_Atomic dead;
         struct tcp_conn_table ct;
         struct tcp_listen_cfg lc; /* l4/tcp_listen.c */
-        /* The data path's (l4/tcp_data.c), the control thread's: the
-         * connections with a timer armed, and the MSL (RFC 9293 3.4.2;
-         * TIME_WAIT lasts 2 MSL) that tests may shorten. */
-        struct tcp_data *tq;
+        /* The MSL (RFC 9293 3.4.2; TIME_WAIT lasts 2 MSL) that tests may
+         * shorten. */
         uint64_t msl_ns;
         /* The most a connection's receive and send buffers grow to by
          * auto-tuning (Linux's tcp_rmem[2], tcp_wmem[2]); tests may lower
@@ -249,6 +272,9 @@ enum {
         TCPC_BLACKHOLE,
         TCPC_TW_REUSE,
         TCPC_TW_SYN_DROP,
+        /* l4/tcp_home.c */
+        TCPC_HANDOFF,
+        TCPC_STALE,
         TCPC_RCVBUF_GROW,
         TCPC_SNDBUF_GROW,
         TCPC_ACK_VEC,
@@ -331,7 +357,7 @@ void tcp_simopen_syn(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_
  * (its ACK, or the peer's own SYN-ACK); if so c is ESTABLISHED. */
 bool tcp_simopen_ack(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r);
 /* l4/tcp_data.c: the ESTABLISHED data path and the close (RFC 9293 3.8,
- * 3.10.4-7), the control thread's (every connection's home for now). */
+ * 3.10.4-7), on the connection's home context. */
 #define TCP_MSL_NS_DEFAULT (30ull * 1000000000ull) /* as Linux's TIME_WAIT of 60 s */
 /* Move c into ESTABLISHED (from SYN_SENT or SYN_RECEIVED; c->snd_una,
  * snd_wnd and the options set): its buffers and timers. @return 0, or
@@ -434,5 +460,48 @@ extern const struct sock_proto sock_tcp_proto;
 /* mpnet_connect() of a SOCK_STREAM socket. */
 int tcp_connect(struct mpnet_stack *s, struct mpnet_sock *so, const struct sockaddr *addr,
                 socklen_t len);
+
+/* l4/tcp.c: input of a segment at p->data (checked unless
+ * TCP_IN_HANDED: handed by another context, checked there); ecn the IP
+ * header's ECN field. */
+enum { TCP_IN_NOT_UNICAST = 1, TCP_IN_HANDED = 2 };
+struct mpnet_iface;
+void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, unsigned fam,
+               const uint8_t *laddr, const uint8_t *raddr, unsigned how, uint8_t ecn);
+
+/* l4/tcp_home.c: connections owned by their home context. */
+/* The "tcp-deliver" node (registered by l4/tcp.c). */
+void tcp_deliver_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
+/* Context w's TCP state. */
+struct tcp_ctx *tcp_ctx_of(struct wctx *w);
+/* The home context of c (its calls send from there). */
+struct wctx *tcp_home_w(struct mpnet_stack *s, const struct tcp_conn *c);
+/* Hand p (data at the TCP header, l3_off set) to context home's
+ * tcp-deliver node. Takes p. */
+void tcp_handoff(struct wctx *w, unsigned home, struct mpnet_pkt *p);
+/* c enters or leaves its home's embryo list (w: the home). */
+void tcp_embryo_add(struct wctx *w, struct tcp_conn *c);
+void tcp_embryo_del(struct tcp_conn *c);
+/* Free c after a grace period, from any context (tcp_conn_remove). */
+void tcp_conn_retire(struct mpnet_stack *s, struct tcp_conn *c);
+/* The control thread's service: what workers retired, to stack_defer(). */
+void tcp_dead_flush(struct mpnet_stack *s);
+/* After a segment on its home: run so's callback when it has one and
+ * what it waits for (ev_before: its events before) is there. */
+void tcp_sock_cb(struct wctx *w, struct mpnet_sock *so, uint32_t ev_before);
+/* RFC 6056 Algorithm 4 through the stack's picker (l4/port.h), steered
+ * to so's home when faddr is known (non-zero) and the link can tell.
+ * @return the port bound (so's PCB entry in TCP's table), or -EADDRINUSE. */
+int tcp_port_pick_steered(struct mpnet_stack *s, struct mpnet_sock *so, const uint8_t laddr[16],
+                          const uint8_t faddr[16], uint16_t fport);
+/* send and recv of a stream socket from a thread that is not its home
+ * (the control thread, an application thread): run on the home as a
+ * synchronous command, the caller's buffers read or written there while
+ * it waits. -EBUSY from another worker (a worker never waits). */
+ssize_t tcp_call_sendmsg(struct mpnet_sock *so, const struct msghdr *msg, int flags);
+ssize_t tcp_call_recvmsg(struct mpnet_sock *so, struct msghdr *msg, int flags);
+/* The context that receives the flow (laddr, lport) <- (faddr, fport). */
+unsigned tcp_flow_home(struct mpnet_stack *s, int bound_if, const uint8_t laddr[16], uint16_t lport,
+                       const uint8_t faddr[16], uint16_t fport);
 
 #endif

@@ -16,11 +16,11 @@
  * application read in a round trip, the send buffer to twice the
  * congestion window, each up to the stack's tcp_state.rmem_max/wmem_max.
  *
- * Timers: a connection with a deadline armed is on the stack's timer list
- * (tcp_state.tq); the service walks that list, not the table.
+ * Timers: a connection with a deadline armed is on its home context's
+ * timer list (tcp_ctx.tq); that context's service walks its list only.
  *
- * Runs on the connection's home context (the control thread for now); no
- * lock.
+ * Runs on the connection's home context (a worker or the control thread;
+ * its socket calls are handed there, l4/tcp_home.c); no lock.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -111,7 +111,7 @@ static uint64_t now_us(struct wctx *w)
 
 /* ---- timers ---- */
 
-static void tq_link(struct tcp_state *st, struct tcp_data *d)
+static void tq_link(struct tcp_ctx *st, struct tcp_data *d)
 {
         if (d->tpprev != NULL)
                 return;
@@ -136,7 +136,7 @@ static void tq_unlink(struct tcp_data *d)
 static void arm(struct wctx *w, struct tcp_data *d, uint64_t *at, uint64_t when)
 {
         *at = when;
-        tq_link(tcp_state_of(w->s), d);
+        tq_link(tcp_ctx_of(w), d);
         ctx_svc_arm(w, when);
 }
 
@@ -550,8 +550,8 @@ static void sndbuf_expand(struct wctx *w, struct tcp_conn *c)
         if (n == 0 || !ring_grow(&d->sb, &d->scap, &d->soff, d->slen, n))
                 return;
         tcp_count(w->s, TCPC_SNDBUF_GROW);
-        if (c->so != NULL)
-                c->so->sndbuf = n;
+        if (c->so != NULL) /* read by getsockopt on the control thread */
+                __atomic_store_n(&c->so->sndbuf, n, __ATOMIC_RELAXED);
 }
 
 static bool ack_in(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r, uint32_t len)
@@ -921,12 +921,9 @@ static bool rtx_timeout(struct wctx *w, struct tcp_conn *c)
 
 uint64_t tcp_data_timers(struct wctx *w, uint64_t now)
 {
-        struct tcp_state *st = tcp_state_of(w->s);
         uint64_t next = MPNET_TIME_NEVER;
-        struct tcp_data *d = st->tq;
+        struct tcp_data *d = tcp_ctx_of(w)->tq; /* the context's own */
 
-        if (w->id != 0)
-                return next;
         while (d != NULL) {
                 struct tcp_data *nx = d->tnext;
                 struct tcp_conn *c = d->c;
@@ -1071,7 +1068,7 @@ ssize_t tcp_sendmsg(struct mpnet_stack *s, struct mpnet_sock *so, const struct m
                         return -EAGAIN;
                 }
         }
-        output(s->ctx[0], c);
+        output(tcp_home_w(s, c), c);
         events(c);
         return (ssize_t)done;
 }
@@ -1146,7 +1143,7 @@ ssize_t tcp_recvmsg(struct mpnet_stack *s, struct mpnet_sock *so, struct msghdr 
         before = rcv_window(d);
         d->roff = (d->roff + off) % d->rcap;
         d->rlen -= off;
-        rcvbuf_tune(s->ctx[0], c, off);
+        rcvbuf_tune(tcp_home_w(s, c), c, off);
         events(c);
         /* A window update when reading opened it by enough (RFC 9293
          * 3.8.6.2.2), as the receiver-side rule of rcv_window() says. */
@@ -1155,7 +1152,7 @@ ssize_t tcp_recvmsg(struct mpnet_stack *s, struct mpnet_sock *so, struct msghdr 
                 uint32_t after = rcv_window(d);
 
                 if (after > before && (before < c->mss_ours || after - before >= d->rcap / 2))
-                        send_ack(s->ctx[0], c);
+                        send_ack(tcp_home_w(s, c), c);
         }
         return (ssize_t)off;
 }
@@ -1173,7 +1170,7 @@ static void fin_queue(struct mpnet_stack *s, struct tcp_conn *c)
                 c->state = TCP_FIN_WAIT_1;
         else if (c->state == TCP_CLOSE_WAIT)
                 c->state = TCP_LAST_ACK;
-        output(s->ctx[0], c);
+        output(tcp_home_w(s, c), c);
 }
 
 int tcp_shutdown(struct mpnet_stack *s, struct mpnet_sock *so, int how)
@@ -1196,7 +1193,7 @@ int tcp_shutdown(struct mpnet_stack *s, struct mpnet_sock *so, int how)
 void tcp_data_close(struct mpnet_stack *s, struct tcp_conn *c)
 {
         struct tcp_data *d = c->d;
-        struct wctx *w = s->ctx[0];
+        struct wctx *w = tcp_home_w(s, c);
 
         c->so = NULL;
         if (d->rlen > 0 || d->ooo != NULL) {

@@ -10,7 +10,8 @@
  * ESTABLISHED on, the ACK, data and FIN are l4/tcp_data.c's
  * (tcp_established() enters it, tcp_data_input() takes each segment).
  *
- * Runs on the connection's home context: the control thread for now.
+ * Runs on the connection's home context (l4/tcp_home.c), a worker or the
+ * control thread; each context's embryos are on its own list.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -149,8 +150,7 @@ void tcp_conn_drop(struct mpnet_stack *s, struct tcp_conn *c)
                 }
                 c->lso = NULL;
         }
-        if (c->state == TCP_SYN_RECEIVED || c->state == TCP_SYN_SENT)
-                st->n_embryo--;
+        tcp_embryo_del(c);
         if (c->so != NULL) {
                 c->so->tcp = NULL;
                 c->so = NULL;
@@ -235,7 +235,7 @@ void tcp_listen_input(struct wctx *w, struct mpnet_sock *so, const struct tcp_tu
         c->qnext = l->syn;
         l->syn = c;
         l->n_syn++;
-        st->n_embryo++;
+        tcp_embryo_add(w, c);
         tcp_count(s, TCPC_SYN_IN);
         send_synack(w, c);
         c->tries = 1;
@@ -255,7 +255,7 @@ void tcp_syn_send(struct wctx *w, struct tcp_conn *c)
 
         send_seg(w, c, MPNET_TCP_SYN | tcp_ecn_syn_flags(w->s), c->iss, &o);
         if (c->tries++ == 0) {
-                tcp_state_of(w->s)->n_embryo++;
+                tcp_embryo_add(w, c);
                 c->rtx_at = ctx_now(w) + (uint64_t)tcp_rto_us(&c->rto) * 1000;
                 ctx_svc_arm(w, c->rtx_at);
         }
@@ -342,7 +342,7 @@ static void syn_sent_input(struct wctx *w, struct tcp_conn *c, const struct mpne
                 return;
         }
         c->state = TCP_ESTABLISHED;
-        tcp_state_of(s)->n_embryo--;
+        tcp_embryo_del(c);
         tcp_send_ctl(w, c, MPNET_TCP_ACK, c->snd_nxt);
         if (c->so != NULL) {
                 c->so->flags |= SOF_CONNECTED;
@@ -350,12 +350,12 @@ static void syn_sent_input(struct wctx *w, struct tcp_conn *c, const struct mpne
         }
 }
 
-/* RFC 5961 7: challenge ACKs are rate-limited, stack-wide (every
- * connection is the control thread's for now), TCP_CHALLENGE_RATE a
- * second with as much burst. */
+/* RFC 5961 7: challenge ACKs are rate-limited, per context (each
+ * context's bucket is its own: no shared write), TCP_CHALLENGE_RATE a
+ * second with as much burst on each. */
 static void challenge_ack(struct wctx *w, struct tcp_conn *c)
 {
-        struct tcp_state *st = tcp_state_of(w->s);
+        struct tcp_ctx *st = tcp_ctx_of(w);
 
         if (!token_take(&st->ch_tokens, &st->ch_last, ctx_now(w), TCP_CHALLENGE_RATE,
                         TCP_CHALLENGE_RATE)) {
@@ -370,7 +370,6 @@ static void challenge_ack(struct wctx *w, struct tcp_conn *c)
  * @return false: no memory for it (the caller resets it). */
 static bool established(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r)
 {
-        struct tcp_state *st = tcp_state_of(w->s);
         struct tcp_listen *l = c->lso->tcp;
 
         c->snd_una = r->ack;
@@ -380,7 +379,7 @@ static bool established(struct wctx *w, struct tcp_conn *c, const struct mpnet_t
         if (tcp_established(w, c) != 0)
                 return false;
         c->state = TCP_ESTABLISHED;
-        st->n_embryo--;
+        tcp_embryo_del(c);
         q_unlink(&l->syn, c);
         l->n_syn--;
         if (l->acc_tail != NULL)
@@ -482,49 +481,41 @@ void tcp_conn_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
 uint64_t tcp_timers(struct wctx *w, uint64_t now)
 {
         struct mpnet_stack *s = w->s;
-        struct tcp_state *st = tcp_state_of(s);
         uint64_t next = MPNET_TIME_NEVER;
+        struct tcp_conn *c = tcp_ctx_of(w)->embryo;
 
-        if (w->id != 0 || st->n_embryo == 0)
-                return next;
-        /* A scan of the table while embryos exist; the next piece keeps
-         * them on a timer wheel instead. */
-        for (unsigned i = 0; i < TCP_CONN_BUCKETS; i++) {
-                struct tcp_conn *c = atomic_load_explicit(&st->ct.b[i], memory_order_relaxed);
+        /* The context's own embryos: a list, not a scan of the table. */
+        while (c != NULL) {
+                struct tcp_conn *nx = c->enext;
 
-                while (c != NULL) {
-                        struct tcp_conn *nx = atomic_load_explicit(&c->next, memory_order_relaxed);
-
-                        if (c->state == TCP_SYN_SENT && c->rtx_at <= now) {
-                                if (c->tries >= TCP_SYN_TRIES) {
-                                        conn_fail(w, c, ETIMEDOUT);
-                                        c = nx;
-                                        continue;
-                                }
-                                tcp_rto_backoff(&c->rto);
-                                tcp_syn_send(w, c);
-                                tcp_count(s, TCPC_SYNACK_RTX);
-                                c->rtx_at = now + (uint64_t)tcp_rto_us(&c->rto) * 1000;
+                if (c->state == TCP_SYN_SENT && c->rtx_at <= now) {
+                        if (c->tries >= TCP_SYN_TRIES) {
+                                conn_fail(w, c, ETIMEDOUT);
+                                c = nx;
+                                continue;
                         }
-                        if (c->state == TCP_SYN_RECEIVED && c->rtx_at <= now) {
-                                if (c->tries >= TCP_SYNACK_TRIES) {
-                                        tcp_count(s, TCPC_SYNACK_GIVEUP);
-                                        /* A simultaneous open's socket hears of it. */
-                                        conn_fail(w, c, ETIMEDOUT);
-                                        c = nx;
-                                        continue;
-                                }
-                                tcp_rto_backoff(&c->rto); /* RFC 6298 5.5 */
-                                send_synack(w, c);
-                                c->tries++;
-                                tcp_count(s, TCPC_SYNACK_RTX);
-                                c->rtx_at = now + (uint64_t)tcp_rto_us(&c->rto) * 1000;
-                        }
-                        if ((c->state == TCP_SYN_RECEIVED || c->state == TCP_SYN_SENT) &&
-                            c->rtx_at < next)
-                                next = c->rtx_at;
-                        c = nx;
+                        tcp_rto_backoff(&c->rto);
+                        tcp_syn_send(w, c);
+                        tcp_count(s, TCPC_SYNACK_RTX);
+                        c->rtx_at = now + (uint64_t)tcp_rto_us(&c->rto) * 1000;
                 }
+                if (c->state == TCP_SYN_RECEIVED && c->rtx_at <= now) {
+                        if (c->tries >= TCP_SYNACK_TRIES) {
+                                tcp_count(s, TCPC_SYNACK_GIVEUP);
+                                /* A simultaneous open's socket hears of it. */
+                                conn_fail(w, c, ETIMEDOUT);
+                                c = nx;
+                                continue;
+                        }
+                        tcp_rto_backoff(&c->rto); /* RFC 6298 5.5 */
+                        send_synack(w, c);
+                        c->tries++;
+                        tcp_count(s, TCPC_SYNACK_RTX);
+                        c->rtx_at = now + (uint64_t)tcp_rto_us(&c->rto) * 1000;
+                }
+                if ((c->state == TCP_SYN_RECEIVED || c->state == TCP_SYN_SENT) && c->rtx_at < next)
+                        next = c->rtx_at;
+                c = nx;
         }
         return next;
 }

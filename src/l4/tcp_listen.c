@@ -280,7 +280,7 @@ void tcp_simopen_syn(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_
         c->irs = r->seq;
         c->rcv_nxt = r->seq + 1;
         tcp_syn_opts(c, r);
-        c->state = TCP_SYN_RECEIVED; /* still an embryo: n_embryo stays */
+        c->state = TCP_SYN_RECEIVED; /* still an embryo: stays on its list */
         tcp_count(w->s, TCPC_SIMOPEN);
         simopen_synack(w, c);
         /* The SYN-ACK's retransmissions (tcp_timers) count afresh. */
@@ -312,7 +312,7 @@ static void simopen_established(struct wctx *w, struct tcp_conn *c, const struct
                 return;
         }
         c->state = TCP_ESTABLISHED;
-        tcp_state_of(w->s)->n_embryo--;
+        tcp_embryo_del(c);
         if (c->so != NULL) {
                 c->so->flags |= SOF_CONNECTED;
                 sock_raise(c->so, EPOLLOUT);

@@ -387,7 +387,7 @@ int tcp_opt_set(struct mpnet_stack *s, struct mpnet_sock *so, int level, int nam
                 unsigned len)
 {
         struct tcp_conn *c = sock_conn(so);
-        struct wctx *w = s->ctx[0];
+        struct wctx *w = s->ctx[sock_home(so)]; /* runs there (setopt_home) */
         int v, err;
 
         if (level == SOL_SOCKET && name == SO_LINGER)

@@ -13,7 +13,12 @@
  * close: an orderly close once established (a reset when data was left
  * unread), an abort before, or with SO_LINGER 0 (RFC 9293 3.10.4).
  *
- * Every call is the control thread's, which is every TCP socket's home.
+ * A socket's home (MPNET_SO_HOME) is its connections' home: what touches
+ * the listener's queues or the connection runs there (sock_home_call(): a
+ * synchronous command from the control thread, directly on the home);
+ * what changes the PCB table or the descriptor table (binding, the
+ * ephemeral port, the accepted socket's descriptor) stays the control
+ * thread's, done before the command.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -49,10 +54,11 @@ static int tcp_open(struct mpnet_stack *s, struct mpnet_sock *so)
         return 0;
 }
 
-static void tcp_close(struct mpnet_stack *s, struct mpnet_sock *so)
+static int tcp_close_home(struct wctx *w, struct mpnet_sock *so, void *arg)
 {
-        struct wctx *w = s->ctx[0];
+        struct mpnet_stack *s = w->s;
 
+        (void)arg;
         if (so->flags & SOF_LISTEN) {
                 struct tcp_listen *l = so->tcp;
 
@@ -83,7 +89,7 @@ static void tcp_close(struct mpnet_stack *s, struct mpnet_sock *so)
                         so->tcp = NULL;
                         tcp_data_close(s, c);
                         so->flags &= ~(uint32_t)SOF_LISTEN;
-                        return;
+                        return 0;
                 } else {
                         /* RFC 9293 3.10.4 ABORT: a reset, except in SYN_SENT. */
                         if (c->state != TCP_SYN_SENT)
@@ -93,6 +99,15 @@ static void tcp_close(struct mpnet_stack *s, struct mpnet_sock *so)
         }
         so->tcp = NULL;
         so->flags &= ~(uint32_t)SOF_LISTEN;
+        return 0;
+}
+
+/* The control thread's half of a close (sock_close_ctl): the connection's
+ * part on its home. */
+static void tcp_close(struct mpnet_stack *s, struct mpnet_sock *so)
+{
+        (void)s;
+        sock_home_call(so, tcp_close_home, NULL);
 }
 
 /* Stack destruction with the socket open: the listener's queues (the
@@ -126,22 +141,13 @@ static int tcp_pcb_unset(struct mpnet_stack *s, struct mpnet_sock *so)
         return pcb_unbind(tcp_pcb(s), so->lport, so);
 }
 
-/* RFC 6056 3.3.1, as UDP's (l4/udp.c). */
+/* RFC 6056 Algorithm 4 (l4/tcp_home.c, l4/port.h); no peer yet, so no
+ * steering (listen, bind to port 0). Control thread. */
 static int tcp_port_pick(struct mpnet_stack *s, struct mpnet_sock *so)
 {
-        enum { LO = 49152, N = 65536 - LO };
-        unsigned start = (unsigned)(stack_random(s) % N);
+        static const uint8_t none[16];
 
-        for (unsigned i = 0; i < N; i++) {
-                uint16_t port = (uint16_t)(LO + (start + i) % N);
-                int err = tcp_pcb_set(s, so, port, true);
-
-                if (err == 0)
-                        return port;
-                if (err != -EADDRINUSE)
-                        return err;
-        }
-        return -EADDRINUSE;
+        return tcp_port_pick_steered(s, so, so->laddr, none, 0);
 }
 
 static int tcp_sock_output(struct mpnet_stack *s, struct mpnet_sock *so, struct mpnet_pkt *p,
@@ -171,7 +177,7 @@ static int tcp_setopt(struct mpnet_stack *s, struct mpnet_sock *so, int level, i
         if (!(so->flags & SOF_LISTEN) && so->tcp != NULL) {
                 tcp_data_setopt(so->tcp, name, v);
                 if (v != 0)
-                        tcp_opt_nodelay(s->ctx[0], so->tcp);
+                        tcp_opt_nodelay(tcp_home_w(s, so->tcp), so->tcp);
         }
         return 0;
 }
@@ -207,30 +213,17 @@ static struct mpnet_sock *stream_sock(struct mpnet_stack *s, int fd)
         return so != NULL && !(so->flags & SOF_CLOSED) ? so : NULL;
 }
 
-int mpnet_listen(struct mpnet_stack *s, int fd, int backlog)
+static int listen_home(struct wctx *w, struct mpnet_sock *so, void *arg)
 {
-        struct mpnet_sock *so = stream_sock(s, fd);
+        int backlog = *(const int *)arg;
         struct tcp_listen *l;
 
-        if (so == NULL)
-                return -EBADF;
-        if (so->type != SOCK_STREAM)
-                return -EOPNOTSUPP;
+        (void)w;
         if (so->flags & SOF_CONNECTED || (so->tcp != NULL && !(so->flags & SOF_LISTEN)))
                 return -EINVAL;
-        /* Linux: a backlog of 0 or less still takes one; at most somaxconn. */
-        backlog = backlog < 1 ? 1 : backlog > TCP_BACKLOG_MAX ? TCP_BACKLOG_MAX : backlog;
         if (so->flags & SOF_LISTEN) {
                 ((struct tcp_listen *)so->tcp)->backlog = (unsigned)backlog;
                 return 0;
-        }
-        if (!(so->flags & SOF_BOUND)) {
-                int port = tcp_port_pick(s, so);
-
-                if (port < 0)
-                        return port;
-                so->lport = (uint16_t)port;
-                so->flags |= SOF_BOUND;
         }
         l = calloc(1, sizeof(*l));
         if (l == NULL)
@@ -241,29 +234,45 @@ int mpnet_listen(struct mpnet_stack *s, int fd, int backlog)
         return 0;
 }
 
-int mpnet_accept(struct mpnet_stack *s, int fd, struct sockaddr *addr, socklen_t *alen, int flags)
+int mpnet_listen(struct mpnet_stack *s, int fd, int backlog)
 {
-        struct mpnet_sock *so = stream_sock(s, fd), *nso;
-        struct tcp_listen *l;
-        struct tcp_conn *c;
-        int nfd;
+        struct mpnet_sock *so = stream_sock(s, fd);
 
         if (so == NULL)
                 return -EBADF;
         if (so->type != SOCK_STREAM)
                 return -EOPNOTSUPP;
+        if (sock_caller(s) != 0)
+                return -EPERM; /* a control call */
+        /* Linux: a backlog of 0 or less still takes one; at most somaxconn. */
+        backlog = backlog < 1 ? 1 : backlog > TCP_BACKLOG_MAX ? TCP_BACKLOG_MAX : backlog;
+        if (!(so->flags & SOF_BOUND)) {
+                int port = tcp_port_pick(s, so);
+
+                if (port < 0)
+                        return port;
+                so->lport = (uint16_t)port;
+                so->flags |= SOF_BOUND;
+        }
+        /* The queues are the home's: made there. */
+        return sock_home_call(so, listen_home, &backlog);
+}
+
+/* On the listener's home: the first connection of its accept queue to
+ * nso (made by the control thread, homed here). */
+static int accept_home(struct wctx *w, struct mpnet_sock *so, void *arg)
+{
+        struct mpnet_sock *nso = arg;
+        struct tcp_listen *l;
+        struct tcp_conn *c;
+
+        (void)w;
         if (!(so->flags & SOF_LISTEN))
-                return -EINVAL;
-        if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
                 return -EINVAL;
         l = so->tcp;
         c = l->acc_head;
         if (c == NULL)
                 return -EAGAIN;
-        nfd = mpnet_socket(s, so->family, SOCK_STREAM | flags, IPPROTO_TCP);
-        if (nfd < 0)
-                return nfd;
-        nso = sock_get(s, nfd);
         l->acc_head = c->qnext;
         if (l->acc_tail == c)
                 l->acc_tail = NULL;
@@ -281,6 +290,43 @@ int mpnet_accept(struct mpnet_stack *s, int fd, struct sockaddr *addr, socklen_t
         nso->flags |= SOF_CONNECTED | (so->flags & (SOF_V6ONLY | SOF_NODELAY));
         nso->tcpo = so->tcpo;
         sock_raise(nso, EPOLLOUT);
+        return 0;
+}
+
+int mpnet_accept(struct mpnet_stack *s, int fd, struct sockaddr *addr, socklen_t *alen, int flags)
+{
+        struct mpnet_sock *so = stream_sock(s, fd), *nso;
+        unsigned home;
+        int nfd, err;
+
+        if (so == NULL)
+                return -EBADF;
+        if (so->type != SOCK_STREAM)
+                return -EOPNOTSUPP;
+        if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+                return -EINVAL;
+        if (sock_caller(s) != 0)
+                return -EPERM; /* descriptors are the control thread's */
+        home = sock_home(so);
+        if (home == 0 && !(so->flags & SOF_LISTEN))
+                return -EINVAL;
+        /* The readiness word says whether a connection waits (any thread). */
+        if (!(sock_events(so) & EPOLLIN))
+                return -EAGAIN;
+        nfd = mpnet_socket(s, so->family, SOCK_STREAM | flags, IPPROTO_TCP);
+        if (nfd < 0)
+                return nfd;
+        nso = sock_get(s, nfd);
+        /* The connection's home is the listener's: so is the socket's,
+         * stored before the home links them. */
+        nso->home_want = (int)home;
+        atomic_store_explicit(&nso->home, (uint8_t)home, memory_order_release);
+        err = sock_home_call(so, accept_home, nso);
+        if (err != 0) {
+                atomic_store_explicit(&nso->home, 0, memory_order_release);
+                mpnet_close(s, nfd);
+                return err;
+        }
         if (addr != NULL && alen != NULL)
                 mpnet_getpeername(s, nfd, addr, alen);
         return nfd;
@@ -302,14 +348,18 @@ static uint32_t mtu_of(struct mpnet_stack *s, const uint8_t a[16])
         return 1500;
 }
 
-int tcp_connect(struct mpnet_stack *s, struct mpnet_sock *so, const struct sockaddr *addr,
-                socklen_t len)
-{
-        struct tcp_state *st = tcp_state_of(s);
-        uint8_t dst[16], src[16];
+struct connect_arg {
+        uint8_t src[16], dst[16];
         uint16_t port;
+};
+
+/* On the socket's home: the connection, its SYN. */
+static int connect_home(struct wctx *w, struct mpnet_sock *so, void *arg)
+{
+        const struct connect_arg *a = arg;
+        struct mpnet_stack *s = w->s;
+        struct tcp_state *st = tcp_state_of(s);
         struct tcp_conn *c;
-        int err;
 
         if (so->flags & SOF_LISTEN)
                 return -EINVAL;
@@ -317,72 +367,122 @@ int tcp_connect(struct mpnet_stack *s, struct mpnet_sock *so, const struct socka
                 return ((struct tcp_conn *)so->tcp)->state == TCP_SYN_SENT ? -EALREADY : -EISCONN;
         if (so->flags & SOF_CONNECTED)
                 return -EISCONN;
+        c = calloc(1, sizeof(*c));
+        if (c == NULL)
+                return -ENOMEM;
+        memcpy(c->t.laddr, a->src, 16);
+        memcpy(c->t.raddr, a->dst, 16);
+        c->t.lport = so->lport;
+        c->t.rport = a->port;
+        c->home = (uint8_t)w->id;
+        c->state = TCP_SYN_SENT;
+        c->iss = tcp_isn(st->isn_key, &c->t, ctx_now(w));
+        c->snd_una = c->iss;
+        c->snd_nxt = c->iss + 1;
+        c->rcv_wnd = 65535;
+        c->mss = c->mss_ours = tcp_mss_ours(&c->t, mtu_of(s, a->src));
+        tcp_rto_init(&c->rto, TCP_RTO_MIN_US);
+        if (tcp_conn_insert(s, &st->ct, c) != 0) {
+                free(c);
+                return -EADDRNOTAVAIL; /* the 4-tuple is taken */
+        }
+        memcpy(so->laddr, a->src, 16);
+        memcpy(so->faddr, a->dst, 16);
+        so->fport = a->port;
+        so->tcp = c;
+        c->so = so;
+        tcp_syn_send(w, c);
+        return -EINPROGRESS; /* every call is non-blocking */
+}
+
+/* MPNET_HOME_FLOW (include/mpnet/socket.h): the socket goes where its
+ * flow's replies are received. Unbound, a worker is chosen first (a random
+ * flow owner: sockets spread) and the port picked among those whose
+ * replies the link's RSS steers there; bound, the home follows the port.
+ * Stored (release) before the PCB entry is updated and before the
+ * connection exists. Control thread. */
+static int connect_flow_home(struct mpnet_stack *s, struct mpnet_sock *so,
+                             const struct connect_arg *a)
+{
+        bool bound = (so->flags & SOF_BOUND) != 0;
+        unsigned h;
+        int p;
+
+        if (!bound)
+                atomic_store_explicit(&so->home,
+                                      (uint8_t)stack_flow_owner(s, (uint32_t)stack_random(s)),
+                                      memory_order_release);
+        else if (sock_home(so) != 0)
+                return 0; /* homed already (a second connect) */
+        if (!bound) {
+                p = tcp_port_pick_steered(s, so, a->src, a->dst, a->port);
+                if (p < 0) {
+                        atomic_store_explicit(&so->home, 0, memory_order_release);
+                        return p;
+                }
+                so->lport = (uint16_t)p;
+                so->flags |= SOF_BOUND | SOF_LADDR_AUTO;
+        }
+        h = tcp_flow_home(s, so->bound_if, a->src, so->lport, a->dst, a->port);
+        if (h == sock_home(so))
+                return 0;
+        atomic_store_explicit(&so->home, (uint8_t)h, memory_order_release);
+        return tcp_pcb_set(s, so, so->lport, false);
+}
+
+int tcp_connect(struct mpnet_stack *s, struct mpnet_sock *so, const struct sockaddr *addr,
+                socklen_t len)
+{
+        struct connect_arg a;
+        int err;
+
         if (addr == NULL)
                 return -EINVAL;
         if (addr->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
-                const struct sockaddr_in *a = (const void *)addr;
+                const struct sockaddr_in *sa = (const void *)addr;
 
                 if (so->family == AF_INET6 && (so->flags & SOF_V6ONLY))
                         return -ENETUNREACH;
-                addr_v4mapped(dst, ntohl(a->sin_addr.s_addr));
-                port = ntohs(a->sin_port);
+                addr_v4mapped(a.dst, ntohl(sa->sin_addr.s_addr));
+                a.port = ntohs(sa->sin_port);
         } else if (addr->sa_family == AF_INET6 && so->family == AF_INET6 &&
                    len >= (socklen_t)sizeof(struct sockaddr_in6)) {
-                const struct sockaddr_in6 *a = (const void *)addr;
+                const struct sockaddr_in6 *sa = (const void *)addr;
 
-                memcpy(dst, &a->sin6_addr, 16);
-                port = ntohs(a->sin6_port);
+                memcpy(a.dst, &sa->sin6_addr, 16);
+                a.port = ntohs(sa->sin6_port);
         } else {
                 return addr->sa_family == AF_INET || addr->sa_family == AF_INET6 ? -EINVAL
                                                                                  : -EAFNOSUPPORT;
         }
-        if (addr_is_any46(dst) || port == 0)
+        if (addr_is_any46(a.dst) || a.port == 0)
                 return -ENETUNREACH;
-        memcpy(src, so->laddr, 16);
-        if (addr_is_any46(src)) {
-                if (addr_is_v4mapped(dst)) {
-                        uint32_t a = 0;
+        memcpy(a.src, so->laddr, 16);
+        if (addr_is_any46(a.src)) {
+                if (addr_is_v4mapped(a.dst)) {
+                        uint32_t v4 = 0;
 
-                        err = ip4_src_select(s, addr_v4(dst), so->bound_if, &a);
-                        addr_v4mapped(src, a);
+                        err = ip4_src_select(s, addr_v4(a.dst), so->bound_if, &v4);
+                        addr_v4mapped(a.src, v4);
                 } else {
-                        err = mpnet_ip6_src_select(s, dst, so->bound_if, src);
+                        err = mpnet_ip6_src_select(s, a.dst, so->bound_if, a.src);
                 }
                 if (err != 0)
                         return err;
         }
+        if (so->home_want == MPNET_HOME_FLOW) {
+                err = connect_flow_home(s, so, &a);
+                if (err != 0)
+                        return err;
+        }
         if (!(so->flags & SOF_BOUND)) {
-                int p = tcp_port_pick(s, so);
+                /* RFC 6056 Algorithm 4, steered to the socket's home. */
+                int p = tcp_port_pick_steered(s, so, a.src, a.dst, a.port);
 
                 if (p < 0)
                         return p;
                 so->lport = (uint16_t)p;
                 so->flags |= SOF_BOUND | SOF_LADDR_AUTO;
         }
-        c = calloc(1, sizeof(*c));
-        if (c == NULL)
-                return -ENOMEM;
-        memcpy(c->t.laddr, src, 16);
-        memcpy(c->t.raddr, dst, 16);
-        c->t.lport = so->lport;
-        c->t.rport = port;
-        c->home = so->home;
-        c->state = TCP_SYN_SENT;
-        c->iss = tcp_isn(st->isn_key, &c->t, ctx_now(s->ctx[0]));
-        c->snd_una = c->iss;
-        c->snd_nxt = c->iss + 1;
-        c->rcv_wnd = 65535;
-        c->mss = c->mss_ours = tcp_mss_ours(&c->t, mtu_of(s, src));
-        tcp_rto_init(&c->rto, TCP_RTO_MIN_US);
-        if (tcp_conn_insert(s, &st->ct, c) != 0) {
-                free(c);
-                return -EADDRNOTAVAIL; /* the 4-tuple is taken */
-        }
-        memcpy(so->laddr, src, 16);
-        memcpy(so->faddr, dst, 16);
-        so->fport = port;
-        so->tcp = c;
-        c->so = so;
-        tcp_syn_send(s->ctx[0], c);
-        return -EINPROGRESS; /* every call is non-blocking */
+        return sock_home_call(so, connect_home, &a);
 }

@@ -674,8 +674,16 @@ uint64_t ctx_service(struct wctx *w)
         if (atomic_load_explicit(&w->svc_kick, memory_order_relaxed) != 0 &&
             atomic_exchange_explicit(&w->svc_kick, 0, memory_order_acq_rel) != 0)
                 w->svc_next = 0;
-        if (w->svc_next != MPNET_TIME_NEVER && w->svc_next <= ctx_now(w))
-                w->svc_next = graph_ctx_service(w, ctx_now(w));
+        if (w->svc_next != MPNET_TIME_NEVER && w->svc_next <= ctx_now(w)) {
+                uint64_t t;
+
+                /* A hook may arm another's deadline meanwhile (a socket
+                 * command that sends arms TCP's timers): it stays. */
+                w->svc_next = MPNET_TIME_NEVER;
+                t = graph_ctx_service(w, ctx_now(w));
+                if (t < w->svc_next)
+                        w->svc_next = t;
+        }
         return w->svc_next;
 }
 
