@@ -27,6 +27,7 @@
 #include "l4/port.h"
 #include "l4/socket.h"
 #include "l4/tcp.h"
+#include "l4/tcp_sack.h"
 #include "stack/graph.h"
 #include "stack/iface.h"
 #include "stack/stack_priv.h"
@@ -87,6 +88,13 @@ enum tcp_ctr {
         TCP_TW_SYN_DROP,
         TCP_HANDOFF,
         TCP_STALE,
+        TCP_SACK_RECOVERY,
+        TCP_SACK_RTX,
+        TCP_RESCUE_RTX,
+        TCP_RACK_LOST,
+        TCP_TLP,
+        TCP_TLP_RECOVERED,
+        TCP_DSACK_IN,
         TCP_RCVBUF_GROW,
         TCP_SNDBUF_GROW,
         TCP_ACK_VEC,
@@ -104,7 +112,8 @@ _Static_assert((int)TCP_OUT == (int)TCPC_OUT && (int)TCP_RST_OUT == (int)TCPC_RS
                    (int)TCP_SIMOPEN == (int)TCPC_SIMOPEN && (int)TCP_DACK == (int)TCPC_DACK &&
                    (int)TCP_KA_PROBE == (int)TCPC_KA_PROBE &&
                    (int)TCP_TW_SYN_DROP == (int)TCPC_TW_SYN_DROP &&
-                   (int)TCP_ACK_VEC == (int)TCPC_ACK_VEC,
+                   (int)TCP_SACK_RECOVERY == (int)TCPC_SACK_RECOVERY &&
+                   (int)TCP_DSACK_IN == (int)TCPC_DSACK_IN && (int)TCP_ACK_VEC == (int)TCPC_ACK_VEC,
                "tcp.h's counter ids");
 
 static const struct counter_reg tcp_ctrs[TCP__N] = {
@@ -197,6 +206,15 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
                      "segments handed to the home context of their connection or listener"},
     [TCP_STALE] = {"tcp_stale", "drop: a handed segment whose home moved or whose IP header "
                                 "is not there"},
+    [TCP_SACK_RECOVERY] = {"tcp_sack_recovery",
+                           "loss recoveries entered from the peer's SACK blocks (RFC 6675)"},
+    [TCP_SACK_RTX] = {"tcp_sack_rtx", "segments retransmitted by RFC 6675 NextSeg"},
+    [TCP_RESCUE_RTX] = {"tcp_rescue_rtx", "rescue retransmissions (RFC 6675 4 rule 4)"},
+    [TCP_RACK_LOST] = {"tcp_rack_lost", "segments RACK judged lost (RFC 8985 6.2)"},
+    [TCP_TLP] = {"tcp_tlp", "tail loss probes sent (RFC 8985 7.3)"},
+    [TCP_TLP_RECOVERED] = {"tcp_tlp_recovered",
+                           "losses a tail loss probe repaired (RFC 8985 7.4.2)"},
+    [TCP_DSACK_IN] = {"tcp_dsack_in", "D-SACK blocks received (RFC 2883)"},
 };
 
 static inline struct tcp_state *tcp_st(struct mpnet_stack *s)
@@ -619,6 +637,7 @@ static int tcp_init(struct mpnet_stack *s, void *state)
         st->msl_ns = TCP_MSL_NS_DEFAULT;
         st->rmem_max = st->wmem_max = TCP_BUF_AUTO_MAX;
         st->ecn = MPNET_TCP_ECN_SERVER;
+        st->recov = TCP_RECOV_RACK;
         memcpy(st->ct.key, &k0, 8);
         memcpy(st->ct.key + 8, &k1, 8);
         k0 = stack_random(s);

@@ -211,6 +211,11 @@ struct tcp_state {
          * auto-tuning (Linux's tcp_rmem[2], tcp_wmem[2]); tests may lower
          * them. */
         uint32_t rmem_max, wmem_max;
+        /* One ACK per receive vector for its in-order segments (l4/
+         * tcp_data.c). Off by default: its stretch ACKs slow slow start
+         * (RFC 3465 L = 2) and move the golden table under loss, some
+         * cells down by half; tests turn it on. */
+        bool ack_vec;
         _Atomic int ecn; /* MPNET_TCP_ECN_* (mpnet_tcp_set_ecn) */
         /* The IP ECN field of the segment each context is handling now
          * (RFC 3168 5), set by input before the connection sees it. */
@@ -219,6 +224,9 @@ struct tcp_state {
          * starts above (tw_iss_on while the SYN is being handled). */
         uint32_t tw_iss[MPNET_MAX_SLOTS + 1];
         bool tw_iss_on[MPNET_MAX_SLOTS + 1];
+        /* The sender's loss recovery (TCP_RECOV_*, l4/tcp_sack.h): RACK-TLP
+         * by default; tests compare it with less. */
+        uint8_t recov;
 };
 
 /* l4/tcp.c */
@@ -275,6 +283,14 @@ enum {
         /* l4/tcp_home.c */
         TCPC_HANDOFF,
         TCPC_STALE,
+        /* l4/tcp_data.c with l4/tcp_sack.c, l4/tcp_rack.c */
+        TCPC_SACK_RECOVERY,
+        TCPC_SACK_RTX,
+        TCPC_RESCUE_RTX,
+        TCPC_RACK_LOST,
+        TCPC_TLP,
+        TCPC_TLP_RECOVERED,
+        TCPC_DSACK_IN,
         TCPC_RCVBUF_GROW,
         TCPC_SNDBUF_GROW,
         TCPC_ACK_VEC,

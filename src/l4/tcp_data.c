@@ -8,7 +8,9 @@
  * (quick ACKs at start, every second full segment, a 40 ms delayed ACK,
  * RFC 9293 3.8.6.3), retransmission on RTO (RFC 6298, tcp_rto), fast
  * retransmit with NewReno recovery (RFC 6582) and limited transmit (RFC
- * 3042), congestion control through tcp_cc (CUBIC by default), Nagle
+ * 3042), with SACK agreed the peer's blocks (RFC 6675, l4/tcp_sack.c) and
+ * RACK-TLP (RFC 8985, l4/tcp_rack.c), congestion control through tcp_cc
+ * (CUBIC by default), Nagle
  * (RFC 9293 3.7.4) and the persist timer (3.8.6.1); FIN_WAIT_1/2, CLOSING,
  * TIME_WAIT (2 MSL), CLOSE_WAIT, LAST_ACK. Buffer auto-tuning, as Linux's
  * (tcp_rcv_space_adjust, tcp_sndbuf_expand): unless the application set
@@ -35,6 +37,7 @@
 #include "l4/socket.h"
 #include "l4/tcp.h"
 #include "l4/tcp_cc.h"
+#include "l4/tcp_sack.h"
 #include "l4/tcp_seq.h"
 #include "stack/stack_priv.h"
 
@@ -97,6 +100,7 @@ struct tcp_data {
         bool recovery;
         uint32_t recover;
         struct tcp_cc cc;
+        struct tcp_sack *sk; /* SACK agreed and used (l4/tcp_sack.c), or NULL */
 };
 
 static uint32_t ts_now(uint64_t now)
@@ -107,6 +111,12 @@ static uint32_t ts_now(uint64_t now)
 static uint64_t now_us(struct wctx *w)
 {
         return ctx_now(w) / 1000;
+}
+
+/* The send map's clock (microseconds, wrapping). */
+static uint32_t now_us32(struct wctx *w)
+{
+        return (uint32_t)now_us(w);
 }
 
 /* ---- timers ---- */
@@ -329,6 +339,8 @@ static void send_range(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_
         if (fin)
                 flags |= MPNET_TCP_FIN;
         seg_out(w, c, flags, seq, data, len);
+        if (d->sk != NULL)
+                tcp_sack_sent(d->sk, seq, seq + len + fin, fin, now_us32(w));
 }
 
 static bool fin_sent(const struct tcp_conn *c)
@@ -339,7 +351,113 @@ static bool fin_sent(const struct tcp_conn *c)
 static void rtx_arm(struct wctx *w, struct tcp_conn *c)
 {
         c->d->persist = false;
+        if (c->d->sk != NULL)
+                c->d->sk->timer = TCP_TMR_RTO;
         arm(w, c->d, &c->rtx_at, ctx_now(w) + rto_ns(c));
+}
+
+/* RFC 8985 7.2: the probe timer in place of the RTO, when RACK-TLP runs,
+ * nothing is in recovery (RTO recovery included) and no probe is out.
+ * @return whether it was armed. */
+static bool pto_arm(struct wctx *w, struct tcp_conn *c)
+{
+        struct tcp_data *d = c->d;
+        uint32_t us;
+
+        if (d->sk == NULL || seq_lt(c->snd_una, d->recover) || seq_lt(d->snd_cur, c->snd_nxt))
+                return false;
+        us = tcp_rack_pto(d->sk, c->rto.srtt_us, c->snd_nxt - c->snd_una, smss(c),
+                          tcp_rto_us(&c->rto));
+        if (us == 0)
+                return false;
+        d->persist = false;
+        d->sk->timer = TCP_TMR_PTO;
+        arm(w, d, &c->rtx_at, ctx_now(w) + (uint64_t)us * 1000);
+        return true;
+}
+
+/* After new data went: the RTO unless running (RFC 6298 5.1), or the PTO
+ * (restarted by each new segment, RFC 8985 7.2). */
+static void sent_arm(struct wctx *w, struct tcp_conn *c)
+{
+        struct tcp_data *d = c->d;
+
+        if (d->sk != NULL && !d->persist &&
+            (c->rtx_at == MPNET_TIME_NEVER || d->sk->timer == TCP_TMR_PTO) && pto_arm(w, c))
+                return;
+        if (c->rtx_at == MPNET_TIME_NEVER || d->persist)
+                rtx_arm(w, c);
+}
+
+/* Retransmit [seq, end) (fin: with the FIN) in SACK recovery. */
+static void sack_rtx(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_t end, bool fin)
+{
+        struct tcp_data *d = c->d;
+
+        tcp_count(w->s, TCPC_RTX);
+        tcp_count(w->s, TCPC_SACK_RTX);
+        if (d->rtt_on && seq_leq(seq, d->rtt_seq) && seq_lt(d->rtt_seq, end))
+                d->rtt_on = false; /* Karn */
+        send_range(w, c, seq, end - seq - fin, fin);
+}
+
+/* One new segment at SND.NXT if the peer's window takes it (cwnd is the
+ * caller's). @return whether one went. */
+static bool send_new(struct wctx *w, struct tcp_conn *c, uint32_t mss)
+{
+        struct tcp_data *d = c->d;
+        uint32_t off = c->snd_nxt - c->snd_una;
+        uint32_t avail = d->slen > off ? d->slen - off : 0, len = avail < mss ? avail : mss;
+        bool fin;
+
+        if ((d->fin_q && seq_gt(c->snd_nxt, d->fin_seq)) || c->snd_wnd < off + len)
+                return false;
+        fin = d->fin_q && off + len == d->slen;
+        if (len == 0 && !fin)
+                return false;
+        if (!d->rtt_on && len != 0) {
+                d->rtt_on = true;
+                d->rtt_seq = c->snd_nxt;
+                d->rtt_t = ctx_now(w);
+        }
+        send_range(w, c, c->snd_nxt, len, fin);
+        if (len < mss)
+                d->snd_sml = c->snd_nxt + len;
+        c->snd_nxt += len + fin;
+        d->snd_cur = c->snd_nxt;
+        return true;
+}
+
+/* RFC 6675 5 step (C): while cwnd - pipe >= 1 SMSS, what NextSeg()
+ * gives: a lost segment (rule 1), new data (2), a segment below the
+ * highest SACKed (3), the rescue (4). */
+static void sack_output(struct wctx *w, struct tcp_conn *c)
+{
+        struct tcp_data *d = c->d;
+        struct tcp_sack *k = d->sk;
+        uint32_t mss = smss(c);
+
+        for (;;) {
+                uint32_t pipe = tcp_sack_pipe(k), cwnd = tcp_cc_cwnd(&d->cc), seq, end;
+                bool fin;
+
+                if (pipe >= cwnd || cwnd - pipe < mss)
+                        break;
+                if (tcp_sack_next(k, 1, c->snd_nxt, mss, &seq, &end, &fin)) {
+                        sack_rtx(w, c, seq, end, fin);
+                        continue;
+                }
+                if (send_new(w, c, mss))
+                        continue;
+                if (tcp_sack_next(k, 3, c->snd_nxt, mss, &seq, &end, &fin)) {
+                        sack_rtx(w, c, seq, end, fin);
+                        continue;
+                }
+                if (!tcp_sack_next(k, 4, c->snd_nxt, mss, &seq, &end, &fin))
+                        break;
+                tcp_count(w->s, TCPC_RESCUE_RTX);
+                sack_rtx(w, c, seq, end, fin);
+        }
 }
 
 /* Send what the windows allow (RFC 5681, RFC 9293 3.8.6.2.1, 3.7.4). */
@@ -348,12 +466,21 @@ static void output(struct wctx *w, struct tcp_conn *c)
         struct tcp_data *d = c->d;
         uint32_t mss = smss(c);
 
+        if (d->sk != NULL && d->sk->recovery) {
+                sack_output(w, c);
+                return;
+        }
         for (;;) {
-                uint32_t off = d->snd_cur - c->snd_una, flight = c->snd_nxt - c->snd_una;
-                uint32_t avail = d->slen > off ? d->slen - off : 0;
+                uint32_t seg = UINT32_MAX, off, flight = c->snd_nxt - c->snd_una, avail;
                 uint32_t cwnd = tcp_cc_cwnd(&d->cc), wnd, usable, len;
-                bool fin;
+                bool fin, fresh;
 
+                /* Going back after an RTO: not over what the peer SACKed,
+                 * a segment of the send map at a time. */
+                if (d->sk != NULL && seq_lt(d->snd_cur, c->snd_nxt))
+                        d->snd_cur = tcp_sack_skip(d->sk, d->snd_cur, &seg);
+                off = d->snd_cur - c->snd_una;
+                avail = d->slen > off ? d->slen - off : 0;
                 if (d->fin_q && seq_gt(d->snd_cur, d->fin_seq))
                         break; /* all sent, FIN included */
                 /* RFC 6582 inflation in recovery, RFC 3042 before it. */
@@ -365,12 +492,15 @@ static void output(struct wctx *w, struct tcp_conn *c)
                 off = d->snd_cur - c->snd_una;
                 usable = wnd > off ? wnd - off : 0;
                 len = avail < mss ? avail : mss;
+                if (len > seg)
+                        len = seg;
+                seg = len;
                 if (len > usable)
                         len = usable;
                 fin = d->fin_q && off + len == d->slen;
                 if (len == 0 && !(fin && (avail == 0)))
                         break;
-                if (len < mss && len < avail) {
+                if (len < seg) {
                         /* Window-limited: sender SWS avoidance (RFC 9293
                          * 3.8.6.2.1), at least half the largest window. */
                         if (len < c->max_snd_wnd / 2 || flight != 0)
@@ -385,7 +515,8 @@ static void output(struct wctx *w, struct tcp_conn *c)
                 } else if (len < mss && !fin && len == avail && tcp_opt_corked(w, c)) {
                         break; /* TCP_CORK (l4/tcp_opt.c) */
                 }
-                if (seq_lt(d->snd_cur, c->snd_nxt))
+                fresh = seq_geq(d->snd_cur, c->snd_nxt);
+                if (!fresh)
                         tcp_count(w->s, TCPC_RTX);
                 else if (!d->rtt_on && len != 0) {
                         d->rtt_on = true;
@@ -398,7 +529,9 @@ static void output(struct wctx *w, struct tcp_conn *c)
                 d->snd_cur += len + fin;
                 if (seq_gt(d->snd_cur, c->snd_nxt))
                         c->snd_nxt = d->snd_cur;
-                if (c->rtx_at == MPNET_TIME_NEVER || d->persist)
+                if (fresh)
+                        sent_arm(w, c);
+                else if (c->rtx_at == MPNET_TIME_NEVER || d->persist)
                         rtx_arm(w, c);
                 if (fin)
                         break;
@@ -471,6 +604,11 @@ int tcp_established(struct wctx *w, struct tcp_conn *c)
         d->rcv_adv = c->rcv_nxt + c->rcv_wnd;
         d->last_ack_sent = c->rcv_nxt;
         tcp_cc_init(&d->cc, tcp_cc_default(), smss(c), now_us(w));
+        d->recover = c->snd_nxt; /* RFC 6582 3.2 step 1's test: no recovery yet */
+        /* SACK agreed: the sender uses the blocks (without memory for its
+         * state, NewReno, as without SACK). */
+        if ((c->opt & TCPF_SACK) && tcp_state_of(w->s)->recov != TCP_RECOV_NEWRENO)
+                d->sk = tcp_sack_new(tcp_state_of(w->s)->recov, sbuf);
         c->d = d;
         c->rtx_at = MPNET_TIME_NEVER;
         tcp_opt_init(w, c, ref);
@@ -494,6 +632,7 @@ void tcp_conn_free(void *arg)
 
         if (c->d != NULL) {
                 ooo_free(c->d);
+                tcp_sack_free(c->d->sk);
                 free(c->d->sb);
                 free(c->d->rb);
                 free(c->d);
@@ -533,6 +672,46 @@ static void time_wait(struct wctx *w, struct tcp_conn *c)
                 sock_raise(c->so, EPOLLHUP);
 }
 
+/* What the send map made of an ACK (or of the reordering timer): a
+ * repaired tail loss reduces cwnd (RFC 8985 7.4.2); a segment judged lost
+ * starts recovery (RFC 6675 5 step 4: IsLost(HighACK + 1) or DupThresh
+ * duplicates; RFC 8985 6.2: RACK's judgement); RACK's timer. */
+static void sack_after(struct wctx *w, struct tcp_conn *c, const struct tcp_sack_ev *ev)
+{
+        struct tcp_data *d = c->d;
+        struct tcp_sack *k = d->sk;
+        uint32_t flight = c->snd_nxt - c->snd_una;
+
+        if (ev->dsack)
+                tcp_count(w->s, TCPC_DSACK_IN);
+        for (unsigned i = 0; i < ev->rack_lost; i++)
+                tcp_count(w->s, TCPC_RACK_LOST);
+        if (ev->tlp_loss) {
+                tcp_count(w->s, TCPC_TLP_RECOVERED);
+                d->cc.ops->on_loss(&d->cc, TCP_CC_LOSS_FAST, flight, now_us(w));
+                d->cc.ops->on_recovery_exit(&d->cc, flight, now_us(w));
+        }
+        if (!k->recovery && flight != 0 && seq_geq(c->snd_una, d->recover) &&
+            (d->dupacks >= TCP_DUPTHRESH ||
+             ((ev->lost + ev->rack_lost > 0 || k->sacked > 0) && tcp_sack_lost(k)))) {
+                uint32_t seq, end;
+                bool fin;
+
+                tcp_count(w->s, TCPC_FAST_RTX);
+                tcp_count(w->s, TCPC_SACK_RECOVERY);
+                d->cc.ops->on_loss(&d->cc, TCP_CC_LOSS_FAST, flight, now_us(w));
+                d->recover = c->snd_nxt;
+                if (tcp_sack_enter(k, c->snd_una, c->snd_nxt, smss(c), &seq, &end, &fin))
+                        sack_rtx(w, c, seq, end, fin);
+                rtx_arm(w, c);
+        }
+        if (ev->reo_us != 0) {
+                k->timer = TCP_TMR_REO;
+                d->persist = false;
+                arm(w, d, &c->rtx_at, ctx_now(w) + (uint64_t)ev->reo_us * 1000);
+        }
+}
+
 /* The ACK field (RFC 9293 3.10.7.4 fifth check; RFC 5681, RFC 6582).
  * @return false: the connection is gone (freed: no grace period without
  * workers). */
@@ -554,7 +733,8 @@ static void sndbuf_expand(struct wctx *w, struct tcp_conn *c)
                 __atomic_store_n(&c->so->sndbuf, n, __ATOMIC_RELAXED);
 }
 
-static bool ack_in(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r, uint32_t len)
+static bool ack_cum(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r,
+                    uint32_t len)
 {
         struct tcp_data *d = c->d;
         uint32_t wnd = (uint32_t)r->window << c->snd_ws, mss = smss(c);
@@ -567,7 +747,7 @@ static bool ack_in(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_re
                     c->snd_nxt != c->snd_una && !(r->flags & MPNET_TCP_FIN)) {
                         if (d->dupacks < 255)
                                 d->dupacks++;
-                        if (d->dupacks == 3 && !d->recovery &&
+                        if (d->dupacks == 3 && !d->recovery && d->sk == NULL &&
                             (seq_gt(c->snd_una, d->recover) || d->recover == c->snd_una)) {
                                 /* RFC 6582 3.2 step 1-2. */
                                 tcp_count(w->s, TCPC_FAST_RTX);
@@ -623,7 +803,17 @@ static bool ack_in(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_re
                         tcp_rto_sample(&c->rto, rtt_us, false);
                         d->rtt_on = false;
                 }
-                if (d->recovery) {
+                if (d->sk != NULL && d->sk->recovery) {
+                        /* RFC 6675 5 step (A): a cumulative ACK at or above
+                         * RecoveryPoint ends recovery. */
+                        if (seq_geq(r->ack, d->sk->recovery_point)) {
+                                d->sk->recovery = false;
+                                d->dupacks = 0;
+                                d->cc.ops->on_recovery_exit(&d->cc, c->snd_nxt - c->snd_una,
+                                                            now_us(w));
+                                tcp_rack_recovery_exit(d->sk);
+                        }
+                } else if (d->recovery) {
                         if (seq_geq(r->ack, d->recover)) {
                                 /* RFC 6582 3.2 step 3: a full ACK. */
                                 d->recovery = false;
@@ -644,10 +834,10 @@ static bool ack_in(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_re
                         d->cc.ops->on_ack(&d->cc, data, rtt_us, now_us(w));
                         sndbuf_expand(w, c);
                 }
-                /* RFC 6298 5.2-5.3. */
+                /* RFC 6298 5.2-5.3 (RFC 8985 7.2: the PTO instead). */
                 if (c->snd_una == c->snd_nxt)
                         c->rtx_at = MPNET_TIME_NEVER;
-                else
+                else if (!pto_arm(w, c))
                         rtx_arm(w, c);
                 if (fin_acked) {
                         switch (c->state) {
@@ -668,6 +858,22 @@ static bool ack_in(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_re
                 }
                 events(c);
         }
+        return true;
+}
+
+/* The ACK field, its SACK blocks first (RFC 6675, RFC 8985). @return
+ * false: the connection is gone. */
+static bool ack_in(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r, uint32_t len)
+{
+        struct tcp_sack_ev ev;
+
+        if (c->d->sk != NULL)
+                tcp_sack_ack(c->d->sk, r->ack, &r->opts, c->snd_nxt, smss(c), c->rto.srtt_us,
+                             now_us32(w), &ev);
+        if (!ack_cum(w, c, r, len))
+                return false;
+        if (c->d->sk != NULL)
+                sack_after(w, c, &ev);
         return true;
 }
 
@@ -844,14 +1050,16 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                          * hole; a FIN too; quick ACKs at start; else every
                          * second full segment (full: our sending MSS, the
                          * peer's being alike), or the delayed ACK timer.
-                         * The every-second one waits for the end of the
-                         * receive vector (the context's next service), so
-                         * the in-order segments of one poll get one ACK,
-                         * as Linux's GRO gives them one. */
+                         * With tcp_state.ack_vec the every-second one waits
+                         * for the end of the receive vector (the context's
+                         * next service), so the in-order segments of one
+                         * poll get one ACK, as Linux's GRO gives them one. */
                         if (had_ooo || d->fin_in || d->quick > 0)
                                 ack_now = true;
-                        else if (d->unacked >= 2u * smss(c))
+                        else if (d->unacked >= 2u * smss(c) && tcp_state_of(w->s)->ack_vec)
                                 ack_vec = true;
+                        else if (d->unacked >= 2u * smss(c))
+                                ack_now = true;
                         if (d->quick > 0)
                                 d->quick--;
                         events(c);
@@ -876,6 +1084,43 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
 
 /* ---- timers ---- */
 
+/* RACK's reordering timer (RFC 8985 6.3) or the tail loss probe (7.3:
+ * a new segment if the peer's window takes one, else the last sent again;
+ * then the RTO). */
+static void sack_timer(struct wctx *w, struct tcp_conn *c)
+{
+        struct tcp_data *d = c->d;
+        struct tcp_sack *k = d->sk;
+        uint32_t seq, end;
+        bool fin;
+
+        if (k->timer == TCP_TMR_REO) {
+                struct tcp_sack_ev ev = {0};
+
+                ev.reo_us = tcp_rack_detect(k, c->rto.srtt_us, now_us32(w), &ev.rack_lost);
+                rtx_arm(w, c);
+                sack_after(w, c, &ev);
+                output(w, c);
+                return;
+        }
+        tcp_count(w->s, TCPC_TLP);
+        if (send_new(w, c, smss(c))) {
+                k->tlp_rtx = false;
+        } else if (tcp_sack_next(k, 0, c->snd_nxt, smss(c), &seq, &end, &fin)) {
+                tcp_count(w->s, TCPC_RTX);
+                if (d->rtt_on && seq_leq(seq, d->rtt_seq) && seq_lt(d->rtt_seq, end))
+                        d->rtt_on = false;
+                send_range(w, c, seq, end - seq - fin, fin);
+                k->tlp_rtx = true;
+        } else {
+                rtx_arm(w, c);
+                return;
+        }
+        k->tlp_on = true;
+        k->tlp_end = c->snd_nxt;
+        rtx_arm(w, c);
+}
+
 /* @return false: the connection is gone. */
 static bool rtx_timeout(struct wctx *w, struct tcp_conn *c)
 {
@@ -898,6 +1143,10 @@ static bool rtx_timeout(struct wctx *w, struct tcp_conn *c)
         }
         if (c->snd_una == c->snd_nxt)
                 return true;
+        if (d->sk != NULL && d->sk->timer != TCP_TMR_RTO) {
+                sack_timer(w, c);
+                return true;
+        }
         if (++d->tries > TCP_RTX_TRIES) {
                 tcp_count(w->s, TCPC_TIMEOUT);
                 conn_gone(w, c, ETIMEDOUT);
@@ -913,6 +1162,8 @@ static bool rtx_timeout(struct wctx *w, struct tcp_conn *c)
         d->dupacks = 0;
         d->rtt_on = false;
         d->snd_cur = c->snd_una;
+        if (d->sk != NULL)
+                tcp_sack_rto(d->sk, d->tries);
         output(w, c);
         if (c->rtx_at == MPNET_TIME_NEVER)
                 rtx_arm(w, c);

@@ -225,6 +225,7 @@ static void test_ack_per_vector(void **state)
         struct k k;
         uint32_t seq = 1;
 
+        tcp_state_of(t->s)->ack_vec = true;
         estab(t, &k, false);
         for (int i = 0; i < 16; i++, seq += 10) {
                 psend(&k, seq, 1, TH_PA, 10);

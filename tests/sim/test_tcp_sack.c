@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The sender's loss recovery from the peer's SACK blocks, segment by
+ * segment on the virtual clock (tcpscript.h): RFC 6675 (the holes are
+ * retransmitted and the SACKed segments are not; pipe limits what goes;
+ * the rescue retransmission) and RFC 8985 (RACK judges a segment lost a
+ * reordering window after a later one was delivered; a D-SACK widens that
+ * window; the tail loss probe goes before the RTO and its answer repairs
+ * the tail).
+ *
+ * The connection: the stack's accepted socket sends, the test is the peer
+ * and answers with SACK blocks. MSS 1000 with timestamps: 988 bytes a
+ * segment; segment i (from 1) starts at 1 + 988 (i - 1).
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpnet/socket.h"
+#include "l4/socket.h"
+#include "l4/tcp.h"
+#include "l4/tcp_sack.h"
+#include "stack/stack_priv.h"
+#include "tcpscript.h"
+
+#define SEG 988u
+
+static int setup(void **state)
+{
+        struct ts *t = calloc(1, sizeof(*t));
+
+        ts_init(t);
+        t->peer_isn = 1000000;
+        *state = t;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        struct ts *t = *state;
+
+        ts_fini(t);
+        free(t);
+        return 0;
+}
+
+static uint64_t ctr(struct ts *t, const char *name)
+{
+        return stk_ctr(t->s, name);
+}
+
+struct k {
+        struct ts *t;
+        int lfd, fd;
+        uint32_t tsv, tse;
+};
+
+/* Where segment i starts (relative). */
+static uint32_t sg(unsigned i)
+{
+        return 1 + SEG * (i - 1);
+}
+
+/* The peer ACKs ack with the SACK blocks [b[2j], b[2j + 1]) (relative,
+ * n blocks). */
+static void sack(struct k *k, uint32_t ack, unsigned n, const uint32_t *b)
+{
+        struct mpnet_tcp_opts o = {.present = MPNET_TCPO_TS, .ts_val = ++k->tsv, .ts_ecr = k->tse};
+
+        if (n > 0) {
+                o.present |= MPNET_TCPO_SACK;
+                o.sack_n = (uint8_t)n;
+                for (unsigned j = 0; j < n; j++) {
+                        o.sack[j].left = k->t->stack_isn + b[2 * j];
+                        o.sack[j].right = k->t->stack_isn + b[2 * j + 1];
+                }
+        }
+        ts_send(k->t,
+                &(struct ts_seg){
+                    .sport = 40000, .dport = 8080, .seq = 1, .ack = ack, .flags = TH_A, .opts = o});
+}
+
+/* Expect a data segment at seq of len within ms. */
+static void expect_data(struct k *k, uint64_t ms, uint32_t seq, uint32_t len)
+{
+        struct ts_seg g;
+
+        ts_expect(k->t, ms, &(struct ts_seg){.flags = TH_PA, .seq = seq, .ack = 1, .len = len}, &g);
+        if (g.opts.present & MPNET_TCPO_TS)
+                k->tse = g.opts.ts_val;
+}
+
+/* Established with MSS 1000, SACK, timestamps and window scale. */
+static void estab(struct ts *t, struct k *k)
+{
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(8080)};
+        struct mpnet_tcp_opts o = {.present = MPNET_TCPO_MSS | MPNET_TCPO_WSCALE |
+                                              MPNET_TCPO_SACK_PERM | MPNET_TCPO_TS,
+                                   .mss = 1000,
+                                   .wscale = 8};
+        struct ts_seg g;
+
+        memset(k, 0, sizeof(*k));
+        k->t = t;
+        k->lfd = mpnet_socket(t->s, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        assert_true(k->lfd >= 0);
+        assert_int_equal(mpnet_bind(t->s, k->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+        assert_int_equal(mpnet_listen(t->s, k->lfd, 4), 0);
+        o.ts_val = ++k->tsv;
+        ts_at(t, 100);
+        ts_send(
+            t, &(struct ts_seg){.fam = 4, .sport = 40000, .dport = 8080, .flags = TH_S, .opts = o});
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_SA, .seq = 0, .ack = 1}, &g);
+        k->tse = g.opts.ts_val;
+        sack(k, 1, 0, NULL);
+        k->fd = mpnet_accept(t->s, k->lfd, NULL, NULL, 0);
+        assert_true(k->fd >= 0);
+}
+
+static void wr(struct k *k, size_t n)
+{
+        static uint8_t b[1 << 16];
+
+        memset(b, 'x', n);
+        assert_int_equal(mpnet_sendto(k->t->s, k->fd, b, n, 0, NULL, 0), (ssize_t)n);
+}
+
+/* One segment sent and ACKed rtt_ms later: the RTT (and RACK's minimum)
+ * is rtt_ms from then on. @return the next sequence to send. */
+static uint32_t warm(struct k *k, uint64_t rtt_ms)
+{
+        wr(k, 100);
+        expect_data(k, 1, 1, 100);
+        ts_at(k->t, ts_now_ms(k->t) + rtt_ms);
+        sack(k, 101, 0, NULL);
+        return 101;
+}
+
+/* RFC 6675 NextSeg rule 1: segments 2 and 4 of 10 lost, the others
+ * SACKed: 2 and 4 go again, none of the SACKed ones; the full ACK ends
+ * recovery and nothing more goes. */
+static void test_sack_holes(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+
+        estab(t, &k);
+        wr(&k, 10 * SEG);
+        for (unsigned i = 1; i <= 10; i++)
+                expect_data(&k, 1, sg(i), SEG);
+        ts_at(t, ts_now_ms(t) + 50);
+        sack(&k, sg(2), 0, NULL);
+        sack(&k, sg(2), 1, (uint32_t[]){sg(3), sg(4)});
+        sack(&k, sg(2), 2, (uint32_t[]){sg(5), sg(6), sg(3), sg(4)});
+        ts_expect_none(t, 0);
+        sack(&k, sg(2), 2, (uint32_t[]){sg(5), sg(7), sg(3), sg(4)});
+        /* Three SACKed above 2: recovery, 2 at once (4.3); RACK (no
+         * reordering window with DupThresh SACKed) judges 4 lost too. */
+        expect_data(&k, 1, sg(2), SEG);
+        expect_data(&k, 1, sg(4), SEG);
+        sack(&k, sg(2), 2, (uint32_t[]){sg(5), sg(8), sg(3), sg(4)});
+        ts_expect_none(t, 10);
+        assert_int_equal(ctr(t, "tcp_sack_recovery"), 1);
+        assert_int_equal(ctr(t, "tcp_rtx"), 2);
+        sack(&k, sg(11), 0, NULL);
+        ts_expect_none(t, 3000);
+        assert_int_equal(ctr(t, "tcp_rtx"), 2);
+        assert_int_equal(ctr(t, "tcp_rto"), 0);
+        mpnet_close(t->s, k.lfd);
+}
+
+/* The same holes without SACK use (NewReno): only the first goes at the
+ * third duplicate, the second waits for the partial ACK (RFC 6582). */
+static void test_sack_off_newreno(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+
+        tcp_state_of(t->s)->recov = TCP_RECOV_NEWRENO;
+        estab(t, &k);
+        wr(&k, 10 * SEG);
+        for (unsigned i = 1; i <= 10; i++)
+                expect_data(&k, 1, sg(i), SEG);
+        ts_at(t, ts_now_ms(t) + 50);
+        sack(&k, sg(2), 0, NULL);
+        sack(&k, sg(2), 1, (uint32_t[]){sg(3), sg(4)});
+        sack(&k, sg(2), 2, (uint32_t[]){sg(5), sg(6), sg(3), sg(4)});
+        sack(&k, sg(2), 2, (uint32_t[]){sg(5), sg(7), sg(3), sg(4)});
+        expect_data(&k, 1, sg(2), SEG);
+        ts_expect_none(t, 10);
+        sack(&k, sg(4), 1, (uint32_t[]){sg(5), sg(8)});
+        expect_data(&k, 1, sg(4), SEG);
+        assert_int_equal(ctr(t, "tcp_sack_recovery"), 0);
+        assert_int_equal(ctr(t, "tcp_fast_rtx"), 1);
+        mpnet_close(t->s, k.lfd);
+}
+
+/* RFC 6675 5 step (C): in recovery a segment goes only while cwnd -
+ * pipe >= 1 SMSS. Segment 1 of 10 lost, 20 more segments waiting. */
+static void test_sack_pipe(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+        unsigned next = 11;
+
+        estab(t, &k);
+        wr(&k, 30 * SEG);
+        for (unsigned i = 1; i <= 10; i++)
+                expect_data(&k, 1, sg(i), SEG);
+        ts_at(t, ts_now_ms(t) + 50);
+        /* Limited transmit (RFC 3042): a new segment for each of the first
+         * two duplicates. */
+        sack(&k, sg(1), 1, (uint32_t[]){sg(2), sg(3)});
+        expect_data(&k, 1, sg(next++), SEG);
+        sack(&k, sg(1), 1, (uint32_t[]){sg(2), sg(4)});
+        expect_data(&k, 1, sg(next++), SEG);
+        /* Recovery: 1 at once (4.3). cwnd = 0.7 x 12 segments in flight
+         * (CUBIC) = 8.4 segments; pipe = 1 (the retransmission) + 8 (5 to
+         * 12): nothing more. */
+        sack(&k, sg(1), 1, (uint32_t[]){sg(2), sg(5)});
+        expect_data(&k, 1, sg(1), SEG);
+        ts_expect_none(t, 0);
+        /* 5 SACKed: pipe 8, still no room for a whole segment. */
+        sack(&k, sg(1), 1, (uint32_t[]){sg(2), sg(6)});
+        ts_expect_none(t, 0);
+        /* From then on each segment SACKed lets one new segment go. */
+        for (unsigned i = 6; i <= 10; i++) {
+                sack(&k, sg(1), 1, (uint32_t[]){sg(2), sg(i + 1)});
+                expect_data(&k, 1, sg(next++), SEG);
+                ts_expect_none(t, 0);
+        }
+        assert_int_equal(ctr(t, "tcp_rtx"), 1);
+        assert_int_equal(ctr(t, "tcp_sack_recovery"), 1);
+        mpnet_close(t->s, k.lfd);
+}
+
+/* RFC 6675 4 rule 4: segment 1 and the last (10) lost. After the partial
+ * ACK past the first retransmission, the rescue sends the highest segment
+ * not SACKed, once. */
+static void test_sack_rescue(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+
+        tcp_state_of(t->s)->recov = TCP_RECOV_SACK; /* rules only: no RACK, no TLP */
+        estab(t, &k);
+        wr(&k, 10 * SEG);
+        for (unsigned i = 1; i <= 10; i++)
+                expect_data(&k, 1, sg(i), SEG);
+        ts_at(t, ts_now_ms(t) + 50);
+        sack(&k, sg(1), 1, (uint32_t[]){sg(2), sg(3)});
+        sack(&k, sg(1), 1, (uint32_t[]){sg(2), sg(4)});
+        sack(&k, sg(1), 1, (uint32_t[]){sg(2), sg(5)});
+        expect_data(&k, 1, sg(1), SEG);
+        for (unsigned i = 6; i <= 10; i++) {
+                sack(&k, sg(1), 1, (uint32_t[]){sg(2), sg(i)});
+                ts_expect_none(t, 0); /* no rescue before HighACK passes RescueRxt */
+        }
+        assert_int_equal(ctr(t, "tcp_rescue_rtx"), 0);
+        /* The retransmission arrived: a partial ACK up to 10. */
+        sack(&k, sg(10), 0, NULL);
+        expect_data(&k, 1, sg(10), SEG);
+        assert_int_equal(ctr(t, "tcp_rescue_rtx"), 1);
+        ts_expect_none(t, 10);
+        sack(&k, sg(11), 0, NULL);
+        ts_expect_none(t, 3000);
+        assert_int_equal(ctr(t, "tcp_rto"), 0);
+        mpnet_close(t->s, k.lfd);
+}
+
+/* RFC 8985 6.2: one segment SACKed above a hole (not DupThresh): the hole
+ * is judged lost RACK.rtt + reo_wnd (min_RTT / 4 = 25 ms) after it was
+ * sent, by the reordering timer; not before. */
+static void test_rack_reo_wnd(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+        uint32_t s0;
+        uint64_t t0;
+
+        estab(t, &k);
+        s0 = warm(&k, 100);
+        wr(&k, 2 * SEG);
+        t0 = ts_now_ms(t);
+        expect_data(&k, 1, s0, SEG);
+        expect_data(&k, 1, s0 + SEG, SEG);
+        ts_at(t, t0 + 100);
+        sack(&k, s0, 1, (uint32_t[]){s0 + SEG, s0 + 2 * SEG});
+        ts_expect_none(t, 24);
+        expect_data(&k, 2, s0, SEG);
+        assert_true(ts_now_ms(t) >= t0 + 125);
+        assert_int_equal(ctr(t, "tcp_rack_lost"), 1);
+        assert_int_equal(ctr(t, "tcp_sack_recovery"), 1);
+        sack(&k, s0 + 2 * SEG, 0, NULL);
+        ts_expect_none(t, 3000);
+        assert_int_equal(ctr(t, "tcp_rto"), 0);
+        mpnet_close(t->s, k.lfd);
+}
+
+/* RFC 8985 6.2 step 4: a D-SACK (RFC 2883: a block below the ACK) widens
+ * the reordering window a step: 2 x min_RTT / 4 = 50 ms. */
+static void test_rack_dsack(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+        uint32_t s0;
+        uint64_t t0;
+
+        estab(t, &k);
+        s0 = warm(&k, 100);
+        sack(&k, s0, 1, (uint32_t[]){1, 101}); /* "101 came twice" */
+        assert_int_equal(ctr(t, "tcp_dsack_in"), 1);
+        wr(&k, 2 * SEG);
+        t0 = ts_now_ms(t);
+        expect_data(&k, 1, s0, SEG);
+        expect_data(&k, 1, s0 + SEG, SEG);
+        ts_at(t, t0 + 100);
+        sack(&k, s0, 1, (uint32_t[]){s0 + SEG, s0 + 2 * SEG});
+        ts_expect_none(t, 49);
+        expect_data(&k, 2, s0, SEG);
+        assert_true(ts_now_ms(t) >= t0 + 150);
+        mpnet_close(t->s, k.lfd);
+}
+
+/* RFC 8985 7: the last two of four segments lost, the first two ACKed.
+ * The probe (PTO = 2 SRTT + 2 ms) resends the last segment long before
+ * the RTO (1 s); its SACK shows the hole, which RACK sends at once. */
+static void test_tlp(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+        uint32_t s0;
+        uint64_t t1;
+
+        estab(t, &k);
+        s0 = warm(&k, 100);
+        wr(&k, 4 * SEG);
+        for (unsigned i = 0; i < 4; i++)
+                expect_data(&k, 1, s0 + i * SEG, SEG);
+        ts_at(t, ts_now_ms(t) + 100);
+        sack(&k, s0 + 2 * SEG, 0, NULL);
+        t1 = ts_now_ms(t);
+        ts_expect_none(t, 200);
+        expect_data(&k, 4, s0 + 3 * SEG, SEG); /* the probe: the last segment */
+        assert_true(ts_now_ms(t) >= t1 + 202);
+        assert_int_equal(ctr(t, "tcp_tlp"), 1);
+        assert_int_equal(ctr(t, "tcp_rto"), 0);
+        /* Its answer, a round trip later: SACK of the probe, 3 is lost. */
+        ts_at(t, ts_now_ms(t) + 100);
+        sack(&k, s0 + 2 * SEG, 1, (uint32_t[]){s0 + 3 * SEG, s0 + 4 * SEG});
+        expect_data(&k, 1, s0 + 2 * SEG, SEG);
+        sack(&k, s0 + 4 * SEG, 0, NULL);
+        ts_expect_none(t, 3000);
+        assert_int_equal(ctr(t, "tcp_rto"), 0);
+        assert_int_equal(ctr(t, "tcp_tlp"), 1);
+        mpnet_close(t->s, k.lfd);
+}
+
+/* RACK-TLP off (SACK recovery only): no probe, a lost tail waits for the
+ * RTO (1 s). */
+static void test_tlp_off(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+        uint32_t s0;
+
+        tcp_state_of(t->s)->recov = TCP_RECOV_SACK;
+        estab(t, &k);
+        s0 = warm(&k, 100);
+        wr(&k, 2 * SEG);
+        expect_data(&k, 1, s0, SEG);
+        expect_data(&k, 1, s0 + SEG, SEG);
+        ts_expect_none(t, 990);
+        expect_data(&k, 20, s0, SEG);
+        assert_int_equal(ctr(t, "tcp_rto"), 1);
+        assert_int_equal(ctr(t, "tcp_tlp"), 0);
+        mpnet_close(t->s, k.lfd);
+}
+
+/* After an RTO, going back from SND.UNA skips what the peer SACKed:
+ * segments 1 and 3 of 4 lost (two SACKed: not DupThresh, and RACK off),
+ * the RTO resends 1, then 3, never 2 or 4. */
+static void test_rto_skips_sacked(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+
+        tcp_state_of(t->s)->recov = TCP_RECOV_SACK;
+        estab(t, &k);
+        wr(&k, 4 * SEG);
+        for (unsigned i = 1; i <= 4; i++)
+                expect_data(&k, 1, sg(i), SEG);
+        sack(&k, sg(1), 1, (uint32_t[]){sg(2), sg(3)});
+        sack(&k, sg(1), 2, (uint32_t[]){sg(4), sg(5), sg(2), sg(3)});
+        ts_expect_none(t, 990);
+        expect_data(&k, 20, sg(1), SEG);
+        assert_int_equal(ctr(t, "tcp_rto"), 1);
+        sack(&k, sg(3), 1, (uint32_t[]){sg(4), sg(5)});
+        expect_data(&k, 1, sg(3), SEG);
+        ts_expect_none(t, 10);
+        sack(&k, sg(5), 0, NULL);
+        ts_expect_none(t, 3000);
+        assert_int_equal(ctr(t, "tcp_rtx"), 2);
+        mpnet_close(t->s, k.lfd);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test_setup_teardown(test_sack_holes, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_sack_off_newreno, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_sack_pipe, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_sack_rescue, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_rack_reo_wnd, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_rack_dsack, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_tlp, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_tlp_off, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_rto_skips_sacked, setup, teardown),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
