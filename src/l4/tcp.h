@@ -215,8 +215,8 @@ struct tcp_state {
          * tcp_data.c). Off by default: its stretch ACKs slow slow start
          * (RFC 3465 L = 2) and move the golden table under loss, some
          * cells down by half; tests turn it on. */
-        bool ack_vec;
-        _Atomic int ecn; /* MPNET_TCP_ECN_* (mpnet_tcp_set_ecn) */
+        _Atomic bool ack_vec; /* mpnet_tcp_set_ack_vec */
+        _Atomic int ecn;      /* MPNET_TCP_ECN_* (mpnet_tcp_set_ecn) */
         /* The IP ECN field of the segment each context is handling now
          * (RFC 3168 5), set by input before the connection sees it. */
         uint8_t rx_ecn[MPNET_MAX_SLOTS + 1];

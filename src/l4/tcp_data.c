@@ -1056,7 +1056,9 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                          * poll get one ACK, as Linux's GRO gives them one. */
                         if (had_ooo || d->fin_in || d->quick > 0)
                                 ack_now = true;
-                        else if (d->unacked >= 2u * smss(c) && tcp_state_of(w->s)->ack_vec)
+                        else if (d->unacked >= 2u * smss(c) &&
+                                 atomic_load_explicit(&tcp_state_of(w->s)->ack_vec,
+                                                      memory_order_relaxed))
                                 ack_vec = true;
                         else if (d->unacked >= 2u * smss(c))
                                 ack_now = true;
@@ -1261,6 +1263,11 @@ void tcp_data_info(const struct tcp_conn *c, struct mpnet_tcp_info *i)
 }
 
 /* ---- the socket calls ---- */
+
+void mpnet_tcp_set_ack_vec(struct mpnet_stack *s, int on)
+{
+        atomic_store_explicit(&tcp_state_of(s)->ack_vec, on != 0, memory_order_relaxed);
+}
 
 static struct tcp_conn *conn_of(struct mpnet_sock *so)
 {

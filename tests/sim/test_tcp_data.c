@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mpnet/socket.h"
+#include "mpnet/tcp.h"
 #include "l4/socket.h"
 #include "l4/tcp.h"
 #include "stack/stack_priv.h"
@@ -225,7 +226,7 @@ static void test_ack_per_vector(void **state)
         struct k k;
         uint32_t seq = 1;
 
-        tcp_state_of(t->s)->ack_vec = true;
+        mpnet_tcp_set_ack_vec(t->s, 1);
         estab(t, &k, false);
         for (int i = 0; i < 16; i++, seq += 10) {
                 psend(&k, seq, 1, TH_PA, 10);
