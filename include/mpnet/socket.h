@@ -40,14 +40,16 @@
  * the first send; getsockname tells) and the checksum. A receive is a
  * whole echo reply that carries the identifier, the source in from with
  * port 0. Identifiers are bound per family (-EADDRINUSE when taken).
- * Replies no socket takes go to the ping API (mpnet_ping4_recv) as before;
- * a socket bound to an identifier the ping API uses takes its replies.
- * ICMP errors quoting a socket's echo request (time exceeded, destination
- * unreachable, packet too big, ...) go to it as Linux's ping_err gives
- * them: with IP_RECVERR / IPV6_RECVERR on the error queue (the quoted ICMP
- * message as data, port 0 in the name), else a hard one to a connected
- * socket as the pending error (SO_ERROR); only to a socket homed on the
- * control thread for now (others: counted, ping_sock_err_not_home).
+ * The ping API (mpnet_ping4_send, mpnet_ping4_recv, ...) sits on echo
+ * sockets of its own, with no descriptor, which take the replies and the
+ * errors no socket takes; a socket bound to an identifier the ping API
+ * uses takes its replies. ICMP errors quoting a socket's echo request
+ * (time exceeded, destination unreachable, packet too big, ...) go to it
+ * as Linux's ping_err gives them: with IP_RECVERR / IPV6_RECVERR on the
+ * error queue (the quoted ICMP message as data, port 0 in the name), else
+ * a hard one to a connected socket as the pending error (SO_ERROR), on
+ * its home (a worker's too: MPNET_SO_HOME names one; MPNET_HOME_FLOW is
+ * -EOPNOTSUPP for an echo socket).
  *
  * Raw IP sockets: socket(AF_INET or AF_INET6, SOCK_RAW, protocol 1-255;
  * 0 and others are -EPROTONOSUPPORT). No privilege is asked: the
@@ -140,15 +142,16 @@
  *    now. Once on a worker, SO_REUSEADDR, SO_REUSEPORT, SO_BINDTOIFINDEX,
  *    the multicast interface and group options, IP_RECVERR and the path
  *    MTU options, and a second connect are -EBUSY / -EISCONN (set them
- *    first). UDP and TCP sockets: raw and echo sockets stay on the control
- *    thread (-EOPNOTSUPP). A TCP listener homed on a worker takes the
- *    connections whose SYN it handles there (several listeners, one per
- *    worker, in an SO_REUSEPORT group: each SYN is handled on the worker
- *    that receives it); an accepted socket has its listener's home; a TCP
- *    socket's send and recv from a thread other than its home (the
- *    control thread, an application thread; not another worker) run on
- *    the home as synchronous commands instead of -EBUSY; mpnet_accept is
- *    the control thread's.
+ *    first). UDP, TCP and ICMP echo sockets (an echo socket: the control
+ *    thread or a context named; MPNET_HOME_FLOW is -EOPNOTSUPP); raw
+ *    sockets stay on the control thread (-EOPNOTSUPP). A TCP listener
+ *    homed on a worker takes the connections whose SYN it handles there
+ *    (several listeners, one per worker, in an SO_REUSEPORT group: each
+ *    SYN is handled on the worker that receives it); an accepted socket
+ *    has its listener's home; a TCP socket's send and recv from a thread
+ *    other than its home (the control thread, an application thread; not
+ *    another worker) run on the home as synchronous commands instead of
+ *    -EBUSY; mpnet_accept is the control thread's.
  * Unknown options are -ENOPROTOOPT, a short or wrong-sized value -EINVAL.
  *
  * Ancillary data: mpnet_sendmsg takes IP_PKTINFO (struct in_pktinfo:
@@ -264,7 +267,7 @@ struct mpnet_pkt;
  * works); protocol 0 or IPPROTO_UDP for SOCK_DGRAM.
  * @return the descriptor; -EAFNOSUPPORT; -ESOCKTNOSUPPORT
  * (SOCK_SEQPACKET); -EPROTONOSUPPORT; -EINVAL (unknown flags);
- * -EMFILE (more than 65536 open); -ENOMEM.
+ * -EMFILE (more than 2097152 open); -ENOMEM.
  */
 MPNET_API int mpnet_socket(struct mpnet_stack *s, int domain, int type, int protocol);
 

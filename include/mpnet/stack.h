@@ -214,8 +214,9 @@ MPNET_API unsigned mpnet_ping4_recv(struct mpnet_stack *s, struct mpnet_ping_rep
  * Take up to n replies and errors that carry identifier id, oldest first;
  * those of other identifiers stay for their own callers, so pingers with
  * different identifiers may share a stack. The stack keeps 1024 entries
- * for all identifiers together: past that the oldest is lost (counted as
- * ping_overflow). @return how many.
+ * for all identifiers together, on its ping API's internal echo socket
+ * (mpnet/socket.h; one packet buffer each): past that new ones are lost
+ * (counted as ping_overflow). @return how many.
  */
 MPNET_API unsigned mpnet_ping4_recv_id(struct mpnet_stack *s, uint16_t id,
                                        struct mpnet_ping_reply *out, unsigned n);

@@ -62,6 +62,24 @@ MPNET_API int mpnet_tcp_set_syncookies(struct mpnet_stack *s, int mode);
  */
 MPNET_API int mpnet_tcp_set_rst_limit(struct mpnet_stack *s, unsigned rate, unsigned burst);
 
+/** What a stack's TCP connections hold (mpnet_tcp_mem). */
+struct mpnet_tcp_mem {
+        uint64_t conns;      /**< connections in the table, every state */
+        uint64_t conn_bytes; /**< their state: struct tcp_conn, the data path's, the sockets
+                                  of accepted or connected ones and their descriptor slots,
+                                  the table's chain heads (allocator overhead left out) */
+        uint64_t buf_bytes;  /**< send and receive rings, out-of-order segments */
+};
+
+/**
+ * The memory TCP connections of s hold, from the structures themselves (a
+ * walk of the connection table). Rings are allocated with their first
+ * byte, so an idle connection that never carried data holds conn_bytes /
+ * conns and no buffer. Control thread.
+ * @return 0, or -EINVAL for a NULL argument.
+ */
+MPNET_API int mpnet_tcp_mem(struct mpnet_stack *s, struct mpnet_tcp_mem *m);
+
 /** ECN modes (mpnet_tcp_set_ecn), Linux's tcp_ecn values. */
 enum {
         MPNET_TCP_ECN_OFF = 0,

@@ -5,7 +5,7 @@
  * size.
  *
  * aligned_alloc() + memset() writes every byte, so a 230 KiB stack whose
- * ping rings, 4096-entry table directories and per-node frames mostly stay
+ * 4096-entry table directories and per-node frames mostly stay
  * unused cost 230 KiB of resident memory and a memset each. calloc() skips
  * the clearing only while its block is fresh from the kernel, and glibc
  * raises its mmap threshold to the size of the largest mmapped block freed

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ICMP (RFC 792, RFC 1122 section 3.2.2, RFC 1812 section 4.3): echo reply,
- * the echo requests the stack sends for mpnet_ping4_send(), the errors it
- * sends (with the rules of RFC 1812 4.3.2.7 and a token-bucket rate limit)
- * and the errors it receives about its own echo requests.
+ * the errors it sends (with the rules of RFC 1812 4.3.2.7 and a token-bucket
+ * rate limit) and the errors it receives, handed to the transport protocol
+ * they quote. Echo replies and errors about echo requests that no echo
+ * socket took go to the ping API (its echo sockets, l4/ping_sock.c, through
+ * the graph's echo hooks), which also sends the requests (l4/ping_api.c).
  *
  * Synchronisation: echo requests are answered and errors sent on the
  * context that has the packet (a worker or the control thread), within the
- * context's share of the error rate; what concerns the ping API (replies,
- * errors about our requests) is the control thread's and goes to it.
+ * context's share of the error rate; echo replies and errors received are
+ * the control thread's (the ping API's sockets are homed there) and go to it.
  */
 #include <errno.h>
 
@@ -21,10 +23,8 @@
 #include "stack/graph.h"
 #include "stack/stack_priv.h"
 
-#define ICMP_TTL      64
-#define PING_MIN_DATA 8 /* the send timestamp */
-#define PING_MAX_DATA (65535 - MPNET_IP4_HLEN - MPNET_ICMP4_HLEN)
-#define ICMP_ERR_MAX  576 /* RFC 1812 4.3.2.3: the whole error fits in 576 bytes */
+#define ICMP_TTL     64
+#define ICMP_ERR_MAX 576 /* RFC 1812 4.3.2.3: the whole error fits in 576 bytes */
 
 /* The one's-complement sum of a chain's bytes from the first segment's data.
  * A segment that starts at an odd offset has its sum byte-swapped (RFC 1071
@@ -63,36 +63,6 @@ static void icmp4_echo_reply(struct wctx *w, struct mpnet_pkt *p, const struct m
         ip4_output_w(w, p, ip->dst, ip->src, MPNET_IPPROTO_ICMP, ICMP_TTL, false);
 }
 
-static struct mpnet_ping_reply *ping_slot(struct mpnet_stack *s)
-{
-        struct mpnet_ping_reply *pr;
-
-        if (s->ping_head - s->ping_tail == PING_RING_SIZE) {
-                STK_INC(s, ping_overflow);
-                s->ping_tail++;
-        }
-        pr = &s->ping[s->ping_head++ % PING_RING_SIZE];
-        memset(pr, 0, sizeof(*pr));
-        return pr;
-}
-
-static void ping_record(struct mpnet_stack *s, const struct mpnet_ip4_repr *ip,
-                        const struct mpnet_pkt *p, const struct mpnet_icmp4_repr *r)
-{
-        struct mpnet_ping_reply *pr = ping_slot(s);
-        uint64_t sent = 0;
-
-        pr->from = ip->src;
-        pr->id = r->id;
-        pr->seq = r->seq;
-        pr->type = MPNET_ICMP4_ECHO_REPLY;
-        pr->payload_len = p->pkt_len - MPNET_ICMP4_HLEN;
-        pr->ttl = ip->ttl;
-        if (pr->payload_len >= PING_MIN_DATA)
-                mpnet_pkt_read(p, MPNET_ICMP4_HLEN, &sent, sizeof(sent));
-        pr->rtt_ns = sent != 0 && sent <= s->now ? s->now - sent : 0;
-}
-
 static void icmp4_inc(struct mpnet_stack *s, enum icmp4_ctr c)
 {
         mpnet_counter_inc(s->ctr, graph_mod_ctr(&s->g, MOD_icmp4, c));
@@ -113,7 +83,7 @@ static void v4mapped(uint8_t a[16], uint32_t v4)
  * when the protocol took the quote as its own (RFC 5927 3: not on the word
  * of any packet that names our address); errors about our echo requests
  * go to the echo socket of their identifier (the raw module's error tap),
- * else to the ping API.
+ * else to the ping API (the graph's echo_err).
  */
 static void icmp4_error_input(struct wctx *w, struct mpnet_pkt *p, const struct mpnet_ip4_repr *ip,
                               const struct mpnet_icmp4_repr *r)
@@ -121,7 +91,6 @@ static void icmp4_error_input(struct wctx *w, struct mpnet_pkt *p, const struct 
         struct mpnet_stack *s = w->s;
         struct mpnet_ip4_view qv;
         const uint8_t *q;
-        struct mpnet_ping_reply *pr;
         size_t hl;
         struct l4_err e = {.family = 4};
         l4_err_fn fn;
@@ -149,6 +118,8 @@ static void icmp4_error_input(struct wctx *w, struct mpnet_pkt *p, const struct 
         e.info = r->type == MPNET_ICMP4_DEST_UNREACH && r->code == 4 ? r->rest & 0xffff
                  : r->type == MPNET_ICMP4_PARAM_PROBLEM              ? r->rest >> 24
                                                                      : 0;
+        e.rest = r->rest;
+        e.ttl = ip->ttl;
         e.l4 = q;
         e.l4_len = (uint32_t)(r->data_len - hl);
         e.ifindex = p->ifindex;
@@ -166,14 +137,7 @@ static void icmp4_error_input(struct wctx *w, struct mpnet_pkt *p, const struct 
         /* An echo socket of the request's identifier takes it first. */
         if (first && graph_l4_tap_err(w, &e, MPNET_IPPROTO_ICMP))
                 return;
-        pr = ping_slot(s);
-        pr->from = ip->src;
-        pr->id = mpnet_get_be16(q + 4);
-        pr->seq = mpnet_get_be16(q + 6);
-        pr->ttl = ip->ttl;
-        pr->type = r->type;
-        pr->code = r->code;
-        pr->info = r->type == MPNET_ICMP4_DEST_UNREACH && r->code == 4 ? r->rest & 0xffff : r->rest;
+        graph_echo_err(w, &e);
 }
 
 void icmp4_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
@@ -184,7 +148,7 @@ void icmp4_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
         struct mpnet_icmp4_repr r;
 
         /* A worker answers echo requests; the rest is for the ping API,
-         * whose rings are the control thread's. */
+         * whose sockets are the control thread's. */
         if (ctx_is_worker(w) && (p->len == 0 || p->data[0] != MPNET_ICMP4_ECHO_REQUEST)) {
                 ip4_local_punt_back(w, ifp, p);
                 return;
@@ -211,7 +175,8 @@ void icmp4_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                 return;
         case MPNET_ICMP4_ECHO_REPLY:
                 STK_INC(s, icmp4_echo_reply);
-                ping_record(s, ip, p, &r);
+                if (graph_echo_in(w, p, 4))
+                        return;
                 goto drop;
         case MPNET_ICMP4_DEST_UNREACH:
         case MPNET_ICMP4_REDIRECT: /* reported to the pinger, routes unchanged */
@@ -331,92 +296,6 @@ void icmp4_error(struct wctx *w, const struct mpnet_pkt *p, uint8_t type, uint8_
         /* The source is chosen on the way out: an address of the interface the
          * error leaves by (RFC 1812 4.3.2.4). */
         ip4_output_w(w, q, 0, mpnet_get_be32(p->data + 12), MPNET_IPPROTO_ICMP, ICMP_TTL, false);
-}
-
-int mpnet_ping4_send_req(struct mpnet_stack *s, const struct mpnet_ping4_req *req, uint64_t now)
-{
-        struct mpnet_pkt *head = NULL, **tail = &head;
-        uint32_t total, left, off = 0;
-        uint16_t nseg = 0;
-
-        if (req->payload_len < PING_MIN_DATA || req->payload_len > PING_MAX_DATA)
-                return -EINVAL;
-        if (now > s->now)
-                s->now = now;
-        total = MPNET_ICMP4_HLEN + req->payload_len;
-        /* Build the message in as many segments as it takes. */
-        for (left = total; left > 0;) {
-                uint32_t n = left < MPNET_PKT_DATA_SIZE ? left : MPNET_PKT_DATA_SIZE;
-                struct mpnet_pkt *p = mpnet_pkt_alloc(s->pool);
-                uint8_t *b;
-
-                if (p == NULL) {
-                        mpnet_pkt_free(head);
-                        STK_INC(s, nobufs);
-                        return -ENOBUFS;
-                }
-                b = mpnet_pkt_append(p, n);
-                for (uint32_t i = 0; i < n; i++)
-                        b[i] = (uint8_t)(off + i - MPNET_ICMP4_HLEN);
-                if (off == 0) {
-                        b[0] = MPNET_ICMP4_ECHO_REQUEST;
-                        b[1] = 0;
-                        b[2] = b[3] = 0;
-                        mpnet_put_be16(b + 4, req->id);
-                        mpnet_put_be16(b + 6, req->seq);
-                        /* Data: the send time, then the pattern ping(8) uses. */
-                        memcpy(b + MPNET_ICMP4_HLEN, &s->now, sizeof(s->now));
-                }
-                *tail = p;
-                tail = &p->next;
-                nseg++;
-                off += n;
-                left -= n;
-        }
-        head->pkt_len = total;
-        head->nb_segs = nseg;
-        mpnet_put_be16(head->data + 2, pkt_csum(head));
-        return ip4_output_df(s, head, 0, req->dst, MPNET_IPPROTO_ICMP,
-                             req->ttl ? req->ttl : ICMP_TTL, req->df);
-}
-
-int mpnet_ping4_send(struct mpnet_stack *s, uint32_t dst, uint16_t id, uint16_t seq,
-                     uint16_t payload_len, uint64_t now)
-{
-        struct mpnet_ping4_req req = {.dst = dst, .id = id, .seq = seq, .payload_len = payload_len};
-
-        if (payload_len > 1472)
-                return -EINVAL;
-        return mpnet_ping4_send_req(s, &req, now);
-}
-
-unsigned mpnet_ping4_recv(struct mpnet_stack *s, struct mpnet_ping_reply *out, unsigned n)
-{
-        unsigned k = 0;
-
-        while (k < n && s->ping_tail != s->ping_head)
-                out[k++] = s->ping[s->ping_tail++ % PING_RING_SIZE];
-        return k;
-}
-
-/* Several pingers share the ring: each takes its own identifier's entries
- * and leaves the others', in their order, for their owners. */
-unsigned mpnet_ping4_recv_id(struct mpnet_stack *s, uint16_t id, struct mpnet_ping_reply *out,
-                             unsigned n)
-{
-        uint32_t w = s->ping_tail;
-        unsigned k = 0;
-
-        for (uint32_t i = s->ping_tail; i != s->ping_head; i++) {
-                const struct mpnet_ping_reply *pr = &s->ping[i % PING_RING_SIZE];
-
-                if (pr->id == id && k < n)
-                        out[k++] = *pr;
-                else if (w++ != i)
-                        s->ping[(w - 1) % PING_RING_SIZE] = *pr;
-        }
-        s->ping_head = w;
-        return k;
 }
 
 static void icmp4_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, const void *repr)

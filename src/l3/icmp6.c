@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * ICMPv6 (RFC 4443): echo reply, the echo requests of mpnet_ping6_send(),
- * the errors the stack sends (2.4(e) rules, 2.4(f) a token bucket per
- * context at its share of the stack's rate) and those it receives (packet
- * too big feeds the path MTU cache, RFC 8201; errors quoting our echo
- * requests go to the ping6 caller); and the dispatch of ND (RFC 4861,
+ * ICMPv6 (RFC 4443): echo reply, the errors the stack sends (2.4(e)
+ * rules, 2.4(f) a token bucket per context at its share of the stack's
+ * rate) and those it receives (packet too big feeds the path MTU cache,
+ * RFC 8201; errors quoting our echo requests go to the echo socket of
+ * their identifier, else, as echo replies no socket took, to the ping
+ * API: its echo sockets, l4/ping_sock.c, through the graph's echo hooks;
+ * l4/ping_api.c sends the requests); and the dispatch of ND (RFC 4861,
  * redirects included) and MLD (RFC 3810) messages.
  *
  * Synchronisation: echo requests are answered and errors sent on the
@@ -25,8 +27,6 @@
 #include "stack/iface.h"
 #include "stack/stack_priv.h"
 
-#define PING_MIN_DATA 8 /* the send timestamp */
-#define PING_MAX_DATA (65535 - MPNET_ICMP6_HLEN)
 #define ICMP6_ERR_MAX MPNET_IP6_MIN_MTU /* 2.4(c): the error fits the minimum MTU */
 
 uint16_t pkt_csum_chain(const struct mpnet_pkt *p, uint64_t sum)
@@ -96,36 +96,6 @@ static void icmp6_echo_reply(struct wctx *w, struct mpnet_iface *ifp, struct mpn
                      ifp->ifindex);
 }
 
-static struct mpnet_ping6_reply *ping6_slot(struct mpnet_stack *s)
-{
-        struct mpnet_ping6_reply *pr;
-
-        if (s->ping6_head - s->ping6_tail == PING6_RING_SIZE) {
-                STK_INC(s, ping6_overflow);
-                s->ping6_tail++;
-        }
-        pr = &s->ping6[s->ping6_head++ % PING6_RING_SIZE];
-        memset(pr, 0, sizeof(*pr));
-        return pr;
-}
-
-static void ping6_record(struct mpnet_stack *s, const struct mpnet_ip6_repr *ip,
-                         const struct mpnet_pkt *p)
-{
-        struct mpnet_ping6_reply *pr = ping6_slot(s);
-        uint64_t sent = 0;
-
-        memcpy(pr->from, ip->src, 16);
-        pr->id = mpnet_get_be16(p->data + 4);
-        pr->seq = mpnet_get_be16(p->data + 6);
-        pr->type = MPNET_ICMP6_ECHO_REPLY;
-        pr->payload_len = p->pkt_len - MPNET_ICMP6_HLEN;
-        pr->hop_limit = ip->hop_limit;
-        if (pr->payload_len >= PING_MIN_DATA)
-                mpnet_pkt_read(p, MPNET_ICMP6_HLEN, &sent, sizeof(sent));
-        pr->rtt_ns = sent != 0 && sent <= s->now ? s->now - sent : 0;
-}
-
 static void icmp6_inc(struct mpnet_stack *s, enum icmp6_ctr c)
 {
         mpnet_counter_inc(s->ctr, graph_mod_ctr(&s->g, MOD_icmp6, c));
@@ -137,7 +107,8 @@ static void icmp6_inc(struct mpnet_stack *s, enum icmp6_ctr c)
  * l4_reg's err: UDP sockets); a packet too big lowers the path MTU (RFC
  * 8201 4) when that protocol took the quote as its own, or has no handler
  * (RFC 5927 3); errors about our echo requests go to the echo socket of
- * their identifier (the raw module's error tap), else to the ping6 caller.
+ * their identifier (the raw module's error tap), else to the ping API (the
+ * graph's echo_err).
  */
 static void icmp6_error_input(struct wctx *w, const struct mpnet_ip6_repr *ip,
                               const struct mpnet_pkt *p)
@@ -145,7 +116,6 @@ static void icmp6_error_input(struct wctx *w, const struct mpnet_ip6_repr *ip,
         struct mpnet_stack *s = w->s;
         const uint8_t *q = p->data + MPNET_ICMP6_HLEN;
         size_t qn = p->len - MPNET_ICMP6_HLEN;
-        struct mpnet_ping6_reply *pr;
         struct mpnet_ip6_view qv = {.b = q, .n = qn};
         struct mpnet_ip6_chain c;
         uint32_t info = mpnet_get_be32(p->data + 4);
@@ -172,6 +142,8 @@ static void icmp6_error_input(struct wctx *w, const struct mpnet_ip6_repr *ip,
             p->data[0] == MPNET_ICMP6_PACKET_TOO_BIG || p->data[0] == MPNET_ICMP6_PARAM_PROBLEM
                 ? info
                 : 0;
+        le.rest = info;
+        le.ttl = ip->hop_limit;
         le.ifindex = p->ifindex;
         memcpy(le.offender, ip->src, 16);
         memcpy(le.src, q + 8, 16);
@@ -197,14 +169,7 @@ static void icmp6_error_input(struct wctx *w, const struct mpnet_ip6_repr *ip,
         /* An echo socket of the request's identifier takes it first. */
         if (!(c.has_frag && c.frag_off != 0) && graph_l4_tap_err(w, &le, MPNET_IPPROTO_ICMPV6))
                 return;
-        pr = ping6_slot(s);
-        memcpy(pr->from, ip->src, 16);
-        pr->id = mpnet_get_be16(e + 4);
-        pr->seq = mpnet_get_be16(e + 6);
-        pr->hop_limit = ip->hop_limit;
-        pr->type = p->data[0];
-        pr->code = p->data[1];
-        pr->info = info;
+        graph_echo_err(w, &le);
 }
 
 /* ND messages are contiguous and come with hop limit 255 (RFC 4861 6.1,
@@ -387,7 +352,8 @@ void icmp6_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                 return;
         case MPNET_ICMP6_ECHO_REPLY:
                 STK_INC(s, icmp6_echo_reply);
-                ping6_record(s, ip, p);
+                if (graph_echo_in(w, p, 6))
+                        return;
                 break;
         case MPNET_ICMP6_DEST_UNREACH:
         case MPNET_ICMP6_PACKET_TOO_BIG:
@@ -512,86 +478,6 @@ void icmp6_error(struct wctx *w, const struct mpnet_pkt *p, uint8_t type, uint8_
         mpnet_icmp6_repr_emit(&r, src, osrc, b);
         STK_INC(s, icmp6_err_tx);
         ip6_output_w(w, q, src, osrc, MPNET_IPPROTO_ICMPV6, IP6_HLIM_DEFAULT, oif);
-}
-
-/* ---- ping6 ---- */
-
-int mpnet_ping6_send(struct mpnet_stack *s, const struct mpnet_ping6_req *req, uint64_t now)
-{
-        struct mpnet_pkt *head = NULL, **tail = &head;
-        uint32_t total, left, off = 0;
-        uint16_t nseg = 0;
-        uint8_t src[16];
-        int err;
-
-        if (req->payload_len < PING_MIN_DATA || req->payload_len > PING_MAX_DATA ||
-            mpnet_ip6_is_unspecified(req->dst))
-                return -EINVAL;
-        if (now > s->now)
-                s->now = now;
-        err = mpnet_ip6_src_select(s, req->dst, req->ifindex, src);
-        if (err != 0)
-                return err;
-        total = MPNET_ICMP6_HLEN + req->payload_len;
-        for (left = total; left > 0;) {
-                uint32_t n = left < MPNET_PKT_DATA_SIZE ? left : MPNET_PKT_DATA_SIZE;
-                struct mpnet_pkt *p = mpnet_pkt_alloc(s->pool);
-                uint8_t *b;
-
-                if (p == NULL) {
-                        mpnet_pkt_free(head);
-                        STK_INC(s, nobufs);
-                        return -ENOBUFS;
-                }
-                b = mpnet_pkt_append(p, n);
-                for (uint32_t i = 0; i < n; i++)
-                        b[i] = (uint8_t)(off + i - MPNET_ICMP6_HLEN);
-                if (off == 0) {
-                        b[0] = MPNET_ICMP6_ECHO_REQUEST;
-                        b[1] = b[2] = b[3] = 0;
-                        mpnet_put_be16(b + 4, req->id);
-                        mpnet_put_be16(b + 6, req->seq);
-                        memcpy(b + MPNET_ICMP6_HLEN, &s->now, sizeof(s->now));
-                }
-                *tail = p;
-                tail = &p->next;
-                nseg++;
-                off += n;
-                left -= n;
-        }
-        head->pkt_len = total;
-        head->nb_segs = nseg;
-        mpnet_put_be16(head->data + 2, icmp6_csum_chain(head, src, req->dst));
-        return ip6_output(s, head, src, req->dst, MPNET_IPPROTO_ICMPV6,
-                          req->hop_limit ? req->hop_limit : IP6_HLIM_DEFAULT, req->ifindex);
-}
-
-unsigned mpnet_ping6_recv(struct mpnet_stack *s, struct mpnet_ping6_reply *out, unsigned n)
-{
-        unsigned k = 0;
-
-        while (k < n && s->ping6_tail != s->ping6_head)
-                out[k++] = s->ping6[s->ping6_tail++ % PING6_RING_SIZE];
-        return k;
-}
-
-/* As mpnet_ping4_recv_id(). */
-unsigned mpnet_ping6_recv_id(struct mpnet_stack *s, uint16_t id, struct mpnet_ping6_reply *out,
-                             unsigned n)
-{
-        uint32_t w = s->ping6_tail;
-        unsigned k = 0;
-
-        for (uint32_t i = s->ping6_tail; i != s->ping6_head; i++) {
-                const struct mpnet_ping6_reply *pr = &s->ping6[i % PING6_RING_SIZE];
-
-                if (pr->id == id && k < n)
-                        out[k++] = *pr;
-                else if (w++ != i)
-                        s->ping6[(w - 1) % PING6_RING_SIZE] = *pr;
-        }
-        s->ping6_head = w;
-        return k;
 }
 
 static void icmp6_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, const void *repr)

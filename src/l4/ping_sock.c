@@ -10,18 +10,26 @@
  * 0); connect filters the source, a bound address the destination.
  * Identifiers are bound in a PCB table per family (mod_raw's, l4/raw.h).
  *
- * The ping API (mpnet_ping4_send, mpnet_ping6_send and their _recv) is not
- * built on an echo socket: its caller picks the identifier of each request,
- * and a socket has one. So the echo-reply demultiplexer (raw.c's tap, on
- * the context that delivers the reply) offers a reply to the echo socket of
- * its identifier first, and a reply no socket takes goes on to ICMP and
- * ICMPv6, which put it in the ping API's ring as before. A socket bound to
- * an identifier the ping API also uses takes those replies.
+ * The ping API (mpnet_ping4_send, mpnet_ping6_send and their _recv,
+ * l4/ping_api.c) sits on one internal echo socket per family: a socket
+ * with no descriptor, homed on the control thread, made on the first
+ * call or the first reply that needs it. It holds no identifier: each
+ * request carries its caller's, and it takes every echo reply and every
+ * error quoting an echo request that no echo socket of that identifier
+ * took (ICMP and ICMPv6 hand them over through the module's echo_in and
+ * echo_err hooks, graph.h, on the control thread that runs them), in one
+ * receive queue in their order of arrival, which the callers read whole
+ * or by identifier (sock_rq_take). A reply is queued as it came (data at
+ * the ICMP header, its IP header before it, ts the arrival time); an
+ * error as a record (sock_err_record: the quoted echo request as data,
+ * its type 8 or 128 telling it from a reply). A socket bound to an
+ * identifier the ping API also uses takes those replies.
  *
  * ICMP errors that quote one of our echo requests go to the echo socket
  * of its identifier (ping_sock_err, through raw.c's error tap: the pending
- * error and the error queue of l4/sock_err.c, as UDP's), and to the ping
- * API's ring (l3/icmp4.c, l3/icmp6.c) when no socket takes them.
+ * error and the error queue of l4/sock_err.c, as UDP's); to one homed on
+ * a worker through the home's "ping-err" node (sock_err_handoff, as UDP's
+ * udp-err). What no socket takes goes to the ping API.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -114,18 +122,117 @@ bool ping_sock_err(struct wctx *w, const struct l4_err *e)
                 raw_inc(s, PING_ERR_IGNORED);
                 return true;
         }
-        /* Errors are the control thread's; a socket homed on a worker
-         * would need a hand-off to its home (UDP's udp-err): not yet. */
-        if (sock_home(so) != w->id) {
-                raw_inc(s, PING_ERR_NOT_HOME);
-                return true;
-        }
         if (recverr && (rec = sock_err_record(s, e, errnum, 0, 0)) == NULL) {
                 raw_inc(s, RAW_NOBUFS);
                 return true;
         }
-        raw_inc(s, sock_error_report(so, errnum, rec) ? PING_ERR_IN : PING_ERRQ_FULL);
+        if (sock_home(so) == w->id)
+                raw_inc(s, sock_error_report(so, errnum, rec) ? PING_ERR_IN : PING_ERRQ_FULL);
+        else if (!sock_err_handoff(w, so, e, errnum, rec, raw_st(s)->err_node))
+                raw_inc(s, RAW_NOBUFS);
         return true;
+}
+
+/* ping-err: errors the control thread handed to their echo socket's home
+ * (as udp-err). */
+void ping_err_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
+{
+        struct frame *in = &w->fr[self];
+        struct mpnet_stack *s = w->s;
+
+        (void)ifp;
+        for (unsigned i = 0; i < in->n; i++) {
+                struct mpnet_pkt *rec;
+                int errnum;
+                struct mpnet_sock *so = sock_err_handed(w, in->p[i], &errnum, &rec);
+
+                if (so == NULL)
+                        raw_inc(s, RAW_STALE);
+                else
+                        raw_inc(s,
+                                sock_error_report(so, errnum, rec) ? PING_ERR_IN : PING_ERRQ_FULL);
+        }
+        in->n = 0;
+}
+
+/* ---- the ping API's sockets ---- */
+
+struct mpnet_sock *ping_api_sock(struct mpnet_stack *s, unsigned f)
+{
+        struct raw_state *st = raw_st(s);
+        struct mpnet_sock *so = st->api[f];
+
+        if (so != NULL)
+                return so;
+        so = sock_new(s, f ? AF_INET6 : AF_INET, SOCK_DGRAM, f ? IPPROTO_ICMPV6 : IPPROTO_ICMP,
+                      &sock_ping_proto);
+        if (so == NULL)
+                return NULL;
+        if (f)
+                so->flags |= SOF_V6ONLY;
+        /* PING_API_QLEN entries of one buffer each. */
+        atomic_store_explicit(&so->rcvbuf, PING_API_QLEN * SOCK_TRUESIZE, memory_order_relaxed);
+        st->api[f] = so;
+        return so;
+}
+
+static void api_lost(struct mpnet_stack *s, unsigned f)
+{
+        if (f)
+                STK_INC(s, ping6_overflow);
+        else
+                STK_INC(s, ping_overflow);
+}
+
+/* echo_in (graph.h): an echo reply no echo socket took. */
+bool ping_api_in(struct wctx *w, struct mpnet_pkt *p, unsigned fam)
+{
+        struct mpnet_stack *s = w->s;
+        unsigned f = fam == 6;
+        struct mpnet_sock *so = ping_api_sock(s, f);
+
+        if (so == NULL) {
+                api_lost(s, f);
+                return false;
+        }
+        p->ts = s->now; /* the round trip ends here */
+        if (!sock_enqueue(so, p))
+                api_lost(s, f);
+        return true;
+}
+
+/* echo_err (graph.h): an error quoting an echo request no echo socket
+ * took. The API reports every error, redirects too, with the second word
+ * of the ICMP header as it came (the next-hop MTU alone for an IPv4
+ * fragmentation needed) and the error's TTL. */
+void ping_api_err(struct wctx *w, const struct l4_err *e)
+{
+        struct mpnet_stack *s = w->s;
+        unsigned f = e->family == 6;
+        struct mpnet_sock *so = ping_api_sock(s, f);
+        struct mpnet_pkt *rec = so != NULL ? sock_err_record(s, e, 0, 0, 0) : NULL;
+        struct sock_errq_rec *r;
+
+        if (rec == NULL) {
+                api_lost(s, f);
+                return;
+        }
+        r = sock_errq_rec(rec);
+        r->ttl = e->ttl;
+        r->info =
+            !f && e->type == MPNET_ICMP4_DEST_UNREACH && e->code == 4 ? e->rest & 0xffff : e->rest;
+        if (!sock_enqueue(so, rec))
+                api_lost(s, f);
+}
+
+void ping_api_fini(struct mpnet_stack *s)
+{
+        struct raw_state *st = raw_st(s);
+
+        for (unsigned f = 0; f < 2; f++) {
+                sock_internal_free(st->api[f]);
+                st->api[f] = NULL;
+        }
 }
 
 /* ---- the socket's protocol ---- */
@@ -197,6 +304,49 @@ static int ping_port_pick(struct mpnet_stack *s, struct mpnet_sock *so)
         return -EADDRINUSE;
 }
 
+/* An echo request whose identifier is written: the checksum, then IP
+ * output from src (v4-mapped for IPv4; any there lets IPv4 output choose)
+ * to tx->dst. */
+static int echo_output(struct mpnet_stack *s, struct mpnet_sock *so, struct mpnet_pkt *p,
+                       const uint8_t src[16], const struct udp_tx *tx, bool df)
+{
+        uint8_t *b = p->data;
+
+        b[2] = b[3] = 0;
+        if (so->family == AF_INET) {
+                bool mc = mpnet_ip4_is_multicast(addr_v4(tx->dst));
+
+                mpnet_put_be16(b + 2, mpnet_csum_fold(raw_chain_sum(p, p->pkt_len, 0)));
+                return ip4_output_opt(tx->w != NULL ? tx->w : s->ctx[0], p,
+                                      &(struct ip4_out){
+                                          .src = addr_v4(src),
+                                          .dst = addr_v4(tx->dst),
+                                          .proto = MPNET_IPPROTO_ICMP,
+                                          .ttl = (uint8_t)(tx->ttl >= 0 ? tx->ttl
+                                                           : mc         ? so->mc_ttl
+                                                                        : so->ttl),
+                                          .tos = (uint8_t)(tx->tos >= 0 ? tx->tos : so->tos),
+                                          .df = df,
+                                          .oif = tx->oif,
+                                      });
+        }
+        bool mc = mpnet_ip6_is_multicast(tx->dst);
+        int hl = tx->ttl >= 0 ? tx->ttl : mc ? so->mc_hops6 : so->hops6;
+
+        mpnet_put_be16(b + 2,
+                       mpnet_csum_fold(raw_chain_sum(
+                           p, p->pkt_len,
+                           mpnet_ip6_pseudo_sum(src, tx->dst, p->pkt_len, MPNET_IPPROTO_ICMPV6))));
+        /* A worker home sends on its own vectors (as UDP). */
+        if (tx->w != NULL && ctx_is_worker(tx->w))
+                return ip6_output_w_tc(tx->w, p, src, tx->dst, MPNET_IPPROTO_ICMPV6,
+                                       (uint8_t)(hl != 0 ? hl : IP6_HLIM_DEFAULT),
+                                       (uint8_t)(tx->tos >= 0 ? tx->tos : so->tclass), tx->oif);
+        return ip6_output_tc(s, p, src, tx->dst, MPNET_IPPROTO_ICMPV6,
+                             (uint8_t)(hl != 0 ? hl : IP6_HLIM_DEFAULT),
+                             (uint8_t)(tx->tos >= 0 ? tx->tos : so->tclass), tx->oif);
+}
+
 static int ping_output(struct mpnet_stack *s, struct mpnet_sock *so, struct mpnet_pkt *p,
                        const struct udp_tx *tx)
 {
@@ -215,37 +365,29 @@ static int ping_output(struct mpnet_stack *s, struct mpnet_sock *so, struct mpne
                 return err;
         }
         mpnet_put_be16(b + 4, so->lport);
-        b[2] = b[3] = 0;
-        if (v4) {
-                bool mc = mpnet_ip4_is_multicast(addr_v4(tx->dst));
-
-                mpnet_put_be16(b + 2, mpnet_csum_fold(raw_chain_sum(p, p->pkt_len, 0)));
-                err = ip4_output_opt(s->ctx[0], p,
-                                     &(struct ip4_out){
-                                         .src = addr_v4(src),
-                                         .dst = addr_v4(tx->dst),
-                                         .proto = MPNET_IPPROTO_ICMP,
-                                         .ttl = (uint8_t)(tx->ttl >= 0 ? tx->ttl
-                                                          : mc         ? so->mc_ttl
-                                                                       : so->ttl),
-                                         .tos = (uint8_t)(tx->tos >= 0 ? tx->tos : so->tos),
-                                         .oif = tx->oif,
-                                     });
-        } else {
-                bool mc = mpnet_ip6_is_multicast(tx->dst);
-                int hl = tx->ttl >= 0 ? tx->ttl : mc ? so->mc_hops6 : so->hops6;
-
-                mpnet_put_be16(b + 2, mpnet_csum_fold(raw_chain_sum(
-                                          p, p->pkt_len,
-                                          mpnet_ip6_pseudo_sum(src, tx->dst, p->pkt_len,
-                                                               MPNET_IPPROTO_ICMPV6))));
-                err = ip6_output_tc(s, p, src, tx->dst, MPNET_IPPROTO_ICMPV6,
-                                    (uint8_t)(hl != 0 ? hl : IP6_HLIM_DEFAULT),
-                                    (uint8_t)(tx->tos >= 0 ? tx->tos : so->tclass), tx->oif);
-        }
+        err = echo_output(s, so, p, src, tx, false);
         if (err == 0)
                 raw_inc(s, PING_OUT);
         return err;
+}
+
+int ping_api_output(struct mpnet_stack *s, unsigned f, struct mpnet_pkt *p, const uint8_t dst[16],
+                    uint8_t ttl, bool df, int oif)
+{
+        struct mpnet_sock *so = ping_api_sock(s, f);
+        struct udp_tx tx = {.dst = dst, .oif = oif, .ttl = ttl, .tos = -1};
+        uint8_t src[16] = {[10] = 0xff, [11] = 0xff}; /* IPv4: output chooses */
+        int err;
+
+        if (so == NULL) {
+                mpnet_pkt_free(p);
+                return -ENOBUFS;
+        }
+        if (f && (err = raw_src(s, so, &tx, src)) != 0) {
+                mpnet_pkt_free(p);
+                return err;
+        }
+        return echo_output(s, so, p, src, &tx, df);
 }
 
 const struct sock_proto sock_ping_proto = {

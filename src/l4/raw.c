@@ -64,8 +64,6 @@ static const struct counter_reg raw_ctrs[RAW__N] = {
         {"ping_sock_err_ignored",
          "ICMP errors an echo socket takes without a report (soft, no IP_RECVERR)"},
     [PING_ERRQ_FULL] = {"ping_sock_errq_full", "drop: an echo socket's error queue is full"},
-    [PING_ERR_NOT_HOME] = {"ping_sock_err_not_home",
-                           "drop: an ICMP error for an echo socket homed on a worker"},
 };
 
 static unsigned fam_idx(const struct mpnet_sock *so)
@@ -524,7 +522,7 @@ static void raw_fini(struct mpnet_stack *s, void *state)
 {
         struct raw_state *st = state;
 
-        (void)s;
+        ping_api_fini(s);
         if (st->raw != NULL)
                 pcb_table_destroy(st->raw);
         for (unsigned f = 0; f < 2; f++)
@@ -541,6 +539,10 @@ static int raw_init(struct mpnet_stack *s, void *state)
                 return -EINVAL;
         st->s = s;
         st->deliver_node = (unsigned)node;
+        node = graph_node_find(&s->g, "ping-err");
+        if (node < 0)
+                return -EINVAL;
+        st->err_node = (unsigned)node;
         st->raw = pcb_table_create(raw_retire, s);
         st->echo[0] = pcb_table_create(raw_retire, s);
         st->echo[1] = pcb_table_create(raw_retire, s);
@@ -552,27 +554,48 @@ static int raw_init(struct mpnet_stack *s, void *state)
         return 0;
 }
 
-/* stack_reset(): the tables are configuration (the socket calls'). */
+/* stack_reset(): the tables and the ping API's sockets are
+ * configuration (the socket calls'); what input queued on the latter is
+ * not. */
+static bool raw_learnt(struct mpnet_stack *s, const void *state)
+{
+        const struct raw_state *st = state;
+
+        (void)s;
+        for (unsigned f = 0; f < 2; f++)
+                if (st->api[f] != NULL && st->api[f]->rq_head != NULL)
+                        return true;
+        return false;
+}
+
 static void raw_reset(struct mpnet_stack *s, void *state)
 {
+        struct raw_state *st = state;
+
         (void)s;
-        (void)state;
+        for (unsigned f = 0; f < 2; f++)
+                if (st->api[f] != NULL)
+                        sock_rq_flush(st->api[f]);
 }
 
 static const struct node_reg raw_nodes[] = {
     {.name = "raw-deliver", .fn = raw_deliver_node, .core_id = -1},
+    {.name = "ping-err", .fn = ping_err_node, .core_id = -1},
 };
 
 const struct mpnet_module mod_raw = {
     .name = "raw",
     .nodes = raw_nodes,
-    .n_nodes = 1,
+    .n_nodes = 2,
     .l4_tap = raw_tap,
     .l4_tap_err = raw_tap_err,
+    .echo_in = ping_api_in,
+    .echo_err = ping_api_err,
     .counters = raw_ctrs,
     .n_counters = RAW__N,
     .state_size = sizeof(struct raw_state),
     .init = raw_init,
     .fini = raw_fini,
+    .state_learnt = raw_learnt,
     .state_reset = raw_reset,
 };

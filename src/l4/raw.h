@@ -45,7 +45,6 @@ enum raw_ctr {
         PING_ERR_IN,
         PING_ERR_IGNORED,
         PING_ERRQ_FULL,
-        PING_ERR_NOT_HOME,
         RAW__N
 };
 
@@ -54,6 +53,10 @@ struct raw_state {
         struct pcb_table *raw;     /* raw sockets, the protocol as the port */
         struct pcb_table *echo[2]; /* echo sockets by identifier: [0] ICMP, [1] ICMPv6 */
         unsigned deliver_node;
+        unsigned err_node; /* ping-err */
+        /* The ping API's echo sockets, [0] ICMP, [1] ICMPv6 (no descriptor;
+         * the control thread's, made on first use: l4/ping_sock.c). */
+        struct mpnet_sock *api[2];
         /* The control thread's: what keeps a bit of s->l4_tap_on set. */
         uint16_t n_raw[2][256];
         uint32_t n_echo[2];
@@ -86,5 +89,26 @@ bool ping_sock_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *
  * ICMP header) to the echo socket of its identifier. @return whether a
  * socket took it (the ping API then does not see it). */
 bool ping_sock_err(struct wctx *w, const struct l4_err *e);
+/* l4/ping_sock.c: the ping-err node (errors handed to a worker home). */
+void ping_err_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
+
+/* The ping API (l4/ping_api.c) on its echo sockets (l4/ping_sock.c), the
+ * control thread's. Replies and errors kept for the callers at most (one
+ * buffer each): past that, new ones are dropped (ping_overflow,
+ * ping6_overflow). */
+#define PING_API_QLEN 1024u
+/* The family's (f: 1 IPv6) socket, made on first use; NULL: no memory. */
+struct mpnet_sock *ping_api_sock(struct mpnet_stack *s, unsigned f);
+/* Send the echo request p (ICMP header and data, the identifier written)
+ * to dst (v4-mapped for IPv4) with TTL or hop limit ttl, don't-fragment
+ * (IPv4), through oif (0: routed). @return as ip4_output_opt, or the
+ * source selection's error (IPv6). */
+int ping_api_output(struct mpnet_stack *s, unsigned f, struct mpnet_pkt *p, const uint8_t dst[16],
+                    uint8_t ttl, bool df, int oif);
+/* The module's echo_in and echo_err (graph.h). */
+bool ping_api_in(struct wctx *w, struct mpnet_pkt *p, unsigned fam);
+void ping_api_err(struct wctx *w, const struct l4_err *e);
+/* At stack destruction: the sockets and what they hold. */
+void ping_api_fini(struct mpnet_stack *s);
 
 #endif

@@ -7,7 +7,10 @@
  * <linux/errqueue.h>), and the path MTU options (IP_MTU_DISCOVER, IP_MTU,
  * IPV6_MTU_DISCOVER, IPV6_MTU, IPV6_DONTFRAG). The error handlers of UDP
  * (l4/udp.c, udp_err) and of echo sockets (l4/ping_sock.c, ping_sock_err)
- * decide what reaches a socket; the errno and the record are made here.
+ * decide what reaches a socket; the errno and the record are made here,
+ * and handed to a socket homed on a worker (sock_err_handoff: to the
+ * protocol's error node on the home, udp-err or ping-err, which takes it
+ * with sock_err_handed).
  *
  * Synchronisation: the pending error, the error queue and the readiness
  * mask are the socket's home context's (l4/socket.h), as its receive
@@ -157,6 +160,41 @@ bool sock_error_report(struct mpnet_sock *so, int errnum, struct mpnet_pkt *rec)
         so->err = errnum;
         sock_raise(so, EPOLLERR);
         return queued;
+}
+
+bool sock_err_handoff(struct wctx *w, struct mpnet_sock *so, const struct l4_err *e, int errnum,
+                      struct mpnet_pkt *rec, unsigned node)
+{
+        if (rec == NULL) {
+                rec = mpnet_pkt_alloc(w->s->pool);
+                if (rec == NULL)
+                        return false;
+                memset(sock_errq_rec(rec), 0, sizeof(struct sock_errq_rec));
+                sock_errq_rec(rec)->errnum = errnum;
+        }
+        /* The home runs the node as if rec came in where the error did
+         * (a hand-off names an interface; one gone meanwhile drops it). */
+        rec->ifindex = e->ifindex;
+        /* As a handed datagram: the socket by descriptor and generation
+         * after the hand-off header. */
+        sock_handoff_name(so, rec);
+        ctx_handoff(w, sock_home(so), node, rec);
+        return true;
+}
+
+struct mpnet_sock *sock_err_handed(struct wctx *w, struct mpnet_pkt *p, int *errnum,
+                                   struct mpnet_pkt **rec)
+{
+        const struct sock_errq_rec *r = sock_errq_rec(p);
+        struct mpnet_sock *so = sock_handed(w, p);
+
+        *errnum = r->errnum;
+        *rec = NULL;
+        if (so == NULL || r->origin == SO_EE_ORIGIN_NONE)
+                mpnet_pkt_free(p);
+        else
+                *rec = p;
+        return so;
 }
 
 int sock_err_take(struct mpnet_sock *so)

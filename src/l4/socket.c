@@ -306,6 +306,36 @@ static void rq_flush(struct mpnet_sock *so)
                 mpnet_pkt_free(p);
 }
 
+void sock_rq_flush(struct mpnet_sock *so)
+{
+        rq_flush(so);
+}
+
+/* One walk: the entries that match leave, the others keep their order. */
+unsigned sock_rq_take(struct mpnet_sock *so, bool (*match)(const struct mpnet_pkt *p, void *arg),
+                      void *arg, struct mpnet_pkt **out, unsigned n)
+{
+        struct mpnet_pkt **link = &so->rq_head, *prev = NULL, *p;
+        unsigned k = 0;
+
+        while (k < n && (p = *link) != NULL) {
+                if (!match(p, arg)) {
+                        prev = p;
+                        link = sock_rq_link(p);
+                        continue;
+                }
+                *link = *sock_rq_link(p);
+                if (so->rq_tail == p)
+                        so->rq_tail = prev;
+                so->rq_bytes -= charge_of(p);
+                so->rq_n--;
+                out[k++] = p;
+        }
+        if (k != 0 && so->rq_head == NULL)
+                sock_lower(so, EPOLLIN);
+        return k;
+}
+
 /* ---- addresses ---- */
 
 /* addr (of so's family; AF_INET6 takes v4-mapped) as 16 bytes and a port.
@@ -460,14 +490,37 @@ int mpnet_socket(struct mpnet_stack *s, int domain, int type, int protocol)
         default:
                 return -EINVAL;
         }
+        so = sock_new(s, domain, type, protocol, pr);
+        if (so == NULL)
+                return -ENOMEM;
+        fd = fd_alloc(s, so);
+        if (fd < 0) {
+                free(so);
+                return fd;
+        }
+        if (pr->open != NULL && (err = pr->open(s, so)) != 0) {
+                fd_release(s, fd);
+                free(so);
+                return err;
+        }
+        return fd;
+}
+
+struct mpnet_sock *sock_new(struct mpnet_stack *s, int domain, int type, int protocol,
+                            const struct sock_proto *pr)
+{
+        int kind = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct mpnet_sock *so;
+
         /* Cache lines of its own: the receive queue on the first is written
          * per datagram by the home, and sockets homed on two workers must
          * not share a line (one calloc'd after another did). */
         so = aligned_alloc(SOCK_ALIGN, (sizeof(*so) + SOCK_ALIGN - 1) / SOCK_ALIGN * SOCK_ALIGN);
         if (so == NULL)
-                return -ENOMEM;
+                return NULL;
         memset(so, 0, sizeof(*so));
         so->s = s;
+        so->fd = -1;
         so->family = (uint8_t)domain;
         so->type = (uint8_t)kind;
         so->proto = (uint8_t)protocol;
@@ -487,17 +540,17 @@ int mpnet_socket(struct mpnet_stack *s, int domain, int type, int protocol)
         so->mc_hops6 = 1;
         so->pmtudisc4 = IP_PMTUDISC_WANT; /* Linux's default */
         so->pmtudisc6 = IPV6_PMTUDISC_WANT;
-        fd = fd_alloc(s, so);
-        if (fd < 0) {
-                free(so);
-                return fd;
-        }
-        if (pr->open != NULL && (err = pr->open(s, so)) != 0) {
-                fd_release(s, fd);
-                free(so);
-                return err;
-        }
-        return fd;
+        return so;
+}
+
+void sock_internal_free(struct mpnet_sock *so)
+{
+        if (so == NULL)
+                return;
+        rq_flush(so);
+        sock_errq_flush(so);
+        ev_src_fini(&so->ev);
+        sock_free(so);
 }
 
 int mpnet_bind(struct mpnet_stack *s, int fd, const struct sockaddr *addr, socklen_t len)
@@ -1741,11 +1794,15 @@ static int setopt_mpnet(struct mpnet_stack *s, struct mpnet_sock *so, int name, 
 
         if (name != MPNET_SO_HOME)
                 return -ENOPROTOOPT;
-        if (!(so->type == SOCK_DGRAM && so->proto == IPPROTO_UDP) && so->type != SOCK_STREAM)
-                return -EOPNOTSUPP; /* raw and echo sockets stay on the control thread */
+        if (so->type != SOCK_DGRAM && so->type != SOCK_STREAM)
+                return -EOPNOTSUPP; /* raw sockets stay on the control thread */
         err = opt_int(val, len, &v);
         if (err != 0)
                 return err;
+        /* An echo socket: a context named, or the control thread; no
+         * identifier is steered to the worker its replies reach. */
+        if (so->type == SOCK_DGRAM && so->proto != IPPROTO_UDP && v == MPNET_HOME_FLOW)
+                return -EOPNOTSUPP;
         if (sock_caller(s) != 0)
                 return -EPERM;
         if (so->flags & SOF_BOUND)

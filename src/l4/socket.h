@@ -247,7 +247,7 @@ static inline struct mpnet_pkt **sock_rq_link(struct mpnet_pkt *p)
 #define SOCK_RCVBUF_DEFAULT 212992u /* Linux's net.core.rmem_default */
 #define SOCK_RCVBUF_MIN     (2 * SOCK_TRUESIZE)
 #define SOCK_RCVBUF_MAX     (64u << 20)
-#define SOCK_MAX_FDS        65536
+#define SOCK_MAX_FDS        (1 << 21)
 
 /* The descriptor table (mod_sock's state): slots published with release
  * stores, the array replaced whole when it grows (the old one freed after
@@ -280,6 +280,18 @@ struct mpnet_sock *sock_handed(struct wctx *w, const struct mpnet_pkt *p);
  * so; rise EPOLLIN. @return false when the buffer is full (p freed, the
  * caller counts). */
 bool sock_enqueue(struct mpnet_sock *so, struct mpnet_pkt *p);
+/* An internal socket (the ping API's echo sockets, l4/ping_sock.c): made
+ * as socket() makes one, but with no descriptor (fd -1) and no open call;
+ * its owner frees it with sock_internal_free() (what it queued too). */
+struct mpnet_sock *sock_new(struct mpnet_stack *s, int domain, int type, int protocol,
+                            const struct sock_proto *pr);
+void sock_internal_free(struct mpnet_sock *so);
+/* Home context: drop what the receive queue holds. */
+void sock_rq_flush(struct mpnet_sock *so);
+/* Home context: take up to n queued datagrams that match (oldest first)
+ * into out, leaving the others queued in their order. @return how many. */
+unsigned sock_rq_take(struct mpnet_sock *so, bool (*match)(const struct mpnet_pkt *p, void *arg),
+                      void *arg, struct mpnet_pkt **out, unsigned n);
 /* The readiness mask and the event hook (the event-set engine's). */
 uint32_t sock_events(const struct mpnet_sock *so);
 void sock_set_upcall(struct mpnet_sock *so, sock_upcall_fn fn, void *arg);
@@ -304,6 +316,7 @@ struct sock_errq_rec {
         uint8_t offender[16]; /* v4-mapped for IPv4 */
         uint8_t dst[16];      /* the quoted datagram's destination */
         uint16_t dport;
+        uint8_t ttl; /* the error's TTL or hop limit (the ping API's) */
 };
 static inline struct sock_errq_rec *sock_errq_rec(struct mpnet_pkt *p)
 {
@@ -325,6 +338,19 @@ struct mpnet_pkt *sock_err_record(struct mpnet_stack *s, const struct l4_err *e,
  * queue. EPOLLERR rises. @return false when the socket took nothing (the
  * queue full or the socket closed: rec freed, the caller counts). */
 bool sock_error_report(struct mpnet_sock *so, int errnum, struct mpnet_pkt *rec);
+/* An error e for so, run on context w, which is not so's home: hand rec
+ * (or, when NULL, a record that only sets the pending error errnum) to
+ * the protocol's error node on the home, which calls sock_err_handed.
+ * @return false when no buffer was left for that record (the caller
+ * counts; a full hand-off ring is counted as handoff_drop). */
+bool sock_err_handoff(struct wctx *w, struct mpnet_sock *so, const struct l4_err *e, int errnum,
+                      struct mpnet_pkt *rec, unsigned node);
+/* The home's side: the socket a handed error p names, or NULL when it was
+ * closed or rehomed meanwhile (p freed: the caller counts). *errnum: the
+ * error; *rec: p when it is a record for the error queue, else NULL (p
+ * freed). */
+struct mpnet_sock *sock_err_handed(struct wctx *w, struct mpnet_pkt *p, int *errnum,
+                                   struct mpnet_pkt **rec);
 /* The pending error, negative, cleared (0: none): what the next send or
  * receive returns (Linux sock_error). */
 int sock_err_take(struct mpnet_sock *so);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "mpnet/tcp.h"
 #include "mpnet/wire/ipv4.h"
 #include "mpnet/wire/ipv6.h"
 #include "mpnet/tcp.h"
@@ -258,43 +259,129 @@ struct tcp_conn *tcp_conn_lookup(const struct tcp_conn_table *ct, const struct t
 struct tcp_conn *tcp_conn_lookup_h(const struct tcp_conn_table *ct, const struct tcp_tuple *t,
                                    uint32_t h)
 {
-        struct tcp_conn *c =
-            atomic_load_explicit(&ct->b[h & (TCP_CONN_BUCKETS - 1)], memory_order_acquire);
+        _Atomic uint32_t *seqp = &((struct tcp_conn_table *)ct)->seq;
 
-        for (; c != NULL; c = atomic_load_explicit(&c->next, memory_order_acquire)) {
-                if (c->hash == h && tuple_eq(&c->t, t))
-                        return c;
+        for (;;) {
+                uint32_t q = atomic_load_explicit(seqp, memory_order_acquire);
+                struct tcp_conn_buckets *bk = tcp_conn_bk(ct);
+                struct tcp_conn *c =
+                    bk == NULL ? NULL
+                               : atomic_load_explicit(&bk->b[h & bk->mask], memory_order_acquire);
+
+                for (; c != NULL; c = atomic_load_explicit(&c->next, memory_order_acquire)) {
+                        if (c->hash == h && tuple_eq(&c->t, t))
+                                return c;
+                }
+                /* A miss is only sure when no resize ran meanwhile. */
+                atomic_thread_fence(memory_order_acquire);
+                if (!(q & 1) && atomic_load_explicit(seqp, memory_order_relaxed) == q)
+                        return NULL;
         }
-        return NULL;
+}
+
+static void bk_free(void *bk)
+{
+        free(bk);
+}
+
+/* Under the lock: relink every entry into an array of twice the chains
+ * (a failed allocation leaves the chains longer, nothing else). @return
+ * the old array, for the caller to free after a grace period once it let
+ * the lock go (a leaf), or NULL. */
+static struct tcp_conn_buckets *table_grow(struct tcp_conn_table *ct)
+{
+        struct tcp_conn_buckets *old = atomic_load_explicit(&ct->bk, memory_order_relaxed), *nb;
+        unsigned n = old == NULL ? TCP_CONN_BUCKETS_MIN : (old->mask + 1) * 2;
+        uint32_t q = atomic_load_explicit(&ct->seq, memory_order_relaxed);
+
+        nb = calloc(1, sizeof(*nb) + n * sizeof(nb->b[0]));
+        if (nb == NULL)
+                return NULL;
+        nb->mask = n - 1;
+        atomic_store_explicit(&ct->seq, q + 1, memory_order_relaxed);
+        atomic_thread_fence(memory_order_release);
+        for (unsigned i = 0; old != NULL && i <= old->mask; i++) {
+                struct tcp_conn *c = atomic_load_explicit(&old->b[i], memory_order_relaxed);
+
+                while (c != NULL) {
+                        struct tcp_conn *nx = atomic_load_explicit(&c->next, memory_order_relaxed);
+                        struct tcp_conn *_Atomic *head = &nb->b[c->hash & nb->mask];
+
+                        atomic_store_explicit(&c->next,
+                                              atomic_load_explicit(head, memory_order_relaxed),
+                                              memory_order_release);
+                        atomic_store_explicit(head, c, memory_order_relaxed);
+                        c = nx;
+                }
+        }
+        atomic_store_explicit(&ct->bk, nb, memory_order_release);
+        atomic_store_explicit(&ct->seq, q + 2, memory_order_release);
+        return old;
 }
 
 int tcp_conn_insert(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tcp_conn *c)
 {
+        struct tcp_conn_buckets *bk, *old = NULL;
         struct tcp_conn *_Atomic *head;
+        bool grow;
 
-        (void)s;
         c->hash = tcp_conn_hash(ct, &c->t);
-        head = &ct->b[c->hash & (TCP_CONN_BUCKETS - 1)];
         pthread_mutex_lock(&ct->lock);
-        if (tcp_conn_lookup(ct, &c->t) != NULL) {
+        if (tcp_conn_lookup_h(ct, &c->t, c->hash) != NULL) {
                 pthread_mutex_unlock(&ct->lock);
                 return -EEXIST;
         }
+        bk = atomic_load_explicit(&ct->bk, memory_order_relaxed);
+        grow = bk != NULL && ct->n > bk->mask && bk->mask + 1 < TCP_CONN_BUCKETS_MAX;
+        /* The first array on any context (nothing to free); a resize on
+         * the control thread, whose stack_defer() frees the old array
+         * (a worker's insert leaves it to the control thread's service). */
+        if (bk == NULL || (grow && c->home == 0)) {
+                old = table_grow(ct);
+                bk = atomic_load_explicit(&ct->bk, memory_order_relaxed);
+                if (bk == NULL) {
+                        pthread_mutex_unlock(&ct->lock);
+                        return -ENOMEM;
+                }
+                grow = false;
+        }
+        head = &bk->b[c->hash & bk->mask];
         atomic_store_explicit(&c->next, atomic_load_explicit(head, memory_order_relaxed),
                               memory_order_relaxed);
         atomic_store_explicit(head, c, memory_order_release);
         ct->n++;
         pthread_mutex_unlock(&ct->lock);
+        if (old != NULL)
+                stack_defer(s, bk_free, old);
+        if (grow)
+                ctx_kick(s, 0);
         return 0;
+}
+
+void tcp_conn_table_grow(struct mpnet_stack *s)
+{
+        struct tcp_conn_table *ct = &tcp_st(s)->ct;
+        struct tcp_conn_buckets *bk, *old = NULL;
+
+        pthread_mutex_lock(&ct->lock);
+        bk = atomic_load_explicit(&ct->bk, memory_order_relaxed);
+        if (bk != NULL && ct->n > bk->mask && bk->mask + 1 < TCP_CONN_BUCKETS_MAX)
+                old = table_grow(ct);
+        pthread_mutex_unlock(&ct->lock);
+        if (old != NULL)
+                stack_defer(s, bk_free, old);
 }
 
 void tcp_conn_remove(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tcp_conn *c)
 {
-        struct tcp_conn *_Atomic *pp = &ct->b[c->hash & (TCP_CONN_BUCKETS - 1)];
-        struct tcp_conn *x;
+        struct tcp_conn_buckets *bk;
+        struct tcp_conn *_Atomic *pp;
+        struct tcp_conn *x = NULL;
 
         pthread_mutex_lock(&ct->lock);
-        while ((x = atomic_load_explicit(pp, memory_order_relaxed)) != NULL && x != c)
+        bk = atomic_load_explicit(&ct->bk, memory_order_relaxed);
+        pp = bk != NULL ? &bk->b[c->hash & bk->mask] : NULL;
+        while (pp != NULL && (x = atomic_load_explicit(pp, memory_order_relaxed)) != NULL && x != c)
                 pp = &x->next;
         if (x == c) {
                 /* A reader on c still finds its successor: c->next stays. */
@@ -308,15 +395,44 @@ void tcp_conn_remove(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tc
                 tcp_conn_retire(s, c);
 }
 
+int mpnet_tcp_mem(struct mpnet_stack *s, struct mpnet_tcp_mem *m)
+{
+        /* A socket is a whole number of cache lines (l4/socket.c). */
+        const size_t so_size = (sizeof(struct mpnet_sock) + 63) / 64 * 64 + sizeof(void *);
+        struct tcp_conn_buckets *bk;
+        size_t bufs = 0;
+
+        if (s == NULL || m == NULL)
+                return -EINVAL;
+        bk = tcp_conn_bk(&tcp_st(s)->ct);
+        *m = (struct mpnet_tcp_mem){0};
+        if (bk == NULL)
+                return 0;
+        m->conn_bytes = sizeof(*bk) + (bk->mask + 1ull) * sizeof(bk->b[0]);
+        for (unsigned i = 0; i <= bk->mask; i++) {
+                struct tcp_conn *c = atomic_load_explicit(&bk->b[i], memory_order_acquire);
+
+                for (; c != NULL; c = atomic_load_explicit(&c->next, memory_order_acquire)) {
+                        m->conns++;
+                        m->conn_bytes += sizeof(*c) + tcp_data_mem(c, &bufs);
+                        if (c->so != NULL)
+                                m->conn_bytes += so_size;
+                }
+        }
+        m->buf_bytes = bufs;
+        return 0;
+}
+
 /* Free every connection at once: no reader is left (fini, reset). */
 static void conn_table_clear(struct tcp_conn_table *ct)
 {
-        /* Nothing held: leave the buckets' pages untouched (a stack that
-         * never saw TCP destroys without faulting them in). */
-        for (unsigned i = 0; ct->n != 0 && i < TCP_CONN_BUCKETS; i++) {
-                struct tcp_conn *c = atomic_load_explicit(&ct->b[i], memory_order_relaxed);
+        struct tcp_conn_buckets *bk = atomic_load_explicit(&ct->bk, memory_order_relaxed);
 
-                atomic_store_explicit(&ct->b[i], NULL, memory_order_relaxed);
+        /* Nothing held: leave the buckets' pages untouched. */
+        for (unsigned i = 0; bk != NULL && ct->n != 0 && i <= bk->mask; i++) {
+                struct tcp_conn *c = atomic_load_explicit(&bk->b[i], memory_order_relaxed);
+
+                atomic_store_explicit(&bk->b[i], NULL, memory_order_relaxed);
                 while (c != NULL) {
                         struct tcp_conn *next =
                             atomic_load_explicit(&c->next, memory_order_relaxed);
@@ -605,8 +721,10 @@ static uint64_t tcp_service(struct wctx *w, void *cs, uint64_t now)
         uint64_t a, b;
 
         (void)cs;
-        if (w->id == 0)
+        if (w->id == 0) {
                 tcp_dead_flush(w->s);
+                tcp_conn_table_grow(w->s);
+        }
         a = tcp_timers(w, now);
         b = tcp_data_timers(w, now);
         return a < b ? a : b;
@@ -672,6 +790,7 @@ static void tcp_fini(struct mpnet_stack *s, void *state)
         (void)s;
         dead_free(st);
         conn_table_clear(&st->ct);
+        free(atomic_load_explicit(&st->ct.bk, memory_order_relaxed));
         pthread_mutex_destroy(&st->ct.lock);
         pcb_table_destroy(st->pcb);
         free(st->pick);
@@ -693,8 +812,10 @@ static void tcp_reset(struct mpnet_stack *s, void *state)
 
         (void)s;
         /* Listeners and sockets keep no pointer to what goes. */
-        for (unsigned i = 0; i < TCP_CONN_BUCKETS; i++) {
-                struct tcp_conn *c = atomic_load_explicit(&st->ct.b[i], memory_order_relaxed);
+        struct tcp_conn_buckets *bk = tcp_conn_bk(&st->ct);
+
+        for (unsigned i = 0; bk != NULL && i <= bk->mask; i++) {
+                struct tcp_conn *c = atomic_load_explicit(&bk->b[i], memory_order_relaxed);
 
                 for (; c != NULL; c = atomic_load_explicit(&c->next, memory_order_relaxed)) {
                         if (c->lso != NULL) {

@@ -19,8 +19,9 @@
  *    "tcp-deliver" node (ctx_handoff(), counted tcp_handoff;
  *    l4/tcp_home.c), so a connection's state and a listener's queues are
  *    touched on their home only.
- *  - The connection table is a fixed array of hash chains of struct
- *    tcp_conn keyed by the 4-tuple. Writers (tcp_conn_insert,
+ *  - The connection table is an array of hash chains of struct tcp_conn
+ *    keyed by the 4-tuple (struct tcp_conn_buckets, allocated at the first
+ *    insert). Writers (tcp_conn_insert,
  *    tcp_conn_remove: the connection's home, any context) hold the
  *    table's lock (a leaf): a new entry is published with a release store
  *    at the head of its chain, a removed one is unlinked with a release
@@ -29,6 +30,16 @@
  *    thread hands to stack_defer()), so a reader that still holds it
  *    reads valid memory until its next quiescent state. Readers
  *    (tcp_conn_lookup) take no lock.
+ *  - The array doubles when the entries outnumber its chains (up to
+ *    TCP_CONN_BUCKETS_MAX), on the control thread only (a worker's insert
+ *    that finds it due kicks the control thread's service, which grows
+ *    it): under the lock, the writer makes the table's sequence odd,
+ *    relinks every entry into a new array, publishes it and makes the
+ *    sequence even again; the old array is freed through stack_defer().
+ *    Entries are never freed by the move, so a reader walking a chain
+ *    meanwhile reads valid memory and ends, but may miss its entry: a
+ *    lookup that finds nothing retries when the sequence was odd or moved
+ *    (a seqlock on misses only; a hit is always right).
  *  - A connection has a home context (home, a struct wctx id, as a UDP
  *    socket's): the listener's for a passive open (SO_REUSEPORT groups of
  *    one listener per worker keep each SYN on the worker that receives
@@ -164,19 +175,32 @@ struct tcp_listen {
         struct tcp_conn *acc_head, *acc_tail; /* ESTABLISHED, not accepted */
 };
 
-#define TCP_CONN_BUCKETS 4096       /* a power of two */
+#define TCP_CONN_BUCKETS_MIN 4096u      /* powers of two */
+#define TCP_CONN_BUCKETS_MAX (1u << 22) /* 32 MiB of chain heads */
+
+struct tcp_conn_buckets {
+        unsigned mask; /* chains - 1 */
+        struct tcp_conn *_Atomic b[];
+};
 #define TCP_BUF_AUTO_MAX (4u << 20) /* tcp_state.rmem_max, wmem_max by default */
 
 struct tcp_conn_table {
         pthread_mutex_t lock; /* writers only; a leaf */
         unsigned n;
-        uint8_t key[16]; /* the hash's (SipHash), random per stack */
+        _Atomic uint32_t seq;                /* odd while a resize relinks the entries */
+        uint8_t key[16];                     /* the hash's (SipHash), random per stack */
+        struct tcp_conn_buckets *_Atomic bk; /* NULL until the first insert */
         /* Bumped (release) after a connection is unlinked, before it is
          * deferred: a context's cached last connection (struct tcp_ctx)
          * is good only while this has not moved. */
         _Atomic uint64_t gen;
-        struct tcp_conn *_Atomic b[TCP_CONN_BUCKETS];
 };
+
+/* The chains now (the control thread's, or an RCU reader's), or NULL. */
+static inline struct tcp_conn_buckets *tcp_conn_bk(const struct tcp_conn_table *ct)
+{
+        return atomic_load_explicit(&((struct tcp_conn_table *)ct)->bk, memory_order_acquire);
+}
 
 struct pcb_table;
 struct port_picker;
@@ -307,6 +331,9 @@ struct tcp_conn *tcp_conn_lookup_h(const struct tcp_conn_table *ct, const struct
 int tcp_conn_insert(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tcp_conn *c);
 /* Control thread: unlink c; it is freed (free()) after a grace period. */
 void tcp_conn_remove(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tcp_conn *c);
+/* Control thread: double the chain array when the connections outnumber
+ * its chains (a worker's insert kicks the service, which calls this). */
+void tcp_conn_table_grow(struct mpnet_stack *s);
 
 /* l4/tcp_out.c */
 /* A segment to send, as fields (the options of struct mpnet_tcp_repr). */
@@ -388,6 +415,9 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
 bool tcp_paws(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r);
 /* The data path's timers. @return the next deadline. */
 uint64_t tcp_data_timers(struct wctx *w, uint64_t now);
+/* What c's data path holds: @return its state's bytes; its rings and
+ * out-of-order segments added to *bufs. */
+size_t tcp_data_mem(const struct tcp_conn *c, size_t *bufs);
 /* c leaves the table (tcp_conn_drop): off the timer list. */
 void tcp_data_drop(struct mpnet_stack *s, struct tcp_conn *c);
 /* Free c and what its data path holds (after the grace period). */

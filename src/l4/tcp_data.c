@@ -50,6 +50,7 @@
 #define TCP_FIN2_NS        (60ull * MPNET_NS_PER_S) /* an orphan's FIN_WAIT_2, Linux's */
 #define TCP_PERSIST_MAX_NS (60ull * MPNET_NS_PER_S)
 #define TCP_SEG_MAX        16384 /* the most one segment carries */
+#define TCP_RING_MIN       4096  /* a ring's first allocation; it doubles up to the buffer */
 
 struct tcp_ooo {
         struct tcp_ooo *next; /* by seq */
@@ -63,9 +64,11 @@ struct tcp_data {
         struct tcp_conn *c;
         struct tcp_data *tnext, **tpprev; /* the timer list; tpprev NULL: off */
         uint64_t dack_at, tw_at;          /* delayed ACK; TIME_WAIT or FIN_WAIT_2 end */
-        /* Send: bytes from SND.UNA on, sent or not. */
+        /* Send: bytes from SND.UNA on, sent or not. The rings hold salloc
+         * and ralloc bytes (0: none yet), growing with what they hold up
+         * to the buffer sizes scap and rcap. */
         uint8_t *sb;
-        uint32_t scap, soff, slen;
+        uint32_t scap, salloc, soff, slen;
         uint32_t snd_cur; /* the next to send (SND.NXT rewinds to it on RTO) */
         uint32_t fin_seq; /* the FIN's, when fin_q */
         uint32_t snd_sml; /* the end of the last short segment sent (Minshall) */
@@ -75,7 +78,7 @@ struct tcp_data {
         uint8_t tries; /* expiries in a row */
         /* Receive: in order, not read. */
         uint8_t *rb;
-        uint32_t rcap, roff, rlen;
+        uint32_t rcap, ralloc, roff, rlen;
         uint32_t rcv_adv; /* the right edge advertised */
         uint32_t last_ack_sent;
         bool fin_in;
@@ -173,24 +176,39 @@ static void ring_write(uint8_t *b, uint32_t cap, uint32_t off, const uint8_t *fr
         memcpy(b, from + a, n - a);
 }
 
-/* A ring of cap bytes, len of them from off, moved into one of ncap
- * (larger) from offset 0. @return false: no memory, the ring unchanged. */
-static bool ring_grow(uint8_t **b, uint32_t *cap, uint32_t *off, uint32_t len, uint32_t ncap)
+/* Room in a ring (*b of *alloc bytes, len of them held from *off) for
+ * need more, up to cap: it doubles from TCP_RING_MIN, the bytes held
+ * moved to the front of the new one. @return 0, or -ENOMEM (the ring as
+ * it was). */
+static int ring_room(uint8_t **b, uint32_t *alloc, uint32_t *off, uint32_t len, uint32_t need,
+                     uint32_t cap)
 {
-        uint8_t *nb = malloc(ncap);
+        uint32_t n = *alloc != 0 ? *alloc : TCP_RING_MIN;
+        uint8_t *nb;
 
+        if (*b != NULL && len + need <= *alloc)
+                return 0;
+        while (n < len + need && n < cap)
+                n *= 2;
+        if (n > cap)
+                n = cap;
+        if (*b != NULL && n <= *alloc)
+                return 0; /* at the buffer size: the caller's limit */
+        nb = malloc(n);
         if (nb == NULL)
-                return false;
-        ring_read(*b, *cap, *off, len, nb);
+                return -ENOMEM;
+        if (len > 0)
+                ring_read(*b, *alloc, *off, len, nb);
         free(*b);
         *b = nb;
-        *cap = ncap;
+        *alloc = n;
         *off = 0;
-        return true;
+        return 0;
 }
 
-/* The size a buffer of cap grows to for want bytes: at least double (few
- * moves), at most max. 0: no growth. */
+/* The size a buffer of cap grows to for want bytes (auto-tuning): at
+ * least double, at most max. 0: no growth. The ring follows on its own
+ * (ring_room) as it fills. */
 static uint32_t grow_to(uint32_t cap, uint64_t want, uint32_t max)
 {
         uint64_t n = (uint64_t)cap * 2;
@@ -327,13 +345,13 @@ static void send_range(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_
         uint16_t flags = MPNET_TCP_ACK;
 
         if (len != 0) {
-                uint32_t at = (d->soff + (seq - c->snd_una)) % d->scap;
+                uint32_t at = (d->soff + (seq - c->snd_una)) % d->salloc;
 
                 /* Straight from the ring unless the range wraps. */
-                if (at + len <= d->scap)
+                if (at + len <= d->salloc)
                         data = d->sb + at;
                 else
-                        ring_read(d->sb, d->scap, at, len, buf);
+                        ring_read(d->sb, d->salloc, at, len, buf);
                 flags |= MPNET_TCP_PSH;
         }
         if (fin)
@@ -580,14 +598,8 @@ int tcp_established(struct wctx *w, struct tcp_conn *c)
         rbuf = rbuf < 4096 ? 4096 : rbuf > TCP_BUF_MAX ? TCP_BUF_MAX : rbuf;
         if (d == NULL)
                 return -ENOMEM;
-        d->sb = malloc(sbuf);
-        d->rb = malloc(rbuf);
-        if (d->sb == NULL || d->rb == NULL) {
-                free(d->sb);
-                free(d->rb);
-                free(d);
-                return -ENOMEM;
-        }
+        /* The rings (d->sb, d->rb) come with the first byte each holds: an
+         * idle connection costs its structures alone. */
         d->c = c;
         d->scap = sbuf;
         d->rcap = rbuf;
@@ -640,6 +652,18 @@ void tcp_conn_free(void *arg)
         free(c);
 }
 
+size_t tcp_data_mem(const struct tcp_conn *c, size_t *bufs)
+{
+        const struct tcp_data *d = c->d;
+
+        if (d == NULL)
+                return 0;
+        *bufs += (size_t)d->salloc + d->ralloc;
+        for (const struct tcp_ooo *q = d->ooo; q != NULL; q = q->next)
+                *bufs += sizeof(*q) + q->len;
+        return sizeof(*d);
+}
+
 void tcp_data_drop(struct mpnet_stack *s, struct tcp_conn *c)
 {
         (void)s;
@@ -667,6 +691,17 @@ static void time_wait(struct wctx *w, struct tcp_conn *c)
         c->state = TCP_TIME_WAIT;
         c->rtx_at = MPNET_TIME_NEVER;
         d->persist = false;
+        /* Nothing moves any more (our FIN is acknowledged): the rings go,
+         * the receive ring unless it holds bytes still unread, so 2 MSL of
+         * closed connections cost their structures alone. */
+        free(d->sb);
+        d->sb = NULL;
+        d->salloc = d->soff = d->slen = 0;
+        if (d->rlen == 0) {
+                free(d->rb);
+                d->rb = NULL;
+                d->ralloc = d->roff = 0;
+        }
         arm(w, d, &d->tw_at, ctx_now(w) + 2 * tcp_state_of(w->s)->msl_ns);
         if (c->so != NULL)
                 sock_raise(c->so, EPOLLHUP);
@@ -712,9 +747,6 @@ static void sack_after(struct wctx *w, struct tcp_conn *c, const struct tcp_sack
         }
 }
 
-/* The ACK field (RFC 9293 3.10.7.4 fifth check; RFC 5681, RFC 6582).
- * @return false: the connection is gone (freed: no grace period without
- * workers). */
 /* Send-buffer auto-tuning (Linux's tcp_sndbuf_expand): room for twice
  * the congestion window, so a window's worth can wait while one is in
  * flight. Outside recovery, on an ACK of new data. */
@@ -726,13 +758,17 @@ static void sndbuf_expand(struct wctx *w, struct tcp_conn *c)
         if (!d->sauto)
                 return;
         n = grow_to(d->scap, 2ull * tcp_cc_cwnd(&d->cc), tcp_state_of(w->s)->wmem_max);
-        if (n == 0 || !ring_grow(&d->sb, &d->scap, &d->soff, d->slen, n))
+        if (n == 0)
                 return;
+        d->scap = n;
         tcp_count(w->s, TCPC_SNDBUF_GROW);
         if (c->so != NULL) /* read by getsockopt on the control thread */
                 __atomic_store_n(&c->so->sndbuf, n, __ATOMIC_RELAXED);
 }
 
+/* The ACK field (RFC 9293 3.10.7.4 fifth check; RFC 5681, RFC 6582).
+ * @return false: the connection is gone (freed: no grace period without
+ * workers). */
 static bool ack_cum(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r,
                     uint32_t len)
 {
@@ -784,7 +820,8 @@ static bool ack_cum(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_r
                         data--;
                 if (data > d->slen)
                         data = d->slen;
-                d->soff = (d->soff + data) % d->scap;
+                if (d->salloc != 0)
+                        d->soff = (d->soff + data) % d->salloc;
                 d->slen -= data;
                 d->o.bytes_acked += data;
                 c->snd_una = r->ack;
@@ -880,7 +917,9 @@ static bool ack_in(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_re
 /* Append in-order bytes. */
 static void rcv_append(struct tcp_data *d, const uint8_t *p, uint32_t n)
 {
-        ring_write(d->rb, d->rcap, (d->roff + d->rlen) % d->rcap, p, n);
+        if (n == 0)
+                return; /* a bare FIN: maybe no ring yet */
+        ring_write(d->rb, d->ralloc, (d->roff + d->rlen) % d->ralloc, p, n);
         d->rlen += n;
         d->c->rcv_nxt += n;
         d->o.bytes_received += n;
@@ -1010,6 +1049,20 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
         }
         if (len != 0 || fin) {
                 uint32_t right = c->rcv_nxt + (d->rcap - d->rlen);
+
+                /* Ring room for the data and what it may pull from the
+                 * out-of-order queue; without memory the window is
+                 * closed to it (trimmed below, ACKed). */
+                if (len != 0) {
+                        uint32_t need = len;
+
+                        for (const struct tcp_ooo *q = d->ooo; q != NULL; q = q->next)
+                                need += q->len;
+                        if (need > d->rcap - d->rlen)
+                                need = d->rcap - d->rlen;
+                        if (ring_room(&d->rb, &d->ralloc, &d->roff, d->rlen, need, d->rcap) != 0)
+                                right = c->rcv_nxt;
+                }
 
                 if (d->fin_in) {
                         len = 0;
@@ -1307,7 +1360,9 @@ ssize_t tcp_sendmsg(struct mpnet_stack *s, struct mpnet_sock *so, const struct m
                 while (n > 0 && d->slen < d->scap) {
                         uint32_t k = d->scap - d->slen < n ? d->scap - d->slen : (uint32_t)n;
 
-                        ring_write(d->sb, d->scap, (d->soff + d->slen) % d->scap, b, k);
+                        if (ring_room(&d->sb, &d->salloc, &d->soff, d->slen, k, d->scap) != 0)
+                                return done > 0 ? (ssize_t)done : -ENOMEM;
+                        ring_write(d->sb, d->salloc, (d->soff + d->slen) % d->salloc, b, k);
                         d->slen += k;
                         b += k;
                         n -= k;
@@ -1357,8 +1412,9 @@ static void rcvbuf_tune(struct wctx *w, struct tcp_conn *c, uint32_t n)
         to = d->rauto ? grow_to(d->rcap, 2ull * d->rcopied, tcp_state_of(w->s)->rmem_max) : 0;
         d->rcopied = 0;
         d->rspace_t = now;
-        if (to == 0 || !ring_grow(&d->rb, &d->rcap, &d->roff, d->rlen, to))
+        if (to == 0)
                 return;
+        d->rcap = to;
         tcp_count(w->s, TCPC_RCVBUF_GROW);
         if (c->so != NULL)
                 atomic_store_explicit(&c->so->rcvbuf, to, memory_order_relaxed);
@@ -1391,7 +1447,8 @@ ssize_t tcp_recvmsg(struct mpnet_stack *s, struct mpnet_sock *so, struct msghdr 
                         n = (uint32_t)msg->msg_iov[i].iov_len;
                 if (n > 0 && msg->msg_iov[i].iov_base == NULL)
                         return -EFAULT;
-                ring_read(d->rb, d->rcap, (d->roff + off) % d->rcap, n, msg->msg_iov[i].iov_base);
+                ring_read(d->rb, d->ralloc, (d->roff + off) % d->ralloc, n,
+                          msg->msg_iov[i].iov_base);
                 off += n;
         }
         if (off == 0)
@@ -1399,7 +1456,7 @@ ssize_t tcp_recvmsg(struct mpnet_stack *s, struct mpnet_sock *so, struct msghdr 
         if (flags & MSG_PEEK)
                 return (ssize_t)off;
         before = rcv_window(d);
-        d->roff = (d->roff + off) % d->rcap;
+        d->roff = (d->roff + off) % d->ralloc;
         d->rlen -= off;
         rcvbuf_tune(tcp_home_w(s, c), c, off);
         events(c);

@@ -407,21 +407,14 @@ static void udp_err_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
 
         (void)ifp;
         for (unsigned i = 0; i < in->n; i++) {
-                struct mpnet_pkt *p = in->p[i];
-                const struct sock_errq_rec *r = sock_errq_rec(p);
-                struct mpnet_sock *so = sock_handed(w, p);
+                struct mpnet_pkt *rec;
+                int errnum;
+                struct mpnet_sock *so = sock_err_handed(w, in->p[i], &errnum, &rec);
 
-                if (so == NULL) {
+                if (so == NULL)
                         udp_inc(s, UDP_STALE);
-                        mpnet_pkt_free(p);
-                        continue;
-                }
-                if (r->origin == SO_EE_ORIGIN_NONE) {
-                        err_deliver(s, so, r->errnum, NULL);
-                        mpnet_pkt_free(p);
-                } else {
-                        err_deliver(s, so, r->errnum, p);
-                }
+                else
+                        err_deliver(s, so, errnum, rec);
         }
         in->n = 0;
 }
@@ -467,17 +460,8 @@ static bool udp_err(struct wctx *w, const struct l4_err *e)
                 err_deliver(s, so, errnum, rec);
                 return true;
         }
-        if (rec == NULL) {
-                rec = mpnet_pkt_alloc(s->pool);
-                if (rec == NULL) {
-                        udp_inc(s, UDP_NOBUFS);
-                        return true;
-                }
-                memset(sock_errq_rec(rec), 0, sizeof(struct sock_errq_rec));
-                sock_errq_rec(rec)->errnum = errnum;
-        }
-        sock_handoff_name(so, rec);
-        ctx_handoff(w, sock_home(so), udp_st(s)->err_node, rec);
+        if (!sock_err_handoff(w, so, e, errnum, rec, udp_st(s)->err_node))
+                udp_inc(s, UDP_NOBUFS);
         return true;
 }
 

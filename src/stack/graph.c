@@ -243,6 +243,12 @@ static int add_demux(struct graph *g, const struct mpnet_module *m, unsigned mi)
                         return -EINVAL;
                 g->l4_tap_err = m->l4_tap_err;
         }
+        if (m->echo_in != NULL || m->echo_err != NULL) {
+                if (g->echo_in != NULL || g->echo_err != NULL)
+                        return -EINVAL;
+                g->echo_in = m->echo_in;
+                g->echo_err = m->echo_err;
+        }
         for (unsigned i = 0; i < m->n_punts; i++) {
                 const struct punt_reg *r = &m->punts[i];
 
@@ -730,4 +736,15 @@ bool graph_l4_tap_err(struct wctx *w, const struct l4_err *e, uint8_t proto)
         if (!((m >> (proto & 63)) & 1) || s->g.l4_tap_err == NULL)
                 return false;
         return s->g.l4_tap_err(w, e);
+}
+
+bool graph_echo_in(struct wctx *w, struct mpnet_pkt *p, unsigned fam)
+{
+        return w->s->g.echo_in != NULL && w->s->g.echo_in(w, p, fam);
+}
+
+void graph_echo_err(struct wctx *w, const struct l4_err *e)
+{
+        if (w->s->g.echo_err != NULL)
+                w->s->g.echo_err(w, e);
 }

@@ -169,6 +169,8 @@ struct l4_err {
         uint8_t type, code;   /* the ICMP(v6) message's */
         uint32_t info;        /* next-hop MTU (fragmentation needed, packet
                                  too big), pointer (parameter problem), or 0 */
+        uint32_t rest;        /* the ICMP(v6) header's second word */
+        uint8_t ttl;          /* the error's TTL or hop limit */
         uint8_t offender[16]; /* the error's source */
         uint8_t src[16];      /* the quoted datagram's source: ours */
         uint8_t dst[16];      /* the quoted datagram's destination */
@@ -239,6 +241,14 @@ struct mpnet_module {
          * took it. Only for what the protocol has no handler of its own
          * for (struct l4_reg's err): errors about echo requests. */
         l4_err_fn l4_tap_err;
+        /* The ping API (one module at most: its echo sockets, l4/ping_sock.c),
+         * on the control thread, which runs echo replies and ICMP errors:
+         * an echo reply (p->data at the ICMP header, l3_off set) no echo
+         * socket took, and an ICMP error quoting an echo request no echo
+         * socket took. echo_in @return whether it took p (else p stays the
+         * caller's). */
+        bool (*echo_in)(struct wctx *w, struct mpnet_pkt *p, unsigned fam);
+        void (*echo_err)(struct wctx *w, const struct l4_err *e);
         const struct feature_reg *features;
         unsigned n_features;
         /* Counters of a module outside the core: ids from ctr_base up. */
@@ -343,6 +353,8 @@ struct graph {
         punt_fn punt[GRAPH_MAX_PUNTS];
         l4_tap_fn l4_tap; /* the module's that has one, or NULL */
         l4_err_fn l4_tap_err;
+        bool (*echo_in)(struct wctx *w, struct mpnet_pkt *p, unsigned fam);
+        void (*echo_err)(struct wctx *w, const struct l4_err *e);
         bool (*punt_urgent[GRAPH_MAX_PUNTS])(uint8_t b, const struct mpnet_pkt *p);
         /* The modules with a ctx_service hook: what a context's loop runs. */
         unsigned n_svc;
@@ -400,6 +412,10 @@ int graph_l4_tap(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, u
  * datagram of proto: @return whether a socket took e; false when the
  * protocol's tap bit is clear. */
 bool graph_l4_tap_err(struct wctx *w, const struct l4_err *e, uint8_t proto);
+/* The ping API's echo reply and error (struct mpnet_module.echo_in,
+ * echo_err). graph_echo_in @return whether it took p. */
+bool graph_echo_in(struct wctx *w, struct mpnet_pkt *p, unsigned fam);
+void graph_echo_err(struct wctx *w, const struct l4_err *e);
 /* The first counter id of the module that owns node self. */
 unsigned graph_node_ctr_base(struct mpnet_stack *s, unsigned self);
 /* The state of the module named name, or NULL. */

@@ -24,13 +24,14 @@
  * copied back from the mark), the routes of every table (made equal to the
  * mark's), the timers (the wheel cleared, the interfaces' timers armed
  * again in the order they were queued), the control thread's scalars (time,
- * random state, IP id, ICMP token buckets, ping rings, path MTUs, events),
+ * random state, IP id, ICMP token buckets, path MTUs, events),
  * the counters (back to what configuration counted, zero but for it) and
  * the virtual clock (set back).
  *
  * Modules with per-stack state say what input left in it (state_learnt,
  * graph.h) and drop it (state_reset): the socket layer's queued
- * datagrams; sockets themselves are configuration, which a reset keeps.
+ * datagrams, the ping API's unread replies (its echo sockets, l4/raw.c);
+ * sockets themselves are configuration, which a reset keeps.
  * A mark records only a stack with no workers, nothing queued or
  * reassembling, and no learnt neighbour: what it would otherwise
  * have to copy (packets, entries) a configured stack, polled once, does not
@@ -83,7 +84,6 @@ struct stack_mark {
         uint16_t ip_id; /* the control context's */
         struct punt_bucket punt_tb[2];
         uint64_t icmp6_tokens, icmp6_last;
-        uint32_t ping_head, ping_tail, ping6_head, ping6_tail;
         struct pmtu_entry pmtu[PMTU_SIZE];
         uint64_t pmtu_used;
         struct stack_events events;
@@ -457,10 +457,6 @@ static void mark_control(const struct mpnet_stack *s, struct stack_mark *m)
         memcpy(m->punt_tb, s->ctx[0]->punt_tb, sizeof(m->punt_tb));
         m->icmp6_tokens = s->icmp6_tokens;
         m->icmp6_last = s->icmp6_last;
-        m->ping_head = s->ping_head;
-        m->ping_tail = s->ping_tail;
-        m->ping6_head = s->ping6_head;
-        m->ping6_tail = s->ping6_tail;
         memcpy(m->pmtu, s->pmtu, sizeof(m->pmtu));
         m->pmtu_used = atomic_load_explicit(&s->pmtu_used, memory_order_relaxed);
         m->events = s->events;
@@ -474,12 +470,6 @@ static void reset_control(struct mpnet_stack *s, const struct stack_mark *m)
         memcpy(s->ctx[0]->punt_tb, m->punt_tb, sizeof(s->ctx[0]->punt_tb));
         s->icmp6_tokens = m->icmp6_tokens;
         s->icmp6_last = m->icmp6_last;
-        /* Replies an input left unread go; the ring's slots are the mark's
-         * again (none was unread at the mark: a reply is read, not kept). */
-        s->ping_head = m->ping_head;
-        s->ping_tail = m->ping_tail;
-        s->ping6_head = m->ping6_head;
-        s->ping6_tail = m->ping6_tail;
         memcpy(s->pmtu, m->pmtu, sizeof(s->pmtu));
         atomic_store_explicit(&s->pmtu_used, m->pmtu_used, memory_order_relaxed);
         if (s->events.seq != m->events.seq || s->events.head != m->events.head)
@@ -535,8 +525,7 @@ static int mark_check(struct mpnet_stack *s)
 {
         if (s->clock->kind != MPNET_CLOCK_VIRTUAL)
                 return -EINVAL;
-        if (atomic_load(&s->n_workers) != 0 || s->defer != NULL || s->ping_head != s->ping_tail ||
-            s->ping6_head != s->ping6_tail || !queues_empty(s))
+        if (atomic_load(&s->n_workers) != 0 || s->defer != NULL || !queues_empty(s))
                 return -EBUSY;
         if (!graph_resettable(&s->g) || graph_state_learnt(s))
                 return -EBUSY;

@@ -36,8 +36,6 @@
 #include "stack/graph.h"
 
 #define STACK_MAX_IFACES  64
-#define PING_RING_SIZE    1024
-#define PING6_RING_SIZE   1024
 #define PMTU_SIZE         256
 #define TIMER_TICK_NS     MPNET_NS_PER_MS
 #define PUNT_RING_SIZE    4096
@@ -212,7 +210,7 @@ static inline void reass_budget_put(struct reass_budget *b, uint64_t n)
 /*
  * Laid out by who writes what: the first part is read by every context on
  * the packet path and written only by configuration calls; what the
- * control thread writes on every poll (the time, ICMP tokens, ping rings)
+ * control thread writes on every poll (the time, ICMP tokens)
  * starts on a cache line of its own, so workers' lines stay shared-clean.
  */
 struct mpnet_stack {
@@ -251,9 +249,7 @@ struct mpnet_stack {
         uint32_t neigh_held; /* packets in every neighbour hold queue (l3/neigh.c) */
         uint64_t arp_reachable_ns, arp_retrans_ns;
         struct mpnet_timer_wheel *timers;
-        uint32_t iface_gen; /* the last interface's gen */
-        struct mpnet_ping_reply ping[PING_RING_SIZE];
-        uint32_t ping_head, ping_tail;
+        uint32_t iface_gen;   /* the last interface's gen */
         struct mpnet_vec rxv; /* scratch receive vector */
         bool ip4_forwarding;
         uint32_t icmp4_rate, icmp4_burst;
@@ -267,10 +263,8 @@ struct mpnet_stack {
         uint32_t icmp6_rate, icmp6_burst;
         uint32_t neigh_learn_rate, neigh_learn_burst; /* per interface and family */
         uint64_t icmp6_tokens, icmp6_last;            /* the redirects' bucket (nd6_redirect.c) */
-        struct mpnet_ping6_reply ping6[PING6_RING_SIZE];
-        uint32_t ping6_head, ping6_tail;
-        struct stack_events events; /* change notifications (event.h) */
-        struct reass_budget reass;  /* every context's reassembly, both families */
+        struct stack_events events;                   /* change notifications (event.h) */
+        struct reass_budget reass; /* every context's reassembly, both families */
         /* Workers' contexts whose last link queue of the stack went
          * (stack_ctx_queues), bit per id: no worker runs them any more, so
          * the control thread times out what they hold (stack_poll). */

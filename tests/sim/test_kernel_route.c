@@ -222,9 +222,13 @@ static void test_iperf3_udp(void **state)
         assert_true(out[0] != '\0');
         /* The stream crossed the router. How much of it depends on the
          * machine's load (a router thread kept off the CPU lets the
-         * kernel's rings overflow): the test asserts that most of it came
-         * through, not a loss rate; that is bench territory. */
-        assert_true(lost < 50.0);
+         * kernel's rings overflow; an iperf3 server kept off it lets its
+         * socket buffer overflow after mpnet forwarded everything: 74 %
+         * "lost" with all 19,553 datagrams forwarded was seen under load).
+         * So the test asserts what mpnet did, that over a quarter of the
+         * ~19,600 datagrams were forwarded, and that some reached the
+         * server; a loss rate is bench territory. */
+        assert_true(lost < 100.0);
         assert_true(stk_ctr(g.st, "ip4_forwarded") - fwd0 > 5000);
 }
 

@@ -152,8 +152,10 @@ static struct tcp_conn *conn_get(struct ts *t)
 {
         struct tcp_state *st = tcp_state_of(t->s);
 
-        for (unsigned i = 0; i < TCP_CONN_BUCKETS; i++) {
-                struct tcp_conn *c = atomic_load(&st->ct.b[i]);
+        struct tcp_conn_buckets *bk = tcp_conn_bk(&st->ct);
+
+        for (unsigned i = 0; bk != NULL && i <= bk->mask; i++) {
+                struct tcp_conn *c = atomic_load(&bk->b[i]);
 
                 if (c != NULL)
                         return c;

@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * bench_tcp_synflood: one bulk TCP flow from stack A to stack B over a
+ * memory wire (driven as bench_tcp drives it: one thread, write until the
+ * send buffer is full, poll A, poll B, read), alone and while a tester
+ * thread floods B's listener with SYNs as fast as B's second interface (a
+ * second memory wire) takes them: random sources in 10.0.0.0/8 (65,536
+ * frames, random ports and sequence numbers, MSS, SACK, window scale and
+ * timestamps), to the bulk flow's own listening port. B answers them
+ * through a route to the tester, which takes the SYN-ACKs off its wire
+ * and drops them: the SYN queue fills, then SYN cookies (the default
+ * mode) answer the rest.
+ *
+ * Figures per repeat (flood and clean runs alternate): payload Gbit/s by
+ * the wall clock and per second of the flow thread's CPU time, the ratio
+ * flood / clean of each, the SYNs the tester put on the wire and B's
+ * answers (tcp_syn_in + tcp_cookie_sent) per second, and memory while
+ * flooded: the peak of B's TCP connections and their bytes (mpnet_tcp_mem,
+ * sampled), of the process's resident set over its value before, of the
+ * flood pool's buffers in use. Medians over --repeat.
+ *
+ * The machine's cores are shared: the tester thread takes a core of its
+ * own when there is one; on a loaded machine the wall-clock ratio moves
+ * with the load, the per-CPU one less.
+ *
+ * Usage: bench_tcp_synflood [--mbytes N] [--repeat N] [--chunk BYTES]
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench_util.h"
+#include "mpnet/clock.h"
+#include "mpnet/link.h"
+#include "mpnet/pkt.h"
+#include "mpnet/route.h"
+#include "mpnet/socket.h"
+#include "mpnet/stack.h"
+#include "mpnet/tcp.h"
+#include "mpnet/thread.h"
+#include "mpnet/wire/ethernet.h"
+#include "mpnet/wire/ipv4.h"
+#include "mpnet/wire/tcp.h"
+
+#define A_ADDR    0xc0000201u /* 192.0.2.1 */
+#define B_ADDR    0xc0000202u /* 192.0.2.2 */
+#define B_ADDR2   0xc6336402u /* 198.51.100.2: B's tester side */
+#define T_ADDR    0xc6336401u /* 198.51.100.1: the tester */
+#define PORT      5001
+#define BUF       (4 << 20)
+#define NFRAMES   65536
+#define FRAME_MAX 96
+#define BURST     64
+#define REPS_MAX  64
+
+static uint8_t wbuf[1 << 20], rbuf[1 << 20];
+
+struct flood {
+        struct mpnet_link *lt; /* the tester's end */
+        struct mpnet_pool *pool;
+        uint8_t (*frames)[FRAME_MAX];
+        uint16_t *len;
+        _Atomic bool stop;
+        _Atomic uint64_t sent;
+};
+
+struct run {
+        double gbps, cpu_gbps, syn_tx, syn_ans;
+        uint64_t conns_max, conn_bytes_max, rss_max, pool_max;
+};
+
+static uint64_t cpu_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t rss_bytes(void)
+{
+        unsigned long size = 0, res = 0;
+        FILE *f = fopen("/proc/self/statm", "r");
+
+        if (f == NULL || fscanf(f, "%lu %lu", &size, &res) != 2)
+                bench_die("statm\n");
+        fclose(f);
+        return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* SYNs from random sources of 10.0.0.0/8 to B_ADDR2:PORT. */
+static void frames_make(struct flood *f, const uint8_t *dmac, const uint8_t *smac)
+{
+        f->frames = calloc(NFRAMES, FRAME_MAX);
+        f->len = calloc(NFRAMES, sizeof(f->len[0]));
+        if (f->frames == NULL || f->len == NULL)
+                bench_die("frames\n");
+        srandom(7);
+        for (unsigned i = 0; i < NFRAMES; i++) {
+                uint8_t *b = f->frames[i];
+                uint32_t src = 0x0a000000u | ((uint32_t)random() & 0xffffffu);
+                struct mpnet_tcp_repr r = {.sport = (uint16_t)(1024 + random() % 64000),
+                                           .dport = PORT,
+                                           .seq = (uint32_t)random(),
+                                           .flags = MPNET_TCP_SYN,
+                                           .window = 65535};
+                struct mpnet_ip4_repr ip = {
+                    .src = src, .dst = B_ADDR2, .proto = MPNET_IPPROTO_TCP, .ttl = 64, .df = true};
+                int hl;
+
+                r.opts.present =
+                    MPNET_TCPO_MSS | MPNET_TCPO_TS | MPNET_TCPO_WSCALE | MPNET_TCPO_SACK_PERM;
+                r.opts.mss = 1460;
+                r.opts.wscale = 7;
+                r.opts.ts_val = (uint32_t)random();
+                hl = mpnet_tcp_repr_emit(&r, b + MPNET_ETH_HLEN + MPNET_IP4_HLEN);
+                ip.payload_len = (uint16_t)hl;
+                memcpy(b, dmac, 6);
+                memcpy(b + 6, smac, 6);
+                mpnet_put_be16(b + 12, MPNET_ETHERTYPE_IPV4);
+                mpnet_ip4_repr_emit(&ip, b + MPNET_ETH_HLEN);
+                mpnet_tcp4_csum_set(b + MPNET_ETH_HLEN + MPNET_IP4_HLEN, (size_t)hl, src, B_ADDR2);
+                f->len[i] = (uint16_t)(MPNET_ETH_HLEN + MPNET_IP4_HLEN + hl);
+        }
+}
+
+/* The tester: SYNs as fast as the wire takes them; SYN-ACKs dropped. */
+static void *flood_main(void *arg)
+{
+        struct flood *f = arg;
+        struct mpnet_pkt *p[BURST];
+        unsigned at = 0;
+
+        mpnet_thread_set_slot(1);
+        while (!atomic_load_explicit(&f->stop, memory_order_relaxed)) {
+                unsigned k = 0, sent;
+
+                while (k < BURST) {
+                        p[k] = mpnet_pkt_from_bytes(f->pool, f->frames[at], f->len[at]);
+                        if (p[k] == NULL)
+                                break;
+                        at = (at + 1) % NFRAMES;
+                        k++;
+                }
+                sent = mpnet_link_tx_burst(f->lt, 0, p, k);
+                if (sent < k)
+                        mpnet_pkt_free_bulk(p + sent, k - sent);
+                atomic_fetch_add_explicit(&f->sent, sent, memory_order_relaxed);
+                while ((k = mpnet_link_rx_burst(f->lt, 0, p, BURST)) > 0)
+                        mpnet_pkt_free_bulk(p, k);
+        }
+        mpnet_thread_set_slot(MPNET_SLOT_NONE);
+        return NULL;
+}
+
+static struct run run_one(uint64_t bytes, uint64_t chunk, bool flood_on)
+{
+        struct mpnet_memwire_cfg wc = {.name = "bulk", .ring_size = 4096};
+        struct mpnet_memwire_cfg fc = {.name = "flood", .ring_size = 1024};
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(PORT)};
+        struct mpnet_route4 rt = {.dst = 0x0a000000u,
+                                  .plen = 8,
+                                  .type = MPNET_NH_GATEWAY,
+                                  .n_paths = 1,
+                                  .paths = {{.ifindex = 2, .gw = T_ADDR}}};
+        struct flood f = {0};
+        struct mpnet_clock ck;
+        struct mpnet_stack_cfg ca = {.name = "A", .clock = &ck, .seed = 1};
+        struct mpnet_stack_cfg cb = {.name = "B", .clock = &ck, .seed = 2};
+        struct mpnet_pool *pool;
+        struct mpnet_link *la, *lb, *ls;
+        struct mpnet_stack *a, *b;
+        pthread_t th;
+        int lfd, fa, fb = -1, big = BUF;
+        uint64_t sent = 0, got = 0, t0, t1, u0, u1, rss0, ans0, iter = 0;
+        struct run r = {0};
+
+        mpnet_clock_init_monotonic(&ck);
+        pool = mpnet_pool_create("bench", 16384);
+        f.pool = mpnet_pool_create("flood", 8192);
+        if (pool == NULL || f.pool == NULL || mpnet_memwire_create(&wc, &la, &lb) != 0 ||
+            mpnet_memwire_create(&fc, &f.lt, &ls) != 0)
+                bench_die("pool or wire\n");
+        ca.pool = cb.pool = pool;
+        a = mpnet_stack_create(&ca);
+        b = mpnet_stack_create(&cb);
+        if (a == NULL || b == NULL || mpnet_iface_attach(a, la, "a0") != 1 ||
+            mpnet_iface_attach(b, lb, "b0") != 1 || mpnet_iface_attach(b, ls, "b1") != 2 ||
+            mpnet_addr4_add(a, 1, A_ADDR, 24) != 0 || mpnet_addr4_add(b, 1, B_ADDR, 24) != 0 ||
+            mpnet_addr4_add(b, 2, B_ADDR2, 24) != 0 ||
+            mpnet_neigh4_add(a, 1, B_ADDR, lb->info.mac) != 0 ||
+            mpnet_neigh4_add(b, 1, A_ADDR, la->info.mac) != 0 ||
+            mpnet_neigh4_add(b, 2, T_ADDR, f.lt->info.mac) != 0 || mpnet_route4_add(b, 0, &rt) != 0)
+                bench_die("stacks\n");
+        if (flood_on)
+                frames_make(&f, ls->info.mac, f.lt->info.mac);
+        lfd = mpnet_socket(b, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        mpnet_setsockopt(b, lfd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+        mpnet_setsockopt(b, lfd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+        if (mpnet_bind(b, lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+            mpnet_listen(b, lfd, 128) != 0)
+                bench_die("listen\n");
+        fa = mpnet_socket(a, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        mpnet_setsockopt(a, fa, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+        mpnet_setsockopt(a, fa, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+        sa.sin_addr.s_addr = htonl(B_ADDR);
+        mpnet_connect(a, fa, (struct sockaddr *)&sa, sizeof(sa));
+        for (int i = 0; i < 1000 && fb < 0; i++) {
+                mpnet_stack_poll(a, mpnet_clock_now(&ck));
+                mpnet_stack_poll(b, mpnet_clock_now(&ck));
+                fb = mpnet_accept(b, lfd, NULL, NULL, 0);
+        }
+        if (fb < 0)
+                bench_die("no connection\n");
+        rss0 = rss_bytes();
+        ans0 = bench_ctr(b, "tcp_syn_in") + bench_ctr(b, "tcp_cookie_sent");
+        if (flood_on && pthread_create(&th, NULL, flood_main, &f) != 0)
+                bench_die("thread\n");
+        t0 = bench_now_ns();
+        u0 = cpu_ns();
+        while (got < bytes) {
+                ssize_t n;
+
+                while (sent < bytes) {
+                        n = mpnet_sendto(a, fa, wbuf, bytes - sent < chunk ? bytes - sent : chunk,
+                                         0, NULL, 0);
+                        if (n <= 0)
+                                break;
+                        sent += (uint64_t)n;
+                }
+                mpnet_stack_poll(a, mpnet_clock_now(&ck));
+                mpnet_stack_poll(b, mpnet_clock_now(&ck));
+                while ((n = mpnet_recvfrom(b, fb, rbuf, sizeof(rbuf), 0, NULL, NULL)) > 0)
+                        got += (uint64_t)n;
+                if (n == 0 || (n < 0 && n != -EAGAIN))
+                        bench_die("recv %zd\n", n);
+                if (flood_on && ++iter % 16 == 0) {
+                        struct mpnet_tcp_mem m;
+                        uint64_t rss = rss_bytes(), inuse = mpnet_pool_in_use(f.pool);
+
+                        mpnet_tcp_mem(b, &m);
+                        if (m.conns > r.conns_max)
+                                r.conns_max = m.conns;
+                        if (m.conn_bytes + m.buf_bytes > r.conn_bytes_max)
+                                r.conn_bytes_max = m.conn_bytes + m.buf_bytes;
+                        if (rss > rss0 && rss - rss0 > r.rss_max)
+                                r.rss_max = rss - rss0;
+                        if (inuse > r.pool_max)
+                                r.pool_max = inuse;
+                }
+        }
+        u1 = cpu_ns();
+        t1 = bench_now_ns();
+        if (flood_on) {
+                atomic_store(&f.stop, true);
+                pthread_join(th, NULL);
+        }
+        r.gbps = (double)bytes * 8 / (double)(t1 - t0);
+        r.cpu_gbps = (double)bytes * 8 / (double)(u1 - u0);
+        r.syn_tx = (double)atomic_load(&f.sent) * 1e9 / (double)(t1 - t0);
+        r.syn_ans = (double)(bench_ctr(b, "tcp_syn_in") + bench_ctr(b, "tcp_cookie_sent") - ans0) *
+                    1e9 / (double)(t1 - t0);
+        mpnet_close(a, fa);
+        mpnet_close(b, fb);
+        mpnet_close(b, lfd);
+        mpnet_stack_destroy(a);
+        mpnet_stack_destroy(b);
+        mpnet_link_destroy(la);
+        mpnet_link_destroy(lb);
+        mpnet_link_destroy(ls);
+        mpnet_link_destroy(f.lt);
+        mpnet_pool_destroy(pool);
+        mpnet_pool_destroy(f.pool);
+        free(f.frames);
+        free(f.len);
+        return r;
+}
+
+int main(int argc, char **argv)
+{
+        uint64_t mbytes = 256, repeat = 5, chunk = 65536;
+        const struct bench_opt opts[] = {
+            {"mbytes", BENCH_OPT_U64, &mbytes, 1, 1 << 20, "MB carried per run"},
+            {"repeat", BENCH_OPT_U64, &repeat, 1, REPS_MAX,
+             "repeats (a flooded and a clean run each)"},
+            {"chunk", BENCH_OPT_U64, &chunk, 1, sizeof(wbuf), "bytes per send call"},
+        };
+        double g[REPS_MAX], gc[REPS_MAX], fg[REPS_MAX], fgc[REPS_MAX], rw[REPS_MAX], rc[REPS_MAX],
+            stx[REPS_MAX], sans[REPS_MAX], cm[REPS_MAX], cb[REPS_MAX], rss[REPS_MAX], pm[REPS_MAX];
+        struct bench_json j;
+
+        bench_parse_args(argc, argv,
+                         "one bulk TCP flow over a memory wire, alone and under a SYN flood", opts,
+                         sizeof(opts) / sizeof(opts[0]));
+        mpnet_thread_set_slot(0);
+        memset(wbuf, 'x', sizeof(wbuf));
+        for (uint64_t i = 0; i < repeat; i++) {
+                struct run c, f;
+
+                c = run_one(mbytes << 20, chunk, false);
+                f = run_one(mbytes << 20, chunk, true);
+                g[i] = c.gbps;
+                gc[i] = c.cpu_gbps;
+                fg[i] = f.gbps;
+                fgc[i] = f.cpu_gbps;
+                rw[i] = f.gbps / c.gbps;
+                rc[i] = f.cpu_gbps / c.cpu_gbps;
+                stx[i] = f.syn_tx;
+                sans[i] = f.syn_ans;
+                cm[i] = (double)f.conns_max;
+                cb[i] = (double)f.conn_bytes_max;
+                rss[i] = (double)f.rss_max;
+                pm[i] = (double)f.pool_max;
+                fprintf(stderr,
+                        "repeat %llu: clean %.2f Gbit/s (%.2f/cpu-s), flood %.2f (%.2f/cpu-s), "
+                        "SYNs %.0f/s sent %.0f/s answered, conns max %llu, rss +%llu\n",
+                        (unsigned long long)i, c.gbps, c.cpu_gbps, f.gbps, f.cpu_gbps, f.syn_tx,
+                        f.syn_ans, (unsigned long long)f.conns_max, (unsigned long long)f.rss_max);
+        }
+        bench_json_init(&j, stdout);
+        bench_json_obj_begin(&j, NULL);
+        bench_json_str(&j, "bench", "tcp_synflood");
+        bench_json_machine(&j);
+        bench_json_u64(&j, "bytes", mbytes << 20);
+        bench_json_u64(&j, "repeat", repeat);
+        bench_json_stat(&j, "clean_gbps", g, repeat);
+        bench_json_stat(&j, "clean_gbps_per_cpu", gc, repeat);
+        bench_json_stat(&j, "flood_gbps", fg, repeat);
+        bench_json_stat(&j, "flood_gbps_per_cpu", fgc, repeat);
+        bench_json_stat(&j, "ratio_wall", rw, repeat);
+        bench_json_stat(&j, "ratio_per_cpu", rc, repeat);
+        bench_json_stat(&j, "syn_sent_per_s", stx, repeat);
+        bench_json_stat(&j, "syn_answered_per_s", sans, repeat);
+        bench_json_stat(&j, "flood_conns_max", cm, repeat);
+        bench_json_stat(&j, "flood_tcp_bytes_max", cb, repeat);
+        bench_json_stat(&j, "flood_rss_growth_max", rss, repeat);
+        bench_json_stat(&j, "flood_pool_in_use_max", pm, repeat);
+        bench_json_obj_end(&j);
+        putchar('\n');
+        return 0;
+}
