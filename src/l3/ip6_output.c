@@ -445,6 +445,16 @@ int ip6_output_tc(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src
         return ip6_output_on(s, p, dst, ifp, nexthop, local);
 }
 
+/* The MTU a worker's packet to dst must fit: the link's, or the path's
+ * when the cache (read without a lock, l3/pmtu.c) has a lower one. */
+static uint32_t ip6_tx_mtu(struct wctx *w, struct mpnet_iface *ifp, const uint8_t *dst)
+{
+        uint32_t mtu = atomic_load_explicit(&ifp->in6->mtu6, memory_order_relaxed), pm;
+
+        pm = pmtu_get(w->s, dst, ctx_now(w));
+        return pm != 0 && pm < mtu ? pm : mtu;
+}
+
 /* ip6_send_on from a worker: a group's MAC, or the neighbour entry's when
  * it can take the packet (the forwarding fast path's rule), else
  * resolution on the control thread. */
@@ -490,17 +500,19 @@ int ip6_output_w_tc(struct wctx *w, struct mpnet_pkt *p, const uint8_t *src, con
         err = ip6_route_src(s, p, dst, &src, oif, &ifp, &nexthop, &local);
         if (err != 0)
                 return err;
-        /* RFC 8200 5: every link takes 1280 bytes, so what is no larger
-         * needs neither the path MTU cache nor fragmentation; the rest,
-         * and what loops back to us, goes out from the control thread. The
-         * header rides along with the punt; the control thread counts it
-         * when it sends. */
+        /* What fits the link and the path MTU (RFC 8201; RFC 8200 5:
+         * every link takes 1280 bytes) goes out here, in the order it was
+         * made: a flow's large packets must not fall behind its small
+         * ones (TCP takes that for loss). What needs fragmenting, and what
+         * loops back to us, goes out from the control thread. The header
+         * rides along with the punt; the control thread counts it when it
+         * sends. */
         err = ip6_hdr_emit(s, p, src, dst, proto, hlim, tclass);
         if (err != 0)
                 return err;
         if (!ip6_out_arcs(w, ifp, &p, local))
                 return 0;
-        if (local || p->pkt_len > MPNET_IP6_MIN_MTU) {
+        if (local || (p->pkt_len > MPNET_IP6_MIN_MTU && p->pkt_len > ip6_tx_mtu(w, ifp, dst))) {
                 /* The egress chosen here, whose arcs ran, goes along: the
                  * control thread does not route again (a route changed
                  * since would send p by an interface whose ip6-out arc

@@ -395,12 +395,17 @@ static bool established(struct wctx *w, struct tcp_conn *c, const struct mpnet_t
 
 /* A reset that resets (RFC 9293 3.10.7.4 second check): an embryo goes
  * (a passive open returns to LISTEN); a connection's socket sees
- * ECONNRESET. */
+ * ECONNRESET. In CLOSING, LAST_ACK and TIME_WAIT the connection just
+ * closes ("enter the CLOSED state, delete the TCB, and return"): both
+ * directions were closed already, and the socket reads what it would
+ * read at the end of TIME_WAIT (the peer's stale answer to a late
+ * duplicate, say, must not turn a complete stream into ECONNRESET). */
 static void reset_in(struct wctx *w, struct tcp_conn *c)
 {
         struct mpnet_sock *so = c->so;
 
-        if (so != NULL) {
+        if (so != NULL && c->state != TCP_CLOSING && c->state != TCP_LAST_ACK &&
+            c->state != TCP_TIME_WAIT) {
                 so->err = ECONNRESET;
                 sock_raise(so, EPOLLERR | EPOLLHUP | EPOLLIN);
         }

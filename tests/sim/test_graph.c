@@ -607,16 +607,30 @@ static void test_local_out_arcs6(void **state)
         rig_fini(&t);
 }
 
-/* A worker's packet larger than the IPv6 minimum MTU goes out through the
- * control thread (PUNT_OUT6) with its header as the worker's local-out
- * arc left it: the traffic class and flow label a feature wrote survive. */
+/* The IPv6 header as R's local-out arc "t-tc6" left it, from r6 to h6;
+ * @return whether b (the IPv6 header of a frame) is one of R's to h6. */
+static bool tc6_marked(const uint8_t *b, const uint8_t *r6, const uint8_t *h6)
+{
+        assert_int_equal((b[0] & 0xf) << 4 | b[1] >> 4, TC6_MARK);
+        assert_int_equal((uint32_t)(b[1] & 0xf) << 16 | mpnet_get_be16(b + 2), FL6_MARK);
+        assert_memory_equal(b + 8, r6, 16);
+        assert_memory_equal(b + 24, h6, 16);
+        assert_int_equal(b[7], 64);
+        return true;
+}
+
+/* A worker's IPv6 packet that fits the link goes out on the worker's own
+ * vector, in order with the rest of its flow (no punt); one that needs
+ * fragmenting goes out through the control thread (PUNT_OUT6) with its
+ * header as the worker's local-out arc left it: the traffic class and
+ * flow label a feature wrote survive in every fragment. */
 static void test_punt_out6_keeps_arc_header(void **state)
 {
         static const uint8_t r6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 1};
         static const uint8_t h6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 0x99};
-        const uint32_t len = 1400; /* > 1280: the worker punts it */
+        const uint32_t fits = 1400, big = 1600; /* the link MTU is 1500 */
         struct mpnet_pkt *v[16], *p;
-        unsigned n, got = 0;
+        unsigned n, got = 0, frags = 0;
         struct wctx *w;
         struct rig t;
 
@@ -633,7 +647,13 @@ static void test_punt_out6_keeps_arc_header(void **state)
         assert_non_null(w);
         p = mpnet_pkt_alloc(t.pool);
         assert_non_null(p);
-        memset(mpnet_pkt_append(p, len), 0x5a, len);
+        memset(mpnet_pkt_append(p, fits), 0x5a, fits);
+        assert_int_equal(ip6_output_w(w, p, r6, h6, MPNET_IPPROTO_UDP, 64, 0), 0);
+        assert_int_equal(ctr(&t, "punt"), 0);
+        ctx_tx_flush_all(w);
+        p = mpnet_pkt_alloc(t.pool);
+        assert_non_null(p);
+        memset(mpnet_pkt_append(p, big), 0x5a, big);
         assert_int_equal(ip6_output_w(w, p, r6, h6, MPNET_IPPROTO_UDP, 64, 0), 0);
         assert_int_equal(ctr(&t, "punt"), 1);
         run(&t);
@@ -641,21 +661,20 @@ static void test_punt_out6_keeps_arc_header(void **state)
                 for (unsigned i = 0; i < n; i++) {
                         const uint8_t *b = v[i]->data + 14;
 
-                        if (mpnet_get_be16(v[i]->data + 12) != MPNET_ETHERTYPE_IPV6 ||
-                            v[i]->len != 14 + 40 + len || b[6] != MPNET_IPPROTO_UDP)
+                        if (mpnet_get_be16(v[i]->data + 12) != MPNET_ETHERTYPE_IPV6)
                                 continue;
-                        got++;
-                        assert_int_equal((b[0] & 0xf) << 4 | b[1] >> 4, TC6_MARK);
-                        assert_int_equal((uint32_t)(b[1] & 0xf) << 16 | mpnet_get_be16(b + 2),
-                                         FL6_MARK);
-                        assert_memory_equal(b + 8, r6, 16);
-                        assert_memory_equal(b + 24, h6, 16);
-                        assert_int_equal(b[7], 64);
-                        assert_int_equal(mpnet_get_be16(b + 4), len);
+                        if (b[6] == MPNET_IPPROTO_UDP && v[i]->len == 14 + 40 + fits &&
+                            tc6_marked(b, r6, h6)) {
+                                assert_int_equal(frags, 0); /* the first made went first */
+                                got++;
+                        }
+                        if (b[6] == MPNET_IPPROTO_FRAGMENT && tc6_marked(b, r6, h6))
+                                frags++;
                 }
                 mpnet_pkt_free_bulk(v, n);
         }
         assert_int_equal(got, 1);
+        assert_int_equal(frags, 2);
         rig_fini(&t);
 }
 
@@ -929,15 +948,15 @@ static void test_module_ctx_reset(void **state)
         mpnet_pool_destroy(pool);
 }
 
-/* A worker's own IPv6 packet that it punts (PUNT_OUT6) leaves by the
- * interface the worker routed it to, whose ip6-out arc ran there, even
- * when the route changed before the control thread sent it. */
+/* A worker's own IPv6 packet that it punts (PUNT_OUT6: too big for the
+ * link) leaves, in fragments, by the interface the worker routed it to, whose ip6-out arc ran
+ * there, even when the route changed before the control thread sent it. */
 static void test_punt_out6_keeps_egress(void **state)
 {
         static const uint8_t r6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 1};
         static const uint8_t d6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 9, [15] = 5};
         struct mpnet_route6 rt = {.plen = 64, .type = MPNET_NH_CONNECTED, .n_paths = 1};
-        const uint32_t len = 1400; /* > 1280: the worker punts it */
+        const uint32_t len = 1600; /* > the link MTU: the worker punts it */
         struct mpnet_pkt *v[16], *p;
         unsigned n, on_g = 0, on_k = 0;
         struct wctx *w;
@@ -969,15 +988,15 @@ static void test_punt_out6_keeps_egress(void **state)
         run(&t);
         while ((n = mpnet_link_rx_burst(t.g, 0, v, 16)) > 0) {
                 for (unsigned i = 0; i < n; i++)
-                        on_g += v[i]->len == 14 + 40 + len;
+                        on_g += v[i]->data[14 + 6] == MPNET_IPPROTO_FRAGMENT;
                 mpnet_pkt_free_bulk(v, n);
         }
         while ((n = mpnet_link_rx_burst(t.k, 0, v, 16)) > 0) {
                 for (unsigned i = 0; i < n; i++)
-                        on_k += v[i]->len == 14 + 40 + len;
+                        on_k += v[i]->data[14 + 6] == MPNET_IPPROTO_FRAGMENT;
                 mpnet_pkt_free_bulk(v, n);
         }
-        assert_int_equal(on_g, 1);
+        assert_int_equal(on_g, 2);
         assert_int_equal(on_k, 0);
         assert_int_equal(t.st->out6_on[2], 0);
         rig_fini(&t);

@@ -565,6 +565,56 @@ static void test_time_wait(void **state)
         mpnet_close(t->s, k.lfd);
 }
 
+/* A reset in TIME_WAIT or LAST_ACK closes without ECONNRESET (RFC 9293
+ * 3.10.7.4: "enter the CLOSED state, delete the TCB, and return"): the
+ * stream was complete both ways, and the socket still reads its EOF. The
+ * case seen: the peer, gone after our ACK of its FIN, answers the ACK we
+ * give a late duplicate (PAWS-dropped) with a reset, before the
+ * application read the EOF. */
+static void test_rst_after_close(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+        char b[100];
+
+        estab(t, &k, true);
+        psend(&k, 1, 1, TH_PA, 50);
+        expect(&k, 1, TH_A, 1, 51, 0, NULL);
+        assert_int_equal(rd(t, k.fd, b, sizeof(b), 0), 50);
+        assert_int_equal(mpnet_shutdown(t->s, k.fd, SHUT_WR), 0);
+        expect(&k, 1, TH_FA, 1, 51, 0, NULL);
+        psend(&k, 51, 2, TH_FA, 0);
+        expect(&k, 1, TH_A, 2, 52, 0, NULL);
+        assert_int_equal(conn_state(t), TCP_TIME_WAIT);
+        /* A late duplicate of the data, its timestamp older: ACKed. */
+        k.tsv -= 10;
+        psend(&k, 1, 1, TH_PA, 50);
+        expect(&k, 1, TH_A, 2, 52, 0, NULL);
+        k.tsv += 10;
+        /* The peer's listener answers that ACK: <SEQ=SEG.ACK><CTL=RST>. */
+        k.all = false;
+        psend(&k, 52, 0, TH_R, 0);
+        assert_int_equal(conn_state(t), TCP_CLOSED);
+        assert_int_equal(rd(t, k.fd, b, sizeof(b), 0), 0);
+        mpnet_close(t->s, k.fd);
+        mpnet_close(t->s, k.lfd);
+
+        /* LAST_ACK: the peer's FIN read, ours out, a reset instead of
+         * the ACK of it. */
+        estab(t, &k, false);
+        psend(&k, 1, 1, TH_FA, 0);
+        expect(&k, 1, TH_A, 1, 2, 0, NULL);
+        assert_int_equal(rd(t, k.fd, b, sizeof(b), 0), 0);
+        assert_int_equal(mpnet_shutdown(t->s, k.fd, SHUT_WR), 0);
+        expect(&k, 1, TH_FA, 1, 2, 0, NULL);
+        assert_int_equal(conn_state(t), TCP_LAST_ACK);
+        psend(&k, 2, 0, TH_R, 0);
+        assert_int_equal(conn_state(t), TCP_CLOSED);
+        assert_int_equal(rd(t, k.fd, b, sizeof(b), 0), 0);
+        mpnet_close(t->s, k.fd);
+        mpnet_close(t->s, k.lfd);
+}
+
 /* Simultaneous close: FIN_WAIT_1 gets the peer's FIN first: CLOSING, then
  * TIME_WAIT on the ACK of ours (RFC 9293 3.6, figure 13). */
 static void test_simultaneous_close(void **state)
@@ -742,6 +792,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_paws, setup, teardown),
             cmocka_unit_test_setup_teardown(test_sndbuf, setup, teardown),
             cmocka_unit_test_setup_teardown(test_time_wait, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_rst_after_close, setup, teardown),
             cmocka_unit_test_setup_teardown(test_simultaneous_close, setup, teardown),
             cmocka_unit_test_setup_teardown(test_rst_unread, setup, teardown),
             cmocka_unit_test_setup_teardown(test_conn_cache_reuse, setup, teardown),
