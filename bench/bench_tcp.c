@@ -14,7 +14,17 @@
  * comparable and only its bytes are given). The run is one thread: both
  * ends on one core, for each stack.
  *
- * Usage: bench_tcp [--mbytes N] [--repeat N] [--chunk BYTES]
+ * The memory wire offers receive checksum offload (csum_offload), as
+ * Linux's loopback and veth do (they skip both the sender's and the
+ * receiver's sums): the receiver trusts the frames, the sender still
+ * fills every checksum. --no-offload turns it off (both ends sum).
+ * --autotune leaves mpnet's socket buffers unset: they start at the
+ * default and grow by auto-tuning (Linux keeps its 4 MB).
+ *
+ * --ack-vec turns on one ACK per receive vector on both stacks.
+ *
+ * Usage: bench_tcp [--mbytes N] [--repeat N] [--chunk BYTES] [--no-offload]
+ *                  [--autotune] [--ack-vec]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,6 +41,7 @@
 #include "mpnet/link.h"
 #include "mpnet/pkt.h"
 #include "mpnet/socket.h"
+#include "mpnet/tcp.h"
 #include "mpnet/stack.h"
 #include "mpnet/thread.h"
 
@@ -39,6 +50,7 @@
 #define BUF    (4 << 20)
 
 static uint8_t wbuf[1 << 20], rbuf[1 << 20];
+static bool no_offload, autotune, ack_vec;
 
 struct run {
         double gbps, cyc_byte, cyc_seg, cpu_gbps;
@@ -70,7 +82,8 @@ static struct mpnet_stack *stack_new(struct mpnet_clock *ck, struct mpnet_pool *
 
 static struct run run_mpnet(uint64_t bytes, uint64_t chunk)
 {
-        struct mpnet_memwire_cfg wc = {.name = "tcp", .ring_size = 4096};
+        struct mpnet_memwire_cfg wc = {
+            .name = "tcp", .ring_size = 4096, .csum_offload = !no_offload};
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(5001)};
         struct mpnet_clock ck;
         struct mpnet_pool *pool;
@@ -86,15 +99,21 @@ static struct run run_mpnet(uint64_t bytes, uint64_t chunk)
                 bench_die("pool or wire\n");
         a = stack_new(&ck, pool, "A", la, A_ADDR, 1);
         b = stack_new(&ck, pool, "B", lb, B_ADDR, 2);
+        mpnet_tcp_set_ack_vec(a, ack_vec);
+        mpnet_tcp_set_ack_vec(b, ack_vec);
         lfd = mpnet_socket(b, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        mpnet_setsockopt(b, lfd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-        mpnet_setsockopt(b, lfd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+        if (!autotune) {
+                mpnet_setsockopt(b, lfd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+                mpnet_setsockopt(b, lfd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+        }
         if (mpnet_bind(b, lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
             mpnet_listen(b, lfd, 4) != 0)
                 bench_die("listen\n");
         fa = mpnet_socket(a, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        mpnet_setsockopt(a, fa, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
-        mpnet_setsockopt(a, fa, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+        if (!autotune) {
+                mpnet_setsockopt(a, fa, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+                mpnet_setsockopt(a, fa, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+        }
         sa.sin_addr.s_addr = htonl(B_ADDR);
         mpnet_connect(a, fa, (struct sockaddr *)&sa, sizeof(sa));
         for (int i = 0; i < 1000 && fb < 0; i++) {
@@ -206,6 +225,12 @@ int main(int argc, char **argv)
             {"mbytes", BENCH_OPT_U64, &mbytes, 1, 1 << 20, "MB carried per repeat"},
             {"repeat", BENCH_OPT_U64, &repeat, 1, 1000, "repeats"},
             {"chunk", BENCH_OPT_U64, &chunk, 1, sizeof(wbuf), "bytes per send call"},
+            {"no-offload", BENCH_OPT_FLAG, &no_offload, 0, 0,
+             "no receive checksum offload on the memory wire"},
+            {"autotune", BENCH_OPT_FLAG, &autotune, 0, 0,
+             "mpnet's socket buffers unset: auto-tuned"},
+            {"ack-vec", BENCH_OPT_FLAG, &ack_vec, 0, 0,
+             "one ACK per receive vector (mpnet_tcp_set_ack_vec)"},
         };
         double mg[1000], mb[1000], ms[1000], lg[1000], lb[1000], ratio[1000], mc[1000], lc[1000],
             cratio[1000];
@@ -238,6 +263,9 @@ int main(int argc, char **argv)
         bench_json_machine(&j);
         bench_json_u64(&j, "bytes", mbytes << 20);
         bench_json_u64(&j, "chunk", chunk);
+        bench_json_u64(&j, "csum_offload", !no_offload);
+        bench_json_u64(&j, "autotune", autotune);
+        bench_json_u64(&j, "ack_vec", ack_vec);
         bench_json_stat(&j, "mpnet_gbps", mg, repeat);
         bench_json_stat(&j, "mpnet_cycles_per_byte", mb, repeat);
         bench_json_stat(&j, "mpnet_cycles_per_segment", ms, repeat);

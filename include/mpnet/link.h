@@ -158,6 +158,14 @@ struct mpnet_memwire_cfg {
         bool rss;
         const uint8_t *rss_key;
         size_t rss_key_len;
+        /* Receive checksum offload, as a veth or loopback device offers it:
+         * the frames never leave memory, so each end marks what it receives
+         * verified (MPNET_PKT_F_L3_CSUM_OK, MPNET_PKT_F_L4_CSUM_OK) and
+         * reports MPNET_LINK_OFF_RX_CSUM; the stacks skip their checks. The
+         * senders still fill every checksum. Off by default: a frame put on
+         * the wire with a bad checksum is then caught by the stack. A fault
+         * decorator clears the marks of what it corrupts. */
+        bool csum_offload;
 };
 
 /**

@@ -95,6 +95,15 @@ enum {
 MPNET_API int mpnet_tcp_set_ecn(struct mpnet_stack *s, int mode);
 
 /**
+ * One ACK per receive vector (off by default): the in-order segments one
+ * poll of s receives get one ACK after the vector instead of one every
+ * second full segment (RFC 5681 4.2), as Linux's GRO merges them. Fewer
+ * ACKs for a bulk flow; the stretch ACKs slow the sender's slow start
+ * (RFC 3465 L = 2) and thin its ACK clock under loss. Any thread.
+ */
+MPNET_API void mpnet_tcp_set_ack_vec(struct mpnet_stack *s, int on);
+
+/**
  * getsockopt(fd, IPPROTO_TCP, MPNET_TCP_INFO, &info, &len) of a TCP
  * socket: a snapshot of its connection (Linux's TCP_INFO number, with
  * this struct, not Linux's struct tcp_info). len may be shorter than the

@@ -1573,14 +1573,18 @@ static int setopt_sol(struct mpnet_stack *s, struct mpnet_sock *so, int name, co
                 if (b > SOCK_RCVBUF_MAX)
                         b = SOCK_RCVBUF_MAX;
                 atomic_store_explicit(&so->rcvbuf, (uint32_t)b, memory_order_relaxed);
+                so->flags |= SOF_RCVBUF_LOCK;
                 return 0;
         }
         case SO_SNDBUF: {
                 uint64_t b = (uint64_t)(v < 0 ? 0 : v) * 2;
 
-                so->sndbuf = (uint32_t)(b < 4608              ? 4608
-                                        : b > SOCK_RCVBUF_MAX ? SOCK_RCVBUF_MAX
-                                                              : b);
+                __atomic_store_n(&so->sndbuf,
+                                 (uint32_t)(b < 4608              ? 4608
+                                            : b > SOCK_RCVBUF_MAX ? SOCK_RCVBUF_MAX
+                                                                  : b),
+                                 __ATOMIC_RELAXED);
+                so->flags |= SOF_SNDBUF_LOCK;
                 return 0;
         }
         case SO_BINDTOIFINDEX:
@@ -1877,7 +1881,8 @@ static int getopt_val(struct mpnet_sock *so, int level, int name, int *v)
                         *v = (int)atomic_load_explicit(&so->rcvbuf, memory_order_relaxed);
                         return 0;
                 case SO_SNDBUF:
-                        *v = (int)so->sndbuf;
+                        /* TCP's auto-tuning grows it on the home. */
+                        *v = (int)__atomic_load_n(&so->sndbuf, __ATOMIC_RELAXED);
                         return 0;
                 case SO_ERROR:
                         *v = -sock_err_take(so);

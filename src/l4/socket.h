@@ -63,6 +63,11 @@ enum {
         SOF_CLOSED = 1 << 13,     /* closed: a delivery still holding it drops */
         SOF_LISTEN = 1 << 14,     /* TCP: listening (so->tcp a struct tcp_listen) */
         SOF_NODELAY = 1 << 15,    /* TCP_NODELAY (inherited by accepted sockets) */
+        /* SO_RCVBUF, SO_SNDBUF set: TCP leaves that buffer's size alone (no
+         * auto-tuning), as Linux's SOCK_RCVBUF_LOCK and SOCK_SNDBUF_LOCK;
+         * inherited by accepted sockets. */
+        SOF_RCVBUF_LOCK = 1 << 16,
+        SOF_SNDBUF_LOCK = 1 << 17,
 };
 
 /* rcv_opts: what recvmsg gives as ancillary data. */

@@ -96,6 +96,9 @@ enum tcp_ctr {
         TCP_TLP,
         TCP_TLP_RECOVERED,
         TCP_DSACK_IN,
+        TCP_RCVBUF_GROW,
+        TCP_SNDBUF_GROW,
+        TCP_ACK_VEC,
         TCP_ERR_HANDOFF,
         TCP_ERR_HANDOFF_FAIL,
         TCP__N
@@ -114,6 +117,7 @@ _Static_assert((int)TCP_OUT == (int)TCPC_OUT && (int)TCP_RST_OUT == (int)TCPC_RS
                    (int)TCP_TW_SYN_DROP == (int)TCPC_TW_SYN_DROP &&
                    (int)TCP_SACK_RECOVERY == (int)TCPC_SACK_RECOVERY &&
                    (int)TCP_DSACK_IN == (int)TCPC_DSACK_IN &&
+                   (int)TCP_ACK_VEC == (int)TCPC_ACK_VEC &&
                    (int)TCP_ERR_HANDOFF_FAIL == (int)TCPC_ERR_HANDOFF_FAIL,
                "tcp.h's counter ids");
 
@@ -178,6 +182,9 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
                         "connections reset by a close with data unread (RFC 2525 2.17)"},
     [TCP_PERSIST] = {"tcp_persist", "zero-window probes sent (RFC 9293 3.8.6.1)"},
     [TCP_DACK] = {"tcp_dack", "delayed ACKs sent by their timer"},
+    [TCP_RCVBUF_GROW] = {"tcp_rcvbuf_grow", "receive buffers grown by auto-tuning"},
+    [TCP_SNDBUF_GROW] = {"tcp_sndbuf_grow", "send buffers grown by auto-tuning"},
+    [TCP_ACK_VEC] = {"tcp_ack_vec", "ACKs sent after a receive vector for its in-order segments"},
     [TCP_CHAINED] = {"tcp_chained",
                      "drop: a segment whose data spans buffers (reassembled fragments; "
                      "TCP sets DF)"},
@@ -391,6 +398,7 @@ void tcp_conn_remove(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tc
                 atomic_store_explicit(pp, atomic_load_explicit(&c->next, memory_order_relaxed),
                                       memory_order_release);
                 ct->n--;
+                atomic_fetch_add_explicit(&ct->gen, 1, memory_order_release);
         }
         pthread_mutex_unlock(&ct->lock);
         if (x == c)
@@ -444,6 +452,32 @@ static void conn_table_clear(struct tcp_conn_table *ct)
                 }
         }
         ct->n = 0;
+        atomic_fetch_add_explicit(&ct->gen, 1, memory_order_release);
+}
+
+/* The connection of t: the context's last one when it is still in the
+ * table and t is its tuple (no hash: the table's keyed SipHash, which
+ * keeps hash flooding off the buckets, is untouched and runs on every
+ * miss, so a flood of other tuples gets no cheaper path), else the table's
+ * (*h its hash, for the PCB lookup that follows a miss). A table reader:
+ * the gen read (acquire) before the walk sees every unlink before it, so
+ * a cached entry whose gen still matches was not unlinked and freed. */
+static struct tcp_conn *conn_lookup_cached(struct wctx *w, struct tcp_conn_table *ct,
+                                           const struct tcp_tuple *t, uint32_t *h)
+{
+        struct tcp_ctx *tc = w->mctx[MOD_tcp];
+        uint64_t gen = atomic_load_explicit(&ct->gen, memory_order_acquire);
+        struct tcp_conn *c = tc->last;
+
+        if (c != NULL && tc->last_gen == gen && tuple_eq(&c->t, t))
+                return c;
+        *h = tcp_conn_hash(ct, t);
+        c = tcp_conn_lookup_h(ct, t, *h);
+        if (c != NULL) {
+                tc->last = c;
+                tc->last_gen = gen;
+        }
+        return c;
 }
 
 /* What workers retired and the control thread has not deferred yet: no
@@ -566,7 +600,7 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
         struct tcp_tuple t;
         struct tcp_conn *c;
         struct mpnet_sock *so;
-        uint32_t h, ev;
+        uint32_t h = 0, ev;
 
         if (how & TCP_IN_NOT_UNICAST) {
                 tcp_inc(s, TCP_NOT_UNICAST);
@@ -586,8 +620,7 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
         memcpy(t.raddr, raddr, 16);
         t.lport = r.dport;
         t.rport = r.sport;
-        h = tcp_conn_hash(&tcp_st(s)->ct, &t); /* the table's and the PCB lookup's */
-        c = tcp_conn_lookup_h(&tcp_st(s)->ct, &t, h);
+        c = conn_lookup_cached(w, &tcp_st(s)->ct, &t, &h); /* h: the PCB lookup's */
         /* c's state is its home's: read there only. */
         if (c != NULL && c->home == w->id && c->state == TCP_TIME_WAIT) {
                 bool take = false;
@@ -626,6 +659,10 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
                 /* An SO_REUSEPORT group prefers its member homed here: a
                  * SYN is taken by the worker that receives it, which then
                  * owns the connection. */
+                /* A TIME_WAIT connection found in the cache left h unset
+                 * (a hash of 0 is merely computed again). */
+                if (h == 0)
+                        h = tcp_conn_hash(&tcp_st(s)->ct, &t);
                 so = pcb_lookup(tcp_st(s)->pcb, &k, w->id, h);
                 /* Its flags are its home's: the home tells a listener. */
                 if (so != NULL && sock_home(so) != w->id) {
@@ -711,6 +748,7 @@ static void tcp_ctx_reset(struct wctx *w, void *cs)
         (void)w;
         x->tq = NULL;
         x->embryo = NULL;
+        x->last = NULL;
 }
 
 static int tcp_init(struct mpnet_stack *s, void *state)
@@ -727,6 +765,7 @@ static int tcp_init(struct mpnet_stack *s, void *state)
         st->deliver_node = (unsigned)node;
         st->err_node = (unsigned)err_node;
         st->msl_ns = TCP_MSL_NS_DEFAULT;
+        st->rmem_max = st->wmem_max = TCP_BUF_AUTO_MAX;
         st->ecn = MPNET_TCP_ECN_SERVER;
         st->recov = TCP_RECOV_RACK;
         memcpy(st->ct.key, &k0, 8);

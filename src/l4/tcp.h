@@ -152,6 +152,11 @@ struct tcp_ctx {
         struct tcp_data *tq;         /* connections with a data-path timer */
         struct tcp_conn *embryo;     /* SYN_SENT and SYN_RECEIVED */
         uint64_t ch_tokens, ch_last; /* the challenge ACK bucket (RFC 5961 7) */
+        /* The connection this context's last segment found, and the
+         * table's gen then (tcp_conn_table.gen): a bulk flow's segments
+         * come in runs, so most skip the hash and the bucket walk. */
+        struct tcp_conn *last;
+        uint64_t last_gen;
 };
 
 /* The options of c, which has its data path (c->d): the first member of
@@ -177,6 +182,7 @@ struct tcp_conn_buckets {
         unsigned mask; /* chains - 1 */
         struct tcp_conn *_Atomic b[];
 };
+#define TCP_BUF_AUTO_MAX (4u << 20) /* tcp_state.rmem_max, wmem_max by default */
 
 struct tcp_conn_table {
         pthread_mutex_t lock; /* writers only; a leaf */
@@ -184,6 +190,10 @@ struct tcp_conn_table {
         _Atomic uint32_t seq;                /* odd while a resize relinks the entries */
         uint8_t key[16];                     /* the hash's (SipHash), random per stack */
         struct tcp_conn_buckets *_Atomic bk; /* NULL until the first insert */
+        /* Bumped (release) after a connection is unlinked, before it is
+         * deferred: a context's cached last connection (struct tcp_ctx)
+         * is good only while this has not moved. */
+        _Atomic uint64_t gen;
 };
 
 /* The chains now (the control thread's, or an RCU reader's), or NULL. */
@@ -222,7 +232,16 @@ struct tcp_state {
         /* The MSL (RFC 9293 3.4.2; TIME_WAIT lasts 2 MSL) that tests may
          * shorten. */
         uint64_t msl_ns;
-        _Atomic int ecn; /* MPNET_TCP_ECN_* (mpnet_tcp_set_ecn) */
+        /* The most a connection's receive and send buffers grow to by
+         * auto-tuning (Linux's tcp_rmem[2], tcp_wmem[2]); tests may lower
+         * them. */
+        uint32_t rmem_max, wmem_max;
+        /* One ACK per receive vector for its in-order segments (l4/
+         * tcp_data.c). Off by default: its stretch ACKs slow slow start
+         * (RFC 3465 L = 2) and move the golden table under loss, some
+         * cells down by half; tests turn it on. */
+        _Atomic bool ack_vec; /* mpnet_tcp_set_ack_vec */
+        _Atomic int ecn;      /* MPNET_TCP_ECN_* (mpnet_tcp_set_ecn) */
         /* The IP ECN field of the segment each context is handling now
          * (RFC 3168 5), set by input before the connection sees it. */
         uint8_t rx_ecn[MPNET_MAX_SLOTS + 1];
@@ -297,6 +316,9 @@ enum {
         TCPC_TLP,
         TCPC_TLP_RECOVERED,
         TCPC_DSACK_IN,
+        TCPC_RCVBUF_GROW,
+        TCPC_SNDBUF_GROW,
+        TCPC_ACK_VEC,
         /* l4/tcp_pmtu.c: ICMP errors for a connection homed elsewhere */
         TCPC_ERR_HANDOFF,
         TCPC_ERR_HANDOFF_FAIL,

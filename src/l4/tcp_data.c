@@ -12,7 +12,11 @@
  * RACK-TLP (RFC 8985, l4/tcp_rack.c), congestion control through tcp_cc
  * (CUBIC by default), Nagle
  * (RFC 9293 3.7.4) and the persist timer (3.8.6.1); FIN_WAIT_1/2, CLOSING,
- * TIME_WAIT (2 MSL), CLOSE_WAIT, LAST_ACK.
+ * TIME_WAIT (2 MSL), CLOSE_WAIT, LAST_ACK. Buffer auto-tuning, as Linux's
+ * (tcp_rcv_space_adjust, tcp_sndbuf_expand): unless the application set
+ * SO_RCVBUF or SO_SNDBUF, the receive buffer grows to twice what the
+ * application read in a round trip, the send buffer to twice the
+ * congestion window, each up to the stack's tcp_state.rmem_max/wmem_max.
  *
  * Timers: a connection with a deadline armed is on its home context's
  * timer list (tcp_ctx.tq); that context's service walks its list only.
@@ -78,10 +82,17 @@ struct tcp_data {
         uint32_t rcv_adv; /* the right edge advertised */
         uint32_t last_ack_sent;
         bool fin_in;
+        bool ack_vec; /* dack_at is now: the ACK of a receive vector */
         uint8_t quick;
         uint32_t unacked; /* bytes received since the last ACK */
         struct tcp_ooo *ooo;
         unsigned n_ooo;
+        /* Auto-tuning: whether each buffer may grow; the bytes the
+         * application read since rspace_t; the receiver's RTT estimate
+         * (from the timestamps echoed, RFC 7323 4.2's idea on this side). */
+        bool rauto, sauto;
+        uint32_t rcopied, rcv_rtt_us;
+        uint64_t rspace_t;
         uint32_t ooo_last; /* the latest out-of-order segment's seq (RFC 2018 4) */
         /* RTT (Karn: timed segments are never retransmitted ones). */
         uint32_t rtt_seq;
@@ -195,6 +206,20 @@ static int ring_room(uint8_t **b, uint32_t *alloc, uint32_t *off, uint32_t len, 
         return 0;
 }
 
+/* The size a buffer of cap grows to for want bytes (auto-tuning): at
+ * least double, at most max. 0: no growth. The ring follows on its own
+ * (ring_room) as it fills. */
+static uint32_t grow_to(uint32_t cap, uint64_t want, uint32_t max)
+{
+        uint64_t n = (uint64_t)cap * 2;
+
+        if (want <= cap || cap >= max)
+                return 0;
+        if (n < want)
+                n = want;
+        return n > max ? max : (uint32_t)n;
+}
+
 /* ---- output ---- */
 
 static uint32_t smss(const struct tcp_conn *c)
@@ -300,6 +325,7 @@ static int seg_out(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t 
                 d->last_ack_sent = c->rcv_nxt;
                 d->unacked = 0;
                 d->dack_at = MPNET_TIME_NEVER;
+                d->ack_vec = false;
         }
         return 0;
 }
@@ -580,6 +606,9 @@ int tcp_established(struct wctx *w, struct tcp_conn *c)
         d->snd_cur = d->snd_sml = c->snd_nxt;
         d->quick = TCP_QUICKACKS;
         d->nodelay = ref != NULL && (ref->flags & SOF_NODELAY);
+        d->rauto = ref == NULL || !(ref->flags & SOF_RCVBUF_LOCK);
+        d->sauto = ref == NULL || !(ref->flags & SOF_SNDBUF_LOCK);
+        d->rspace_t = ctx_now(w);
         d->dack_at = d->tw_at = MPNET_TIME_NEVER;
         /* Without window scaling the window field is all there is. */
         if (!(c->opt & TCPF_WSCALE))
@@ -718,6 +747,25 @@ static void sack_after(struct wctx *w, struct tcp_conn *c, const struct tcp_sack
         }
 }
 
+/* Send-buffer auto-tuning (Linux's tcp_sndbuf_expand): room for twice
+ * the congestion window, so a window's worth can wait while one is in
+ * flight. Outside recovery, on an ACK of new data. */
+static void sndbuf_expand(struct wctx *w, struct tcp_conn *c)
+{
+        struct tcp_data *d = c->d;
+        uint32_t n;
+
+        if (!d->sauto)
+                return;
+        n = grow_to(d->scap, 2ull * tcp_cc_cwnd(&d->cc), tcp_state_of(w->s)->wmem_max);
+        if (n == 0)
+                return;
+        d->scap = n;
+        tcp_count(w->s, TCPC_SNDBUF_GROW);
+        if (c->so != NULL) /* read by getsockopt on the control thread */
+                __atomic_store_n(&c->so->sndbuf, n, __ATOMIC_RELAXED);
+}
+
 /* The ACK field (RFC 9293 3.10.7.4 fifth check; RFC 5681, RFC 6582).
  * @return false: the connection is gone (freed: no grace period without
  * workers). */
@@ -821,6 +869,7 @@ static bool ack_cum(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_r
                 } else {
                         d->dupacks = 0;
                         d->cc.ops->on_ack(&d->cc, data, rtt_us, now_us(w));
+                        sndbuf_expand(w, c);
                 }
                 /* RFC 6298 5.2-5.3 (RFC 8985 7.2: the PTO instead). */
                 if (c->snd_una == c->snd_nxt)
@@ -965,7 +1014,7 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
         struct tcp_data *d = c->d;
         const uint8_t *p = mpnet_tcp_payload(v);
         uint32_t len = (uint32_t)mpnet_tcp_payload_len(v), seq = r->seq;
-        bool fin = (r->flags & MPNET_TCP_FIN) != 0, ack_now = false;
+        bool fin = (r->flags & MPNET_TCP_FIN) != 0, ack_now = false, ack_vec = false;
 
         if (d == NULL) {
                 if (len != 0)
@@ -978,6 +1027,15 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
         if ((c->opt & TCPF_TS) && (r->opts.present & MPNET_TCPO_TS) &&
             tcp_ts_recent_take(r->opts.ts_val, c->ts_recent, seq, d->last_ack_sent))
                 c->ts_recent = r->opts.ts_val;
+        /* The receiver's RTT: data that echoes our timestamp came a round
+         * trip after we sent it (ms clock: at least 1 ms). */
+        if (len != 0 && (c->opt & TCPF_TS) && (r->opts.present & MPNET_TCPO_TS) &&
+            r->opts.ts_ecr != 0) {
+                uint32_t ms = ts_now(ctx_now(w)) - r->opts.ts_ecr;
+
+                if (ms < 60000)
+                        d->rcv_rtt_us = (ms == 0 ? 1 : ms) * 1000;
+        }
         if (!ack_in(w, c, r, len))
                 return; /* LAST_ACK ended */
         if (c->state == TCP_TIME_WAIT) {
@@ -1044,8 +1102,18 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                         /* RFC 5681 4.2: ACK at once a segment that fills a
                          * hole; a FIN too; quick ACKs at start; else every
                          * second full segment (full: our sending MSS, the
-                         * peer's being alike), or the delayed ACK timer. */
-                        if (had_ooo || d->fin_in || d->quick > 0 || d->unacked >= 2u * smss(c))
+                         * peer's being alike), or the delayed ACK timer.
+                         * With tcp_state.ack_vec the every-second one waits
+                         * for the end of the receive vector (the context's
+                         * next service), so the in-order segments of one
+                         * poll get one ACK, as Linux's GRO gives them one. */
+                        if (had_ooo || d->fin_in || d->quick > 0)
+                                ack_now = true;
+                        else if (d->unacked >= 2u * smss(c) &&
+                                 atomic_load_explicit(&tcp_state_of(w->s)->ack_vec,
+                                                      memory_order_relaxed))
+                                ack_vec = true;
+                        else if (d->unacked >= 2u * smss(c))
                                 ack_now = true;
                         if (d->quick > 0)
                                 d->quick--;
@@ -1059,6 +1127,11 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
         output(w, c);
         if (ack_now) {
                 send_ack(w, c);
+        } else if (ack_vec && d->unacked > 0) {
+                if (!d->ack_vec) {
+                        d->ack_vec = true;
+                        arm(w, d, &d->dack_at, ctx_now(w));
+                }
         } else if (d->unacked > 0 && d->dack_at == MPNET_TIME_NEVER) {
                 arm(w, d, &d->dack_at, ctx_now(w) + TCP_DACK_NS);
         }
@@ -1170,7 +1243,7 @@ uint64_t tcp_data_timers(struct wctx *w, uint64_t now)
                         }
                 }
                 if (d->dack_at <= now) {
-                        tcp_count(w->s, TCPC_DACK);
+                        tcp_count(w->s, d->ack_vec ? TCPC_ACK_VEC : TCPC_DACK);
                         send_ack(w, c);
                 }
                 if (c->rtx_at <= now && !rtx_timeout(w, c)) {
@@ -1244,6 +1317,11 @@ void tcp_data_info(const struct tcp_conn *c, struct mpnet_tcp_info *i)
 
 /* ---- the socket calls ---- */
 
+void mpnet_tcp_set_ack_vec(struct mpnet_stack *s, int on)
+{
+        atomic_store_explicit(&tcp_state_of(s)->ack_vec, on != 0, memory_order_relaxed);
+}
+
 static struct tcp_conn *conn_of(struct mpnet_sock *so)
 {
         struct tcp_conn *c = so->tcp;
@@ -1308,6 +1386,40 @@ ssize_t tcp_sendmsg(struct mpnet_stack *s, struct mpnet_sock *so, const struct m
         return (ssize_t)done;
 }
 
+/* The receiver's round trip: its own estimate, else the sender side's
+ * SRTT, else 1 ms. */
+static uint64_t rcv_rtt_ns(const struct tcp_conn *c)
+{
+        uint32_t us = c->d->rcv_rtt_us != 0 ? c->d->rcv_rtt_us : c->rto.srtt_us;
+
+        return (uint64_t)(us != 0 ? us : 1000) * 1000;
+}
+
+/* Receive-buffer auto-tuning (dynamic right-sizing, Linux's
+ * tcp_rcv_space_adjust): once a round trip, when the application read
+ * more than half the buffer in it, the buffer grows to twice that, so the
+ * window advertised stays ahead of what the path carries. n: bytes just
+ * read. */
+static void rcvbuf_tune(struct wctx *w, struct tcp_conn *c, uint32_t n)
+{
+        struct tcp_data *d = c->d;
+        uint64_t now = ctx_now(w);
+        uint32_t to;
+
+        d->rcopied += n;
+        if (now - d->rspace_t < rcv_rtt_ns(c))
+                return;
+        to = d->rauto ? grow_to(d->rcap, 2ull * d->rcopied, tcp_state_of(w->s)->rmem_max) : 0;
+        d->rcopied = 0;
+        d->rspace_t = now;
+        if (to == 0)
+                return;
+        d->rcap = to;
+        tcp_count(w->s, TCPC_RCVBUF_GROW);
+        if (c->so != NULL)
+                atomic_store_explicit(&c->so->rcvbuf, to, memory_order_relaxed);
+}
+
 ssize_t tcp_recvmsg(struct mpnet_stack *s, struct mpnet_sock *so, struct msghdr *msg, int flags)
 {
         struct tcp_conn *c = so->tcp;
@@ -1346,6 +1458,7 @@ ssize_t tcp_recvmsg(struct mpnet_stack *s, struct mpnet_sock *so, struct msghdr 
         before = rcv_window(d);
         d->roff = (d->roff + off) % d->ralloc;
         d->rlen -= off;
+        rcvbuf_tune(tcp_home_w(s, c), c, off);
         events(c);
         /* A window update when reading opened it by enough (RFC 9293
          * 3.8.6.2.2), as the receiver-side rule of rcv_window() says. */

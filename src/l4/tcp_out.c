@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "mpnet/wire/bytes.h"
+#include "mpnet/wire/checksum.h"
 #include "mpnet/wire/ipv4.h"
 #include "mpnet/wire/tcp.h"
 #include "l3/ip4.h"
@@ -31,6 +33,7 @@ int tcp_output(struct wctx *w, const struct tcp_seg_out *o, const struct mpnet_t
         };
         struct mpnet_pkt *p;
         uint8_t *b;
+        uint64_t sum;
         int hlen;
         uint32_t n;
 
@@ -51,13 +54,16 @@ int tcp_output(struct wctx *w, const struct tcp_seg_out *o, const struct mpnet_t
                 return -EMSGSIZE;
         }
         mpnet_tcp_repr_emit(&r, b);
-        if (o->payload_len != 0)
-                memcpy(b + hlen, o->payload, o->payload_len);
+        /* The payload is summed as it is copied in (one pass over it); the
+         * header (a multiple of 4 bytes, so the payload's words keep their
+         * places) and the pseudo-header are added after. */
+        sum = o->payload_len != 0 ? mpnet_csum_copy(0, b + hlen, o->payload, o->payload_len) : 0;
         p->l4_off = (uint16_t)mpnet_pkt_headroom(p);
         if (tcp_tuple_is4(o->t)) {
                 uint32_t src = addr_v4(o->t->laddr), dst = addr_v4(o->t->raddr);
 
-                mpnet_tcp4_csum_set(b, n, src, dst);
+                sum += mpnet_tcp4_pseudo(src, dst, (uint16_t)n);
+                mpnet_put_be16(b + 16, mpnet_csum_fold(mpnet_csum_add(sum, b, (size_t)hlen)));
                 /* RFC 9293 3.7.2 leaves DF to path MTU discovery: set, as
                  * Linux does for TCP. */
                 return ip4_output_opt(w, p,
@@ -68,7 +74,8 @@ int tcp_output(struct wctx *w, const struct tcp_seg_out *o, const struct mpnet_t
                                                         .tos = o->ecn, /* RFC 3168 5 */
                                                         .df = true});
         }
-        mpnet_tcp6_csum_set(b, n, o->t->laddr, o->t->raddr);
+        sum += mpnet_tcp6_pseudo(o->t->laddr, o->t->raddr, n);
+        mpnet_put_be16(b + 16, mpnet_csum_fold(mpnet_csum_add(sum, b, (size_t)hlen)));
         return ip6_output_w_tc(w, p, o->t->laddr, o->t->raddr, MPNET_IPPROTO_TCP, IP6_HLIM_DEFAULT,
                                o->ecn, 0);
 }

@@ -225,6 +225,8 @@ static void fault_frame(struct fault *f, struct fault_q *fq, struct mpnet_pkt *p
         }
         if (chance(r[R_CORRUPT], cfg->corrupt_ppm) && p->pkt_len > 0) {
                 flip_bit(p, r[R_BIT]);
+                /* Bits flipped on the wire: no checksum verified before. */
+                p->ol_flags &= ~(MPNET_PKT_F_L3_CSUM_OK | MPNET_PKT_F_L4_CSUM_OK);
                 mpnet_stat_add(&fq->corrupted, 1);
         }
         reorder = chance(r[R_REORDER], cfg->reorder_ppm);

@@ -64,6 +64,7 @@ struct mem_wire {
         struct mpnet_ring **ring[2]; /* ring[s][q]: frames sent by side s */
         uint16_t n_queues;
         uint32_t max_frame;
+        uint32_t rx_ol; /* ol_flags every received frame gets (csum_offload) */
         _Atomic int refs;
         struct mpnet_rss *rss;          /* NULL: queue q feeds queue q */
         uint8_t key[MPNET_RSS_KEY_MAX]; /* rss's key, for mpnet_link_rss() */
@@ -123,8 +124,10 @@ static uint16_t mem_rx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
         got = mpnet_ring_dequeue_burst(e->wire->ring[!e->side][q], (void **)pkts, n);
         if (got == 0)
                 return 0;
-        for (unsigned i = 0; i < got; i++)
+        for (unsigned i = 0; i < got; i++) {
                 bytes += pkts[i]->pkt_len;
+                pkts[i]->ol_flags |= e->wire->rx_ol;
+        }
         mpnet_stat_add(&e->rx[q].pkts, got);
         mpnet_stat_add(&e->rx[q].bytes, bytes);
         return (uint16_t)got;
@@ -324,6 +327,8 @@ int mpnet_memwire_create(const struct mpnet_memwire_cfg *cfg, struct mpnet_link 
         memset(w, 0, sizeof(*w));
         w->n_queues = nq;
         w->max_frame = mtu + 18;
+        if (cfg->csum_offload)
+                w->rx_ol = MPNET_PKT_F_L3_CSUM_OK | MPNET_PKT_F_L4_CSUM_OK;
         atomic_init(&w->refs, 2);
         for (int s = 0; s < 2; s++)
                 for (unsigned q = 0; q < nq; q++)
@@ -378,6 +383,8 @@ int mpnet_memwire_create(const struct mpnet_memwire_cfg *cfg, struct mpnet_link 
                 }
                 e->link.info.mtu = mtu;
                 e->link.info.n_rxq = e->link.info.n_txq = nq;
+                if (cfg->csum_offload)
+                        e->link.info.offloads = MPNET_LINK_OFF_RX_CSUM;
                 e->link.info.speed_bps = cfg->speed_bps ? cfg->speed_bps : 10000000000ull;
         }
         *a = &w->end[0].link;

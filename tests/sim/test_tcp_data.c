@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mpnet/socket.h"
+#include "mpnet/tcp.h"
 #include "l4/socket.h"
 #include "l4/tcp.h"
 #include "stack/stack_priv.h"
@@ -215,6 +216,44 @@ static void test_delayed_ack(void **state)
         psend(&k, seq + 1000, 1, TH_PA, 1000);
         expect(&k, 1, TH_A, 1, seq + 2000, 0, NULL);
         assert_int_equal(ctr(t, "tcp_dack"), 1);
+        mpnet_close(t->s, k.lfd);
+}
+
+/* The in-order segments of one receive vector get one ACK, after the
+ * vector (tcp_ack_vec), not one per second segment (RFC 5681 4.2's rule,
+ * as Linux's GRO applies it to what it merged); quick ACKs used up first. */
+static void test_ack_per_vector(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+        uint32_t seq = 1;
+
+        mpnet_tcp_set_ack_vec(t->s, 1);
+        estab(t, &k, false);
+        for (int i = 0; i < 16; i++, seq += 10) {
+                psend(&k, seq, 1, TH_PA, 10);
+                expect(&k, 1, TH_A, 1, seq + 10, 0, NULL);
+        }
+        for (int i = 0; i < 8; i++) {
+                uint8_t f[MPNET_ETH_HLEN + MPNET_IP6_HLEN + MPNET_TCP_HLEN_MAX + TS_DATA_MAX];
+                uint8_t b[1000];
+
+                memset(b, 'v', sizeof(b));
+                link_send(t->pool, t->lb, f,
+                          ts_build(t,
+                                   &(struct ts_seg){.sport = 40000,
+                                                    .dport = 8080,
+                                                    .seq = seq + (uint32_t)i * 1000,
+                                                    .ack = 1,
+                                                    .flags = TH_PA,
+                                                    .data = b,
+                                                    .len = sizeof(b)},
+                                   f));
+        }
+        expect(&k, 1, TH_A, 1, seq + 8000, 0, NULL);
+        ts_expect_none(t, 100);
+        assert_int_equal(ctr(t, "tcp_ack_vec"), 1);
+        assert_int_equal(ctr(t, "tcp_dack"), 0);
         mpnet_close(t->s, k.lfd);
 }
 
@@ -613,6 +652,28 @@ static void test_rst_unread(void **state)
         mpnet_close(t->s, k.lfd);
 }
 
+/* The context's cached last connection (tcp.c, conn_lookup_cached) goes
+ * with its connection: a segment of the same tuple after the reset finds
+ * none (a reset back, counted), not the freed connection. */
+static void test_conn_cache_reuse(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+        uint64_t nc;
+
+        estab(t, &k, false);
+        psend(&k, 1, 1, TH_PA, 100);
+        expect(&k, 1, TH_A, 1, 101, 0, NULL);
+        assert_int_equal(mpnet_close(t->s, k.fd), 0);
+        expect(&k, 1, TH_RA, 1, 101, 0, NULL);
+        assert_int_equal(conn_state(t), TCP_CLOSED);
+        mpnet_close(t->s, k.lfd); /* no listener to answer instead */
+        nc = ctr(t, "tcp_no_conn");
+        psend(&k, 101, 1, TH_PA, 10);
+        expect(&k, 1, TH_R, 1, 0, 0, NULL);
+        assert_int_equal(ctr(t, "tcp_no_conn"), nc + 1);
+}
+
 /* An orphan stuck in FIN_WAIT_2 (the peer never closes) goes after the
  * timeout (60 s, as Linux's tcp_fin_timeout). */
 static void test_fin_wait_2_orphan(void **state)
@@ -719,6 +780,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(test_recv_fin, setup, teardown),
             cmocka_unit_test_setup_teardown(test_delayed_ack, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_ack_per_vector, setup, teardown),
             cmocka_unit_test_setup_teardown(test_send_nagle, setup, teardown),
             cmocka_unit_test_setup_teardown(test_nodelay_inherited, setup, teardown),
             cmocka_unit_test_setup_teardown(test_ooo_sack, setup, teardown),
@@ -733,6 +795,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_rst_after_close, setup, teardown),
             cmocka_unit_test_setup_teardown(test_simultaneous_close, setup, teardown),
             cmocka_unit_test_setup_teardown(test_rst_unread, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_conn_cache_reuse, setup, teardown),
             cmocka_unit_test_setup_teardown(test_fin_wait_2_orphan, setup, teardown),
             cmocka_unit_test_setup_teardown(test_random_segments, setup, teardown),
         };

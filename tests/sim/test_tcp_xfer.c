@@ -13,6 +13,7 @@
 
 #include "mpnet/socket.h"
 #include "base/sha256.h"
+#include "l4/socket.h"
 #include "l4/tcp.h"
 #include "stack/stack_priv.h"
 #include "ip6util.h"
@@ -28,6 +29,15 @@ struct side {
         struct sha256 h_tx, h_rx;
         bool eof, shut;
 };
+
+/* What a test asks of xfer() beyond the transfer: B's SO_RCVBUF set
+ * (locked: no auto-tuning) when rcvbuf; B's stack's auto-tuning limit
+ * when rmem_max; check() run on both sides before they close. */
+static struct {
+        int rcvbuf;
+        uint32_t rmem_max;
+        void (*check)(struct side *a, struct side *b);
+} xo;
 
 static uint8_t next_byte(uint32_t *x)
 {
@@ -121,6 +131,11 @@ static void xfer(const char *name, const struct mpnet_fault_cfg *fault, int fam)
                 assert_int_equal(mpnet_connect(b.s, b.fd, (struct sockaddr *)&sa, sizeof(sa)),
                                  -EINPROGRESS);
         }
+        if (xo.rcvbuf != 0)
+                assert_int_equal(
+                    mpnet_setsockopt(b.s, b.fd, SOL_SOCKET, SO_RCVBUF, &xo.rcvbuf, sizeof(int)), 0);
+        if (xo.rmem_max != 0)
+                tcp_state_of(b.s)->rmem_max = xo.rmem_max;
         a.fd = -1;
         for (int i = 0; i < 100 && a.fd < 0; i++) {
                 net2_run(&n, 100 * MPNET_NS_PER_MS);
@@ -142,6 +157,8 @@ static void xfer(const char *name, const struct mpnet_fault_cfg *fault, int fam)
         sha256_final(&b.h_tx, d1);
         sha256_final(&a.h_rx, d2);
         assert_memory_equal(d1, d2, SHA256_LEN);
+        if (xo.check != NULL)
+                xo.check(&a, &b);
         assert_int_equal(mpnet_close(a.s, a.fd), 0);
         assert_int_equal(mpnet_close(b.s, b.fd), 0);
         assert_int_equal(mpnet_close(a.s, lfd), 0);
@@ -155,7 +172,7 @@ static void xfer(const char *name, const struct mpnet_fault_cfg *fault, int fam)
                 (unsigned long long)(stk_ctr(a.s, "tcp_fast_rtx") + stk_ctr(b.s, "tcp_fast_rtx")),
                 (unsigned long long)(stk_ctr(a.s, "tcp_rto") + stk_ctr(b.s, "tcp_rto")),
                 (unsigned long long)(stk_ctr(a.s, "tcp_ooo_drop") + stk_ctr(b.s, "tcp_ooo_drop")));
-        if (fault != NULL) {
+        if (fault != NULL && fault->loss_ppm != 0) {
                 struct mpnet_fault_stats fs;
 
                 assert_int_equal(mpnet_fault_get_stats(n.la, &fs), 0);
@@ -203,13 +220,63 @@ static void test_xfer_lossy6(void **state)
         xfer("IPv6, loss 1%, reorder 1%", &f, 6);
 }
 
+static int sockbuf(struct side *x, int name)
+{
+        int v = 0;
+        socklen_t l = sizeof(v);
+
+        assert_int_equal(mpnet_getsockopt(x->s, x->fd, SOL_SOCKET, name, &v, &l), 0);
+        return v;
+}
+
+/* Both receive buffers grew (A's up to the default 4 MB limit, B's up to
+ * the 1 MB its stack allows), the send buffers too. */
+static void autotune_grown(struct side *a, struct side *b)
+{
+        assert_true(stk_ctr(a->s, "tcp_rcvbuf_grow") > 0);
+        assert_true(stk_ctr(b->s, "tcp_rcvbuf_grow") > 0);
+        assert_true(stk_ctr(a->s, "tcp_sndbuf_grow") + stk_ctr(b->s, "tcp_sndbuf_grow") > 0);
+        assert_true(sockbuf(a, SO_RCVBUF) > (int)SOCK_RCVBUF_DEFAULT);
+        assert_true(sockbuf(a, SO_RCVBUF) <= (int)TCP_BUF_AUTO_MAX);
+        assert_true(sockbuf(b, SO_RCVBUF) > (int)SOCK_RCVBUF_DEFAULT);
+        assert_true(sockbuf(b, SO_RCVBUF) <= 1 << 20);
+        assert_true(sockbuf(a, SO_SNDBUF) > (int)SOCK_RCVBUF_DEFAULT ||
+                    sockbuf(b, SO_SNDBUF) > (int)SOCK_RCVBUF_DEFAULT);
+}
+
+/* SO_RCVBUF set on B: its buffer stays what was asked (twice, as Linux). */
+static void autotune_locked(struct side *a, struct side *b)
+{
+        (void)a;
+        assert_int_equal(sockbuf(b, SO_RCVBUF), 2 * 65536);
+        assert_int_equal(stk_ctr(b->s, "tcp_rcvbuf_grow"), 0);
+}
+
+/* Buffer auto-tuning (Linux's tcp_rmem/tcp_wmem): over a path with a
+ * 10 ms round trip the default buffers hold less than the path carries,
+ * so they grow while the data is moving, within the stack's limit; a
+ * buffer the application sized stays as it is. */
+static void test_xfer_autotune(void **state)
+{
+        struct mpnet_fault_cfg f = {.seed = 3, .delay_ns = 5 * MPNET_NS_PER_MS};
+
+        (void)state;
+        xo.rmem_max = 1 << 20;
+        xo.check = autotune_grown;
+        xfer("autotune, delay 5 ms", &f, 4);
+        memset(&xo, 0, sizeof(xo));
+        xo.rcvbuf = 65536;
+        xo.check = autotune_locked;
+        xfer("SO_RCVBUF set, delay 5 ms", &f, 4);
+        memset(&xo, 0, sizeof(xo));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_xfer_clean),
-            cmocka_unit_test(test_xfer_lossy),
-            cmocka_unit_test(test_xfer_dup_delay),
-            cmocka_unit_test(test_xfer_lossy6),
+            cmocka_unit_test(test_xfer_clean),     cmocka_unit_test(test_xfer_lossy),
+            cmocka_unit_test(test_xfer_dup_delay), cmocka_unit_test(test_xfer_lossy6),
+            cmocka_unit_test(test_xfer_autotune),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

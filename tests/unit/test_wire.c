@@ -390,6 +390,38 @@ static uint16_t ref_csum(const uint8_t *b, size_t n)
         return (uint16_t)~s;
 }
 
+/* The fused copy sums as mpnet_csum_add and copies every byte: all
+ * lengths around the 8- and 32-byte steps, all alignments, and all-ones
+ * words whose carries must go round (RFC 1071 2(C)). */
+static void test_checksum_copy(void **state)
+{
+        static uint8_t b[1600], d[1600 + 8];
+        uint64_t x = 2463534242ull;
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(b); i++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                b[i] = (uint8_t)x;
+        }
+        for (int ones = 0; ones < 2; ones++) {
+                if (ones)
+                        memset(b, 0xff, sizeof(b));
+                for (size_t n = 0; n < sizeof(b) - 8; n += (n < 100 ? 1 : 53)) {
+                        for (size_t off = 0; off < 8; off++) {
+                                uint64_t s;
+
+                                memset(d, 0, sizeof(d));
+                                s = mpnet_csum_copy(7, d + (7 - off), b + off, n);
+                                assert_int_equal(mpnet_csum_fold(s),
+                                                 mpnet_csum_fold(mpnet_csum_add(7, b + off, n)));
+                                assert_int_equal(mpnet_csum_fold(s - 7), ref_csum(b + off, n));
+                                assert_memory_equal(d + (7 - off), b + off, n);
+                                assert_int_equal(d[7 - off + n], 0);
+                        }
+                }
+        }
+}
+
 static void test_checksum(void **state)
 {
         /* RFC 1071 section 3's example words sum to 0xddf2. */
@@ -480,6 +512,7 @@ int main(void)
             cmocka_unit_test(test_icmp4_both_ways),
             cmocka_unit_test(test_icmp4_error_rest),
             cmocka_unit_test(test_checksum),
+            cmocka_unit_test(test_checksum_copy),
             cmocka_unit_test(test_err_str),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,6 +22,12 @@
  */
 MPNET_API uint64_t mpnet_csum_add(uint64_t sum, const void *b, size_t n);
 
+/**
+ * Copy n bytes from src to dst (not overlapping) and add them to a running
+ * sum, as mpnet_csum_add(sum, src, n) would, in one pass over the bytes.
+ */
+MPNET_API uint64_t mpnet_csum_copy(uint64_t sum, void *dst, const void *src, size_t n);
+
 /** Fold a running sum to 16 bits and complement it: the checksum field value. */
 static inline uint16_t mpnet_csum_fold(uint64_t sum)
 {
