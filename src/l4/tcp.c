@@ -99,6 +99,8 @@ enum tcp_ctr {
         TCP_RCVBUF_GROW,
         TCP_SNDBUF_GROW,
         TCP_ACK_VEC,
+        TCP_ERR_HANDOFF,
+        TCP_ERR_HANDOFF_FAIL,
         TCP__N
 };
 _Static_assert((int)TCP_HANDOFF == (int)TCPC_HANDOFF && (int)TCP_STALE == (int)TCPC_STALE &&
@@ -114,7 +116,9 @@ _Static_assert((int)TCP_OUT == (int)TCPC_OUT && (int)TCP_RST_OUT == (int)TCPC_RS
                    (int)TCP_KA_PROBE == (int)TCPC_KA_PROBE &&
                    (int)TCP_TW_SYN_DROP == (int)TCPC_TW_SYN_DROP &&
                    (int)TCP_SACK_RECOVERY == (int)TCPC_SACK_RECOVERY &&
-                   (int)TCP_DSACK_IN == (int)TCPC_DSACK_IN && (int)TCP_ACK_VEC == (int)TCPC_ACK_VEC,
+                   (int)TCP_DSACK_IN == (int)TCPC_DSACK_IN &&
+                   (int)TCP_ACK_VEC == (int)TCPC_ACK_VEC &&
+                   (int)TCP_ERR_HANDOFF_FAIL == (int)TCPC_ERR_HANDOFF_FAIL,
                "tcp.h's counter ids");
 
 static const struct counter_reg tcp_ctrs[TCP__N] = {
@@ -216,6 +220,12 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
     [TCP_TLP_RECOVERED] = {"tcp_tlp_recovered",
                            "losses a tail loss probe repaired (RFC 8985 7.4.2)"},
     [TCP_DSACK_IN] = {"tcp_dsack_in", "D-SACK blocks received (RFC 2883)"},
+    [TCP_ERR_HANDOFF] = {"tcp_err_handoff",
+                         "ICMP errors handed to their connection's home context to be checked"},
+    [TCP_ERR_HANDOFF_FAIL] =
+        {"tcp_err_handoff_fail",
+         "drop: an ICMP error (or its MTU for the path MTU cache) not handed over: no buffer, "
+         "full ring"},
 };
 
 static inline struct tcp_state *tcp_st(struct mpnet_stack *s)
@@ -746,12 +756,14 @@ static int tcp_init(struct mpnet_stack *s, void *state)
         struct tcp_state *st = state;
         uint64_t k0 = stack_random(s), k1 = stack_random(s);
 
-        int node = graph_node_find(&s->g, "tcp-deliver");
+        int node = graph_node_find(&s->g, "tcp-deliver"),
+            err_node = graph_node_find(&s->g, "tcp-err");
 
-        if (node < 0)
+        if (node < 0 || err_node < 0)
                 return -EINVAL;
         st->s = s;
         st->deliver_node = (unsigned)node;
+        st->err_node = (unsigned)err_node;
         st->msl_ns = TCP_MSL_NS_DEFAULT;
         st->rmem_max = st->wmem_max = TCP_BUF_AUTO_MAX;
         st->ecn = MPNET_TCP_ECN_SERVER;
@@ -836,6 +848,7 @@ static void tcp_reset(struct mpnet_stack *s, void *state)
 
 static const struct node_reg tcp_nodes[] = {
     {.name = "tcp-deliver", .fn = tcp_deliver_node, .core_id = -1},
+    {.name = "tcp-err", .fn = tcp_err_node, .core_id = -1},
 };
 
 static const struct l4_reg tcp_l4[] = {
@@ -846,7 +859,7 @@ static const struct l4_reg tcp_l4[] = {
 const struct mpnet_module mod_tcp = {
     .name = "tcp",
     .nodes = tcp_nodes,
-    .n_nodes = 1,
+    .n_nodes = 2,
     .l4 = tcp_l4,
     .n_l4 = 2,
     .counters = tcp_ctrs,

@@ -222,6 +222,7 @@ struct tcp_state {
         struct pcb_table *pcb;    /* bound and listening sockets, by port */
         uint8_t isn_key[16];      /* RFC 6528's secret */
         unsigned deliver_node;    /* "tcp-deliver": segments handed to their home */
+        unsigned err_node;        /* "tcp-err": ICMP errors handed to their home */
         struct port_picker *pick; /* ephemeral ports (RFC 6056), keyed per stack */
         /* Connections workers removed, for the control thread to free
          * after a grace period (push-only; taken whole by exchange). */
@@ -318,6 +319,9 @@ enum {
         TCPC_RCVBUF_GROW,
         TCPC_SNDBUF_GROW,
         TCPC_ACK_VEC,
+        /* l4/tcp_pmtu.c: ICMP errors for a connection homed elsewhere */
+        TCPC_ERR_HANDOFF,
+        TCPC_ERR_HANDOFF_FAIL,
 };
 /* The table's hash of a tuple. Any context. */
 uint32_t tcp_conn_hash(const struct tcp_conn_table *ct, const struct tcp_tuple *t);
@@ -494,7 +498,12 @@ int tcp_opt_get_buf(struct mpnet_stack *s, struct mpnet_sock *so, int level, int
 /* l4/tcp_pmtu.c: ICMP errors for connections (RFC 1191, RFC 8201, RFC
  * 5927) and the black-hole fallback (RFC 4821). */
 struct l4_err;
+struct mpnet_iface;
 bool tcp_err(struct wctx *w, const struct l4_err *e);
+/* The "tcp-err" node (registered by l4/tcp.c): on a connection's home, an
+ * error tcp_err handed there; on the control thread, the MTU of an error
+ * the home found valid, for the path MTU cache. */
+void tcp_err_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);
 /* ESTABLISHED reached: an MSS no larger than the path MTU cache says. */
 void tcp_pmtu_start(struct wctx *w, struct tcp_conn *c);
 /* The retransmission timer expired for the tries-th time in a row, full

@@ -10,10 +10,12 @@
  * home's. Another context that finds it (input is an RCU reader of the
  * table) hands the segment over through ctx_handoff() (an SPSC ring per
  * pair of contexts) to the home's "tcp-deliver" node, which runs input
- * again there; nothing on the way takes a lock. A connection a worker
- * unlinks from the table is pushed on tcp_state.dead (push with CAS, taken
- * whole with one exchange: no ABA) and the control thread, kicked, hands
- * it to stack_defer(), whose grace period starts after the unlinking.
+ * again there; nothing on the way takes a lock (ICMP errors, which the
+ * control thread takes, go the same way to "tcp-err", l4/tcp_pmtu.c). A
+ * connection a worker unlinks from the table is pushed on tcp_state.dead
+ * (push with CAS, taken whole with one exchange: no ABA) and the control
+ * thread, kicked, hands it to stack_defer(), whose grace period starts
+ * after the unlinking.
  *
  * Life cycle: struct tcp_ctx is made and freed with its context (zeroed);
  * what its lists name belongs to the connection table.
