@@ -18,8 +18,9 @@
  * Linux's loopback and veth do (they skip both the sender's and the
  * receiver's sums): the receiver trusts the frames, the sender still
  * fills every checksum. --no-offload turns it off (both ends sum).
- * --autotune leaves mpnet's socket buffers unset: they start at the
- * default and grow by auto-tuning (Linux keeps its 4 MB).
+ * --autotune leaves mpnet's socket buffers unset and turns auto-tuning
+ * on (mpnet_tcp_set_autotune, 4 MB limits): they start at the default
+ * and grow (Linux keeps its 4 MB).
  *
  * --ack-vec turns on one ACK per receive vector on both stacks.
  *
@@ -45,9 +46,10 @@
 #include "mpnet/stack.h"
 #include "mpnet/thread.h"
 
-#define A_ADDR 0xc0000201u /* 192.0.2.1 */
-#define B_ADDR 0xc0000202u /* 192.0.2.2 */
-#define BUF    (4 << 20)
+#define A_ADDR             0xc0000201u /* 192.0.2.1 */
+#define B_ADDR             0xc0000202u /* 192.0.2.2 */
+#define BUF                (4 << 20)
+#define TCP_AUTOTUNE_BENCH (4u << 20) /* --autotune: mpnet_tcp_set_autotune's limits */
 
 static uint8_t wbuf[1 << 20], rbuf[1 << 20];
 static bool no_offload, autotune, ack_vec;
@@ -101,6 +103,9 @@ static struct run run_mpnet(uint64_t bytes, uint64_t chunk)
         b = stack_new(&ck, pool, "B", lb, B_ADDR, 2);
         mpnet_tcp_set_ack_vec(a, ack_vec);
         mpnet_tcp_set_ack_vec(b, ack_vec);
+        if (autotune && (mpnet_tcp_set_autotune(a, TCP_AUTOTUNE_BENCH, TCP_AUTOTUNE_BENCH) != 0 ||
+                         mpnet_tcp_set_autotune(b, TCP_AUTOTUNE_BENCH, TCP_AUTOTUNE_BENCH) != 0))
+                bench_die("autotune\n");
         lfd = mpnet_socket(b, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
         if (!autotune) {
                 mpnet_setsockopt(b, lfd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));

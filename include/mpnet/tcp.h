@@ -103,6 +103,23 @@ MPNET_API int mpnet_tcp_set_ecn(struct mpnet_stack *s, int mode);
  */
 MPNET_API void mpnet_tcp_set_ack_vec(struct mpnet_stack *s, int on);
 
+/** The largest limit mpnet_tcp_set_autotune takes (64 MiB). */
+#define MPNET_TCP_AUTOTUNE_MAX (64u << 20)
+
+/**
+ * Socket-buffer auto-tuning (Linux's tcp_rmem / tcp_wmem idea), off by
+ * default (both limits 0): with limits set, a connection whose application
+ * did not set SO_RCVBUF / SO_SNDBUF grows its receive buffer once a round
+ * trip toward twice what the application read, and its send buffer toward
+ * twice the congestion window, up to rmem_max and wmem_max bytes (4 MiB
+ * each is Linux's order). Off by default because a larger window lets
+ * flows overrun a shallow link queue (a memory wire's ring) in bursts
+ * that loss recovery repairs slowly: eight flows on one worker fell from
+ * 6.7 to 0.9 Gbit/s with 4 MiB limits (docs/PERFORMANCE.md). Any thread.
+ * @return 0, or -EINVAL over MPNET_TCP_AUTOTUNE_MAX.
+ */
+MPNET_API int mpnet_tcp_set_autotune(struct mpnet_stack *s, uint32_t rmem_max, uint32_t wmem_max);
+
 /**
  * getsockopt(fd, IPPROTO_TCP, MPNET_TCP_INFO, &info, &len) of a TCP
  * socket: a snapshot of its connection (Linux's TCP_INFO number, with

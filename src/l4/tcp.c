@@ -765,7 +765,7 @@ static int tcp_init(struct mpnet_stack *s, void *state)
         st->deliver_node = (unsigned)node;
         st->err_node = (unsigned)err_node;
         st->msl_ns = TCP_MSL_NS_DEFAULT;
-        st->rmem_max = st->wmem_max = TCP_BUF_AUTO_MAX;
+        st->rmem_max = st->wmem_max = 0; /* auto-tuning off: mpnet_tcp_set_autotune() */
         st->ecn = MPNET_TCP_ECN_SERVER;
         st->recov = TCP_RECOV_RACK;
         memcpy(st->ct.key, &k0, 8);

@@ -182,7 +182,7 @@ struct tcp_conn_buckets {
         unsigned mask; /* chains - 1 */
         struct tcp_conn *_Atomic b[];
 };
-#define TCP_BUF_AUTO_MAX (4u << 20) /* tcp_state.rmem_max, wmem_max by default */
+#define TCP_BUF_AUTO_MAX (4u << 20) /* the auto-tuning limit the tests use (Linux's order) */
 
 struct tcp_conn_table {
         pthread_mutex_t lock; /* writers only; a leaf */

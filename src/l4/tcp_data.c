@@ -757,7 +757,8 @@ static void sndbuf_expand(struct wctx *w, struct tcp_conn *c)
 
         if (!d->sauto)
                 return;
-        n = grow_to(d->scap, 2ull * tcp_cc_cwnd(&d->cc), tcp_state_of(w->s)->wmem_max);
+        n = grow_to(d->scap, 2ull * tcp_cc_cwnd(&d->cc),
+                    __atomic_load_n(&tcp_state_of(w->s)->wmem_max, __ATOMIC_RELAXED));
         if (n == 0)
                 return;
         d->scap = n;
@@ -1322,6 +1323,17 @@ void mpnet_tcp_set_ack_vec(struct mpnet_stack *s, int on)
         atomic_store_explicit(&tcp_state_of(s)->ack_vec, on != 0, memory_order_relaxed);
 }
 
+int mpnet_tcp_set_autotune(struct mpnet_stack *s, uint32_t rmem_max, uint32_t wmem_max)
+{
+        struct tcp_state *st = tcp_state_of(s);
+
+        if (rmem_max > MPNET_TCP_AUTOTUNE_MAX || wmem_max > MPNET_TCP_AUTOTUNE_MAX)
+                return -EINVAL;
+        __atomic_store_n(&st->rmem_max, rmem_max, __ATOMIC_RELAXED);
+        __atomic_store_n(&st->wmem_max, wmem_max, __ATOMIC_RELAXED);
+        return 0;
+}
+
 static struct tcp_conn *conn_of(struct mpnet_sock *so)
 {
         struct tcp_conn *c = so->tcp;
@@ -1409,7 +1421,9 @@ static void rcvbuf_tune(struct wctx *w, struct tcp_conn *c, uint32_t n)
         d->rcopied += n;
         if (now - d->rspace_t < rcv_rtt_ns(c))
                 return;
-        to = d->rauto ? grow_to(d->rcap, 2ull * d->rcopied, tcp_state_of(w->s)->rmem_max) : 0;
+        to = d->rauto ? grow_to(d->rcap, 2ull * d->rcopied,
+                                __atomic_load_n(&tcp_state_of(w->s)->rmem_max, __ATOMIC_RELAXED))
+                      : 0;
         d->rcopied = 0;
         d->rspace_t = now;
         if (to == 0)

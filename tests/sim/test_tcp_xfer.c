@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "mpnet/socket.h"
+#include "mpnet/tcp.h"
 #include "base/sha256.h"
 #include "l4/socket.h"
 #include "l4/tcp.h"
@@ -31,8 +32,9 @@ struct side {
 };
 
 /* What a test asks of xfer() beyond the transfer: B's SO_RCVBUF set
- * (locked: no auto-tuning) when rcvbuf; B's stack's auto-tuning limit
- * when rmem_max; check() run on both sides before they close. */
+ * (locked: no auto-tuning) when rcvbuf; auto-tuning on, A's stack's
+ * limits 4 MiB and B's receive limit rmem_max, when rmem_max; check() run on both sides before they
+ * close. */
 static struct {
         int rcvbuf;
         uint32_t rmem_max;
@@ -134,8 +136,11 @@ static void xfer(const char *name, const struct mpnet_fault_cfg *fault, int fam)
         if (xo.rcvbuf != 0)
                 assert_int_equal(
                     mpnet_setsockopt(b.s, b.fd, SOL_SOCKET, SO_RCVBUF, &xo.rcvbuf, sizeof(int)), 0);
-        if (xo.rmem_max != 0)
-                tcp_state_of(b.s)->rmem_max = xo.rmem_max;
+        if (xo.rmem_max != 0) {
+                assert_int_equal(mpnet_tcp_set_autotune(a.s, TCP_BUF_AUTO_MAX, TCP_BUF_AUTO_MAX),
+                                 0);
+                assert_int_equal(mpnet_tcp_set_autotune(b.s, xo.rmem_max, TCP_BUF_AUTO_MAX), 0);
+        }
         a.fd = -1;
         for (int i = 0; i < 100 && a.fd < 0; i++) {
                 net2_run(&n, 100 * MPNET_NS_PER_MS);
@@ -252,10 +257,20 @@ static void autotune_locked(struct side *a, struct side *b)
         assert_int_equal(stk_ctr(b->s, "tcp_rcvbuf_grow"), 0);
 }
 
-/* Buffer auto-tuning (Linux's tcp_rmem/tcp_wmem): over a path with a
- * 10 ms round trip the default buffers hold less than the path carries,
- * so they grow while the data is moving, within the stack's limit; a
- * buffer the application sized stays as it is. */
+/* Auto-tuning not turned on (the default): the buffers stay as they
+ * were made. */
+static void autotune_off(struct side *a, struct side *b)
+{
+        assert_int_equal(stk_ctr(a->s, "tcp_rcvbuf_grow") + stk_ctr(b->s, "tcp_rcvbuf_grow"), 0);
+        assert_int_equal(stk_ctr(a->s, "tcp_sndbuf_grow") + stk_ctr(b->s, "tcp_sndbuf_grow"), 0);
+        assert_int_equal(sockbuf(b, SO_RCVBUF), (int)SOCK_RCVBUF_DEFAULT);
+}
+
+/* Buffer auto-tuning (Linux's tcp_rmem/tcp_wmem), turned on with
+ * mpnet_tcp_set_autotune(): over a path with a 10 ms round trip the
+ * default buffers hold less than the path carries, so they grow while
+ * the data is moving, within the stack's limit; a buffer the application
+ * sized stays as it is; without the call nothing grows. */
 static void test_xfer_autotune(void **state)
 {
         struct mpnet_fault_cfg f = {.seed = 3, .delay_ns = 5 * MPNET_NS_PER_MS};
@@ -265,9 +280,13 @@ static void test_xfer_autotune(void **state)
         xo.check = autotune_grown;
         xfer("autotune, delay 5 ms", &f, 4);
         memset(&xo, 0, sizeof(xo));
+        xo.rmem_max = 1 << 20;
         xo.rcvbuf = 65536;
         xo.check = autotune_locked;
         xfer("SO_RCVBUF set, delay 5 ms", &f, 4);
+        memset(&xo, 0, sizeof(xo));
+        xo.check = autotune_off;
+        xfer("auto-tuning off (the default), delay 5 ms", &f, 4);
         memset(&xo, 0, sizeof(xo));
 }
 
