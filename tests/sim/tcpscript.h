@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "mpnet/wire/ethernet.h"
 #include "mpnet/wire/ipv4.h"
@@ -127,6 +128,39 @@ static inline void ts_fini(struct ts *t)
         mpnet_link_destroy(t->lb);
         assert_int_equal(mpnet_pool_in_use(t->pool), 0);
         mpnet_pool_destroy(t->pool);
+}
+
+/* The cmocka fixture of a scripted test: a fresh struct ts (the peer's
+ * ISN 1,000,000) per test, freed after it. */
+static inline struct ts *ts_new(void)
+{
+        struct ts *t = calloc(1, sizeof(*t));
+
+        assert_non_null(t);
+        ts_init(t);
+        t->peer_isn = 1000000;
+        return t;
+}
+
+static inline int ts_setup(void **state)
+{
+        *state = ts_new();
+        return 0;
+}
+
+static inline int ts_teardown(void **state)
+{
+        struct ts *t = *state;
+
+        ts_fini(t);
+        free(t);
+        return 0;
+}
+
+/* Counter name of the scripted stack. */
+static inline uint64_t ts_ctr(struct ts *t, const char *name)
+{
+        return stk_ctr(t->s, name);
 }
 
 /* Poll the stack at the clock's time until nothing moves. @return its

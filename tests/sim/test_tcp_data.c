@@ -23,27 +23,11 @@
 
 static int setup(void **state)
 {
-        struct ts *t = calloc(1, sizeof(*t));
+        struct ts *t = ts_new();
 
-        ts_init(t);
-        t->peer_isn = 1000000;
         tcp_state_of(t->s)->msl_ns = MPNET_NS_PER_S;
         *state = t;
         return 0;
-}
-
-static int teardown(void **state)
-{
-        struct ts *t = *state;
-
-        ts_fini(t);
-        free(t);
-        return 0;
-}
-
-static uint64_t ctr(struct ts *t, const char *name)
-{
-        return stk_ctr(t->s, name);
 }
 
 /* The connection: the peer at 192.0.2.2:40000, the stack's accepted
@@ -211,11 +195,11 @@ static void test_delayed_ack(void **state)
         seq += 10;
         ts_expect_none(t, 30);
         expect(&k, 20, TH_A, 1, seq, 0, NULL);
-        assert_int_equal(ctr(t, "tcp_dack"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_dack"), 1);
         psend(&k, seq, 1, TH_PA, 1000);
         psend(&k, seq + 1000, 1, TH_PA, 1000);
         expect(&k, 1, TH_A, 1, seq + 2000, 0, NULL);
-        assert_int_equal(ctr(t, "tcp_dack"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_dack"), 1);
         mpnet_close(t->s, k.lfd);
 }
 
@@ -252,8 +236,8 @@ static void test_ack_per_vector(void **state)
         }
         expect(&k, 1, TH_A, 1, seq + 8000, 0, NULL);
         ts_expect_none(t, 100);
-        assert_int_equal(ctr(t, "tcp_ack_vec"), 1);
-        assert_int_equal(ctr(t, "tcp_dack"), 0);
+        assert_int_equal(ts_ctr(t, "tcp_ack_vec"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_dack"), 0);
         mpnet_close(t->s, k.lfd);
 }
 
@@ -281,7 +265,7 @@ static void test_send_nagle(void **state)
             mpnet_setsockopt(t->s, k.fd, IPPROTO_TCP, SO_TCP_NODELAY, &one, sizeof(one)), 0);
         assert_int_equal(wr(t, k.fd, 100), 100);
         expect(&k, 1, TH_PA, 2701, 1, 100, NULL);
-        assert_int_equal(ctr(t, "tcp_rtx"), 0);
+        assert_int_equal(ts_ctr(t, "tcp_rtx"), 0);
         mpnet_close(t->s, k.lfd);
 }
 
@@ -396,7 +380,7 @@ static void test_sack_room(void **state)
         assert_int_equal(wr(t, k.fd, 100), 100);
         expect(&k, 1, TH_PA, 2945, 1, 100, &g);
         assert_int_equal(g.opts.sack_n, 2);
-        assert_int_equal(ctr(t, "tcp_out_fail"), 0);
+        assert_int_equal(ts_ctr(t, "tcp_out_fail"), 0);
         mpnet_close(t->s, k.lfd);
 }
 
@@ -414,7 +398,7 @@ static void test_rto(void **state)
         expect(&k, 200, TH_PA, 1, 1, 500, NULL);
         ts_expect_none(t, 1800);
         expect(&k, 400, TH_PA, 1, 1, 500, NULL);
-        assert_int_equal(ctr(t, "tcp_rto"), 2);
+        assert_int_equal(ts_ctr(t, "tcp_rto"), 2);
         psend(&k, 1, 501, TH_A, 0);
         ts_expect_none(t, 10000);
         mpnet_close(t->s, k.lfd);
@@ -432,7 +416,7 @@ static void test_rto_giveup(void **state)
         assert_int_equal(wr(t, k.fd, 100), 100);
         ts_at(t, ts_now_ms(t) + 2000 * 1000);
         link_drain(t->lb);
-        assert_int_equal(ctr(t, "tcp_timeout"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_timeout"), 1);
         assert_int_equal(conn_state(t), TCP_CLOSED);
         assert_int_equal(rd(t, k.fd, b, sizeof(b), 0), -ETIMEDOUT);
         mpnet_close(t->s, k.fd);
@@ -461,7 +445,7 @@ static void test_fast_rtx(void **state)
         expect(&k, 1, TH_PA, 11001, 1, 1000, NULL);
         psend(&k, 1, 1, TH_A, 0);
         expect(&k, 1, TH_PA, 1, 1, 1000, NULL); /* fast retransmit */
-        assert_int_equal(ctr(t, "tcp_fast_rtx"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_fast_rtx"), 1);
         /* A partial ACK: the second was lost too. */
         psend(&k, 1, 1001, TH_A, 0);
         expect(&k, 1, TH_PA, 1001, 1, 1000, NULL);
@@ -469,7 +453,7 @@ static void test_fast_rtx(void **state)
         expect(&k, 1, TH_PA, 12001, 1, 1000, NULL);
         psend(&k, 1, 13001, TH_A, 0);
         ts_expect_none(t, 3000);
-        assert_int_equal(ctr(t, "tcp_rto"), 0);
+        assert_int_equal(ts_ctr(t, "tcp_rto"), 0);
         mpnet_close(t->s, k.lfd);
 }
 
@@ -487,7 +471,7 @@ static void test_persist(void **state)
         assert_int_equal(wr(t, k.fd, 100), 100);
         ts_expect_none(t, 900);
         expect(&k, 200, TH_A, 0, 1, 0, NULL); /* SND.UNA - 1 */
-        assert_int_equal(ctr(t, "tcp_persist"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_persist"), 1);
         psend(&k, 1, 1, TH_A, 0);
         expect(&k, 1, TH_PA, 1, 1, 100, NULL);
         mpnet_close(t->s, k.lfd);
@@ -507,7 +491,7 @@ static void test_paws(void **state)
         k.tsv -= 10;
         psend(&k, 11, 1, TH_PA, 10);
         expect(&k, 1, TH_A, 1, 11, 0, NULL);
-        assert_int_equal(ctr(t, "tcp_paws_drop"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_paws_drop"), 1);
         assert_int_equal(rd(t, k.fd, b, sizeof(b), 0), 10);
         mpnet_close(t->s, k.lfd);
 }
@@ -647,7 +631,7 @@ static void test_rst_unread(void **state)
         expect(&k, 1, TH_A, 1, 101, 0, NULL);
         assert_int_equal(mpnet_close(t->s, k.fd), 0);
         expect(&k, 1, TH_RA, 1, 101, 0, NULL);
-        assert_int_equal(ctr(t, "tcp_rst_unread"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_rst_unread"), 1);
         assert_int_equal(conn_state(t), TCP_CLOSED);
         mpnet_close(t->s, k.lfd);
 }
@@ -668,10 +652,10 @@ static void test_conn_cache_reuse(void **state)
         expect(&k, 1, TH_RA, 1, 101, 0, NULL);
         assert_int_equal(conn_state(t), TCP_CLOSED);
         mpnet_close(t->s, k.lfd); /* no listener to answer instead */
-        nc = ctr(t, "tcp_no_conn");
+        nc = ts_ctr(t, "tcp_no_conn");
         psend(&k, 101, 1, TH_PA, 10);
         expect(&k, 1, TH_R, 1, 0, 0, NULL);
-        assert_int_equal(ctr(t, "tcp_no_conn"), nc + 1);
+        assert_int_equal(ts_ctr(t, "tcp_no_conn"), nc + 1);
 }
 
 /* An orphan stuck in FIN_WAIT_2 (the peer never closes) goes after the
@@ -696,7 +680,7 @@ static void test_fin_wait_2_orphan(void **state)
 /* Bad input: random segments (sequence and ACK near the connection's,
  * any flags, windows, lengths, SACK and timestamp options) at an
  * established connection with data both ways: no crash, the stack keeps
- * answering, every buffer comes back (teardown). */
+ * answering, every buffer comes back (ts_teardown). */
 static void test_random_segments(void **state)
 {
         struct ts *t = *state;
@@ -764,11 +748,11 @@ static void test_random_segments(void **state)
         link_drain(t->lb);
         fprintf(stderr,
                 "random: data in %llu, out of window %llu, challenge %llu, paws %llu, state %d\n",
-                (unsigned long long)ctr(t, "tcp_data_in"),
-                (unsigned long long)ctr(t, "tcp_out_of_window"),
-                (unsigned long long)ctr(t, "tcp_challenge"),
-                (unsigned long long)ctr(t, "tcp_paws_drop"), conn_state(t));
-        assert_true(ctr(t, "tcp_data_in") > 500);
+                (unsigned long long)ts_ctr(t, "tcp_data_in"),
+                (unsigned long long)ts_ctr(t, "tcp_out_of_window"),
+                (unsigned long long)ts_ctr(t, "tcp_challenge"),
+                (unsigned long long)ts_ctr(t, "tcp_paws_drop"), conn_state(t));
+        assert_true(ts_ctr(t, "tcp_data_in") > 500);
         mpnet_close(t->s, k.fd);
         ts_at(t, ts_now_ms(t) + 600 * 1000);
         link_drain(t->lb);
@@ -778,26 +762,26 @@ static void test_random_segments(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test_setup_teardown(test_recv_fin, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_delayed_ack, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_ack_per_vector, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_send_nagle, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_nodelay_inherited, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_ooo_sack, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_sack_room, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_rto, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_rto_giveup, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_fast_rtx, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_persist, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_paws, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_sndbuf, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_time_wait, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_rst_after_close, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_simultaneous_close, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_rst_unread, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_conn_cache_reuse, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_fin_wait_2_orphan, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_random_segments, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_recv_fin, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_delayed_ack, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_ack_per_vector, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_send_nagle, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_nodelay_inherited, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_ooo_sack, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_sack_room, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_rto, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_rto_giveup, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_fast_rtx, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_persist, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_paws, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_sndbuf, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_time_wait, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_rst_after_close, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_simultaneous_close, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_rst_unread, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_conn_cache_reuse, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_fin_wait_2_orphan, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_random_segments, setup, ts_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

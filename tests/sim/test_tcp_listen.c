@@ -15,30 +15,6 @@
 #include "stack/stack_priv.h"
 #include "tcpscript.h"
 
-static int setup(void **state)
-{
-        struct ts *t = calloc(1, sizeof(*t));
-
-        ts_init(t);
-        t->peer_isn = 1000000;
-        *state = t;
-        return 0;
-}
-
-static int teardown(void **state)
-{
-        struct ts *t = *state;
-
-        ts_fini(t);
-        free(t);
-        return 0;
-}
-
-static uint64_t ctr(struct ts *t, const char *name)
-{
-        return stk_ctr(t->s, name);
-}
-
 static unsigned conns(struct ts *t)
 {
         return tcp_state_of(t->s)->ct.n;
@@ -109,8 +85,8 @@ static void cookie_roundtrip(struct ts *t, int fam)
         assert_int_equal(got.opts.ts_ecr, 5000);
         assert_int_equal(got.opts.ts_val & 0x3f, 8 | 0x10);
         assert_int_equal(conns(t), 0);
-        assert_int_equal(ctr(t, "tcp_cookie_sent"), 1);
-        assert_int_equal(ctr(t, "tcp_syn_in"), 0);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_sent"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_syn_in"), 0);
         ack_o.ts_ecr = got.opts.ts_val;
         ts_at(t, 150);
         ts_send(t, &(struct ts_seg){.sport = 40000,
@@ -121,8 +97,8 @@ static void cookie_roundtrip(struct ts *t, int fam)
                                     .flags = TH_A,
                                     .opts = ack_o});
         ts_expect_none(t, 10);
-        assert_int_equal(ctr(t, "tcp_cookie_ok"), 1);
-        assert_int_equal(ctr(t, "tcp_accepted"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_ok"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_accepted"), 1);
         fd = mpnet_accept(t->s, lfd, NULL, NULL, 0);
         assert_true(fd >= 0);
         c = conn_of(t, fd);
@@ -202,7 +178,7 @@ static void test_cookie_bad(void **state)
             &(struct ts_seg){
                 .sport = 40001, .dport = 8080, .seq = 1, .ack = 1, .flags = TH_A, .opts = ack_o});
         ts_expect(t, 1, &(struct ts_seg){.flags = TH_R, .seq = 1}, NULL);
-        assert_int_equal(ctr(t, "tcp_cookie_bad"), 3);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_bad"), 3);
         assert_int_equal(conns(t), 0);
         /* Two periods of 64 s later the cookie is stale. */
         ts_at(t, ts_now_ms(t) + 130 * 1000);
@@ -212,8 +188,8 @@ static void test_cookie_bad(void **state)
             &(struct ts_seg){
                 .sport = 40000, .dport = 8080, .seq = 1, .ack = 1, .flags = TH_A, .opts = ack_o});
         ts_expect(t, 1, &(struct ts_seg){.flags = TH_R, .seq = 1}, NULL);
-        assert_int_equal(ctr(t, "tcp_cookie_bad"), 4);
-        assert_int_equal(ctr(t, "tcp_cookie_ok"), 0);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_bad"), 4);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_ok"), 0);
         assert_int_equal(mpnet_accept(t->s, lfd, NULL, NULL, 0), -EAGAIN);
         assert_int_equal(conns(t), 0);
         assert_int_equal(mpnet_close(t->s, lfd), 0);
@@ -229,22 +205,22 @@ static void test_cookie_overflow(void **state)
 
         for (uint16_t p = 1; p <= 2; p++)
                 cookie_syn(t, 4, p, NULL, &got);
-        assert_int_equal(ctr(t, "tcp_syn_in"), 2);
-        assert_int_equal(ctr(t, "tcp_cookie_sent"), 0);
+        assert_int_equal(ts_ctr(t, "tcp_syn_in"), 2);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_sent"), 0);
         cookie_syn(t, 4, 3, NULL, &got);
-        assert_int_equal(ctr(t, "tcp_cookie_sent"), 1);
-        assert_int_equal(ctr(t, "tcp_synq_full"), 0);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_sent"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_synq_full"), 0);
         assert_int_equal(conns(t), 2);
         ts_send(t, &(struct ts_seg){.sport = 3, .dport = 8080, .seq = 1, .ack = 1, .flags = TH_A});
         ts_expect_none(t, 10);
-        assert_int_equal(ctr(t, "tcp_cookie_ok"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_ok"), 1);
         assert_int_equal(conns(t), 3);
         assert_true(mpnet_accept(t->s, lfd, NULL, NULL, 0) >= 0);
         /* Off: a SYN past the queue is dropped. */
         assert_int_equal(mpnet_tcp_set_syncookies(t->s, MPNET_TCP_SYNCOOKIES_OFF), 0);
         ts_send(t, &(struct ts_seg){.sport = 4, .dport = 8080, .flags = TH_S});
         ts_expect_none(t, 10);
-        assert_int_equal(ctr(t, "tcp_synq_full"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_synq_full"), 1);
         assert_int_equal(mpnet_tcp_set_syncookies(t->s, 3), -EINVAL);
         assert_int_equal(mpnet_close(t->s, lfd), 0);
 }
@@ -285,19 +261,19 @@ static void test_cookie_backlog(void **state)
         c2 = cookie_of(t, 2);
         cookie_ack(t, 2, c2);
         ts_expect_none(t, 10);
-        assert_int_equal(ctr(t, "tcp_cookie_ok"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_ok"), 1);
         ts_send(t, &(struct ts_seg){.sport = 3, .dport = 8080, .seq = 5, .flags = TH_S});
         ts_expect_none(t, 10);
-        assert_int_equal(ctr(t, "tcp_synq_full"), 1);
-        assert_int_equal(ctr(t, "tcp_cookie_sent"), 2);
+        assert_int_equal(ts_ctr(t, "tcp_synq_full"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_sent"), 2);
         cookie_ack(t, 1, c1);
         ts_expect_none(t, 10);
-        assert_int_equal(ctr(t, "tcp_cookie_accq_full"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_accq_full"), 1);
         assert_int_equal(conns(t), 1);
         assert_true(mpnet_accept(t->s, lfd, NULL, NULL, 0) >= 0);
         cookie_ack(t, 1, c1);
         ts_expect_none(t, 10);
-        assert_int_equal(ctr(t, "tcp_cookie_ok"), 2);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_ok"), 2);
         assert_true(mpnet_accept(t->s, lfd, NULL, NULL, 0) >= 0);
         assert_int_equal(mpnet_close(t->s, lfd), 0);
 }
@@ -338,7 +314,7 @@ static void simopen(struct ts *t, int fam, bool synack)
         assert_int_equal(got.opts.present, o.present);
         assert_int_equal(got.opts.wscale, 7);
         assert_int_equal(got.opts.ts_ecr, 77);
-        assert_int_equal(ctr(t, "tcp_simopen"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_simopen"), 1);
         c = conn_of(t, fd);
         assert_int_equal(c->state, TCP_SYN_RECEIVED);
         assert_int_equal(mpnet_getpeername(t->s, fd, (struct sockaddr *)&a4, &l), -ENOTCONN);
@@ -430,7 +406,7 @@ static void test_simopen_timeout(void **state)
         ts_expect(t, 1, &(struct ts_seg){.flags = TH_SA, .seq = 0, .ack = 1}, NULL);
         ts_at(t, 300 * 1000);
         link_drain(t->lb);
-        assert_int_equal(ctr(t, "tcp_synack_giveup"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_synack_giveup"), 1);
         assert_int_equal(conns(t), 0);
         assert_int_equal(mpnet_getsockopt(t->s, fd, SOL_SOCKET, SO_ERROR, &v, &l), 0);
         assert_int_equal(v, ETIMEDOUT);
@@ -461,8 +437,8 @@ static void test_rst_limit(void **state)
                 n++;
         }
         assert_int_equal(n, 10);
-        assert_int_equal(ctr(t, "tcp_rst_limited"), 50);
-        assert_int_equal(ctr(t, "tcp_bad_ack"), 30);
+        assert_int_equal(ts_ctr(t, "tcp_rst_limited"), 50);
+        assert_int_equal(ts_ctr(t, "tcp_bad_ack"), 30);
         ts_at(t, 1100);
         ts_send(t, &(struct ts_seg){.fam = 4, .sport = 99, .dport = 9, .flags = TH_S});
         ts_expect(t, 1, &(struct ts_seg){.flags = TH_RA, .seq = 0, .ack = 1}, NULL);
@@ -478,17 +454,17 @@ static void test_rst_limit(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test_setup_teardown(test_cookie4, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_cookie6, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_cookie_no_ts, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_cookie_bad, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_cookie_overflow, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_cookie_backlog, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_simopen_synack4, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_simopen_ack6, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_simopen_bad_ack, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_simopen_timeout, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_rst_limit, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_cookie4, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_cookie6, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_cookie_no_ts, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_cookie_bad, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_cookie_overflow, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_cookie_backlog, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_simopen_synack4, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_simopen_ack6, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_simopen_bad_ack, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_simopen_timeout, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_rst_limit, ts_setup, ts_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,27 +30,11 @@
 
 static int setup(void **state)
 {
-        struct ts *t = calloc(1, sizeof(*t));
+        struct ts *t = ts_new();
 
-        ts_init(t);
-        t->peer_isn = 1000000;
         tcp_state_of(t->s)->msl_ns = MPNET_NS_PER_S;
         *state = t;
         return 0;
-}
-
-static int teardown(void **state)
-{
-        struct ts *t = *state;
-
-        ts_fini(t);
-        free(t);
-        return 0;
-}
-
-static uint64_t ctr(struct ts *t, const char *name)
-{
-        return stk_ctr(t->s, name);
 }
 
 /* The connection: the peer at 192.0.2.2:40000 (or [2001:db8::2]), the
@@ -249,8 +233,8 @@ static void test_keepalive(void **state)
         ts_expect_none(t, 1900);
         expect(&k, 200, TH_RA, 1, 11, 0, NULL);
         assert_int_equal(conn_state(t), TCP_CLOSED);
-        assert_int_equal(ctr(t, "tcp_ka_probe"), 4);
-        assert_int_equal(ctr(t, "tcp_ka_timeout"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_ka_probe"), 4);
+        assert_int_equal(ts_ctr(t, "tcp_ka_timeout"), 1);
         assert_int_equal(mpnet_recvfrom(t->s, k.fd, b, sizeof(b), 0, NULL, NULL), -ETIMEDOUT);
         mpnet_close(t->s, k.fd);
         mpnet_close(t->s, k.lfd);
@@ -279,7 +263,7 @@ static void test_keepalive_inherited(void **state)
         /* Unacknowledged: RTOs, no probe (each retransmits the data). */
         for (int i = 0; i < 3; i++)
                 expect(&k, 10000, TH_PA, 1, 1, 100, NULL);
-        assert_int_equal(ctr(t, "tcp_ka_probe"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_ka_probe"), 1);
         mpnet_close(t->s, k.fd);
         mpnet_close(t->s, lfd);
 }
@@ -310,7 +294,7 @@ static void test_linger(void **state)
         assert_int_equal(mpnet_close(t->s, k.fd), 0);
         expect(&k, 1, TH_RA, 101, 1, 0, NULL);
         assert_int_equal(conn_state(t), TCP_CLOSED);
-        assert_int_equal(ctr(t, "tcp_linger_abort"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_linger_abort"), 1);
         ts_expect_none(t, 5000);
 
         /* A linger time: the FIN, as without. */
@@ -320,7 +304,7 @@ static void test_linger(void **state)
         assert_int_equal(mpnet_close(t->s, k.fd), 0);
         expect(&k, 1, TH_FA, 1, 1, 0, NULL);
         assert_int_equal(conn_state(t), TCP_FIN_WAIT_1);
-        assert_int_equal(ctr(t, "tcp_linger_abort"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_linger_abort"), 1);
         mpnet_close(t->s, k.lfd);
 }
 
@@ -339,14 +323,14 @@ static void test_cork(void **state)
         assert_int_equal(wr(t, k.fd, 300), 300);
         ts_expect_none(t, 150);
         expect(&k, 100, TH_PA, 1, 1, 300, NULL);
-        assert_int_equal(ctr(t, "tcp_cork_flush"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_cork_flush"), 1);
         psend(&k, 1, 301, TH_A, 0);
         assert_int_equal(wr(t, k.fd, 1100), 1100);
         expect(&k, 1, TH_PA, 301, 1, 1000, NULL);
         ts_expect_none(t, 100);
         setint(t, k.fd, IPPROTO_TCP, O_TCP_CORK, 0, 0);
         expect(&k, 1, TH_PA, 1301, 1, 100, NULL);
-        assert_int_equal(ctr(t, "tcp_cork_flush"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_cork_flush"), 1);
         /* Setting TCP_NODELAY pushes what the cork holds (as Linux). */
         psend(&k, 1, 1401, TH_A, 0);
         setint(t, k.fd, IPPROTO_TCP, O_TCP_CORK, 1, 0);
@@ -459,7 +443,7 @@ static void test_ecn(void **state)
         psend_ecn(&k, 1, 101, TH_PA, 10, 3);
         expect(&k, 1, TH_A | MPNET_TCP_ECE, 101, 11, 0, &g);
         assert_int_equal(g.tos & 3, 0);
-        assert_int_equal(ctr(t, "tcp_ecn_ce"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_ecn_ce"), 1);
         psend_ecn(&k, 11, 101, TH_PA, 10, 2);
         expect(&k, 1, TH_A | MPNET_TCP_ECE, 101, 21, 0, NULL);
         /* The peer's CWR ends the echo. */
@@ -471,7 +455,7 @@ static void test_ecn(void **state)
                 expect(&k, 1, TH_PA, s, 31, 1000, NULL);
         psend_ecn(&k, 31, 1101, TH_A | MPNET_TCP_ECE, 0, 0);
         psend_ecn(&k, 31, 2101, TH_A | MPNET_TCP_ECE, 0, 0);
-        assert_int_equal(ctr(t, "tcp_ecn_reduce"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_ecn_reduce"), 1);
         i = info(t, k.fd);
         assert_true(i.snd_ssthresh < UINT32_MAX);
         assert_true(i.snd_cwnd < 10 * 1000);
@@ -483,7 +467,7 @@ static void test_ecn(void **state)
         assert_int_equal(wr(t, k.fd, 10), 10);
         psend_ecn(&k, 31, 3111, TH_A | MPNET_TCP_ECE, 0, 0);
         expect(&k, 1, TH_PA | MPNET_TCP_CWR, 3111, 31, 10, NULL);
-        assert_int_equal(ctr(t, "tcp_ecn_reduce"), 2);
+        assert_int_equal(ts_ctr(t, "tcp_ecn_reduce"), 2);
         mpnet_close(t->s, k.lfd);
 }
 
@@ -617,11 +601,11 @@ static void pmtu_case(struct ts *t, int fam)
         /* Outside the window: nothing moves. */
         icmp_big(t, fam, 8080, 40000, isn + 1 + 3000, 1300);
         icmp_big(t, fam, 8080, 40000, isn, 1300);
-        assert_int_equal(ctr(t, "tcp_pmtu_bad"), 2);
+        assert_int_equal(ts_ctr(t, "tcp_pmtu_bad"), 2);
         assert_int_equal(info(t, k.fd).snd_mss, big);
         ts_expect_none(t, 100);
         icmp_big(t, fam, 8080, 40000, isn + 1, 1300);
-        assert_int_equal(ctr(t, "tcp_pmtu_lower"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_pmtu_lower"), 1);
         assert_int_equal(info(t, k.fd).snd_mss, 1300 - (fam == 4 ? 40 : 60));
         expect(&k, 1, TH_PA, 1, 1, 1300 - (fam == 4 ? 40 : 60), NULL);
         link_drain(t->lb); /* the rest, resent in the new size */
@@ -630,7 +614,7 @@ static void pmtu_case(struct ts *t, int fam)
         assert_int_equal(info(t, k.fd).snd_mss, floor);
         expect(&k, 1, TH_PA, 1, 1, floor, NULL);
         link_drain(t->lb);
-        assert_int_equal(ctr(t, "tcp_pmtu_lower"), 2);
+        assert_int_equal(ts_ctr(t, "tcp_pmtu_lower"), 2);
         /* The path MTU cache took the errors (RFC 1191 6.3): a new
          * connection there starts with the small MSS. */
         assert_int_equal(mpnet_setsockopt(t->s, k.fd, SOL_SOCKET, SO_LINGER,
@@ -670,10 +654,10 @@ static void test_pmtu_syn(void **state)
         assert_true(ts_recv(t, 1, &syn));
         assert_int_equal(syn.flags, TH_S);
         icmp_big(t, 6, syn.sport, 80, t->stack_isn - 1, 1400);
-        assert_int_equal(ctr(t, "tcp_pmtu_bad"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_pmtu_bad"), 1);
         icmp_big(t, 6, syn.sport, 80, t->stack_isn, 1400);
-        assert_int_equal(ctr(t, "tcp_pmtu_bad"), 1);
-        assert_int_equal(ctr(t, "tcp_pmtu_lower"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_pmtu_bad"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_pmtu_lower"), 1);
         ts_send(t, &(struct ts_seg){.fam = 6,
                                     .sport = 80,
                                     .dport = syn.sport,
@@ -698,9 +682,9 @@ static void test_blackhole(void **state)
         expect(&k, 1, TH_PA, 1461, 1, 1460, NULL);
         expect(&k, 1100, TH_PA, 1, 1, 1460, NULL);
         expect(&k, 2100, TH_PA, 1, 1, 1460, NULL);
-        assert_int_equal(ctr(t, "tcp_blackhole"), 0);
+        assert_int_equal(ts_ctr(t, "tcp_blackhole"), 0);
         expect(&k, 4100, TH_PA, 1, 1, 730, NULL);
-        assert_int_equal(ctr(t, "tcp_blackhole"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_blackhole"), 1);
         psend(&k, 1, 731, TH_A, 0);
         expect(&k, 1, TH_PA, 731, 1, 730, NULL);
         mpnet_close(t->s, k.fd);
@@ -718,8 +702,8 @@ static void test_blackhole_small(void **state)
         expect(&k, 1, TH_PA, 1, 1, 100, NULL);
         for (int i = 0; i < 4; i++)
                 expect(&k, 20000, TH_PA, 1, 1, 100, NULL);
-        assert_int_equal(ctr(t, "tcp_rto"), 4);
-        assert_int_equal(ctr(t, "tcp_blackhole"), 0);
+        assert_int_equal(ts_ctr(t, "tcp_rto"), 4);
+        assert_int_equal(ts_ctr(t, "tcp_blackhole"), 0);
         assert_int_equal(info(t, k.fd).snd_mss, 1460);
         mpnet_close(t->s, k.fd);
         mpnet_close(t->s, k.lfd);
@@ -750,7 +734,7 @@ static void test_tw_reuse_seq(void **state)
         ts_send(t,
                 &(struct ts_seg){.fam = 4, .sport = 40000, .dport = 8080, .seq = 2, .flags = TH_S});
         ts_expect_none(t, 100);
-        assert_int_equal(ctr(t, "tcp_tw_syn_drop"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_tw_syn_drop"), 1);
         assert_int_equal(conn_state(t), TCP_TIME_WAIT);
         /* As if the old incarnation had sent a gigabyte: the new ISS
          * starts above its SND.NXT (RFC 1122 4.2.2.13), not at the clock. */
@@ -760,7 +744,7 @@ static void test_tw_reuse_seq(void **state)
         ts_send(t,
                 &(struct ts_seg){.fam = 4, .sport = 40000, .dport = 8080, .seq = 0, .flags = TH_S});
         ts_expect(t, 1, &(struct ts_seg){.flags = TH_SA, .seq = 0, .ack = 1}, NULL);
-        assert_int_equal(ctr(t, "tcp_tw_reuse"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_tw_reuse"), 1);
         assert_int_equal(conn_state(t), TCP_SYN_RECEIVED);
         assert_int_equal(t->stack_isn, old + 65537);
         /* Nothing left over for the next SYN to the listener. */
@@ -783,34 +767,34 @@ static void test_tw_reuse_ts(void **state)
         ts_send(
             t, &(struct ts_seg){.fam = 4, .sport = 40000, .dport = 8080, .flags = TH_S, .opts = o});
         ts_expect_none(t, 100);
-        assert_int_equal(ctr(t, "tcp_tw_syn_drop"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_tw_syn_drop"), 1);
         t->peer_isn -= 200000; /* an older sequence number, a newer TSval */
         t->stack_isn_known = false;
         o.ts_val = k.tsv + 1;
         ts_send(
             t, &(struct ts_seg){.fam = 4, .sport = 40000, .dport = 8080, .flags = TH_S, .opts = o});
         ts_expect(t, 1, &(struct ts_seg){.flags = TH_SA, .seq = 0, .ack = 1}, NULL);
-        assert_int_equal(ctr(t, "tcp_tw_reuse"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_tw_reuse"), 1);
         mpnet_close(t->s, k.lfd);
 }
 
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test_setup_teardown(test_keepalive, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_keepalive_inherited, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_linger, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_cork, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_info, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_ecn, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_ecn_modes, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_pmtu4, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_pmtu6, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_pmtu_syn, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_blackhole, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_blackhole_small, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_tw_reuse_seq, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_tw_reuse_ts, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_keepalive, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_keepalive_inherited, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_linger, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_cork, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_info, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_ecn, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_ecn_modes, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_pmtu4, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_pmtu6, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_pmtu_syn, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_blackhole, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_blackhole_small, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_tw_reuse_seq, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_tw_reuse_ts, setup, ts_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

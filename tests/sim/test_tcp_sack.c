@@ -27,30 +27,6 @@
 
 #define SEG 988u
 
-static int setup(void **state)
-{
-        struct ts *t = calloc(1, sizeof(*t));
-
-        ts_init(t);
-        t->peer_isn = 1000000;
-        *state = t;
-        return 0;
-}
-
-static int teardown(void **state)
-{
-        struct ts *t = *state;
-
-        ts_fini(t);
-        free(t);
-        return 0;
-}
-
-static uint64_t ctr(struct ts *t, const char *name)
-{
-        return stk_ctr(t->s, name);
-}
-
 struct k {
         struct ts *t;
         int lfd, fd;
@@ -162,12 +138,12 @@ static void test_sack_holes(void **state)
         expect_data(&k, 1, sg(4), SEG);
         sack(&k, sg(2), 2, (uint32_t[]){sg(5), sg(8), sg(3), sg(4)});
         ts_expect_none(t, 10);
-        assert_int_equal(ctr(t, "tcp_sack_recovery"), 1);
-        assert_int_equal(ctr(t, "tcp_rtx"), 2);
+        assert_int_equal(ts_ctr(t, "tcp_sack_recovery"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_rtx"), 2);
         sack(&k, sg(11), 0, NULL);
         ts_expect_none(t, 3000);
-        assert_int_equal(ctr(t, "tcp_rtx"), 2);
-        assert_int_equal(ctr(t, "tcp_rto"), 0);
+        assert_int_equal(ts_ctr(t, "tcp_rtx"), 2);
+        assert_int_equal(ts_ctr(t, "tcp_rto"), 0);
         mpnet_close(t->s, k.lfd);
 }
 
@@ -192,8 +168,8 @@ static void test_sack_off_newreno(void **state)
         ts_expect_none(t, 10);
         sack(&k, sg(4), 1, (uint32_t[]){sg(5), sg(8)});
         expect_data(&k, 1, sg(4), SEG);
-        assert_int_equal(ctr(t, "tcp_sack_recovery"), 0);
-        assert_int_equal(ctr(t, "tcp_fast_rtx"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_sack_recovery"), 0);
+        assert_int_equal(ts_ctr(t, "tcp_fast_rtx"), 1);
         mpnet_close(t->s, k.lfd);
 }
 
@@ -231,8 +207,8 @@ static void test_sack_pipe(void **state)
                 expect_data(&k, 1, sg(next++), SEG);
                 ts_expect_none(t, 0);
         }
-        assert_int_equal(ctr(t, "tcp_rtx"), 1);
-        assert_int_equal(ctr(t, "tcp_sack_recovery"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_rtx"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_sack_recovery"), 1);
         mpnet_close(t->s, k.lfd);
 }
 
@@ -258,15 +234,15 @@ static void test_sack_rescue(void **state)
                 sack(&k, sg(1), 1, (uint32_t[]){sg(2), sg(i)});
                 ts_expect_none(t, 0); /* no rescue before HighACK passes RescueRxt */
         }
-        assert_int_equal(ctr(t, "tcp_rescue_rtx"), 0);
+        assert_int_equal(ts_ctr(t, "tcp_rescue_rtx"), 0);
         /* The retransmission arrived: a partial ACK up to 10. */
         sack(&k, sg(10), 0, NULL);
         expect_data(&k, 1, sg(10), SEG);
-        assert_int_equal(ctr(t, "tcp_rescue_rtx"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_rescue_rtx"), 1);
         ts_expect_none(t, 10);
         sack(&k, sg(11), 0, NULL);
         ts_expect_none(t, 3000);
-        assert_int_equal(ctr(t, "tcp_rto"), 0);
+        assert_int_equal(ts_ctr(t, "tcp_rto"), 0);
         mpnet_close(t->s, k.lfd);
 }
 
@@ -291,11 +267,11 @@ static void test_rack_reo_wnd(void **state)
         ts_expect_none(t, 24);
         expect_data(&k, 2, s0, SEG);
         assert_true(ts_now_ms(t) >= t0 + 125);
-        assert_int_equal(ctr(t, "tcp_rack_lost"), 1);
-        assert_int_equal(ctr(t, "tcp_sack_recovery"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_rack_lost"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_sack_recovery"), 1);
         sack(&k, s0 + 2 * SEG, 0, NULL);
         ts_expect_none(t, 3000);
-        assert_int_equal(ctr(t, "tcp_rto"), 0);
+        assert_int_equal(ts_ctr(t, "tcp_rto"), 0);
         mpnet_close(t->s, k.lfd);
 }
 
@@ -311,7 +287,7 @@ static void test_rack_dsack(void **state)
         estab(t, &k);
         s0 = warm(&k, 100);
         sack(&k, s0, 1, (uint32_t[]){1, 101}); /* "101 came twice" */
-        assert_int_equal(ctr(t, "tcp_dsack_in"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_dsack_in"), 1);
         wr(&k, 2 * SEG);
         t0 = ts_now_ms(t);
         expect_data(&k, 1, s0, SEG);
@@ -345,16 +321,16 @@ static void test_tlp(void **state)
         ts_expect_none(t, 200);
         expect_data(&k, 4, s0 + 3 * SEG, SEG); /* the probe: the last segment */
         assert_true(ts_now_ms(t) >= t1 + 202);
-        assert_int_equal(ctr(t, "tcp_tlp"), 1);
-        assert_int_equal(ctr(t, "tcp_rto"), 0);
+        assert_int_equal(ts_ctr(t, "tcp_tlp"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_rto"), 0);
         /* Its answer, a round trip later: SACK of the probe, 3 is lost. */
         ts_at(t, ts_now_ms(t) + 100);
         sack(&k, s0 + 2 * SEG, 1, (uint32_t[]){s0 + 3 * SEG, s0 + 4 * SEG});
         expect_data(&k, 1, s0 + 2 * SEG, SEG);
         sack(&k, s0 + 4 * SEG, 0, NULL);
         ts_expect_none(t, 3000);
-        assert_int_equal(ctr(t, "tcp_rto"), 0);
-        assert_int_equal(ctr(t, "tcp_tlp"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_rto"), 0);
+        assert_int_equal(ts_ctr(t, "tcp_tlp"), 1);
         mpnet_close(t->s, k.lfd);
 }
 
@@ -374,8 +350,8 @@ static void test_tlp_off(void **state)
         expect_data(&k, 1, s0 + SEG, SEG);
         ts_expect_none(t, 990);
         expect_data(&k, 20, s0, SEG);
-        assert_int_equal(ctr(t, "tcp_rto"), 1);
-        assert_int_equal(ctr(t, "tcp_tlp"), 0);
+        assert_int_equal(ts_ctr(t, "tcp_rto"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_tlp"), 0);
         mpnet_close(t->s, k.lfd);
 }
 
@@ -396,28 +372,28 @@ static void test_rto_skips_sacked(void **state)
         sack(&k, sg(1), 2, (uint32_t[]){sg(4), sg(5), sg(2), sg(3)});
         ts_expect_none(t, 990);
         expect_data(&k, 20, sg(1), SEG);
-        assert_int_equal(ctr(t, "tcp_rto"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_rto"), 1);
         sack(&k, sg(3), 1, (uint32_t[]){sg(4), sg(5)});
         expect_data(&k, 1, sg(3), SEG);
         ts_expect_none(t, 10);
         sack(&k, sg(5), 0, NULL);
         ts_expect_none(t, 3000);
-        assert_int_equal(ctr(t, "tcp_rtx"), 2);
+        assert_int_equal(ts_ctr(t, "tcp_rtx"), 2);
         mpnet_close(t->s, k.lfd);
 }
 
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test_setup_teardown(test_sack_holes, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_sack_off_newreno, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_sack_pipe, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_sack_rescue, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_rack_reo_wnd, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_rack_dsack, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_tlp, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_tlp_off, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_rto_skips_sacked, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_sack_holes, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_sack_off_newreno, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_sack_pipe, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_sack_rescue, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_rack_reo_wnd, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_rack_dsack, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_tlp, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_tlp_off, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_rto_skips_sacked, ts_setup, ts_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

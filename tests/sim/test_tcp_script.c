@@ -9,30 +9,6 @@
 #include "mpnet/tcp.h"
 #include "tcpscript.h"
 
-static int setup(void **state)
-{
-        struct ts *t = calloc(1, sizeof(*t));
-
-        ts_init(t);
-        t->peer_isn = 1000000;
-        *state = t;
-        return 0;
-}
-
-static int teardown(void **state)
-{
-        struct ts *t = *state;
-
-        ts_fini(t);
-        free(t);
-        return 0;
-}
-
-static uint64_t ctr(struct ts *t, const char *name)
-{
-        return stk_ctr(t->s, name);
-}
-
 /* RFC 9293 3.10.7.1, ACK off: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>;
  * SEG.LEN counts SYN, FIN and the data. */
 static void closed_no_ack(struct ts *t, int fam)
@@ -66,9 +42,9 @@ static void closed_no_ack(struct ts *t, int fam)
         ts_send(t, &(struct ts_seg){
                        .sport = 40003, .dport = 9, .seq = 0xfffffff8u, .data = data, .len = 10});
         ts_expect(t, 1, &(struct ts_seg){.flags = TH_RA, .seq = 0, .ack = 2}, NULL);
-        assert_int_equal(ctr(t, "tcp_no_conn"), 4);
-        assert_int_equal(ctr(t, "tcp_rst_out"), 4);
-        assert_int_equal(ctr(t, "tcp_out"), 4);
+        assert_int_equal(ts_ctr(t, "tcp_no_conn"), 4);
+        assert_int_equal(ts_ctr(t, "tcp_rst_out"), 4);
+        assert_int_equal(ts_ctr(t, "tcp_out"), 4);
         ts_expect_none(t, 1000);
 }
 
@@ -100,7 +76,7 @@ static void closed_ack(struct ts *t, int fam)
         ts_send(t, &(struct ts_seg){
                        .sport = 40000, .dport = 443, .seq = 50, .ack = 42, .flags = TH_SA});
         ts_expect(t, 1, &(struct ts_seg){.flags = TH_R, .seq = 42}, NULL);
-        assert_int_equal(ctr(t, "tcp_rst_out"), 3);
+        assert_int_equal(ts_ctr(t, "tcp_rst_out"), 3);
 }
 
 static void test_closed_syn4(void **state)
@@ -134,9 +110,9 @@ static void test_closed_rst(void **state)
         ts_send(
             t, &(struct ts_seg){.fam = 6, .sport = 1, .dport = 80, .seq = 5, .flags = TH_R | TH_S});
         ts_expect_none(t, 1000);
-        assert_int_equal(ctr(t, "tcp_rst_closed"), 3);
-        assert_int_equal(ctr(t, "tcp_rst_out"), 0);
-        assert_int_equal(ctr(t, "tcp_in"), 3);
+        assert_int_equal(ts_ctr(t, "tcp_rst_closed"), 3);
+        assert_int_equal(ts_ctr(t, "tcp_rst_out"), 0);
+        assert_int_equal(ts_ctr(t, "tcp_in"), 3);
 }
 
 /* Send a damaged copy of a SYN (mangle changes f of n bytes, @return the
@@ -149,14 +125,14 @@ static void expect_drop(struct ts *t, int fam, size_t (*mangle)(struct ts *, uin
         size_t n = ts_build(
             t, &(struct ts_seg){.fam = fam, .sport = 2000, .dport = 80, .flags = TH_S, .opts = o},
             f);
-        uint64_t before = ctr(t, c), no_conn = ctr(t, "tcp_no_conn");
+        uint64_t before = ts_ctr(t, c), no_conn = ts_ctr(t, "tcp_no_conn");
 
         n = mangle(t, f, n);
         ts_send_frame(t, f, n);
         ts_expect_none(t, 10);
-        if (ctr(t, c) != before + 1)
+        if (ts_ctr(t, c) != before + 1)
                 fail_msg("IPv%d: expected %s to count the segment", fam, c);
-        assert_int_equal(ctr(t, "tcp_no_conn"), no_conn);
+        assert_int_equal(ts_ctr(t, "tcp_no_conn"), no_conn);
 }
 
 static size_t m_short(struct ts *t, uint8_t *f, size_t n)
@@ -248,8 +224,8 @@ static void malformed(struct ts *t, int fam)
         expect_drop(t, fam, m_opt, "tcp_bad_opt");
         expect_drop(t, fam, m_opt_zero, "tcp_bad_opt");
         expect_drop(t, fam, m_group, "tcp_not_unicast");
-        assert_int_equal(ctr(t, "tcp_in"), 0);
-        assert_int_equal(ctr(t, "tcp_out"), 0);
+        assert_int_equal(ts_ctr(t, "tcp_in"), 0);
+        assert_int_equal(ts_ctr(t, "tcp_out"), 0);
 }
 
 static void test_malformed4(void **state)
@@ -330,8 +306,8 @@ static void passive(struct ts *t, int fam, bool opts)
             &(struct ts_seg){
                 .sport = 40000, .dport = 8080, .seq = 1, .ack = 1, .flags = TH_A, .opts = ack_o});
         ts_expect_none(t, 10);
-        assert_int_equal(ctr(t, "tcp_syn_in"), 1);
-        assert_int_equal(ctr(t, "tcp_accepted"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_syn_in"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_accepted"), 1);
         fd = mpnet_accept(t->s, lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK);
         assert_true(fd >= 0);
         assert_int_equal(mpnet_accept(t->s, lfd, NULL, NULL, 0), -EAGAIN);
@@ -411,13 +387,13 @@ static void test_synack_rtx(void **state)
         assert_int_equal(at[1] - at[0], 1000);
         assert_int_equal(at[2] - at[1], 2000);
         assert_int_equal(at[5] - at[4], 16000);
-        assert_int_equal(ctr(t, "tcp_syn_rtx"), 5);
+        assert_int_equal(ts_ctr(t, "tcp_syn_rtx"), 5);
         ts_expect_none(t, 60000);
-        assert_int_equal(ctr(t, "tcp_synack_giveup"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_synack_giveup"), 1);
         ts_send(t,
                 &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 1, .ack = 1, .flags = TH_A});
         ts_expect(t, 1, &(struct ts_seg){.flags = TH_R, .seq = 1}, NULL);
-        assert_int_equal(ctr(t, "tcp_bad_ack"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_bad_ack"), 1);
         assert_int_equal(mpnet_accept(t->s, lfd, NULL, NULL, 0), -EAGAIN);
         assert_int_equal(mpnet_close(t->s, lfd), 0);
 }
@@ -438,8 +414,8 @@ static void test_synq_bound(void **state)
         }
         ts_send(t, &(struct ts_seg){.fam = 4, .sport = 3, .dport = 8080, .flags = TH_S});
         ts_expect_none(t, 10);
-        assert_int_equal(ctr(t, "tcp_synq_full"), 1);
-        assert_int_equal(ctr(t, "tcp_syn_in"), 2);
+        assert_int_equal(ts_ctr(t, "tcp_synq_full"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_syn_in"), 2);
         assert_int_equal(mpnet_close(t->s, lfd), 0);
         ts_expect_none(t, 5000); /* embryos went with the listener */
 }
@@ -465,15 +441,15 @@ static void test_synrecv_bad(void **state)
         ts_expect(t, 1, &(struct ts_seg){.flags = TH_R, .seq = 5}, NULL);
         ts_send(t, &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 100, .flags = TH_R});
         ts_expect(t, 1, &(struct ts_seg){.flags = TH_A, .seq = 1, .ack = 1}, NULL);
-        assert_int_equal(ctr(t, "tcp_challenge"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_challenge"), 1);
         ts_send(t, &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 1, .flags = TH_R});
         ts_expect_none(t, 10);
         /* Gone: its ACK now meets the listener. */
         ts_send(t,
                 &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 1, .ack = 1, .flags = TH_A});
         ts_expect(t, 1, &(struct ts_seg){.flags = TH_R, .seq = 1}, NULL);
-        assert_int_equal(ctr(t, "tcp_bad_ack"), 3);
-        assert_int_equal(ctr(t, "tcp_accepted"), 0);
+        assert_int_equal(ts_ctr(t, "tcp_bad_ack"), 3);
+        assert_int_equal(ts_ctr(t, "tcp_accepted"), 0);
         assert_int_equal(mpnet_close(t->s, lfd), 0);
 }
 
@@ -488,7 +464,7 @@ static void test_reset_unaccepted(void **state)
         ts_expect(t, 1, &(struct ts_seg){.flags = TH_SA, .seq = 0, .ack = 1}, NULL);
         ts_send(t,
                 &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 1, .ack = 1, .flags = TH_A});
-        assert_int_equal(ctr(t, "tcp_accepted"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_accepted"), 1);
         ts_send(t, &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 1, .flags = TH_R});
         assert_int_equal(mpnet_accept(t->s, lfd, NULL, NULL, 0), -EAGAIN);
         ts_expect_none(t, 10);
@@ -563,7 +539,7 @@ static void active(struct ts *t, int fam)
                          80);
         assert_int_equal(mpnet_connect(t->s, fd, (struct sockaddr *)&ss, sl), -EISCONN);
         ts_expect_none(t, 5000); /* no SYN retransmitted */
-        assert_int_equal(ctr(t, "tcp_syn_rtx"), 0);
+        assert_int_equal(ts_ctr(t, "tcp_syn_rtx"), 0);
         /* An orderly close now: a FIN (RFC 9293 3.10.4). */
         assert_int_equal(mpnet_close(t->s, fd), 0);
         ts_expect(t, 1, &(struct ts_seg){.flags = TH_FA, .seq = 1, .ack = 1}, NULL);
@@ -617,7 +593,7 @@ static void test_connect_bad_ack_timeout(void **state)
         assert_int_equal(so_error(t, fd), 0);
         ts_expect_none(t, 70000);
         assert_int_equal(so_error(t, fd), ETIMEDOUT);
-        assert_int_equal(ctr(t, "tcp_syn_rtx"), 6);
+        assert_int_equal(ts_ctr(t, "tcp_syn_rtx"), 6);
         assert_int_equal(mpnet_close(t->s, fd), 0);
 }
 
@@ -654,10 +630,10 @@ static void test_established_checks(void **state)
                                     .data = "x",
                                     .len = 1});
         ts_expect(t, 1, &(struct ts_seg){.flags = TH_A, .seq = 1, .ack = 1}, NULL);
-        assert_int_equal(ctr(t, "tcp_out_of_window"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_out_of_window"), 1);
         ts_send(t, &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 100000, .flags = TH_R});
         ts_expect_none(t, 10);
-        assert_int_equal(ctr(t, "tcp_out_of_window"), 2);
+        assert_int_equal(ts_ctr(t, "tcp_out_of_window"), 2);
         ts_send(t, &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 2, .flags = TH_R});
         ts_expect(t, 1, &(struct ts_seg){.flags = TH_A, .seq = 1, .ack = 1}, NULL);
         ts_send(t, &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 1, .flags = TH_S});
@@ -665,7 +641,7 @@ static void test_established_checks(void **state)
         ts_send(t, &(struct ts_seg){
                        .sport = 40000, .dport = 8080, .seq = 1, .ack = 1000, .flags = TH_A});
         ts_expect(t, 1, &(struct ts_seg){.flags = TH_A, .seq = 1, .ack = 1}, NULL);
-        assert_int_equal(ctr(t, "tcp_challenge"), 3);
+        assert_int_equal(ts_ctr(t, "tcp_challenge"), 3);
         assert_int_equal(so_error(t, fd), 0);
         ts_send(t, &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 1, .flags = TH_R});
         ts_expect_none(t, 10);
@@ -689,8 +665,8 @@ static void test_challenge_limit(void **state)
                         &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 1, .flags = TH_S});
                 link_drain(t->lb);
         }
-        assert_int_equal(ctr(t, "tcp_challenge"), 100);
-        assert_int_equal(ctr(t, "tcp_challenge_limited"), 5);
+        assert_int_equal(ts_ctr(t, "tcp_challenge"), 100);
+        assert_int_equal(ts_ctr(t, "tcp_challenge_limited"), 5);
         ts_at(t, ts_now_ms(t) + 1000); /* the bucket fills again */
         ts_send(t, &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 1, .flags = TH_S});
         ts_expect(t, 1, &(struct ts_seg){.flags = TH_A, .seq = 1, .ack = 1}, NULL);
@@ -701,27 +677,27 @@ static void test_challenge_limit(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test_setup_teardown(test_closed_syn4, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_closed_syn6, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_closed_ack4, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_closed_ack6, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_closed_rst, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_malformed4, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_malformed6, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_passive4, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_passive6, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_passive_noopt4, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_passive_noopt6, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_synack_rtx, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_synq_bound, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_synrecv_bad, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_reset_unaccepted, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_connect4, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_connect6, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_connect_refused, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_connect_bad_ack_timeout, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_established_checks, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_challenge_limit, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_closed_syn4, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_closed_syn6, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_closed_ack4, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_closed_ack6, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_closed_rst, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_malformed4, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_malformed6, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_passive4, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_passive6, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_passive_noopt4, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_passive_noopt6, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_synack_rtx, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_synq_bound, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_synrecv_bad, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_reset_unaccepted, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_connect4, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_connect6, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_connect_refused, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_connect_bad_ack_timeout, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_established_checks, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_challenge_limit, ts_setup, ts_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

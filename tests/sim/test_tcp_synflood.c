@@ -30,31 +30,15 @@ static uint32_t rnd(void)
 
 static int setup(void **state)
 {
-        struct ts *t = calloc(1, sizeof(*t));
+        struct ts *t = ts_new();
         struct mpnet_route4 r = {
             .dst = IP4(198, 18, 0, 0), .plen = 15, .type = MPNET_NH_GATEWAY, .n_paths = 1};
 
-        ts_init(t);
-        t->peer_isn = 1000000;
         r.paths[0].ifindex = 1;
         r.paths[0].gw = TS_PEER4;
         assert_int_equal(mpnet_route4_add(t->s, 0, &r), 0);
         *state = t;
         return 0;
-}
-
-static int teardown(void **state)
-{
-        struct ts *t = *state;
-
-        ts_fini(t);
-        free(t);
-        return 0;
-}
-
-static uint64_t ctr(struct ts *t, const char *name)
-{
-        return stk_ctr(t->s, name);
 }
 
 static unsigned conns(struct ts *t)
@@ -168,16 +152,16 @@ static void test_syn_flood(void **state)
         ts_settle(t);
         link_drain(t->lb);
         fprintf(stderr, "most %u syn_in %llu cookies %llu rst_limited %llu\n", most,
-                (unsigned long long)ctr(t, "tcp_syn_in"),
-                (unsigned long long)ctr(t, "tcp_cookie_sent"),
-                (unsigned long long)ctr(t, "tcp_rst_limited"));
+                (unsigned long long)ts_ctr(t, "tcp_syn_in"),
+                (unsigned long long)ts_ctr(t, "tcp_cookie_sent"),
+                (unsigned long long)ts_ctr(t, "tcp_rst_limited"));
         assert_true(most <= 2 * BACKLOG);
-        assert_int_equal(ctr(t, "tcp_cookie_ok"), 1);
-        assert_int_equal(ctr(t, "tcp_accepted"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_ok"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_accepted"), 1);
         /* Every SYN was either an embryo or a cookie (a random port may
          * repeat one of the few embryos' tuples). */
-        assert_true(ctr(t, "tcp_syn_in") + ctr(t, "tcp_cookie_sent") >= FLOOD - 16);
-        assert_true(ctr(t, "tcp_cookie_sent") >= FLOOD - 200);
+        assert_true(ts_ctr(t, "tcp_syn_in") + ts_ctr(t, "tcp_cookie_sent") >= FLOOD - 16);
+        assert_true(ts_ctr(t, "tcp_cookie_sent") >= FLOOD - 200);
         assert_true(mpnet_pool_in_use(t->pool) < 64);
         /* The embryos give up; nothing is left. */
         ts_at(t, ts_now_ms(t) + 200 * 1000);
@@ -205,11 +189,11 @@ static void test_ack_flood(void **state)
         }
         ts_settle(t);
         link_drain(t->lb);
-        assert_int_equal(ctr(t, "tcp_cookie_bad"), FLOOD);
-        assert_int_equal(ctr(t, "tcp_cookie_ok"), 0);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_bad"), FLOOD);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_ok"), 0);
         /* The default 200 a second, burst 200, over a few ms of virtual
          * time: nearly all held back. */
-        assert_true(ctr(t, "tcp_rst_limited") >= FLOOD - 400);
+        assert_true(ts_ctr(t, "tcp_rst_limited") >= FLOOD - 400);
         assert_int_equal(conns(t), 0);
         assert_int_equal(mpnet_accept(t->s, lfd, NULL, NULL, 0), -EAGAIN);
         assert_true(mpnet_pool_in_use(t->pool) < 64);
@@ -219,8 +203,8 @@ static void test_ack_flood(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test_setup_teardown(test_syn_flood, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_ack_flood, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_syn_flood, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_ack_flood, setup, ts_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
