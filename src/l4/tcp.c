@@ -615,7 +615,7 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
         }
         if (!(how & TCP_IN_HANDED))
                 tcp_inc(s, TCP_IN);
-        tcp_st(s)->rx_ecn[w->id] = ecn;
+        ((struct tcp_ctx *)w->mctx[MOD_tcp])->rx_ecn = ecn;
         memcpy(t.laddr, laddr, 16);
         memcpy(t.raddr, raddr, 16);
         t.lport = r.dport;
@@ -656,13 +656,13 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
 
                 memcpy(k.saddr, raddr, 16);
                 memcpy(k.daddr, laddr, 16);
-                /* An SO_REUSEPORT group prefers its member homed here: a
-                 * SYN is taken by the worker that receives it, which then
-                 * owns the connection. */
                 /* A TIME_WAIT connection found in the cache left h unset
                  * (a hash of 0 is merely computed again). */
                 if (h == 0)
                         h = tcp_conn_hash(&tcp_st(s)->ct, &t);
+                /* An SO_REUSEPORT group prefers its member homed here: a
+                 * SYN is taken by the worker that receives it, which then
+                 * owns the connection. */
                 so = pcb_lookup(tcp_st(s)->pcb, &k, w->id, h);
                 /* Its flags are its home's: the home tells a listener. */
                 if (so != NULL && sock_home(so) != w->id) {

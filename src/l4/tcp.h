@@ -157,6 +157,10 @@ struct tcp_ctx {
          * come in runs, so most skip the hash and the bucket walk. */
         struct tcp_conn *last;
         uint64_t last_gen;
+        /* The IP ECN field of the segment this context is handling now
+         * (RFC 3168 5), set by input before the connection sees it: the
+         * context's own memory, written every segment. */
+        uint8_t rx_ecn;
 };
 
 /* The options of c, which has its data path (c->d): the first member of
@@ -242,9 +246,6 @@ struct tcp_state {
          * cells down by half; tests turn it on. */
         _Atomic bool ack_vec; /* mpnet_tcp_set_ack_vec */
         _Atomic int ecn;      /* MPNET_TCP_ECN_* (mpnet_tcp_set_ecn) */
-        /* The IP ECN field of the segment each context is handling now
-         * (RFC 3168 5), set by input before the connection sees it. */
-        uint8_t rx_ecn[MPNET_MAX_SLOTS + 1];
         /* RFC 6191 reuse on each context: the ISS the new incarnation
          * starts above (tw_iss_on while the SYN is being handled). */
         uint32_t tw_iss[MPNET_MAX_SLOTS + 1];

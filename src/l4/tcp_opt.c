@@ -179,7 +179,7 @@ void tcp_opt_rx(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr 
          * (a CWR and a CE in one segment: ECE again). */
         if (r->flags & MPNET_TCP_CWR)
                 co->flags &= (uint8_t)~TCPO_ECE;
-        if (tcp_state_of(w->s)->rx_ecn[w->id] == ECN_CE) {
+        if (tcp_ctx_of(w)->rx_ecn == ECN_CE) {
                 tcp_count(w->s, TCPC_ECN_CE);
                 co->flags |= TCPO_ECE;
         }
