@@ -103,9 +103,13 @@ struct mpnet_runtime *mpnet_runtime_create(const struct mpnet_runtime_cfg *cfg)
 }
 
 /* A worker's contexts: their own work (packets handed to them, timeouts),
- * then out with what they hold. */
-static void flush_all(struct assign_set *set)
+ * then out with what they hold. @return whether a context has hand-offs
+ * left over (a drain takes a ring's worth at a time): the worker comes
+ * back at once, no sleep, since no new wake-up will come for them. */
+static bool flush_all(struct assign_set *set)
 {
+        bool more = false;
+
         for (unsigned i = 0; i < set->n; i++) {
                 bool seen = false;
 
@@ -116,8 +120,11 @@ static void flush_all(struct assign_set *set)
                         (void)ctx_service(set->a[i].w);
                         ctx_tx_flush_all(set->a[i].w);
                         mpnet_stat_inc_release(&set->a[i].w->qs);
+                        more |= atomic_load_explicit(&set->a[i].w->ho_pending,
+                                                     memory_order_relaxed) != 0;
                 }
         }
+        return more;
 }
 
 static uint64_t thread_cpu_ns(void)
@@ -263,8 +270,8 @@ static void *worker_main(void *arg)
                 }
                 /* Flush, and mark the coming quiescent state on each context,
                  * then on the worker once nothing of the set is read any more. */
-                if (set != NULL)
-                        flush_all(set);
+                if (set != NULL && flush_all(set))
+                        busy = true;
                 mpnet_stat_inc_release(&wk->qs);
                 mpnet_stat_add(&wk->loops, 1);
                 /* Nothing read before this point is used after it. */

@@ -611,7 +611,10 @@ drop:
 }
 
 /* What other contexts handed to w: into the graph at the node each names,
- * as received on its interface (unless that went meanwhile). */
+ * as received on its interface (unless that went meanwhile). At most a
+ * ring's worth from each source a call: a source that refills its ring
+ * as fast as w drains it must not keep w from its own queues, timers and
+ * commands; what is left keeps its pending bit for the next service. */
 static void handoff_drain(struct wctx *w, uint64_t mask)
 {
         struct mpnet_stack *s = w->s;
@@ -620,7 +623,7 @@ static void handoff_drain(struct wctx *w, uint64_t mask)
                 struct mpnet_ring *r =
                     atomic_load_explicit(&w->ho_in[__builtin_ctzll(mask)], memory_order_acquire);
                 struct mpnet_pkt *v[32];
-                unsigned n;
+                unsigned n, budget = HANDOFF_RING;
 
                 while (r != NULL && (n = mpnet_ring_dequeue_burst(r, (void **)v, 32)) > 0) {
                         for (unsigned i = 0; i < n; i++) {
@@ -643,6 +646,12 @@ static void handoff_drain(struct wctx *w, uint64_t mask)
                                 w->pending |= 1ull << node;
                                 graph_run(w, ifp);
                         }
+                        if (budget <= n) {
+                                atomic_fetch_or_explicit(&w->ho_pending, mask & -mask,
+                                                         memory_order_relaxed);
+                                break;
+                        }
+                        budget -= n;
                 }
         }
 }
@@ -1109,9 +1118,11 @@ uint64_t mpnet_stack_poll(struct mpnet_stack *s, uint64_t now)
                 if (t < next)
                         next = t;
         }
-        /* A full burst means the link may hold more, and looped-back packets
-         * wait for the next poll: come back at once. With workers, punts may
+        /* A full burst means the link may hold more, looped-back packets
+         * wait for the next poll, and so do hand-offs a drain left (a
+         * ring's worth at a time): come back at once. With workers, punts may
          * arrive any time: the caller polls on its own schedule. */
+        busy |= atomic_load_explicit(&w->ho_pending, memory_order_relaxed) != 0;
         return busy || s->loopq.n > 0 ? s->now : next;
 }
 
