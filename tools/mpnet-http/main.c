@@ -651,9 +651,11 @@ static bool conn_step(struct server *sv, struct conn *c, uint64_t now)
         }
         if (idle && !c->shut &&
             (c->close_after || c->peer_eof ||
-             (c->in_len == 0 && now - c->last >= (uint64_t)sv->o->idle_s * 1000000000u))) {
-                /* Our FIN after the last response; the peer's is awaited so
-                 * that what it still sends does not meet a reset. */
+             now - c->last >= (uint64_t)sv->o->idle_s * 1000000000u)) {
+                /* Our FIN after the last response, or after -t SECS without
+                 * progress (a head that never ends included); the peer's is
+                 * awaited so that what it still sends does not meet a
+                 * reset. */
                 mpnet_shutdown(s, c->fd, SHUT_WR);
                 c->shut = true;
                 c->last = now;
