@@ -12,7 +12,8 @@
  *   serves, and ends with status 0 on SIGTERM (a crash would not);
  * - `mpnet-http get` fetching from `python3 -m http.server` in the
  *   kernel's namespace, IPv4 and IPv6, SHA-256 compared; a missing file
- *   ends it with status 1.
+ *   ends it with status 1; a chunked response (socat playing a canned one)
+ *   decoded.
  *
  * The file is 8 MB (MPNET_KT_TCP_MB). Skipped (with the reason) as
  * test_kernel_tcp_afpacket.c is, and without curl or python3.
@@ -213,11 +214,47 @@ static void test_mpnet_http_get_from_python(void **state)
         veth_del("tk6");
 }
 
+/* A chunked response (socat playing a canned one): the body decoded, the
+ * extension and the trailer skipped (RFC 9112 7.1). */
+static void test_mpnet_http_get_chunked(void **state)
+{
+        char resp[512], got[512], log[512], out[128];
+
+        (void)state;
+        SKIP_WITHOUT_KERNEL();
+        veth_make("tk7", "tm7", "192.0.2.2", NULL, false);
+        snprintf(resp, sizeof(resp), "%s/http_chunked.txt", test_out_dir());
+        snprintf(got, sizeof(got), "%s/http_chunked.out", test_out_dir());
+        /* In parentheses: kt_sh sends the command's output to /dev/null. */
+        assert_int_equal(
+            kt_sh("(printf 'HTTP/1.1 200 OK\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n"
+                  "5\\r\\nhello\\r\\n7;x=y\\r\\n, world\\r\\n0\\r\\nT: 1\\r\\n\\r\\n' > %s)",
+                  resp),
+            0);
+        /* socat reads the request while the reply is out and closes later:
+         * closed with the request unread, its kernel would send a reset. */
+        assert_int_equal(kt_sh("(timeout 60 ip netns exec %s socat TCP4-LISTEN:8001,reuseaddr "
+                               "SYSTEM:'cat %s; sleep 3') </dev/null >/dev/null 2>&1 &",
+                               g_nsk, resp),
+                         0);
+        kt_listen_wait(g_nsk, 8001);
+        snprintf(log, sizeof(log), "%s/http_chunked.log", test_out_dir());
+        assert_int_equal(kt_sh("(timeout 60 %s get -v -w 30 --link afpacket:tm7@%s "
+                               "--addr 192.0.2.1/24 -o %s http://192.0.2.2:8001/x 2> %s)",
+                               kt_tool_bin("mpnet-http"), g_nsm, got, log),
+                         0);
+        assert_int_equal(kt_sh_out(out, sizeof(out), "cat %s", got), 0);
+        assert_string_equal(out, "hello, world");
+        kt_sh("rm -f %s %s", resp, got);
+        veth_del("tk7");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_curl_from_mpnet_http),
             cmocka_unit_test(test_mpnet_http_get_from_python),
+            cmocka_unit_test(test_mpnet_http_get_chunked),
         };
 
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
