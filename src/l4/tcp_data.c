@@ -94,15 +94,20 @@ struct tcp_data {
         uint32_t rcopied, rcv_rtt_us;
         uint64_t rspace_t;
         uint32_t ooo_last; /* the latest out-of-order segment's seq (RFC 2018 4) */
+        /* A duplicate to report, once, as the first SACK block of the
+         * next ACK (RFC 2883 4). */
+        bool dsack_on;
+        uint32_t dsack_l, dsack_r;
         /* RTT (Karn: timed segments are never retransmitted ones). */
         uint32_t rtt_seq;
         uint64_t rtt_t;
         bool rtt_on;
         /* Loss recovery. */
-        uint8_t dupacks;
+        uint16_t dupacks;
         bool recovery;
         uint32_t recover;
         struct tcp_cc cc;
+        struct tcp_prr prr;  /* in recovery, SACK or NewReno (RFC 6937) */
         struct tcp_sack *sk; /* SACK agreed and used (l4/tcp_sack.c), or NULL */
 };
 
@@ -248,7 +253,8 @@ static uint32_t rcv_window(struct tcp_data *d)
         return free_;
 }
 
-/* SACK blocks of the out-of-order queue, the latest first (RFC 2018 4). */
+/* SACK blocks of the out-of-order queue after those o holds, the latest
+ * first (RFC 2018 4), up to max in all. */
 static void sack_fill(struct tcp_data *d, struct mpnet_tcp_opts *o, unsigned max)
 {
         struct mpnet_tcp_sack blk[TCP_OOO_MAX];
@@ -266,14 +272,25 @@ static void sack_fill(struct tcp_data *d, struct mpnet_tcp_opts *o, unsigned max
         for (unsigned i = 0; i < n; i++)
                 if (seq_geq(d->ooo_last, blk[i].left) && seq_lt(d->ooo_last, blk[i].right))
                         first = i;
-        if (n == 0)
+        if (n == 0 || o->sack_n >= max)
                 return;
         o->present |= MPNET_TCPO_SACK;
-        o->sack[0] = blk[first];
-        o->sack_n = 1;
+        o->sack[o->sack_n++] = blk[first];
         for (unsigned i = 0; i < n && o->sack_n < max; i++)
                 if (i != first)
                         o->sack[o->sack_n++] = blk[i];
+}
+
+/* RFC 2883 4: a duplicate segment is reported by the next ACK's first
+ * SACK block (the block of the queue holding it, if any, comes next:
+ * sack_fill puts the latest first). */
+static void dsack_set(struct tcp_data *d, uint32_t left, uint32_t right)
+{
+        if (!(d->c->opt & TCPF_SACK) || left == right)
+                return;
+        d->dsack_on = true;
+        d->dsack_l = left;
+        d->dsack_r = right;
 }
 
 static int seg_out(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t seq,
@@ -297,7 +314,7 @@ static int seg_out(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t 
                 o.ts_val = ts_now(ctx_now(w));
                 o.ts_ecr = c->ts_recent;
         }
-        if ((c->opt & TCPF_SACK) && d->ooo != NULL) {
+        if ((c->opt & TCPF_SACK) && (d->ooo != NULL || d->dsack_on)) {
                 /* A full segment has no room left for options beyond the
                  * timestamps (its data was cut to MSS less those: RFC 6691):
                  * as many SACK blocks as fit (RFC 2018 3: "as many as
@@ -308,6 +325,13 @@ static int seg_out(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t 
 
                 if (len != 0 && (room < 12 ? 0 : (room - 4) / 8) < max)
                         max = room < 12 ? 0 : (room - 4) / 8;
+                if (max > 0 && d->dsack_on) {
+                        o.present |= MPNET_TCPO_SACK;
+                        o.sack[0].left = d->dsack_l;
+                        o.sack[0].right = d->dsack_r;
+                        o.sack_n = 1;
+                        d->dsack_on = false; /* reported once (RFC 2883 4) */
+                }
                 if (max > 0)
                         sack_fill(d, &o, max);
         }
@@ -357,6 +381,8 @@ static void send_range(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_
         if (fin)
                 flags |= MPNET_TCP_FIN;
         seg_out(w, c, flags, seq, data, len);
+        if (d->recovery || (d->sk != NULL && d->sk->recovery))
+                tcp_prr_sent(&d->prr, len + fin); /* prr_out (RFC 6937 3) */
         if (d->sk != NULL)
                 tcp_sack_sent(d->sk, seq, seq + len + fin, fin, now_us32(w));
 }
@@ -615,7 +641,9 @@ int tcp_established(struct wctx *w, struct tcp_conn *c)
                 c->rcv_ws = 0;
         d->rcv_adv = c->rcv_nxt + c->rcv_wnd;
         d->last_ack_sent = c->rcv_nxt;
-        tcp_cc_init(&d->cc, tcp_cc_default(), smss(c), now_us(w));
+        tcp_cc_init(&d->cc,
+                    tcp_state_of(w->s)->cc != NULL ? tcp_state_of(w->s)->cc : tcp_cc_default(),
+                    smss(c), now_us(w));
         d->recover = c->snd_nxt; /* RFC 6582 3.2 step 1's test: no recovery yet */
         /* SACK agreed: the sender uses the blocks (without memory for its
          * state, NewReno, as without SACK). */
@@ -707,6 +735,22 @@ static void time_wait(struct wctx *w, struct tcp_conn *c)
                 sock_raise(c->so, EPOLLHUP);
 }
 
+/* RFC 6937 3: cwnd = pipe + sndcnt for an ACK in recovery that delivered
+ * the bytes given. Without SACK, pipe is FlightSize less a segment per
+ * duplicate ACK (each presumed to have left the network; the
+ * retransmitted head is in it again), as Linux counts it. */
+static void prr_ack(struct tcp_conn *c, uint32_t delivered, bool safe)
+{
+        struct tcp_data *d = c->d;
+        uint32_t pipe, flight = c->snd_nxt - c->snd_una, dup = d->dupacks * smss(c);
+
+        if (d->sk != NULL)
+                pipe = tcp_sack_pipe(d->sk);
+        else
+                pipe = flight > dup ? flight - dup : 0;
+        d->cc.cwnd = tcp_prr_ack(&d->prr, d->cc.ssthresh, pipe, delivered, safe, smss(c));
+}
+
 /* What the send map made of an ACK (or of the reordering timer): a
  * repaired tail loss reduces cwnd (RFC 8985 7.4.2); a segment judged lost
  * starts recovery (RFC 6675 5 step 4: IsLost(HighACK + 1) or DupThresh
@@ -735,9 +779,13 @@ static void sack_after(struct wctx *w, struct tcp_conn *c, const struct tcp_sack
                 tcp_count(w->s, TCPC_FAST_RTX);
                 tcp_count(w->s, TCPC_SACK_RECOVERY);
                 d->cc.ops->on_loss(&d->cc, TCP_CC_LOSS_FAST, flight, now_us(w));
+                tcp_prr_init(&d->prr, flight);
                 d->recover = c->snd_nxt;
                 if (tcp_sack_enter(k, c->snd_una, c->snd_nxt, smss(c), &seq, &end, &fin))
                         sack_rtx(w, c, seq, end, fin);
+                /* PRR from here on, not the cut on_loss made: what this
+                 * ACK delivered is counted by ack_in. */
+                prr_ack(c, 0, false);
                 rtx_arm(w, c);
         }
         if (ev->reo_us != 0) {
@@ -782,7 +830,7 @@ static bool ack_cum(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_r
                  * the window, and something is outstanding. */
                 if (r->ack == c->snd_una && len == 0 && wnd == c->snd_wnd &&
                     c->snd_nxt != c->snd_una && !(r->flags & MPNET_TCP_FIN)) {
-                        if (d->dupacks < 255)
+                        if (d->dupacks < UINT16_MAX)
                                 d->dupacks++;
                         if (d->dupacks == 3 && !d->recovery && d->sk == NULL &&
                             (seq_gt(c->snd_una, d->recover) || d->recover == c->snd_una)) {
@@ -790,6 +838,7 @@ static bool ack_cum(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_r
                                 tcp_count(w->s, TCPC_FAST_RTX);
                                 d->cc.ops->on_loss(&d->cc, TCP_CC_LOSS_FAST,
                                                    c->snd_nxt - c->snd_una, now_us(w));
+                                tcp_prr_init(&d->prr, c->snd_nxt - c->snd_una);
                                 d->recovery = true;
                                 d->recover = c->snd_nxt;
                                 d->rtt_on = false;
@@ -859,13 +908,16 @@ static bool ack_cum(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_r
                                 d->cc.ops->on_recovery_exit(&d->cc, c->snd_nxt - c->snd_una,
                                                             now_us(w));
                         } else {
-                                /* Step 4: a partial ACK retransmits the next. */
-                                uint32_t n = d->slen < mss ? d->slen : mss;
+                                /* Step 4: a partial ACK retransmits the next;
+                                 * the window deflates by what it acked less
+                                 * one segment (the retransmission it
+                                 * acknowledges was not a duplicate's). */
+                                uint32_t n = d->slen < mss ? d->slen : mss, k = acked / mss;
 
                                 tcp_count(w->s, TCPC_RTX);
                                 send_range(w, c, c->snd_una, n, false);
-                                d->dupacks =
-                                    d->dupacks > acked / mss ? d->dupacks - acked / mss : 0;
+                                k = k > 0 ? k - 1 : 0;
+                                d->dupacks = d->dupacks > k ? d->dupacks - k : 0;
                         }
                 } else {
                         d->dupacks = 0;
@@ -903,15 +955,27 @@ static bool ack_cum(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_r
  * false: the connection is gone. */
 static bool ack_in(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r, uint32_t len)
 {
-        struct tcp_sack_ev ev;
+        struct tcp_data *d = c->d;
+        struct tcp_sack_ev ev = {0};
+        uint32_t una = c->snd_una, dup = d->dupacks, sacked = d->sk != NULL ? d->sk->sacked : 0;
+        int64_t delivered;
 
-        if (c->d->sk != NULL)
-                tcp_sack_ack(c->d->sk, r->ack, &r->opts, c->snd_nxt, smss(c), c->rto.srtt_us,
+        if (d->sk != NULL)
+                tcp_sack_ack(d->sk, r->ack, &r->opts, c->snd_nxt, smss(c), c->rto.srtt_us,
                              now_us32(w), &ev);
+        /* RFC 6937 3 DeliveredData: the change in SND.UNA and in the
+         * bytes SACKed (without SACK, a segment per duplicate ACK). */
+        delivered = d->sk != NULL ? (int64_t)d->sk->sacked - sacked : 0;
         if (!ack_cum(w, c, r, len))
                 return false;
-        if (c->d->sk != NULL)
+        delivered += c->snd_una - una;
+        if (d->sk == NULL)
+                delivered += ((int64_t)d->dupacks - dup) * smss(c);
+        if (d->sk != NULL)
                 sack_after(w, c, &ev);
+        if ((d->sk != NULL && d->sk->recovery) || d->recovery)
+                prr_ack(c, delivered > 0 ? (uint32_t)delivered : 0,
+                        c->snd_una != una && ev.lost + ev.rack_lost == 0);
         return true;
 }
 
@@ -973,6 +1037,13 @@ static void ooo_add(struct wctx *w, struct tcp_data *d, uint32_t seq, const uint
 {
         struct tcp_ooo **pp = &d->ooo, *q;
 
+        for (q = d->ooo; q != NULL && seq_leq(q->seq, seq); q = q->next) {
+                if (n != 0 && seq_leq(seq + n, q->seq + q->len)) {
+                        d->ooo_last = seq;
+                        dsack_set(d, seq, seq + n); /* a duplicate */
+                        return;
+                }
+        }
         while (*pp != NULL && seq_lt((*pp)->seq, seq))
                 pp = &(*pp)->next;
         d->ooo_last = seq;
@@ -994,6 +1065,17 @@ static void ooo_add(struct wctx *w, struct tcp_data *d, uint32_t seq, const uint
         q->next = *pp;
         *pp = q;
         d->n_ooo++;
+}
+
+bool tcp_data_dup(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_t len)
+{
+        struct tcp_data *d = c->d;
+
+        if (d == NULL || len == 0 || !seq_leq(seq + len, c->rcv_nxt))
+                return false;
+        dsack_set(d, seq, seq + len); /* RFC 2883 4.1.1 */
+        send_ack(w, c);
+        return true;
 }
 
 bool tcp_paws(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r)
@@ -1077,6 +1159,9 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                         uint32_t skip = c->rcv_nxt - seq;
 
                         ack_now = true;
+                        /* RFC 2883 4.1.1-4.1.2: its part below RCV.NXT
+                         * came twice. */
+                        dsack_set(d, seq, seq + (skip < len ? skip : len));
                         if (skip >= len) {
                                 fin = fin && skip == len;
                                 skip = len;
