@@ -956,26 +956,32 @@ static bool ack_cum(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_r
 static bool ack_in(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r, uint32_t len)
 {
         struct tcp_data *d = c->d;
-        struct tcp_sack_ev ev = {0};
-        uint32_t una = c->snd_una, dup = d->dupacks, sacked = d->sk != NULL ? d->sk->sacked : 0;
-        int64_t delivered;
+        struct tcp_sack_ev ev;
+        uint32_t una = c->snd_una, sacked = 0;
+        uint16_t dup = d->dupacks;
 
-        if (d->sk != NULL)
+        if (d->sk != NULL) {
+                sacked = d->sk->sacked;
                 tcp_sack_ack(d->sk, r->ack, &r->opts, c->snd_nxt, smss(c), c->rto.srtt_us,
                              now_us32(w), &ev);
-        /* RFC 6937 3 DeliveredData: the change in SND.UNA and in the
-         * bytes SACKed (without SACK, a segment per duplicate ACK). */
-        delivered = d->sk != NULL ? (int64_t)d->sk->sacked - sacked : 0;
+        }
         if (!ack_cum(w, c, r, len))
                 return false;
-        delivered += c->snd_una - una;
-        if (d->sk == NULL)
-                delivered += ((int64_t)d->dupacks - dup) * smss(c);
-        if (d->sk != NULL)
+        /* RFC 6937 3 DeliveredData: the change in SND.UNA and in the
+         * bytes SACKed (without SACK, a segment per duplicate ACK). */
+        if (d->sk != NULL) {
                 sack_after(w, c, &ev);
-        if ((d->sk != NULL && d->sk->recovery) || d->recovery)
-                prr_ack(c, delivered > 0 ? (uint32_t)delivered : 0,
-                        c->snd_una != una && ev.lost + ev.rack_lost == 0);
+                if (d->sk->recovery) {
+                        int64_t n = (int64_t)d->sk->sacked - sacked + (c->snd_una - una);
+
+                        prr_ack(c, n > 0 ? (uint32_t)n : 0,
+                                c->snd_una != una && ev.lost + ev.rack_lost == 0);
+                }
+        } else if (d->recovery) {
+                int64_t n = (int64_t)(c->snd_una - una) + ((int64_t)d->dupacks - dup) * smss(c);
+
+                prr_ack(c, n > 0 ? (uint32_t)n : 0, c->snd_una != una);
+        }
         return true;
 }
 
