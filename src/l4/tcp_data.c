@@ -527,9 +527,11 @@ static void output(struct wctx *w, struct tcp_conn *c)
                 avail = d->slen > off ? d->slen - off : 0;
                 if (d->fin_q && seq_gt(d->snd_cur, d->fin_seq))
                         break; /* all sent, FIN included */
-                /* RFC 6582 inflation in recovery, RFC 3042 before it. */
+                /* In NewReno recovery cwnd is PRR's pipe + sndcnt, pipe
+                 * being FlightSize less the duplicates (prr_ack): add them
+                 * back to compare with FlightSize. RFC 3042 before it. */
                 if (d->recovery)
-                        cwnd += d->dupacks * mss;
+                        cwnd += d->dupacks * mss < flight ? d->dupacks * mss : flight;
                 else if (d->dupacks > 0 && d->dupacks < 3)
                         cwnd += d->dupacks * mss;
                 wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
