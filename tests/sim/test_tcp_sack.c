@@ -474,9 +474,10 @@ static void test_prr_newreno(void **state)
 /* RFC 6937 6, the scenario of its second example (a burst of losses):
  * the first four of 20 segments lost. The SACK that starts recovery marks
  * all four lost (RFC 6675 IsLost); PRR sends one retransmission every
- * other ACK (the cut to ssthresh sent the four at once, a burst), pipe
- * falling from 16 to ssthresh (11) by the tenth ACK; from there PRR-SSRB
- * holds it at ssthresh, a segment for each segment delivered. */
+ * other ACK (the cut to ssthresh at entry sent nothing for five ACKs,
+ * then one an ACK), pipe falling from 16 to ssthresh (11) by the 11th
+ * ACK; from there PRR-SSRB holds it at ssthresh, a segment for each
+ * segment delivered. */
 static const unsigned prr_fig2[16] = {21, 22, 1, 0, 2, 0, 3, 0, 4, 0, 0, 23, 24, 25, 26, 27};
 
 static void test_prr_four_losses(void **state)
