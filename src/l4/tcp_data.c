@@ -107,7 +107,9 @@ struct tcp_data {
         bool recovery;
         uint32_t recover;
         struct tcp_cc cc;
-        struct tcp_prr prr;  /* in recovery, SACK or NewReno (RFC 6937) */
+        struct tcp_prr prr; /* in recovery, SACK or NewReno (RFC 6937) */
+        bool cwr;           /* an ECN reduction under way, by PRR until cwr_end */
+        uint32_t cwr_end;
         struct tcp_sack *sk; /* SACK agreed and used (l4/tcp_sack.c), or NULL */
 };
 
@@ -381,7 +383,7 @@ static void send_range(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_
         if (fin)
                 flags |= MPNET_TCP_FIN;
         seg_out(w, c, flags, seq, data, len);
-        if (d->recovery || (d->sk != NULL && d->sk->recovery))
+        if (d->recovery || d->cwr || (d->sk != NULL && d->sk->recovery))
                 tcp_prr_sent(&d->prr, len + fin); /* prr_out (RFC 6937 3) */
         if (d->sk != NULL)
                 tcp_sack_sent(d->sk, seq, seq + len + fin, fin, now_us32(w));
@@ -780,8 +782,13 @@ static void sack_after(struct wctx *w, struct tcp_conn *c, const struct tcp_sack
 
                 tcp_count(w->s, TCPC_FAST_RTX);
                 tcp_count(w->s, TCPC_SACK_RECOVERY);
-                d->cc.ops->on_loss(&d->cc, TCP_CC_LOSS_FAST, flight, now_us(w));
-                tcp_prr_init(&d->prr, flight);
+                /* An ECN reduction under way goes on as this one (the
+                 * window was reduced once), as Linux's. */
+                if (!d->cwr) {
+                        d->cc.ops->on_loss(&d->cc, TCP_CC_LOSS_FAST, flight, now_us(w));
+                        tcp_prr_init(&d->prr, flight);
+                }
+                d->cwr = false;
                 d->recover = c->snd_nxt;
                 if (tcp_sack_enter(k, c->snd_una, c->snd_nxt, smss(c), &seq, &end, &fin))
                         sack_rtx(w, c, seq, end, fin);
@@ -838,9 +845,12 @@ static bool ack_cum(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_r
                             (seq_gt(c->snd_una, d->recover) || d->recover == c->snd_una)) {
                                 /* RFC 6582 3.2 step 1-2. */
                                 tcp_count(w->s, TCPC_FAST_RTX);
-                                d->cc.ops->on_loss(&d->cc, TCP_CC_LOSS_FAST,
-                                                   c->snd_nxt - c->snd_una, now_us(w));
-                                tcp_prr_init(&d->prr, c->snd_nxt - c->snd_una);
+                                if (!d->cwr) {
+                                        d->cc.ops->on_loss(&d->cc, TCP_CC_LOSS_FAST,
+                                                           c->snd_nxt - c->snd_una, now_us(w));
+                                        tcp_prr_init(&d->prr, c->snd_nxt - c->snd_una);
+                                }
+                                d->cwr = false;
                                 d->recovery = true;
                                 d->recover = c->snd_nxt;
                                 d->rtt_on = false;
@@ -923,7 +933,8 @@ static bool ack_cum(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_r
                         }
                 } else {
                         d->dupacks = 0;
-                        d->cc.ops->on_ack(&d->cc, data, rtt_us, now_us(w));
+                        if (!d->cwr) /* no growth while PRR reduces it */
+                                d->cc.ops->on_ack(&d->cc, data, rtt_us, now_us(w));
                         sndbuf_expand(w, c);
                 }
                 /* RFC 6298 5.2-5.3 (RFC 8985 7.2: the PTO instead). */
@@ -961,6 +972,7 @@ static bool ack_in(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_re
         struct tcp_sack_ev ev;
         uint32_t una = c->snd_una, sacked = 0;
         uint16_t dup = d->dupacks;
+        bool rec;
 
         if (d->sk != NULL) {
                 sacked = d->sk->sacked;
@@ -969,20 +981,25 @@ static bool ack_in(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_re
         }
         if (!ack_cum(w, c, r, len))
                 return false;
-        /* RFC 6937 3 DeliveredData: the change in SND.UNA and in the
-         * bytes SACKed (without SACK, a segment per duplicate ACK). */
-        if (d->sk != NULL) {
+        if (d->sk != NULL)
                 sack_after(w, c, &ev);
-                if (d->sk->recovery) {
-                        int64_t n = (int64_t)d->sk->sacked - sacked + (c->snd_una - una);
+        rec = d->sk != NULL ? d->sk->recovery : d->recovery;
+        if (!rec && d->cwr && seq_geq(c->snd_una, d->cwr_end)) {
+                d->cwr = false; /* RFC 6937 3: the reduction ends at ssthresh */
+                d->cc.cwnd = d->cc.ssthresh;
+        }
+        if (rec || d->cwr) {
+                /* RFC 6937 3 DeliveredData: the change in SND.UNA and in
+                 * the bytes SACKed (without SACK, a segment per duplicate
+                 * ACK). */
+                int64_t n = (int64_t)(c->snd_una - una);
 
-                        prr_ack(c, n > 0 ? (uint32_t)n : 0,
-                                c->snd_una != una && ev.lost + ev.rack_lost == 0);
-                }
-        } else if (d->recovery) {
-                int64_t n = (int64_t)(c->snd_una - una) + ((int64_t)d->dupacks - dup) * smss(c);
-
-                prr_ack(c, n > 0 ? (uint32_t)n : 0, c->snd_una != una);
+                if (d->sk != NULL)
+                        n += (int64_t)d->sk->sacked - sacked;
+                else
+                        n += ((int64_t)d->dupacks - dup) * smss(c);
+                prr_ack(c, n > 0 ? (uint32_t)n : 0,
+                        c->snd_una != una && (d->sk == NULL || ev.lost + ev.rack_lost == 0));
         }
         return true;
 }
@@ -1307,6 +1324,7 @@ static bool rtx_timeout(struct wctx *w, struct tcp_conn *c)
         d->cc.ops->on_loss(&d->cc, TCP_CC_LOSS_RTO, c->snd_nxt - c->snd_una, now_us(w));
         tcp_rto_backoff(&c->rto);
         d->recovery = false;
+        d->cwr = false;
         d->recover = c->snd_nxt;
         d->dupacks = 0;
         d->rtt_on = false;
@@ -1391,9 +1409,14 @@ bool tcp_data_ecn_reduce(struct wctx *w, struct tcp_conn *c)
 {
         struct tcp_data *d = c->d;
 
-        if (d->recovery)
+        if (d->recovery || d->cwr || (d->sk != NULL && d->sk->recovery))
                 return false; /* the loss already reduced it (RFC 3168 6.1.2) */
         d->cc.ops->on_loss(&d->cc, TCP_CC_LOSS_FAST, c->snd_nxt - c->snd_una, now_us(w));
+        /* RFC 6937 3: PRR brings cwnd down to ssthresh over the next
+         * round trip (as Linux's CWR state), not in one step. */
+        tcp_prr_init(&d->prr, c->snd_nxt - c->snd_una);
+        d->cwr = c->snd_nxt != c->snd_una;
+        d->cwr_end = c->snd_nxt;
         return true;
 }
 

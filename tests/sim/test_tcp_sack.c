@@ -70,8 +70,9 @@ static void expect_data(struct k *k, uint64_t ms, uint32_t seq, uint32_t len)
                 k->tse = g.opts.ts_val;
 }
 
-/* Established with MSS 1000, SACK, timestamps and window scale. */
-static void estab(struct ts *t, struct k *k)
+/* Established with MSS 1000, SACK, timestamps and window scale (and ECN
+ * when ecn). */
+static void estab_f(struct ts *t, struct k *k, bool ecn)
 {
         struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(8080)};
         struct mpnet_tcp_opts o = {.present = MPNET_TCPO_MSS | MPNET_TCPO_WSCALE |
@@ -88,13 +89,23 @@ static void estab(struct ts *t, struct k *k)
         assert_int_equal(mpnet_listen(t->s, k->lfd, 4), 0);
         o.ts_val = ++k->tsv;
         ts_at(t, 100);
-        ts_send(
-            t, &(struct ts_seg){.fam = 4, .sport = 40000, .dport = 8080, .flags = TH_S, .opts = o});
-        ts_expect(t, 1, &(struct ts_seg){.flags = TH_SA, .seq = 0, .ack = 1}, &g);
+        ts_send(t, &(struct ts_seg){.fam = 4,
+                                    .sport = 40000,
+                                    .dport = 8080,
+                                    .flags = TH_S | (ecn ? MPNET_TCP_ECE | MPNET_TCP_CWR : 0),
+                                    .opts = o});
+        ts_expect(t, 1,
+                  &(struct ts_seg){.flags = TH_SA | (ecn ? MPNET_TCP_ECE : 0), .seq = 0, .ack = 1},
+                  &g);
         k->tse = g.opts.ts_val;
         sack(k, 1, 0, NULL);
         k->fd = mpnet_accept(t->s, k->lfd, NULL, NULL, 0);
         assert_true(k->fd >= 0);
+}
+
+static void estab(struct ts *t, struct k *k)
+{
+        estab_f(t, k, false);
 }
 
 static void wr(struct k *k, size_t n)
@@ -499,6 +510,51 @@ static void test_prr_four_losses(void **state)
         mpnet_close(t->s, k.lfd);
 }
 
+/* RFC 6937 3 for an ECN reduction (RFC 3168 6.1.2; Linux's CWR state):
+ * 20 segments in flight, the first ACK says ECE. ssthresh is 10 (NewReno)
+ * and PRR brings the flight down to it over the round trip, a new segment
+ * every other ACK, where the cut sent nothing for ten ACKs; at the 18th
+ * pipe is at ssthresh and nothing more goes; the ACK of the last segment
+ * out at the ECE ends the reduction (cwnd = ssthresh: one more goes, 9
+ * being in flight). */
+static void test_prr_ecn(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+        uint32_t s0;
+        unsigned n = 20;
+
+        tcp_state_of(t->s)->cc = &tcp_cc_newreno;
+        estab_f(t, &k, true);
+        s0 = grow(&k);
+        wr(&k, 40 * SEG);
+        for (unsigned i = 0; i < 20; i++)
+                expect_data(&k, 1, s0 + i * SEG, SEG);
+        ts_at(t, ts_now_ms(t) + 50);
+        for (unsigned a = 1; a <= 20; a++) {
+                struct mpnet_tcp_opts o = {
+                    .present = MPNET_TCPO_TS, .ts_val = ++k.tsv, .ts_ecr = k.tse};
+                struct ts_seg g;
+
+                ts_send(t, &(struct ts_seg){.sport = 40000,
+                                            .dport = 8080,
+                                            .seq = 1,
+                                            .ack = s0 + a * SEG,
+                                            .flags = TH_A | (a == 1 ? MPNET_TCP_ECE : 0),
+                                            .opts = o});
+                if ((a % 2 == 1 && a < 18) || a == 20)
+                        ts_expect(t, 1,
+                                  &(struct ts_seg){.flags = TH_PA | (a == 1 ? MPNET_TCP_CWR : 0),
+                                                   .seq = s0 + n++ * SEG,
+                                                   .ack = 1,
+                                                   .len = SEG},
+                                  &g);
+                ts_expect_none(t, 0);
+        }
+        assert_int_equal(ts_ctr(t, "tcp_ecn_reduce"), 1);
+        mpnet_close(t->s, k.lfd);
+}
+
 /* The peer sends data [seq, seq + len) (relative). */
 static void data_in(struct k *k, uint32_t seq, uint32_t len)
 {
@@ -646,6 +702,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_prr_one_loss, ts_setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_prr_newreno, ts_setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_prr_four_losses, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_prr_ecn, ts_setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_dsack_receiver, ts_setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_rack_min_rtt_window, ts_setup, ts_teardown),
             cmocka_unit_test(test_minmax),
