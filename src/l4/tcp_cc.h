@@ -12,8 +12,8 @@
  * RFC 6675 or NewReno's partial ACKs, RACK-TLP, PRR (tcp_prr_ack below)):
  * it calls on_loss() once when it enters recovery or on an RTO,
  * on_recovery_exit() when recovery ends, and on_ack() for every ACK that
- * advances SND.UNA outside recovery (ACKs inside recovery leave cwnd to
- * the recovery algorithm). Times are microseconds on any monotonic clock.
+ * advances SND.UNA outside recovery and outside an ECN reduction (ACKs
+ * inside either leave cwnd to PRR). Times are microseconds on any monotonic clock.
  * Pure per connection: no lock, no allocation, the owning worker only.
  */
 #ifndef MPNET_L4_TCP_CC_H
