@@ -964,15 +964,40 @@ static bool ack_cum(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_r
         return true;
 }
 
-/* The ACK field, its SACK blocks first (RFC 6675, RFC 8985). @return
- * false: the connection is gone. */
+/* PRR's part of an ACK in recovery or an ECN reduction (una, dup and
+ * sacked: SND.UNA, the duplicates and the bytes SACKed before it). Out
+ * of line: the bulk path's ACKs never come here. */
+static __attribute__((noinline)) void prr_after(struct tcp_conn *c, uint32_t una, uint16_t dup,
+                                                uint32_t sacked, const struct tcp_sack_ev *ev)
+{
+        struct tcp_data *d = c->d;
+        bool rec = d->sk != NULL ? d->sk->recovery : d->recovery;
+        int64_t n;
+
+        if (!rec && seq_geq(c->snd_una, d->cwr_end)) {
+                d->cwr = false; /* RFC 6937 3: the reduction ends at ssthresh */
+                d->cc.cwnd = d->cc.ssthresh;
+                return;
+        }
+        /* RFC 6937 3 DeliveredData: the change in SND.UNA and in the bytes
+         * SACKed (without SACK, a segment per duplicate ACK). */
+        n = (int64_t)(c->snd_una - una);
+        if (d->sk != NULL)
+                n += (int64_t)d->sk->sacked - sacked;
+        else
+                n += ((int64_t)d->dupacks - dup) * smss(c);
+        prr_ack(c, n > 0 ? (uint32_t)n : 0,
+                c->snd_una != una && (d->sk == NULL || ev->lost + ev->rack_lost == 0));
+}
+
+/* The ACK field, its SACK blocks first (RFC 6675, RFC 8985), then PRR
+ * (RFC 6937). @return false: the connection is gone. */
 static bool ack_in(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r, uint32_t len)
 {
         struct tcp_data *d = c->d;
         struct tcp_sack_ev ev;
         uint32_t una = c->snd_una, sacked = 0;
         uint16_t dup = d->dupacks;
-        bool rec;
 
         if (d->sk != NULL) {
                 sacked = d->sk->sacked;
@@ -983,24 +1008,8 @@ static bool ack_in(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_re
                 return false;
         if (d->sk != NULL)
                 sack_after(w, c, &ev);
-        rec = d->sk != NULL ? d->sk->recovery : d->recovery;
-        if (!rec && d->cwr && seq_geq(c->snd_una, d->cwr_end)) {
-                d->cwr = false; /* RFC 6937 3: the reduction ends at ssthresh */
-                d->cc.cwnd = d->cc.ssthresh;
-        }
-        if (rec || d->cwr) {
-                /* RFC 6937 3 DeliveredData: the change in SND.UNA and in
-                 * the bytes SACKed (without SACK, a segment per duplicate
-                 * ACK). */
-                int64_t n = (int64_t)(c->snd_una - una);
-
-                if (d->sk != NULL)
-                        n += (int64_t)d->sk->sacked - sacked;
-                else
-                        n += ((int64_t)d->dupacks - dup) * smss(c);
-                prr_ack(c, n > 0 ? (uint32_t)n : 0,
-                        c->snd_una != una && (d->sk == NULL || ev.lost + ev.rack_lost == 0));
-        }
+        if (d->cwr || d->recovery || (d->sk != NULL && d->sk->recovery))
+                prr_after(c, una, dup, sacked, &ev);
         return true;
 }
 
