@@ -756,11 +756,20 @@ size_t tcp_data_mem(const struct tcp_conn *c, size_t *bufs)
 
 void tcp_data_drop(struct mpnet_stack *s, struct tcp_conn *c)
 {
-        (void)s;
-        if (c->d != NULL) {
-                tq_unlink(c->d);
-                tw_unlink(c->d);
-        }
+        struct tcp_data *d = c->d;
+        struct wctx *w = tcp_home_w(s, c);
+
+        if (d == NULL)
+                return;
+        tq_unlink(d);
+        tw_unlink(d);
+        /* No socket reaches c any more and the table lost it: its rings
+         * go back to the home context now, not after the grace period. */
+        ring_release(w, d->sb, d->salloc);
+        ring_release(w, d->rb, d->ralloc);
+        d->sb = d->rb = NULL;
+        d->salloc = d->slen = d->soff = 0;
+        d->ralloc = d->rlen = d->roff = 0;
 }
 
 /* The end of a connection: the socket sees err (0: none). */
