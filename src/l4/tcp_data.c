@@ -276,12 +276,39 @@ static void sack_fill(struct tcp_data *d, struct mpnet_tcp_opts *o, unsigned max
                         o->sack[o->sack_n++] = blk[i];
 }
 
+/* The segments of one output() call (a burst, TSO's idea in software):
+ * the ACK, window and options are the same for all of them, so the header
+ * is emitted once (tcp_tmpl) and each segment patches its sequence number
+ * and flags; the RTO or PTO is armed once, after the last (all went at
+ * the same time: RFC 6298 5.1, RFC 8985 7.2 give the same deadline). */
+struct tcp_burst {
+        struct tcp_tmpl h;
+        uint32_t wnd;
+        bool on;    /* h holds the header */
+        bool fresh; /* new data went: sent_arm() after the burst */
+};
+
+/* A segment with the burst's header (bu->on), or the first of a burst,
+ * which makes it. @return what tcp_output_tmpl() or tcp_output() did. */
+static int seg_out_burst(struct wctx *w, struct tcp_burst *bu, struct tcp_seg_out *so,
+                         const struct mpnet_tcp_opts *o)
+{
+        if (bu->on || tcp_tmpl_init(&bu->h, so, o) == 0) {
+                bu->on = true;
+                return tcp_output_tmpl(w, &bu->h, so);
+        }
+        return tcp_output(w, so, o);
+}
+
 static int seg_out(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t seq,
-                   const void *data, uint32_t len)
+                   const void *data, uint32_t len, struct tcp_burst *bu)
 {
         struct tcp_data *d = c->d;
-        struct mpnet_tcp_opts o = {0};
-        uint32_t wnd = rcv_window(d);
+        struct mpnet_tcp_opts o;
+        /* SACK blocks vary with each segment's room: no template. */
+        bool tmpl = bu != NULL && !((c->opt & TCPF_SACK) && d->ooo != NULL);
+        uint32_t wnd = tmpl && bu->on ? bu->wnd : rcv_window(d);
+        int rc;
         struct tcp_seg_out so = {
             .t = &c->t,
             .seq = seq,
@@ -292,6 +319,12 @@ static int seg_out(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t 
             .payload_len = len,
         };
 
+        if (tmpl && bu->on) {
+                tcp_opt_seg_out(c, &so); /* ECN (l4/tcp_opt.c) */
+                rc = tcp_output_tmpl(w, &bu->h, &so);
+                goto sent;
+        }
+        memset(&o, 0, sizeof(o));
         if (c->opt & TCPF_TS) {
                 o.present = MPNET_TCPO_TS;
                 o.ts_val = ts_now(ctx_now(w));
@@ -312,7 +345,14 @@ static int seg_out(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t 
                         sack_fill(d, &o, max);
         }
         tcp_opt_seg_out(c, &so); /* ECN (l4/tcp_opt.c) */
-        if (tcp_output(w, &so, &o) != 0) {
+        if (tmpl) {
+                bu->wnd = wnd;
+                rc = seg_out_burst(w, bu, &so, &o);
+        } else {
+                rc = tcp_output(w, &so, &o);
+        }
+sent:
+        if (rc != 0) {
                 tcp_count(w->s, TCPC_OUT_FAIL);
                 return -1;
         }
@@ -332,12 +372,13 @@ static int seg_out(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t 
 
 static void send_ack(struct wctx *w, struct tcp_conn *c)
 {
-        seg_out(w, c, MPNET_TCP_ACK, c->snd_nxt, NULL, 0);
+        seg_out(w, c, MPNET_TCP_ACK, c->snd_nxt, NULL, 0, NULL);
 }
 
 /* Send the bytes [seq, seq + len) of the send buffer (and the FIN when
- * fin). */
-static void send_range(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_t len, bool fin)
+ * fin), in burst bu (NULL: alone). */
+static void send_range(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_t len, bool fin,
+                       struct tcp_burst *bu)
 {
         struct tcp_data *d = c->d;
         uint8_t buf[TCP_SEG_MAX];
@@ -356,7 +397,7 @@ static void send_range(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_
         }
         if (fin)
                 flags |= MPNET_TCP_FIN;
-        seg_out(w, c, flags, seq, data, len);
+        seg_out(w, c, flags, seq, data, len, bu);
         if (d->sk != NULL)
                 tcp_sack_sent(d->sk, seq, seq + len + fin, fin, now_us32(w));
 }
@@ -416,7 +457,7 @@ static void sack_rtx(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_t 
         tcp_count(w->s, TCPC_SACK_RTX);
         if (d->rtt_on && seq_leq(seq, d->rtt_seq) && seq_lt(d->rtt_seq, end))
                 d->rtt_on = false; /* Karn */
-        send_range(w, c, seq, end - seq - fin, fin);
+        send_range(w, c, seq, end - seq - fin, fin, NULL);
 }
 
 /* One new segment at SND.NXT if the peer's window takes it (cwnd is the
@@ -438,7 +479,7 @@ static bool send_new(struct wctx *w, struct tcp_conn *c, uint32_t mss)
                 d->rtt_seq = c->snd_nxt;
                 d->rtt_t = ctx_now(w);
         }
-        send_range(w, c, c->snd_nxt, len, fin);
+        send_range(w, c, c->snd_nxt, len, fin, NULL);
         if (len < mss)
                 d->snd_sml = c->snd_nxt + len;
         c->snd_nxt += len + fin;
@@ -483,11 +524,13 @@ static void output(struct wctx *w, struct tcp_conn *c)
 {
         struct tcp_data *d = c->d;
         uint32_t mss = smss(c);
+        struct tcp_burst bu;
 
         if (d->sk != NULL && d->sk->recovery) {
                 sack_output(w, c);
                 return;
         }
+        bu.on = bu.fresh = false;
         for (;;) {
                 uint32_t seg = UINT32_MAX, off, flight = c->snd_nxt - c->snd_una, avail;
                 uint32_t cwnd = tcp_cc_cwnd(&d->cc), wnd, usable, len;
@@ -541,19 +584,21 @@ static void output(struct wctx *w, struct tcp_conn *c)
                         d->rtt_seq = d->snd_cur;
                         d->rtt_t = ctx_now(w);
                 }
-                send_range(w, c, d->snd_cur, len, fin);
+                send_range(w, c, d->snd_cur, len, fin, &bu);
                 if (len < mss)
                         d->snd_sml = d->snd_cur + len;
                 d->snd_cur += len + fin;
                 if (seq_gt(d->snd_cur, c->snd_nxt))
                         c->snd_nxt = d->snd_cur;
                 if (fresh)
-                        sent_arm(w, c);
+                        bu.fresh = true;
                 else if (c->rtx_at == MPNET_TIME_NEVER || d->persist)
                         rtx_arm(w, c);
                 if (fin)
                         break;
         }
+        if (bu.fresh)
+                sent_arm(w, c);
         /* RFC 9293 3.8.6.1: data waits on a zero window with nothing in
          * flight: the persist timer probes it. */
         if (c->snd_nxt == c->snd_una && d->slen > 0 && c->snd_wnd == 0 &&
@@ -798,7 +843,7 @@ static bool ack_cum(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_r
                                         bool fin = d->fin_q && n == d->slen && fin_sent(c);
 
                                         tcp_count(w->s, TCPC_RTX);
-                                        send_range(w, c, c->snd_una, n, fin);
+                                        send_range(w, c, c->snd_una, n, fin, NULL);
                                 }
                                 rtx_arm(w, c);
                         }
@@ -863,7 +908,7 @@ static bool ack_cum(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_r
                                 uint32_t n = d->slen < mss ? d->slen : mss;
 
                                 tcp_count(w->s, TCPC_RTX);
-                                send_range(w, c, c->snd_una, n, false);
+                                send_range(w, c, c->snd_una, n, false, NULL);
                                 d->dupacks =
                                     d->dupacks > acked / mss ? d->dupacks - acked / mss : 0;
                         }
@@ -1166,7 +1211,7 @@ static void sack_timer(struct wctx *w, struct tcp_conn *c)
                 tcp_count(w->s, TCPC_RTX);
                 if (d->rtt_on && seq_leq(seq, d->rtt_seq) && seq_lt(d->rtt_seq, end))
                         d->rtt_on = false;
-                send_range(w, c, seq, end - seq - fin, fin);
+                send_range(w, c, seq, end - seq - fin, fin, NULL);
                 k->tlp_rtx = true;
         } else {
                 rtx_arm(w, c);
@@ -1190,7 +1235,7 @@ static bool rtx_timeout(struct wctx *w, struct tcp_conn *c)
                 uint64_t t;
 
                 tcp_count(w->s, TCPC_PERSIST);
-                seg_out(w, c, MPNET_TCP_ACK, c->snd_una - 1, NULL, 0);
+                seg_out(w, c, MPNET_TCP_ACK, c->snd_una - 1, NULL, 0, NULL);
                 tcp_rto_backoff(&c->rto);
                 t = rto_ns(c);
                 arm(w, d, &c->rtx_at,
@@ -1528,7 +1573,7 @@ void tcp_data_close(struct mpnet_stack *s, struct tcp_conn *c)
         if (d->rlen > 0 || d->ooo != NULL) {
                 /* RFC 9293 3.10.4 and RFC 2525 2.17: data unread, a reset. */
                 tcp_count(s, TCPC_RST_UNREAD);
-                seg_out(w, c, MPNET_TCP_RST | MPNET_TCP_ACK, c->snd_nxt, NULL, 0);
+                seg_out(w, c, MPNET_TCP_RST | MPNET_TCP_ACK, c->snd_nxt, NULL, 0, NULL);
                 tcp_conn_drop(s, c);
                 return;
         }
