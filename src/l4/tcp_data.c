@@ -1054,6 +1054,25 @@ bool tcp_paws(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r
         return false;
 }
 
+/* Header prediction (Jacobson's, as BSD's tcp_input): the next in-order
+ * data of a bulk receiver, whose ACK field says nothing new (it acks
+ * SND.UNA = SND.NXT, moves no window, carries no SACK block, and no
+ * recovery, probe or duplicate count waits on it). The ACK processing
+ * would change nothing: the segment skips it (RFC 9293 3.10.7.4's fifth
+ * check has no effect for it) and goes straight to the data. */
+static bool rcv_predicted(const struct tcp_conn *c, const struct mpnet_tcp_repr *r, uint32_t len)
+{
+        const struct tcp_data *d = c->d;
+
+        return len != 0 && c->state == TCP_ESTABLISHED &&
+               (r->flags & ~MPNET_TCP_PSH) == MPNET_TCP_ACK && r->seq == c->rcv_nxt &&
+               r->ack == c->snd_una && c->snd_una == c->snd_nxt &&
+               ((uint32_t)r->window << c->snd_ws) == c->snd_wnd &&
+               !(r->opts.present & MPNET_TCPO_SACK) && d->ooo == NULL && !d->fin_in &&
+               !d->recovery && d->dupacks == 0 &&
+               (d->sk == NULL || (!d->sk->recovery && !d->sk->tlp_on && d->sk->n == 0));
+}
+
 void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_view *v,
                     const struct mpnet_tcp_repr *r)
 {
@@ -1082,7 +1101,7 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                 if (ms < 60000)
                         d->rcv_rtt_us = (ms == 0 ? 1 : ms) * 1000;
         }
-        if (!ack_in(w, c, r, len))
+        if (!rcv_predicted(c, r, len) && !ack_in(w, c, r, len))
                 return; /* LAST_ACK ended */
         if (c->state == TCP_TIME_WAIT) {
                 /* A retransmitted FIN: ACK it, TIME_WAIT restarts (RFC 9293
