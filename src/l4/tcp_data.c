@@ -869,6 +869,8 @@ static bool ack_cum(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_r
                 if (d->salloc != 0)
                         d->soff = (d->soff + data) % d->salloc;
                 d->slen -= data;
+                if (d->slen == 0)
+                        d->soff = 0; /* as the receive ring, tcp_recvmsg() */
                 d->o.bytes_acked += data;
                 c->snd_una = r->ack;
                 if (seq_lt(d->snd_cur, c->snd_una))
@@ -1536,6 +1538,11 @@ ssize_t tcp_recvmsg(struct mpnet_stack *s, struct mpnet_sock *so, struct msghdr 
         before = rcv_window(d);
         d->roff = (d->roff + off) % d->ralloc;
         d->rlen -= off;
+        /* Emptied: the ring starts again at its beginning, so the next
+         * bytes in land where these were read, still in the cache (a bulk
+         * reader that keeps up touches a few KB of it, not all 4 MB). */
+        if (d->rlen == 0)
+                d->roff = 0;
         rcvbuf_tune(tcp_home_w(s, c), c, off);
         events(c);
         /* A window update when reading opened it by enough (RFC 9293
