@@ -11,7 +11,8 @@
  * of the thread's CPU time (a shared machine's other load left out), TSC
  * cycles (from that CPU time) per payload byte and per data segment (mpnet: tcp_data_out; segments
  * of the memory wire's MSS, 1460 bytes; Linux loopback uses a 64 KiB MTU, so its segments are not
- * comparable and only its bytes are given). The run is one thread: both
+ * comparable and only its bytes are given), and the ACKs the sender took per data
+ * segment (tcp_in of A over its tcp_data_out). The run is one thread: both
  * ends on one core, for each stack.
  *
  * The memory wire offers receive checksum offload (csum_offload), as
@@ -55,7 +56,7 @@ static uint8_t wbuf[1 << 20], rbuf[1 << 20];
 static bool no_offload, autotune, ack_vec;
 
 struct run {
-        double gbps, cyc_byte, cyc_seg, cpu_gbps;
+        double gbps, cyc_byte, cyc_seg, cpu_gbps, acks_seg;
 };
 
 /* The thread's CPU time (ns): on a shared machine the wall clock counts
@@ -92,7 +93,7 @@ static struct run run_mpnet(uint64_t bytes, uint64_t chunk)
         struct mpnet_link *la, *lb;
         struct mpnet_stack *a, *b;
         int lfd, fa, fb = -1, big = BUF;
-        uint64_t sent = 0, got = 0, t0, c0, t1, c1, segs, u0, u1;
+        uint64_t sent = 0, got = 0, t0, c0, t1, c1, segs, acks, u0, u1;
         struct run r;
 
         mpnet_clock_init_monotonic(&ck);
@@ -129,6 +130,7 @@ static struct run run_mpnet(uint64_t bytes, uint64_t chunk)
         if (fb < 0)
                 bench_die("no connection\n");
         segs = bench_ctr(a, "tcp_data_out");
+        acks = bench_ctr(a, "tcp_in");
         t0 = bench_now_ns();
         u0 = cpu_ns();
         c0 = bench_tsc();
@@ -155,6 +157,8 @@ static struct run run_mpnet(uint64_t bytes, uint64_t chunk)
         (void)c0;
         (void)c1;
         segs = bench_ctr(a, "tcp_data_out") - segs;
+        acks = bench_ctr(a, "tcp_in") - acks;
+        r.acks_seg = (double)acks / (double)segs;
         r.gbps = (double)bytes * 8 / (double)(t1 - t0);
         r.cpu_gbps = (double)bytes * 8 / (double)(u1 - u0);
         /* Cycles from CPU time (TSC ticks per ns), not the TSC across
@@ -238,7 +242,7 @@ int main(int argc, char **argv)
              "one ACK per receive vector (mpnet_tcp_set_ack_vec)"},
         };
         double mg[1000], mb[1000], ms[1000], lg[1000], lb[1000], ratio[1000], mc[1000], lc[1000],
-            cratio[1000];
+            cratio[1000], ma[1000];
         struct bench_json j;
 
         bench_parse_args(argc, argv,
@@ -255,6 +259,7 @@ int main(int argc, char **argv)
                 mg[i] = m.gbps;
                 mb[i] = m.cyc_byte;
                 ms[i] = m.cyc_seg;
+                ma[i] = m.acks_seg;
                 lg[i] = l.gbps;
                 lb[i] = l.cyc_byte;
                 ratio[i] = m.gbps / l.gbps;
@@ -274,6 +279,7 @@ int main(int argc, char **argv)
         bench_json_stat(&j, "mpnet_gbps", mg, repeat);
         bench_json_stat(&j, "mpnet_cycles_per_byte", mb, repeat);
         bench_json_stat(&j, "mpnet_cycles_per_segment", ms, repeat);
+        bench_json_stat(&j, "mpnet_acks_per_segment", ma, repeat);
         bench_json_stat(&j, "linux_lo_gbps", lg, repeat);
         bench_json_stat(&j, "linux_lo_cycles_per_byte", lb, repeat);
         bench_json_stat(&j, "ratio_mpnet_to_linux", ratio, repeat);

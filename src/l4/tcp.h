@@ -381,6 +381,18 @@ struct mpnet_tcp_opts;
  * family). opts may be NULL. @return 0 or a negative errno (-ENOBUFS,
  * what IP output returned). */
 int tcp_output(struct wctx *w, const struct tcp_seg_out *o, const struct mpnet_tcp_opts *opts);
+/* A header template: the header of a burst's segments, options
+ * included, emitted once (tcp_tmpl_init); tcp_output_tmpl() sends a
+ * segment with it, patching the sequence number and flags (the ACK,
+ * window and options are the template's). */
+struct tcp_tmpl {
+        const struct tcp_tuple *t;
+        uint8_t hlen;
+        uint8_t b[60]; /* MPNET_TCP_HLEN_MAX */
+};
+int tcp_tmpl_init(struct tcp_tmpl *h, const struct tcp_seg_out *o,
+                  const struct mpnet_tcp_opts *opts);
+int tcp_output_tmpl(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out *o);
 
 /* l4/tcp_in.c: the home context, segment checked and parsed. */
 /* A segment for connection c. */

@@ -373,6 +373,30 @@ static void sack_fill(struct tcp_data *d, struct mpnet_tcp_opts *o, unsigned max
                         o->sack[o->sack_n++] = blk[i];
 }
 
+/* The segments of one output() call (a burst, TSO's idea in software):
+ * the ACK, window and options are the same for all of them, so the header
+ * is emitted once (tcp_tmpl) and each segment patches its sequence number
+ * and flags; the RTO or PTO is armed once, after the last (all went at
+ * the same time: RFC 6298 5.1, RFC 8985 7.2 give the same deadline). */
+struct tcp_burst {
+        struct tcp_tmpl h;
+        uint32_t wnd;
+        bool on;    /* h holds the header */
+        bool fresh; /* new data went: sent_arm() after the burst */
+};
+
+/* A segment with the burst's header (bu->on), or the first of a burst,
+ * which makes it. @return what tcp_output_tmpl() or tcp_output() did. */
+static int seg_out_burst(struct wctx *w, struct tcp_burst *bu, struct tcp_seg_out *so,
+                         const struct mpnet_tcp_opts *o)
+{
+        if (bu->on || tcp_tmpl_init(&bu->h, so, o) == 0) {
+                bu->on = true;
+                return tcp_output_tmpl(w, &bu->h, so);
+        }
+        return tcp_output(w, so, o);
+}
+
 /* RFC 2883 4: a duplicate segment is reported by the next ACK's first
  * SACK block (the block of the queue holding it, if any, comes next:
  * sack_fill puts the latest first). */
@@ -386,11 +410,14 @@ static void dsack_set(struct tcp_data *d, uint32_t left, uint32_t right)
 }
 
 static int seg_out(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t seq,
-                   const void *data, uint32_t len)
+                   const void *data, uint32_t len, struct tcp_burst *bu)
 {
         struct tcp_data *d = c->d;
-        struct mpnet_tcp_opts o = {0};
-        uint32_t wnd = rcv_window(d);
+        struct mpnet_tcp_opts o;
+        /* SACK blocks vary with each segment's room: no template. */
+        bool tmpl = bu != NULL && !((c->opt & TCPF_SACK) && (d->ooo != NULL || d->dsack_on));
+        uint32_t wnd = tmpl && bu->on ? bu->wnd : rcv_window(d);
+        int rc;
         struct tcp_seg_out so = {
             .t = &c->t,
             .seq = seq,
@@ -401,6 +428,12 @@ static int seg_out(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t 
             .payload_len = len,
         };
 
+        if (tmpl && bu->on) {
+                tcp_opt_seg_out(c, &so); /* ECN (l4/tcp_opt.c) */
+                rc = tcp_output_tmpl(w, &bu->h, &so);
+                goto sent;
+        }
+        memset(&o, 0, sizeof(o));
         if (c->opt & TCPF_TS) {
                 o.present = MPNET_TCPO_TS;
                 o.ts_val = ts_now(ctx_now(w));
@@ -428,7 +461,14 @@ static int seg_out(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t 
                         sack_fill(d, &o, max);
         }
         tcp_opt_seg_out(c, &so); /* ECN (l4/tcp_opt.c) */
-        if (tcp_output(w, &so, &o) != 0) {
+        if (tmpl) {
+                bu->wnd = wnd;
+                rc = seg_out_burst(w, bu, &so, &o);
+        } else {
+                rc = tcp_output(w, &so, &o);
+        }
+sent:
+        if (rc != 0) {
                 tcp_count(w->s, TCPC_OUT_FAIL);
                 return -1;
         }
@@ -448,12 +488,13 @@ static int seg_out(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t 
 
 static void send_ack(struct wctx *w, struct tcp_conn *c)
 {
-        seg_out(w, c, MPNET_TCP_ACK, c->snd_nxt, NULL, 0);
+        seg_out(w, c, MPNET_TCP_ACK, c->snd_nxt, NULL, 0, NULL);
 }
 
 /* Send the bytes [seq, seq + len) of the send buffer (and the FIN when
- * fin). */
-static void send_range(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_t len, bool fin)
+ * fin), in burst bu (NULL: alone). */
+static void send_range(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_t len, bool fin,
+                       struct tcp_burst *bu)
 {
         struct tcp_data *d = c->d;
         uint8_t buf[TCP_SEG_MAX];
@@ -472,7 +513,7 @@ static void send_range(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_
         }
         if (fin)
                 flags |= MPNET_TCP_FIN;
-        seg_out(w, c, flags, seq, data, len);
+        seg_out(w, c, flags, seq, data, len, bu);
         if (d->recovery || d->cwr || (d->sk != NULL && d->sk->recovery))
                 tcp_prr_sent(&d->prr, len + fin); /* prr_out (RFC 6937 3) */
         if (d->sk != NULL)
@@ -534,7 +575,7 @@ static void sack_rtx(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_t 
         tcp_count(w->s, TCPC_SACK_RTX);
         if (d->rtt_on && seq_leq(seq, d->rtt_seq) && seq_lt(d->rtt_seq, end))
                 d->rtt_on = false; /* Karn */
-        send_range(w, c, seq, end - seq - fin, fin);
+        send_range(w, c, seq, end - seq - fin, fin, NULL);
 }
 
 /* One new segment at SND.NXT if the peer's window takes it (cwnd is the
@@ -556,7 +597,7 @@ static bool send_new(struct wctx *w, struct tcp_conn *c, uint32_t mss)
                 d->rtt_seq = c->snd_nxt;
                 d->rtt_t = ctx_now(w);
         }
-        send_range(w, c, c->snd_nxt, len, fin);
+        send_range(w, c, c->snd_nxt, len, fin, NULL);
         if (len < mss)
                 d->snd_sml = c->snd_nxt + len;
         c->snd_nxt += len + fin;
@@ -601,11 +642,13 @@ static void output(struct wctx *w, struct tcp_conn *c)
 {
         struct tcp_data *d = c->d;
         uint32_t mss = smss(c);
+        struct tcp_burst bu;
 
         if (d->sk != NULL && d->sk->recovery) {
                 sack_output(w, c);
                 return;
         }
+        bu.on = bu.fresh = false;
         for (;;) {
                 uint32_t seg = UINT32_MAX, off, flight = c->snd_nxt - c->snd_una, avail;
                 uint32_t cwnd = tcp_cc_cwnd(&d->cc), wnd, usable, len;
@@ -661,19 +704,21 @@ static void output(struct wctx *w, struct tcp_conn *c)
                         d->rtt_seq = d->snd_cur;
                         d->rtt_t = ctx_now(w);
                 }
-                send_range(w, c, d->snd_cur, len, fin);
+                send_range(w, c, d->snd_cur, len, fin, &bu);
                 if (len < mss)
                         d->snd_sml = d->snd_cur + len;
                 d->snd_cur += len + fin;
                 if (seq_gt(d->snd_cur, c->snd_nxt))
                         c->snd_nxt = d->snd_cur;
                 if (fresh)
-                        sent_arm(w, c);
+                        bu.fresh = true;
                 else if (c->rtx_at == MPNET_TIME_NEVER || d->persist)
                         rtx_arm(w, c);
                 if (fin)
                         break;
         }
+        if (bu.fresh)
+                sent_arm(w, c);
         /* RFC 9293 3.8.6.1: data waits on a zero window with nothing in
          * flight: the persist timer probes it. */
         if (c->snd_nxt == c->snd_una && d->slen > 0 && c->snd_wnd == 0 &&
@@ -960,7 +1005,7 @@ static bool ack_cum(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_r
                                         bool fin = d->fin_q && n == d->slen && fin_sent(c);
 
                                         tcp_count(w->s, TCPC_RTX);
-                                        send_range(w, c, c->snd_una, n, fin);
+                                        send_range(w, c, c->snd_una, n, fin, NULL);
                                 }
                                 rtx_arm(w, c);
                         }
@@ -986,6 +1031,8 @@ static bool ack_cum(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_r
                 if (d->salloc != 0)
                         d->soff = (d->soff + data) % d->salloc;
                 d->slen -= data;
+                if (d->slen == 0)
+                        d->soff = 0; /* as the receive ring, tcp_recvmsg() */
                 d->o.bytes_acked += data;
                 c->snd_una = r->ack;
                 if (seq_lt(d->snd_cur, c->snd_una))
@@ -1028,7 +1075,7 @@ static bool ack_cum(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_r
                                 uint32_t n = d->slen < mss ? d->slen : mss, k = acked / mss;
 
                                 tcp_count(w->s, TCPC_RTX);
-                                send_range(w, c, c->snd_una, n, false);
+                                send_range(w, c, c->snd_una, n, false, NULL);
                                 k = k > 0 ? k - 1 : 0;
                                 d->dupacks = d->dupacks > k ? d->dupacks - k : 0;
                         }
@@ -1226,6 +1273,25 @@ bool tcp_paws(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r
         return false;
 }
 
+/* Header prediction (Jacobson's, as BSD's tcp_input): the next in-order
+ * data of a bulk receiver, whose ACK field says nothing new (it acks
+ * SND.UNA = SND.NXT, moves no window, carries no SACK block, and no
+ * recovery, ECN reduction, probe or duplicate count waits on it). The ACK processing
+ * would change nothing: the segment skips it (RFC 9293 3.10.7.4's fifth
+ * check has no effect for it) and goes straight to the data. */
+static bool rcv_predicted(const struct tcp_conn *c, const struct mpnet_tcp_repr *r, uint32_t len)
+{
+        const struct tcp_data *d = c->d;
+
+        return len != 0 && c->state == TCP_ESTABLISHED &&
+               (r->flags & ~MPNET_TCP_PSH) == MPNET_TCP_ACK && r->seq == c->rcv_nxt &&
+               r->ack == c->snd_una && c->snd_una == c->snd_nxt &&
+               ((uint32_t)r->window << c->snd_ws) == c->snd_wnd &&
+               !(r->opts.present & MPNET_TCPO_SACK) && d->ooo == NULL && !d->fin_in &&
+               !d->recovery && !d->cwr && d->dupacks == 0 &&
+               (d->sk == NULL || (!d->sk->recovery && !d->sk->tlp_on && d->sk->n == 0));
+}
+
 void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_view *v,
                     const struct mpnet_tcp_repr *r)
 {
@@ -1254,7 +1320,7 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                 if (ms < 60000)
                         d->rcv_rtt_us = (ms == 0 ? 1 : ms) * 1000;
         }
-        if (!ack_in(w, c, r, len))
+        if (!rcv_predicted(c, r, len) && !ack_in(w, c, r, len))
                 return; /* LAST_ACK ended */
         if (c->state == TCP_TIME_WAIT) {
                 /* A retransmitted FIN: ACK it, TIME_WAIT restarts (RFC 9293
@@ -1386,7 +1452,7 @@ static void sack_timer(struct wctx *w, struct tcp_conn *c)
                 tcp_count(w->s, TCPC_RTX);
                 if (d->rtt_on && seq_leq(seq, d->rtt_seq) && seq_lt(d->rtt_seq, end))
                         d->rtt_on = false;
-                send_range(w, c, seq, end - seq - fin, fin);
+                send_range(w, c, seq, end - seq - fin, fin, NULL);
                 k->tlp_rtx = true;
         } else {
                 rtx_arm(w, c);
@@ -1410,7 +1476,7 @@ static bool rtx_timeout(struct wctx *w, struct tcp_conn *c)
                 uint64_t t;
 
                 tcp_count(w->s, TCPC_PERSIST);
-                seg_out(w, c, MPNET_TCP_ACK, c->snd_una - 1, NULL, 0);
+                seg_out(w, c, MPNET_TCP_ACK, c->snd_una - 1, NULL, 0, NULL);
                 tcp_rto_backoff(&c->rto);
                 t = rto_ns(c);
                 arm(w, d, &c->rtx_at,
@@ -1701,6 +1767,11 @@ ssize_t tcp_recvmsg(struct mpnet_stack *s, struct mpnet_sock *so, struct msghdr 
         before = rcv_window(d);
         d->roff = (d->roff + off) % d->ralloc;
         d->rlen -= off;
+        /* Emptied: the ring starts again at its beginning, so the next
+         * bytes in land where these were read, still in the cache (a bulk
+         * reader that keeps up touches a few KB of it, not all 4 MB). */
+        if (d->rlen == 0)
+                d->roff = 0;
         rcvbuf_tune(tcp_home_w(s, c), c, off);
         events(c);
         /* A window update when reading opened it by enough (RFC 9293
@@ -1757,7 +1828,7 @@ void tcp_data_close(struct mpnet_stack *s, struct tcp_conn *c)
         if (d->rlen > 0 || d->ooo != NULL) {
                 /* RFC 9293 3.10.4 and RFC 2525 2.17: data unread, a reset. */
                 tcp_count(s, TCPC_RST_UNREAD);
-                seg_out(w, c, MPNET_TCP_RST | MPNET_TCP_ACK, c->snd_nxt, NULL, 0);
+                seg_out(w, c, MPNET_TCP_RST | MPNET_TCP_ACK, c->snd_nxt, NULL, 0, NULL);
                 tcp_conn_drop(s, c);
                 return;
         }

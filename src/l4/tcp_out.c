@@ -19,30 +19,20 @@
 
 #define TCP_TTL 64 /* RFC 1700's default, as Linux */
 
-int tcp_output(struct wctx *w, const struct tcp_seg_out *o, const struct mpnet_tcp_opts *opts)
+/* Send one segment: its header (hlen bytes at hdr, checksum field 0 or
+ * anything: it is overwritten) and payload, summed as the payload is
+ * copied in (one pass over it); the header (a multiple of 4 bytes, so the
+ * payload's words keep their places) and the pseudo-header are added
+ * after. */
+static int seg_send(struct wctx *w, const struct tcp_tuple *t, const uint8_t *hdr, uint32_t hlen,
+                    const void *payload, uint32_t len, uint8_t ecn)
 {
         struct mpnet_stack *s = w->s;
-        struct mpnet_tcp_repr r = {
-            .sport = o->t->lport,
-            .dport = o->t->rport,
-            .seq = o->seq,
-            .ack = o->ack,
-            .flags = o->flags,
-            .window = o->window,
-            .payload_len = o->payload_len,
-        };
+        uint32_t n = hlen + len;
         struct mpnet_pkt *p;
         uint8_t *b;
         uint64_t sum;
-        int hlen;
-        uint32_t n;
 
-        if (opts != NULL)
-                r.opts = *opts;
-        hlen = mpnet_tcp_repr_hlen(&r);
-        if (hlen < 0)
-                return -EINVAL;
-        n = (uint32_t)hlen + o->payload_len;
         p = mpnet_pkt_alloc(s->pool);
         if (p == NULL) {
                 STK_INC(s, nobufs);
@@ -53,17 +43,15 @@ int tcp_output(struct wctx *w, const struct tcp_seg_out *o, const struct mpnet_t
                 mpnet_pkt_free(p);
                 return -EMSGSIZE;
         }
-        mpnet_tcp_repr_emit(&r, b);
-        /* The payload is summed as it is copied in (one pass over it); the
-         * header (a multiple of 4 bytes, so the payload's words keep their
-         * places) and the pseudo-header are added after. */
-        sum = o->payload_len != 0 ? mpnet_csum_copy(0, b + hlen, o->payload, o->payload_len) : 0;
+        memcpy(b, hdr, hlen);
+        mpnet_put_be16(b + 16, 0);
+        sum = len != 0 ? mpnet_csum_copy(0, b + hlen, payload, len) : 0;
         p->l4_off = (uint16_t)mpnet_pkt_headroom(p);
-        if (tcp_tuple_is4(o->t)) {
-                uint32_t src = addr_v4(o->t->laddr), dst = addr_v4(o->t->raddr);
+        if (tcp_tuple_is4(t)) {
+                uint32_t src = addr_v4(t->laddr), dst = addr_v4(t->raddr);
 
                 sum += mpnet_tcp4_pseudo(src, dst, (uint16_t)n);
-                mpnet_put_be16(b + 16, mpnet_csum_fold(mpnet_csum_add(sum, b, (size_t)hlen)));
+                mpnet_put_be16(b + 16, mpnet_csum_fold(mpnet_csum_add(sum, b, hlen)));
                 /* RFC 9293 3.7.2 leaves DF to path MTU discovery: set, as
                  * Linux does for TCP. */
                 return ip4_output_opt(w, p,
@@ -71,11 +59,65 @@ int tcp_output(struct wctx *w, const struct tcp_seg_out *o, const struct mpnet_t
                                                         .dst = dst,
                                                         .proto = MPNET_IPPROTO_TCP,
                                                         .ttl = TCP_TTL,
-                                                        .tos = o->ecn, /* RFC 3168 5 */
+                                                        .tos = ecn, /* RFC 3168 5 */
                                                         .df = true});
         }
-        sum += mpnet_tcp6_pseudo(o->t->laddr, o->t->raddr, n);
-        mpnet_put_be16(b + 16, mpnet_csum_fold(mpnet_csum_add(sum, b, (size_t)hlen)));
-        return ip6_output_w_tc(w, p, o->t->laddr, o->t->raddr, MPNET_IPPROTO_TCP, IP6_HLIM_DEFAULT,
-                               o->ecn, 0);
+        sum += mpnet_tcp6_pseudo(t->laddr, t->raddr, n);
+        mpnet_put_be16(b + 16, mpnet_csum_fold(mpnet_csum_add(sum, b, hlen)));
+        return ip6_output_w_tc(w, p, t->laddr, t->raddr, MPNET_IPPROTO_TCP, IP6_HLIM_DEFAULT, ecn,
+                               0);
+}
+
+static struct mpnet_tcp_repr seg_repr(const struct tcp_seg_out *o,
+                                      const struct mpnet_tcp_opts *opts)
+{
+        struct mpnet_tcp_repr r = {
+            .sport = o->t->lport,
+            .dport = o->t->rport,
+            .seq = o->seq,
+            .ack = o->ack,
+            .flags = o->flags,
+            .window = o->window,
+            .payload_len = o->payload_len,
+        };
+
+        if (opts != NULL)
+                r.opts = *opts;
+        return r;
+}
+
+int tcp_output(struct wctx *w, const struct tcp_seg_out *o, const struct mpnet_tcp_opts *opts)
+{
+        struct mpnet_tcp_repr r = seg_repr(o, opts);
+        uint8_t hdr[MPNET_TCP_HLEN_MAX];
+        int hlen = mpnet_tcp_repr_hlen(&r);
+
+        if (hlen < 0)
+                return -EINVAL;
+        mpnet_tcp_repr_emit(&r, hdr);
+        return seg_send(w, o->t, hdr, (uint32_t)hlen, o->payload, o->payload_len, o->ecn);
+}
+
+int tcp_tmpl_init(struct tcp_tmpl *h, const struct tcp_seg_out *o,
+                  const struct mpnet_tcp_opts *opts)
+{
+        struct mpnet_tcp_repr r = seg_repr(o, opts);
+        int hlen = mpnet_tcp_repr_hlen(&r);
+
+        if (hlen < 0)
+                return -EINVAL;
+        mpnet_tcp_repr_emit(&r, h->b);
+        h->t = o->t;
+        h->hlen = (uint8_t)hlen;
+        return 0;
+}
+
+int tcp_output_tmpl(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out *o)
+{
+        /* Only the sequence number and the flags differ from the
+         * template's segment (the data offset stays: same options). */
+        mpnet_put_be32(h->b + 4, o->seq);
+        h->b[13] = (uint8_t)o->flags;
+        h->b[12] = (uint8_t)((h->b[12] & 0xf0) | ((o->flags >> 8) & 1));
+        return seg_send(w, h->t, h->b, h->hlen, o->payload, o->payload_len, o->ecn);
 }

@@ -241,6 +241,110 @@ static void test_ack_per_vector(void **state)
         mpnet_close(t->s, k.lfd);
 }
 
+/* One write of ten full segments, the initial window (RFC 6928 2): one
+ * burst from one header template, on the wire exactly as ten segments
+ * made one by one: each its sequence number and 988 bytes (MSS 1000 less
+ * the timestamps, RFC 6691) of what was written, the same ACK, window and
+ * timestamps, a good checksum (ts_parse checks it). The peer's ACK of all
+ * ends the flight: no retransmission, no probe after it. */
+static void test_burst_exact(void **state)
+{
+        struct ts *t = *state;
+        static uint8_t b[10 * 988];
+        struct ts_seg first, g;
+        struct k k;
+
+        estab(t, &k, true);
+        for (size_t i = 0; i < sizeof(b); i++)
+                b[i] = (uint8_t)(i % 251);
+        assert_int_equal(mpnet_sendto(t->s, k.fd, b, sizeof(b), 0, NULL, 0), sizeof(b));
+        expect(&k, 1, TH_PA, 1, 1, 988, &first);
+        assert_memory_equal(first.buf, b, 988);
+        assert_true(first.opts.present & MPNET_TCPO_TS);
+        for (uint32_t i = 1; i < 10; i++) {
+                expect(&k, 0, TH_PA, 1 + i * 988, 1, 988, &g);
+                assert_memory_equal(g.buf, b + i * 988, 988);
+                assert_int_equal(g.win, first.win);
+                assert_int_equal(g.opts.present, first.opts.present);
+                assert_int_equal(g.opts.ts_val, first.opts.ts_val);
+                assert_int_equal(g.opts.ts_ecr, first.opts.ts_ecr);
+        }
+        ts_expect_none(t, 1); /* the window is used up */
+        psend(&k, 1, 1 + sizeof(b), TH_A, 0);
+        ts_expect_none(t, 3000);
+        assert_int_equal(ts_ctr(t, "tcp_rtx"), 0);
+        assert_int_equal(ts_ctr(t, "tcp_tlp"), 0);
+        assert_int_equal(ts_ctr(t, "tcp_data_out"), 10);
+        mpnet_close(t->s, k.lfd);
+}
+
+/* A burst never ACKed: its timer was armed once, after the last segment
+ * (RFC 6298 5.1; no RTT sample yet, so no probe timer, RFC 8985 7.2):
+ * nothing for the first RTO of 1 s (RFC 6298 2.1), then the first
+ * segment again exactly as sent (5.4), then after the doubled RTO (5.5). */
+static void test_burst_timer(void **state)
+{
+        struct ts *t = *state;
+        struct ts_seg g;
+        struct k k;
+
+        estab(t, &k, true);
+        assert_int_equal(wr(t, k.fd, 3 * 988), 3 * 988);
+        for (uint32_t i = 0; i < 3; i++)
+                expect(&k, 1, TH_PA, 1 + i * 988, 1, 988, NULL);
+        ts_expect_none(t, 990);
+        expect(&k, 20, TH_PA, 1, 1, 988, &g);
+        ts_expect_none(t, 1990);
+        expect(&k, 20, TH_PA, 1, 1, 988, &g);
+        assert_int_equal(ts_ctr(t, "tcp_data_out"), 5);
+        mpnet_close(t->s, k.lfd);
+}
+
+/* A bulk receiver's in-order data (header prediction: its ACK field says
+ * nothing new) is taken as before: past the quick ACKs an ACK every
+ * second full segment (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2), the bytes in
+ * order. A segment whose ACK field moves the window is not predicted:
+ * the zero window it gives holds the next write (RFC 9293 3.8.6.1). */
+static void test_rcv_predicted(void **state)
+{
+        struct ts *t = *state;
+        uint8_t b[6 * 988], want[6 * 988];
+        uint32_t seq = 1;
+        struct k k;
+
+        estab(t, &k, true);
+        for (int i = 0; i < 16; i++, seq += 10) {
+                psend(&k, seq, 1, TH_PA, 10);
+                expect(&k, 1, TH_A, 1, seq + 10, 0, NULL);
+        }
+        assert_int_equal(rd(t, k.fd, b, sizeof(b), 0), 160);
+        for (int i = 0; i < 6; i++, seq += 988) {
+                psend(&k, seq, 1, TH_PA, 988);
+                if (i % 2 == 1)
+                        expect(&k, 1, TH_A, 1, seq + 988, 0, NULL);
+                else
+                        ts_expect_none(t, 1);
+        }
+        for (uint32_t i = 0; i < sizeof(want); i++)
+                want[i] = (uint8_t)('a' + (161 + i) % 26);
+        assert_int_equal(rd(t, k.fd, b, sizeof(b), 0), sizeof(b));
+        assert_memory_equal(b, want, sizeof(b));
+        /* In-order data that closes the window. */
+        ts_send(t, &(struct ts_seg){.sport = 40000,
+                                    .dport = 8080,
+                                    .seq = seq,
+                                    .ack = 1,
+                                    .flags = TH_PA,
+                                    .win0 = true,
+                                    .data = want,
+                                    .len = 100,
+                                    .opts = popts(&k)});
+        assert_int_equal(wr(t, k.fd, 100), 100);
+        expect(&k, 45, TH_A, 1, seq + 100, 0, NULL); /* the delayed ACK, no data */
+        assert_int_equal(ts_ctr(t, "tcp_data_out"), 0);
+        mpnet_close(t->s, k.lfd);
+}
+
 /* A write is cut to the MSS; Nagle holds a small segment while one is in
  * flight (RFC 9293 3.7.4) until TCP_NODELAY. */
 static void test_send_nagle(void **state)
@@ -765,6 +869,9 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_recv_fin, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_delayed_ack, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_ack_per_vector, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_burst_exact, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_burst_timer, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_rcv_predicted, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_send_nagle, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_nodelay_inherited, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_ooo_sack, setup, ts_teardown),
