@@ -73,6 +73,7 @@
 #define AFP_GSO_BLOCK  (128u * 1024)
 #define AFP_GSO_RCVBUF (4 * 1024 * 1024)
 #define AFP_VH         ((uint32_t)sizeof(struct virtio_net_hdr))
+#define AFP_PEND       128u /* segments of one super-frame: MSS 536 and up */
 
 enum { AQ_OK = 0, AQ_FAILING, AQ_GONE };
 
@@ -92,7 +93,9 @@ struct afp_q {
         uint64_t next_check;         /* coarse monotonic time of the next error check */
         unsigned n_stash;
         struct mpnet_pkt *stash[AFP_STASH];
-        uint8_t *big; /* vnet: AFP_VH + AFP_GSO_MAX bytes for a frame read whole */
+        uint8_t *big;            /* vnet: AFP_VH + AFP_GSO_MAX bytes for a frame read whole */
+        uint16_t n_pend, pend_i; /* segments of a super-frame not handed out yet */
+        struct mpnet_pkt *pend[AFP_PEND];
         mpnet_stat_t rx_pkts, rx_bytes, rx_truncated, rx_nobufs, rx_vlan;
         mpnet_stat_t rx_gso, rx_copied, rx_bad_vnet;
         _Atomic uint64_t rx_kdrops;
@@ -532,10 +535,8 @@ static struct mpnet_pkt *rx_copy(struct afp *a, struct afp_q *aq, const uint8_t 
 static int rx_meta(struct afp *a, struct afp_q *aq, const struct afp_frame *h, struct mpnet_pkt *p)
 {
         if (a->vh_len != 0) {
-                if (link_vnet_any(&h->vh) && link_vnet_rx(&h->vh, p, true) != 0)
+                if (link_vnet_any(&h->vh) && link_vnet_rx(&h->vh, p, false) != 0)
                         return -1;
-                if (p->ol_flags & MPNET_PKT_F_TSO)
-                        mpnet_stat_add(&aq->rx_gso, 1);
         } else if (h->status & TP_STATUS_CSUMNOTREADY) {
                 uint32_t l4;
                 uint8_t proto;
@@ -590,6 +591,51 @@ static uint32_t rx_dequeue(struct afp *a, struct afp_q *aq, struct afp_frame *f)
         return (uint32_t)r - AFP_VH;
 }
 
+/*
+ * A TCP GSO super-frame: cut in software into the segments the kernel would
+ * have put on a wire, each one buffer (the stack's TCP reads a segment's
+ * data from one buffer), onto the queue's pending list, which the burst
+ * hands out before it reads the ring again. Each keeps the partial checksum
+ * (the pseudo-header sum for its length) and the frame's VLAN tag.
+ */
+static void rx_gso(struct afp *a, struct afp_q *aq, const struct afp_frame *f, uint32_t len)
+{
+        struct afp_frame seg = *f;
+        struct link_gso g;
+
+        seg.vh = (struct virtio_net_hdr){0};
+        if (link_vnet_gso_init(&g, &f->vh, f->data, len, MPNET_PKT_DATA_SIZE - 4, AFP_PEND) != 0) {
+                mpnet_stat_add(&aq->rx_bad_vnet, 1);
+                return;
+        }
+        aq->n_pend = aq->pend_i = 0;
+        for (uint32_t i = 0; i < g.n; i++) {
+                struct mpnet_pkt *p;
+
+                if (aq->n_stash == 0)
+                        aq->n_stash = mpnet_pkt_alloc_bulk(a->cfg.pool, aq->stash, AFP_STASH);
+                if (aq->n_stash == 0) {
+                        mpnet_stat_add(&aq->rx_nobufs, g.n - i);
+                        break;
+                }
+                p = aq->stash[--aq->n_stash];
+                p->len = p->pkt_len = link_vnet_gso_seg(&g, f->data, i, p->data);
+                p->ol_flags |= MPNET_PKT_F_L4_CSUM_OK | MPNET_PKT_F_L4_CSUM_TX;
+                p->l4_off = (uint16_t)(mpnet_pkt_headroom(p) + g.l4);
+                (void)rx_meta(a, aq, &seg, p); /* the VLAN tag */
+                aq->pend[aq->n_pend++] = p;
+        }
+        mpnet_stat_add(&aq->rx_gso, 1);
+}
+
+/* Hand out pending segments. @return false while some are left. */
+static bool rx_pend(struct afp_q *aq, struct mpnet_pkt **pkts, uint16_t n, uint16_t *got)
+{
+        while (aq->pend_i < aq->n_pend && *got < n)
+                pkts[(*got)++] = aq->pend[aq->pend_i++];
+        return aq->pend_i == aq->n_pend;
+}
+
 static bool rx_deliver(struct afp *a, struct afp_q *aq, const struct afp_frame *f, uint32_t len,
                        struct mpnet_pkt **out)
 {
@@ -597,6 +643,15 @@ static bool rx_deliver(struct afp *a, struct afp_q *aq, const struct afp_frame *
 
         if (aq->skip_outgoing && f->pkttype == PACKET_OUTGOING)
                 return false; /* ours, looped back by an old kernel */
+        if (a->vh_len != 0 && f->vh.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+                uint8_t t = f->vh.gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+
+                if (t == VIRTIO_NET_HDR_GSO_TCPV4 || t == VIRTIO_NET_HDR_GSO_TCPV6)
+                        rx_gso(a, aq, f, len);
+                else
+                        mpnet_stat_add(&aq->rx_bad_vnet, 1);
+                return false;
+        }
         if ((p = rx_copy(a, aq, f->data, len)) == NULL) {
                 /* The frame is lost: its slot must go back anyway. */
                 mpnet_stat_add(&aq->rx_nobufs, 1);
@@ -648,7 +703,7 @@ static uint16_t rx2_burst(struct afp *a, struct afp_q *aq, struct mpnet_pkt **pk
 {
         uint16_t got = 0;
 
-        while (got < n) {
+        while (rx_pend(aq, pkts, n, &got) && got < n) {
                 struct tpacket2_hdr *h = rx2_slot(a, aq, aq->rx_cur);
                 uint32_t st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
                 struct afp_frame f;
@@ -672,7 +727,7 @@ static uint16_t rx3_burst(struct afp *a, struct afp_q *aq, struct mpnet_pkt **pk
 {
         uint16_t got = 0;
 
-        while (got < n) {
+        while (rx_pend(aq, pkts, n, &got) && got < n) {
                 struct tpacket_block_desc *bd =
                     (struct tpacket_block_desc *)(aq->rx + (size_t)aq->rx_cur * a->block_size);
                 const struct tpacket3_hdr *h;
@@ -1046,6 +1101,8 @@ static void afp_free(struct afp *a)
         queues_close(a);
         for (uint16_t q = 0; q < a->nq; q++) {
                 mpnet_pkt_free_bulk(a->q[q].stash, a->q[q].n_stash);
+                mpnet_pkt_free_bulk(&a->q[q].pend[a->q[q].pend_i],
+                                    (unsigned)(a->q[q].n_pend - a->q[q].pend_i));
                 free(a->q[q].big);
         }
         free(a->netns);
@@ -1081,6 +1138,8 @@ static int afp_rx_wait_arm(struct mpnet_link *l, uint16_t q)
         aq = &a->q[q];
         if (atomic_load_explicit(&aq->state, memory_order_relaxed) == AQ_GONE || aq->fd < 0)
                 return -ENOTSUP; /* the timed nap keeps looking for it */
+        if (aq->pend_i < aq->n_pend)
+                return -EAGAIN; /* segments of a super-frame wait */
         if (!a->v3)
                 return (__atomic_load_n(&rx2_slot(a, aq, aq->rx_cur)->tp_status, __ATOMIC_ACQUIRE) &
                         TP_STATUS_USER)
