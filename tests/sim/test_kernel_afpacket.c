@@ -583,7 +583,7 @@ static int gso_send(const char *ns, const char *ifname, const uint8_t *dmac)
 
 struct gso_seen {
         unsigned n, bad;
-        uint32_t bytes, psh;
+        uint32_t bytes, psh, n_psh;
         uint8_t got[GSO_PAYLOAD];
 };
 
@@ -627,8 +627,10 @@ static bool gso_check(struct mpnet_pkt *p, uint16_t q, void *arg)
                 if (mpnet_csum_fold(sum) != 0)
                         g->bad++;
         }
-        if (th[13] & 0x08)
+        if (th[13] & 0x08) {
                 g->psh = off + dlen;
+                g->n_psh++;
+        }
         memcpy(g->got + off, th + 20, dlen);
         g->bytes += dlen;
         return true;
@@ -671,6 +673,7 @@ static void test_afp_gso_superframe(void **state)
                         assert_int_equal(g.bad, 0);
                         assert_int_equal(g.bytes, GSO_PAYLOAD);
                         assert_int_equal(g.psh, GSO_PAYLOAD);
+                        assert_int_equal(g.n_psh, 1);
                         for (uint32_t i = 0; i < GSO_PAYLOAD; i++)
                                 if (g.got[i] != (uint8_t)(i * 7))
                                         fail_msg("payload byte %u differs", i);
