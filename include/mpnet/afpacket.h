@@ -28,7 +28,7 @@
  *   frames carry their checksum state (VIRTIO_NET_HDR_F_NEEDS_CSUM: flagged
  *   MPNET_PKT_F_L4_CSUM_OK | MPNET_PKT_F_L4_CSUM_TX with l4_off;
  *   DATA_VALID: MPNET_PKT_F_L4_CSUM_OK) and TCP GSO super-frames arrive
- *   whole, as chains flagged MPNET_PKT_F_TSO with tso_segsz. Transmitted
+ *   whole, to be cut into gso_size segments by the link. Transmitted
  *   frames get a header that asks for nothing.
  * - VLAN: the kernel strips the 802.1Q tag of most received frames into
  *   tp_vlan_tci. By default the link puts the tag back into the frame, so mpnet
@@ -86,9 +86,11 @@
  * hands TCP GSO super-frames (up to 64 KiB, what a local TCP sender puts on
  * a veth) over whole: a V2 ring frame too small for one points to a copy
  * in the socket's queue (PACKET_COPY_THRESH), read with recv() into a
- * chain; V3 blocks are made 128 KiB at least. They reach the stack as one
- * chain flagged MPNET_PKT_F_TSO, as from a tap with MPNET_TAP_F_RX_GSO.
- * Without it such a frame arrives truncated and is dropped (rx_truncated). */
+ * chain; V3 blocks are made 128 KiB at least. The link cuts each into
+ * gso_size segments in software (one buffer each, partial checksums), as
+ * the kernel would before a wire, since the stack's TCP takes a segment's
+ * data from one buffer. Without it such a frame arrives truncated and is
+ * dropped (rx_truncated). */
 #define MPNET_AFP_F_NO_VNET_HDR (1u << 5)
 
 struct mpnet_afpacket_cfg {
@@ -140,7 +142,7 @@ struct mpnet_afpacket_stats {
         uint64_t rx_truncated;    /**< longer than a ring frame (V2) or block (V3), dropped */
         uint64_t rx_nobufs;       /**< dropped: the pool was empty */
         uint64_t rx_vlan;         /**< frames whose stripped tag was restored or flagged */
-        uint64_t rx_gso;          /**< TCP GSO super-frames received whole (vnet header) */
+        uint64_t rx_gso;          /**< TCP GSO super-frames received and cut (vnet header) */
         uint64_t rx_copied;       /**< frames read from the socket queue, too long for the ring */
         uint64_t rx_bad_vnet;     /**< vnet header we cannot honour (say UDP GSO), dropped */
         uint64_t tx_ring_full;    /**< bursts cut short by a full tx ring */
