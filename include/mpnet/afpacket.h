@@ -21,7 +21,15 @@
  *   (PACKET_IGNORE_OUTGOING).
  * - Frames are copied between the rings and pool buffers. A received frame
  *   longer than one buffer becomes a chain; one truncated by the ring
- *   (longer than a ring frame or block) is dropped and counted.
+ *   (longer than a ring frame or block) is dropped and counted, except a
+ *   frame the kernel also queued whole to the socket (the vnet header's
+ *   PACKET_COPY_THRESH, V2), which is read from there.
+ * - vnet header (PACKET_VNET_HDR, unless MPNET_AFP_F_NO_VNET_HDR): received
+ *   frames carry their checksum state (VIRTIO_NET_HDR_F_NEEDS_CSUM: flagged
+ *   MPNET_PKT_F_L4_CSUM_OK | MPNET_PKT_F_L4_CSUM_TX with l4_off;
+ *   DATA_VALID: MPNET_PKT_F_L4_CSUM_OK) and TCP GSO super-frames arrive
+ *   whole, to be cut into gso_size segments by the link. Transmitted
+ *   frames get a header that asks for nothing.
  * - VLAN: the kernel strips the 802.1Q tag of most received frames into
  *   tp_vlan_tci. By default the link puts the tag back into the frame, so mpnet
  *   sees the bytes that were on the wire; with MPNET_AFP_F_VLAN_META it sets
@@ -73,6 +81,17 @@
  * (a ping round trip of about a millisecond). V2 hands each frame over as
  * soon as the kernel has written it; bench_afpacket compares the two. */
 #define MPNET_AFP_F_TPACKET_V3 (1u << 4)
+/** No virtio-net header (PACKET_VNET_HDR). With it (the default) the kernel
+ * says per frame what it knows of its checksum (partial or verified) and
+ * hands TCP GSO super-frames (up to 64 KiB, what a local TCP sender puts on
+ * a veth) over whole: a V2 ring frame too small for one points to a copy
+ * in the socket's queue (PACKET_COPY_THRESH), read with recv() into a
+ * chain; V3 blocks are made 128 KiB at least. The link cuts each into
+ * gso_size segments in software (one buffer each, partial checksums), as
+ * the kernel would before a wire, since the stack's TCP takes a segment's
+ * data from one buffer. Without it such a frame arrives truncated and is
+ * dropped (rx_truncated). */
+#define MPNET_AFP_F_NO_VNET_HDR (1u << 5)
 
 struct mpnet_afpacket_cfg {
         const char *ifname; /**< required: the interface to bind to */
@@ -123,6 +142,9 @@ struct mpnet_afpacket_stats {
         uint64_t rx_truncated;    /**< longer than a ring frame (V2) or block (V3), dropped */
         uint64_t rx_nobufs;       /**< dropped: the pool was empty */
         uint64_t rx_vlan;         /**< frames whose stripped tag was restored or flagged */
+        uint64_t rx_gso;          /**< TCP GSO super-frames received and cut (vnet header) */
+        uint64_t rx_copied;       /**< frames read from the socket queue, too long for the ring */
+        uint64_t rx_bad_vnet;     /**< vnet header we cannot honour (say UDP GSO), dropped */
         uint64_t tx_ring_full;    /**< bursts cut short by a full tx ring */
         uint64_t tx_oversize;     /**< longer than mtu + 18 or a ring slot, dropped */
         uint64_t tx_bad_ol;       /**< offload the link cannot do (TSO, non-IP), dropped */
@@ -132,6 +154,7 @@ struct mpnet_afpacket_stats {
         bool up;
         bool gone;        /**< the interface vanished: only reopen helps */
         uint32_t ifindex; /**< the kernel's index of the bound interface */
+        bool vnet_hdr;    /**< frames carry a virtio-net header (PACKET_VNET_HDR) */
 };
 
 /** Fill st. @return 0, or -EINVAL when l is not an AF_PACKET link. */

@@ -57,6 +57,7 @@
 #include "mpnet/afpacket.h"
 #include "mpnet/wire/bytes.h"
 #include "link/frame.h"
+#include "link/vnet.h"
 
 #define AFP_STASH        32u
 #define AFP_CHECK_NS     (10 * 1000000ull) /* socket error check while idle */
@@ -65,6 +66,14 @@
 #define AFP_DEF_NBLOCKS  64u
 #define AFP_DEF_TOV_MS   1u
 #define AFP_DEF_TX_SLOTS 1024u
+/* With a vnet header: a GSO super-frame (a 64 KiB IP packet, Ethernet and
+ * a VLAN tag) read whole from the socket queue, and the V3 block that
+ * holds one. */
+#define AFP_GSO_MAX    65554u
+#define AFP_GSO_BLOCK  (128u * 1024)
+#define AFP_GSO_RCVBUF (4 * 1024 * 1024)
+#define AFP_VH         ((uint32_t)sizeof(struct virtio_net_hdr))
+#define AFP_PEND       128u /* segments of one super-frame: MSS 536 and up */
 
 enum { AQ_OK = 0, AQ_FAILING, AQ_GONE };
 
@@ -84,7 +93,11 @@ struct afp_q {
         uint64_t next_check;         /* coarse monotonic time of the next error check */
         unsigned n_stash;
         struct mpnet_pkt *stash[AFP_STASH];
+        uint8_t *big;            /* vnet: AFP_VH + AFP_GSO_MAX bytes for a frame read whole */
+        uint16_t n_pend, pend_i; /* segments of a super-frame not handed out yet */
+        struct mpnet_pkt *pend[AFP_PEND];
         mpnet_stat_t rx_pkts, rx_bytes, rx_truncated, rx_nobufs, rx_vlan;
+        mpnet_stat_t rx_gso, rx_copied, rx_bad_vnet;
         _Atomic uint64_t rx_kdrops;
         /* tx side (one thread) */
         uint8_t *tx;
@@ -98,7 +111,8 @@ struct afp {
         char ifname[IFNAMSIZ];
         char *netns;
         int ifindex;
-        bool v3; /* TPACKET_V3 rings (MPNET_AFP_F_TPACKET_V3), else TPACKET_V2 */
+        bool v3;         /* TPACKET_V3 rings (MPNET_AFP_F_TPACKET_V3), else TPACKET_V2 */
+        uint32_t vh_len; /* AFP_VH with PACKET_VNET_HDR, else 0 */
         uint32_t block_size, n_blocks, tov_ms;
         uint32_t rx_frame, rx_nframes, rx_block; /* V2 receive ring geometry */
         uint32_t slot_size, n_slots, tx_block;
@@ -231,6 +245,29 @@ static int fanout_join(struct afp *a, struct afp_q *aq, bool first)
         return int_opt(a, aq->fd, PACKET_FANOUT, v, "PACKET_FANOUT");
 }
 
+/*
+ * The virtio-net header before each frame, both ways (set before the rings:
+ * the kernel refuses it after). A V2 ring frame is MTU-sized, so a GSO
+ * super-frame would be cut to it: PACKET_COPY_THRESH makes the kernel queue
+ * such a frame whole to the socket as well (TP_STATUS_COPY on the ring
+ * frame), while the socket's receive buffer has room, which is made large
+ * enough for a few dozen of them.
+ */
+static int vnet_setup(struct afp *a, struct afp_q *aq)
+{
+        int rc = int_opt(a, aq->fd, PACKET_VNET_HDR, 1, "PACKET_VNET_HDR");
+        int rcvbuf = AFP_GSO_RCVBUF;
+
+        if (rc != 0 || a->v3)
+                return rc;
+        rc = int_opt(a, aq->fd, PACKET_COPY_THRESH, 1, "PACKET_COPY_THRESH");
+        if (rc == 0 && setsockopt(aq->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) != 0)
+                (void)setsockopt(aq->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+        if (rc == 0 && aq->big == NULL && (aq->big = malloc(AFP_VH + AFP_GSO_MAX)) == NULL)
+                rc = -ENOMEM;
+        return rc;
+}
+
 static int queue_open(struct afp *a, uint16_t q)
 {
         struct afp_q *aq = &a->q[q];
@@ -259,6 +296,8 @@ static int queue_open(struct afp *a, uint16_t q)
                 aq->skip_outgoing =
                     setsockopt(aq->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) != 0;
         }
+        if (rc == 0 && a->vh_len != 0)
+                rc = vnet_setup(a, aq);
         if (rc == 0)
                 rc = rings_setup(a, aq);
         if (rc != 0)
@@ -334,7 +373,7 @@ static void rx2_geometry(struct afp *a)
 {
         size_t bytes = (size_t)a->block_size * a->n_blocks;
 
-        for (a->rx_frame = 2048; a->rx_frame < AFP_RX2_ROOM + a->max_frame;)
+        for (a->rx_frame = 2048; a->rx_frame < AFP_RX2_ROOM + a->vh_len + a->max_frame;)
                 a->rx_frame *= 2;
         a->rx_block = a->block_size > a->rx_frame ? a->block_size : a->rx_frame;
         if (bytes < a->rx_block)
@@ -362,7 +401,7 @@ static int afp_open_all(void *arg)
         a->max_frame = a->link.info.mtu + ETH_VLAN_EXTRA;
         /* The smallest power-of-two slot (2 KiB at least) that holds the slot
          * header and the largest frame; 16 slots to a block. */
-        for (a->slot_size = 2048; a->slot_size < a->tx_data + a->max_frame;)
+        for (a->slot_size = 2048; a->slot_size < a->tx_data + a->vh_len + a->max_frame;)
                 a->slot_size *= 2;
         a->tx_block = 16 * a->slot_size;
         rx2_geometry(a);
@@ -433,7 +472,14 @@ struct afp_frame {
         uint32_t snaplen, len, status;
         uint16_t vlan_tci, vlan_tpid;
         uint8_t pkttype;
+        struct virtio_net_hdr vh; /* with PACKET_VNET_HDR: just before data */
 };
+
+static void frame_vnet(const struct afp *a, struct afp_frame *f)
+{
+        if (a->vh_len != 0)
+                memcpy(&f->vh, f->data - AFP_VH, AFP_VH);
+}
 
 static void frame_v3(const struct tpacket3_hdr *h, struct afp_frame *f)
 {
@@ -466,10 +512,8 @@ static void frame_v2(const struct tpacket2_hdr *h, uint32_t status, struct afp_f
 }
 
 /* Copy one ring frame into a packet (a chain when it is long). */
-static struct mpnet_pkt *rx_copy(struct afp *a, struct afp_q *aq, const struct afp_frame *h)
+static struct mpnet_pkt *rx_copy(struct afp *a, struct afp_q *aq, const uint8_t *f, uint32_t len)
 {
-        const uint8_t *f = h->data;
-        uint32_t len = h->snaplen;
         struct mpnet_pkt *p;
 
         if (len <= MPNET_PKT_DATA_SIZE) {
@@ -482,10 +526,18 @@ static struct mpnet_pkt *rx_copy(struct afp *a, struct afp_q *aq, const struct a
                 p->len = p->pkt_len = len;
         } else {
                 p = mpnet_pkt_from_bytes(a->cfg.pool, f, len);
-                if (p == NULL)
-                        return NULL;
         }
-        if (h->status & TP_STATUS_CSUMNOTREADY) {
+        return p;
+}
+
+/* The frame's checksum state and VLAN tag into p. @return 0, or -1 when
+ * its vnet header cannot be honoured. */
+static int rx_meta(struct afp *a, struct afp_q *aq, const struct afp_frame *h, struct mpnet_pkt *p)
+{
+        if (a->vh_len != 0) {
+                if (link_vnet_any(&h->vh) && link_vnet_rx(&h->vh, p, false) != 0)
+                        return -1;
+        } else if (h->status & TP_STATUS_CSUMNOTREADY) {
                 uint32_t l4;
                 uint8_t proto;
 
@@ -514,25 +566,129 @@ static struct mpnet_pkt *rx_copy(struct afp *a, struct afp_q *aq, const struct a
                         mpnet_put_be16(e + 14, h->vlan_tci);
                 }
         }
-        return p;
+        return 0;
+}
+
+/*
+ * A ring frame marked TP_STATUS_COPY was too long for its slot; the kernel
+ * queued the whole frame to the socket too, in ring order (the ring is the
+ * only reader of that queue). Read it, with its own vnet header, whatever
+ * becomes of it, lest the queue fall out of step with the ring.
+ * @return its length with f->vh filled, or 0 when it could not be read.
+ */
+static uint32_t rx_dequeue(struct afp *a, struct afp_q *aq, struct afp_frame *f)
+{
+        ssize_t r;
+
+        do
+                r = recv(aq->fd, aq->big, AFP_VH + AFP_GSO_MAX, MSG_DONTWAIT | MSG_TRUNC);
+        while (r < 0 && errno == EINTR);
+        if (r < (ssize_t)(AFP_VH + 14) || r > (ssize_t)(AFP_VH + AFP_GSO_MAX))
+                return 0;
+        (void)a;
+        memcpy(&f->vh, aq->big, AFP_VH);
+        f->data = aq->big + AFP_VH;
+        return (uint32_t)r - AFP_VH;
+}
+
+/*
+ * A TCP GSO super-frame: cut in software into the segments the kernel would
+ * have put on a wire, each one buffer (the stack's TCP reads a segment's
+ * data from one buffer), onto the queue's pending list, which the burst
+ * hands out before it reads the ring again. Each keeps the partial checksum
+ * (the pseudo-header sum for its length) and the frame's VLAN tag.
+ */
+static void rx_gso(struct afp *a, struct afp_q *aq, const struct afp_frame *f, uint32_t len)
+{
+        struct afp_frame seg = *f;
+        struct link_gso g;
+
+        seg.vh = (struct virtio_net_hdr){0};
+        if (link_vnet_gso_init(&g, &f->vh, f->data, len, MPNET_PKT_DATA_SIZE - 4, AFP_PEND) != 0) {
+                mpnet_stat_add(&aq->rx_bad_vnet, 1);
+                return;
+        }
+        aq->n_pend = aq->pend_i = 0;
+        for (uint32_t i = 0; i < g.n; i++) {
+                struct mpnet_pkt *p;
+
+                if (aq->n_stash == 0)
+                        aq->n_stash = mpnet_pkt_alloc_bulk(a->cfg.pool, aq->stash, AFP_STASH);
+                if (aq->n_stash == 0) {
+                        mpnet_stat_add(&aq->rx_nobufs, g.n - i);
+                        break;
+                }
+                p = aq->stash[--aq->n_stash];
+                p->len = p->pkt_len = link_vnet_gso_seg(&g, f->data, i, p->data);
+                p->ol_flags |= MPNET_PKT_F_L4_CSUM_OK | MPNET_PKT_F_L4_CSUM_TX;
+                p->l4_off = (uint16_t)(mpnet_pkt_headroom(p) + g.l4);
+                (void)rx_meta(a, aq, &seg, p); /* the VLAN tag */
+                aq->pend[aq->n_pend++] = p;
+        }
+        mpnet_stat_add(&aq->rx_gso, 1);
+}
+
+/* Hand out pending segments. @return false while some are left. */
+static bool rx_pend(struct afp_q *aq, struct mpnet_pkt **pkts, uint16_t n, uint16_t *got)
+{
+        while (aq->pend_i < aq->n_pend && *got < n)
+                pkts[(*got)++] = aq->pend[aq->pend_i++];
+        return aq->pend_i == aq->n_pend;
+}
+
+static bool rx_deliver(struct afp *a, struct afp_q *aq, const struct afp_frame *f, uint32_t len,
+                       struct mpnet_pkt **out)
+{
+        struct mpnet_pkt *p;
+
+        if (aq->skip_outgoing && f->pkttype == PACKET_OUTGOING)
+                return false; /* ours, looped back by an old kernel */
+        if (a->vh_len != 0 && f->vh.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+                uint8_t t = f->vh.gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+
+                if (t == VIRTIO_NET_HDR_GSO_TCPV4 || t == VIRTIO_NET_HDR_GSO_TCPV6)
+                        rx_gso(a, aq, f, len);
+                else
+                        mpnet_stat_add(&aq->rx_bad_vnet, 1);
+                return false;
+        }
+        if ((p = rx_copy(a, aq, f->data, len)) == NULL) {
+                /* The frame is lost: its slot must go back anyway. */
+                mpnet_stat_add(&aq->rx_nobufs, 1);
+                return false;
+        }
+        if (rx_meta(a, aq, f, p) != 0) {
+                mpnet_stat_add(&aq->rx_bad_vnet, 1);
+                mpnet_pkt_free(p);
+                return false;
+        }
+        *out = p;
+        return true;
 }
 
 /* One ring frame: into pkts (@return true) or dropped and counted. */
 static bool rx_frame(struct afp *a, struct afp_q *aq, const struct afp_frame *f,
                      struct mpnet_pkt **out)
 {
-        if (aq->skip_outgoing && f->pkttype == PACKET_OUTGOING)
-                return false; /* ours, looped back by an old kernel */
+        uint32_t len = f->snaplen;
+
+        if (f->status & TP_STATUS_COPY) {
+                struct afp_frame whole = *f;
+
+                len = rx_dequeue(a, aq, &whole);
+                if (len != f->len) {
+                        mpnet_stat_add(&aq->rx_truncated, 1);
+                        return false;
+                }
+                mpnet_stat_add(&aq->rx_copied, 1);
+                f = &whole;
+                return rx_deliver(a, aq, f, len, out);
+        }
         if (f->snaplen < f->len) {
                 mpnet_stat_add(&aq->rx_truncated, 1);
                 return false;
         }
-        if ((*out = rx_copy(a, aq, f)) == NULL) {
-                /* The frame is lost: its slot must go back anyway. */
-                mpnet_stat_add(&aq->rx_nobufs, 1);
-                return false;
-        }
-        return true;
+        return rx_deliver(a, aq, f, len, out);
 }
 
 static struct tpacket2_hdr *rx2_slot(struct afp *a, struct afp_q *aq, uint32_t i)
@@ -547,7 +703,7 @@ static uint16_t rx2_burst(struct afp *a, struct afp_q *aq, struct mpnet_pkt **pk
 {
         uint16_t got = 0;
 
-        while (got < n) {
+        while (rx_pend(aq, pkts, n, &got) && got < n) {
                 struct tpacket2_hdr *h = rx2_slot(a, aq, aq->rx_cur);
                 uint32_t st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
                 struct afp_frame f;
@@ -555,6 +711,7 @@ static uint16_t rx2_burst(struct afp *a, struct afp_q *aq, struct mpnet_pkt **pk
                 if (!(st & TP_STATUS_USER))
                         break;
                 frame_v2(h, st, &f);
+                frame_vnet(a, &f);
                 if (rx_frame(a, aq, &f, &pkts[got]))
                         got++;
                 __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
@@ -570,7 +727,7 @@ static uint16_t rx3_burst(struct afp *a, struct afp_q *aq, struct mpnet_pkt **pk
 {
         uint16_t got = 0;
 
-        while (got < n) {
+        while (rx_pend(aq, pkts, n, &got) && got < n) {
                 struct tpacket_block_desc *bd =
                     (struct tpacket_block_desc *)(aq->rx + (size_t)aq->rx_cur * a->block_size);
                 const struct tpacket3_hdr *h;
@@ -594,6 +751,7 @@ static uint16_t rx3_burst(struct afp *a, struct afp_q *aq, struct mpnet_pkt **pk
                 }
                 h = aq->rx_hdr;
                 frame_v3(h, &f);
+                frame_vnet(a, &f);
                 if (rx_frame(a, aq, &f, &pkts[got]))
                         got++;
                 aq->rx_left--;
@@ -751,7 +909,8 @@ static int tx_inplace(struct afp *a, struct mpnet_pkt *p)
 static uint16_t tx_mmsg(struct afp *a, struct afp_q *aq, struct mpnet_pkt **pkts, uint16_t n)
 {
         struct mmsghdr mh[AFP_MMSG_MAX];
-        struct iovec iov[AFP_MMSG_MAX][AFP_MMSG_IOV];
+        static const struct virtio_net_hdr vh0; /* asks for nothing: all done here */
+        struct iovec iov[AFP_MMSG_MAX][1 + AFP_MMSG_IOV];
         uint16_t i = 0;
 
         while (i < n) {
@@ -768,6 +927,8 @@ static uint16_t tx_mmsg(struct afp *a, struct afp_q *aq, struct mpnet_pkt **pkts
                        (m == 0 || tx_inplace(a, pkts[i + m]) == 0)) {
                         unsigned k = 0;
 
+                        if (a->vh_len != 0)
+                                iov[m][k++] = (struct iovec){(void *)&vh0, AFP_VH};
                         for (struct mpnet_pkt *s = pkts[i + m]; s != NULL; s = s->next)
                                 iov[m][k++] = (struct iovec){s->data, s->len};
                         memset(&mh[m], 0, sizeof(mh[m]));
@@ -824,7 +985,7 @@ static uint16_t afp_tx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
                 struct mpnet_pkt *p = pkts[i];
                 uint8_t *h = tx_slot(a, aq, aq->tx_cur);
                 uint32_t len = p->pkt_len + ((p->ol_flags & MPNET_PKT_F_VLAN) ? 4u : 0u);
-                uint8_t *d = h + a->tx_data;
+                uint8_t *d = h + a->tx_data + a->vh_len;
                 uint32_t st = __atomic_load_n(tx_status(a, h), __ATOMIC_ACQUIRE);
 
                 if (st != TP_STATUS_AVAILABLE) {
@@ -843,7 +1004,11 @@ static uint16_t afp_tx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
                            link_frame_csum(d, link_frame_copy(d, p), p->ol_flags) != 0) {
                         mpnet_stat_add(&aq->tx_bad_ol, 1);
                 } else {
-                        tx_post(a, h, len);
+                        /* A vnet header that asks for nothing: the
+                         * checksums are done, TSO was refused above. */
+                        if (a->vh_len != 0)
+                                memset(h + a->tx_data, 0, AFP_VH);
+                        tx_post(a, h, len + a->vh_len);
                         aq->tx_cur = (aq->tx_cur + 1) & (a->n_slots - 1);
                         queued++;
                         bytes += len;
@@ -879,7 +1044,7 @@ static void afp_get_stats(struct mpnet_link *l, struct mpnet_link_stats *st)
                 st->rx_pkts += mpnet_stat_read(&aq->rx_pkts);
                 st->rx_bytes += mpnet_stat_read(&aq->rx_bytes);
                 st->rx_drops += kernel_drops(aq) + mpnet_stat_read(&aq->rx_truncated) +
-                                mpnet_stat_read(&aq->rx_nobufs);
+                                mpnet_stat_read(&aq->rx_nobufs) + mpnet_stat_read(&aq->rx_bad_vnet);
                 st->tx_pkts += mpnet_stat_read(&aq->tx_pkts);
                 st->tx_bytes += mpnet_stat_read(&aq->tx_bytes);
                 st->tx_drops += mpnet_stat_read(&aq->tx_oversize) +
@@ -903,6 +1068,9 @@ int mpnet_afpacket_get_stats(struct mpnet_link *l, struct mpnet_afpacket_stats *
                 st->rx_truncated += mpnet_stat_read(&aq->rx_truncated);
                 st->rx_nobufs += mpnet_stat_read(&aq->rx_nobufs);
                 st->rx_vlan += mpnet_stat_read(&aq->rx_vlan);
+                st->rx_gso += mpnet_stat_read(&aq->rx_gso);
+                st->rx_copied += mpnet_stat_read(&aq->rx_copied);
+                st->rx_bad_vnet += mpnet_stat_read(&aq->rx_bad_vnet);
                 st->tx_ring_full += mpnet_stat_read(&aq->tx_ring_full);
                 st->tx_oversize += mpnet_stat_read(&aq->tx_oversize);
                 st->tx_bad_ol += mpnet_stat_read(&aq->tx_bad_ol);
@@ -915,6 +1083,7 @@ int mpnet_afpacket_get_stats(struct mpnet_link *l, struct mpnet_afpacket_stats *
         }
         st->down_events = mpnet_stat_read(&a->down_events);
         st->ifindex = (uint32_t)a->ifindex;
+        st->vnet_hdr = a->vh_len != 0;
         return 0;
 }
 
@@ -930,8 +1099,12 @@ int mpnet_afpacket_fd(struct mpnet_link *l, uint16_t q)
 static void afp_free(struct afp *a)
 {
         queues_close(a);
-        for (uint16_t q = 0; q < a->nq; q++)
+        for (uint16_t q = 0; q < a->nq; q++) {
                 mpnet_pkt_free_bulk(a->q[q].stash, a->q[q].n_stash);
+                mpnet_pkt_free_bulk(&a->q[q].pend[a->q[q].pend_i],
+                                    (unsigned)(a->q[q].n_pend - a->q[q].pend_i));
+                free(a->q[q].big);
+        }
         free(a->netns);
         free(a);
 }
@@ -965,6 +1138,8 @@ static int afp_rx_wait_arm(struct mpnet_link *l, uint16_t q)
         aq = &a->q[q];
         if (atomic_load_explicit(&aq->state, memory_order_relaxed) == AQ_GONE || aq->fd < 0)
                 return -ENOTSUP; /* the timed nap keeps looking for it */
+        if (aq->pend_i < aq->n_pend)
+                return -EAGAIN; /* segments of a super-frame wait */
         if (!a->v3)
                 return (__atomic_load_n(&rx2_slot(a, aq, aq->rx_cur)->tp_status, __ATOMIC_ACQUIRE) &
                         TP_STATUS_USER)
@@ -1087,6 +1262,15 @@ struct mpnet_link *mpnet_afpacket_create(const struct mpnet_afpacket_cfg *cfg)
         a->n_blocks = cfg->n_blocks ? cfg->n_blocks : AFP_DEF_NBLOCKS;
         a->tov_ms = cfg->block_tov_ms ? cfg->block_tov_ms : AFP_DEF_TOV_MS;
         a->v3 = (cfg->flags & MPNET_AFP_F_TPACKET_V3) != 0;
+        a->vh_len = (cfg->flags & MPNET_AFP_F_NO_VNET_HDR) ? 0 : AFP_VH;
+        /* A V3 block holds a whole GSO super-frame; the ring keeps its
+         * bytes where it can. */
+        if (a->v3 && a->vh_len != 0 && a->block_size < AFP_GSO_BLOCK) {
+                uint64_t bytes = (uint64_t)a->block_size * a->n_blocks;
+
+                a->block_size = AFP_GSO_BLOCK;
+                a->n_blocks = bytes / AFP_GSO_BLOCK > 8 ? (uint32_t)(bytes / AFP_GSO_BLOCK) : 8;
+        }
         a->tx_data = a->v3 ? TPACKET_ALIGN(sizeof(struct tpacket3_hdr))
                            : TPACKET_ALIGN(sizeof(struct tpacket2_hdr));
         a->n_slots = cfg->tx_slots ? cfg->tx_slots : AFP_DEF_TX_SLOTS;
@@ -1096,7 +1280,9 @@ struct mpnet_link *mpnet_afpacket_create(const struct mpnet_afpacket_cfg *cfg)
         }
         a->link.ops = &afp_ops;
         a->link.info.n_rxq = a->link.info.n_txq = nq;
-        a->link.info.offloads = MPNET_LINK_OFF_VLAN;
+        /* With the vnet header every frame says whether its checksum is
+         * verified or partial (the stack trusts the flags). */
+        a->link.info.offloads = MPNET_LINK_OFF_VLAN | (a->vh_len != 0 ? MPNET_LINK_OFF_RX_CSUM : 0);
         snprintf(a->link.info.kind, sizeof(a->link.info.kind), "afpacket");
         snprintf(a->link.name, sizeof(a->link.name), "%s", a->ifname);
 

@@ -37,6 +37,7 @@
 
 #include "base/stat.h"
 #include "link/netns.h"
+#include "link/vnet.h"
 #include "mpnet/tap.h"
 #include "mpnet/wire/bytes.h"
 #include "mpnet/wire/checksum.h"
@@ -447,35 +448,6 @@ static void rx_chain(struct tap_q *tq, struct mpnet_pkt *head, uint32_t rest)
         tq->n_spare -= k;
 }
 
-/* Turn the virtio header into packet flags. @return 0, or -1 to drop. */
-static int rx_vnet(struct tap *t, const struct virtio_net_hdr *vh, struct mpnet_pkt *p)
-{
-        if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
-                uint32_t start = vh->csum_start, off = vh->csum_offset;
-
-                /* Only TCP and UDP checksums are ever left partial to us. */
-                if ((off != 16 && off != 6) || start + off + 2 > p->len)
-                        return -1;
-                p->ol_flags |= MPNET_PKT_F_L4_CSUM_OK | MPNET_PKT_F_L4_CSUM_TX;
-                p->l4_off = (uint16_t)(mpnet_pkt_headroom(p) + start);
-        } else if (vh->flags & VIRTIO_NET_HDR_F_DATA_VALID) {
-                p->ol_flags |= MPNET_PKT_F_L4_CSUM_OK;
-        }
-        switch (vh->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) {
-        case VIRTIO_NET_HDR_GSO_NONE:
-                return 0;
-        case VIRTIO_NET_HDR_GSO_TCPV4:
-        case VIRTIO_NET_HDR_GSO_TCPV6:
-                if (!(t->cfg.flags & MPNET_TAP_F_RX_GSO) || vh->gso_size == 0)
-                        return -1;
-                p->ol_flags |= MPNET_PKT_F_TSO;
-                p->tso_segsz = vh->gso_size;
-                return 0;
-        default:
-                return -1;
-        }
-}
-
 static uint16_t tap_rx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt **pkts, uint16_t n)
 {
         struct tap *t = (struct tap *)l;
@@ -532,8 +504,8 @@ static uint16_t tap_rx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
                 p->pkt_len = dlen;
                 if (dlen > p->len)
                         rx_chain(tq, p, dlen - p->len);
-                if (t->hdr_len != 0 && (vh.flags != 0 || vh.gso_type != VIRTIO_NET_HDR_GSO_NONE) &&
-                    rx_vnet(t, &vh, p) != 0) {
+                if (t->hdr_len != 0 && link_vnet_any(&vh) &&
+                    link_vnet_rx(&vh, p, (t->cfg.flags & MPNET_TAP_F_RX_GSO) != 0) != 0) {
                         /* Back to the pool: the segments are linked to it now. */
                         tq->n_stash--;
                         mpnet_pkt_free(p);

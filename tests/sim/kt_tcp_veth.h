@@ -7,10 +7,11 @@
  * mpnet-tvm-PID (the end mpnet's tool opens; no address, IPv6 off: the
  * kernel there stays quiet); the test thread never changes namespace.
  *
- * The kernel's end of each pair sends no segment larger than the MTU
- * (gso_max_segs 1): the AF_PACKET link reads frames of up to its ring's
- * frame size, and a TSO super-frame arrives truncated (counted, dropped).
- * For AF_XDP its checksum offload is off too (ethtool -K tx off): a frame
+ * The kernel's end keeps its default offloads: its TCP hands the veth TSO
+ * super-frames (up to 64 KiB) with partial checksums, which the AF_PACKET
+ * link takes whole through its virtio-net header (src/link/afpacket.c).
+ * For AF_XDP checksum offload is off (ethtool -K tx off, which turns TSO
+ * off too): a frame
  * from a veth peer reaches an XDP socket with its TCP checksum left partial
  * (CHECKSUM_PARTIAL has no place in an XDP buffer), and mpnet drops it as
  * bad.
@@ -68,9 +69,9 @@ static int group_teardown(void **state)
 
 /*
  * A veth pair: kif in the kernel's namespace with addresses k4 (/24) and
- * k6 (/64, may be NULL), mif in mpnet's; both up. The kernel's end sends
- * MTU-sized segments (no TSO super-frames: see the top); no_csum: and
- * complete checksums (the AF_XDP cases). @return 0, or -1 when ethtool is
+ * k6 (/64, may be NULL), mif in mpnet's; both up, the kernel's offloads
+ * as it sets them (TSO super-frames: see the top); no_csum: complete
+ * checksums and no TSO (the AF_XDP cases). @return 0, or -1 when ethtool is
  * missing for no_csum.
  */
 static inline int veth_make(const char *kif, const char *mif, const char *k4, const char *k6,
@@ -79,7 +80,6 @@ static inline int veth_make(const char *kif, const char *mif, const char *k4, co
         assert_int_equal(
             kt_sh("ip -n %s link add %s type veth peer name %s netns %s", g_nsk, kif, mif, g_nsm),
             0);
-        assert_int_equal(kt_sh("ip -n %s link set %s gso_max_segs 1", g_nsk, kif), 0);
         if (no_csum && kt_sh("ip netns exec %s ethtool -K %s tx off", g_nsk, kif) != 0)
                 return -1;
         assert_int_equal(
