@@ -561,6 +561,12 @@ def main():
                                               "igmp_q1_general", "igmp_bad_csum"))
     write("fuzz_stack_input", "v6_all", seq("ip6_ns", "ip6_echo", "ip6_ra", "ip6_mld_query",
                                             "ip6_frag0", "ip6_frag1", "ip6_forward"))
+    # fuzz_udp_sock's IPv4 socket is in 233.252.0.1: queries of each
+    # version for it, another host's report and leave (RFC 3376 7).
+    write("fuzz_udp_sock", "igmp_group", seq("igmp_q3_general", "igmp_q3_group_src",
+                                             "igmp_v2_report", "igmp_q2_general",
+                                             "igmp_v2_leave", "igmp_q1_general",
+                                             "igmp_v3_report", "igmp_q3_general"))
     # The conversation target: mode byte, then (time step, interface, frame).
     # Mode bit 2 (SETTLED): DAD of the configured addresses is over when the
     # input starts (stack_env.h FZ_CONV_SETTLE), which saves an input a
