@@ -258,7 +258,12 @@ static void neigh_delete(struct neigh_entry *e)
 void neigh_iface_flush(struct mpnet_iface *ifp, bool learnt_only)
 {
         for (unsigned fam = 0; fam < NEIGH_N; fam++) {
-                for (unsigned h = 0; h < NEIGH_HASH_SIZE; h++) {
+                /* Up to the last entry, not over every chain: a reset
+                 * (stack/reset.c) flushes a table of a few entries after
+                 * each fuzz input. */
+                unsigned left = ifp->neigh[fam]->count;
+
+                for (unsigned h = 0; h < NEIGH_HASH_SIZE && left > 0; h++) {
                         struct neigh_entry *e =
                             atomic_load_explicit(&ifp->neigh[fam]->hash[h], memory_order_relaxed);
 
@@ -266,6 +271,7 @@ void neigh_iface_flush(struct mpnet_iface *ifp, bool learnt_only)
                                 struct neigh_entry *next =
                                     atomic_load_explicit(&e->hnext, memory_order_relaxed);
 
+                                left--;
                                 if (!learnt_only || e->state != MPNET_NEIGH_PERMANENT)
                                         neigh_delete(e);
                                 e = next;
@@ -721,13 +727,18 @@ static const struct punt_reg neigh_punts[] = {
 static bool neigh_iface_learnt(const struct mpnet_iface *ifp)
 {
         for (unsigned fam = 0; fam < NEIGH_N; fam++) {
-                for (unsigned h = 0; h < NEIGH_HASH_SIZE; h++) {
+                unsigned left = ifp->neigh[fam]->count; /* no walk past the last */
+
+                for (unsigned h = 0; h < NEIGH_HASH_SIZE && left > 0; h++) {
                         const struct neigh_entry *e =
                             atomic_load_explicit(&ifp->neigh[fam]->hash[h], memory_order_relaxed);
 
-                        for (; e != NULL; e = atomic_load_explicit(&e->hnext, memory_order_relaxed))
+                        for (; e != NULL;
+                             e = atomic_load_explicit(&e->hnext, memory_order_relaxed)) {
                                 if (e->state != MPNET_NEIGH_PERMANENT)
                                         return true;
+                                left--;
+                        }
                 }
         }
         return false;

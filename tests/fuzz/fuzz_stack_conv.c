@@ -9,7 +9,9 @@
  *
  * Input: one mode byte (bit 0: a router, IPv4 and IPv6 forwarding on and
  * advertising on interface 2; else a host that follows advertisements;
- * bit 1: RFC 7217 stable interface identifiers), then records of
+ * bit 1: RFC 7217 stable interface identifiers; bit 2: settled, DAD of
+ * the configured addresses over when the input starts, so it costs
+ * nothing; without it DAD is under way), then records of
  *   1 byte   time step: its square in milliseconds (0 .. 65 s)
  *   1 byte   interface: bit 0 picks 1 or 2; bit 1: a command, not a frame
  *   2 bytes  big-endian length, then the frame (or the command: a ping the
@@ -26,7 +28,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct mpnet_pool *pool;
-static struct fz_stack env[4];
+static struct fz_stack env[FZ_CONV_MODES];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -36,12 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 return 0;
         if (pool == NULL)
                 FZ_CHECK((pool = mpnet_pool_create("fuzz", 1024)) != NULL);
-        f = &env[data[0] & 3];
-        if (f->pool == NULL) {
-                struct mpnet_stack_cfg sc = fz_conv_cfg(data[0]);
-
-                fz_init(f, pool, 2, fz_conv_wires, &sc, fz_conv_configure, true);
-        }
+        f = fz_conv_env(env, pool, data[0], true);
         fz_conv_run(f, data + 1, size - 1);
         fz_end(f);
         return 0;

@@ -2,7 +2,8 @@
 /*
  * libFuzzer target: frames into a stack with UDP sockets, to the socket
  * layer. The stack is fuzz_stack_input's (192.0.2.1/24, 198.18.0.1/15,
- * 2001:db8::1/64; stack_env.h) with sockets: IPv4 on 0.0.0.0:7, dual stack
+ * 2001:db8::1/64; stack_env.h) with sockets: IPv4 on 0.0.0.0:7 (in
+ * 233.252.0.1 on the interface: IGMP's host side), dual stack
  * on [::]:53 (every receive option on), IPv4 connected from
  * 192.0.2.1:1000 to 192.0.2.2:9, two IPv6-only sockets on [::]:5353 that
  * share it (SO_REUSEADDR), one of them in ff02::fb on the interface, and
@@ -36,12 +37,15 @@ static void sock_configure(struct fz_stack *f)
         struct sockaddr_in a4 = {.sin_family = AF_INET};
         struct sockaddr_in6 a6 = {.sin6_family = AF_INET6};
         struct ipv6_mreq mr = {.ipv6mr_interface = 1};
+        struct ip_mreqn m4 = {.imr_ifindex = 1};
         int on = 1;
 
         fz_input_configure(f);
         fds[0] = mpnet_socket(s, AF_INET, SOCK_DGRAM, 0);
         a4.sin_port = htons(7);
         FZ_CHECK(mpnet_bind(s, fds[0], (struct sockaddr *)&a4, sizeof(a4)) == 0);
+        m4.imr_multiaddr.s_addr = htonl(0xe9fc0001);
+        FZ_CHECK(mpnet_setsockopt(s, fds[0], IPPROTO_IP, IP_ADD_MEMBERSHIP, &m4, sizeof(m4)) == 0);
         fds[1] = mpnet_socket(s, AF_INET6, SOCK_DGRAM, 0);
         a6.sin6_port = htons(53);
         FZ_CHECK(mpnet_bind(s, fds[1], (struct sockaddr *)&a6, sizeof(a6)) == 0);

@@ -44,8 +44,8 @@ struct input {
 
 static struct mpnet_pool *pool;
 /* [0] a fresh stack per input, [1] one stack reset after each. Index by
- * the conversation mode; the sequence target uses [..][4]. */
-static struct fz_stack env[2][5];
+ * the conversation mode; the sequence target uses [..][FZ_CONV_MODES]. */
+static struct fz_stack env[2][FZ_CONV_MODES + 1];
 
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
@@ -68,18 +68,17 @@ static void on_frame(void *arg, unsigned link, const uint8_t *b, size_t n)
 
 static struct fz_stack *env_of(bool reuse, enum fmt fmt, unsigned mode)
 {
-        struct fz_stack *f = &env[reuse][fmt == FMT_SEQ ? 4 : mode & 3];
+        struct fz_stack *f;
 
+        if (fmt != FMT_SEQ) {
+                f = fz_conv_env(env[reuse], pool, mode, reuse);
+                assert_true(f->reuse == reuse);
+                return f;
+        }
+        f = &env[reuse][FZ_CONV_MODES];
         if (f->pool == NULL) {
-                if (fmt == FMT_SEQ) {
-                        fz_init(f, pool, 1, &fz_input_wire, &fz_input_cfg, fz_input_configure,
-                                reuse);
-                        f->settle_ns = FZ_INPUT_SETTLE_NS;
-                } else {
-                        struct mpnet_stack_cfg sc = fz_conv_cfg(mode);
-
-                        fz_init(f, pool, 2, fz_conv_wires, &sc, fz_conv_configure, reuse);
-                }
+                fz_init(f, pool, 1, &fz_input_wire, &fz_input_cfg, fz_input_configure, reuse);
+                f->settle_ns = FZ_INPUT_SETTLE_NS;
                 assert_true(f->reuse == reuse);
         }
         return f;
@@ -258,7 +257,12 @@ static void free_seeds(struct input *in, unsigned n)
 
 static uint64_t ctr_of(const struct outcome *o, const char *name)
 {
-        int id = mpnet_stack_counter_find(env[1][4].s != NULL ? env[1][4].s : env[1][0].s, name);
+        struct mpnet_stack *s = NULL;
+        int id;
+
+        for (unsigned i = 0; i <= FZ_CONV_MODES && s == NULL; i++)
+                s = env[1][i].s; /* every stack counts the same names */
+        id = mpnet_stack_counter_find(s, name);
 
         assert_true(id >= 0);
         return o->ctr[id];
@@ -310,6 +314,25 @@ static void test_conv_seeds(void **state)
         check_input(FMT_CONV, dad->b, dad->n, "dad", &o);
         assert_true(ctr_of(&o, "nd_dad_dup") > 0);
         free_seeds(in, n);
+}
+
+/* Mode bit 2 (FZ_CONV_SETTLE): the input starts with DAD of the
+ * configured addresses over, so a quiet 1.6 s sends none of its probes
+ * (nor the reports of the groups DAD joins), where the same input without
+ * the bit sends them; fresh and reset alike either way. */
+static void test_conv_settled(void **state)
+{
+        uint8_t in[5] = {0, 40, 0, 0, 0}; /* a host; 1.6 s, an empty frame */
+        uint64_t frames[2];
+        struct outcome o;
+
+        (void)state;
+        for (unsigned settled = 0; settled < 2; settled++) {
+                in[0] = settled ? FZ_CONV_SETTLE : 0;
+                check_input(FMT_CONV, in, sizeof(in), settled ? "settled" : "dad", &o);
+                frames[settled] = o.frames;
+        }
+        assert_true(frames[0] > frames[1]);
 }
 
 static void test_input_seeds(void **state)
@@ -463,7 +486,7 @@ static int teardown(void **state)
 {
         (void)state;
         for (unsigned r = 0; r < 2; r++) {
-                for (unsigned i = 0; i < 5; i++) {
+                for (unsigned i = 0; i <= FZ_CONV_MODES; i++) {
                         if (env[r][i].pool != NULL)
                                 fz_fini(&env[r][i]);
                 }
@@ -475,9 +498,9 @@ static int teardown(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_conv_seeds), cmocka_unit_test(test_input_seeds),
-            cmocka_unit_test(test_mutations),  cmocka_unit_test(test_usage_after_reset),
-            cmocka_unit_test(test_corpus_env),
+            cmocka_unit_test(test_conv_seeds),        cmocka_unit_test(test_conv_settled),
+            cmocka_unit_test(test_input_seeds),       cmocka_unit_test(test_mutations),
+            cmocka_unit_test(test_usage_after_reset), cmocka_unit_test(test_corpus_env),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
