@@ -523,10 +523,39 @@ static bool neigh_punt(struct wctx *w, struct mpnet_iface *out, unsigned fam, co
         return stack_punt(w, p, PUNT_NEIGH, (unsigned)out->ifindex, (uint8_t)fam, (uint8_t)op, 0);
 }
 
+/*
+ * A packet to a next hop the cache does not hold starts a resolution: an
+ * entry, a hold queue, a solicitation and, at the table's cap, an
+ * eviction, on the control thread (a punt from a worker). Traffic from
+ * random sources to random addresses of a connected subnet makes every
+ * frame one. New resolutions pass a token bucket per interface and family
+ * (as routers police their glean punts; RFC 1122 2.3.2.1 and RFC 4861
+ * 7.2.2 bound the solicitations per neighbour, this bounds the new
+ * neighbours), each context at its share; over it the packet is dropped
+ * and counted after the one lookup the fast path made, with no entry
+ * made and none evicted. Next hops with an entry (resolved, resolving)
+ * never come here with e == NULL: they are not limited.
+ */
+static bool neigh_resolve_ok(struct wctx *w, struct mpnet_iface *out, unsigned fam)
+{
+        struct mpnet_stack *s = w->s;
+
+        if (ctx_bucket_take(w, &out->neigh[fam]->resolve[w->id], s->neigh_resolve_rate,
+                            s->neigh_resolve_burst))
+                return true;
+        neigh_ctr_add(s, neigh_proto(fam)->c_resolve_limited, 1);
+        return false;
+}
+
 void neigh_slow_output(struct wctx *w, struct mpnet_iface *out, unsigned fam, struct neigh_entry *e,
                        const uint8_t *key, struct mpnet_pkt *p)
 {
         union neigh_key k;
+
+        if (e == NULL && !neigh_resolve_ok(w, out, fam)) {
+                mpnet_pkt_free(p);
+                return;
+        }
 
         if (fam == NEIGH_ARP) {
                 uint32_t a;
@@ -739,10 +768,11 @@ static void neigh_iface_usage(const struct mpnet_iface *ifp, struct mpnet_stack_
         u->neigh6 += ifp->neigh[NEIGH_ND]->count;
 }
 
-/* stack_reset(): what input took from the learning limits (neigh_learn_ok)
+/* stack_reset(): what input took from the learning and resolution limits
  * goes back to the mark's. */
 struct neigh_ifmark {
         struct punt_bucket learn[NEIGH_N][MPNET_MAX_SLOTS + 1];
+        struct punt_bucket resolve[NEIGH_N][MPNET_MAX_SLOTS + 1];
 };
 
 static unsigned neigh_iface_mark(const struct mpnet_iface *ifp, void *mark, struct mpnet_timer **t)
@@ -752,6 +782,7 @@ static unsigned neigh_iface_mark(const struct mpnet_iface *ifp, void *mark, stru
         (void)t;
         for (unsigned f = 0; f < NEIGH_N; f++)
                 memcpy(m->learn[f], ifp->neigh[f]->learn, sizeof(m->learn[f]));
+        memcpy(m->resolve[f], ifp->neigh[f]->resolve, sizeof(m->resolve[f]));
         return 0;
 }
 
@@ -761,6 +792,7 @@ static int neigh_iface_reset(struct mpnet_iface *ifp, const void *mark)
 
         for (unsigned f = 0; f < NEIGH_N; f++)
                 memcpy(ifp->neigh[f]->learn, m->learn[f], sizeof(m->learn[f]));
+        memcpy(ifp->neigh[f]->resolve, m->resolve[f], sizeof(m->resolve[f]));
         return 0;
 }
 

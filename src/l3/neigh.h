@@ -78,7 +78,8 @@ struct neigh_proto {
         uint8_t family; /* 4 or 6: for events */
         uint16_t ethertype;
         /* Its counters (enum stack_counter). */
-        int c_table_full, c_queue_drop, c_resolve_failed, c_flushed, c_evicted, c_learn_limited;
+        int c_table_full, c_queue_drop, c_resolve_failed, c_flushed, c_evicted, c_learn_limited,
+            c_resolve_limited;
         unsigned (*max_probes)(const struct mpnet_iface *ifp);
         uint64_t (*retrans)(struct mpnet_iface *ifp);
         uint64_t (*reachable)(struct mpnet_iface *ifp);
