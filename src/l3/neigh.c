@@ -780,9 +780,10 @@ static unsigned neigh_iface_mark(const struct mpnet_iface *ifp, void *mark, stru
         struct neigh_ifmark *m = mark;
 
         (void)t;
-        for (unsigned f = 0; f < NEIGH_N; f++)
+        for (unsigned f = 0; f < NEIGH_N; f++) {
                 memcpy(m->learn[f], ifp->neigh[f]->learn, sizeof(m->learn[f]));
-        memcpy(m->resolve[f], ifp->neigh[f]->resolve, sizeof(m->resolve[f]));
+                memcpy(m->resolve[f], ifp->neigh[f]->resolve, sizeof(m->resolve[f]));
+        }
         return 0;
 }
 
@@ -790,9 +791,10 @@ static int neigh_iface_reset(struct mpnet_iface *ifp, const void *mark)
 {
         const struct neigh_ifmark *m = mark;
 
-        for (unsigned f = 0; f < NEIGH_N; f++)
+        for (unsigned f = 0; f < NEIGH_N; f++) {
                 memcpy(ifp->neigh[f]->learn, m->learn[f], sizeof(m->learn[f]));
-        memcpy(ifp->neigh[f]->resolve, m->resolve[f], sizeof(m->resolve[f]));
+                memcpy(ifp->neigh[f]->resolve, m->resolve[f], sizeof(m->resolve[f]));
+        }
         return 0;
 }
 
