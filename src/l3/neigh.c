@@ -419,21 +419,23 @@ static void neigh_enqueue(struct neigh_entry *e, struct mpnet_pkt *p)
         bool entry_full = e->qn == s->arp_queue_max;
         bool stack_full = s->neigh_held >= NEIGH_HELD_MAX;
 
-        /* At the stack's cap an entry that holds nothing gets nothing (its
-         * resolution still starts); one that holds some trades its oldest. */
-        if (stack_full && e->qn == 0) {
+        /* At the stack's cap the newcomer is dropped (the entry's
+         * resolution still starts): trading an entry's oldest packet for it
+         * cost a free of a buffer out of the cache per frame under a flood
+         * of traffic to next hops being resolved. */
+        if (stack_full) {
                 neigh_ctr_add(s, STK_neigh_held_full, 1);
                 mpnet_pkt_free(p);
                 return;
         }
-        /* Keep the newest: the oldest is the likeliest to have been retried. */
-        if (entry_full || stack_full) {
+        /* RFC 4861 7.2.2: a full queue replaces its oldest packet with the
+         * new one (the oldest is the likeliest to have been retried). */
+        if (entry_full) {
                 mpnet_pkt_free(e->q[0]);
                 memmove(&e->q[0], &e->q[1], (e->qn - 1) * sizeof(e->q[0]));
                 e->qn--;
                 s->neigh_held--;
-                neigh_ctr_add(
-                    s, entry_full ? neigh_proto(e->fam)->c_queue_drop : STK_neigh_held_full, 1);
+                neigh_ctr_add(s, neigh_proto(e->fam)->c_queue_drop, 1);
         }
         e->q[e->qn++] = p;
         s->neigh_held++;
