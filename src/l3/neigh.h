@@ -14,7 +14,9 @@
  * was never confirmed (no solicited answer, not static), so that a flood
  * from random sources recycles its own entries while the confirmed ones
  * of real peers stay (as Linux's forced GC spares entries in use). At most
- * NEIGH_HELD_MAX packets wait for resolution in the whole stack. The table
+ * NEIGH_HELD_MAX packets wait for resolution in the whole stack (past it a
+ * new one is dropped), and new resolutions pass a token bucket per
+ * interface and family (neigh_slow_output: neigh_resolve_rate). The table
  * of one interface and family (struct neigh_table) is in
  * l3/neigh_table.h, which the interface includes.
  */
