@@ -32,6 +32,7 @@
 #ifndef MPNET_L4_SOCKET_H
 #define MPNET_L4_SOCKET_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -254,18 +255,24 @@ static inline struct mpnet_pkt **sock_rq_link(struct mpnet_pkt *p)
  * a grace period). */
 struct sock_fdtab {
         unsigned cap;
+        struct sock_fdtab *old; /* outgrown, kept until the stack's end */
         struct mpnet_sock *_Atomic so[];
 };
 
+/* The descriptor table: read lock-free (sock_get, an RCU reader); its
+ * writers (the control thread's socket and close, a listener's home
+ * worker's accept) take lock, which nothing on the packet path takes. */
 struct sock_state {
         struct mpnet_stack *s;
         struct sock_fdtab *_Atomic tab;
-        unsigned lowest_free; /* no free slot below it */
-        unsigned n_open;
-        uint32_t gen;
+        pthread_mutex_t lock;
+        unsigned lowest_free; /* no free slot below it; under lock */
+        unsigned n_open;      /* under lock */
+        _Atomic uint32_t gen;
 };
 
 /* l4/socket.c */
+int sock_open_accepted(struct mpnet_stack *s, int domain, int flags, unsigned home);
 /* The open socket fd on any context (an RCU reader), or NULL. */
 struct mpnet_sock *sock_get(struct mpnet_stack *s, int fd);
 /* A datagram handed to another context names its socket by descriptor

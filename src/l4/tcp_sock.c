@@ -293,10 +293,16 @@ static int accept_home(struct wctx *w, struct mpnet_sock *so, void *arg)
         return 0;
 }
 
+/* From the control thread (an application thread counts as it, as for
+ * the other calls), or from a callback on the listener's home worker,
+ * where it runs directly: the descriptor is made there (the table's
+ * writers take its lock, l4/socket.c) and the accept queue is the home's.
+ * From another worker: -EBUSY, as every call on a socket homed elsewhere
+ * (a worker never waits for another context). */
 int mpnet_accept(struct mpnet_stack *s, int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 {
         struct mpnet_sock *so = stream_sock(s, fd), *nso;
-        unsigned home;
+        unsigned home, me = sock_caller(s);
         int nfd, err;
 
         if (so == NULL)
@@ -305,25 +311,22 @@ int mpnet_accept(struct mpnet_stack *s, int fd, struct sockaddr *addr, socklen_t
                 return -EOPNOTSUPP;
         if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
                 return -EINVAL;
-        if (sock_caller(s) != 0)
-                return -EPERM; /* descriptors are the control thread's */
         home = sock_home(so);
+        if (me != 0 && me != home)
+                return me == SOCK_CALLER_FOREIGN ? -EPERM : -EBUSY;
         if (home == 0 && !(so->flags & SOF_LISTEN))
                 return -EINVAL;
         /* The readiness word says whether a connection waits (any thread). */
         if (!(sock_events(so) & EPOLLIN))
                 return -EAGAIN;
-        nfd = mpnet_socket(s, so->family, SOCK_STREAM | flags, IPPROTO_TCP);
+        /* The connection's home is the listener's: so is the socket's,
+         * stored before its descriptor is published. */
+        nfd = sock_open_accepted(s, so->family, flags, home);
         if (nfd < 0)
                 return nfd;
         nso = sock_get(s, nfd);
-        /* The connection's home is the listener's: so is the socket's,
-         * stored before the home links them. */
-        nso->home_want = (int)home;
-        atomic_store_explicit(&nso->home, (uint8_t)home, memory_order_release);
         err = sock_home_call(so, accept_home, nso);
         if (err != 0) {
-                atomic_store_explicit(&nso->home, 0, memory_order_release);
                 mpnet_close(s, nfd);
                 return err;
         }
