@@ -414,8 +414,16 @@ struct sock_fe;
 /* Home: queue p (a delivered datagram, charge its buffers) on the front
  * end's receive ring, wake its reader. @return false: dropped. */
 bool sock_fe_enqueue(struct mpnet_sock *so, struct mpnet_pkt *p, uint32_t charge);
-/* Home: send what the application queued on so's transmit ring. */
+/* Home: send what the application queued on so's transmit ring (a
+ * stream: sock_fe_pump). */
 void sock_fe_tx_drain(struct wctx *w, struct mpnet_sock *so);
+/* Home, a stream (TCP) front end: its connection's error taken, received
+ * bytes moved to the receive ring while there is room, queued bytes to
+ * the send buffer while it has room. After every segment for it. */
+void sock_fe_pump(struct wctx *w, struct mpnet_sock *so);
+/* Home, at close: a stream's queued bytes to the send buffer (what fits:
+ * the rest goes with the rings). */
+void sock_fe_close_flush(struct wctx *w, struct mpnet_sock *so);
 /* sock_free(): the rings and what they hold. */
 void sock_fe_free(struct mpnet_sock *so);
 /* Post a kick (the descriptor and generation) for so's transmit ring to

@@ -600,7 +600,8 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
         struct tcp_tuple t;
         struct tcp_conn *c;
         struct mpnet_sock *so;
-        uint32_t h = 0, ev;
+        struct mpnet_sock *lso;
+        uint32_t h = 0, ev, lev;
 
         if (how & TCP_IN_NOT_UNICAST) {
                 tcp_inc(s, TCP_NOT_UNICAST);
@@ -644,8 +645,13 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
                 }
                 so = c->so;
                 ev = so != NULL ? sock_events(so) : 0;
+                /* An embryo's listener: the callback learns of a
+                 * connection to accept (the handshake's last ACK). */
+                lso = c->lso;
+                lev = lso != NULL ? sock_events(lso) : 0;
                 tcp_conn_input(w, c, &v, &r, atomic_load(&ifp->mtu));
                 tcp_sock_cb(w, so, ev);
+                tcp_sock_cb(w, lso, lev);
                 goto out;
         }
         {

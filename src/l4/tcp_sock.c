@@ -76,6 +76,9 @@ static int tcp_close_home(struct wctx *w, struct mpnet_sock *so, void *arg)
         } else if (so->tcp != NULL) {
                 struct tcp_conn *c = so->tcp;
 
+                /* What a front end queued goes first, as a kernel's
+                 * close sends what send() had accepted. */
+                sock_fe_close_flush(w, so);
                 if (c->d != NULL && tcp_opt_linger_abort(so)) {
                         /* SO_LINGER of 0: an abort (a reset where RFC 9293
                          * 3.10.4 ABORT sends one, as Linux's tcp_disconnect). */
