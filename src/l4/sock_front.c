@@ -413,7 +413,7 @@ int mpnet_ts_fd(const struct mpnet_tsock *ts)
 }
 
 struct fe_call {
-        int op; /* 0 bind, 1 connect, 2 setsockopt, 3 getsockopt, 4 close */
+        int op; /* 0 bind, 1 connect, 2 setsockopt, 3 getsockopt, 4 close, 5 linger */
         const struct sockaddr *a;
         socklen_t alen;
         int level, name;
@@ -421,6 +421,39 @@ struct fe_call {
         void *oval;
         socklen_t len, *olen;
 };
+
+/* A lingering close's state, the application thread's (its steps run on
+ * the home). */
+struct fe_linger {
+        uint64_t end; /* the home's clock: when the time runs out */
+        bool shut;    /* our FIN queued */
+};
+
+/* On the home: one step of a close that lingers (SO_LINGER with a time,
+ * a blocking socket): what the rings hold goes to the send buffer, then
+ * our FIN. @return 1 once our data and FIN are acknowledged (or there is
+ * nothing to wait for), 0 while waiting, -ETIMEDOUT once the time
+ * passed. */
+static int fe_linger_home(struct wctx *w, struct mpnet_sock *so, void *arg)
+{
+        struct fe_linger *l = arg;
+        struct sock_fe *fe = so->fe;
+        struct tcp_conn *c = so->tcp;
+
+        if (!(so->tcpo.flags & SOT_LINGER) || so->tcpo.linger == 0 || (so->flags & SOF_LISTEN) ||
+            c == NULL || c->d == NULL)
+                return 1;
+        if (l->end == 0)
+                l->end = ctx_now(w) + (uint64_t)so->tcpo.linger * MPNET_NS_PER_S;
+        fe_stream_tx(w, fe, so);
+        if (!l->shut && fe->n_pend == 0 && mpnet_ring_count(fe->txr) == 0) {
+                (void)tcp_shutdown(w->s, so, SHUT_WR);
+                l->shut = true;
+        }
+        if (l->shut && (so->tcp == NULL || tcp_opt_linger_done(c)))
+                return 1;
+        return ctx_now(w) >= l->end ? -ETIMEDOUT : 0;
+}
 
 static int fe_call_cmd(struct wctx *w, struct mpnet_sock *so, void *arg)
 {
@@ -436,6 +469,8 @@ static int fe_call_cmd(struct wctx *w, struct mpnet_sock *so, void *arg)
                 return mpnet_setsockopt(s, so->fd, c->level, c->name, c->val, c->len);
         case 3:
                 return mpnet_getsockopt(s, so->fd, c->level, c->name, c->oval, c->olen);
+        case 5:
+                return so->closing ? -EBADF : sock_home_call(so, fe_linger_home, c->oval);
         default:
                 return mpnet_close(s, so->fd);
         }
@@ -499,8 +534,31 @@ int mpnet_ts_getsockopt(struct mpnet_tsock *ts, int level, int name, void *val, 
             ts, &(struct fe_call){.op = 3, .level = level, .name = name, .oval = val, .olen = len});
 }
 
+/* A blocking stream with SO_LINGER's time waits here, in the application
+ * thread, until its data and FIN are acknowledged or the time (on the
+ * stack's clock) passed; then a reset (the BSDs' close). The control
+ * thread never waits: its close, and a non-blocking socket's, linger in
+ * the background (tcp_close_home). */
 int mpnet_ts_close(struct mpnet_tsock *ts)
 {
+        struct sock_fe *fe = (struct sock_fe *)ts;
+
+        if (ts != NULL && fe->stream && !fe->nonblock) {
+                struct fe_linger l = {0};
+                int r;
+
+                while ((r = fe_call(ts, &(struct fe_call){.op = 5, .oval = &l})) == 0)
+                        usleep(1000); /* not the data path: a look a millisecond */
+                if (r == -ETIMEDOUT) {
+                        struct linger z = {.l_onoff = 1, .l_linger = 0};
+
+                        (void)fe_call(ts, &(struct fe_call){.op = 2,
+                                                            .level = SOL_SOCKET,
+                                                            .name = SO_LINGER,
+                                                            .val = &z,
+                                                            .len = sizeof(z)});
+                }
+        }
         return fe_call(ts, &(struct fe_call){.op = 4});
 }
 

@@ -192,7 +192,8 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
     [TCP_KA_TIMEOUT] = {"tcp_ka_timeout",
                         "connections reset after their keepalive probes went unanswered"},
     [TCP_LINGER_ABORT] = {"tcp_linger_abort",
-                          "connections aborted by close with SO_LINGER of 0 (a reset sent)"},
+                          "connections reset by SO_LINGER: close with a time of 0, or the "
+                          "time passed with data unacknowledged"},
     [TCP_CORK_FLUSH] = {"tcp_cork_flush",
                         "corked data sent at the 200 ms ceiling (TCP_CORK, as Linux)"},
     [TCP_ECN_CE] = {"tcp_ecn_ce", "segments received marked CE (RFC 3168)"},

@@ -88,7 +88,10 @@ static int tcp_close_home(struct wctx *w, struct mpnet_sock *so, void *arg)
                                 tcp_send_ctl(w, c, MPNET_TCP_RST | MPNET_TCP_ACK, c->snd_nxt);
                         tcp_conn_drop(s, c);
                 } else if (c->d != NULL) {
-                        /* An orderly close (l4/tcp_data.c). */
+                        /* An orderly close (l4/tcp_data.c); with a linger
+                         * time, a reset when it passes unacknowledged. */
+                        if ((so->tcpo.flags & SOT_LINGER) && !tcp_opt_linger_done(c))
+                                tcp_opt_linger_arm(w, c, so->tcpo.linger);
                         so->tcp = NULL;
                         tcp_data_close(s, c);
                         so->flags &= ~(uint32_t)SOF_LISTEN;
