@@ -1786,7 +1786,12 @@ static bool opt_home_ok(int level, int name)
 {
         switch (level) {
         case SOL_SOCKET:
-                return name == SO_BROADCAST || name == SO_RCVBUF || name == SO_SNDBUF;
+                /* SO_LINGER, SO_KEEPALIVE: TCP's, read by the home (close,
+                 * the connection's timers). */
+                return name == SO_BROADCAST || name == SO_RCVBUF || name == SO_SNDBUF ||
+                       name == SO_LINGER || name == SO_KEEPALIVE;
+        case IPPROTO_TCP: /* the connection's: l4/tcp_opt.c on the home */
+                return true;
         case IPPROTO_IP:
                 return name == IP_TTL || name == IP_TOS || name == IP_PKTINFO ||
                        name == IP_RECVTTL || name == IP_RECVTOS || name == IP_MULTICAST_TTL ||

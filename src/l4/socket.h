@@ -211,7 +211,8 @@ struct mpnet_sock {
         void *tcp;
         /* TCP's socket options (l4/tcp_opt.c): SO_KEEPALIVE and its times,
          * SO_LINGER, TCP_CORK; an accepted socket inherits its listener's.
-         * The control thread's. */
+         * The control thread's, or the home's once that is a worker
+         * (setsockopt and getsockopt are handed there). */
         struct sock_tcpopt {
                 uint32_t ka_idle, ka_intvl; /* seconds, 0: the default */
                 uint16_t linger;            /* seconds */

@@ -105,7 +105,7 @@ struct tcp_copt {
         /* close() with SO_LINGER's time: a reset when it passes with our
          * data or FIN unacknowledged, or MPNET_TIME_NEVER. */
         uint64_t linger_at;
-        uint64_t rx_at;   /* when the last acceptable segment came */
+        uint64_t rx_at; /* when the last acceptable segment came */
         uint64_t bytes_acked, bytes_received;
         uint32_t rtx_total;         /* data segments retransmitted */
         uint32_t ka_idle, ka_intvl; /* seconds */

@@ -145,6 +145,11 @@ static socklen_t sa_of(uint32_t v4, struct sockaddr_storage *ss)
 
 /* ---- B: the echo servers, callbacks on context 1 ---- */
 
+/* What the accepted sockets do: echo, read and discard, or read
+ * nothing. Set before the listener is made. */
+enum { MODE_ECHO, MODE_SINK, MODE_STALL };
+static int g_mode;
+
 struct echo {
         int fd;
         uint8_t pend[4096];
@@ -158,8 +163,11 @@ struct server {
         unsigned n;                /* the home's */
         _Atomic unsigned accepted; /* on the home, by the callback */
         _Atomic unsigned bad;
-        _Atomic int busy_rc; /* accept from context 2 */
+        _Atomic int busy_rc;   /* accept from context 2 */
+        _Atomic uint64_t sunk; /* MODE_SINK: bytes read */
 };
+
+static struct server *g_srv;
 
 static void cb_echo(struct mpnet_stack *s, int fd, void *arg)
 {
@@ -185,7 +193,10 @@ static void cb_echo(struct mpnet_stack *s, int fd, void *arg)
                 if (r < 0)
                         return;
                 e->eof = r == 0;
-                e->pend_n = (uint32_t)r;
+                if (g_mode == MODE_SINK)
+                        atomic_fetch_add(&g_srv->sunk, (uint64_t)r);
+                else
+                        e->pend_n = (uint32_t)r;
         }
         /* The peer's FIN, everything echoed: close from the callback. */
         e->fd = -1;
@@ -213,6 +224,8 @@ static void cb_accept(struct mpnet_stack *s, int lfd, void *arg)
                 memset(e, 0, sizeof(*e));
                 e->fd = fd;
                 atomic_fetch_add(&sv->accepted, 1);
+                if (g_mode == MODE_STALL)
+                        continue; /* never read: the window closes */
                 if (mpnet_sock_set_cb(s, fd, cb_echo, e) != 0)
                         atomic_fetch_add(&sv->bad, 1);
                 cb_echo(s, fd, e); /* what came before the callback was set */
@@ -237,6 +250,7 @@ static void server_start(struct tnet *n, struct server *sv)
         int ctx = 1, fd;
 
         memset(sv, 0, sizeof(*sv));
+        g_srv = sv;
         fd = mpnet_socket(n->b, g_fam == 6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
         assert_true(fd >= 0);
         assert_int_equal(mpnet_setsockopt(n->b, fd, SOL_MPNET, MPNET_SO_HOME, &ctx, sizeof(ctx)),
@@ -261,7 +275,8 @@ struct app {
         struct mpnet_stack *s;
         struct mpnet_tsock *ts;
         uint32_t bytes, seed;
-        _Atomic int fail; /* the first failure's line */
+        uint64_t waited_ns; /* app_linger: in the close */
+        _Atomic int fail;   /* the first failure's line */
         _Atomic bool done;
 };
 
@@ -373,21 +388,52 @@ out:
         return NULL;
 }
 
-static void run_app(struct tnet *n, struct server *sv, void *(*fn)(void *), unsigned n_conns)
+/* Send a->bytes, then close with SO_LINGER of a->seed seconds (a
+ * blocking socket: the close waits). */
+static void *app_linger(void *arg)
 {
-        struct app a = {.s = n->a};
+        struct app *a = arg;
+        struct linger l = {.l_onoff = 1, .l_linger = (int)a->seed};
+        static uint8_t buf[8192];
+        uint32_t sent = 0;
+        uint64_t t0;
+
+        mpnet_thread_slot_acquire();
+        APP_CHECK(a, ts_open(a) == 0);
+        APP_CHECK(a, mpnet_ts_setsockopt(a->ts, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) == 0);
+        memset(buf, 'l', sizeof(buf));
+        while (sent < a->bytes) {
+                ssize_t r = mpnet_ts_sendto(a->ts, buf, sizeof(buf), 0, NULL, 0);
+
+                APP_CHECK(a, r == (ssize_t)sizeof(buf));
+                sent += (uint32_t)r;
+        }
+        t0 = mpnet_monotonic_ns();
+        APP_CHECK(a, mpnet_ts_close(a->ts) == 0);
+        a->waited_ns = mpnet_monotonic_ns() - t0;
+out:
+        mpnet_pool_flush_cache(a->s->pool);
+        atomic_store(&a->done, true);
+        return NULL;
+}
+
+/* Run fn(a) on an application thread while this thread polls; then
+ * every connection leaves (the servers close at EOF). */
+static void run_app(struct tnet *n, struct server *sv, void *(*fn)(void *), unsigned n_conns,
+                    struct app *a)
+{
         uint64_t until = mpnet_clock_now(&n->clk) + (uint64_t)DEADLINE_S * MPNET_NS_PER_S;
         pthread_t t;
 
-        assert_int_equal(pthread_create(&t, NULL, fn, &a), 0);
-        while (!atomic_load(&a.done)) {
+        a->s = n->a;
+        assert_int_equal(pthread_create(&t, NULL, fn, a), 0);
+        while (!atomic_load(&a->done)) {
                 poll_both(n);
                 assert_true(mpnet_clock_now(&n->clk) < until);
         }
         pthread_join(t, NULL);
-        if (atomic_load(&a.fail) != 0)
-                fail_msg("application thread failed at line %d", atomic_load(&a.fail));
-        /* The servers close once they saw EOF: every connection leaves. */
+        if (atomic_load(&a->fail) != 0)
+                fail_msg("application thread failed at line %d", atomic_load(&a->fail));
         while (conns_left(n->a) + conns_left(n->b) != 0) {
                 poll_both(n);
                 usleep(1000);
@@ -419,7 +465,7 @@ static void test_accept_in_callback(void **state)
         assert_int_equal(atomic_load(&sv.busy_rc), -EBUSY);
         assert_int_equal(mpnet_close(n.b, ufd), 0);
 
-        run_app(&n, &sv, app_small, N_CONNS);
+        run_app(&n, &sv, app_small, N_CONNS, &(struct app){0});
         assert_int_equal(mpnet_close(n.b, sv.lfd), 0);
         tnet_fini(&n);
 }
@@ -432,10 +478,46 @@ static void stream_front(int fam)
         g_fam = fam;
         tnet_init(&n, 93 + (uint64_t)fam);
         server_start(&n, &sv);
-        run_app(&n, &sv, app_bulk, 1);
+        run_app(&n, &sv, app_bulk, 1, &(struct app){0});
         assert_int_equal(mpnet_close(n.b, sv.lfd), 0);
         tnet_fini(&n);
         g_fam = 4;
+}
+
+/* SO_LINGER with a time on a blocking front-end socket: the close waits
+ * for the peer's acknowledgements (a reader that keeps up: no reset), or
+ * the time runs out (a reader that never reads: the reset). */
+static void test_linger_front(void **state)
+{
+        static struct server sv;
+        struct app a = {.bytes = 256u << 10, .seed = 30};
+        struct tnet n;
+
+        (void)state;
+        g_fam = 4;
+        g_mode = MODE_SINK;
+        tnet_init(&n, 97);
+        server_start(&n, &sv);
+        run_app(&n, &sv, app_linger, 1, &a);
+        /* Acknowledged means received by B: the sink reads it all. */
+        while (atomic_load(&sv.sunk) != a.bytes)
+                poll_both(&n);
+        assert_int_equal(stk_ctr(n.a, "tcp_linger_abort"), 0);
+        assert_int_equal(mpnet_close(n.b, sv.lfd), 0);
+        tnet_fini(&n);
+
+        g_mode = MODE_STALL;
+        tnet_init(&n, 98);
+        server_start(&n, &sv);
+        memset(&a, 0, sizeof(a));
+        a.bytes = 320u << 10; /* past B's window and A's send buffer */
+        a.seed = 1;
+        run_app(&n, &sv, app_linger, 1, &a);
+        assert_true(a.waited_ns >= MPNET_NS_PER_S);
+        assert_int_equal(stk_ctr(n.a, "tcp_linger_abort"), 1);
+        assert_int_equal(mpnet_close(n.b, sv.lfd), 0);
+        tnet_fini(&n);
+        g_mode = MODE_ECHO;
 }
 
 static void test_stream_front(void **state)
@@ -456,6 +538,7 @@ int main(void)
             cmocka_unit_test(test_accept_in_callback),
             cmocka_unit_test(test_stream_front),
             cmocka_unit_test(test_stream_front6),
+            cmocka_unit_test(test_linger_front),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
