@@ -356,7 +356,8 @@ MPNET_API int mpnet_sock_run(struct mpnet_stack *s, int fd, mpnet_sock_cb fn, vo
  * send waits while 256 buffers are queued; non-blocking: the bytes that
  * went, or -EAGAIN); mpnet_ts_recvfrom returns the bytes received so far
  * (up to len; 0 at the peer's FIN; the connection's error, -ECONNRESET
- * and the like, once nothing is left; MSG_TRUNC is -EOPNOTSUPP);
+ * and the like, once nothing is left; MSG_TRUNC is -EOPNOTSUPP; no
+ * source address: *alen 0, as Linux's TCP);
  * mpnet_ts_close first hands what is queued to the send buffer (what
  * fits), and with SO_LINGER's time on a blocking socket waits for it and
  * our FIN to be acknowledged (a reset when the time passes first).

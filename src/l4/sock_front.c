@@ -820,7 +820,7 @@ ssize_t mpnet_ts_recvfrom(struct mpnet_tsock *ts, void *buf, size_t len, int fla
                 ssize_t r = fe_stream_recv(fe, buf, len, flags);
 
                 if (r >= 0 && addr != NULL)
-                        mpnet_getpeername(fe->s, so->fd, addr, alen);
+                        *alen = 0; /* a stream names no source (Linux's TCP) */
                 return r;
         }
         while ((p = fe_pop(fe)) == NULL) {
