@@ -241,11 +241,13 @@ static void fe_stream_rx(struct wctx *w, struct sock_fe *fe, struct mpnet_sock *
                 struct mpnet_pkt *p;
                 ssize_t n;
 
-                if (held >= cap) {
-                        /* Dekker with the reader's rx_out store and rx_full
-                         * load: one of the two sees the other. */
+                if (held >= cap || mpnet_ring_count(fe->rxr) >= mpnet_ring_capacity(fe->rxr)) {
+                        /* No room (SO_RCVBUF's bytes, or the ring's
+                         * buffers): Dekker with the reader's rx_out store
+                         * and rx_full load, one of the two sees the other. */
                         atomic_store(&fe->rx_full, 1);
-                        if (fe->rx_in - atomic_load(&fe->rx_out) >= cap)
+                        if (fe->rx_in - atomic_load(&fe->rx_out) >= cap ||
+                            mpnet_ring_count(fe->rxr) >= mpnet_ring_capacity(fe->rxr))
                                 break;
                         atomic_store(&fe->rx_full, 0);
                         continue;
@@ -269,8 +271,8 @@ static void fe_stream_rx(struct wctx *w, struct sock_fe *fe, struct mpnet_sock *
                 }
                 mpnet_pkt_append(p, (uint32_t)n);
                 if (mpnet_ring_enqueue_burst(fe->rxr, (void *const *)&p, 1) != 1) {
-                        /* Cannot be: the ring holds more than SO_RCVBUF's
-                         * most in full buffers. Counted as lost. */
+                        /* Cannot be: room was looked at above, and only
+                         * this thread pushes. */
                         mpnet_pkt_free(p);
                         atomic_store(&fe->err, EIO);
                         pushed = true;
