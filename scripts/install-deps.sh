@@ -5,7 +5,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev libcmocka-dev
       liburcu-dev libxdp-dev libbpf-dev libpcap-dev tshark tcpdump iputils-ping clang-format valgrind
-      iproute2 iperf3 gnuplot-nox radvd socat netcat-openbsd)
+      iproute2 iperf3 gnuplot-nox radvd socat netcat-openbsd ethtool nftables curl)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

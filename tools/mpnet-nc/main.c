@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,7 +34,7 @@ static const char usage[] =
     "\n"
     "SYNOPSIS\n"
     "    mpnet-nc --link SPEC --addr ADDR/PLEN [--addr ...] [--gw ADDR] [-4|-6]\n"
-    "             [-s SOURCE] [-p PORT] [-w SECS] [-q SECS] [-v] HOST PORT\n"
+    "             [-s SOURCE] [-p PORT] [-w SECS] [-q SECS] [--loss PCT] [-v] HOST PORT\n"
     "    mpnet-nc -l [-k] --link SPEC --addr ADDR/PLEN [...] [-4|-6] [-s SOURCE]\n"
     "             [-q SECS] [-p PORT | PORT]\n"
     "    mpnet-nc -u --link SPEC --addr ADDR/PLEN [--addr ...] [--gw ADDR] [-4|-6]\n"
@@ -89,6 +90,11 @@ static const char usage[] =
     "    --addr ADDR/PLEN   an IPv4 or IPv6 address of the stack (repeatable)\n"
     "    --gw ADDR          a default route through ADDR (IPv4 or IPv6; repeatable)\n"
     "    --mtu N            the interface MTU (default the link's)\n"
+    "    --loss PCT         drop PCT per cent (0 to 100, decimals allowed) of\n"
+    "                       the frames the link receives, at random: the link\n"
+    "                       is wrapped in mpnet's fault link (seeded, see\n"
+    "                       --seed); -v tells how many were dropped at the end\n"
+    "    --seed N           the fault link's seed (default the process id)\n"
     "    -h, --help         this text\n"
     "\n"
     "EXIT STATUS\n"
@@ -109,6 +115,9 @@ struct opts {
         int udp, listen, keep, family, verbose;
         long wait_s, quit_s, count;
         unsigned port, mtu;
+        uint32_t loss_ppm; /* --loss: a fault link around the link */
+        uint64_t seed;
+        bool have_seed;
         const char *link, *source, *host, *rport;
         struct nc_addr addr[MAX_ADDRS], gw[MAX_ADDRS];
         unsigned n_addr, n_gw;
@@ -129,6 +138,20 @@ static int parse_long(const char *s, long min, long max, long *out)
         errno = 0;
         *out = strtol(s, &end, 10);
         return errno != 0 || *s == '\0' || *end != '\0' || *out < min || *out > max ? -1 : 0;
+}
+
+/* "1", "0.5", "100": per cent into parts per million. */
+static int parse_pct_ppm(const char *s, uint32_t *ppm)
+{
+        char *end;
+        double v;
+
+        errno = 0;
+        v = strtod(s, &end);
+        if (errno != 0 || *s == '\0' || *end != '\0' || !(v >= 0.0 && v <= 100.0))
+                return -1;
+        *ppm = (uint32_t)(v * 10000.0 + 0.5);
+        return 0;
 }
 
 static int parse_ip(const char *s, struct nc_addr *a)
@@ -169,6 +192,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         static const struct option lo[] = {
             {"link", required_argument, NULL, 'L'}, {"addr", required_argument, NULL, 'A'},
             {"gw", required_argument, NULL, 'G'},   {"mtu", required_argument, NULL, 'M'},
+            {"loss", required_argument, NULL, 'D'}, {"seed", required_argument, NULL, 'S'},
             {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
         };
         long v;
@@ -232,6 +256,16 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                         if (parse_long(optarg, 68, 65535, &v) != 0)
                                 goto bad;
                         o->mtu = (unsigned)v;
+                        break;
+                case 'D':
+                        if (parse_pct_ppm(optarg, &o->loss_ppm) != 0)
+                                goto bad;
+                        break;
+                case 'S':
+                        if (parse_long(optarg, 0, LONG_MAX, &v) != 0)
+                                goto bad;
+                        o->seed = (uint64_t)v;
+                        o->have_seed = true;
                         break;
                 case 'h':
                         fputs(usage, stdout);
@@ -903,6 +937,17 @@ int main(int argc, char **argv)
         l = link_open(o.link, pool);
         if (l == NULL)
                 goto done;
+        if (o.loss_ppm > 0) {
+                struct mpnet_fault_cfg fc = {.seed = o.have_seed ? o.seed : (uint64_t)getpid(),
+                                             .loss_ppm = o.loss_ppm};
+                struct mpnet_link *f = mpnet_fault_create(l, &fc, &clk, pool);
+
+                if (f == NULL) {
+                        fprintf(stderr, "mpnet-nc: --loss: fault link: %s\n", strerror(errno));
+                        goto done;
+                }
+                l = f;
+        }
         s = mpnet_stack_create(&(struct mpnet_stack_cfg){
             .name = "mpnet-nc", .clock = &clk, .pool = pool, .seed = (uint64_t)getpid()});
         if (s == NULL) {
@@ -950,6 +995,13 @@ int main(int argc, char **argv)
                 fprintf(stderr, "mpnet-nc: %s %s\n", o.listen ? "listening on" : "bound to", who);
         }
         rc = o.udp ? run(&nc) : run_tcp(&nc);
+        if (o.verbose && o.loss_ppm > 0) {
+                struct mpnet_fault_stats fs = {0};
+
+                mpnet_fault_get_stats(l, &fs);
+                fprintf(stderr, "mpnet-nc: fault link: %llu received frames lost\n",
+                        (unsigned long long)fs.lost);
+        }
 done:
         if (s != NULL)
                 mpnet_stack_destroy(s);
