@@ -17,9 +17,14 @@
  *
  * test_stream_front: one front-end connection, a sending and a receiving
  * application thread on it (the front end's contract), 2 MiB echoed
- * through it, compared byte by byte; over IPv4 and IPv6. Then the client
- * closes, the server sees EOF and closes, every connection leaves and
- * every buffer is back in the pool.
+ * through it, compared byte by byte; over IPv4 and IPv6 (there with an
+ * 8 MiB SO_RCVBUF and a reader that starts late, so the home stops at the
+ * receive ring's end). Then the client closes, the server sees EOF and
+ * closes, every connection leaves and every buffer is back in the pool.
+ *
+ * test_linger_front: a blocking front-end close with SO_LINGER's time
+ * waits for a reading peer's acknowledgements (no reset), and for a peer
+ * that never reads, waits the time out and resets.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
