@@ -256,6 +256,9 @@ struct tcp_state {
         /* The sender's loss recovery (TCP_RECOV_*, l4/tcp_sack.h): RACK-TLP
          * by default; tests compare it with less. */
         uint8_t recov;
+        /* The congestion control of new connections (NULL: the default,
+         * CUBIC); tests pick NewReno to follow the RFCs' examples. */
+        const struct tcp_cc_ops *cc;
 };
 
 /* l4/tcp.c */
@@ -421,6 +424,10 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
 /* RFC 7323 5.3 (PAWS), before the sequence check. @return false: dropped
  * (an ACK sent). */
 bool tcp_paws(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r);
+/* A segment of len data bytes wholly below RCV.NXT (a duplicate): ACK it
+ * with a D-SACK block (RFC 2883). @return false: not one, or no data
+ * state (the caller ACKs). */
+bool tcp_data_dup(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_t len);
 /* The data path's timers. @return the next deadline. */
 uint64_t tcp_data_timers(struct wctx *w, uint64_t now);
 /* What c's data path holds: @return its state's bytes; its rings and

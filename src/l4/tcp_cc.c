@@ -83,6 +83,40 @@ void tcp_cc_reno_avoid(struct tcp_cc *c, uint32_t acked)
         }
 }
 
+uint32_t tcp_prr_ack(struct tcp_prr *p, uint32_t ssthresh, uint32_t pipe, uint32_t delivered,
+                     bool safe_ack, uint32_t mss)
+{
+        uint64_t sndcnt;
+
+        p->delivered += delivered;
+        if (pipe > ssthresh) {
+                /* RFC 6937 3, proportional: CEIL(prr_delivered * ssthresh
+                 * / RecoverFS) - prr_out, the ceiling taken in whole
+                 * segments as Linux counts them (a segment goes when any
+                 * part of one is due). */
+                uint64_t due =
+                    ((uint64_t)p->delivered * ssthresh + p->recover_fs - 1) / p->recover_fs;
+
+                due = (due + mss - 1) / mss * mss;
+                sndcnt = due > p->out ? due - p->out : 0;
+        } else {
+                /* PRR-CRB, and PRR-SSRB (one MSS more) on an ACK that
+                 * advanced SND.UNA without new loss (RFC 9937 SafeACK);
+                 * never past ssthresh. */
+                sndcnt = p->delivered > p->out ? p->delivered - p->out : 0;
+                if (sndcnt < delivered)
+                        sndcnt = delivered;
+                if (safe_ack)
+                        sndcnt += mss;
+                if (sndcnt > ssthresh - pipe)
+                        sndcnt = ssthresh - pipe;
+        }
+        /* RFC 9937: the fast retransmit goes whatever the sums say. */
+        if (p->out == 0 && sndcnt == 0)
+                sndcnt = mss;
+        return pipe + (uint32_t)sndcnt;
+}
+
 static void reno_init(struct tcp_cc *c, uint32_t mss, uint64_t now_us)
 {
         tcp_cc_reno_init(c, mss);

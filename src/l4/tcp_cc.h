@@ -9,11 +9,11 @@
  *
  * Division of labour with the state machine: the algorithm owns cwnd and
  * ssthresh; the state machine owns loss detection and recovery (SACK-based
- * RFC 6675 or NewReno's partial ACKs, RACK-TLP, PRR or window inflation):
+ * RFC 6675 or NewReno's partial ACKs, RACK-TLP, PRR (tcp_prr_ack below)):
  * it calls on_loss() once when it enters recovery or on an RTO,
  * on_recovery_exit() when recovery ends, and on_ack() for every ACK that
- * advances SND.UNA outside recovery (ACKs inside recovery leave cwnd to
- * the recovery algorithm). Times are microseconds on any monotonic clock.
+ * advances SND.UNA outside recovery and outside an ECN reduction (ACKs
+ * inside either leave cwnd to PRR). Times are microseconds on any monotonic clock.
  * Pure per connection: no lock, no allocation, the owning worker only.
  */
 #ifndef MPNET_L4_TCP_CC_H
@@ -90,6 +90,35 @@ void tcp_cc_reno_init(struct tcp_cc *c, uint32_t mss);
  * reached ssthresh (0 in avoidance: it counts them itself). */
 uint32_t tcp_cc_slow_start(struct tcp_cc *c, uint32_t acked);
 void tcp_cc_reno_avoid(struct tcp_cc *c, uint32_t acked);
+
+/* Proportional Rate Reduction (RFC 6937 3, with RFC 9937's SafeACK, as
+ * Linux's tcp_cwnd_reduction): in fast recovery the state machine sets
+ * cwnd to pipe + sndcnt on each ACK, so that what goes out falls in
+ * proportion to what the peer got, from FlightSize down to ssthresh,
+ * instead of a cut to ssthresh at entry (a burst, or silence, follows
+ * that cut). Bytes throughout. */
+struct tcp_prr {
+        uint32_t recover_fs; /* RecoverFS: FlightSize at the start */
+        uint32_t delivered;  /* prr_delivered */
+        uint32_t out;        /* prr_out */
+};
+
+static inline void tcp_prr_init(struct tcp_prr *p, uint32_t flight)
+{
+        p->recover_fs = flight == 0 ? 1 : flight;
+        p->delivered = p->out = 0;
+}
+/** One ACK in recovery: delivered the bytes it newly acknowledged or
+ * SACKed (DeliveredData), pipe the bytes in the network now (RFC 6675
+ * SetPipe), safe_ack whether it advanced SND.UNA and showed no new loss.
+ * @return the cwnd to use (pipe + sndcnt). */
+uint32_t tcp_prr_ack(struct tcp_prr *p, uint32_t ssthresh, uint32_t pipe, uint32_t delivered,
+                     bool safe_ack, uint32_t mss);
+/** prr_out: bytes sent (new or again) in recovery. */
+static inline void tcp_prr_sent(struct tcp_prr *p, uint32_t n)
+{
+        p->out += n;
+}
 
 /* CUBIC's window in segments t seconds into an epoch (RFC 9438 4.2,
  * Figure 1) and K (Figure 2), for tests. */

@@ -94,15 +94,22 @@ struct tcp_data {
         uint32_t rcopied, rcv_rtt_us;
         uint64_t rspace_t;
         uint32_t ooo_last; /* the latest out-of-order segment's seq (RFC 2018 4) */
+        /* A duplicate to report, once, as the first SACK block of the
+         * next ACK (RFC 2883 4). */
+        bool dsack_on;
+        uint32_t dsack_l, dsack_r;
         /* RTT (Karn: timed segments are never retransmitted ones). */
         uint32_t rtt_seq;
         uint64_t rtt_t;
         bool rtt_on;
         /* Loss recovery. */
-        uint8_t dupacks;
+        uint16_t dupacks;
         bool recovery;
         uint32_t recover;
         struct tcp_cc cc;
+        struct tcp_prr prr; /* in recovery, SACK or NewReno (RFC 6937) */
+        bool cwr;           /* an ECN reduction under way, by PRR until cwr_end */
+        uint32_t cwr_end;
         struct tcp_sack *sk; /* SACK agreed and used (l4/tcp_sack.c), or NULL */
 };
 
@@ -248,7 +255,8 @@ static uint32_t rcv_window(struct tcp_data *d)
         return free_;
 }
 
-/* SACK blocks of the out-of-order queue, the latest first (RFC 2018 4). */
+/* SACK blocks of the out-of-order queue after those o holds, the latest
+ * first (RFC 2018 4), up to max in all. */
 static void sack_fill(struct tcp_data *d, struct mpnet_tcp_opts *o, unsigned max)
 {
         struct mpnet_tcp_sack blk[TCP_OOO_MAX];
@@ -266,14 +274,25 @@ static void sack_fill(struct tcp_data *d, struct mpnet_tcp_opts *o, unsigned max
         for (unsigned i = 0; i < n; i++)
                 if (seq_geq(d->ooo_last, blk[i].left) && seq_lt(d->ooo_last, blk[i].right))
                         first = i;
-        if (n == 0)
+        if (n == 0 || o->sack_n >= max)
                 return;
         o->present |= MPNET_TCPO_SACK;
-        o->sack[0] = blk[first];
-        o->sack_n = 1;
+        o->sack[o->sack_n++] = blk[first];
         for (unsigned i = 0; i < n && o->sack_n < max; i++)
                 if (i != first)
                         o->sack[o->sack_n++] = blk[i];
+}
+
+/* RFC 2883 4: a duplicate segment is reported by the next ACK's first
+ * SACK block (the block of the queue holding it, if any, comes next:
+ * sack_fill puts the latest first). */
+static void dsack_set(struct tcp_data *d, uint32_t left, uint32_t right)
+{
+        if (!(d->c->opt & TCPF_SACK) || left == right)
+                return;
+        d->dsack_on = true;
+        d->dsack_l = left;
+        d->dsack_r = right;
 }
 
 static int seg_out(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t seq,
@@ -297,7 +316,7 @@ static int seg_out(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t 
                 o.ts_val = ts_now(ctx_now(w));
                 o.ts_ecr = c->ts_recent;
         }
-        if ((c->opt & TCPF_SACK) && d->ooo != NULL) {
+        if ((c->opt & TCPF_SACK) && (d->ooo != NULL || d->dsack_on)) {
                 /* A full segment has no room left for options beyond the
                  * timestamps (its data was cut to MSS less those: RFC 6691):
                  * as many SACK blocks as fit (RFC 2018 3: "as many as
@@ -308,6 +327,13 @@ static int seg_out(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t 
 
                 if (len != 0 && (room < 12 ? 0 : (room - 4) / 8) < max)
                         max = room < 12 ? 0 : (room - 4) / 8;
+                if (max > 0 && d->dsack_on) {
+                        o.present |= MPNET_TCPO_SACK;
+                        o.sack[0].left = d->dsack_l;
+                        o.sack[0].right = d->dsack_r;
+                        o.sack_n = 1;
+                        d->dsack_on = false; /* reported once (RFC 2883 4) */
+                }
                 if (max > 0)
                         sack_fill(d, &o, max);
         }
@@ -357,6 +383,8 @@ static void send_range(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_
         if (fin)
                 flags |= MPNET_TCP_FIN;
         seg_out(w, c, flags, seq, data, len);
+        if (d->recovery || d->cwr || (d->sk != NULL && d->sk->recovery))
+                tcp_prr_sent(&d->prr, len + fin); /* prr_out (RFC 6937 3) */
         if (d->sk != NULL)
                 tcp_sack_sent(d->sk, seq, seq + len + fin, fin, now_us32(w));
 }
@@ -501,9 +529,11 @@ static void output(struct wctx *w, struct tcp_conn *c)
                 avail = d->slen > off ? d->slen - off : 0;
                 if (d->fin_q && seq_gt(d->snd_cur, d->fin_seq))
                         break; /* all sent, FIN included */
-                /* RFC 6582 inflation in recovery, RFC 3042 before it. */
+                /* In NewReno recovery cwnd is PRR's pipe + sndcnt, pipe
+                 * being FlightSize less the duplicates (prr_ack): add them
+                 * back to compare with FlightSize. RFC 3042 before it. */
                 if (d->recovery)
-                        cwnd += d->dupacks * mss;
+                        cwnd += d->dupacks * mss < flight ? d->dupacks * mss : flight;
                 else if (d->dupacks > 0 && d->dupacks < 3)
                         cwnd += d->dupacks * mss;
                 wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
@@ -616,7 +646,9 @@ int tcp_established(struct wctx *w, struct tcp_conn *c)
                 c->rcv_ws = 0;
         d->rcv_adv = c->rcv_nxt + c->rcv_wnd;
         d->last_ack_sent = c->rcv_nxt;
-        tcp_cc_init(&d->cc, tcp_cc_default(), smss(c), now_us(w));
+        tcp_cc_init(&d->cc,
+                    tcp_state_of(w->s)->cc != NULL ? tcp_state_of(w->s)->cc : tcp_cc_default(),
+                    smss(c), now_us(w));
         d->recover = c->snd_nxt; /* RFC 6582 3.2 step 1's test: no recovery yet */
         /* SACK agreed: the sender uses the blocks (without memory for its
          * state, NewReno, as without SACK). */
@@ -708,6 +740,22 @@ static void time_wait(struct wctx *w, struct tcp_conn *c)
                 sock_raise(c->so, EPOLLHUP);
 }
 
+/* RFC 6937 3: cwnd = pipe + sndcnt for an ACK in recovery that delivered
+ * the bytes given. Without SACK, pipe is FlightSize less a segment per
+ * duplicate ACK (each presumed to have left the network; the
+ * retransmitted head is in it again), as Linux counts it. */
+static void prr_ack(struct tcp_conn *c, uint32_t delivered, bool safe)
+{
+        struct tcp_data *d = c->d;
+        uint32_t pipe, flight = c->snd_nxt - c->snd_una, dup = d->dupacks * smss(c);
+
+        if (d->sk != NULL)
+                pipe = tcp_sack_pipe(d->sk);
+        else
+                pipe = flight > dup ? flight - dup : 0;
+        d->cc.cwnd = tcp_prr_ack(&d->prr, d->cc.ssthresh, pipe, delivered, safe, smss(c));
+}
+
 /* What the send map made of an ACK (or of the reordering timer): a
  * repaired tail loss reduces cwnd (RFC 8985 7.4.2); a segment judged lost
  * starts recovery (RFC 6675 5 step 4: IsLost(HighACK + 1) or DupThresh
@@ -735,10 +783,19 @@ static void sack_after(struct wctx *w, struct tcp_conn *c, const struct tcp_sack
 
                 tcp_count(w->s, TCPC_FAST_RTX);
                 tcp_count(w->s, TCPC_SACK_RECOVERY);
-                d->cc.ops->on_loss(&d->cc, TCP_CC_LOSS_FAST, flight, now_us(w));
+                /* An ECN reduction under way goes on as this one (the
+                 * window was reduced once), as Linux's. */
+                if (!d->cwr) {
+                        d->cc.ops->on_loss(&d->cc, TCP_CC_LOSS_FAST, flight, now_us(w));
+                        tcp_prr_init(&d->prr, flight);
+                }
+                d->cwr = false;
                 d->recover = c->snd_nxt;
                 if (tcp_sack_enter(k, c->snd_una, c->snd_nxt, smss(c), &seq, &end, &fin))
                         sack_rtx(w, c, seq, end, fin);
+                /* PRR from here on, not the cut on_loss made: what this
+                 * ACK delivered is counted by ack_in. */
+                prr_ack(c, 0, false);
                 rtx_arm(w, c);
         }
         if (ev->reo_us != 0) {
@@ -783,14 +840,18 @@ static bool ack_cum(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_r
                  * the window, and something is outstanding. */
                 if (r->ack == c->snd_una && len == 0 && wnd == c->snd_wnd &&
                     c->snd_nxt != c->snd_una && !(r->flags & MPNET_TCP_FIN)) {
-                        if (d->dupacks < 255)
+                        if (d->dupacks < UINT16_MAX)
                                 d->dupacks++;
                         if (d->dupacks == 3 && !d->recovery && d->sk == NULL &&
                             (seq_gt(c->snd_una, d->recover) || d->recover == c->snd_una)) {
                                 /* RFC 6582 3.2 step 1-2. */
                                 tcp_count(w->s, TCPC_FAST_RTX);
-                                d->cc.ops->on_loss(&d->cc, TCP_CC_LOSS_FAST,
-                                                   c->snd_nxt - c->snd_una, now_us(w));
+                                if (!d->cwr) {
+                                        d->cc.ops->on_loss(&d->cc, TCP_CC_LOSS_FAST,
+                                                           c->snd_nxt - c->snd_una, now_us(w));
+                                        tcp_prr_init(&d->prr, c->snd_nxt - c->snd_una);
+                                }
+                                d->cwr = false;
                                 d->recovery = true;
                                 d->recover = c->snd_nxt;
                                 d->rtt_on = false;
@@ -860,17 +921,21 @@ static bool ack_cum(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_r
                                 d->cc.ops->on_recovery_exit(&d->cc, c->snd_nxt - c->snd_una,
                                                             now_us(w));
                         } else {
-                                /* Step 4: a partial ACK retransmits the next. */
-                                uint32_t n = d->slen < mss ? d->slen : mss;
+                                /* Step 4: a partial ACK retransmits the next;
+                                 * the window deflates by what it acked less
+                                 * one segment (the retransmission it
+                                 * acknowledges was not a duplicate's). */
+                                uint32_t n = d->slen < mss ? d->slen : mss, k = acked / mss;
 
                                 tcp_count(w->s, TCPC_RTX);
                                 send_range(w, c, c->snd_una, n, false);
-                                d->dupacks =
-                                    d->dupacks > acked / mss ? d->dupacks - acked / mss : 0;
+                                k = k > 0 ? k - 1 : 0;
+                                d->dupacks = d->dupacks > k ? d->dupacks - k : 0;
                         }
                 } else {
                         d->dupacks = 0;
-                        d->cc.ops->on_ack(&d->cc, data, rtt_us, now_us(w));
+                        if (!d->cwr) /* no growth while PRR reduces it */
+                                d->cc.ops->on_ack(&d->cc, data, rtt_us, now_us(w));
                         sndbuf_expand(w, c);
                 }
                 /* RFC 6298 5.2-5.3 (RFC 8985 7.2: the PTO instead). */
@@ -900,19 +965,52 @@ static bool ack_cum(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_r
         return true;
 }
 
-/* The ACK field, its SACK blocks first (RFC 6675, RFC 8985). @return
- * false: the connection is gone. */
+/* PRR's part of an ACK in recovery or an ECN reduction (una, dup and
+ * sacked: SND.UNA, the duplicates and the bytes SACKed before it). Out
+ * of line: the bulk path's ACKs never come here. */
+static __attribute__((noinline)) void prr_after(struct tcp_conn *c, uint32_t una, uint16_t dup,
+                                                uint32_t sacked, const struct tcp_sack_ev *ev)
+{
+        struct tcp_data *d = c->d;
+        bool rec = d->sk != NULL ? d->sk->recovery : d->recovery;
+        int64_t n;
+
+        if (!rec && seq_geq(c->snd_una, d->cwr_end)) {
+                d->cwr = false; /* RFC 6937 3: the reduction ends at ssthresh */
+                d->cc.cwnd = d->cc.ssthresh;
+                return;
+        }
+        /* RFC 6937 3 DeliveredData: the change in SND.UNA and in the bytes
+         * SACKed (without SACK, a segment per duplicate ACK). */
+        n = (int64_t)(c->snd_una - una);
+        if (d->sk != NULL)
+                n += (int64_t)d->sk->sacked - sacked;
+        else
+                n += ((int64_t)d->dupacks - dup) * smss(c);
+        prr_ack(c, n > 0 ? (uint32_t)n : 0,
+                c->snd_una != una && (d->sk == NULL || ev->lost + ev->rack_lost == 0));
+}
+
+/* The ACK field, its SACK blocks first (RFC 6675, RFC 8985), then PRR
+ * (RFC 6937). @return false: the connection is gone. */
 static bool ack_in(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r, uint32_t len)
 {
+        struct tcp_data *d = c->d;
         struct tcp_sack_ev ev;
+        uint32_t una = c->snd_una, sacked = 0;
+        uint16_t dup = d->dupacks;
 
-        if (c->d->sk != NULL)
-                tcp_sack_ack(c->d->sk, r->ack, &r->opts, c->snd_nxt, smss(c), c->rto.srtt_us,
+        if (d->sk != NULL) {
+                sacked = d->sk->sacked;
+                tcp_sack_ack(d->sk, r->ack, &r->opts, c->snd_nxt, smss(c), c->rto.srtt_us,
                              now_us32(w), &ev);
+        }
         if (!ack_cum(w, c, r, len))
                 return false;
-        if (c->d->sk != NULL)
+        if (d->sk != NULL)
                 sack_after(w, c, &ev);
+        if (d->cwr || d->recovery || (d->sk != NULL && d->sk->recovery))
+                prr_after(c, una, dup, sacked, &ev);
         return true;
 }
 
@@ -974,6 +1072,13 @@ static void ooo_add(struct wctx *w, struct tcp_data *d, uint32_t seq, const uint
 {
         struct tcp_ooo **pp = &d->ooo, *q;
 
+        for (q = d->ooo; q != NULL && seq_leq(q->seq, seq); q = q->next) {
+                if (n != 0 && seq_leq(seq + n, q->seq + q->len)) {
+                        d->ooo_last = seq;
+                        dsack_set(d, seq, seq + n); /* a duplicate */
+                        return;
+                }
+        }
         while (*pp != NULL && seq_lt((*pp)->seq, seq))
                 pp = &(*pp)->next;
         d->ooo_last = seq;
@@ -995,6 +1100,17 @@ static void ooo_add(struct wctx *w, struct tcp_data *d, uint32_t seq, const uint
         q->next = *pp;
         *pp = q;
         d->n_ooo++;
+}
+
+bool tcp_data_dup(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_t len)
+{
+        struct tcp_data *d = c->d;
+
+        if (d == NULL || len == 0 || !seq_leq(seq + len, c->rcv_nxt))
+                return false;
+        dsack_set(d, seq, seq + len); /* RFC 2883 4.1.1 */
+        send_ack(w, c);
+        return true;
 }
 
 bool tcp_paws(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r)
@@ -1078,6 +1194,9 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                         uint32_t skip = c->rcv_nxt - seq;
 
                         ack_now = true;
+                        /* RFC 2883 4.1.1-4.1.2: its part below RCV.NXT
+                         * came twice. */
+                        dsack_set(d, seq, seq + (skip < len ? skip : len));
                         if (skip >= len) {
                                 fin = fin && skip == len;
                                 skip = len;
@@ -1215,6 +1334,7 @@ static bool rtx_timeout(struct wctx *w, struct tcp_conn *c)
         d->cc.ops->on_loss(&d->cc, TCP_CC_LOSS_RTO, c->snd_nxt - c->snd_una, now_us(w));
         tcp_rto_backoff(&c->rto);
         d->recovery = false;
+        d->cwr = false;
         d->recover = c->snd_nxt;
         d->dupacks = 0;
         d->rtt_on = false;
@@ -1299,9 +1419,14 @@ bool tcp_data_ecn_reduce(struct wctx *w, struct tcp_conn *c)
 {
         struct tcp_data *d = c->d;
 
-        if (d->recovery)
+        if (d->recovery || d->cwr || (d->sk != NULL && d->sk->recovery))
                 return false; /* the loss already reduced it (RFC 3168 6.1.2) */
         d->cc.ops->on_loss(&d->cc, TCP_CC_LOSS_FAST, c->snd_nxt - c->snd_una, now_us(w));
+        /* RFC 6937 3: PRR brings cwnd down to ssthresh over the next
+         * round trip (as Linux's CWR state), not in one step. */
+        tcp_prr_init(&d->prr, c->snd_nxt - c->snd_una);
+        d->cwr = c->snd_nxt != c->snd_una;
+        d->cwr_end = c->snd_nxt;
         return true;
 }
 

@@ -436,7 +436,8 @@ void tcp_conn_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                 return;
         if (!tcp_seg_acceptable(c->rcv_nxt, c->rcv_wnd, r->seq, len)) {
                 tcp_count(s, TCPC_OUT_OF_WINDOW);
-                if (!(r->flags & MPNET_TCP_RST))
+                if (!(r->flags & MPNET_TCP_RST) &&
+                    !tcp_data_dup(w, c, r->seq, (uint32_t)mpnet_tcp_payload_len(v)))
                         tcp_send_ctl(w, c, MPNET_TCP_ACK, c->snd_nxt);
                 return;
         }

@@ -7,11 +7,16 @@
  * transmit times and the SACKed bits are the send map's (l4/tcp_sack.h);
  * l4/tcp_data.c runs the timers and sends.
  *
- * Simplifications, each on the side of waiting longer: the minimum RTT
- * is the least sample of the connection's life (RFC 8985 6.2 asks for a
- * windowed minimum), and a retransmitted segment's RTT sample is taken
- * only when it is not below that minimum (the timestamp test of step 1 is
- * not made: our timestamps count milliseconds, the map microseconds).
+ * The minimum RTT (6.2 step 1) is windowed, over the last 300 s as
+ * Linux's (tcp_min_rtt_wlen): a path that got slower raises it, and with
+ * it the reordering window, once the window has passed. Its times wrap
+ * after 71 minutes: a sample older than that may be taken for a recent
+ * one (the minimum stays low a while longer).
+ *
+ * Simplification, on the side of waiting longer: a retransmitted
+ * segment's RTT sample is taken only when it is not below that minimum
+ * (the timestamp test of step 1 is not made: our timestamps count
+ * milliseconds, the map microseconds).
  *
  * The connection's home context; no lock.
  */
@@ -31,6 +36,54 @@ static bool sent_after(uint32_t xo1, uint32_t xo2)
         return (int32_t)((xo1 - xo2) << 8) > 0;
 }
 
+/* Move the samples down a place: the oldest part of the window ended. */
+static void minmax_shift(struct tcp_minmax *m, uint32_t t_us, uint32_t v)
+{
+        m->s[0] = m->s[1];
+        m->s[1] = m->s[2];
+        m->s[2].t_us = t_us;
+        m->s[2].v = v;
+}
+
+uint32_t tcp_minmax_min(struct tcp_minmax *m, uint32_t win_us, uint32_t t_us, uint32_t v)
+{
+        uint32_t age;
+
+        /* A new minimum, or every sample out of the window: start again
+         * with this one alone (v 0 is the empty state). */
+        if (m->s[0].v == 0 || v <= m->s[0].v || t_us - m->s[2].t_us > win_us) {
+                for (int i = 0; i < 3; i++) {
+                        m->s[i].t_us = t_us;
+                        m->s[i].v = v;
+                }
+                return v;
+        }
+        if (v <= m->s[1].v) {
+                m->s[1].t_us = m->s[2].t_us = t_us;
+                m->s[1].v = m->s[2].v = v;
+        } else if (v <= m->s[2].v) {
+                m->s[2].t_us = t_us;
+                m->s[2].v = v;
+        }
+        age = t_us - m->s[0].t_us;
+        if (age > win_us) {
+                /* The best aged out: the next best takes its place (twice
+                 * if that one is out of the window as well). */
+                minmax_shift(m, t_us, v);
+                if (t_us - m->s[0].t_us > win_us)
+                        minmax_shift(m, t_us, v);
+        } else if (m->s[1].t_us == m->s[0].t_us && age > win_us / 4) {
+                /* A quarter of the window with one sample: a second one
+                 * for the rest of it. */
+                m->s[1].t_us = m->s[2].t_us = t_us;
+                m->s[1].v = m->s[2].v = v;
+        } else if (m->s[2].t_us == m->s[1].t_us && age > win_us / 2) {
+                m->s[2].t_us = t_us;
+                m->s[2].v = v;
+        }
+        return m->s[0].v;
+}
+
 void tcp_rack_update(struct tcp_sack *k, const struct tcp_seg *s, uint32_t now_us)
 {
         uint32_t rtt = now_us - s->t_us;
@@ -46,8 +99,9 @@ void tcp_rack_update(struct tcp_sack *k, const struct tcp_seg *s, uint32_t now_u
         if (rtx && k->min_rtt_us != 0 && rtt < k->min_rtt_us)
                 return;
         k->rack_rtt_us = rtt;
-        if (!rtx && (k->min_rtt_us == 0 || rtt < k->min_rtt_us))
-                k->min_rtt_us = rtt == 0 ? 1 : rtt;
+        if (!rtx)
+                k->min_rtt_us =
+                    tcp_minmax_min(&k->min_rtt, k->min_rtt_win_us, now_us, rtt == 0 ? 1 : rtt);
         if (!k->rack_on || sent_after(s->xo, k->rack_xo)) {
                 k->rack_xmit_us = s->t_us;
                 k->rack_xo = s->xo;

@@ -37,6 +37,7 @@ struct tcp_sack *tcp_sack_new(uint8_t mode, uint32_t sndbuf)
         k->mode = mode;
         k->max = sndbuf / TCP_SACK_MIN_SEG + TCP_SACK_CAP0;
         k->reo_wnd_mult = 1;
+        k->min_rtt_win_us = TCP_MIN_RTT_WIN_US;
         return k;
 }
 

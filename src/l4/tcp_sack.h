@@ -52,6 +52,18 @@ struct tcp_seg {
         uint32_t f : 8;
 };
 
+/* A windowed minimum (Kathleen Nichols' algorithm, as Linux's
+ * win_minmax): the least, second-least and third-least samples of
+ * successive parts of the window, so the minimum over the last win_us
+ * is known without keeping every sample, and rises when the path gets
+ * slower. */
+struct tcp_minmax {
+        struct {
+                uint32_t t_us, v;
+        } s[3];
+};
+#define TCP_MIN_RTT_WIN_US (300u * 1000000u) /* Linux's tcp_min_rtt_wlen */
+
 /* rtx_at's meaning when the connection has a struct tcp_sack. */
 enum { TCP_TMR_RTO, TCP_TMR_PTO, TCP_TMR_REO };
 
@@ -70,7 +82,10 @@ struct tcp_sack {
         bool rescue_on; /* rescue_rxt holds a value */
         uint32_t recovery_point, high_rxt, rescue_rxt;
         /* RFC 8985 6.1. */
-        uint32_t rack_xmit_us, rack_xo, rack_rtt_us, min_rtt_us;
+        uint32_t rack_xmit_us, rack_xo, rack_rtt_us;
+        uint32_t min_rtt_us; /* over the last min_rtt_win_us (6.2 step 1) */
+        uint32_t min_rtt_win_us;
+        struct tcp_minmax min_rtt;
         uint32_t xo;      /* transmissions so far (tcp_seg.xo) */
         uint32_t rtx_end; /* the highest end retransmitted */
         uint32_t fack;    /* the highest end acknowledged or SACKed */
@@ -127,6 +142,9 @@ void tcp_sack_rto(struct tcp_sack *k, uint8_t tries);
 uint32_t tcp_sack_skip(const struct tcp_sack *k, uint32_t seq, uint32_t *len);
 
 /* l4/tcp_rack.c (RFC 8985) */
+/* Take the sample v at t_us into m. @return the minimum over the last
+ * win_us. */
+uint32_t tcp_minmax_min(struct tcp_minmax *m, uint32_t win_us, uint32_t t_us, uint32_t v);
 /* For each segment an ACK newly acknowledged or SACKed (RFC 8985 6.2
  * steps 1-2). */
 void tcp_rack_update(struct tcp_sack *k, const struct tcp_seg *s, uint32_t now_us);
