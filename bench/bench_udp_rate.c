@@ -25,7 +25,8 @@
  * cb2 it also gives the CPUs the process had (CPU time over wall time) and
  * the datagrams per CPU-second: on a shared machine the rates follow the
  * scheduler's share, and twice ratio_cb2_cb1_per_cpu is what two flows
- * give where each worker has a core.
+ * give where each worker has a core; cb1_cpu_cycles_per_dgram is the TSC
+ * cycles a datagram costs in the process's CPU time.
  *
  * The control thread (stacks A and B's mpnet_stack_poll) polls every
  * millisecond in fe1, whose control calls wait on it; in cb1 and cb2 it
@@ -60,6 +61,9 @@
 #define B_PORT  9000
 #define WINDOW  64
 #define PAYLOAD 18
+
+/* --modes: which to run. */
+enum { MODE_CB1 = 1, MODE_FE1 = 2, MODE_CB2 = 4, MODE_LINUX = 8, MODE_ALL = 15 };
 /* Callback mode makes no control call while it runs and its stacks punt
  * nothing (static neighbours, one UDP port): the control thread sleeps
  * until the stacks' next timer, at most this long, so that it takes no
@@ -553,7 +557,7 @@ static double run_linux(uint64_t ms)
 
 int main(int argc, char **argv)
 {
-        uint64_t ms = 1000, runs = 5, ctl_us = CTL_PARK_NS / 1000;
+        uint64_t ms = 1000, runs = 5, ctl_us = CTL_PARK_NS / 1000, modes = MODE_ALL;
         bool do_linux;
         double cb1[16], fe1[16], cb2[16], lx[16], cyc[16], cpu1[16], cpu2[16];
         double pc1[16], pc2[16];
@@ -564,6 +568,8 @@ int main(int argc, char **argv)
             {"runs", BENCH_OPT_U64, &runs, 1, 16, "runs per mode (the median is reported)"},
             {"ctl-us", BENCH_OPT_U64, &ctl_us, 1, 1000000,
              "callback mode: the control thread's longest sleep, us"},
+            {"modes", BENCH_OPT_U64, &modes, 1, MODE_ALL,
+             "modes to run, a mask: 1 cb1, 2 fe1, 4 cb2, 8 linux (profiling one)"},
         };
 
         bench_parse_args(argc, argv,
@@ -571,14 +577,19 @@ int main(int argc, char **argv)
                          opts, sizeof(opts) / sizeof(opts[0]));
         ctl_park_ns = ctl_us * 1000;
         mpnet_thread_set_slot(MPNET_MAX_SLOTS - 1);
-        do_linux = lx_up();
-        if (!do_linux)
+        do_linux = (modes & MODE_LINUX) && lx_up();
+        if (!do_linux && (modes & MODE_LINUX))
                 fprintf(stderr, "bench_udp_rate: no veth namespaces (needs root and ip): Linux "
                                 "skipped\n");
         for (uint64_t r = 0; r < runs; r++) {
-                cb1[r] = run_cb(1, 1, ms, &cyc[r], &cpu1[r]);
-                fe1[r] = run_fe(ms);
-                cb2[r] = run_cb(2, 2, ms, NULL, &cpu2[r]);
+                cb1[r] = cyc[r] = cpu1[r] = fe1[r] = cb2[r] = 0;
+                cpu1[r] = cpu2[r] = 1;
+                if (modes & MODE_CB1)
+                        cb1[r] = run_cb(1, 1, ms, &cyc[r], &cpu1[r]);
+                if (modes & MODE_FE1)
+                        fe1[r] = run_fe(ms);
+                if (modes & MODE_CB2)
+                        cb2[r] = run_cb(2, 2, ms, NULL, &cpu2[r]);
                 lx[r] = do_linux ? run_linux(ms) : 0;
                 if (lx[r] < 0) {
                         fprintf(stderr, "bench_udp_rate: Linux run failed (%d): skipped\n",
@@ -625,6 +636,10 @@ int main(int argc, char **argv)
         bench_json_stat(&j, "cb2_dgram_per_cpu_s", pc2, runs);
         bench_json_num(&j, "ratio_cb2_cb1_per_cpu",
                        bench_median(pc2, runs) / bench_median(pc1, runs));
+        /* What a datagram costs in the CPU time the process had (TSC
+         * ticks a CPU-second over datagrams a CPU-second): under load the
+         * wall-clock cycles above count the time others ran. */
+        bench_json_num(&j, "cb1_cpu_cycles_per_dgram", bench_tsc_hz() / bench_median(pc1, runs));
         bench_json_obj_end(&j);
         putchar('\n');
         return 0;

@@ -313,7 +313,9 @@ MPNET_API ssize_t mpnet_recv_pkt(struct mpnet_stack *s, int fd, struct mpnet_pkt
 /**
  * Run-to-completion: fn(s, fd, arg) runs on the socket's home context
  * (inside mpnet_stack_poll() on the control thread, or on the home worker's
- * loop) each time its queue goes from empty to holding a datagram. fn may
+ * loop) each time its queue goes from empty to holding a datagram; on a
+ * worker once the loop's received vector is in, so one call finds every
+ * datagram of the vector. fn may
  * receive (it should drain the queue: it is not called again until the
  * queue was empty), send and close the socket; on a worker home it may
  * make data calls on other sockets homed there and accept on a listener

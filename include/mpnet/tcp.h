@@ -68,7 +68,8 @@ struct mpnet_tcp_mem {
         uint64_t conn_bytes; /**< their state: struct tcp_conn, the data path's, the sockets
                                   of accepted or connected ones and their descriptor slots,
                                   the table's chain heads (allocator overhead left out) */
-        uint64_t buf_bytes;  /**< send and receive rings, out-of-order segments */
+        uint64_t buf_bytes;  /**< send and receive rings, out-of-order segments (not the
+                                  at most 32 free 4 KiB ring blocks each context keeps) */
 };
 
 /**

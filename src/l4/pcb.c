@@ -392,10 +392,10 @@ static const struct pcb_ent *select_member(const struct pcb_set *s, const struct
         return win;
 }
 
-struct mpnet_sock *pcb_lookup(const struct pcb_table *t, const struct pcb_key *k, unsigned w,
-                              uint32_t hash)
+/* pcb_lookup() in set s of the port. */
+static struct mpnet_sock *set_lookup(const struct pcb_set *s, const struct pcb_key *k, unsigned w,
+                                     uint32_t hash)
 {
-        const struct pcb_set *s = pcb_set_get(t, k->dport);
         const struct pcb_ent *best = NULL;
         int best_sc = -1;
 
@@ -416,6 +416,33 @@ struct mpnet_sock *pcb_lookup(const struct pcb_table *t, const struct pcb_key *k
         if (best != NULL && best->group != 0 && !(best->flags & PCB_F_CONNECTED))
                 best = select_member(s, best, w, hash);
         return best != NULL ? best->so : NULL;
+}
+
+struct mpnet_sock *pcb_lookup(const struct pcb_table *t, const struct pcb_key *k, unsigned w,
+                              uint32_t hash)
+{
+        return set_lookup(pcb_set_get(t, k->dport), k, w, hash);
+}
+
+struct mpnet_sock *pcb_lookup_cached(const struct pcb_table *t, const struct pcb_key *k, unsigned w,
+                                     uint32_t hash, struct pcb_cache *c)
+{
+        const struct pcb_set *s = pcb_set_get(t, k->dport);
+        unsigned i = (k->dport ^ k->sport ^ hash) & (PCB_CACHE_N - 1);
+
+        if (s == NULL)
+                return NULL;
+        /* The set's gen as well as its address: a freed set's memory may
+         * hold a later one. */
+        if (c->e[i].set == s && c->e[i].gen == s->gen && c->e[i].hash == hash &&
+            memcmp(&c->e[i].k, k, sizeof(*k)) == 0)
+                return c->e[i].so;
+        c->e[i].set = s;
+        c->e[i].gen = s->gen;
+        c->e[i].hash = hash;
+        c->e[i].k = *k;
+        c->e[i].so = set_lookup(s, k, w, hash);
+        return c->e[i].so;
 }
 
 /* An earlier entry of the same group also takes the datagram. */

@@ -148,6 +148,30 @@ bool pcb_port_free(const struct pcb_table *t, uint16_t port, const struct pcb_en
 struct mpnet_sock *pcb_lookup(const struct pcb_table *t, const struct pcb_key *k, unsigned w,
                               uint32_t hash);
 
+/* A context's memo of its recent lookups (pcb_lookup_cached()): an answer
+ * holds while the port's set is the one it came from, since sets are
+ * immutable and each publication has a new gen. Direct-mapped by ports
+ * and hash; a few lines. Owned by one context; zeroed: empty. */
+#define PCB_CACHE_N 8
+
+struct pcb_cache {
+        struct {
+                const struct pcb_set *set; /* NULL: empty */
+                uint32_t gen, hash;
+                struct mpnet_sock *so;
+                struct pcb_key k;
+        } e[PCB_CACHE_N];
+};
+
+/**
+ * pcb_lookup() through c: the cached answer when the key, hash and the
+ * port's set (pointer and gen) are those it was computed for, else a
+ * lookup whose answer replaces the entry. w must be the same context for
+ * every call with c. The caller is an RCU reader.
+ */
+struct mpnet_sock *pcb_lookup_cached(const struct pcb_table *t, const struct pcb_key *k, unsigned w,
+                                     uint32_t hash, struct pcb_cache *c);
+
 /**
  * Every socket a multicast or broadcast datagram goes to (Linux
  * __udp4_lib_mcast_deliver: each socket that would take it as unicast, the

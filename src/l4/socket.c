@@ -239,18 +239,28 @@ static uint32_t charge_of(const struct mpnet_pkt *p)
 
 bool sock_enqueue(struct mpnet_sock *so, struct mpnet_pkt *p)
 {
+        int r = sock_enqueue_nocb(so, p);
+
+        /* Last: the callback may close so. */
+        if (r > 0)
+                sock_run_cb(so);
+        return r >= 0;
+}
+
+int sock_enqueue_nocb(struct mpnet_sock *so, struct mpnet_pkt *p)
+{
         uint32_t charge = charge_of(p);
         bool was_empty;
 
         if (so->fe != NULL)
-                return sock_fe_enqueue(so, p, charge); /* the front end's ring */
+                return sock_fe_enqueue(so, p, charge) ? 0 : -1; /* the front end's ring */
         /* A full buffer drops (Linux __udp_enqueue_schedule_skb: the
          * first datagram of an empty queue always fits). */
         if ((so->flags & (SOF_SHUT_RD | SOF_CLOSED)) ||
             (so->rq_bytes != 0 &&
              so->rq_bytes + charge > atomic_load_explicit(&so->rcvbuf, memory_order_relaxed))) {
                 mpnet_pkt_free(p);
-                return false;
+                return -1;
         }
         mpnet_pkt_adj(p, so->pr->rx_skip);
         *sock_rq_link(p) = NULL;
@@ -263,11 +273,9 @@ bool sock_enqueue(struct mpnet_sock *so, struct mpnet_pkt *p)
         so->rq_bytes += charge;
         so->rq_n++;
         if (!was_empty)
-                return true;
+                return 0;
         sock_raise(so, EPOLLIN);
-        /* Last: the callback may close so. */
-        sock_run_cb(so);
-        return true;
+        return so->cb != NULL;
 }
 
 void sock_run_cb(struct mpnet_sock *so)
@@ -831,7 +839,9 @@ int mpnet_getpeername(struct mpnet_stack *s, int fd, struct sockaddr *addr, sock
 struct tx_cm {
         uint8_t src[16];
         bool has_src;
+        bool has_psum; /* psum: the payload's sum, taken as it was copied in */
         int oif, ttl, tos;
+        uint64_t psum;
 };
 
 static int cm_int(const struct cmsghdr *c, int *out, int max)
@@ -855,7 +865,7 @@ static int cm_int(const struct cmsghdr *c, int *out, int max)
 static int tx_cmsg(struct mpnet_stack *s, const struct mpnet_sock *so, const struct msghdr *msg,
                    struct tx_cm *cm)
 {
-        cm->has_src = false;
+        cm->has_src = cm->has_psum = false;
         cm->oif = 0;
         cm->ttl = cm->tos = -1;
         if (msg->msg_control == NULL || msg->msg_controllen == 0)
@@ -970,6 +980,8 @@ static ssize_t send_common(struct mpnet_stack *s, struct mpnet_sock *so, struct 
                                  .oif = cm->oif != 0 ? cm->oif : oif_for(so, dst, scope),
                                  .ttl = cm->ttl,
                                  .tos = cm->tos,
+                                 .has_psum = cm->has_psum,
+                                 .psum = cm->psum,
                                  .w = sock_cur,
                              });
         return err != 0 ? err : (ssize_t)len;
@@ -1027,7 +1039,14 @@ ssize_t mpnet_sendmsg(struct mpnet_stack *s, int fd, const struct msghdr *msg, i
                         room = mpnet_pkt_tailroom(p);
                         n = left < room ? (uint32_t)left : room;
                         b = mpnet_pkt_append(p, n);
-                        for (uint32_t k = 0; k < n;) {
+                        if (msg->msg_iovlen == 1 && n == total) {
+                                /* One buffer from one piece: its checksum
+                                 * on the way in (udp_output adds the
+                                 * headers'), one pass over the bytes. */
+                                cm.psum = mpnet_csum_copy(0, b, msg->msg_iov[0].iov_base, n);
+                                cm.has_psum = true;
+                        }
+                        for (uint32_t k = 0; !cm.has_psum && k < n;) {
                                 const struct iovec *v = &msg->msg_iov[iv];
                                 size_t c = v->iov_len - ivoff;
 
@@ -1181,21 +1200,32 @@ ssize_t mpnet_recvmsg(struct mpnet_stack *s, int fd, struct msghdr *msg, int fla
 
                 if (n > 0 && msg->msg_iov[i].iov_base == NULL)
                         return -EFAULT;
-                mpnet_pkt_read(p, off, msg->msg_iov[i].iov_base, n);
+                if (n == 0)
+                        continue;
+                if (p->next == NULL)
+                        memcpy(msg->msg_iov[i].iov_base, p->data + off, n);
+                else
+                        mpnet_pkt_read(p, off, msg->msg_iov[i].iov_base, n);
                 off += n;
         }
         if (off < len)
                 msg->msg_flags |= MSG_TRUNC;
-        rx_info(p, &ri);
-        if (msg->msg_name != NULL) {
-                socklen_t n = msg->msg_namelen;
-
-                sa_fill(so, ri.src, so->pr->rx_port ? ri.sport : 0, msg->msg_name, &n);
-                msg->msg_namelen = n;
-        } else {
+        if (msg->msg_name == NULL && so->rcv_opts == 0) {
+                /* Nothing asked of the headers: no name, no control data. */
                 msg->msg_namelen = 0;
+                msg->msg_controllen = 0;
+        } else {
+                rx_info(p, &ri);
+                if (msg->msg_name != NULL) {
+                        socklen_t n = msg->msg_namelen;
+
+                        sa_fill(so, ri.src, so->pr->rx_port ? ri.sport : 0, msg->msg_name, &n);
+                        msg->msg_namelen = n;
+                } else {
+                        msg->msg_namelen = 0;
+                }
+                rx_cmsg(so, msg, p, &ri);
         }
-        rx_cmsg(so, msg, p, &ri);
         if (!(flags & MSG_PEEK))
                 mpnet_pkt_free(rq_pop(so));
         return (flags & MSG_TRUNC) ? (ssize_t)len : (ssize_t)off;

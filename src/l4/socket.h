@@ -288,6 +288,11 @@ struct mpnet_sock *sock_handed(struct wctx *w, const struct mpnet_pkt *p);
  * so; rise EPOLLIN. @return false when the buffer is full (p freed, the
  * caller counts). */
 bool sock_enqueue(struct mpnet_sock *so, struct mpnet_pkt *p);
+/* sock_enqueue() without the callback. @return -1: dropped (as false
+ * above); 1: queued on an empty queue of a socket with a callback, which
+ * the caller runs (sock_run_cb) before the context's loop ends; 0:
+ * queued. */
+int sock_enqueue_nocb(struct mpnet_sock *so, struct mpnet_pkt *p);
 /* An internal socket (the ping API's echo sockets, l4/ping_sock.c): made
  * as socket() makes one, but with no descriptor (fd -1) and no open call;
  * its owner frees it with sock_internal_free() (what it queued too). */
@@ -463,8 +468,10 @@ struct udp_tx {
         const uint8_t *dst;
         uint16_t sport, dport;
         int oif;
-        int ttl;        /* -1: the socket's */
-        int tos;        /* -1: the socket's */
+        int ttl;       /* -1: the socket's */
+        int tos;       /* -1: the socket's */
+        bool has_psum; /* psum is the payload's one's-complement sum (one buffer) */
+        uint64_t psum;
         struct wctx *w; /* the sending context (the socket's home); NULL: the control thread */
 };
 int udp_output(struct mpnet_stack *s, struct mpnet_sock *so, struct mpnet_pkt *p,

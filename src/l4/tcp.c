@@ -330,13 +330,25 @@ static struct tcp_conn_buckets *table_grow(struct tcp_conn_table *ct)
         return old;
 }
 
+/* c in front of the context's cache, its entries valid for gen. */
+static void last_put(struct tcp_ctx *tc, struct tcp_conn *c, uint64_t gen)
+{
+        tc->last[1] = tc->last_gen == gen && tc->last[0] != c ? tc->last[0] : NULL;
+        tc->last[0] = c;
+        tc->last_gen = gen;
+}
+
 int tcp_conn_insert(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tcp_conn *c)
 {
+        /* Inserts run on c's home context (connect, a listener's SYN). */
+        struct tcp_ctx *tc = tcp_home_w(s, c)->mctx[MOD_tcp];
         struct tcp_conn_buckets *bk, *old = NULL;
         struct tcp_conn *_Atomic *head;
         bool grow;
 
-        c->hash = tcp_conn_hash(ct, &c->t);
+        /* A SYN's tuple was hashed by its input's lookup: once a segment. */
+        c->hash =
+            tc->in_t != NULL && tuple_eq(tc->in_t, &c->t) ? tc->in_h : tcp_conn_hash(ct, &c->t);
         pthread_mutex_lock(&ct->lock);
         if (tcp_conn_lookup_h(ct, &c->t, c->hash) != NULL) {
                 pthread_mutex_unlock(&ct->lock);
@@ -362,6 +374,10 @@ int tcp_conn_insert(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tcp
         atomic_store_explicit(head, c, memory_order_release);
         ct->n++;
         pthread_mutex_unlock(&ct->lock);
+        /* The peer's next segment is for c (the SYN-ACK, the handshake's
+         * ACK): the context's cache has it without a hash. Nothing was
+         * unlinked since gen was read (a reader's rule, as below). */
+        last_put(tc, c, atomic_load_explicit(&ct->gen, memory_order_acquire));
         if (old != NULL)
                 stack_defer(s, bk_free, old);
         if (grow)
@@ -456,8 +472,8 @@ static void conn_table_clear(struct tcp_conn_table *ct)
         atomic_fetch_add_explicit(&ct->gen, 1, memory_order_release);
 }
 
-/* The connection of t: the context's last one when it is still in the
- * table and t is its tuple (no hash: the table's keyed SipHash, which
+/* The connection of t: one of the context's last two when it is still in
+ * the table and t is its tuple (no hash: the table's keyed SipHash, which
  * keeps hash flooding off the buckets, is untouched and runs on every
  * miss, so a flood of other tuples gets no cheaper path), else the table's
  * (*h its hash, for the PCB lookup that follows a miss). A table reader:
@@ -468,16 +484,19 @@ static struct tcp_conn *conn_lookup_cached(struct wctx *w, struct tcp_conn_table
 {
         struct tcp_ctx *tc = w->mctx[MOD_tcp];
         uint64_t gen = atomic_load_explicit(&ct->gen, memory_order_acquire);
-        struct tcp_conn *c = tc->last;
+        struct tcp_conn *c;
 
-        if (c != NULL && tc->last_gen == gen && tuple_eq(&c->t, t))
-                return c;
+        if (tc->last_gen == gen) {
+                for (unsigned i = 0; i < 2; i++) {
+                        c = tc->last[i];
+                        if (c != NULL && tuple_eq(&c->t, t))
+                                return c;
+                }
+        }
         *h = tcp_conn_hash(ct, t);
         c = tcp_conn_lookup_h(ct, t, *h);
-        if (c != NULL) {
-                tc->last = c;
-                tc->last_gen = gen;
-        }
+        if (c != NULL)
+                last_put(tc, c, gen);
         return c;
 }
 
@@ -599,6 +618,7 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
         struct mpnet_tcp_view v;
         struct mpnet_tcp_repr r;
         struct tcp_tuple t;
+        struct tcp_ctx *tc = w->mctx[MOD_tcp];
         struct tcp_conn *c;
         struct mpnet_sock *so;
         struct mpnet_sock *lso;
@@ -617,7 +637,7 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
         }
         if (!(how & TCP_IN_HANDED))
                 tcp_inc(s, TCP_IN);
-        ((struct tcp_ctx *)w->mctx[MOD_tcp])->rx_ecn = ecn;
+        tc->rx_ecn = ecn;
         memcpy(t.laddr, laddr, 16);
         memcpy(t.raddr, raddr, 16);
         t.lport = r.dport;
@@ -682,7 +702,10 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
                 }
                 if (so != NULL && (so->flags & SOF_LISTEN) && so->tcp != NULL) {
                         ev = sock_events(so);
+                        tc->in_t = &t; /* for the SYN's tcp_conn_insert */
+                        tc->in_h = h;
                         tcp_listen_input(w, so, &t, &v, &r, atomic_load(&ifp->mtu));
+                        tc->in_t = NULL;
                         tcp_sock_cb(w, so, ev);
                         goto out;
                 }
@@ -755,7 +778,14 @@ static void tcp_ctx_reset(struct wctx *w, void *cs)
         (void)w;
         x->tq = NULL;
         x->embryo = NULL;
-        x->last = NULL;
+        x->last[0] = x->last[1] = NULL;
+        x->tw.next = x->tw.prev = NULL; /* its connections went with the table */
+}
+
+static void tcp_ctx_fini(struct wctx *w, void *cs)
+{
+        (void)w;
+        tcp_ring_cache_free(cs);
 }
 
 static int tcp_init(struct mpnet_stack *s, void *state)
@@ -879,4 +909,5 @@ const struct mpnet_module mod_tcp = {
     .ctx_state_size = sizeof(struct tcp_ctx),
     .ctx_service = tcp_service,
     .ctx_reset = tcp_ctx_reset,
+    .ctx_fini = tcp_ctx_fini,
 };

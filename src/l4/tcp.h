@@ -151,19 +151,42 @@ struct tcp_conn {
 
 /* Per context (mod_tcp's ctx state): what the context's connections need
  * serviced, walked by its own loop only. */
+/* A link of a context's TIME_WAIT queue (tcp_ctx.tw). */
+struct tcp_twq {
+        struct tcp_twq *next, *prev;
+};
+
+/* At most this many freed rings a context keeps (128 KiB). */
+#define TCP_RING_CACHE 32
+
 struct tcp_ctx {
         struct tcp_data *tq;         /* connections with a data-path timer */
         struct tcp_conn *embryo;     /* SYN_SENT and SYN_RECEIVED */
         uint64_t ch_tokens, ch_last; /* the challenge ACK bucket (RFC 5961 7) */
-        /* The connection this context's last segment found, and the
-         * table's gen then (tcp_conn_table.gen): a bulk flow's segments
-         * come in runs, so most skip the hash and the bucket walk. */
-        struct tcp_conn *last;
+        /* The two connections this context's segments found last (or
+         * inserted last), newest first, and the table's gen then
+         * (tcp_conn_table.gen): a bulk flow's segments come in runs, and a
+         * client's closing connection overlaps its next one's handshake,
+         * so most skip the hash and the bucket walk. */
+        struct tcp_conn *last[2];
         uint64_t last_gen;
         /* The IP ECN field of the segment this context is handling now
          * (RFC 3168 5), set by input before the connection sees it: the
          * context's own memory, written every segment. */
         uint8_t rx_ecn;
+        /* While a listener takes a segment: its tuple and the table's hash
+         * of it, which the new connection's insert reuses (l4/tcp.c). */
+        const struct tcp_tuple *in_t;
+        uint32_t in_h;
+        /* TIME_WAIT connections by their end (each lasts 2 MSL, so a new
+         * one goes at the tail): the service looks at the head alone, not
+         * at every closed connection of the last 2 MSL (l4/tcp_data.c).
+         * A circle through this head; next NULL: not set up yet. */
+        struct tcp_twq tw;
+        /* Ring blocks of TCP_RING_MIN bytes that connections gave back,
+         * for the next connection's first byte (l4/tcp_data.c). */
+        void *ring_cache[TCP_RING_CACHE];
+        unsigned n_ring_cache;
 };
 
 /* The options of c, which has its data path (c->d): the first member of
@@ -435,6 +458,8 @@ uint64_t tcp_data_timers(struct wctx *w, uint64_t now);
 size_t tcp_data_mem(const struct tcp_conn *c, size_t *bufs);
 /* c leaves the table (tcp_conn_drop): off the timer list. */
 void tcp_data_drop(struct mpnet_stack *s, struct tcp_conn *c);
+/* Free the ring blocks a context keeps (its fini). */
+void tcp_ring_cache_free(struct tcp_ctx *x);
 /* Free c and what its data path holds (after the grace period). */
 void tcp_conn_free(void *c);
 /* The socket calls (struct sock_proto). */

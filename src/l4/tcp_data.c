@@ -20,11 +20,21 @@
  *
  * Timers: a connection with a deadline armed is on its home context's
  * timer list (tcp_ctx.tq); that context's service walks its list only.
+ * TIME_WAIT is the exception: every one lasts 2 MSL, so they queue by
+ * their end (tcp_ctx.tw) and the service looks at the queue's head, as
+ * FreeBSD's 2MSL list does; a busy server's tens of thousands of closed
+ * connections are never walked.
+ *
+ * Rings: a ring's first block (TCP_RING_MIN bytes) comes from and goes
+ * back to its home context's small cache (tcp_ctx.ring_cache, bounded,
+ * freed with the context), so a short connection costs no malloc or free
+ * for its data; larger rings are malloc's.
  *
  * Runs on the connection's home context (a worker or the control thread;
  * its socket calls are handed there, l4/tcp_home.c); no lock.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -63,6 +73,7 @@ struct tcp_data {
         struct tcp_copt o; /* first: tcp_o() (l4/tcp.h) finds it from c->d */
         struct tcp_conn *c;
         struct tcp_data *tnext, **tpprev; /* the timer list; tpprev NULL: off */
+        struct tcp_twq twl;               /* the TIME_WAIT queue; next NULL: off */
         uint64_t dack_at, tw_at;          /* delayed ACK; TIME_WAIT or FIN_WAIT_2 end */
         /* Send: bytes from SND.UNA on, sent or not. The rings hold salloc
          * and ralloc bytes (0: none yet), growing with what they hold up
@@ -160,6 +171,85 @@ static void arm(struct wctx *w, struct tcp_data *d, uint64_t *at, uint64_t when)
         ctx_svc_arm(w, when);
 }
 
+static struct tcp_data *tw_data(struct tcp_twq *q)
+{
+        return (struct tcp_data *)(void *)((char *)q - offsetof(struct tcp_data, twl));
+}
+
+static void tw_unlink(struct tcp_data *d)
+{
+        if (d->twl.next == NULL)
+                return;
+        d->twl.prev->next = d->twl.next;
+        d->twl.next->prev = d->twl.prev;
+        d->twl.next = d->twl.prev = NULL;
+}
+
+/* TIME_WAIT ends at when (d->tw_at): d goes into the queue by its end,
+ * looked for from the tail, where every new 2 MSL goes unless the MSL was
+ * shortened meanwhile. */
+static void tw_arm(struct wctx *w, struct tcp_data *d, uint64_t when)
+{
+        struct tcp_twq *h = &tcp_ctx_of(w)->tw, *q;
+
+        if (h->next == NULL)
+                h->next = h->prev = h;
+        tw_unlink(d);
+        d->tw_at = when;
+        for (q = h->prev; q != h && tw_data(q)->tw_at > when; q = q->prev)
+                ;
+        d->twl.prev = q;
+        d->twl.next = q->next;
+        q->next->prev = &d->twl;
+        q->next = &d->twl;
+        ctx_svc_arm(w, when);
+}
+
+/* The ends of TIME_WAIT due by now. @return the next one's time. The
+ * queue is this context's alone and shrinks each turn. */
+static uint64_t tw_expire(struct wctx *w, uint64_t now)
+{
+        struct tcp_twq *h = &tcp_ctx_of(w)->tw;
+
+        while (h->next != NULL && h->next != h) {
+                struct tcp_data *d = tw_data(h->next);
+
+                if (d->tw_at > now)
+                        return d->tw_at;
+                tw_unlink(d);
+                d->tw_at = MPNET_TIME_NEVER;
+                tcp_conn_drop(w->s, d->c);
+        }
+        return MPNET_TIME_NEVER;
+}
+
+/* A ring block of n bytes: the first size from the context's cache. */
+static uint8_t *ring_alloc(struct wctx *w, uint32_t n)
+{
+        struct tcp_ctx *x = tcp_ctx_of(w);
+
+        if (n == TCP_RING_MIN && x->n_ring_cache > 0)
+                return x->ring_cache[--x->n_ring_cache];
+        return malloc(n);
+}
+
+/* Give back a ring block of n bytes (b may be NULL). */
+static void ring_release(struct wctx *w, uint8_t *b, uint32_t n)
+{
+        struct tcp_ctx *x = tcp_ctx_of(w);
+
+        if (b != NULL && n == TCP_RING_MIN && x->n_ring_cache < TCP_RING_CACHE)
+                x->ring_cache[x->n_ring_cache++] = b;
+        else
+                free(b);
+}
+
+void tcp_ring_cache_free(struct tcp_ctx *x)
+{
+        while (x->n_ring_cache > 0)
+                free(x->ring_cache[--x->n_ring_cache]);
+}
+
 static uint64_t rto_ns(const struct tcp_conn *c)
 {
         return (uint64_t)tcp_rto_us(&c->rto) * 1000;
@@ -187,8 +277,8 @@ static void ring_write(uint8_t *b, uint32_t cap, uint32_t off, const uint8_t *fr
  * need more, up to cap: it doubles from TCP_RING_MIN, the bytes held
  * moved to the front of the new one. @return 0, or -ENOMEM (the ring as
  * it was). */
-static int ring_room(uint8_t **b, uint32_t *alloc, uint32_t *off, uint32_t len, uint32_t need,
-                     uint32_t cap)
+static int ring_room(struct wctx *w, uint8_t **b, uint32_t *alloc, uint32_t *off, uint32_t len,
+                     uint32_t need, uint32_t cap)
 {
         uint32_t n = *alloc != 0 ? *alloc : TCP_RING_MIN;
         uint8_t *nb;
@@ -201,12 +291,12 @@ static int ring_room(uint8_t **b, uint32_t *alloc, uint32_t *off, uint32_t len, 
                 n = cap;
         if (*b != NULL && n <= *alloc)
                 return 0; /* at the buffer size: the caller's limit */
-        nb = malloc(n);
+        nb = ring_alloc(w, n);
         if (nb == NULL)
                 return -ENOMEM;
         if (len > 0)
                 ring_read(*b, *alloc, *off, len, nb);
-        free(*b);
+        ring_release(w, *b, *alloc);
         *b = nb;
         *alloc = n;
         *off = 0;
@@ -699,9 +789,20 @@ size_t tcp_data_mem(const struct tcp_conn *c, size_t *bufs)
 
 void tcp_data_drop(struct mpnet_stack *s, struct tcp_conn *c)
 {
-        (void)s;
-        if (c->d != NULL)
-                tq_unlink(c->d);
+        struct tcp_data *d = c->d;
+        struct wctx *w = tcp_home_w(s, c);
+
+        if (d == NULL)
+                return;
+        tq_unlink(d);
+        tw_unlink(d);
+        /* No socket reaches c any more and the table lost it: its rings
+         * go back to the home context now, not after the grace period. */
+        ring_release(w, d->sb, d->salloc);
+        ring_release(w, d->rb, d->ralloc);
+        d->sb = d->rb = NULL;
+        d->salloc = d->slen = d->soff = 0;
+        d->ralloc = d->rlen = d->roff = 0;
 }
 
 /* The end of a connection: the socket sees err (0: none). */
@@ -727,15 +828,15 @@ static void time_wait(struct wctx *w, struct tcp_conn *c)
         /* Nothing moves any more (our FIN is acknowledged): the rings go,
          * the receive ring unless it holds bytes still unread, so 2 MSL of
          * closed connections cost their structures alone. */
-        free(d->sb);
+        ring_release(w, d->sb, d->salloc);
         d->sb = NULL;
         d->salloc = d->soff = d->slen = 0;
         if (d->rlen == 0) {
-                free(d->rb);
+                ring_release(w, d->rb, d->ralloc);
                 d->rb = NULL;
                 d->ralloc = d->roff = 0;
         }
-        arm(w, d, &d->tw_at, ctx_now(w) + 2 * tcp_state_of(w->s)->msl_ns);
+        tw_arm(w, d, ctx_now(w) + 2 * tcp_state_of(w->s)->msl_ns);
         if (c->so != NULL)
                 sock_raise(c->so, EPOLLHUP);
 }
@@ -1161,7 +1262,7 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                  * 3.10.7.4). */
                 if (fin) {
                         send_ack(w, c);
-                        arm(w, d, &d->tw_at, ctx_now(w) + 2 * tcp_state_of(w->s)->msl_ns);
+                        tw_arm(w, d, ctx_now(w) + 2 * tcp_state_of(w->s)->msl_ns);
                 }
                 return;
         }
@@ -1178,7 +1279,7 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                                 need += q->len;
                         if (need > d->rcap - d->rlen)
                                 need = d->rcap - d->rlen;
-                        if (ring_room(&d->rb, &d->ralloc, &d->roff, d->rlen, need, d->rcap) != 0)
+                        if (ring_room(w, &d->rb, &d->ralloc, &d->roff, d->rlen, need, d->rcap) != 0)
                                 right = c->rcv_nxt;
                 }
 
@@ -1349,7 +1450,7 @@ static bool rtx_timeout(struct wctx *w, struct tcp_conn *c)
 
 uint64_t tcp_data_timers(struct wctx *w, uint64_t now)
 {
-        uint64_t next = MPNET_TIME_NEVER;
+        uint64_t next = tw_expire(w, now);
         struct tcp_data *d = tcp_ctx_of(w)->tq; /* the context's own */
 
         while (d != NULL) {
@@ -1376,8 +1477,10 @@ uint64_t tcp_data_timers(struct wctx *w, uint64_t now)
                         d = nx;
                         continue;
                 }
-                if (d->tw_at == MPNET_TIME_NEVER && d->dack_at == MPNET_TIME_NEVER &&
-                    c->rtx_at == MPNET_TIME_NEVER && tcp_opt_due(c) == MPNET_TIME_NEVER) {
+                /* TIME_WAIT's end is the queue's (tw_arm). */
+                if ((d->tw_at == MPNET_TIME_NEVER || d->twl.next != NULL) &&
+                    d->dack_at == MPNET_TIME_NEVER && c->rtx_at == MPNET_TIME_NEVER &&
+                    tcp_opt_due(c) == MPNET_TIME_NEVER) {
                         tq_unlink(d);
                 } else {
                         uint64_t m = d->tw_at < d->dack_at ? d->tw_at : d->dack_at;
@@ -1498,7 +1601,8 @@ ssize_t tcp_sendmsg(struct mpnet_stack *s, struct mpnet_sock *so, const struct m
                 while (n > 0 && d->slen < d->scap) {
                         uint32_t k = d->scap - d->slen < n ? d->scap - d->slen : (uint32_t)n;
 
-                        if (ring_room(&d->sb, &d->salloc, &d->soff, d->slen, k, d->scap) != 0)
+                        if (ring_room(tcp_home_w(s, c), &d->sb, &d->salloc, &d->soff, d->slen, k,
+                                      d->scap) != 0)
                                 return done > 0 ? (ssize_t)done : -ENOMEM;
                         ring_write(d->sb, d->salloc, (d->soff + d->slen) % d->salloc, b, k);
                         d->slen += k;

@@ -90,6 +90,19 @@ struct udp_state {
         struct port_picker *pick; /* ephemeral ports (RFC 6056), keyed per stack */
 };
 
+/* Sockets whose callbacks a worker context holds for the end of its
+ * received vector at most; one more runs at once. */
+#define UDP_CB_MAX 64
+
+/* Per context: the sockets its recent datagrams went to; the sockets whose
+ * queue a datagram of this loop's vector found empty, whose callbacks run
+ * once the vector is in (udp_ctx_service), each on all it got. */
+struct udp_ctx {
+        struct pcb_cache pcb;
+        unsigned n_cb;
+        struct mpnet_sock *cb[UDP_CB_MAX];
+};
+
 /* Sockets a broadcast or multicast datagram may be copied to at most. */
 #define UDP_MCAST_MAX 64
 
@@ -146,6 +159,40 @@ static uint32_t key_hash(const struct mpnet_pkt *p, const struct pcb_key *k)
         return (uint32_t)(h >> 32);
 }
 
+/* so's callback is due on its home w. A worker runs it once its loop's
+ * vector is in (udp_ctx_service, before the loop's transmit flush), so
+ * the callback takes every datagram of the vector in one call, as a
+ * socket's reader wakes once per batch; the control thread, whose calls
+ * may deliver to its own sockets, runs it at once. */
+static void udp_cb_due(struct wctx *w, struct mpnet_sock *so)
+{
+        struct udp_ctx *c = w->mctx[MOD_udp];
+
+        if (!ctx_is_worker(w) || c->n_cb == UDP_CB_MAX) {
+                sock_run_cb(so);
+                return;
+        }
+        c->cb[c->n_cb++] = so;
+        ctx_svc_arm(w, 0);
+}
+
+/* The callbacks udp_cb_due() held, in arrival order. One that delivers
+ * to a socket of this context (a send to a local address) adds to the
+ * list, which this walk then reaches: bounded by UDP_CB_MAX. A socket
+ * closed meanwhile has no callback (sock_close_home); its memory waits
+ * for this context's next quiescent state, after the loop. */
+static uint64_t udp_ctx_service(struct wctx *w, void *cs, uint64_t now)
+{
+        struct udp_ctx *c = cs;
+
+        (void)now;
+        for (unsigned i = 0; i < c->n_cb; i++)
+                if (sock_home(c->cb[i]) == w->id)
+                        sock_run_cb(c->cb[i]);
+        c->n_cb = 0;
+        return MPNET_TIME_NEVER;
+}
+
 /* Queue p on so on its home context, or hand it there. */
 static void udp_deliver(struct wctx *w, struct mpnet_sock *so, struct mpnet_pkt *p)
 {
@@ -167,11 +214,16 @@ static void udp_deliver(struct wctx *w, struct mpnet_sock *so, struct mpnet_pkt 
                         udp_inc(s, UDP_HANDOFF);
                 return;
         }
-        if (!sock_enqueue(so, p)) {
+        switch (sock_enqueue_nocb(so, p)) {
+        case -1:
                 udp_inc(s, UDP_RCVBUF_FULL);
+                return;
+        case 0:
+                udp_inc(s, UDP_IN);
                 return;
         }
         udp_inc(s, UDP_IN);
+        udp_cb_due(w, so);
 }
 
 /* udp-deliver: datagrams other contexts handed to this one, the home of
@@ -329,7 +381,8 @@ static void udp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
                 udp_mcast(w, ifp, p, k);
                 return;
         }
-        so = pcb_lookup(udp_pcb(s), k, w->id, key_hash(p, k));
+        so = pcb_lookup_cached(udp_pcb(s), k, w->id, key_hash(p, k),
+                               &((struct udp_ctx *)w->mctx[MOD_udp])->pcb);
         if (so != NULL) {
                 udp_deliver(w, so, p);
                 return;
@@ -579,6 +632,18 @@ unsigned udp_flow_home(struct mpnet_stack *s, const struct mpnet_sock *so, uint1
 
 /* ---- output ---- */
 
+/* The sum of the datagram of len bytes at p (its header made, checksum 0)
+ * onto the pseudo-header's: the header's words and the payload's sum the
+ * send took as it copied (tx->psum; the payload starts at an even offset)
+ * when it is all in this one buffer, else a pass over the chain. */
+static uint64_t udp_sum(const struct mpnet_pkt *p, uint32_t len, uint64_t sum,
+                        const struct udp_tx *tx)
+{
+        if (tx->has_psum && p->next == NULL && p->len == len)
+                return sum + tx->psum + tx->sport + tx->dport + len;
+        return chain_sum(p, len, sum);
+}
+
 int udp_output(struct mpnet_stack *s, struct mpnet_sock *so, struct mpnet_pkt *p,
                const struct udp_tx *tx)
 {
@@ -638,7 +703,7 @@ int udp_output(struct mpnet_stack *s, struct mpnet_sock *so, struct mpnet_pkt *p
                 bool mc = mpnet_ip4_is_multicast(d4);
 
                 sum = mpnet_udp4_pseudo(s4, d4, (uint16_t)len);
-                mpnet_put_be16(h + 6, mpnet_udp_csum_final(chain_sum(p, len, sum)));
+                mpnet_put_be16(h + 6, mpnet_udp_csum_final(udp_sum(p, len, sum, tx)));
                 err = ip4_output_opt(tx->w != NULL ? tx->w : s->ctx[0], p,
                                      &(struct ip4_out){
                                          .src = s4,
@@ -656,7 +721,7 @@ int udp_output(struct mpnet_stack *s, struct mpnet_sock *so, struct mpnet_pkt *p
                 int hl = tx->ttl >= 0 ? tx->ttl : mc ? so->mc_hops6 : so->hops6;
 
                 sum = mpnet_udp6_pseudo(src, tx->dst, len);
-                mpnet_put_be16(h + 6, mpnet_udp_csum_final(chain_sum(p, len, sum)));
+                mpnet_put_be16(h + 6, mpnet_udp_csum_final(udp_sum(p, len, sum, tx)));
                 uint8_t tc = (uint8_t)(tx->tos >= 0 ? tx->tos : so->tclass);
 
                 if (tx->w != NULL && ctx_is_worker(tx->w))
@@ -729,6 +794,13 @@ static void udp_reset(struct mpnet_stack *s, void *state)
         (void)state;
 }
 
+/* stack_reset(): the cache's sets go with the sockets (gens differ). */
+static void udp_ctx_reset(struct wctx *w, void *cs)
+{
+        (void)w;
+        memset(cs, 0, sizeof(struct udp_ctx));
+}
+
 static const struct node_reg udp_nodes[] = {
     {.name = "udp-deliver", .fn = udp_deliver_node, .core_id = -1},
     {.name = "udp-err", .fn = udp_err_node, .core_id = -1},
@@ -751,4 +823,7 @@ const struct mpnet_module mod_udp = {
     .init = udp_init,
     .fini = udp_fini,
     .state_reset = udp_reset,
+    .ctx_state_size = sizeof(struct udp_ctx),
+    .ctx_service = udp_ctx_service,
+    .ctx_reset = udp_ctx_reset,
 };

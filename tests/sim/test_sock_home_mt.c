@@ -345,11 +345,95 @@ static void test_close_under_traffic(void **state)
         hnet_fini(&n);
 }
 
+/* A callback's calls and datagrams, on the home worker. */
+struct vsock {
+        _Atomic unsigned calls, got;
+};
+
+static void cb_count(struct mpnet_stack *s, int fd, void *arg)
+{
+        struct vsock *v = arg;
+        uint8_t b[64];
+
+        atomic_fetch_add(&v->calls, 1);
+        while (mpnet_recvfrom(s, fd, b, sizeof(b), 0, NULL, NULL) >= 0)
+                atomic_fetch_add(&v->got, 1);
+}
+
+/* A worker-homed socket's callback runs once the worker's received vector
+ * is in, on every datagram of it (as a reader wakes once per batch), not
+ * once per datagram: P's burst leaves in one transmit call onto a wire of
+ * one queue, which the one worker takes whole. */
+static void test_cb_once_per_vector(void **state)
+{
+        struct mpnet_memwire_cfg wc = {.n_queues = 1, .ring_size = 1024};
+        struct mpnet_runtime_cfg rc = {.n_workers = 1};
+        struct mpnet_stack_cfg sc = {.seed = 61};
+        struct hnet n;
+        struct vsock v = {0};
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(P_PORT)};
+        int fd, home = 1;
+        enum { BURST = 32, BURSTS = 4 };
+
+        (void)state;
+        memset(&n, 0, sizeof(n));
+        mpnet_clock_init_monotonic(&n.clk);
+        n.pool = mpnet_pool_create("vec", 4096);
+        assert_non_null(n.pool);
+        assert_int_equal(mpnet_memwire_create(&wc, &n.lr, &n.lp), 0);
+        sc.clock = &n.clk;
+        sc.pool = n.pool;
+        sc.name = "R";
+        n.r = mpnet_stack_create(&sc);
+        sc.name = "P";
+        n.p = mpnet_stack_create(&sc);
+        assert_non_null(n.r);
+        assert_non_null(n.p);
+        assert_int_equal(mpnet_iface_attach(n.r, n.lr, "r"), 1);
+        assert_int_equal(mpnet_iface_attach(n.p, n.lp, "p"), 1);
+        assert_int_equal(mpnet_addr4_add(n.r, 1, R_ADDR, 24), 0);
+        assert_int_equal(mpnet_addr4_add(n.p, 1, P_ADDR, 24), 0);
+        assert_int_equal(mpnet_neigh4_add(n.r, 1, P_ADDR, n.lp->info.mac), 0);
+        assert_int_equal(mpnet_neigh4_add(n.p, 1, R_ADDR, n.lr->info.mac), 0);
+        n.rt = mpnet_runtime_create(&rc);
+        assert_non_null(n.rt);
+        assert_int_equal(mpnet_runtime_assign(n.rt, 0, n.r, 1, 0), 0);
+        assert_int_equal(mpnet_runtime_start(n.rt), 0);
+        fd = mpnet_socket(n.r, AF_INET, SOCK_DGRAM, 0);
+        assert_true(fd >= 0);
+        assert_int_equal(mpnet_setsockopt(n.r, fd, SOL_MPNET, MPNET_SO_HOME, &home, sizeof(home)),
+                         0);
+        assert_int_equal(mpnet_bind(n.r, fd, (struct sockaddr *)&a, sizeof(a)), 0);
+        assert_int_equal(mpnet_sock_set_cb(n.r, fd, cb_count, &v), 0);
+        n.pfd = mpnet_socket(n.p, AF_INET, SOCK_DGRAM, 0);
+        assert_true(n.pfd >= 0);
+        a.sin_addr.s_addr = htonl(R_ADDR);
+        for (unsigned b = 0; b < BURSTS; b++) {
+                /* P's sends leave with its poll, in one transmit call. */
+                for (unsigned i = 0; i < BURST; i++)
+                        assert_int_equal(
+                            mpnet_sendto(n.p, n.pfd, "v", 1, 0, (struct sockaddr *)&a, sizeof(a)),
+                            1);
+                poll_both(&n);
+                for (uint64_t end = mpnet_monotonic_ns() + 20 * MPNET_NS_PER_S;
+                     atomic_load(&v.got) < (b + 1) * BURST && mpnet_monotonic_ns() < end;)
+                        usleep(100);
+                assert_int_equal(atomic_load(&v.got), (b + 1) * BURST);
+        }
+        print_message("%u datagrams in %u callbacks\n", atomic_load(&v.got), atomic_load(&v.calls));
+        assert_int_equal(atomic_load(&v.calls), BURSTS);
+        assert_int_equal(stk_ctr(n.r, "udp_in"), BURSTS * BURST);
+        assert_int_equal(mpnet_close(n.r, fd), 0);
+        poll_both(&n);
+        hnet_fini(&n);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_replies_on_home),
             cmocka_unit_test(test_close_under_traffic),
+            cmocka_unit_test(test_cb_once_per_vector),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -570,6 +570,59 @@ static void test_match_all(void **state)
         assert_int_equal(pcb_match_all(t, &k, 0, 0, true, out, 8), 2);
 }
 
+/* The socket id through cache c on context w, -1 none. */
+static int look_c(struct pcb_table *t, const struct pcb_key *k, unsigned w, uint32_t hash,
+                  struct pcb_cache *c)
+{
+        struct mpnet_sock *s = pcb_lookup_cached(t, k, w, hash, c);
+
+        return s == NULL ? -1 : s->id;
+}
+
+/* A cached answer holds only while the port's set is the one it came
+ * from: every bind, connect and close on the port makes a new set, and the
+ * answer follows it, even when the new set sits where the old one did. */
+static void test_cache_follows_set(void **state)
+{
+        struct pcb_table *t = *state;
+        struct pcb_cache c;
+        struct pcb_key k = key(4, "10.0.0.9", 4000, "10.0.0.1", 53),
+                       k2 = key(4, "10.0.0.8", 4000, "10.0.0.1", 53);
+        struct pcb_ent e = ent(0, PCB_FAM4, "", PCB_F_REUSEADDR);
+
+        memset(&c, 0, sizeof(c));
+        assert_int_equal(look_c(t, &k, 0, 0, &c), -1);
+        assert_int_equal(pcb_bind(t, 53, &e), 0);
+        assert_int_equal(look_c(t, &k, 0, 0, &c), 0);
+        assert_int_equal(look_c(t, &k, 0, 0, &c), 0); /* a hit */
+        /* A more specific socket comes: the next datagram finds it. */
+        assert_int_equal(bind_(t, 53, 1, PCB_FAM4, "10.0.0.1", PCB_F_REUSEADDR), 0);
+        assert_int_equal(look_c(t, &k, 0, 0, &c), 1);
+        /* A connected one beats it for its peer only. */
+        connect_(t, 53, &e, "10.0.0.9", 4000);
+        assert_int_equal(look_c(t, &k, 0, 0, &c), 0);
+        assert_int_equal(look_c(t, &k2, 0, 0, &c), 1);
+        /* Gone: neither is found, through the cache or not. */
+        assert_int_equal(pcb_unbind(t, 53, &so[1]), 0);
+        assert_int_equal(look_c(t, &k2, 0, 0, &c), -1);
+        assert_int_equal(pcb_unbind(t, 53, &so[0]), 0);
+        assert_int_equal(look_c(t, &k, 0, 0, &c), -1);
+        /* Unbind and bind again many times: each set is freed at once
+         * (retire_now), so the allocator may give a new set the old
+         * address; its gen tells them apart. */
+        for (int i = 0; i < 16; i++) {
+                assert_int_equal(bind_(t, 53, i, PCB_FAM4, "", 0), 0);
+                assert_int_equal(look_c(t, &k, 0, 0, &c), i);
+                assert_int_equal(pcb_unbind(t, 53, &so[i]), 0);
+        }
+        /* The answer of a key on context w, hash h is pcb_lookup's. */
+        assert_int_equal(bind_(t, 53, 2, PCB_FAM4, "", PCB_F_REUSEPORT), 0);
+        assert_int_equal(bind_(t, 53, 3, PCB_FAM4, "", PCB_F_REUSEPORT), 0);
+        for (uint32_t h = 0; h < 64; h++)
+                assert_int_equal(look_c(t, &k, 0, h * 0x9e3779b9u, &c),
+                                 look(t, &k, 0, h * 0x9e3779b9u));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -589,6 +642,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_reuseport_home, setup, teardown),
             cmocka_unit_test_setup_teardown(test_reuseport_connected, setup, teardown),
             cmocka_unit_test_setup_teardown(test_match_all, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_cache_follows_set, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
