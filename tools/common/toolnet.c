@@ -118,16 +118,43 @@ struct mpnet_link *toolnet_link_open(const char *prog, const char *spec, struct 
         return l;
 }
 
-int toolnet_stack_setup(struct mpnet_stack *s, int ifx, unsigned mtu,
-                        const struct toolnet_addr *addr, unsigned n_addr,
-                        const struct toolnet_addr *gw, unsigned n_gw)
+int toolnet_opt(struct toolnet_cfg *c, int opt, const char *arg)
+{
+        long v;
+
+        switch (opt) {
+        case 'L':
+                c->link = arg;
+                return 1;
+        case 'A':
+                if (c->n_addr == TOOLNET_MAX_ADDRS ||
+                    toolnet_parse_prefix(arg, &c->addr[c->n_addr]))
+                        return -1;
+                c->n_addr++;
+                return 1;
+        case 'G':
+                if (c->n_gw == TOOLNET_MAX_ADDRS || toolnet_parse_ip(arg, &c->gw[c->n_gw]) != 0)
+                        return -1;
+                c->n_gw++;
+                return 1;
+        case 'M':
+                if (toolnet_parse_long(arg, 68, 65535, &v) != 0)
+                        return -1;
+                c->mtu = (unsigned)v;
+                return 1;
+        default:
+                return 0;
+        }
+}
+
+int toolnet_stack_setup(struct mpnet_stack *s, int ifx, const struct toolnet_cfg *c)
 {
         int err = 0;
 
-        if (mtu != 0 && (err = mpnet_iface_set_mtu(s, ifx, mtu)) != 0)
+        if (c->mtu != 0 && (err = mpnet_iface_set_mtu(s, ifx, c->mtu)) != 0)
                 return err;
-        for (unsigned i = 0; i < n_addr && err == 0; i++) {
-                const struct toolnet_addr *a = &addr[i];
+        for (unsigned i = 0; i < c->n_addr && err == 0; i++) {
+                const struct toolnet_addr *a = &c->addr[i];
 
                 if (a->family == AF_INET) {
                         uint32_t v4;
@@ -142,8 +169,8 @@ int toolnet_stack_setup(struct mpnet_stack *s, int ifx, unsigned mtu,
                                 err = mpnet_addr6_add(s, ifx, a->a, a->plen, 0);
                 }
         }
-        for (unsigned i = 0; i < n_gw && err == 0; i++) {
-                const struct toolnet_addr *g = &gw[i];
+        for (unsigned i = 0; i < c->n_gw && err == 0; i++) {
+                const struct toolnet_addr *g = &c->gw[i];
 
                 if (g->family == AF_INET) {
                         struct mpnet_route4 r = {.type = MPNET_NH_GATEWAY, .n_paths = 1};

@@ -26,6 +26,23 @@ struct toolnet_addr {
         uint8_t plen;  /* --addr only */
 };
 
+#define TOOLNET_MAX_ADDRS 8
+
+/* What --link, --addr, --gw and --mtu said. */
+struct toolnet_cfg {
+        const char *link;
+        struct toolnet_addr addr[TOOLNET_MAX_ADDRS], gw[TOOLNET_MAX_ADDRS];
+        unsigned n_addr, n_gw;
+        unsigned mtu; /* 0: the link's */
+};
+
+/*
+ * Takes getopt_long's OPT for --link ('L'), --addr ('A'), --gw ('G') or
+ * --mtu ('M') with its ARG into C. @return 1 when taken, 0 when OPT is none
+ * of them, -1 for a bad value or one address too many.
+ */
+int toolnet_opt(struct toolnet_cfg *c, int opt, const char *arg);
+
 /* A decimal in [min, max] into *out. @return 0, or -1 when it is not. */
 int toolnet_parse_long(const char *s, long min, long max, long *out);
 
@@ -43,13 +60,11 @@ int toolnet_parse_prefix(const char *s, struct toolnet_addr *a);
 struct mpnet_link *toolnet_link_open(const char *prog, const char *spec, struct mpnet_pool *pool);
 
 /*
- * Sets interface IFX's MTU (when not 0), adds the addresses (enabling IPv6
- * for an IPv6 one) and a default route through each gateway.
+ * Sets interface IFX's MTU (when C's is not 0), adds C's addresses (enabling IPv6
+ * for an IPv6 one) and a default route through each of its gateways.
  * @return 0 or the first negative errno.
  */
-int toolnet_stack_setup(struct mpnet_stack *s, int ifx, unsigned mtu,
-                        const struct toolnet_addr *addr, unsigned n_addr,
-                        const struct toolnet_addr *gw, unsigned n_gw);
+int toolnet_stack_setup(struct mpnet_stack *s, int ifx, const struct toolnet_cfg *c);
 
 /* Whether every IPv6 address of IFX passed duplicate address detection. */
 bool toolnet_addrs6_ready(struct mpnet_stack *s, int ifx);

@@ -80,17 +80,15 @@ static const char usage[] =
     "    socket failed. get: 0 when a 2xx response arrived whole, 1 for\n"
     "    another status, a short body or a failed connection. 2 on bad usage.\n";
 
-#define MAX_ADDRS 8
 #define MAX_CONNS 64
 #define OUT_LEN   16384
 
 struct opts {
         bool serve, verbose;
         long count, idle_s, wait_s;
-        unsigned port, mtu;
-        const char *link, *root, *url, *out;
-        struct toolnet_addr addr[MAX_ADDRS], gw[MAX_ADDRS];
-        unsigned n_addr, n_gw;
+        unsigned port;
+        const char *root, *url, *out;
+        struct toolnet_cfg net; /* --link, --addr, --gw, --mtu */
 };
 
 static volatile sig_atomic_t g_stop;
@@ -146,30 +144,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                 case 'v':
                         o->verbose = true;
                         break;
-                case 'L':
-                        o->link = optarg;
-                        break;
-                case 'A':
-                        if (o->n_addr == MAX_ADDRS ||
-                            toolnet_parse_prefix(optarg, &o->addr[o->n_addr]))
-                                goto bad;
-                        o->n_addr++;
-                        break;
-                case 'G':
-                        if (o->n_gw == MAX_ADDRS || toolnet_parse_ip(optarg, &o->gw[o->n_gw]) != 0)
-                                goto bad;
-                        o->n_gw++;
-                        break;
-                case 'M':
-                        if (toolnet_parse_long(optarg, 68, 65535, &v) != 0)
-                                goto bad;
-                        o->mtu = (unsigned)v;
-                        break;
                 case 'h':
                         fputs(usage, stdout);
                         exit(0);
                 default:
-                        goto bad;
+                        if (toolnet_opt(&o->net, c, optarg) != 1)
+                                goto bad;
+                        break;
                 }
         }
         if (optind != argc - 1)
@@ -178,7 +159,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                 o->root = argv[optind];
         else
                 o->url = argv[optind];
-        if (o->link == NULL || o->n_addr == 0) {
+        if (o->net.link == NULL || o->net.n_addr == 0) {
                 fprintf(stderr, "mpnet-http: --link and --addr are required\n");
                 return -1;
         }
@@ -454,8 +435,8 @@ static int sock_listen(struct mpnet_stack *s, const struct opts *o)
         struct sockaddr_storage ss;
         socklen_t len;
 
-        for (unsigned i = 0; i < o->n_addr; i++)
-                if (o->addr[i].family == AF_INET6)
+        for (unsigned i = 0; i < o->net.n_addr; i++)
+                if (o->net.addr[i].family == AF_INET6)
                         family = AF_INET6; /* dual-stack */
         fd = mpnet_socket(s, family, SOCK_STREAM | SOCK_NONBLOCK, 0);
         if (fd < 0)
@@ -809,7 +790,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "mpnet-http: no memory for the packet pool\n");
                 return 1;
         }
-        l = toolnet_link_open("mpnet-http", o.link, pool);
+        l = toolnet_link_open("mpnet-http", o.net.link, pool);
         if (l == NULL)
                 goto done;
         s = mpnet_stack_create(&(struct mpnet_stack_cfg){
@@ -819,7 +800,7 @@ int main(int argc, char **argv)
                 goto done;
         }
         ifx = mpnet_iface_attach(s, l, "http0");
-        err = ifx < 0 ? ifx : toolnet_stack_setup(s, ifx, o.mtu, o.addr, o.n_addr, o.gw, o.n_gw);
+        err = ifx < 0 ? ifx : toolnet_stack_setup(s, ifx, &o.net);
         if (err != 0) {
                 fprintf(stderr, "mpnet-http: configuring the stack: %s\n", strerror(-err));
                 goto done;

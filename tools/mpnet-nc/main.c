@@ -96,19 +96,17 @@ static const char usage[] =
     "    connection closed both ways, or a signal; 1 when the stack or the\n"
     "    socket failed (TCP: refused, reset, connect timed out); 2 on bad usage.\n";
 
-#define MAX_ADDRS 8
-#define BUF_LEN   65536
+#define BUF_LEN 65536
 
 struct opts {
         int udp, listen, keep, family, verbose;
         long wait_s, quit_s, count;
-        unsigned port, mtu;
+        unsigned port;
         uint32_t loss_ppm; /* --loss: a fault link around the link */
         uint64_t seed;
         bool have_seed;
-        const char *link, *source, *host, *rport;
-        struct toolnet_addr addr[MAX_ADDRS], gw[MAX_ADDRS];
-        unsigned n_addr, n_gw;
+        const char *source, *host, *rport;
+        struct toolnet_cfg net; /* --link, --addr, --gw, --mtu */
 };
 
 static volatile sig_atomic_t g_stop;
@@ -185,25 +183,6 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                 case 'v':
                         o->verbose = 1;
                         break;
-                case 'L':
-                        o->link = optarg;
-                        break;
-                case 'A':
-                        if (o->n_addr == MAX_ADDRS ||
-                            toolnet_parse_prefix(optarg, &o->addr[o->n_addr]))
-                                goto bad;
-                        o->n_addr++;
-                        break;
-                case 'G':
-                        if (o->n_gw == MAX_ADDRS || toolnet_parse_ip(optarg, &o->gw[o->n_gw]) != 0)
-                                goto bad;
-                        o->n_gw++;
-                        break;
-                case 'M':
-                        if (toolnet_parse_long(optarg, 68, 65535, &v) != 0)
-                                goto bad;
-                        o->mtu = (unsigned)v;
-                        break;
                 case 'D':
                         if (parse_pct_ppm(optarg, &o->loss_ppm) != 0)
                                 goto bad;
@@ -218,7 +197,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                         fputs(usage, stdout);
                         exit(0);
                 default:
-                        goto bad;
+                        if (toolnet_opt(&o->net, c, optarg) != 1)
+                                goto bad;
+                        break;
                 }
         }
         argc -= optind;
@@ -239,7 +220,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         }
         if (!o->udp && o->count > 0)
                 goto bad; /* -W counts datagrams */
-        if (o->link == NULL || o->n_addr == 0) {
+        if (o->net.link == NULL || o->net.n_addr == 0) {
                 fprintf(stderr, "mpnet-nc: --link and --addr are required\n");
                 return -1;
         }
@@ -721,7 +702,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "mpnet-nc: no memory for the packet pool\n");
                 return 1;
         }
-        l = toolnet_link_open("mpnet-nc", o.link, pool);
+        l = toolnet_link_open("mpnet-nc", o.net.link, pool);
         if (l == NULL)
                 goto done;
         if (o.loss_ppm > 0) {
@@ -742,7 +723,7 @@ int main(int argc, char **argv)
                 goto done;
         }
         ifx = mpnet_iface_attach(s, l, "nc0");
-        err = ifx < 0 ? ifx : toolnet_stack_setup(s, ifx, o.mtu, o.addr, o.n_addr, o.gw, o.n_gw);
+        err = ifx < 0 ? ifx : toolnet_stack_setup(s, ifx, &o.net);
         if (err != 0) {
                 fprintf(stderr, "mpnet-nc: configuring the stack: %s\n", strerror(-err));
                 goto done;
@@ -761,8 +742,8 @@ int main(int argc, char **argv)
         }
         if (family == 0) {
                 family = AF_INET;
-                for (unsigned i = 0; i < o.n_addr; i++)
-                        if (o.addr[i].family == AF_INET6)
+                for (unsigned i = 0; i < o.net.n_addr; i++)
+                        if (o.net.addr[i].family == AF_INET6)
                                 family = AF_INET6;
         }
         nc.s = s;
