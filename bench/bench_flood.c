@@ -19,8 +19,10 @@
  *   mld           MLDv2 reports of random groups to all-nodes;
  *   held          UDP from random sources of LAN 1 to random addresses of
  *                 LAN 2 where nobody answers (IPv4 and IPv6 alternating):
- *                 each waits in a hold queue while the router asks, up to
- *                 the stack-wide cap of held packets.
+ *                 new next hops pass the resolution limit (1000/s, burst
+ *                 100 a family); those that do wait in a hold queue while
+ *                 the router asks, up to the stack-wide cap of held
+ *                 packets, the rest are dropped after one lookup.
  *
  * Per flood and repeat, two fresh routers on the same clock: A never sees
  * the flood, B is first filled by it (2 x the neighbour cap of frames,

@@ -186,11 +186,12 @@ static inline void fnet_run(struct fnet *n, uint64_t ns)
 /*
  * The stack: forwarding (a router) or not (a host, IPv6 on, no addresses
  * of its own on LAN 1 but its link-local one: SLAAC gives it more), its
- * limit on neighbour learning learn_rate per second and learn_burst (0:
- * the defaults).
+ * limits on neighbour learning (learn_rate per second, learn_burst) and on
+ * resolutions started (resolve_rate, resolve_burst); 0: the defaults.
  */
-static inline void fnet_init_learn(struct fnet *n, bool router, uint32_t learn_rate,
-                                   uint32_t learn_burst)
+static inline void fnet_init_limits(struct fnet *n, bool router, uint32_t learn_rate,
+                                    uint32_t learn_burst, uint32_t resolve_rate,
+                                    uint32_t resolve_burst)
 {
         struct mpnet_memwire_cfg w1 = {.name = "fl1", .ring_size = 1024};
         struct mpnet_memwire_cfg w2 = {.name = "fl2", .ring_size = 1024};
@@ -200,7 +201,9 @@ static inline void fnet_init_learn(struct fnet *n, bool router, uint32_t learn_r
                                      .ip4_forwarding = router,
                                      .ip6_forwarding = router,
                                      .neigh_learn_rate = learn_rate,
-                                     .neigh_learn_burst = learn_burst};
+                                     .neigh_learn_burst = learn_burst,
+                                     .neigh_resolve_rate = resolve_rate,
+                                     .neigh_resolve_burst = resolve_burst};
 
         memset(n, 0, sizeof(*n));
         mpnet_clock_init_virtual(&n->clk, MPNET_NS_PER_S);
@@ -224,7 +227,15 @@ static inline void fnet_init_learn(struct fnet *n, bool router, uint32_t learn_r
         fnet_run(n, 15 * MPNET_NS_PER_S);
 }
 
-/* The stack with the default limit on neighbour learning. */
+/* The stack with its limit on neighbour learning, the default on
+ * resolution. */
+static inline void fnet_init_learn(struct fnet *n, bool router, uint32_t learn_rate,
+                                   uint32_t learn_burst)
+{
+        fnet_init_limits(n, router, learn_rate, learn_burst, 0, 0);
+}
+
+/* The stack with the default limits. */
 static inline void fnet_init(struct fnet *n, bool router)
 {
         fnet_init_learn(n, router, 0, 0);

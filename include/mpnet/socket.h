@@ -22,9 +22,13 @@
  * defaults 7200 and 75) and TCP_KEEPCNT (1-127, default 9): probes after
  * the idle time, and a reset and SO_ERROR ETIMEDOUT once TCP_KEEPCNT went
  * unanswered. SO_LINGER (struct linger): l_onoff with l_linger 0 makes
- * close send a reset and drop the connection at once; a non-zero time is
- * kept but close does not wait (no call blocks; the orderly close goes on
- * after it returns). TCP_CORK: short segments wait for a full one, the
+ * close send a reset and drop the connection at once; with a time, the
+ * orderly close, and a reset when the time passes with data or our FIN
+ * unacknowledged (as the BSDs; counted tcp_linger_abort). mpnet_close
+ * returns at once (no call blocks on the control thread: the close
+ * lingers in the background); a blocking front-end socket's
+ * mpnet_ts_close waits until the data and FIN are acknowledged or the
+ * time ran out. TCP_CORK: short segments wait for a full one, the
  * cork's removal or 200 ms (as Linux). MPNET_TCP_INFO (getsockopt only):
  * struct mpnet_tcp_info (mpnet/tcp.h). ECN per stack (mpnet_tcp_set_ecn).
  * ICMP fragmentation needed and packet too big that quote a sequence
@@ -151,7 +155,10 @@
  *    has its listener's home; a TCP socket's send and recv from a thread
  *    other than its home (the control thread, an application thread; not
  *    another worker) run on the home as synchronous commands instead of
- *    -EBUSY; mpnet_accept is the control thread's.
+ *    -EBUSY (the front end, mpnet_ts_*, passes bytes through rings
+ *    instead); mpnet_accept runs on the control thread or in a callback
+ *    on the listener's home worker (-EBUSY on another worker). SO_LINGER,
+ *    SO_KEEPALIVE and the IPPROTO_TCP options are set on the home.
  * Unknown options are -ENOPROTOOPT, a short or wrong-sized value -EINVAL.
  *
  * Ancillary data: mpnet_sendmsg takes IP_PKTINFO (struct in_pktinfo:
@@ -192,63 +199,6 @@
 
 #ifndef SO_BINDTOIFINDEX
 #define SO_BINDTOIFINDEX 62 /* Linux's number, for older headers */
-/*
- * The thread-safe front end: sockets for application threads (neither the
- * control thread nor a worker), several at once, each socket used by one
- * application thread at a time for its sends and one for its receives.
- * Sends and receives take no lock: a datagram goes through a
- * single-producer single-consumer ring between the application thread and
- * the socket's home context (the control thread, or with MPNET_SO_HOME a
- * worker, which drains the transmit ring on its loop and is woken through
- * its wake-up descriptor when it sleeps). The control calls (socket, bind,
- * connect, setsockopt, getsockopt, close) are handed to the control thread
- * and wait for it: that thread must be polling the stack, and must not
- * call them itself. The socket's descriptor (mpnet_ts_fd) puts it in an
- * event set (mpnet_evset_ctl, EPOLLIN) from any thread.
- *
- * The thread that sends or receives should hold a thread slot
- * (mpnet_thread_slot_acquire()): buffers then come from its own pool
- * cache, without the pool's lock. A send returns once the datagram is
- * queued for the home; what the home's output refuses then (no route) is
- * dropped and counted, as an asynchronous error. A handle is not used
- * after mpnet_ts_close() (whose queued datagrams are dropped); closing
- * while another thread still sends or receives on the handle is the
- * application's race, as with close(2).
- */
-struct mpnet_tsock;
-
-/** A front-end socket (arguments as mpnet_socket; SOCK_NONBLOCK makes
- * its sends and receives non-blocking). *ts is its handle.
- * @return its descriptor, or a negative errno (*ts NULL). */
-MPNET_API int mpnet_ts_socket(struct mpnet_stack *s, int domain, int type, int protocol,
-                              struct mpnet_tsock **ts);
-/** @return the socket's descriptor (for the control thread's calls that
- * read it, and for event sets). */
-MPNET_API int mpnet_ts_fd(const struct mpnet_tsock *ts);
-/** As mpnet_bind, mpnet_connect, mpnet_setsockopt, mpnet_getsockopt,
- * mpnet_close, through the control thread. SO_RCVTIMEO (struct timeval;
- * 0: wait without end) bounds a blocking receive, kept by the handle. */
-MPNET_API int mpnet_ts_bind(struct mpnet_tsock *ts, const struct sockaddr *addr, socklen_t len);
-MPNET_API int mpnet_ts_connect(struct mpnet_tsock *ts, const struct sockaddr *addr, socklen_t len);
-MPNET_API int mpnet_ts_setsockopt(struct mpnet_tsock *ts, int level, int name, const void *val,
-                                  socklen_t len);
-MPNET_API int mpnet_ts_getsockopt(struct mpnet_tsock *ts, int level, int name, void *val,
-                                  socklen_t *len);
-MPNET_API int mpnet_ts_close(struct mpnet_tsock *ts);
-
-/** Queue one datagram (to the peer when addr is NULL) for the home to
- * send. Waits while 256 are queued, unless non-blocking or MSG_DONTWAIT
- * (-EAGAIN). @return len; -EMSGSIZE; -ENOBUFS; -EINVAL (a bad address
- * length); the home's checks (-EDESTADDRREQ and the like) count a drop. */
-MPNET_API ssize_t mpnet_ts_sendto(struct mpnet_tsock *ts, const void *buf, size_t len, int flags,
-                                  const struct sockaddr *addr, socklen_t alen);
-/** Take the first datagram, waiting for one (at most SO_RCVTIMEO) unless
- * non-blocking or MSG_DONTWAIT. MSG_TRUNC as recvfrom.
- * @return its bytes copied; -EAGAIN (none, or the time ran out);
- * -EOPNOTSUPP (MSG_PEEK, MSG_OOB, MSG_ERRQUEUE). */
-MPNET_API ssize_t mpnet_ts_recvfrom(struct mpnet_tsock *ts, void *buf, size_t len, int flags,
-                                    struct sockaddr *addr, socklen_t *alen);
-
 #endif
 
 /* mpnet's own socket options (a level no system uses). */
@@ -323,9 +273,13 @@ MPNET_API int mpnet_listen(struct mpnet_stack *s, int fd, int backlog);
 /** SOCK_STREAM: take an established connection from a listener's accept
  * queue as a new descriptor (flags: SOCK_NONBLOCK, SOCK_CLOEXEC, as
  * accept4); addr and alen as mpnet_recvfrom (the peer). Never blocks.
- * EPOLLIN on the listener says one is waiting.
+ * EPOLLIN on the listener says one is waiting; the listener's callback
+ * runs when one is. The control thread's, or a callback's on the
+ * listener's home worker (the new socket is homed there too: set its
+ * callback, send, receive and close from there).
  * @return the descriptor; -EAGAIN (none waiting); -EBADF; -EINVAL (not
- * listening, unknown flags); -EOPNOTSUPP (not SOCK_STREAM); -EMFILE;
+ * listening, unknown flags); -EOPNOTSUPP (not SOCK_STREAM); -EBUSY (from
+ * another worker); -EPERM (from another stack's callback); -EMFILE;
  * -ENOMEM. */
 MPNET_API int mpnet_accept(struct mpnet_stack *s, int fd, struct sockaddr *addr, socklen_t *alen,
                            int flags);
@@ -364,8 +318,8 @@ MPNET_API ssize_t mpnet_recv_pkt(struct mpnet_stack *s, int fd, struct mpnet_pkt
  * datagram of the vector. fn may
  * receive (it should drain the queue: it is not called again until the
  * queue was empty), send and close the socket; on a worker home it may
- * make data calls on other sockets homed there, not control calls
- * (-EPERM). A close from a callback on a worker is completed by the
+ * make data calls on other sockets homed there and accept on a listener
+ * homed there, not control calls (-EPERM). A close from a callback on a worker is completed by the
  * control thread's next poll (the descriptor is -EBADF at once). fn NULL
  * takes the callback off. Called by the control thread (handed to a worker
  * home, and waits) or from the home.
@@ -395,6 +349,20 @@ MPNET_API int mpnet_sock_run(struct mpnet_stack *s, int fd, mpnet_sock_cb fn, vo
  * and wait for it: that thread must be polling the stack, and must not
  * call them itself. The socket's descriptor (mpnet_ts_fd) puts it in an
  * event set (mpnet_evset_ctl, EPOLLIN) from any thread.
+ *
+ * SOCK_STREAM (TCP, a client: connect; no listen or accept here): the
+ * rings carry the byte stream. mpnet_ts_connect on a blocking socket
+ * waits until the connection is established or failed (-ECONNREFUSED,
+ * -ETIMEDOUT); mpnet_ts_sendto (addr ignored) queues the bytes for the
+ * home, which moves them to the send buffer as it has room (a blocking
+ * send waits while 256 buffers are queued; non-blocking: the bytes that
+ * went, or -EAGAIN); mpnet_ts_recvfrom returns the bytes received so far
+ * (up to len; 0 at the peer's FIN; the connection's error, -ECONNRESET
+ * and the like, once nothing is left; MSG_TRUNC is -EOPNOTSUPP; no
+ * source address: *alen 0, as Linux's TCP);
+ * mpnet_ts_close first hands what is queued to the send buffer (what
+ * fits), and with SO_LINGER's time on a blocking socket waits for it and
+ * our FIN to be acknowledged (a reset when the time passes first).
  *
  * The thread that sends or receives should hold a thread slot
  * (mpnet_thread_slot_acquire()): buffers then come from its own pool

@@ -66,6 +66,16 @@ struct mpnet_stack_cfg {
          * resolution and messages of known neighbours are never limited. */
         uint32_t neigh_learn_rate;
         uint32_t neigh_learn_burst;
+        /* Resolutions started (token bucket per interface and family, as
+         * routers police their glean punts): a packet to a next hop the
+         * cache does not hold makes an entry, a hold queue and a
+         * solicitation (RFC 1122 2.3.2.1, RFC 4861 7.2.2). Per second (0:
+         * 1000) and burst (0: 100); what is over is dropped after one
+         * lookup, with no entry made (arp_resolve_limited,
+         * nd_resolve_limited). Next hops the cache holds (resolved, or
+         * resolving) are never limited. */
+        uint32_t neigh_resolve_rate;
+        uint32_t neigh_resolve_burst;
         /* Protocol modules beyond the compiled-in ones, NULL-terminated (or
          * NULL). The module interface is internal for now (src/stack/graph.h):
          * the tests use it. */

@@ -104,6 +104,7 @@ const struct neigh_proto arp_neigh_proto = {
     .c_flushed = STK_arp_flushed,
     .c_evicted = STK_arp_evicted,
     .c_learn_limited = STK_arp_learn_limited,
+    .c_resolve_limited = STK_arp_resolve_limited,
     .max_probes = arp_max_probes,
     .retrans = arp_retrans,
     .reachable = arp_reachable,

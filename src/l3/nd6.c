@@ -145,6 +145,7 @@ const struct neigh_proto nd6_neigh_proto = {
     .c_flushed = STK_nd_flushed,
     .c_evicted = STK_nd_evicted,
     .c_learn_limited = STK_nd_learn_limited,
+    .c_resolve_limited = STK_nd_resolve_limited,
     .max_probes = nd6_max_probes,
     .retrans = nd6_retrans,
     .reachable = nd6_reachable,

@@ -425,21 +425,23 @@ static void neigh_enqueue(struct neigh_entry *e, struct mpnet_pkt *p)
         bool entry_full = e->qn == s->arp_queue_max;
         bool stack_full = s->neigh_held >= NEIGH_HELD_MAX;
 
-        /* At the stack's cap an entry that holds nothing gets nothing (its
-         * resolution still starts); one that holds some trades its oldest. */
-        if (stack_full && e->qn == 0) {
+        /* At the stack's cap the newcomer is dropped (the entry's
+         * resolution still starts): trading an entry's oldest packet for it
+         * cost a free of a buffer out of the cache per frame under a flood
+         * of traffic to next hops being resolved. */
+        if (stack_full) {
                 neigh_ctr_add(s, STK_neigh_held_full, 1);
                 mpnet_pkt_free(p);
                 return;
         }
-        /* Keep the newest: the oldest is the likeliest to have been retried. */
-        if (entry_full || stack_full) {
+        /* RFC 4861 7.2.2: a full queue replaces its oldest packet with the
+         * new one (the oldest is the likeliest to have been retried). */
+        if (entry_full) {
                 mpnet_pkt_free(e->q[0]);
                 memmove(&e->q[0], &e->q[1], (e->qn - 1) * sizeof(e->q[0]));
                 e->qn--;
                 s->neigh_held--;
-                neigh_ctr_add(
-                    s, entry_full ? neigh_proto(e->fam)->c_queue_drop : STK_neigh_held_full, 1);
+                neigh_ctr_add(s, neigh_proto(e->fam)->c_queue_drop, 1);
         }
         e->q[e->qn++] = p;
         s->neigh_held++;
@@ -529,10 +531,39 @@ static bool neigh_punt(struct wctx *w, struct mpnet_iface *out, unsigned fam, co
         return stack_punt(w, p, PUNT_NEIGH, (unsigned)out->ifindex, (uint8_t)fam, (uint8_t)op, 0);
 }
 
+/*
+ * A packet to a next hop the cache does not hold starts a resolution: an
+ * entry, a hold queue, a solicitation and, at the table's cap, an
+ * eviction, on the control thread (a punt from a worker). Traffic from
+ * random sources to random addresses of a connected subnet makes every
+ * frame one. New resolutions pass a token bucket per interface and family
+ * (as routers police their glean punts; RFC 1122 2.3.2.1 and RFC 4861
+ * 7.2.2 bound the solicitations per neighbour, this bounds the new
+ * neighbours), each context at its share; over it the packet is dropped
+ * and counted after the one lookup the fast path made, with no entry
+ * made and none evicted. Next hops with an entry (resolved, resolving)
+ * never come here with e == NULL: they are not limited.
+ */
+static bool neigh_resolve_ok(struct wctx *w, struct mpnet_iface *out, unsigned fam)
+{
+        struct mpnet_stack *s = w->s;
+
+        if (ctx_bucket_take(w, &out->neigh[fam]->resolve[w->id], s->neigh_resolve_rate,
+                            s->neigh_resolve_burst))
+                return true;
+        neigh_ctr_add(s, neigh_proto(fam)->c_resolve_limited, 1);
+        return false;
+}
+
 void neigh_slow_output(struct wctx *w, struct mpnet_iface *out, unsigned fam, struct neigh_entry *e,
                        const uint8_t *key, struct mpnet_pkt *p)
 {
         union neigh_key k;
+
+        if (e == NULL && !neigh_resolve_ok(w, out, fam)) {
+                mpnet_pkt_free(p);
+                return;
+        }
 
         if (fam == NEIGH_ARP) {
                 uint32_t a;
@@ -750,10 +781,11 @@ static void neigh_iface_usage(const struct mpnet_iface *ifp, struct mpnet_stack_
         u->neigh6 += ifp->neigh[NEIGH_ND]->count;
 }
 
-/* stack_reset(): what input took from the learning limits (neigh_learn_ok)
+/* stack_reset(): what input took from the learning and resolution limits
  * goes back to the mark's. */
 struct neigh_ifmark {
         struct punt_bucket learn[NEIGH_N][MPNET_MAX_SLOTS + 1];
+        struct punt_bucket resolve[NEIGH_N][MPNET_MAX_SLOTS + 1];
 };
 
 static unsigned neigh_iface_mark(const struct mpnet_iface *ifp, void *mark, struct mpnet_timer **t)
@@ -761,8 +793,10 @@ static unsigned neigh_iface_mark(const struct mpnet_iface *ifp, void *mark, stru
         struct neigh_ifmark *m = mark;
 
         (void)t;
-        for (unsigned f = 0; f < NEIGH_N; f++)
+        for (unsigned f = 0; f < NEIGH_N; f++) {
                 memcpy(m->learn[f], ifp->neigh[f]->learn, sizeof(m->learn[f]));
+                memcpy(m->resolve[f], ifp->neigh[f]->resolve, sizeof(m->resolve[f]));
+        }
         return 0;
 }
 
@@ -770,8 +804,10 @@ static int neigh_iface_reset(struct mpnet_iface *ifp, const void *mark)
 {
         const struct neigh_ifmark *m = mark;
 
-        for (unsigned f = 0; f < NEIGH_N; f++)
+        for (unsigned f = 0; f < NEIGH_N; f++) {
                 memcpy(ifp->neigh[f]->learn, m->learn[f], sizeof(m->learn[f]));
+                memcpy(ifp->neigh[f]->resolve, m->resolve[f], sizeof(m->resolve[f]));
+        }
         return 0;
 }
 

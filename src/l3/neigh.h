@@ -14,7 +14,9 @@
  * was never confirmed (no solicited answer, not static), so that a flood
  * from random sources recycles its own entries while the confirmed ones
  * of real peers stay (as Linux's forced GC spares entries in use). At most
- * NEIGH_HELD_MAX packets wait for resolution in the whole stack. The table
+ * NEIGH_HELD_MAX packets wait for resolution in the whole stack (past it a
+ * new one is dropped), and new resolutions pass a token bucket per
+ * interface and family (neigh_slow_output: neigh_resolve_rate). The table
  * of one interface and family (struct neigh_table) is in
  * l3/neigh_table.h, which the interface includes.
  */
@@ -78,7 +80,8 @@ struct neigh_proto {
         uint8_t family; /* 4 or 6: for events */
         uint16_t ethertype;
         /* Its counters (enum stack_counter). */
-        int c_table_full, c_queue_drop, c_resolve_failed, c_flushed, c_evicted, c_learn_limited;
+        int c_table_full, c_queue_drop, c_resolve_failed, c_flushed, c_evicted, c_learn_limited,
+            c_resolve_limited;
         unsigned (*max_probes)(const struct mpnet_iface *ifp);
         uint64_t (*retrans)(struct mpnet_iface *ifp);
         uint64_t (*reachable)(struct mpnet_iface *ifp);

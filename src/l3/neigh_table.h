@@ -36,6 +36,8 @@ struct neigh_table {
         /* Neighbour learning (neigh_learn_ok), a bucket per context by its
          * id, each written only by its context. */
         _Alignas(MPNET_CACHE_LINE) struct punt_bucket learn[MPNET_MAX_SLOTS + 1];
+        /* Resolutions started (neigh_slow_output), likewise. */
+        _Alignas(MPNET_CACHE_LINE) struct punt_bucket resolve[MPNET_MAX_SLOTS + 1];
 };
 
 #endif

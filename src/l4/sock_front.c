@@ -46,6 +46,7 @@
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +54,7 @@
 #include "mpnet/socket.h"
 #include "mpnet/wire/udp.h"
 #include "l4/socket.h"
+#include "l4/tcp.h"
 #include "stack/stack_priv.h"
 
 #define FE_TX_RING      256  /* datagrams an application may have queued to send */
@@ -64,12 +66,27 @@ struct sock_fe {
         struct mpnet_stack *s;
         struct mpnet_sock *so;
         struct mpnet_ring *txr, *rxr;
+        bool stream; /* SOCK_STREAM: the rings carry a byte stream */
         /* The application's. */
         bool nonblock;
-        int64_t rcvtimeo_ns; /* 0: wait without end */
+        int64_t rcvtimeo_ns;      /* 0: wait without end */
+        struct mpnet_pkt *rx_cur; /* stream: the buffer being read */
+        uint32_t rx_cur_off;
         _Alignas(MPNET_CACHE_LINE) _Atomic uint8_t tx_kicked;
-        /* The home's: bytes charged to the receive buffer so far. */
+        /* Stream, set by the home (seq_cst): the receive ring was full and
+         * bytes wait in TCP's buffer; the reader that makes room clears it
+         * and kicks. */
+        _Atomic uint8_t rx_full;
+        /* Stream, set by the home: the peer's FIN was read (after the last
+         * byte was pushed), a connection error (a positive errno). */
+        _Atomic uint8_t rx_eof;
+        _Atomic int err;
+        /* The home's: bytes charged to the receive buffer so far; stream:
+         * what it did not yet hand to TCP (pend[0] from pend_off on). */
         _Alignas(MPNET_CACHE_LINE) uint64_t rx_in;
+        struct mpnet_pkt *pend[32];
+        unsigned n_pend;
+        uint32_t pend_off;
         /* The application's: bytes it took (release: the home reads it). */
         _Alignas(MPNET_CACHE_LINE) _Atomic uint64_t rx_out;
 };
@@ -99,11 +116,30 @@ static void fe_futex_wake(_Atomic uint32_t *a)
 
 /* ---- the home's side ---- */
 
+/* After a push (or the stream's EOF or error, stored first): raise
+ * EPOLLIN unless it is up, wake a reader asleep on the word. */
+static void fe_rx_signal(struct mpnet_sock *so)
+{
+        uint32_t ev, old;
+
+        /* Pairs with the reader's lowering of EPOLLIN (the file comment). */
+        atomic_thread_fence(memory_order_seq_cst);
+        ev = atomic_load_explicit(&so->events, memory_order_relaxed);
+        if ((ev & EPOLLIN) && !(ev & SOCK_EV_WAITER))
+                return;
+        old = atomic_fetch_or(&so->events, EPOLLIN);
+        if (!(old & EPOLLIN) && ev_src_watched(&so->ev))
+                ev_src_notify(&so->ev, EPOLLIN);
+        if (old & SOCK_EV_WAITER) {
+                atomic_fetch_and(&so->events, ~SOCK_EV_WAITER);
+                fe_futex_wake(&so->events);
+        }
+}
+
 bool sock_fe_enqueue(struct mpnet_sock *so, struct mpnet_pkt *p, uint32_t charge)
 {
         struct sock_fe *fe = so->fe;
         uint64_t held = fe->rx_in - atomic_load_explicit(&fe->rx_out, memory_order_acquire);
-        uint32_t ev, old;
 
         if ((so->flags & (SOF_SHUT_RD | SOF_CLOSED)) ||
             (held != 0 &&
@@ -117,19 +153,148 @@ bool sock_fe_enqueue(struct mpnet_sock *so, struct mpnet_pkt *p, uint32_t charge
                 return false;
         }
         fe->rx_in += charge;
-        /* Pairs with the reader's lowering of EPOLLIN (the file comment). */
-        atomic_thread_fence(memory_order_seq_cst);
-        ev = atomic_load_explicit(&so->events, memory_order_relaxed);
-        if ((ev & EPOLLIN) && !(ev & SOCK_EV_WAITER))
-                return true;
-        old = atomic_fetch_or(&so->events, EPOLLIN);
-        if (!(old & EPOLLIN) && ev_src_watched(&so->ev))
-                ev_src_notify(&so->ev, EPOLLIN);
-        if (old & SOCK_EV_WAITER) {
-                atomic_fetch_and(&so->events, ~SOCK_EV_WAITER);
-                fe_futex_wake(&so->events);
-        }
+        fe_rx_signal(so);
         return true;
+}
+
+/* ---- the home's side of a stream (TCP) ---- */
+
+/* A connection error for both directions, once (TCP's calls take it). */
+static void fe_err_take(struct sock_fe *fe, struct mpnet_sock *so)
+{
+        if (so->err != 0) {
+                atomic_store(&fe->err, so->err);
+                so->err = 0;
+        }
+}
+
+/* The application's bytes to TCP's send buffer: pend, then the ring, at
+ * most a ring's worth a call (what the application pushes meanwhile
+ * kicks again), until the send buffer is full (room, which an
+ * acknowledgement makes, brings the home back: sock_fe_pump). */
+static void fe_stream_tx(struct wctx *w, struct sock_fe *fe, struct mpnet_sock *so)
+{
+        for (unsigned round = 0; round <= FE_TX_RING / 32; round++) {
+                struct iovec iov[32];
+                struct msghdr m = {.msg_iov = iov};
+                ssize_t n;
+
+                if (fe->n_pend == 0) {
+                        fe->n_pend = mpnet_ring_dequeue_burst(fe->txr, (void **)fe->pend, 32);
+                        fe->pend_off = 0;
+                        if (fe->n_pend == 0)
+                                return;
+                }
+                for (unsigned i = 0; i < fe->n_pend; i++) {
+                        uint32_t off = i == 0 ? fe->pend_off : 0;
+
+                        iov[i].iov_base = fe->pend[i]->data + off;
+                        iov[i].iov_len = fe->pend[i]->len - off;
+                }
+                m.msg_iovlen = fe->n_pend;
+                n = tcp_sendmsg(w->s, so, &m, 0);
+                if (n == -EAGAIN)
+                        return; /* full, or not yet established */
+                if (n < 0) {
+                        /* Gone or shut down: what is queued cannot go. */
+                        int expect = 0;
+
+                        atomic_compare_exchange_strong(&fe->err, &expect, (int)-n);
+                        for (unsigned i = 0; i < fe->n_pend; i++)
+                                mpnet_pkt_free(fe->pend[i]);
+                        fe->n_pend = 0;
+                        fe_rx_signal(so);
+                        return;
+                }
+                {
+                        unsigned k = 0;
+                        uint64_t left = (uint64_t)n + fe->pend_off;
+
+                        while (k < fe->n_pend && left >= fe->pend[k]->len) {
+                                left -= fe->pend[k]->len;
+                                mpnet_pkt_free(fe->pend[k]);
+                                k++;
+                        }
+                        memmove(fe->pend, fe->pend + k, (fe->n_pend - k) * sizeof(fe->pend[0]));
+                        fe->n_pend -= k;
+                        fe->pend_off = (uint32_t)left;
+                        if (fe->n_pend != 0)
+                                return; /* the send buffer is full */
+                }
+        }
+}
+
+/* TCP's received bytes to the receive ring, while the application's
+ * share of the receive buffer (SO_RCVBUF) has room. */
+static void fe_stream_rx(struct wctx *w, struct sock_fe *fe, struct mpnet_sock *so)
+{
+        uint32_t cap = atomic_load_explicit(&so->rcvbuf, memory_order_relaxed);
+        bool pushed = false;
+
+        if (atomic_load_explicit(&fe->rx_eof, memory_order_relaxed) ||
+            atomic_load_explicit(&fe->err, memory_order_relaxed) != 0)
+                goto out;
+        for (;;) {
+                uint64_t held = fe->rx_in - atomic_load(&fe->rx_out);
+                struct iovec iov;
+                struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+                struct mpnet_pkt *p;
+                ssize_t n;
+
+                if (held >= cap || mpnet_ring_count(fe->rxr) >= mpnet_ring_capacity(fe->rxr)) {
+                        /* No room (SO_RCVBUF's bytes, or the ring's
+                         * buffers): Dekker with the reader's rx_out store
+                         * and rx_full load, one of the two sees the other. */
+                        atomic_store(&fe->rx_full, 1);
+                        if (fe->rx_in - atomic_load(&fe->rx_out) >= cap ||
+                            mpnet_ring_count(fe->rxr) >= mpnet_ring_capacity(fe->rxr))
+                                break;
+                        atomic_store(&fe->rx_full, 0);
+                        continue;
+                }
+                p = mpnet_pkt_alloc(w->s->pool);
+                if (p == NULL)
+                        break; /* TCP keeps the bytes; the next segment retries */
+                iov.iov_base = p->data;
+                iov.iov_len = mpnet_pkt_tailroom(p);
+                if (iov.iov_len > cap - held)
+                        iov.iov_len = cap - held;
+                n = tcp_recvmsg(w->s, so, &m, 0);
+                if (n <= 0) {
+                        mpnet_pkt_free(p);
+                        if (n == 0)
+                                atomic_store(&fe->rx_eof, 1);
+                        else if (n != -EAGAIN)
+                                atomic_store(&fe->err, (int)-n);
+                        pushed |= n != -EAGAIN;
+                        break;
+                }
+                mpnet_pkt_append(p, (uint32_t)n);
+                if (mpnet_ring_enqueue_burst(fe->rxr, (void *const *)&p, 1) != 1) {
+                        /* Cannot be: room was looked at above, and only
+                         * this thread pushes. */
+                        mpnet_pkt_free(p);
+                        atomic_store(&fe->err, EIO);
+                        pushed = true;
+                        break;
+                }
+                fe->rx_in += (uint64_t)n;
+                pushed = true;
+        }
+out:
+        if (pushed)
+                fe_rx_signal(so);
+}
+
+void sock_fe_pump(struct wctx *w, struct mpnet_sock *so)
+{
+        struct sock_fe *fe = so->fe;
+
+        fe_err_take(fe, so);
+        fe_stream_rx(w, fe, so);
+        fe_stream_tx(w, fe, so);
+        if (atomic_load_explicit(&fe->err, memory_order_relaxed) != 0)
+                fe_rx_signal(so);
 }
 
 void sock_fe_tx_drain(struct wctx *w, struct mpnet_sock *so)
@@ -138,9 +303,16 @@ void sock_fe_tx_drain(struct wctx *w, struct mpnet_sock *so)
         struct mpnet_pkt *v[32];
         unsigned n;
 
-        (void)w;
         atomic_exchange_explicit(&fe->tx_kicked, 0, memory_order_acq_rel);
-        while ((n = mpnet_ring_dequeue_burst(fe->txr, (void **)v, 32)) > 0) {
+        if (fe->stream) {
+                sock_fe_pump(w, so);
+                return;
+        }
+        /* At most what the ring held at the exchange: the application's
+         * later pushes kick again (a bounded drain: docs/MP-SAFETY.md). */
+        for (unsigned round = 0;
+             round < FE_TX_RING / 32 && (n = mpnet_ring_dequeue_burst(fe->txr, (void **)v, 32)) > 0;
+             round++) {
                 for (unsigned i = 0; i < n; i++) {
                         struct fe_txd d;
 
@@ -157,6 +329,12 @@ void sock_fe_tx_drain(struct wctx *w, struct mpnet_sock *so)
         }
 }
 
+void sock_fe_close_flush(struct wctx *w, struct mpnet_sock *so)
+{
+        if (so->fe != NULL && so->fe->stream)
+                fe_stream_tx(w, so->fe, so);
+}
+
 void sock_fe_free(struct mpnet_sock *so)
 {
         struct sock_fe *fe = so->fe;
@@ -166,6 +344,9 @@ void sock_fe_free(struct mpnet_sock *so)
                 mpnet_pkt_free(p);
         while (mpnet_ring_dequeue_burst(fe->rxr, (void **)&p, 1) == 1)
                 mpnet_pkt_free(p);
+        for (unsigned i = 0; i < fe->n_pend; i++)
+                mpnet_pkt_free(fe->pend[i]);
+        mpnet_pkt_free(fe->rx_cur);
         mpnet_ring_destroy(fe->txr);
         mpnet_ring_destroy(fe->rxr);
         free(fe);
@@ -208,6 +389,7 @@ int mpnet_ts_socket(struct mpnet_stack *s, int domain, int type, int protocol,
                 return -ENOMEM;
         o.fe->s = s;
         o.fe->nonblock = (type & SOCK_NONBLOCK) != 0;
+        o.fe->stream = (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) == SOCK_STREAM;
         o.fe->txr = mpnet_ring_create(FE_TX_RING, MPNET_RING_SPSC);
         o.fe->rxr = mpnet_ring_create(FE_RX_RING, MPNET_RING_SPSC);
         if (o.fe->txr == NULL || o.fe->rxr == NULL) {
@@ -233,7 +415,7 @@ int mpnet_ts_fd(const struct mpnet_tsock *ts)
 }
 
 struct fe_call {
-        int op; /* 0 bind, 1 connect, 2 setsockopt, 3 getsockopt, 4 close */
+        int op; /* 0 bind, 1 connect, 2 setsockopt, 3 getsockopt, 4 close, 5 linger */
         const struct sockaddr *a;
         socklen_t alen;
         int level, name;
@@ -241,6 +423,39 @@ struct fe_call {
         void *oval;
         socklen_t len, *olen;
 };
+
+/* A lingering close's state, the application thread's (its steps run on
+ * the home). */
+struct fe_linger {
+        uint64_t end; /* the home's clock: when the time runs out */
+        bool shut;    /* our FIN queued */
+};
+
+/* On the home: one step of a close that lingers (SO_LINGER with a time,
+ * a blocking socket): what the rings hold goes to the send buffer, then
+ * our FIN. @return 1 once our data and FIN are acknowledged (or there is
+ * nothing to wait for), 0 while waiting, -ETIMEDOUT once the time
+ * passed. */
+static int fe_linger_home(struct wctx *w, struct mpnet_sock *so, void *arg)
+{
+        struct fe_linger *l = arg;
+        struct sock_fe *fe = so->fe;
+        struct tcp_conn *c = so->tcp;
+
+        if (!(so->tcpo.flags & SOT_LINGER) || so->tcpo.linger == 0 || (so->flags & SOF_LISTEN) ||
+            c == NULL || c->d == NULL)
+                return 1;
+        if (l->end == 0)
+                l->end = ctx_now(w) + (uint64_t)so->tcpo.linger * MPNET_NS_PER_S;
+        fe_stream_tx(w, fe, so);
+        if (!l->shut && fe->n_pend == 0 && mpnet_ring_count(fe->txr) == 0) {
+                (void)tcp_shutdown(w->s, so, SHUT_WR);
+                l->shut = true;
+        }
+        if (l->shut && (so->tcp == NULL || tcp_opt_linger_done(c)))
+                return 1;
+        return ctx_now(w) >= l->end ? -ETIMEDOUT : 0;
+}
 
 static int fe_call_cmd(struct wctx *w, struct mpnet_sock *so, void *arg)
 {
@@ -256,6 +471,8 @@ static int fe_call_cmd(struct wctx *w, struct mpnet_sock *so, void *arg)
                 return mpnet_setsockopt(s, so->fd, c->level, c->name, c->val, c->len);
         case 3:
                 return mpnet_getsockopt(s, so->fd, c->level, c->name, c->oval, c->olen);
+        case 5:
+                return so->closing ? -EBADF : sock_home_call(so, fe_linger_home, c->oval);
         default:
                 return mpnet_close(s, so->fd);
         }
@@ -277,7 +494,21 @@ int mpnet_ts_bind(struct mpnet_tsock *ts, const struct sockaddr *addr, socklen_t
 
 int mpnet_ts_connect(struct mpnet_tsock *ts, const struct sockaddr *addr, socklen_t len)
 {
-        return fe_call(ts, &(struct fe_call){.op = 1, .a = addr, .alen = len});
+        struct sock_fe *fe = (struct sock_fe *)ts;
+        int rc = fe_call(ts, &(struct fe_call){.op = 1, .a = addr, .alen = len}), err = 0;
+        socklen_t elen = sizeof(err);
+
+        if (rc != -EINPROGRESS || !fe->stream || fe->nonblock)
+                return rc;
+        /* A blocking stream: until established (EPOLLOUT) or failed. Not
+         * the data path: the readiness word is looked at every 100 us. */
+        while (!(atomic_load(&fe->so->events) & (EPOLLOUT | EPOLLERR | EPOLLHUP)) &&
+               atomic_load(&fe->err) == 0)
+                usleep(100);
+        if ((err = atomic_load(&fe->err)) != 0)
+                return -err;
+        rc = mpnet_ts_getsockopt(ts, SOL_SOCKET, SO_ERROR, &err, &elen);
+        return rc != 0 ? rc : -err;
 }
 
 int mpnet_ts_setsockopt(struct mpnet_tsock *ts, int level, int name, const void *val, socklen_t len)
@@ -305,12 +536,85 @@ int mpnet_ts_getsockopt(struct mpnet_tsock *ts, int level, int name, void *val, 
             ts, &(struct fe_call){.op = 3, .level = level, .name = name, .oval = val, .olen = len});
 }
 
+/* A blocking stream with SO_LINGER's time waits here, in the application
+ * thread, until its data and FIN are acknowledged or the time (on the
+ * stack's clock) passed; then a reset (the BSDs' close). The control
+ * thread never waits: its close, and a non-blocking socket's, linger in
+ * the background (tcp_close_home). */
 int mpnet_ts_close(struct mpnet_tsock *ts)
 {
+        struct sock_fe *fe = (struct sock_fe *)ts;
+
+        if (ts != NULL && fe->stream && !fe->nonblock) {
+                struct fe_linger l = {0};
+                int r;
+
+                while ((r = fe_call(ts, &(struct fe_call){.op = 5, .oval = &l})) == 0)
+                        usleep(1000); /* not the data path: a look a millisecond */
+                if (r == -ETIMEDOUT) {
+                        struct linger z = {.l_onoff = 1, .l_linger = 0};
+
+                        (void)fe_call(ts, &(struct fe_call){.op = 2,
+                                                            .level = SOL_SOCKET,
+                                                            .name = SO_LINGER,
+                                                            .val = &z,
+                                                            .len = sizeof(z)});
+                }
+        }
         return fe_call(ts, &(struct fe_call){.op = 4});
 }
 
 /* ---- the data path: the application thread ---- */
+
+/* Have the home look at the socket (its transmit ring, a stream's
+ * receive room): one post per turn of tx_kicked from 0 (the home
+ * exchanges it back before it looks). */
+static void fe_kick(struct sock_fe *fe)
+{
+        if (atomic_exchange_explicit(&fe->tx_kicked, 1, memory_order_acq_rel) == 0)
+                sock_post_tx(fe->so);
+}
+
+/* A stream: the bytes in buffers of the pool, each pushed on the transmit
+ * ring (a full ring is the send buffer's limit: wait, or what went). */
+static ssize_t fe_stream_send(struct sock_fe *fe, const void *buf, size_t len, int flags)
+{
+        size_t off = 0;
+        int err = atomic_load_explicit(&fe->err, memory_order_relaxed);
+
+        if (err != 0)
+                return -err;
+        if (len > 0 && buf == NULL)
+                return -EFAULT;
+        while (off < len) {
+                struct mpnet_pkt *p = mpnet_pkt_alloc(fe->s->pool);
+                uint32_t n;
+
+                if (p == NULL) {
+                        if (off > 0)
+                                break;
+                        return -ENOBUFS;
+                }
+                n = len - off < mpnet_pkt_tailroom(p) ? (uint32_t)(len - off)
+                                                      : mpnet_pkt_tailroom(p);
+                memcpy(mpnet_pkt_append(p, n), (const uint8_t *)buf + off, n);
+                while (mpnet_ring_enqueue_burst(fe->txr, (void *const *)&p, 1) != 1) {
+                        if (fe->nonblock || (flags & MSG_DONTWAIT) ||
+                            (err = atomic_load_explicit(&fe->err, memory_order_relaxed)) != 0) {
+                                mpnet_pkt_free(p);
+                                if (off > 0)
+                                        goto out;
+                                return err != 0 ? -err : -EAGAIN;
+                        }
+                        fe_kick(fe);
+                        sched_yield(); /* the home takes it as the send buffer drains */
+                }
+                off += n;
+        }
+out:
+        fe_kick(fe);
+        return (ssize_t)off;
+}
 
 ssize_t mpnet_ts_sendto(struct mpnet_tsock *ts, const void *buf, size_t len, int flags,
                         const struct sockaddr *addr, socklen_t alen)
@@ -323,6 +627,8 @@ ssize_t mpnet_ts_sendto(struct mpnet_tsock *ts, const void *buf, size_t len, int
 
         if (ts == NULL)
                 return -EBADF;
+        if (fe->stream)
+                return fe_stream_send(fe, buf, len, flags);
         if (len > 0 && buf == NULL)
                 return -EFAULT;
         if (len > 65527)
@@ -365,8 +671,7 @@ ssize_t mpnet_ts_sendto(struct mpnet_tsock *ts, const void *buf, size_t len, int
                 }
                 sched_yield(); /* the home drains it on its next loop */
         }
-        if (atomic_exchange_explicit(&fe->tx_kicked, 1, memory_order_acq_rel) == 0)
-                sock_post_tx(fe->so);
+        fe_kick(fe);
         return (ssize_t)len;
 }
 
@@ -396,6 +701,107 @@ static struct mpnet_pkt *fe_pop(struct sock_fe *fe)
         }
 }
 
+/* Whether a stream has nothing more to wait for: EOF or an error. */
+static bool fe_stream_end(struct sock_fe *fe)
+{
+        return atomic_load(&fe->rx_eof) || atomic_load(&fe->err) != 0;
+}
+
+/* Wait for the receive ring (or, stream, its end): spin a while, then
+ * sleep on the readiness word. @return 0, or -EAGAIN once end (0: none)
+ * passed. */
+static int fe_rx_wait(struct sock_fe *fe, uint64_t *end)
+{
+        struct mpnet_sock *so = fe->so;
+        uint64_t now = mpnet_monotonic_ns();
+        uint32_t ev;
+
+        if (fe->rcvtimeo_ns != 0 && *end == 0)
+                *end = now + (uint64_t)fe->rcvtimeo_ns;
+        if (*end != 0 && now >= *end)
+                return -EAGAIN; /* SO_RCVTIMEO ran out, as Linux */
+        /* Bytes in flight come within microseconds: spin a while before
+         * the futex's two system calls. */
+        for (unsigned i = 0; i < FE_SPIN && mpnet_ring_count(fe->rxr) == 0; i++)
+                __builtin_ia32_pause();
+        if (mpnet_ring_count(fe->rxr) != 0)
+                return 0;
+        ev = atomic_fetch_or(&so->events, SOCK_EV_WAITER) | SOCK_EV_WAITER;
+        if ((ev & EPOLLIN) || mpnet_ring_count(fe->rxr) != 0 || (fe->stream && fe_stream_end(fe)))
+                return 0;
+        fe_futex_wait(&so->events, ev, *end != 0 ? (int64_t)(*end - now) : -1);
+        return 0;
+}
+
+/* A stream's bytes: from the buffer being read and the ring, as many as
+ * fit buf; the home is kicked when it had stopped for want of room. */
+static ssize_t fe_stream_recv(struct sock_fe *fe, void *buf, size_t len, int flags)
+{
+        struct mpnet_sock *so = fe->so;
+        uint64_t end = 0;
+        size_t got = 0;
+
+        if (len > 0 && buf == NULL)
+                return -EFAULT;
+        if (flags & MSG_TRUNC)
+                return -EOPNOTSUPP;
+        for (;;) {
+                while (got < len) {
+                        struct mpnet_pkt *p = fe->rx_cur;
+                        uint32_t n;
+
+                        if (p == NULL) {
+                                if (mpnet_ring_dequeue_burst(fe->rxr, (void **)&p, 1) != 1)
+                                        break;
+                                fe->rx_cur = p;
+                                fe->rx_cur_off = 0;
+                        }
+                        n = p->len - fe->rx_cur_off;
+                        if (n > len - got)
+                                n = (uint32_t)(len - got);
+                        memcpy((uint8_t *)buf + got, p->data + fe->rx_cur_off, n);
+                        got += n;
+                        fe->rx_cur_off += n;
+                        if (fe->rx_cur_off == p->len) {
+                                mpnet_pkt_free(p);
+                                fe->rx_cur = NULL;
+                        }
+                }
+                if (got > 0 || len == 0)
+                        break;
+                /* Empty: lower EPOLLIN, then look once more (fe_pop). */
+                if (atomic_load_explicit(&so->events, memory_order_relaxed) & EPOLLIN) {
+                        atomic_fetch_and(&so->events, ~(uint32_t)EPOLLIN);
+                        if (mpnet_ring_count(fe->rxr) != 0) {
+                                atomic_fetch_or(&so->events, EPOLLIN);
+                                continue;
+                        }
+                }
+                if (fe_stream_end(fe)) {
+                        int err;
+
+                        if (mpnet_ring_count(fe->rxr) != 0)
+                                continue; /* pushed before the end was */
+                        err = atomic_load(&fe->err);
+                        /* The end stays readable (EOF, as a kernel socket). */
+                        atomic_fetch_or(&so->events, EPOLLIN);
+                        return err != 0 && !atomic_load(&fe->rx_eof) ? -err : 0;
+                }
+                if (fe->nonblock || (flags & MSG_DONTWAIT))
+                        return -EAGAIN;
+                if (fe_rx_wait(fe, &end) != 0)
+                        return -EAGAIN;
+        }
+        if (got > 0) {
+                /* Dekker with the home's rx_full store (fe_stream_rx). */
+                atomic_store(&fe->rx_out, atomic_load_explicit(&fe->rx_out, memory_order_relaxed) +
+                                              (uint64_t)got);
+                if (atomic_load(&fe->rx_full) && atomic_exchange(&fe->rx_full, 0))
+                        fe_kick(fe);
+        }
+        return (ssize_t)got;
+}
+
 ssize_t mpnet_ts_recvfrom(struct mpnet_tsock *ts, void *buf, size_t len, int flags,
                           struct sockaddr *addr, socklen_t *alen)
 {
@@ -412,27 +818,18 @@ ssize_t mpnet_ts_recvfrom(struct mpnet_tsock *ts, void *buf, size_t len, int fla
         if (addr != NULL && alen == NULL)
                 return -EFAULT;
         so = fe->so;
-        while ((p = fe_pop(fe)) == NULL) {
-                uint32_t ev;
-                uint64_t now;
+        if (fe->stream) {
+                ssize_t r = fe_stream_recv(fe, buf, len, flags);
 
+                if (r >= 0 && addr != NULL)
+                        *alen = 0; /* a stream names no source (Linux's TCP) */
+                return r;
+        }
+        while ((p = fe_pop(fe)) == NULL) {
                 if (fe->nonblock || (flags & MSG_DONTWAIT))
                         return -EAGAIN;
-                now = mpnet_monotonic_ns();
-                if (fe->rcvtimeo_ns != 0 && end == 0)
-                        end = now + (uint64_t)fe->rcvtimeo_ns;
-                if (end != 0 && now >= end)
-                        return -EAGAIN; /* SO_RCVTIMEO ran out, as Linux */
-                /* A datagram in flight comes within microseconds: spin a
-                 * while before the futex's two system calls. */
-                for (unsigned i = 0; i < FE_SPIN && mpnet_ring_count(fe->rxr) == 0; i++)
-                        __builtin_ia32_pause();
-                if (mpnet_ring_count(fe->rxr) != 0)
-                        continue;
-                ev = atomic_fetch_or(&so->events, SOCK_EV_WAITER) | SOCK_EV_WAITER;
-                if ((ev & EPOLLIN) || mpnet_ring_count(fe->rxr) != 0)
-                        continue;
-                fe_futex_wait(&so->events, ev, end != 0 ? (int64_t)(end - now) : -1);
+                if (fe_rx_wait(fe, &end) != 0)
+                        return -EAGAIN;
         }
         n = len < p->pkt_len ? (uint32_t)len : p->pkt_len;
         if (n > 0 && buf == NULL) {

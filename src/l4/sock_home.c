@@ -168,8 +168,12 @@ uint64_t sock_ctx_service(struct wctx *w, void *cs, uint64_t now)
         void *v[32];
         unsigned n;
 
-        (void)now;
-        while ((n = mpnet_ring_dequeue_burst(c->cmd, v, 32)) > 0) {
+        /* At most a ring's worth a call: application threads refill the
+         * ring as fast as this drains it; what is left comes next loop
+         * (returning now), after the context's own queues and timers. */
+        for (unsigned taken = 0;
+             taken < SOCK_CMD_RING && (n = mpnet_ring_dequeue_burst(c->cmd, v, 32)) > 0;
+             taken += n) {
                 for (unsigned i = 0; i < n; i++) {
                         uintptr_t u = (uintptr_t)v[i];
 
@@ -199,7 +203,7 @@ uint64_t sock_ctx_service(struct wctx *w, void *cs, uint64_t now)
                         }
                 }
         }
-        return MPNET_TIME_NEVER;
+        return mpnet_ring_count(c->cmd) != 0 ? now : MPNET_TIME_NEVER;
 }
 
 void sock_ctx_reset(struct wctx *w, void *cs)

@@ -88,48 +88,59 @@ static void tab_free(void *t)
         free(t);
 }
 
-/* The lowest free descriptor for so, the table grown when full. */
+/* The lowest free descriptor for so, the table grown when full. Any
+ * context (the control thread; a listener's home worker accepting): under
+ * the table's lock. An outgrown table stays readable until the stack's
+ * end (a reader may still hold it; the tables outgrown add up to less
+ * than the current one), since a worker cannot start a grace period. */
 static int fd_alloc(struct mpnet_stack *s, struct mpnet_sock *so)
 {
         struct sock_mod *m = smod(s);
-        struct sock_fdtab *t = atomic_load_explicit(&m->st.tab, memory_order_relaxed), *n;
-        unsigned i = m->st.lowest_free;
+        struct sock_fdtab *t, *n;
+        unsigned i;
 
+        pthread_mutex_lock(&m->st.lock);
+        t = atomic_load_explicit(&m->st.tab, memory_order_relaxed);
+        i = m->st.lowest_free;
         while (i < t->cap && atomic_load_explicit(&t->so[i], memory_order_relaxed) != NULL)
                 i++;
         if (i == t->cap) {
                 unsigned cap = t->cap * 2;
 
-                if (t->cap >= SOCK_MAX_FDS)
-                        return -EMFILE;
-                n = calloc(1, sizeof(*n) + cap * sizeof(n->so[0]));
-                if (n == NULL)
-                        return -ENOMEM;
+                n = t->cap < SOCK_MAX_FDS ? calloc(1, sizeof(*n) + cap * sizeof(n->so[0])) : NULL;
+                if (n == NULL) {
+                        pthread_mutex_unlock(&m->st.lock);
+                        return t->cap < SOCK_MAX_FDS ? -ENOMEM : -EMFILE;
+                }
                 n->cap = cap;
+                n->old = t;
                 for (unsigned k = 0; k < t->cap; k++)
                         atomic_store_explicit(&n->so[k],
                                               atomic_load_explicit(&t->so[k], memory_order_relaxed),
                                               memory_order_relaxed);
                 atomic_store_explicit(&m->st.tab, n, memory_order_release);
-                stack_defer(s, tab_free, t);
                 t = n;
         }
         so->fd = (int)i;
         atomic_store_explicit(&t->so[i], so, memory_order_release);
         m->st.lowest_free = i + 1;
         m->st.n_open++;
+        pthread_mutex_unlock(&m->st.lock);
         return (int)i;
 }
 
 static void fd_release(struct mpnet_stack *s, int fd)
 {
         struct sock_mod *m = smod(s);
-        struct sock_fdtab *t = atomic_load_explicit(&m->st.tab, memory_order_relaxed);
+        struct sock_fdtab *t;
 
+        pthread_mutex_lock(&m->st.lock);
+        t = atomic_load_explicit(&m->st.tab, memory_order_relaxed);
         atomic_store_explicit(&t->so[fd], NULL, memory_order_release);
         if ((unsigned)fd < m->st.lowest_free)
                 m->st.lowest_free = (unsigned)fd;
         m->st.n_open--;
+        pthread_mutex_unlock(&m->st.lock);
 }
 
 static void sock_free(void *arg)
@@ -514,6 +525,26 @@ int mpnet_socket(struct mpnet_stack *s, int domain, int type, int protocol)
         return fd;
 }
 
+/* A TCP socket for a connection accepted on home (flags: SOCK_NONBLOCK,
+ * SOCK_CLOEXEC), homed there before its descriptor is published. Any
+ * context: the control thread, or the listener's home worker. */
+int sock_open_accepted(struct mpnet_stack *s, int domain, int flags, unsigned home)
+{
+        struct mpnet_sock *so =
+            sock_new(s, domain, SOCK_STREAM | flags, IPPROTO_TCP, &sock_tcp_proto);
+        int fd;
+
+        if (so == NULL)
+                return -ENOMEM;
+        so->home_want = (int)home;
+        atomic_store_explicit(&so->home, (uint8_t)home, memory_order_relaxed);
+        (void)so->pr->open(s, so);
+        fd = fd_alloc(s, so); /* publishes it (release) */
+        if (fd < 0)
+                free(so);
+        return fd;
+}
+
 struct mpnet_sock *sock_new(struct mpnet_stack *s, int domain, int type, int protocol,
                             const struct sock_proto *pr)
 {
@@ -536,7 +567,7 @@ struct mpnet_sock *sock_new(struct mpnet_stack *s, int domain, int type, int pro
         so->raw_csum = -1;
         atomic_init(&so->home, 0);
         so->home_want = MPNET_HOME_CONTROL;
-        so->gen = ++smod(s)->st.gen;
+        so->gen = atomic_fetch_add_explicit(&smod(s)->st.gen, 1, memory_order_relaxed) + 1;
         atomic_init(&so->rcvbuf, SOCK_RCVBUF_DEFAULT);
         so->sndbuf = SOCK_RCVBUF_DEFAULT;
         atomic_init(&so->events, EPOLLOUT); /* a datagram socket can always send */
@@ -1785,7 +1816,12 @@ static bool opt_home_ok(int level, int name)
 {
         switch (level) {
         case SOL_SOCKET:
-                return name == SO_BROADCAST || name == SO_RCVBUF || name == SO_SNDBUF;
+                /* SO_LINGER, SO_KEEPALIVE: TCP's, read by the home (close,
+                 * the connection's timers). */
+                return name == SO_BROADCAST || name == SO_RCVBUF || name == SO_SNDBUF ||
+                       name == SO_LINGER || name == SO_KEEPALIVE;
+        case IPPROTO_TCP: /* the connection's: l4/tcp_opt.c on the home */
+                return true;
         case IPPROTO_IP:
                 return name == IP_TTL || name == IP_TOS || name == IP_PKTINFO ||
                        name == IP_RECVTTL || name == IP_RECVTOS || name == IP_MULTICAST_TTL ||
@@ -2112,6 +2148,7 @@ static int sock_init(struct mpnet_stack *s, void *state)
         t->cap = 64;
         m->st.s = s;
         atomic_init(&m->st.tab, t);
+        pthread_mutex_init(&m->st.lock, NULL);
         return 0;
 }
 
@@ -2136,7 +2173,13 @@ static void sock_fini(struct mpnet_stack *s, void *state)
         while (m->n_dead > 0)
                 sock_free(m->dead[--m->n_dead]);
         free(m->dead);
-        free(t);
+        while (t != NULL) {
+                struct sock_fdtab *o = t->old;
+
+                free(t);
+                t = o;
+        }
+        pthread_mutex_destroy(&m->st.lock);
 }
 
 /* stack_reset(): sockets are configuration; what input left in them

@@ -32,6 +32,7 @@
 #ifndef MPNET_L4_SOCKET_H
 #define MPNET_L4_SOCKET_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -210,7 +211,8 @@ struct mpnet_sock {
         void *tcp;
         /* TCP's socket options (l4/tcp_opt.c): SO_KEEPALIVE and its times,
          * SO_LINGER, TCP_CORK; an accepted socket inherits its listener's.
-         * The control thread's. */
+         * The control thread's, or the home's once that is a worker
+         * (setsockopt and getsockopt are handed there). */
         struct sock_tcpopt {
                 uint32_t ka_idle, ka_intvl; /* seconds, 0: the default */
                 uint16_t linger;            /* seconds */
@@ -254,18 +256,24 @@ static inline struct mpnet_pkt **sock_rq_link(struct mpnet_pkt *p)
  * a grace period). */
 struct sock_fdtab {
         unsigned cap;
+        struct sock_fdtab *old; /* outgrown, kept until the stack's end */
         struct mpnet_sock *_Atomic so[];
 };
 
+/* The descriptor table: read lock-free (sock_get, an RCU reader); its
+ * writers (the control thread's socket and close, a listener's home
+ * worker's accept) take lock, which nothing on the packet path takes. */
 struct sock_state {
         struct mpnet_stack *s;
         struct sock_fdtab *_Atomic tab;
-        unsigned lowest_free; /* no free slot below it */
-        unsigned n_open;
-        uint32_t gen;
+        pthread_mutex_t lock;
+        unsigned lowest_free; /* no free slot below it; under lock */
+        unsigned n_open;      /* under lock */
+        _Atomic uint32_t gen;
 };
 
 /* l4/socket.c */
+int sock_open_accepted(struct mpnet_stack *s, int domain, int flags, unsigned home);
 /* The open socket fd on any context (an RCU reader), or NULL. */
 struct mpnet_sock *sock_get(struct mpnet_stack *s, int fd);
 /* A datagram handed to another context names its socket by descriptor
@@ -412,8 +420,16 @@ struct sock_fe;
 /* Home: queue p (a delivered datagram, charge its buffers) on the front
  * end's receive ring, wake its reader. @return false: dropped. */
 bool sock_fe_enqueue(struct mpnet_sock *so, struct mpnet_pkt *p, uint32_t charge);
-/* Home: send what the application queued on so's transmit ring. */
+/* Home: send what the application queued on so's transmit ring (a
+ * stream: sock_fe_pump). */
 void sock_fe_tx_drain(struct wctx *w, struct mpnet_sock *so);
+/* Home, a stream (TCP) front end: its connection's error taken, received
+ * bytes moved to the receive ring while there is room, queued bytes to
+ * the send buffer while it has room. After every segment for it. */
+void sock_fe_pump(struct wctx *w, struct mpnet_sock *so);
+/* Home, at close: a stream's queued bytes to the send buffer (what fits:
+ * the rest goes with the rings). */
+void sock_fe_close_flush(struct wctx *w, struct mpnet_sock *so);
 /* sock_free(): the rings and what they hold. */
 void sock_fe_free(struct mpnet_sock *so);
 /* Post a kick (the descriptor and generation) for so's transmit ring to

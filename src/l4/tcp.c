@@ -192,7 +192,8 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
     [TCP_KA_TIMEOUT] = {"tcp_ka_timeout",
                         "connections reset after their keepalive probes went unanswered"},
     [TCP_LINGER_ABORT] = {"tcp_linger_abort",
-                          "connections aborted by close with SO_LINGER of 0 (a reset sent)"},
+                          "connections reset by SO_LINGER: close with a time of 0, or the "
+                          "time passed with data unacknowledged"},
     [TCP_CORK_FLUSH] = {"tcp_cork_flush",
                         "corked data sent at the 200 ms ceiling (TCP_CORK, as Linux)"},
     [TCP_ECN_CE] = {"tcp_ecn_ce", "segments received marked CE (RFC 3168)"},
@@ -624,7 +625,8 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
         struct tcp_ctx *tc = w->mctx[MOD_tcp];
         struct tcp_conn *c;
         struct mpnet_sock *so;
-        uint32_t h = 0, ev;
+        struct mpnet_sock *lso;
+        uint32_t h = 0, ev, lev;
 
         if (how & TCP_IN_NOT_UNICAST) {
                 tcp_inc(s, TCP_NOT_UNICAST);
@@ -668,8 +670,13 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
                 }
                 so = c->so;
                 ev = so != NULL ? sock_events(so) : 0;
+                /* An embryo's listener: the callback learns of a
+                 * connection to accept (the handshake's last ACK). */
+                lso = c->lso;
+                lev = lso != NULL ? sock_events(lso) : 0;
                 tcp_conn_input(w, c, &v, &r, atomic_load(&ifp->mtu));
                 tcp_sock_cb(w, so, ev);
+                tcp_sock_cb(w, lso, lev);
                 goto out;
         }
         {

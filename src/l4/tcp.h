@@ -102,7 +102,10 @@ enum {
 struct tcp_copt {
         uint64_t ka_at;   /* the keepalive timer, or MPNET_TIME_NEVER */
         uint64_t cork_at; /* the cork's 200 ms ceiling, or MPNET_TIME_NEVER */
-        uint64_t rx_at;   /* when the last acceptable segment came */
+        /* close() with SO_LINGER's time: a reset when it passes with our
+         * data or FIN unacknowledged, or MPNET_TIME_NEVER. */
+        uint64_t linger_at;
+        uint64_t rx_at; /* when the last acceptable segment came */
         uint64_t bytes_acked, bytes_received;
         uint32_t rtx_total;         /* data segments retransmitted */
         uint32_t ka_idle, ka_intvl; /* seconds */
@@ -514,13 +517,18 @@ void tcp_opt_nodelay(struct wctx *w, struct tcp_conn *c);
 static inline uint64_t tcp_opt_due(const struct tcp_conn *c)
 {
         const struct tcp_copt *o = (const struct tcp_copt *)c->d;
+        uint64_t m = o->ka_at < o->cork_at ? o->ka_at : o->cork_at;
 
-        return o->ka_at < o->cork_at ? o->ka_at : o->cork_at;
+        return m < o->linger_at ? m : o->linger_at;
 }
 /* The options' timers. @return false: c is gone. */
 bool tcp_opt_timer(struct wctx *w, struct tcp_conn *c, uint64_t now);
 /* close(): whether SO_LINGER with a zero time asks for an abort. */
 bool tcp_opt_linger_abort(const struct mpnet_sock *so);
+/* close() with SO_LINGER's non-zero time: the reset's deadline. */
+void tcp_opt_linger_arm(struct wctx *w, struct tcp_conn *c, uint32_t secs);
+/* Whether our data and FIN are acknowledged (or c is past them). */
+bool tcp_opt_linger_done(const struct tcp_conn *c);
 /* RFC 6191: a SYN at a TIME_WAIT connection. @return true when c was
  * dropped for a new incarnation (the SYN goes to the listener), false
  * when the SYN is not new enough (dropped and counted) or not a SYN

@@ -737,9 +737,10 @@ static void events(struct tcp_conn *c)
 
         if (so == NULL)
                 return;
-        if (d->rlen > 0 || d->fin_in)
+        /* A front end's EPOLLIN is its receive ring's (l4/sock_front.c). */
+        if (so->fe == NULL && (d->rlen > 0 || d->fin_in))
                 sock_raise(so, EPOLLIN | (d->fin_in ? EPOLLRDHUP : 0));
-        else
+        else if (so->fe == NULL)
                 sock_lower(so, EPOLLIN);
         if (d->slen < d->scap && !d->fin_q)
                 sock_raise(so, EPOLLOUT);

@@ -174,7 +174,13 @@ void tcp_sock_cb(struct wctx *w, struct mpnet_sock *so, uint32_t ev_before)
 {
         uint32_t ev;
 
-        if (so == NULL || so->cb == NULL || (so->flags & SOF_CLOSED) || sock_home(so) != w->id)
+        if (so == NULL || (so->flags & SOF_CLOSED) || sock_home(so) != w->id)
+                return;
+        if (so->fe != NULL) {
+                sock_fe_pump(w, so); /* the front end's rings (l4/sock_front.c) */
+                return;
+        }
+        if (so->cb == NULL)
                 return;
         ev = sock_events(so);
         /* Readable (data, EOF, a connection to accept, an error) or newly

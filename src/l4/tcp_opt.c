@@ -99,7 +99,7 @@ void tcp_opt_init(struct wctx *w, struct tcp_conn *c, const struct mpnet_sock *r
 {
         struct tcp_copt *co = tcp_o(c);
 
-        co->ka_at = co->cork_at = MPNET_TIME_NEVER;
+        co->ka_at = co->cork_at = co->linger_at = MPNET_TIME_NEVER;
         co->rx_at = ctx_now(w);
         co->ecn_recover = c->snd_una - 1;
         tcp_pmtu_start(w, c);
@@ -251,6 +251,18 @@ bool tcp_opt_timer(struct wctx *w, struct tcp_conn *c, uint64_t now)
                 if (c->snd_nxt != before)
                         tcp_count(w->s, TCPC_CORK_FLUSH);
         }
+        if (co->linger_at <= now) {
+                co->linger_at = MPNET_TIME_NEVER;
+                if (!tcp_opt_linger_done(c)) {
+                        /* The time ran out with data or our FIN unacked:
+                         * a reset, as the BSDs' close with SO_LINGER
+                         * (Linux lets the orderly close go on). */
+                        tcp_count(w->s, TCPC_LINGER_ABORT);
+                        tcp_send_ctl(w, c, MPNET_TCP_RST | MPNET_TCP_ACK, c->snd_nxt);
+                        tcp_conn_drop(w->s, c);
+                        return false;
+                }
+        }
         if (co->ka_at <= now)
                 return ka_timer(w, c, now);
         return true;
@@ -268,6 +280,35 @@ void tcp_opt_nodelay(struct wctx *w, struct tcp_conn *c)
 bool tcp_opt_linger_abort(const struct mpnet_sock *so)
 {
         return (so->tcpo.flags & SOT_LINGER) && so->tcpo.linger == 0;
+}
+
+void tcp_opt_linger_arm(struct wctx *w, struct tcp_conn *c, uint32_t secs)
+{
+        if (c->d != NULL)
+                tcp_data_arm(w, c, &tcp_o(c)->linger_at,
+                             ctx_now(w) + (uint64_t)secs * MPNET_NS_PER_S);
+}
+
+bool tcp_opt_linger_done(const struct tcp_conn *c)
+{
+        /* FIN_WAIT_2, TIME_WAIT: our FIN, after all our data, was acked;
+         * CLOSED: gone. ESTABLISHED, CLOSE_WAIT: no FIN queued yet, done
+         * when nothing is unacked and nothing waits to be sent. */
+        switch (c->state) {
+        case TCP_FIN_WAIT_2:
+        case TCP_TIME_WAIT:
+        case TCP_CLOSED:
+                return true;
+        case TCP_ESTABLISHED:
+        case TCP_CLOSE_WAIT: {
+                struct mpnet_tcp_info i = {0};
+
+                tcp_data_info(c, &i);
+                return c->snd_una == c->snd_nxt && i.snd_buf == 0;
+        }
+        default:
+                return false;
+        }
 }
 
 /* ---- RFC 6191 ---- */

@@ -76,6 +76,9 @@ static int tcp_close_home(struct wctx *w, struct mpnet_sock *so, void *arg)
         } else if (so->tcp != NULL) {
                 struct tcp_conn *c = so->tcp;
 
+                /* What a front end queued goes first, as a kernel's
+                 * close sends what send() had accepted. */
+                sock_fe_close_flush(w, so);
                 if (c->d != NULL && tcp_opt_linger_abort(so)) {
                         /* SO_LINGER of 0: an abort (a reset where RFC 9293
                          * 3.10.4 ABORT sends one, as Linux's tcp_disconnect). */
@@ -85,7 +88,10 @@ static int tcp_close_home(struct wctx *w, struct mpnet_sock *so, void *arg)
                                 tcp_send_ctl(w, c, MPNET_TCP_RST | MPNET_TCP_ACK, c->snd_nxt);
                         tcp_conn_drop(s, c);
                 } else if (c->d != NULL) {
-                        /* An orderly close (l4/tcp_data.c). */
+                        /* An orderly close (l4/tcp_data.c); with a linger
+                         * time, a reset when it passes unacknowledged. */
+                        if ((so->tcpo.flags & SOT_LINGER) && !tcp_opt_linger_done(c))
+                                tcp_opt_linger_arm(w, c, so->tcpo.linger);
                         so->tcp = NULL;
                         tcp_data_close(s, c);
                         so->flags &= ~(uint32_t)SOF_LISTEN;
@@ -293,10 +299,16 @@ static int accept_home(struct wctx *w, struct mpnet_sock *so, void *arg)
         return 0;
 }
 
+/* From the control thread (an application thread counts as it, as for
+ * the other calls), or from a callback on the listener's home worker,
+ * where it runs directly: the descriptor is made there (the table's
+ * writers take its lock, l4/socket.c) and the accept queue is the home's.
+ * From another worker: -EBUSY, as every call on a socket homed elsewhere
+ * (a worker never waits for another context). */
 int mpnet_accept(struct mpnet_stack *s, int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 {
         struct mpnet_sock *so = stream_sock(s, fd), *nso;
-        unsigned home;
+        unsigned home, me = sock_caller(s);
         int nfd, err;
 
         if (so == NULL)
@@ -305,25 +317,22 @@ int mpnet_accept(struct mpnet_stack *s, int fd, struct sockaddr *addr, socklen_t
                 return -EOPNOTSUPP;
         if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
                 return -EINVAL;
-        if (sock_caller(s) != 0)
-                return -EPERM; /* descriptors are the control thread's */
         home = sock_home(so);
+        if (me != 0 && me != home)
+                return me == SOCK_CALLER_FOREIGN ? -EPERM : -EBUSY;
         if (home == 0 && !(so->flags & SOF_LISTEN))
                 return -EINVAL;
         /* The readiness word says whether a connection waits (any thread). */
         if (!(sock_events(so) & EPOLLIN))
                 return -EAGAIN;
-        nfd = mpnet_socket(s, so->family, SOCK_STREAM | flags, IPPROTO_TCP);
+        /* The connection's home is the listener's: so is the socket's,
+         * stored before its descriptor is published. */
+        nfd = sock_open_accepted(s, so->family, flags, home);
         if (nfd < 0)
                 return nfd;
         nso = sock_get(s, nfd);
-        /* The connection's home is the listener's: so is the socket's,
-         * stored before the home links them. */
-        nso->home_want = (int)home;
-        atomic_store_explicit(&nso->home, (uint8_t)home, memory_order_release);
         err = sock_home_call(so, accept_home, nso);
         if (err != 0) {
-                atomic_store_explicit(&nso->home, 0, memory_order_release);
                 mpnet_close(s, nfd);
                 return err;
         }

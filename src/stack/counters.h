@@ -35,6 +35,7 @@
         X(arp_flushed, "drop: held for resolution when the entry went (carrier lost, detach)")     \
         X(arp_evicted, "never-confirmed neighbour entries deleted for a new one (table full)")     \
         X(arp_learn_limited, "drop: ARP from an unknown sender over the learning rate")            \
+        X(arp_resolve_limited, "drop: to a new next hop over the resolution rate")                 \
         X(neigh_held_full, "drop: the stack's packets held for resolution at their cap")           \
         X(ip4_rx, "IPv4 packets received")                                                         \
         X(ip4_truncated, "drop: IPv4 packet shorter than its header")                              \
@@ -138,6 +139,7 @@
         X(nd_flushed, "drop: held for ND resolution when the entry went (carrier lost, detach)")   \
         X(nd_evicted, "never-confirmed IPv6 neighbour entries deleted for a new one (table full)") \
         X(nd_learn_limited, "drop: solicitation from an unknown sender over the learning rate")    \
+        X(nd_resolve_limited, "drop: to a new next hop over the resolution rate")                  \
         X(nd_redirect_rx, "redirects received")                                                    \
         X(nd_redirect_tx, "redirects sent (RFC 4861 8.2)")                                         \
         X(nd_redirect_ignored, "redirects ignored (forwarding on, or accept off)")                 \

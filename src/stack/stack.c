@@ -150,6 +150,8 @@ struct mpnet_stack *mpnet_stack_create(const struct mpnet_stack_cfg *cfg)
         s->icmp6_tokens = (uint64_t)s->icmp6_burst * MPNET_NS_PER_S;
         s->neigh_learn_rate = cfg->neigh_learn_rate ? cfg->neigh_learn_rate : 1000;
         s->neigh_learn_burst = cfg->neigh_learn_burst ? cfg->neigh_learn_burst : 100;
+        s->neigh_resolve_rate = cfg->neigh_resolve_rate ? cfg->neigh_resolve_rate : 1000;
+        s->neigh_resolve_burst = cfg->neigh_resolve_burst ? cfg->neigh_resolve_burst : 100;
         s->arp_queue_max = (uint32_t)qmax;
         s->arp_max_probes = (uint32_t)probes;
         snprintf(s->name, sizeof(s->name), "%s", cfg->name ? cfg->name : "stack");

@@ -261,10 +261,11 @@ struct mpnet_stack {
         bool ip6_stable_iid;
         uint8_t ip6_secret[16]; /* RFC 7217 secret_key */
         uint32_t icmp6_rate, icmp6_burst;
-        uint32_t neigh_learn_rate, neigh_learn_burst; /* per interface and family */
-        uint64_t icmp6_tokens, icmp6_last;            /* the redirects' bucket (nd6_redirect.c) */
-        struct stack_events events;                   /* change notifications (event.h) */
-        struct reass_budget reass; /* every context's reassembly, both families */
+        uint32_t neigh_learn_rate, neigh_learn_burst;     /* per interface and family */
+        uint32_t neigh_resolve_rate, neigh_resolve_burst; /* per interface and family */
+        uint64_t icmp6_tokens, icmp6_last; /* the redirects' bucket (nd6_redirect.c) */
+        struct stack_events events;        /* change notifications (event.h) */
+        struct reass_budget reass;         /* every context's reassembly, both families */
         /* Workers' contexts whose last link queue of the stack went
          * (stack_ctx_queues), bit per id: no worker runs them any more, so
          * the control thread times out what they hold (stack_poll). */

@@ -308,6 +308,66 @@ static void test_linger(void **state)
         mpnet_close(t->s, k.lfd);
 }
 
+/* A linger time and the peer silent: close returns at once (the control
+ * thread never waits), the data and FIN are retransmitted, and when the
+ * time passes with them unacknowledged the connection is reset (the BSDs'
+ * close with SO_LINGER). */
+static void test_linger_timeout(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+        struct linger l = {.l_onoff = 1, .l_linger = 3};
+        struct ts_seg g;
+        uint64_t closed_ms;
+
+        estab(t, &k, false, 1000);
+        assert_int_equal(mpnet_setsockopt(t->s, k.fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)), 0);
+        assert_int_equal(wr(t, k.fd, 100), 100);
+        expect(&k, 1, TH_PA, 1, 1, 100, NULL);
+        assert_int_equal(mpnet_close(t->s, k.fd), 0);
+        closed_ms = ts_now_ms(t);
+        expect(&k, 1, TH_FA, 101, 1, 0, NULL);
+        assert_int_equal(conn_state(t), TCP_FIN_WAIT_1);
+        /* Retransmissions until the reset (seq: past our FIN). */
+        do {
+                assert_true(ts_recv(t, 5000, &g));
+        } while (!(g.flags & TH_R));
+        assert_int_equal(g.seq, 102);
+        assert_true(ts_now_ms(t) >= closed_ms + 3000);
+        assert_true(ts_now_ms(t) <= closed_ms + 3000 + 10);
+        assert_int_equal(conn_state(t), TCP_CLOSED);
+        assert_int_equal(ts_ctr(t, "tcp_linger_abort"), 1);
+        ts_expect_none(t, 5000);
+        mpnet_close(t->s, k.lfd);
+}
+
+/* A linger time and the peer acknowledging data and FIN in time: the
+ * orderly close, no reset when the time passes. */
+static void test_linger_acked(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+        struct linger l = {.l_onoff = 1, .l_linger = 2};
+
+        estab(t, &k, false, 1000);
+        assert_int_equal(mpnet_setsockopt(t->s, k.fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)), 0);
+        assert_int_equal(wr(t, k.fd, 100), 100);
+        expect(&k, 1, TH_PA, 1, 1, 100, NULL);
+        assert_int_equal(mpnet_close(t->s, k.fd), 0);
+        expect(&k, 1, TH_FA, 101, 1, 0, NULL);
+        ts_at(t, ts_now_ms(t) + 500);
+        psend(&k, 1, 102, TH_A, 0);
+        assert_int_equal(conn_state(t), TCP_FIN_WAIT_2);
+        ts_at(t, ts_now_ms(t) + 3000);
+        assert_int_equal(ts_ctr(t, "tcp_linger_abort"), 0);
+        /* The peer's FIN: TIME_WAIT, as without a linger time. */
+        psend(&k, 1, 102, TH_FA, 0);
+        expect(&k, 1, TH_A, 102, 2, 0, NULL);
+        assert_int_equal(conn_state(t), TCP_TIME_WAIT);
+        assert_int_equal(ts_ctr(t, "tcp_linger_abort"), 0);
+        mpnet_close(t->s, k.lfd);
+}
+
 /* ---- TCP_CORK ---- */
 
 /* Corked, a short segment waits for more data (a full MSS goes) or the
@@ -784,6 +844,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_keepalive, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_keepalive_inherited, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_linger, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_linger_timeout, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_linger_acked, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_cork, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_info, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_ecn, setup, ts_teardown),
