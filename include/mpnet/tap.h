@@ -54,7 +54,10 @@
  * is good, and whoever sends it on must finish the checksum. */
 #define MPNET_TAP_F_RX_CSUM (1u << 1)
 /** With VNET_HDR and RX_CSUM: accept TCP segments up to 64 KiB (TUN_F_TSO4,
- * TUN_F_TSO6), received as chains flagged MPNET_PKT_F_TSO with tso_segsz. */
+ * TUN_F_TSO6), which saves the kernel cutting them. The link cuts each such
+ * super-frame into the gso_size segments a wire would have carried, each in
+ * one buffer with a partial checksum (as with RX_CSUM), and counts it in
+ * mpnet_tap_stats.rx_gso. */
 #define MPNET_TAP_F_RX_GSO (1u << 2)
 /** Receive frames longer than one buffer as chains instead of dropping them. */
 #define MPNET_TAP_F_RX_CHAINS (1u << 3)
@@ -102,6 +105,7 @@ struct mpnet_tap_stats {
         uint64_t rx_oversize; /**< frames longer than a buffer, dropped (no chains) */
         uint64_t rx_nobufs;   /**< receive stopped: the pool was empty */
         uint64_t rx_bad_vnet; /**< frames with a virtio header we cannot honour */
+        uint64_t rx_gso;      /**< TCP GSO super-frames received and cut (RX_GSO) */
         uint64_t tx_oversize; /**< frames beyond mtu + 18 without TSO, dropped */
         uint64_t tx_bad_ol;   /**< offload asked on a frame that is not TCP/UDP */
         uint64_t tx_errors;   /**< write() failed for another reason, dropped */

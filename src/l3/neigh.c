@@ -544,13 +544,21 @@ static bool neigh_punt(struct wctx *w, struct mpnet_iface *out, unsigned fam, co
  * made and none evicted. Next hops with an entry (resolved, resolving)
  * never come here with e == NULL: they are not limited.
  */
-static bool neigh_resolve_ok(struct wctx *w, struct mpnet_iface *out, unsigned fam)
+static bool neigh_resolve_ok(struct wctx *w, struct mpnet_iface *out, unsigned fam,
+                             const union neigh_key *k)
 {
         struct mpnet_stack *s = w->s;
+        struct neigh_resolve_tb *r = &out->neigh[fam]->resolve[w->id];
 
-        if (ctx_bucket_take(w, &out->neigh[fam]->resolve[w->id], s->neigh_resolve_rate,
-                            s->neigh_resolve_burst))
+        /* The next hop whose resolution this context started last: still
+         * on its way to the control thread, not a new one. */
+        if (r->has_last && memcmp(r->last, k->a6, 16) == 0)
                 return true;
+        if (ctx_bucket_take(w, &r->tb, s->neigh_resolve_rate, s->neigh_resolve_burst)) {
+                memcpy(r->last, k->a6, 16);
+                r->has_last = true;
+                return true;
+        }
         neigh_ctr_add(s, neigh_proto(fam)->c_resolve_limited, 1);
         return false;
 }
@@ -560,11 +568,6 @@ void neigh_slow_output(struct wctx *w, struct mpnet_iface *out, unsigned fam, st
 {
         union neigh_key k;
 
-        if (e == NULL && !neigh_resolve_ok(w, out, fam)) {
-                mpnet_pkt_free(p);
-                return;
-        }
-
         if (fam == NEIGH_ARP) {
                 uint32_t a;
 
@@ -572,6 +575,10 @@ void neigh_slow_output(struct wctx *w, struct mpnet_iface *out, unsigned fam, st
                 k = neigh_key4(a);
         } else {
                 k = neigh_key6(key);
+        }
+        if (e == NULL && !neigh_resolve_ok(w, out, fam, &k)) {
+                mpnet_pkt_free(p);
+                return;
         }
         if (!ctx_is_worker(w)) {
                 if (fam == NEIGH_ARP)
@@ -785,7 +792,7 @@ static void neigh_iface_usage(const struct mpnet_iface *ifp, struct mpnet_stack_
  * goes back to the mark's. */
 struct neigh_ifmark {
         struct punt_bucket learn[NEIGH_N][MPNET_MAX_SLOTS + 1];
-        struct punt_bucket resolve[NEIGH_N][MPNET_MAX_SLOTS + 1];
+        struct neigh_resolve_tb resolve[NEIGH_N][MPNET_MAX_SLOTS + 1];
 };
 
 static unsigned neigh_iface_mark(const struct mpnet_iface *ifp, void *mark, struct mpnet_timer **t)

@@ -26,6 +26,16 @@ enum { NEIGH_ARP, NEIGH_ND, NEIGH_N };
 
 struct neigh_entry;
 
+/* A context's bucket of new resolutions, and the next hop it last let
+ * through: on a worker the entry appears only once the control thread has
+ * handled the punt, so the packets that follow to the same next hop meanwhile
+ * find none either; they are not a new resolution and take no token. */
+struct neigh_resolve_tb {
+        struct punt_bucket tb;
+        bool has_last;
+        uint8_t last[16];
+};
+
 struct neigh_table {
         /* Read by workers: lines of their own. */
         _Alignas(MPNET_CACHE_LINE) struct neigh_entry *_Atomic hash[NEIGH_HASH_SIZE];
@@ -37,7 +47,7 @@ struct neigh_table {
          * id, each written only by its context. */
         _Alignas(MPNET_CACHE_LINE) struct punt_bucket learn[MPNET_MAX_SLOTS + 1];
         /* Resolutions started (neigh_slow_output), likewise. */
-        _Alignas(MPNET_CACHE_LINE) struct punt_bucket resolve[MPNET_MAX_SLOTS + 1];
+        _Alignas(MPNET_CACHE_LINE) struct neigh_resolve_tb resolve[MPNET_MAX_SLOTS + 1];
 };
 
 #endif

@@ -46,7 +46,8 @@
 #define TAP_GSO_MAX    65550u /* 64 KiB IP packet plus Ethernet and VLAN headers */
 #define TAP_MAX_SPARE  31u    /* segments after the head for TAP_GSO_MAX */
 #define TAP_TX_IOV     (1 + 64)
-#define ETH_VLAN_EXTRA 18u /* Ethernet header plus one 802.1Q tag */
+#define TAP_PEND       128u /* segments of one super-frame: MSS 536 and up */
+#define ETH_VLAN_EXTRA 18u  /* Ethernet header plus one 802.1Q tag */
 
 /* Queue states. */
 enum { TQ_OK = 0, TQ_FAILING, TQ_GONE };
@@ -59,7 +60,12 @@ struct tap_q {
         unsigned n_stash, n_spare;
         struct mpnet_pkt *stash[TAP_STASH];
         struct mpnet_pkt *spare[TAP_MAX_SPARE];
-        mpnet_stat_t rx_pkts, rx_bytes, rx_oversize, rx_nobufs, rx_bad_vnet;
+        /* A GSO super-frame laid flat (RX_GSO), and the segments cut from it
+         * not handed out yet. */
+        uint8_t *flat;
+        uint16_t n_pend, pend_i;
+        struct mpnet_pkt *pend[TAP_PEND];
+        mpnet_stat_t rx_pkts, rx_bytes, rx_oversize, rx_nobufs, rx_bad_vnet, rx_gso;
         /* tx side. */
         mpnet_stat_t tx_pkts, tx_bytes, tx_oversize, tx_bad_ol, tx_errors, tx_down;
 } __attribute__((aligned(MPNET_CACHE_LINE)));
@@ -448,6 +454,53 @@ static void rx_chain(struct tap_q *tq, struct mpnet_pkt *head, uint32_t rest)
         tq->n_spare -= k;
 }
 
+/*
+ * A TCP GSO super-frame of dlen bytes, read into head's buffer and the
+ * spares: laid flat, then cut in software into the segments the kernel
+ * would have put on a wire, each one buffer (the stack's TCP reads a
+ * segment's data from one buffer), onto the queue's pending list, which the
+ * burst hands out before it reads the device again. Each keeps the partial
+ * checksum (the pseudo-header sum for its length). head and the spares stay
+ * for the next read.
+ */
+static void rx_gso(struct tap_q *tq, struct mpnet_pool *pool, const struct virtio_net_hdr *vh,
+                   struct mpnet_pkt *head, uint32_t dlen)
+{
+        uint32_t n = dlen < mpnet_pkt_tailroom(head) ? dlen : mpnet_pkt_tailroom(head);
+        uint8_t t = vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+        struct link_gso g;
+        unsigned got;
+
+        memcpy(tq->flat, head->data, n);
+        for (unsigned k = 0; n < dlen; k++) {
+                uint32_t m = dlen - n < MPNET_PKT_BUF_SIZE ? dlen - n : MPNET_PKT_BUF_SIZE;
+
+                memcpy(tq->flat + n, mpnet_pkt_buf(tq->spare[k]), m);
+                n += m;
+        }
+        if ((t != VIRTIO_NET_HDR_GSO_TCPV4 && t != VIRTIO_NET_HDR_GSO_TCPV6) ||
+            link_vnet_gso_init(&g, vh, tq->flat, dlen, MPNET_PKT_DATA_SIZE, TAP_PEND) != 0) {
+                mpnet_stat_add(&tq->rx_bad_vnet, 1);
+                return;
+        }
+        got = mpnet_pkt_alloc_bulk(pool, tq->pend, g.n);
+        if (got < g.n) {
+                mpnet_pkt_free_bulk(tq->pend, got);
+                mpnet_stat_add(&tq->rx_nobufs, 1);
+                return;
+        }
+        for (uint32_t i = 0; i < g.n; i++) {
+                struct mpnet_pkt *p = tq->pend[i];
+
+                p->len = p->pkt_len = link_vnet_gso_seg(&g, tq->flat, i, p->data);
+                p->ol_flags |= MPNET_PKT_F_L4_CSUM_OK | MPNET_PKT_F_L4_CSUM_TX;
+                p->l4_off = (uint16_t)(mpnet_pkt_headroom(p) + g.l4);
+        }
+        tq->n_pend = (uint16_t)g.n;
+        tq->pend_i = 0;
+        mpnet_stat_add(&tq->rx_gso, 1);
+}
+
 static uint16_t tap_rx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt **pkts, uint16_t n)
 {
         struct tap *t = (struct tap *)l;
@@ -469,6 +522,12 @@ static uint16_t tap_rx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
                 ssize_t r;
                 uint32_t dlen;
 
+                if (tq->pend_i < tq->n_pend) {
+                        p = tq->pend[tq->pend_i++];
+                        bytes += p->pkt_len;
+                        pkts[got++] = p;
+                        continue;
+                }
                 if (!rx_refill(t, tq)) {
                         mpnet_stat_add(&tq->rx_nobufs, 1);
                         break;
@@ -500,12 +559,15 @@ static uint16_t tap_rx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
                         mpnet_stat_add(&tq->rx_oversize, 1);
                         continue;
                 }
+                if (tq->flat != NULL && vh.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+                        rx_gso(tq, t->cfg.pool, &vh, p, dlen);
+                        continue;
+                }
                 p->len = dlen < mpnet_pkt_tailroom(p) ? dlen : mpnet_pkt_tailroom(p);
                 p->pkt_len = dlen;
                 if (dlen > p->len)
                         rx_chain(tq, p, dlen - p->len);
-                if (t->hdr_len != 0 && link_vnet_any(&vh) &&
-                    link_vnet_rx(&vh, p, (t->cfg.flags & MPNET_TAP_F_RX_GSO) != 0) != 0) {
+                if (t->hdr_len != 0 && link_vnet_any(&vh) && link_vnet_rx(&vh, p, false) != 0) {
                         /* Back to the pool: the segments are linked to it now. */
                         tq->n_stash--;
                         mpnet_pkt_free(p);
@@ -639,6 +701,7 @@ int mpnet_tap_get_stats(struct mpnet_link *l, struct mpnet_tap_stats *st)
                 st->rx_oversize += mpnet_stat_read(&tq->rx_oversize);
                 st->rx_nobufs += mpnet_stat_read(&tq->rx_nobufs);
                 st->rx_bad_vnet += mpnet_stat_read(&tq->rx_bad_vnet);
+                st->rx_gso += mpnet_stat_read(&tq->rx_gso);
                 st->tx_oversize += mpnet_stat_read(&tq->tx_oversize);
                 st->tx_bad_ol += mpnet_stat_read(&tq->tx_bad_ol);
                 st->tx_errors += mpnet_stat_read(&tq->tx_errors);
@@ -668,6 +731,9 @@ static void tap_free(struct tap *t)
         for (uint16_t q = 0; q < t->nq; q++) {
                 mpnet_pkt_free_bulk(t->q[q].stash, t->q[q].n_stash);
                 mpnet_pkt_free_bulk(t->q[q].spare, t->q[q].n_spare);
+                mpnet_pkt_free_bulk(&t->q[q].pend[t->q[q].pend_i],
+                                    (unsigned)(t->q[q].n_pend - t->q[q].pend_i));
+                free(t->q[q].flat);
         }
         free(t->netns);
         free(t);
@@ -698,6 +764,8 @@ static int tap_rx_wait_arm(struct mpnet_link *l, uint16_t q)
                 return -EINVAL;
         if (atomic_load_explicit(&t->q[q].state, memory_order_relaxed) == TQ_GONE || t->q[q].fd < 0)
                 return -ENOTSUP; /* the timed nap keeps looking for it */
+        if (t->q[q].pend_i < t->q[q].n_pend)
+                return -EAGAIN; /* segments of a super-frame wait */
         return t->q[q].fd;
 }
 
@@ -840,6 +908,15 @@ struct mpnet_link *mpnet_tap_create(const struct mpnet_tap_cfg *cfg)
             t->max_frame > MPNET_PKT_DATA_SIZE) {
                 t->rx_max = TAP_GSO_MAX;
                 t->n_spare = TAP_MAX_SPARE;
+        }
+        if (cfg->flags & MPNET_TAP_F_RX_GSO) {
+                for (uint16_t q = 0; q < nq; q++) {
+                        if ((t->q[q].flat = malloc(TAP_GSO_MAX)) == NULL) {
+                                tap_free(t);
+                                errno = ENOMEM;
+                                return NULL;
+                        }
+                }
         }
 
         rc = in_netns(t->netns, &t->cfg, tap_open_all, t);

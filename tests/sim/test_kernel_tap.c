@@ -12,6 +12,8 @@
  * - vnet header: partial checksums from the kernel, checksum offload and a
  *   TSO frame towards it;
  * - frames longer than a buffer: dropped and counted, or chains;
+ * - RX_GSO: a Linux TCP sender's super-frames, cut into one-buffer
+ *   segments, carry 4 MiB to an mpnet socket (SHA-256 checked);
  * - the device going down and vanishing: the link goes down, counts it and
  *   comes back with mpnet_tap_reopen();
  * - without CAP_NET_ADMIN: EPERM and a message naming it.
@@ -23,6 +25,7 @@
 #include <sched.h>
 
 #include "netns_util.h"
+#include "mpnet/socket.h"
 #include "mpnet/tap.h"
 
 static char g_ns[64];
@@ -544,13 +547,117 @@ static void test_tap_bad_cfg(void **state)
         mpnet_pool_destroy(pool);
 }
 
+/* Poll the stack once, then sleep on the link until a frame or the next
+ * timer, at most 5 ms; not at all while the link has cut segments waiting
+ * (rx_wait_arm says -EAGAIN). */
+static void gso_poll(struct kt_net *k)
+{
+        uint64_t now = mpnet_clock_now(&k->clk), next = mpnet_stack_poll(k->st, now);
+        int fd = mpnet_link_rx_wait_arm(k->link, 0), ms = 5;
+        struct pollfd pf;
+
+        if (next <= now || fd < 0)
+                return;
+        if (next != MPNET_TIME_NEVER && (next - now) / MPNET_NS_PER_MS < (uint64_t)ms)
+                ms = (int)((next - now) / MPNET_NS_PER_MS);
+        pf = (struct pollfd){.fd = fd, .events = POLLIN};
+        (void)poll(&pf, 1, ms);
+}
+
+/* RX_GSO: a Linux TCP sender (socat) with TSO on the tap's kernel end sends
+ * 4 MiB (MPNET_KT_TAP_GSO_MB) to an mpnet listener, the rate printed
+ * (MPNET_KT_TAP_NO_GSO=1: RX_GSO off, the kernel cuts, for a peer figure); the kernel hands over
+ * super-frames, which the link cuts into one-buffer segments: the transfer completes with the same
+ * SHA-256, TCP saw no chained segment (tcp_chained 0) and the link cut super-frames (rx_gso). */
+static void test_tap_gso_tcp(void **state)
+{
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(7300)};
+        struct mpnet_pool *pool;
+        struct mpnet_link *l;
+        struct kt_net k;
+        char sent[512], got[512], rcf[512], out[128];
+        static uint8_t buf[65536];
+        const char *e = getenv("MPNET_KT_TAP_GSO_MB");
+        unsigned mb = e != NULL && atoi(e) > 0 ? (unsigned)atoi(e) : 4;
+        bool gso = getenv("MPNET_KT_TAP_NO_GSO") == NULL, eof = false;
+        uint64_t end, t0 = 0;
+        int lfd, cfd = -1;
+        FILE *f;
+
+        (void)state;
+        SKIP_WITHOUT_KERNEL();
+        if (!kt_tool("socat") || !kt_tool("sha256sum")) {
+                print_message("skipped: socat or sha256sum missing (scripts/install-deps.sh)\n");
+                skip();
+        }
+        pool = mpnet_pool_create("tapgso", 4096);
+        assert_non_null(pool);
+        l = tap_make("mpt5",
+                     MPNET_TAP_F_VNET_HDR | MPNET_TAP_F_RX_CSUM | (gso ? MPNET_TAP_F_RX_GSO : 0), 1,
+                     pool);
+        kt_net_init(&k, l, mpnet_tap_fd(l, 0), MADDR, 24, pool);
+        assert_int_equal(kt_sh("ip -n %s addr add 192.0.2.2/24 dev mpt5", g_ns), 0);
+        kt_sh_out(out, sizeof(out),
+                  "ip netns exec %s ethtool -k mpt5 2>/dev/null | grep '^tcp-segmentation-offload'",
+                  g_ns);
+        print_message("kernel end: %s\n", out[0] ? out : "(ethtool missing)");
+        snprintf(sent, sizeof(sent), "%s/tap_gso_sent", test_out_dir());
+        snprintf(got, sizeof(got), "%s/tap_gso_got", test_out_dir());
+        snprintf(rcf, sizeof(rcf), "%s/tap_gso_socat.rc", test_out_dir());
+        assert_int_equal(kt_sh("(rm -f %s; head -c %uM /dev/urandom > %s)", rcf, mb, sent), 0);
+        f = fopen(got, "w");
+        assert_non_null(f);
+
+        sa.sin_addr.s_addr = htonl(MADDR);
+        lfd = mpnet_socket(k.st, AF_INET, SOCK_STREAM, 0);
+        assert_true(lfd >= 0);
+        assert_int_equal(mpnet_bind(k.st, lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        assert_int_equal(mpnet_listen(k.st, lfd, 4), 0);
+        assert_int_equal(kt_sh("(timeout 60 ip netns exec %s socat -u FILE:%s "
+                               "TCP4:192.0.2.1:7300,retry=100,interval=0.2; echo $? > %s) "
+                               "</dev/null >/dev/null 2>&1 &",
+                               g_ns, sent, rcf),
+                         0);
+        end = mpnet_monotonic_ns() + 90 * MPNET_NS_PER_S;
+        while (!eof && mpnet_monotonic_ns() < end) {
+                ssize_t r;
+
+                gso_poll(&k);
+                if (cfd < 0) {
+                        cfd = mpnet_accept(k.st, lfd, NULL, NULL, 0);
+                        t0 = mpnet_monotonic_ns();
+                        continue;
+                }
+                while ((r = mpnet_recvfrom(k.st, cfd, buf, sizeof(buf), 0, NULL, NULL)) > 0)
+                        assert_int_equal(fwrite(buf, 1, (size_t)r, f), (size_t)r);
+                eof = r == 0;
+        }
+        fclose(f);
+        assert_true(eof);
+        print_message("RX_GSO %s: %u MiB in %.3f s, %.0f Mbit/s\n", gso ? "on" : "off", mb,
+                      (double)(mpnet_monotonic_ns() - t0) / 1e9,
+                      mb * 8388608.0 / ((double)(mpnet_monotonic_ns() - t0) / 1e3));
+        assert_int_equal(kt_sh("test \"$(sha256sum < %s)\" = \"$(sha256sum < %s)\"", sent, got), 0);
+        print_message("tcp_chained %llu, super-frames cut %llu\n",
+                      (unsigned long long)stk_ctr(k.st, "tcp_chained"),
+                      (unsigned long long)tap_stats(l).rx_gso);
+        assert_int_equal(stk_ctr(k.st, "tcp_chained"), 0);
+        assert_true(!gso || tap_stats(l).rx_gso > 0);
+        assert_int_equal(tap_stats(l).rx_bad_vnet, 0);
+        mpnet_close(k.st, cfd);
+        mpnet_close(k.st, lfd);
+        kt_run_for(&k, 20 * MPNET_NS_PER_MS);
+        kt_sh("rm -f %s %s %s", sent, got, rcf);
+        kt_net_fini(&k);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_tap_bad_cfg),    cmocka_unit_test(test_tap_ping_both_ways),
             cmocka_unit_test(test_tap_multiqueue), cmocka_unit_test(test_tap_vnet_offload),
             cmocka_unit_test(test_tap_jumbo),      cmocka_unit_test(test_tap_vanish_and_reopen),
-            cmocka_unit_test(test_tap_eperm),
+            cmocka_unit_test(test_tap_eperm),      cmocka_unit_test(test_tap_gso_tcp),
         };
 
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
