@@ -37,25 +37,15 @@
 #include "base/sha256.h"
 #include "l4/socket.h"
 #include "l4/tcp.h"
+#include "tcpnet_mt.h"
 #include "mtnet.h"
 #include "stack/stack_priv.h"
 #include "ip6util.h"
 #include "mpnet/ip6.h"
 
-#define T_A_ADDR   IP4(198, 18, 0, 1)
-#define T_B_ADDR   IP4(198, 18, 0, 2)
-#define PORT       5000
 #define N_EACH     32 /* clients on each side */
 #define BYTES      (16u << 10)
 #define DEADLINE_S 120
-
-struct tnet {
-        struct mpnet_clock clk;
-        struct mpnet_pool *pool;
-        struct mpnet_link *la, *lb;
-        struct mpnet_stack *a, *b;
-        struct mpnet_runtime *rt;
-};
 
 struct conn {
         struct mpnet_stack *s;
@@ -68,73 +58,6 @@ struct conn {
         struct sha256 h_tx, h_rx;
         bool shut, eof, done;
 };
-
-static uint8_t next_byte(uint32_t *x)
-{
-        *x ^= *x << 13;
-        *x ^= *x >> 17;
-        *x ^= *x << 5;
-        return (uint8_t)*x;
-}
-
-static void tnet_init(struct tnet *n, uint64_t seed)
-{
-        struct mpnet_memwire_cfg wc = {.n_queues = 2, .rss = true, .ring_size = 1024};
-        struct mpnet_runtime_cfg rc = {.n_workers = 2};
-        struct mpnet_stack_cfg sc = {.seed = seed};
-
-        memset(n, 0, sizeof(*n));
-        mpnet_clock_init_monotonic(&n->clk);
-        n->pool = mpnet_pool_create("tcpmt", 32768);
-        assert_non_null(n->pool);
-        assert_int_equal(mpnet_memwire_create(&wc, &n->la, &n->lb), 0);
-        sc.clock = &n->clk;
-        sc.pool = n->pool;
-        sc.name = "A";
-        n->a = mpnet_stack_create(&sc);
-        sc.name = "B";
-        sc.seed = seed + 1;
-        n->b = mpnet_stack_create(&sc);
-        assert_non_null(n->a);
-        assert_non_null(n->b);
-        assert_int_equal(mpnet_iface_attach(n->a, n->la, "a"), 1);
-        assert_int_equal(mpnet_iface_attach(n->b, n->lb, "b"), 1);
-        assert_int_equal(mpnet_addr4_add(n->a, 1, T_A_ADDR, 24), 0);
-        assert_int_equal(mpnet_addr4_add(n->b, 1, T_B_ADDR, 24), 0);
-        assert_int_equal(mpnet_neigh4_add(n->a, 1, T_B_ADDR, n->lb->info.mac), 0);
-        assert_int_equal(mpnet_neigh4_add(n->b, 1, T_A_ADDR, n->la->info.mac), 0);
-        assert_int_equal(mpnet_addr6_add(n->a, 1, A6("2001:db8::1"), 64, MPNET_ADDR6_F_NODAD), 0);
-        assert_int_equal(mpnet_addr6_add(n->b, 1, A6("2001:db8::2"), 64, MPNET_ADDR6_F_NODAD), 0);
-        assert_int_equal(mpnet_neigh6_add(n->a, 1, A6("2001:db8::2"), n->lb->info.mac), 0);
-        assert_int_equal(mpnet_neigh6_add(n->b, 1, A6("2001:db8::1"), n->la->info.mac), 0);
-        tcp_state_of(n->a)->msl_ns = 50 * MPNET_NS_PER_MS; /* TIME_WAIT: 100 ms */
-        tcp_state_of(n->b)->msl_ns = 50 * MPNET_NS_PER_MS;
-        n->rt = mpnet_runtime_create(&rc);
-        assert_non_null(n->rt);
-        for (unsigned q = 0; q < 2; q++) {
-                assert_int_equal(mpnet_runtime_assign(n->rt, q, n->a, 1, (uint16_t)q), 0);
-                assert_int_equal(mpnet_runtime_assign(n->rt, q, n->b, 1, (uint16_t)q), 0);
-        }
-        assert_int_equal(mpnet_runtime_start(n->rt), 0);
-}
-
-static void tnet_fini(struct tnet *n)
-{
-        mpnet_runtime_stop(n->rt);
-        mpnet_runtime_destroy(n->rt);
-        mpnet_stack_destroy(n->a);
-        mpnet_stack_destroy(n->b);
-        mpnet_link_destroy(n->la);
-        mpnet_link_destroy(n->lb);
-        assert_int_equal(mpnet_pool_in_use(n->pool), 0);
-        mpnet_pool_destroy(n->pool);
-}
-
-static void poll_both(struct tnet *n)
-{
-        mpnet_stack_poll(n->a, mpnet_clock_now(&n->clk));
-        mpnet_stack_poll(n->b, mpnet_clock_now(&n->clk));
-}
 
 static int home_of(struct mpnet_stack *s, int fd)
 {
@@ -156,28 +79,8 @@ static int rss_ctx(struct mpnet_link *rx, uint32_t src, uint32_t dst, uint16_t s
                                    mpnet_rss_ip4_l4(&rss, src, dst, sport, dport));
 }
 
-/* A listener of s on PORT homed on ctx (0: the control thread), in an
+/* A listener of s on TNET_PORT homed on ctx (0: the control thread), in an
  * SO_REUSEPORT group. */
-/* The family the sockets of a case use (IPv6: 2001:db8::1 is A's, ::2 B's). */
-static int g_fam = 4;
-
-static socklen_t sa_of(uint32_t v4, struct sockaddr_storage *ss)
-{
-        memset(ss, 0, sizeof(*ss));
-        if (g_fam == 6) {
-                struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-
-                a->sin6_family = AF_INET6;
-                a->sin6_port = htons(PORT);
-                memcpy(&a->sin6_addr, A6(v4 == T_A_ADDR ? "2001:db8::1" : "2001:db8::2"), 16);
-                return sizeof(*a);
-        }
-        ((struct sockaddr_in *)ss)->sin_family = AF_INET;
-        ((struct sockaddr_in *)ss)->sin_port = htons(PORT);
-        ((struct sockaddr_in *)ss)->sin_addr.s_addr = htonl(v4);
-        return sizeof(struct sockaddr_in);
-}
-
 static int listener(struct mpnet_stack *s, uint32_t addr, int ctx)
 {
         struct sockaddr_storage a;
@@ -359,17 +262,6 @@ static void run_conns(struct tnet *n, struct conn *cl, unsigned ncl, const int *
                 assert_int_equal(srv[i].got, BYTES);
                 assert_int_equal(srv[i].sent, BYTES);
         }
-}
-
-static unsigned conns_left(struct mpnet_stack *s)
-{
-        struct tcp_conn_table *ct = &tcp_state_of(s)->ct;
-        unsigned k;
-
-        pthread_mutex_lock(&ct->lock);
-        k = ct->n;
-        pthread_mutex_unlock(&ct->lock);
-        return k;
 }
 
 /* Close every socket; wait for every connection to leave (TIME_WAIT). */

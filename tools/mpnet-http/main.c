@@ -20,16 +20,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mpnet/afpacket.h"
-#ifdef MPNET_HAVE_AFXDP
-#include "mpnet/afxdp.h"
-#endif
-#include "mpnet/ip6.h"
+#include "common/toolnet.h"
 #include "mpnet/link.h"
-#include "mpnet/route.h"
 #include "mpnet/socket.h"
 #include "mpnet/stack.h"
-#include "mpnet/tap.h"
 #include "mpnet-http/http.h"
 
 static const char usage[] =
@@ -86,23 +80,15 @@ static const char usage[] =
     "    socket failed. get: 0 when a 2xx response arrived whole, 1 for\n"
     "    another status, a short body or a failed connection. 2 on bad usage.\n";
 
-#define MAX_ADDRS 8
 #define MAX_CONNS 64
 #define OUT_LEN   16384
-
-struct nc_addr {
-        int family;
-        uint8_t a[16]; /* IPv4 in the first 4 bytes, network order */
-        uint8_t plen;
-};
 
 struct opts {
         bool serve, verbose;
         long count, idle_s, wait_s;
-        unsigned port, mtu;
-        const char *link, *root, *url, *out;
-        struct nc_addr addr[MAX_ADDRS], gw[MAX_ADDRS];
-        unsigned n_addr, n_gw;
+        unsigned port;
+        const char *root, *url, *out;
+        struct toolnet_cfg net; /* --link, --addr, --gw, --mtu */
 };
 
 static volatile sig_atomic_t g_stop;
@@ -111,210 +97,6 @@ static void on_signal(int sig)
 {
         (void)sig;
         g_stop = 1;
-}
-
-static int parse_long(const char *s, long min, long max, long *out)
-{
-        char *end;
-
-        errno = 0;
-        *out = strtol(s, &end, 10);
-        return errno != 0 || *s == '\0' || *end != '\0' || *out < min || *out > max ? -1 : 0;
-}
-
-static int parse_ip(const char *s, struct nc_addr *a)
-{
-        memset(a, 0, sizeof(*a));
-        if (inet_pton(AF_INET, s, a->a) == 1) {
-                a->family = AF_INET;
-                return 0;
-        }
-        if (inet_pton(AF_INET6, s, a->a) == 1) {
-                a->family = AF_INET6;
-                return 0;
-        }
-        return -1;
-}
-
-static int parse_prefix(const char *s, struct nc_addr *a)
-{
-        char buf[64], *slash;
-        long plen;
-
-        if (strlen(s) >= sizeof(buf))
-                return -1;
-        strcpy(buf, s);
-        slash = strchr(buf, '/');
-        if (slash == NULL)
-                return -1;
-        *slash = '\0';
-        if (parse_ip(buf, a) != 0 ||
-            parse_long(slash + 1, 0, a->family == AF_INET ? 32 : 128, &plen) != 0)
-                return -1;
-        a->plen = (uint8_t)plen;
-        return 0;
-}
-
-static struct mpnet_link *link_open(const char *spec, struct mpnet_pool *pool)
-{
-        char kind[16], dev[64], err[256] = "", *at;
-        const char *colon = strchr(spec, ':'), *ns = NULL;
-        struct mpnet_link *l = NULL;
-
-        if (colon == NULL || (size_t)(colon - spec) >= sizeof(kind) ||
-            strlen(colon + 1) >= sizeof(dev) || colon[1] == '\0') {
-                fprintf(stderr, "mpnet-http: --link %s: KIND:DEV[@NETNS] expected\n", spec);
-                return NULL;
-        }
-        memcpy(kind, spec, (size_t)(colon - spec));
-        kind[colon - spec] = '\0';
-        strcpy(dev, colon + 1);
-        at = strchr(dev, '@');
-        if (at != NULL) {
-                *at = '\0';
-                ns = at + 1;
-        }
-        if (strcmp(kind, "tap") == 0) {
-                struct mpnet_tap_cfg c = {.ifname = dev,
-                                          .netns = ns,
-                                          .pool = pool,
-                                          .errbuf = err,
-                                          .errbuf_len = sizeof(err)};
-
-                l = mpnet_tap_create(&c);
-        } else if (strcmp(kind, "afpacket") == 0) {
-                struct mpnet_afpacket_cfg c = {.ifname = dev,
-                                               .netns = ns,
-                                               .pool = pool,
-                                               .errbuf = err,
-                                               .errbuf_len = sizeof(err)};
-
-                l = mpnet_afpacket_create(&c);
-        } else if (strcmp(kind, "afxdp") == 0) {
-#ifdef MPNET_HAVE_AFXDP
-                struct mpnet_afxdp_cfg c = {.ifname = dev,
-                                            .netns = ns,
-                                            .pool = pool,
-                                            .errbuf = err,
-                                            .errbuf_len = sizeof(err)};
-
-                l = mpnet_afxdp_create(&c);
-#else
-                snprintf(err, sizeof(err), "built without AF_XDP (libxdp, libbpf)");
-#endif
-        } else {
-                snprintf(err, sizeof(err), "unknown link kind %s (tap, afpacket, afxdp)", kind);
-        }
-        if (l == NULL)
-                fprintf(stderr, "mpnet-http: --link %s: %s\n", spec,
-                        err[0] != '\0' ? err : strerror(errno));
-        return l;
-}
-
-static int stack_setup(struct mpnet_stack *s, int ifx, const struct opts *o)
-{
-        int err = 0;
-
-        if (o->mtu != 0 && (err = mpnet_iface_set_mtu(s, ifx, o->mtu)) != 0)
-                return err;
-        for (unsigned i = 0; i < o->n_addr && err == 0; i++) {
-                const struct nc_addr *a = &o->addr[i];
-
-                if (a->family == AF_INET) {
-                        uint32_t v4;
-
-                        memcpy(&v4, a->a, 4);
-                        err = mpnet_addr4_add(s, ifx, ntohl(v4), a->plen);
-                } else {
-                        err = mpnet_iface_ip6_enable(s, ifx);
-                        if (err == -EALREADY)
-                                err = 0;
-                        if (err == 0)
-                                err = mpnet_addr6_add(s, ifx, a->a, a->plen, 0);
-                }
-        }
-        for (unsigned i = 0; i < o->n_gw && err == 0; i++) {
-                const struct nc_addr *g = &o->gw[i];
-
-                if (g->family == AF_INET) {
-                        struct mpnet_route4 r = {.type = MPNET_NH_GATEWAY, .n_paths = 1};
-                        uint32_t v4;
-
-                        memcpy(&v4, g->a, 4);
-                        r.paths[0].ifindex = ifx;
-                        r.paths[0].gw = ntohl(v4);
-                        err = mpnet_route4_add(s, 0, &r);
-                } else {
-                        struct mpnet_route6 r = {.type = MPNET_NH_GATEWAY, .n_paths = 1};
-
-                        r.paths[0].ifindex = ifx;
-                        memcpy(r.paths[0].gw, g->a, 16);
-                        err = mpnet_route6_add(s, 0, &r);
-                }
-        }
-        return err;
-}
-
-/* Whether every IPv6 address given passed duplicate address detection. */
-static bool addrs6_ready(struct mpnet_stack *s, int ifx)
-{
-        struct mpnet_addr6_info a[16];
-        int n = mpnet_addr6_list(s, ifx, a, 16);
-
-        for (int i = 0; i < n && i < 16; i++)
-                if (a[i].flags & MPNET_ADDR6_F_TENTATIVE)
-                        return false;
-        return true;
-}
-
-static int sockaddr_of(int family, const struct nc_addr *a, unsigned port,
-                       struct sockaddr_storage *ss, socklen_t *len)
-{
-        memset(ss, 0, sizeof(*ss));
-        if (family == AF_INET) {
-                struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-                if (a != NULL && a->family != AF_INET)
-                        return -1;
-                sin->sin_family = AF_INET;
-                sin->sin_port = htons((uint16_t)port);
-                if (a != NULL)
-                        memcpy(&sin->sin_addr, a->a, 4);
-                *len = sizeof(*sin);
-        } else {
-                struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-                sin6->sin6_family = AF_INET6;
-                sin6->sin6_port = htons((uint16_t)port);
-                if (a != NULL && a->family == AF_INET) { /* v4-mapped */
-                        sin6->sin6_addr.s6_addr[10] = 0xff;
-                        sin6->sin6_addr.s6_addr[11] = 0xff;
-                        memcpy(&sin6->sin6_addr.s6_addr[12], a->a, 4);
-                } else if (a != NULL) {
-                        memcpy(&sin6->sin6_addr, a->a, 16);
-                }
-                *len = sizeof(*sin6);
-        }
-        return 0;
-}
-
-static void addr_str(const struct sockaddr_storage *ss, char *out, size_t n)
-{
-        char a[INET6_ADDRSTRLEN] = "?";
-        unsigned port = 0;
-
-        if (ss->ss_family == AF_INET) {
-                const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
-
-                inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
-                port = ntohs(sin->sin_port);
-        } else if (ss->ss_family == AF_INET6) {
-                const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
-
-                inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a));
-                port = ntohs(sin6->sin6_port);
-        }
-        snprintf(out, n, "%s port %u", a, port);
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -340,20 +122,20 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         while ((c = getopt_long(argc, argv, "p:n:t:o:w:vh", lo, NULL)) != -1) {
                 switch (c) {
                 case 'p':
-                        if (parse_long(optarg, 1, 65535, &v) != 0)
+                        if (toolnet_parse_long(optarg, 1, 65535, &v) != 0)
                                 goto bad;
                         o->port = (unsigned)v;
                         break;
                 case 'n':
-                        if (parse_long(optarg, 1, 1L << 30, &o->count) != 0)
+                        if (toolnet_parse_long(optarg, 1, 1L << 30, &o->count) != 0)
                                 goto bad;
                         break;
                 case 't':
-                        if (parse_long(optarg, 1, 86400, &o->idle_s) != 0)
+                        if (toolnet_parse_long(optarg, 1, 86400, &o->idle_s) != 0)
                                 goto bad;
                         break;
                 case 'w':
-                        if (parse_long(optarg, 1, 86400, &o->wait_s) != 0)
+                        if (toolnet_parse_long(optarg, 1, 86400, &o->wait_s) != 0)
                                 goto bad;
                         break;
                 case 'o':
@@ -362,29 +144,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                 case 'v':
                         o->verbose = true;
                         break;
-                case 'L':
-                        o->link = optarg;
-                        break;
-                case 'A':
-                        if (o->n_addr == MAX_ADDRS || parse_prefix(optarg, &o->addr[o->n_addr]))
-                                goto bad;
-                        o->n_addr++;
-                        break;
-                case 'G':
-                        if (o->n_gw == MAX_ADDRS || parse_ip(optarg, &o->gw[o->n_gw]) != 0)
-                                goto bad;
-                        o->n_gw++;
-                        break;
-                case 'M':
-                        if (parse_long(optarg, 68, 65535, &v) != 0)
-                                goto bad;
-                        o->mtu = (unsigned)v;
-                        break;
                 case 'h':
                         fputs(usage, stdout);
                         exit(0);
                 default:
-                        goto bad;
+                        if (toolnet_opt(&o->net, c, optarg) != 1)
+                                goto bad;
+                        break;
                 }
         }
         if (optind != argc - 1)
@@ -393,7 +159,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                 o->root = argv[optind];
         else
                 o->url = argv[optind];
-        if (o->link == NULL || o->n_addr == 0) {
+        if (o->net.link == NULL || o->net.n_addr == 0) {
                 fprintf(stderr, "mpnet-http: --link and --addr are required\n");
                 return -1;
         }
@@ -669,13 +435,13 @@ static int sock_listen(struct mpnet_stack *s, const struct opts *o)
         struct sockaddr_storage ss;
         socklen_t len;
 
-        for (unsigned i = 0; i < o->n_addr; i++)
-                if (o->addr[i].family == AF_INET6)
+        for (unsigned i = 0; i < o->net.n_addr; i++)
+                if (o->net.addr[i].family == AF_INET6)
                         family = AF_INET6; /* dual-stack */
         fd = mpnet_socket(s, family, SOCK_STREAM | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return fd;
-        sockaddr_of(family, NULL, o->port, &ss, &len);
+        toolnet_sockaddr_of(family, NULL, o->port, &ss, &len);
         if ((err = mpnet_setsockopt(s, fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one))) != 0 ||
             (err = mpnet_bind(s, fd, (struct sockaddr *)&ss, len)) != 0 ||
             (err = mpnet_listen(s, fd, MAX_CONNS)) != 0) {
@@ -718,7 +484,7 @@ static int run_serve(struct mpnet_stack *s, struct mpnet_link *l, const struct o
                         c->fd = fd;
                         c->file = -1;
                         c->last = now;
-                        addr_str(&from, c->who, sizeof(c->who));
+                        toolnet_addr_str(&from, c->who, sizeof(c->who));
                 }
                 for (int i = 0; i < MAX_CONNS; i++)
                         if (sv.c[i].fd >= 0 && !conn_step(&sv, &sv.c[i], now))
@@ -763,7 +529,7 @@ out:
 /* ---- get ------------------------------------------------------------------ */
 
 struct url {
-        struct nc_addr host;
+        struct toolnet_addr host;
         char host_str[64];
         unsigned port;
         const char *path;
@@ -793,7 +559,7 @@ static int url_parse(const char *u, struct url *out)
                 return -1;
         memcpy(host, h, (size_t)(end - h));
         host[end - h] = '\0';
-        if (parse_ip(host, &out->host) != 0)
+        if (toolnet_parse_ip(host, &out->host) != 0)
                 return -1;
         if (*p == ':') {
                 char num[8];
@@ -803,7 +569,7 @@ static int url_parse(const char *u, struct url *out)
                         return -1;
                 memcpy(num, p + 1, n);
                 num[n] = '\0';
-                if (parse_long(num, 1, 65535, &port) != 0)
+                if (toolnet_parse_long(num, 1, 65535, &port) != 0)
                         return -1;
                 p += 1 + n;
         }
@@ -897,7 +663,7 @@ static int run_get(struct mpnet_stack *s, struct mpnet_link *l, const struct opt
                      u.path, u.host_str);
         req_len = (size_t)n;
         fd = mpnet_socket(s, u.host.family, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        sockaddr_of(u.host.family, &u.host, u.port, &ss, &len);
+        toolnet_sockaddr_of(u.host.family, &u.host, u.port, &ss, &len);
         err = fd < 0 ? fd : mpnet_connect(s, fd, (struct sockaddr *)&ss, len);
         if (err != 0 && err != -EINPROGRESS) {
                 fprintf(stderr, "mpnet-http: connect to %s: %s\n", u.host_str, strerror(-err));
@@ -1024,7 +790,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "mpnet-http: no memory for the packet pool\n");
                 return 1;
         }
-        l = link_open(o.link, pool);
+        l = toolnet_link_open("mpnet-http", o.net.link, pool);
         if (l == NULL)
                 goto done;
         s = mpnet_stack_create(&(struct mpnet_stack_cfg){
@@ -1034,13 +800,14 @@ int main(int argc, char **argv)
                 goto done;
         }
         ifx = mpnet_iface_attach(s, l, "http0");
-        err = ifx < 0 ? ifx : stack_setup(s, ifx, &o);
+        err = ifx < 0 ? ifx : toolnet_stack_setup(s, ifx, &o.net);
         if (err != 0) {
                 fprintf(stderr, "mpnet-http: configuring the stack: %s\n", strerror(-err));
                 goto done;
         }
         /* Duplicate address detection first (RFC 4862 5.4): up to 5 s. */
-        for (uint64_t end = now_ns() + 5000000000u; !addrs6_ready(s, ifx) && now_ns() < end;)
+        for (uint64_t end = now_ns() + 5000000000u;
+             !toolnet_addrs6_ready(s, ifx) && now_ns() < end;)
                 stack_wait(s, l, 5);
         rc = o.serve ? run_serve(s, l, &o) : run_get(s, l, &o);
 done:

@@ -17,16 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mpnet/afpacket.h"
-#ifdef MPNET_HAVE_AFXDP
-#include "mpnet/afxdp.h"
-#endif
-#include "mpnet/ip6.h"
+#include "common/toolnet.h"
 #include "mpnet/link.h"
-#include "mpnet/route.h"
 #include "mpnet/socket.h"
 #include "mpnet/stack.h"
-#include "mpnet/tap.h"
 
 static const char usage[] =
     "NAME\n"
@@ -102,25 +96,17 @@ static const char usage[] =
     "    connection closed both ways, or a signal; 1 when the stack or the\n"
     "    socket failed (TCP: refused, reset, connect timed out); 2 on bad usage.\n";
 
-#define MAX_ADDRS 8
-#define BUF_LEN   65536
-
-struct nc_addr {
-        int family;
-        uint8_t a[16]; /* IPv4 in the first 4 bytes, network order */
-        uint8_t plen;
-};
+#define BUF_LEN 65536
 
 struct opts {
         int udp, listen, keep, family, verbose;
         long wait_s, quit_s, count;
-        unsigned port, mtu;
+        unsigned port;
         uint32_t loss_ppm; /* --loss: a fault link around the link */
         uint64_t seed;
         bool have_seed;
-        const char *link, *source, *host, *rport;
-        struct nc_addr addr[MAX_ADDRS], gw[MAX_ADDRS];
-        unsigned n_addr, n_gw;
+        const char *source, *host, *rport;
+        struct toolnet_cfg net; /* --link, --addr, --gw, --mtu */
 };
 
 static volatile sig_atomic_t g_stop;
@@ -129,15 +115,6 @@ static void on_signal(int sig)
 {
         (void)sig;
         g_stop = 1;
-}
-
-static int parse_long(const char *s, long min, long max, long *out)
-{
-        char *end;
-
-        errno = 0;
-        *out = strtol(s, &end, 10);
-        return errno != 0 || *s == '\0' || *end != '\0' || *out < min || *out > max ? -1 : 0;
 }
 
 /* "1", "0.5", "100": per cent into parts per million. */
@@ -151,39 +128,6 @@ static int parse_pct_ppm(const char *s, uint32_t *ppm)
         if (errno != 0 || *s == '\0' || *end != '\0' || !(v >= 0.0 && v <= 100.0))
                 return -1;
         *ppm = (uint32_t)(v * 10000.0 + 0.5);
-        return 0;
-}
-
-static int parse_ip(const char *s, struct nc_addr *a)
-{
-        memset(a, 0, sizeof(*a));
-        if (inet_pton(AF_INET, s, a->a) == 1) {
-                a->family = AF_INET;
-                return 0;
-        }
-        if (inet_pton(AF_INET6, s, a->a) == 1) {
-                a->family = AF_INET6;
-                return 0;
-        }
-        return -1;
-}
-
-static int parse_prefix(const char *s, struct nc_addr *a)
-{
-        char buf[64], *slash;
-        long plen;
-
-        if (strlen(s) >= sizeof(buf))
-                return -1;
-        strcpy(buf, s);
-        slash = strchr(buf, '/');
-        if (slash == NULL)
-                return -1;
-        *slash = '\0';
-        if (parse_ip(buf, a) != 0 ||
-            parse_long(slash + 1, 0, a->family == AF_INET ? 32 : 128, &plen) != 0)
-                return -1;
-        a->plen = (uint8_t)plen;
         return 0;
 }
 
@@ -217,7 +161,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                         o->family = AF_INET6;
                         break;
                 case 'p':
-                        if (parse_long(optarg, 1, 65535, &v) != 0)
+                        if (toolnet_parse_long(optarg, 1, 65535, &v) != 0)
                                 goto bad;
                         o->port = (unsigned)v;
                         break;
@@ -225,44 +169,26 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                         o->source = optarg;
                         break;
                 case 'w':
-                        if (parse_long(optarg, 1, 86400, &o->wait_s) != 0)
+                        if (toolnet_parse_long(optarg, 1, 86400, &o->wait_s) != 0)
                                 goto bad;
                         break;
                 case 'q':
-                        if (parse_long(optarg, -1, 86400, &o->quit_s) != 0)
+                        if (toolnet_parse_long(optarg, -1, 86400, &o->quit_s) != 0)
                                 goto bad;
                         break;
                 case 'W':
-                        if (parse_long(optarg, 1, 1L << 30, &o->count) != 0)
+                        if (toolnet_parse_long(optarg, 1, 1L << 30, &o->count) != 0)
                                 goto bad;
                         break;
                 case 'v':
                         o->verbose = 1;
-                        break;
-                case 'L':
-                        o->link = optarg;
-                        break;
-                case 'A':
-                        if (o->n_addr == MAX_ADDRS || parse_prefix(optarg, &o->addr[o->n_addr]))
-                                goto bad;
-                        o->n_addr++;
-                        break;
-                case 'G':
-                        if (o->n_gw == MAX_ADDRS || parse_ip(optarg, &o->gw[o->n_gw]) != 0)
-                                goto bad;
-                        o->n_gw++;
-                        break;
-                case 'M':
-                        if (parse_long(optarg, 68, 65535, &v) != 0)
-                                goto bad;
-                        o->mtu = (unsigned)v;
                         break;
                 case 'D':
                         if (parse_pct_ppm(optarg, &o->loss_ppm) != 0)
                                 goto bad;
                         break;
                 case 'S':
-                        if (parse_long(optarg, 0, LONG_MAX, &v) != 0)
+                        if (toolnet_parse_long(optarg, 0, LONG_MAX, &v) != 0)
                                 goto bad;
                         o->seed = (uint64_t)v;
                         o->have_seed = true;
@@ -271,7 +197,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                         fputs(usage, stdout);
                         exit(0);
                 default:
-                        goto bad;
+                        if (toolnet_opt(&o->net, c, optarg) != 1)
+                                goto bad;
+                        break;
                 }
         }
         argc -= optind;
@@ -280,7 +208,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                 if (argc > 1 || (argc == 1 && o->port != 0) || (argc == 0 && o->port == 0))
                         goto bad;
                 if (argc == 1) {
-                        if (parse_long(argv[0], 1, 65535, &v) != 0)
+                        if (toolnet_parse_long(argv[0], 1, 65535, &v) != 0)
                                 goto bad;
                         o->port = (unsigned)v;
                 }
@@ -292,7 +220,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         }
         if (!o->udp && o->count > 0)
                 goto bad; /* -W counts datagrams */
-        if (o->link == NULL || o->n_addr == 0) {
+        if (o->net.link == NULL || o->net.n_addr == 0) {
                 fprintf(stderr, "mpnet-nc: --link and --addr are required\n");
                 return -1;
         }
@@ -300,168 +228,6 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 bad:
         fprintf(stderr, "mpnet-nc: bad usage (see --help)\n");
         return -1;
-}
-
-static struct mpnet_link *link_open(const char *spec, struct mpnet_pool *pool)
-{
-        char kind[16], dev[64], err[256] = "", *at;
-        const char *colon = strchr(spec, ':'), *ns = NULL;
-        struct mpnet_link *l = NULL;
-
-        if (colon == NULL || (size_t)(colon - spec) >= sizeof(kind) ||
-            strlen(colon + 1) >= sizeof(dev) || colon[1] == '\0') {
-                fprintf(stderr, "mpnet-nc: --link %s: KIND:DEV[@NETNS] expected\n", spec);
-                return NULL;
-        }
-        memcpy(kind, spec, (size_t)(colon - spec));
-        kind[colon - spec] = '\0';
-        strcpy(dev, colon + 1);
-        at = strchr(dev, '@');
-        if (at != NULL) {
-                *at = '\0';
-                ns = at + 1;
-        }
-        if (strcmp(kind, "tap") == 0) {
-                struct mpnet_tap_cfg c = {.ifname = dev,
-                                          .netns = ns,
-                                          .pool = pool,
-                                          .errbuf = err,
-                                          .errbuf_len = sizeof(err)};
-
-                l = mpnet_tap_create(&c);
-        } else if (strcmp(kind, "afpacket") == 0) {
-                struct mpnet_afpacket_cfg c = {.ifname = dev,
-                                               .netns = ns,
-                                               .pool = pool,
-                                               .errbuf = err,
-                                               .errbuf_len = sizeof(err)};
-
-                l = mpnet_afpacket_create(&c);
-        } else if (strcmp(kind, "afxdp") == 0) {
-#ifdef MPNET_HAVE_AFXDP
-                struct mpnet_afxdp_cfg c = {.ifname = dev,
-                                            .netns = ns,
-                                            .pool = pool,
-                                            .errbuf = err,
-                                            .errbuf_len = sizeof(err)};
-
-                l = mpnet_afxdp_create(&c);
-#else
-                snprintf(err, sizeof(err), "built without AF_XDP (libxdp, libbpf)");
-#endif
-        } else {
-                snprintf(err, sizeof(err), "unknown link kind %s (tap, afpacket, afxdp)", kind);
-        }
-        if (l == NULL)
-                fprintf(stderr, "mpnet-nc: --link %s: %s\n", spec,
-                        err[0] != '\0' ? err : strerror(errno));
-        return l;
-}
-
-static int stack_setup(struct mpnet_stack *s, int ifx, const struct opts *o)
-{
-        int err = 0;
-
-        if (o->mtu != 0 && (err = mpnet_iface_set_mtu(s, ifx, o->mtu)) != 0)
-                return err;
-        for (unsigned i = 0; i < o->n_addr && err == 0; i++) {
-                const struct nc_addr *a = &o->addr[i];
-
-                if (a->family == AF_INET) {
-                        uint32_t v4;
-
-                        memcpy(&v4, a->a, 4);
-                        err = mpnet_addr4_add(s, ifx, ntohl(v4), a->plen);
-                } else {
-                        err = mpnet_iface_ip6_enable(s, ifx);
-                        if (err == -EALREADY)
-                                err = 0;
-                        if (err == 0)
-                                err = mpnet_addr6_add(s, ifx, a->a, a->plen, 0);
-                }
-        }
-        for (unsigned i = 0; i < o->n_gw && err == 0; i++) {
-                const struct nc_addr *g = &o->gw[i];
-
-                if (g->family == AF_INET) {
-                        struct mpnet_route4 r = {.type = MPNET_NH_GATEWAY, .n_paths = 1};
-                        uint32_t v4;
-
-                        memcpy(&v4, g->a, 4);
-                        r.paths[0].ifindex = ifx;
-                        r.paths[0].gw = ntohl(v4);
-                        err = mpnet_route4_add(s, 0, &r);
-                } else {
-                        struct mpnet_route6 r = {.type = MPNET_NH_GATEWAY, .n_paths = 1};
-
-                        r.paths[0].ifindex = ifx;
-                        memcpy(r.paths[0].gw, g->a, 16);
-                        err = mpnet_route6_add(s, 0, &r);
-                }
-        }
-        return err;
-}
-
-/* Whether every IPv6 address given passed duplicate address detection. */
-static bool addrs6_ready(struct mpnet_stack *s, int ifx)
-{
-        struct mpnet_addr6_info a[16];
-        int n = mpnet_addr6_list(s, ifx, a, 16);
-
-        for (int i = 0; i < n && i < 16; i++)
-                if (a[i].flags & MPNET_ADDR6_F_TENTATIVE)
-                        return false;
-        return true;
-}
-
-static int sockaddr_of(int family, const struct nc_addr *a, unsigned port,
-                       struct sockaddr_storage *ss, socklen_t *len)
-{
-        memset(ss, 0, sizeof(*ss));
-        if (family == AF_INET) {
-                struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-                if (a != NULL && a->family != AF_INET)
-                        return -1;
-                sin->sin_family = AF_INET;
-                sin->sin_port = htons((uint16_t)port);
-                if (a != NULL)
-                        memcpy(&sin->sin_addr, a->a, 4);
-                *len = sizeof(*sin);
-        } else {
-                struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-                sin6->sin6_family = AF_INET6;
-                sin6->sin6_port = htons((uint16_t)port);
-                if (a != NULL && a->family == AF_INET) { /* v4-mapped */
-                        sin6->sin6_addr.s6_addr[10] = 0xff;
-                        sin6->sin6_addr.s6_addr[11] = 0xff;
-                        memcpy(&sin6->sin6_addr.s6_addr[12], a->a, 4);
-                } else if (a != NULL) {
-                        memcpy(&sin6->sin6_addr, a->a, 16);
-                }
-                *len = sizeof(*sin6);
-        }
-        return 0;
-}
-
-static void addr_str(const struct sockaddr_storage *ss, char *out, size_t n)
-{
-        char a[INET6_ADDRSTRLEN] = "?";
-        unsigned port = 0;
-
-        if (ss->ss_family == AF_INET) {
-                const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
-
-                inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
-                port = ntohs(sin->sin_port);
-        } else if (ss->ss_family == AF_INET6) {
-                const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
-
-                inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a));
-                port = ntohs(sin6->sin6_port);
-        }
-        snprintf(out, n, "%s port %u", a, port);
 }
 
 struct nc {
@@ -481,7 +247,7 @@ static int socket_open(struct nc *nc, int family)
         const struct opts *o = nc->o;
         struct sockaddr_storage ss;
         socklen_t len;
-        struct nc_addr src;
+        struct toolnet_addr src;
         int fd, err, one = 1;
 
         fd = mpnet_socket(nc->s, family, o->udp ? SOCK_DGRAM : SOCK_STREAM | SOCK_NONBLOCK, 0);
@@ -492,11 +258,12 @@ static int socket_open(struct nc *nc, int family)
             (err = mpnet_setsockopt(nc->s, fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one))) != 0)
                 return err;
         if (o->source != NULL || o->port != 0) {
-                if (o->source != NULL && parse_ip(o->source, &src) != 0) {
+                if (o->source != NULL && toolnet_parse_ip(o->source, &src) != 0) {
                         fprintf(stderr, "mpnet-nc: -s %s: not an address\n", o->source);
                         return -EINVAL;
                 }
-                if (sockaddr_of(family, o->source != NULL ? &src : NULL, o->port, &ss, &len) != 0)
+                if (toolnet_sockaddr_of(family, o->source != NULL ? &src : NULL, o->port, &ss,
+                                        &len) != 0)
                         return -EAFNOSUPPORT;
                 if ((err = mpnet_bind(nc->s, fd, (struct sockaddr *)&ss, len)) != 0)
                         return err;
@@ -504,15 +271,16 @@ static int socket_open(struct nc *nc, int family)
         if (o->listen && !o->udp && (err = mpnet_listen(nc->s, fd, 1)) != 0)
                 return err;
         if (!o->listen) {
-                struct nc_addr h;
+                struct toolnet_addr h;
                 long port;
 
-                if (parse_ip(o->host, &h) != 0 || parse_long(o->rport, 1, 65535, &port) != 0) {
+                if (toolnet_parse_ip(o->host, &h) != 0 ||
+                    toolnet_parse_long(o->rport, 1, 65535, &port) != 0) {
                         fprintf(stderr, "mpnet-nc: %s %s: an address and a port expected\n",
                                 o->host, o->rport);
                         return -EINVAL;
                 }
-                if (sockaddr_of(family, &h, (unsigned)port, &ss, &len) != 0)
+                if (toolnet_sockaddr_of(family, &h, (unsigned)port, &ss, &len) != 0)
                         return -EAFNOSUPPORT;
                 err = mpnet_connect(nc->s, fd, (struct sockaddr *)&ss, len);
                 if (err != 0 && !(err == -EINPROGRESS && !o->udp))
@@ -532,7 +300,7 @@ static void on_datagram(struct nc *nc, const uint8_t *buf, size_t n,
         fflush(stdout);
         nc->received++;
         if (o->listen && !nc->have_peer) {
-                addr_str(from, who, sizeof(who));
+                toolnet_addr_str(from, who, sizeof(who));
                 if (o->verbose)
                         fprintf(stderr, "mpnet-nc: datagram from %s\n", who);
                 if (!o->keep) {
@@ -802,7 +570,7 @@ static int run_tcp(struct nc *nc)
                         if (fd >= 0) {
                                 char who[80];
 
-                                addr_str(&from, who, sizeof(who));
+                                toolnet_addr_str(&from, who, sizeof(who));
                                 if (o->verbose)
                                         fprintf(stderr, "mpnet-nc: connection from %s\n", who);
                                 t = (struct tcp_run){
@@ -934,7 +702,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "mpnet-nc: no memory for the packet pool\n");
                 return 1;
         }
-        l = link_open(o.link, pool);
+        l = toolnet_link_open("mpnet-nc", o.net.link, pool);
         if (l == NULL)
                 goto done;
         if (o.loss_ppm > 0) {
@@ -955,27 +723,27 @@ int main(int argc, char **argv)
                 goto done;
         }
         ifx = mpnet_iface_attach(s, l, "nc0");
-        err = ifx < 0 ? ifx : stack_setup(s, ifx, &o);
+        err = ifx < 0 ? ifx : toolnet_stack_setup(s, ifx, &o.net);
         if (err != 0) {
                 fprintf(stderr, "mpnet-nc: configuring the stack: %s\n", strerror(-err));
                 goto done;
         }
         /* Duplicate address detection first (RFC 4862 5.4): up to 5 s. */
         for (uint64_t end = mpnet_monotonic_ns() + 5000000000u;
-             !addrs6_ready(s, ifx) && mpnet_monotonic_ns() < end && !g_stop;) {
+             !toolnet_addrs6_ready(s, ifx) && mpnet_monotonic_ns() < end && !g_stop;) {
                 mpnet_stack_poll(s, mpnet_monotonic_ns());
                 usleep(1000);
         }
         family = o.family;
         if (family == 0 && !o.listen) {
-                struct nc_addr h;
+                struct toolnet_addr h;
 
-                family = parse_ip(o.host, &h) == 0 ? h.family : AF_INET;
+                family = toolnet_parse_ip(o.host, &h) == 0 ? h.family : AF_INET;
         }
         if (family == 0) {
                 family = AF_INET;
-                for (unsigned i = 0; i < o.n_addr; i++)
-                        if (o.addr[i].family == AF_INET6)
+                for (unsigned i = 0; i < o.net.n_addr; i++)
+                        if (o.net.addr[i].family == AF_INET6)
                                 family = AF_INET6;
         }
         nc.s = s;
@@ -991,7 +759,7 @@ int main(int argc, char **argv)
                 char who[80];
 
                 mpnet_getsockname(s, nc.fd, (struct sockaddr *)&me, &len);
-                addr_str(&me, who, sizeof(who));
+                toolnet_addr_str(&me, who, sizeof(who));
                 fprintf(stderr, "mpnet-nc: %s %s\n", o.listen ? "listening on" : "bound to", who);
         }
         rc = o.udp ? run(&nc) : run_tcp(&nc);
