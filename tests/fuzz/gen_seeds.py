@@ -506,6 +506,34 @@ def udp_sock_seeds():
               ("err6_time_exceeded", err6(3, 0, 0)),
               ("err6_short", err6(1, 4, 0, cut=44)),
               ("err6_nosock", err6(1, 4, 0, sport=4444))]
+    # Answers that pick their output (fuzz_udp_sock.c answer(): 0xfa, a
+    # mode byte, TTL, TOS, a destination): own addresses (loopback), the
+    # special routes, no route, broadcasts and multicast, each path MTU
+    # discovery mode with 3,000 bytes, control messages naming the
+    # interface, the connected socket's peer, IPV6_DONTFRAG.
+    def ans(mode, ttl=0, tos=0, dst=b""):
+        return bytes([0xFA, mode, ttl, tos]) + dst
+    seeds += [("answer4_dst", b"".join(v4(7, ans(0x10, dst=ip4(a))) for a in (
+                   "192.0.2.1", "198.18.0.1", "10.0.0.1", "10.0.1.1", "10.0.2.1", "8.8.8.8",
+                   "192.0.2.255", "255.255.255.255", "233.252.0.1", "198.18.7.7")) +
+               v4(67, ans(0x10, dst=ip4("255.255.255.255"))) +
+               v4(67, ans(0x18, 3, 0x10, dst=ip4("255.255.255.255"))) +
+               v4(7, ans(0x18, 1, 0xB8, dst=ip4("8.8.8.8"))) +
+               v4(7, ans(0x18, 0, 0, dst=ip4("233.252.0.1")))),
+              ("answer4_pmtu", b"".join(v4(7, ans(0x20 | k)) for k in range(7)) +
+               b"".join(v4(7, ans(0x28 | k, 9, 4)) for k in range(7)) +
+               v4(7, ans(0x32, dst=ip4("192.0.2.1")))),
+              ("answer6_dst", b"".join(v6(53, ans(0x10, dst=ip6(a))) for a in (
+                   "2001:db8::1", "2001:db8:a::1", "2001:db8:b::1", "2001:db8:c::1",
+                   "2001:db8:5::1", "2001:db8:99::1", "ff02::1", "ff02::fb", "::ffff:c000:202",
+                   "::ffff:a00:101", "fe80::2")) +
+               v6(53, ans(0x18, 7, 0x20, dst=ip6("ff02::1"))) +
+               v6(5353, ans(0x18, 255, 0, dst=ip6("2001:db8:99::1")))),
+              ("answer6_pmtu", b"".join(v6(53, ans(0x20 | k)) for k in range(7)) +
+               b"".join(v6(53, ans(0x60 | k)) for k in range(7)) +
+               b"".join(v6(53, ans(0x28 | k, 2, 0xFC)) for k in range(7))),
+              ("answer_connected", v4(1000, ans(0x80), sport=9) + v4(1000, ans(0xA2), sport=9) +
+               v4(7, ans(0x80)) + v6(53, ans(0x80)))]
     for name, b in seeds:
         write("fuzz_udp_sock", name, b)
 
