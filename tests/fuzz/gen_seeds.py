@@ -305,6 +305,61 @@ def msgs():
     return out
 
 
+def ip4_faults():
+    """IPv4 packets each with one fault, to fuzz_stack_input's stack."""
+    echo = ipv4("192.0.2.2", "192.0.2.1", 1, icmp4(8, 0, 0x12340003, b"faults" * 4))
+    fix = lambda h: h[:10] + struct.pack("!H", csum(h[:10] + b"\0\0" + h[12:20])) + h[20:]
+    out = [bytes([0x55]) + echo[1:],                        # version 5
+           bytes([0x44]) + echo[1:],                        # header length 16
+           fix(echo[:2] + struct.pack("!H", 12) + echo[4:]),  # total below the header
+           fix(echo[:2] + struct.pack("!H", 900) + echo[4:]),  # total beyond the frame
+           echo[:10] + b"\x12\x34" + echo[12:],              # checksum
+           echo[:15],                                       # shorter than a header
+           echo + b"\0" * 20,                               # link padding
+           ipv4("192.0.2.2", "192.0.2.1", 99, b"unknown protocol"),
+           ipv4("192.0.2.2", "192.0.2.1", 17, struct.pack("!HHHH", 1, 7, 4, 0))]
+    big = icmp4(8, 0, 0x12340004, bytes(range(64)) * 4)
+    f0 = ipv4("192.0.2.2", "192.0.2.1", 1, big[:128], ident=91, flags_off=0x2000)
+    f0b = ipv4("192.0.2.2", "192.0.2.1", 1, b"\xee" * 128, ident=91, flags_off=0x2000)
+    f1 = ipv4("192.0.2.2", "192.0.2.1", 1, big[128:], ident=91, flags_off=128 // 8)
+    fbad = ipv4("192.0.2.2", "192.0.2.1", 1, big[:100], ident=92, flags_off=0x2000)
+    return out + [f0, f0, f0b, f1, fbad]
+
+
+def ip6_faults():
+    """IPv6 packets each with one fault, to fuzz_stack_input's stack."""
+    me, peer = "2001:db8::1", "2001:db8::2"
+    echo = icmp6(peer, me, 128, 0, struct.pack("!HH", 0x4d50, 1) + b"faults")
+
+    def opts(nh, o):
+        body = bytes([nh, 0]) + o
+        body += bytes([1, 8 - len(body) % 8 - 2]) + b"\0" * (8 - len(body) % 8 - 2) \
+            if len(body) % 8 else b""
+        return bytes([body[0], len(body) // 8 - 1]) + body[2:]
+    p = ipv6(peer, me, 58, echo)
+    return [bytes([0x40]) + p[1:],                          # version 4
+            p[:4] + struct.pack("!H", 400) + p[6:],         # payload beyond the frame
+            ipv6("ff02::1", me, 58, echo), ipv6("::1", me, 58, echo),
+            ipv6("::", me, 58, echo), ipv6(peer, "::1", 58, echo), ipv6(peer, "::", 58, echo),
+            p + b"\0" * 12,                                 # link padding
+            p[:30],                                         # shorter than a header
+            ipv6(peer, me, 0, opts(58, bytes([0x41, 0])) + echo),   # option: discard
+            ipv6(peer, me, 0, opts(58, bytes([0x81, 0])) + echo),   # discard, error
+            ipv6(peer, me, 0, opts(58, bytes([0xC1, 0])) + echo),   # error if unicast
+            ipv6(peer, "ff02::1", 0, opts(58, bytes([0xC1, 0])) + echo),
+            ipv6(peer, me, 0, opts(58, bytes([0x01, 9]))[:8] + echo),  # option beyond
+            ipv6(peer, me, 0, bytes([58, 3]) + b"\0" * 6 + echo),   # header beyond
+            ipv6(peer, me, 0, b"\x3a"),                     # shorter than 8
+            ipv6(peer, me, 60, opts(0, b"") + opts(58, b"") + echo),  # hop-by-hop not first
+            ipv6(peer, me, 60, b"\x3a\x04"),               # destination options cut
+            ipv6(peer, me, 60, opts(58, bytes([0x81, 0])) + echo),  # unknown destination option
+            ipv6(peer, me, 99, b"unknown next header....."),
+            ipv6(peer, "ff02::1234", 58, echo),             # a group not joined
+            ipv6(peer, "ff01::1", 58, echo),                # interface-local
+            ipv6(peer, "fe80::99", 58, echo),               # link-local, not ours
+            ipv6(peer, "2001:db8:77::1", 58, echo)]         # no route (forwarding)
+
+
 def frame_of(kind, b, dst=MAC_IN, src=MAC_IN_PEER):
     if kind == "arp":
         return eth(BCAST if b[7] == 1 else dst, src, 0x0806, b)
@@ -589,6 +644,13 @@ def main():
                                               "igmp_q1_general", "igmp_bad_csum"))
     write("fuzz_stack_input", "v6_all", seq("ip6_ns", "ip6_echo", "ip6_ra", "ip6_mld_query",
                                             "ip6_frag0", "ip6_frag1", "ip6_forward"))
+    # Each drop of IPv4 and IPv6 input (RFC 791 3.1, RFC 1122 3.2.1, RFC
+    # 8200 4, RFC 4291 2.5/2.7): one frame each, to the stack's own
+    # addresses unless the fault is the address.
+    write("fuzz_stack_input", "ip4_faults", b"".join(rec16(eth(MAC_IN, MAC_IN_PEER, 0x0800, b))
+                                                      for b in ip4_faults()))
+    write("fuzz_stack_input", "ip6_faults", b"".join(rec16(frame_of("ip6", b))
+                                                      for b in ip6_faults()))
     # fuzz_udp_sock's IPv4 socket is in 233.252.0.1: queries of each
     # version for it, another host's report and leave (RFC 3376 7).
     write("fuzz_udp_sock", "igmp_group", seq("igmp_q3_general", "igmp_q3_group_src",
