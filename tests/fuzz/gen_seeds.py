@@ -748,6 +748,38 @@ def main():
         [(0, 0, burst(16, "ip4_forward")), (0, 0, burst(16, "ip6_forward")),
          (0, 0, burst(16, "ip4_echo")), (0, 0, burst(16, "ip6_echo")),
          (0, 0, burst(12, "ip4_ecmp1")), (0, 0, burst(12, "ip6_ecmp2")), (90, 0, "ip4_forward")]))
+    # Mode bit 3 (LIMITS, stack_env.h FZ_CONV_LIMITS): bursts of 2 for
+    # learning and resolution, 2 packets held per neighbour, 4 ICMP errors.
+    # At one instant: ARP requests and solicitations from new senders past
+    # the learning burst, traffic to new next hops on link 2 past the
+    # resolution burst, a hold queue past 2, errors past 4.
+    LIMITS = 8
+    raw = lambda dt, ifc, fr: struct.pack("!BBH", dt, ifc, len(fr)) + fr
+    mac_k = lambda k: bytes([2, 0, 0, 0, 0x10, k])
+    learn4 = [raw(0, 0, eth(BCAST, mac_k(k), 0x0806,
+                            arp(1, mac_k(k), "192.0.2.%d" % (10 + k), b"\0" * 6, "192.0.2.1")))
+              for k in range(4)]
+    us6 = "2001:db8::1"
+
+    def ns_from(k):
+        src = "2001:db8::%x" % (0x10 + k)
+        m = icmp6(src, solicited(us6), 135, 0, b"\0" * 4 + ip6(us6) + nd_opt(1, mac_k(k)))
+        return raw(0, 0, eth(b"\x33\x33\xff" + ip6(us6)[13:], mac_k(k), 0x86DD,
+                             ipv6(src, solicited(us6), 58, m, hlim=255)))
+    fwd4 = lambda dst: raw(0, 0, eth(MAC_C[0], MAC_C_PEER[0], 0x0800,
+                                     ipv4("192.0.2.2", dst, 17, udp4_payload(1, 2, b"lim"), ttl=9)))
+    fwd6 = lambda dst: raw(0, 0, eth(MAC_C[0], MAC_C_PEER[0], 0x86DD,
+                                     ipv6("2001:db8::2", dst, 17,
+                                          struct.pack("!HHHH", 1, 2, 11, 0) + b"lim", hlim=9)))
+    pre = conv(1 | SETTLED | LIMITS, [(40, 0, "arp_request"), (40, 0, "ip6_ns")])
+    write("fuzz_stack_conv", "limits", pre + b"".join(learn4) +
+          b"".join(ns_from(k) for k in range(4)) +
+          b"".join(fwd4("198.51.100.%d" % (10 + k)) for k in range(4)) +
+          b"".join(fwd6("2001:db8:1::%x" % (0x10 + k)) for k in range(4)) +
+          fwd4("198.51.100.30") * 4 + fwd6("2001:db8:1::30") * 4 +
+          raw(0, 0, frame_of(*by["ip4_udp_closed"], dst=MAC_C[0], src=MAC_C_PEER[0])) * 6 +
+          raw(0, 0, frame_of(*by["ip6_udp_closed"], dst=MAC_C[0], src=MAC_C_PEER[0])) * 6 +
+          raw(250, 0, frame_of(*by["ip4_echo"], dst=MAC_C[0], src=MAC_C_PEER[0])))
     write("fuzz_stack_conv", "router_queue", conv(1, [(0, 0, "ip4_forward")] * 20 +
                                                  [(0, 0, "ip6_forward")] * 20 + [(80, 0, "ip4_forward")] * 3))
     return 0
