@@ -780,6 +780,22 @@ def main():
           raw(0, 0, frame_of(*by["ip4_udp_closed"], dst=MAC_C[0], src=MAC_C_PEER[0])) * 6 +
           raw(0, 0, frame_of(*by["ip6_udp_closed"], dst=MAC_C[0], src=MAC_C_PEER[0])) * 6 +
           raw(250, 0, frame_of(*by["ip4_echo"], dst=MAC_C[0], src=MAC_C_PEER[0])))
+    # A router fragmenting onto link 2 (MTU 1280) what carries options
+    # (RFC 791 3.1: the copied ones, router alert, go into every fragment;
+    # record route only into the first), a fragment to fragment again, a
+    # header with a malformed option, DF with options (too big).
+    opts = bytes([0x94, 4, 0, 0, 1, 7, 7, 4]) + b"\0" * 4 + bytes([0, 0, 0, 0])
+    bad_opts = bytes([0x94, 9, 0, 0])
+    to_gw = lambda b, ifc=0: raw(0, ifc, eth(MAC_C[ifc], MAC_C_PEER[ifc], 0x0800, b))
+    u1400 = udp4_payload(1, 2, bytes(range(200)) * 7)
+    write("fuzz_stack_conv", "router_frag_opts", conv(1 | SETTLED, [
+        (40, 0, "arp_request"), (0, 1, "arp_reply_gw")]) +
+        to_gw(ipv4("192.0.2.2", "203.0.113.9", 17, u1400, ttl=9, opts=opts)) +
+        to_gw(ipv4("192.0.2.2", "203.0.113.9", 17, u1400, ttl=9, opts=bad_opts)) +
+        to_gw(ipv4("192.0.2.2", "203.0.113.9", 17, u1400[:1304], ttl=9, opts=opts,
+                   ident=5, flags_off=0x2000)) +
+        to_gw(ipv4("192.0.2.2", "203.0.113.9", 17, u1400, ttl=9, opts=opts, flags_off=0x4000)) +
+        to_gw(ipv4("198.51.100.2", "192.0.2.2", 17, u1400, ttl=9, opts=opts), 1))
     write("fuzz_stack_conv", "router_queue", conv(1, [(0, 0, "ip4_forward")] * 20 +
                                                  [(0, 0, "ip6_forward")] * 20 + [(80, 0, "ip4_forward")] * 3))
     return 0
