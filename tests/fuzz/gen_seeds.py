@@ -796,6 +796,40 @@ def main():
                    ident=5, flags_off=0x2000)) +
         to_gw(ipv4("192.0.2.2", "203.0.113.9", 17, u1400, ttl=9, opts=opts, flags_off=0x4000)) +
         to_gw(ipv4("198.51.100.2", "192.0.2.2", 17, u1400, ttl=9, opts=opts), 1))
+    # Neighbour discovery's checks and updates (RFC 4861 7.1, 7.2.5, 8.1):
+    # a host resolving the peer, then advertisements that keep, stale,
+    # override and un-router the entry, each invalid shape of NA, NS and
+    # redirect, and redirects taken and replaced.
+    peer6, ll6 = "2001:db8::2", "fe80::2"
+    mac_a, mac_b = bytes([2, 0, 0, 0, 0x20, 1]), bytes([2, 0, 0, 0, 0x20, 2])
+
+    def nd6(src, dst, typ, body, hlim=255, code=0, dmac=None):
+        m = icmp6(src, dst, typ, code, body)
+        d = ip6(dst)
+        dm = dmac or (b"\x33\x33" + d[12:] if d[0] == 0xFF else MAC_C[0])
+        return raw(0, 0, eth(dm, MAC_C_PEER[0], 0x86DD, ipv6(src, dst, 58, m, hlim=hlim)))
+    na = lambda flags, mac, tgt=peer6, **kw: nd6(
+        peer6, kw.pop("dst", us6), 136,
+        struct.pack("!I", flags) + ip6(tgt) + (nd_opt(2, mac) if mac else b""), **kw)
+    ns = lambda src, tgt, opt=b"", **kw: nd6(src, kw.pop("dst", solicited(tgt)), 135,
+                                             b"\0" * 4 + ip6(tgt) + opt, **kw)
+    rd = lambda src, tgt, dst: nd6(src, us6, 137, b"\0" * 4 + ip6(tgt) + ip6(dst) +
+                                   nd_opt(2, mac_a))
+    S, O, R = 0x40000000, 0x20000000, 0x80000000
+    write("fuzz_stack_conv", "nd_checks", conv(SETTLED, [
+        (40, 0, "arp_request"), (40, 0, "ip6_ns"), (0, 0, ping6(56))]) +
+        na(S | O, mac_a) + na(R | S, mac_b) + na(O, mac_b) + na(R | O, mac_b) + na(O, mac_b) +
+        na(S, mac_a) + na(0, None) + na(S | O, mac_a, hlim=64) + na(S | O, mac_a, code=1) +
+        na(S | O, mac_a, tgt="ff02::1") + na(S | O, mac_a, dst="ff02::1") +
+        na(O, b"") + nd6(peer6, us6, 136, b"\0" * 8) +
+        na(S | O, mac_a, tgt="2001:db8::1") +
+        ns(peer6, us6, nd_opt(1, mac_a), hlim=64) + ns(peer6, "ff02::1", dst=us6) +
+        ns("::", us6, nd_opt(1, mac_a)) + ns("::", us6, dst=us6) + ns(peer6, us6, b"\x01\x00" + b"\0" * 6) +
+        ns(peer6, "2001:db8:99::1") +
+        rd(peer6, "fe80::3", "2001:db8:9::9") + rd(ll6, "fe80::3", "ff02::1") +
+        rd(ll6, "2001:db8:9::8", "2001:db8:9::9") + rd(ll6, "2001:db8:9::9", "2001:db8:9::9") +
+        b"".join(rd(ll6, "fe80::3", "2001:db8:9::%x" % k) for k in range(1, 40)) +
+        raw(250, 0, frame_of(*by["ip6_echo"], dst=MAC_C[0], src=MAC_C_PEER[0])))
     write("fuzz_stack_conv", "router_queue", conv(1, [(0, 0, "ip4_forward")] * 20 +
                                                  [(0, 0, "ip6_forward")] * 20 + [(80, 0, "ip4_forward")] * 3))
     return 0
