@@ -601,7 +601,8 @@ static void sack_rtx(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_t 
                 d->rtt_on = false; /* Karn */
         tcp_undo_rtx(&d->undo, end - seq);
         send_range(w, c, seq, end - seq - fin, fin, NULL);
-        tcp_pace_sent(&d->pace, ctx_now(w), end - seq);
+        if (d->pace.ps_b != 0)
+                tcp_pace_sent(&d->pace, ctx_now(w), end - seq);
 }
 
 /* One new segment at SND.NXT if the peer's window takes it (cwnd is the
@@ -624,7 +625,8 @@ static bool send_new(struct wctx *w, struct tcp_conn *c, uint32_t mss)
                 d->rtt_t = ctx_now(w);
         }
         send_range(w, c, c->snd_nxt, len, fin, NULL);
-        tcp_pace_sent(&d->pace, ctx_now(w), len);
+        if (d->pace.ps_b != 0)
+                tcp_pace_sent(&d->pace, ctx_now(w), len);
         if (len < mss)
                 d->snd_sml = c->snd_nxt + len;
         c->snd_nxt += len + fin;
@@ -645,13 +647,14 @@ static void pace_update(struct tcp_conn *c)
                               tcp_cc_in_slow_start(&d->cc), smss(c));
 }
 
-/* Whether pacing holds the next segment back: if so, its timer is armed
+/* Whether pacing holds the next segment back at now (read once an
+ * output() call: its segments go together): if so, its timer is armed
  * for the time it may go. */
-static bool pace_hold(struct wctx *w, struct tcp_conn *c)
+static bool pace_hold(struct wctx *w, struct tcp_conn *c, uint64_t now)
 {
         struct tcp_data *d = c->d;
 
-        if (tcp_pace_ok(&d->pace, ctx_now(w)))
+        if (tcp_pace_ok(&d->pace, now))
                 return false;
         if (d->pace_tmr == MPNET_TIME_NEVER) {
                 tcp_count(w->s, TCPC_PACED);
@@ -668,13 +671,15 @@ static void sack_output(struct wctx *w, struct tcp_conn *c)
         struct tcp_data *d = c->d;
         struct tcp_sack *k = d->sk;
         uint32_t mss = smss(c);
+        uint64_t now;
 
         pace_update(c);
+        now = d->pace.ps_b != 0 ? ctx_now(w) : 0;
         for (;;) {
                 uint32_t pipe = tcp_sack_pipe(k), cwnd = tcp_cc_cwnd(&d->cc), seq, end;
                 bool fin;
 
-                if (pipe >= cwnd || cwnd - pipe < mss || pace_hold(w, c))
+                if (pipe >= cwnd || cwnd - pipe < mss || pace_hold(w, c, now))
                         break;
                 if (tcp_sack_next(k, 1, c->snd_nxt, mss, &seq, &end, &fin)) {
                         sack_rtx(w, c, seq, end, fin);
@@ -699,6 +704,7 @@ static void output(struct wctx *w, struct tcp_conn *c)
         struct tcp_data *d = c->d;
         uint32_t mss = smss(c);
         struct tcp_burst bu;
+        uint64_t now;
 
         if (d->sk != NULL && d->sk->recovery) {
                 sack_output(w, c);
@@ -706,6 +712,7 @@ static void output(struct wctx *w, struct tcp_conn *c)
         }
         bu.on = bu.fresh = false;
         pace_update(c);
+        now = d->pace.ps_b != 0 ? ctx_now(w) : 0;
         for (;;) {
                 uint32_t seg = UINT32_MAX, off, flight = c->snd_nxt - c->snd_una, avail;
                 uint32_t cwnd = tcp_cc_cwnd(&d->cc), wnd, usable, len;
@@ -753,7 +760,7 @@ static void output(struct wctx *w, struct tcp_conn *c)
                 } else if (len < mss && !fin && len == avail && tcp_opt_corked(w, c)) {
                         break; /* TCP_CORK (l4/tcp_opt.c) */
                 }
-                if (pace_hold(w, c))
+                if (pace_hold(w, c, now))
                         break;
                 fresh = seq_geq(d->snd_cur, c->snd_nxt);
                 if (!fresh) {
@@ -765,7 +772,7 @@ static void output(struct wctx *w, struct tcp_conn *c)
                         d->rtt_t = ctx_now(w);
                 }
                 send_range(w, c, d->snd_cur, len, fin, &bu);
-                tcp_pace_sent(&d->pace, ctx_now(w), len);
+                tcp_pace_sent(&d->pace, now, len);
                 if (len < mss)
                         d->snd_sml = d->snd_cur + len;
                 d->snd_cur += len + fin;
