@@ -154,6 +154,8 @@ bool tcp_cookie_syn(struct wctx *w, struct mpnet_sock *so, const struct tcp_tupl
         uint64_t now;
         uint16_t mss, peer = TCP_MSS_DEFAULT;
         uint32_t ts_val = 0;
+        struct tcp_ctx *tc = w->mctx[MOD_tcp];
+        struct mpnet_pkt *in;
         struct tcp_tmpl h;
         struct tcp_seg_out so_ = {.t = t, .flags = MPNET_TCP_SYN | MPNET_TCP_ACK};
 
@@ -179,7 +181,12 @@ bool tcp_cookie_syn(struct wctx *w, struct mpnet_sock *so, const struct tcp_tupl
         so_.seq = tcp_cookie_make(lc->cookie_key, t, r->seq, peer < mss ? peer : mss,
                                   now / MPNET_NS_PER_S);
         cookie_synack_hdr(&h, t, r->seq + 1, mss, r, ts_val);
-        if (tcp_output_tmpl(w, &h, &so_) != 0)
+        /* The SYN's own buffer carries the answer (as an echo reply
+         * would): no allocation, and the buffer goes back to the pool it
+         * came from. t and r are copies; nothing reads the SYN after. */
+        in = tc->in_p;
+        tc->in_p = NULL;
+        if (tcp_output_tmpl_in(w, &h, &so_, in) != 0)
                 tcp_count(w->s, TCPC_OUT_FAIL);
         else
                 tcp_count(w->s, TCPC_OUT);
