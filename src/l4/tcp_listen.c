@@ -101,7 +101,7 @@ bool tcp_rst_allow(struct wctx *w)
  * The cookie's SYN-ACK, built in place (no repr, no option walk): the
  * bytes mpnet_tcp_opts_emit() lays out for the same options (MSS;
  * SACK-permitted or two NOPs, then the timestamps; NOP, window scale).
- * The sequence number and the flags are tcp_output_tmpl()'s to write.
+ * The sequence number and the flags are tcp_output_tmpl_in()'s to write.
  * Every SYN past a full queue comes here: keep it to stores.
  */
 static void cookie_synack_hdr(struct tcp_tmpl *h, const struct tcp_tuple *t, uint32_t ack,
