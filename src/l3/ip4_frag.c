@@ -259,6 +259,7 @@ struct reass_dg {
         struct reass_dg *older, *newer;   /* age list */
         struct reass_src *sp;
         struct reass_frag *frags, *tail;
+        struct mpnet_pkt *p0; /* the first fragment come, held until dg goes */
         uint64_t expire;
         uint64_t bytes; /* charged */
         uint32_t src, dst;
@@ -526,11 +527,13 @@ static struct reass_dg *dg_lookup(const struct ip4_reass *r, const struct frag_i
 }
 
 /* A new, empty datagram for fi in hash bucket bucket, newest in the age
- * list, of source sp (NULL: none yet, in source bucket sbucket). The
+ * list, of source sp (NULL: none yet, in source bucket sbucket), p its
+ * first fragment (the caller inserts it). The
  * caller has made room: a descriptor is free, and so is a source entry
  * (there are as many). */
-static struct reass_dg *dg_new(struct ip4_reass *r, const struct frag_info *fi, uint64_t now,
-                               uint32_t bucket, struct reass_src *sp, uint32_t sbucket)
+static struct reass_dg *dg_new(struct ip4_reass *r, const struct frag_info *fi, struct mpnet_pkt *p,
+                               uint64_t now, uint32_t bucket, struct reass_src *sp,
+                               uint32_t sbucket)
 {
         struct reass_dg *dg = r->dg_free, **b;
 
@@ -555,6 +558,7 @@ static struct reass_dg *dg_new(struct ip4_reass *r, const struct frag_info *fi, 
         dg->dst = fi->dst;
         dg->id = fi->id;
         dg->proto = fi->proto;
+        dg->p0 = p;
         dg->expire = now + r->cfg.timeout_ns;
         b = &r->dg_hash[bucket];
         dg->hnext = *b;
@@ -575,14 +579,15 @@ static struct reass_dg *dg_new(struct ip4_reass *r, const struct frag_info *fi, 
 /* Under a flood every new datagram evicts the oldest, whose buffers were
  * received long ago and are out of the cache: freeing one is a miss on
  * its metadata. Fetch the buffers of the datagrams that go next, so the
- * miss overlaps the fragments processed until then. */
+ * miss overlaps the fragments processed until then. Each descriptor names
+ * its first buffer (p0): reading the fragment record for it would be a
+ * miss that waits. */
 static void victim_prefetch(const struct ip4_reass *r)
 {
         const struct reass_dg *v = r->oldest;
 
         for (unsigned i = 0; i < 2 && v != NULL; i++, v = v->newer)
-                if (v->frags != NULL)
-                        __builtin_prefetch(v->frags->p, 1);
+                __builtin_prefetch(v->p0, 1);
 }
 
 /* Take charge bytes from the shared cap, if any, where *back bytes freed
@@ -833,7 +838,7 @@ static enum ip4_reass_result reass_add(struct ip4_reass *r, struct mpnet_pkt *p,
                  * and its entry with it (back on the free list, no datagram). */
                 if (sp != NULL && sp->ndg == 0)
                         sp = NULL;
-                dg = dg_new(r, fi, now, bucket, sp, sbucket);
+                dg = dg_new(r, fi, p, now, bucket, sp, sbucket);
         } else {
                 res = frag_check(dg, p, fi, &prev);
                 if (res == IP4_REASS_DUP) {
@@ -885,7 +890,8 @@ struct mpnet_pkt *ip4_reass_input(struct ip4_reass *r, struct mpnet_pkt *p, uint
         struct frag_info fi;
         enum ip4_reass_result rv;
 
-        ip4_reass_expire(r, now);
+        if (r->oldest != NULL && r->oldest->expire <= now)
+                ip4_reass_expire(r, now);
         rv = frag_parse(p, &fi);
         if (rv == IP4_REASS_DONE) {
                 done = p;

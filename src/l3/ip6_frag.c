@@ -302,17 +302,29 @@ uint64_t ip6_reass_next_expiry(const struct ip6_reass *r)
         return r->oldest != NULL ? r->oldest->expire : MPNET_TIME_NEVER;
 }
 
-/* Under a flood every new datagram evicts the oldest, whose buffers were
- * received long ago and are out of the cache: freeing one is a miss on
- * its metadata. Fetch the first buffers of the datagrams that go next, so
- * the miss overlaps the fragments processed until then. */
+/* Under a flood every new datagram evicts the oldest, received long ago:
+ * its descriptor, source entry, hash neighbour and buffer are all out of
+ * the cache. A pipeline two evictions deep, with no load that waits: the
+ * next victim's descriptor came in at the last eviction, so what it
+ * points to is fetched now, and the descriptor of the one after it (the
+ * lines an eviction reads: its head and its first fragment slots). Each
+ * miss overlaps the fragment processed before it is needed. */
 static void victim_prefetch(const struct ip6_reass *r)
 {
-        const struct r6q *q = r->oldest;
+        const struct r6q *q = r->oldest, *n;
 
-        for (unsigned i = 0; i < 2 && q != NULL; i++, q = q->newer)
-                if (q->n > 0)
-                        __builtin_prefetch(q->f[0].p, 1);
+        if (q == NULL)
+                return;
+        if (q->n > 0)
+                __builtin_prefetch(q->f[0].p, 1);
+        __builtin_prefetch(q->sp, 1);
+        if (q->hnext != NULL)
+                __builtin_prefetch(q->hnext, 1);
+        n = q->newer;
+        if (n != NULL) {
+                __builtin_prefetch(n, 1);
+                __builtin_prefetch(&n->f[0], 1);
+        }
 }
 
 /* Free the oldest datagram other than keep, only among those holding
