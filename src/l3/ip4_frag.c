@@ -349,17 +349,24 @@ static uint64_t mix64(uint64_t x)
         return x;
 }
 
-static uint32_t dg_bucket(const struct ip4_reass *r, uint32_t src, uint32_t dst, uint16_t id,
-                          uint8_t proto)
+/* The keyed hash of a source address: it picks the source's chain and,
+ * mixed with the rest of the key, the datagram's (the source hashed once
+ * for both). */
+static uint64_t src_hash(const struct ip4_reass *r, uint32_t src)
 {
-        uint64_t h = mix64(r->cfg.hash_seed ^ ((uint64_t)src << 32 | dst));
-
-        return (uint32_t)mix64(h ^ ((uint64_t)id << 8 | proto)) & r->dg_mask;
+        return mix64(r->cfg.hash_seed ^ src);
 }
 
-static uint32_t src_bucket(const struct ip4_reass *r, uint32_t src)
+static uint32_t dg_bucket(const struct ip4_reass *r, uint64_t hsrc, uint32_t dst, uint16_t id,
+                          uint8_t proto)
 {
-        return (uint32_t)mix64(r->cfg.hash_seed + 0x9e3779b97f4a7c15ull + src) & r->src_mask;
+        return (uint32_t)mix64(hsrc ^ ((uint64_t)dst << 24 | (uint64_t)id << 8 | proto)) &
+               r->dg_mask;
+}
+
+static uint32_t src_bucket(const struct ip4_reass *r, uint64_t hsrc)
+{
+        return (uint32_t)(hsrc >> 32) & r->src_mask;
 }
 
 static uint32_t pow2_at_least(uint64_t n)
@@ -820,14 +827,15 @@ static enum ip4_reass_result reass_add(struct ip4_reass *r, struct mpnet_pkt *p,
                                        const struct frag_info *fi, uint64_t now,
                                        struct mpnet_pkt **done)
 {
-        uint32_t bucket = dg_bucket(r, fi->src, fi->dst, fi->id, fi->proto);
+        uint64_t hsrc = src_hash(r, fi->src);
+        uint32_t bucket = dg_bucket(r, hsrc, fi->dst, fi->id, fi->proto);
         struct reass_dg *dg = dg_lookup(r, fi, bucket);
         struct reass_frag *prev = NULL;
         struct reass_src *sp;
         enum ip4_reass_result res;
 
         if (dg == NULL) {
-                uint32_t sbucket = src_bucket(r, fi->src);
+                uint32_t sbucket = src_bucket(r, hsrc);
 
                 sp = src_lookup(r, fi->src, sbucket);
                 if ((sp != NULL ? sp->bytes : 0) + fi->charge > r->cfg.max_per_src)
