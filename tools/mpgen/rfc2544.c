@@ -504,10 +504,9 @@ static void counter_put(struct mpg_suite *s, const char *name, uint64_t v)
  * da and db), so a frame the trials lost shows where it went. On AF_XDP
  * (XDP_STATISTICS and the link's own): rx_dropped, what the kernel could
  * not deliver, mostly fill_ring_empty (every receive frame of the UMEM
- * waiting in the RX ring: its reader a ring behind); tx_ring_empty, times
- * the kernel found the TX ring empty (tx_ring_empty_descs: in copy mode,
- * about one a kick that sent all that was queued); rx_nobufs, frames the
- * pool had no buffer for. */
+ * waiting in the RX ring: its reader a ring behind); tx_ring_empty, the
+ * kernel's tx_ring_empty_descs (times it looked in the TX ring and found
+ * nothing); rx_nobufs, frames the pool had no buffer for. */
 #define LINK_CTRS(p)                                                                               \
         {                                                                                          \
                 p "_rx_drops", p "_tx_drops", p "_xdp_rx_dropped", p "_xdp_rx_ring_full",          \
