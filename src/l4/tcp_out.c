@@ -24,16 +24,19 @@
  * copied in (one pass over it); the header (a multiple of 4 bytes, so the
  * payload's words keep their places) and the pseudo-header are added
  * after. */
-static int seg_send(struct wctx *w, const struct tcp_tuple *t, const uint8_t *hdr, uint32_t hlen,
-                    const void *payload, uint32_t len, uint8_t ecn)
+static int seg_send(struct wctx *w, struct mpnet_pkt *p, const struct tcp_tuple *t,
+                    const uint8_t *hdr, uint32_t hlen, const void *payload, uint32_t len,
+                    uint8_t ecn)
 {
         struct mpnet_stack *s = w->s;
         uint32_t n = hlen + len;
-        struct mpnet_pkt *p;
         uint8_t *b;
         uint64_t sum;
 
-        p = mpnet_pkt_alloc(s->pool);
+        if (p != NULL)
+                mpnet_pkt_reset(p); /* a received buffer, turned round */
+        else
+                p = mpnet_pkt_alloc(s->pool);
         if (p == NULL) {
                 STK_INC(s, nobufs);
                 return -ENOBUFS;
@@ -95,7 +98,7 @@ int tcp_output(struct wctx *w, const struct tcp_seg_out *o, const struct mpnet_t
         if (hlen < 0)
                 return -EINVAL;
         mpnet_tcp_repr_emit(&r, hdr);
-        return seg_send(w, o->t, hdr, (uint32_t)hlen, o->payload, o->payload_len, o->ecn);
+        return seg_send(w, NULL, o->t, hdr, (uint32_t)hlen, o->payload, o->payload_len, o->ecn);
 }
 
 int tcp_tmpl_init(struct tcp_tmpl *h, const struct tcp_seg_out *o,
@@ -114,10 +117,49 @@ int tcp_tmpl_init(struct tcp_tmpl *h, const struct tcp_seg_out *o,
 
 int tcp_output_tmpl(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out *o)
 {
+        return tcp_output_tmpl_in(w, h, o, NULL);
+}
+
+int tcp_output_tmpl_in(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out *o,
+                       struct mpnet_pkt *p)
+{
         /* Only the sequence number and the flags differ from the
          * template's segment (the data offset stays: same options). */
         mpnet_put_be32(h->b + 4, o->seq);
         h->b[13] = (uint8_t)o->flags;
         h->b[12] = (uint8_t)((h->b[12] & 0xf0) | ((o->flags >> 8) & 1));
-        return seg_send(w, h->t, h->b, h->hlen, o->payload, o->payload_len, o->ecn);
+        return seg_send(w, p, h->t, h->b, h->hlen, o->payload, o->payload_len, o->ecn);
+}
+
+/* ---- pacing ---- */
+
+#define TCP_PACE_SS_RATIO 200        /* percent, Linux's tcp_pacing_ss_ratio */
+#define TCP_PACE_CA_RATIO 120        /* tcp_pacing_ca_ratio */
+#define TCP_PACE_SLOT_NS  1000000ull /* 1 ms at the rate may go at once (sk_pacing_shift 10) */
+
+void tcp_pace_rate(struct tcp_pace *p, uint32_t cwnd, uint32_t srtt_us, bool slow_start,
+                   uint32_t mss)
+{
+        uint64_t ratio = slow_start ? TCP_PACE_SS_RATIO : TCP_PACE_CA_RATIO, b;
+
+        if (srtt_us == 0 || cwnd == 0) {
+                p->ps_b = 0;
+                return;
+        }
+        /* ps a byte = srtt / (cwnd * ratio): 10^6 ps a us, ratio in percent. */
+        p->ps_b = (uint64_t)srtt_us * 100000000ull / ((uint64_t)cwnd * ratio);
+        if (p->ps_b == 0)
+                p->ps_b = 1;
+        /* The lag that lets TCP_PACE_BURST segments go back to back. */
+        b = (uint64_t)(TCP_PACE_BURST - 1) * mss * p->ps_b / 1000;
+        p->burst = b > TCP_PACE_SLOT_NS ? b : TCP_PACE_SLOT_NS;
+}
+
+void tcp_pace_sent(struct tcp_pace *p, uint64_t now, uint32_t n)
+{
+        if (p->ps_b == 0)
+                return;
+        if (p->at + p->burst < now)
+                p->at = now - p->burst; /* credit for a burst, no more */
+        p->at += (uint64_t)n * p->ps_b / 1000;
 }
