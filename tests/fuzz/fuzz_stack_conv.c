@@ -11,7 +11,8 @@
  * advertising on interface 2; else a host that follows advertisements;
  * bit 1: RFC 7217 stable interface identifiers; bit 2: settled, DAD of
  * the configured addresses over when the input starts, so it costs
- * nothing; without it DAD is under way), then records of
+ * nothing; without it DAD is under way; bit 3: small limits on learning,
+ * resolution, hold queues and ICMP errors, stack_env.h), then records of
  *   1 byte   time step: its square in milliseconds (0 .. 65 s)
  *   1 byte   interface: bit 0 picks 1 or 2; bit 1: a command, not a frame
  *   2 bytes  big-endian length, then the frame (or the command: a ping the

@@ -7,14 +7,17 @@
  * on [::]:53 (every receive option on), IPv4 connected from
  * 192.0.2.1:1000 to 192.0.2.2:9, two IPv6-only sockets on [::]:5353 that
  * share it (SO_REUSEADDR), one of them in ff02::fb on the interface, and
- * IPv4 on 0.0.0.0:67 with SO_BROADCAST; the connected and the dual-stack
- * sockets set IP_RECVERR (and IPV6_RECVERR), so ICMP errors quoting their
- * datagrams reach the error queue, drained with MSG_ERRQUEUE after each
- * frame. The input is a sequence of frames
- * as for fuzz_stack_input (2-byte big-endian length, then the frame).
+ * IPv4 on 0.0.0.0:67 with SO_BROADCAST; blackhole, unreachable and
+ * prohibit routes (10.0.{0,1,2}.0/24, 2001:db8:{a,b,c}::/48); the
+ * connected and the dual-stack sockets set IP_RECVERR (and IPV6_RECVERR),
+ * so ICMP errors quoting their datagrams reach the error queue, drained
+ * with MSG_ERRQUEUE after each frame. The input is a sequence of frames as
+ * for fuzz_stack_input (2-byte big-endian length, then the frame).
  * After each frame every socket is drained with recvmsg (a peek first,
  * then a short buffer and room for every control message) and each
- * datagram is answered to its source, so output is reached too. Sockets
+ * datagram is answered to its source, so output is reached too (a
+ * datagram that starts with ANSWER_MAGIC picks how: options, control
+ * messages, another destination, a size; answer() below). Sockets
  * are configuration: the reset after each input keeps them and frees what
  * is queued (stack_env.h); every buffer must be back at the end.
  */
@@ -41,6 +44,18 @@ static void sock_configure(struct fz_stack *f)
         int on = 1;
 
         fz_input_configure(f);
+        /* 10.0.{0,1,2}.0/24 and 2001:db8:{a,b,c}::/48 blackhole,
+         * unreachable, prohibit: where answers can be sent (ANSWER_MAGIC). */
+        for (unsigned k = 0; k < 3; k++) {
+                struct mpnet_route4 d4 = {
+                    .dst = 0x0a000000 | k << 8, .plen = 24, .type = MPNET_NH_BLACKHOLE + k};
+                struct mpnet_route6 d6 = {.dst = {0x20, 0x01, 0x0d, 0xb8, 0, (uint8_t)(0xa + k)},
+                                          .plen = 48,
+                                          .type = MPNET_NH_BLACKHOLE + k};
+
+                FZ_CHECK(mpnet_route4_add(s, 0, &d4) == 0);
+                FZ_CHECK(mpnet_route6_add(s, 0, &d6) == 0);
+        }
         fds[0] = mpnet_socket(s, AF_INET, SOCK_DGRAM, 0);
         a4.sin_port = htons(7);
         FZ_CHECK(mpnet_bind(s, fds[0], (struct sockaddr *)&a4, sizeof(a4)) == 0);
@@ -80,6 +95,127 @@ static void sock_configure(struct fz_stack *f)
         a4.sin_port = htons(67);
         a4.sin_addr.s_addr = 0;
         FZ_CHECK(mpnet_bind(s, fds[5], (struct sockaddr *)&a4, sizeof(a4)) == 0);
+}
+
+/*
+ * The answer to a datagram: its own bytes back to its source, or, when
+ * they start with ANSWER_MAGIC, as the next byte says (the output paths of
+ * the socket API: ip4_output_opt, ip6_output's, UDP's):
+ *   bits 0-2  IP_MTU_DISCOVER / IPV6_MTU_DISCOVER for this send (0 .. 5:
+ *             DONT, WANT, DO, PROBE, INTERFACE, OMIT; 6, 7 leave it)
+ *   bit 3     a control message: IP_PKTINFO / IPV6_PKTINFO naming
+ *             interface 1, IP_TTL / IPV6_HOPLIMIT from byte 2 (when not 0),
+ *             IP_TOS / IPV6_TCLASS from byte 3
+ *   bit 4     to another address: bytes 4-7 (IPv4 socket) or 4-19 (IPv6),
+ *             the source's port (own addresses, broadcasts, multicast, the
+ *             special routes, no route)
+ *   bit 5     3,000 bytes, not the datagram (fragments, or EMSGSIZE)
+ *   bit 6     IPV6_DONTFRAG for this send
+ *   bit 7     no address (the connected socket's peer, else an error)
+ * Every option is put back after the send: sockets outlive the reset.
+ */
+#define ANSWER_MAGIC 0xfa
+
+static void answer(struct mpnet_stack *s, int fd, const char *buf, size_t n,
+                   const struct sockaddr_in6 *from, socklen_t alen)
+{
+        static char big[3000];
+        struct sockaddr_in6 to = *from;
+        union {
+                char b[CMSG_SPACE(sizeof(struct in6_pktinfo)) + 2 * CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } cb;
+        struct iovec iov = {(void *)buf, n};
+        struct msghdr m = {.msg_name = &to, .msg_namelen = alen, .msg_iov = &iov, .msg_iovlen = 1};
+        const uint8_t *u = (const uint8_t *)buf;
+        bool v6 = from->sin6_family == AF_INET6;
+        int mode, pm4 = -1, pm6 = -1, df6 = -1, on = 1;
+        socklen_t ol = sizeof(int);
+
+        if (n < 2 || u[0] != ANSWER_MAGIC) {
+                mpnet_sendto(s, fd, buf, n, 0, (const struct sockaddr *)from, alen);
+                return;
+        }
+        mode = u[1];
+        if ((mode & 7) <= 5) {
+                ol = sizeof(int);
+                if (mpnet_getsockopt(s, fd, IPPROTO_IP, IP_MTU_DISCOVER, &pm4, &ol) == 0)
+                        mpnet_setsockopt(s, fd, IPPROTO_IP, IP_MTU_DISCOVER, &(int){mode & 7},
+                                         sizeof(int));
+                ol = sizeof(int);
+                if (mpnet_getsockopt(s, fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &pm6, &ol) == 0)
+                        mpnet_setsockopt(s, fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &(int){mode & 7},
+                                         sizeof(int));
+                else
+                        pm6 = -1;
+        }
+        ol = sizeof(int);
+        if ((mode & 64) && mpnet_getsockopt(s, fd, IPPROTO_IPV6, IPV6_DONTFRAG, &df6, &ol) == 0)
+                mpnet_setsockopt(s, fd, IPPROTO_IPV6, IPV6_DONTFRAG, &on, sizeof(on));
+        else
+                df6 = -1;
+        if (mode & 8) {
+                struct cmsghdr *c;
+                size_t len = 0;
+                int ttl = n >= 3 ? u[2] : 0, tos = n >= 4 ? u[3] : 0;
+
+                memset(&cb, 0, sizeof(cb));
+                m.msg_control = cb.b;
+                m.msg_controllen = sizeof(cb.b);
+                c = CMSG_FIRSTHDR(&m);
+                if (v6) {
+                        struct in6_pktinfo pi = {.ipi6_ifindex = 1};
+
+                        c->cmsg_level = IPPROTO_IPV6;
+                        c->cmsg_type = IPV6_PKTINFO;
+                        c->cmsg_len = CMSG_LEN(sizeof(pi));
+                        memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+                        len += CMSG_SPACE(sizeof(pi));
+                } else {
+                        struct in_pktinfo pi = {.ipi_ifindex = 1};
+
+                        c->cmsg_level = IPPROTO_IP;
+                        c->cmsg_type = IP_PKTINFO;
+                        c->cmsg_len = CMSG_LEN(sizeof(pi));
+                        memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+                        len += CMSG_SPACE(sizeof(pi));
+                }
+                if (ttl != 0) {
+                        c = CMSG_NXTHDR(&m, c);
+                        c->cmsg_level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+                        c->cmsg_type = v6 ? IPV6_HOPLIMIT : IP_TTL;
+                        c->cmsg_len = CMSG_LEN(sizeof(int));
+                        memcpy(CMSG_DATA(c), &ttl, sizeof(int));
+                        len += CMSG_SPACE(sizeof(int));
+                }
+                c = CMSG_NXTHDR(&m, c);
+                c->cmsg_level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+                c->cmsg_type = v6 ? IPV6_TCLASS : IP_TOS;
+                c->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(c), &tos, sizeof(int));
+                len += CMSG_SPACE(sizeof(int));
+                m.msg_controllen = len;
+        }
+        if ((mode & 16) && !v6 && n >= 8)
+                memcpy(&((struct sockaddr_in *)&to)->sin_addr, u + 4, 4);
+        else if ((mode & 16) && v6 && n >= 20)
+                memcpy(&to.sin6_addr, u + 4, 16);
+        if (mode & 32) {
+                for (size_t k = 0; k < sizeof(big); k++)
+                        big[k] = buf[k % n];
+                iov = (struct iovec){big, sizeof(big)};
+        }
+        if (mode & 128) {
+                m.msg_name = NULL;
+                m.msg_namelen = 0;
+        }
+        mpnet_sendmsg(s, fd, &m, 0);
+        if (pm4 >= 0)
+                mpnet_setsockopt(s, fd, IPPROTO_IP, IP_MTU_DISCOVER, &pm4, sizeof(pm4));
+        if (pm6 >= 0)
+                mpnet_setsockopt(s, fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &pm6, sizeof(pm6));
+        if (df6 >= 0)
+                mpnet_setsockopt(s, fd, IPPROTO_IPV6, IPV6_DONTFRAG, &df6, sizeof(df6));
 }
 
 /* Every socket emptied, each datagram answered; the error queues read. */
@@ -132,8 +268,7 @@ static void drain_sockets(struct mpnet_stack *s)
                         m.msg_namelen = sizeof(from);
                         n = mpnet_recvmsg(s, fds[i], &m, 0);
                         FZ_CHECK(n >= 0 && n <= (ssize_t)sizeof(buf));
-                        mpnet_sendto(s, fds[i], buf, (size_t)n, 0, (struct sockaddr *)&from,
-                                     m.msg_namelen);
+                        answer(s, fds[i], buf, (size_t)n, &from, m.msg_namelen);
                 }
         }
 }

@@ -305,6 +305,61 @@ def msgs():
     return out
 
 
+def ip4_faults():
+    """IPv4 packets each with one fault, to fuzz_stack_input's stack."""
+    echo = ipv4("192.0.2.2", "192.0.2.1", 1, icmp4(8, 0, 0x12340003, b"faults" * 4))
+    fix = lambda h: h[:10] + struct.pack("!H", csum(h[:10] + b"\0\0" + h[12:20])) + h[20:]
+    out = [bytes([0x55]) + echo[1:],                        # version 5
+           bytes([0x44]) + echo[1:],                        # header length 16
+           fix(echo[:2] + struct.pack("!H", 12) + echo[4:]),  # total below the header
+           fix(echo[:2] + struct.pack("!H", 900) + echo[4:]),  # total beyond the frame
+           echo[:10] + b"\x12\x34" + echo[12:],              # checksum
+           echo[:15],                                       # shorter than a header
+           echo + b"\0" * 20,                               # link padding
+           ipv4("192.0.2.2", "192.0.2.1", 99, b"unknown protocol"),
+           ipv4("192.0.2.2", "192.0.2.1", 17, struct.pack("!HHHH", 1, 7, 4, 0))]
+    big = icmp4(8, 0, 0x12340004, bytes(range(64)) * 4)
+    f0 = ipv4("192.0.2.2", "192.0.2.1", 1, big[:128], ident=91, flags_off=0x2000)
+    f0b = ipv4("192.0.2.2", "192.0.2.1", 1, b"\xee" * 128, ident=91, flags_off=0x2000)
+    f1 = ipv4("192.0.2.2", "192.0.2.1", 1, big[128:], ident=91, flags_off=128 // 8)
+    fbad = ipv4("192.0.2.2", "192.0.2.1", 1, big[:100], ident=92, flags_off=0x2000)
+    return out + [f0, f0, f0b, f1, fbad]
+
+
+def ip6_faults():
+    """IPv6 packets each with one fault, to fuzz_stack_input's stack."""
+    me, peer = "2001:db8::1", "2001:db8::2"
+    echo = icmp6(peer, me, 128, 0, struct.pack("!HH", 0x4d50, 1) + b"faults")
+
+    def opts(nh, o):
+        body = bytes([nh, 0]) + o
+        body += bytes([1, 8 - len(body) % 8 - 2]) + b"\0" * (8 - len(body) % 8 - 2) \
+            if len(body) % 8 else b""
+        return bytes([body[0], len(body) // 8 - 1]) + body[2:]
+    p = ipv6(peer, me, 58, echo)
+    return [bytes([0x40]) + p[1:],                          # version 4
+            p[:4] + struct.pack("!H", 400) + p[6:],         # payload beyond the frame
+            ipv6("ff02::1", me, 58, echo), ipv6("::1", me, 58, echo),
+            ipv6("::", me, 58, echo), ipv6(peer, "::1", 58, echo), ipv6(peer, "::", 58, echo),
+            p + b"\0" * 12,                                 # link padding
+            p[:30],                                         # shorter than a header
+            ipv6(peer, me, 0, opts(58, bytes([0x41, 0])) + echo),   # option: discard
+            ipv6(peer, me, 0, opts(58, bytes([0x81, 0])) + echo),   # discard, error
+            ipv6(peer, me, 0, opts(58, bytes([0xC1, 0])) + echo),   # error if unicast
+            ipv6(peer, "ff02::1", 0, opts(58, bytes([0xC1, 0])) + echo),
+            ipv6(peer, me, 0, opts(58, bytes([0x01, 9]))[:8] + echo),  # option beyond
+            ipv6(peer, me, 0, bytes([58, 3]) + b"\0" * 6 + echo),   # header beyond
+            ipv6(peer, me, 0, b"\x3a"),                     # shorter than 8
+            ipv6(peer, me, 60, opts(0, b"") + opts(58, b"") + echo),  # hop-by-hop not first
+            ipv6(peer, me, 60, b"\x3a\x04"),               # destination options cut
+            ipv6(peer, me, 60, opts(58, bytes([0x81, 0])) + echo),  # unknown destination option
+            ipv6(peer, me, 99, b"unknown next header....."),
+            ipv6(peer, "ff02::1234", 58, echo),             # a group not joined
+            ipv6(peer, "ff01::1", 58, echo),                # interface-local
+            ipv6(peer, "fe80::99", 58, echo),               # link-local, not ours
+            ipv6(peer, "2001:db8:77::1", 58, echo)]         # no route (forwarding)
+
+
 def frame_of(kind, b, dst=MAC_IN, src=MAC_IN_PEER):
     if kind == "arp":
         return eth(BCAST if b[7] == 1 else dst, src, 0x0806, b)
@@ -506,6 +561,34 @@ def udp_sock_seeds():
               ("err6_time_exceeded", err6(3, 0, 0)),
               ("err6_short", err6(1, 4, 0, cut=44)),
               ("err6_nosock", err6(1, 4, 0, sport=4444))]
+    # Answers that pick their output (fuzz_udp_sock.c answer(): 0xfa, a
+    # mode byte, TTL, TOS, a destination): own addresses (loopback), the
+    # special routes, no route, broadcasts and multicast, each path MTU
+    # discovery mode with 3,000 bytes, control messages naming the
+    # interface, the connected socket's peer, IPV6_DONTFRAG.
+    def ans(mode, ttl=0, tos=0, dst=b""):
+        return bytes([0xFA, mode, ttl, tos]) + dst
+    seeds += [("answer4_dst", b"".join(v4(7, ans(0x10, dst=ip4(a))) for a in (
+                   "192.0.2.1", "198.18.0.1", "10.0.0.1", "10.0.1.1", "10.0.2.1", "8.8.8.8",
+                   "192.0.2.255", "255.255.255.255", "233.252.0.1", "198.18.7.7")) +
+               v4(67, ans(0x10, dst=ip4("255.255.255.255"))) +
+               v4(67, ans(0x18, 3, 0x10, dst=ip4("255.255.255.255"))) +
+               v4(7, ans(0x18, 1, 0xB8, dst=ip4("8.8.8.8"))) +
+               v4(7, ans(0x18, 0, 0, dst=ip4("233.252.0.1")))),
+              ("answer4_pmtu", b"".join(v4(7, ans(0x20 | k)) for k in range(7)) +
+               b"".join(v4(7, ans(0x28 | k, 9, 4)) for k in range(7)) +
+               v4(7, ans(0x32, dst=ip4("192.0.2.1")))),
+              ("answer6_dst", b"".join(v6(53, ans(0x10, dst=ip6(a))) for a in (
+                   "2001:db8::1", "2001:db8:a::1", "2001:db8:b::1", "2001:db8:c::1",
+                   "2001:db8:5::1", "2001:db8:99::1", "ff02::1", "ff02::fb", "::ffff:c000:202",
+                   "::ffff:a00:101", "fe80::2")) +
+               v6(53, ans(0x18, 7, 0x20, dst=ip6("ff02::1"))) +
+               v6(5353, ans(0x18, 255, 0, dst=ip6("2001:db8:99::1")))),
+              ("answer6_pmtu", b"".join(v6(53, ans(0x20 | k)) for k in range(7)) +
+               b"".join(v6(53, ans(0x60 | k)) for k in range(7)) +
+               b"".join(v6(53, ans(0x28 | k, 2, 0xFC)) for k in range(7))),
+              ("answer_connected", v4(1000, ans(0x80), sport=9) + v4(1000, ans(0xA2), sport=9) +
+               v4(7, ans(0x80)) + v6(53, ans(0x80)))]
     for name, b in seeds:
         write("fuzz_udp_sock", name, b)
 
@@ -561,6 +644,13 @@ def main():
                                               "igmp_q1_general", "igmp_bad_csum"))
     write("fuzz_stack_input", "v6_all", seq("ip6_ns", "ip6_echo", "ip6_ra", "ip6_mld_query",
                                             "ip6_frag0", "ip6_frag1", "ip6_forward"))
+    # Each drop of IPv4 and IPv6 input (RFC 791 3.1, RFC 1122 3.2.1, RFC
+    # 8200 4, RFC 4291 2.5/2.7): one frame each, to the stack's own
+    # addresses unless the fault is the address.
+    write("fuzz_stack_input", "ip4_faults", b"".join(rec16(eth(MAC_IN, MAC_IN_PEER, 0x0800, b))
+                                                      for b in ip4_faults()))
+    write("fuzz_stack_input", "ip6_faults", b"".join(rec16(frame_of("ip6", b))
+                                                      for b in ip6_faults()))
     # fuzz_udp_sock's IPv4 socket is in 233.252.0.1: queries of each
     # version for it, another host's report and leave (RFC 3376 7).
     write("fuzz_udp_sock", "igmp_group", seq("igmp_q3_general", "igmp_q3_group_src",
@@ -658,6 +748,88 @@ def main():
         [(0, 0, burst(16, "ip4_forward")), (0, 0, burst(16, "ip6_forward")),
          (0, 0, burst(16, "ip4_echo")), (0, 0, burst(16, "ip6_echo")),
          (0, 0, burst(12, "ip4_ecmp1")), (0, 0, burst(12, "ip6_ecmp2")), (90, 0, "ip4_forward")]))
+    # Mode bit 3 (LIMITS, stack_env.h FZ_CONV_LIMITS): bursts of 2 for
+    # learning and resolution, 2 packets held per neighbour, 4 ICMP errors.
+    # At one instant: ARP requests and solicitations from new senders past
+    # the learning burst, traffic to new next hops on link 2 past the
+    # resolution burst, a hold queue past 2, errors past 4.
+    LIMITS = 8
+    raw = lambda dt, ifc, fr: struct.pack("!BBH", dt, ifc, len(fr)) + fr
+    mac_k = lambda k: bytes([2, 0, 0, 0, 0x10, k])
+    learn4 = [raw(0, 0, eth(BCAST, mac_k(k), 0x0806,
+                            arp(1, mac_k(k), "192.0.2.%d" % (10 + k), b"\0" * 6, "192.0.2.1")))
+              for k in range(4)]
+    us6 = "2001:db8::1"
+
+    def ns_from(k):
+        src = "2001:db8::%x" % (0x10 + k)
+        m = icmp6(src, solicited(us6), 135, 0, b"\0" * 4 + ip6(us6) + nd_opt(1, mac_k(k)))
+        return raw(0, 0, eth(b"\x33\x33\xff" + ip6(us6)[13:], mac_k(k), 0x86DD,
+                             ipv6(src, solicited(us6), 58, m, hlim=255)))
+    fwd4 = lambda dst: raw(0, 0, eth(MAC_C[0], MAC_C_PEER[0], 0x0800,
+                                     ipv4("192.0.2.2", dst, 17, udp4_payload(1, 2, b"lim"), ttl=9)))
+    fwd6 = lambda dst: raw(0, 0, eth(MAC_C[0], MAC_C_PEER[0], 0x86DD,
+                                     ipv6("2001:db8::2", dst, 17,
+                                          struct.pack("!HHHH", 1, 2, 11, 0) + b"lim", hlim=9)))
+    pre = conv(1 | SETTLED | LIMITS, [(40, 0, "arp_request"), (40, 0, "ip6_ns")])
+    write("fuzz_stack_conv", "limits", pre + b"".join(learn4) +
+          b"".join(ns_from(k) for k in range(4)) +
+          b"".join(fwd4("198.51.100.%d" % (10 + k)) for k in range(4)) +
+          b"".join(fwd6("2001:db8:1::%x" % (0x10 + k)) for k in range(4)) +
+          fwd4("198.51.100.30") * 4 + fwd6("2001:db8:1::30") * 4 +
+          raw(0, 0, frame_of(*by["ip4_udp_closed"], dst=MAC_C[0], src=MAC_C_PEER[0])) * 6 +
+          raw(0, 0, frame_of(*by["ip6_udp_closed"], dst=MAC_C[0], src=MAC_C_PEER[0])) * 6 +
+          raw(250, 0, frame_of(*by["ip4_echo"], dst=MAC_C[0], src=MAC_C_PEER[0])))
+    # A router fragmenting onto link 2 (MTU 1280) what carries options
+    # (RFC 791 3.1: the copied ones, router alert, go into every fragment;
+    # record route only into the first), a fragment to fragment again, a
+    # header with a malformed option, DF with options (too big).
+    opts = bytes([0x94, 4, 0, 0, 1, 7, 7, 4]) + b"\0" * 4 + bytes([0, 0, 0, 0])
+    bad_opts = bytes([0x94, 9, 0, 0])
+    to_gw = lambda b, ifc=0: raw(0, ifc, eth(MAC_C[ifc], MAC_C_PEER[ifc], 0x0800, b))
+    u1400 = udp4_payload(1, 2, bytes(range(200)) * 7)
+    write("fuzz_stack_conv", "router_frag_opts", conv(1 | SETTLED, [
+        (40, 0, "arp_request"), (0, 1, "arp_reply_gw")]) +
+        to_gw(ipv4("192.0.2.2", "203.0.113.9", 17, u1400, ttl=9, opts=opts)) +
+        to_gw(ipv4("192.0.2.2", "203.0.113.9", 17, u1400, ttl=9, opts=bad_opts)) +
+        to_gw(ipv4("192.0.2.2", "203.0.113.9", 17, u1400[:1304], ttl=9, opts=opts,
+                   ident=5, flags_off=0x2000)) +
+        to_gw(ipv4("192.0.2.2", "203.0.113.9", 17, u1400, ttl=9, opts=opts, flags_off=0x4000)) +
+        to_gw(ipv4("198.51.100.2", "192.0.2.2", 17, u1400, ttl=9, opts=opts), 1))
+    # Neighbour discovery's checks and updates (RFC 4861 7.1, 7.2.5, 8.1):
+    # a host resolving the peer, then advertisements that keep, stale,
+    # override and un-router the entry, each invalid shape of NA, NS and
+    # redirect, and redirects taken and replaced.
+    peer6, ll6 = "2001:db8::2", "fe80::2"
+    mac_a, mac_b = bytes([2, 0, 0, 0, 0x20, 1]), bytes([2, 0, 0, 0, 0x20, 2])
+
+    def nd6(src, dst, typ, body, hlim=255, code=0, dmac=None):
+        m = icmp6(src, dst, typ, code, body)
+        d = ip6(dst)
+        dm = dmac or (b"\x33\x33" + d[12:] if d[0] == 0xFF else MAC_C[0])
+        return raw(0, 0, eth(dm, MAC_C_PEER[0], 0x86DD, ipv6(src, dst, 58, m, hlim=hlim)))
+    na = lambda flags, mac, tgt=peer6, **kw: nd6(
+        peer6, kw.pop("dst", us6), 136,
+        struct.pack("!I", flags) + ip6(tgt) + (nd_opt(2, mac) if mac else b""), **kw)
+    ns = lambda src, tgt, opt=b"", **kw: nd6(src, kw.pop("dst", solicited(tgt)), 135,
+                                             b"\0" * 4 + ip6(tgt) + opt, **kw)
+    rd = lambda src, tgt, dst: nd6(src, us6, 137, b"\0" * 4 + ip6(tgt) + ip6(dst) +
+                                   nd_opt(2, mac_a))
+    S, O, R = 0x40000000, 0x20000000, 0x80000000
+    write("fuzz_stack_conv", "nd_checks", conv(SETTLED, [
+        (40, 0, "arp_request"), (40, 0, "ip6_ns"), (0, 0, ping6(56))]) +
+        na(S | O, mac_a) + na(R | S, mac_b) + na(O, mac_b) + na(R | O, mac_b) + na(O, mac_b) +
+        na(S, mac_a) + na(0, None) + na(S | O, mac_a, hlim=64) + na(S | O, mac_a, code=1) +
+        na(S | O, mac_a, tgt="ff02::1") + na(S | O, mac_a, dst="ff02::1") +
+        na(O, b"") + nd6(peer6, us6, 136, b"\0" * 8) +
+        na(S | O, mac_a, tgt="2001:db8::1") +
+        ns(peer6, us6, nd_opt(1, mac_a), hlim=64) + ns(peer6, "ff02::1", dst=us6) +
+        ns("::", us6, nd_opt(1, mac_a)) + ns("::", us6, dst=us6) + ns(peer6, us6, b"\x01\x00" + b"\0" * 6) +
+        ns(peer6, "2001:db8:99::1") +
+        rd(peer6, "fe80::3", "2001:db8:9::9") + rd(ll6, "fe80::3", "ff02::1") +
+        rd(ll6, "2001:db8:9::8", "2001:db8:9::9") + rd(ll6, "2001:db8:9::9", "2001:db8:9::9") +
+        b"".join(rd(ll6, "fe80::3", "2001:db8:9::%x" % k) for k in range(1, 40)) +
+        raw(250, 0, frame_of(*by["ip6_echo"], dst=MAC_C[0], src=MAC_C_PEER[0])))
     write("fuzz_stack_conv", "router_queue", conv(1, [(0, 0, "ip4_forward")] * 20 +
                                                  [(0, 0, "ip6_forward")] * 20 + [(80, 0, "ip4_forward")] * 3))
     return 0

@@ -336,9 +336,14 @@ static const struct mpnet_memwire_cfg fz_conv_wires[2] = {
  * an input spends nothing on it (the probes, the routes each address adds
  * when it is done and the reset removes: about a quarter of an input's
  * time in the stack, perf), where inputs without it start with DAD under
- * way and reach DAD itself. A stack per mode. */
-#define FZ_CONV_MODES  8
+ * way and reach DAD itself; 3, small limits (FZ_CONV_LIMITS): bursts of 2
+ * for neighbours learnt and resolutions started, 2 packets held per
+ * unresolved neighbour, bursts of 4 ICMP errors, so that a few records at
+ * one instant reach what the defaults (100, 16, 50) keep for floods. A
+ * stack per mode. */
+#define FZ_CONV_MODES  16
 #define FZ_CONV_SETTLE 4u
+#define FZ_CONV_LIMITS 8u
 
 static inline struct mpnet_stack_cfg fz_conv_cfg(unsigned mode)
 {
@@ -346,6 +351,11 @@ static inline struct mpnet_stack_cfg fz_conv_cfg(unsigned mode)
 
         sc.ip4_forwarding = sc.ip6_forwarding = (mode & 1) != 0;
         sc.ip6_stable_iid = (mode & 2) != 0;
+        if (mode & FZ_CONV_LIMITS) {
+                sc.neigh_learn_burst = sc.neigh_resolve_burst = 2;
+                sc.arp_queue_max = 2;
+                sc.icmp4_burst = sc.icmp6_burst = 4;
+        }
         return sc;
 }
 
