@@ -211,43 +211,55 @@ static void a_next(struct mpnet_stack *s, int fd, void *arg)
                               memory_order_relaxed);
 }
 
-/* A batch of vectors for the batched modes: n messages of 64 bytes. */
+/* Vectors for the batched modes, set up once per thread: a receive's
+ * (BATCH_MAX buffers of 64 bytes, names when asked) and a send's. */
 struct mbatch {
-        struct mpnet_mmsghdr m[BATCH_MAX];
-        struct iovec iov[BATCH_MAX];
+        struct mpnet_mmsghdr rx[BATCH_MAX], tx[BATCH_MAX];
+        struct iovec riov[BATCH_MAX], tiov[BATCH_MAX];
         struct sockaddr_in from[BATCH_MAX];
         char buf[BATCH_MAX][64];
+        bool ready;
 };
 
-static void mbatch_reset(struct mbatch *b, unsigned n, bool names)
+/* names: receive the sources and send back to them (B's echo); else
+ * every send is the payload to the peer. */
+static void mbatch_init(struct mbatch *b, bool names)
 {
-        for (unsigned i = 0; i < n; i++) {
-                b->iov[i] = (struct iovec){b->buf[i], sizeof(b->buf[i])};
-                b->m[i].msg_hdr = (struct msghdr){
+        for (unsigned i = 0; i < BATCH_MAX; i++) {
+                b->riov[i] = (struct iovec){b->buf[i], sizeof(b->buf[i])};
+                b->rx[i].msg_hdr = (struct msghdr){
                     .msg_name = names ? &b->from[i] : NULL,
                     .msg_namelen = names ? sizeof(b->from[i]) : 0,
-                    .msg_iov = &b->iov[i],
+                    .msg_iov = &b->riov[i],
+                    .msg_iovlen = 1,
+                };
+                b->tiov[i] = (struct iovec){(void *)payload, PAYLOAD};
+                b->tx[i].msg_hdr = (struct msghdr){
+                    .msg_name = names ? &b->from[i] : NULL,
+                    .msg_iov = &b->tiov[i],
                     .msg_iovlen = 1,
                 };
         }
+        b->ready = true;
 }
 
 /* cb1b: B echoes a batch at a time, each back to where it came from. */
 static void b_echo_mmsg(struct mpnet_stack *s, int fd, void *arg)
 {
+        static _Thread_local struct mbatch b;
         struct flow *f = arg;
-        struct mbatch b;
         uint64_t k = 0;
         int r;
 
-        for (;;) {
-                mbatch_reset(&b, (unsigned)batch, true);
-                r = mpnet_recvmmsg(s, fd, b.m, (unsigned)batch, 0, NULL);
-                if (r <= 0)
-                        break;
-                for (int i = 0; i < r; i++)
-                        b.iov[i].iov_len = b.m[i].msg_len;
-                mpnet_sendmmsg(s, fd, b.m, (unsigned)r, 0);
+        if (!b.ready)
+                mbatch_init(&b, true);
+        while ((r = mpnet_recvmmsg(s, fd, b.rx, (unsigned)batch, 0, NULL)) > 0) {
+                for (int i = 0; i < r; i++) {
+                        b.tiov[i] = (struct iovec){b.buf[i], b.rx[i].msg_len};
+                        b.tx[i].msg_hdr.msg_namelen = b.rx[i].msg_hdr.msg_namelen;
+                        b.rx[i].msg_hdr.msg_namelen = sizeof(b.from[i]);
+                }
+                mpnet_sendmmsg(s, fd, b.tx, (unsigned)r, 0);
                 k += (uint64_t)r;
         }
         atomic_store_explicit(&f->n, atomic_load_explicit(&f->n, memory_order_relaxed) + k,
@@ -257,19 +269,15 @@ static void b_echo_mmsg(struct mpnet_stack *s, int fd, void *arg)
 /* cb1b: A sends as many as a batch brought back. */
 static void a_next_mmsg(struct mpnet_stack *s, int fd, void *arg)
 {
+        static _Thread_local struct mbatch b;
         struct flow *f = arg;
-        struct mbatch b;
         uint64_t k = 0;
         int r;
 
-        for (;;) {
-                mbatch_reset(&b, (unsigned)batch, false);
-                r = mpnet_recvmmsg(s, fd, b.m, (unsigned)batch, 0, NULL);
-                if (r <= 0)
-                        break;
-                for (int i = 0; i < r; i++)
-                        b.iov[i] = (struct iovec){(void *)payload, PAYLOAD};
-                mpnet_sendmmsg(s, fd, b.m, (unsigned)r, 0);
+        if (!b.ready)
+                mbatch_init(&b, false);
+        while ((r = mpnet_recvmmsg(s, fd, b.rx, (unsigned)batch, 0, NULL)) > 0) {
+                mpnet_sendmmsg(s, fd, b.tx, (unsigned)r, 0);
                 k += (uint64_t)r;
         }
         atomic_store_explicit(&f->n, atomic_load_explicit(&f->n, memory_order_relaxed) + k,
@@ -447,16 +455,15 @@ static int fe_turn_mmsg(struct mpnet_tsock *ts, struct mbatch *b)
 {
         int r;
 
-        mbatch_reset(b, (unsigned)batch, false);
-        r = mpnet_ts_recvmmsg(ts, b->m, (unsigned)batch, 0, NULL);
+        if (!b->ready)
+                mbatch_init(b, false);
+        r = mpnet_ts_recvmmsg(ts, b->rx, (unsigned)batch, 0, NULL);
         if (r <= 0)
                 return r < 0 ? r : -EIO;
-        for (int i = 0; i < r; i++) {
-                if (b->m[i].msg_len != PAYLOAD)
+        for (int i = 0; i < r; i++)
+                if (b->rx[i].msg_len != PAYLOAD)
                         return -EIO;
-                b->iov[i] = (struct iovec){(void *)payload, PAYLOAD};
-        }
-        return mpnet_ts_sendmmsg(ts, b->m, (unsigned)r, 0) == r ? r : -EIO;
+        return mpnet_ts_sendmmsg(ts, b->tx, (unsigned)r, 0) == r ? r : -EIO;
 }
 
 /* The application thread of fe1 (CPU 0). */
@@ -469,7 +476,7 @@ static void *fe_main(void *arg)
         struct timeval tv = {.tv_sec = 1};
         int home = 1;
         char buf[64];
-        static struct mbatch b; /* one application thread */
+        static struct mbatch b; /* one application thread at a time */
         uint64_t got = 0, t0 = 0, g0 = 0, p0 = 0, warm, end, mark = 256;
 
         bench_pin_self(0);
