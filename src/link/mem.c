@@ -169,12 +169,14 @@ static uint16_t mem_tx_rss(struct mem_end *e, uint16_t q, struct mpnet_pkt **pkt
                         unsigned j = i + 1, got;
                         uint16_t rq = rqs[i];
 
+                        bytes += ok[i]->pkt_len;
                         while (j < k && rqs[j] == rq)
-                                j++;
+                                bytes += ok[j++]->pkt_len;
+                        /* Once pushed a frame is the reader's: counted before. */
                         got =
                             mpnet_ring_enqueue_burst(w->ring[e->side][rq], (void **)&ok[i], j - i);
-                        for (unsigned x = i; x < i + got; x++)
-                                bytes += ok[x]->pkt_len;
+                        for (unsigned x = i + got; x < j; x++)
+                                bytes -= ok[x]->pkt_len; /* not pushed: still ours */
                         if (got < j - i) {
                                 mpnet_pkt_free_bulk(&ok[i + got], j - i - got);
                                 /* Every transmit queue feeds this receive queue. */
