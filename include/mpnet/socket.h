@@ -469,9 +469,10 @@ MPNET_API int mpnet_ts_sendmmsg(struct mpnet_tsock *ts, struct mpnet_mmsghdr *ve
  * or MSG_DONTWAIT) for the first, at most timeout (NULL: SO_RCVTIMEO),
  * then takes what the receive ring holds without waiting more (Linux's
  * MSG_WAITFORONE, which is always on here). msg_name, msg_len and
- * MSG_TRUNC as mpnet_recvmmsg; no control data (msg_controllen 0). A
- * bad buffer after some datagrams: their count, and -EFAULT on the next
- * call (that datagram is dropped, as Linux drops one it could not copy).
+ * MSG_TRUNC as mpnet_recvmmsg; no control data (msg_controllen 0). The
+ * messages' buffers are checked first: a bad one after some datagrams
+ * gives their count, and -EFAULT on the next call while a datagram waits
+ * (the datagram stays queued: Linux would drop it).
  * @return the datagrams received; -EAGAIN; -EOPNOTSUPP (MSG_PEEK,
  * MSG_OOB, MSG_ERRQUEUE, SOCK_STREAM); -EFAULT; -EINVAL (a bad timeout).
  */

@@ -27,6 +27,10 @@
  *    EPOLLIN clear and raises it, or the reader sees the datagram.
  *    Blocking receives sleep on the readiness word (futex), SO_RCVTIMEO
  *    bounding the wait.
+ * Batches (mpnet_ts_sendmmsg, mpnet_ts_recvmmsg) use the same rings: a
+ * send batch's buffers come from one bulk allocation, go on the ring in
+ * one burst and kick the home once; a receive pops bursts and gives their
+ * charge back with one rx_out store, waiting for the first datagram only.
  * Control calls (socket, bind, connect, options, close) are handed to the
  * control thread through its command ring and wait for it: they are not
  * the data path, and the control thread (which must be polling the stack)
