@@ -13,6 +13,10 @@
  *    (CPU 1).
  *  - cb2: as cb1 with two flows on two workers (CPUs 0 and 1), B's
  *    sockets an SO_REUSEPORT group of one per worker, A's ports steered.
+ *  - cb1b, fe1b: cb1 and fe1 with the batched calls, --batch datagrams a
+ *    call at most: mpnet_recvmmsg and mpnet_sendmmsg in the callbacks,
+ *    mpnet_ts_recvmmsg (waiting for the first) and mpnet_ts_sendmmsg on
+ *    the application thread.
  *  - linux: one flow from a socket in namespace mpnb0 to one in mpnb1 over
  *    veth, sendmmsg (CPU 0) and recvmmsg (CPU 1) in batches of 32. Needs
  *    root (ip netns); skipped with a message otherwise.
@@ -63,7 +67,16 @@
 #define PAYLOAD 18
 
 /* --modes: which to run. */
-enum { MODE_CB1 = 1, MODE_FE1 = 2, MODE_CB2 = 4, MODE_LINUX = 8, MODE_ALL = 15 };
+enum {
+        MODE_CB1 = 1,
+        MODE_FE1 = 2,
+        MODE_CB2 = 4,
+        MODE_LINUX = 8,
+        MODE_CB1B = 16,
+        MODE_FE1B = 32,
+        MODE_ALL = 63
+};
+#define BATCH_MAX 64
 /* Callback mode makes no control call while it runs and its stacks punt
  * nothing (static neighbours, one UDP port): the control thread sleeps
  * until the stacks' next timer, at most this long, so that it takes no
@@ -71,6 +84,7 @@ enum { MODE_CB1 = 1, MODE_FE1 = 2, MODE_CB2 = 4, MODE_LINUX = 8, MODE_ALL = 15 }
 #define CTL_PARK_NS 100000000ull
 
 static uint64_t ctl_park_ns = CTL_PARK_NS;
+static uint64_t batch = 32; /* cb1b, fe1b: datagrams a batched call */
 static const char payload[PAYLOAD] = "mpnet udp bench 18";
 
 /* A cache line each: the two workers of cb2 count on their own lines. */
@@ -197,6 +211,79 @@ static void a_next(struct mpnet_stack *s, int fd, void *arg)
                               memory_order_relaxed);
 }
 
+/* Vectors for the batched modes, set up once per thread: a receive's
+ * (BATCH_MAX buffers of 64 bytes, names when asked) and a send's. */
+struct mbatch {
+        struct mpnet_mmsghdr rx[BATCH_MAX], tx[BATCH_MAX];
+        struct iovec riov[BATCH_MAX], tiov[BATCH_MAX];
+        struct sockaddr_in from[BATCH_MAX];
+        char buf[BATCH_MAX][64];
+        bool ready;
+};
+
+/* names: receive the sources and send back to them (B's echo); else
+ * every send is the payload to the peer. */
+static void mbatch_init(struct mbatch *b, bool names)
+{
+        for (unsigned i = 0; i < BATCH_MAX; i++) {
+                b->riov[i] = (struct iovec){b->buf[i], sizeof(b->buf[i])};
+                b->rx[i].msg_hdr = (struct msghdr){
+                    .msg_name = names ? &b->from[i] : NULL,
+                    .msg_namelen = names ? sizeof(b->from[i]) : 0,
+                    .msg_iov = &b->riov[i],
+                    .msg_iovlen = 1,
+                };
+                b->tiov[i] = (struct iovec){(void *)payload, PAYLOAD};
+                b->tx[i].msg_hdr = (struct msghdr){
+                    .msg_name = names ? &b->from[i] : NULL,
+                    .msg_iov = &b->tiov[i],
+                    .msg_iovlen = 1,
+                };
+        }
+        b->ready = true;
+}
+
+/* cb1b: B echoes a batch at a time, each back to where it came from. */
+static void b_echo_mmsg(struct mpnet_stack *s, int fd, void *arg)
+{
+        static _Thread_local struct mbatch b;
+        struct flow *f = arg;
+        uint64_t k = 0;
+        int r;
+
+        if (!b.ready)
+                mbatch_init(&b, true);
+        while ((r = mpnet_recvmmsg(s, fd, b.rx, (unsigned)batch, 0, NULL)) > 0) {
+                for (int i = 0; i < r; i++) {
+                        b.tiov[i] = (struct iovec){b.buf[i], b.rx[i].msg_len};
+                        b.tx[i].msg_hdr.msg_namelen = b.rx[i].msg_hdr.msg_namelen;
+                        b.rx[i].msg_hdr.msg_namelen = sizeof(b.from[i]);
+                }
+                mpnet_sendmmsg(s, fd, b.tx, (unsigned)r, 0);
+                k += (uint64_t)r;
+        }
+        atomic_store_explicit(&f->n, atomic_load_explicit(&f->n, memory_order_relaxed) + k,
+                              memory_order_relaxed);
+}
+
+/* cb1b: A sends as many as a batch brought back. */
+static void a_next_mmsg(struct mpnet_stack *s, int fd, void *arg)
+{
+        static _Thread_local struct mbatch b;
+        struct flow *f = arg;
+        uint64_t k = 0;
+        int r;
+
+        if (!b.ready)
+                mbatch_init(&b, false);
+        while ((r = mpnet_recvmmsg(s, fd, b.rx, (unsigned)batch, 0, NULL)) > 0) {
+                mpnet_sendmmsg(s, fd, b.tx, (unsigned)r, 0);
+                k += (uint64_t)r;
+        }
+        atomic_store_explicit(&f->n, atomic_load_explicit(&f->n, memory_order_relaxed) + k,
+                              memory_order_relaxed);
+}
+
 static void a_start(struct mpnet_stack *s, int fd, void *arg)
 {
         (void)arg;
@@ -304,7 +391,8 @@ static uint64_t proc_cpu_ns(void)
  * not wanted); *cpu the CPUs the process had meanwhile (its CPU time over
  * the wall time: on a shared machine the scheduler's share, which the
  * rate follows). */
-static double run_cb(unsigned n_flows, unsigned n_workers, uint64_t ms, double *cyc, double *cpu)
+static double run_cb(unsigned n_flows, unsigned n_workers, uint64_t ms, double *cyc, double *cpu,
+                     bool mmsg)
 {
         static const int cpus[2] = {1, 0};
         struct rnet n;
@@ -321,13 +409,15 @@ static double run_cb(unsigned n_flows, unsigned n_workers, uint64_t ms, double *
                 int home = 1 + (int)(i % n_workers);
 
                 b_open(&n, f, home);
+                if (mmsg)
+                        mpnet_sock_set_cb(n.b, f->fb, b_echo_mmsg, f);
                 f->fa = mpnet_socket(n.a, AF_INET, SOCK_DGRAM, 0);
                 setopt_int(n.a, f->fa, SOL_SOCKET, SO_RCVBUF, 8 << 20);
                 setopt_int(n.a, f->fa, SOL_MPNET, MPNET_SO_HOME, home);
                 err = mpnet_connect(n.a, f->fa, (struct sockaddr *)&to, sizeof(to));
                 if (err != 0)
                         die("connect", err);
-                mpnet_sock_set_cb(n.a, f->fa, a_next, f);
+                mpnet_sock_set_cb(n.a, f->fa, mmsg ? a_next_mmsg : a_next, f);
         }
         ctl_start(&n);
         for (unsigned i = 0; i < n_flows; i++)
@@ -354,9 +444,27 @@ static double run_cb(unsigned n_flows, unsigned n_workers, uint64_t ms, double *
 struct fe_app {
         struct rnet *n;
         uint64_t ms;
-        double rate;
+        bool mmsg;
+        double rate, cpu;
         int err;
 };
+
+/* fe1b: take a batch (waiting for the first), send as many. @return how
+ * many, or a negative errno. */
+static int fe_turn_mmsg(struct mpnet_tsock *ts, struct mbatch *b)
+{
+        int r;
+
+        if (!b->ready)
+                mbatch_init(b, false);
+        r = mpnet_ts_recvmmsg(ts, b->rx, (unsigned)batch, 0, NULL);
+        if (r <= 0)
+                return r < 0 ? r : -EIO;
+        for (int i = 0; i < r; i++)
+                if (b->rx[i].msg_len != PAYLOAD)
+                        return -EIO;
+        return mpnet_ts_sendmmsg(ts, b->tx, (unsigned)r, 0) == r ? r : -EIO;
+}
 
 /* The application thread of fe1 (CPU 0). */
 static void *fe_main(void *arg)
@@ -368,7 +476,8 @@ static void *fe_main(void *arg)
         struct timeval tv = {.tv_sec = 1};
         int home = 1;
         char buf[64];
-        uint64_t got = 0, t0 = 0, g0 = 0, warm, end;
+        static struct mbatch b; /* one application thread at a time */
+        uint64_t got = 0, t0 = 0, g0 = 0, p0 = 0, warm, end, mark = 256;
 
         bench_pin_self(0);
         mpnet_thread_slot_acquire();
@@ -386,22 +495,35 @@ static void *fe_main(void *arg)
         for (;;) {
                 uint64_t now;
 
-                if (mpnet_ts_recvfrom(ts, buf, sizeof(buf), 0, NULL, NULL) != PAYLOAD) {
-                        ap->err = 2;
-                        break;
+                if (ap->mmsg) {
+                        int r = fe_turn_mmsg(ts, &b);
+
+                        if (r < 0) {
+                                ap->err = 3;
+                                break;
+                        }
+                        got += (uint64_t)r;
+                } else {
+                        if (mpnet_ts_recvfrom(ts, buf, sizeof(buf), 0, NULL, NULL) != PAYLOAD) {
+                                ap->err = 2;
+                                break;
+                        }
+                        got++;
+                        mpnet_ts_sendto(ts, payload, PAYLOAD, 0, NULL, 0);
                 }
-                got++;
-                mpnet_ts_sendto(ts, payload, PAYLOAD, 0, NULL, 0);
-                if ((got & 255) != 0)
+                if (got < mark)
                         continue;
+                mark = got + 256;
                 now = bench_now_ns();
                 if (t0 == 0 && now >= warm) {
                         t0 = now;
+                        p0 = proc_cpu_ns();
                         g0 = got + atomic_load(&n->f[0].n);
                 }
                 if (now >= end) {
                         ap->rate =
                             (double)(got + atomic_load(&n->f[0].n) - g0) * 1e9 / (double)(now - t0);
+                        ap->cpu = (double)(proc_cpu_ns() - p0) / (double)(now - t0);
                         break;
                 }
         }
@@ -410,11 +532,11 @@ static void *fe_main(void *arg)
         return NULL;
 }
 
-static double run_fe(uint64_t ms)
+static double run_fe(uint64_t ms, bool mmsg, double *cpu)
 {
         static const int cpus[1] = {1};
         struct rnet n;
-        struct fe_app ap = {.n = &n, .ms = ms};
+        struct fe_app ap = {.n = &n, .ms = ms, .mmsg = mmsg};
         pthread_t th;
 
         rnet_init(&n, 1, cpus, 1000000);
@@ -426,6 +548,7 @@ static double run_fe(uint64_t ms)
         rnet_fini(&n);
         if (ap.err != 0)
                 die("front end", ap.err);
+        *cpu = ap.cpu;
         return ap.rate;
 }
 
@@ -560,7 +683,8 @@ int main(int argc, char **argv)
         uint64_t ms = 1000, runs = 5, ctl_us = CTL_PARK_NS / 1000, modes = MODE_ALL;
         bool do_linux;
         double cb1[16], fe1[16], cb2[16], lx[16], cyc[16], cpu1[16], cpu2[16];
-        double pc1[16], pc2[16];
+        double pc1[16], pc2[16], cb1b[16], fe1b[16], cyc1b[16], cpu1b[16], cpuf[16], cpufb[16];
+        double pc1b[16], pcf[16], pcfb[16];
         struct bench_json j;
         double m_cb1, m_fe1, m_cb2, m_lx = 0;
         struct bench_opt opts[] = {
@@ -569,7 +693,9 @@ int main(int argc, char **argv)
             {"ctl-us", BENCH_OPT_U64, &ctl_us, 1, 1000000,
              "callback mode: the control thread's longest sleep, us"},
             {"modes", BENCH_OPT_U64, &modes, 1, MODE_ALL,
-             "modes to run, a mask: 1 cb1, 2 fe1, 4 cb2, 8 linux (profiling one)"},
+             "modes to run, a mask: 1 cb1, 2 fe1, 4 cb2, 8 linux, 16 cb1b, 32 fe1b"},
+            {"batch", BENCH_OPT_U64, &batch, 1, BATCH_MAX,
+             "cb1b, fe1b: datagrams a batched call (mpnet_*mmsg) at most"},
         };
 
         bench_parse_args(argc, argv,
@@ -582,14 +708,18 @@ int main(int argc, char **argv)
                 fprintf(stderr, "bench_udp_rate: no veth namespaces (needs root and ip): Linux "
                                 "skipped\n");
         for (uint64_t r = 0; r < runs; r++) {
-                cb1[r] = cyc[r] = cpu1[r] = fe1[r] = cb2[r] = 0;
-                cpu1[r] = cpu2[r] = 1;
+                cb1[r] = cyc[r] = cpu1[r] = fe1[r] = cb2[r] = cb1b[r] = fe1b[r] = cyc1b[r] = 0;
+                cpu1[r] = cpu2[r] = cpu1b[r] = cpuf[r] = cpufb[r] = 1;
                 if (modes & MODE_CB1)
-                        cb1[r] = run_cb(1, 1, ms, &cyc[r], &cpu1[r]);
+                        cb1[r] = run_cb(1, 1, ms, &cyc[r], &cpu1[r], false);
+                if (modes & MODE_CB1B)
+                        cb1b[r] = run_cb(1, 1, ms, &cyc1b[r], &cpu1b[r], true);
                 if (modes & MODE_FE1)
-                        fe1[r] = run_fe(ms);
+                        fe1[r] = run_fe(ms, false, &cpuf[r]);
+                if (modes & MODE_FE1B)
+                        fe1b[r] = run_fe(ms, true, &cpufb[r]);
                 if (modes & MODE_CB2)
-                        cb2[r] = run_cb(2, 2, ms, NULL, &cpu2[r]);
+                        cb2[r] = run_cb(2, 2, ms, NULL, &cpu2[r], false);
                 lx[r] = do_linux ? run_linux(ms) : 0;
                 if (lx[r] < 0) {
                         fprintf(stderr, "bench_udp_rate: Linux run failed (%d): skipped\n",
@@ -605,6 +735,9 @@ int main(int argc, char **argv)
         for (uint64_t r = 0; r < runs; r++) {
                 pc1[r] = cb1[r] / cpu1[r];
                 pc2[r] = cb2[r] / cpu2[r];
+                pc1b[r] = cb1b[r] / cpu1b[r];
+                pcf[r] = fe1[r] / cpuf[r];
+                pcfb[r] = fe1b[r] / cpufb[r];
         }
         if (do_linux)
                 m_lx = bench_median(lx, runs);
@@ -620,10 +753,16 @@ int main(int argc, char **argv)
         bench_json_stat(&j, "fe1_dgram_per_s", fe1, runs);
         bench_json_stat(&j, "cb2_dgram_per_s", cb2, runs);
         bench_json_num(&j, "cb1_cycles_per_dgram", bench_median(cyc, runs));
+        bench_json_u64(&j, "batch", batch);
+        bench_json_stat(&j, "cb1b_dgram_per_s", cb1b, runs);
+        bench_json_stat(&j, "fe1b_dgram_per_s", fe1b, runs);
+        bench_json_num(&j, "cb1b_cycles_per_dgram", bench_median(cyc1b, runs));
         if (do_linux) {
                 bench_json_stat(&j, "linux_dgram_per_s", lx, runs);
                 bench_json_num(&j, "ratio_cb1_linux", m_cb1 / m_lx);
                 bench_json_num(&j, "ratio_fe1_linux", m_fe1 / m_lx);
+                bench_json_num(&j, "ratio_cb1b_linux", bench_median(cb1b, runs) / m_lx);
+                bench_json_num(&j, "ratio_fe1b_linux", bench_median(fe1b, runs) / m_lx);
         } else {
                 bench_json_str(&j, "linux", "skipped: needs root and ip netns");
         }
@@ -634,6 +773,17 @@ int main(int argc, char **argv)
         bench_json_stat(&j, "cb2_cpus", cpu2, runs);
         bench_json_stat(&j, "cb1_dgram_per_cpu_s", pc1, runs);
         bench_json_stat(&j, "cb2_dgram_per_cpu_s", pc2, runs);
+        bench_json_stat(&j, "cb1b_cpus", cpu1b, runs);
+        bench_json_stat(&j, "fe1_cpus", cpuf, runs);
+        bench_json_stat(&j, "fe1b_cpus", cpufb, runs);
+        bench_json_stat(&j, "cb1b_dgram_per_cpu_s", pc1b, runs);
+        bench_json_stat(&j, "fe1_dgram_per_cpu_s", pcf, runs);
+        bench_json_stat(&j, "fe1b_dgram_per_cpu_s", pcfb, runs);
+        bench_json_num(&j, "ratio_cb1b_cb1_per_cpu",
+                       bench_median(pc1b, runs) / bench_median(pc1, runs));
+        bench_json_num(
+            &j, "ratio_fe1b_fe1_per_cpu",
+            bench_median(pcf, runs) > 0 ? bench_median(pcfb, runs) / bench_median(pcf, runs) : 0);
         bench_json_num(&j, "ratio_cb2_cb1_per_cpu",
                        bench_median(pc2, runs) / bench_median(pc1, runs));
         /* What a datagram costs in the CPU time the process had (TSC

@@ -194,6 +194,7 @@
 #include <netinet/in.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "mpnet/export.h"
 
@@ -256,6 +257,50 @@ MPNET_API ssize_t mpnet_sendmsg(struct mpnet_stack *s, int fd, const struct msgh
 MPNET_API ssize_t mpnet_recvfrom(struct mpnet_stack *s, int fd, void *buf, size_t len, int flags,
                                  struct sockaddr *addr, socklen_t *alen);
 MPNET_API ssize_t mpnet_recvmsg(struct mpnet_stack *s, int fd, struct msghdr *msg, int flags);
+
+/**
+ * One message of a batch (Linux's struct mmsghdr, under mpnet's name so
+ * that no header's feature macros are needed): msg_hdr as mpnet_sendmsg
+ * and mpnet_recvmsg take it; msg_len the bytes the call sent or received.
+ */
+struct mpnet_mmsghdr {
+        struct msghdr msg_hdr;
+        unsigned int msg_len;
+};
+
+/** The most messages one batched call takes; a larger vlen is cut to it
+ * (Linux's UIO_MAXIOV). */
+#define MPNET_MMSG_MAX 1024
+
+/**
+ * Send vec[0..vlen) as mpnet_sendmsg would, one after the other (flags:
+ * MSG_DONTWAIT and the others mpnet_sendmsg takes; the control thread
+ * never blocks). Each message's msg_len becomes the bytes it sent.
+ * As Linux: the first error stops the batch; when messages went before
+ * it the call returns their count (the error is not reported: the caller
+ * retries from the message that failed, which fails again), else the
+ * error. @return the messages sent (0 when vlen is 0); -EFAULT (vec
+ * NULL); mpnet_sendmsg's errors.
+ */
+MPNET_API int mpnet_sendmmsg(struct mpnet_stack *s, int fd, struct mpnet_mmsghdr *vec,
+                             unsigned int vlen, int flags);
+
+/**
+ * Receive up to vlen queued datagrams as mpnet_recvmsg would (flags:
+ * MSG_DONTWAIT, MSG_WAITFORONE, MSG_TRUNC, MSG_PEEK: every message
+ * peeks the first datagram, as Linux; MSG_ERRQUEUE), stopping when the
+ * queue is empty. Each message's msg_len is its bytes (MSG_TRUNC: the
+ * datagram's whole length), msg_hdr.msg_flags MSG_TRUNC when it was cut.
+ * timeout is accepted for the system call's shape and ignored: no call
+ * blocks on the control thread. An error after some datagrams came (a
+ * bad buffer: -EFAULT, that datagram stays queued) is kept as the
+ * socket's pending error and returned by the next call (Linux
+ * sk_err), the count by this one.
+ * @return the datagrams received; -EAGAIN when none is queued; 0 once
+ * shut down for reading; -EFAULT (vec NULL); mpnet_recvmsg's errors.
+ */
+MPNET_API int mpnet_recvmmsg(struct mpnet_stack *s, int fd, struct mpnet_mmsghdr *vec,
+                             unsigned int vlen, int flags, struct timespec *timeout);
 
 /** SHUT_RD (queued datagrams are freed, receives return 0), SHUT_WR,
  * SHUT_RDWR. @return 0; -ENOTCONN (unconnected, as Linux); -EINVAL. */
@@ -406,5 +451,32 @@ MPNET_API ssize_t mpnet_ts_sendto(struct mpnet_tsock *ts, const void *buf, size_
  * -EOPNOTSUPP (MSG_PEEK, MSG_OOB, MSG_ERRQUEUE). */
 MPNET_API ssize_t mpnet_ts_recvfrom(struct mpnet_tsock *ts, void *buf, size_t len, int flags,
                                     struct sockaddr *addr, socklen_t *alen);
+
+/**
+ * The batch as mpnet_sendmmsg, through the front end: each message is
+ * checked and copied into buffers of the pool (taken in bulk), the batch
+ * pushed on the transmit ring at once, the home kicked at most once.
+ * msg_control is not carried (-EOPNOTSUPP when msg_controllen is not 0).
+ * A full ring waits unless non-blocking or MSG_DONTWAIT: then the
+ * messages that went, or -EAGAIN. @return the messages queued, or the
+ * first message's error (-EMSGSIZE, -EINVAL, -EFAULT, -ENOBUFS).
+ */
+MPNET_API int mpnet_ts_sendmmsg(struct mpnet_tsock *ts, struct mpnet_mmsghdr *vec,
+                                unsigned int vlen, int flags);
+
+/**
+ * Up to vlen datagrams through the front end: waits (unless non-blocking
+ * or MSG_DONTWAIT) for the first, at most timeout (NULL: SO_RCVTIMEO),
+ * then takes what the receive ring holds without waiting more (Linux's
+ * MSG_WAITFORONE, which is always on here). msg_name, msg_len and
+ * MSG_TRUNC as mpnet_recvmmsg; no control data (msg_controllen 0). The
+ * messages' buffers are checked first: a bad one after some datagrams
+ * gives their count, and -EFAULT on the next call while a datagram waits
+ * (the datagram stays queued: Linux would drop it).
+ * @return the datagrams received; -EAGAIN; -EOPNOTSUPP (MSG_PEEK,
+ * MSG_OOB, MSG_ERRQUEUE, SOCK_STREAM); -EFAULT; -EINVAL (a bad timeout).
+ */
+MPNET_API int mpnet_ts_recvmmsg(struct mpnet_tsock *ts, struct mpnet_mmsghdr *vec,
+                                unsigned int vlen, int flags, struct timespec *timeout);
 
 #endif

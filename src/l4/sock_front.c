@@ -27,6 +27,10 @@
  *    EPOLLIN clear and raises it, or the reader sees the datagram.
  *    Blocking receives sleep on the readiness word (futex), SO_RCVTIMEO
  *    bounding the wait.
+ * Batches (mpnet_ts_sendmmsg, mpnet_ts_recvmmsg) use the same rings: a
+ * send batch's buffers come from one bulk allocation, go on the ring in
+ * one burst and kick the home once; a receive pops bursts and gives their
+ * charge back with one rx_out store, waiting for the first datagram only.
  * Control calls (socket, bind, connect, options, close) are handed to the
  * control thread through its command ring and wait for it: they are not
  * the data path, and the control thread (which must be polling the stack)
@@ -61,6 +65,7 @@
 #define FE_RX_RING      1024 /* above what the default SO_RCVBUF holds (95) */
 #define FE_SPIN         2048 /* pauses a blocking receive spins before it sleeps */
 #define FE_HEADROOM_MIN (32 + MPNET_UDP_HLEN + 40 + 14)
+#define FE_MMSG_CHUNK   64 /* messages a batched call builds and pushes at once */
 
 struct sock_fe {
         struct mpnet_stack *s;
@@ -72,6 +77,7 @@ struct sock_fe {
         int64_t rcvtimeo_ns;      /* 0: wait without end */
         struct mpnet_pkt *rx_cur; /* stream: the buffer being read */
         uint32_t rx_cur_off;
+        int rx_err; /* recvmmsg: an error kept for the next receive */
         _Alignas(MPNET_CACHE_LINE) _Atomic uint8_t tx_kicked;
         /* Stream, set by the home (seq_cst): the receive ring was full and
          * bytes wait in TCP's buffer; the reader that makes room clears it
@@ -842,4 +848,265 @@ ssize_t mpnet_ts_recvfrom(struct mpnet_tsock *ts, void *buf, size_t len, int fla
         len = (flags & MSG_TRUNC) ? p->pkt_len : n;
         mpnet_pkt_free(p);
         return (ssize_t)len;
+}
+
+/* ---- batches (mpnet_ts_sendmmsg, mpnet_ts_recvmmsg) ---- */
+
+/* A datagram's length from its iovecs. @return 0 or a negative errno. */
+static int fe_iov_len(const struct msghdr *m, size_t *len)
+{
+        size_t t = 0;
+
+        if (m->msg_iovlen > 0 && m->msg_iov == NULL)
+                return -EFAULT;
+        for (size_t i = 0; i < m->msg_iovlen; i++) {
+                if (m->msg_iov[i].iov_len > 0 && m->msg_iov[i].iov_base == NULL)
+                        return -EFAULT;
+                t += m->msg_iov[i].iov_len;
+                if (t > 65527)
+                        return -EMSGSIZE;
+        }
+        *len = t;
+        return 0;
+}
+
+/* Message m in p (a fresh buffer) and, past its tailroom, buffers chained
+ * to it; the destination in the front of the headroom (struct fe_txd).
+ * @return 0 or a negative errno (p then still the caller's to free). */
+static int fe_msg_build(struct sock_fe *fe, const struct msghdr *m, struct mpnet_pkt *p)
+{
+        struct fe_txd d = {0};
+        struct mpnet_pkt *seg = p;
+        size_t len, iv = 0, ivoff = 0;
+        uint16_t nseg = 1;
+        int err = fe_iov_len(m, &len);
+
+        if (err != 0)
+                return err;
+        if (m->msg_controllen != 0)
+                return -EOPNOTSUPP; /* no ancillary data through the rings */
+        if (m->msg_name != NULL && m->msg_namelen != 0) {
+                if (m->msg_namelen > (socklen_t)sizeof(d.a) ||
+                    m->msg_namelen < (socklen_t)sizeof(sa_family_t))
+                        return -EINVAL;
+                memcpy(&d.a, m->msg_name, m->msg_namelen);
+                d.alen = (uint8_t)m->msg_namelen;
+        }
+        if (mpnet_pkt_headroom(p) < FE_HEADROOM_MIN)
+                return -ENOBUFS;
+        for (size_t left = len; left > 0;) {
+                uint32_t room = mpnet_pkt_tailroom(seg), n = left < room ? (uint32_t)left : room;
+                uint8_t *b = mpnet_pkt_append(seg, n);
+
+                for (uint32_t k = 0; k < n;) {
+                        const struct iovec *v = &m->msg_iov[iv];
+                        size_t c = v->iov_len - ivoff < n - k ? v->iov_len - ivoff : n - k;
+
+                        memcpy(b + k, (const uint8_t *)v->iov_base + ivoff, c);
+                        k += (uint32_t)c;
+                        ivoff += c;
+                        if (ivoff == v->iov_len)
+                                iv++, ivoff = 0;
+                }
+                left -= n;
+                if (left > 0) {
+                        struct mpnet_pkt *q = mpnet_pkt_alloc(fe->s->pool);
+
+                        if (q == NULL)
+                                return -ENOBUFS;    /* p's chain goes with p */
+                        q->data = mpnet_pkt_buf(q); /* no headers ahead */
+                        seg->next = q;
+                        seg = q;
+                        nseg++;
+                }
+        }
+        p->pkt_len = (uint32_t)len;
+        p->nb_segs = nseg;
+        memcpy(mpnet_pkt_buf(p), &d, sizeof(d));
+        return 0;
+}
+
+/* Push v[0..n) on the transmit ring, waiting for room unless told not
+ * to. @return how many went (the rest is freed). */
+static unsigned fe_tx_push(struct sock_fe *fe, struct mpnet_pkt **v, unsigned n, int flags)
+{
+        unsigned done = 0;
+
+        while (done < n) {
+                done += mpnet_ring_enqueue_burst(fe->txr, (void *const *)(v + done), n - done);
+                if (done == n)
+                        break;
+                if (fe->nonblock || (flags & MSG_DONTWAIT)) {
+                        mpnet_pkt_free_bulk(v + done, n - done);
+                        break;
+                }
+                fe_kick(fe); /* what is queued must go for room to come */
+                sched_yield();
+        }
+        return done;
+}
+
+int mpnet_ts_sendmmsg(struct mpnet_tsock *ts, struct mpnet_mmsghdr *vec, unsigned int vlen,
+                      int flags)
+{
+        struct sock_fe *fe = (struct sock_fe *)ts;
+        unsigned sent = 0;
+        int err = 0;
+
+        if (ts == NULL)
+                return -EBADF;
+        if (fe->stream)
+                return -EOPNOTSUPP;
+        if (vlen > MPNET_MMSG_MAX)
+                vlen = MPNET_MMSG_MAX;
+        if (vec == NULL && vlen > 0)
+                return -EFAULT;
+        while (sent < vlen && err == 0) {
+                struct mpnet_pkt *v[FE_MMSG_CHUNK];
+                unsigned want = vlen - sent < FE_MMSG_CHUNK ? vlen - sent : FE_MMSG_CHUNK;
+                unsigned got = mpnet_pkt_alloc_bulk(fe->s->pool, v, want), built = 0, pushed;
+
+                if (got == 0)
+                        err = -ENOBUFS;
+                for (; built < got; built++) {
+                        err = fe_msg_build(fe, &vec[sent + built].msg_hdr, v[built]);
+                        if (err != 0)
+                                break;
+                        vec[sent + built].msg_len = v[built]->pkt_len;
+                }
+                if (built < got)
+                        mpnet_pkt_free_bulk(v + built, got - built);
+                if (got < want && err == 0)
+                        err = -ENOBUFS; /* the next message's: the pool ran dry */
+                pushed = fe_tx_push(fe, v, built, flags);
+                sent += pushed;
+                if (pushed < built) {
+                        err = -EAGAIN;
+                        break;
+                }
+        }
+        if (sent > 0)
+                fe_kick(fe); /* once a batch: the home drains all of it */
+        /* As Linux: the messages that went, else the first one's error. */
+        return sent > 0 ? (int)sent : err;
+}
+
+/* Up to n datagrams off the receive ring, their buffers' charge given
+ * back with one store; 0 once it is empty with EPOLLIN lowered (fe_pop). */
+static unsigned fe_pop_bulk(struct sock_fe *fe, struct mpnet_pkt **v, unsigned n)
+{
+        struct mpnet_sock *so = fe->so;
+
+        for (;;) {
+                unsigned got = mpnet_ring_dequeue_burst(fe->rxr, (void **)v, n);
+
+                if (got > 0) {
+                        uint64_t charge = 0;
+
+                        for (unsigned i = 0; i < got; i++)
+                                charge += (uint64_t)v[i]->nb_segs * SOCK_TRUESIZE;
+                        atomic_store_explicit(
+                            &fe->rx_out,
+                            atomic_load_explicit(&fe->rx_out, memory_order_relaxed) + charge,
+                            memory_order_release);
+                        return got;
+                }
+                if (!(atomic_load_explicit(&so->events, memory_order_relaxed) & EPOLLIN))
+                        return 0;
+                atomic_fetch_and(&so->events, ~(uint32_t)EPOLLIN);
+                if (mpnet_ring_count(fe->rxr) == 0)
+                        return 0;
+                atomic_fetch_or(&so->events, EPOLLIN);
+        }
+}
+
+/* Whether message m can take a datagram: its iovecs (the data is not
+ * there yet to say which of them it reaches, so all are looked at). */
+static bool fe_msg_ok(const struct msghdr *m)
+{
+        size_t len;
+
+        return fe_iov_len(m, &len) != -EFAULT;
+}
+
+/* Datagram p into message vm; @return its length, as recvmsg. */
+static unsigned fe_msg_fill(struct sock_fe *fe, struct mpnet_mmsghdr *vm, struct mpnet_pkt *p,
+                            int flags)
+{
+        struct msghdr *m = &vm->msg_hdr;
+        uint32_t off = 0;
+
+        for (size_t i = 0; i < m->msg_iovlen && off < p->pkt_len; i++) {
+                uint32_t n = m->msg_iov[i].iov_len < p->pkt_len - off
+                                 ? (uint32_t)m->msg_iov[i].iov_len
+                                 : p->pkt_len - off;
+
+                mpnet_pkt_read(p, off, m->msg_iov[i].iov_base, n);
+                off += n;
+        }
+        m->msg_flags = off < p->pkt_len ? MSG_TRUNC : 0;
+        m->msg_controllen = 0;
+        if (m->msg_name != NULL)
+                sock_rx_from(fe->so, p, m->msg_name, &m->msg_namelen);
+        else
+                m->msg_namelen = 0;
+        return (flags & MSG_TRUNC) ? p->pkt_len : off;
+}
+
+int mpnet_ts_recvmmsg(struct mpnet_tsock *ts, struct mpnet_mmsghdr *vec, unsigned int vlen,
+                      int flags, struct timespec *timeout)
+{
+        struct sock_fe *fe = (struct sock_fe *)ts;
+        uint64_t end = 0;
+        unsigned got = 0, ok = 0;
+
+        if (ts == NULL)
+                return -EBADF;
+        if (fe->stream || (flags & (MSG_PEEK | MSG_OOB | MSG_ERRQUEUE)))
+                return -EOPNOTSUPP;
+        if (vlen > MPNET_MMSG_MAX)
+                vlen = MPNET_MMSG_MAX;
+        if (vec == NULL && vlen > 0)
+                return -EFAULT;
+        if (fe->rx_err != 0) {
+                int e = fe->rx_err;
+
+                fe->rx_err = 0;
+                return -e;
+        }
+        if (timeout != NULL) {
+                if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000)
+                        return -EINVAL;
+                end = mpnet_monotonic_ns() + (uint64_t)timeout->tv_sec * 1000000000 +
+                      (uint64_t)timeout->tv_nsec;
+        }
+        /* Only as many as the messages that can take one: the datagram a
+         * bad one would get stays queued. */
+        while (ok < vlen && fe_msg_ok(&vec[ok].msg_hdr))
+                ok++;
+        if (vlen == 0)
+                return 0;
+        if (ok == 0)
+                return -EFAULT;
+        while (got < ok) {
+                struct mpnet_pkt *v[32];
+                unsigned n = fe_pop_bulk(fe, v, ok - got < 32 ? ok - got : 32);
+
+                if (n == 0) {
+                        if (got > 0 || fe->nonblock || (flags & MSG_DONTWAIT))
+                                break;
+                        if (fe_rx_wait(fe, &end) != 0)
+                                return -EAGAIN;
+                        continue;
+                }
+                for (unsigned i = 0; i < n; i++)
+                        vec[got + i].msg_len = fe_msg_fill(fe, &vec[got + i], v[i], flags);
+                mpnet_pkt_free_bulk(v, n);
+                got += n;
+        }
+        if (got == 0)
+                return -EAGAIN;
+        if (got == ok && ok < vlen && mpnet_ring_count(fe->rxr) != 0)
+                fe->rx_err = EFAULT; /* Linux: the next call reports it (sk_err) */
+        return (int)got;
 }

@@ -1277,6 +1277,65 @@ ssize_t mpnet_recv_pkt(struct mpnet_stack *s, int fd, struct mpnet_pkt **pp, str
         return (ssize_t)p->pkt_len;
 }
 
+/* ---- batches (sendmmsg, recvmmsg): Linux's loop over the one-message
+ * calls, net/socket.c __sys_sendmmsg and do_recvmmsg ---- */
+
+int mpnet_sendmmsg(struct mpnet_stack *s, int fd, struct mpnet_mmsghdr *vec, unsigned int vlen,
+                   int flags)
+{
+        unsigned int i;
+
+        if (vlen > MPNET_MMSG_MAX)
+                vlen = MPNET_MMSG_MAX;
+        if (vec == NULL && vlen > 0)
+                return -EFAULT;
+        for (i = 0; i < vlen; i++) {
+                ssize_t r = mpnet_sendmsg(s, fd, &vec[i].msg_hdr, flags);
+
+                if (r < 0)
+                        /* Linux: what went is the answer; the caller
+                         * retries from the message that failed. */
+                        return i > 0 ? (int)i : (int)r;
+                vec[i].msg_len = (unsigned int)r;
+        }
+        return (int)i;
+}
+
+int mpnet_recvmmsg(struct mpnet_stack *s, int fd, struct mpnet_mmsghdr *vec, unsigned int vlen,
+                   int flags, struct timespec *timeout)
+{
+        unsigned int i;
+
+        (void)timeout; /* nothing blocks on the control thread */
+        flags &= ~MSG_WAITFORONE;
+        if (vlen > MPNET_MMSG_MAX)
+                vlen = MPNET_MMSG_MAX;
+        if (vec == NULL && vlen > 0)
+                return -EFAULT;
+        for (i = 0; i < vlen; i++) {
+                struct mpnet_sock *so = i > 0 ? sock_call(s, fd) : NULL;
+                ssize_t r;
+
+                /* After the first (which found the socket on its home):
+                 * an empty queue ends the batch, so a 0 below is an
+                 * empty datagram, not the end of a shut-down socket. */
+                if (so != NULL && so->pr->recvmsg == NULL && !(flags & MSG_ERRQUEUE) &&
+                    so->rq_head == NULL)
+                        break;
+                r = mpnet_recvmsg(s, fd, &vec[i].msg_hdr, flags);
+                if (r < 0) {
+                        if (i == 0)
+                                return (int)r;
+                        /* Linux keeps the error for the next call (sk_err). */
+                        if (r != -EAGAIN && so != NULL)
+                                (void)sock_error_report(so, (int)-r, NULL);
+                        break;
+                }
+                vec[i].msg_len = (unsigned int)r;
+        }
+        return (int)i;
+}
+
 static int shutdown_home(struct wctx *w, struct mpnet_sock *so, void *arg)
 {
         int how = *(int *)arg;

@@ -146,39 +146,59 @@ static uint16_t mem_rx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
 }
 
 /* RSS: each frame to the peer's queue its hash picks. The rings are MPSC,
- * as every transmit queue may feed every receive queue. */
+ * as every transmit queue may feed every receive queue; a run of frames
+ * for one queue (a flow's burst, the usual case) is one enqueue, one
+ * compare-and-swap on the ring's head, rather than one a frame. */
 static uint16_t mem_tx_rss(struct mem_end *e, uint16_t q, struct mpnet_pkt **pkts, uint16_t n)
 {
         struct mem_wire *w = e->wire;
         struct mem_end *peer = &w->end[!e->side];
         uint64_t bytes = 0, sent = 0, drops = 0, woke = 0;
 
-        for (unsigned i = 0; i < n; i++) {
-                struct mpnet_pkt *p = pkts[i];
-                uint32_t h;
-                uint16_t rq;
+        for (unsigned base = 0; base < n; base += MPNET_VEC_MAX) {
+                struct mpnet_pkt *ok[MPNET_VEC_MAX];
+                uint16_t rqs[MPNET_VEC_MAX];
+                unsigned m = n - base < MPNET_VEC_MAX ? n - base : MPNET_VEC_MAX, k = 0;
 
-                if (p->pkt_len > w->max_frame) {
-                        mpnet_pkt_free(p);
-                        drops++;
-                        continue;
+                for (unsigned i = 0; i < m; i++) {
+                        struct mpnet_pkt *p = pkts[base + i];
+                        uint32_t h;
+                        uint16_t rq;
+
+                        if (p->pkt_len > w->max_frame) {
+                                mpnet_pkt_free(p);
+                                drops++;
+                                continue;
+                        }
+                        h = mpnet_rss_hash_eth(w->rss, p->data, p->len, NULL);
+                        p->flow_hash = h;
+                        p->ol_flags |= MPNET_PKT_F_FLOW_HASH;
+                        rq = mpnet_rss_queue(&peer->reta, h);
+                        ok[k] = p;
+                        rqs[k++] = rq < w->n_queues ? rq : 0;
                 }
-                h = mpnet_rss_hash_eth(w->rss, p->data, p->len, NULL);
-                p->flow_hash = h;
-                p->ol_flags |= MPNET_PKT_F_FLOW_HASH;
-                rq = mpnet_rss_queue(&peer->reta, h);
-                if (rq >= w->n_queues)
-                        rq = 0;
-                bytes += p->pkt_len;
-                if (mpnet_ring_enqueue_burst(w->ring[e->side][rq], (void **)&p, 1) != 1) {
-                        bytes -= p->pkt_len;
-                        mpnet_pkt_free(p);
-                        /* Every transmit queue feeds this receive queue. */
-                        mpnet_stat_add_shared(&peer->rx[rq].drops, 1);
-                        continue;
+                for (unsigned i = 0; i < k;) {
+                        unsigned j = i + 1, got;
+                        uint16_t rq = rqs[i];
+
+                        bytes += ok[i]->pkt_len;
+                        while (j < k && rqs[j] == rq)
+                                bytes += ok[j++]->pkt_len;
+                        /* Once pushed a frame is the reader's: counted before. */
+                        got =
+                            mpnet_ring_enqueue_burst(w->ring[e->side][rq], (void **)&ok[i], j - i);
+                        for (unsigned x = i + got; x < j; x++)
+                                bytes -= ok[x]->pkt_len; /* not pushed: still ours */
+                        if (got < j - i) {
+                                mpnet_pkt_free_bulk(&ok[i + got], j - i - got);
+                                /* Every transmit queue feeds this receive queue. */
+                                mpnet_stat_add_shared(&peer->rx[rq].drops, j - i - got);
+                        }
+                        sent += got;
+                        if (got > 0)
+                                woke |= 1ull << rq;
+                        i = j;
                 }
-                sent++;
-                woke |= 1ull << rq;
         }
         mpnet_stat_add(&e->tx[q].pkts, sent);
         mpnet_stat_add(&e->tx[q].bytes, bytes);

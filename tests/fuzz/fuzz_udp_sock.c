@@ -17,7 +17,10 @@
  * then a short buffer and room for every control message) and each
  * datagram is answered to its source, so output is reached too (a
  * datagram that starts with ANSWER_MAGIC picks how: options, control
- * messages, another destination, a size; answer() below). Sockets
+ * messages, another destination, a size; answer() below). The first
+ * socket is drained with mpnet_recvmmsg first, the batch's vlen taken
+ * from the frame (any 32-bit value: cut to MPNET_MMSG_MAX, never read
+ * past the vector), and answered with mpnet_sendmmsg. Sockets
  * are configuration: the reset after each input keeps them and frees what
  * is queued (stack_env.h); every buffer must be back at the end.
  */
@@ -218,6 +221,34 @@ static void answer(struct mpnet_stack *s, int fd, const char *buf, size_t n,
                 mpnet_setsockopt(s, fd, IPPROTO_IPV6, IPV6_DONTFRAG, &df6, sizeof(df6));
 }
 
+/* Socket 0 by batches of up to vlen (the input's), each answered. */
+static void drain_batched(struct mpnet_stack *s, uint32_t vlen)
+{
+        static struct mpnet_mmsghdr v[MPNET_MMSG_MAX];
+        static struct iovec iov[MPNET_MMSG_MAX];
+        static struct sockaddr_in from[MPNET_MMSG_MAX];
+        static char buf[MPNET_MMSG_MAX][32];
+        int r;
+
+        FZ_CHECK(mpnet_recvmmsg(s, fds[0], NULL, vlen | 1, 0, NULL) == -EFAULT);
+        for (unsigned round = 0; round < 4; round++) {
+                for (unsigned i = 0; i < MPNET_MMSG_MAX; i++) {
+                        iov[i] = (struct iovec){buf[i], sizeof(buf[i])};
+                        v[i].msg_hdr = (struct msghdr){.msg_name = &from[i],
+                                                       .msg_namelen = sizeof(from[i]),
+                                                       .msg_iov = &iov[i],
+                                                       .msg_iovlen = 1};
+                }
+                r = mpnet_recvmmsg(s, fds[0], v, vlen, MSG_DONTWAIT, NULL);
+                if (r <= 0)
+                        break;
+                FZ_CHECK(r <= MPNET_MMSG_MAX && (uint32_t)r <= vlen);
+                for (int i = 0; i < r; i++)
+                        iov[i].iov_len = v[i].msg_len < 32 ? v[i].msg_len : 32;
+                FZ_CHECK(mpnet_sendmmsg(s, fds[0], v, (unsigned)r, 0) <= r);
+        }
+}
+
 /* Every socket emptied, each datagram answered; the error queues read. */
 static void drain_sockets(struct mpnet_stack *s)
 {
@@ -276,6 +307,7 @@ static void drain_sockets(struct mpnet_stack *s)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         struct fz_stack *f = &env;
+        uint32_t vlen;
 
         if (env.pool == NULL) {
                 struct mpnet_pool *pool = mpnet_pool_create("fuzz", 1024);
@@ -294,9 +326,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (len > size)
                         len = size;
                 fz_send(f, 0, data, len);
+                vlen = len >= 4 ? (uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 |
+                                      (uint32_t)data[2] << 8 | data[3]
+                                : (uint32_t)len;
                 data += len;
                 size -= len;
                 fz_poll(f);
+                drain_batched(f->s, vlen);
                 drain_sockets(f->s);
                 fz_poll(f);
                 mpnet_clock_advance(&f->clk, 700 * 1000000ull);
