@@ -1302,7 +1302,7 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
         struct tcp_data *d = c->d;
         const uint8_t *p = mpnet_tcp_payload(v);
         uint32_t len = (uint32_t)mpnet_tcp_payload_len(v), seq = r->seq;
-        bool fin = (r->flags & MPNET_TCP_FIN) != 0, ack_now = false, ack_vec = false;
+        bool fin = (r->flags & MPNET_TCP_FIN) != 0, ack_now = false, ack_vec = false, pred;
 
         if (d == NULL) {
                 if (len != 0)
@@ -1324,7 +1324,8 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                 if (ms < 60000)
                         d->rcv_rtt_us = (ms == 0 ? 1 : ms) * 1000;
         }
-        if (!rcv_predicted(c, r, len) && !ack_in(w, c, r, len))
+        pred = rcv_predicted(c, r, len);
+        if (!pred && !ack_in(w, c, r, len))
                 return; /* LAST_ACK ended */
         if (c->state == TCP_TIME_WAIT) {
                 /* A retransmitted FIN: ACK it, TIME_WAIT restarts (RFC 9293
@@ -1419,7 +1420,11 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                         ack_now = true;
                 }
         }
-        output(w, c);
+        /* A predicted segment changed nothing output looks at (no ACK
+         * news, the same window, nothing in flight): what output did not
+         * send before it, it would not send now. */
+        if (!pred)
+                output(w, c);
         if (ack_now) {
                 send_ack(w, c);
         } else if (ack_vec && d->unacked > 0) {
