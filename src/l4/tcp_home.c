@@ -192,10 +192,13 @@ void tcp_sock_cb(struct wctx *w, struct mpnet_sock *so, uint32_t ev_before)
 
 void tcp_sock_cb_vec(struct wctx *w, struct mpnet_sock *so, uint32_t ev_before)
 {
-        struct tcp_ctx *x = tcp_ctx_of(w);
+        struct tcp_ctx *x;
 
-        if (so == NULL)
+        /* Nothing to wake: a socket read by polling (tcp_sock_cb would
+         * return at once). */
+        if (so == NULL || (so->cb == NULL && so->fe == NULL))
                 return;
+        x = tcp_ctx_of(w);
         /* The events before the vector's first segment for so stay: what
          * became true over the whole vector is what the callback hears. */
         for (unsigned i = 0; i < x->n_vcb; i++) {
