@@ -284,7 +284,13 @@ struct mpnet_module {
          * order. A module finishes there per vector what its handlers
          * gathered per packet (TCP: one ACK decision and one wake-up for
          * the segments of one connection, GRO's idea). What it sends runs
-         * through the graph before graph_run returns. */
+         * through the graph before graph_run returns; a hook asked for
+         * again by that is called again, up to GRAPH_VEC_END_ROUNDS rounds,
+         * after which what is asked waits for the context's next dispatch
+         * (across a quiescent state: a module whose hook's own output can
+         * ask for it again keeps nothing freed after a grace period for
+         * it; TCP's cannot: its ACKs and callbacks' sends leave through
+         * the transmit vectors and the loop queue, never into input). */
         void (*vec_end)(struct wctx *w, void *cs);
         /* stack_reset(): drop what the context holds, no error sent. A
          * module with per-context state and no ctx_reset makes the stack
