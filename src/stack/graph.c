@@ -564,8 +564,6 @@ void graph_run(struct wctx *w, struct mpnet_iface *ifp)
                 if (__builtin_expect(w->vec_end == 0, 1) || round == GRAPH_VEC_END_ROUNDS)
                         return;
                 vec_end_run(w);
-                if (w->pending == 0 && w->req.n == 0)
-                        return;
         }
 }
 
