@@ -19,9 +19,10 @@
  * Linux's loopback and veth do (they skip both the sender's and the
  * receiver's sums): the receiver trusts the frames, the sender still
  * fills every checksum. --no-offload turns it off (both ends sum).
- * --autotune leaves mpnet's socket buffers unset and turns auto-tuning
- * on (mpnet_tcp_set_autotune, 4 MB limits): they start at the default
- * and grow (Linux keeps its 4 MB).
+ * --autotune leaves mpnet's socket buffers unset (auto-tuning, on by
+ * default; the call to mpnet_tcp_set_autotune with 4 MB limits keeps
+ * that so against an older library): they start at the default and grow
+ * (Linux keeps its 4 MB).
  *
  * --ack-vec turns on one ACK per receive vector on both stacks.
  *

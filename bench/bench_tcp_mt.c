@@ -19,7 +19,13 @@
  * thread: workers and the control thread). The ratio of 2 workers to 1 is
  * computed per repeat from the two runs made back to back.
  *
- * Usage: bench_tcp_mt [--flows N] [--mbytes N] [--repeat N]
+ * Buffer auto-tuning and pacing are the stack's defaults (on);
+ * --no-autotune and --no-pacing turn them off on both stacks, to compare
+ * in one binary. --counters prints each run's loss-recovery counters of
+ * the sender (A) to stderr.
+ *
+ * Usage: bench_tcp_mt [--flows N] [--mbytes N] [--repeat N] [--no-autotune]
+ *                     [--no-pacing] [--counters]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,6 +44,7 @@
 #include "mpnet/pkt.h"
 #include "mpnet/socket.h"
 #include "mpnet/stack.h"
+#include "mpnet/tcp.h"
 #include "mpnet/thread.h"
 #include "mpnet/worker.h"
 
@@ -47,6 +54,7 @@
 #define MAX_FLOWS 64
 
 static uint8_t wbuf[65536];
+static bool no_autotune, no_pacing, counters;
 
 struct flow {
         uint64_t left; /* the sender's, on its home */
@@ -107,6 +115,10 @@ static struct mpnet_stack *stack_new(struct mpnet_clock *ck, struct mpnet_pool *
         if (s == NULL || mpnet_iface_attach(s, l, name) != 1 ||
             mpnet_addr4_add(s, 1, addr, 24) != 0)
                 bench_die("stack %s\n", name);
+        if (no_autotune && mpnet_tcp_set_autotune(s, 0, 0) != 0)
+                bench_die("autotune\n");
+        if (no_pacing)
+                mpnet_tcp_set_pacing(s, 0);
         return s;
 }
 
@@ -210,6 +222,29 @@ static struct run run_once(unsigned workers, unsigned n_flows, uint64_t bytes)
         c1 = proc_cpu_ns();
         out.gbps = (double)total * 8 / (double)(t1 - t0);
         out.cyc_byte = (double)(c1 - c0) * 1e-9 * bench_tsc_hz() / (double)total;
+        if (counters) {
+                /* Every counter of either stack that is not 0 and tells of
+                 * loss or its repair. */
+                static const char *const key[] = {"drop",  "full",  "nobuf", "rtx", "rto",
+                                                  "tcp_",  "rx_",   "mem",   "tlp", "undo",
+                                                  "paced", "dsack", "grow"};
+                struct mpnet_stack *st[2] = {a, b};
+
+                fprintf(stderr, "%u worker(s) %.2f Gbit/s:", workers, out.gbps);
+                for (unsigned k = 0; k < 2; k++)
+                        for (unsigned id = 0; id < mpnet_stack_counter_count(st[k]); id++) {
+                                const char *nm = mpnet_stack_counter_name(st[k], id);
+                                uint64_t v = mpnet_stack_counter(st[k], id);
+                                bool show = false;
+
+                                for (unsigned i = 0; i < sizeof(key) / sizeof(key[0]); i++)
+                                        show |= nm != NULL && strstr(nm, key[i]) != NULL;
+                                if (show && v != 0)
+                                        fprintf(stderr, " %c.%s %llu", "AB"[k], nm,
+                                                (unsigned long long)v);
+                        }
+                fputc('\n', stderr);
+        }
         for (unsigned i = 0; i < n_flows; i++) {
                 mpnet_close(a, cfd[i]);
                 mpnet_close(b, sfd[i]);
@@ -233,6 +268,9 @@ int main(int argc, char **argv)
             {"flows", BENCH_OPT_U64, &flows, 2, MAX_FLOWS, "bulk flows, A to B"},
             {"mbytes", BENCH_OPT_U64, &mbytes, 1, 1 << 20, "MB carried per run, all flows"},
             {"repeat", BENCH_OPT_U64, &repeat, 1, 1000, "repeats (each: 1, then 2 workers)"},
+            {"no-autotune", BENCH_OPT_FLAG, &no_autotune, 0, 0, "buffer auto-tuning off"},
+            {"no-pacing", BENCH_OPT_FLAG, &no_pacing, 0, 0, "pacing off"},
+            {"counters", BENCH_OPT_FLAG, &counters, 0, 0, "the sender's counters to stderr"},
         };
         double g1[1000], g2[1000], c1[1000], c2[1000], ratio[1000];
         unsigned w1 = 0, w2 = 0;
@@ -262,6 +300,8 @@ int main(int argc, char **argv)
         bench_json_machine(&j);
         bench_json_u64(&j, "flows", flows);
         bench_json_u64(&j, "bytes", mbytes << 20);
+        bench_json_u64(&j, "autotune", !no_autotune);
+        bench_json_u64(&j, "pacing", !no_pacing);
         bench_json_u64(&j, "flows_on_worker1", w1);
         bench_json_u64(&j, "flows_on_worker2", w2);
         bench_json_stat(&j, "gbps_1_worker", g1, repeat);

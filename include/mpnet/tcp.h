@@ -110,18 +110,31 @@ MPNET_API void mpnet_tcp_set_ack_vec(struct mpnet_stack *s, int on);
 #define MPNET_TCP_AUTOTUNE_MAX (64u << 20)
 
 /**
- * Socket-buffer auto-tuning (Linux's tcp_rmem / tcp_wmem idea), off by
- * default (both limits 0): with limits set, a connection whose application
- * did not set SO_RCVBUF / SO_SNDBUF grows its receive buffer once a round
- * trip toward twice what the application read, and its send buffer toward
- * twice the congestion window, up to rmem_max and wmem_max bytes (4 MiB
- * each is Linux's order). Off by default because a larger window lets
- * flows overrun a shallow link queue (a memory wire's ring) in bursts
- * that loss recovery repairs slowly: eight flows on one worker fell from
- * 6.7 to 0.9 Gbit/s with 4 MiB limits (docs/PERFORMANCE.md). Any thread.
+ * Socket-buffer auto-tuning (Linux's tcp_rmem / tcp_wmem idea), on by
+ * default with 4 MiB limits (Linux's order): a connection whose
+ * application did not set SO_RCVBUF / SO_SNDBUF (setting either turns it
+ * off for that buffer of that socket, as Linux) grows its receive buffer
+ * once a round trip toward twice what the application read, and its send
+ * buffer toward twice the congestion window, up to rmem_max and wmem_max
+ * bytes; 0 turns growth off. Larger windows let flows overrun a shallow
+ * link queue in bursts: pacing (mpnet_tcp_set_pacing) spreads them, and
+ * a reduction whose retransmissions all come back D-SACKed is undone
+ * (RFC 3708, RFC 4015). Any thread; applies to connections established
+ * after it.
  * @return 0, or -EINVAL over MPNET_TCP_AUTOTUNE_MAX.
  */
 MPNET_API int mpnet_tcp_set_autotune(struct mpnet_stack *s, uint32_t rmem_max, uint32_t wmem_max);
+
+/**
+ * Pacing, on by default (as Linux's internal pacing): each connection
+ * sends at about cwnd / SRTT, times 2 in slow start and 1.2 in congestion
+ * avoidance (Linux's tcp_pacing_ss_ratio and _ca_ratio), a few segments
+ * (or 1 ms at the rate) at once at most, so a window is spread over the
+ * round trip instead of leaving as one burst. Counter tcp_paced: sends
+ * held until their time. Any thread; applies to connections established
+ * after it.
+ */
+MPNET_API void mpnet_tcp_set_pacing(struct mpnet_stack *s, int on);
 
 /**
  * getsockopt(fd, IPPROTO_TCP, MPNET_TCP_INFO, &info, &len) of a TCP

@@ -101,6 +101,8 @@ enum tcp_ctr {
         TCP_ACK_VEC,
         TCP_ERR_HANDOFF,
         TCP_ERR_HANDOFF_FAIL,
+        TCP_UNDO,
+        TCP_PACED,
         TCP__N
 };
 _Static_assert((int)TCP_HANDOFF == (int)TCPC_HANDOFF && (int)TCP_STALE == (int)TCPC_STALE &&
@@ -118,7 +120,8 @@ _Static_assert((int)TCP_OUT == (int)TCPC_OUT && (int)TCP_RST_OUT == (int)TCPC_RS
                    (int)TCP_SACK_RECOVERY == (int)TCPC_SACK_RECOVERY &&
                    (int)TCP_DSACK_IN == (int)TCPC_DSACK_IN &&
                    (int)TCP_ACK_VEC == (int)TCPC_ACK_VEC &&
-                   (int)TCP_ERR_HANDOFF_FAIL == (int)TCPC_ERR_HANDOFF_FAIL,
+                   (int)TCP_ERR_HANDOFF_FAIL == (int)TCPC_ERR_HANDOFF_FAIL &&
+                   (int)TCP_PACED == (int)TCPC_PACED,
                "tcp.h's counter ids");
 
 static const struct counter_reg tcp_ctrs[TCP__N] = {
@@ -227,6 +230,9 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
         {"tcp_err_handoff_fail",
          "drop: an ICMP error (or its MTU for the path MTU cache) not handed over: no buffer, "
          "full ring"},
+    [TCP_UNDO] = {"tcp_undo", "congestion window reductions undone: every retransmission "
+                              "came back D-SACKed (RFC 3708, RFC 4015)"},
+    [TCP_PACED] = {"tcp_paced", "sends held back by pacing until their time"},
 };
 
 static inline struct tcp_state *tcp_st(struct mpnet_stack *s)
@@ -810,7 +816,8 @@ static int tcp_init(struct mpnet_stack *s, void *state)
         st->deliver_node = (unsigned)node;
         st->err_node = (unsigned)err_node;
         st->msl_ns = TCP_MSL_NS_DEFAULT;
-        st->rmem_max = st->wmem_max = 0; /* auto-tuning off: mpnet_tcp_set_autotune() */
+        st->rmem_max = st->wmem_max = TCP_BUF_AUTO_MAX; /* mpnet_tcp_set_autotune() */
+        st->pacing = true;
         st->ecn = MPNET_TCP_ECN_SERVER;
         st->recov = TCP_RECOV_RACK;
         memcpy(st->ct.key, &k0, 8);

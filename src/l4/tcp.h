@@ -290,6 +290,7 @@ struct tcp_state {
          * cells down by half; tests turn it on. */
         _Atomic bool ack_vec; /* mpnet_tcp_set_ack_vec */
         _Atomic int ecn;      /* MPNET_TCP_ECN_* (mpnet_tcp_set_ecn) */
+        bool pacing;          /* mpnet_tcp_set_pacing (new connections); on by default */
         /* RFC 6191 reuse on each context: the ISS the new incarnation
          * starts above (tw_iss_on while the SYN is being handled). */
         uint32_t tw_iss[MPNET_MAX_SLOTS + 1];
@@ -370,6 +371,9 @@ enum {
         /* l4/tcp_pmtu.c: ICMP errors for a connection homed elsewhere */
         TCPC_ERR_HANDOFF,
         TCPC_ERR_HANDOFF_FAIL,
+        /* l4/tcp_data.c: undo (l4/tcp_cc.c), pacing (l4/tcp_out.c) */
+        TCPC_UNDO,
+        TCPC_PACED,
 };
 /* The table's hash of a tuple. Any context. */
 uint32_t tcp_conn_hash(const struct tcp_conn_table *ct, const struct tcp_tuple *t);
@@ -417,6 +421,35 @@ int tcp_output_tmpl(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out
 /* The same in buffer p (a received one, reset here; NULL: a new one). */
 int tcp_output_tmpl_in(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out *o,
                        struct mpnet_pkt *p);
+
+/* Pacing (as Linux's internal pacing, tcp_update_pacing_rate): a
+ * connection sends at about cwnd / SRTT times 2 in slow start, 1.2 in
+ * congestion avoidance (Linux's tcp_pacing_ss_ratio, _ca_ratio), so a
+ * window goes out spread over the round trip instead of as one burst
+ * that a shallow queue on the path drops. Each segment moves the time
+ * the next may go (at) on by its length at that rate; at may lag the
+ * clock by up to a burst's worth (TCP_PACE_BURST segments, or 1 ms at
+ * the rate as Linux's sk_pacing_shift, whichever is more), so a
+ * connection that waited sends a few segments at once and a path whose
+ * round trip is shorter than the loop that serves it is not slowed. The
+ * data path holds a segment whose time has not come and arms a timer
+ * (l4/tcp_data.c). The home context's, as struct tcp_data. */
+#define TCP_PACE_BURST 4
+struct tcp_pace {
+        uint64_t at;    /* ns: the next segment may go then */
+        uint64_t ps_b;  /* picoseconds a byte at the rate; 0: no pacing */
+        uint64_t burst; /* ns: how far at may lag the clock */
+};
+/* The rate for cwnd bytes over srtt_us (0: none yet, no pacing). */
+void tcp_pace_rate(struct tcp_pace *p, uint32_t cwnd, uint32_t srtt_us, bool slow_start,
+                   uint32_t mss);
+/* Whether a segment may go at now. */
+static inline bool tcp_pace_ok(const struct tcp_pace *p, uint64_t now)
+{
+        return p->ps_b == 0 || p->at <= now;
+}
+/* n bytes went at now. */
+void tcp_pace_sent(struct tcp_pace *p, uint64_t now, uint32_t n);
 
 /* l4/tcp_in.c: the home context, segment checked and parsed. */
 /* A segment for connection c. */

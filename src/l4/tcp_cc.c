@@ -117,6 +117,43 @@ uint32_t tcp_prr_ack(struct tcp_prr *p, uint32_t ssthresh, uint32_t pipe, uint32
         return pipe + (uint32_t)sndcnt;
 }
 
+void tcp_undo_start(struct tcp_undo *u, const struct tcp_cc *c, uint32_t una, uint32_t nxt)
+{
+        if (u->on && (int32_t)(una - u->high) < 0) {
+                u->high = nxt; /* the same episode, grown (an RTO in recovery) */
+                return;
+        }
+        *u = (struct tcp_undo){
+            .on = true, .una = una, .high = nxt, .cwnd = c->cwnd, .ssthresh = c->ssthresh};
+}
+
+void tcp_undo_dsack(struct tcp_undo *u, uint32_t l, uint32_t r)
+{
+        uint32_t n = r - l;
+
+        /* RFC 3708 3.2: a D-SACK of a retransmission of this episode
+         * (its sequence space, [una, high)); anything else is not ours. */
+        if (!u->on || (int32_t)(r - l) <= 0 || (int32_t)(l - u->una) < 0 ||
+            (int32_t)(r - u->high) > 0)
+                return;
+        u->rtx = u->rtx > n ? u->rtx - n : 0;
+}
+
+bool tcp_undo_try(struct tcp_undo *u, struct tcp_cc *c)
+{
+        if (!u->on || u->rtx != 0 || u->rtx_all == 0)
+                return false;
+        /* RFC 4015 3.2 (as Linux's tcp_undo_cwnd_reduction): the window
+         * and threshold from before the episode, never less than now. */
+        if (c->cwnd < u->cwnd)
+                c->cwnd = u->cwnd;
+        if (c->ssthresh < u->ssthresh)
+                c->ssthresh = u->ssthresh;
+        c->acked_ca = 0;
+        u->on = false;
+        return true;
+}
+
 static void reno_init(struct tcp_cc *c, uint32_t mss, uint64_t now_us)
 {
         tcp_cc_reno_init(c, mss);

@@ -120,6 +120,41 @@ static inline void tcp_prr_sent(struct tcp_prr *p, uint32_t n)
         p->out += n;
 }
 
+/* Undo of a reduction found spurious (RFC 3708 3.2's D-SACK detection,
+ * RFC 4015's response, as Linux's undo_marker / undo_retrans): when an
+ * episode starts (fast recovery or an RTO, not an ECN reduction) cwnd and
+ * ssthresh before it are kept, and every byte retransmitted in it is
+ * counted; a D-SACK of sequence space inside the episode says both copies
+ * arrived and takes its bytes off. Once every retransmission came back
+ * duplicated and recovery is over, no segment was lost: cwnd and ssthresh
+ * go back (each the larger of now and before, RFC 4015 3.2). A real loss
+ * leaves a retransmission that is never D-SACKed: no undo. */
+struct tcp_undo {
+        bool on;            /* an episode may still be undone */
+        uint32_t una, high; /* SND.UNA, SND.NXT when it started */
+        uint32_t cwnd, ssthresh;
+        uint32_t rtx;     /* bytes retransmitted, not D-SACKed */
+        uint32_t rtx_all; /* bytes retransmitted in the episode */
+};
+
+/** An episode starts (before on_loss cuts c): a new one unless one is
+ * under way whose sequence space SND.UNA has not passed yet (an RTO in
+ * recovery keeps the first one's window to go back to). */
+void tcp_undo_start(struct tcp_undo *u, const struct tcp_cc *c, uint32_t una, uint32_t nxt);
+/** n bytes retransmitted. */
+static inline void tcp_undo_rtx(struct tcp_undo *u, uint32_t n)
+{
+        if (u->on) {
+                u->rtx += n;
+                u->rtx_all += n;
+        }
+}
+/** A D-SACK block [l, r) came. */
+void tcp_undo_dsack(struct tcp_undo *u, uint32_t l, uint32_t r);
+/** Outside recovery: when every retransmission was D-SACKed, put cwnd
+ * and ssthresh back. @return whether it did. */
+bool tcp_undo_try(struct tcp_undo *u, struct tcp_cc *c);
+
 /* CUBIC's window in segments t seconds into an epoch (RFC 9438 4.2,
  * Figure 1) and K (Figure 2), for tests. */
 #define TCP_CUBIC_C    0.4

@@ -51,9 +51,13 @@
 #include "l4/tcp_seq.h"
 #include "stack/stack_priv.h"
 
-#define TCP_BUF_DEFAULT    SOCK_RCVBUF_DEFAULT
-#define TCP_BUF_MAX        (4u << 20)
-#define TCP_OOO_MAX        64 /* out-of-order segments held */
+#define TCP_BUF_DEFAULT SOCK_RCVBUF_DEFAULT
+#define TCP_BUF_MAX     (4u << 20)
+/* Out-of-order segments held at most; their bytes are bounded by the
+ * receive buffer (the window). A window's worth: a 4 MiB window after one
+ * loss holds ~2900 full segments, and dropping those past a smaller count
+ * made the sender resend whole windows (docs/PERFORMANCE.md). */
+#define TCP_OOO_MAX        4096
 #define TCP_QUICKACKS      16 /* segments ACKed at once at the start, as Linux */
 #define TCP_DACK_NS        (40ull * MPNET_NS_PER_MS)
 #define TCP_RTX_TRIES      15                       /* as Linux's tcp_retries2 */
@@ -61,6 +65,7 @@
 #define TCP_PERSIST_MAX_NS (60ull * MPNET_NS_PER_S)
 #define TCP_SEG_MAX        16384 /* the most one segment carries */
 #define TCP_RING_MIN       4096  /* a ring's first allocation; it doubles up to the buffer */
+#define TCP_RCV_RTT_WIN_US (10u * 1000000u) /* rcv_rtt_sample()'s window, BBR's min_rtt one */
 
 struct tcp_ooo {
         struct tcp_ooo *next; /* by seq */
@@ -95,14 +100,16 @@ struct tcp_data {
         bool fin_in;
         bool ack_vec; /* dack_at is now: the ACK of a receive vector */
         uint8_t quick;
-        uint32_t unacked; /* bytes received since the last ACK */
-        struct tcp_ooo *ooo;
+        uint32_t unacked;               /* bytes received since the last ACK */
+        struct tcp_ooo *ooo, *ooo_tail; /* by seq; the tail takes in-order arrivals at once */
         unsigned n_ooo;
+        uint32_t ooo_bytes;
         /* Auto-tuning: whether each buffer may grow; the bytes the
          * application read since rspace_t; the receiver's RTT estimate
          * (from the timestamps echoed, RFC 7323 4.2's idea on this side). */
         bool rauto, sauto;
-        uint32_t rcopied, rcv_rtt_us;
+        uint32_t rcopied, rcv_rtt_us, rcv_rtt_last;
+        struct tcp_minmax rcv_rtt_min; /* the samples rcv_rtt_us is the least of */
         uint64_t rspace_t;
         uint32_t ooo_last; /* the latest out-of-order segment's seq (RFC 2018 4) */
         /* A duplicate to report, once, as the first SACK block of the
@@ -121,7 +128,11 @@ struct tcp_data {
         struct tcp_prr prr; /* in recovery, SACK or NewReno (RFC 6937) */
         bool cwr;           /* an ECN reduction under way, by PRR until cwr_end */
         uint32_t cwr_end;
-        struct tcp_sack *sk; /* SACK agreed and used (l4/tcp_sack.c), or NULL */
+        struct tcp_undo undo; /* a reduction's undo (l4/tcp_cc.c) */
+        struct tcp_pace pace; /* l4/tcp_out.c */
+        uint64_t pace_tmr;    /* a segment held by pacing goes then, or MPNET_TIME_NEVER */
+        bool pace_off;        /* the stack does not pace (mpnet_tcp_set_pacing) */
+        struct tcp_sack *sk;  /* SACK agreed and used (l4/tcp_sack.c), or NULL */
 };
 
 static uint32_t ts_now(uint64_t now)
@@ -317,6 +328,8 @@ static uint32_t grow_to(uint32_t cap, uint64_t want, uint32_t max)
         return n > max ? max : (uint32_t)n;
 }
 
+static void rcv_rtt_sample(struct wctx *w, struct tcp_data *d, uint32_t us);
+
 /* ---- output ---- */
 
 static uint32_t smss(const struct tcp_conn *c)
@@ -346,31 +359,42 @@ static uint32_t rcv_window(struct tcp_data *d)
 }
 
 /* SACK blocks of the out-of-order queue after those o holds, the latest
- * first (RFC 2018 4), up to max in all. */
+ * first (RFC 2018 4), up to max in all: one walk of the queue, merging
+ * adjacent segments into blocks, keeping the first blocks in order and
+ * the one that holds the latest segment. */
 static void sack_fill(struct tcp_data *d, struct mpnet_tcp_opts *o, unsigned max)
 {
-        struct mpnet_tcp_sack blk[TCP_OOO_MAX];
-        unsigned n = 0, first = 0;
+        struct mpnet_tcp_sack blk[MPNET_TCP_SACK_MAX], cur, latest = {0, 0};
+        unsigned n = 0, room = max > o->sack_n ? max - o->sack_n : 0;
+        bool have = false, found = false;
 
-        for (struct tcp_ooo *q = d->ooo; q != NULL; q = q->next) {
-                if (n > 0 && blk[n - 1].right == q->seq) {
-                        blk[n - 1].right = q->seq + q->len;
-                } else {
-                        blk[n].left = q->seq;
-                        blk[n].right = q->seq + q->len;
-                        n++;
-                }
-        }
-        for (unsigned i = 0; i < n; i++)
-                if (seq_geq(d->ooo_last, blk[i].left) && seq_lt(d->ooo_last, blk[i].right))
-                        first = i;
-        if (n == 0 || o->sack_n >= max)
+        if (d->ooo == NULL || room == 0)
                 return;
+        for (const struct tcp_ooo *q = d->ooo;; q = q->next) {
+                if (q != NULL && have && cur.right == q->seq) {
+                        cur.right = q->seq + q->len;
+                        continue;
+                }
+                if (have) {
+                        if (!found && seq_geq(d->ooo_last, cur.left) &&
+                            seq_lt(d->ooo_last, cur.right)) {
+                                latest = cur;
+                                found = true;
+                        } else if (n < MPNET_TCP_SACK_MAX) {
+                                blk[n++] = cur;
+                        }
+                }
+                if (q == NULL)
+                        break;
+                cur.left = q->seq;
+                cur.right = q->seq + q->len;
+                have = true;
+        }
         o->present |= MPNET_TCPO_SACK;
-        o->sack[o->sack_n++] = blk[first];
+        if (found)
+                o->sack[o->sack_n++] = latest;
         for (unsigned i = 0; i < n && o->sack_n < max; i++)
-                if (i != first)
-                        o->sack[o->sack_n++] = blk[i];
+                o->sack[o->sack_n++] = blk[i];
 }
 
 /* The segments of one output() call (a burst, TSO's idea in software):
@@ -575,7 +599,10 @@ static void sack_rtx(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_t 
         tcp_count(w->s, TCPC_SACK_RTX);
         if (d->rtt_on && seq_leq(seq, d->rtt_seq) && seq_lt(d->rtt_seq, end))
                 d->rtt_on = false; /* Karn */
+        tcp_undo_rtx(&d->undo, end - seq);
         send_range(w, c, seq, end - seq - fin, fin, NULL);
+        if (d->pace.ps_b != 0)
+                tcp_pace_sent(&d->pace, ctx_now(w), end - seq);
 }
 
 /* One new segment at SND.NXT if the peer's window takes it (cwnd is the
@@ -598,10 +625,41 @@ static bool send_new(struct wctx *w, struct tcp_conn *c, uint32_t mss)
                 d->rtt_t = ctx_now(w);
         }
         send_range(w, c, c->snd_nxt, len, fin, NULL);
+        if (d->pace.ps_b != 0)
+                tcp_pace_sent(&d->pace, ctx_now(w), len);
         if (len < mss)
                 d->snd_sml = c->snd_nxt + len;
         c->snd_nxt += len + fin;
         d->snd_cur = c->snd_nxt;
+        return true;
+}
+
+/* Pacing's rate from cwnd and SRTT now (l4/tcp_out.c), when the stack
+ * paces. */
+static void pace_update(struct tcp_conn *c)
+{
+        struct tcp_data *d = c->d;
+
+        if (d->pace_off)
+                d->pace.ps_b = 0;
+        else
+                tcp_pace_rate(&d->pace, tcp_cc_cwnd(&d->cc), c->rto.srtt_us,
+                              tcp_cc_in_slow_start(&d->cc), smss(c));
+}
+
+/* Whether pacing holds the next segment back at now (read once an
+ * output() call: its segments go together): if so, its timer is armed
+ * for the time it may go. */
+static bool pace_hold(struct wctx *w, struct tcp_conn *c, uint64_t now)
+{
+        struct tcp_data *d = c->d;
+
+        if (tcp_pace_ok(&d->pace, now))
+                return false;
+        if (d->pace_tmr == MPNET_TIME_NEVER) {
+                tcp_count(w->s, TCPC_PACED);
+                arm(w, d, &d->pace_tmr, d->pace.at);
+        }
         return true;
 }
 
@@ -613,12 +671,15 @@ static void sack_output(struct wctx *w, struct tcp_conn *c)
         struct tcp_data *d = c->d;
         struct tcp_sack *k = d->sk;
         uint32_t mss = smss(c);
+        uint64_t now;
 
+        pace_update(c);
+        now = d->pace.ps_b != 0 ? ctx_now(w) : 0;
         for (;;) {
                 uint32_t pipe = tcp_sack_pipe(k), cwnd = tcp_cc_cwnd(&d->cc), seq, end;
                 bool fin;
 
-                if (pipe >= cwnd || cwnd - pipe < mss)
+                if (pipe >= cwnd || cwnd - pipe < mss || pace_hold(w, c, now))
                         break;
                 if (tcp_sack_next(k, 1, c->snd_nxt, mss, &seq, &end, &fin)) {
                         sack_rtx(w, c, seq, end, fin);
@@ -643,12 +704,15 @@ static void output(struct wctx *w, struct tcp_conn *c)
         struct tcp_data *d = c->d;
         uint32_t mss = smss(c);
         struct tcp_burst bu;
+        uint64_t now;
 
         if (d->sk != NULL && d->sk->recovery) {
                 sack_output(w, c);
                 return;
         }
         bu.on = bu.fresh = false;
+        pace_update(c);
+        now = d->pace.ps_b != 0 ? ctx_now(w) : 0;
         for (;;) {
                 uint32_t seg = UINT32_MAX, off, flight = c->snd_nxt - c->snd_una, avail;
                 uint32_t cwnd = tcp_cc_cwnd(&d->cc), wnd, usable, len;
@@ -696,15 +760,19 @@ static void output(struct wctx *w, struct tcp_conn *c)
                 } else if (len < mss && !fin && len == avail && tcp_opt_corked(w, c)) {
                         break; /* TCP_CORK (l4/tcp_opt.c) */
                 }
+                if (pace_hold(w, c, now))
+                        break;
                 fresh = seq_geq(d->snd_cur, c->snd_nxt);
-                if (!fresh)
+                if (!fresh) {
                         tcp_count(w->s, TCPC_RTX);
-                else if (!d->rtt_on && len != 0) {
+                        tcp_undo_rtx(&d->undo, len + fin);
+                } else if (!d->rtt_on && len != 0) {
                         d->rtt_on = true;
                         d->rtt_seq = d->snd_cur;
                         d->rtt_t = ctx_now(w);
                 }
                 send_range(w, c, d->snd_cur, len, fin, &bu);
+                tcp_pace_sent(&d->pace, now, len);
                 if (len < mss)
                         d->snd_sml = d->snd_cur + len;
                 d->snd_cur += len + fin;
@@ -777,7 +845,8 @@ int tcp_established(struct wctx *w, struct tcp_conn *c)
         d->rauto = ref == NULL || !(ref->flags & SOF_RCVBUF_LOCK);
         d->sauto = ref == NULL || !(ref->flags & SOF_SNDBUF_LOCK);
         d->rspace_t = ctx_now(w);
-        d->dack_at = d->tw_at = MPNET_TIME_NEVER;
+        d->dack_at = d->tw_at = d->pace_tmr = MPNET_TIME_NEVER;
+        d->pace_off = !__atomic_load_n(&tcp_state_of(w->s)->pacing, __ATOMIC_RELAXED);
         /* Without window scaling the window field is all there is. */
         if (!(c->opt & TCPF_WSCALE))
                 c->rcv_ws = 0;
@@ -805,7 +874,9 @@ static void ooo_free(struct tcp_data *d)
                 d->ooo = q->next;
                 free(q);
         }
+        d->ooo_tail = NULL;
         d->n_ooo = 0;
+        d->ooo_bytes = 0;
 }
 
 void tcp_conn_free(void *arg)
@@ -935,6 +1006,7 @@ static void sack_after(struct wctx *w, struct tcp_conn *c, const struct tcp_sack
                 /* An ECN reduction under way goes on as this one (the
                  * window was reduced once), as Linux's. */
                 if (!d->cwr) {
+                        tcp_undo_start(&d->undo, &d->cc, c->snd_una, c->snd_nxt);
                         d->cc.ops->on_loss(&d->cc, TCP_CC_LOSS_FAST, flight, now_us(w));
                         tcp_prr_init(&d->prr, flight);
                 }
@@ -946,6 +1018,15 @@ static void sack_after(struct wctx *w, struct tcp_conn *c, const struct tcp_sack
                  * ACK delivered is counted by ack_in. */
                 prr_ack(c, 0, false);
                 rtx_arm(w, c);
+        }
+        if (ev->dsack)
+                tcp_undo_dsack(&d->undo, ev->dsack_l, ev->dsack_r);
+        if (d->undo.on && !k->recovery && !d->cwr && tcp_undo_try(&d->undo, &d->cc)) {
+                tcp_count(w->s, TCPC_UNDO);
+                /* RFC 4015 3.2: after a spurious timeout, go on with new
+                 * data, not back over what was sent. */
+                if (seq_lt(d->snd_cur, c->snd_nxt))
+                        d->snd_cur = c->snd_nxt;
         }
         if (ev->reo_us != 0) {
                 k->timer = TCP_TMR_REO;
@@ -1138,7 +1219,13 @@ static __attribute__((noinline)) void prr_after(struct tcp_conn *c, uint32_t una
                 n += (int64_t)d->sk->sacked - sacked;
         else
                 n += ((int64_t)d->dupacks - dup) * smss(c);
-        prr_ack(c, n > 0 ? (uint32_t)n : 0,
+        /* An ACK that delivered nothing (a D-SACK, a window update)
+         * leaves cwnd as it is, as Linux's tcp_cwnd_reduction: pipe +
+         * sndcnt of it could be 0 with nothing in flight, and nothing
+         * would go until the RTO. */
+        if (n <= 0)
+                return;
+        prr_ack(c, (uint32_t)n,
                 c->snd_una != una && (d->sk == NULL || ev->lost + ev->rack_lost == 0));
 }
 
@@ -1212,7 +1299,10 @@ static void ooo_pull(struct wctx *w, struct tcp_conn *c)
                 if (q->fin && skip <= q->len)
                         fin_in(w, c);
                 d->ooo = q->next;
+                if (d->ooo == NULL)
+                        d->ooo_tail = NULL;
                 d->n_ooo--;
+                d->ooo_bytes -= q->len;
                 free(q);
         }
 }
@@ -1223,6 +1313,13 @@ static void ooo_add(struct wctx *w, struct tcp_data *d, uint32_t seq, const uint
 {
         struct tcp_ooo **pp = &d->ooo, *q;
 
+        /* Past everything held (a loss's later segments, in order): the
+         * tail, without a walk. */
+        if (d->ooo_tail != NULL && seq_geq(seq, d->ooo_tail->seq + d->ooo_tail->len)) {
+                pp = &d->ooo_tail->next;
+                d->ooo_last = seq;
+                goto add;
+        }
         for (q = d->ooo; q != NULL && seq_leq(q->seq, seq); q = q->next) {
                 if (n != 0 && seq_leq(seq + n, q->seq + q->len)) {
                         d->ooo_last = seq;
@@ -1235,7 +1332,8 @@ static void ooo_add(struct wctx *w, struct tcp_data *d, uint32_t seq, const uint
         d->ooo_last = seq;
         if (*pp != NULL && (*pp)->seq == seq && (*pp)->len >= n)
                 return; /* a duplicate */
-        if (d->n_ooo >= TCP_OOO_MAX) {
+add:
+        if (d->n_ooo >= TCP_OOO_MAX || d->ooo_bytes + n > d->rcap) {
                 tcp_count(w->s, TCPC_OOO_DROP);
                 return;
         }
@@ -1250,7 +1348,10 @@ static void ooo_add(struct wctx *w, struct tcp_data *d, uint32_t seq, const uint
         memcpy(q->b, p, n);
         q->next = *pp;
         *pp = q;
+        if (q->next == NULL)
+                d->ooo_tail = q;
         d->n_ooo++;
+        d->ooo_bytes += n;
 }
 
 bool tcp_data_dup(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_t len)
@@ -1322,7 +1423,7 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                 uint32_t ms = ts_now(ctx_now(w)) - r->opts.ts_ecr;
 
                 if (ms < 60000)
-                        d->rcv_rtt_us = (ms == 0 ? 1 : ms) * 1000;
+                        rcv_rtt_sample(w, d, (ms == 0 ? 1 : ms) * 1000);
         }
         pred = rcv_predicted(c, r, len);
         if (!pred && !ack_in(w, c, r, len))
@@ -1343,10 +1444,8 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                  * out-of-order queue; without memory the window is
                  * closed to it (trimmed below, ACKed). */
                 if (len != 0) {
-                        uint32_t need = len;
+                        uint32_t need = len + d->ooo_bytes;
 
-                        for (const struct tcp_ooo *q = d->ooo; q != NULL; q = q->next)
-                                need += q->len;
                         if (need > d->rcap - d->rlen)
                                 need = d->rcap - d->rlen;
                         if (ring_room(w, &d->rb, &d->ralloc, &d->roff, d->rlen, need, d->rcap) != 0)
@@ -1557,6 +1656,8 @@ static bool rtx_timeout(struct wctx *w, struct tcp_conn *c)
         tcp_count(w->s, TCPC_RTO);
         tcp_pmtu_rto(w, c, d->tries, c->snd_nxt - c->snd_una >= smss(c));
         /* RFC 6298 5.4-5.6, RFC 5681 3.1 (cwnd 1 MSS), go back to SND.UNA. */
+        if (d->sk != NULL && !d->cwr)
+                tcp_undo_start(&d->undo, &d->cc, c->snd_una, c->snd_nxt);
         d->cc.ops->on_loss(&d->cc, TCP_CC_LOSS_RTO, c->snd_nxt - c->snd_una, now_us(w));
         tcp_rto_backoff(&c->rto);
         d->recovery = false;
@@ -1594,6 +1695,10 @@ uint64_t tcp_data_timers(struct wctx *w, uint64_t now)
                         tcp_count(w->s, d->ack_vec ? TCPC_ACK_VEC : TCPC_DACK);
                         send_ack(w, c);
                 }
+                if (d->pace_tmr <= now) {
+                        d->pace_tmr = MPNET_TIME_NEVER;
+                        output(w, c);
+                }
                 if (c->rtx_at <= now && !rtx_timeout(w, c)) {
                         d = nx;
                         continue;
@@ -1605,12 +1710,13 @@ uint64_t tcp_data_timers(struct wctx *w, uint64_t now)
                 /* TIME_WAIT's end is the queue's (tw_arm). */
                 if ((d->tw_at == MPNET_TIME_NEVER || d->twl.next != NULL) &&
                     d->dack_at == MPNET_TIME_NEVER && c->rtx_at == MPNET_TIME_NEVER &&
-                    tcp_opt_due(c) == MPNET_TIME_NEVER) {
+                    d->pace_tmr == MPNET_TIME_NEVER && tcp_opt_due(c) == MPNET_TIME_NEVER) {
                         tq_unlink(d);
                 } else {
                         uint64_t m = d->tw_at < d->dack_at ? d->tw_at : d->dack_at;
 
                         m = m < c->rtx_at ? m : c->rtx_at;
+                        m = m < d->pace_tmr ? m : d->pace_tmr;
                         m = m < tcp_opt_due(c) ? m : tcp_opt_due(c);
                         next = m < next ? m : next;
                 }
@@ -1675,6 +1781,11 @@ void tcp_data_info(const struct tcp_conn *c, struct mpnet_tcp_info *i)
 void mpnet_tcp_set_ack_vec(struct mpnet_stack *s, int on)
 {
         atomic_store_explicit(&tcp_state_of(s)->ack_vec, on != 0, memory_order_relaxed);
+}
+
+void mpnet_tcp_set_pacing(struct mpnet_stack *s, int on)
+{
+        __atomic_store_n(&tcp_state_of(s)->pacing, on != 0, __ATOMIC_RELAXED);
 }
 
 int mpnet_tcp_set_autotune(struct mpnet_stack *s, uint32_t rmem_max, uint32_t wmem_max)
@@ -1755,6 +1866,19 @@ ssize_t tcp_sendmsg(struct mpnet_stack *s, struct mpnet_sock *so, const struct m
 
 /* The receiver's round trip: its own estimate, else the sender side's
  * SRTT, else 1 ms. */
+/* The receiver's RTT for auto-tuning: the least sample of the last
+ * TCP_RCV_RTT_WIN_US (BBR's min_rtt idea), so the buffer follows what
+ * the path carries in a round trip without its queue. With the latest
+ * sample instead, a grown window filled a queue, the round trip grew with
+ * it, the application read more in it, and the buffer grew again: eight
+ * flows over a memory wire grew to 4 MiB windows each and overran its
+ * ring (docs/PERFORMANCE.md). */
+static void rcv_rtt_sample(struct wctx *w, struct tcp_data *d, uint32_t us)
+{
+        d->rcv_rtt_us = tcp_minmax_min(&d->rcv_rtt_min, TCP_RCV_RTT_WIN_US, now_us32(w), us);
+        d->rcv_rtt_last = us;
+}
+
 static uint64_t rcv_rtt_ns(const struct tcp_conn *c)
 {
         uint32_t us = c->d->rcv_rtt_us != 0 ? c->d->rcv_rtt_us : c->rto.srtt_us;
@@ -1776,9 +1900,13 @@ static void rcvbuf_tune(struct wctx *w, struct tcp_conn *c, uint32_t n)
         d->rcopied += n;
         if (now - d->rspace_t < rcv_rtt_ns(c))
                 return;
-        to = d->rauto ? grow_to(d->rcap, 2ull * d->rcopied,
-                                __atomic_load_n(&tcp_state_of(w->s)->rmem_max, __ATOMIC_RELAXED))
-                      : 0;
+        /* A round trip twice the least of late (and 2 ms more, the
+         * timestamps' ms clock): a queue on the path, not the path, holds
+         * the data; a larger window would only deepen it. */
+        to = d->rauto && d->rcv_rtt_last <= 2 * d->rcv_rtt_us + 2000
+                 ? grow_to(d->rcap, 2ull * d->rcopied,
+                           __atomic_load_n(&tcp_state_of(w->s)->rmem_max, __ATOMIC_RELAXED))
+                 : 0;
         d->rcopied = 0;
         d->rspace_t = now;
         if (to == 0)

@@ -130,3 +130,36 @@ int tcp_output_tmpl_in(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_
         h->b[12] = (uint8_t)((h->b[12] & 0xf0) | ((o->flags >> 8) & 1));
         return seg_send(w, p, h->t, h->b, h->hlen, o->payload, o->payload_len, o->ecn);
 }
+
+/* ---- pacing ---- */
+
+#define TCP_PACE_SS_RATIO 200        /* percent, Linux's tcp_pacing_ss_ratio */
+#define TCP_PACE_CA_RATIO 120        /* tcp_pacing_ca_ratio */
+#define TCP_PACE_SLOT_NS  1000000ull /* 1 ms at the rate may go at once (sk_pacing_shift 10) */
+
+void tcp_pace_rate(struct tcp_pace *p, uint32_t cwnd, uint32_t srtt_us, bool slow_start,
+                   uint32_t mss)
+{
+        uint64_t ratio = slow_start ? TCP_PACE_SS_RATIO : TCP_PACE_CA_RATIO, b;
+
+        if (srtt_us == 0 || cwnd == 0) {
+                p->ps_b = 0;
+                return;
+        }
+        /* ps a byte = srtt / (cwnd * ratio): 10^6 ps a us, ratio in percent. */
+        p->ps_b = (uint64_t)srtt_us * 100000000ull / ((uint64_t)cwnd * ratio);
+        if (p->ps_b == 0)
+                p->ps_b = 1;
+        /* The lag that lets TCP_PACE_BURST segments go back to back. */
+        b = (uint64_t)(TCP_PACE_BURST - 1) * mss * p->ps_b / 1000;
+        p->burst = b > TCP_PACE_SLOT_NS ? b : TCP_PACE_SLOT_NS;
+}
+
+void tcp_pace_sent(struct tcp_pace *p, uint64_t now, uint32_t n)
+{
+        if (p->ps_b == 0)
+                return;
+        if (p->at + p->burst < now)
+                p->at = now - p->burst; /* credit for a burst, no more */
+        p->at += (uint64_t)n * p->ps_b / 1000;
+}

@@ -230,7 +230,8 @@ void tcp_sack_ack(struct tcp_sack *k, uint32_t ack, const struct mpnet_tcp_opts 
                 if (i == 0 && (seq_leq(r, ack) || (o->sack_n > 1 && seq_geq(l, o->sack[1].left) &&
                                                    seq_leq(r, o->sack[1].right)))) {
                         ev->dsack = true;
-                        dsack_end = r;
+                        ev->dsack_l = l;
+                        ev->dsack_r = dsack_end = r;
                         continue;
                 }
                 if (!seq_lt(l, r) || seq_gt(r, snd_nxt) || seq_lt(l, ack))

@@ -99,12 +99,13 @@ struct tcp_sack {
 
 /* What one ACK told (tcp_sack_ack). */
 struct tcp_sack_ev {
-        uint32_t newly_sacked; /* bytes */
-        bool dsack;            /* its first block was a D-SACK (RFC 2883) */
-        bool tlp_loss;         /* a probe repaired a loss: reduce cwnd (RFC 8985 7.4.2) */
-        unsigned lost;         /* segments newly judged lost (IsLost) */
-        unsigned rack_lost;    /* segments newly judged lost by RACK */
-        uint32_t reo_us;       /* RACK's reordering timer to arm (0: none) */
+        uint32_t newly_sacked;     /* bytes */
+        bool dsack;                /* its first block was a D-SACK (RFC 2883) */
+        uint32_t dsack_l, dsack_r; /* that block */
+        bool tlp_loss;             /* a probe repaired a loss: reduce cwnd (RFC 8985 7.4.2) */
+        unsigned lost;             /* segments newly judged lost (IsLost) */
+        unsigned rack_lost;        /* segments newly judged lost by RACK */
+        uint32_t reo_us;           /* RACK's reordering timer to arm (0: none) */
 };
 
 /* l4/tcp_sack.c */

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "mpnet/tcp.h"
 #include "mpnet/wire/ethernet.h"
 #include "mpnet/wire/ipv4.h"
 #include "mpnet/wire/ipv6.h"
@@ -111,6 +112,9 @@ static inline void ts_init(struct ts *t)
         assert_int_equal(mpnet_addr6_add(t->s, 1, t->us6, 64, MPNET_ADDR6_F_NODAD), 0);
         assert_int_equal(mpnet_neigh4_add(t->s, 1, TS_PEER4, t->pmac), 0);
         assert_int_equal(mpnet_neigh6_add(t->s, 1, t->peer6, t->pmac), 0);
+        /* Scripts follow the RFCs' examples, which send a window at once:
+         * no pacing unless a test turns it on (mpnet_tcp_set_pacing). */
+        mpnet_tcp_set_pacing(t->s, 0);
         /* Past the start-up chatter (solicitations, reports). */
         sim_run_until(&t->clk, &t->s, 1, mpnet_clock_now(&t->clk) + 5 * MPNET_NS_PER_S);
         link_drain(t->lb);

@@ -32,12 +32,14 @@ struct side {
 };
 
 /* What a test asks of xfer() beyond the transfer: B's SO_RCVBUF set
- * (locked: no auto-tuning) when rcvbuf; auto-tuning on, A's stack's
- * limits 4 MiB and B's receive limit rmem_max, when rmem_max; check() run on both sides before they
+ * (locked: no auto-tuning) when rcvbuf; A's stack's limits 4 MiB (the
+ * default) and B's receive limit rmem_max, when rmem_max; auto-tuning off
+ * on both stacks when no_autotune; check() run on both sides before they
  * close. */
 static struct {
         int rcvbuf;
         uint32_t rmem_max;
+        bool no_autotune;
         void (*check)(struct side *a, struct side *b);
 } xo;
 
@@ -140,6 +142,10 @@ static void xfer(const char *name, const struct mpnet_fault_cfg *fault, int fam)
                 assert_int_equal(mpnet_tcp_set_autotune(a.s, TCP_BUF_AUTO_MAX, TCP_BUF_AUTO_MAX),
                                  0);
                 assert_int_equal(mpnet_tcp_set_autotune(b.s, xo.rmem_max, TCP_BUF_AUTO_MAX), 0);
+        }
+        if (xo.no_autotune) {
+                assert_int_equal(mpnet_tcp_set_autotune(a.s, 0, 0), 0);
+                assert_int_equal(mpnet_tcp_set_autotune(b.s, 0, 0), 0);
         }
         a.fd = -1;
         for (int i = 0; i < 100 && a.fd < 0; i++) {
@@ -257,8 +263,8 @@ static void autotune_locked(struct side *a, struct side *b)
         assert_int_equal(stk_ctr(b->s, "tcp_rcvbuf_grow"), 0);
 }
 
-/* Auto-tuning not turned on (the default): the buffers stay as they
- * were made. */
+/* Auto-tuning turned off (mpnet_tcp_set_autotune(s, 0, 0)): the buffers
+ * stay as they were made. */
 static void autotune_off(struct side *a, struct side *b)
 {
         assert_int_equal(stk_ctr(a->s, "tcp_rcvbuf_grow") + stk_ctr(b->s, "tcp_rcvbuf_grow"), 0);
@@ -266,11 +272,11 @@ static void autotune_off(struct side *a, struct side *b)
         assert_int_equal(sockbuf(b, SO_RCVBUF), (int)SOCK_RCVBUF_DEFAULT);
 }
 
-/* Buffer auto-tuning (Linux's tcp_rmem/tcp_wmem), turned on with
- * mpnet_tcp_set_autotune(): over a path with a 10 ms round trip the
- * default buffers hold less than the path carries, so they grow while
- * the data is moving, within the stack's limit; a buffer the application
- * sized stays as it is; without the call nothing grows. */
+/* Buffer auto-tuning (Linux's tcp_rmem/tcp_wmem), on by default: over a
+ * path with a 10 ms round trip the default buffers hold less than the
+ * path carries, so they grow while the data is moving, within the stack's
+ * limit; a buffer the application sized stays as it is; with the limits
+ * set to 0 nothing grows. */
 static void test_xfer_autotune(void **state)
 {
         struct mpnet_fault_cfg f = {.seed = 3, .delay_ns = 5 * MPNET_NS_PER_MS};
@@ -285,8 +291,9 @@ static void test_xfer_autotune(void **state)
         xo.check = autotune_locked;
         xfer("SO_RCVBUF set, delay 5 ms", &f, 4);
         memset(&xo, 0, sizeof(xo));
+        xo.no_autotune = true;
         xo.check = autotune_off;
-        xfer("auto-tuning off (the default), delay 5 ms", &f, 4);
+        xfer("auto-tuning off, delay 5 ms", &f, 4);
         memset(&xo, 0, sizeof(xo));
 }
 
