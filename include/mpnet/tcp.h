@@ -97,8 +97,10 @@ MPNET_API int mpnet_tcp_set_ecn(struct mpnet_stack *s, int mode);
 
 /**
  * One ACK per receive vector (off by default): the in-order segments one
- * poll of s receives get one ACK after the vector instead of one every
- * second full segment (RFC 5681 4.2), as Linux's GRO merges them. Fewer
+ * poll of s receives get one ACK at the end of the vector instead of one
+ * every second full segment (RFC 5681 4.2), as Linux's GRO merges them;
+ * a vector that leaves less than two full segments unacknowledged waits
+ * for the delayed ACK (RFC 1122 4.2.3.2). Fewer
  * ACKs for a bulk flow; the stretch ACKs slow the sender's slow start
  * (RFC 3465 L = 2) and thin its ACK clock under loss. Any thread.
  */

@@ -681,7 +681,7 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
                 lso = c->lso;
                 lev = lso != NULL ? sock_events(lso) : 0;
                 tcp_conn_input(w, c, &v, &r, atomic_load(&ifp->mtu));
-                tcp_sock_cb(w, so, ev);
+                tcp_sock_cb_vec(w, so, ev);
                 tcp_sock_cb(w, lso, lev);
                 goto out;
         }
@@ -791,6 +791,7 @@ static void tcp_ctx_reset(struct wctx *w, void *cs)
         (void)w;
         x->tq = NULL;
         x->embryo = NULL;
+        x->n_vcb = x->n_vack = 0;
         x->last[0] = x->last[1] = NULL;
         x->tw.next = x->tw.prev = NULL; /* its connections went with the table */
 }
@@ -924,6 +925,7 @@ const struct mpnet_module mod_tcp = {
     .state_reset = tcp_reset,
     .ctx_state_size = sizeof(struct tcp_ctx),
     .ctx_service = tcp_service,
+    .vec_end = tcp_vec_end,
     .ctx_reset = tcp_ctx_reset,
     .ctx_fini = tcp_ctx_fini,
 };

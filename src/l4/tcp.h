@@ -158,6 +158,7 @@ struct tcp_twq {
 
 /* At most this many freed rings a context keeps (128 KiB). */
 #define TCP_RING_CACHE 32
+#define TCP_VEC_PEND   8 /* sockets, and connections, a vector's end waits on */
 
 struct tcp_ctx {
         struct tcp_data *tq;         /* connections with a data-path timer */
@@ -191,6 +192,19 @@ struct tcp_ctx {
          * for the next connection's first byte (l4/tcp_data.c). */
         void *ring_cache[TCP_RING_CACHE];
         unsigned n_ring_cache;
+        /* What the segments of the dispatch under way leave for its end
+         * (tcp_vec_end, the graph's vec_end hook): the sockets to wake,
+         * each with its events before the vector's first segment, and the
+         * connections whose ACK waits for the vector's end (tcp_data.ack_vec).
+         * A connection or socket that goes meanwhile is freed only after a
+         * grace period, which no dispatch spans. */
+        struct {
+                struct mpnet_sock *so;
+                uint32_t ev;
+        } vcb[TCP_VEC_PEND];
+        unsigned n_vcb;
+        struct tcp_conn *vack[TCP_VEC_PEND];
+        unsigned n_vack;
 };
 
 /* The options of c, which has its data path (c->d): the first member of
@@ -637,6 +651,12 @@ void tcp_dead_flush(struct mpnet_stack *s);
 /* After a segment on its home: run so's callback when it has one and
  * what it waits for (ev_before: its events before) is there. */
 void tcp_sock_cb(struct wctx *w, struct mpnet_sock *so, uint32_t ev_before);
+/* The same once the receive vector is done (tcp_vec_end): the segments of
+ * one vector wake a socket once. */
+void tcp_sock_cb_vec(struct wctx *w, struct mpnet_sock *so, uint32_t ev_before);
+/* The graph's vec_end hook (l4/tcp_data.c): the ACKs the vector's
+ * segments wait for (one per connection), then the sockets' callbacks. */
+void tcp_vec_end(struct wctx *w, void *cs);
 /* RFC 6056 Algorithm 4 through the stack's picker (l4/port.h), steered
  * to so's home when faddr is known (non-zero) and the link can tell.
  * @return the port bound (so's PCB entry in TCP's table), or -EADDRINUSE. */

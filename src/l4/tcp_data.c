@@ -816,6 +816,8 @@ static void events(struct tcp_conn *c)
                 sock_lower(so, EPOLLOUT);
 }
 
+static void vec_ack_add(struct wctx *w, struct tcp_conn *c);
+
 /* ---- ESTABLISHED ---- */
 
 int tcp_established(struct wctx *w, struct tcp_conn *c)
@@ -912,6 +914,7 @@ void tcp_data_drop(struct mpnet_stack *s, struct tcp_conn *c)
                 return;
         tq_unlink(d);
         tw_unlink(d);
+        d->ack_vec = false; /* tcp_vec_end passes it by */
         /* No socket reaches c any more and the table lost it: its rings
          * go back to the home context now, not after the grace period. */
         ring_release(w, d->sb, d->salloc);
@@ -1400,7 +1403,7 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
         struct tcp_data *d = c->d;
         const uint8_t *p = mpnet_tcp_payload(v);
         uint32_t len = (uint32_t)mpnet_tcp_payload_len(v), seq = r->seq;
-        bool fin = (r->flags & MPNET_TCP_FIN) != 0, ack_now = false, ack_vec = false;
+        bool fin = (r->flags & MPNET_TCP_FIN) != 0, ack_now = false, ack_vec = false, pred;
 
         if (d == NULL) {
                 if (len != 0)
@@ -1422,7 +1425,8 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                 if (ms < 60000)
                         rcv_rtt_sample(w, d, (ms == 0 ? 1 : ms) * 1000);
         }
-        if (!rcv_predicted(c, r, len) && !ack_in(w, c, r, len))
+        pred = rcv_predicted(c, r, len);
+        if (!pred && !ack_in(w, c, r, len))
                 return; /* LAST_ACK ended */
         if (c->state == TCP_TIME_WAIT) {
                 /* A retransmitted FIN: ACK it, TIME_WAIT restarts (RFC 9293
@@ -1491,9 +1495,13 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                          * second full segment (full: our sending MSS, the
                          * peer's being alike), or the delayed ACK timer.
                          * With tcp_state.ack_vec the every-second one waits
-                         * for the end of the receive vector (the context's
-                         * next service), so the in-order segments of one
-                         * poll get one ACK, as Linux's GRO gives them one. */
+                         * for the end of the receive vector (tcp_vec_end),
+                         * so the in-order segments of one vector get one
+                         * ACK, as Linux's GRO gives them one: unacked counts
+                         * the bytes of every segment since the last ACK, so
+                         * a vector that brings the second full segment is
+                         * ACKed at its end, one that brings only the first
+                         * waits for the delayed ACK (RFC 1122 4.2.3.2). */
                         if (had_ooo || d->fin_in || d->quick > 0)
                                 ack_now = true;
                         else if (d->unacked >= 2u * smss(c) &&
@@ -1511,17 +1519,68 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                         ack_now = true;
                 }
         }
-        output(w, c);
+        /* A predicted segment changed nothing output looks at (no ACK
+         * news, the same window, nothing in flight): what output did not
+         * send before it, it would not send now. */
+        if (!pred)
+                output(w, c);
         if (ack_now) {
                 send_ack(w, c);
         } else if (ack_vec && d->unacked > 0) {
                 if (!d->ack_vec) {
                         d->ack_vec = true;
-                        arm(w, d, &d->dack_at, ctx_now(w));
+                        vec_ack_add(w, c);
                 }
         } else if (d->unacked > 0 && d->dack_at == MPNET_TIME_NEVER) {
                 arm(w, d, &d->dack_at, ctx_now(w) + TCP_DACK_NS);
         }
+}
+
+/* ---- the end of a receive vector ---- */
+
+/* c's ACK waits for the end of the vector (tcp_vec_end); the delayed ACK
+ * timer, due now, when the context's list is full. */
+static void vec_ack_add(struct wctx *w, struct tcp_conn *c)
+{
+        struct tcp_ctx *x = tcp_ctx_of(w);
+
+        if (x->n_vack == TCP_VEC_PEND) {
+                arm(w, c->d, &c->d->dack_at, ctx_now(w));
+                return;
+        }
+        x->vack[x->n_vack++] = c;
+        ctx_vec_end_arm(w, MOD_tcp);
+}
+
+void tcp_vec_end(struct wctx *w, void *cs)
+{
+        struct tcp_ctx *x = cs;
+        struct tcp_conn *ack[TCP_VEC_PEND];
+        struct mpnet_sock *so[TCP_VEC_PEND];
+        uint32_t ev[TCP_VEC_PEND];
+        unsigned n_ack = x->n_vack, n_cb = x->n_vcb;
+
+        /* Taken off first: what the ACKs and callbacks do may ask for the
+         * next vector's end. */
+        memcpy(ack, x->vack, n_ack * sizeof(ack[0]));
+        for (unsigned i = 0; i < n_cb; i++) {
+                so[i] = x->vcb[i].so;
+                ev[i] = x->vcb[i].ev;
+        }
+        x->n_vack = x->n_vcb = 0;
+        /* An ACK sent meanwhile (a hole filled, a FIN, data sent) cleared
+         * ack_vec; a connection dropped meanwhile has no rings (and
+         * ack_vec cleared by tcp_data_drop). */
+        for (unsigned i = 0; i < n_ack; i++) {
+                struct tcp_conn *c = ack[i];
+
+                if (c->d == NULL || !c->d->ack_vec || c->state == TCP_CLOSED)
+                        continue;
+                tcp_count(w->s, TCPC_ACK_VEC);
+                send_ack(w, c);
+        }
+        for (unsigned i = 0; i < n_cb; i++)
+                tcp_sock_cb(w, so[i], ev[i]);
 }
 
 /* ---- timers ---- */

@@ -190,6 +190,30 @@ void tcp_sock_cb(struct wctx *w, struct mpnet_sock *so, uint32_t ev_before)
         sock_run_cb(so);
 }
 
+void tcp_sock_cb_vec(struct wctx *w, struct mpnet_sock *so, uint32_t ev_before)
+{
+        struct tcp_ctx *x;
+
+        /* Nothing to wake: a socket read by polling (tcp_sock_cb would
+         * return at once). */
+        if (so == NULL || (so->cb == NULL && so->fe == NULL))
+                return;
+        x = tcp_ctx_of(w);
+        /* The events before the vector's first segment for so stay: what
+         * became true over the whole vector is what the callback hears. */
+        for (unsigned i = 0; i < x->n_vcb; i++) {
+                if (x->vcb[i].so == so)
+                        return;
+        }
+        if (x->n_vcb == TCP_VEC_PEND) {
+                tcp_sock_cb(w, so, ev_before);
+                return;
+        }
+        x->vcb[x->n_vcb].so = so;
+        x->vcb[x->n_vcb++].ev = ev_before;
+        ctx_vec_end_arm(w, MOD_tcp);
+}
+
 /* ---- ephemeral ports ---- */
 
 static void pcb_ent_of(const struct mpnet_sock *so, struct pcb_ent *e)

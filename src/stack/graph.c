@@ -536,11 +536,35 @@ static void reenter_drain(struct wctx *w)
         }
 }
 
+/* The vec_end hooks that were asked for, in module order. A hook may ask
+ * again (for the next dispatch): its bit is cleared before it runs. */
+static void vec_end_run(struct wctx *w)
+{
+        const struct graph *g = &w->s->g;
+        uint32_t m = w->vec_end;
+
+        w->vec_end = 0;
+        for (; m != 0; m &= m - 1) {
+                unsigned i = (unsigned)__builtin_ctz(m);
+
+                if (i < g->n_mods && g->mods[i].m->vec_end != NULL)
+                        g->mods[i].m->vec_end(w, w->mctx[i]);
+        }
+}
+
 void graph_run(struct wctx *w, struct mpnet_iface *ifp)
 {
-        graph_drain(w, ifp);
-        if (__builtin_expect(w->req.n != 0, 0))
-                reenter_drain(w);
+        /* What a hook sends (an ACK to a local address goes round the
+         * graph) may ask for hooks again: a few rounds, then the next
+         * dispatch takes what is left. */
+        for (unsigned round = 0;; round++) {
+                graph_drain(w, ifp);
+                if (__builtin_expect(w->req.n != 0, 0))
+                        reenter_drain(w);
+                if (__builtin_expect(w->vec_end == 0, 1) || round == GRAPH_VEC_END_ROUNDS)
+                        return;
+                vec_end_run(w);
+        }
 }
 
 void ether_node(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **pkts, unsigned n)

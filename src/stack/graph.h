@@ -53,6 +53,7 @@ struct mpnet_timer;
 #define GRAPH_MAX_PUNTS      32
 #define GRAPH_MAX_FEATS      32
 #define GRAPH_REENTRY_MAX    4 /* times one packet may go back into the graph */
+#define GRAPH_VEC_END_ROUNDS 4 /* vec_end rounds a dispatch runs (graph_run) */
 
 /* Re-entries so far ride in the top bits of ol_flags (graph-private). */
 #define PKT_REENTRY_SHIFT 28
@@ -277,6 +278,20 @@ struct mpnet_module {
          * the context holds. @return its next deadline, or
          * MPNET_TIME_NEVER. */
         uint64_t (*ctx_service)(struct wctx *w, void *cs, uint64_t now);
+        /* The end of a vector: once a dispatch (graph_run) has emptied
+         * every node's frame, on the context that ran it, for each module
+         * that asked during it (ctx_vec_end_arm(), stack_priv.h), in module
+         * order. A module finishes there per vector what its handlers
+         * gathered per packet (TCP: one ACK decision and one wake-up for
+         * the segments of one connection, GRO's idea). What it sends runs
+         * through the graph before graph_run returns; a hook asked for
+         * again by that is called again, up to GRAPH_VEC_END_ROUNDS rounds,
+         * after which what is asked waits for the context's next dispatch
+         * (across a quiescent state: a module whose hook's own output can
+         * ask for it again keeps nothing freed after a grace period for
+         * it; TCP's cannot: its ACKs and callbacks' sends leave through
+         * the transmit vectors and the loop queue, never into input). */
+        void (*vec_end)(struct wctx *w, void *cs);
         /* stack_reset(): drop what the context holds, no error sent. A
          * module with per-context state and no ctx_reset makes the stack
          * unmarkable. */
@@ -443,7 +458,9 @@ bool graph_state_learnt(struct mpnet_stack *s);
 void graph_state_reset(struct mpnet_stack *s);
 
 /* Run every node of w whose frame holds packets until none does, then the
- * packets that re-enter the graph on other interfaces. */
+ * packets that re-enter the graph on other interfaces, then the vector-end
+ * hooks that were asked for (struct mpnet_module.vec_end), and again
+ * what they sent (bounded). */
 void graph_run(struct wctx *w, struct mpnet_iface *ifp);
 /* Put p (with aux) in node's frame from a node that runs before it or is
  * not sure of room: a full frame sends it round again. */

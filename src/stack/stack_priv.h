@@ -108,6 +108,9 @@ struct wctx {
         /* No module needs its ctx_service before this (ctx_svc_arm): a
          * loop with nothing held costs one compare. */
         uint64_t svc_next;
+        /* Bit i: module i asked for its vec_end hook at the end of the
+         * dispatch under way (ctx_vec_end_arm). */
+        uint32_t vec_end;
         _Atomic int wake_fd; /* its worker's eventfd, -1: none (the control thread) */
         /* Hand-off rings into this context, by the sending context's id,
          * made by the sender on first use; the bit of a sender that queued
@@ -331,6 +334,12 @@ static inline void ctx_svc_arm(struct wctx *w, uint64_t t)
 {
         if (t < w->svc_next)
                 w->svc_next = t;
+}
+/* Module mod (its index in the graph, enum core_mod for the core ones)
+ * has work for its vec_end hook once the dispatch under way ends. */
+static inline void ctx_vec_end_arm(struct wctx *w, unsigned mod)
+{
+        w->vec_end |= 1u << mod;
 }
 /* Control thread (the runtime): context id gained (delta 1) or lost (-1) a
  * link queue; wake_fd is its worker's eventfd. */

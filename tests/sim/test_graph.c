@@ -26,7 +26,8 @@
 #define DST      IP4(198, 51, 100, 10)
 #define ET_DECAP 0x88b5 /* IEEE 802 local experimental ethertypes */
 #define ET_LOOP  0x88b6
-#define TTL_DROP 13 /* what the output feature drops */
+#define ET_VEC   0x88b7 /* the vec_end test module's */
+#define TTL_DROP 13     /* what the output feature drops */
 
 struct tstate {
         uint64_t seen_in, seen_fwd, dropped_out, loops, decaps;
@@ -301,9 +302,8 @@ static struct mpnet_stack *make_stack(struct rig *t, const struct mpnet_module *
         return mpnet_stack_create(&sc);
 }
 
-static void rig_init(struct rig *t)
+static void rig_init_mods(struct rig *t, const struct mpnet_module *const *mods)
 {
-        static const struct mpnet_module *const mods[] = {&t_mod, NULL};
         struct mpnet_memwire_cfg w1 = {.name = "gr"}, w2 = {.name = "rk"};
 
         memset(t, 0, sizeof(*t));
@@ -321,6 +321,13 @@ static void rig_init(struct rig *t)
         assert_int_equal(mpnet_neigh4_add(t->r, 2, DST, t->k->info.mac), 0);
         t->st = graph_module_state(t->r, "test");
         assert_non_null(t->st);
+}
+
+static void rig_init(struct rig *t)
+{
+        static const struct mpnet_module *const mods[] = {&t_mod, NULL};
+
+        rig_init_mods(t, mods);
 }
 
 static void rig_fini(struct rig *t)
@@ -739,6 +746,107 @@ static void test_reentry_bound(void **state)
 }
 
 /* Modules that do not fit. */
+/* A module that takes frames of ET_VEC a packet at a time and finishes
+ * them per vector (the vec_end hook), as TCP does its segments. */
+struct vstate {
+        unsigned pkts;     /* taken */
+        unsigned hooks;    /* vec_end calls */
+        unsigned at_hook;  /* pkts when the hook last ran */
+        unsigned reask;    /* times the hook asks for itself again */
+        bool frames_empty; /* every frame empty when it last ran */
+};
+
+static void vec_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
+{
+        struct frame *in = &w->fr[self];
+        unsigned mi = w->s->g.node_mod[self];
+        struct vstate *vs = w->mctx[mi];
+
+        (void)ifp;
+        vs->pkts += in->n;
+        mpnet_pkt_free_bulk(in->p, in->n);
+        in->n = 0;
+        ctx_vec_end_arm(w, mi);
+}
+
+static void vec_end(struct wctx *w, void *cs)
+{
+        struct vstate *vs = cs;
+
+        vs->hooks++;
+        vs->at_hook = vs->pkts;
+        vs->frames_empty = w->pending == 0;
+        for (unsigned i = 0; i < w->s->g.n_nodes; i++)
+                vs->frames_empty &= w->fr[i].n == 0;
+        if (vs->reask > 0) {
+                vs->reask--;
+                for (unsigned i = 0; i < w->s->g.n_mods; i++) {
+                        if (w->mctx[i] == cs)
+                                ctx_vec_end_arm(w, i);
+                }
+        }
+}
+
+static const struct node_reg v_nodes[] = {{.name = "t-vec", .fn = vec_node, .core_id = -1}};
+static const struct ethertype_reg v_types[] = {{.type = ET_VEC, .node = "t-vec"}};
+static const struct mpnet_module v_mod = {
+    .name = "vec",
+    .nodes = v_nodes,
+    .n_nodes = 1,
+    .ethertypes = v_types,
+    .n_ethertypes = 1,
+    .ctx_state_size = sizeof(struct vstate),
+    .vec_end = vec_end,
+};
+
+/* The vec_end hook: called once per dispatch that asked for it, after
+ * every node ran (frames empty), having seen the whole vector; not called
+ * by a dispatch that did not ask; a hook that keeps asking is called
+ * GRAPH_VEC_END_ROUNDS times a dispatch, and the stack goes on. */
+static void test_vec_end_hook(void **state)
+{
+        static const struct mpnet_module *const mods[] = {&t_mod, &v_mod, NULL};
+        struct rig t;
+        uint8_t f[64], f4[64];
+        struct mpnet_eth_repr eth = {.ethertype = ET_VEC};
+        struct vstate *vs;
+
+        (void)state;
+        rig_init_mods(&t, mods);
+        vs = t.r->ctx[0]->mctx[t.r->g.node_mod[mpnet_node_find(t.r, "t-vec")]];
+        memset(f, 0, sizeof(f));
+        memcpy(eth.dst, t.r1->info.mac, 6);
+        memcpy(eth.src, t.g->info.mac, 6);
+        mpnet_eth_repr_emit(&eth, f);
+        for (int i = 0; i < 5; i++)
+                inject(&t, f, 60);
+        run(&t);
+        assert_int_equal(vs->pkts, 5);
+        assert_int_equal(vs->hooks, 1);
+        assert_int_equal(vs->at_hook, 5);
+        assert_true(vs->frames_empty);
+        frame4(&t, f4, 64); /* forwarded: no hook asked */
+        inject(&t, f4, 60);
+        run(&t);
+        assert_int_equal(collect(&t, NULL, 0), 1);
+        assert_int_equal(vs->hooks, 1);
+        inject(&t, f, 60);
+        inject(&t, f, 60);
+        run(&t);
+        assert_int_equal(vs->hooks, 2);
+        assert_int_equal(vs->at_hook, 7);
+        vs->reask = 1000;
+        inject(&t, f, 60);
+        mpnet_stack_poll(t.r, mpnet_clock_now(&t.clk));
+        assert_int_equal(vs->hooks, 2 + GRAPH_VEC_END_ROUNDS);
+        vs->reask = 0;
+        inject(&t, f4, 60);
+        run(&t);
+        assert_int_equal(collect(&t, NULL, 0), 1);
+        assert_int_equal(vs->pkts, 8);
+        rig_fini(&t);
+}
+
 static const struct ethertype_reg dup_type[] = {{.type = MPNET_ETHERTYPE_IPV4, .node = "t-x"}};
 static const char *const bad_next[] = {"no-such-node"};
 static const struct node_reg x_node[] = {{.name = "t-x", .fn = decap_node, .core_id = -1}};
@@ -1190,6 +1298,7 @@ int main(void)
             cmocka_unit_test(test_ip6_output_drop_counters),
             cmocka_unit_test(test_addr6_publish_retried),
             cmocka_unit_test(test_iface_hooks),
+            cmocka_unit_test(test_vec_end_hook),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -241,6 +241,182 @@ static void test_ack_per_vector(void **state)
         mpnet_close(t->s, k.lfd);
 }
 
+/* The peer queues a segment on the wire without the stack running: what
+ * it queues before the next ts_settle() comes in as one receive vector. */
+static void vsend(struct k *k, uint32_t seq, uint16_t flags, uint32_t n)
+{
+        uint8_t f[MPNET_ETH_HLEN + MPNET_IP6_HLEN + MPNET_TCP_HLEN_MAX + TS_DATA_MAX];
+        uint8_t b[TS_DATA_MAX];
+
+        for (uint32_t i = 0; i < n; i++)
+                b[i] = (uint8_t)('a' + (seq + i) % 26);
+        link_send(k->t->pool, k->t->lb, f,
+                  ts_build(k->t,
+                           &(struct ts_seg){.sport = 40000,
+                                            .dport = 8080,
+                                            .seq = seq,
+                                            .ack = 1,
+                                            .flags = flags,
+                                            .data = b,
+                                            .len = n,
+                                            .opts = popts(k)},
+                           f));
+}
+
+static void wake_count(struct mpnet_stack *s, int fd, void *arg)
+{
+        (void)s;
+        (void)fd;
+        (*(unsigned *)arg)++;
+}
+
+/* Past the quick ACKs (16 small segments, each ACKed at once), with the
+ * socket's callback counting wake-ups. */
+static unsigned quick_done(struct ts *t, struct k *k, unsigned *wakes)
+{
+        unsigned seq = 1;
+        char b[200];
+
+        for (int i = 0; i < 16; i++, seq += 10) {
+                psend(k, seq, 1, TH_PA, 10);
+                expect(k, 1, TH_A, 1, seq + 10, 0, NULL);
+        }
+        assert_int_equal(rd(t, k->fd, b, sizeof(b), 0), 160);
+        *wakes = 0;
+        assert_int_equal(mpnet_sock_set_cb(t->s, k->fd, wake_count, wakes), 0);
+        return seq;
+}
+
+/* Receive coalescing: eight in-order full segments in one vector wake the
+ * socket once (at the vector's end, tcp_vec_end) and, with the default
+ * ACK policy, are ACKed every second full segment (RFC 1122 4.2.3.2,
+ * RFC 5681 4.2: the segments count, not the calls); the data is all there,
+ * in order. */
+static void test_vec_coalesce(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+        unsigned wakes;
+        uint32_t seq;
+        char b[8000];
+
+        estab(t, &k, false);
+        seq = quick_done(t, &k, &wakes);
+        for (uint32_t i = 0; i < 8; i++)
+                vsend(&k, seq + i * 1000, TH_PA, 1000);
+        ts_settle(t);
+        assert_int_equal(wakes, 1);
+        for (uint32_t i = 2; i <= 8; i += 2)
+                expect(&k, 1, TH_A, 1, seq + i * 1000, 0, NULL);
+        ts_expect_none(t, 100);
+        assert_int_equal(ts_ctr(t, "tcp_dack"), 0);
+        assert_int_equal(rd(t, k.fd, b, sizeof(b), 0), 8000);
+        for (uint32_t i = 0; i < 8000; i++)
+                assert_int_equal(b[i], 'a' + (seq + i) % 26);
+        mpnet_close(t->s, k.lfd);
+}
+
+/* With one ACK per vector (tcp_ack_vec) the same vector is ACKed once, at
+ * its end; an odd full segment alone in the next vector waits for the
+ * delayed ACK; one wake-up a vector. */
+static void test_vec_coalesce_ack_vec(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+        unsigned wakes;
+        uint32_t seq;
+
+        mpnet_tcp_set_ack_vec(t->s, 1);
+        estab(t, &k, false);
+        seq = quick_done(t, &k, &wakes);
+        for (uint32_t i = 0; i < 7; i++)
+                vsend(&k, seq + i * 1000, TH_PA, 1000);
+        ts_settle(t);
+        assert_int_equal(wakes, 1);
+        expect(&k, 1, TH_A, 1, seq + 7000, 0, NULL);
+        ts_expect_none(t, 10);
+        assert_int_equal(ts_ctr(t, "tcp_ack_vec"), 1);
+        vsend(&k, seq + 7000, TH_PA, 1000);
+        ts_settle(t);
+        assert_int_equal(wakes, 2);
+        ts_expect_none(t, 20); /* one full segment: delayed (RFC 1122 4.2.3.2) */
+        expect(&k, 30, TH_A, 1, seq + 8000, 0, NULL);
+        assert_int_equal(ts_ctr(t, "tcp_dack"), 1);
+        mpnet_close(t->s, k.lfd);
+}
+
+/* A segment out of order in the middle of a vector: a duplicate ACK with
+ * its SACK block at once (RFC 5681 4.2, RFC 2018), the ones after it held
+ * and SACKed too, nothing ACKed twice at the vector's end; the hole filled,
+ * one ACK for all, the data in order. */
+static void test_vec_ooo(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+        struct ts_seg g;
+        unsigned wakes;
+        uint32_t seq;
+        char b[6000];
+
+        mpnet_tcp_set_ack_vec(t->s, 1);
+        estab(t, &k, true);
+        seq = quick_done(t, &k, &wakes);
+        vsend(&k, seq, TH_PA, 988);
+        vsend(&k, seq + 988, TH_PA, 988);
+        vsend(&k, seq + 3 * 988, TH_PA, 988); /* the third missing */
+        vsend(&k, seq + 4 * 988, TH_PA, 988);
+        ts_settle(t);
+        assert_int_equal(wakes, 1);
+        expect(&k, 1, TH_A, 1, seq + 2 * 988, 0, &g);
+        assert_int_equal(g.opts.sack_n, 1);
+        assert_int_equal(g.opts.sack[0].left, t->peer_isn + seq + 3 * 988);
+        assert_int_equal(g.opts.sack[0].right, t->peer_isn + seq + 4 * 988);
+        expect(&k, 1, TH_A, 1, seq + 2 * 988, 0, &g);
+        assert_int_equal(g.opts.sack_n, 1);
+        assert_int_equal(g.opts.sack[0].right, t->peer_isn + seq + 5 * 988);
+        ts_expect_none(t, 100);
+        assert_int_equal(ts_ctr(t, "tcp_ack_vec"), 0);
+        vsend(&k, seq + 2 * 988, TH_PA, 988);
+        ts_settle(t);
+        expect(&k, 1, TH_A, 1, seq + 5 * 988, 0, &g);
+        assert_false(g.opts.present & MPNET_TCPO_SACK);
+        ts_expect_none(t, 100);
+        assert_int_equal(rd(t, k.fd, b, sizeof(b), 0), 5 * 988);
+        for (uint32_t i = 0; i < 5 * 988; i++)
+                assert_int_equal(b[i], 'a' + (seq + i) % 26);
+        mpnet_close(t->s, k.lfd);
+}
+
+/* A FIN at the end of a vector: ACKed at once with the data before it
+ * (RFC 9293 3.10.7.4 eighth check), one ACK only (no second one at the
+ * vector's end), one wake-up that sees the data and EOF. */
+static void test_vec_fin(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+        unsigned wakes;
+        uint32_t seq;
+        char b[4000];
+
+        mpnet_tcp_set_ack_vec(t->s, 1);
+        estab(t, &k, false);
+        seq = quick_done(t, &k, &wakes);
+        for (uint32_t i = 0; i < 3; i++)
+                vsend(&k, seq + i * 1000, TH_PA, 1000);
+        vsend(&k, seq + 3000, TH_FA, 0);
+        ts_settle(t);
+        assert_int_equal(wakes, 1);
+        expect(&k, 1, TH_A, 1, seq + 3001, 0, NULL);
+        ts_expect_none(t, 100);
+        assert_int_equal(ts_ctr(t, "tcp_ack_vec"), 0);
+        assert_int_equal(conn_state(t), TCP_CLOSE_WAIT);
+        assert_true(atomic_load(&sock_get(t->s, k.fd)->events) & EPOLLRDHUP);
+        assert_int_equal(rd(t, k.fd, b, sizeof(b), 0), 3000);
+        assert_int_equal(rd(t, k.fd, b, sizeof(b), 0), 0);
+        mpnet_close(t->s, k.fd);
+        mpnet_close(t->s, k.lfd);
+}
+
 /* One write of ten full segments, the initial window (RFC 6928 2): one
  * burst from one header template, on the wire exactly as ten segments
  * made one by one: each its sequence number and 988 bytes (MSS 1000 less
@@ -869,6 +1045,10 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_recv_fin, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_delayed_ack, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_ack_per_vector, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_vec_coalesce, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_vec_coalesce_ack_vec, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_vec_ooo, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_vec_fin, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_burst_exact, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_burst_timer, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_rcv_predicted, setup, ts_teardown),
