@@ -833,6 +833,11 @@ static int tcp_init(struct mpnet_stack *s, void *state)
                 free(st->pick);
                 return -ENOMEM;
         }
+        if (tcp_cache_init(&st->cache) != 0) {
+                pcb_table_destroy(st->pcb);
+                free(st->pick);
+                return -ENOMEM;
+        }
         return pthread_mutex_init(&st->ct.lock, NULL) == 0 ? 0 : -ENOMEM;
 }
 
@@ -843,6 +848,7 @@ static void tcp_fini(struct mpnet_stack *s, void *state)
         (void)s;
         dead_free(st);
         conn_table_clear(&st->ct);
+        tcp_cache_fini(&st->cache);
         free(atomic_load_explicit(&st->ct.bk, memory_order_relaxed));
         pthread_mutex_destroy(&st->ct.lock);
         pcb_table_destroy(st->pcb);

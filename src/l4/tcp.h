@@ -142,9 +142,14 @@ struct tcp_conn {
         uint64_t rtx_at; /* the retransmission deadline (ns), or MPNET_TIME_NEVER */
         struct tcp_rto rto;
         struct mpnet_sock *lso; /* the listener, while embryonic or unaccepted */
-        struct tcp_conn *qnext; /* the listener's SYN or accept queue */
-        struct mpnet_sock *so;  /* the socket, once accepted */
-        struct tcp_data *d;     /* ESTABLISHED on: the data path's (l4/tcp_data.c) */
+        union {
+                struct tcp_conn *qnext; /* the listener's SYN or accept queue */
+                /* Once retired and handed to stack_defer(): the cache
+                 * its objects go back to (tcp_conn_recycle). */
+                struct tcp_state *cache_st;
+        };
+        struct mpnet_sock *so; /* the socket, once accepted */
+        struct tcp_data *d;    /* ESTABLISHED on: the data path's (l4/tcp_data.c) */
         /* The home's list of embryos (SYN_SENT, SYN_RECEIVED: tcp_timers). */
         struct tcp_conn *enext, **eprev;
 };
@@ -247,6 +252,22 @@ struct tcp_listen_cfg {
         struct punt_bucket rst_tb[MPNET_MAX_SLOTS + 1];
 };
 
+/* Freed connections' objects kept for the next connections (l4/
+ * tcp_cache.c): a short connection (TCP_CRR) then costs no malloc or free
+ * for its connection, data state and SACK scoreboard. Per stack, under its
+ * mutex: connections are made on any context and freed by the control
+ * thread after a grace period. Bounded (TCP_CACHE_MAX of each kind); freed
+ * with the stack. Cached objects are no connection's: mpnet_tcp_mem()
+ * leaves them out. */
+#define TCP_CACHE_MAX 64
+enum { TCP_CACHE_CONN, TCP_CACHE_DATA, TCP_CACHE_SACK, TCP_CACHE_KINDS };
+struct tcp_cache {
+        pthread_mutex_t lock;
+        unsigned n[TCP_CACHE_KINDS];
+        void *obj[TCP_CACHE_KINDS][TCP_CACHE_MAX];
+        uint64_t hits, misses; /* gets served from the cache, from calloc */
+};
+
 struct tcp_state {
         struct mpnet_stack *s;
         struct pcb_table *pcb;    /* bound and listening sockets, by port */
@@ -282,7 +303,23 @@ struct tcp_state {
         /* The congestion control of new connections (NULL: the default,
          * CUBIC); tests pick NewReno to follow the RFCs' examples. */
         const struct tcp_cc_ops *cc;
+        struct tcp_cache cache; /* l4/tcp_cache.c */
 };
+
+/* l4/tcp_cache.c: any context. A zeroed object of kind (size bytes: the
+ * same for every get of a kind), from the cache or calloc; NULL when out
+ * of memory. */
+void *tcp_cache_get(struct tcp_cache *k, unsigned kind, size_t size);
+/* Keep o (NULL: nothing) for a later get, or free it when the cache of
+ * its kind is full. */
+void tcp_cache_put(struct tcp_cache *k, unsigned kind, void *o);
+int tcp_cache_init(struct tcp_cache *k);
+void tcp_cache_fini(struct tcp_cache *k);
+/* A connection, zeroed, from st's cache. */
+struct tcp_conn *tcp_conn_alloc(struct tcp_state *st);
+/* stack_defer()'s callback for a retired connection whose cache_st is
+ * set: its objects go back to that cache (tcp_conn_free frees them). */
+void tcp_conn_recycle(void *arg);
 
 /* l4/tcp.c */
 struct tcp_state *tcp_state_of(struct mpnet_stack *s);

@@ -753,7 +753,8 @@ static void events(struct tcp_conn *c)
 int tcp_established(struct wctx *w, struct tcp_conn *c)
 {
         struct mpnet_sock *ref = c->so != NULL ? c->so : c->lso;
-        struct tcp_data *d = calloc(1, sizeof(*d));
+        struct tcp_state *st = tcp_state_of(w->s);
+        struct tcp_data *d = tcp_cache_get(&st->cache, TCP_CACHE_DATA, sizeof(*d));
         uint32_t sbuf = TCP_BUF_DEFAULT, rbuf = TCP_BUF_DEFAULT;
 
         if (ref != NULL) {
@@ -787,8 +788,11 @@ int tcp_established(struct wctx *w, struct tcp_conn *c)
         d->recover = c->snd_nxt; /* RFC 6582 3.2 step 1's test: no recovery yet */
         /* SACK agreed: the sender uses the blocks (without memory for its
          * state, NewReno, as without SACK). */
-        if ((c->opt & TCPF_SACK) && tcp_state_of(w->s)->recov != TCP_RECOV_NEWRENO)
-                d->sk = tcp_sack_new(tcp_state_of(w->s)->recov, sbuf);
+        if ((c->opt & TCPF_SACK) && st->recov != TCP_RECOV_NEWRENO) {
+                d->sk = tcp_cache_get(&st->cache, TCP_CACHE_SACK, sizeof(*d->sk));
+                if (d->sk != NULL)
+                        tcp_sack_init(d->sk, st->recov, sbuf);
+        }
         c->d = d;
         c->rtx_at = MPNET_TIME_NEVER;
         tcp_opt_init(w, c, ref);
@@ -818,6 +822,23 @@ void tcp_conn_free(void *arg)
                 free(c->d);
         }
         free(c);
+}
+
+void tcp_conn_recycle(void *arg)
+{
+        struct tcp_conn *c = arg;
+        struct tcp_cache *k = &c->cache_st->cache;
+
+        if (c->d != NULL) {
+                ooo_free(c->d);
+                if (c->d->sk != NULL)
+                        free(c->d->sk->seg);
+                tcp_cache_put(k, TCP_CACHE_SACK, c->d->sk);
+                free(c->d->sb);
+                free(c->d->rb);
+                tcp_cache_put(k, TCP_CACHE_DATA, c->d);
+        }
+        tcp_cache_put(k, TCP_CACHE_CONN, c);
 }
 
 size_t tcp_data_mem(const struct tcp_conn *c, size_t *bufs)
