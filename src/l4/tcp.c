@@ -833,11 +833,7 @@ static int tcp_init(struct mpnet_stack *s, void *state)
                 free(st->pick);
                 return -ENOMEM;
         }
-        if (tcp_cache_init(&st->cache) != 0) {
-                pcb_table_destroy(st->pcb);
-                free(st->pick);
-                return -ENOMEM;
-        }
+        tcp_cache_init(&st->cache);
         return pthread_mutex_init(&st->ct.lock, NULL) == 0 ? 0 : -ENOMEM;
 }
 

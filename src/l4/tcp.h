@@ -254,18 +254,17 @@ struct tcp_listen_cfg {
 
 /* Freed connections' objects kept for the next connections (l4/
  * tcp_cache.c): a short connection (TCP_CRR) then costs no malloc or free
- * for its connection, data state and SACK scoreboard. Per stack, under its
- * mutex: connections are made on any context and freed by the control
- * thread after a grace period. Bounded (TCP_CACHE_MAX of each kind); freed
- * with the stack. Cached objects are no connection's: mpnet_tcp_mem()
- * leaves them out. */
+ * for its connection, data state and SACK scoreboard. Per stack, the
+ * control context's alone (context 0, the control thread: it makes
+ * connections and runs the deferred frees), so no lock; workers' contexts
+ * use malloc. Bounded (TCP_CACHE_MAX of each kind); freed with the stack.
+ * Cached objects are no connection's: mpnet_tcp_mem() leaves them out. */
 #define TCP_CACHE_MAX 64
 enum { TCP_CACHE_CONN, TCP_CACHE_DATA, TCP_CACHE_SACK, TCP_CACHE_KINDS };
 struct tcp_cache {
-        pthread_mutex_t lock;
         unsigned n[TCP_CACHE_KINDS];
         void *obj[TCP_CACHE_KINDS][TCP_CACHE_MAX];
-        uint64_t hits, misses; /* gets served from the cache, from calloc */
+        uint64_t hits, misses; /* context 0's gets from the cache, from calloc */
 };
 
 struct tcp_state {
@@ -306,19 +305,24 @@ struct tcp_state {
         struct tcp_cache cache; /* l4/tcp_cache.c */
 };
 
-/* l4/tcp_cache.c: any context. A zeroed object of kind (size bytes: the
- * same for every get of a kind), from the cache or calloc; NULL when out
- * of memory. */
-void *tcp_cache_get(struct tcp_cache *k, unsigned kind, size_t size);
-/* Keep o (NULL: nothing) for a later get, or free it when the cache of
- * its kind is full. */
-void tcp_cache_put(struct tcp_cache *k, unsigned kind, void *o);
-int tcp_cache_init(struct tcp_cache *k);
+/* l4/tcp_cache.c, on context w. A zeroed object of kind (size bytes: the
+ * same for every get of a kind),
+ * from the cache on context 0, else calloc; NULL when out of memory. */
+struct wctx;
+void *tcp_cache_get(struct wctx *w, unsigned kind, size_t size);
+/* Keep o (NULL: nothing) for a later get on context 0, or free it (a
+ * SACK scoreboard with its records). */
+void tcp_cache_put(struct wctx *w, unsigned kind, void *o);
+/* tcp_cache_put on the control thread, outside a context (a deferred
+ * free). */
+void tcp_cache_put_ctl(struct tcp_cache *k, unsigned kind, void *o);
+void tcp_cache_init(struct tcp_cache *k);
 void tcp_cache_fini(struct tcp_cache *k);
-/* A connection, zeroed, from st's cache. */
-struct tcp_conn *tcp_conn_alloc(struct tcp_state *st);
-/* stack_defer()'s callback for a retired connection whose cache_st is
- * set: its objects go back to that cache (tcp_conn_free frees them). */
+/* A connection, zeroed, for context w. */
+struct tcp_conn *tcp_conn_alloc(struct wctx *w);
+/* stack_defer()'s callback (the control thread) for a retired connection
+ * whose cache_st is set: its objects go back to that stack's cache
+ * (tcp_conn_free frees them). */
 void tcp_conn_recycle(void *arg);
 
 /* l4/tcp.c */
