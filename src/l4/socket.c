@@ -166,6 +166,11 @@ static void sock_cache_put(struct mpnet_stack *s, struct mpnet_sock *so)
                 free(so);
 }
 
+unsigned sock_cache_len(struct mpnet_stack *s)
+{
+        return smod(s)->n_cache;
+}
+
 static struct mpnet_sock *sock_cache_get(struct mpnet_stack *s)
 {
         struct sock_mod *m = smod(s);
