@@ -30,8 +30,10 @@ void *tcp_cache_get(struct wctx *w, unsigned kind, size_t size)
         struct tcp_cache *k = &tcp_state_of(w->s)->cache;
         void *o;
 
-        if (w->id != 0 || k->n[kind] == 0) {
-                k->misses += w->id == 0;
+        if (w->id != 0)
+                return calloc(1, size); /* the cache is not this context's */
+        if (k->n[kind] == 0) {
+                k->misses++;
                 return calloc(1, size);
         }
         k->hits++;
