@@ -14,7 +14,10 @@
  * Figures per repeat (flood and clean runs alternate): payload Gbit/s by
  * the wall clock and per second of the flow thread's CPU time, the ratio
  * flood / clean of each, the SYNs the tester put on the wire and B's
- * answers (tcp_syn_in + tcp_cookie_sent) per second, and memory while
+ * answers (tcp_syn_in + tcp_cookie_sent) per second, B's answers per CPU
+ * second of the flow's thread, what they cost that thread (TSC cycles per
+ * SYN: its CPU time flooded less its CPU time clean, for the same bytes,
+ * over the SYNs answered), and memory while
  * flooded: the peak of B's TCP connections and their bytes (mpnet_tcp_mem,
  * sampled), of the process's resident set over its value before, of the
  * flood pool's buffers in use. Medians over --repeat.
@@ -72,6 +75,7 @@ struct flood {
 
 struct run {
         double gbps, cpu_gbps, syn_tx, syn_ans;
+        uint64_t cpu, syns; /* the flow thread's CPU ns; SYNs B answered */
         uint64_t conns_max, conn_bytes_max, rss_max, pool_max;
 };
 
@@ -264,8 +268,9 @@ static struct run run_one(uint64_t bytes, uint64_t chunk, bool flood_on)
         r.gbps = (double)bytes * 8 / (double)(t1 - t0);
         r.cpu_gbps = (double)bytes * 8 / (double)(u1 - u0);
         r.syn_tx = (double)atomic_load(&f.sent) * 1e9 / (double)(t1 - t0);
-        r.syn_ans = (double)(bench_ctr(b, "tcp_syn_in") + bench_ctr(b, "tcp_cookie_sent") - ans0) *
-                    1e9 / (double)(t1 - t0);
+        r.cpu = u1 - u0;
+        r.syns = bench_ctr(b, "tcp_syn_in") + bench_ctr(b, "tcp_cookie_sent") - ans0;
+        r.syn_ans = (double)r.syns * 1e9 / (double)(t1 - t0);
         mpnet_close(a, fa);
         mpnet_close(b, fb);
         mpnet_close(b, lfd);
@@ -292,7 +297,8 @@ int main(int argc, char **argv)
             {"chunk", BENCH_OPT_U64, &chunk, 1, sizeof(wbuf), "bytes per send call"},
         };
         double g[REPS_MAX], gc[REPS_MAX], fg[REPS_MAX], fgc[REPS_MAX], rw[REPS_MAX], rc[REPS_MAX],
-            stx[REPS_MAX], sans[REPS_MAX], cm[REPS_MAX], cb[REPS_MAX], rss[REPS_MAX], pm[REPS_MAX];
+            stx[REPS_MAX], sans[REPS_MAX], cm[REPS_MAX], cb[REPS_MAX], rss[REPS_MAX], pm[REPS_MAX],
+            cps[REPS_MAX], spc[REPS_MAX], hz;
         struct bench_json j;
 
         bench_parse_args(argc, argv,
@@ -300,6 +306,7 @@ int main(int argc, char **argv)
                          sizeof(opts) / sizeof(opts[0]));
         mpnet_thread_set_slot(0);
         memset(wbuf, 'x', sizeof(wbuf));
+        hz = bench_tsc_hz();
         for (uint64_t i = 0; i < repeat; i++) {
                 struct run c, f;
 
@@ -317,6 +324,11 @@ int main(int argc, char **argv)
                 cb[i] = (double)f.conn_bytes_max;
                 rss[i] = (double)f.rss_max;
                 pm[i] = (double)f.pool_max;
+                /* What the flood cost the flow's thread: its CPU time over
+                 * the clean run's for the same bytes, per SYN answered. */
+                cps[i] =
+                    f.syns == 0 ? 0 : ((double)f.cpu - (double)c.cpu) * hz / 1e9 / (double)f.syns;
+                spc[i] = (double)f.syns * 1e9 / (double)f.cpu;
                 fprintf(stderr,
                         "repeat %llu: clean %.2f Gbit/s (%.2f/cpu-s), flood %.2f (%.2f/cpu-s), "
                         "SYNs %.0f/s sent %.0f/s answered, conns max %llu, rss +%llu\n",
@@ -337,6 +349,8 @@ int main(int argc, char **argv)
         bench_json_stat(&j, "ratio_per_cpu", rc, repeat);
         bench_json_stat(&j, "syn_sent_per_s", stx, repeat);
         bench_json_stat(&j, "syn_answered_per_s", sans, repeat);
+        bench_json_stat(&j, "syn_per_flow_cpu_s", spc, repeat);
+        bench_json_stat(&j, "flow_cycles_per_syn", cps, repeat);
         bench_json_stat(&j, "flood_conns_max", cm, repeat);
         bench_json_stat(&j, "flood_tcp_bytes_max", cb, repeat);
         bench_json_stat(&j, "flood_rss_growth_max", rss, repeat);

@@ -127,11 +127,13 @@ struct mpnet_afxdp_stats {
         uint64_t down_events;  /**< times the link went down */
         int last_errno;        /**< what took it down last (ENETDOWN, ENXIO) */
         bool up;
-        bool gone;        /**< the interface vanished: only reopen helps */
-        bool native;      /**< the program runs in the driver (else generic) */
-        bool zerocopy;    /**< the sockets are bound zero-copy (else copy) */
-        uint32_t ifindex; /**< the kernel's index of the bound interface */
-        uint32_t prog_id; /**< the XDP program attached to it (0: none) */
+        bool gone;          /**< the interface vanished: only reopen helps */
+        bool native;        /**< the program runs in the driver (else generic) */
+        bool zerocopy;      /**< the sockets are bound zero-copy (else copy) */
+        uint32_t ifindex;   /**< the kernel's index of the bound interface */
+        uint32_t prog_id;   /**< the XDP program attached to it (0: none) */
+        uint32_t tx_budget; /**< frames the kernel sends per copy-mode sendto() (32, or the
+                               ring size where XDP_MAX_TX_SKB_BUDGET is taken: Linux 6.17) */
 };
 
 /** Fill st. @return 0, or -EINVAL when l is not an AF_XDP link. */

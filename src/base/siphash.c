@@ -48,12 +48,37 @@ static inline void absorb(struct sip *s, uint64_t m)
         s->v0 ^= m;
 }
 
+static inline struct sip sip_init(const uint8_t key[16])
+{
+        uint64_t k0 = le64(key), k1 = le64(key + 8);
+
+        return (struct sip){k0 ^ 0x736f6d6570736575ull, k1 ^ 0x646f72616e646f6dull,
+                            k0 ^ 0x6c7967656e657261ull, k1 ^ 0x7465646279746573ull};
+}
+
+static inline uint64_t sip_final(struct sip *s, uint64_t last)
+{
+        absorb(s, last);
+        s->v2 ^= 0xff;
+        for (unsigned r = 0; r < 4; r++)
+                round_(s);
+        return s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
+}
+
+uint64_t siphash24_u64(const uint8_t key[16], const uint64_t *w, unsigned n)
+{
+        struct sip s = sip_init(key);
+
+        for (unsigned i = 0; i < n; i++)
+                absorb(&s, w[i]);
+        return sip_final(&s, (uint64_t)(8 * n) << 56);
+}
+
 uint64_t siphash24(const uint8_t key[16], const void *m, size_t n)
 {
         const uint8_t *b = m;
-        uint64_t k0 = le64(key), k1 = le64(key + 8), last = (uint64_t)n << 56;
-        struct sip s = {k0 ^ 0x736f6d6570736575ull, k1 ^ 0x646f72616e646f6dull,
-                        k0 ^ 0x6c7967656e657261ull, k1 ^ 0x7465646279746573ull};
+        uint64_t last = (uint64_t)n << 56;
+        struct sip s = sip_init(key);
         size_t i = 0;
 
         for (; i + 8 <= n; i += 8)
@@ -64,9 +89,5 @@ uint64_t siphash24(const uint8_t key[16], const void *m, size_t n)
                 memcpy(tail, b + i, n - i);
                 last |= le64(tail);
         }
-        absorb(&s, last);
-        s.v2 ^= 0xff;
-        for (unsigned r = 0; r < 4; r++)
-                round_(&s);
-        return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+        return sip_final(&s, last);
 }

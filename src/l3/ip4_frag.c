@@ -259,6 +259,7 @@ struct reass_dg {
         struct reass_dg *older, *newer;   /* age list */
         struct reass_src *sp;
         struct reass_frag *frags, *tail;
+        struct mpnet_pkt *p0; /* the first fragment come, held until dg goes */
         uint64_t expire;
         uint64_t bytes; /* charged */
         uint32_t src, dst;
@@ -348,17 +349,24 @@ static uint64_t mix64(uint64_t x)
         return x;
 }
 
-static uint32_t dg_bucket(const struct ip4_reass *r, uint32_t src, uint32_t dst, uint16_t id,
-                          uint8_t proto)
+/* The keyed hash of a source address: it picks the source's chain and,
+ * mixed with the rest of the key, the datagram's (the source hashed once
+ * for both). */
+static uint64_t src_hash(const struct ip4_reass *r, uint32_t src)
 {
-        uint64_t h = mix64(r->cfg.hash_seed ^ ((uint64_t)src << 32 | dst));
-
-        return (uint32_t)mix64(h ^ ((uint64_t)id << 8 | proto)) & r->dg_mask;
+        return mix64(r->cfg.hash_seed ^ src);
 }
 
-static uint32_t src_bucket(const struct ip4_reass *r, uint32_t src)
+static uint32_t dg_bucket(const struct ip4_reass *r, uint64_t hsrc, uint32_t dst, uint16_t id,
+                          uint8_t proto)
 {
-        return (uint32_t)mix64(r->cfg.hash_seed + 0x9e3779b97f4a7c15ull + src) & r->src_mask;
+        return (uint32_t)mix64(hsrc ^ ((uint64_t)dst << 24 | (uint64_t)id << 8 | proto)) &
+               r->dg_mask;
+}
+
+static uint32_t src_bucket(const struct ip4_reass *r, uint64_t hsrc)
+{
+        return (uint32_t)(hsrc >> 32) & r->src_mask;
 }
 
 static uint32_t pow2_at_least(uint64_t n)
@@ -526,11 +534,13 @@ static struct reass_dg *dg_lookup(const struct ip4_reass *r, const struct frag_i
 }
 
 /* A new, empty datagram for fi in hash bucket bucket, newest in the age
- * list, of source sp (NULL: none yet, in source bucket sbucket). The
+ * list, of source sp (NULL: none yet, in source bucket sbucket), p its
+ * first fragment (the caller inserts it). The
  * caller has made room: a descriptor is free, and so is a source entry
  * (there are as many). */
-static struct reass_dg *dg_new(struct ip4_reass *r, const struct frag_info *fi, uint64_t now,
-                               uint32_t bucket, struct reass_src *sp, uint32_t sbucket)
+static struct reass_dg *dg_new(struct ip4_reass *r, const struct frag_info *fi, struct mpnet_pkt *p,
+                               uint64_t now, uint32_t bucket, struct reass_src *sp,
+                               uint32_t sbucket)
 {
         struct reass_dg *dg = r->dg_free, **b;
 
@@ -555,6 +565,7 @@ static struct reass_dg *dg_new(struct ip4_reass *r, const struct frag_info *fi, 
         dg->dst = fi->dst;
         dg->id = fi->id;
         dg->proto = fi->proto;
+        dg->p0 = p;
         dg->expire = now + r->cfg.timeout_ns;
         b = &r->dg_hash[bucket];
         dg->hnext = *b;
@@ -575,14 +586,15 @@ static struct reass_dg *dg_new(struct ip4_reass *r, const struct frag_info *fi, 
 /* Under a flood every new datagram evicts the oldest, whose buffers were
  * received long ago and are out of the cache: freeing one is a miss on
  * its metadata. Fetch the buffers of the datagrams that go next, so the
- * miss overlaps the fragments processed until then. */
+ * miss overlaps the fragments processed until then. Each descriptor names
+ * its first buffer (p0): reading the fragment record for it would be a
+ * miss that waits. */
 static void victim_prefetch(const struct ip4_reass *r)
 {
         const struct reass_dg *v = r->oldest;
 
         for (unsigned i = 0; i < 2 && v != NULL; i++, v = v->newer)
-                if (v->frags != NULL)
-                        __builtin_prefetch(v->frags->p, 1);
+                __builtin_prefetch(v->p0, 1);
 }
 
 /* Take charge bytes from the shared cap, if any, where *back bytes freed
@@ -815,14 +827,15 @@ static enum ip4_reass_result reass_add(struct ip4_reass *r, struct mpnet_pkt *p,
                                        const struct frag_info *fi, uint64_t now,
                                        struct mpnet_pkt **done)
 {
-        uint32_t bucket = dg_bucket(r, fi->src, fi->dst, fi->id, fi->proto);
+        uint64_t hsrc = src_hash(r, fi->src);
+        uint32_t bucket = dg_bucket(r, hsrc, fi->dst, fi->id, fi->proto);
         struct reass_dg *dg = dg_lookup(r, fi, bucket);
         struct reass_frag *prev = NULL;
         struct reass_src *sp;
         enum ip4_reass_result res;
 
         if (dg == NULL) {
-                uint32_t sbucket = src_bucket(r, fi->src);
+                uint32_t sbucket = src_bucket(r, hsrc);
 
                 sp = src_lookup(r, fi->src, sbucket);
                 if ((sp != NULL ? sp->bytes : 0) + fi->charge > r->cfg.max_per_src)
@@ -833,7 +846,7 @@ static enum ip4_reass_result reass_add(struct ip4_reass *r, struct mpnet_pkt *p,
                  * and its entry with it (back on the free list, no datagram). */
                 if (sp != NULL && sp->ndg == 0)
                         sp = NULL;
-                dg = dg_new(r, fi, now, bucket, sp, sbucket);
+                dg = dg_new(r, fi, p, now, bucket, sp, sbucket);
         } else {
                 res = frag_check(dg, p, fi, &prev);
                 if (res == IP4_REASS_DUP) {
@@ -885,7 +898,8 @@ struct mpnet_pkt *ip4_reass_input(struct ip4_reass *r, struct mpnet_pkt *p, uint
         struct frag_info fi;
         enum ip4_reass_result rv;
 
-        ip4_reass_expire(r, now);
+        if (r->oldest != NULL && r->oldest->expire <= now)
+                ip4_reass_expire(r, now);
         rv = frag_parse(p, &fi);
         if (rv == IP4_REASS_DONE) {
                 done = p;

@@ -149,17 +149,18 @@ static uint64_t addr_hash(uint64_t seed, const uint8_t *a)
         return mix64(mix64(seed ^ w0) ^ w1);
 }
 
-static unsigned q_bucket(const struct ip6_reass *r, const uint8_t *src, const uint8_t *dst,
-                         uint32_t id)
+/* A datagram's chain from its source's keyed hash hsrc (which also picks
+ * the source's chain: hashed once for both), its destination and id. */
+static unsigned q_bucket(const struct ip6_reass *r, uint64_t hsrc, const uint8_t *dst, uint32_t id)
 {
-        uint64_t h = addr_hash(r->seed, src) ^ addr_hash(r->seed + 1, dst);
+        uint64_t h = hsrc ^ addr_hash(r->seed + 1, dst);
 
         return (unsigned)(mix64(h ^ id) % REASS6_HASH);
 }
 
-static unsigned src_bucket(const struct ip6_reass *r, const uint8_t *src)
+static unsigned src_bucket(uint64_t hsrc)
 {
-        return (unsigned)(addr_hash(r->seed + 2, src) % REASS6_HASH);
+        return (unsigned)(hsrc % REASS6_HASH);
 }
 
 /* Publish the totals, and give the budget what was freed since the last
@@ -206,9 +207,8 @@ static void src_put(struct ip6_reass *r, struct r6src *sp)
         r->t->sfree = sp;
 }
 
-static struct r6src *src_get(struct ip6_reass *r, const uint8_t *addr)
+static struct r6src *src_get(struct ip6_reass *r, const uint8_t *addr, unsigned bucket)
 {
-        unsigned bucket = src_bucket(r, addr);
         struct r6src **b = &r->t->sh[bucket], *sp;
 
         for (sp = *b; sp != NULL; sp = sp->hnext) {
@@ -302,17 +302,29 @@ uint64_t ip6_reass_next_expiry(const struct ip6_reass *r)
         return r->oldest != NULL ? r->oldest->expire : MPNET_TIME_NEVER;
 }
 
-/* Under a flood every new datagram evicts the oldest, whose buffers were
- * received long ago and are out of the cache: freeing one is a miss on
- * its metadata. Fetch the first buffers of the datagrams that go next, so
- * the miss overlaps the fragments processed until then. */
+/* Under a flood every new datagram evicts the oldest, received long ago:
+ * its descriptor, source entry, hash neighbour and buffer are all out of
+ * the cache. A pipeline two evictions deep, with no load that waits: the
+ * next victim's descriptor came in at the last eviction, so what it
+ * points to is fetched now, and the descriptor of the one after it (the
+ * lines an eviction reads: its head and its first fragment slots). Each
+ * miss overlaps the fragment processed before it is needed. */
 static void victim_prefetch(const struct ip6_reass *r)
 {
-        const struct r6q *q = r->oldest;
+        const struct r6q *q = r->oldest, *n;
 
-        for (unsigned i = 0; i < 2 && q != NULL; i++, q = q->newer)
-                if (q->n > 0)
-                        __builtin_prefetch(q->f[0].p, 1);
+        if (q == NULL)
+                return;
+        if (q->n > 0)
+                __builtin_prefetch(q->f[0].p, 1);
+        __builtin_prefetch(q->sp, 1);
+        if (q->hnext != NULL)
+                __builtin_prefetch(q->hnext, 1);
+        n = q->newer;
+        if (n != NULL) {
+                __builtin_prefetch(n, 1);
+                __builtin_prefetch(&n->f[0], 1);
+        }
 }
 
 /* Free the oldest datagram other than keep, only among those holding
@@ -355,10 +367,12 @@ static struct r6q *q_get(struct ip6_reass *r, const uint8_t *b, uint32_t id)
 {
         struct r6q **h, *q;
         unsigned bucket;
+        uint64_t hsrc;
 
         if (r->t == NULL && tab_init(r) != 0)
                 return NULL;
-        bucket = q_bucket(r, b + 8, b + 24, id);
+        hsrc = addr_hash(r->seed, b + 8);
+        bucket = q_bucket(r, hsrc, b + 24, id);
         h = &r->t->qh[bucket];
         for (q = *h; q != NULL; q = q->hnext) {
                 if (q->id == id && ip6_eq(q->src, b + 8) && ip6_eq(q->dst, b + 24))
@@ -378,7 +392,7 @@ static struct r6q *q_get(struct ip6_reass *r, const uint8_t *b, uint32_t id)
         q->id = id;
         q->bucket = bucket;
         q->expire = ctx_now(r->w) + REASS6_TIMEOUT_NS;
-        q->sp = src_get(r, q->src);
+        q->sp = src_get(r, q->src, src_bucket(hsrc));
         /* *h is read now: the eviction above may have changed it. */
         q->hnext = *h;
         *h = q;

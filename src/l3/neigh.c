@@ -447,24 +447,12 @@ static void neigh_enqueue(struct neigh_entry *e, struct mpnet_pkt *p)
         s->neigh_held++;
 }
 
-int neigh_resolve_output(struct mpnet_iface *ifp, unsigned fam, const union neigh_key *k,
-                         struct mpnet_pkt *p)
+/* Send p to the next hop of entry e, or hold it while e resolves. */
+static int neigh_entry_output(struct mpnet_iface *ifp, struct neigh_entry *e, struct mpnet_pkt *p)
 {
-        const struct neigh_proto *pr = neigh_proto(fam);
+        const struct neigh_proto *pr = neigh_proto(e->fam);
         struct mpnet_stack *s = ifp->stack;
-        struct neigh_entry *e = neigh_lookup(ifp, fam, k);
 
-        if (e == NULL) {
-                e = neigh_create(ifp, fam, k);
-                if (e == NULL) {
-                        mpnet_pkt_free(p);
-                        return -ENOBUFS;
-                }
-                neigh_enqueue(e, p);
-                pr->solicit(e, false);
-                mpnet_timer_arm(s->timers, &e->timer, s->now + pr->retrans(ifp));
-                return 0;
-        }
         switch (e->state) {
         case MPNET_NEIGH_INCOMPLETE:
                 neigh_enqueue(e, p);
@@ -484,6 +472,26 @@ int neigh_resolve_output(struct mpnet_iface *ifp, unsigned fam, const union neig
                 break;
         }
         return ether_output(ifp, p, e->mac, pr->ethertype);
+}
+
+int neigh_resolve_output(struct mpnet_iface *ifp, unsigned fam, const union neigh_key *k,
+                         struct mpnet_pkt *p)
+{
+        const struct neigh_proto *pr = neigh_proto(fam);
+        struct mpnet_stack *s = ifp->stack;
+        struct neigh_entry *e = neigh_lookup(ifp, fam, k);
+
+        if (e != NULL)
+                return neigh_entry_output(ifp, e, p);
+        e = neigh_create(ifp, fam, k);
+        if (e == NULL) {
+                mpnet_pkt_free(p);
+                return -ENOBUFS;
+        }
+        neigh_enqueue(e, p);
+        pr->solicit(e, false);
+        mpnet_timer_arm(s->timers, &e->timer, s->now + pr->retrans(ifp));
+        return 0;
 }
 
 /* The entry of k on interface ifindex. @return 0, -ENODEV, -ENOENT. */
@@ -581,6 +589,14 @@ void neigh_slow_output(struct wctx *w, struct mpnet_iface *out, unsigned fam, st
                 return;
         }
         if (!ctx_is_worker(w)) {
+                /* The fast path's lookup found e (resolving, or stale):
+                 * not a second one. Under a flood of traffic to next hops
+                 * being resolved that lookup was most of a frame's cost. */
+                if (e != NULL &&
+                    (fam == NEIGH_ARP || atomic_load_explicit(&out->up, memory_order_relaxed))) {
+                        neigh_entry_output(out, e, p);
+                        return;
+                }
                 if (fam == NEIGH_ARP)
                         arp_resolve_output(out, k.a4, p);
                 else

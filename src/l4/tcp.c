@@ -708,8 +708,11 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
                         ev = sock_events(so);
                         tc->in_t = &t; /* for the SYN's tcp_conn_insert */
                         tc->in_h = h;
+                        tc->in_p = p;
                         tcp_listen_input(w, so, &t, &v, &r, atomic_load(&ifp->mtu));
+                        p = tc->in_p; /* NULL: a SYN-ACK took it */
                         tc->in_t = NULL;
+                        tc->in_p = NULL;
                         tcp_sock_cb(w, so, ev);
                         goto out;
                 }

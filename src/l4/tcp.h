@@ -183,6 +183,10 @@ struct tcp_ctx {
          * of it, which the new connection's insert reuses (l4/tcp.c). */
         const struct tcp_tuple *in_t;
         uint32_t in_h;
+        /* And the segment's buffer: a SYN cookie's answer takes it for
+         * its SYN-ACK (l4/tcp_listen.c) and leaves NULL; else input frees
+         * it. */
+        struct mpnet_pkt *in_p;
         /* TIME_WAIT connections by their end (each lasts 2 MSL, so a new
          * one goes at the tail): the service looks at the head alone, not
          * at every closed connection of the last 2 MSL (l4/tcp_data.c).
@@ -437,6 +441,9 @@ struct tcp_tmpl {
 int tcp_tmpl_init(struct tcp_tmpl *h, const struct tcp_seg_out *o,
                   const struct mpnet_tcp_opts *opts);
 int tcp_output_tmpl(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out *o);
+/* The same in buffer p (a received one, reset here; NULL: a new one). */
+int tcp_output_tmpl_in(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out *o,
+                       struct mpnet_pkt *p);
 
 /* l4/tcp_in.c: the home context, segment checked and parsed. */
 /* A segment for connection c. */

@@ -35,9 +35,9 @@ bool tcp_tuple_is4(const struct tcp_tuple *t)
         return memcmp(t->laddr, mapped, 12) == 0;
 }
 
-/* The tuple and up to 12 more bytes as SipHash's message: no padding. */
+/* The tuple as SipHash's message: no padding. */
 struct hash_in {
-        uint8_t b[36 + 12];
+        uint8_t b[36];
         size_t n;
 };
 
@@ -50,12 +50,6 @@ static void hash_tuple(struct hash_in *h, const struct tcp_tuple *t)
         h->b[34] = (uint8_t)(t->rport >> 8);
         h->b[35] = (uint8_t)t->rport;
         h->n = 36;
-}
-
-static void hash_u32(struct hash_in *h, uint32_t v)
-{
-        memcpy(h->b + h->n, &v, 4);
-        h->n += 4;
 }
 
 uint32_t tcp_isn(const uint8_t key[16], const struct tcp_tuple *t, uint64_t now_ns)
@@ -93,16 +87,43 @@ uint16_t tcp_cookie_mss(const struct tcp_tuple *t, uint16_t peer_mss)
         return (tcp_tuple_is4(t) ? mss4 : mss6)[mss_index(t, peer_mss)];
 }
 
+static uint64_t addr_word(const uint8_t *a)
+{
+        uint64_t v;
+
+        memcpy(&v, a, 8);
+        return v;
+}
+
+/* The MAC of RFC 4987 3.6: a keyed hash of the addresses, the ports, the
+ * peer's ISN, the counter and the MSS index, as words (Linux's
+ * cookie_hash: SipHash-2-4 of saddr, daddr, the ports and the count). An
+ * IPv4 tuple is 3 words (12 SipRounds where its 48 mapped bytes took 18):
+ * the cost of every SYN a full queue answers. The lengths differ, so an
+ * IPv4 and an IPv6 input never hash alike. */
 static uint32_t cookie_hash(const uint8_t key[16], const struct tcp_tuple *t, uint32_t peer_isn,
                             uint32_t count, unsigned mssi)
 {
-        struct hash_in h;
+        uint64_t w[6], tail = (uint64_t)count | (uint64_t)mssi << 32;
+        uint64_t ports = (uint64_t)t->lport | (uint64_t)t->rport << 16 | (uint64_t)peer_isn << 32;
 
-        hash_tuple(&h, t);
-        hash_u32(&h, peer_isn);
-        hash_u32(&h, count);
-        hash_u32(&h, mssi);
-        return (uint32_t)siphash24(key, h.b, h.n) & HASH_MASK;
+        if (tcp_tuple_is4(t)) {
+                uint32_t l, r;
+
+                memcpy(&l, t->laddr + 12, 4);
+                memcpy(&r, t->raddr + 12, 4);
+                w[0] = (uint64_t)l | (uint64_t)r << 32;
+                w[1] = ports;
+                w[2] = tail;
+                return (uint32_t)siphash24_u64(key, w, 3) & HASH_MASK;
+        }
+        w[0] = addr_word(t->laddr);
+        w[1] = addr_word(t->laddr + 8);
+        w[2] = addr_word(t->raddr);
+        w[3] = addr_word(t->raddr + 8);
+        w[4] = ports;
+        w[5] = tail;
+        return (uint32_t)siphash24_u64(key, w, 6) & HASH_MASK;
 }
 
 uint32_t tcp_cookie_make(const uint8_t key[16], const struct tcp_tuple *t, uint32_t peer_isn,

@@ -22,6 +22,7 @@
 #include <sys/epoll.h>
 
 #include "mpnet/tcp.h"
+#include "mpnet/wire/bytes.h"
 #include "mpnet/wire/tcp.h"
 #include "base/siphash.h"
 #include "l4/socket.h"
@@ -96,19 +97,67 @@ bool tcp_rst_allow(struct wctx *w)
 
 /* ---- SYN cookies ---- */
 
+/*
+ * The cookie's SYN-ACK, built in place (no repr, no option walk): the
+ * bytes mpnet_tcp_opts_emit() lays out for the same options (MSS;
+ * SACK-permitted or two NOPs, then the timestamps; NOP, window scale).
+ * The sequence number and the flags are tcp_output_tmpl_in()'s to write.
+ * Every SYN past a full queue comes here: keep it to stores.
+ */
+static void cookie_synack_hdr(struct tcp_tmpl *h, const struct tcp_tuple *t, uint32_t ack,
+                              uint16_t mss, const struct mpnet_tcp_repr *r, uint32_t ts_val)
+{
+        uint8_t *b = h->b, *o = b + MPNET_TCP_HLEN;
+        uint16_t present = r->opts.present;
+
+        mpnet_put_be16(b, t->lport);
+        mpnet_put_be16(b + 2, t->rport);
+        mpnet_put_be32(b + 8, ack);
+        mpnet_put_be16(b + 14, (uint16_t)TCP_RCV_WND); /* RFC 7323 2.2: not scaled */
+        memset(b + 16, 0, 4);                          /* checksum, urgent pointer */
+        o[0] = MPNET_TCPOPT_MSS;
+        o[1] = 4;
+        mpnet_put_be16(o + 2, mss);
+        o += 4;
+        /* Without timestamps: MSS alone, no room for the rest (RFC 4987 3.6). */
+        if (present & MPNET_TCPO_TS) {
+                if (present & MPNET_TCPO_SACK_PERM) {
+                        o[0] = MPNET_TCPOPT_SACK_PERM;
+                        o[1] = 2;
+                } else {
+                        o[0] = o[1] = MPNET_TCPOPT_NOP;
+                }
+                o[2] = MPNET_TCPOPT_TS;
+                o[3] = 10;
+                mpnet_put_be32(o + 4, ts_val);
+                mpnet_put_be32(o + 8, r->opts.ts_val); /* TSecr (RFC 7323 3.2) */
+                o += 12;
+                if (present & MPNET_TCPO_WSCALE) {
+                        o[0] = MPNET_TCPOPT_NOP;
+                        o[1] = MPNET_TCPOPT_WSCALE;
+                        o[2] = 3;
+                        o[3] = TCP_WSCALE_OURS;
+                        o += 4;
+                }
+        }
+        h->t = t;
+        h->hlen = (uint8_t)(o - b);
+        b[12] = (uint8_t)((h->hlen / 4) << 4);
+}
+
 bool tcp_cookie_syn(struct wctx *w, struct mpnet_sock *so, const struct tcp_tuple *t,
                     const struct mpnet_tcp_repr *r, uint32_t mtu)
 {
         struct tcp_listen_cfg *lc = &tcp_state_of(w->s)->lc;
         int mode = atomic_load_explicit(&lc->cookies, memory_order_relaxed);
         const struct tcp_listen *l = so->tcp;
-        uint64_t now = ctx_now(w);
-        uint16_t mss = tcp_mss_ours(t, mtu), peer = TCP_MSS_DEFAULT;
-        struct mpnet_tcp_opts o = {.present = MPNET_TCPO_MSS, .mss = mss};
-        struct tcp_seg_out so_ = {.t = t,
-                                  .ack = r->seq + 1,
-                                  .flags = MPNET_TCP_SYN | MPNET_TCP_ACK,
-                                  .window = (uint16_t)TCP_RCV_WND};
+        uint64_t now;
+        uint16_t mss, peer = TCP_MSS_DEFAULT;
+        uint32_t ts_val = 0;
+        struct tcp_ctx *tc = w->mctx[MOD_tcp];
+        struct mpnet_pkt *in;
+        struct tcp_tmpl h;
+        struct tcp_seg_out so_ = {.t = t, .flags = MPNET_TCP_SYN | MPNET_TCP_ACK};
 
         if (mode == MPNET_TCP_SYNCOOKIES_OFF ||
             (mode == MPNET_TCP_SYNCOOKIES_OVERFLOW && l->n_syn < l->backlog))
@@ -116,10 +165,10 @@ bool tcp_cookie_syn(struct wctx *w, struct mpnet_sock *so, const struct tcp_tupl
         /* A full accept queue drops the SYN, cookie or not (as Linux). */
         if (l->n_acc >= l->backlog)
                 return false;
+        now = ctx_now(w);
+        mss = tcp_mss_ours(t, mtu);
         if (r->opts.present & MPNET_TCPO_MSS)
                 peer = r->opts.mss;
-        so_.seq = tcp_cookie_make(lc->cookie_key, t, r->seq, peer < mss ? peer : mss,
-                                  now / MPNET_NS_PER_S);
         if (r->opts.present & MPNET_TCPO_TS) {
                 struct tcp_cookie_opts co = {
                     .wscale_ok = (r->opts.present & MPNET_TCPO_WSCALE) != 0,
@@ -127,18 +176,20 @@ bool tcp_cookie_syn(struct wctx *w, struct mpnet_sock *so, const struct tcp_tupl
                     .sack_ok = (r->opts.present & MPNET_TCPO_SACK_PERM) != 0,
                 };
 
-                if (co.wscale_ok) {
-                        o.present |= MPNET_TCPO_WSCALE;
-                        o.wscale = TCP_WSCALE_OURS;
-                }
-                if (co.sack_ok)
-                        o.present |= MPNET_TCPO_SACK_PERM;
-                o.present |= MPNET_TCPO_TS;
-                o.ts_val = tcp_cookie_ts(ts_now(now), &co);
-                o.ts_ecr = r->opts.ts_val;
+                ts_val = tcp_cookie_ts(ts_now(now), &co);
         }
-        /* Without timestamps: MSS alone, no room for the rest (RFC 4987 3.6). */
-        tcp_send_out(w, &so_, &o);
+        so_.seq = tcp_cookie_make(lc->cookie_key, t, r->seq, peer < mss ? peer : mss,
+                                  now / MPNET_NS_PER_S);
+        cookie_synack_hdr(&h, t, r->seq + 1, mss, r, ts_val);
+        /* The SYN's own buffer carries the answer (as an echo reply
+         * would): no allocation, and the buffer goes back to the pool it
+         * came from. t and r are copies; nothing reads the SYN after. */
+        in = tc->in_p;
+        tc->in_p = NULL;
+        if (tcp_output_tmpl_in(w, &h, &so_, in) != 0)
+                tcp_count(w->s, TCPC_OUT_FAIL);
+        else
+                tcp_count(w->s, TCPC_OUT);
         lc->cookie_at[w->id] = now;
         tcp_count(w->s, TCPC_COOKIE_SENT);
         return true;

@@ -32,17 +32,20 @@
  * copied in (one pass over it); the header (a multiple of 4 bytes, so the
  * payload's words keep their places) and the pseudo-header are added
  * after. */
-static int seg_send(struct wctx *w, const struct tcp_tuple *t, const uint8_t *hdr, uint32_t hlen,
-                    const void *payload, uint32_t len, uint8_t ecn)
+static int seg_send(struct wctx *w, struct mpnet_pkt *p, const struct tcp_tuple *t,
+                    const uint8_t *hdr, uint32_t hlen, const void *payload, uint32_t len,
+                    uint8_t ecn)
 {
         struct mpnet_stack *s = w->s;
         uint32_t n = hlen + len;
         bool is4 = tcp_tuple_is4(t);
-        struct mpnet_pkt *p;
         uint8_t *b;
         uint64_t sum;
 
-        p = mpnet_pkt_alloc(s->pool);
+        if (p != NULL)
+                mpnet_pkt_reset(p); /* a received buffer, turned round */
+        else
+                p = mpnet_pkt_alloc(s->pool);
         if (p == NULL) {
                 STK_INC(s, nobufs);
                 return -ENOBUFS;
@@ -118,7 +121,7 @@ int tcp_output(struct wctx *w, const struct tcp_seg_out *o, const struct mpnet_t
         if (hlen < 0)
                 return -EINVAL;
         mpnet_tcp_repr_emit(&r, hdr);
-        return seg_send(w, o->t, hdr, (uint32_t)hlen, o->payload, o->payload_len, o->ecn);
+        return seg_send(w, NULL, o->t, hdr, (uint32_t)hlen, o->payload, o->payload_len, o->ecn);
 }
 
 int tcp_tmpl_init(struct tcp_tmpl *h, const struct tcp_seg_out *o,
@@ -137,10 +140,16 @@ int tcp_tmpl_init(struct tcp_tmpl *h, const struct tcp_seg_out *o,
 
 int tcp_output_tmpl(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out *o)
 {
+        return tcp_output_tmpl_in(w, h, o, NULL);
+}
+
+int tcp_output_tmpl_in(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out *o,
+                       struct mpnet_pkt *p)
+{
         /* Only the sequence number and the flags differ from the
          * template's segment (the data offset stays: same options). */
         mpnet_put_be32(h->b + 4, o->seq);
         h->b[13] = (uint8_t)o->flags;
         h->b[12] = (uint8_t)((h->b[12] & 0xf0) | ((o->flags >> 8) & 1));
-        return seg_send(w, h->t, h->b, h->hlen, o->payload, o->payload_len, o->ecn);
+        return seg_send(w, p, h->t, h->b, h->hlen, o->payload, o->payload_len, o->ecn);
 }

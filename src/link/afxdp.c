@@ -61,6 +61,9 @@
 #define ETH_VLAN_EXTRA 18u
 #define AXQ_DEF_RING   1024u
 #define AXQ_KICK_BATCH 32u /* frames the kernel sends per copy-mode sendto() */
+#ifndef XDP_MAX_TX_SKB_BUDGET
+#define XDP_MAX_TX_SKB_BUDGET 9 /* include/uapi/linux/if_xdp.h, Linux 6.17 */
+#endif
 
 enum { AQ_OK = 0, AQ_FAILING, AQ_GONE };
 
@@ -86,7 +89,8 @@ struct axq {
         struct xsk_ring_cons comp;
         uint64_t *tx_free; /* stack of free transmit frames (their addresses) */
         uint32_t n_free;
-        bool kick_pending; /* the last kick left frames in the TX ring */
+        bool kick_pending;  /* the last kick left frames in the TX ring */
+        uint32_t tx_budget; /* frames the kernel sends per copy-mode sendto() */
         mpnet_stat_t tx_pkts, tx_bytes, tx_ring_full, tx_oversize, tx_bad_ol, tx_down, tx_kicks;
         mpnet_stat_t tx_dev_drops; /* frames the device dropped inside sendto() */
         /* XDP_STATISTICS of the sockets closed by reopen */
@@ -286,6 +290,13 @@ static int queue_open(struct axl *a, uint16_t q, uint32_t xdp_flags, uint16_t bi
                 return rc;
         }
         aq->fd = xsk_socket__fd(aq->xsk);
+        /* Copy mode sends at most 32 frames a sendto() unless told more
+         * (XDP_MAX_TX_SKB_BUDGET, af_xdp.rst; [32, TX ring size]): a whole
+         * ring a call, so a burst costs one kick, not one per 32 frames.
+         * Older kernels refuse the option (ENOPROTOOPT) and keep 32. */
+        aq->tx_budget = AXQ_KICK_BATCH;
+        if (setsockopt(aq->fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &a->ring, sizeof(a->ring)) == 0)
+                aq->tx_budget = a->ring;
         /* The receive half of the UMEM goes to the kernel at once. */
         if (xsk_ring_prod__reserve(&aq->fill, a->ring, &idx) != a->ring) {
                 axl_msg(&a->cfg, "afxdp: fill ring of %s queue %u smaller than asked", a->ifname,
@@ -532,7 +543,7 @@ static void tx_reap(struct axq *aq)
 
 /*
  * In copy mode the kernel sends from the TX ring only inside sendto(), at
- * most 32 frames a call, and says EAGAIN while more are left
+ * most tx_budget frames a call, and says EAGAIN while more are left
  * (xsk_generic_xmit); in zero-copy mode the driver sends on its own unless
  * the TX ring asks for a wakeup (af_xdp.rst, "XDP_USE_NEED_WAKEUP bind
  * flag"). EBUSY: the device dropped the frame it was given (NET_XMIT_DROP:
@@ -544,9 +555,9 @@ static void tx_reap(struct axq *aq)
 static void tx_kick(struct axl *a, struct axq *aq)
 {
         /* Enough calls for every frame not completed yet (queued now or left
-         * by an earlier kick): a backlog drains at once, not 32 frames a
-         * burst. Each EAGAIN means the kernel sent 32 frames. */
-        uint32_t tries = (a->ring - aq->n_free) / AXQ_KICK_BATCH + 1;
+         * by an earlier kick): a backlog drains at once, not a budget's
+         * worth a burst. Each EAGAIN means the kernel sent tx_budget frames. */
+        uint32_t tries = (a->ring - aq->n_free) / aq->tx_budget + 1;
         ssize_t r;
 
         if (a->zerocopy && !xsk_ring_prod__needs_wakeup(&aq->tx)) {
@@ -705,6 +716,7 @@ int mpnet_afxdp_get_stats(struct mpnet_link *l, struct mpnet_afxdp_stats *st)
         st->zerocopy = a->zerocopy;
         st->ifindex = (uint32_t)a->ifindex;
         st->prog_id = a->prog_id;
+        st->tx_budget = a->q[0].tx_budget;
         return 0;
 }
 

@@ -124,9 +124,21 @@ static uint16_t mem_rx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
         got = mpnet_ring_dequeue_burst(e->wire->ring[!e->side][q], (void **)pkts, n);
         if (got == 0)
                 return 0;
+        /* The frames were written on the sender's core: ask for every
+         * descriptor line of the burst at once (with intent to write where
+         * the build targets PREFETCHW; a plain prefetch on baseline x86-64),
+         * then for each frame's first data line while the descriptors
+         * arrive, so the misses overlap instead of each waiting for the
+         * one before it. */
+        for (unsigned i = 0; i < got; i++)
+                __builtin_prefetch(pkts[i], 1);
         for (unsigned i = 0; i < got; i++) {
-                bytes += pkts[i]->pkt_len;
-                pkts[i]->ol_flags |= e->wire->rx_ol;
+                struct mpnet_pkt *p = pkts[i];
+
+                __builtin_prefetch(p->data, 1);
+                bytes += p->pkt_len;
+                if (e->wire->rx_ol != 0)
+                        p->ol_flags |= e->wire->rx_ol;
         }
         mpnet_stat_add(&e->rx[q].pkts, got);
         mpnet_stat_add(&e->rx[q].bytes, bytes);

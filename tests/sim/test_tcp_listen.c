@@ -153,6 +153,73 @@ static void test_cookie_no_ts(void **state)
         assert_int_equal(mpnet_close(t->s, lfd), 0);
 }
 
+/* Every mix of the SYN's options (MSS, window scale, SACK-permitted,
+ * timestamps), both families: the SYN-ACK built in place (l4/tcp_listen.c)
+ * offers what the SYN asked for, a valid checksum, and its ACK makes a
+ * connection with the options the cookie kept. */
+static void cookie_mix(struct ts *t, int lfd, int fam, unsigned mix, uint16_t sport)
+{
+        struct mpnet_tcp_opts o = {.mss = 1460, .wscale = 3, .ts_val = 7000 + mix};
+        struct mpnet_tcp_opts ack_o = {.present = MPNET_TCPO_TS, .ts_val = 7100 + mix};
+        bool ts = (mix & 8) != 0;
+        uint16_t want, mss;
+        struct ts_seg got;
+        struct tcp_conn *c;
+        int fd;
+
+        o.present = (mix & 1 ? MPNET_TCPO_MSS : 0) | (mix & 2 ? MPNET_TCPO_WSCALE : 0) |
+                    (mix & 4 ? MPNET_TCPO_SACK_PERM : 0) | (ts ? MPNET_TCPO_TS : 0);
+        want = ts ? (uint16_t)(o.present | MPNET_TCPO_MSS) : MPNET_TCPO_MSS;
+        cookie_syn(t, fam, sport, &o, &got);
+        assert_int_equal(got.opts.present, want);
+        assert_int_equal(got.opts.mss, fam == 4 ? 1460 : 1440);
+        assert_int_equal(got.win, 65535);
+        if (ts) {
+                assert_int_equal(got.opts.ts_ecr, o.ts_val);
+                if (mix & 2)
+                        assert_int_equal(got.opts.wscale, 7);
+                ack_o.ts_ecr = got.opts.ts_val;
+        }
+        ts_send(t, &(struct ts_seg){.sport = sport,
+                                    .dport = 8080,
+                                    .seq = 1,
+                                    .ack = 1,
+                                    .win = 100,
+                                    .flags = TH_A,
+                                    .opts = ts ? ack_o : (struct mpnet_tcp_opts){0}});
+        fd = mpnet_accept(t->s, lfd, NULL, NULL, 0);
+        assert_true(fd >= 0);
+        c = conn_of(t, fd);
+        assert_int_equal(c->state, TCP_ESTABLISHED);
+        assert_int_equal(
+            c->opt, ts ? TCPF_TS | (mix & 2 ? TCPF_WSCALE : 0) | (mix & 4 ? TCPF_SACK : 0) : 0);
+        assert_int_equal(c->snd_ws, ts && (mix & 2) ? 3 : 0);
+        /* The cookie's table (l4/tcp_isn.c); no option: 536 (RFC 9293
+         * 3.7.1), IPv6's smallest 1220. */
+        mss = fam == 4 ? (mix & 1 ? 1460 : 536) : (mix & 1 ? 1440 : 1220);
+        assert_int_equal(c->mss, mss);
+        assert_int_equal(mpnet_close(t->s, fd), 0);
+        ts_expect(t, 1, &(struct ts_seg){.flags = TH_FA, .seq = 1, .ack = 1}, NULL);
+        ts_send(t, &(struct ts_seg){.sport = sport, .dport = 8080, .seq = 1, .flags = TH_R});
+}
+
+static void test_cookie_opt_mix(void **state)
+{
+        struct ts *t = *state;
+
+        for (int fam = 4; fam <= 6; fam += 2) {
+                int lfd = listener(t, fam, 4);
+
+                assert_int_equal(mpnet_tcp_set_syncookies(t->s, MPNET_TCP_SYNCOOKIES_ALWAYS), 0);
+                for (unsigned mix = 0; mix < 16; mix++)
+                        cookie_mix(t, lfd, fam, mix, (uint16_t)(41000 + fam * 100 + mix));
+                assert_int_equal(ts_ctr(t, "tcp_cookie_ok"), ts_ctr(t, "tcp_cookie_sent"));
+                assert_int_equal(conns(t), 0);
+                assert_int_equal(mpnet_close(t->s, lfd), 0);
+        }
+        assert_int_equal(ts_ctr(t, "tcp_cookie_ok"), 32);
+}
+
 /* An ACK with another cookie, another peer ISN, from another port, or
  * with a cookie past its two periods: a reset, nothing kept. */
 static void test_cookie_bad(void **state)
@@ -457,6 +524,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_cookie4, ts_setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_cookie6, ts_setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_cookie_no_ts, ts_setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_cookie_opt_mix, ts_setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_cookie_bad, ts_setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_cookie_overflow, ts_setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_cookie_backlog, ts_setup, ts_teardown),

@@ -5,7 +5,8 @@
  * peer) at a listener with backlog 8. The stack's state stays within the
  * SYN queue and the accept queue (SYN cookies answer the rest), a
  * legitimate connection opened in the middle of it is accepted, and
- * 20,000 forged ACKs make nothing.
+ * 20,000 forged ACKs make nothing; past the full queue each SYN's own
+ * buffer carries its SYN-ACK.
  */
 #include <arpa/inet.h>
 
@@ -46,14 +47,15 @@ static unsigned conns(struct ts *t)
         return tcp_state_of(t->s)->ct.n;
 }
 
-/* A segment from a random source of 198.18.0.0/15 and a random port. */
-static void send_forged(struct ts *t, uint16_t flags)
+/* A segment from src (0: a random one of 198.18.0.0/15) and a random
+ * port, built in f. @return its length. */
+static size_t forged_frame(struct ts *t, uint16_t flags, uint32_t src, uint8_t *f)
 {
-        uint8_t f[MPNET_ETH_HLEN + MPNET_IP4_HLEN + MPNET_TCP_HLEN_MAX];
         struct mpnet_tcp_opts o = {.present = MPNET_TCPO_MSS, .mss = 1460};
-        uint32_t src = IP4(198, 18, 0, 0) | (rnd() & 0x1ffff);
         size_t off = ts_tcp_off(4), n;
 
+        if (src == 0)
+                src = IP4(198, 18, 0, 0) | (rnd() & 0x1ffff);
         t->rel = false;
         n = ts_build(t,
                      &(struct ts_seg){.fam = 4,
@@ -68,7 +70,14 @@ static void send_forged(struct ts *t, uint16_t flags)
         ts_fix_ip4(f, n);
         f[off + 16] = f[off + 17] = 0;
         mpnet_tcp4_csum_set(f + off, n - off, src, TS_US4);
-        link_send(t->pool, t->lb, f, n);
+        return n;
+}
+
+static void send_forged(struct ts *t, uint16_t flags)
+{
+        uint8_t f[MPNET_ETH_HLEN + MPNET_IP4_HLEN + MPNET_TCP_HLEN_MAX];
+
+        link_send(t->pool, t->lb, f, forged_frame(t, flags, 0, f));
 }
 
 static int listener(struct ts *t)
@@ -170,6 +179,57 @@ static void test_syn_flood(void **state)
         assert_int_equal(mpnet_close(t->s, lfd), 0);
 }
 
+/* Past a full SYN queue each SYN is answered in its own buffer (l4/
+ * tcp_listen.c): the SYN-ACK to source i is the buffer of SYN i, a valid
+ * cookie SYN-ACK to that source, and the pool holds no more than before. */
+#define TURN 64
+static void test_syn_turned(void **state)
+{
+        struct ts *t = *state;
+        int lfd = listener(t);
+        struct mpnet_pkt *sent[TURN], *p;
+        uint64_t ck = 0;
+        unsigned got = 0, in_use;
+
+        ts_at(t, 100);
+        for (unsigned i = 0; i < BACKLOG; i++)
+                send_forged(t, TH_S);
+        ts_settle(t);
+        link_drain(t->lb);
+        assert_int_equal(conns(t), BACKLOG);
+        in_use = mpnet_pool_in_use(t->pool);
+        ck = ts_ctr(t, "tcp_cookie_sent");
+        for (unsigned i = 0; i < TURN; i++) {
+                uint8_t f[MPNET_ETH_HLEN + MPNET_IP4_HLEN + MPNET_TCP_HLEN_MAX];
+                size_t n = forged_frame(t, TH_S, IP4(198, 19, 1, 0) + i, f);
+
+                sent[i] = mpnet_pkt_from_bytes(t->pool, f, (uint32_t)n);
+                assert_non_null(sent[i]);
+                assert_int_equal(mpnet_link_tx_burst(t->lb, 0, &sent[i], 1), 1);
+        }
+        ts_settle(t);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_sent") - ck, TURN);
+        while (mpnet_link_rx_burst(t->lb, 0, &p, 1) == 1) {
+                const uint8_t *ip = p->data + MPNET_ETH_HLEN;
+                uint32_t dst = mpnet_get_be32(ip + 16), i = dst - IP4(198, 19, 1, 0);
+                struct mpnet_tcp_view v;
+
+                assert_true(i < TURN);
+                assert_ptr_equal(p, sent[i]);
+                assert_int_equal(mpnet_tcp_view_check(ip + MPNET_IP4_HLEN,
+                                                      p->len - MPNET_ETH_HLEN - MPNET_IP4_HLEN, &v),
+                                 0);
+                assert_int_equal(mpnet_tcp4_csum_check(&v, TS_US4, dst), 0);
+                assert_int_equal(mpnet_tcp_flags(&v), TH_SA);
+                mpnet_pkt_free(p);
+                got++;
+        }
+        assert_int_equal(got, TURN);
+        assert_int_equal(conns(t), BACKLOG);
+        assert_int_equal(mpnet_pool_in_use(t->pool), in_use);
+        assert_int_equal(mpnet_close(t->s, lfd), 0);
+}
+
 /* Forged ACKs at the listener while cookies are in play: each checked and
  * found bad, none makes state; the resets are held to the limit. */
 static void test_ack_flood(void **state)
@@ -204,6 +264,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(test_syn_flood, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_syn_turned, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_ack_flood, setup, ts_teardown),
         };
 

@@ -501,17 +501,23 @@ static void counter_put(struct mpg_suite *s, const char *name, uint64_t v)
 }
 
 /* The drops of the links on the path (tester ends ta and tb, router ends
- * da and db), so a frame the trials lost shows where it went. */
+ * da and db), so a frame the trials lost shows where it went. On AF_XDP
+ * (XDP_STATISTICS and the link's own): rx_dropped, what the kernel could
+ * not deliver, mostly fill_ring_empty (every receive frame of the UMEM
+ * waiting in the RX ring: its reader a ring behind); tx_ring_empty, the
+ * kernel's tx_ring_empty_descs (times it looked in the TX ring and found
+ * nothing); rx_nobufs, frames the pool had no buffer for. */
 #define LINK_CTRS(p)                                                                               \
         {                                                                                          \
                 p "_rx_drops", p "_tx_drops", p "_xdp_rx_dropped", p "_xdp_rx_ring_full",          \
                     p "_xdp_fill_ring_empty", p "_xdp_tx_ring_full", p "_xdp_tx_dev_drops",        \
-                    p "_xdp_tx_kicks", p "_xdp_rx_kicks"                                           \
+                    p "_xdp_tx_kicks", p "_xdp_rx_kicks", p "_xdp_tx_ring_empty",                  \
+                    p "_xdp_rx_nobufs"                                                             \
         }
 static void snapshot_links(struct mpg_suite *s, const struct mpg_dut *dut)
 {
-        static const char *const names[4][9] = {LINK_CTRS("link_ta"), LINK_CTRS("link_tb"),
-                                                LINK_CTRS("link_da"), LINK_CTRS("link_db")};
+        static const char *const names[4][11] = {LINK_CTRS("link_ta"), LINK_CTRS("link_tb"),
+                                                 LINK_CTRS("link_da"), LINK_CTRS("link_db")};
         struct mpnet_link *l[4] = {dut->tx, dut->rx, dut->da, dut->db};
 
         for (unsigned i = 0; i < 4; i++) {
@@ -533,6 +539,8 @@ static void snapshot_links(struct mpg_suite *s, const struct mpg_dut *dut)
                         counter_put(s, names[i][6], xs.tx_dev_drops);
                         counter_put(s, names[i][7], xs.tx_kicks);
                         counter_put(s, names[i][8], xs.rx_kicks);
+                        counter_put(s, names[i][9], xs.tx_ring_empty);
+                        counter_put(s, names[i][10], xs.rx_nobufs);
                 }
 #endif
         }
