@@ -15,10 +15,12 @@
  * segment (tcp_in of A over its tcp_data_out). The run is one thread: both
  * ends on one core, for each stack.
  *
- * The memory wire offers receive checksum offload (csum_offload), as
- * Linux's loopback and veth do (they skip both the sender's and the
- * receiver's sums): the receiver trusts the frames, the sender still
- * fills every checksum. --no-offload turns it off (both ends sum).
+ * The memory wire offers checksum offload (csum_offload), as Linux's
+ * loopback and veth do (they skip both the sender's and the receiver's
+ * sums): the receiver trusts the frames, the sender still fills the
+ * checksum of every segment with data (summed in its copy) and leaves
+ * the short ones' (ACKs) to the wire. --no-offload turns it off (both
+ * ends sum).
  * --autotune leaves mpnet's socket buffers unset (auto-tuning, on by
  * default; the call to mpnet_tcp_set_autotune with 4 MB limits keeps
  * that so against an older library): they start at the default and grow

@@ -26,8 +26,10 @@
  * and mpnet / Linux per CPU second. Medians over --repeat.
  *
  * Usage: bench_tcp_rr [--rr N] [--crr N] [--repeat N] [--no-linux]
+ * [--csum-offload]
  * (--no-linux: mpnet alone, for a profiler; Linux's figures then repeat
- * mpnet's)
+ * mpnet's; --csum-offload: the memory wire's receive checksum offload, so
+ * the receivers skip their checks as Linux's loopback does)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -52,6 +54,8 @@
 #define PORT     5001
 #define REPS_MAX 64
 #define SPINS    1000 /* polls a step may take before the run is given up */
+
+static bool wire_csum_offload; /* --csum-offload */
 
 struct run {
         double tps, cpu_tps, cyc;
@@ -97,7 +101,8 @@ static struct mpnet_stack *stack_new(struct net *n, const char *name, struct mpn
 
 static void net_up(struct net *n)
 {
-        struct mpnet_memwire_cfg wc = {.name = "rr", .ring_size = 1024};
+        struct mpnet_memwire_cfg wc = {
+            .name = "rr", .ring_size = 1024, .csum_offload = wire_csum_offload};
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(PORT)};
 
         mpnet_clock_init_monotonic(&n->ck);
@@ -381,6 +386,8 @@ int main(int argc, char **argv)
             {"crr", BENCH_OPT_U64, &crr, 0, 64000, "transactions per repeat, TCP_CRR (0: skip)"},
             {"repeat", BENCH_OPT_U64, &reps, 1, REPS_MAX, "repeats"},
             {"no-linux", BENCH_OPT_FLAG, &no_linux, 0, 0, "mpnet alone (for a profiler)"},
+            {"csum-offload", BENCH_OPT_FLAG, &wire_csum_offload, 0, 0,
+             "the wire's receive checksum offload (receivers skip their checks, as on loopback)"},
         };
         static struct run mrr[REPS_MAX], lrr[REPS_MAX], mcrr[REPS_MAX], lcrr[REPS_MAX];
         struct bench_json j;
@@ -417,6 +424,7 @@ int main(int argc, char **argv)
         bench_json_u64(&j, "rr", rr);
         bench_json_u64(&j, "crr", crr);
         bench_json_u64(&j, "repeat", reps);
+        bench_json_bool(&j, "csum_offload", wire_csum_offload);
         if (rr > 0) {
                 put(&j, "rr_mpnet", mrr, reps);
                 put(&j, "rr_linux_lo", lrr, reps);

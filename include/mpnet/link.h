@@ -158,13 +158,18 @@ struct mpnet_memwire_cfg {
         bool rss;
         const uint8_t *rss_key;
         size_t rss_key_len;
-        /* Receive checksum offload, as a veth or loopback device offers it:
-         * the frames never leave memory, so each end marks what it receives
+        /* Checksum offload, as a veth or loopback device offers it: the
+         * frames never leave memory, so each end marks what it receives
          * verified (MPNET_PKT_F_L3_CSUM_OK, MPNET_PKT_F_L4_CSUM_OK) and
-         * reports MPNET_LINK_OFF_RX_CSUM; the stacks skip their checks. The
-         * senders still fill every checksum. Off by default: a frame put on
-         * the wire with a bad checksum is then caught by the stack. A fault
-         * decorator clears the marks of what it corrupts. */
+         * reports MPNET_LINK_OFF_RX_CSUM; the stacks skip their checks. It
+         * also reports MPNET_LINK_OFF_TX_CSUM: a frame with
+         * MPNET_PKT_F_L4_CSUM_TX crosses with its checksum field holding the
+         * pseudo-header sum and the flag kept (a stack that forwards it has
+         * its next link, or the software, finish it); the stacks' TCP leaves
+         * its short segments' checksums so. Off by default: every checksum
+         * is then filled before the wire, and a frame put on the wire with a
+         * bad one is caught by the stack. A fault decorator clears the
+         * marks of what it corrupts. */
         bool csum_offload;
 };
 

@@ -14,7 +14,10 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "mpnet/wire/bytes.h"
+#include "mpnet/wire/checksum.h"
 #include "mpnet/wire/ethernet.h"
+#include "mpnet/wire/ipv4.h"
 #include "l2/ether.h"
 #include "l3/ip4.h"
 #include "l3/ip6.h"
@@ -148,6 +151,40 @@ void ctx_tx_flush(struct wctx *w, struct mpnet_iface *ifp)
                 mpnet_pkt_free_bulk(&v->p[sent], v->n - sent);
         }
         v->n = 0;
+}
+
+void pkt_l4_csum_fill(struct mpnet_pkt *p)
+{
+        const uint8_t *l3 = mpnet_pkt_buf(p) + p->l3_off;
+        uint8_t *l4 = mpnet_pkt_buf(p) + p->l4_off;
+        uint8_t proto = (l3[0] >> 4) == 4 ? l3[9] : l3[6];
+        uint32_t done = 0, n = p->pkt_len - (uint32_t)(l4 - p->data);
+        uint64_t sum = 0;
+        uint16_t c;
+
+        p->ol_flags &= ~MPNET_PKT_F_L4_CSUM_TX;
+        if (p->next == NULL) {
+                c = mpnet_csum(l4, n);
+                goto put;
+        }
+        /* From the L4 header to the end of the chain, the field's
+         * pseudo-header sum included; a segment that starts at an odd
+         * offset is byte-swapped (RFC 1071 2(B)). */
+        for (const struct mpnet_pkt *q = p; q != NULL && done < n; q = q->next) {
+                const uint8_t *b = q == p ? l4 : q->data;
+                uint32_t k = (uint32_t)(q->data + q->len - b);
+                uint16_t part;
+
+                k = n - done < k ? n - done : k;
+                part = (uint16_t)~mpnet_csum_fold(mpnet_csum_add(0, b, k));
+                sum += done % 2 == 0 ? part : (uint16_t)(part >> 8 | part << 8);
+                done += k;
+        }
+        c = mpnet_csum_fold(sum);
+put:
+        if (proto == MPNET_IPPROTO_UDP && c == 0)
+                c = 0xffff; /* RFC 768 */
+        mpnet_put_be16(l4 + (proto == MPNET_IPPROTO_TCP ? 16 : 6), c);
 }
 
 /* ctx_tx() when the vector is missing or full. */

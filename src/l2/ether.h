@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mpnet/link.h"
 #include "mpnet/pkt.h"
 #include "stack/iface.h"
 #include "stack/stack_priv.h"
@@ -31,11 +32,21 @@ int ether_output(struct mpnet_iface *ifp, struct mpnet_pkt *p, const uint8_t *ds
                  uint16_t ethertype);
 void ctx_tx_flush(struct wctx *w, struct mpnet_iface *ifp);
 void ctx_tx_slow(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p);
+/* The L4 checksum p left to the link (MPNET_PKT_F_L4_CSUM_TX: the field
+ * at l4_off holds the pseudo-header sum, l3_off is IPv4's or IPv6's
+ * header), done in software; the flag is cleared. Any context. */
+void pkt_l4_csum_fill(struct mpnet_pkt *p);
 
-/* Queue a finished frame on w's transmit vector for ifp. */
+/* Queue a finished frame on w's transmit vector for ifp. A checksum left
+ * to a link that does not offer it is done here (as Linux's
+ * skb_checksum_help before a device without the feature). */
 static inline void ctx_tx(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p)
 {
         struct mpnet_vec *v = w->txv[ifp->ifindex];
+
+        if (__builtin_expect(p->ol_flags & MPNET_PKT_F_L4_CSUM_TX, 0) &&
+            !(ifp->link->info.offloads & MPNET_LINK_OFF_TX_CSUM))
+                pkt_l4_csum_fill(p);
 
         if (__builtin_expect(v == NULL || v->n == MPNET_VEC_MAX, 0)) {
                 ctx_tx_slow(w, ifp, p);

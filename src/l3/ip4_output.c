@@ -403,6 +403,15 @@ int ip4_output_opt(struct wctx *w, struct mpnet_pkt *p, const struct ip4_out *o)
                 p->l3_off = (uint16_t)mpnet_pkt_headroom(p);
                 STK_INC(s, ip4_tx);
         }
+        /* A checksum left to the link (TCP's, l4/tcp_out.c) is done now
+         * where the packet loops back, or a feature may read or rewrite
+         * it (NAT's incremental update knows no pseudo-header sum): only
+         * the bare way out leaves it to the link (ctx_tx). */
+        if (__builtin_expect(p->ol_flags & MPNET_PKT_F_L4_CSUM_TX, 0) &&
+            (nh->type == MPNET_NH_LOCAL ||
+             atomic_load_explicit(&ifp->arcs[ARC_LOCAL_OUT], memory_order_relaxed) != NULL ||
+             atomic_load_explicit(&ifp->arcs[ARC_IP4_OUT], memory_order_relaxed) != NULL))
+                pkt_l4_csum_fill(p);
         /* Local-out: what we send, its route and interface known; a
          * feature may drop it (a filter) or change it (NAT), as
          * netfilter's OUTPUT hook. */

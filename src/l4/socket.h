@@ -299,6 +299,8 @@ int sock_enqueue_nocb(struct mpnet_sock *so, struct mpnet_pkt *p);
 struct mpnet_sock *sock_new(struct mpnet_stack *s, int domain, int type, int protocol,
                             const struct sock_proto *pr);
 void sock_internal_free(struct mpnet_sock *so);
+/* Freed sockets kept for the next (l4/socket.c; tests). */
+unsigned sock_cache_len(struct mpnet_stack *s);
 /* Home context: drop what the receive queue holds. */
 void sock_rq_flush(struct mpnet_sock *so);
 /* Home context: take up to n queued datagrams that match (oldest first)

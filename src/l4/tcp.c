@@ -844,6 +844,7 @@ static int tcp_init(struct mpnet_stack *s, void *state)
                 free(st->pick);
                 return -ENOMEM;
         }
+        tcp_cache_init(&st->cache);
         return pthread_mutex_init(&st->ct.lock, NULL) == 0 ? 0 : -ENOMEM;
 }
 
@@ -854,6 +855,7 @@ static void tcp_fini(struct mpnet_stack *s, void *state)
         (void)s;
         dead_free(st);
         conn_table_clear(&st->ct);
+        tcp_cache_fini(&st->cache);
         free(atomic_load_explicit(&st->ct.bk, memory_order_relaxed));
         pthread_mutex_destroy(&st->ct.lock);
         pcb_table_destroy(st->pcb);

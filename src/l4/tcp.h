@@ -142,9 +142,14 @@ struct tcp_conn {
         uint64_t rtx_at; /* the retransmission deadline (ns), or MPNET_TIME_NEVER */
         struct tcp_rto rto;
         struct mpnet_sock *lso; /* the listener, while embryonic or unaccepted */
-        struct tcp_conn *qnext; /* the listener's SYN or accept queue */
-        struct mpnet_sock *so;  /* the socket, once accepted */
-        struct tcp_data *d;     /* ESTABLISHED on: the data path's (l4/tcp_data.c) */
+        union {
+                struct tcp_conn *qnext; /* the listener's SYN or accept queue */
+                /* Once retired and handed to stack_defer(): the cache
+                 * its objects go back to (tcp_conn_recycle). */
+                struct tcp_state *cache_st;
+        };
+        struct mpnet_sock *so; /* the socket, once accepted */
+        struct tcp_data *d;    /* ESTABLISHED on: the data path's (l4/tcp_data.c) */
         /* The home's list of embryos (SYN_SENT, SYN_RECEIVED: tcp_timers). */
         struct tcp_conn *enext, **eprev;
 };
@@ -265,6 +270,21 @@ struct tcp_listen_cfg {
         struct punt_bucket rst_tb[MPNET_MAX_SLOTS + 1];
 };
 
+/* Freed connections' objects kept for the next connections (l4/
+ * tcp_cache.c): a short connection (TCP_CRR) then costs no malloc or free
+ * for its connection, data state and SACK scoreboard. Per stack, the
+ * control context's alone (context 0, the control thread: it makes
+ * connections and runs the deferred frees), so no lock; workers' contexts
+ * use malloc. Bounded (TCP_CACHE_MAX of each kind); freed with the stack.
+ * Cached objects are no connection's: mpnet_tcp_mem() leaves them out. */
+#define TCP_CACHE_MAX 64
+enum { TCP_CACHE_CONN, TCP_CACHE_DATA, TCP_CACHE_SACK, TCP_CACHE_KINDS };
+struct tcp_cache {
+        unsigned n[TCP_CACHE_KINDS];
+        void *obj[TCP_CACHE_KINDS][TCP_CACHE_MAX];
+        uint64_t hits, misses; /* context 0's gets from the cache, from calloc */
+};
+
 struct tcp_state {
         struct mpnet_stack *s;
         struct pcb_table *pcb;    /* bound and listening sockets, by port */
@@ -301,7 +321,28 @@ struct tcp_state {
         /* The congestion control of new connections (NULL: the default,
          * CUBIC); tests pick NewReno to follow the RFCs' examples. */
         const struct tcp_cc_ops *cc;
+        struct tcp_cache cache; /* l4/tcp_cache.c */
 };
+
+/* l4/tcp_cache.c, on context w. A zeroed object of kind (size bytes: the
+ * same for every get of a kind),
+ * from the cache on context 0, else calloc; NULL when out of memory. */
+struct wctx;
+void *tcp_cache_get(struct wctx *w, unsigned kind, size_t size);
+/* Keep o (NULL: nothing) for a later get on context 0, or free it (a
+ * SACK scoreboard with its records). */
+void tcp_cache_put(struct wctx *w, unsigned kind, void *o);
+/* tcp_cache_put on the control thread, outside a context (a deferred
+ * free). */
+void tcp_cache_put_ctl(struct tcp_cache *k, unsigned kind, void *o);
+void tcp_cache_init(struct tcp_cache *k);
+void tcp_cache_fini(struct tcp_cache *k);
+/* A connection, zeroed, for context w. */
+struct tcp_conn *tcp_conn_alloc(struct wctx *w);
+/* stack_defer()'s callback (the control thread) for a retired connection
+ * whose cache_st is set: its objects go back to that stack's cache
+ * (tcp_conn_free frees them). */
+void tcp_conn_recycle(void *arg);
 
 /* l4/tcp.c */
 struct tcp_state *tcp_state_of(struct mpnet_stack *s);

@@ -823,7 +823,8 @@ static void vec_ack_add(struct wctx *w, struct tcp_conn *c);
 int tcp_established(struct wctx *w, struct tcp_conn *c)
 {
         struct mpnet_sock *ref = c->so != NULL ? c->so : c->lso;
-        struct tcp_data *d = calloc(1, sizeof(*d));
+        struct tcp_state *st = tcp_state_of(w->s);
+        struct tcp_data *d = tcp_cache_get(w, TCP_CACHE_DATA, sizeof(*d));
         uint32_t sbuf = TCP_BUF_DEFAULT, rbuf = TCP_BUF_DEFAULT;
 
         if (ref != NULL) {
@@ -858,8 +859,11 @@ int tcp_established(struct wctx *w, struct tcp_conn *c)
         d->recover = c->snd_nxt; /* RFC 6582 3.2 step 1's test: no recovery yet */
         /* SACK agreed: the sender uses the blocks (without memory for its
          * state, NewReno, as without SACK). */
-        if ((c->opt & TCPF_SACK) && tcp_state_of(w->s)->recov != TCP_RECOV_NEWRENO)
-                d->sk = tcp_sack_new(tcp_state_of(w->s)->recov, sbuf);
+        if ((c->opt & TCPF_SACK) && st->recov != TCP_RECOV_NEWRENO) {
+                d->sk = tcp_cache_get(w, TCP_CACHE_SACK, sizeof(*d->sk));
+                if (d->sk != NULL)
+                        tcp_sack_init(d->sk, st->recov, sbuf);
+        }
         c->d = d;
         c->rtx_at = MPNET_TIME_NEVER;
         tcp_opt_init(w, c, ref);
@@ -891,6 +895,21 @@ void tcp_conn_free(void *arg)
                 free(c->d);
         }
         free(c);
+}
+
+void tcp_conn_recycle(void *arg)
+{
+        struct tcp_conn *c = arg;
+        struct tcp_cache *k = &c->cache_st->cache;
+
+        if (c->d != NULL) {
+                ooo_free(c->d);
+                tcp_cache_put_ctl(k, TCP_CACHE_SACK, c->d->sk);
+                free(c->d->sb);
+                free(c->d->rb);
+                tcp_cache_put_ctl(k, TCP_CACHE_DATA, c->d);
+        }
+        tcp_cache_put_ctl(k, TCP_CACHE_CONN, c);
 }
 
 size_t tcp_data_mem(const struct tcp_conn *c, size_t *bufs)
@@ -955,6 +974,11 @@ static void time_wait(struct wctx *w, struct tcp_conn *c)
                 d->rb = NULL;
                 d->ralloc = d->roff = 0;
         }
+        /* Nothing is in flight: the SACK scoreboard goes back to the
+         * cache for the next connection (TIME_WAIT acts as without SACK
+         * state, which a failed allocation also leaves). */
+        tcp_cache_put(w, TCP_CACHE_SACK, d->sk);
+        d->sk = NULL;
         tw_arm(w, d, ctx_now(w) + 2 * tcp_state_of(w->s)->msl_ns);
         if (c->so != NULL)
                 sock_raise(c->so, EPOLLHUP);

@@ -141,7 +141,8 @@ void tcp_conn_retire(struct mpnet_stack *s, struct tcp_conn *c)
 
         /* Removal runs on c's home: the control thread defers at once. */
         if (c->home == 0) {
-                stack_defer(s, tcp_conn_free, c);
+                c->cache_st = st;
+                stack_defer(s, tcp_conn_recycle, c);
                 return;
         }
         head = atomic_load_explicit(&st->dead, memory_order_relaxed);
@@ -163,7 +164,8 @@ void tcp_dead_flush(struct mpnet_stack *s)
         while (c != NULL) {
                 struct tcp_conn *nx = c->qnext;
 
-                stack_defer(s, tcp_conn_free, c);
+                c->cache_st = st;
+                stack_defer(s, tcp_conn_recycle, c);
                 c = nx;
         }
 }

@@ -192,7 +192,7 @@ void tcp_listen_input(struct wctx *w, struct mpnet_sock *so, const struct tcp_tu
                 tcp_count(s, TCPC_SYNQ_FULL);
                 return;
         }
-        c = calloc(1, sizeof(*c));
+        c = tcp_conn_alloc(w);
         if (c == NULL) {
                 STK_INC(s, nobufs);
                 return;

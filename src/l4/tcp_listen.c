@@ -223,7 +223,7 @@ static void cookie_conn(struct wctx *w, struct mpnet_sock *so, const struct tcp_
                 tcp_count(s, TCPC_COOKIE_ACCQ_FULL);
                 return;
         }
-        c = calloc(1, sizeof(*c));
+        c = tcp_conn_alloc(w);
         if (c == NULL) {
                 STK_INC(s, nobufs);
                 return;

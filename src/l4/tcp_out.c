@@ -19,6 +19,14 @@
 
 #define TCP_TTL 64 /* RFC 1700's default, as Linux */
 
+/* Segments with at most this much payload leave their IPv4 checksum to
+ * the link (MPNET_PKT_F_L4_CSUM_TX) while every interface's link offers
+ * it (a memory wire with csum_offload, as Linux's loopback): the way out
+ * finishes it in software where the packet loops back or meets a feature
+ * (l3/ip4_output.c) or a route changed to a link without it (l2/ether.h).
+ * Larger payloads are summed as they are copied. */
+#define TCP_CSUM_LINK_MAX 64
+
 /* Send one segment: its header (hlen bytes at hdr, checksum field 0 or
  * anything: it is overwritten) and payload, summed as the payload is
  * copied in (one pass over it); the header (a multiple of 4 bytes, so the
@@ -30,6 +38,7 @@ static int seg_send(struct wctx *w, struct mpnet_pkt *p, const struct tcp_tuple 
 {
         struct mpnet_stack *s = w->s;
         uint32_t n = hlen + len;
+        bool is4 = tcp_tuple_is4(t);
         uint8_t *b;
         uint64_t sum;
 
@@ -47,14 +56,26 @@ static int seg_send(struct wctx *w, struct mpnet_pkt *p, const struct tcp_tuple 
                 return -EMSGSIZE;
         }
         memcpy(b, hdr, hlen);
-        mpnet_put_be16(b + 16, 0);
-        sum = len != 0 ? mpnet_csum_copy(0, b + hlen, payload, len) : 0;
         p->l4_off = (uint16_t)mpnet_pkt_headroom(p);
-        if (tcp_tuple_is4(t)) {
+        if (is4) {
                 uint32_t src = addr_v4(t->laddr), dst = addr_v4(t->raddr);
 
-                sum += mpnet_tcp4_pseudo(src, dst, (uint16_t)n);
-                mpnet_put_be16(b + 16, mpnet_csum_fold(mpnet_csum_add(sum, b, hlen)));
+                sum = mpnet_tcp4_pseudo(src, dst, (uint16_t)n);
+                if (len <= TCP_CSUM_LINK_MAX &&
+                    atomic_load_explicit(&s->n_ifs_sw_csum, memory_order_relaxed) == 0) {
+                        if (len != 0)
+                                memcpy(b + hlen, payload, len);
+                        /* The field holds the pseudo-header sum (DPDK's,
+                         * virtio's convention for a checksum left to the
+                         * device). */
+                        mpnet_put_be16(b + 16, (uint16_t)~mpnet_csum_fold(sum));
+                        p->ol_flags |= MPNET_PKT_F_L4_CSUM_TX;
+                } else {
+                        mpnet_put_be16(b + 16, 0);
+                        if (len != 0)
+                                sum = mpnet_csum_copy(sum, b + hlen, payload, len);
+                        mpnet_put_be16(b + 16, mpnet_csum_fold(mpnet_csum_add(sum, b, hlen)));
+                }
                 /* RFC 9293 3.7.2 leaves DF to path MTU discovery: set, as
                  * Linux does for TCP. */
                 return ip4_output_opt(w, p,
@@ -65,6 +86,8 @@ static int seg_send(struct wctx *w, struct mpnet_pkt *p, const struct tcp_tuple 
                                                         .tos = ecn, /* RFC 3168 5 */
                                                         .df = true});
         }
+        mpnet_put_be16(b + 16, 0);
+        sum = len != 0 ? mpnet_csum_copy(0, b + hlen, payload, len) : 0;
         sum += mpnet_tcp6_pseudo(t->laddr, t->raddr, n);
         mpnet_put_be16(b + 16, mpnet_csum_fold(mpnet_csum_add(sum, b, hlen)));
         return ip6_output_w_tc(w, p, t->laddr, t->raddr, MPNET_IPPROTO_TCP, IP6_HLIM_DEFAULT, ecn,

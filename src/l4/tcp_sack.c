@@ -32,13 +32,17 @@ struct tcp_sack *tcp_sack_new(uint8_t mode, uint32_t sndbuf)
 {
         struct tcp_sack *k = calloc(1, sizeof(*k));
 
-        if (k == NULL)
-                return NULL;
+        if (k != NULL)
+                tcp_sack_init(k, mode, sndbuf);
+        return k;
+}
+
+void tcp_sack_init(struct tcp_sack *k, uint8_t mode, uint32_t sndbuf)
+{
         k->mode = mode;
         k->max = sndbuf / TCP_SACK_MIN_SEG + TCP_SACK_CAP0;
         k->reo_wnd_mult = 1;
         k->min_rtt_win_us = TCP_MIN_RTT_WIN_US;
-        return k;
 }
 
 void tcp_sack_free(struct tcp_sack *k)

@@ -110,6 +110,8 @@ struct tcp_sack_ev {
 
 /* l4/tcp_sack.c */
 struct tcp_sack *tcp_sack_new(uint8_t mode, uint32_t sndbuf);
+/* tcp_sack_new's on a zeroed k (one from a cache). */
+void tcp_sack_init(struct tcp_sack *k, uint8_t mode, uint32_t sndbuf);
 void tcp_sack_free(struct tcp_sack *k);
 /* [seq, end) was sent at now_us (new data, or a retransmission of
  * recorded segments; fin: end - 1 is the FIN). */

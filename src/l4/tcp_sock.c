@@ -376,7 +376,7 @@ static int connect_home(struct wctx *w, struct mpnet_sock *so, void *arg)
                 return ((struct tcp_conn *)so->tcp)->state == TCP_SYN_SENT ? -EALREADY : -EISCONN;
         if (so->flags & SOF_CONNECTED)
                 return -EISCONN;
-        c = calloc(1, sizeof(*c));
+        c = tcp_conn_alloc(w);
         if (c == NULL)
                 return -ENOMEM;
         memcpy(c->t.laddr, a->src, 16);

@@ -416,7 +416,7 @@ int mpnet_memwire_create(const struct mpnet_memwire_cfg *cfg, struct mpnet_link 
                 e->link.info.mtu = mtu;
                 e->link.info.n_rxq = e->link.info.n_txq = nq;
                 if (cfg->csum_offload)
-                        e->link.info.offloads = MPNET_LINK_OFF_RX_CSUM;
+                        e->link.info.offloads = MPNET_LINK_OFF_RX_CSUM | MPNET_LINK_OFF_TX_CSUM;
                 e->link.info.speed_bps = cfg->speed_bps ? cfg->speed_bps : 10000000000ull;
         }
         *a = &w->end[0].link;

@@ -836,6 +836,8 @@ int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *
         fib4_table(s, 0)->n_ifaces++;
         __atomic_store_n(&s->ifs[idx], ifp, __ATOMIC_RELEASE);
         s->ifs_attached |= 1ull << (idx - 1);
+        if (!(l->info.offloads & MPNET_LINK_OFF_TX_CSUM))
+                atomic_fetch_add_explicit(&s->n_ifs_sw_csum, 1, memory_order_relaxed);
         if (s->ip6_auto)
                 mpnet_iface_ip6_enable(s, idx);
         stack_event_iface(s, MPNET_EV_IFACE_ADD, idx);
@@ -859,6 +861,8 @@ int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
         fib4_table(s, ifp->table)->n_ifaces--;
         __atomic_store_n(&s->ifs[ifindex], NULL, __ATOMIC_RELEASE);
         s->ifs_attached &= ~(1ull << (ifindex - 1));
+        if (!(ifp->link->info.offloads & MPNET_LINK_OFF_TX_CSUM))
+                atomic_fetch_sub_explicit(&s->n_ifs_sw_csum, 1, memory_order_relaxed);
         stack_event_iface(s, MPNET_EV_IFACE_DEL, ifindex);
         /* A worker may still hold the interface (a next hop it read before
          * the routes went) and send on its link: both stay until every

@@ -234,6 +234,10 @@ struct mpnet_stack {
         struct mpnet_ring *punt;            /* MPSC: workers -> control */
         struct mpnet_ring *punt_nb;         /* MPSC: neighbour work, served first */
         struct mpnet_iface *ifs[STACK_MAX_IFACES + 1]; /* by ifindex; 0 unused */
+        /* Attached interfaces whose link does not offer
+         * MPNET_LINK_OFF_TX_CSUM: while there is none, TCP leaves its short
+         * segments' checksums to the link (l4/tcp_out.c). */
+        _Atomic unsigned n_ifs_sw_csum;
         uint64_t ifs_attached;           /* bit i - 1: ifs[i] set (control thread's walks) */
         struct wctx *ctx[STACK_MAX_CTX]; /* [0] the control thread */
         struct fib fib;

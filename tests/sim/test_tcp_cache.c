@@ -10,7 +10,12 @@
  * - the TIME_WAIT queue: every TIME_WAIT connection is on its context's
  *   queue, in the order of its end, and leaves the table at that end, also
  *   when the MSL was shortened between two closes (a later close that ends
- *   first).
+ *   first);
+ * - freed objects (l4/tcp_cache.c, sockets in l4/socket.c): a connection
+ *   that ends gives back its connection, data state and SACK scoreboard, a
+ *   TIME_WAIT one its scoreboard, a closed socket itself; the next
+ *   connections take them (the caches' hits grow, their sizes do not), at
+ *   most TCP_CACHE_MAX of each are kept, and the stack frees them (ASan).
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -18,6 +23,7 @@
 
 #include "mpnet/socket.h"
 #include "mpnet/tcp.h"
+#include "l4/socket.h"
 #include "l4/tcp.h"
 #include "stack/stack_priv.h"
 #include "testutil.h"
@@ -25,6 +31,7 @@
 #define PORT  80
 #define MANY  40u /* more than TCP_RING_CACHE / 2: both rings of each */
 #define PORT0 1024u
+#define LOTS  (TCP_CACHE_MAX + 6u) /* more connections than a cache keeps */
 
 static void poll2(struct net2 *n)
 {
@@ -208,11 +215,75 @@ static void tw_queue(void **state)
         net2_fini(&n);
 }
 
+static const struct tcp_cache *tcache(struct net2 *n, int i)
+{
+        return &tcp_state_of(n->st[i])->cache;
+}
+
+static void obj_cache(void **state)
+{
+        static int fa[LOTS], fb[LOTS];
+        uint64_t hits;
+        struct net2 n;
+        int lfd;
+
+        (void)state;
+        net_up(&n);
+        lfd = listener(&n);
+        fb[0] = open1(&n, lfd, PORT0, &fa[0]);
+        ping(&n, fa[0], fb[0]);
+        close2(&n, fa[0], fb[0]);
+        /* B's connection ended: its three objects; A's is in TIME_WAIT:
+         * its scoreboard. Both closed sockets. */
+        assert_int_equal(tcache(&n, 1)->n[TCP_CACHE_CONN], 1);
+        assert_int_equal(tcache(&n, 1)->n[TCP_CACHE_DATA], 1);
+        assert_int_equal(tcache(&n, 1)->n[TCP_CACHE_SACK], 1);
+        assert_int_equal(tcache(&n, 0)->n[TCP_CACHE_CONN], 0);
+        assert_int_equal(tcache(&n, 0)->n[TCP_CACHE_SACK], 1);
+        assert_int_equal(sock_cache_len(n.st[0]), 1);
+        assert_int_equal(sock_cache_len(n.st[1]), 1);
+        /* The next connections reuse them: the caches do not grow. */
+        hits = tcache(&n, 1)->hits;
+        for (unsigned i = 1; i < 6; i++) {
+                fb[0] = open1(&n, lfd, PORT0 + i, &fa[0]);
+                ping(&n, fa[0], fb[0]);
+                close2(&n, fa[0], fb[0]);
+                assert_int_equal(tcache(&n, 1)->n[TCP_CACHE_CONN], 1);
+                assert_int_equal(tcache(&n, 1)->n[TCP_CACHE_DATA], 1);
+                assert_int_equal(tcache(&n, 0)->n[TCP_CACHE_SACK], 1);
+                assert_int_equal(sock_cache_len(n.st[0]), 1);
+                assert_int_equal(sock_cache_len(n.st[1]), 1);
+        }
+        assert_int_equal(tcache(&n, 1)->hits - hits, 5 * 3);
+        assert_int_equal(conns(&n, 0), 6); /* in TIME_WAIT */
+        /* More at once than a cache keeps: the rest is freed. */
+        for (unsigned i = 0; i < LOTS; i++) {
+                fb[i] = open1(&n, lfd, PORT0 + 100 + i, &fa[i]);
+                ping(&n, fa[i], fb[i]);
+        }
+        for (unsigned i = 0; i < LOTS; i++)
+                close2(&n, fa[i], fb[i]);
+        for (unsigned k = 0; k < TCP_CACHE_KINDS; k++)
+                assert_int_equal(tcache(&n, 1)->n[k], TCP_CACHE_MAX);
+        assert_int_equal(tcache(&n, 0)->n[TCP_CACHE_SACK], TCP_CACHE_MAX);
+        assert_int_equal(sock_cache_len(n.st[0]), TCP_CACHE_MAX);
+        assert_int_equal(sock_cache_len(n.st[1]), TCP_CACHE_MAX);
+        /* The TIME_WAIT connections end: A's cache fills too. */
+        net2_run(&n, 3 * MPNET_NS_PER_S);
+        assert_int_equal(conns(&n, 0), 0);
+        assert_int_equal(tcache(&n, 0)->n[TCP_CACHE_CONN], TCP_CACHE_MAX);
+        assert_int_equal(tcache(&n, 0)->n[TCP_CACHE_DATA], TCP_CACHE_MAX);
+        mpnet_close(n.st[1], lfd);
+        /* Full caches: the stacks free them (ASan's leak check). */
+        net2_fini(&n);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(ring_cache),
             cmocka_unit_test(tw_queue),
+            cmocka_unit_test(obj_cache),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

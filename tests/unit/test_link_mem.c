@@ -163,11 +163,14 @@ static void test_both_ways(void **state)
         wire_close(&w);
 }
 
-/* Receive checksum offload (cfg.csum_offload): reported in the info, and
- * every frame received marked verified; without it, neither. */
+/* Checksum offload (cfg.csum_offload): both directions reported in the
+ * info and every frame received marked verified; without it, neither. A
+ * checksum left to the link (MPNET_PKT_F_L4_CSUM_TX) crosses as it is
+ * either way: a stack finishes it before a link without the offer. */
 static void test_csum_offload(void **state)
 {
         const uint32_t ok = MPNET_PKT_F_L3_CSUM_OK | MPNET_PKT_F_L4_CSUM_OK;
+        const uint32_t both = MPNET_LINK_OFF_RX_CSUM | MPNET_LINK_OFF_TX_CSUM;
 
         (void)state;
         for (int on = 0; on < 2; on++) {
@@ -176,12 +179,14 @@ static void test_csum_offload(void **state)
                 struct mpnet_pkt *p, *rx[4];
 
                 wire_open(&w, &cfg);
-                assert_int_equal(w.a->info.offloads, on ? MPNET_LINK_OFF_RX_CSUM : 0);
-                assert_int_equal(w.b->info.offloads, on ? MPNET_LINK_OFF_RX_CSUM : 0);
+                assert_int_equal(w.a->info.offloads, on ? both : 0);
+                assert_int_equal(w.b->info.offloads, on ? both : 0);
                 p = frame(w.pool, 1, 60);
+                p->ol_flags |= MPNET_PKT_F_L4_CSUM_TX;
                 assert_int_equal(mpnet_link_tx_burst(w.b, 0, &p, 1), 1);
                 assert_int_equal(mpnet_link_rx_burst(w.a, 0, rx, 4), 1);
                 assert_int_equal(rx[0]->ol_flags & ok, on ? ok : 0);
+                assert_true(rx[0]->ol_flags & MPNET_PKT_F_L4_CSUM_TX);
                 mpnet_pkt_free(rx[0]);
                 wire_close(&w);
         }
