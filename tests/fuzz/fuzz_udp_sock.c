@@ -49,16 +49,7 @@ static void sock_configure(struct fz_stack *f)
         fz_input_configure(f);
         /* 10.0.{0,1,2}.0/24 and 2001:db8:{a,b,c}::/48 blackhole,
          * unreachable, prohibit: where answers can be sent (ANSWER_MAGIC). */
-        for (unsigned k = 0; k < 3; k++) {
-                struct mpnet_route4 d4 = {
-                    .dst = 0x0a000000 | k << 8, .plen = 24, .type = MPNET_NH_BLACKHOLE + k};
-                struct mpnet_route6 d6 = {.dst = {0x20, 0x01, 0x0d, 0xb8, 0, (uint8_t)(0xa + k)},
-                                          .plen = 48,
-                                          .type = MPNET_NH_BLACKHOLE + k};
-
-                FZ_CHECK(mpnet_route4_add(s, 0, &d4) == 0);
-                FZ_CHECK(mpnet_route6_add(s, 0, &d6) == 0);
-        }
+        FZ_CHECK(fz_special_routes(s) == 0);
         fds[0] = mpnet_socket(s, AF_INET, SOCK_DGRAM, 0);
         a4.sin_port = htons(7);
         FZ_CHECK(mpnet_bind(s, fds[0], (struct sockaddr *)&a4, sizeof(a4)) == 0);

@@ -301,6 +301,25 @@ static const struct mpnet_stack_cfg fz_input_cfg = {
 
 /* 192.0.2.1/24, 198.18.0.1/15 and 2001:db8::1/64 ours, 192.0.2.2 and
  * 2001:db8::2 the peer (static), 2001:db8:5::/48 through it. */
+/* Blackhole, unreachable and prohibit routes: 10.0.{0,1,2}.0/24 and
+ * 2001:db8:{a,b,c}::/48 in that order. Returns 0 when all six were added. */
+static inline int fz_special_routes(struct mpnet_stack *s)
+{
+        int bad = 0;
+
+        for (unsigned k = 0; k < 3; k++) {
+                struct mpnet_route4 d4 = {
+                    .dst = 0x0a000000 | k << 8, .plen = 24, .type = MPNET_NH_BLACKHOLE + k};
+                struct mpnet_route6 d6 = {.dst = {0x20, 0x01, 0x0d, 0xb8, 0, (uint8_t)(0xa + k)},
+                                          .plen = 48,
+                                          .type = MPNET_NH_BLACKHOLE + k};
+
+                bad |= mpnet_route4_add(s, 0, &d4) != 0;
+                bad |= mpnet_route6_add(s, 0, &d6) != 0;
+        }
+        return bad ? -1 : 0;
+}
+
 static inline void fz_input_configure(struct fz_stack *f)
 {
         static const uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
@@ -409,16 +428,7 @@ static inline void fz_conv_configure(struct fz_stack *f)
         r6.paths[1] = r6.paths[0];
         r6.paths[1].gw[15] = 3;
         mpnet_route6_add(s, 0, &r6);
-        for (unsigned k = 0; k < 3; k++) {
-                struct mpnet_route4 d4 = {
-                    .dst = 0x0a000000 | k << 8, .plen = 24, .type = MPNET_NH_BLACKHOLE + k};
-                struct mpnet_route6 d6 = {.dst = {0x20, 0x01, 0x0d, 0xb8, 0, (uint8_t)(0xa + k)},
-                                          .plen = 48,
-                                          .type = MPNET_NH_BLACKHOLE + k};
-
-                mpnet_route4_add(s, 0, &d4);
-                mpnet_route6_add(s, 0, &d6);
-        }
+        fz_special_routes(s);
         if (f->cfg.ip4_forwarding)
                 mpnet_iface_ra_set(s, 2, &ra);
 }
