@@ -19,13 +19,14 @@
  * thread: workers and the control thread). The ratio of 2 workers to 1 is
  * computed per repeat from the two runs made back to back.
  *
- * Buffer auto-tuning and pacing are the stack's defaults (on);
- * --no-autotune and --no-pacing turn them off on both stacks, to compare
- * in one binary. --counters prints each run's loss-recovery counters of
- * the sender (A) to stderr.
+ * Pacing is the stack's default (on), buffer auto-tuning is not (off);
+ * --autotune turns auto-tuning on (4 MiB limits) and --no-pacing turns
+ * pacing off on both stacks, to compare in one binary; --no-autotune
+ * keeps auto-tuning off, as the default does. --counters prints each run's loss-recovery counters
+ * of the sender (A) to stderr.
  *
- * Usage: bench_tcp_mt [--flows N] [--mbytes N] [--repeat N] [--no-autotune]
- *                     [--no-pacing] [--counters]
+ * Usage: bench_tcp_mt [--flows N] [--mbytes N] [--repeat N] [--autotune]
+ *                     [--no-autotune] [--no-pacing] [--counters]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -54,7 +55,9 @@
 #define MAX_FLOWS 64
 
 static uint8_t wbuf[65536];
-static bool no_autotune, no_pacing, counters;
+#define TCP_AUTOTUNE_LIMIT (4u << 20) /* --autotune: mpnet_tcp_set_autotune's limits */
+
+static bool autotune, no_autotune, no_pacing, counters;
 
 struct flow {
         uint64_t left; /* the sender's, on its home */
@@ -115,6 +118,9 @@ static struct mpnet_stack *stack_new(struct mpnet_clock *ck, struct mpnet_pool *
         if (s == NULL || mpnet_iface_attach(s, l, name) != 1 ||
             mpnet_addr4_add(s, 1, addr, 24) != 0)
                 bench_die("stack %s\n", name);
+        if (autotune && !no_autotune &&
+            mpnet_tcp_set_autotune(s, TCP_AUTOTUNE_LIMIT, TCP_AUTOTUNE_LIMIT) != 0)
+                bench_die("autotune\n");
         if (no_autotune && mpnet_tcp_set_autotune(s, 0, 0) != 0)
                 bench_die("autotune\n");
         if (no_pacing)
@@ -268,7 +274,8 @@ int main(int argc, char **argv)
             {"flows", BENCH_OPT_U64, &flows, 2, MAX_FLOWS, "bulk flows, A to B"},
             {"mbytes", BENCH_OPT_U64, &mbytes, 1, 1 << 20, "MB carried per run, all flows"},
             {"repeat", BENCH_OPT_U64, &repeat, 1, 1000, "repeats (each: 1, then 2 workers)"},
-            {"no-autotune", BENCH_OPT_FLAG, &no_autotune, 0, 0, "buffer auto-tuning off"},
+            {"autotune", BENCH_OPT_FLAG, &autotune, 0, 0, "buffer auto-tuning on (4 MiB limits)"},
+            {"no-autotune", BENCH_OPT_FLAG, &no_autotune, 0, 0, "buffer auto-tuning off (default)"},
             {"no-pacing", BENCH_OPT_FLAG, &no_pacing, 0, 0, "pacing off"},
             {"counters", BENCH_OPT_FLAG, &counters, 0, 0, "the sender's counters to stderr"},
         };
@@ -300,7 +307,7 @@ int main(int argc, char **argv)
         bench_json_machine(&j);
         bench_json_u64(&j, "flows", flows);
         bench_json_u64(&j, "bytes", mbytes << 20);
-        bench_json_u64(&j, "autotune", !no_autotune);
+        bench_json_u64(&j, "autotune", autotune && !no_autotune);
         bench_json_u64(&j, "pacing", !no_pacing);
         bench_json_u64(&j, "flows_on_worker1", w1);
         bench_json_u64(&j, "flows_on_worker2", w2);

@@ -110,8 +110,9 @@ MPNET_API void mpnet_tcp_set_ack_vec(struct mpnet_stack *s, int on);
 #define MPNET_TCP_AUTOTUNE_MAX (64u << 20)
 
 /**
- * Socket-buffer auto-tuning (Linux's tcp_rmem / tcp_wmem idea), on by
- * default with 4 MiB limits (Linux's order): a connection whose
+ * Socket-buffer auto-tuning (Linux's tcp_rmem / tcp_wmem idea), off by
+ * default (limits of 0); limits of 4 MiB (Linux's
+ * order) are the usual choice. Once on, a connection whose
  * application did not set SO_RCVBUF / SO_SNDBUF (setting either turns it
  * off for that buffer of that socket, as Linux) grows its receive buffer
  * once a round trip toward twice what the application read, and its send
@@ -119,8 +120,10 @@ MPNET_API void mpnet_tcp_set_ack_vec(struct mpnet_stack *s, int on);
  * bytes; 0 turns growth off. Larger windows let flows overrun a shallow
  * link queue in bursts: pacing (mpnet_tcp_set_pacing) spreads them, and
  * a reduction whose retransmissions all come back D-SACKed is undone
- * (RFC 3708, RFC 4015). Any thread; applies to connections established
- * after it.
+ * (RFC 3708, RFC 4015); on a memory wire eight flows' grown windows
+ * still overrun its ring and cost throughput (no per-flow limit on what
+ * a sender queues on a link yet), hence off by default. Any thread;
+ * applies to connections established after it.
  * @return 0, or -EINVAL over MPNET_TCP_AUTOTUNE_MAX.
  */
 MPNET_API int mpnet_tcp_set_autotune(struct mpnet_stack *s, uint32_t rmem_max, uint32_t wmem_max);

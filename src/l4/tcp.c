@@ -816,7 +816,11 @@ static int tcp_init(struct mpnet_stack *s, void *state)
         st->deliver_node = (unsigned)node;
         st->err_node = (unsigned)err_node;
         st->msl_ns = TCP_MSL_NS_DEFAULT;
-        st->rmem_max = st->wmem_max = TCP_BUF_AUTO_MAX; /* mpnet_tcp_set_autotune() */
+        /* Auto-tuning off by default (mpnet_tcp_set_autotune() turns it on):
+         * on a memory wire eight flows' grown windows overrun the ring, as
+         * docs/PERFORMANCE.md measures, until a sender limits what one flow
+         * queues on a link (Linux's TCP small queues). */
+        st->rmem_max = st->wmem_max = 0;
         st->pacing = true;
         st->ecn = MPNET_TCP_ECN_SERVER;
         st->recov = TCP_RECOV_RACK;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Eight bulk flows over a shallow path with buffer auto-tuning on (the
- * default), on the virtual clock: A sends, B reads. The memory wire's
+ * Eight bulk flows over a shallow path with buffer auto-tuning on
+ * (mpnet_tcp_set_autotune, 4 MiB limits), on the virtual clock: A sends, B reads. The memory wire's
  * ring holds SHALLOW_RING frames, so what a stack sends between two polls
  * beyond that is dropped, as a short router queue drops a burst; each
  * direction adds SHALLOW_DELAY_MS. Grown windows overran such a queue in
@@ -111,6 +111,8 @@ static void test_shallow_8_flows(void **state)
         n.st[1] = mpnet_stack_create(&sc);
         assert_non_null(n.st[0]);
         assert_non_null(n.st[1]);
+        for (unsigned k = 0; k < 2; k++)
+                assert_int_equal(mpnet_tcp_set_autotune(n.st[k], 4u << 20, 4u << 20), 0);
         assert_int_equal(mpnet_iface_attach(n.st[0], n.la, "a0"), 1);
         assert_int_equal(mpnet_iface_attach(n.st[1], n.lb, "b0"), 1);
         assert_int_equal(mpnet_addr4_add(n.st[0], 1, A_ADDR, 24), 0);
