@@ -160,7 +160,9 @@ static void sock_cache_put(struct mpnet_stack *s, struct mpnet_sock *so)
         /* NULL: the module's state is gone (a later module's fini). */
         struct sock_mod *m = s->g.mods[MOD_sock].state;
 
-        if (m != NULL && m->n_cache < SOCK_CACHE_MAX && sock_caller(s) == 0)
+        /* The cache is the control context's alone: ask who calls before
+         * reading it (a worker's accept() in a callback allocates). */
+        if (m != NULL && sock_caller(s) == 0 && m->n_cache < SOCK_CACHE_MAX)
                 m->cache[m->n_cache++] = so;
         else
                 free(so);
@@ -175,7 +177,7 @@ static struct mpnet_sock *sock_cache_get(struct mpnet_stack *s)
 {
         struct sock_mod *m = smod(s);
 
-        if (m->n_cache != 0 && sock_caller(s) == 0)
+        if (sock_caller(s) == 0 && m->n_cache != 0)
                 return m->cache[--m->n_cache];
         /* Cache lines of its own: the receive queue on the first is written
          * per datagram by the home, and sockets homed on two workers must
