@@ -55,12 +55,14 @@
 #include "link/netns.h"
 #include "mpnet/afxdp.h"
 
-#define AXQ_STASH      32u
-#define AXQ_RX_CHUNK   64u
-#define AXQ_CHECK_NS   (10 * 1000000ull) /* device check while idle */
-#define ETH_VLAN_EXTRA 18u
-#define AXQ_DEF_RING   1024u
-#define AXQ_KICK_BATCH 32u /* frames the kernel sends per copy-mode sendto() */
+#define AXQ_STASH       32u
+#define AXQ_RX_CHUNK    64u
+#define AXQ_CHECK_NS    (10 * 1000000ull) /* device check while idle */
+#define ETH_VLAN_EXTRA  18u
+#define AXQ_DEF_RING    1024u
+#define AXQ_KICK_BATCH  32u  /* frames the kernel sends per copy-mode sendto() */
+#define AXQ_BUSY_TRIES  250u /* binds to a queue still held: 5 s in all */
+#define AXQ_BUSY_NAP_US 20000u
 #ifndef XDP_MAX_TX_SKB_BUDGET
 #define XDP_MAX_TX_SKB_BUDGET 9 /* include/uapi/linux/if_xdp.h, Linux 6.17 */
 #endif
@@ -337,6 +339,26 @@ static int open_queues(struct axl *a, uint32_t xdp_flags, uint16_t bind_flags)
         return 0;
 }
 
+/*
+ * open_queues(), again while a queue is busy. A closed XDP socket lets go of
+ * its device queue only once the kernel's deferred release has run
+ * (xp_put_pool() schedules xp_release_deferred()); until then a bind to the
+ * queue fails with EBUSY. A daemon restarted at once, or a link reopened,
+ * meets its own predecessor there: wait for it, on a busy machine too,
+ * rather than fall back to another mode beside the program it left.
+ */
+static int open_busy(struct axl *a, uint32_t xdp_flags, uint16_t bind_flags)
+{
+        int rc;
+
+        for (unsigned i = 0;; i++) {
+                rc = open_queues(a, xdp_flags, bind_flags);
+                if (rc != -EBUSY || i >= AXQ_BUSY_TRIES)
+                        return rc;
+                usleep(AXQ_BUSY_NAP_US);
+        }
+}
+
 /* Runs in the interface's namespace: native before generic, zero-copy
  * before copy, as the configuration allows. Zero-copy needs the driver to
  * run the program (af_xdp.rst, "XDP_COPY and XDP_ZEROCOPY bind flags"), so
@@ -370,7 +392,7 @@ static int axl_open_all(struct axl *a)
                             (a->cfg.bind == MPNET_AFXDP_BIND_COPY && b != 1) ||
                             (a->cfg.bind == MPNET_AFXDP_BIND_AUTO && m == 1 && b == 0))
                                 continue;
-                        rc = open_queues(a, modes[m], binds[b]);
+                        rc = open_busy(a, modes[m], binds[b]);
                         if (rc == 0 || !try_next(rc))
                                 return rc;
                 }
