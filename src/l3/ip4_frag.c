@@ -846,21 +846,22 @@ static enum ip4_reass_result reass_add(struct ip4_reass *r, struct mpnet_pkt *p,
         enum ip4_reass_result res;
 
         if (dg == NULL) {
-                uint32_t sbucket = src_bucket(r, hsrc);
+                uint32_t sbucket;
 
-                sp = src_lookup(r, fi->src, sbucket);
-                if ((sp != NULL ? sp->bytes : 0) + fi->charge > r->cfg.max_per_src)
-                        goto cap;
                 /* At a cap, the policy for a new datagram is ours (RFC 791
                  * 3.2 and RFC 1122 3.3.2 set none): the admit hook decides
                  * whether it may evict the oldest, so that a flood of
                  * datagrams that never complete is refused here, before
-                 * any eviction, and holds nothing new. */
+                 * any eviction or source lookup, and holds nothing new. */
                 if (r->cfg.admit != NULL && room_short(r, fi->charge) &&
                     !r->cfg.admit(r->cfg.arg, fi->src)) {
                         mpnet_stat_add(&r->st.refused, 1);
                         goto cap;
                 }
+                sbucket = src_bucket(r, hsrc);
+                sp = src_lookup(r, fi->src, sbucket);
+                if ((sp != NULL ? sp->bytes : 0) + fi->charge > r->cfg.max_per_src)
+                        goto cap;
                 if (!make_room(r, NULL, fi->charge, true))
                         goto cap;
                 /* The eviction may have taken the source's last datagram,
