@@ -28,6 +28,9 @@ enum ip4_ctr {
 
 /* l3/reass.c: the IPv4 reassembly table of context w, its module's state. */
 struct ip4_reass *reass4_of(struct wctx *w);
+/* The same, for a fragment that came in on ifp: the table's admission
+ * policy at its caps asks ifp's neighbour cache about the source. */
+struct ip4_reass *reass4_in(struct wctx *w, struct mpnet_iface *ifp);
 
 /* l3/arp.c */
 void arp_input(struct mpnet_iface *ifp, struct mpnet_pkt *p);

@@ -287,7 +287,7 @@ struct ip4_reass {
         struct {
                 mpnet_stat_t frags_in, completed, timeouts, overlap_drops, conflict_drops;
                 mpnet_stat_t dup_drops, cap_drops, evictions, bad_drops, bytes_held;
-                mpnet_stat_t datagrams_held, evicted_frags;
+                mpnet_stat_t datagrams_held, evicted_frags, refused;
         } st;
 };
 
@@ -625,6 +625,17 @@ static bool shared_take(struct ip4_reass *r, uint64_t charge, uint64_t *back)
         return true;
 }
 
+/* Whether a new datagram of charge bytes would have to evict another to
+ * fit (make_room's test, without taking anything). */
+static bool room_short(const struct ip4_reass *r, uint64_t charge)
+{
+        return mpnet_stat_read(&r->st.bytes_held) + charge > r->cfg.max_bytes ||
+               mpnet_stat_read(&r->st.datagrams_held) >= r->cfg.max_datagrams ||
+               (r->cfg.shared_used != NULL &&
+                atomic_load_explicit(r->cfg.shared_used, memory_order_relaxed) + charge >
+                    r->cfg.shared_max);
+}
+
 /* Evict the oldest datagrams other than keep until adding charge bytes (and
  * a datagram, with want_dg) stays within the caps, and take the charge from
  * the shared cap. Since max_per_src <= max_bytes, evicting every other
@@ -835,8 +846,19 @@ static enum ip4_reass_result reass_add(struct ip4_reass *r, struct mpnet_pkt *p,
         enum ip4_reass_result res;
 
         if (dg == NULL) {
-                uint32_t sbucket = src_bucket(r, hsrc);
+                uint32_t sbucket;
 
+                /* At a cap, the policy for a new datagram is ours (RFC 791
+                 * 3.2 and RFC 1122 3.3.2 set none): the admit hook decides
+                 * whether it may evict the oldest, so that a flood of
+                 * datagrams that never complete is refused here, before
+                 * any eviction or source lookup, and holds nothing new. */
+                if (r->cfg.admit != NULL && room_short(r, fi->charge) &&
+                    !r->cfg.admit(r->cfg.arg, fi->src)) {
+                        mpnet_stat_add(&r->st.refused, 1);
+                        goto cap;
+                }
+                sbucket = src_bucket(r, hsrc);
                 sp = src_lookup(r, fi->src, sbucket);
                 if ((sp != NULL ? sp->bytes : 0) + fi->charge > r->cfg.max_per_src)
                         goto cap;
@@ -956,6 +978,7 @@ void ip4_reass_get_stats(const struct ip4_reass *r, struct ip4_reass_stats *st)
         st->cap_drops = mpnet_stat_read(&r->st.cap_drops);
         st->evictions = mpnet_stat_read(&r->st.evictions);
         st->evicted_frags = mpnet_stat_read(&r->st.evicted_frags);
+        st->refused = mpnet_stat_read(&r->st.refused);
         st->bad_drops = mpnet_stat_read(&r->st.bad_drops);
         st->bytes_held = mpnet_stat_read(&r->st.bytes_held);
         st->datagrams_held = mpnet_stat_read(&r->st.datagrams_held);

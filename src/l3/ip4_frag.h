@@ -23,6 +23,7 @@
 #define MPNET_L3_IP4_FRAG_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "mpnet/pkt.h"
@@ -95,6 +96,12 @@ struct ip4_reass_cfg {
          * atomics; the check and the charge are one compare-and-swap. */
         _Atomic uint64_t *shared_used;
         uint64_t shared_max;
+        /* NULL, or asked (with arg) whether a fragment from src that would
+         * start a new datagram while a cap binds may evict the oldest one
+         * for it; false refuses it at once (IP4_REASS_CAP, counted in
+         * refused): no datagram is evicted and nothing is held. Not asked
+         * while the new datagram fits. */
+        bool (*admit)(void *arg, uint32_t src);
 };
 
 /** What became of a packet given to ip4_reass_input(). */
@@ -118,6 +125,7 @@ struct ip4_reass_stats {
         uint64_t cap_drops;      /* fragments refused, or datagrams dropped, by a cap */
         uint64_t evictions;      /* datagrams evicted (oldest first) to admit newer ones */
         uint64_t evicted_frags;  /* the fragments they held */
+        uint64_t refused;        /* new datagrams the admit hook refused at a cap */
         uint64_t bad_drops;      /* malformed fragments (or assembled datagrams) dropped */
         uint64_t bytes_held;     /* buffer bytes held now (IP4_REASS_TRUESIZE each) */
         uint64_t datagrams_held; /* datagrams being reassembled now */

@@ -277,7 +277,7 @@ void ip4_local_one(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                         ctx_handoff(w, owner, NODE_ip4_local, p);
                         return;
                 }
-                ra = reass4_of(w);
+                ra = reass4_in(w, ifp);
                 evicted = ip4_reass_evicted_frags(ra);
                 STK_INC(s, ip4_frag_rx);
                 p = ip4_reass_input(ra, p, ctx_now(w), &res);

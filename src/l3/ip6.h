@@ -105,6 +105,12 @@ enum icmp6_ctr {
 
 /* l3/reass.c: the IPv6 reassembly table of context w, its module's state. */
 struct ip6_reass *reass6_of(struct wctx *w);
+/* The same, for a fragment that came in on ifp (see reass6_admit). */
+struct ip6_reass *reass6_in(struct wctx *w, struct mpnet_iface *ifp);
+/* Whether a fragment from src that starts a new datagram at a full table
+ * may evict the oldest (src a neighbour of the interface given to
+ * reass6_in, or a token left); false is counted (ip6_reass_refused). */
+bool reass6_admit(struct wctx *w, const uint8_t *src);
 
 /* l3/ip6_frag.c: reassembly (RFC 8200 4.5, RFC 5722), a table per context
  * used only by it, charging the stack's budget b; ip6_reass_usage from any

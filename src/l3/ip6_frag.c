@@ -378,6 +378,14 @@ static struct r6q *q_get(struct ip6_reass *r, const uint8_t *b, uint32_t id)
                 if (q->id == id && ip6_eq(q->src, b + 8) && ip6_eq(q->dst, b + 24))
                         return q;
         }
+        /* A new datagram at a cap: whether it may evict is reass.c's
+         * admission policy (reass6_admit); refused, nothing is evicted. */
+        if ((r->nq >= REASS6_MAX_QUEUES || r->bytes + REASS6_TRUESIZE > r->max_bytes ||
+             (r->owed < REASS6_TRUESIZE &&
+              atomic_load_explicit(&r->budget->used, memory_order_relaxed) + REASS6_TRUESIZE >
+                  r->budget->max)) &&
+            !reass6_admit(r->w, b + 8))
+                return NULL;
         if (r->nq >= REASS6_MAX_QUEUES && !q_evict_oldest(r, NULL, false))
                 return NULL;
         q = r->qfree;

@@ -442,7 +442,7 @@ static void ip6_frag_local(struct wctx *w, struct mpnet_iface *ifp, struct mpnet
         while (c->ext[fi].proto != MPNET_IPPROTO_FRAGMENT)
                 fi++;
         STK_INC(s, ip6_frag_rx);
-        p = ip6_reass_input(reass6_of(w), p, c->ext[fi].off, fi == 0 ? 6 : c->ext[fi - 1].off);
+        p = ip6_reass_input(reass6_in(w, ifp), p, c->ext[fi].off, fi == 0 ? 6 : c->ext[fi - 1].off);
         if (p != NULL) {
                 STK_INC(s, ip6_reassembled);
                 ip6_local_one(w, ifp, p, arc_done);

@@ -19,15 +19,42 @@
 #include "l3/ip4.h"
 #include "l3/ip4_frag.h"
 #include "l3/ip6.h"
+#include "l3/neigh.h"
 #include "mpnet/wire/icmp4.h"
+#include "stack/graph.h"
+#include "stack/iface.h"
 #include "stack/stack_priv.h"
+
+/*
+ * Admission at a full table. RFC 791 3.2, RFC 1122 3.3.2 and RFC 8200 4.5
+ * leave open what a table at its caps does with a fragment of a new
+ * datagram. Evicting the oldest datagram for it lets a flood of fragments
+ * that never complete (random sources, one datagram each) cost an eviction
+ * and a held buffer per frame. So, only while a cap binds, a new datagram
+ * may evict when its source is a neighbour the receiving interface has
+ * resolved (a peer on the link; an entry with a link-layer address), or
+ * when a token bucket per context and family allows it (REASS_ADMIT_RATE
+ * a second for the stack, REASS_ADMIT_BURST, each context at its share:
+ * sources off the link, behind a router, still get in at that rate);
+ * otherwise the fragment is dropped at once and counted
+ * (ip4_reass_refused, ip6_reass_refused), nothing evicted, nothing held.
+ * Fragments of datagrams already held never meet the check.
+ */
+#define REASS_ADMIT_RATE  1000u
+#define REASS_ADMIT_BURST 100u
+
+enum { REASS_CTR_REFUSED };
 
 struct reass4_ctx {
         struct ip4_reass *r;
+        struct mpnet_iface *in; /* the interface of the fragment being added */
+        struct punt_bucket admit;
 };
 
 struct reass6_ctx {
         struct ip6_reass *r;
+        struct mpnet_iface *in;
+        struct punt_bucket admit;
 };
 
 struct ip4_reass *reass4_of(struct wctx *w)
@@ -38,6 +65,62 @@ struct ip4_reass *reass4_of(struct wctx *w)
 struct ip6_reass *reass6_of(struct wctx *w)
 {
         return ((struct reass6_ctx *)w->mctx[MOD_ip6_reass])->r;
+}
+
+struct ip4_reass *reass4_in(struct wctx *w, struct mpnet_iface *ifp)
+{
+        struct reass4_ctx *c = w->mctx[MOD_ip4_reass];
+
+        c->in = ifp;
+        return c->r;
+}
+
+struct ip6_reass *reass6_in(struct wctx *w, struct mpnet_iface *ifp)
+{
+        struct reass6_ctx *c = w->mctx[MOD_ip6_reass];
+
+        c->in = ifp;
+        return c->r;
+}
+
+/* Whether e, if any, is a resolved neighbour (it has a link-layer address). */
+static bool reass_peer(const struct neigh_entry *e)
+{
+        uint64_t f;
+
+        if (e == NULL)
+                return false;
+        f = atomic_load_explicit(&((struct neigh_entry *)e)->fast, memory_order_relaxed);
+        return (NEIGH_USABLE >> ((f >> 48) & 0xff)) & 1;
+}
+
+static bool reass_admit(struct wctx *w, struct punt_bucket *tb, unsigned mod, bool peer)
+{
+        struct mpnet_stack *s = w->s;
+
+        if (peer || ctx_bucket_take(w, tb, REASS_ADMIT_RATE, REASS_ADMIT_BURST))
+                return true;
+        mpnet_counter_inc(s->ctr, graph_mod_ctr(&s->g, mod, REASS_CTR_REFUSED));
+        return false;
+}
+
+static bool reass4_admit(void *arg, uint32_t src)
+{
+        struct wctx *w = arg;
+        struct reass4_ctx *c = w->mctx[MOD_ip4_reass];
+        bool peer = c->in != NULL && c->in->neigh[NEIGH_ARP] != NULL &&
+                    reass_peer(neigh_lookup4(c->in, src));
+
+        return reass_admit(w, &c->admit, MOD_ip4_reass, peer);
+}
+
+bool reass6_admit(struct wctx *w, const uint8_t *src)
+{
+        struct reass6_ctx *c = w->mctx[MOD_ip6_reass];
+        bool peer = c->in != NULL && c->in->neigh[NEIGH_ND] != NULL &&
+                    reass_peer(neigh_lookup6(c->in, src));
+
+        return reass_admit(w, &c->admit, MOD_ip6_reass, peer);
 }
 
 /* A datagram whose first fragment came timed out: RFC 792 / RFC 1122
@@ -57,6 +140,7 @@ static int reass4_ctx_init(struct wctx *w, void *cs)
         struct ip4_reass_cfg rc = {
             .hash_seed = stack_random(s),
             .expired = reass4_expired,
+            .admit = reass4_admit,
             .arg = w,
             .max_bytes = s->reass.max,
             .max_per_src = s->reass.max / 16,
@@ -112,8 +196,15 @@ static void reass4_ctx_usage(const struct wctx *w, const void *cs, struct mpnet_
         u->reass4_max_datagrams += (uint32_t)st.max_datagrams;
 }
 
+static const struct counter_reg reass4_counters[] = {
+    [REASS_CTR_REFUSED] = {"ip4_reass_refused",
+                           "IPv4 fragments of a new datagram refused at a full table"},
+};
+
 const struct mpnet_module mod_ip4_reass = {
     .name = "ip4-reass",
+    .counters = reass4_counters,
+    .n_counters = 1,
     .ctx_state_size = sizeof(struct reass4_ctx),
     .ctx_init = reass4_ctx_init,
     .ctx_fini = reass4_ctx_fini,
@@ -173,8 +264,15 @@ static void reass6_ctx_usage(const struct wctx *w, const void *cs, struct mpnet_
         u->reass6_max_datagrams += md;
 }
 
+static const struct counter_reg reass6_counters[] = {
+    [REASS_CTR_REFUSED] = {"ip6_reass_refused",
+                           "IPv6 fragments of a new datagram refused at a full table"},
+};
+
 const struct mpnet_module mod_ip6_reass = {
     .name = "ip6-reass",
+    .counters = reass6_counters,
+    .n_counters = 1,
     .ctx_state_size = sizeof(struct reass6_ctx),
     .ctx_init = reass6_ctx_init,
     .ctx_fini = reass6_ctx_fini,

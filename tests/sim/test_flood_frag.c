@@ -12,9 +12,12 @@
  * reassembly budget included).
  */
 #include "floodnet.h"
+#include "l3/ip4.h"
+#include "l3/ip4_frag.h"
 #include "stack/stack_priv.h"
 
 #define FLOOD_FRAMES 20000
+#define ADMIT_MAX    301 /* new datagrams a full table may admit (below) */
 
 struct peak {
         uint64_t bytes;
@@ -58,24 +61,41 @@ static size_t flood_frag(struct fnet *n, bool v6, uint64_t *rng, unsigned i, uin
         return ff_ip4(n->f, m1, mac, *src4, FF_LAN1_ADDR, (uint16_t)*id, *off, true, len);
 }
 
-/* A legitimate datagram of 1400 bytes in two fragments from H1 to the router. */
-static void legit_frags(struct fnet *n, bool v6)
+/* A datagram of 1400 bytes in two fragments from src4 / src6 to the router. */
+static void frags_from(struct fnet *n, bool v6, uint32_t src4, const uint8_t *src6, uint16_t id)
 {
         const uint8_t *m1 = n->r1->info.mac;
         size_t len;
 
         if (v6) {
-                len = ff_ip6(n->f, m1, ff_h1_mac, ff_h1_6, ff_lan1_r6, true, 0xbeef, 0, true, 1200);
+                len = ff_ip6(n->f, m1, ff_h1_mac, src6, ff_lan1_r6, true, id, 0, true, 1200);
                 fnet_send(n, n->x1, n->f, len);
-                len = ff_ip6(n->f, m1, ff_h1_mac, ff_h1_6, ff_lan1_r6, true, 0xbeef, 1200, false,
-                             200);
+                len = ff_ip6(n->f, m1, ff_h1_mac, src6, ff_lan1_r6, true, id, 1200, false, 200);
         } else {
-                len = ff_ip4(n->f, m1, ff_h1_mac, FF_H1_ADDR, FF_LAN1_ADDR, 0xbeef, 0, true, 1200);
+                len = ff_ip4(n->f, m1, ff_h1_mac, src4, FF_LAN1_ADDR, id, 0, true, 1200);
                 fnet_send(n, n->x1, n->f, len);
-                len =
-                    ff_ip4(n->f, m1, ff_h1_mac, FF_H1_ADDR, FF_LAN1_ADDR, 0xbeef, 1200, false, 200);
+                len = ff_ip4(n->f, m1, ff_h1_mac, src4, FF_LAN1_ADDR, id, 1200, false, 200);
         }
         fnet_send(n, n->x1, n->f, len);
+}
+
+/* A legitimate datagram from H1, a resolved neighbour of the router. */
+static void legit_frags(struct fnet *n, bool v6)
+{
+        frags_from(n, v6, FF_H1_ADDR, ff_h1_6, 0xbeef);
+}
+
+/* A source on LAN 1 that is no neighbour of the router (and no flood's). */
+#define STRANGER4 (FF_LAN1_ADDR + 100)
+static const uint8_t stranger6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [14] = 0x01, [15] = 0x23};
+
+/* Datagrams the router's IPv4 table evicted (one context here). */
+static uint64_t ip4_reass_stats_evictions(struct fnet *n)
+{
+        struct ip4_reass_stats st;
+
+        ip4_reass_get_stats(reass4_of(n->st->ctx[0]), &st);
+        return st.evictions;
 }
 
 static void flood(bool v6)
@@ -85,6 +105,8 @@ static void flood(bool v6)
         uint64_t rng = v6 ? 0x6666 : 0x4444, reasm;
         const char *c_reasm = v6 ? "ip6_reassembled" : "ip4_reassembled";
         const char *c_cap = v6 ? "ip6_reass_cap" : "ip4_reass_cap";
+        const char *c_refused = v6 ? "ip6_reass_refused" : "ip4_reass_refused";
+        uint64_t refused, cap;
         uint32_t id = 0, src4 = 0;
         uint16_t off = 0;
         uint8_t src6[16];
@@ -99,6 +121,19 @@ static void flood(bool v6)
                 size_t len = flood_frag(&n, v6, &rng, i, &id, &off, src6, &src4);
 
                 fnet_send(&n, n.x1, n.f, len);
+                if (i == FLOOD_FRAMES - 1) {
+                        /* With the flood's last frames, the admission
+                         * bucket spent: a datagram from a source that is no
+                         * neighbour is refused at the full table, nothing
+                         * evicted for it. */
+                        fnet_run(&n, 0); /* the flood's frames first */
+                        reasm = fnet_ctr(&n, c_reasm);
+                        refused = fnet_ctr(&n, c_refused);
+                        frags_from(&n, v6, STRANGER4, stranger6, 0x5151);
+                        fnet_run(&n, 0);
+                        assert_int_equal(fnet_ctr(&n, c_refused), refused + 2);
+                        assert_int_equal(fnet_ctr(&n, c_reasm), reasm);
+                }
                 if (i % 256 == 255) {
                         fnet_run(&n, MPNET_NS_PER_MS);
                         check_caps(&n, v6, &pk);
@@ -119,11 +154,35 @@ static void flood(bool v6)
                 (unsigned long long)(v6 ? u.reass6_max_bytes : u.reass4_max_bytes), pk.dgs,
                 v6 ? u.reass6_max_datagrams : u.reass4_max_datagrams);
         /* The flood reached a cap: what bounds it was tested. */
-        assert_true(fnet_ctr(&n, c_cap) > 0);
+        cap = fnet_ctr(&n, c_cap);
+        refused = fnet_ctr(&n, c_refused);
+        assert_true(cap > 0);
+        /* Once the table was full, new datagrams from strangers were
+         * refused (reass.c: REASS_ADMIT_RATE, REASS_ADMIT_BURST), not
+         * admitted by evicting the oldest: the flood's 80 ms or so of
+         * virtual time (and the legitimate traffic's) allow the burst
+         * (100) and under 200 tokens, ADMIT_MAX with H1's datagram, where
+         * 15,000 flood datagrams came. The other cap drops are the
+         * fragments of the datagrams they evicted: one or two each. */
+        fprintf(stderr, "IPv%d: %llu refused, %llu other cap drops\n", v6 ? 6 : 4,
+                (unsigned long long)refused, (unsigned long long)(cap - refused));
+        assert_true(refused >= FLOOD_FRAMES / 2);
+        assert_true(cap - refused <= 2 * ADMIT_MAX);
+        if (!v6)
+                assert_true(ip4_reass_stats_evictions(&n) <= ADMIT_MAX);
         assert_true(pk.bytes >= (v6 ? u.reass6_max_bytes : u.reass4_max_bytes) / 10 * 9 ||
                     pk.dgs >= (v6 ? u.reass6_max_datagrams : u.reass4_max_datagrams) / 10 * 9);
         assert_int_equal(fnet_legit(&n, 16, false), 64);
         fnet_peers_resolved(&n);
+        /* The table still full, the bucket refilled: a stranger's datagram
+         * gets in again (sources behind a router are strangers too). */
+        fnet_run(&n, 200 * MPNET_NS_PER_MS);
+        reasm = fnet_ctr(&n, c_reasm);
+        refused = fnet_ctr(&n, c_refused);
+        frags_from(&n, v6, STRANGER4, stranger6, 0x5252);
+        fnet_run(&n, MPNET_NS_PER_MS);
+        assert_int_equal(fnet_ctr(&n, c_reasm), reasm + 1);
+        assert_int_equal(fnet_ctr(&n, c_refused), refused);
         /* The timeout (30 s IPv4, 60 s IPv6) gives it all back. */
         fnet_run(&n, 61 * MPNET_NS_PER_S);
         u = fnet_usage(&n, 0);
@@ -132,6 +191,12 @@ static void flood(bool v6)
         /* ...to the stack's shared cap too: evictions settle what they free
          * against the fragment that caused them, nothing is left owed. */
         assert_int_equal(atomic_load(&n.st->reass.used), 0);
+        /* A datagram that timed out with its first fragment gets a time
+         * exceeded (RFC 792, RFC 8200 4.5) to its flood source, which the
+         * router resolves first, holding it; that resolution fails after
+         * its probes (RFC 4861 7.3.3) and frees it. */
+        fnet_run(&n, 10 * MPNET_NS_PER_S);
+        assert_int_equal(fnet_usage(&n, 0).neigh_held, 0);
         assert_true(mpnet_pool_in_use(n.pool) <= in_use);
         fnet_fini(&n);
 }

@@ -788,6 +788,77 @@ static void test_max_datagrams(void **state)
         pool_done(pool);
 }
 
+/* The admit hook: asked only for a new datagram at a cap, with its
+ * source; a refusal evicts nothing, holds nothing and is counted. */
+struct admit_log {
+        unsigned calls;
+        uint32_t last_src, peer;
+};
+
+static bool admit_peer(void *arg, uint32_t src)
+{
+        struct admit_log *a = arg;
+
+        a->calls++;
+        a->last_src = src;
+        return src == a->peer;
+}
+
+static void test_admit(void **state)
+{
+        struct mpnet_pool *pool = mpnet_pool_create("frag", 256);
+        struct admit_log log = {.peer = SRC_A + 3};
+        struct ip4_reass_cfg cfg = {.max_datagrams = 2, .admit = admit_peer, .arg = &log};
+        struct ip4_reass *r = ip4_reass_create(&cfg);
+        struct mpnet_pkt *f[4][3], *done = NULL;
+        struct dgram d[4];
+
+        (void)state;
+        assert_non_null(r);
+        for (unsigned k = 0; k < 4; k++) {
+                dgram_build(&d[k], SRC_A + k, (uint16_t)k, PROTO_UD, 2500, NULL, 0, k);
+                assert_int_equal(ip4_fragment(pool, dgram_pkt(pool, &d[k]), 1000, f[k], 3), 3);
+        }
+        /* Room for two: the hook is not asked. */
+        assert_int_equal(input(r, f[0][0], T0, NULL), IP4_REASS_HELD);
+        assert_int_equal(input(r, f[1][0], T0, NULL), IP4_REASS_HELD);
+        assert_int_equal(log.calls, 0);
+        /* Full: a stranger's new datagram is refused, nothing evicted. */
+        assert_int_equal(input(r, f[2][0], T0 + 1, NULL), IP4_REASS_CAP);
+        assert_int_equal(log.calls, 1);
+        assert_int_equal(log.last_src, SRC_A + 2);
+        assert_int_equal(stats(r).refused, 1);
+        assert_int_equal(stats(r).evictions, 0);
+        assert_int_equal(stats(r).datagrams_held, 2);
+        assert_int_equal(stats(r).bytes_held, 2 * IP4_REASS_TRUESIZE);
+        /* A held datagram's fragments never meet the hook. */
+        assert_int_equal(input(r, f[1][1], T0 + 1, NULL), IP4_REASS_HELD);
+        assert_int_equal(log.calls, 1);
+        /* The peer's new datagram evicts the oldest and completes. */
+        assert_int_equal(input(r, f[3][0], T0 + 2, NULL), IP4_REASS_HELD);
+        assert_int_equal(log.calls, 2);
+        assert_int_equal(stats(r).evictions, 1);
+        assert_int_equal(input(r, f[3][1], T0 + 2, NULL), IP4_REASS_HELD);
+        assert_int_equal(input(r, f[3][2], T0 + 2, &done), IP4_REASS_DONE);
+        check_dgram(done, &d[3]);
+        mpnet_pkt_free(done);
+        assert_int_equal(input(r, f[1][2], T0 + 2, &done), IP4_REASS_DONE);
+        check_dgram(done, &d[1]);
+        mpnet_pkt_free(done);
+        assert_int_equal(stats(r).refused, 1);
+        assert_int_equal(stats(r).datagrams_held, 0);
+        ip4_reass_destroy(r);
+        /* What was never given to r (the refused datagram's other pieces,
+         * the evicted one's) goes back here. */
+        for (unsigned k = 0; k < 3; k++)
+                for (unsigned i = 1; i < 3; i++)
+                        if (k != 1)
+                                mpnet_pkt_free(f[k][i]);
+        for (unsigned k = 0; k < 4; k++)
+                free(d[k].b);
+        pool_done(pool);
+}
+
 static void test_max_bytes(void **state)
 {
         struct mpnet_pool *pool = mpnet_pool_create("frag", 256);
@@ -1153,6 +1224,7 @@ int main(void)
             cmocka_unit_test(test_chained_fragments),
             cmocka_unit_test(test_src_cap),
             cmocka_unit_test(test_max_datagrams),
+            cmocka_unit_test(test_admit),
             cmocka_unit_test(test_max_bytes),
             cmocka_unit_test(test_timeout),
             cmocka_unit_test(test_create_cfg),
