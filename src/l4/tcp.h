@@ -202,6 +202,9 @@ struct tcp_ctx {
          * its SYN-ACK (l4/tcp_listen.c) and leaves NULL; else input frees
          * it. */
         struct mpnet_pkt *in_p;
+        /* The connection the segment under way put in TIME_WAIT, for
+         * tcp_tw_compact after its input (NULL: none). */
+        struct tcp_conn *tw_new;
         /* TIME_WAIT connections by their end (each lasts 2 MSL, so a new
          * one goes at the tail): the service looks at the head alone, not
          * at every closed connection of the last 2 MSL (l4/tcp_data.c).
@@ -582,8 +585,9 @@ void tcp_data_drop(struct mpnet_stack *s, struct tcp_conn *c);
 /* c off its context's TIME_WAIT queue (before tcp_embryo_del: the two
  * links share their memory). */
 void tcp_tw_unlink(struct tcp_conn *c);
-/* An orphan in TIME_WAIT gives its data state back (c->d NULL). */
-void tcp_tw_compact(struct wctx *w, struct tcp_conn *c);
+/* After a segment's input: the connection it put in TIME_WAIT, an
+ * orphan, gives its data state back (c->d NULL). */
+void tcp_tw_compact(struct wctx *w);
 /* Free the ring blocks a context keeps (its fini). */
 void tcp_ring_cache_free(struct tcp_ctx *x);
 /* Free c and what its data path holds (after the grace period). */

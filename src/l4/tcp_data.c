@@ -927,6 +927,8 @@ void tcp_data_drop(struct mpnet_stack *s, struct tcp_conn *c)
         struct tcp_data *d = c->d;
         struct wctx *w = tcp_home_w(s, c);
 
+        if (tcp_ctx_of(w)->tw_new == c)
+                tcp_ctx_of(w)->tw_new = NULL; /* gone before its compaction */
         if (d == NULL)
                 return;
         tq_unlink(d);
@@ -983,6 +985,7 @@ static void time_wait(struct wctx *w, struct tcp_conn *c)
         tcp_embryo_del(c); /* not one: the link's memory is the queue's */
         c->twl.next = c->twl.prev = NULL;
         tw_arm(w, c, ctx_now(w) + 2 * tcp_state_of(w->s)->msl_ns);
+        tcp_ctx_of(w)->tw_new = c;
         if (c->so != NULL)
                 sock_raise(c->so, EPOLLHUP);
 }
@@ -994,11 +997,18 @@ static void time_wait(struct wctx *w, struct tcp_conn *c)
  * to the cache, where the next connection takes it: 2 MSL of closed
  * connections no longer hold ~500 bytes each that the heap must grow
  * for. Called after the segment's input (time_wait() runs inside
- * tcp_data_input, which uses d after it). */
-void tcp_tw_compact(struct wctx *w, struct tcp_conn *c)
+ * tcp_data_input, which uses d after it), on the connection time_wait()
+ * left in tcp_ctx.tw_new: the caller may not read c itself, which the
+ * input may have ended (LAST_ACK) and freed; tcp_data_drop clears it. */
+void tcp_tw_compact(struct wctx *w)
 {
-        struct tcp_data *d = c->d;
+        struct tcp_conn *c = tcp_ctx_of(w)->tw_new;
+        struct tcp_data *d;
 
+        if (c == NULL)
+                return;
+        tcp_ctx_of(w)->tw_new = NULL;
+        d = c->d;
         if (d == NULL || c->state != TCP_TIME_WAIT || c->so != NULL || d->rlen != 0)
                 return;
         tq_unlink(d);

@@ -483,8 +483,8 @@ void tcp_conn_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
         }
         /* The ACK's effect, the data, the FIN: l4/tcp_data.c. */
         tcp_data_input(w, c, v, r);
-        if (c->state == TCP_TIME_WAIT && c->d != NULL && c->so == NULL)
-                tcp_tw_compact(w, c);
+        /* Not c: the input may have ended it (LAST_ACK). */
+        tcp_tw_compact(w);
 }
 
 uint64_t tcp_timers(struct wctx *w, uint64_t now)
