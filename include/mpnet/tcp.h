@@ -13,7 +13,8 @@
  * full: the peer retries). When the peer sent timestamps, the low 6 bits
  * of our timestamp value carry its window scale and SACK-permitted, so a
  * cookie connection keeps them; without timestamps it has neither.
- * Counters: tcp_cookie_sent, tcp_cookie_ok, tcp_cookie_bad.
+ * Counters: tcp_cookie_sent, tcp_cookie_ok, tcp_cookie_bad; tcp_cookie_limited
+ * for SYNs dropped past a listener's cookie limit (mpnet_tcp_set_cookie_limit).
  *
  * Resets to closed ports and to ACKs a listener did not expect go through a
  * token bucket per context (each its share of the rate; counter
