@@ -226,6 +226,7 @@ struct tcp_listen {
         unsigned n_syn, n_acc;
         struct tcp_conn *syn;                 /* SYN_RECEIVED */
         struct tcp_conn *acc_head, *acc_tail; /* ESTABLISHED, not accepted */
+        struct punt_bucket cookie_tb;         /* the cookie limit's (l4/tcp_listen.c) */
 };
 
 #define TCP_CONN_BUCKETS_MIN 4096u      /* powers of two */
@@ -263,10 +264,11 @@ struct sock_proto;
  * settings are written by any thread, read relaxed; each bucket and
  * cookie_at by its context only. */
 struct tcp_listen_cfg {
-        _Atomic int cookies;                     /* MPNET_TCP_SYNCOOKIES_* */
-        _Atomic unsigned rst_rate, rst_burst;    /* 0: no limit */
-        uint8_t cookie_key[16];                  /* SipHash's, random per stack */
-        uint64_t cookie_at[MPNET_MAX_SLOTS + 1]; /* when each context last sent a cookie */
+        _Atomic int cookies;                        /* MPNET_TCP_SYNCOOKIES_* */
+        _Atomic unsigned rst_rate, rst_burst;       /* 0: no limit */
+        _Atomic unsigned cookie_rate, cookie_burst; /* per listener; 0: no limit */
+        uint8_t cookie_key[16];                     /* SipHash's, random per stack */
+        uint64_t cookie_at[MPNET_MAX_SLOTS + 1];    /* when each context last sent a cookie */
         struct punt_bucket rst_tb[MPNET_MAX_SLOTS + 1];
 };
 
@@ -415,6 +417,8 @@ enum {
         /* l4/tcp_data.c: undo (l4/tcp_cc.c), pacing (l4/tcp_out.c) */
         TCPC_UNDO,
         TCPC_PACED,
+        /* l4/tcp_listen.c: the cookie limit */
+        TCPC_COOKIE_LIMITED,
 };
 /* The table's hash of a tuple. Any context. */
 uint32_t tcp_conn_hash(const struct tcp_conn_table *ct, const struct tcp_tuple *t);
@@ -516,6 +520,12 @@ void tcp_listen_init(struct mpnet_stack *s, struct tcp_state *st);
 /* stack_reset(): the buckets and cookie times as at init (the settings
  * stay, as configuration). */
 void tcp_listen_reset(struct tcp_state *st);
+/* Before a segment's checksum and options are read (tcp_input, on the
+ * home of listener so): whether it is a SYN a cookie would answer and the
+ * listener's cookie limit (mpnet_tcp_set_cookie_limit) has no token left
+ * for it; counted (tcp_cookie_limited), the caller drops it. Otherwise a
+ * SYN that a cookie will answer has taken its token. */
+bool tcp_cookie_limited(struct wctx *w, struct mpnet_sock *so, uint16_t flags);
 /* A SYN at listener so: answered with a cookie when the mode and the SYN
  * queue say so. @return whether it was (nothing more to do). */
 bool tcp_cookie_syn(struct wctx *w, struct mpnet_sock *so, const struct tcp_tuple *t,
