@@ -103,6 +103,8 @@ enum tcp_ctr {
         TCP_ERR_HANDOFF_FAIL,
         TCP_UNDO,
         TCP_PACED,
+        TCP_TSO_OUT,
+        TCP_GRO_IN,
         TCP__N
 };
 _Static_assert((int)TCP_HANDOFF == (int)TCPC_HANDOFF && (int)TCP_STALE == (int)TCPC_STALE &&
@@ -121,7 +123,7 @@ _Static_assert((int)TCP_OUT == (int)TCPC_OUT && (int)TCP_RST_OUT == (int)TCPC_RS
                    (int)TCP_DSACK_IN == (int)TCPC_DSACK_IN &&
                    (int)TCP_ACK_VEC == (int)TCPC_ACK_VEC &&
                    (int)TCP_ERR_HANDOFF_FAIL == (int)TCPC_ERR_HANDOFF_FAIL &&
-                   (int)TCP_PACED == (int)TCPC_PACED,
+                   (int)TCP_PACED == (int)TCPC_PACED && (int)TCP_GRO_IN == (int)TCPC_GRO_IN,
                "tcp.h's counter ids");
 
 static const struct counter_reg tcp_ctrs[TCP__N] = {
@@ -233,6 +235,11 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
     [TCP_UNDO] = {"tcp_undo", "congestion window reductions undone: every retransmission "
                               "came back D-SACKed (RFC 3708, RFC 4015)"},
     [TCP_PACED] = {"tcp_paced", "sends held back by pacing until their time"},
+    [TCP_TSO_OUT] = {"tcp_tso_out",
+                     "super-segments sent: one header for many segments' data, to a link "
+                     "with TSO"},
+    [TCP_GRO_IN] = {"tcp_gro_in", "super-segments received whole from a link with TSO, taken "
+                                  "as one segment (GRO)"},
 };
 
 static inline struct tcp_state *tcp_st(struct mpnet_stack *s)
@@ -248,6 +255,11 @@ struct tcp_state *tcp_state_of(struct mpnet_stack *s)
 void tcp_count(struct mpnet_stack *s, unsigned c)
 {
         mpnet_counter_inc(s->ctr, graph_mod_ctr(&s->g, MOD_tcp, c));
+}
+
+void tcp_count_n(struct mpnet_stack *s, unsigned c, uint64_t n)
+{
+        mpnet_counter_add(s->ctr, graph_mod_ctr(&s->g, MOD_tcp, c), n);
 }
 
 static inline void tcp_inc(struct mpnet_stack *s, enum tcp_ctr c)
@@ -640,8 +652,10 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
         }
         if (!tcp_check(s, p, fam, laddr, raddr, &v, &r))
                 goto out;
-        /* The data path reads the payload through the view: one buffer. */
-        if (p->len < p->pkt_len) {
+        /* The data path reads the payload through the view, one buffer,
+         * or, for a link's super-segment (GRO) with the whole header in
+         * its first buffer, from the chain (tc->rx_chain). */
+        if (p->len < p->pkt_len && !(p->ol_flags & MPNET_PKT_F_TSO)) {
                 tcp_inc(s, TCP_CHAINED);
                 goto out;
         }
@@ -680,7 +694,12 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
                  * connection to accept (the handshake's last ACK). */
                 lso = c->lso;
                 lev = lso != NULL ? sock_events(lso) : 0;
+                if (p->len < p->pkt_len) {
+                        tcp_inc(s, TCP_GRO_IN);
+                        tc->rx_chain = p;
+                }
                 tcp_conn_input(w, c, &v, &r, atomic_load(&ifp->mtu));
+                tc->rx_chain = NULL;
                 tcp_sock_cb_vec(w, so, ev);
                 tcp_sock_cb(w, lso, lev);
                 goto out;
@@ -711,6 +730,13 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
                         return;
                 }
                 if (so != NULL && (so->flags & SOF_LISTEN) && so->tcp != NULL) {
+                        /* A listener's path reads one buffer: a
+                         * super-segment (the handshake's ACK with data,
+                         * SYN cookies) goes; its sender sends it again. */
+                        if (p->len < p->pkt_len) {
+                                tcp_inc(s, TCP_CHAINED);
+                                goto out;
+                        }
                         ev = sock_events(so);
                         tc->in_t = &t; /* for the SYN's tcp_conn_insert */
                         tc->in_h = h;
