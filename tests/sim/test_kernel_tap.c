@@ -404,10 +404,32 @@ static void test_tap_jumbo(void **state)
 /* Wait (polling the stack) until the link's up state is want. */
 static bool wait_up(struct kt_net *k, bool want)
 {
-        uint64_t end = mpnet_monotonic_ns() + 3 * MPNET_NS_PER_S;
+        /* Generous: on a loaded machine the kernel may take seconds to
+         * detach a deleted device's queues (the next read then fails). */
+        uint64_t t0 = mpnet_monotonic_ns(), end = t0 + 30 * MPNET_NS_PER_S;
 
         while (mpnet_monotonic_ns() < end) {
-                if (tap_stats(k->link).up == want)
+                if (tap_stats(k->link).up == want) {
+                        uint64_t took = mpnet_monotonic_ns() - t0;
+
+                        if (took > MPNET_NS_PER_S)
+                                print_message("the link was %s after %.1f s\n",
+                                              want ? "up" : "down", (double)took / 1e9);
+                        return true;
+                }
+                kt_poll_once(k, -1, 2);
+        }
+        return false;
+}
+
+/* Wait until the link has gone down n times in all (counted when a read or
+ * write fails; the stack may have brought it back since). */
+static bool wait_down_events(struct kt_net *k, uint64_t n)
+{
+        uint64_t end = mpnet_monotonic_ns() + 30 * MPNET_NS_PER_S;
+
+        while (mpnet_monotonic_ns() < end) {
+                if (tap_stats(k->link).down_events >= n)
                         return true;
                 kt_poll_once(k, -1, 2);
         }
@@ -451,17 +473,29 @@ static void test_tap_vanish_and_reopen(void **state)
         /* Deleted under the link: descriptors detached (EBADFD). */
         assert_int_equal(kt_sh("ip -n %s link del mpt3", g_ns), 0);
         assert_int_equal(kt_mpnet_ping_wait(&k, KADDR, 1, 200), 0);
-        assert_true(wait_up(&k, false));
+        assert_true(wait_down_events(&k, 2));
         ts = tap_stats(l);
-        assert_true(ts.gone);
-        assert_int_equal(ts.last_errno, EBADFD);
-        assert_int_equal(ts.down_events, 2);
         assert_true(ts.tx_down >= 1);
-        kt_run_for(&k, 50 * MPNET_NS_PER_MS); /* polling a gone link is harmless */
+        /* A stack without workers reopens a gone device itself, once a
+         * second (src/stack/event.c): on a loaded machine it may have done
+         * so already, a new mpt3 without an address. Otherwise the link is
+         * gone, polling it is harmless, and the application reopens it. */
+        if (stk_ctr(k.st, "link_revived") == 0 && ts.gone) {
+                assert_false(ts.up);
+                assert_int_equal(ts.last_errno, EBADFD);
+                kt_run_for(&k, 50 * MPNET_NS_PER_MS);
+                ts = tap_stats(l);
+                if (ts.gone)
+                        assert_int_equal(mpnet_tap_reopen(l, err, sizeof(err)), 0);
+        }
+        print_message("deleted device: %s\n", stk_ctr(k.st, "link_revived") != 0
+                                                  ? "reopened by the stack's revive"
+                                                  : "reopened by the application");
+        assert_int_equal(ts.down_events, 2);
 
         /* Recreated: the kernel (new MAC) resolves mpnet, and mpnet learns the
          * new MAC from its request. */
-        assert_int_equal(mpnet_tap_reopen(l, err, sizeof(err)), 0);
+        assert_true(wait_up(&k, true));
         assert_int_equal(kt_sh("ip -n %s addr add 192.0.2.2/24 dev mpt3", g_ns), 0);
         assert_int_equal(kt_run_cmd(&k, "timeout 10 ip netns exec %s ping -n -c 2 -i 0.02 -w 8 %s",
                                     g_ns, "192.0.2.1"),
