@@ -104,6 +104,8 @@ enum tcp_ctr {
         TCP_UNDO,
         TCP_PACED,
         TCP_COOKIE_LIMITED,
+        TCP_TSO_OUT,
+        TCP_GRO_IN,
         TCP__N
 };
 _Static_assert((int)TCP_HANDOFF == (int)TCPC_HANDOFF && (int)TCP_STALE == (int)TCPC_STALE &&
@@ -120,7 +122,8 @@ _Static_assert(
         (int)TCP_SACK_RECOVERY == (int)TCPC_SACK_RECOVERY &&
         (int)TCP_DSACK_IN == (int)TCPC_DSACK_IN && (int)TCP_ACK_VEC == (int)TCPC_ACK_VEC &&
         (int)TCP_ERR_HANDOFF_FAIL == (int)TCPC_ERR_HANDOFF_FAIL &&
-        (int)TCP_PACED == (int)TCPC_PACED && (int)TCP_COOKIE_LIMITED == (int)TCPC_COOKIE_LIMITED,
+        (int)TCP_PACED == (int)TCPC_PACED && (int)TCP_COOKIE_LIMITED == (int)TCPC_COOKIE_LIMITED &&
+        (int)TCP_GRO_IN == (int)TCPC_GRO_IN,
     "tcp.h's counter ids");
 
 static const struct counter_reg tcp_ctrs[TCP__N] = {
@@ -234,6 +237,11 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
     [TCP_PACED] = {"tcp_paced", "sends held back by pacing until their time"},
     [TCP_COOKIE_LIMITED] = {"tcp_cookie_limited",
                             "drop: a SYN a cookie would answer, over its listener's cookie limit"},
+    [TCP_TSO_OUT] = {"tcp_tso_out",
+                     "super-segments sent: one header for many segments' data, to a link "
+                     "with TSO"},
+    [TCP_GRO_IN] = {"tcp_gro_in", "super-segments received whole from a link with TSO, taken "
+                                  "as one segment (GRO)"},
 };
 
 static inline struct tcp_state *tcp_st(struct mpnet_stack *s)
@@ -249,6 +257,11 @@ struct tcp_state *tcp_state_of(struct mpnet_stack *s)
 void tcp_count(struct mpnet_stack *s, unsigned c)
 {
         mpnet_counter_inc(s->ctr, graph_mod_ctr(&s->g, MOD_tcp, c));
+}
+
+void tcp_count_n(struct mpnet_stack *s, unsigned c, uint64_t n)
+{
+        mpnet_counter_add(s->ctr, graph_mod_ctr(&s->g, MOD_tcp, c), n);
 }
 
 static inline void tcp_inc(struct mpnet_stack *s, enum tcp_ctr c)
@@ -716,8 +729,10 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
         }
         if (!tcp_check_seg(s, p, fam, laddr, raddr, &v, &r))
                 goto out;
-        /* The data path reads the payload through the view: one buffer. */
-        if (p->len < p->pkt_len) {
+        /* The data path reads the payload through the view, one buffer,
+         * or, for a link's super-segment (GRO) with the whole header in
+         * its first buffer, from the chain (tc->rx_chain). */
+        if (p->len < p->pkt_len && !(p->ol_flags & MPNET_PKT_F_TSO)) {
                 tcp_inc(s, TCP_CHAINED);
                 goto out;
         }
@@ -751,7 +766,12 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
                  * connection to accept (the handshake's last ACK). */
                 lso = c->lso;
                 lev = lso != NULL ? sock_events(lso) : 0;
+                if (p->len < p->pkt_len) {
+                        tcp_inc(s, TCP_GRO_IN);
+                        tc->rx_chain = p;
+                }
                 tcp_conn_input(w, c, &v, &r, atomic_load(&ifp->mtu));
+                tc->rx_chain = NULL;
                 tcp_sock_cb_vec(w, so, ev);
                 tcp_sock_cb(w, lso, lev);
                 goto out;
@@ -768,6 +788,13 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
                 return;
         }
         if (tcp_listener_here(w, so)) {
+                /* A listener's path reads one buffer: a super-segment (the
+                 * handshake's ACK with data, SYN cookies) goes; its sender
+                 * sends it again. */
+                if (p->len < p->pkt_len) {
+                        tcp_inc(s, TCP_CHAINED);
+                        goto out;
+                }
                 ev = sock_events(so);
                 tc->in_t = &t; /* for the SYN's tcp_conn_insert */
                 tc->in_h = h;

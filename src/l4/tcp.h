@@ -180,6 +180,11 @@ struct tcp_ctx {
          * (RFC 3168 5), set by input before the connection sees it: the
          * context's own memory, written every segment. */
         uint8_t rx_ecn;
+        /* While a connection takes a super-segment (GRO, a chain: its
+         * payload spans buffers), its buffer, the TCP header at data; NULL
+         * for a segment in one buffer. The data path copies its payload
+         * from the chain (l4/tcp_data.c). */
+        const struct mpnet_pkt *rx_chain;
         /* While a listener takes a segment: its tuple and the table's hash
          * of it, which the new connection's insert reuses (l4/tcp.c). */
         const struct tcp_tuple *in_t;
@@ -419,7 +424,12 @@ enum {
         TCPC_PACED,
         /* l4/tcp_listen.c: the cookie limit */
         TCPC_COOKIE_LIMITED,
+        /* l4/tcp_data.c, l4/tcp.c: super-segments (TSO, GRO) */
+        TCPC_TSO_OUT,
+        TCPC_GRO_IN,
 };
+/* tcp_count n times. */
+void tcp_count_n(struct mpnet_stack *s, unsigned c, uint64_t n);
 /* The table's hash of a tuple. Any context. */
 uint32_t tcp_conn_hash(const struct tcp_conn_table *ct, const struct tcp_tuple *t);
 /* Any context, RCU reader: the connection of t, or NULL. */
@@ -463,6 +473,19 @@ struct tcp_tmpl {
 int tcp_tmpl_init(struct tcp_tmpl *h, const struct tcp_seg_out *o,
                   const struct mpnet_tcp_opts *opts);
 int tcp_output_tmpl(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out *o);
+/* A super-segment (TSO's idea, for a link with MPNET_LINK_OFF_TSO): one
+ * IPv4 datagram whose TCP payload, o->payload_len bytes, is read from the
+ * ring of cap bytes at offset at (it may wrap), built as a chain with
+ * h's header (sequence number and flags patched as tcp_output_tmpl's)
+ * and marked MPNET_PKT_F_TSO with tso_segsz = segsz: the link cuts it, or
+ * carries it whole to a receiver that takes it as one segment. The
+ * checksum is left to the link (MPNET_PKT_F_L4_CSUM_TX). @return as
+ * tcp_output's. */
+int tcp_output_tso(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out *o,
+                   const uint8_t *ring, uint32_t cap, uint32_t at, uint16_t segsz);
+/* The most payload a super-segment carries (an IPv4 datagram's 64 KiB less
+ * the headers; a multiple of the MSS in practice). */
+#define TCP_TSO_MAX (65535u - 20u - 60u)
 /* The same in buffer p (a received one, reset here; NULL: a new one). */
 int tcp_output_tmpl_in(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out *o,
                        struct mpnet_pkt *p);
