@@ -28,8 +28,15 @@
  *
  * --ack-vec turns on one ACK per receive vector on both stacks.
  *
+ * The wire also offers segmentation offload (tso), as Linux's loopback
+ * and veth offer TSO and GRO: A's TCP sends super-segments of up to 64 KiB
+ * with one header, which B takes whole as one segment; cycles per segment
+ * still count each MSS piece (tcp_data_out), and tso_per_segment says how
+ * many super-segments went per piece. --no-tso turns it off (segments cut
+ * in software, as before); --no-offload turns it off too.
+ *
  * Usage: bench_tcp [--mbytes N] [--repeat N] [--chunk BYTES] [--no-offload]
- *                  [--autotune] [--ack-vec]
+ *                  [--no-tso] [--autotune] [--ack-vec]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -56,10 +63,10 @@
 #define TCP_AUTOTUNE_BENCH (4u << 20) /* --autotune: mpnet_tcp_set_autotune's limits */
 
 static uint8_t wbuf[1 << 20], rbuf[1 << 20];
-static bool no_offload, autotune, ack_vec;
+static bool no_offload, no_tso, autotune, ack_vec;
 
 struct run {
-        double gbps, cyc_byte, cyc_seg, cpu_gbps, acks_seg;
+        double gbps, cyc_byte, cyc_seg, cpu_gbps, acks_seg, tso_seg;
 };
 
 /* The thread's CPU time (ns): on a shared machine the wall clock counts
@@ -88,15 +95,17 @@ static struct mpnet_stack *stack_new(struct mpnet_clock *ck, struct mpnet_pool *
 
 static struct run run_mpnet(uint64_t bytes, uint64_t chunk)
 {
-        struct mpnet_memwire_cfg wc = {
-            .name = "tcp", .ring_size = 4096, .csum_offload = !no_offload};
+        struct mpnet_memwire_cfg wc = {.name = "tcp",
+                                       .ring_size = 4096,
+                                       .csum_offload = !no_offload,
+                                       .tso = !no_offload && !no_tso};
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(5001)};
         struct mpnet_clock ck;
         struct mpnet_pool *pool;
         struct mpnet_link *la, *lb;
         struct mpnet_stack *a, *b;
         int lfd, fa, fb = -1, big = BUF;
-        uint64_t sent = 0, got = 0, t0, c0, t1, c1, segs, acks, u0, u1;
+        uint64_t sent = 0, got = 0, t0, c0, t1, c1, segs, acks, tsos, u0, u1;
         struct run r;
 
         mpnet_clock_init_monotonic(&ck);
@@ -134,6 +143,7 @@ static struct run run_mpnet(uint64_t bytes, uint64_t chunk)
                 bench_die("no connection\n");
         segs = bench_ctr(a, "tcp_data_out");
         acks = bench_ctr(a, "tcp_in");
+        tsos = bench_ctr(a, "tcp_tso_out");
         t0 = bench_now_ns();
         u0 = cpu_ns();
         c0 = bench_tsc();
@@ -162,6 +172,7 @@ static struct run run_mpnet(uint64_t bytes, uint64_t chunk)
         segs = bench_ctr(a, "tcp_data_out") - segs;
         acks = bench_ctr(a, "tcp_in") - acks;
         r.acks_seg = (double)acks / (double)segs;
+        r.tso_seg = (double)(bench_ctr(a, "tcp_tso_out") - tsos) / (double)segs;
         r.gbps = (double)bytes * 8 / (double)(t1 - t0);
         r.cpu_gbps = (double)bytes * 8 / (double)(u1 - u0);
         /* Cycles from CPU time (TSC ticks per ns), not the TSC across
@@ -243,9 +254,11 @@ int main(int argc, char **argv)
              "mpnet's socket buffers unset: auto-tuned"},
             {"ack-vec", BENCH_OPT_FLAG, &ack_vec, 0, 0,
              "one ACK per receive vector (mpnet_tcp_set_ack_vec)"},
+            {"no-tso", BENCH_OPT_FLAG, &no_tso, 0, 0,
+             "no segmentation offload on the memory wire: segments cut in software"},
         };
         double mg[1000], mb[1000], ms[1000], lg[1000], lb[1000], ratio[1000], mc[1000], lc[1000],
-            cratio[1000], ma[1000];
+            cratio[1000], ma[1000], mt[1000];
         struct bench_json j;
 
         bench_parse_args(argc, argv,
@@ -263,6 +276,7 @@ int main(int argc, char **argv)
                 mb[i] = m.cyc_byte;
                 ms[i] = m.cyc_seg;
                 ma[i] = m.acks_seg;
+                mt[i] = m.tso_seg;
                 lg[i] = l.gbps;
                 lb[i] = l.cyc_byte;
                 ratio[i] = m.gbps / l.gbps;
@@ -279,10 +293,12 @@ int main(int argc, char **argv)
         bench_json_u64(&j, "csum_offload", !no_offload);
         bench_json_u64(&j, "autotune", autotune);
         bench_json_u64(&j, "ack_vec", ack_vec);
+        bench_json_u64(&j, "tso", !no_offload && !no_tso);
         bench_json_stat(&j, "mpnet_gbps", mg, repeat);
         bench_json_stat(&j, "mpnet_cycles_per_byte", mb, repeat);
         bench_json_stat(&j, "mpnet_cycles_per_segment", ms, repeat);
         bench_json_stat(&j, "mpnet_acks_per_segment", ma, repeat);
+        bench_json_stat(&j, "mpnet_tso_per_segment", mt, repeat);
         bench_json_stat(&j, "linux_lo_gbps", lg, repeat);
         bench_json_stat(&j, "linux_lo_cycles_per_byte", lb, repeat);
         bench_json_stat(&j, "ratio_mpnet_to_linux", ratio, repeat);

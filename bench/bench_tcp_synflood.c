@@ -14,10 +14,12 @@
  * Figures per repeat (flood and clean runs alternate): payload Gbit/s by
  * the wall clock and per second of the flow thread's CPU time, the ratio
  * flood / clean of each, the SYNs the tester put on the wire and B's
- * answers (tcp_syn_in + tcp_cookie_sent) per second, B's answers per CPU
- * second of the flow's thread, what they cost that thread (TSC cycles per
- * SYN: its CPU time flooded less its CPU time clean, for the same bytes,
- * over the SYNs answered), and memory while
+ * answers (tcp_syn_in + tcp_cookie_sent) per second, the SYNs the cookie
+ * limit dropped (tcp_cookie_limited, with --cookie-limit) per second, the
+ * SYNs B handled (answered or limited) per CPU second of the flow's
+ * thread, what they cost that thread (TSC cycles per SYN: its CPU time
+ * flooded less its CPU time clean, for the same bytes, over the SYNs
+ * handled), and memory while
  * flooded: the peak of B's TCP connections and their bytes (mpnet_tcp_mem,
  * sampled), of the process's resident set over its value before, of the
  * flood pool's buffers in use. Medians over --repeat.
@@ -26,7 +28,11 @@
  * own when there is one; on a loaded machine the wall-clock ratio moves
  * with the load, the per-CPU one less.
  *
+ * --cookie-limit N sets B's mpnet_tcp_set_cookie_limit() to N SYN-ACKs a
+ * second (burst N / 10, at least 1); 0, the default, leaves none.
+ *
  * Usage: bench_tcp_synflood [--mbytes N] [--repeat N] [--chunk BYTES]
+ *                           [--cookie-limit N]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -74,8 +80,8 @@ struct flood {
 };
 
 struct run {
-        double gbps, cpu_gbps, syn_tx, syn_ans;
-        uint64_t cpu, syns; /* the flow thread's CPU ns; SYNs B answered */
+        double gbps, cpu_gbps, syn_tx, syn_ans, syn_lim;
+        uint64_t cpu, syns, limited; /* the flow thread's CPU ns; SYNs B handled, limited */
         uint64_t conns_max, conn_bytes_max, rss_max, pool_max;
 };
 
@@ -163,6 +169,15 @@ static void *flood_main(void *arg)
         return NULL;
 }
 
+static uint64_t cookie_limit; /* --cookie-limit */
+
+/* The SYNs B handled: answered (an embryo or a cookie) or limited. */
+static uint64_t syns_handled(struct mpnet_stack *b)
+{
+        return bench_ctr(b, "tcp_syn_in") + bench_ctr(b, "tcp_cookie_sent") +
+               bench_ctr(b, "tcp_cookie_limited");
+}
+
 static struct run run_one(uint64_t bytes, uint64_t chunk, bool flood_on)
 {
         struct mpnet_memwire_cfg wc = {.name = "bulk", .ring_size = 4096};
@@ -182,7 +197,7 @@ static struct run run_one(uint64_t bytes, uint64_t chunk, bool flood_on)
         struct mpnet_stack *a, *b;
         pthread_t th;
         int lfd, fa, fb = -1, big = BUF;
-        uint64_t sent = 0, got = 0, t0, t1, u0, u1, rss0, ans0, iter = 0;
+        uint64_t sent = 0, got = 0, t0, t1, u0, u1, rss0, ans0, lim0, iter = 0;
         struct run r = {0};
 
         mpnet_clock_init_monotonic(&ck);
@@ -204,6 +219,10 @@ static struct run run_one(uint64_t bytes, uint64_t chunk, bool flood_on)
                 bench_die("stacks\n");
         if (flood_on)
                 frames_make(&f, ls->info.mac, f.lt->info.mac);
+        if (cookie_limit != 0 &&
+            mpnet_tcp_set_cookie_limit(b, (unsigned)cookie_limit,
+                                       cookie_limit >= 10 ? (unsigned)(cookie_limit / 10) : 1) != 0)
+                bench_die("cookie limit\n");
         lfd = mpnet_socket(b, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
         mpnet_setsockopt(b, lfd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
         mpnet_setsockopt(b, lfd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
@@ -223,7 +242,8 @@ static struct run run_one(uint64_t bytes, uint64_t chunk, bool flood_on)
         if (fb < 0)
                 bench_die("no connection\n");
         rss0 = rss_bytes();
-        ans0 = bench_ctr(b, "tcp_syn_in") + bench_ctr(b, "tcp_cookie_sent");
+        ans0 = syns_handled(b);
+        lim0 = bench_ctr(b, "tcp_cookie_limited");
         if (flood_on && pthread_create(&th, NULL, flood_main, &f) != 0)
                 bench_die("thread\n");
         t0 = bench_now_ns();
@@ -269,8 +289,10 @@ static struct run run_one(uint64_t bytes, uint64_t chunk, bool flood_on)
         r.cpu_gbps = (double)bytes * 8 / (double)(u1 - u0);
         r.syn_tx = (double)atomic_load(&f.sent) * 1e9 / (double)(t1 - t0);
         r.cpu = u1 - u0;
-        r.syns = bench_ctr(b, "tcp_syn_in") + bench_ctr(b, "tcp_cookie_sent") - ans0;
-        r.syn_ans = (double)r.syns * 1e9 / (double)(t1 - t0);
+        r.syns = syns_handled(b) - ans0;
+        r.limited = bench_ctr(b, "tcp_cookie_limited") - lim0;
+        r.syn_ans = (double)(r.syns - r.limited) * 1e9 / (double)(t1 - t0);
+        r.syn_lim = (double)r.limited * 1e9 / (double)(t1 - t0);
         mpnet_close(a, fa);
         mpnet_close(b, fb);
         mpnet_close(b, lfd);
@@ -295,10 +317,12 @@ int main(int argc, char **argv)
             {"repeat", BENCH_OPT_U64, &repeat, 1, REPS_MAX,
              "repeats (a flooded and a clean run each)"},
             {"chunk", BENCH_OPT_U64, &chunk, 1, sizeof(wbuf), "bytes per send call"},
+            {"cookie-limit", BENCH_OPT_U64, &cookie_limit, 0, UINT32_MAX,
+             "B's cookie SYN-ACKs a second per listener (0: no limit)"},
         };
         double g[REPS_MAX], gc[REPS_MAX], fg[REPS_MAX], fgc[REPS_MAX], rw[REPS_MAX], rc[REPS_MAX],
             stx[REPS_MAX], sans[REPS_MAX], cm[REPS_MAX], cb[REPS_MAX], rss[REPS_MAX], pm[REPS_MAX],
-            cps[REPS_MAX], spc[REPS_MAX], hz;
+            cps[REPS_MAX], spc[REPS_MAX], slim[REPS_MAX], hz;
         struct bench_json j;
 
         bench_parse_args(argc, argv,
@@ -320,20 +344,23 @@ int main(int argc, char **argv)
                 rc[i] = f.cpu_gbps / c.cpu_gbps;
                 stx[i] = f.syn_tx;
                 sans[i] = f.syn_ans;
+                slim[i] = f.syn_lim;
                 cm[i] = (double)f.conns_max;
                 cb[i] = (double)f.conn_bytes_max;
                 rss[i] = (double)f.rss_max;
                 pm[i] = (double)f.pool_max;
                 /* What the flood cost the flow's thread: its CPU time over
-                 * the clean run's for the same bytes, per SYN answered. */
+                 * the clean run's for the same bytes, per SYN handled. */
                 cps[i] =
                     f.syns == 0 ? 0 : ((double)f.cpu - (double)c.cpu) * hz / 1e9 / (double)f.syns;
                 spc[i] = (double)f.syns * 1e9 / (double)f.cpu;
                 fprintf(stderr,
                         "repeat %llu: clean %.2f Gbit/s (%.2f/cpu-s), flood %.2f (%.2f/cpu-s), "
-                        "SYNs %.0f/s sent %.0f/s answered, conns max %llu, rss +%llu\n",
+                        "SYNs %.0f/s sent %.0f/s answered %.0f/s limited, conns max %llu, "
+                        "rss +%llu\n",
                         (unsigned long long)i, c.gbps, c.cpu_gbps, f.gbps, f.cpu_gbps, f.syn_tx,
-                        f.syn_ans, (unsigned long long)f.conns_max, (unsigned long long)f.rss_max);
+                        f.syn_ans, f.syn_lim, (unsigned long long)f.conns_max,
+                        (unsigned long long)f.rss_max);
         }
         bench_json_init(&j, stdout);
         bench_json_obj_begin(&j, NULL);
@@ -341,6 +368,7 @@ int main(int argc, char **argv)
         bench_json_machine(&j);
         bench_json_u64(&j, "bytes", mbytes << 20);
         bench_json_u64(&j, "repeat", repeat);
+        bench_json_u64(&j, "cookie_limit", cookie_limit);
         bench_json_stat(&j, "clean_gbps", g, repeat);
         bench_json_stat(&j, "clean_gbps_per_cpu", gc, repeat);
         bench_json_stat(&j, "flood_gbps", fg, repeat);
@@ -349,6 +377,7 @@ int main(int argc, char **argv)
         bench_json_stat(&j, "ratio_per_cpu", rc, repeat);
         bench_json_stat(&j, "syn_sent_per_s", stx, repeat);
         bench_json_stat(&j, "syn_answered_per_s", sans, repeat);
+        bench_json_stat(&j, "syn_limited_per_s", slim, repeat);
         bench_json_stat(&j, "syn_per_flow_cpu_s", spc, repeat);
         bench_json_stat(&j, "flow_cycles_per_syn", cps, repeat);
         bench_json_stat(&j, "flood_conns_max", cm, repeat);

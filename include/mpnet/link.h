@@ -171,6 +171,15 @@ struct mpnet_memwire_cfg {
          * bad one is caught by the stack. A fault decorator clears the
          * marks of what it corrupts. */
         bool csum_offload;
+        /* Segmentation offload, as Linux's loopback and veth offer TSO and
+         * GRO (needs csum_offload): an end reports MPNET_LINK_OFF_TSO and
+         * takes a TCP super-segment (MPNET_PKT_F_TSO, a chain of up to
+         * 64 KiB whose pieces are tso_segsz bytes of payload with one
+         * header) over the MTU, and the other end receives it whole, the
+         * flag and tso_segsz kept, as GRO would hand it coalesced: the
+         * stack's TCP takes it as one segment. Off by default: a frame
+         * over the MTU is dropped (tx_drops). */
+        bool tso;
 };
 
 /**

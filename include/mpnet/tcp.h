@@ -13,7 +13,8 @@
  * full: the peer retries). When the peer sent timestamps, the low 6 bits
  * of our timestamp value carry its window scale and SACK-permitted, so a
  * cookie connection keeps them; without timestamps it has neither.
- * Counters: tcp_cookie_sent, tcp_cookie_ok, tcp_cookie_bad.
+ * Counters: tcp_cookie_sent, tcp_cookie_ok, tcp_cookie_bad; tcp_cookie_limited
+ * for SYNs dropped past a listener's cookie limit (mpnet_tcp_set_cookie_limit).
  *
  * Resets to closed ports and to ACKs a listener did not expect go through a
  * token bucket per context (each its share of the rate; counter
@@ -61,6 +62,20 @@ MPNET_API int mpnet_tcp_set_syncookies(struct mpnet_stack *s, int mode);
  * @return 0, or -EINVAL for a burst of 0 with a rate.
  */
 MPNET_API int mpnet_tcp_set_rst_limit(struct mpnet_stack *s, unsigned rate, unsigned burst);
+
+/**
+ * Limit the SYN cookies each listener of s sends: rate SYN-ACKs a second
+ * with a burst of burst, per listener (each member of an SO_REUSEPORT group
+ * its own). rate 0: no limit (the default, as Linux). A SYN that a cookie
+ * would answer past the limit is dropped (counter tcp_cookie_limited)
+ * before its checksum and options are read and before the cookie is made,
+ * so a flood costs its listener's context little more than the lookups;
+ * a legitimate peer's SYN retransmission (RFC 6298 5.5, RFC 9293 3.8.1)
+ * tries again. The SYN queue is untouched: SYNs it has room for are
+ * never limited.
+ * @return 0, or -EINVAL for a burst of 0 with a rate.
+ */
+MPNET_API int mpnet_tcp_set_cookie_limit(struct mpnet_stack *s, unsigned rate, unsigned burst);
 
 /** What a stack's TCP connections hold (mpnet_tcp_mem). */
 struct mpnet_tcp_mem {

@@ -153,6 +153,20 @@ void ctx_tx_flush(struct wctx *w, struct mpnet_iface *ifp)
         v->n = 0;
 }
 
+bool ctx_tx_ol(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p)
+{
+        uint32_t off = ifp->link->info.offloads;
+
+        if ((p->ol_flags & MPNET_PKT_F_TSO) && !(off & MPNET_LINK_OFF_TSO)) {
+                STK_INC(w->s, tx_tso_nolink);
+                mpnet_pkt_free(p);
+                return false;
+        }
+        if ((p->ol_flags & MPNET_PKT_F_L4_CSUM_TX) && !(off & MPNET_LINK_OFF_TX_CSUM))
+                pkt_l4_csum_fill(p);
+        return true;
+}
+
 void pkt_l4_csum_fill(struct mpnet_pkt *p)
 {
         const uint8_t *l3 = mpnet_pkt_buf(p) + p->l3_off;

@@ -36,6 +36,12 @@ void ctx_tx_slow(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p);
  * at l4_off holds the pseudo-header sum, l3_off is IPv4's or IPv6's
  * header), done in software; the flag is cleared. Any context. */
 void pkt_l4_csum_fill(struct mpnet_pkt *p);
+/* The offloads p asks of ifp's link (a checksum, a TCP super-segment):
+ * a checksum the link does not offer is done in software; a
+ * super-segment it does not take is dropped and counted (TCP builds them
+ * only while every interface's link takes them: one attached since is the
+ * only way here). @return false: p was freed. */
+bool ctx_tx_ol(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p);
 
 /* Queue a finished frame on w's transmit vector for ifp. A checksum left
  * to a link that does not offer it is done here (as Linux's
@@ -43,10 +49,17 @@ void pkt_l4_csum_fill(struct mpnet_pkt *p);
 static inline void ctx_tx(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p)
 {
         struct mpnet_vec *v = w->txv[ifp->ifindex];
+        uint32_t ol = p->ol_flags & (MPNET_PKT_F_L4_CSUM_TX | MPNET_PKT_F_TSO);
 
-        if (__builtin_expect(p->ol_flags & MPNET_PKT_F_L4_CSUM_TX, 0) &&
-            !(ifp->link->info.offloads & MPNET_LINK_OFF_TX_CSUM))
-                pkt_l4_csum_fill(p);
+        /* A checksum or a super-segment left to a link that does not take
+         * it (ctx_tx_ol). */
+        if (__builtin_expect(ol != 0, 0)) {
+                uint32_t need = ((ol & MPNET_PKT_F_L4_CSUM_TX) ? MPNET_LINK_OFF_TX_CSUM : 0) |
+                                ((ol & MPNET_PKT_F_TSO) ? MPNET_LINK_OFF_TSO : 0);
+
+                if ((ifp->link->info.offloads & need) != need && !ctx_tx_ol(w, ifp, p))
+                        return;
+        }
 
         if (__builtin_expect(v == NULL || v->n == MPNET_VEC_MAX, 0)) {
                 ctx_tx_slow(w, ifp, p);

@@ -266,14 +266,20 @@ struct reass_dg {
         uint32_t total; /* data length, once the last fragment came */
         uint32_t have;  /* data bytes held */
         uint32_t nfrags;
+        uint32_t bucket; /* its hash chain */
         uint16_t id;
         uint8_t proto;
+        uint8_t fp; /* its bit in the chain's filter (dg_filter) */
         bool has_last;
 };
 
 struct ip4_reass {
         struct ip4_reass_cfg cfg;
         struct reass_dg **dg_hash;
+        /* Per datagram chain, the OR of its datagrams' fingerprint bits
+         * (1 << dg->fp): a fragment whose bit is clear has no datagram
+         * held, known without reading a descriptor (dg_lookup). */
+        uint16_t *dg_filter;
         struct reass_src **src_hash;
         uint32_t dg_mask, src_mask;
         struct reass_dg *oldest, *newest;
@@ -357,11 +363,16 @@ static uint64_t src_hash(const struct ip4_reass *r, uint32_t src)
         return mix64(r->cfg.hash_seed ^ src);
 }
 
-static uint32_t dg_bucket(const struct ip4_reass *r, uint64_t hsrc, uint32_t dst, uint16_t id,
-                          uint8_t proto)
+/* The keyed hash of a datagram's key: its low bits pick the chain
+ * (dg_mask), its top four the datagram's fingerprint bit (dg_fp). */
+static uint64_t dg_hash(uint64_t hsrc, uint32_t dst, uint16_t id, uint8_t proto)
 {
-        return (uint32_t)mix64(hsrc ^ ((uint64_t)dst << 24 | (uint64_t)id << 8 | proto)) &
-               r->dg_mask;
+        return mix64(hsrc ^ ((uint64_t)dst << 24 | (uint64_t)id << 8 | proto));
+}
+
+static uint8_t dg_fp(uint64_t h)
+{
+        return (uint8_t)(h >> 60);
 }
 
 static uint32_t src_bucket(const struct ip4_reass *r, uint64_t hsrc)
@@ -411,13 +422,15 @@ struct ip4_reass *ip4_reass_create(const struct ip4_reass_cfg *cfg)
 static int reass_mem_init(struct ip4_reass *r)
 {
         r->dg_hash = calloc((size_t)r->dg_mask + 1, sizeof(*r->dg_hash));
+        r->dg_filter = calloc((size_t)r->dg_mask + 1, sizeof(*r->dg_filter));
         r->src_hash = calloc((size_t)r->src_mask + 1, sizeof(*r->src_hash));
         r->dg_mem = calloc(r->cfg.max_datagrams, sizeof(*r->dg_mem));
         r->src_mem = calloc(r->cfg.max_datagrams, sizeof(*r->src_mem));
         r->frag_mem = calloc(r->nrec, sizeof(*r->frag_mem));
-        if (r->dg_hash == NULL || r->src_hash == NULL || r->dg_mem == NULL || r->src_mem == NULL ||
-            r->frag_mem == NULL) {
+        if (r->dg_hash == NULL || r->dg_filter == NULL || r->src_hash == NULL ||
+            r->dg_mem == NULL || r->src_mem == NULL || r->frag_mem == NULL) {
                 free(r->dg_hash);
+                free(r->dg_filter);
                 free(r->src_hash);
                 free(r->dg_mem);
                 free(r->src_mem);
@@ -444,10 +457,17 @@ static uint64_t dg_drop(struct ip4_reass *r, struct reass_dg *dg, bool free_pkts
 {
         struct reass_src *sp = dg->sp;
         struct reass_frag *f, *next;
+        const struct reass_dg *o;
+        uint16_t filt = 0;
 
         *dg->hpprev = dg->hnext;
         if (dg->hnext != NULL)
                 dg->hnext->hpprev = dg->hpprev;
+        /* The chain's filter without dg: the bits of those left (chains
+         * are about one long). */
+        for (o = r->dg_hash[dg->bucket]; o != NULL; o = o->hnext)
+                filt |= (uint16_t)(1u << o->fp);
+        r->dg_filter[dg->bucket] = filt;
         if (dg->older != NULL)
                 dg->older->newer = dg->newer;
         else
@@ -497,6 +517,7 @@ void ip4_reass_destroy(struct ip4_reass *r)
         while (r->oldest != NULL)
                 dg_release(r, r->oldest, true);
         free(r->dg_hash);
+        free(r->dg_filter);
         free(r->src_hash);
         free(r->dg_mem);
         free(r->src_mem);
@@ -522,10 +543,17 @@ static struct reass_src *src_lookup(const struct ip4_reass *r, uint32_t addr, ui
         return sp;
 }
 
-static struct reass_dg *dg_lookup(const struct ip4_reass *r, const struct frag_info *fi,
-                                  uint32_t bucket)
+/* The datagram of fi, if held; h its dg_hash(). A flood of fragments of
+ * datagrams never held (random sources and ids) mostly stops at the
+ * filter: the chain's descriptors, out of the cache, are not read. */
+static struct reass_dg *dg_lookup(const struct ip4_reass *r, const struct frag_info *fi, uint64_t h)
 {
-        struct reass_dg *dg = r->dg_hash[bucket];
+        uint32_t bucket = (uint32_t)h & r->dg_mask;
+        struct reass_dg *dg;
+
+        if (!((r->dg_filter[bucket] >> dg_fp(h)) & 1))
+                return NULL;
+        dg = r->dg_hash[bucket];
 
         while (dg != NULL && !(dg->src == fi->src && dg->dst == fi->dst && dg->id == fi->id &&
                                dg->proto == fi->proto))
@@ -533,16 +561,16 @@ static struct reass_dg *dg_lookup(const struct ip4_reass *r, const struct frag_i
         return dg;
 }
 
-/* A new, empty datagram for fi in hash bucket bucket, newest in the age
+/* A new, empty datagram for fi of hash h (dg_hash), newest in the age
  * list, of source sp (NULL: none yet, in source bucket sbucket), p its
  * first fragment (the caller inserts it). The
  * caller has made room: a descriptor is free, and so is a source entry
  * (there are as many). */
 static struct reass_dg *dg_new(struct ip4_reass *r, const struct frag_info *fi, struct mpnet_pkt *p,
-                               uint64_t now, uint32_t bucket, struct reass_src *sp,
-                               uint32_t sbucket)
+                               uint64_t now, uint64_t h, struct reass_src *sp, uint32_t sbucket)
 {
         struct reass_dg *dg = r->dg_free, **b;
+        uint32_t bucket = (uint32_t)h & r->dg_mask;
 
         if (sp == NULL) {
                 struct reass_src **sb = &r->src_hash[sbucket];
@@ -567,6 +595,9 @@ static struct reass_dg *dg_new(struct ip4_reass *r, const struct frag_info *fi, 
         dg->proto = fi->proto;
         dg->p0 = p;
         dg->expire = now + r->cfg.timeout_ns;
+        dg->bucket = bucket;
+        dg->fp = dg_fp(h);
+        r->dg_filter[bucket] |= (uint16_t)(1u << dg->fp);
         b = &r->dg_hash[bucket];
         dg->hnext = *b;
         if (*b != NULL)
@@ -839,8 +870,8 @@ static enum ip4_reass_result reass_add(struct ip4_reass *r, struct mpnet_pkt *p,
                                        struct mpnet_pkt **done)
 {
         uint64_t hsrc = src_hash(r, fi->src);
-        uint32_t bucket = dg_bucket(r, hsrc, fi->dst, fi->id, fi->proto);
-        struct reass_dg *dg = dg_lookup(r, fi, bucket);
+        uint64_t h = dg_hash(hsrc, fi->dst, fi->id, fi->proto);
+        struct reass_dg *dg = dg_lookup(r, fi, h);
         struct reass_frag *prev = NULL;
         struct reass_src *sp;
         enum ip4_reass_result res;
@@ -868,7 +899,7 @@ static enum ip4_reass_result reass_add(struct ip4_reass *r, struct mpnet_pkt *p,
                  * and its entry with it (back on the free list, no datagram). */
                 if (sp != NULL && sp->ndg == 0)
                         sp = NULL;
-                dg = dg_new(r, fi, p, now, bucket, sp, sbucket);
+                dg = dg_new(r, fi, p, now, h, sp, sbucket);
         } else {
                 res = frag_check(dg, p, fi, &prev);
                 if (res == IP4_REASS_DUP) {

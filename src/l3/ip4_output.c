@@ -87,6 +87,15 @@ static int ip4_l2_out(struct mpnet_iface *ifp, uint32_t nexthop, struct mpnet_pk
  * goes as it is, and the router that cannot take it says so). The cache
  * and the time are read only when an entry exists and p is larger than
  * any entry can be small. */
+/* A TCP super-segment (MPNET_PKT_F_TSO) for a link that cuts or carries
+ * it whole: its pieces fit the MTU (the sender cut them to its MSS), so no
+ * fragmenting and no EMSGSIZE for its total length. */
+static inline bool ip4_tso_ok(const struct mpnet_iface *ifp, const struct mpnet_pkt *p)
+{
+        return __builtin_expect((p->ol_flags & MPNET_PKT_F_TSO) != 0, 0) &&
+               (ifp->link->info.offloads & MPNET_LINK_OFF_TSO);
+}
+
 static uint32_t ip4_tx_mtu(struct wctx *w, struct mpnet_iface *ifp, const struct mpnet_pkt *p)
 {
         uint32_t mtu = atomic_load_explicit(&ifp->mtu, memory_order_relaxed), pm;
@@ -105,7 +114,7 @@ int ip4_send_on(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t nexthop
 {
         uint32_t mtu = ip4_tx_mtu(s->ctx[0], ifp, p);
 
-        if (p->pkt_len > mtu)
+        if (p->pkt_len > mtu && !ip4_tso_ok(ifp, p))
                 return ip4_fragment_out(s, ifp, nexthop, p, bcast, mtu);
         return ip4_l2_out(ifp, nexthop, p, bcast);
 }
@@ -123,7 +132,7 @@ static int ip4_send_on_w(struct wctx *w, struct mpnet_iface *ifp, uint32_t nexth
                 return 0;
         if (!ctx_is_worker(w))
                 return ip4_send_on(w->s, ifp, nexthop, p, bcast);
-        if (p->pkt_len > ip4_tx_mtu(w, ifp, p)) {
+        if (p->pkt_len > ip4_tx_mtu(w, ifp, p) && !ip4_tso_ok(ifp, p)) {
                 if (bcast)
                         nexthop = UINT32_MAX;
                 return stack_punt(w, p, PUNT_FRAG, (unsigned)ifp->ifindex, 0, 0, nexthop)
@@ -366,7 +375,7 @@ int ip4_output_opt(struct wctx *w, struct mpnet_pkt *p, const struct ip4_out *o)
         if (df &&
             p->pkt_len + (o->hdrincl ? 0 : MPNET_IP4_HLEN) >
                 atomic_load_explicit(&ifp->mtu, memory_order_relaxed) &&
-            nh->type != MPNET_NH_LOCAL) {
+            nh->type != MPNET_NH_LOCAL && !ip4_tso_ok(ifp, p)) {
                 mpnet_pkt_free(p);
                 return -EMSGSIZE;
         }

@@ -63,6 +63,7 @@ struct r6q {
         uint8_t src[16], dst[16];
         uint32_t id;
         unsigned bucket; /* its hash chain, kept: unlinking need not hash */
+        uint8_t fp;      /* its bit in the chain's filter (qf) */
         uint64_t expire;
         bool dead; /* dropped for an overlap: the rest follows it */
         bool have_last;
@@ -76,6 +77,10 @@ struct r6q {
  * pay for them. Sources are at most as many as datagrams. */
 struct r6tab {
         struct r6q *qh[REASS6_HASH];
+        /* Per datagram chain, the OR of its datagrams' fingerprint bits
+         * (1 << q->fp): a fragment whose bit is clear has no datagram
+         * held, known without reading a descriptor (q_get). */
+        uint16_t qf[REASS6_HASH];
         struct r6src *sh[REASS6_HASH];
         struct r6src *sfree;
         struct r6src src[REASS6_MAX_QUEUES];
@@ -149,13 +154,25 @@ static uint64_t addr_hash(uint64_t seed, const uint8_t *a)
         return mix64(mix64(seed ^ w0) ^ w1);
 }
 
-/* A datagram's chain from its source's keyed hash hsrc (which also picks
- * the source's chain: hashed once for both), its destination and id. */
-static unsigned q_bucket(const struct ip6_reass *r, uint64_t hsrc, const uint8_t *dst, uint32_t id)
+/* A datagram's hash from its source's keyed hash hsrc (which also picks
+ * the source's chain: hashed once for both), its destination and id: its
+ * low bits pick the datagram's chain (q_bucket), its top four the
+ * datagram's fingerprint bit (q_fp). */
+static uint64_t q_hash(const struct ip6_reass *r, uint64_t hsrc, const uint8_t *dst, uint32_t id)
 {
         uint64_t h = hsrc ^ addr_hash(r->seed + 1, dst);
 
-        return (unsigned)(mix64(h ^ id) % REASS6_HASH);
+        return mix64(h ^ id);
+}
+
+static unsigned q_bucket(uint64_t h)
+{
+        return (unsigned)(h % REASS6_HASH);
+}
+
+static uint8_t q_fp(uint64_t h)
+{
+        return (uint8_t)(h >> 60);
 }
 
 static unsigned src_bucket(uint64_t hsrc)
@@ -232,10 +249,16 @@ found:
 static void q_unlink(struct ip6_reass *r, struct r6q *q)
 {
         struct r6q **pp = &r->t->qh[q->bucket];
+        const struct r6q *o;
+        uint16_t filt = 0;
 
         while (*pp != q)
                 pp = &(*pp)->hnext;
         *pp = q->hnext;
+        /* The chain's filter without q: the bits of those left. */
+        for (o = r->t->qh[q->bucket]; o != NULL; o = o->hnext)
+                filt |= (uint16_t)(1u << o->fp);
+        r->t->qf[q->bucket] = filt;
         if (q->older != NULL)
                 q->older->newer = q->newer;
         else
@@ -367,16 +390,24 @@ static struct r6q *q_get(struct ip6_reass *r, const uint8_t *b, uint32_t id)
 {
         struct r6q **h, *q;
         unsigned bucket;
-        uint64_t hsrc;
+        uint64_t hsrc, hq;
+        uint8_t fp;
 
         if (r->t == NULL && tab_init(r) != 0)
                 return NULL;
         hsrc = addr_hash(r->seed, b + 8);
-        bucket = q_bucket(r, hsrc, b + 24, id);
+        hq = q_hash(r, hsrc, b + 24, id);
+        bucket = q_bucket(hq);
+        fp = q_fp(hq);
         h = &r->t->qh[bucket];
-        for (q = *h; q != NULL; q = q->hnext) {
-                if (q->id == id && ip6_eq(q->src, b + 8) && ip6_eq(q->dst, b + 24))
-                        return q;
+        /* A flood of fragments of datagrams never held (random sources and
+         * ids) mostly stops at the filter: the chain's descriptors, out of
+         * the cache, are not read. */
+        if ((r->t->qf[bucket] >> fp) & 1) {
+                for (q = *h; q != NULL; q = q->hnext) {
+                        if (q->id == id && ip6_eq(q->src, b + 8) && ip6_eq(q->dst, b + 24))
+                                return q;
+                }
         }
         /* A new datagram at a cap: whether it may evict is reass.c's
          * admission policy (reass6_admit); refused, nothing is evicted. */
@@ -399,6 +430,8 @@ static struct r6q *q_get(struct ip6_reass *r, const uint8_t *b, uint32_t id)
         memcpy(q->dst, b + 24, 16);
         q->id = id;
         q->bucket = bucket;
+        q->fp = fp;
+        r->t->qf[bucket] |= (uint16_t)(1u << fp);
         q->expire = ctx_now(r->w) + REASS6_TIMEOUT_NS;
         q->sp = src_get(r, q->src, src_bucket(hsrc));
         /* *h is read now: the eviction above may have changed it. */

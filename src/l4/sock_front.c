@@ -14,17 +14,28 @@
  *    ring (l4/sock_home.c), which wakes the home's worker if it sleeps. The
  *    home exchanges tx_kicked back to 0 before it drains, so a push after
  *    its drain posts again (both exchanges acq_rel: whichever comes second
- *    sees the other).
+ *    sees the other). A worker home instead keeps a kicked datagram
+ *    socket on its poll list, looks at the ring every loop with
+ *    tx_kicked left at 1 (no post per send while the application keeps
+ *    sending), and exchanges it to 0 and drains once more only after the
+ *    ring stayed empty a while (sock_home.c).
  *  - Receive (home -> application): UDP input on the home pushes the
  *    datagram (sock_enqueue), charges the receive buffer with a byte count
  *    only it writes (rx_in) against what the application took (rx_out,
- *    only the application writes it), so no read-modify-write per
- *    datagram; then a seq_cst fence and a look at the readiness word:
+ *    only the application writes it; the home reads it afresh only when
+ *    its last copy says the buffer is full), so no read-modify-write and
+ *    no read of the application's line per datagram; then a seq_cst fence
+ *    and a look at the readiness word:
  *    EPOLLIN is raised (and the event sets told) only when it was clear,
  *    and a sleeping reader (SOCK_EV_WAITER) is woken with a futex. The
  *    reader lowers EPOLLIN (seq_cst) only after finding the ring empty and
  *    looks again after: the fence pairs with it, so either the home sees
- *    EPOLLIN clear and raises it, or the reader sees the datagram.
+ *    EPOLLIN clear and raises it, or the reader sees the datagram. A
+ *    non-blocking receive lowers it when it finds the ring empty, a
+ *    blocking one only before it sleeps (after its spin): EPOLLIN may so
+ *    stay up with the ring empty while a blocking reader keeps up, which
+ *    a level-triggered watcher sees as a spurious readiness (its
+ *    non-blocking receive gets -EAGAIN and lowers it).
  *    Blocking receives sleep on the readiness word (futex), SO_RCVTIMEO
  *    bounding the wait.
  * Batches (mpnet_ts_sendmmsg, mpnet_ts_recvmmsg) use the same rings: a
@@ -90,6 +101,11 @@ struct sock_fe {
         /* The home's: bytes charged to the receive buffer so far; stream:
          * what it did not yet hand to TCP (pend[0] from pend_off on). */
         _Alignas(MPNET_CACHE_LINE) uint64_t rx_in;
+        /* The home's copy of rx_out, read afresh only when the receive
+         * buffer looks full by it (rx_out only grows, so the copy
+         * overstates what is held): the application's line is not read
+         * per datagram. */
+        uint64_t rx_out_seen;
         struct mpnet_pkt *pend[32];
         unsigned n_pend;
         uint32_t pend_off;
@@ -145,11 +161,15 @@ static void fe_rx_signal(struct mpnet_sock *so)
 bool sock_fe_enqueue(struct mpnet_sock *so, struct mpnet_pkt *p, uint32_t charge)
 {
         struct sock_fe *fe = so->fe;
-        uint64_t held = fe->rx_in - atomic_load_explicit(&fe->rx_out, memory_order_acquire);
+        uint32_t cap = atomic_load_explicit(&so->rcvbuf, memory_order_relaxed);
+        uint64_t held = fe->rx_in - fe->rx_out_seen;
 
-        if ((so->flags & (SOF_SHUT_RD | SOF_CLOSED)) ||
-            (held != 0 &&
-             held + charge > atomic_load_explicit(&so->rcvbuf, memory_order_relaxed))) {
+        if (held != 0 && held + charge > cap) {
+                /* Full by the copy: what has the application taken since? */
+                fe->rx_out_seen = atomic_load_explicit(&fe->rx_out, memory_order_acquire);
+                held = fe->rx_in - fe->rx_out_seen;
+        }
+        if ((so->flags & (SOF_SHUT_RD | SOF_CLOSED)) || (held != 0 && held + charge > cap)) {
                 mpnet_pkt_free(p);
                 return false;
         }
@@ -303,22 +323,24 @@ void sock_fe_pump(struct wctx *w, struct mpnet_sock *so)
                 fe_rx_signal(so);
 }
 
-void sock_fe_tx_drain(struct wctx *w, struct mpnet_sock *so)
+unsigned sock_fe_tx_drain(struct wctx *w, struct mpnet_sock *so, bool hold)
 {
         struct sock_fe *fe = so->fe;
         struct mpnet_pkt *v[32];
-        unsigned n;
+        unsigned n, taken = 0;
 
-        atomic_exchange_explicit(&fe->tx_kicked, 0, memory_order_acq_rel);
+        if (!hold || fe->stream)
+                atomic_exchange_explicit(&fe->tx_kicked, 0, memory_order_acq_rel);
         if (fe->stream) {
                 sock_fe_pump(w, so);
-                return;
+                return 0;
         }
         /* At most what the ring held at the exchange: the application's
          * later pushes kick again (a bounded drain: docs/MP-SAFETY.md). */
         for (unsigned round = 0;
              round < FE_TX_RING / 32 && (n = mpnet_ring_dequeue_burst(fe->txr, (void **)v, 32)) > 0;
              round++) {
+                taken += n;
                 for (unsigned i = 0; i < n; i++) {
                         struct fe_txd d;
 
@@ -333,6 +355,17 @@ void sock_fe_tx_drain(struct wctx *w, struct mpnet_sock *so)
                                              d.alen);
                 }
         }
+        return taken;
+}
+
+void sock_fe_tx_rehome(struct mpnet_sock *so)
+{
+        struct sock_fe *fe = so->fe;
+
+        atomic_exchange_explicit(&fe->tx_kicked, 0, memory_order_acq_rel);
+        if (mpnet_ring_count(fe->txr) != 0 &&
+            atomic_exchange_explicit(&fe->tx_kicked, 1, memory_order_acq_rel) == 0)
+                sock_post_tx(so);
 }
 
 void sock_fe_close_flush(struct wctx *w, struct mpnet_sock *so)
@@ -681,9 +714,13 @@ ssize_t mpnet_ts_sendto(struct mpnet_tsock *ts, const void *buf, size_t len, int
         return (ssize_t)len;
 }
 
-/* The first datagram of the receive ring, or NULL once it is empty with
- * EPOLLIN lowered (see the file comment). */
-static struct mpnet_pkt *fe_pop(struct sock_fe *fe)
+/* The first datagram of the receive ring, or NULL once it is empty, with
+ * EPOLLIN lowered when lower (see the file comment). A blocking receive
+ * does not lower it here: fe_rx_wait() does, before it sleeps, so a reader
+ * that keeps up with the home neither lowers it nor has the home raise it
+ * again per datagram (two read-modify-writes of the readiness word, whose
+ * line would cross between the cores each time). */
+static struct mpnet_pkt *fe_pop(struct sock_fe *fe, bool lower)
 {
         struct mpnet_sock *so = fe->so;
         struct mpnet_pkt *p;
@@ -697,7 +734,7 @@ static struct mpnet_pkt *fe_pop(struct sock_fe *fe)
                             memory_order_release);
                         return p;
                 }
-                if (!(atomic_load_explicit(&so->events, memory_order_relaxed) & EPOLLIN))
+                if (!lower || !(atomic_load_explicit(&so->events, memory_order_relaxed) & EPOLLIN))
                         return NULL;
                 atomic_fetch_and(&so->events, ~(uint32_t)EPOLLIN);
                 if (mpnet_ring_count(fe->rxr) == 0)
@@ -732,6 +769,15 @@ static int fe_rx_wait(struct sock_fe *fe, uint64_t *end)
                 __builtin_ia32_pause();
         if (mpnet_ring_count(fe->rxr) != 0)
                 return 0;
+        /* Datagrams: the blocking receive left EPOLLIN up (fe_pop); lower
+         * it before sleeping, then look again (the file comment). */
+        if (!fe->stream && (atomic_load_explicit(&so->events, memory_order_relaxed) & EPOLLIN)) {
+                atomic_fetch_and(&so->events, ~(uint32_t)EPOLLIN);
+                if (mpnet_ring_count(fe->rxr) != 0) {
+                        atomic_fetch_or(&so->events, EPOLLIN);
+                        return 0;
+                }
+        }
         ev = atomic_fetch_or(&so->events, SOCK_EV_WAITER) | SOCK_EV_WAITER;
         if ((ev & EPOLLIN) || mpnet_ring_count(fe->rxr) != 0 || (fe->stream && fe_stream_end(fe)))
                 return 0;
@@ -816,9 +862,11 @@ ssize_t mpnet_ts_recvfrom(struct mpnet_tsock *ts, void *buf, size_t len, int fla
         struct mpnet_pkt *p;
         uint64_t end = 0;
         uint32_t n;
+        bool nb;
 
         if (ts == NULL)
                 return -EBADF;
+        nb = fe->nonblock || (flags & MSG_DONTWAIT);
         if (flags & (MSG_PEEK | MSG_OOB | MSG_ERRQUEUE))
                 return -EOPNOTSUPP;
         if (addr != NULL && alen == NULL)
@@ -831,8 +879,8 @@ ssize_t mpnet_ts_recvfrom(struct mpnet_tsock *ts, void *buf, size_t len, int fla
                         *alen = 0; /* a stream names no source (Linux's TCP) */
                 return r;
         }
-        while ((p = fe_pop(fe)) == NULL) {
-                if (fe->nonblock || (flags & MSG_DONTWAIT))
+        while ((p = fe_pop(fe, nb)) == NULL) {
+                if (nb)
                         return -EAGAIN;
                 if (fe_rx_wait(fe, &end) != 0)
                         return -EAGAIN;
@@ -992,8 +1040,9 @@ int mpnet_ts_sendmmsg(struct mpnet_tsock *ts, struct mpnet_mmsghdr *vec, unsigne
 }
 
 /* Up to n datagrams off the receive ring, their buffers' charge given
- * back with one store; 0 once it is empty with EPOLLIN lowered (fe_pop). */
-static unsigned fe_pop_bulk(struct sock_fe *fe, struct mpnet_pkt **v, unsigned n)
+ * back with one store; 0 once it is empty, with EPOLLIN lowered when lower
+ * (fe_pop). */
+static unsigned fe_pop_bulk(struct sock_fe *fe, struct mpnet_pkt **v, unsigned n, bool lower)
 {
         struct mpnet_sock *so = fe->so;
 
@@ -1011,7 +1060,7 @@ static unsigned fe_pop_bulk(struct sock_fe *fe, struct mpnet_pkt **v, unsigned n
                             memory_order_release);
                         return got;
                 }
-                if (!(atomic_load_explicit(&so->events, memory_order_relaxed) & EPOLLIN))
+                if (!lower || !(atomic_load_explicit(&so->events, memory_order_relaxed) & EPOLLIN))
                         return 0;
                 atomic_fetch_and(&so->events, ~(uint32_t)EPOLLIN);
                 if (mpnet_ring_count(fe->rxr) == 0)
@@ -1059,9 +1108,11 @@ int mpnet_ts_recvmmsg(struct mpnet_tsock *ts, struct mpnet_mmsghdr *vec, unsigne
         struct sock_fe *fe = (struct sock_fe *)ts;
         uint64_t end = 0;
         unsigned got = 0, ok = 0;
+        bool nb;
 
         if (ts == NULL)
                 return -EBADF;
+        nb = fe->nonblock || (flags & MSG_DONTWAIT);
         if (fe->stream || (flags & (MSG_PEEK | MSG_OOB | MSG_ERRQUEUE)))
                 return -EOPNOTSUPP;
         if (vlen > MPNET_MMSG_MAX)
@@ -1090,10 +1141,10 @@ int mpnet_ts_recvmmsg(struct mpnet_tsock *ts, struct mpnet_mmsghdr *vec, unsigne
                 return -EFAULT;
         while (got < ok) {
                 struct mpnet_pkt *v[32];
-                unsigned n = fe_pop_bulk(fe, v, ok - got < 32 ? ok - got : 32);
+                unsigned n = fe_pop_bulk(fe, v, ok - got < 32 ? ok - got : 32, nb);
 
                 if (n == 0) {
-                        if (got > 0 || fe->nonblock || (flags & MSG_DONTWAIT))
+                        if (got > 0 || nb)
                                 break;
                         if (fe_rx_wait(fe, &end) != 0)
                                 return -EAGAIN;

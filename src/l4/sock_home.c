@@ -19,7 +19,17 @@
  *    it and frees it through stack_defer().
  *  - a front end's transmit ring to drain (TAG_TX, the descriptor and
  *    generation), posted by the application thread when the ring turned
- *    from drained to holding (l4/sock_front.c).
+ *    from drained to holding (l4/sock_front.c). A worker then keeps a
+ *    datagram socket's ring on its poll list (struct sock_ctx, at most
+ *    SOCK_FE_POLL): it looks at the ring every loop with tx_kicked left at
+ *    1, so the application posts nothing while it keeps sending (no
+ *    compare-and-swap on this ring, no exchange on svc_kick per send).
+ *    After SOCK_FE_POLL_IDLE empty looks in a row the worker exchanges
+ *    tx_kicked to 0, drains once more (what was pushed before the
+ *    exchange: both exchanges acq_rel, the second sees the first) and
+ *    lets the socket go; the next push kicks again. While it polls, the
+ *    hook keeps svc_kick up, so the worker neither sleeps nor skips the
+ *    hook (runtime/worker.c looks at svc_kick before it sleeps).
  * Entries name sockets by descriptor and generation, so one whose socket
  * was closed meanwhile finds nothing (sock_get() on the context: an RCU
  * reader) and is dropped.
@@ -162,11 +172,96 @@ void sock_ctx_fini(struct wctx *w, void *cs)
         mpnet_ring_destroy(c->cmd);
 }
 
+/* The socket a command's tag names on context w, if it is still that one
+ * and a front end homed here. */
+static struct mpnet_sock *fe_of_tag(struct wctx *w, uintptr_t u)
+{
+        struct mpnet_sock *so = sock_get(w->s, (int)((u >> 2) & 0x3fffffff));
+
+        if (so == NULL || so->gen != (uint32_t)(u >> 32) || so->fe == NULL ||
+            sock_home(so) != w->id)
+                return NULL;
+        return so;
+}
+
+static unsigned fe_drain(struct wctx *w, struct mpnet_sock *so, bool hold)
+{
+        struct wctx *prev = sock_cur;
+        unsigned n;
+
+        sock_cur = w;
+        n = sock_fe_tx_drain(w, so, hold);
+        sock_cur = prev;
+        return n;
+}
+
+/* A kick (TAG_TX) for so: a worker takes a datagram socket on its poll
+ * list while there is room, holding tx_kicked at 1; else (the control
+ * thread, a stream, a full list) it drains as the kick asks. */
+static void fe_kicked(struct wctx *w, struct sock_ctx *c, struct mpnet_sock *so, uintptr_t u)
+{
+        bool hold = ctx_is_worker(w) && so->type != SOCK_STREAM;
+
+        for (unsigned i = 0; hold && i < c->n_poll; i++) {
+                if (c->poll[i] == u) {
+                        c->poll_idle[i] = 0;
+                        (void)fe_drain(w, so, true);
+                        return;
+                }
+        }
+        if (hold && c->n_poll < SOCK_FE_POLL) {
+                c->poll[c->n_poll] = u;
+                c->poll_idle[c->n_poll++] = 0;
+        } else {
+                hold = false;
+        }
+        (void)fe_drain(w, so, hold);
+}
+
+/* Every loop: the polled rings. One empty SOCK_FE_POLL_IDLE times in a
+ * row is let go (tx_kicked to 0, one more drain); one closed, moved or
+ * reused is dropped. */
+static void fe_poll(struct wctx *w, struct sock_ctx *c)
+{
+        for (unsigned i = 0; i < c->n_poll;) {
+                uintptr_t u = c->poll[i];
+                struct mpnet_sock *so = fe_of_tag(w, u);
+                bool keep = false;
+
+                if (so == NULL) {
+                        /* Moved to another home meanwhile: let it go
+                         * there (closed or reused: nothing to do). */
+                        so = sock_get(w->s, (int)((u >> 2) & 0x3fffffff));
+                        if (so != NULL && so->gen == (uint32_t)(u >> 32) && so->fe != NULL)
+                                sock_fe_tx_rehome(so);
+                } else {
+                        if (fe_drain(w, so, true) != 0)
+                                c->poll_idle[i] = 0;
+                        if (++c->poll_idle[i] < SOCK_FE_POLL_IDLE)
+                                keep = true;
+                        else
+                                (void)fe_drain(w, so, false);
+                }
+                if (keep) {
+                        i++;
+                        continue;
+                }
+                c->n_poll--;
+                c->poll[i] = c->poll[c->n_poll];
+                c->poll_idle[i] = c->poll_idle[c->n_poll];
+        }
+        if (c->n_poll != 0)
+                atomic_store_explicit(&w->svc_kick, 1, memory_order_relaxed);
+}
+
 uint64_t sock_ctx_service(struct wctx *w, void *cs, uint64_t now)
 {
         struct sock_ctx *c = cs;
         void *v[32];
         unsigned n;
+
+        if (c->n_poll != 0)
+                fe_poll(w, c);
 
         /* At most a ring's worth a call: application threads refill the
          * ring as fast as this drains it; what is left comes next loop
@@ -187,12 +282,8 @@ uint64_t sock_ctx_service(struct wctx *w, void *cs, uint64_t now)
                                         /* The control thread's part of a
                                          * close a home worker began. */
                                         sock_close_ctl(w->s, so);
-                                } else if (so->fe != NULL && sock_home(so) == w->id) {
-                                        struct wctx *prev = sock_cur;
-
-                                        sock_cur = w;
-                                        sock_fe_tx_drain(w, so);
-                                        sock_cur = prev;
+                                } else if (fe_of_tag(w, u) != NULL) {
+                                        fe_kicked(w, c, so, u);
                                 }
                         } else {
                                 struct sock_cmd *cmd = v[i];
@@ -203,7 +294,7 @@ uint64_t sock_ctx_service(struct wctx *w, void *cs, uint64_t now)
                         }
                 }
         }
-        return mpnet_ring_count(c->cmd) != 0 ? now : MPNET_TIME_NEVER;
+        return mpnet_ring_count(c->cmd) != 0 || c->n_poll != 0 ? now : MPNET_TIME_NEVER;
 }
 
 void sock_ctx_reset(struct wctx *w, void *cs)

@@ -406,8 +406,18 @@ int sock_home_call(struct mpnet_sock *so, sock_cmd_fn fn, void *arg);
  * descriptor and generation) for its next poll. */
 void sock_post_close(struct mpnet_sock *so);
 /* mod_sock's per-context state. */
+#define SOCK_FE_POLL      8  /* front-end sockets a worker polls at once */
+#define SOCK_FE_POLL_IDLE 32 /* empty looks before a polled one is let go */
 struct sock_ctx {
         struct mpnet_ring *cmd; /* MPSC: commands for this context's sockets */
+        /* Front-end datagram sockets whose transmit rings this worker
+         * looks at every loop, their tx_kicked held at 1 so the
+         * application posts no kick (the descriptor and generation, as a
+         * command names them; l4/sock_home.c), and the empty looks each
+         * had in a row. */
+        uintptr_t poll[SOCK_FE_POLL];
+        uint8_t poll_idle[SOCK_FE_POLL];
+        unsigned n_poll;
 };
 int sock_ctx_init(struct wctx *w, void *cs);
 void sock_ctx_fini(struct wctx *w, void *cs);
@@ -423,8 +433,14 @@ struct sock_fe;
  * end's receive ring, wake its reader. @return false: dropped. */
 bool sock_fe_enqueue(struct mpnet_sock *so, struct mpnet_pkt *p, uint32_t charge);
 /* Home: send what the application queued on so's transmit ring (a
- * stream: sock_fe_pump). */
-void sock_fe_tx_drain(struct wctx *w, struct mpnet_sock *so);
+ * stream: sock_fe_pump). hold: leave tx_kicked at 1 (the home polls the
+ * ring, the application posts no kick); else it is exchanged to 0 first,
+ * so a push after the drain kicks again. @return datagrams taken. */
+unsigned sock_fe_tx_drain(struct wctx *w, struct mpnet_sock *so, bool hold);
+/* A worker that polled so's ring (tx_kicked held) found it homed
+ * elsewhere now: tx_kicked to 0, and a kick to the new home when the
+ * ring holds datagrams. */
+void sock_fe_tx_rehome(struct mpnet_sock *so);
 /* Home, a stream (TCP) front end: its connection's error taken, received
  * bytes moved to the receive ring while there is room, queued bytes to
  * the send buffer while it has room. After every segment for it. */

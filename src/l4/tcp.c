@@ -103,26 +103,28 @@ enum tcp_ctr {
         TCP_ERR_HANDOFF_FAIL,
         TCP_UNDO,
         TCP_PACED,
+        TCP_COOKIE_LIMITED,
+        TCP_TSO_OUT,
+        TCP_GRO_IN,
         TCP__N
 };
 _Static_assert((int)TCP_HANDOFF == (int)TCPC_HANDOFF && (int)TCP_STALE == (int)TCPC_STALE &&
                    (int)TCP_CHAINED == (int)TCPC_CHAINED,
                "l4/tcp.h's tcp_home counter ids");
-_Static_assert((int)TCP_OUT == (int)TCPC_OUT && (int)TCP_RST_OUT == (int)TCPC_RST_OUT &&
-                   (int)TCP_RST_CLOSED == (int)TCPC_RST_CLOSED &&
-                   (int)TCP_OUT_FAIL == (int)TCPC_OUT_FAIL &&
-                   (int)TCP_OUT_FAIL + 1 == (int)TCPC_SYN_IN &&
-                   (int)TCP_OUT_OF_WINDOW == (int)TCPC_OUT_OF_WINDOW &&
-                   (int)TCP_CHALLENGE_LIMITED == (int)TCPC_CHALLENGE_LIMITED &&
-                   (int)TCP_SIMOPEN == (int)TCPC_SIMOPEN && (int)TCP_DACK == (int)TCPC_DACK &&
-                   (int)TCP_KA_PROBE == (int)TCPC_KA_PROBE &&
-                   (int)TCP_TW_SYN_DROP == (int)TCPC_TW_SYN_DROP &&
-                   (int)TCP_SACK_RECOVERY == (int)TCPC_SACK_RECOVERY &&
-                   (int)TCP_DSACK_IN == (int)TCPC_DSACK_IN &&
-                   (int)TCP_ACK_VEC == (int)TCPC_ACK_VEC &&
-                   (int)TCP_ERR_HANDOFF_FAIL == (int)TCPC_ERR_HANDOFF_FAIL &&
-                   (int)TCP_PACED == (int)TCPC_PACED,
-               "tcp.h's counter ids");
+_Static_assert(
+    (int)TCP_OUT == (int)TCPC_OUT && (int)TCP_RST_OUT == (int)TCPC_RST_OUT &&
+        (int)TCP_RST_CLOSED == (int)TCPC_RST_CLOSED && (int)TCP_OUT_FAIL == (int)TCPC_OUT_FAIL &&
+        (int)TCP_OUT_FAIL + 1 == (int)TCPC_SYN_IN &&
+        (int)TCP_OUT_OF_WINDOW == (int)TCPC_OUT_OF_WINDOW &&
+        (int)TCP_CHALLENGE_LIMITED == (int)TCPC_CHALLENGE_LIMITED &&
+        (int)TCP_SIMOPEN == (int)TCPC_SIMOPEN && (int)TCP_DACK == (int)TCPC_DACK &&
+        (int)TCP_KA_PROBE == (int)TCPC_KA_PROBE && (int)TCP_TW_SYN_DROP == (int)TCPC_TW_SYN_DROP &&
+        (int)TCP_SACK_RECOVERY == (int)TCPC_SACK_RECOVERY &&
+        (int)TCP_DSACK_IN == (int)TCPC_DSACK_IN && (int)TCP_ACK_VEC == (int)TCPC_ACK_VEC &&
+        (int)TCP_ERR_HANDOFF_FAIL == (int)TCPC_ERR_HANDOFF_FAIL &&
+        (int)TCP_PACED == (int)TCPC_PACED && (int)TCP_COOKIE_LIMITED == (int)TCPC_COOKIE_LIMITED &&
+        (int)TCP_GRO_IN == (int)TCPC_GRO_IN,
+    "tcp.h's counter ids");
 
 static const struct counter_reg tcp_ctrs[TCP__N] = {
     [TCP_IN] = {"tcp_in", "segments that passed the header checks"},
@@ -233,6 +235,13 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
     [TCP_UNDO] = {"tcp_undo", "congestion window reductions undone: every retransmission "
                               "came back D-SACKed (RFC 3708, RFC 4015)"},
     [TCP_PACED] = {"tcp_paced", "sends held back by pacing until their time"},
+    [TCP_COOKIE_LIMITED] = {"tcp_cookie_limited",
+                            "drop: a SYN a cookie would answer, over its listener's cookie limit"},
+    [TCP_TSO_OUT] = {"tcp_tso_out",
+                     "super-segments sent: one header for many segments' data, to a link "
+                     "with TSO"},
+    [TCP_GRO_IN] = {"tcp_gro_in", "super-segments received whole from a link with TSO, taken "
+                                  "as one segment (GRO)"},
 };
 
 static inline struct tcp_state *tcp_st(struct mpnet_stack *s)
@@ -250,6 +259,11 @@ void tcp_count(struct mpnet_stack *s, unsigned c)
         mpnet_counter_inc(s->ctr, graph_mod_ctr(&s->g, MOD_tcp, c));
 }
 
+void tcp_count_n(struct mpnet_stack *s, unsigned c, uint64_t n)
+{
+        mpnet_counter_add(s->ctr, graph_mod_ctr(&s->g, MOD_tcp, c), n);
+}
+
 static inline void tcp_inc(struct mpnet_stack *s, enum tcp_ctr c)
 {
         mpnet_counter_inc(s->ctr, graph_mod_ctr(&s->g, MOD_tcp, c));
@@ -257,9 +271,31 @@ static inline void tcp_inc(struct mpnet_stack *s, enum tcp_ctr c)
 
 /* ---- the connection table ---- */
 
+/* SipHash-2-4 of the tuple packed as 64-bit words: 2 for IPv4, whose
+ * v4-mapped 36 bytes took 5 blocks (10 SipRounds where they took 14, and
+ * no byte loads), 5 for IPv6; the lengths differ, so an IPv4 and an IPv6
+ * tuple never hash alike. Every segment that misses the context's cache
+ * pays it, a SYN flood's each. The words are the host's (a table's hash,
+ * never sent). */
 uint32_t tcp_conn_hash(const struct tcp_conn_table *ct, const struct tcp_tuple *t)
 {
-        return (uint32_t)siphash24(ct->key, t, sizeof(*t));
+        uint64_t w[5], ports = (uint64_t)t->lport | (uint64_t)t->rport << 16;
+
+        /* Both ends v4-mapped (tcp_tuple_is4() looks at the local one):
+         * the 2 words then hold the whole tuple. */
+        if (tcp_tuple_is4(t) && memcmp(t->raddr, t->laddr, 12) == 0) {
+                uint32_t l, r;
+
+                memcpy(&l, t->laddr + 12, 4);
+                memcpy(&r, t->raddr + 12, 4);
+                w[0] = (uint64_t)l | (uint64_t)r << 32;
+                w[1] = ports;
+                return (uint32_t)siphash24_u64(ct->key, w, 2);
+        }
+        memcpy(w, t->laddr, 16);
+        memcpy(w + 2, t->raddr, 16);
+        w[4] = ports;
+        return (uint32_t)siphash24_u64(ct->key, w, 5);
 }
 
 static bool tuple_eq(const struct tcp_tuple *a, const struct tcp_tuple *b)
@@ -576,14 +612,11 @@ static void tcp_closed(struct wctx *w, const struct tcp_tuple *t, const struct m
         tcp_inc(s, TCP_RST_OUT);
 }
 
-/* The checks of a segment at p->data (pkt_len its length); laddr, raddr
- * v4-mapped for IPv4. @return false: dropped and counted. */
-static bool tcp_check(struct mpnet_stack *s, const struct mpnet_pkt *p, unsigned fam,
-                      const uint8_t *laddr, const uint8_t *raddr, struct mpnet_tcp_view *v,
-                      struct mpnet_tcp_repr *r)
+/* The header checks of a segment at p->data (pkt_len its length), enough
+ * to read its ports and flags. @return false: dropped and counted. */
+static bool tcp_check_hdr(struct mpnet_stack *s, const struct mpnet_pkt *p,
+                          struct mpnet_tcp_view *v)
 {
-        uint64_t sum;
-
         if (p->len < MPNET_TCP_HLEN) {
                 tcp_inc(s, p->pkt_len < MPNET_TCP_HLEN ? TCP_SHORT : TCP_HDR_SPLIT);
                 return false;
@@ -605,6 +638,17 @@ static bool tcp_check(struct mpnet_stack *s, const struct mpnet_pkt *p, unsigned
                 tcp_inc(s, TCP_HDR_SPLIT);
                 return false;
         }
+        return true;
+}
+
+/* The rest of a segment's checks, its checksum and options, parsed into
+ * r; laddr, raddr v4-mapped for IPv4. @return false: dropped and counted. */
+static bool tcp_check_seg(struct mpnet_stack *s, const struct mpnet_pkt *p, unsigned fam,
+                          const uint8_t *laddr, const uint8_t *raddr,
+                          const struct mpnet_tcp_view *v, struct mpnet_tcp_repr *r)
+{
+        uint64_t sum;
+
         if (!(p->ol_flags & MPNET_PKT_F_L4_CSUM_OK)) {
                 sum = fam == 4
                           ? mpnet_tcp4_pseudo(addr_v4(raddr), addr_v4(laddr), (uint16_t)p->pkt_len)
@@ -621,6 +665,34 @@ static bool tcp_check(struct mpnet_stack *s, const struct mpnet_pkt *p, unsigned
         return true;
 }
 
+/* The socket bound to or listening on t's local end (h: t's table hash;
+ * 0 when not yet computed). An SO_REUSEPORT group prefers its member homed
+ * here: a SYN is taken by the worker that receives it, which then owns the
+ * connection. */
+static struct mpnet_sock *tcp_pcb_find(struct wctx *w, const struct mpnet_iface *ifp, unsigned fam,
+                                       const struct tcp_tuple *t, uint32_t *h)
+{
+        struct tcp_state *st = tcp_st(w->s);
+        struct pcb_key k = {.fam = (uint8_t)fam,
+                            .ifindex = (uint8_t)ifp->ifindex,
+                            .sport = t->rport,
+                            .dport = t->lport};
+
+        memcpy(k.saddr, t->raddr, 16);
+        memcpy(k.daddr, t->laddr, 16);
+        /* A connection found in the cache left h unset (a hash of 0 is
+         * merely computed again). */
+        if (*h == 0)
+                *h = tcp_conn_hash(&st->ct, t);
+        return pcb_lookup(st->pcb, &k, w->id, *h);
+}
+
+/* Whether so is a listener this context may read (its home). */
+static bool tcp_listener_here(const struct wctx *w, const struct mpnet_sock *so)
+{
+        return so != NULL && sock_home(so) == w->id && (so->flags & SOF_LISTEN) && so->tcp != NULL;
+}
+
 void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, unsigned fam,
                const uint8_t *laddr, const uint8_t *raddr, unsigned how, uint8_t ecn)
 {
@@ -630,29 +702,43 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
         struct tcp_tuple t;
         struct tcp_ctx *tc = w->mctx[MOD_tcp];
         struct tcp_conn *c;
-        struct mpnet_sock *so;
+        struct mpnet_sock *so = NULL;
         struct mpnet_sock *lso;
         uint32_t h = 0, ev, lev;
+        bool looked = false;
 
         if (how & TCP_IN_NOT_UNICAST) {
                 tcp_inc(s, TCP_NOT_UNICAST);
                 goto out;
         }
-        if (!tcp_check(s, p, fam, laddr, raddr, &v, &r))
+        if (!tcp_check_hdr(s, p, &v))
                 goto out;
-        /* The data path reads the payload through the view: one buffer. */
-        if (p->len < p->pkt_len) {
+        memcpy(t.laddr, laddr, 16);
+        memcpy(t.raddr, raddr, 16);
+        t.lport = mpnet_tcp_dport(&v);
+        t.rport = mpnet_tcp_sport(&v);
+        c = conn_lookup_cached(w, &tcp_st(s)->ct, &t, &h); /* h: the PCB lookup's */
+        if (c == NULL) {
+                so = tcp_pcb_find(w, ifp, fam, &t, &h);
+                looked = true;
+                /* A flood's SYNs past the listener's cookie limit stop
+                 * here, before the checksum and the option walk (l4/
+                 * tcp_listen.c). */
+                if (tcp_listener_here(w, so) && tcp_cookie_limited(w, so, mpnet_tcp_flags(&v)))
+                        goto out;
+        }
+        if (!tcp_check_seg(s, p, fam, laddr, raddr, &v, &r))
+                goto out;
+        /* The data path reads the payload through the view, one buffer,
+         * or, for a link's super-segment (GRO) with the whole header in
+         * its first buffer, from the chain (tc->rx_chain). */
+        if (p->len < p->pkt_len && !(p->ol_flags & MPNET_PKT_F_TSO)) {
                 tcp_inc(s, TCP_CHAINED);
                 goto out;
         }
         if (!(how & TCP_IN_HANDED))
                 tcp_inc(s, TCP_IN);
         tc->rx_ecn = ecn;
-        memcpy(t.laddr, laddr, 16);
-        memcpy(t.raddr, raddr, 16);
-        t.lport = r.dport;
-        t.rport = r.sport;
-        c = conn_lookup_cached(w, &tcp_st(s)->ct, &t, &h); /* h: the PCB lookup's */
         /* c's state is its home's: read there only. */
         if (c != NULL && c->home == w->id && c->state == TCP_TIME_WAIT) {
                 bool take = false;
@@ -680,48 +766,45 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
                  * connection to accept (the handshake's last ACK). */
                 lso = c->lso;
                 lev = lso != NULL ? sock_events(lso) : 0;
+                if (p->len < p->pkt_len) {
+                        tcp_inc(s, TCP_GRO_IN);
+                        tc->rx_chain = p;
+                }
                 tcp_conn_input(w, c, &v, &r, atomic_load(&ifp->mtu));
+                tc->rx_chain = NULL;
                 tcp_sock_cb_vec(w, so, ev);
                 tcp_sock_cb(w, lso, lev);
                 goto out;
         }
-        {
-                struct pcb_key k = {.fam = (uint8_t)fam,
-                                    .ifindex = (uint8_t)ifp->ifindex,
-                                    .sport = t.rport,
-                                    .dport = t.lport};
-
-                memcpy(k.saddr, raddr, 16);
-                memcpy(k.daddr, laddr, 16);
-                /* A TIME_WAIT connection found in the cache left h unset
-                 * (a hash of 0 is merely computed again). */
-                if (h == 0)
-                        h = tcp_conn_hash(&tcp_st(s)->ct, &t);
-                /* An SO_REUSEPORT group prefers its member homed here: a
-                 * SYN is taken by the worker that receives it, which then
-                 * owns the connection. */
-                so = pcb_lookup(tcp_st(s)->pcb, &k, w->id, h);
-                /* Its flags are its home's: the home tells a listener. */
-                if (so != NULL && sock_home(so) != w->id) {
-                        if (how & TCP_IN_HANDED) {
-                                tcp_inc(s, TCP_STALE);
-                                goto out;
-                        }
-                        tcp_handoff(w, sock_home(so), p);
-                        return;
-                }
-                if (so != NULL && (so->flags & SOF_LISTEN) && so->tcp != NULL) {
-                        ev = sock_events(so);
-                        tc->in_t = &t; /* for the SYN's tcp_conn_insert */
-                        tc->in_h = h;
-                        tc->in_p = p;
-                        tcp_listen_input(w, so, &t, &v, &r, atomic_load(&ifp->mtu));
-                        p = tc->in_p; /* NULL: a SYN-ACK took it */
-                        tc->in_t = NULL;
-                        tc->in_p = NULL;
-                        tcp_sock_cb(w, so, ev);
+        if (!looked)
+                so = tcp_pcb_find(w, ifp, fam, &t, &h);
+        /* Its flags are its home's: the home tells a listener. */
+        if (so != NULL && sock_home(so) != w->id) {
+                if (how & TCP_IN_HANDED) {
+                        tcp_inc(s, TCP_STALE);
                         goto out;
                 }
+                tcp_handoff(w, sock_home(so), p);
+                return;
+        }
+        if (tcp_listener_here(w, so)) {
+                /* A listener's path reads one buffer: a super-segment (the
+                 * handshake's ACK with data, SYN cookies) goes; its sender
+                 * sends it again. */
+                if (p->len < p->pkt_len) {
+                        tcp_inc(s, TCP_CHAINED);
+                        goto out;
+                }
+                ev = sock_events(so);
+                tc->in_t = &t; /* for the SYN's tcp_conn_insert */
+                tc->in_h = h;
+                tc->in_p = p;
+                tcp_listen_input(w, so, &t, &v, &r, atomic_load(&ifp->mtu));
+                p = tc->in_p; /* NULL: a SYN-ACK took it */
+                tc->in_t = NULL;
+                tc->in_p = NULL;
+                tcp_sock_cb(w, so, ev);
+                goto out;
         }
         tcp_closed(w, &t, &v);
 out:

@@ -194,6 +194,11 @@ struct tcp_ctx {
          * (RFC 3168 5), set by input before the connection sees it: the
          * context's own memory, written every segment. */
         uint8_t rx_ecn;
+        /* While a connection takes a super-segment (GRO, a chain: its
+         * payload spans buffers), its buffer, the TCP header at data; NULL
+         * for a segment in one buffer. The data path copies its payload
+         * from the chain (l4/tcp_data.c). */
+        const struct mpnet_pkt *rx_chain;
         /* While a listener takes a segment: its tuple and the table's hash
          * of it, which the new connection's insert reuses (l4/tcp.c). */
         const struct tcp_tuple *in_t;
@@ -243,6 +248,7 @@ struct tcp_listen {
         unsigned n_syn, n_acc;
         struct tcp_conn *syn;                 /* SYN_RECEIVED */
         struct tcp_conn *acc_head, *acc_tail; /* ESTABLISHED, not accepted */
+        struct punt_bucket cookie_tb;         /* the cookie limit's (l4/tcp_listen.c) */
 };
 
 #define TCP_CONN_BUCKETS_MIN 4096u      /* powers of two */
@@ -280,10 +286,11 @@ struct sock_proto;
  * settings are written by any thread, read relaxed; each bucket and
  * cookie_at by its context only. */
 struct tcp_listen_cfg {
-        _Atomic int cookies;                     /* MPNET_TCP_SYNCOOKIES_* */
-        _Atomic unsigned rst_rate, rst_burst;    /* 0: no limit */
-        uint8_t cookie_key[16];                  /* SipHash's, random per stack */
-        uint64_t cookie_at[MPNET_MAX_SLOTS + 1]; /* when each context last sent a cookie */
+        _Atomic int cookies;                        /* MPNET_TCP_SYNCOOKIES_* */
+        _Atomic unsigned rst_rate, rst_burst;       /* 0: no limit */
+        _Atomic unsigned cookie_rate, cookie_burst; /* per listener; 0: no limit */
+        uint8_t cookie_key[16];                     /* SipHash's, random per stack */
+        uint64_t cookie_at[MPNET_MAX_SLOTS + 1];    /* when each context last sent a cookie */
         struct punt_bucket rst_tb[MPNET_MAX_SLOTS + 1];
 };
 
@@ -432,7 +439,14 @@ enum {
         /* l4/tcp_data.c: undo (l4/tcp_cc.c), pacing (l4/tcp_out.c) */
         TCPC_UNDO,
         TCPC_PACED,
+        /* l4/tcp_listen.c: the cookie limit */
+        TCPC_COOKIE_LIMITED,
+        /* l4/tcp_data.c, l4/tcp.c: super-segments (TSO, GRO) */
+        TCPC_TSO_OUT,
+        TCPC_GRO_IN,
 };
+/* tcp_count n times. */
+void tcp_count_n(struct mpnet_stack *s, unsigned c, uint64_t n);
 /* The table's hash of a tuple. Any context. */
 uint32_t tcp_conn_hash(const struct tcp_conn_table *ct, const struct tcp_tuple *t);
 /* Any context, RCU reader: the connection of t, or NULL. */
@@ -476,6 +490,19 @@ struct tcp_tmpl {
 int tcp_tmpl_init(struct tcp_tmpl *h, const struct tcp_seg_out *o,
                   const struct mpnet_tcp_opts *opts);
 int tcp_output_tmpl(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out *o);
+/* A super-segment (TSO's idea, for a link with MPNET_LINK_OFF_TSO): one
+ * IPv4 datagram whose TCP payload, o->payload_len bytes, is read from the
+ * ring of cap bytes at offset at (it may wrap), built as a chain with
+ * h's header (sequence number and flags patched as tcp_output_tmpl's)
+ * and marked MPNET_PKT_F_TSO with tso_segsz = segsz: the link cuts it, or
+ * carries it whole to a receiver that takes it as one segment. The
+ * checksum is left to the link (MPNET_PKT_F_L4_CSUM_TX). @return as
+ * tcp_output's. */
+int tcp_output_tso(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out *o,
+                   const uint8_t *ring, uint32_t cap, uint32_t at, uint16_t segsz);
+/* The most payload a super-segment carries (an IPv4 datagram's 64 KiB less
+ * the headers; a multiple of the MSS in practice). */
+#define TCP_TSO_MAX (65535u - 20u - 60u)
 /* The same in buffer p (a received one, reset here; NULL: a new one). */
 int tcp_output_tmpl_in(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out *o,
                        struct mpnet_pkt *p);
@@ -533,6 +560,12 @@ void tcp_listen_init(struct mpnet_stack *s, struct tcp_state *st);
 /* stack_reset(): the buckets and cookie times as at init (the settings
  * stay, as configuration). */
 void tcp_listen_reset(struct tcp_state *st);
+/* Before a segment's checksum and options are read (tcp_input, on the
+ * home of listener so): whether it is a SYN a cookie would answer and the
+ * listener's cookie limit (mpnet_tcp_set_cookie_limit) has no token left
+ * for it; counted (tcp_cookie_limited), the caller drops it. Otherwise a
+ * SYN that a cookie will answer has taken its token. */
+bool tcp_cookie_limited(struct wctx *w, struct mpnet_sock *so, uint16_t flags);
 /* A SYN at listener so: answered with a cookie when the mode and the SYN
  * queue say so. @return whether it was (nothing more to do). */
 bool tcp_cookie_syn(struct wctx *w, struct mpnet_sock *so, const struct tcp_tuple *t,

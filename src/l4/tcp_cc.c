@@ -57,8 +57,10 @@ void tcp_cc_reno_init(struct tcp_cc *c, uint32_t mss)
 uint32_t tcp_cc_slow_start(struct tcp_cc *c, uint32_t acked)
 {
         /* RFC 3465 2.2 with L = 2: a stretch ACK grows cwnd by 2 MSS at
-         * most, so a burst it releases stays bounded. */
-        uint32_t inc = acked < 2 * c->mss ? acked : 2 * c->mss;
+         * most, so a burst it releases stays bounded; by one super-segment
+         * at most for a sender of them (abc_max). */
+        uint32_t l = c->abc_max > 2 * c->mss ? c->abc_max : 2 * c->mss;
+        uint32_t inc = acked < l ? acked : l;
         uint32_t room = c->ssthresh - c->cwnd;
 
         if (inc < room) {

@@ -48,7 +48,13 @@ struct tcp_cc {
         uint32_t cwnd, ssthresh; /* bytes */
         uint32_t mss;
         uint32_t acked_ca; /* bytes acked toward the next MSS in avoidance (RFC 3465) */
-        uint64_t priv[4];  /* the algorithm's */
+        /* Slow start's cap on what one ACK grows cwnd by, in bytes: 0 is
+         * RFC 3465's L = 2 SMSS; a sender of super-segments (TSO) sets
+         * the largest it sent, which its receiver ACKs at once as one
+         * segment (GRO), so an ACK for one grows cwnd as the ACKs of every
+         * second of its pieces would. */
+        uint32_t abc_max;
+        uint64_t priv[4]; /* the algorithm's */
 };
 
 /** @return the algorithm registered under name, or NULL. */
@@ -64,6 +70,7 @@ static inline void tcp_cc_init(struct tcp_cc *c, const struct tcp_cc_ops *ops, u
                                uint64_t now_us)
 {
         c->ops = ops;
+        c->abc_max = 0;
         ops->init(c, mss, now_us);
 }
 static inline uint32_t tcp_cc_cwnd(const struct tcp_cc *c)

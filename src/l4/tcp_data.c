@@ -403,9 +403,24 @@ static void sack_fill(struct tcp_data *d, struct mpnet_tcp_opts *o, unsigned max
 struct tcp_burst {
         struct tcp_tmpl h;
         uint32_t wnd;
+        /* Nonzero: the next segment is a super-segment of tso-byte pieces
+         * (l4/tcp_out.c tcp_output_tso), its payload at offset at of the
+         * send ring (ring, cap bytes). */
+        uint16_t tso;
+        const uint8_t *ring;
+        uint32_t cap, at;
         bool on;    /* h holds the header */
         bool fresh; /* new data went: sent_arm() after the burst */
 };
+
+/* A segment of a burst with its header: a super-segment (bu->tso), its
+ * payload read from the send ring, or one segment. */
+static int burst_send(struct wctx *w, struct tcp_burst *bu, const struct tcp_seg_out *so)
+{
+        if (bu->tso == 0)
+                return tcp_output_tmpl(w, &bu->h, so);
+        return tcp_output_tso(w, &bu->h, so, bu->ring, bu->cap, bu->at, bu->tso);
+}
 
 /* A segment with the burst's header (bu->on), or the first of a burst,
  * which makes it. @return what tcp_output_tmpl() or tcp_output() did. */
@@ -414,9 +429,9 @@ static int seg_out_burst(struct wctx *w, struct tcp_burst *bu, struct tcp_seg_ou
 {
         if (bu->on || tcp_tmpl_init(&bu->h, so, o) == 0) {
                 bu->on = true;
-                return tcp_output_tmpl(w, &bu->h, so);
+                return burst_send(w, bu, so);
         }
-        return tcp_output(w, so, o);
+        return bu->tso != 0 ? -EINVAL : tcp_output(w, so, o);
 }
 
 /* RFC 2883 4: a duplicate segment is reported by the next ACK's first
@@ -431,13 +446,19 @@ static void dsack_set(struct tcp_data *d, uint32_t left, uint32_t right)
         d->dsack_r = right;
 }
 
+/* Whether c's segments may share a burst's header: SACK blocks vary with
+ * each segment's room. */
+static bool burst_tmpl(const struct tcp_conn *c)
+{
+        return !((c->opt & TCPF_SACK) && (c->d->ooo != NULL || c->d->dsack_on));
+}
+
 static int seg_out(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t seq,
                    const void *data, uint32_t len, struct tcp_burst *bu)
 {
         struct tcp_data *d = c->d;
         struct mpnet_tcp_opts o;
-        /* SACK blocks vary with each segment's room: no template. */
-        bool tmpl = bu != NULL && !((c->opt & TCPF_SACK) && (d->ooo != NULL || d->dsack_on));
+        bool tmpl = bu != NULL && burst_tmpl(c);
         uint32_t wnd = tmpl && bu->on ? bu->wnd : rcv_window(d);
         int rc;
         struct tcp_seg_out so = {
@@ -452,7 +473,7 @@ static int seg_out(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t 
 
         if (tmpl && bu->on) {
                 tcp_opt_seg_out(c, &so); /* ECN (l4/tcp_opt.c) */
-                rc = tcp_output_tmpl(w, &bu->h, &so);
+                rc = burst_send(w, bu, &so);
                 goto sent;
         }
         memset(&o, 0, sizeof(o));
@@ -495,8 +516,14 @@ sent:
                 return -1;
         }
         tcp_count(w->s, TCPC_OUT);
-        if (len != 0)
+        if (bu != NULL && bu->tso != 0) {
+                /* A super-segment: its pieces count as the segments
+                 * they stand for. */
+                tcp_count(w->s, TCPC_TSO_OUT);
+                tcp_count_n(w->s, TCPC_DATA_OUT, (len + bu->tso - 1) / bu->tso);
+        } else if (len != 0) {
                 tcp_count(w->s, TCPC_DATA_OUT);
+        }
         if (flags & MPNET_TCP_ACK) {
                 d->rcv_adv = c->rcv_nxt + wnd;
                 c->rcv_wnd = wnd;
@@ -526,8 +553,15 @@ static void send_range(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_
         if (len != 0) {
                 uint32_t at = (d->soff + (seq - c->snd_una)) % d->salloc;
 
-                /* Straight from the ring unless the range wraps. */
-                if (at + len <= d->salloc)
+                /* Straight from the ring unless the range wraps; a
+                 * super-segment's pieces are copied from it by
+                 * tcp_output_tso. */
+                if (bu != NULL && bu->tso != 0) {
+                        bu->ring = d->sb;
+                        bu->cap = d->salloc;
+                        bu->at = at;
+                        data = NULL;
+                } else if (at + len <= d->salloc)
                         data = d->sb + at;
                 else
                         ring_read(d->sb, d->salloc, at, len, buf);
@@ -696,6 +730,40 @@ static void sack_output(struct wctx *w, struct tcp_conn *c)
         }
 }
 
+/* TSO's idea: how much new data, from SND.NXT, may go as one
+ * super-segment (a multiple of mss, at most what avail and usable allow,
+ * its last piece leaving a queued FIN to a segment of its own), or 0. Only
+ * while every interface's link takes super-segments (MPNET_LINK_OFF_TSO,
+ * as with a memory wire's tso), over IPv4, when the burst's header fits
+ * every piece (no SACK blocks), and, pacing, at most about 1 ms at the
+ * rate (Linux's TSO autosizing, sk_pacing_shift 10): a link without the
+ * flag keeps the segments cut in software. */
+static uint32_t tso_len(struct wctx *w, const struct tcp_conn *c, uint32_t avail, uint32_t usable,
+                        uint32_t mss)
+{
+        const struct tcp_data *d = c->d;
+        struct mpnet_stack *s = w->s;
+        uint32_t t = avail < usable ? avail : usable;
+
+        if (t < 2 * mss || !tcp_tuple_is4(&c->t) || !burst_tmpl(c) ||
+            atomic_load_explicit(&s->n_ifs_no_tso, memory_order_relaxed) != 0 ||
+            atomic_load_explicit(&s->n_ifs_tso, memory_order_relaxed) == 0 ||
+            atomic_load_explicit(&s->n_ifs_sw_csum, memory_order_relaxed) != 0)
+                return 0;
+        if (t > TCP_TSO_MAX)
+                t = TCP_TSO_MAX;
+        if (d->pace.ps_b != 0) {
+                uint64_t ms = 1000000000ull / d->pace.ps_b; /* bytes a ms at the rate */
+
+                if (ms < t)
+                        t = ms < 2 * mss ? 2 * mss : (uint32_t)ms;
+        }
+        t -= t % mss;
+        if (d->fin_q && d->snd_cur - c->snd_una + t == d->slen)
+                t -= mss;
+        return t;
+}
+
 /* Send what the windows allow (RFC 5681, RFC 9293 3.8.6.2.1, 3.7.4). */
 static void output(struct wctx *w, struct tcp_conn *c)
 {
@@ -709,6 +777,7 @@ static void output(struct wctx *w, struct tcp_conn *c)
                 return;
         }
         bu.on = bu.fresh = false;
+        bu.tso = 0;
         pace_update(c);
         now = d->pace.ps_b != 0 ? ctx_now(w) : 0;
         for (;;) {
@@ -761,6 +830,17 @@ static void output(struct wctx *w, struct tcp_conn *c)
                 if (pace_hold(w, c, now))
                         break;
                 fresh = seq_geq(d->snd_cur, c->snd_nxt);
+                bu.tso = 0;
+                if (fresh && len == mss && !fin && seg == mss) {
+                        uint32_t t = tso_len(w, c, avail, usable, mss);
+
+                        if (t > mss) {
+                                len = t;
+                                bu.tso = (uint16_t)mss;
+                                if (t > d->cc.abc_max)
+                                        d->cc.abc_max = t;
+                        }
+                }
                 if (!fresh) {
                         tcp_count(w->s, TCPC_RTX);
                         tcp_undo_rtx(&d->undo, len + fin);
@@ -770,6 +850,7 @@ static void output(struct wctx *w, struct tcp_conn *c)
                         d->rtt_t = ctx_now(w);
                 }
                 send_range(w, c, d->snd_cur, len, fin, &bu);
+                bu.tso = 0;
                 tcp_pace_sent(&d->pace, now, len);
                 if (len < mss)
                         d->snd_sml = d->snd_cur + len;
@@ -1339,6 +1420,44 @@ static void rcv_append(struct tcp_data *d, const uint8_t *p, uint32_t n)
         d->o.bytes_received += n;
 }
 
+/* Where a segment's payload is: at p (one buffer), or, ch not NULL (a
+ * super-segment, tcp_ctx.rx_chain), at offset off of chain ch. */
+struct rx_src {
+        const uint8_t *p;
+        const struct mpnet_pkt *ch;
+        uint32_t off;
+};
+
+/* n bytes of the payload from skip on into to. */
+static void src_copy(const struct rx_src *src, uint32_t skip, uint8_t *to, uint32_t n)
+{
+        if (src->ch == NULL)
+                memcpy(to, src->p + skip, n);
+        else
+                (void)mpnet_pkt_read(src->ch, src->off + skip, to, n); /* in its bounds */
+}
+
+/* rcv_append from a super-segment's chain. */
+static void rcv_append_src(struct tcp_data *d, const struct rx_src *src, uint32_t skip, uint32_t n)
+{
+        uint32_t at, k;
+
+        if (src->ch == NULL) {
+                rcv_append(d, src->p + skip, n);
+                return;
+        }
+        if (n == 0)
+                return;
+        at = (d->roff + d->rlen) % d->ralloc;
+        k = d->ralloc - at < n ? d->ralloc - at : n;
+        src_copy(src, skip, d->rb + at, k);
+        if (k < n)
+                src_copy(src, skip + k, d->rb, n - k);
+        d->rlen += n;
+        d->c->rcv_nxt += n;
+        d->o.bytes_received += n;
+}
+
 /* The in-order FIN (RFC 9293 3.10.7.4 eighth check). */
 static void fin_in(struct wctx *w, struct tcp_conn *c)
 {
@@ -1384,8 +1503,8 @@ static void ooo_pull(struct wctx *w, struct tcp_conn *c)
 }
 
 /* Hold an out-of-order segment (bounded: TCP_OOO_MAX). */
-static void ooo_add(struct wctx *w, struct tcp_data *d, uint32_t seq, const uint8_t *p, uint32_t n,
-                    bool fin)
+static void ooo_add(struct wctx *w, struct tcp_data *d, uint32_t seq, const struct rx_src *src,
+                    uint32_t skip, uint32_t n, bool fin)
 {
         struct tcp_ooo **pp = &d->ooo, *q;
 
@@ -1421,7 +1540,7 @@ add:
         q->seq = seq;
         q->len = n;
         q->fin = fin;
-        memcpy(q->b, p, n);
+        src_copy(src, skip, q->b, n);
         q->next = *pp;
         *pp = q;
         if (q->next == NULL)
@@ -1483,8 +1602,9 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                     const struct mpnet_tcp_repr *r)
 {
         struct tcp_data *d = c->d;
-        const uint8_t *p = mpnet_tcp_payload(v);
-        uint32_t len = (uint32_t)mpnet_tcp_payload_len(v), seq = r->seq;
+        const struct mpnet_pkt *ch = tcp_ctx_of(w)->rx_chain;
+        struct rx_src src = {.p = mpnet_tcp_payload(v), .ch = ch};
+        uint32_t len = (uint32_t)mpnet_tcp_payload_len(v), seq = r->seq, skip0 = 0;
         bool fin = (r->flags & MPNET_TCP_FIN) != 0, ack_now = false, ack_vec = false, pred;
 
         if (d == NULL) {
@@ -1494,6 +1614,8 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                         tcp_count(w->s, TCPC_UNHANDLED);
                 return;
         }
+        if (ch != NULL)
+                src.off = (uint32_t)(src.p - ch->data);
         tcp_opt_rx(w, c, r); /* keepalive, ECN (l4/tcp_opt.c) */
         /* RFC 7323 4.3: TS.Recent from a segment at or before the last ACK
          * sent. */
@@ -1555,7 +1677,7 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                                 fin = fin && skip == len;
                                 skip = len;
                         }
-                        p += skip;
+                        skip0 = skip;
                         len -= skip;
                         seq += skip;
                 }
@@ -1569,7 +1691,7 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                 if (seq == c->rcv_nxt && (len != 0 || fin)) {
                         bool had_ooo = d->ooo != NULL;
 
-                        rcv_append(d, p, len);
+                        rcv_append_src(d, &src, skip0, len);
                         d->unacked += len;
                         if (fin)
                                 fin_in(w, c);
@@ -1599,7 +1721,7 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                         events(c);
                 } else if (len != 0 || fin) {
                         /* RFC 5681 4.2: out of order, a duplicate ACK at once. */
-                        ooo_add(w, d, seq, p, len, fin);
+                        ooo_add(w, d, seq, &src, skip0, len, fin);
                         ack_now = true;
                 }
         }

@@ -95,7 +95,48 @@ bool tcp_rst_allow(struct wctx *w)
         return false;
 }
 
+int mpnet_tcp_set_cookie_limit(struct mpnet_stack *s, unsigned rate, unsigned burst)
+{
+        struct tcp_state *st;
+
+        if (s == NULL || (rate != 0 && burst == 0))
+                return -EINVAL;
+        st = tcp_state_of(s);
+        atomic_store(&st->lc.cookie_burst, burst);
+        atomic_store(&st->lc.cookie_rate, rate);
+        return 0;
+}
+
 /* ---- SYN cookies ---- */
+
+/* Whether listener l answers a SYN with a cookie (in mode mode): past a
+ * full SYN queue, or always; never with a full accept queue (as Linux). */
+static bool cookie_due(int mode, const struct tcp_listen *l)
+{
+        if (mode == MPNET_TCP_SYNCOOKIES_OFF ||
+            (mode == MPNET_TCP_SYNCOOKIES_OVERFLOW && l->n_syn < l->backlog))
+                return false;
+        return l->n_acc < l->backlog;
+}
+
+bool tcp_cookie_limited(struct wctx *w, struct mpnet_sock *so, uint16_t flags)
+{
+        struct tcp_listen_cfg *lc = &tcp_state_of(w->s)->lc;
+        unsigned rate = atomic_load_explicit(&lc->cookie_rate, memory_order_relaxed);
+        struct tcp_listen *l = so->tcp;
+
+        /* What tcp_listen_input() sends to tcp_cookie_syn(): a SYN alone
+         * (RFC 9293 3.10.7.2: RST first, then ACK, then SYN). */
+        if (rate == 0 || (flags & (MPNET_TCP_SYN | MPNET_TCP_ACK | MPNET_TCP_RST)) != MPNET_TCP_SYN)
+                return false;
+        if (!cookie_due(atomic_load_explicit(&lc->cookies, memory_order_relaxed), l))
+                return false;
+        if (token_take(&l->cookie_tb.tokens, &l->cookie_tb.last, ctx_now(w), rate,
+                       atomic_load_explicit(&lc->cookie_burst, memory_order_relaxed)))
+                return false;
+        tcp_count(w->s, TCPC_COOKIE_LIMITED);
+        return true;
+}
 
 /*
  * The cookie's SYN-ACK, built in place (no repr, no option walk): the
@@ -159,11 +200,9 @@ bool tcp_cookie_syn(struct wctx *w, struct mpnet_sock *so, const struct tcp_tupl
         struct tcp_tmpl h;
         struct tcp_seg_out so_ = {.t = t, .flags = MPNET_TCP_SYN | MPNET_TCP_ACK};
 
-        if (mode == MPNET_TCP_SYNCOOKIES_OFF ||
-            (mode == MPNET_TCP_SYNCOOKIES_OVERFLOW && l->n_syn < l->backlog))
-                return false;
-        /* A full accept queue drops the SYN, cookie or not (as Linux). */
-        if (l->n_acc >= l->backlog)
+        /* A full accept queue drops the SYN, cookie or not (as Linux);
+         * tcp_cookie_limited() took the limit's token already. */
+        if (!cookie_due(mode, l))
                 return false;
         now = ctx_now(w);
         mss = tcp_mss_ours(t, mtu);

@@ -154,6 +154,81 @@ int tcp_output_tmpl_in(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_
         return seg_send(w, p, h->t, h->b, h->hlen, o->payload, o->payload_len, o->ecn);
 }
 
+/* n bytes of the ring of cap bytes from offset at (below cap) into to. */
+static void ring_copy(uint8_t *to, const uint8_t *ring, uint32_t cap, uint32_t at, uint32_t n)
+{
+        uint32_t k = cap - at < n ? cap - at : n;
+
+        memcpy(to, ring + at, k);
+        if (k < n)
+                memcpy(to + k, ring, n - k);
+}
+
+#define TSO_BUFS 40 /* TCP_TSO_MAX over a buffer's room, and some */
+
+int tcp_output_tso(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out *o,
+                   const uint8_t *ring, uint32_t cap, uint32_t at, uint16_t segsz)
+{
+        struct mpnet_stack *s = w->s;
+        const struct tcp_tuple *t = h->t;
+        uint32_t len = o->payload_len, hlen = h->hlen, first, rest, nb, done, got;
+        uint32_t src = addr_v4(t->laddr), dst = addr_v4(t->raddr);
+        struct mpnet_pkt *b[TSO_BUFS], *head;
+        uint8_t *p;
+
+        if (!tcp_tuple_is4(t) || len > TCP_TSO_MAX || segsz == 0)
+                return -EINVAL;
+        /* The head: the headers' room before, the TCP header, as much
+         * payload as fits; the rest in whole buffers (no headroom). */
+        first = MPNET_PKT_DATA_SIZE - hlen;
+        first = len < first ? len : first;
+        rest = len - first;
+        nb = 1 + (rest + MPNET_PKT_BUF_SIZE - 1) / MPNET_PKT_BUF_SIZE;
+        if (nb > TSO_BUFS)
+                return -EINVAL;
+        got = mpnet_pkt_alloc_bulk(s->pool, b, nb);
+        if (got != nb) {
+                mpnet_pkt_free_bulk(b, got);
+                STK_INC(s, nobufs);
+                return -ENOBUFS;
+        }
+        head = b[0];
+        mpnet_put_be32(h->b + 4, o->seq);
+        h->b[13] = (uint8_t)o->flags;
+        h->b[12] = (uint8_t)((h->b[12] & 0xf0) | ((o->flags >> 8) & 1));
+        p = mpnet_pkt_append(head, hlen + first);
+        memcpy(p, h->b, hlen);
+        ring_copy(p + hlen, ring, cap, at, first);
+        done = first;
+        for (uint32_t i = 1; i < nb; i++) {
+                struct mpnet_pkt *q = b[i];
+                uint32_t k = len - done < MPNET_PKT_BUF_SIZE ? len - done : MPNET_PKT_BUF_SIZE;
+
+                q->data = mpnet_pkt_buf(q);
+                q->len = k;
+                ring_copy(q->data, ring, cap, (at + done) % cap, k);
+                done += k;
+                b[i - 1]->next = q;
+        }
+        head->pkt_len = hlen + len;
+        head->nb_segs = (uint16_t)nb;
+        head->l4_off = (uint16_t)mpnet_pkt_headroom(head);
+        /* The pseudo-header sum over the whole TCP length, as Linux's GSO
+         * and virtio's convention expect; the link (or the software,
+         * l2/ether.c, l3/ip4_output.c) finishes it. */
+        mpnet_put_be16(p + 16, (uint16_t)~mpnet_csum_fold(
+                                   mpnet_tcp4_pseudo(src, dst, (uint16_t)(hlen + len))));
+        head->ol_flags |= MPNET_PKT_F_L4_CSUM_TX | MPNET_PKT_F_TSO;
+        head->tso_segsz = segsz;
+        return ip4_output_opt(w, head,
+                              &(struct ip4_out){.src = src,
+                                                .dst = dst,
+                                                .proto = MPNET_IPPROTO_TCP,
+                                                .ttl = TCP_TTL,
+                                                .tos = o->ecn,
+                                                .df = true});
+}
+
 /* ---- pacing ---- */
 
 #define TCP_PACE_SS_RATIO 200        /* percent, Linux's tcp_pacing_ss_ratio */

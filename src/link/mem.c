@@ -64,6 +64,7 @@ struct mem_wire {
         struct mpnet_ring **ring[2]; /* ring[s][q]: frames sent by side s */
         uint16_t n_queues;
         uint32_t max_frame;
+        bool tso;       /* super-segments (MPNET_PKT_F_TSO) pass whole */
         uint32_t rx_ol; /* ol_flags every received frame gets (csum_offload) */
         _Atomic int refs;
         struct mpnet_rss *rss;          /* NULL: queue q feeds queue q */
@@ -149,6 +150,16 @@ static uint16_t mem_rx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
  * as every transmit queue may feed every receive queue; a run of frames
  * for one queue (a flow's burst, the usual case) is one enqueue, one
  * compare-and-swap on the ring's head, rather than one a frame. */
+/* Whether p is too long for w: over the MTU, unless a super-segment on a
+ * wire with TSO (an IPv4 datagram's 64 KiB at most). */
+static inline bool mem_oversize(const struct mem_wire *w, const struct mpnet_pkt *p)
+{
+        if (__builtin_expect(p->pkt_len <= w->max_frame, 1))
+                return false;
+        return !(w->tso && (p->ol_flags & MPNET_PKT_F_TSO) && p->pkt_len <= 65535 + 18 &&
+                 p->tso_segsz != 0 && p->tso_segsz < w->max_frame);
+}
+
 static uint16_t mem_tx_rss(struct mem_end *e, uint16_t q, struct mpnet_pkt **pkts, uint16_t n)
 {
         struct mem_wire *w = e->wire;
@@ -165,7 +176,7 @@ static uint16_t mem_tx_rss(struct mem_end *e, uint16_t q, struct mpnet_pkt **pkt
                         uint32_t h;
                         uint16_t rq;
 
-                        if (p->pkt_len > w->max_frame) {
+                        if (mem_oversize(w, p)) {
                                 mpnet_pkt_free(p);
                                 drops++;
                                 continue;
@@ -225,7 +236,7 @@ static uint16_t mem_tx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
         while (taken < n) {
                 n_ok = 0;
                 for (; taken < n && n_ok < MPNET_VEC_MAX; taken++) {
-                        if (pkts[taken]->pkt_len > w->max_frame) {
+                        if (mem_oversize(w, pkts[taken])) {
                                 mpnet_pkt_free(pkts[taken]);
                                 drops++;
                                 continue;
@@ -347,6 +358,8 @@ int mpnet_memwire_create(const struct mpnet_memwire_cfg *cfg, struct mpnet_link 
 
         if (cfg == NULL)
                 cfg = &defaults;
+        if (cfg->tso && !cfg->csum_offload)
+                return -EINVAL; /* as a NIC's TSO needs its checksum offload */
         nq = cfg->n_queues ? cfg->n_queues : 1;
         ring_size = cfg->ring_size ? cfg->ring_size : 1024;
         mtu = cfg->mtu ? cfg->mtu : 1500;
@@ -359,6 +372,7 @@ int mpnet_memwire_create(const struct mpnet_memwire_cfg *cfg, struct mpnet_link 
         memset(w, 0, sizeof(*w));
         w->n_queues = nq;
         w->max_frame = mtu + 18;
+        w->tso = cfg->tso;
         if (cfg->csum_offload)
                 w->rx_ol = MPNET_PKT_F_L3_CSUM_OK | MPNET_PKT_F_L4_CSUM_OK;
         atomic_init(&w->refs, 2);
@@ -417,6 +431,8 @@ int mpnet_memwire_create(const struct mpnet_memwire_cfg *cfg, struct mpnet_link 
                 e->link.info.n_rxq = e->link.info.n_txq = nq;
                 if (cfg->csum_offload)
                         e->link.info.offloads = MPNET_LINK_OFF_RX_CSUM | MPNET_LINK_OFF_TX_CSUM;
+                if (cfg->tso)
+                        e->link.info.offloads |= MPNET_LINK_OFF_TSO;
                 e->link.info.speed_bps = cfg->speed_bps ? cfg->speed_bps : 10000000000ull;
         }
         *a = &w->end[0].link;

@@ -153,6 +153,7 @@
         X(mld_bad, "drop: MLD message failing RFC 3810 validation")                                \
         X(ping6_overflow, "echo6 replies lost: the caller did not collect them")                   \
         X(tx_link_full, "drop: the link did not take the frame")                                   \
+        X(tx_tso_nolink, "drop: a TCP super-segment routed to a link without TSO")                 \
         X(punt, "packets handed by workers to the control thread")                                 \
         X(punt_drop, "drop: punt ring to the control thread full")                                 \
         X(punt_nb_drop, "drop: neighbour punt ring (ARP, ND) to the control thread full")          \

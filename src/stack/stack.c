@@ -838,6 +838,9 @@ int mpnet_iface_attach(struct mpnet_stack *s, struct mpnet_link *l, const char *
         s->ifs_attached |= 1ull << (idx - 1);
         if (!(l->info.offloads & MPNET_LINK_OFF_TX_CSUM))
                 atomic_fetch_add_explicit(&s->n_ifs_sw_csum, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit((l->info.offloads & MPNET_LINK_OFF_TSO) ? &s->n_ifs_tso
+                                                                          : &s->n_ifs_no_tso,
+                                  1, memory_order_relaxed);
         if (s->ip6_auto)
                 mpnet_iface_ip6_enable(s, idx);
         stack_event_iface(s, MPNET_EV_IFACE_ADD, idx);
@@ -863,6 +866,9 @@ int mpnet_iface_detach(struct mpnet_stack *s, int ifindex)
         s->ifs_attached &= ~(1ull << (ifindex - 1));
         if (!(ifp->link->info.offloads & MPNET_LINK_OFF_TX_CSUM))
                 atomic_fetch_sub_explicit(&s->n_ifs_sw_csum, 1, memory_order_relaxed);
+        atomic_fetch_sub_explicit(
+            (ifp->link->info.offloads & MPNET_LINK_OFF_TSO) ? &s->n_ifs_tso : &s->n_ifs_no_tso, 1,
+            memory_order_relaxed);
         stack_event_iface(s, MPNET_EV_IFACE_DEL, ifindex);
         /* A worker may still hold the interface (a next hop it read before
          * the routes went) and send on its link: both stay until every

@@ -238,6 +238,11 @@ struct mpnet_stack {
          * MPNET_LINK_OFF_TX_CSUM: while there is none, TCP leaves its short
          * segments' checksums to the link (l4/tcp_out.c). */
         _Atomic unsigned n_ifs_sw_csum;
+        /* Interfaces whose link takes no TCP super-segment (not
+         * MPNET_LINK_OFF_TSO): TCP sends super-segments only while none is
+         * attached (l4/tcp_data.c). */
+        _Atomic unsigned n_ifs_no_tso;
+        _Atomic unsigned n_ifs_tso;      /* and those whose link takes them */
         uint64_t ifs_attached;           /* bit i - 1: ifs[i] set (control thread's walks) */
         struct wctx *ctx[STACK_MAX_CTX]; /* [0] the control thread */
         struct fib fib;

@@ -394,6 +394,34 @@ static void test_reass_cap_is_the_stacks(void **state)
         net1_fini(&n);
 }
 
+/* Datagrams that share a hash chain: one leaving (reassembled) keeps the
+ * others findable (the chain's filter is recomputed, not cleared), so each
+ * last fragment joins its datagram and every one is reassembled. 60
+ * datagrams on 512 chains put a few on shared chains. */
+static void test_reass_shared_chains(void **state)
+{
+        enum { N = 60 };
+        struct net1 n;
+        uint8_t m[24];
+
+        (void)state;
+        net1_init(&n);
+        echo24(m, 1);
+        for (uint32_t id = 1; id <= N; id++)
+                send_frag(&n, m, id, 0, 16, true);
+        run(&n, MPNET_NS_PER_MS);
+        assert_int_equal(ctr(&n, "ip6_reass_cap"), 0);
+        /* Even ids complete first, then the odd ones. */
+        for (uint32_t pass = 0; pass < 2; pass++) {
+                for (uint32_t id = 2 - pass; id <= N; id += 2)
+                        send_frag(&n, m, id, 16, 8, false);
+                run(&n, MPNET_NS_PER_MS);
+                assert_int_equal(ctr(&n, "ip6_reassembled"), pass == 0 ? N / 2 : N);
+                assert_int_equal(link_drain(n.lb), N / 2);
+        }
+        net1_fini(&n);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -402,6 +430,7 @@ int main(void)
             cmocka_unit_test(test_icmp6_error_rules),
             cmocka_unit_test(test_reass_caps),
             cmocka_unit_test(test_reass_cap_is_the_stacks),
+            cmocka_unit_test(test_reass_shared_chains),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

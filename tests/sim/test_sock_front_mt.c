@@ -579,6 +579,93 @@ static void test_close_races_traffic(void **state)
         hnet_fini(&n);
 }
 
+/* P's next datagram into b (polling P), its source in from; @return its
+ * length, or -1 when none came within 10 s. */
+static ssize_t p_take(struct hnet *n, uint8_t *b, size_t len, struct sockaddr_storage *from)
+{
+        for (uint64_t end = mpnet_monotonic_ns() + 10 * MPNET_NS_PER_S;
+             mpnet_monotonic_ns() < end;) {
+                socklen_t fl = sizeof(*from);
+                ssize_t r;
+
+                mpnet_stack_poll(n->p, mpnet_clock_now(&n->clk));
+                r = mpnet_recvfrom(n->p, n->pfd, b, len, 0, (struct sockaddr *)from, &fl);
+                if (r >= 0)
+                        return r;
+                usleep(100);
+        }
+        return -1;
+}
+
+/* The home's cached view of what the reader took (rx_out_seen): with the
+ * smallest SO_RCVBUF (two datagrams' buffers) and no reader, 2 of 8
+ * datagrams are queued and 6 dropped; once the reader took them the home
+ * must see the room again, round after round (a home that went by a
+ * stale copy would drop all 8). Then the worker's poll of the transmit
+ * ring: it lets an idle socket go (the worker sleeps again) and a send
+ * after that still kicks it (tx_kicked back at 0). */
+static void test_rcvbuf_room_and_idle(void **state)
+{
+        struct hnet n;
+        struct ctl c = {.n = &n};
+        struct mpnet_tsock *ts = NULL;
+        struct sockaddr_storage from, app;
+        struct mpnet_worker_stats st0, st1;
+        int v = MPNET_HOME_FLOW, one = 1, home = -1;
+        socklen_t vl = sizeof(home);
+        uint64_t full0;
+        uint8_t b[64];
+        pthread_t ct;
+
+        hnet_init(&n, 73, *(const int *)*state);
+        assert_int_equal(pthread_create(&ct, NULL, ctl_main, &c), 0);
+        mpnet_thread_slot_acquire();
+        assert_true(mpnet_ts_socket(n.r, n.fam, SOCK_DGRAM, 0, &ts) >= 0);
+        assert_int_equal(mpnet_ts_setsockopt(ts, SOL_MPNET, MPNET_SO_HOME, &v, sizeof(v)), 0);
+        assert_int_equal(mpnet_ts_setsockopt(ts, SOL_SOCKET, SO_RCVBUF, &one, sizeof(one)), 0);
+        assert_int_equal(mpnet_ts_connect(ts, (struct sockaddr *)&n.to, n.to_len), 0);
+        assert_int_equal(mpnet_ts_getsockopt(ts, SOL_MPNET, MPNET_SO_HOME, &home, &vl), 0);
+        assert_true(home == 1 || home == 2);
+        assert_int_equal(mpnet_ts_sendto(ts, "hi", 2, 0, NULL, 0), 2);
+        assert_int_equal(p_take(&n, b, sizeof(b), &app), 2);
+        full0 = stk_ctr(n.r, "udp_rcvbuf_full");
+        for (unsigned round = 1; round <= 3; round++) {
+                unsigned k = 0;
+                ssize_t r;
+
+                for (unsigned i = 0; i < 8; i++)
+                        assert_int_equal(mpnet_sendto(n.p, n.pfd, "dgram", 5, 0,
+                                                      (struct sockaddr *)&app, n.to_len),
+                                         5);
+                for (uint64_t end = mpnet_monotonic_ns() + 10 * MPNET_NS_PER_S;
+                     stk_ctr(n.r, "udp_rcvbuf_full") - full0 < 6 * round &&
+                     mpnet_monotonic_ns() < end;) {
+                        mpnet_stack_poll(n.p, mpnet_clock_now(&n.clk)); /* P sends */
+                        usleep(100);
+                }
+                while ((r = mpnet_ts_recvfrom(ts, b, sizeof(b), MSG_DONTWAIT, NULL, NULL)) == 5)
+                        k++;
+                print_message("round %u: %u received, %llu dropped in all\n", round, k,
+                              (unsigned long long)(stk_ctr(n.r, "udp_rcvbuf_full") - full0));
+                assert_int_equal(r, -EAGAIN);
+                assert_int_equal(k, 2);
+                assert_int_equal(stk_ctr(n.r, "udp_rcvbuf_full") - full0, 6 * round);
+        }
+        /* Idle: the home lets the ring go and sleeps; a send still goes. */
+        assert_int_equal(mpnet_runtime_worker_stats(n.rt, (unsigned)home - 1, &st0), 0);
+        usleep(500 * 1000);
+        assert_int_equal(mpnet_runtime_worker_stats(n.rt, (unsigned)home - 1, &st1), 0);
+        assert_true(st1.sleeps > st0.sleeps);
+        assert_int_equal(mpnet_ts_sendto(ts, "bye", 3, 0, NULL, 0), 3);
+        assert_int_equal(p_take(&n, b, sizeof(b), &from), 3);
+        assert_memory_equal(b, "bye", 3);
+        assert_int_equal(mpnet_ts_close(ts), 0);
+        mpnet_thread_set_slot(MPNET_SLOT_NONE);
+        atomic_store(&c.stop, true);
+        assert_int_equal(pthread_join(ct, NULL), 0);
+        hnet_fini(&n);
+}
+
 static int fam4 = AF_INET, fam6 = AF_INET6;
 
 /* A test of the rig over one family, named for it. */
@@ -590,9 +677,14 @@ static int fam4 = AF_INET, fam6 = AF_INET6;
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            FAM_TEST(test_app_thread_100k, fam4), FAM_TEST(test_close_races_traffic, fam4),
-            FAM_TEST(test_app_mmsg, fam4),        FAM_TEST(test_app_mmsg, fam6),
-            FAM_TEST(test_app_thread_100k, fam6), FAM_TEST(test_close_races_traffic, fam6),
+            FAM_TEST(test_app_thread_100k, fam4),
+            FAM_TEST(test_close_races_traffic, fam4),
+            FAM_TEST(test_app_mmsg, fam4),
+            FAM_TEST(test_app_mmsg, fam6),
+            FAM_TEST(test_app_thread_100k, fam6),
+            FAM_TEST(test_close_races_traffic, fam6),
+            FAM_TEST(test_rcvbuf_room_and_idle, fam4),
+            FAM_TEST(test_rcvbuf_room_and_idle, fam6),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

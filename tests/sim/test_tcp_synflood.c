@@ -6,7 +6,9 @@
  * SYN queue and the accept queue (SYN cookies answer the rest), a
  * legitimate connection opened in the middle of it is accepted, and
  * 20,000 forged ACKs make nothing; past the full queue each SYN's own
- * buffer carries its SYN-ACK.
+ * buffer carries its SYN-ACK. With a cookie limit, the SYNs past it are
+ * counted and dropped, and a client whose SYN the limit dropped connects
+ * with its retransmission.
  */
 #include <arpa/inet.h>
 
@@ -260,12 +262,132 @@ static void test_ack_flood(void **state)
         assert_int_equal(mpnet_close(t->s, lfd), 0);
 }
 
+/* A cookie limit (mpnet_tcp_set_cookie_limit): past the full SYN queue at
+ * most burst + rate x time cookies go out, the rest are counted drops
+ * that keep nothing; a client whose SYN came while the flood had emptied
+ * the bucket gets no answer, and its retransmission a second later (RFC
+ * 6298 5.5's first RTO), with the flood going on below the limit,
+ * connects. */
+#define LIM_RATE  1000
+#define LIM_BURST 100
+static void test_cookie_limit(void **state)
+{
+        struct ts *t = *state;
+        int lfd = listener(t), fd;
+        unsigned most = 0;
+        uint64_t lim, sent;
+        struct ts_seg got;
+
+        assert_int_equal(mpnet_tcp_set_cookie_limit(t->s, 1, 0), -EINVAL);
+        assert_int_equal(mpnet_tcp_set_cookie_limit(t->s, LIM_RATE, LIM_BURST), 0);
+        ts_at(t, 100);
+        /* 20,000 SYNs in 2 s of virtual time: ten times the limit. */
+        for (unsigned i = 0; i < FLOOD; i++) {
+                send_forged(t, TH_S);
+                if (i % 32 == 31) {
+                        ts_settle(t);
+                        link_drain(t->lb);
+                        if (conns(t) > most)
+                                most = conns(t);
+                }
+                if (i % 1000 == 999)
+                        ts_at(t, ts_now_ms(t) + 100);
+        }
+        ts_settle(t);
+        link_drain(t->lb);
+        sent = ts_ctr(t, "tcp_cookie_sent");
+        lim = ts_ctr(t, "tcp_cookie_limited");
+        fprintf(stderr, "most %u syn_in %llu cookies %llu limited %llu\n", most,
+                (unsigned long long)ts_ctr(t, "tcp_syn_in"), (unsigned long long)sent,
+                (unsigned long long)lim);
+        /* About 2 s at 1000 a second, the burst first; a few embryos expire
+         * and free SYN queue places meanwhile. */
+        assert_true(sent <= LIM_BURST + 2 * LIM_RATE + 50);
+        assert_true(sent >= 2 * LIM_RATE - 200);
+        assert_true(ts_ctr(t, "tcp_syn_in") + sent + lim >= FLOOD - 16);
+        assert_true(most <= 2 * BACKLOG);
+        assert_true(mpnet_pool_in_use(t->pool) < 64);
+
+        /* The loop's last step refilled the bucket: the flood empties it,
+         * and the client's SYN is dropped, unanswered. */
+        for (unsigned i = 0; i < 2 * LIM_BURST; i++)
+                send_forged(t, TH_S);
+        ts_settle(t);
+        link_drain(t->lb);
+        lim = ts_ctr(t, "tcp_cookie_limited");
+        t->rel = true;
+        t->stack_isn_known = false;
+        ts_send(t, &(struct ts_seg){.fam = 4, .sport = 40000, .dport = 8080, .flags = TH_S});
+        assert_false(recv_legit(t, &got));
+        assert_int_equal(ts_ctr(t, "tcp_cookie_limited"), lim + 1);
+        /* A second of a flood below the limit (5 SYNs every 10 ms), then
+         * the client's retransmission: a cookie SYN-ACK, its ACK, accept(). */
+        for (unsigned k = 0; k < 100; k++) {
+                ts_at(t, ts_now_ms(t) + 10);
+                for (unsigned i = 0; i < 5; i++)
+                        send_forged(t, TH_S);
+                ts_settle(t);
+                link_drain(t->lb);
+        }
+        t->rel = true;
+        ts_send(t, &(struct ts_seg){.fam = 4, .sport = 40000, .dport = 8080, .flags = TH_S});
+        assert_true(recv_legit(t, &got));
+        assert_int_equal(got.flags, TH_SA);
+        assert_int_equal(got.ack, 1);
+        ts_send(t,
+                &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 1, .ack = 1, .flags = TH_A});
+        fd = mpnet_accept(t->s, lfd, NULL, NULL, 0);
+        assert_true(fd >= 0);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_ok"), 1);
+        assert_int_equal(mpnet_close(t->s, fd), 0);
+        ts_send(t, &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 1, .flags = TH_R});
+        link_drain(t->lb);
+        /* The embryos give up; nothing is left. */
+        ts_at(t, ts_now_ms(t) + 200 * 1000);
+        link_drain(t->lb);
+        assert_int_equal(conns(t), 0);
+        assert_int_equal(mpnet_close(t->s, lfd), 0);
+}
+
+/* The limit takes nothing from the SYN queue: SYNs it has room for are
+ * answered from an embryo even with the limit at its least. */
+static void test_cookie_limit_queue(void **state)
+{
+        struct ts *t = *state;
+        int lfd = listener(t);
+
+        assert_int_equal(mpnet_tcp_set_cookie_limit(t->s, 1, 1), 0);
+        ts_at(t, 100);
+        for (unsigned i = 0; i < BACKLOG; i++)
+                send_forged(t, TH_S);
+        ts_settle(t);
+        link_drain(t->lb);
+        assert_int_equal(ts_ctr(t, "tcp_syn_in"), BACKLOG);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_limited"), 0);
+        /* Past the queue: one cookie (the burst), then drops. */
+        for (unsigned i = 0; i < 10; i++)
+                send_forged(t, TH_S);
+        ts_settle(t);
+        link_drain(t->lb);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_sent"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_limited"), 9);
+        /* Forged ACKs are not SYNs: checked as cookies, never limited. */
+        send_forged(t, TH_A);
+        ts_settle(t);
+        link_drain(t->lb);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_limited"), 9);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_bad"), 1);
+        assert_int_equal(mpnet_close(t->s, lfd), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(test_syn_flood, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_syn_turned, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_ack_flood, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_cookie_limit, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_cookie_limit_queue, setup, ts_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

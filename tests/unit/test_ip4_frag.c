@@ -1210,6 +1210,41 @@ static void test_shared_cap(void **state)
         pool_done(pool);
 }
 
+/* Datagrams that share a hash chain: one leaving (completed) keeps the
+ * others findable (the chain's filter is recomputed, not cleared), so
+ * each later fragment joins its datagram and every one completes. 600
+ * datagrams on 2,048 chains put dozens of them on shared chains. */
+static void test_shared_chains(void **state)
+{
+        enum { N = 600 };
+        struct mpnet_pool *pool = mpnet_pool_create("frag", 2048);
+        struct ip4_reass *r = ip4_reass_create(NULL);
+        struct mpnet_pkt *done;
+
+        (void)state;
+        assert_non_null(r);
+        for (unsigned k = 0; k < N; k++)
+                assert_int_equal(
+                    input(r, mkfrag(pool, SRC_A + k, (uint16_t)k, 0, 8, true, 0), T0, NULL),
+                    IP4_REASS_HELD);
+        assert_int_equal(stats(r).datagrams_held, N);
+        /* Even ones complete first, then the odd ones. */
+        for (unsigned pass = 0; pass < 2; pass++) {
+                for (unsigned k = pass; k < N; k += 2) {
+                        assert_int_equal(input(r,
+                                               mkfrag(pool, SRC_A + k, (uint16_t)k, 8, 8, false, 0),
+                                               T0 + 1, &done),
+                                         IP4_REASS_DONE);
+                        assert_int_equal(done->pkt_len, MPNET_IP4_HLEN + 16);
+                        mpnet_pkt_free(done);
+                }
+        }
+        assert_int_equal(stats(r).completed, N);
+        assert_int_equal(stats(r).datagrams_held, 0);
+        ip4_reass_destroy(r);
+        pool_done(pool);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1231,6 +1266,7 @@ int main(void)
             cmocka_unit_test(test_random),
             cmocka_unit_test(test_random_garbage),
             cmocka_unit_test(test_shared_cap),
+            cmocka_unit_test(test_shared_chains),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * TCP super-segments over a memory wire with segmentation offload (tso,
+ * as Linux's loopback and veth offer TSO and GRO), on the virtual clock:
+ *
+ * - the wire: a super-segment (MPNET_PKT_F_TSO, a chain over the MTU)
+ *   crosses a wire with tso whole, its flag and tso_segsz kept; a wire
+ *   without drops it as any frame over the MTU; tso without csum_offload
+ *   is refused;
+ * - one bulk flow, A to B: with tso, A sends super-segments
+ *   (tcp_tso_out) that B takes whole (tcp_gro_in), every byte arrives in
+ *   order and intact, and nothing is dropped as chained or as a
+ *   super-segment for a link without TSO; without tso the same flow sends
+ *   none;
+ * - the same flow over a wire that loses, duplicates and reorders frames:
+ *   lost super-segments are repaired (retransmissions go as segments),
+ *   the bytes arrive intact;
+ * - a stack with one interface whose link lacks TSO beside one with it
+ *   sends no super-segment.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpnet/link.h"
+#include "mpnet/socket.h"
+#include "testutil.h"
+
+#define TSO_BYTES (4u << 20)
+
+static uint8_t pat(uint64_t off)
+{
+        return (uint8_t)(off % 251);
+}
+
+/* net2's shape (testutil.h) with a wire that offers tso (or not), a
+ * fault decorator on each end when fault is not NULL. */
+static void net_up(struct net2 *n, bool tso, const struct mpnet_fault_cfg *fault)
+{
+        struct mpnet_memwire_cfg wc = {
+            .name = "tso", .ring_size = 4096, .csum_offload = true, .tso = tso};
+        struct mpnet_stack_cfg sc = {0};
+
+        memset(n, 0, sizeof(*n));
+        mpnet_clock_init_virtual(&n->clk, MPNET_NS_PER_S);
+        n->pool = mpnet_pool_create("tso", 16384);
+        assert_non_null(n->pool);
+        assert_int_equal(mpnet_memwire_create(&wc, &n->la, &n->lb), 0);
+        if (fault != NULL) {
+                struct mpnet_fault_cfg fb = *fault;
+
+                fb.seed = fault->seed * 7 + 1;
+                n->la = mpnet_fault_create(n->la, fault, &n->clk, n->pool);
+                n->lb = mpnet_fault_create(n->lb, &fb, &n->clk, n->pool);
+                assert_non_null(n->la);
+                assert_non_null(n->lb);
+        }
+        sc.clock = &n->clk;
+        sc.pool = n->pool;
+        sc.name = "A";
+        sc.seed = 1;
+        n->st[0] = mpnet_stack_create(&sc);
+        sc.name = "B";
+        sc.seed = 2;
+        n->st[1] = mpnet_stack_create(&sc);
+        assert_non_null(n->st[0]);
+        assert_non_null(n->st[1]);
+        n->ifa = mpnet_iface_attach(n->st[0], n->la, "a0");
+        n->ifb = mpnet_iface_attach(n->st[1], n->lb, "b0");
+        assert_int_equal(n->ifa, 1);
+        assert_int_equal(n->ifb, 1);
+        assert_int_equal(mpnet_addr4_add(n->st[0], n->ifa, A_ADDR, 24), 0);
+        assert_int_equal(mpnet_addr4_add(n->st[1], n->ifb, B_ADDR, 24), 0);
+}
+
+/* TSO_BYTES from A to B through one connection, checked byte by byte;
+ * the connection closed after. */
+static void flow(struct net2 *n)
+{
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(5001)};
+        static uint8_t buf[65536];
+        uint64_t sent = 0, got = 0, steps = 0;
+        int lfd, cfd, sfd = -1;
+        bool bad = false;
+        ssize_t k;
+
+        lfd = mpnet_socket(n->st[1], AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        assert_int_equal(mpnet_bind(n->st[1], lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        assert_int_equal(mpnet_listen(n->st[1], lfd, 4), 0);
+        sa.sin_addr.s_addr = htonl(B_ADDR);
+        cfd = mpnet_socket(n->st[0], AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        assert_int_equal(mpnet_connect(n->st[0], cfd, (struct sockaddr *)&sa, sizeof(sa)),
+                         -EINPROGRESS);
+        for (int j = 0; j < 100 && sfd < 0; j++) {
+                net2_run(n, 10 * MPNET_NS_PER_MS);
+                sfd = mpnet_accept(n->st[1], lfd, NULL, NULL, 0);
+        }
+        assert_true(sfd >= 0);
+        while (got < TSO_BYTES && steps++ < 400000) {
+                while (sent < TSO_BYTES) {
+                        uint32_t m = TSO_BYTES - sent < sizeof(buf) ? (uint32_t)(TSO_BYTES - sent)
+                                                                    : (uint32_t)sizeof(buf);
+
+                        for (uint32_t i = 0; i < m; i++)
+                                buf[i] = pat(sent + i);
+                        k = mpnet_sendto(n->st[0], cfd, buf, m, 0, NULL, 0);
+                        if (k == -EAGAIN)
+                                break;
+                        assert_true(k > 0);
+                        sent += (uint64_t)k;
+                }
+                net2_run(n, MPNET_NS_PER_MS / 4);
+                while ((k = mpnet_recvfrom(n->st[1], sfd, buf, sizeof(buf), 0, NULL, NULL)) > 0) {
+                        for (ssize_t i = 0; i < k; i++)
+                                if (buf[i] != pat(got + (uint64_t)i))
+                                        bad = true;
+                        got += (uint64_t)k;
+                }
+                assert_true(k == -EAGAIN);
+        }
+        assert_false(bad);
+        assert_int_equal(got, TSO_BYTES);
+        mpnet_close(n->st[0], cfd);
+        mpnet_close(n->st[1], sfd);
+        mpnet_close(n->st[1], lfd);
+        net2_run(n, 200 * MPNET_NS_PER_S);
+}
+
+static void test_wire(void **state)
+{
+        struct mpnet_memwire_cfg wc = {.name = "w", .csum_offload = true, .tso = true};
+        struct mpnet_link *a, *b;
+        struct mpnet_pool *pool = mpnet_pool_create("w", 64);
+        static uint8_t frame[20000];
+        struct mpnet_pkt *p, *q = NULL;
+        struct mpnet_link_stats st = {0};
+
+        (void)state;
+        assert_non_null(pool);
+        wc.csum_offload = false;
+        assert_int_equal(mpnet_memwire_create(&wc, &a, &b), -EINVAL);
+        for (unsigned t = 0; t < 2; t++) {
+                wc.csum_offload = true;
+                wc.tso = t == 1;
+                assert_int_equal(mpnet_memwire_create(&wc, &a, &b), 0);
+                assert_int_equal((a->info.offloads & MPNET_LINK_OFF_TSO) != 0, t == 1);
+                memset(frame, 0x11 + t, sizeof(frame));
+                p = mpnet_pkt_from_bytes(pool, frame, sizeof(frame));
+                assert_non_null(p);
+                assert_non_null(p->next);
+                p->ol_flags |= MPNET_PKT_F_TSO;
+                p->tso_segsz = 1448;
+                assert_int_equal(mpnet_link_tx_burst(a, 0, &p, 1), 1);
+                q = NULL;
+                if (t == 0) {
+                        assert_int_equal(mpnet_link_rx_burst(b, 0, &q, 1), 0);
+                        mpnet_link_get_stats(a, &st);
+                        assert_int_equal(st.tx_drops, 1);
+                } else {
+                        assert_int_equal(mpnet_link_rx_burst(b, 0, &q, 1), 1);
+                        assert_int_equal(q->pkt_len, sizeof(frame));
+                        assert_true(q->ol_flags & MPNET_PKT_F_TSO);
+                        assert_true(q->ol_flags & MPNET_PKT_F_L4_CSUM_OK);
+                        assert_int_equal(q->tso_segsz, 1448);
+                        mpnet_pkt_free(q);
+                }
+                mpnet_link_destroy(a);
+                mpnet_link_destroy(b);
+        }
+        assert_int_equal(mpnet_pool_in_use(pool), 0);
+        mpnet_pool_destroy(pool);
+}
+
+static void test_flow_tso(void **state)
+{
+        struct net2 n;
+
+        (void)state;
+        net_up(&n, true, NULL);
+        flow(&n);
+        fprintf(stderr, "tso: %llu super-segments for %llu segments, %llu taken whole\n",
+                (unsigned long long)stk_ctr(n.st[0], "tcp_tso_out"),
+                (unsigned long long)stk_ctr(n.st[0], "tcp_data_out"),
+                (unsigned long long)stk_ctr(n.st[1], "tcp_gro_in"));
+        assert_true(stk_ctr(n.st[0], "tcp_tso_out") > 0);
+        assert_true(stk_ctr(n.st[1], "tcp_gro_in") > 0);
+        /* Most of the data went in super-segments: far fewer frames than
+         * MSS pieces. */
+        assert_true(stk_ctr(n.st[0], "tcp_tso_out") * 4 < stk_ctr(n.st[0], "tcp_data_out"));
+        assert_int_equal(stk_ctr(n.st[1], "tcp_chained"), 0);
+        assert_int_equal(stk_ctr(n.st[0], "tx_tso_nolink"), 0);
+        assert_int_equal(stk_ctr(n.st[0], "tcp_rtx"), 0);
+        net2_fini(&n);
+}
+
+static void test_flow_no_tso(void **state)
+{
+        struct net2 n;
+
+        (void)state;
+        net_up(&n, false, NULL);
+        flow(&n);
+        assert_int_equal(stk_ctr(n.st[0], "tcp_tso_out"), 0);
+        assert_int_equal(stk_ctr(n.st[1], "tcp_gro_in"), 0);
+        assert_true(stk_ctr(n.st[0], "tcp_data_out") >= TSO_BYTES / 1460);
+        net2_fini(&n);
+}
+
+static void test_flow_tso_lossy(void **state)
+{
+        struct mpnet_fault_cfg f = {.seed = 5,
+                                    .loss_ppm = 20000,
+                                    .dup_ppm = 5000,
+                                    .reorder_ppm = 5000,
+                                    .delay_ns = MPNET_NS_PER_MS};
+        struct net2 n;
+
+        (void)state;
+        net_up(&n, true, &f);
+        flow(&n);
+        fprintf(stderr, "tso lossy: %llu super-segments, %llu retransmissions, %llu rto\n",
+                (unsigned long long)stk_ctr(n.st[0], "tcp_tso_out"),
+                (unsigned long long)stk_ctr(n.st[0], "tcp_rtx"),
+                (unsigned long long)stk_ctr(n.st[0], "tcp_rto"));
+        assert_true(stk_ctr(n.st[0], "tcp_tso_out") > 0);
+        assert_true(stk_ctr(n.st[0], "tcp_rtx") > 0);
+        net2_fini(&n);
+}
+
+/* A second interface whose link lacks TSO: the stack sends no
+ * super-segment on any (TCP does not know the route's link when it cuts). */
+static void test_mixed_links(void **state)
+{
+        struct mpnet_memwire_cfg wc = {.name = "plain"};
+        struct mpnet_link *x, *y;
+        struct net2 n;
+
+        (void)state;
+        net_up(&n, true, NULL);
+        assert_int_equal(mpnet_memwire_create(&wc, &x, &y), 0);
+        assert_int_equal(mpnet_iface_attach(n.st[0], x, "a1"), 2);
+        flow(&n);
+        assert_int_equal(stk_ctr(n.st[0], "tcp_tso_out"), 0);
+        assert_int_equal(mpnet_iface_detach(n.st[0], 2), 0);
+        mpnet_link_destroy(x);
+        mpnet_link_destroy(y);
+        net2_fini(&n);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_wire),        cmocka_unit_test(test_flow_tso),
+            cmocka_unit_test(test_flow_no_tso), cmocka_unit_test(test_flow_tso_lossy),
+            cmocka_unit_test(test_mixed_links),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
