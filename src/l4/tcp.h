@@ -122,6 +122,11 @@ enum {
         TCPO_CWR = 1 << 4,       /* cwnd reduced: CWR on the next new data */
 };
 
+/* A link of a context's TIME_WAIT queue (tcp_ctx.tw). */
+struct tcp_twq {
+        struct tcp_twq *next, *prev;
+};
+
 /* A connection: found by its 4-tuple (struct tcp_tuple: our side first).
  * Past the tuple and home, the home context's. */
 struct tcp_conn {
@@ -149,21 +154,30 @@ struct tcp_conn {
                 struct tcp_state *cache_st;
         };
         struct mpnet_sock *so; /* the socket, once accepted */
-        struct tcp_data *d;    /* ESTABLISHED on: the data path's (l4/tcp_data.c) */
-        /* The home's list of embryos (SYN_SENT, SYN_RECEIVED: tcp_timers). */
-        struct tcp_conn *enext, **eprev;
-};
-
-/* Per context (mod_tcp's ctx state): what the context's connections need
- * serviced, walked by its own loop only. */
-/* A link of a context's TIME_WAIT queue (tcp_ctx.tw). */
-struct tcp_twq {
-        struct tcp_twq *next, *prev;
+        /* ESTABLISHED on: the data path's (l4/tcp_data.c). An orphan in
+         * TIME_WAIT gives it back (NULL): what TIME_WAIT needs (the tuple,
+         * SND.NXT, RCV.NXT, the window, TS.Recent) is here, so 2 MSL of
+         * closed connections cost this structure alone. */
+        struct tcp_data *d;
+        union {
+                /* The home's list of embryos (SYN_SENT, SYN_RECEIVED:
+                 * tcp_timers). */
+                struct {
+                        struct tcp_conn *enext, **eprev;
+                };
+                /* TIME_WAIT: the home's queue by end (tcp_ctx.tw); next
+                 * NULL: off. An embryo is never in TIME_WAIT. */
+                struct tcp_twq twl;
+        };
+        uint64_t tw_at; /* TIME_WAIT's end */
 };
 
 /* At most this many freed rings a context keeps (128 KiB). */
 #define TCP_RING_CACHE 32
 #define TCP_VEC_PEND   8 /* sockets, and connections, a vector's end waits on */
+
+/* Per context (mod_tcp's ctx state): what the context's connections need
+ * serviced, walked by its own loop only. */
 
 struct tcp_ctx {
         struct tcp_data *tq;         /* connections with a data-path timer */
@@ -193,6 +207,9 @@ struct tcp_ctx {
          * its SYN-ACK (l4/tcp_listen.c) and leaves NULL; else input frees
          * it. */
         struct mpnet_pkt *in_p;
+        /* The connection the segment under way put in TIME_WAIT, for
+         * tcp_tw_compact after its input (NULL: none). */
+        struct tcp_conn *tw_new;
         /* TIME_WAIT connections by their end (each lasts 2 MSL, so a new
          * one goes at the tail): the service looks at the head alone, not
          * at every closed connection of the last 2 MSL (l4/tcp_data.c).
@@ -598,6 +615,12 @@ uint64_t tcp_data_timers(struct wctx *w, uint64_t now);
 size_t tcp_data_mem(const struct tcp_conn *c, size_t *bufs);
 /* c leaves the table (tcp_conn_drop): off the timer list. */
 void tcp_data_drop(struct mpnet_stack *s, struct tcp_conn *c);
+/* c off its context's TIME_WAIT queue (before tcp_embryo_del: the two
+ * links share their memory). */
+void tcp_tw_unlink(struct tcp_conn *c);
+/* After a segment's input: the connection it put in TIME_WAIT, an
+ * orphan, gives its data state back (c->d NULL). */
+void tcp_tw_compact(struct wctx *w);
 /* Free the ring blocks a context keeps (its fini). */
 void tcp_ring_cache_free(struct tcp_ctx *x);
 /* Free c and what its data path holds (after the grace period). */

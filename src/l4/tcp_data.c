@@ -78,8 +78,7 @@ struct tcp_data {
         struct tcp_copt o; /* first: tcp_o() (l4/tcp.h) finds it from c->d */
         struct tcp_conn *c;
         struct tcp_data *tnext, **tpprev; /* the timer list; tpprev NULL: off */
-        struct tcp_twq twl;               /* the TIME_WAIT queue; next NULL: off */
-        uint64_t dack_at, tw_at;          /* delayed ACK; TIME_WAIT or FIN_WAIT_2 end */
+        uint64_t dack_at, tw_at;          /* delayed ACK; an orphan's FIN_WAIT_2 end */
         /* Send: bytes from SND.UNA on, sent or not. The rings hold salloc
          * and ralloc bytes (0: none yet), growing with what they hold up
          * to the buffer sizes scap and rcap. */
@@ -182,37 +181,37 @@ static void arm(struct wctx *w, struct tcp_data *d, uint64_t *at, uint64_t when)
         ctx_svc_arm(w, when);
 }
 
-static struct tcp_data *tw_data(struct tcp_twq *q)
+static struct tcp_conn *tw_conn(struct tcp_twq *q)
 {
-        return (struct tcp_data *)(void *)((char *)q - offsetof(struct tcp_data, twl));
+        return (struct tcp_conn *)(void *)((char *)q - offsetof(struct tcp_conn, twl));
 }
 
-static void tw_unlink(struct tcp_data *d)
+void tcp_tw_unlink(struct tcp_conn *c)
 {
-        if (d->twl.next == NULL)
+        if (c->state != TCP_TIME_WAIT || c->twl.next == NULL)
                 return;
-        d->twl.prev->next = d->twl.next;
-        d->twl.next->prev = d->twl.prev;
-        d->twl.next = d->twl.prev = NULL;
+        c->twl.prev->next = c->twl.next;
+        c->twl.next->prev = c->twl.prev;
+        c->twl.next = c->twl.prev = NULL;
 }
 
-/* TIME_WAIT ends at when (d->tw_at): d goes into the queue by its end,
+/* TIME_WAIT ends at when (c->tw_at): c goes into the queue by its end,
  * looked for from the tail, where every new 2 MSL goes unless the MSL was
  * shortened meanwhile. */
-static void tw_arm(struct wctx *w, struct tcp_data *d, uint64_t when)
+static void tw_arm(struct wctx *w, struct tcp_conn *c, uint64_t when)
 {
         struct tcp_twq *h = &tcp_ctx_of(w)->tw, *q;
 
         if (h->next == NULL)
                 h->next = h->prev = h;
-        tw_unlink(d);
-        d->tw_at = when;
-        for (q = h->prev; q != h && tw_data(q)->tw_at > when; q = q->prev)
+        tcp_tw_unlink(c);
+        c->tw_at = when;
+        for (q = h->prev; q != h && tw_conn(q)->tw_at > when; q = q->prev)
                 ;
-        d->twl.prev = q;
-        d->twl.next = q->next;
-        q->next->prev = &d->twl;
-        q->next = &d->twl;
+        c->twl.prev = q;
+        c->twl.next = q->next;
+        q->next->prev = &c->twl;
+        q->next = &c->twl;
         ctx_svc_arm(w, when);
 }
 
@@ -223,13 +222,12 @@ static uint64_t tw_expire(struct wctx *w, uint64_t now)
         struct tcp_twq *h = &tcp_ctx_of(w)->tw;
 
         while (h->next != NULL && h->next != h) {
-                struct tcp_data *d = tw_data(h->next);
+                struct tcp_conn *c = tw_conn(h->next);
 
-                if (d->tw_at > now)
-                        return d->tw_at;
-                tw_unlink(d);
-                d->tw_at = MPNET_TIME_NEVER;
-                tcp_conn_drop(w->s, d->c);
+                if (c->tw_at > now)
+                        return c->tw_at;
+                tcp_tw_unlink(c);
+                tcp_conn_drop(w->s, c);
         }
         return MPNET_TIME_NEVER;
 }
@@ -1010,10 +1008,11 @@ void tcp_data_drop(struct mpnet_stack *s, struct tcp_conn *c)
         struct tcp_data *d = c->d;
         struct wctx *w = tcp_home_w(s, c);
 
+        if (tcp_ctx_of(w)->tw_new == c)
+                tcp_ctx_of(w)->tw_new = NULL; /* gone before its compaction */
         if (d == NULL)
                 return;
         tq_unlink(d);
-        tw_unlink(d);
         d->ack_vec = false; /* tcp_vec_end passes it by */
         /* No socket reaches c any more and the table lost it: its rings
          * go back to the home context now, not after the grace period. */
@@ -1060,9 +1059,62 @@ static void time_wait(struct wctx *w, struct tcp_conn *c)
          * state, which a failed allocation also leaves). */
         tcp_cache_put(w, TCP_CACHE_SACK, d->sk);
         d->sk = NULL;
-        tw_arm(w, d, ctx_now(w) + 2 * tcp_state_of(w->s)->msl_ns);
+        /* TIME_WAIT's end is the queue's (an orphan's FIN_WAIT_2 timer
+         * goes); an orphan's data state goes when its segment's input is
+         * done (tcp_tw_compact). */
+        d->tw_at = MPNET_TIME_NEVER;
+        tcp_embryo_del(c); /* not one: the link's memory is the queue's */
+        c->twl.next = c->twl.prev = NULL;
+        tw_arm(w, c, ctx_now(w) + 2 * tcp_state_of(w->s)->msl_ns);
+        tcp_ctx_of(w)->tw_new = c;
         if (c->so != NULL)
                 sock_raise(c->so, EPOLLHUP);
+}
+
+/* Linux's inet_timewait_sock's idea: an orphan in TIME_WAIT keeps the
+ * connection (the table's entry, with the tuple, SND.NXT, RCV.NXT, the
+ * window and TS.Recent: what RFC 9293 3.10.7.4's TIME_WAIT rules, RFC
+ * 7323's PAWS and RFC 6191's reuse read) and gives its data state back
+ * to the cache, where the next connection takes it: 2 MSL of closed
+ * connections no longer hold ~500 bytes each that the heap must grow
+ * for. Called after the segment's input (time_wait() runs inside
+ * tcp_data_input, which uses d after it), on the connection time_wait()
+ * left in tcp_ctx.tw_new: the caller may not read c itself, which the
+ * input may have ended (LAST_ACK) and freed; tcp_data_drop clears it. */
+void tcp_tw_compact(struct wctx *w)
+{
+        struct tcp_conn *c = tcp_ctx_of(w)->tw_new;
+        struct tcp_data *d;
+
+        if (c == NULL)
+                return;
+        tcp_ctx_of(w)->tw_new = NULL;
+        d = c->d;
+        if (d == NULL || c->state != TCP_TIME_WAIT || c->so != NULL || d->rlen != 0)
+                return;
+        tq_unlink(d);
+        ooo_free(d);
+        ring_release(w, d->sb, d->salloc);
+        ring_release(w, d->rb, d->ralloc);
+        tcp_cache_put(w, TCP_CACHE_SACK, d->sk);
+        c->d = NULL;
+        tcp_cache_put(w, TCP_CACHE_DATA, d);
+}
+
+/* A segment at a compact TIME_WAIT connection past the checks of
+ * tcp_conn_input: as with the data state (tcp_data_input), TS.Recent
+ * from a segment at or before the last ACK, which acked RCV.NXT (RFC
+ * 7323 4.3), and a retransmitted FIN is ACKed and TIME_WAIT restarts
+ * (RFC 9293 3.10.7.4). */
+static void tw_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r)
+{
+        if ((c->opt & TCPF_TS) && (r->opts.present & MPNET_TCPO_TS) &&
+            tcp_ts_recent_take(r->opts.ts_val, c->ts_recent, r->seq, c->rcv_nxt))
+                c->ts_recent = r->opts.ts_val;
+        if (r->flags & MPNET_TCP_FIN) {
+                tcp_send_ctl(w, c, MPNET_TCP_ACK, c->snd_nxt);
+                tw_arm(w, c, ctx_now(w) + 2 * tcp_state_of(w->s)->msl_ns);
+        }
 }
 
 /* RFC 6937 3: cwnd = pipe + sndcnt for an ACK in recovery that delivered
@@ -1510,14 +1562,20 @@ bool tcp_data_dup(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_t len
 
 bool tcp_paws(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r)
 {
-        if (c->d == NULL || !(c->opt & TCPF_TS) || !(r->opts.present & MPNET_TCPO_TS))
+        /* An embryo has no data state; a compact TIME_WAIT neither, but
+         * PAWS holds for it (its ACK: tcp_send_ctl). */
+        if ((c->d == NULL && c->state != TCP_TIME_WAIT) || !(c->opt & TCPF_TS) ||
+            !(r->opts.present & MPNET_TCPO_TS))
                 return true;
         /* RFC 7323 5.3 R1 (an idle connection of 24 days excepted: not
          * tracked, as no timestamp clock wraps that fast here). */
         if (tcp_paws_ok(r->opts.ts_val, c->ts_recent, 0, (r->flags & MPNET_TCP_RST) != 0))
                 return true;
         tcp_count(w->s, TCPC_PAWS_DROP);
-        send_ack(w, c);
+        if (c->d != NULL)
+                send_ack(w, c);
+        else
+                tcp_send_ctl(w, c, MPNET_TCP_ACK, c->snd_nxt);
         return false;
 }
 
@@ -1550,7 +1608,9 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
         bool fin = (r->flags & MPNET_TCP_FIN) != 0, ack_now = false, ack_vec = false, pred;
 
         if (d == NULL) {
-                if (len != 0)
+                if (c->state == TCP_TIME_WAIT)
+                        tw_input(w, c, r);
+                else if (len != 0)
                         tcp_count(w->s, TCPC_UNHANDLED);
                 return;
         }
@@ -1579,7 +1639,7 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                  * 3.10.7.4). */
                 if (fin) {
                         send_ack(w, c);
-                        tw_arm(w, d, ctx_now(w) + 2 * tcp_state_of(w->s)->msl_ns);
+                        tw_arm(w, c, ctx_now(w) + 2 * tcp_state_of(w->s)->msl_ns);
                 }
                 return;
         }
@@ -1831,7 +1891,7 @@ uint64_t tcp_data_timers(struct wctx *w, uint64_t now)
 
                 if (d->tw_at <= now) {
                         d->tw_at = MPNET_TIME_NEVER;
-                        if (c->state == TCP_TIME_WAIT || c->state == TCP_FIN_WAIT_2) {
+                        if (c->state == TCP_FIN_WAIT_2) {
                                 tcp_conn_drop(w->s, c); /* off the list too */
                                 d = nx;
                                 continue;
@@ -1854,9 +1914,9 @@ uint64_t tcp_data_timers(struct wctx *w, uint64_t now)
                         continue;
                 }
                 /* TIME_WAIT's end is the queue's (tw_arm). */
-                if ((d->tw_at == MPNET_TIME_NEVER || d->twl.next != NULL) &&
-                    d->dack_at == MPNET_TIME_NEVER && c->rtx_at == MPNET_TIME_NEVER &&
-                    d->pace_tmr == MPNET_TIME_NEVER && tcp_opt_due(c) == MPNET_TIME_NEVER) {
+                if (d->tw_at == MPNET_TIME_NEVER && d->dack_at == MPNET_TIME_NEVER &&
+                    c->rtx_at == MPNET_TIME_NEVER && d->pace_tmr == MPNET_TIME_NEVER &&
+                    tcp_opt_due(c) == MPNET_TIME_NEVER) {
                         tq_unlink(d);
                 } else {
                         uint64_t m = d->tw_at < d->dack_at ? d->tw_at : d->dack_at;

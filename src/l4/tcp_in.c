@@ -150,6 +150,7 @@ void tcp_conn_drop(struct mpnet_stack *s, struct tcp_conn *c)
                 }
                 c->lso = NULL;
         }
+        tcp_tw_unlink(c); /* first: its link's memory is the embryo list's */
         tcp_embryo_del(c);
         if (c->so != NULL) {
                 c->so->tcp = NULL;
@@ -482,6 +483,8 @@ void tcp_conn_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
         }
         /* The ACK's effect, the data, the FIN: l4/tcp_data.c. */
         tcp_data_input(w, c, v, r);
+        /* Not c: the input may have ended it (LAST_ACK). */
+        tcp_tw_compact(w);
 }
 
 uint64_t tcp_timers(struct wctx *w, uint64_t now)

@@ -12,8 +12,9 @@
  *   when the MSL was shortened between two closes (a later close that ends
  *   first);
  * - freed objects (l4/tcp_cache.c, sockets in l4/socket.c): a connection
- *   that ends gives back its connection, data state and SACK scoreboard, a
- *   TIME_WAIT one its scoreboard, a closed socket itself; the next
+ *   that ends gives back its connection, data state and SACK scoreboard, an
+ *   orphan in TIME_WAIT its data state and scoreboard (it keeps the
+ *   connection alone), a closed socket itself; the next
  *   connections take them (the caches' hits grow, their sizes do not), at
  *   most TCP_CACHE_MAX of each are kept, and the stack frees them (ASan).
  */
@@ -223,7 +224,7 @@ static const struct tcp_cache *tcache(struct net2 *n, int i)
 static void obj_cache(void **state)
 {
         static int fa[LOTS], fb[LOTS];
-        uint64_t hits;
+        uint64_t hits, hits0;
         struct net2 n;
         int lfd;
 
@@ -233,29 +234,34 @@ static void obj_cache(void **state)
         fb[0] = open1(&n, lfd, PORT0, &fa[0]);
         ping(&n, fa[0], fb[0]);
         close2(&n, fa[0], fb[0]);
-        /* B's connection ended: its three objects; A's is in TIME_WAIT:
-         * its scoreboard. Both closed sockets. */
+        /* B's connection ended: its three objects; A's is in TIME_WAIT,
+         * its socket closed: its data state and scoreboard. Both closed
+         * sockets. */
         assert_int_equal(tcache(&n, 1)->n[TCP_CACHE_CONN], 1);
         assert_int_equal(tcache(&n, 1)->n[TCP_CACHE_DATA], 1);
         assert_int_equal(tcache(&n, 1)->n[TCP_CACHE_SACK], 1);
         assert_int_equal(tcache(&n, 0)->n[TCP_CACHE_CONN], 0);
+        assert_int_equal(tcache(&n, 0)->n[TCP_CACHE_DATA], 1);
         assert_int_equal(tcache(&n, 0)->n[TCP_CACHE_SACK], 1);
         assert_int_equal(sock_cache_len(n.st[0]), 1);
         assert_int_equal(sock_cache_len(n.st[1]), 1);
         /* The next connections reuse them: the caches do not grow. */
         hits = tcache(&n, 1)->hits;
+        hits0 = tcache(&n, 0)->hits;
         for (unsigned i = 1; i < 6; i++) {
                 fb[0] = open1(&n, lfd, PORT0 + i, &fa[0]);
                 ping(&n, fa[0], fb[0]);
                 close2(&n, fa[0], fb[0]);
                 assert_int_equal(tcache(&n, 1)->n[TCP_CACHE_CONN], 1);
                 assert_int_equal(tcache(&n, 1)->n[TCP_CACHE_DATA], 1);
+                assert_int_equal(tcache(&n, 0)->n[TCP_CACHE_DATA], 1);
                 assert_int_equal(tcache(&n, 0)->n[TCP_CACHE_SACK], 1);
                 assert_int_equal(sock_cache_len(n.st[0]), 1);
                 assert_int_equal(sock_cache_len(n.st[1]), 1);
         }
         assert_int_equal(tcache(&n, 1)->hits - hits, 5 * 3);
-        assert_int_equal(conns(&n, 0), 6); /* in TIME_WAIT */
+        assert_int_equal(tcache(&n, 0)->hits - hits0, 5 * 2); /* data state, scoreboard */
+        assert_int_equal(conns(&n, 0), 6);                    /* in TIME_WAIT */
         /* More at once than a cache keeps: the rest is freed. */
         for (unsigned i = 0; i < LOTS; i++) {
                 fb[i] = open1(&n, lfd, PORT0 + 100 + i, &fa[i]);
@@ -265,6 +271,7 @@ static void obj_cache(void **state)
                 close2(&n, fa[i], fb[i]);
         for (unsigned k = 0; k < TCP_CACHE_KINDS; k++)
                 assert_int_equal(tcache(&n, 1)->n[k], TCP_CACHE_MAX);
+        assert_int_equal(tcache(&n, 0)->n[TCP_CACHE_DATA], TCP_CACHE_MAX);
         assert_int_equal(tcache(&n, 0)->n[TCP_CACHE_SACK], TCP_CACHE_MAX);
         assert_int_equal(sock_cache_len(n.st[0]), TCP_CACHE_MAX);
         assert_int_equal(sock_cache_len(n.st[1]), TCP_CACHE_MAX);

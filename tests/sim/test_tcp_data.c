@@ -829,6 +829,62 @@ static void test_time_wait(void **state)
         mpnet_close(t->s, k.lfd);
 }
 
+/* An orphan's TIME_WAIT (close(), not shutdown()) gives its data state
+ * back and keeps the connection alone (l4/tcp_data.c, tcp_tw_compact):
+ * it still ACKs a retransmitted FIN with its timestamps, drops an old
+ * timestamp (PAWS, RFC 7323 5) with an ACK, ends after 2 MSL (the port
+ * then answers a reset), and a reset closes it (RFC 9293 3.10.7.4). */
+static void test_time_wait_orphan(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+
+        estab(t, &k, true);
+        assert_int_equal(mpnet_close(t->s, k.fd), 0);
+        expect(&k, 1, TH_FA, 1, 1, 0, NULL);
+        psend(&k, 1, 2, TH_FA, 0);
+        expect(&k, 1, TH_A, 2, 2, 0, NULL);
+        assert_int_equal(conn_state(t), TCP_TIME_WAIT);
+        assert_null(conn_get(t)->d);
+        /* The peer missed our ACK: its FIN again, a newer timestamp. */
+        ts_at(t, ts_now_ms(t) + 500);
+        k.tsv += 500;
+        psend(&k, 1, 2, TH_FA, 0);
+        expect(&k, 1, TH_A, 2, 2, 0, NULL);
+        assert_int_equal(conn_state(t), TCP_TIME_WAIT);
+        /* An old timestamp: dropped, ACKed. */
+        k.tsv -= 1000;
+        psend(&k, 2, 2, TH_A, 0);
+        expect(&k, 1, TH_A, 2, 2, 0, NULL);
+        assert_int_equal(ts_ctr(t, "tcp_paws_drop"), 1);
+        k.tsv += 1000;
+        assert_int_equal(conn_state(t), TCP_TIME_WAIT);
+        ts_at(t, ts_now_ms(t) + 2100);
+        assert_int_equal(conn_state(t), TCP_CLOSED);
+        k.all = false;
+        psend(&k, 2, 2, TH_A, 0);
+        expect(&k, 1, TH_R, 2, 0, 0, NULL);
+        mpnet_close(t->s, k.lfd);
+}
+
+/* A reset in the window: a compact TIME_WAIT goes at once. */
+static void test_time_wait_orphan_rst(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+
+        estab(t, &k, false);
+        assert_int_equal(mpnet_close(t->s, k.fd), 0);
+        expect(&k, 1, TH_FA, 1, 1, 0, NULL);
+        psend(&k, 1, 2, TH_FA, 0);
+        expect(&k, 1, TH_A, 2, 2, 0, NULL);
+        assert_int_equal(conn_state(t), TCP_TIME_WAIT);
+        assert_null(conn_get(t)->d);
+        psend(&k, 2, 0, TH_R, 0);
+        assert_int_equal(conn_state(t), TCP_CLOSED);
+        mpnet_close(t->s, k.lfd);
+}
+
 /* A reset in TIME_WAIT or LAST_ACK closes without ECONNRESET (RFC 9293
  * 3.10.7.4: "enter the CLOSED state, delete the TCB, and return"): the
  * stream was complete both ways, and the socket still reads its EOF. The
@@ -1063,6 +1119,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_paws, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_sndbuf, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_time_wait, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_time_wait_orphan, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_time_wait_orphan_rst, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_rst_after_close, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_simultaneous_close, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_rst_unread, setup, ts_teardown),
