@@ -76,11 +76,14 @@ static inline void kt_dev_wait(const char *ns, const char *dev)
 /* Wait (up to 10 s) until a TCP listener on port shows in ns. */
 static inline void kt_listen_wait(const char *ns, unsigned port)
 {
-        uint64_t end = mpnet_monotonic_ns() + 10 * MPNET_NS_PER_S;
+        /* Generous: a Python server takes seconds to start on a loaded machine. */
+        uint64_t end = mpnet_monotonic_ns() + 60 * MPNET_NS_PER_S;
 
-        while (kt_sh("ip netns exec %s ss -tln | grep -q ':%u '", ns, port) != 0 &&
-               mpnet_monotonic_ns() < end)
+        while (kt_sh("ip netns exec %s ss -tln | grep -q ':%u '", ns, port) != 0) {
+                if (mpnet_monotonic_ns() >= end)
+                        fail_msg("nothing listens on port %u in %s after 60 s", port, ns);
                 usleep(20000);
+        }
 }
 
 /* Print mpnet-nc's -v line with the rates (not asserted). */

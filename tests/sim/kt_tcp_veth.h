@@ -77,6 +77,13 @@ static int group_teardown(void **state)
 static inline int veth_make(const char *kif, const char *mif, const char *k4, const char *k6,
                             bool no_csum)
 {
+        /* Each test makes one pair at its start. A test that failed midway
+         * left its pair (the same addresses: the kernel would answer out of
+         * the old one) and its servers behind: remove them first. */
+        kt_sh("(ip netns pids %s; ip netns pids %s) | xargs -r kill -9", g_nsk, g_nsm);
+        kt_sh("ip -n %s -o link show type veth | awk -F': ' '{print $2}' | cut -d@ -f1 | "
+              "xargs -r -n1 ip -n %s link del",
+              g_nsk, g_nsk);
         assert_int_equal(
             kt_sh("ip -n %s link add %s type veth peer name %s netns %s", g_nsk, kif, mif, g_nsm),
             0);

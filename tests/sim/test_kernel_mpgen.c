@@ -93,6 +93,17 @@ static void assert_accounted(struct mpg_dut *d, const struct mpg_trial *t, uint6
         assert_true(t->unique > 0);
 }
 
+/* Every frame of a run was offered to the tester's link; a loaded machine
+ * may find its transmit ring full for a frame or two (refused, counted, not
+ * retried), which is the tester's loss, not the DUT's: up to 2 %. */
+static bool tester_sent(const struct mpg_trial *t, uint64_t count)
+{
+        if (t->refused != 0)
+                print_message("tester's link refused %llu of %llu frames (a full ring)\n",
+                              (unsigned long long)t->refused, (unsigned long long)count);
+        return t->offered == count && t->tx + t->refused == t->offered && t->refused * 50 <= count;
+}
+
 /* After a reset: a plain run in which every frame crosses (or is counted
  * by a full ring, or is within assert_accounted()'s 2 %). */
 static bool flows_again(struct mpg_runner *rn, enum mpg_dut_kind kind)
@@ -101,10 +112,16 @@ static bool flows_again(struct mpg_runner *rn, enum mpg_dut_kind kind)
         uint64_t drops0 = ring_drops(&K.dut);
 
         assert_int_equal(mpg_trial_run(rn, &t), 0);
-        print_message("%s after the reset: %llu of %llu\n", mpg_dut_name(kind),
-                      (unsigned long long)t.unique, (unsigned long long)t.tx);
-        return t.tx == 2000 && t.unique > 0 &&
-               (t.tx - t.unique - (ring_drops(&K.dut) - drops0)) * 50 <= t.tx;
+        uint64_t ring = ring_drops(&K.dut) - drops0, lost = t.tx - t.unique;
+        /* A ring may also have dropped frames that were not this run's (the
+         * reset stream's late tail, a device's own announcements) on a
+         * loaded machine: more ring drops than losses leave none unaccounted. */
+        uint64_t unaccounted = lost > ring ? lost - ring : 0;
+
+        print_message("%s after the reset: %llu of %llu, %llu dropped by full rings\n",
+                      mpg_dut_name(kind), (unsigned long long)t.unique, (unsigned long long)t.tx,
+                      (unsigned long long)ring);
+        return tester_sent(&t, 2000) && t.unique > 0 && unaccounted * 50 <= t.tx;
 }
 
 static void run_ext(enum mpg_dut_kind kind, enum mpg_link link)
@@ -154,7 +171,7 @@ static void run_ext(enum mpg_dut_kind kind, enum mpg_link link)
                               mpg_dut_name(kind), (unsigned long long)t.tx,
                               (unsigned long long)t.unique, (unsigned long long)t.other,
                               t.lat.p50 / 1e3);
-                assert_int_equal(t.tx, 2000);
+                assert_true(tester_sent(&t, 2000));
                 assert_accounted(dut, &t, drops0);
                 assert_int_equal(t.dup, 0);
                 /* Nothing but the test's frames, but for a router's or a
@@ -175,7 +192,7 @@ static void run_ext(enum mpg_dut_kind kind, enum mpg_link link)
                 assert_int_equal(mpg_trial_run(&K.rj, &t), 0);
                 print_message("%s: 9018-byte frames: %llu of %llu\n", mpg_dut_name(kind),
                               (unsigned long long)t.unique, (unsigned long long)t.tx);
-                assert_int_equal(t.tx, 500);
+                assert_true(tester_sent(&t, 500));
                 assert_accounted(dut, &t, drops0);
                 routed += t.unique;
                 mpg_runner_fini(&K.rj);
