@@ -39,7 +39,8 @@ struct neigh_resolve_tb {
 struct neigh_table {
         /* Read by workers: lines of their own. */
         _Alignas(MPNET_CACHE_LINE) struct neigh_entry *_Atomic hash[NEIGH_HASH_SIZE];
-        unsigned count; /* the control thread's */
+        unsigned count;  /* the control thread's */
+        unsigned n_perm; /* of them PERMANENT (configured): count - n_perm learnt */
         /* Entries never confirmed (l3/neigh.c), oldest first: what a full
          * table evicts. The control thread's. */
         struct neigh_entry *unconf_old, *unconf_new;

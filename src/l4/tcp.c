@@ -369,7 +369,35 @@ static struct tcp_conn_buckets *table_grow(struct tcp_conn_table *ct)
         }
         atomic_store_explicit(&ct->bk, nb, memory_order_release);
         atomic_store_explicit(&ct->seq, q + 2, memory_order_release);
+        if (old != NULL)
+                ct->n_touched = TCP_CONN_TOUCHED + 1; /* the chains moved */
         return old;
+}
+
+/* Under the lock: chain i holds a connection since the last clear. */
+static void chain_touched(struct tcp_conn_table *ct, uint32_t i)
+{
+        if (ct->n_touched > TCP_CONN_TOUCHED)
+                return;
+        for (unsigned k = 0; k < ct->n_touched; k++) {
+                if (ct->touched[k] == i)
+                        return;
+        }
+        if (ct->n_touched < TCP_CONN_TOUCHED)
+                ct->touched[ct->n_touched] = i;
+        ct->n_touched++;
+}
+
+/* The k-th chain a clear visits (k < chains_end()): the touched ones when
+ * they were few, else every one. */
+static unsigned chains_end(const struct tcp_conn_table *ct, const struct tcp_conn_buckets *bk)
+{
+        return ct->n_touched > TCP_CONN_TOUCHED ? bk->mask + 1 : ct->n_touched;
+}
+
+static uint32_t chain_at(const struct tcp_conn_table *ct, unsigned k)
+{
+        return ct->n_touched > TCP_CONN_TOUCHED ? k : ct->touched[k];
 }
 
 /* c in front of the context's cache, its entries valid for gen. */
@@ -414,6 +442,7 @@ int tcp_conn_insert(struct mpnet_stack *s, struct tcp_conn_table *ct, struct tcp
         atomic_store_explicit(&c->next, atomic_load_explicit(head, memory_order_relaxed),
                               memory_order_relaxed);
         atomic_store_explicit(head, c, memory_order_release);
+        chain_touched(ct, c->hash & bk->mask);
         ct->n++;
         pthread_mutex_unlock(&ct->lock);
         /* The peer's next segment is for c (the SYN-ACK, the handshake's
@@ -498,10 +527,11 @@ static void conn_table_clear(struct tcp_conn_table *ct)
         struct tcp_conn_buckets *bk = atomic_load_explicit(&ct->bk, memory_order_relaxed);
         unsigned left = ct->n;
 
-        /* Up to the last connection: nothing held leaves the buckets'
-         * pages untouched, a few (a reset after each fuzz input) do not
-         * walk all 4,096 chains. */
-        for (unsigned i = 0; bk != NULL && left != 0 && i <= bk->mask; i++) {
+        /* The chains inserted into, up to the last connection: nothing
+         * held leaves the buckets' pages untouched, a few (a reset after
+         * each fuzz input) do not walk all 4,096 chains. */
+        for (unsigned k = 0; bk != NULL && left != 0 && k < chains_end(ct, bk); k++) {
+                uint32_t i = chain_at(ct, k);
                 struct tcp_conn *c = atomic_load_explicit(&bk->b[i], memory_order_relaxed);
 
                 atomic_store_explicit(&bk->b[i], NULL, memory_order_relaxed);
@@ -515,6 +545,7 @@ static void conn_table_clear(struct tcp_conn_table *ct)
                 }
         }
         ct->n = 0;
+        ct->n_touched = 0;
         atomic_fetch_add_explicit(&ct->gen, 1, memory_order_release);
 }
 
@@ -968,8 +999,10 @@ static void tcp_reset(struct mpnet_stack *s, void *state)
         struct tcp_conn_buckets *bk = tcp_conn_bk(&st->ct);
         unsigned left = st->ct.n; /* no walk past the last */
 
-        for (unsigned i = 0; bk != NULL && left != 0 && i <= bk->mask; i++) {
-                struct tcp_conn *c = atomic_load_explicit(&bk->b[i], memory_order_relaxed);
+        /* The chains inserted into since the last clear (chain_touched). */
+        for (unsigned k = 0; bk != NULL && left != 0 && k < chains_end(&st->ct, bk); k++) {
+                struct tcp_conn *c =
+                    atomic_load_explicit(&bk->b[chain_at(&st->ct, k)], memory_order_relaxed);
 
                 for (; c != NULL; c = atomic_load_explicit(&c->next, memory_order_relaxed)) {
                         left--;

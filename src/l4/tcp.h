@@ -253,6 +253,7 @@ struct tcp_listen {
 
 #define TCP_CONN_BUCKETS_MIN 4096u      /* powers of two */
 #define TCP_CONN_BUCKETS_MAX (1u << 22) /* 32 MiB of chain heads */
+#define TCP_CONN_TOUCHED     16u        /* chains a clear remembers (tcp_conn_table) */
 
 struct tcp_conn_buckets {
         unsigned mask; /* chains - 1 */
@@ -270,6 +271,13 @@ struct tcp_conn_table {
          * deferred: a context's cached last connection (struct tcp_ctx)
          * is good only while this has not moved. */
         _Atomic uint64_t gen;
+        /* The chains inserted into since the table was last cleared
+         * (writers, under the lock), so that a clear visits those, not all
+         * 4,096 or more (a stack reset after each fuzz input: a few
+         * connections hash anywhere); n_touched past TCP_CONN_TOUCHED (more
+         * chains, or a resize moved them): every chain. */
+        unsigned n_touched;
+        uint32_t touched[TCP_CONN_TOUCHED];
 };
 
 /* The chains now (the control thread's, or an RCU reader's), or NULL. */

@@ -11,6 +11,7 @@
  * stack holds no more than a fresh one.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -426,6 +427,57 @@ static void test_usage_after_reset(void **state)
         free_seeds(in, n);
 }
 
+/* An ARP request from 192.0.2.9 for the stack's 192.0.2.1: the stack
+ * learns its sender. */
+static void learn_arp(struct fz_stack *f)
+{
+        uint8_t fr[42] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0,    0, 0,   9, 0x08, 0x06,
+                          0,    1,    0x08, 0,    6,    4,    0,    1, 0x02, 0, 0,   0, 0,    9,
+                          192,  0,    2,    9,    0,    0,    0,    0, 0,    0, 192, 0, 2,    1};
+
+        fz_send(f, 0, fr, sizeof(fr));
+        fz_poll(f);
+        fz_drain_all(f);
+}
+
+/* A mark takes only a stack that learnt no neighbour (mark_check), and a
+ * reset flushes only what was learnt: the neighbour tables count their
+ * static entries apart (l3/neigh.c), through an entry learnt, one made
+ * static over a learnt one, static ones deleted, and one learnt again. */
+static void test_mark_static_neigh(void **state)
+{
+        static const uint8_t mac[6] = {0x02, 0, 0, 0, 0, 9};
+        struct fz_stack f;
+        struct stack_mark *m;
+
+        (void)state;
+        fz_init(&f, pool, 1, &fz_input_wire, &fz_input_cfg, fz_input_configure, false);
+        f.settle_ns = FZ_INPUT_SETTLE_NS;
+        fz_begin(&f); /* two static neighbours */
+        assert_non_null(m = stack_reset(f.s, NULL));
+        free(m);
+        learn_arp(&f);
+        errno = 0;
+        assert_null(stack_reset(f.s, NULL));
+        assert_int_equal(errno, EBUSY);
+        assert_int_equal(mpnet_neigh4_add(f.s, 1, 0xc0000209, mac), 0);
+        assert_non_null(m = stack_reset(f.s, NULL));
+        assert_int_equal(mpnet_neigh4_del(f.s, 1, 0xc0000209), 0);
+        assert_int_equal(mpnet_neigh4_del(f.s, 1, 0xc0000202), 0);
+        learn_arp(&f);
+        errno = 0;
+        assert_null(stack_reset(f.s, NULL));
+        assert_int_equal(errno, EBUSY);
+        /* Back to the mark: the learnt entry goes (a mark takes the stack
+         * again), the static ones stay deleted (configuration). */
+        assert_ptr_equal(stack_reset(f.s, m), m);
+        free(m);
+        assert_non_null(m = stack_reset(f.s, NULL));
+        free(m);
+        fz_fini(&f);
+        assert_int_equal(mpnet_pool_in_use(pool), 0);
+}
+
 /* Every file of the folders MPNET_RESET_CONV and MPNET_RESET_SEQ name (a
  * fuzzing run's corpus, build-fuzz/corpus-fuzz_stack_conv): the same
  * comparison on what a fuzzer made. Skipped unless one is set. */
@@ -501,6 +553,7 @@ int main(void)
             cmocka_unit_test(test_conv_seeds),        cmocka_unit_test(test_conv_settled),
             cmocka_unit_test(test_input_seeds),       cmocka_unit_test(test_mutations),
             cmocka_unit_test(test_usage_after_reset), cmocka_unit_test(test_corpus_env),
+            cmocka_unit_test(test_mark_static_neigh),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
