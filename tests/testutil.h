@@ -100,16 +100,18 @@ struct net2 {
 #define A_ADDR IP4(192, 0, 2, 1)
 #define B_ADDR IP4(192, 0, 2, 2)
 
-static inline void net2_init(struct net2 *n, const struct mpnet_fault_cfg *fault, const char *cap)
+/* net2_init on a wire made from wc, with a pool of n_bufs buffers. */
+static inline void net2_init_wire(struct net2 *n, const struct mpnet_memwire_cfg *wc,
+                                  unsigned n_bufs, const struct mpnet_fault_cfg *fault,
+                                  const char *cap)
 {
-        struct mpnet_memwire_cfg wc = {.name = "wire"};
         struct mpnet_stack_cfg sc = {0};
 
         memset(n, 0, sizeof(*n));
         mpnet_clock_init_virtual(&n->clk, MPNET_NS_PER_S);
-        n->pool = mpnet_pool_create("test", 4096);
+        n->pool = mpnet_pool_create("test", n_bufs);
         assert_non_null(n->pool);
-        assert_int_equal(mpnet_memwire_create(&wc, &n->la, &n->lb), 0);
+        assert_int_equal(mpnet_memwire_create(wc, &n->la, &n->lb), 0);
         if (fault != NULL) {
                 struct mpnet_fault_cfg fb = *fault;
 
@@ -139,6 +141,13 @@ static inline void net2_init(struct net2 *n, const struct mpnet_fault_cfg *fault
         assert_int_equal(n->ifb, 1);
         assert_int_equal(mpnet_addr4_add(n->st[0], n->ifa, A_ADDR, 24), 0);
         assert_int_equal(mpnet_addr4_add(n->st[1], n->ifb, B_ADDR, 24), 0);
+}
+
+static inline void net2_init(struct net2 *n, const struct mpnet_fault_cfg *fault, const char *cap)
+{
+        struct mpnet_memwire_cfg wc = {.name = "wire"};
+
+        net2_init_wire(n, &wc, 4096, fault, cap);
 }
 
 static inline void net2_fini(struct net2 *n)

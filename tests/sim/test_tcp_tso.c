@@ -34,44 +34,14 @@ static uint8_t pat(uint64_t off)
         return (uint8_t)(off % 251);
 }
 
-/* net2's shape (testutil.h) with a wire that offers tso (or not), a
+/* net2 (testutil.h) on a wire that offers tso (or not), a
  * fault decorator on each end when fault is not NULL. */
 static void net_up(struct net2 *n, bool tso, const struct mpnet_fault_cfg *fault)
 {
         struct mpnet_memwire_cfg wc = {
             .name = "tso", .ring_size = 4096, .csum_offload = true, .tso = tso};
-        struct mpnet_stack_cfg sc = {0};
 
-        memset(n, 0, sizeof(*n));
-        mpnet_clock_init_virtual(&n->clk, MPNET_NS_PER_S);
-        n->pool = mpnet_pool_create("tso", 16384);
-        assert_non_null(n->pool);
-        assert_int_equal(mpnet_memwire_create(&wc, &n->la, &n->lb), 0);
-        if (fault != NULL) {
-                struct mpnet_fault_cfg fb = *fault;
-
-                fb.seed = fault->seed * 7 + 1;
-                n->la = mpnet_fault_create(n->la, fault, &n->clk, n->pool);
-                n->lb = mpnet_fault_create(n->lb, &fb, &n->clk, n->pool);
-                assert_non_null(n->la);
-                assert_non_null(n->lb);
-        }
-        sc.clock = &n->clk;
-        sc.pool = n->pool;
-        sc.name = "A";
-        sc.seed = 1;
-        n->st[0] = mpnet_stack_create(&sc);
-        sc.name = "B";
-        sc.seed = 2;
-        n->st[1] = mpnet_stack_create(&sc);
-        assert_non_null(n->st[0]);
-        assert_non_null(n->st[1]);
-        n->ifa = mpnet_iface_attach(n->st[0], n->la, "a0");
-        n->ifb = mpnet_iface_attach(n->st[1], n->lb, "b0");
-        assert_int_equal(n->ifa, 1);
-        assert_int_equal(n->ifb, 1);
-        assert_int_equal(mpnet_addr4_add(n->st[0], n->ifa, A_ADDR, 24), 0);
-        assert_int_equal(mpnet_addr4_add(n->st[1], n->ifb, B_ADDR, 24), 0);
+        net2_init_wire(n, &wc, 16384, fault, NULL);
 }
 
 /* TSO_BYTES from A to B through one connection, checked byte by byte;
