@@ -81,12 +81,6 @@ static int ip4_l2_out(struct mpnet_iface *ifp, uint32_t nexthop, struct mpnet_pk
         return arp_resolve_output(ifp, nexthop, p);
 }
 
-/* The MTU p (its IPv4 header at p->data) leaves ifp with: the
- * interface's, or the path MTU to its destination when the cache holds a
- * lower one (RFC 1191 3) and p may be fragmented (DF clear: a DF packet
- * goes as it is, and the router that cannot take it says so). The cache
- * and the time are read only when an entry exists and p is larger than
- * any entry can be small. */
 /* A TCP super-segment (MPNET_PKT_F_TSO) for a link that cuts or carries
  * it whole: its pieces fit the MTU (the sender cut them to its MSS), so no
  * fragmenting and no EMSGSIZE for its total length. */
@@ -96,6 +90,12 @@ static inline bool ip4_tso_ok(const struct mpnet_iface *ifp, const struct mpnet_
                (ifp->link->info.offloads & MPNET_LINK_OFF_TSO);
 }
 
+/* The MTU p (its IPv4 header at p->data) leaves ifp with: the
+ * interface's, or the path MTU to its destination when the cache holds a
+ * lower one (RFC 1191 3) and p may be fragmented (DF clear: a DF packet
+ * goes as it is, and the router that cannot take it says so). The cache
+ * and the time are read only when an entry exists and p is larger than
+ * any entry can be small. */
 static uint32_t ip4_tx_mtu(struct wctx *w, struct mpnet_iface *ifp, const struct mpnet_pkt *p)
 {
         uint32_t mtu = atomic_load_explicit(&ifp->mtu, memory_order_relaxed), pm;
