@@ -454,21 +454,20 @@ int neigh_add_permanent(struct mpnet_iface *ifp, unsigned fam, const union neigh
 static void neigh_enqueue(struct neigh_entry *e, struct mpnet_pkt *p)
 {
         struct mpnet_stack *s = e->ifp->stack;
-        bool entry_full = e->qn == s->arp_queue_max;
-        bool stack_full = s->neigh_held >= NEIGH_HELD_MAX;
 
         /* At the stack's cap the newcomer is dropped (the entry's
          * resolution still starts): trading an entry's oldest packet for it
          * cost a free of a buffer out of the cache per frame under a flood
-         * of traffic to next hops being resolved. */
-        if (stack_full) {
+         * of traffic to next hops being resolved. Checked before anything
+         * of e past its first line is read. */
+        if (s->neigh_held >= NEIGH_HELD_MAX) {
                 neigh_ctr_add(s, STK_neigh_held_full, 1);
                 mpnet_pkt_free(p);
                 return;
         }
         /* RFC 4861 7.2.2: a full queue replaces its oldest packet with the
          * new one (the oldest is the likeliest to have been retried). */
-        if (entry_full) {
+        if (e->qn == s->arp_queue_max) {
                 mpnet_pkt_free(e->q[0]);
                 memmove(&e->q[0], &e->q[1], (e->qn - 1) * sizeof(e->q[0]));
                 e->qn--;
