@@ -995,6 +995,8 @@ static void tcp_reset(struct mpnet_stack *s, void *state)
         struct tcp_state *st = state;
 
         (void)s;
+        atomic_store_explicit(&st->rgrown, 0, memory_order_relaxed); /* the connections go */
+        atomic_store_explicit(&st->sgrown, 0, memory_order_relaxed);
         /* Listeners and sockets keep no pointer to what goes. */
         struct tcp_conn_buckets *bk = tcp_conn_bk(&st->ct);
         unsigned left = st->ct.n; /* no walk past the last */
