@@ -15,7 +15,8 @@
  *   kernel's namespace (numgen random) what mpnet sends, or, without nft,
  *   netem on the kernel's end; the transfer (8 MB each way,
  *   MPNET_KT_TCP_MB) completes with matching SHA-256 and frames were
- *   dropped.
+ *   dropped. MPNET_KT_LOSS_SEED sets the fault link's seed (16), and
+ *   MPNET_KT_CAPTURE=1 keeps a tcpdump of a failed transfer.
  *
  * Skipped (with the reason) as test_kernel_tcp_afpacket.c is; the option
  * check without tcpdump or tshark.
@@ -187,26 +188,45 @@ static const char *kernel_loss(const char *kif)
         return NULL;
 }
 
+/* The fault link's seed: MPNET_KT_LOSS_SEED, else 16. */
+static unsigned long loss_seed(void)
+{
+        const char *v = getenv("MPNET_KT_LOSS_SEED");
+
+        return v != NULL && *v != '\0' ? strtoul(v, NULL, 10) : 16;
+}
+
 static void test_loss_both_ways(void **state)
 {
-        char spec[128], line[256];
+        char spec[128], line[256], opts[64], file[512];
         const char *how;
+        struct kt_capture cap = {.pid = -1};
         struct kt_xfer x = {.tag = "loss4",
                             .kns = g_nsk,
                             .me = "203.0.113.1",
                             .peer = "203.0.113.2",
                             .port = 7240,
-                            .nc_opts = "--loss 1 --seed 16"};
+                            .nc_opts = opts};
 
         (void)state;
         SKIP_WITHOUT_KERNEL();
+        snprintf(opts, sizeof(opts), "--loss 1 --seed %lu", loss_seed());
         veth_make("tk4", "tm4", "203.0.113.2", NULL, false);
         how = kernel_loss("tk4");
         if (how == NULL)
                 print_message("no nft and no sch_netem: only what the kernel sends is lost "
                               "(mpnet's fault link)\n");
         x.link = link_spec(spec, sizeof(spec), "afpacket", "tm4");
+        /* MPNET_KT_CAPTURE=1: a tcpdump on the kernel's end, kept when the
+         * transfer fails (the failure ends the test before the removal). */
+        snprintf(file, sizeof(file), "%s/tcp_veth_loss.pcap", test_out_dir());
+        if (getenv("MPNET_KT_CAPTURE") != NULL && kt_capture_start(&cap, g_nsk, "tk4", file) != 0)
+                print_message("no capture: tcpdump missing or not started\n");
         kt_xfer_linux_client(&x);
+        if (cap.pid > 0) {
+                kt_capture_stop(&cap);
+                unlink(file);
+        }
         assert_int_equal(kt_sh_out(line, sizeof(line), "grep 'fault link' %s", x.log), 0);
         print_message("%s; the kernel's side (%s): %ld dropped\n", line, how ? how : "none",
                       how != NULL && strcmp(how, "nft") == 0 ? nft_dropped() : -1L);
