@@ -16,7 +16,8 @@
  *   netem on the kernel's end; the transfer (8 MB each way,
  *   MPNET_KT_TCP_MB) completes with matching SHA-256 and frames were
  *   dropped. MPNET_KT_LOSS_SEED sets the fault link's seed (16), and
- *   MPNET_KT_CAPTURE=1 keeps a tcpdump of a failed transfer.
+ *   MPNET_KT_CAPTURE=1 keeps a tcpdump of a failed transfer (=keep: of
+ *   every transfer).
  *
  * Skipped (with the reason) as test_kernel_tcp_afpacket.c is; the option
  * check without tcpdump or tshark.
@@ -218,14 +219,16 @@ static void test_loss_both_ways(void **state)
                               "(mpnet's fault link)\n");
         x.link = link_spec(spec, sizeof(spec), "afpacket", "tm4");
         /* MPNET_KT_CAPTURE=1: a tcpdump on the kernel's end, kept when the
-         * transfer fails (the failure ends the test before the removal). */
+         * transfer fails (the failure ends the test before the removal);
+         * =keep: kept always. */
         snprintf(file, sizeof(file), "%s/tcp_veth_loss.pcap", test_out_dir());
         if (getenv("MPNET_KT_CAPTURE") != NULL && kt_capture_start(&cap, g_nsk, "tk4", file) != 0)
                 print_message("no capture: tcpdump missing or not started\n");
         kt_xfer_linux_client(&x);
         if (cap.pid > 0) {
                 kt_capture_stop(&cap);
-                unlink(file);
+                if (strcmp(getenv("MPNET_KT_CAPTURE"), "keep") != 0)
+                        unlink(file);
         }
         assert_int_equal(kt_sh_out(line, sizeof(line), "grep 'fault link' %s", x.log), 0);
         print_message("%s; the kernel's side (%s): %ld dropped\n", line, how ? how : "none",
