@@ -241,11 +241,59 @@ static void test_loss_both_ways(void **state)
         veth_del("tk4");
 }
 
+/* ---- a FIN that needs several tries ------------------------------------- */
+
+/*
+ * mpnet-nc, the client, stays until the kernel has acknowledged its data
+ * and FIN, not only until the wire went quiet for a second: an nftables
+ * rule in the kernel's namespace drops every segment with FIN that reaches
+ * the kernel for the first 4 s, so mpnet's last data and FIN (64 KB: more
+ * than the first window, so the FIN rides on data) need
+ * retransmission timeouts with backoff, gaps of over a second. The kernel's
+ * FIN came before (socat's input is short), so mpnet-nc has "closed both
+ * ways" at once; had it ended after a quiet second, socat would never see
+ * the end of mpnet's data (the one-off failure of the loss case above: 7 KB
+ * short, socat timed out).
+ */
+static void test_fin_needs_retries(void **state)
+{
+        char spec[128];
+        struct kt_xfer x = {.tag = "finrtx",
+                            .kns = g_nsk,
+                            .me = "198.51.100.1",
+                            .peer = "198.51.100.2",
+                            .port = 7250,
+                            .kb = 64};
+
+        (void)state;
+        SKIP_WITHOUT_KERNEL();
+        SKIP_IF(!kt_tool("nft"), "nft missing (scripts/install-deps.sh installs it)\n");
+        veth_make("tk5", "tm5", "198.51.100.2", NULL, false);
+        if (kt_sh("ip netns exec %s nft 'add table inet mpnet_fin; add chain inet mpnet_fin in "
+                  "{ type filter hook input priority 0; }; add rule inet mpnet_fin in "
+                  "tcp flags & fin == fin tcp dport 7250 counter drop'",
+                  g_nsk) != 0) {
+                veth_del("tk5");
+                SKIP_IF(true, "nft refused the rule\n");
+        }
+        /* The rule goes 4 s from now, whatever the test is doing then. */
+        assert_int_equal(kt_sh("(sleep 4; ip netns exec %s nft delete table inet mpnet_fin) "
+                               "</dev/null >/dev/null 2>&1 &",
+                               g_nsk),
+                         0);
+        x.link = link_spec(spec, sizeof(spec), "afpacket", "tm5");
+        /* socat listens on 7250: the rule drops mpnet's segments with FIN. */
+        kt_xfer_linux_server(&x);
+        kt_sh("ip netns exec %s nft delete table inet mpnet_fin", g_nsk);
+        veth_del("tk5");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_options_on_the_wire),
             cmocka_unit_test(test_loss_both_ways),
+            cmocka_unit_test(test_fin_needs_retries),
         };
 
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
