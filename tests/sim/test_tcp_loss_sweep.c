@@ -17,7 +17,7 @@
  * of up to 64 KiB, each lost or reordered whole, as a Linux peer's TSO over
  * a veth hands them to mpnet's AF_PACKET link.
  *
- * MPNET_LOSS_SWEEP_SEEDS=N runs N seeds (default 24).
+ * MPNET_LOSS_SWEEP_SEEDS=N runs N seeds (default 12).
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -181,7 +181,7 @@ static unsigned n_seeds(void)
         const char *v = getenv("MPNET_LOSS_SWEEP_SEEDS");
         long k = v != NULL ? strtol(v, NULL, 10) : 0;
 
-        return k > 0 && k <= 100000 ? (unsigned)k : 24;
+        return k > 0 && k <= 100000 ? (unsigned)k : 12;
 }
 
 static void sweep(bool orphan, bool tso)
