@@ -1572,18 +1572,29 @@ static void ooo_add(struct wctx *w, struct tcp_data *d, uint32_t seq, const stru
                 d->ooo_last = seq;
                 goto add;
         }
+        /* A duplicate's data is held already, but not always its FIN: a
+         * retransmission (a TLP probe of the tail, the last piece of a
+         * super-segment held whole) may bring the FIN that ends a held
+         * segment. It is kept there, to count once the hole before it is
+         * filled (RFC 9293 3.10.7.4, eighth check); dropped, it would wait
+         * for the peer's next retransmission timeout. */
         for (q = d->ooo; q != NULL && seq_leq(q->seq, seq); q = q->next) {
                 if (n != 0 && seq_leq(seq + n, q->seq + q->len)) {
                         d->ooo_last = seq;
                         dsack_set(d, seq, seq + n); /* a duplicate */
+                        if (fin && seq + n == q->seq + q->len)
+                                q->fin = true;
                         return;
                 }
         }
         while (*pp != NULL && seq_lt((*pp)->seq, seq))
                 pp = &(*pp)->next;
         d->ooo_last = seq;
-        if (*pp != NULL && (*pp)->seq == seq && (*pp)->len >= n)
-                return; /* a duplicate */
+        if (*pp != NULL && (*pp)->seq == seq && (*pp)->len >= n) {
+                if (fin && (*pp)->len == n) /* a duplicate, maybe with the FIN */
+                        (*pp)->fin = true;
+                return;
+        }
 add:
         if (d->n_ooo >= TCP_OOO_MAX || d->ooo_bytes + n > d->rcap) {
                 tcp_count(w->s, TCPC_OOO_DROP);
