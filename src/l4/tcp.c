@@ -945,9 +945,11 @@ static int tcp_init(struct mpnet_stack *s, void *state)
         st->err_node = (unsigned)err_node;
         st->msl_ns = TCP_MSL_NS_DEFAULT;
         /* Auto-tuning off by default (mpnet_tcp_set_autotune() turns it on):
-         * on a memory wire eight flows' grown windows overrun the ring, as
-         * docs/PERFORMANCE.md measures, until a sender limits what one flow
-         * queues on a link (Linux's TCP small queues). */
+         * on a memory wire eight flows' grown windows still cost about twice
+         * the CPU a byte of the default 208 KiB ones (docs/PERFORMANCE.md,
+         * "Auto-tuning bounded"): the receiver's round trip, timed by the
+         * timestamps' ms clock, is at least 1 ms where the wire's is tens
+         * of us, so the windows grow past what the path needs. */
         st->rmem_max = st->wmem_max = 0;
         st->pacing = true;
         st->ecn = MPNET_TCP_ECN_SERVER;
@@ -1009,6 +1011,8 @@ static void tcp_reset(struct mpnet_stack *s, void *state)
         struct tcp_state *st = state;
 
         (void)s;
+        atomic_store_explicit(&st->rgrown, 0, memory_order_relaxed); /* the connections go */
+        atomic_store_explicit(&st->sgrown, 0, memory_order_relaxed);
         /* Listeners and sockets keep no pointer to what goes. */
         struct tcp_conn_buckets *bk = tcp_conn_bk(&st->ct);
         unsigned left = st->ct.n; /* no walk past the last */

@@ -341,6 +341,11 @@ struct tcp_state {
          * auto-tuning (Linux's tcp_rmem[2], tcp_wmem[2]); tests may lower
          * them. */
         uint32_t rmem_max, wmem_max;
+        /* What auto-tuning grew the live connections' buffers by, all
+         * together (receive, send): the stack's budget for growth, which
+         * stays within rmem_max and wmem_max (Linux's tcp_mem idea: one
+         * connection may grow to its limit, several share it). */
+        _Atomic uint64_t rgrown, sgrown;
         /* One ACK per receive vector for its in-order segments (l4/
          * tcp_data.c). Off by default: its stretch ACKs slow slow start
          * (RFC 3465 L = 2) and move the golden table under loss, some
@@ -641,6 +646,9 @@ void tcp_tw_compact(struct wctx *w);
 void tcp_ring_cache_free(struct tcp_ctx *x);
 /* Free c and what its data path holds (after the grace period). */
 void tcp_conn_free(void *c);
+/* Give back what auto-tuning grew c's buffers by to its stack's budget
+ * (tcp_state.rgrown, sgrown): once c leaves or drops its data state. */
+void tcp_data_budget_put(struct tcp_state *st, struct tcp_conn *c);
 /* The socket calls (struct sock_proto). */
 ssize_t tcp_sendmsg(struct mpnet_stack *s, struct mpnet_sock *so, const struct msghdr *msg,
                     int flags);

@@ -129,6 +129,7 @@ struct tcp_data {
          * application read since rspace_t; the receiver's RTT estimate
          * (from the timestamps echoed, RFC 7323 4.2's idea on this side). */
         bool rauto, sauto;
+        uint32_t rgrown, sgrown; /* this connection's share of tcp_state's */
         uint32_t rcopied, rcv_rtt_us, rcv_rtt_last;
         struct tcp_minmax rcv_rtt_min; /* the samples rcv_rtt_us is the least of */
         uint64_t rspace_t;
@@ -332,6 +333,36 @@ static int ring_room(struct wctx *w, uint8_t **b, uint32_t *alloc, uint32_t *off
         *alloc = n;
         *off = 0;
         return 0;
+}
+
+/* Take up to n bytes of a stack's growth budget (*used of max, all its
+ * connections together): @return what was granted, maybe 0. */
+static uint32_t budget_take(_Atomic uint64_t *used, uint32_t n, uint32_t max)
+{
+        uint64_t cur = atomic_load_explicit(used, memory_order_relaxed), g;
+
+        do {
+                g = cur < max ? max - cur : 0;
+                if (g > n)
+                        g = n;
+                if (g == 0)
+                        return 0;
+        } while (!atomic_compare_exchange_weak_explicit(used, &cur, cur + g, memory_order_relaxed,
+                                                        memory_order_relaxed));
+        return (uint32_t)g;
+}
+
+void tcp_data_budget_put(struct tcp_state *st, struct tcp_conn *c)
+{
+        struct tcp_data *d = c->d;
+
+        if (d == NULL)
+                return;
+        if (d->rgrown != 0)
+                atomic_fetch_sub_explicit(&st->rgrown, d->rgrown, memory_order_relaxed);
+        if (d->sgrown != 0)
+                atomic_fetch_sub_explicit(&st->sgrown, d->sgrown, memory_order_relaxed);
+        d->rgrown = d->sgrown = 0;
 }
 
 /* The size a buffer of cap grows to for want bytes (auto-tuning): at
@@ -688,8 +719,21 @@ static bool send_new(struct wctx *w, struct tcp_conn *c, uint32_t mss)
         return true;
 }
 
-/* Pacing's rate from cwnd and SRTT now (l4/tcp_out.c), when the stack
- * paces. */
+/* The most the connection may have in flight: cwnd, or the peer's
+ * largest window when that is less. A flow the peer's window limits
+ * keeps growing cwnd on every ACK (nothing is lost), to 16 MiB on a
+ * memory wire; what is derived from cwnd (pacing's rate, the send
+ * buffer's size) follows what can really be in flight instead. */
+static uint32_t flight_max(const struct tcp_conn *c)
+{
+        uint32_t cwnd = tcp_cc_cwnd(&c->d->cc);
+
+        return c->max_snd_wnd != 0 && c->max_snd_wnd < cwnd ? c->max_snd_wnd : cwnd;
+}
+
+/* Pacing's rate from what may be in flight (flight_max) and SRTT now
+ * (l4/tcp_out.c), when the stack paces: a window of 4 MiB against the
+ * peer's 200 KiB paced a flow at 20 times what it could send. */
 static void pace_update(struct tcp_conn *c)
 {
         struct tcp_data *d = c->d;
@@ -697,8 +741,8 @@ static void pace_update(struct tcp_conn *c)
         if (d->pace_off)
                 d->pace.ps_b = 0;
         else
-                tcp_pace_rate(&d->pace, tcp_cc_cwnd(&d->cc), c->rto.srtt_us,
-                              tcp_cc_in_slow_start(&d->cc), smss(c));
+                tcp_pace_rate(&d->pace, flight_max(c), c->rto.srtt_us, tcp_cc_in_slow_start(&d->cc),
+                              smss(c));
 }
 
 /* Whether pacing holds the next segment back at now (read once an
@@ -1143,6 +1187,7 @@ void tcp_tw_compact(struct wctx *w)
         if (d == NULL || c->state != TCP_TIME_WAIT || c->so != NULL || d->rlen != 0)
                 return;
         tq_unlink(d);
+        tcp_data_budget_put(tcp_state_of(w->s), c);
         ooo_free(d);
         ring_release(w, d->sb, d->salloc);
         ring_release(w, d->rb, d->ralloc);
@@ -1245,19 +1290,31 @@ static void sack_after(struct wctx *w, struct tcp_conn *c, const struct tcp_sack
 }
 
 /* Send-buffer auto-tuning (Linux's tcp_sndbuf_expand): room for twice
- * the congestion window, so a window's worth can wait while one is in
- * flight. Outside recovery, on an ACK of new data. */
+ * what may be in flight (flight_max: cwnd, or the peer's largest window
+ * when less), so a window's worth can wait while one is in flight.
+ * Outside recovery, on an ACK of new data. Twice cwnd alone grew eight
+ * flows' send buffers to the 4 MiB limit while the peer's window held
+ * each to 200 KiB - 2 MiB (docs/PERFORMANCE.md). */
 static void sndbuf_expand(struct wctx *w, struct tcp_conn *c)
 {
         struct tcp_data *d = c->d;
+        uint64_t want;
         uint32_t n;
 
         if (!d->sauto)
                 return;
-        n = grow_to(d->scap, 2ull * tcp_cc_cwnd(&d->cc),
+        want = 2ull * flight_max(c);
+        n = grow_to(d->scap, want,
                     __atomic_load_n(&tcp_state_of(w->s)->wmem_max, __ATOMIC_RELAXED));
         if (n == 0)
                 return;
+        if (n > want)
+                n = (uint32_t)want; /* not the doubling past it */
+        n = d->scap + budget_take(&tcp_state_of(w->s)->sgrown, n - d->scap,
+                                  __atomic_load_n(&tcp_state_of(w->s)->wmem_max, __ATOMIC_RELAXED));
+        if (n == d->scap)
+                return;
+        d->sgrown += n - d->scap;
         d->scap = n;
         tcp_count(w->s, TCPC_SNDBUF_GROW);
         if (c->so != NULL) /* read by getsockopt on the control thread */
@@ -2251,23 +2308,35 @@ static uint64_t rcv_rtt_ns(const struct tcp_conn *c)
 static void rcvbuf_tune(struct wctx *w, struct tcp_conn *c, uint32_t n)
 {
         struct tcp_data *d = c->d;
-        uint64_t now = ctx_now(w);
+        uint64_t now = ctx_now(w), rtt = rcv_rtt_ns(c), span = now - d->rspace_t, per_rtt;
         uint32_t to;
 
         d->rcopied += n;
-        if (now - d->rspace_t < rcv_rtt_ns(c))
+        if (span < rtt)
                 return;
+        /* What the application read in one round trip: the reads since
+         * rspace_t may span many (a reader that ran late read them at
+         * once), and their sum as one round trip's grew eight flows'
+         * buffers from 208 KiB to 3.5 MiB in a step (docs/PERFORMANCE.md). */
+        per_rtt = (uint64_t)d->rcopied * (rtt / 1000) / (span / 1000); /* us: no overflow */
         /* A round trip twice the least of late (and 2 ms more, the
          * timestamps' ms clock): a queue on the path, not the path, holds
-         * the data; a larger window would only deepen it. */
+         * the data; a larger window would only deepen it. Growth comes out
+         * of the stack's budget (budget_take): eight flows share what one
+         * may grow by. */
         to = d->rauto && d->rcv_rtt_last <= 2 * d->rcv_rtt_us + 2000
-                 ? grow_to(d->rcap, 2ull * d->rcopied,
+                 ? grow_to(d->rcap, 2 * per_rtt,
                            __atomic_load_n(&tcp_state_of(w->s)->rmem_max, __ATOMIC_RELAXED))
                  : 0;
+        if (to != 0)
+                to = d->rcap +
+                     budget_take(&tcp_state_of(w->s)->rgrown, to - d->rcap,
+                                 __atomic_load_n(&tcp_state_of(w->s)->rmem_max, __ATOMIC_RELAXED));
         d->rcopied = 0;
         d->rspace_t = now;
-        if (to == 0)
+        if (to <= d->rcap)
                 return;
+        d->rgrown += to - d->rcap;
         d->rcap = to;
         tcp_count(w->s, TCPC_RCVBUF_GROW);
         if (c->so != NULL)
