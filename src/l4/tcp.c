@@ -106,6 +106,8 @@ enum tcp_ctr {
         TCP_COOKIE_LIMITED,
         TCP_TSO_OUT,
         TCP_GRO_IN,
+        TCP_RCVQ_TAKE,
+        TCP_RCVQ_COLLAPSE,
         TCP__N
 };
 _Static_assert((int)TCP_HANDOFF == (int)TCPC_HANDOFF && (int)TCP_STALE == (int)TCPC_STALE &&
@@ -123,7 +125,7 @@ _Static_assert(
         (int)TCP_DSACK_IN == (int)TCPC_DSACK_IN && (int)TCP_ACK_VEC == (int)TCPC_ACK_VEC &&
         (int)TCP_ERR_HANDOFF_FAIL == (int)TCPC_ERR_HANDOFF_FAIL &&
         (int)TCP_PACED == (int)TCPC_PACED && (int)TCP_COOKIE_LIMITED == (int)TCPC_COOKIE_LIMITED &&
-        (int)TCP_GRO_IN == (int)TCPC_GRO_IN,
+        (int)TCP_GRO_IN == (int)TCPC_GRO_IN && (int)TCP_RCVQ_COLLAPSE == (int)TCPC_RCVQ_COLLAPSE,
     "tcp.h's counter ids");
 
 static const struct counter_reg tcp_ctrs[TCP__N] = {
@@ -242,6 +244,12 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
                      "with TSO"},
     [TCP_GRO_IN] = {"tcp_gro_in", "super-segments received whole from a link with TSO, taken "
                                   "as one segment (GRO)"},
+    [TCP_RCVQ_TAKE] = {"tcp_rcvq_take",
+                       "super-segments kept whole for recv to copy from, not copied into "
+                       "the receive ring"},
+    [TCP_RCVQ_COLLAPSE] = {"tcp_rcvq_collapse",
+                           "receive queues copied into the ring (an out-of-order queue, a "
+                           "bound reached, a segment for the ring)"},
 };
 
 static inline struct tcp_state *tcp_st(struct mpnet_stack *s)
@@ -801,8 +809,14 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
                         tcp_inc(s, TCP_GRO_IN);
                         tc->rx_chain = p;
                 }
+                tc->rx_pkt = p;
                 tcp_conn_input(w, c, &v, &r, atomic_load(&ifp->mtu));
                 tc->rx_chain = NULL;
+                tc->rx_pkt = NULL;
+                if (tc->rx_taken) {
+                        tc->rx_taken = false;
+                        p = NULL; /* the receive queue holds it (l4/tcp_data.c) */
+                }
                 tcp_sock_cb_vec(w, so, ev);
                 tcp_sock_cb(w, lso, lev);
                 goto out;

@@ -199,6 +199,11 @@ struct tcp_ctx {
          * for a segment in one buffer. The data path copies its payload
          * from the chain (l4/tcp_data.c). */
         const struct mpnet_pkt *rx_chain;
+        /* While a connection takes a segment: its buffer, which the data
+         * path may keep whole in the receive queue (l4/tcp_data.c), then
+         * setting rx_taken: input leaves it alone. */
+        struct mpnet_pkt *rx_pkt;
+        bool rx_taken;
         /* While a listener takes a segment: its tuple and the table's hash
          * of it, which the new connection's insert reuses (l4/tcp.c). */
         const struct tcp_tuple *in_t;
@@ -457,6 +462,9 @@ enum {
         /* l4/tcp_data.c, l4/tcp.c: super-segments (TSO, GRO) */
         TCPC_TSO_OUT,
         TCPC_GRO_IN,
+        /* l4/tcp_data.c: the receive queue of super-segments */
+        TCPC_RCVQ_TAKE,
+        TCPC_RCVQ_COLLAPSE,
 };
 /* tcp_count n times. */
 void tcp_count_n(struct mpnet_stack *s, unsigned c, uint64_t n);

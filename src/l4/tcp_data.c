@@ -66,6 +66,25 @@
 #define TCP_SEG_MAX        16384 /* the most one segment carries */
 #define TCP_RING_MIN       4096  /* a ring's first allocation; it doubles up to the buffer */
 #define TCP_RCV_RTT_WIN_US (10u * 1000000u) /* rcv_rtt_sample()'s window, BBR's min_rtt one */
+#define TCP_RQ_MAX         128 /* super-segments a receive queue holds (8 MiB of 64 KiB ones) */
+
+/* Super-segments taken whole (GRO chains): their payloads follow the
+ * receive ring's bytes, and recv copies them to the application straight
+ * from the buffers, one copy a byte where the ring made two. A circle of
+ * TCP_RQ_MAX, allocated with the first one taken. Bounded: the buffers
+ * held stay under twice the receive buffer (their bytes count in the
+ * window as the ring's) and a quarter of their pool, so a reader that
+ * lags cannot starve the link of buffers; past either, or with an
+ * out-of-order queue, the queue is copied into the ring (rq_collapse) and
+ * segments go there as before. */
+struct tcp_rq {
+        uint16_t head, n;
+        uint32_t bufs; /* buffers held, chains' segments all counted */
+        struct {
+                struct mpnet_pkt *p;
+                uint32_t off, len; /* the unread payload: from offset off of the chain */
+        } e[TCP_RQ_MAX];
+};
 
 struct tcp_ooo {
         struct tcp_ooo *next; /* by seq */
@@ -91,9 +110,12 @@ struct tcp_data {
         bool nodelay;
         bool persist;  /* rtx_at is the persist timer */
         uint8_t tries; /* expiries in a row */
-        /* Receive: in order, not read. */
+        /* Receive: in order, not read: rlen bytes, the ring's first (rlen
+         * - rqb from roff), then the receive queue's rqb. */
         uint8_t *rb;
         uint32_t rcap, ralloc, roff, rlen;
+        struct tcp_rq *rq; /* NULL until a super-segment is taken */
+        uint32_t rqb;
         uint32_t rcv_adv; /* the right edge advertised */
         uint32_t last_ack_sent;
         bool fin_in;
@@ -1006,12 +1028,31 @@ static void ooo_free(struct tcp_data *d)
         d->ooo_bytes = 0;
 }
 
+/* Give back the receive queue's buffers (its bytes leave rlen). */
+static void rq_free(struct tcp_data *d)
+{
+        struct tcp_rq *q = d->rq;
+
+        if (q == NULL)
+                return;
+        for (; q->n > 0; q->n--) {
+                mpnet_pkt_free(q->e[q->head].p);
+                q->head = (uint16_t)((q->head + 1) % TCP_RQ_MAX);
+        }
+        q->head = 0;
+        q->bufs = 0;
+        d->rlen -= d->rqb;
+        d->rqb = 0;
+}
+
 void tcp_conn_free(void *arg)
 {
         struct tcp_conn *c = arg;
 
         if (c->d != NULL) {
                 ooo_free(c->d);
+                rq_free(c->d);
+                free(c->d->rq);
                 tcp_sack_free(c->d->sk);
                 free(c->d->sb);
                 free(c->d->rb);
@@ -1027,6 +1068,8 @@ void tcp_conn_recycle(void *arg)
 
         if (c->d != NULL) {
                 ooo_free(c->d);
+                rq_free(c->d);
+                free(c->d->rq);
                 tcp_cache_put_ctl(k, TCP_CACHE_SACK, c->d->sk);
                 free(c->d->sb);
                 free(c->d->rb);
@@ -1042,6 +1085,8 @@ size_t tcp_data_mem(const struct tcp_conn *c, size_t *bufs)
         if (d == NULL)
                 return 0;
         *bufs += (size_t)d->salloc + d->ralloc;
+        if (d->rq != NULL)
+                *bufs += sizeof(*d->rq) + (size_t)d->rq->bufs * MPNET_PKT_BUF_SIZE;
         for (const struct tcp_ooo *q = d->ooo; q != NULL; q = q->next)
                 *bufs += sizeof(*q) + q->len;
         return sizeof(*d);
@@ -1062,6 +1107,9 @@ void tcp_data_drop(struct mpnet_stack *s, struct tcp_conn *c)
          * go back to the home context now, not after the grace period. */
         ring_release(w, d->sb, d->salloc);
         ring_release(w, d->rb, d->ralloc);
+        rq_free(d);
+        free(d->rq);
+        d->rq = NULL;
         d->sb = d->rb = NULL;
         d->salloc = d->slen = d->soff = 0;
         d->ralloc = d->rlen = d->roff = 0;
@@ -1097,6 +1145,8 @@ static void time_wait(struct wctx *w, struct tcp_conn *c)
                 ring_release(w, d->rb, d->ralloc);
                 d->rb = NULL;
                 d->ralloc = d->roff = 0;
+                free(d->rq); /* empty: rlen counts its bytes */
+                d->rq = NULL;
         }
         /* Nothing is in flight: the SACK scoreboard goes back to the
          * cache for the next connection (TIME_WAIT acts as without SACK
@@ -1141,6 +1191,8 @@ void tcp_tw_compact(struct wctx *w)
         ooo_free(d);
         ring_release(w, d->sb, d->salloc);
         ring_release(w, d->rb, d->ralloc);
+        free(d->rq); /* empty: rlen is 0 */
+        d->rq = NULL;
         tcp_cache_put(w, TCP_CACHE_SACK, d->sk);
         c->d = NULL;
         tcp_cache_put(w, TCP_CACHE_DATA, d);
@@ -1515,6 +1567,93 @@ static void rcv_append_src(struct tcp_data *d, const struct rx_src *src, uint32_
         d->o.bytes_received += n;
 }
 
+/* Copy the receive queue into the ring after the ring's bytes, which
+ * has the room (rcv_ring), and give its buffers back. */
+static void rq_collapse(struct tcp_data *d)
+{
+        struct tcp_rq *q = d->rq;
+        uint32_t at = (d->roff + d->rlen - d->rqb) % d->ralloc;
+
+        for (; q->n > 0; q->n--) {
+                struct mpnet_pkt *p = q->e[q->head].p;
+                uint32_t off = q->e[q->head].off, n = q->e[q->head].len;
+                uint32_t k = d->ralloc - at < n ? d->ralloc - at : n;
+
+                (void)mpnet_pkt_read(p, off, d->rb + at, k); /* in its bounds */
+                (void)mpnet_pkt_read(p, off + k, d->rb, n - k);
+                at = (at + n) % d->ralloc;
+                mpnet_pkt_free(p);
+                q->head = (uint16_t)((q->head + 1) % TCP_RQ_MAX);
+        }
+        q->head = 0;
+        q->bufs = 0;
+        d->rqb = 0;
+}
+
+/* Room in the ring for need more bytes after all those held, the receive
+ * queue's copied in first (the ring's bytes come before the queue's, so
+ * nothing is appended to the ring while the queue holds any). @return 0,
+ * or -ENOMEM (nothing moved). */
+static int rcv_ring(struct wctx *w, struct tcp_data *d, uint32_t need)
+{
+        if (ring_room(w, &d->rb, &d->ralloc, &d->roff, d->rlen - d->rqb, d->rqb + need, d->rcap) !=
+            0)
+                return -ENOMEM;
+        if (d->rqb > 0) {
+                rq_collapse(d);
+                tcp_count(w->s, TCPC_RCVQ_COLLAPSE);
+        }
+        return 0;
+}
+
+/* Whether the segment under way (p, its buffer) may be kept whole in the
+ * receive queue rather than copied into the ring (struct tcp_rq): a
+ * super-segment, or any segment behind one the queue holds (else the
+ * queue would be copied into the ring for it). */
+static bool rq_may_take(struct wctx *w, const struct tcp_data *d, const struct mpnet_pkt *p)
+{
+        const struct tcp_rq *q = d->rq;
+        uint32_t bufs = (q != NULL ? q->bufs : 0) + p->nb_segs;
+
+        if (d->ooo != NULL || d->fin_in || (q != NULL && q->n == TCP_RQ_MAX))
+                return false;
+        if (p->len == p->pkt_len && d->rqb == 0)
+                return false;
+        if ((uint64_t)bufs * MPNET_PKT_BUF_SIZE > 2ull * d->rcap ||
+            bufs > mpnet_pool_size(p->pool) / 4)
+                return false;
+        return !tcp_ctx_of(w)->rx_taken;
+}
+
+/* Keep the segment under way whole in the receive queue: src its payload,
+ * from skip on, n bytes, in order. @return false: no memory for the queue
+ * (nothing taken). */
+static bool rq_take(struct wctx *w, struct tcp_data *d, const struct rx_src *src, uint32_t skip,
+                    uint32_t n)
+{
+        struct tcp_ctx *x = tcp_ctx_of(w);
+        struct tcp_rq *q = d->rq;
+        unsigned i;
+
+        if (q == NULL) {
+                q = d->rq = calloc(1, sizeof(*q));
+                if (q == NULL)
+                        return false;
+        }
+        i = (q->head + q->n++) % TCP_RQ_MAX;
+        q->e[i].p = x->rx_pkt;
+        q->e[i].off = (src->ch != NULL ? src->off : (uint32_t)(src->p - x->rx_pkt->data)) + skip;
+        q->e[i].len = n;
+        q->bufs += x->rx_pkt->nb_segs;
+        x->rx_taken = true;
+        tcp_count(w->s, TCPC_RCVQ_TAKE);
+        d->rlen += n;
+        d->rqb += n;
+        d->c->rcv_nxt += n;
+        d->o.bytes_received += n;
+        return true;
+}
+
 /* The in-order FIN (RFC 9293 3.10.7.4 eighth check). */
 static void fin_in(struct wctx *w, struct tcp_conn *c)
 {
@@ -1713,16 +1852,19 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
         }
         if (len != 0 || fin) {
                 uint32_t right = c->rcv_nxt + (d->rcap - d->rlen);
+                struct mpnet_pkt *p = tcp_ctx_of(w)->rx_pkt;
+                bool take = len != 0 && p != NULL && rq_may_take(w, d, p);
 
                 /* Ring room for the data and what it may pull from the
                  * out-of-order queue; without memory the window is
-                 * closed to it (trimmed below, ACKed). */
-                if (len != 0) {
+                 * closed to it (trimmed below, ACKed). A super-segment
+                 * the receive queue takes needs none. */
+                if (len != 0 && !take) {
                         uint32_t need = len + d->ooo_bytes;
 
                         if (need > d->rcap - d->rlen)
                                 need = d->rcap - d->rlen;
-                        if (ring_room(w, &d->rb, &d->ralloc, &d->roff, d->rlen, need, d->rcap) != 0)
+                        if (rcv_ring(w, d, need) != 0)
                                 right = c->rcv_nxt;
                 }
 
@@ -1759,7 +1901,16 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                 if (seq == c->rcv_nxt && (len != 0 || fin)) {
                         bool had_ooo = d->ooo != NULL;
 
-                        rcv_append_src(d, &src, skip0, len);
+                        /* No queue memory: the ring, if it can grow. */
+                        if (take && len != 0 && !rq_take(w, d, &src, skip0, len))
+                                take = false;
+                        if (!take) {
+                                if (len != 0 && rcv_ring(w, d, len) != 0) {
+                                        len = 0; /* dropped: the sender resends it */
+                                        fin = false;
+                                }
+                                rcv_append_src(d, &src, skip0, len);
+                        }
                         d->unacked += len;
                         if (fin)
                                 fin_in(w, c);
@@ -2203,6 +2354,71 @@ static void rcvbuf_tune(struct wctx *w, struct tcp_conn *c, uint32_t n)
                 atomic_store_explicit(&c->so->rcvbuf, to, memory_order_relaxed);
 }
 
+/* n bytes of those held (the ring's, then the receive queue's) from off
+ * on into to. */
+static void rcv_read(const struct tcp_data *d, uint32_t off, uint32_t n, uint8_t *to)
+{
+        uint32_t ring = d->rlen - d->rqb;
+        const struct tcp_rq *q = d->rq;
+
+        if (off < ring) {
+                uint32_t k = ring - off < n ? ring - off : n;
+
+                ring_read(d->rb, d->ralloc, (d->roff + off) % d->ralloc, k, to);
+                to += k;
+                n -= k;
+                off = ring;
+        }
+        off -= ring;
+        for (unsigned j = 0; n > 0 && j < q->n; j++) {
+                unsigned i = (q->head + j) % TCP_RQ_MAX;
+                uint32_t k;
+
+                if (off >= q->e[i].len) {
+                        off -= q->e[i].len;
+                        continue;
+                }
+                k = q->e[i].len - off < n ? q->e[i].len - off : n;
+                (void)mpnet_pkt_read(q->e[i].p, q->e[i].off + off, to, k); /* in its bounds */
+                to += k;
+                n -= k;
+                off = 0;
+        }
+}
+
+/* The application read n bytes: they go, the ring's first; a super-
+ * segment read whole gives its buffers back. */
+static void rcv_consume(struct tcp_data *d, uint32_t n)
+{
+        uint32_t ring = d->rlen - d->rqb, k = ring < n ? ring : n;
+        struct tcp_rq *q = d->rq;
+
+        if (k > 0)
+                d->roff = (d->roff + k) % d->ralloc;
+        d->rlen -= n;
+        n -= k;
+        /* Emptied: the ring starts again at its beginning, so the next
+         * bytes in land where these were read, still in the cache (a bulk
+         * reader that keeps up touches a few KB of it, not all 4 MB). */
+        if (ring == k)
+                d->roff = 0;
+        d->rqb -= n;
+        while (n > 0) {
+                unsigned i = q->head;
+
+                if (n < q->e[i].len) {
+                        q->e[i].off += n;
+                        q->e[i].len -= n;
+                        break;
+                }
+                n -= q->e[i].len;
+                q->bufs -= q->e[i].p->nb_segs;
+                mpnet_pkt_free(q->e[i].p);
+                q->head = (uint16_t)((i + 1) % TCP_RQ_MAX);
+                q->n--;
+        }
+}
+
 ssize_t tcp_recvmsg(struct mpnet_stack *s, struct mpnet_sock *so, struct msghdr *msg, int flags)
 {
         struct tcp_conn *c = so->tcp;
@@ -2230,8 +2446,7 @@ ssize_t tcp_recvmsg(struct mpnet_stack *s, struct mpnet_sock *so, struct msghdr 
                         n = (uint32_t)msg->msg_iov[i].iov_len;
                 if (n > 0 && msg->msg_iov[i].iov_base == NULL)
                         return -EFAULT;
-                ring_read(d->rb, d->ralloc, (d->roff + off) % d->ralloc, n,
-                          msg->msg_iov[i].iov_base);
+                rcv_read(d, off, n, msg->msg_iov[i].iov_base);
                 off += n;
         }
         if (off == 0)
@@ -2239,13 +2454,7 @@ ssize_t tcp_recvmsg(struct mpnet_stack *s, struct mpnet_sock *so, struct msghdr 
         if (flags & MSG_PEEK)
                 return (ssize_t)off;
         before = rcv_window(d);
-        d->roff = (d->roff + off) % d->ralloc;
-        d->rlen -= off;
-        /* Emptied: the ring starts again at its beginning, so the next
-         * bytes in land where these were read, still in the cache (a bulk
-         * reader that keeps up touches a few KB of it, not all 4 MB). */
-        if (d->rlen == 0)
-                d->roff = 0;
+        rcv_consume(d, off);
         rcvbuf_tune(tcp_home_w(s, c), c, off);
         events(c);
         /* A window update when reading opened it by enough (RFC 9293
