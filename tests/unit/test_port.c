@@ -71,6 +71,17 @@ static void test_siphash_words(void **state)
         }
         for (unsigned n = 1; n <= 6; n++)
                 assert_true(siphash24_u64(key, w, n) == siphash24(key, m, 8 * n));
+        /* Words and a tail of 0 to 7 bytes (the IPv4 cookie's 2 and 5):
+         * the byte form of the same bytes. */
+        for (unsigned n = 0; n <= 5; n++)
+                for (unsigned k = 0; k <= 7; k++) {
+                        uint64_t tail = 0;
+
+                        for (unsigned j = 0; j < k; j++)
+                                tail |= (uint64_t)m[8 * n + j] << (8 * j);
+                        assert_true(siphash24_u64_tail(key, w, n, tail, k) ==
+                                    siphash24(key, m, 8 * n + k));
+                }
 }
 
 /* SipHash-1-3 (the connection table's hash, l4/tcp.c): the reference's
