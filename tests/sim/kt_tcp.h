@@ -139,6 +139,18 @@ static inline unsigned kt_xfer_secs(const struct kt_xfer *x)
         return 60 + (x->kb != 0 ? x->kb / 1024 : kt_xfer_mb());
 }
 
+/* A job of the transfer x ended with rc (-1: not within its wait): on a
+ * failure print what mpnet-nc said and the kernel's sockets, then fail. */
+static inline void kt_xfer_rc(const struct kt_xfer *x, const char *who, int rc)
+{
+        if (rc == 0)
+                return;
+        print_message("%s: %s ended with %d; mpnet-nc's log:\n", x->tag, who, rc);
+        kt_sh("cat %s >&2", x->log);
+        kt_sh("ip netns exec %s ss -tnie >&2", x->kns);
+        fail_msg("%s: %s ended with %d", x->tag, who, rc);
+}
+
 /* Both ways arrived whole: the same SHA-256 as sent. */
 static inline void kt_xfer_check(struct kt_xfer *x)
 {
@@ -185,8 +197,8 @@ static inline void kt_xfer_linux_client(struct kt_xfer *x)
                                secs, x->kns, secs, x->v6 ? 6 : 4, x->v6 ? "[" : "", x->me,
                                x->v6 ? "]" : "", x->port, x->to_m, x->at_k, x->rc_k),
                          0);
-        assert_int_equal(kt_rc_wait(x->rc_k, secs + 10), 0);
-        assert_int_equal(kt_rc_wait(x->rc_m, secs + 10), 0);
+        kt_xfer_rc(x, "socat", kt_rc_wait(x->rc_k, secs + 10));
+        kt_xfer_rc(x, "mpnet-nc", kt_rc_wait(x->rc_m, secs + 10));
         kt_show_rate(x->tag, x->log);
         kt_xfer_check(x);
 }
@@ -211,8 +223,8 @@ static inline void kt_xfer_linux_server(struct kt_xfer *x)
                                x->at_m, x->log, x->rc_m),
                          0);
         kt_xfer_tap_addr(x);
-        assert_int_equal(kt_rc_wait(x->rc_m, secs + 10), 0);
-        assert_int_equal(kt_rc_wait(x->rc_k, secs + 10), 0);
+        kt_xfer_rc(x, "mpnet-nc", kt_rc_wait(x->rc_m, secs + 10));
+        kt_xfer_rc(x, "socat", kt_rc_wait(x->rc_k, secs + 10));
         kt_show_rate(x->tag, x->log);
         kt_xfer_check(x);
 }

@@ -21,6 +21,7 @@
 #include "mpnet/link.h"
 #include "mpnet/socket.h"
 #include "mpnet/stack.h"
+#include "mpnet/tcp.h"
 
 static const char usage[] =
     "NAME\n"
@@ -471,6 +472,32 @@ static void tcp_linger(struct nc *nc)
         }
 }
 
+/* -v: where the connection stands (a transfer that did not end says why). */
+static void tcp_show(struct nc *nc, const struct tcp_run *t, const char *why)
+{
+        static const char *const st[] = {"CLOSED",      "LISTEN",     "SYN_SENT",   "SYN_RECEIVED",
+                                         "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT",
+                                         "CLOSING",     "LAST_ACK",   "TIME_WAIT"};
+        struct mpnet_tcp_info ti = {0};
+        socklen_t len = sizeof(ti);
+        int err = mpnet_getsockopt(nc->s, t->cfd, IPPROTO_TCP, MPNET_TCP_INFO, &ti, &len);
+
+        if (err != 0) {
+                fprintf(stderr, "mpnet-nc: %s; no connection snapshot: %s\n", why, strerror(-err));
+                return;
+        }
+        fprintf(stderr,
+                "mpnet-nc: %s: %llu bytes in, %llu out, peer's FIN %s, ours %s; state %s, "
+                "received %llu, acked %llu, unacked %u, to send %u, to read %u, snd_wnd %u, "
+                "rcv_wnd %u, cwnd %u, rto %u us, backoff %u, retransmitted %u\n",
+                why, (unsigned long long)t->n_in, (unsigned long long)t->n_out,
+                t->peer_eof ? "seen" : "not seen", t->shut_wr ? "sent" : "not sent",
+                ti.state < sizeof(st) / sizeof(st[0]) ? st[ti.state] : "?",
+                (unsigned long long)ti.bytes_received, (unsigned long long)ti.bytes_acked,
+                ti.unacked, ti.snd_buf, ti.rcv_buf, ti.snd_wnd, ti.rcv_wnd, ti.snd_cwnd, ti.rto_us,
+                ti.backoff, ti.total_retrans);
+}
+
 /* One step of the connection: receive, send, shut down. @return 1 when
  * it is over both ways, 0 to go on, -1 on an error (said). */
 static int tcp_step(struct nc *nc, struct tcp_run *t, uint8_t *rbuf, const uint8_t *ibuf,
@@ -671,8 +698,11 @@ static int run_tcp(struct nc *nc)
                         }
                 }
         }
-        if (g_stop)
+        if (g_stop) {
+                if (o->verbose && t.cfd >= 0)
+                        tcp_show(nc, &t, "stopped by a signal");
                 rc = 0;
+        }
 out:
         if (t.cfd >= 0 && t.cfd != nc->fd)
                 mpnet_close(nc->s, t.cfd);
