@@ -279,12 +279,15 @@ static inline void tcp_inc(struct mpnet_stack *s, enum tcp_ctr c)
 
 /* ---- the connection table ---- */
 
-/* SipHash-2-4 of the tuple packed as 64-bit words: 2 for IPv4, whose
- * v4-mapped 36 bytes took 5 blocks (10 SipRounds where they took 14, and
- * no byte loads), 5 for IPv6; the lengths differ, so an IPv4 and an IPv6
- * tuple never hash alike. Every segment that misses the context's cache
- * pays it, a SYN flood's each. The words are the host's (a table's hash,
- * never sent). */
+/* SipHash-1-3 of the tuple packed as 64-bit words: 2 for IPv4, whose
+ * v4-mapped 36 bytes took 5 blocks, 5 for IPv6; the lengths differ, so an
+ * IPv4 and an IPv6 tuple never hash alike. Every segment that misses the
+ * context's cache pays it, a SYN flood's each: 6 SipRounds for IPv4
+ * (SipHash-2-4 took 10). 1-3 is the hash-table variant (Linux's hsiphash()
+ * on 64-bit, Rust's HashMap): the value keys a table and picks an
+ * SO_REUSEPORT member, it is never sent, so the keyed PRF against
+ * chosen-tuple chains is what it needs, not a MAC's margin. The words are
+ * the host's. */
 uint32_t tcp_conn_hash(const struct tcp_conn_table *ct, const struct tcp_tuple *t)
 {
         uint64_t w[5], ports = (uint64_t)t->lport | (uint64_t)t->rport << 16;
@@ -298,12 +301,12 @@ uint32_t tcp_conn_hash(const struct tcp_conn_table *ct, const struct tcp_tuple *
                 memcpy(&r, t->raddr + 12, 4);
                 w[0] = (uint64_t)l | (uint64_t)r << 32;
                 w[1] = ports;
-                return (uint32_t)siphash24_u64(ct->key, w, 2);
+                return (uint32_t)siphash13_u64(ct->key, w, 2);
         }
         memcpy(w, t->laddr, 16);
         memcpy(w + 2, t->raddr, 16);
         w[4] = ports;
-        return (uint32_t)siphash24_u64(ct->key, w, 5);
+        return (uint32_t)siphash13_u64(ct->key, w, 5);
 }
 
 static bool tuple_eq(const struct tcp_tuple *a, const struct tcp_tuple *b)
