@@ -249,7 +249,30 @@ static struct run run_once(unsigned workers, unsigned n_flows, uint64_t bytes)
                                         fprintf(stderr, " %c.%s %llu", "AB"[k], nm,
                                                 (unsigned long long)v);
                         }
+                for (unsigned q = 0; q < workers; q++) {
+                        struct mpnet_worker_stats ws;
+
+                        if (mpnet_runtime_worker_stats(rt, q, &ws) == 0)
+                                fprintf(stderr, " w%u.loops %llu w%u.sleeps %llu", q,
+                                        (unsigned long long)ws.loops, q,
+                                        (unsigned long long)ws.sleeps);
+                }
                 fputc('\n', stderr);
+                for (unsigned i = 0; i < n_flows; i++) {
+                        struct mpnet_tcp_info ti = {0}, ri = {0};
+                        socklen_t tl = sizeof(ti), rl = sizeof(ri), il = sizeof(int);
+                        int sb = 0, rb = 0;
+
+                        mpnet_getsockopt(a, cfd[i], IPPROTO_TCP, MPNET_TCP_INFO, &ti, &tl);
+                        mpnet_getsockopt(b, sfd[i], IPPROTO_TCP, MPNET_TCP_INFO, &ri, &rl);
+                        mpnet_getsockopt(a, cfd[i], SOL_SOCKET, SO_SNDBUF, &sb, &il);
+                        il = sizeof(int);
+                        mpnet_getsockopt(b, sfd[i], SOL_SOCKET, SO_RCVBUF, &rb, &il);
+                        fprintf(stderr,
+                                "  flow %u: cwnd %u snd_wnd %u rtt_us %u sndbuf %d rcvbuf %d "
+                                "rcv_wnd %u\n",
+                                i, ti.snd_cwnd, ti.snd_wnd, ti.rtt_us, sb, rb, ri.rcv_wnd);
+                }
         }
         for (unsigned i = 0; i < n_flows; i++) {
                 mpnet_close(a, cfd[i]);

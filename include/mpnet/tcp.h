@@ -132,13 +132,16 @@ MPNET_API void mpnet_tcp_set_ack_vec(struct mpnet_stack *s, int on);
  * off for that buffer of that socket, as Linux) grows its receive buffer
  * once a round trip toward twice what the application read, and its send
  * buffer toward twice the congestion window, up to rmem_max and wmem_max
- * bytes; 0 turns growth off. Larger windows let flows overrun a shallow
- * link queue in bursts: pacing (mpnet_tcp_set_pacing) spreads them, and
- * a reduction whose retransmissions all come back D-SACKed is undone
- * (RFC 3708, RFC 4015); on a memory wire eight flows' grown windows
- * still overrun its ring and cost throughput (no per-flow limit on what
- * a sender queues on a link yet), hence off by default. Any thread;
- * applies to connections established after it.
+ * bytes; 0 turns growth off. The send buffer follows what may be in
+ * flight (cwnd, or the peer's largest window when less), the receive
+ * buffer what the application read a round trip (averaged over the time
+ * since the last look), and the connections of a stack grow out of one
+ * budget of rmem_max and wmem_max bytes (Linux's tcp_mem idea): one
+ * connection may grow to the limit, several share it. Larger windows
+ * let flows overrun a shallow link queue in bursts: pacing
+ * (mpnet_tcp_set_pacing) spreads them, and a reduction whose
+ * retransmissions all come back D-SACKed is undone (RFC 3708, RFC 4015).
+ * Any thread; applies to connections established after it.
  * @return 0, or -EINVAL over MPNET_TCP_AUTOTUNE_MAX.
  */
 MPNET_API int mpnet_tcp_set_autotune(struct mpnet_stack *s, uint32_t rmem_max, uint32_t wmem_max);

@@ -44,15 +44,14 @@ static const struct neigh_proto *neigh_proto(unsigned fam)
         return fam == NEIGH_ARP ? &arp_neigh_proto : &nd6_neigh_proto;
 }
 
-static unsigned neigh_hash(unsigned fam, const union neigh_key *k)
+static uint32_t neigh_hv(unsigned fam, const union neigh_key *k)
 {
-        return fam == NEIGH_ARP ? neigh_hash4(k->a4) : neigh_hash6(k->a6);
+        return fam == NEIGH_ARP ? neigh_hv4(k->a4) : neigh_hv6(k->a6);
 }
 
 struct neigh_entry *neigh_lookup(struct mpnet_iface *ifp, unsigned fam, const union neigh_key *k)
 {
-        struct neigh_entry *e =
-            atomic_load_explicit(&ifp->neigh[fam]->hash[neigh_hash(fam, k)], memory_order_acquire);
+        struct neigh_entry *e = neigh_chain_head(ifp->neigh[fam], neigh_hv(fam, k));
 
         while (e != NULL && ((e->key.w[0] ^ k->w[0]) | (e->key.w[1] ^ k->w[1])) != 0)
                 e = atomic_load_explicit(&e->hnext, memory_order_acquire);
@@ -191,7 +190,8 @@ struct neigh_entry *neigh_create(struct mpnet_iface *ifp, unsigned fam, const un
 {
         struct mpnet_stack *s = ifp->stack;
         struct neigh_table *t = ifp->neigh[fam];
-        unsigned h = neigh_hash(fam, k);
+        uint32_t hv = neigh_hv(fam, k);
+        unsigned h = neigh_hv_chain(hv);
         struct neigh_entry *e;
 
         if (t->count >= NEIGH_MAX_ENTRIES && !neigh_evict(ifp, fam))
@@ -205,6 +205,12 @@ struct neigh_entry *neigh_create(struct mpnet_iface *ifp, unsigned fam, const un
         mpnet_timer_init(&e->timer, neigh_timer, e);
         e->state = MPNET_NEIGH_INCOMPLETE;
         neigh_set_fast(e);
+        /* The filter's bit first: the release store that links e orders it
+         * before e can be seen (neigh_chain_head()). */
+        atomic_store_explicit(&t->filt[h],
+                              (uint16_t)(atomic_load_explicit(&t->filt[h], memory_order_relaxed) |
+                                         neigh_filt_bit(hv)),
+                              memory_order_relaxed);
         neigh_link_tail(&t->hash[h], e);
         t->count++;
         unconf_add(t, e);
@@ -228,17 +234,33 @@ static void neigh_event(struct neigh_entry *e, enum mpnet_event_type type)
         stack_event(e->ifp->stack, &ev);
 }
 
+/* The filter of chain h from the entries left on it, after one was
+ * unlinked: a reader that loaded the old value walks the chain for an
+ * entry no longer there (and finds none); the bits of the entries still
+ * linked are in every value stored. */
+static void neigh_filt_recompute(struct neigh_table *t, unsigned h)
+{
+        unsigned f = 0;
+
+        for (struct neigh_entry *n = atomic_load_explicit(&t->hash[h], memory_order_relaxed);
+             n != NULL; n = atomic_load_explicit(&n->hnext, memory_order_relaxed))
+                f |= neigh_filt_bit(neigh_hv(n->fam, &n->key));
+        atomic_store_explicit(&t->filt[h], (uint16_t)f, memory_order_relaxed);
+}
+
 static void neigh_delete(struct neigh_entry *e)
 {
         struct mpnet_iface *ifp = e->ifp;
         struct neigh_table *t = ifp->neigh[e->fam];
-        struct neigh_entry *_Atomic *pp = &t->hash[neigh_hash(e->fam, &e->key)];
+        unsigned h = neigh_hv_chain(neigh_hv(e->fam, &e->key));
+        struct neigh_entry *_Atomic *pp = &t->hash[h];
 
         neigh_event(e, MPNET_EV_NEIGH_DEL);
         while (atomic_load_explicit(pp, memory_order_relaxed) != e)
                 pp = &atomic_load_explicit(pp, memory_order_relaxed)->hnext;
         atomic_store_explicit(pp, atomic_load_explicit(&e->hnext, memory_order_relaxed),
                               memory_order_release);
+        neigh_filt_recompute(t, h);
         mpnet_timer_cancel(ifp->stack->timers, &e->timer);
         unconf_del(t, e);
         /* Only an entry still resolving holds packets: removed by a flush
@@ -432,21 +454,20 @@ int neigh_add_permanent(struct mpnet_iface *ifp, unsigned fam, const union neigh
 static void neigh_enqueue(struct neigh_entry *e, struct mpnet_pkt *p)
 {
         struct mpnet_stack *s = e->ifp->stack;
-        bool entry_full = e->qn == s->arp_queue_max;
-        bool stack_full = s->neigh_held >= NEIGH_HELD_MAX;
 
         /* At the stack's cap the newcomer is dropped (the entry's
          * resolution still starts): trading an entry's oldest packet for it
          * cost a free of a buffer out of the cache per frame under a flood
-         * of traffic to next hops being resolved. */
-        if (stack_full) {
+         * of traffic to next hops being resolved. Checked before anything
+         * of e past its first line is read. */
+        if (s->neigh_held >= NEIGH_HELD_MAX) {
                 neigh_ctr_add(s, STK_neigh_held_full, 1);
                 mpnet_pkt_free(p);
                 return;
         }
         /* RFC 4861 7.2.2: a full queue replaces its oldest packet with the
          * new one (the oldest is the likeliest to have been retried). */
-        if (entry_full) {
+        if (e->qn == s->arp_queue_max) {
                 mpnet_pkt_free(e->q[0]);
                 memmove(&e->q[0], &e->q[1], (e->qn - 1) * sizeof(e->q[0]));
                 e->qn--;

@@ -120,21 +120,59 @@ static inline union neigh_key neigh_key6(const uint8_t *a)
         return k;
 }
 
+/* The multiplicative hash of an IPv4 address or of an IPv6 address's last
+ * 32 bits: its top NEIGH_HASH_BITS pick the chain, the NEIGH_FILT_BITS
+ * under them the chain filter's bit. */
+static inline uint32_t neigh_hv4(uint32_t a)
+{
+        return a * 2654435761u;
+}
+
+static inline uint32_t neigh_hv6(const uint8_t *a)
+{
+        return neigh_hv4(mpnet_get_be32(a + 12));
+}
+
+static inline unsigned neigh_hv_chain(uint32_t hv)
+{
+        return hv >> (32 - NEIGH_HASH_BITS);
+}
+
+static inline unsigned neigh_filt_bit(uint32_t hv)
+{
+        return 1u << ((hv >> (32 - NEIGH_HASH_BITS - NEIGH_FILT_BITS)) &
+                      ((1u << NEIGH_FILT_BITS) - 1));
+}
+
 static inline unsigned neigh_hash4(uint32_t a)
 {
-        return (a * 2654435761u) >> (32 - NEIGH_HASH_BITS);
+        return neigh_hv_chain(neigh_hv4(a));
 }
 
 static inline unsigned neigh_hash6(const uint8_t *a)
 {
-        return neigh_hash4(mpnet_get_be32(a + 12));
+        return neigh_hv_chain(neigh_hv6(a));
+}
+
+/* The head of hv's chain in t, or NULL when its filter rules the chain
+ * out. The filter's load is relaxed: a bit is set before the entry is
+ * linked (release), so a reader that can see the entry by any
+ * synchronisation sees the bit; one that reads the bit before it is set
+ * misses an entry linked meanwhile, as a lookup just before the link
+ * would. */
+static inline struct neigh_entry *neigh_chain_head(struct neigh_table *t, uint32_t hv)
+{
+        unsigned h = neigh_hv_chain(hv);
+
+        if (!(atomic_load_explicit(&t->filt[h], memory_order_relaxed) & neigh_filt_bit(hv)))
+                return NULL;
+        return atomic_load_explicit(&t->hash[h], memory_order_acquire);
 }
 
 /* Lock-free lookups, for any context. */
 static inline struct neigh_entry *neigh_lookup4(struct mpnet_iface *ifp, uint32_t a)
 {
-        struct neigh_entry *e = atomic_load_explicit(&ifp->neigh[NEIGH_ARP]->hash[neigh_hash4(a)],
-                                                     memory_order_acquire);
+        struct neigh_entry *e = neigh_chain_head(ifp->neigh[NEIGH_ARP], neigh_hv4(a));
 
         while (e != NULL && e->key.a4 != a)
                 e = atomic_load_explicit(&e->hnext, memory_order_acquire);
@@ -143,8 +181,7 @@ static inline struct neigh_entry *neigh_lookup4(struct mpnet_iface *ifp, uint32_
 
 static inline struct neigh_entry *neigh_lookup6(struct mpnet_iface *ifp, const uint8_t *a)
 {
-        struct neigh_entry *e =
-            atomic_load_explicit(&ifp->neigh[NEIGH_ND]->hash[neigh_hash6(a)], memory_order_acquire);
+        struct neigh_entry *e = neigh_chain_head(ifp->neigh[NEIGH_ND], neigh_hv6(a));
 
         while (e != NULL && !ip6_eq(e->key.a6, a))
                 e = atomic_load_explicit(&e->hnext, memory_order_acquire);

@@ -21,6 +21,9 @@
  * family. */
 #define NEIGH_HASH_BITS 10
 #define NEIGH_HASH_SIZE (1u << NEIGH_HASH_BITS)
+/* A chain's filter: one of 16 bits per entry, picked by the four hash
+ * bits under the chain's (l3/neigh.h neigh_filt_bit()). */
+#define NEIGH_FILT_BITS 4
 
 enum { NEIGH_ARP, NEIGH_ND, NEIGH_N };
 
@@ -39,6 +42,14 @@ struct neigh_resolve_tb {
 struct neigh_table {
         /* Read by workers: lines of their own. */
         _Alignas(MPNET_CACHE_LINE) struct neigh_entry *_Atomic hash[NEIGH_HASH_SIZE];
+        /* Per chain, the OR of its entries' filter bits: a lookup whose
+         * bit is clear has no entry and walks nothing (a flood of random
+         * next hops or senders: a cold chain per frame, 2 KiB here against
+         * 8 KiB of heads and the entries). Set before an entry is linked,
+         * recomputed after one is unlinked: a reader may find a bit set for
+         * an entry gone (it walks the chain), never one clear for an entry
+         * present (docs/MP-SAFETY.md). */
+        _Atomic uint16_t filt[NEIGH_HASH_SIZE];
         unsigned count;  /* the control thread's */
         unsigned n_perm; /* of them PERMANENT (configured): count - n_perm learnt */
         /* Entries never confirmed (l3/neigh.c), oldest first: what a full

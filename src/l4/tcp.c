@@ -106,6 +106,8 @@ enum tcp_ctr {
         TCP_COOKIE_LIMITED,
         TCP_TSO_OUT,
         TCP_GRO_IN,
+        TCP_RCVQ_TAKE,
+        TCP_RCVQ_COLLAPSE,
         TCP__N
 };
 _Static_assert((int)TCP_HANDOFF == (int)TCPC_HANDOFF && (int)TCP_STALE == (int)TCPC_STALE &&
@@ -123,7 +125,7 @@ _Static_assert(
         (int)TCP_DSACK_IN == (int)TCPC_DSACK_IN && (int)TCP_ACK_VEC == (int)TCPC_ACK_VEC &&
         (int)TCP_ERR_HANDOFF_FAIL == (int)TCPC_ERR_HANDOFF_FAIL &&
         (int)TCP_PACED == (int)TCPC_PACED && (int)TCP_COOKIE_LIMITED == (int)TCPC_COOKIE_LIMITED &&
-        (int)TCP_GRO_IN == (int)TCPC_GRO_IN,
+        (int)TCP_GRO_IN == (int)TCPC_GRO_IN && (int)TCP_RCVQ_COLLAPSE == (int)TCPC_RCVQ_COLLAPSE,
     "tcp.h's counter ids");
 
 static const struct counter_reg tcp_ctrs[TCP__N] = {
@@ -242,6 +244,12 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
                      "with TSO"},
     [TCP_GRO_IN] = {"tcp_gro_in", "super-segments received whole from a link with TSO, taken "
                                   "as one segment (GRO)"},
+    [TCP_RCVQ_TAKE] = {"tcp_rcvq_take",
+                       "super-segments kept whole for recv to copy from, not copied into "
+                       "the receive ring"},
+    [TCP_RCVQ_COLLAPSE] = {"tcp_rcvq_collapse",
+                           "receive queues copied into the ring (an out-of-order queue, a "
+                           "bound reached, a segment for the ring)"},
 };
 
 static inline struct tcp_state *tcp_st(struct mpnet_stack *s)
@@ -271,12 +279,15 @@ static inline void tcp_inc(struct mpnet_stack *s, enum tcp_ctr c)
 
 /* ---- the connection table ---- */
 
-/* SipHash-2-4 of the tuple packed as 64-bit words: 2 for IPv4, whose
- * v4-mapped 36 bytes took 5 blocks (10 SipRounds where they took 14, and
- * no byte loads), 5 for IPv6; the lengths differ, so an IPv4 and an IPv6
- * tuple never hash alike. Every segment that misses the context's cache
- * pays it, a SYN flood's each. The words are the host's (a table's hash,
- * never sent). */
+/* SipHash-1-3 of the tuple packed as 64-bit words: 2 for IPv4, whose
+ * v4-mapped 36 bytes took 5 blocks, 5 for IPv6; the lengths differ, so an
+ * IPv4 and an IPv6 tuple never hash alike. Every segment that misses the
+ * context's cache pays it, a SYN flood's each: 6 SipRounds for IPv4
+ * (SipHash-2-4 took 10). 1-3 is the hash-table variant (Linux's hsiphash()
+ * on 64-bit, Rust's HashMap): the value keys a table and picks an
+ * SO_REUSEPORT member, it is never sent, so the keyed PRF against
+ * chosen-tuple chains is what it needs, not a MAC's margin. The words are
+ * the host's. */
 uint32_t tcp_conn_hash(const struct tcp_conn_table *ct, const struct tcp_tuple *t)
 {
         uint64_t w[5], ports = (uint64_t)t->lport | (uint64_t)t->rport << 16;
@@ -290,12 +301,12 @@ uint32_t tcp_conn_hash(const struct tcp_conn_table *ct, const struct tcp_tuple *
                 memcpy(&r, t->raddr + 12, 4);
                 w[0] = (uint64_t)l | (uint64_t)r << 32;
                 w[1] = ports;
-                return (uint32_t)siphash24_u64(ct->key, w, 2);
+                return (uint32_t)siphash13_u64(ct->key, w, 2);
         }
         memcpy(w, t->laddr, 16);
         memcpy(w + 2, t->raddr, 16);
         w[4] = ports;
-        return (uint32_t)siphash24_u64(ct->key, w, 5);
+        return (uint32_t)siphash13_u64(ct->key, w, 5);
 }
 
 static bool tuple_eq(const struct tcp_tuple *a, const struct tcp_tuple *b)
@@ -801,8 +812,14 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
                         tcp_inc(s, TCP_GRO_IN);
                         tc->rx_chain = p;
                 }
+                tc->rx_pkt = p;
                 tcp_conn_input(w, c, &v, &r, atomic_load(&ifp->mtu));
                 tc->rx_chain = NULL;
+                tc->rx_pkt = NULL;
+                if (tc->rx_taken) {
+                        tc->rx_taken = false;
+                        p = NULL; /* the receive queue holds it (l4/tcp_data.c) */
+                }
                 tcp_sock_cb_vec(w, so, ev);
                 tcp_sock_cb(w, lso, lev);
                 goto out;
@@ -931,9 +948,11 @@ static int tcp_init(struct mpnet_stack *s, void *state)
         st->err_node = (unsigned)err_node;
         st->msl_ns = TCP_MSL_NS_DEFAULT;
         /* Auto-tuning off by default (mpnet_tcp_set_autotune() turns it on):
-         * on a memory wire eight flows' grown windows overrun the ring, as
-         * docs/PERFORMANCE.md measures, until a sender limits what one flow
-         * queues on a link (Linux's TCP small queues). */
+         * on a memory wire eight flows' grown windows still cost about twice
+         * the CPU a byte of the default 208 KiB ones (docs/PERFORMANCE.md,
+         * "Auto-tuning bounded"): the receiver's round trip, timed by the
+         * timestamps' ms clock, is at least 1 ms where the wire's is tens
+         * of us, so the windows grow past what the path needs. */
         st->rmem_max = st->wmem_max = 0;
         st->pacing = true;
         st->ecn = MPNET_TCP_ECN_SERVER;
@@ -995,6 +1014,8 @@ static void tcp_reset(struct mpnet_stack *s, void *state)
         struct tcp_state *st = state;
 
         (void)s;
+        atomic_store_explicit(&st->rgrown, 0, memory_order_relaxed); /* the connections go */
+        atomic_store_explicit(&st->sgrown, 0, memory_order_relaxed);
         /* Listeners and sockets keep no pointer to what goes. */
         struct tcp_conn_buckets *bk = tcp_conn_bk(&st->ct);
         unsigned left = st->ct.n; /* no walk past the last */

@@ -199,6 +199,11 @@ struct tcp_ctx {
          * for a segment in one buffer. The data path copies its payload
          * from the chain (l4/tcp_data.c). */
         const struct mpnet_pkt *rx_chain;
+        /* While a connection takes a segment: its buffer, which the data
+         * path may keep whole in the receive queue (l4/tcp_data.c), then
+         * setting rx_taken: input leaves it alone. */
+        struct mpnet_pkt *rx_pkt;
+        bool rx_taken;
         /* While a listener takes a segment: its tuple and the table's hash
          * of it, which the new connection's insert reuses (l4/tcp.c). */
         const struct tcp_tuple *in_t;
@@ -336,6 +341,11 @@ struct tcp_state {
          * auto-tuning (Linux's tcp_rmem[2], tcp_wmem[2]); tests may lower
          * them. */
         uint32_t rmem_max, wmem_max;
+        /* What auto-tuning grew the live connections' buffers by, all
+         * together (receive, send): the stack's budget for growth, which
+         * stays within rmem_max and wmem_max (Linux's tcp_mem idea: one
+         * connection may grow to its limit, several share it). */
+        _Atomic uint64_t rgrown, sgrown;
         /* One ACK per receive vector for its in-order segments (l4/
          * tcp_data.c). Off by default: its stretch ACKs slow slow start
          * (RFC 3465 L = 2) and move the golden table under loss, some
@@ -452,6 +462,9 @@ enum {
         /* l4/tcp_data.c, l4/tcp.c: super-segments (TSO, GRO) */
         TCPC_TSO_OUT,
         TCPC_GRO_IN,
+        /* l4/tcp_data.c: the receive queue of super-segments */
+        TCPC_RCVQ_TAKE,
+        TCPC_RCVQ_COLLAPSE,
 };
 /* tcp_count n times. */
 void tcp_count_n(struct mpnet_stack *s, unsigned c, uint64_t n);
@@ -633,6 +646,9 @@ void tcp_tw_compact(struct wctx *w);
 void tcp_ring_cache_free(struct tcp_ctx *x);
 /* Free c and what its data path holds (after the grace period). */
 void tcp_conn_free(void *c);
+/* Give back what auto-tuning grew c's buffers by to its stack's budget
+ * (tcp_state.rgrown, sgrown): once c leaves or drops its data state. */
+void tcp_data_budget_put(struct tcp_state *st, struct tcp_conn *c);
 /* The socket calls (struct sock_proto). */
 ssize_t tcp_sendmsg(struct mpnet_stack *s, struct mpnet_sock *so, const struct msghdr *msg,
                     int flags);

@@ -66,6 +66,25 @@
 #define TCP_SEG_MAX        16384 /* the most one segment carries */
 #define TCP_RING_MIN       4096  /* a ring's first allocation; it doubles up to the buffer */
 #define TCP_RCV_RTT_WIN_US (10u * 1000000u) /* rcv_rtt_sample()'s window, BBR's min_rtt one */
+#define TCP_RQ_MAX         128 /* super-segments a receive queue holds (8 MiB of 64 KiB ones) */
+
+/* Super-segments taken whole (GRO chains): their payloads follow the
+ * receive ring's bytes, and recv copies them to the application straight
+ * from the buffers, one copy a byte where the ring made two. A circle of
+ * TCP_RQ_MAX, allocated with the first one taken. Bounded: the buffers
+ * held stay under twice the receive buffer (their bytes count in the
+ * window as the ring's) and a quarter of their pool, so a reader that
+ * lags cannot starve the link of buffers; past either, or with an
+ * out-of-order queue, the queue is copied into the ring (rq_collapse) and
+ * segments go there as before. */
+struct tcp_rq {
+        uint16_t head, n;
+        uint32_t bufs; /* buffers held, chains' segments all counted */
+        struct {
+                struct mpnet_pkt *p;
+                uint32_t off, len; /* the unread payload: from offset off of the chain */
+        } e[TCP_RQ_MAX];
+};
 
 struct tcp_ooo {
         struct tcp_ooo *next; /* by seq */
@@ -91,9 +110,12 @@ struct tcp_data {
         bool nodelay;
         bool persist;  /* rtx_at is the persist timer */
         uint8_t tries; /* expiries in a row */
-        /* Receive: in order, not read. */
+        /* Receive: in order, not read: rlen bytes, the ring's first (rlen
+         * - rqb from roff), then the receive queue's rqb. */
         uint8_t *rb;
         uint32_t rcap, ralloc, roff, rlen;
+        struct tcp_rq *rq; /* NULL until a super-segment is taken */
+        uint32_t rqb;
         uint32_t rcv_adv; /* the right edge advertised */
         uint32_t last_ack_sent;
         bool fin_in;
@@ -107,6 +129,7 @@ struct tcp_data {
          * application read since rspace_t; the receiver's RTT estimate
          * (from the timestamps echoed, RFC 7323 4.2's idea on this side). */
         bool rauto, sauto;
+        uint32_t rgrown, sgrown; /* this connection's share of tcp_state's */
         uint32_t rcopied, rcv_rtt_us, rcv_rtt_last;
         struct tcp_minmax rcv_rtt_min; /* the samples rcv_rtt_us is the least of */
         uint64_t rspace_t;
@@ -310,6 +333,36 @@ static int ring_room(struct wctx *w, uint8_t **b, uint32_t *alloc, uint32_t *off
         *alloc = n;
         *off = 0;
         return 0;
+}
+
+/* Take up to n bytes of a stack's growth budget (*used of max, all its
+ * connections together): @return what was granted, maybe 0. */
+static uint32_t budget_take(_Atomic uint64_t *used, uint32_t n, uint32_t max)
+{
+        uint64_t cur = atomic_load_explicit(used, memory_order_relaxed), g;
+
+        do {
+                g = cur < max ? max - cur : 0;
+                if (g > n)
+                        g = n;
+                if (g == 0)
+                        return 0;
+        } while (!atomic_compare_exchange_weak_explicit(used, &cur, cur + g, memory_order_relaxed,
+                                                        memory_order_relaxed));
+        return (uint32_t)g;
+}
+
+void tcp_data_budget_put(struct tcp_state *st, struct tcp_conn *c)
+{
+        struct tcp_data *d = c->d;
+
+        if (d == NULL)
+                return;
+        if (d->rgrown != 0)
+                atomic_fetch_sub_explicit(&st->rgrown, d->rgrown, memory_order_relaxed);
+        if (d->sgrown != 0)
+                atomic_fetch_sub_explicit(&st->sgrown, d->sgrown, memory_order_relaxed);
+        d->rgrown = d->sgrown = 0;
 }
 
 /* The size a buffer of cap grows to for want bytes (auto-tuning): at
@@ -666,8 +719,21 @@ static bool send_new(struct wctx *w, struct tcp_conn *c, uint32_t mss)
         return true;
 }
 
-/* Pacing's rate from cwnd and SRTT now (l4/tcp_out.c), when the stack
- * paces. */
+/* The most the connection may have in flight: cwnd, or the peer's
+ * largest window when that is less. A flow the peer's window limits
+ * keeps growing cwnd on every ACK (nothing is lost), to 16 MiB on a
+ * memory wire; what is derived from cwnd (pacing's rate, the send
+ * buffer's size) follows what can really be in flight instead. */
+static uint32_t flight_max(const struct tcp_conn *c)
+{
+        uint32_t cwnd = tcp_cc_cwnd(&c->d->cc);
+
+        return c->max_snd_wnd != 0 && c->max_snd_wnd < cwnd ? c->max_snd_wnd : cwnd;
+}
+
+/* Pacing's rate from what may be in flight (flight_max) and SRTT now
+ * (l4/tcp_out.c), when the stack paces: a window of 4 MiB against the
+ * peer's 200 KiB paced a flow at 20 times what it could send. */
 static void pace_update(struct tcp_conn *c)
 {
         struct tcp_data *d = c->d;
@@ -675,8 +741,8 @@ static void pace_update(struct tcp_conn *c)
         if (d->pace_off)
                 d->pace.ps_b = 0;
         else
-                tcp_pace_rate(&d->pace, tcp_cc_cwnd(&d->cc), c->rto.srtt_us,
-                              tcp_cc_in_slow_start(&d->cc), smss(c));
+                tcp_pace_rate(&d->pace, flight_max(c), c->rto.srtt_us, tcp_cc_in_slow_start(&d->cc),
+                              smss(c));
 }
 
 /* Whether pacing holds the next segment back at now (read once an
@@ -962,12 +1028,31 @@ static void ooo_free(struct tcp_data *d)
         d->ooo_bytes = 0;
 }
 
+/* Give back the receive queue's buffers (its bytes leave rlen). */
+static void rq_free(struct tcp_data *d)
+{
+        struct tcp_rq *q = d->rq;
+
+        if (q == NULL)
+                return;
+        for (; q->n > 0; q->n--) {
+                mpnet_pkt_free(q->e[q->head].p);
+                q->head = (uint16_t)((q->head + 1) % TCP_RQ_MAX);
+        }
+        q->head = 0;
+        q->bufs = 0;
+        d->rlen -= d->rqb;
+        d->rqb = 0;
+}
+
 void tcp_conn_free(void *arg)
 {
         struct tcp_conn *c = arg;
 
         if (c->d != NULL) {
                 ooo_free(c->d);
+                rq_free(c->d);
+                free(c->d->rq);
                 tcp_sack_free(c->d->sk);
                 free(c->d->sb);
                 free(c->d->rb);
@@ -983,6 +1068,8 @@ void tcp_conn_recycle(void *arg)
 
         if (c->d != NULL) {
                 ooo_free(c->d);
+                rq_free(c->d);
+                free(c->d->rq);
                 tcp_cache_put_ctl(k, TCP_CACHE_SACK, c->d->sk);
                 free(c->d->sb);
                 free(c->d->rb);
@@ -998,6 +1085,8 @@ size_t tcp_data_mem(const struct tcp_conn *c, size_t *bufs)
         if (d == NULL)
                 return 0;
         *bufs += (size_t)d->salloc + d->ralloc;
+        if (d->rq != NULL)
+                *bufs += sizeof(*d->rq) + (size_t)d->rq->bufs * MPNET_PKT_BUF_SIZE;
         for (const struct tcp_ooo *q = d->ooo; q != NULL; q = q->next)
                 *bufs += sizeof(*q) + q->len;
         return sizeof(*d);
@@ -1018,6 +1107,9 @@ void tcp_data_drop(struct mpnet_stack *s, struct tcp_conn *c)
          * go back to the home context now, not after the grace period. */
         ring_release(w, d->sb, d->salloc);
         ring_release(w, d->rb, d->ralloc);
+        rq_free(d);
+        free(d->rq);
+        d->rq = NULL;
         d->sb = d->rb = NULL;
         d->salloc = d->slen = d->soff = 0;
         d->ralloc = d->rlen = d->roff = 0;
@@ -1053,6 +1145,8 @@ static void time_wait(struct wctx *w, struct tcp_conn *c)
                 ring_release(w, d->rb, d->ralloc);
                 d->rb = NULL;
                 d->ralloc = d->roff = 0;
+                free(d->rq); /* empty: rlen counts its bytes */
+                d->rq = NULL;
         }
         /* Nothing is in flight: the SACK scoreboard goes back to the
          * cache for the next connection (TIME_WAIT acts as without SACK
@@ -1093,9 +1187,12 @@ void tcp_tw_compact(struct wctx *w)
         if (d == NULL || c->state != TCP_TIME_WAIT || c->so != NULL || d->rlen != 0)
                 return;
         tq_unlink(d);
+        tcp_data_budget_put(tcp_state_of(w->s), c);
         ooo_free(d);
         ring_release(w, d->sb, d->salloc);
         ring_release(w, d->rb, d->ralloc);
+        free(d->rq); /* empty: rlen is 0 */
+        d->rq = NULL;
         tcp_cache_put(w, TCP_CACHE_SACK, d->sk);
         c->d = NULL;
         tcp_cache_put(w, TCP_CACHE_DATA, d);
@@ -1193,19 +1290,31 @@ static void sack_after(struct wctx *w, struct tcp_conn *c, const struct tcp_sack
 }
 
 /* Send-buffer auto-tuning (Linux's tcp_sndbuf_expand): room for twice
- * the congestion window, so a window's worth can wait while one is in
- * flight. Outside recovery, on an ACK of new data. */
+ * what may be in flight (flight_max: cwnd, or the peer's largest window
+ * when less), so a window's worth can wait while one is in flight.
+ * Outside recovery, on an ACK of new data. Twice cwnd alone grew eight
+ * flows' send buffers to the 4 MiB limit while the peer's window held
+ * each to 200 KiB - 2 MiB (docs/PERFORMANCE.md). */
 static void sndbuf_expand(struct wctx *w, struct tcp_conn *c)
 {
         struct tcp_data *d = c->d;
+        uint64_t want;
         uint32_t n;
 
         if (!d->sauto)
                 return;
-        n = grow_to(d->scap, 2ull * tcp_cc_cwnd(&d->cc),
+        want = 2ull * flight_max(c);
+        n = grow_to(d->scap, want,
                     __atomic_load_n(&tcp_state_of(w->s)->wmem_max, __ATOMIC_RELAXED));
         if (n == 0)
                 return;
+        if (n > want)
+                n = (uint32_t)want; /* not the doubling past it */
+        n = d->scap + budget_take(&tcp_state_of(w->s)->sgrown, n - d->scap,
+                                  __atomic_load_n(&tcp_state_of(w->s)->wmem_max, __ATOMIC_RELAXED));
+        if (n == d->scap)
+                return;
+        d->sgrown += n - d->scap;
         d->scap = n;
         tcp_count(w->s, TCPC_SNDBUF_GROW);
         if (c->so != NULL) /* read by getsockopt on the control thread */
@@ -1458,6 +1567,93 @@ static void rcv_append_src(struct tcp_data *d, const struct rx_src *src, uint32_
         d->o.bytes_received += n;
 }
 
+/* Copy the receive queue into the ring after the ring's bytes, which
+ * has the room (rcv_ring), and give its buffers back. */
+static void rq_collapse(struct tcp_data *d)
+{
+        struct tcp_rq *q = d->rq;
+        uint32_t at = (d->roff + d->rlen - d->rqb) % d->ralloc;
+
+        for (; q->n > 0; q->n--) {
+                struct mpnet_pkt *p = q->e[q->head].p;
+                uint32_t off = q->e[q->head].off, n = q->e[q->head].len;
+                uint32_t k = d->ralloc - at < n ? d->ralloc - at : n;
+
+                (void)mpnet_pkt_read(p, off, d->rb + at, k); /* in its bounds */
+                (void)mpnet_pkt_read(p, off + k, d->rb, n - k);
+                at = (at + n) % d->ralloc;
+                mpnet_pkt_free(p);
+                q->head = (uint16_t)((q->head + 1) % TCP_RQ_MAX);
+        }
+        q->head = 0;
+        q->bufs = 0;
+        d->rqb = 0;
+}
+
+/* Room in the ring for need more bytes after all those held, the receive
+ * queue's copied in first (the ring's bytes come before the queue's, so
+ * nothing is appended to the ring while the queue holds any). @return 0,
+ * or -ENOMEM (nothing moved). */
+static int rcv_ring(struct wctx *w, struct tcp_data *d, uint32_t need)
+{
+        if (ring_room(w, &d->rb, &d->ralloc, &d->roff, d->rlen - d->rqb, d->rqb + need, d->rcap) !=
+            0)
+                return -ENOMEM;
+        if (d->rqb > 0) {
+                rq_collapse(d);
+                tcp_count(w->s, TCPC_RCVQ_COLLAPSE);
+        }
+        return 0;
+}
+
+/* Whether the segment under way (p, its buffer) may be kept whole in the
+ * receive queue rather than copied into the ring (struct tcp_rq): a
+ * super-segment, or any segment behind one the queue holds (else the
+ * queue would be copied into the ring for it). */
+static bool rq_may_take(struct wctx *w, const struct tcp_data *d, const struct mpnet_pkt *p)
+{
+        const struct tcp_rq *q = d->rq;
+        uint32_t bufs = (q != NULL ? q->bufs : 0) + p->nb_segs;
+
+        if (d->ooo != NULL || d->fin_in || (q != NULL && q->n == TCP_RQ_MAX))
+                return false;
+        if (p->len == p->pkt_len && d->rqb == 0)
+                return false;
+        if ((uint64_t)bufs * MPNET_PKT_BUF_SIZE > 2ull * d->rcap ||
+            bufs > mpnet_pool_size(p->pool) / 4)
+                return false;
+        return !tcp_ctx_of(w)->rx_taken;
+}
+
+/* Keep the segment under way whole in the receive queue: src its payload,
+ * from skip on, n bytes, in order. @return false: no memory for the queue
+ * (nothing taken). */
+static bool rq_take(struct wctx *w, struct tcp_data *d, const struct rx_src *src, uint32_t skip,
+                    uint32_t n)
+{
+        struct tcp_ctx *x = tcp_ctx_of(w);
+        struct tcp_rq *q = d->rq;
+        unsigned i;
+
+        if (q == NULL) {
+                q = d->rq = calloc(1, sizeof(*q));
+                if (q == NULL)
+                        return false;
+        }
+        i = (q->head + q->n++) % TCP_RQ_MAX;
+        q->e[i].p = x->rx_pkt;
+        q->e[i].off = (src->ch != NULL ? src->off : (uint32_t)(src->p - x->rx_pkt->data)) + skip;
+        q->e[i].len = n;
+        q->bufs += x->rx_pkt->nb_segs;
+        x->rx_taken = true;
+        tcp_count(w->s, TCPC_RCVQ_TAKE);
+        d->rlen += n;
+        d->rqb += n;
+        d->c->rcv_nxt += n;
+        d->o.bytes_received += n;
+        return true;
+}
+
 /* The in-order FIN (RFC 9293 3.10.7.4 eighth check). */
 static void fin_in(struct wctx *w, struct tcp_conn *c)
 {
@@ -1515,18 +1711,29 @@ static void ooo_add(struct wctx *w, struct tcp_data *d, uint32_t seq, const stru
                 d->ooo_last = seq;
                 goto add;
         }
+        /* A duplicate's data is held already, but not always its FIN: a
+         * retransmission (a TLP probe of the tail, the last piece of a
+         * super-segment held whole) may bring the FIN that ends a held
+         * segment. It is kept there, to count once the hole before it is
+         * filled (RFC 9293 3.10.7.4, eighth check); dropped, it would wait
+         * for the peer's next retransmission timeout. */
         for (q = d->ooo; q != NULL && seq_leq(q->seq, seq); q = q->next) {
                 if (n != 0 && seq_leq(seq + n, q->seq + q->len)) {
                         d->ooo_last = seq;
                         dsack_set(d, seq, seq + n); /* a duplicate */
+                        if (fin && seq + n == q->seq + q->len)
+                                q->fin = true;
                         return;
                 }
         }
         while (*pp != NULL && seq_lt((*pp)->seq, seq))
                 pp = &(*pp)->next;
         d->ooo_last = seq;
-        if (*pp != NULL && (*pp)->seq == seq && (*pp)->len >= n)
-                return; /* a duplicate */
+        if (*pp != NULL && (*pp)->seq == seq && (*pp)->len >= n) {
+                if (fin && (*pp)->len == n) /* a duplicate, maybe with the FIN */
+                        (*pp)->fin = true;
+                return;
+        }
 add:
         if (d->n_ooo >= TCP_OOO_MAX || d->ooo_bytes + n > d->rcap) {
                 tcp_count(w->s, TCPC_OOO_DROP);
@@ -1645,16 +1852,19 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
         }
         if (len != 0 || fin) {
                 uint32_t right = c->rcv_nxt + (d->rcap - d->rlen);
+                struct mpnet_pkt *p = tcp_ctx_of(w)->rx_pkt;
+                bool take = len != 0 && p != NULL && rq_may_take(w, d, p);
 
                 /* Ring room for the data and what it may pull from the
                  * out-of-order queue; without memory the window is
-                 * closed to it (trimmed below, ACKed). */
-                if (len != 0) {
+                 * closed to it (trimmed below, ACKed). A super-segment
+                 * the receive queue takes needs none. */
+                if (len != 0 && !take) {
                         uint32_t need = len + d->ooo_bytes;
 
                         if (need > d->rcap - d->rlen)
                                 need = d->rcap - d->rlen;
-                        if (ring_room(w, &d->rb, &d->ralloc, &d->roff, d->rlen, need, d->rcap) != 0)
+                        if (rcv_ring(w, d, need) != 0)
                                 right = c->rcv_nxt;
                 }
 
@@ -1691,7 +1901,16 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                 if (seq == c->rcv_nxt && (len != 0 || fin)) {
                         bool had_ooo = d->ooo != NULL;
 
-                        rcv_append_src(d, &src, skip0, len);
+                        /* No queue memory: the ring, if it can grow. */
+                        if (take && len != 0 && !rq_take(w, d, &src, skip0, len))
+                                take = false;
+                        if (!take) {
+                                if (len != 0 && rcv_ring(w, d, len) != 0) {
+                                        len = 0; /* dropped: the sender resends it */
+                                        fin = false;
+                                }
+                                rcv_append_src(d, &src, skip0, len);
+                        }
                         d->unacked += len;
                         if (fin)
                                 fin_in(w, c);
@@ -2100,27 +2319,104 @@ static uint64_t rcv_rtt_ns(const struct tcp_conn *c)
 static void rcvbuf_tune(struct wctx *w, struct tcp_conn *c, uint32_t n)
 {
         struct tcp_data *d = c->d;
-        uint64_t now = ctx_now(w);
+        uint64_t now = ctx_now(w), rtt = rcv_rtt_ns(c), span = now - d->rspace_t, per_rtt;
         uint32_t to;
 
         d->rcopied += n;
-        if (now - d->rspace_t < rcv_rtt_ns(c))
+        if (span < rtt)
                 return;
+        /* What the application read in one round trip: the reads since
+         * rspace_t may span many (a reader that ran late read them at
+         * once), and their sum as one round trip's grew eight flows'
+         * buffers from 208 KiB to 3.5 MiB in a step (docs/PERFORMANCE.md). */
+        per_rtt = (uint64_t)d->rcopied * (rtt / 1000) / (span / 1000); /* us: no overflow */
         /* A round trip twice the least of late (and 2 ms more, the
          * timestamps' ms clock): a queue on the path, not the path, holds
-         * the data; a larger window would only deepen it. */
+         * the data; a larger window would only deepen it. Growth comes out
+         * of the stack's budget (budget_take): eight flows share what one
+         * may grow by. */
         to = d->rauto && d->rcv_rtt_last <= 2 * d->rcv_rtt_us + 2000
-                 ? grow_to(d->rcap, 2ull * d->rcopied,
+                 ? grow_to(d->rcap, 2 * per_rtt,
                            __atomic_load_n(&tcp_state_of(w->s)->rmem_max, __ATOMIC_RELAXED))
                  : 0;
+        if (to != 0)
+                to = d->rcap +
+                     budget_take(&tcp_state_of(w->s)->rgrown, to - d->rcap,
+                                 __atomic_load_n(&tcp_state_of(w->s)->rmem_max, __ATOMIC_RELAXED));
         d->rcopied = 0;
         d->rspace_t = now;
-        if (to == 0)
+        if (to <= d->rcap)
                 return;
+        d->rgrown += to - d->rcap;
         d->rcap = to;
         tcp_count(w->s, TCPC_RCVBUF_GROW);
         if (c->so != NULL)
                 atomic_store_explicit(&c->so->rcvbuf, to, memory_order_relaxed);
+}
+
+/* n bytes of those held (the ring's, then the receive queue's) from off
+ * on into to. */
+static void rcv_read(const struct tcp_data *d, uint32_t off, uint32_t n, uint8_t *to)
+{
+        uint32_t ring = d->rlen - d->rqb;
+        const struct tcp_rq *q = d->rq;
+
+        if (off < ring) {
+                uint32_t k = ring - off < n ? ring - off : n;
+
+                ring_read(d->rb, d->ralloc, (d->roff + off) % d->ralloc, k, to);
+                to += k;
+                n -= k;
+                off = ring;
+        }
+        off -= ring;
+        for (unsigned j = 0; n > 0 && j < q->n; j++) {
+                unsigned i = (q->head + j) % TCP_RQ_MAX;
+                uint32_t k;
+
+                if (off >= q->e[i].len) {
+                        off -= q->e[i].len;
+                        continue;
+                }
+                k = q->e[i].len - off < n ? q->e[i].len - off : n;
+                (void)mpnet_pkt_read(q->e[i].p, q->e[i].off + off, to, k); /* in its bounds */
+                to += k;
+                n -= k;
+                off = 0;
+        }
+}
+
+/* The application read n bytes: they go, the ring's first; a super-
+ * segment read whole gives its buffers back. */
+static void rcv_consume(struct tcp_data *d, uint32_t n)
+{
+        uint32_t ring = d->rlen - d->rqb, k = ring < n ? ring : n;
+        struct tcp_rq *q = d->rq;
+
+        if (k > 0)
+                d->roff = (d->roff + k) % d->ralloc;
+        d->rlen -= n;
+        n -= k;
+        /* Emptied: the ring starts again at its beginning, so the next
+         * bytes in land where these were read, still in the cache (a bulk
+         * reader that keeps up touches a few KB of it, not all 4 MB). */
+        if (ring == k)
+                d->roff = 0;
+        d->rqb -= n;
+        while (n > 0) {
+                unsigned i = q->head;
+
+                if (n < q->e[i].len) {
+                        q->e[i].off += n;
+                        q->e[i].len -= n;
+                        break;
+                }
+                n -= q->e[i].len;
+                q->bufs -= q->e[i].p->nb_segs;
+                mpnet_pkt_free(q->e[i].p);
+                q->head = (uint16_t)((i + 1) % TCP_RQ_MAX);
+                q->n--;
+        }
 }
 
 ssize_t tcp_recvmsg(struct mpnet_stack *s, struct mpnet_sock *so, struct msghdr *msg, int flags)
@@ -2150,8 +2446,7 @@ ssize_t tcp_recvmsg(struct mpnet_stack *s, struct mpnet_sock *so, struct msghdr 
                         n = (uint32_t)msg->msg_iov[i].iov_len;
                 if (n > 0 && msg->msg_iov[i].iov_base == NULL)
                         return -EFAULT;
-                ring_read(d->rb, d->ralloc, (d->roff + off) % d->ralloc, n,
-                          msg->msg_iov[i].iov_base);
+                rcv_read(d, off, n, msg->msg_iov[i].iov_base);
                 off += n;
         }
         if (off == 0)
@@ -2159,13 +2454,7 @@ ssize_t tcp_recvmsg(struct mpnet_stack *s, struct mpnet_sock *so, struct msghdr 
         if (flags & MSG_PEEK)
                 return (ssize_t)off;
         before = rcv_window(d);
-        d->roff = (d->roff + off) % d->ralloc;
-        d->rlen -= off;
-        /* Emptied: the ring starts again at its beginning, so the next
-         * bytes in land where these were read, still in the cache (a bulk
-         * reader that keeps up touches a few KB of it, not all 4 MB). */
-        if (d->rlen == 0)
-                d->roff = 0;
+        rcv_consume(d, off);
         rcvbuf_tune(tcp_home_w(s, c), c, off);
         events(c);
         /* A window update when reading opened it by enough (RFC 9293

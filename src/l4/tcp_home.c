@@ -139,6 +139,7 @@ void tcp_conn_retire(struct mpnet_stack *s, struct tcp_conn *c)
         struct tcp_state *st = tcp_state_of(s);
         struct tcp_conn *head;
 
+        tcp_data_budget_put(st, c); /* its buffers' growth, for others */
         /* Removal runs on c's home: the control thread defers at once. */
         if (c->home == 0) {
                 c->cache_st = st;

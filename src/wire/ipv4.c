@@ -85,7 +85,7 @@ void mpnet_ip4_repr_emit(const struct mpnet_ip4_repr *r, uint8_t *b)
         b[10] = b[11] = 0;
         mpnet_put_be32(b + 12, r->src);
         mpnet_put_be32(b + 16, r->dst);
-        mpnet_put_be16(b + 10, mpnet_csum(b, MPNET_IP4_HLEN));
+        mpnet_put_be16(b + 10, mpnet_csum20(b));
 }
 
 char *mpnet_ip4_ntop(uint32_t a, char *buf, size_t len)

@@ -139,6 +139,22 @@ static inline unsigned kt_xfer_secs(const struct kt_xfer *x)
         return 60 + (x->kb != 0 ? x->kb / 1024 : kt_xfer_mb());
 }
 
+/* Run a shell command with its output shown (kt_sh hides it unless
+ * MPNET_TEST_VERBOSE): what a failure prints. */
+static inline void __attribute__((format(printf, 1, 2))) kt_show(const char *fmt, ...)
+{
+        char cmd[2048];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(cmd, sizeof(cmd), fmt, ap);
+        va_end(ap);
+        fflush(stdout);
+        fflush(stderr);
+        if (system(cmd) == -1)
+                print_message("cannot run: %s\n", cmd);
+}
+
 /* A job of the transfer x ended with rc (-1: not within its wait): on a
  * failure print what mpnet-nc said and the kernel's sockets, then fail. */
 static inline void kt_xfer_rc(const struct kt_xfer *x, const char *who, int rc)
@@ -146,8 +162,8 @@ static inline void kt_xfer_rc(const struct kt_xfer *x, const char *who, int rc)
         if (rc == 0)
                 return;
         print_message("%s: %s ended with %d; mpnet-nc's log:\n", x->tag, who, rc);
-        kt_sh("cat %s >&2", x->log);
-        kt_sh("ip netns exec %s ss -tnie >&2", x->kns);
+        kt_show("cat %s >&2", x->log);
+        kt_show("ip netns exec %s ss -tnie >&2", x->kns);
         fail_msg("%s: %s ended with %d", x->tag, who, rc);
 }
 

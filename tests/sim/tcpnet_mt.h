@@ -31,6 +31,8 @@
 
 /* The family the sockets of a case use (IPv6: 2001:db8::1 is A's, ::2 B's). */
 static int g_fam = 4;
+/* Whether the case's wire offers TSO (super-segments, the receive queue). */
+static bool g_tso;
 
 struct tnet {
         struct mpnet_clock clk;
@@ -42,7 +44,8 @@ struct tnet {
 
 static inline void tnet_init(struct tnet *n, uint64_t seed)
 {
-        struct mpnet_memwire_cfg wc = {.n_queues = 2, .rss = true, .ring_size = 1024};
+        struct mpnet_memwire_cfg wc = {
+            .n_queues = 2, .rss = true, .ring_size = 1024, .csum_offload = g_tso, .tso = g_tso};
         struct mpnet_runtime_cfg rc = {.n_workers = 2};
         struct mpnet_stack_cfg sc = {.seed = seed};
 

@@ -15,7 +15,9 @@
  *   kernel's namespace (numgen random) what mpnet sends, or, without nft,
  *   netem on the kernel's end; the transfer (8 MB each way,
  *   MPNET_KT_TCP_MB) completes with matching SHA-256 and frames were
- *   dropped.
+ *   dropped. MPNET_KT_LOSS_SEED sets the fault link's seed (16), and
+ *   MPNET_KT_CAPTURE=1 keeps a tcpdump of a failed transfer (=keep: of
+ *   every transfer).
  *
  * Skipped (with the reason) as test_kernel_tcp_afpacket.c is; the option
  * check without tcpdump or tshark.
@@ -187,26 +189,47 @@ static const char *kernel_loss(const char *kif)
         return NULL;
 }
 
+/* The fault link's seed: MPNET_KT_LOSS_SEED, else 16. */
+static unsigned long loss_seed(void)
+{
+        const char *v = getenv("MPNET_KT_LOSS_SEED");
+
+        return v != NULL && *v != '\0' ? strtoul(v, NULL, 10) : 16;
+}
+
 static void test_loss_both_ways(void **state)
 {
-        char spec[128], line[256];
+        char spec[128], line[256], opts[64], file[512];
         const char *how;
+        struct kt_capture cap = {.pid = -1};
         struct kt_xfer x = {.tag = "loss4",
                             .kns = g_nsk,
                             .me = "203.0.113.1",
                             .peer = "203.0.113.2",
                             .port = 7240,
-                            .nc_opts = "--loss 1 --seed 16"};
+                            .nc_opts = opts};
 
         (void)state;
         SKIP_WITHOUT_KERNEL();
+        snprintf(opts, sizeof(opts), "--loss 1 --seed %lu", loss_seed());
         veth_make("tk4", "tm4", "203.0.113.2", NULL, false);
         how = kernel_loss("tk4");
         if (how == NULL)
                 print_message("no nft and no sch_netem: only what the kernel sends is lost "
                               "(mpnet's fault link)\n");
         x.link = link_spec(spec, sizeof(spec), "afpacket", "tm4");
+        /* MPNET_KT_CAPTURE=1: a tcpdump on the kernel's end, kept when the
+         * transfer fails (the failure ends the test before the removal);
+         * =keep: kept always. */
+        snprintf(file, sizeof(file), "%s/tcp_veth_loss.pcap", test_out_dir());
+        if (getenv("MPNET_KT_CAPTURE") != NULL && kt_capture_start(&cap, g_nsk, "tk4", file) != 0)
+                print_message("no capture: tcpdump missing or not started\n");
         kt_xfer_linux_client(&x);
+        if (cap.pid > 0) {
+                kt_capture_stop(&cap);
+                if (strcmp(getenv("MPNET_KT_CAPTURE"), "keep") != 0)
+                        unlink(file);
+        }
         assert_int_equal(kt_sh_out(line, sizeof(line), "grep 'fault link' %s", x.log), 0);
         print_message("%s; the kernel's side (%s): %ld dropped\n", line, how ? how : "none",
                       how != NULL && strcmp(how, "nft") == 0 ? nft_dropped() : -1L);
@@ -218,11 +241,59 @@ static void test_loss_both_ways(void **state)
         veth_del("tk4");
 }
 
+/* ---- a FIN that needs several tries ------------------------------------- */
+
+/*
+ * mpnet-nc, the client, stays until the kernel has acknowledged its data
+ * and FIN, not only until the wire went quiet for a second: an nftables
+ * rule in the kernel's namespace drops every segment with FIN that reaches
+ * the kernel for the first 4 s, so mpnet's last data and FIN (64 KB: more
+ * than the first window, so the FIN rides on data) need
+ * retransmission timeouts with backoff, gaps of over a second. The kernel's
+ * FIN came before (socat's input is short), so mpnet-nc has "closed both
+ * ways" at once; had it ended after a quiet second, socat would never see
+ * the end of mpnet's data (the one-off failure of the loss case above: 7 KB
+ * short, socat timed out).
+ */
+static void test_fin_needs_retries(void **state)
+{
+        char spec[128];
+        struct kt_xfer x = {.tag = "finrtx",
+                            .kns = g_nsk,
+                            .me = "198.51.100.1",
+                            .peer = "198.51.100.2",
+                            .port = 7250,
+                            .kb = 64};
+
+        (void)state;
+        SKIP_WITHOUT_KERNEL();
+        SKIP_IF(!kt_tool("nft"), "nft missing (scripts/install-deps.sh installs it)\n");
+        veth_make("tk5", "tm5", "198.51.100.2", NULL, false);
+        if (kt_sh("ip netns exec %s nft 'add table inet mpnet_fin; add chain inet mpnet_fin in "
+                  "{ type filter hook input priority 0; }; add rule inet mpnet_fin in "
+                  "tcp flags & fin == fin tcp dport 7250 counter drop'",
+                  g_nsk) != 0) {
+                veth_del("tk5");
+                SKIP_IF(true, "nft refused the rule\n");
+        }
+        /* The rule goes 4 s from now, whatever the test is doing then. */
+        assert_int_equal(kt_sh("(sleep 4; ip netns exec %s nft delete table inet mpnet_fin) "
+                               "</dev/null >/dev/null 2>&1 &",
+                               g_nsk),
+                         0);
+        x.link = link_spec(spec, sizeof(spec), "afpacket", "tm5");
+        /* socat listens on 7250: the rule drops mpnet's segments with FIN. */
+        kt_xfer_linux_server(&x);
+        kt_sh("ip netns exec %s nft delete table inet mpnet_fin", g_nsk);
+        veth_del("tk5");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_options_on_the_wire),
             cmocka_unit_test(test_loss_both_ways),
+            cmocka_unit_test(test_fin_needs_retries),
         };
 
         return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -628,6 +628,112 @@ static void test_ooo_sack(void **state)
         mpnet_close(t->s, k.lfd);
 }
 
+/* The peer's FIN after a hole (RFC 9293 3.10.7.4: a segment beyond RCV.NXT
+ * is held, its FIN with it; "eighth, check the FIN bit" once it is in
+ * order). Three shapes a lossy transfer gives: the FIN with the last data
+ * while an earlier segment is lost; a bare FIN beyond the hole; and the
+ * FIN on a retransmission whose data was held already (a larger segment,
+ * say a Linux TSO super-segment, came first without it; or the first copy
+ * of the FIN segment was lost and a TLP probe resends its tail). Each way
+ * the segment that fills the hole is answered with an ACK of the FIN,
+ * and the reader sees every byte then the end. */
+static void fin_after_hole(struct ts *t, int shape)
+{
+        struct k k;
+        char b[4000];
+
+        estab(t, &k, true);
+        switch (shape) {
+        case 0: /* [1001, 2001) + FIN held */
+                psend(&k, 1001, 1, TH_FA, 1000);
+                expect(&k, 1, TH_A, 1, 1, 0, NULL);
+                break;
+        case 1: /* [1001, 2001) held, then a bare FIN at 2001 */
+                psend(&k, 1001, 1, TH_PA, 1000);
+                expect(&k, 1, TH_A, 1, 1, 0, NULL);
+                psend(&k, 2001, 1, TH_FA, 0);
+                expect(&k, 1, TH_A, 1, 1, 0, NULL);
+                break;
+        default: /* [1001, 2001) held, then [1501, 2001) + FIN */
+                psend(&k, 1001, 1, TH_PA, 1000);
+                expect(&k, 1, TH_A, 1, 1, 0, NULL);
+                psend(&k, 1501, 1, TH_FA, 500);
+                expect(&k, 1, TH_A, 1, 1, 0, NULL);
+                break;
+        }
+        assert_int_equal(rd(t, k.fd, b, sizeof(b), 0), -EAGAIN);
+        psend(&k, 1, 1, TH_PA, 1000);
+        expect(&k, 1, TH_A, 1, 2002, 0, NULL); /* the data and the FIN */
+        assert_int_equal(rd(t, k.fd, b, sizeof(b), 0), 2000);
+        for (int i = 0; i < 2000; i++)
+                assert_int_equal(b[i], 'a' + (1 + i) % 26);
+        assert_int_equal(rd(t, k.fd, b, sizeof(b), 0), 0);
+        mpnet_close(t->s, k.lfd);
+}
+
+static void test_fin_after_hole(void **state)
+{
+        fin_after_hole(*state, 0);
+}
+
+static void test_bare_fin_after_hole(void **state)
+{
+        fin_after_hole(*state, 1);
+}
+
+static void test_fin_on_held_data(void **state)
+{
+        fin_after_hole(*state, 2);
+}
+
+/* The peer probes our zero window (RFC 9293 3.8.6.1): with the receive
+ * buffer full and unread, a byte at RCV.NXT and Linux's probe (a bare ACK
+ * at RCV.NXT - 1) are each answered at once with an ACK of RCV.NXT and
+ * the zero window (3.10.7.4: an unacceptable segment gets an ACK), the
+ * byte not taken; reading the buffer sends a window update, after which
+ * the probe's byte is taken. */
+static void test_zero_window_probe(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+        struct ts_seg g;
+        uint32_t seq = 1, nxt = 1;
+        bool zero = false;
+        static char b[1 << 20];
+        ssize_t n, total = 0;
+
+        assert_int_equal(mpnet_tcp_set_autotune(t->s, 0, 0), 0); /* a fixed buffer */
+        estab(t, &k, true);
+        for (int i = 0; i < 1000 && !zero; i++) {
+                psend(&k, seq, 1, TH_PA, 1000);
+                seq += 1000;
+                while (ts_recv(t, 50, &g)) {
+                        assert_int_equal(g.flags, TH_A);
+                        nxt = g.ack;
+                        zero = g.win == 0;
+                }
+        }
+        assert_true(zero);
+        /* A byte at RCV.NXT: no room for it. */
+        psend(&k, nxt, 1, TH_PA, 1);
+        expect(&k, 1, TH_A, 1, nxt, 0, &g);
+        assert_int_equal(g.win, 0);
+        /* Linux's zero-window probe: an old sequence number, no data. */
+        psend(&k, nxt - 1, 1, TH_A, 0);
+        expect(&k, 1, TH_A, 1, nxt, 0, &g);
+        assert_int_equal(g.win, 0);
+        /* Reading opens the window: an update at once. */
+        while ((n = rd(t, k.fd, b, sizeof(b), 0)) > 0)
+                total += n;
+        assert_int_equal(total, nxt - 1);
+        expect(&k, 1, TH_A, 1, nxt, 0, &g);
+        assert_true(g.win > 0);
+        psend(&k, nxt, 1, TH_PA, 1);
+        expect(&k, 200, TH_A, 1, nxt + 1, 0, NULL);
+        assert_int_equal(rd(t, k.fd, b, sizeof(b), 0), 1);
+        mpnet_close(t->s, k.lfd);
+}
+
 /* A full segment carries no SACK block beyond what the MSS leaves room
  * for (RFC 6691: the MSS counts data and options beyond the fixed
  * header; a full-size segment with SACK blocks would not fit the MTU),
@@ -1111,6 +1217,10 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_send_nagle, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_nodelay_inherited, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_ooo_sack, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_fin_after_hole, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_bare_fin_after_hole, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_fin_on_held_data, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_zero_window_probe, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_sack_room, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_rto, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_rto_giveup, setup, ts_teardown),

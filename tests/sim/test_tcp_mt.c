@@ -24,7 +24,9 @@
  * worker), over IPv4 and IPv6: those segments are handed to their home
  * (tcp_handoff; none stale), and the data still match. A third echoes
  * from callbacks on the accepted sockets' homes, on the workers and on
- * the control thread.
+ * the control thread. The second case again over a wire with TSO: the
+ * super-segments, handed or not, are kept whole in the receive queues of
+ * their homes (tcp_rcvq_take) and read from there.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -365,6 +367,12 @@ static void handed_home(int fam)
         assert_true(ctr(n.a, "tcp_handoff") > 0);
         assert_true(ctr(n.b, "tcp_handoff") > 0);
         assert_int_equal(ctr(n.a, "tcp_stale") + ctr(n.b, "tcp_stale"), 0);
+        if (g_tso) {
+                printf("tso: super-segments in %llu, kept whole %llu\n",
+                       (unsigned long long)(ctr(n.a, "tcp_gro_in") + ctr(n.b, "tcp_gro_in")),
+                       (unsigned long long)(ctr(n.a, "tcp_rcvq_take") + ctr(n.b, "tcp_rcvq_take")));
+                assert_true(ctr(n.a, "tcp_rcvq_take") + ctr(n.b, "tcp_rcvq_take") > 0);
+        }
         close_all(&n, cl, srv, N_EACH / 2, &la, &lb, 1);
         tnet_fini(&n);
 }
@@ -376,6 +384,16 @@ static void test_handed_home(void **state)
 }
 
 /* The hand-off node reads IPv6 addresses from the header it kept. */
+/* The same over a wire with TSO: super-segments, some handed home, kept
+ * whole in the receive queues of workers and of the control thread. */
+static void test_handed_home_tso(void **state)
+{
+        (void)state;
+        g_tso = true;
+        handed_home(4);
+        g_tso = false;
+}
+
 static void test_handed_home6(void **state)
 {
         (void)state;
@@ -520,7 +538,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_homed_by_flow), cmocka_unit_test(test_handed_home),
             cmocka_unit_test(test_handed_home6),  cmocka_unit_test(test_callbacks),
-            cmocka_unit_test(test_callbacks_ctl),
+            cmocka_unit_test(test_callbacks_ctl), cmocka_unit_test(test_handed_home_tso),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

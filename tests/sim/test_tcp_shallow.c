@@ -11,6 +11,17 @@
  * delivers its bytes, in order and intact, and the goodput in virtual
  * time stays above a floor (SHALLOW_FLOOR_MBPS, a fraction of what the
  * run gets); the counters are printed.
+ *
+ * test_autotune_bounded: the same eight flows over a 4096-frame wire with
+ * a 0.5 ms round trip (bench_tcp_mt's memory wire), auto-tuning off and
+ * then on. Before the growth was bounded the receive buffers grew to
+ * 1.8 - 3.6 MiB each, the send buffers to the 4 MiB limit (twice a cwnd
+ * that grew to 4 MiB while the peer's window limited the flow), the
+ * windows overran the ring (3300 frames dropped, 7 RTOs) and the run
+ * took 1022 ms virtual against 21 ms with auto-tuning off. Asserted: each
+ * send buffer within twice its peer's receive buffer, what the eight grew
+ * by together within one connection's limit (the stack's budget), and
+ * the goodput at least 90 % of auto-tuning off's.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -35,7 +46,7 @@
 
 struct flow {
         int cfd, sfd;
-        uint64_t sent, got;
+        uint64_t sent, got, bytes;
         bool bad;
 };
 
@@ -49,10 +60,9 @@ static void flow_pump(struct mpnet_stack *a, struct mpnet_stack *b, struct flow 
         uint8_t buf[16384];
         ssize_t n;
 
-        while (f->sent < SHALLOW_BYTES) {
-                uint32_t k = SHALLOW_BYTES - f->sent < sizeof(buf)
-                                 ? (uint32_t)(SHALLOW_BYTES - f->sent)
-                                 : (uint32_t)sizeof(buf);
+        while (f->sent < f->bytes) {
+                uint32_t k = f->bytes - f->sent < sizeof(buf) ? (uint32_t)(f->bytes - f->sent)
+                                                              : (uint32_t)sizeof(buf);
 
                 for (uint32_t i = 0; i < k; i++)
                         buf[i] = pat(f->sent + i);
@@ -76,10 +86,20 @@ static uint64_t ctr2(struct net2 *n, const char *name)
         return stk_ctr(n->st[0], name) + stk_ctr(n->st[1], name);
 }
 
-static void test_shallow_8_flows(void **state)
+/* What one run gives: goodput in virtual time, and per flow at the end
+ * the sender's send buffer and congestion window, the receiver's buffer. */
+struct shallow_out {
+        uint64_t mbps;
+        uint32_t sndbuf[SHALLOW_FLOWS], rcvbuf[SHALLOW_FLOWS], cwnd[SHALLOW_FLOWS];
+};
+
+/* Eight flows of bytes each over a wire of ring frames, delay_ms each
+ * way, auto-tuning at limit (0: off) on both stacks. */
+static void shallow_run(uint32_t ring, uint64_t delay_ns, uint64_t bytes, uint32_t limit,
+                        struct shallow_out *out)
 {
-        struct mpnet_fault_cfg f = {.seed = 11, .delay_ns = SHALLOW_DELAY_MS * MPNET_NS_PER_MS};
-        struct mpnet_memwire_cfg wc = {.name = "shallow", .ring_size = SHALLOW_RING};
+        struct mpnet_fault_cfg f = {.seed = 11, .delay_ns = delay_ns};
+        struct mpnet_memwire_cfg wc = {.name = "shallow", .ring_size = ring};
         struct mpnet_stack_cfg sc = {0};
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(5001)};
         static struct flow fl[SHALLOW_FLOWS];
@@ -87,11 +107,11 @@ static void test_shallow_8_flows(void **state)
         uint64_t t0, ns, done = 0, steps = 0, mbps;
         int lfd;
 
-        (void)state;
         /* net2's shape (testutil.h) with a shallow wire and a pool that
          * holds every window. */
         memset(&n, 0, sizeof(n));
         memset(fl, 0, sizeof(fl));
+        memset(out, 0, sizeof(*out));
         mpnet_clock_init_virtual(&n.clk, MPNET_NS_PER_S);
         n.pool = mpnet_pool_create("shallow", 32768);
         assert_non_null(n.pool);
@@ -112,7 +132,7 @@ static void test_shallow_8_flows(void **state)
         assert_non_null(n.st[0]);
         assert_non_null(n.st[1]);
         for (unsigned k = 0; k < 2; k++)
-                assert_int_equal(mpnet_tcp_set_autotune(n.st[k], 4u << 20, 4u << 20), 0);
+                assert_int_equal(mpnet_tcp_set_autotune(n.st[k], limit, limit), 0);
         assert_int_equal(mpnet_iface_attach(n.st[0], n.la, "a0"), 1);
         assert_int_equal(mpnet_iface_attach(n.st[1], n.lb, "b0"), 1);
         assert_int_equal(mpnet_addr4_add(n.st[0], 1, A_ADDR, 24), 0);
@@ -124,6 +144,7 @@ static void test_shallow_8_flows(void **state)
         sa.sin_addr.s_addr = htonl(B_ADDR);
         for (unsigned i = 0; i < SHALLOW_FLOWS; i++) {
                 fl[i].cfd = mpnet_socket(n.st[0], AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+                fl[i].bytes = bytes;
                 assert_int_equal(
                     mpnet_connect(n.st[0], fl[i].cfd, (struct sockaddr *)&sa, sizeof(sa)),
                     -EINPROGRESS);
@@ -143,28 +164,46 @@ static void test_shallow_8_flows(void **state)
                 done = 0;
                 for (unsigned i = 0; i < SHALLOW_FLOWS; i++) {
                         flow_pump(n.st[0], n.st[1], &fl[i]);
-                        done += fl[i].got == SHALLOW_BYTES;
+                        done += fl[i].got == bytes;
                 }
                 net2_run(&n, MPNET_NS_PER_MS / 4);
                 steps++;
         }
         ns = mpnet_clock_now(&n.clk) - t0;
-        mbps = (uint64_t)SHALLOW_FLOWS * SHALLOW_BYTES * 8 * 1000 / (ns ? ns : 1);
-        fprintf(
-            stderr,
-            "shallow: %u flows, %llu ms virtual, %llu Mbit/s; rtx %llu, fast %llu, rto %llu, "
-            "undo %llu, paced %llu, dsack %llu, wire drops %llu\n",
-            SHALLOW_FLOWS, (unsigned long long)(ns / MPNET_NS_PER_MS), (unsigned long long)mbps,
-            (unsigned long long)ctr2(&n, "tcp_rtx"), (unsigned long long)ctr2(&n, "tcp_fast_rtx"),
-            (unsigned long long)ctr2(&n, "tcp_rto"), (unsigned long long)ctr2(&n, "tcp_undo"),
-            (unsigned long long)ctr2(&n, "tcp_paced"), (unsigned long long)ctr2(&n, "tcp_dsack_in"),
-            (unsigned long long)(ctr2(&n, "tx_link_full")));
+        mbps = (uint64_t)SHALLOW_FLOWS * bytes * 8 * 1000 / (ns ? ns : 1);
+        fprintf(stderr,
+                "shallow: %u flows, ring %u, limit %u: %llu ms virtual, %llu Mbit/s; rtx %llu, "
+                "fast %llu, rto %llu, undo %llu, paced %llu, dsack %llu, wire drops %llu\n",
+                SHALLOW_FLOWS, ring, limit, (unsigned long long)(ns / MPNET_NS_PER_MS),
+                (unsigned long long)mbps, (unsigned long long)ctr2(&n, "tcp_rtx"),
+                (unsigned long long)ctr2(&n, "tcp_fast_rtx"),
+                (unsigned long long)ctr2(&n, "tcp_rto"), (unsigned long long)ctr2(&n, "tcp_undo"),
+                (unsigned long long)ctr2(&n, "tcp_paced"),
+                (unsigned long long)ctr2(&n, "tcp_dsack_in"),
+                (unsigned long long)(ctr2(&n, "tx_link_full")));
         for (unsigned i = 0; i < SHALLOW_FLOWS; i++) {
+                struct mpnet_tcp_info ti = {0};
+                socklen_t tl = sizeof(ti), il = sizeof(int);
+                int sb = 0, rb = 0;
+
                 assert_false(fl[i].bad);
-                assert_int_equal(fl[i].got, SHALLOW_BYTES);
+                assert_int_equal(fl[i].got, bytes);
+                assert_int_equal(
+                    mpnet_getsockopt(n.st[0], fl[i].cfd, IPPROTO_TCP, MPNET_TCP_INFO, &ti, &tl), 0);
+                assert_int_equal(
+                    mpnet_getsockopt(n.st[0], fl[i].cfd, SOL_SOCKET, SO_SNDBUF, &sb, &il), 0);
+                il = sizeof(int);
+                assert_int_equal(
+                    mpnet_getsockopt(n.st[1], fl[i].sfd, SOL_SOCKET, SO_RCVBUF, &rb, &il), 0);
+                out->sndbuf[i] = (uint32_t)sb;
+                out->rcvbuf[i] = (uint32_t)rb;
+                out->cwnd[i] = ti.snd_cwnd;
+                fprintf(stderr, "  flow %u: cwnd %u sndbuf %d rcvbuf %d srtt %u us\n", i,
+                        ti.snd_cwnd, sb, rb, ti.rtt_us);
         }
-        assert_true(mbps >= SHALLOW_FLOOR_MBPS);
-        assert_true(ctr2(&n, "tcp_rcvbuf_grow") > 0); /* auto-tuning is on by default */
+        out->mbps = mbps;
+        if (limit != 0)
+                assert_true(ctr2(&n, "tcp_rcvbuf_grow") > 0);
         for (unsigned i = 0; i < SHALLOW_FLOWS; i++) {
                 mpnet_close(n.st[0], fl[i].cfd);
                 mpnet_close(n.st[1], fl[i].sfd);
@@ -174,10 +213,47 @@ static void test_shallow_8_flows(void **state)
         net2_fini(&n);
 }
 
+static void test_shallow_8_flows(void **state)
+{
+        struct shallow_out o;
+
+        (void)state;
+        shallow_run(SHALLOW_RING, SHALLOW_DELAY_MS * MPNET_NS_PER_MS, SHALLOW_BYTES, 4u << 20, &o);
+        assert_true(o.mbps >= SHALLOW_FLOOR_MBPS);
+}
+
+/* Eight flows over a wire of 4096 frames with a short round trip (0.5 ms),
+ * as bench_tcp_mt's memory wire: with auto-tuning on, a flow's buffers
+ * follow what its path carries. The send buffer stays within twice what
+ * the peer lets be in flight (its receive buffer), not twice a congestion
+ * window that grew while the peer's window, not cwnd, limited the flow
+ * (it grew to 16 MiB and the send buffers to the 4 MiB limit each);
+ * and the goodput is that of auto-tuning off, within a margin. */
+static void test_autotune_bounded(void **state)
+{
+        struct shallow_out on, off;
+        uint64_t rgrown = 0, sgrown = 0;
+
+        (void)state;
+        shallow_run(4096, MPNET_NS_PER_MS / 4, 4u << 20, 0, &off);
+        shallow_run(4096, MPNET_NS_PER_MS / 4, 4u << 20, 4u << 20, &on);
+        for (unsigned i = 0; i < SHALLOW_FLOWS; i++) {
+                assert_true(on.sndbuf[i] <= 2 * (uint64_t)on.rcvbuf[i]);
+                rgrown += on.rcvbuf[i] - off.rcvbuf[i];
+                sgrown += on.sndbuf[i] - off.sndbuf[i];
+        }
+        /* The stack's budget: what the eight grew by, together, within
+         * one connection's limit. */
+        assert_true(rgrown <= 4u << 20);
+        assert_true(sgrown <= 4u << 20);
+        assert_true(on.mbps * 10 >= off.mbps * 9);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_shallow_8_flows),
+            cmocka_unit_test(test_autotune_bounded),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

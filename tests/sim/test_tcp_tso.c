@@ -16,7 +16,12 @@
  *   lost super-segments are repaired (retransmissions go as segments),
  *   the bytes arrive intact;
  * - a stack with one interface whose link lacks TSO beside one with it
- *   sends no super-segment.
+ *   sends no super-segment;
+ * - the receive queue: a reader that reads late finds the super-segments
+ *   kept whole (tcp_rcvq_take) and the segment that follows them in the
+ *   ring after them (tcp_rcvq_collapse), reads them intact in odd pieces,
+ *   MSG_PEEK first; with a small pool the queue stays under a quarter of
+ *   it; closed, every buffer is back.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -198,6 +203,104 @@ static void test_flow_tso_lossy(void **state)
         net2_fini(&n);
 }
 
+/* RQ_BYTES from A to B, B reading nothing until A has sent them all
+ * (they fit B's window: the auto-tuned buffer at its start), then in
+ * pieces of odd sizes, each peeked first. */
+#define RQ_BYTES 100000u
+static void rq_flow(unsigned n_bufs, bool read)
+{
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(5002)};
+        struct mpnet_memwire_cfg wc = {
+            .name = "rq", .ring_size = 4096, .csum_offload = true, .tso = true};
+        static uint8_t buf[RQ_BYTES], peek[4096];
+        uint64_t got = 0, in_use;
+        int lfd, cfd, sfd = -1, rb = 8 << 20;
+        struct net2 n;
+        ssize_t k;
+
+        net2_init_wire(&n, &wc, n_bufs, NULL, NULL);
+        lfd = mpnet_socket(n.st[1], AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        assert_int_equal(mpnet_setsockopt(n.st[1], lfd, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb)), 0);
+        assert_int_equal(mpnet_bind(n.st[1], lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        assert_int_equal(mpnet_listen(n.st[1], lfd, 4), 0);
+        sa.sin_addr.s_addr = htonl(B_ADDR);
+        cfd = mpnet_socket(n.st[0], AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        assert_int_equal(mpnet_connect(n.st[0], cfd, (struct sockaddr *)&sa, sizeof(sa)),
+                         -EINPROGRESS);
+        for (int j = 0; j < 100 && sfd < 0; j++) {
+                net2_run(&n, 10 * MPNET_NS_PER_MS);
+                sfd = mpnet_accept(n.st[1], lfd, NULL, NULL, 0);
+        }
+        assert_true(sfd >= 0);
+        for (uint32_t i = 0; i < RQ_BYTES; i++)
+                buf[i] = pat(i);
+        for (uint32_t sent = 0, j = 0; sent < RQ_BYTES && j < 1000; j++) {
+                k = mpnet_sendto(n.st[0], cfd, buf + sent, RQ_BYTES - sent, 0, NULL, 0);
+                assert_true(k > 0 || k == -EAGAIN);
+                sent += k > 0 ? (uint32_t)k : 0;
+                net2_run(&n, MPNET_NS_PER_MS);
+        }
+        net2_run(&n, 100 * MPNET_NS_PER_MS);
+        fprintf(stderr,
+                "rq (%u buffers): %llu super-segments in, %llu kept whole, %llu collapses\n",
+                n_bufs, (unsigned long long)stk_ctr(n.st[1], "tcp_gro_in"),
+                (unsigned long long)stk_ctr(n.st[1], "tcp_rcvq_take"),
+                (unsigned long long)stk_ctr(n.st[1], "tcp_rcvq_collapse"));
+        assert_true(stk_ctr(n.st[1], "tcp_rcvq_take") > 0);
+        /* A quarter of a small pool is less than RQ_BYTES: the queue went
+         * into the ring. */
+        if (n_bufs < 1024)
+                assert_true(stk_ctr(n.st[1], "tcp_rcvq_collapse") > 0);
+        in_use = mpnet_pool_in_use(n.pool);
+        /* The queue's bound: a quarter of the pool, with the few buffers
+         * of the rest of the stacks. */
+        assert_true(in_use <= n_bufs / 4 + 64);
+        memset(buf, 0, sizeof(buf));
+        if (!read)
+                got = RQ_BYTES; /* closed unread below: a reset, the buffers back */
+        for (uint32_t piece = 1; got < RQ_BYTES; piece = piece * 3 + 7) {
+                uint32_t m = piece % sizeof(peek) + 1;
+
+                k = mpnet_recvfrom(n.st[1], sfd, peek, m, MSG_PEEK, NULL, NULL);
+                assert_true(k > 0);
+                assert_true((uint32_t)k == m || got + (uint64_t)k == RQ_BYTES);
+                k = mpnet_recvfrom(n.st[1], sfd, buf + got, (size_t)k, 0, NULL, NULL);
+                assert_true(k > 0);
+                assert_memory_equal(buf + got, peek, (size_t)k);
+                got += (uint64_t)k;
+        }
+        for (uint32_t i = 0; read && i < RQ_BYTES; i++)
+                if (buf[i] != pat(i))
+                        fail_msg("byte %u: %u, not %u", i, buf[i], pat(i));
+        if (read)
+                assert_int_equal(mpnet_recvfrom(n.st[1], sfd, peek, 1, 0, NULL, NULL), -EAGAIN);
+        mpnet_close(n.st[0], cfd);
+        mpnet_close(n.st[1], sfd);
+        mpnet_close(n.st[1], lfd);
+        net2_run(&n, 200 * MPNET_NS_PER_S);
+        net2_fini(&n);
+}
+
+static void test_rcvq(void **state)
+{
+        (void)state;
+        rq_flow(16384, true);
+}
+
+/* Closed with the queue unread: a reset, and net2_fini finds every
+ * buffer back in the pool. */
+static void test_rcvq_unread(void **state)
+{
+        (void)state;
+        rq_flow(16384, false);
+}
+
+static void test_rcvq_small_pool(void **state)
+{
+        (void)state;
+        rq_flow(160, true);
+}
+
 /* A second interface whose link lacks TSO: the stack sends no
  * super-segment on any (TCP does not know the route's link when it cuts). */
 static void test_mixed_links(void **state)
@@ -221,9 +324,14 @@ static void test_mixed_links(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_wire),        cmocka_unit_test(test_flow_tso),
-            cmocka_unit_test(test_flow_no_tso), cmocka_unit_test(test_flow_tso_lossy),
+            cmocka_unit_test(test_wire),
+            cmocka_unit_test(test_flow_tso),
+            cmocka_unit_test(test_flow_no_tso),
+            cmocka_unit_test(test_flow_tso_lossy),
             cmocka_unit_test(test_mixed_links),
+            cmocka_unit_test(test_rcvq),
+            cmocka_unit_test(test_rcvq_small_pool),
+            cmocka_unit_test(test_rcvq_unread),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -71,6 +71,37 @@ static void test_siphash_words(void **state)
         }
         for (unsigned n = 1; n <= 6; n++)
                 assert_true(siphash24_u64(key, w, n) == siphash24(key, m, 8 * n));
+        /* Words and a tail of 0 to 7 bytes (the IPv4 cookie's 2 and 5):
+         * the byte form of the same bytes. */
+        for (unsigned n = 0; n <= 5; n++)
+                for (unsigned k = 0; k <= 7; k++) {
+                        uint64_t tail = 0;
+
+                        for (unsigned j = 0; j < k; j++)
+                                tail |= (uint64_t)m[8 * n + j] << (8 * j);
+                        assert_true(siphash24_u64_tail(key, w, n, tail, k) ==
+                                    siphash24(key, m, 8 * n + k));
+                }
+}
+
+/* SipHash-1-3 (the connection table's hash, l4/tcp.c): the reference's
+ * vectors for 0, 8 and 16 bytes 00 01 02 ... under the key 00 .. 0f, as
+ * Linux's hsiphash() self-test has them on 64-bit (the low 32 bits; all 64
+ * for the empty message, as Rust's SipHasher13 test has its bytes), and the
+ * empty message under the zero key. */
+static void test_siphash13_words(void **state)
+{
+        uint8_t key[16] = {0};
+        uint64_t w[2] = {0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull};
+
+        (void)state;
+        assert_true(siphash13_u64(key, w, 0) == 0xd1fba762150c532cull);
+        for (unsigned i = 0; i < 16; i++)
+                key[i] = (uint8_t)i;
+        assert_true(siphash13_u64(key, w, 0) == 0xabac0158050fc4dcull);
+        assert_true((uint32_t)siphash13_u64(key, w, 1) == 0x8d299a8eu);
+        assert_true((uint32_t)siphash13_u64(key, w, 2) == 0x7d908b66u);
+        assert_true(siphash13_u64(key, w, 2) != siphash24_u64(key, w, 2));
 }
 
 /* The links tell their steering; decorators the inner link's. */
@@ -428,10 +459,10 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_siphash_vectors), cmocka_unit_test(test_siphash_words),
-            cmocka_unit_test(test_link_rss),        cmocka_unit_test(test_rx_ctx),
-            cmocka_unit_test(test_rx_ctx_no_rss),   cmocka_unit_test(test_port_steered),
-            cmocka_unit_test(test_port_spread),     cmocka_unit_test(test_port_exhausted),
-            cmocka_unit_test(test_reuseport_group),
+            cmocka_unit_test(test_siphash13_words), cmocka_unit_test(test_link_rss),
+            cmocka_unit_test(test_rx_ctx),          cmocka_unit_test(test_rx_ctx_no_rss),
+            cmocka_unit_test(test_port_steered),    cmocka_unit_test(test_port_spread),
+            cmocka_unit_test(test_port_exhausted),  cmocka_unit_test(test_reuseport_group),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -341,6 +341,42 @@ static void test_opts_walk(void **state)
         assert_int_equal(mpnet_tcp_opts_parse(NULL, 0, &o), 0);
 }
 
+/* The two layouts read without the walk (NOP NOP TS; a SYN's MSS,
+ * SACK-permitted, TS, NOP, window scale) give what the walk gives for the
+ * same options in another order, and their near misses still walk. */
+static void test_opts_fast(void **state)
+{
+        struct mpnet_tcp_opts o, w;
+
+        (void)state;
+        assert_int_equal(PARSE(&o, 1, 1, 8, 10, 0, 0, 0, 7, 0x80, 0, 0, 9), 0);
+        assert_int_equal(PARSE(&w, 8, 10, 0, 0, 0, 7, 0x80, 0, 0, 9, 1, 1), 0);
+        assert_memory_equal(&o, &w, sizeof(o));
+        assert_int_equal(o.present, MPNET_TCPO_TS);
+        assert_int_equal(o.ts_val, 7);
+        assert_int_equal(o.ts_ecr, 0x80000009u);
+        assert_int_equal(PARSE(&o, 2, 4, 5, 180, 4, 2, 8, 10, 1, 2, 3, 4, 0, 0, 0, 0, 1, 3, 3, 7),
+                         0);
+        assert_int_equal(PARSE(&w, 1, 3, 3, 7, 8, 10, 1, 2, 3, 4, 0, 0, 0, 0, 4, 2, 2, 4, 5, 180),
+                         0);
+        assert_memory_equal(&o, &w, sizeof(o));
+        assert_int_equal(o.present,
+                         MPNET_TCPO_MSS | MPNET_TCPO_SACK_PERM | MPNET_TCPO_TS | MPNET_TCPO_WSCALE);
+        assert_int_equal(o.mss, 1460);
+        assert_int_equal(o.ts_val, 0x01020304u);
+        assert_int_equal(o.ts_ecr, 0);
+        assert_int_equal(o.wscale, 7);
+        /* Near misses: a bad TS length, a bad window scale length, SACK
+         * where SACK-permitted goes. */
+        assert_int_equal(PARSE(&o, 1, 1, 8, 11, 0, 0, 0, 7, 0, 0, 0, 9), -MPNET_WIRE_BAD_OPTION);
+        assert_int_equal(PARSE(&o, 2, 4, 5, 180, 4, 2, 8, 10, 1, 2, 3, 4, 0, 0, 0, 0, 1, 3, 4, 7),
+                         -MPNET_WIRE_BAD_OPTION);
+        assert_int_equal(o.present, MPNET_TCPO_MSS | MPNET_TCPO_SACK_PERM | MPNET_TCPO_TS);
+        assert_int_equal(PARSE(&o, 2, 4, 5, 180, 1, 1, 8, 10, 1, 2, 3, 4, 0, 0, 0, 0, 1, 3, 3, 7),
+                         0);
+        assert_int_equal(o.present, MPNET_TCPO_MSS | MPNET_TCPO_TS | MPNET_TCPO_WSCALE);
+}
+
 /* The emitter's layouts, each 32-bit aligned, and the 40-byte limit. */
 static void test_opts_emit(void **state)
 {
@@ -393,6 +429,7 @@ int main(void)
             cmocka_unit_test(test_syn6),           cmocka_unit_test(test_view_faults),
             cmocka_unit_test(test_flags_and_csum), cmocka_unit_test(test_opts_malformed),
             cmocka_unit_test(test_opts_walk),      cmocka_unit_test(test_opts_emit),
+            cmocka_unit_test(test_opts_fast),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

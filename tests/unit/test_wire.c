@@ -460,6 +460,33 @@ static void test_checksum(void **state)
         }
 }
 
+/* mpnet_csum20() (the IPv4 header's checksum, set by
+ * mpnet_ip4_repr_emit()) is mpnet_csum() of the 20 bytes: for zeros, all
+ * ones, the captured echo request's header with its field zeroed, and
+ * pseudo-random headers whose carries wrap. */
+static void test_checksum20(void **state)
+{
+        uint8_t b[20];
+        uint32_t x = 0x12345678;
+
+        (void)state;
+        memset(b, 0, sizeof(b));
+        assert_int_equal(mpnet_csum20(b), mpnet_csum(b, 20));
+        memset(b, 0xff, sizeof(b));
+        assert_int_equal(mpnet_csum20(b), mpnet_csum(b, 20));
+        memcpy(b, echo_request + 14, 20);
+        assert_int_equal(mpnet_csum20(b), 0);
+        b[10] = b[11] = 0;
+        assert_int_equal(mpnet_csum20(b), mpnet_get_be16(echo_request + 14 + 10));
+        for (unsigned k = 0; k < 10000; k++) {
+                for (unsigned i = 0; i < 20; i++) {
+                        x = x * 1103515245u + 12345u;
+                        b[i] = (uint8_t)(k % 3 == 0 ? 0xf0 | (x >> 24) : x >> 24);
+                }
+                assert_int_equal(mpnet_csum20(b), mpnet_csum(b, 20));
+        }
+}
+
 static void test_err_str(void **state)
 {
         (void)state;
@@ -513,6 +540,7 @@ int main(void)
             cmocka_unit_test(test_icmp4_error_rest),
             cmocka_unit_test(test_checksum),
             cmocka_unit_test(test_checksum_copy),
+            cmocka_unit_test(test_checksum20),
             cmocka_unit_test(test_err_str),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -76,7 +76,9 @@ static const char usage[] =
     "    -w SECS            TCP: give up connecting after SECS; UDP: exit when\n"
     "                       nothing was sent or received for SECS\n"
     "    -q SECS            after end of input, exit after SECS (default: TCP,\n"
-    "                       at the peer's FIN; UDP, never)\n"
+    "                       at the peer's FIN; UDP, never); TCP first waits\n"
+    "                       (up to 30 s) until all it sent, FIN included,\n"
+    "                       was acknowledged\n"
     "    -W COUNT           UDP: exit after receiving COUNT datagrams\n"
     "    -v                 say what happens on standard error\n"
     "    --link SPEC        tap:NAME[@NETNS]   a TAP device made (in NETNS)\n"
@@ -448,17 +450,45 @@ static uint64_t tcp_activity(struct mpnet_stack *s)
                (out >= 0 ? mpnet_stack_counter(s, (unsigned)out) : 0);
 }
 
-/* After the close: run the stack until no TCP segment went either way for
- * a second (up to 15 s), so what is still unacknowledged, our FIN and the
- * ACK of the peer's get through before the process (and its stack) ends.
- * The socket API does not say when a closed connection's data was
- * acknowledged; quiet on the wire is the sign used. */
-static void tcp_linger(struct nc *nc)
+/* Whether the peer has acknowledged all we sent on fd, our FIN included
+ * (FIN_WAIT_2, TIME_WAIT, or the connection over), or nothing more can
+ * come of it (not connected). */
+static bool tcp_all_acked(struct nc *nc, int fd)
 {
-        uint64_t now = mpnet_monotonic_ns(), end = now + 15 * 1000000000ull, quiet_from = now;
-        uint64_t seen = tcp_activity(nc->s);
+        struct mpnet_tcp_info ti = {0};
+        socklen_t len = sizeof(ti);
 
-        while (!g_stop && now < end && now - quiet_from < 1000000000ull) {
+        if (mpnet_getsockopt(nc->s, fd, IPPROTO_TCP, MPNET_TCP_INFO, &ti, &len) != 0)
+                return true;
+        switch (ti.state) {
+        case MPNET_TCP_ST_ESTABLISHED:
+        case MPNET_TCP_ST_CLOSE_WAIT:
+                return ti.unacked == 0 && ti.snd_buf == 0;
+        case MPNET_TCP_ST_FIN_WAIT_1:
+        case MPNET_TCP_ST_CLOSING:
+        case MPNET_TCP_ST_LAST_ACK:
+                return false;
+        default:
+                return true;
+        }
+}
+
+/* Before the close: run the stack until the peer has acknowledged all we
+ * sent, our FIN included (up to TCP_LINGER_S), then until no TCP segment
+ * went either way for a second (the ACK of the peer's FIN, again if its
+ * FIN comes again), so the process (and its stack) does not end while
+ * something still needs retransmitting. Quiet on the wire alone is no
+ * sign of that: after a lost retransmission the next waits an RTO, a
+ * second or more with its backoff (RFC 6298 5.5). */
+#define TCP_LINGER_S 30
+static void tcp_linger(struct nc *nc, int fd)
+{
+        uint64_t now = mpnet_monotonic_ns(), end = now + TCP_LINGER_S * 1000000000ull,
+                 quiet_from = now;
+        uint64_t seen = tcp_activity(nc->s);
+        bool acked = false;
+
+        while (!g_stop && now < end && (!acked || now - quiet_from < 1000000000ull)) {
                 uint64_t a;
 
                 mpnet_stack_poll(nc->s, now);
@@ -467,9 +497,17 @@ static void tcp_linger(struct nc *nc)
                         seen = a;
                         quiet_from = now;
                 }
+                if (!acked && tcp_all_acked(nc, fd)) {
+                        acked = true;
+                        quiet_from = now;
+                        /* The ACK of the peer's FIN went; a second for a
+                         * repeat of it, no more than TCP_LINGER_S in all. */
+                }
                 usleep(1000);
                 now = mpnet_monotonic_ns();
         }
+        if (!acked && !g_stop && nc->o->verbose)
+                fprintf(stderr, "mpnet-nc: not all acknowledged after %d s\n", TCP_LINGER_S);
 }
 
 /* -v: where the connection stands (a transfer that did not end says why). */
@@ -644,12 +682,13 @@ static int run_tcp(struct nc *nc)
                                                 (double)t.n_in * 8 / 1e6 / sec,
                                                 (double)t.n_out * 8 / 1e6 / sec);
                                 }
+                                if (!(o->listen && o->keep))
+                                        tcp_linger(nc, t.cfd);
                                 mpnet_close(nc->s, t.cfd);
                                 if (t.cfd == nc->fd)
                                         nc->fd = -1;
                                 t = (struct tcp_run){.cfd = -1};
                                 if (!(o->listen && o->keep)) {
-                                        tcp_linger(nc);
                                         rc = 0;
                                         goto out;
                                 }
@@ -659,11 +698,11 @@ static int run_tcp(struct nc *nc)
                 if (!in_open && o->quit_s >= 0 &&
                     now - eof_at >= (uint64_t)o->quit_s * 1000000000u) {
                         if (t.cfd >= 0) {
+                                tcp_linger(nc, t.cfd);
                                 mpnet_close(nc->s, t.cfd);
                                 if (t.cfd == nc->fd)
                                         nc->fd = -1;
                                 t.cfd = -1;
-                                tcp_linger(nc);
                         }
                         rc = 0;
                         break;
