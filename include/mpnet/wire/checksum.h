@@ -44,12 +44,10 @@ static inline uint16_t mpnet_csum(const void *b, size_t n)
         return mpnet_csum_fold(mpnet_csum_add(0, b, n));
 }
 
-/**
- * @return true when the 20 bytes at b (an IPv4 header without options) carry
- * a correct checksum. Five 32-bit adds: the check only asks whether the
- * folded sum is all ones, which does not depend on byte order.
- */
-static inline bool mpnet_csum20_ok(const uint8_t *b)
+/* The one's complement sum of the 20 bytes at b in host order, folded to
+ * 16 bits: five 32-bit adds (RFC 1071 2(B): the sum does not depend on the
+ * order its words are added in, nor on byte order until it is stored). */
+static inline uint32_t mpnet_csum20_fold(const uint8_t *b)
 {
         uint32_t w[5];
         uint64_t s;
@@ -60,26 +58,28 @@ static inline bool mpnet_csum20_ok(const uint8_t *b)
         s = (s & 0xffff) + (s >> 16);
         s = (s & 0xffff) + (s >> 16);
         s = (s & 0xffff) + (s >> 16);
-        return s == 0xffff;
+        return (uint32_t)s;
+}
+
+/**
+ * @return true when the 20 bytes at b (an IPv4 header without options) carry
+ * a correct checksum: the folded sum is all ones, whatever the byte order.
+ */
+static inline bool mpnet_csum20_ok(const uint8_t *b)
+{
+        return mpnet_csum20_fold(b) == 0xffff;
 }
 
 /**
  * @return mpnet_csum(b, 20): the checksum of 20 bytes (an IPv4 header
  * without options, its checksum field zero when it is being set), inline:
- * five 32-bit adds, folded, the bytes of the 16-bit result swapped back on
- * a little-endian host (RFC 1071 2(B)). Every IPv4 header sent pays it.
+ * the folded sum, the bytes of the 16-bit result swapped back on a
+ * little-endian host. Every IPv4 header sent pays it.
  */
 static inline uint16_t mpnet_csum20(const uint8_t *b)
 {
-        uint32_t w[5];
-        uint64_t s;
+        uint32_t s = mpnet_csum20_fold(b);
 
-        __builtin_memcpy(w, b, 20);
-        s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
-        s = (s & 0xffffffff) + (s >> 32);
-        s = (s & 0xffff) + (s >> 16);
-        s = (s & 0xffff) + (s >> 16);
-        s = (s & 0xffff) + (s >> 16);
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
         s = (uint16_t)(s >> 8 | s << 8);
 #endif
