@@ -75,15 +75,6 @@ static inline __attribute__((always_inline)) uint64_t sip_final(struct sip *s, u
         return s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
 }
 
-uint64_t siphash24_u64(const uint8_t key[16], const uint64_t *w, unsigned n)
-{
-        struct sip s = sip_init(key);
-
-        for (unsigned i = 0; i < n; i++)
-                absorb(&s, w[i], 2);
-        return sip_final(&s, (uint64_t)(8 * n) << 56, 2, 4);
-}
-
 uint64_t siphash24_u64_tail(const uint8_t key[16], const uint64_t *w, unsigned n, uint64_t tail,
                             unsigned tail_len)
 {
@@ -92,6 +83,11 @@ uint64_t siphash24_u64_tail(const uint8_t key[16], const uint64_t *w, unsigned n
         for (unsigned i = 0; i < n; i++)
                 absorb(&s, w[i], 2);
         return sip_final(&s, tail | (uint64_t)(8 * n + tail_len) << 56, 2, 4);
+}
+
+uint64_t siphash24_u64(const uint8_t key[16], const uint64_t *w, unsigned n)
+{
+        return siphash24_u64_tail(key, w, n, 0, 0);
 }
 
 uint64_t siphash13_u64(const uint8_t key[16], const uint64_t *w, unsigned n)

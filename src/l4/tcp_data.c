@@ -1045,14 +1045,21 @@ static void rq_free(struct tcp_data *d)
         d->rqb = 0;
 }
 
+/* rq_free(), and the queue itself goes. */
+static void rq_release(struct tcp_data *d)
+{
+        rq_free(d);
+        free(d->rq);
+        d->rq = NULL;
+}
+
 void tcp_conn_free(void *arg)
 {
         struct tcp_conn *c = arg;
 
         if (c->d != NULL) {
                 ooo_free(c->d);
-                rq_free(c->d);
-                free(c->d->rq);
+                rq_release(c->d);
                 tcp_sack_free(c->d->sk);
                 free(c->d->sb);
                 free(c->d->rb);
@@ -1068,8 +1075,7 @@ void tcp_conn_recycle(void *arg)
 
         if (c->d != NULL) {
                 ooo_free(c->d);
-                rq_free(c->d);
-                free(c->d->rq);
+                rq_release(c->d);
                 tcp_cache_put_ctl(k, TCP_CACHE_SACK, c->d->sk);
                 free(c->d->sb);
                 free(c->d->rb);
@@ -1107,9 +1113,7 @@ void tcp_data_drop(struct mpnet_stack *s, struct tcp_conn *c)
          * go back to the home context now, not after the grace period. */
         ring_release(w, d->sb, d->salloc);
         ring_release(w, d->rb, d->ralloc);
-        rq_free(d);
-        free(d->rq);
-        d->rq = NULL;
+        rq_release(d);
         d->sb = d->rb = NULL;
         d->salloc = d->slen = d->soff = 0;
         d->ralloc = d->rlen = d->roff = 0;
@@ -1145,8 +1149,7 @@ static void time_wait(struct wctx *w, struct tcp_conn *c)
                 ring_release(w, d->rb, d->ralloc);
                 d->rb = NULL;
                 d->ralloc = d->roff = 0;
-                free(d->rq); /* empty: rlen counts its bytes */
-                d->rq = NULL;
+                rq_release(d); /* empty: rlen counts its bytes */
         }
         /* Nothing is in flight: the SACK scoreboard goes back to the
          * cache for the next connection (TIME_WAIT acts as without SACK
@@ -1191,8 +1194,7 @@ void tcp_tw_compact(struct wctx *w)
         ooo_free(d);
         ring_release(w, d->sb, d->salloc);
         ring_release(w, d->rb, d->ralloc);
-        free(d->rq); /* empty: rlen is 0 */
-        d->rq = NULL;
+        rq_release(d); /* empty: rlen is 0 */
         tcp_cache_put(w, TCP_CACHE_SACK, d->sk);
         c->d = NULL;
         tcp_cache_put(w, TCP_CACHE_DATA, d);
