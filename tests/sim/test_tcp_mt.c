@@ -383,7 +383,6 @@ static void test_handed_home(void **state)
         handed_home(4);
 }
 
-/* The hand-off node reads IPv6 addresses from the header it kept. */
 /* The same over a wire with TSO: super-segments, some handed home, kept
  * whole in the receive queues of workers and of the control thread. */
 static void test_handed_home_tso(void **state)
@@ -394,6 +393,7 @@ static void test_handed_home_tso(void **state)
         g_tso = false;
 }
 
+/* The hand-off node reads IPv6 addresses from the header it kept. */
 static void test_handed_home6(void **state)
 {
         (void)state;
