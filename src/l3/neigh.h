@@ -144,16 +144,6 @@ static inline unsigned neigh_filt_bit(uint32_t hv)
                       ((1u << NEIGH_FILT_BITS) - 1));
 }
 
-static inline unsigned neigh_hash4(uint32_t a)
-{
-        return neigh_hv_chain(neigh_hv4(a));
-}
-
-static inline unsigned neigh_hash6(const uint8_t *a)
-{
-        return neigh_hv_chain(neigh_hv6(a));
-}
-
 /* The head of hv's chain in t, or NULL when its filter rules the chain
  * out. The filter's load is relaxed: a bit is set before the entry is
  * linked (release), so a reader that can see the entry by any
