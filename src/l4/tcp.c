@@ -695,7 +695,14 @@ static bool tcp_check_seg(struct mpnet_stack *s, const struct mpnet_pkt *p, unsi
                 sum = fam == 4
                           ? mpnet_tcp4_pseudo(addr_v4(raddr), addr_v4(laddr), (uint16_t)p->pkt_len)
                           : mpnet_tcp6_pseudo(raddr, laddr, p->pkt_len);
-                if (mpnet_csum_fold(chain_csum(p, p->pkt_len, sum)) != 0) {
+                /* A bare header (a SYN, an ACK) inline, anything else
+                 * through the general sum. */
+                if (p->len == p->pkt_len && p->pkt_len <= MPNET_TCP_HLEN_MAX &&
+                    (p->pkt_len & 3) == 0)
+                        sum = mpnet_csum_hdr(sum, p->data, p->pkt_len);
+                else
+                        sum = chain_csum(p, p->pkt_len, sum);
+                if (mpnet_csum_fold(sum) != 0) {
                         tcp_inc(s, TCP_BAD_CSUM);
                         return false;
                 }
