@@ -309,20 +309,21 @@ uint32_t tcp_conn_hash(const struct tcp_conn_table *ct, const struct tcp_tuple *
         return (uint32_t)siphash13_u64(ct->key, w, 5);
 }
 
-/* The miss filter's slot of t: both addresses folded to 32 bits each,
- * the salt, two multiplications (a few instructions where the SipHash
+/* The miss filter's slot of t: both addresses folded to 64 bits, the
+ * salt, two multiplications (a few instructions where the SipHash
  * takes about 120). Not a defence against chosen tuples, and it need not
  * be one: a slot an attacker fills costs only the skip, never a wrong
  * answer (the table still decides). */
 static uint32_t conn_filt_idx(const struct tcp_conn_table *ct, const struct tcp_tuple *t)
 {
-        uint32_t l[4], r[4];
-        uint64_t x;
+        uint64_t l[2], r[2], x, y;
 
         memcpy(l, t->laddr, 16);
         memcpy(r, t->raddr, 16);
-        x = ((uint64_t)(r[0] ^ r[1] ^ r[2] ^ r[3]) << 32 | (l[0] ^ l[1] ^ l[2] ^ l[3])) ^
-            ct->filt_salt;
+        /* An IPv4 address is the high half of its mapped tuple's second
+         * word: turning the remote one round keeps the two apart. */
+        y = r[0] ^ r[1];
+        x = (l[0] ^ l[1] ^ ct->filt_salt) ^ (y >> 32 | y << 32);
         x *= 0x9e3779b97f4a7c15ull;
         x ^= (x >> 32) ^ ((uint64_t)t->lport << 16 | t->rport);
         x *= 0xbf58476d1ce4e5b9ull;
