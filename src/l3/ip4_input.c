@@ -252,6 +252,10 @@ static unsigned ip4_frag_owner(struct mpnet_stack *s, const uint8_t *b)
         uint32_t a = mpnet_get_be32(b + 12), d = mpnet_get_be32(b + 16);
         uint64_t h = (uint64_t)(a ^ d) * 0x9e3779b97f4a7c15ull;
 
+        /* No worker owns flows: the control context owns them all
+         * (stack_flow_owner), known without the call. */
+        if (atomic_load_explicit(&s->owner_mask, memory_order_acquire) == 0)
+                return 0;
         return stack_flow_owner(s, (uint32_t)(h >> 32) ^ b[9]);
 }
 
