@@ -469,37 +469,10 @@ void mpnet_pkt_free(struct mpnet_pkt *p)
         }
 }
 
-/* One thread slot's cache taken once for the whole array: a run of
- * single buffers of one pool, this slot's own or nobody's, goes to the
- * cache as seg_free() would put them (drops of a vector: a flood's); any
- * other buffer takes seg_free()'s path. */
 void mpnet_pkt_free_bulk(struct mpnet_pkt **pkts, unsigned n)
 {
-        unsigned slot = mpnet_thread_slot();
-        struct mpnet_pool *pool = NULL;
-        struct pool_cache *c = NULL;
-
-        for (unsigned i = 0; i < n; i++) {
-                struct mpnet_pkt *p = pkts[i];
-
-                if (p == NULL)
-                        continue;
-                if (p->pool != pool || c == NULL) {
-                        pool = p->pool;
-                        c = NULL;
-                        if (slot < MPNET_MAX_SLOTS && slot < get_u32(&pool->slots_end))
-                                c = &pool->cache[slot];
-                }
-                if (c == NULL || p->next != NULL || p->state != PKT_USED ||
-                    (p->owner != slot && p->owner != OWNER_NONE) || c->n == POOL_CACHE_MAX) {
-                        mpnet_pkt_free(p);
-                        continue;
-                }
-                p->state = PKT_FREE;
-                POISON(p);
-                c->objs[c->n] = p;
-                set_u32(&c->n, c->n + 1);
-        }
+        for (unsigned i = 0; i < n; i++)
+                mpnet_pkt_free(pkts[i]);
 }
 
 void mpnet_pool_flush_cache(struct mpnet_pool *pool)

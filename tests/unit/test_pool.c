@@ -375,39 +375,6 @@ static void test_pool_two_pools_one_slot(void **state)
         mpnet_pool_destroy(b);
 }
 
-/* free_bulk: NULL entries skipped, a buffer another slot allocated goes
- * back by its owner's way, the others to this slot's cache. */
-static void test_pool_bulk_mixed(void **state)
-{
-        struct mpnet_pool *a = mpnet_pool_create("a", 1024);
-        struct mpnet_pkt *v[5];
-
-        (void)state;
-        assert_non_null(a);
-        assert_int_equal(mpnet_thread_set_slot(1), 0);
-        v[0] = mpnet_pkt_alloc(a);
-        assert_int_equal(mpnet_thread_set_slot(2), 0);
-        v[1] = NULL;
-        v[2] = mpnet_pkt_alloc(a);
-        v[3] = mpnet_pkt_alloc(a);
-        v[4] = NULL;
-        assert_non_null(v[0]);
-        assert_non_null(v[2]);
-        assert_non_null(v[3]);
-        assert_int_equal(mpnet_pool_in_use(a), 3);
-        mpnet_pkt_free_bulk(v, 5);
-        mpnet_pool_flush_cache(a);
-        assert_int_equal(mpnet_thread_set_slot(1), 0);
-        mpnet_pool_flush_cache(a);
-        assert_int_equal(mpnet_pool_in_use(a), 0);
-        assert_int_equal(mpnet_pkt_alloc_bulk(a, v, 5), 5);
-        mpnet_pkt_free_bulk(v, 5);
-        assert_int_equal(mpnet_pool_in_use(a), 0);
-        mpnet_pool_flush_cache(a);
-        assert_int_equal(mpnet_thread_set_slot(MPNET_SLOT_NONE), 0);
-        mpnet_pool_destroy(a);
-}
-
 struct xthread {
         struct mpnet_pool *pool;
         unsigned slot, n, got;
@@ -1299,7 +1266,6 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_pool_bulk_slot, slot_none, slot_none),
             cmocka_unit_test_setup_teardown(test_pool_cross_slot, slot_none, slot_none),
             cmocka_unit_test_setup_teardown(test_pool_two_pools_one_slot, slot_none, slot_none),
-            cmocka_unit_test_setup_teardown(test_pool_bulk_mixed, slot_none, slot_none),
             cmocka_unit_test_setup_teardown(test_pool_cross_thread, slot_none, slot_none),
             cmocka_unit_test_setup_teardown(test_pool_stats, slot_none, slot_none),
             cmocka_unit_test_setup_teardown(test_pool_return_to_owner, slot_none, slot_none),
