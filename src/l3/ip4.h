@@ -32,6 +32,15 @@ struct ip4_reass *reass4_of(struct wctx *w);
  * policy at its caps asks ifp's neighbour cache about the source. */
 struct ip4_reass *reass4_in(struct wctx *w, struct mpnet_iface *ifp);
 
+/* Whether the table would refuse p, a fragment received on ifp that w
+ * owns, now ctx_now(): a new datagram at a cap from a source that is no
+ * resolved neighbour with the admission bucket empty (nothing taken, p
+ * not kept), told before ip4_local_one() at a fraction of its cost;
+ * reass4_refused() counts n of them as ip4_reass_input() would have. */
+bool reass4_refuse(struct wctx *w, struct mpnet_iface *ifp, const struct mpnet_pkt *p,
+                   uint64_t now);
+void reass4_refused(struct wctx *w, unsigned n);
+
 /* l3/arp.c */
 void arp_input(struct mpnet_iface *ifp, struct mpnet_pkt *p);
 void arp_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self);

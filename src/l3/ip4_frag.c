@@ -355,19 +355,23 @@ static uint64_t mix64(uint64_t x)
         return x;
 }
 
-/* The keyed hash of a source address: it picks the source's chain and,
- * mixed with the rest of the key, the datagram's (the source hashed once
- * for both). */
+/* The keyed hash of a source address: it picks the source's chain. */
 static uint64_t src_hash(const struct ip4_reass *r, uint32_t src)
 {
         return mix64(r->cfg.hash_seed ^ src);
 }
 
 /* The keyed hash of a datagram's key: its low bits pick the chain
- * (dg_mask), its top four the datagram's fingerprint bit (dg_fp). */
-static uint64_t dg_hash(uint64_t hsrc, uint32_t dst, uint16_t id, uint8_t proto)
+ * (dg_mask), its top four the datagram's fingerprint bit (dg_fp). One
+ * mix of what a sender chooses (source, identification, protocol: 56
+ * bits, each in its own), the destination added after it: it is ours (or
+ * a group we joined), so keys that differ only there are as few as our
+ * addresses; a flood cannot make more meet in one chain. */
+static uint64_t dg_hash(const struct ip4_reass *r, uint32_t src, uint32_t dst, uint16_t id,
+                        uint8_t proto)
 {
-        return mix64(hsrc ^ ((uint64_t)dst << 24 | (uint64_t)id << 8 | proto));
+        return mix64(r->cfg.hash_seed ^ ((uint64_t)src << 24 | (uint64_t)id << 8 | proto)) ^
+               (uint64_t)dst * 0x9e3779b97f4a7c15ull;
 }
 
 static uint8_t dg_fp(uint64_t h)
@@ -869,8 +873,7 @@ static enum ip4_reass_result reass_add(struct ip4_reass *r, struct mpnet_pkt *p,
                                        const struct frag_info *fi, uint64_t now,
                                        struct mpnet_pkt **done)
 {
-        uint64_t hsrc = src_hash(r, fi->src);
-        uint64_t h = dg_hash(hsrc, fi->dst, fi->id, fi->proto);
+        uint64_t h = dg_hash(r, fi->src, fi->dst, fi->id, fi->proto);
         struct reass_dg *dg = dg_lookup(r, fi, h);
         struct reass_frag *prev = NULL;
         struct reass_src *sp;
@@ -889,7 +892,7 @@ static enum ip4_reass_result reass_add(struct ip4_reass *r, struct mpnet_pkt *p,
                         mpnet_stat_add(&r->st.refused, 1);
                         goto cap;
                 }
-                sbucket = src_bucket(r, hsrc);
+                sbucket = src_bucket(r, src_hash(r, fi->src));
                 sp = src_lookup(r, fi->src, sbucket);
                 if ((sp != NULL ? sp->bytes : 0) + fi->charge > r->cfg.max_per_src)
                         goto cap;
@@ -975,6 +978,55 @@ out:
         if (res != NULL)
                 *res = rv;
         return done;
+}
+
+/*
+ * The refusal before the table's own work (ip4-local, per vector): only a
+ * case whose every step ip4_reass_input() would take the same way, and
+ * cheaply told. p must be one buffer with a 20-byte header (no options),
+ * its total length its length, its fragment fields valid (frag_parse's
+ * checks); the tables made; a new datagram of one buffer short of room
+ * (room_short; the datagram cap binds first under a flood, so it is
+ * tested first); no datagram due to time out (input would expire it
+ * first, perhaps making room); no datagram of p's key held (its chain's
+ * filter). Anything else: false, and ip4_reass_input() decides.
+ */
+bool ip4_reass_refusable(const struct ip4_reass *r, const struct mpnet_pkt *p, uint64_t now,
+                         uint32_t *src)
+{
+        const uint8_t *b = p->data;
+        uint32_t tot, end, a;
+        uint16_t fo;
+        uint64_t h;
+
+        if (r->dg_hash == NULL || p->next != NULL || p->nb_segs != 1 || p->len < MPNET_IP4_HLEN ||
+            b[0] != 0x45)
+                return false;
+        tot = mpnet_get_be16(b + 2);
+        fo = mpnet_get_be16(b + 6);
+        end = (fo & IP4_OFF_MASK) * 8u + tot; /* header included */
+        if ((fo & (IP4_F_MF | IP4_OFF_MASK)) == 0 || tot != p->len || tot != p->pkt_len ||
+            tot == MPNET_IP4_HLEN || ((fo & IP4_F_MF) && (tot - MPNET_IP4_HLEN) % 8 != 0) ||
+            end > IP4_MAX_LEN)
+                return false;
+        if (mpnet_stat_read(&r->st.datagrams_held) < r->cfg.max_datagrams &&
+            !room_short(r, IP4_REASS_TRUESIZE))
+                return false;
+        if (r->oldest != NULL && r->oldest->expire <= now)
+                return false;
+        a = mpnet_get_be32(b + 12);
+        h = dg_hash(r, a, mpnet_get_be32(b + 16), mpnet_get_be16(b + 4), b[9]);
+        if ((r->dg_filter[(uint32_t)h & r->dg_mask] >> dg_fp(h)) & 1)
+                return false;
+        *src = a;
+        return true;
+}
+
+void ip4_reass_count_refused(struct ip4_reass *r, uint64_t n)
+{
+        mpnet_stat_add(&r->st.frags_in, n);
+        mpnet_stat_add(&r->st.refused, n);
+        mpnet_stat_add(&r->st.cap_drops, n);
 }
 
 unsigned ip4_reass_expire(struct ip4_reass *r, uint64_t now)

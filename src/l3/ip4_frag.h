@@ -174,6 +174,21 @@ struct mpnet_pkt *ip4_reass_input(struct ip4_reass *r, struct mpnet_pkt *p, uint
                                   enum ip4_reass_result *res);
 
 /**
+ * The refusal at a full table, told before ip4_reass_input() (which would
+ * decide the same): whether p, a fragment, would start a new datagram
+ * while a cap binds, so that cfg.admit decides whether it may evict. True
+ * only where every check of ip4_reass_input() on the way is known to pass
+ * (one buffer, no options, valid fragment fields, no expiry due, no
+ * datagram of its key held), with *src its source; false: offer p to
+ * ip4_reass_input(). p is not kept.
+ */
+bool ip4_reass_refusable(const struct ip4_reass *r, const struct mpnet_pkt *p, uint64_t now,
+                         uint32_t *src);
+
+/** Count n fragments refused that way (frags_in, refused, cap_drops). */
+void ip4_reass_count_refused(struct ip4_reass *r, uint64_t n);
+
+/**
  * Free every datagram whose timeout is at or before now, calling cfg.expired
  * for those whose offset-0 fragment had arrived.
  * @return the number of datagrams freed.

@@ -252,6 +252,10 @@ static unsigned ip4_frag_owner(struct mpnet_stack *s, const uint8_t *b)
         uint32_t a = mpnet_get_be32(b + 12), d = mpnet_get_be32(b + 16);
         uint64_t h = (uint64_t)(a ^ d) * 0x9e3779b97f4a7c15ull;
 
+        /* No worker owns flows: the control context owns them all
+         * (stack_flow_owner), known without the call. */
+        if (atomic_load_explicit(&s->owner_mask, memory_order_acquire) == 0)
+                return 0;
         return stack_flow_owner(s, (uint32_t)(h >> 32) ^ b[9]);
 }
 
@@ -352,13 +356,35 @@ drop:
         mpnet_pkt_free(p);
 }
 
+/* A fragment flood at a full table: what the table would refuse
+ * (reass4_refuse) is told first, at a fraction of ip4_local_one()'s cost,
+ * and dropped with the vector's others, counted once. */
 void ip4_local_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
 {
         struct frame *in = &w->fr[self];
+        struct mpnet_pkt *refused[MPNET_VEC_MAX];
+        unsigned nref = 0;
+        uint64_t now = 0;
 
-        for (unsigned i = 0; i < in->n; i++)
-                ip4_local_one(w, ifp, in->p[i], false);
+        for (unsigned i = 0; i < in->n; i++) {
+                struct mpnet_pkt *p = in->p[i];
+
+                if (mpnet_ip4_is_fragment(&(struct mpnet_ip4_view){.b = p->data, .n = p->len}) &&
+                    ip4_frag_owner(w->s, p->data) == w->id) {
+                        if (now == 0)
+                                now = ctx_now(w);
+                        if (reass4_refuse(w, ifp, p, now)) {
+                                refused[nref++] = p;
+                                continue;
+                        }
+                }
+                ip4_local_one(w, ifp, p, false);
+        }
         in->n = 0;
+        if (nref != 0) {
+                reass4_refused(w, nref);
+                mpnet_pkt_free_bulk(refused, nref);
+        }
 }
 
 void ip4_local_punt_back(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p)

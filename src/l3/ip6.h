@@ -112,6 +112,14 @@ struct ip6_reass *reass6_in(struct wctx *w, struct mpnet_iface *ifp);
  * reass6_in, or a token left); false is counted (ip6_reass_refused). */
 bool reass6_admit(struct wctx *w, const uint8_t *src);
 
+/* The same refusal, told before ip6_local_one() for p received on ifp,
+ * a fragment to one of our unicast addresses that w owns, now ctx_now():
+ * true where the table would refuse it (nothing taken, p not kept);
+ * reass6_refused() counts n of them. */
+bool reass6_refuse(struct wctx *w, struct mpnet_iface *ifp, const struct mpnet_pkt *p,
+                   uint64_t now);
+void reass6_refused(struct wctx *w, unsigned n);
+
 /* l3/ip6_frag.c: reassembly (RFC 8200 4.5, RFC 5722), a table per context
  * used only by it, charging the stack's budget b; ip6_reass_usage from any
  * thread. */
@@ -123,6 +131,11 @@ uint64_t ip6_reass_next_expiry(const struct ip6_reass *r);
 /* What it holds now and its caps (buffer bytes, datagrams). */
 void ip6_reass_usage(const struct ip6_reass *r, uint64_t *bytes, uint64_t *max_bytes,
                      uint32_t *datagrams, uint32_t *max_datagrams);
+/* Whether p, a fragment whose header follows the fixed one, would start a
+ * new datagram at a cap, none of its key held, with every check on the way
+ * known to pass, so that reass6_admit() decides (false: let
+ * ip6_reass_input() see it). p is not kept. */
+bool ip6_reass_refusable(const struct ip6_reass *r, const struct mpnet_pkt *p);
 /* p: a fragment (IPv6 header first) with its fragment header at frag_off.
  * @return the whole datagram (a chain, fragment header gone), or NULL. */
 struct mpnet_pkt *ip6_reass_input(struct ip6_reass *r, struct mpnet_pkt *p, uint16_t frag_hdr_off,

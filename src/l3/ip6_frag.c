@@ -157,12 +157,18 @@ static uint64_t addr_hash(uint64_t seed, const uint8_t *a)
 /* A datagram's hash from its source's keyed hash hsrc (which also picks
  * the source's chain: hashed once for both), its destination and id: its
  * low bits pick the datagram's chain (q_bucket), its top four the
- * datagram's fingerprint bit (q_fp). */
-static uint64_t q_hash(const struct ip6_reass *r, uint64_t hsrc, const uint8_t *dst, uint32_t id)
+ * datagram's fingerprint bit (q_fp). The id and a fold of the destination
+ * take their own bits of the last mix: the destination is ours (or a
+ * group we joined), so keys that differ only there are as few as our
+ * addresses, and what a sender chooses (source, id) goes through the
+ * keyed mixes whole. */
+static uint64_t q_hash(uint64_t hsrc, const uint8_t *dst, uint32_t id)
 {
-        uint64_t h = hsrc ^ addr_hash(r->seed + 1, dst);
+        uint64_t d0, d1;
 
-        return mix64(h ^ id);
+        memcpy(&d0, dst, 8);
+        memcpy(&d1, dst + 8, 8);
+        return mix64(hsrc ^ (((d0 ^ d1) * 0x9e3779b97f4a7c15ull) >> 32 << 32 | id));
 }
 
 static unsigned q_bucket(uint64_t h)
@@ -396,7 +402,7 @@ static struct r6q *q_get(struct ip6_reass *r, const uint8_t *b, uint32_t id)
         if (r->t == NULL && tab_init(r) != 0)
                 return NULL;
         hsrc = addr_hash(r->seed, b + 8);
-        hq = q_hash(r, hsrc, b + 24, id);
+        hq = q_hash(hsrc, b + 24, id);
         bucket = q_bucket(hq);
         fp = q_fp(hq);
         h = &r->t->qh[bucket];
@@ -446,6 +452,45 @@ static struct r6q *q_get(struct ip6_reass *r, const uint8_t *b, uint32_t id)
         ctx_svc_arm(r->w, q->expire);
         r->nq++;
         return q;
+}
+
+/*
+ * The refusal before the table's work (ip6-local, per vector, see
+ * reass6_refuse): only where ip6_local_one()'s walk and reass_input()
+ * would go the same way. p is one buffer whose fragment header follows
+ * the fixed one, its fields valid (the walk's checks), not atomic (RFC
+ * 6946), and an offset-0 fragment's next header is no extension header
+ * (the walk would go on); the table is made, a new datagram short of room
+ * (q_get's test) and none of p's key held (its chain's filter).
+ */
+bool ip6_reass_refusable(const struct ip6_reass *r, const struct mpnet_pkt *p)
+{
+        const uint8_t *b = p->data;
+        uint64_t hq;
+        uint32_t len, off;
+        uint16_t fo;
+        uint8_t nh;
+
+        if (r->t == NULL || p->next != NULL || p->len < MPNET_IP6_HLEN + FRAG_HLEN ||
+            b[6] != MPNET_IPPROTO_FRAGMENT)
+                return false;
+        fo = mpnet_get_be16(b + MPNET_IP6_HLEN + 2);
+        off = fo & 0xfff8u;
+        len = p->len - (MPNET_IP6_HLEN + FRAG_HLEN);
+        nh = b[MPNET_IP6_HLEN];
+        if (((fo & 1) && len % 8 != 0) || off + len > 65535)
+                return false;
+        if (off == 0 &&
+            (!(fo & 1) || nh == MPNET_IPPROTO_HOPOPTS || nh == MPNET_IPPROTO_ROUTING ||
+             nh == MPNET_IPPROTO_FRAGMENT || nh == MPNET_IPPROTO_DSTOPTS || nh == MPNET_IPPROTO_AH))
+                return false;
+        if (r->nq < REASS6_MAX_QUEUES && r->bytes + REASS6_TRUESIZE <= r->max_bytes &&
+            (r->owed >= REASS6_TRUESIZE ||
+             atomic_load_explicit(&r->budget->used, memory_order_relaxed) + REASS6_TRUESIZE <=
+                 r->budget->max))
+                return false;
+        hq = q_hash(addr_hash(r->seed, b + 8), b + 24, mpnet_get_be32(b + MPNET_IP6_HLEN + 4));
+        return !((r->t->qf[q_bucket(hq)] >> q_fp(hq)) & 1);
 }
 
 static bool q_complete(const struct r6q *q)

@@ -426,6 +426,10 @@ static unsigned ip6_frag_owner(const struct mpnet_stack *s, const uint8_t *b)
 {
         uint64_t x[4], h;
 
+        /* No worker owns flows: the control context owns them all
+         * (stack_flow_owner), known without hashing. */
+        if (atomic_load_explicit(&s->owner_mask, memory_order_acquire) == 0)
+                return 0;
         memcpy(x, b + 8, 32);
         h = ((x[0] ^ x[2]) * 0x9e3779b97f4a7c15ull ^ (x[1] ^ x[3])) * 0x9e3779b97f4a7c15ull;
         return stack_flow_owner(s, (uint32_t)(h >> 32));
@@ -497,13 +501,41 @@ drop:
         mpnet_pkt_free(p);
 }
 
+/* A fragment flood at a full table: what the table would refuse
+ * (reass6_refuse: a fragment header right after the fixed one) is told
+ * first, at a fraction of ip6_local_one()'s cost, and dropped with the
+ * vector's others, counted once. Only to a unicast address: ip6-lookup
+ * found it ours; one still tentative (RFC 4862 5.4), which
+ * ip6_local_one() would drop as ip6_not_for_us, is dropped here as
+ * refused (nothing is held either way), sparing every fragment the
+ * address set's search. */
 void ip6_local_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
 {
         struct frame *in = &w->fr[self];
+        struct mpnet_pkt *refused[MPNET_VEC_MAX];
+        unsigned nref = 0;
+        uint64_t now = 0;
 
-        for (unsigned i = 0; i < in->n; i++)
-                ip6_local_one(w, ifp, in->p[i], false);
+        for (unsigned i = 0; i < in->n; i++) {
+                struct mpnet_pkt *p = in->p[i];
+                const uint8_t *b = p->data;
+
+                if (p->len >= MPNET_IP6_HLEN && b[6] == MPNET_IPPROTO_FRAGMENT && b[24] != 0xff &&
+                    ip6_frag_owner(w->s, b) == w->id) {
+                        if (now == 0)
+                                now = ctx_now(w);
+                        if (reass6_refuse(w, ifp, p, now)) {
+                                refused[nref++] = p;
+                                continue;
+                        }
+                }
+                ip6_local_one(w, ifp, p, false);
+        }
         in->n = 0;
+        if (nref != 0) {
+                reass6_refused(w, nref);
+                mpnet_pkt_free_bulk(refused, nref);
+        }
 }
 
 void ip6_local_punt_back(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p)

@@ -49,12 +49,16 @@ struct reass4_ctx {
         struct ip4_reass *r;
         struct mpnet_iface *in; /* the interface of the fragment being added */
         struct punt_bucket admit;
+        /* Before this time the bucket holds no token (set by a refusal):
+         * reass4_refuse() refuses without asking it. */
+        uint64_t shut_until;
 };
 
 struct reass6_ctx {
         struct ip6_reass *r;
         struct mpnet_iface *in;
         struct punt_bucket admit;
+        uint64_t shut_until;
 };
 
 struct ip4_reass *reass4_of(struct wctx *w)
@@ -94,33 +98,92 @@ static bool reass_peer(const struct neigh_entry *e)
         return (NEIGH_USABLE >> ((f >> 48) & 0xff)) & 1;
 }
 
-static bool reass_admit(struct wctx *w, struct punt_bucket *tb, unsigned mod, bool peer)
+/* A refusal: until the bucket's next token, at the earliest (at the
+ * stack's whole rate, which a context's share never exceeds), the same
+ * answer is known without asking it (*shut_until). */
+static bool reass_admit(struct wctx *w, struct punt_bucket *tb, uint64_t *shut_until, unsigned mod,
+                        bool peer)
 {
         struct mpnet_stack *s = w->s;
 
         if (peer || ctx_bucket_take(w, tb, REASS_ADMIT_RATE, REASS_ADMIT_BURST))
                 return true;
+        if (tb->tokens < MPNET_NS_PER_S)
+                *shut_until = tb->last + (MPNET_NS_PER_S - tb->tokens) / REASS_ADMIT_RATE;
         mpnet_counter_inc(s->ctr, graph_mod_ctr(&s->g, mod, REASS_CTR_REFUSED));
         return false;
+}
+
+static bool reass4_peer(struct mpnet_iface *ifp, uint32_t src)
+{
+        return ifp != NULL && ifp->neigh[NEIGH_ARP] != NULL && reass_peer(neigh_lookup4(ifp, src));
+}
+
+static bool reass6_peer(struct mpnet_iface *ifp, const uint8_t *src)
+{
+        return ifp != NULL && ifp->neigh[NEIGH_ND] != NULL && reass_peer(neigh_lookup6(ifp, src));
 }
 
 static bool reass4_admit(void *arg, uint32_t src)
 {
         struct wctx *w = arg;
         struct reass4_ctx *c = w->mctx[MOD_ip4_reass];
-        bool peer = c->in != NULL && c->in->neigh[NEIGH_ARP] != NULL &&
-                    reass_peer(neigh_lookup4(c->in, src));
 
-        return reass_admit(w, &c->admit, MOD_ip4_reass, peer);
+        return reass_admit(w, &c->admit, &c->shut_until, MOD_ip4_reass, reass4_peer(c->in, src));
 }
 
 bool reass6_admit(struct wctx *w, const uint8_t *src)
 {
         struct reass6_ctx *c = w->mctx[MOD_ip6_reass];
-        bool peer = c->in != NULL && c->in->neigh[NEIGH_ND] != NULL &&
-                    reass_peer(neigh_lookup6(c->in, src));
 
-        return reass_admit(w, &c->admit, MOD_ip6_reass, peer);
+        return reass_admit(w, &c->admit, &c->shut_until, MOD_ip6_reass, reass6_peer(c->in, src));
+}
+
+/*
+ * The same refusal, told before the table's work (ip4-local and ip6-local,
+ * per vector) and only where the table would refuse too: the bucket known
+ * empty (shut_until), the table at a cap for a new datagram of this
+ * fragment, none of its key held (the chain filter), every check on the
+ * way passed (ip4_reass_refusable, ip6_reass_refusable), its source no
+ * resolved neighbour of ifp (the rarest: last). A refusal here takes no
+ * token, as one there would not.
+ */
+bool reass4_refuse(struct wctx *w, struct mpnet_iface *ifp, const struct mpnet_pkt *p, uint64_t now)
+{
+        struct reass4_ctx *c = w->mctx[MOD_ip4_reass];
+        uint32_t src;
+
+        return now < c->shut_until && ip4_reass_refusable(c->r, p, now, &src) &&
+               !reass4_peer(ifp, src);
+}
+
+bool reass6_refuse(struct wctx *w, struct mpnet_iface *ifp, const struct mpnet_pkt *p, uint64_t now)
+{
+        struct reass6_ctx *c = w->mctx[MOD_ip6_reass];
+
+        return now < c->shut_until && ip6_reass_refusable(c->r, p) &&
+               !reass6_peer(ifp, p->data + 8);
+}
+
+/* n refused by reass4_refuse or reass6_refuse: counted at once. */
+void reass4_refused(struct wctx *w, unsigned n)
+{
+        struct reass4_ctx *c = w->mctx[MOD_ip4_reass];
+        struct mpnet_stack *s = w->s;
+
+        ip4_reass_count_refused(c->r, n);
+        mpnet_counter_add(s->ctr, graph_mod_ctr(&s->g, MOD_ip4_reass, REASS_CTR_REFUSED), n);
+        STK_ADD(s, ip4_frag_rx, n);
+        STK_ADD(s, ip4_reass_cap, n);
+}
+
+void reass6_refused(struct wctx *w, unsigned n)
+{
+        struct mpnet_stack *s = w->s;
+
+        mpnet_counter_add(s->ctr, graph_mod_ctr(&s->g, MOD_ip6_reass, REASS_CTR_REFUSED), n);
+        STK_ADD(s, ip6_frag_rx, n);
+        STK_ADD(s, ip6_reass_cap, n);
 }
 
 /* A datagram whose first fragment came timed out: RFC 792 / RFC 1122

@@ -79,6 +79,18 @@ static void frags_from(struct fnet *n, bool v6, uint32_t src4, const uint8_t *sr
         fnet_send(n, n->x1, n->f, len);
 }
 
+/* One of frags_from()'s two fragments (first: offset 0). */
+static void frag_from(struct fnet *n, bool v6, uint32_t src4, const uint8_t *src6, uint16_t id,
+                      bool first)
+{
+        const uint8_t *m1 = n->r1->info.mac;
+        uint16_t off = first ? 0 : 1200, len = first ? 1200 : 200;
+        size_t flen = v6 ? ff_ip6(n->f, m1, ff_h1_mac, src6, ff_lan1_r6, true, id, off, first, len)
+                         : ff_ip4(n->f, m1, ff_h1_mac, src4, FF_LAN1_ADDR, id, off, first, len);
+
+        fnet_send(n, n->x1, n->f, flen);
+}
+
 /* A legitimate datagram from H1, a resolved neighbour of the router. */
 static void legit_frags(struct fnet *n, bool v6)
 {
@@ -174,6 +186,29 @@ static void flood(bool v6)
                     pk.dgs >= (v6 ? u.reass6_max_datagrams : u.reass4_max_datagrams) / 10 * 9);
         assert_int_equal(fnet_legit(&n, 16, false), 64);
         fnet_peers_resolved(&n);
+        /* Tokens left: a stranger's first fragment takes one and starts a
+         * datagram; more flood fragments spend the rest and are
+         * refused again, before the table's work from the first refusal on
+         * (ip4-local, ip6-local: reass4_refuse, reass6_refuse); the
+         * stranger's second fragment, of a datagram held, is not refused
+         * with them: it completes the datagram. */
+        fnet_run(&n, 2 * MPNET_NS_PER_MS);
+        reasm = fnet_ctr(&n, c_reasm);
+        refused = fnet_ctr(&n, c_refused);
+        frag_from(&n, v6, STRANGER4, stranger6, 0x5353, true);
+        fnet_run(&n, 0);
+        assert_int_equal(fnet_ctr(&n, c_refused), refused);
+        for (unsigned i = 0; i < 256; i++) {
+                size_t len = flood_frag(&n, v6, &rng, 0, &id, &off, src6, &src4);
+
+                fnet_send(&n, n.x1, n.f, len);
+        }
+        fnet_run(&n, 0);
+        /* The bucket holds at most its burst (100). */
+        assert_true(fnet_ctr(&n, c_refused) >= refused + 256 - 100);
+        frag_from(&n, v6, STRANGER4, stranger6, 0x5353, false);
+        fnet_run(&n, 0);
+        assert_int_equal(fnet_ctr(&n, c_reasm), reasm + 1);
         /* The table still full, the bucket refilled: a stranger's datagram
          * gets in again (sources behind a router are strangers too). */
         fnet_run(&n, 200 * MPNET_NS_PER_MS);
