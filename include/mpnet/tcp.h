@@ -210,6 +210,8 @@ struct mpnet_tcp_info {
         uint32_t snd_buf, rcv_buf; /* bytes waiting to go, to be read */
         uint64_t bytes_acked;      /* of ours, acknowledged */
         uint64_t bytes_received;   /* in order from the peer */
+        uint32_t rcv_rtt_us;       /* the receiver's RTT estimate (auto-tuning's), 0: none */
+        uint32_t rcv_space;        /* the most the application read in a round trip */
 };
 
 #endif

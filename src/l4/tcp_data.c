@@ -126,14 +126,19 @@ struct tcp_data {
         unsigned n_ooo;
         uint32_t ooo_bytes;
         /* Auto-tuning: whether each buffer may grow; the bytes the
-         * application read since rspace_t; the receiver's RTT estimate
-         * (from the timestamps echoed, RFC 7323 4.2's idea on this side). */
+         * application read since rspace_t, and the most it read in a
+         * round trip (rspace, Linux's rcvq_space.space); the receiver's
+         * RTT estimate (rcv_rtt_sample: the timestamps echoed, RFC 7323
+         * 4.2's idea on this side, and a window's worth timed, rrtt_*). */
         bool rauto, sauto;
         uint32_t rgrown, sgrown; /* this connection's share of tcp_state's */
-        uint32_t rcopied, rcv_rtt_us, rcv_rtt_last;
+        uint32_t rcopied, rspace, rcv_rtt_us, rcv_rtt_last;
         struct tcp_minmax rcv_rtt_min; /* the samples rcv_rtt_us is the least of */
         uint64_t rspace_t;
-        uint32_t ooo_last; /* the latest out-of-order segment's seq (RFC 2018 4) */
+        uint32_t rcv_adv_max; /* the furthest right edge advertised */
+        uint32_t rrtt_seq;    /* rcv_adv_max before the ACK sent at rrtt_t moved it */
+        uint64_t rrtt_t;      /* 0: no window timed */
+        uint32_t ooo_last;    /* the latest out-of-order segment's seq (RFC 2018 4) */
         /* A duplicate to report, once, as the first SACK block of the
          * next ACK (RFC 2883 4). */
         bool dsack_on;
@@ -380,6 +385,7 @@ static uint32_t grow_to(uint32_t cap, uint64_t want, uint32_t max)
 }
 
 static void rcv_rtt_sample(struct wctx *w, struct tcp_data *d, uint32_t us);
+static void rcv_rtt_window(struct wctx *w, struct tcp_data *d);
 
 /* ---- output ---- */
 
@@ -578,6 +584,16 @@ sent:
                 tcp_count(w->s, TCPC_DATA_OUT);
         }
         if (flags & MPNET_TCP_ACK) {
+                /* The first ACK that advertises past the furthest edge
+                 * yet starts the timing of a window (rcv_rtt_window): the
+                 * edge itself may step back by the scale's rounding. */
+                if (seq_gt(c->rcv_nxt + wnd, d->rcv_adv_max)) {
+                        if (d->rrtt_t == 0) {
+                                d->rrtt_seq = d->rcv_adv_max;
+                                d->rrtt_t = ctx_now(w) | 1;
+                        }
+                        d->rcv_adv_max = c->rcv_nxt + wnd;
+                }
                 d->rcv_adv = c->rcv_nxt + wnd;
                 c->rcv_wnd = wnd;
                 d->last_ack_sent = c->rcv_nxt;
@@ -991,12 +1007,13 @@ int tcp_established(struct wctx *w, struct tcp_conn *c)
         d->rauto = ref == NULL || !(ref->flags & SOF_RCVBUF_LOCK);
         d->sauto = ref == NULL || !(ref->flags & SOF_SNDBUF_LOCK);
         d->rspace_t = ctx_now(w);
+        d->rspace = 10 * smss(c); /* an initial window's (RFC 6928), as Linux's */
         d->dack_at = d->tw_at = d->pace_tmr = MPNET_TIME_NEVER;
         d->pace_off = !__atomic_load_n(&tcp_state_of(w->s)->pacing, __ATOMIC_RELAXED);
         /* Without window scaling the window field is all there is. */
         if (!(c->opt & TCPF_WSCALE))
                 c->rcv_ws = 0;
-        d->rcv_adv = c->rcv_nxt + c->rcv_wnd;
+        d->rcv_adv = d->rcv_adv_max = c->rcv_nxt + c->rcv_wnd;
         d->last_ack_sent = c->rcv_nxt;
         tcp_cc_init(&d->cc,
                     tcp_state_of(w->s)->cc != NULL ? tcp_state_of(w->s)->cc : tcp_cc_default(),
@@ -1917,6 +1934,8 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                         if (fin)
                                 fin_in(w, c);
                         ooo_pull(w, c);
+                        if (d->rrtt_t != 0 && seq_gt(c->rcv_nxt, d->rrtt_seq))
+                                rcv_rtt_window(w, d);
                         /* RFC 5681 4.2: ACK at once a segment that fills a
                          * hole; a FIN too; quick ACKs at start; else every
                          * second full segment (full: our sending MSS, the
@@ -2201,6 +2220,8 @@ void tcp_data_info(const struct tcp_conn *c, struct mpnet_tcp_info *i)
         i->backoff = d->tries;
         i->snd_buf = d->slen;
         i->rcv_buf = d->rlen;
+        i->rcv_rtt_us = d->rcv_rtt_us;
+        i->rcv_space = d->rspace;
 }
 
 /* ---- the socket calls ---- */
@@ -2306,6 +2327,27 @@ static void rcv_rtt_sample(struct wctx *w, struct tcp_data *d, uint32_t us)
         d->rcv_rtt_last = us;
 }
 
+/* A window's worth timed (Linux's tcp_rcv_rtt_measure, in us and
+ * without timestamps): a byte past the right edge rrtt_seq can only have
+ * been sent after the peer had an ACK that moved the edge past it, and the
+ * first such left at rrtt_t, so now - rrtt_t is at least a round trip;
+ * about one when the window limits the sender, more when its congestion
+ * window, pacing or the application do. The least of these samples is the
+ * path's round trip at the clock's resolution, where the timestamps' ms
+ * clock (RFC 7323 5.4: 1 ms to 1 s a tick) gives at least 1 ms and a
+ * memory wire's is tens of us: windows sized by 1 ms grew 10 - 50 times
+ * past what the path needs (docs/PERFORMANCE.md). */
+static void rcv_rtt_window(struct wctx *w, struct tcp_data *d)
+{
+        uint64_t ns = ctx_now(w) - d->rrtt_t;
+        uint32_t us = ns < 1000 ? 1 : (uint32_t)(ns / 1000);
+
+        d->rrtt_t = 0;
+        if (ns >= 60ull * MPNET_NS_PER_S)
+                return;
+        rcv_rtt_sample(w, d, us);
+}
+
 static uint64_t rcv_rtt_ns(const struct tcp_conn *c)
 {
         uint32_t us = c->d->rcv_rtt_us != 0 ? c->d->rcv_rtt_us : c->rto.srtt_us;
@@ -2314,15 +2356,16 @@ static uint64_t rcv_rtt_ns(const struct tcp_conn *c)
 }
 
 /* Receive-buffer auto-tuning (dynamic right-sizing, Linux's
- * tcp_rcv_space_adjust): once a round trip, when the application read
- * more than half the buffer in it, the buffer grows to twice that, so the
- * window advertised stays ahead of what the path carries. n: bytes just
- * read. */
+ * tcp_rcv_space_adjust): once a round trip, when the application read more
+ * in it than in any before (rspace), the buffer grows to twice that and 16
+ * segments, more while that grows (slow start: the window advertised now
+ * is for the next round trip), so the window stays ahead of what the path
+ * carries and no further. n: bytes just read. */
 static void rcvbuf_tune(struct wctx *w, struct tcp_conn *c, uint32_t n)
 {
         struct tcp_data *d = c->d;
-        uint64_t now = ctx_now(w), rtt = rcv_rtt_ns(c), span = now - d->rspace_t, per_rtt;
-        uint32_t to;
+        uint64_t now = ctx_now(w), rtt = rcv_rtt_ns(c), span = now - d->rspace_t, per_rtt, want;
+        uint32_t max = __atomic_load_n(&tcp_state_of(w->s)->rmem_max, __ATOMIC_RELAXED), to;
 
         d->rcopied += n;
         if (span < rtt)
@@ -2332,21 +2375,31 @@ static void rcvbuf_tune(struct wctx *w, struct tcp_conn *c, uint32_t n)
          * once), and their sum as one round trip's grew eight flows'
          * buffers from 208 KiB to 3.5 MiB in a step (docs/PERFORMANCE.md). */
         per_rtt = (uint64_t)d->rcopied * (rtt / 1000) / (span / 1000); /* us: no overflow */
+        d->rcopied = 0;
+        d->rspace_t = now;
+        if (per_rtt <= d->rspace)
+                return;
+        /* Twice what came in a round trip (a loss's repair takes one more)
+         * and 16 segments of cushion; in slow start what came grew by
+         * (per_rtt - rspace) / rspace, and will again by the time this
+         * window is used: twice that on top, as Linux does (the ratio held
+         * to 1 here). */
+        want = 2 * per_rtt + 16ull * smss(c);
+        if (d->rspace != 0)
+                want += 2 * (want *
+                             (per_rtt - d->rspace < d->rspace ? per_rtt - d->rspace : d->rspace) /
+                             d->rspace);
+        d->rspace = per_rtt > UINT32_MAX ? UINT32_MAX : (uint32_t)per_rtt;
         /* A round trip twice the least of late (and 2 ms more, the
          * timestamps' ms clock): a queue on the path, not the path, holds
          * the data; a larger window would only deepen it. Growth comes out
          * of the stack's budget (budget_take): eight flows share what one
          * may grow by. */
-        to = d->rauto && d->rcv_rtt_last <= 2 * d->rcv_rtt_us + 2000
-                 ? grow_to(d->rcap, 2 * per_rtt,
-                           __atomic_load_n(&tcp_state_of(w->s)->rmem_max, __ATOMIC_RELAXED))
-                 : 0;
-        if (to != 0)
-                to = d->rcap +
-                     budget_take(&tcp_state_of(w->s)->rgrown, to - d->rcap,
-                                 __atomic_load_n(&tcp_state_of(w->s)->rmem_max, __ATOMIC_RELAXED));
-        d->rcopied = 0;
-        d->rspace_t = now;
+        if (!d->rauto || d->rcv_rtt_last > 2 * d->rcv_rtt_us + 2000 || want <= d->rcap ||
+            d->rcap >= max)
+                return;
+        to = want > max ? max : (uint32_t)want;
+        to = d->rcap + budget_take(&tcp_state_of(w->s)->rgrown, to - d->rcap, max);
         if (to <= d->rcap)
                 return;
         d->rgrown += to - d->rcap;
