@@ -15,8 +15,9 @@
  * TIME_WAIT (2 MSL), CLOSE_WAIT, LAST_ACK. Buffer auto-tuning, as Linux's
  * (tcp_rcv_space_adjust, tcp_sndbuf_expand): unless the application set
  * SO_RCVBUF or SO_SNDBUF, the receive buffer grows to twice what the
- * application read in a round trip, the send buffer to twice the
- * congestion window, each up to the stack's tcp_state.rmem_max/wmem_max.
+ * application read in a round trip (timed in us: rcv_rtt_window), the send
+ * buffer to twice what may be in flight, each up to the stack's
+ * tcp_state.rmem_max/wmem_max.
  *
  * Timers: a connection with a deadline armed is on its home context's
  * timer list (tcp_ctx.tq); that context's service walks its list only.
