@@ -123,6 +123,7 @@ struct tcp_data {
         bool ack_vec; /* dack_at is now: the ACK of a receive vector */
         uint8_t quick;
         uint32_t unacked;               /* bytes received since the last ACK */
+        uint32_t rcv_adv_max;           /* the furthest right edge advertised */
         struct tcp_ooo *ooo, *ooo_tail; /* by seq; the tail takes in-order arrivals at once */
         unsigned n_ooo;
         uint32_t ooo_bytes;
@@ -133,13 +134,16 @@ struct tcp_data {
          * 4.2's idea on this side, and a window's worth timed, rrtt_*). */
         bool rauto, sauto;
         uint32_t rgrown, sgrown; /* this connection's share of tcp_state's */
-        uint32_t rcopied, rspace, rcv_rtt_us, rcv_rtt_last;
-        struct tcp_minmax rcv_rtt_min; /* the samples rcv_rtt_us is the least of */
-        uint64_t rspace_t;
-        uint32_t rcv_adv_max; /* the furthest right edge advertised */
-        uint32_t rrtt_seq;    /* rcv_adv_max before the ACK sent at rrtt_t moved it */
-        uint64_t rrtt_t;      /* 0: no window timed */
-        uint32_t ooo_last;    /* the latest out-of-order segment's seq (RFC 2018 4) */
+        uint32_t rcopied, rspace, rcv_rtt_last;
+        struct tcp_minmax rcv_rtt_min; /* its s[0].v: the least sample, the estimate */
+        /* now_us32's: the times wrap in 71 minutes, so a connection idle
+         * longer takes one look as if less time had passed (growth stays
+         * within rmem_max and the stack's budget); the fields fit holes,
+         * an idle connection stays under 1 KiB (test_tcp_conns). */
+        uint32_t rspace_t;
+        uint32_t rrtt_seq; /* rcv_adv_max before the ACK sent at rrtt_t moved it */
+        uint32_t rrtt_t;   /* 0: no window timed */
+        uint32_t ooo_last; /* the latest out-of-order segment's seq (RFC 2018 4) */
         /* A duplicate to report, once, as the first SACK block of the
          * next ACK (RFC 2883 4). */
         bool dsack_on;
@@ -591,7 +595,7 @@ sent:
                 if (seq_gt(c->rcv_nxt + wnd, d->rcv_adv_max)) {
                         if (d->rrtt_t == 0) {
                                 d->rrtt_seq = d->rcv_adv_max;
-                                d->rrtt_t = ctx_now(w) | 1;
+                                d->rrtt_t = now_us32(w) | 1;
                         }
                         d->rcv_adv_max = c->rcv_nxt + wnd;
                 }
@@ -1007,7 +1011,7 @@ int tcp_established(struct wctx *w, struct tcp_conn *c)
         d->nodelay = ref != NULL && (ref->flags & SOF_NODELAY);
         d->rauto = ref == NULL || !(ref->flags & SOF_RCVBUF_LOCK);
         d->sauto = ref == NULL || !(ref->flags & SOF_SNDBUF_LOCK);
-        d->rspace_t = ctx_now(w);
+        d->rspace_t = now_us32(w);
         d->rspace = 10 * smss(c); /* an initial window's (RFC 6928), as Linux's */
         d->dack_at = d->tw_at = d->pace_tmr = MPNET_TIME_NEVER;
         d->pace_off = !__atomic_load_n(&tcp_state_of(w->s)->pacing, __ATOMIC_RELAXED);
@@ -2221,7 +2225,7 @@ void tcp_data_info(const struct tcp_conn *c, struct mpnet_tcp_info *i)
         i->backoff = d->tries;
         i->snd_buf = d->slen;
         i->rcv_buf = d->rlen;
-        i->rcv_rtt_us = d->rcv_rtt_us;
+        i->rcv_rtt_us = d->rcv_rtt_min.s[0].v;
         i->rcv_space = d->rspace;
 }
 
@@ -2324,7 +2328,7 @@ ssize_t tcp_sendmsg(struct mpnet_stack *s, struct mpnet_sock *so, const struct m
  * ring (docs/PERFORMANCE.md). */
 static void rcv_rtt_sample(struct wctx *w, struct tcp_data *d, uint32_t us)
 {
-        d->rcv_rtt_us = tcp_minmax_min(&d->rcv_rtt_min, TCP_RCV_RTT_WIN_US, now_us32(w), us);
+        (void)tcp_minmax_min(&d->rcv_rtt_min, TCP_RCV_RTT_WIN_US, now_us32(w), us);
         d->rcv_rtt_last = us;
 }
 
@@ -2340,20 +2344,18 @@ static void rcv_rtt_sample(struct wctx *w, struct tcp_data *d, uint32_t us)
  * past what the path needs (docs/PERFORMANCE.md). */
 static void rcv_rtt_window(struct wctx *w, struct tcp_data *d)
 {
-        uint64_t ns = ctx_now(w) - d->rrtt_t;
-        uint32_t us = ns < 1000 ? 1 : (uint32_t)(ns / 1000);
+        uint32_t us = now_us32(w) - d->rrtt_t;
 
         d->rrtt_t = 0;
-        if (ns >= 60ull * MPNET_NS_PER_S)
-                return;
-        rcv_rtt_sample(w, d, us);
+        if (us < 60u * 1000000u)
+                rcv_rtt_sample(w, d, us != 0 ? us : 1);
 }
 
-static uint64_t rcv_rtt_ns(const struct tcp_conn *c)
+static uint32_t rcv_rtt_us(const struct tcp_conn *c)
 {
-        uint32_t us = c->d->rcv_rtt_us != 0 ? c->d->rcv_rtt_us : c->rto.srtt_us;
+        uint32_t us = c->d->rcv_rtt_min.s[0].v != 0 ? c->d->rcv_rtt_min.s[0].v : c->rto.srtt_us;
 
-        return (uint64_t)(us != 0 ? us : 1000) * 1000;
+        return us != 0 ? us : 1000;
 }
 
 /* Receive-buffer auto-tuning (dynamic right-sizing, Linux's
@@ -2365,7 +2367,8 @@ static uint64_t rcv_rtt_ns(const struct tcp_conn *c)
 static void rcvbuf_tune(struct wctx *w, struct tcp_conn *c, uint32_t n)
 {
         struct tcp_data *d = c->d;
-        uint64_t now = ctx_now(w), rtt = rcv_rtt_ns(c), span = now - d->rspace_t, per_rtt, want;
+        uint32_t now = now_us32(w), rtt = rcv_rtt_us(c), span = now - d->rspace_t;
+        uint64_t per_rtt, want;
         uint32_t max = __atomic_load_n(&tcp_state_of(w->s)->rmem_max, __ATOMIC_RELAXED), to;
 
         d->rcopied += n;
@@ -2375,7 +2378,7 @@ static void rcvbuf_tune(struct wctx *w, struct tcp_conn *c, uint32_t n)
          * rspace_t may span many (a reader that ran late read them at
          * once), and their sum as one round trip's grew eight flows'
          * buffers from 208 KiB to 3.5 MiB in a step (docs/PERFORMANCE.md). */
-        per_rtt = (uint64_t)d->rcopied * (rtt / 1000) / (span / 1000); /* us: no overflow */
+        per_rtt = (uint64_t)d->rcopied * rtt / span; /* span >= rtt >= 1 */
         d->rcopied = 0;
         d->rspace_t = now;
         if (per_rtt <= d->rspace)
@@ -2396,8 +2399,7 @@ static void rcvbuf_tune(struct wctx *w, struct tcp_conn *c, uint32_t n)
          * the data; a larger window would only deepen it. Growth comes out
          * of the stack's budget (budget_take): eight flows share what one
          * may grow by. */
-        if (!d->rauto || d->rcv_rtt_last > 2 * d->rcv_rtt_us + 2000 || want <= d->rcap ||
-            d->rcap >= max)
+        if (!d->rauto || d->rcv_rtt_last > 2 * rtt + 2000 || want <= d->rcap || d->rcap >= max)
                 return;
         to = want > max ? max : (uint32_t)want;
         to = d->rcap + budget_take(&tcp_state_of(w->s)->rgrown, to - d->rcap, max);
