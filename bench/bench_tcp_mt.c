@@ -270,8 +270,9 @@ static struct run run_once(unsigned workers, unsigned n_flows, uint64_t bytes)
                         mpnet_getsockopt(b, sfd[i], SOL_SOCKET, SO_RCVBUF, &rb, &il);
                         fprintf(stderr,
                                 "  flow %u: cwnd %u snd_wnd %u rtt_us %u sndbuf %d rcvbuf %d "
-                                "rcv_wnd %u\n",
-                                i, ti.snd_cwnd, ti.snd_wnd, ti.rtt_us, sb, rb, ri.rcv_wnd);
+                                "rcv_wnd %u rcv_rtt_us %u rcv_space %u\n",
+                                i, ti.snd_cwnd, ti.snd_wnd, ti.rtt_us, sb, rb, ri.rcv_wnd,
+                                ri.rcv_rtt_us, ri.rcv_space);
                 }
         }
         for (unsigned i = 0; i < n_flows; i++) {

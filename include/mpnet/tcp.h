@@ -130,7 +130,9 @@ MPNET_API void mpnet_tcp_set_ack_vec(struct mpnet_stack *s, int on);
  * order) are the usual choice. Once on, a connection whose
  * application did not set SO_RCVBUF / SO_SNDBUF (setting either turns it
  * off for that buffer of that socket, as Linux) grows its receive buffer
- * once a round trip toward twice what the application read, and its send
+ * once a round trip toward twice what the application read (Linux's
+ * tcp_rcv_space_adjust; the round trip timed in us, a window's worth from
+ * the receiver's side, mpnet_tcp_info.rcv_rtt_us), and its send
  * buffer toward twice the congestion window, up to rmem_max and wmem_max
  * bytes; 0 turns growth off. The send buffer follows what may be in
  * flight (cwnd, or the peer's largest window when less), the receive
@@ -210,6 +212,8 @@ struct mpnet_tcp_info {
         uint32_t snd_buf, rcv_buf; /* bytes waiting to go, to be read */
         uint64_t bytes_acked;      /* of ours, acknowledged */
         uint64_t bytes_received;   /* in order from the peer */
+        uint32_t rcv_rtt_us;       /* the receiver's RTT estimate (auto-tuning's), 0: none */
+        uint32_t rcv_space;        /* the most the application read in a round trip */
 };
 
 #endif

@@ -1021,9 +1021,10 @@ static int tcp_init(struct mpnet_stack *s, void *state)
         /* Auto-tuning off by default (mpnet_tcp_set_autotune() turns it on):
          * on a memory wire eight flows' grown windows still cost about twice
          * the CPU a byte of the default 208 KiB ones (docs/PERFORMANCE.md,
-         * "Auto-tuning bounded"): the receiver's round trip, timed by the
-         * timestamps' ms clock, is at least 1 ms where the wire's is tens
-         * of us, so the windows grow past what the path needs. */
+         * "Auto-tuning bounded", "The receiver's round trip in us"): on a
+         * loaded machine the round trip the receiver times in us is itself
+         * that of threads waiting for a CPU, and the application reads in
+         * bursts, so the windows still grow past what the wire needs. */
         st->rmem_max = st->wmem_max = 0;
         st->pacing = true;
         st->ecn = MPNET_TCP_ECN_SERVER;

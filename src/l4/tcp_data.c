@@ -15,8 +15,9 @@
  * TIME_WAIT (2 MSL), CLOSE_WAIT, LAST_ACK. Buffer auto-tuning, as Linux's
  * (tcp_rcv_space_adjust, tcp_sndbuf_expand): unless the application set
  * SO_RCVBUF or SO_SNDBUF, the receive buffer grows to twice what the
- * application read in a round trip, the send buffer to twice the
- * congestion window, each up to the stack's tcp_state.rmem_max/wmem_max.
+ * application read in a round trip (timed in us: rcv_rtt_window), the send
+ * buffer to twice what may be in flight, each up to the stack's
+ * tcp_state.rmem_max/wmem_max.
  *
  * Timers: a connection with a deadline armed is on its home context's
  * timer list (tcp_ctx.tq); that context's service walks its list only.
@@ -122,17 +123,26 @@ struct tcp_data {
         bool ack_vec; /* dack_at is now: the ACK of a receive vector */
         uint8_t quick;
         uint32_t unacked;               /* bytes received since the last ACK */
+        uint32_t rcv_adv_max;           /* the furthest right edge advertised */
         struct tcp_ooo *ooo, *ooo_tail; /* by seq; the tail takes in-order arrivals at once */
         unsigned n_ooo;
         uint32_t ooo_bytes;
         /* Auto-tuning: whether each buffer may grow; the bytes the
-         * application read since rspace_t; the receiver's RTT estimate
-         * (from the timestamps echoed, RFC 7323 4.2's idea on this side). */
+         * application read since rspace_t, and the most it read in a
+         * round trip (rspace, Linux's rcvq_space.space); the receiver's
+         * RTT estimate (rcv_rtt_sample: the timestamps echoed, RFC 7323
+         * 4.2's idea on this side, and a window's worth timed, rrtt_*). */
         bool rauto, sauto;
         uint32_t rgrown, sgrown; /* this connection's share of tcp_state's */
-        uint32_t rcopied, rcv_rtt_us, rcv_rtt_last;
-        struct tcp_minmax rcv_rtt_min; /* the samples rcv_rtt_us is the least of */
-        uint64_t rspace_t;
+        uint32_t rcopied, rspace, rcv_rtt_last;
+        struct tcp_minmax rcv_rtt_min; /* its s[0].v: the least sample, the estimate */
+        /* now_us32's: the times wrap in 71 minutes, so a connection idle
+         * longer takes one look as if less time had passed (growth stays
+         * within rmem_max and the stack's budget); the fields fit holes,
+         * an idle connection stays under 1 KiB (test_tcp_conns). */
+        uint32_t rspace_t;
+        uint32_t rrtt_seq; /* rcv_adv_max before the ACK sent at rrtt_t moved it */
+        uint32_t rrtt_t;   /* 0: no window timed */
         uint32_t ooo_last; /* the latest out-of-order segment's seq (RFC 2018 4) */
         /* A duplicate to report, once, as the first SACK block of the
          * next ACK (RFC 2883 4). */
@@ -380,6 +390,7 @@ static uint32_t grow_to(uint32_t cap, uint64_t want, uint32_t max)
 }
 
 static void rcv_rtt_sample(struct wctx *w, struct tcp_data *d, uint32_t us);
+static void rcv_rtt_window(struct wctx *w, struct tcp_data *d);
 
 /* ---- output ---- */
 
@@ -578,6 +589,16 @@ sent:
                 tcp_count(w->s, TCPC_DATA_OUT);
         }
         if (flags & MPNET_TCP_ACK) {
+                /* The first ACK that advertises past the furthest edge
+                 * yet starts the timing of a window (rcv_rtt_window): the
+                 * edge itself may step back by the scale's rounding. */
+                if (seq_gt(c->rcv_nxt + wnd, d->rcv_adv_max)) {
+                        if (d->rrtt_t == 0) {
+                                d->rrtt_seq = d->rcv_adv_max;
+                                d->rrtt_t = now_us32(w) | 1;
+                        }
+                        d->rcv_adv_max = c->rcv_nxt + wnd;
+                }
                 d->rcv_adv = c->rcv_nxt + wnd;
                 c->rcv_wnd = wnd;
                 d->last_ack_sent = c->rcv_nxt;
@@ -990,13 +1011,14 @@ int tcp_established(struct wctx *w, struct tcp_conn *c)
         d->nodelay = ref != NULL && (ref->flags & SOF_NODELAY);
         d->rauto = ref == NULL || !(ref->flags & SOF_RCVBUF_LOCK);
         d->sauto = ref == NULL || !(ref->flags & SOF_SNDBUF_LOCK);
-        d->rspace_t = ctx_now(w);
+        d->rspace_t = now_us32(w);
+        d->rspace = 10 * smss(c); /* an initial window's (RFC 6928), as Linux's */
         d->dack_at = d->tw_at = d->pace_tmr = MPNET_TIME_NEVER;
         d->pace_off = !__atomic_load_n(&tcp_state_of(w->s)->pacing, __ATOMIC_RELAXED);
         /* Without window scaling the window field is all there is. */
         if (!(c->opt & TCPF_WSCALE))
                 c->rcv_ws = 0;
-        d->rcv_adv = c->rcv_nxt + c->rcv_wnd;
+        d->rcv_adv = d->rcv_adv_max = c->rcv_nxt + c->rcv_wnd;
         d->last_ack_sent = c->rcv_nxt;
         tcp_cc_init(&d->cc,
                     tcp_state_of(w->s)->cc != NULL ? tcp_state_of(w->s)->cc : tcp_cc_default(),
@@ -1917,6 +1939,8 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
                         if (fin)
                                 fin_in(w, c);
                         ooo_pull(w, c);
+                        if (d->rrtt_t != 0 && seq_gt(c->rcv_nxt, d->rrtt_seq))
+                                rcv_rtt_window(w, d);
                         /* RFC 5681 4.2: ACK at once a segment that fills a
                          * hole; a FIN too; quick ACKs at start; else every
                          * second full segment (full: our sending MSS, the
@@ -2201,6 +2225,8 @@ void tcp_data_info(const struct tcp_conn *c, struct mpnet_tcp_info *i)
         i->backoff = d->tries;
         i->snd_buf = d->slen;
         i->rcv_buf = d->rlen;
+        i->rcv_rtt_us = d->rcv_rtt_min.s[0].v;
+        i->rcv_space = d->rspace;
 }
 
 /* ---- the socket calls ---- */
@@ -2302,27 +2328,48 @@ ssize_t tcp_sendmsg(struct mpnet_stack *s, struct mpnet_sock *so, const struct m
  * ring (docs/PERFORMANCE.md). */
 static void rcv_rtt_sample(struct wctx *w, struct tcp_data *d, uint32_t us)
 {
-        d->rcv_rtt_us = tcp_minmax_min(&d->rcv_rtt_min, TCP_RCV_RTT_WIN_US, now_us32(w), us);
+        (void)tcp_minmax_min(&d->rcv_rtt_min, TCP_RCV_RTT_WIN_US, now_us32(w), us);
         d->rcv_rtt_last = us;
 }
 
-static uint64_t rcv_rtt_ns(const struct tcp_conn *c)
+/* A window's worth timed (Linux's tcp_rcv_rtt_measure, in us and
+ * without timestamps): a byte past the right edge rrtt_seq can only have
+ * been sent after the peer had an ACK that moved the edge past it, and the
+ * first such left at rrtt_t, so now - rrtt_t is at least a round trip;
+ * about one when the window limits the sender, more when its congestion
+ * window, pacing or the application do. The least of these samples is the
+ * path's round trip at the clock's resolution, where the timestamps' ms
+ * clock (RFC 7323 5.4: 1 ms to 1 s a tick) gives at least 1 ms and a
+ * memory wire's is tens of us: windows sized by 1 ms grew 10 - 50 times
+ * past what the path needs (docs/PERFORMANCE.md). */
+static void rcv_rtt_window(struct wctx *w, struct tcp_data *d)
 {
-        uint32_t us = c->d->rcv_rtt_us != 0 ? c->d->rcv_rtt_us : c->rto.srtt_us;
+        uint32_t us = now_us32(w) - d->rrtt_t;
 
-        return (uint64_t)(us != 0 ? us : 1000) * 1000;
+        d->rrtt_t = 0;
+        if (us < 60u * 1000000u)
+                rcv_rtt_sample(w, d, us != 0 ? us : 1);
+}
+
+static uint32_t rcv_rtt_us(const struct tcp_conn *c)
+{
+        uint32_t us = c->d->rcv_rtt_min.s[0].v != 0 ? c->d->rcv_rtt_min.s[0].v : c->rto.srtt_us;
+
+        return us != 0 ? us : 1000;
 }
 
 /* Receive-buffer auto-tuning (dynamic right-sizing, Linux's
- * tcp_rcv_space_adjust): once a round trip, when the application read
- * more than half the buffer in it, the buffer grows to twice that, so the
- * window advertised stays ahead of what the path carries. n: bytes just
- * read. */
+ * tcp_rcv_space_adjust): once a round trip, when the application read more
+ * in it than in any before (rspace), the buffer grows to twice that and 16
+ * segments, more while that grows (slow start: the window advertised now
+ * is for the next round trip), so the window stays ahead of what the path
+ * carries and no further. n: bytes just read. */
 static void rcvbuf_tune(struct wctx *w, struct tcp_conn *c, uint32_t n)
 {
         struct tcp_data *d = c->d;
-        uint64_t now = ctx_now(w), rtt = rcv_rtt_ns(c), span = now - d->rspace_t, per_rtt;
-        uint32_t to;
+        uint32_t now = now_us32(w), rtt = rcv_rtt_us(c), span = now - d->rspace_t;
+        uint64_t per_rtt, want;
+        uint32_t max = __atomic_load_n(&tcp_state_of(w->s)->rmem_max, __ATOMIC_RELAXED), to;
 
         d->rcopied += n;
         if (span < rtt)
@@ -2331,22 +2378,31 @@ static void rcvbuf_tune(struct wctx *w, struct tcp_conn *c, uint32_t n)
          * rspace_t may span many (a reader that ran late read them at
          * once), and their sum as one round trip's grew eight flows'
          * buffers from 208 KiB to 3.5 MiB in a step (docs/PERFORMANCE.md). */
-        per_rtt = (uint64_t)d->rcopied * (rtt / 1000) / (span / 1000); /* us: no overflow */
+        per_rtt = (uint64_t)d->rcopied * rtt / span; /* span >= rtt >= 1 */
+        d->rcopied = 0;
+        d->rspace_t = now;
+        if (per_rtt <= d->rspace)
+                return;
+        /* Twice what came in a round trip (a loss's repair takes one more)
+         * and 16 segments of cushion; in slow start what came grew by
+         * (per_rtt - rspace) / rspace, and will again by the time this
+         * window is used: twice that on top, as Linux does (the ratio held
+         * to 1 here). */
+        want = 2 * per_rtt + 16ull * smss(c);
+        if (d->rspace != 0)
+                want += 2 * (want *
+                             (per_rtt - d->rspace < d->rspace ? per_rtt - d->rspace : d->rspace) /
+                             d->rspace);
+        d->rspace = per_rtt > UINT32_MAX ? UINT32_MAX : (uint32_t)per_rtt;
         /* A round trip twice the least of late (and 2 ms more, the
          * timestamps' ms clock): a queue on the path, not the path, holds
          * the data; a larger window would only deepen it. Growth comes out
          * of the stack's budget (budget_take): eight flows share what one
          * may grow by. */
-        to = d->rauto && d->rcv_rtt_last <= 2 * d->rcv_rtt_us + 2000
-                 ? grow_to(d->rcap, 2 * per_rtt,
-                           __atomic_load_n(&tcp_state_of(w->s)->rmem_max, __ATOMIC_RELAXED))
-                 : 0;
-        if (to != 0)
-                to = d->rcap +
-                     budget_take(&tcp_state_of(w->s)->rgrown, to - d->rcap,
-                                 __atomic_load_n(&tcp_state_of(w->s)->rmem_max, __ATOMIC_RELAXED));
-        d->rcopied = 0;
-        d->rspace_t = now;
+        if (!d->rauto || d->rcv_rtt_last > 2 * rtt + 2000 || want <= d->rcap || d->rcap >= max)
+                return;
+        to = want > max ? max : (uint32_t)want;
+        to = d->rcap + budget_take(&tcp_state_of(w->s)->rgrown, to - d->rcap, max);
         if (to <= d->rcap)
                 return;
         d->rgrown += to - d->rcap;

@@ -91,6 +91,7 @@ static uint64_t ctr2(struct net2 *n, const char *name)
 struct shallow_out {
         uint64_t mbps;
         uint32_t sndbuf[SHALLOW_FLOWS], rcvbuf[SHALLOW_FLOWS], cwnd[SHALLOW_FLOWS];
+        uint32_t rcv_rtt_us[SHALLOW_FLOWS]; /* the receiver's RTT estimate */
 };
 
 /* Eight flows of bytes each over a wire of ring frames, delay_ms each
@@ -182,8 +183,8 @@ static void shallow_run(uint32_t ring, uint64_t delay_ns, uint64_t bytes, uint32
                 (unsigned long long)ctr2(&n, "tcp_dsack_in"),
                 (unsigned long long)(ctr2(&n, "tx_link_full")));
         for (unsigned i = 0; i < SHALLOW_FLOWS; i++) {
-                struct mpnet_tcp_info ti = {0};
-                socklen_t tl = sizeof(ti), il = sizeof(int);
+                struct mpnet_tcp_info ti = {0}, ri = {0};
+                socklen_t tl = sizeof(ti), rl = sizeof(ri), il = sizeof(int);
                 int sb = 0, rb = 0;
 
                 assert_false(fl[i].bad);
@@ -197,9 +198,13 @@ static void shallow_run(uint32_t ring, uint64_t delay_ns, uint64_t bytes, uint32
                     mpnet_getsockopt(n.st[1], fl[i].sfd, SOL_SOCKET, SO_RCVBUF, &rb, &il), 0);
                 out->sndbuf[i] = (uint32_t)sb;
                 out->rcvbuf[i] = (uint32_t)rb;
+                assert_int_equal(
+                    mpnet_getsockopt(n.st[1], fl[i].sfd, IPPROTO_TCP, MPNET_TCP_INFO, &ri, &rl), 0);
                 out->cwnd[i] = ti.snd_cwnd;
-                fprintf(stderr, "  flow %u: cwnd %u sndbuf %d rcvbuf %d srtt %u us\n", i,
-                        ti.snd_cwnd, sb, rb, ti.rtt_us);
+                out->rcv_rtt_us[i] = ri.rcv_rtt_us;
+                fprintf(stderr,
+                        "  flow %u: cwnd %u sndbuf %d rcvbuf %d srtt %u us, receiver's %u us\n", i,
+                        ti.snd_cwnd, sb, rb, ti.rtt_us, ri.rcv_rtt_us);
         }
         out->mbps = mbps;
         if (limit != 0)
@@ -249,11 +254,29 @@ static void test_autotune_bounded(void **state)
         assert_true(on.mbps * 10 >= off.mbps * 9);
 }
 
+/* The receiver's round trip, which sizes its window, in us: a window's
+ * worth timed (rcv_rtt_window) on a 0.5 ms path is about 0.5 ms and
+ * under the 1 ms that the timestamps' ms clock gives at the least (it grew
+ * the windows of a memory wire's tens-of-us path 10 - 50 times past what
+ * the path needs). The flows of test_autotune_bounded's run. */
+static void test_rcv_rtt_us(void **state)
+{
+        struct shallow_out on;
+
+        (void)state;
+        shallow_run(4096, MPNET_NS_PER_MS / 4, 1u << 20, 4u << 20, &on);
+        for (unsigned i = 0; i < SHALLOW_FLOWS; i++) {
+                assert_true(on.rcv_rtt_us[i] >= 450); /* the steps of net2_run */
+                assert_true(on.rcv_rtt_us[i] < 1000);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_shallow_8_flows),
             cmocka_unit_test(test_autotune_bounded),
+            cmocka_unit_test(test_rcv_rtt_us),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
