@@ -16,6 +16,7 @@
  * those messages (ip6_local_punt_back).
  */
 #include <errno.h>
+#include <string.h>
 
 #include "mpnet/wire/icmp6.h"
 #include "mpnet/wire/ipv4.h"
@@ -255,6 +256,36 @@ static bool icmp6_ignored(struct wctx *w, const struct mpnet_iface *ifp, uint8_t
         }
 }
 
+/* No worker owns flows: the control thread checks what comes in (what
+ * stack_flow_owner(s, 0) == 0 says; context 0 never owns flows). */
+static inline bool flows_on_ctl(const struct mpnet_stack *s)
+{
+        return atomic_load_explicit(&s->owner_mask, memory_order_acquire) == 0;
+}
+
+/* Whether a is the solicited-node group of t, ff02::1:ff00:0/104 and t's
+ * last 24 bits (RFC 4291 2.7.1): two 8-byte compares. */
+static inline bool is_snm_of(const uint8_t *a, const uint8_t *t)
+{
+        static const uint8_t hi[8] = {0xff, 0x02};
+        uint8_t lo[8] = {0, 0, 0, 1, 0xff, t[13], t[14], t[15]};
+        uint64_t a0, a1, h, l;
+
+        memcpy(&a0, a, 8);
+        memcpy(&a1, a + 8, 8);
+        memcpy(&h, hi, 8);
+        memcpy(&l, lo, 8);
+        return ((a0 ^ h) | (a1 ^ l)) == 0;
+}
+
+/* Local delivery takes a packet to group g (RFC 4291 2.7): one the
+ * interface has joined, never one of interface-local scope off the wire. */
+static inline bool mc_delivered(const struct mpnet_iface *ifp, const uint8_t *g)
+{
+        return mpnet_ip6_mc_scope(g) != MPNET_IP6_SCOPE_INTERFACE &&
+               (ip6_eq(g, ip6_all_nodes) || iface_mc6_has(ifp, g));
+}
+
 /*
  * ip6-input, on a packet to a group: the drops of icmp6_input() above
  * (the learning limit, ignored messages) taken before the lookup, local
@@ -271,7 +302,6 @@ bool icmp6_early_drop(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
         const uint8_t *b = p->data, *m;
         uint32_t off = MPNET_IP6_HLEN;
         const struct addr6_pub *a;
-        union neigh_key k;
 
         if (b[6] == MPNET_IPPROTO_HOPOPTS && p->len >= MPNET_IP6_HLEN + 8)
                 off += (uint32_t)(b[MPNET_IP6_HLEN + 1] + 1) * 8;
@@ -289,20 +319,23 @@ bool icmp6_early_drop(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
             atomic_load_explicit(&ifp->arcs[ARC_IP6_IN], memory_order_relaxed) != NULL ||
             atomic_load_explicit(&ifp->arcs[ARC_LOCAL_IN], memory_order_relaxed) != NULL)
                 return false;
-        if (mpnet_ip6_mc_scope(b + 24) == MPNET_IP6_SCOPE_INTERFACE ||
-            (!ip6_eq(b + 24, ip6_all_nodes) && !iface_mc6_has(ifp, b + 24)))
-                return false;
         if (m[0] == MPNET_ICMP6_ND_NS) {
                 /* As nd6_learn_ok(), where icmp6_input() checks. */
-                if (p->len - off < 24 || !(ctx_is_worker(w) || stack_flow_owner(s, 0) == 0))
+                if (p->len - off < 24 || !(ctx_is_worker(w) || flows_on_ctl(s)))
                         return false;
                 a = iface_addr6_find(ifp, m + 8);
                 if (a == NULL || (a->flags & MPNET_ADDR6_F_TENTATIVE))
                         return false;
-                k = neigh_key6(b + 8);
-                if (neigh_learn_peek(w, ifp, NEIGH_ND, &k))
+                /* The target's solicited-node group is joined while the
+                 * target is an address of ours (nd6_addr.c joins it before
+                 * adding the address and leaves it after removing it, and
+                 * both are in every published copy): a solicitation to it
+                 * (RFC 4861 7.2.2) needs no search of the groups. */
+                if (!is_snm_of(b + 24, m + 8) && !mc_delivered(ifp, b + 24))
                         return false;
-        } else if (!icmp6_ignored(w, ifp, m[0])) {
+                if (neigh_learn_peek6(w, ifp, b + 8))
+                        return false;
+        } else if (!mc_delivered(ifp, b + 24) || !icmp6_ignored(w, ifp, m[0])) {
                 return false;
         }
         mpnet_pkt_free(p);
@@ -320,8 +353,7 @@ void icmp6_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
         /* Echo (128, 129) and the errors (below 128) are neither limited
          * nor ignored: they skip both checks. */
         if (p->len > 0 && p->data[0] > MPNET_ICMP6_ECHO_REPLY) {
-                if ((ctx_is_worker(w) || stack_flow_owner(s, 0) == 0) &&
-                    !nd6_learn_ok(w, ifp, p, ip)) {
+                if ((ctx_is_worker(w) || flows_on_ctl(s)) && !nd6_learn_ok(w, ifp, p, ip)) {
                         mpnet_pkt_free(p);
                         return;
                 }
