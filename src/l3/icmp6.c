@@ -361,6 +361,19 @@ void icmp6_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
                         mpnet_pkt_free(p);
                         return;
                 }
+                /* A neighbour discovery message whose hop limit is not
+                 * 255 came from off the link and is discarded whatever
+                 * it holds (RFC 4861 6.1.1, 6.1.2, 7.1.1, 7.1.2, 8.1).
+                 * Those sections list their checks in no order: this one,
+                 * a compare, goes before the checksum and before a worker
+                 * punts the message. */
+                if (p->data[0] >= MPNET_ICMP6_ND_RS && p->data[0] <= MPNET_ICMP6_ND_REDIRECT &&
+                    ip->hop_limit != 255) {
+                        STK_INC(s, icmp6_rx);
+                        STK_INC(s, nd_bad_hlim);
+                        mpnet_pkt_free(p);
+                        return;
+                }
         }
 
         /* A worker answers echo requests; the rest is for ND, MLD and the

@@ -276,6 +276,34 @@ static void test_nd_snm_shortcut(void **state)
         fnet_fini(&n);
 }
 
+/* A neighbour discovery message from off the link (hop limit not 255) is
+ * dropped for it before its checksum is verified: one with a hop limit
+ * of 64 and a wrong checksum counts nd_bad_hlim, not icmp6_bad_csum. */
+static void test_nd_hlim_before_csum(void **state)
+{
+        static const uint8_t mac[6] = {0x02, 0xf1, 0, 0, 0x21, 1};
+        uint8_t a6[16];
+        struct fnet n;
+        uint64_t hl, cs;
+        size_t len;
+
+        (void)state;
+        fnet_init(&n, true);
+        memcpy(a6, ff_lan1_r6, 16);
+        a6[14] = 0x21;
+        a6[15] = 1;
+        hl = fnet_ctr(&n, "nd_bad_hlim");
+        cs = fnet_ctr(&n, "icmp6_bad_csum");
+        len = ff_nd(n.f, n.r1->info.mac, mac, a6, ff_lan1_r6, MPNET_ICMP6_ND_NA, a6, false);
+        n.f[MPNET_ETH_HLEN + 7] = 64;
+        n.f[MPNET_ETH_HLEN + MPNET_IP6_HLEN + 2] ^= 0x5a;
+        fnet_send(&n, n.x1, n.f, len);
+        mpnet_stack_poll(n.st, mpnet_clock_now(&n.clk));
+        assert_int_equal(fnet_ctr(&n, "nd_bad_hlim"), hl + 1);
+        assert_int_equal(fnet_ctr(&n, "icmp6_bad_csum"), cs);
+        fnet_fini(&n);
+}
+
 static void test_arp_flood_limited(void **state)
 {
         (void)state;
@@ -306,7 +334,7 @@ int main(void)
             cmocka_unit_test(test_arp_flood),         cmocka_unit_test(test_nd_flood),
             cmocka_unit_test(test_arp_flood_limited), cmocka_unit_test(test_nd_flood_limited),
             cmocka_unit_test(test_nd_limit_at_input), cmocka_unit_test(test_nd_limit_raw_socket),
-            cmocka_unit_test(test_nd_snm_shortcut),
+            cmocka_unit_test(test_nd_snm_shortcut),   cmocka_unit_test(test_nd_hlim_before_csum),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
