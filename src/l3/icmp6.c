@@ -264,18 +264,20 @@ static inline bool flows_on_ctl(const struct mpnet_stack *s)
 }
 
 /* Whether a is the solicited-node group of t, ff02::1:ff00:0/104 and t's
- * last 24 bits (RFC 4291 2.7.1): two 8-byte compares. */
+ * last 24 bits (RFC 4291 2.7.1): loads and compares in registers (the
+ * prefix's words are constants). */
 static inline bool is_snm_of(const uint8_t *a, const uint8_t *t)
 {
-        static const uint8_t hi[8] = {0xff, 0x02};
-        uint8_t lo[8] = {0, 0, 0, 1, 0xff, t[13], t[14], t[15]};
-        uint64_t a0, a1, h, l;
+        static const uint8_t pre[12] = {0xff, 0x02, [11] = 0x01};
+        uint64_t a0, p0;
+        uint32_t a1, p1;
 
         memcpy(&a0, a, 8);
-        memcpy(&a1, a + 8, 8);
-        memcpy(&h, hi, 8);
-        memcpy(&l, lo, 8);
-        return ((a0 ^ h) | (a1 ^ l)) == 0;
+        memcpy(&p0, pre, 8);
+        memcpy(&a1, a + 8, 4);
+        memcpy(&p1, pre + 8, 4);
+        return a0 == p0 && a1 == p1 && a[12] == 0xff && a[13] == t[13] && a[14] == t[14] &&
+               a[15] == t[15];
 }
 
 /* Local delivery takes a packet to group g (RFC 4291 2.7): one the
