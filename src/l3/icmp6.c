@@ -16,6 +16,7 @@
  * those messages (ip6_local_punt_back).
  */
 #include <errno.h>
+#include <string.h>
 
 #include "mpnet/wire/icmp6.h"
 #include "mpnet/wire/ipv4.h"
@@ -255,6 +256,38 @@ static bool icmp6_ignored(struct wctx *w, const struct mpnet_iface *ifp, uint8_t
         }
 }
 
+/* No worker owns flows: the control thread checks what comes in (what
+ * stack_flow_owner(s, 0) == 0 says; context 0 never owns flows). */
+static inline bool flows_on_ctl(const struct mpnet_stack *s)
+{
+        return atomic_load_explicit(&s->owner_mask, memory_order_acquire) == 0;
+}
+
+/* Whether a is the solicited-node group of t, ff02::1:ff00:0/104 and t's
+ * last 24 bits (RFC 4291 2.7.1): loads and compares in registers (the
+ * prefix's words are constants). */
+static inline bool is_snm_of(const uint8_t *a, const uint8_t *t)
+{
+        static const uint8_t pre[12] = {0xff, 0x02, [11] = 0x01};
+        uint64_t a0, p0;
+        uint32_t a1, p1;
+
+        memcpy(&a0, a, 8);
+        memcpy(&p0, pre, 8);
+        memcpy(&a1, a + 8, 4);
+        memcpy(&p1, pre + 8, 4);
+        return a0 == p0 && a1 == p1 && a[12] == 0xff && a[13] == t[13] && a[14] == t[14] &&
+               a[15] == t[15];
+}
+
+/* Local delivery takes a packet to group g (RFC 4291 2.7): one the
+ * interface has joined, never one of interface-local scope off the wire. */
+static inline bool mc_delivered(const struct mpnet_iface *ifp, const uint8_t *g)
+{
+        return mpnet_ip6_mc_scope(g) != MPNET_IP6_SCOPE_INTERFACE &&
+               (ip6_eq(g, ip6_all_nodes) || iface_mc6_has(ifp, g));
+}
+
 /*
  * ip6-input, on a packet to a group: the drops of icmp6_input() above
  * (the learning limit, ignored messages) taken before the lookup, local
@@ -271,7 +304,6 @@ bool icmp6_early_drop(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
         const uint8_t *b = p->data, *m;
         uint32_t off = MPNET_IP6_HLEN;
         const struct addr6_pub *a;
-        union neigh_key k;
 
         if (b[6] == MPNET_IPPROTO_HOPOPTS && p->len >= MPNET_IP6_HLEN + 8)
                 off += (uint32_t)(b[MPNET_IP6_HLEN + 1] + 1) * 8;
@@ -289,20 +321,23 @@ bool icmp6_early_drop(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt 
             atomic_load_explicit(&ifp->arcs[ARC_IP6_IN], memory_order_relaxed) != NULL ||
             atomic_load_explicit(&ifp->arcs[ARC_LOCAL_IN], memory_order_relaxed) != NULL)
                 return false;
-        if (mpnet_ip6_mc_scope(b + 24) == MPNET_IP6_SCOPE_INTERFACE ||
-            (!ip6_eq(b + 24, ip6_all_nodes) && !iface_mc6_has(ifp, b + 24)))
-                return false;
         if (m[0] == MPNET_ICMP6_ND_NS) {
                 /* As nd6_learn_ok(), where icmp6_input() checks. */
-                if (p->len - off < 24 || !(ctx_is_worker(w) || stack_flow_owner(s, 0) == 0))
+                if (p->len - off < 24 || !(ctx_is_worker(w) || flows_on_ctl(s)))
                         return false;
                 a = iface_addr6_find(ifp, m + 8);
                 if (a == NULL || (a->flags & MPNET_ADDR6_F_TENTATIVE))
                         return false;
-                k = neigh_key6(b + 8);
-                if (neigh_learn_peek(w, ifp, NEIGH_ND, &k))
+                /* The target's solicited-node group is joined while the
+                 * target is an address of ours (nd6_addr.c joins it before
+                 * adding the address and leaves it after removing it, and
+                 * both are in every published copy): a solicitation to it
+                 * (RFC 4861 7.2.2) needs no search of the groups. */
+                if (!is_snm_of(b + 24, m + 8) && !mc_delivered(ifp, b + 24))
                         return false;
-        } else if (!icmp6_ignored(w, ifp, m[0])) {
+                if (neigh_learn_peek6(w, ifp, b + 8))
+                        return false;
+        } else if (!mc_delivered(ifp, b + 24) || !icmp6_ignored(w, ifp, m[0])) {
                 return false;
         }
         mpnet_pkt_free(p);
@@ -320,12 +355,24 @@ void icmp6_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p,
         /* Echo (128, 129) and the errors (below 128) are neither limited
          * nor ignored: they skip both checks. */
         if (p->len > 0 && p->data[0] > MPNET_ICMP6_ECHO_REPLY) {
-                if ((ctx_is_worker(w) || stack_flow_owner(s, 0) == 0) &&
-                    !nd6_learn_ok(w, ifp, p, ip)) {
+                if ((ctx_is_worker(w) || flows_on_ctl(s)) && !nd6_learn_ok(w, ifp, p, ip)) {
                         mpnet_pkt_free(p);
                         return;
                 }
                 if (icmp6_ignored(w, ifp, p->data[0])) {
+                        mpnet_pkt_free(p);
+                        return;
+                }
+                /* A neighbour discovery message whose hop limit is not
+                 * 255 came from off the link and is discarded whatever
+                 * it holds (RFC 4861 6.1.1, 6.1.2, 7.1.1, 7.1.2, 8.1).
+                 * Those sections list their checks in no order: this one,
+                 * a compare, goes before the checksum and before a worker
+                 * punts the message. */
+                if (p->data[0] >= MPNET_ICMP6_ND_RS && p->data[0] <= MPNET_ICMP6_ND_REDIRECT &&
+                    ip->hop_limit != 255) {
+                        STK_INC(s, icmp6_rx);
+                        STK_INC(s, nd_bad_hlim);
                         mpnet_pkt_free(p);
                         return;
                 }
@@ -393,11 +440,14 @@ static bool icmp6_error_allowed(const struct mpnet_pkt *p, uint8_t type, uint8_t
         /* (e.3), (e.4): the exceptions for multicast. */
         bool mc_ok = type == MPNET_ICMP6_PACKET_TOO_BIG ||
                      (type == MPNET_ICMP6_PARAM_PROBLEM && code == MPNET_ICMP6_PARAM_OPTION);
+        uint64_t s0, s1;
 
         if (p->len < MPNET_IP6_HLEN)
                 return false;
-        /* (e.6): a source that names no single node. */
-        if (mpnet_ip6_is_unspecified(b + 8) || mpnet_ip6_is_multicast(b + 8))
+        /* (e.6): a source that names no single node (::, a group). */
+        memcpy(&s0, b + 8, 8);
+        memcpy(&s1, b + 16, 8);
+        if ((s0 | s1) == 0 || mpnet_ip6_is_multicast(b + 8))
                 return false;
         if ((mpnet_ip6_is_multicast(b + 24) || (p->ol_flags & MPNET_PKT_F_L2_BCAST)) && !mc_ok)
                 return false;
@@ -430,8 +480,11 @@ bool icmp6_rate_ok(struct mpnet_stack *s)
         return token_take(&s->icmp6_tokens, &s->icmp6_last, s->now, s->icmp6_rate, s->icmp6_burst);
 }
 
-void icmp6_error(struct wctx *w, const struct mpnet_pkt *p, uint8_t type, uint8_t code,
-                 uint32_t info)
+/* The rest of icmp6_error(), past the checks a flood of packets that
+ * each earn an error meets: out of line, so that the drop builds nothing
+ * and saves no registers for it. */
+static __attribute__((noinline)) void icmp6_error_send(struct wctx *w, const struct mpnet_pkt *p,
+                                                       uint8_t type, uint8_t code, uint32_t info)
 {
         struct mpnet_stack *s = w->s;
         struct mpnet_icmp6_repr r = {.type = type, .code = code, .rest = info};
@@ -442,18 +495,6 @@ void icmp6_error(struct wctx *w, const struct mpnet_pkt *p, uint8_t type, uint8_
         uint32_t quote;
         uint8_t *b;
 
-        if (!icmp6_error_allowed(p, type, code)) {
-                STK_INC(s, icmp6_err_suppressed);
-                return;
-        }
-        /* 2.4(f): the context's share of the stack's rate (counted). A
-         * flood of packets that each earn an error mostly finds the bucket
-         * empty: it is looked at before the extension-header walk of
-         * (e.1), (e.2), and taken from after it. */
-        if (!ctx_bucket_peek(w, &w->punt_tb[1], s->icmp6_rate, s->icmp6_burst)) {
-                STK_INC(s, icmp6_err_ratelimited);
-                return;
-        }
         if (icmp6_about_error(p)) {
                 STK_INC(s, icmp6_err_suppressed);
                 return;
@@ -478,6 +519,26 @@ void icmp6_error(struct wctx *w, const struct mpnet_pkt *p, uint8_t type, uint8_
         mpnet_icmp6_repr_emit(&r, src, osrc, b);
         STK_INC(s, icmp6_err_tx);
         ip6_output_w(w, q, src, osrc, MPNET_IPPROTO_ICMPV6, IP6_HLIM_DEFAULT, oif);
+}
+
+void icmp6_error(struct wctx *w, const struct mpnet_pkt *p, uint8_t type, uint8_t code,
+                 uint32_t info)
+{
+        struct mpnet_stack *s = w->s;
+
+        if (!icmp6_error_allowed(p, type, code)) {
+                STK_INC(s, icmp6_err_suppressed);
+                return;
+        }
+        /* 2.4(f): the context's share of the stack's rate (counted). A
+         * flood of packets that each earn an error mostly finds the bucket
+         * empty: it is looked at before the extension-header walk of
+         * (e.1), (e.2), and taken from after it. */
+        if (!ctx_bucket_peek(w, &w->punt_tb[1], s->icmp6_rate, s->icmp6_burst)) {
+                STK_INC(s, icmp6_err_ratelimited);
+                return;
+        }
+        icmp6_error_send(w, p, type, code, info);
 }
 
 static void icmp6_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, const void *repr)

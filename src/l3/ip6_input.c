@@ -89,13 +89,21 @@ static bool ip6_hbh(struct wctx *w, struct mpnet_pkt *p)
         struct mpnet_stack *s = w->s;
         struct mpnet_ip6_view v = {.b = p->data, .n = p->len};
         struct mpnet_ip6_ext ext = {.proto = MPNET_IPPROTO_HOPOPTS, .off = MPNET_IP6_HLEN};
+        const uint8_t *h;
         uint32_t ptr;
 
         if (p->len < MPNET_IP6_HLEN + 8) {
                 STK_INC(s, ip6_hbh_bad);
                 goto drop;
         }
-        ext.len = (uint16_t)((p->data[MPNET_IP6_HLEN + 1] + 1) * 8);
+        h = p->data + MPNET_IP6_HLEN;
+        /* The header MLD messages carry (RFC 3810 5): a router alert (RFC
+         * 2711) and a PadN to 8 bytes, what ip6_options() passes, known
+         * without the walk (a flood of reports pays it per packet). */
+        if (h[1] == 0 && h[2] == MPNET_IP6_OPT_ROUTER_ALERT && h[3] == 2 &&
+            h[6] == MPNET_IP6_OPT_PADN && h[7] == 0)
+                return true;
+        ext.len = (uint16_t)((h[1] + 1) * 8);
         if (MPNET_IP6_HLEN + (uint32_t)ext.len > p->len) {
                 STK_INC(s, ip6_hbh_bad);
                 goto drop;

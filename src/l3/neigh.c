@@ -85,19 +85,6 @@ bool neigh_learn_ok(struct wctx *w, struct mpnet_iface *ifp, unsigned fam, const
         return false;
 }
 
-bool neigh_learn_peek(struct wctx *w, struct mpnet_iface *ifp, unsigned fam,
-                      const union neigh_key *k)
-{
-        struct mpnet_stack *s = w->s;
-
-        if (neigh_lookup(ifp, fam, k) != NULL ||
-            ctx_bucket_peek(w, &ifp->neigh[fam]->learn[w->id], s->neigh_learn_rate,
-                            s->neigh_learn_burst))
-                return true;
-        neigh_ctr_add(s, neigh_proto(fam)->c_learn_limited, 1);
-        return false;
-}
-
 static void neigh_set_fast(struct neigh_entry *e)
 {
         uint64_t f = (uint64_t)e->state << 48;

@@ -184,10 +184,20 @@ struct neigh_entry *neigh_lookup(struct mpnet_iface *ifp, unsigned fam, const un
  * answer: whether it may go on (else it is dropped, and counted). */
 bool neigh_learn_ok(struct wctx *w, struct mpnet_iface *ifp, unsigned fam,
                     const union neigh_key *k);
-/* neigh_learn_ok() without taking the token, for a drop before the message
- * reaches it (ip6-input): false (counted) when it would say no. */
-bool neigh_learn_peek(struct wctx *w, struct mpnet_iface *ifp, unsigned fam,
-                      const union neigh_key *k);
+/* neigh_learn_ok() for ND without taking the token, for a drop before the
+ * message reaches it (ip6-input): false (counted) when it would say no.
+ * Inline: a solicitation flood meets it per packet. */
+static inline bool neigh_learn_peek6(struct wctx *w, struct mpnet_iface *ifp, const uint8_t *src)
+{
+        struct mpnet_stack *s = w->s;
+
+        if (neigh_lookup6(ifp, src) != NULL ||
+            ctx_bucket_peek(w, &ifp->neigh[NEIGH_ND]->learn[w->id], s->neigh_learn_rate,
+                            s->neigh_learn_burst))
+                return true;
+        STK_INC(s, nd_learn_limited);
+        return false;
+}
 
 /* Control thread. */
 struct neigh_entry *neigh_create(struct mpnet_iface *ifp, unsigned fam, const union neigh_key *k);

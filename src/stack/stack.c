@@ -433,11 +433,6 @@ static uint32_t punt_iface_gen(struct mpnet_stack *s, unsigned ifindex)
         return ifp != NULL ? ifp->gen : 0;
 }
 
-uint64_t ctx_now(const struct wctx *w)
-{
-        return ctx_is_worker(w) ? mpnet_clock_now(w->s->clock) : w->s->now;
-}
-
 /* The number of contexts that own flows: they share the error rates. */
 static unsigned owners(const struct mpnet_stack *s)
 {
@@ -485,20 +480,22 @@ static uint64_t ctx_share(uint64_t v, unsigned n)
         return n == 1 ? v : v / n;
 }
 
-bool ctx_bucket_take(struct wctx *w, struct punt_bucket *tb, uint64_t rate, uint64_t burst)
+bool ctx_bucket_take_at(struct wctx *w, struct punt_bucket *tb, uint64_t rate, uint64_t burst,
+                        uint64_t now)
 {
         unsigned n = owners(w->s);
         uint64_t r = ctx_share(rate, n);
 
-        return token_take(&tb->tokens, &tb->last, ctx_now(w), r > 0 ? r : 1, ctx_share(burst, n));
+        return token_take(&tb->tokens, &tb->last, now, r > 0 ? r : 1, ctx_share(burst, n));
 }
 
-bool ctx_bucket_peek(struct wctx *w, struct punt_bucket *tb, uint64_t rate, uint64_t burst)
+bool ctx_bucket_peek_at(struct wctx *w, struct punt_bucket *tb, uint64_t rate, uint64_t burst,
+                        uint64_t now)
 {
         unsigned n = owners(w->s);
         uint64_t r = ctx_share(rate, n);
 
-        return token_refill(&tb->tokens, &tb->last, ctx_now(w), r > 0 ? r : 1, ctx_share(burst, n));
+        return token_refill(&tb->tokens, &tb->last, now, r > 0 ? r : 1, ctx_share(burst, n));
 }
 
 /*

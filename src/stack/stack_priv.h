@@ -368,14 +368,43 @@ void ctx_kick(struct mpnet_stack *s, unsigned to);
 uint64_t ctx_service(struct wctx *w);
 /* The time on w: the poll's for the control thread, the clock's for a
  * worker. */
-uint64_t ctx_now(const struct wctx *w);
+static inline uint64_t ctx_now(const struct wctx *w)
+{
+        return ctx_is_worker(w) ? mpnet_clock_now(w->s->clock) : w->s->now;
+}
 /* A token of w's ICMP error bucket (v6: IPv6). */
 bool ctx_icmp_rate_ok(struct wctx *w, bool v6);
+/* ctx_bucket_take() and ctx_bucket_peek() past their test below, at now. */
+bool ctx_bucket_take_at(struct wctx *w, struct punt_bucket *tb, uint64_t rate, uint64_t burst,
+                        uint64_t now);
+bool ctx_bucket_peek_at(struct wctx *w, struct punt_bucket *tb, uint64_t rate, uint64_t burst,
+                        uint64_t now);
+/* A bucket met again at the time it was last refilled with less than a
+ * token in it stays so: a refill would add nothing (dt 0) and clamp
+ * nothing (less than a token is under any cap). A flood's packets in one
+ * poll meet their bucket so: inline, they skip the call, the shares and
+ * the refill. */
+static inline bool ctx_bucket_empty_at(const struct punt_bucket *tb, uint64_t now)
+{
+        return now == tb->last && tb->tokens < MPNET_NS_PER_S;
+}
 /* A token of tb, w's bucket of a limit of rate per second and burst that
  * the contexts owning flows share. */
-bool ctx_bucket_take(struct wctx *w, struct punt_bucket *tb, uint64_t rate, uint64_t burst);
+static inline bool ctx_bucket_take(struct wctx *w, struct punt_bucket *tb, uint64_t rate,
+                                   uint64_t burst)
+{
+        uint64_t now = ctx_now(w);
+
+        return !ctx_bucket_empty_at(tb, now) && ctx_bucket_take_at(w, tb, rate, burst, now);
+}
 /* Whether ctx_bucket_take() on w would now find a token; takes none. */
-bool ctx_bucket_peek(struct wctx *w, struct punt_bucket *tb, uint64_t rate, uint64_t burst);
+static inline bool ctx_bucket_peek(struct wctx *w, struct punt_bucket *tb, uint64_t rate,
+                                   uint64_t burst)
+{
+        uint64_t now = ctx_now(w);
+
+        return !ctx_bucket_empty_at(tb, now) && ctx_bucket_peek_at(w, tb, rate, burst, now);
+}
 /* Take a token of a bucket refilled at rate per second up to burst (both
  * at least 1), tokens kept in nanosecond units since last: the ICMP
  * buckets of the contexts and the stack's redirect bucket. @return

@@ -86,11 +86,52 @@ static void test_mld_flood_host(void **state)
         mld_flood(false);
 }
 
+/*
+ * ip6-input knows the hop-by-hop header of MLD (a router alert and a PadN
+ * to 8 bytes) without walking its options; any other header is walked
+ * (RFC 8200 4.2). A report whose header starts with the router alert but
+ * puts an unknown option of action 10 (discard, and a parameter problem
+ * even to a group) where the PadN goes is discarded and answered, not
+ * taken as MLD's.
+ */
+static void test_mld_hbh_unknown_option(void **state)
+{
+        static const uint8_t ll[16] = {0xfe, 0x80, [15] = 0x42};
+        static const uint8_t mac[6] = {0x02, 0xf1, 0, 0, 0x42, 1};
+        uint8_t g[1][16] = {{0xff, 0x0e, [15] = 0x42}};
+        struct fnet n;
+        uint64_t rx0, unk0, err0;
+        size_t len;
+
+        (void)state;
+        fnet_init(&n, true);
+        rx0 = fnet_ctr(&n, "mld_rx");
+        unk0 = fnet_ctr(&n, "ip6_opt_unknown");
+        err0 = fnet_ctr(&n, "icmp6_err_tx");
+        /* As MLD sends it: taken (and ignored) as a report. */
+        len = ff_mld_report(n.f, mac, ll, ip6_all_nodes6, (const uint8_t(*)[16])g, 1);
+        fnet_send(&n, n.x1, n.f, len);
+        fnet_run(&n, MPNET_NS_PER_MS);
+        assert_int_equal(fnet_ctr(&n, "mld_rx"), rx0 + 1);
+        assert_int_equal(fnet_ctr(&n, "ip6_opt_unknown"), unk0);
+        /* The PadN (bytes 6, 7 of the header) turned into option 0x9e,
+         * length 0: 10 in its top bits. */
+        len = ff_mld_report(n.f, mac, ll, ip6_all_nodes6, (const uint8_t(*)[16])g, 1);
+        n.f[MPNET_ETH_HLEN + MPNET_IP6_HLEN + 6] = 0x9e;
+        fnet_send(&n, n.x1, n.f, len);
+        fnet_run(&n, MPNET_NS_PER_MS);
+        assert_int_equal(fnet_ctr(&n, "mld_rx"), rx0 + 1);
+        assert_int_equal(fnet_ctr(&n, "ip6_opt_unknown"), unk0 + 1);
+        assert_int_equal(fnet_ctr(&n, "icmp6_err_tx"), err0 + 1);
+        fnet_fini(&n);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_mld_flood_router),
             cmocka_unit_test(test_mld_flood_host),
+            cmocka_unit_test(test_mld_hbh_unknown_option),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -230,6 +230,80 @@ static void test_nd_limit_raw_socket(void **state)
         nd_limit_at_input(true);
 }
 
+/*
+ * ip6-input drops a solicitation for the router's address from a new
+ * sender, once the learning limit's bucket is empty, without searching
+ * the joined groups when it goes to the target's solicited-node group
+ * (ff02::1:ff00:0/104 and the target's last 24 bits, RFC 4291 2.7.1),
+ * which is joined while the address is ours. A group that only shares
+ * that group's MAC (the same last 32 bits, ff05::1:ffXX:XXXX) is not
+ * joined: the solicitation goes on to local delivery, which drops it as
+ * such, not as limited.
+ */
+static void test_nd_snm_shortcut(void **state)
+{
+        uint8_t snm[16], dmac[6], a6[16], mac[6] = {0x02, 0xf1, 0, 0, 0x20, 1};
+        struct fnet n;
+        uint64_t lim, nj, na;
+
+        (void)state;
+        fnet_init_learn(&n, true, 1, 1);
+        mpnet_ip6_solicited_node(ff_lan1_r6, snm);
+        mpnet_ip6_mc_mac(snm, dmac);
+        memcpy(a6, ff_lan1_r6, 16);
+        a6[14] = 0x20;
+        a6[15] = 1;
+        /* The bucket's one token goes to the first. */
+        na = fnet_ctr(&n, "nd_na_tx");
+        fnet_send(&n, n.x1, n.f, ask_router(&n, true, 0, a6, mac));
+        mpnet_stack_poll(n.st, mpnet_clock_now(&n.clk));
+        assert_int_equal(fnet_ctr(&n, "nd_na_tx"), na + 1);
+        lim = fnet_ctr(&n, "nd_learn_limited");
+        nj = fnet_ctr(&n, "ip6_mc_not_joined");
+        a6[15] = mac[5] = 2;
+        fnet_send(&n, n.x1, n.f, ask_router(&n, true, 0, a6, mac));
+        mpnet_stack_poll(n.st, mpnet_clock_now(&n.clk));
+        assert_int_equal(fnet_ctr(&n, "nd_learn_limited"), lim + 1);
+        assert_int_equal(fnet_ctr(&n, "ip6_mc_not_joined"), nj);
+        snm[1] = 0x05;
+        a6[15] = mac[5] = 3;
+        fnet_send(&n, n.x1, n.f,
+                  ff_nd(n.f, dmac, mac, a6, snm, MPNET_ICMP6_ND_NS, ff_lan1_r6, false));
+        mpnet_stack_poll(n.st, mpnet_clock_now(&n.clk));
+        assert_int_equal(fnet_ctr(&n, "nd_learn_limited"), lim + 1);
+        assert_int_equal(fnet_ctr(&n, "ip6_mc_not_joined"), nj + 1);
+        assert_int_equal(fnet_ctr(&n, "nd_na_tx"), na + 1);
+        fnet_fini(&n);
+}
+
+/* A neighbour discovery message from off the link (hop limit not 255) is
+ * dropped for it before its checksum is verified: one with a hop limit
+ * of 64 and a wrong checksum counts nd_bad_hlim, not icmp6_bad_csum. */
+static void test_nd_hlim_before_csum(void **state)
+{
+        static const uint8_t mac[6] = {0x02, 0xf1, 0, 0, 0x21, 1};
+        uint8_t a6[16];
+        struct fnet n;
+        uint64_t hl, cs;
+        size_t len;
+
+        (void)state;
+        fnet_init(&n, true);
+        memcpy(a6, ff_lan1_r6, 16);
+        a6[14] = 0x21;
+        a6[15] = 1;
+        hl = fnet_ctr(&n, "nd_bad_hlim");
+        cs = fnet_ctr(&n, "icmp6_bad_csum");
+        len = ff_nd(n.f, n.r1->info.mac, mac, a6, ff_lan1_r6, MPNET_ICMP6_ND_NA, a6, false);
+        n.f[MPNET_ETH_HLEN + 7] = 64;
+        n.f[MPNET_ETH_HLEN + MPNET_IP6_HLEN + 2] ^= 0x5a;
+        fnet_send(&n, n.x1, n.f, len);
+        mpnet_stack_poll(n.st, mpnet_clock_now(&n.clk));
+        assert_int_equal(fnet_ctr(&n, "nd_bad_hlim"), hl + 1);
+        assert_int_equal(fnet_ctr(&n, "icmp6_bad_csum"), cs);
+        fnet_fini(&n);
+}
+
 static void test_arp_flood_limited(void **state)
 {
         (void)state;
@@ -260,6 +334,7 @@ int main(void)
             cmocka_unit_test(test_arp_flood),         cmocka_unit_test(test_nd_flood),
             cmocka_unit_test(test_arp_flood_limited), cmocka_unit_test(test_nd_flood_limited),
             cmocka_unit_test(test_nd_limit_at_input), cmocka_unit_test(test_nd_limit_raw_socket),
+            cmocka_unit_test(test_nd_snm_shortcut),   cmocka_unit_test(test_nd_hlim_before_csum),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
