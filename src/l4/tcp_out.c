@@ -13,6 +13,7 @@
 #include "mpnet/wire/tcp.h"
 #include "l3/ip4.h"
 #include "l3/ip6.h"
+#include "base/pkt_ext.h"
 #include "l4/socket.h"
 #include "l4/tcp.h"
 #include "stack/stack_priv.h"
@@ -154,37 +155,23 @@ int tcp_output_tmpl_in(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_
         return seg_send(w, p, h->t, h->b, h->hlen, o->payload, o->payload_len, o->ecn);
 }
 
-/* n bytes of the ring of cap bytes from offset at (below cap) into to. */
-static void ring_copy(uint8_t *to, const uint8_t *ring, uint32_t cap, uint32_t at, uint32_t n)
-{
-        uint32_t k = cap - at < n ? cap - at : n;
-
-        memcpy(to, ring + at, k);
-        if (k < n)
-                memcpy(to + k, ring, n - k);
-}
-
-#define TSO_BUFS 40 /* TCP_TSO_MAX over a buffer's room, and some */
+#define TSO_BUFS 64 /* the header's and TCP_TSO_MAX in pieces (each cut at a block's end) */
 
 int tcp_output_tso(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out *o,
-                   const uint8_t *ring, uint32_t cap, uint32_t at, uint16_t segsz)
+                   const struct tcp_piece *pc, unsigned npc, uint16_t segsz)
 {
         struct mpnet_stack *s = w->s;
         const struct tcp_tuple *t = h->t;
-        uint32_t len = o->payload_len, hlen = h->hlen, first, rest, nb, done, got;
+        uint32_t len = o->payload_len, hlen = h->hlen, nb = 1, got, k = 1, sum = 0;
         uint32_t src = addr_v4(t->laddr), dst = addr_v4(t->raddr);
         struct mpnet_pkt *b[TSO_BUFS], *head;
         uint8_t *p;
 
-        if (!tcp_tuple_is4(t) || len > TCP_TSO_MAX || segsz == 0)
-                return -EINVAL;
-        /* The head: the headers' room before, the TCP header, as much
-         * payload as fits; the rest in whole buffers (no headroom). */
-        first = MPNET_PKT_DATA_SIZE - hlen;
-        first = len < first ? len : first;
-        rest = len - first;
-        nb = 1 + (rest + MPNET_PKT_BUF_SIZE - 1) / MPNET_PKT_BUF_SIZE;
-        if (nb > TSO_BUFS)
+        for (unsigned i = 0; i < npc; i++) {
+                nb += (pc[i].n + MPNET_PKT_DATA_SIZE - 1) / MPNET_PKT_DATA_SIZE;
+                sum += pc[i].n;
+        }
+        if (!tcp_tuple_is4(t) || len > TCP_TSO_MAX || segsz == 0 || sum != len || nb > TSO_BUFS)
                 return -EINVAL;
         got = mpnet_pkt_alloc_bulk(s->pool, b, nb);
         if (got != nb) {
@@ -192,23 +179,27 @@ int tcp_output_tso(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out 
                 STK_INC(s, nobufs);
                 return -ENOBUFS;
         }
+        /* The head: the headers' room before, the TCP header; the payload
+         * in segments that reference the send buffer's blocks (one
+         * reference each, taken a piece at a time). */
         head = b[0];
         mpnet_put_be32(h->b + 4, o->seq);
         h->b[13] = (uint8_t)o->flags;
         h->b[12] = (uint8_t)((h->b[12] & 0xf0) | ((o->flags >> 8) & 1));
-        p = mpnet_pkt_append(head, hlen + first);
+        p = mpnet_pkt_append(head, hlen);
         memcpy(p, h->b, hlen);
-        ring_copy(p + hlen, ring, cap, at, first);
-        done = first;
-        for (uint32_t i = 1; i < nb; i++) {
-                struct mpnet_pkt *q = b[i];
-                uint32_t k = len - done < MPNET_PKT_BUF_SIZE ? len - done : MPNET_PKT_BUF_SIZE;
+        for (unsigned i = 0; i < npc; i++) {
+                uint32_t first = k;
 
-                q->data = mpnet_pkt_buf(q);
-                q->len = k;
-                ring_copy(q->data, ring, cap, (at + done) % cap, k);
-                done += k;
-                b[i - 1]->next = q;
+                for (uint32_t at = 0; at < pc[i].n; at += MPNET_PKT_DATA_SIZE) {
+                        uint32_t n =
+                            pc[i].n - at < MPNET_PKT_DATA_SIZE ? pc[i].n - at : MPNET_PKT_DATA_SIZE;
+
+                        pkt_ext_attach(b[k], pc[i].e, pc[i].p + at, n);
+                        b[k - 1]->next = b[k];
+                        k++;
+                }
+                pkt_ext_get_n(pc[i].e, k - first);
         }
         head->pkt_len = hlen + len;
         head->nb_segs = (uint16_t)nb;
