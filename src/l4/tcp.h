@@ -493,7 +493,9 @@ struct tcp_seg_out {
         uint32_t seq, ack;
         uint16_t flags, window;
         const void *payload;
-        uint32_t payload_len;
+        uint32_t payload_len; /* in all: the last tail_len of them at tail */
+        const void *tail;     /* the payload's end where it crosses a send buffer chunk */
+        uint32_t tail_len;
         uint8_t ecn; /* the IP ECN field (RFC 3168 5): 0, or ECT(0) = 2 */
 };
 struct mpnet_tcp_opts;

@@ -64,11 +64,12 @@
 #define TCP_RTX_TRIES      15                       /* as Linux's tcp_retries2 */
 #define TCP_FIN2_NS        (60ull * MPNET_NS_PER_S) /* an orphan's FIN_WAIT_2, Linux's */
 #define TCP_PERSIST_MAX_NS (60ull * MPNET_NS_PER_S)
-#define TCP_SEG_MAX        16384 /* the most one segment carries */
+#define TCP_SEG_MAX        16384 /* the most one segment carries (crosses one chunk at most) */
 #define TCP_RING_MIN       4096  /* a ring's first allocation; it doubles up to the buffer */
 #define TCP_RCV_RTT_WIN_US (10u * 1000000u) /* rcv_rtt_sample()'s window, BBR's min_rtt one */
 #define TCP_RQ_MAX         128    /* super-segments a receive queue holds (8 MiB of 64 KiB ones) */
 #define TCP_SCHUNK         16384u /* a send buffer chunk's bytes (a power of two) */
+_Static_assert(TCP_SEG_MAX <= TCP_SCHUNK, "a segment crosses one chunk's end at most");
 
 /* Super-segments taken whole (GRO chains): their payloads follow the
  * receive ring's bytes, and recv copies them to the application straight
@@ -366,21 +367,6 @@ static struct pkt_ext *sb_chunk(const struct tcp_data *d, uint32_t off, uint32_t
         return d->sb[g / TCP_SCHUNK];
 }
 
-/* n bytes from off bytes after SND.UNA into to. */
-static void sb_read(const struct tcp_data *d, uint32_t off, uint32_t n, uint8_t *to)
-{
-        while (n > 0) {
-                uint32_t at;
-                struct pkt_ext *e = sb_chunk(d, off, &at);
-                uint32_t k = TCP_SCHUNK - at < n ? TCP_SCHUNK - at : n;
-
-                memcpy(to, e->b + at, k);
-                to += k;
-                off += k;
-                n -= k;
-        }
-}
-
 /* The pieces of [off, off + n) after SND.UNA, a chunk's at most each, into
  * pc (max of them). @return how many, 0 if more were needed. */
 static unsigned sb_pieces(const struct tcp_data *d, uint32_t off, uint32_t n, struct tcp_piece *pc,
@@ -635,8 +621,11 @@ static bool burst_tmpl(const struct tcp_conn *c)
         return !((c->opt & TCPF_SACK) && (c->d->ooo != NULL || c->d->dsack_on));
 }
 
+/* A segment of len bytes of payload at data, the last tail_len of them at
+ * tail (where they cross a send buffer chunk's end). */
 static int seg_out(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t seq,
-                   const void *data, uint32_t len, struct tcp_burst *bu)
+                   const void *data, uint32_t len, const void *tail, uint32_t tail_len,
+                   struct tcp_burst *bu)
 {
         struct tcp_data *d = c->d;
         struct mpnet_tcp_opts o;
@@ -651,6 +640,8 @@ static int seg_out(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t 
             .window = (uint16_t)(wnd >> c->rcv_ws), /* RFC 7323 2.3 */
             .payload = data,
             .payload_len = len,
+            .tail = tail,
+            .tail_len = tail_len,
         };
 
         if (tmpl && bu->on) {
@@ -720,7 +711,7 @@ sent:
 
 static void send_ack(struct wctx *w, struct tcp_conn *c)
 {
-        seg_out(w, c, MPNET_TCP_ACK, c->snd_nxt, NULL, 0, NULL);
+        seg_out(w, c, MPNET_TCP_ACK, c->snd_nxt, NULL, 0, NULL, 0, NULL);
 }
 
 /* Send the bytes [seq, seq + len) of the send buffer (and the FIN when
@@ -729,30 +720,33 @@ static void send_range(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_
                        struct tcp_burst *bu)
 {
         struct tcp_data *d = c->d;
-        uint8_t buf[TCP_SEG_MAX];
-        const uint8_t *data = buf;
+        const uint8_t *data = NULL, *tail = NULL;
+        uint32_t tail_len = 0;
         uint16_t flags = MPNET_TCP_ACK;
 
         if (len != 0) {
                 uint32_t off = seq - c->snd_una, at;
                 struct pkt_ext *e = sb_chunk(d, off, &at);
 
-                /* Straight from the chunk unless the range crosses into
-                 * the next; a super-segment references the chunks
+                /* Straight from the chunk, its tail from the next where
+                 * the range crosses into it (a segment is at most a
+                 * chunk); a super-segment references the chunks
                  * (tcp_output_tso), its pieces found here. */
                 if (bu != NULL && bu->tso != 0) {
                         bu->npc =
                             sb_pieces(d, off, len, bu->pc, sizeof(bu->pc) / sizeof(bu->pc[0]));
-                        data = NULL;
-                } else if (at + len <= TCP_SCHUNK)
+                } else {
                         data = e->b + at;
-                else
-                        sb_read(d, off, len, buf);
+                        if (at + len > TCP_SCHUNK) {
+                                tail_len = at + len - TCP_SCHUNK;
+                                tail = sb_chunk(d, off + len - tail_len, &at)->b;
+                        }
+                }
                 flags |= MPNET_TCP_PSH;
         }
         if (fin)
                 flags |= MPNET_TCP_FIN;
-        seg_out(w, c, flags, seq, data, len, bu);
+        seg_out(w, c, flags, seq, data, len, tail, tail_len, bu);
         if (d->recovery || d->cwr || (d->sk != NULL && d->sk->recovery))
                 tcp_prr_sent(&d->prr, len + fin); /* prr_out (RFC 6937 3) */
         if (d->sk != NULL)
@@ -2185,7 +2179,7 @@ static bool rtx_timeout(struct wctx *w, struct tcp_conn *c)
                 uint64_t t;
 
                 tcp_count(w->s, TCPC_PERSIST);
-                seg_out(w, c, MPNET_TCP_ACK, c->snd_una - 1, NULL, 0, NULL);
+                seg_out(w, c, MPNET_TCP_ACK, c->snd_una - 1, NULL, 0, NULL, 0, NULL);
                 tcp_rto_backoff(&c->rto);
                 t = rto_ns(c);
                 arm(w, d, &c->rtx_at,
@@ -2634,7 +2628,7 @@ void tcp_data_close(struct mpnet_stack *s, struct tcp_conn *c)
         if (d->rlen > 0 || d->ooo != NULL) {
                 /* RFC 9293 3.10.4 and RFC 2525 2.17: data unread, a reset. */
                 tcp_count(s, TCPC_RST_UNREAD);
-                seg_out(w, c, MPNET_TCP_RST | MPNET_TCP_ACK, c->snd_nxt, NULL, 0, NULL);
+                seg_out(w, c, MPNET_TCP_RST | MPNET_TCP_ACK, c->snd_nxt, NULL, 0, NULL, 0, NULL);
                 tcp_conn_drop(s, c);
                 return;
         }

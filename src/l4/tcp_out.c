@@ -33,10 +33,31 @@
  * copied in (one pass over it); the header (a multiple of 4 bytes, so the
  * payload's words keep their places) and the pseudo-header are added
  * after. */
-static int seg_send(struct wctx *w, struct mpnet_pkt *p, const struct tcp_tuple *t,
-                    const uint8_t *hdr, uint32_t hlen, const void *payload, uint32_t len,
-                    uint8_t ecn)
+/* Copy the payload, len bytes, the last o->tail_len of them from o->tail,
+ * to b, adding them to sum. */
+static uint64_t pay_copy(uint64_t sum, uint8_t *b, const struct tcp_seg_out *o, uint32_t len)
 {
+        uint32_t n1 = len - o->tail_len;
+        uint64_t s2;
+        uint16_t f;
+
+        sum = mpnet_csum_copy(sum, b, o->payload, n1);
+        if (o->tail_len == 0)
+                return sum;
+        /* The tail's sum on its own; from an odd offset its bytes are the
+         * other way round in their 16-bit words (RFC 1071 2 (B)). */
+        s2 = mpnet_csum_copy(0, b + n1, o->tail, o->tail_len);
+        f = (uint16_t)~mpnet_csum_fold(s2);
+        if (n1 & 1)
+                f = (uint16_t)(f >> 8 | f << 8);
+        return sum + f;
+}
+
+static int seg_send(struct wctx *w, struct mpnet_pkt *p, const struct tcp_tuple *t,
+                    const uint8_t *hdr, uint32_t hlen, const struct tcp_seg_out *o)
+{
+        uint32_t len = o->payload_len;
+        uint8_t ecn = o->ecn;
         struct mpnet_stack *s = w->s;
         uint32_t n = hlen + len;
         bool is4 = tcp_tuple_is4(t);
@@ -64,8 +85,11 @@ static int seg_send(struct wctx *w, struct mpnet_pkt *p, const struct tcp_tuple 
                 sum = mpnet_tcp4_pseudo(src, dst, (uint16_t)n);
                 if (len <= TCP_CSUM_LINK_MAX &&
                     atomic_load_explicit(&s->n_ifs_sw_csum, memory_order_relaxed) == 0) {
-                        if (len != 0)
-                                memcpy(b + hlen, payload, len);
+                        if (len != 0) {
+                                memcpy(b + hlen, o->payload, len - o->tail_len);
+                                if (o->tail_len != 0)
+                                        memcpy(b + hlen + len - o->tail_len, o->tail, o->tail_len);
+                        }
                         /* The field holds the pseudo-header sum (DPDK's,
                          * virtio's convention for a checksum left to the
                          * device). */
@@ -74,7 +98,7 @@ static int seg_send(struct wctx *w, struct mpnet_pkt *p, const struct tcp_tuple 
                 } else {
                         mpnet_put_be16(b + 16, 0);
                         if (len != 0)
-                                sum = mpnet_csum_copy(sum, b + hlen, payload, len);
+                                sum = pay_copy(sum, b + hlen, o, len);
                         mpnet_put_be16(b + 16, mpnet_csum_fold(mpnet_csum_add(sum, b, hlen)));
                 }
                 /* RFC 9293 3.7.2 leaves DF to path MTU discovery: set, as
@@ -88,7 +112,7 @@ static int seg_send(struct wctx *w, struct mpnet_pkt *p, const struct tcp_tuple 
                                                         .df = true});
         }
         mpnet_put_be16(b + 16, 0);
-        sum = len != 0 ? mpnet_csum_copy(0, b + hlen, payload, len) : 0;
+        sum = len != 0 ? pay_copy(0, b + hlen, o, len) : 0;
         sum += mpnet_tcp6_pseudo(t->laddr, t->raddr, n);
         mpnet_put_be16(b + 16, mpnet_csum_fold(mpnet_csum_add(sum, b, hlen)));
         return ip6_output_w_tc(w, p, t->laddr, t->raddr, MPNET_IPPROTO_TCP, IP6_HLIM_DEFAULT, ecn,
@@ -122,7 +146,7 @@ int tcp_output(struct wctx *w, const struct tcp_seg_out *o, const struct mpnet_t
         if (hlen < 0)
                 return -EINVAL;
         mpnet_tcp_repr_emit(&r, hdr);
-        return seg_send(w, NULL, o->t, hdr, (uint32_t)hlen, o->payload, o->payload_len, o->ecn);
+        return seg_send(w, NULL, o->t, hdr, (uint32_t)hlen, o);
 }
 
 int tcp_tmpl_init(struct tcp_tmpl *h, const struct tcp_seg_out *o,
@@ -152,7 +176,7 @@ int tcp_output_tmpl_in(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_
         mpnet_put_be32(h->b + 4, o->seq);
         h->b[13] = (uint8_t)o->flags;
         h->b[12] = (uint8_t)((h->b[12] & 0xf0) | ((o->flags >> 8) & 1));
-        return seg_send(w, p, h->t, h->b, h->hlen, o->payload, o->payload_len, o->ecn);
+        return seg_send(w, p, h->t, h->b, h->hlen, o);
 }
 
 #define TSO_BUFS 64 /* the header's and TCP_TSO_MAX in pieces (each cut at a block's end) */
