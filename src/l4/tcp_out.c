@@ -28,11 +28,6 @@
  * Larger payloads are summed as they are copied. */
 #define TCP_CSUM_LINK_MAX 64
 
-/* Send one segment: its header (hlen bytes at hdr, checksum field 0 or
- * anything: it is overwritten) and payload, summed as the payload is
- * copied in (one pass over it); the header (a multiple of 4 bytes, so the
- * payload's words keep their places) and the pseudo-header are added
- * after. */
 /* Copy the payload, len bytes, the last o->tail_len of them from o->tail,
  * to b, adding them to sum. */
 static uint64_t pay_copy(uint64_t sum, uint8_t *b, const struct tcp_seg_out *o, uint32_t len)
@@ -53,6 +48,11 @@ static uint64_t pay_copy(uint64_t sum, uint8_t *b, const struct tcp_seg_out *o, 
         return sum + f;
 }
 
+/* Send one segment: its header (hlen bytes at hdr, checksum field 0 or
+ * anything: it is overwritten) and o's payload (in two parts where it
+ * crosses a send buffer chunk), summed as the payload is copied in (one
+ * pass over it); the header (a multiple of 4 bytes, so the payload's
+ * words keep their places) and the pseudo-header are added after. */
 static int seg_send(struct wctx *w, struct mpnet_pkt *p, const struct tcp_tuple *t,
                     const uint8_t *hdr, uint32_t hlen, const struct tcp_seg_out *o)
 {

@@ -27,7 +27,9 @@
  *   unread after they were acknowledged still reads them intact while
  *   the sender writes more (a chunk still referenced is not reused);
  *   bits flipped on the wire in such a payload are flipped in a copy, not
- *   in the sender's buffer: the retransmissions carry the bytes intact.
+ *   in the sender's buffer: the retransmissions carry the bytes intact;
+ *   without tso, segments of odd lengths that cross a chunk's end at odd
+ *   offsets are summed right (none dropped by the checksum).
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -38,7 +40,8 @@
 #include "mpnet/socket.h"
 #include "testutil.h"
 
-#define TSO_BYTES (4u << 20)
+#define TSO_BYTES      (4u << 20)
+#define SO_TCP_NODELAY 1 /* <netinet/tcp.h>'s TCP_NODELAY */
 
 static uint8_t pat(uint64_t off)
 {
@@ -212,6 +215,73 @@ static void test_flow_tso_lossy(void **state)
         net2_fini(&n);
 }
 
+/* Without tso or checksum offload (sums verified in software), one byte
+ * then writes of 1001 bytes each sent at once (TCP_NODELAY): segments
+ * from odd offsets, those crossing a send buffer chunk's end after an
+ * odd number of bytes, their tails summed on their own and swapped. B
+ * must drop none by the checksum and read every byte. */
+static void test_odd_segments(void **state)
+{
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(5003)};
+        struct mpnet_memwire_cfg wc = {.name = "odd", .ring_size = 4096}; /* sums in software */
+        static uint8_t buf[1001], in[4096];
+        uint64_t got = 0, sent = 0;
+        int lfd, cfd, sfd = -1, one = 1;
+        struct net2 n;
+        ssize_t k;
+
+        (void)state;
+        net2_init_wire(&n, &wc, 16384, NULL, NULL);
+        lfd = mpnet_socket(n.st[1], AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        assert_int_equal(mpnet_bind(n.st[1], lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        assert_int_equal(mpnet_listen(n.st[1], lfd, 4), 0);
+        sa.sin_addr.s_addr = htonl(B_ADDR);
+        cfd = mpnet_socket(n.st[0], AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        assert_int_equal(
+            mpnet_setsockopt(n.st[0], cfd, IPPROTO_TCP, SO_TCP_NODELAY, &one, sizeof(one)), 0);
+        assert_int_equal(mpnet_connect(n.st[0], cfd, (struct sockaddr *)&sa, sizeof(sa)),
+                         -EINPROGRESS);
+        for (int j = 0; j < 100 && sfd < 0; j++) {
+                net2_run(&n, 10 * MPNET_NS_PER_MS);
+                sfd = mpnet_accept(n.st[1], lfd, NULL, NULL, 0);
+        }
+        assert_true(sfd >= 0);
+        /* One byte first: the segments after it start at odd offsets. */
+        assert_int_equal(mpnet_sendto(n.st[0], cfd, buf, 1, 0, NULL, 0), 1);
+        sent = 1;
+        net2_run(&n, 10 * MPNET_NS_PER_MS);
+        /* Written faster than acknowledged (not an empty buffer each
+         * time, which starts again at a chunk's start): segments cross. */
+        for (unsigned w = 0, st = 0; w < 200 || got < sent; st++) {
+                assert_true(st < 20000);
+                for (unsigned b = 0; b < 20 && w < 200; b++) {
+                        for (uint32_t i = 0; i < sizeof(buf); i++)
+                                buf[i] = pat(sent + i);
+                        k = mpnet_sendto(n.st[0], cfd, buf, sizeof(buf), 0, NULL, 0);
+                        if (k == -EAGAIN)
+                                break;
+                        assert_int_equal(k, sizeof(buf));
+                        sent += sizeof(buf);
+                        w++;
+                }
+                net2_run(&n, MPNET_NS_PER_MS / 4);
+                while ((k = mpnet_recvfrom(n.st[1], sfd, in, sizeof(in), 0, NULL, NULL)) > 0) {
+                        for (ssize_t i = 0; i < k; i++)
+                                if (in[i] != pat(got + (uint64_t)i))
+                                        fail_msg("byte %llu", (unsigned long long)(got + i));
+                        got += (uint64_t)k;
+                }
+        }
+        assert_int_equal(got, 1 + 200u * sizeof(buf));
+        assert_int_equal(stk_ctr(n.st[1], "tcp_bad_csum"), 0);
+        assert_int_equal(stk_ctr(n.st[0], "tcp_rtx"), 0);
+        mpnet_close(n.st[0], cfd);
+        mpnet_close(n.st[1], sfd);
+        mpnet_close(n.st[1], lfd);
+        net2_run(&n, 200 * MPNET_NS_PER_S);
+        net2_fini(&n);
+}
+
 /* Bits flipped on the wire (the fault decorator on B's end) in
  * super-segments whose payload is A's send buffer: B drops them by their
  * checksum and A's retransmissions, copied from the same buffer, must
@@ -363,6 +433,7 @@ int main(void)
             cmocka_unit_test(test_flow_no_tso),
             cmocka_unit_test(test_flow_tso_lossy),
             cmocka_unit_test(test_flow_tso_corrupt),
+            cmocka_unit_test(test_odd_segments),
             cmocka_unit_test(test_mixed_links),
             cmocka_unit_test(test_rcvq),
             cmocka_unit_test(test_rcvq_small_pool),
