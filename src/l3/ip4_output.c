@@ -120,7 +120,11 @@ int ip4_send_on(struct mpnet_stack *s, struct mpnet_iface *ifp, uint32_t nexthop
 }
 
 /* ip4_send_on from any context: what fits goes out on w's own vector when
- * the neighbour entry can take it (the forwarding fast path's rule). */
+ * the neighbour entry can take it (the forwarding fast path's rule). The
+ * control context too, for a unicast that fits an interface that is up:
+ * a single-threaded stack's answers (a SYN flood's SYN-ACKs) skip the
+ * resolving path's calls; anything else, and an entry that is not usable,
+ * take ip4_send_on() (fragments, ARP, the held queue). */
 static int ip4_send_on_w(struct wctx *w, struct mpnet_iface *ifp, uint32_t nexthop,
                          struct mpnet_pkt *p, bool bcast)
 {
@@ -130,8 +134,21 @@ static int ip4_send_on_w(struct wctx *w, struct mpnet_iface *ifp, uint32_t nexth
          * netfilter's POSTROUTING does). */
         if (arc_run(w, ifp, ARC_IP4_OUT, &p, NULL, 1) == 0)
                 return 0;
-        if (!ctx_is_worker(w))
-                return ip4_send_on(w->s, ifp, nexthop, p, bcast);
+        if (!ctx_is_worker(w)) {
+                if (bcast || mpnet_ip4_is_multicast(nexthop) ||
+                    !atomic_load_explicit(&ifp->up, memory_order_relaxed) ||
+                    (p->pkt_len > ip4_tx_mtu(w, ifp, p) && !ip4_tso_ok(ifp, p)))
+                        return ip4_send_on(w->s, ifp, nexthop, p, bcast);
+                switch (neigh_fast_output(w, ifp, neigh_lookup4(ifp, nexthop), p,
+                                          MPNET_ETHERTYPE_IPV4)) {
+                case 0:
+                        return -ENOBUFS;
+                case 1:
+                        return 0;
+                default:
+                        return ip4_send_on(w->s, ifp, nexthop, p, bcast);
+                }
+        }
         if (p->pkt_len > ip4_tx_mtu(w, ifp, p) && !ip4_tso_ok(ifp, p)) {
                 if (bcast)
                         nexthop = UINT32_MAX;

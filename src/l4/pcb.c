@@ -392,9 +392,8 @@ static const struct pcb_ent *select_member(const struct pcb_set *s, const struct
         return win;
 }
 
-/* pcb_lookup() in set s of the port. */
-static struct mpnet_sock *set_lookup(const struct pcb_set *s, const struct pcb_key *k, unsigned w,
-                                     uint32_t hash)
+/* The winner in set s of the port, before its group's choice. */
+static const struct pcb_ent *set_best(const struct pcb_set *s, const struct pcb_key *k, unsigned w)
 {
         const struct pcb_ent *best = NULL;
         int best_sc = -1;
@@ -413,8 +412,35 @@ static struct mpnet_sock *set_lookup(const struct pcb_set *s, const struct pcb_k
                         best_sc = sc;
                 }
         }
-        if (best != NULL && best->group != 0 && !(best->flags & PCB_F_CONNECTED))
+        return best;
+}
+
+static bool in_group(const struct pcb_ent *e)
+{
+        return e != NULL && e->group != 0 && !(e->flags & PCB_F_CONNECTED);
+}
+
+/* pcb_lookup() in set s of the port. */
+static struct mpnet_sock *set_lookup(const struct pcb_set *s, const struct pcb_key *k, unsigned w,
+                                     uint32_t hash)
+{
+        const struct pcb_ent *best = set_best(s, k, w);
+
+        if (in_group(best))
                 best = select_member(s, best, w, hash);
+        return best != NULL ? best->so : NULL;
+}
+
+struct mpnet_sock *pcb_lookup_lazy(const struct pcb_table *t, const struct pcb_key *k, unsigned w,
+                                   uint32_t (*hf)(const void *arg), const void *arg, uint32_t *hash)
+{
+        const struct pcb_set *s = pcb_set_get(t, k->dport);
+        const struct pcb_ent *best = set_best(s, k, w);
+
+        if (in_group(best)) {
+                *hash = hf(arg);
+                best = select_member(s, best, w, *hash);
+        }
         return best != NULL ? best->so : NULL;
 }
 

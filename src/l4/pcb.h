@@ -148,6 +148,13 @@ bool pcb_port_free(const struct pcb_table *t, uint16_t port, const struct pcb_en
 struct mpnet_sock *pcb_lookup(const struct pcb_table *t, const struct pcb_key *k, unsigned w,
                               uint32_t hash);
 
+/* pcb_lookup() with the hash computed only where an SO_REUSEPORT group
+ * needs it (hf(arg), then stored at *hash; *hash is left alone
+ * otherwise): a SYN flood's SYNs to a lone listener skip it. */
+struct mpnet_sock *pcb_lookup_lazy(const struct pcb_table *t, const struct pcb_key *k, unsigned w,
+                                   uint32_t (*hf)(const void *arg), const void *arg,
+                                   uint32_t *hash);
+
 /* A context's memo of its recent lookups (pcb_lookup_cached()): an answer
  * holds while the port's set is the one it came from, since sets are
  * immutable and each publication has a new gen. Direct-mapped by ports

@@ -259,6 +259,8 @@ struct tcp_listen {
 #define TCP_CONN_BUCKETS_MIN 4096u      /* powers of two */
 #define TCP_CONN_BUCKETS_MAX (1u << 22) /* 32 MiB of chain heads */
 #define TCP_CONN_TOUCHED     16u        /* chains a clear remembers (tcp_conn_table) */
+#define TCP_CONN_FILT_BITS   14u        /* the miss filter's slots (tcp_conn_table) */
+#define TCP_CONN_FILT_N      (1u << TCP_CONN_FILT_BITS)
 
 struct tcp_conn_buckets {
         unsigned mask; /* chains - 1 */
@@ -283,6 +285,14 @@ struct tcp_conn_table {
          * chains, or a resize moved them): every chain. */
         unsigned n_touched;
         uint32_t touched[TCP_CONN_TOUCHED];
+        /* How many connections each slot of an unkeyed-cost, salted mix of
+         * the tuple (tcp_conn_filt_idx()) holds (writers, under the lock;
+         * readers relaxed): a segment whose slot holds none has no
+         * connection, and a SYN flood's misses skip the table's SipHash
+         * and walk. A slot that reaches UINT16_MAX stays there (only the
+         * skip is lost). */
+        uint64_t filt_salt;
+        _Atomic uint16_t filt[TCP_CONN_FILT_N];
 };
 
 /* The chains now (the control thread's, or an RCU reader's), or NULL. */

@@ -99,7 +99,7 @@ static int seg_send(struct wctx *w, struct mpnet_pkt *p, const struct tcp_tuple 
                         mpnet_put_be16(b + 16, 0);
                         if (len != 0)
                                 sum = pay_copy(sum, b + hlen, o, len);
-                        mpnet_put_be16(b + 16, mpnet_csum_fold(mpnet_csum_add(sum, b, hlen)));
+                        mpnet_put_be16(b + 16, mpnet_csum_fold(mpnet_csum_hdr(sum, b, hlen)));
                 }
                 /* RFC 9293 3.7.2 leaves DF to path MTU discovery: set, as
                  * Linux does for TCP. */
@@ -114,7 +114,7 @@ static int seg_send(struct wctx *w, struct mpnet_pkt *p, const struct tcp_tuple 
         mpnet_put_be16(b + 16, 0);
         sum = len != 0 ? pay_copy(0, b + hlen, o, len) : 0;
         sum += mpnet_tcp6_pseudo(t->laddr, t->raddr, n);
-        mpnet_put_be16(b + 16, mpnet_csum_fold(mpnet_csum_add(sum, b, hlen)));
+        mpnet_put_be16(b + 16, mpnet_csum_fold(mpnet_csum_hdr(sum, b, hlen)));
         return ip6_output_w_tc(w, p, t->laddr, t->raddr, MPNET_IPPROTO_TCP, IP6_HLIM_DEFAULT, ecn,
                                0);
 }

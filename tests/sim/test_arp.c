@@ -63,6 +63,35 @@ static void test_nud_cycle(void **state)
         net2_fini(&n);
 }
 
+/* A single-threaded stack's unicast leaves through the neighbour's fast
+ * path (l3/ip4_output.c), but not on an interface that is down: counted
+ * there (ip4_iface_down) and not sent, with a usable entry; up again, it
+ * goes. */
+static void test_down_iface_not_fast(void **state)
+{
+        struct net2 n;
+        struct mpnet_ping_reply r[8];
+        uint64_t down;
+
+        (void)state;
+        net2_init(&n, NULL, NULL);
+        ping_once(&n, B_ADDR, 1);
+        net2_run(&n, MPNET_NS_PER_MS);
+        assert_int_equal(mpnet_ping4_recv(n.st[0], r, 8), 1);
+        assert_int_equal(state_of(&n, 0, B_ADDR), MPNET_NEIGH_REACHABLE);
+        down = stk_ctr(n.st[0], "ip4_iface_down");
+        assert_int_equal(mpnet_iface_set_up(n.st[0], 1, false), 0);
+        (void)mpnet_ping4_send(n.st[0], B_ADDR, 1, 2, 8, mpnet_clock_now(&n.clk));
+        net2_run(&n, MPNET_NS_PER_MS);
+        assert_int_equal(mpnet_ping4_recv(n.st[0], r, 8), 0);
+        assert_int_equal(stk_ctr(n.st[0], "ip4_iface_down"), down + 1);
+        assert_int_equal(mpnet_iface_set_up(n.st[0], 1, true), 0);
+        ping_once(&n, B_ADDR, 3);
+        net2_run(&n, MPNET_NS_PER_MS);
+        assert_int_equal(mpnet_ping4_recv(n.st[0], r, 8), 1);
+        net2_fini(&n);
+}
+
 static void test_resolution_fails(void **state)
 {
         const uint32_t ghost = IP4(192, 0, 2, 99);
@@ -149,9 +178,8 @@ static void test_bad_stack_cfg(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_nud_cycle),
-            cmocka_unit_test(test_resolution_fails),
-            cmocka_unit_test(test_no_route_and_bad_config),
+            cmocka_unit_test(test_nud_cycle),        cmocka_unit_test(test_down_iface_not_fast),
+            cmocka_unit_test(test_resolution_fails), cmocka_unit_test(test_no_route_and_bad_config),
             cmocka_unit_test(test_bad_stack_cfg),
         };
 

@@ -487,6 +487,36 @@ static void test_checksum20(void **state)
         }
 }
 
+/* mpnet_csum_hdr() (a TCP header's sum, in and out) adds what
+ * mpnet_csum_add() adds, for every length it takes (0 to 60 by 4), to a
+ * running sum: zeros, all ones (the carries of every word), and
+ * pseudo-random headers. */
+static void test_checksum_hdr(void **state)
+{
+        uint8_t b[60];
+        uint32_t x = 0x9abcdef0;
+
+        (void)state;
+        for (size_t n = 0; n <= sizeof(b); n += 4) {
+                memset(b, 0, sizeof(b));
+                assert_int_equal(mpnet_csum_fold(mpnet_csum_hdr(7, b, n)),
+                                 mpnet_csum_fold(mpnet_csum_add(7, b, n)));
+                memset(b, 0xff, sizeof(b));
+                assert_int_equal(mpnet_csum_fold(mpnet_csum_hdr(0, b, n)),
+                                 mpnet_csum_fold(mpnet_csum_add(0, b, n)));
+                for (unsigned k = 0; k < 2000; k++) {
+                        uint64_t sum = (uint64_t)x << 3;
+
+                        for (size_t i = 0; i < n; i++) {
+                                x = x * 1103515245u + 12345u;
+                                b[i] = (uint8_t)(k % 3 == 0 ? 0xf0 | (x >> 24) : x >> 24);
+                        }
+                        assert_int_equal(mpnet_csum_fold(mpnet_csum_hdr(sum, b, n)),
+                                         mpnet_csum_fold(mpnet_csum_add(sum, b, n)));
+                }
+        }
+}
+
 static void test_err_str(void **state)
 {
         (void)state;
@@ -541,6 +571,7 @@ int main(void)
             cmocka_unit_test(test_checksum),
             cmocka_unit_test(test_checksum_copy),
             cmocka_unit_test(test_checksum20),
+            cmocka_unit_test(test_checksum_hdr),
             cmocka_unit_test(test_err_str),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
