@@ -39,6 +39,10 @@
 #define MPNET_PKT_F_VLAN       (1u << 5) /* vlan_tci holds a stripped 802.1Q tag */
 #define MPNET_PKT_F_FLOW_HASH  (1u << 6) /* flow_hash is valid */
 #define MPNET_PKT_F_L2_BCAST   (1u << 7) /* received to a broadcast or multicast MAC */
+/* This segment's data is not in its buffer but in a shared, read-only block
+ * the segment holds a reference to (a TCP send buffer's bytes); freeing the
+ * segment drops the reference. Never write through data. */
+#define MPNET_PKT_F_EXT (1u << 8)
 
 struct mpnet_pool;
 

@@ -48,6 +48,7 @@
 
 #include "mpnet/pkt.h"
 #include "mpnet/thread.h"
+#include "base/pkt_ext.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define POOL_ASAN 1
@@ -435,6 +436,13 @@ static void seg_free(struct mpnet_pkt *p)
                         (void *)p);
                 abort();
         }
+        if (p->ol_flags & MPNET_PKT_F_EXT) {
+                struct pkt_ext *e;
+
+                memcpy(&e, mpnet_pkt_buf(p), sizeof(e));
+                p->ol_flags &= ~MPNET_PKT_F_EXT;
+                pkt_ext_put(e);
+        }
         p->state = PKT_FREE;
         POISON(p);
         if (slot >= MPNET_MAX_SLOTS) {
@@ -457,6 +465,23 @@ static void seg_free(struct mpnet_pkt *p)
         }
         c->objs[c->n] = p;
         set_u32(&c->n, c->n + 1);
+}
+
+struct pkt_ext *pkt_ext_new(uint32_t size)
+{
+        struct pkt_ext *e = aligned_alloc(MPNET_CACHE_LINE, sizeof(*e) + size);
+
+        if (e != NULL) {
+                e->ref = 1;
+                e->size = size;
+        }
+        return e;
+}
+
+void pkt_ext_put(struct pkt_ext *e)
+{
+        if (__atomic_sub_fetch(&e->ref, 1, __ATOMIC_ACQ_REL) == 0)
+                free(e);
 }
 
 void mpnet_pkt_free(struct mpnet_pkt *p)
@@ -577,7 +602,11 @@ struct mpnet_pkt *mpnet_pkt_copy(struct mpnet_pool *pool, const struct mpnet_pkt
                         mpnet_pkt_free(c);
                         return NULL;
                 }
-                seg->data = mpnet_pkt_buf(seg) + (s->data - sbuf);
+                /* An external segment's bytes come in at the usual
+                 * headroom (such segments are at most MPNET_PKT_DATA_SIZE). */
+                seg->data = (s->ol_flags & MPNET_PKT_F_EXT)
+                                ? mpnet_pkt_buf(seg) + MPNET_PKT_HEADROOM
+                                : mpnet_pkt_buf(seg) + (s->data - sbuf);
                 memcpy(seg->data, s->data, s->len);
                 seg->len = seg->pkt_len = s->len;
                 if (c == NULL)
@@ -591,7 +620,7 @@ struct mpnet_pkt *mpnet_pkt_copy(struct mpnet_pool *pool, const struct mpnet_pkt
         c->ts = p->ts;
         c->flow_hash = p->flow_hash;
         c->ifindex = p->ifindex;
-        c->ol_flags = p->ol_flags;
+        c->ol_flags = p->ol_flags & ~MPNET_PKT_F_EXT;
         c->tso_segsz = p->tso_segsz;
         c->l3_off = p->l3_off;
         c->l4_off = p->l4_off;

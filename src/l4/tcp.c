@@ -108,6 +108,7 @@ enum tcp_ctr {
         TCP_GRO_IN,
         TCP_RCVQ_TAKE,
         TCP_RCVQ_COLLAPSE,
+        TCP_SND_REF,
         TCP__N
 };
 _Static_assert((int)TCP_HANDOFF == (int)TCPC_HANDOFF && (int)TCP_STALE == (int)TCPC_STALE &&
@@ -125,7 +126,8 @@ _Static_assert(
         (int)TCP_DSACK_IN == (int)TCPC_DSACK_IN && (int)TCP_ACK_VEC == (int)TCPC_ACK_VEC &&
         (int)TCP_ERR_HANDOFF_FAIL == (int)TCPC_ERR_HANDOFF_FAIL &&
         (int)TCP_PACED == (int)TCPC_PACED && (int)TCP_COOKIE_LIMITED == (int)TCPC_COOKIE_LIMITED &&
-        (int)TCP_GRO_IN == (int)TCPC_GRO_IN && (int)TCP_RCVQ_COLLAPSE == (int)TCPC_RCVQ_COLLAPSE,
+        (int)TCP_GRO_IN == (int)TCPC_GRO_IN && (int)TCP_RCVQ_COLLAPSE == (int)TCPC_RCVQ_COLLAPSE &&
+        (int)TCP_SND_REF == (int)TCPC_SND_REF,
     "tcp.h's counter ids");
 
 static const struct counter_reg tcp_ctrs[TCP__N] = {
@@ -250,6 +252,9 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
     [TCP_RCVQ_COLLAPSE] = {"tcp_rcvq_collapse",
                            "receive queues copied into the ring (an out-of-order queue, a "
                            "bound reached, a segment for the ring)"},
+    [TCP_SND_REF] = {"tcp_snd_ref",
+                     "payload bytes of super-segments sent as references to the send "
+                     "buffer, not copied"},
 };
 
 static inline struct tcp_state *tcp_st(struct mpnet_stack *s)

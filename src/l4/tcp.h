@@ -475,6 +475,8 @@ enum {
         /* l4/tcp_data.c: the receive queue of super-segments */
         TCPC_RCVQ_TAKE,
         TCPC_RCVQ_COLLAPSE,
+        /* l4/tcp_data.c: super-segments' payload referenced, not copied */
+        TCPC_SND_REF,
 };
 /* tcp_count n times. */
 void tcp_count_n(struct mpnet_stack *s, unsigned c, uint64_t n);
@@ -501,7 +503,9 @@ struct tcp_seg_out {
         uint32_t seq, ack;
         uint16_t flags, window;
         const void *payload;
-        uint32_t payload_len;
+        uint32_t payload_len; /* in all: the last tail_len of them at tail */
+        const void *tail;     /* the payload's end where it crosses a send buffer chunk */
+        uint32_t tail_len;
         uint8_t ecn; /* the IP ECN field (RFC 3168 5): 0, or ECT(0) = 2 */
 };
 struct mpnet_tcp_opts;
@@ -521,16 +525,25 @@ struct tcp_tmpl {
 int tcp_tmpl_init(struct tcp_tmpl *h, const struct tcp_seg_out *o,
                   const struct mpnet_tcp_opts *opts);
 int tcp_output_tmpl(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out *o);
+/* A piece of a super-segment's payload: n bytes at p, inside block e (a
+ * send buffer's chunk, base/pkt_ext.h). */
+struct pkt_ext;
+struct tcp_piece {
+        struct pkt_ext *e;
+        const uint8_t *p;
+        uint32_t n;
+};
 /* A super-segment (TSO's idea, for a link with MPNET_LINK_OFF_TSO): one
- * IPv4 datagram whose TCP payload, o->payload_len bytes, is read from the
- * ring of cap bytes at offset at (it may wrap), built as a chain with
- * h's header (sequence number and flags patched as tcp_output_tmpl's)
- * and marked MPNET_PKT_F_TSO with tso_segsz = segsz: the link cuts it, or
- * carries it whole to a receiver that takes it as one segment. The
- * checksum is left to the link (MPNET_PKT_F_L4_CSUM_TX). @return as
- * tcp_output's. */
+ * IPv4 datagram whose TCP payload, o->payload_len bytes, is the npc
+ * pieces pc in turn, built as a chain: a buffer with h's header (sequence
+ * number and flags patched as tcp_output_tmpl's), then segments that
+ * reference the pieces' blocks (MPNET_PKT_F_EXT, at most
+ * MPNET_PKT_DATA_SIZE bytes each: no byte is copied), marked
+ * MPNET_PKT_F_TSO with tso_segsz = segsz: the link cuts it, or carries it
+ * whole to a receiver that takes it as one segment. The checksum is left
+ * to the link (MPNET_PKT_F_L4_CSUM_TX). @return as tcp_output's. */
 int tcp_output_tso(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out *o,
-                   const uint8_t *ring, uint32_t cap, uint32_t at, uint16_t segsz);
+                   const struct tcp_piece *pc, unsigned npc, uint16_t segsz);
 /* The most payload a super-segment carries (an IPv4 datagram's 64 KiB less
  * the headers; a multiple of the MSS in practice). */
 #define TCP_TSO_MAX (65535u - 20u - 60u)

@@ -51,6 +51,7 @@
 #include "l4/tcp_sack.h"
 #include "l4/tcp_seq.h"
 #include "stack/stack_priv.h"
+#include "base/pkt_ext.h"
 
 #define TCP_BUF_DEFAULT SOCK_RCVBUF_DEFAULT
 #define TCP_BUF_MAX     (4u << 20)
@@ -64,10 +65,12 @@
 #define TCP_RTX_TRIES      15                       /* as Linux's tcp_retries2 */
 #define TCP_FIN2_NS        (60ull * MPNET_NS_PER_S) /* an orphan's FIN_WAIT_2, Linux's */
 #define TCP_PERSIST_MAX_NS (60ull * MPNET_NS_PER_S)
-#define TCP_SEG_MAX        16384 /* the most one segment carries */
+#define TCP_SEG_MAX        16384 /* the most one segment carries (crosses one chunk at most) */
 #define TCP_RING_MIN       4096  /* a ring's first allocation; it doubles up to the buffer */
 #define TCP_RCV_RTT_WIN_US (10u * 1000000u) /* rcv_rtt_sample()'s window, BBR's min_rtt one */
-#define TCP_RQ_MAX         128 /* super-segments a receive queue holds (8 MiB of 64 KiB ones) */
+#define TCP_RQ_MAX         128    /* super-segments a receive queue holds (8 MiB of 64 KiB ones) */
+#define TCP_SCHUNK         16384u /* a send buffer chunk's bytes (a power of two) */
+_Static_assert(TCP_SEG_MAX <= TCP_SCHUNK, "a segment crosses one chunk's end at most");
 
 /* Super-segments taken whole (GRO chains): their payloads follow the
  * receive ring's bytes, and recv copies them to the application straight
@@ -99,11 +102,16 @@ struct tcp_data {
         struct tcp_conn *c;
         struct tcp_data *tnext, **tpprev; /* the timer list; tpprev NULL: off */
         uint64_t dack_at, tw_at;          /* delayed ACK; an orphan's FIN_WAIT_2 end */
-        /* Send: bytes from SND.UNA on, sent or not. The rings hold salloc
-         * and ralloc bytes (0: none yet), growing with what they hold up
-         * to the buffer sizes scap and rcap. */
-        uint8_t *sb;
-        uint32_t scap, salloc, soff, slen;
+        /* Send: bytes from SND.UNA on, sent or not, slen of them (at most
+         * scap) from offset soff of the first of sn_k chunks of
+         * TCP_SCHUNK bytes (sb, sb_n slots, the first SND.UNA's): see
+         * "The send buffer" below. The receive ring holds ralloc bytes
+         * (0: none yet), growing with what it holds up to the buffer size
+         * rcap. */
+        struct pkt_ext **sb;
+        uint32_t scap;
+        uint16_t sb_n, sb_k;
+        uint32_t soff, slen;
         uint32_t snd_cur; /* the next to send (SND.NXT rewinds to it on RTO) */
         uint32_t fin_seq; /* the FIN's, when fin_q */
         uint32_t snd_sml; /* the end of the last short segment sent (Minshall) */
@@ -345,6 +353,113 @@ static int ring_room(struct wctx *w, uint8_t **b, uint32_t *alloc, uint32_t *off
         return 0;
 }
 
+/* ---- the send buffer ----
+ *
+ * The application's bytes are written once, by send(), into chunks of
+ * TCP_SCHUNK bytes (base/pkt_ext.h: malloc'd, reference-counted), in
+ * sequence order, and stay there until acknowledged. A segment is copied
+ * from them (with its sum: l4/tcp_out.c seg_send), a super-segment
+ * references them (tcp_output_tso: a link with TSO carries the
+ * application's bytes without another copy, and a receiver may keep them
+ * until read: a chunk goes when its last reference does, the send
+ * buffer's when the bytes are acknowledged). Bytes in a chunk never
+ * change once written; a chunk the buffer alone holds when everything is
+ * acknowledged is reused from its start (its lines are still in the
+ * cache), as the receive ring. Only the chunks' bytes count in
+ * tcp_data_mem(); slen stays at most scap (SO_SNDBUF) as before. */
+
+/* The chunk holding the byte off bytes after SND.UNA, *at its offset in it. */
+static struct pkt_ext *sb_chunk(const struct tcp_data *d, uint32_t off, uint32_t *at)
+{
+        uint32_t g = d->soff + off;
+
+        *at = g % TCP_SCHUNK;
+        return d->sb[g / TCP_SCHUNK];
+}
+
+/* The pieces of [off, off + n) after SND.UNA, a chunk's at most each, into
+ * pc (max of them). @return how many, 0 if more were needed. */
+static unsigned sb_pieces(const struct tcp_data *d, uint32_t off, uint32_t n, struct tcp_piece *pc,
+                          unsigned max)
+{
+        unsigned i = 0;
+
+        while (n > 0) {
+                uint32_t at;
+                struct pkt_ext *e = sb_chunk(d, off, &at);
+                uint32_t k = TCP_SCHUNK - at < n ? TCP_SCHUNK - at : n;
+
+                if (i == max)
+                        return 0;
+                pc[i++] = (struct tcp_piece){.e = e, .p = e->b + at, .n = k};
+                off += k;
+                n -= k;
+        }
+        return i;
+}
+
+/* Append n bytes at b (the room under scap is the caller's): new chunks as
+ * the bytes reach them. @return the bytes appended, fewer if no memory. */
+static uint32_t sb_write(struct tcp_data *d, const uint8_t *b, uint32_t n)
+{
+        uint32_t done = 0;
+
+        while (done < n) {
+                uint32_t g = d->soff + d->slen, i = g / TCP_SCHUNK, at = g % TCP_SCHUNK, k;
+
+                if (i == d->sb_k) {
+                        struct pkt_ext *e;
+
+                        if (d->sb_k == d->sb_n) {
+                                uint32_t m = d->sb_n != 0 ? 2u * d->sb_n : 4u;
+                                struct pkt_ext **nb = realloc(d->sb, m * sizeof(*nb));
+
+                                if (nb == NULL)
+                                        break;
+                                d->sb = nb;
+                                d->sb_n = (uint16_t)m;
+                        }
+                        e = pkt_ext_new(TCP_SCHUNK);
+                        if (e == NULL)
+                                break;
+                        d->sb[d->sb_k++] = e;
+                }
+                k = TCP_SCHUNK - at < n - done ? TCP_SCHUNK - at : n - done;
+                memcpy(d->sb[i]->b + at, b + done, k);
+                d->slen += k;
+                done += k;
+        }
+        return done;
+}
+
+/* n bytes acknowledged: the chunks passed go (the buffer's reference);
+ * emptied, the buffer starts again at the start of a chunk it alone holds. */
+static void sb_consume(struct tcp_data *d, uint32_t n)
+{
+        d->soff += n;
+        d->slen -= n;
+        while (d->sb_k > 0 && (d->soff >= TCP_SCHUNK ||
+                               (d->slen == 0 && d->soff > 0 && !pkt_ext_alone(d->sb[0])))) {
+                pkt_ext_put(d->sb[0]);
+                /* At most 258 pointers (4 MiB of chunks), once a chunk. */
+                memmove(d->sb, d->sb + 1, (--d->sb_k) * sizeof(*d->sb));
+                d->soff = d->soff >= TCP_SCHUNK ? d->soff - TCP_SCHUNK : 0;
+        }
+        if (d->slen == 0)
+                d->soff = 0;
+}
+
+/* Give the send buffer back. */
+static void sb_free(struct tcp_data *d)
+{
+        for (uint32_t j = 0; j < d->sb_k; j++)
+                pkt_ext_put(d->sb[j]);
+        free(d->sb);
+        d->sb = NULL;
+        d->sb_n = d->sb_k = 0;
+        d->soff = d->slen = 0;
+}
+
 /* Take up to n bytes of a stack's growth budget (*used of max, all its
  * connections together): @return what was granted, maybe 0. */
 static uint32_t budget_take(_Atomic uint64_t *used, uint32_t n, uint32_t max)
@@ -468,22 +583,22 @@ struct tcp_burst {
         struct tcp_tmpl h;
         uint32_t wnd;
         /* Nonzero: the next segment is a super-segment of tso-byte pieces
-         * (l4/tcp_out.c tcp_output_tso), its payload at offset at of the
-         * send ring (ring, cap bytes). */
+         * (l4/tcp_out.c tcp_output_tso), its payload the npc pieces pc of
+         * the send buffer. */
         uint16_t tso;
-        const uint8_t *ring;
-        uint32_t cap, at;
+        unsigned npc;
+        struct tcp_piece pc[TCP_TSO_MAX / TCP_SCHUNK + 2];
         bool on;    /* h holds the header */
         bool fresh; /* new data went: sent_arm() after the burst */
 };
 
 /* A segment of a burst with its header: a super-segment (bu->tso), its
- * payload read from the send ring, or one segment. */
+ * payload the send buffer's chunks, or one segment. */
 static int burst_send(struct wctx *w, struct tcp_burst *bu, const struct tcp_seg_out *so)
 {
         if (bu->tso == 0)
                 return tcp_output_tmpl(w, &bu->h, so);
-        return tcp_output_tso(w, &bu->h, so, bu->ring, bu->cap, bu->at, bu->tso);
+        return tcp_output_tso(w, &bu->h, so, bu->pc, bu->npc, bu->tso);
 }
 
 /* A segment with the burst's header (bu->on), or the first of a burst,
@@ -517,8 +632,11 @@ static bool burst_tmpl(const struct tcp_conn *c)
         return !((c->opt & TCPF_SACK) && (c->d->ooo != NULL || c->d->dsack_on));
 }
 
+/* A segment of len bytes of payload at data, the last tail_len of them at
+ * tail (where they cross a send buffer chunk's end). */
 static int seg_out(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t seq,
-                   const void *data, uint32_t len, struct tcp_burst *bu)
+                   const void *data, uint32_t len, const void *tail, uint32_t tail_len,
+                   struct tcp_burst *bu)
 {
         struct tcp_data *d = c->d;
         struct mpnet_tcp_opts o;
@@ -533,6 +651,8 @@ static int seg_out(struct wctx *w, struct tcp_conn *c, uint16_t flags, uint32_t 
             .window = (uint16_t)(wnd >> c->rcv_ws), /* RFC 7323 2.3 */
             .payload = data,
             .payload_len = len,
+            .tail = tail,
+            .tail_len = tail_len,
         };
 
         if (tmpl && bu->on) {
@@ -585,6 +705,7 @@ sent:
                  * they stand for. */
                 tcp_count(w->s, TCPC_TSO_OUT);
                 tcp_count_n(w->s, TCPC_DATA_OUT, (len + bu->tso - 1) / bu->tso);
+                tcp_count_n(w->s, TCPC_SND_REF, len);
         } else if (len != 0) {
                 tcp_count(w->s, TCPC_DATA_OUT);
         }
@@ -611,7 +732,7 @@ sent:
 
 static void send_ack(struct wctx *w, struct tcp_conn *c)
 {
-        seg_out(w, c, MPNET_TCP_ACK, c->snd_nxt, NULL, 0, NULL);
+        seg_out(w, c, MPNET_TCP_ACK, c->snd_nxt, NULL, 0, NULL, 0, NULL);
 }
 
 /* Send the bytes [seq, seq + len) of the send buffer (and the FIN when
@@ -620,30 +741,33 @@ static void send_range(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_
                        struct tcp_burst *bu)
 {
         struct tcp_data *d = c->d;
-        uint8_t buf[TCP_SEG_MAX];
-        const uint8_t *data = buf;
+        const uint8_t *data = NULL, *tail = NULL;
+        uint32_t tail_len = 0;
         uint16_t flags = MPNET_TCP_ACK;
 
         if (len != 0) {
-                uint32_t at = (d->soff + (seq - c->snd_una)) % d->salloc;
+                uint32_t off = seq - c->snd_una, at;
+                struct pkt_ext *e = sb_chunk(d, off, &at);
 
-                /* Straight from the ring unless the range wraps; a
-                 * super-segment's pieces are copied from it by
-                 * tcp_output_tso. */
+                /* Straight from the chunk, its tail from the next where
+                 * the range crosses into it (a segment is at most a
+                 * chunk); a super-segment references the chunks
+                 * (tcp_output_tso), its pieces found here. */
                 if (bu != NULL && bu->tso != 0) {
-                        bu->ring = d->sb;
-                        bu->cap = d->salloc;
-                        bu->at = at;
-                        data = NULL;
-                } else if (at + len <= d->salloc)
-                        data = d->sb + at;
-                else
-                        ring_read(d->sb, d->salloc, at, len, buf);
+                        bu->npc =
+                            sb_pieces(d, off, len, bu->pc, sizeof(bu->pc) / sizeof(bu->pc[0]));
+                } else {
+                        data = e->b + at;
+                        if (at + len > TCP_SCHUNK) {
+                                tail_len = at + len - TCP_SCHUNK;
+                                tail = sb_chunk(d, off + len - tail_len, &at)->b;
+                        }
+                }
                 flags |= MPNET_TCP_PSH;
         }
         if (fin)
                 flags |= MPNET_TCP_FIN;
-        seg_out(w, c, flags, seq, data, len, bu);
+        seg_out(w, c, flags, seq, data, len, tail, tail_len, bu);
         if (d->recovery || d->cwr || (d->sk != NULL && d->sk->recovery))
                 tcp_prr_sent(&d->prr, len + fin); /* prr_out (RFC 6937 3) */
         if (d->sk != NULL)
@@ -1083,7 +1207,7 @@ void tcp_conn_free(void *arg)
                 ooo_free(c->d);
                 rq_release(c->d);
                 tcp_sack_free(c->d->sk);
-                free(c->d->sb);
+                sb_free(c->d);
                 free(c->d->rb);
                 free(c->d);
         }
@@ -1099,7 +1223,7 @@ void tcp_conn_recycle(void *arg)
                 ooo_free(c->d);
                 rq_release(c->d);
                 tcp_cache_put_ctl(k, TCP_CACHE_SACK, c->d->sk);
-                free(c->d->sb);
+                sb_free(c->d);
                 free(c->d->rb);
                 tcp_cache_put_ctl(k, TCP_CACHE_DATA, c->d);
         }
@@ -1112,7 +1236,7 @@ size_t tcp_data_mem(const struct tcp_conn *c, size_t *bufs)
 
         if (d == NULL)
                 return 0;
-        *bufs += (size_t)d->salloc + d->ralloc;
+        *bufs += (size_t)d->sb_k * TCP_SCHUNK + d->sb_n * sizeof(*d->sb) + d->ralloc;
         if (d->rq != NULL)
                 *bufs += sizeof(*d->rq) + (size_t)d->rq->bufs * MPNET_PKT_BUF_SIZE;
         for (const struct tcp_ooo *q = d->ooo; q != NULL; q = q->next)
@@ -1133,11 +1257,10 @@ void tcp_data_drop(struct mpnet_stack *s, struct tcp_conn *c)
         d->ack_vec = false; /* tcp_vec_end passes it by */
         /* No socket reaches c any more and the table lost it: its rings
          * go back to the home context now, not after the grace period. */
-        ring_release(w, d->sb, d->salloc);
+        sb_free(d);
         ring_release(w, d->rb, d->ralloc);
         rq_release(d);
-        d->sb = d->rb = NULL;
-        d->salloc = d->slen = d->soff = 0;
+        d->rb = NULL;
         d->ralloc = d->rlen = d->roff = 0;
 }
 
@@ -1164,9 +1287,7 @@ static void time_wait(struct wctx *w, struct tcp_conn *c)
         /* Nothing moves any more (our FIN is acknowledged): the rings go,
          * the receive ring unless it holds bytes still unread, so 2 MSL of
          * closed connections cost their structures alone. */
-        ring_release(w, d->sb, d->salloc);
-        d->sb = NULL;
-        d->salloc = d->soff = d->slen = 0;
+        sb_free(d);
         if (d->rlen == 0) {
                 ring_release(w, d->rb, d->ralloc);
                 d->rb = NULL;
@@ -1214,7 +1335,7 @@ void tcp_tw_compact(struct wctx *w)
         tq_unlink(d);
         tcp_data_budget_put(tcp_state_of(w->s), c);
         ooo_free(d);
-        ring_release(w, d->sb, d->salloc);
+        sb_free(d);
         ring_release(w, d->rb, d->ralloc);
         rq_release(d); /* empty: rlen is 0 */
         tcp_cache_put(w, TCP_CACHE_SACK, d->sk);
@@ -1403,11 +1524,7 @@ static bool ack_cum(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_r
                         data--;
                 if (data > d->slen)
                         data = d->slen;
-                if (d->salloc != 0)
-                        d->soff = (d->soff + data) % d->salloc;
-                d->slen -= data;
-                if (d->slen == 0)
-                        d->soff = 0; /* as the receive ring, tcp_recvmsg() */
+                sb_consume(d, data);
                 d->o.bytes_acked += data;
                 c->snd_una = r->ack;
                 if (seq_lt(d->snd_cur, c->snd_una))
@@ -2086,7 +2203,7 @@ static bool rtx_timeout(struct wctx *w, struct tcp_conn *c)
                 uint64_t t;
 
                 tcp_count(w->s, TCPC_PERSIST);
-                seg_out(w, c, MPNET_TCP_ACK, c->snd_una - 1, NULL, 0, NULL);
+                seg_out(w, c, MPNET_TCP_ACK, c->snd_una - 1, NULL, 0, NULL, 0, NULL);
                 tcp_rto_backoff(&c->rto);
                 t = rto_ns(c);
                 arm(w, d, &c->rtx_at,
@@ -2289,15 +2406,13 @@ ssize_t tcp_sendmsg(struct mpnet_stack *s, struct mpnet_sock *so, const struct m
                         return done > 0 ? (ssize_t)done : -EFAULT;
                 while (n > 0 && d->slen < d->scap) {
                         uint32_t k = d->scap - d->slen < n ? d->scap - d->slen : (uint32_t)n;
+                        uint32_t got = sb_write(d, b, k);
 
-                        if (ring_room(tcp_home_w(s, c), &d->sb, &d->salloc, &d->soff, d->slen, k,
-                                      d->scap) != 0)
+                        b += got;
+                        n -= got;
+                        done += got;
+                        if (got < k)
                                 return done > 0 ? (ssize_t)done : -ENOMEM;
-                        ring_write(d->sb, d->salloc, (d->soff + d->slen) % d->salloc, b, k);
-                        d->slen += k;
-                        b += k;
-                        n -= k;
-                        done += k;
                 }
                 if (n > 0)
                         break;
@@ -2569,7 +2684,7 @@ void tcp_data_close(struct mpnet_stack *s, struct tcp_conn *c)
         if (d->rlen > 0 || d->ooo != NULL) {
                 /* RFC 9293 3.10.4 and RFC 2525 2.17: data unread, a reset. */
                 tcp_count(s, TCPC_RST_UNREAD);
-                seg_out(w, c, MPNET_TCP_RST | MPNET_TCP_ACK, c->snd_nxt, NULL, 0, NULL);
+                seg_out(w, c, MPNET_TCP_RST | MPNET_TCP_ACK, c->snd_nxt, NULL, 0, NULL, 0, NULL);
                 tcp_conn_drop(s, c);
                 return;
         }

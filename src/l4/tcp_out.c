@@ -13,6 +13,7 @@
 #include "mpnet/wire/tcp.h"
 #include "l3/ip4.h"
 #include "l3/ip6.h"
+#include "base/pkt_ext.h"
 #include "l4/socket.h"
 #include "l4/tcp.h"
 #include "stack/stack_priv.h"
@@ -27,15 +28,36 @@
  * Larger payloads are summed as they are copied. */
 #define TCP_CSUM_LINK_MAX 64
 
-/* Send one segment: its header (hlen bytes at hdr, checksum field 0 or
- * anything: it is overwritten) and payload, summed as the payload is
- * copied in (one pass over it); the header (a multiple of 4 bytes, so the
- * payload's words keep their places) and the pseudo-header are added
- * after. */
-static int seg_send(struct wctx *w, struct mpnet_pkt *p, const struct tcp_tuple *t,
-                    const uint8_t *hdr, uint32_t hlen, const void *payload, uint32_t len,
-                    uint8_t ecn)
+/* Copy the payload, len bytes, the last o->tail_len of them from o->tail,
+ * to b, adding them to sum. */
+static uint64_t pay_copy(uint64_t sum, uint8_t *b, const struct tcp_seg_out *o, uint32_t len)
 {
+        uint32_t n1 = len - o->tail_len;
+        uint64_t s2;
+        uint16_t f;
+
+        sum = mpnet_csum_copy(sum, b, o->payload, n1);
+        if (o->tail_len == 0)
+                return sum;
+        /* The tail's sum on its own; from an odd offset its bytes are the
+         * other way round in their 16-bit words (RFC 1071 2 (B)). */
+        s2 = mpnet_csum_copy(0, b + n1, o->tail, o->tail_len);
+        f = (uint16_t)~mpnet_csum_fold(s2);
+        if (n1 & 1)
+                f = (uint16_t)(f >> 8 | f << 8);
+        return sum + f;
+}
+
+/* Send one segment: its header (hlen bytes at hdr, checksum field 0 or
+ * anything: it is overwritten) and o's payload (in two parts where it
+ * crosses a send buffer chunk), summed as the payload is copied in (one
+ * pass over it); the header (a multiple of 4 bytes, so the payload's
+ * words keep their places) and the pseudo-header are added after. */
+static int seg_send(struct wctx *w, struct mpnet_pkt *p, const struct tcp_tuple *t,
+                    const uint8_t *hdr, uint32_t hlen, const struct tcp_seg_out *o)
+{
+        uint32_t len = o->payload_len;
+        uint8_t ecn = o->ecn;
         struct mpnet_stack *s = w->s;
         uint32_t n = hlen + len;
         bool is4 = tcp_tuple_is4(t);
@@ -63,8 +85,11 @@ static int seg_send(struct wctx *w, struct mpnet_pkt *p, const struct tcp_tuple 
                 sum = mpnet_tcp4_pseudo(src, dst, (uint16_t)n);
                 if (len <= TCP_CSUM_LINK_MAX &&
                     atomic_load_explicit(&s->n_ifs_sw_csum, memory_order_relaxed) == 0) {
-                        if (len != 0)
-                                memcpy(b + hlen, payload, len);
+                        if (len != 0) {
+                                memcpy(b + hlen, o->payload, len - o->tail_len);
+                                if (o->tail_len != 0)
+                                        memcpy(b + hlen + len - o->tail_len, o->tail, o->tail_len);
+                        }
                         /* The field holds the pseudo-header sum (DPDK's,
                          * virtio's convention for a checksum left to the
                          * device). */
@@ -73,7 +98,7 @@ static int seg_send(struct wctx *w, struct mpnet_pkt *p, const struct tcp_tuple 
                 } else {
                         mpnet_put_be16(b + 16, 0);
                         if (len != 0)
-                                sum = mpnet_csum_copy(sum, b + hlen, payload, len);
+                                sum = pay_copy(sum, b + hlen, o, len);
                         mpnet_put_be16(b + 16, mpnet_csum_fold(mpnet_csum_hdr(sum, b, hlen)));
                 }
                 /* RFC 9293 3.7.2 leaves DF to path MTU discovery: set, as
@@ -87,7 +112,7 @@ static int seg_send(struct wctx *w, struct mpnet_pkt *p, const struct tcp_tuple 
                                                         .df = true});
         }
         mpnet_put_be16(b + 16, 0);
-        sum = len != 0 ? mpnet_csum_copy(0, b + hlen, payload, len) : 0;
+        sum = len != 0 ? pay_copy(0, b + hlen, o, len) : 0;
         sum += mpnet_tcp6_pseudo(t->laddr, t->raddr, n);
         mpnet_put_be16(b + 16, mpnet_csum_fold(mpnet_csum_hdr(sum, b, hlen)));
         return ip6_output_w_tc(w, p, t->laddr, t->raddr, MPNET_IPPROTO_TCP, IP6_HLIM_DEFAULT, ecn,
@@ -121,7 +146,7 @@ int tcp_output(struct wctx *w, const struct tcp_seg_out *o, const struct mpnet_t
         if (hlen < 0)
                 return -EINVAL;
         mpnet_tcp_repr_emit(&r, hdr);
-        return seg_send(w, NULL, o->t, hdr, (uint32_t)hlen, o->payload, o->payload_len, o->ecn);
+        return seg_send(w, NULL, o->t, hdr, (uint32_t)hlen, o);
 }
 
 int tcp_tmpl_init(struct tcp_tmpl *h, const struct tcp_seg_out *o,
@@ -151,40 +176,26 @@ int tcp_output_tmpl_in(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_
         mpnet_put_be32(h->b + 4, o->seq);
         h->b[13] = (uint8_t)o->flags;
         h->b[12] = (uint8_t)((h->b[12] & 0xf0) | ((o->flags >> 8) & 1));
-        return seg_send(w, p, h->t, h->b, h->hlen, o->payload, o->payload_len, o->ecn);
+        return seg_send(w, p, h->t, h->b, h->hlen, o);
 }
 
-/* n bytes of the ring of cap bytes from offset at (below cap) into to. */
-static void ring_copy(uint8_t *to, const uint8_t *ring, uint32_t cap, uint32_t at, uint32_t n)
-{
-        uint32_t k = cap - at < n ? cap - at : n;
-
-        memcpy(to, ring + at, k);
-        if (k < n)
-                memcpy(to + k, ring, n - k);
-}
-
-#define TSO_BUFS 40 /* TCP_TSO_MAX over a buffer's room, and some */
+#define TSO_BUFS 64 /* the header's and TCP_TSO_MAX in pieces (each cut at a block's end) */
 
 int tcp_output_tso(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out *o,
-                   const uint8_t *ring, uint32_t cap, uint32_t at, uint16_t segsz)
+                   const struct tcp_piece *pc, unsigned npc, uint16_t segsz)
 {
         struct mpnet_stack *s = w->s;
         const struct tcp_tuple *t = h->t;
-        uint32_t len = o->payload_len, hlen = h->hlen, first, rest, nb, done, got;
+        uint32_t len = o->payload_len, hlen = h->hlen, nb = 1, got, k = 1, sum = 0;
         uint32_t src = addr_v4(t->laddr), dst = addr_v4(t->raddr);
         struct mpnet_pkt *b[TSO_BUFS], *head;
         uint8_t *p;
 
-        if (!tcp_tuple_is4(t) || len > TCP_TSO_MAX || segsz == 0)
-                return -EINVAL;
-        /* The head: the headers' room before, the TCP header, as much
-         * payload as fits; the rest in whole buffers (no headroom). */
-        first = MPNET_PKT_DATA_SIZE - hlen;
-        first = len < first ? len : first;
-        rest = len - first;
-        nb = 1 + (rest + MPNET_PKT_BUF_SIZE - 1) / MPNET_PKT_BUF_SIZE;
-        if (nb > TSO_BUFS)
+        for (unsigned i = 0; i < npc; i++) {
+                nb += (pc[i].n + MPNET_PKT_DATA_SIZE - 1) / MPNET_PKT_DATA_SIZE;
+                sum += pc[i].n;
+        }
+        if (!tcp_tuple_is4(t) || len > TCP_TSO_MAX || segsz == 0 || sum != len || nb > TSO_BUFS)
                 return -EINVAL;
         got = mpnet_pkt_alloc_bulk(s->pool, b, nb);
         if (got != nb) {
@@ -192,23 +203,27 @@ int tcp_output_tso(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out 
                 STK_INC(s, nobufs);
                 return -ENOBUFS;
         }
+        /* The head: the headers' room before, the TCP header; the payload
+         * in segments that reference the send buffer's blocks (one
+         * reference each, taken a piece at a time). */
         head = b[0];
         mpnet_put_be32(h->b + 4, o->seq);
         h->b[13] = (uint8_t)o->flags;
         h->b[12] = (uint8_t)((h->b[12] & 0xf0) | ((o->flags >> 8) & 1));
-        p = mpnet_pkt_append(head, hlen + first);
+        p = mpnet_pkt_append(head, hlen);
         memcpy(p, h->b, hlen);
-        ring_copy(p + hlen, ring, cap, at, first);
-        done = first;
-        for (uint32_t i = 1; i < nb; i++) {
-                struct mpnet_pkt *q = b[i];
-                uint32_t k = len - done < MPNET_PKT_BUF_SIZE ? len - done : MPNET_PKT_BUF_SIZE;
+        for (unsigned i = 0; i < npc; i++) {
+                uint32_t first = k;
 
-                q->data = mpnet_pkt_buf(q);
-                q->len = k;
-                ring_copy(q->data, ring, cap, (at + done) % cap, k);
-                done += k;
-                b[i - 1]->next = q;
+                for (uint32_t at = 0; at < pc[i].n; at += MPNET_PKT_DATA_SIZE) {
+                        uint32_t n =
+                            pc[i].n - at < MPNET_PKT_DATA_SIZE ? pc[i].n - at : MPNET_PKT_DATA_SIZE;
+
+                        pkt_ext_attach(b[k], pc[i].e, pc[i].p + at, n);
+                        b[k - 1]->next = b[k];
+                        k++;
+                }
+                pkt_ext_get_n(pc[i].e, k - first);
         }
         head->pkt_len = hlen + len;
         head->nb_segs = (uint16_t)nb;

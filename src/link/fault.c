@@ -174,6 +174,14 @@ static void flip_bit(struct mpnet_pkt *p, uint64_t r)
         }
 }
 
+static bool has_ext(const struct mpnet_pkt *p)
+{
+        for (; p != NULL; p = p->next)
+                if (p->ol_flags & MPNET_PKT_F_EXT)
+                        return true;
+        return false;
+}
+
 /* Delivery: a frame marked for reordering waits in the slot for the next. */
 static void deliver(struct fault_q *fq, struct mpnet_pkt *p, bool reorder, uint64_t now)
 {
@@ -224,6 +232,20 @@ static void fault_frame(struct fault *f, struct fault_q *fq, struct mpnet_pkt *p
                         mpnet_stat_add(&fq->duplicated, 1);
         }
         if (chance(r[R_CORRUPT], cfg->corrupt_ppm) && p->pkt_len > 0) {
+                /* Bytes shared with their sender (a TCP send buffer's,
+                 * MPNET_PKT_F_EXT) are read-only: flip a copy's. */
+                if (has_ext(p)) {
+                        struct mpnet_pkt *c =
+                            mpnet_pkt_copy(f->pool != NULL ? f->pool : p->pool, p);
+
+                        mpnet_pkt_free(p);
+                        if (c == NULL) {
+                                mpnet_pkt_free(dup);
+                                mpnet_stat_add(&fq->lost, 1);
+                                return;
+                        }
+                        p = c;
+                }
                 flip_bit(p, r[R_BIT]);
                 /* Bits flipped on the wire: no checksum verified before. */
                 p->ol_flags &= ~(MPNET_PKT_F_L3_CSUM_OK | MPNET_PKT_F_L4_CSUM_OK);

@@ -21,7 +21,15 @@
  *   kept whole (tcp_rcvq_take) and the segment that follows them in the
  *   ring after them (tcp_rcvq_collapse), reads them intact in odd pieces,
  *   MSG_PEEK first; with a small pool the queue stays under a quarter of
- *   it; closed, every buffer is back.
+ *   it; closed, every buffer is back;
+ * - the send buffer: a super-segment's payload references the send
+ *   buffer's chunks (tcp_snd_ref: no copy); a receiver that keeps them
+ *   unread after they were acknowledged still reads them intact while
+ *   the sender writes more (a chunk still referenced is not reused);
+ *   bits flipped on the wire in such a payload are flipped in a copy, not
+ *   in the sender's buffer: the retransmissions carry the bytes intact;
+ *   without tso, segments of odd lengths that cross a chunk's end at odd
+ *   offsets are summed right (none dropped by the checksum).
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -32,7 +40,8 @@
 #include "mpnet/socket.h"
 #include "testutil.h"
 
-#define TSO_BYTES (4u << 20)
+#define TSO_BYTES      (4u << 20)
+#define SO_TCP_NODELAY 1 /* <netinet/tcp.h>'s TCP_NODELAY */
 
 static uint8_t pat(uint64_t off)
 {
@@ -166,6 +175,9 @@ static void test_flow_tso(void **state)
         assert_int_equal(stk_ctr(n.st[1], "tcp_chained"), 0);
         assert_int_equal(stk_ctr(n.st[0], "tx_tso_nolink"), 0);
         assert_int_equal(stk_ctr(n.st[0], "tcp_rtx"), 0);
+        /* The super-segments' payload went by reference: most bytes were
+         * never copied on the way out. */
+        assert_true(stk_ctr(n.st[0], "tcp_snd_ref") > TSO_BYTES / 2);
         net2_fini(&n);
 }
 
@@ -203,16 +215,104 @@ static void test_flow_tso_lossy(void **state)
         net2_fini(&n);
 }
 
+/* Without tso or checksum offload (sums verified in software), one byte
+ * then writes of 1001 bytes each sent at once (TCP_NODELAY): segments
+ * from odd offsets, those crossing a send buffer chunk's end after an
+ * odd number of bytes, their tails summed on their own and swapped. B
+ * must drop none by the checksum and read every byte. */
+static void test_odd_segments(void **state)
+{
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(5003)};
+        struct mpnet_memwire_cfg wc = {.name = "odd", .ring_size = 4096}; /* sums in software */
+        static uint8_t buf[1001], in[4096];
+        uint64_t got = 0, sent = 0;
+        int lfd, cfd, sfd = -1, one = 1;
+        struct net2 n;
+        ssize_t k;
+
+        (void)state;
+        net2_init_wire(&n, &wc, 16384, NULL, NULL);
+        lfd = mpnet_socket(n.st[1], AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        assert_int_equal(mpnet_bind(n.st[1], lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        assert_int_equal(mpnet_listen(n.st[1], lfd, 4), 0);
+        sa.sin_addr.s_addr = htonl(B_ADDR);
+        cfd = mpnet_socket(n.st[0], AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        assert_int_equal(
+            mpnet_setsockopt(n.st[0], cfd, IPPROTO_TCP, SO_TCP_NODELAY, &one, sizeof(one)), 0);
+        assert_int_equal(mpnet_connect(n.st[0], cfd, (struct sockaddr *)&sa, sizeof(sa)),
+                         -EINPROGRESS);
+        for (int j = 0; j < 100 && sfd < 0; j++) {
+                net2_run(&n, 10 * MPNET_NS_PER_MS);
+                sfd = mpnet_accept(n.st[1], lfd, NULL, NULL, 0);
+        }
+        assert_true(sfd >= 0);
+        /* One byte first: the segments after it start at odd offsets. */
+        assert_int_equal(mpnet_sendto(n.st[0], cfd, buf, 1, 0, NULL, 0), 1);
+        sent = 1;
+        net2_run(&n, 10 * MPNET_NS_PER_MS);
+        /* Written faster than acknowledged (not an empty buffer each
+         * time, which starts again at a chunk's start): segments cross. */
+        for (unsigned w = 0, st = 0; w < 200 || got < sent; st++) {
+                assert_true(st < 20000);
+                for (unsigned b = 0; b < 20 && w < 200; b++) {
+                        for (uint32_t i = 0; i < sizeof(buf); i++)
+                                buf[i] = pat(sent + i);
+                        k = mpnet_sendto(n.st[0], cfd, buf, sizeof(buf), 0, NULL, 0);
+                        if (k == -EAGAIN)
+                                break;
+                        assert_int_equal(k, sizeof(buf));
+                        sent += sizeof(buf);
+                        w++;
+                }
+                net2_run(&n, MPNET_NS_PER_MS / 4);
+                while ((k = mpnet_recvfrom(n.st[1], sfd, in, sizeof(in), 0, NULL, NULL)) > 0) {
+                        for (ssize_t i = 0; i < k; i++)
+                                if (in[i] != pat(got + (uint64_t)i))
+                                        fail_msg("byte %llu", (unsigned long long)(got + i));
+                        got += (uint64_t)k;
+                }
+        }
+        assert_int_equal(got, 1 + 200u * sizeof(buf));
+        assert_int_equal(stk_ctr(n.st[1], "tcp_bad_csum"), 0);
+        assert_int_equal(stk_ctr(n.st[0], "tcp_rtx"), 0);
+        mpnet_close(n.st[0], cfd);
+        mpnet_close(n.st[1], sfd);
+        mpnet_close(n.st[1], lfd);
+        net2_run(&n, 200 * MPNET_NS_PER_S);
+        net2_fini(&n);
+}
+
+/* Bits flipped on the wire (the fault decorator on B's end) in
+ * super-segments whose payload is A's send buffer: B drops them by their
+ * checksum and A's retransmissions, copied from the same buffer, must
+ * carry the bytes A wrote (flow() checks each). */
+static void test_flow_tso_corrupt(void **state)
+{
+        struct mpnet_fault_cfg f = {.seed = 7, .corrupt_ppm = 10000};
+        struct net2 n;
+
+        (void)state;
+        net_up(&n, true, &f);
+        flow(&n);
+        fprintf(stderr, "tso corrupt: %llu super-segments, %llu retransmissions\n",
+                (unsigned long long)stk_ctr(n.st[0], "tcp_tso_out"),
+                (unsigned long long)stk_ctr(n.st[0], "tcp_rtx"));
+        assert_true(stk_ctr(n.st[0], "tcp_snd_ref") > 0);
+        assert_true(stk_ctr(n.st[0], "tcp_rtx") > 0);
+        net2_fini(&n);
+}
+
 /* RQ_BYTES from A to B, B reading nothing until A has sent them all
  * (they fit B's window: the auto-tuned buffer at its start), then in
  * pieces of odd sizes, each peeked first. */
-#define RQ_BYTES 100000u
+#define RQ_BYTES 110304u /* six send-buffer chunks and 12000 bytes */
+#define RQ_MORE  20000u  /* written after those are acknowledged, unread */
 static void rq_flow(unsigned n_bufs, bool read)
 {
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(5002)};
         struct mpnet_memwire_cfg wc = {
             .name = "rq", .ring_size = 4096, .csum_offload = true, .tso = true};
-        static uint8_t buf[RQ_BYTES], peek[4096];
+        static uint8_t buf[RQ_BYTES + RQ_MORE], peek[4096];
         uint64_t got = 0, in_use;
         int lfd, cfd, sfd = -1, rb = 8 << 20;
         struct net2 n;
@@ -232,7 +332,7 @@ static void rq_flow(unsigned n_bufs, bool read)
                 sfd = mpnet_accept(n.st[1], lfd, NULL, NULL, 0);
         }
         assert_true(sfd >= 0);
-        for (uint32_t i = 0; i < RQ_BYTES; i++)
+        for (uint32_t i = 0; i < RQ_BYTES + RQ_MORE; i++)
                 buf[i] = pat(i);
         for (uint32_t sent = 0, j = 0; sent < RQ_BYTES && j < 1000; j++) {
                 k = mpnet_sendto(n.st[0], cfd, buf + sent, RQ_BYTES - sent, 0, NULL, 0);
@@ -240,6 +340,10 @@ static void rq_flow(unsigned n_bufs, bool read)
                 sent += k > 0 ? (uint32_t)k : 0;
                 net2_run(&n, MPNET_NS_PER_MS);
         }
+        net2_run(&n, 100 * MPNET_NS_PER_MS);
+        /* All acknowledged, B's queue unread: A writes more. Its last
+         * chunk, still referenced by B's queue, must not be written over. */
+        assert_int_equal(mpnet_sendto(n.st[0], cfd, buf + RQ_BYTES, RQ_MORE, 0, NULL, 0), RQ_MORE);
         net2_run(&n, 100 * MPNET_NS_PER_MS);
         fprintf(stderr,
                 "rq (%u buffers): %llu super-segments in, %llu kept whole, %llu collapses\n",
@@ -257,19 +361,19 @@ static void rq_flow(unsigned n_bufs, bool read)
         assert_true(in_use <= n_bufs / 4 + 64);
         memset(buf, 0, sizeof(buf));
         if (!read)
-                got = RQ_BYTES; /* closed unread below: a reset, the buffers back */
-        for (uint32_t piece = 1; got < RQ_BYTES; piece = piece * 3 + 7) {
+                got = RQ_BYTES + RQ_MORE; /* closed unread below: a reset, the buffers back */
+        for (uint32_t piece = 1; got < RQ_BYTES + RQ_MORE; piece = piece * 3 + 7) {
                 uint32_t m = piece % sizeof(peek) + 1;
 
                 k = mpnet_recvfrom(n.st[1], sfd, peek, m, MSG_PEEK, NULL, NULL);
                 assert_true(k > 0);
-                assert_true((uint32_t)k == m || got + (uint64_t)k == RQ_BYTES);
+                assert_true((uint32_t)k == m || got + (uint64_t)k == RQ_BYTES + RQ_MORE);
                 k = mpnet_recvfrom(n.st[1], sfd, buf + got, (size_t)k, 0, NULL, NULL);
                 assert_true(k > 0);
                 assert_memory_equal(buf + got, peek, (size_t)k);
                 got += (uint64_t)k;
         }
-        for (uint32_t i = 0; read && i < RQ_BYTES; i++)
+        for (uint32_t i = 0; read && i < RQ_BYTES + RQ_MORE; i++)
                 if (buf[i] != pat(i))
                         fail_msg("byte %u: %u, not %u", i, buf[i], pat(i));
         if (read)
@@ -328,6 +432,8 @@ int main(void)
             cmocka_unit_test(test_flow_tso),
             cmocka_unit_test(test_flow_no_tso),
             cmocka_unit_test(test_flow_tso_lossy),
+            cmocka_unit_test(test_flow_tso_corrupt),
+            cmocka_unit_test(test_odd_segments),
             cmocka_unit_test(test_mixed_links),
             cmocka_unit_test(test_rcvq),
             cmocka_unit_test(test_rcvq_small_pool),
