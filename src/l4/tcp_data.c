@@ -981,6 +981,7 @@ static void output(struct wctx *w, struct tcp_conn *c)
         struct tcp_data *d = c->d;
         uint32_t mss = smss(c);
         struct tcp_burst bu;
+        bool sws_held = false;
         uint64_t now;
 
         if (d->sk != NULL && d->sk->recovery) {
@@ -1026,8 +1027,10 @@ static void output(struct wctx *w, struct tcp_conn *c)
                 if (len < seg) {
                         /* Window-limited: sender SWS avoidance (RFC 9293
                          * 3.8.6.2.1), at least half the largest window. */
-                        if (len < c->max_snd_wnd / 2 || flight != 0)
+                        if (len < c->max_snd_wnd / 2 || flight != 0) {
+                                sws_held = flight == 0;
                                 break;
+                        }
                         fin = false;
                 } else if (len < mss && !fin && flight != 0 && !d->nodelay &&
                            seq_geq(d->snd_cur, c->snd_nxt) && seq_gt(d->snd_sml, c->snd_una)) {
@@ -1078,8 +1081,12 @@ static void output(struct wctx *w, struct tcp_conn *c)
         if (bu.fresh)
                 sent_arm(w, c);
         /* RFC 9293 3.8.6.1: data waits on a zero window with nothing in
-         * flight: the persist timer probes it. */
-        if (c->snd_nxt == c->snd_una && d->slen > 0 && c->snd_wnd == 0 &&
+         * flight: the persist timer probes it. So it does behind a small
+         * window that sender SWS avoidance will not fill (3.8.6.2.1):
+         * the ACK that opened the window further may have been lost, and
+         * nothing else would bring the peer to send it again (Linux arms
+         * its probe timer in both cases). */
+        if (c->snd_nxt == c->snd_una && d->slen > 0 && (c->snd_wnd == 0 || sws_held) &&
             c->rtx_at == MPNET_TIME_NEVER) {
                 d->persist = true;
                 arm(w, d, &c->rtx_at, ctx_now(w) + rto_ns(c));

@@ -863,6 +863,30 @@ static void test_persist(void **state)
         mpnet_close(t->s, k.lfd);
 }
 
+/* A window too small for sender SWS avoidance to fill (600 bytes, under
+ * an MSS and half the largest window seen) with nothing in flight: the
+ * ACK that would open it further may have been lost, so the persist timer
+ * probes (RFC 9293 3.8.6.1, 3.8.6.2.1); the answer opens it, data flows.
+ * Before, the sender waited for an ACK that never came. */
+static void test_persist_small_window(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+
+        estab(t, &k, false);
+        ts_send(t,
+                &(struct ts_seg){
+                    .sport = 40000, .dport = 8080, .seq = 1, .ack = 1, .flags = TH_A, .win = 600});
+        assert_int_equal(wr(t, k.fd, 2000), 2000);
+        ts_expect_none(t, 900);
+        expect(&k, 200, TH_A, 0, 1, 0, NULL); /* SND.UNA - 1 */
+        assert_int_equal(ts_ctr(t, "tcp_persist"), 1);
+        psend(&k, 1, 1, TH_A, 0);
+        expect(&k, 1, TH_PA, 1, 1, 1000, NULL);
+        expect(&k, 1, TH_PA, 1001, 1, 1000, NULL);
+        mpnet_close(t->s, k.lfd);
+}
+
 /* RFC 7323 5.3: a segment with a timestamp older than TS.Recent is
  * dropped with an ACK. */
 static void test_paws(void **state)
@@ -1226,6 +1250,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_rto_giveup, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_fast_rtx, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_persist, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_persist_small_window, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_paws, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_sndbuf, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_time_wait, setup, ts_teardown),
