@@ -18,18 +18,10 @@
 #include "l4/tcp.h"
 #include "stack/stack_priv.h"
 #include "ip6util.h"
+#include "tcp_pump.h"
 #include "testutil.h"
 
 #define XFER_BYTES (3u << 20)
-
-struct side {
-        struct mpnet_stack *s;
-        int fd;
-        uint64_t sent, got;
-        uint32_t rng_tx, rng_rx; /* the data: a xorshift stream each way */
-        struct sha256 h_tx, h_rx;
-        bool eof, shut;
-};
 
 /* What a test asks of xfer() beyond the transfer: B's SO_RCVBUF set
  * (locked: no auto-tuning) when rcvbuf; A's stack's limits 4 MiB (the
@@ -43,61 +35,10 @@ static struct {
         void (*check)(struct side *a, struct side *b);
 } xo;
 
-static uint8_t next_byte(uint32_t *x)
-{
-        *x ^= *x << 13;
-        *x ^= *x >> 17;
-        *x ^= *x << 5;
-        return (uint8_t)*x;
-}
-
-static void pump(struct side *me)
-{
-        uint8_t buf[16384];
-        ssize_t n;
-
-        while (me->sent < XFER_BYTES) {
-                uint32_t k = XFER_BYTES - me->sent < sizeof(buf) ? (uint32_t)(XFER_BYTES - me->sent)
-                                                                 : (uint32_t)sizeof(buf);
-                uint32_t save = me->rng_tx;
-
-                for (uint32_t i = 0; i < k; i++)
-                        buf[i] = next_byte(&me->rng_tx);
-                n = mpnet_sendto(me->s, me->fd, buf, k, 0, NULL, 0);
-                if (n == -EAGAIN) {
-                        me->rng_tx = save;
-                        break;
-                }
-                assert_true(n > 0);
-                /* What did not fit is made again next time. */
-                me->rng_tx = save;
-                for (ssize_t i = 0; i < n; i++)
-                        next_byte(&me->rng_tx);
-                sha256_update(&me->h_tx, buf, (size_t)n);
-                me->sent += (uint64_t)n;
-        }
-        if (me->sent == XFER_BYTES && !me->shut) {
-                assert_int_equal(mpnet_shutdown(me->s, me->fd, SHUT_WR), 0);
-                me->shut = true;
-        }
-        while (!me->eof) {
-                n = mpnet_recvfrom(me->s, me->fd, buf, sizeof(buf), 0, NULL, NULL);
-                if (n == -EAGAIN)
-                        break;
-                assert_true(n >= 0);
-                if (n == 0) {
-                        me->eof = true;
-                        break;
-                }
-                sha256_update(&me->h_rx, buf, (size_t)n);
-                me->got += (uint64_t)n;
-        }
-}
-
 static void xfer(const char *name, const struct mpnet_fault_cfg *fault, int fam)
 {
         struct net2 n;
-        struct side a = {.rng_tx = 1, .rng_rx = 7}, b = {.rng_tx = 7, .rng_rx = 1};
+        struct side a = {.rng_tx = 1, .len = XFER_BYTES}, b = {.rng_tx = 7, .len = XFER_BYTES};
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(5001)};
         uint8_t d1[SHA256_LEN], d2[SHA256_LEN];
         int lfd;
