@@ -1026,13 +1026,14 @@ static void tuple4(struct tcp_tuple *t, const uint8_t *b, uint16_t lport, uint16
  * has a cookie limit (mpnet_tcp_set_cookie_limit), a flood's SYNs past it
  * are dropped here, on the vector, before ip4_local_one() and
  * tcp_input(): the fixed-offset test above, the connection lookup (its
- * miss filter), the listener's PCB lookup once per vector and local
- * address and port (unless an SO_REUSEPORT group picks a member per
- * tuple), its bucket once per vector (at the vector's time: no token
- * comes within it), counted once and freed with the vector's other
- * drops. Anything else (a SYN of a connection, a listener homed
- * elsewhere, one a cookie would not answer, one with a token) goes on to
- * tcp_input(), which decides as before. Skipped while a raw socket taps
+ * miss filter), the listener's PCB lookup once for a run of SYNs to one
+ * local address and port (per tuple where an SO_REUSEPORT group picks a
+ * member), its bucket read once (tcp_cookie_budget(), at the vector's
+ * time; taking nothing: the SYNs it has tokens for take them in
+ * tcp_input()), counted once and freed with the vector's other drops.
+ * Anything else (a SYN of a connection, a listener homed elsewhere, one
+ * a cookie would not answer, one with a token) goes on to tcp_input(),
+ * which decides as before. Skipped while a raw socket taps
  * local delivery or the interface has a local-in feature: they see every
  * datagram first. Unlike tcp_input()'s check it does not see
  * ip4_local_one()'s test of a source that is one of our own addresses
