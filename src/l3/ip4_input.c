@@ -51,7 +51,8 @@ static void ip4_count_error(struct mpnet_stack *s, int err)
 }
 
 /* The header checks of one packet. @return true when p goes on. */
-static inline bool ip4_check(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_t *dst)
+static inline __attribute__((always_inline)) bool ip4_check(struct mpnet_stack *s,
+                                                            struct mpnet_pkt *p, uint32_t *dst)
 {
         const uint8_t *b = p->data;
         uint32_t total;
