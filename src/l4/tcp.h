@@ -477,6 +477,8 @@ enum {
         TCPC_RCVQ_COLLAPSE,
         /* l4/tcp_data.c: super-segments' payload referenced, not copied */
         TCPC_SND_REF,
+        /* l4/tcp.c: the cookie limit's drops on the IPv4 vector */
+        TCPC_COOKIE_SHED,
 };
 /* tcp_count n times. */
 void tcp_count_n(struct mpnet_stack *s, unsigned c, uint64_t n);
@@ -610,6 +612,12 @@ void tcp_listen_reset(struct tcp_state *st);
  * for it; counted (tcp_cookie_limited), the caller drops it. Otherwise a
  * SYN that a cookie will answer has taken its token. */
 bool tcp_cookie_limited(struct wctx *w, struct mpnet_sock *so, uint16_t flags);
+/* For a vector's SYNs alone at listener so (on its home), at now: how many
+ * tcp_cookie_limited() will let through, the bucket's whole tokens (it is
+ * the home's alone, and a later time only adds to it); UINT_MAX while no
+ * limit applies (none set, or no cookie would answer: the SYN queue has
+ * room, or the accept queue is full). Takes nothing. */
+unsigned tcp_cookie_budget(struct wctx *w, struct mpnet_sock *so, uint64_t now);
 /* A SYN at listener so: answered with a cookie when the mode and the SYN
  * queue say so. @return whether it was (nothing more to do). */
 bool tcp_cookie_syn(struct wctx *w, struct mpnet_sock *so, const struct tcp_tuple *t,
