@@ -111,6 +111,7 @@ enum tcp_ctr {
         TCP_RCVQ_COLLAPSE,
         TCP_SND_REF,
         TCP_COOKIE_SHED,
+        TCP_GRO_EXT6,
         TCP__N
 };
 _Static_assert((int)TCP_HANDOFF == (int)TCPC_HANDOFF && (int)TCP_STALE == (int)TCPC_STALE &&
@@ -261,6 +262,8 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
     [TCP_COOKIE_SHED] = {"tcp_cookie_shed",
                          "of tcp_cookie_limited: dropped on IPv4 local delivery's vector, "
                          "before the rest of input"},
+    [TCP_GRO_EXT6] = {"tcp_gro_ext6", "drop: an IPv6 super-segment with extension headers "
+                                      "before TCP, not taken whole"},
 };
 
 static inline struct tcp_state *tcp_st(struct mpnet_stack *s)
@@ -889,6 +892,16 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
          * its first buffer, from the chain (tc->rx_chain). */
         if (p->len < p->pkt_len && !(p->ol_flags & MPNET_PKT_F_TSO)) {
                 tcp_inc(s, TCP_CHAINED);
+                goto out;
+        }
+        /* Over IPv6 a super-segment is taken whole only with TCP right
+         * after the fixed header, the shape this stack's TSO builds: the
+         * segments it stands for would each carry the extension headers
+         * (RFC 8200 4.1), options no one processed for them. Dropped and
+         * counted; the sender's retransmissions go as segments. */
+        if (__builtin_expect((p->ol_flags & MPNET_PKT_F_TSO) != 0, 0) && fam == 6 &&
+            p->len < p->pkt_len && p->l4_off - p->l3_off != MPNET_IP6_HLEN) {
+                tcp_inc(s, TCP_GRO_EXT6);
                 goto out;
         }
         if (!(how & TCP_IN_HANDED))

@@ -536,7 +536,7 @@ struct tcp_piece {
         uint32_t n;
 };
 /* A super-segment (TSO's idea, for a link with MPNET_LINK_OFF_TSO): one
- * IPv4 datagram whose TCP payload, o->payload_len bytes, is the npc
+ * IPv4 or IPv6 datagram (no extension header) whose TCP payload, o->payload_len bytes, is the npc
  * pieces pc in turn, built as a chain: a buffer with h's header (sequence
  * number and flags patched as tcp_output_tmpl's), then segments that
  * reference the pieces' blocks (MPNET_PKT_F_EXT, at most
@@ -547,7 +547,8 @@ struct tcp_piece {
 int tcp_output_tso(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out *o,
                    const struct tcp_piece *pc, unsigned npc, uint16_t segsz);
 /* The most payload a super-segment carries (an IPv4 datagram's 64 KiB less
- * the headers; a multiple of the MSS in practice). */
+ * the headers, which an IPv6 payload length also holds; a multiple of the
+ * MSS in practice). */
 #define TCP_TSO_MAX (65535u - 20u - 60u)
 /* The same in buffer p (a received one, reset here; NULL: a new one). */
 int tcp_output_tmpl_in(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out *o,
