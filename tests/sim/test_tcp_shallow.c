@@ -276,7 +276,7 @@ static void test_rcv_rtt_us(void **state)
  * each) on the same 0.5 ms path, alike, get alike receive buffers. Echoes
  * 0 or 1 tick old, taken as 1 ms (the ms clock cannot tell them from
  * 1 us), stood for the round trip until a window was timed, and the buffer
- * of the flow whose data came first grew to 1.4 MiB, 2.4 times the
+ * of one flow grew to 1.4 MiB, 2.4 times the
  * others' 576 KiB (on a memory wire, several times what its round trip
  * needs: docs/PERFORMANCE.md). The estimates end at the path's. */
 static void test_rcv_rtt_short(void **state)
