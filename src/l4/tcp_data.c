@@ -1979,13 +1979,18 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
             tcp_ts_recent_take(r->opts.ts_val, c->ts_recent, seq, d->last_ack_sent))
                 c->ts_recent = r->opts.ts_val;
         /* The receiver's RTT: data that echoes our timestamp came a round
-         * trip after we sent it (ms clock: at least 1 ms). */
+         * trip after we sent it. The ms clock says nothing of a round trip
+         * under two of its ticks (a tick crossed may be 1 us): 0 and 1 are
+         * no sample (Linux takes no 0, tcp_rcv_rtt_measure_ts), the
+         * window's timing (rcv_rtt_window) sees those. Taken as 1 ms they
+         * held paths of tens of us at 1 ms, and their windows grew 10 - 30
+         * times past what the paths need (docs/PERFORMANCE.md). */
         if (len != 0 && (c->opt & TCPF_TS) && (r->opts.present & MPNET_TCPO_TS) &&
             r->opts.ts_ecr != 0) {
                 uint32_t ms = ts_now(ctx_now(w)) - r->opts.ts_ecr;
 
-                if (ms < 60000)
-                        rcv_rtt_sample(w, d, (ms == 0 ? 1 : ms) * 1000);
+                if (ms > 1 && ms < 60000)
+                        rcv_rtt_sample(w, d, ms * 1000);
         }
         pred = rcv_predicted(c, r, len);
         if (!pred && !ack_in(w, c, r, len))
@@ -2440,8 +2445,6 @@ ssize_t tcp_sendmsg(struct mpnet_stack *s, struct mpnet_sock *so, const struct m
         return (ssize_t)done;
 }
 
-/* The receiver's round trip: its own estimate, else the sender side's
- * SRTT, else 1 ms. */
 /* The receiver's RTT for auto-tuning: the least sample of the last
  * TCP_RCV_RTT_WIN_US (BBR's min_rtt idea), so the buffer follows what
  * the path carries in a round trip without its queue. With the latest
@@ -2474,6 +2477,8 @@ static void rcv_rtt_window(struct wctx *w, struct tcp_data *d)
                 rcv_rtt_sample(w, d, us != 0 ? us : 1);
 }
 
+/* The receiver's round trip: its own estimate, else the sender side's
+ * SRTT, else 1 ms. */
 static uint32_t rcv_rtt_us(const struct tcp_conn *c)
 {
         uint32_t us = c->d->rcv_rtt_min.s[0].v != 0 ? c->d->rcv_rtt_min.s[0].v : c->rto.srtt_us;

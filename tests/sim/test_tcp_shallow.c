@@ -271,12 +271,37 @@ static void test_rcv_rtt_us(void **state)
         }
 }
 
+/* Nor does the timestamps' ms clock pose as the round trip while the
+ * first windows are timed: eight flows of 512 KiB (a window or two timed
+ * each) on the same 0.5 ms path, alike, get alike receive buffers. Echoes
+ * 0 or 1 tick old, taken as 1 ms (the ms clock cannot tell them from
+ * 1 us), stood for the round trip until a window was timed, and the buffer
+ * of one flow grew to 1.4 MiB, 2.4 times the
+ * others' 576 KiB (on a memory wire, several times what its round trip
+ * needs: docs/PERFORMANCE.md). The estimates end at the path's. */
+static void test_rcv_rtt_short(void **state)
+{
+        struct shallow_out on;
+        uint32_t lo = UINT32_MAX, hi = 0;
+
+        (void)state;
+        shallow_run(4096, MPNET_NS_PER_MS / 4, 512u << 10, 4u << 20, &on);
+        for (unsigned i = 0; i < SHALLOW_FLOWS; i++) {
+                assert_true(on.rcv_rtt_us[i] >= 450);
+                assert_true(on.rcv_rtt_us[i] < 1000);
+                lo = on.rcvbuf[i] < lo ? on.rcvbuf[i] : lo;
+                hi = on.rcvbuf[i] > hi ? on.rcvbuf[i] : hi;
+        }
+        assert_true((uint64_t)hi * 2 <= (uint64_t)lo * 3);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_shallow_8_flows),
             cmocka_unit_test(test_autotune_bounded),
             cmocka_unit_test(test_rcv_rtt_us),
+            cmocka_unit_test(test_rcv_rtt_short),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
