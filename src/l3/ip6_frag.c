@@ -467,7 +467,7 @@ bool ip6_reass_refusable(const struct ip6_reass *r, const struct mpnet_pkt *p)
 {
         const uint8_t *b = p->data;
         uint64_t hq;
-        uint32_t len, off;
+        uint32_t len, off, id;
         uint16_t fo;
         uint8_t nh;
 
@@ -489,8 +489,16 @@ bool ip6_reass_refusable(const struct ip6_reass *r, const struct mpnet_pkt *p)
              atomic_load_explicit(&r->budget->used, memory_order_relaxed) + REASS6_TRUESIZE <=
                  r->budget->max))
                 return false;
-        hq = q_hash(addr_hash(r->seed, b + 8), b + 24, mpnet_get_be32(b + MPNET_IP6_HLEN + 4));
-        return !((r->t->qf[q_bucket(hq)] >> q_fp(hq)) & 1);
+        id = mpnet_get_be32(b + MPNET_IP6_HLEN + 4);
+        hq = q_hash(addr_hash(r->seed, b + 8), b + 24, id);
+        if (!((r->t->qf[q_bucket(hq)] >> q_fp(hq)) & 1))
+                return true;
+        /* A set bit (another datagram of the chain) is settled by the
+         * chain, as q_get() would, not by the whole path to it. */
+        for (const struct r6q *q = r->t->qh[q_bucket(hq)]; q != NULL; q = q->hnext)
+                if (q->id == id && ip6_eq(q->src, b + 8) && ip6_eq(q->dst, b + 24))
+                        return false;
+        return true;
 }
 
 static bool q_complete(const struct r6q *q)

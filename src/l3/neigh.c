@@ -594,6 +594,19 @@ void neigh_slow_output(struct wctx *w, struct mpnet_iface *out, unsigned fam, st
 {
         union neigh_key k;
 
+        /* At the stack-wide cap of held packets, one to a next hop being
+         * resolved is dropped (neigh_enqueue): told here by the state in
+         * the word the fast path read, before anything else of the entry
+         * (cold under a flood of traffic to unresolved next hops) is. The
+         * control thread's: the count of held packets is its. */
+        if (e != NULL && !ctx_is_worker(w) && w->s->neigh_held >= NEIGH_HELD_MAX &&
+            (atomic_load_explicit(&e->fast, memory_order_relaxed) >> 48) ==
+                MPNET_NEIGH_INCOMPLETE &&
+            (fam == NEIGH_ARP || atomic_load_explicit(&out->up, memory_order_relaxed))) {
+                neigh_ctr_add(w->s, STK_neigh_held_full, 1);
+                mpnet_pkt_free(p);
+                return;
+        }
         if (fam == NEIGH_ARP) {
                 uint32_t a;
 
