@@ -35,8 +35,12 @@
  * many super-segments went per piece. --no-tso turns it off (segments cut
  * in software, as before); --no-offload turns it off too.
  *
+ * --v6 runs both over IPv6: mpnet between 2001:db8::1 and 2001:db8::2 on
+ * the same wire (MSS 1440, 1428 bytes a segment with timestamps), Linux
+ * over ::1.
+ *
  * Usage: bench_tcp [--mbytes N] [--repeat N] [--chunk BYTES] [--no-offload]
- *                  [--no-tso] [--autotune] [--ack-vec]
+ *                  [--no-tso] [--autotune] [--ack-vec] [--v6]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -50,6 +54,7 @@
 
 #include "bench_util.h"
 #include "mpnet/clock.h"
+#include "mpnet/ip6.h"
 #include "mpnet/link.h"
 #include "mpnet/pkt.h"
 #include "mpnet/socket.h"
@@ -63,7 +68,9 @@
 #define TCP_AUTOTUNE_BENCH (4u << 20) /* --autotune: mpnet_tcp_set_autotune's limits */
 
 static uint8_t wbuf[1 << 20], rbuf[1 << 20];
-static bool no_offload, no_tso, autotune, ack_vec;
+static bool no_offload, no_tso, autotune, ack_vec, v6;
+static const uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}; /* 2001:db8::1 */
+static const uint8_t b6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
 
 struct run {
         double gbps, cyc_byte, cyc_seg, cpu_gbps, acks_seg, tso_seg;
@@ -88,7 +95,8 @@ static struct mpnet_stack *stack_new(struct mpnet_clock *ck, struct mpnet_pool *
         struct mpnet_stack *s = mpnet_stack_create(&sc);
 
         if (s == NULL || mpnet_iface_attach(s, l, name) != 1 ||
-            mpnet_addr4_add(s, 1, addr, 24) != 0)
+            mpnet_addr4_add(s, 1, addr, 24) != 0 ||
+            (v6 && mpnet_addr6_add(s, 1, addr == A_ADDR ? a6 : b6, 64, MPNET_ADDR6_F_NODAD) != 0))
                 bench_die("stack %s\n", name);
         return s;
 }
@@ -100,6 +108,10 @@ static struct run run_mpnet(uint64_t bytes, uint64_t chunk)
                                        .csum_offload = !no_offload,
                                        .tso = !no_offload && !no_tso};
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(5001)};
+        struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_port = htons(5001)};
+        struct sockaddr *addr = v6 ? (struct sockaddr *)&s6 : (struct sockaddr *)&sa;
+        socklen_t alen = v6 ? sizeof(s6) : sizeof(sa);
+        int af = v6 ? AF_INET6 : AF_INET;
         struct mpnet_clock ck;
         struct mpnet_pool *pool;
         struct mpnet_link *la, *lb;
@@ -119,21 +131,21 @@ static struct run run_mpnet(uint64_t bytes, uint64_t chunk)
         if (autotune && (mpnet_tcp_set_autotune(a, TCP_AUTOTUNE_BENCH, TCP_AUTOTUNE_BENCH) != 0 ||
                          mpnet_tcp_set_autotune(b, TCP_AUTOTUNE_BENCH, TCP_AUTOTUNE_BENCH) != 0))
                 bench_die("autotune\n");
-        lfd = mpnet_socket(b, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        lfd = mpnet_socket(b, af, SOCK_STREAM | SOCK_NONBLOCK, 0);
         if (!autotune) {
                 mpnet_setsockopt(b, lfd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
                 mpnet_setsockopt(b, lfd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
         }
-        if (mpnet_bind(b, lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-            mpnet_listen(b, lfd, 4) != 0)
+        if (mpnet_bind(b, lfd, addr, alen) != 0 || mpnet_listen(b, lfd, 4) != 0)
                 bench_die("listen\n");
-        fa = mpnet_socket(a, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        fa = mpnet_socket(a, af, SOCK_STREAM | SOCK_NONBLOCK, 0);
         if (!autotune) {
                 mpnet_setsockopt(a, fa, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
                 mpnet_setsockopt(a, fa, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
         }
         sa.sin_addr.s_addr = htonl(B_ADDR);
-        mpnet_connect(a, fa, (struct sockaddr *)&sa, sizeof(sa));
+        memcpy(&s6.sin6_addr, b6, 16);
+        mpnet_connect(a, fa, addr, alen);
         for (int i = 0; i < 1000 && fb < 0; i++) {
                 mpnet_stack_poll(a, mpnet_clock_now(&ck));
                 mpnet_stack_poll(b, mpnet_clock_now(&ck));
@@ -196,18 +208,21 @@ static struct run run_mpnet(uint64_t bytes, uint64_t chunk)
 static struct run run_linux(uint64_t bytes, uint64_t chunk)
 {
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
-        socklen_t sl = sizeof(sa);
-        int lfd = socket(AF_INET, SOCK_STREAM, 0), fa, fb, big = BUF;
+        struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+        struct sockaddr *addr = v6 ? (struct sockaddr *)&s6 : (struct sockaddr *)&sa;
+        socklen_t sl = v6 ? sizeof(s6) : sizeof(sa);
+        int af = v6 ? AF_INET6 : AF_INET;
+        int lfd = socket(af, SOCK_STREAM, 0), fa, fb, big = BUF;
         uint64_t sent = 0, got = 0, t0, t1, u0, u1;
         struct run r = {0};
 
-        if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(lfd, 4) != 0 ||
-            getsockname(lfd, (struct sockaddr *)&sa, &sl) != 0)
+        if (lfd < 0 || bind(lfd, addr, sl) != 0 || listen(lfd, 4) != 0 ||
+            getsockname(lfd, addr, &sl) != 0)
                 bench_die("linux listen: %s\n", strerror(errno));
-        fa = socket(AF_INET, SOCK_STREAM, 0);
+        fa = socket(af, SOCK_STREAM, 0);
         setsockopt(fa, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
         setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-        if (connect(fa, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+        if (connect(fa, addr, sl) != 0)
                 bench_die("linux connect: %s\n", strerror(errno));
         fb = accept(lfd, NULL, NULL);
         if (fb < 0)
@@ -256,6 +271,8 @@ int main(int argc, char **argv)
              "one ACK per receive vector (mpnet_tcp_set_ack_vec)"},
             {"no-tso", BENCH_OPT_FLAG, &no_tso, 0, 0,
              "no segmentation offload on the memory wire: segments cut in software"},
+            {"v6", BENCH_OPT_FLAG, &v6, 0, 0,
+             "both flows over IPv6 (mpnet 2001:db8::1 to ::2, Linux over ::1)"},
         };
         double mg[1000], mb[1000], ms[1000], lg[1000], lb[1000], ratio[1000], mc[1000], lc[1000],
             cratio[1000], ma[1000], mt[1000];
@@ -294,6 +311,7 @@ int main(int argc, char **argv)
         bench_json_u64(&j, "autotune", autotune);
         bench_json_u64(&j, "ack_vec", ack_vec);
         bench_json_u64(&j, "tso", !no_offload && !no_tso);
+        bench_json_u64(&j, "v6", v6);
         bench_json_stat(&j, "mpnet_gbps", mg, repeat);
         bench_json_stat(&j, "mpnet_cycles_per_byte", mb, repeat);
         bench_json_stat(&j, "mpnet_cycles_per_segment", ms, repeat);

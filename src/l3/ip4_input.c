@@ -51,7 +51,8 @@ static void ip4_count_error(struct mpnet_stack *s, int err)
 }
 
 /* The header checks of one packet. @return true when p goes on. */
-static inline bool ip4_check(struct mpnet_stack *s, struct mpnet_pkt *p, uint32_t *dst)
+static inline __attribute__((always_inline)) bool ip4_check(struct mpnet_stack *s,
+                                                            struct mpnet_pkt *p, uint32_t *dst)
 {
         const uint8_t *b = p->data;
         uint32_t total;
@@ -358,14 +359,20 @@ drop:
 
 /* A fragment flood at a full table: what the table would refuse
  * (reass4_refuse) is told first, at a fraction of ip4_local_one()'s cost,
- * and dropped with the vector's others, counted once. */
+ * and dropped with the vector's others, counted once; so is what a
+ * protocol's shed drops (a SYN flood past a listener's cookie limit). */
 void ip4_local_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
 {
         struct frame *in = &w->fr[self];
         struct mpnet_pkt *refused[MPNET_VEC_MAX];
-        unsigned nref = 0;
+        unsigned nref = 0, nshed;
         uint64_t now = 0;
+        l4_shed_fn shed = w->s->g.l4_shed4;
 
+        /* A protocol's flood shed first, counted by it (graph.h). */
+        if (shed != NULL)
+                in->n = shed(w, ifp, in->p, in->n, refused, &nref);
+        nshed = nref;
         for (unsigned i = 0; i < in->n; i++) {
                 struct mpnet_pkt *p = in->p[i];
 
@@ -381,10 +388,9 @@ void ip4_local_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
                 ip4_local_one(w, ifp, p, false);
         }
         in->n = 0;
-        if (nref != 0) {
-                reass4_refused(w, nref);
-                mpnet_pkt_free_bulk(refused, nref);
-        }
+        if (nref != nshed)
+                reass4_refused(w, nref - nshed);
+        mpnet_pkt_free_bulk(refused, nref);
 }
 
 void ip4_local_punt_back(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p)

@@ -259,6 +259,29 @@ static int loopback(struct mpnet_stack *s, struct mpnet_iface *ifp, struct mpnet
         return 0;
 }
 
+/* A TCP super-segment (MPNET_PKT_F_TSO, l4/tcp_out.c) for a link that
+ * cuts or carries it whole: its pieces fit the path MTU (the sender cut
+ * them to its MSS, which follows the path MTU, RFC 8201), so it is neither
+ * fragmented nor made one buffer. As ip4_output.c's ip4_tso_ok. */
+static inline bool ip6_tso_ok(const struct mpnet_iface *ifp, const struct mpnet_pkt *p)
+{
+        return __builtin_expect((p->ol_flags & MPNET_PKT_F_TSO) != 0, 0) &&
+               (ifp->link->info.offloads & MPNET_LINK_OFF_TSO);
+}
+
+/* A checksum left to the link (TCP's, MPNET_PKT_F_L4_CSUM_TX; p carries
+ * its IPv6 header) is done now where p loops back or a feature may read
+ * or rewrite it (an arc on local-out or ip6-out): only the bare way out
+ * leaves it to the link (ctx_tx), as ip4_output_opt does. */
+static inline void ip6_csum_now(const struct mpnet_iface *ifp, struct mpnet_pkt *p, bool local)
+{
+        if (__builtin_expect(p->ol_flags & MPNET_PKT_F_L4_CSUM_TX, 0) &&
+            (local ||
+             atomic_load_explicit(&ifp->arcs[ARC_LOCAL_OUT], memory_order_relaxed) != NULL ||
+             atomic_load_explicit(&ifp->arcs[ARC_IP6_OUT], memory_order_relaxed) != NULL))
+                pkt_l4_csum_fill(p);
+}
+
 /* Where dst goes: the interface, the next hop and whether it is ours. */
 static int ip6_route(struct mpnet_stack *s, const uint8_t *dst, const uint8_t *src, int oif,
                      struct mpnet_iface **ifpp, const uint8_t **nexthop, bool *local)
@@ -409,7 +432,21 @@ ip6_output_on(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *dst,
         pmtu = pmtu6_lookup(s, dst);
         if (pmtu != 0 && pmtu < mtu)
                 mtu = pmtu;
+        if (ip6_tso_ok(ifp, p)) {
+                STK_INC(s, ip6_tx);
+                return ip6_send_on(ifp, nexthop, p);
+        }
         if (p->pkt_len > mtu) {
+                /* A super-segment for a link without TSO (a route
+                 * changed since TCP cut it) is dropped, as ctx_tx_ol
+                 * does; a checksum left to the link is done first. */
+                if (p->ol_flags & MPNET_PKT_F_TSO) {
+                        STK_INC(s, tx_tso_nolink);
+                        mpnet_pkt_free(p);
+                        return -EMSGSIZE;
+                }
+                if (p->ol_flags & MPNET_PKT_F_L4_CSUM_TX)
+                        pkt_l4_csum_fill(p);
                 /* Fragments carry the header as the arcs left it. */
                 mpnet_ip6_repr_parse(&(struct mpnet_ip6_view){.b = p->data, .n = p->len}, &hdr);
                 mpnet_pkt_adj(p, MPNET_IP6_HLEN);
@@ -440,6 +477,7 @@ int ip6_output_tc(struct mpnet_stack *s, struct mpnet_pkt *p, const uint8_t *src
         err = ip6_hdr_emit(s, p, src, dst, proto, hlim, tclass);
         if (err != 0)
                 return err;
+        ip6_csum_now(ifp, p, local);
         if (!ip6_out_arcs(s->ctx[0], ifp, &p, local))
                 return 0;
         return ip6_output_on(s, p, dst, ifp, nexthop, local);
@@ -510,9 +548,11 @@ int ip6_output_w_tc(struct wctx *w, struct mpnet_pkt *p, const uint8_t *src, con
         err = ip6_hdr_emit(s, p, src, dst, proto, hlim, tclass);
         if (err != 0)
                 return err;
+        ip6_csum_now(ifp, p, local);
         if (!ip6_out_arcs(w, ifp, &p, local))
                 return 0;
-        if (local || (p->pkt_len > MPNET_IP6_MIN_MTU && p->pkt_len > ip6_tx_mtu(w, ifp, dst))) {
+        if (local || (p->pkt_len > MPNET_IP6_MIN_MTU && p->pkt_len > ip6_tx_mtu(w, ifp, dst) &&
+                      !ip6_tso_ok(ifp, p))) {
                 /* The egress chosen here, whose arcs ran, goes along: the
                  * control thread does not route again (a route changed
                  * since would send p by an interface whose ip6-out arc
@@ -523,7 +563,7 @@ int ip6_output_w_tc(struct wctx *w, struct mpnet_pkt *p, const uint8_t *src, con
                 return stack_punt(w, p, PUNT_OUT6, (unsigned)ifp->ifindex, local, 0, 0) ? 0
                                                                                         : -ENOBUFS;
         }
-        if (p->next != NULL && (p = linearize(s, p)) == NULL)
+        if (p->next != NULL && !ip6_tso_ok(ifp, p) && (p = linearize(s, p)) == NULL)
                 return -ENOBUFS;
         STK_INC(s, ip6_tx);
         return ip6_send_on_w(w, ifp, nexthop, p);

@@ -14,6 +14,7 @@
  * (RFC 9293 3.10.7.1) unless the segment is itself a reset.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -109,6 +110,8 @@ enum tcp_ctr {
         TCP_RCVQ_TAKE,
         TCP_RCVQ_COLLAPSE,
         TCP_SND_REF,
+        TCP_COOKIE_SHED,
+        TCP_GRO_EXT6,
         TCP__N
 };
 _Static_assert((int)TCP_HANDOFF == (int)TCPC_HANDOFF && (int)TCP_STALE == (int)TCPC_STALE &&
@@ -127,7 +130,7 @@ _Static_assert(
         (int)TCP_ERR_HANDOFF_FAIL == (int)TCPC_ERR_HANDOFF_FAIL &&
         (int)TCP_PACED == (int)TCPC_PACED && (int)TCP_COOKIE_LIMITED == (int)TCPC_COOKIE_LIMITED &&
         (int)TCP_GRO_IN == (int)TCPC_GRO_IN && (int)TCP_RCVQ_COLLAPSE == (int)TCPC_RCVQ_COLLAPSE &&
-        (int)TCP_SND_REF == (int)TCPC_SND_REF,
+        (int)TCP_SND_REF == (int)TCPC_SND_REF && (int)TCP_COOKIE_SHED == (int)TCPC_COOKIE_SHED,
     "tcp.h's counter ids");
 
 static const struct counter_reg tcp_ctrs[TCP__N] = {
@@ -256,6 +259,11 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
     [TCP_SND_REF] = {"tcp_snd_ref",
                      "payload bytes of super-segments sent as references to the send "
                      "buffer, not copied"},
+    [TCP_COOKIE_SHED] = {"tcp_cookie_shed",
+                         "of tcp_cookie_limited: dropped on IPv4 local delivery's vector, "
+                         "before the rest of input"},
+    [TCP_GRO_EXT6] = {"tcp_gro_ext6", "drop: an IPv6 super-segment with extension headers "
+                                      "before TCP, not taken whole"},
 };
 
 static inline struct tcp_state *tcp_st(struct mpnet_stack *s)
@@ -320,20 +328,52 @@ uint32_t tcp_conn_hash(const struct tcp_conn_table *ct, const struct tcp_tuple *
  * takes about 120). Not a defence against chosen tuples, and it need not
  * be one: a slot an attacker fills costs only the skip, never a wrong
  * answer (the table still decides). */
-static uint32_t conn_filt_idx(const struct tcp_conn_table *ct, const struct tcp_tuple *t)
+static uint32_t filt_mix(const struct tcp_conn_table *ct, const uint64_t l[2], const uint64_t r[2],
+                         uint16_t lport, uint16_t rport)
 {
-        uint64_t l[2], r[2], x, y;
+        uint64_t x, y;
 
-        memcpy(l, t->laddr, 16);
-        memcpy(r, t->raddr, 16);
         /* An IPv4 address is the high half of its mapped tuple's second
          * word: turning the remote one round keeps the two apart. */
         y = r[0] ^ r[1];
         x = (l[0] ^ l[1] ^ ct->filt_salt) ^ (y >> 32 | y << 32);
         x *= 0x9e3779b97f4a7c15ull;
-        x ^= (x >> 32) ^ ((uint64_t)t->lport << 16 | t->rport);
+        x ^= (x >> 32) ^ ((uint64_t)lport << 16 | rport);
         x *= 0xbf58476d1ce4e5b9ull;
         return (uint32_t)(x >> (64 - TCP_CONN_FILT_BITS));
+}
+
+static uint32_t conn_filt_idx(const struct tcp_conn_table *ct, const struct tcp_tuple *t)
+{
+        uint64_t l[2], r[2];
+
+        memcpy(l, t->laddr, 16);
+        memcpy(r, t->raddr, 16);
+        return filt_mix(ct, l, r, t->lport, t->rport);
+}
+
+/* The words of the v4-mapped address (::ffff:a.b.c.d) of the 4 bytes at
+ * a, as conn_filt_idx() reads a tuple's. */
+static void v4mapped_words(uint64_t w[2], const uint8_t *a)
+{
+        uint8_t b[8] = {0, 0, 0xff, 0xff, a[0], a[1], a[2], a[3]};
+
+        w[0] = 0;
+        memcpy(&w[1], b, 8);
+}
+
+/* conn_filt_maybe() of an IPv4 tuple read from the wire (la, ra: the
+ * local and remote addresses' 4 bytes), without the mapped tuple. */
+static bool conn_filt_maybe4(const struct tcp_conn_table *ct, const uint8_t *la, const uint8_t *ra,
+                             uint16_t lport, uint16_t rport)
+{
+        uint64_t l[2], r[2];
+
+        v4mapped_words(l, la);
+        v4mapped_words(r, ra);
+        return atomic_load_explicit(
+                   &((struct tcp_conn_table *)ct)->filt[filt_mix(ct, l, r, lport, rport)],
+                   memory_order_relaxed) != 0;
 }
 
 /* Under the lock (or with no reader left): one connection more (d 1) or
@@ -854,6 +894,16 @@ void tcp_input(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, uns
                 tcp_inc(s, TCP_CHAINED);
                 goto out;
         }
+        /* Over IPv6 a super-segment is taken whole only with TCP right
+         * after the fixed header, the shape this stack's TSO builds: the
+         * segments it stands for would each carry the extension headers
+         * (RFC 8200 4.1), options no one processed for them. Dropped and
+         * counted; the sender's retransmissions go as segments. */
+        if (__builtin_expect((p->ol_flags & MPNET_PKT_F_TSO) != 0, 0) && fam == 6 &&
+            p->len < p->pkt_len && p->l4_off - p->l3_off != MPNET_IP6_HLEN) {
+                tcp_inc(s, TCP_GRO_EXT6);
+                goto out;
+        }
         if (!(how & TCP_IN_HANDED))
                 tcp_inc(s, TCP_IN);
         tc->rx_ecn = ecn;
@@ -952,6 +1002,138 @@ static void tcp4_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p
                       ? TCP_IN_NOT_UNICAST
                       : 0,
                   ip->tos & 3);
+}
+
+/* Whether the IPv4 datagram at b (len bytes, one buffer, checked by
+ * ip4-input) is, read at fixed offsets, a TCP SYN alone (RFC 9293
+ * 3.10.7.2's order: RST, then ACK, then SYN) of a 20-byte IPv4 header
+ * and a TCP header tcp_check_hdr() would take, to a unicast address and
+ * not a fragment: what a listener's cookie limit may drop. */
+static bool ip4_tcp_syn_alone(const struct mpnet_pkt *p)
+{
+        const uint8_t *b = p->data;
+        uint32_t dst, thl;
+
+        if (p->next != NULL || p->len < MPNET_IP4_HLEN + MPNET_TCP_HLEN || b[0] != 0x45 ||
+            b[9] != MPNET_IPPROTO_TCP || (mpnet_get_be16(b + 6) & 0x3fff) != 0 ||
+            (b[33] & (MPNET_TCP_SYN | MPNET_TCP_ACK | MPNET_TCP_RST)) != MPNET_TCP_SYN ||
+            (p->ol_flags & MPNET_PKT_F_L2_BCAST))
+                return false;
+        thl = (uint32_t)(b[32] >> 4) * 4;
+        dst = mpnet_get_be32(b + 16);
+        return thl >= MPNET_TCP_HLEN && thl <= p->len - MPNET_IP4_HLEN &&
+               !mpnet_ip4_is_multicast(dst) && !mpnet_ip4_is_limited_bcast(dst);
+}
+
+/* The tuple of the IPv4 TCP segment at b (20-byte IP header). */
+static void tuple4(struct tcp_tuple *t, const uint8_t *b, uint16_t lport, uint16_t rport)
+{
+        addr_v4mapped(t->laddr, mpnet_get_be32(b + 16));
+        addr_v4mapped(t->raddr, mpnet_get_be32(b + 12));
+        t->lport = lport;
+        t->rport = rport;
+}
+
+/*
+ * IPv4 local delivery's shed (graph.h, l4_shed_fn): while some listener
+ * has a cookie limit (mpnet_tcp_set_cookie_limit), a flood's SYNs past it
+ * are dropped here, on the vector, before ip4_local_one() and
+ * tcp_input(): the fixed-offset test above, the connection lookup (its
+ * miss filter), the listener's PCB lookup once for a run of SYNs to one
+ * local address and port (per tuple where an SO_REUSEPORT group picks a
+ * member), its bucket read once (tcp_cookie_budget(), at the vector's
+ * time; taking nothing: the SYNs it has tokens for take them in
+ * tcp_input()), counted once and freed with the vector's other drops.
+ * Anything else (a SYN of a connection, a listener homed elsewhere, one
+ * a cookie would not answer, one with a token) goes on to tcp_input(),
+ * which decides as before. Skipped while a raw socket taps
+ * local delivery or the interface has a local-in feature: they see every
+ * datagram first. Unlike tcp_input()'s check it does not see
+ * ip4_local_one()'s test of a source that is one of our own addresses
+ * (RFC 1122 3.2.1.3): such a SYN past the limit is counted as limited
+ * rather than as ip4_bad_src, dropped either way.
+ */
+static unsigned tcp4_shed(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **p, unsigned n,
+                          struct mpnet_pkt **drop, unsigned *nd)
+{
+        struct mpnet_stack *s = w->s;
+        struct tcp_state *st = tcp_st(s);
+        struct mpnet_sock *so = NULL, *bso = NULL; /* bso: budget's */
+        uint32_t last_dst = 0;
+        uint16_t last_port = 0;
+        bool have = false;
+        unsigned k = 0, d = *nd, budget = 0;
+        uint64_t now = 0;
+
+        if (atomic_load_explicit(&st->lc.cookie_rate, memory_order_relaxed) == 0 ||
+            atomic_load_explicit(&s->l4_tap_any, memory_order_relaxed) ||
+            atomic_load_explicit(&ifp->arcs[ARC_LOCAL_IN], memory_order_acquire) != NULL)
+                return n;
+        for (unsigned i = 0; i < n; i++) {
+                struct mpnet_pkt *q = p[i];
+                const uint8_t *b = q->data;
+                struct tcp_tuple t;
+                uint32_t h = 0, dst;
+                uint16_t port, rport;
+
+                if (!ip4_tcp_syn_alone(q))
+                        goto keep;
+                dst = mpnet_get_be32(b + 16);
+                port = mpnet_get_be16(b + MPNET_IP4_HLEN + 2);
+                rport = mpnet_get_be16(b + MPNET_IP4_HLEN);
+                /* The miss filter first, from the wire: a flood's tuple is
+                 * no connection's (the context's last two, tcp_input()'s
+                 * shortcut, are the flow's; the table finds them too). */
+                if (conn_filt_maybe4(&st->ct, b + 16, b + 12, port, rport)) {
+                        tuple4(&t, b, port, rport);
+                        h = tcp_conn_hash(&st->ct, &t);
+                        if (tcp_conn_lookup_h(&st->ct, &t, h) != NULL)
+                                goto keep;
+                }
+                /* A listener found here already this vector (cached only
+                 * when it was) or a new lookup. */
+                if (!have || dst != last_dst || port != last_port || h != 0) {
+                        bool hashed = h != 0;
+
+                        if (!hashed)
+                                tuple4(&t, b, port, rport);
+                        so = tcp_pcb_find(w, ifp, 4, &t, &h);
+                        if (!tcp_listener_here(w, so)) {
+                                have = false;
+                                goto keep;
+                        }
+                        /* Without a hash the PCB lookup read only the
+                         * local end (TCP's table holds no connected
+                         * entries): the same listener for the vector's
+                         * other sources. A group's member is the tuple's. */
+                        have = !hashed && h == 0;
+                        last_dst = dst;
+                        last_port = port;
+                        if (so != bso) {
+                                if (now == 0)
+                                        now = ctx_now(w);
+                                bso = so;
+                                budget = tcp_cookie_budget(w, so, now);
+                        }
+                }
+                /* The SYNs the bucket has tokens for go on to take them
+                 * in tcp_input(); the rest stop here. */
+                if (budget != 0) {
+                        if (budget != UINT_MAX)
+                                budget--;
+                        goto keep;
+                }
+                drop[d++] = q;
+                continue;
+        keep:
+                p[k++] = q;
+        }
+        if (d != *nd) {
+                tcp_count_n(s, TCPC_COOKIE_LIMITED, d - *nd);
+                tcp_count_n(s, TCPC_COOKIE_SHED, d - *nd);
+        }
+        *nd = d;
+        return k;
 }
 
 static void tcp6_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, const void *repr)
@@ -1136,7 +1318,7 @@ static const struct node_reg tcp_nodes[] = {
 };
 
 static const struct l4_reg tcp_l4[] = {
-    {.family = 4, .proto = MPNET_IPPROTO_TCP, .fn = tcp4_l4, .err = tcp_err},
+    {.family = 4, .proto = MPNET_IPPROTO_TCP, .fn = tcp4_l4, .err = tcp_err, .shed = tcp4_shed},
     {.family = 6, .proto = MPNET_IPPROTO_TCP, .fn = tcp6_l4, .err = tcp_err},
 };
 

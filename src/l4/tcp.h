@@ -477,6 +477,8 @@ enum {
         TCPC_RCVQ_COLLAPSE,
         /* l4/tcp_data.c: super-segments' payload referenced, not copied */
         TCPC_SND_REF,
+        /* l4/tcp.c: the cookie limit's drops on the IPv4 vector */
+        TCPC_COOKIE_SHED,
 };
 /* tcp_count n times. */
 void tcp_count_n(struct mpnet_stack *s, unsigned c, uint64_t n);
@@ -534,7 +536,7 @@ struct tcp_piece {
         uint32_t n;
 };
 /* A super-segment (TSO's idea, for a link with MPNET_LINK_OFF_TSO): one
- * IPv4 datagram whose TCP payload, o->payload_len bytes, is the npc
+ * IPv4 or IPv6 datagram (no extension header) whose TCP payload, o->payload_len bytes, is the npc
  * pieces pc in turn, built as a chain: a buffer with h's header (sequence
  * number and flags patched as tcp_output_tmpl's), then segments that
  * reference the pieces' blocks (MPNET_PKT_F_EXT, at most
@@ -545,7 +547,8 @@ struct tcp_piece {
 int tcp_output_tso(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out *o,
                    const struct tcp_piece *pc, unsigned npc, uint16_t segsz);
 /* The most payload a super-segment carries (an IPv4 datagram's 64 KiB less
- * the headers; a multiple of the MSS in practice). */
+ * the headers, which an IPv6 payload length also holds; a multiple of the
+ * MSS in practice). */
 #define TCP_TSO_MAX (65535u - 20u - 60u)
 /* The same in buffer p (a received one, reset here; NULL: a new one). */
 int tcp_output_tmpl_in(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out *o,
@@ -610,6 +613,12 @@ void tcp_listen_reset(struct tcp_state *st);
  * for it; counted (tcp_cookie_limited), the caller drops it. Otherwise a
  * SYN that a cookie will answer has taken its token. */
 bool tcp_cookie_limited(struct wctx *w, struct mpnet_sock *so, uint16_t flags);
+/* For a vector's SYNs alone at listener so (on its home), at now: how many
+ * tcp_cookie_limited() will let through, the bucket's whole tokens (it is
+ * the home's alone, and a later time only adds to it); UINT_MAX while no
+ * limit applies (none set, or no cookie would answer: the SYN queue has
+ * room, or the accept queue is full). Takes nothing. */
+unsigned tcp_cookie_budget(struct wctx *w, struct mpnet_sock *so, uint64_t now);
 /* A SYN at listener so: answered with a cookie when the mode and the SYN
  * queue say so. @return whether it was (nothing more to do). */
 bool tcp_cookie_syn(struct wctx *w, struct mpnet_sock *so, const struct tcp_tuple *t,

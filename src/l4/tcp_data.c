@@ -945,7 +945,8 @@ static void sack_output(struct wctx *w, struct tcp_conn *c)
  * super-segment (a multiple of mss, at most what avail and usable allow,
  * its last piece leaving a queued FIN to a segment of its own), or 0. Only
  * while every interface's link takes super-segments (MPNET_LINK_OFF_TSO,
- * as with a memory wire's tso), over IPv4, when the burst's header fits
+ * as with a memory wire's tso), over IPv4 or IPv6 alike (smss() follows
+ * either's path MTU, RFC 1191, RFC 8201), when the burst's header fits
  * every piece (no SACK blocks), and, pacing, at most about 1 ms at the
  * rate (Linux's TSO autosizing, sk_pacing_shift 10): a link without the
  * flag keeps the segments cut in software. */
@@ -956,7 +957,7 @@ static uint32_t tso_len(struct wctx *w, const struct tcp_conn *c, uint32_t avail
         struct mpnet_stack *s = w->s;
         uint32_t t = avail < usable ? avail : usable;
 
-        if (t < 2 * mss || !tcp_tuple_is4(&c->t) || !burst_tmpl(c) ||
+        if (t < 2 * mss || !burst_tmpl(c) ||
             atomic_load_explicit(&s->n_ifs_no_tso, memory_order_relaxed) != 0 ||
             atomic_load_explicit(&s->n_ifs_tso, memory_order_relaxed) == 0 ||
             atomic_load_explicit(&s->n_ifs_sw_csum, memory_order_relaxed) != 0)

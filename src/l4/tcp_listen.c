@@ -17,6 +17,7 @@
  * reset buckets are each their context's.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -136,6 +137,20 @@ bool tcp_cookie_limited(struct wctx *w, struct mpnet_sock *so, uint16_t flags)
                 return false;
         tcp_count(w->s, TCPC_COOKIE_LIMITED);
         return true;
+}
+
+unsigned tcp_cookie_budget(struct wctx *w, struct mpnet_sock *so, uint64_t now)
+{
+        struct tcp_listen_cfg *lc = &tcp_state_of(w->s)->lc;
+        unsigned rate = atomic_load_explicit(&lc->cookie_rate, memory_order_relaxed);
+        struct tcp_listen *l = so->tcp;
+        uint64_t n;
+
+        if (rate == 0 || !cookie_due(atomic_load_explicit(&lc->cookies, memory_order_relaxed), l))
+                return UINT_MAX;
+        n = token_count(&l->cookie_tb.tokens, &l->cookie_tb.last, now, rate,
+                        atomic_load_explicit(&lc->cookie_burst, memory_order_relaxed));
+        return n < UINT_MAX ? (unsigned)n : UINT_MAX - 1;
 }
 
 /*

@@ -20,11 +20,12 @@
 
 #define TCP_TTL 64 /* RFC 1700's default, as Linux */
 
-/* Segments with at most this much payload leave their IPv4 checksum to
- * the link (MPNET_PKT_F_L4_CSUM_TX) while every interface's link offers
- * it (a memory wire with csum_offload, as Linux's loopback): the way out
- * finishes it in software where the packet loops back or meets a feature
- * (l3/ip4_output.c) or a route changed to a link without it (l2/ether.h).
+/* Segments with at most this much payload leave their checksum (IPv4's
+ * or IPv6's) to the link (MPNET_PKT_F_L4_CSUM_TX) while every interface's
+ * link offers it (a memory wire with csum_offload, as Linux's loopback):
+ * the way out finishes it in software where the packet loops back or
+ * meets a feature (l3/ip4_output.c, l3/ip6_output.c) or a route changed
+ * to a link without it (l2/ether.h).
  * Larger payloads are summed as they are copied. */
 #define TCP_CSUM_LINK_MAX 64
 
@@ -48,6 +49,36 @@ static uint64_t pay_copy(uint64_t sum, uint8_t *b, const struct tcp_seg_out *o, 
         return sum + f;
 }
 
+/* The pseudo-header sum of a segment of t, n bytes of TCP header and
+ * payload: IPv4's (RFC 9293 3.1) or IPv6's (RFC 8200 8.1: the upper-layer
+ * length, no extension header counted). */
+static inline uint64_t seg_pseudo(const struct tcp_tuple *t, uint32_t n)
+{
+        if (tcp_tuple_is4(t))
+                return mpnet_tcp4_pseudo(addr_v4(t->laddr), addr_v4(t->raddr), (uint16_t)n);
+        return mpnet_tcp6_pseudo(t->laddr, t->raddr, n);
+}
+
+/* A finished segment or super-segment p (its TCP header at p->data) to IP
+ * output of t's family, on the calling context: the one place the
+ * families part. */
+static int seg_ip_out(struct wctx *w, struct mpnet_pkt *p, const struct tcp_tuple *t, uint8_t ecn)
+{
+        if (tcp_tuple_is4(t))
+                /* RFC 9293 3.7.2 leaves DF to path MTU discovery: set, as
+                 * Linux does for TCP. */
+                return ip4_output_opt(w, p,
+                                      &(struct ip4_out){.src = addr_v4(t->laddr),
+                                                        .dst = addr_v4(t->raddr),
+                                                        .proto = MPNET_IPPROTO_TCP,
+                                                        .ttl = TCP_TTL,
+                                                        .tos = ecn, /* RFC 3168 5 */
+                                                        .df = true});
+        /* RFC 8200 7: the traffic class carries ECN (RFC 3168 5). */
+        return ip6_output_w_tc(w, p, t->laddr, t->raddr, MPNET_IPPROTO_TCP, IP6_HLIM_DEFAULT, ecn,
+                               0);
+}
+
 /* Send one segment: its header (hlen bytes at hdr, checksum field 0 or
  * anything: it is overwritten) and o's payload (in two parts where it
  * crosses a send buffer chunk), summed as the payload is copied in (one
@@ -57,10 +88,8 @@ static int seg_send(struct wctx *w, struct mpnet_pkt *p, const struct tcp_tuple 
                     const uint8_t *hdr, uint32_t hlen, const struct tcp_seg_out *o)
 {
         uint32_t len = o->payload_len;
-        uint8_t ecn = o->ecn;
         struct mpnet_stack *s = w->s;
         uint32_t n = hlen + len;
-        bool is4 = tcp_tuple_is4(t);
         uint8_t *b;
         uint64_t sum;
 
@@ -79,44 +108,25 @@ static int seg_send(struct wctx *w, struct mpnet_pkt *p, const struct tcp_tuple 
         }
         memcpy(b, hdr, hlen);
         p->l4_off = (uint16_t)mpnet_pkt_headroom(p);
-        if (is4) {
-                uint32_t src = addr_v4(t->laddr), dst = addr_v4(t->raddr);
-
-                sum = mpnet_tcp4_pseudo(src, dst, (uint16_t)n);
-                if (len <= TCP_CSUM_LINK_MAX &&
-                    atomic_load_explicit(&s->n_ifs_sw_csum, memory_order_relaxed) == 0) {
-                        if (len != 0) {
-                                memcpy(b + hlen, o->payload, len - o->tail_len);
-                                if (o->tail_len != 0)
-                                        memcpy(b + hlen + len - o->tail_len, o->tail, o->tail_len);
-                        }
-                        /* The field holds the pseudo-header sum (DPDK's,
-                         * virtio's convention for a checksum left to the
-                         * device). */
-                        mpnet_put_be16(b + 16, (uint16_t)~mpnet_csum_fold(sum));
-                        p->ol_flags |= MPNET_PKT_F_L4_CSUM_TX;
-                } else {
-                        mpnet_put_be16(b + 16, 0);
-                        if (len != 0)
-                                sum = pay_copy(sum, b + hlen, o, len);
-                        mpnet_put_be16(b + 16, mpnet_csum_fold(mpnet_csum_hdr(sum, b, hlen)));
+        sum = seg_pseudo(t, n);
+        if (len <= TCP_CSUM_LINK_MAX &&
+            atomic_load_explicit(&s->n_ifs_sw_csum, memory_order_relaxed) == 0) {
+                if (len != 0) {
+                        memcpy(b + hlen, o->payload, len - o->tail_len);
+                        if (o->tail_len != 0)
+                                memcpy(b + hlen + len - o->tail_len, o->tail, o->tail_len);
                 }
-                /* RFC 9293 3.7.2 leaves DF to path MTU discovery: set, as
-                 * Linux does for TCP. */
-                return ip4_output_opt(w, p,
-                                      &(struct ip4_out){.src = src,
-                                                        .dst = dst,
-                                                        .proto = MPNET_IPPROTO_TCP,
-                                                        .ttl = TCP_TTL,
-                                                        .tos = ecn, /* RFC 3168 5 */
-                                                        .df = true});
+                /* The field holds the pseudo-header sum (DPDK's, virtio's
+                 * convention for a checksum left to the device). */
+                mpnet_put_be16(b + 16, (uint16_t)~mpnet_csum_fold(sum));
+                p->ol_flags |= MPNET_PKT_F_L4_CSUM_TX;
+        } else {
+                mpnet_put_be16(b + 16, 0);
+                if (len != 0)
+                        sum = pay_copy(sum, b + hlen, o, len);
+                mpnet_put_be16(b + 16, mpnet_csum_fold(mpnet_csum_hdr(sum, b, hlen)));
         }
-        mpnet_put_be16(b + 16, 0);
-        sum = len != 0 ? pay_copy(0, b + hlen, o, len) : 0;
-        sum += mpnet_tcp6_pseudo(t->laddr, t->raddr, n);
-        mpnet_put_be16(b + 16, mpnet_csum_fold(mpnet_csum_hdr(sum, b, hlen)));
-        return ip6_output_w_tc(w, p, t->laddr, t->raddr, MPNET_IPPROTO_TCP, IP6_HLIM_DEFAULT, ecn,
-                               0);
+        return seg_ip_out(w, p, t, o->ecn);
 }
 
 static struct mpnet_tcp_repr seg_repr(const struct tcp_seg_out *o,
@@ -187,7 +197,6 @@ int tcp_output_tso(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out 
         struct mpnet_stack *s = w->s;
         const struct tcp_tuple *t = h->t;
         uint32_t len = o->payload_len, hlen = h->hlen, nb = 1, got, k = 1, sum = 0;
-        uint32_t src = addr_v4(t->laddr), dst = addr_v4(t->raddr);
         struct mpnet_pkt *b[TSO_BUFS], *head;
         uint8_t *p;
 
@@ -195,7 +204,7 @@ int tcp_output_tso(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out 
                 nb += (pc[i].n + MPNET_PKT_DATA_SIZE - 1) / MPNET_PKT_DATA_SIZE;
                 sum += pc[i].n;
         }
-        if (!tcp_tuple_is4(t) || len > TCP_TSO_MAX || segsz == 0 || sum != len || nb > TSO_BUFS)
+        if (len > TCP_TSO_MAX || segsz == 0 || sum != len || nb > TSO_BUFS)
                 return -EINVAL;
         got = mpnet_pkt_alloc_bulk(s->pool, b, nb);
         if (got != nb) {
@@ -230,18 +239,11 @@ int tcp_output_tso(struct wctx *w, struct tcp_tmpl *h, const struct tcp_seg_out 
         head->l4_off = (uint16_t)mpnet_pkt_headroom(head);
         /* The pseudo-header sum over the whole TCP length, as Linux's GSO
          * and virtio's convention expect; the link (or the software,
-         * l2/ether.c, l3/ip4_output.c) finishes it. */
-        mpnet_put_be16(p + 16, (uint16_t)~mpnet_csum_fold(
-                                   mpnet_tcp4_pseudo(src, dst, (uint16_t)(hlen + len))));
+         * l2/ether.c, l3/ip4_output.c, l3/ip6_output.c) finishes it. */
+        mpnet_put_be16(p + 16, (uint16_t)~mpnet_csum_fold(seg_pseudo(t, hlen + len)));
         head->ol_flags |= MPNET_PKT_F_L4_CSUM_TX | MPNET_PKT_F_TSO;
         head->tso_segsz = segsz;
-        return ip4_output_opt(w, head,
-                              &(struct ip4_out){.src = src,
-                                                .dst = dst,
-                                                .proto = MPNET_IPPROTO_TCP,
-                                                .ttl = TCP_TTL,
-                                                .tos = o->ecn,
-                                                .df = true});
+        return seg_ip_out(w, head, t, o->ecn);
 }
 
 /* ---- pacing ---- */

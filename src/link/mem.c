@@ -151,12 +151,14 @@ static uint16_t mem_rx_burst(struct mpnet_link *l, uint16_t q, struct mpnet_pkt 
  * for one queue (a flow's burst, the usual case) is one enqueue, one
  * compare-and-swap on the ring's head, rather than one a frame. */
 /* Whether p is too long for w: over the MTU, unless a super-segment on a
- * wire with TSO (an IPv4 datagram's 64 KiB at most). */
+ * wire with TSO (an IP datagram's 64 KiB at most after the Ethernet
+ * header and a VLAN tag: IPv4's total length, or IPv6's payload length
+ * and its 40-byte header, RFC 8200 3). */
 static inline bool mem_oversize(const struct mem_wire *w, const struct mpnet_pkt *p)
 {
         if (__builtin_expect(p->pkt_len <= w->max_frame, 1))
                 return false;
-        return !(w->tso && (p->ol_flags & MPNET_PKT_F_TSO) && p->pkt_len <= 65535 + 18 &&
+        return !(w->tso && (p->ol_flags & MPNET_PKT_F_TSO) && p->pkt_len <= 65535 + 18 + 40 &&
                  p->tso_segsz != 0 && p->tso_segsz < w->max_frame);
 }
 

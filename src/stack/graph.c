@@ -229,6 +229,11 @@ static int add_demux(struct graph *g, const struct mpnet_module *m, unsigned mi)
                 slot = &g->l4_of[r->family == 6][r->proto];
                 if (*slot != 0)
                         return -EINVAL;
+                if (r->shed != NULL) {
+                        if (r->family != 4 || g->l4_shed4 != NULL)
+                                return -EINVAL;
+                        g->l4_shed4 = r->shed;
+                }
                 g->l4_err[g->n_l4] = r->err;
                 g->l4[g->n_l4++] = r->fn;
                 *slot = (uint8_t)g->n_l4;

@@ -465,6 +465,12 @@ static bool token_refill(uint64_t *tokens, uint64_t *last, uint64_t now, uint64_
         return *tokens >= MPNET_NS_PER_S;
 }
 
+uint64_t token_count(uint64_t *tokens, uint64_t *last, uint64_t now, uint64_t rate, uint64_t burst)
+{
+        token_refill(tokens, last, now, rate, burst);
+        return *tokens / MPNET_NS_PER_S;
+}
+
 bool token_take(uint64_t *tokens, uint64_t *last, uint64_t now, uint64_t rate, uint64_t burst)
 {
         if (!token_refill(tokens, last, now, rate, burst))

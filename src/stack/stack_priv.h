@@ -409,6 +409,10 @@ static inline bool ctx_bucket_peek(struct wctx *w, struct punt_bucket *tb, uint6
  * at least 1), tokens kept in nanosecond units since last: the ICMP
  * buckets of the contexts and the stack's redirect bucket. @return
  * whether there was one. */
+/* The whole tokens of the bucket at now, refilled as token_take() does
+ * (which then takes them one at a time: a refill at the same time adds
+ * nothing). */
+uint64_t token_count(uint64_t *tokens, uint64_t *last, uint64_t now, uint64_t rate, uint64_t burst);
 bool token_take(uint64_t *tokens, uint64_t *last, uint64_t now, uint64_t rate, uint64_t burst);
 
 #endif

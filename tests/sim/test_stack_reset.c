@@ -24,6 +24,9 @@
 #include "fuzz/stack_env.h"
 #include "l4/tcp.h"
 #include "mpnet/socket.h"
+#include "mpnet/wire/ethernet.h"
+#include "mpnet/wire/ipv4.h"
+#include "mpnet/wire/tcp.h"
 #include "test_rand.h"
 #include "testutil.h"
 
@@ -526,6 +529,137 @@ static void test_reset_tcp_cache(void **state)
         assert_int_equal(mpnet_pool_in_use(pool), 0);
 }
 
+/* ---- fuzz_tcp_conn's world: a listener, connections the peer opens ---- */
+
+static int tcp_lfd;
+static struct fz_stack tcp_env[2]; /* [0] a fresh stack per input, [1] reset */
+
+static void tcp_listen_configure(struct fz_stack *f)
+{
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(80)};
+
+        fz_input_configure(f);
+        tcp_lfd = mpnet_socket(f->s, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        assert_true(tcp_lfd >= 0);
+        assert_int_equal(mpnet_bind(f->s, tcp_lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+        assert_int_equal(mpnet_listen(f->s, tcp_lfd, 2), 0);
+}
+
+struct tcp_seen {
+        struct outcome *o;
+        uint32_t synack[2]; /* the last SYN-ACK's seq to 40000 + i */
+};
+
+static void tcp_on_frame(void *arg, unsigned link, const uint8_t *b, size_t n)
+{
+        struct tcp_seen *t = arg;
+        const size_t off = MPNET_ETH_HLEN + MPNET_IP4_HLEN;
+        uint16_t dport;
+
+        on_frame(t->o, link, b, n);
+        if (n < off + MPNET_TCP_HLEN || mpnet_get_be16(b + 12) != MPNET_ETHERTYPE_IPV4 ||
+            b[MPNET_ETH_HLEN + 9] != MPNET_IPPROTO_TCP || !(b[off + 13] & MPNET_TCP_SYN))
+                return;
+        dport = mpnet_get_be16(b + off + 2);
+        if (dport >= 40000 && dport < 40002)
+                t->synack[dport - 40000] = mpnet_get_be32(b + off + 4);
+}
+
+/* A segment from the peer 192.0.2.2 to 192.0.2.1:80, an MSS option on a
+ * SYN, dlen bytes of data; then a poll. */
+static void tcp_seg(struct fz_stack *f, uint16_t sport, uint32_t seq, uint32_t ack, uint8_t flags,
+                    size_t dlen)
+{
+        uint8_t fr[MPNET_ETH_HLEN + MPNET_IP4_HLEN + MPNET_TCP_HLEN + 4 + 256] = {0};
+        uint8_t *t = fr + MPNET_ETH_HLEN + MPNET_IP4_HLEN;
+        size_t hl = MPNET_TCP_HLEN + ((flags & MPNET_TCP_SYN) ? 4 : 0), n = hl + dlen;
+        struct mpnet_ip4_repr ip = {.src = 0xc0000202,
+                                    .dst = 0xc0000201,
+                                    .payload_len = (uint16_t)n,
+                                    .proto = MPNET_IPPROTO_TCP,
+                                    .ttl = 64,
+                                    .df = true};
+
+        assert_true(dlen <= 256);
+        memcpy(fr, fz_input_wire.mac_a, 6);
+        memcpy(fr + 6, fz_input_wire.mac_b, 6);
+        mpnet_put_be16(fr + 12, MPNET_ETHERTYPE_IPV4);
+        mpnet_ip4_repr_emit(&ip, fr + MPNET_ETH_HLEN);
+        mpnet_put_be16(t, sport);
+        mpnet_put_be16(t + 2, 80);
+        mpnet_put_be32(t + 4, seq);
+        mpnet_put_be32(t + 8, ack);
+        t[12] = (uint8_t)(hl / 4 << 4);
+        t[13] = flags;
+        mpnet_put_be16(t + 14, 65535);
+        if (flags & MPNET_TCP_SYN)
+                memcpy(t + MPNET_TCP_HLEN, (const uint8_t[]){2, 4, 0x05, 0xb4}, 4);
+        memset(t + hl, 0x5a, dlen);
+        mpnet_tcp4_csum_set(t, n, 0xc0000202, 0xc0000201);
+        fz_send(f, 0, fr, MPNET_ETH_HLEN + MPNET_IP4_HLEN + n);
+        fz_poll(f);
+        fz_drain(f);
+}
+
+/* One input as fuzz_tcp_conn runs them: 192.0.2.2:40000 connects, the
+ * peer's ACK completes it, data comes, the accepted socket reads it and
+ * is closed (our FIN unanswered: FIN-WAIT-1 at the end), time passes (the
+ * retransmission timer fires); with half_open, 40001 also leaves a SYN
+ * in the listener's queue. o gets the outcome. */
+static void tcp_conn_run(bool reuse, bool half_open, struct outcome *o)
+{
+        struct fz_stack *f = &tcp_env[reuse];
+        struct tcp_seen t = {.o = o};
+        uint8_t buf[256];
+        int fd;
+
+        memset(o, 0, sizeof(*o));
+        o->hash = 0xcbf29ce484222325ull;
+        if (f->pool == NULL) {
+                fz_init(f, pool, 1, &fz_input_wire, &fz_input_cfg, tcp_listen_configure, reuse);
+                f->settle_ns = FZ_INPUT_SETTLE_NS;
+        }
+        f->on_frame = tcp_on_frame;
+        f->arg = &t;
+        fz_begin(f);
+        tcp_seg(f, 40000, 1000, 0, MPNET_TCP_SYN, 0);
+        tcp_seg(f, 40000, 1001, t.synack[0] + 1, MPNET_TCP_ACK, 0);
+        tcp_seg(f, 40000, 1001, t.synack[0] + 1, MPNET_TCP_ACK | MPNET_TCP_PSH, 100);
+        if (half_open)
+                tcp_seg(f, 40001, 7000, 0, MPNET_TCP_SYN, 0);
+        fd = mpnet_accept(f->s, tcp_lfd, NULL, NULL, 0);
+        assert_true(fd >= 0);
+        assert_int_equal(mpnet_recvfrom(f->s, fd, buf, sizeof(buf), 0, NULL, NULL), 100);
+        assert_int_equal(mpnet_close(f->s, fd), 0);
+        fz_poll(f);
+        mpnet_clock_advance(&f->clk, 1500 * 1000000ull);
+        fz_poll(f);
+        fz_drain(f);
+        outcome_take(f->s, o);
+        fz_end(f);
+}
+
+/* Input A, then B on the same 4-tuple, on a stack reset between them: B
+ * sends and counts what B alone does on a fresh stack (A's connection in
+ * FIN-WAIT-1 and its half-open SYN went with the reset; nothing of A's
+ * sequence numbers, timers or ports shows in B). */
+static void test_tcp_a_then_b(void **state)
+{
+        struct outcome fresh, a, b;
+
+        (void)state;
+        tcp_conn_run(false, false, &fresh);
+        tcp_conn_run(true, true, &a);
+        tcp_conn_run(true, false, &b);
+        assert_true(a.frames > fresh.frames); /* A did more: the half-open SYN-ACK */
+        outcome_eq(&fresh, &b, "tcp A then B");
+        tcp_conn_run(true, false, &b); /* and again */
+        outcome_eq(&fresh, &b, "tcp B then B");
+        fz_fini(&tcp_env[0]);
+        fz_fini(&tcp_env[1]);
+        assert_int_equal(mpnet_pool_in_use(pool), 0);
+}
+
 /* Every file of the folders MPNET_RESET_CONV and MPNET_RESET_SEQ name (a
  * fuzzing run's corpus, build-fuzz/corpus-fuzz_stack_conv): the same
  * comparison on what a fuzzer made. Skipped unless one is set. */
@@ -602,6 +736,7 @@ int main(void)
             cmocka_unit_test(test_input_seeds),       cmocka_unit_test(test_mutations),
             cmocka_unit_test(test_usage_after_reset), cmocka_unit_test(test_corpus_env),
             cmocka_unit_test(test_mark_static_neigh), cmocka_unit_test(test_reset_tcp_cache),
+            cmocka_unit_test(test_tcp_a_then_b),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);

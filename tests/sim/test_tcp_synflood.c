@@ -7,8 +7,9 @@
  * legitimate connection opened in the middle of it is accepted, and
  * 20,000 forged ACKs make nothing; past the full queue each SYN's own
  * buffer carries its SYN-ACK. With a cookie limit, the SYNs past it are
- * counted and dropped, and a client whose SYN the limit dropped connects
- * with its retransmission.
+ * counted and dropped (on IPv4 local delivery's vector, before the rest
+ * of input, where they can be), and a client whose SYN the limit dropped
+ * connects with its retransmission.
  */
 #include <arpa/inet.h>
 
@@ -380,6 +381,97 @@ static void test_cookie_limit_queue(void **state)
         assert_int_equal(mpnet_close(t->s, lfd), 0);
 }
 
+/* The first frame the stack sent to IPv4 address dst, copied to f (the
+ * others are dropped). @return its length, 0 for none. */
+static size_t frame_to(struct ts *t, uint32_t dst, uint8_t *f, size_t cap)
+{
+        struct mpnet_pkt *p;
+        size_t got = 0;
+
+        ts_settle(t);
+        while (mpnet_link_rx_burst(t->lb, 0, &p, 1) == 1) {
+                uint32_t n = p->pkt_len < cap ? p->pkt_len : (uint32_t)cap;
+
+                if (got == 0 && n >= MPNET_ETH_HLEN + MPNET_IP4_HLEN) {
+                        assert_int_equal(mpnet_pkt_read(p, 0, f, n), 0);
+                        if (mpnet_get_be16(f + 12) == MPNET_ETHERTYPE_IPV4 &&
+                            mpnet_get_be32(f + MPNET_ETH_HLEN + 16) == dst)
+                                got = n;
+                }
+                mpnet_pkt_free(p);
+        }
+        return got;
+}
+
+/* The cookie limit's drops on IPv4 local delivery's vector (l4/tcp.c,
+ * tcp4_shed): of a vector of SYNs past a full SYN queue, as many go on as
+ * the bucket has tokens, answered byte for byte as without the limit;
+ * the rest are dropped there, counted as limited and as shed. A SYN of
+ * a connection (an embryo's, again) passes whatever the bucket holds;
+ * with a raw socket on TCP the vector is not shed (the socket sees every
+ * SYN first) and tcp_input() limits as before. */
+static void test_cookie_shed(void **state)
+{
+        enum { FMAX = MPNET_ETH_HLEN + MPNET_IP4_HLEN + MPNET_TCP_HLEN_MAX };
+        struct ts *t = *state;
+        int lfd = listener(t), raw;
+        uint8_t emb[FMAX], syn[FMAX], a[FMAX], b[FMAX];
+        size_t nemb, nsyn, na, nb, off = ts_tcp_off(4);
+        uint32_t src = IP4(198, 18, 9, 9), esrc = IP4(198, 18, 7, 7);
+
+        ts_at(t, 100);
+        nemb = forged_frame(t, TH_S, esrc, emb);
+        link_send(t->pool, t->lb, emb, nemb);
+        for (unsigned i = 1; i < BACKLOG; i++)
+                send_forged(t, TH_S);
+        ts_settle(t);
+        link_drain(t->lb);
+        assert_int_equal(ts_ctr(t, "tcp_syn_in"), BACKLOG);
+        /* No limit: a cookie answers syn. */
+        nsyn = forged_frame(t, TH_S, src, syn);
+        link_send(t->pool, t->lb, syn, nsyn);
+        na = frame_to(t, src, a, sizeof(a));
+        assert_true(na > off);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_sent"), 1);
+        /* Burst 3, at the same time: syn and 9 more in one vector; syn and
+         * the next two take the tokens, seven are shed. */
+        assert_int_equal(mpnet_tcp_set_cookie_limit(t->s, 1, 3), 0);
+        link_send(t->pool, t->lb, syn, nsyn);
+        for (unsigned i = 0; i < 9; i++)
+                send_forged(t, TH_S);
+        nb = frame_to(t, src, b, sizeof(b));
+        assert_int_equal(nb, na);
+        assert_memory_equal(a + off, b + off, na - off);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_sent"), 1 + 3);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_limited"), 7);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_shed"), 7);
+        /* The embryo's SYN again, the bucket empty: its embryo answers. */
+        link_send(t->pool, t->lb, emb, nemb);
+        assert_true(frame_to(t, esrc, b, sizeof(b)) > off);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_limited"), 7);
+        /* A raw socket on TCP: no shed, the same drops from tcp_input(). */
+        raw = mpnet_socket(t->s, AF_INET, SOCK_RAW, MPNET_IPPROTO_TCP);
+        assert_true(raw >= 0);
+        for (unsigned i = 0; i < 5; i++)
+                send_forged(t, TH_S);
+        ts_settle(t);
+        link_drain(t->lb);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_limited"), 7 + 5);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_shed"), 7);
+        assert_int_equal(mpnet_close(t->s, raw), 0);
+        /* Without it, shed again; a second later one token. */
+        ts_at(t, ts_now_ms(t) + 1000);
+        for (unsigned i = 0; i < 5; i++)
+                send_forged(t, TH_S);
+        ts_settle(t);
+        link_drain(t->lb);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_sent"), 1 + 3 + 1);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_limited"), 7 + 5 + 4);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_shed"), 7 + 4);
+        assert_true(mpnet_pool_in_use(t->pool) < 64);
+        assert_int_equal(mpnet_close(t->s, lfd), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -388,6 +480,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_ack_flood, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_cookie_limit, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_cookie_limit_queue, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_cookie_shed, setup, ts_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
