@@ -22,6 +22,12 @@
 
 #include "mpnet/pkt.h"
 
+/* The size of block a thread keeps spares of (pkt_ext_put): TCP's send
+ * buffer chunk. */
+#define PKT_EXT_SPARE_SIZE 16384u
+/* The most spares a thread keeps: one 4 MiB send buffer's chunks. */
+#define PKT_EXT_SPARE_MAX 256u
+
 struct pkt_ext {
         uint32_t ref; /* atomic */
         uint32_t size;
@@ -32,8 +38,12 @@ struct pkt_ext {
 /** A block of size bytes, one reference (the caller's). @return NULL: no memory. */
 struct pkt_ext *pkt_ext_new(uint32_t size);
 
-/** Drop one reference; the last frees the block. */
+/** Drop one reference; the last frees the block (or keeps it as one of
+ * the thread's spares, for its next pkt_ext_new of that size). */
 void pkt_ext_put(struct pkt_ext *e);
+
+/** @return the calling thread's spare blocks (tests). */
+unsigned pkt_ext_spares(void);
 
 static inline void pkt_ext_get_n(struct pkt_ext *e, uint32_t n)
 {

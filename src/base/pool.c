@@ -467,21 +467,103 @@ static void seg_free(struct mpnet_pkt *p)
         set_u32(&c->n, c->n + 1);
 }
 
+/* A thread's spare blocks of PKT_EXT_SPARE_SIZE bytes, last freed first:
+ * a bulk sender's chunks go when acknowledged and read and come back at
+ * its next write, so the send buffer reuses lines the receiver read a
+ * moment before instead of fresh heap that malloc took back (a trimmed
+ * heap top is faulted in and zeroed by the kernel again, each time). At
+ * most PKT_EXT_SPARE_MAX a thread; the rest, and any other size, go to
+ * free(). Linked through their pad; a thread's spares are freed when it
+ * exits. Under AddressSanitizer a spare's bytes are poisoned. */
+struct ext_spare {
+        struct pkt_ext *top;
+        uint32_t n;
+        bool keyed; /* ext_spare_key holds it: freed at the thread's exit */
+};
+
+static _Thread_local struct ext_spare ext_spare;
+static pthread_key_t ext_spare_key;
+static pthread_once_t ext_spare_once = PTHREAD_ONCE_INIT;
+
+static struct pkt_ext *ext_next(const struct pkt_ext *e)
+{
+        struct pkt_ext *n;
+
+        memcpy(&n, e->pad, sizeof(n));
+        return n;
+}
+
+/* At thread exit (the key's value is the thread's list, never NULL). */
+static void ext_spare_exit(void *v)
+{
+        struct ext_spare *sp = v;
+
+        while (sp->top != NULL) {
+                struct pkt_ext *e = sp->top;
+
+                sp->top = ext_next(e);
+                free(e);
+        }
+        sp->n = 0;
+        sp->keyed = false;
+}
+
+static void ext_spare_key_make(void)
+{
+        (void)pthread_key_create(&ext_spare_key, ext_spare_exit);
+}
+
 struct pkt_ext *pkt_ext_new(uint32_t size)
 {
-        struct pkt_ext *e = aligned_alloc(MPNET_CACHE_LINE, sizeof(*e) + size);
+        struct ext_spare *sp = &ext_spare;
+        struct pkt_ext *e = sp->top;
 
-        if (e != NULL) {
-                e->ref = 1;
+        if (size == PKT_EXT_SPARE_SIZE && e != NULL) {
+                sp->top = ext_next(e);
+                sp->n--;
+#ifdef POOL_ASAN
+                ASAN_UNPOISON_MEMORY_REGION(e->b, size);
+#endif
+        } else {
+                e = aligned_alloc(MPNET_CACHE_LINE, sizeof(*e) + size);
+                if (e == NULL)
+                        return NULL;
                 e->size = size;
         }
+        e->ref = 1;
         return e;
+}
+
+unsigned pkt_ext_spares(void)
+{
+        return ext_spare.n;
 }
 
 void pkt_ext_put(struct pkt_ext *e)
 {
-        if (__atomic_sub_fetch(&e->ref, 1, __ATOMIC_ACQ_REL) == 0)
+        struct ext_spare *sp = &ext_spare;
+
+        if (__atomic_sub_fetch(&e->ref, 1, __ATOMIC_ACQ_REL) != 0)
+                return;
+        if (e->size != PKT_EXT_SPARE_SIZE || sp->n == PKT_EXT_SPARE_MAX) {
                 free(e);
+                return;
+        }
+        if (!sp->keyed) {
+                /* The thread's first spare: free them all at its exit. */
+                pthread_once(&ext_spare_once, ext_spare_key_make);
+                if (pthread_setspecific(ext_spare_key, sp) != 0) {
+                        free(e);
+                        return;
+                }
+                sp->keyed = true;
+        }
+#ifdef POOL_ASAN
+        ASAN_POISON_MEMORY_REGION(e->b, e->size);
+#endif
+        memcpy(e->pad, &sp->top, sizeof(sp->top));
+        sp->top = e;
+        sp->n++;
 }
 
 void mpnet_pkt_free(struct mpnet_pkt *p)

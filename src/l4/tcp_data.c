@@ -68,8 +68,8 @@
 #define TCP_SEG_MAX        16384 /* the most one segment carries (crosses one chunk at most) */
 #define TCP_RING_MIN       4096  /* a ring's first allocation; it doubles up to the buffer */
 #define TCP_RCV_RTT_WIN_US (10u * 1000000u) /* rcv_rtt_sample()'s window, BBR's min_rtt one */
-#define TCP_RQ_MAX         128    /* super-segments a receive queue holds (8 MiB of 64 KiB ones) */
-#define TCP_SCHUNK         16384u /* a send buffer chunk's bytes (a power of two) */
+#define TCP_RQ_MAX         128 /* super-segments a receive queue holds (8 MiB of 64 KiB ones) */
+#define TCP_SCHUNK         PKT_EXT_SPARE_SIZE /* a send buffer chunk's bytes (a power of two) */
 _Static_assert(TCP_SEG_MAX <= TCP_SCHUNK, "a segment crosses one chunk's end at most");
 
 /* Super-segments taken whole (GRO chains): their payloads follow the

@@ -22,6 +22,7 @@
 
 #include "mpnet/pkt.h"
 #include "mpnet/thread.h"
+#include "base/pkt_ext.h"
 
 /* Every test starts and ends on a thread without a slot. */
 static int slot_none(void **state)
@@ -1225,6 +1226,57 @@ static void test_pool_asan_poisoning(void **state)
 #endif
 }
 
+/* External blocks: the last reference to a send-buffer-sized block keeps it
+ * as one of the thread's spares, and the next block of that size is the
+ * last spare (hot lines, no malloc); a block still referenced, a block of
+ * another size and a block past the thread's cap go nowhere near the list. */
+static void test_pkt_ext_spares(void **state)
+{
+        static struct pkt_ext *many[PKT_EXT_SPARE_MAX + 8];
+        struct pkt_ext *e, *f, *o;
+
+        (void)state;
+        /* No test before this one takes a block. */
+        assert_int_equal(pkt_ext_spares(), 0);
+        e = pkt_ext_new(PKT_EXT_SPARE_SIZE);
+        assert_non_null(e);
+        assert_int_equal(e->size, PKT_EXT_SPARE_SIZE);
+        memset(e->b, 0xa5, PKT_EXT_SPARE_SIZE);
+        pkt_ext_get_n(e, 1); /* a frame's reference */
+        pkt_ext_put(e);      /* the owner's: the frame still reads it */
+        assert_int_equal(pkt_ext_spares(), 0);
+        assert_true(pkt_ext_alone(e));
+        pkt_ext_put(e); /* the frame's: now spare */
+        assert_int_equal(pkt_ext_spares(), 1);
+        f = pkt_ext_new(PKT_EXT_SPARE_SIZE);
+        assert_ptr_equal(f, e);
+        assert_int_equal(pkt_ext_spares(), 0);
+        assert_true(pkt_ext_alone(f));
+        assert_int_equal(f->size, PKT_EXT_SPARE_SIZE);
+        f->b[PKT_EXT_SPARE_SIZE - 1] = 1; /* writable to its end (ASan: unpoisoned) */
+        /* Another size is freed, and never handed out for this one. */
+        o = pkt_ext_new(4096);
+        assert_non_null(o);
+        pkt_ext_put(o);
+        assert_int_equal(pkt_ext_spares(), 0);
+        pkt_ext_put(f);
+        assert_int_equal(pkt_ext_spares(), 1);
+        o = pkt_ext_new(4096);
+        assert_non_null(o);
+        assert_ptr_not_equal(o, f);
+        assert_int_equal(o->size, 4096);
+        pkt_ext_put(o);
+        /* The cap: the rest go to free(). */
+        for (unsigned i = 0; i < PKT_EXT_SPARE_MAX + 8; i++) {
+                many[i] = pkt_ext_new(PKT_EXT_SPARE_SIZE);
+                assert_non_null(many[i]);
+        }
+        assert_int_equal(pkt_ext_spares(), 0);
+        for (unsigned i = 0; i < PKT_EXT_SPARE_MAX + 8; i++)
+                pkt_ext_put(many[i]);
+        assert_int_equal(pkt_ext_spares(), PKT_EXT_SPARE_MAX);
+}
+
 /* Destroying a pool with buffers still out reports the leak and survives. */
 static void test_pool_destroy_reports_leak(void **state)
 {
@@ -1283,6 +1335,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_pkt_double_free_aborts, slot_none, slot_none),
             cmocka_unit_test_setup_teardown(test_pool_asan_poisoning, slot_none, slot_none),
             cmocka_unit_test_setup_teardown(test_pool_destroy_reports_leak, slot_none, slot_none),
+            cmocka_unit_test_setup_teardown(test_pkt_ext_spares, slot_none, slot_none),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
