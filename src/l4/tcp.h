@@ -657,9 +657,10 @@ void tcp_data_input(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_v
 /* RFC 7323 5.3 (PAWS), before the sequence check. @return false: dropped
  * (an ACK sent). */
 bool tcp_paws(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_repr *r);
-/* A segment of len data bytes wholly below RCV.NXT (a duplicate): ACK it
- * with a D-SACK block (RFC 2883). @return false: not one, or no data
- * state (the caller ACKs). */
+/* The answer to an unacceptable segment (RFC 9293 3.10.7.4, first
+ * check): the data path's ACK, with the window as it is now and, for len
+ * data bytes wholly below RCV.NXT (a duplicate), a D-SACK block (RFC
+ * 2883). @return false: no data state (the caller ACKs). */
 bool tcp_data_dup(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_t len);
 /* The data path's timers. @return the next deadline. */
 uint64_t tcp_data_timers(struct wctx *w, uint64_t now);

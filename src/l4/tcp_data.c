@@ -1909,9 +1909,14 @@ bool tcp_data_dup(struct wctx *w, struct tcp_conn *c, uint32_t seq, uint32_t len
 {
         struct tcp_data *d = c->d;
 
-        if (d == NULL || len == 0 || !seq_leq(seq + len, c->rcv_nxt))
+        if (d == NULL)
                 return false;
-        dsack_set(d, seq, seq + len); /* RFC 2883 4.1.1 */
+        if (len != 0 && seq_leq(seq + len, c->rcv_nxt))
+                dsack_set(d, seq, seq + len); /* RFC 2883 4.1.1 */
+        /* The answer carries the window as it is now, not as last
+         * advertised: a persist probe (SND.UNA - 1, no data) is how a
+         * sender learns of a window update that was lost (RFC 9293
+         * 3.8.6.1), and the reads since may have opened it. */
         send_ack(w, c);
         return true;
 }

@@ -330,6 +330,31 @@ static void flow_tso_corrupt(int fam, uint64_t seed)
         net2_fini(&n);
 }
 
+/* Bits flipped on a wire with checksum offload and no TSO: segments cut
+ * to the MSS. Over IPv6 with seeds 13 - 15 the receiver had last
+ * advertised 128 bytes and its buffer was empty; it answered each
+ * persist probe (SND.UNA - 1, an unacceptable segment) with that stale
+ * window instead of the one it had now, and the flow stalled. */
+static void flow_no_tso_corrupt(int fam, uint64_t seed)
+{
+        struct mpnet_fault_cfg f = {.seed = seed, .corrupt_ppm = 20000};
+        struct net2 n;
+
+        net_up(&n, false, &f);
+        flow_fam(&n, fam);
+        assert_int_equal(stk_ctr(n.st[0], "tcp_tso_out"), 0);
+        assert_true(stk_ctr(n.st[0], "tcp_rtx") > 0);
+        net2_fini(&n);
+}
+
+static void test_flow_no_tso_corrupt(void **state)
+{
+        (void)state;
+        flow_no_tso_corrupt(4, 13);
+        for (uint64_t seed = 13; seed <= 15; seed++)
+                flow_no_tso_corrupt(6, seed);
+}
+
 static void test_flow_tso(void **state)
 {
         (void)state;
@@ -753,6 +778,7 @@ int main(void)
             cmocka_unit_test(test_flow_no_tso6),
             cmocka_unit_test(test_flow_tso6_lossy),
             cmocka_unit_test(test_flow_tso6_corrupt),
+            cmocka_unit_test(test_flow_no_tso_corrupt),
             cmocka_unit_test(test_gro6_ext),
             cmocka_unit_test(test_loop6),
         };
