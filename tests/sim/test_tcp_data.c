@@ -887,6 +887,54 @@ static void test_persist_small_window(void **state)
         mpnet_close(t->s, k.lfd);
 }
 
+/* Every ACK the stack sends within ms: @return how many, the last one's
+ * window in *win. */
+static unsigned acks_drain(struct k *k, uint64_t ms, uint16_t *win)
+{
+        struct ts_seg g;
+        unsigned n = 0;
+
+        while (ts_recv(k->t, ms, &g)) {
+                *win = g.win;
+                n++;
+        }
+        return n;
+}
+
+/* An unacceptable segment (here a persist probe, SND.UNA - 1 with no
+ * data: RFC 9293 3.8.6.1) is answered with the window as it is now
+ * (RFC 9293 3.10.7.4, first check: "send an acknowledgment"). Reads
+ * that opened the window by less than the update rule's step sent no
+ * update, so the last window advertised is smaller than the buffer's room;
+ * the answer to the probe is how a sender whose update was lost learns
+ * of it. Before, it repeated the last window advertised (a flow over IPv6
+ * stalled that way, test_tcp_tso test_flow_no_tso_corrupt). */
+static void test_probe_answer_window(void **state)
+{
+        struct ts *t = *state;
+        struct k k;
+        uint16_t adv = 0, now = 0;
+        uint8_t b[4096];
+        uint32_t got = 0;
+        ssize_t n;
+
+        estab(t, &k, true);
+        for (uint32_t i = 0; i < 20; i++)
+                psend(&k, 1 + i * 1000, 1, TH_PA, 1000);
+        assert_true(acks_drain(&k, 500, &adv) > 0);
+        while ((n = rd(t, k.fd, b, sizeof(b), 0)) > 0)
+                got += (uint32_t)n;
+        assert_int_equal(got, 20000);
+        /* The premise: no update went (the room grew by 20,000 bytes, less
+         * than half the buffer, from a window of more than an MSS). */
+        assert_int_equal(acks_drain(&k, 500, &now), 0);
+        psend(&k, 20000, 1, TH_A, 0);
+        assert_int_equal(acks_drain(&k, 10, &now), 1);
+        /* Window scale 7 (ours): the room the reads made, in 128s. */
+        assert_true(((uint32_t)(now - adv) << 7) >= 20000 - 128);
+        mpnet_close(t->s, k.lfd);
+}
+
 /* RFC 7323 5.3: a segment with a timestamp older than TS.Recent is
  * dropped with an ACK. */
 static void test_paws(void **state)
@@ -1251,6 +1299,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_fast_rtx, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_persist, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_persist_small_window, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_probe_answer_window, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_paws, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_sndbuf, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_time_wait, setup, ts_teardown),
