@@ -17,10 +17,14 @@
  * mpnet send the same 1 MiB pseudo-random pattern, again and again, --chunk
  * bytes per send() (mpnet_sendto). rm's checksum offload is off (ethtool
  * -K tx off): a frame with a partial checksum reaches an XDP socket as it
- * is and mpnet drops it as bad (tests/sim/kt_tcp_veth.h). Both receiving
- * veth ends get GRO on (ethtool -K gro on, which gives a veth its NAPI
- * path): the Linux sender's TSO super-frames need none, mpnet's 1500-byte
- * frames (AF_XDP has no TSO) are coalesced before TCP as a NIC's GRO would.
+ * is and mpnet drops it as bad (tests/sim/kt_tcp_veth.h). The rest stays
+ * as veth has it: the Linux sender hands the veth TSO super-frames of up
+ * to 64 KiB, mpnet's frames are of the MTU (AF_XDP has no segmentation
+ * offload: one skb per descriptor); GRO is off on the receiving ends
+ * (--gro turns it on, which gives a veth its NAPI path; it did not help
+ * either sender here).
+ * The receiver and the Linux sender are forked before mpnet's pool and
+ * link exist, so that mpnet's memory is never copy-on-write.
  *
  * mpnet's loop (one thread, this process): send until the send buffer is
  * full, poll the stack, and when there is nothing to do wait in poll() on
@@ -38,14 +42,14 @@
  * counts others' work too: the JSON gives the load average before and after,
  * and, less exposed to others' load but blind to softirqs run elsewhere,
  * the sender's and the receiver's own CPU time (the sender thread for
- * mpnet, the sender process for Linux). Ratios mpnet/Linux are per pair of
- * neighbouring runs. Not pinned.
+ * mpnet, the sender process for Linux; "own_cpu", see own_cpu()). Ratios
+ * mpnet/Linux are per pair of neighbouring runs. Not pinned.
  *
  * Without root, ip(8), ethtool, network namespaces or AF_XDP, it prints
  * {"bench": "tcp_afxdp", "skipped": "why"} and exits 0.
  *
  * Usage: bench_tcp_afxdp [--mbytes N] [--repeat N] [--chunk BYTES]
- *                        [--generic] [--busy]
+ *                        [--generic] [--ring N] [--busy] [--gro] [--flip]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -114,7 +118,7 @@ static pid_t g_rcv = -1, g_snd = -1;
 static volatile sig_atomic_t g_stop;
 static uint8_t *g_pat, *g_pat_m; /* what Linux sends, what mpnet sends */
 static uint64_t g_bytes, g_chunk;
-static bool g_generic, g_busy, g_flip;
+static bool g_generic, g_busy, g_flip, g_gro;
 static uint64_t g_ring = 1024;
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -361,39 +365,50 @@ static void receiver_main(int wfd)
         }
 }
 
-/* In l: connect, say so, wait for the start, send g_bytes, report. */
-static void lsender_main(int wfd, int gofd)
+/* In l, for each command byte from the parent: 'c' connect and report;
+ * 'g' send g_bytes, report, close. Forked once, before mpnet's pool and
+ * link exist: a child forked later would make the parent's pages
+ * copy-on-write, and mpnet's run would pay the faults. */
+static void lsender_main(int wfd, int cfd)
 {
         struct sockaddr_in sa = {
             .sin_family = AF_INET, .sin_port = htons(PORT), .sin_addr.s_addr = htonl(L_RCV)};
-        struct report rep = {0};
-        uint64_t u0;
-        char go;
-        int fd;
+        int fd = -1;
+        char c;
 
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (enter_ns(g_ns[NS_L]) != 0)
                 _exit(2);
-        fd = socket(AF_INET, SOCK_STREAM, 0);
-        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
-                _exit(3);
-        if (write(wfd, &rep, sizeof(rep)) != (ssize_t)sizeof(rep) || read(gofd, &go, 1) != 1)
-                _exit(4);
-        u0 = cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
-        while (rep.bytes < g_bytes) {
-                ssize_t n = send(fd, g_pat + rep.bytes % PAT_LEN, send_len(rep.bytes), 0);
+        while (read(cfd, &c, 1) == 1) {
+                struct report rep = {0};
+                uint64_t u0;
 
-                if (n <= 0) {
-                        if (n < 0 && errno == EINTR)
-                                continue;
-                        _exit(5);
+                if (c == 'c') {
+                        fd = socket(AF_INET, SOCK_STREAM, 0);
+                        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+                                _exit(3);
+                } else if (c == 'g' && fd >= 0) {
+                        u0 = cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
+                        while (rep.bytes < g_bytes) {
+                                ssize_t n =
+                                    send(fd, g_pat + rep.bytes % PAT_LEN, send_len(rep.bytes), 0);
+
+                                if (n <= 0) {
+                                        if (n < 0 && errno == EINTR)
+                                                continue;
+                                        _exit(5);
+                                }
+                                rep.bytes += (uint64_t)n;
+                        }
+                        rep.cpu_ns = cpu_ns(CLOCK_PROCESS_CPUTIME_ID) - u0;
+                        close(fd);
+                        fd = -1;
+                } else {
+                        _exit(4);
                 }
-                rep.bytes += (uint64_t)n;
+                if (write(wfd, &rep, sizeof(rep)) != (ssize_t)sizeof(rep))
+                        _exit(6);
         }
-        rep.cpu_ns = cpu_ns(CLOCK_PROCESS_CPUTIME_ID) - u0;
-        if (write(wfd, &rep, sizeof(rep)) != (ssize_t)sizeof(rep))
-                _exit(6);
-        close(fd);
         _exit(0);
 }
 
@@ -435,9 +450,11 @@ static void setup(void)
                 why = "ethtool -K tx off failed on the receiving veth";
         if (why != NULL)
                 skip(why);
-        /* GRO on both receiving ends (the veth's NAPI path); best effort. */
-        sh("ip netns exec %s ethtool -K rl gro on", g_ns[NS_R]);
-        sh("ip netns exec %s ethtool -K rm gro on", g_ns[NS_R]);
+        /* --gro: GRO on both receiving ends (the veth's NAPI path). */
+        if (g_gro) {
+                sh("ip netns exec %s ethtool -K rl gro on", g_ns[NS_R]);
+                sh("ip netns exec %s ethtool -K rm gro on", g_ns[NS_R]);
+        }
 }
 
 static void receiver_start(int *rfd)
@@ -498,39 +515,47 @@ static void own_cpu(struct run *r)
         r->gbps_per_own_cpu = r->own_cpu_s > 0 ? (double)g_bytes * 8 / 1e9 / r->own_cpu_s : 0;
 }
 
-static struct run run_linux(int rfd, const struct ck *want)
-{
-        int rep[2], go[2];
-        struct report sr, rr;
-        uint64_t t0, t1;
-        struct ticks b0, b1;
-        struct run r = {0};
+/* The Linux sender's pipes: its reports, our commands. */
+static int g_snd_rep = -1, g_snd_cmd = -1;
 
-        if (pipe2(rep, O_CLOEXEC) != 0 || pipe2(go, O_CLOEXEC) != 0)
+static void lsender_start(void)
+{
+        int rep[2], cmd[2];
+
+        if (pipe2(rep, O_CLOEXEC) != 0 || pipe2(cmd, O_CLOEXEC) != 0)
                 bench_die("pipe: %s\n", strerror(errno));
         g_snd = fork();
         if (g_snd < 0)
                 bench_die("fork: %s\n", strerror(errno));
         if (g_snd == 0) {
                 close(rep[0]);
-                close(go[1]);
-                lsender_main(rep[1], go[0]);
+                close(cmd[1]);
+                lsender_main(rep[1], cmd[0]);
         }
         close(rep[1]);
-        close(go[0]);
-        read_report(rep[0], &sr, "Linux sender (connect)");
+        close(cmd[0]);
+        g_snd_rep = rep[0];
+        g_snd_cmd = cmd[1];
+}
+
+static struct run run_linux(int rfd, const struct ck *want)
+{
+        struct report sr, rr;
+        uint64_t t0, t1;
+        struct ticks b0, b1;
+        struct run r = {0};
+
+        if (write(g_snd_cmd, "c", 1) != 1)
+                bench_die("Linux sender: %s\n", strerror(errno));
+        read_report(g_snd_rep, &sr, "Linux sender (connect)");
         b0 = busy_ticks();
         t0 = bench_now_ns();
-        if (write(go[1], "g", 1) != 1)
+        if (write(g_snd_cmd, "g", 1) != 1)
                 bench_die("Linux sender: %s\n", strerror(errno));
         read_report(rfd, &rr, "receiver");
         t1 = bench_now_ns();
         b1 = busy_ticks();
-        read_report(rep[0], &sr, "Linux sender");
-        waitpid(g_snd, NULL, 0);
-        g_snd = -1;
-        close(rep[0]);
-        close(go[1]);
+        read_report(g_snd_rep, &sr, "Linux sender");
         run_finish(&r, t0, t1, b0, b1, &rr, want);
         r.snd_cpu_s = (double)sr.cpu_ns / 1e9;
         own_cpu(&r);
@@ -742,6 +767,8 @@ int main(int argc, char **argv)
              "entries of each AF_XDP ring (a power of two; the UMEM has twice as many frames)"},
             {"busy", BENCH_OPT_FLAG, &g_busy, 0, 0,
              "mpnet spins instead of waiting in poll() on the XDP socket"},
+            {"gro", BENCH_OPT_FLAG, &g_gro, 0, 0,
+             "GRO on the receiving veth ends (default: off, as veth has it)"},
             {"flip", BENCH_OPT_FLAG, &g_flip, 0, 0,
              "mpnet sends one byte changed: the receiver's check must fail (a test of it)"},
         };
@@ -792,8 +819,9 @@ int main(int argc, char **argv)
         bench_tsc_hz();
         setup();
         mpnet_thread_set_slot(0);
+        receiver_start(&rfd); /* both before mpnet's memory: see lsender_main() */
+        lsender_start();
         mp_open(&m);
-        receiver_start(&rfd);
         load0 = loadavg1();
         segs0 = bench_ctr(m.s, "tcp_data_out");
         for (uint64_t i = 0; i < repeat; i++) {
@@ -827,6 +855,7 @@ int main(int argc, char **argv)
         bench_json_str(&j, "xdp_mode", m.native ? "native" : "generic");
         bench_json_str(&j, "xdp_bind", m.zerocopy ? "zerocopy" : "copy");
         bench_json_bool(&j, "mpnet_busy_poll", g_busy);
+        bench_json_bool(&j, "receiver_gro", g_gro);
         bench_json_bool(&j, "integrity_ok", ok);
         json_runs(&j, "linux", lr, repeat);
         json_runs(&j, "mpnet", mr, repeat);
