@@ -752,6 +752,10 @@ static void json_runs(struct bench_json *j, const char *name, const struct run *
         bench_json_stat(j, key, oc, n);
         snprintf(key, sizeof(key), "%s_gbps_per_own_cpu", name);
         bench_json_stat(j, key, og, n);
+        for (size_t i = 0; i < n; i++)
+                og[i] = rs[i].own_cpu_s * bench_tsc_hz() / (double)g_bytes;
+        snprintf(key, sizeof(key), "%s_own_cycles_per_byte", name);
+        bench_json_stat(j, key, og, n);
 }
 
 int main(int argc, char **argv)
