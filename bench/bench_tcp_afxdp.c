@@ -15,9 +15,11 @@
  * (a Fletcher-style sum over 64-bit words, against the one of the pattern
  * sent) and reports to the parent. The Linux sender (a child in l) and
  * mpnet send the same 1 MiB pseudo-random pattern, again and again, --chunk
- * bytes per send() (mpnet_sendto). rm's checksum offload is off (ethtool
- * -K tx off): a frame with a partial checksum reaches an XDP socket as it
- * is and mpnet drops it as bad (tests/sim/kt_tcp_veth.h). The rest stays
+ * bytes per send() (mpnet_sendto); mpnet's socket gets SO_SNDBUF 4 MB (the
+ * default tcp_wmem maximum), Linux's sockets auto-tune. rm's checksum
+ * offload is off (ethtool -K tx off): a frame with a partial checksum
+ * reaches an XDP socket as it is and mpnet drops it as bad
+ * (tests/sim/kt_tcp_veth.h). The rest stays
  * as veth has it: the Linux sender hands the veth TSO super-frames of up
  * to 64 KiB, mpnet's frames are of the MTU (AF_XDP has no segmentation
  * offload: one skb per descriptor); GRO is off on the receiving ends
