@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "fuzz/stack_env.h"
+#include "l4/socket.h"
 #include "l4/tcp.h"
 #include "mpnet/socket.h"
 #include "mpnet/wire/ethernet.h"
@@ -684,13 +685,16 @@ static void est_ready(struct fz_stack *f)
 
 /* Inputs on the established connection (a ... c), each on a stack made
  * ready (fresh) or reset to the mark:
- *   'a' data and a FIN in (CLOSE_WAIT, 100 bytes unread), keepalive and
- *       TCP_CORK set on the socket, a half-open SYN from 40001, 1.5 s;
+ *   'a' data and a FIN in (CLOSE_WAIT, 100 bytes unread: the socket
+ *       readable), keepalive (idle 7 s) and TCP_CORK set on the socket, a
+ *       half-open SYN from 40001, 1.5 s;
  *   'r' a reset in (the connection freed, the socket's error set);
- *   'b' data in, read, 50 bytes sent back and retransmitted (1.5 s). */
+ *   'b' the socket's readiness and keepalive options read (into the
+ *       outcome), data in, read, 50 bytes sent back and retransmitted
+ *       (1.5 s). */
 static void est_run(bool reuse, char what, struct outcome *o)
 {
-        static const int one = 1;
+        static const int one = 1, idle = 7;
         struct fz_stack *f = &est_env[reuse];
         struct tcp_seen t = {.o = o};
         uint8_t buf[256] = {0};
@@ -711,6 +715,9 @@ static void est_run(bool reuse, char what, struct outcome *o)
                 tcp_seg(f, 40000, 1101, est_iss + 1, MPNET_TCP_ACK | MPNET_TCP_FIN, 0);
                 assert_int_equal(
                     mpnet_setsockopt(f->s, est_fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)), 0);
+                assert_int_equal(mpnet_setsockopt(f->s, est_fd, IPPROTO_TCP, 4 /* TCP_KEEPIDLE */,
+                                                  &idle, sizeof(idle)),
+                                 0);
                 assert_int_equal(mpnet_setsockopt(f->s, est_fd, IPPROTO_TCP, 3 /* TCP_CORK */, &one,
                                                   sizeof(one)),
                                  0);
@@ -719,12 +726,24 @@ static void est_run(bool reuse, char what, struct outcome *o)
         case 'r':
                 tcp_seg(f, 40000, 1001, est_iss + 1, MPNET_TCP_RST, 0);
                 break;
-        default:
+        default: {
+                int v[2] = {0, 0};
+                socklen_t l = sizeof(v[0]);
+                uint32_t ev = sock_events(sock_get(f->s, est_fd));
+
+                assert_int_equal(
+                    mpnet_getsockopt(f->s, est_fd, SOL_SOCKET, SO_KEEPALIVE, &v[0], &l), 0);
+                assert_int_equal(
+                    mpnet_getsockopt(f->s, est_fd, IPPROTO_TCP, 4 /* TCP_KEEPIDLE */, &v[1], &l),
+                    0);
+                o->hash = fnv(o->hash, v, sizeof(v));
+                o->hash = fnv(o->hash, &ev, sizeof(ev));
                 tcp_seg(f, 40000, 1001, est_iss + 1, MPNET_TCP_ACK | MPNET_TCP_PSH, 100);
                 assert_int_equal(mpnet_recvfrom(f->s, est_fd, buf, sizeof(buf), 0, NULL, NULL),
                                  100);
                 assert_int_equal(mpnet_sendto(f->s, est_fd, buf, 50, 0, NULL, 0), 50);
                 break;
+        }
         }
         fz_poll(f);
         fz_drain(f);
