@@ -1263,12 +1263,164 @@ static void tcp_fini(struct mpnet_stack *s, void *state)
         free(st->pick);
 }
 
+/* A connection a mark can hold (tcp_state_mark): ESTABLISHED, accepted
+ * or connected (a socket, no listener), on the control context, nothing
+ * in its queues or rings and no timer armed, so a copy of its structures
+ * and its socket's is all there is to it. */
+static bool conn_quiet(const struct tcp_conn *c)
+{
+        return c->state == TCP_ESTABLISHED && c->so != NULL && c->lso == NULL && c->home == 0 &&
+               c->rtx_at == MPNET_TIME_NEVER && c->so->tcp == c && c->so->fd >= 0 &&
+               tcp_data_quiet(c);
+}
+
+/* Every connection of the table to f, until it returns false. */
+static bool conns_all(const struct tcp_state *st, bool (*f)(const struct tcp_conn *c, void *arg),
+                      void *arg)
+{
+        struct tcp_conn_buckets *bk = tcp_conn_bk(&st->ct);
+
+        for (unsigned i = 0; bk != NULL && i <= bk->mask; i++) {
+                struct tcp_conn *c = atomic_load_explicit(&bk->b[i], memory_order_relaxed);
+
+                for (; c != NULL; c = atomic_load_explicit(&c->next, memory_order_relaxed)) {
+                        if (!f(c, arg))
+                                return false;
+                }
+        }
+        return true;
+}
+
+static bool quiet_visit(const struct tcp_conn *c, void *arg)
+{
+        (void)arg;
+        return conn_quiet(c);
+}
+
+/* A connection a mark cannot hold (conn_quiet) is what input left. */
 static bool tcp_learnt(struct mpnet_stack *s, const void *state)
 {
         const struct tcp_state *st = state;
 
         (void)s;
-        return st->ct.n != 0;
+        return st->ct.n != 0 && !conns_all(st, quiet_visit, NULL);
+}
+
+/*
+ * The quiet established connections of a mark (a fuzz target's inputs
+ * start on one, tests/fuzz/fuzz_tcp_conn.c): each one's structure, its
+ * data state and its socket, copied. The reset frees the table as ever
+ * (tcp_reset) and then makes each connection again from its copy, in the
+ * table under its tuple, its socket (still open: the descriptor and the
+ * socket are configuration) copied back and pointing at it: the sequence
+ * numbers, windows, options and timers' state as at the mark, whatever
+ * input did to the connection (data, a FIN, a reset that freed it) or to
+ * its socket (options). The listener's queues were empty at the mark
+ * (the connection was accepted) and are emptied by tcp_reset.
+ */
+struct tcp_mark_conn {
+        struct tcp_conn c;
+        struct mpnet_sock *so;
+        uint32_t so_gen;
+        int fd;
+        struct mpnet_sock so_copy;
+        /* then tcp_data_size() bytes: its data state */
+};
+
+struct tcp_mark {
+        unsigned n;
+        size_t stride;
+        /* then n of struct tcp_mark_conn and its data state, stride apart */
+};
+
+static size_t mark_stride(void)
+{
+        size_t n = sizeof(struct tcp_mark_conn) + tcp_data_size();
+
+        return (n + 63) & ~(size_t)63;
+}
+
+static size_t mark_head(void)
+{
+        return (sizeof(struct tcp_mark) + 63) & ~(size_t)63;
+}
+
+static size_t tcp_state_mark_size(struct mpnet_stack *s, const void *state)
+{
+        const struct tcp_state *st = state;
+
+        (void)s;
+        return st->ct.n == 0 ? 0 : mark_head() + st->ct.n * mark_stride();
+}
+
+static bool mark_visit(const struct tcp_conn *c, void *arg)
+{
+        struct tcp_mark *m = arg;
+        struct tcp_mark_conn *mc = (void *)((char *)m + mark_head() + m->n * m->stride);
+
+        memcpy(&mc->c, c, sizeof(*c));
+        mc->so = c->so;
+        mc->so_gen = c->so->gen;
+        mc->fd = c->so->fd;
+        memcpy(&mc->so_copy, c->so, sizeof(*c->so));
+        memcpy(mc + 1, c->d, tcp_data_size());
+        m->n++;
+        return true;
+}
+
+static int tcp_state_mark(struct mpnet_stack *s, const void *state, void *mark)
+{
+        const struct tcp_state *st = state;
+        struct tcp_mark *m = mark;
+
+        (void)s;
+        m->n = 0;
+        m->stride = mark_stride();
+        if (!conns_all(st, quiet_visit, NULL))
+                return -EBUSY;
+        conns_all(st, mark_visit, m);
+        return 0;
+}
+
+static int tcp_state_restore(struct mpnet_stack *s, void *state, const void *mark)
+{
+        struct tcp_state *st = state;
+        const struct tcp_mark *m = mark;
+
+        for (unsigned i = 0; i < m->n; i++) {
+                const struct tcp_mark_conn *mc =
+                    (const void *)((const char *)m + mark_head() + i * m->stride);
+                struct mpnet_sock *so = mc->so;
+                struct tcp_conn *c;
+                int err;
+
+                /* The socket the input was given stays open (the harness's
+                 * promise): its descriptor, its generation. */
+                if (sock_get(s, mc->fd) != so || so->gen != mc->so_gen)
+                        return -ESTALE;
+                c = malloc(sizeof(*c));
+                if (c == NULL)
+                        return -ENOMEM;
+                memcpy(c, &mc->c, sizeof(*c));
+                atomic_store_explicit(&c->next, NULL, memory_order_relaxed);
+                c->qnext = NULL;
+                c->twl.next = c->twl.prev = NULL;
+                c->d = tcp_data_clone(mc + 1, c);
+                if (c->d == NULL) {
+                        free(c);
+                        return -ENOMEM;
+                }
+                memcpy(so, &mc->so_copy, sizeof(*so));
+                so->tcp = c;
+                c->so = so;
+                err = tcp_conn_insert(s, &st->ct, c);
+                if (err != 0) {
+                        so->tcp = NULL;
+                        tcp_conn_free(c);
+                        return err;
+                }
+        }
+        return 0;
 }
 
 /* stack_reset(): connections are what input and the calls made; none
@@ -1338,6 +1490,9 @@ const struct mpnet_module mod_tcp = {
     .fini = tcp_fini,
     .state_learnt = tcp_learnt,
     .state_reset = tcp_reset,
+    .state_mark_size = tcp_state_mark_size,
+    .state_mark = tcp_state_mark,
+    .state_restore = tcp_state_restore,
     .ctx_state_size = sizeof(struct tcp_ctx),
     .ctx_service = tcp_service,
     .vec_end = tcp_vec_end,

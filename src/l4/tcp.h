@@ -667,6 +667,13 @@ uint64_t tcp_data_timers(struct wctx *w, uint64_t now);
 /* What c's data path holds: @return its state's bytes; its rings and
  * out-of-order segments added to *bufs. */
 size_t tcp_data_mem(const struct tcp_conn *c, size_t *bufs);
+/* stack_reset() of a quiet established connection (l4/tcp.c,
+ * tcp_state_mark): the size of its data state; whether it holds nothing
+ * a copy could not give back (no ring, queue, SACK scoreboard or armed
+ * timer); a new data state for c from a copy of a quiet one. */
+size_t tcp_data_size(void);
+bool tcp_data_quiet(const struct tcp_conn *c);
+struct tcp_data *tcp_data_clone(const void *copy, struct tcp_conn *c);
 /* c leaves the table (tcp_conn_drop): off the timer list. */
 void tcp_data_drop(struct mpnet_stack *s, struct tcp_conn *c);
 /* c off its context's TIME_WAIT queue (before tcp_embryo_del: the two

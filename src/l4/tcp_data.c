@@ -1248,6 +1248,36 @@ void tcp_conn_recycle(void *arg)
         tcp_cache_put_ctl(k, TCP_CACHE_CONN, c);
 }
 
+size_t tcp_data_size(void)
+{
+        return sizeof(struct tcp_data);
+}
+
+bool tcp_data_quiet(const struct tcp_conn *c)
+{
+        const struct tcp_data *d = c->d;
+
+        return d != NULL && d->sb == NULL && d->rb == NULL && d->rq == NULL && d->ooo == NULL &&
+               d->sk == NULL && d->tpprev == NULL && d->slen == 0 && d->rlen == 0 && !d->fin_q &&
+               !d->fin_in && d->rgrown == 0 && d->sgrown == 0 && d->dack_at == MPNET_TIME_NEVER &&
+               d->tw_at == MPNET_TIME_NEVER && d->pace_tmr == MPNET_TIME_NEVER &&
+               d->o.ka_at == MPNET_TIME_NEVER && d->o.cork_at == MPNET_TIME_NEVER &&
+               d->o.linger_at == MPNET_TIME_NEVER;
+}
+
+struct tcp_data *tcp_data_clone(const void *copy, struct tcp_conn *c)
+{
+        struct tcp_data *d = malloc(sizeof(*d));
+
+        if (d == NULL)
+                return NULL;
+        memcpy(d, copy, sizeof(*d));
+        d->c = c;
+        d->tnext = NULL;
+        d->tpprev = NULL;
+        return d;
+}
+
 size_t tcp_data_mem(const struct tcp_conn *c, size_t *bufs)
 {
         const struct tcp_data *d = c->d;

@@ -275,6 +275,16 @@ struct mpnet_module {
          * state_reset makes the stack unmarkable. Control thread. */
         bool (*state_learnt)(struct mpnet_stack *s, const void *state);
         void (*state_reset)(struct mpnet_stack *s, void *state);
+        /* What a module holds at the mark that input may change and a
+         * reset must give back (TCP: quiet established connections, which
+         * state_learnt then does not count): state_mark_size its bytes in
+         * a mark (0: nothing), state_mark copies it there (@return 0 or a
+         * negative errno), state_restore gives it back once every module's
+         * state_reset ran (@return 0 or a negative errno: the stack is
+         * then for mpnet_stack_destroy() only). Control thread. */
+        size_t (*state_mark_size)(struct mpnet_stack *s, const void *state);
+        int (*state_mark)(struct mpnet_stack *s, const void *state, void *mark);
+        int (*state_restore)(struct mpnet_stack *s, void *state, const void *mark);
         /* Per-context state (the control thread's and each worker's, struct
          * wctx), made with the context and freed with it. The hooks run on
          * the thread that runs the context (ctx_usage: any thread), once a

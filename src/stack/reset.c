@@ -31,7 +31,11 @@
  * Modules with per-stack state say what input left in it (state_learnt,
  * graph.h) and drop it (state_reset): the socket layer's queued
  * datagrams, the ping API's unread replies (its echo sockets, l4/raw.c);
- * sockets themselves are configuration, which a reset keeps.
+ * sockets themselves are configuration, which a reset keeps. A module may
+ * also record what it holds at the mark (state_mark) and give it back
+ * after the reset (state_restore): TCP's quiet established connections
+ * (l4/tcp.c), so a fuzz target's inputs can start on one without its
+ * handshake.
  * A mark records only a stack with no workers, nothing queued or
  * reassembling, and no learnt neighbour: what it would otherwise
  * have to copy (packets, entries) a configured stack, polled once, does not
@@ -97,6 +101,7 @@ struct stack_mark {
         struct mark_iface *ifs;
         struct mark_route4 *r4;
         struct mark_route6 *r6;
+        void *mod[GRAPH_MAX_MODS]; /* each module's state_mark, or NULL */
 };
 
 /* ---- neighbours, redirects, reassembly, queues ---- */
@@ -542,7 +547,7 @@ static struct stack_mark *mark_make(struct mpnet_stack *s)
 {
         struct stack_mark probe = {0}, *m;
         unsigned n_ifs = 0, k = 0, n_ctr = mpnet_stack_counter_count(s);
-        size_t sz[6], per_if = mod_mark_size(s);
+        size_t sz[7], per_if = mod_mark_size(s), mod_sz[GRAPH_MAX_MODS] = {0};
         char *p;
 
         for (int i = 1; i <= STACK_MAX_IFACES; i++)
@@ -554,7 +559,15 @@ static struct stack_mark *mark_make(struct mpnet_stack *s)
         sz[3] = lines(probe.n_r6 * sizeof(m->r6[0]));
         sz[4] = lines(n_ctr * sizeof(m->ctr[0]));
         sz[5] = n_ifs * per_if;
-        m = aligned_alloc(MPNET_CACHE_LINE, sz[0] + sz[1] + sz[2] + sz[3] + sz[4] + sz[5]);
+        sz[6] = 0;
+        for (unsigned i = 0; i < s->g.n_mods; i++) {
+                const struct mpnet_module *mod = s->g.mods[i].m;
+
+                if (mod->state_mark_size != NULL)
+                        mod_sz[i] = lines(mod->state_mark_size(s, s->g.mods[i].state));
+                sz[6] += mod_sz[i];
+        }
+        m = aligned_alloc(MPNET_CACHE_LINE, sz[0] + sz[1] + sz[2] + sz[3] + sz[4] + sz[5] + sz[6]);
         if (m == NULL)
                 return NULL;
         memset(m, 0, sizeof(*m));
@@ -582,6 +595,21 @@ static struct stack_mark *mark_make(struct mpnet_stack *s)
                 k++;
         }
         m->n_ifs = n_ifs;
+        p += n_ifs * per_if;
+        for (unsigned i = 0; i < s->g.n_mods; i++) {
+                int err;
+
+                if (mod_sz[i] == 0)
+                        continue;
+                m->mod[i] = p;
+                p += mod_sz[i];
+                err = s->g.mods[i].m->state_mark(s, s->g.mods[i].state, m->mod[i]);
+                if (err != 0) {
+                        free(m);
+                        errno = -err;
+                        return NULL;
+                }
+        }
         mark_control(s, m);
         if (!mark_timers(s, m) || !mark_counters(s, m)) {
                 free(m);
@@ -589,6 +617,22 @@ static struct stack_mark *mark_make(struct mpnet_stack *s)
                 return NULL;
         }
         return m;
+}
+
+/* What the modules recorded at the mark, given back (after every
+ * module's state_reset). */
+static int reset_mods(struct mpnet_stack *s, const struct stack_mark *m)
+{
+        for (unsigned i = 0; i < s->g.n_mods; i++) {
+                int err;
+
+                if (m->mod[i] == NULL)
+                        continue;
+                err = s->g.mods[i].m->state_restore(s, s->g.mods[i].state, m->mod[i]);
+                if (err != 0)
+                        return err;
+        }
+        return 0;
 }
 
 /* ---- the reset ---- */
@@ -618,6 +662,9 @@ static int reset_to(struct mpnet_stack *s, struct stack_mark *m)
         if (err != 0)
                 return err;
         reset_timers(s, m);
+        err = reset_mods(s, m);
+        if (err != 0)
+                return err;
         /* Last: what the steps above counted, sent or recorded goes too. */
         reset_queues(s);
         reset_control(s, m);

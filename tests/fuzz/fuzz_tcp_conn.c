@@ -6,13 +6,21 @@
  * without guessing the stack's initial sequence numbers.
  *
  * The stack is fuzz_stack_input's (stack_env.h) with a listener on
- * 0.0.0.0:80 (backlog 2). Each input starts with a handshake from
- * 192.0.2.2:40000 that the harness completes and accepts (the
- * established connection), then reads:
- *   byte 0      bits 0-1: SYN cookie mode (mod 3); bit 2: no reset limit;
- *               bits 3-4: ECN mode (mod 3); bit 5: keepalive on the
- *               established connection (1 s, 1 s, 2 probes); bit 6:
- *               TCP_CORK on it; bit 7: SO_LINGER 0 on it
+ * 0.0.0.0:80 (backlog 2) and a connection from 192.0.2.2:40000 to it, the
+ * established connection, accepted. Two stacks, by the mode byte: one
+ * marked with the connection already established and accepted (the
+ * handshake made once, under the default settings; stack_reset() gives
+ * the connection back as it was then, l4/tcp.c), so an input pays no
+ * handshake and the harness leaves the connection open; the other
+ * ("fresh") marked with the listener alone, each input starting with
+ * the handshake that the harness completes and accepts under the input's
+ * settings, and closing the connection at its end (our FIN, SO_LINGER).
+ * An input reads:
+ *   byte 0      SYN cookie mode (the byte mod 3); bit 2: no reset limit;
+ *               bits 3-4: 3 the fresh stack (ECN mode 0), else the ECN
+ *               mode (mod 3) on the established stack; bit 5: keepalive
+ *               on the established connection (1 s, 1 s, 2 probes); bit
+ *               6: TCP_CORK on it; bit 7: SO_LINGER 0 on it
  *   records     target (1: bits 0-1 what, bits 2-7 a port offset), TCP
  *               flags (1), seq (4), ack (4), window (2), option length
  *               (1, at most 40) and the options, data length (1) and
@@ -22,7 +30,8 @@
  * (seq as is, ack from the last SYN-ACK the stack sent that port: a cookie
  * to echo); 2 the active open (from 192.0.2.2:80 + offset; ack from its
  * ISS); 3 a command: connect() to 192.0.2.2:80 + offset (closing the last).
- * The harness closes what it opened; every buffer must come back.
+ * The harness closes what it opened (but the established stack's
+ * connection); every buffer must come back.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,8 +49,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define US   0xc0000201u
 #define PEER 0xc0000202u
 
-static struct fz_stack env;
-static int lfd;
+#define FRESH       0 /* env[]: the listener alone at the mark */
+#define ESTABLISHED 1 /* the connection from 40000 too, accepted */
+
+static struct fz_stack envs[2];
+static struct fz_stack *cur; /* the input's */
+static int lfd[2];
+static int est_fd;       /* ESTABLISHED's connection, from the mark */
+static uint32_t est_iss; /* and its ISS */
 
 struct seen {
         uint32_t synack[64]; /* the last SYN-ACK's seq to 41000 + i */
@@ -53,11 +68,12 @@ static struct seen seen;
 static void listen_configure(struct fz_stack *f)
 {
         struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(80)};
+        int *l = &lfd[f == &envs[ESTABLISHED]];
 
         fz_input_configure(f);
-        lfd = mpnet_socket(f->s, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        FZ_CHECK(mpnet_bind(f->s, lfd, (struct sockaddr *)&a, sizeof(a)) == 0);
-        FZ_CHECK(mpnet_listen(f->s, lfd, 2) == 0);
+        *l = mpnet_socket(f->s, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        FZ_CHECK(mpnet_bind(f->s, *l, (struct sockaddr *)&a, sizeof(a)) == 0);
+        FZ_CHECK(mpnet_listen(f->s, *l, 2) == 0);
 }
 
 /* What the stack sent: the SYNs' sequence numbers, to answer them. */
@@ -113,9 +129,9 @@ static void send_seg(uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
         if (dlen != 0)
                 memcpy(t + hl, d, dlen);
         mpnet_tcp4_csum_set(t, n, PEER, US);
-        fz_send(&env, 0, f, MPNET_ETH_HLEN + MPNET_IP4_HLEN + n);
-        fz_poll(&env);
-        fz_drain(&env);
+        fz_send(cur, 0, f, MPNET_ETH_HLEN + MPNET_IP4_HLEN + n);
+        fz_poll(cur);
+        fz_drain(cur);
 }
 
 /* 192.0.2.2:40000 connects, the harness ACKs; @return the accepted fd. */
@@ -126,7 +142,17 @@ static int establish(void)
         seen.est_iss = 0;
         send_seg(40000, 80, 1000, 0, MPNET_TCP_SYN, 65535, mss, 4, NULL, 0);
         send_seg(40000, 80, 1001, seen.est_iss + 1, MPNET_TCP_ACK, 65535, NULL, 0, NULL, 0);
-        return mpnet_accept(env.s, lfd, NULL, NULL, 0);
+        return mpnet_accept(cur->s, lfd[cur == &envs[ESTABLISHED]], NULL, NULL, 0);
+}
+
+/* ESTABLISHED's stack before its mark: the connection made and accepted,
+ * under the default settings. */
+static void est_ready(struct fz_stack *f)
+{
+        cur = f;
+        est_fd = establish();
+        FZ_CHECK(est_fd >= 0);
+        est_iss = seen.est_iss;
 }
 
 static int active_open(int old, uint16_t port)
@@ -137,20 +163,20 @@ static int active_open(int old, uint16_t port)
         int fd;
 
         if (old >= 0)
-                mpnet_close(env.s, old);
+                mpnet_close(cur->s, old);
         seen.act_port = 0;
         a.sin_addr.s_addr = htonl(PEER);
-        fd = mpnet_socket(env.s, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        fd = mpnet_socket(cur->s, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return -1;
-        if (mpnet_connect(env.s, fd, (struct sockaddr *)&a, sizeof(a)) != -EINPROGRESS ||
-            mpnet_getsockname(env.s, fd, (struct sockaddr *)&me, &l) != 0) {
-                mpnet_close(env.s, fd);
+        if (mpnet_connect(cur->s, fd, (struct sockaddr *)&a, sizeof(a)) != -EINPROGRESS ||
+            mpnet_getsockname(cur->s, fd, (struct sockaddr *)&me, &l) != 0) {
+                mpnet_close(cur->s, fd);
                 return -1;
         }
         seen.act_port = ntohs(me.sin_port);
-        fz_poll(&env);
-        fz_drain(&env);
+        fz_poll(cur);
+        fz_drain(cur);
         return fd;
 }
 
@@ -180,29 +206,37 @@ static void est_options(struct fz_stack *f, int fd, uint8_t mode)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        struct fz_stack *f = &env;
-        int est, act = -1, acc[4];
-        unsigned n_acc = 0;
+        struct fz_stack *f;
+        int est, act = -1, acc[4], l;
+        unsigned n_acc = 0, mode;
 
-        if (env.pool == NULL) {
+        if (envs[FRESH].pool == NULL) {
                 struct mpnet_pool *pool = mpnet_pool_create("fuzz", 1024);
 
                 FZ_CHECK(pool != NULL);
-                fz_init(&env, pool, 1, &fz_input_wire, &fz_input_cfg, listen_configure,
-                        getenv("MPNET_FUZZ_FRESH") == NULL);
-                env.settle_ns = FZ_INPUT_SETTLE_NS;
-                env.on_frame = on_frame;
+                for (unsigned i = 0; i < 2; i++) {
+                        fz_init(&envs[i], pool, 1, &fz_input_wire, &fz_input_cfg, listen_configure,
+                                getenv("MPNET_FUZZ_FRESH") == NULL);
+                        envs[i].settle_ns = FZ_INPUT_SETTLE_NS;
+                        envs[i].on_frame = on_frame;
+                }
+                envs[ESTABLISHED].ready = est_ready;
         }
         if (size < 1)
                 return 0;
+        mode = (data[0] >> 3 & 3) == 3 ? FRESH : ESTABLISHED;
+        f = cur = &envs[mode];
+        l = lfd[mode];
         fz_begin(f);
         memset(&seen, 0, sizeof(seen));
+        if (mode == ESTABLISHED)
+                seen.est_iss = est_iss; /* the mark's connection */
         mpnet_tcp_set_syncookies(f->s, data[0] % 3 == 0 ? 1 : data[0] % 3 == 1 ? 0 : 2);
         mpnet_tcp_set_rst_limit(f->s, (data[0] & 4) ? 0 : 200, 200);
         data++;
         size--;
         mpnet_tcp_set_ecn(f->s, (data[-1] >> 3 & 3) % 3);
-        est = establish();
+        est = mode == ESTABLISHED ? est_fd : establish();
         FZ_CHECK(est >= 0);
         est_options(f, est, data[-1]);
         while (size >= 15) {
@@ -240,18 +274,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 mpnet_clock_advance(&f->clk, (uint64_t)d[dlen] * d[dlen] * 1000000ull);
                 fz_poll(f);
                 fz_drain(f);
-                while (n_acc < 4 && (acc[n_acc] = mpnet_accept(f->s, lfd, NULL, NULL, 0)) >= 0)
+                while (n_acc < 4 && (acc[n_acc] = mpnet_accept(f->s, l, NULL, NULL, 0)) >= 0)
                         n_acc++;
                 data += 14 + olen + dlen + 1;
                 size -= 14 + olen + dlen + 1;
         }
-        mpnet_close(f->s, est);
+        if (mode == FRESH)
+                mpnet_close(f->s, est); /* ESTABLISHED's stays: the reset gives it back */
         if (act >= 0)
                 mpnet_close(f->s, act);
         for (unsigned i = 0; i < n_acc; i++)
                 mpnet_close(f->s, acc[i]);
         fz_poll(f);
         fz_drain(f);
-        fz_end(&env);
+        fz_end(f);
         return 0;
 }

@@ -458,8 +458,16 @@ def tcp_seeds():
 
 def tcp_conn_seeds():
     """fuzz_tcp_conn: a mode byte, then records of target, flags, seq,
-    ack, window, options, data and a time step (tests/fuzz/fuzz_tcp_conn.c)."""
+    ack, window, options, data and a time step (tests/fuzz/fuzz_tcp_conn.c).
+    Each seed twice: on the stack marked with the connection established
+    (seed-NAME), and on the fresh stack, whose inputs make the handshake
+    and close the connection (seed-fresh-NAME: the mode byte's bits 3-4
+    set, ECN mode 0)."""
     FIN, SYN, RST, PSH, ACK = 1, 2, 4, 8, 16
+
+    def write(target, name, data):
+        globals()["write"](target, name, data)
+        globals()["write"](target, "fresh-" + name, bytes([data[0] | 0x18]) + data[1:])
 
     def rec(what, flags, seq=0, ack=0, win=65535, opts=b"", data=b"", step=0, off=0):
         return (struct.pack("!BBIIHB", what | off << 2, flags, seq & 0xffffffff,

@@ -53,6 +53,10 @@ struct fz_stack {
         struct mpnet_link *ours[FZ_MAX_LINKS], *peer[FZ_MAX_LINKS];
         struct mpnet_stack_cfg cfg;
         fz_configure_fn configure;
+        /* Then, after settle_ns, before the mark (NULL: nothing): what the
+         * input starts with beyond configuration (fuzz_tcp_conn: an
+         * established connection). */
+        fz_configure_fn ready;
         bool reuse;
         uint64_t settle_ns; /* run this long after configuring, before the mark */
         struct mpnet_stack *s;
@@ -120,7 +124,7 @@ static inline void fz_init(struct fz_stack *f, struct mpnet_pool *pool, unsigned
 }
 
 /* A stack at the start of an input: configured, polled at the start time
- * and through settle_ns, what it sent then dropped. */
+ * and through settle_ns, made ready, what it sent then dropped. */
 static inline struct mpnet_stack *fz_begin(struct fz_stack *f)
 {
         if (f->s != NULL)
@@ -134,6 +138,8 @@ static inline struct mpnet_stack *fz_begin(struct fz_stack *f)
                 mpnet_clock_advance(&f->clk, 10 * 1000000ull);
                 mpnet_stack_poll(f->s, mpnet_clock_now(&f->clk));
         }
+        if (f->ready != NULL)
+                f->ready(f);
         fz_drain_all(f);
         if (f->reuse) {
                 f->mark = stack_reset(f->s, NULL);

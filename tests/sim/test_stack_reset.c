@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "fuzz/stack_env.h"
+#include "l4/socket.h"
 #include "l4/tcp.h"
 #include "mpnet/socket.h"
 #include "mpnet/wire/ethernet.h"
@@ -660,6 +661,128 @@ static void test_tcp_a_then_b(void **state)
         assert_int_equal(mpnet_pool_in_use(pool), 0);
 }
 
+/* ---- fuzz_tcp_conn's established stack: the mark holds a connection ---- */
+
+static struct fz_stack est_env[2]; /* [0] a fresh stack per input, [1] reset */
+static int est_fd;
+static uint32_t est_iss;
+
+/* Before the mark: 192.0.2.2:40000 connects, the peer ACKs, accepted. */
+static void est_ready(struct fz_stack *f)
+{
+        struct outcome scratch = {0};
+        struct tcp_seen t = {.o = &scratch};
+        void *arg = f->arg;
+
+        f->arg = &t;
+        tcp_seg(f, 40000, 1000, 0, MPNET_TCP_SYN, 0);
+        tcp_seg(f, 40000, 1001, t.synack[0] + 1, MPNET_TCP_ACK, 0);
+        est_fd = mpnet_accept(f->s, tcp_lfd, NULL, NULL, 0);
+        assert_true(est_fd >= 0);
+        est_iss = t.synack[0];
+        f->arg = arg;
+}
+
+/* Inputs on the established connection (a ... c), each on a stack made
+ * ready (fresh) or reset to the mark:
+ *   'a' data and a FIN in (CLOSE_WAIT, 100 bytes unread: the socket
+ *       readable), keepalive (idle 7 s) and TCP_CORK set on the socket, a
+ *       half-open SYN from 40001, 1.5 s;
+ *   'r' a reset in (the connection freed, the socket's error set);
+ *   'b' the socket's readiness and keepalive options read (into the
+ *       outcome), data in, read, 50 bytes sent back and retransmitted
+ *       (1.5 s). */
+static void est_run(bool reuse, char what, struct outcome *o)
+{
+        static const int one = 1, idle = 7;
+        struct fz_stack *f = &est_env[reuse];
+        struct tcp_seen t = {.o = o};
+        uint8_t buf[256] = {0};
+
+        memset(o, 0, sizeof(*o));
+        o->hash = 0xcbf29ce484222325ull;
+        if (f->pool == NULL) {
+                fz_init(f, pool, 1, &fz_input_wire, &fz_input_cfg, tcp_listen_configure, reuse);
+                f->settle_ns = FZ_INPUT_SETTLE_NS;
+                f->ready = est_ready;
+        }
+        f->on_frame = tcp_on_frame;
+        f->arg = &t;
+        fz_begin(f);
+        switch (what) {
+        case 'a':
+                tcp_seg(f, 40000, 1001, est_iss + 1, MPNET_TCP_ACK | MPNET_TCP_PSH, 100);
+                tcp_seg(f, 40000, 1101, est_iss + 1, MPNET_TCP_ACK | MPNET_TCP_FIN, 0);
+                assert_int_equal(
+                    mpnet_setsockopt(f->s, est_fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)), 0);
+                assert_int_equal(mpnet_setsockopt(f->s, est_fd, IPPROTO_TCP, 4 /* TCP_KEEPIDLE */,
+                                                  &idle, sizeof(idle)),
+                                 0);
+                assert_int_equal(mpnet_setsockopt(f->s, est_fd, IPPROTO_TCP, 3 /* TCP_CORK */, &one,
+                                                  sizeof(one)),
+                                 0);
+                tcp_seg(f, 40001, 7000, 0, MPNET_TCP_SYN, 0);
+                break;
+        case 'r':
+                tcp_seg(f, 40000, 1001, est_iss + 1, MPNET_TCP_RST, 0);
+                break;
+        default: {
+                int v[2] = {0, 0};
+                socklen_t l = sizeof(v[0]);
+                uint32_t ev = sock_events(sock_get(f->s, est_fd));
+
+                assert_int_equal(
+                    mpnet_getsockopt(f->s, est_fd, SOL_SOCKET, SO_KEEPALIVE, &v[0], &l), 0);
+                assert_int_equal(
+                    mpnet_getsockopt(f->s, est_fd, IPPROTO_TCP, 4 /* TCP_KEEPIDLE */, &v[1], &l),
+                    0);
+                o->hash = fnv(o->hash, v, sizeof(v));
+                o->hash = fnv(o->hash, &ev, sizeof(ev));
+                tcp_seg(f, 40000, 1001, est_iss + 1, MPNET_TCP_ACK | MPNET_TCP_PSH, 100);
+                assert_int_equal(mpnet_recvfrom(f->s, est_fd, buf, sizeof(buf), 0, NULL, NULL),
+                                 100);
+                assert_int_equal(mpnet_sendto(f->s, est_fd, buf, 50, 0, NULL, 0), 50);
+                break;
+        }
+        }
+        fz_poll(f);
+        fz_drain(f);
+        mpnet_clock_advance(&f->clk, 1500 * 1000000ull);
+        fz_poll(f);
+        fz_drain(f);
+        outcome_take(f->s, o);
+        fz_end(f);
+}
+
+/* A stack marked with an established connection (fuzz_tcp_conn's
+ * established stack): after inputs that left the connection in
+ * CLOSE_WAIT with data unread and options set, or freed it with a reset,
+ * input B sends the same frames, counts the same and holds the same as B
+ * alone on a stack made ready afresh, and once more after itself. Fails
+ * when the reset leaves the connection as input left it (B's data lands
+ * in CLOSE_WAIT, its sequence numbers are off), loses it (B's segment is
+ * answered with a reset) or leaves the socket's options or error. */
+static void test_tcp_est_a_then_b(void **state)
+{
+        struct outcome fresh, a, b;
+
+        (void)state;
+        est_run(false, 'b', &fresh);
+        assert_true(fresh.frames >= 2); /* the ACK of B's data, its 50 bytes, again */
+        est_run(true, 'a', &a);
+        assert_true(a.hash != fresh.hash);
+        est_run(true, 'b', &b);
+        outcome_eq(&fresh, &b, "tcp est A then B");
+        est_run(true, 'r', &a);
+        est_run(true, 'b', &b);
+        outcome_eq(&fresh, &b, "tcp est reset then B");
+        est_run(true, 'b', &b);
+        outcome_eq(&fresh, &b, "tcp est B then B");
+        fz_fini(&est_env[0]);
+        fz_fini(&est_env[1]);
+        assert_int_equal(mpnet_pool_in_use(pool), 0);
+}
+
 /* Every file of the folders MPNET_RESET_CONV and MPNET_RESET_SEQ name (a
  * fuzzing run's corpus, build-fuzz/corpus-fuzz_stack_conv): the same
  * comparison on what a fuzzer made. Skipped unless one is set. */
@@ -736,7 +859,7 @@ int main(void)
             cmocka_unit_test(test_input_seeds),       cmocka_unit_test(test_mutations),
             cmocka_unit_test(test_usage_after_reset), cmocka_unit_test(test_corpus_env),
             cmocka_unit_test(test_mark_static_neigh), cmocka_unit_test(test_reset_tcp_cache),
-            cmocka_unit_test(test_tcp_a_then_b),
+            cmocka_unit_test(test_tcp_a_then_b),      cmocka_unit_test(test_tcp_est_a_then_b),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
