@@ -8,7 +8,9 @@
  * output), so the figure is B's cycles per SYN answered; the SYN-ACKs are
  * taken off the wire and dropped. With --cookie-limit N (B's
  * mpnet_tcp_set_cookie_limit(), burst N / 10, at least 1) the SYNs past
- * the limit are dropped instead, and the figure is per SYN handled.
+ * the limit are dropped instead, and the figure is per SYN handled; 0,
+ * the default, turns the stack's default budget off, so every SYN is
+ * answered.
  *
  * handshake: stack A connects to B's listener --batch times, both poll
  * until every handshake is done, B accepts each and both close (SO_LINGER
@@ -240,7 +242,7 @@ int main(int argc, char **argv)
             {"batch", BENCH_OPT_U64, &batch, 1, 256, "connections in flight at once"},
             {"repeat", BENCH_OPT_U64, &reps, 1, REPS_MAX, "repeats"},
             {"cookie-limit", BENCH_OPT_U64, &climit, 0, UINT32_MAX,
-             "B's cookie SYN-ACKs a second (0: no limit)"},
+             "B's cookie SYN-ACKs a second (0: no limit, the stack's default off)"},
         };
         struct mpnet_memwire_cfg wc = {.name = "syn", .ring_size = 4096};
         struct sockaddr_in me = {.sin_family = AF_INET, .sin_port = htons(80)}, lo;
@@ -269,9 +271,11 @@ int main(int argc, char **argv)
                 bench_die("listener\n");
         mpnet_tcp_set_rst_limit(n->a, 0, 0);
         mpnet_tcp_set_rst_limit(n->b, 0, 0);
-        if (climit != 0 &&
-            mpnet_tcp_set_cookie_limit(n->b, (unsigned)climit,
-                                       climit >= 10 ? (unsigned)(climit / 10) : 1) != 0)
+        /* 0 turns the stack's default budget off: every SYN answered. */
+        if (mpnet_tcp_set_cookie_limit(n->b, (unsigned)climit,
+                                       climit == 0    ? 0
+                                       : climit >= 10 ? (unsigned)(climit / 10)
+                                                      : 1) != 0)
                 bench_die("cookie limit\n");
         syn_frames(n);
         llfd = linux_listener(&lo);
