@@ -387,8 +387,10 @@ static void conn_filt_add(struct tcp_conn_table *ct, const struct tcp_tuple *t, 
                 atomic_store_explicit(f, (uint16_t)(n + d), memory_order_relaxed);
 }
 
-/* Whether t may have a connection: false is sure (its slot counts none). */
-static bool conn_filt_maybe(const struct tcp_conn_table *ct, const struct tcp_tuple *t)
+/* Whether t may have a connection: false is sure (its slot counts none).
+ * Inline: every segment's lookup asks it. */
+static inline __attribute__((always_inline)) bool conn_filt_maybe(const struct tcp_conn_table *ct,
+                                                                  const struct tcp_tuple *t)
 {
         return atomic_load_explicit(&((struct tcp_conn_table *)ct)->filt[conn_filt_idx(ct, t)],
                                     memory_order_relaxed) != 0;
@@ -1055,6 +1057,20 @@ static bool ip6_tcp_syn_alone(const struct mpnet_pkt *p)
         return thl >= MPNET_TCP_HLEN && thl <= p->len - MPNET_IP6_HLEN;
 }
 
+/* Whether the addresses at a and b (4 bytes or 16, fam) are one: fixed
+ * loads, not a call. */
+static inline __attribute__((always_inline)) bool same_addr(const uint8_t *a, const uint8_t *b,
+                                                            unsigned fam)
+{
+        uint64_t x[2], y[2];
+
+        if (fam == 4)
+                return mpnet_get_be32(a) == mpnet_get_be32(b);
+        memcpy(x, a, 16);
+        memcpy(y, b, 16);
+        return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
+
 /*
  * Local delivery's shed (graph.h, l4_shed_fn), IPv4's and IPv6's: while
  * the listeners have a cookie limit (mpnet_tcp_set_cookie_limit, on by
@@ -1127,8 +1143,7 @@ tcp_shed(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **p, unsigned
                 }
                 /* A listener found here already this vector (cached only
                  * when it was) or a new lookup. */
-                if (!have || memcmp(dst, last_dst, fam == 4 ? 4 : 16) != 0 || port != last_port ||
-                    h != 0) {
+                if (!have || !same_addr(dst, last_dst, fam) || port != last_port || h != 0) {
                         bool hashed = h != 0;
 
                         if (fam == 4 && !hashed)
