@@ -37,12 +37,16 @@
  * N workers' figures are to be set against.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench_util.h"
@@ -77,7 +81,49 @@ struct result {
         double mpps;
         double w_mpps[MAXW];   /* frames each worker received, Mpps */
         double w_cycles[MAXW]; /* TSC cycles per frame on each worker */
+        double cpu_cycles;     /* TSC cycles of CPU time the process ran per frame */
+        double cpu_share;      /* CPU time the threads other than main ran / (N x wall) */
+        double wait_share;     /* time they were runnable but waited for a CPU / (N x wall) */
+        double ivcsw;          /* involuntary context switches per second */
 };
+
+/* Run and run-queue wait time (ns) of the process's threads other than the
+ * calling one, from /proc/self/task/TID/schedstat; 0 where it cannot be read. */
+static void threads_sched(uint64_t *run, uint64_t *wait)
+{
+        DIR *d = opendir("/proc/self/task");
+        struct dirent *de;
+        pid_t self = (pid_t)gettid();
+
+        *run = *wait = 0;
+        if (d == NULL)
+                return;
+        while ((de = readdir(d)) != NULL) {
+                unsigned long long r, w;
+                char path[300];
+                FILE *f;
+
+                if (de->d_name[0] == '.' || atoi(de->d_name) == self)
+                        continue;
+                snprintf(path, sizeof(path), "/proc/self/task/%s/schedstat", de->d_name);
+                f = fopen(path, "r");
+                if (f == NULL)
+                        continue;
+                if (fscanf(f, "%llu %llu", &r, &w) == 2) {
+                        *run += r;
+                        *wait += w;
+                }
+                fclose(f);
+        }
+        closedir(d);
+}
+
+static uint64_t ivcsw_now(void)
+{
+        struct rusage ru;
+
+        return getrusage(RUSAGE_SELF, &ru) == 0 ? (uint64_t)ru.ru_nivcsw : 0;
+}
 
 struct traffic {
         struct env *e;
@@ -243,7 +289,7 @@ static void worker_pkts(struct env *e, uint64_t *pkts)
 static struct result run_once(struct env *e, double secs)
 {
         struct traffic t[MAXW];
-        uint64_t f0, f1, t0, t1, c0, c1, p0[MAXW], p1[MAXW];
+        uint64_t f0, f1, t0, t1, c0, c1, p0[MAXW], p1[MAXW], r0, r1, q0, q1, v0, v1;
         struct result res = {0};
         double dt;
 
@@ -255,6 +301,8 @@ static struct result run_once(struct env *e, double secs)
                 pthread_create(&t[i].th, NULL, traffic_main, &t[i]);
         }
         usleep(200000); /* warm up */
+        threads_sched(&r0, &q0);
+        v0 = ivcsw_now();
         worker_pkts(e, p0);
         f0 = bench_ctr(e->rt, "ip4_forwarded");
         t0 = bench_now_ns();
@@ -264,12 +312,20 @@ static struct result run_once(struct env *e, double secs)
         t1 = bench_now_ns();
         f1 = bench_ctr(e->rt, "ip4_forwarded");
         worker_pkts(e, p1);
+        threads_sched(&r1, &q1);
+        v1 = ivcsw_now();
         atomic_store(&e->stop, true);
         for (unsigned i = 0; i < e->n && !e->null; i++)
                 pthread_join(t[i].th, NULL);
         mpnet_runtime_stop(e->run);
         dt = (double)(t1 - t0) / 1e9;
         res.mpps = (double)(f1 - f0) / dt / 1e6;
+        /* Threads run (workers, and traffic threads in mem mode): their CPU
+         * time says what a frame cost whatever else ran on the machine. */
+        res.cpu_cycles = f1 > f0 ? (double)(r1 - r0) / 1e9 * bench_tsc_hz() / (double)(f1 - f0) : 0;
+        res.cpu_share = (double)(r1 - r0) / 1e9 / dt / (e->null ? e->n : 2 * e->n);
+        res.wait_share = (double)(q1 - q0) / 1e9 / dt / (e->null ? e->n : 2 * e->n);
+        res.ivcsw = (double)(v1 - v0) / dt;
         for (unsigned w = 0; w < e->n; w++) {
                 uint64_t got = p1[w] - p0[w];
 
@@ -328,6 +384,18 @@ static void json_run(struct bench_json *j, unsigned n, struct result *res, uint6
         bench_json_num(j, "mpps_per_worker", med / n);
         bench_json_num(j, "cycles_per_pkt_per_worker", bench_tsc_hz() / (med * 1e6 / n));
         bench_json_num(j, "scaling", med / (*base * n));
+        for (uint64_t r = 0; r < repeat; r++)
+                m[r] = res[r].cpu_cycles;
+        bench_json_stat(j, "cpu_cycles_per_pkt", m, repeat);
+        for (uint64_t r = 0; r < repeat; r++)
+                m[r] = res[r].cpu_share;
+        bench_json_stat(j, "cpu_share", m, repeat);
+        for (uint64_t r = 0; r < repeat; r++)
+                m[r] = res[r].wait_share;
+        bench_json_stat(j, "wait_share", m, repeat);
+        for (uint64_t r = 0; r < repeat; r++)
+                m[r] = res[r].ivcsw;
+        bench_json_stat(j, "ivcsw_per_s", m, repeat);
         bench_json_arr_begin(j, "per_worker");
         for (unsigned w = 0; w < n; w++) {
                 double c[100];
@@ -417,8 +485,12 @@ int main(int argc, char **argv)
                 setup(e, counts[c]);
                 for (uint64_t r = 0; r < repeat; r++) {
                         res[r] = run_once(e, (double)ms / 1000.0);
-                        fprintf(stderr, "  %s workers %u repeat %llu: %.2f Mpps\n", link, counts[c],
-                                (unsigned long long)r, res[r].mpps);
+                        fprintf(stderr,
+                                "  %s workers %u repeat %llu: %.2f Mpps, %.1f CPU cycles/frame, "
+                                "ran %.2f waited %.2f of N CPUs, %.0f ivcsw/s\n",
+                                link, counts[c], (unsigned long long)r, res[r].mpps,
+                                res[r].cpu_cycles, res[r].cpu_share, res[r].wait_share,
+                                res[r].ivcsw);
                 }
                 json_run(&j, counts[c], res, repeat, &base);
                 teardown(e);

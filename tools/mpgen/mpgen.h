@@ -336,6 +336,11 @@ struct mpg_env {
         void *action_arg;
         const struct mpg_layout *layout; /* where the tester thread runs; NULL: anywhere */
         const struct mpg_tsc *tsc;       /* real time: the tester's timestamps; NULL: the clock */
+        /* Called just before a trial's first frame (end false) and after
+         * its last (end true), on the runner's thread: the DUT's own view of
+         * the trial into t's dut_* fields. May be NULL. */
+        void (*probe)(void *arg, struct mpg_trial *t, bool end);
+        void *probe_arg;
 };
 
 /** Pin the calling thread to one CPU. @return 0 or -errno. */
@@ -389,6 +394,15 @@ struct mpg_trial {
          * lost ones, and how many were lost there. */
         uint64_t outage_ns, outage_lost;
         int action_err; /* what env->action returned */
+        /* The router thread over the trial (env->probe; dut_probed false
+         * where none, as with workers or an external DUT): its longest time
+         * between two polls (dut_gap_max_ns, ending dut_gap_at_ns after the
+         * trial began) and inside one (dut_poll_max_ns), its involuntary and
+         * voluntary context switches and minor page faults, and the steal
+         * time the kernel counted on all CPUs (ms; 0 on a VM without it). */
+        bool dut_probed;
+        uint64_t dut_gap_max_ns, dut_gap_at_ns, dut_poll_max_ns;
+        uint64_t dut_ivcsw, dut_vcsw, dut_minflt, steal_ms;
 };
 
 struct mpg_runner {
@@ -585,6 +599,14 @@ struct mpg_dut {
         _Atomic bool stop;
         uint64_t polls, idle; /* of the DUT thread */
         void *thread;         /* pthread_t, boxed */
+        /* mpg_dut_probe(): the runner bumps probe_epoch at a trial's start;
+         * the router thread, seeing it, restarts its maxima and acknowledges
+         * (probe_ack); it alone writes the maxima. */
+        _Atomic uint64_t probe_epoch, probe_ack;
+        _Atomic uint64_t gap_max_ns, gap_at_ns, poll_max_ns;
+        _Atomic int tid; /* the router thread's, 0 until it runs */
+        uint64_t probe_t0;
+        uint64_t base_ivcsw, base_vcsw, base_minflt, base_steal;
 };
 
 /** @return 0, or -errno with the reason in d->err. */
@@ -599,6 +621,9 @@ void mpg_dut_stop(struct mpg_dut *d);
 void mpg_dut_destroy(struct mpg_dut *d);
 /** Virtual time: poll the router at now. @return its next event. */
 uint64_t mpg_dut_poll(void *d, uint64_t now);
+/** env->probe for a DUT polled by a thread of mpgen's own (builtin with
+ * one thread, afpacket, afxdp): arg is the mpg_dut. */
+void mpg_dut_probe(void *d, struct mpg_trial *t, bool end);
 /** Fill a path: tester links, MACs, speed, and the poll function. */
 void mpg_dut_path(struct mpg_dut *d, struct mpg_path *p);
 const char *mpg_dut_name(enum mpg_dut_kind k);

@@ -192,6 +192,15 @@ void mpg_json_trial(struct mpg_json *j, const char *key, const struct mpg_trial 
         mpg_json_num(j, "flow_loss_min", t->flow_loss_min);
         mpg_json_num(j, "flow_loss_max", t->flow_loss_max);
         mpg_json_u64(j, "pacing_lag_max_ns", t->lag_max_ns);
+        if (t->dut_probed) {
+                mpg_json_u64(j, "dut_gap_max_ns", t->dut_gap_max_ns);
+                mpg_json_u64(j, "dut_gap_at_ns", t->dut_gap_at_ns);
+                mpg_json_u64(j, "dut_poll_max_ns", t->dut_poll_max_ns);
+                mpg_json_u64(j, "dut_ivcsw", t->dut_ivcsw);
+                mpg_json_u64(j, "dut_vcsw", t->dut_vcsw);
+                mpg_json_u64(j, "dut_minflt", t->dut_minflt);
+                mpg_json_u64(j, "steal_ms", t->steal_ms);
+        }
         mpg_json_bool(j, "valid", t->valid);
         if (!t->valid)
                 mpg_json_str(j, "invalid_reason", t->invalid_reason ? t->invalid_reason : "?");

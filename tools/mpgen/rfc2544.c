@@ -604,6 +604,8 @@ int mpg_suite_run(struct mpg_suite *s)
                 env.action = mpg_dut_reset;
                 env.action_arg = &dut;
         }
+        env.probe = mpg_dut_probe;
+        env.probe_arg = &dut;
         mpg_layout_describe(&s->cfg.layout, (int)s->cfg.dut, s->cfg.workers, s->layout_line,
                             sizeof(s->layout_line));
         s->tty = isatty(2) == 1;

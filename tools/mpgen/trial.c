@@ -458,7 +458,12 @@ int mpg_trial_run(struct mpg_runner *rn, struct mpg_trial *t)
         if (t->step_rate > 0)
                 mpg_gen_step_rate(&rn->gen, t->step_at, t->step_rate);
         t->action_err = 0;
+        t->dut_probed = false;
+        if (env->probe != NULL)
+                env->probe(env->probe_arg, t, false);
         err = env->virtual_time ? run_virtual(rn, t, &aborted) : run_threads(rn, t, &aborted);
+        if (env->probe != NULL)
+                env->probe(env->probe_arg, t, true);
         fill_results(rn, t, aborted);
         if (env->on_trial != NULL)
                 env->on_trial(env->on_trial_arg, t);
