@@ -32,8 +32,12 @@
  *   flooded    B, bursts of legitimate frames with the flood at --share
  *              percent of the frames (default 10);
  *   polluted   B, legitimate frames only, its state as the flood left it.
- * Only the router's poll is timed (TSC), generator and sink excluded, one
- * burst of 256 frames a poll in every phase. The legitimate frames of a
+ * The router's poll is timed (TSC), and the free of the frames it sent
+ * (what a real link's tx_burst does on the router's thread; the memory
+ * wire hands the buffer to the peer instead), generator and sink
+ * excluded, one burst of 256 frames a poll in every phase; the poll alone
+ * is reported too (*_poll_only, the method before 2026-12-08, which
+ * charged a dropped frame's free to the router but not a sent one's). The legitimate frames of a
  * phase alternate IPv4 and IPv6 by their own count, so the flooded phase
  * forwards the base's mix; only frames that reach H2 count. The legitimate rate is the legitimate
  * frames delivered per burst over the median router time of a burst (the median drops bursts
@@ -94,16 +98,26 @@ static bool is_legit(const struct mpnet_pkt *p)
                memcmp(e + 38, ff_h2_6, 16) == 0 && mpnet_get_be16(e + 56) == FF_LEGIT_PORT;
 }
 
-static void rtr_drain(struct mpnet_link *l, uint64_t *legit)
+/* Take what the router sent on l; count the legitimate frames among
+ * them. @return the cycles their free took: a real link frees what it
+ * transmits on the router's own thread (afpacket, af_xdp and dpdk copy the
+ * frame out and free the buffer in tx_burst), the memory wire hands the
+ * buffer to its peer instead, so this free is the router's share of a
+ * frame it sent. */
+static uint64_t rtr_drain(struct mpnet_link *l, uint64_t *legit)
 {
         struct mpnet_pkt *v[256];
+        uint64_t cyc = 0, t0;
         unsigned n;
 
         while ((n = mpnet_link_rx_burst(l, 0, v, 256)) > 0) {
                 for (unsigned i = 0; legit != NULL && i < n; i++)
                         *legit += is_legit(v[i]);
+                t0 = bench_tsc();
                 mpnet_pkt_free_bulk(v, n);
+                cyc += bench_tsc() - t0;
         }
+        return cyc;
 }
 
 static void rtr_init(struct rtr *r, const char *name)
@@ -282,7 +296,8 @@ static unsigned legit_in(uint64_t from, uint64_t to, enum flood f, unsigned shar
 
 /* A phase's bursts: each burst's router cycles, and what it carried. */
 struct chunk {
-        double *cyc; /* per burst */
+        double *cyc;  /* per burst: the poll and the free of what it sent */
+        double *poll; /* per burst: the poll alone */
         uint64_t n, legit, flood;
 };
 
@@ -293,13 +308,17 @@ static void run_chunk(struct rtr *r, enum flood f, const struct cfg *c, struct c
         for (uint64_t b = 0; b < c->bursts; b++) {
                 uint64_t t0, s0 = seq;
 
+                uint64_t poll, tx;
+
                 gen_burst(r, f, 256, (unsigned)c->share, &seq);
                 t0 = bench_tsc();
                 mpnet_stack_poll(r->st, mpnet_clock_now(&clk));
-                ch->cyc[ch->n++] = (double)(bench_tsc() - t0);
+                poll = bench_tsc() - t0;
                 ch->flood += (seq - s0) - legit_in(s0, seq, f, (unsigned)c->share);
-                rtr_drain(r->s, &ch->legit);
-                rtr_drain(r->g, NULL);
+                tx = rtr_drain(r->s, &ch->legit);
+                tx += rtr_drain(r->g, NULL);
+                ch->poll[ch->n] = (double)poll;
+                ch->cyc[ch->n++] = (double)(poll + tx);
         }
 }
 
@@ -352,17 +371,25 @@ static void held(struct rtr *r, enum flood f, double *v, double *cap)
 
 struct rep {
         double peak, cap, rss_kib, base, flooded, polluted, ratio, ratio_polluted, flood_cyc,
-            legit_cyc;
+            legit_cyc, ratio_poll, flood_cyc_poll, legit_cyc_poll;
 };
+
+/* The legitimate rate of a phase (frames per second), from its bursts'
+ * median cycles. */
+static double rate(const struct chunk *ch, double *cyc, uint64_t nb, double hz, double *med)
+{
+        *med = bench_median(cyc, nb);
+        return (double)ch->legit / (double)nb / (*med / hz);
+}
 
 static struct rep one_repeat(enum flood f, const struct cfg *c)
 {
         struct rtr a, b;
         uint64_t nb = c->chunks * c->bursts;
-        struct chunk cb = {.cyc = calloc(nb, sizeof(double))},
-                     cf = {.cyc = calloc(nb, sizeof(double))},
-                     cp = {.cyc = calloc(nb, sizeof(double))};
-        double mb, mf, mp, lb, lf, lp;
+        struct chunk cb = {.cyc = calloc(nb, sizeof(double)), .poll = calloc(nb, sizeof(double))},
+                     cf = {.cyc = calloc(nb, sizeof(double)), .poll = calloc(nb, sizeof(double))},
+                     cp = {.cyc = calloc(nb, sizeof(double)), .poll = calloc(nb, sizeof(double))};
+        double mb, mf, mp, lb, lf, pb, pf;
         struct rep rp = {0};
         long rss0;
         double v, hz = bench_tsc_hz();
@@ -404,23 +431,29 @@ static struct rep one_repeat(enum flood f, const struct cfg *c)
                 bench_die("bench_flood: %s: no legitimate frame forwarded\n", flood_name[f]);
         /* Per burst, the median: a burst the scheduler preempted (this
          * machine is shared) is an outlier, not a cost. */
-        mb = bench_median(cb.cyc, nb);
-        mf = bench_median(cf.cyc, nb);
-        mp = bench_median(cp.cyc, nb);
         lb = (double)cb.legit / (double)nb;
         lf = (double)cf.legit / (double)nb;
-        lp = (double)cp.legit / (double)nb;
-        rp.base = lb / (mb / hz) / 1e6;
-        rp.flooded = lf / (mf / hz) / 1e6;
-        rp.polluted = lp / (mp / hz) / 1e6;
+        rp.base = rate(&cb, cb.cyc, nb, hz, &mb) / 1e6;
+        rp.flooded = rate(&cf, cf.cyc, nb, hz, &mf) / 1e6;
+        rp.polluted = rate(&cp, cp.cyc, nb, hz, &mp) / 1e6;
         rp.ratio = rp.flooded / rp.base;
         rp.ratio_polluted = rp.polluted / rp.base;
         rp.legit_cyc = mb / lb;
         rp.flood_cyc =
             cf.flood > 0 ? (mf - rp.legit_cyc * lf) / ((double)cf.flood / (double)nb) : 0;
+        /* As before 2026-12-08: the poll alone, the sent frames' free left
+         * out (it charged a dropped frame's free to the router and not a
+         * forwarded one's). */
+        rp.ratio_poll = rate(&cf, cf.poll, nb, hz, &pf) / rate(&cb, cb.poll, nb, hz, &pb);
+        rp.legit_cyc_poll = pb / lb;
+        rp.flood_cyc_poll =
+            cf.flood > 0 ? (pf - rp.legit_cyc_poll * lf) / ((double)cf.flood / (double)nb) : 0;
         free(cb.cyc);
         free(cf.cyc);
         free(cp.cyc);
+        free(cb.poll);
+        free(cf.poll);
+        free(cp.poll);
         rtr_fini(&a);
         rtr_fini(&b);
         return rp;
@@ -458,14 +491,14 @@ int main(int argc, char **argv)
         bench_json_machine(&j);
         bench_json_arr_begin(&j, "floods");
         for (unsigned f = 0; f < F__N; f++) {
-                double *m[10];
+                double *m[12];
                 struct rep rp = {0};
                 bool within = true;
 
                 if (c.only != F__N && f != c.only)
                         continue;
 
-                for (unsigned k = 0; k < 10; k++)
+                for (unsigned k = 0; k < 12; k++)
                         m[k] = calloc(c.repeat, sizeof(double));
                 for (uint64_t i = 0; i < c.repeat; i++) {
                         rp = one_repeat(f, &c);
@@ -479,13 +512,17 @@ int main(int argc, char **argv)
                         m[6][i] = rp.ratio_polluted;
                         m[7][i] = rp.flood_cyc;
                         m[8][i] = rp.legit_cyc;
+                        m[9][i] = rp.ratio_poll;
+                        m[10][i] = rp.flood_cyc_poll;
+                        m[11][i] = rp.legit_cyc_poll;
                         fprintf(stderr,
                                 "%s %llu: held %.0f of %.0f, rss +%.0f KiB, legit %.2f Mpps "
                                 "base, %.2f flooded (%.3f), %.2f polluted (%.3f); %.0f cyc per "
-                                "flood frame, %.0f per legit\n",
+                                "flood frame, %.0f per legit; poll only %.3f, %.0f, %.0f\n",
                                 flood_name[f], (unsigned long long)i, rp.peak, rp.cap, rp.rss_kib,
                                 rp.base, rp.flooded, rp.ratio, rp.polluted, rp.ratio_polluted,
-                                rp.flood_cyc, rp.legit_cyc);
+                                rp.flood_cyc, rp.legit_cyc, rp.ratio_poll, rp.flood_cyc_poll,
+                                rp.legit_cyc_poll);
                 }
                 bench_json_obj_begin(&j, NULL);
                 bench_json_str(&j, "flood", flood_name[f]);
@@ -500,8 +537,11 @@ int main(int argc, char **argv)
                 bench_json_stat(&j, "ratio_polluted", m[6], c.repeat);
                 bench_json_stat(&j, "flood_cycles_per_frame", m[7], c.repeat);
                 bench_json_stat(&j, "legit_cycles_per_frame", m[8], c.repeat);
+                bench_json_stat(&j, "ratio_flooded_poll_only", m[9], c.repeat);
+                bench_json_stat(&j, "flood_cycles_per_frame_poll_only", m[10], c.repeat);
+                bench_json_stat(&j, "legit_cycles_per_frame_poll_only", m[11], c.repeat);
                 bench_json_obj_end(&j);
-                for (unsigned k = 0; k < 10; k++)
+                for (unsigned k = 0; k < 12; k++)
                         free(m[k]);
         }
         bench_json_arr_end(&j);

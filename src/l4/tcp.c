@@ -1270,9 +1270,12 @@ static int tcp_init(struct mpnet_stack *s, void *state)
         st->err_node = (unsigned)err_node;
         st->msl_ns = TCP_MSL_NS_DEFAULT;
         /* Auto-tuning off by default (mpnet_tcp_set_autotune() turns it on):
-         * on a memory wire eight flows' grown windows still cost about twice
-         * the CPU a byte of the default 208 KiB ones (docs/PERFORMANCE.md,
-         * "Auto-tuning bounded", "The receiver's round trip in us"): on a
+         * on a memory wire eight flows' grown windows still cost 1.2 - 1.3
+         * times the CPU a byte of the default 208 KiB ones with the
+         * in-flight bound (flight_cap, l4/tcp_data.c): what a receiver holds
+         * behind its grown window still misses the cache (docs/
+         * PERFORMANCE.md, "What is in flight, not the buffers", "The
+         * receiver's round trip in us"): on a
          * loaded machine the round trip the receiver times in us is itself
          * that of threads waiting for a CPU, and the application reads in
          * bursts, so the windows still grow past what the wire needs. */

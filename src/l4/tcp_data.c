@@ -55,6 +55,7 @@
 
 #define TCP_BUF_DEFAULT SOCK_RCVBUF_DEFAULT
 #define TCP_BUF_MAX     (4u << 20)
+#define TCP_FCAP_MAX    (1u << 30) /* flight_cap's, under any window */
 /* Out-of-order segments held at most; their bytes are bounded by the
  * receive buffer (the window). A window's worth: a 4 MiB window after one
  * loss holds ~2900 full segments, and dropping those past a smaller count
@@ -164,6 +165,9 @@ struct tcp_data {
         uint16_t dupacks;
         bool recovery;
         uint32_t recover;
+        /* Auto-tuning's bound on what is in flight (flight_cap; 0: none
+         * yet), beside cwnd and the peer's window. */
+        uint32_t fcap;
         struct tcp_cc cc;
         struct tcp_prr prr; /* in recovery, SACK or NewReno (RFC 6937) */
         bool cwr;           /* an ECN reduction under way, by PRR until cwr_end */
@@ -873,6 +877,9 @@ static uint32_t flight_max(const struct tcp_conn *c)
 {
         uint32_t cwnd = tcp_cc_cwnd(&c->d->cc);
 
+        if (c->d->fcap != 0 && c->d->fcap < cwnd)
+                cwnd = c->d->fcap;
+
         return c->max_snd_wnd != 0 && c->max_snd_wnd < cwnd ? c->max_snd_wnd : cwnd;
 }
 
@@ -997,6 +1004,9 @@ static void output(struct wctx *w, struct tcp_conn *c)
                 uint32_t seg = UINT32_MAX, off, flight = c->snd_nxt - c->snd_una, avail;
                 uint32_t cwnd = tcp_cc_cwnd(&d->cc), wnd, usable, len;
                 bool fin, fresh;
+
+                if (d->fcap != 0 && d->fcap < cwnd)
+                        cwnd = d->fcap; /* flight_cap */
 
                 /* Going back after an RTO: not over what the peer SACKed,
                  * a segment of the send map at a time. */
@@ -1442,6 +1452,38 @@ static void sack_after(struct wctx *w, struct tcp_conn *c, const struct tcp_sack
         }
 }
 
+/* What an auto-tuned connection may have in flight past the untuned
+ * window (TCP_BUF_DEFAULT), once a round trip (the timed segment's ACK,
+ * rtt_us): twice as much while the round trip stays within twice the
+ * least of the path (RACK's min_rtt, RFC 8985 6.2) and the bound held
+ * the flight, a quarter less down to that window while it is over: what
+ * is in flight past the path's bandwidth-delay product only waits in a
+ * queue (BBR's inflight bound, 2 x BDP; Vegas's idea), and on a memory
+ * wire where the round trip is threads waiting for a CPU, eight flows'
+ * grown windows filled with data that no cache held and cost 1.4 times
+ * the cycles a byte (docs/PERFORMANCE.md). Not in recovery, not without
+ * the SACK map's min_rtt, not for a send buffer the application set: the
+ * untuned window bounds nothing the buffers did not. */
+static void flight_cap(struct tcp_conn *c, uint32_t rtt_us)
+{
+        struct tcp_data *d = c->d;
+        uint32_t m, flight = c->snd_nxt - c->snd_una;
+
+        if (!d->sauto || d->sk == NULL || d->sk->recovery || d->recovery ||
+            (m = d->sk->min_rtt_us) == 0)
+                return;
+        if (d->fcap == 0)
+                d->fcap = TCP_BUF_DEFAULT;
+        if (rtt_us <= 2 * m) {
+                if (flight >= d->fcap / 2 && d->fcap < TCP_FCAP_MAX)
+                        d->fcap *= 2;
+        } else if (d->fcap > TCP_BUF_DEFAULT) {
+                d->fcap -= d->fcap / 4;
+                if (d->fcap < TCP_BUF_DEFAULT)
+                        d->fcap = TCP_BUF_DEFAULT;
+        }
+}
+
 /* Send-buffer auto-tuning (Linux's tcp_sndbuf_expand): room for twice
  * what may be in flight (flight_max: cwnd, or the peer's largest window
  * when less), so a window's worth can wait while one is in flight.
@@ -1549,6 +1591,7 @@ static bool ack_cum(struct wctx *w, struct tcp_conn *c, const struct mpnet_tcp_r
                                 rtt_us = 1;
                         tcp_rto_sample(&c->rto, rtt_us, false);
                         d->rtt_on = false;
+                        flight_cap(c, rtt_us);
                 }
                 if (d->sk != NULL && d->sk->recovery) {
                         /* RFC 6675 5 step (A): a cumulative ACK at or above

@@ -94,6 +94,121 @@ struct shallow_out {
         uint32_t rcv_rtt_us[SHALLOW_FLOWS]; /* the receiver's RTT estimate */
 };
 
+/* A bottleneck: a link decorator whose transmit side queues up to
+ * NECK_Q frames and hands them on at bps (virtual time), as a router's
+ * deep queue in front of a slower link: what a flow sends past the path's
+ * bandwidth-delay product waits there and the round trip grows. */
+#define NECK_Q 8192
+struct neck {
+        struct mpnet_link l; /* first */
+        struct mpnet_link *in;
+        struct mpnet_clock *clk;
+        uint64_t bps, t; /* t: when the head's transmission ended */
+        struct mpnet_pkt *q[NECK_Q];
+        unsigned h, n;
+};
+
+static uint64_t neck_due(const struct neck *k)
+{
+        return k->t + (uint64_t)k->q[k->h]->pkt_len * 8 * MPNET_NS_PER_S / k->bps;
+}
+
+static void neck_release(struct neck *k)
+{
+        uint64_t now = mpnet_clock_now(k->clk);
+
+        while (k->n > 0 && neck_due(k) <= now) {
+                struct mpnet_pkt *p = k->q[k->h];
+
+                k->t = neck_due(k);
+                k->h = (k->h + 1) % NECK_Q;
+                k->n--;
+                if (mpnet_link_tx_burst(k->in, 0, &p, 1) != 1)
+                        mpnet_pkt_free(p);
+        }
+        if (k->n == 0 && k->t < now)
+                k->t = now;
+}
+
+static uint16_t neck_tx(struct mpnet_link *l, uint16_t q, struct mpnet_pkt **pkts, uint16_t n)
+{
+        struct neck *k = (struct neck *)l;
+
+        (void)q;
+        neck_release(k);
+        for (uint16_t i = 0; i < n; i++) {
+                if (k->n == NECK_Q) {
+                        mpnet_pkt_free(pkts[i]);
+                        continue;
+                }
+                if (k->n == 0 && k->t < mpnet_clock_now(k->clk))
+                        k->t = mpnet_clock_now(k->clk);
+                k->q[(k->h + k->n++) % NECK_Q] = pkts[i];
+        }
+        return n;
+}
+
+static uint16_t neck_rx(struct mpnet_link *l, uint16_t q, struct mpnet_pkt **pkts, uint16_t n)
+{
+        struct neck *k = (struct neck *)l;
+
+        neck_release(k);
+        return mpnet_link_rx_burst(k->in, q, pkts, n);
+}
+
+static uint64_t neck_next(struct mpnet_link *l, uint64_t now)
+{
+        struct neck *k = (struct neck *)l;
+        uint64_t t =
+            k->in->ops->next_event != NULL ? k->in->ops->next_event(k->in, now) : MPNET_TIME_NEVER;
+
+        if (k->n > 0 && neck_due(k) < t)
+                t = neck_due(k);
+        return t;
+}
+
+static void neck_stats(struct mpnet_link *l, struct mpnet_link_stats *st)
+{
+        struct neck *k = (struct neck *)l;
+
+        k->in->ops->get_stats(k->in, st);
+}
+
+static void neck_destroy(struct mpnet_link *l)
+{
+        struct neck *k = (struct neck *)l;
+
+        for (unsigned i = 0; i < k->n; i++)
+                mpnet_pkt_free(k->q[(k->h + i) % NECK_Q]);
+        k->in->ops->destroy(k->in);
+        free(k);
+}
+
+static const struct mpnet_link_ops neck_ops = {
+    .rx_burst = neck_rx,
+    .tx_burst = neck_tx,
+    .next_event = neck_next,
+    .get_stats = neck_stats,
+    .destroy = neck_destroy,
+};
+
+static struct mpnet_link *neck_create(struct mpnet_link *in, uint64_t bps, struct mpnet_clock *clk)
+{
+        struct neck *k = calloc(1, sizeof(*k));
+
+        assert_non_null(k);
+        k->l.ops = &neck_ops;
+        k->l.info = in->info;
+        snprintf(k->l.name, sizeof(k->l.name), "%s", in->name);
+        k->in = in;
+        k->clk = clk;
+        k->bps = bps;
+        return &k->l;
+}
+
+/* A's transmit through a bottleneck of this many bits a second (0: none). */
+static uint64_t shallow_neck_bps;
+
 /* Eight flows of bytes each over a wire of ring frames, delay_ms each
  * way, auto-tuning at limit (0: off) on both stacks. */
 static void shallow_run(uint32_t ring, uint64_t delay_ns, uint64_t bytes, uint32_t limit,
@@ -122,6 +237,8 @@ static void shallow_run(uint32_t ring, uint64_t delay_ns, uint64_t bytes, uint32
         n.lb = mpnet_fault_create(n.lb, &f, &n.clk, n.pool);
         assert_non_null(n.la);
         assert_non_null(n.lb);
+        if (shallow_neck_bps != 0)
+                n.la = neck_create(n.la, shallow_neck_bps, &n.clk);
         sc.clock = &n.clk;
         sc.pool = n.pool;
         sc.name = "A";
@@ -244,6 +361,9 @@ static void test_autotune_bounded(void **state)
         shallow_run(4096, MPNET_NS_PER_MS / 4, 4u << 20, 4u << 20, &on);
         for (unsigned i = 0; i < SHALLOW_FLOWS; i++) {
                 assert_true(on.sndbuf[i] <= 2 * (uint64_t)on.rcvbuf[i]);
+                /* No queue on this path: the in-flight bound (flight_cap)
+                 * grew past the untuned window, and the send buffer with it. */
+                assert_true(on.sndbuf[i] > 2 * (uint64_t)off.sndbuf[i]);
                 rgrown += on.rcvbuf[i] - off.rcvbuf[i];
                 sgrown += on.sndbuf[i] - off.sndbuf[i];
         }
@@ -295,13 +415,35 @@ static void test_rcv_rtt_short(void **state)
         assert_true((uint64_t)hi * 2 <= (uint64_t)lo * 3);
 }
 
+/* Auto-tuning's bound on what is in flight (flight_cap): the same eight
+ * flows through a bottleneck of 400 Mbit/s with a deep queue (8192
+ * frames) and a 5 ms round trip. The untuned windows alone (8 x 208 KiB)
+ * hold the queue at ~30 ms; a flow's in-flight bound doubles only while
+ * the round trip is within twice its least, so auto-tuning on adds no
+ * more than one doubling to it: each send buffer (twice what may be in
+ * flight) within 4 untuned windows, where without the bound the grown
+ * receive windows let the send buffers reach 4.4 and the round trip 36 ms;
+ * and the goodput is auto-tuning off's, within a margin. */
+static void test_flight_cap(void **state)
+{
+        struct shallow_out on, off;
+
+        (void)state;
+        shallow_neck_bps = 400000000;
+        shallow_run(4096, 5 * MPNET_NS_PER_MS / 2, 4u << 20, 0, &off);
+        shallow_run(4096, 5 * MPNET_NS_PER_MS / 2, 4u << 20, 4u << 20, &on);
+        shallow_neck_bps = 0;
+        for (unsigned i = 0; i < SHALLOW_FLOWS; i++)
+                assert_true(on.sndbuf[i] <= 4 * (uint64_t)off.sndbuf[i]);
+        assert_true(on.mbps * 10 >= off.mbps * 9);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_shallow_8_flows),
-            cmocka_unit_test(test_autotune_bounded),
-            cmocka_unit_test(test_rcv_rtt_us),
-            cmocka_unit_test(test_rcv_rtt_short),
+            cmocka_unit_test(test_shallow_8_flows), cmocka_unit_test(test_autotune_bounded),
+            cmocka_unit_test(test_rcv_rtt_us),      cmocka_unit_test(test_rcv_rtt_short),
+            cmocka_unit_test(test_flight_cap),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
