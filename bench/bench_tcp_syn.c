@@ -8,7 +8,11 @@
  * output), so the figure is B's cycles per SYN answered; the SYN-ACKs are
  * taken off the wire and dropped. With --cookie-limit N (B's
  * mpnet_tcp_set_cookie_limit(), burst N / 10, at least 1) the SYNs past
- * the limit are dropped instead, and the figure is per SYN handled.
+ * the limit are dropped instead, and the figure is per SYN handled; 0,
+ * the default, turns the stack's default budget off, so every SYN is
+ * answered. With --v6 the cookie SYNs go over IPv6 (2001:db8::1 to
+ * 2001:db8::2, a second listener on B's port 80); the handshakes stay
+ * IPv4.
  *
  * handshake: stack A connects to B's listener --batch times, both poll
  * until every handshake is done, B accepts each and both close (SO_LINGER
@@ -42,7 +46,9 @@
 #include "mpnet/tcp.h"
 #include "mpnet/thread.h"
 #include "mpnet/wire/ethernet.h"
+#include "mpnet/ip6.h"
 #include "mpnet/wire/ipv4.h"
+#include "mpnet/wire/ipv6.h"
 #include "mpnet/wire/tcp.h"
 
 #define A_ADDR    0xc0000201u /* 192.0.2.1 */
@@ -78,6 +84,10 @@ static uint64_t now(struct net *n)
         return mpnet_clock_now(&n->clock);
 }
 
+static bool v6;                                                   /* --v6 */
+static const uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}; /* 2001:db8::1 */
+static const uint8_t b6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2}; /* 2001:db8::2 */
+
 /* SYNs from A's address to B:80, ports 10000.. */
 static void syn_frames(struct net *n)
 {
@@ -100,10 +110,25 @@ static void syn_frames(struct net *n)
                 r.opts.mss = 1460;
                 r.opts.wscale = 7;
                 r.opts.ts_val = 1000 + i;
-                hl = mpnet_tcp_repr_emit(&r, f + MPNET_ETH_HLEN + MPNET_IP4_HLEN);
-                ip.payload_len = (uint16_t)hl;
                 memcpy(f, n->lb->info.mac, 6);
                 memcpy(f + 6, n->la->info.mac, 6);
+                if (v6) {
+                        struct mpnet_ip6_repr ip6 = {.next_header = MPNET_IPPROTO_TCP,
+                                                     .hop_limit = 64};
+
+                        memcpy(ip6.src, a6, 16);
+                        memcpy(ip6.dst, b6, 16);
+                        hl = mpnet_tcp_repr_emit(&r, f + MPNET_ETH_HLEN + MPNET_IP6_HLEN);
+                        ip6.payload_len = (uint16_t)hl;
+                        mpnet_put_be16(f + 12, MPNET_ETHERTYPE_IPV6);
+                        mpnet_ip6_repr_emit(&ip6, f + MPNET_ETH_HLEN);
+                        mpnet_tcp6_csum_set(f + MPNET_ETH_HLEN + MPNET_IP6_HLEN, (size_t)hl, a6,
+                                            b6);
+                        n->syn_len = MPNET_ETH_HLEN + MPNET_IP6_HLEN + (size_t)hl;
+                        continue;
+                }
+                hl = mpnet_tcp_repr_emit(&r, f + MPNET_ETH_HLEN + MPNET_IP4_HLEN);
+                ip.payload_len = (uint16_t)hl;
                 mpnet_put_be16(f + 12, MPNET_ETHERTYPE_IPV4);
                 mpnet_ip4_repr_emit(&ip, f + MPNET_ETH_HLEN);
                 mpnet_tcp4_csum_set(f + MPNET_ETH_HLEN + MPNET_IP4_HLEN, (size_t)hl, A_ADDR,
@@ -240,8 +265,11 @@ int main(int argc, char **argv)
             {"batch", BENCH_OPT_U64, &batch, 1, 256, "connections in flight at once"},
             {"repeat", BENCH_OPT_U64, &reps, 1, REPS_MAX, "repeats"},
             {"cookie-limit", BENCH_OPT_U64, &climit, 0, UINT32_MAX,
-             "B's cookie SYN-ACKs a second (0: no limit)"},
+             "B's cookie SYN-ACKs a second (0: no limit, the stack's default off)"},
+            {"v6", BENCH_OPT_FLAG, &v6, 0, 0, "the cookie SYNs over IPv6"},
         };
+        struct sockaddr_in6 me6 = {.sin6_family = AF_INET6, .sin6_port = htons(80)};
+        int lfd6 = -1;
         struct mpnet_memwire_cfg wc = {.name = "syn", .ring_size = 4096};
         struct sockaddr_in me = {.sin_family = AF_INET, .sin_port = htons(80)}, lo;
         double hz, ck_cyc[REPS_MAX], ck_rate[REPS_MAX], hs_cyc[REPS_MAX], hs_rate[REPS_MAX],
@@ -267,11 +295,25 @@ int main(int argc, char **argv)
         if (mpnet_bind(n->b, n->lfd, (struct sockaddr *)&me, sizeof(me)) != 0 ||
             mpnet_listen(n->b, n->lfd, 4096) != 0)
                 bench_die("listener\n");
+        if (v6) {
+                int on = 1;
+
+                lfd6 = mpnet_socket(n->b, AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
+                if (mpnet_setsockopt(n->b, lfd6, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0 ||
+                    mpnet_addr6_add(n->a, 1, a6, 64, MPNET_ADDR6_F_NODAD) != 0 ||
+                    mpnet_addr6_add(n->b, 1, b6, 64, MPNET_ADDR6_F_NODAD) != 0 ||
+                    mpnet_neigh6_add(n->b, 1, a6, n->la->info.mac) != 0 ||
+                    mpnet_bind(n->b, lfd6, (struct sockaddr *)&me6, sizeof(me6)) != 0 ||
+                    mpnet_listen(n->b, lfd6, 4096) != 0)
+                        bench_die("IPv6 listener\n");
+        }
         mpnet_tcp_set_rst_limit(n->a, 0, 0);
         mpnet_tcp_set_rst_limit(n->b, 0, 0);
-        if (climit != 0 &&
-            mpnet_tcp_set_cookie_limit(n->b, (unsigned)climit,
-                                       climit >= 10 ? (unsigned)(climit / 10) : 1) != 0)
+        /* 0 turns the stack's default budget off: every SYN answered. */
+        if (mpnet_tcp_set_cookie_limit(n->b, (unsigned)climit,
+                                       climit == 0    ? 0
+                                       : climit >= 10 ? (unsigned)(climit / 10)
+                                                      : 1) != 0)
                 bench_die("cookie limit\n");
         syn_frames(n);
         llfd = linux_listener(&lo);
@@ -318,6 +360,7 @@ int main(int argc, char **argv)
         bench_json_u64(&j, "conns", conns);
         bench_json_u64(&j, "batch", batch);
         bench_json_u64(&j, "repeat", reps);
+        bench_json_u64(&j, "v6", v6);
         bench_json_stat(&j, "cookie_per_s", ck_rate, reps);
         bench_json_stat(&j, "cookie_cycles", ck_cyc, reps);
         bench_json_stat(&j, "handshake_per_s", hs_rate, reps);
@@ -338,6 +381,8 @@ int main(int argc, char **argv)
         putchar('\n');
         close(llfd);
         mpnet_close(n->b, n->lfd);
+        if (lfd6 >= 0)
+                mpnet_close(n->b, lfd6);
         mpnet_stack_destroy(n->a);
         mpnet_stack_destroy(n->b);
         mpnet_link_destroy(n->la);

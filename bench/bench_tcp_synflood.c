@@ -29,10 +29,17 @@
  * with the load, the per-CPU one less.
  *
  * --cookie-limit N sets B's mpnet_tcp_set_cookie_limit() to N SYN-ACKs a
- * second (burst N / 10, at least 1); 0, the default, leaves none.
+ * second (burst N / 10, at least 1); 0 turns the limit off (every SYN past
+ * the queue gets a cookie); the default, MPNET_TCP_COOKIE_RATE_DEFAULT,
+ * leaves the stack's default budget (no call).
+ *
+ * --v6 runs the flow and the flood over IPv6: A 2001:db8:1::1 to B
+ * 2001:db8:1::2, the flood from random sources of 2001:db8:100::/48 to B's
+ * 2001:db8:2::2 (the same frames' shape: MSS, SACK, window scale,
+ * timestamps), B's SYN-ACKs routed to the tester 2001:db8:2::1.
  *
  * Usage: bench_tcp_synflood [--mbytes N] [--repeat N] [--chunk BYTES]
- *                           [--cookie-limit N]
+ *                           [--cookie-limit N] [--v6]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -54,7 +61,9 @@
 #include "mpnet/tcp.h"
 #include "mpnet/thread.h"
 #include "mpnet/wire/ethernet.h"
+#include "mpnet/ip6.h"
 #include "mpnet/wire/ipv4.h"
+#include "mpnet/wire/ipv6.h"
 #include "mpnet/wire/tcp.h"
 
 #define A_ADDR    0xc0000201u /* 192.0.2.1 */
@@ -69,6 +78,12 @@
 #define REPS_MAX  64
 
 static uint8_t wbuf[1 << 20], rbuf[1 << 20];
+static bool v6;                                                          /* --v6 */
+static const uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 1};  /* 2001:db8:1::1 */
+static const uint8_t b6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 2};  /* 2001:db8:1::2 */
+static const uint8_t b6t[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 2, [15] = 2}; /* 2001:db8:2::2 */
+static const uint8_t t6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 2, [15] = 1};  /* 2001:db8:2::1 */
+static const uint8_t fl6[16] = {0x20, 0x01, 0x0d, 0xb8, 1, 0};           /* 2001:db8:100::/48 */
 
 struct flood {
         struct mpnet_link *lt; /* the tester's end */
@@ -104,7 +119,8 @@ static uint64_t rss_bytes(void)
         return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-/* SYNs from random sources of 10.0.0.0/8 to B_ADDR2:PORT. */
+/* SYNs from random sources of 10.0.0.0/8 to B_ADDR2:PORT (with --v6, of
+ * 2001:db8:100::/48 to 2001:db8:2::2). */
 static void frames_make(struct flood *f, const uint8_t *dmac, const uint8_t *smac)
 {
         f->frames = calloc(NFRAMES, FRAME_MAX);
@@ -129,10 +145,27 @@ static void frames_make(struct flood *f, const uint8_t *dmac, const uint8_t *sma
                 r.opts.mss = 1460;
                 r.opts.wscale = 7;
                 r.opts.ts_val = (uint32_t)random();
-                hl = mpnet_tcp_repr_emit(&r, b + MPNET_ETH_HLEN + MPNET_IP4_HLEN);
-                ip.payload_len = (uint16_t)hl;
                 memcpy(b, dmac, 6);
                 memcpy(b + 6, smac, 6);
+                if (v6) {
+                        struct mpnet_ip6_repr ip6 = {.next_header = MPNET_IPPROTO_TCP,
+                                                     .hop_limit = 64};
+
+                        memcpy(ip6.src, fl6, 16);
+                        mpnet_put_be32(ip6.src + 8, (uint32_t)random());
+                        mpnet_put_be32(ip6.src + 12, src);
+                        memcpy(ip6.dst, b6t, 16);
+                        hl = mpnet_tcp_repr_emit(&r, b + MPNET_ETH_HLEN + MPNET_IP6_HLEN);
+                        ip6.payload_len = (uint16_t)hl;
+                        mpnet_put_be16(b + 12, MPNET_ETHERTYPE_IPV6);
+                        mpnet_ip6_repr_emit(&ip6, b + MPNET_ETH_HLEN);
+                        mpnet_tcp6_csum_set(b + MPNET_ETH_HLEN + MPNET_IP6_HLEN, (size_t)hl,
+                                            ip6.src, ip6.dst);
+                        f->len[i] = (uint16_t)(MPNET_ETH_HLEN + MPNET_IP6_HLEN + hl);
+                        continue;
+                }
+                hl = mpnet_tcp_repr_emit(&r, b + MPNET_ETH_HLEN + MPNET_IP4_HLEN);
+                ip.payload_len = (uint16_t)hl;
                 mpnet_put_be16(b + 12, MPNET_ETHERTYPE_IPV4);
                 mpnet_ip4_repr_emit(&ip, b + MPNET_ETH_HLEN);
                 mpnet_tcp4_csum_set(b + MPNET_ETH_HLEN + MPNET_IP4_HLEN, (size_t)hl, src, B_ADDR2);
@@ -169,7 +202,7 @@ static void *flood_main(void *arg)
         return NULL;
 }
 
-static uint64_t cookie_limit; /* --cookie-limit */
+static uint64_t cookie_limit = MPNET_TCP_COOKIE_RATE_DEFAULT; /* --cookie-limit */
 
 /* The SYNs B handled: answered (an embryo or a cookie) or limited. */
 static uint64_t syns_handled(struct mpnet_stack *b)
@@ -183,6 +216,11 @@ static struct run run_one(uint64_t bytes, uint64_t chunk, bool flood_on)
         struct mpnet_memwire_cfg wc = {.name = "bulk", .ring_size = 4096};
         struct mpnet_memwire_cfg fc = {.name = "flood", .ring_size = 1024};
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(PORT)};
+        struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_port = htons(PORT)};
+        struct sockaddr *addr = v6 ? (struct sockaddr *)&s6 : (struct sockaddr *)&sa;
+        socklen_t alen = v6 ? sizeof(s6) : sizeof(sa);
+        int af = v6 ? AF_INET6 : AF_INET;
+        struct mpnet_route6 rt6 = {.plen = 48, .type = MPNET_NH_GATEWAY, .n_paths = 1};
         struct mpnet_route4 rt = {.dst = 0x0a000000u,
                                   .plen = 8,
                                   .type = MPNET_NH_GATEWAY,
@@ -217,23 +255,36 @@ static struct run run_one(uint64_t bytes, uint64_t chunk, bool flood_on)
             mpnet_neigh4_add(b, 1, A_ADDR, la->info.mac) != 0 ||
             mpnet_neigh4_add(b, 2, T_ADDR, f.lt->info.mac) != 0 || mpnet_route4_add(b, 0, &rt) != 0)
                 bench_die("stacks\n");
+        memcpy(rt6.dst, fl6, 16);
+        rt6.paths[0].ifindex = 2;
+        memcpy(rt6.paths[0].gw, t6, 16);
+        if (v6 &&
+            (mpnet_addr6_add(a, 1, a6, 64, MPNET_ADDR6_F_NODAD) != 0 ||
+             mpnet_addr6_add(b, 1, b6, 64, MPNET_ADDR6_F_NODAD) != 0 ||
+             mpnet_addr6_add(b, 2, b6t, 64, MPNET_ADDR6_F_NODAD) != 0 ||
+             mpnet_neigh6_add(a, 1, b6, lb->info.mac) != 0 ||
+             mpnet_neigh6_add(b, 1, a6, la->info.mac) != 0 ||
+             mpnet_neigh6_add(b, 2, t6, f.lt->info.mac) != 0 || mpnet_route6_add(b, 0, &rt6) != 0))
+                bench_die("IPv6\n");
         if (flood_on)
                 frames_make(&f, ls->info.mac, f.lt->info.mac);
-        if (cookie_limit != 0 &&
+        if (cookie_limit != MPNET_TCP_COOKIE_RATE_DEFAULT &&
             mpnet_tcp_set_cookie_limit(b, (unsigned)cookie_limit,
-                                       cookie_limit >= 10 ? (unsigned)(cookie_limit / 10) : 1) != 0)
+                                       cookie_limit == 0    ? 0
+                                       : cookie_limit >= 10 ? (unsigned)(cookie_limit / 10)
+                                                            : 1) != 0)
                 bench_die("cookie limit\n");
-        lfd = mpnet_socket(b, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        lfd = mpnet_socket(b, af, SOCK_STREAM | SOCK_NONBLOCK, 0);
         mpnet_setsockopt(b, lfd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
         mpnet_setsockopt(b, lfd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
-        if (mpnet_bind(b, lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-            mpnet_listen(b, lfd, 128) != 0)
+        if (mpnet_bind(b, lfd, addr, alen) != 0 || mpnet_listen(b, lfd, 128) != 0)
                 bench_die("listen\n");
-        fa = mpnet_socket(a, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        fa = mpnet_socket(a, af, SOCK_STREAM | SOCK_NONBLOCK, 0);
         mpnet_setsockopt(a, fa, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
         mpnet_setsockopt(a, fa, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
         sa.sin_addr.s_addr = htonl(B_ADDR);
-        mpnet_connect(a, fa, (struct sockaddr *)&sa, sizeof(sa));
+        memcpy(&s6.sin6_addr, b6, 16);
+        mpnet_connect(a, fa, addr, alen);
         for (int i = 0; i < 1000 && fb < 0; i++) {
                 mpnet_stack_poll(a, mpnet_clock_now(&ck));
                 mpnet_stack_poll(b, mpnet_clock_now(&ck));
@@ -318,7 +369,10 @@ int main(int argc, char **argv)
              "repeats (a flooded and a clean run each)"},
             {"chunk", BENCH_OPT_U64, &chunk, 1, sizeof(wbuf), "bytes per send call"},
             {"cookie-limit", BENCH_OPT_U64, &cookie_limit, 0, UINT32_MAX,
-             "B's cookie SYN-ACKs a second per listener (0: no limit)"},
+             "B's cookie SYN-ACKs a second per listener (0: no limit; the default is the "
+             "stack's)"},
+            {"v6", BENCH_OPT_FLAG, &v6, 0, 0,
+             "the flow and the flood over IPv6 (2001:db8:1::/64, 2001:db8:2::/64)"},
         };
         double g[REPS_MAX], gc[REPS_MAX], fg[REPS_MAX], fgc[REPS_MAX], rw[REPS_MAX], rc[REPS_MAX],
             stx[REPS_MAX], sans[REPS_MAX], cm[REPS_MAX], cb[REPS_MAX], rss[REPS_MAX], pm[REPS_MAX],
@@ -369,6 +423,7 @@ int main(int argc, char **argv)
         bench_json_u64(&j, "bytes", mbytes << 20);
         bench_json_u64(&j, "repeat", repeat);
         bench_json_u64(&j, "cookie_limit", cookie_limit);
+        bench_json_u64(&j, "v6", v6);
         bench_json_stat(&j, "clean_gbps", g, repeat);
         bench_json_stat(&j, "clean_gbps_per_cpu", gc, repeat);
         bench_json_stat(&j, "flood_gbps", fg, repeat);

@@ -14,7 +14,8 @@
  * of our timestamp value carry its window scale and SACK-permitted, so a
  * cookie connection keeps them; without timestamps it has neither.
  * Counters: tcp_cookie_sent, tcp_cookie_ok, tcp_cookie_bad; tcp_cookie_limited
- * for SYNs dropped past a listener's cookie limit (mpnet_tcp_set_cookie_limit).
+ * for SYNs dropped past a listener's cookie budget (mpnet_tcp_set_cookie_limit,
+ * on by default).
  *
  * Resets to closed ports and to ACKs a listener did not expect go through a
  * token bucket per context (each its share of the rate; counter
@@ -63,16 +64,27 @@ MPNET_API int mpnet_tcp_set_syncookies(struct mpnet_stack *s, int mode);
  */
 MPNET_API int mpnet_tcp_set_rst_limit(struct mpnet_stack *s, unsigned rate, unsigned burst);
 
+/** The cookie budget every listener has by default (mpnet_tcp_set_cookie_limit). */
+#define MPNET_TCP_COOKIE_RATE_DEFAULT  10000u
+#define MPNET_TCP_COOKIE_BURST_DEFAULT 1000u
+
 /**
  * Limit the SYN cookies each listener of s sends: rate SYN-ACKs a second
- * with a burst of burst, per listener (each member of an SO_REUSEPORT group
- * its own). rate 0: no limit (the default, as Linux). A SYN that a cookie
- * would answer past the limit is dropped (counter tcp_cookie_limited)
- * before its checksum and options are read and before the cookie is made,
- * so a flood costs its listener's context little more than the lookups;
- * a legitimate peer's SYN retransmission (RFC 6298 5.5, RFC 9293 3.8.1)
- * tries again. The SYN queue is untouched: SYNs it has room for are
- * never limited.
+ * with a burst of burst, per listener (each member of an SO_REUSEPORT group,
+ * one a worker, its own). The default is MPNET_TCP_COOKIE_RATE_DEFAULT with
+ * a burst of MPNET_TCP_COOKIE_BURST_DEFAULT: while a listener's SYN queue has
+ * room nothing is limited; once it is full and cookies answer, a flood past
+ * the budget costs its worker the drops (about a fifth of an answer each)
+ * and at most the budget's answers (under 1 % of a core at the default).
+ * The trade: a legitimate SYN that comes while a flood keeps the budget
+ * spent is dropped like the flood's, and gets through on a retransmission
+ * with a chance of about rate / the flood's rate per try (RFC 6298 5.5's
+ * backoff between tries). rate 0: no limit, every SYN past a full queue
+ * gets a cookie (Linux's behaviour). A SYN that a cookie would answer past
+ * the limit is dropped (counter tcp_cookie_limited; tcp_cookie_shed for
+ * those dropped on IPv4's or IPv6's local delivery vector) before its
+ * checksum and options are read and before the cookie is made. The SYN
+ * queue is untouched: SYNs it has room for are never limited.
  * @return 0, or -EINVAL for a burst of 0 with a rate.
  */
 MPNET_API int mpnet_tcp_set_cookie_limit(struct mpnet_stack *s, unsigned rate, unsigned burst);

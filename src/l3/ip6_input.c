@@ -516,14 +516,20 @@ drop:
  * found it ours; one still tentative (RFC 4862 5.4), which
  * ip6_local_one() would drop as ip6_not_for_us, is dropped here as
  * refused (nothing is held either way), sparing every fragment the
- * address set's search. */
+ * address set's search; so is what a protocol's shed drops (a SYN flood
+ * past a listener's cookie limit). */
 void ip6_local_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
 {
         struct frame *in = &w->fr[self];
         struct mpnet_pkt *refused[MPNET_VEC_MAX];
-        unsigned nref = 0;
+        unsigned nref = 0, nshed;
         uint64_t now = 0;
+        l4_shed_fn shed = w->s->g.l4_shed6;
 
+        /* A protocol's flood shed first, counted by it (graph.h). */
+        if (shed != NULL)
+                in->n = shed(w, ifp, in->p, in->n, refused, &nref);
+        nshed = nref;
         for (unsigned i = 0; i < in->n; i++) {
                 struct mpnet_pkt *p = in->p[i];
                 const uint8_t *b = p->data;
@@ -540,10 +546,9 @@ void ip6_local_node(struct wctx *w, struct mpnet_iface *ifp, unsigned self)
                 ip6_local_one(w, ifp, p, false);
         }
         in->n = 0;
-        if (nref != 0) {
-                reass6_refused(w, nref);
-                mpnet_pkt_free_bulk(refused, nref);
-        }
+        if (nref != nshed)
+                reass6_refused(w, nref - nshed);
+        mpnet_pkt_free_bulk(refused, nref);
 }
 
 void ip6_local_punt_back(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p)

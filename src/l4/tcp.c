@@ -260,7 +260,7 @@ static const struct counter_reg tcp_ctrs[TCP__N] = {
                      "payload bytes of super-segments sent as references to the send "
                      "buffer, not copied"},
     [TCP_COOKIE_SHED] = {"tcp_cookie_shed",
-                         "of tcp_cookie_limited: dropped on IPv4 local delivery's vector, "
+                         "of tcp_cookie_limited: dropped on local delivery's vector (IPv4, IPv6), "
                          "before the rest of input"},
     [TCP_GRO_EXT6] = {"tcp_gro_ext6", "drop: an IPv6 super-segment with extension headers "
                                       "before TCP, not taken whole"},
@@ -387,8 +387,10 @@ static void conn_filt_add(struct tcp_conn_table *ct, const struct tcp_tuple *t, 
                 atomic_store_explicit(f, (uint16_t)(n + d), memory_order_relaxed);
 }
 
-/* Whether t may have a connection: false is sure (its slot counts none). */
-static bool conn_filt_maybe(const struct tcp_conn_table *ct, const struct tcp_tuple *t)
+/* Whether t may have a connection: false is sure (its slot counts none).
+ * Inline: every segment's lookup asks it. */
+static inline __attribute__((always_inline)) bool conn_filt_maybe(const struct tcp_conn_table *ct,
+                                                                  const struct tcp_tuple *t)
 {
         return atomic_load_explicit(&((struct tcp_conn_table *)ct)->filt[conn_filt_idx(ct, t)],
                                     memory_order_relaxed) != 0;
@@ -1035,34 +1037,72 @@ static void tuple4(struct tcp_tuple *t, const uint8_t *b, uint16_t lport, uint16
 }
 
 /*
- * IPv4 local delivery's shed (graph.h, l4_shed_fn): while some listener
- * has a cookie limit (mpnet_tcp_set_cookie_limit), a flood's SYNs past it
- * are dropped here, on the vector, before ip4_local_one() and
- * tcp_input(): the fixed-offset test above, the connection lookup (its
- * miss filter), the listener's PCB lookup once for a run of SYNs to one
- * local address and port (per tuple where an SO_REUSEPORT group picks a
- * member), its bucket read once (tcp_cookie_budget(), at the vector's
- * time; taking nothing: the SYNs it has tokens for take them in
- * tcp_input()), counted once and freed with the vector's other drops.
- * Anything else (a SYN of a connection, a listener homed elsewhere, one
- * a cookie would not answer, one with a token) goes on to tcp_input(),
- * which decides as before. Skipped while a raw socket taps
- * local delivery or the interface has a local-in feature: they see every
- * datagram first. Unlike tcp_input()'s check it does not see
- * ip4_local_one()'s test of a source that is one of our own addresses
- * (RFC 1122 3.2.1.3): such a SYN past the limit is counted as limited
- * rather than as ip4_bad_src, dropped either way.
+ * IPv6's: a SYN alone right after the fixed header (no extension header:
+ * ip6_local_one() walks those), to a unicast destination, its TCP header
+ * whole in the first buffer. A fragment's first piece has a fragment
+ * header, so it never passes.
  */
-static unsigned tcp4_shed(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **p, unsigned n,
-                          struct mpnet_pkt **drop, unsigned *nd)
+static bool ip6_tcp_syn_alone(const struct mpnet_pkt *p)
+{
+        const uint8_t *b = p->data;
+        uint32_t thl;
+
+        if (p->next != NULL || p->len < MPNET_IP6_HLEN + MPNET_TCP_HLEN ||
+            b[6] != MPNET_IPPROTO_TCP || b[24] == 0xff ||
+            (b[MPNET_IP6_HLEN + 13] & (MPNET_TCP_SYN | MPNET_TCP_ACK | MPNET_TCP_RST)) !=
+                MPNET_TCP_SYN ||
+            (p->ol_flags & MPNET_PKT_F_L2_BCAST))
+                return false;
+        thl = (uint32_t)(b[MPNET_IP6_HLEN + 12] >> 4) * 4;
+        return thl >= MPNET_TCP_HLEN && thl <= p->len - MPNET_IP6_HLEN;
+}
+
+/* Whether the addresses at a and b (4 bytes or 16, fam) are one: fixed
+ * loads, not a call. */
+static inline __attribute__((always_inline)) bool same_addr(const uint8_t *a, const uint8_t *b,
+                                                            unsigned fam)
+{
+        uint64_t x[2], y[2];
+
+        if (fam == 4)
+                return mpnet_get_be32(a) == mpnet_get_be32(b);
+        memcpy(x, a, 16);
+        memcpy(y, b, 16);
+        return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
+
+/*
+ * Local delivery's shed (graph.h, l4_shed_fn), IPv4's and IPv6's: while
+ * the listeners have a cookie limit (mpnet_tcp_set_cookie_limit, on by
+ * default), a flood's SYNs past it are dropped here, on the vector, before
+ * ip4_local_one() or ip6_local_one() and tcp_input(): the fixed-offset
+ * test above, the connection lookup (its miss filter), the listener's PCB
+ * lookup once for a run of SYNs to one local address and port (per tuple
+ * where an SO_REUSEPORT group picks a member), its bucket read once
+ * (tcp_cookie_budget(), at the vector's time; taking nothing: the SYNs it
+ * has tokens for take them in tcp_input()), counted once and freed with
+ * the vector's other drops. Anything else (a SYN of a connection, a
+ * listener homed elsewhere, one a cookie would not answer, one with a
+ * token) goes on to tcp_input(), which decides as before. Skipped while a
+ * raw socket taps local delivery or the interface has a local-in feature:
+ * they see every datagram first. Unlike tcp_input()'s check it does not
+ * see what local delivery tests of the datagram besides: over IPv4 a
+ * source that is one of our own addresses (RFC 1122 3.2.1.3), over IPv6
+ * a destination still tentative (RFC 4862 5.4): such a SYN past the limit
+ * is counted as limited rather than as ip4_bad_src or ip6_not_for_us,
+ * dropped either way.
+ */
+static inline __attribute__((always_inline)) unsigned
+tcp_shed(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **p, unsigned n,
+         struct mpnet_pkt **drop, unsigned *nd, unsigned fam)
 {
         struct mpnet_stack *s = w->s;
         struct tcp_state *st = tcp_st(s);
         struct mpnet_sock *so = NULL, *bso = NULL; /* bso: budget's */
-        uint32_t last_dst = 0;
+        const uint8_t *last_dst = NULL;
         uint16_t last_port = 0;
         bool have = false;
-        unsigned k = 0, d = *nd, budget = 0;
+        unsigned k = 0, d = *nd, budget = 0, l4 = fam == 4 ? MPNET_IP4_HLEN : MPNET_IP6_HLEN;
         uint64_t now = 0;
 
         if (atomic_load_explicit(&st->lc.cookie_rate, memory_order_relaxed) == 0 ||
@@ -1071,33 +1111,44 @@ static unsigned tcp4_shed(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_
                 return n;
         for (unsigned i = 0; i < n; i++) {
                 struct mpnet_pkt *q = p[i];
-                const uint8_t *b = q->data;
+                const uint8_t *b = q->data, *dst;
                 struct tcp_tuple t;
-                uint32_t h = 0, dst;
+                uint32_t h = 0;
                 uint16_t port, rport;
+                bool maybe;
 
-                if (!ip4_tcp_syn_alone(q))
+                if (!(fam == 4 ? ip4_tcp_syn_alone(q) : ip6_tcp_syn_alone(q)))
                         goto keep;
-                dst = mpnet_get_be32(b + 16);
-                port = mpnet_get_be16(b + MPNET_IP4_HLEN + 2);
-                rport = mpnet_get_be16(b + MPNET_IP4_HLEN);
+                dst = fam == 4 ? b + 16 : b + 24;
+                port = mpnet_get_be16(b + l4 + 2);
+                rport = mpnet_get_be16(b + l4);
                 /* The miss filter first, from the wire: a flood's tuple is
                  * no connection's (the context's last two, tcp_input()'s
                  * shortcut, are the flow's; the table finds them too). */
-                if (conn_filt_maybe4(&st->ct, b + 16, b + 12, port, rport)) {
-                        tuple4(&t, b, port, rport);
+                if (fam == 4) {
+                        maybe = conn_filt_maybe4(&st->ct, b + 16, b + 12, port, rport);
+                        if (maybe)
+                                tuple4(&t, b, port, rport);
+                } else {
+                        memcpy(t.laddr, b + 24, 16);
+                        memcpy(t.raddr, b + 8, 16);
+                        t.lport = port;
+                        t.rport = rport;
+                        maybe = conn_filt_maybe(&st->ct, &t);
+                }
+                if (maybe) {
                         h = tcp_conn_hash(&st->ct, &t);
                         if (tcp_conn_lookup_h(&st->ct, &t, h) != NULL)
                                 goto keep;
                 }
                 /* A listener found here already this vector (cached only
                  * when it was) or a new lookup. */
-                if (!have || dst != last_dst || port != last_port || h != 0) {
+                if (!have || !same_addr(dst, last_dst, fam) || port != last_port || h != 0) {
                         bool hashed = h != 0;
 
-                        if (!hashed)
+                        if (fam == 4 && !hashed)
                                 tuple4(&t, b, port, rport);
-                        so = tcp_pcb_find(w, ifp, 4, &t, &h);
+                        so = tcp_pcb_find(w, ifp, fam, &t, &h);
                         if (!tcp_listener_here(w, so)) {
                                 have = false;
                                 goto keep;
@@ -1134,6 +1185,18 @@ static unsigned tcp4_shed(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_
         }
         *nd = d;
         return k;
+}
+
+static unsigned tcp4_shed(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **p, unsigned n,
+                          struct mpnet_pkt **drop, unsigned *nd)
+{
+        return tcp_shed(w, ifp, p, n, drop, nd, 4);
+}
+
+static unsigned tcp6_shed(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **p, unsigned n,
+                          struct mpnet_pkt **drop, unsigned *nd)
+{
+        return tcp_shed(w, ifp, p, n, drop, nd, 6);
 }
 
 static void tcp6_l4(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt *p, const void *repr)
@@ -1474,7 +1537,7 @@ static const struct node_reg tcp_nodes[] = {
 
 static const struct l4_reg tcp_l4[] = {
     {.family = 4, .proto = MPNET_IPPROTO_TCP, .fn = tcp4_l4, .err = tcp_err, .shed = tcp4_shed},
-    {.family = 6, .proto = MPNET_IPPROTO_TCP, .fn = tcp6_l4, .err = tcp_err},
+    {.family = 6, .proto = MPNET_IPPROTO_TCP, .fn = tcp6_l4, .err = tcp_err, .shed = tcp6_shed},
 };
 
 const struct mpnet_module mod_tcp = {

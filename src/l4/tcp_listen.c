@@ -55,6 +55,11 @@ void tcp_listen_init(struct mpnet_stack *s, struct tcp_state *st)
         atomic_store(&st->lc.cookies, MPNET_TCP_SYNCOOKIES_OVERFLOW);
         atomic_store(&st->lc.rst_rate, RST_RATE_DEFAULT);
         atomic_store(&st->lc.rst_burst, RST_BURST_DEFAULT);
+        /* The cookie budget (include/mpnet/tcp.h): a flood past a full SYN
+         * queue costs a listener's worker its drops and at most this many
+         * answers; docs/ARCHITECTURE.md, "The cookie limit", has the trade. */
+        atomic_store(&st->lc.cookie_rate, MPNET_TCP_COOKIE_RATE_DEFAULT);
+        atomic_store(&st->lc.cookie_burst, MPNET_TCP_COOKIE_BURST_DEFAULT);
 }
 
 void tcp_listen_reset(struct tcp_state *st)

@@ -230,9 +230,11 @@ static int add_demux(struct graph *g, const struct mpnet_module *m, unsigned mi)
                 if (*slot != 0)
                         return -EINVAL;
                 if (r->shed != NULL) {
-                        if (r->family != 4 || g->l4_shed4 != NULL)
+                        l4_shed_fn *shed = r->family == 6 ? &g->l4_shed6 : &g->l4_shed4;
+
+                        if (*shed != NULL)
                                 return -EINVAL;
-                        g->l4_shed4 = r->shed;
+                        *shed = r->shed;
                 }
                 g->l4_err[g->n_l4] = r->err;
                 g->l4[g->n_l4++] = r->fn;

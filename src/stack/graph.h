@@ -188,12 +188,13 @@ struct l4_err {
  * (the ping API's echo requests). */
 typedef bool (*l4_err_fn)(struct wctx *w, const struct l4_err *e);
 
-/* A protocol's early drop on IPv4 local delivery's vector (ip4-local,
- * before each packet's ip4_local_one()): p[0..n) at their IPv4 headers,
- * checked by ip4-input, addressed to this stack, any protocol. It keeps
- * what goes on at the front of p in order, moves what it drops (and
- * counted) to drop[0..*nd), and @return how many go on. One module at
- * most (l4/tcp.c: SYNs past a listener's cookie limit). */
+/* A protocol's early drop on local delivery's vector (ip4-local or
+ * ip6-local, before each packet's ip4_local_one() or ip6_local_one()):
+ * p[0..n) at their IP headers, checked by ip4-input or ip6-input, routed
+ * to this stack, any protocol. It keeps what goes on at the front of p in
+ * order, moves what it drops (and counted) to drop[0..*nd), and @return
+ * how many go on. One module at most a family (l4/tcp.c: SYNs past a
+ * listener's cookie limit). */
 typedef unsigned (*l4_shed_fn)(struct wctx *w, struct mpnet_iface *ifp, struct mpnet_pkt **p,
                                unsigned n, struct mpnet_pkt **drop, unsigned *nd);
 
@@ -202,7 +203,7 @@ struct l4_reg {
         uint8_t proto;
         l4_fn fn;
         l4_err_fn err;   /* NULL: none */
-        l4_shed_fn shed; /* NULL: none; IPv4 only */
+        l4_shed_fn shed; /* NULL: none; one a family */
 };
 
 struct punt_reg {
@@ -386,6 +387,7 @@ struct graph {
         l4_fn l4[GRAPH_MAX_L4];
         l4_err_fn l4_err[GRAPH_MAX_L4];
         l4_shed_fn l4_shed4; /* the one IPv4 l4_reg's shed, or NULL */
+        l4_shed_fn l4_shed6; /* the one IPv6 l4_reg's shed, or NULL */
         punt_fn punt[GRAPH_MAX_PUNTS];
         l4_tap_fn l4_tap; /* the module's that has one, or NULL */
         l4_err_fn l4_tap_err;

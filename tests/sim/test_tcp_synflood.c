@@ -6,13 +6,15 @@
  * SYN queue and the accept queue (SYN cookies answer the rest), a
  * legitimate connection opened in the middle of it is accepted, and
  * 20,000 forged ACKs make nothing; past the full queue each SYN's own
- * buffer carries its SYN-ACK. With a cookie limit, the SYNs past it are
- * counted and dropped (on IPv4 local delivery's vector, before the rest
- * of input, where they can be), and a client whose SYN the limit dropped
- * connects with its retransmission.
+ * buffer carries its SYN-ACK. With a cookie limit (the default budget or
+ * one set), the SYNs past it are counted and dropped (on IPv4's and
+ * IPv6's local delivery vector, before the rest of input, where they can
+ * be), and a client whose SYN the limit dropped connects with a
+ * retransmission.
  */
 #include <arpa/inet.h>
 
+#include "mpnet/ip6.h"
 #include "mpnet/route.h"
 #include "mpnet/socket.h"
 #include "mpnet/tcp.h"
@@ -38,9 +40,16 @@ static int setup(void **state)
         struct mpnet_route4 r = {
             .dst = IP4(198, 18, 0, 0), .plen = 15, .type = MPNET_NH_GATEWAY, .n_paths = 1};
 
+        struct mpnet_route6 r6 = {.plen = 48, .type = MPNET_NH_GATEWAY, .n_paths = 1};
+
         r.paths[0].ifindex = 1;
         r.paths[0].gw = TS_PEER4;
         assert_int_equal(mpnet_route4_add(t->s, 0, &r), 0);
+        /* The IPv6 flood's sources: 2001:db8:ff::/48, through the peer. */
+        memcpy(r6.dst, A6("2001:db8:ff::"), 16);
+        r6.paths[0].ifindex = 1;
+        memcpy(r6.paths[0].gw, t->peer6, 16);
+        assert_int_equal(mpnet_route6_add(t->s, 0, &r6), 0);
         *state = t;
         return 0;
 }
@@ -472,6 +481,284 @@ static void test_cookie_shed(void **state)
         assert_int_equal(mpnet_close(t->s, lfd), 0);
 }
 
+/* The default budget, with no call (MPNET_TCP_COOKIE_RATE_DEFAULT cookies a
+ * second, a burst of MPNET_TCP_COOKIE_BURST_DEFAULT, per listener): past
+ * the full SYN queue, 40,000 SYNs in one second of virtual time (four
+ * times the rate) get at most burst + rate x time cookies, the rest are
+ * shed and counted and keep nothing. Turned off (rate 0), every SYN gets
+ * its cookie again; set back, the shed drops again. */
+#define DEF_RATE  MPNET_TCP_COOKIE_RATE_DEFAULT
+#define DEF_BURST MPNET_TCP_COOKIE_BURST_DEFAULT
+static void test_cookie_default(void **state)
+{
+        struct ts *t = *state;
+        int lfd = listener(t);
+        uint64_t sent, lim, shed;
+
+        ts_at(t, 100);
+        for (unsigned i = 0; i < 4 * DEF_RATE; i++) {
+                send_forged(t, TH_S);
+                if (i % 32 == 31) {
+                        ts_settle(t);
+                        link_drain(t->lb);
+                }
+                if (i % 400 == 399) /* 400 every 10 ms */
+                        ts_at(t, ts_now_ms(t) + 10);
+        }
+        ts_settle(t);
+        link_drain(t->lb);
+        sent = ts_ctr(t, "tcp_cookie_sent");
+        lim = ts_ctr(t, "tcp_cookie_limited");
+        shed = ts_ctr(t, "tcp_cookie_shed");
+        fprintf(stderr, "default: cookies %llu limited %llu shed %llu\n", (unsigned long long)sent,
+                (unsigned long long)lim, (unsigned long long)shed);
+        assert_true(sent <= DEF_BURST + DEF_RATE + 100);
+        assert_true(sent >= DEF_RATE - 200);
+        assert_true(ts_ctr(t, "tcp_syn_in") + sent + lim >= 4 * DEF_RATE - 16);
+        assert_true(lim >= 2 * DEF_RATE);
+        assert_true(shed <= lim && shed >= lim - 100);
+        assert_true(conns(t) <= 2 * BACKLOG);
+        assert_true(mpnet_pool_in_use(t->pool) < 64);
+        /* Off: 1,000 SYNs at one instant, every one answered. */
+        assert_int_equal(mpnet_tcp_set_cookie_limit(t->s, 0, 0), 0);
+        for (unsigned i = 0; i < 1000; i++) {
+                send_forged(t, TH_S);
+                if (i % 32 == 31) {
+                        ts_settle(t);
+                        link_drain(t->lb);
+                }
+        }
+        ts_settle(t);
+        link_drain(t->lb);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_limited"), lim);
+        assert_true(ts_ctr(t, "tcp_cookie_sent") >= sent + 1000 - 16);
+        /* The default again: what the burst left is soon spent. */
+        sent = ts_ctr(t, "tcp_cookie_sent");
+        assert_int_equal(mpnet_tcp_set_cookie_limit(t->s, DEF_RATE, DEF_BURST), 0);
+        for (unsigned i = 0; i < 2 * DEF_BURST; i++) {
+                send_forged(t, TH_S);
+                if (i % 32 == 31) {
+                        ts_settle(t);
+                        link_drain(t->lb);
+                }
+        }
+        ts_settle(t);
+        link_drain(t->lb);
+        assert_true(ts_ctr(t, "tcp_cookie_sent") - sent <= DEF_BURST);
+        assert_true(ts_ctr(t, "tcp_cookie_shed") >= shed + DEF_BURST - 16);
+        assert_int_equal(mpnet_close(t->s, lfd), 0);
+}
+
+/* A legitimate client under a flood at four times the default budget
+ * (40,000 SYNs a second, 200 every 5 ms, the bucket emptied first): each
+ * try's SYN lands somewhere in a vector of the flood; the budget's tokens
+ * (50 a step) go to the vector's first SYNs, so a try is answered with a
+ * chance of about budget / flood rate (here a quarter); the first, last
+ * in its vector, is shed. Its retransmissions at RFC 6298
+ * 5.5's backoff (1, 2, 4, ... s after the first, seven SYNs in all, as
+ * Linux's tcp_syn_retries 6) get it through: a cookie SYN-ACK, its ACK,
+ * accept(). The flood's SYNs between the tries are simulated only for the
+ * 200 ms before each (the bucket's state at the try). */
+static void test_cookie_retry(void **state)
+{
+        enum { STEP = 200, FMAX = MPNET_ETH_HLEN + MPNET_IP4_HLEN + MPNET_TCP_HLEN_MAX };
+        struct ts *t = *state;
+        int lfd = listener(t), fd;
+        uint64_t at = 1000, back = 1000;
+        unsigned tries = 0;
+        bool ok = false;
+        struct ts_seg got;
+
+        while (!ok && tries < 7) {
+                uint8_t f[FMAX];
+                size_t n;
+                /* The first try behind the whole vector: the budget is
+                 * spent, it is shed. */
+                unsigned pos = tries == 0 ? STEP : rnd() % (STEP + 1);
+                uint64_t lim;
+
+                /* 200 ms of the flood, then the step with the client. */
+                ts_at(t, at - 200);
+                for (unsigned k = 0; k < 40; k++) {
+                        for (unsigned i = 0; i < STEP; i++)
+                                send_forged(t, TH_S);
+                        ts_settle(t);
+                        link_drain(t->lb);
+                        ts_at(t, ts_now_ms(t) + 5);
+                }
+                ts_at(t, at);
+                lim = ts_ctr(t, "tcp_cookie_limited");
+                for (unsigned i = 0; i < pos; i++)
+                        send_forged(t, TH_S);
+                t->rel = true;
+                t->stack_isn_known = false;
+                n = ts_build(
+                    t, &(struct ts_seg){.fam = 4, .sport = 40000, .dport = 8080, .flags = TH_S}, f);
+                link_send(t->pool, t->lb, f, n);
+                for (unsigned i = pos; i < STEP; i++)
+                        send_forged(t, TH_S);
+                tries++;
+                t->rel = true;
+                ok = recv_legit(t, &got);
+                if (tries == 1) {
+                        assert_false(ok);
+                        assert_int_equal(ts_ctr(t, "tcp_cookie_limited") - lim, STEP - 50 + 1);
+                }
+                at += back;
+                back *= 2;
+        }
+        fprintf(stderr, "legitimate client: tries %u, cookies %llu, limited %llu\n", tries,
+                (unsigned long long)ts_ctr(t, "tcp_cookie_sent"),
+                (unsigned long long)ts_ctr(t, "tcp_cookie_limited"));
+        assert_true(ok);
+        assert_int_equal(got.flags, TH_SA);
+        assert_int_equal(got.ack, 1);
+        assert_true(ts_ctr(t, "tcp_cookie_shed") > 0);
+        t->rel = true;
+        ts_send(t,
+                &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 1, .ack = 1, .flags = TH_A});
+        fd = mpnet_accept(t->s, lfd, NULL, NULL, 0);
+        assert_true(fd >= 0);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_ok"), 1);
+        assert_int_equal(mpnet_close(t->s, fd), 0);
+        ts_send(t, &(struct ts_seg){.sport = 40000, .dport = 8080, .seq = 1, .flags = TH_R});
+        link_drain(t->lb);
+        assert_true(mpnet_pool_in_use(t->pool) < 64);
+        assert_int_equal(mpnet_close(t->s, lfd), 0);
+}
+
+/* An IPv6 SYN from src (the flood's 2001:db8:ff::/48, a random interface
+ * identifier when src is NULL) and a random port, built in f. */
+static size_t forged_frame6(struct ts *t, const uint8_t *src, uint8_t *f)
+{
+        struct mpnet_tcp_opts o = {.present = MPNET_TCPO_MSS, .mss = 1440};
+        size_t off = ts_tcp_off(6), n;
+        uint8_t *ip = f + MPNET_ETH_HLEN;
+
+        t->rel = false;
+        n = ts_build(t,
+                     &(struct ts_seg){.fam = 6,
+                                      .sport = (uint16_t)(1024 + rnd() % 64000),
+                                      .dport = 8080,
+                                      .seq = rnd(),
+                                      .flags = TH_S,
+                                      .opts = o},
+                     f);
+        if (src != NULL) {
+                memcpy(ip + 8, src, 16);
+        } else {
+                memcpy(ip + 8, A6("2001:db8:ff::"), 16);
+                mpnet_put_be32(ip + 16, rnd());
+                mpnet_put_be32(ip + 20, rnd());
+        }
+        f[off + 16] = f[off + 17] = 0;
+        mpnet_tcp6_csum_set(f + off, n - off, ip + 8, t->us6);
+        return n;
+}
+
+static void send_forged6(struct ts *t)
+{
+        uint8_t f[MPNET_ETH_HLEN + MPNET_IP6_HLEN + MPNET_TCP_HLEN_MAX];
+
+        link_send(t->pool, t->lb, f, forged_frame6(t, NULL, f));
+}
+
+/* The first frame the stack sent to IPv6 address dst, copied to f (the
+ * others are dropped). @return its length, 0 for none. */
+static size_t frame_to6(struct ts *t, const uint8_t *dst, uint8_t *f, size_t cap)
+{
+        struct mpnet_pkt *p;
+        size_t got = 0;
+
+        ts_settle(t);
+        while (mpnet_link_rx_burst(t->lb, 0, &p, 1) == 1) {
+                uint32_t n = p->pkt_len < cap ? p->pkt_len : (uint32_t)cap;
+
+                if (got == 0 && n >= MPNET_ETH_HLEN + MPNET_IP6_HLEN) {
+                        assert_int_equal(mpnet_pkt_read(p, 0, f, n), 0);
+                        if (mpnet_get_be16(f + 12) == MPNET_ETHERTYPE_IPV6 &&
+                            memcmp(f + MPNET_ETH_HLEN + 24, dst, 16) == 0)
+                                got = n;
+                }
+                mpnet_pkt_free(p);
+        }
+        return got;
+}
+
+/* The shed on IPv6 local delivery's vector (l4/tcp.c, tcp6_shed), as
+ * test_cookie_shed's on IPv4's: of a vector of SYNs past a full SYN queue
+ * as many go on as the bucket has tokens, answered byte for byte as
+ * without the limit, the rest are dropped there, counted as limited and
+ * as shed; an embryo's SYN passes; a raw socket on TCP turns the shed off
+ * (tcp_input() limits as before). */
+static void test_cookie_shed6(void **state)
+{
+        enum { FMAX = MPNET_ETH_HLEN + MPNET_IP6_HLEN + MPNET_TCP_HLEN_MAX };
+        struct ts *t = *state;
+        struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons(8080)};
+        int lfd = mpnet_socket(t->s, AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0), raw;
+        uint8_t emb[FMAX], syn[FMAX], x[FMAX], y[FMAX];
+        uint8_t src[16], esrc[16];
+        size_t nemb, nsyn, nx, ny, off = ts_tcp_off(6);
+
+        memcpy(src, A6("2001:db8:ff::99"), 16);
+        memcpy(esrc, A6("2001:db8:ff::77"), 16);
+        assert_true(lfd >= 0);
+        assert_int_equal(mpnet_bind(t->s, lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+        assert_int_equal(mpnet_listen(t->s, lfd, BACKLOG), 0);
+        ts_at(t, 100);
+        nemb = forged_frame6(t, esrc, emb);
+        link_send(t->pool, t->lb, emb, nemb);
+        for (unsigned i = 1; i < BACKLOG; i++)
+                send_forged6(t);
+        ts_settle(t);
+        link_drain(t->lb);
+        assert_int_equal(ts_ctr(t, "tcp_syn_in"), BACKLOG);
+        /* The default budget's burst: a cookie answers syn, nothing shed. */
+        nsyn = forged_frame6(t, src, syn);
+        link_send(t->pool, t->lb, syn, nsyn);
+        nx = frame_to6(t, src, x, sizeof(x));
+        assert_true(nx > off);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_sent"), 1);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_shed"), 0);
+        /* Burst 3: syn and 9 more in one vector; three answered, seven shed. */
+        assert_int_equal(mpnet_tcp_set_cookie_limit(t->s, 1, 3), 0);
+        link_send(t->pool, t->lb, syn, nsyn);
+        for (unsigned i = 0; i < 9; i++)
+                send_forged6(t);
+        ny = frame_to6(t, src, y, sizeof(y));
+        assert_int_equal(ny, nx);
+        assert_memory_equal(x + off, y + off, nx - off);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_sent"), 1 + 3);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_limited"), 7);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_shed"), 7);
+        /* The embryo's SYN again, the bucket empty: its embryo answers. */
+        link_send(t->pool, t->lb, emb, nemb);
+        assert_true(frame_to6(t, esrc, y, sizeof(y)) > off);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_limited"), 7);
+        /* A raw socket on TCP: no shed, the same drops from tcp_input(). */
+        raw = mpnet_socket(t->s, AF_INET6, SOCK_RAW, MPNET_IPPROTO_TCP);
+        assert_true(raw >= 0);
+        for (unsigned i = 0; i < 5; i++)
+                send_forged6(t);
+        ts_settle(t);
+        link_drain(t->lb);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_limited"), 7 + 5);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_shed"), 7);
+        assert_int_equal(mpnet_close(t->s, raw), 0);
+        /* A second later one token; the other four shed. */
+        ts_at(t, ts_now_ms(t) + 1000);
+        for (unsigned i = 0; i < 5; i++)
+                send_forged6(t);
+        ts_settle(t);
+        link_drain(t->lb);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_sent"), 1 + 3 + 1);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_limited"), 7 + 5 + 4);
+        assert_int_equal(ts_ctr(t, "tcp_cookie_shed"), 7 + 4);
+        assert_true(mpnet_pool_in_use(t->pool) < 64);
+        assert_int_equal(mpnet_close(t->s, lfd), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -481,6 +768,9 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_cookie_limit, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_cookie_limit_queue, setup, ts_teardown),
             cmocka_unit_test_setup_teardown(test_cookie_shed, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_cookie_default, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_cookie_retry, setup, ts_teardown),
+            cmocka_unit_test_setup_teardown(test_cookie_shed6, setup, ts_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
