@@ -63,7 +63,7 @@ struct r6q {
         uint8_t src[16], dst[16];
         uint32_t id;
         unsigned bucket; /* its hash chain, kept: unlinking need not hash */
-        uint8_t fp;      /* its bit in the chain's filter (qf) */
+        uint8_t fp[2];   /* its two bits in the chain's filter (qf) */
         uint64_t expire;
         bool dead; /* dropped for an overlap: the rest follows it */
         bool have_last;
@@ -77,13 +77,15 @@ struct r6q {
  * pay for them. Sources are at most as many as datagrams. */
 struct r6tab {
         struct r6q *qh[REASS6_HASH];
-        /* Per datagram chain, the OR of its datagrams' fingerprint bits
-         * (1 << q->fp): a fragment whose bit is clear has no datagram
-         * held, known without reading a descriptor (q_get). 64 bits: at the
-         * caps (half a datagram a chain) a flood's fragment meets a set
-         * bit about one time in 130, each a walk of cold descriptors (one
-         * in 30 with 16 bits). IPv4's 2,048 chains keep 16 bits: 64 made its
-         * filters 16 KiB and the fragment flood no cheaper (measured). */
+        /* Per datagram chain, the OR of its datagrams' two fingerprint
+         * bits each (q_fmask): a fragment either of whose bits is clear
+         * has no datagram held, known without reading a descriptor
+         * (q_get). At the caps (half a datagram a chain) a flood's
+         * fragment finds both set about one time in 1,600 (one bit: one
+         * in 125; one bit of 16: one in 30), each a walk of cold
+         * descriptors. IPv4's 2,048 chains share a word four at a time
+         * (ip4_frag.c, dg_filter): 64 bits a chain made its filters 16 KiB
+         * and the fragment flood no cheaper (measured). */
         uint64_t qf[REASS6_HASH];
         struct r6src *sh[REASS6_HASH];
         struct r6src *sfree;
@@ -160,8 +162,8 @@ static uint64_t addr_hash(uint64_t seed, const uint8_t *a)
 
 /* A datagram's hash from its source's keyed hash hsrc (which also picks
  * the source's chain: hashed once for both), its destination and id: its
- * low bits pick the datagram's chain (q_bucket), its top six the
- * datagram's fingerprint bit (q_fp). The id and a fold of the destination
+ * low bits pick the datagram's chain (q_bucket), its top twelve the
+ * datagram's two filter bits (q_fp). The id and a fold of the destination
  * take their own bits of the last mix: the destination is ours (or a
  * group we joined), so keys that differ only there are as few as our
  * addresses, and what a sender chooses (source, id) goes through the
@@ -180,9 +182,15 @@ static unsigned q_bucket(uint64_t h)
         return (unsigned)(h % REASS6_HASH);
 }
 
-static uint8_t q_fp(uint64_t h)
+static void q_fp(uint64_t h, uint8_t fp[2])
 {
-        return (uint8_t)(h >> 58);
+        fp[0] = (uint8_t)(h >> 58);
+        fp[1] = (uint8_t)(h >> 52) & 63u;
+}
+
+static uint64_t q_fmask(const uint8_t fp[2])
+{
+        return 1ull << fp[0] | 1ull << fp[1];
 }
 
 static unsigned src_bucket(uint64_t hsrc)
@@ -267,7 +275,7 @@ static void q_unlink(struct ip6_reass *r, struct r6q *q)
         *pp = q->hnext;
         /* The chain's filter without q: the bits of those left. */
         for (o = r->t->qh[q->bucket]; o != NULL; o = o->hnext)
-                filt |= 1ull << o->fp;
+                filt |= q_fmask(o->fp);
         r->t->qf[q->bucket] = filt;
         if (q->older != NULL)
                 q->older->newer = q->newer;
@@ -400,20 +408,21 @@ static struct r6q *q_get(struct ip6_reass *r, const uint8_t *b, uint32_t id)
 {
         struct r6q **h, *q;
         unsigned bucket;
-        uint64_t hsrc, hq;
-        uint8_t fp;
+        uint64_t hsrc, hq, fm;
+        uint8_t fp[2];
 
         if (r->t == NULL && tab_init(r) != 0)
                 return NULL;
         hsrc = addr_hash(r->seed, b + 8);
         hq = q_hash(hsrc, b + 24, id);
         bucket = q_bucket(hq);
-        fp = q_fp(hq);
+        q_fp(hq, fp);
+        fm = q_fmask(fp);
         h = &r->t->qh[bucket];
         /* A flood of fragments of datagrams never held (random sources and
          * ids) mostly stops at the filter: the chain's descriptors, out of
          * the cache, are not read. */
-        if ((r->t->qf[bucket] >> fp) & 1) {
+        if ((r->t->qf[bucket] & fm) == fm) {
                 for (q = *h; q != NULL; q = q->hnext) {
                         if (q->id == id && ip6_eq(q->src, b + 8) && ip6_eq(q->dst, b + 24))
                                 return q;
@@ -440,8 +449,8 @@ static struct r6q *q_get(struct ip6_reass *r, const uint8_t *b, uint32_t id)
         memcpy(q->dst, b + 24, 16);
         q->id = id;
         q->bucket = bucket;
-        q->fp = fp;
-        r->t->qf[bucket] |= 1ull << fp;
+        memcpy(q->fp, fp, sizeof(fp));
+        r->t->qf[bucket] |= fm;
         q->expire = ctx_now(r->w) + REASS6_TIMEOUT_NS;
         q->sp = src_get(r, q->src, src_bucket(hsrc));
         /* *h is read now: the eviction above may have changed it. */
@@ -470,7 +479,8 @@ static struct r6q *q_get(struct ip6_reass *r, const uint8_t *b, uint32_t id)
 bool ip6_reass_refusable(const struct ip6_reass *r, const struct mpnet_pkt *p)
 {
         const uint8_t *b = p->data;
-        uint64_t hq;
+        uint64_t hq, fm;
+        uint8_t fp[2];
         uint32_t len, off, id;
         uint16_t fo;
         uint8_t nh;
@@ -495,7 +505,9 @@ bool ip6_reass_refusable(const struct ip6_reass *r, const struct mpnet_pkt *p)
                 return false;
         id = mpnet_get_be32(b + MPNET_IP6_HLEN + 4);
         hq = q_hash(addr_hash(r->seed, b + 8), b + 24, id);
-        if (!((r->t->qf[q_bucket(hq)] >> q_fp(hq)) & 1))
+        q_fp(hq, fp);
+        fm = q_fmask(fp);
+        if ((r->t->qf[q_bucket(hq)] & fm) != fm)
                 return true;
         /* A set bit (another datagram of the chain) is settled by the
          * chain, as q_get() would, not by the whole path to it. */
