@@ -868,6 +868,14 @@ static bool send_new(struct wctx *w, struct tcp_conn *c, uint32_t mss)
         return true;
 }
 
+/* cwnd under auto-tuning's bound on the flight (flight_cap; 0: none). */
+static inline uint32_t cwnd_capped(const struct tcp_data *d)
+{
+        uint32_t cwnd = tcp_cc_cwnd(&d->cc);
+
+        return d->fcap != 0 && d->fcap < cwnd ? d->fcap : cwnd;
+}
+
 /* The most the connection may have in flight: cwnd, or the peer's
  * largest window when that is less. A flow the peer's window limits
  * keeps growing cwnd on every ACK (nothing is lost), to 16 MiB on a
@@ -875,10 +883,7 @@ static bool send_new(struct wctx *w, struct tcp_conn *c, uint32_t mss)
  * buffer's size) follows what can really be in flight instead. */
 static uint32_t flight_max(const struct tcp_conn *c)
 {
-        uint32_t cwnd = tcp_cc_cwnd(&c->d->cc);
-
-        if (c->d->fcap != 0 && c->d->fcap < cwnd)
-                cwnd = c->d->fcap;
+        uint32_t cwnd = cwnd_capped(c->d);
 
         return c->max_snd_wnd != 0 && c->max_snd_wnd < cwnd ? c->max_snd_wnd : cwnd;
 }
@@ -1002,11 +1007,8 @@ static void output(struct wctx *w, struct tcp_conn *c)
         now = d->pace.ps_b != 0 ? ctx_now(w) : 0;
         for (;;) {
                 uint32_t seg = UINT32_MAX, off, flight = c->snd_nxt - c->snd_una, avail;
-                uint32_t cwnd = tcp_cc_cwnd(&d->cc), wnd, usable, len;
+                uint32_t cwnd = cwnd_capped(d), wnd, usable, len;
                 bool fin, fresh;
-
-                if (d->fcap != 0 && d->fcap < cwnd)
-                        cwnd = d->fcap; /* flight_cap */
 
                 /* Going back after an RTO: not over what the peer SACKed,
                  * a segment of the send map at a time. */
